@@ -1,10 +1,19 @@
 /**
- * `npm run bench -- api [--seconds 60] [--clients 100] [--url URL --token T] [--background train|dataset|none]`
+ * `npm run bench -- api [--seconds 60] [--clients 100] [--rate R] [--url URL --token T] [--background train|dataset|none]`
  *
  * 100 concurrent clients issue metadata queries (datasets, jobs, models, a dataset's maze page,
- * me) back to back for `--seconds`, while a training job (the `demo` preset on a 6×6 dataset, in
- * its worker thread) runs in the background; reports p50/p90/p99/max latency, throughput and
- * errors. Goal from the platform issue: p99 < 100 ms and zero errors while a training job runs.
+ * me) for `--seconds`, while a training job (the `demo` preset on a 6×6 dataset, in its worker
+ * thread) runs in the background; reports p50/p90/p99/max latency, throughput and errors. Goal
+ * from the platform issue: p99 < 100 ms and zero errors while a training job runs.
+ *
+ * Two load models:
+ * - closed loop (default): each client sends its next query the moment the last one returns. This
+ *   measures the server's saturation throughput; latency then follows Little's law
+ *   (≈ clients / throughput), whatever the server does per request.
+ * - open loop (`--rate R`): the clients together send R queries/s on a fixed schedule (each client
+ *   every clients/R s), and a query's latency counts from when it was due, not when it was sent, so
+ *   a slow server cannot hide its backlog (no "coordinated omission", as in wrk2). This is the
+ *   latency a team's scripts and browsers see at that request rate.
  *
  * Without --url the bench starts its own server in a child process (so clients and server do not
  * share an event loop) on a fresh data directory, with a seeded dataset and the rate limit lifted.
@@ -20,6 +29,8 @@ import { UserError } from '../server/errors.js';
 interface Options {
   seconds: number;
   clients: number;
+  /** Open-loop total request rate (queries/s); undefined = closed loop. */
+  rate?: number;
   url?: string;
   token?: string;
   background: 'train' | 'dataset' | 'none';
@@ -36,13 +47,14 @@ function parse(argv: string[]): Options {
     };
     if (k === '--seconds') (o.seconds = num(k)), i++;
     else if (k === '--clients') (o.clients = Math.round(num(k))), i++;
+    else if (k === '--rate') (o.rate = num(k)), i++;
     else if (k === '--url') (o.url = v), i++;
     else if (k === '--token') (o.token = v), i++;
     else if (k === '--background') {
       if (v !== 'train' && v !== 'dataset' && v !== 'none') throw new UserError(`bench api: --background must be train, dataset or none, got ${JSON.stringify(v)}`);
       o.background = v;
       i++;
-    } else throw new UserError(`bench api: unknown option ${k}; options: --seconds N --clients N --url URL --token T --background train|dataset|none`);
+    } else throw new UserError(`bench api: unknown option ${k}; options: --seconds N --clients N --rate R --url URL --token T --background train|dataset|none`);
   }
   if (o.url && !o.token) throw new UserError('bench api: --url needs --token (an API token of a researcher)');
   return o;
@@ -162,10 +174,19 @@ export async function run(argv: string[]): Promise<unknown> {
     let errors = 0;
     const errorSamples: string[] = [];
     const end = performance.now() + o.seconds * 1000;
+    // Open loop: client k's i-th query is due at start + (k/clients + i) × period.
+    const period = o.rate ? (o.clients / o.rate) * 1000 : 0;
+    const start = performance.now();
     const client = async (k: number): Promise<void> => {
-      for (let i = k; performance.now() < end; i++) {
+      for (let i = k; ; i++) {
+        let t0 = performance.now();
+        if (period) {
+          const due = start + (k / o.clients + (i - k)) * period;
+          if (due >= end) break;
+          if (due > t0) await new Promise((r) => setTimeout(r, due - t0));
+          t0 = due;
+        } else if (t0 >= end) break;
         const q = QUERIES[i % QUERIES.length];
-        const t0 = performance.now();
         try {
           await post(url, token, q.query, q.vars?.(datasetId) ?? {});
           const dt = performance.now() - t0;
@@ -177,9 +198,8 @@ export async function run(argv: string[]): Promise<unknown> {
         }
       }
     };
-    const t0 = performance.now();
     await Promise.all(Array.from({ length: o.clients }, (_, k) => client(k)));
-    const elapsed = (performance.now() - t0) / 1000;
+    const elapsed = (performance.now() - start) / 1000;
     const background = bg ? await bg.stop() : null;
     latencies.sort((a, b) => a - b);
     const stats = (xs: number[]) => {
@@ -188,6 +208,7 @@ export async function run(argv: string[]): Promise<unknown> {
     };
     return {
       clients: o.clients,
+      load: o.rate ? `open loop: ${o.rate} queries/s scheduled, latency from the due time` : 'closed loop: each client sends its next query when the last returns',
       seconds: round(elapsed),
       requests: latencies.length + errors,
       requestsPerSecond: round((latencies.length + errors) / elapsed),
