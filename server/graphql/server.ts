@@ -17,8 +17,9 @@ import { type GraphQLFormattedError, type GraphQLSchema, GraphQLError, execute, 
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { RateLimiter, type RateLimitOptions, loginRateLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
-import { type DbHandle, openDb } from '../db/client.js';
+import { type DbHandle, defaultDataDir, openDb } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
+import { acquireDataDirLock } from '../db/lock.js';
 import { migrateDb } from '../db/migrate.js';
 import { lt } from 'drizzle-orm';
 import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
@@ -82,7 +83,15 @@ export function prepareDatabase(dataDir?: string, log: (l: string) => void = () 
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[searchlight] ${l}\n`));
-  const handle = prepareDatabase(opts.dataDir, log);
+  // Before anything touches the database: a second server on this directory stops here.
+  const lock = acquireDataDirLock(opts.dataDir ?? defaultDataDir());
+  let handle: DbHandle;
+  try {
+    handle = prepareDatabase(opts.dataDir, log);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const pubsub = new PubSub();
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
   const app: App = { handle, runner, pubsub, limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()), loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()), secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1' };
@@ -183,17 +192,26 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const port = opts.port ?? Number(process.env.PORT ?? 3000);
   const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(port, host, () => {
-      httpServer.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(port, host, () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // e.g. the port is taken: give the data directory back before reporting it.
+    await apollo.stop().catch(() => undefined);
+    handle.close();
+    lock.release();
+    throw e;
+  }
   runner.start();
   const actual = (httpServer.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${actual}`;
+  lock.describe({ url });
 
   let closing: Promise<void> | undefined;
   return {
@@ -209,6 +227,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await runner.stop();
         await disposeEngines(handle.dataDir);
         handle.close();
+        lock.release();
       })();
       return closing;
     },
