@@ -221,9 +221,58 @@ export class TfGpt {
     return picked.mul(tf.tensor1d(batch.mask)).sum().neg().div(count); // []
   }
 
+  /**
+   * Rows per autodiff pass for a batch of length T. tfjs keeps every intermediate of the forward
+   * pass for the backward one, and the attention ones grow as T²: the hallway preset at 32 × 256
+   * needs more than the 4 GiB a wasm32 heap can address ("memory access out of bounds"). So a batch
+   * whose attention activations, n_layers × rows × n_heads × T² floats, exceed
+   * `maxAttentionElements` is run in slices of rows and the gradients summed (weighted by each
+   * slice's share of the masked positions): the same update, within float rounding, as one pass.
+   */
+  microBatchRows(B: number, T: number, maxAttentionElements = TfGpt.MAX_ATTENTION_ELEMENTS): number {
+    const perRow = this.cfg.n_layers * this.cfg.n_heads * T * T;
+    return Math.max(1, Math.min(B, Math.floor(maxAttentionElements / perRow)));
+  }
+
+  /** 2^24 floats (64 MiB) per attention activation summed over layers: hallway at T = 256 runs 10 rows a pass. */
+  static MAX_ATTENTION_ELEMENTS = 1 << 24;
+
   /** Loss and the gradient of every parameter (TL names), computed by tfjs autodiff. */
-  lossAndGrads(batch: LossBatch): { loss: number; grads: Weights } {
+  lossAndGrads(batch: LossBatch, maxAttentionElements?: number): { loss: number; grads: Weights } {
     this.live();
+    const { B, T } = batch;
+    const rows = this.microBatchRows(B, T, maxAttentionElements);
+    if (rows >= B) return this.lossAndGradsOnce(batch);
+    let total = 0;
+    for (let i = 0; i < batch.mask.length; i++) total += batch.mask[i];
+    if (!(total > 0)) throw new TfGptError('the loss mask selects no position');
+    let loss = 0;
+    let grads: Weights | undefined;
+    for (let r0 = 0; r0 < B; r0 += rows) {
+      const b = Math.min(rows, B - r0);
+      const [lo, hi] = [r0 * T, (r0 + b) * T];
+      const mask = batch.mask.subarray(lo, hi);
+      let count = 0;
+      for (let i = 0; i < mask.length; i++) count += mask[i];
+      if (count === 0) continue; // rows without a counted position add nothing
+      // The slice's loss is its own masked mean; weight it by its share of the batch's positions.
+      const part = this.lossAndGradsOnce({ B: b, T, tokens: batch.tokens.subarray(lo, hi), targets: batch.targets.subarray(lo, hi), mask });
+      const w = count / total;
+      loss += w * part.loss;
+      if (!grads) {
+        grads = part.grads;
+        for (const g of grads.values()) for (let i = 0; i < g.length; i++) g[i] *= w;
+      } else {
+        for (const [name, g] of part.grads) {
+          const acc = grads.get(name)!;
+          for (let i = 0; i < g.length; i++) acc[i] += w * g[i];
+        }
+      }
+    }
+    return { loss, grads: grads! };
+  }
+
+  private lossAndGradsOnce(batch: LossBatch): { loss: number; grads: Weights } {
     const vars = [...this.params.values()];
     let result: { loss: number; grads: Weights } | undefined;
     tf.tidy(() => {

@@ -101,3 +101,40 @@ describe('initTfjs', () => {
     await expect(initTfjs(undefined, { SEARCHLIGHT_TFJS_BACKEND: 'gpu' })).rejects.toThrow(/SEARCHLIGHT_TFJS_BACKEND must be one of auto, tensorflow, wasm, cpu; got "gpu"/);
   });
 });
+
+describe('TfGpt micro-batches', () => {
+  it('splits only batches whose attention activations exceed the budget (hallway 32 × 256 runs 10 rows a pass)', () => {
+    const hallway: ModelConfig = { ...PRESETS.hallway, d_vocab: 47, tokenizer: 'aotp-ut' };
+    const m = new TfGpt(hallway, initWeights(hallway, new Rng(1)));
+    try {
+      expect(m.microBatchRows(32, 256)).toBe(10);
+      expect(m.microBatchRows(32, 64)).toBe(32);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('gives the one-pass loss and gradients when run in slices, rows without counted positions included', () => {
+    const cfg = nano();
+    const m = new TfGpt(cfg, initWeights(cfg, new Rng(4), { scale: 3 }));
+    try {
+      const B = 7, T = 10;
+      const rng = new Rng(9);
+      const mask = Float32Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) === 2 ? 0 : rng.float() < 0.6 ? 1 : 0));
+      const batch = { B, T, tokens: tokens(B, T, cfg.d_vocab, 3), targets: tokens(B, T, cfg.d_vocab, 4), mask };
+      const one = m.lossAndGrads(batch);
+      const perRow = cfg.n_layers * cfg.n_heads * T * T;
+      expect(m.microBatchRows(B, T, 2 * perRow)).toBe(2); // slices of rows 0–1, 2–3 (row 2 masked out), 4–5, 6
+      const sliced = m.lossAndGrads(batch, 2 * perRow);
+      expect(Math.abs(sliced.loss - one.loss)).toBeLessThan(1e-5 * Math.abs(one.loss));
+      for (const [name, g] of one.grads) {
+        const s = sliced.grads.get(name)!;
+        let scale = 0;
+        for (const x of g) scale = Math.max(scale, Math.abs(x));
+        expect(maxAbsDiff(g, s), name).toBeLessThan(1e-5 * scale + 1e-7);
+      }
+    } finally {
+      m.dispose();
+    }
+  });
+});
