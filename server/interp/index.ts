@@ -11,6 +11,7 @@ import { behavior } from './behavior.js';
 import { InterpError, modelInfo } from './context.js';
 import { dla } from './dla.js';
 import { logitLens } from './logit-lens.js';
+import { lookahead } from './lookahead.js';
 import type { FieldDescription } from './params.js';
 import { probes } from './probes.js';
 import { retarget } from './retarget.js';
@@ -22,7 +23,7 @@ export { createInterpModel, defaultGrid, InterpError } from './context.js';
 export { ParamsError } from './params.js';
 
 const all: ExperimentKind<never>[] = [
-  attention, logitLens, dla, activationPatching, attributionPatching, probes, weights, adjacencyHeads, retarget, behavior,
+  attention, logitLens, dla, activationPatching, attributionPatching, probes, weights, adjacencyHeads, retarget, behavior, lookahead,
 ] as unknown as ExperimentKind<never>[];
 
 export const KINDS: ReadonlyMap<string, ExperimentKind<unknown>> = new Map(all.map((k) => [k.kind, k as unknown as ExperimentKind<unknown>]));

@@ -58,6 +58,61 @@ export function forksAlongPath(maze: LatticeMaze, path: readonly Coord[]): PathF
   return forks;
 }
 
+/**
+ * How far ahead a search must look to decide a fork on a path to the target (the research plan's
+ * "precognition about future paths": in an acyclic maze a wrong turn at a fork can never reach the
+ * target, so deciding needs knowledge of what lies beyond it).
+ *
+ * A search settles the fork either by finding the target down the right branch (`remaining` steps
+ * from the fork, or the same distance searched back from the target), or by exhausting every wrong
+ * branch: walking each to its deepest dead end, `wrongDepth` steps for the deepest. So
+ * `lookahead = min(remaining, wrongDepth)`: a model that looks k steps ahead can decide exactly the
+ * forks with lookahead ≤ k, and must guess at the rest.
+ *
+ * Branches are walked without re-entering the fork or any earlier path cell. Returns null when a
+ * wrong branch also reaches the target (possible only with cycles): such a fork has no single answer.
+ */
+export interface ForkLookahead {
+  remaining: number;
+  wrongDepth: number;
+  lookahead: number;
+}
+
+export function forkLookahead(maze: SolvedMaze, fork: PathFork, path: readonly Coord[] = maze.path): ForkLookahead | null {
+  const n = maze.rows * maze.cols;
+  const blocked = new Uint8Array(n);
+  for (let i = 0; i <= fork.index; i++) blocked[cellIndex(maze, path[i])] = 1;
+  const target = cellIndex(maze, maze.target);
+  const dist = new Int32Array(n).fill(-1);
+  const queue = new Int32Array(n);
+  const nb = new Int32Array(4);
+  let wrongDepth = 0;
+  for (const choice of fork.choices) {
+    if (choice[0] === fork.next[0] && choice[1] === fork.next[1]) continue;
+    // BFS from the wrong choice (1 step from the fork) over cells off the path so far.
+    let head = 0, tail = 0;
+    const c0 = cellIndex(maze, choice);
+    if (dist[c0] >= 0) continue; // reached already from another wrong choice (cycles)
+    dist[c0] = 1;
+    queue[tail++] = c0;
+    while (head < tail) {
+      const c = queue[head++];
+      if (c === target) return null;
+      wrongDepth = Math.max(wrongDepth, dist[c]);
+      const k = neighborsIdx(maze, c, nb);
+      for (let j = 0; j < k; j++) {
+        const d = nb[j];
+        if (!blocked[d] && dist[d] < 0) {
+          dist[d] = dist[c] + 1;
+          queue[tail++] = d;
+        }
+      }
+    }
+  }
+  const remaining = path.length - 1 - fork.index;
+  return { remaining, wrongDepth, lookahead: Math.min(remaining, wrongDepth) };
+}
+
 /** Cells of degree exactly 1, in row-major order. Isolated cells (degree 0) are not dead ends. */
 export function deadEnds(maze: LatticeMaze): Coord[] {
   checkLattice(maze, 'deadEnds');

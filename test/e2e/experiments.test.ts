@@ -146,6 +146,7 @@ describe('experiments in the dashboard', () => {
     ['weights', {}, '[data-testid=embedding-scatter] circle.point', 'exp-10-weights'],
     ['behavior', { generators: ['dfs', 'wilson', 'percolation', 'open_field'], sizes: [3, 4, 5], count: 8 }, '[data-testid=behavior-table] tbody tr', 'exp-11-behavior'],
     ['attribution-patching', { grid: 4, count: 2, sites: ['resid_pre', 'attn_out'] }, '[data-testid=patching-heatmap] rect[data-v]', 'exp-12-attribution-patching'],
+    ['lookahead', { count: 40 }, '[data-testid=lookahead-table] tbody tr', 'exp-12b-lookahead'],
   ];
   for (const [kind, params, check, shot] of kinds) {
     it(`runs ${kind} from the form and draws its result`, async () => {
@@ -173,11 +174,11 @@ describe('experiments in the dashboard', () => {
 
     await page().goto(`${base}/models/${modelId}`);
     await page().waitForSelector('[data-testid=model-experiments] tbody tr');
-    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 10
+    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 11
     await page().goto(`${base}/experiments?model=${modelId}`);
     await page().waitForSelector('[data-testid=experiments] tbody tr');
-    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(10);
-    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(10);
+    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(11);
+    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(11);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
     expect(carol.errors).toEqual([]);

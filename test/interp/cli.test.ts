@@ -46,7 +46,7 @@ describe('exp CLI', () => {
     await ready;
     const r = await exp(['list']);
     expect(r.code).toBe(0);
-    for (const k of ['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior']) expect(r.stdout).toContain(`${k}\n`);
+    for (const k of ['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead']) expect(r.stdout).toContain(`${k}\n`);
     const j = JSON.parse((await exp(['list', '--json', '--weights', weightsFile])).stdout) as Array<{ kind: string; params: Array<{ name: string; default: unknown }> }>;
     expect(j.find((k) => k.kind === 'logit-lens')!.params.find((p) => p.name === 'grid')!.default).toBe(3);
   });

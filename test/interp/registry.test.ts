@@ -1,5 +1,5 @@
 /**
- * The registry: ten kinds, each with a describe text and a schema; every kind runs with `{}` on a
+ * The registry: eleven kinds, each with a describe text and a schema; every kind runs with `{}` on a
  * model's own kind of maze (defaults inferred from its vocabulary) and returns a JSON-safe summary
  * and well-formed tensors; deterministic given the seed.
  */
@@ -14,10 +14,10 @@ import { describeKind, kindNames, resolveParams, runExperiment } from '../../ser
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { ctxOf, mazeConfig, randomModel } from './helpers.js';
 
-const KINDS = ['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior'];
+const KINDS = ['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead'];
 
 describe('registry', () => {
-  it('lists the ten kinds with params and defaults', () => {
+  it('lists the eleven kinds with params and defaults', () => {
     expect(kindNames()).toEqual(KINDS);
     for (const k of KINDS) {
       const d = describeKind(k);
@@ -37,7 +37,7 @@ const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k
 console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }));`);
       const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 10, ort: 0 });
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 11, ort: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,60 @@
 import { describe, expect, it } from 'vitest';
-import { deadEnds, forksAlongPath, mazeStats } from '../../server/maze/analysis.js';
+import { deadEnds, forkLookahead, forksAlongPath, mazeStats } from '../../server/maze/analysis.js';
 import { baselineSuccessProbability } from '../../server/maze/baseline.js';
 import { type Coord, MazeError, degreeIdx } from '../../server/maze/lattice.js';
 import { Rng } from '../../server/maze/rng.js';
 import { handSolved, handTree, hallway, mazeFromEdges, openField, randomEndpoints, randomTree, solved } from './baseline-fixtures.js';
+
+describe('forkLookahead', () => {
+  it('is min(steps left, deepest wrong branch) at each hand-counted fork of the hand tree', () => {
+    const m = handSolved(); // (0,0) (0,1) (1,1) (2,1) (2,2)
+    // (0,1): the wrong way (0,2) → (1,2) is 2 deep, the target 3 steps on; (1,1): (1,0) is a
+    // 1-deep dead end, 2 left; (2,1): (2,0) 1 deep, the target next.
+    expect(forksAlongPath(m, m.path).map((f) => forkLookahead(m, f))).toEqual([
+      { remaining: 3, wrongDepth: 2, lookahead: 2 },
+      { remaining: 2, wrongDepth: 1, lookahead: 1 },
+      { remaining: 1, wrongDepth: 1, lookahead: 1 },
+    ]);
+  });
+
+  it('is null where a wrong branch reaches the target too (cycles)', () => {
+    const m = { ...openField(2, 3), origin: [0, 0] as Coord, target: [0, 2] as Coord, path: [[0, 0], [1, 0], [1, 1], [0, 1], [0, 2]] as Coord[] };
+    expect(forksAlongPath(m, m.path).map((f) => forkLookahead(m, f))).toEqual([null, null]);
+  });
+
+  it('on random trees never exceeds the steps left, and the deepest wrong branch is a dead end that deep', () => {
+    const rng = new Rng(21);
+    for (let t = 0; t < 40; t++) {
+      const tree = randomTree(5, 5, rng);
+      const m = solved(tree, ...randomEndpoints(tree, rng));
+      for (const f of forksAlongPath(m, m.path)) {
+        const l = forkLookahead(m, f)!;
+        expect(l.remaining).toBe(m.path.length - 1 - f.index);
+        expect(l.lookahead).toBe(Math.min(l.remaining, l.wrongDepth));
+        // Independent check: the farthest cell from the fork among wrong choices' subtrees, by BFS.
+        const wrong = f.choices.filter((c) => c[0] !== f.next[0] || c[1] !== f.next[1]);
+        const depths = wrong.map((c) => Math.max(...dead(m, f.cell, c)));
+        expect(l.wrongDepth).toBe(Math.max(...depths));
+      }
+    }
+  });
+});
+
+/** Distances from `fork` of every cell in the subtree entered through `child` (a tree maze). */
+function dead(m: ReturnType<typeof solved>, fork: Coord, child: Coord): number[] {
+  const out: number[] = [];
+  const walk = (c: Coord, from: Coord, d: number): void => {
+    out.push(d);
+    for (const n of [[c[0] - 1, c[1]], [c[0] + 1, c[1]], [c[0], c[1] - 1], [c[0], c[1] + 1]] as Coord[]) {
+      if (n[0] === from[0] && n[1] === from[1]) continue;
+      if (n[0] < 0 || n[1] < 0 || n[0] >= m.rows || n[1] >= m.cols) continue;
+      const open = n[0] === c[0] ? m.right[c[0] * m.cols + Math.min(c[1], n[1])] : m.down[Math.min(c[0], n[0]) * m.cols + c[1]];
+      if (open) walk(n, c, d + 1);
+    }
+  };
+  walk(child, fork, 1);
+  return out;
+}
 
 describe('forksAlongPath', () => {
   it('finds the hand-counted forks of the hand tree', () => {

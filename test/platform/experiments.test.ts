@@ -74,7 +74,7 @@ describe('experiments API', () => {
     const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params } }', { m: modelId });
     expect(r.errors).toBeUndefined();
     const kinds = r.data.experimentKinds as Array<{ kind: string; describe: string; params: Array<{ name: string; default?: unknown }> }>;
-    expect(kinds.map((k) => k.kind)).toEqual(['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior']);
+    expect(kinds.map((k) => k.kind)).toEqual(['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead']);
     const attention = kinds.find((k) => k.kind === 'attention')!;
     expect(attention.describe).toMatch(/Attention patterns/);
     expect(attention.params.find((p) => p.name === 'grid')?.default).toBe(GRID); // the vocabulary covers 3×3

@@ -7,6 +7,7 @@ import { BehaviorView } from './BehaviorView';
 import { DlaView } from './DlaView';
 import { JsonView } from './JsonView';
 import { LensView } from './LensView';
+import { LookaheadView } from './LookaheadView';
 import { PatchingView } from './PatchingView';
 import { ProbesView } from './ProbesView';
 import { RetargetView } from './RetargetView';
@@ -23,6 +24,7 @@ const VIEWS: Record<string, (p: { e: Experiment }) => React.ReactNode> = {
   'adjacency-heads': AdjacencyView,
   retarget: RetargetView,
   behavior: BehaviorView,
+  lookahead: LookaheadView,
 };
 
 export function hasView(kind: string): boolean {
