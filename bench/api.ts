@@ -13,7 +13,9 @@
  * - open loop (`--rate R`): the clients together send R queries/s on a fixed schedule (each client
  *   every clients/R s), and a query's latency counts from when it was due, not when it was sent, so
  *   a slow server cannot hide its backlog (no "coordinated omission", as in wrk2). This is the
- *   latency a team's scripts and browsers see at that request rate.
+ *   latency a team's scripts and browsers see at that request rate. Each client has one query in
+ *   flight: when latency exceeds clients/R, the sent rate falls below R and the run overruns
+ *   --seconds; the report then shows requestsPerSecond below R, and the backlog in the latencies.
  *
  * Without --url the bench starts its own server in a child process (so clients and server do not
  * share an event loop) on a fresh data directory, with a seeded dataset and the rate limit lifted.

@@ -43,7 +43,9 @@ try {
 } catch (e) {
   // GraphQL errors carry extensions.code (BAD_USER_INPUT, UNAUTHENTICATED, …): print them, no stack.
   if (e instanceof ClientError) {
-    for (const err of e.response.errors ?? []) console.error(`${err.extensions?.code}: ${err.message}`);
+    const errors = e.response.errors ?? [];
+    for (const err of errors) console.error(`${err.extensions?.code}: ${err.message}`);
+    if (errors.length === 0) console.error(`HTTP ${e.response.status}: ${e.message.split('\n')[0]}`);
     process.exit(1);
   }
   throw e;

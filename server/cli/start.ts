@@ -2,6 +2,7 @@
  * `searchlight start` (what `npm start` runs): migrate the database, seed the demo workspace on
  * first run, and serve the API (GraphQL at /graphql) on PORT (default 3000) until SIGINT/SIGTERM.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { createUser } from '../auth/accounts.js';
 import { seedDemo } from '../graphql/seed.js';
@@ -34,9 +35,16 @@ export const startCommand: Command = {
     if (!parsed) return;
     const o = parsed.options;
     const log = (l: string): void => void io.stderr.write(`[searchlight] ${l}\n`);
-    // The web app builds itself on first start (a minute or so); the API serves meanwhile.
-    const web = o['no-web'] ? null : mountWeb({ log });
-    const server = await startServer({ dataDir: o.data, port: o.port, host: o.host, log, ...(web ? { fallback: web.fallback } : {}) });
+    // The web app builds itself on first start (a minute or so); the API serves meanwhile. It is
+    // mounted once the server holds the data directory and the port: a refused start must not
+    // begin a second `next build` beside a running server.
+    let web: ReturnType<typeof mountWeb> | null = null;
+    const fallback = (req: IncomingMessage, res: ServerResponse): void | Promise<void> => {
+      if (web) return web.fallback(req, res);
+      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '1' }).end('starting\n');
+    };
+    const server = await startServer({ dataDir: o.data, port: o.port, host: o.host, log, ...(o['no-web'] ? {} : { fallback }) });
+    if (!o['no-web']) web = mountWeb({ log });
     if (!o['no-seed']) for (const line of seedDemo(server.app)) log(line);
     const noUsers = server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number };
     if (noUsers.n === 0 && !o['no-seed']) {

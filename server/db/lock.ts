@@ -10,8 +10,9 @@
  * SQLite also tracks locks per file within a process, so a second server in the same process is
  * refused too. Who holds the lock is written beside it (`server.lock.json`) for the error message.
  *
- * Command-line tools (users create, mazes …) do not take the lock: they write through SQLite's own
- * locking, which is safe beside a running server.
+ * Command-line tools (users create, …) do not take the lock: their database writes go through
+ * SQLite's own locking, and they never sweep files (only a server does, holding this lock; see
+ * server/graphql/server.ts), so they are safe beside a running server.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,6 +24,16 @@ const HOLDER_FILE = 'server.lock.json';
 
 export class DataDirInUseError extends UserError {
   override name = 'DataDirInUseError';
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM'; // exists, owned by someone else
+  }
 }
 
 export interface DataDirLock {
@@ -45,13 +56,20 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
     if ((e as { code?: string }).code !== 'SQLITE_BUSY') throw e;
     let holder = '';
     try {
-      const h = JSON.parse(fs.readFileSync(holderPath, 'utf8')) as { pid?: number; url?: string; since?: string };
-      holder = ` (pid ${h.pid}${h.url ? `, ${h.url}` : ''}, since ${h.since})`;
+      const h = JSON.parse(fs.readFileSync(holderPath, 'utf8')) as { pid: number; url?: string; since: string };
+      // A file left by a server killed with SIGKILL names a dead process until the new holder
+      // rewrites it: name only a live one.
+      if (alive(h.pid)) holder = ` (pid ${h.pid}${h.url ? `, ${h.url}` : ''}, since ${h.since})`;
     } catch { /* the holder has not written it yet */ }
     throw new DataDirInUseError(`data directory ${path.resolve(dataDir)} is in use by another Searchlight server${holder}; stop it, or start this one with another --data directory`);
   }
   const since = new Date().toISOString();
-  const write = (info: Record<string, unknown>): void => fs.writeFileSync(holderPath, `${JSON.stringify({ pid: process.pid, since, ...info })}\n`);
+  const write = (info: Record<string, unknown>): void => {
+    // Whole or not at all: a reader never sees half a file.
+    const tmp = `${holderPath}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, `${JSON.stringify({ pid: process.pid, since, ...info })}\n`);
+    fs.renameSync(tmp, holderPath);
+  };
   write({});
   let released = false;
   return {

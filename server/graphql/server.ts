@@ -19,7 +19,7 @@ import { WebSocketServer } from 'ws';
 import { RateLimiter, type RateLimitOptions, loginRateLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
 import { type DbHandle, defaultDataDir, openDb } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
-import { acquireDataDirLock } from '../db/lock.js';
+import { acquireDataDirLock, type DataDirLock } from '../db/lock.js';
 import { migrateDb } from '../db/migrate.js';
 import { lt } from 'drizzle-orm';
 import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
@@ -64,10 +64,28 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Start-up steps shared by the server and tools: open, migrate, sweep orphaned files. */
-export function prepareDatabase(dataDir?: string, log: (l: string) => void = () => undefined): DbHandle {
+/**
+ * Opens and migrates the database (the server and command-line tools). Tools may run beside a live
+ * server, so this never deletes files: see `sweepOrphans`.
+ */
+export function prepareDatabase(dataDir?: string): DbHandle {
   const handle = openDb(dataDir);
-  migrateDb(handle.db);
+  try {
+    migrateDb(handle.db);
+  } catch (e) {
+    handle.close();
+    throw e;
+  }
+  return handle;
+}
+
+/**
+ * Server start-up only, under the data-directory lock: removes expired sessions and the files no
+ * row references (partial writes of a crashed run). A tool running beside a live server must not
+ * do this: the server's in-flight temporary files, and files renamed into place whose row has not
+ * committed yet, would look orphaned.
+ */
+function sweepOrphans(handle: DbHandle, log: (l: string) => void): void {
   const referenced = new Set<string>();
   for (const r of handle.db.select({ p: checkpoints.path, s: checkpoints.statePath }).from(checkpoints).all()) {
     referenced.add(r.p);
@@ -78,20 +96,26 @@ export function prepareDatabase(dataDir?: string, log: (l: string) => void = () 
   handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now())).run();
   const removed = sweepFiles(handle.dataDir, referenced);
   if (removed.length) log(`removed ${removed.length} unreferenced or partial file(s) left by an earlier run`);
-  return handle;
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`[searchlight] ${l}\n`));
   // Before anything touches the database: a second server on this directory stops here.
   const lock = acquireDataDirLock(opts.dataDir ?? defaultDataDir());
-  let handle: DbHandle;
+  let handle: DbHandle | undefined;
   try {
-    handle = prepareDatabase(opts.dataDir, log);
+    handle = prepareDatabase(opts.dataDir);
+    sweepOrphans(handle, log);
+    return await serve(opts, handle, lock, log);
   } catch (e) {
+    // Any failed start (port taken, bad schema, …) gives the database and the directory back.
+    handle?.close();
     lock.release();
     throw e;
   }
+}
+
+async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void): Promise<RunningServer> {
   const pubsub = new PubSub();
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
   const app: App = { handle, runner, pubsub, limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()), loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()), secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1' };
@@ -201,10 +225,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       });
     });
   } catch (e) {
-    // e.g. the port is taken: give the data directory back before reporting it.
+    // e.g. the port is taken (startServer closes the database and releases the lock).
     await apollo.stop().catch(() => undefined);
-    handle.close();
-    lock.release();
     throw e;
   }
   runner.start();
@@ -222,12 +244,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     schema,
     close() {
       closing ??= (async () => {
-        for (const client of wss.clients) client.terminate();
-        await apollo.stop(); // drains the HTTP server and the WebSocket server
-        await runner.stop();
-        await disposeEngines(handle.dataDir);
-        handle.close();
-        lock.release();
+        try {
+          for (const client of wss.clients) client.terminate();
+          await apollo.stop(); // drains the HTTP server and the WebSocket server
+          await runner.stop();
+          await disposeEngines(handle.dataDir);
+        } finally {
+          handle.close();
+          lock.release();
+        }
       })();
       return closing;
     },

@@ -86,26 +86,28 @@ export function forkLookahead(maze: SolvedMaze, fork: PathFork, path: readonly C
   const dist = new Int32Array(n).fill(-1);
   const queue = new Int32Array(n);
   const nb = new Int32Array(4);
-  let wrongDepth = 0;
+  // One BFS from every wrong choice at once (each 1 step from the fork), over cells off the path
+  // so far: with cycles, a loop joining two wrong choices is then measured from the nearer one.
+  let head = 0, tail = 0;
   for (const choice of fork.choices) {
     if (choice[0] === fork.next[0] && choice[1] === fork.next[1]) continue;
-    // BFS from the wrong choice (1 step from the fork) over cells off the path so far.
-    let head = 0, tail = 0;
-    const c0 = cellIndex(maze, choice);
-    if (dist[c0] >= 0) continue; // reached already from another wrong choice (cycles)
-    dist[c0] = 1;
-    queue[tail++] = c0;
-    while (head < tail) {
-      const c = queue[head++];
-      if (c === target) return null;
-      wrongDepth = Math.max(wrongDepth, dist[c]);
-      const k = neighborsIdx(maze, c, nb);
-      for (let j = 0; j < k; j++) {
-        const d = nb[j];
-        if (!blocked[d] && dist[d] < 0) {
-          dist[d] = dist[c] + 1;
-          queue[tail++] = d;
-        }
+    const c = cellIndex(maze, choice);
+    if (dist[c] < 0) {
+      dist[c] = 1;
+      queue[tail++] = c;
+    }
+  }
+  let wrongDepth = 0;
+  while (head < tail) {
+    const c = queue[head++];
+    if (c === target) return null;
+    wrongDepth = Math.max(wrongDepth, dist[c]);
+    const k = neighborsIdx(maze, c, nb);
+    for (let j = 0; j < k; j++) {
+      const d = nb[j];
+      if (!blocked[d] && dist[d] < 0) {
+        dist[d] = dist[c] + 1;
+        queue[tail++] = d;
       }
     }
   }

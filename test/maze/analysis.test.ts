@@ -22,6 +22,15 @@ describe('forkLookahead', () => {
     expect(forksAlongPath(m, m.path).map((f) => forkLookahead(m, f))).toEqual([null, null]);
   });
 
+  it('measures a loop joining two wrong ways from the nearer one (cycles)', () => {
+    // (1,1) is the origin and a 3-way fork; (0,1) and (1,0) are wrong ways joined through (0,0),
+    // 2 steps from the fork either way; the target (2,1) is next.
+    const m = { ...mazeFromEdges(3, 3, [[[1, 1], [1, 0]], [[1, 0], [0, 0]], [[0, 0], [0, 1]], [[0, 1], [1, 1]], [[1, 1], [2, 1]]]), origin: [1, 1] as Coord, target: [2, 1] as Coord, path: [[1, 1], [2, 1]] as Coord[] };
+    const [fork] = forksAlongPath(m, m.path);
+    expect(fork.options).toBe(3);
+    expect(forkLookahead(m, fork)).toEqual({ remaining: 1, wrongDepth: 2, lookahead: 1 });
+  });
+
   it('on random trees never exceeds the steps left, and the deepest wrong branch is a dead end that deep', () => {
     const rng = new Rng(21);
     for (let t = 0; t < 40; t++) {

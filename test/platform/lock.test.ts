@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DataDirInUseError } from '../../server/db/lock.js';
-import { startServer } from '../../server/graphql/server.js';
+import { prepareDatabase, startServer } from '../../server/graphql/server.js';
 import { startHarness, tempDir } from './helpers.js';
 
 const SERVE = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));
@@ -58,6 +58,32 @@ describe('one server per data directory', () => {
     const s = await startServer({ ...quiet, dataDir: dir });
     await s.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a tool opening the database beside a live server sweeps nothing; the next server start does', async () => {
+    const h = await startHarness();
+    const stray = `${h.dataDir}/caches/partial.safetensors.tmp-123`;
+    fs.mkdirSync(`${h.dataDir}/caches`, { recursive: true });
+    fs.writeFileSync(stray, 'half a file');
+    const tool = prepareDatabase(h.dataDir); // what `searchlight users create` does
+    tool.close();
+    expect(fs.existsSync(stray)).toBe(true);
+    const dir = h.dataDir;
+    await h.server.close();
+    const s = await startServer({ ...quiet, dataDir: dir });
+    expect(fs.existsSync(stray)).toBe(false);
+    await s.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a refusal never names a dead holder (the file a SIGKILLed server left behind)', async () => {
+    const h = await startHarness();
+    const dir = h.dataDir;
+    // The holder file as a killed server would leave it, while this live server holds the lock.
+    fs.writeFileSync(`${dir}/server.lock.json`, JSON.stringify({ pid: 2 ** 22 + 7, url: 'http://127.0.0.1:1', since: 'then' }));
+    const err = await startServer({ ...quiet, dataDir: dir }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(`data directory ${dir} is in use by another Searchlight server; stop it, or start this one with another --data directory`);
+    await h.close();
   });
 
   it('a failed start (port taken) gives the directory back', async () => {

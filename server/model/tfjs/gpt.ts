@@ -243,8 +243,17 @@ export class TfGpt {
     const { B, T } = batch;
     const rows = this.microBatchRows(B, T, maxAttentionElements);
     if (rows >= B) return this.lossAndGradsOnce(batch);
+    // The whole batch is checked up front, as one pass would: slices without counted positions are
+    // skipped below and would otherwise never have their targets checked.
+    if (batch.targets.length !== B * T || batch.mask.length !== B * T || batch.tokens.length !== B * T) {
+      throw new TfGptError(`tokens (${batch.tokens.length}), targets (${batch.targets.length}) and mask (${batch.mask.length}) must all have B×T = ${B * T} entries`);
+    }
     let total = 0;
-    for (let i = 0; i < batch.mask.length; i++) total += batch.mask[i];
+    for (let i = 0; i < B * T; i++) {
+      total += batch.mask[i];
+      const t = batch.targets[i];
+      if (!(t >= 0 && t < this.cfg.d_vocab)) throw new TfGptError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
+    }
     if (!(total > 0)) throw new TfGptError('the loss mask selects no position');
     let loss = 0;
     let grads: Weights | undefined;
