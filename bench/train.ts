@@ -40,8 +40,8 @@ interface Case {
   /** Batch b of the case (inputs, targets, mask). */
   batch: (b: number) => TrainBatch;
   B: number;
-  /** The sequence length PyTorch gets (mean padded T for maze batches). */
-  T: () => number;
+  /** The sequence length PyTorch gets: the mean padded T of the timed batches 1..steps for maze batches. */
+  T: (steps: number) => number;
 }
 
 const vocab5 = getTokenizer('aotp-ut').vocabSize(5);
@@ -58,15 +58,12 @@ function makeCase(name: string): Case {
   switch (name) {
     case 'demo-mazes': {
       const data = new MazeBatcher({ spec: { generator: 'dfs', rows: 5 }, seed: 0, mazes: 1 << 20, tokenizer: 'aotp-ut', nCtx: demo.n_ctx, loss: 'path' });
-      const seen: number[] = [];
+      const batch = (b: number): TrainBatch => data.batch(b * 32, b, 32);
       return {
-        name, cfg: demo, B: 32,
-        batch: (b) => {
-          const x = data.batch(b * 32, b, 32);
-          seen.push(x.T);
-          return x;
-        },
-        T: () => Math.round(seen.reduce((a, c) => a + c, 0) / seen.length),
+        name, cfg: demo, B: 32, batch,
+        // Batches are seeded, so the parent process (which runs PyTorch) recomputes the lengths the
+        // engines saw in their own processes.
+        T: (steps) => Math.round(Array.from({ length: steps }, (_, i) => batch(i + 1).T).reduce((a, c) => a + c, 0) / steps),
       };
     }
     case 'demo-32x128':
@@ -101,7 +98,7 @@ function torchAnchor(python: string, c: Case, steps: number): { result: Record<s
   if (probe.status !== 0) return { result: null, reason: `torch unavailable in ${python}: ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}` };
   const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
   const { d_model, n_layers, n_heads, d_head, d_mlp, d_vocab, n_ctx } = c.cfg;
-  const arg = JSON.stringify({ d_model, n_layers, n_heads, d_head, d_mlp, d_vocab, n_ctx, batch: c.B, seq: c.T(), steps, warmup_steps: 1 });
+  const arg = JSON.stringify({ d_model, n_layers, n_heads, d_head, d_mlp, d_vocab, n_ctx, batch: c.B, seq: c.T(steps), steps, warmup_steps: 1 });
   const r = spawnSync(python, [script, arg], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) return { result: null, reason: `torch_train.py failed: ${r.stderr.trim().split('\n').pop()}` };
   return { result: JSON.parse(r.stdout.trim().split('\n').pop()!) };
@@ -129,7 +126,7 @@ export async function run(argv: string[]): Promise<unknown> {
         await engine?.dispose();
       }
     }
-    row.seq = c.T();
+    row.seq = c.T(o.steps);
     const torch = torchAnchor(o.python, c, o.steps);
     row.torch = torch.result ?? { tokens_per_s: null, reason: torch.reason };
     const anchor = torch.result?.tokens_per_s as number | undefined;
