@@ -14,6 +14,7 @@ import { Rng } from '../server/maze/rng.js';
 import { getTokenizer } from '../server/maze/tokenize/index.js';
 import { PRESETS, type ModelConfig, type PresetName } from '../server/model/config.js';
 import { OnnxEngine } from '../server/model/onnx/engine.js';
+import { allHookNames, hookDims, hookGeometry } from '../server/model/onnx/hooks.js';
 import { initWeights } from '../server/model/weights.js';
 
 const spec = {
@@ -72,8 +73,8 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
       // Where the time goes: onnxruntime-node copies every fetched output into a fresh ArrayBuffer
       // (a preallocated output is copied too, checked with 1.30), so the cache pays for allocating
       // and writing its bytes once more. The floor of that: JS allocating and filling the same arrays.
-      const sample = await engine.runWithCache(tokens, B, T);
-      const sizes = [sample.logits.length, ...[...sample.cache.values()].map((a) => a.data.length)];
+      const count = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
+      const sizes = [B * T * cfg.d_vocab, ...allHookNames(cfg).map((n) => count(hookDims(cfg, hookGeometry(cfg, n), B, T)))];
       const outputMiB = (sizes.reduce((a, b) => a + b, 0) * 4) / 2 ** 20;
       const fillMs = await median(o.reps, async () => sizes.map((n) => new Float32Array(n).fill(1)));
       return {
