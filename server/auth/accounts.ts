@@ -6,7 +6,8 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
 import { UserError } from '../errors.js';
 import type { Db } from '../db/client.js';
-import { apiTokens, auditLog, sessions, users } from '../db/schema.js';
+import { audit } from '../db/audit.js';
+import { apiTokens, sessions, users } from '../db/schema.js';
 import { type Role, parseRole } from './roles.js';
 import { TOKEN_PREFIX, hashPassword, newSecret, sha256Hex, verifyPassword } from './secrets.js';
 
@@ -42,7 +43,7 @@ export async function createUser(db: Db, input: { name: string; role: string; pa
     }
     const u = tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning().get();
     tx.insert(apiTokens).values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() }).run();
-    tx.insert(auditLog).values({ at: Date.now(), userId: actorId, action: 'create', entity: 'user', entityId: String(u.id), detail: { name, role } }).run();
+    audit(tx, actorId, 'create', 'user', u.id, { name, role });
     return u;
   }, { behavior: 'immediate' });
   return { user, token };

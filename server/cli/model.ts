@@ -8,6 +8,7 @@ import { SPECIAL, SPECIAL_TOKENS, getTokenizer, gridForVocabSize, tokenizerNames
 import { toTokens } from '../maze/parse.js';
 import { hookShapes, parameterCount, PRESETS, type ModelConfig, type PresetName } from '../model/config.js';
 import { writeNpyFile } from '../model/npy.js';
+import { argmax } from '../model/argmax.js';
 import { writeSafetensorsFile } from '../model/safetensors.js';
 import { initRng } from '../model/train/trainer.js';
 import { initWeights, loadModel, saveModel, type LoadedModel } from '../model/weights.js';
@@ -115,9 +116,7 @@ async function forward(argv: string[], io: CliIO): Promise<void> {
     const out = new LineWriter(io.stdout);
     for (let b = 0; b < B; b++) {
       const at = (b * T + rows[b].length - 1) * V;
-      let best = 0;
-      for (let v = 1; v < V; v++) if (logits[at + v] > logits[at + best]) best = v;
-      await out.line(vocab[best]);
+      await out.line(vocab[argmax(logits.subarray(at, at + V))]);
     }
     await out.flush();
     if (o.out) await writeNpyFile(o.out, logits.slice(0, rows[0].length * V), [rows[0].length, V]);

@@ -10,6 +10,7 @@
  * so position embeddings stay exact); `decodeWithInterventions` groups rows by length.
  */
 import type { OnnxEngine } from '../model/onnx/engine.js';
+import { argmax } from '../model/argmax.js';
 import type { GraphSpec } from '../model/onnx/graph.js';
 import { compileInterventions, type Intervention } from '../model/onnx/interventions.js';
 import { feedF32, feedI32, feedI64, type Feed } from '../model/onnx/runtime.js';
@@ -79,8 +80,7 @@ async function decodeGroup(engine: OnnxEngine, rows: readonly DecodeRow[], stop:
     const keep: number[] = [];
     const next: number[] = [];
     active.forEach((b, r) => {
-      let best = 0;
-      for (let v = 1; v < V; v++) if (logits[r * V + v] > logits[r * V + best]) best = v;
+      const best = argmax(logits.subarray(r * V, (r + 1) * V));
       generated[b].push(best);
       if (best !== stop && generated[b].length < maxNew) {
         keep.push(r);

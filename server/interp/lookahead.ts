@@ -17,6 +17,7 @@
  */
 import { forkLookahead, forksAlongPath } from '../maze/analysis.js';
 import { Rng } from '../maze/rng.js';
+import { argmax } from '../model/argmax.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { num, tensor } from './collect.js';
 import { chunks, encoder, loadMazes, mazeFields, padBatch, requireUnified, type MazeParams } from './context.js';
@@ -62,8 +63,7 @@ export const lookahead = defineKind<LookaheadParams>({
           }
           // The token of path[f.index] predicts path[f.index + 1].
           const at = (r * T + start + f.index) * V;
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logits[at + v] > logits[at + best]) best = v;
+          const best = argmax(logits.subarray(at, at + V));
           const right = enc.cellId(f.next[0], f.next[1]);
           const others = f.choices.map((c) => enc.cellId(c[0], c[1])).filter((id) => id !== right);
           const h = need.lookahead - 1;

@@ -7,7 +7,8 @@
 import { and, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
 import { prepared } from '../db/prepared.js';
-import { auditLog, jobs } from '../db/schema.js';
+import { audit } from '../db/audit.js';
+import { jobs } from '../db/schema.js';
 import type { JobRow } from '../graphql/mappers.js';
 import type { JobProgress, JobStatus } from './types.js';
 
@@ -23,9 +24,15 @@ export function enqueue(db: Db, kind: string, params: unknown, createdBy: number
     let job = tx.insert(jobs).values({ kind, params, createdBy, createdAt: Date.now(), progress: { phase: 'queued' } }).returning().get();
     const extra = link?.(tx, job);
     if (extra) job = tx.update(jobs).set({ params: { ...(params as object), ...extra } }).where(eq(jobs.id, job.id)).returning().get();
-    tx.insert(auditLog).values({ at: Date.now(), userId: createdBy, action: 'enqueue', entity: 'job', entityId: String(job.id), detail: { kind } }).run();
+    audit(tx, createdBy, 'enqueue', 'job', job.id, { kind });
     return job;
   }, { behavior: 'immediate' });
+}
+
+/** Whether a cancel was requested: the one column a worker polls between steps, not the whole row. */
+export function isCancelRequested(db: Db, id: number): boolean {
+  const q = prepared(db, 'jobs.cancelRequested', () => db.select({ c: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare());
+  return q.get({ id })?.c ?? false;
 }
 
 export function getJob(db: Db, id: number): JobRow | undefined {

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../errors.js';
 import { openDb, writeTx } from '../db/client.js';
 import { getHandler } from './handlers/index.js';
-import { getJob, markCompleted, setProgress } from './queue.js';
+import { isCancelRequested, markCompleted, setProgress } from './queue.js';
 import { type JobContext, type JobProgress, JobCancelled } from './types.js';
 
 export interface WorkerData {
@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       post({ type: 'progress' });
     },
     checkCancelled() {
-      if (controller.signal.aborted || getJob(handle.db, data.jobId)?.cancelRequested) throw new JobCancelled();
+      if (controller.signal.aborted || isCancelRequested(handle.db, data.jobId)) throw new JobCancelled();
     },
     complete(commit) {
       const result = writeTx(handle.sqlite, () => {

@@ -15,6 +15,7 @@
 import type { OnnxEngine } from './engine.js';
 import { feedF32, feedI32, feedI64, type Feed } from './runtime.js';
 import type { GraphSpec } from './graph.js';
+import { argmax } from '../argmax.js';
 
 export interface GenerateOptions {
   /** Token that ends a row's generation (e.g. <PATH_END>); it is included in the output. */
@@ -121,17 +122,4 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
     T = 1;
   }
   return seqs.map((s) => Int32Array.from(s));
-}
-
-function argmax(row: Float32Array, allowed?: ArrayLike<number | boolean>): number {
-  let best = -1;
-  let bestV = -Infinity;
-  for (let t = 0; t < row.length; t++) {
-    if (allowed && !allowed[t]) continue;
-    if (best < 0 || row[t] > bestV) {
-      best = t;
-      bestV = row[t];
-    }
-  }
-  return best;
 }

@@ -15,6 +15,7 @@ import { readPredictedPath } from '../../maze/parse.js';
 import type { Rng } from '../../maze/rng.js';
 import { idsToTokens, SPECIAL, type Tokenizer } from '../../maze/tokenize/index.js';
 import type { TokenGrid } from './engine.js';
+import { argmax } from '../argmax.js';
 
 export interface Completion {
   /** Tokens generated after the prompt (the stop token included when `ended`). */
@@ -57,8 +58,7 @@ export function greedyFromLogits(
         const l = await logits({ B: rows.length, T, tokens }); // [B, T, V]
         rows.forEach((i, r) => {
           const at = (r * T + seqs[i].length - 1) * V; // the row's last real position
-          let best = -1;
-          for (let v = 0; v < V; v++) if ((!allowed || allowed[v]) && (best < 0 || l[at + v] > l[at + best])) best = v;
+          const best = argmax(l.subarray(at, at + V), allowed);
           seqs[i].push(best);
           const n = seqs[i].length - chunk[i].length;
           if (best === stop) ended[i] = true;
