@@ -96,19 +96,6 @@ export function writeFileAtomic(dataDir: string, rel: string, data: Uint8Array |
   }
 }
 
-export function sha256File(abs: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(abs, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
 /** Directories under the data dir that hold row-referenced files. */
 export const FILE_DIRS = ['checkpoints', 'caches', 'results', 'uploads'] as const;
 

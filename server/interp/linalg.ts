@@ -127,34 +127,6 @@ export function matmul(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k:
   return C;
 }
 
-/** Largest eigenvalue of XᵀX / N for X [N, D] (power iteration; X need not be formed as a Gram matrix). */
-export function gramMaxEig(X: Float64Array, N: number, D: number, iters = 50): number {
-  let v = new Float64Array(D).fill(1 / Math.sqrt(D));
-  let lambda = 0;
-  const Xv = new Float64Array(N);
-  for (let it = 0; it < iters; it++) {
-    for (let i = 0; i < N; i++) {
-      let s = 0;
-      for (let d = 0; d < D; d++) s += X[i * D + d] * v[d];
-      Xv[i] = s;
-    }
-    const w = new Float64Array(D);
-    for (let i = 0; i < N; i++) {
-      const s = Xv[i];
-      if (s === 0) continue;
-      for (let d = 0; d < D; d++) w[d] += X[i * D + d] * s;
-    }
-    let norm = 0;
-    for (let d = 0; d < D; d++) norm += w[d] * w[d];
-    norm = Math.sqrt(norm);
-    if (norm === 0) return 0;
-    lambda = norm / N;
-    for (let d = 0; d < D; d++) w[d] /= norm;
-    v = w;
-  }
-  return lambda;
-}
-
 /**
  * SVD of a product A [m, r] · B [r, n] without forming it (an OV or QK circuit W_V·W_O, W_Q·W_Kᵀ
  * has rank ≤ r = d_head): A = U₁S₁V₁ᵀ, then C = S₁V₁ᵀB [k₁, n] = U₂SV₂ᵀ, so AB = (U₁U₂)·S·V₂ᵀ

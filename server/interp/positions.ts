@@ -168,8 +168,3 @@ export function aggregateOnCells(sp: SequencePositions, weights: ArrayLike<numbe
   }
   return { cells, other };
 }
-
-/** Index of each position's class in TOKEN_CLASSES. */
-export function classIndex(sp: SequencePositions): Int32Array {
-  return Int32Array.from(sp.classes, (c) => TOKEN_CLASSES.indexOf(c));
-}

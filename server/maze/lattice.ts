@@ -185,29 +185,3 @@ export function mazesEqual(a: LatticeMaze, b: LatticeMaze): boolean {
   return true;
 }
 
-/** maze-dataset's `connection_list` as nested arrays `[2][rows][cols]` of booleans. */
-export function toConnectionList(m: LatticeMaze): boolean[][][] {
-  return [m.down, m.right].map((plane) =>
-    Array.from({ length: m.rows }, (_, i) => Array.from({ length: m.cols }, (_, j) => plane[i * m.cols + j] === 1)),
-  );
-}
-
-export function fromConnectionList(cl: ArrayLike<ArrayLike<ArrayLike<boolean | number>>>): LatticeMaze {
-  if (cl.length !== 2) throw new MazeError(`connection_list must have 2 planes, got ${cl.length}`);
-  const rows = cl[0].length;
-  const cols = rows > 0 ? cl[0][0].length : 0;
-  const m = emptyMaze(rows, cols);
-  for (let p = 0; p < 2; p++) {
-    if (cl[p].length !== rows) throw new MazeError(`connection_list plane ${p} has ${cl[p].length} rows, expected ${rows}`);
-    for (let i = 0; i < rows; i++) {
-      if (cl[p][i].length !== cols) throw new MazeError(`connection_list plane ${p} row ${i} has ${cl[p][i].length} cols, expected ${cols}`);
-      for (let j = 0; j < cols; j++) {
-        if (!cl[p][i][j]) continue;
-        if (p === 0 && i === rows - 1) throw new MazeError(`connection_list: "down" edge from last row at (${i},${j})`);
-        if (p === 1 && j === cols - 1) throw new MazeError(`connection_list: "right" edge from last column at (${i},${j})`);
-        (p === 0 ? m.down : m.right)[i * cols + j] = 1;
-      }
-    }
-  }
-  return m;
-}

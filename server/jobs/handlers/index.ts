@@ -15,7 +15,3 @@ const HANDLERS: Record<string, JobHandler<any>> = {
 export function getHandler(kind: string): JobHandler<unknown> | undefined {
   return Object.prototype.hasOwnProperty.call(HANDLERS, kind) ? HANDLERS[kind] : undefined;
 }
-
-export function jobKinds(): string[] {
-  return Object.keys(HANDLERS);
-}

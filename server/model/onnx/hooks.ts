@@ -110,9 +110,3 @@ export function maskSymDims(cfg: ModelConfig, g: HookGeometry): Dim[] {
   return [...hookSymDims(cfg, g).slice(0, -1), 1];
 }
 
-/** Index of the (query) position axis and of the head axis (-1 if none) in the hook's shape. */
-export function hookAxes(g: HookGeometry): { pos: number; head: number } {
-  if (g.layout === 'btf') return { pos: 1, head: -1 };
-  if (g.layout === 'bthf') return { pos: 1, head: 2 };
-  return { pos: 2, head: 1 };
-}
