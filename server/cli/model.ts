@@ -12,6 +12,8 @@ import { argmax } from '../model/argmax.js';
 import { writeSafetensorsFile } from '../model/safetensors.js';
 import { initRng } from '../model/train/trainer.js';
 import { initWeights, loadModel, saveModel, type LoadedModel } from '../model/weights.js';
+import { insertIdentityBlocks } from '../model/grow.js';
+import { Rng } from '../maze/rng.js';
 import { type CommandSpec, parseCommand, UsageError } from './args.js';
 import { INFERENCE_ENGINES, openModel, pathOnlyTokens, type InferenceEngineName } from '../model/open.js';
 import { type CliIO, LineWriter, readLines } from './io.js';
@@ -199,9 +201,44 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
   }
 }
 
+const growSpec = {
+  name: 'model grow',
+  summary: 'Insert identity blocks into a model (same logits, more layers) to train it deeper.',
+  options: {
+    weights: weightsOption,
+    at: { type: 'string', description: 'Comma-separated positions 0 … n_layers: a new block goes in front of that original layer (n_layers appends)', required: true, placeholder: 'P,P' },
+    seed: { type: 'integer', description: 'Seed of the new blocks\' Q, K, V and W_in (their output projections start at zero)', default: 0, placeholder: 'S' },
+    out: { type: 'string', description: 'Output file', required: true, placeholder: 'W.safetensors' },
+  },
+} satisfies CommandSpec;
+
+async function grow(argv: string[], io: CliIO): Promise<void> {
+  const parsed = parseCommand(growSpec, argv, (s) => io.stdout.write(s));
+  if (!parsed) return;
+  const o = parsed.options;
+  const at = o.at.split(',').map((s) => s.trim());
+  const positions = at.map((s) => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`--at: ${JSON.stringify(s)} is not a layer position (comma-separated integers 0 … n_layers)`);
+    return Number(s);
+  });
+  const m = await loadForCli(o.weights);
+  let g;
+  try {
+    g = insertIdentityBlocks(m.cfg, m.weights, positions, new Rng(`${o.seed}/grow`));
+  } catch (e) {
+    throw new UsageError(`--at: ${(e as Error).message}`);
+  }
+  await saveModel(o.out, g.cfg, g.weights, m.vocab, {
+    'searchlight.grown': JSON.stringify({ from: o.weights, n_layers: m.cfg.n_layers, at: positions, seed: o.seed, layers: g.layerMap }),
+  });
+  const layout = g.layerMap.map((l) => (l < 0 ? 'new' : String(l))).join(' ');
+  io.stdout.write(`wrote ${o.out}: ${m.cfg.n_layers} → ${g.cfg.n_layers} layers [${layout}], ${parameterCount(g.cfg).toLocaleString('en-US')} parameters; new blocks are identities (zero W_O and W_out), so the logits are unchanged\n`);
+}
+
 export const modelCommands: CommandGroup = {
   init: { summary: initSpec.summary, run: init },
   forward: { summary: forwardSpec.summary, run: forward },
   cache: { summary: cacheSpec.summary, run: cache },
   solve: { summary: solveSpec.summary, run: solve },
+  grow: { summary: growSpec.summary, run: grow },
 };

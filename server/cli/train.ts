@@ -28,7 +28,7 @@ const trainSpec = {
   usage: 'searchlight train --preset P --grid N --steps K --out W [options]',
   summary: 'Train a model on seeded mazes (AdamW, warmup + cosine, checkpoints, held-out evaluation).',
   options: {
-    preset: { type: 'string', description: 'Architecture (required for a new run)', choices: Object.keys(PRESETS) },
+    preset: { type: 'string', description: 'Architecture (a new run needs it, unless --init gives one)', choices: Object.keys(PRESETS) },
     generator: { type: 'string', description: `Maze generator: ${generatorNames().join(', ')} (default dfs)`, placeholder: 'G' },
     grid: { type: 'integer', description: 'Grid side (default 5)', placeholder: 'N' },
     p: { type: 'number', description: 'Edge probability for percolation / dfs_percolation', placeholder: 'P' },
@@ -73,12 +73,13 @@ function mazeSpecOf(o: TrainOpts, base?: MazeSpec): MazeSpec {
 }
 
 /** A fresh run from the options and the documented defaults. */
-function freshRun(o: TrainOpts): RunSpec {
-  if (!o.preset) throw new UsageError('train: --preset is required for a new run');
+function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
+  if (!o.preset && !initCfg) throw new UsageError('train: a new run needs --preset (or --init, whose file gives the architecture)');
   if (o.steps === undefined) throw new UsageError('train: --steps is required for a new run');
   const maze = mazeSpecOf(o);
-  const tokenizer = o.tokenizer ?? 'aotp-ut';
-  const model: ModelConfig = { ...PRESETS[o.preset as PresetName], d_vocab: getTokenizer(tokenizer).vocabSize(maze.rows), tokenizer };
+  const tokenizer = o.tokenizer ?? initCfg?.tokenizer ?? 'aotp-ut';
+  const d_vocab = getTokenizer(tokenizer).vocabSize(maze.rows);
+  const model: ModelConfig = o.preset ? { ...PRESETS[o.preset as PresetName], d_vocab, tokenizer } : { ...initCfg!, d_vocab, tokenizer };
   const batch = o.batch ?? 32;
   return {
     model, maze, batch,
@@ -122,16 +123,17 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
   const parsed = parseCommand(trainSpec, argv, (s) => io.stdout.write(s));
   if (!parsed) return;
   const o = parsed.options;
-  const run = o.resume ? resumedRun(o, (await loadCheckpoint<RunSpec>(o.out)).run) : freshRun(o);
+  if (o.init && o.resume) throw new UsageError('train: --init starts a new run; it cannot be combined with --resume');
+  const initModel = o.init ? await loadForCli(o.init) : undefined;
+  const run = o.resume ? resumedRun(o, (await loadCheckpoint<RunSpec>(o.out)).run) : freshRun(o, initModel?.cfg);
   const evalEvery = o['eval-every'] ?? Math.max(1, Math.ceil(run.steps / 10));
   const checkpointEvery = o['checkpoint-every'] ?? Math.min(500, run.steps);
   for (const [k, v] of [['eval-every', evalEvery], ['checkpoint-every', checkpointEvery], ['eval-count', o['eval-count']]] as const) {
     if (!(Number.isInteger(v) && v >= 0)) throw new UsageError(`train: --${k} must be a non-negative integer, got ${v}`);
   }
   let init;
-  if (o.init) {
-    if (o.resume) throw new UsageError('train: --init starts a new run; it cannot be combined with --resume');
-    const m = await loadForCli(o.init);
+  if (o.init && initModel) {
+    const m = initModel;
     const differs = (Object.keys(run.model) as Array<keyof ModelConfig>).filter((k) => m.cfg[k] !== run.model[k]);
     if (differs.length > 0) throw new UsageError(`train: --init ${o.init} differs from this run's model in ${differs.map((k) => `${k} (${m.cfg[k]} vs ${run.model[k]})`).join(', ')}`);
     init = m.weights;

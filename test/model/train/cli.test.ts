@@ -93,6 +93,30 @@ describe('searchlight model', () => {
     expect(b.out).toBe(a.out);
     await expect(cli(modelCommands.solve, ['--weights', w()], '<ADJLIST_START> <ADJLIST_END>\n')).rejects.toThrow(/line 1: no <PATH_START>/);
   });
+
+  it('grow inserts identity blocks (same logits, more layers) and train --init takes the grown architecture', async () => {
+    const grown = join(dir, 'grown.safetensors');
+    const g = await cli(modelCommands.grow, ['--weights', w(), '--at', '1,2', '--seed', '3', '--out', grown]);
+    expect(g.out).toMatch(/2 → 4 layers \[0 new 1 new\]/);
+    const t = text(1);
+    const before = await cli(modelCommands.forward, ['--weights', w(), '--text', t, '--out', join(dir, 'g0.npy')]);
+    const after = await cli(modelCommands.forward, ['--weights', grown, '--text', t, '--out', join(dir, 'g1.npy')]);
+    expect(after.out).toBe(before.out);
+    expect((await readNpyFile(join(dir, 'g1.npy'))).data).toEqual((await readNpyFile(join(dir, 'g0.npy'))).data);
+    const m = await loadModel(grown);
+    expect(m.cfg.n_layers).toBe(4);
+    expect(JSON.parse(m.metadata['searchlight.grown'])).toMatchObject({ n_layers: 2, at: [1, 2], layers: [0, -1, 1, -1] });
+    await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '3', '--out', grown])).rejects.toThrow(/--at: block position 3 is out of range: a model with 2 layers takes positions 0 … 2/);
+    await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '1,x', '--out', grown])).rejects.toThrow(/--at: "x" is not a layer position/);
+
+    // No --preset: the architecture comes from the --init file.
+    const out = join(dir, 'deeper.safetensors');
+    const r = await cli(trainCommand, ['--init', grown, '--grid', '3', '--steps', '2', '--batch', '2', '--warmup', '1', '--out', out, '--eval-every', '0']);
+    expect(JSON.parse(r.out)).toMatchObject({ step: 2, stopped: false });
+    expect((await loadModel(out)).cfg.n_layers).toBe(4);
+    await expect(cli(trainCommand, ['--grid', '3', '--steps', '2', '--out', out])).rejects.toThrow(/a new run needs --preset \(or --init/);
+    await expect(cli(trainCommand, ['--init', grown, '--preset', 'nano', '--grid', '3', '--steps', '2', '--out', out])).rejects.toThrow(/differs from this run's model in n_layers \(4 vs 2\)/);
+  });
 });
 
 describe('searchlight train / eval', () => {
