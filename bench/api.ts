@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- api [--seconds 60] [--clients 100] [--rate R] [--url URL --token T] [--background train|dataset|none]`
+ * `npm run bench -- api [--seconds 60] [--warmup 3] [--clients 100] [--rate R] [--url URL --token T] [--background train|dataset|none]`
  *
  * 100 concurrent clients issue metadata queries (datasets, jobs, models, a dataset's maze page,
  * me) for `--seconds`, while a training job (the `demo` preset on a 6×6 dataset, in its worker
@@ -19,10 +19,14 @@
  *
  * Without --url the bench starts its own server in a child process (so clients and server do not
  * share an event loop) on a fresh data directory, with a seeded dataset and the rate limit lifted.
- * `--background dataset` loads the worker with large createDataset jobs instead.
+ * `--background dataset` loads the worker with large createDataset jobs instead. The first
+ * `--warmup` seconds (default 3) run the same load unmeasured (reported apart: count and max), and
+ * the clients use node:http keep-alive connections — the generator shares the cores it measures.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +34,8 @@ import { UserError } from '../server/errors.js';
 
 interface Options {
   seconds: number;
+  /** Seconds of unmeasured load before measuring (errors still count). */
+  warmup: number;
   clients: number;
   /** Open-loop total request rate (queries/s); undefined = closed loop. */
   rate?: number;
@@ -39,7 +45,7 @@ interface Options {
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { seconds: 60, clients: 100, background: 'train' };
+  const o: Options = { seconds: 60, warmup: 3, clients: 100, background: 'train' };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     const num = (name: string): number => {
@@ -48,6 +54,11 @@ function parse(argv: string[]): Options {
       return n;
     };
     if (k === '--seconds') (o.seconds = num(k)), i++;
+    else if (k === '--warmup') {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new UserError(`bench api: --warmup must be a number of seconds ≥ 0, got ${JSON.stringify(v)}`);
+      (o.warmup = n), i++;
+    }
     else if (k === '--clients') (o.clients = Math.round(num(k))), i++;
     else if (k === '--rate') (o.rate = num(k)), i++;
     else if (k === '--url') (o.url = v), i++;
@@ -56,7 +67,7 @@ function parse(argv: string[]): Options {
       if (v !== 'train' && v !== 'dataset' && v !== 'none') throw new UserError(`bench api: --background must be train, dataset or none, got ${JSON.stringify(v)}`);
       o.background = v;
       i++;
-    } else throw new UserError(`bench api: unknown option ${k}; options: --seconds N --clients N --rate R --url URL --token T --background train|dataset|none`);
+    } else throw new UserError(`bench api: unknown option ${k}; options: --seconds N --warmup S --clients N --rate R --url URL --token T --background train|dataset|none`);
   }
   if (o.url && !o.token) throw new UserError('bench api: --url needs --token (an API token of a researcher)');
   return o;
@@ -81,12 +92,38 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number): number => Math.round(x * 100) / 100;
 
-async function post(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
-  const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
-  if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${(await r.text()).slice(0, 200)}`);
-  const body = await r.json();
-  if (body.errors) throw new Error(body.errors.map((e: { message: string }) => e.message).join('; '));
-  return body.data;
+/**
+ * One POST /graphql over a keep-alive connection. node:http rather than fetch: undici's fetch costs
+ * the load generator about twice the CPU per request, and the generator shares the 2 cores with the
+ * server it measures.
+ */
+const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 1024 }), https: new https.Agent({ keepAlive: true, maxSockets: 1024 }) };
+function post(url: string, token: string, query: string, variables: Record<string, unknown> = {}): Promise<any> {
+  const body = JSON.stringify({ query, variables });
+  return new Promise((resolve, reject) => {
+    const tls = url.startsWith('https:');
+    const req = (tls ? https : http).request(`${url}/graphql`, {
+      method: 'POST', agent: tls ? agents.https : agents.http,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+        try {
+          const parsed = JSON.parse(text);
+          if (parsed.errors) return reject(new Error(parsed.errors.map((e: { message: string }) => e.message).join('; ')));
+          resolve(parsed.data);
+        } catch (e) {
+          reject(new Error(`bad JSON from the server: ${(e as Error).message}`));
+        }
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** Starts a server in a child process on a fresh data directory; returns its URL and a researcher token. */
@@ -173,12 +210,19 @@ export async function run(argv: string[]): Promise<unknown> {
     await new Promise((r) => setTimeout(r, o.background === 'train' ? 5000 : 1000));
     const latencies: number[] = [];
     const perQuery: Record<string, number[]> = {};
+    // Errors count in the warm-up too: zero means zero.
     let errors = 0;
     const errorSamples: string[] = [];
-    const end = performance.now() + o.seconds * 1000;
+    // The three slowest measured queries, with when they were due (s from the start of measuring).
+    const slowest: Array<{ query: string; atS: number; ms: number }> = [];
+    // The first --warmup seconds run the same load unmeasured: a fresh server answers its first
+    // hundred concurrent queries in interpreted, not yet optimised code (~2 s for the first wave).
+    const warm = { requests: 0, maxMs: 0 };
     // Open loop: client k's i-th query is due at start + (k/clients + i) × period.
     const period = o.rate ? (o.clients / o.rate) * 1000 : 0;
     const start = performance.now();
+    const measureFrom = start + o.warmup * 1000;
+    const end = measureFrom + o.seconds * 1000;
     const client = async (k: number): Promise<void> => {
       for (let i = k; ; i++) {
         let t0 = performance.now();
@@ -192,8 +236,17 @@ export async function run(argv: string[]): Promise<unknown> {
         try {
           await post(url, token, q.query, q.vars?.(datasetId) ?? {});
           const dt = performance.now() - t0;
+          if (t0 < measureFrom) {
+            warm.requests++;
+            warm.maxMs = Math.max(warm.maxMs, dt);
+            continue;
+          }
           latencies.push(dt);
           (perQuery[q.name] ??= []).push(dt);
+          if (slowest.length < 3 || dt > slowest[2].ms) {
+            slowest.push({ query: q.name, atS: round((t0 - measureFrom) / 1000), ms: round(dt) });
+            slowest.sort((a, b) => b.ms - a.ms).splice(3);
+          }
         } catch (e) {
           errors++;
           if (errorSamples.length < 5) errorSamples.push(`${q.name}: ${(e as Error).message}`);
@@ -201,7 +254,7 @@ export async function run(argv: string[]): Promise<unknown> {
       }
     };
     await Promise.all(Array.from({ length: o.clients }, (_, k) => client(k)));
-    const elapsed = (performance.now() - start) / 1000;
+    const elapsed = (performance.now() - measureFrom) / 1000;
     const background = bg ? await bg.stop() : null;
     latencies.sort((a, b) => a - b);
     const stats = (xs: number[]) => {
@@ -211,10 +264,12 @@ export async function run(argv: string[]): Promise<unknown> {
     return {
       clients: o.clients,
       load: o.rate ? `open loop: ${o.rate} queries/s scheduled, latency from the due time` : 'closed loop: each client sends its next query when the last returns',
+      warmup: { seconds: o.warmup, requests: warm.requests, maxMs: round(warm.maxMs) },
       seconds: round(elapsed),
-      requests: latencies.length + errors,
-      requestsPerSecond: round((latencies.length + errors) / elapsed),
+      requests: latencies.length,
+      requestsPerSecond: round(latencies.length / elapsed),
       latencyMs: { p50: round(percentile(latencies, 50)), p90: round(percentile(latencies, 90)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
+      slowest,
       errors,
       errorSamples,
       perQuery: Object.fromEntries(Object.entries(perQuery).map(([k, v]) => [k, stats(v)])),
