@@ -8,6 +8,7 @@ import { SPECIAL, SPECIAL_TOKENS, getTokenizer, gridForVocabSize, tokenizerNames
 import { toTokens } from '../maze/parse.js';
 import { hookShapes, parameterCount, PRESETS, type ModelConfig, type PresetName } from '../model/config.js';
 import { writeNpyFile } from '../model/npy.js';
+import { padBatch } from '../model/batch.js';
 import { argmax } from '../model/argmax.js';
 import { writeSafetensorsFile } from '../model/safetensors.js';
 import { initRng } from '../model/train/trainer.js';
@@ -60,14 +61,6 @@ async function inputLines(io: CliIO, text: string | undefined): Promise<Array<{ 
   return out;
 }
 
-/** Rows right-padded to a [B, T] grid (causal attention: pads never affect earlier positions). */
-function padRows(rows: readonly Int32Array[]): { tokens: Int32Array; B: number; T: number } {
-  const T = Math.max(...rows.map((r) => r.length));
-  const tokens = new Int32Array(rows.length * T).fill(SPECIAL.PADDING);
-  rows.forEach((r, i) => tokens.set(r, i * T));
-  return { tokens, B: rows.length, T };
-}
-
 const initSpec = {
   name: 'model init',
   summary: 'Create a model file with TransformerLens-initialised weights.',
@@ -112,7 +105,7 @@ async function forward(argv: string[], io: CliIO): Promise<void> {
   if (o.out && rows.length !== 1) throw new UsageError(`--out writes the logits of one sequence; got ${rows.length}`);
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
   try {
-    const { tokens, B, T } = padRows(rows);
+    const { tokens, B, T } = padBatch(rows, SPECIAL.PADDING);
     const logits = await model.forward(tokens, B, T); // [B, T, V]
     const V = cfg.d_vocab;
     const out = new LineWriter(io.stdout);

@@ -32,6 +32,8 @@ import { findCache } from './inference.js';
 import { MAX_MODEL_BYTES, importModelBytes } from './models.js';
 
 function sendFile(res: ServerResponse, abs: string, sha256: string, filename: string): void {
+  // HEAD: the same headers and no body (Node drops a HEAD body, but reading the file would be waste).
+  const head = res.req.method === 'HEAD';
   if (!fs.existsSync(abs)) throw new HttpError(404, `the file for ${filename} is missing from the data directory`, 'NOT_FOUND');
   const size = fs.statSync(abs).size;
   res.writeHead(200, {
@@ -40,7 +42,8 @@ function sendFile(res: ServerResponse, abs: string, sha256: string, filename: st
     'content-disposition': `attachment; filename="${filename}"`,
     'x-content-sha256': sha256,
   });
-  fs.createReadStream(abs).pipe(res);
+  if (head) res.end();
+  else fs.createReadStream(abs).pipe(res);
 }
 
 function sendNpy(res: ServerResponse, abs: string, tensor: string, filename: string): void {

@@ -171,15 +171,6 @@ export function requireUnified(model: InterpModel, kind: string): void {
   if (tok.format.coords !== 'unified') throw new InterpError(`${kind} needs a tokenizer with one token per cell (aotp-ut or walls); this model uses ${tok.name}`);
 }
 
-/** Row-major [B, T] batch of sequences right-padded with `pad` (causal attention: pads never change earlier positions). */
-export function padBatch(seqs: readonly Int32Array[], pad: number): { tokens: Int32Array; B: number; T: number } {
-  const B = seqs.length;
-  const T = Math.max(...seqs.map((s) => s.length));
-  const tokens = new Int32Array(B * T).fill(pad);
-  seqs.forEach((s, b) => tokens.set(s, b * T));
-  return { tokens, B, T };
-}
-
 /** Splits `n` items into consecutive chunks of at most `size`. */
 export function chunks(n: number, size: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];

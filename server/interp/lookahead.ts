@@ -20,7 +20,8 @@ import { Rng } from '../maze/rng.js';
 import { argmax } from '../model/argmax.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { num, tensor } from './collect.js';
-import { chunks, encoder, loadMazes, mazeFields, padBatch, requireUnified, type MazeParams } from './context.js';
+import { chunks, encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
+import { padBatch } from '../model/batch.js';
 import { defineParams } from './params.js';
 import { defineKind } from './types.js';
 

@@ -54,6 +54,11 @@ describe('models: import and download', () => {
     const body = new Uint8Array(await res.arrayBuffer());
     expect(Buffer.compare(Buffer.from(body), Buffer.from(modelBytes))).toBe(0);
     expect(res.headers.get('x-content-sha256')).toBe(crypto.createHash('sha256').update(body).digest('hex'));
+    const head = await fetch(url, { method: 'HEAD', headers: auth() });
+    expect(head.status).toBe(200);
+    expect(Number(head.headers.get('content-length'))).toBe(modelBytes.length);
+    expect(head.headers.get('x-content-sha256')).toBe(res.headers.get('x-content-sha256'));
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
     const npy = await fetch(`${h.server.url}/files/checkpoints/${modelId.split(':')[1]}/blocks.0.attn.W_Q.npy`, { headers: auth() });
     const arr = decodeNpy(new Uint8Array(await npy.arrayBuffer()));
     expect(arr.shape).toEqual([2, 8, 4]); // [n_heads, d_model, d_head]
