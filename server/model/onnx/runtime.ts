@@ -28,6 +28,8 @@ export interface RuntimeOptions {
   spin?: boolean;
   /** ORT graph optimization level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** ORT's memory pattern (default on). */
+  memPattern?: boolean;
 }
 
 export class RuntimeError extends Error {
@@ -114,6 +116,7 @@ export class OrtSession {
       graphOptimizationLevel: opts.optimization ?? 'all',
       executionMode: 'sequential',
       interOpNumThreads: 1,
+      enableMemPattern: opts.memPattern ?? true,
       // ORT's worker threads spin-wait between ops by default; on a shared 2-core machine that burns
       // the other processes' CPU (a patching sweep measured 2× slower under load), so it is opt-in.
       extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
