@@ -112,6 +112,7 @@ export const trainModel: JobHandler<TrainParams> = {
     const curve = sqlite.prepare('INSERT INTO training_curves (model_id, step, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
     let pending: Array<[number, string, number]> = [];
     let lastFlush = 0;
+    let latest: Record<string, unknown> = {};
     const flush = (progress: Record<string, unknown>): void => {
       const points = pending;
       pending = [];
@@ -125,14 +126,16 @@ export const trainModel: JobHandler<TrainParams> = {
       run, out, evalEvery: p.evalEvery, evalCount: p.evalCount, checkpointEvery: p.checkpointEvery, signal: ctx.signal,
       onProgress: (e: { step: number; steps: number; loss: number; lr: number; tokensPerSec: number; etaSec: number }) => {
         pending.push([e.step, 'train/loss', e.loss], [e.step, 'train/lr', e.lr]);
-        if (Date.now() - lastFlush > 500 || e.step === e.steps) {
-          flush({ done: e.step, total: e.steps, loss: e.loss, lr: e.lr, tokensPerSec: Math.round(e.tokensPerSec), etaSec: Math.round(e.etaSec) });
-        }
+        latest = { done: e.step, total: e.steps, loss: e.loss, lr: e.lr, tokensPerSec: Math.round(e.tokensPerSec), etaSec: Math.round(e.etaSec) };
+        if (Date.now() - lastFlush > 500 || e.step === e.steps) flush(latest);
       },
       onEval: (e: { step: number; loss: number; model: { exact_path_rate: number | null; valid_rollout_rate: number | null }; baseline: { exact_path_rate: number | null } }) => {
         pending.push([e.step, 'eval/loss', e.loss], [e.step, 'eval/exact_path_rate', e.model.exact_path_rate ?? NaN],
           [e.step, 'eval/valid_rollout_rate', e.model.valid_rollout_rate ?? NaN], [e.step, 'baseline/exact_path_rate', e.baseline.exact_path_rate ?? NaN]);
       },
+      // The curve points up to a checkpoint are stored before it is written: a resume starts after
+      // that step and never recomputes them (the crash test once lost step 20 this way).
+      beforeCheckpoint: () => flush(latest),
       onCheckpoint: (c: { step: number; path: string }) => {
         // Copy first (temp name, fsync, rename), then the row: a crash never leaves a row without its file.
         const stored = writeFileAtomic(ctx.dataDir, `checkpoints/model-${model.id}/step-${c.step}.safetensors`, fs.readFileSync(c.path));

@@ -89,6 +89,8 @@ export interface TrainOptions {
   decoder?: (engine: TrainEngine) => GreedyDecoder;
   onProgress?: (p: Progress) => void;
   onEval?: (e: EvalEvent) => void;
+  /** Called just before a checkpoint is written: what the caller persists here survives a crash that a resume from this checkpoint follows. */
+  beforeCheckpoint?: (step: number) => void;
   onCheckpoint?: (c: { step: number; path: string }) => void;
 }
 
@@ -195,6 +197,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opts.onEval?.(e);
     };
     const checkpoint = async (): Promise<void> => {
+      opts.beforeCheckpoint?.(step);
       await saveCheckpoint(opts.out, {
         cfg, vocab, runId, run, history, dataPosition, nextBatch,
         weights: await engine.getWeights(),

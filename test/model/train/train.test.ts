@@ -1,9 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../server/maze/rng.js';
-import { readSafetensorsFile } from '../../../server/model/safetensors.js';
+import { decodeSafetensors, readSafetensorsFile } from '../../../server/model/safetensors.js';
 import { initTfjs } from '../../../server/model/tfjs/backend.js';
 import { TfGpt } from '../../../server/model/tfjs/gpt.js';
 import { loadCheckpoint, optimizerPath } from '../../../server/model/train/checkpoint.js';
@@ -18,6 +19,9 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'searchlight-train-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+/** The step a checkpoint on disk holds (its optimizer state's metadata), read synchronously. */
+const loadedStep = (path: string): string => decodeSafetensors(readFileSync(optimizerPath(path))).metadata.step;
 
 describe('TfGpt gradients', () => {
   it('agree with central finite differences of the loss (nano, every kind of parameter)', () => {
@@ -89,5 +93,18 @@ describe('train', () => {
     await train({ run: smallRun({ steps: 3, warmup: 1 }), out });
     await expect(train({ run: smallRun({ steps: 3, warmup: 1, lr: 5e-3 }), out, resume: true })).rejects.toThrow(/differs from the checkpoint's in lr \(checkpoint 0.01, now 0.005\)/);
     await expect(train({ run: smallRun(), out: join(dir, 'missing.safetensors'), resume: true })).rejects.toThrow(/does not exist/);
+  });
+
+  it('calls beforeCheckpoint with the step before that checkpoint exists on disk, then onCheckpoint', async () => {
+    const out = join(dir, 'order.safetensors');
+    const calls: string[] = [];
+    await train({
+      run: smallRun({ steps: 6, warmup: 1 }), out, checkpointEvery: 3,
+      beforeCheckpoint: (step) => calls.push(`before ${step} ${existsSync(out) ? loadedStep(out) : 'none'}`),
+      onCheckpoint: (c) => calls.push(`after ${c.step} ${loadedStep(c.path)}`),
+    });
+    // Before step 6's checkpoint the file still holds step 3: what the caller stores then is never
+    // older than the checkpoint a crash would resume from.
+    expect(calls).toEqual(['before 3 none', 'after 3 3', 'before 6 3', 'after 6 6']);
   });
 });
