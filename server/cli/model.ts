@@ -13,7 +13,7 @@ import { argmax } from '../model/argmax.js';
 import { writeSafetensorsFile } from '../model/safetensors.js';
 import { initRng } from '../model/train/trainer.js';
 import { initWeights, loadModel, saveModel, type LoadedModel } from '../model/weights.js';
-import { insertIdentityBlocks } from '../model/grow.js';
+import { GrowError, insertIdentityBlocks } from '../model/grow.js';
 import { Rng } from '../maze/rng.js';
 import { type CommandSpec, parseCommand, UsageError } from './args.js';
 import { INFERENCE_ENGINES, openModel, pathOnlyTokens, type InferenceEngineName } from '../model/open.js';
@@ -215,11 +215,12 @@ async function grow(argv: string[], io: CliIO): Promise<void> {
     return Number(s);
   });
   const m = await loadForCli(o.weights);
-  let g;
+  let g: ReturnType<typeof insertIdentityBlocks>;
   try {
     g = insertIdentityBlocks(m.cfg, m.weights, positions, new Rng(`${o.seed}/grow`));
   } catch (e) {
-    throw new UsageError(`--at: ${(e as Error).message}`);
+    if (e instanceof GrowError) throw new UsageError(e.about === 'positions' ? `--at: ${e.message}` : `${o.weights}: ${e.message}`);
+    throw e;
   }
   await saveModel(o.out, g.cfg, g.weights, m.vocab, {
     'searchlight.grown': JSON.stringify({ from: o.weights, n_layers: m.cfg.n_layers, at: positions, seed: o.seed, layers: g.layerMap }),

@@ -6,7 +6,7 @@
 import { type MazeSpec, generateMazes } from '../maze/generate.js';
 import { generatorNames } from '../maze/generators/index.js';
 import { Rng } from '../maze/rng.js';
-import { checkGridInVocab, getTokenizer, tokenizerNames } from '../maze/tokenize/index.js';
+import { checkGridInVocab, getTokenizer, gridForVocabSize, tokenizerNames } from '../maze/tokenize/index.js';
 import { PRESETS, type ModelConfig, type PresetName } from '../model/config.js';
 import { DEFAULT_ADAMW } from '../model/train/adamw.js';
 import { loadCheckpoint } from '../model/train/checkpoint.js';
@@ -25,12 +25,12 @@ import { loadForCli } from './model.js';
 // the checkpoint and one given must agree with it. Defaults for fresh runs are applied in code.
 const trainSpec = {
   name: 'train',
-  usage: 'searchlight train --preset P --grid N --steps K --out W [options]',
+  usage: 'searchlight train (--preset P | --init W) --grid N --steps K --out W [options]',
   summary: 'Train a model on seeded mazes (AdamW, warmup + cosine, checkpoints, held-out evaluation).',
   options: {
     preset: { type: 'string', description: 'Architecture (a new run needs it, unless --init gives one)', choices: Object.keys(PRESETS) },
     generator: { type: 'string', description: `Maze generator: ${generatorNames().join(', ')} (default dfs)`, placeholder: 'G' },
-    grid: { type: 'integer', description: 'Grid side (default 5)', placeholder: 'N' },
+    grid: { type: 'integer', description: "Grid side (default: the --init model's, else 5)", placeholder: 'N' },
     p: { type: 'number', description: 'Edge probability for percolation / dfs_percolation', placeholder: 'P' },
     forkless: { type: 'boolean', description: 'dfs: corridor mazes without forks' },
     tokenizer: { type: 'string', description: 'Token format (default aotp-ut)', choices: tokenizerNames() },
@@ -76,7 +76,9 @@ function mazeSpecOf(o: TrainOpts, base?: MazeSpec): MazeSpec {
 function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
   if (!o.preset && !initCfg) throw new UsageError('train: a new run needs --preset (or --init, whose file gives the architecture)');
   if (o.steps === undefined) throw new UsageError('train: --steps is required for a new run');
-  const maze = mazeSpecOf(o);
+  // Without --grid, an --init model's vocabulary names the grid it was made for.
+  const initGrid = initCfg && o.grid === undefined ? gridForVocabSize(initCfg.tokenizer, initCfg.d_vocab) : null;
+  const maze = mazeSpecOf(initGrid === null ? o : { ...o, grid: initGrid });
   const tokenizer = o.tokenizer ?? initCfg?.tokenizer ?? 'aotp-ut';
   const d_vocab = getTokenizer(tokenizer).vocabSize(maze.rows);
   const model: ModelConfig = o.preset ? { ...PRESETS[o.preset as PresetName], d_vocab, tokenizer } : { ...initCfg!, d_vocab, tokenizer };

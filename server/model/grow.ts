@@ -19,6 +19,10 @@ import { UserError } from '../errors.js';
 
 export class GrowError extends UserError {
   override name = 'GrowError';
+  /** What was wrong: the block positions asked for, or the model's own tensors. */
+  constructor(message: string, readonly about: 'positions' | 'weights') {
+    super(message);
+  }
 }
 
 /** Block-local parameter names (after `blocks.{l}.`), from the one list of parameter shapes. */
@@ -35,10 +39,10 @@ function blockParams(cfg: ModelConfig): string[] {
  * The new blocks are identities, so the grown model's logits equal the original's.
  */
 export function insertIdentityBlocks(cfg: ModelConfig, weights: Weights, at: readonly number[], rng: Rng): { cfg: ModelConfig; weights: Weights; layerMap: number[] } {
-  if (at.length === 0) throw new GrowError('no positions given: name where the new blocks go (0 … n_layers)');
+  if (at.length === 0) throw new GrowError('no positions given: name where the new blocks go (0 … n_layers)', 'positions');
   for (const p of at) {
     if (!Number.isInteger(p) || p < 0 || p > cfg.n_layers) {
-      throw new GrowError(`block position ${p} is out of range: a model with ${cfg.n_layers} layers takes positions 0 … ${cfg.n_layers} (a new block goes in front of that original layer; ${cfg.n_layers} appends one at the end)`);
+      throw new GrowError(`block position ${p} is out of range: a model with ${cfg.n_layers} layers takes positions 0 … ${cfg.n_layers} (a new block goes in front of that original layer; ${cfg.n_layers} appends one at the end)`, 'positions');
     }
   }
   const grown = validateConfig({ ...cfg, n_layers: cfg.n_layers + at.length });
@@ -60,7 +64,7 @@ export function insertIdentityBlocks(cfg: ModelConfig, weights: Weights, at: rea
       const key = `blocks.${l}.${leaf}`;
       if (orig >= 0) {
         const src = weights.get(`blocks.${orig}.${leaf}`);
-        if (!src) throw new GrowError(`the model has no tensor blocks.${orig}.${leaf}`);
+        if (!src) throw new GrowError(`the model has no tensor blocks.${orig}.${leaf}`, 'weights');
         out.set(key, src.slice());
       } else {
         const init = fresh.get(key)!;

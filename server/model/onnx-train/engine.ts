@@ -52,8 +52,10 @@ export class OnnxGradEngine implements GradEngine {
    * SEARCHLIGHT_DEVICE (runtime.ts).
    */
   static async create(cfg: ModelConfig, weights: Weights, opts: RuntimeOptions = {}): Promise<OnnxGradEngine> {
-    // ORT's memory pattern off: at the hallway shape it held 1,556 MiB instead of 856 and made the
-    // second step 2.5× slower (it allocates the planned block then), for no steady-state gain.
+    // ORT's memory pattern off for every graph of this engine (training steps and the activation
+    // gradients of attribution patching): at the hallway training shape it held 1,556 MiB instead
+    // of 856 and made the second step 2.5× slower (it allocates the planned block then), for no
+    // steady-state gain.
     const o: RuntimeOptions = { threads: availableParallelism(), memPattern: false, ...runtimeOptionsFromEnv(), ...opts };
     const e = new OnnxGradEngine(cfg, o);
     await e.setWeights(weights);

@@ -109,9 +109,9 @@ describe('searchlight model', () => {
     await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '3', '--out', grown])).rejects.toThrow(/--at: block position 3 is out of range: a model with 2 layers takes positions 0 … 2/);
     await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '1,x', '--out', grown])).rejects.toThrow(/--at: "x" is not a layer position/);
 
-    // No --preset: the architecture comes from the --init file.
+    // No --preset and no --grid: the architecture and the grid (by its vocabulary) come from the --init file.
     const out = join(dir, 'deeper.safetensors');
-    const r = await cli(trainCommand, ['--init', grown, '--grid', '3', '--steps', '2', '--batch', '2', '--warmup', '1', '--out', out, '--eval-every', '0']);
+    const r = await cli(trainCommand, ['--init', grown, '--steps', '2', '--batch', '2', '--warmup', '1', '--out', out, '--eval-every', '0']);
     expect(JSON.parse(r.out)).toMatchObject({ step: 2, stopped: false });
     expect((await loadModel(out)).cfg.n_layers).toBe(4);
     await expect(cli(trainCommand, ['--grid', '3', '--steps', '2', '--out', out])).rejects.toThrow(/a new run needs --preset \(or --init/);
