@@ -219,7 +219,7 @@ async function grow(argv: string[], io: CliIO): Promise<void> {
   try {
     g = insertIdentityBlocks(m.cfg, m.weights, positions, new Rng(`${o.seed}/grow`));
   } catch (e) {
-    if (e instanceof GrowError) throw new UsageError(e.about === 'positions' ? `--at: ${e.message}` : `${o.weights}: ${e.message}`);
+    if (e instanceof GrowError) throw new UsageError(`--at: ${e.message}`);
     throw e;
   }
   await saveModel(o.out, g.cfg, g.weights, m.vocab, {

@@ -133,12 +133,10 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
   for (const [k, v] of [['eval-every', evalEvery], ['checkpoint-every', checkpointEvery], ['eval-count', o['eval-count']]] as const) {
     if (!(Number.isInteger(v) && v >= 0)) throw new UsageError(`train: --${k} must be a non-negative integer, got ${v}`);
   }
-  let init;
-  if (o.init && initModel) {
-    const m = initModel;
-    const differs = (Object.keys(run.model) as Array<keyof ModelConfig>).filter((k) => m.cfg[k] !== run.model[k]);
-    if (differs.length > 0) throw new UsageError(`train: --init ${o.init} differs from this run's model in ${differs.map((k) => `${k} (${m.cfg[k]} vs ${run.model[k]})`).join(', ')}`);
-    init = m.weights;
+  if (initModel) {
+    const m = initModel.cfg;
+    const differs = (Object.keys(run.model) as Array<keyof ModelConfig>).filter((k) => m[k] !== run.model[k]);
+    if (differs.length > 0) throw new UsageError(`train: --init ${o.init} differs from this run's model in ${differs.map((k) => `${k} (${m[k]} vs ${run.model[k]})`).join(', ')}`);
   }
   const printer = progressPrinter(io.stderr as NodeJS.WriteStream, { logEvery: o['log-every'] });
   const abort = new AbortController();
@@ -151,7 +149,7 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
   io.stderr.write(`train: ${o.resume ? 'resuming' : 'starting'} ${run.steps} updates of ${run.batch} ${run.maze.rows}x${run.maze.cols} ${run.maze.generator} mazes on ${run.engine}\n`);
   try {
     const r = await train({
-      run, out: o.out, resume: o.resume ?? false, init, evalEvery, checkpointEvery,
+      run, out: o.out, resume: o.resume ?? false, init: initModel?.weights, evalEvery, checkpointEvery,
       evalCount: o['eval-count'], stopAt: o['stop-at'], signal: abort.signal,
       decoder: onnxEvalDecoder,
       onProgress: (p) => printer.onProgress(p), onEval: (e) => printer.onEval(e), onCheckpoint: (c) => printer.onCheckpoint(c),

@@ -14,15 +14,12 @@
  */
 import type { Rng } from '../maze/rng.js';
 import { type ModelConfig, paramShapes, type Weights, validateConfig } from './config.js';
-import { initWeights } from './weights.js';
+import { checkWeights, initWeights } from './weights.js';
 import { UserError } from '../errors.js';
 
+/** Bad block positions (a model with missing or misshapen tensors fails checkWeights instead). */
 export class GrowError extends UserError {
   override name = 'GrowError';
-  /** What was wrong: the block positions asked for, or the model's own tensors. */
-  constructor(message: string, readonly about: 'positions' | 'weights') {
-    super(message);
-  }
 }
 
 /** Block-local parameter names (after `blocks.{l}.`), from the one list of parameter shapes. */
@@ -39,12 +36,13 @@ function blockParams(cfg: ModelConfig): string[] {
  * The new blocks are identities, so the grown model's logits equal the original's.
  */
 export function insertIdentityBlocks(cfg: ModelConfig, weights: Weights, at: readonly number[], rng: Rng): { cfg: ModelConfig; weights: Weights; layerMap: number[] } {
-  if (at.length === 0) throw new GrowError('no positions given: name where the new blocks go (0 … n_layers)', 'positions');
+  if (at.length === 0) throw new GrowError('no positions given: name where the new blocks go (0 … n_layers)');
   for (const p of at) {
     if (!Number.isInteger(p) || p < 0 || p > cfg.n_layers) {
-      throw new GrowError(`block position ${p} is out of range: a model with ${cfg.n_layers} layers takes positions 0 … ${cfg.n_layers} (a new block goes in front of that original layer; ${cfg.n_layers} appends one at the end)`, 'positions');
+      throw new GrowError(`block position ${p} is out of range: a model with ${cfg.n_layers} layers takes positions 0 … ${cfg.n_layers} (a new block goes in front of that original layer; ${cfg.n_layers} appends one at the end)`);
     }
   }
+  checkWeights(cfg, weights);
   const grown = validateConfig({ ...cfg, n_layers: cfg.n_layers + at.length });
   // layerMap[newLayer] = original layer, or -1 for an inserted block.
   const layerMap: number[] = [];
@@ -63,9 +61,7 @@ export function insertIdentityBlocks(cfg: ModelConfig, weights: Weights, at: rea
     for (const leaf of names) {
       const key = `blocks.${l}.${leaf}`;
       if (orig >= 0) {
-        const src = weights.get(`blocks.${orig}.${leaf}`);
-        if (!src) throw new GrowError(`the model has no tensor blocks.${orig}.${leaf}`, 'weights');
-        out.set(key, src.slice());
+        out.set(key, weights.get(`blocks.${orig}.${leaf}`)!.slice());
       } else {
         const init = fresh.get(key)!;
         // Zero output projections (their biases are already zero) make the block an identity.

@@ -31,10 +31,13 @@ describe('insertIdentityBlocks', () => {
     expect(referenceForward(g.cfg, g.weights, batch).logits).not.toEqual(before);
   });
 
-  it('refuses positions outside 0 … n_layers and an empty list', () => {
+  it('refuses positions outside 0 … n_layers, an empty list and a model with a missing tensor', () => {
     expect(() => insertIdentityBlocks(cfg, weights, [4], new Rng(1))).toThrow(GrowError);
     expect(() => insertIdentityBlocks(cfg, weights, [4], new Rng(1))).toThrow(/position 4 is out of range: a model with 3 layers takes positions 0 … 3/);
     expect(() => insertIdentityBlocks(cfg, weights, [1.5], new Rng(1))).toThrow(/1.5 is out of range/);
     expect(() => insertIdentityBlocks(cfg, weights, [], new Rng(1))).toThrow(/no positions/);
+    const broken = new Map(weights);
+    broken.delete('blocks.1.mlp.W_in');
+    expect(() => insertIdentityBlocks(cfg, broken, [1], new Rng(1))).toThrow(/missing weight "blocks.1.mlp.W_in"/);
   });
 });
