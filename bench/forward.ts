@@ -4,8 +4,12 @@
  *
  * Anchors, measured in the same run: `forward` — an independent PyTorch GPT of the same shape
  * (bench/torch_forward.py, /usr/bin/python3 with Debian's python3-torch; null with the reason when
- * unavailable), goal ≥ 3× its tokens/s; `cache` — our own plain forward, goal ≤ 1.5× its time.
- * Figures are medians of --reps timed runs after one warm-up.
+ * unavailable), goal ≥ 3× its tokens/s; `cache` — our own plain forward on the same binding, goal
+ * ≤ 1.5× its time. `cache` also times both on onnxruntime-node when the engine runs on our direct
+ * binding (runtime.ts), to show what the binding changes. Figures are medians of --reps timed runs
+ * after --warmup untimed ones (session creation, allocator growth: on the direct binding a run's
+ * outputs live in ORT's arena until the GC collects them, so the arena settles at about three
+ * caches' worth, which measured up to three runs to reach; the cold runs are reported apart).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +29,24 @@ const spec = {
     batch: { type: 'integer', description: 'Batch size', default: 32 },
     seq: { type: 'integer', description: 'Sequence length (≤ n_ctx)', default: 256 },
     reps: { type: 'integer', description: 'Timed repetitions', default: 5 },
+    warmup: { type: 'integer', description: 'Untimed runs before the timed ones', default: 3 },
     mode: { type: 'string', description: 'forward: beside PyTorch; cache: every hook beside a plain forward', default: 'forward', choices: ['forward', 'cache'] },
     python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+    binding: { type: 'string', description: 'ORT binding for CPU sessions (runtime.ts)', default: 'auto', choices: ['auto', 'direct', 'node'] },
   },
 } as const;
 
+let warmups = 3;
+/** Cold (warm-up) times of the last median() call, ms. */
+let coldMs: number[] = [];
+
 async function median(reps: number, fn: () => Promise<unknown>): Promise<number> {
-  await fn(); // warm-up: session creation, allocator growth
+  coldMs = [];
+  for (let i = 0; i < Math.max(1, warmups); i++) {
+    const t0 = performance.now();
+    await fn();
+    coldMs.push(+(performance.now() - t0).toFixed(1));
+  }
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
@@ -56,38 +71,56 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
   const parsed = parseCommand(spec, defaults.mode ? ['--mode', defaults.mode, ...argv] : argv);
   if (!parsed) return {};
   const o = parsed.options;
+  if (o.warmup < 1) throw new UsageError(`bench forward: --warmup must be at least 1 (the first run compiles the session), got ${o.warmup}`);
+  warmups = o.warmup;
   const preset = PRESETS[o.preset as PresetName];
   if (o.seq > preset.n_ctx) throw new UsageError(`bench forward: --seq ${o.seq} exceeds n_ctx ${preset.n_ctx} of ${o.preset}`);
   const cfg: ModelConfig = { ...preset, d_vocab: getTokenizer('aotp-ut').vocabSize(6), tokenizer: 'aotp-ut' };
-  const engine = await OnnxEngine.create(cfg, initWeights(cfg, new Rng(0)));
+  const weights = initWeights(cfg, new Rng(0));
+  const engine = await OnnxEngine.create(cfg, weights, { binding: o.binding as 'auto' | 'direct' | 'node' });
   const rng = new Rng(1);
   const B = o.batch, T = o.seq;
   const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab)); // [B, T]
   try {
     const forwardMs = await median(o.reps, () => engine.forward(tokens, B, T));
-    const ours = { median_ms: +forwardMs.toFixed(1), tokens_per_s: Math.round((B * T) / (forwardMs / 1000)) };
+    const ours = { binding: engine.binding, median_ms: +forwardMs.toFixed(1), tokens_per_s: Math.round((B * T) / (forwardMs / 1000)) };
     const shape = { preset: o.preset, batch: B, seq: T, d_vocab: cfg.d_vocab };
     if (o.mode === 'cache') {
       const cacheMs = await median(o.reps, () => engine.runWithCache(tokens, B, T));
+      const cacheCold = coldMs;
       const lastMs = await median(o.reps, () => engine.runWithCache(tokens, B, T, { positions: [T - 1] }));
-      // Where the time goes: onnxruntime-node copies every fetched output into a fresh ArrayBuffer
-      // (a preallocated output is copied too, checked with 1.30), so the cache pays for allocating
-      // and writing its bytes once more. The floor of that: JS allocating and filling the same arrays.
+      // onnxruntime-node copies every fetched output into a fresh ArrayBuffer (a preallocated output
+      // is copied too, checked with 1.30), so on it the cache pays for allocating and writing its
+      // bytes once more; the floor of that is JS allocating and filling the same arrays. The direct
+      // binding hands ORT's own output memory over instead.
       const count = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
       const sizes = [B * T * cfg.d_vocab, ...allHookNames(cfg).map((n) => count(hookDims(cfg, hookGeometry(cfg, n), B, T)))];
       const outputMiB = (sizes.reduce((a, b) => a + b, 0) * 4) / 2 ** 20;
       const fillMs = await median(o.reps, async () => sizes.map((n) => new Float32Array(n).fill(1)));
+      let onnxruntimeNode: unknown = 'same as above (the engine runs on onnxruntime-node)';
+      if (engine.binding === 'direct') {
+        const other = await OnnxEngine.create(cfg, weights, { binding: 'node' });
+        try {
+          const f = await median(o.reps, () => other.forward(tokens, B, T));
+          const c = await median(o.reps, () => other.runWithCache(tokens, B, T));
+          onnxruntimeNode = { forward_ms: +f.toFixed(1), cache_all_hooks_ms: +c.toFixed(1), ratio_to_forward: +(c / f).toFixed(2) };
+        } finally {
+          await other.dispose();
+        }
+      }
       return {
         shape,
         forward: ours,
         cache_all_hooks: {
           median_ms: +cacheMs.toFixed(1),
           ratio_to_forward: +(cacheMs / forwardMs).toFixed(2),
+          warmup_ms: cacheCold,
           output_mib: Math.round(outputMiB),
           js_alloc_and_fill_same_bytes_ms: +fillMs.toFixed(1),
         },
         cache_all_hooks_last_position: { median_ms: +lastMs.toFixed(1), ratio_to_forward: +(lastMs / forwardMs).toFixed(2) },
-        goal: 'cache of every hook ≤ 1.5× a plain forward',
+        onnxruntime_node_binding: onnxruntimeNode,
+        goal: 'cache of every hook ≤ 1.5× a plain forward (same binding)',
       };
     }
     const torch = torchForward(o.python, cfg, B, T, o.reps);

@@ -59,6 +59,8 @@ export class OnnxEngine {
     private readonly opts: EngineOptions,
     /** Execution provider in use ('cpu' or 'cuda'). */
     readonly provider: 'cpu' | 'cuda',
+    /** The ORT binding running its sessions (runtime.ts): 'direct' hands outputs over without a copy. */
+    readonly binding: 'direct' | 'node',
   ) {}
 
   /**
@@ -70,7 +72,7 @@ export class OnnxEngine {
     checkWeights(cfg, weights);
     const o = { ...runtimeOptionsFromEnv(), ...opts };
     const first = await OrtSession.create(buildGraph(cfg, weights, {}), o);
-    const engine = new OnnxEngine(cfg, weights, { ...o, device: first.provider }, first.provider);
+    const engine = new OnnxEngine(cfg, weights, { ...o, device: first.provider, binding: first.binding }, first.provider, first.binding);
     engine.sessions.set(specKey({}), { session: Promise.resolve(first), busy: 0, evicted: false });
     return engine;
   }

@@ -12,13 +12,23 @@
  *   SEARCHLIGHT_DEVICE=auto  try CUDA, fall back to CPU.
  *   SEARCHLIGHT_THREADS=N    intra-op threads (default: ORT's choice, one per physical core).
  *   SEARCHLIGHT_SPIN=1       let ORT's threads spin-wait between ops (off by default).
+ *
+ * Bindings (CPU): `direct` is our own binding to ORT's C API (direct.ts), which hands outputs to
+ * JavaScript without copying them; `node` is onnxruntime-node, which copies every output once.
+ * Both drive the same libonnxruntime with the same session options, so results are identical.
+ *   SEARCHLIGHT_ORT=auto     direct where it was built, else node (default).
+ *   SEARCHLIGHT_ORT=direct   direct; an error saying why if it is unavailable.
+ *   SEARCHLIGHT_ORT=node     onnxruntime-node.
+ * The CUDA provider always goes through onnxruntime-node.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { directBinding, ELEMENT_TYPE, type DirectBinding, type DirectSession } from './direct.js';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
+export type Binding = 'auto' | 'direct' | 'node';
 
 export interface RuntimeOptions {
   device?: Device;
@@ -30,6 +40,8 @@ export interface RuntimeOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** ORT's memory pattern (default on). */
   memPattern?: boolean;
+  /** Which binding runs CPU sessions (default auto: direct where built). */
+  binding?: Binding;
 }
 
 export class RuntimeError extends Error {
@@ -58,6 +70,13 @@ export function runtimeOptionsFromEnv(env: Record<string, string | undefined> = 
   if (spin !== undefined && spin !== '') {
     if (spin !== '0' && spin !== '1') throw new RuntimeError(`SEARCHLIGHT_SPIN must be 0 or 1; got ${JSON.stringify(spin)}`);
     opts.spin = spin === '1';
+  }
+  const binding = env.SEARCHLIGHT_ORT;
+  if (binding !== undefined && binding !== '') {
+    if (binding !== 'auto' && binding !== 'direct' && binding !== 'node') {
+      throw new RuntimeError(`SEARCHLIGHT_ORT must be auto, direct or node; got ${JSON.stringify(binding)}`);
+    }
+    opts.binding = binding;
   }
   return opts;
 }
@@ -95,19 +114,84 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-export class OrtSession {
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    /** The execution provider actually used. */
-    readonly provider: 'cpu' | 'cuda',
-  ) {}
+const OPT_LEVEL = { disabled: 0, basic: 1, extended: 2, all: 99 } as const;
 
+/** One compiled graph behind either binding. */
+interface Backend {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>>;
+  dispose(): Promise<void>;
+}
+
+class NodeBackend implements Backend {
+  constructor(private readonly session: ort.InferenceSession) {}
   get inputNames(): readonly string[] {
     return this.session.inputNames;
   }
-
   get outputNames(): readonly string[] {
     return this.session.outputNames;
+  }
+  async run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(f.type, f.data, f.dims);
+    const out = await this.session.run(ortFeeds, fetch as string[]);
+    const res: Record<string, HostTensor> = {};
+    for (const name of fetch) {
+      const t = out[name];
+      if (t.type !== 'float32') throw new RuntimeError(`output ${name} has type ${t.type}, expected float32`);
+      res[name] = { dims: t.dims.slice(), data: t.data as Float32Array };
+    }
+    return res;
+  }
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+class DirectBackend implements Backend {
+  constructor(
+    private readonly native: DirectBinding,
+    private readonly session: DirectSession,
+  ) {}
+  get inputNames(): readonly string[] {
+    return this.session.inputNames;
+  }
+  get outputNames(): readonly string[] {
+    return this.session.outputNames;
+  }
+  async run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
+    const names = Object.keys(feeds);
+    const inputs = names.map((n) => ({ type: ELEMENT_TYPE[feeds[n].type], dims: feeds[n].dims, data: feeds[n].data }));
+    const out = await this.native.run(this.session.handle, names, inputs, [...fetch]);
+    const res: Record<string, HostTensor> = {};
+    fetch.forEach((name, i) => {
+      const t = out[i];
+      if (t.type !== ELEMENT_TYPE.float32) throw new RuntimeError(`output ${name} has ONNX element type ${t.type}, expected float32 (1)`);
+      res[name] = { dims: t.dims, data: new Float32Array(t.data) };
+    });
+    return res;
+  }
+  async dispose(): Promise<void> {
+    this.native.release(this.session.handle);
+  }
+}
+
+export class OrtSession {
+  private constructor(
+    private readonly backend: Backend,
+    /** The execution provider actually used. */
+    readonly provider: 'cpu' | 'cuda',
+    /** The binding that runs it: our zero-copy one (direct) or onnxruntime-node (node). */
+    readonly binding: 'direct' | 'node',
+  ) {}
+
+  get inputNames(): readonly string[] {
+    return this.backend.inputNames;
+  }
+
+  get outputNames(): readonly string[] {
+    return this.backend.outputNames;
   }
 
   static async create(model: Uint8Array, opts: RuntimeOptions = {}): Promise<OrtSession> {
@@ -126,7 +210,7 @@ export class OrtSession {
       try {
         if (!cudaProviderInstalled()) throw new Error('libonnxruntime_providers_cuda is not installed');
         const s = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cuda', 'cpu'] });
-        return new OrtSession(s, 'cuda');
+        return new OrtSession(new NodeBackend(s), 'cuda', 'node');
       } catch (e) {
         if (device === 'cuda') {
           throw new RuntimeError(
@@ -137,28 +221,34 @@ export class OrtSession {
         }
       }
     }
-    return new OrtSession(await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] }), 'cpu');
+    const binding = opts.binding ?? 'auto';
+    if (binding !== 'node') {
+      const d = directBinding();
+      if ('binding' in d) {
+        // The same settings as `base` above, in the C API's terms.
+        const s = await d.binding.createSession(model, {
+          threads: opts.threads ?? 0,
+          spin: !!opts.spin,
+          memPattern: opts.memPattern ?? true,
+          optLevel: OPT_LEVEL[opts.optimization ?? 'all'],
+        });
+        return new OrtSession(new DirectBackend(d.binding, s), 'cpu', 'direct');
+      }
+      if (binding === 'direct') throw new RuntimeError(`SEARCHLIGHT_ORT=direct but the direct binding is unavailable: ${d.reason}`);
+    }
+    return new OrtSession(new NodeBackend(await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] })), 'cpu', 'node');
   }
 
   /** Runs the graph on `feeds`, fetching only `fetch` (ORT computes what those outputs need). */
   async run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
     for (const [name, f] of Object.entries(feeds)) {
       const n = f.dims.reduce((a, b) => a * b, 1);
       if (f.data.length !== n) throw new RuntimeError(`input ${name}: ${f.data.length} values for dims [${f.dims}] (need ${n})`);
-      ortFeeds[name] = new ort.Tensor(f.type, f.data, f.dims);
     }
-    const out = await this.session.run(ortFeeds, fetch as string[]);
-    const res: Record<string, HostTensor> = {};
-    for (const name of fetch) {
-      const t = out[name];
-      if (t.type !== 'float32') throw new RuntimeError(`output ${name} has type ${t.type}, expected float32`);
-      res[name] = { dims: t.dims.slice(), data: t.data as Float32Array };
-    }
-    return res;
+    return this.backend.run(feeds, fetch);
   }
 
   async dispose(): Promise<void> {
-    await this.session.release();
+    await this.backend.dispose();
   }
 }

@@ -1,0 +1,120 @@
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { directBinding, loadDirect } from '../../../server/model/onnx/direct.js';
+import { OnnxEngine } from '../../../server/model/onnx/engine.js';
+import { allHookNames } from '../../../server/model/onnx/hooks.js';
+import { GraphBuilder } from '../../../server/model/onnx/builder.js';
+import { feedF32, feedI32, OrtSession, runtimeOptionsFromEnv } from '../../../server/model/onnx/runtime.js';
+import { randomTokens, randomWeights, tinyLike } from './helpers.js';
+
+const nativeDir = join(dirname(fileURLToPath(import.meta.url)), '../../../server/model/onnx/native');
+
+/** y = x · 2 + 1 on a [N] float input. */
+function tinyModel(): Uint8Array {
+  const g = new GraphBuilder();
+  const x = g.input('x', 'float', ['N']);
+  g.rename(g.op('Add', [g.op('Mul', [x, g.f32([2], [])]), g.f32([1], [])]), 'y');
+  g.output('y', 'float', ['N']);
+  return g.encode('tiny');
+}
+
+const engines: OnnxEngine[] = [];
+afterAll(async () => {
+  for (const e of engines) await e.dispose();
+});
+
+describe('the direct (zero-copy) ONNX Runtime binding', () => {
+  it('is built by npm install on Linux and is what CPU sessions use by default', async () => {
+    // npm's postinstall builds it; on Linux a missing build is a broken install, not a skip.
+    if (process.platform !== 'linux') return;
+    const d = directBinding();
+    expect('binding' in d ? d.binding.version : d.reason).toMatch(/^1\.\d+\.\d+$/);
+    const s = await OrtSession.create(tinyModel(), { device: 'cpu' });
+    expect(s.binding).toBe('direct');
+    expect(s.inputNames).toEqual(['x']);
+    expect(s.outputNames).toEqual(['y']);
+    const out = await s.run({ x: feedF32(Float32Array.of(0, 1.5, -2), [3]) }, ['y']);
+    expect(out.y.dims).toEqual([3]);
+    expect(Array.from(out.y.data)).toEqual([1, 4, -3]);
+    await s.dispose();
+  });
+
+  it('SEARCHLIGHT_ORT picks the binding; a bad value is an error naming the variable', async () => {
+    expect(runtimeOptionsFromEnv({ SEARCHLIGHT_ORT: 'node' })).toEqual({ binding: 'node' });
+    expect(() => runtimeOptionsFromEnv({ SEARCHLIGHT_ORT: 'fast' })).toThrow(/SEARCHLIGHT_ORT must be auto, direct or node; got "fast"/);
+    const s = await OrtSession.create(tinyModel(), { binding: 'node' });
+    expect(s.binding).toBe('node');
+    expect(Array.from((await s.run({ x: feedF32(Float32Array.of(3), [1]) }, ['y'])).y.data)).toEqual([7]);
+    await s.dispose();
+  });
+
+  it('gives bit-identical logits and hooks to onnxruntime-node for the same graph', async () => {
+    const cfg = tinyLike();
+    const w = randomWeights(cfg, 21);
+    const B = 3, T = 11;
+    const tokens = randomTokens(cfg, B * T, 8);
+    const direct = await OnnxEngine.create(cfg, w, { binding: 'direct' });
+    const node = await OnnxEngine.create(cfg, w, { binding: 'node' });
+    engines.push(direct, node);
+    const a = await direct.runWithCache(tokens, B, T);
+    const b = await node.runWithCache(tokens, B, T);
+    expect(Array.from(a.logits)).toEqual(Array.from(b.logits));
+    expect(a.cache.size).toBe(allHookNames(cfg).length);
+    for (const [name, act] of b.cache) {
+      expect(a.cache.get(name)!.shape, name).toEqual(act.shape);
+      expect(Array.from(a.cache.get(name)!.data), name).toEqual(Array.from(act.data));
+    }
+  });
+
+  it('outputs are never overwritten by later runs and outlive their session', async () => {
+    // The outputs are ORT's arena memory handed to JS; a later run must never reuse a block that JS
+    // still holds, or a cache would silently change under the researcher's feet.
+    const cfg = tinyLike();
+    const w = randomWeights(cfg, 22);
+    const B = 4, T = 16;
+    const engine = await OnnxEngine.create(cfg, w, { binding: 'direct' });
+    const first = await engine.runWithCache(randomTokens(cfg, B * T, 1), B, T);
+    const snapshot = new Map([...first.cache].map(([n, a]) => [n, a.data.slice()]));
+    const logits = first.logits.slice();
+    for (let i = 0; i < 20; i++) {
+      const other = await engine.runWithCache(randomTokens(cfg, B * T, 100 + i), B, T);
+      expect(other.logits).not.toEqual(logits); // different tokens: the runs did produce other values
+    }
+    await engine.dispose();
+    expect(first.logits).toEqual(logits);
+    for (const [name, act] of first.cache) expect(act.data, name).toEqual(snapshot.get(name));
+  });
+
+  it('reports ORT errors as rejections, lets runs in flight finish on dispose, and refuses runs after it', async () => {
+    const s = await OrtSession.create(tinyModel(), { binding: 'direct' });
+    await expect(s.run({ x: feedF32(Float32Array.of(1), [1]) }, ['nope'])).rejects.toThrow(/nope/);
+    await expect(s.run({ x: feedI32(Int32Array.of(1), [1]) }, ['y'])).rejects.toThrow(/type|tensor\(int32\)/i);
+    const inFlight = s.run({ x: feedF32(new Float32Array(1 << 20).fill(2), [1 << 20]) }, ['y']);
+    await s.dispose();
+    const out = await inFlight;
+    expect(out.y.data[0]).toBe(5);
+    expect(out.y.data[(1 << 20) - 1]).toBe(5);
+    await expect(s.run({ x: feedF32(Float32Array.of(1), [1]) }, ['y'])).rejects.toThrow(/session was released/);
+    await expect(OrtSession.create(Uint8Array.of(1, 2, 3), { binding: 'direct' })).rejects.toThrow(/protobuf|parse|model/i);
+  });
+
+  it('refuses a build made from another version of the source, and says why', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ort-direct-'));
+    try {
+      mkdirSync(join(dir, 'build'));
+      writeFileSync(join(dir, 'ort_direct.cc'), '// changed since the build\n');
+      copyFileSync(join(nativeDir, 'build', 'ort_direct.json'), join(dir, 'build', 'ort_direct.json'));
+      copyFileSync(join(nativeDir, 'build', 'ort_direct.node'), join(dir, 'build', 'ort_direct.node'));
+      const r = loadDirect(dir);
+      expect('reason' in r && r.reason).toMatch(/built from another version of ort_direct\.cc \(npm run build:native\)/);
+      rmSync(join(dir, 'build', 'ort_direct.node'));
+      const missing = loadDirect(dir);
+      expect('reason' in missing && missing.reason).toMatch(/is not built/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
