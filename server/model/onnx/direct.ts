@@ -49,7 +49,7 @@ export interface DirectBinding {
   /** ONNX Runtime's version string. */
   version: string;
   createSession(model: Uint8Array, settings: SessionSettings): Promise<DirectSession>;
-  /** Inputs are read in place: do not write them until the promise settles. */
+  /** Inputs are read in place: do not write, transfer or resize them until the promise settles. */
   run(handle: object, inputNames: string[], inputs: DirectInput[], outputNames: string[]): Promise<DirectOutput[]>;
   /** Releases the session once its runs in flight finish; later runs throw. */
   release(handle: object): void;

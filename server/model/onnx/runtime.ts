@@ -239,7 +239,11 @@ export class OrtSession {
     return new OrtSession(new NodeBackend(await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] })), 'cpu', 'node');
   }
 
-  /** Runs the graph on `feeds`, fetching only `fetch` (ORT computes what those outputs need). */
+  /**
+   * Runs the graph on `feeds`, fetching only `fetch` (ORT computes what those outputs need). Both
+   * bindings read the feeds' arrays in place: do not write, transfer or resize them until the
+   * promise settles.
+   */
   async run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
     for (const [name, f] of Object.entries(feeds)) {
       const n = f.dims.reduce((a, b) => a * b, 1);

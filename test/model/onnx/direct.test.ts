@@ -117,4 +117,41 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  describe('guards of the native run call', () => {
+    const native = () => {
+      const d = directBinding();
+      if (!('binding' in d)) throw new Error(d.reason);
+      return d.binding;
+    };
+
+    it('copies an output that is a graph input instead of handing out a view of the caller\'s memory', async () => {
+      const g = new GraphBuilder();
+      g.input('x', 'float', ['N']);
+      g.output('x', 'float', ['N']);
+      const s = await native().createSession(g.encode('passthrough'), {});
+      const x = Float32Array.of(1, 2, 3);
+      const [out] = await native().run(s.handle, ['x'], [{ type: 1, dims: [3], data: x }], ['x']);
+      x[0] = 42; // the caller reuses its buffer: the output must not change with it
+      expect(Array.from(new Float32Array(out.data))).toEqual([1, 2, 3]);
+      native().release(s.handle);
+    });
+
+    it('rejects malformed inputs with an error naming the input, without crashing', async () => {
+      const s = await native().createSession(tinyModel(), {});
+      const run = (input: object) => native().run(s.handle, ['x'], [input as never], ['y']);
+      expect(() => run({ type: 1, dims: [2], data: Int32Array.of(1, 2) })).toThrow(/input x: its typed array does not hold element type 1/);
+      expect(() => run({ type: 1, dims: [3], data: Float32Array.of(1, 2) })).toThrow(/input x has 8 bytes for its dims \(need 12\)/);
+      expect(() => run({ type: 1, dims: [-1], data: Float32Array.of(1) })).toThrow(/input x has a bad dimension/);
+      const dims = [1];
+      Object.defineProperty(dims, 0, { get: () => { throw new Error('boom'); } });
+      expect(() => run({ type: 1, dims, data: Float32Array.of(1) })).toThrow(/input x has a bad dimension/);
+      expect(() => native().run({}, ['x'], [], ['y'])).toThrow(/not a session handle/);
+      expect(() => native().release({})).toThrow(/expected a session handle/);
+      // The session still works after all of that.
+      const [y] = await run({ type: 1, dims: [1], data: Float32Array.of(2) });
+      expect(Array.from(new Float32Array(y.data))).toEqual([5]);
+      native().release(s.handle);
+    });
+  });
 });

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -97,10 +98,18 @@ struct Api {
   Fn at(ApiIndex i) const { return reinterpret_cast<Fn>(table[i]); }
 };
 
+// Process-wide state, set once by init (under g_init_mutex: worker threads may load the addon too).
+std::mutex g_init_mutex;
 Api g_api;
 OrtEnv* g_env = nullptr;
 OrtMemoryInfo* g_cpu_info = nullptr;
 std::string g_version;
+
+// Tags our session handles, so a foreign External is never taken for a Session (N-API 8).
+const napi_type_tag kSessionTag = {0x5ea4c41167a1e0d1ULL, 0x0a7d14ec70a11e55ULL};
+
+// Largest ArrayBuffer Node 20 makes (buffer.constants.MAX_LENGTH); a bigger output is an error.
+constexpr uint64_t kMaxArrayBufferBytes = uint64_t{1} << 32;
 
 // Returns the error message of `status` (and releases it); "" when status is null (success).
 std::string TakeError(OrtStatus* status) {
@@ -109,6 +118,17 @@ std::string TakeError(OrtStatus* status) {
   std::string out = msg ? msg : "unknown ONNX Runtime error";
   g_api.at<void (*)(OrtStatus*)>(kReleaseStatus)(status);
   return out;
+}
+
+// The typed-array kind that holds each element type (bool as bytes 0/1).
+bool KindMatches(int type, napi_typedarray_type kind) {
+  switch (type) {
+    case kFloat: return kind == napi_float32_array;
+    case kInt32: return kind == napi_int32_array;
+    case kInt64: return kind == napi_bigint64_array;
+    case kUint8: case kBool: return kind == napi_uint8_array;
+    default: return false;
+  }
 }
 
 size_t ElementSize(int type) {
@@ -137,6 +157,13 @@ napi_value ThrowLast(napi_env env, const char* what) {
     napi_throw_error(env, nullptr, msg.c_str());
   }
   return nullptr;
+}
+
+// Clears a pending JS exception (left by a failed N-API call) so a promise can still be rejected.
+void ClearPending(napi_env env) {
+  bool pending = false;
+  napi_value ignored;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
 }
 
 napi_value Throw(napi_env env, const std::string& msg) {
@@ -172,7 +199,8 @@ napi_value Init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (g_env != nullptr) return Str(env, g_version);
+  std::lock_guard<std::mutex> lock(g_init_mutex);
+  if (g_cpu_info != nullptr) return Str(env, g_version);  // set last: everything before it is ready
   std::string path;
   if (argc < 1 || !GetString(env, argv[0], &path)) return Throw(env, "ort_direct.init: expected the path of libonnxruntime");
   void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -180,12 +208,22 @@ napi_value Init(napi_env env, napi_callback_info info) {
   auto get_base = reinterpret_cast<const OrtApiBase* (*)()>(dlsym(lib, "OrtGetApiBase"));
   if (get_base == nullptr) return Throw(env, "ort_direct.init: " + path + " has no OrtGetApiBase");
   const OrtApiBase* base = get_base();
-  g_version = base->GetVersionString();
-  g_api.table = static_cast<void* const*>(base->GetApi(kApiVersion));
-  if (g_api.table == nullptr) return Throw(env, "ort_direct.init: ONNX Runtime " + g_version + " does not offer C API version " + std::to_string(kApiVersion));
-  std::string err = TakeError(g_api.at<OrtStatus* (*)(int, const char*, OrtEnv**)>(kCreateEnv)(kLoggingWarning, "searchlight", &g_env));
-  if (err.empty()) err = TakeError(g_api.at<OrtStatus* (*)(int, int, OrtMemoryInfo**)>(kCreateCpuMemoryInfo)(kArenaAllocator, kMemTypeDefault, &g_cpu_info));
-  if (!err.empty()) return Throw(env, "ort_direct.init: " + err);
+  const std::string version = base->GetVersionString();
+  Api api;
+  api.table = static_cast<void* const*>(base->GetApi(kApiVersion));
+  if (api.table == nullptr) return Throw(env, "ort_direct.init: ONNX Runtime " + version + " does not offer C API version " + std::to_string(kApiVersion));
+  g_api = api;  // TakeError needs it; harmless if the rest fails (same library, same table)
+  OrtEnv* ort_env = nullptr;
+  OrtMemoryInfo* cpu_info = nullptr;
+  std::string err = TakeError(api.at<OrtStatus* (*)(int, const char*, OrtEnv**)>(kCreateEnv)(kLoggingWarning, "searchlight", &ort_env));
+  if (err.empty()) err = TakeError(api.at<OrtStatus* (*)(int, int, OrtMemoryInfo**)>(kCreateCpuMemoryInfo)(kArenaAllocator, kMemTypeDefault, &cpu_info));
+  if (!err.empty()) {
+    if (ort_env) api.at<void (*)(OrtEnv*)>(kReleaseEnv)(ort_env);
+    return Throw(env, "ort_direct.init: " + err);
+  }
+  g_version = version;
+  g_env = ort_env;
+  g_cpu_info = cpu_info;
   return Str(env, g_version);
 }
 
@@ -284,7 +322,16 @@ void CompleteCreate(napi_env env, napi_status, void* data) {
     RejectWith(env, w->deferred, w->error.empty() ? "session creation failed" : w->error);
   } else {
     napi_value handle, obj;
-    napi_create_external(env, w->result, FinalizeSession, nullptr, &handle);
+    bool made = napi_create_external(env, w->result, FinalizeSession, nullptr, &handle) == napi_ok;
+    if (!made) FinalizeSession(env, w->result, nullptr);  // no handle: nothing else will release it
+    if (!made || napi_type_tag_object(env, handle, &kSessionTag) != napi_ok) {  // (a made handle finalizes itself)
+      ClearPending(env);
+      RejectWith(env, w->deferred, "ort_direct: cannot create the session handle");
+      napi_delete_reference(env, w->model_ref);
+      napi_delete_async_work(env, w->work);
+      delete w;
+      return;
+    }
     napi_create_object(env, &obj);
     napi_set_named_property(env, obj, "handle", handle);
     napi_set_named_property(env, obj, "inputNames", NameArray(env, w->result->inputs));
@@ -314,14 +361,16 @@ bool GetBool(napi_env env, napi_value obj, const char* key, bool fallback) {
   return out;
 }
 
-// Returns the bytes of a TypedArray (any kind) or nullptr.
-bool TypedArrayBytes(napi_env env, napi_value v, void** data, size_t* bytes) {
+// The data pointer and byte length of a TypedArray, and its kind. (Asking for the ArrayBuffer
+// moves a small on-heap typed array's contents off V8's heap, so the pointer stays put.)
+bool TypedArrayBytes(napi_env env, napi_value v, void** data, size_t* bytes, napi_typedarray_type* kind = nullptr) {
   bool is = false;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
   napi_typedarray_type type;
   size_t length = 0, offset = 0;
   napi_value ab;
   if (napi_get_typedarray_info(env, v, &type, &length, data, &ab, &offset) != napi_ok) return false;
+  if (kind) *kind = type;
   size_t el = 1;
   switch (type) {
     case napi_int16_array: case napi_uint16_array: el = 2; break;
@@ -339,7 +388,7 @@ napi_value CreateSession(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
-  if (g_env == nullptr) return Throw(env, "ort_direct.createSession: call init first");
+  if (g_cpu_info == nullptr) return Throw(env, "ort_direct.createSession: call init first");
   auto* w = new CreateWork();
   void* data = nullptr;
   if (argc < 2 || !TypedArrayBytes(env, argv[0], &data, &w->model_len)) {
@@ -352,11 +401,21 @@ napi_value CreateSession(napi_env env, napi_callback_info info) {
   w->spin = GetBool(env, argv[1], "spin", false);
   w->mem_pattern = GetBool(env, argv[1], "memPattern", true);
   napi_value promise, name;
-  NAPI_OK(napi_create_reference(env, argv[0], 1, &w->model_ref));  // keep the bytes alive while ORT reads them
-  NAPI_OK(napi_create_promise(env, &w->deferred, &promise));
-  NAPI_OK(napi_create_string_utf8(env, "ort_direct.createSession", NAPI_AUTO_LENGTH, &name));
-  NAPI_OK(napi_create_async_work(env, nullptr, name, ExecuteCreate, CompleteCreate, w, &w->work));
-  NAPI_OK(napi_queue_async_work(env, w->work));
+  // The reference keeps the bytes alive while ORT reads them (callers must not detach them).
+  if (napi_create_reference(env, argv[0], 1, &w->model_ref) != napi_ok) {
+    delete w;
+    return ThrowLast(env, "napi_create_reference");
+  }
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok ||
+      napi_create_string_utf8(env, "ort_direct.createSession", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, nullptr, name, ExecuteCreate, CompleteCreate, w, &w->work) != napi_ok ||
+      napi_queue_async_work(env, w->work) != napi_ok) {
+    // (a promise already made stays pending: it is unreachable, as this call throws)
+    if (w->work) napi_delete_async_work(env, w->work);
+    napi_delete_reference(env, w->model_ref);
+    delete w;
+    return ThrowLast(env, "queueing the session creation");
+  }
   return promise;
 }
 
@@ -367,6 +426,7 @@ struct RunWork {
   napi_deferred deferred = nullptr;
   napi_ref session_ref = nullptr;
   std::vector<napi_ref> input_refs;  // the input arrays, alive until the run completes
+  std::vector<std::pair<const char*, size_t>> input_spans;  // their bytes: [data, data + size)
   Session* session = nullptr;
   std::vector<std::string> input_names, output_names;
   std::vector<OrtValue*> inputs, outputs;
@@ -390,21 +450,27 @@ void ExecuteRun(napi_env, void* data) {
       w->session->session, nullptr, in_names.data(), w->inputs.data(), w->inputs.size(), out_names.data(), out_names.size(), w->outputs.data()));
 }
 
+// Owner of an output handed to JS: the finalizer of its external ArrayBuffer releases it. Node may
+// run that finalizer synchronously inside a failing napi_create_external_arraybuffer, so the
+// creator and the finalizer agree through `creating`/`finalized` on who deletes what.
 struct Held {
   OrtValue* value;
-  int64_t bytes;
+  bool creating = true;
+  bool finalized = false;
 };
 
-void FinalizeOutput(napi_env env, void*, void* hint) {
+void FinalizeOutput(napi_env, void*, void* hint) {
   auto* h = static_cast<Held*>(hint);
   g_api.at<void (*)(OrtValue*)>(kReleaseValue)(h->value);
-  int64_t ignored;
-  napi_adjust_external_memory(env, -h->bytes, &ignored);
-  delete h;
+  if (h->creating) h->finalized = true;  // the creator deletes h
+  else delete h;
 }
 
-// {type, dims, data: ArrayBuffer} for output value v; takes ownership of v.
-bool OutputObject(napi_env env, OrtValue* v, napi_value* out, std::string* error) {
+// {type, dims, data: ArrayBuffer} for output value v; takes ownership of v. `inputs` are the run's
+// input spans: an output that is a graph input is ORT's view of that JS memory, so it is copied
+// (wrapping it would leave the ArrayBuffer pointing at memory its owner may free).
+bool OutputObject(napi_env env, OrtValue* v, const std::vector<std::pair<const char*, size_t>>& inputs, napi_value* out, std::string* error) {
+  auto release = [&]() { g_api.at<void (*)(OrtValue*)>(kReleaseValue)(v); };
   OrtTensorTypeAndShapeInfo* ti = nullptr;
   int type = 0;
   size_t rank = 0;
@@ -419,31 +485,48 @@ bool OutputObject(napi_env env, OrtValue* v, napi_value* out, std::string* error
   }
   if (ti) g_api.at<void (*)(OrtTensorTypeAndShapeInfo*)>(kReleaseTensorTypeAndShapeInfo)(ti);
   if (error->empty()) *error = TakeError(g_api.at<OrtStatus* (*)(OrtValue*, void**)>(kGetTensorMutableData)(v, &data));
-  if (error->empty() && ElementSize(type) == 0) *error = "output has element type " + std::to_string(type) + ", which Searchlight does not read";
+  if (error->empty() && ElementSize(type) == 0) *error = "an output has element type " + std::to_string(type) + ", which Searchlight does not read";
+  uint64_t bytes = ElementSize(type);
+  for (int64_t d : dims) bytes *= static_cast<uint64_t>(d);
+  if (error->empty() && bytes > kMaxArrayBufferBytes) {
+    *error = "an output of " + std::to_string(bytes) + " bytes exceeds the largest ArrayBuffer Node makes (4 GiB); ask for fewer rows or positions";
+  }
   if (!error->empty()) {
-    g_api.at<void (*)(OrtValue*)>(kReleaseValue)(v);
+    release();
     return false;
   }
-  size_t count = 1;
-  for (int64_t d : dims) count *= static_cast<size_t>(d);
-  const size_t bytes = count * ElementSize(type);
+  const char* begin = static_cast<const char*>(data);
+  bool aliases_input = false;
+  for (auto& span : inputs) aliases_input |= begin != nullptr && begin < span.first + span.second && span.first < begin + bytes;
   napi_value ab;
-  if (bytes == 0 || data == nullptr) {
-    g_api.at<void (*)(OrtValue*)>(kReleaseValue)(v);
-    void* unused;
-    napi_create_arraybuffer(env, 0, &unused, &ab);
+  if (bytes == 0 || data == nullptr || aliases_input) {
+    void* copy = nullptr;
+    napi_status st = napi_create_arraybuffer(env, bytes, &copy, &ab);
+    if (st == napi_ok && bytes > 0) std::memcpy(copy, data, bytes);
+    release();
+    if (st != napi_ok) {
+      ClearPending(env);
+      *error = "cannot allocate an ArrayBuffer of " + std::to_string(bytes) + " bytes for an output";
+      return false;
+    }
   } else {
-    auto* held = new Held{v, static_cast<int64_t>(bytes)};
-    if (napi_create_external_arraybuffer(env, data, bytes, FinalizeOutput, held, &ab) != napi_ok) {
-      g_api.at<void (*)(OrtValue*)>(kReleaseValue)(v);
+    auto* held = new Held{v};
+    napi_status st = napi_create_external_arraybuffer(env, data, bytes, FinalizeOutput, held, &ab);
+    held->creating = false;
+    if (st != napi_ok) {
+      if (!held->finalized) release();
       delete held;
+      ClearPending(env);
       *error = "cannot wrap an output in an ArrayBuffer";
       return false;
     }
-    int64_t ignored;
-    napi_adjust_external_memory(env, held->bytes, &ignored);  // lets V8 weigh this memory when it schedules GC
+    if (held->finalized) {  // wrapped, yet already finalized: not expected, but never use freed memory
+      delete held;
+      *error = "an output was released while being wrapped";
+      return false;
+    }
   }
-  napi_value obj, jdims;
+  napi_value obj, jdims, jtype;
   napi_create_object(env, &obj);
   napi_create_array_with_length(env, rank, &jdims);
   for (size_t i = 0; i < rank; i++) {
@@ -451,7 +534,6 @@ bool OutputObject(napi_env env, OrtValue* v, napi_value* out, std::string* error
     napi_create_double(env, static_cast<double>(dims[i]), &d);
     napi_set_element(env, jdims, i, d);
   }
-  napi_value jtype;
   napi_create_int32(env, type, &jtype);
   napi_set_named_property(env, obj, "type", jtype);
   napi_set_named_property(env, obj, "dims", jdims);
@@ -462,11 +544,8 @@ bool OutputObject(napi_env env, OrtValue* v, napi_value* out, std::string* error
 
 void CompleteRun(napi_env env, napi_status, void* data) {
   auto* w = static_cast<RunWork*>(data);
-  ReleaseValues(w->inputs);  // views over JS memory; the arrays themselves stay with their owners
-  for (auto r : w->input_refs) napi_delete_reference(env, r);
   w->session->inflight--;
   MaybeReleaseSession(w->session);
-  napi_delete_reference(env, w->session_ref);
   if (!w->error.empty()) {
     ReleaseValues(w->outputs);
     RejectWith(env, w->deferred, w->error);
@@ -478,36 +557,49 @@ void CompleteRun(napi_env env, napi_status, void* data) {
       napi_value o;
       OrtValue* v = w->outputs[i];
       w->outputs[i] = nullptr;
-      if (err.empty()) {
-        if (OutputObject(env, v, &o, &err)) napi_set_element(env, arr, i, o);  // on failure it released v
-      } else {
+      if (!err.empty()) {
         g_api.at<void (*)(OrtValue*)>(kReleaseValue)(v);
+      } else if (OutputObject(env, v, w->input_spans, &o, &err)) {  // (on failure it released v)
+        napi_set_element(env, arr, i, o);
       }
     }
     if (err.empty()) napi_resolve_deferred(env, w->deferred, arr);
-    else RejectWith(env, w->deferred, err);
+    else RejectWith(env, w->deferred, "ort_direct.run: " + err);
   }
+  // Inputs last: an output checked against their spans above must not outlive them unchecked.
+  ReleaseValues(w->inputs);  // views over JS memory; the arrays themselves stay with their owners
+  for (auto r : w->input_refs) napi_delete_reference(env, r);
+  napi_delete_reference(env, w->session_ref);
   napi_delete_async_work(env, w->work);
   delete w;
 }
 
 // run(handle, inputNames: string[], inputs: {type: number, dims: number[], data: TypedArray}[],
 //     outputNames: string[]): Promise<{type, dims, data: ArrayBuffer}[]>
-// The inputs are read in place (no copy): callers must not write them until the promise settles.
+// The inputs are read in place (no copy): callers must not write, detach, transfer or resize them
+// until the promise settles.
 napi_value Run(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   if (argc < 4) return Throw(env, "ort_direct.run: expected (session, inputNames, inputs, outputNames)");
   Session* s = nullptr;
-  NAPI_OK(napi_get_value_external(env, argv[0], reinterpret_cast<void**>(&s)));
-  if (s == nullptr || s->released) return Throw(env, "ort_direct.run: the session was released");
+  bool tagged = false;
+  if (napi_check_object_type_tag(env, argv[0], &kSessionTag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, argv[0], reinterpret_cast<void**>(&s)) != napi_ok) {
+    ClearPending(env);
+    return Throw(env, "ort_direct.run: the first argument is not a session handle");
+  }
+  if (s->released) return Throw(env, "ort_direct.run: the session was released");
   auto* w = new RunWork();
   w->session = s;
   auto fail = [&](const std::string& msg) {
     ReleaseValues(w->inputs);
     for (auto r : w->input_refs) napi_delete_reference(env, r);
+    if (w->session_ref) napi_delete_reference(env, w->session_ref);
+    if (w->work) napi_delete_async_work(env, w->work);
     delete w;
+    ClearPending(env);
     return Throw(env, "ort_direct.run: " + msg);
   };
   uint32_t n_in = 0, n_in2 = 0, n_out = 0;
@@ -528,18 +620,20 @@ napi_value Run(napi_env env, napi_callback_info info) {
     for (uint32_t d = 0; d < rank; d++) {
       napi_value jd;
       int64_t v = -1;
-      napi_get_element(env, jdims, d, &jd);
-      if (napi_get_value_int64(env, jd, &v) != napi_ok || v < 0) return fail("input " + name + " has a bad dimension");
+      if (napi_get_element(env, jdims, d, &jd) != napi_ok || napi_get_value_int64(env, jd, &v) != napi_ok || v < 0) return fail("input " + name + " has a bad dimension");
       dims[d] = v;
       count *= static_cast<size_t>(v);
     }
     void* data = nullptr;
     size_t bytes = 0;
-    if (napi_get_named_property(env, jt, "data", &jdata) != napi_ok || !TypedArrayBytes(env, jdata, &data, &bytes)) return fail("input " + name + " has no typed-array data");
+    napi_typedarray_type kind;
+    if (napi_get_named_property(env, jt, "data", &jdata) != napi_ok || !TypedArrayBytes(env, jdata, &data, &bytes, &kind)) return fail("input " + name + " has no typed-array data");
+    if (!KindMatches(type, kind)) return fail("input " + name + ": its typed array does not hold element type " + std::to_string(type));
     if (bytes != count * ElementSize(type)) return fail("input " + name + " has " + std::to_string(bytes) + " bytes for its dims (need " + std::to_string(count * ElementSize(type)) + ")");
     napi_ref ref;
     if (napi_create_reference(env, jdata, 1, &ref) != napi_ok) return fail("cannot hold input " + name);
     w->input_refs.push_back(ref);
+    w->input_spans.emplace_back(static_cast<const char*>(data), bytes);
     OrtValue* value = nullptr;
     static char empty_byte;  // ORT wants a non-null pointer even for an empty tensor
     std::string err = TakeError(g_api.at<OrtStatus* (*)(const OrtMemoryInfo*, void*, size_t, const int64_t*, size_t, int, OrtValue**)>(kCreateTensorWithDataAsOrtValue)(
@@ -556,10 +650,12 @@ napi_value Run(napi_env env, napi_callback_info info) {
   }
   napi_value promise, name;
   if (napi_create_reference(env, argv[0], 1, &w->session_ref) != napi_ok) return fail("cannot hold the session");
-  NAPI_OK(napi_create_promise(env, &w->deferred, &promise));
-  NAPI_OK(napi_create_string_utf8(env, "ort_direct.run", NAPI_AUTO_LENGTH, &name));
-  NAPI_OK(napi_create_async_work(env, nullptr, name, ExecuteRun, CompleteRun, w, &w->work));
-  NAPI_OK(napi_queue_async_work(env, w->work));
+  if (napi_create_string_utf8(env, "ort_direct.run", NAPI_AUTO_LENGTH, &name) != napi_ok ||
+      napi_create_async_work(env, nullptr, name, ExecuteRun, CompleteRun, w, &w->work) != napi_ok)
+    return fail("cannot create the run's work item");
+  // The promise last: after it exists, the work is queued (a failed queue leaves it unreachable).
+  if (napi_create_promise(env, &w->deferred, &promise) != napi_ok || napi_queue_async_work(env, w->work) != napi_ok)
+    return fail("cannot queue the run");
   s->inflight++;
   return promise;
 }
@@ -570,7 +666,12 @@ napi_value Release(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   Session* s = nullptr;
-  if (argc < 1 || napi_get_value_external(env, argv[0], reinterpret_cast<void**>(&s)) != napi_ok || s == nullptr) return Throw(env, "ort_direct.release: expected a session handle");
+  bool tagged = false;
+  if (argc < 1 || napi_check_object_type_tag(env, argv[0], &kSessionTag, &tagged) != napi_ok || !tagged ||
+      napi_get_value_external(env, argv[0], reinterpret_cast<void**>(&s)) != napi_ok) {
+    ClearPending(env);
+    return Throw(env, "ort_direct.release: expected a session handle");
+  }
   s->released = true;
   MaybeReleaseSession(s);
   return nullptr;
