@@ -147,7 +147,12 @@ export class OnnxEngine {
     if (spec.cachePositions) feeds.cache_positions = feedI64(BigInt64Array.from(positions!, (p) => BigInt(p)), [positions!.length]);
     const out = await this.runSpec(spec, feeds, ['logits', ...names]);
     const cache = new Map<string, Activation>();
-    for (const n of names) cache.set(n, { shape: out[n].dims, data: out[n].data });
+    for (const n of names) {
+      const { dims, data } = out[n];
+      // q/k/v that are only read come out as [B, T, H·E] (graph.ts: saves ORT a copy); same bytes.
+      const flatHeads = /\.attn\.hook_[qkv]$/.test(n) && dims.length === 3;
+      cache.set(n, { shape: flatHeads ? [dims[0], dims[1], this.cfg.n_heads, this.cfg.d_head] : dims, data });
+    }
     return { logits: out.logits.data, cache };
   }
 

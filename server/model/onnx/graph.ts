@@ -37,7 +37,7 @@
  * In cached graphs, attn_scores/pattern have P + T key columns (cache first, then the new tokens).
  */
 import type { ModelConfig, Weights } from '../config.js';
-import { GraphBuilder } from './builder.js';
+import { GraphBuilder, type Dim } from './builder.js';
 import { hookGeometry, hookSymDims, maskSymDims } from './hooks.js';
 
 export interface GraphSpec {
@@ -91,10 +91,14 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
   const cachePos = () => (cachePosInput ??= g.input('cache_positions', 'int64', ['N']));
   const init = (name: string, dims: number[], data = W(name)) => g.initF32(name, dims, data);
 
-  /** Applies patch / add / output of hook `name` to value v; returns the value downstream reads. */
-  const hook = (name: string, v: string): string => {
+  /**
+   * Applies patch / add / output of hook `name` to value v; returns the value downstream reads.
+   * `outSym` declares the output's dims when v is laid out differently from the hook (same bytes).
+   */
+  const hook = (name: string, v: string, outSym?: Dim[]): string => {
     const geo = hookGeometry(cfg, name);
     const sym = hookSymDims(cfg, geo);
+    const out = outSym ?? sym;
     let x = v;
     if (patch.has(name)) {
       const mask = g.input(`${name}__patch_mask`, 'bool', maskSymDims(cfg, geo));
@@ -106,10 +110,10 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
       if (spec.cachePositions) {
         const axis = geo.layout === 'bhqk' ? 2 : 1; // the (query) position axis
         g.node('Gather', [x, cachePos()], [name], { axis });
-        g.output(name, 'float', sym.map((d, i) => (i === axis ? 'N' : d)));
+        g.output(name, 'float', out.map((d, i) => (i === axis ? 'N' : d)));
       } else {
         x = g.rename(x, name);
-        g.output(name, 'float', sym);
+        g.output(name, 'float', out);
       }
     }
     return x;
@@ -222,7 +226,14 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
       const W2 = g.initF32(`${p}.attn.W_${w}.flat`, [D, H * E], flatHeads(W(`${p}.attn.W_${w}`)));
       const b = init(`${p}.attn.b_${w}`, [H * E]);
       const flat = g.op('Add', [g.op('MatMul', [x, W2]), b]); // [B, T, H·E]
-      return hook(`${p}.attn.hook_${w.toLowerCase()}`, g.op('Reshape', [flat, headsShape])); // [B, T, H, E]
+      const name = `${p}.attn.hook_${w.toLowerCase()}`;
+      if (want.has(name) && !patch.has(name) && !add.has(name)) {
+        // Only read: output the [B, T, H·E] projection itself (same bytes as [B, T, H, E]) — a
+        // Reshape whose result is a graph output is a copy in ORT (13.6 ms of a 300 ms cache of
+        // every hook at hallway 32 × 256, ORT profiler). The engine restores the head axes.
+        return g.op('Reshape', [hook(name, flat, ['B', 'T', H * E]), headsShape]);
+      }
+      return hook(name, g.op('Reshape', [flat, headsShape])); // [B, T, H, E]
     };
     const k = proj('K', x1);
     const v = proj('V', x1);

@@ -77,6 +77,21 @@ describe('runWithCache', () => {
     expect(maxAbsDiff(pat.data.subarray(((1 * H + 3) * 2 + 0) * T, ((1 * H + 3) * 2 + 1) * T), refPat.subarray(((1 * H + 3) * T + 4) * T, ((1 * H + 3) * T + 5) * T))).toBeLessThan(1e-5);
     expect(run.cache.get('ln_final.hook_scale')!.shape).toEqual([B, 2, 1]);
     expect(maxAbsDiff(run.logits, ref.logits)).toBeLessThan(1e-4);
+
+    // q/k/v that are only read leave the graph as [B, T, H·E] projections (graph.ts); the engine
+    // restores [B, pos, H, d_head], sliced like every other hook. Patching q keeps the 4-d path.
+    const E = cfg.d_head;
+    const qk = await engine.runWithCache(tokens, B, T, { names: ['blocks.1.attn.hook_q', 'blocks.2.attn.hook_k'], positions });
+    for (const name of ['blocks.1.attn.hook_q', 'blocks.2.attn.hook_k']) {
+      const act = qk.cache.get(name)!;
+      expect(act.shape, name).toEqual([B, 2, H, E]);
+      const refAct = ref.cache.get(name)!.data;
+      for (let b = 0; b < B; b++) {
+        positions.forEach((p, i) => {
+          expect(maxAbsDiff(act.data.subarray((b * 2 + i) * H * E, (b * 2 + i + 1) * H * E), refAct.subarray((b * T + p) * H * E, (b * T + p + 1) * H * E)), name).toBeLessThan(1e-4);
+        });
+      }
+    }
   });
 
   it('rejects unknown hook names, out-of-range positions and bad tokens with precise errors', async () => {
