@@ -343,21 +343,28 @@ void CompleteCreate(napi_env env, napi_status, void* data) {
   delete w;
 }
 
-int32_t GetInt(napi_env env, napi_value obj, const char* key, int32_t fallback) {
+// obj[key] when it holds a value of JS type `want`, else nullptr.
+napi_value PropertyOfType(napi_env env, napi_value obj, const char* key, napi_valuetype want) {
   napi_value v;
   napi_valuetype t;
-  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok || t != napi_number) return fallback;
+  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok || t != want) {
+    ClearPending(env);  // (a throwing getter reads as "absent")
+    return nullptr;
+  }
+  return v;
+}
+
+int32_t GetInt(napi_env env, napi_value obj, const char* key, int32_t fallback) {
+  napi_value v = PropertyOfType(env, obj, key, napi_number);
   int32_t out = fallback;
-  napi_get_value_int32(env, v, &out);
+  if (v) napi_get_value_int32(env, v, &out);
   return out;
 }
 
 bool GetBool(napi_env env, napi_value obj, const char* key, bool fallback) {
-  napi_value v;
-  napi_valuetype t;
-  if (napi_get_named_property(env, obj, key, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok || t != napi_boolean) return fallback;
+  napi_value v = PropertyOfType(env, obj, key, napi_boolean);
   bool out = fallback;
-  napi_get_value_bool(env, v, &out);
+  if (v) napi_get_value_bool(env, v, &out);
   return out;
 }
 
