@@ -7,9 +7,9 @@
  * unavailable), goal ≥ 3× its tokens/s; `cache` — our own plain forward on the same binding, goal
  * ≤ 1.5× its time. `cache` also times both on onnxruntime-node when the engine runs on our direct
  * binding (runtime.ts), to show what the binding changes. Figures are medians of --reps timed runs
- * after --warmup untimed ones (session creation, allocator growth: on the direct binding a run's
- * outputs live in ORT's arena until the GC collects them, so the arena settles at about three
- * caches' worth, which measured up to three runs to reach; the cold runs are reported apart).
+ * after --warmup untimed ones, reported apart (PyTorch gets as many). The first run compiles the
+ * session; on the direct binding outputs stay in ORT's arena until the GC collects them, so the
+ * arena grows for the first runs of a cache (it measured up to three to settle).
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +18,7 @@ import { Rng } from '../server/maze/rng.js';
 import { getTokenizer } from '../server/maze/tokenize/index.js';
 import { PRESETS, type ModelConfig, type PresetName } from '../server/model/config.js';
 import { OnnxEngine } from '../server/model/onnx/engine.js';
+import type { Binding } from '../server/model/onnx/runtime.js';
 import { allHookNames, hookDims, hookGeometry } from '../server/model/onnx/hooks.js';
 import { initWeights } from '../server/model/weights.js';
 
@@ -32,37 +33,37 @@ const spec = {
     warmup: { type: 'integer', description: 'Untimed runs before the timed ones', default: 3 },
     mode: { type: 'string', description: 'forward: beside PyTorch; cache: every hook beside a plain forward', default: 'forward', choices: ['forward', 'cache'] },
     python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
-    binding: { type: 'string', description: 'ORT binding for CPU sessions (runtime.ts)', default: 'auto', choices: ['auto', 'direct', 'node'] },
+    binding: { type: 'string', description: 'ORT binding for CPU sessions (runtime.ts); default SEARCHLIGHT_ORT, else auto', choices: ['auto', 'direct', 'node'] },
   },
 } as const;
 
-let warmups = 3;
-/** Cold (warm-up) times of the last median() call, ms. */
-let coldMs: number[] = [];
-
-async function median(reps: number, fn: () => Promise<unknown>): Promise<number> {
-  coldMs = [];
-  for (let i = 0; i < Math.max(1, warmups); i++) {
-    const t0 = performance.now();
-    await fn();
-    coldMs.push(+(performance.now() - t0).toFixed(1));
-  }
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+interface Timing {
+  /** Median of the timed runs, ms. */
+  median: number;
+  /** The untimed warm-up runs, ms, in order. */
+  cold: number[];
 }
 
-function torchForward(python: string, cfg: ModelConfig, B: number, T: number, reps: number): { result: unknown; reason?: string } {
+async function timed(warmup: number, reps: number, fn: () => Promise<unknown>): Promise<Timing> {
+  const once = async (): Promise<number> => {
+    const t0 = performance.now();
+    await fn();
+    return performance.now() - t0;
+  };
+  const cold: number[] = [];
+  for (let i = 0; i < warmup; i++) cold.push(+(await once()).toFixed(1));
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) times.push(await once());
+  times.sort((a, b) => a - b);
+  return { median: times[Math.floor(times.length / 2)], cold };
+}
+
+function torchForward(python: string, cfg: ModelConfig, B: number, T: number, reps: number, warmup: number): { result: unknown; reason?: string } {
   if (!python) return { result: null, reason: 'skipped (--python "")' };
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { result: null, reason: `${python} cannot import torch (apt-get install python3-torch libopenblas0-pthread)` };
   const script = fileURLToPath(new URL('./torch_forward.py', import.meta.url));
-  const r = spawnSync(python, [script, JSON.stringify({ ...cfg, batch: B, seq: T, reps })], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const r = spawnSync(python, [script, JSON.stringify({ ...cfg, batch: B, seq: T, reps, warmup })], { encoding: 'utf8', maxBuffer: 1 << 20 });
   if (r.status !== 0) return { result: null, reason: `torch_forward.py failed: ${r.stderr.trim().split('\n').pop()}` };
   return { result: JSON.parse(r.stdout) };
 }
@@ -72,23 +73,24 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
   if (!parsed) return {};
   const o = parsed.options;
   if (o.warmup < 1) throw new UsageError(`bench forward: --warmup must be at least 1 (the first run compiles the session), got ${o.warmup}`);
-  warmups = o.warmup;
+  const time = (fn: () => Promise<unknown>): Promise<Timing> => timed(o.warmup, o.reps, fn);
   const preset = PRESETS[o.preset as PresetName];
   if (o.seq > preset.n_ctx) throw new UsageError(`bench forward: --seq ${o.seq} exceeds n_ctx ${preset.n_ctx} of ${o.preset}`);
   const cfg: ModelConfig = { ...preset, d_vocab: getTokenizer('aotp-ut').vocabSize(6), tokenizer: 'aotp-ut' };
   const weights = initWeights(cfg, new Rng(0));
-  const engine = await OnnxEngine.create(cfg, weights, { binding: o.binding as 'auto' | 'direct' | 'node' });
+  // --binding when given, else SEARCHLIGHT_ORT (the engine reads it), else auto.
+  const engine = await OnnxEngine.create(cfg, weights, o.binding ? { binding: o.binding as Binding } : {});
   const rng = new Rng(1);
   const B = o.batch, T = o.seq;
   const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab)); // [B, T]
   try {
-    const forwardMs = await median(o.reps, () => engine.forward(tokens, B, T));
-    const ours = { binding: engine.binding, median_ms: +forwardMs.toFixed(1), tokens_per_s: Math.round((B * T) / (forwardMs / 1000)) };
+    const fwd = await time(() => engine.forward(tokens, B, T));
+    const forwardMs = fwd.median;
+    const ours = { binding: engine.binding, median_ms: +forwardMs.toFixed(1), tokens_per_s: Math.round((B * T) / (forwardMs / 1000)), warmup_ms: fwd.cold };
     const shape = { preset: o.preset, batch: B, seq: T, d_vocab: cfg.d_vocab };
     if (o.mode === 'cache') {
-      const cacheMs = await median(o.reps, () => engine.runWithCache(tokens, B, T));
-      const cacheCold = coldMs;
-      const lastMs = await median(o.reps, () => engine.runWithCache(tokens, B, T, { positions: [T - 1] }));
+      const cache = await time(() => engine.runWithCache(tokens, B, T));
+      const last = await time(() => engine.runWithCache(tokens, B, T, { positions: [T - 1] }));
       // onnxruntime-node copies every fetched output into a fresh ArrayBuffer (a preallocated output
       // is copied too, checked with 1.30), so on it the cache pays for allocating and writing its
       // bytes once more; the floor of that is JS allocating and filling the same arrays. The direct
@@ -96,14 +98,19 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
       const count = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
       const sizes = [B * T * cfg.d_vocab, ...allHookNames(cfg).map((n) => count(hookDims(cfg, hookGeometry(cfg, n), B, T)))];
       const outputMiB = (sizes.reduce((a, b) => a + b, 0) * 4) / 2 ** 20;
-      const fillMs = await median(o.reps, async () => sizes.map((n) => new Float32Array(n).fill(1)));
+      const fill = await time(async () => sizes.map((n) => new Float32Array(n).fill(1)));
       let onnxruntimeNode: unknown = 'same as above (the engine runs on onnxruntime-node)';
       if (engine.binding === 'direct') {
         const other = await OnnxEngine.create(cfg, weights, { binding: 'node' });
         try {
-          const f = await median(o.reps, () => other.forward(tokens, B, T));
-          const c = await median(o.reps, () => other.runWithCache(tokens, B, T));
-          onnxruntimeNode = { forward_ms: +f.toFixed(1), cache_all_hooks_ms: +c.toFixed(1), ratio_to_forward: +(c / f).toFixed(2) };
+          const f = await time(() => other.forward(tokens, B, T));
+          const c = await time(() => other.runWithCache(tokens, B, T));
+          onnxruntimeNode = {
+            forward_ms: +f.median.toFixed(1),
+            cache_all_hooks_ms: +c.median.toFixed(1),
+            ratio_to_forward: +(c.median / f.median).toFixed(2),
+            cache_warmup_ms: c.cold,
+          };
         } finally {
           await other.dispose();
         }
@@ -112,18 +119,18 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
         shape,
         forward: ours,
         cache_all_hooks: {
-          median_ms: +cacheMs.toFixed(1),
-          ratio_to_forward: +(cacheMs / forwardMs).toFixed(2),
-          warmup_ms: cacheCold,
+          median_ms: +cache.median.toFixed(1),
+          ratio_to_forward: +(cache.median / forwardMs).toFixed(2),
+          warmup_ms: cache.cold,
           output_mib: Math.round(outputMiB),
-          js_alloc_and_fill_same_bytes_ms: +fillMs.toFixed(1),
+          js_alloc_and_fill_same_bytes_ms: +fill.median.toFixed(1),
         },
-        cache_all_hooks_last_position: { median_ms: +lastMs.toFixed(1), ratio_to_forward: +(lastMs / forwardMs).toFixed(2) },
+        cache_all_hooks_last_position: { median_ms: +last.median.toFixed(1), ratio_to_forward: +(last.median / forwardMs).toFixed(2), warmup_ms: last.cold },
         onnxruntime_node_binding: onnxruntimeNode,
         goal: 'cache of every hook ≤ 1.5× a plain forward (same binding)',
       };
     }
-    const torch = torchForward(o.python, cfg, B, T, o.reps);
+    const torch = torchForward(o.python, cfg, B, T, o.reps, o.warmup);
     const t = torch.result as { tokens_per_s: number } | null;
     return { shape, onnxruntime: ours, pytorch: torch.result ?? { unavailable: torch.reason }, ratio_tokens_per_s: t ? +(ours.tokens_per_s / t.tokens_per_s).toFixed(2) : null, goal: '≥ 3× PyTorch CPU' };
   } finally {

@@ -26,7 +26,8 @@ def main():
     tokens = torch.randint(0, c["d_vocab"], (B, T))
     times = []
     with torch.inference_mode():
-        model(tokens)  # warm-up
+        for _ in range(int(c.get("warmup") or 1)):  # as many untimed runs as ours get
+            model(tokens)
         for _ in range(c["reps"]):
             t0 = time.perf_counter()
             model(tokens)

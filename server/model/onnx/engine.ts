@@ -11,7 +11,7 @@
  */
 import { checkWeights } from '../weights.js';
 import type { ModelConfig, Weights } from '../config.js';
-import { buildGraph, specKey, type GraphSpec } from './graph.js';
+import { buildGraph, flatHeadOutput, specKey, type GraphSpec } from './graph.js';
 import { allHookNames, hookGeometry, HookError } from './hooks.js';
 import { compileInterventions, type Intervention } from './interventions.js';
 import { feedI32, feedI64, OrtSession, runtimeOptionsFromEnv, type Feed, type HostTensor, type RuntimeOptions } from './runtime.js';
@@ -72,7 +72,9 @@ export class OnnxEngine {
     checkWeights(cfg, weights);
     const o = { ...runtimeOptionsFromEnv(), ...opts };
     const first = await OrtSession.create(buildGraph(cfg, weights, {}), o);
-    const engine = new OnnxEngine(cfg, weights, { ...o, device: first.provider, binding: first.binding }, first.provider, first.binding);
+    // Every later variant runs where the first one does.
+    const pinned = { ...o, device: first.provider, binding: first.binding };
+    const engine = new OnnxEngine(cfg, weights, pinned, first.provider, first.binding);
     engine.sessions.set(specKey({}), { session: Promise.resolve(first), busy: 0, evicted: false });
     return engine;
   }
@@ -90,7 +92,8 @@ export class OnnxEngine {
 
   /**
    * Runs graph variant `spec` (compiled on first use) on `feeds`, fetching `fetch`.
-   * The low-level entry point used by patching sweeps and generation.
+   * The low-level entry point used by patching sweeps and generation. Hook outputs come as the
+   * graph makes them: q/k/v for which `flatHeadOutput` holds are [B, T, H·E] (see graph.ts).
    */
   async runSpec(spec: GraphSpec, feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
     if (this.disposed) throw new EngineError('engine was disposed');
@@ -149,9 +152,8 @@ export class OnnxEngine {
     const cache = new Map<string, Activation>();
     for (const n of names) {
       const { dims, data } = out[n];
-      // q/k/v that are only read come out as [B, T, H·E] (graph.ts: saves ORT a copy); same bytes.
-      const flatHeads = /\.attn\.hook_[qkv]$/.test(n) && dims.length === 3;
-      cache.set(n, { shape: flatHeads ? [dims[0], dims[1], this.cfg.n_heads, this.cfg.d_head] : dims, data });
+      // [B, pos, H·E] → [B, pos, H, d_head]: the same bytes (graph.ts header).
+      cache.set(n, { shape: flatHeadOutput(spec, n) ? [dims[0], dims[1], this.cfg.n_heads, this.cfg.d_head] : dims, data });
     }
     return { logits: out.logits.data, cache };
   }

@@ -23,6 +23,10 @@
  * - `lastOnly`: unembed only the last position (logits [B, 1, d_vocab]).
  * - `cachePositions`: hook outputs keep only the (query) positions listed in input
  *   `cache_positions` (int64 [N]), gathered in the graph so ORT hands back only those bytes.
+ * Hook outputs have the hook's TL shape, except attn.hook_q/k/v that are output but neither patched
+ * nor added to (`flatHeadOutput`): those are the [B, T, H·E] projections, the same bytes as
+ * [B, T, H, E] — a Reshape whose result is a graph output is a copy in ORT (13.6 ms of a ~300 ms
+ * cache of every hook at hallway 32 × 256, ORT profiler). runWithCache restores the head axes.
  *
  * Layout for speed (2-core CPU): projections are single MatMuls against weights precomputed as
  * [d_model, H·d_head]; attention is batched MatMul over [B, H, T, d_head]; 1/sqrt(d_head) scales q
@@ -51,6 +55,11 @@ export interface GraphSpec {
   newKV?: boolean;
   cachePositions?: boolean;
   lastOnly?: boolean;
+}
+
+/** Whether hook `name` leaves graph `spec` as a [B, T, H·E] projection instead of [B, T, H, E]. */
+export function flatHeadOutput(spec: GraphSpec, name: string): boolean {
+  return /\.attn\.hook_[qkv]$/.test(name) && !!spec.outputs?.includes(name) && !spec.patch?.includes(name) && !spec.add?.includes(name);
 }
 
 export class GraphError extends Error {
@@ -227,12 +236,7 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
       const b = init(`${p}.attn.b_${w}`, [H * E]);
       const flat = g.op('Add', [g.op('MatMul', [x, W2]), b]); // [B, T, H·E]
       const name = `${p}.attn.hook_${w.toLowerCase()}`;
-      if (want.has(name) && !patch.has(name) && !add.has(name)) {
-        // Only read: output the [B, T, H·E] projection itself (same bytes as [B, T, H, E]) — a
-        // Reshape whose result is a graph output is a copy in ORT (13.6 ms of a 300 ms cache of
-        // every hook at hallway 32 × 256, ORT profiler). The engine restores the head axes.
-        return g.op('Reshape', [hook(name, flat, ['B', 'T', H * E]), headsShape]);
-      }
+      if (flatHeadOutput(spec, name)) return g.op('Reshape', [hook(name, flat, ['B', 'T', H * E]), headsShape]); // see the header
       return hook(name, g.op('Reshape', [flat, headsShape])); // [B, T, H, E]
     };
     const k = proj('K', x1);

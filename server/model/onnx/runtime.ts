@@ -1,7 +1,8 @@
 /**
- * The one module that imports onnxruntime-node: creates inference sessions from model bytes on the
- * execution provider chosen by SEARCHLIGHT_DEVICE, runs them, and converts tensors to plain
- * {dims, data} records so the rest of the engine never sees ORT types.
+ * Creates inference sessions from model bytes on the execution provider chosen by
+ * SEARCHLIGHT_DEVICE and the binding chosen by SEARCHLIGHT_ORT, and runs them on plain
+ * {dims, data} records so the rest of the engine never sees ORT types. With backends.ts (how each
+ * binding runs a session) and direct.ts, the only modules that touch ONNX Runtime.
  *
  * Devices:
  *   SEARCHLIGHT_DEVICE=cpu   CPU execution provider (default).
@@ -25,7 +26,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { directBinding, ELEMENT_TYPE, type DirectBinding, type DirectSession } from './direct.js';
+import { DirectBackend, NodeBackend, OPT_LEVEL, type Backend } from './backends.js';
+import { directBinding } from './direct.js';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 export type Binding = 'auto' | 'direct' | 'node';
@@ -114,67 +116,12 @@ export function cudaProviderInstalled(): boolean {
   }
 }
 
-const OPT_LEVEL = { disabled: 0, basic: 1, extended: 2, all: 99 } as const;
-
-/** One compiled graph behind either binding. */
-interface Backend {
-  readonly inputNames: readonly string[];
-  readonly outputNames: readonly string[];
-  run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>>;
-  dispose(): Promise<void>;
-}
-
-class NodeBackend implements Backend {
-  constructor(private readonly session: ort.InferenceSession) {}
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-  async run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [name, f] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(f.type, f.data, f.dims);
-    const out = await this.session.run(ortFeeds, fetch as string[]);
-    const res: Record<string, HostTensor> = {};
-    for (const name of fetch) {
-      const t = out[name];
-      if (t.type !== 'float32') throw new RuntimeError(`output ${name} has type ${t.type}, expected float32`);
-      res[name] = { dims: t.dims.slice(), data: t.data as Float32Array };
-    }
-    return res;
-  }
-  async dispose(): Promise<void> {
-    await this.session.release();
-  }
-}
-
-class DirectBackend implements Backend {
-  constructor(
-    private readonly native: DirectBinding,
-    private readonly session: DirectSession,
-  ) {}
-  get inputNames(): readonly string[] {
-    return this.session.inputNames;
-  }
-  get outputNames(): readonly string[] {
-    return this.session.outputNames;
-  }
-  async run(feeds: Record<string, Feed>, fetch: readonly string[]): Promise<Record<string, HostTensor>> {
-    const names = Object.keys(feeds);
-    const inputs = names.map((n) => ({ type: ELEMENT_TYPE[feeds[n].type], dims: feeds[n].dims, data: feeds[n].data }));
-    const out = await this.native.run(this.session.handle, names, inputs, [...fetch]);
-    const res: Record<string, HostTensor> = {};
-    fetch.forEach((name, i) => {
-      const t = out[i];
-      if (t.type !== ELEMENT_TYPE.float32) throw new RuntimeError(`output ${name} has ONNX element type ${t.type}, expected float32 (1)`);
-      res[name] = { dims: t.dims, data: new Float32Array(t.data) };
-    });
-    return res;
-  }
-  async dispose(): Promise<void> {
-    this.native.release(this.session.handle);
-  }
+let warnedFallback = false;
+/** Says once per process that outputs are copied, and why (e.g. a git pull without npm install). */
+function warnFallbackOnce(reason: string): void {
+  if (warnedFallback) return;
+  warnedFallback = true;
+  process.emitWarning(`ONNX Runtime outputs are copied through onnxruntime-node: the direct binding is unavailable (${reason})`, { code: 'SEARCHLIGHT_ORT_FALLBACK' });
 }
 
 export class OrtSession {
@@ -196,6 +143,10 @@ export class OrtSession {
 
   static async create(model: Uint8Array, opts: RuntimeOptions = {}): Promise<OrtSession> {
     const device = opts.device ?? 'cpu';
+    const binding = opts.binding ?? 'auto';
+    if (device === 'cuda' && binding === 'direct') {
+      throw new RuntimeError('the direct ONNX Runtime binding runs CPU sessions only; CUDA sessions use onnxruntime-node (set SEARCHLIGHT_ORT to auto or node)');
+    }
     const base: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: opts.optimization ?? 'all',
       executionMode: 'sequential',
@@ -221,7 +172,6 @@ export class OrtSession {
         }
       }
     }
-    const binding = opts.binding ?? 'auto';
     if (binding !== 'node') {
       const d = directBinding();
       if ('binding' in d) {
@@ -234,7 +184,10 @@ export class OrtSession {
         });
         return new OrtSession(new DirectBackend(d.binding, s), 'cpu', 'direct');
       }
-      if (binding === 'direct') throw new RuntimeError(`SEARCHLIGHT_ORT=direct but the direct binding is unavailable: ${d.reason}`);
+      if (binding === 'direct') {
+        throw new RuntimeError(`the direct ONNX Runtime binding was asked for (SEARCHLIGHT_ORT=direct or the binding option) but is unavailable: ${d.reason}`);
+      }
+      warnFallbackOnce(d.reason);
     }
     return new OrtSession(new NodeBackend(await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] })), 'cpu', 'node');
   }

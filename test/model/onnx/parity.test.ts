@@ -79,7 +79,7 @@ describe('runWithCache', () => {
     expect(maxAbsDiff(run.logits, ref.logits)).toBeLessThan(1e-4);
 
     // q/k/v that are only read leave the graph as [B, T, H·E] projections (graph.ts); the engine
-    // restores [B, pos, H, d_head], sliced like every other hook. Patching q keeps the 4-d path.
+    // restores [B, pos, H, d_head], sliced like every other hook.
     const E = cfg.d_head;
     const qk = await engine.runWithCache(tokens, B, T, { names: ['blocks.1.attn.hook_q', 'blocks.2.attn.hook_k'], positions });
     for (const name of ['blocks.1.attn.hook_q', 'blocks.2.attn.hook_k']) {
@@ -91,6 +91,16 @@ describe('runWithCache', () => {
           expect(maxAbsDiff(act.data.subarray((b * 2 + i) * H * E, (b * 2 + i + 1) * H * E), refAct.subarray((b * T + p) * H * E, (b * T + p + 1) * H * E)), name).toBeLessThan(1e-4);
         });
       }
+    }
+    // A q that is also zero-ablated keeps the 4-d path: the cache holds the patched value.
+    const zeroQ = await engine.runWithInterventions(tokens, B, T, [{ hook: 'blocks.1.attn.hook_q', kind: 'zero', heads: [2] }], { names: ['blocks.1.attn.hook_q'] });
+    const q = zeroQ.cache.get('blocks.1.attn.hook_q')!;
+    expect(q.shape).toEqual([B, T, H, E]);
+    const refQ = ref.cache.get('blocks.1.attn.hook_q')!.data;
+    for (let cell = 0; cell < B * T * H; cell++) {
+      const got = q.data.subarray(cell * E, (cell + 1) * E);
+      const want = cell % H === 2 ? new Float32Array(E) : refQ.subarray(cell * E, (cell + 1) * E);
+      expect(maxAbsDiff(got, want), `cell ${cell}`).toBeLessThan(1e-4);
     }
   });
 
