@@ -37,7 +37,7 @@ export interface DirectSession {
   outputNames: string[];
 }
 
-export interface SessionSettings {
+export interface NativeSessionSettings {
   threads?: number;
   spin?: boolean;
   memPattern?: boolean;
@@ -48,7 +48,7 @@ export interface SessionSettings {
 export interface DirectBinding {
   /** ONNX Runtime's version string. */
   version: string;
-  createSession(model: Uint8Array, settings: SessionSettings): Promise<DirectSession>;
+  createSession(model: Uint8Array, settings: NativeSessionSettings): Promise<DirectSession>;
   /** Inputs are read in place: do not write, transfer or resize them until the promise settles. */
   run(handle: object, inputNames: string[], inputs: DirectInput[], outputNames: string[]): Promise<DirectOutput[]>;
   /** Releases the session once its runs in flight finish; later runs throw. */
@@ -86,16 +86,8 @@ export function loadDirect(dir: string = nativeDir): { binding: DirectBinding } 
     const built = (JSON.parse(readFileSync(stamp, 'utf8')) as { source_sha256?: string }).source_sha256;
     if (built !== want) return { reason: `${lib} was built from another version of ort_direct.cc (npm run build:native)` };
     const require = createRequire(import.meta.url);
-    const native = require(lib) as Native;
-    const version = native.init(onnxruntimeLibrary(require));
-    return {
-      binding: {
-        version,
-        createSession: (model, settings) => native.createSession(model, settings),
-        run: (handle, inputNames, inputs, outputNames) => native.run(handle, inputNames, inputs, outputNames),
-        release: (handle) => native.release(handle),
-      },
-    };
+    const { init, createSession, run, release } = require(lib) as Native; // plain functions (no `this`)
+    return { binding: { version: init(onnxruntimeLibrary(require)), createSession, run, release } };
   } catch (e) {
     return { reason: `${lib} could not be loaded: ${(e as Error).message}` };
   }

@@ -14,7 +14,7 @@ import type { ModelConfig, Weights } from '../config.js';
 import { buildGraph, flatHeadOutput, specKey, type GraphSpec } from './graph.js';
 import { allHookNames, hookGeometry, HookError } from './hooks.js';
 import { compileInterventions, type Intervention } from './interventions.js';
-import { feedI32, feedI64, OrtSession, runtimeOptionsFromEnv, type Feed, type HostTensor, type RuntimeOptions } from './runtime.js';
+import { feedI32, feedI64, OrtSession, runtimeOptionsFromEnv, type ActiveBinding, type Feed, type HostTensor, type RuntimeOptions } from './runtime.js';
 
 export interface Activation {
   shape: number[];
@@ -60,7 +60,7 @@ export class OnnxEngine {
     /** Execution provider in use ('cpu' or 'cuda'). */
     readonly provider: 'cpu' | 'cuda',
     /** The ORT binding running its sessions (runtime.ts): 'direct' hands outputs over without a copy. */
-    readonly binding: 'direct' | 'node',
+    readonly binding: ActiveBinding,
   ) {}
 
   /**

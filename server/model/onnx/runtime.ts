@@ -25,12 +25,13 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
-import { DirectBackend, NodeBackend, OPT_LEVEL, type Backend } from './backends.js';
+import { DirectBackend, NodeBackend, type Backend, type SessionSettings } from './backends.js';
 import { directBinding } from './direct.js';
 
 export type Device = 'cpu' | 'cuda' | 'auto';
 export type Binding = 'auto' | 'direct' | 'node';
+/** The binding a session actually runs on. */
+export type ActiveBinding = Exclude<Binding, 'auto'>;
 
 export interface RuntimeOptions {
   device?: Device;
@@ -130,7 +131,7 @@ export class OrtSession {
     /** The execution provider actually used. */
     readonly provider: 'cpu' | 'cuda',
     /** The binding that runs it: our zero-copy one (direct) or onnxruntime-node (node). */
-    readonly binding: 'direct' | 'node',
+    readonly binding: ActiveBinding,
   ) {}
 
   get inputNames(): readonly string[] {
@@ -147,21 +148,18 @@ export class OrtSession {
     if (device === 'cuda' && binding === 'direct') {
       throw new RuntimeError('the direct ONNX Runtime binding runs CPU sessions only; CUDA sessions use onnxruntime-node (set SEARCHLIGHT_ORT to auto or node)');
     }
-    const base: ort.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: opts.optimization ?? 'all',
-      executionMode: 'sequential',
-      interOpNumThreads: 1,
-      enableMemPattern: opts.memPattern ?? true,
+    const settings: SessionSettings = {
+      threads: opts.threads ?? 0,
       // ORT's worker threads spin-wait between ops by default; on a shared 2-core machine that burns
       // the other processes' CPU (a patching sweep measured 2× slower under load), so it is opt-in.
-      extra: { session: { intra_op: { allow_spinning: opts.spin ? '1' : '0' } } },
-      ...(opts.threads ? { intraOpNumThreads: opts.threads } : {}),
+      spin: !!opts.spin,
+      memPattern: opts.memPattern ?? true,
+      optimization: opts.optimization ?? 'all',
     };
     if (device === 'cuda' || device === 'auto') {
       try {
         if (!cudaProviderInstalled()) throw new Error('libonnxruntime_providers_cuda is not installed');
-        const s = await ort.InferenceSession.create(model, { ...base, executionProviders: ['cuda', 'cpu'] });
-        return new OrtSession(new NodeBackend(s), 'cuda', 'node');
+        return new OrtSession(await NodeBackend.create(model, settings, ['cuda', 'cpu']), 'cuda', 'node');
       } catch (e) {
         if (device === 'cuda') {
           throw new RuntimeError(
@@ -174,22 +172,13 @@ export class OrtSession {
     }
     if (binding !== 'node') {
       const d = directBinding();
-      if ('binding' in d) {
-        // The same settings as `base` above, in the C API's terms.
-        const s = await d.binding.createSession(model, {
-          threads: opts.threads ?? 0,
-          spin: !!opts.spin,
-          memPattern: opts.memPattern ?? true,
-          optLevel: OPT_LEVEL[opts.optimization ?? 'all'],
-        });
-        return new OrtSession(new DirectBackend(d.binding, s), 'cpu', 'direct');
-      }
+      if ('binding' in d) return new OrtSession(await DirectBackend.create(d.binding, model, settings), 'cpu', 'direct');
       if (binding === 'direct') {
         throw new RuntimeError(`the direct ONNX Runtime binding was asked for (SEARCHLIGHT_ORT=direct or the binding option) but is unavailable: ${d.reason}`);
       }
       warnFallbackOnce(d.reason);
     }
-    return new OrtSession(new NodeBackend(await ort.InferenceSession.create(model, { ...base, executionProviders: ['cpu'] })), 'cpu', 'node');
+    return new OrtSession(await NodeBackend.create(model, settings, ['cpu']), 'cpu', 'node');
   }
 
   /**
@@ -202,7 +191,14 @@ export class OrtSession {
       const n = f.dims.reduce((a, b) => a * b, 1);
       if (f.data.length !== n) throw new RuntimeError(`input ${name}: ${f.data.length} values for dims [${f.dims}] (need ${n})`);
     }
-    return this.backend.run(feeds, fetch);
+    const out = await this.backend.run(feeds, fetch);
+    const res: Record<string, HostTensor> = {};
+    fetch.forEach((name, i) => {
+      const { type, dims, data } = out[i];
+      if (!data) throw new RuntimeError(`output ${name} has type ${type}, expected float32`);
+      res[name] = { dims, data };
+    });
+    return res;
   }
 
   async dispose(): Promise<void> {

@@ -51,6 +51,16 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
     await s.dispose();
   });
 
+  it.each(available ? (['direct', 'node'] as const) : (['node'] as const))('%s: a non-float output is an error naming it and its type', async (binding) => {
+    const g = new GraphBuilder();
+    const x = g.input('x', 'float', ['N']);
+    g.rename(g.op('Shape', [x]), 'n');
+    g.output('n', 'int64', [1]);
+    const s = await OrtSession.create(g.encode('shape'), { binding });
+    await expect(s.run({ x: feedF32(Float32Array.of(1, 2), [2]) }, ['n'])).rejects.toThrow(/^output n has type int64, expected float32$/);
+    await s.dispose();
+  });
+
   it.runIf(available)('gives bit-identical logits and hooks to onnxruntime-node for the same graph', async () => {
     const cfg = tinyLike();
     const w = randomWeights(cfg, 21);

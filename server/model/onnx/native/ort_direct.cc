@@ -538,11 +538,6 @@ bool OutputObject(napi_env env, OrtValue* v, const std::vector<std::pair<const c
       *error = "cannot wrap an output in an ArrayBuffer";
       return false;
     }
-    if (held->finalized) {  // wrapped, yet already finalized: not expected, but never use freed memory
-      delete held;
-      *error = "an output was released while being wrapped";
-      return false;
-    }
   }
   napi_value obj, jdims, jtype;
   napi_create_object(env, &obj);
