@@ -12,7 +12,10 @@
  * arena grows for the first runs of a cache (it measured up to three to settle).
  */
 import { spawnSync } from 'node:child_process';
+import { setImmediate as tick } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
 import { getTokenizer } from '../server/maze/tokenize/index.js';
@@ -58,6 +61,20 @@ async function timed(warmup: number, reps: number, fn: () => Promise<unknown>): 
   return { median: times[Math.floor(times.length / 2)], cold };
 }
 
+/**
+ * Resident memory once nothing is held (after full GCs; external-buffer finalizers run on a later
+ * tick, hence the waits) and the process's peak so far, MiB. What the binding's memory pool kept.
+ */
+async function memoryAfterGc(): Promise<{ rss_after_gc_mib: number; peak_rss_mib: number }> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 2; i++) {
+    gc();
+    await tick();
+  }
+  return { rss_after_gc_mib: Math.round(process.memoryUsage().rss / 2 ** 20), peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
+}
+
 function torchForward(python: string, cfg: ModelConfig, B: number, T: number, reps: number, warmup: number): { result: unknown; reason?: string } {
   if (!python) return { result: null, reason: 'skipped (--python "")' };
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
@@ -91,6 +108,8 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
     if (o.mode === 'cache') {
       const cache = await time(() => engine.runWithCache(tokens, B, T));
       const last = await time(() => engine.runWithCache(tokens, B, T, { positions: [T - 1] }));
+      // Two graph variants (every position, last position) have run: what stays resident for them.
+      const memory = await memoryAfterGc();
       // onnxruntime-node copies every fetched output into a fresh ArrayBuffer (a preallocated output
       // is copied too, checked with 1.30), so on it the cache pays for allocating and writing its
       // bytes once more; the floor of that is JS allocating and filling the same arrays. The direct
@@ -126,6 +145,7 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
           js_alloc_and_fill_same_bytes_ms: +fill.median.toFixed(1),
         },
         cache_all_hooks_last_position: { median_ms: +last.median.toFixed(1), ratio_to_forward: +(last.median / forwardMs).toFixed(2), warmup_ms: last.cold },
+        memory_after_both_caches: { binding: engine.binding, ...memory },
         onnxruntime_node_binding: onnxruntimeNode,
         goal: 'cache of every hook ≤ 1.5× a plain forward (same binding)',
       };

@@ -48,6 +48,8 @@ export interface NativeSessionSettings {
 export interface DirectBinding {
   /** ONNX Runtime's version string. */
   version: string;
+  /** Whether all sessions share one CPU arena (registered with ORT's env; see ort_direct.cc). */
+  sharedArena: boolean;
   createSession(model: Uint8Array, settings: NativeSessionSettings): Promise<DirectSession>;
   /** Inputs are read in place: do not write, transfer or resize them until the promise settles. */
   run(handle: object, inputNames: string[], inputs: DirectInput[], outputNames: string[]): Promise<DirectOutput[]>;
@@ -56,7 +58,7 @@ export interface DirectBinding {
 }
 
 interface Native {
-  init(libPath: string): string;
+  init(libPath: string): { version: string; sharedArena: boolean };
   createSession: DirectBinding['createSession'];
   run: DirectBinding['run'];
   release: DirectBinding['release'];
@@ -87,7 +89,7 @@ export function loadDirect(dir: string = nativeDir): { binding: DirectBinding } 
     if (built !== want) return { reason: `${lib} was built from another version of ort_direct.cc (npm run build:native)` };
     const require = createRequire(import.meta.url);
     const { init, createSession, run, release } = require(lib) as Native; // plain functions (no `this`)
-    return { binding: { version: init(onnxruntimeLibrary(require)), createSession, run, release } };
+    return { binding: { ...init(onnxruntimeLibrary(require)), createSession, run, release } };
   } catch (e) {
     return { reason: `${lib} could not be loaded: ${(e as Error).message}` };
   }

@@ -32,6 +32,8 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
   it.runIf(process.platform === 'linux')('is built by npm install on Linux and is what CPU sessions use by default', async () => {
     const d = directBinding();
     expect('binding' in d ? d.binding.version : d.reason).toMatch(/^1\.\d+\.\d+$/);
+    // One CPU arena for every session: outputs held by JS live in it (why: ort_direct.cc, Init).
+    expect('binding' in d && d.binding.sharedArena).toBe(true);
     const s = await OrtSession.create(tinyModel(), { device: 'cpu' });
     expect(s.binding).toBe('direct');
     expect(s.inputNames).toEqual(['x']);

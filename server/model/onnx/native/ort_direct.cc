@@ -196,14 +196,24 @@ napi_value RejectWith(napi_env env, napi_deferred deferred, const std::string& m
 
 // ---- init(libPath) --------------------------------------------------------------------------
 
-// init(libPath: string): string — loads ORT from libPath and creates the environment; returns
-// ORT's version. Idempotent.
+// {version, sharedArena}: ORT's version, and whether our sessions share one CPU arena.
+napi_value InitResult(napi_env env) {
+  napi_value obj, shared;
+  napi_create_object(env, &obj);
+  napi_get_boolean(env, g_shared_arena, &shared);
+  napi_set_named_property(env, obj, "version", Str(env, g_version));
+  napi_set_named_property(env, obj, "sharedArena", shared);
+  return obj;
+}
+
+// init(libPath: string): {version, sharedArena} — loads ORT from libPath and creates the
+// environment. Idempotent.
 napi_value Init(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   NAPI_OK(napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
   std::lock_guard<std::mutex> lock(g_init_mutex);
-  if (g_cpu_info != nullptr) return Str(env, g_version);  // set last: everything before it is ready
+  if (g_cpu_info != nullptr) return InitResult(env);  // set last: everything before it is ready
   std::string path;
   if (argc < 1 || !GetString(env, argv[0], &path)) return Throw(env, "ort_direct.init: expected the path of libonnxruntime");
   void* lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -225,16 +235,16 @@ napi_value Init(napi_env env, napi_callback_info info) {
     return Throw(env, "ort_direct.init: " + err);
   }
   // One CPU arena for all our sessions instead of one per session. Outputs handed to JS live in the
-  // arena until the GC frees them, so per-session arenas each kept their own peak of outputs: two
-  // graph variants of the hallway model (every hook, 32 × 256) held 5.4 GB after GC with them,
-  // 2.3 GB with the shared one (onnxruntime-node: 3.5 GB). It lasts as long as the env (the
+  // arena until the GC frees them, so per-session arenas each kept their own peak of outputs (two
+  // all-hook graph variants at hallway 32 × 256 held more than onnxruntime-node's copies did);
+  // `npm run bench -- cache` prints what stays resident. The arena lasts as long as the env (the
   // process). Failure (e.g. another user of this env registered one first) is not fatal: sessions
   // then keep their own arenas.
   g_shared_arena = TakeError(api.at<OrtStatus* (*)(OrtEnv*, const OrtMemoryInfo*, const void*)>(kCreateAndRegisterAllocator)(ort_env, cpu_info, nullptr)).empty();
   g_version = version;
   g_env = ort_env;
   g_cpu_info = cpu_info;
-  return Str(env, g_version);
+  return InitResult(env);
 }
 
 // ---- sessions -------------------------------------------------------------------------------
