@@ -25,8 +25,9 @@
  *   `cache_positions` (int64 [N]), gathered in the graph so ORT hands back only those bytes.
  * Hook outputs have the hook's TL shape, except attn.hook_q/k/v that are output but neither patched
  * nor added to (`flatHeadOutput`): those are the [B, T, H·E] projections, the same bytes as
- * [B, T, H, E] — a Reshape whose result is a graph output is a copy in ORT (13.6 ms of a ~300 ms
- * cache of every hook at hallway 32 × 256, ORT profiler). runWithCache restores the head axes.
+ * [B, T, H, E] — a Reshape whose result is a graph output is a copy in ORT (ORT's profiler listed
+ * these copies in a cache of every hook; `npm run bench -- cache` times it). runWithCache restores
+ * the head axes.
  *
  * Layout for speed (2-core CPU): projections are single MatMuls against weights precomputed as
  * [d_model, H·d_head]; attention is batched MatMul over [B, H, T, d_head]; 1/sqrt(d_head) scales q
