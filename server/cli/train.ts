@@ -14,6 +14,7 @@ import { LOSS_MODES, type LossMode } from '../model/train/data.js';
 import { ENGINE_NAMES, type EngineName } from '../model/train/engine.js';
 import { evaluateMazes } from '../model/train/evaluate.js';
 import { progressPrinter } from '../model/train/progress.js';
+import { CURRICULUM_BY, type CurriculumBy, type SamplingSpec } from '../model/train/sampling.js';
 import { train, type RunSpec } from '../model/train/trainer.js';
 import { type CommandSpec, parseCommand, UsageError } from './args.js';
 import { INFERENCE_ENGINES, onnxEvalDecoder, openModel, pathOnlyTokens, type InferenceEngineName } from '../model/open.js';
@@ -34,6 +35,9 @@ const trainSpec = {
     p: { type: 'number', description: 'Edge probability for percolation / dfs_percolation', placeholder: 'P' },
     forkless: { type: 'boolean', description: 'dfs: corridor mazes without forks' },
     tokenizer: { type: 'string', description: 'Token format (default aotp-ut)', choices: tokenizerNames() },
+    grids: { type: 'string', description: 'Mix grid sides in one run, e.g. 3,4,5 (ascending; the largest is the run\'s grid)', placeholder: 'N,N,…' },
+    balance: { type: 'string', description: 'Balance mazes by the lookahead their forks need (Saparov et al. 2024)', choices: ['lookahead'] },
+    curriculum: { type: 'string', description: 'grid:F or lookahead:F — allow the smallest grids / shallowest lookaheads first, all by fraction F of the run', placeholder: 'BY:F' },
     mazes: { type: 'integer', description: 'Distinct training mazes, cycled (default steps × batch: every maze fresh)', placeholder: 'M' },
     steps: { type: 'integer', description: 'Optimizer updates (required for a new run)', placeholder: 'K' },
     seed: { type: 'integer', description: 'Seed of mazes, batches and initial weights (default 0)', placeholder: 'S' },
@@ -72,13 +76,37 @@ function mazeSpecOf(o: TrainOpts, base?: MazeSpec): MazeSpec {
   };
 }
 
+/** --grids, --balance and --curriculum as a SamplingSpec (undefined when none is given). */
+function samplingOf(o: TrainOpts): SamplingSpec | undefined {
+  const s: SamplingSpec = {};
+  if (o.grids !== undefined) {
+    s.grids = o.grids.split(',').map((x) => {
+      const n = Number(x.trim());
+      if (!/^\s*\d+\s*$/.test(x) || !Number.isInteger(n)) throw new UsageError(`train: --grids takes grid sides separated by commas (e.g. 3,4,5); "${x}" is not one`);
+      return n;
+    });
+  }
+  if (o.balance !== undefined) s.balance = o.balance as 'lookahead';
+  if (o.curriculum !== undefined) {
+    const m = /^(\w+):([0-9.]+)$/.exec(o.curriculum);
+    if (!m || !CURRICULUM_BY.includes(m[1] as CurriculumBy) || !(Number(m[2]) > 0 && Number(m[2]) <= 1)) {
+      throw new UsageError(`train: --curriculum takes ${CURRICULUM_BY.map((b) => `${b}:F`).join(' or ')} with F in (0, 1] (the fraction of the run it rises over); got ${JSON.stringify(o.curriculum)}`);
+    }
+    s.curriculum = { by: m[1] as CurriculumBy, fraction: Number(m[2]) };
+  }
+  return Object.keys(s).length > 0 ? s : undefined;
+}
+
 /** A fresh run from the options and the documented defaults. */
 function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
   if (!o.preset && !initCfg) throw new UsageError('train: a new run needs --preset (or --init, whose file gives the architecture)');
   if (o.steps === undefined) throw new UsageError('train: --steps is required for a new run');
   // Without --grid, an --init model's vocabulary names the grid it was made for.
+  const sampling = samplingOf(o);
   const initGrid = initCfg && o.grid === undefined ? gridForVocabSize(initCfg.tokenizer, initCfg.d_vocab) : null;
-  const maze = mazeSpecOf(initGrid === null ? o : { ...o, grid: initGrid });
+  // --grids without --grid: the largest side is the run's grid (its vocabulary, its held-out mazes).
+  const mixGrid = sampling?.grids && o.grid === undefined ? sampling.grids[sampling.grids.length - 1] : null;
+  const maze = mazeSpecOf(initGrid !== null ? { ...o, grid: initGrid } : mixGrid !== null ? { ...o, grid: mixGrid } : o);
   const tokenizer = o.tokenizer ?? initCfg?.tokenizer ?? 'aotp-ut';
   const d_vocab = getTokenizer(tokenizer).vocabSize(maze.rows);
   const model: ModelConfig = o.preset ? { ...PRESETS[o.preset as PresetName], d_vocab, tokenizer } : { ...initCfg!, d_vocab, tokenizer };
@@ -95,6 +123,7 @@ function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
     clip: o.clip ?? 1,
     loss: (o.loss ?? 'path') as LossMode,
     engine: (o.engine ?? 'onnx') as EngineName,
+    ...(sampling ? { sampling } : {}),
   };
 }
 
@@ -108,6 +137,10 @@ function resumedRun(o: TrainOpts, run: RunSpec): RunSpec {
     ['p', o.p, run.maze.p], ['tokenizer', o.tokenizer, run.model.tokenizer],
   ];
   if (o.forkless) checks.push(['forkless', true, run.maze.forkless ?? false]);
+  const sampling = samplingOf(o);
+  if (sampling?.grids) checks.push(['grids', sampling.grids.join(','), run.sampling?.grids?.join(',')]);
+  if (sampling?.balance) checks.push(['balance', sampling.balance, run.sampling?.balance]);
+  if (sampling?.curriculum) checks.push(['curriculum', o.curriculum, run.sampling?.curriculum && `${run.sampling.curriculum.by}:${run.sampling.curriculum.fraction}`]);
   if (o.preset) {
     const p = PRESETS[o.preset as PresetName];
     const same = (Object.keys(p) as Array<keyof typeof p>).every((k) => p[k] === run.model[k]);
@@ -146,7 +179,11 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  io.stderr.write(`train: ${o.resume ? 'resuming' : 'starting'} ${run.steps} updates of ${run.batch} ${run.maze.rows}x${run.maze.cols} ${run.maze.generator} mazes on ${run.engine}\n`);
+  const mix = run.sampling ? ` (${[
+    run.sampling.grids && `grids ${run.sampling.grids.join(',')}`, run.sampling.balance && `balanced by ${run.sampling.balance}`,
+    run.sampling.curriculum && `curriculum by ${run.sampling.curriculum.by} over ${run.sampling.curriculum.fraction} of the run`,
+  ].filter(Boolean).join(', ')})` : '';
+  io.stderr.write(`train: ${o.resume ? 'resuming' : 'starting'} ${run.steps} updates of ${run.batch} ${run.maze.rows}x${run.maze.cols} ${run.maze.generator} mazes${mix} on ${run.engine}\n`);
   try {
     const r = await train({
       run, out: o.out, resume: o.resume ?? false, init: initModel?.weights, evalEvery, checkpointEvery,

@@ -147,6 +147,15 @@ export function generateMaze(spec: MazeSpec, rng: Rng, stats?: GenerationStats):
   return generateCompiled(compile(spec), rng, stats);
 }
 
+/**
+ * generateMaze with the spec validated once: `draw(rng)` generates one maze from `rng`, so a caller
+ * that draws several candidates per maze (rejection sampling in training) compiles the spec once.
+ */
+export function mazeDrawer(spec: MazeSpec): (rng: Rng) => SolvedMaze {
+  const c = compile(spec);
+  return (rng) => generateCompiled(c, rng, undefined);
+}
+
 /** The Rng that maze k of a run seeded with `seed` draws from (see the module comment). */
 export function mazeRng(seed: number | bigint | string, k: number): Rng {
   return rngAt(new Rng(seed).u32(), k);

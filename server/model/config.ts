@@ -21,7 +21,7 @@ export interface ModelConfig {
   tokenizer: string;
 }
 
-export type PresetName = 'nano' | 'tiny' | 'hallway' | 'demo';
+export type PresetName = 'nano' | 'tiny' | 'hallway' | 'demo' | 'deep' | 'deeper';
 
 /** Architecture presets; d_vocab and tokenizer come from the maze grid and tokenizer at init. */
 export const PRESETS: Record<PresetName, Omit<ModelConfig, 'd_vocab' | 'tokenizer'>> = {
@@ -33,6 +33,11 @@ export const PRESETS: Record<PresetName, Omit<ModelConfig, 'd_vocab' | 'tokenize
   hallway: { d_model: 128, n_layers: 6, n_heads: 4, d_head: 32, d_mlp: 512, n_ctx: 256, act_fn: 'gelu_new', eps: 1e-5 },
   // Sized to train to a working 5×5 solver on 2 CPU cores within about an hour.
   demo: { d_model: 64, n_layers: 4, n_heads: 4, d_head: 16, d_mlp: 256, n_ctx: 256, act_fn: 'gelu_new', eps: 1e-5 },
+  // The demo's width at twice and three times its depth: deciding a fork that needs k steps of
+  // lookahead takes about k hops through the adjacency list, one attention layer each (issue 13;
+  // Nolte et al. 2024 needed 40 layers × d_model 128 for 100% on 5×5 DFS).
+  deep: { d_model: 64, n_layers: 8, n_heads: 4, d_head: 16, d_mlp: 256, n_ctx: 256, act_fn: 'gelu_new', eps: 1e-5 },
+  deeper: { d_model: 64, n_layers: 12, n_heads: 4, d_head: 16, d_mlp: 256, n_ctx: 256, act_fn: 'gelu_new', eps: 1e-5 },
 };
 
 export class ConfigError extends UserError {

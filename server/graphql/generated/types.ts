@@ -156,6 +156,15 @@ export interface CreateUserInput {
   password?: InputMaybe<Scalars['String']>;
 }
 
+/** What a curriculum widens over the first part of a run. */
+export type CurriculumBy = 'GRID' | 'LOOKAHEAD';
+
+export interface CurriculumInput {
+  by: CurriculumBy;
+  /** Fraction of the run's updates it rises over, in (0, 1]. */
+  fraction: Scalars['Float'];
+}
+
 export interface CurvePoint {
   __typename?: 'CurvePoint';
   step: Scalars['Int'];
@@ -496,11 +505,25 @@ export interface TokenLogit {
   prob: Scalars['Float'];
 }
 
+/** What a run's mazes are balanced by (Saparov et al. 2024: search is learned only from balanced data). */
+export type TrainBalance = 'LOOKAHEAD';
+
 export interface TrainModelInput {
   name: Scalars['String'];
-  /** nano | tiny | hallway | demo */
+  /** nano | tiny | hallway | demo | deep | deeper */
   preset: Scalars['String'];
-  datasetId: Scalars['ID'];
+  /** Train on this dataset's training split. Leave it out to train on freshly generated mazes (generator, grid, grids, balance, curriculum). */
+  datasetId?: InputMaybe<Scalars['ID']>;
+  /** Generated mazes only: the generator (default dfs). */
+  generator?: InputMaybe<Scalars['String']>;
+  /** Generated mazes only: the grid side (default: the largest of grids, else 5); it sizes the vocabulary and the held-out mazes. */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** Generated mazes only: grid sides mixed in one run, ascending, the largest equal to grid. */
+  grids?: InputMaybe<Array<Scalars['Int']>>;
+  /** Generated mazes only. */
+  balance?: InputMaybe<TrainBalance>;
+  /** Generated mazes only. */
+  curriculum?: InputMaybe<CurriculumInput>;
   steps: Scalars['Int'];
   seed: Scalars['Int'];
   batchSize?: InputMaybe<Scalars['Int']>;

@@ -1,6 +1,7 @@
 /**
- * `trainModel`: trains a preset on a stored dataset's training split with the model engine's
- * trainer (server/model/train), in the job's worker thread.
+ * `trainModel`: trains a preset with the model engine's trainer (server/model/train), in the job's
+ * worker thread, either on a stored dataset's training split or on freshly generated mazes — the
+ * latter with the CLI's sampling options (mixed grids, lookahead balance, curriculum; sampling.ts).
  *
  * Data: the trainer regenerates maze k from (spec, seed, k) exactly as createDataset stored it
  * (both draw maze k from mazeRng(seed, k)), so `mazes` = the train split's size trains on exactly
@@ -21,13 +22,26 @@ import { checkpoints, jobs, mazes, models } from '../../db/schema.js';
 import type { JobRow } from '../../graphql/mappers.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
 import { type ModelConfig, PRESETS, type PresetName } from '../../model/config.js';
+import { checkSampling, type CurriculumBy, type SamplingSpec } from '../../model/train/sampling.js';
+import { generatorNames } from '../../maze/generators/index.js';
+import { generateMazes, validateSpec } from '../../maze/generate.js';
+import { isUserError } from '../../errors.js';
 import { type JobHandler, JobCancelled } from '../types.js';
 import { datasetSpec, idNum, int, readyDataset } from './common.js';
+
+/** Freshly generated training mazes: the maze spec's generator and grid, and how they are sampled. */
+export interface GeneratedMazes {
+  generator: string;
+  grid: number;
+  sampling?: SamplingSpec;
+}
 
 export interface TrainParams {
   name: string;
   preset: PresetName;
-  datasetId: number;
+  /** A stored dataset's training split, or null with `generated`. */
+  datasetId: number | null;
+  generated?: GeneratedMazes;
   steps: number;
   seed: number;
   batchSize: number;
@@ -48,6 +62,43 @@ function longestSequence(db: Db, datasetId: number): number {
   return row ? getTokenizer(TOKENIZER).seqLength(decodeMaze(row)) : 0;
 }
 
+/** The generated-mazes options of a trainModel input (GraphQL enums arrive as their names). */
+function generatedOf(r: Record<string, unknown>, nCtx: number): GeneratedMazes {
+  const generator = r.generator ?? 'dfs';
+  if (typeof generator !== 'string' || !generatorNames().includes(generator)) {
+    throw new UserError(`trainModel: generator must be one of ${generatorNames().join(', ')}; got ${JSON.stringify(generator)}`);
+  }
+  const sampling: SamplingSpec = {};
+  if (r.grids !== undefined && r.grids !== null) {
+    if (!Array.isArray(r.grids) || r.grids.length > 16) throw new UserError(`trainModel: grids must list 1-16 grid sides, got ${JSON.stringify(r.grids)}`);
+    sampling.grids = r.grids.map((g, i) => int(g, `trainModel: grids[${i}]`, 2, 32));
+  }
+  if (r.balance !== undefined && r.balance !== null) {
+    if (r.balance !== 'LOOKAHEAD') throw new UserError(`trainModel: balance must be LOOKAHEAD, got ${JSON.stringify(r.balance)}`);
+    sampling.balance = 'lookahead';
+  }
+  if (r.curriculum !== undefined && r.curriculum !== null) {
+    const c = r.curriculum as Record<string, unknown>;
+    if (c.by !== 'GRID' && c.by !== 'LOOKAHEAD') throw new UserError(`trainModel: curriculum.by must be GRID or LOOKAHEAD, got ${JSON.stringify(c.by)}`);
+    if (typeof c.fraction !== 'number' || !(c.fraction > 0 && c.fraction <= 1)) throw new UserError(`trainModel: curriculum.fraction must be in (0, 1], got ${JSON.stringify(c.fraction)}`);
+    sampling.curriculum = { by: c.by.toLowerCase() as CurriculumBy, fraction: c.fraction };
+  }
+  const grid = int(r.grid, 'trainModel: grid', 2, 32, sampling.grids?.at(-1) ?? 5);
+  try {
+    checkSampling(sampling, grid);
+    validateSpec({ generator, rows: grid });
+  } catch (e) {
+    if (isUserError(e)) throw new UserError(`trainModel: ${e.message}`);
+    throw e;
+  }
+  // As for a dataset, a context too short is refused now, judged on a probe of the largest grid's mazes.
+  const tok = getTokenizer(TOKENIZER);
+  let longest = 0;
+  for (const m of generateMazes({ generator, rows: grid }, 200, 'context-probe')) longest = Math.max(longest, tok.seqLength(m));
+  if (longest - 1 > nCtx) throw new UserError(`trainModel: ${grid}x${grid} ${generator} mazes tokenize to up to ${longest} tokens, but the preset's n_ctx is ${nCtx}; use a smaller grid`);
+  return { generator, grid, ...(Object.keys(sampling).length > 0 ? { sampling } : {}) };
+}
+
 function modelOfJob(db: Db, jobId: number) {
   return db.select().from(models).where(sql`json_extract(${models.lineage}, '$.jobId') = ${jobId}`).get();
 }
@@ -63,20 +114,25 @@ export const trainModel: JobHandler<TrainParams> = {
     if (!name || name.length > 200) throw new UserError(`trainModel: name must be 1-200 characters, got ${JSON.stringify(r.name)}`);
     if (typeof r.preset !== 'string' || !(r.preset in PRESETS)) throw new UserError(`trainModel: preset must be one of ${Object.keys(PRESETS).join(', ')}; got ${JSON.stringify(r.preset)}`);
     const preset = r.preset as PresetName;
-    const datasetId = idNum(r.datasetId, 'Dataset', 'trainModel: datasetId');
-    readyDataset(db, datasetId, 'trainModel: datasetId');
+    const generatedOnly = (['generator', 'grid', 'grids', 'balance', 'curriculum'] as const).filter((k) => r[k] !== undefined && r[k] !== null);
+    const datasetId = r.datasetId === undefined || r.datasetId === null ? null : idNum(r.datasetId, 'Dataset', 'trainModel: datasetId');
+    if (datasetId !== null && generatedOnly.length > 0) {
+      throw new UserError(`trainModel: ${generatedOnly.join(', ')} apply to generated mazes; leave out datasetId to use them (a dataset's mazes are fixed)`);
+    }
+    if (datasetId !== null) readyDataset(db, datasetId, 'trainModel: datasetId');
+    const generated = datasetId === null ? generatedOf(r, PRESETS[preset].n_ctx) : undefined;
     const lr = r.lr ?? 1e-3;
     if (typeof lr !== 'number' || !(lr > 0 && lr < 1)) throw new UserError(`trainModel: lr must be a number in (0, 1), got ${JSON.stringify(lr)}`);
     const steps = int(r.steps, 'trainModel: steps', 1, 10_000_000);
     const engine = r.engine ?? 'onnx';
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UserError(`trainModel: engine must be onnx or tfjs, got ${JSON.stringify(engine)}`);
     // The model sees whole sequences up to <PATH_END>; the last token is only a target.
-    const longest = longestSequence(db, datasetId);
+    const longest = datasetId === null ? 0 : longestSequence(db, datasetId);
     if (longest - 1 > PRESETS[preset].n_ctx) {
       throw new UserError(`trainModel: Dataset:${datasetId}'s longest maze tokenizes to ${longest} tokens, but preset ${preset} has n_ctx ${PRESETS[preset].n_ctx}; use a smaller grid`);
     }
     return {
-      name, preset, datasetId, steps, lr, engine,
+      name, preset, datasetId, ...(generated ? { generated } : {}), steps, lr, engine,
       seed: int(r.seed, 'trainModel: seed', 0, 0xffffffff),
       batchSize: int(r.batchSize, 'trainModel: batchSize', 1, 4096, 32),
       checkpointEvery: int(r.checkpointEvery, 'trainModel: checkpointEvery', 1, 10_000_000, Math.max(1, Math.min(steps, 500))),
@@ -91,18 +147,26 @@ export const trainModel: JobHandler<TrainParams> = {
     const { optimizerPath } = await import('../../model/train/checkpoint.js');
     const { TrainError } = await import('../../model/train/engine.js');
     const { db, sqlite } = ctx;
-    const ds = readyDataset(db, p.datasetId, 'trainModel: datasetId');
     const tok = getTokenizer(TOKENIZER);
-    const cfg: ModelConfig = { ...PRESETS[p.preset], d_vocab: tok.vocabSize(ds.grid), tokenizer: TOKENIZER };
-    const trainCount = (ds.splits as { train: [number, number] }).train[1] || ds.count;
+    const batch = p.batchSize;
+    // Either the dataset's stored training mazes (maze k regenerated from its spec and seed), or
+    // fresh mazes from the job's seed: every one new (mazes = steps × batch), sampled as asked.
+    const ds = p.datasetId !== null ? readyDataset(db, p.datasetId, 'trainModel: datasetId') : null;
+    const gen = p.generated ?? { generator: 'dfs', grid: 5 };
+    const grid = ds ? ds.grid : gen.grid;
+    const cfg: ModelConfig = { ...PRESETS[p.preset], d_vocab: tok.vocabSize(grid), tokenizer: TOKENIZER };
+    const trainCount = ds ? ((ds.splits as { train: [number, number] }).train[1] || ds.count) : p.steps * batch;
     const run = {
-      model: cfg, maze: datasetSpec(ds), seed: ds.seed, mazes: trainCount, batch: p.batchSize, steps: p.steps, lr: p.lr,
+      model: cfg, maze: ds ? datasetSpec(ds) : { generator: gen.generator, rows: grid, cols: grid }, seed: ds ? ds.seed : p.seed,
+      mazes: trainCount, batch, steps: p.steps, lr: p.lr,
       warmup: Math.min(100, Math.floor(p.steps / 10)), minLrRatio: 0.1, adamw: DEFAULT_ADAMW, clip: 1, loss: 'path' as const, engine: p.engine,
+      ...(gen.sampling && !ds ? { sampling: gen.sampling } : {}),
     };
+    const source = ds ? { datasetId: `Dataset:${ds.id}`, seed: ds.seed } : { generated: gen, seed: p.seed };
     const job = db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, ctx.jobId)).get();
     const model = modelOfJob(db, ctx.jobId) ?? db.insert(models).values({
-      name: p.name, config: cfg, vocab: [...tok.vocab(ds.grid)], status: 'TRAINING', createdBy: job?.createdBy ?? null, createdAt: Date.now(),
-      lineage: { source: 'train', jobId: ctx.jobId, datasetId: `Dataset:${ds.id}`, preset: p.preset, seed: ds.seed, trainMazes: trainCount, steps: p.steps, batch: p.batchSize, lr: p.lr, engine: p.engine },
+      name: p.name, config: cfg, vocab: [...tok.vocab(grid)], status: 'TRAINING', createdBy: job?.createdBy ?? null, createdAt: Date.now(),
+      lineage: { source: 'train', jobId: ctx.jobId, ...source, preset: p.preset, trainMazes: trainCount, steps: p.steps, batch: p.batchSize, lr: p.lr, engine: p.engine },
     }).returning().get();
     const modelId = `Model:${model.id}`;
     const out = resolveDataPath(ctx.dataDir, workFile(ctx.jobId));

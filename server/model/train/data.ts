@@ -20,6 +20,7 @@ import { MazeError, type SolvedMaze } from '../../maze/lattice.js';
 import { Rng } from '../../maze/rng.js';
 import { getTokenizer, SPECIAL, type Tokenizer } from '../../maze/tokenize/index.js';
 import type { LossBatch } from './engine.js';
+import { isSampled, MazeSampler, type SamplingSpec } from './sampling.js';
 
 export type LossMode = 'path' | 'full';
 export const LOSS_MODES: readonly LossMode[] = ['path', 'full'];
@@ -83,26 +84,31 @@ export interface MazeDataOptions {
   tokenizer: string;
   nCtx: number;
   loss: LossMode;
+  /** Mixed grids, lookahead balance, curriculum (sampling.ts); absent: maze k of the plain stream. */
+  sampling?: SamplingSpec;
+  /** The run's updates, which a curriculum's progress is measured against. */
+  steps?: number;
 }
 
 /** The training set of a run: batch b = mazes [pos, pos + B) (mod the set size) tokenized with batchRng(seed, b). */
 export class MazeBatcher {
   readonly tokenizer: Tokenizer;
   private readonly buf: Int32Array;
-  private readonly source: { at(k: number): SolvedMaze };
+  private readonly source: { at(k: number, progress: number): SolvedMaze };
 
   constructor(readonly opts: MazeDataOptions) {
     if (!(Number.isInteger(opts.mazes) && opts.mazes >= 1 && opts.mazes <= 0x100000000)) {
       throw new MazeError(`the training set size must be an integer in [1, 2^32], got ${opts.mazes}`);
     }
     this.tokenizer = getTokenizer(opts.tokenizer);
-    this.source = mazeSource(opts.spec, opts.seed); // validates the spec now, with a clear error
+    // Both validate the spec now, with a clear error.
+    this.source = isSampled(opts.sampling) ? new MazeSampler(opts.spec, opts.sampling, opts.seed) : mazeSource(opts.spec, opts.seed);
     this.buf = new Int32Array(opts.nCtx + 2);
   }
 
-  /** Maze `k` of the set (k taken mod the set size). */
-  maze(k: number): SolvedMaze {
-    return this.source.at(k % this.opts.mazes);
+  /** Maze `k` of the set (k taken mod the set size), drawn in batch `b` (a curriculum reads b). */
+  maze(k: number, b = 0): SolvedMaze {
+    return this.source.at(k % this.opts.mazes, this.opts.steps ? b / this.opts.steps : 0);
   }
 
   /** Full sequence ids and prompt length of `maze`, edge order drawn from `rng`. */
@@ -121,7 +127,7 @@ export class MazeBatcher {
     const seqs: Int32Array[] = [];
     const prompts: number[] = [];
     for (let i = 0; i < size; i++) {
-      const { seq, promptLength } = this.sequence(this.maze(pos + i), rng);
+      const { seq, promptLength } = this.sequence(this.maze(pos + i, b), rng);
       seqs.push(seq);
       prompts.push(promptLength);
     }

@@ -21,6 +21,7 @@ import { loadCheckpoint, optimizerPath, saveCheckpoint } from './checkpoint.js';
 import { buildBatch, heldoutSeed, MazeBatcher, type LossMode } from './data.js';
 import { createTrainEngine, TrainError, type EngineName, type TrainEngine } from './engine.js';
 import { evaluateMazes, greedyFromLogits, type EvalReport, type GreedyDecoder } from './evaluate.js';
+import { checkSampling, type SamplingSpec } from './sampling.js';
 import { checkSchedule, lrAt, type ScheduleOptions } from './schedule.js';
 
 /** Everything that defines a run; stored in its checkpoints, and must match to resume. */
@@ -42,6 +43,8 @@ export interface RunSpec {
   clip: number;
   loss: LossMode;
   engine: EngineName;
+  /** Mixed grids, lookahead balance and curriculum (sampling.ts); absent in runs that sample `maze` alone. */
+  sampling?: SamplingSpec;
 }
 
 export interface Progress {
@@ -118,6 +121,13 @@ export function checkRun(r: RunSpec): void {
   if (r.loss !== 'path' && r.loss !== 'full') throw new TrainError(`loss must be "path" or "full", got ${JSON.stringify(r.loss)}`);
   checkSchedule(schedule(r));
   checkAdamW(r.adamw);
+  if (r.sampling) {
+    checkSampling(r.sampling, Math.max(r.maze.rows, r.maze.cols ?? r.maze.rows));
+    // A curriculum draws maze k by the update it is drawn in, so a cycled set would change under it.
+    if (r.sampling.curriculum && r.mazes < r.steps * r.batch) {
+      throw new TrainError(`a curriculum needs fresh mazes (${r.steps * r.batch} = steps × batch), but the run cycles ${r.mazes}`);
+    }
+  }
 }
 
 /** The Rng a fresh run's initial weights are drawn from (`model init --seed S` uses the same). */
@@ -142,7 +152,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const run = opts.run;
   checkRun(run);
   const cfg = run.model;
-  const data = new MazeBatcher({ spec: run.maze, seed: run.seed, mazes: run.mazes, tokenizer: cfg.tokenizer, nCtx: cfg.n_ctx, loss: run.loss });
+  const data = new MazeBatcher({ spec: run.maze, seed: run.seed, mazes: run.mazes, tokenizer: cfg.tokenizer, nCtx: cfg.n_ctx, loss: run.loss, sampling: run.sampling, steps: run.steps });
   const grid = Math.max(run.maze.rows, run.maze.cols ?? run.maze.rows);
   const vocab = [...data.tokenizer.vocab(grid)];
   if (vocab.length !== cfg.d_vocab) throw new TrainError(`config.d_vocab is ${cfg.d_vocab}, but tokenizer ${cfg.tokenizer} on a ${grid}x${grid} grid has ${vocab.length} tokens`);

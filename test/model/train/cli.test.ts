@@ -11,7 +11,8 @@ import { Rng } from '../../../server/maze/rng.js';
 import { getTokenizer } from '../../../server/maze/tokenize/index.js';
 import { readNpyFile } from '../../../server/model/npy.js';
 import { readSafetensorsFile } from '../../../server/model/safetensors.js';
-import { initRng } from '../../../server/model/train/trainer.js';
+import { loadCheckpoint } from '../../../server/model/train/checkpoint.js';
+import { initRng, type RunSpec } from '../../../server/model/train/trainer.js';
 import { initWeights, loadModel } from '../../../server/model/weights.js';
 
 let dir: string;
@@ -133,5 +134,21 @@ describe('searchlight train / eval', () => {
     expect(e.baseline.count).toBe(5);
     expect(e.model.exact_path_rate).toBeGreaterThanOrEqual(0);
     await expect(cli(evalCommand, ['--weights', out, '--grid', '4', '--count', '1'])).rejects.toThrow(/a 4x4 grid needs 27 aotp-ut tokens, but the model's vocabulary has 20/);
+  });
+
+  it('--grids, --balance and --curriculum are stored in the run, sized by the largest grid, and kept on resume', async () => {
+    const out = join(dir, 'mixed.safetensors');
+    const r = await cli(trainCommand, ['--preset', 'nano', '--grids', '3,4', '--balance', 'lookahead', '--curriculum', 'grid:0.5', '--steps', '4', '--batch', '4',
+      '--warmup', '1', '--out', out, '--eval-every', '0', '--stop-at', '2']);
+    expect(r.err).toMatch(/starting 4 updates of 4 4x4 dfs mazes \(grids 3,4, balanced by lookahead, curriculum by grid over 0.5 of the run\)/);
+    const ck = await loadCheckpoint<RunSpec>(out);
+    expect(ck.run.sampling).toEqual({ grids: [3, 4], balance: 'lookahead', curriculum: { by: 'grid', fraction: 0.5 } });
+    expect(ck.run.maze.rows).toBe(4);
+    expect(ck.cfg.d_vocab).toBe(tok.vocabSize(4));
+    await expect(cli(trainCommand, ['--out', out, '--resume', '--grids', '3,4,5'])).rejects.toThrow(/--grids "3,4,5" differs from the checkpoint's "3,4"/);
+    expect(JSON.parse((await cli(trainCommand, ['--out', out, '--resume'])).out)).toMatchObject({ step: 4, stopped: false });
+    await expect(cli(trainCommand, ['--preset', 'nano', '--grids', '3,x', '--steps', '2', '--out', out])).rejects.toThrow(/--grids takes grid sides separated by commas/);
+    await expect(cli(trainCommand, ['--preset', 'nano', '--curriculum', 'size:0.5', '--steps', '2', '--out', out])).rejects.toThrow(/--curriculum takes grid:F or lookahead:F/);
+    await expect(cli(trainCommand, ['--preset', 'nano', '--grid', '5', '--grids', '3,4', '--steps', '2', '--out', out])).rejects.toThrow(/largest of grids \(4\) must be the run's grid \(5\)/);
   });
 });
