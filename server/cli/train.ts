@@ -37,6 +37,7 @@ const trainSpec = {
     tokenizer: { type: 'string', description: 'Token format (default aotp-ut)', choices: tokenizerNames() },
     grids: { type: 'string', description: 'Mix grid sides in one run, e.g. 3,4,5 (ascending; the largest is the run\'s grid)', placeholder: 'N,N,…' },
     balance: { type: 'string', description: 'Balance mazes by the lookahead their forks need (Saparov et al. 2024)', choices: ['lookahead'] },
+    queries: { type: 'integer', description: 'Origin/target queries per maze packed after one adjacency list (default 1; onnx engine)', placeholder: 'K' },
     curriculum: { type: 'string', description: 'grid:F or lookahead:F — allow the smallest grids / shallowest lookaheads first, all by fraction F of the run', placeholder: 'BY:F' },
     mazes: { type: 'integer', description: 'Distinct training mazes, cycled (default steps × batch: every maze fresh)', placeholder: 'M' },
     steps: { type: 'integer', description: 'Optimizer updates (required for a new run)', placeholder: 'K' },
@@ -124,6 +125,7 @@ function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
     loss: (o.loss ?? 'path') as LossMode,
     engine: (o.engine ?? 'onnx') as EngineName,
     ...(sampling ? { sampling } : {}),
+    ...(o.queries !== undefined && o.queries !== 1 ? { queries: o.queries } : {}),
   };
 }
 
@@ -134,7 +136,7 @@ function resumedRun(o: TrainOpts, run: RunSpec): RunSpec {
     ['lr', o.lr, run.lr], ['warmup', o.warmup, run.warmup], ['min-lr-ratio', o['min-lr-ratio'], run.minLrRatio],
     ['weight-decay', o['weight-decay'], run.adamw.weightDecay], ['clip', o.clip, run.clip], ['loss', o.loss, run.loss],
     ['engine', o.engine, run.engine], ['generator', o.generator, run.maze.generator], ['grid', o.grid, run.maze.rows],
-    ['p', o.p, run.maze.p], ['tokenizer', o.tokenizer, run.model.tokenizer],
+    ['p', o.p, run.maze.p], ['tokenizer', o.tokenizer, run.model.tokenizer], ['queries', o.queries, run.queries ?? 1],
   ];
   if (o.forkless) checks.push(['forkless', true, run.maze.forkless ?? false]);
   const sampling = samplingOf(o);
@@ -182,7 +184,8 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
   const mix = run.sampling ? ` (${[
     run.sampling.grids && `grids ${run.sampling.grids.join(',')}`, run.sampling.balance && `balanced by ${run.sampling.balance}`,
     run.sampling.curriculum && `curriculum by ${run.sampling.curriculum.by} over ${run.sampling.curriculum.fraction} of the run`,
-  ].filter(Boolean).join(', ')})` : '';
+    (run.queries ?? 1) > 1 && `${run.queries} queries per maze`,
+  ].filter(Boolean).join(', ')})` : (run.queries ?? 1) > 1 ? ` (${run.queries} queries per maze)` : '';
   io.stderr.write(`train: ${o.resume ? 'resuming' : 'starting'} ${run.steps} updates of ${run.batch} ${run.maze.rows}x${run.maze.cols} ${run.maze.generator} mazes${mix} on ${run.engine}\n`);
   try {
     const r = await train({

@@ -118,15 +118,8 @@ function generateCompiled(c: Compiled, rng: Rng, stats: GenerationStats | undefi
       if (stats) stats.skipped++;
       continue;
     }
-    const { cols } = m;
-    const cells = shortestPathIdx(m, pair[0], pair[1])!; // same component by construction
-    const path: Coord[] = new Array(cells.length);
-    for (let i = 0; i < cells.length; i++) {
-      const r = (cells[i] / cols) | 0;
-      path[i] = [r, cells[i] - r * cols];
-    }
     if (stats) stats.generated++;
-    return { rows: m.rows, cols, down: m.down, right: m.right, origin: path[0], target: path[path.length - 1], path };
+    return solvedBetween(m, pair[0], pair[1]);
   }
   const { rng: _rng, ...shown } = c.genOpts;
   throw new MazeError(
@@ -134,6 +127,29 @@ function generateCompiled(c: Compiled, rng: Rng, stats: GenerationStats | undefi
       `(options ${JSON.stringify(shown)}, endpoints ${JSON.stringify(c.endpoints)}); ` +
       `relax the endpoint or generator options, or raise maxRetries`,
   );
+}
+
+/** `m` solved from flat cell `o` to flat cell `t` (which the endpoint chooser put in one component). */
+function solvedBetween(m: LatticeMaze, o: number, t: number): SolvedMaze {
+  const { cols } = m;
+  const cells = shortestPathIdx(m, o, t)!;
+  const path: Coord[] = new Array(cells.length);
+  for (let i = 0; i < cells.length; i++) {
+    const r = (cells[i] / cols) | 0;
+    path[i] = [r, cells[i] - r * cols];
+  }
+  return { rows: m.rows, cols, down: m.down, right: m.right, origin: path[0], target: path[path.length - 1], path };
+}
+
+/**
+ * Another origin/target pair on the same lattice, drawn from `rng` with `spec`'s endpoint options
+ * (as the spec's own mazes draw theirs), solved; null when the lattice admits none. Training packs
+ * several such queries after one adjacency list (model/train/packing.ts).
+ */
+export function redrawEndpoints(spec: MazeSpec, maze: LatticeMaze, rng: Rng): SolvedMaze | null {
+  const endpoints = spec.endpoints ?? {};
+  const out = new Int32Array(2); // [2] origin, target flat indices
+  return chooseEndpointsIdx(maze, rng, endpoints, out) ? solvedBetween(maze, out[0], out[1]) : null;
 }
 
 /**

@@ -62,19 +62,20 @@ describe('trainModel and evaluateModel', () => {
       [{ grid: 5, grids: [3, 4] }, /largest of grids \(4\) must be the run's grid \(5\)/],
       [{ curriculum: { by: 'GRID', fraction: 1.5 } }, /curriculum.fraction must be in \(0, 1\]/],
       [{ generator: 'maze-of-doom' }, /generator must be one of/],
+      [{ queries: 0 }, /queries must be an integer between 1 and 64/],
     ] as const) {
       const r = await h.gql(TRAIN, { i: { name: 'm', preset: 'nano', steps: 4, seed: 1, ...patch } });
       expect(codes(r), JSON.stringify(patch)).toEqual(['BAD_USER_INPUT']);
       expect(r.errors![0].message).toMatch(message);
     }
-    const input = { name: 'mixed', preset: 'nano', grids: [3, 4], balance: 'LOOKAHEAD', curriculum: { by: 'GRID', fraction: 0.5 }, steps: 6, seed: 2, batchSize: 4, checkpointEvery: 3 };
+    const input = { name: 'mixed', preset: 'nano', grids: [3, 4], balance: 'LOOKAHEAD', curriculum: { by: 'GRID', fraction: 0.5 }, queries: 3, steps: 6, seed: 2, batchSize: 4, checkpointEvery: 3 };
     const job = (await h.gql(TRAIN, { i: input })).data.trainModel;
     const done = await waitForJob(h, job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('COMPLETED');
     const m = (await h.gql('query($id: ID!) { model(id: $id) { config lineage vocab } }', { id: done.result.modelId })).data.model;
     expect(m.config.d_vocab).toBe(27); // the 4×4 aotp-ut vocabulary, which also covers 3×3
-    expect(m.lineage).toMatchObject({ source: 'train', seed: 2, trainMazes: 24, generated: { generator: 'dfs', grid: 4, sampling: { grids: [3, 4], balance: 'lookahead', curriculum: { by: 'grid', fraction: 0.5 } } } });
+    expect(m.lineage).toMatchObject({ source: 'train', seed: 2, trainMazes: 24, generated: { generator: 'dfs', grid: 4, queries: 3, sampling: { grids: [3, 4], balance: 'lookahead', curriculum: { by: 'grid', fraction: 0.5 } } } });
   });
 
   it('evaluateModel scores the model on the dataset\'s test split beside the baseline solver and stores it in Model.evals', async () => {

@@ -524,6 +524,8 @@ export interface TrainModelInput {
   balance?: InputMaybe<TrainBalance>;
   /** Generated mazes only. */
   curriculum?: InputMaybe<CurriculumInput>;
+  /** Origin/target queries per maze packed after one adjacency list (default 1; each trains exactly as its own sequence would). */
+  queries?: InputMaybe<Scalars['Int']>;
   steps: Scalars['Int'];
   seed: Scalars['Int'];
   batchSize?: InputMaybe<Scalars['Int']>;

@@ -23,6 +23,7 @@ import type { JobRow } from '../../graphql/mappers.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
 import { type ModelConfig, PRESETS, type PresetName } from '../../model/config.js';
 import { checkSampling, type CurriculumBy, type SamplingSpec } from '../../model/train/sampling.js';
+import { MAX_QUERIES } from '../../model/train/data.js';
 import { generatorNames } from '../../maze/generators/index.js';
 import { generateMazes, validateSpec } from '../../maze/generate.js';
 import { isUserError } from '../../errors.js';
@@ -34,6 +35,8 @@ export interface GeneratedMazes {
   generator: string;
   grid: number;
   sampling?: SamplingSpec;
+  /** Queries packed per maze (packing.ts), above 1 only. */
+  queries?: number;
 }
 
 export interface TrainParams {
@@ -96,7 +99,9 @@ function generatedOf(r: Record<string, unknown>, nCtx: number): GeneratedMazes {
   let longest = 0;
   for (const m of generateMazes({ generator, rows: grid }, 200, 'context-probe')) longest = Math.max(longest, tok.seqLength(m));
   if (longest - 1 > nCtx) throw new UserError(`trainModel: ${grid}x${grid} ${generator} mazes tokenize to up to ${longest} tokens, but the preset's n_ctx is ${nCtx}; use a smaller grid`);
-  return { generator, grid, ...(Object.keys(sampling).length > 0 ? { sampling } : {}) };
+  const queries = int(r.queries, 'trainModel: queries', 1, MAX_QUERIES, 1);
+  if (queries > 1 && (r.engine ?? 'onnx') !== 'onnx') throw new UserError('trainModel: queries above 1 train on the onnx engine only');
+  return { generator, grid, ...(Object.keys(sampling).length > 0 ? { sampling } : {}), ...(queries > 1 ? { queries } : {}) };
 }
 
 function modelOfJob(db: Db, jobId: number) {
@@ -114,7 +119,7 @@ export const trainModel: JobHandler<TrainParams> = {
     if (!name || name.length > 200) throw new UserError(`trainModel: name must be 1-200 characters, got ${JSON.stringify(r.name)}`);
     if (typeof r.preset !== 'string' || !(r.preset in PRESETS)) throw new UserError(`trainModel: preset must be one of ${Object.keys(PRESETS).join(', ')}; got ${JSON.stringify(r.preset)}`);
     const preset = r.preset as PresetName;
-    const generatedOnly = (['generator', 'grid', 'grids', 'balance', 'curriculum'] as const).filter((k) => r[k] !== undefined && r[k] !== null);
+    const generatedOnly = (['generator', 'grid', 'grids', 'balance', 'curriculum', 'queries'] as const).filter((k) => r[k] !== undefined && r[k] !== null);
     const datasetId = r.datasetId === undefined || r.datasetId === null ? null : idNum(r.datasetId, 'Dataset', 'trainModel: datasetId');
     if (datasetId !== null && generatedOnly.length > 0) {
       throw new UserError(`trainModel: ${generatedOnly.join(', ')} apply to generated mazes; leave out datasetId to use them (a dataset's mazes are fixed)`);
@@ -161,6 +166,7 @@ export const trainModel: JobHandler<TrainParams> = {
       mazes: trainCount, batch, steps: p.steps, lr: p.lr,
       warmup: Math.min(100, Math.floor(p.steps / 10)), minLrRatio: 0.1, adamw: DEFAULT_ADAMW, clip: 1, loss: 'path' as const, engine: p.engine,
       ...(gen.sampling && !ds ? { sampling: gen.sampling } : {}),
+      ...(gen.queries && !ds ? { queries: gen.queries } : {}),
     };
     const source = ds ? { datasetId: `Dataset:${ds.id}`, seed: ds.seed } : { generated: gen, seed: p.seed };
     const job = db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, ctx.jobId)).get();

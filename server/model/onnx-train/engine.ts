@@ -100,14 +100,34 @@ export class OnnxGradEngine implements GradEngine {
     const { B, T, tokens } = g;
     if (!(Number.isInteger(B) && B >= 1 && Number.isInteger(T) && T >= 1)) throw new TrainError(`batch must be at least 1×1, got B=${B}, T=${T}`);
     if (tokens.length !== B * T) throw new TrainError(`tokens has ${tokens.length} entries but B×T = ${B}×${T} = ${B * T}`);
-    if (T > this.cfg.n_ctx) throw new TrainError(`sequence length ${T} exceeds n_ctx ${this.cfg.n_ctx}`);
+    // A packed row may be longer than n_ctx; its positions (checked below) may not.
+    if (T > this.cfg.n_ctx && !g.positions) throw new TrainError(`sequence length ${T} exceeds n_ctx ${this.cfg.n_ctx}`);
     const V = this.cfg.d_vocab;
     for (let i = 0; i < tokens.length; i++) {
       if (!(tokens[i] >= 0 && tokens[i] < V)) throw new TrainError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
     }
+    if ((g.positions === undefined) !== (g.segments === undefined)) throw new TrainError('packed rows need both positions and segments');
+    if (g.positions && g.segments) {
+      if (g.positions.length !== B * T || g.segments.length !== B * T) throw new TrainError(`positions (${g.positions.length}) and segments (${g.segments.length}) must both have B×T = ${B * T} entries`);
+      for (let i = 0; i < B * T; i++) {
+        const p = g.positions[i];
+        if (!(p >= 0 && p < this.cfg.n_ctx)) throw new TrainError(`position ${p} at row ${Math.floor(i / T)}, column ${i % T} is outside [0, n_ctx ${this.cfg.n_ctx})`);
+        if (!(g.segments[i] >= 0 && g.segments[i] < 1 << 24)) throw new TrainError(`segment ${g.segments[i]} at row ${Math.floor(i / T)}, column ${i % T} must be in [0, 2^24)`);
+      }
+      for (let b = 0; b < B; b++) if (g.segments[b * T] !== 0) throw new TrainError(`row ${b} of a packed batch must start with its shared prefix (segment 0)`);
+    }
   }
 
-  private lossFeeds(b: { B: number; T: number; tokens: Int32Array; targets: Int32Array; mask: Float32Array }): Record<string, Feed> {
+  /** The graph inputs of a (possibly packed) token grid. */
+  private gridFeeds(g: TokenGrid): Record<string, Feed> {
+    const dims = [g.B, g.T];
+    return {
+      tokens: feedI32(g.tokens, dims),
+      ...(g.positions && g.segments ? { positions: feedI32(g.positions, dims), segments: feedI32(g.segments, dims) } : {}),
+    };
+  }
+
+  private lossFeeds(b: LossBatch): Record<string, Feed> {
     this.checkGrid(b);
     const { B, T } = b;
     if (b.targets.length !== B * T || b.mask.length !== B * T) {
@@ -123,7 +143,7 @@ export class OnnxGradEngine implements GradEngine {
     if (!(count > 0)) throw new TrainError('the loss mask selects no position');
     return {
       ...this.paramFeeds(),
-      tokens: feedI32(b.tokens, [B, T]),
+      ...this.gridFeeds(b),
       targets: feedI32(b.targets, [B, T]),
       loss_mask: feedF32(b.mask, [B, T]),
     };
@@ -132,20 +152,20 @@ export class OnnxGradEngine implements GradEngine {
   async lossAndGrads(batch: LossBatch): Promise<{ loss: number; grads: Weights }> {
     const feeds = this.lossFeeds(batch);
     const names = [...this.shapes.keys()];
-    const out = await (await this.session({ objective: 'loss' })).run(feeds, ['loss', ...names.map(gradName)]);
+    const out = await (await this.session({ objective: 'loss', packed: batch.positions !== undefined })).run(feeds, ['loss', ...names.map(gradName)]);
     const grads: Weights = new Map(names.map((n) => [n, out[gradName(n)].data]));
     return { loss: out.loss.data[0], grads };
   }
 
   async loss(batch: LossBatch): Promise<number> {
     const feeds = this.lossFeeds(batch);
-    const out = await (await this.session({ objective: 'loss', paramGrads: false })).run(feeds, ['loss']);
+    const out = await (await this.session({ objective: 'loss', paramGrads: false, packed: batch.positions !== undefined })).run(feeds, ['loss']);
     return out.loss.data[0];
   }
 
   async logits(grid: TokenGrid): Promise<Float32Array> {
     this.checkGrid(grid);
-    const out = await (await this.session({ objective: 'none' })).run({ ...this.paramFeeds(), tokens: feedI32(grid.tokens, [grid.B, grid.T]) }, ['logits']);
+    const out = await (await this.session({ objective: 'none', packed: grid.positions !== undefined })).run({ ...this.paramFeeds(), ...this.gridFeeds(grid) }, ['logits']);
     return out.logits.data;
   }
 
@@ -163,9 +183,9 @@ export class OnnxGradEngine implements GradEngine {
       this.checkGrid(grid);
       const n = B * T * this.cfg.d_vocab;
       if (seed.grad.length !== n) throw new TrainError(`logits gradient has ${seed.grad.length} values; [B, T, d_vocab] = [${B}, ${T}, ${this.cfg.d_vocab}] needs ${n}`);
-      feeds = { ...this.paramFeeds(), tokens: feedI32(grid.tokens, [B, T]), logits_grad: feedF32(seed.grad, [B, T, this.cfg.d_vocab]) };
+      feeds = { ...this.paramFeeds(), ...this.gridFeeds(grid), logits_grad: feedF32(seed.grad, [B, T, this.cfg.d_vocab]) };
     }
-    const spec: TrainGraphSpec = { objective: seed.kind, paramGrads: false, hookGrads: names, logits: true };
+    const spec: TrainGraphSpec = { objective: seed.kind, paramGrads: false, hookGrads: names, logits: true, packed: grid.positions !== undefined };
     const fetch = ['logits', ...names.map(hookGradName), ...(seed.kind === 'loss' ? ['loss'] : [])];
     const out = await (await this.session(spec)).run(feeds, fetch);
     const shapes = new Map(hookShapes(this.cfg, B, T));

@@ -57,6 +57,13 @@ export interface TrainGraphSpec {
   hookGrads?: readonly string[];
   /** Output the logits (default: true only when objective is 'none'). */
   logits?: boolean;
+  /**
+   * Packed rows (several sequences sharing one prefix, see ../train/packing.ts): two more inputs,
+   * `positions` [B, T] int32 (the W_pos row of each token) and `segments` [B, T] int32 (0 = the
+   * shared prefix, k ≥ 1 = sequence k); a token attends to earlier tokens of its own segment and of
+   * the prefix only. Each sequence then computes exactly what it would alone.
+   */
+  packed?: boolean;
 }
 
 /** Output name of a parameter's gradient. */
@@ -65,7 +72,7 @@ export const gradName = (param: string): string => `grad.${param}`;
 export const hookGradName = (hook: string): string => `${hook}_grad`;
 
 export function trainSpecKey(s: TrainGraphSpec): string {
-  return `${s.objective};p=${s.paramGrads ?? s.objective !== 'none'};h=${[...(s.hookGrads ?? [])].sort().join(',')};l=${s.logits ?? s.objective === 'none'}`;
+  return `${s.objective};p=${s.paramGrads ?? s.objective !== 'none'};h=${[...(s.hookGrads ?? [])].sort().join(',')};l=${s.logits ?? s.objective === 'none'}${s.packed ? ';packed' : ''}`;
 }
 
 /** Above this vocabulary size dW_E is a ScatterElements add instead of a one-hot Gemm ([N, d_vocab] floats). */
@@ -112,14 +119,34 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     g.output(gradName(name), 'float', shapes.get(name)!);
   };
 
+  const packed = spec.packed ?? false;
+  const positions = packed ? g.input('positions', 'int32', ['B', 'T']) : null;
+  const segments = packed ? g.input('segments', 'int32', ['B', 'T']) : null;
   const embed = g.op('Gather', ['embed.W_E', tokens], { axis: 0 }); // [B, T, D]
-  const pos = g.op('Slice', ['pos_embed.W_pos', g.i64([0]), Tn, g.i64([0])]); // [T, D]
+  const pos = positions
+    ? g.op('Gather', ['pos_embed.W_pos', positions], { axis: 0 }) // [B, T, D]
+    : g.op('Slice', ['pos_embed.W_pos', g.i64([0]), Tn, g.i64([0])]); // [T, D]
   let resid = o.reshape(o.add(embed, pos), [-1, D]); // [N, D]
   o.setRows(resid);
 
-  const bias = new Float32Array(n_ctx * n_ctx); // [n_ctx, n_ctx] 0 where key ≤ query, −∞ above
-  for (let i = 0; i < n_ctx; i++) for (let j = i + 1; j < n_ctx; j++) bias[i * n_ctx + j] = -Infinity;
-  const causal = g.op('Slice', [g.initF32('causal_mask', [n_ctx, n_ctx], bias), g.i64([0, 0]), g.op('Concat', [Tn, Tn], { axis: 0 }), g.i64([0, 1])]); // [T, T]
+  let causal: string; // additive attention bias: [T, T], or [B, 1, T, T] for packed rows
+  if (segments) {
+    // Key j is visible from query i when j ≤ i and j is in the prefix (segment 0) or in i's segment.
+    // Position 0 is always prefix, so no row is all −∞ (padding rows included): softmax stays finite.
+    // Built from column indices, not the [n_ctx, n_ctx] table: a packed row may be longer than n_ctx.
+    const cols = g.op('Cast', [g.op('Range', [g.i64([0], []), o.reshape(Tn, []), g.i64([1], [])])], { to: 1 }); // [T] float
+    const past = g.op('LessOrEqual', [o.unsqueeze(cols, [0]), o.unsqueeze(cols, [1])]); // [T, T] bool: key ≤ query
+    const seg = g.op('Cast', [segments], { to: 1 }); // [B, T] float (ids exact below 2²⁴)
+    const segQ = o.unsqueeze(seg, [2]); // [B, T, 1]
+    const segK = o.unsqueeze(seg, [1]); // [B, 1, T]
+    const sameOrPrefix = g.op('Or', [g.op('Equal', [segQ, segK]), g.op('Equal', [segK, o.c(0)])]); // [B, T, T] bool
+    const visible = g.op('And', [sameOrPrefix, past]); // [B, T, T]
+    causal = o.unsqueeze(g.op('Where', [visible, o.c(0), o.c(-Infinity)]), [1]); // [B, 1, T, T]
+  } else {
+    const bias = new Float32Array(n_ctx * n_ctx); // [n_ctx, n_ctx] 0 where key ≤ query, −∞ above
+    for (let i = 0; i < n_ctx; i++) for (let j = i + 1; j < n_ctx; j++) bias[i * n_ctx + j] = -Infinity;
+    causal = g.op('Slice', [g.initF32('causal_mask', [n_ctx, n_ctx], bias), g.i64([0, 0]), g.op('Concat', [Tn, Tn], { axis: 0 }), g.i64([0, 1])]); // [T, T]
+  }
   const alpha = 1 / Math.sqrt(E);
   const qkvShape = dimsBT(3, H, E); // [5]
 
@@ -262,9 +289,16 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
       dWE = g.op('ScatterElements', [g.initF32('zeros_vocab', [V, D], new Float32Array(V * D)), idx, dresid], { axis: 0, reduction: 'add' });
     }
     paramGrad('embed.W_E', dWE);
-    const dpos = g.op('ReduceSum', [o.reshape(dresid, dimsBT(D)), g.i64([0])], { keepdims: 0 }); // [T, D]
-    const pads = g.op('Concat', [g.i64([0, 0]), g.op('Sub', [g.i64([n_ctx]), Tn]), g.i64([0])], { axis: 0 }); // [4]
-    paramGrad('pos_embed.W_pos', g.op('Pad', [dpos, pads])); // [n_ctx, D]
+    if (positions) {
+      // dW_pos = onehot(positions)ᵀ·d resid_0, as for W_E (n_ctx ≤ a few hundred rows).
+      const posIds = g.initF32('position_ids', [n_ctx], Float32Array.from({ length: n_ctx }, (_, i) => i)); // [n_ctx]
+      const posHot = g.op('Cast', [g.op('Equal', [g.op('Cast', [o.reshape(positions, [-1, 1])], { to: 1 }), posIds])], { to: 1 }); // [N, n_ctx]
+      paramGrad('pos_embed.W_pos', o.weightGrad(posHot, dresid)); // [n_ctx, D]
+    } else {
+      const dpos = g.op('ReduceSum', [o.reshape(dresid, dimsBT(D)), g.i64([0])], { keepdims: 0 }); // [T, D]
+      const pads = g.op('Concat', [g.i64([0, 0]), g.op('Sub', [g.i64([n_ctx]), Tn]), g.i64([0])], { axis: 0 }); // [4]
+      paramGrad('pos_embed.W_pos', g.op('Pad', [dpos, pads])); // [n_ctx, D]
+    }
   }
   return g.encode('searchlight_gpt_train', trainSpecKey(spec));
 }

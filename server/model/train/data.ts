@@ -15,12 +15,13 @@
  *   <PATH_END> inclusive — what a solver must produce (maze-transformer issues #121 and #144 asked
  *   for this); `full`: every next-token prediction of the real sequence.
  */
-import { mazeSource, type MazeSpec } from '../../maze/generate.js';
+import { mazeRng, mazeSource, redrawEndpoints, type MazeSpec } from '../../maze/generate.js';
 import { MazeError, type SolvedMaze } from '../../maze/lattice.js';
 import { Rng } from '../../maze/rng.js';
 import { getTokenizer, SPECIAL, type Tokenizer } from '../../maze/tokenize/index.js';
 import type { LossBatch } from './engine.js';
 import { isSampled, MazeSampler, type SamplingSpec } from './sampling.js';
+import { buildPackedBatch, splitSequence, type PackedRow } from './packing.js';
 
 export type LossMode = 'path' | 'full';
 export const LOSS_MODES: readonly LossMode[] = ['path', 'full'];
@@ -88,6 +89,8 @@ export interface MazeDataOptions {
   sampling?: SamplingSpec;
   /** The run's updates, which a curriculum's progress is measured against. */
   steps?: number;
+  /** Queries per maze: above 1, rows are packed (packing.ts): one adjacency list, that many origin/target/path queries. */
+  queries?: number;
 }
 
 /** The training set of a run: batch b = mazes [pos, pos + B) (mod the set size) tokenized with batchRng(seed, b). */
@@ -95,6 +98,7 @@ export class MazeBatcher {
   readonly tokenizer: Tokenizer;
   private readonly buf: Int32Array;
   private readonly source: { at(k: number, progress: number): SolvedMaze };
+  private readonly sampler: MazeSampler | null;
 
   constructor(readonly opts: MazeDataOptions) {
     if (!(Number.isInteger(opts.mazes) && opts.mazes >= 1 && opts.mazes <= 0x100000000)) {
@@ -102,7 +106,10 @@ export class MazeBatcher {
     }
     this.tokenizer = getTokenizer(opts.tokenizer);
     // Both validate the spec now, with a clear error.
-    this.source = isSampled(opts.sampling) ? new MazeSampler(opts.spec, opts.sampling, opts.seed) : mazeSource(opts.spec, opts.seed);
+    this.sampler = isSampled(opts.sampling) ? new MazeSampler(opts.spec, opts.sampling, opts.seed) : null;
+    this.source = this.sampler ?? mazeSource(opts.spec, opts.seed);
+    const K = opts.queries ?? 1;
+    if (!(Number.isInteger(K) && K >= 1 && K <= MAX_QUERIES)) throw new MazeError(`queries per maze must be an integer in [1, ${MAX_QUERIES}], got ${K}`);
     this.buf = new Int32Array(opts.nCtx + 2);
   }
 
@@ -121,9 +128,37 @@ export class MazeBatcher {
     return { seq: this.buf.slice(0, n), promptLength: this.tokenizer.promptLength(maze) };
   }
 
+  /**
+   * The queries of maze `k` beyond its own: other endpoints on the same lattice, drawn from
+   * `mazeRng("<seed>/queries", k)` (by the sampler's rules when the run samples).
+   */
+  extraQueries(maze: SolvedMaze, k: number, b = 0): SolvedMaze[] {
+    const K = this.opts.queries ?? 1;
+    const rng = mazeRng(`${this.opts.seed}/queries`, k % this.opts.mazes);
+    const progress = this.opts.steps ? b / this.opts.steps : 0;
+    const out: SolvedMaze[] = [];
+    for (let j = 1; j < K; j++) {
+      const q = this.sampler ? this.sampler.query(maze, progress, rng) : redrawEndpoints(this.opts.spec, maze, rng);
+      if (!q) throw new MazeError(`maze ${k} admits no other endpoints`);
+      out.push(q);
+    }
+    return out;
+  }
+
   /** Batch number `b` of `size` mazes starting at data position `pos`. */
   batch(pos: number, b: number, size: number): TrainBatch {
     const rng = batchRng(this.opts.seed, b);
+    if ((this.opts.queries ?? 1) > 1) {
+      const rows: PackedRow[] = [];
+      const scratch = new Rng(0); // a query's tail does not depend on the edge order
+      for (let i = 0; i < size; i++) {
+        const maze = this.maze(pos + i, b);
+        const { prefix, query } = splitSequence(this.sequence(maze, rng).seq);
+        const queries = [query, ...this.extraQueries(maze, pos + i, b).map((q) => splitSequence(this.sequence(q, scratch).seq).query)];
+        rows.push({ prefix, queries });
+      }
+      return buildPackedBatch(rows, this.opts.nCtx);
+    }
     const seqs: Int32Array[] = [];
     const prompts: number[] = [];
     for (let i = 0; i < size; i++) {
@@ -134,6 +169,9 @@ export class MazeBatcher {
     return buildBatch(seqs, prompts, this.opts.loss, this.opts.nCtx);
   }
 }
+
+/** Most queries one packed row may carry. */
+export const MAX_QUERIES = 64;
 
 /** The held-out evaluation mazes of a training run: drawn from a different seed, `${seed}/heldout`. */
 export function heldoutSeed(seed: number | string): string {

@@ -25,6 +25,12 @@ export interface TokenGrid {
   T: number;
   /** [B·T] token ids. */
   tokens: Int32Array;
+  /**
+   * Packed rows (packing.ts): [B·T] the W_pos row of each token and [B·T] its segment (0 = shared
+   * prefix, k ≥ 1 = sequence k). Absent: position = column, one causal sequence per row.
+   */
+  positions?: Int32Array;
+  segments?: Int32Array;
 }
 
 /** Training rows: the inputs plus next-token targets and a loss mask, all [B, T] row-major. */

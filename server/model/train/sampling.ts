@@ -21,7 +21,7 @@
  * TOP_MASS of mazes reach, and the top bin holds every maze with lookahead ≥ top. A bin so defined
  * holds ≥ ~1% of mazes, so a balanced draw costs tens of generated candidates (~0.2 ms on 5×5).
  */
-import { mazeDrawer, mazeRng, type MazeSpec } from '../../maze/generate.js';
+import { mazeDrawer, mazeRng, redrawEndpoints, type MazeSpec } from '../../maze/generate.js';
 import { forkLookahead, forksAlongPath } from '../../maze/analysis.js';
 import type { SolvedMaze } from '../../maze/lattice.js';
 import { Rng } from '../../maze/rng.js';
@@ -128,25 +128,67 @@ export class MazeSampler {
     return this.grids.map(({ grid, top }) => ({ grid, top }));
   }
 
+  private ramp(progress: number): number {
+    const cur = this.sampling.curriculum;
+    return cur ? Math.min(1, progress / cur.fraction) : 1; // 0 → 1 over the curriculum
+  }
+
+  /**
+   * How far lookahead `l` is from what this draw wants, 0 = accept: the drawn bin when balanced,
+   * at most the curriculum's cap under a lookahead curriculum. null: any maze will do.
+   */
+  private want(g: GridSampler, progress: number, rng: Rng): ((l: number) => number) | null {
+    const lookCur = this.sampling.curriculum?.by === 'lookahead';
+    const balanced = this.sampling.balance === 'lookahead';
+    if (!balanced && !lookCur) return null;
+    // Highest bin allowed now: lookahead ≤ 1 at the start of a lookahead curriculum, all at the end.
+    const cap = lookCur ? Math.min(g.top, 1 + Math.floor(this.ramp(progress) * g.top)) : g.top;
+    const bin = balanced ? rng.int(cap + 1) : -1;
+    return (l) => {
+      const c = Math.min(l, g.top);
+      return balanced ? Math.abs(c - bin) : Math.max(0, c - cap);
+    };
+  }
+
   /** Maze `k` (the run's data position) drawn in a batch `progress` of the way through the run. */
   at(k: number, progress: number): SolvedMaze {
     const rng = mazeRng(`${this.seed}/sampled`, k);
-    const cur = this.sampling.curriculum;
-    const ramp = cur ? Math.min(1, progress / cur.fraction) : 1; // 0 → 1 over the curriculum
     let allowed = this.grids.length;
-    if (cur?.by === 'grid') allowed = Math.min(this.grids.length, 1 + Math.floor(ramp * this.grids.length));
+    if (this.sampling.curriculum?.by === 'grid') allowed = Math.min(this.grids.length, 1 + Math.floor(this.ramp(progress) * this.grids.length));
     const g = this.grids[allowed === 1 ? 0 : rng.int(allowed)];
-    // Highest bin allowed now: lookahead ≤ 1 at the start of a lookahead curriculum, all at the end.
-    const cap = cur?.by === 'lookahead' ? Math.min(g.top, 1 + Math.floor(ramp * g.top)) : g.top;
-    const balanced = this.sampling.balance === 'lookahead';
-    if (!balanced && cur?.by !== 'lookahead') return g.draw(rng);
-    const bin = balanced ? rng.int(cap + 1) : -1;
+    const want = this.want(g, progress, rng);
+    if (!want) return g.draw(rng);
     for (let tries = 0; tries < MAX_TRIES; tries++) {
       const m = g.draw(rng);
-      const l = Math.min(mazeLookahead(m), g.top);
-      if (balanced ? l === bin : l <= cap) return m;
+      if (want(mazeLookahead(m)) === 0) return m;
     }
     // Bins hold ≥ ~1% of mazes by construction, so this means the probe and the stream disagree.
-    throw new TrainError(`no ${g.grid}x${g.grid} maze with lookahead ${balanced ? `bin ${bin}` : `≤ ${cap}`} in ${MAX_TRIES} tries (maze ${k})`);
+    throw new TrainError(`no ${g.grid}x${g.grid} maze with the lookahead this draw wants in ${MAX_TRIES} tries (maze ${k})`);
+  }
+
+  /**
+   * Another query on `maze`'s lattice (packing.ts), by the same rules as `at`: the endpoints are
+   * redrawn until the solution's lookahead is what a balanced draw or the curriculum wants. One
+   * lattice may not offer that bin, so after QUERY_TRIES draws the closest one is kept: a packed
+   * run's extra queries are balanced as far as their maze allows (the first query always is).
+   */
+  query(maze: SolvedMaze, progress: number, rng: Rng): SolvedMaze {
+    const g = this.grids.find((x) => x.grid === maze.rows) ?? this.grids[this.grids.length - 1];
+    const spec: MazeSpec = { ...this.spec, rows: g.grid, cols: g.grid };
+    const want = this.want(g, progress, rng);
+    let best: SolvedMaze | null = null;
+    let bestMiss = Infinity;
+    for (let tries = 0; tries < (want ? QUERY_TRIES : 1); tries++) {
+      const q = redrawEndpoints(spec, maze, rng);
+      if (!q) break;
+      const miss = want ? want(mazeLookahead(q)) : 0;
+      if (miss < bestMiss) [best, bestMiss] = [q, miss];
+      if (miss === 0) break;
+    }
+    if (!best) throw new TrainError(`maze ${JSON.stringify(maze.origin)}→${JSON.stringify(maze.target)} on a ${maze.rows}x${maze.cols} grid admits no other endpoints`);
+    return best;
   }
 }
+
+/** Endpoint redraws per extra query of a packed row before the closest is kept. */
+const QUERY_TRIES = 64;

@@ -18,7 +18,7 @@ import type { ModelConfig, Weights } from '../config.js';
 import { initWeights } from '../weights.js';
 import { checkAdamW, type AdamWOptions } from './adamw.js';
 import { loadCheckpoint, optimizerPath, saveCheckpoint } from './checkpoint.js';
-import { buildBatch, heldoutSeed, MazeBatcher, type LossMode } from './data.js';
+import { buildBatch, heldoutSeed, MAX_QUERIES, MazeBatcher, type LossMode } from './data.js';
 import { createTrainEngine, TrainError, type EngineName, type TrainEngine } from './engine.js';
 import { evaluateMazes, greedyFromLogits, type EvalReport, type GreedyDecoder } from './evaluate.js';
 import { checkSampling, type SamplingSpec } from './sampling.js';
@@ -45,6 +45,8 @@ export interface RunSpec {
   engine: EngineName;
   /** Mixed grids, lookahead balance and curriculum (sampling.ts); absent in runs that sample `maze` alone. */
   sampling?: SamplingSpec;
+  /** Queries per maze (packing.ts); absent or 1: one sequence per maze. */
+  queries?: number;
 }
 
 export interface Progress {
@@ -121,6 +123,10 @@ export function checkRun(r: RunSpec): void {
   if (r.loss !== 'path' && r.loss !== 'full') throw new TrainError(`loss must be "path" or "full", got ${JSON.stringify(r.loss)}`);
   checkSchedule(schedule(r));
   checkAdamW(r.adamw);
+  if (r.queries !== undefined) {
+    if (!(Number.isInteger(r.queries) && r.queries >= 1 && r.queries <= MAX_QUERIES)) throw new TrainError(`queries per maze must be an integer in [1, ${MAX_QUERIES}], got ${r.queries}`);
+    if (r.queries > 1 && r.engine !== 'onnx') throw new TrainError(`packed rows (queries ${r.queries}) train on the onnx engine only, not ${r.engine}`);
+  }
   if (r.sampling) {
     checkSampling(r.sampling, Math.max(r.maze.rows, r.maze.cols ?? r.maze.rows));
     // A curriculum draws maze k by the update it is drawn in, so a cycled set would change under it.
@@ -152,7 +158,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const run = opts.run;
   checkRun(run);
   const cfg = run.model;
-  const data = new MazeBatcher({ spec: run.maze, seed: run.seed, mazes: run.mazes, tokenizer: cfg.tokenizer, nCtx: cfg.n_ctx, loss: run.loss, sampling: run.sampling, steps: run.steps });
+  const data = new MazeBatcher({ spec: run.maze, seed: run.seed, mazes: run.mazes, tokenizer: cfg.tokenizer, nCtx: cfg.n_ctx, loss: run.loss, sampling: run.sampling, steps: run.steps, queries: run.queries });
   const grid = Math.max(run.maze.rows, run.maze.cols ?? run.maze.rows);
   const vocab = [...data.tokenizer.vocab(grid)];
   if (vocab.length !== cfg.d_vocab) throw new TrainError(`config.d_vocab is ${cfg.d_vocab}, but tokenizer ${cfg.tokenizer} on a ${grid}x${grid} grid has ${vocab.length} tokens`);

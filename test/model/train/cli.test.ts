@@ -138,13 +138,15 @@ describe('searchlight train / eval', () => {
 
   it('--grids, --balance and --curriculum are stored in the run, sized by the largest grid, and kept on resume', async () => {
     const out = join(dir, 'mixed.safetensors');
-    const r = await cli(trainCommand, ['--preset', 'nano', '--grids', '3,4', '--balance', 'lookahead', '--curriculum', 'grid:0.5', '--steps', '4', '--batch', '4',
+    const r = await cli(trainCommand, ['--preset', 'nano', '--grids', '3,4', '--balance', 'lookahead', '--curriculum', 'grid:0.5', '--queries', '3', '--steps', '4', '--batch', '4',
       '--warmup', '1', '--out', out, '--eval-every', '0', '--stop-at', '2']);
-    expect(r.err).toMatch(/starting 4 updates of 4 4x4 dfs mazes \(grids 3,4, balanced by lookahead, curriculum by grid over 0.5 of the run\)/);
+    expect(r.err).toMatch(/starting 4 updates of 4 4x4 dfs mazes \(grids 3,4, balanced by lookahead, curriculum by grid over 0.5 of the run, 3 queries per maze\)/);
     const ck = await loadCheckpoint<RunSpec>(out);
     expect(ck.run.sampling).toEqual({ grids: [3, 4], balance: 'lookahead', curriculum: { by: 'grid', fraction: 0.5 } });
     expect(ck.run.maze.rows).toBe(4);
+    expect(ck.run.queries).toBe(3);
     expect(ck.cfg.d_vocab).toBe(tok.vocabSize(4));
+    await expect(cli(trainCommand, ['--out', out, '--resume', '--queries', '2'])).rejects.toThrow(/--queries 2 differs from the checkpoint's 3/);
     await expect(cli(trainCommand, ['--out', out, '--resume', '--grids', '3,4,5'])).rejects.toThrow(/--grids "3,4,5" differs from the checkpoint's "3,4"/);
     expect(JSON.parse((await cli(trainCommand, ['--out', out, '--resume'])).out)).toMatchObject({ step: 4, stopped: false });
     await expect(cli(trainCommand, ['--preset', 'nano', '--grids', '3,x', '--steps', '2', '--out', out])).rejects.toThrow(/--grids takes grid sides separated by commas/);
