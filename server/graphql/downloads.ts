@@ -76,7 +76,14 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
-    const seg = pathname.split('/').slice(2).map((s) => decodeURIComponent(s)); // after /files/
+    const seg = pathname.split('/').slice(2).map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        // A malformed %-escape is the client's mistake: 400, not a 500 with a stack trace.
+        throw new HttpError(400, `malformed %-escape in the path segment ${JSON.stringify(s.slice(0, 80))}`);
+      }
+    }); // after /files/
     const db = app.handle.db;
     let m: RegExpExecArray | null;
     if (seg[0] === 'checkpoints' && seg.length === 2 && (m = /^(\d+)\.safetensors$/.exec(seg[1]))) {

@@ -167,7 +167,12 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedMo
     if (!t) problems.push(`missing tensor "${name}" (expected shape ${fmt(shape)})`);
     else if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
       problems.push(`tensor "${name}" has shape ${fmt(t.shape)} but the config expects ${fmt(shape)}`);
-    } else weights.set(name, t.data);
+    } else {
+      // NaN/Inf weights would import and then fail (or silently poison) every forward pass.
+      const bad = t.data.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) problems.push(`tensor "${name}" holds ${t.data[bad]} at flat index ${bad}; weights must be finite`);
+      else weights.set(name, t.data);
+    }
   }
   if (problems.length > 0) {
     const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';

@@ -83,6 +83,18 @@ describe('saveModel / loadModel', () => {
     expect(() => decodeModel(bytes)).toThrow('tensor "blocks.1.attn.W_Q" has shape [2, 8, 2, 2] but the config expects [2, 8, 4]');
   });
 
+  it('refuses NaN and ±Inf weights, naming the tensor, the value and where', () => {
+    for (const [bad, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+      const sd = stateDict().map((t) => {
+        if (t.name !== 'blocks.1.mlp.W_out') return t;
+        const data = t.data.slice();
+        data[7] = bad;
+        return { ...t, data };
+      });
+      expect(() => decodeModel(encodeSafetensors(sd, { config: JSON.stringify(cfg) }))).toThrow(`tensor "blocks.1.mlp.W_out" holds ${shown} at flat index 7; weights must be finite`);
+    }
+  });
+
   it('names a missing tensor and its expected shape', () => {
     const bytes = encodeSafetensors(stateDict().filter((t) => t.name !== 'blocks.0.mlp.b_in'), { config: JSON.stringify(cfg) });
     expect(() => decodeModel(bytes)).toThrow('missing tensor "blocks.0.mlp.b_in" (expected shape [32])');

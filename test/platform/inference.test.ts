@@ -64,6 +64,10 @@ describe('models: import and download', () => {
     expect(arr.shape).toEqual([2, 8, 4]); // [n_heads, d_model, d_head]
     expect(Array.from(arr.data)).toEqual(Array.from(decodeModel(modelBytes).weights.get('blocks.0.attn.W_Q')!));
     expect((await fetch(`${h.server.url}/files/checkpoints/999.safetensors`, { headers: auth() })).status).toBe(404);
+    // A malformed %-escape is the client's error: 400 with a message, not a 500.
+    const bad = await fetch(`${h.server.url}/files/checkpoints/1/%E0%A4%A.npy`, { headers: auth() });
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toMatch(/malformed %-escape in the path segment/);
   });
 
   it('POST /upload/model imports a raw safetensors body (researcher role, octet-stream only)', async () => {

@@ -18,6 +18,7 @@ const count = (t: string) => (h.server.app.handle.sqlite.prepare(`SELECT count(*
 describe('trainModel and evaluateModel', () => {
   it.each([
     ['an unknown preset', { preset: 'huge' }, /preset must be one of nano, tiny, hallway, demo/],
+    ['a preset named after an object prototype key', { preset: '__proto__' }, /preset must be one of nano, tiny, hallway, demo/],
     ['a dataset that does not exist', { datasetId: 'Dataset:999' }, /Dataset:999 does not exist/],
     ['a malformed dataset id', { datasetId: '7' }, /datasetId must be a Dataset id like "Dataset:1"/],
     ['zero steps', { steps: 0 }, /steps must be an integer between 1 and 10000000/],

@@ -117,7 +117,7 @@ export const trainModel: JobHandler<TrainParams> = {
     const r = raw as Record<string, unknown>;
     const name = typeof r.name === 'string' ? r.name.trim() : '';
     if (!name || name.length > 200) throw new UserError(`trainModel: name must be 1-200 characters, got ${JSON.stringify(r.name)}`);
-    if (typeof r.preset !== 'string' || !(r.preset in PRESETS)) throw new UserError(`trainModel: preset must be one of ${Object.keys(PRESETS).join(', ')}; got ${JSON.stringify(r.preset)}`);
+    if (typeof r.preset !== 'string' || !Object.hasOwn(PRESETS, r.preset)) throw new UserError(`trainModel: preset must be one of ${Object.keys(PRESETS).join(', ')}; got ${JSON.stringify(r.preset)}`);
     const preset = r.preset as PresetName;
     const generatedOnly = (['generator', 'grid', 'grids', 'balance', 'curriculum', 'queries'] as const).filter((k) => r[k] !== undefined && r[k] !== null);
     const datasetId = r.datasetId === undefined || r.datasetId === null ? null : idNum(r.datasetId, 'Dataset', 'trainModel: datasetId');
