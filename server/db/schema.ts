@@ -249,6 +249,8 @@ export const circuits = sqliteTable('circuits', {
   graph: text('graph', { mode: 'json' }).notNull(),
   version: integer('version').notNull().default(1),
   updatedBy: integer('updated_by').references(() => users.id, { onDelete: 'set null' }),
+  /** Who created it: only they or an admin may change it (null: an admin only). */
+  ownerId: integer('owner_id').references(() => users.id, { onDelete: 'set null' }),
   createdAt: createdAt(),
   updatedAt: integer('updated_at').notNull().default(now),
 });

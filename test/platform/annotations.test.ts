@@ -1,3 +1,4 @@
+import { createUser } from '../../server/auth/accounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
@@ -74,6 +75,15 @@ describe('annotations', () => {
     const stale = await up(1, { nodes: [], edges: [] }, h.tokens.admin);
     expect(codes(stale)).toEqual(['CONFLICT']);
     expect((stale.errors![0].extensions!.current as { graph: unknown }).graph).toEqual({ nodes: [{ id: 'L1H0' }, { id: 'MLP2' }], edges: [] });
+    // Only its creator or an admin may change it: another researcher is FORBIDDEN and nothing changes.
+    const { token: other } = await createUser(h.server.app.handle.db, { name: 'another-researcher', role: 'researcher' });
+    const theirs = await up(2, { nodes: [], edges: [] }, other);
+    expect(codes(theirs)).toEqual(['FORBIDDEN']);
+    expect(theirs.errors![0].message).toMatch(/updateCircuit: only its creator or an admin may do this/);
+    const now = (await h.gql('query($id: ID!) { circuit(id: $id) { version owner { name } } }', { id: c.id })).data.circuit;
+    expect(now.version).toBe(2);
+    expect(now.owner).not.toBeNull();
+    expect((await up(2, { nodes: [{ id: 'L1H0' }], edges: [] }, h.tokens.admin)).data.updateCircuit.version).toBe(3);
     const actions = h.server.app.handle.sqlite.prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id").all();
     expect(actions).toEqual(expect.arrayContaining([{ action: 'create', entity: 'circuit' }, { action: 'update', entity: 'circuit' }, { action: 'update', entity: 'annotation' }, { action: 'vote', entity: 'annotation' }, { action: 'create', entity: 'comment' }]));
   });

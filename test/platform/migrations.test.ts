@@ -51,4 +51,26 @@ describe('migrations', () => {
     const sqlFiles = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
     expect(sqlFiles).toEqual(journal.entries.map((e) => `${e.tag}.sql`).sort());
   });
+
+  it('give circuits made before owner_id existed the creator named by their audit row', () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    // The migrations up to 0002 (before circuits had an owner), then a circuit as that schema stored it.
+    const old = path.join(dir, 'old-migrations');
+    fs.mkdirSync(path.join(old, 'meta'), { recursive: true });
+    const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
+    const before = journal.entries.filter((e) => e.tag < '0003');
+    for (const e of before) fs.copyFileSync(path.join(MIGRATIONS_DIR, `${e.tag}.sql`), path.join(old, `${e.tag}.sql`));
+    fs.writeFileSync(path.join(old, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
+    const h = openDb(dir);
+    migrateDb(h.db, old);
+    h.sqlite.prepare("INSERT INTO users (id, name, role, created_at) VALUES (7, 'ada', 'researcher', 0)").run();
+    h.sqlite.prepare("INSERT INTO models (id, name, config, vocab, status, lineage, created_at) VALUES (1, 'm', '{}', '[]', 'READY', '{}', 0)").run();
+    h.sqlite.prepare("INSERT INTO circuits (id, model_id, name, graph, updated_by, created_at, updated_at) VALUES (3, 1, 'c', '{}', NULL, 0, 0), (4, 1, 'd', '{}', NULL, 0, 0)").run();
+    h.sqlite.prepare("INSERT INTO audit_log (at, user_id, action, entity, entity_id) VALUES (0, 7, 'create', 'circuit', '3')").run();
+    migrateDb(h.db);
+    const owners = h.sqlite.prepare('SELECT id, owner_id AS owner FROM circuits ORDER BY id').all();
+    expect(owners).toEqual([{ id: 3, owner: 7 }, { id: 4, owner: null }]); // no audit row: admins only
+    h.close();
+  });
 });

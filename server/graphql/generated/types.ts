@@ -112,6 +112,8 @@ export interface Circuit extends Node {
   version: Scalars['Int'];
   updatedAt: Scalars['DateTime'];
   updatedBy: Maybe<User>;
+  /** Who created it: only they or an admin may change it. */
+  owner: Maybe<User>;
 }
 
 export interface Comment extends Node {
@@ -877,6 +879,7 @@ export interface CircuitResolvers<TContext = unknown, TParent = ResolversParentT
   version?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   updatedAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   updatedBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
+  owner?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface CommentResolvers<TContext = unknown, TParent = ResolversParentTypes['Comment']> {

@@ -161,14 +161,17 @@ export const annotationResolvers: Resolvers<Ctx> = {
       if (!name.trim() || name.length > 200) throw new UserError('createCircuit: name must be 1-200 characters');
       if (!graph || typeof graph !== 'object') throw new UserError('createCircuit: graph must be an object {nodes, edges}');
       return ctx.db.transaction((tx) => {
-        const c = tx.insert(circuits).values({ modelId: mId, name: name.trim(), graph, updatedBy: user.id, createdAt: Date.now(), updatedAt: Date.now() }).returning().get();
+        const c = tx.insert(circuits).values({ modelId: mId, name: name.trim(), graph, updatedBy: user.id, ownerId: user.id, createdAt: Date.now(), updatedAt: Date.now() }).returning().get();
         audit(tx, user.id, 'create', 'circuit', c.id, { modelId: mId });
         return c;
       });
     },
     updateCircuit(_p, { id, version, name, graph }, ctx) {
-      const user = requireRole(ctx, 'researcher', 'updateCircuit');
+      requireRole(ctx, 'researcher', 'updateCircuit');
       const cId = rowId(id, 'Circuit');
+      const current = ctx.db.select({ ownerId: circuits.ownerId }).from(circuits).where(eq(circuits.id, cId)).get();
+      if (!current) throw notFound(`Circuit:${cId}`);
+      const user = requireOwnerOrAdmin(ctx, current.ownerId, 'updateCircuit');
       const patch: Record<string, unknown> = { updatedAt: Date.now(), updatedBy: user.id };
       if (name != null) patch.name = name.trim();
       if (graph != null) patch.graph = graph;
@@ -227,5 +230,6 @@ export const annotationResolvers: Resolvers<Ctx> = {
       return m;
     },
     updatedBy: async (c, _x, ctx) => (c.updatedBy ? ((await ctx.loaders.user.load(c.updatedBy)) ?? null) : null),
+    owner: async (c, _x, ctx) => (c.ownerId ? ((await ctx.loaders.user.load(c.ownerId)) ?? null) : null),
   },
 };

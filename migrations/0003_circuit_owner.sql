@@ -1,0 +1,1 @@
+ALTER TABLE `circuits` ADD `owner_id` integer REFERENCES users(id);
