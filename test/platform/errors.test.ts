@@ -47,6 +47,14 @@ describe('HTTP protections', () => {
     const me = (await h.gql('{ me { id } }')).data.me.id;
     const n = await h.gql('query($id: ID!) { node(id: $id) { id ... on User { name } } }', { id: me });
     expect(n.data.node).toEqual({ id: me, name: 'rosalind' });
+    // Another user by id: admins only, as `users` is (a viewer could list every name and role).
+    const adminId = (await h.gql('{ me { id } }', {}, h.tokens.admin)).data.me.id;
+    for (const token of [h.tokens.viewer, h.tokens.researcher]) {
+      const other = await h.gql('query($id: ID!) { node(id: $id) { id ... on User { name role } } }', { id: adminId }, token);
+      expect(codes(other)).toEqual(['FORBIDDEN']);
+      expect(other.data?.node ?? null).toBeNull();
+    }
+    expect((await h.gql('query($id: ID!) { node(id: $id) { id } }', { id: me }, h.tokens.admin)).data.node).toEqual({ id: me });
     expect(codes(await h.gql('{ node(id: "nonsense") { id } }'))).toEqual(['BAD_USER_INPUT']);
   });
 });

@@ -5,7 +5,7 @@ import { audit } from '../../db/audit.js';
 import { type Ctx, sessionCookieHeader } from '../context.js';
 import { apiError } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
-import { requireUser } from '../guard.js';
+import { requireRole, requireUser } from '../guard.js';
 import { parseId } from '../ids.js';
 import { loadExperiment } from './experiment.js';
 
@@ -52,8 +52,10 @@ export const commonResolvers: Resolvers<Ctx> = {
   DateTime: DateTimeScalar,
   Query: {
     async node(_p, { id }, ctx) {
-      requireUser(ctx);
+      const me = requireUser(ctx);
       const { type, id: n } = parseId(id);
+      // The same rule as the typed queries: `me` for oneself, `users` (admin only) for anyone else.
+      if (type === 'User' && n !== me.id) requireRole(ctx, 'admin', 'reading another user by id');
       const load = NODE_LOADERS[type as keyof typeof NODE_LOADERS];
       if (!load) return null;
       const row = await load(ctx, n);
