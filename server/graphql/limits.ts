@@ -12,7 +12,8 @@
  * selection multiplied by the number of items it may return: its `first` argument (literal,
  * variable or schema default), or LIST_GUESS for other lists of objects. Only when the variables
  * cannot be coerced (execution will refuse them anyway) is a variable `first` taken as MAX_PAGE.
- * Introspection fields (`__schema`, `__type`) are free.
+ * Introspection is priced by the size of its answer (INTROSPECTION_COST). Fragments are measured
+ * once per document (memoised), so measuring is linear in the document's size.
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import {
@@ -24,9 +25,13 @@ import { MAX_PAGE } from './pagination.js';
 
 export const MAX_DEPTH = 12;
 export const MAX_COST = 50_000;
+/** Tokens a document may have (lexer tokens: names, punctuation, values). */
+export const MAX_DOCUMENT_TOKENS = 10_000;
 const LIST_GUESS = 50;
 /** Fields that compute something per item (renderings, token sequences). */
 const FIELD_COST: Record<string, number> = { svg: 10, ascii: 5, tokens: 5, connections: 3, stats: 2 };
+/** Introspection by its answer's size: a whole schema is dear (a tenth of the limit), one type cheap. */
+const INTROSPECTION_COST: Record<string, number> = { __schema: 5_000, __type: 100, __typename: 0 };
 
 export interface Limits {
   maxDepth: number;
@@ -51,7 +56,7 @@ export function queryDepthRule(limits: Limits = DEFAULT_LIMITS): ValidationRule 
       const root = rootType(context.getSchema(), op);
       if (!root) return;
       const fragments = new Map(context.getDocument().definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-      const { depth } = measure({ schema: context.getSchema(), fragments, variables: null }, op.selectionSet, root, 1, new Set());
+      const { depth } = measure({ schema: context.getSchema(), fragments, variables: null }, op.selectionSet, root);
       if (depth > limits.maxDepth) {
         context.reportError(new GraphQLError(`operation${opName(op)} is ${depth} levels deep; the limit is ${limits.maxDepth}`, { nodes: [op], extensions: { limit: 'depth', depth, maxDepth: limits.maxDepth } }));
       }
@@ -69,7 +74,7 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
   if (!op || !root) return null;
   const coerced = getVariableValues(schema, op.variableDefinitions ?? [], variables ?? {});
   const fragments = new Map(document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
-  return { cost: measure({ schema, fragments, variables: coerced.coerced ?? null }, op.selectionSet, root, 1, new Set()).cost, op };
+  return { cost: measure({ schema, fragments, variables: coerced.coerced ?? null }, op.selectionSet, root).cost, op };
 }
 
 /** The error refusing an over-costly operation, or null when it is within the limit. */
@@ -102,6 +107,8 @@ interface Env {
   fragments: Map<string, FragmentDefinitionNode>;
   /** Coerced variable values; null when unknown (validation) or not coercible. */
   variables: Record<string, unknown> | null;
+  /** Fragment name → its cost and height, measured once per document. */
+  memo: Map<string, { cost: number; height: number }>;
 }
 
 /** Items a list field may return: its `first` (with variables and defaults applied), else a guess. */
@@ -125,42 +132,67 @@ function multiplier(env: Env, field: GraphQLField<unknown, unknown>, sel: FieldN
   return 1;
 }
 
-function measure(env: Env, set: SelectionSetNode, parent: GraphQLCompositeType, level: number, seen: Set<string>): { cost: number; depth: number } {
+/**
+ * Cost and height (levels below `set`'s own) of a selection set. A fragment's cost and height do
+ * not depend on where it is spread (its type condition fixes its parent), so each is measured once
+ * per document and reused (`env.memo`): the measure is linear in the document, where expanding
+ * every spread anew was exponential (10 spreads × 8 levels of nested fragments took 14 s).
+ */
+function measureSet(env: Env, set: SelectionSetNode, parent: GraphQLCompositeType): { cost: number; height: number } {
   let cost = 0;
-  let depth = level - 1;
+  let height = 0;
   for (const sel of set.selections) {
     if (sel.kind === Kind.FIELD) {
       const name = sel.name.value;
-      if (name.startsWith('__')) continue;
+      if (name.startsWith('__')) {
+        // Introspection is priced, not free: one __schema answer is ~100 kB, and 1,000 aliased
+        // copies made a 43 MB response (issue 16).
+        cost += INTROSPECTION_COST[name] ?? 0;
+        height = Math.max(height, 1);
+        continue;
+      }
       const field: GraphQLField<unknown, unknown> | undefined = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[name] : undefined;
       if (!field) continue; // other rules report unknown fields
       let c = FIELD_COST[name] ?? 1;
-      let d = level;
+      let h = 1;
       const named = getNamedType(field.type);
       if (sel.selectionSet && isCompositeType(named)) {
-        const inner = measure(env, sel.selectionSet, named, level + 1, seen);
+        const inner = measureSet(env, sel.selectionSet, named);
         c += inner.cost * multiplier(env, field, sel, parent);
-        d = inner.depth;
+        h = 1 + inner.height;
       }
       cost += c;
-      depth = Math.max(depth, d);
+      height = Math.max(height, h);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const typeName = sel.typeCondition?.name.value;
       const t = typeName ? env.schema.getType(typeName) : parent;
       if (!t || !isCompositeType(t)) continue;
-      const inner = measure(env, sel.selectionSet, t, level, seen);
+      const inner = measureSet(env, sel.selectionSet, t);
       cost += inner.cost;
-      depth = Math.max(depth, inner.depth);
+      height = Math.max(height, inner.height);
     } else {
-      const name = sel.name.value;
-      const frag = env.fragments.get(name);
-      if (!frag || seen.has(name)) continue; // cycles are reported by NoFragmentCyclesRule
-      const t = env.schema.getType(frag.typeCondition.name.value);
-      if (!t || !isCompositeType(t)) continue;
-      const inner = measure(env, frag.selectionSet, t, level, new Set([...seen, name]));
+      const inner = measureFragment(env, sel.name.value);
       cost += inner.cost;
-      depth = Math.max(depth, inner.depth);
+      height = Math.max(height, inner.height);
     }
   }
-  return { cost, depth };
+  return { cost, height };
+}
+
+function measureFragment(env: Env, name: string): { cost: number; height: number } {
+  const hit = env.memo.get(name);
+  if (hit) return hit; // measured, or in progress: a cycle, which NoFragmentCyclesRule reports
+  const zero = { cost: 0, height: 0 };
+  env.memo.set(name, zero);
+  const frag = env.fragments.get(name);
+  const t = frag && env.schema.getType(frag.typeCondition.name.value);
+  const r = frag && t && isCompositeType(t) ? measureSet(env, frag.selectionSet, t) : zero;
+  env.memo.set(name, r);
+  return r;
+}
+
+/** Cost and depth (levels, the operation's own fields at level 1) of an operation's selection. */
+function measure(env: Omit<Env, 'memo'>, set: SelectionSetNode, parent: GraphQLCompositeType): { cost: number; depth: number } {
+  const r = measureSet({ ...env, memo: new Map() }, set, parent);
+  return { cost: r.cost, depth: r.height };
 }

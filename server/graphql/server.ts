@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import { type GraphQLFormattedError, type GraphQLSchema, GraphQLError, execute, specifiedRules, validate } from 'graphql/index.js';
+import { type GraphQLFormattedError, type GraphQLSchema, GraphQLError, execute, parse, specifiedRules, validate } from 'graphql/index.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { RateLimiter, type RateLimitOptions, loginRateLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
@@ -29,7 +29,7 @@ import { handleFiles } from './downloads.js';
 import { formatError, isDevelopment } from './errors.js';
 import { HttpError, handleGraphQL, sendError, sendJson } from './http.js';
 import { disposeEngines } from './inference.js';
-import { costError, queryCostPlugin, queryDepthRule } from './limits.js';
+import { costError, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
 import { PubSub } from './pubsub.js';
 import { buildExecutableSchema } from './schema.js';
 import { subscribePerEventContext } from './subscribe.js';
@@ -127,7 +127,16 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   const wss = new WebSocketServer({ noServer: true });
   const wsServer = useServer({
     schema,
-    // The same depth and cost limits as HTTP requests.
+    // The same token, depth and cost limits as HTTP requests. A document over the token limit is
+    // refused here as an error message (graphql-ws' own parse has no limit, and would then parse it).
+    onSubscribe: (_c, _id, payload) => {
+      try {
+        parse(payload.query, { maxTokens: MAX_DOCUMENT_TOKENS });
+      } catch (e) {
+        return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+      }
+      return undefined;
+    },
     validate: (sch, doc) => validate(sch, doc, [...specifiedRules, ...validationRules]),
     execute: (args) => {
       const err = costError(args.schema, args.document, args.operationName, args.variableValues);
@@ -154,6 +163,9 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   const apollo = new ApolloServer<Ctx>({
     schema,
     validationRules,
+    // The parser stops at this many tokens, before any rule walks the document (graphql-js'
+    // maxTokens): the largest query the web app sends has ~300.
+    parseOptions: { maxTokens: MAX_DOCUMENT_TOKENS },
     formatError,
     includeStacktraceInErrorResponses: isDevelopment(),
     csrfPrevention: true,

@@ -2,7 +2,7 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { parse } from 'graphql/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_COST, operationCost } from '../../server/graphql/limits.js';
+import { MAX_COST, MAX_DOCUMENT_TOKENS, operationCost } from '../../server/graphql/limits.js';
 import { type Harness, codes, startHarness } from './helpers.js';
 
 let h: Harness;
@@ -72,5 +72,51 @@ describe('query cost uses the actual values of variables', () => {
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
     expect(refused.errors?.[0].message).toMatch(/may cost \d+ .*the limit is 50000/);
     expect(refused.errors?.[0].extensions).not.toHaveProperty('http');
+  });
+});
+
+describe('limits that cost nothing to check (issue 16)', () => {
+  /** `levels` fragments, each spreading the one below `spreads` times: 10^levels expansions if each spread were walked anew. */
+  const nested = (spreads: number, levels: number): string => {
+    const frags = [`fragment F0 on User { id name }`];
+    for (let l = 1; l <= levels; l++) frags.push(`fragment F${l} on User { ${Array.from({ length: spreads }, () => `...F${l - 1}`).join(' ')} }`);
+    return `query Nested { me { ...F${levels} } } ${frags.join(' ')}`;
+  };
+
+  it('fragments are measured once per document: 10 spreads × 20 levels is priced (10^20 expansions) and refused without a token', async () => {
+    // Expanded spread by spread this would never finish; memoised it is a few hundred steps.
+    const r = operationCost(h.server.schema, parse(nested(10, 20)), undefined, {})!;
+    expect(r.cost).toBeGreaterThan(1e19);
+    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: nested(10, 20) }) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].message).toMatch(/^operation Nested may cost .* the limit is 50000/);
+    // The same shape kept small runs: fragments still work.
+    const ok = await h.gql(nested(2, 3), {}, h.tokens.viewer);
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.me.name).toBeTruthy();
+  });
+
+  it('introspection is inside the cost limit: one schema answer is allowed, a thousand aliased copies are not', async () => {
+    const one = await h.gql('{ __schema { queryType { name } } }', {}, h.tokens.viewer);
+    expect(one.data.__schema.queryType.name).toBe('Query');
+    const many = `{ ${Array.from({ length: 1000 }, (_, i) => `s${i}: __schema { types { name } }`).join(' ')} }`;
+    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: many }) });
+    expect(res.status).toBe(400);
+    const body = await res.json();
+    expect(body.errors[0].message).toMatch(/may cost 5000000 .*the limit is 50000/);
+    expect(body.data).toBeUndefined();
+  });
+
+  it('a document over the token limit is refused by the parser, over HTTP and WebSocket alike', async () => {
+    const big = `{ ${Array.from({ length: MAX_DOCUMENT_TOKENS }, (_, i) => `a${i}: __typename`).join(' ')} }`;
+    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: big }) });
+    expect(res.status).toBe(400);
+    expect((await res.json()).errors[0].message).toMatch(/Document contains more th[ae][nt] 10000 tokens/);
+    const viaWs = await new Promise<{ errors?: Array<{ message: string }> }>((resolve, reject) => {
+      let result: { errors?: Array<{ message: string }> } = {};
+      ws.subscribe({ query: big }, { next: (r) => (result = r as never), error: (e) => resolve({ errors: Array.isArray(e) ? e : [e as { message: string }] }), complete: () => resolve(result) });
+      setTimeout(() => reject(new Error('no answer over WebSocket')), 4000);
+    });
+    expect(viaWs.errors?.[0].message).toMatch(/Document contains more th[ae][nt] 10000 tokens/);
   });
 });
