@@ -21,6 +21,8 @@ export interface App {
   limiter: RateLimiter;
   /** Login attempts, per user name + client address. */
   loginLimiter: RateLimiter;
+  /** Every password verification on the server (argon2 is deliberately slow), one shared bucket. */
+  passwordChecks: RateLimiter;
   /** True when cookies should carry `Secure` (served over https). */
   secureCookies: boolean;
 }

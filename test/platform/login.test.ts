@@ -73,4 +73,36 @@ describe('RateLimiter', () => {
     expect(rl.size).toBe(1);
     expect([rl.take('fresh'), rl.take('fresh')]).toEqual([0, 10]);
   });
+
+  it('a name or password longer than any account could have is refused before any state is kept or hash computed', async () => {
+    const before = h.server.app.loginLimiter.size;
+    const r = await loginFrom('127.0.0.4', 'x'.repeat(4 << 20), 'p');
+    expect(codes(r.body)).toEqual(['BAD_USER_INPUT']);
+    expect(r.body.errors![0].message).toBe('login: a user name has at most 64 characters and a password at most 1024');
+    expect(codes((await loginFrom('127.0.0.4', 'ada', 'p'.repeat(2000))).body)).toEqual(['BAD_USER_INPUT']);
+    expect(h.server.app.loginLimiter.size).toBe(before);
+  });
+
+  it('limiter keys are stored as short digests, whatever the name', async () => {
+    await loginFrom('127.0.0.5', 'n'.repeat(64), 'p');
+    const keys = h.server.app.loginLimiter.storedKeys();
+    expect(keys.length).toBeGreaterThan(0);
+    for (const k of keys) expect(String(k).length).toBeLessThanOrEqual(22);
+  });
+});
+
+describe('password verification is also bounded for the whole server', () => {
+  it('distinct names from distinct addresses share one bucket of argon2 checks', async () => {
+    const g = await startHarness({ passwordCheckLimit: { burst: 2, perMinute: 0.001 } });
+    try {
+      const send = (name: string) => fetch(g.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LOGIN, variables: { n: name, p: 'guess' } }) }).then((r) => r.json() as Promise<GqlResult>);
+      expect(codes(await send('nobody-1'))).toEqual(['UNAUTHENTICATED']);
+      expect(codes(await send('nobody-2'))).toEqual(['UNAUTHENTICATED']);
+      const third = await send('nobody-3');
+      expect(codes(third)).toEqual(['RATE_LIMITED']);
+      expect(third.errors![0].message).toMatch(/^login: the server is checking too many passwords; try again in \d+ s$/);
+    } finally {
+      await g.close();
+    }
+  });
 });

@@ -6,6 +6,7 @@ import { type Ctx, sessionCookieHeader } from '../context.js';
 import { apiError } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
 import { requireRole, requireUser } from '../guard.js';
+import { UserError } from '../../errors.js';
 import { parseId } from '../ids.js';
 import { loadExperiment } from './experiment.js';
 
@@ -47,6 +48,10 @@ const NODE_LOADERS = {
   Experiment: (ctx: Ctx, id: number) => loadExperiment(ctx, id),
 } as const;
 
+/** Longest user name an account can have (accounts.ts NAME_RE) and longest password accepted. */
+const MAX_LOGIN_NAME = 64;
+const MAX_PASSWORD = 1024;
+
 export const commonResolvers: Resolvers<Ctx> = {
   JSON: JSONScalar,
   DateTime: DateTimeScalar,
@@ -66,9 +71,18 @@ export const commonResolvers: Resolvers<Ctx> = {
     async login(_p, { name, password }, ctx) {
       // Checked before the (deliberately slow) argon2 verification: password guessing is slowed
       // per account and address, and cannot be used to burn the server's CPU either.
+      // No account has a longer name, and no one types a longer password: refused before any
+      // state is kept or any hash computed.
+      if (name.length > MAX_LOGIN_NAME || password.length > MAX_PASSWORD) {
+        throw new UserError(`login: a user name has at most ${MAX_LOGIN_NAME} characters and a password at most ${MAX_PASSWORD}`);
+      }
       const key = `${name.toLowerCase()}\n${ctx.clientAddress}`;
       const wait = ctx.app.loginLimiter.take(key);
       if (wait > 0) throw apiError('RATE_LIMITED', `login: too many attempts for "${name}" from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+      // Distinct names each get their own bucket, so the CPU spent on argon2 is also bounded for
+      // the whole server (one shared bucket).
+      const busy = ctx.app.passwordChecks.take(0);
+      if (busy > 0) throw apiError('RATE_LIMITED', `login: the server is checking too many passwords; try again in ${busy} s`, { retryAfterSeconds: busy });
       const user = await checkPassword(ctx.db, name, password);
       if (!user) throw apiError('UNAUTHENTICATED', 'wrong user name or password');
       ctx.app.loginLimiter.reset(key);
