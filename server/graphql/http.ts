@@ -43,13 +43,19 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 }
 
 export const GRAPHQL_BODY_LIMIT = 48 * 1024 * 1024; // fits importModel's base64 of a 32 MiB file
+/**
+ * Without a valid token or session the body may hold only what an anonymous caller can send (a
+ * login, a query): 10 concurrent 48 MiB bodies held 462 MiB before the missing token was noticed.
+ */
+export const ANONYMOUS_BODY_LIMIT = 64 * 1024;
 
-export async function handleGraphQL(apollo: ApolloServer<Ctx>, req: IncomingMessage, res: ServerResponse, context: (setCookies: string[]) => Ctx): Promise<void> {
+/** `limit`: the body size allowed to this caller (decided from the headers, before reading it). */
+export async function handleGraphQL(apollo: ApolloServer<Ctx>, req: IncomingMessage, res: ServerResponse, context: (setCookies: string[]) => Ctx, limit = GRAPHQL_BODY_LIMIT): Promise<void> {
   const headers = new HeaderMap();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
   let body: unknown;
   if (req.method === 'POST') {
-    const raw = await readBody(req, GRAPHQL_BODY_LIMIT);
+    const raw = await readBody(req, limit);
     const type = (req.headers['content-type'] ?? '').toLowerCase();
     if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
       try {

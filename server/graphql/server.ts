@@ -24,10 +24,10 @@ import { migrateDb } from '../db/migrate.js';
 import { lt } from 'drizzle-orm';
 import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
 import { JobRunner } from '../jobs/runner.js';
-import { type App, type Ctx, createContext, eventContext } from './context.js';
+import { type App, type Ctx, authenticate, createContext, eventContext } from './context.js';
 import { handleFiles } from './downloads.js';
 import { formatError, isDevelopment } from './errors.js';
-import { HttpError, handleGraphQL, sendError, sendJson } from './http.js';
+import { ANONYMOUS_BODY_LIMIT, GRAPHQL_BODY_LIMIT, HttpError, handleGraphQL, sendError, sendJson } from './http.js';
 import { disposeEngines } from './inference.js';
 import { costError, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
 import { PubSub } from './pubsub.js';
@@ -193,7 +193,8 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       try {
         if (pathname === '/graphql') {
-          await handleGraphQL(apollo, req, res, (setCookies) => createContext(app, req.headers, setCookies, req.socket.remoteAddress ?? ''));
+          const signedIn = authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie }).user !== null;
+          await handleGraphQL(apollo, req, res, (setCookies) => createContext(app, req.headers, setCookies, req.socket.remoteAddress ?? ''), signedIn ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT);
         } else if (pathname === '/healthz') {
           sendJson(res, 200, { ok: true, runningJobs: runner.runningCount() });
         } else if (await handleFiles(app, req, res, pathname)) {

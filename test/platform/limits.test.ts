@@ -109,7 +109,7 @@ describe('limits that cost nothing to check (issue 16)', () => {
 
   it('a document over the token limit is refused by the parser, over HTTP and WebSocket alike', async () => {
     const big = `{ ${Array.from({ length: MAX_DOCUMENT_TOKENS }, (_, i) => `a${i}: __typename`).join(' ')} }`;
-    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: big }) });
+    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.viewer}` }, body: JSON.stringify({ query: big }) });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].message).toMatch(/Document contains more th[ae][nt] 10000 tokens/);
     const viaWs = await new Promise<{ errors?: Array<{ message: string }> }>((resolve, reject) => {
@@ -118,5 +118,16 @@ describe('limits that cost nothing to check (issue 16)', () => {
       setTimeout(() => reject(new Error('no answer over WebSocket')), 4000);
     });
     expect(viaWs.errors?.[0].message).toMatch(/Document contains more th[ae][nt] 10000 tokens/);
+  });
+
+  it('without a valid token the body may hold 64 KiB, refused from the headers before it is read; signed in, the usual limit', async () => {
+    const body = JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(100_000)}` });
+    for (const authorization of [undefined, 'Bearer not-a-token']) {
+      const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+      expect(res.status).toBe(413);
+      expect((await res.json()).errors[0].message).toMatch(/request body is \d+ bytes; the limit is 65536/);
+    }
+    const signedIn = await h.gql(`{ me { name } } # ${'x'.repeat(100_000)}`, {}, h.tokens.viewer);
+    expect(signedIn.data.me.name).toBe('victor');
   });
 });

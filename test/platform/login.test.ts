@@ -76,11 +76,14 @@ describe('RateLimiter', () => {
 
   it('a name or password longer than any account could have is refused before any state is kept or hash computed', async () => {
     const before = h.server.app.loginLimiter.size;
-    const r = await loginFrom('127.0.0.4', 'x'.repeat(4 << 20), 'p');
+    const r = await loginFrom('127.0.0.4', 'x'.repeat(30_000), 'p');
     expect(codes(r.body)).toEqual(['BAD_USER_INPUT']);
     expect(r.body.errors![0].message).toBe('login: a user name has at most 64 characters and a password at most 1024');
     expect(codes((await loginFrom('127.0.0.4', 'ada', 'p'.repeat(2000))).body)).toEqual(['BAD_USER_INPUT']);
     expect(h.server.app.loginLimiter.size).toBe(before);
+    // A 4 MB name does not even get read: an anonymous body is at most 64 KiB.
+    const huge = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LOGIN, variables: { n: 'x'.repeat(4 << 20), p: 'p' } }) });
+    expect(huge.status).toBe(413);
   });
 
   it('limiter keys are stored as short digests, whatever the name', async () => {
