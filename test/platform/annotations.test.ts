@@ -84,6 +84,13 @@ describe('annotations', () => {
     expect(now.version).toBe(2);
     expect(now.owner).not.toBeNull();
     expect((await up(2, { nodes: [{ id: 'L1H0' }], edges: [] }, h.tokens.admin)).data.updateCircuit.version).toBe(3);
+    // JSON inputs have a size limit: a 300 kB graph is refused and nothing is written.
+    const circuitsBefore = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n;
+    const huge = { nodes: Array.from({ length: 10_000 }, (_, i) => ({ id: `node-${i}-${'x'.repeat(20)}` })), edges: [] };
+    const big = await h.gql('mutation($m: ID!, $g: JSON!) { createCircuit(modelId: $m, name: "big", graph: $g) { id } }', { m: modelId, g: huge });
+    expect(codes(big)).toEqual(['BAD_USER_INPUT']);
+    expect(big.errors![0].message).toMatch(/a JSON value of \d+ characters is over the 262144-character limit/);
+    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n).toBe(circuitsBefore);
     const actions = h.server.app.handle.sqlite.prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id").all();
     expect(actions).toEqual(expect.arrayContaining([{ action: 'create', entity: 'circuit' }, { action: 'update', entity: 'circuit' }, { action: 'update', entity: 'annotation' }, { action: 'vote', entity: 'annotation' }, { action: 'create', entity: 'comment' }]));
   });

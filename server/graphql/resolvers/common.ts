@@ -10,8 +10,21 @@ import { UserError } from '../../errors.js';
 import { parseId } from '../ids.js';
 import { loadExperiment } from './experiment.js';
 
+/**
+ * Largest JSON input value, serialised (a circuit graph, an annotation's target or evidence,
+ * experiment params). A 40 MB circuit graph was stored and then shipped to every viewer (issue 16).
+ */
+export const MAX_JSON_INPUT_BYTES = 256 * 1024;
+
 /** graphql-js builds literal objects with a null prototype; store and compare plain JSON values. */
-const plainJson = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+const plainJson = (v: unknown): unknown => {
+  if (v === undefined) return undefined;
+  const text = JSON.stringify(v);
+  if (text !== undefined && text.length > MAX_JSON_INPUT_BYTES) {
+    throw new GraphQLError(`a JSON value of ${text.length} characters is over the ${MAX_JSON_INPUT_BYTES}-character limit`);
+  }
+  return text === undefined ? undefined : JSON.parse(text);
+};
 
 export const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
