@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { attentionToCells, positionCells, tokenCell } from '../../web/lib/attention.js';
 import { lensTopK } from '../../web/lib/lens.js';
-import { parseInline, parseMarkdown, plainText, safeHref } from '../../web/lib/markdown.js';
+import { parseInline, parseMarkdown, plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
 import { parseNpy } from '../../web/lib/npy.js';
 import { applyOp, defaultCircuitGraph, layout } from '../../web/components/views/circuit/graph.js';
 import { parseTargetParam, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
@@ -27,9 +27,20 @@ describe('markdown', () => {
     expect(safeHref(' JaVaScRiPt:alert(1)')).toBeNull();
     expect(safeHref('data:text/html,<b>x</b>')).toBeNull();
     expect(safeHref('//evil.example/x')).toBeNull();
+    // As the browser resolves them: tabs and newlines are dropped and "\\" is "/", so these leave the site.
+    for (const sneaky of ['/\t/evil.example/', '/\n/evil.example/', '/\\evil.example/', '\\\\evil.example/', ' /\r\n/evil.example']) expect(safeHref(sneaky), JSON.stringify(sneaky)).toBeNull();
+    expect(safeHref('/mazes/../findings?x=1#top')).toBe('/findings?x=1#top');
+    expect(safeHref('mazes/3')).toBeNull();
+    expect(safeHref('#heads')).toBe('#heads');
     expect(parseInline('[click](javascript:void)')).toEqual([{ t: 'text', v: 'click' }]);
     expect(parseInline('[click](javascript:alert(1))').some((x) => x.t === 'link')).toBe(false);
     expect(parseInline('[view](/mazes/3)')).toEqual([{ t: 'link', href: '/mazes/3', c: [{ t: 'text', v: 'view' }] }]);
+  });
+
+  it('sameSitePath keeps a path on this site as the browser resolves it, or refuses it', () => {
+    expect(sameSitePath('/models/1?tab=evals')).toBe('/models/1?tab=evals');
+    expect(sameSitePath('/\t/evil.example/')).toBeNull();
+    expect(sameSitePath('https://evil.example/')).toBeNull();
   });
 
   it('parses the supported blocks and inline marks', () => {

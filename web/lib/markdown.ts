@@ -25,12 +25,38 @@ export type Block =
   | { t: 'ul' | 'ol'; items: Inline[][] }
   | { t: 'hr' };
 
+// Links are checked as the browser will resolve them (WHATWG URL: tabs and newlines dropped,
+// "\\" read as "/"), against a base no real site has; "/\t/evil.example/" resolves off-site.
+const BASE = 'https://same-site.invalid/';
+const BASE_ORIGIN = new URL(BASE).origin;
+
+/** A same-site path as the browser resolves `url` (path, query and fragment), or null when it leaves the site. */
+export function sameSitePath(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url.trim(), BASE);
+  } catch {
+    return null;
+  }
+  return parsed.origin === BASE_ORIGIN ? parsed.pathname + parsed.search + parsed.hash : null;
+}
+
 /** The href to use, or null when the target is not safe to link. */
 export function safeHref(url: string): string | null {
   const u = url.trim();
-  if (/^(https?:|mailto:)/i.test(u)) return /[\s<>"']/.test(u) ? null : u;
-  if ((u.startsWith('/') && !u.startsWith('//') && !u.startsWith('/\\')) || u.startsWith('#') || u.startsWith('?')) return u;
-  return null;
+  if (/^(https?:|mailto:)/i.test(u)) {
+    if (/[\s<>"']/.test(u)) return null;
+    try {
+      return new URL(u).href; // what the browser will follow, exactly
+    } catch {
+      return null;
+    }
+  }
+  // In-page anchors and queries stay relative to the current page; nothing in them can leave it.
+  if ((u.startsWith('#') || u.startsWith('?')) && !/[\s\\]/.test(u)) return u;
+  // Site paths only (a bare "mazes/3" would resolve against the current page): any other scheme
+  // (javascript:, data:, …) and anything resolving off-site is refused.
+  return u.startsWith('/') ? sameSitePath(u) : null;
 }
 
 const ESCAPABLE = new Set('\\`*_[]()#+-.!>~|'.split(''));

@@ -5,12 +5,13 @@ import { useState } from 'react';
 import { GqlError, gql } from '../../lib/graphql';
 import { LOGIN } from '../../lib/queries';
 import { useSession } from '../Session';
+import { sameSitePath } from '../../lib/markdown';
 import { ErrorBox, Title } from '../ui';
 import { ApiTokens } from './ApiTokens';
 
 /** Only same-site paths are followed after login (no open redirect). */
 function safeNext(v: string | null): string {
-  return v && v.startsWith('/') && !v.startsWith('//') && !v.startsWith('/\\') ? v : '/';
+  return (v && v.trim().startsWith('/') && sameSitePath(v)) || '/';
 }
 
 export function LoginView() {
