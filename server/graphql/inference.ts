@@ -110,7 +110,7 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const ids = tokensToIds(tokens, vocab); // names the first unknown token and its index
   const known = new Set(allHookNames(cfg));
   const bad = hooks.find((h) => !known.has(h));
-  if (bad !== undefined) throw new UserError(`runForward: unknown hook "${bad}"; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`);
+  if (bad !== undefined) throw new UserError(`runForward: unknown hook ${JSON.stringify(bad.length > 80 ? `${bad.slice(0, 80)}…` : bad)}; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`);
   const T = ids.length;
   const V = cfg.d_vocab;
   const ckpt = latestCheckpoint(handle, model.id);
@@ -138,7 +138,37 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const stored = writeFileAtomic(handle.dataDir, `caches/${key}.safetensors`, bytes);
   handle.db.insert(activationCaches).values({ key, checkpointId: ckpt.id, input: tokens, hooks: [...hooks].sort(), path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now(), lastUsedAt: Date.now() })
     .onConflictDoNothing().run();
+  evictCaches(handle, cacheBudgetFromEnv(), key);
   return answer(run.logits, key);
+}
+
+/** Bytes of activation caches kept on disk (SEARCHLIGHT_CACHE_MAX_BYTES, default 2 GiB). */
+export function cacheBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SEARCHLIGHT_CACHE_MAX_BYTES;
+  if (v === undefined || v === '') return 2 * 1024 ** 3;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`SEARCHLIGHT_CACHE_MAX_BYTES must be a non-negative integer of bytes; got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/**
+ * Least recently used caches go until the rest fit `maxBytes` (each runForward with hooks stored
+ * ~15 MB and none was ever removed). `keep` (the cache just made) always stays. The row goes
+ * first, then the file: no row ever points at a missing file; a file left by a crash in between
+ * is an orphan the start-up sweep removes.
+ */
+export function evictCaches(handle: DbHandle, maxBytes: number, keep: string): void {
+  const rows = handle.db.select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes, lastUsedAt: activationCaches.lastUsedAt, createdAt: activationCaches.createdAt })
+    .from(activationCaches).all()
+    .sort((a, b) => (a.lastUsedAt ?? a.createdAt) - (b.lastUsedAt ?? b.createdAt));
+  let total = rows.reduce((n, r) => n + r.bytes, 0);
+  for (const r of rows) {
+    if (total <= maxBytes) break;
+    if (r.key === keep) continue;
+    handle.db.delete(activationCaches).where(eq(activationCaches.key, r.key)).run();
+    fs.rmSync(resolveDataPath(handle.dataDir, r.path), { force: true });
+    total -= r.bytes;
+  }
 }
 
 export interface GenerateOutput {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeNpy } from '../../server/model/npy.js';
@@ -111,6 +112,34 @@ describe('inference', () => {
     for (let k = 0; k < T; k++) row += pattern.data[k];
     expect(row).toBeCloseTo(1, 5);
     expect((await fetch(`${h.server.url}${a.cacheUrl}`, { headers: auth() })).status).toBe(200);
+  });
+
+  it('activation caches are evicted least recently used first once they exceed SEARCHLIGHT_CACHE_MAX_BYTES (the newest always stays)', async () => {
+    const sqlite = h.server.app.handle.sqlite;
+    const rows = () => sqlite.prepare('SELECT key, path, bytes FROM activation_caches ORDER BY coalesce(last_used_at, created_at)').all() as Array<{ key: string; path: string; bytes: number }>;
+    const run = async (hook: string) => (await h.gql(FORWARD, { m: modelId, t: mazeTokens, h: [hook] })).data.runForward.cacheId as string;
+    const first = await run('blocks.0.hook_resid_post');
+    const one = rows().find((r) => r.key === first)!;
+    expect(fs.existsSync(`${h.dataDir}/${one.path}`)).toBe(true);
+    const prev = process.env.SEARCHLIGHT_CACHE_MAX_BYTES;
+    process.env.SEARCHLIGHT_CACHE_MAX_BYTES = String(2 * one.bytes + 10); // room for about two such caches
+    try {
+      await new Promise((r) => setTimeout(r, 5)); // distinct last-used times
+      const second = await run('blocks.1.hook_resid_post');
+      await new Promise((r) => setTimeout(r, 5));
+      const third = await run('blocks.0.hook_resid_mid');
+      const kept = rows();
+      expect(kept.map((r) => r.key)).toContain(third);
+      expect(kept.map((r) => r.key)).toContain(second);
+      expect(kept.map((r) => r.key)).not.toContain(first);
+      expect(kept.reduce((n, r) => n + r.bytes, 0)).toBeLessThanOrEqual(2 * one.bytes + 10);
+      expect(fs.existsSync(`${h.dataDir}/${one.path}`)).toBe(false);
+      // Asked again, an evicted cache is simply recomputed.
+      expect(await run('blocks.0.hook_resid_post')).toBe(first);
+    } finally {
+      if (prev === undefined) delete process.env.SEARCHLIGHT_CACHE_MAX_BYTES;
+      else process.env.SEARCHLIGHT_CACHE_MAX_BYTES = prev;
+    }
   });
 
   it('bad token sequences and hook names are BAD_USER_INPUT naming what was wrong and where', async () => {
