@@ -38,6 +38,8 @@ export interface Ctx {
   clientAddress: string;
   /** Set-Cookie values to send with the HTTP response (login/logout); absent over WebSocket. */
   setCookies?: string[];
+  /** What the caller authenticated with, so a long-lived subscription can check it again per event. */
+  credentials: { authorization?: string; cookie?: string };
 }
 
 export function parseCookies(header: string | undefined): Record<string, string> {
@@ -67,8 +69,9 @@ export function authenticate(app: App, headers: { authorization?: string | undef
 }
 
 export function createContext(app: App, headers: IncomingHttpHeaders | { authorization?: string; cookie?: string }, setCookies?: string[], clientAddress = ''): Ctx {
-  const { user, sessionCookie } = authenticate(app, { authorization: headers.authorization as string | undefined, cookie: headers.cookie as string | undefined });
-  return { app, db: app.handle.db, user, sessionCookie, loaders: createLoaders(app.handle.db), clientAddress, setCookies };
+  const credentials = { authorization: headers.authorization as string | undefined, cookie: headers.cookie as string | undefined };
+  const { user, sessionCookie } = authenticate(app, credentials);
+  return { app, db: app.handle.db, user, sessionCookie, loaders: createLoaders(app.handle.db), clientAddress, setCookies, credentials };
 }
 
 /**
@@ -77,7 +80,19 @@ export function createContext(app: App, headers: IncomingHttpHeaders | { authori
  * life of a context; see subscribe.ts).
  */
 export function eventContext(ctx: Ctx): Ctx {
-  return { ...ctx, loaders: createLoaders(ctx.db) };
+  // The subscriber's token or session is checked again for every event: one revoked, expired or
+  // logged out (or an account disabled) ends the subscription, and a role change applies at once.
+  const { user } = authenticate(ctx.app, ctx.credentials);
+  if (!user) throw new CredentialsRevoked();
+  return { ...ctx, user, loaders: createLoaders(ctx.db) };
+}
+
+/** Thrown by eventContext: the subscription ends with this error as its last event. */
+export class CredentialsRevoked extends Error {
+  override name = 'CredentialsRevoked';
+  constructor() {
+    super('the token or session this subscription was made with is no longer valid (revoked, expired or signed out); sign in and subscribe again');
+  }
 }
 
 export function sessionCookieHeader(app: App, value: string, maxAgeSeconds: number): string {

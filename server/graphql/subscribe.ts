@@ -9,14 +9,19 @@
  * event is the request. So this does what graphql-js' `subscribe` does — create the source event
  * stream, map each event through `execute` — but gives each event `perEvent(context)`.
  */
-import { type ExecutionArgs, type ExecutionResult, createSourceEventStream, execute } from 'graphql/index.js';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, createSourceEventStream, execute } from 'graphql/index.js';
+import { CredentialsRevoked } from './context.js';
 
 function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
   return typeof (x as AsyncIterable<unknown> | null)?.[Symbol.asyncIterator] === 'function';
 }
 
-/** `source` mapped through `fn`; returning (client unsubscribed) or a failing `fn` closes `source`. */
-export function mapEvents<T, R>(source: AsyncIterable<T>, fn: (v: T) => Promise<R> | R): AsyncGenerator<R, void, void> {
+/**
+ * `source` mapped through `fn`; returning (client unsubscribed) or a failing `fn` closes `source`.
+ * When `isLast(result)` holds, that result is the stream's last: the next call closes `source`.
+ */
+export function mapEvents<T, R>(source: AsyncIterable<T>, fn: (v: T) => Promise<R> | R, isLast: (r: R) => boolean = () => false): AsyncGenerator<R, void, void> {
+  let ended = false;
   const it = source[Symbol.asyncIterator]();
   const close = async (): Promise<void> => {
     try {
@@ -28,14 +33,22 @@ export function mapEvents<T, R>(source: AsyncIterable<T>, fn: (v: T) => Promise<
   const mapped = async (r: IteratorResult<T>): Promise<IteratorResult<R, void>> => {
     if (r.done) return { value: undefined, done: true };
     try {
-      return { value: await fn(r.value), done: false };
+      const value = await fn(r.value);
+      ended = isLast(value);
+      return { value, done: false };
     } catch (e) {
       await close();
       throw e;
     }
   };
   const gen: AsyncGenerator<R, void, void> = {
-    next: async () => mapped(await it.next()),
+    next: async () => {
+      if (ended) {
+        await close();
+        return { value: undefined, done: true };
+      }
+      return mapped(await it.next());
+    },
     return: async () => {
       await close();
       return { value: undefined, done: true };
@@ -55,5 +68,18 @@ export function mapEvents<T, R>(source: AsyncIterable<T>, fn: (v: T) => Promise<
 export async function subscribePerEventContext<C>(args: ExecutionArgs, perEvent: (ctx: C) => C): Promise<AsyncGenerator<ExecutionResult, void, void> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return stream as ExecutionResult;
-  return mapEvents(stream, (payload) => execute({ ...args, rootValue: payload, contextValue: perEvent(args.contextValue as C) }) as Promise<ExecutionResult> | ExecutionResult);
+  const ending = new WeakSet<ExecutionResult>();
+  return mapEvents(stream, (payload) => {
+    let contextValue: C;
+    try {
+      contextValue = perEvent(args.contextValue as C);
+    } catch (e) {
+      if (!(e instanceof CredentialsRevoked)) throw e;
+      // The subscriber's credentials are gone: one last event carrying the error, then the end.
+      const last: ExecutionResult = { errors: [new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED' } })] };
+      ending.add(last);
+      return last;
+    }
+    return execute({ ...args, rootValue: payload, contextValue }) as Promise<ExecutionResult> | ExecutionResult;
+  }, (r) => ending.has(r));
 }

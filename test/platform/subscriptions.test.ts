@@ -123,4 +123,43 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     // Unsubscribing closes the per-event stream and with it the topic listener (no leak).
     while (h.server.app.pubsub.listenerCount(topic) > 0) await new Promise((r) => setTimeout(r, 10));
   });
+
+  it('a subscription whose token is revoked ends with UNAUTHENTICATED at its next event instead of delivering it', async () => {
+    const tok = getTokenizer('aotp-ut');
+    const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 64, tokenizer: 'aotp-ut' };
+    const model = (await h.gql('mutation($b: String!) { importModel(name: "nano-revoke", base64: $b) { id } }', { b: Buffer.from(encodeModel(cfg, initWeights(cfg, new Rng(3)), [...tok.vocab(3)])).toString('base64') })).data.importModel;
+    const made = (await h.gql('mutation { createApiToken(name: "for-a-notebook") { token apiToken { id } } }', {}, h.tokens.viewer)).data.createApiToken;
+    type E = { annotationEvents: { kind: string; annotation: { body: string } } };
+    const values: E[] = [];
+    const errors: unknown[] = [];
+    let firstSeen!: () => void;
+    const first = new Promise<void>((r) => (firstSeen = r));
+    const done = new Promise<void>((resolve) => {
+      wsClient(made.token).subscribe<E>({ query: 'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { body } } }', variables: { m: model.id } }, {
+        next: (v) => {
+          if (v.errors) errors.push(...v.errors);
+          if (v.data) {
+            values.push(v.data as E);
+            firstSeen();
+          }
+        },
+        error: (e) => {
+          errors.push(e);
+          resolve();
+        },
+        complete: () => resolve(),
+      });
+    });
+    const topic = `annotations:${model.id.split(':')[1]}`;
+    while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
+    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {kind: "head", layer: 0, head: 1}, body: "before"}) { id } }', { m: model.id })).data.createAnnotation;
+    await first; // delivered while the token was valid
+    expect((await h.gql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: made.apiToken.id }, h.tokens.viewer)).errors).toBeUndefined();
+    await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "after revocation") { id } }', { a: a.id });
+    await done; // completes: the stream ended
+    expect(values.map((v) => v.annotationEvents.annotation.body)).toEqual(['before']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ message: expect.stringMatching(/no longer valid \(revoked, expired or signed out\)/), extensions: { code: 'UNAUTHENTICATED' } });
+    expect(h.server.app.pubsub.listenerCount(topic)).toBe(0);
+  });
 });
