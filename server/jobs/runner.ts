@@ -10,7 +10,9 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { DbHandle } from '../db/client.js';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Db, DbHandle } from '../db/client.js';
+import { jobs } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import type { JobRow } from '../graphql/mappers.js';
 import type { PubSub } from '../graphql/pubsub.js';
@@ -62,6 +64,16 @@ interface Running {
   killTimer?: NodeJS.Timeout;
 }
 
+/** Jobs one user may have QUEUED at once (SEARCHLIGHT_MAX_QUEUED_PER_USER, default 10). */
+export function maxQueuedPerUser(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.SEARCHLIGHT_MAX_QUEUED_PER_USER);
+  return Number.isSafeInteger(n) && n > 0 ? n : 10;
+}
+
+function countQueued(db: Db, userId: number): number {
+  return db.select({ n: sql<number>`count(*)` }).from(jobs).where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED'))).get()?.n ?? 0;
+}
+
 export class JobRunner {
   private readonly running = new Map<number, Running>();
   private readonly concurrency: number;
@@ -99,6 +111,12 @@ export class JobRunner {
     const handler = getHandler(kind);
     if (!handler) throw new UserError(`unknown job kind "${kind}"`);
     const normalized = handler.validate(params, this.db);
+    if (userId !== null) {
+      // A per-user cap on queued work: one user cannot fill the queue ahead of everyone else.
+      const cap = maxQueuedPerUser();
+      const queued = countQueued(this.db, userId);
+      if (queued >= cap) throw new UserError(`you already have ${queued} jobs queued (the limit is ${cap}); wait for them to start or cancel some`);
+    }
     const job = enqueue(this.db, kind, normalized, userId, link);
     this.publish(job.id);
     this.tick();

@@ -135,7 +135,7 @@ describe('createDataset job', () => {
   });
 
   it('cancelling a running job stops it, removes its partial dataset and records who cancelled', async () => {
-    const job = (await h.gql(CREATE_DATASET, { input: { name: 'big', generator: 'wilson', grid: 24, count: 1_000_000, seed: 3 } })).data.createDataset;
+    const job = (await h.gql(CREATE_DATASET, { input: { name: 'big', generator: 'wilson', grid: 24, count: 40_000, seed: 3 } })).data.createDataset;
     for (;;) {
       const r = await h.gql('query($id: ID!) { job(id: $id) { status progress } }', { id: job.id });
       if (r.data.job.status === 'RUNNING' && r.data.job.progress?.done > 0) break;
@@ -162,5 +162,57 @@ describe('query limits', () => {
     const costly = await h.gql('{ datasets(first: 500) { edges { node { mazes(first: 500) { edges { node { svg } } } } } } }');
     expect(codes(costly)).toEqual(['BAD_USER_INPUT']);
     expect(costly.errors![0].message).toMatch(/may cost \d+ .*the limit is 50000/);
+  });
+});
+
+describe('bounded work per user (issue 16)', () => {
+  const withEnv = async (vars: Record<string, string>, fn: () => Promise<void>): Promise<void> => {
+    const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, vars);
+    try {
+      await fn();
+    } finally {
+      for (const [k, v] of Object.entries(prev)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    }
+  };
+
+  it('a dataset over the role\'s cell limit is refused with both numbers and nothing queued; an admin may build larger', async () => {
+    const h = await startHarness();
+    try {
+      const huge = await h.gql(CREATE_DATASET, { input: { name: 'huge', generator: 'dfs', grid: 64, count: 1_000_000, seed: 1 } });
+      expect(codes(huge)).toEqual(['BAD_USER_INPUT']);
+      expect(huge.errors![0].message).toBe('createDataset: 1,000,000 mazes of 64x64 are 4,096,000,000 cells; a researcher may build at most 25,000,000 per dataset (fewer or smaller mazes)');
+      await withEnv({ SEARCHLIGHT_MAX_DATASET_CELLS: '1000' }, async () => {
+        const r = await h.gql(CREATE_DATASET, { input: { name: 'small', generator: 'dfs', grid: 5, count: 50, seed: 1 } });
+        expect(r.errors![0].message).toMatch(/1,250 cells; a researcher may build at most 1,000/);
+        const admin = await h.gql(CREATE_DATASET, { input: { name: 'small', generator: 'dfs', grid: 5, count: 50, seed: 1 } }, h.tokens.admin);
+        expect(admin.errors).toBeUndefined();
+      });
+      expect((h.server.app.handle.sqlite.prepare("SELECT count(*) AS n FROM jobs WHERE kind = 'createDataset'").get() as { n: number }).n).toBe(1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('one user may have SEARCHLIGHT_MAX_QUEUED_PER_USER jobs queued; the next is refused, other users are not', async () => {
+    const h = await startHarness();
+    try {
+      await withEnv({ SEARCHLIGHT_MAX_QUEUED_PER_USER: '2' }, async () => {
+        const ids: string[] = [];
+        let refused: { message: string } | undefined;
+        for (let i = 0; i < 5 && !refused; i++) {
+          const r = await h.gql(CREATE_DATASET, { input: { name: `slow-${i}`, generator: 'dfs', grid: 20, count: 20_000, seed: i } });
+          if (r.errors) refused = r.errors[0];
+          else ids.push(r.data.createDataset.id);
+        }
+        expect(refused?.message).toBe('you already have 2 jobs queued (the limit is 2); wait for them to start or cancel some');
+        expect(ids.length).toBeGreaterThanOrEqual(2);
+        const other = await h.gql(CREATE_DATASET, { input: { name: 'theirs', generator: 'dfs', grid: 3, count: 5, seed: 1 } }, h.tokens.admin);
+        expect(other.errors).toBeUndefined();
+        for (const id of [...ids, other.data.createDataset.id]) await h.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id }, h.tokens.admin);
+      });
+    } finally {
+      await h.close();
+    }
   });
 });

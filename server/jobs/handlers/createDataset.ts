@@ -17,6 +17,26 @@ import { MAX_GRID } from '../../maze/lattice.js';
 import type { JobHandler } from '../types.js';
 
 export const MAX_DATASET_COUNT = 1_000_000;
+/**
+ * Cells (count × grid²) one dataset may hold for a researcher: 1M 5×5 mazes, 24k 32×32. 1M mazes
+ * of 64×64 (4.1G cells) took ~0.8 h and 2.8 GB each, and 30 could be queued (issue 16). Admins
+ * may build up to MAX_DATASET_CELLS_ADMIN; both settable by environment.
+ */
+export function datasetCellLimit(role: string, env: NodeJS.ProcessEnv = process.env): number {
+  const admin = role === 'admin';
+  const v = admin ? env.SEARCHLIGHT_MAX_DATASET_CELLS_ADMIN : env.SEARCHLIGHT_MAX_DATASET_CELLS;
+  const n = Number(v);
+  return v !== undefined && v !== '' && Number.isSafeInteger(n) && n > 0 ? n : admin ? 1_000_000_000 : 25_000_000;
+}
+
+/** Refuses a dataset over the caller's cell limit, naming both numbers. */
+export function checkDatasetSize(grid: number, count: number, role: string): void {
+  const cells = grid * grid * count;
+  const limit = datasetCellLimit(role);
+  if (cells > limit) {
+    throw new UserError(`createDataset: ${count.toLocaleString('en-US')} mazes of ${grid}x${grid} are ${cells.toLocaleString('en-US')} cells; a ${role} may build at most ${limit.toLocaleString('en-US')} per dataset (fewer or smaller mazes)`);
+  }
+}
 const BATCH = 1000;
 
 export interface CreateDatasetParams {
