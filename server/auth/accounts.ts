@@ -2,7 +2,7 @@
  * Accounts: users, API tokens and sessions over the database. Secrets are returned once, at
  * creation, and only their sha256 is stored.
  */
-import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
 import { UserError } from '../errors.js';
 import type { Db } from '../db/client.js';
@@ -49,10 +49,19 @@ export async function createUser(db: Db, input: { name: string; role: string; pa
   return { user, token };
 }
 
-export function createApiToken(db: Db, userId: number, name: string): { token: string; id: number } {
+/** Longest lifetime a token may be given, in days (ten years). */
+export const MAX_TOKEN_DAYS = 3650;
+
+/** A new API token for `userId`; with `expiresInDays` it is refused from then on. */
+export function createApiToken(db: Db, userId: number, name: string, expiresInDays?: number | null): { token: string; id: number } {
   if (!name.trim() || name.length > 100) throw new UserError('token name must be 1-100 characters');
+  if (expiresInDays != null && !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= MAX_TOKEN_DAYS)) {
+    throw new UserError(`expiresInDays must be an integer between 1 and ${MAX_TOKEN_DAYS}, got ${JSON.stringify(expiresInDays)}`);
+  }
   const token = newSecret(TOKEN_PREFIX);
-  const row = db.insert(apiTokens).values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() }).returning().get();
+  const now = Date.now();
+  const expiresAt = expiresInDays != null ? now + expiresInDays * 86_400_000 : null;
+  const row = db.insert(apiTokens).values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt }).returning().get();
   return { token, id: row.id };
 }
 
@@ -60,9 +69,10 @@ export function createApiToken(db: Db, userId: number, name: string): { token: s
 export function userForToken(db: Db, token: string): UserRow | null {
   const q = prepared(db, 'userForToken', () => db.select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
     .from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(users.disabled, false)))
+    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(users.disabled, false),
+      or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql.placeholder('now')))))
     .prepare());
-  const row = q.get({ hash: sha256Hex(token) });
+  const row = q.get({ hash: sha256Hex(token), now: Date.now() });
   if (!row) return null;
   const now = Date.now();
   if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();

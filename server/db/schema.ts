@@ -45,6 +45,8 @@ export const apiTokens = sqliteTable('api_tokens', {
   createdAt: createdAt(),
   lastUsedAt: integer('last_used_at'),
   revokedAt: integer('revoked_at'),
+  /** Refused from this time on (ms); null: until revoked. */
+  expiresAt: integer('expires_at'),
 }, (t) => [index('api_tokens_user').on(t.userId)]);
 
 /** Browser sessions (httpOnly cookie). The id column is sha256 of the cookie value. */

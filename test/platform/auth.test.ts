@@ -56,6 +56,19 @@ describe('authentication', () => {
     await h.gql('mutation($id: ID!) { revokeApiToken(id: $id) { revoked } }', { id: apiToken.id }, h.tokens.viewer);
     expect((await h.gql('{ me { name } }', {}, token)).data.me).toBeNull();
   });
+
+  it('a token made with expiresInDays works until then and is refused after; a lifetime out of range is BAD_USER_INPUT', async () => {
+    const made = (await h.gql('mutation { createApiToken(name: "notebook", expiresInDays: 7) { token apiToken { id expiresAt } } }', {}, h.tokens.viewer)).data.createApiToken;
+    const expires = Date.parse(made.apiToken.expiresAt);
+    expect(Math.abs(expires - (Date.now() + 7 * 86_400_000))).toBeLessThan(60_000);
+    expect((await h.gql('{ me { name } }', {}, made.token)).data.me.name).toBe('victor');
+    // Its time comes (moved into the past rather than waiting a week).
+    h.server.app.handle.sqlite.prepare('UPDATE api_tokens SET expires_at = ? WHERE id = ?').run(Date.now() - 1, Number(made.apiToken.id.split(':')[1]));
+    expect((await h.gql('{ me { name } }', {}, made.token)).data.me).toBeNull();
+    const bad = await h.gql('mutation { createApiToken(name: "forever", expiresInDays: 0) { token } }', {}, h.tokens.viewer);
+    expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
+    expect(bad.errors![0].message).toBe('expiresInDays must be an integer between 1 and 3650, got 0');
+  });
 });
 
 describe('authorization by role', () => {

@@ -88,6 +88,8 @@ export interface ApiToken {
   createdAt: Scalars['DateTime'];
   lastUsedAt: Maybe<Scalars['DateTime']>;
   revoked: Scalars['Boolean'];
+  /** When it stops working; null: until revoked. */
+  expiresAt: Maybe<Scalars['DateTime']>;
 }
 
 export interface Checkpoint extends Node {
@@ -667,6 +669,7 @@ export interface MutationDeleteModelArgs {
 
 export interface MutationCreateApiTokenArgs {
   name: Scalars['String'];
+  expiresInDays?: InputMaybe<Scalars['Int']>;
 }
 
 export interface MutationRevokeApiTokenArgs {
@@ -859,6 +862,7 @@ export interface ApiTokenResolvers<TContext = unknown, TParent = ResolversParent
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   lastUsedAt?: ResolverFn<Maybe<ResolvedScalars['DateTime']>, TParent, TContext, Record<string, never>>;
   revoked?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  expiresAt?: ResolverFn<Maybe<ResolvedScalars['DateTime']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface CheckpointResolvers<TContext = unknown, TParent = ResolversParentTypes['Checkpoint']> {

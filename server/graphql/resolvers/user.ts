@@ -24,9 +24,9 @@ export const userResolvers: Resolvers<Ctx> = {
     },
   },
   Mutation: {
-    createApiToken(_p, { name }, ctx) {
+    createApiToken(_p, { name, expiresInDays }, ctx) {
       const user = requireUser(ctx);
-      const { token, id } = createApiToken(ctx.db, user.id, name);
+      const { token, id } = createApiToken(ctx.db, user.id, name, expiresInDays);
       audit(ctx.db, user.id, 'create', 'api_token', id, { name });
       return { token, apiToken: ctx.db.select().from(apiTokens).where(eq(apiTokens.id, id)).get()! };
     },
