@@ -182,6 +182,12 @@ export function decodeSafetensors(
   if (bytes.length < 8) throw new SafetensorsError(`file too short: ${bytes.length} bytes, the 8-byte header length is missing`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
+  // A file whose first 8 bytes give an impossible header length and whose byte 8 does not open a
+  // JSON object is some other file (a README, a .pt pickle, a zip): say so, not "header length 7521981565276200995".
+  if ((n64 > BigInt(MAX_HEADER_BYTES) || 8n + n64 > BigInt(bytes.length)) && bytes.length > 8 && bytes[8] !== 0x7b) {
+    const head = Array.from(bytes.subarray(0, 16), (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    throw new SafetensorsError(`not a safetensors file: no header length and JSON header at its start (it begins ${JSON.stringify(head)})`);
+  }
   if (n64 > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`header length ${n64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const n = Number(n64);
   if (8 + n > bytes.length) throw new SafetensorsError(`header length ${n} runs past the end of the file (${bytes.length} bytes)`);

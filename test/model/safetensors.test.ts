@@ -115,6 +115,7 @@ describe('validation: each malformed file gets a precise SafetensorsError', () =
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ['file shorter than the length field', new Uint8Array(5), /too short: 5 bytes/],
     ['header length over the cap', (() => { const u = build({}, 0); new DataView(u.buffer).setBigUint64(0, 1n << 40n, true); return u; })(), /exceeds the 100000000-byte limit/],
+    ['a text file', new TextEncoder().encode('# Searchlight\n\nA collaborative research platform'), /^not a safetensors file: no header length and JSON header at its start \(it begins "# Searchlight\.\.A"\)$/],
     ['header length past the end', (() => { const u = build({}, 0); new DataView(u.buffer).setBigUint64(0, 99n, true); return u; })(), /header length 99 runs past the end of the file \(10 bytes\)/],
     ['header that is not JSON', build('{"a": nope}', 0), /not valid JSON/],
     ['header that is not an object', build('[1, 2]  ', 0), /must start with '\{'/],
