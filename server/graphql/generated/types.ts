@@ -431,6 +431,8 @@ export interface Model extends Node {
   lineage: Scalars['JSON'];
   status: ModelStatus;
   parameterCount: Scalars['Int'];
+  /** Every TransformerLens hook point of this model, in forward order (what runForward's hooks and a names_filter choose from). */
+  hookNames: Array<Scalars['String']>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
   /** Oldest first. */
@@ -1058,6 +1060,7 @@ export interface ModelResolvers<TContext = unknown, TParent = ResolversParentTyp
   lineage?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
   status?: ResolverFn<ModelStatus, TParent, TContext, Record<string, never>>;
   parameterCount?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  hookNames?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   checkpoints?: ResolverFn<ReadonlyArray<ResolversParentTypes['Checkpoint']>, TParent, TContext, Record<string, never>>;

@@ -1,4 +1,5 @@
 /** Models, checkpoints, curves and evaluations; training/evaluation jobs; import; inference. */
+import { allHookNames } from '../../model/onnx/hooks.js';
 import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { prepared } from '../../db/prepared.js';
 import { UserError } from '../../errors.js';
@@ -86,6 +87,7 @@ export const modelResolvers: Resolvers<Ctx> = {
     id: (m) => toId('Model', m.id),
     vocab: (m) => m.vocab as string[],
     parameterCount: (m) => parameterCount(m.config as ModelConfig),
+    hookNames: (m) => allHookNames(m.config as ModelConfig),
     createdBy: async (m, _a, ctx) => (m.createdBy ? ((await ctx.loaders.user.load(m.createdBy)) ?? null) : null),
     checkpoints: (m, _a, ctx) => ctx.loaders.checkpointsByModel.load(m.id),
     latestCheckpoint: async (m, _a, ctx) => (await ctx.loaders.checkpointsByModel.load(m.id)).at(-1) ?? null,
