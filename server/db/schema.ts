@@ -257,6 +257,12 @@ export const circuits = sqliteTable('circuits', {
   updatedAt: integer('updated_at').notNull().default(now),
 });
 
+/** Researchers a circuit's owner lets edit it too (besides the owner and admins). */
+export const circuitEditors = sqliteTable('circuit_editors', {
+  circuitId: integer('circuit_id').notNull().references(() => circuits.id, { onDelete: 'cascade' }),
+  userId: integer('user_id').notNull().references(() => users.id, { onDelete: 'cascade' }),
+}, (t) => [primaryKey({ columns: [t.circuitId, t.userId] })]);
+
 /** Who changed what: one row per mutation that wrote something. */
 export const auditLog = sqliteTable('audit_log', {
   id: integer('id').primaryKey({ autoIncrement: true }),

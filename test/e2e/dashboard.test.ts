@@ -224,7 +224,14 @@ describe('Searchlight dashboard end to end', () => {
     await page().click('button:has-text("Create")');
     await page().waitForURL(/\/circuits\/\d+$/);
     const circuitUrl = page().url();
+    // Only its owner (and the editors they name, and admins) may change it: bob reads it until alice names him.
     await bob.page.goto(circuitUrl);
+    await bob.page.waitForSelector('[data-testid=circuit-editors]:has-text("you can read it")');
+    expect(await bob.page.locator('button:has-text("Add edge")').count()).toBe(0);
+    await page().fill('input[name=circuit-editors]', 'bob');
+    await page().click('button:has-text("Save editors")');
+    await page().waitForSelector('[data-testid=circuit-editors]:has-text("alice (owner), bob")');
+    await bob.page.reload();
     await bob.page.waitForSelector('[data-testid=circuit-version]:text-is("1")');
     await page().waitForSelector('[data-testid=circuit-version]:text-is("1")');
 

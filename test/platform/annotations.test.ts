@@ -79,11 +79,20 @@ describe('annotations', () => {
     const { token: other } = await createUser(h.server.app.handle.db, { name: 'another-researcher', role: 'researcher' });
     const theirs = await up(2, { nodes: [], edges: [] }, other);
     expect(codes(theirs)).toEqual(['FORBIDDEN']);
-    expect(theirs.errors![0].message).toMatch(/updateCircuit: only its creator or an admin may do this/);
+    expect(theirs.errors![0].message).toMatch(/updateCircuit: only its creator, the editors they named, or an admin may change it/);
     const now = (await h.gql('query($id: ID!) { circuit(id: $id) { version owner { name } } }', { id: c.id })).data.circuit;
     expect(now.version).toBe(2);
     expect(now.owner).not.toBeNull();
     expect((await up(2, { nodes: [{ id: 'L1H0' }], edges: [] }, h.tokens.admin)).data.updateCircuit.version).toBe(3);
+    // The owner names editors (researchers): then they may change it; a viewer cannot be one.
+    const SET = 'mutation($id: ID!, $n: [String!]!) { setCircuitEditors(id: $id, names: $n) { editors { name } canEdit } }';
+    expect(codes(await h.gql(SET, { id: c.id, n: ['another-researcher'] }, other))).toEqual(['FORBIDDEN']);
+    expect((await h.gql(SET, { id: c.id, n: ['victor'] })).errors![0].message).toBe('setCircuitEditors: victor is a viewer; editors need the researcher role');
+    expect((await h.gql(SET, { id: c.id, n: ['nobody-here'] })).errors![0].message).toBe('setCircuitEditors: no user named "nobody-here"');
+    expect((await h.gql(SET, { id: c.id, n: ['another-researcher'] })).data.setCircuitEditors).toEqual({ editors: [{ name: 'another-researcher' }], canEdit: true });
+    expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, other)).data.circuit.canEdit).toBe(true);
+    expect((await up(3, { nodes: [], edges: [] }, other)).data.updateCircuit.version).toBe(4);
+    expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, h.tokens.viewer)).data.circuit.canEdit).toBe(false);
     // JSON inputs have a size limit: a 300 kB graph is refused and nothing is written.
     const circuitsBefore = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n;
     const huge = { nodes: Array.from({ length: 10_000 }, (_, i) => ({ id: `node-${i}-${'x'.repeat(20)}` })), edges: [] };

@@ -93,9 +93,10 @@ export const UPDATE_ANNOTATION = `mutation UpdateAnnotation($input: UpdateAnnota
 export const ADD_COMMENT = `mutation AddComment($annotationId: ID!, $body: String!) { addComment(annotationId: $annotationId, body: $body) { id } }`;
 export const VOTE = `mutation Vote($annotationId: ID!, $value: Int!) { vote(annotationId: $annotationId, value: $value) { id score myVote } }`;
 
-const CIRCUIT_FIELDS = 'id name graph version updatedAt updatedBy { name } model { id name config }';
+const CIRCUIT_FIELDS = 'id name graph version updatedAt updatedBy { name } model { id name config } owner { name } editors { name } canEdit';
 export const CIRCUIT = `query Circuit($id: ID!) { circuit(id: $id) { ${CIRCUIT_FIELDS} } }`;
 export const CREATE_CIRCUIT = `mutation CreateCircuit($modelId: ID!, $name: String!, $graph: JSON!) { createCircuit(modelId: $modelId, name: $name, graph: $graph) { id } }`;
+export const SET_CIRCUIT_EDITORS = `mutation SetCircuitEditors($id: ID!, $names: [String!]!) { setCircuitEditors(id: $id, names: $names) { ${CIRCUIT_FIELDS} } }`;
 export const UPDATE_CIRCUIT = `mutation UpdateCircuit($id: ID!, $version: Int!, $name: String, $graph: JSON) { updateCircuit(id: $id, version: $version, name: $name, graph: $graph) { ${CIRCUIT_FIELDS} } }`;
 
 export const LOGIN = `mutation Login($name: String!, $password: String!) { login(name: $name, password: $password) { id name role } }`;

@@ -92,7 +92,10 @@ export interface Annotation {
 export interface CircuitNode { id: string; label?: string; kind?: string; layer?: number; head?: number }
 export interface CircuitEdge { from: string; to: string; label?: string; evidence?: string }
 export interface CircuitGraph { nodes: CircuitNode[]; edges: CircuitEdge[] }
-export interface Circuit { id: string; name: string; graph: CircuitGraph; version: number; updatedAt: string; updatedBy: { name: string } | null; model: { id: string; name: string; config: ModelConfig } }
+export interface Circuit {
+  id: string; name: string; graph: CircuitGraph; version: number; updatedAt: string; updatedBy: { name: string } | null; model: { id: string; name: string; config: ModelConfig };
+  owner: { name: string } | null; editors: Array<{ name: string }>; canEdit: boolean;
+}
 
 export interface ResultTensor { name: string; shape: number[]; bytes: number; downloadUrl: string }
 export interface ExperimentKindInfo { kind: string; describe: string; params: Array<{ name: string; type: string; doc: string; default?: unknown; choices?: string[] }> }

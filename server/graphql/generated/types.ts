@@ -114,8 +114,12 @@ export interface Circuit extends Node {
   version: Scalars['Int'];
   updatedAt: Scalars['DateTime'];
   updatedBy: Maybe<User>;
-  /** Who created it: only they or an admin may change it. */
+  /** Who created it: they, the editors they name, and admins may change it. */
   owner: Maybe<User>;
+  /** Researchers the owner lets edit it too. */
+  editors: Array<User>;
+  /** Whether the caller may change it. */
+  canEdit: Scalars['Boolean'];
 }
 
 export interface Comment extends Node {
@@ -619,6 +623,11 @@ export interface MutationUpdateCircuitArgs {
   graph?: InputMaybe<Scalars['JSON']>;
 }
 
+export interface MutationSetCircuitEditorsArgs {
+  id: Scalars['ID'];
+  names: Array<Scalars['String']>;
+}
+
 export interface MutationRunExperimentArgs {
   kind: Scalars['String'];
   modelId: Scalars['ID'];
@@ -886,6 +895,8 @@ export interface CircuitResolvers<TContext = unknown, TParent = ResolversParentT
   updatedAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   updatedBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   owner?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
+  editors?: ResolverFn<ReadonlyArray<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
+  canEdit?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
 }
 
 export interface CommentResolvers<TContext = unknown, TParent = ResolversParentTypes['Comment']> {
@@ -1089,6 +1100,7 @@ export interface MutationResolvers<TContext = unknown, TParent = ResolversParent
   vote?: ResolverFn<ResolversParentTypes['Annotation'], TParent, TContext, MutationVoteArgs>;
   createCircuit?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationCreateCircuitArgs>;
   updateCircuit?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationUpdateCircuitArgs>;
+  setCircuitEditors?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationSetCircuitEditorsArgs>;
   runExperiment?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationRunExperimentArgs>;
   cancelJob?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationCancelJobArgs>;
   createDataset?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationCreateDatasetArgs>;

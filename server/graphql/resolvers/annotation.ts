@@ -4,12 +4,13 @@
  * (extensions.current), so nothing is silently overwritten. Every change is published to
  * `annotationEvents(modelId)` and written to the audit log.
  */
-import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { UserError } from '../../errors.js';
 import { audit } from '../../db/audit.js';
-import { annotations, circuits, comments, votes } from '../../db/schema.js';
+import { annotations, circuitEditors, circuits, comments, users, votes } from '../../db/schema.js';
 import type { Ctx } from '../context.js';
-import { conflict, notFound } from '../errors.js';
+import { conflict, forbidden, notFound } from '../errors.js';
+import { hasRole, type Role } from '../../auth/roles.js';
 import type { AnnotationEventKind, Resolvers } from '../generated/types.js';
 import { requireOwnerOrAdmin, requireRole, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
@@ -67,6 +68,17 @@ function getAnnotation(ctx: Ctx, id: string): AnnotationRow {
   const a = ctx.db.select().from(annotations).where(eq(annotations.id, n)).get();
   if (!a) throw notFound(`Annotation:${n}`);
   return a;
+}
+
+/** Most editors one circuit may name. */
+const MAX_CIRCUIT_EDITORS = 50;
+
+/** The caller is the circuit's owner, an admin, or one of the editors its owner named. */
+function mayEditCircuit(ctx: Ctx, circuitId: number, ownerId: number | null): boolean {
+  const u = ctx.user;
+  if (!u) return false;
+  if (u.role === 'admin' || u.id === ownerId) return true;
+  return ctx.db.select({ c: circuitEditors.circuitId }).from(circuitEditors).where(and(eq(circuitEditors.circuitId, circuitId), eq(circuitEditors.userId, u.id))).get() !== undefined;
 }
 
 export const annotationResolvers: Resolvers<Ctx> = {
@@ -171,7 +183,8 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const cId = rowId(id, 'Circuit');
       const current = ctx.db.select({ ownerId: circuits.ownerId }).from(circuits).where(eq(circuits.id, cId)).get();
       if (!current) throw notFound(`Circuit:${cId}`);
-      const user = requireOwnerOrAdmin(ctx, current.ownerId, 'updateCircuit');
+      const user = requireRole(ctx, 'researcher', 'updateCircuit');
+      if (!mayEditCircuit(ctx, cId, current.ownerId)) throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
       const patch: Record<string, unknown> = { updatedAt: Date.now(), updatedBy: user.id };
       if (name != null) patch.name = name.trim();
       if (graph != null) patch.graph = graph;
@@ -186,6 +199,25 @@ export const annotationResolvers: Resolvers<Ctx> = {
         throw conflict(`Circuit:${cId} changed since version ${version} (now version ${now.version}); merge your edit into the current graph`, { ...now, id: toId('Circuit', now.id) });
       }
       return row;
+    },
+    setCircuitEditors(_p, { id, names }, ctx) {
+      const cId = rowId(id, 'Circuit');
+      const current = ctx.db.select({ ownerId: circuits.ownerId }).from(circuits).where(eq(circuits.id, cId)).get();
+      if (!current) throw notFound(`Circuit:${cId}`);
+      const user = requireOwnerOrAdmin(ctx, current.ownerId, 'setCircuitEditors');
+      if (names.length > MAX_CIRCUIT_EDITORS) throw new UserError(`setCircuitEditors: at most ${MAX_CIRCUIT_EDITORS} editors, got ${names.length}`);
+      const wanted = [...new Set(names.map((n) => n.trim()).filter(Boolean))];
+      const found = wanted.length ? ctx.db.select().from(users).where(inArray(users.name, wanted)).all() : [];
+      const missing = wanted.filter((n) => !found.some((u) => u.name === n));
+      if (missing.length) throw new UserError(`setCircuitEditors: no user named ${missing.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}`);
+      const viewers = found.filter((u) => !hasRole(u.role as Role, 'researcher'));
+      if (viewers.length) throw new UserError(`setCircuitEditors: ${viewers.map((u) => u.name).join(', ')} ${viewers.length > 1 ? 'are viewers' : 'is a viewer'}; editors need the researcher role`);
+      return ctx.db.transaction((tx) => {
+        tx.delete(circuitEditors).where(eq(circuitEditors.circuitId, cId)).run();
+        if (found.length) tx.insert(circuitEditors).values(found.map((u) => ({ circuitId: cId, userId: u.id }))).run();
+        audit(tx, user.id, 'editors', 'circuit', cId, { editors: found.map((u) => u.name) });
+        return tx.select().from(circuits).where(eq(circuits.id, cId)).get()!;
+      });
     },
   },
   Subscription: {
@@ -231,5 +263,8 @@ export const annotationResolvers: Resolvers<Ctx> = {
     },
     updatedBy: async (c, _x, ctx) => (c.updatedBy ? ((await ctx.loaders.user.load(c.updatedBy)) ?? null) : null),
     owner: async (c, _x, ctx) => (c.ownerId ? ((await ctx.loaders.user.load(c.ownerId)) ?? null) : null),
+    editors: (c, _x, ctx) => ctx.db.select({ u: users }).from(circuitEditors).innerJoin(users, eq(users.id, circuitEditors.userId))
+      .where(eq(circuitEditors.circuitId, c.id)).orderBy(users.name).all().map((r) => r.u),
+    canEdit: (c, _x, ctx) => ctx.user !== null && hasRole(ctx.user.role as Role, 'researcher') && mayEditCircuit(ctx, c.id, c.ownerId),
   },
 };

@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import { GqlError, fullId, gql, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { safeHref } from '../../lib/markdown';
-import { CIRCUIT, UPDATE_CIRCUIT } from '../../lib/queries';
+import { CIRCUIT, SET_CIRCUIT_EDITORS, UPDATE_CIRCUIT } from '../../lib/queries';
 import type { Circuit, CircuitGraph, User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { ErrorBox, Title, ago } from '../ui';
@@ -25,6 +25,7 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
   const [error, setError] = useState<GqlError>();
   const [busy, setBusy] = useState(false);
   const [edge, setEdge] = useState({ from: '', to: '', label: '', evidence: '' });
+  const [editorNames, setEditorNames] = useState<string>();
   useEffect(() => setCircuit(q.data?.circuit ?? undefined), [q.data]);
 
   async function save(op: CircuitOp) {
@@ -52,9 +53,27 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
     }
   }
 
+  async function saveEditors(text: string) {
+    if (!circuit) return;
+    setBusy(true);
+    setError(undefined);
+    try {
+      const names = text.split(',').map((n) => n.trim()).filter(Boolean);
+      const r = await gql<{ setCircuitEditors: Circuit }>(SET_CIRCUIT_EDITORS, { id: circuit.id, names });
+      setCircuit(r.setCircuitEditors);
+      setEditorNames(undefined);
+    } catch (e) {
+      setError(e as GqlError);
+    } finally {
+      setBusy(false);
+    }
+  }
+
   if (q.data && !q.data.circuit) return <ErrorBox error={new Error(`Circuit:${id} not found`)} />;
   const c = circuit;
-  const editable = canWrite(me);
+  // Its owner, the editors they named and admins change it; everyone else reads it.
+  const editable = canWrite(me) && (c?.canEdit ?? false);
+  const manages = c !== undefined && (me.role === 'ADMIN' || c.owner?.name === me.name);
   const nodes = Array.isArray(c?.graph.nodes) ? c!.graph.nodes : [];
   const edges = Array.isArray(c?.graph.edges) ? c!.graph.edges : [];
   return (
@@ -92,6 +111,19 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
                   ))}
                 </tbody></table>
               )}
+            </div>
+            <div className="card">
+              <h2>Who edits it</h2>
+              <p className="sub" data-testid="circuit-editors">
+                {c.owner?.name ?? 'an admin'} (owner){c.editors.length ? `, ${c.editors.map((u) => u.name).join(', ')}` : ''}{editable ? '' : ' — you can read it'}
+              </p>
+              {manages ? (
+                <form style={{ display: 'flex', gap: 8 }} onSubmit={(e) => { e.preventDefault(); void saveEditors(editorNames ?? c.editors.map((u) => u.name).join(', ')); }}>
+                  <input name="circuit-editors" aria-label="Editors (user names, comma-separated)" placeholder="user names, comma-separated"
+                    value={editorNames ?? c.editors.map((u) => u.name).join(', ')} onChange={(e) => setEditorNames(e.target.value)} style={{ flex: 1 }} />
+                  <button disabled={busy}>Save editors</button>
+                </form>
+              ) : null}
             </div>
             {editable ? (
               <div className="card">
