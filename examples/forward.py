@@ -1,6 +1,6 @@
 """A forward pass with a cached attention pattern, downloaded as .npy, from Python.
 
-    TOKEN=sl_... python3 examples/forward.py Model:1 Maze:1   (SEARCHLIGHT_URL defaults to http://localhost:3000)
+    TOKEN=sl_... python3 examples/forward.py Model:1 Maze:1   (SEARCHLIGHT_URL defaults to http://localhost:$PORT, PORT to 3000)
 
 Needs `requests` and `numpy`. The model's vocabulary must cover the maze's grid.
 """
@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import requests
 
-API = os.environ.get("SEARCHLIGHT_URL", "http://localhost:3000")
+API = os.environ.get("SEARCHLIGHT_URL", f"http://localhost:{os.environ.get('PORT', '3000')}")
 H = {"Authorization": f"Bearer {os.environ['TOKEN']}"}
 
 

@@ -2,11 +2,11 @@
  * A script against the Searchlight API with graphql-request: build a dataset (a job), wait for it,
  * then page through its long test mazes.
  *
- *   TOKEN=sl_… npx tsx examples/mazes.ts [SEARCHLIGHT_URL defaults to http://localhost:3000]
+ *   TOKEN=sl_… npx tsx examples/mazes.ts [SEARCHLIGHT_URL defaults to http://localhost:$PORT, PORT to 3000]
  */
 import { ClientError, GraphQLClient } from 'graphql-request';
 
-const API = process.env.SEARCHLIGHT_URL ?? 'http://localhost:3000';
+const API = process.env.SEARCHLIGHT_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
 const client = new GraphQLClient(`${API}/graphql`, { headers: { authorization: `Bearer ${process.env.TOKEN}` } });
 
 interface Job { id: string; status: string; result: { datasetId: string } | null; error: string | null }

@@ -143,7 +143,18 @@ export interface LoadOptions {
 }
 
 /** Decodes a model from safetensors bytes, checking every parameter's presence and exact shape. */
+/**
+ * Largest safetensors header a model file may have: its tensor names, shapes, config and vocabulary
+ * take a few kB. Downloads of one tensor parse the stored file's header on the request path, so an
+ * imported 100 MB header stalled every request 0.47 s per download (issue 16).
+ */
+export const MAX_MODEL_HEADER_BYTES = 1 << 20;
+
 export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedModel {
+  if (bytes.length > 8 && bytes[8] === 0x7b) {
+    const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    if (n > BigInt(MAX_MODEL_HEADER_BYTES)) throw new ModelFileError(`the safetensors header is ${n} bytes; a model file's header (tensor names, shapes, config, vocab) may be at most ${MAX_MODEL_HEADER_BYTES} bytes`);
+  }
   // Skip converting TL's buffers (the n_ctx² mask); they are still validated as part of the file.
   const { tensors, metadata } = decodeSafetensors(bytes, { select: (n) => !isIgnoredBuffer(n) });
   let cfg: ModelConfig;

@@ -95,6 +95,11 @@ describe('saveModel / loadModel', () => {
     }
   });
 
+  it('refuses a header over 1 MiB (a model\'s is a few kB): downloads parse it on the request path', () => {
+    const bytes = encodeSafetensors(stateDict(), { config: JSON.stringify(cfg), padding: 'x'.repeat(1 << 20) });
+    expect(() => decodeModel(bytes)).toThrow(/the safetensors header is \d+ bytes; a model file's header .* may be at most 1048576 bytes/);
+  });
+
   it('names a missing tensor and its expected shape', () => {
     const bytes = encodeSafetensors(stateDict().filter((t) => t.name !== 'blocks.0.mlp.b_in'), { config: JSON.stringify(cfg) });
     expect(() => decodeModel(bytes)).toThrow('missing tensor "blocks.0.mlp.b_in" (expected shape [32])');
