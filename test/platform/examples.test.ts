@@ -4,20 +4,16 @@
  * python3 — CI installs python3-requests and python3-numpy from Debian. The README shows each file
  * verbatim.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { type Harness, startHarness } from './helpers.js';
+import { python, pythonReady, ROOT, runCommand } from './spawn.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const example = (f: string) => fs.readFileSync(`${ROOT}examples/${f}`, 'utf8');
-const python = '/usr/bin/python3';
-const pythonReady = spawnSync(python, ['-c', 'import requests, numpy'], { encoding: 'utf8' }).status === 0;
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,19 +21,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-/** Runs a command without blocking this process's event loop: the server under test lives here. */
-function run(cmd: string, args: string[], token: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: env(token) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
+const run = (cmd: string, args: string[], token: string) => runCommand(cmd, args, env(token));
 const env = (token: string) => ({ ...process.env, TOKEN: token, SEARCHLIGHT_URL: h.server.url });
 
 describe('README examples', () => {

@@ -4,9 +4,7 @@
  * Its numbers are checked against this side's own computation: logits against the pure-TS reference
  * forward, the state_dict against the weights imported, the mazes against the GraphQL answers.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paramShapes, PRESETS } from '../../server/model/config.js';
 import { referenceForward } from '../../server/model/reference.js';
@@ -14,10 +12,7 @@ import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer, tokensToIds } from '../../server/maze/tokenize/index.js';
 import { CREATE_DATASET, type Harness, startHarness, waitForJob } from './helpers.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const python = '/usr/bin/python3';
-const pythonReady = spawnSync(python, ['-c', 'import requests, numpy'], { encoding: 'utf8' }).status === 0;
+import { python, pythonReady, ROOT, runCommand } from './spawn.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,18 +20,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-function runPython(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Not spawnSync: the server under test runs in this process's event loop.
-    const child = spawn(python, args, { cwd: ROOT, env: { ...process.env, PYTHONPATH: `${ROOT}clients/python`, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const runPython = (args: string[], env: Record<string, string>) => runCommand(python, args, { PYTHONPATH: `${ROOT}clients/python`, ...env });
 
 describe.skipIf(!pythonReady)('the Python client', () => {
   it('walks through a model, a dataset, run_with_cache, the state_dict, an experiment and a finding, with numbers that match ours', async () => {
