@@ -110,3 +110,64 @@ async function decodeGroup(engine: OnnxEngine, rows: readonly DecodeRow[], stop:
   }
   return generated.map((g) => Int32Array.from(g));
 }
+
+/** A row decoded with a steering vector added at every position from `from` on, generated ones included. */
+export interface SteeredRow {
+  prompt: Int32Array;
+  /** Added to `hook` at positions ≥ from, at every decoding step; absent: plain greedy decoding. */
+  steer?: { hook: string; from: number; value: Float32Array };
+}
+
+/**
+ * Greedy decoding in which a vector is added to a hook at every position from `from` on — the
+ * prompt's and each generated token's, at every step. A retargeting direction must reach the
+ * generated positions too: they read the target through the layers below the hook, so an edit
+ * of the prompt alone leaves the path's own positions carrying the old target (issue 13).
+ *
+ * Exact by construction and without a cache: each step runs the whole sequence so far (rows of one
+ * call share the prompt length; active rows then share every later length too), with the add
+ * intervention rebuilt for the current length. That costs O(steps × T) positions instead of
+ * O(T + steps), acceptable for maze paths (~10–30 steps of ~100–300 positions).
+ */
+export async function decodeSteered(engine: OnnxEngine, rows: readonly SteeredRow[], opts: { stopToken: number; maxNewTokens: number; batch?: number }): Promise<Int32Array[]> {
+  const out: Int32Array[] = new Array(rows.length);
+  const byLen = new Map<number, number[]>();
+  rows.forEach((r, i) => byLen.set(r.prompt.length, [...(byLen.get(r.prompt.length) ?? []), i]));
+  const batch = Math.max(1, opts.batch ?? 32);
+  const { n_ctx, d_vocab: V } = engine.cfg;
+  for (const idx of byLen.values()) {
+    for (let s = 0; s < idx.length; s += batch) {
+      const group = idx.slice(s, s + batch);
+      let seqs = group.map((i) => Array.from(rows[i].prompt));
+      let active = group.map((_, j) => j);
+      const generated: number[][] = group.map(() => []);
+      const maxNew = Math.max(0, Math.min(opts.maxNewTokens, n_ctx - seqs[0].length));
+      for (let step = 0; step < maxNew && active.length > 0; step++) {
+        const A = active.length;
+        const T = seqs[active[0]].length;
+        const tokens = new Int32Array(A * T); // [A, T]
+        active.forEach((j, r) => tokens.set(seqs[j], r * T));
+        engine.checkTokens(tokens, A, T);
+        const ivs: Intervention[] = [];
+        active.forEach((j, r) => {
+          const st = rows[group[j]].steer;
+          if (st && st.from < T) ivs.push({ hook: st.hook, kind: 'add', rows: [r], positions: Array.from({ length: T - st.from }, (_, k) => st.from + k), value: st.value });
+        });
+        const iv = compileInterventions(engine.cfg, ivs, A, T);
+        const res = await engine.runSpec({ lastOnly: true, patch: iv.patch, add: iv.add }, { tokens: feedI32(tokens, [A, T]), ...iv.feeds }, ['logits']);
+        const logits = res.logits.data; // [A, 1, V]
+        const still: number[] = [];
+        active.forEach((j, r) => {
+          const best = argmax(logits.subarray(r * V, (r + 1) * V));
+          generated[j].push(best);
+          seqs[j].push(best);
+          if (best !== opts.stopToken) still.push(j);
+        });
+        active = still;
+      }
+      group.forEach((i, j) => (out[i] = Int32Array.from(generated[j])));
+      seqs = [];
+    }
+  }
+  return out;
+}

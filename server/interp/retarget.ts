@@ -21,7 +21,8 @@ import { cellCoord, type SolvedMaze } from '../maze/lattice.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import type { Intervention } from '../model/onnx/interventions.js';
 import { num, tensor } from './collect.js';
-import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
+import { encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf, type MazeParams } from './context.js';
+import { generateMazes } from '../maze/generate.js';
 import type { DecodeRow } from './decode.js';
 import { allLayers, defineParams, layerMax } from './params.js';
 import { mapPositions } from './positions.js';
@@ -29,17 +30,23 @@ import { defineKind } from './types.js';
 
 export interface RetargetParams extends MazeParams {
   layers: number[];
-  positions: 'target' | 'target-to-path-start';
+  positions: 'target' | 'target-to-path-start' | 'target-onwards';
   controls: boolean;
   sameTargetSource: 'reshuffled' | 'identical';
+  method: 'transplant' | 'direction';
+  scale: number;
+  references: number;
 }
 
 export const paramsSchema = defineParams<RetargetParams>({
   ...mazeFields(16, 2000),
   layers: { type: 'int[]', doc: 'layers whose resid_pre is overwritten (one at a time)', min: 0, max: layerMax, default: allLayers, defaultDoc: 'every layer' },
-  positions: { type: 'string', doc: 'positions overwritten', choices: ['target', 'target-to-path-start'], default: 'target' },
+  positions: { type: 'string', doc: 'positions changed; target-onwards (direction only) reaches every later position, generated ones included, at every decoding step', choices: ['target', 'target-to-path-start', 'target-onwards'], default: 'target' },
   controls: { type: 'bool', doc: 'run the random-vector and same-target controls', default: true },
-  sameTargetSource: { type: 'string', doc: 'source of the same-target control', choices: ['reshuffled', 'identical'], default: 'reshuffled' },
+  sameTargetSource: { type: 'string', doc: 'source of the same-target control (transplant)', choices: ['reshuffled', 'identical'], default: 'reshuffled' },
+  method: { type: 'string', doc: 'transplant: overwrite with the new-target run\'s residual; direction: add scale × (mean residual of mazes with the new target − with the old)', choices: ['transplant', 'direction'], default: 'transplant' },
+  scale: { type: 'number', doc: 'direction: multiple of the mean difference added', min: 0, max: 100, default: 1 },
+  references: { type: 'int', doc: 'direction: generated mazes whose residuals give the per-target means', min: 8, max: 20000, default: 512 },
 });
 
 export const RETARGET_CONDITIONS = ['retarget', 'random', 'same'] as const;
@@ -67,10 +74,18 @@ export const retarget = defineKind<RetargetParams>({
     const tasks: Array<{ maze: SolvedMaze; moved: SolvedMaze; first: number }> = [];
     let maxNew = 0;
 
+    if (p.positions === 'target-onwards' && p.method !== 'direction') {
+      throw new InterpError('retarget: positions target-onwards needs method direction (a transplant has no source for the positions the model generates)');
+    }
+    const directions = p.method === 'direction' ? await targetMeans(ctx, p, mazes[0], layers, names, progress) : null;
+    const steered: Array<{ hook: string; from: number; value: Float32Array } | undefined> = [];
+
     for (const [i, maze] of mazes.entries()) {
       const o = maze.origin[0] * maze.cols + maze.origin[1], t = maze.target[0] * maze.cols + maze.target[1];
       const dist = bfsDistances(maze, o);
-      const options = Array.from({ length: maze.rows * maze.cols }, (_, c) => c).filter((c) => c !== o && c !== t && dist[c] > 0);
+      const known = (c: number) => !directions || directions.has(c);
+      if (directions && !directions.has(t)) throw new InterpError(`maze ${i}: no reference maze has its target ${JSON.stringify(maze.target)}; raise references`);
+      const options = Array.from({ length: maze.rows * maze.cols }, (_, c) => c).filter((c) => c !== o && c !== t && dist[c] > 0 && known(c));
       if (options.length === 0) throw new InterpError(`maze ${i}: no other reachable cell to retarget to`);
       const t2 = options[rng.int(options.length)];
       const path2 = shortestPathIdx(maze, o, t2)!;
@@ -88,6 +103,32 @@ export const retarget = defineKind<RetargetParams>({
       tasks.push({ maze, moved, first: rows.length });
       maxNew = Math.max(maxNew, maze.rows * maze.cols + 1);
       rows.push({ prompt: a });
+      steered.push(undefined);
+      if (directions) {
+        // Add a direction: scale × (μ_l(t′) − μ_l(t)); controls a random direction of the same norm
+        // and the difference between two halves of the references with the SAME target.
+        const [mt, mt2] = [directions.get(t)!, directions.get(t2)!];
+        layers.forEach((_, li) => {
+          for (const cond of conditions) {
+            const v = new Float32Array(D); // [D]
+            for (let d = 0; d < D; d++) v[d] = p.scale * (cond === 'same' ? mt.half[0][li * D + d] - mt.half[1][li * D + d] : mt2.all[li * D + d] - mt.all[li * D + d]);
+            if (cond === 'random') {
+              const dir = Float32Array.from({ length: D }, () => normal(rng));
+              const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
+              for (let d = 0; d < D; d++) v[d] = dir[d] * k;
+            }
+            if (p.positions === 'target-onwards') {
+              rows.push({ prompt: a });
+              steered.push({ hook: names[li], from: sp.target, value: v });
+            } else {
+              rows.push({ prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: v }] });
+              steered.push(undefined);
+            }
+          }
+        });
+        progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
+        continue;
+      }
       layers.forEach((l, li) => {
         const act = cache.get(names[li])!.data; // [3, P, D]
         const value = (src: number, random: boolean): Intervention => {
@@ -102,13 +143,18 @@ export const retarget = defineKind<RetargetParams>({
           }
           return { hook: names[li], kind: 'replace', positions, value: v };
         };
-        for (const cond of conditions) rows.push({ prompt: a, interventions: [cond === 'retarget' ? value(1, false) : cond === 'random' ? value(0, true) : value(2, false)] });
+        for (const cond of conditions) {
+          rows.push({ prompt: a, interventions: [cond === 'retarget' ? value(1, false) : cond === 'random' ? value(0, true) : value(2, false)] });
+          steered.push(undefined);
+        }
       });
       progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
     }
 
-    const { decodeWithInterventions } = await import('./decode.js');
-    const out = await decodeWithInterventions(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew });
+    const { decodeSteered, decodeWithInterventions } = await import('./decode.js');
+    const out = p.positions === 'target-onwards'
+      ? await decodeSteered(engine, rows.map((r, k) => ({ prompt: r.prompt, steer: steered[k] })), { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew })
+      : await decodeWithInterventions(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew });
     progress(0.95, 'decoded');
     const score = (m: SolvedMaze, gen: Int32Array) => {
       const { path, ended } = readPredictedPath(Array.from(gen, (id) => vocab[id]), enc.tokenizer, { grid: { rows: m.rows, cols: m.cols } });
@@ -133,6 +179,8 @@ export const retarget = defineKind<RetargetParams>({
       summary: {
         kind: 'retarget',
         mazes: tasks.length,
+        method: p.method,
+        ...(p.method === 'direction' ? { scale: p.scale, references: p.references } : {}),
         positions: p.positions,
         same_target_source: p.sameTargetSource,
         conditions,
@@ -151,3 +199,55 @@ export const retarget = defineKind<RetargetParams>({
     };
   },
 });
+
+/** Per-target-cell means of resid_pre at the chosen layers, over all references and over each half. */
+interface TargetMean {
+  all: Float32Array; // [layer, D]
+  half: [Float32Array, Float32Array]; // [layer, D] each
+}
+
+/**
+ * The mean residual stream, per layer, at every position from the target token to the last path
+ * token of teacher-forced reference mazes, grouped by their target cell (and, for the same-target
+ * control, by which half of the references a maze falls in). A cell the references never target
+ * (or target in one half only) is left out.
+ */
+async function targetMeans(ctx: Parameters<typeof retarget.run>[0], p: RetargetParams, like: SolvedMaze, layers: number[], names: string[], progress: (f: number, m: string) => void): Promise<Map<number, TargetMean>> {
+  const { cfg, vocab } = ctx.model;
+  const D = cfg.d_model;
+  const Lq = layers.length;
+  const enc = encoder(ctx.model);
+  const engine = await ctx.model.engine();
+  const spec = { ...specOf({ ...p, grid: like.rows }) };
+  const sums = new Map<number, { s: [Float64Array, Float64Array]; n: [number, number] }>();
+  let k = 0;
+  for (const maze of generateMazes(spec, p.references, `${ctx.seed}/retarget-directions`)) {
+    const ids = enc.encode(maze, new Rng(`${ctx.seed}/retarget-directions/${k}`), `reference maze ${k}`);
+    const T = ids.length;
+    const sp = mapPositions(ids, vocab, maze);
+    const cache = (await engine.runWithCache(ids, 1, T, { names })).cache;
+    const cell = maze.target[0] * maze.cols + maze.target[1];
+    const acc = sums.get(cell) ?? { s: [new Float64Array(Lq * D), new Float64Array(Lq * D)], n: [0, 0] as [number, number] };
+    const h = k % 2;
+    layers.forEach((_, li) => {
+      const act = cache.get(names[li])!.data; // [1, T, D]
+      for (let q = sp.target; q <= T - 2; q++) for (let d = 0; d < D; d++) acc.s[h][li * D + d] += act[q * D + d];
+    });
+    acc.n[h] += T - 1 - sp.target;
+    sums.set(cell, acc);
+    k++;
+    if (k % 32 === 0) progress((0.2 * k) / p.references, `reference mazes ${k}/${p.references}`);
+  }
+  const out = new Map<number, TargetMean>();
+  for (const [cell, { s, n }] of sums) {
+    if (n[0] === 0 || n[1] === 0) continue;
+    const all = new Float32Array(Lq * D), half: [Float32Array, Float32Array] = [new Float32Array(Lq * D), new Float32Array(Lq * D)];
+    for (let i = 0; i < Lq * D; i++) {
+      all[i] = (s[0][i] + s[1][i]) / (n[0] + n[1]);
+      half[0][i] = s[0][i] / n[0];
+      half[1][i] = s[1][i] / n[1];
+    }
+    out.set(cell, { all, half });
+  }
+  return out;
+}

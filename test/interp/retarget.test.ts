@@ -7,7 +7,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { encoder, modelInfo } from '../../server/interp/context.js';
-import { decodeWithInterventions } from '../../server/interp/decode.js';
+import { decodeSteered, decodeWithInterventions } from '../../server/interp/decode.js';
 import { mapPositions } from '../../server/interp/positions.js';
 import { retarget } from '../../server/interp/retarget.js';
 import { Rng } from '../../server/maze/rng.js';
@@ -80,7 +80,55 @@ describe('decodeWithInterventions', () => {
   });
 });
 
+describe('decodeSteered', () => {
+  it('with nothing to add equals generate(); with a vector from position f it equals naive decoding that adds it at every position ≥ f of every step', async () => {
+    const plain = await decodeSteered(engine, prompts.map((prompt) => ({ prompt })), opts);
+    const b = await generate(engine, prompts, opts);
+    plain.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b[i].subarray(prompts[i].length))));
+
+    const D = model.cfg.d_model;
+    const V = model.cfg.d_vocab;
+    const rng = new Rng(8);
+    const rows = prompts.map((prompt, i) => ({ prompt, steer: { hook: 'blocks.1.hook_resid_pre', from: mapPositions(prompt, model.vocab, list[i]).target, value: new Float32Array(D).map(() => rng.float() * 6 - 3) } }));
+    const fast = await decodeSteered(engine, rows, opts);
+    let changedSome = false;
+    for (const [i, row] of rows.entries()) {
+      const seq = Array.from(row.prompt);
+      for (let step = 0; step < opts.maxNewTokens; step++) {
+        const T = seq.length;
+        const positions = Array.from({ length: T - row.steer.from }, (_, k) => row.steer.from + k);
+        const r = await engine.runWithInterventions(Int32Array.from(seq), 1, T, [{ hook: row.steer.hook, kind: 'add', positions, value: row.steer.value }], { names: [] });
+        let best = 0;
+        for (let v = 1; v < V; v++) if (r.logits[(T - 1) * V + v] > r.logits[(T - 1) * V + best]) best = v;
+        seq.push(best);
+        if (best === opts.stopToken) break;
+      }
+      expect(Array.from(fast[i])).toEqual(seq.slice(row.prompt.length));
+      if (fast[i].length !== plain[i].length || fast[i].some((x, j) => x !== plain[i][j])) changedSome = true;
+    }
+    expect(changedSome).toBe(true);
+  });
+});
+
 describe('retarget', () => {
+  it('by direction at every position from the target on: the same-target control adds the noise between two halves of the references; tensors are [condition, layer]', async () => {
+    const p = retarget.paramsSchema.parse({ count: 4, method: 'direction', positions: 'target-onwards', references: 600, scale: 2 }, modelInfo(model));
+    const r = await retarget.run(ctxOf(model, 2), p, noProgress);
+    const L = model.cfg.n_layers;
+    expect(r.summary).toMatchObject({ method: 'direction', positions: 'target-onwards', scale: 2, references: 600, conditions: ['retarget', 'random', 'same'] });
+    for (const name of ['success_new', 'success_old', 'changed']) {
+      const t = tensorOf(r, name);
+      expect(t.shape).toEqual([3, L]);
+      for (const v of t.data) expect(v >= 0 && v <= 1).toBe(true);
+    }
+    expect(Math.max(...tensorOf(r, 'changed').data)).toBeGreaterThan(0); // adding at every later position moves some rollout
+  });
+
+  it('refuses target-onwards for a transplant, saying why', async () => {
+    const p = retarget.paramsSchema.parse({ count: 2, positions: 'target-onwards' }, modelInfo(model));
+    await expect(retarget.run(ctxOf(model, 2), p, noProgress)).rejects.toThrow(/positions target-onwards needs method direction \(a transplant has no source for the positions the model generates\)/);
+  });
+
   it('same-target control with an identical source changes nothing; tensors are [condition, layer]', async () => {
     const p = retarget.paramsSchema.parse({ count: 4, sameTargetSource: 'identical' }, modelInfo(model));
     const r = await retarget.run(ctxOf(model, 2), p, noProgress);
