@@ -254,6 +254,12 @@ describe('Searchlight dashboard end to end', () => {
     expect(edges).toContain('alice: moves target');
     expect(edges).toContain('bob: reads coordinates');
     await screenshot(bob.page, '10-circuit');
+    // The circuits index (in the nav) lists it with its model and editors, and links back to it.
+    await bob.page.click('nav >> text=Circuits');
+    await bob.page.waitForSelector('[data-testid=circuits] >> text=e2e circuit');
+    expect(await bob.page.textContent('[data-testid=circuits]')).toContain('alice, bob');
+    await bob.page.click('[data-testid=circuits] >> text=e2e circuit');
+    await bob.page.waitForURL(circuitUrl);
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
   });

@@ -93,6 +93,10 @@ describe('annotations', () => {
     expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, other)).data.circuit.canEdit).toBe(true);
     expect((await up(3, { nodes: [], edges: [] }, other)).data.updateCircuit.version).toBe(4);
     expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, h.tokens.viewer)).data.circuit.canEdit).toBe(false);
+    // Every model's circuits without modelId, most recently changed first; `first` is bounded.
+    const all = (await h.gql('{ circuits { name model { id } } }')).data.circuits;
+    expect(all[0]).toEqual({ name: 'path-following', model: { id: modelId } });
+    expect((await h.gql('{ circuits(first: 501) { id } }')).errors![0].message).toBe('circuits: first must be an integer between 1 and 500, got 501');
     // JSON inputs have a size limit: a 300 kB graph is refused and nothing is written.
     const circuitsBefore = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n;
     const huge = { nodes: Array.from({ length: 10_000 }, (_, i) => ({ id: `node-${i}-${'x'.repeat(20)}` })), edges: [] };

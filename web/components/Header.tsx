@@ -11,6 +11,7 @@ const NAV: Array<[href: string, label: string]> = [
   ['/playground', 'Playground'],
   ['/experiments', 'Experiments'],
   ['/findings', 'Findings'],
+  ['/circuits', 'Circuits'],
 ];
 
 function Logo() {

@@ -96,6 +96,7 @@ export const VOTE = `mutation Vote($annotationId: ID!, $value: Int!) { vote(anno
 const CIRCUIT_FIELDS = 'id name graph version updatedAt updatedBy { name } model { id name config } owner { name } editors { name } canEdit';
 export const CIRCUIT = `query Circuit($id: ID!) { circuit(id: $id) { ${CIRCUIT_FIELDS} } }`;
 export const CREATE_CIRCUIT = `mutation CreateCircuit($modelId: ID!, $name: String!, $graph: JSON!) { createCircuit(modelId: $modelId, name: $name, graph: $graph) { id } }`;
+export const CIRCUITS = `query Circuits { circuits(first: 200) { id name version updatedAt updatedBy { name } owner { name } editors { name } model { id name } } }`;
 export const SET_CIRCUIT_EDITORS = `mutation SetCircuitEditors($id: ID!, $names: [String!]!) { setCircuitEditors(id: $id, names: $names) { ${CIRCUIT_FIELDS} } }`;
 export const UPDATE_CIRCUIT = `mutation UpdateCircuit($id: ID!, $version: Int!, $name: String, $graph: JSON) { updateCircuit(id: $id, version: $version, name: $name, graph: $graph) { ${CIRCUIT_FIELDS} } }`;
 

@@ -712,7 +712,8 @@ export interface QueryAnnotationArgs {
 }
 
 export interface QueryCircuitsArgs {
-  modelId: Scalars['ID'];
+  modelId?: InputMaybe<Scalars['ID']>;
+  first?: InputMaybe<Scalars['Int']>;
 }
 
 export interface QueryCircuitArgs {

@@ -97,9 +97,12 @@ export const annotationResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       return (await ctx.loaders.annotation.load(rowId(id, 'Annotation'))) ?? null;
     },
-    circuits(_p, { modelId }, ctx) {
+    circuits(_p, { modelId, first }, ctx) {
       requireUser(ctx);
-      return ctx.db.select().from(circuits).where(eq(circuits.modelId, rowId(modelId, 'Model'))).orderBy(circuits.id).all();
+      const n = first ?? 100;
+      if (!Number.isInteger(n) || n < 1 || n > 500) throw new UserError(`circuits: first must be an integer between 1 and 500, got ${n}`);
+      if (modelId) return ctx.db.select().from(circuits).where(eq(circuits.modelId, rowId(modelId, 'Model'))).orderBy(circuits.id).limit(n).all();
+      return ctx.db.select().from(circuits).orderBy(desc(circuits.updatedAt), desc(circuits.id)).limit(n).all();
     },
     circuit(_p, { id }, ctx) {
       requireUser(ctx);
