@@ -1,8 +1,10 @@
 /**
  * Token buckets: each key may burst `burst` requests, refilled at `perMinute`. Two uses:
  *   - compute mutations (createDataset, trainModel, runForward, ...), keyed by user id;
- *   - login attempts, keyed by user name + client address, so guessing one account's password
- *     from one address is slowed to `perMinute` tries once the burst is spent.
+ *   - login attempts: per account for browsers that never signed in to it, per browser for those
+ *     that did (device cookies, device.ts), and per address for the former; so guessing one
+ *     account's password is slowed to `perMinute` tries once the burst is spent, and cannot hold
+ *     back the account's own browsers.
  * In-process state: one server process owns the database (see server/graphql/server.ts), so this
  * is exact for it.
  */
@@ -19,7 +21,12 @@ export function rateLimitFromEnv(): RateLimitOptions {
   return { burst: num(process.env.SEARCHLIGHT_RATE_BURST, 30), perMinute: num(process.env.SEARCHLIGHT_RATE_PER_MIN, 120) };
 }
 
-/** Login attempts per user name and client address: 10 at once, then one every 30 s. */
+/** Login attempts without a device cookie per client address: 30 at once, then 10 a minute (shared proxies send many users' logins). */
+export function addressLoginLimitFromEnv(): RateLimitOptions {
+  return { burst: num(process.env.SEARCHLIGHT_ADDRESS_LOGIN_BURST, 30), perMinute: num(process.env.SEARCHLIGHT_ADDRESS_LOGIN_PER_MIN, 10) };
+}
+
+/** Login attempts per account from unrecognised browsers, and per recognised browser (device.ts): 10 at once, then one every 30 s. */
 export function loginRateLimitFromEnv(): RateLimitOptions {
   return { burst: num(process.env.SEARCHLIGHT_LOGIN_BURST, 10), perMinute: num(process.env.SEARCHLIGHT_LOGIN_PER_MIN, 2) };
 }

@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { userForSession, userForToken } from '../auth/accounts.js';
 import type { RateLimiter } from '../auth/rateLimit.js';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S } from '../auth/device.js';
 import type { DbHandle, Db } from '../db/client.js';
 import type { JobRunner } from '../jobs/runner.js';
 import { type Loaders, createLoaders } from './loaders.js';
@@ -23,6 +24,10 @@ export interface App {
   loginLimiter: RateLimiter;
   /** Every password verification on the server (argon2 is deliberately slow), one shared bucket. */
   passwordChecks: RateLimiter;
+  /** Login attempts from browsers without a device cookie, per client address. */
+  addressLimiter: RateLimiter;
+  /** Signs device cookies (auth/device.ts). */
+  deviceSecret: Buffer;
   /** True when cookies should carry `Secure` (served over https). */
   secureCookies: boolean;
 }
@@ -93,6 +98,10 @@ export class CredentialsRevoked extends Error {
   constructor() {
     super('the token or session this subscription was made with is no longer valid (revoked, expired or signed out); sign in and subscribe again');
   }
+}
+
+export function deviceCookieHeader(app: App, value: string): string {
+  return `${DEVICE_COOKIE}=${encodeURIComponent(value)}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${DEVICE_COOKIE_MAX_AGE_S}${app.secureCookies ? '; Secure' : ''}`;
 }
 
 export function sessionCookieHeader(app: App, value: string, maxAgeSeconds: number): string {

@@ -16,7 +16,8 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDi
 import { type GraphQLFormattedError, type GraphQLSchema, GraphQLError, execute, parse, specifiedRules, validate } from 'graphql/index.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { RateLimiter, type RateLimitOptions, loginRateLimitFromEnv, passwordCheckLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
+import { deviceSecret } from '../auth/device.js';
+import { RateLimiter, type RateLimitOptions, addressLoginLimitFromEnv, loginRateLimitFromEnv, passwordCheckLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
 import { type DbHandle, defaultDataDir, openDb } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
 import { acquireDataDirLock, type DataDirLock } from '../db/lock.js';
@@ -50,6 +51,8 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   /** Login attempts per user name + client address (default SEARCHLIGHT_LOGIN_BURST / _PER_MIN, or 10 then 2 a minute). */
   loginRateLimit?: RateLimitOptions;
+  /** Login attempts without a device cookie per client address (default from SEARCHLIGHT_ADDRESS_LOGIN_BURST / _PER_MIN). */
+  addressLoginLimit?: RateLimitOptions;
   /** Password verifications by the whole server (default from SEARCHLIGHT_PASSWORD_CHECK_BURST / _CHECKS_PER_MIN). */
   passwordCheckLimit?: RateLimitOptions;
   /** Concurrent job workers (default SEARCHLIGHT_JOB_WORKERS or 1). */
@@ -120,7 +123,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void): Promise<RunningServer> {
   const pubsub = new PubSub();
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
-  const app: App = { handle, runner, pubsub, limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()), loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()), passwordChecks: new RateLimiter(opts.passwordCheckLimit ?? passwordCheckLimitFromEnv()), secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1' };
+  const app: App = { handle, runner, pubsub, limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()), loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()), passwordChecks: new RateLimiter(opts.passwordCheckLimit ?? passwordCheckLimitFromEnv()), addressLimiter: new RateLimiter(opts.addressLoginLimit ?? addressLoginLimitFromEnv()), deviceSecret: deviceSecret(handle.dataDir), secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1' };
   const schema = buildExecutableSchema();
   // Depth is checked when a document is validated; cost once its variables are known (limits.ts).
   const validationRules = [queryDepthRule()];

@@ -13,11 +13,11 @@ afterAll(async () => h?.close());
 const LOGIN = 'mutation($n: String!, $p: String!) { login(name: $n, password: $p) { name } }';
 
 /** A login POST sent from a chosen loopback source address (Linux routes all of 127/8 to lo). */
-function loginFrom(localAddress: string, name: string, password: string): Promise<{ body: GqlResult; setCookie: string[] }> {
+function loginFrom(localAddress: string, name: string, password: string, cookie?: string): Promise<{ body: GqlResult; setCookie: string[] }> {
   const url = new URL(h.server.graphqlUrl);
   const payload = JSON.stringify({ query: LOGIN, variables: { n: name, p: password } });
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...(cookie ? { cookie } : {}) } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -28,26 +28,42 @@ function loginFrom(localAddress: string, name: string, password: string): Promis
   });
 }
 
-describe('login attempts are rate-limited per user name and client address', () => {
-  it('after the burst of wrong passwords, even the right one is refused with RATE_LIMITED and a retry hint, and no session is issued', async () => {
+describe('login attempts are rate-limited per account, and a browser that signed in before keeps its own bucket', () => {
+  let adaDevice = '';
+
+  it('a successful login gives the browser a signed, httpOnly device cookie for that account', async () => {
+    const ok = await loginFrom('127.0.0.9', 'ada', 'correct horse battery');
+    expect(ok.body.data).toEqual({ login: { name: 'ada' } });
+    const device = ok.setCookie.find((c) => c.startsWith('searchlight_device='))!;
+    expect(device).toMatch(/; HttpOnly; SameSite=Lax; Max-Age=31536000/);
+    adaDevice = device.split(';')[0];
+  });
+
+  it('after the burst of wrong passwords, even the right one is refused with RATE_LIMITED and a retry hint — from any address without the device cookie', async () => {
     for (let i = 0; i < 3; i++) expect(codes((await loginFrom('127.0.0.1', 'ada', `guess ${i}`)).body)).toEqual(['UNAUTHENTICATED']);
-    const limited = await loginFrom('127.0.0.1', 'ada', 'correct horse battery');
-    expect(codes(limited.body)).toEqual(['RATE_LIMITED']);
-    expect(limited.body.errors![0].message).toMatch(/^login: too many attempts for "ada" from this address; try again in \d+ s$/);
-    expect(limited.body.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
-    expect(limited.body.data).toBeNull();
-    expect(limited.setCookie).toEqual([]);
+    for (const address of ['127.0.0.1', '127.0.0.2']) {
+      const limited = await loginFrom(address, 'ada', 'correct horse battery');
+      expect(codes(limited.body)).toEqual(['RATE_LIMITED']);
+      expect(limited.body.errors![0].message).toMatch(/^login: too many failed attempts for "ada" from browsers that have not signed in to it before; try again in \d+ s$/);
+      expect(limited.body.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
+      expect(limited.body.data).toBeNull();
+      expect(limited.setCookie).toEqual([]);
+    }
     // The name is matched case-insensitively, so "ADA" is the same account's bucket.
     expect(codes((await loginFrom('127.0.0.1', 'ADA', 'x')).body)).toEqual(['RATE_LIMITED']);
   });
 
-  it('other accounts from the same address, and the same account from another address, are unaffected', async () => {
+  it('the owner\'s browser (device cookie) still signs in, from the attacker\'s own address too; a forged or other account\'s cookie does not help', async () => {
+    const mine = await loginFrom('127.0.0.1', 'ada', 'correct horse battery', adaDevice);
+    expect(mine.body.errors).toBeUndefined();
+    expect(mine.body.data).toEqual({ login: { name: 'ada' } });
+    const forged = adaDevice.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    expect(codes((await loginFrom('127.0.0.1', 'ada', 'correct horse battery', forged)).body)).toEqual(['RATE_LIMITED']);
+  });
+
+  it('other accounts from the same address are unaffected', async () => {
     const other = await loginFrom('127.0.0.1', 'rosalind', 'double helix 51');
     expect(other.body.data).toEqual({ login: { name: 'rosalind' } });
-    const elsewhere = await loginFrom('127.0.0.2', 'ada', 'correct horse battery');
-    expect(elsewhere.body.errors).toBeUndefined();
-    expect(elsewhere.body.data).toEqual({ login: { name: 'ada' } });
-    expect(elsewhere.setCookie.join(';')).toMatch(/searchlight_session=/);
   });
 
   it('a successful login clears its bucket, so a few typos later do not lock the user out', async () => {

@@ -2,10 +2,11 @@
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql/index.js';
 import { SESSION_TTL_MS, checkPassword, createSession, deleteSession } from '../../auth/accounts.js';
 import { audit } from '../../db/audit.js';
-import { type Ctx, sessionCookieHeader } from '../context.js';
+import { type Ctx, deviceCookieHeader, parseCookies, sessionCookieHeader } from '../context.js';
 import { apiError } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
 import { requireRole, requireUser } from '../guard.js';
+import { DEVICE_COOKIE, deviceNonce, issueDeviceCookie } from '../../auth/device.js';
 import { UserError } from '../../errors.js';
 import { parseId } from '../ids.js';
 import { loadExperiment } from './experiment.js';
@@ -89,9 +90,20 @@ export const commonResolvers: Resolvers<Ctx> = {
       if (name.length > MAX_LOGIN_NAME || password.length > MAX_PASSWORD) {
         throw new UserError(`login: a user name has at most ${MAX_LOGIN_NAME} characters and a password at most ${MAX_PASSWORD}`);
       }
-      const key = `${name.toLowerCase()}\n${ctx.clientAddress}`;
+      // A browser that signed in to this account before (device cookie, device.ts) has its own
+      // bucket; every other attempt shares the account's bucket and its address's.
+      const device = deviceNonce(ctx.app.deviceSecret, parseCookies(ctx.credentials.cookie)[DEVICE_COOKIE], name);
+      const key = device ? `device\n${device}` : `account\n${name.toLowerCase()}`;
       const wait = ctx.app.loginLimiter.take(key);
-      if (wait > 0) throw apiError('RATE_LIMITED', `login: too many attempts for "${name}" from this address; try again in ${wait} s`, { retryAfterSeconds: wait });
+      if (wait > 0) {
+        throw apiError('RATE_LIMITED', device
+          ? `login: too many attempts for "${name}" from this browser; try again in ${wait} s`
+          : `login: too many failed attempts for "${name}" from browsers that have not signed in to it before; try again in ${wait} s`, { retryAfterSeconds: wait });
+      }
+      if (!device) {
+        const fromAddress = ctx.app.addressLimiter.take(`address\n${ctx.clientAddress}`);
+        if (fromAddress > 0) throw apiError('RATE_LIMITED', `login: too many attempts from this address; try again in ${fromAddress} s`, { retryAfterSeconds: fromAddress });
+      }
       // Distinct names each get their own bucket, so the CPU spent on argon2 is also bounded for
       // the whole server (one shared bucket).
       const busy = ctx.app.passwordChecks.take(0);
@@ -101,6 +113,7 @@ export const commonResolvers: Resolvers<Ctx> = {
       ctx.app.loginLimiter.reset(key);
       const { cookie } = createSession(ctx.db, user.id);
       ctx.setCookies?.push(sessionCookieHeader(ctx.app, cookie, Math.floor(SESSION_TTL_MS / 1000)));
+      ctx.setCookies?.push(deviceCookieHeader(ctx.app, issueDeviceCookie(ctx.app.deviceSecret, user.name)));
       audit(ctx.db, user.id, 'login', 'user', user.id);
       return user;
     },
