@@ -6,7 +6,7 @@
  * to it, never its owner's (issue 16: with buckets per name + address, anyone behind the same proxy
  * could lock any account out).
  *
- * Cookie: base64url(lowercased name) "." nonce "." HMAC-SHA256(secret, name "." nonce), with the
+ * Cookie: base64url(exact user name) "." nonce "." HMAC-SHA256(secret, name "." nonce), with the
  * secret kept in the data directory (`device-secret`, made on first start), so cookies survive
  * restarts; deleting the file invalidates every device cookie.
  */
@@ -36,13 +36,16 @@ export function deviceSecret(dataDir: string): Buffer {
 
 const sign = (secret: Buffer, body: string): string => createHmac('sha256', secret).update(body).digest('base64url');
 
-/** A new device cookie value for the account `name`. */
+/** A new device cookie value for the account `name` (exactly as stored: names are case-sensitive). */
 export function issueDeviceCookie(secret: Buffer, name: string): string {
-  const body = `${Buffer.from(name.toLowerCase()).toString('base64url')}.${randomBytes(12).toString('base64url')}`;
+  const body = `${Buffer.from(name).toString('base64url')}.${randomBytes(12).toString('base64url')}`;
   return `${body}.${sign(secret, body)}`;
 }
 
-/** The cookie's nonce when it is genuine and names `name` (case-insensitively); else null. */
+/**
+ * The cookie's nonce when it is genuine and names exactly `name`; else null. Exactly, because login
+ * matches names exactly: "alice"'s cookie must not buy attempts against "Alice".
+ */
 export function deviceNonce(secret: Buffer, cookie: string | undefined, name: string): string | null {
   if (!cookie || cookie.length > 300) return null;
   const parts = cookie.split('.');
@@ -51,5 +54,5 @@ export function deviceNonce(secret: Buffer, cookie: string | undefined, name: st
   const want = Buffer.from(sign(secret, `${who}.${nonce}`));
   const got = Buffer.from(mac);
   if (got.length !== want.length || !timingSafeEqual(got, want)) return null;
-  return Buffer.from(who, 'base64url').toString() === name.toLowerCase() ? nonce : null;
+  return Buffer.from(who, 'base64url').toString() === name ? nonce : null;
 }

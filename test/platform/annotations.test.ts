@@ -93,6 +93,7 @@ describe('annotations', () => {
     expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, other)).data.circuit.canEdit).toBe(true);
     expect((await up(3, { nodes: [], edges: [] }, other)).data.updateCircuit.version).toBe(4);
     expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, h.tokens.viewer)).data.circuit.canEdit).toBe(false);
+    expect((await h.gql('mutation($id: ID!) { updateCircuit(id: $id, version: 4, name: "  ") { id } }', { id: c.id })).errors![0].message).toBe('updateCircuit: name must be 1-200 characters');
     // Every model's circuits without modelId, most recently changed first; `first` is bounded.
     const all = (await h.gql('{ circuits { name model { id } } }')).data.circuits;
     expect(all[0]).toEqual({ name: 'path-following', model: { id: modelId } });

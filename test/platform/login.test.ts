@@ -59,6 +59,8 @@ describe('login attempts are rate-limited per account, and a browser that signed
     expect(mine.body.data).toEqual({ login: { name: 'ada' } });
     const forged = adaDevice.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
     expect(codes((await loginFrom('127.0.0.1', 'ada', 'correct horse battery', forged)).body)).toEqual(['RATE_LIMITED']);
+    // Names are exact: "ada"'s cookie buys nothing for "ADA" (another account could be named so).
+    expect(codes((await loginFrom('127.0.0.1', 'ADA', 'x', adaDevice)).body)).toEqual(['RATE_LIMITED']);
   });
 
   it('other accounts from the same address are unaffected', async () => {
@@ -114,12 +116,17 @@ describe('password verification is also bounded for the whole server', () => {
   it('distinct names from distinct addresses share one bucket of argon2 checks', async () => {
     const g = await startHarness({ passwordCheckLimit: { burst: 2, perMinute: 0.001 } });
     try {
-      const send = (name: string) => fetch(g.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LOGIN, variables: { n: name, p: 'guess' } }) }).then((r) => r.json() as Promise<GqlResult>);
+      const post = (name: string, password: string, cookie?: string) => fetch(g.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ query: LOGIN, variables: { n: name, p: password } }) });
+      const send = async (name: string, password = 'guess', cookie?: string) => (await post(name, password, cookie)).json() as Promise<GqlResult>;
+      const first = await post('ada', 'correct horse battery');
+      const device = (first.headers.getSetCookie().find((c) => c.startsWith('searchlight_device=')) ?? '').split(';')[0];
+      expect(device).toMatch(/^searchlight_device=/);
       expect(codes(await send('nobody-1'))).toEqual(['UNAUTHENTICATED']);
-      expect(codes(await send('nobody-2'))).toEqual(['UNAUTHENTICATED']);
-      const third = await send('nobody-3');
+      const third = await send('nobody-2');
       expect(codes(third)).toEqual(['RATE_LIMITED']);
       expect(third.errors![0].message).toMatch(/^login: the server is checking too many passwords; try again in \d+ s$/);
+      // Browsers that signed in before draw on their own server-wide bucket: the flood does not lock them out.
+      expect((await send('ada', 'correct horse battery', device)).data).toEqual({ login: { name: 'ada' } });
     } finally {
       await g.close();
     }

@@ -189,6 +189,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const user = requireRole(ctx, 'researcher', 'updateCircuit');
       if (!mayEditCircuit(ctx, cId, current.ownerId)) throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
       const patch: Record<string, unknown> = { updatedAt: Date.now(), updatedBy: user.id };
+      if (name != null && (!name.trim() || name.length > 200)) throw new UserError('updateCircuit: name must be 1-200 characters');
       if (name != null) patch.name = name.trim();
       if (graph != null) patch.graph = graph;
       const row = ctx.db.transaction((tx) => {

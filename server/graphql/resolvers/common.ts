@@ -105,8 +105,9 @@ export const commonResolvers: Resolvers<Ctx> = {
         if (fromAddress > 0) throw apiError('RATE_LIMITED', `login: too many attempts from this address; try again in ${fromAddress} s`, { retryAfterSeconds: fromAddress });
       }
       // Distinct names each get their own bucket, so the CPU spent on argon2 is also bounded for
-      // the whole server (one shared bucket).
-      const busy = ctx.app.passwordChecks.take(0);
+      // the whole server: one bucket for browsers without a device cookie and another for those
+      // with one, so anonymous traffic that drains the first cannot lock the accounts' owners out.
+      const busy = ctx.app.passwordChecks.take(device ? 1 : 0);
       if (busy > 0) throw apiError('RATE_LIMITED', `login: the server is checking too many passwords; try again in ${busy} s`, { retryAfterSeconds: busy });
       const user = await checkPassword(ctx.db, name, password);
       if (!user) throw apiError('UNAUTHENTICATED', 'wrong user name or password');

@@ -126,6 +126,8 @@ export function checkRun(r: RunSpec): void {
   if (r.queries !== undefined) {
     if (!(Number.isInteger(r.queries) && r.queries >= 1 && r.queries <= MAX_QUERIES)) throw new TrainError(`queries per maze must be an integer in [1, ${MAX_QUERIES}], got ${r.queries}`);
     if (r.queries > 1 && r.engine !== 'onnx') throw new TrainError(`packed rows (queries ${r.queries}) train on the onnx engine only, not ${r.engine}`);
+    // A packed row's loss is its queries' path tokens; the shared adjacency list has no single next token per query.
+    if (r.queries > 1 && r.loss !== 'path') throw new TrainError(`packed rows (queries ${r.queries}) train with loss "path" only, not "${r.loss}"`);
   }
   if (r.sampling) {
     checkSampling(r.sampling, Math.max(r.maze.rows, r.maze.cols ?? r.maze.rows));

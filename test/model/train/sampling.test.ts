@@ -108,5 +108,7 @@ describe('training data with sampling', () => {
     };
     expect(() => checkRun(run)).toThrow(/curriculum needs fresh mazes \(40 = steps × batch\), but the run cycles 10/);
     expect(() => checkRun({ ...run, mazes: 40 })).not.toThrow();
+    // Packed rows carry path losses only: a full-sequence loss is refused, not silently narrowed.
+    expect(() => checkRun({ ...run, mazes: 40, queries: 4, loss: 'full' })).toThrow(/packed rows \(queries 4\) train with loss "path" only, not "full"/);
   });
 });
