@@ -19,7 +19,7 @@ import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import {
   type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLOutputType, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule,
-  GraphQLError, Kind, getArgumentValues, getNamedType, getOperationAST, getVariableValues, isCompositeType, isInterfaceType, isListType, isNonNullType, isObjectType,
+  GraphQLError, Kind, visit, getArgumentValues, getNamedType, getOperationAST, getVariableValues, isCompositeType, isInterfaceType, isListType, isNonNullType, isObjectType,
 } from 'graphql/index.js';
 import { MAX_PAGE } from './pagination.js';
 
@@ -85,6 +85,40 @@ export function costError(schema: GraphQLSchema, document: DocumentNode, operati
     nodes: [r.op],
     extensions: { code: 'BAD_USER_INPUT', limit: 'cost', cost: r.cost, maxCost: limits.maxCost },
   });
+}
+
+/** True when the operation selects __schema or __type anywhere (fragments included). */
+export function usesIntrospection(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, { Field(node) { if (node.name.value === '__schema' || node.name.value === '__type') found = true; } });
+  return found;
+}
+
+/**
+ * Apollo plugin: introspection only for signed-in callers (production default, SEARCHLIGHT_INTROSPECTION
+ * `signed-in` | `always`): an anonymous caller learns nothing of the schema but what errors say.
+ */
+export function introspectionPlugin<C extends BaseContext & { user: unknown }>(): ApolloServerPlugin<C> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation(rc) {
+          if (rc.contextValue.user === null && usesIntrospection(rc.document)) {
+            throw new GraphQLError('introspection needs a signed-in caller on this server', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+          }
+        },
+      };
+    },
+  };
+}
+
+/** Whether anonymous callers may introspect: SEARCHLIGHT_INTROSPECTION, else not in production. */
+export function anonymousIntrospection(env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = env.SEARCHLIGHT_INTROSPECTION;
+  if (v === 'always') return true;
+  if (v === 'signed-in') return false;
+  if (v !== undefined && v !== '') throw new Error(`SEARCHLIGHT_INTROSPECTION must be "always" or "signed-in"; got ${JSON.stringify(v)}`);
+  return env.NODE_ENV !== 'production';
 }
 
 /** Apollo plugin: the cost check on HTTP requests, once variables are known. */

@@ -30,7 +30,7 @@ import { handleFiles } from './downloads.js';
 import { formatError, isDevelopment } from './errors.js';
 import { ANONYMOUS_BODY_LIMIT, GRAPHQL_BODY_LIMIT, HttpError, handleGraphQL, sendError, sendJson } from './http.js';
 import { disposeEngines } from './inference.js';
-import { costError, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
+import { anonymousIntrospection, costError, introspectionPlugin, usesIntrospection, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
 import { PubSub } from './pubsub.js';
 import { buildExecutableSchema } from './schema.js';
 import { subscribePerEventContext } from './subscribe.js';
@@ -51,6 +51,8 @@ export interface ServerOptions {
   rateLimit?: RateLimitOptions;
   /** Login attempts per user name + client address (default SEARCHLIGHT_LOGIN_BURST / _PER_MIN, or 10 then 2 a minute). */
   loginRateLimit?: RateLimitOptions;
+  /** Whether callers without credentials may introspect the schema (default: not in production; SEARCHLIGHT_INTROSPECTION). */
+  anonymousIntrospection?: boolean;
   /** Login attempts without a device cookie per client address (default from SEARCHLIGHT_ADDRESS_LOGIN_BURST / _PER_MIN). */
   addressLoginLimit?: RateLimitOptions;
   /** Password verifications by the whole server (default from SEARCHLIGHT_PASSWORD_CHECK_BURST / _CHECKS_PER_MIN). */
@@ -144,6 +146,9 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
     },
     validate: (sch, doc) => validate(sch, doc, [...specifiedRules, ...validationRules]),
     execute: (args) => {
+      if (!(opts.anonymousIntrospection ?? anonymousIntrospection()) && (args.contextValue as Ctx).user === null && usesIntrospection(args.document)) {
+        return { errors: [new GraphQLError('introspection needs a signed-in caller on this server', { extensions: { code: 'UNAUTHENTICATED' } })] };
+      }
       const err = costError(args.schema, args.document, args.operationName, args.variableValues);
       return err ? { errors: [err] } : execute(args);
     },
@@ -184,6 +189,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
       // cache-control plugin would still run a hook on every resolved field (~2% of a query's CPU).
       ApolloServerPluginCacheControlDisabled(),
       queryCostPlugin<Ctx>(),
+      ...(opts.anonymousIntrospection ?? anonymousIntrospection() ? [] : [introspectionPlugin<Ctx>()]),
       { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
     ],
   });

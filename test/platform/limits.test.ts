@@ -130,4 +130,18 @@ describe('limits that cost nothing to check (issue 16)', () => {
     const signedIn = await h.gql(`{ me { name } } # ${'x'.repeat(100_000)}`, {}, h.tokens.viewer);
     expect(signedIn.data.me.name).toBe('victor');
   });
+
+  it('with anonymousIntrospection off (the production default) only signed-in callers may introspect', async () => {
+    const g = await startHarness({ anonymousIntrospection: false });
+    try {
+      const ask = (token: string | null) => g.gql('{ __schema { queryType { name } } }', {}, token);
+      const anon = await ask(null);
+      expect(codes(anon)).toEqual(['UNAUTHENTICATED']);
+      expect(anon.errors![0].message).toBe('introspection needs a signed-in caller on this server');
+      expect((await ask(g.tokens.viewer)).data.__schema.queryType.name).toBe('Query');
+      expect((await g.gql('{ me { name } }', {}, null)).data.me).toBeNull(); // other anonymous queries still answer
+    } finally {
+      await g.close();
+    }
+  });
 });
