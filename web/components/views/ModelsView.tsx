@@ -67,7 +67,7 @@ function TrainModel({ datasets }: { datasets: Dataset[] }) {
       <h2>Train a model</h2>
       <form onSubmit={submit} style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 10 }}>
         <label style={{ gridColumn: '1 / 3' }}>Name<input name="train-name" value={f.name} onChange={set('name')} required /></label>
-        <label>Preset<select value={f.preset} onChange={set('preset')}>{['nano', 'tiny', 'hallway', 'demo'].map((p) => <option key={p}>{p}</option>)}</select></label>
+        <label>Preset<select value={f.preset} onChange={set('preset')}>{['nano', 'tiny', 'hallway', 'demo', 'deep', 'deeper'].map((p) => <option key={p}>{p}</option>)}</select></label>
         <label>Dataset<select value={f.datasetId} onChange={set('datasetId')}>{ready.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}</select></label>
         <label>Steps<input type="number" min={1} value={f.steps} onChange={set('steps')} /></label>
         <label>Seed<input type="number" min={0} value={f.seed} onChange={set('seed')} /></label>
