@@ -20,7 +20,7 @@ export interface App {
   runner: JobRunner;
   pubsub: PubSub;
   limiter: RateLimiter;
-  /** Login attempts, per user name + client address. */
+  /** Login attempts: per account from browsers that never signed in to it, per browser that did (device.ts). */
   loginLimiter: RateLimiter;
   /** Every password verification on the server (argon2 is deliberately slow), one shared bucket. */
   passwordChecks: RateLimiter;
@@ -73,9 +73,10 @@ export function authenticate(app: App, headers: { authorization?: string | undef
   return { user: session ? userForSession(app.handle.db, session) : null, sessionCookie: session };
 }
 
-export function createContext(app: App, headers: IncomingHttpHeaders | { authorization?: string; cookie?: string }, setCookies?: string[], clientAddress = ''): Ctx {
+/** `auth`: the result of authenticate() on these headers when the caller already has it (no second lookup). */
+export function createContext(app: App, headers: IncomingHttpHeaders | { authorization?: string; cookie?: string }, setCookies?: string[], clientAddress = '', auth?: ReturnType<typeof authenticate>): Ctx {
   const credentials = { authorization: headers.authorization as string | undefined, cookie: headers.cookie as string | undefined };
-  const { user, sessionCookie } = authenticate(app, credentials);
+  const { user, sessionCookie } = auth ?? authenticate(app, credentials);
   return { app, db: app.handle.db, user, sessionCookie, loaders: createLoaders(app.handle.db), clientAddress, setCookies, credentials };
 }
 

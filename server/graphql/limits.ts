@@ -94,18 +94,24 @@ export function usesIntrospection(document: DocumentNode): boolean {
   return found;
 }
 
+/** The error refusing an anonymous caller's introspection, or null when the operation may run. */
+export function introspectionError(signedIn: boolean, document: DocumentNode): GraphQLError | null {
+  if (signedIn || !usesIntrospection(document)) return null;
+  return new GraphQLError('introspection needs a signed-in caller on this server', { extensions: { code: 'UNAUTHENTICATED' } });
+}
+
 /**
  * Apollo plugin: introspection only for signed-in callers (production default, SEARCHLIGHT_INTROSPECTION
  * `signed-in` | `always`): an anonymous caller learns nothing of the schema but what errors say.
+ * WebSocket operations get the same check from server.ts through introspectionError.
  */
 export function introspectionPlugin<C extends BaseContext & { user: unknown }>(): ApolloServerPlugin<C> {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation(rc) {
-          if (rc.contextValue.user === null && usesIntrospection(rc.document)) {
-            throw new GraphQLError('introspection needs a signed-in caller on this server', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-          }
+          const err = introspectionError(rc.contextValue.user !== null, rc.document);
+          if (err) throw new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: 401 } } });
         },
       };
     },

@@ -30,7 +30,7 @@ import { handleFiles } from './downloads.js';
 import { formatError, isDevelopment } from './errors.js';
 import { ANONYMOUS_BODY_LIMIT, GRAPHQL_BODY_LIMIT, HttpError, handleGraphQL, sendError, sendJson } from './http.js';
 import { disposeEngines } from './inference.js';
-import { anonymousIntrospection, costError, introspectionPlugin, usesIntrospection, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
+import { anonymousIntrospection, costError, introspectionError, introspectionPlugin, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
 import { PubSub } from './pubsub.js';
 import { buildExecutableSchema } from './schema.js';
 import { subscribePerEventContext } from './subscribe.js';
@@ -49,7 +49,7 @@ export interface ServerOptions {
   /** Origins (scheme://host:port) allowed to open cookie-authenticated WebSockets besides the server's own. */
   allowedOrigins?: string[];
   rateLimit?: RateLimitOptions;
-  /** Login attempts per user name + client address (default SEARCHLIGHT_LOGIN_BURST / _PER_MIN, or 10 then 2 a minute). */
+  /** Login attempts per account from browsers that never signed in to it, and per browser that did (default SEARCHLIGHT_LOGIN_BURST / _PER_MIN, or 10 then 2 a minute). */
   loginRateLimit?: RateLimitOptions;
   /** Whether callers without credentials may introspect the schema (default: not in production; SEARCHLIGHT_INTROSPECTION). */
   anonymousIntrospection?: boolean;
@@ -129,6 +129,8 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   const schema = buildExecutableSchema();
   // Depth is checked when a document is validated; cost once its variables are known (limits.ts).
   const validationRules = [queryDepthRule()];
+  // Decided once at start (it reads the environment): may callers without credentials introspect?
+  const openIntrospection = opts.anonymousIntrospection ?? anonymousIntrospection();
 
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
@@ -146,10 +148,8 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
     },
     validate: (sch, doc) => validate(sch, doc, [...specifiedRules, ...validationRules]),
     execute: (args) => {
-      if (!(opts.anonymousIntrospection ?? anonymousIntrospection()) && (args.contextValue as Ctx).user === null && usesIntrospection(args.document)) {
-        return { errors: [new GraphQLError('introspection needs a signed-in caller on this server', { extensions: { code: 'UNAUTHENTICATED' } })] };
-      }
-      const err = costError(args.schema, args.document, args.operationName, args.variableValues);
+      const err = (openIntrospection ? null : introspectionError((args.contextValue as Ctx).user !== null, args.document))
+        ?? costError(args.schema, args.document, args.operationName, args.variableValues);
       return err ? { errors: [err] } : execute(args);
     },
     // Each event executes with fresh DataLoaders (a subscription lives far longer than a request).
@@ -189,7 +189,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
       // cache-control plugin would still run a hook on every resolved field (~2% of a query's CPU).
       ApolloServerPluginCacheControlDisabled(),
       queryCostPlugin<Ctx>(),
-      ...(opts.anonymousIntrospection ?? anonymousIntrospection() ? [] : [introspectionPlugin<Ctx>()]),
+      ...(openIntrospection ? [] : [introspectionPlugin<Ctx>()]),
       { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
     ],
   });
@@ -202,8 +202,9 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
       const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
       try {
         if (pathname === '/graphql') {
-          const signedIn = authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie }).user !== null;
-          await handleGraphQL(apollo, req, res, (setCookies) => createContext(app, req.headers, setCookies, req.socket.remoteAddress ?? ''), signedIn ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT);
+          // One authentication per request: it sizes the body limit and becomes the request's context.
+          const auth = authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie });
+          await handleGraphQL(apollo, req, res, (setCookies) => createContext(app, req.headers, setCookies, req.socket.remoteAddress ?? '', auth), auth.user ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT);
         } else if (pathname === '/healthz') {
           sendJson(res, 200, { ok: true, runningJobs: runner.runningCount() });
         } else if (await handleFiles(app, req, res, pathname)) {
