@@ -6,7 +6,8 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import type { DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
@@ -144,11 +145,7 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
 
 /** Bytes of activation caches kept on disk (SEARCHLIGHT_CACHE_MAX_BYTES, default 2 GiB). */
 export function cacheBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.SEARCHLIGHT_CACHE_MAX_BYTES;
-  if (v === undefined || v === '') return 2 * 1024 ** 3;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new UserError(`SEARCHLIGHT_CACHE_MAX_BYTES must be a non-negative integer of bytes; got ${JSON.stringify(v)}`);
-  return n;
+  return intFromEnv('SEARCHLIGHT_CACHE_MAX_BYTES', 2 * 1024 ** 3, 0, env);
 }
 
 /**
@@ -158,10 +155,11 @@ export function cacheBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number
  * is an orphan the start-up sweep removes.
  */
 export function evictCaches(handle: DbHandle, maxBytes: number, keep: string): void {
-  const rows = handle.db.select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes, lastUsedAt: activationCaches.lastUsedAt, createdAt: activationCaches.createdAt })
-    .from(activationCaches).all()
-    .sort((a, b) => (a.lastUsedAt ?? a.createdAt) - (b.lastUsedAt ?? b.createdAt));
-  let total = rows.reduce((n, r) => n + r.bytes, 0);
+  // The common case (under budget) is one aggregate; rows are read, oldest use first, only to evict.
+  let total = handle.db.select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)` }).from(activationCaches).get()?.n ?? 0;
+  if (total <= maxBytes) return;
+  const rows = handle.db.select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes }).from(activationCaches)
+    .orderBy(sql`coalesce(${activationCaches.lastUsedAt}, ${activationCaches.createdAt})`).all();
   for (const r of rows) {
     if (total <= maxBytes) break;
     if (r.key === keep) continue;

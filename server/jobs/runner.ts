@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbHandle } from '../db/client.js';
 import { jobs } from '../db/schema.js';
+import { intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import type { JobRow } from '../graphql/mappers.js';
 import type { PubSub } from '../graphql/pubsub.js';
@@ -66,8 +67,7 @@ interface Running {
 
 /** Jobs one user may have QUEUED at once (SEARCHLIGHT_MAX_QUEUED_PER_USER, default 10). */
 export function maxQueuedPerUser(env: NodeJS.ProcessEnv = process.env): number {
-  const n = Number(env.SEARCHLIGHT_MAX_QUEUED_PER_USER);
-  return Number.isSafeInteger(n) && n > 0 ? n : 10;
+  return intFromEnv('SEARCHLIGHT_MAX_QUEUED_PER_USER', 10, 1, env);
 }
 
 function countQueued(db: Db, userId: number): number {
@@ -105,12 +105,14 @@ export class JobRunner {
 
   /**
    * Validates parameters with the kind's handler (UserError on bad input; nothing written), then
-   * queues; `link` writes rows that belong with the job in the same transaction (queue.ts).
+   * queues; `check` applies a caller's own rule to the validated params (one validation, not two);
+   * `link` writes rows that belong with the job in the same transaction (queue.ts).
    */
-  enqueue(kind: string, params: unknown, userId: number | null, link?: EnqueueLink): JobRow {
+  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow {
     const handler = getHandler(kind);
     if (!handler) throw new UserError(`unknown job kind "${kind}"`);
     const normalized = handler.validate(params, this.db);
+    check?.(normalized as P); // a caller's own rule on the validated params (e.g. size limits by role)
     if (userId !== null) {
       // A per-user cap on queued work: one user cannot fill the queue ahead of everyone else.
       const cap = maxQueuedPerUser();

@@ -2,7 +2,7 @@
  * Datasets and mazes. Token sequences, ASCII and SVG are derived from the stored planes by the
  * maze core on each read (cheap: microseconds per maze), never stored.
  */
-import { checkDatasetSize, validateCreateDataset } from '../../jobs/handlers/createDataset.js';
+import { checkDatasetSize, type CreateDatasetParams } from '../../jobs/handlers/createDataset.js';
 import { count, desc, eq, lt, sql } from 'drizzle-orm';
 import { prepared } from '../../db/prepared.js';
 import { audit } from '../../db/audit.js';
@@ -76,9 +76,7 @@ export const datasetResolvers: Resolvers<Ctx> = {
   Mutation: {
     createDataset(_p, { input }, ctx) {
       const user = requireCompute(ctx, 'createDataset');
-      const params = validateCreateDataset(input); // names the first bad field
-      checkDatasetSize(params.grid, params.count, user.role);
-      return ctx.app.runner.enqueue('createDataset', input, user.id);
+      return ctx.app.runner.enqueue<CreateDatasetParams>('createDataset', input, user.id, undefined, (p) => checkDatasetSize(p.grid, p.count, user.role));
     },
     deleteDataset(_p, { id }, ctx) {
       const dsId = rowId(id, 'Dataset');

@@ -15,6 +15,7 @@ import { type MazeSpec, mazeStream, validateSpec } from '../../maze/generate.js'
 import { mazeStats } from '../../maze/analysis.js';
 import { MAX_GRID } from '../../maze/lattice.js';
 import type { JobHandler } from '../types.js';
+import { intFromEnv } from '../../env.js';
 
 export const MAX_DATASET_COUNT = 1_000_000;
 /**
@@ -23,10 +24,9 @@ export const MAX_DATASET_COUNT = 1_000_000;
  * may build up to MAX_DATASET_CELLS_ADMIN; both settable by environment.
  */
 export function datasetCellLimit(role: string, env: NodeJS.ProcessEnv = process.env): number {
-  const admin = role === 'admin';
-  const v = admin ? env.SEARCHLIGHT_MAX_DATASET_CELLS_ADMIN : env.SEARCHLIGHT_MAX_DATASET_CELLS;
-  const n = Number(v);
-  return v !== undefined && v !== '' && Number.isSafeInteger(n) && n > 0 ? n : admin ? 1_000_000_000 : 25_000_000;
+  return role === 'admin'
+    ? intFromEnv('SEARCHLIGHT_MAX_DATASET_CELLS_ADMIN', 1_000_000_000, 1, env)
+    : intFromEnv('SEARCHLIGHT_MAX_DATASET_CELLS', 25_000_000, 1, env);
 }
 
 /** Refuses a dataset over the caller's cell limit, naming both numbers. */

@@ -1,0 +1,14 @@
+/**
+ * Integer settings from the environment, read where they are used: one rule for all of them, so a
+ * mistyped value is an error naming the variable, never a silent fallback to the default.
+ */
+import { UserError } from './errors.js';
+
+/** `env[name]` as an integer ≥ min, or `dflt` when unset or empty; otherwise a UserError naming it. */
+export function intFromEnv(name: string, dflt: number, min: number, env: NodeJS.ProcessEnv = process.env): number {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${name} must be an integer ≥ ${min}; got ${JSON.stringify(v)}`);
+  return n;
+}
