@@ -4,8 +4,11 @@
  */
 import { UserError } from './errors.js';
 
+/** Environment variables (process.env or a test's own map). */
+export type EnvVars = Readonly<Record<string, string | undefined>>;
+
 /** `env[name]` as an integer ≥ min, or `dflt` when unset or empty; otherwise a UserError naming it. */
-export function intFromEnv(name: string, dflt: number, min: number, env: NodeJS.ProcessEnv = process.env): number {
+export function intFromEnv(name: string, dflt: number, min: number, env: EnvVars = process.env): number {
   const v = env[name];
   if (v === undefined || v === '') return dflt;
   const n = Number(v);

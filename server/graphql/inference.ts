@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { and, desc, eq, sql } from 'drizzle-orm';
-import { intFromEnv } from '../env.js';
+import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import type { DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
@@ -144,7 +144,7 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
 }
 
 /** Bytes of activation caches kept on disk (SEARCHLIGHT_CACHE_MAX_BYTES, default 2 GiB). */
-export function cacheBudgetFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+export function cacheBudgetFromEnv(env: EnvVars = process.env): number {
   return intFromEnv('SEARCHLIGHT_CACHE_MAX_BYTES', 2 * 1024 ** 3, 0, env);
 }
 

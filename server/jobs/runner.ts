@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { and, eq, sql } from 'drizzle-orm';
 import type { Db, DbHandle } from '../db/client.js';
 import { jobs } from '../db/schema.js';
-import { intFromEnv } from '../env.js';
+import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import type { JobRow } from '../graphql/mappers.js';
 import type { PubSub } from '../graphql/pubsub.js';
@@ -66,7 +66,7 @@ interface Running {
 }
 
 /** Jobs one user may have QUEUED at once (SEARCHLIGHT_MAX_QUEUED_PER_USER, default 10). */
-export function maxQueuedPerUser(env: NodeJS.ProcessEnv = process.env): number {
+export function maxQueuedPerUser(env: EnvVars = process.env): number {
   return intFromEnv('SEARCHLIGHT_MAX_QUEUED_PER_USER', 10, 1, env);
 }
 

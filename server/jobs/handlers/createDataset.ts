@@ -15,7 +15,7 @@ import { type MazeSpec, mazeStream, validateSpec } from '../../maze/generate.js'
 import { mazeStats } from '../../maze/analysis.js';
 import { MAX_GRID } from '../../maze/lattice.js';
 import type { JobHandler } from '../types.js';
-import { intFromEnv } from '../../env.js';
+import { type EnvVars, intFromEnv } from '../../env.js';
 
 export const MAX_DATASET_COUNT = 1_000_000;
 /**
@@ -23,7 +23,7 @@ export const MAX_DATASET_COUNT = 1_000_000;
  * of 64×64 (4.1G cells) took ~0.8 h and 2.8 GB each, and 30 could be queued (issue 16). Admins
  * may build up to MAX_DATASET_CELLS_ADMIN; both settable by environment.
  */
-export function datasetCellLimit(role: string, env: NodeJS.ProcessEnv = process.env): number {
+export function datasetCellLimit(role: string, env: EnvVars = process.env): number {
   return role === 'admin'
     ? intFromEnv('SEARCHLIGHT_MAX_DATASET_CELLS_ADMIN', 1_000_000_000, 1, env)
     : intFromEnv('SEARCHLIGHT_MAX_DATASET_CELLS', 25_000_000, 1, env);
