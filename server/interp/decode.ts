@@ -138,7 +138,7 @@ export async function decodeSteered(engine: OnnxEngine, rows: readonly SteeredRo
   for (const idx of byLen.values()) {
     for (let s = 0; s < idx.length; s += batch) {
       const group = idx.slice(s, s + batch);
-      let seqs = group.map((i) => Array.from(rows[i].prompt));
+      const seqs = group.map((i) => Array.from(rows[i].prompt));
       let active = group.map((_, j) => j);
       const generated: number[][] = group.map(() => []);
       const maxNew = Math.max(0, Math.min(opts.maxNewTokens, n_ctx - seqs[0].length));
@@ -166,7 +166,6 @@ export async function decodeSteered(engine: OnnxEngine, rows: readonly SteeredRo
         active = still;
       }
       group.forEach((i, j) => (out[i] = Int32Array.from(generated[j])));
-      seqs = [];
     }
   }
   return out;

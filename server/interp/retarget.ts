@@ -23,7 +23,7 @@ import type { Intervention } from '../model/onnx/interventions.js';
 import { num, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf, type MazeParams } from './context.js';
 import { generateMazes } from '../maze/generate.js';
-import type { DecodeRow } from './decode.js';
+import type { DecodeRow, SteeredRow } from './decode.js';
 import { allLayers, defineParams, layerMax } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind } from './types.js';
@@ -70,7 +70,7 @@ export const retarget = defineKind<RetargetParams>({
     const rng = new Rng(`retarget/${ctx.seed}`);
     const engine = await ctx.model.engine();
     const names = layers.map((l) => `blocks.${l}.hook_resid_pre`);
-    const rows: DecodeRow[] = [];
+    const rows: Array<DecodeRow & SteeredRow> = []; // steer only with positions target-onwards, interventions otherwise
     const tasks: Array<{ maze: SolvedMaze; moved: SolvedMaze; first: number }> = [];
     let maxNew = 0;
 
@@ -78,7 +78,6 @@ export const retarget = defineKind<RetargetParams>({
       throw new InterpError('retarget: positions target-onwards needs method direction (a transplant has no source for the positions the model generates)');
     }
     const directions = p.method === 'direction' ? await targetMeans(ctx, p, mazes[0], layers, names, progress) : null;
-    const steered: Array<{ hook: string; from: number; value: Float32Array } | undefined> = [];
 
     for (const [i, maze] of mazes.entries()) {
       const o = maze.origin[0] * maze.cols + maze.origin[1], t = maze.target[0] * maze.cols + maze.target[1];
@@ -103,7 +102,6 @@ export const retarget = defineKind<RetargetParams>({
       tasks.push({ maze, moved, first: rows.length });
       maxNew = Math.max(maxNew, maze.rows * maze.cols + 1);
       rows.push({ prompt: a });
-      steered.push(undefined);
       if (directions) {
         // Add a direction: scale × (μ_l(t′) − μ_l(t)); controls a random direction of the same norm
         // and the difference between two halves of the references with the SAME target.
@@ -117,13 +115,9 @@ export const retarget = defineKind<RetargetParams>({
               const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
               for (let d = 0; d < D; d++) v[d] = dir[d] * k;
             }
-            if (p.positions === 'target-onwards') {
-              rows.push({ prompt: a });
-              steered.push({ hook: names[li], from: sp.target, value: v });
-            } else {
-              rows.push({ prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: v }] });
-              steered.push(undefined);
-            }
+            rows.push(p.positions === 'target-onwards'
+              ? { prompt: a, steer: { hook: names[li], from: sp.target, value: v } }
+              : { prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: v }] });
           }
         });
         progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
@@ -143,17 +137,14 @@ export const retarget = defineKind<RetargetParams>({
           }
           return { hook: names[li], kind: 'replace', positions, value: v };
         };
-        for (const cond of conditions) {
-          rows.push({ prompt: a, interventions: [cond === 'retarget' ? value(1, false) : cond === 'random' ? value(0, true) : value(2, false)] });
-          steered.push(undefined);
-        }
+        for (const cond of conditions) rows.push({ prompt: a, interventions: [cond === 'retarget' ? value(1, false) : cond === 'random' ? value(0, true) : value(2, false)] });
       });
       progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
     }
 
     const { decodeSteered, decodeWithInterventions } = await import('./decode.js');
     const out = p.positions === 'target-onwards'
-      ? await decodeSteered(engine, rows.map((r, k) => ({ prompt: r.prompt, steer: steered[k] })), { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew })
+      ? await decodeSteered(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew })
       : await decodeWithInterventions(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew });
     progress(0.95, 'decoded');
     const score = (m: SolvedMaze, gen: Int32Array) => {
@@ -218,7 +209,7 @@ async function targetMeans(ctx: Parameters<typeof retarget.run>[0], p: RetargetP
   const Lq = layers.length;
   const enc = encoder(ctx.model);
   const engine = await ctx.model.engine();
-  const spec = { ...specOf({ ...p, grid: like.rows }) };
+  const spec = specOf({ ...p, grid: like.rows });
   const sums = new Map<number, { s: [Float64Array, Float64Array]; n: [number, number] }>();
   let k = 0;
   for (const maze of generateMazes(spec, p.references, `${ctx.seed}/retarget-directions`)) {
