@@ -3,11 +3,11 @@
  * their creator) costs one query per type instead of N.
  */
 import DataLoader from 'dataloader';
-import { inArray, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.js';
 import { inJsonArray, prepared } from '../db/prepared.js';
-import { annotations, checkpoints, comments, datasets, jobs, mazes, models, users, votes } from '../db/schema.js';
+import { annotations, checkpoints, circuitEditors, comments, datasets, jobs, mazes, models, users, votes } from '../db/schema.js';
 import type { AnnotationRow, CheckpointRow, CommentRow, DatasetRow, JobRow, MazeRow, ModelRow, UserRow } from './mappers.js';
 
 /** Rows of `table` whose id is in `ids`, through one prepared statement per table. */
@@ -45,6 +45,12 @@ export function createLoaders(db: Db) {
     annotation: byId<AnnotationRow>((ids) => rowsById(db, 'annotations', annotations, ids)),
     checkpointsByModel: groupBy<CheckpointRow, 'modelId'>('modelId', (ids) => db.select().from(checkpoints).where(inArray(checkpoints.modelId, ids)).orderBy(checkpoints.step).all()),
     commentsByAnnotation: groupBy<CommentRow, 'annotationId'>('annotationId', (ids) => db.select().from(comments).where(inArray(comments.annotationId, ids)).orderBy(comments.id).all()),
+    /** A circuit's editors (users), by name: one query for a page of circuits. */
+    editorsByCircuit: new DataLoader<number, UserRow[]>(async (ids) => {
+      const rows = db.select({ circuitId: circuitEditors.circuitId, user: users }).from(circuitEditors).innerJoin(users, eq(users.id, circuitEditors.userId))
+        .where(inArray(circuitEditors.circuitId, [...ids])).orderBy(users.name).all();
+      return ids.map((id) => rows.filter((r) => r.circuitId === id).map((r) => r.user));
+    }),
     voteScore: new DataLoader<number, number>(async (ids) => {
       const rows = db.select({ id: votes.annotationId, s: sql<number>`sum(${votes.value})` }).from(votes).where(inArray(votes.annotationId, [...ids])).groupBy(votes.annotationId).all();
       const m = new Map(rows.map((r) => [r.id, r.s]));
