@@ -8,6 +8,11 @@
  *   demo-32x128    d_model 64, 4 layers (the demo preset) on 32 × 128 random tokens, full loss —
  *                  the shape issue 4 quotes PyTorch at (0.42 s/step, 9,800 tokens/s).
  *   hallway-32x256 the 1.24M-parameter hallway preset on 32 × 256 (opt-in: slow on tfjs-wasm).
+ *   deep-mazes     the deep preset (8 layers) on 5×5 DFS batches of 32, lookahead-balanced: the long
+ *                  run's data without packing (issue 13).
+ *   deep-mazes-q8  the same mazes, 16 per update, each packed with 8 queries (--queries 8, onnx only,
+ *                  no PyTorch equivalent): what the long run trains on. Compare path_predictions_per_s
+ *                  with deep-mazes — the loss positions per second, which packing is for.
  * Anchor: bench/torch_train.py, an independent PyTorch GPT of the same shape and the same step,
  * run with /usr/bin/python3 when `import torch` works; otherwise its figure is null with the reason.
  * Figures are wall-clock on this machine; ratios are ours / PyTorch's from the same run.
@@ -28,7 +33,7 @@ const spec = {
   summary: 'Training tokens/s per engine and shape, beside PyTorch.',
   options: {
     steps: { type: 'integer', description: 'Timed steps per case (after one warm-up step)', default: 3 },
-    shapes: { type: 'string', description: 'Comma-separated cases: demo-mazes, demo-32x128, hallway-32x256', default: 'demo-mazes,demo-32x128' },
+    shapes: { type: 'string', description: 'Comma-separated cases: demo-mazes, demo-32x128, hallway-32x256, deep-mazes, deep-mazes-q8', default: 'demo-mazes,demo-32x128' },
     engines: { type: 'string', description: `Comma-separated engines (${ENGINE_NAMES.join(', ')})`, default: 'tfjs' },
     python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
   },
@@ -42,6 +47,8 @@ interface Case {
   B: number;
   /** The sequence length PyTorch gets: the mean padded T of the timed batches 1..steps for maze batches. */
   T: (steps: number) => number;
+  /** Why PyTorch has no anchor for this case (packed rows), when it has none. */
+  noTorch?: string;
 }
 
 const vocab5 = getTokenizer('aotp-ut').vocabSize(5);
@@ -66,6 +73,22 @@ function makeCase(name: string): Case {
         T: (steps) => Math.round(Array.from({ length: steps }, (_, i) => batch(i + 1).T).reduce((a, c) => a + c, 0) / steps),
       };
     }
+    case 'deep-mazes':
+    case 'deep-mazes-q8': {
+      const cfg: ModelConfig = { ...PRESETS.deep, d_vocab: vocab5, tokenizer: 'aotp-ut' };
+      const packed = name === 'deep-mazes-q8';
+      const B = packed ? 16 : 32;
+      const data = new MazeBatcher({
+        spec: { generator: 'dfs', rows: 5 }, seed: 0, mazes: 1 << 20, tokenizer: 'aotp-ut', nCtx: cfg.n_ctx, loss: 'path',
+        sampling: { balance: 'lookahead' }, steps: 1 << 20, ...(packed ? { queries: 8 } : {}),
+      });
+      const batch = (b: number): TrainBatch => data.batch(b * B, b, B);
+      return {
+        name, cfg, B, batch,
+        T: (steps) => Math.round(Array.from({ length: steps }, (_, i) => batch(i + 1).T).reduce((a, c) => a + c, 0) / steps),
+        ...(packed ? { noTorch: 'packed rows (shared-prefix attention) have no PyTorch counterpart here' } : {}),
+      };
+    }
     case 'demo-32x128':
       return { name, cfg: demo, B: 32, batch: (b) => randomBatch(32, 128, vocab5, b), T: () => 128 };
     case 'hallway-32x256': {
@@ -73,7 +96,7 @@ function makeCase(name: string): Case {
       return { name, cfg, B: 32, batch: (b) => randomBatch(32, 256, vocab5, b), T: () => 256 };
     }
     default:
-      throw new UsageError(`bench train: unknown shape "${name}"; known: demo-mazes, demo-32x128, hallway-32x256`);
+      throw new UsageError(`bench train: unknown shape "${name}"; known: demo-mazes, demo-32x128, hallway-32x256, deep-mazes, deep-mazes-q8`);
   }
 }
 
@@ -81,6 +104,7 @@ async function timeEngine(engine: TrainEngine, c: Case, steps: number): Promise<
   const hyper = { lr: 1e-3, clip: 1, adamw: DEFAULT_ADAMW };
   await engine.step(c.batch(0), hyper); // warm-up: kernel setup, graph compilation
   let tokens = 0;
+  let predicted = 0;
   let ms = 0;
   for (let s = 1; s <= steps; s++) {
     const batch = c.batch(s);
@@ -88,12 +112,17 @@ async function timeEngine(engine: TrainEngine, c: Case, steps: number): Promise<
     await engine.step(batch, hyper);
     ms += performance.now() - t0;
     tokens += batch.realTokens;
+    predicted += batch.predicted;
   }
-  return { tokens_per_s: Math.round(tokens / (ms / 1000)), step_ms: Math.round(ms / steps), peak_rss_mib_so_far: Math.round(process.resourceUsage().maxRSS / 1024) };
+  return {
+    tokens_per_s: Math.round(tokens / (ms / 1000)), path_predictions_per_s: Math.round(predicted / (ms / 1000)), step_ms: Math.round(ms / steps),
+    peak_rss_mib_so_far: Math.round(process.resourceUsage().maxRSS / 1024),
+  };
 }
 
 function torchAnchor(python: string, c: Case, steps: number): { result: Record<string, unknown> | null; reason?: string } {
   if (!python) return { result: null, reason: 'skipped (--python "")' };
+  if (c.noTorch) return { result: null, reason: c.noTorch };
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { result: null, reason: `torch unavailable in ${python}: ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}` };
   const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));

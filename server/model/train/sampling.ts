@@ -19,7 +19,8 @@
  * Bins are estimated per grid from a fixed probe of PROBE_MAZES mazes (seeded by the spec alone, so
  * every process gets the same bins): lookaheads 0 … top, where `top` is the largest value at least
  * TOP_MASS of mazes reach, and the top bin holds every maze with lookahead ≥ top. A bin so defined
- * holds ≥ ~1% of mazes, so a balanced draw costs tens of generated candidates (~0.2 ms on 5×5).
+ * holds ≥ ~1% of mazes, so a balanced draw costs tens of generated candidates on average (one maze
+ * and one BFS per fork each); bench train's deep-mazes case times training on such batches.
  */
 import { mazeDrawer, mazeRng, redrawEndpoints, type MazeSpec } from '../../maze/generate.js';
 import { forkLookahead, forksAlongPath } from '../../maze/analysis.js';
