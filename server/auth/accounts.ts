@@ -16,7 +16,9 @@ export type UserRow = typeof users.$inferSelect;
 let dummyHash: string | undefined;
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+/** Longest user name an account can have. */
+export const MAX_USER_NAME = 64;
+const NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,${MAX_USER_NAME - 1}}$`);
 
 export function checkUserName(name: string): string {
   if (!NAME_RE.test(name)) {

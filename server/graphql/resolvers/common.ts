@@ -1,6 +1,6 @@
 /** Scalars (JSON, DateTime), Query.node, and session login/logout. */
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql/index.js';
-import { SESSION_TTL_MS, checkPassword, createSession, deleteSession } from '../../auth/accounts.js';
+import { MAX_USER_NAME, SESSION_TTL_MS, checkPassword, createSession, deleteSession } from '../../auth/accounts.js';
 import { audit } from '../../db/audit.js';
 import { type Ctx, deviceCookieHeader, parseCookies, sessionCookieHeader } from '../context.js';
 import { apiError } from '../errors.js';
@@ -62,8 +62,7 @@ const NODE_LOADERS = {
   Experiment: (ctx: Ctx, id: number) => loadExperiment(ctx, id),
 } as const;
 
-/** Longest user name an account can have (accounts.ts NAME_RE) and longest password accepted. */
-const MAX_LOGIN_NAME = 64;
+/** Longest password accepted at login (names: accounts.ts MAX_USER_NAME). */
 const MAX_PASSWORD = 1024;
 
 export const commonResolvers: Resolvers<Ctx> = {
@@ -87,8 +86,8 @@ export const commonResolvers: Resolvers<Ctx> = {
       // per account and address, and cannot be used to burn the server's CPU either.
       // No account has a longer name, and no one types a longer password: refused before any
       // state is kept or any hash computed.
-      if (name.length > MAX_LOGIN_NAME || password.length > MAX_PASSWORD) {
-        throw new UserError(`login: a user name has at most ${MAX_LOGIN_NAME} characters and a password at most ${MAX_PASSWORD}`);
+      if (name.length > MAX_USER_NAME || password.length > MAX_PASSWORD) {
+        throw new UserError(`login: a user name has at most ${MAX_USER_NAME} characters and a password at most ${MAX_PASSWORD}`);
       }
       // A browser that signed in to this account before (device cookie, device.ts) has its own
       // bucket; every other attempt shares the account's bucket and its address's.
