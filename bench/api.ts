@@ -130,8 +130,8 @@ function post(url: string, token: string, query: string, variables: Record<strin
 /** Starts a server in a child process on a fresh data directory; returns its URL and a researcher token. */
 async function startChildServer(): Promise<{ url: string; token: string; dir: string; child: ChildProcess }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'searchlight-bench-'));
-  const { prepareDatabase } = await import('../server/graphql/server.js');
-  const { createUser } = await import('../server/auth/accounts.js');
+  const { prepareDatabase } = await import('../server/services/database.js');
+  const { createUser } = await import('../server/services/accounts.js');
   const h = prepareDatabase(dir);
   const { token } = await createUser(h.db, { name: 'bench', role: 'researcher' });
   h.close();
@@ -289,7 +289,7 @@ export async function run(argv: string[]): Promise<unknown> {
 
 // Child-process mode: `node --import tsx bench/api.ts --serve <dataDir>`.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv[2] === '--serve') {
-  const { startServer } = await import('../server/graphql/server.js');
+  const { startServer } = await import('../server/app/server.js');
   const s = await startServer({ dataDir: process.argv[3], port: 0, log: () => undefined });
   process.stdout.write(`${JSON.stringify({ url: s.url })}\n`);
   const stop = (): void => void s.close().then(() => process.exit(0));

@@ -5,7 +5,7 @@
  *     that did (device cookies, device.ts), and per address for the former; so guessing one
  *     account's password is slowed to `perMinute` tries once the burst is spent, and cannot hold
  *     back the account's own browsers.
- * In-process state: one server process owns the database (see server/graphql/server.ts), so this
+ * In-process state: one server process owns the database (see server/app/server.ts), so this
  * is exact for it.
  */
 import { createHash } from 'node:crypto';

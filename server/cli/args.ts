@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { UserError } from '../errors.js';
+import type { CliIO } from './io.js';
 
 export class UsageError extends UserError {
   override name = 'UsageError';
@@ -93,3 +94,11 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
   }
   return { options: options as ParsedOptions<O>, positionals: parsed.positionals };
 }
+
+/** One `searchlight` command; app/main.ts dispatches to them. */
+export interface Command {
+  summary: string;
+  run(argv: string[], io: CliIO): Promise<void>;
+}
+
+export type CommandGroup = Record<string, Command>;

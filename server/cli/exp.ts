@@ -9,9 +9,8 @@
 import { basename } from 'node:path';
 import { writeFileAtomic, writeSafetensorsFile } from '../model/safetensors.js';
 import { createInterpModel, describeKind, kindNames, runExperiment } from '../interp/index.js';
-import { type CommandSpec, parseCommand, UsageError } from './args.js';
+import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
 import type { CliIO } from './io.js';
-import type { CommandGroup } from './main.js';
 import { loadForCli } from './model.js';
 
 const runSpec = {

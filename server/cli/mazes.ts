@@ -13,9 +13,8 @@ import { renderAscii, renderSvg } from '../maze/render.js';
 import { Rng } from '../maze/rng.js';
 import { shortestPath } from '../maze/solve.js';
 import { getTokenizer, SPECIAL, SPECIAL_TOKENS, tokenizerNames } from '../maze/tokenize/index.js';
-import { type CommandSpec, parseCommand, UsageError } from './args.js';
+import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
 import { type CliIO, LineWriter, readLines } from './io.js';
-import type { CommandGroup } from './main.js';
 
 const PATH_START = SPECIAL_TOKENS[SPECIAL.PATH_START];
 const PATH_END = SPECIAL_TOKENS[SPECIAL.PATH_END];

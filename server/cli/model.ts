@@ -15,10 +15,9 @@ import { initRng } from '../model/train/trainer.js';
 import { initWeights, loadModel, saveModel, type LoadedModel } from '../model/weights.js';
 import { GrowError, insertIdentityBlocks } from '../model/grow.js';
 import { Rng } from '../maze/rng.js';
-import { type CommandSpec, parseCommand, UsageError } from './args.js';
+import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
 import { INFERENCE_ENGINES, openModel, pathOnlyTokens, type InferenceEngineName } from '../model/open.js';
 import { type CliIO, LineWriter, readLines } from './io.js';
-import type { CommandGroup } from './main.js';
 
 const PATH_START = SPECIAL_TOKENS[SPECIAL.PATH_START];
 

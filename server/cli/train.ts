@@ -16,10 +16,9 @@ import { evaluateMazes } from '../model/train/evaluate.js';
 import { progressPrinter } from '../model/train/progress.js';
 import { CURRICULUM_BY, type CurriculumBy, type SamplingSpec } from '../model/train/sampling.js';
 import { train, type RunSpec } from '../model/train/trainer.js';
-import { type CommandSpec, parseCommand, UsageError } from './args.js';
+import { type Command, type CommandSpec, parseCommand, UsageError } from './args.js';
 import { INFERENCE_ENGINES, onnxEvalDecoder, openModel, pathOnlyTokens, type InferenceEngineName } from '../model/open.js';
 import type { CliIO } from './io.js';
-import type { Command } from './main.js';
 import { loadForCli } from './model.js';
 
 // Run-defining options carry no parser default: with --resume, an option left out is taken from

@@ -3,13 +3,11 @@
  * `users create` prints the new API token as the LAST line of its output, shown once: only its
  * sha256 is stored.
  */
-import { createUser } from '../auth/accounts.js';
+import { createUser, listUsers } from '../services/accounts.js';
 import { ROLES } from '../auth/roles.js';
-import { users } from '../db/schema.js';
-import { prepareDatabase } from '../graphql/server.js';
-import { type CommandSpec, UsageError, parseCommand } from './args.js';
+import { prepareDatabase } from '../services/database.js';
+import { type CommandGroup, type CommandSpec, UsageError, parseCommand } from './args.js';
 import type { CliIO } from './io.js';
-import type { CommandGroup } from './main.js';
 
 const dataOption = { type: 'string', description: 'Data directory (default: SEARCHLIGHT_DATA or ./data)', placeholder: 'DIR' } as const;
 
@@ -64,7 +62,7 @@ async function list(argv: string[], io: CliIO): Promise<void> {
   if (!parsed) return;
   const handle = prepareDatabase(parsed.options.data);
   try {
-    for (const u of handle.db.select().from(users).orderBy(users.id).all()) {
+    for (const u of listUsers(handle.db)) {
       io.stdout.write(`User:${u.id}\t${u.name}\t${u.role}${u.disabled ? '\tdisabled' : ''}\t${new Date(u.createdAt).toISOString()}\n`);
     }
   } finally {

@@ -12,7 +12,7 @@
  *
  * Command-line tools (users create, …) do not take the lock: their database writes go through
  * SQLite's own locking, and they never sweep files (only a server does, holding this lock; see
- * server/graphql/server.ts), so they are safe beside a running server.
+ * server/app/server.ts), so they are safe beside a running server.
  */
 import fs from 'node:fs';
 import path from 'node:path';

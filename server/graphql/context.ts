@@ -3,21 +3,21 @@
  * httpOnly session cookie for the web app), the shared services, and fresh DataLoaders.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { userForSession, userForToken } from '../auth/accounts.js';
+import { userForSession, userForToken } from '../services/accounts.js';
 import type { RateLimiter } from '../auth/rateLimit.js';
 import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S } from '../auth/device.js';
-import type { DbHandle, Db } from '../db/client.js';
-import type { JobRunner } from '../jobs/runner.js';
+import type { Db, DbHandle } from '../services/database.js';
+import type { JobScheduler } from '../services/jobs.js';
 import { type Loaders, createLoaders } from './loaders.js';
-import type { UserRow } from './mappers.js';
-import type { PubSub } from './pubsub.js';
+import type { UserRow } from '../services/rows.js';
+import type { PubSub } from '../services/pubsub.js';
 
 export const SESSION_COOKIE = 'searchlight_session';
 
 /** Services shared by every request. */
 export interface App {
   handle: DbHandle;
-  runner: JobRunner;
+  runner: JobScheduler;
   pubsub: PubSub;
   limiter: RateLimiter;
   /** Login attempts: per account from browsers that never signed in to it, per browser that did (device.ts). */

@@ -5,7 +5,7 @@
 import { hasRole, type Role } from '../auth/roles.js';
 import type { Ctx } from './context.js';
 import { apiError, forbidden, unauthenticated } from './errors.js';
-import type { UserRow } from './mappers.js';
+import type { UserRow } from '../services/rows.js';
 
 export function requireUser(ctx: Ctx): UserRow {
   if (!ctx.user) throw unauthenticated();

@@ -10,18 +10,16 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { and, eq, sql } from 'drizzle-orm';
-import type { Db, DbHandle } from '../db/client.js';
-import { jobs } from '../db/schema.js';
+import type { DbHandle } from '../services/database.js';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
-import type { JobRow } from '../graphql/mappers.js';
-import type { PubSub } from '../graphql/pubsub.js';
+import type { JobRow } from '../services/rows.js';
+import type { PubSub } from '../services/pubsub.js';
 import { getHandler } from './handlers/index.js';
-import { claimNext, type EnqueueLink, enqueue, getJob, jobsWithStatus, markEnded, requestCancel, requeue } from './queue.js';
+import { claimNext, countQueued, type EnqueueLink, enqueue, getJob, type JobScheduler, jobTopic, jobsWithStatus, markEnded, requestCancel, requeue } from '../services/jobs.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
-export const jobTopic = (id: number): string => `job:${id}`;
+export { jobTopic };
 
 /**
  * Workers run TypeScript through tsx. Node 20 does not apply `execArgv: ['--import', 'tsx']` to a
@@ -70,11 +68,8 @@ export function maxQueuedPerUser(env: EnvVars = process.env): number {
   return intFromEnv('SEARCHLIGHT_MAX_QUEUED_PER_USER', 10, 1, env);
 }
 
-function countQueued(db: Db, userId: number): number {
-  return db.select({ n: sql<number>`count(*)` }).from(jobs).where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED'))).get()?.n ?? 0;
-}
 
-export class JobRunner {
+export class JobRunner implements JobScheduler {
   private readonly running = new Map<number, Running>();
   private readonly concurrency: number;
   private readonly graceMs: number;

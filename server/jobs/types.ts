@@ -2,29 +2,21 @@
  * Job handler contract. A handler module is light to import: `validate` and `cleanup` run on the
  * API thread; `run` runs in a worker thread and imports heavy modules (model engine) lazily.
  */
-import type Database from 'better-sqlite3';
-import type { Db } from '../db/client.js';
-import type { JobRow } from '../graphql/mappers.js';
+import type { Db, DbHandle } from '../services/database.js';
+import type { JobRow } from '../services/rows.js';
 import { UserError } from '../errors.js';
 
-export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export const TERMINAL: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+import type { JobProgress } from '../services/jobs.js';
 
-export interface JobProgress {
-  /** Units done and total (mazes, steps, ...). */
-  done?: number;
-  total?: number;
-  phase?: string;
-  message?: string;
-  [key: string]: unknown;
-}
+export { type JobProgress, type JobStatus, TERMINAL } from '../services/jobs.js';
 
 export interface JobContext {
   jobId: number;
   /** 1 for the first run, 2 after one restart, ... */
   attempt: number;
+  /** The worker's own connection (its `db` is handle.db), for the services the handler calls. */
+  handle: DbHandle;
   db: Db;
-  sqlite: Database.Database;
   dataDir: string;
   /** Aborted when the job is cancelled; handlers check it between units of work. */
   signal: AbortSignal;

@@ -9,9 +9,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../errors.js';
-import { openDb, writeTx } from '../db/client.js';
+import { openWorkerDatabase, writeTx } from '../services/database.js';
 import { getHandler } from './handlers/index.js';
-import { isCancelRequested, markCompleted, setProgress } from './queue.js';
+import { isCancelRequested, markCompleted, setProgress } from '../services/jobs.js';
 import { type JobContext, type JobProgress, JobCancelled } from './types.js';
 
 export interface WorkerData {
@@ -38,7 +38,7 @@ async function main(): Promise<void> {
     port.close();
     return;
   }
-  const handle = openDb(data.dataDir);
+  const handle = openWorkerDatabase(data.dataDir);
   const controller = new AbortController();
   port.on('message', (m: { type: string }) => {
     if (m.type === 'cancel' || m.type === 'stop') controller.abort(m.type);
@@ -48,8 +48,8 @@ async function main(): Promise<void> {
   const ctx: JobContext = {
     jobId: data.jobId,
     attempt: data.attempt,
+    handle,
     db: handle.db,
-    sqlite: handle.sqlite,
     dataDir: data.dataDir,
     signal: controller.signal,
     progress(p) {

@@ -1,6 +1,6 @@
 /** Runs the CLI in-process with string stdin, capturing stdout/stderr and the exit code. */
 import { PassThrough, Readable } from 'node:stream';
-import { main } from '../../server/cli/main.js';
+import { main } from '../../server/app/main.js';
 
 export async function cli(argv: string[], stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new PassThrough();

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
-import { createUser } from '../../server/auth/accounts.js';
+import { createUser } from '../../server/services/accounts.js';
 import { openDb } from '../../server/db/client.js';
 import { migrateDb } from '../../server/db/migrate.js';
-import { ensureWebBuild } from '../../server/web.js';
+import { ensureWebBuild } from '../../server/app/web.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { type ModelConfig, PRESETS } from '../../server/model/config.js';
@@ -49,16 +49,9 @@ export function tempDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'searchlight-e2e-'));
 }
 
-/**
- * How the server is started: `searchlight start` (what `npm start` runs) once it mounts the web
- * app (server/cli/start.ts imports ../web.js); until then test/e2e/serve.ts, which makes the
- * same calls (startServer + mountWeb + seedDemo).
- */
+/** How the server is started: `searchlight start` (what `npm start` runs: API, web app, demo seed). */
 export function launchCommand(dataDir: string): string[] {
-  const start = fs.readFileSync(path.join(ROOT, 'server/cli/start.ts'), 'utf8');
-  return /from '\.\.\/web\.js'/.test(start)
-    ? [path.join(ROOT, 'bin/searchlight.js'), 'start', '--port', '0', '--data', dataDir]
-    : ['--import', 'tsx', path.join(ROOT, 'test/e2e/serve.ts'), dataDir, '0'];
+  return [path.join(ROOT, 'bin/searchlight.js'), 'start', '--port', '0', '--data', dataDir];
 }
 
 export async function startServer(dataDir: string): Promise<Server> {

@@ -1,14 +1,14 @@
 /**
  * Starts Searchlight the way `searchlight start` serves it — startServer() with the web app
- * mounted as its fallback (server/web.ts) and the demo workspace seeded — on the data directory
+ * mounted as its fallback (server/app/web.ts) and the demo workspace seeded — on the data directory
  * and port given, and prints one JSON line {"url": ...} once pages are served. Used by the
  * end-to-end tests and the performance script (run with `node --import tsx test/e2e/serve.ts`).
  *
  *   node --import tsx test/e2e/serve.ts <dataDir> [port]
  */
-import { seedDemo } from '../../server/graphql/seed.js';
-import { startServer } from '../../server/graphql/server.js';
-import { mountWeb } from '../../server/web.js';
+import { seedDemo } from '../../server/services/seed.js';
+import { startServer } from '../../server/app/server.js';
+import { mountWeb } from '../../server/app/web.js';
 
 const [dataDir, port = '0'] = process.argv.slice(2);
 if (!dataDir) {

@@ -1,4 +1,4 @@
-import { createUser } from '../../server/auth/accounts.js';
+import { createUser } from '../../server/services/accounts.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRESETS } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';

@@ -3,8 +3,8 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { userCommands } from '../../server/cli/users.js';
 import type { CliIO } from '../../server/cli/io.js';
-import { DEMO_DATASET, seedDemo } from '../../server/graphql/seed.js';
-import { startServer } from '../../server/graphql/server.js';
+import { DEMO_DATASET, seedDemo } from '../../server/services/seed.js';
+import { startServer } from '../../server/app/server.js';
 import { tempDir } from './helpers.js';
 
 const dirs: string[] = [];
@@ -64,7 +64,7 @@ describe('first start', () => {
       dirs.push(noModelDir);
       expect(seedDemo(s.app, noModelDir)).toEqual([expect.stringMatching(/^demo dataset queued \(Job:1\)$/)]);
       expect(seedDemo(s.app, noModelDir)).toEqual([]);
-      await s.app.runner.idle();
+      await s.runner.idle();
       const ds = s.app.handle.sqlite.prepare('SELECT name, status, maze_count AS n FROM datasets').all();
       expect(ds).toEqual([{ name: DEMO_DATASET.name, status: 'READY', n: DEMO_DATASET.count }]);
     } finally {

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '../../server/auth/accounts.js';
+import { createUser } from '../../server/services/accounts.js';
 import { openDb } from '../../server/db/client.js';
-import { prepareDatabase } from '../../server/graphql/server.js';
+import { prepareDatabase } from '../../server/services/database.js';
 import { CREATE_DATASET, type GqlResult, tempDir, waitForJob } from './helpers.js';
 
 const SERVE = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { intFromEnv } from '../../server/env.js';
-import { datasetCellLimit } from '../../server/jobs/handlers/createDataset.js';
-import { cacheBudgetFromEnv } from '../../server/graphql/inference.js';
+import { datasetCellLimit } from '../../server/services/datasets.js';
+import { cacheBudgetFromEnv } from '../../server/services/inference.js';
 import { maxQueuedPerUser } from '../../server/jobs/runner.js';
 
 describe('integer settings from the environment', () => {

@@ -5,8 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createUser } from '../../server/auth/accounts.js';
-import { type RunningServer, type ServerOptions, startServer } from '../../server/graphql/server.js';
+import { createUser } from '../../server/services/accounts.js';
+import { type RunningServer, type ServerOptions, startServer } from '../../server/app/server.js';
 
 export function tempDir(prefix = 'searchlight-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

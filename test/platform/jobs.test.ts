@@ -116,8 +116,8 @@ describe('trainModel and evaluateModel', () => {
 
 describe('graceful shutdown', () => {
   it('a job running when the server closes is put back in the queue with the reason, and runs again on the next start', async () => {
-    const { startServer } = await import('../../server/graphql/server.js');
-    const { createUser } = await import('../../server/auth/accounts.js');
+    const { startServer } = await import('../../server/app/server.js');
+    const { createUser } = await import('../../server/services/accounts.js');
     const { tempDir } = await import('./helpers.js');
     const dir = tempDir();
     let s = await startServer({ dataDir: dir, port: 0, log: () => undefined });

@@ -23,12 +23,86 @@ function specifiers(source: string): string[] {
   return out;
 }
 
+/**
+ * The layers, lowest first (README "Layout"). A module may import its own layer's directory and
+ * the layers its entry names; `app` (start-up, wiring, HTTP) may import anything.
+ */
+const LAYERS: Record<string, { layer: string; may: string[] }> = {
+  errors: { layer: 'base', may: ['env'] },
+  env: { layer: 'base', may: ['errors'] },
+  maze: { layer: 'core', may: ['errors', 'env'] },
+  model: { layer: 'core', may: ['errors', 'env', 'maze'] },
+  interp: { layer: 'core', may: ['errors', 'env', 'maze', 'model'] },
+  auth: { layer: 'base', may: ['errors', 'env'] },
+  db: { layer: 'storage', may: ['errors', 'env', 'maze'] },
+  services: { layer: 'services', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'db'] },
+  graphql: { layer: 'adapter', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'services'] },
+  jobs: { layer: 'adapter', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'services'] },
+  cli: { layer: 'adapter', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'services'] },
+  app: { layer: 'app', may: ['*'] },
+};
+
+/** Packages only storage and the services may import: the database is theirs alone. */
+const STORAGE_PACKAGES = ['drizzle-orm', 'better-sqlite3'];
+
+/** server/<top>/… → top ('errors' for server/errors.ts); null for paths outside server/. */
+function topOf(abs: string): string | null {
+  const rel = path.relative(SERVER, abs);
+  if (rel.startsWith('..')) return null;
+  return rel.split(path.sep)[0].replace(/\.[jt]s$/, '');
+}
+
+/** Every import that breaks LAYERS or STORAGE_PACKAGES, as "file imports spec (layer rule)". */
+function layerViolations(files: Array<{ file: string; source: string }>): string[] {
+  const out: string[] = [];
+  for (const { file, source } of files) {
+    const from = topOf(file);
+    if (!from) continue;
+    const rule = LAYERS[from];
+    for (const spec of specifiers(source)) {
+      if (!spec.startsWith('.')) {
+        const pkg = spec.split('/')[0];
+        if (STORAGE_PACKAGES.includes(pkg) && from !== 'db' && from !== 'services') out.push(`${path.relative(SERVER, file)} imports ${spec} (only db/ and services/ touch the database)`);
+        continue;
+      }
+      const to = topOf(path.resolve(path.dirname(file), spec));
+      if (!to || to === from) continue;
+      if (!rule) out.push(`${path.relative(SERVER, file)}: server/${from} is not in LAYERS`);
+      else if (!rule.may.includes('*') && !rule.may.includes(to)) out.push(`${path.relative(SERVER, file)} imports ${spec} (${from} may import ${rule.may.join(', ')})`);
+    }
+  }
+  return out;
+}
+
 describe('module layering', () => {
-  it('no module outside server/cli imports from server/cli (jobs, the model core and GraphQL stand without the CLI)', () => {
+  it('every server module keeps to its layer: core → services (the only database code) → adapters → app', () => {
+    const files = tsFiles(SERVER).map((file) => ({ file, source: fs.readFileSync(file, 'utf8') }));
+    expect(files.length).toBeGreaterThan(100);
+    expect(layerViolations(files)).toEqual([]);
+  });
+
+  it('the layer check catches what it should: a resolver querying the database, an adapter importing another, the core reaching up', () => {
+    const f = (rel: string, source: string) => ({ file: path.join(SERVER, rel), source });
+    expect(layerViolations([
+      f('graphql/resolvers/x.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../../db/schema.js';"),
+      f('jobs/handlers/y.ts', "import type { Ctx } from '../../graphql/context.js';"),
+      f('model/z.ts', "const s = await import('../services/models.js');"),
+      f('services/ok.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../db/schema.js';"),
+      f('app/ok.ts', "import { handleFiles } from './files.js';\nimport { seedDemo } from '../services/seed.js';"),
+    ])).toEqual([
+      'graphql/resolvers/x.ts imports drizzle-orm (only db/ and services/ touch the database)',
+      'graphql/resolvers/x.ts imports ../../db/schema.js (graphql may import errors, env, maze, model, interp, auth, services)',
+      'jobs/handlers/y.ts imports ../../graphql/context.js (jobs may import errors, env, maze, model, interp, auth, services)',
+      'model/z.ts imports ../services/models.js (model may import errors, env, maze)',
+    ]);
+  });
+
+  it('no module outside server/cli and server/app imports from server/cli (jobs, the model core and GraphQL stand without the CLI)', () => {
     const cli = path.join(SERVER, 'cli') + path.sep;
+    const app = path.join(SERVER, 'app') + path.sep;
     const offenders: string[] = [];
     for (const file of tsFiles(SERVER)) {
-      if (file.startsWith(cli)) continue;
+      if (file.startsWith(cli) || file.startsWith(app)) continue;
       for (const spec of specifiers(fs.readFileSync(file, 'utf8'))) {
         if (!spec.startsWith('.')) continue;
         const target = path.resolve(path.dirname(file), spec);

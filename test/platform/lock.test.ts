@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DataDirInUseError } from '../../server/db/lock.js';
-import { prepareDatabase, startServer } from '../../server/graphql/server.js';
+import { startServer } from '../../server/app/server.js';
+import { prepareDatabase } from '../../server/services/database.js';
 import { startHarness, tempDir } from './helpers.js';
 
 const SERVE = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));

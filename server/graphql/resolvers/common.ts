@@ -1,7 +1,6 @@
 /** Scalars (JSON, DateTime), Query.node, and session login/logout. */
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql/index.js';
-import { MAX_USER_NAME, SESSION_TTL_MS, checkPassword, createSession, deleteSession } from '../../auth/accounts.js';
-import { audit } from '../../db/audit.js';
+import { MAX_USER_NAME, SESSION_TTL_MS, auditLogin, checkPassword, createSession, deleteSession } from '../../services/accounts.js';
 import { type Ctx, deviceCookieHeader, parseCookies, sessionCookieHeader } from '../context.js';
 import { apiError } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
@@ -114,7 +113,7 @@ export const commonResolvers: Resolvers<Ctx> = {
       const { cookie } = createSession(ctx.db, user.id);
       ctx.setCookies?.push(sessionCookieHeader(ctx.app, cookie, Math.floor(SESSION_TTL_MS / 1000)));
       ctx.setCookies?.push(deviceCookieHeader(ctx.app, issueDeviceCookie(ctx.app.deviceSecret, user.name)));
-      audit(ctx.db, user.id, 'login', 'user', user.id);
+      auditLogin(ctx.db, user.id);
       return user;
     },
     logout(_p, _a, ctx) {

@@ -2,13 +2,7 @@
  * Datasets and mazes. Token sequences, ASCII and SVG are derived from the stored planes by the
  * maze core on each read (cheap: microseconds per maze), never stored.
  */
-import { checkDatasetSize, type CreateDatasetParams } from '../../jobs/handlers/createDataset.js';
-import { count, desc, eq, lt, sql } from 'drizzle-orm';
-import { prepared } from '../../db/prepared.js';
-import { audit } from '../../db/audit.js';
-import { MAX_PATH_LENGTH, mazeCount, mazePage, splitRange } from '../../db/mazePages.js';
-import { decodeMaze } from '../../db/mazes.js';
-import { datasets } from '../../db/schema.js';
+import { MAX_PATH_LENGTH, checkDatasetSize, datasetCount, datasetPage, decodeMaze, deleteDataset, getDataset, mazeCount, mazePage, splitRange } from '../../services/datasets.js';
 import { generatorNames } from '../../maze/generators/index.js';
 import { mazeFromSpec } from '../../maze/edit.js';
 import { edgeList, type SolvedMaze } from '../../maze/lattice.js';
@@ -20,7 +14,7 @@ import { badInput, conflict, notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
-import type { MazeRow } from '../mappers.js';
+import type { MazeRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 
 const decoded = new WeakMap<MazeRow, SolvedMaze>();
@@ -37,11 +31,8 @@ export const datasetResolvers: Resolvers<Ctx> = {
     datasets(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('dataset', args);
-      const db = ctx.db;
-      const page = prepared(db, 'datasets.page', () => db.select().from(datasets).where(lt(datasets.id, sql.placeholder('before'))).orderBy(desc(datasets.id)).limit(sql.placeholder('limit')).prepare());
-      const total = prepared(db, 'datasets.count', () => db.select({ n: count() }).from(datasets).prepare());
-      const rows = page.all({ before: afterKey ?? Number.MAX_SAFE_INTEGER, limit: first + 1 });
-      return connection('dataset', rows, first, (r) => r.id, afterKey !== undefined, () => total.get()!.n);
+      const rows = datasetPage(ctx.db, afterKey, first + 1);
+      return connection('dataset', rows, first, (r) => r.id, afterKey !== undefined, () => datasetCount(ctx.db));
     },
     async dataset(_p, { id }, ctx) {
       requireUser(ctx);
@@ -76,18 +67,15 @@ export const datasetResolvers: Resolvers<Ctx> = {
   Mutation: {
     createDataset(_p, { input }, ctx) {
       const user = requireCompute(ctx, 'createDataset');
-      return ctx.app.runner.enqueue<CreateDatasetParams>('createDataset', input, user.id, undefined, (p) => checkDatasetSize(p.grid, p.count, user.role));
+      return ctx.app.runner.enqueue<{ grid: number; count: number }>('createDataset', input, user.id, undefined, (p) => checkDatasetSize(p.grid, p.count, user.role));
     },
     deleteDataset(_p, { id }, ctx) {
       const dsId = rowId(id, 'Dataset');
-      const ds = ctx.db.select().from(datasets).where(eq(datasets.id, dsId)).get();
+      const ds = getDataset(ctx.db, dsId);
       if (!ds) throw notFound(`Dataset:${dsId}`);
       const user = requireOwnerOrAdmin(ctx, ds.createdBy, 'deleteDataset');
       if (ds.status === 'BUILDING') throw conflict(`Dataset:${dsId} is still being built by Job:${ds.jobId}; cancel the job instead`, { status: ds.status });
-      ctx.db.transaction((tx) => {
-        tx.delete(datasets).where(eq(datasets.id, dsId)).run();
-        audit(tx, user.id, 'delete', 'dataset', dsId, { name: ds.name });
-      });
+      deleteDataset(ctx.db, ds, user.id);
       return true;
     },
   },

@@ -3,48 +3,22 @@
  * stored results, and the kinds with their params. `evaluate` rows share the table but are
  * Evaluations (Model.evals), never Experiments.
  */
-import fs from 'node:fs';
-import DataLoader from 'dataloader';
-import { and, asc, count, desc, eq, inArray, lt, ne } from 'drizzle-orm';
-import { audit } from '../../db/audit.js';
-import { resolveDataPath } from '../../db/files.js';
-import { checkpoints, experiments, results } from '../../db/schema.js';
 import { createInterpModel, describeKind, type InterpModel, kindNames } from '../../interp/index.js';
-import type { ExperimentJobParams } from '../../jobs/handlers/experiment.js';
+import { experimentCount, experimentPage, insertExperiment, type NewExperiment, readResultTensor } from '../../services/experiments.js';
+import { getCheckpoint } from '../../services/models.js';
 import { parseSequence } from '../../maze/parse.js';
 import { renderSvg } from '../../maze/render.js';
 import type { ModelConfig } from '../../model/config.js';
-import { decodeNpy } from '../../model/npy.js';
 import type { Ctx } from '../context.js';
 import { badInput, notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
 import { requireCompute, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
-import type { ExperimentRow, JobRow, ResultRow } from '../mappers.js';
+import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 
-/** Per-request loaders of this domain (kept beside the request's own, keyed by its context). */
-const perRequest = new WeakMap<Ctx, { results: DataLoader<number, ResultRow[]>; experiment: DataLoader<number, ExperimentRow | undefined> }>();
-function loaders(ctx: Ctx) {
-  let l = perRequest.get(ctx);
-  if (!l) {
-    l = {
-      results: new DataLoader(async (ids) => {
-        const rows = ctx.db.select().from(results).where(inArray(results.experimentId, [...ids])).orderBy(asc(results.id)).all();
-        return ids.map((id) => rows.filter((r) => r.experimentId === id));
-      }),
-      experiment: new DataLoader(async (ids) => {
-        const rows = ctx.db.select().from(experiments).where(and(inArray(experiments.id, [...ids]), ne(experiments.kind, 'evaluate'))).all();
-        return ids.map((id) => rows.find((r) => r.id === id));
-      }),
-    };
-    perRequest.set(ctx, l);
-  }
-  return l;
-}
-
 export async function loadExperiment(ctx: Ctx, id: number): Promise<ExperimentRow | undefined> {
-  return loaders(ctx).experiment.load(id);
+  return ctx.loaders.experiment.load(id);
 }
 
 async function jobOf(ctx: Ctx, e: ExperimentRow): Promise<JobRow | null> {
@@ -55,10 +29,10 @@ async function jobOf(ctx: Ctx, e: ExperimentRow): Promise<JobRow | null> {
 async function firstMazeTokens(ctx: Ctx, e: ExperimentRow, vocab: readonly string[]): Promise<string[] | null> {
   const s = (e.summary ?? {}) as Record<string, unknown>;
   if (Array.isArray(s.tokens) && s.tokens.every((t) => typeof t === 'string')) return s.tokens as string[];
-  const rows = await loaders(ctx).results.load(e.id);
+  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
   const r = rows.find((x) => x.name === 'tokens' || x.name === 'maze0.tokens' || x.name === 'pairs.clean');
   if (!r) return null;
-  const t = decodeNpy(fs.readFileSync(resolveDataPath(ctx.app.handle.dataDir, r.path)));
+  const t = readResultTensor(ctx.app.handle.dataDir, r);
   const T = r.name === 'pairs.clean' ? t.shape[1] : t.shape[0]; // [pair, pos] padded with -1, or [T]
   const out: string[] = [];
   for (let i = 0; i < T && t.data[i] >= 0; i++) out.push(vocab[t.data[i]] ?? '?');
@@ -74,15 +48,10 @@ export const experimentResolvers: Resolvers<Ctx> = {
     experiments(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('experiment', args);
-      const filter = and(
-        ne(experiments.kind, 'evaluate'),
-        args.modelId ? eq(experiments.modelId, rowId(args.modelId, 'Model')) : undefined,
-        args.kind ? eq(experiments.kind, args.kind) : undefined,
-      );
-      const rows = ctx.db.select().from(experiments).where(and(filter, afterKey !== undefined ? lt(experiments.id, afterKey) : undefined))
-        .orderBy(desc(experiments.id)).limit(first + 1).all();
-      for (const r of rows) loaders(ctx).experiment.prime(r.id, r);
-      return connection('experiment', rows, first, (r) => r.id, afterKey !== undefined, () => ctx.db.select({ n: count() }).from(experiments).where(filter).get()!.n);
+      const filter = { modelId: args.modelId ? rowId(args.modelId, 'Model') : undefined, kind: args.kind ?? undefined };
+      const rows = experimentPage(ctx.db, filter, afterKey, first + 1);
+      for (const r of rows) ctx.loaders.experiment.prime(r.id, r);
+      return connection('experiment', rows, first, (r) => r.id, afterKey !== undefined, () => experimentCount(ctx.db, filter));
     },
     async experimentKinds(_p, { modelId }, ctx) {
       requireUser(ctx);
@@ -99,15 +68,8 @@ export const experimentResolvers: Resolvers<Ctx> = {
     runExperiment(_p, { kind, modelId, params, datasetId, seed }, ctx) {
       const user = requireCompute(ctx, 'runExperiment');
       const raw = { kind, modelId, params: params ?? {}, datasetId: datasetId ?? undefined, seed: seed ?? 0 };
-      return ctx.app.runner.enqueue('experiment', raw, user.id, (tx, job) => {
-        const p = job.params as ExperimentJobParams;
-        const e = tx.insert(experiments).values({
-          kind: p.kind, modelId: p.modelId, params: p.params, seed: p.seed, datasetId: p.datasetId ?? null,
-          checkpointId: p.checkpointId, jobId: job.id, createdBy: user.id, createdAt: Date.now(),
-        }).returning({ id: experiments.id }).get();
-        audit(tx, user.id, 'run', 'experiment', e.id, { kind: p.kind, modelId: p.modelId, jobId: job.id });
-        return { experimentId: e.id };
-      });
+      // The experiment row is written in the job's own insert transaction, from the validated params.
+      return ctx.app.runner.enqueue('experiment', raw, user.id, (tx, job) => ({ experimentId: insertExperiment(tx, job.params as NewExperiment, job.id, user.id) }));
     },
   },
   Experiment: {
@@ -118,7 +80,7 @@ export const experimentResolvers: Resolvers<Ctx> = {
       return job ? job.status : e.summary ? 'COMPLETED' : 'FAILED';
     },
     error: async (e, _a, ctx) => (await jobOf(ctx, e))?.error ?? null,
-    tensors: (e, _a, ctx) => loaders(ctx).results.load(e.id),
+    tensors: (e, _a, ctx) => ctx.loaders.resultsByExperiment.load(e.id),
     // The summary commits with the result rows and COMPLETED (handlers/experiment.ts).
     downloadUrl: (e) => (e.summary !== null ? `/files/experiments/${e.id}.safetensors` : null),
     job: (e, _a, ctx) => jobOf(ctx, e),
@@ -127,7 +89,7 @@ export const experimentResolvers: Resolvers<Ctx> = {
       if (!m) throw notFound(`Model:${e.modelId}`);
       return m;
     },
-    checkpoint: (e, _a, ctx) => (e.checkpointId ? (ctx.db.select().from(checkpoints).where(eq(checkpoints.id, e.checkpointId)).get() ?? null) : null),
+    checkpoint: (e, _a, ctx) => (e.checkpointId ? (getCheckpoint(ctx.db, e.checkpointId) ?? null) : null),
     dataset: async (e, _a, ctx) => (e.datasetId ? ((await ctx.loaders.dataset.load(e.datasetId)) ?? null) : null),
     async mazeSvg(e, { cellSize }, ctx) {
       if (e.summary === null) return null;

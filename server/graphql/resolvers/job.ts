@@ -1,15 +1,14 @@
 /** Jobs: status and progress, cancellation, and the `jobProgress` subscription. */
-import { audit } from '../../db/audit.js';
+import { audit } from '../../services/audit.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
 import { requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
-import type { JobRow } from '../mappers.js';
+import type { JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
-import { countJobs, getJob, listJobs } from '../../jobs/queue.js';
-import { jobTopic } from '../../jobs/runner.js';
-import { TERMINAL, type JobStatus } from '../../jobs/types.js';
+import { countJobs, getJob, type JobStatus, jobTopic, listJobs, TERMINAL } from '../../services/jobs.js';
+
 
 export const jobResolvers: Resolvers<Ctx> = {
   Query: {

@@ -1,20 +1,16 @@
 /** Models, checkpoints, curves and evaluations; training/evaluation jobs; import; inference. */
 import { allHookNames } from '../../model/onnx/hooks.js';
-import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
-import { prepared } from '../../db/prepared.js';
 import { UserError } from '../../errors.js';
-import { audit } from '../../db/audit.js';
-import { decodeMaze } from '../../db/mazes.js';
+import { decodeMaze } from '../../services/datasets.js';
 import { mazeFromSpec } from '../../maze/edit.js';
-import { experiments, models, trainingCurves } from '../../db/schema.js';
 import { type ModelConfig, parameterCount } from '../../model/config.js';
 import type { Ctx } from '../context.js';
 import { conflict, notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
-import { generatePath, runForward } from '../inference.js';
-import { MAX_MODEL_BYTES, importModelBytes } from '../models.js';
+import { generatePath, runForward } from '../../services/inference.js';
+import { MAX_MODEL_BYTES, deleteModel, evaluationsOf, importModelBytes, modelCount, modelPage, trainingCurve } from '../../services/models.js';
 import { connection, pageArgs } from '../pagination.js';
 
 async function loadModel(ctx: Ctx, id: string) {
@@ -29,11 +25,8 @@ export const modelResolvers: Resolvers<Ctx> = {
     models(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('model', args);
-      const db = ctx.db;
-      const page = prepared(db, 'models.page', () => db.select().from(models).where(lt(models.id, sql.placeholder('before'))).orderBy(desc(models.id)).limit(sql.placeholder('limit')).prepare());
-      const total = prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare());
-      const rows = page.all({ before: afterKey ?? Number.MAX_SAFE_INTEGER, limit: first + 1 });
-      return connection('model', rows, first, (r) => r.id, afterKey !== undefined, () => total.get()!.n);
+      const rows = modelPage(ctx.db, afterKey, first + 1);
+      return connection('model', rows, first, (r) => r.id, afterKey !== undefined, () => modelCount(ctx.db));
     },
     async model(_p, { id }, ctx) {
       requireUser(ctx);
@@ -75,11 +68,7 @@ export const modelResolvers: Resolvers<Ctx> = {
       const model = await loadModel(ctx, id);
       const user = requireOwnerOrAdmin(ctx, model.createdBy, 'deleteModel');
       if (model.status === 'TRAINING') throw conflict(`Model:${model.id} is still training; cancel its job (${(model.lineage as { jobId?: number }).jobId ? `Job:${(model.lineage as { jobId: number }).jobId}` : 'see jobs'}) first`, { status: model.status });
-      ctx.db.transaction((tx) => {
-        tx.delete(models).where(eq(models.id, model.id)).run();
-        audit(tx, user.id, 'delete', 'model', model.id, { name: model.name });
-      });
-      // Its files become unreferenced and are removed by the start-up sweep (server/db/files.ts).
+      deleteModel(ctx.db, model, user.id);
       return true;
     },
   },
@@ -91,11 +80,8 @@ export const modelResolvers: Resolvers<Ctx> = {
     createdBy: async (m, _a, ctx) => (m.createdBy ? ((await ctx.loaders.user.load(m.createdBy)) ?? null) : null),
     checkpoints: (m, _a, ctx) => ctx.loaders.checkpointsByModel.load(m.id),
     latestCheckpoint: async (m, _a, ctx) => (await ctx.loaders.checkpointsByModel.load(m.id)).at(-1) ?? null,
-    trainingCurve: (m, { name }, ctx) =>
-      ctx.db.select({ step: trainingCurves.step, name: trainingCurves.name, value: trainingCurves.value }).from(trainingCurves)
-        .where(and(eq(trainingCurves.modelId, m.id), name ? eq(trainingCurves.name, name) : undefined))
-        .orderBy(asc(trainingCurves.name), asc(trainingCurves.step)).all(),
-    evals: (m, _a, ctx) => ctx.db.select().from(experiments).where(and(eq(experiments.modelId, m.id), eq(experiments.kind, 'evaluate'))).orderBy(desc(experiments.id)).all(),
+    trainingCurve: (m, { name }, ctx) => trainingCurve(ctx.db, m.id, name),
+    evals: (m, _a, ctx) => evaluationsOf(ctx.db, m.id),
   },
   Checkpoint: {
     id: (c) => toId('Checkpoint', c.id),

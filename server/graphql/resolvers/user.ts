@@ -1,8 +1,6 @@
 /** Users and API tokens: `me`, token management, and user administration (admins). */
-import { and, eq } from 'drizzle-orm';
-import { createApiToken, createUser } from '../../auth/accounts.js';
-import { audit } from '../../db/audit.js';
-import { apiTokens, users } from '../../db/schema.js';
+import { apiTokensOf, createApiToken, createUser, getApiToken, listUsers, revokeApiToken, setUserRole } from '../../services/accounts.js';
+import { audit } from '../../services/audit.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Resolvers, Role } from '../generated/types.js';
@@ -16,11 +14,11 @@ export const userResolvers: Resolvers<Ctx> = {
     me: (_p, _a, ctx) => ctx.user,
     users(_p, _a, ctx) {
       requireRole(ctx, 'admin', 'listing users');
-      return ctx.db.select().from(users).orderBy(users.id).all();
+      return listUsers(ctx.db);
     },
     apiTokens(_p, _a, ctx) {
       const user = requireUser(ctx);
-      return ctx.db.select().from(apiTokens).where(eq(apiTokens.userId, user.id)).orderBy(apiTokens.id).all();
+      return apiTokensOf(ctx.db, user.id);
     },
   },
   Mutation: {
@@ -28,16 +26,13 @@ export const userResolvers: Resolvers<Ctx> = {
       const user = requireUser(ctx);
       const { token, id } = createApiToken(ctx.db, user.id, name, expiresInDays);
       audit(ctx.db, user.id, 'create', 'api_token', id, { name });
-      return { token, apiToken: ctx.db.select().from(apiTokens).where(eq(apiTokens.id, id)).get()! };
+      return { token, apiToken: getApiToken(ctx.db, id)! };
     },
     revokeApiToken(_p, { id }, ctx) {
       const user = requireUser(ctx);
       const tokenId = rowId(id, 'ApiToken');
-      const row = ctx.db.update(apiTokens).set({ revokedAt: Date.now() })
-        .where(and(eq(apiTokens.id, tokenId), user.role === 'admin' ? undefined : eq(apiTokens.userId, user.id)))
-        .returning().get();
+      const row = revokeApiToken(ctx.db, tokenId, user.role === 'admin' ? null : user.id, user.id);
       if (!row) throw notFound(`ApiToken:${tokenId}`);
-      audit(ctx.db, user.id, 'revoke', 'api_token', tokenId);
       return row;
     },
     async createUser(_p, { input }, ctx) {
@@ -47,9 +42,8 @@ export const userResolvers: Resolvers<Ctx> = {
     setUserRole(_p, { id, role }, ctx) {
       const admin = requireRole(ctx, 'admin', 'changing roles');
       const userId = rowId(id, 'User');
-      const row = ctx.db.update(users).set({ role: role.toLowerCase() as 'admin' | 'researcher' | 'viewer' }).where(eq(users.id, userId)).returning().get();
+      const row = setUserRole(ctx.db, userId, role.toLowerCase() as 'admin' | 'researcher' | 'viewer', admin.id);
       if (!row) throw notFound(`User:${userId}`);
-      audit(ctx.db, admin.id, 'set_role', 'user', userId, { role });
       return row;
     },
   },

@@ -1,9 +1,10 @@
 /** Parameter checks shared by the model job handlers; messages name the field and the bad value. */
-import { eq } from 'drizzle-orm';
 import { UserError } from '../../errors.js';
-import type { Db } from '../../db/client.js';
-import { datasets, models } from '../../db/schema.js';
-import type { DatasetRow, ModelRow } from '../../graphql/mappers.js';
+import type { Db } from '../../services/database.js';
+import { getModel } from '../../services/models.js';
+import type { DatasetRow, ModelRow } from '../../services/rows.js';
+
+export { readyDataset } from '../../services/datasets.js';
 import type { MazeSpec } from '../../maze/generate.js';
 
 export function idNum(v: unknown, type: string, field: string): number {
@@ -18,15 +19,8 @@ export function int(v: unknown, field: string, min: number, max: number, dflt?: 
   return v as number;
 }
 
-export function readyDataset(db: Db, id: number, field: string): DatasetRow {
-  const ds = db.select().from(datasets).where(eq(datasets.id, id)).get();
-  if (!ds) throw new UserError(`${field}: Dataset:${id} does not exist`);
-  if (ds.status !== 'READY') throw new UserError(`${field}: Dataset:${id} is still being built; wait for its job to complete`);
-  return ds;
-}
-
 export function existingModel(db: Db, id: number, field: string): ModelRow {
-  const m = db.select().from(models).where(eq(models.id, id)).get();
+  const m = getModel(db, id);
   if (!m) throw new UserError(`${field}: Model:${id} does not exist`);
   return m;
 }

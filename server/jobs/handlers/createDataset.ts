@@ -7,36 +7,13 @@
  * (generation is deterministic by seed, so the retry produces the same dataset).
  */
 import crypto from 'node:crypto';
-import { and, eq } from 'drizzle-orm';
 import { UserError } from '../../errors.js';
-import { datasets } from '../../db/schema.js';
-import { encodeMaze } from '../../db/mazes.js';
+import { DatasetWriter, type EncodedMaze, MAX_DATASET_COUNT, deleteUnfinishedDataset, encodeMaze } from '../../services/datasets.js';
 import { type MazeSpec, mazeStream, validateSpec } from '../../maze/generate.js';
 import { mazeStats } from '../../maze/analysis.js';
 import { MAX_GRID } from '../../maze/lattice.js';
 import type { JobHandler } from '../types.js';
-import { type EnvVars, intFromEnv } from '../../env.js';
 
-export const MAX_DATASET_COUNT = 1_000_000;
-/**
- * Cells (count × grid²) one dataset may hold for a researcher: 1M 5×5 mazes, 24k 32×32. 1M mazes
- * of 64×64 (4.1G cells) took ~0.8 h and 2.8 GB each, and 30 could be queued (issue 16). Admins
- * may build up to MAX_DATASET_CELLS_ADMIN; both settable by environment.
- */
-export function datasetCellLimit(role: string, env: EnvVars = process.env): number {
-  return role === 'admin'
-    ? intFromEnv('SEARCHLIGHT_MAX_DATASET_CELLS_ADMIN', 1_000_000_000, 1, env)
-    : intFromEnv('SEARCHLIGHT_MAX_DATASET_CELLS', 25_000_000, 1, env);
-}
-
-/** Refuses a dataset over the caller's cell limit, naming both numbers. */
-export function checkDatasetSize(grid: number, count: number, role: string): void {
-  const cells = grid * grid * count;
-  const limit = datasetCellLimit(role);
-  if (cells > limit) {
-    throw new UserError(`createDataset: ${count.toLocaleString('en-US')} mazes of ${grid}x${grid} are ${cells.toLocaleString('en-US')} cells; a ${role} may build at most ${limit.toLocaleString('en-US')} per dataset (fewer or smaller mazes)`);
-  }
-}
 const BATCH = 1000;
 
 export interface CreateDatasetParams {
@@ -92,28 +69,18 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
   validate: (raw) => validateCreateDataset(raw),
 
   async run(ctx, params) {
-    const { sqlite, db } = ctx;
     const splits = splitsOf(params.count, params.testFraction);
     const config = { ...specOf(params), cols: params.grid, testFraction: params.testFraction };
-    const ds = db.insert(datasets).values({
-      name: params.name, generator: params.generator, grid: params.grid, count: params.count, seed: params.seed,
-      config, splits, status: 'BUILDING', jobId: ctx.jobId, createdAt: Date.now(),
-      createdBy: (sqlite.prepare('SELECT created_by AS u FROM jobs WHERE id = ?').get(ctx.jobId) as { u: number | null } | undefined)?.u ?? null,
-    }).returning({ id: datasets.id }).get();
-    const insert = sqlite.prepare(`INSERT INTO mazes (dataset_id, idx, split, rows, cols, planes, origin_row, origin_col, target_row, target_col, solution, path_length, stats)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-    const updateDs = sqlite.prepare('UPDATE datasets SET maze_count = ?, skipped = ? WHERE id = ?');
+    const ds = new DatasetWriter(ctx.handle, {
+      name: params.name, generator: params.generator, grid: params.grid, count: params.count, seed: params.seed, config, splits, jobId: ctx.jobId,
+    });
     const hash = crypto.createHash('sha256');
     const { mazes, stats } = mazeStream(specOf(params), params.count, params.seed);
     let idx = 0;
-    let batch: Array<unknown[]> = [];
+    let batch: Array<{ idx: number; split: 'train' | 'test'; encoded: EncodedMaze; stats: unknown }> = [];
     const flush = (): void => {
-      const rows = batch;
+      ds.writeBatch(batch, idx, stats.skipped);
       batch = [];
-      sqlite.transaction(() => {
-        for (const r of rows) insert.run(r);
-        updateDs.run(idx, stats.skipped, ds.id);
-      }).immediate();
       ctx.progress({ phase: 'generating', done: idx, total: params.count, skipped: stats.skipped, datasetId: `Dataset:${ds.id}` });
     };
     ctx.progress({ phase: 'generating', done: 0, total: params.count, skipped: 0, datasetId: `Dataset:${ds.id}` });
@@ -122,7 +89,7 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
       const { rows: _r, cols: _c, cells: _n, pathLength: _l, ...st } = mazeStats(m);
       // Content hash: a fixed little header per maze, then its stored bytes, in index order.
       hash.update(Uint8Array.of(e.rows, e.cols, e.originRow, e.originCol, e.targetRow, e.targetCol)).update(e.planes).update(e.solution);
-      batch.push([ds.id, idx, idx < splits.train[1] ? 'train' : 'test', e.rows, e.cols, e.planes, e.originRow, e.originCol, e.targetRow, e.targetCol, e.solution, e.pathLength, JSON.stringify(st)]);
+      batch.push({ idx, split: idx < splits.train[1] ? 'train' : 'test', encoded: e, stats: st });
       idx++;
       if (batch.length >= BATCH) {
         ctx.checkCancelled();
@@ -136,13 +103,13 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
     const contentHash = hash.digest('hex');
     const result = { datasetId: `Dataset:${ds.id}`, mazeCount: idx, skipped: stats.skipped, contentHash };
     return ctx.complete(() => {
-      db.update(datasets).set({ status: 'READY', mazeCount: idx, skipped: stats.skipped, contentHash }).where(eq(datasets.id, ds.id)).run();
+      ds.finish(idx, stats.skipped, contentHash);
       return result;
     });
   },
 
   cleanup(db, job) {
     // Mazes go with the dataset (ON DELETE CASCADE). Only an unfinished dataset is removed.
-    db.delete(datasets).where(and(eq(datasets.jobId, job.id), eq(datasets.status, 'BUILDING'))).run();
+    deleteUnfinishedDataset(db, job.id);
   },
 };

@@ -4,11 +4,10 @@
  * solver on the same mazes (server/model/train/evaluate.ts, the same scoring as `searchlight eval`).
  * The result is stored as an `evaluate` experiment (Model.evals) when the job completes.
  */
-import { and, asc, desc, eq } from 'drizzle-orm';
 import { UserError } from '../../errors.js';
-import { resolveDataPath } from '../../db/files.js';
-import { decodeMaze } from '../../db/mazes.js';
-import { checkpoints, experiments, mazes as mazesTable } from '../../db/schema.js';
+import { artifactPath } from '../../services/artifacts.js';
+import { insertEvaluation, splitMazes } from '../../services/experiments.js';
+import { findLatestCheckpoint } from '../../services/models.js';
 import { baselineSolve } from '../../maze/baseline.js';
 import { type MazeSpec, generateMazes, validateSpec } from '../../maze/generate.js';
 import { generatorNames } from '../../maze/generators/index.js';
@@ -42,7 +41,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     const r = raw as Record<string, unknown>;
     const modelId = idNum(r.modelId, 'Model', 'evaluateModel: modelId');
     existingModel(db, modelId, 'evaluateModel: modelId');
-    if (!db.select({ id: checkpoints.id }).from(checkpoints).where(eq(checkpoints.modelId, modelId)).limit(1).get()) {
+    if (!findLatestCheckpoint(db, modelId)) {
       throw new UserError(`evaluateModel: Model:${modelId} has no checkpoint yet`);
     }
     if (r.datasetId !== undefined && r.datasetId !== null) {
@@ -63,7 +62,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
   async run(ctx, p) {
     const { db } = ctx;
     const model = existingModel(db, p.modelId, 'evaluateModel: modelId');
-    const ckpt = db.select().from(checkpoints).where(eq(checkpoints.modelId, model.id)).orderBy(desc(checkpoints.step)).limit(1).get();
+    const ckpt = findLatestCheckpoint(db, model.id);
     if (!ckpt) throw new UserError(`evaluateModel: Model:${model.id} has no checkpoint`);
     const cfg = model.config as ModelConfig;
     const vocab = model.vocab as string[];
@@ -71,8 +70,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     let mazes: SolvedMaze[];
     let source: Record<string, unknown>;
     if (p.datasetId !== undefined) {
-      const rows = db.select().from(mazesTable).where(and(eq(mazesTable.datasetId, p.datasetId), eq(mazesTable.split, 'test'))).orderBy(asc(mazesTable.idx)).limit(p.count).all();
-      mazes = rows.map((r) => decodeMaze(r));
+      mazes = splitMazes(db, p.datasetId, 'test', p.count);
       source = { datasetId: `Dataset:${p.datasetId}`, split: 'test' };
     } else {
       const spec: MazeSpec = { generator: p.generator!, rows: p.grid! };
@@ -87,7 +85,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     const { loadModel } = await import('../../model/weights.js');
     const { evaluateMazes } = await import('../../model/train/evaluate.js');
     const { openModel } = await import('../../model/open.js');
-    const loaded = await loadModel(resolveDataPath(ctx.dataDir, ckpt.path));
+    const loaded = await loadModel(artifactPath(ctx.dataDir, ckpt.path));
     const engine = await openModel('onnx', loaded.cfg, loaded.weights);
     const modelRows: PathMetrics[] = [];
     const baseRows: PathMetrics[] = [];
@@ -107,9 +105,8 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     }
     const summary = { ...source, count: mazes.length, checkpointStep: ckpt.step, engine: engine.engine, model: aggregateMetrics(modelRows), baseline: aggregateMetrics(baseRows) };
     return ctx.complete(() => {
-      const e = db.insert(experiments).values({ kind: 'evaluate', modelId: model.id, params: { ...source, count: p.count, checkpointId: ckpt.id }, jobId: ctx.jobId, summary, createdAt: Date.now() })
-        .returning({ id: experiments.id }).get();
-      return { modelId: `Model:${model.id}`, evaluationId: `Evaluation:${e.id}`, exact_path_rate: summary.model.exact_path_rate, baseline_exact_path_rate: summary.baseline.exact_path_rate };
+      const evaluationId = insertEvaluation(db, { modelId: model.id, params: { ...source, count: p.count, checkpointId: ckpt.id }, jobId: ctx.jobId, summary });
+      return { modelId: `Model:${model.id}`, evaluationId: `Evaluation:${evaluationId}`, exact_path_rate: summary.model.exact_path_rate, baseline_exact_path_rate: summary.baseline.exact_path_rate };
     });
   },
 

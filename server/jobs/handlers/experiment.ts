@@ -12,17 +12,14 @@
  * row and file; after a restart the job is retried once from the start (runs are deterministic by
  * seed, so the retry computes the same result).
  */
-import fs from 'node:fs';
-import { and, asc, desc, eq } from 'drizzle-orm';
 import { UserError } from '../../errors.js';
-import type { Db } from '../../db/client.js';
-import { resolveDataPath, type StoredFile, writeFileAtomic } from '../../db/files.js';
-import { decodeMaze } from '../../db/mazes.js';
-import { checkpoints, experiments, mazes as mazesTable, results } from '../../db/schema.js';
+import { artifactPath } from '../../services/artifacts.js';
+import type { Db } from '../../services/database.js';
+import { clearExperimentOutput, experimentOfJob, recordResults, splitMazes, writeResultFiles } from '../../services/experiments.js';
+import { findLatestCheckpoint, getCheckpoint } from '../../services/models.js';
 import { createInterpModel, getKind, kindNames, resolveParams } from '../../interp/index.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
 import type { ModelConfig } from '../../model/config.js';
-import { encodeNpy } from '../../model/npy.js';
 import { JobCancelled, type JobHandler } from '../types.js';
 import { existingModel, idNum, int, readyDataset } from './common.js';
 
@@ -45,14 +42,6 @@ const where = 'runExperiment';
 /** Progress reports persist (a row update) at most this often. */
 const PROGRESS_MS = 250;
 
-/** The directory of an experiment's result files, relative to the data directory. */
-export const resultsDir = (experimentId: number): string => `results/experiment-${experimentId}`;
-
-/** A file name for tensor `i` (names may hold characters a file system or URL would mangle). */
-function tensorFile(experimentId: number, i: number, name: string): string {
-  return `${resultsDir(experimentId)}/${String(i).padStart(3, '0')}-${name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.npy`;
-}
-
 /** Checks a runExperiment request; messages name the field. Writes nothing. */
 export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
@@ -62,7 +51,7 @@ export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
   const kind = r.kind;
   const modelId = idNum(r.modelId, 'Model', `${where}: modelId`);
   const model = existingModel(db, modelId, `${where}: modelId`);
-  const ckpt = db.select({ id: checkpoints.id }).from(checkpoints).where(eq(checkpoints.modelId, modelId)).orderBy(desc(checkpoints.step)).limit(1).get();
+  const ckpt = findLatestCheckpoint(db, modelId);
   if (!ckpt) throw new UserError(`${where}: modelId: Model:${modelId} has no checkpoint yet`);
   const seed = int(r.seed, `${where}: seed`, 0, 0xffffffff, 0);
   const cfg = model.config as ModelConfig;
@@ -102,9 +91,9 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
 
   async run(ctx, p) {
     const { db } = ctx;
-    const exp = db.select().from(experiments).where(eq(experiments.jobId, ctx.jobId)).get();
+    const exp = experimentOfJob(db, ctx.jobId);
     if (!exp) throw new UserError(`${where}: the experiment of Job:${ctx.jobId} no longer exists (was its model deleted?)`);
-    const ckpt = db.select().from(checkpoints).where(eq(checkpoints.id, p.checkpointId)).get();
+    const ckpt = getCheckpoint(db, p.checkpointId);
     if (!ckpt) throw new UserError(`${where}: Checkpoint:${p.checkpointId} (the weights this experiment was queued on) was deleted`);
     const model = existingModel(db, p.modelId, `${where}: modelId`);
     const experimentId = `Experiment:${exp.id}`;
@@ -118,14 +107,13 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     let mazes;
     if (p.datasetId !== undefined) {
       const count = typeof p.params.count === 'number' ? p.params.count : 1000;
-      const rows = db.select().from(mazesTable).where(and(eq(mazesTable.datasetId, p.datasetId), eq(mazesTable.split, p.split ?? 'test')))
-        .orderBy(asc(mazesTable.idx)).limit(count).all();
+      const rows = splitMazes(db, p.datasetId, p.split ?? 'test', count);
       if (rows.length === 0) throw new UserError(`${where}: Dataset:${p.datasetId} has no ${p.split} mazes (was it deleted?)`);
-      mazes = { mazes: rows.map((row) => decodeMaze(row)) };
+      mazes = { mazes: rows };
     }
     const { loadModel } = await import('../../model/weights.js');
     const { runExperiment } = await import('../../interp/index.js');
-    const loaded = await loadModel(resolveDataPath(ctx.dataDir, ckpt.path));
+    const loaded = await loadModel(artifactPath(ctx.dataDir, ckpt.path));
     const im = createInterpModel({ cfg: loaded.cfg, weights: loaded.weights, vocab: model.vocab as string[] });
     let out;
     try {
@@ -142,15 +130,9 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     ctx.checkCancelled();
 
     // Files first (atomic, durable), rows after, so no row ever names a missing or partial file.
-    const stored: Array<{ name: string; shape: number[]; file: StoredFile }> = [];
-    out.tensors.forEach((t, i) => {
-      stored.push({ name: t.name, shape: t.shape, file: writeFileAtomic(ctx.dataDir, tensorFile(exp.id, i, t.name), encodeNpy(t.data, t.shape)) });
-    });
+    const stored = writeResultFiles(ctx.dataDir, exp.id, out.tensors);
     return ctx.complete(() => {
-      for (const s of stored) {
-        db.insert(results).values({ experimentId: exp.id, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes }).run();
-      }
-      db.update(experiments).set({ summary: out.summary, params: out.params }).where(eq(experiments.id, exp.id)).run();
+      recordResults(db, exp.id, stored, out.summary, out.params);
       return { experimentId, kind: p.kind, tensors: stored.length };
     });
   },
@@ -158,10 +140,6 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
   cleanup(db, job, dataDir) {
     // The experiment row stays (its status is its job's: FAILED or CANCELLED, with the reason);
     // what the attempt produced goes.
-    const exp = db.select({ id: experiments.id }).from(experiments).where(eq(experiments.jobId, job.id)).get();
-    if (!exp) return;
-    db.delete(results).where(eq(results.experimentId, exp.id)).run();
-    db.update(experiments).set({ summary: null }).where(eq(experiments.id, exp.id)).run();
-    fs.rmSync(resolveDataPath(dataDir, resultsDir(exp.id)), { recursive: true, force: true });
+    clearExperimentOutput(db, job.id, dataDir);
   },
 };

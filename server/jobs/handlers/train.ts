@@ -13,13 +13,10 @@
  * job resumes from the working file; if that pair is torn (the crash hit a save), it starts over.
  */
 import fs from 'node:fs';
-import { and, desc, eq, sql } from 'drizzle-orm';
 import { UserError } from '../../errors.js';
-import type { Db } from '../../db/client.js';
-import { resolveDataPath, writeFileAtomic } from '../../db/files.js';
-import { decodeMaze } from '../../db/mazes.js';
-import { checkpoints, jobs, mazes, models } from '../../db/schema.js';
-import type { JobRow } from '../../graphql/mappers.js';
+import type { Db } from '../../services/database.js';
+import type { JobRow } from '../../services/rows.js';
+import { cleanupTraining, longestMaze, markModelReady, recordResume, removeTrainingWork, storeCheckpoint, trainingModel, trainingWorkFile, writeCurvePoints } from '../../services/training.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
 import { type ModelConfig, PRESETS, type PresetName } from '../../model/config.js';
 import { checkSampling, type CurriculumBy, type SamplingSpec } from '../../model/train/sampling.js';
@@ -56,13 +53,11 @@ export interface TrainParams {
 }
 
 const TOKENIZER = 'aotp-ut';
-const workFile = (jobId: number): string => `training/job-${jobId}/train.safetensors`;
 
 /** The longest stored sequence of a dataset, so a context too short is refused before training. */
 function longestSequence(db: Db, datasetId: number): number {
-  const row = db.select().from(mazes).where(eq(mazes.datasetId, datasetId))
-    .orderBy(desc(sql`json_extract(${mazes.stats}, '$.edges') * 4 + ${mazes.pathLength}`)).limit(1).get();
-  return row ? getTokenizer(TOKENIZER).seqLength(decodeMaze(row)) : 0;
+  const m = longestMaze(db, datasetId);
+  return m ? getTokenizer(TOKENIZER).seqLength(m) : 0;
 }
 
 /** The generated-mazes options of a trainModel input (GraphQL enums arrive as their names). */
@@ -102,10 +97,6 @@ function generatedOf(r: Record<string, unknown>, nCtx: number): GeneratedMazes {
   const queries = int(r.queries, 'trainModel: queries', 1, MAX_QUERIES, 1);
   if (queries > 1 && (r.engine ?? 'onnx') !== 'onnx') throw new UserError('trainModel: queries above 1 train on the onnx engine only');
   return { generator, grid, ...(Object.keys(sampling).length > 0 ? { sampling } : {}), ...(queries > 1 ? { queries } : {}) };
-}
-
-function modelOfJob(db: Db, jobId: number) {
-  return db.select().from(models).where(sql`json_extract(${models.lineage}, '$.jobId') = ${jobId}`).get();
 }
 
 export const trainModel: JobHandler<TrainParams> = {
@@ -151,7 +142,7 @@ export const trainModel: JobHandler<TrainParams> = {
     const { DEFAULT_ADAMW } = await import('../../model/train/adamw.js');
     const { optimizerPath } = await import('../../model/train/checkpoint.js');
     const { TrainError } = await import('../../model/train/engine.js');
-    const { db, sqlite } = ctx;
+    const { db } = ctx;
     const tok = getTokenizer(TOKENIZER);
     const batch = p.batchSize;
     // Either the dataset's stored training mazes (maze k regenerated from its spec and seed), or
@@ -169,26 +160,21 @@ export const trainModel: JobHandler<TrainParams> = {
       ...(gen.queries && !ds ? { queries: gen.queries } : {}),
     };
     const source = ds ? { datasetId: `Dataset:${ds.id}`, seed: ds.seed } : { generated: gen, seed: p.seed };
-    const job = db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, ctx.jobId)).get();
-    const model = modelOfJob(db, ctx.jobId) ?? db.insert(models).values({
-      name: p.name, config: cfg, vocab: [...tok.vocab(grid)], status: 'TRAINING', createdBy: job?.createdBy ?? null, createdAt: Date.now(),
-      lineage: { source: 'train', jobId: ctx.jobId, ...source, preset: p.preset, trainMazes: trainCount, steps: p.steps, batch: p.batchSize, lr: p.lr, engine: p.engine },
-    }).returning().get();
+    const model = trainingModel(db, ctx.jobId, {
+      name: p.name, config: cfg, vocab: [...tok.vocab(grid)],
+      lineage: { ...source, preset: p.preset, trainMazes: trainCount, steps: p.steps, batch: p.batchSize, lr: p.lr, engine: p.engine },
+    });
     const modelId = `Model:${model.id}`;
-    const out = resolveDataPath(ctx.dataDir, workFile(ctx.jobId));
-    fs.mkdirSync(out.slice(0, out.lastIndexOf('/')), { recursive: true });
+    const out = trainingWorkFile(ctx.dataDir, ctx.jobId);
     let resume = fs.existsSync(out) && fs.existsSync(optimizerPath(out));
 
-    const curve = sqlite.prepare('INSERT INTO training_curves (model_id, step, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
     let pending: Array<[number, string, number]> = [];
     let lastFlush = 0;
     let latest: Record<string, unknown> = {};
     const flush = (progress: Record<string, unknown>): void => {
       const points = pending;
       pending = [];
-      sqlite.transaction(() => {
-        for (const [step, name, value] of points) if (Number.isFinite(value)) curve.run(model.id, step, name, value);
-      }).immediate();
+      writeCurvePoints(ctx.handle, model.id, points);
       ctx.progress({ phase: 'training', modelId, ...progress });
       lastFlush = Date.now();
     };
@@ -206,19 +192,11 @@ export const trainModel: JobHandler<TrainParams> = {
       // The curve points up to a checkpoint are stored before it is written: a resume starts after
       // that step and never recomputes them (the crash test once lost step 20 this way).
       beforeCheckpoint: () => flush(latest),
-      onCheckpoint: (c: { step: number; path: string }) => {
-        // Copy first (temp name, fsync, rename), then the row: a crash never leaves a row without its file.
-        const stored = writeFileAtomic(ctx.dataDir, `checkpoints/model-${model.id}/step-${c.step}.safetensors`, fs.readFileSync(c.path));
-        db.insert(checkpoints).values({ modelId: model.id, step: c.step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
-          .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } }).run();
-      },
+      onCheckpoint: (c: { step: number; path: string }) => storeCheckpoint(ctx.handle, model.id, c.step, c.path),
     };
     if (resume) {
       // Record the resumption in the model's lineage: attempt and the last checkpoint it continues from.
-      const last = db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, model.id)).orderBy(desc(checkpoints.step)).limit(1).get();
-      const lineage = model.lineage as Record<string, unknown>;
-      const resumes = [...((lineage.resumes as unknown[]) ?? []), { attempt: ctx.attempt, fromStep: last?.step ?? null, at: new Date().toISOString() }];
-      db.update(models).set({ lineage: { ...lineage, resumes } }).where(eq(models.id, model.id)).run();
+      recordResume(db, model, ctx.attempt);
     }
     ctx.progress({ phase: resume ? 'resuming' : 'starting', modelId, done: 0, total: p.steps });
     let result;
@@ -235,22 +213,14 @@ export const trainModel: JobHandler<TrainParams> = {
     if (result.stopped) throw new JobCancelled('training stopped before its last step');
     const summary = { modelId, step: result.step, loss: result.loss, tokensPerSec: Math.round(result.tokensPerSec), lastEval: result.evals.at(-1) ?? null };
     ctx.complete(() => {
-      db.update(models).set({ status: 'READY' }).where(eq(models.id, model.id)).run();
+      markModelReady(db, model.id);
       return summary;
     });
-    fs.rmSync(resolveDataPath(ctx.dataDir, `training/job-${ctx.jobId}`), { recursive: true, force: true });
+    removeTrainingWork(ctx.dataDir, ctx.jobId);
     return summary;
   },
 
   cleanup(db: Db, job: JobRow, dataDir: string) {
-    // A model with checkpoints is kept (usable, marked FAILED: training did not finish); one without is removed.
-    const model = modelOfJob(db, job.id);
-    if (model) {
-      const has = db.select({ id: checkpoints.id }).from(checkpoints).where(and(eq(checkpoints.modelId, model.id))).limit(1).get();
-      if (has) db.update(models).set({ status: 'FAILED' }).where(eq(models.id, model.id)).run();
-      else db.delete(models).where(eq(models.id, model.id)).run();
-    }
-    fs.rmSync(resolveDataPath(dataDir, `training/job-${job.id}`), { recursive: true, force: true });
+    cleanupTraining(db, job.id, dataDir);
   },
 };
-

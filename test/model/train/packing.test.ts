@@ -12,7 +12,7 @@ import { buildBatch, MazeBatcher } from '../../../server/model/train/data.js';
 import { buildPackedBatch, splitSequence, type PackedBatch } from '../../../server/model/train/packing.js';
 import { mazeLookahead } from '../../../server/model/train/sampling.js';
 import { createTfjsGradEngine } from '../../../server/model/tfjs/engine.js';
-import { randomWeights } from '../../model/fixtures.js';
+import { randomWeights } from '../fixtures.js';
 
 const tok = getTokenizer('aotp-ut');
 // n_ctx 64 holds one 3×3 sequence (≤ 48 tokens) but not a packed row of 4 queries (~80).

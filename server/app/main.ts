@@ -4,21 +4,15 @@
  * SEARCHLIGHT_DEBUG=1).
  */
 import { isUserError } from '../errors.js';
-import { UsageError } from './args.js';
-import { type CliIO, processIO } from './io.js';
-import { expCommands } from './exp.js';
-import { mazeCommands } from './mazes.js';
-import { modelCommands } from './model.js';
+import { type Command, type CommandGroup, UsageError } from '../cli/args.js';
+import { type CliIO, processIO } from '../cli/io.js';
+import { expCommands } from '../cli/exp.js';
+import { mazeCommands } from '../cli/mazes.js';
+import { modelCommands } from '../cli/model.js';
 import { startCommand } from './start.js';
-import { evalCommand, trainCommand } from './train.js';
-import { userCommands } from './users.js';
+import { evalCommand, trainCommand } from '../cli/train.js';
+import { userCommands } from '../cli/users.js';
 
-export interface Command {
-  summary: string;
-  run(argv: string[], io: CliIO): Promise<void>;
-}
-
-export type CommandGroup = Record<string, Command>;
 
 const groups: Record<string, { summary: string; commands: CommandGroup }> = {
   mazes: { summary: 'Generate, parse, render, solve and score mazes', commands: mazeCommands },

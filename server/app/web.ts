@@ -1,7 +1,7 @@
 /**
  * The web dashboard (Next.js, App Router, sources in web/) served on the API's own port: the API
  * server answers /graphql, /files, /upload and /healthz and hands every other request to
- * `fallback` (ServerOptions.fallback in server/graphql/server.ts).
+ * `fallback` (ServerOptions.fallback in server/app/server.ts).
  *
  * Next needs a production build (`next build web`). On a fresh machine there is none, so the first
  * start builds it (about a minute on 2 cores) and says so; a build older than the sources is
@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const WEB_DIR = fileURLToPath(new URL('../web/', import.meta.url));
+export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 
 /** Inputs of the build: when any is newer than .next/BUILD_ID the build is stale. */
 const SOURCE_ENTRIES = ['app', 'components', 'lib', 'next.config.ts', 'tsconfig.json'];

@@ -16,38 +16,37 @@
  * An application/octet-stream body cannot be sent cross-site without a CORS preflight, which we
  * never grant, so cookie-authenticated uploads are safe from CSRF.
  */
-import fs from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { eq } from 'drizzle-orm';
 import { hasRole } from '../auth/roles.js';
 import { isUserError } from '../errors.js';
-import { resolveDataPath } from '../db/files.js';
-import { checkpoints, results } from '../db/schema.js';
+import { openArtifact, readArtifact } from '../services/artifacts.js';
+import { getResult } from '../services/experiments.js';
+import { getCheckpoint } from '../services/models.js';
 import { encodeNpy } from '../model/npy.js';
 import { decodeSafetensors } from '../model/safetensors.js';
-import { type App, authenticate } from './context.js';
+import { type App, authenticate } from '../graphql/context.js';
 import { serveExperimentFile } from './experimentFiles.js';
 import { HttpError, readBody, sendError, sendJson } from './http.js';
-import { findCache } from './inference.js';
-import { MAX_MODEL_BYTES, importModelBytes } from './models.js';
+import { findCache } from '../services/inference.js';
+import { MAX_MODEL_BYTES, importModelBytes } from '../services/models.js';
 
-function sendFile(res: ServerResponse, abs: string, sha256: string, filename: string): void {
+function sendFile(res: ServerResponse, dataDir: string, rel: string, sha256: string, filename: string): void {
   // HEAD: the same headers and no body (Node drops a HEAD body, but reading the file would be waste).
   const head = res.req.method === 'HEAD';
-  if (!fs.existsSync(abs)) throw new HttpError(404, `the file for ${filename} is missing from the data directory`, 'NOT_FOUND');
-  const size = fs.statSync(abs).size;
+  const file = openArtifact(dataDir, rel);
+  if (!file) throw new HttpError(404, `the file for ${filename} is missing from the data directory`, 'NOT_FOUND');
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
-    'content-length': size,
+    'content-length': file.size,
     'content-disposition': `attachment; filename="${filename}"`,
     'x-content-sha256': sha256,
   });
   if (head) res.end();
-  else fs.createReadStream(abs).pipe(res);
+  else file.stream().pipe(res);
 }
 
-function sendNpy(res: ServerResponse, abs: string, tensor: string, filename: string): void {
-  const { tensors } = decodeSafetensors(fs.readFileSync(abs), { select: (n) => n === tensor });
+function sendNpy(res: ServerResponse, dataDir: string, rel: string, tensor: string, filename: string): void {
+  const { tensors } = decodeSafetensors(readArtifact(dataDir, rel), { select: (n) => n === tensor });
   const t = tensors.get(tensor);
   if (!t) throw new HttpError(404, `no tensor named "${tensor}" in ${filename.replace(/\/.*$/, '')}; names: ${[...tensors.keys()].slice(0, 20).join(', ')}`, 'NOT_FOUND');
   const bytes = encodeNpy(t.data, t.shape);
@@ -87,27 +86,27 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
     const db = app.handle.db;
     let m: RegExpExecArray | null;
     if (seg[0] === 'checkpoints' && seg.length === 2 && (m = /^(\d+)\.safetensors$/.exec(seg[1]))) {
-      const c = db.select().from(checkpoints).where(eq(checkpoints.id, Number(m[1]))).get();
+      const c = getCheckpoint(db, Number(m[1]));
       if (!c) throw new HttpError(404, `Checkpoint:${m[1]} not found`, 'NOT_FOUND');
-      sendFile(res, resolveDataPath(app.handle.dataDir, c.path), c.sha256, `model-${c.modelId}-step-${c.step}.safetensors`);
+      sendFile(res, app.handle.dataDir, c.path, c.sha256, `model-${c.modelId}-step-${c.step}.safetensors`);
     } else if (seg[0] === 'checkpoints' && seg.length === 3 && /^\d+$/.test(seg[1]) && seg[2].endsWith('.npy')) {
-      const c = db.select().from(checkpoints).where(eq(checkpoints.id, Number(seg[1]))).get();
+      const c = getCheckpoint(db, Number(seg[1]));
       if (!c) throw new HttpError(404, `Checkpoint:${seg[1]} not found`, 'NOT_FOUND');
-      sendNpy(res, resolveDataPath(app.handle.dataDir, c.path), seg[2].slice(0, -4), `${seg[2]}`);
+      sendNpy(res, app.handle.dataDir, c.path, seg[2].slice(0, -4), `${seg[2]}`);
     } else if (seg[0] === 'caches' && seg.length === 2 && (m = /^([0-9a-f]{64})\.safetensors$/.exec(seg[1]))) {
       const c = findCache(app.handle, m[1]);
       if (!c) throw new HttpError(404, `activation cache ${m[1]} not found`, 'NOT_FOUND');
-      sendFile(res, resolveDataPath(app.handle.dataDir, c.path), c.sha256, `cache-${m[1].slice(0, 12)}.safetensors`);
+      sendFile(res, app.handle.dataDir, c.path, c.sha256, `cache-${m[1].slice(0, 12)}.safetensors`);
     } else if (seg[0] === 'caches' && seg.length === 3 && /^[0-9a-f]{64}$/.test(seg[1]) && seg[2].endsWith('.npy')) {
       const c = findCache(app.handle, seg[1]);
       if (!c) throw new HttpError(404, `activation cache ${seg[1]} not found`, 'NOT_FOUND');
-      sendNpy(res, resolveDataPath(app.handle.dataDir, c.path), seg[2].slice(0, -4), seg[2]);
+      sendNpy(res, app.handle.dataDir, c.path, seg[2].slice(0, -4), seg[2]);
     } else if (seg[0] === 'experiments') {
       serveExperimentFile(app, seg.slice(1), res);
     } else if (seg[0] === 'results' && seg.length === 2 && (m = /^(\d+)(\.\w+)?$/.exec(seg[1]))) {
-      const r = db.select().from(results).where(eq(results.id, Number(m[1]))).get();
+      const r = getResult(db, Number(m[1]));
       if (!r) throw new HttpError(404, `result ${m[1]} not found`, 'NOT_FOUND');
-      sendFile(res, resolveDataPath(app.handle.dataDir, r.path), r.sha256, r.path.split('/').at(-1) ?? `result-${r.id}`);
+      sendFile(res, app.handle.dataDir, r.path, r.sha256, r.path.split('/').at(-1) ?? `result-${r.id}`);
     } else {
       throw new HttpError(404, `no such file route: ${pathname}`, 'NOT_FOUND');
     }

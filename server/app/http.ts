@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApolloServer, HeaderMap } from '@apollo/server';
-import type { Ctx } from './context.js';
+import type { Ctx } from '../graphql/context.js';
 
 export class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly code = 'BAD_USER_INPUT') {

@@ -9,8 +9,34 @@ import type { Db, Tx } from '../db/client.js';
 import { prepared } from '../db/prepared.js';
 import { audit } from '../db/audit.js';
 import { jobs } from '../db/schema.js';
-import type { JobRow } from '../graphql/mappers.js';
-import type { JobProgress, JobStatus } from './types.js';
+import type { JobRow } from './rows.js';
+
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+export const TERMINAL: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+export interface JobProgress {
+  /** Units done and total (mazes, steps, ...). */
+  done?: number;
+  total?: number;
+  phase?: string;
+  message?: string;
+  [key: string]: unknown;
+}
+
+/** The topic a job's changes are published on (PubSub), for the `jobProgress` subscription. */
+export const jobTopic = (id: number): string => `job:${id}`;
+
+/**
+ * What adapters ask of the job system (the embedded runner today, a queue of worker processes
+ * later): queue a job after its handler validated the parameters, and cancel one.
+ */
+export interface JobScheduler {
+  /** Validates `params` with the kind's handler (UserError; nothing written), then queues the job with its `link`ed rows. */
+  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow;
+  /** QUEUED → CANCELLED, RUNNING → stopped; undefined when there is no such job. */
+  cancel(id: number, by: string): JobRow | undefined;
+  runningCount(): number;
+}
 
 /**
  * Rows a job comes with (e.g. the experiment a runExperiment job fills in), written in the job's
@@ -33,6 +59,11 @@ export function enqueue(db: Db, kind: string, params: unknown, createdBy: number
 export function isCancelRequested(db: Db, id: number): boolean {
   const q = prepared(db, 'jobs.cancelRequested', () => db.select({ c: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare());
   return q.get({ id })?.c ?? false;
+}
+
+/** Jobs a user has waiting (the per-user queue limit). */
+export function countQueued(db: Db, userId: number): number {
+  return db.select({ n: sql<number>`count(*)` }).from(jobs).where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED'))).get()?.n ?? 0;
 }
 
 export function getJob(db: Db, id: number): JobRow | undefined {

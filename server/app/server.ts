@@ -18,22 +18,17 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { deviceSecret } from '../auth/device.js';
 import { RateLimiter, type RateLimitOptions, addressLoginLimitFromEnv, loginRateLimitFromEnv, passwordCheckLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
-import { type DbHandle, defaultDataDir, openDb } from '../db/client.js';
-import { sweepFiles } from '../db/files.js';
-import { acquireDataDirLock, type DataDirLock } from '../db/lock.js';
-import { migrateDb } from '../db/migrate.js';
-import { lt } from 'drizzle-orm';
-import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
+import { acquireDataDirLock, type DataDirLock, type DbHandle, defaultDataDir, prepareDatabase, sweepOrphans } from '../services/database.js';
 import { JobRunner } from '../jobs/runner.js';
-import { type App, type Ctx, authenticate, createContext, eventContext } from './context.js';
-import { handleFiles } from './downloads.js';
-import { formatError, isDevelopment } from './errors.js';
+import { type App, type Ctx, authenticate, createContext, eventContext } from '../graphql/context.js';
+import { handleFiles } from './files.js';
+import { formatError, isDevelopment } from '../graphql/errors.js';
 import { ANONYMOUS_BODY_LIMIT, GRAPHQL_BODY_LIMIT, HttpError, handleGraphQL, sendError, sendJson } from './http.js';
-import { disposeEngines } from './inference.js';
-import { anonymousIntrospection, costError, introspectionError, introspectionPlugin, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from './limits.js';
-import { PubSub } from './pubsub.js';
-import { buildExecutableSchema } from './schema.js';
-import { subscribePerEventContext } from './subscribe.js';
+import { disposeEngines } from '../services/inference.js';
+import { anonymousIntrospection, costError, introspectionError, introspectionPlugin, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from '../graphql/limits.js';
+import { PubSub } from '../services/pubsub.js';
+import { buildExecutableSchema } from '../graphql/schema.js';
+import { subscribePerEventContext } from '../graphql/subscribe.js';
 
 export interface ServerOptions {
   /** Data directory (database + files); default SEARCHLIGHT_DATA or ./data. */
@@ -67,42 +62,10 @@ export interface RunningServer {
   graphqlUrl: string;
   port: number;
   app: App;
+  /** The embedded job runner behind app.runner (tests wait on it with idle()). */
+  runner: JobRunner;
   schema: GraphQLSchema;
   close(): Promise<void>;
-}
-
-/**
- * Opens and migrates the database (the server and command-line tools). Tools may run beside a live
- * server, so this never deletes files: see `sweepOrphans`.
- */
-export function prepareDatabase(dataDir?: string): DbHandle {
-  const handle = openDb(dataDir);
-  try {
-    migrateDb(handle.db);
-  } catch (e) {
-    handle.close();
-    throw e;
-  }
-  return handle;
-}
-
-/**
- * Server start-up only, under the data-directory lock: removes expired sessions and the files no
- * row references (partial writes of a crashed run). A tool running beside a live server must not
- * do this: the server's in-flight temporary files, and files renamed into place whose row has not
- * committed yet, would look orphaned.
- */
-function sweepOrphans(handle: DbHandle, log: (l: string) => void): void {
-  const referenced = new Set<string>();
-  for (const r of handle.db.select({ p: checkpoints.path, s: checkpoints.statePath }).from(checkpoints).all()) {
-    referenced.add(r.p);
-    if (r.s) referenced.add(r.s);
-  }
-  for (const r of handle.db.select({ p: activationCaches.path }).from(activationCaches).all()) referenced.add(r.p);
-  for (const r of handle.db.select({ p: results.path }).from(results).all()) referenced.add(r.p);
-  handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now())).run();
-  const removed = sweepFiles(handle.dataDir, referenced);
-  if (removed.length) log(`removed ${removed.length} unreferenced or partial file(s) left by an earlier run`);
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
@@ -112,7 +75,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let handle: DbHandle | undefined;
   try {
     handle = prepareDatabase(opts.dataDir);
-    sweepOrphans(handle, log);
+    const removed = sweepOrphans(handle);
+    if (removed) log(`removed ${removed} unreferenced or partial file(s) left by an earlier run`);
     return await serve(opts, handle, lock, log);
   } catch (e) {
     // Any failed start (port taken, bad schema, …) gives the database and the directory back.
@@ -269,6 +233,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
     graphqlUrl: `${url}/graphql`,
     port: actual,
     app,
+    runner,
     schema,
     close() {
       closing ??= (async () => {

@@ -7,13 +7,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { audit } from '../db/audit.js';
-import type { DbHandle } from '../db/client.js';
+import type { Db, DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
-import { checkpoints, models } from '../db/schema.js';
+import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { prepared } from '../db/prepared.js';
+import { checkpoints, experiments, models, trainingCurves } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
 import { type LoadedModel, decodeModel } from '../model/weights.js';
-import type { ModelRow } from './mappers.js';
+import type { CheckpointRow, ExperimentRow, ModelRow } from './rows.js';
 
 /** Largest model file accepted (base64 mutation and raw upload alike). */
 export const MAX_MODEL_BYTES = 256 * 1024 * 1024;
@@ -55,4 +57,46 @@ export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Arr
     fs.rmSync(resolveDataPath(handle.dataDir, stored.path), { force: true });
     throw e;
   }
+}
+
+/** Models newest first, up to `limit`, with ids below `before` (keyset pagination). */
+export function modelPage(db: Db, before: number | undefined, limit: number): ModelRow[] {
+  const q = prepared(db, 'models.page', () => db.select().from(models).where(lt(models.id, sql.placeholder('before'))).orderBy(desc(models.id)).limit(sql.placeholder('limit')).prepare());
+  return q.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit });
+}
+
+export function modelCount(db: Db): number {
+  return prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare()).get()!.n;
+}
+
+/** Deletes a model (its checkpoints, experiments and findings cascade); its files become unreferenced and the start-up sweep removes them. */
+export function deleteModel(db: Db, model: ModelRow, userId: number): void {
+  db.transaction((tx) => {
+    tx.delete(models).where(eq(models.id, model.id)).run();
+    audit(tx, userId, 'delete', 'model', model.id, { name: model.name });
+  });
+}
+
+export function trainingCurve(db: Db, modelId: number, name?: string | null): Array<{ step: number; name: string; value: number }> {
+  return db.select({ step: trainingCurves.step, name: trainingCurves.name, value: trainingCurves.value }).from(trainingCurves)
+    .where(and(eq(trainingCurves.modelId, modelId), name ? eq(trainingCurves.name, name) : undefined))
+    .orderBy(asc(trainingCurves.name), asc(trainingCurves.step)).all();
+}
+
+/** A model's evaluations (experiment rows of kind `evaluate`), newest first. */
+export function evaluationsOf(db: Db, modelId: number): ExperimentRow[] {
+  return db.select().from(experiments).where(and(eq(experiments.modelId, modelId), eq(experiments.kind, 'evaluate'))).orderBy(desc(experiments.id)).all();
+}
+
+export function getCheckpoint(db: Db, id: number): CheckpointRow | undefined {
+  return db.select().from(checkpoints).where(eq(checkpoints.id, id)).get();
+}
+
+/** A model's newest checkpoint, if it has one. */
+export function findLatestCheckpoint(db: Db, modelId: number): CheckpointRow | undefined {
+  return db.select().from(checkpoints).where(eq(checkpoints.modelId, modelId)).orderBy(desc(checkpoints.step)).limit(1).get();
+}
+
+export function getModel(db: Db, id: number): ModelRow | undefined {
+  return db.select().from(models).where(eq(models.id, id)).get();
 }

@@ -10,32 +10,31 @@
  * its recorded sha256 first, so a damaged file is reported rather than served).
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import { and, asc, eq, ne } from 'drizzle-orm';
-import { resolveDataPath } from '../db/files.js';
-import { checkpoints, experiments, results } from '../db/schema.js';
+import { readVerified } from '../services/artifacts.js';
+import { getExperiment, resultsOf } from '../services/experiments.js';
+import { getCheckpoint } from '../services/models.js';
 import { decodeNpy } from '../model/npy.js';
 import { encodeSafetensors } from '../model/safetensors.js';
-import type { App } from './context.js';
+import type { App } from '../graphql/context.js';
 import { HttpError } from './http.js';
-import type { ExperimentRow, ResultRow } from './mappers.js';
+import type { ExperimentRow, ResultRow } from '../services/rows.js';
 
 function completedExperiment(app: App, idText: string): ExperimentRow {
-  const e = app.handle.db.select().from(experiments).where(and(eq(experiments.id, Number(idText)), ne(experiments.kind, 'evaluate'))).get();
+  const e = getExperiment(app.handle.db, Number(idText));
   if (!e) throw new HttpError(404, `Experiment:${idText} not found`, 'NOT_FOUND');
   if (e.summary === null) throw new HttpError(404, `Experiment:${idText} has no results yet (see its status)`, 'NOT_FOUND');
   return e;
 }
 
 function readChecked(app: App, r: ResultRow): Buffer {
-  const abs = resolveDataPath(app.handle.dataDir, r.path);
-  if (!fs.existsSync(abs)) throw new HttpError(500, `the file of tensor "${r.name}" is missing from the data directory`, 'INTERNAL_SERVER_ERROR');
-  const bytes = fs.readFileSync(abs);
-  if (crypto.createHash('sha256').update(bytes).digest('hex') !== r.sha256) {
-    throw new HttpError(500, `the file of tensor "${r.name}" does not match its recorded sha256 (damaged data directory?)`, 'INTERNAL_SERVER_ERROR');
+  const read = readVerified(app.handle.dataDir, r.path, r.sha256);
+  if ('error' in read) {
+    throw new HttpError(500, read.error === 'missing'
+      ? `the file of tensor "${r.name}" is missing from the data directory`
+      : `the file of tensor "${r.name}" does not match its recorded sha256 (damaged data directory?)`, 'INTERNAL_SERVER_ERROR');
   }
-  return bytes;
+  return read.bytes;
 }
 
 function send(res: ServerResponse, bytes: Uint8Array, sha256: string, filename: string): void {
@@ -54,12 +53,12 @@ export function serveExperimentFile(app: App, seg: string[], res: ServerResponse
   let m: RegExpExecArray | null;
   if (seg.length === 1 && (m = /^(\d{1,15})\.safetensors$/.exec(seg[0]))) {
     const e = completedExperiment(app, m[1]);
-    const rows = db.select().from(results).where(eq(results.experimentId, e.id)).orderBy(asc(results.id)).all();
+    const rows = resultsOf(db, e.id);
     const tensors = rows.map((r) => {
       const t = decodeNpy(readChecked(app, r));
       return { name: r.name, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
     });
-    const ckpt = e.checkpointId ? db.select({ sha256: checkpoints.sha256 }).from(checkpoints).where(eq(checkpoints.id, e.checkpointId)).get() : undefined;
+    const ckpt = e.checkpointId ? getCheckpoint(db, e.checkpointId) : undefined;
     const bytes = encodeSafetensors(tensors, {
       experiment: `Experiment:${e.id}`, kind: e.kind, params: JSON.stringify(e.params), seed: String(e.seed), model: `Model:${e.modelId}`,
       ...(ckpt ? { checkpoint_sha256: ckpt.sha256 } : {}),
@@ -71,9 +70,10 @@ export function serveExperimentFile(app: App, seg: string[], res: ServerResponse
   if (seg.length === 2 && /^\d{1,15}$/.test(seg[0]) && seg[1].endsWith('.npy')) {
     const e = completedExperiment(app, seg[0]);
     const name = seg[1].slice(0, -4);
-    const r = db.select().from(results).where(and(eq(results.experimentId, e.id), eq(results.name, name))).get();
+    const all = resultsOf(db, e.id);
+    const r = all.find((x) => x.name === name);
     if (!r) {
-      const names = db.select({ n: results.name }).from(results).where(eq(results.experimentId, e.id)).orderBy(asc(results.id)).all().map((x) => x.n);
+      const names = all.map((x) => x.name);
       throw new HttpError(404, `Experiment:${e.id} has no tensor named "${name}"; names: ${names.slice(0, 30).join(', ')}`, 'NOT_FOUND');
     }
     send(res, readChecked(app, r), r.sha256, `experiment-${e.id}-${name}.npy`);

@@ -2,14 +2,14 @@
  * Accounts: users, API tokens and sessions over the database. Secrets are returned once, at
  * creation, and only their sha256 is stored.
  */
-import { and, eq, gt, isNull, or, sql } from 'drizzle-orm';
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
 import { UserError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { audit } from '../db/audit.js';
 import { apiTokens, sessions, users } from '../db/schema.js';
-import { type Role, parseRole } from './roles.js';
-import { TOKEN_PREFIX, hashPassword, newSecret, sha256Hex, verifyPassword } from './secrets.js';
+import { type Role, parseRole } from '../auth/roles.js';
+import { TOKEN_PREFIX, hashPassword, newSecret, sha256Hex, verifyPassword } from '../auth/secrets.js';
 
 export type UserRow = typeof users.$inferSelect;
 
@@ -111,4 +111,43 @@ export function userForSession(db: Db, cookie: string): UserRow | null {
 
 export function deleteSession(db: Db, cookie: string): void {
   db.delete(sessions).where(eq(sessions.id, sha256Hex(cookie))).run();
+}
+
+export type ApiTokenRow = typeof apiTokens.$inferSelect;
+
+export function listUsers(db: Db): UserRow[] {
+  return db.select().from(users).orderBy(users.id).all();
+}
+
+export function usersNamed(db: Db, names: readonly string[]): UserRow[] {
+  return names.length ? db.select().from(users).where(inArray(users.name, [...names])).all() : [];
+}
+
+/** A user's API tokens (revoked ones too), oldest first. */
+export function apiTokensOf(db: Db, userId: number): ApiTokenRow[] {
+  return db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(apiTokens.id).all();
+}
+
+export function getApiToken(db: Db, id: number): ApiTokenRow | undefined {
+  return db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+}
+
+/** Revokes a token of `owner` (any user's when `owner` is null: admins); undefined when there is no such token. */
+export function revokeApiToken(db: Db, tokenId: number, owner: number | null, actorId: number): ApiTokenRow | undefined {
+  const row = db.update(apiTokens).set({ revokedAt: Date.now() })
+    .where(and(eq(apiTokens.id, tokenId), owner === null ? undefined : eq(apiTokens.userId, owner)))
+    .returning().get();
+  if (row) audit(db, actorId, 'revoke', 'api_token', tokenId);
+  return row;
+}
+
+/** Sets a user's role; undefined when there is no such user. */
+export function setUserRole(db: Db, userId: number, role: Role, actorId: number): UserRow | undefined {
+  const row = db.update(users).set({ role }).where(eq(users.id, userId)).returning().get();
+  if (row) audit(db, actorId, 'set_role', 'user', userId, { role });
+  return row;
+}
+
+export function auditLogin(db: Db, userId: number): void {
+  audit(db, userId, 'login', 'user', userId);
 }

@@ -22,7 +22,7 @@ import type { OnnxEngine } from '../model/onnx/engine.js';
 import { allHookNames } from '../model/onnx/hooks.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import { loadModel } from '../model/weights.js';
-import type { CheckpointRow, ModelRow } from './mappers.js';
+import type { CheckpointRow, ModelRow } from './rows.js';
 
 interface Loaded {
   engine: OnnxEngine;

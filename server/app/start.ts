@@ -4,13 +4,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { createUser } from '../auth/accounts.js';
-import { seedDemo } from '../graphql/seed.js';
-import { startServer } from '../graphql/server.js';
-import { mountWeb } from '../web.js';
-import { type CommandSpec, parseCommand } from './args.js';
-import type { CliIO } from './io.js';
-import type { Command } from './main.js';
+import { createUser } from '../services/accounts.js';
+import { seedDemo } from '../services/seed.js';
+import { startServer } from './server.js';
+import { mountWeb } from './web.js';
+import { type Command, type CommandSpec, parseCommand } from '../cli/args.js';
+import type { CliIO } from '../cli/io.js';
 
 const startSpec = {
   name: 'start',

@@ -1,0 +1,133 @@
+/**
+ * Findings in storage: annotations on model components, their comments and votes. Edits carry
+ * the version they were made on; a stale edit changes nothing and is answered with the current
+ * row, so nothing is silently overwritten. Every change is written to the audit log.
+ */
+import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { audit } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { annotations, comments, votes } from '../db/schema.js';
+import { UserError } from '../errors.js';
+import type { AnnotationRow, CommentRow } from './rows.js';
+
+export type AnnotationStatus = AnnotationRow['status'];
+
+/** Validates a component target and returns its canonical key, e.g. "head:2.1". */
+export function targetKey(target: unknown): string {
+  const t = target as Record<string, unknown>;
+  if (!t || typeof t !== 'object' || Array.isArray(t)) throw new UserError('target must be an object like {"kind":"head","layer":0,"head":1}');
+  const int = (k: string): number => {
+    if (!Number.isInteger(t[k]) || (t[k] as number) < 0) throw new UserError(`target.${k} must be a non-negative integer for kind "${t.kind}", got ${JSON.stringify(t[k])}`);
+    return t[k] as number;
+  };
+  switch (t.kind) {
+    case 'embed': case 'pos_embed': case 'unembed': return String(t.kind);
+    case 'head': return `head:${int('layer')}.${int('head')}`;
+    case 'mlp': return `mlp:${int('layer')}`;
+    case 'neuron': return `neuron:${int('layer')}.${int('neuron')}`;
+    case 'hook': {
+      if (typeof t.hook !== 'string' || !t.hook) throw new UserError('target.hook must be a hook name such as "blocks.0.hook_resid_pre"');
+      return `hook:${t.hook}${t.position !== undefined ? `@${int('position')}` : ''}`;
+    }
+    case 'experiment': return `experiment:${int('experimentId')}`;
+    default: throw new UserError(`target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment; got ${JSON.stringify(t.kind)}`);
+  }
+}
+
+function checkBody(body: string, what = 'body'): string {
+  if (!body.trim() || body.length > 100_000) throw new UserError(`${what} must be 1-100000 characters`);
+  return body;
+}
+
+function checkTags(tags: readonly string[] | null | undefined): string[] {
+  const out = [...new Set((tags ?? []).map((t) => t.trim()).filter(Boolean))];
+  if (out.length > 50 || out.some((t) => t.length > 50)) throw new UserError('tags: at most 50 tags of at most 50 characters each');
+  return out;
+}
+
+function searchOf(modelId: number, search: string | null | undefined) {
+  const q = search?.trim() ? `%${search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+  return and(eq(annotations.modelId, modelId), q ? or(sql`${annotations.body} LIKE ${q} ESCAPE '\\'`, sql`${annotations.tags} LIKE ${q} ESCAPE '\\'`) : undefined);
+}
+
+/** A model's annotations newest first (body or tags containing `search`), with ids below `before`. */
+export function annotationPage(db: Db, modelId: number, search: string | null | undefined, before: number | undefined, limit: number): AnnotationRow[] {
+  return db.select().from(annotations).where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, before) : undefined)).orderBy(desc(annotations.id)).limit(limit).all();
+}
+
+export function annotationCount(db: Db, modelId: number, search: string | null | undefined): number {
+  return db.select({ n: count() }).from(annotations).where(searchOf(modelId, search)).get()!.n;
+}
+
+export function getAnnotation(db: Db, id: number): AnnotationRow | undefined {
+  return db.select().from(annotations).where(eq(annotations.id, id)).get();
+}
+
+export interface NewAnnotation {
+  modelId: number;
+  target: unknown;
+  body: string;
+  status?: AnnotationStatus | null;
+  tags?: readonly string[] | null;
+  evidence?: unknown;
+}
+
+export function createAnnotation(db: Db, input: NewAnnotation, userId: number): AnnotationRow {
+  const key = targetKey(input.target);
+  const body = checkBody(input.body);
+  const tags = checkTags(input.tags);
+  return db.transaction((tx) => {
+    const a = tx.insert(annotations).values({
+      modelId: input.modelId, target: input.target, targetKey: key, body, status: input.status ?? 'HYPOTHESIS',
+      tags, evidence: input.evidence ?? [], authorId: userId, createdAt: Date.now(), updatedAt: Date.now(),
+    }).returning().get();
+    audit(tx, userId, 'create', 'annotation', a.id, { modelId: input.modelId, target: key });
+    return a;
+  });
+}
+
+export interface AnnotationPatch {
+  body?: string | null;
+  status?: AnnotationStatus | null;
+  tags?: readonly string[] | null;
+  evidence?: unknown;
+}
+
+/** Applies `patch` if the annotation is still at `version`: the new row, or `{ stale }` with the current one. */
+export function updateAnnotation(db: Db, id: number, version: number, patch: AnnotationPatch, userId: number): { row: AnnotationRow } | { stale: AnnotationRow } {
+  const set: Partial<AnnotationRow> = { updatedAt: Date.now() };
+  if (patch.body != null) set.body = checkBody(patch.body);
+  if (patch.status != null) set.status = patch.status;
+  if (patch.tags != null) set.tags = checkTags(patch.tags);
+  if (patch.evidence !== undefined && patch.evidence !== null) set.evidence = patch.evidence;
+  const row = db.transaction((tx) => {
+    const r = tx.update(annotations).set({ ...set, version: sql`${annotations.version} + 1` })
+      .where(and(eq(annotations.id, id), eq(annotations.version, version))).returning().get();
+    if (r) audit(tx, userId, 'update', 'annotation', r.id, { fields: Object.keys(set).filter((k) => k !== 'updatedAt'), version: r.version });
+    return r;
+  });
+  return row ? { row } : { stale: getAnnotation(db, id)! };
+}
+
+export function addComment(db: Db, annotationId: number, body: string, userId: number): CommentRow {
+  const text = checkBody(body, 'comment');
+  return db.transaction((tx) => {
+    const row = tx.insert(comments).values({ annotationId, authorId: userId, body: text, createdAt: Date.now() }).returning().get();
+    audit(tx, userId, 'create', 'comment', row.id, { annotationId });
+    return row;
+  });
+}
+
+/** Sets the user's vote on an annotation: 1, -1, or 0 to withdraw it. */
+export function vote(db: Db, annotationId: number, value: number, userId: number): void {
+  if (value !== 1 && value !== -1 && value !== 0) throw new UserError(`vote: value must be 1, -1 or 0, got ${value}`);
+  db.transaction((tx) => {
+    tx.delete(votes).where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId))).run();
+    if (value !== 0) tx.insert(votes).values({ annotationId, userId, value, createdAt: Date.now() }).run();
+    audit(tx, userId, 'vote', 'annotation', annotationId, { value });
+  });
+}
+
+export function myVote(db: Db, annotationId: number, userId: number): number {
+  return db.select({ v: votes.value }).from(votes).where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId))).get()?.v ?? 0;
+}

@@ -1,0 +1,79 @@
+/**
+ * Circuits in storage: a named graph over a model's components, owned by its creator, editable by
+ * the editors the owner names (and admins). Edits carry the version they were made on; a stale
+ * edit changes nothing and is answered with the current row.
+ */
+import { and, desc, eq, sql } from 'drizzle-orm';
+import { audit } from '../db/audit.js';
+import type { Db } from '../db/client.js';
+import { circuitEditors, circuits } from '../db/schema.js';
+import { hasRole, type Role } from '../auth/roles.js';
+import { UserError } from '../errors.js';
+import { usersNamed } from './accounts.js';
+import type { CircuitRow, UserRow } from './rows.js';
+
+/** Most editors one circuit may name. */
+export const MAX_CIRCUIT_EDITORS = 50;
+
+function checkName(name: string, action: string): string {
+  if (!name.trim() || name.length > 200) throw new UserError(`${action}: name must be 1-200 characters`);
+  return name.trim();
+}
+
+/** A model's circuits in creation order, or (no model) the most recently changed ones. */
+export function listCircuits(db: Db, modelId: number | undefined, limit: number): CircuitRow[] {
+  if (modelId !== undefined) return db.select().from(circuits).where(eq(circuits.modelId, modelId)).orderBy(circuits.id).limit(limit).all();
+  return db.select().from(circuits).orderBy(desc(circuits.updatedAt), desc(circuits.id)).limit(limit).all();
+}
+
+export function getCircuit(db: Db, id: number): CircuitRow | undefined {
+  return db.select().from(circuits).where(eq(circuits.id, id)).get();
+}
+
+/** The user is the circuit's owner, an admin, or one of the editors its owner named. */
+export function mayEditCircuit(db: Db, circuit: Pick<CircuitRow, 'id' | 'ownerId'>, user: UserRow): boolean {
+  if (user.role === 'admin' || user.id === circuit.ownerId) return true;
+  return db.select({ c: circuitEditors.circuitId }).from(circuitEditors).where(and(eq(circuitEditors.circuitId, circuit.id), eq(circuitEditors.userId, user.id))).get() !== undefined;
+}
+
+export function createCircuit(db: Db, modelId: number, name: string, graph: unknown, userId: number): CircuitRow {
+  const clean = checkName(name, 'createCircuit');
+  if (!graph || typeof graph !== 'object') throw new UserError('createCircuit: graph must be an object {nodes, edges}');
+  return db.transaction((tx) => {
+    const c = tx.insert(circuits).values({ modelId, name: clean, graph, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() }).returning().get();
+    audit(tx, userId, 'create', 'circuit', c.id, { modelId });
+    return c;
+  });
+}
+
+/** Applies the change if the circuit is still at `version`: the new row, or `{ stale }` with the current one. */
+export function updateCircuit(db: Db, id: number, version: number, change: { name?: string | null; graph?: unknown }, userId: number): { row: CircuitRow } | { stale: CircuitRow } | undefined {
+  const patch: Partial<CircuitRow> = { updatedAt: Date.now(), updatedBy: userId };
+  if (change.name != null) patch.name = checkName(change.name, 'updateCircuit');
+  if (change.graph != null) patch.graph = change.graph;
+  const row = db.transaction((tx) => {
+    const r = tx.update(circuits).set({ ...patch, version: sql`${circuits.version} + 1` }).where(and(eq(circuits.id, id), eq(circuits.version, version))).returning().get();
+    if (r) audit(tx, userId, 'update', 'circuit', id, { version: r.version });
+    return r;
+  });
+  if (row) return { row };
+  const now = getCircuit(db, id);
+  return now ? { stale: now } : undefined;
+}
+
+/** Replaces the circuit's editors by these user names (researchers or admins); returns the circuit. */
+export function setCircuitEditors(db: Db, circuitId: number, names: readonly string[], userId: number): CircuitRow {
+  if (names.length > MAX_CIRCUIT_EDITORS) throw new UserError(`setCircuitEditors: at most ${MAX_CIRCUIT_EDITORS} editors, got ${names.length}`);
+  const wanted = [...new Set(names.map((n) => n.trim()).filter(Boolean))];
+  const found = usersNamed(db, wanted);
+  const missing = wanted.filter((n) => !found.some((u) => u.name === n));
+  if (missing.length) throw new UserError(`setCircuitEditors: no user named ${missing.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}`);
+  const viewers = found.filter((u) => !hasRole(u.role as Role, 'researcher'));
+  if (viewers.length) throw new UserError(`setCircuitEditors: ${viewers.map((u) => u.name).join(', ')} ${viewers.length > 1 ? 'are viewers' : 'is a viewer'}; editors need the researcher role`);
+  return db.transaction((tx) => {
+    tx.delete(circuitEditors).where(eq(circuitEditors.circuitId, circuitId)).run();
+    if (found.length) tx.insert(circuitEditors).values(found.map((u) => ({ circuitId, userId: u.id }))).run();
+    audit(tx, userId, 'editors', 'circuit', circuitId, { editors: found.map((u) => u.name) });
+    return tx.select().from(circuits).where(eq(circuits.id, circuitId)).get()!;
+  });
+}

@@ -1,0 +1,52 @@
+/**
+ * Opening a data directory's database for the server and the command-line tools, and the
+ * start-up sweep. The types adapters pass around (`Db`, `DbHandle`, `Tx`) are re-exported here, so
+ * nothing above the services layer imports `server/db` (test/platform/layering.test.ts).
+ */
+import { lt } from 'drizzle-orm';
+import { type DbHandle, defaultDataDir, openDb } from '../db/client.js';
+import { sweepFiles } from '../db/files.js';
+import { migrateDb } from '../db/migrate.js';
+import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
+
+export type { Db, DbHandle, DbOrTx, Tx } from '../db/client.js';
+export { defaultDataDir, writeTx } from '../db/client.js';
+export { acquireDataDirLock, type DataDirLock, DataDirInUseError } from '../db/lock.js';
+
+/**
+ * Opens and migrates the database (the server and command-line tools). Tools may run beside a live
+ * server, so this never deletes files: see `sweepOrphans`.
+ */
+export function prepareDatabase(dataDir?: string): DbHandle {
+  const handle = openDb(dataDir ?? defaultDataDir());
+  try {
+    migrateDb(handle.db);
+  } catch (e) {
+    handle.close();
+    throw e;
+  }
+  return handle;
+}
+
+/** A job worker's own connection (no migration: the server that spawned it has migrated). */
+export function openWorkerDatabase(dataDir: string): DbHandle {
+  return openDb(dataDir);
+}
+
+/**
+ * Server start-up only, under the data-directory lock: removes expired sessions and the files no
+ * row references (partial writes of a crashed run). A tool running beside a live server must not
+ * do this: the server's in-flight temporary files, and files renamed into place whose row has not
+ * committed yet, would look orphaned. Returns how many files it removed.
+ */
+export function sweepOrphans(handle: DbHandle): number {
+  const referenced = new Set<string>();
+  for (const r of handle.db.select({ p: checkpoints.path, s: checkpoints.statePath }).from(checkpoints).all()) {
+    referenced.add(r.p);
+    if (r.s) referenced.add(r.s);
+  }
+  for (const r of handle.db.select({ p: activationCaches.path }).from(activationCaches).all()) referenced.add(r.p);
+  for (const r of handle.db.select({ p: results.path }).from(results).all()) referenced.add(r.p);
+  handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now())).run();
+  return sweepFiles(handle.dataDir, referenced).length;
+}

@@ -1,0 +1,123 @@
+/**
+ * Experiments and evaluations in storage: the experiment row a runExperiment job is queued with,
+ * its result tensors (files first, rows after), the evaluation an evaluateModel job stores, and
+ * the lists the API pages through. `evaluate` rows share the table but are a model's Evaluations.
+ */
+import { and, asc, count, desc, eq, lt, ne } from 'drizzle-orm';
+import { audit } from '../db/audit.js';
+import type { Db, Tx } from '../db/client.js';
+import { type StoredFile, writeFileAtomic } from '../db/files.js';
+import { decodeMaze } from '../db/mazes.js';
+import { experiments, mazes as mazesTable, results } from '../db/schema.js';
+import type { SolvedMaze } from '../maze/lattice.js';
+import { decodeNpy, encodeNpy } from '../model/npy.js';
+import { readArtifact, removeArtifacts } from './artifacts.js';
+import type { ExperimentRow, ResultRow } from './rows.js';
+
+export interface ExperimentFilter {
+  modelId?: number;
+  kind?: string;
+}
+
+function filterOf(f: ExperimentFilter) {
+  return and(ne(experiments.kind, 'evaluate'), f.modelId !== undefined ? eq(experiments.modelId, f.modelId) : undefined, f.kind ? eq(experiments.kind, f.kind) : undefined);
+}
+
+/** Experiments newest first, up to `limit`, with ids below `before`. */
+export function experimentPage(db: Db, f: ExperimentFilter, before: number | undefined, limit: number): ExperimentRow[] {
+  return db.select().from(experiments).where(and(filterOf(f), before !== undefined ? lt(experiments.id, before) : undefined)).orderBy(desc(experiments.id)).limit(limit).all();
+}
+
+export function experimentCount(db: Db, f: ExperimentFilter): number {
+  return db.select({ n: count() }).from(experiments).where(filterOf(f)).get()!.n;
+}
+
+export interface NewExperiment {
+  kind: string;
+  modelId: number;
+  checkpointId: number;
+  params: Record<string, unknown>;
+  seed: number;
+  datasetId?: number;
+}
+
+/** The experiment row of a runExperiment job, written in the job's own insert transaction. */
+export function insertExperiment(tx: Tx, e: NewExperiment, jobId: number, userId: number): number {
+  const row = tx.insert(experiments).values({
+    kind: e.kind, modelId: e.modelId, params: e.params, seed: e.seed, datasetId: e.datasetId ?? null,
+    checkpointId: e.checkpointId, jobId, createdBy: userId, createdAt: Date.now(),
+  }).returning({ id: experiments.id }).get();
+  audit(tx, userId, 'run', 'experiment', row.id, { kind: e.kind, modelId: e.modelId, jobId });
+  return row.id;
+}
+
+export function experimentOfJob(db: Db, jobId: number): ExperimentRow | undefined {
+  return db.select().from(experiments).where(eq(experiments.jobId, jobId)).get();
+}
+
+/** Up to `limit` mazes of a dataset's split, in index order. */
+export function splitMazes(db: Db, datasetId: number, split: 'train' | 'test', limit: number): SolvedMaze[] {
+  return db.select().from(mazesTable).where(and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, split)))
+    .orderBy(asc(mazesTable.idx)).limit(limit).all().map((row) => decodeMaze(row));
+}
+
+/** The directory of an experiment's result files, relative to the data directory. */
+export const resultsDir = (experimentId: number): string => `results/experiment-${experimentId}`;
+
+/** A file name for tensor `i` (names may hold characters a file system or URL would mangle). */
+function tensorFile(experimentId: number, i: number, name: string): string {
+  return `${resultsDir(experimentId)}/${String(i).padStart(3, '0')}-${name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 80)}.npy`;
+}
+
+export interface StoredTensor {
+  name: string;
+  shape: number[];
+  file: StoredFile;
+}
+
+/** Writes result tensors as .npy files (atomic, durable); their rows are recorded by `recordResults` once the job completes. */
+export function writeResultFiles(dataDir: string, experimentId: number, tensors: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array }>): StoredTensor[] {
+  return tensors.map((t, i) => ({ name: t.name, shape: t.shape, file: writeFileAtomic(dataDir, tensorFile(experimentId, i, t.name), encodeNpy(t.data, t.shape)) }));
+}
+
+/** The result rows and the summary (call inside the job's completing transaction). */
+export function recordResults(db: Db, experimentId: number, stored: readonly StoredTensor[], summary: unknown, params: unknown): void {
+  for (const s of stored) {
+    db.insert(results).values({ experimentId, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes }).run();
+  }
+  db.update(experiments).set({ summary, params }).where(eq(experiments.id, experimentId)).run();
+}
+
+/** Removes what a failed attempt of a job's experiment produced; the row stays (its status is its job's). */
+export function clearExperimentOutput(db: Db, jobId: number, dataDir: string): void {
+  const exp = db.select({ id: experiments.id }).from(experiments).where(eq(experiments.jobId, jobId)).get();
+  if (!exp) return;
+  db.delete(results).where(eq(results.experimentId, exp.id)).run();
+  db.update(experiments).set({ summary: null }).where(eq(experiments.id, exp.id)).run();
+  removeArtifacts(dataDir, resultsDir(exp.id));
+}
+
+/** An evaluation (an `evaluate` row) of a model's checkpoint; returns its id. */
+export function insertEvaluation(db: Db, e: { modelId: number; params: Record<string, unknown>; jobId: number; summary: unknown }): number {
+  return db.insert(experiments).values({ kind: 'evaluate', modelId: e.modelId, params: e.params, jobId: e.jobId, summary: e.summary, createdAt: Date.now() })
+    .returning({ id: experiments.id }).get().id;
+}
+
+/** One stored result tensor, decoded (shape and values from the file's own header). */
+export function readResultTensor(dataDir: string, r: ResultRow): ReturnType<typeof decodeNpy> {
+  return decodeNpy(readArtifact(dataDir, r.path));
+}
+
+/** An experiment (not an evaluation) by id. */
+export function getExperiment(db: Db, id: number): ExperimentRow | undefined {
+  return db.select().from(experiments).where(and(eq(experiments.id, id), ne(experiments.kind, 'evaluate'))).get();
+}
+
+/** An experiment's result tensors in the order they were stored. */
+export function resultsOf(db: Db, experimentId: number): ResultRow[] {
+  return db.select().from(results).where(eq(results.experimentId, experimentId)).orderBy(asc(results.id)).all();
+}
+
+export function getResult(db: Db, id: number): ResultRow | undefined {
+  return db.select().from(results).where(eq(results.id, id)).get();
+}
