@@ -75,8 +75,8 @@ function parse(argv: string[]): Options {
 
 const QUERIES: Array<{ name: string; query: string; vars?: (ds: string | null) => Record<string, unknown> }> = [
   { name: 'datasets', query: '{ datasets(first: 10) { totalCount edges { node { id name generator grid count status mazeCount } } pageInfo { hasNextPage endCursor } } }' },
-  { name: 'jobs', query: '{ jobs(first: 10) { totalCount edges { node { id kind status progress attempts createdBy { name } } } } }' },
-  { name: 'models', query: '{ models(first: 10) { totalCount edges { node { id name status config } } } }' },
+  { name: 'jobs', query: '{ jobs(first: 10) { totalCount edges { node { id kind status progress { phase done total } attempts createdBy { name } } } } }' },
+  { name: 'models', query: '{ models(first: 10) { totalCount edges { node { id name status config { d_model n_layers n_heads d_vocab } } } } }' },
   { name: 'me', query: '{ me { id name role } }' },
   {
     name: 'dataset.mazes',
@@ -164,7 +164,7 @@ function backgroundJob(url: string, token: string, kind: 'train' | 'dataset', da
         : (await post(url, token, 'mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }', { i: { name: `bench background ${started}`, generator: 'wilson', grid: 16, count: 200_000, seed: started } })).createDataset;
       started++;
       for (;;) {
-        const j = (await post(url, token, 'query($id: ID!) { job(id: $id) { status progress error } }', { id: job.id })).job;
+        const j = (await post(url, token, 'query($id: ID!) { job(id: $id) { status progress { phase done total } error } }', { id: job.id })).job;
         last = { status: j.status, progress: j.progress, error: j.error };
         if (!running) {
           await post(url, token, 'mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: job.id }).catch(() => undefined);
@@ -193,9 +193,9 @@ export async function run(argv: string[]): Promise<unknown> {
     // Some data to read: a small dataset, built before the clock starts.
     let datasetId: string | null = null;
     if (server) {
-      const job = (await post(url, token, 'mutation { createDataset(input: {name: "bench", generator: "dfs", grid: 6, count: 500, seed: 1}) { id } }')).createDataset;
+      const job = (await post(url, token, 'mutation { createDataset(input: {name: "bench", generator: dfs, grid: 6, count: 500, seed: 1}) { id } }')).createDataset;
       for (;;) {
-        const j = (await post(url, token, 'query($id: ID!) { job(id: $id) { status result } }', { id: job.id })).job;
+        const j = (await post(url, token, 'query($id: ID!) { job(id: $id) { status result { datasetId } } }', { id: job.id })).job;
         if (j.status === 'COMPLETED') {
           datasetId = j.result.datasetId;
           break;

@@ -17,12 +17,12 @@ interface MazePage {
 try {
   // createDataset answers with a job; poll it (or subscribe to jobProgress over graphql-ws).
   let { createDataset: job } = await client.request<{ createDataset: Job }>(
-    'mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id status result error } }',
+    'mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id status result { datasetId } error } }',
     { input: { name: 'wilson-6', generator: 'wilson', grid: 6, count: 500, seed: 1 } },
   );
   while (!['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status)) {
     await new Promise((r) => setTimeout(r, 500));
-    ({ job } = await client.request<{ job: Job }>('query($id: ID!) { job(id: $id) { id status result error } }', { id: job.id }));
+    ({ job } = await client.request<{ job: Job }>('query($id: ID!) { job(id: $id) { id status result { datasetId } error } }', { id: job.id }));
   }
   if (job.status !== 'COMPLETED') throw new Error(`${job.id} ${job.status}: ${job.error}`);
 
@@ -31,7 +31,7 @@ try {
   for (let after: string | null = null; ;) {
     const { dataset }: MazePage = await client.request<MazePage>(
       `query($id: ID!, $after: String) { dataset(id: $id) {
-        mazes(first: 100, after: $after, split: "test", minPathLength: 12) {
+        mazes(first: 100, after: $after, split: test, minPathLength: 12) {
           totalCount pageInfo { hasNextPage endCursor } edges { node { id pathLength tokens } } } } }`,
       { id: job.result!.datasetId, after },
     );

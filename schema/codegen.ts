@@ -48,6 +48,11 @@ const MAPPERS: Record<string, string> = {
   Annotation: 'AnnotationRow',
   Comment: 'CommentRow',
   Circuit: 'CircuitRow',
+  // Stored JSON values whose GraphQL form differs (ids as "Type:N", enum cases, defaults).
+  ModelLineage: 'ModelLineage',
+  GeneratedMazes: 'GeneratedMazesSpec',
+  ComponentTarget: 'ComponentTarget',
+  EvaluationParams: 'EvaluationParams',
 };
 const MAPPERS_IMPORT = '../../services/rows.js';
 

@@ -22,7 +22,7 @@ import { acquireDataDirLock, type DataDirLock, type DbHandle, defaultDataDir, pr
 import { JobRunner } from '../jobs/runner.js';
 import { type App, type Ctx, authenticate, createContext, eventContext } from '../graphql/context.js';
 import { handleFiles } from './files.js';
-import { formatError, isDevelopment } from '../graphql/errors.js';
+import { isDevelopment, withEnumValues } from '../graphql/errors.js';
 import { ANONYMOUS_BODY_LIMIT, GRAPHQL_BODY_LIMIT, HttpError, handleGraphQL, sendError, sendJson } from './http.js';
 import { disposeEngines } from '../services/inference.js';
 import { anonymousIntrospection, costError, introspectionError, introspectionPlugin, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from '../graphql/limits.js';
@@ -91,6 +91,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
   const app: App = { handle, runner, pubsub, limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()), loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()), passwordChecks: new RateLimiter(opts.passwordCheckLimit ?? passwordCheckLimitFromEnv()), addressLimiter: new RateLimiter(opts.addressLoginLimit ?? addressLoginLimitFromEnv()), deviceSecret: deviceSecret(handle.dataDir), secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1' };
   const schema = buildExecutableSchema();
+  const formatError = withEnumValues(schema);
   // Depth is checked when a document is validated; cost once its variables are known (limits.ts).
   const validationRules = [queryDepthRule()];
   // Decided once at start (it reads the environment): may callers without credentials introspect?

@@ -12,6 +12,8 @@
  */
 import { sql } from 'drizzle-orm';
 import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { MazeStats } from '../maze/analysis.js';
+import type { ComponentTarget, DatasetConfig, DatasetSplits, JobProgress, JobResult, ModelConfig, ModelLineage } from './json.js';
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
 const createdAt = () => integer('created_at').notNull().default(now);
@@ -66,7 +68,7 @@ export const datasets = sqliteTable('datasets', {
   count: integer('count').notNull(),
   seed: integer('seed').notNull(),
   /** Full generation config (generator options, endpoint options, p, forkless, ...). */
-  config: text('config', { mode: 'json' }).notNull(),
+  config: text('config', { mode: 'json' }).$type<DatasetConfig>().notNull(),
   /** 'BUILDING' while its job runs, then 'READY'; a failed build deletes the dataset. */
   status: text('status', { enum: ['BUILDING', 'READY'] }).notNull().default('BUILDING'),
   mazeCount: integer('maze_count').notNull().default(0),
@@ -75,7 +77,7 @@ export const datasets = sqliteTable('datasets', {
   /** hex sha256 over every stored maze's bytes in index order (see handlers/createDataset.ts). */
   contentHash: text('content_hash'),
   /** {"train": [start, end), "test": [start, end)} maze-index ranges. */
-  splits: text('splits', { mode: 'json' }).notNull(),
+  splits: text('splits', { mode: 'json' }).$type<DatasetSplits>().notNull(),
   jobId: integer('job_id'),
   createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
   createdAt: createdAt(),
@@ -99,7 +101,7 @@ export const mazes = sqliteTable('mazes', {
   solution: blob('solution', { mode: 'buffer' }).notNull(),
   pathLength: integer('path_length').notNull(),
   /** Derived statistics (forks, dead ends, ...) for filters and the explorer. */
-  stats: text('stats', { mode: 'json' }).notNull(),
+  stats: text('stats', { mode: 'json' }).$type<Omit<MazeStats, 'rows' | 'cols' | 'cells' | 'pathLength'>>().notNull(),
 }, (t) => [
   uniqueIndex('mazes_dataset_idx').on(t.datasetId, t.idx),
   // Path-length filters in idx order (server/db/mazePages.ts): one seek per distinct length, then
@@ -111,11 +113,11 @@ export const models = sqliteTable('models', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   name: text('name').notNull(),
   /** TransformerLens-named config (server/model/config.ts). */
-  config: text('config', { mode: 'json' }).notNull(),
+  config: text('config', { mode: 'json' }).$type<ModelConfig>().notNull(),
   /** Token strings; index = token id. */
-  vocab: text('vocab', { mode: 'json' }).notNull(),
+  vocab: text('vocab', { mode: 'json' }).$type<string[]>().notNull(),
   /** Where it came from: {source: 'train'|'import'|'demo', datasetId?, parentModelId?, jobId?, preset?, seed?}. */
-  lineage: text('lineage', { mode: 'json' }).notNull(),
+  lineage: text('lineage', { mode: 'json' }).$type<ModelLineage>().notNull(),
   status: text('status', { enum: ['TRAINING', 'READY', 'FAILED'] }).notNull().default('READY'),
   createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
   createdAt: createdAt(),
@@ -145,12 +147,12 @@ export const trainingCurves = sqliteTable('training_curves', {
 
 export const jobs = sqliteTable('jobs', {
   id: integer('id').primaryKey({ autoIncrement: true }),
-  kind: text('kind').notNull(),
+  kind: text('kind', { enum: ['createDataset', 'trainModel', 'evaluateModel', 'experiment'] }).notNull(),
   status: text('status', { enum: ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'] }).notNull().default('QUEUED'),
   params: text('params', { mode: 'json' }).notNull(),
   /** Last reported progress, e.g. {done, total, phase, message}. */
-  progress: text('progress', { mode: 'json' }),
-  result: text('result', { mode: 'json' }),
+  progress: text('progress', { mode: 'json' }).$type<JobProgress>(),
+  result: text('result', { mode: 'json' }).$type<JobResult>(),
   error: text('error'),
   /** Times the job was started (a restart after a crash counts as a new attempt). */
   attempts: integer('attempts').notNull().default(0),
@@ -204,7 +206,7 @@ export const results = sqliteTable('results', {
   experimentId: integer('experiment_id').notNull().references(() => experiments.id, { onDelete: 'cascade' }),
   name: text('name').notNull(),
   dtype: text('dtype').notNull(),
-  shape: text('shape', { mode: 'json' }).notNull(),
+  shape: text('shape', { mode: 'json' }).$type<number[]>().notNull(),
   path: text('path').notNull(),
   sha256: text('sha256').notNull(),
   bytes: integer('bytes').notNull(),
@@ -214,12 +216,12 @@ export const annotations = sqliteTable('annotations', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   modelId: integer('model_id').notNull().references(() => models.id, { onDelete: 'cascade' }),
   /** The component annotated, e.g. {"kind":"head","layer":2,"head":1}. */
-  target: text('target', { mode: 'json' }).notNull(),
+  target: text('target', { mode: 'json' }).$type<ComponentTarget>().notNull(),
   /** Canonical string of the target ("head:2.1") for lookups. */
   targetKey: text('target_key').notNull(),
   body: text('body').notNull(),
   status: text('status', { enum: ['HYPOTHESIS', 'SUPPORTED', 'REFUTED'] }).notNull().default('HYPOTHESIS'),
-  tags: text('tags', { mode: 'json' }).notNull(),
+  tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
   evidence: text('evidence', { mode: 'json' }).notNull(),
   authorId: integer('author_id').references(() => users.id, { onDelete: 'set null' }),
   version: integer('version').notNull().default(1),

@@ -6,7 +6,7 @@
  * client errors (parse/validation failures, bad requests) are reported as BAD_USER_INPUT with the
  * original code kept in `extensions.reason`.
  */
-import { GraphQLError, type GraphQLFormattedError } from 'graphql/index.js';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, isEnumType } from 'graphql/index.js';
 import { isUserError } from '../errors.js';
 
 export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR';
@@ -27,6 +27,19 @@ export const badInput = (message: string, extra: Record<string, unknown> = {}): 
 
 export function isDevelopment(): boolean {
   return process.env.NODE_ENV === 'development';
+}
+
+/**
+ * graphql-js refuses a value outside an enum with 'Value "x" does not exist in "E" enum.' without
+ * saying what does: this adds the enum's values, so the message alone tells the caller what to send.
+ */
+export function withEnumValues(schema: GraphQLSchema): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  return (formatted, error) => {
+    const m = /does not exist in "(\w+)" enum\.?/.exec(formatted.message);
+    const t = m ? schema.getType(m[1]) : undefined;
+    const out = t && isEnumType(t) ? { ...formatted, message: `${formatted.message.replace(/\.$/, '')}; one of: ${t.getValues().map((v) => v.name).join(', ')}` } : formatted;
+    return formatError(out, error);
+  };
 }
 
 /** Apollo `formatError`: maps every error onto our codes; hides internal details outside development. */

@@ -114,7 +114,7 @@ export class JobRunner implements JobScheduler {
       const queued = countQueued(this.db, userId);
       if (queued >= cap) throw new UserError(`you already have ${queued} jobs queued (the limit is ${cap}); wait for them to start or cancel some`);
     }
-    const job = enqueue(this.db, kind, normalized, userId, link);
+    const job = enqueue(this.db, handler.kind, normalized, userId, link);
     this.publish(job.id);
     this.tick();
     return job;

@@ -6,7 +6,7 @@ import type { Db, DbHandle } from '../services/database.js';
 import type { JobRow } from '../services/rows.js';
 import { UserError } from '../errors.js';
 
-import type { JobProgress } from '../services/jobs.js';
+import type { JobKind, JobProgress, JobResult } from '../services/jobs.js';
 
 export { type JobProgress, type JobStatus, TERMINAL } from '../services/jobs.js';
 
@@ -29,14 +29,14 @@ export interface JobContext {
    * result in ONE transaction, so the output and the completion commit together; throws
    * JobCancelled (rolling everything back) if a cancel raced in. Returns the result.
    */
-  complete<T>(commit: () => T): T;
+  complete<T extends JobResult>(commit: () => T): T;
 }
 
 export interface JobHandler<P = unknown> {
-  kind: string;
+  kind: JobKind;
   /** Checks and normalizes user parameters (throws UserError); runs before the job is queued. */
   validate(params: unknown, db: Db): P;
-  run(ctx: JobContext, params: P): Promise<unknown>;
+  run(ctx: JobContext, params: P): Promise<JobResult>;
   /** Removes partial output of an attempt that did not complete (failure, cancel, crash). */
   cleanup(db: Db, job: JobRow, dataDir: string): void;
   /**

@@ -8,7 +8,10 @@ import { audit } from '../db/audit.js';
 import type { Db } from '../db/client.js';
 import { annotations, comments, votes } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import type { ComponentTarget } from '../db/json.js';
 import type { AnnotationRow, CommentRow } from './rows.js';
+
+export type { ComponentTarget };
 
 export type AnnotationStatus = AnnotationRow['status'];
 
@@ -63,23 +66,49 @@ export function getAnnotation(db: Db, id: number): AnnotationRow | undefined {
   return db.select().from(annotations).where(eq(annotations.id, id)).get();
 }
 
+/** A link that reopens the view a finding rests on. */
+export interface Evidence {
+  label: string;
+  url: string;
+}
+
+/**
+ * The evidence links of a stored annotation. Before evidence was typed (issue 14) it was free
+ * JSON: entries without a string label and url are dropped rather than failing the read.
+ */
+export function evidenceOf(a: AnnotationRow): Evidence[] {
+  const raw = Array.isArray(a.evidence) ? (a.evidence as unknown[]) : [];
+  return raw.filter((e): e is Evidence => !!e && typeof e === 'object' && typeof (e as Evidence).label === 'string' && typeof (e as Evidence).url === 'string')
+    .map((e) => ({ label: e.label, url: e.url }));
+}
+
+function checkEvidence(evidence: readonly Evidence[]): Evidence[] {
+  if (evidence.length > 50) throw new UserError(`evidence: at most 50 links, got ${evidence.length}`);
+  return evidence.map((e, i) => {
+    if (!e.label.trim() || e.label.length > 200) throw new UserError(`evidence[${i}].label must be 1-200 characters`);
+    if (!e.url.trim() || e.url.length > 2000) throw new UserError(`evidence[${i}].url must be 1-2000 characters`);
+    return { label: e.label.trim(), url: e.url.trim() };
+  });
+}
+
 export interface NewAnnotation {
   modelId: number;
-  target: unknown;
+  target: ComponentTarget;
   body: string;
   status?: AnnotationStatus | null;
   tags?: readonly string[] | null;
-  evidence?: unknown;
+  evidence?: readonly Evidence[] | null;
 }
 
 export function createAnnotation(db: Db, input: NewAnnotation, userId: number): AnnotationRow {
   const key = targetKey(input.target);
   const body = checkBody(input.body);
   const tags = checkTags(input.tags);
+  const evidence = checkEvidence(input.evidence ?? []);
   return db.transaction((tx) => {
     const a = tx.insert(annotations).values({
       modelId: input.modelId, target: input.target, targetKey: key, body, status: input.status ?? 'HYPOTHESIS',
-      tags, evidence: input.evidence ?? [], authorId: userId, createdAt: Date.now(), updatedAt: Date.now(),
+      tags, evidence, authorId: userId, createdAt: Date.now(), updatedAt: Date.now(),
     }).returning().get();
     audit(tx, userId, 'create', 'annotation', a.id, { modelId: input.modelId, target: key });
     return a;
@@ -90,7 +119,7 @@ export interface AnnotationPatch {
   body?: string | null;
   status?: AnnotationStatus | null;
   tags?: readonly string[] | null;
-  evidence?: unknown;
+  evidence?: readonly Evidence[] | null;
 }
 
 /** Applies `patch` if the annotation is still at `version`: the new row, or `{ stale }` with the current one. */
@@ -99,7 +128,7 @@ export function updateAnnotation(db: Db, id: number, version: number, patch: Ann
   if (patch.body != null) set.body = checkBody(patch.body);
   if (patch.status != null) set.status = patch.status;
   if (patch.tags != null) set.tags = checkTags(patch.tags);
-  if (patch.evidence !== undefined && patch.evidence !== null) set.evidence = patch.evidence;
+  if (patch.evidence != null) set.evidence = checkEvidence(patch.evidence);
   const row = db.transaction((tx) => {
     const r = tx.update(annotations).set({ ...set, version: sql`${annotations.version} + 1` })
       .where(and(eq(annotations.id, id), eq(annotations.version, version))).returning().get();

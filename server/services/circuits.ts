@@ -12,6 +12,66 @@ import { UserError } from '../errors.js';
 import { usersNamed } from './accounts.js';
 import type { CircuitRow, UserRow } from './rows.js';
 
+export interface CircuitNode {
+  id: string;
+  label?: string | null;
+  kind?: string | null;
+  layer?: number | null;
+  head?: number | null;
+}
+
+export interface CircuitEdge {
+  from: string;
+  to: string;
+  label?: string | null;
+  evidence?: string | null;
+}
+
+export interface CircuitGraph {
+  nodes: CircuitNode[];
+  edges: CircuitEdge[];
+}
+
+/** Most nodes and edges one circuit may hold (a 12-layer model has ~60 components; a neuron-level circuit a few hundred). */
+export const MAX_CIRCUIT_NODES = 2000;
+export const MAX_CIRCUIT_EDGES = 10000;
+
+const optString = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
+const optInt = (v: unknown): number | null => (Number.isInteger(v) ? (v as number) : null);
+
+/**
+ * A stored circuit's graph. Before graphs were typed (issue 14) they were free JSON: nodes without
+ * a string id and edges without string ends are dropped rather than failing the read.
+ */
+export function graphOf(c: CircuitRow): CircuitGraph {
+  const g = (c.graph && typeof c.graph === 'object' ? c.graph : {}) as { nodes?: unknown; edges?: unknown };
+  const nodes = (Array.isArray(g.nodes) ? g.nodes : []).filter((n): n is Record<string, unknown> => !!n && typeof n === 'object' && typeof (n as { id?: unknown }).id === 'string')
+    .map((n) => ({ id: n.id as string, label: optString(n.label, 200), kind: optString(n.kind, 50), layer: optInt(n.layer), head: optInt(n.head) }));
+  const edges = (Array.isArray(g.edges) ? g.edges : []).filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && typeof (e as { from?: unknown }).from === 'string' && typeof (e as { to?: unknown }).to === 'string')
+    .map((e) => ({ from: e.from as string, to: e.to as string, label: optString(e.label, 200), evidence: optString(e.evidence, 2000) }));
+  return { nodes, edges };
+}
+
+/** Checks a graph to store: sizes, unique node ids, every edge between two of its nodes; names the first problem. */
+export function checkGraph(g: CircuitGraph, action: string): CircuitGraph {
+  if (g.nodes.length > MAX_CIRCUIT_NODES) throw new UserError(`${action}: a circuit has at most ${MAX_CIRCUIT_NODES} nodes, got ${g.nodes.length}`);
+  if (g.edges.length > MAX_CIRCUIT_EDGES) throw new UserError(`${action}: a circuit has at most ${MAX_CIRCUIT_EDGES} edges, got ${g.edges.length}`);
+  const ids = new Set<string>();
+  g.nodes.forEach((n, i) => {
+    if (!n.id || n.id.length > 100) throw new UserError(`${action}: graph.nodes[${i}].id must be 1-100 characters`);
+    if (ids.has(n.id)) throw new UserError(`${action}: graph.nodes[${i}].id ${JSON.stringify(n.id)} is used by an earlier node`);
+    if ((n.label?.length ?? 0) > 200 || (n.kind?.length ?? 0) > 50) throw new UserError(`${action}: graph.nodes[${i}]: label at most 200 and kind at most 50 characters`);
+    ids.add(n.id);
+  });
+  g.edges.forEach((e, i) => {
+    for (const end of ['from', 'to'] as const) {
+      if (!ids.has(e[end])) throw new UserError(`${action}: graph.edges[${i}].${end} ${JSON.stringify(e[end].slice(0, 100))} is not a node of the graph`);
+    }
+    if ((e.label?.length ?? 0) > 200 || (e.evidence?.length ?? 0) > 2000) throw new UserError(`${action}: graph.edges[${i}]: label at most 200 and evidence at most 2000 characters`);
+  });
+  return { nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
+}
+
 /** Most editors one circuit may name. */
 export const MAX_CIRCUIT_EDITORS = 50;
 
@@ -36,21 +96,21 @@ export function mayEditCircuit(db: Db, circuit: Pick<CircuitRow, 'id' | 'ownerId
   return db.select({ c: circuitEditors.circuitId }).from(circuitEditors).where(and(eq(circuitEditors.circuitId, circuit.id), eq(circuitEditors.userId, user.id))).get() !== undefined;
 }
 
-export function createCircuit(db: Db, modelId: number, name: string, graph: unknown, userId: number): CircuitRow {
+export function createCircuit(db: Db, modelId: number, name: string, graph: CircuitGraph, userId: number): CircuitRow {
   const clean = checkName(name, 'createCircuit');
-  if (!graph || typeof graph !== 'object') throw new UserError('createCircuit: graph must be an object {nodes, edges}');
+  const checked = checkGraph(graph, 'createCircuit');
   return db.transaction((tx) => {
-    const c = tx.insert(circuits).values({ modelId, name: clean, graph, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() }).returning().get();
+    const c = tx.insert(circuits).values({ modelId, name: clean, graph: checked, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() }).returning().get();
     audit(tx, userId, 'create', 'circuit', c.id, { modelId });
     return c;
   });
 }
 
 /** Applies the change if the circuit is still at `version`: the new row, or `{ stale }` with the current one. */
-export function updateCircuit(db: Db, id: number, version: number, change: { name?: string | null; graph?: unknown }, userId: number): { row: CircuitRow } | { stale: CircuitRow } | undefined {
+export function updateCircuit(db: Db, id: number, version: number, change: { name?: string | null; graph?: CircuitGraph | null }, userId: number): { row: CircuitRow } | { stale: CircuitRow } | undefined {
   const patch: Partial<CircuitRow> = { updatedAt: Date.now(), updatedBy: userId };
   if (change.name != null) patch.name = checkName(change.name, 'updateCircuit');
-  if (change.graph != null) patch.graph = change.graph;
+  if (change.graph != null) patch.graph = checkGraph(change.graph, 'updateCircuit');
   const row = db.transaction((tx) => {
     const r = tx.update(circuits).set({ ...patch, version: sql`${circuits.version} + 1` }).where(and(eq(circuits.id, id), eq(circuits.version, version))).returning().get();
     if (r) audit(tx, userId, 'update', 'circuit', id, { version: r.version });

@@ -5,6 +5,7 @@
 import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import type { Db, DbHandle } from '../db/client.js';
+import type { DatasetConfig, DatasetSplits } from '../db/json.js';
 import type { EncodedMaze } from '../db/mazes.js';
 import { prepared } from '../db/prepared.js';
 import { datasets, jobs } from '../db/schema.js';
@@ -65,8 +66,8 @@ export interface NewDataset {
   grid: number;
   count: number;
   seed: number;
-  config: Record<string, unknown>;
-  splits: { train: [number, number]; test: [number, number] };
+  config: DatasetConfig;
+  splits: DatasetSplits;
   jobId: number;
 }
 

@@ -13,7 +13,7 @@ import type { DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { activationCaches, checkpoints } from '../db/schema.js';
 import type { SolvedMaze } from '../maze/lattice.js';
-import { pathMetrics } from '../maze/metrics.js';
+import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath, toTokens } from '../maze/parse.js';
 import { Rng } from '../maze/rng.js';
 import { getTokenizer, tokensToIds } from '../maze/tokenize/index.js';
@@ -172,7 +172,7 @@ export function evictCaches(handle: DbHandle, maxBytes: number, keep: string): v
 export interface GenerateOutput {
   tokens: string;
   path: Array<[number, number] | null>;
-  metrics: unknown;
+  metrics: PathMetrics;
 }
 
 /** Greedy, unconstrained decoding of the maze's prompt (up to <PATH_START>) until <PATH_END> or n_ctx. */

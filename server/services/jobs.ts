@@ -10,18 +10,15 @@ import { prepared } from '../db/prepared.js';
 import { audit } from '../db/audit.js';
 import { jobs } from '../db/schema.js';
 import type { JobRow } from './rows.js';
+import type { JobProgress, JobResult } from '../db/json.js';
 
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
-export interface JobProgress {
-  /** Units done and total (mazes, steps, ...). */
-  done?: number;
-  total?: number;
-  phase?: string;
-  message?: string;
-  [key: string]: unknown;
-}
+export type { JobProgress, JobResult };
+
+/** The kinds of job (each has a handler in server/jobs/handlers). */
+export type JobKind = JobRow['kind'];
 
 /** The topic a job's changes are published on (PubSub), for the `jobProgress` subscription. */
 export const jobTopic = (id: number): string => `job:${id}`;
@@ -45,7 +42,7 @@ export interface JobScheduler {
  */
 export type EnqueueLink = (tx: Tx, job: JobRow) => Record<string, unknown> | void;
 
-export function enqueue(db: Db, kind: string, params: unknown, createdBy: number | null, link?: EnqueueLink): JobRow {
+export function enqueue(db: Db, kind: JobKind, params: unknown, createdBy: number | null, link?: EnqueueLink): JobRow {
   return db.transaction((tx) => {
     let job = tx.insert(jobs).values({ kind, params, createdBy, createdAt: Date.now(), progress: { phase: 'queued' } }).returning().get();
     const extra = link?.(tx, job);
@@ -88,7 +85,7 @@ export function setProgress(db: Db, id: number, progress: JobProgress): void {
 }
 
 /** RUNNING → COMPLETED, unless a cancel was requested; returns whether it completed. */
-export function markCompleted(db: Db, id: number, result: unknown, progress?: JobProgress): boolean {
+export function markCompleted(db: Db, id: number, result: JobResult | null, progress?: JobProgress): boolean {
   const r = db.update(jobs)
     .set({ status: 'COMPLETED', result: result ?? null, finishedAt: Date.now(), heartbeatAt: Date.now(), ...(progress ? { progress } : {}) })
     .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING'), eq(jobs.cancelRequested, false)))

@@ -15,6 +15,7 @@ import { checkpoints, experiments, models, trainingCurves } from '../db/schema.j
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
 import { type LoadedModel, decodeModel } from '../model/weights.js';
+import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
 import type { CheckpointRow, ExperimentRow, ModelRow } from './rows.js';
 
 /** Largest model file accepted (base64 mutation and raw upload alike). */
@@ -36,7 +37,7 @@ function vocabFor(tokenizer: string, dVocab: number): string[] {
   return [...getTokenizer(tokenizer).vocab(grid)];
 }
 
-export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Array, userId: number | null, source = 'import'): ModelRow {
+export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Array, userId: number | null, source: 'import' | 'demo' = 'import'): ModelRow {
   const clean = name.trim();
   if (!clean || clean.length > 200) throw new UserError(`importModel: name must be 1-200 characters, got ${JSON.stringify(name)}`);
   if (bytes.length > MAX_MODEL_BYTES) throw new UserError(`importModel: file is ${bytes.length} bytes; the limit is ${MAX_MODEL_BYTES}`);
@@ -81,6 +82,16 @@ export function trainingCurve(db: Db, modelId: number, name?: string | null): Ar
   return db.select({ step: trainingCurves.step, name: trainingCurves.name, value: trainingCurves.value }).from(trainingCurves)
     .where(and(eq(trainingCurves.modelId, modelId), name ? eq(trainingCurves.name, name) : undefined))
     .orderBy(asc(trainingCurves.name), asc(trainingCurves.step)).all();
+}
+
+/** What an evaluation ran on (an `evaluate` row's params, written only by insertEvaluation). */
+export function evaluationParams(e: ExperimentRow): EvaluationParams {
+  return e.params as EvaluationParams;
+}
+
+/** An evaluation's metrics; null until its job completes (written only by insertEvaluation). */
+export function evaluationSummary(e: ExperimentRow): EvaluationSummary | null {
+  return e.summary as EvaluationSummary | null;
 }
 
 /** A model's evaluations (experiment rows of kind `evaluate`), newest first. */

@@ -17,3 +17,5 @@ export type JobRow = typeof t.jobs.$inferSelect;
 export type AnnotationRow = typeof t.annotations.$inferSelect;
 export type CommentRow = typeof t.comments.$inferSelect;
 export type CircuitRow = typeof t.circuits.$inferSelect;
+
+export type { ComponentTarget, EvaluationParams, EvaluationSummary, GeneratedMazesSpec, ModelLineage } from '../db/json.js';

@@ -11,6 +11,7 @@ import { decodeMaze } from '../db/mazes.js';
 import { checkpoints, jobs, mazes, models } from '../db/schema.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig } from '../model/config.js';
+import type { ModelLineage } from '../db/json.js';
 import type { ModelRow } from './rows.js';
 
 /** The stored maze with the most tokens (edges × 4 + path) of a dataset, so a context too short is refused before training. */
@@ -26,7 +27,7 @@ export function modelOfJob(db: Db, jobId: number): ModelRow | undefined {
 }
 
 /** The TRAINING model of a job: the one an earlier attempt created, or a new one owned by the job's creator. */
-export function trainingModel(db: Db, jobId: number, m: { name: string; config: ModelConfig; vocab: string[]; lineage: Record<string, unknown> }): ModelRow {
+export function trainingModel(db: Db, jobId: number, m: { name: string; config: ModelConfig; vocab: string[]; lineage: Omit<ModelLineage, 'source' | 'jobId'> }): ModelRow {
   const existing = modelOfJob(db, jobId);
   if (existing) return existing;
   const job = db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, jobId)).get();
@@ -39,8 +40,8 @@ export function trainingModel(db: Db, jobId: number, m: { name: string; config: 
 /** Appends a resumption (attempt, last stored step, time) to the model's lineage. */
 export function recordResume(db: Db, model: ModelRow, attempt: number): void {
   const last = db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, model.id)).orderBy(desc(checkpoints.step)).limit(1).get();
-  const lineage = model.lineage as Record<string, unknown>;
-  const resumes = [...((lineage.resumes as unknown[]) ?? []), { attempt, fromStep: last?.step ?? null, at: new Date().toISOString() }];
+  const lineage = model.lineage;
+  const resumes = [...(lineage.resumes ?? []), { attempt, fromStep: last?.step ?? null, at: new Date().toISOString() }];
   db.update(models).set({ lineage: { ...lineage, resumes } }).where(eq(models.id, model.id)).run();
 }
 

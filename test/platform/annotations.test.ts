@@ -22,7 +22,7 @@ const UPDATE = 'mutation($i: UpdateAnnotationInput!) { updateAnnotation(input: $
 
 describe('annotations', () => {
   it('an edit made on a stale version is refused with CONFLICT and the current state; nothing is overwritten', async () => {
-    const a = (await h.gql(CREATE, { i: { modelId, target: { kind: 'head', layer: 1, head: 0 }, body: 'L1H0 attends to the target', tags: ['attention', 'target'] } })).data.createAnnotation;
+    const a = (await h.gql(CREATE, { i: { modelId, target: { head: { layer: 1, head: 0 } }, body: 'L1H0 attends to the target', tags: ['attention', 'target'] } })).data.createAnnotation;
     expect(a).toMatchObject({ version: 1, status: 'HYPOTHESIS', tags: ['attention', 'target'], author: { name: 'rosalind' } });
     const first = await h.gql(UPDATE, { i: { id: a.id, version: 1, status: 'SUPPORTED' } });
     expect(first.data.updateAnnotation).toMatchObject({ version: 2, status: 'SUPPORTED' });
@@ -34,7 +34,7 @@ describe('annotations', () => {
   });
 
   it('only the author or an admin may edit; viewers may not annotate, comment or vote', async () => {
-    const a = (await h.gql(CREATE, { i: { modelId, target: { kind: 'mlp', layer: 0 }, body: 'MLP0 reads the adjacency list' } })).data.createAnnotation;
+    const a = (await h.gql(CREATE, { i: { modelId, target: { mlp: { layer: 0 } }, body: 'MLP0 reads the adjacency list' } })).data.createAnnotation;
     const other = (await h.gql('mutation { createUser(input: {name: "peer", role: RESEARCHER}) { token } }', {}, h.tokens.admin)).data.createUser.token;
     expect(codes(await h.gql(UPDATE, { i: { id: a.id, version: 1, body: 'x' } }, other))).toEqual(['FORBIDDEN']);
     expect(codes(await h.gql(UPDATE, { i: { id: a.id, version: 1, body: 'edited by admin' } }, h.tokens.admin))).toEqual([]);
@@ -43,7 +43,7 @@ describe('annotations', () => {
   });
 
   it('votes count once per user and can be withdrawn; comments list in order', async () => {
-    const a = (await h.gql(CREATE, { i: { modelId, target: { kind: 'embed' }, body: 'embeddings encode lattice distance' } })).data.createAnnotation;
+    const a = (await h.gql(CREATE, { i: { modelId, target: { embed: true }, body: 'embeddings encode lattice distance' } })).data.createAnnotation;
     const vote = (token: string, value: number) => h.gql('mutation($a: ID!, $v: Int!) { vote(annotationId: $a, value: $v) { score myVote } }', { a: a.id, v: value }, token);
     await vote(h.tokens.researcher, 1);
     await vote(h.tokens.researcher, 1);
@@ -63,14 +63,20 @@ describe('annotations', () => {
     expect(t.data.annotations.totalCount).toBe(1);
     const all = await h.gql('query($m: ID!) { annotations(modelId: $m, first: 10) { totalCount edges { node { body } } } }', { m: modelId });
     expect(all.data.annotations.edges[0].node.body).toBe('embeddings encode lattice distance');
-    const bad = await h.gql(CREATE, { i: { modelId, target: { kind: 'head', layer: -1, head: 0 }, body: 'x' } });
+    const bad = await h.gql(CREATE, { i: { modelId, target: { head: { layer: -1, head: 0 } }, body: 'x' } });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].message).toMatch(/target.layer must be a non-negative integer/);
   });
 
   it('circuits: a stale edit is refused with CONFLICT and the current graph; every change is in the audit log', async () => {
     const c = (await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "path-following", graph: {nodes: [{id: "L1H0"}], edges: []}) { id version } }', { m: modelId })).data.createCircuit;
-    const up = (v: number, graph: unknown, token?: string) => h.gql('mutation($id: ID!, $v: Int!, $g: JSON) { updateCircuit(id: $id, version: $v, graph: $g) { version graph } }', { id: c.id, v, g: graph }, token);
+    const up = (v: number, graph: unknown, token?: string) => h.gql('mutation($id: ID!, $v: Int!, $g: CircuitGraphInput) { updateCircuit(id: $id, version: $v, graph: $g) { version graph { nodes { id } edges { from to } } } }', { id: c.id, v, g: graph }, token);
+    // The graph is checked before anything is stored: node ids unique, every edge between two nodes.
+    const dup = await up(1, { nodes: [{ id: 'L1H0' }, { id: 'L1H0' }], edges: [] });
+    expect(codes(dup)).toEqual(['BAD_USER_INPUT']);
+    expect(dup.errors![0].message).toBe('updateCircuit: graph.nodes[1].id "L1H0" is used by an earlier node');
+    const dangling = await up(1, { nodes: [{ id: 'L1H0' }], edges: [{ from: 'L1H0', to: 'MLP9' }] });
+    expect(dangling.errors![0].message).toBe('updateCircuit: graph.edges[0].to "MLP9" is not a node of the graph');
     expect((await up(1, { nodes: [{ id: 'L1H0' }, { id: 'MLP2' }], edges: [] })).data.updateCircuit.version).toBe(2);
     const stale = await up(1, { nodes: [], edges: [] }, h.tokens.admin);
     expect(codes(stale)).toEqual(['CONFLICT']);
@@ -98,12 +104,12 @@ describe('annotations', () => {
     const all = (await h.gql('{ circuits { name model { id } } }')).data.circuits;
     expect(all[0]).toEqual({ name: 'path-following', model: { id: modelId } });
     expect((await h.gql('{ circuits(first: 501) { id } }')).errors![0].message).toBe('circuits: first must be an integer between 1 and 500, got 501');
-    // JSON inputs have a size limit: a 300 kB graph is refused and nothing is written.
+    // A graph has a size limit: 10,000 nodes are refused and nothing is written.
     const circuitsBefore = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n;
     const huge = { nodes: Array.from({ length: 10_000 }, (_, i) => ({ id: `node-${i}-${'x'.repeat(20)}` })), edges: [] };
-    const big = await h.gql('mutation($m: ID!, $g: JSON!) { createCircuit(modelId: $m, name: "big", graph: $g) { id } }', { m: modelId, g: huge });
+    const big = await h.gql('mutation($m: ID!, $g: CircuitGraphInput!) { createCircuit(modelId: $m, name: "big", graph: $g) { id } }', { m: modelId, g: huge });
     expect(codes(big)).toEqual(['BAD_USER_INPUT']);
-    expect(big.errors![0].message).toMatch(/a JSON value of \d+ characters is over the 262144-character limit/);
+    expect(big.errors![0].message).toBe('createCircuit: a circuit has at most 2000 nodes, got 10000');
     expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n).toBe(circuitsBefore);
     const actions = h.server.app.handle.sqlite.prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id").all();
     expect(actions).toEqual(expect.arrayContaining([{ action: 'create', entity: 'circuit' }, { action: 'update', entity: 'circuit' }, { action: 'update', entity: 'annotation' }, { action: 'vote', entity: 'annotation' }, { action: 'create', entity: 'comment' }]));

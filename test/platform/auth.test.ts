@@ -76,7 +76,7 @@ describe('authorization by role', () => {
     expect(codes(await h.gql('{ datasets { totalCount } }', {}, h.tokens.viewer))).toEqual([]);
     expect(codes(await h.gql(CREATE_DATASET, { input: DS }, h.tokens.viewer))).toEqual(['FORBIDDEN']);
     expect(codes(await h.gql('mutation { createUser(input: {name: "x", role: VIEWER}) { token } }', {}, h.tokens.viewer))).toEqual(['FORBIDDEN']);
-    expect(codes(await h.gql('mutation { createAnnotation(input: {modelId: "Model:1", target: {kind: "embed"}, body: "x"}) { id } }', {}, h.tokens.viewer))).toEqual(['FORBIDDEN']);
+    expect(codes(await h.gql('mutation { createAnnotation(input: {modelId: "Model:1", target: {embed: true}, body: "x"}) { id } }', {}, h.tokens.viewer))).toEqual(['FORBIDDEN']);
     expect((await h.gql('{ jobs { totalCount } }', {}, h.tokens.viewer)).data.jobs.totalCount).toBe(0);
   });
 

@@ -1,6 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { type GraphQLEnumType, isEnumType } from 'graphql/index.js';
 import { HEADER, OUTPUT, generate, loadSchema } from '../../schema/codegen.js';
+import { allHandlers } from '../../server/jobs/handlers/index.js';
+import { generatorNames } from '../../server/maze/generators/index.js';
+import { PRESETS } from '../../server/model/config.js';
 
 describe('schema codegen', () => {
   it('the committed server/graphql/generated/types.ts equals a fresh run of schema/codegen.ts', () => {
@@ -22,5 +26,26 @@ describe('schema codegen', () => {
     expect(status.getValues().map((v) => v.name)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
     const maze = schema.getType('Maze') as unknown as { getFields(): Record<string, unknown> };
     expect(Object.keys(maze.getFields())).toEqual(expect.arrayContaining(['id', 'origin', 'target', 'solution', 'tokens', 'ascii', 'svg']));
+  });
+
+  it('the SDL enums that mirror a registry list exactly its names (generators, presets, job kinds, JSON columns typed in SDL)', () => {
+    const schema = loadSchema();
+    const values = (name: string): string[] => {
+      const t = schema.getType(name);
+      expect(isEnumType(t)).toBe(true);
+      return (t as GraphQLEnumType).getValues().map((v) => v.name);
+    };
+    expect(values('MazeGenerator')).toEqual(generatorNames());
+    expect(values('ModelPreset')).toEqual(Object.keys(PRESETS));
+    expect(values('JobKind').sort()).toEqual(allHandlers().map((h) => h.kind).sort());
+    // No field returns the JSON scalar where the shape is known (what remains: job params, experiment params/summary, a param's default).
+    const jsonFields: string[] = [];
+    for (const t of Object.values(schema.getTypeMap())) {
+      if (t.name.startsWith('__') || !('getFields' in t) || isEnumType(t)) continue;
+      for (const [f, def] of Object.entries((t as { getFields(): Record<string, { type: unknown }> }).getFields())) {
+        if (String(def.type).replace(/[![\]]/g, '') === 'JSON') jsonFields.push(`${t.name}.${f}`);
+      }
+    }
+    expect(jsonFields.sort()).toEqual(['Experiment.params', 'Experiment.summary', 'ExperimentParam.default', 'Job.params'].sort());
   });
 });

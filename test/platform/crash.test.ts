@@ -46,7 +46,7 @@ const gql = async (query: string, variables: Record<string, unknown> = {}): Prom
 
 async function waitRunningWithProgress(id: string, min: number): Promise<void> {
   for (;;) {
-    const r = await gql('query($id: ID!) { job(id: $id) { status progress } }', { id });
+    const r = await gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id });
     const j = r.data.job;
     if (j.status === 'RUNNING' && (j.progress?.done ?? 0) >= min) return;
     if (j.status !== 'RUNNING' && j.status !== 'QUEUED') throw new Error(`job ended early: ${JSON.stringify(j)}`);
@@ -111,7 +111,7 @@ describe('kill -9 during a job, then restart', () => {
     const job = (await gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', { i: { name: 'phoenix', preset: 'nano', datasetId, steps: 30, seed: 3, batchSize: 4, checkpointEvery: 5 } })).data.trainModel;
     // Wait for a checkpoint to be recorded, then kill the server mid-training.
     for (;;) {
-      const j = (await gql('query($id: ID!) { job(id: $id) { status progress } }', { id: job.id })).data.job;
+      const j = (await gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: job.id })).data.job;
       if (j.status !== 'RUNNING' && j.status !== 'QUEUED') throw new Error(`training ended before the kill: ${JSON.stringify(j)}`);
       const modelId = j.progress?.modelId;
       if (modelId && j.progress.done >= 6 && j.progress.done < 30) {
@@ -128,7 +128,7 @@ describe('kill -9 during a job, then restart', () => {
     await spawnServer();
     const done = await waitForJob({ gql: (q, v) => gql(q, v) }, job.id);
     expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, error: null });
-    const m = (await gql('query($id: ID!) { model(id: $id) { status lineage checkpoints { step } trainingCurve(name: "train/loss") { step } } }', { id: done.result.modelId })).data.model;
+    const m = (await gql('query($id: ID!) { model(id: $id) { status lineage { source resumes { attempt fromStep } } checkpoints { step } trainingCurve(name: "train/loss") { step } } }', { id: done.result.modelId })).data.model;
     expect(m.status).toBe('READY');
     expect(m.lineage.resumes).toEqual([expect.objectContaining({ attempt: 2, fromStep: expect.any(Number) })]);
     expect(m.lineage.resumes[0].fromStep).toBeGreaterThanOrEqual(5);

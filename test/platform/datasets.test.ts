@@ -14,7 +14,7 @@ const counts = () => {
   return { jobs: n('jobs'), datasets: n('datasets'), mazes: n('mazes') };
 };
 
-const MAZE_FIELDS = 'id index split rows cols origin target solution pathLength stats tokens ascii svg connections';
+const MAZE_FIELDS = 'id index split rows cols origin target solution pathLength stats { edges isTree deadEnds forks forksOnPath } tokens ascii svg connections';
 
 describe('createDataset input validation', () => {
   it.each([
@@ -22,7 +22,7 @@ describe('createDataset input validation', () => {
     ['grid 65', { grid: 65 }, /grid must be an integer between 2 and 64/],
     ['count 10^9', { count: 1_000_000_000 }, /count must be an integer between 1 and 1,000,000/],
     ['count 0', { count: 0 }, /count must be an integer between 1 and 1,000,000/],
-    ['unknown generator', { generator: 'labyrinth' }, /unknown generator "labyrinth"; known generators: dfs/],
+    ['unknown generator', { generator: 'labyrinth' }, /"labyrinth" at "input.generator"; Value "labyrinth" does not exist in "MazeGenerator" enum; one of: dfs, wilson, kruskal/],
     ['p on a generator without it', { p: 0.5 }, /generator dfs does not accept option p/],
     ['p out of range', { generator: 'percolation', p: 1.5 }, /p must be a number in \[0, 1\]/],
     ['negative seed', { seed: -1 }, /seed must be an integer between 0 and 4294967295/],
@@ -52,7 +52,7 @@ describe('createDataset job', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.progress).toMatchObject({ done: 45, total: 45 });
     datasetId = done.result.datasetId;
-    const r = await h.gql('query($id: ID!) { dataset(id: $id) { id name generator grid count seed status mazeCount contentHash splits forkless p job { id } } }', { id: datasetId });
+    const r = await h.gql('query($id: ID!) { dataset(id: $id) { id name generator grid count seed status mazeCount contentHash splits { train test } forkless p job { id } } }', { id: datasetId });
     expect(r.data.dataset).toMatchObject({ id: datasetId, name: 'five', generator: 'dfs', grid: 5, count: 45, seed: 7, status: 'READY', mazeCount: 45, splits: { train: [0, 36], test: [36, 45] }, forkless: false, p: null, job: { id: job.id } });
     expect(r.data.dataset.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
@@ -103,7 +103,7 @@ describe('createDataset job', () => {
     }
     expect(pages).toBe(5);
     expect(seen).toEqual(Array.from({ length: 45 }, (_, i) => i));
-    const test = await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 50, split: "test") { totalCount edges { node { index split } } } } }', { id: datasetId });
+    const test = await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 50, split: test) { totalCount edges { node { index split } } } } }', { id: datasetId });
     expect(test.data.dataset.mazes.totalCount).toBe(9);
     expect(test.data.dataset.mazes.edges.every((e: any) => e.node.split === 'test' && e.node.index >= 36)).toBe(true);
     expect(codes(await h.gql('query($id: ID!) { dataset(id: $id) { mazes(after: "garbage") { totalCount } } }', { id: datasetId }))).toEqual(['BAD_USER_INPUT']);
@@ -137,7 +137,7 @@ describe('createDataset job', () => {
   it('cancelling a running job stops it, removes its partial dataset and records who cancelled', async () => {
     const job = (await h.gql(CREATE_DATASET, { input: { name: 'big', generator: 'wilson', grid: 24, count: 40_000, seed: 3 } })).data.createDataset;
     for (;;) {
-      const r = await h.gql('query($id: ID!) { job(id: $id) { status progress } }', { id: job.id });
+      const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: job.id });
       if (r.data.job.status === 'RUNNING' && r.data.job.progress?.done > 0) break;
       await new Promise((res) => setTimeout(res, 20));
     }

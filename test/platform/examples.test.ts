@@ -40,7 +40,7 @@ describe('README examples', () => {
     expect(m).not.toBeNull();
     datasetId = m![2];
     // The script's count is the API's count for the same filter, and nonzero for 500 6×6 mazes.
-    const q = await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1, split: "test", minPathLength: 12) { totalCount } } }', { id: datasetId });
+    const q = await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1, split: test, minPathLength: 12) { totalCount } } }', { id: datasetId });
     expect(Number(m![1])).toBe(q.data.dataset.mazes.totalCount);
     expect(Number(m![1])).toBeGreaterThan(0);
   });

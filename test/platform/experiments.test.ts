@@ -33,7 +33,7 @@ const RUN = `mutation($kind: String!, $modelId: ID!, $params: JSON, $datasetId: 
 const EXPERIMENT = `query($id: ID!) { experiment(id: $id) {
   id kind params seed status error summary downloadUrl mazeSvg(cellSize: 20) createdAt
   tensors { name dtype shape bytes sha256 downloadUrl }
-  job { id status result } model { id } checkpoint { id sha256 } dataset { id } createdBy { name }
+  job { id status result { experimentId kind tensors } } model { id } checkpoint { id sha256 } dataset { id } createdBy { name }
 } }`;
 
 const counts = () => ({
@@ -71,7 +71,7 @@ afterAll(async () => h?.close());
 
 describe('experiments API', () => {
   it('experimentKinds lists the ten kinds with their params; with a model the defaults are that model\'s', async () => {
-    const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params } }', { m: modelId });
+    const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params { name type doc default choices } } }', { m: modelId });
     expect(r.errors).toBeUndefined();
     const kinds = r.data.experimentKinds as Array<{ kind: string; describe: string; params: Array<{ name: string; default?: unknown }> }>;
     expect(kinds.map((k) => k.kind)).toEqual(['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead']);
@@ -79,7 +79,7 @@ describe('experiments API', () => {
     expect(attention.describe).toMatch(/Attention patterns/);
     expect(attention.params.find((p) => p.name === 'grid')?.default).toBe(GRID); // the vocabulary covers 3×3
     expect(attention.params.find((p) => p.name === 'layers')?.default).toEqual([0, 1]); // nano: 2 layers
-    const generic = (await h.gql('{ experimentKinds { kind params } }')).data.experimentKinds;
+    const generic = (await h.gql('{ experimentKinds { kind params { name default } } }')).data.experimentKinds;
     expect(generic.find((k: { kind: string }) => k.kind === 'attention').params.find((p: { name: string }) => p.name === 'layers').default).toBe('every layer');
   });
 
@@ -228,7 +228,7 @@ describe('experiments API', () => {
     const c1 = await h.gql('mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: queued.id });
     expect(c1.data.cancelJob.status).toBe('CANCELLED');
     for (;;) {
-      const j = (await h.gql('query($id: ID!) { job(id: $id) { status progress } }', { id: long.id })).data.job;
+      const j = (await h.gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: long.id })).data.job;
       if (j.status === 'RUNNING' && j.progress?.phase === 'running' && j.progress.done > 0) break;
       expect(j.status).not.toMatch(/COMPLETED|FAILED|CANCELLED/);
       await new Promise((r) => setTimeout(r, 50));

@@ -53,10 +53,14 @@ export async function startHarness(opts: ServerOptions = {}): Promise<Harness> {
 
 export const codes = (r: GqlResult): string[] => (r.errors ?? []).map((e) => String(e.extensions?.code));
 
+/** A job's progress and result as the tests read them (typed objects in the SDL). */
+export const JOB_PROGRESS = 'progress { phase done total message modelId datasetId experimentId kind }';
+export const JOB_RESULT = 'result { datasetId mazeCount skipped contentHash modelId step loss evaluationId exact_path_rate baseline_exact_path_rate experimentId kind tensors }';
+
 /** Polls job(id) until it is terminal (no timing assertion: the suite's timeout bounds it). */
 export async function waitForJob(h: Pick<Harness, 'gql'>, id: string, token?: string): Promise<{ id: string; status: string; progress: any; error: string | null; result: any; attempts: number }> {
   for (;;) {
-    const r = await h.gql('query($id: ID!) { job(id: $id) { id status progress error result attempts } }', { id }, token);
+    const r = await h.gql(`query($id: ID!) { job(id: $id) { id status ${JOB_PROGRESS} error ${JOB_RESULT} attempts } }`, { id }, token);
     const job = r.data?.job;
     if (!job) throw new Error(`job ${id} vanished: ${JSON.stringify(r)}`);
     if (['COMPLETED', 'FAILED', 'CANCELLED'].includes(job.status)) return job;

@@ -30,7 +30,7 @@ const auth = () => ({ authorization: `Bearer ${h.tokens.researcher}` });
 
 describe('models: import and download', () => {
   it('importModel (base64) stores the file and a checkpoint with its sha256; bad files are BAD_USER_INPUT with nothing written', async () => {
-    const r = await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id name status config vocab parameterCount lineage checkpoints { id step sha256 bytes downloadUrl } } }', { b: Buffer.from(modelBytes).toString('base64') });
+    const r = await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id name status config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } vocab parameterCount lineage { source jobId datasetId trainMazes seed preset ignoredTensors metadataKeys } checkpoints { id step sha256 bytes downloadUrl } } }', { b: Buffer.from(modelBytes).toString('base64') });
     expect(r.errors).toBeUndefined();
     const m = r.data.importModel;
     modelId = m.id;
@@ -154,7 +154,7 @@ describe('inference', () => {
   });
 
   it('generatePath decodes greedily from the maze prompt and scores the prediction with the maze metrics', async () => {
-    const r = await h.gql('mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics } }', { m: modelId, z: mazeId });
+    const r = await h.gql('mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics { exact_path valid_rollout target_reached node_overlap fork_decisions { correct total } predicted_length steps ended } } }', { m: modelId, z: mazeId });
     expect(r.errors).toBeUndefined();
     const g = r.data.generatePath;
     const prompt = mazeTokens.slice(0, mazeTokens.indexOf('<PATH_START>') + '<PATH_START>'.length);

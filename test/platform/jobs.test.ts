@@ -17,8 +17,8 @@ const count = (t: string) => (h.server.app.handle.sqlite.prepare(`SELECT count(*
 
 describe('trainModel and evaluateModel', () => {
   it.each([
-    ['an unknown preset', { preset: 'huge' }, /preset must be one of nano, tiny, hallway, demo/],
-    ['a preset named after an object prototype key', { preset: '__proto__' }, /preset must be one of nano, tiny, hallway, demo/],
+    ['an unknown preset', { preset: 'huge' }, /"huge" at "i.preset"; Value "huge" does not exist in "ModelPreset" enum; one of: nano, tiny, hallway, demo, deep, deeper$/],
+    ['a preset named after an object prototype key', { preset: '__proto__' }, /Value "__proto__" does not exist in "ModelPreset" enum; one of: nano, tiny/],
     ['a dataset that does not exist', { datasetId: 'Dataset:999' }, /Dataset:999 does not exist/],
     ['a malformed dataset id', { datasetId: '7' }, /datasetId must be a Dataset id like "Dataset:1"/],
     ['zero steps', { steps: 0 }, /steps must be an integer between 1 and 10000000/],
@@ -31,7 +31,7 @@ describe('trainModel and evaluateModel', () => {
   });
 
   it('evaluateModel refuses a model that does not exist', async () => {
-    const r = await h.gql('mutation { evaluateModel(input: {modelId: "Model:42", generator: "dfs", grid: 4, count: 10, seed: 1}) { id } }');
+    const r = await h.gql('mutation { evaluateModel(input: {modelId: "Model:42", generator: dfs, grid: 4, count: 10, seed: 1}) { id } }');
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].message).toMatch(/Model:42 does not exist/);
   });
@@ -44,7 +44,7 @@ describe('trainModel and evaluateModel', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.result).toMatchObject({ step: 12 });
     expect(done.progress).toMatchObject({ done: 12, total: 12 });
-    const m = await h.gql('query($id: ID!) { model(id: $id) { name status config lineage checkpoints { step sha256 bytes } trainingCurve(name: "train/loss") { step value } } }', { id: done.result.modelId });
+    const m = await h.gql('query($id: ID!) { model(id: $id) { name status config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } lineage { source jobId datasetId trainMazes seed preset ignoredTensors metadataKeys } checkpoints { step sha256 bytes } trainingCurve(name: "train/loss") { step value } } }', { id: done.result.modelId });
     const model = m.data.model;
     expect(model).toMatchObject({ name: 'nano-3x3', status: 'READY', config: { d_model: 8, n_layers: 2, tokenizer: 'aotp-ut' }, lineage: { source: 'train', datasetId, trainMazes: 16 } });
     expect(model.checkpoints.map((c: { step: number }) => c.step)).toEqual([5, 10, 12]);
@@ -62,7 +62,7 @@ describe('trainModel and evaluateModel', () => {
       [{ datasetId, grids: [3] }, /grids apply to generated mazes; leave out datasetId/],
       [{ grid: 5, grids: [3, 4] }, /largest of grids \(4\) must be the run's grid \(5\)/],
       [{ curriculum: { by: 'GRID', fraction: 1.5 } }, /curriculum.fraction must be in \(0, 1\]/],
-      [{ generator: 'maze-of-doom' }, /generator must be one of/],
+      [{ generator: 'maze-of-doom' }, /Value "maze-of-doom" does not exist in "MazeGenerator" enum; one of: dfs, wilson/],
       [{ queries: 0 }, /queries must be an integer between 1 and 64/],
     ] as const) {
       const r = await h.gql(TRAIN, { i: { name: 'm', preset: 'nano', steps: 4, seed: 1, ...patch } });
@@ -74,9 +74,9 @@ describe('trainModel and evaluateModel', () => {
     const done = await waitForJob(h, job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('COMPLETED');
-    const m = (await h.gql('query($id: ID!) { model(id: $id) { config lineage vocab } }', { id: done.result.modelId })).data.model;
+    const m = (await h.gql('query($id: ID!) { model(id: $id) { config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } lineage { source jobId datasetId trainMazes seed preset generated { generator grid grids balance curriculum { by fraction } queries } } vocab } }', { id: done.result.modelId })).data.model;
     expect(m.config.d_vocab).toBe(27); // the 4×4 aotp-ut vocabulary, which also covers 3×3
-    expect(m.lineage).toMatchObject({ source: 'train', seed: 2, trainMazes: 24, generated: { generator: 'dfs', grid: 4, queries: 3, sampling: { grids: [3, 4], balance: 'lookahead', curriculum: { by: 'grid', fraction: 0.5 } } } });
+    expect(m.lineage).toEqual({ source: 'train', jobId: job.id, datasetId: null, seed: 2, trainMazes: 24, preset: 'nano', generated: { generator: 'dfs', grid: 4, queries: 3, grids: [3, 4], balance: 'LOOKAHEAD', curriculum: { by: 'GRID', fraction: 0.5 } } });
   });
 
   it('evaluateModel scores the model on the dataset\'s test split beside the baseline solver and stores it in Model.evals', async () => {
@@ -84,10 +84,11 @@ describe('trainModel and evaluateModel', () => {
     const done = await waitForJob(h, job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('COMPLETED');
-    const r = await h.gql('query($id: ID!) { model(id: $id) { evals { id params summary job { id } } } }', { id: trainedModelId });
+    const r = await h.gql('query($id: ID!) { model(id: $id) { evals { id params { datasetId split count checkpointId } summary { count checkpointStep engine model { count exact_path_rate } baseline { count } } job { id } } } }', { id: trainedModelId });
     const [ev] = r.data.model.evals;
     expect(ev.job.id).toBe(job.id);
-    expect(ev.summary).toMatchObject({ datasetId, split: 'test', count: 4, checkpointStep: 12, model: { count: 4 }, baseline: { count: 4 } });
+    expect(ev.params).toMatchObject({ datasetId, split: 'test', count: 4, checkpointId: expect.stringMatching(/^Checkpoint:\d+$/) });
+    expect(ev.summary).toMatchObject({ count: 4, checkpointStep: 12, engine: 'onnx-cpu', model: { count: 4 }, baseline: { count: 4 } });
     expect(ev.summary.model.exact_path_rate).toBeGreaterThanOrEqual(0);
     expect(done.result.evaluationId).toBe(ev.id);
   });
@@ -95,7 +96,7 @@ describe('trainModel and evaluateModel', () => {
   it('jobs lists newest first and filters by status and kind', async () => {
     const all = await h.gql('{ jobs(first: 10) { totalCount edges { node { kind status } } } }');
     expect(all.data.jobs.edges[0].node.kind).toBe('evaluateModel');
-    const ds = await h.gql('{ jobs(kind: "createDataset", status: COMPLETED) { totalCount edges { node { kind status } } } }');
+    const ds = await h.gql('{ jobs(kind: createDataset, status: COMPLETED) { totalCount edges { node { kind status } } } }');
     expect(ds.data.jobs.totalCount).toBe(1);
     expect(ds.data.jobs.edges[0].node).toEqual({ kind: 'createDataset', status: 'COMPLETED' });
   });
@@ -126,7 +127,7 @@ describe('graceful shutdown', () => {
       (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as any;
     const job = (await gql(s.graphqlUrl, CREATE_DATASET, { input: { name: 'long', generator: 'dfs', grid: 20, count: 5000, seed: 4 } })).data.createDataset;
     for (;;) {
-      const j = (await gql(s.graphqlUrl, 'query($id: ID!) { job(id: $id) { status progress } }', { id: job.id })).data.job;
+      const j = (await gql(s.graphqlUrl, 'query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: job.id })).data.job;
       if (j.status === 'RUNNING' && j.progress?.done > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }

@@ -34,7 +34,7 @@ const LAYERS: Record<string, { layer: string; may: string[] }> = {
   model: { layer: 'core', may: ['errors', 'env', 'maze'] },
   interp: { layer: 'core', may: ['errors', 'env', 'maze', 'model'] },
   auth: { layer: 'base', may: ['errors', 'env'] },
-  db: { layer: 'storage', may: ['errors', 'env', 'maze'] },
+  db: { layer: 'storage', may: ['errors', 'env', 'maze', 'model'] },
   services: { layer: 'services', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'db'] },
   graphql: { layer: 'adapter', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'services'] },
   jobs: { layer: 'adapter', may: ['errors', 'env', 'maze', 'model', 'interp', 'auth', 'services'] },

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 // The findings page's query, with the page size as a variable (web/lib/queries.ts' ANNOTATION_FIELDS).
-const FIELDS = 'id target body status tags evidence version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
+const FIELDS = 'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
 const FINDINGS = `query Findings($modelId: ID!, $n: Int) { annotations(modelId: $modelId, first: $n) { totalCount edges { node { ${FIELDS} } } } }`;
 const literal = (n: number) => `query Findings($modelId: ID!) { annotations(modelId: $modelId, first: ${n}) { totalCount edges { node { ${FIELDS} } } } }`;
 

@@ -23,7 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const PAGE = 'query($id: ID!, $first: Int, $after: String, $split: String, $min: Int, $max: Int) { dataset(id: $id) { mazes(first: $first, after: $after, split: $split, minPathLength: $min, maxPathLength: $max) { totalCount pageInfo { hasNextPage endCursor } edges { node { index split pathLength } } } } }';
+const PAGE = 'query($id: ID!, $first: Int, $after: String, $split: Split, $min: Int, $max: Int) { dataset(id: $id) { mazes(first: $first, after: $after, split: $split, minPathLength: $min, maxPathLength: $max) { totalCount pageInfo { hasNextPage endCursor } edges { node { index split pathLength } } } } }';
 
 /** Follows endCursor to the end; returns every node and the totalCount each page reported. */
 async function pageThrough(vars: { split?: string; min?: number; max?: number }, first: number): Promise<{ nodes: M[]; totals: number[]; pages: number }> {

@@ -77,7 +77,7 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     expect(out.experiment.summary_keys.length).toBeGreaterThan(0);
     expect(Object.keys(out.experiment.tensors).length).toBeGreaterThan(0);
     expect(out.finding).toMatchObject({ target: { kind: 'head', layer: 0, head: 0 }, status: 'HYPOTHESIS' });
-    const stored = (await h.gql('query($m: ID!) { annotations(modelId: $m) { edges { node { body evidence } } } }', { m: modelId })).data.annotations.edges;
+    const stored = (await h.gql('query($m: ID!) { annotations(modelId: $m) { edges { node { body evidence { label url } } } } }', { m: modelId })).data.annotations.edges;
     expect(stored[0].node.body).toBe('Head 0.0 attends to the target at <PATH_START>.');
     expect(out.error).toBe('Model:999999 does not exist');
   });

@@ -56,7 +56,7 @@ describe('subscriptions over graphql-ws on /graphql', () => {
   it('jobProgress streams a createDataset job from its current state through progress to COMPLETED, then ends', async () => {
     const job = (await h.gql(CREATE_DATASET, { input: { name: 'watched', generator: 'dfs', grid: 6, count: 5000, seed: 11 } })).data.createDataset;
     type P = { jobProgress: { id: string; status: string; progress: { done?: number; total?: number } | null } };
-    const { values, errors } = await collect<P>(wsClient(h.tokens.viewer), 'subscription($id: ID!) { jobProgress(id: $id) { id status progress } }', { id: job.id });
+    const { values, errors } = await collect<P>(wsClient(h.tokens.viewer), 'subscription($id: ID!) { jobProgress(id: $id) { id status progress { phase done total } } }', { id: job.id });
     expect(errors).toEqual([]);
     const statuses = values.map((v) => v.jobProgress.status);
     expect(statuses.at(-1)).toBe('COMPLETED');
@@ -91,7 +91,7 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     // graphql-ws subscribes asynchronously: publish until the subscriber is listening.
     const topic = `annotations:${model.id.split(':')[1]}`;
     while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
-    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {kind: "head", layer: 1, head: 0}, body: "attends to the target"}) { id } }', { m: model.id })).data.createAnnotation;
+    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {head: {layer: 1, head: 0}}, body: "attends to the target"}) { id } }', { m: model.id })).data.createAnnotation;
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "seen it too") { id } }', { a: a.id }, h.tokens.admin);
     const { values, errors } = await sub;
     expect(errors).toEqual([]);
@@ -110,7 +110,7 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     const sub = collect<E>(wsClient(h.tokens.viewer), 'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { score comments { body } } } }', { m: model.id }, (v) => v.annotationEvents.kind === 'VOTED');
     const topic = `annotations:${model.id.split(':')[1]}`;
     while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
-    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {kind: "mlp", layer: 0}, body: "MLP0 writes the next cell"}) { id } }', { m: model.id })).data.createAnnotation;
+    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {mlp: {layer: 0}}, body: "MLP0 writes the next cell"}) { id } }', { m: model.id })).data.createAnnotation;
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "replicated on 5x5") { id } }', { a: a.id }, h.tokens.admin);
     await h.gql('mutation($a: ID!) { vote(annotationId: $a, value: 1) { id } }', { a: a.id }, h.tokens.admin);
     const { values, errors } = await sub;
@@ -152,7 +152,7 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     });
     const topic = `annotations:${model.id.split(':')[1]}`;
     while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
-    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {kind: "head", layer: 0, head: 1}, body: "before"}) { id } }', { m: model.id })).data.createAnnotation;
+    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {head: {layer: 0, head: 1}}, body: "before"}) { id } }', { m: model.id })).data.createAnnotation;
     await first; // delivered while the token was valid
     expect((await h.gql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: made.apiToken.id }, h.tokens.viewer)).errors).toBeUndefined();
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "after revocation") { id } }', { a: a.id });

@@ -79,7 +79,7 @@ describe('generatePath on a maze given by value', () => {
     const imp = await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') });
     expect(imp.errors).toBeUndefined();
     const modelId = imp.data.importModel.id;
-    const G = 'mutation($m: ID!, $maze: MazeInput, $mazeId: ID) { generatePath(modelId: $m, maze: $maze, mazeId: $mazeId) { tokens path metrics } }';
+    const G = 'mutation($m: ID!, $maze: MazeInput, $mazeId: ID) { generatePath(modelId: $m, maze: $maze, mazeId: $mazeId) { tokens path metrics { exact_path valid_rollout target_reached node_overlap fork_decisions { correct total } predicted_length steps ended } } }';
 
     const r = await h.gql(G, { m: modelId, maze: corridor });
     expect(r.errors).toBeUndefined();

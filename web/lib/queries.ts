@@ -1,6 +1,12 @@
 /** The dashboard's GraphQL documents (operation names show up in server logs). */
 
-export const JOB_FIELDS = 'id kind status progress result error createdAt createdBy { name }';
+const AGGREGATE = 'count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }';
+const PROGRESS = 'progress { phase done total message skipped datasetId modelId experimentId kind loss lr tokensPerSec etaSec }';
+const RESULT = `result { datasetId mazeCount skipped contentHash modelId step loss tokensPerSec evaluationId exact_path_rate baseline_exact_path_rate experimentId kind tensors lastEval { step loss model { exact_path_rate } baseline { exact_path_rate } } }`;
+export const MODEL_CONFIG = 'config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer }';
+const LINEAGE = 'lineage { source jobId datasetId seed preset trainMazes steps batch lr engine generated { generator grid grids balance curriculum { by fraction } queries } resumes { attempt fromStep at } ignoredTensors metadataKeys }';
+
+export const JOB_FIELDS = `id kind status ${PROGRESS} ${RESULT} error createdAt createdBy { name }`;
 
 export const JOB_PROGRESS = `subscription JobProgress($id: ID!) { jobProgress(id: $id) { ${JOB_FIELDS} } }`;
 export const JOB = `query Job($id: ID!) { job(id: $id) { ${JOB_FIELDS} } }`;
@@ -10,7 +16,7 @@ const DATASET_FIELDS = 'id name generator grid count seed p status mazeCount cre
 
 export const OVERVIEW = `query Overview {
   datasets(first: 6) { totalCount edges { node { ${DATASET_FIELDS} } } }
-  models(first: 6) { totalCount edges { node { id name status parameterCount config createdAt } } }
+  models(first: 6) { totalCount edges { node { id name status parameterCount ${MODEL_CONFIG} createdAt } } }
   running: jobs(first: 20, status: RUNNING) { edges { node { ${JOB_FIELDS} } } }
   queued: jobs(first: 20, status: QUEUED) { edges { node { ${JOB_FIELDS} } } }
   recent: jobs(first: 5) { edges { node { ${JOB_FIELDS} } } }
@@ -24,10 +30,10 @@ export const DATASETS = `query Datasets($first: Int!, $after: String) {
 export const CREATE_DATASET = `mutation CreateDataset($input: CreateDatasetInput!) { createDataset(input: $input) { ${JOB_FIELDS} } }`;
 
 export const DATASET = `query Dataset($id: ID!) {
-  dataset(id: $id) { ${DATASET_FIELDS} skipped contentHash splits forkless config job { ${JOB_FIELDS} } }
+  dataset(id: $id) { ${DATASET_FIELDS} skipped contentHash splits { train test } forkless config { generator rows cols p forkless testFraction } job { ${JOB_FIELDS} } }
 }`;
 
-export const DATASET_MAZES = `query DatasetMazes($id: ID!, $first: Int!, $after: String, $split: String, $cell: Int!) {
+export const DATASET_MAZES = `query DatasetMazes($id: ID!, $first: Int!, $after: String, $split: Split, $cell: Int!) {
   dataset(id: $id) {
     id
     mazes(first: $first, after: $after, split: $split) {
@@ -39,33 +45,33 @@ export const DATASET_MAZES = `query DatasetMazes($id: ID!, $first: Int!, $after:
 
 export const MAZE = `query Maze($id: ID!) {
   maze(id: $id) {
-    id index split rows cols origin target solution pathLength stats tokens svg(cellSize: 36)
+    id index split rows cols origin target solution pathLength stats { edges deadEnds forks isTree components cyclomatic forksOnPath l1Distance baselineSuccessProbability } tokens svg(cellSize: 36)
     dataset { id name generator grid }
   }
 }`;
 
-export const MODEL_OPTIONS = `query ModelOptions { models(first: 100) { edges { node { id name status config } } } }`;
+export const MODEL_OPTIONS = `query ModelOptions { models(first: 100) { edges { node { id name status ${MODEL_CONFIG} } } } }`;
 
-export const GENERATE_PATH = `mutation GeneratePath($modelId: ID!, $mazeId: ID, $maze: MazeInput) { generatePath(modelId: $modelId, mazeId: $mazeId, maze: $maze) { tokens path metrics } }`;
+export const GENERATE_PATH = `mutation GeneratePath($modelId: ID!, $mazeId: ID, $maze: MazeInput) { generatePath(modelId: $modelId, mazeId: $mazeId, maze: $maze) { tokens path metrics { exact_path node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks target_reached valid_rollout invalid_tokens fork_decisions { correct total } frac_correct_forks path_length_ratio predicted_length steps ended } } }`;
 
 /** The playground's edited maze, checked and tokenized by the server (errors say what is wrong). */
 export const TOKENIZE_MAZE = `query TokenizeMaze($input: MazeInput!, $tokenizer: String) { tokenizeMaze(input: $input, tokenizer: $tokenizer) { prompt tokens solution } }`;
 
 export const MODELS = `query Models {
-  models(first: 100) { totalCount edges { node { id name status parameterCount config lineage createdAt createdBy { name } } } }
+  models(first: 100) { totalCount edges { node { id name status parameterCount ${MODEL_CONFIG} ${LINEAGE} createdAt createdBy { name } } } }
   datasets(first: 100) { edges { node { id name status grid generator } } }
 }`;
 
 export const MODEL = `query Model($id: ID!) {
   model(id: $id) {
-    id name status parameterCount config lineage vocab createdAt createdBy { name }
-    checkpoints { id step sha256 bytes metrics createdAt downloadUrl }
+    id name status parameterCount ${MODEL_CONFIG} ${LINEAGE} vocab createdAt createdBy { name }
+    checkpoints { id step sha256 bytes createdAt downloadUrl }
     trainingCurve { step name value }
-    evals { id params summary createdAt job { ${JOB_FIELDS} } }
+    evals { id params { datasetId split generator grid seed count checkpointId } summary { count checkpointStep engine model { ${AGGREGATE} } baseline { ${AGGREGATE} } } createdAt job { ${JOB_FIELDS} } }
   }
   circuits(modelId: $id) { id name version updatedAt updatedBy { name } }
   datasets(first: 100) { edges { node { id name status } } }
-  trainJobs: jobs(first: 20, kind: "trainModel") { edges { node { ${JOB_FIELDS} params } } }
+  trainJobs: jobs(first: 20, kind: trainModel) { edges { node { ${JOB_FIELDS} params } } }
 }`;
 
 export const TRAIN_MODEL = `mutation TrainModel($input: TrainModelInput!) { trainModel(input: $input) { ${JOB_FIELDS} } }`;
@@ -75,7 +81,7 @@ export const RUN_FORWARD = `mutation RunForward($modelId: ID!, $tokens: String!,
   runForward(modelId: $modelId, tokens: $tokens, hooks: $hooks, topK: 5) { nextToken topK { token prob } cacheId cacheUrl }
 }`;
 
-export const ANNOTATION_FIELDS = 'id target body status tags evidence version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
+export const ANNOTATION_FIELDS = 'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
 
 // A literal page size: the API's cost limit assumes the largest page for a variable `first`.
 export const ANNOTATIONS = `query Annotations($modelId: ID!, $search: String) {
@@ -93,12 +99,12 @@ export const UPDATE_ANNOTATION = `mutation UpdateAnnotation($input: UpdateAnnota
 export const ADD_COMMENT = `mutation AddComment($annotationId: ID!, $body: String!) { addComment(annotationId: $annotationId, body: $body) { id } }`;
 export const VOTE = `mutation Vote($annotationId: ID!, $value: Int!) { vote(annotationId: $annotationId, value: $value) { id score myVote } }`;
 
-const CIRCUIT_FIELDS = 'id name graph version updatedAt updatedBy { name } model { id name config } owner { name } editors { name } canEdit';
+const CIRCUIT_FIELDS = `id name graph { nodes { id label kind layer head } edges { from to label evidence } } version updatedAt updatedBy { name } model { id name ${MODEL_CONFIG} } owner { name } editors { name } canEdit`;
 export const CIRCUIT = `query Circuit($id: ID!) { circuit(id: $id) { ${CIRCUIT_FIELDS} } }`;
-export const CREATE_CIRCUIT = `mutation CreateCircuit($modelId: ID!, $name: String!, $graph: JSON!) { createCircuit(modelId: $modelId, name: $name, graph: $graph) { id } }`;
+export const CREATE_CIRCUIT = `mutation CreateCircuit($modelId: ID!, $name: String!, $graph: CircuitGraphInput!) { createCircuit(modelId: $modelId, name: $name, graph: $graph) { id } }`;
 export const CIRCUITS = `query Circuits { circuits(first: 200) { id name version updatedAt updatedBy { name } owner { name } editors { name } model { id name } } }`;
 export const SET_CIRCUIT_EDITORS = `mutation SetCircuitEditors($id: ID!, $names: [String!]!) { setCircuitEditors(id: $id, names: $names) { ${CIRCUIT_FIELDS} } }`;
-export const UPDATE_CIRCUIT = `mutation UpdateCircuit($id: ID!, $version: Int!, $name: String, $graph: JSON) { updateCircuit(id: $id, version: $version, name: $name, graph: $graph) { ${CIRCUIT_FIELDS} } }`;
+export const UPDATE_CIRCUIT = `mutation UpdateCircuit($id: ID!, $version: Int!, $name: String, $graph: CircuitGraphInput) { updateCircuit(id: $id, version: $version, name: $name, graph: $graph) { ${CIRCUIT_FIELDS} } }`;
 
 export const LOGIN = `mutation Login($name: String!, $password: String!) { login(name: $name, password: $password) { id name role } }`;
 export const API_TOKENS = `query ApiTokens { apiTokens { id name prefix createdAt lastUsedAt revoked } }`;
@@ -106,7 +112,7 @@ export const CREATE_TOKEN = `mutation CreateApiToken($name: String!) { createApi
 export const REVOKE_TOKEN = `mutation RevokeApiToken($id: ID!) { revokeApiToken(id: $id) { id revoked } }`;
 
 export const PLAYGROUND = `query Playground($modelId: ID!, $mazeId: ID!, $withModel: Boolean!, $withMaze: Boolean!) {
-  model(id: $modelId) @include(if: $withModel) { id name config vocab latestCheckpoint { id step } }
+  model(id: $modelId) @include(if: $withModel) { id name ${MODEL_CONFIG} vocab latestCheckpoint { id step } }
   maze(id: $mazeId) @include(if: $withMaze) { id index rows cols origin target solution connections tokens svg(cellSize: 40) small: svg(cellSize: 12) dataset { id name } }
 }`;
 
@@ -116,7 +122,7 @@ export const PICK_MAZES = `query PickMazes($id: ID!) {
 
 export const EXPERIMENT_FIELDS = `id kind params seed status error summary downloadUrl createdAt createdBy { name }
   tensors { name shape bytes downloadUrl }
-  model { id name config vocab } dataset { id name } checkpoint { id step } job { ${JOB_FIELDS} }`;
+  model { id name ${MODEL_CONFIG} vocab } dataset { id name } checkpoint { id step } job { ${JOB_FIELDS} }`;
 
 export const EXPERIMENT = `query Experiment($id: ID!) { experiment(id: $id) { ${EXPERIMENT_FIELDS} mazeSvg(cellSize: 36) } }`;
 
@@ -124,13 +130,13 @@ export const EXPERIMENT = `query Experiment($id: ID!) { experiment(id: $id) { ${
 export const EXPERIMENTS = `query Experiments($modelId: ID, $kind: String, $after: String) {
   experiments(modelId: $modelId, kind: $kind, after: $after, first: 50) {
     totalCount pageInfo { hasNextPage endCursor }
-    edges { node { id kind status seed createdAt createdBy { name } model { id name } dataset { id name } job { id progress } } }
+    edges { node { id kind status seed createdAt createdBy { name } model { id name } dataset { id name } job { id ${PROGRESS} } } }
   }
 }`;
 
 export const EXPERIMENT_FORM = `query ExperimentForm($modelId: ID) {
-  experimentKinds(modelId: $modelId) { kind describe params }
-  models(first: 100) { edges { node { id name status config } } }
+  experimentKinds(modelId: $modelId) { kind describe params { name type doc default choices } }
+  models(first: 100) { edges { node { id name status ${MODEL_CONFIG} } } }
   datasets(first: 100) { edges { node { id name status grid generator } } }
 }`;
 

@@ -1,4 +1,5 @@
 /** Shapes of the API objects as the dashboard's queries select them (schema/*.graphql). */
+import type { Target } from '../components/views/findings/target';
 
 export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
 export interface User { id: string; name: string; role: Role }
@@ -56,7 +57,7 @@ export interface Maze {
 }
 
 export interface ModelConfig { d_model: number; n_layers: number; n_heads: number; d_head: number; d_mlp: number; d_vocab: number; n_ctx: number; act_fn: string; eps: number; tokenizer: string }
-export interface Checkpoint { id: string; step: number; sha256: string; bytes: number; metrics: Record<string, unknown> | null; createdAt: string; downloadUrl: string }
+export interface Checkpoint { id: string; step: number; sha256: string; bytes: number; createdAt: string; downloadUrl: string }
 export interface CurvePoint { step: number; name: string; value: number }
 export interface Evaluation { id: string; params: Record<string, unknown>; summary: Record<string, unknown> | null; createdAt: string; job: Job | null }
 export interface Model {
@@ -75,11 +76,11 @@ export interface Comment { id: string; body: string; createdAt: string; author: 
 export interface Evidence { label: string; url: string }
 export interface Annotation {
   id: string;
-  target: Record<string, unknown>;
+  target: Target;
   body: string;
   status: AnnotationStatus;
   tags: string[];
-  evidence: Evidence[] | null;
+  evidence: Evidence[];
   author: { id: string; name: string } | null;
   version: number;
   createdAt: string;
@@ -89,8 +90,8 @@ export interface Annotation {
   myVote: number;
 }
 
-export interface CircuitNode { id: string; label?: string; kind?: string; layer?: number; head?: number }
-export interface CircuitEdge { from: string; to: string; label?: string; evidence?: string }
+export interface CircuitNode { id: string; label?: string | null; kind?: string | null; layer?: number | null; head?: number | null }
+export interface CircuitEdge { from: string; to: string; label?: string | null; evidence?: string | null }
 export interface CircuitGraph { nodes: CircuitNode[]; edges: CircuitEdge[] }
 export interface Circuit {
   id: string; name: string; graph: CircuitGraph; version: number; updatedAt: string; updatedBy: { name: string } | null; model: { id: string; name: string; config: ModelConfig };

@@ -24,6 +24,31 @@ TokensLike = Union[str, Sequence[str], Sequence[int], np.ndarray]
 NamesFilter = Union[None, str, Sequence[str], Callable[[str], bool]]
 
 
+# The typed fields these queries select (the SDL types them; a selection names what comes back).
+_CONFIG = "config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer }"
+_JOB_RESULT = ("result { datasetId mazeCount skipped contentHash modelId step loss tokensPerSec evaluationId "
+               "exact_path_rate baseline_exact_path_rate experimentId kind tensors }")
+
+
+def _target_input(target: Dict[str, Any]) -> Dict[str, Any]:
+    """The API's ComponentTargetInput (one field per kind) for a {"kind": ..., ...} dict."""
+    kind = target.get("kind")
+    if kind in ("embed", "pos_embed", "unembed"):
+        return {kind: True}
+    if kind == "head":
+        return {"head": {"layer": target["layer"], "head": target["head"]}}
+    if kind == "mlp":
+        return {"mlp": {"layer": target["layer"]}}
+    if kind == "neuron":
+        return {"neuron": {"layer": target["layer"], "neuron": target["neuron"]}}
+    if kind == "hook":
+        return {"hook": {"hook": target["hook"], **({"position": target["position"]} if target.get("position") is not None else {})}}
+    if kind == "experiment":
+        e = target["experimentId"]
+        return {"experiment": e if isinstance(e, str) else f"Experiment:{e}"}
+    raise SearchlightError(f"target kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment; got {kind!r}")
+
+
 class SearchlightError(RuntimeError):
     """An error the server answered with (its message names what was wrong), or a failed job."""
 
@@ -73,7 +98,7 @@ class Client:
         """Polls a job until it ends; returns it when COMPLETED, raises SearchlightError otherwise."""
         start = time.monotonic()
         while True:
-            job = self.graphql("query($id: ID!) { job(id: $id) { id kind status error result params progress } }", {"id": job_id})["job"]
+            job = self.graphql("query($id: ID!) { job(id: $id) { id kind status error params " + _JOB_RESULT + " progress { phase done total message } } }", {"id": job_id})["job"]
             if job is None:
                 raise SearchlightError(f"{job_id} does not exist")
             if job["status"] == "COMPLETED":
@@ -91,7 +116,7 @@ class Client:
         return [e["node"] for e in data["models"]["edges"]]
 
     def model(self, model_id: str) -> "HookedModel":
-        data = self.graphql("query($id: ID!) { model(id: $id) { id name config vocab hookNames latestCheckpoint { id step downloadUrl } } }", {"id": model_id})
+        data = self.graphql("query($id: ID!) { model(id: $id) { id name " + _CONFIG + " vocab hookNames latestCheckpoint { id step downloadUrl } } }", {"id": model_id})
         if data["model"] is None:
             raise SearchlightError(f"{model_id} does not exist")
         return HookedModel(self, data["model"])
@@ -123,16 +148,17 @@ class Client:
         return Experiment(self, data["experiment"])
 
     def experiment_kinds(self) -> List[Dict[str, Any]]:
-        return self.graphql("{ experimentKinds { kind describe params } }")["experimentKinds"]
+        return self.graphql("{ experimentKinds { kind describe params { name type doc default choices } } }")["experimentKinds"]
 
     def create_finding(self, model: Union[str, "HookedModel"], target: Dict[str, Any], body: str, status: str = "HYPOTHESIS",
                        tags: Optional[List[str]] = None, evidence: Optional[List[Dict[str, str]]] = None) -> Dict[str, Any]:
-        """A finding (annotation) on a component, e.g. target={"kind": "head", "layer": 1, "head": 0};
+        """A finding (annotation) on a component, e.g. target={"kind": "head", "layer": 1, "head": 0}
+        (kinds: embed, pos_embed, unembed, head, mlp, neuron, hook, experiment);
         evidence: [{"label": ..., "url": "/experiments/7"}]."""
         model_id = model.id if isinstance(model, HookedModel) else model
         return self.graphql(
-            "mutation($i: CreateAnnotationInput!) { createAnnotation(input: $i) { id target body status tags evidence } }",
-            {"i": {"modelId": model_id, "target": target, "body": body, "status": status, "tags": tags or [], "evidence": evidence or []}},
+            "mutation($i: CreateAnnotationInput!) { createAnnotation(input: $i) { id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } } }",
+            {"i": {"modelId": model_id, "target": _target_input(target), "body": body, "status": status, "tags": tags or [], "evidence": evidence or []}},
         )["createAnnotation"]
 
 
@@ -214,7 +240,7 @@ class HookedModel:
 
     def generate_path(self, maze_id: str) -> Dict[str, Any]:
         """Greedy decoding of a stored maze's prompt: {tokens, path, metrics}."""
-        return self.client.graphql("mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics } }", {"m": self.id, "z": maze_id})["generatePath"]
+        return self.client.graphql("mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics { exact_path valid_rollout target_reached node_overlap frac_correct_forks fork_decisions { correct total } predicted_length steps ended } } }", {"m": self.id, "z": maze_id})["generatePath"]
 
 
 class Maze:

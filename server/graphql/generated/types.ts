@@ -28,20 +28,32 @@ export interface ResolvedScalars {
   String: string;
 }
 
+/** Activation function of the MLPs (TransformerLens act_fn names). */
+export type ActFn = 'gelu_new' | 'gelu' | 'relu';
+
+/** Path metrics aggregated over mazes (server/maze/metrics.ts aggregateMetrics). */
+export interface AggregateMetrics {
+  __typename?: 'AggregateMetrics';
+  count: Scalars['Int'];
+  exact_path_rate: Maybe<Scalars['Float']>;
+  valid_rollout_rate: Maybe<Scalars['Float']>;
+  target_reached_rate: Maybe<Scalars['Float']>;
+  means: PathMetricMeans;
+  /** Fork decisions pooled over every maze (each fork weighs the same). */
+  fork_decisions: ForkDecisions;
+  frac_correct_forks_pooled: Maybe<Scalars['Float']>;
+}
+
 export interface Annotation extends Node {
   __typename?: 'Annotation';
   id: Scalars['ID'];
   model: Model;
-  /** The component: {kind: "embed"|"pos_embed"|"unembed"} | {kind: "head", layer, head} |
-   * {kind: "mlp", layer} | {kind: "neuron", layer, neuron} | {kind: "hook", hook, position?} |
-   * {kind: "experiment", experimentId} */
-  target: Scalars['JSON'];
+  target: ComponentTarget;
   /** Markdown (the web app sanitises it when rendering). */
   body: Scalars['String'];
   status: AnnotationStatus;
   tags: Array<Scalars['String']>;
-  /** Links that reopen the exact view: [{label, url}]. */
-  evidence: Scalars['JSON'];
+  evidence: Array<Evidence>;
   author: Maybe<User>;
   version: Scalars['Int'];
   createdAt: Scalars['DateTime'];
@@ -98,7 +110,6 @@ export interface Checkpoint extends Node {
   step: Scalars['Int'];
   sha256: Scalars['String'];
   bytes: Scalars['Int'];
-  metrics: Maybe<Scalars['JSON']>;
   createdAt: Scalars['DateTime'];
   /** Plain-HTTP download (same credentials as the API): /files/checkpoints/<id>.safetensors */
   downloadUrl: Scalars['String'];
@@ -109,8 +120,7 @@ export interface Circuit extends Node {
   id: Scalars['ID'];
   model: Model;
   name: Scalars['String'];
-  /** {nodes: [{id, label, ...}], edges: [{from, to, label, evidence}]} */
-  graph: Scalars['JSON'];
+  graph: CircuitGraph;
   version: Scalars['Int'];
   updatedAt: Scalars['DateTime'];
   updatedBy: Maybe<User>;
@@ -122,6 +132,54 @@ export interface Circuit extends Node {
   canEdit: Scalars['Boolean'];
 }
 
+export interface CircuitEdge {
+  __typename?: 'CircuitEdge';
+  from: Scalars['String'];
+  to: Scalars['String'];
+  label: Maybe<Scalars['String']>;
+  /** A link to the experiment that shows it. */
+  evidence: Maybe<Scalars['String']>;
+}
+
+export interface CircuitEdgeInput {
+  from: Scalars['String'];
+  to: Scalars['String'];
+  label?: InputMaybe<Scalars['String']>;
+  evidence?: InputMaybe<Scalars['String']>;
+}
+
+export interface CircuitGraph {
+  __typename?: 'CircuitGraph';
+  nodes: Array<CircuitNode>;
+  edges: Array<CircuitEdge>;
+}
+
+/** Node ids must be unique and every edge must join two of them. */
+export interface CircuitGraphInput {
+  nodes: Array<CircuitNodeInput>;
+  edges: Array<CircuitEdgeInput>;
+}
+
+/** A component in a circuit diagram. */
+export interface CircuitNode {
+  __typename?: 'CircuitNode';
+  /** Unique in the graph; edges name it. */
+  id: Scalars['String'];
+  label: Maybe<Scalars['String']>;
+  /** embed, head, mlp, neuron, unembed, ... (drawn by kind) */
+  kind: Maybe<Scalars['String']>;
+  layer: Maybe<Scalars['Int']>;
+  head: Maybe<Scalars['Int']>;
+}
+
+export interface CircuitNodeInput {
+  id: Scalars['String'];
+  label?: InputMaybe<Scalars['String']>;
+  kind?: InputMaybe<Scalars['String']>;
+  layer?: InputMaybe<Scalars['Int']>;
+  head?: InputMaybe<Scalars['Int']>;
+}
+
 export interface Comment extends Node {
   __typename?: 'Comment';
   id: Scalars['ID'];
@@ -131,19 +189,49 @@ export interface Comment extends Node {
   createdAt: Scalars['DateTime'];
 }
 
+export type ComponentKind = 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+
+/** The model component (or experiment) a finding is about; the fields after `kind` are those of its kind. */
+export interface ComponentTarget {
+  __typename?: 'ComponentTarget';
+  kind: ComponentKind;
+  /** head, mlp, neuron */
+  layer: Maybe<Scalars['Int']>;
+  /** head */
+  head: Maybe<Scalars['Int']>;
+  /** neuron */
+  neuron: Maybe<Scalars['Int']>;
+  /** hook: a TransformerLens hook name, and optionally one position. */
+  hook: Maybe<Scalars['String']>;
+  position: Maybe<Scalars['Int']>;
+  /** experiment */
+  experimentId: Maybe<Scalars['ID']>;
+}
+
+/** Exactly one component: set the field of its kind. */
+export interface ComponentTargetInput {
+  embed?: InputMaybe<Scalars['Boolean']>;
+  pos_embed?: InputMaybe<Scalars['Boolean']>;
+  unembed?: InputMaybe<Scalars['Boolean']>;
+  head?: InputMaybe<HeadRef>;
+  mlp?: InputMaybe<LayerRef>;
+  neuron?: InputMaybe<NeuronRef>;
+  hook?: InputMaybe<HookRef>;
+  experiment?: InputMaybe<Scalars['ID']>;
+}
+
 export interface CreateAnnotationInput {
   modelId: Scalars['ID'];
-  target: Scalars['JSON'];
+  target: ComponentTargetInput;
   body: Scalars['String'];
   status?: InputMaybe<AnnotationStatus>;
   tags?: InputMaybe<Array<Scalars['String']>>;
-  evidence?: InputMaybe<Scalars['JSON']>;
+  evidence?: InputMaybe<Array<EvidenceInput>>;
 }
 
 export interface CreateDatasetInput {
   name: Scalars['String'];
-  /** A registered generator: dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field. */
-  generator: Scalars['String'];
+  generator: MazeGenerator;
   /** Side of the square grid, 1..64 (mazes need at least 2 cells). */
   grid: Scalars['Int'];
   /** Number of mazes, 1..1000000. */
@@ -162,6 +250,12 @@ export interface CreateUserInput {
   role: Role;
   /** Optional; at least 8 characters. Without one the user can only use API tokens. */
   password?: InputMaybe<Scalars['String']>;
+}
+
+export interface Curriculum {
+  __typename?: 'Curriculum';
+  by: CurriculumBy;
+  fraction: Scalars['Float'];
 }
 
 /** What a curriculum widens over the first part of a run. */
@@ -184,7 +278,7 @@ export interface Dataset extends Node {
   __typename?: 'Dataset';
   id: Scalars['ID'];
   name: Scalars['String'];
-  generator: Scalars['String'];
+  generator: MazeGenerator;
   grid: Scalars['Int'];
   /** Mazes asked for. */
   count: Scalars['Int'];
@@ -198,18 +292,30 @@ export interface Dataset extends Node {
   skipped: Scalars['Int'];
   /** sha256 over the stored mazes in order; equal hashes mean identical datasets. */
   contentHash: Maybe<Scalars['String']>;
-  /** {"train": [start, end], "test": [start, end]}: maze-index ranges (end exclusive). */
-  splits: Scalars['JSON'];
-  /** Full generation config. */
-  config: Scalars['JSON'];
+  splits: DatasetSplits;
+  config: DatasetConfig;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
   job: Maybe<Job>;
   /** The dataset's mazes in index order (Relay cursor pagination). Filters apply across the whole
-   * dataset before paging, and totalCount counts the matching mazes: `split` ("train" or "test"),
+   * dataset before paging, and totalCount counts the matching mazes: `split`,
    * and `minPathLength` / `maxPathLength`, inclusive bounds on the solution's length in steps
    * (Maze.pathLength, 0..4095). A cursor stays valid if the filters change. */
   mazes: MazeConnection;
+}
+
+/** How a dataset's mazes were generated. */
+export interface DatasetConfig {
+  __typename?: 'DatasetConfig';
+  generator: MazeGenerator;
+  rows: Scalars['Int'];
+  cols: Scalars['Int'];
+  /** percolation generators: the probability of each extra connection. */
+  p: Maybe<Scalars['Float']>;
+  /** Origin and target with no fork between them. */
+  forkless: Maybe<Scalars['Boolean']>;
+  /** The share of mazes held out as the test split. */
+  testFraction: Scalars['Float'];
 }
 
 export interface DatasetConnection {
@@ -225,6 +331,13 @@ export interface DatasetEdge {
   node: Dataset;
 }
 
+/** Maze-index ranges [start, end) of a dataset's splits. */
+export interface DatasetSplits {
+  __typename?: 'DatasetSplits';
+  train: Array<Scalars['Int']>;
+  test: Array<Scalars['Int']>;
+}
+
 export type DatasetStatus = 'BUILDING' | 'READY';
 
 export interface EvaluateModelInput {
@@ -232,7 +345,7 @@ export interface EvaluateModelInput {
   /** Evaluate on this dataset's test split... */
   datasetId?: InputMaybe<Scalars['ID']>;
   /** ...or on freshly generated mazes. */
-  generator?: InputMaybe<Scalars['String']>;
+  generator?: InputMaybe<MazeGenerator>;
   grid?: InputMaybe<Scalars['Int']>;
   count?: InputMaybe<Scalars['Int']>;
   seed?: InputMaybe<Scalars['Int']>;
@@ -241,11 +354,48 @@ export interface EvaluateModelInput {
 export interface Evaluation extends Node {
   __typename?: 'Evaluation';
   id: Scalars['ID'];
-  params: Scalars['JSON'];
-  /** Metrics JSON (model and baseline rows); null until its job completes. */
-  summary: Maybe<Scalars['JSON']>;
+  params: EvaluationParams;
+  /** Null until its job completes. */
+  summary: Maybe<EvaluationSummary>;
   job: Maybe<Job>;
   createdAt: Scalars['DateTime'];
+}
+
+/** What an evaluation ran on. */
+export interface EvaluationParams {
+  __typename?: 'EvaluationParams';
+  /** A dataset's test split... */
+  datasetId: Maybe<Scalars['ID']>;
+  split: Maybe<Scalars['String']>;
+  /** ...or generated mazes. */
+  generator: Maybe<MazeGenerator>;
+  grid: Maybe<Scalars['Int']>;
+  seed: Maybe<Scalars['Int']>;
+  count: Scalars['Int'];
+  checkpointId: Maybe<Scalars['ID']>;
+}
+
+export interface EvaluationSummary {
+  __typename?: 'EvaluationSummary';
+  count: Scalars['Int'];
+  checkpointStep: Scalars['Int'];
+  /** The inference engine that ran it, e.g. onnx-cpu. */
+  engine: Scalars['String'];
+  model: AggregateMetrics;
+  /** The baseline solver on the same mazes. */
+  baseline: AggregateMetrics;
+}
+
+/** A link that reopens the exact view a finding rests on. */
+export interface Evidence {
+  __typename?: 'Evidence';
+  label: Scalars['String'];
+  url: Scalars['String'];
+}
+
+export interface EvidenceInput {
+  label: Scalars['String'];
+  url: Scalars['String'];
 }
 
 export interface Experiment extends Node {
@@ -298,8 +448,26 @@ export interface ExperimentKind {
   __typename?: 'ExperimentKind';
   kind: Scalars['String'];
   describe: Scalars['String'];
-  /** [{name, type, doc, default?, choices?}]: defaults are concrete when a modelId is given. */
-  params: Scalars['JSON'];
+  params: Array<ExperimentParam>;
+}
+
+/** One field of an experiment kind's params. */
+export interface ExperimentParam {
+  __typename?: 'ExperimentParam';
+  name: Scalars['String'];
+  /** int, number, string, boolean, int[], ... as the kind declares it. */
+  type: Scalars['String'];
+  doc: Scalars['String'];
+  /** Concrete when experimentKinds was given a modelId; a JSON value of `type`. */
+  default: Maybe<Scalars['JSON']>;
+  /** The allowed values, for fields that take one of a few. */
+  choices: Maybe<Array<Scalars['String']>>;
+}
+
+export interface ForkDecisions {
+  __typename?: 'ForkDecisions';
+  correct: Scalars['Int'];
+  total: Scalars['Int'];
 }
 
 export interface ForwardResult {
@@ -313,27 +481,49 @@ export interface ForwardResult {
   cacheUrl: Maybe<Scalars['String']>;
 }
 
+/** How a run's generated mazes were drawn. */
+export interface GeneratedMazes {
+  __typename?: 'GeneratedMazes';
+  generator: MazeGenerator;
+  grid: Scalars['Int'];
+  grids: Maybe<Array<Scalars['Int']>>;
+  balance: Maybe<TrainBalance>;
+  curriculum: Maybe<Curriculum>;
+  queries: Maybe<Scalars['Int']>;
+}
+
 export interface GeneratedPath {
   __typename?: 'GeneratedPath';
   /** The completed token sequence (prompt + generated). */
   tokens: Scalars['String'];
   /** Predicted cells, [row, col] (null for a token that is not a coordinate). */
-  path: Scalars['JSON'];
+  path: Array<Maybe<Array<Scalars['Int']>>>;
   /** The maze metrics of the prediction against the true solution. */
-  metrics: Scalars['JSON'];
+  metrics: PathMetrics;
+}
+
+export interface HeadRef {
+  layer: Scalars['Int'];
+  head: Scalars['Int'];
+}
+
+export interface HookRef {
+  /** e.g. blocks.2.hook_resid_post */
+  hook: Scalars['String'];
+  position?: InputMaybe<Scalars['Int']>;
 }
 
 export interface Job extends Node {
   __typename?: 'Job';
   id: Scalars['ID'];
-  /** createDataset | trainModel | evaluateModel | experiment */
-  kind: Scalars['String'];
+  kind: JobKind;
   status: JobStatus;
-  /** Last reported progress: {done, total, phase, message, ...}. */
-  progress: Maybe<Scalars['JSON']>;
+  /** Last reported progress. */
+  progress: Maybe<JobProgress>;
+  /** The parameters as validated and queued (the kind's input, normalised). */
   params: Scalars['JSON'];
-  /** On COMPLETED: what it made, e.g. {datasetId} or {modelId}. */
-  result: Maybe<Scalars['JSON']>;
+  /** On COMPLETED: what it made. */
+  result: Maybe<JobResult>;
   /** Why it FAILED or was CANCELLED. */
   error: Maybe<Scalars['String']>;
   /** Times it was started (a restart after a crash is a new attempt). */
@@ -357,7 +547,62 @@ export interface JobEdge {
   node: Job;
 }
 
+export type JobKind = 'createDataset' | 'trainModel' | 'evaluateModel' | 'experiment';
+
+/** A job's last reported progress; the fields after `message` are set by the kinds that have them. */
+export interface JobProgress {
+  __typename?: 'JobProgress';
+  /** queued, generating, starting, training, evaluating, running, completed, ... */
+  phase: Maybe<Scalars['String']>;
+  /** Units done of total (mazes, updates, percent). */
+  done: Maybe<Scalars['Float']>;
+  total: Maybe<Scalars['Float']>;
+  message: Maybe<Scalars['String']>;
+  /** createDataset: mazes the generator discarded. */
+  skipped: Maybe<Scalars['Int']>;
+  /** What the job is making or running on. */
+  datasetId: Maybe<Scalars['ID']>;
+  modelId: Maybe<Scalars['ID']>;
+  experimentId: Maybe<Scalars['ID']>;
+  /** experiment: its kind. */
+  kind: Maybe<Scalars['String']>;
+  /** trainModel: the last update's loss and learning rate, tokens per second and seconds to go. */
+  loss: Maybe<Scalars['Float']>;
+  lr: Maybe<Scalars['Float']>;
+  tokensPerSec: Maybe<Scalars['Float']>;
+  etaSec: Maybe<Scalars['Float']>;
+}
+
+/** What a COMPLETED job made; the fields are those of its kind. */
+export interface JobResult {
+  __typename?: 'JobResult';
+  /** createDataset */
+  datasetId: Maybe<Scalars['ID']>;
+  mazeCount: Maybe<Scalars['Int']>;
+  skipped: Maybe<Scalars['Int']>;
+  contentHash: Maybe<Scalars['String']>;
+  /** trainModel, evaluateModel */
+  modelId: Maybe<Scalars['ID']>;
+  /** trainModel: the last update, its loss and throughput, and the last held-out evaluation. */
+  step: Maybe<Scalars['Int']>;
+  loss: Maybe<Scalars['Float']>;
+  tokensPerSec: Maybe<Scalars['Float']>;
+  lastEval: Maybe<TrainingEval>;
+  /** evaluateModel */
+  evaluationId: Maybe<Scalars['ID']>;
+  exact_path_rate: Maybe<Scalars['Float']>;
+  baseline_exact_path_rate: Maybe<Scalars['Float']>;
+  /** experiment */
+  experimentId: Maybe<Scalars['ID']>;
+  kind: Maybe<Scalars['String']>;
+  tensors: Maybe<Scalars['Int']>;
+}
+
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+
+export interface LayerRef {
+  layer: Scalars['Int'];
+}
 
 export interface Maze extends Node {
   __typename?: 'Maze';
@@ -365,7 +610,7 @@ export interface Maze extends Node {
   dataset: Dataset;
   /** Position in the dataset, from 0. */
   index: Scalars['Int'];
-  split: Scalars['String'];
+  split: Split;
   rows: Scalars['Int'];
   cols: Scalars['Int'];
   /** [row, col] */
@@ -376,8 +621,7 @@ export interface Maze extends Node {
   solution: Array<Array<Scalars['Int']>>;
   /** Steps from origin to target along the solution (its cells minus one). */
   pathLength: Scalars['Int'];
-  /** Derived statistics: edges, dead ends, forks, forksOnPath, cycles, baseline success probability. */
-  stats: Scalars['JSON'];
+  stats: MazeStats;
   /** Open connections as [[row, col], [row, col]] pairs. */
   connections: Array<Array<Array<Scalars['Int']>>>;
   /** The token sequence as space-separated text. The adjacency list order is drawn from `seed` (default: derived from the maze id, so repeated reads agree). */
@@ -399,6 +643,9 @@ export interface MazeEdge {
   node: Maze;
 }
 
+/** The registered maze generators (server/maze/generators). */
+export type MazeGenerator = 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field';
+
 /** A maze given by value (edited in the playground), checked by the maze core: every edge must join
  * two lattice neighbours inside the grid, and the target must be reachable from the origin. */
 export interface MazeInput {
@@ -410,6 +657,28 @@ export interface MazeInput {
   origin: Array<Scalars['Int']>;
   /** [row, col] */
   target: Array<Scalars['Int']>;
+}
+
+/** Derived numbers for one maze (server/maze/analysis.ts mazeStats). */
+export interface MazeStats {
+  __typename?: 'MazeStats';
+  /** Open connections. */
+  edges: Scalars['Int'];
+  /** Cells with one connection. */
+  deadEnds: Scalars['Int'];
+  /** Cells with three or more connections. */
+  forks: Scalars['Int'];
+  /** Connected and acyclic (a spanning tree). */
+  isTree: Scalars['Boolean'];
+  components: Scalars['Int'];
+  /** Independent cycles: edges − cells + components. */
+  cyclomatic: Scalars['Int'];
+  /** Decision points along the solution. */
+  forksOnPath: Scalars['Int'];
+  /** |Δrow| + |Δcol| between origin and target. */
+  l1Distance: Scalars['Int'];
+  /** Exact success probability of the unbiased random-walk baseline; null when it was too costly to count. */
+  baselineSuccessProbability: Maybe<Scalars['Float']>;
 }
 
 /** A MazeInput tokenized: what a model is prompted with, and the full sequence with the shortest solution. */
@@ -427,12 +696,11 @@ export interface Model extends Node {
   __typename?: 'Model';
   id: Scalars['ID'];
   name: Scalars['String'];
-  /** TransformerLens config fields: d_model, n_layers, n_heads, d_head, d_mlp, d_vocab, n_ctx, act_fn, eps, tokenizer. */
-  config: Scalars['JSON'];
+  config: ModelConfig;
   /** Token strings by id. */
   vocab: Array<Scalars['String']>;
-  /** Where it came from: {source: train|import|demo, datasetId, jobId, preset, seed, ...}. */
-  lineage: Scalars['JSON'];
+  /** Where it came from: trained (by which job, on what, with what recipe), imported, or the demo. */
+  lineage: ModelLineage;
   status: ModelStatus;
   parameterCount: Scalars['Int'];
   /** Every TransformerLens hook point of this model, in forward order (what runForward's hooks and a names_filter choose from). */
@@ -445,6 +713,23 @@ export interface Model extends Node {
   /** Points of the training curve; `name` filters one metric (e.g. "train/loss"). */
   trainingCurve: Array<CurvePoint>;
   evals: Array<Evaluation>;
+}
+
+/** A model's architecture, in TransformerLens HookedTransformerConfig names (LayerNorm, learned positions, untied unembedding). */
+export interface ModelConfig {
+  __typename?: 'ModelConfig';
+  d_model: Scalars['Int'];
+  n_layers: Scalars['Int'];
+  n_heads: Scalars['Int'];
+  d_head: Scalars['Int'];
+  d_mlp: Scalars['Int'];
+  d_vocab: Scalars['Int'];
+  n_ctx: Scalars['Int'];
+  act_fn: ActFn;
+  /** LayerNorm epsilon. */
+  eps: Scalars['Float'];
+  /** The maze tokenizer its vocabulary comes from (see tokenizers). */
+  tokenizer: Scalars['String'];
 }
 
 export interface ModelConnection {
@@ -460,7 +745,45 @@ export interface ModelEdge {
   node: Model;
 }
 
+/** A trained model's recipe, or what an imported file held besides the model. */
+export interface ModelLineage {
+  __typename?: 'ModelLineage';
+  source: ModelSource;
+  /** train: the job that trained it. */
+  jobId: Maybe<Scalars['ID']>;
+  /** train: the dataset it trained on (null when it trained on generated mazes). */
+  datasetId: Maybe<Scalars['ID']>;
+  /** train: the generated mazes it trained on (null when it trained on a dataset). */
+  generated: Maybe<GeneratedMazes>;
+  /** train: the seed of its mazes and initialisation. */
+  seed: Maybe<Scalars['Int']>;
+  preset: Maybe<ModelPreset>;
+  /** train: mazes drawn for training (steps × batch when generated). */
+  trainMazes: Maybe<Scalars['Int']>;
+  steps: Maybe<Scalars['Int']>;
+  batch: Maybe<Scalars['Int']>;
+  lr: Maybe<Scalars['Float']>;
+  /** train: onnx or tfjs. */
+  engine: Maybe<Scalars['String']>;
+  /** train: every time the job resumed from a checkpoint after a restart. */
+  resumes: Array<TrainingResume>;
+  /** import/demo: tensors in the file that are not part of the model (ignored). */
+  ignoredTensors: Array<Scalars['String']>;
+  /** import/demo: the file's other __metadata__ keys. */
+  metadataKeys: Array<Scalars['String']>;
+}
+
+/** The architecture presets of trainModel (server/model/config.ts PRESETS). */
+export type ModelPreset = 'nano' | 'tiny' | 'hallway' | 'demo' | 'deep' | 'deeper';
+
+export type ModelSource = 'train' | 'import' | 'demo';
+
 export type ModelStatus = 'TRAINING' | 'READY' | 'FAILED';
+
+export interface NeuronRef {
+  layer: Scalars['Int'];
+  neuron: Scalars['Int'];
+}
 
 export interface NewApiToken {
   __typename?: 'NewApiToken';
@@ -491,6 +814,40 @@ export interface PageInfo {
   endCursor: Maybe<Scalars['String']>;
 }
 
+/** Means over the mazes of each per-maze path metric (null where no maze defines it). */
+export interface PathMetricMeans {
+  __typename?: 'PathMetricMeans';
+  node_overlap: Maybe<Scalars['Float']>;
+  frac_connected_steps: Maybe<Scalars['Float']>;
+  frac_adjacent_steps: Maybe<Scalars['Float']>;
+  corner_jumps: Maybe<Scalars['Float']>;
+  backtracks: Maybe<Scalars['Float']>;
+  invalid_tokens: Maybe<Scalars['Float']>;
+  frac_correct_forks: Maybe<Scalars['Float']>;
+  path_length_ratio: Maybe<Scalars['Float']>;
+}
+
+/** One predicted path scored against the maze's solution (server/maze/metrics.ts pathMetrics). */
+export interface PathMetrics {
+  __typename?: 'PathMetrics';
+  exact_path: Scalars['Boolean'];
+  node_overlap: Scalars['Float'];
+  frac_connected_steps: Maybe<Scalars['Float']>;
+  frac_adjacent_steps: Maybe<Scalars['Float']>;
+  corner_jumps: Scalars['Int'];
+  backtracks: Scalars['Int'];
+  target_reached: Scalars['Boolean'];
+  valid_rollout: Scalars['Boolean'];
+  invalid_tokens: Scalars['Int'];
+  fork_decisions: ForkDecisions;
+  frac_correct_forks: Maybe<Scalars['Float']>;
+  path_length_ratio: Scalars['Float'];
+  /** Valid coordinates predicted, steps between them, and whether the prediction ended with <PATH_END>. */
+  predicted_length: Scalars['Int'];
+  steps: Scalars['Int'];
+  ended: Scalars['Boolean'];
+}
+
 export interface ResultTensor {
   __typename?: 'ResultTensor';
   /** e.g. "resid_pre", "maze0.rank"; the shape comment in the kind's source names the axes. */
@@ -507,6 +864,9 @@ export interface ResultTensor {
 
 export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
 
+/** A dataset's two parts: training mazes first, then the held-out test mazes. */
+export type Split = 'train' | 'test';
+
 export interface TokenLogit {
   __typename?: 'TokenLogit';
   token: Scalars['String'];
@@ -518,14 +878,31 @@ export interface TokenLogit {
 /** What a run's mazes are balanced by (Saparov et al. 2024: search is learned only from balanced data). */
 export type TrainBalance = 'LOOKAHEAD';
 
+/** One held-out evaluation during training. */
+export interface TrainingEval {
+  __typename?: 'TrainingEval';
+  step: Scalars['Int'];
+  loss: Scalars['Float'];
+  seconds: Scalars['Float'];
+  model: AggregateMetrics;
+  baseline: AggregateMetrics;
+}
+
+export interface TrainingResume {
+  __typename?: 'TrainingResume';
+  attempt: Scalars['Int'];
+  /** The last checkpoint's step it continued from (null: none yet). */
+  fromStep: Maybe<Scalars['Int']>;
+  at: Scalars['DateTime'];
+}
+
 export interface TrainModelInput {
   name: Scalars['String'];
-  /** nano | tiny | hallway | demo | deep | deeper */
-  preset: Scalars['String'];
+  preset: ModelPreset;
   /** Train on this dataset's training split. Leave it out to train on freshly generated mazes (generator, grid, grids, balance, curriculum). */
   datasetId?: InputMaybe<Scalars['ID']>;
   /** Generated mazes only: the generator (default dfs). */
-  generator?: InputMaybe<Scalars['String']>;
+  generator?: InputMaybe<MazeGenerator>;
   /** Generated mazes only: the grid side (default: the largest of grids, else 5); it sizes the vocabulary and the held-out mazes. */
   grid?: InputMaybe<Scalars['Int']>;
   /** Generated mazes only: grid sides mixed in one run, ascending, the largest equal to grid. */
@@ -551,7 +928,7 @@ export interface UpdateAnnotationInput {
   body?: InputMaybe<Scalars['String']>;
   status?: InputMaybe<AnnotationStatus>;
   tags?: InputMaybe<Array<Scalars['String']>>;
-  evidence?: InputMaybe<Scalars['JSON']>;
+  evidence?: InputMaybe<Array<EvidenceInput>>;
 }
 
 export interface User extends Node {
@@ -565,7 +942,7 @@ export interface User extends Node {
 export interface DatasetMazesArgs {
   first?: InputMaybe<Scalars['Int']>;
   after?: InputMaybe<Scalars['String']>;
-  split?: InputMaybe<Scalars['String']>;
+  split?: InputMaybe<Split>;
   minPathLength?: InputMaybe<Scalars['Int']>;
   maxPathLength?: InputMaybe<Scalars['Int']>;
 }
@@ -613,14 +990,14 @@ export interface MutationVoteArgs {
 export interface MutationCreateCircuitArgs {
   modelId: Scalars['ID'];
   name: Scalars['String'];
-  graph: Scalars['JSON'];
+  graph: CircuitGraphInput;
 }
 
 export interface MutationUpdateCircuitArgs {
   id: Scalars['ID'];
   version: Scalars['Int'];
   name?: InputMaybe<Scalars['String']>;
-  graph?: InputMaybe<Scalars['JSON']>;
+  graph?: InputMaybe<CircuitGraphInput>;
 }
 
 export interface MutationSetCircuitEditorsArgs {
@@ -743,7 +1120,7 @@ export interface QueryJobsArgs {
   first?: InputMaybe<Scalars['Int']>;
   after?: InputMaybe<Scalars['String']>;
   status?: InputMaybe<JobStatus>;
-  kind?: InputMaybe<Scalars['String']>;
+  kind?: InputMaybe<JobKind>;
 }
 
 export interface QueryDatasetsArgs {
@@ -791,6 +1168,7 @@ export interface SubscriptionResolver<TResult, TParent, TContext, TArgs> {
 
 /** The parent value each object type's resolvers receive: a server row for mapped types. */
 export interface ResolversParentTypes {
+  AggregateMetrics: { count: ResolvedScalars['Int']; exact_path_rate?: Maybe<ResolvedScalars['Float']>; valid_rollout_rate?: Maybe<ResolvedScalars['Float']>; target_reached_rate?: Maybe<ResolvedScalars['Float']>; means: ResolversParentTypes['PathMetricMeans']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks_pooled?: Maybe<ResolvedScalars['Float']> };
   Annotation: M.AnnotationRow;
   AnnotationConnection: { edges: ReadonlyArray<ResolversParentTypes['AnnotationEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   AnnotationEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Annotation'] };
@@ -798,48 +1176,80 @@ export interface ResolversParentTypes {
   ApiToken: M.ApiTokenRow;
   Checkpoint: M.CheckpointRow;
   Circuit: M.CircuitRow;
+  CircuitEdge: { from: ResolvedScalars['String']; to: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; evidence?: Maybe<ResolvedScalars['String']> };
+  CircuitGraph: { nodes: ReadonlyArray<ResolversParentTypes['CircuitNode']>; edges: ReadonlyArray<ResolversParentTypes['CircuitEdge']> };
+  CircuitNode: { id: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; kind?: Maybe<ResolvedScalars['String']>; layer?: Maybe<ResolvedScalars['Int']>; head?: Maybe<ResolvedScalars['Int']> };
   Comment: M.CommentRow;
+  ComponentTarget: M.ComponentTarget;
+  Curriculum: { by: CurriculumBy; fraction: ResolvedScalars['Float'] };
   CurvePoint: { step: ResolvedScalars['Int']; name: ResolvedScalars['String']; value: ResolvedScalars['Float'] };
   Dataset: M.DatasetRow;
+  DatasetConfig: { generator: MazeGenerator; rows: ResolvedScalars['Int']; cols: ResolvedScalars['Int']; p?: Maybe<ResolvedScalars['Float']>; forkless?: Maybe<ResolvedScalars['Boolean']>; testFraction: ResolvedScalars['Float'] };
   DatasetConnection: { edges: ReadonlyArray<ResolversParentTypes['DatasetEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   DatasetEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Dataset'] };
+  DatasetSplits: { train: ReadonlyArray<ResolvedScalars['Int']>; test: ReadonlyArray<ResolvedScalars['Int']> };
   Evaluation: M.ExperimentRow;
+  EvaluationParams: M.EvaluationParams;
+  EvaluationSummary: { count: ResolvedScalars['Int']; checkpointStep: ResolvedScalars['Int']; engine: ResolvedScalars['String']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
+  Evidence: { label: ResolvedScalars['String']; url: ResolvedScalars['String'] };
   Experiment: M.ExperimentRow;
   ExperimentConnection: { edges: ReadonlyArray<ResolversParentTypes['ExperimentEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   ExperimentEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Experiment'] };
-  ExperimentKind: { kind: ResolvedScalars['String']; describe: ResolvedScalars['String']; params: ResolvedScalars['JSON'] };
+  ExperimentKind: { kind: ResolvedScalars['String']; describe: ResolvedScalars['String']; params: ReadonlyArray<ResolversParentTypes['ExperimentParam']> };
+  ExperimentParam: { name: ResolvedScalars['String']; type: ResolvedScalars['String']; doc: ResolvedScalars['String']; default?: Maybe<ResolvedScalars['JSON']>; choices?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
+  ForkDecisions: { correct: ResolvedScalars['Int']; total: ResolvedScalars['Int'] };
   ForwardResult: { nextToken: ResolvedScalars['String']; topK: ReadonlyArray<ResolversParentTypes['TokenLogit']>; cacheId?: Maybe<ResolvedScalars['ID']>; cacheUrl?: Maybe<ResolvedScalars['String']> };
-  GeneratedPath: { tokens: ResolvedScalars['String']; path: ResolvedScalars['JSON']; metrics: ResolvedScalars['JSON'] };
+  GeneratedMazes: M.GeneratedMazesSpec;
+  GeneratedPath: { tokens: ResolvedScalars['String']; path: ReadonlyArray<Maybe<ReadonlyArray<ResolvedScalars['Int']>>>; metrics: ResolversParentTypes['PathMetrics'] };
   Job: M.JobRow;
   JobConnection: { edges: ReadonlyArray<ResolversParentTypes['JobEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   JobEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Job'] };
+  JobProgress: { phase?: Maybe<ResolvedScalars['String']>; done?: Maybe<ResolvedScalars['Float']>; total?: Maybe<ResolvedScalars['Float']>; message?: Maybe<ResolvedScalars['String']>; skipped?: Maybe<ResolvedScalars['Int']>; datasetId?: Maybe<ResolvedScalars['ID']>; modelId?: Maybe<ResolvedScalars['ID']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; loss?: Maybe<ResolvedScalars['Float']>; lr?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; etaSec?: Maybe<ResolvedScalars['Float']> };
+  JobResult: { datasetId?: Maybe<ResolvedScalars['ID']>; mazeCount?: Maybe<ResolvedScalars['Int']>; skipped?: Maybe<ResolvedScalars['Int']>; contentHash?: Maybe<ResolvedScalars['String']>; modelId?: Maybe<ResolvedScalars['ID']>; step?: Maybe<ResolvedScalars['Int']>; loss?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; lastEval?: Maybe<ResolversParentTypes['TrainingEval']>; evaluationId?: Maybe<ResolvedScalars['ID']>; exact_path_rate?: Maybe<ResolvedScalars['Float']>; baseline_exact_path_rate?: Maybe<ResolvedScalars['Float']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; tensors?: Maybe<ResolvedScalars['Int']> };
   Maze: M.MazeRow;
   MazeConnection: { edges: ReadonlyArray<ResolversParentTypes['MazeEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   MazeEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Maze'] };
+  MazeStats: { edges: ResolvedScalars['Int']; deadEnds: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; isTree: ResolvedScalars['Boolean']; components: ResolvedScalars['Int']; cyclomatic: ResolvedScalars['Int']; forksOnPath: ResolvedScalars['Int']; l1Distance: ResolvedScalars['Int']; baselineSuccessProbability?: Maybe<ResolvedScalars['Float']> };
   MazeTokens: { prompt: ResolvedScalars['String']; tokens: ResolvedScalars['String']; solution: ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>> };
   Model: M.ModelRow;
+  ModelConfig: { d_model: ResolvedScalars['Int']; n_layers: ResolvedScalars['Int']; n_heads: ResolvedScalars['Int']; d_head: ResolvedScalars['Int']; d_mlp: ResolvedScalars['Int']; d_vocab: ResolvedScalars['Int']; n_ctx: ResolvedScalars['Int']; act_fn: ActFn; eps: ResolvedScalars['Float']; tokenizer: ResolvedScalars['String'] };
   ModelConnection: { edges: ReadonlyArray<ResolversParentTypes['ModelEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   ModelEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Model'] };
+  ModelLineage: M.ModelLineage;
   Mutation: Record<string, never>;
   NewApiToken: { token: ResolvedScalars['String']; apiToken: ResolversParentTypes['ApiToken'] };
   NewUser: { user: ResolversParentTypes['User']; token: ResolvedScalars['String'] };
   Node: ResolversParentTypes['Annotation'] | ResolversParentTypes['Comment'] | ResolversParentTypes['Circuit'] | ResolversParentTypes['Experiment'] | ResolversParentTypes['Job'] | ResolversParentTypes['Dataset'] | ResolversParentTypes['Maze'] | ResolversParentTypes['Model'] | ResolversParentTypes['Checkpoint'] | ResolversParentTypes['Evaluation'] | ResolversParentTypes['User'];
   PageInfo: { hasNextPage: ResolvedScalars['Boolean']; hasPreviousPage: ResolvedScalars['Boolean']; startCursor?: Maybe<ResolvedScalars['String']>; endCursor?: Maybe<ResolvedScalars['String']> };
+  PathMetricMeans: { node_overlap?: Maybe<ResolvedScalars['Float']>; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_adjacent_steps?: Maybe<ResolvedScalars['Float']>; corner_jumps?: Maybe<ResolvedScalars['Float']>; backtracks?: Maybe<ResolvedScalars['Float']>; invalid_tokens?: Maybe<ResolvedScalars['Float']>; frac_correct_forks?: Maybe<ResolvedScalars['Float']>; path_length_ratio?: Maybe<ResolvedScalars['Float']> };
+  PathMetrics: { exact_path: ResolvedScalars['Boolean']; node_overlap: ResolvedScalars['Float']; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_adjacent_steps?: Maybe<ResolvedScalars['Float']>; corner_jumps: ResolvedScalars['Int']; backtracks: ResolvedScalars['Int']; target_reached: ResolvedScalars['Boolean']; valid_rollout: ResolvedScalars['Boolean']; invalid_tokens: ResolvedScalars['Int']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks?: Maybe<ResolvedScalars['Float']>; path_length_ratio: ResolvedScalars['Float']; predicted_length: ResolvedScalars['Int']; steps: ResolvedScalars['Int']; ended: ResolvedScalars['Boolean'] };
   Query: Record<string, never>;
   ResultTensor: M.ResultRow;
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
+  TrainingEval: { step: ResolvedScalars['Int']; loss: ResolvedScalars['Float']; seconds: ResolvedScalars['Float']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
+  TrainingResume: { attempt: ResolvedScalars['Int']; fromStep?: Maybe<ResolvedScalars['Int']>; at: ResolvedScalars['DateTime'] };
   User: M.UserRow;
+}
+
+export interface AggregateMetricsResolvers<TContext = unknown, TParent = ResolversParentTypes['AggregateMetrics']> {
+  count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  exact_path_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  valid_rollout_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  target_reached_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  means?: ResolverFn<ResolversParentTypes['PathMetricMeans'], TParent, TContext, Record<string, never>>;
+  fork_decisions?: ResolverFn<ResolversParentTypes['ForkDecisions'], TParent, TContext, Record<string, never>>;
+  frac_correct_forks_pooled?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface AnnotationResolvers<TContext = unknown, TParent = ResolversParentTypes['Annotation']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   model?: ResolverFn<ResolversParentTypes['Model'], TParent, TContext, Record<string, never>>;
-  target?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  target?: ResolverFn<ResolversParentTypes['ComponentTarget'], TParent, TContext, Record<string, never>>;
   body?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   status?: ResolverFn<AnnotationStatus, TParent, TContext, Record<string, never>>;
   tags?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
-  evidence?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  evidence?: ResolverFn<ReadonlyArray<ResolversParentTypes['Evidence']>, TParent, TContext, Record<string, never>>;
   author?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   version?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
@@ -882,7 +1292,6 @@ export interface CheckpointResolvers<TContext = unknown, TParent = ResolversPare
   step?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   sha256?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   bytes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
-  metrics?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   downloadUrl?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
 }
@@ -891,7 +1300,7 @@ export interface CircuitResolvers<TContext = unknown, TParent = ResolversParentT
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   model?: ResolverFn<ResolversParentTypes['Model'], TParent, TContext, Record<string, never>>;
   name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  graph?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  graph?: ResolverFn<ResolversParentTypes['CircuitGraph'], TParent, TContext, Record<string, never>>;
   version?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   updatedAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   updatedBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
@@ -900,12 +1309,47 @@ export interface CircuitResolvers<TContext = unknown, TParent = ResolversParentT
   canEdit?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
 }
 
+export interface CircuitEdgeResolvers<TContext = unknown, TParent = ResolversParentTypes['CircuitEdge']> {
+  from?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  to?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  label?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  evidence?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface CircuitGraphResolvers<TContext = unknown, TParent = ResolversParentTypes['CircuitGraph']> {
+  nodes?: ResolverFn<ReadonlyArray<ResolversParentTypes['CircuitNode']>, TParent, TContext, Record<string, never>>;
+  edges?: ResolverFn<ReadonlyArray<ResolversParentTypes['CircuitEdge']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface CircuitNodeResolvers<TContext = unknown, TParent = ResolversParentTypes['CircuitNode']> {
+  id?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  label?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  kind?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface CommentResolvers<TContext = unknown, TParent = ResolversParentTypes['Comment']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   annotation?: ResolverFn<ResolversParentTypes['Annotation'], TParent, TContext, Record<string, never>>;
   author?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   body?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
+}
+
+export interface ComponentTargetResolvers<TContext = unknown, TParent = ResolversParentTypes['ComponentTarget']> {
+  kind?: ResolverFn<ComponentKind, TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  neuron?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  hook?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  position?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface CurriculumResolvers<TContext = unknown, TParent = ResolversParentTypes['Curriculum']> {
+  by?: ResolverFn<CurriculumBy, TParent, TContext, Record<string, never>>;
+  fraction?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
 }
 
 export interface CurvePointResolvers<TContext = unknown, TParent = ResolversParentTypes['CurvePoint']> {
@@ -917,7 +1361,7 @@ export interface CurvePointResolvers<TContext = unknown, TParent = ResolversPare
 export interface DatasetResolvers<TContext = unknown, TParent = ResolversParentTypes['Dataset']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  generator?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  generator?: ResolverFn<MazeGenerator, TParent, TContext, Record<string, never>>;
   grid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   seed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -927,12 +1371,21 @@ export interface DatasetResolvers<TContext = unknown, TParent = ResolversParentT
   mazeCount?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   skipped?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   contentHash?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
-  splits?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
-  config?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  splits?: ResolverFn<ResolversParentTypes['DatasetSplits'], TParent, TContext, Record<string, never>>;
+  config?: ResolverFn<ResolversParentTypes['DatasetConfig'], TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   job?: ResolverFn<Maybe<ResolversParentTypes['Job']>, TParent, TContext, Record<string, never>>;
   mazes?: ResolverFn<ResolversParentTypes['MazeConnection'], TParent, TContext, DatasetMazesArgs>;
+}
+
+export interface DatasetConfigResolvers<TContext = unknown, TParent = ResolversParentTypes['DatasetConfig']> {
+  generator?: ResolverFn<MazeGenerator, TParent, TContext, Record<string, never>>;
+  rows?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  cols?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  forkless?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
+  testFraction?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
 }
 
 export interface DatasetConnectionResolvers<TContext = unknown, TParent = ResolversParentTypes['DatasetConnection']> {
@@ -946,12 +1399,40 @@ export interface DatasetEdgeResolvers<TContext = unknown, TParent = ResolversPar
   node?: ResolverFn<ResolversParentTypes['Dataset'], TParent, TContext, Record<string, never>>;
 }
 
+export interface DatasetSplitsResolvers<TContext = unknown, TParent = ResolversParentTypes['DatasetSplits']> {
+  train?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  test?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface EvaluationResolvers<TContext = unknown, TParent = ResolversParentTypes['Evaluation']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
-  params?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
-  summary?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
+  params?: ResolverFn<ResolversParentTypes['EvaluationParams'], TParent, TContext, Record<string, never>>;
+  summary?: ResolverFn<Maybe<ResolversParentTypes['EvaluationSummary']>, TParent, TContext, Record<string, never>>;
   job?: ResolverFn<Maybe<ResolversParentTypes['Job']>, TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
+}
+
+export interface EvaluationParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['EvaluationParams']> {
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  split?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  seed?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  checkpointId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface EvaluationSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['EvaluationSummary']> {
+  count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  checkpointStep?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  engine?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  model?: ResolverFn<ResolversParentTypes['AggregateMetrics'], TParent, TContext, Record<string, never>>;
+  baseline?: ResolverFn<ResolversParentTypes['AggregateMetrics'], TParent, TContext, Record<string, never>>;
+}
+
+export interface EvidenceResolvers<TContext = unknown, TParent = ResolversParentTypes['Evidence']> {
+  label?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  url?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
 }
 
 export interface ExperimentResolvers<TContext = unknown, TParent = ResolversParentTypes['Experiment']> {
@@ -987,7 +1468,20 @@ export interface ExperimentEdgeResolvers<TContext = unknown, TParent = Resolvers
 export interface ExperimentKindResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentKind']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   describe?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  params?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  params?: ResolverFn<ReadonlyArray<ResolversParentTypes['ExperimentParam']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ExperimentParamResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentParam']> {
+  name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  type?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  doc?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  default?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
+  choices?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['String']>>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ForkDecisionsResolvers<TContext = unknown, TParent = ResolversParentTypes['ForkDecisions']> {
+  correct?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  total?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
 }
 
 export interface ForwardResultResolvers<TContext = unknown, TParent = ResolversParentTypes['ForwardResult']> {
@@ -997,19 +1491,28 @@ export interface ForwardResultResolvers<TContext = unknown, TParent = ResolversP
   cacheUrl?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface GeneratedMazesResolvers<TContext = unknown, TParent = ResolversParentTypes['GeneratedMazes']> {
+  generator?: ResolverFn<MazeGenerator, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  grids?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  balance?: ResolverFn<Maybe<TrainBalance>, TParent, TContext, Record<string, never>>;
+  curriculum?: ResolverFn<Maybe<ResolversParentTypes['Curriculum']>, TParent, TContext, Record<string, never>>;
+  queries?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface GeneratedPathResolvers<TContext = unknown, TParent = ResolversParentTypes['GeneratedPath']> {
   tokens?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  path?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
-  metrics?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  path?: ResolverFn<ReadonlyArray<Maybe<ReadonlyArray<ResolvedScalars['Int']>>>, TParent, TContext, Record<string, never>>;
+  metrics?: ResolverFn<ResolversParentTypes['PathMetrics'], TParent, TContext, Record<string, never>>;
 }
 
 export interface JobResolvers<TContext = unknown, TParent = ResolversParentTypes['Job']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
-  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  kind?: ResolverFn<JobKind, TParent, TContext, Record<string, never>>;
   status?: ResolverFn<JobStatus, TParent, TContext, Record<string, never>>;
-  progress?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
+  progress?: ResolverFn<Maybe<ResolversParentTypes['JobProgress']>, TParent, TContext, Record<string, never>>;
   params?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
-  result?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
+  result?: ResolverFn<Maybe<ResolversParentTypes['JobResult']>, TParent, TContext, Record<string, never>>;
   error?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   attempts?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
@@ -1029,18 +1532,52 @@ export interface JobEdgeResolvers<TContext = unknown, TParent = ResolversParentT
   node?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, Record<string, never>>;
 }
 
+export interface JobProgressResolvers<TContext = unknown, TParent = ResolversParentTypes['JobProgress']> {
+  phase?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  done?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  total?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  message?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  skipped?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  modelId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  kind?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  loss?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  lr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  tokensPerSec?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  etaSec?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface JobResultResolvers<TContext = unknown, TParent = ResolversParentTypes['JobResult']> {
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  mazeCount?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  skipped?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  contentHash?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  modelId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  step?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  loss?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  tokensPerSec?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  lastEval?: ResolverFn<Maybe<ResolversParentTypes['TrainingEval']>, TParent, TContext, Record<string, never>>;
+  evaluationId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  exact_path_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  baseline_exact_path_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  kind?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  tensors?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface MazeResolvers<TContext = unknown, TParent = ResolversParentTypes['Maze']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   dataset?: ResolverFn<ResolversParentTypes['Dataset'], TParent, TContext, Record<string, never>>;
   index?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
-  split?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  split?: ResolverFn<Split, TParent, TContext, Record<string, never>>;
   rows?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   cols?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   origin?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   target?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   solution?: ResolverFn<ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
   pathLength?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
-  stats?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  stats?: ResolverFn<ResolversParentTypes['MazeStats'], TParent, TContext, Record<string, never>>;
   connections?: ResolverFn<ReadonlyArray<ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>>>, TParent, TContext, Record<string, never>>;
   tokens?: ResolverFn<ResolvedScalars['String'], TParent, TContext, MazeTokensArgs>;
   ascii?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
@@ -1058,6 +1595,18 @@ export interface MazeEdgeResolvers<TContext = unknown, TParent = ResolversParent
   node?: ResolverFn<ResolversParentTypes['Maze'], TParent, TContext, Record<string, never>>;
 }
 
+export interface MazeStatsResolvers<TContext = unknown, TParent = ResolversParentTypes['MazeStats']> {
+  edges?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  deadEnds?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  forks?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  isTree?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  components?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  cyclomatic?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  forksOnPath?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  l1Distance?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  baselineSuccessProbability?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface MazeTokensResolvers<TContext = unknown, TParent = ResolversParentTypes['MazeTokens']> {
   prompt?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   tokens?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
@@ -1067,9 +1616,9 @@ export interface MazeTokensResolvers<TContext = unknown, TParent = ResolversPare
 export interface ModelResolvers<TContext = unknown, TParent = ResolversParentTypes['Model']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  config?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  config?: ResolverFn<ResolversParentTypes['ModelConfig'], TParent, TContext, Record<string, never>>;
   vocab?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
-  lineage?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  lineage?: ResolverFn<ResolversParentTypes['ModelLineage'], TParent, TContext, Record<string, never>>;
   status?: ResolverFn<ModelStatus, TParent, TContext, Record<string, never>>;
   parameterCount?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   hookNames?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
@@ -1081,6 +1630,19 @@ export interface ModelResolvers<TContext = unknown, TParent = ResolversParentTyp
   evals?: ResolverFn<ReadonlyArray<ResolversParentTypes['Evaluation']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface ModelConfigResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelConfig']> {
+  d_model?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  n_layers?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  n_heads?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  d_head?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  d_mlp?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  d_vocab?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  n_ctx?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  act_fn?: ResolverFn<ActFn, TParent, TContext, Record<string, never>>;
+  eps?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  tokenizer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+}
+
 export interface ModelConnectionResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelConnection']> {
   edges?: ResolverFn<ReadonlyArray<ResolversParentTypes['ModelEdge']>, TParent, TContext, Record<string, never>>;
   pageInfo?: ResolverFn<ResolversParentTypes['PageInfo'], TParent, TContext, Record<string, never>>;
@@ -1090,6 +1652,23 @@ export interface ModelConnectionResolvers<TContext = unknown, TParent = Resolver
 export interface ModelEdgeResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelEdge']> {
   cursor?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   node?: ResolverFn<ResolversParentTypes['Model'], TParent, TContext, Record<string, never>>;
+}
+
+export interface ModelLineageResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelLineage']> {
+  source?: ResolverFn<ModelSource, TParent, TContext, Record<string, never>>;
+  jobId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  generated?: ResolverFn<Maybe<ResolversParentTypes['GeneratedMazes']>, TParent, TContext, Record<string, never>>;
+  seed?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  preset?: ResolverFn<Maybe<ModelPreset>, TParent, TContext, Record<string, never>>;
+  trainMazes?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  steps?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  batch?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  lr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  engine?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  resumes?: ResolverFn<ReadonlyArray<ResolversParentTypes['TrainingResume']>, TParent, TContext, Record<string, never>>;
+  ignoredTensors?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  metadataKeys?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface MutationResolvers<TContext = unknown, TParent = ResolversParentTypes['Mutation']> {
@@ -1140,6 +1719,35 @@ export interface PageInfoResolvers<TContext = unknown, TParent = ResolversParent
   endCursor?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface PathMetricMeansResolvers<TContext = unknown, TParent = ResolversParentTypes['PathMetricMeans']> {
+  node_overlap?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  frac_connected_steps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  frac_adjacent_steps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  corner_jumps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  backtracks?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  invalid_tokens?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  frac_correct_forks?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  path_length_ratio?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface PathMetricsResolvers<TContext = unknown, TParent = ResolversParentTypes['PathMetrics']> {
+  exact_path?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  node_overlap?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  frac_connected_steps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  frac_adjacent_steps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  corner_jumps?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  backtracks?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  target_reached?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  valid_rollout?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  invalid_tokens?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  fork_decisions?: ResolverFn<ResolversParentTypes['ForkDecisions'], TParent, TContext, Record<string, never>>;
+  frac_correct_forks?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  path_length_ratio?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  predicted_length?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  steps?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  ended?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+}
+
 export interface QueryResolvers<TContext = unknown, TParent = ResolversParentTypes['Query']> {
   node?: ResolverFn<Maybe<ResolversParentTypes['Node']>, TParent, TContext, QueryNodeArgs>;
   annotations?: ResolverFn<ResolversParentTypes['AnnotationConnection'], TParent, TContext, QueryAnnotationsArgs>;
@@ -1154,7 +1762,7 @@ export interface QueryResolvers<TContext = unknown, TParent = ResolversParentTyp
   datasets?: ResolverFn<ResolversParentTypes['DatasetConnection'], TParent, TContext, QueryDatasetsArgs>;
   dataset?: ResolverFn<Maybe<ResolversParentTypes['Dataset']>, TParent, TContext, QueryDatasetArgs>;
   maze?: ResolverFn<Maybe<ResolversParentTypes['Maze']>, TParent, TContext, QueryMazeArgs>;
-  generators?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  generators?: ResolverFn<ReadonlyArray<MazeGenerator>, TParent, TContext, Record<string, never>>;
   tokenizers?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   tokenizeMaze?: ResolverFn<ResolversParentTypes['MazeTokens'], TParent, TContext, QueryTokenizeMazeArgs>;
   models?: ResolverFn<ResolversParentTypes['ModelConnection'], TParent, TContext, QueryModelsArgs>;
@@ -1185,6 +1793,20 @@ export interface TokenLogitResolvers<TContext = unknown, TParent = ResolversPare
   prob?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
 }
 
+export interface TrainingEvalResolvers<TContext = unknown, TParent = ResolversParentTypes['TrainingEval']> {
+  step?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  loss?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  seconds?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  model?: ResolverFn<ResolversParentTypes['AggregateMetrics'], TParent, TContext, Record<string, never>>;
+  baseline?: ResolverFn<ResolversParentTypes['AggregateMetrics'], TParent, TContext, Record<string, never>>;
+}
+
+export interface TrainingResumeResolvers<TContext = unknown, TParent = ResolversParentTypes['TrainingResume']> {
+  attempt?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  fromStep?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  at?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
+}
+
 export interface UserResolvers<TContext = unknown, TParent = ResolversParentTypes['User']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
@@ -1193,6 +1815,7 @@ export interface UserResolvers<TContext = unknown, TParent = ResolversParentType
 }
 
 export interface Resolvers<TContext = unknown> {
+  AggregateMetrics?: AggregateMetricsResolvers<TContext>;
   Annotation?: AnnotationResolvers<TContext>;
   AnnotationConnection?: AnnotationConnectionResolvers<TContext>;
   AnnotationEdge?: AnnotationEdgeResolvers<TContext>;
@@ -1200,37 +1823,59 @@ export interface Resolvers<TContext = unknown> {
   ApiToken?: ApiTokenResolvers<TContext>;
   Checkpoint?: CheckpointResolvers<TContext>;
   Circuit?: CircuitResolvers<TContext>;
+  CircuitEdge?: CircuitEdgeResolvers<TContext>;
+  CircuitGraph?: CircuitGraphResolvers<TContext>;
+  CircuitNode?: CircuitNodeResolvers<TContext>;
   Comment?: CommentResolvers<TContext>;
+  ComponentTarget?: ComponentTargetResolvers<TContext>;
+  Curriculum?: CurriculumResolvers<TContext>;
   CurvePoint?: CurvePointResolvers<TContext>;
   Dataset?: DatasetResolvers<TContext>;
+  DatasetConfig?: DatasetConfigResolvers<TContext>;
   DatasetConnection?: DatasetConnectionResolvers<TContext>;
   DatasetEdge?: DatasetEdgeResolvers<TContext>;
+  DatasetSplits?: DatasetSplitsResolvers<TContext>;
   Evaluation?: EvaluationResolvers<TContext>;
+  EvaluationParams?: EvaluationParamsResolvers<TContext>;
+  EvaluationSummary?: EvaluationSummaryResolvers<TContext>;
+  Evidence?: EvidenceResolvers<TContext>;
   Experiment?: ExperimentResolvers<TContext>;
   ExperimentConnection?: ExperimentConnectionResolvers<TContext>;
   ExperimentEdge?: ExperimentEdgeResolvers<TContext>;
   ExperimentKind?: ExperimentKindResolvers<TContext>;
+  ExperimentParam?: ExperimentParamResolvers<TContext>;
+  ForkDecisions?: ForkDecisionsResolvers<TContext>;
   ForwardResult?: ForwardResultResolvers<TContext>;
+  GeneratedMazes?: GeneratedMazesResolvers<TContext>;
   GeneratedPath?: GeneratedPathResolvers<TContext>;
   Job?: JobResolvers<TContext>;
   JobConnection?: JobConnectionResolvers<TContext>;
   JobEdge?: JobEdgeResolvers<TContext>;
+  JobProgress?: JobProgressResolvers<TContext>;
+  JobResult?: JobResultResolvers<TContext>;
   Maze?: MazeResolvers<TContext>;
   MazeConnection?: MazeConnectionResolvers<TContext>;
   MazeEdge?: MazeEdgeResolvers<TContext>;
+  MazeStats?: MazeStatsResolvers<TContext>;
   MazeTokens?: MazeTokensResolvers<TContext>;
   Model?: ModelResolvers<TContext>;
+  ModelConfig?: ModelConfigResolvers<TContext>;
   ModelConnection?: ModelConnectionResolvers<TContext>;
   ModelEdge?: ModelEdgeResolvers<TContext>;
+  ModelLineage?: ModelLineageResolvers<TContext>;
   Mutation?: MutationResolvers<TContext>;
   NewApiToken?: NewApiTokenResolvers<TContext>;
   NewUser?: NewUserResolvers<TContext>;
   Node?: NodeResolvers<TContext>;
   PageInfo?: PageInfoResolvers<TContext>;
+  PathMetricMeans?: PathMetricMeansResolvers<TContext>;
+  PathMetrics?: PathMetricsResolvers<TContext>;
   Query?: QueryResolvers<TContext>;
   ResultTensor?: ResultTensorResolvers<TContext>;
   Subscription?: SubscriptionResolvers<TContext>;
   TokenLogit?: TokenLogitResolvers<TContext>;
+  TrainingEval?: TrainingEvalResolvers<TContext>;
+  TrainingResume?: TrainingResumeResolvers<TContext>;
   User?: UserResolvers<TContext>;
   DateTime?: GraphQLScalarType;
   JSON?: GraphQLScalarType;

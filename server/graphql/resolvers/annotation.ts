@@ -7,7 +7,7 @@
 import type { Ctx } from '../context.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import { hasRole, type Role } from '../../auth/roles.js';
-import type { AnnotationEventKind, Resolvers } from '../generated/types.js';
+import type { AnnotationEventKind, ComponentTargetInput, Resolvers } from '../generated/types.js';
 import { requireOwnerOrAdmin, requireRole, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import * as findings from '../../services/annotations.js';
@@ -26,6 +26,19 @@ interface AnnotationEventPayload {
 }
 
 export { targetKey } from '../../services/annotations.js';
+
+/** The stored target of a @oneOf ComponentTargetInput (graphql-js has checked that exactly one field is set). */
+function targetOf(t: ComponentTargetInput): findings.ComponentTarget {
+  if (t.embed != null) return { kind: 'embed' };
+  if (t.pos_embed != null) return { kind: 'pos_embed' };
+  if (t.unembed != null) return { kind: 'unembed' };
+  if (t.head) return { kind: 'head', layer: t.head.layer, head: t.head.head };
+  if (t.mlp) return { kind: 'mlp', layer: t.mlp.layer };
+  if (t.neuron) return { kind: 'neuron', layer: t.neuron.layer, neuron: t.neuron.neuron };
+  if (t.hook) return { kind: 'hook', hook: t.hook.hook, ...(t.hook.position != null ? { position: t.hook.position } : {}) };
+  if (t.experiment != null) return { kind: 'experiment', experimentId: rowId(t.experiment, 'Experiment') };
+  throw new UserError('target: set one of embed, pos_embed, unembed, head, mlp, neuron, hook or experiment');
+}
 
 function publish(ctx: Ctx, ev: AnnotationEventPayload): void {
   ctx.app.pubsub.publish(annotationTopic(ev.annotation.modelId), ev);
@@ -67,7 +80,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const user = requireRole(ctx, 'researcher', 'createAnnotation');
       const modelId = rowId(input.modelId, 'Model');
       if (!(await ctx.loaders.model.load(modelId))) throw notFound(`Model:${modelId}`);
-      const row = findings.createAnnotation(ctx.db, { ...input, modelId }, user.id);
+      const row = findings.createAnnotation(ctx.db, { ...input, modelId, target: targetOf(input.target) }, user.id);
       publish(ctx, { kind: 'CREATED', annotation: row, comment: null, actorId: user.id });
       return row;
     },
@@ -142,11 +155,15 @@ export const annotationResolvers: Resolvers<Ctx> = {
       if (!m) throw notFound(`Model:${a.modelId}`);
       return m;
     },
-    tags: (a) => a.tags as string[],
+    tags: (a) => a.tags,
+    evidence: (a) => findings.evidenceOf(a),
     author: async (a, _x, ctx) => (a.authorId ? ((await ctx.loaders.user.load(a.authorId)) ?? null) : null),
     comments: (a, _x, ctx) => ctx.loaders.commentsByAnnotation.load(a.id),
     score: (a, _x, ctx) => ctx.loaders.voteScore.load(a.id),
     myVote: (a, _x, ctx) => (ctx.user ? findings.myVote(ctx.db, a.id, ctx.user.id) : 0),
+  },
+  ComponentTarget: {
+    experimentId: (t) => (t.experimentId != null ? toId('Experiment', t.experimentId) : null),
   },
   Comment: {
     id: (c) => toId('Comment', c.id),
@@ -159,6 +176,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
   },
   Circuit: {
     id: (c) => toId('Circuit', c.id),
+    graph: (c) => circuitStore.graphOf(c),
     model: async (c, _x, ctx) => {
       const m = await ctx.loaders.model.load(c.modelId);
       if (!m) throw notFound(`Model:${c.modelId}`);

@@ -10,7 +10,7 @@ import type { Resolvers } from '../generated/types.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import { generatePath, runForward } from '../../services/inference.js';
-import { MAX_MODEL_BYTES, deleteModel, evaluationsOf, importModelBytes, modelCount, modelPage, trainingCurve } from '../../services/models.js';
+import { MAX_MODEL_BYTES, deleteModel, evaluationParams, evaluationSummary, evaluationsOf, importModelBytes, modelCount, modelPage, trainingCurve } from '../../services/models.js';
 import { connection, pageArgs } from '../pagination.js';
 
 async function loadModel(ctx: Ctx, id: string) {
@@ -74,21 +74,40 @@ export const modelResolvers: Resolvers<Ctx> = {
   },
   Model: {
     id: (m) => toId('Model', m.id),
-    vocab: (m) => m.vocab as string[],
-    parameterCount: (m) => parameterCount(m.config as ModelConfig),
-    hookNames: (m) => allHookNames(m.config as ModelConfig),
+    config: (m) => m.config,
+    vocab: (m) => m.vocab,
+    lineage: (m) => m.lineage,
+    parameterCount: (m) => parameterCount(m.config),
+    hookNames: (m) => allHookNames(m.config),
     createdBy: async (m, _a, ctx) => (m.createdBy ? ((await ctx.loaders.user.load(m.createdBy)) ?? null) : null),
     checkpoints: (m, _a, ctx) => ctx.loaders.checkpointsByModel.load(m.id),
     latestCheckpoint: async (m, _a, ctx) => (await ctx.loaders.checkpointsByModel.load(m.id)).at(-1) ?? null,
     trainingCurve: (m, { name }, ctx) => trainingCurve(ctx.db, m.id, name),
     evals: (m, _a, ctx) => evaluationsOf(ctx.db, m.id),
   },
+  ModelLineage: {
+    jobId: (l) => (l.jobId != null ? toId('Job', l.jobId) : null),
+    resumes: (l) => (l.resumes ?? []).map((r) => ({ ...r, at: Date.parse(r.at) })),
+    ignoredTensors: (l) => l.ignoredTensors ?? [],
+    metadataKeys: (l) => l.metadataKeys ?? [],
+  },
+  GeneratedMazes: {
+    grids: (g) => g.sampling?.grids ?? null,
+    balance: (g) => (g.sampling?.balance === 'lookahead' ? 'LOOKAHEAD' : null),
+    curriculum: (g) => (g.sampling?.curriculum ? { by: g.sampling.curriculum.by === 'grid' ? 'GRID' : 'LOOKAHEAD', fraction: g.sampling.curriculum.fraction } : null),
+    queries: (g) => g.queries ?? null,
+  },
   Checkpoint: {
     id: (c) => toId('Checkpoint', c.id),
     downloadUrl: (c) => `/files/checkpoints/${c.id}.safetensors`,
   },
+  EvaluationParams: {
+    checkpointId: (p) => (p.checkpointId != null ? toId('Checkpoint', p.checkpointId) : null),
+  },
   Evaluation: {
     id: (e) => toId('Evaluation', e.id),
+    params: (e) => evaluationParams(e),
+    summary: (e) => evaluationSummary(e),
     job: async (e, _a, ctx) => (e.jobId ? ((await ctx.loaders.job.load(e.jobId)) ?? null) : null),
   },
 };

@@ -27,7 +27,7 @@ export function existingModel(db: Db, id: number, field: string): ModelRow {
 
 /** The maze spec that generated a dataset (so maze k of the dataset is maze k of a trainer run with the same seed). */
 export function datasetSpec(ds: DatasetRow): MazeSpec {
-  const c = ds.config as Record<string, unknown>;
+  const c = ds.config;
   const spec: MazeSpec = { generator: ds.generator, rows: ds.grid, cols: ds.grid };
   if (typeof c.p === 'number') spec.p = c.p;
   if (typeof c.forkless === 'boolean') spec.forkless = c.forkless;

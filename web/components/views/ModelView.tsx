@@ -82,14 +82,13 @@ export function ModelView({ id, me }: { id: string; me: User }) {
             <div className="card">
               <h2>Checkpoints</h2>
               <table>
-                <thead><tr><th className="num">Step</th><th>sha256</th><th className="num">Size</th><th>Metrics</th><th /></tr></thead>
+                <thead><tr><th className="num">Step</th><th>sha256</th><th className="num">Size</th><th /></tr></thead>
                 <tbody>
                   {m.checkpoints.map((c) => (
                     <tr key={c.id}>
                       <td className="num">{num(c.step)}</td>
                       <td className="mono" title={c.sha256}>{c.sha256.slice(0, 12)}</td>
                       <td className="num">{bytes(c.bytes)}</td>
-                      <td className="mono" style={{ fontSize: 11.5 }}>{c.metrics ? JSON.stringify(c.metrics) : ''}</td>
                       <td><a href={c.downloadUrl} download>.safetensors</a></td>
                     </tr>
                   ))}

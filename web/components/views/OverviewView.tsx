@@ -22,7 +22,7 @@ interface Data {
 function RecentFindings({ models }: { models: Model[] }) {
   // One request for the newest findings of each listed model (aliases m0, m1, ...).
   const query = useMemo(
-    () => (models.length ? `query RecentFindings { ${models.map((m, i) => `m${i}: annotations(modelId: ${JSON.stringify(m.id)}, first: 3) { edges { node { id target body status createdAt author { name } } } }`).join(' ')} }` : ''),
+    () => (models.length ? `query RecentFindings { ${models.map((m, i) => `m${i}: annotations(modelId: ${JSON.stringify(m.id)}, first: 3) { edges { node { id target { kind layer head neuron hook position experimentId } body status createdAt author { name } } } }`).join(' ')} }` : ''),
     [models],
   );
   const q = useQuery<Record<string, Connection<Annotation>>>(query, {}, { skip: !query });

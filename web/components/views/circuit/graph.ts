@@ -53,7 +53,7 @@ export function applyOp(g: CircuitGraph, op: CircuitOp): CircuitGraph {
 export function layout(nodes: CircuitNode[]): Map<string, { col: number; row: number }> {
   const colOf = (n: CircuitNode): number => {
     if (n.kind === 'embed' || n.kind === 'pos_embed') return 0;
-    if ((n.kind === 'head' || n.kind === 'mlp') && n.layer !== undefined) return 1 + n.layer;
+    if ((n.kind === 'head' || n.kind === 'mlp') && n.layer != null) return 1 + n.layer;
     return -1; // unembed and unknown nodes: after the last layer
   };
   const maxCol = Math.max(0, ...nodes.map(colOf));

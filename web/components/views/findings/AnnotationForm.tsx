@@ -6,7 +6,7 @@ import { CREATE_ANNOTATION } from '../../../lib/queries';
 import type { Annotation, AnnotationStatus, ModelConfig } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';
-import { type Target, parseTargetParam, targetParam } from './target';
+import { type Target, parseTargetParam, targetInput, targetParam } from './target';
 
 const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook'];
 
@@ -35,7 +35,7 @@ export function AnnotationForm({ modelId, config, initialTarget, initialEvidence
   async function submit(e: React.FormEvent) {
     e.preventDefault();
     const r = await create.run({
-      input: { modelId, target, body, status, tags: tags.split(',').map((t) => t.trim()).filter(Boolean), evidence: evidence ? [{ label: 'view', url: evidence }] : [] },
+      input: { modelId, target: targetInput(target), body, status, tags: tags.split(',').map((t) => t.trim()).filter(Boolean), evidence: evidence ? [{ label: 'view', url: evidence }] : [] },
     });
     if (r) {
       setBody('');

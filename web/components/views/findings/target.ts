@@ -1,29 +1,53 @@
 /**
- * Annotation targets (the API's `target` JSON) ↔ short labels and URL form:
- *   {kind:"head", layer:0, head:1} ↔ "L0H1" (label) ↔ "head:0.1" (URL `target` parameter),
- * matching the API's canonical target keys (server/graphql/resolvers/annotation.ts).
+ * Annotation targets (the API's ComponentTarget) ↔ short labels, URL form and the @oneOf input:
+ *   {kind:"head", layer:0, head:1} ↔ "L0H1" (label) ↔ "head:0.1" (URL `target` parameter)
+ *   ↔ {head: {layer: 0, head: 1}} (ComponentTargetInput),
+ * matching the API's canonical target keys (server/services/annotations.ts targetKey).
  */
-export type Target = Record<string, unknown> & { kind: string };
+export interface Target {
+  kind: string;
+  layer?: number | null;
+  head?: number | null;
+  neuron?: number | null;
+  hook?: string | null;
+  position?: number | null;
+  /** "Experiment:N" as the API returns it, or N as the URL form holds it. */
+  experimentId?: string | number | null;
+}
 
-export function targetLabel(t: Record<string, unknown>): string {
+const experimentNumber = (id: Target['experimentId']): string => String(id ?? '').replace(/^Experiment:/, '');
+
+export function targetLabel(t: Target): string {
   switch (t.kind) {
     case 'head': return `L${t.layer}H${t.head}`;
     case 'mlp': return `MLP${t.layer}`;
     case 'neuron': return `L${t.layer}N${t.neuron}`;
-    case 'hook': return `${t.hook}${t.position !== undefined ? `@${t.position}` : ''}`;
-    case 'experiment': return `experiment ${t.experimentId}`;
+    case 'hook': return `${t.hook}${t.position != null ? `@${t.position}` : ''}`;
+    case 'experiment': return `experiment ${experimentNumber(t.experimentId)}`;
     default: return String(t.kind);
   }
 }
 
-export function targetParam(t: Record<string, unknown>): string {
+export function targetParam(t: Target): string {
   switch (t.kind) {
     case 'head': return `head:${t.layer}.${t.head}`;
     case 'mlp': return `mlp:${t.layer}`;
     case 'neuron': return `neuron:${t.layer}.${t.neuron}`;
-    case 'hook': return `hook:${t.hook}${t.position !== undefined ? `@${t.position}` : ''}`;
-    case 'experiment': return `experiment:${t.experimentId}`;
+    case 'hook': return `hook:${t.hook}${t.position != null ? `@${t.position}` : ''}`;
+    case 'experiment': return `experiment:${experimentNumber(t.experimentId)}`;
     default: return String(t.kind);
+  }
+}
+
+/** The ComponentTargetInput (exactly one field set) for a target. */
+export function targetInput(t: Target): Record<string, unknown> {
+  switch (t.kind) {
+    case 'head': return { head: { layer: t.layer ?? 0, head: t.head ?? 0 } };
+    case 'mlp': return { mlp: { layer: t.layer ?? 0 } };
+    case 'neuron': return { neuron: { layer: t.layer ?? 0, neuron: t.neuron ?? 0 } };
+    case 'hook': return { hook: { hook: t.hook ?? '', ...(t.position != null ? { position: t.position } : {}) } };
+    case 'experiment': return { experiment: `Experiment:${experimentNumber(t.experimentId)}` };
+    default: return { [t.kind]: true };
   }
 }
 

@@ -1,0 +1,113 @@
+/**
+ * The shapes of the JSON columns (drizzle `$type<>`): what our own code writes. Columns that held
+ * free JSON from clients in earlier versions (annotation evidence, circuit graphs) stay `unknown`
+ * here and are normalised where they are read (services/annotations.ts, services/circuits.ts).
+ */
+import type { MazeSpec } from '../maze/generate.js';
+import type { AggregateMetrics } from '../maze/metrics.js';
+import type { ModelConfig } from '../model/config.js';
+
+export type { ModelConfig };
+
+/** Maze-index ranges [start, end) of a dataset's splits. */
+export interface DatasetSplits {
+  train: [number, number];
+  test: [number, number];
+}
+
+/** A dataset's generation config: the maze spec plus its split. */
+export type DatasetConfig = MazeSpec & { cols: number; testFraction: number };
+
+/** Mazes a training run generated (trainModel on generated mazes). */
+export interface GeneratedMazesSpec {
+  generator: string;
+  grid: number;
+  sampling?: { grids?: number[]; balance?: 'lookahead'; curriculum?: { by: 'grid' | 'lookahead'; fraction: number } };
+  queries?: number;
+}
+
+export interface ModelLineage {
+  source: 'train' | 'import' | 'demo';
+  /** train */
+  jobId?: number;
+  datasetId?: string;
+  generated?: GeneratedMazesSpec;
+  seed?: number;
+  preset?: string;
+  trainMazes?: number;
+  steps?: number;
+  batch?: number;
+  lr?: number;
+  engine?: string;
+  resumes?: Array<{ attempt: number; fromStep: number | null; at: string }>;
+  /** import / demo */
+  ignoredTensors?: string[];
+  metadataKeys?: string[];
+}
+
+/** An evaluation's source (a dataset's test split or generated mazes) and size. */
+export interface EvaluationParams {
+  datasetId?: string;
+  split?: 'test';
+  generator?: string;
+  grid?: number;
+  seed?: number;
+  count: number;
+  checkpointId?: number;
+}
+
+export interface EvaluationSummary extends Omit<EvaluationParams, 'count' | 'checkpointId'> {
+  count: number;
+  checkpointStep: number;
+  engine: string;
+  model: AggregateMetrics;
+  baseline: AggregateMetrics;
+}
+
+/** A stored component target (services/annotations.ts targetKey validates it). */
+export interface ComponentTarget {
+  kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+  layer?: number;
+  head?: number;
+  neuron?: number;
+  hook?: string;
+  position?: number;
+  experimentId?: number;
+}
+
+/** A job's last reported progress; the fields after `message` are those of the kinds that report them. */
+export interface JobProgress {
+  phase?: string;
+  /** Units done of total (mazes, updates, percent). */
+  done?: number;
+  total?: number;
+  message?: string;
+  skipped?: number;
+  datasetId?: string;
+  modelId?: string;
+  experimentId?: string;
+  kind?: string;
+  loss?: number;
+  lr?: number;
+  tokensPerSec?: number;
+  etaSec?: number;
+}
+
+/** What a completed job made (each kind sets its own fields). */
+export interface JobResult {
+  datasetId?: string;
+  mazeCount?: number;
+  skipped?: number;
+  contentHash?: string;
+  modelId?: string;
+  step?: number;
+  loss?: number;
+  tokensPerSec?: number;
+  lastEval?: { step: number; loss: number; seconds: number; model: AggregateMetrics; baseline: AggregateMetrics } | null;
+  evaluationId?: string;
+  exact_path_rate?: number | null;
+  baseline_exact_path_rate?: number | null;
+  experimentId?: string;
+  kind?: string;
+  tensors?: number;
+}
