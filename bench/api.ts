@@ -58,23 +58,29 @@ function parse(argv: string[]): Options {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) throw new UserError(`bench api: --warmup must be a number of seconds ≥ 0, got ${JSON.stringify(v)}`);
       (o.warmup = n), i++;
-    }
-    else if (k === '--clients') (o.clients = Math.round(num(k))), i++;
+    } else if (k === '--clients') (o.clients = Math.round(num(k))), i++;
     else if (k === '--rate') (o.rate = num(k)), i++;
     else if (k === '--url') (o.url = v), i++;
     else if (k === '--token') (o.token = v), i++;
     else if (k === '--background') {
-      if (v !== 'train' && v !== 'dataset' && v !== 'none') throw new UserError(`bench api: --background must be train, dataset or none, got ${JSON.stringify(v)}`);
+      if (v !== 'train' && v !== 'dataset' && v !== 'none')
+        throw new UserError(`bench api: --background must be train, dataset or none, got ${JSON.stringify(v)}`);
       o.background = v;
       i++;
-    } else throw new UserError(`bench api: unknown option ${k}; options: --seconds N --warmup S --clients N --rate R --url URL --token T --background train|dataset|none`);
+    } else
+      throw new UserError(
+        `bench api: unknown option ${k}; options: --seconds N --warmup S --clients N --rate R --url URL --token T --background train|dataset|none`,
+      );
   }
   if (o.url && !o.token) throw new UserError('bench api: --url needs --token (an API token of a researcher)');
   return o;
 }
 
 const QUERIES: Array<{ name: string; query: string; vars?: (ds: string | null) => Record<string, unknown> }> = [
-  { name: 'datasets', query: '{ datasets(first: 10) { totalCount edges { node { id name generator grid count status mazeCount } } pageInfo { hasNextPage endCursor } } }' },
+  {
+    name: 'datasets',
+    query: '{ datasets(first: 10) { totalCount edges { node { id name generator grid count status mazeCount } } pageInfo { hasNextPage endCursor } } }',
+  },
   { name: 'jobs', query: '{ jobs(first: 10) { totalCount edges { node { id kind status progress { phase done total } attempts createdBy { name } } } } }' },
   { name: 'models', query: '{ models(first: 10) { totalCount edges { node { id name status config { d_model n_layers n_heads d_vocab } } } } }' },
   { name: 'me', query: '{ me { id name role } }' },
@@ -103,25 +109,30 @@ function post(url: string, token: string, query: string, variables: Record<strin
   const body = JSON.stringify({ query, variables });
   return new Promise((resolve, reject) => {
     const tls = url.startsWith('https:');
-    const req = (tls ? https : http).request(`${url}/graphql`, {
-      method: 'POST', agent: tls ? agents.https : agents.http,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
-        try {
-          const parsed = JSON.parse(text);
-          if (parsed.errors) return reject(new Error(parsed.errors.map((e: { message: string }) => e.message).join('; ')));
-          resolve(parsed.data);
-        } catch (e) {
-          reject(new Error(`bad JSON from the server: ${(e as Error).message}`));
-        }
-      });
-    });
+    const req = (tls ? https : http).request(
+      `${url}/graphql`,
+      {
+        method: 'POST',
+        agent: tls ? agents.https : agents.http,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${token}` },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`));
+          try {
+            const parsed = JSON.parse(text);
+            if (parsed.errors) return reject(new Error(parsed.errors.map((e: { message: string }) => e.message).join('; ')));
+            resolve(parsed.data);
+          } catch (e) {
+            reject(new Error(`bad JSON from the server: ${(e as Error).message}`));
+          }
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -159,9 +170,18 @@ function backgroundJob(url: string, token: string, kind: 'train' | 'dataset', da
   let last: Record<string, unknown> = {};
   const loop = (async () => {
     while (running) {
-      const job = kind === 'train'
-        ? (await post(url, token, 'mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', { i: { name: `bench ${started}`, preset: 'demo', datasetId, steps: 1_000_000, seed: started, batchSize: 32, checkpointEvery: 100 } })).trainModel
-        : (await post(url, token, 'mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }', { i: { name: `bench background ${started}`, generator: 'wilson', grid: 16, count: 200_000, seed: started } })).createDataset;
+      const job =
+        kind === 'train'
+          ? (
+              await post(url, token, 'mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
+                i: { name: `bench ${started}`, preset: 'demo', datasetId, steps: 1_000_000, seed: started, batchSize: 32, checkpointEvery: 100 },
+              })
+            ).trainModel
+          : (
+              await post(url, token, 'mutation($i: CreateDatasetInput!) { createDataset(input: $i) { id } }', {
+                i: { name: `bench background ${started}`, generator: 'wilson', grid: 16, count: 200_000, seed: started },
+              })
+            ).createDataset;
       started++;
       for (;;) {
         const j = (await post(url, token, 'query($id: ID!) { job(id: $id) { status progress { phase done total } error } }', { id: job.id })).job;
@@ -193,7 +213,8 @@ export async function run(argv: string[]): Promise<unknown> {
     // Some data to read: a small dataset, built before the clock starts.
     let datasetId: string | null = null;
     if (server) {
-      const job = (await post(url, token, 'mutation { createDataset(input: {name: "bench", generator: dfs, grid: 6, count: 500, seed: 1}) { id } }')).createDataset;
+      const job = (await post(url, token, 'mutation { createDataset(input: {name: "bench", generator: dfs, grid: 6, count: 500, seed: 1}) { id } }'))
+        .createDataset;
       for (;;) {
         const j = (await post(url, token, 'query($id: ID!) { job(id: $id) { status result { datasetId } } }', { id: job.id })).job;
         if (j.status === 'COMPLETED') {
@@ -265,17 +286,26 @@ export async function run(argv: string[]): Promise<unknown> {
     };
     return {
       clients: o.clients,
-      load: o.rate ? `open loop: ${o.rate} queries/s scheduled, latency from the due time` : 'closed loop: each client sends its next query when the last returns',
+      load: o.rate
+        ? `open loop: ${o.rate} queries/s scheduled, latency from the due time`
+        : 'closed loop: each client sends its next query when the last returns',
       warmup: { seconds: o.warmup, requests: warm.requests + warm.errors, errors: warm.errors, maxMs: round(warm.maxMs) },
       seconds: round(elapsed),
       requests: latencies.length + errors,
       requestsPerSecond: round((latencies.length + errors) / elapsed),
-      latencyMs: { p50: round(percentile(latencies, 50)), p90: round(percentile(latencies, 90)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
+      latencyMs: {
+        p50: round(percentile(latencies, 50)),
+        p90: round(percentile(latencies, 90)),
+        p99: round(percentile(latencies, 99)),
+        max: round(latencies.at(-1) ?? NaN),
+      },
       slowest,
       errors,
       errorSamples,
       perQuery: Object.fromEntries(Object.entries(perQuery).map(([k, v]) => [k, stats(v)])),
-      background: bg ? { kind: o.background === 'train' ? 'trainModel (demo preset, 6x6 DFS, batch 32)' : 'createDataset (wilson 16x16, 200k mazes)', ...background } : 'none',
+      background: bg
+        ? { kind: o.background === 'train' ? 'trainModel (demo preset, 6x6 DFS, batch 32)' : 'createDataset (wilson 16x16, 200k mazes)', ...background }
+        : 'none',
       goal: { p99Ms: 100, errors: 0, met: percentile(latencies, 99) < 100 && errors === 0 && warm.errors === 0 },
     };
   } finally {

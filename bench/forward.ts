@@ -34,9 +34,18 @@ const spec = {
     seq: { type: 'integer', description: 'Sequence length (≤ n_ctx)', default: 256 },
     reps: { type: 'integer', description: 'Timed repetitions', default: 5 },
     warmup: { type: 'integer', description: 'Untimed runs before the timed ones', default: 3 },
-    mode: { type: 'string', description: 'forward: beside PyTorch; cache: every hook beside a plain forward', default: 'forward', choices: ['forward', 'cache'] },
+    mode: {
+      type: 'string',
+      description: 'forward: beside PyTorch; cache: every hook beside a plain forward',
+      default: 'forward',
+      choices: ['forward', 'cache'],
+    },
     python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
-    binding: { type: 'string', description: 'ORT binding for CPU sessions (runtime.ts); default SEARCHLIGHT_ORT, else auto', choices: ['auto', 'direct', 'node'] },
+    binding: {
+      type: 'string',
+      description: 'ORT binding for CPU sessions (runtime.ts); default SEARCHLIGHT_ORT, else auto',
+      choices: ['auto', 'direct', 'node'],
+    },
   },
 } as const;
 
@@ -98,7 +107,8 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
   // --binding when given, else SEARCHLIGHT_ORT (the engine reads it), else auto.
   const engine = await OnnxEngine.create(cfg, weights, o.binding ? { binding: o.binding as Binding } : {});
   const rng = new Rng(1);
-  const B = o.batch, T = o.seq;
+  const B = o.batch,
+    T = o.seq;
   const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab)); // [B, T]
   try {
     const fwd = await time(() => engine.forward(tokens, B, T));
@@ -152,7 +162,13 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
     }
     const torch = torchForward(o.python, cfg, B, T, o.reps, o.warmup);
     const t = torch.result as { tokens_per_s: number } | null;
-    return { shape, onnxruntime: ours, pytorch: torch.result ?? { unavailable: torch.reason }, ratio_tokens_per_s: t ? +(ours.tokens_per_s / t.tokens_per_s).toFixed(2) : null, goal: '≥ 3× PyTorch CPU' };
+    return {
+      shape,
+      onnxruntime: ours,
+      pytorch: torch.result ?? { unavailable: torch.reason },
+      ratio_tokens_per_s: t ? +(ours.tokens_per_s / t.tokens_per_s).toFixed(2) : null,
+      goal: '≥ 3× PyTorch CPU',
+    };
   } finally {
     await engine.dispose();
   }

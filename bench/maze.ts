@@ -57,7 +57,9 @@ function measure(mazeSpec: MazeSpec, seconds: number): { mazes_per_s: number; to
 async function cliRate(count: number): Promise<{ count: number; seconds: number; mazes_per_s: number; bytes: number }> {
   const bin = fileURLToPath(new URL('../bin/searchlight.js', import.meta.url));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [bin, 'mazes', 'generate', '--generator', 'dfs', '--grid', '6', '--count', String(count), '--seed', '7'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [bin, 'mazes', 'generate', '--generator', 'dfs', '--grid', '6', '--count', String(count), '--seed', '7'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let bytes = 0;
   child.stdout.on('data', (b: Buffer) => (bytes += b.length));
   const code: number = await new Promise((resolve) => child.on('close', resolve));

@@ -53,9 +53,11 @@ export async function run(argv: string[]): Promise<unknown> {
   const corrupt = clean.slice();
   const targetPos = tok.promptLength(maze) - 3;
   corrupt[targetPos] = tok.coordId(maze.target[0] === 0 ? 5 : 0, maze.target[1]);
-  const good = clean[T - 1], bad = tok.coordId(0, 0);
+  const good = clean[T - 1],
+    bad = tok.coordId(0, 0);
   const metric = (l: Float32Array) => l[good] - l[bad];
-  const L = cfg.n_layers, D = cfg.d_model;
+  const L = cfg.n_layers,
+    D = cfg.d_model;
   const load0 = os.loadavg();
 
   const engine = await OnnxEngine.create(cfg, weights);
@@ -78,9 +80,12 @@ export async function run(argv: string[]): Promise<unknown> {
     const n = o.naive <= 0 || o.naive >= all ? all : o.naive;
     const picks = Array.from({ length: n }, (_, i) => Math.floor((i * all) / n));
     const one = async (k: number) => {
-      const l = Math.floor(k / T), p = k % T;
+      const l = Math.floor(k / T),
+        p = k % T;
       const value = cleanCache.get(`blocks.${l}.hook_resid_pre`)!.data.subarray(p * D, (p + 1) * D); // one cell [D]
-      const r = await engine.runWithInterventions(corrupt, 1, T, [{ hook: `blocks.${l}.hook_resid_pre`, kind: 'replace', positions: [p], value }], { names: [] });
+      const r = await engine.runWithInterventions(corrupt, 1, T, [{ hook: `blocks.${l}.hook_resid_pre`, kind: 'replace', positions: [p], value }], {
+        names: [],
+      });
       return metric(r.logits.subarray((T - 1) * cfg.d_vocab, T * cfg.d_vocab));
     };
     await one(picks[0]); // warm-up: compiles the patched graph

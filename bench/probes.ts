@@ -46,7 +46,15 @@ export async function run(argv: string[]): Promise<unknown> {
     const total = (performance.now() - t0) / 1000;
     // The experiment reports 0.2 when every residual stream is collected (probes.ts).
     const collected = marks.find(([f]) => f >= 0.2)?.[1] ?? t0;
-    const s = r.summary as { mazes: number; train: number; test: number; classes: string[]; layers: string[]; targets: string[]; label_columns: Record<string, number> };
+    const s = r.summary as {
+      mazes: number;
+      train: number;
+      test: number;
+      classes: string[];
+      layers: string[];
+      targets: string[];
+      label_columns: Record<string, number>;
+    };
     return {
       what: 'probes experiment, hallway preset, 6x6 DFS mazes, default params',
       mazes: s.mazes,

@@ -33,7 +33,11 @@ const spec = {
   summary: 'Training tokens/s per engine and shape, beside PyTorch.',
   options: {
     steps: { type: 'integer', description: 'Timed steps per case (after one warm-up step)', default: 3 },
-    shapes: { type: 'string', description: 'Comma-separated cases: demo-mazes, demo-32x128, hallway-32x256, deep-mazes, deep-mazes-q8', default: 'demo-mazes,demo-32x128' },
+    shapes: {
+      type: 'string',
+      description: 'Comma-separated cases: demo-mazes, demo-32x128, hallway-32x256, deep-mazes, deep-mazes-q8',
+      default: 'demo-mazes,demo-32x128',
+    },
     engines: { type: 'string', description: `Comma-separated engines (${ENGINE_NAMES.join(', ')})`, default: 'tfjs' },
     python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
   },
@@ -67,7 +71,10 @@ function makeCase(name: string): Case {
       const data = new MazeBatcher({ spec: { generator: 'dfs', rows: 5 }, seed: 0, mazes: 1 << 20, tokenizer: 'aotp-ut', nCtx: demo.n_ctx, loss: 'path' });
       const batch = (b: number): TrainBatch => data.batch(b * 32, b, 32);
       return {
-        name, cfg: demo, B: 32, batch,
+        name,
+        cfg: demo,
+        B: 32,
+        batch,
         // Batches are seeded, so the parent process (which runs PyTorch) recomputes the lengths the
         // engines saw in their own processes.
         T: (steps) => Math.round(Array.from({ length: steps }, (_, i) => batch(i + 1).T).reduce((a, c) => a + c, 0) / steps),
@@ -79,12 +86,22 @@ function makeCase(name: string): Case {
       const packed = name === 'deep-mazes-q8';
       const B = packed ? 16 : 32;
       const data = new MazeBatcher({
-        spec: { generator: 'dfs', rows: 5 }, seed: 0, mazes: 1 << 20, tokenizer: 'aotp-ut', nCtx: cfg.n_ctx, loss: 'path',
-        sampling: { balance: 'lookahead' }, steps: 1 << 20, ...(packed ? { queries: 8 } : {}),
+        spec: { generator: 'dfs', rows: 5 },
+        seed: 0,
+        mazes: 1 << 20,
+        tokenizer: 'aotp-ut',
+        nCtx: cfg.n_ctx,
+        loss: 'path',
+        sampling: { balance: 'lookahead' },
+        steps: 1 << 20,
+        ...(packed ? { queries: 8 } : {}),
       });
       const batch = (b: number): TrainBatch => data.batch(b * B, b, B);
       return {
-        name, cfg, B, batch,
+        name,
+        cfg,
+        B,
+        batch,
         T: (steps) => Math.round(Array.from({ length: steps }, (_, i) => batch(i + 1).T).reduce((a, c) => a + c, 0) / steps),
         ...(packed ? { noTorch: 'packed rows (shared-prefix attention) have no PyTorch counterpart here' } : {}),
       };
@@ -115,7 +132,9 @@ async function timeEngine(engine: TrainEngine, c: Case, steps: number): Promise<
     predicted += batch.predicted;
   }
   return {
-    tokens_per_s: Math.round(tokens / (ms / 1000)), path_predictions_per_s: Math.round(predicted / (ms / 1000)), step_ms: Math.round(ms / steps),
+    tokens_per_s: Math.round(tokens / (ms / 1000)),
+    path_predictions_per_s: Math.round(predicted / (ms / 1000)),
+    step_ms: Math.round(ms / steps),
     peak_rss_mib_so_far: Math.round(process.resourceUsage().maxRSS / 1024),
   };
 }
@@ -138,10 +157,16 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!parsed) return {};
   const o = parsed.options;
   if (o.steps < 1) throw new UsageError(`bench train: --steps must be ≥ 1, got ${o.steps}`);
-  const engines = o.engines.split(',').map((s) => s.trim()).filter(Boolean) as EngineName[];
+  const engines = o.engines
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as EngineName[];
   for (const e of engines) if (!ENGINE_NAMES.includes(e)) throw new UsageError(`bench train: unknown engine "${e}"; known: ${ENGINE_NAMES.join(', ')}`);
   const cases = [];
-  for (const name of o.shapes.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of o.shapes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const c = makeCase(name);
     const row: Record<string, unknown> = { shape: name, params: parameterCount(c.cfg), batch: c.B };
     for (const e of engines) {

@@ -48,7 +48,10 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!parsed) return {};
   const o = parsed.options;
   if (o.steps < 1 || o['tfjs-steps'] < 1) throw new UsageError('bench train-onnx: --steps and --tfjs-steps must be ≥ 1');
-  const engines = o.engines.split(',').map((s) => s.trim()).filter(Boolean);
+  const engines = o.engines
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const rows = new Map<string, Row>();
   const merge = (r: TrainReport, key: string | null, rss: number) => {
     for (const c of r.cases) {
@@ -56,12 +59,14 @@ export async function run(argv: string[]): Promise<unknown> {
       if (key) {
         const { peak_rss_mib_so_far: _, ...rest } = c[key] as Record<string, unknown>;
         row[key] = { ...rest, peak_rss_mib: rss };
-      }
-      else row.torch = c.torch;
+      } else row.torch = c.torch;
       rows.set(c.shape, row);
     }
   };
-  const shapes = o.shapes.split(',').map((s) => s.trim()).filter(Boolean);
+  const shapes = o.shapes
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const shape of shapes) {
     for (const e of engines) {
       const steps = e === 'tfjs' ? o['tfjs-steps'] : o.steps;
@@ -83,7 +88,10 @@ export async function run(argv: string[]): Promise<unknown> {
   return {
     cases,
     goals: small
-      ? { onnx_at_least_2x_torch: small.onnx_vs_torch === null ? null : (small.onnx_vs_torch as number) >= 2, onnx_at_least_20k_tokens_per_s: onnxSmall === null ? null : onnxSmall >= 20_000 }
+      ? {
+          onnx_at_least_2x_torch: small.onnx_vs_torch === null ? null : (small.onnx_vs_torch as number) >= 2,
+          onnx_at_least_20k_tokens_per_s: onnxSmall === null ? null : onnxSmall >= 20_000,
+        }
       : null,
     note: 'tokens/s of whole training steps (forward, loss, backward, clip, AdamW); wall-clock on this machine, which may be shared',
   };

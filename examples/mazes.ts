@@ -9,9 +9,20 @@ import { ClientError, GraphQLClient } from 'graphql-request';
 const API = process.env.SEARCHLIGHT_URL ?? `http://localhost:${process.env.PORT ?? 3000}`;
 const client = new GraphQLClient(`${API}/graphql`, { headers: { authorization: `Bearer ${process.env.TOKEN}` } });
 
-interface Job { id: string; status: string; result: { datasetId: string } | null; error: string | null }
+interface Job {
+  id: string;
+  status: string;
+  result: { datasetId: string } | null;
+  error: string | null;
+}
 interface MazePage {
-  dataset: { mazes: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: { id: string; pathLength: number; tokens: string } }> } };
+  dataset: {
+    mazes: {
+      totalCount: number;
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      edges: Array<{ node: { id: string; pathLength: number; tokens: string } }>;
+    };
+  };
 }
 
 try {
@@ -28,7 +39,7 @@ try {
 
   // Every test-split maze whose solution takes at least 12 steps, 100 per page.
   const long: Array<{ id: string; pathLength: number; tokens: string }> = [];
-  for (let after: string | null = null; ;) {
+  for (let after: string | null = null; ; ) {
     const { dataset }: MazePage = await client.request<MazePage>(
       `query($id: ID!, $after: String) { dataset(id: $id) {
         mazes(first: 100, after: $after, split: test, minPathLength: 12) {

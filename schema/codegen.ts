@@ -70,12 +70,17 @@ const SCALARS: Record<string, { client: string; resolved: string }> = {
 
 /** The schema files in a fixed order: common.graphql first, then the rest by name. */
 export function schemaFiles(dir: string = SCHEMA_DIR): string[] {
-  const names = fs.readdirSync(dir).filter((f) => f.endsWith('.graphql')).sort((a, b) => (a === 'common.graphql' ? -1 : b === 'common.graphql' ? 1 : a.localeCompare(b)));
+  const names = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.graphql'))
+    .sort((a, b) => (a === 'common.graphql' ? -1 : b === 'common.graphql' ? 1 : a.localeCompare(b)));
   return names.map((n) => path.join(dir, n));
 }
 
 export function loadSchemaSDL(dir: string = SCHEMA_DIR): string {
-  return schemaFiles(dir).map((f) => `# ---- ${path.basename(f)}\n${fs.readFileSync(f, 'utf8')}`).join('\n');
+  return schemaFiles(dir)
+    .map((f) => `# ---- ${path.basename(f)}\n${fs.readFileSync(f, 'utf8')}`)
+    .join('\n');
 }
 
 export function loadSchema(dir: string = SCHEMA_DIR): GraphQLSchema {
@@ -124,7 +129,9 @@ function inputField(f: GraphQLInputField | { name: string; type: GraphQLInputTyp
 }
 
 export function generateTypes(schema: GraphQLSchema): string {
-  const types = Object.values(schema.getTypeMap()).filter((t) => !t.name.startsWith('__')).sort((a, b) => a.name.localeCompare(b.name));
+  const types = Object.values(schema.getTypeMap())
+    .filter((t) => !t.name.startsWith('__'))
+    .sort((a, b) => a.name.localeCompare(b.name));
   const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name, schema.getSubscriptionType()?.name].filter(Boolean) as string[]);
   const out: string[] = [HEADER, '/* eslint-disable */', "import type { GraphQLResolveInfo, GraphQLScalarType } from 'graphql';"];
   out.push(`import type * as M from '${MAPPERS_IMPORT}';`, '');
@@ -138,7 +145,13 @@ export function generateTypes(schema: GraphQLSchema): string {
   // Enums, objects, interfaces, inputs (client shapes).
   for (const t of types) {
     if (isEnumType(t)) {
-      out.push(`${doc(t.description, '')}export type ${t.name} = ${t.getValues().map((v) => `'${v.name}'`).join(' | ')};`, '');
+      out.push(
+        `${doc(t.description, '')}export type ${t.name} = ${t
+          .getValues()
+          .map((v) => `'${v.name}'`)
+          .join(' | ')};`,
+        '',
+      );
     } else if (isInputObjectType(t)) {
       out.push(`${doc(t.description, '')}export interface ${t.name} {`);
       for (const f of Object.values(t.getFields())) out.push(inputField(f).trimEnd());
@@ -146,11 +159,24 @@ export function generateTypes(schema: GraphQLSchema): string {
     } else if ((isObjectType(t) && !roots.has(t.name)) || isInterfaceType(t)) {
       const ifaces = isObjectType(t) || isInterfaceType(t) ? t.getInterfaces().map((i) => i.name) : [];
       out.push(`${doc(t.description, '')}export interface ${t.name}${ifaces.length ? ` extends ${ifaces.join(', ')}` : ''} {`);
-      out.push(isObjectType(t) ? `  __typename?: '${t.name}';` : `  __typename?: ${schema.getPossibleTypes(t).map((p) => `'${p.name}'`).join(' | ')};`);
+      out.push(
+        isObjectType(t)
+          ? `  __typename?: '${t.name}';`
+          : `  __typename?: ${schema
+              .getPossibleTypes(t)
+              .map((p) => `'${p.name}'`)
+              .join(' | ')};`,
+      );
       for (const f of Object.values(t.getFields())) out.push(`${doc(f.description, '  ')}  ${f.name}: ${clientType(f.type)};`);
       out.push('}', '');
     } else if (isUnionType(t)) {
-      out.push(`export type ${t.name} = ${t.getTypes().map((m) => m.name).join(' | ')};`, '');
+      out.push(
+        `export type ${t.name} = ${t
+          .getTypes()
+          .map((m) => m.name)
+          .join(' | ')};`,
+        '',
+      );
     }
   }
 
@@ -174,12 +200,21 @@ export function generateTypes(schema: GraphQLSchema): string {
     '  resolve?: (payload: any, args: TArgs, context: TContext, info: GraphQLResolveInfo) => TResult | Promise<TResult>;',
     '}',
     '',
-    '/** The parent value each object type\'s resolvers receive: a server row for mapped types. */',
+    "/** The parent value each object type's resolvers receive: a server row for mapped types. */",
     'export interface ResolversParentTypes {',
   );
   const objectTypes = types.filter((t) => isObjectType(t) || isInterfaceType(t));
   for (const t of objectTypes) {
-    const parent = roots.has(t.name) ? 'Record<string, never>' : MAPPERS[t.name] ? `M.${MAPPERS[t.name]}` : isInterfaceType(t) ? schema.getPossibleTypes(t).map((p) => `ResolversParentTypes['${p.name}']`).join(' | ') : objectParent(t as never);
+    const parent = roots.has(t.name)
+      ? 'Record<string, never>'
+      : MAPPERS[t.name]
+        ? `M.${MAPPERS[t.name]}`
+        : isInterfaceType(t)
+          ? schema
+              .getPossibleTypes(t)
+              .map((p) => `ResolversParentTypes['${p.name}']`)
+              .join(' | ')
+          : objectParent(t as never);
     out.push(`  ${t.name}: ${parent};`);
   }
   out.push('}', '');
@@ -187,7 +222,13 @@ export function generateTypes(schema: GraphQLSchema): string {
   for (const t of objectTypes) {
     const isSub = t.name === schema.getSubscriptionType()?.name;
     out.push(`export interface ${t.name}Resolvers<TContext = unknown, TParent = ResolversParentTypes['${t.name}']> {`);
-    if (isInterfaceType(t)) out.push(`  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => ${schema.getPossibleTypes(t).map((p) => `'${p.name}'`).join(' | ')} | null;`);
+    if (isInterfaceType(t))
+      out.push(
+        `  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => ${schema
+          .getPossibleTypes(t)
+          .map((p) => `'${p.name}'`)
+          .join(' | ')} | null;`,
+      );
     for (const f of Object.values(t.getFields()) as GraphQLField<unknown, unknown>[]) {
       const args = f.args.length ? argsName(t.name, f.name) : 'Record<string, never>';
       const kind = isSub ? 'SubscriptionResolver' : 'ResolverFn';
@@ -198,7 +239,8 @@ export function generateTypes(schema: GraphQLSchema): string {
 
   out.push('export interface Resolvers<TContext = unknown> {');
   for (const t of objectTypes) out.push(`  ${t.name}?: ${t.name}Resolvers<TContext>;`);
-  for (const t of types) if (isScalarType(t) && !(t.name in SCALARS && ['ID', 'String', 'Boolean', 'Int', 'Float'].includes(t.name))) out.push(`  ${t.name}?: GraphQLScalarType;`);
+  for (const t of types)
+    if (isScalarType(t) && !(t.name in SCALARS && ['ID', 'String', 'Boolean', 'Int', 'Float'].includes(t.name))) out.push(`  ${t.name}?: GraphQLScalarType;`);
   out.push('}', '');
   return out.join('\n');
 }

@@ -30,9 +30,13 @@ function completedExperiment(app: App, idText: string): ExperimentRow {
 function readChecked(app: App, r: ResultRow): Buffer {
   const read = readVerified(app.handle.dataDir, r.path, r.sha256);
   if ('error' in read) {
-    throw new HttpError(500, read.error === 'missing'
-      ? `the file of tensor "${r.name}" is missing from the data directory`
-      : `the file of tensor "${r.name}" does not match its recorded sha256 (damaged data directory?)`, 'INTERNAL_SERVER_ERROR');
+    throw new HttpError(
+      500,
+      read.error === 'missing'
+        ? `the file of tensor "${r.name}" is missing from the data directory`
+        : `the file of tensor "${r.name}" does not match its recorded sha256 (damaged data directory?)`,
+      'INTERNAL_SERVER_ERROR',
+    );
   }
   return read.bytes;
 }
@@ -60,7 +64,11 @@ export function serveExperimentFile(app: App, seg: string[], res: ServerResponse
     });
     const ckpt = e.checkpointId ? getCheckpoint(db, e.checkpointId) : undefined;
     const bytes = encodeSafetensors(tensors, {
-      experiment: `Experiment:${e.id}`, kind: e.kind, params: JSON.stringify(e.params), seed: String(e.seed), model: `Model:${e.modelId}`,
+      experiment: `Experiment:${e.id}`,
+      kind: e.kind,
+      params: JSON.stringify(e.params),
+      seed: String(e.seed),
+      model: `Model:${e.modelId}`,
       ...(ckpt ? { checkpoint_sha256: ckpt.sha256 } : {}),
       ...(e.datasetId ? { dataset: `Dataset:${e.datasetId}` } : {}),
     });

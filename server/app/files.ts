@@ -48,9 +48,18 @@ function sendFile(res: ServerResponse, dataDir: string, rel: string, sha256: str
 function sendNpy(res: ServerResponse, dataDir: string, rel: string, tensor: string, filename: string): void {
   const { tensors } = decodeSafetensors(readArtifact(dataDir, rel), { select: (n) => n === tensor });
   const t = tensors.get(tensor);
-  if (!t) throw new HttpError(404, `no tensor named "${tensor}" in ${filename.replace(/\/.*$/, '')}; names: ${[...tensors.keys()].slice(0, 20).join(', ')}`, 'NOT_FOUND');
+  if (!t)
+    throw new HttpError(
+      404,
+      `no tensor named "${tensor}" in ${filename.replace(/\/.*$/, '')}; names: ${[...tensors.keys()].slice(0, 20).join(', ')}`,
+      'NOT_FOUND',
+    );
   const bytes = encodeNpy(t.data, t.shape);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': bytes.length, 'content-disposition': `attachment; filename="${filename}"` });
+  res.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': bytes.length,
+    'content-disposition': `attachment; filename="${filename}"`,
+  });
   res.end(bytes);
 }
 
@@ -64,8 +73,10 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
     if (!user) throw new HttpError(401, 'authentication required: send "Authorization: Bearer <token>"', 'UNAUTHENTICATED');
     if (isUpload) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with the safetensors bytes as the body');
-      if (!hasRole(user.role, 'researcher')) throw new HttpError(403, `importing a model needs the researcher role or higher; ${user.name} is a ${user.role}`, 'FORBIDDEN');
-      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/octet-stream')) throw new HttpError(415, 'send the file with Content-Type: application/octet-stream');
+      if (!hasRole(user.role, 'researcher'))
+        throw new HttpError(403, `importing a model needs the researcher role or higher; ${user.name} is a ${user.role}`, 'FORBIDDEN');
+      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/octet-stream'))
+        throw new HttpError(415, 'send the file with Content-Type: application/octet-stream');
       const wait = app.limiter.take(user.id);
       if (wait > 0) throw new HttpError(429, `too many compute requests; try again in ${wait} s`, 'RATE_LIMITED');
       const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? '';
@@ -75,14 +86,17 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
       return true;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpError(405, 'use GET');
-    const seg = pathname.split('/').slice(2).map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        // A malformed %-escape is the client's mistake: 400, not a 500 with a stack trace.
-        throw new HttpError(400, `malformed %-escape in the path segment ${JSON.stringify(s.slice(0, 80))}`);
-      }
-    }); // after /files/
+    const seg = pathname
+      .split('/')
+      .slice(2)
+      .map((s) => {
+        try {
+          return decodeURIComponent(s);
+        } catch {
+          // A malformed %-escape is the client's mistake: 400, not a 500 with a stack trace.
+          throw new HttpError(400, `malformed %-escape in the path segment ${JSON.stringify(s.slice(0, 80))}`);
+        }
+      }); // after /files/
     const db = app.handle.db;
     let m: RegExpExecArray | null;
     if (seg[0] === 'checkpoints' && seg.length === 2 && (m = /^(\d+)\.safetensors$/.exec(seg[1]))) {

@@ -8,7 +8,11 @@ import { type ApolloServer, HeaderMap } from '@apollo/server';
 import type { Ctx } from '../graphql/context.js';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly code = 'BAD_USER_INPUT') {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code = 'BAD_USER_INPUT',
+  ) {
     super(message);
   }
 }
@@ -50,7 +54,13 @@ export const GRAPHQL_BODY_LIMIT = 48 * 1024 * 1024; // fits importModel's base64
 export const ANONYMOUS_BODY_LIMIT = 64 * 1024;
 
 /** `limit`: the body size allowed to this caller (decided from the headers, before reading it). */
-export async function handleGraphQL(apollo: ApolloServer<Ctx>, req: IncomingMessage, res: ServerResponse, context: (setCookies: string[]) => Ctx, limit = GRAPHQL_BODY_LIMIT): Promise<void> {
+export async function handleGraphQL(
+  apollo: ApolloServer<Ctx>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  context: (setCookies: string[]) => Ctx,
+  limit = GRAPHQL_BODY_LIMIT,
+): Promise<void> {
   const headers = new HeaderMap();
   for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
   let body: unknown;

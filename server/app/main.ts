@@ -13,7 +13,6 @@ import { startCommand } from './start.js';
 import { evalCommand, trainCommand } from '../cli/train.js';
 import { userCommands } from '../cli/users.js';
 
-
 const groups: Record<string, { summary: string; commands: CommandGroup }> = {
   mazes: { summary: 'Generate, parse, render, solve and score mazes', commands: mazeCommands },
   model: { summary: 'Create models, run forward passes, cache activations, solve mazes', commands: modelCommands },
@@ -29,7 +28,12 @@ const commands: Record<string, Command> = {
 };
 
 function topHelp(): string {
-  const lines = ['Usage: searchlight <command> [options] | searchlight <group> <command> [options]', '', 'Searchlight: find and retarget search inside maze-solving transformers.', ''];
+  const lines = [
+    'Usage: searchlight <command> [options] | searchlight <group> <command> [options]',
+    '',
+    'Searchlight: find and retarget search inside maze-solving transformers.',
+    '',
+  ];
   for (const [c, cmd] of Object.entries(commands)) lines.push(`  ${c.padEnd(10)}${cmd.summary}`);
   lines.push('');
   for (const [g, { summary, commands }] of Object.entries(groups)) {
@@ -62,7 +66,10 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     if (!command || command === '--help' || command === '-h') {
       io.stdout.write(
         `Usage: searchlight ${group} <command> [options]\n\n${g.summary}\n\n` +
-          Object.entries(g.commands).map(([c, cmd]) => `  ${c.padEnd(12)}${cmd.summary}`).join('\n') + '\n',
+          Object.entries(g.commands)
+            .map(([c, cmd]) => `  ${c.padEnd(12)}${cmd.summary}`)
+            .join('\n') +
+          '\n',
       );
       return 0;
     }

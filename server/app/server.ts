@@ -17,7 +17,14 @@ import { type GraphQLFormattedError, type GraphQLSchema, GraphQLError, execute, 
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { deviceSecret } from '../auth/device.js';
-import { RateLimiter, type RateLimitOptions, addressLoginLimitFromEnv, loginRateLimitFromEnv, passwordCheckLimitFromEnv, rateLimitFromEnv } from '../auth/rateLimit.js';
+import {
+  RateLimiter,
+  type RateLimitOptions,
+  addressLoginLimitFromEnv,
+  loginRateLimitFromEnv,
+  passwordCheckLimitFromEnv,
+  rateLimitFromEnv,
+} from '../auth/rateLimit.js';
 import { acquireDataDirLock, type DataDirLock, type DbHandle, defaultDataDir, prepareDatabase, sweepOrphans } from '../services/database.js';
 import { JobRunner } from '../jobs/runner.js';
 import { type App, type Ctx, authenticate, createContext, eventContext } from '../graphql/context.js';
@@ -25,7 +32,15 @@ import { handleFiles } from './files.js';
 import { isDevelopment, withEnumValues } from '../graphql/errors.js';
 import { ANONYMOUS_BODY_LIMIT, GRAPHQL_BODY_LIMIT, HttpError, handleGraphQL, sendError, sendJson } from './http.js';
 import { disposeEngines } from '../services/inference.js';
-import { anonymousIntrospection, costError, introspectionError, introspectionPlugin, MAX_DOCUMENT_TOKENS, queryCostPlugin, queryDepthRule } from '../graphql/limits.js';
+import {
+  anonymousIntrospection,
+  costError,
+  introspectionError,
+  introspectionPlugin,
+  MAX_DOCUMENT_TOKENS,
+  queryCostPlugin,
+  queryDepthRule,
+} from '../graphql/limits.js';
 import { PubSub } from '../services/pubsub.js';
 import { buildExecutableSchema } from '../graphql/schema.js';
 import { subscribePerEventContext } from '../graphql/subscribe.js';
@@ -89,7 +104,17 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void): Promise<RunningServer> {
   const pubsub = new PubSub();
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
-  const app: App = { handle, runner, pubsub, limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()), loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()), passwordChecks: new RateLimiter(opts.passwordCheckLimit ?? passwordCheckLimitFromEnv()), addressLimiter: new RateLimiter(opts.addressLoginLimit ?? addressLoginLimitFromEnv()), deviceSecret: deviceSecret(handle.dataDir), secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1' };
+  const app: App = {
+    handle,
+    runner,
+    pubsub,
+    limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()),
+    loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()),
+    passwordChecks: new RateLimiter(opts.passwordCheckLimit ?? passwordCheckLimitFromEnv()),
+    addressLimiter: new RateLimiter(opts.addressLoginLimit ?? addressLoginLimitFromEnv()),
+    deviceSecret: deviceSecret(handle.dataDir),
+    secureCookies: process.env.SEARCHLIGHT_SECURE_COOKIES === '1',
+  };
   const schema = buildExecutableSchema();
   const formatError = withEnumValues(schema);
   // Depth is checked when a document is validated; cost once its variables are known (limits.ts).
@@ -99,41 +124,46 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
 
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
-  const wsServer = useServer({
-    schema,
-    // The same token, depth and cost limits as HTTP requests. A document over the token limit is
-    // refused here as an error message (graphql-ws' own parse has no limit, and would then parse it).
-    onSubscribe: (_c, _id, payload) => {
-      try {
-        parse(payload.query, { maxTokens: MAX_DOCUMENT_TOKENS });
-      } catch (e) {
-        return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
-      }
-      return undefined;
+  const wsServer = useServer(
+    {
+      schema,
+      // The same token, depth and cost limits as HTTP requests. A document over the token limit is
+      // refused here as an error message (graphql-ws' own parse has no limit, and would then parse it).
+      onSubscribe: (_c, _id, payload) => {
+        try {
+          parse(payload.query, { maxTokens: MAX_DOCUMENT_TOKENS });
+        } catch (e) {
+          return [e instanceof GraphQLError ? e : new GraphQLError(String(e))];
+        }
+        return undefined;
+      },
+      validate: (sch, doc) => validate(sch, doc, [...specifiedRules, ...validationRules]),
+      execute: (args) => {
+        const err =
+          (openIntrospection ? null : introspectionError((args.contextValue as Ctx).user !== null, args.document)) ??
+          costError(args.schema, args.document, args.operationName, args.variableValues);
+        return err ? { errors: [err] } : execute(args);
+      },
+      // Each event executes with fresh DataLoaders (a subscription lives far longer than a request).
+      subscribe: (args) => {
+        const err = costError(args.schema, args.document, args.operationName, args.variableValues);
+        return err ? { errors: [err] } : subscribePerEventContext<Ctx>(args, eventContext);
+      },
+      context: (c) => {
+        // Scripts pass {authorization: "Bearer ..."} in connection_init; browsers send the cookie.
+        const auth = typeof c.connectionParams?.authorization === 'string' ? c.connectionParams.authorization : c.extra.request.headers.authorization;
+        return createContext(app, { authorization: auth, cookie: c.extra.request.headers.cookie }, undefined, c.extra.request.socket.remoteAddress ?? '');
+      },
+      onError: (_c, _id, _payload, errors) =>
+        errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } })),
+      onNext: (_c, _id, _payload, _args, result) => {
+        const r = result as { errors?: readonly GraphQLError[] };
+        if (!r.errors) return result;
+        return { ...result, errors: r.errors.map((e) => formatError(e.toJSON(), e) as GraphQLFormattedError) } as never;
+      },
     },
-    validate: (sch, doc) => validate(sch, doc, [...specifiedRules, ...validationRules]),
-    execute: (args) => {
-      const err = (openIntrospection ? null : introspectionError((args.contextValue as Ctx).user !== null, args.document))
-        ?? costError(args.schema, args.document, args.operationName, args.variableValues);
-      return err ? { errors: [err] } : execute(args);
-    },
-    // Each event executes with fresh DataLoaders (a subscription lives far longer than a request).
-    subscribe: (args) => {
-      const err = costError(args.schema, args.document, args.operationName, args.variableValues);
-      return err ? { errors: [err] } : subscribePerEventContext<Ctx>(args, eventContext);
-    },
-    context: (c) => {
-      // Scripts pass {authorization: "Bearer ..."} in connection_init; browsers send the cookie.
-      const auth = typeof c.connectionParams?.authorization === 'string' ? c.connectionParams.authorization : c.extra.request.headers.authorization;
-      return createContext(app, { authorization: auth, cookie: c.extra.request.headers.cookie }, undefined, c.extra.request.socket.remoteAddress ?? '');
-    },
-    onError: (_c, _id, _payload, errors) => errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { ...e.extensions, code: 'BAD_USER_INPUT' } })),
-    onNext: (_c, _id, _payload, _args, result) => {
-      const r = result as { errors?: readonly GraphQLError[] };
-      if (!r.errors) return result;
-      return { ...result, errors: r.errors.map((e) => formatError(e.toJSON(), e) as GraphQLFormattedError) } as never;
-    },
-  }, wss);
+    wss,
+  );
 
   const apollo = new ApolloServer<Ctx>({
     schema,
@@ -155,7 +185,15 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
       ApolloServerPluginCacheControlDisabled(),
       queryCostPlugin<Ctx>(),
       ...(openIntrospection ? [] : [introspectionPlugin<Ctx>()]),
-      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsServer.dispose();
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
@@ -169,7 +207,13 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
         if (pathname === '/graphql') {
           // One authentication per request: it sizes the body limit and becomes the request's context.
           const auth = authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie });
-          await handleGraphQL(apollo, req, res, (setCookies) => createContext(app, req.headers, setCookies, req.socket.remoteAddress ?? '', auth), auth.user ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT);
+          await handleGraphQL(
+            apollo,
+            req,
+            res,
+            (setCookies) => createContext(app, req.headers, setCookies, req.socket.remoteAddress ?? '', auth),
+            auth.user ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT,
+          );
         } else if (pathname === '/healthz') {
           sendJson(res, 200, { ok: true, runningJobs: runner.runningCount() });
         } else if (await handleFiles(app, req, res, pathname)) {

@@ -51,7 +51,9 @@ export const startCommand: Command = {
       // password once (only its argon2 hash is stored).
       const password = randomBytes(12).toString('base64url');
       const { token } = await createUser(server.app.handle.db, { name: 'admin', role: 'admin', password });
-      io.stdout.write(`First run: created user "admin" with password ${password}\n  (API token: ${token})\n  Shown once; add colleagues with \`npx searchlight users create\`.\n`);
+      io.stdout.write(
+        `First run: created user "admin" with password ${password}\n  (API token: ${token})\n  Shown once; add colleagues with \`npx searchlight users create\`.\n`,
+      );
     } else if (noUsers.n === 0) {
       log('no users yet: run `npx searchlight users create --name <you> --role admin --password-stdin`');
     }
@@ -67,11 +69,13 @@ export const startCommand: Command = {
         }
         stopping = true;
         log(`${sig}: shutting down (running jobs are requeued; ${sig} again to force)`);
-        void Promise.all([server.close(), web?.close()]).catch((e) => log(`shutdown error: ${(e as Error).message}`)).finally(() => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          resolve();
-        });
+        void Promise.all([server.close(), web?.close()])
+          .catch((e) => log(`shutdown error: ${(e as Error).message}`))
+          .finally(() => {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+            resolve();
+          });
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);

@@ -157,11 +157,26 @@ export function mountWeb(opts: WebOptions = {}): WebMount {
  * user's later navigations do not pay for it. The pages are client-rendered shells: these
  * requests carry no credentials and read no data.
  */
-const WARM_ROUTES = ['/', '/login', '/datasets', '/datasets/0', '/mazes/0', '/models', '/models/0', '/playground', '/findings', '/circuits/0', '/experiments/0'];
+const WARM_ROUTES = [
+  '/',
+  '/login',
+  '/datasets',
+  '/datasets/0',
+  '/mazes/0',
+  '/models',
+  '/models/0',
+  '/playground',
+  '/findings',
+  '/circuits/0',
+  '/experiments/0',
+];
 
 async function warmUp(base: string): Promise<void> {
   for (const route of WARM_ROUTES) {
-    await fetch(base + route, { headers: { 'x-searchlight-warmup': '1' } }).then((r) => r.arrayBuffer(), () => undefined);
+    await fetch(base + route, { headers: { 'x-searchlight-warmup': '1' } }).then(
+      (r) => r.arrayBuffer(),
+      () => undefined,
+    );
   }
 }
 

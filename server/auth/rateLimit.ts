@@ -49,7 +49,10 @@ function bounded(key: number | string): number | string {
 
 export class RateLimiter {
   private readonly buckets = new Map<number | string, { tokens: number; at: number }>();
-  constructor(private readonly opts: RateLimitOptions, private readonly clock: () => number = Date.now) {}
+  constructor(
+    private readonly opts: RateLimitOptions,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   /** Takes one token for `key`; returns 0 when allowed, else the seconds to wait. */
   take(rawKey: number | string): number {

@@ -56,7 +56,8 @@ export function parseCommand<O extends Record<string, OptionSpec>>(
   out: (s: string) => void = (s) => process.stdout.write(s),
 ): { options: ParsedOptions<O>; positionals: string[] } | null {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
-  for (const [name, o] of Object.entries(spec.options)) config[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+  for (const [name, o] of Object.entries(spec.options))
+    config[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });

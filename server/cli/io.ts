@@ -17,7 +17,10 @@ export const processIO = (): CliIO => ({ stdin: process.stdin, stdout: process.s
 export class LineWriter {
   private buf: string[] = [];
   private size = 0;
-  constructor(private readonly out: Writable, private readonly chunk = 1 << 16) {}
+  constructor(
+    private readonly out: Writable,
+    private readonly chunk = 1 << 16,
+  ) {}
 
   /** Queue one line (newline added); resolves immediately unless a flush must wait for drain. */
   async line(s: string): Promise<void> {

@@ -205,7 +205,11 @@ const metricsSpec = {
   summary: 'Score predicted sequences (prompt + predicted path) against the true solutions; print metrics JSON.',
   options: {
     tokenizer: tokenizerOption,
-    true: { type: 'string', description: 'File of true sequences, line-aligned with the predictions; default: BFS shortest path of each prompt', placeholder: 'FILE' },
+    true: {
+      type: 'string',
+      description: 'File of true sequences, line-aligned with the predictions; default: BFS shortest path of each prompt',
+      placeholder: 'FILE',
+    },
     'per-sequence': { type: 'boolean', description: 'Also print one JSON line of metrics per sequence before the aggregate' },
     grid: { type: 'integer', description: 'Grid side; inferred when absent', placeholder: 'N' },
   },
@@ -247,7 +251,10 @@ async function metrics(argv: string[], io: CliIO): Promise<void> {
 
 function readTrueFile(path: string): string[] {
   try {
-    return readFileSync(path, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean);
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch (e) {
     throw new UsageError(`mazes metrics: cannot read --true file "${path}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

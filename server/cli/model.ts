@@ -81,7 +81,9 @@ async function init(argv: string[], io: CliIO): Promise<void> {
   const cfg: ModelConfig = { ...PRESETS[o.preset as PresetName], d_vocab: vocab.length, tokenizer: o.tokenizer };
   const weights = initWeights(cfg, initRng(o.seed));
   await saveModel(o.out, cfg, weights, vocab, { 'searchlight.init': JSON.stringify({ preset: o.preset, grid: o.grid, seed: o.seed }) });
-  io.stdout.write(`wrote ${o.out}: preset ${o.preset}, ${o.grid}x${o.grid} ${o.tokenizer} (d_vocab ${cfg.d_vocab}), ${parameterCount(cfg).toLocaleString('en-US')} parameters\n`);
+  io.stdout.write(
+    `wrote ${o.out}: preset ${o.preset}, ${o.grid}x${o.grid} ${o.tokenizer} (d_vocab ${cfg.d_vocab}), ${parameterCount(cfg).toLocaleString('en-US')} parameters\n`,
+  );
 }
 
 const forwardSpec = {
@@ -129,7 +131,7 @@ const cacheSpec = {
     out: { type: 'string', description: 'Output file', required: true, placeholder: 'cache.safetensors' },
     engine: engineOption,
   },
-  details: 'Tensors keep the batch axis (1), as TransformerLens\' ActivationCache does: e.g. blocks.0.attn.hook_pattern is [1, n_heads, pos, pos].',
+  details: "Tensors keep the batch axis (1), as TransformerLens' ActivationCache does: e.g. blocks.0.attn.hook_pattern is [1, n_heads, pos, pos].",
 } satisfies CommandSpec;
 
 async function cache(argv: string[], io: CliIO): Promise<void> {
@@ -139,7 +141,13 @@ async function cache(argv: string[], io: CliIO): Promise<void> {
   const { cfg, weights, vocab } = await loadForCli(o.weights);
   const ids = lineIds(o.text, vocab, cfg, '--text');
   const known = hookShapes(cfg, 1, ids.length).map(([n]) => n);
-  const names = o.hooks === undefined ? known.filter((n) => n !== 'logits') : o.hooks.split(',').map((s) => s.trim()).filter(Boolean);
+  const names =
+    o.hooks === undefined
+      ? known.filter((n) => n !== 'logits')
+      : o.hooks
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   for (const n of names) if (!known.includes(n)) throw new UsageError(`unknown hook point "${n}" (names follow TransformerLens, e.g. blocks.0.hook_resid_pre)`);
   if (names.length === 0) throw new UsageError('--hooks names no hook');
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
@@ -198,8 +206,13 @@ const growSpec = {
   summary: 'Insert identity blocks into a model (same logits, more layers) to train it deeper.',
   options: {
     weights: weightsOption,
-    at: { type: 'string', description: 'Comma-separated positions 0 … n_layers: a new block goes in front of that original layer (n_layers appends)', required: true, placeholder: 'P,P' },
-    seed: { type: 'integer', description: 'Seed of the new blocks\' Q, K, V and W_in (their output projections start at zero)', default: 0, placeholder: 'S' },
+    at: {
+      type: 'string',
+      description: 'Comma-separated positions 0 … n_layers: a new block goes in front of that original layer (n_layers appends)',
+      required: true,
+      placeholder: 'P,P',
+    },
+    seed: { type: 'integer', description: "Seed of the new blocks' Q, K, V and W_in (their output projections start at zero)", default: 0, placeholder: 'S' },
     out: { type: 'string', description: 'Output file', required: true, placeholder: 'W.safetensors' },
   },
 } satisfies CommandSpec;
@@ -225,7 +238,9 @@ async function grow(argv: string[], io: CliIO): Promise<void> {
     'searchlight.grown': JSON.stringify({ from: o.weights, n_layers: m.cfg.n_layers, at: positions, seed: o.seed, layers: g.layerMap }),
   });
   const layout = g.layerMap.map((l) => (l < 0 ? 'new' : String(l))).join(' ');
-  io.stdout.write(`wrote ${o.out}: ${m.cfg.n_layers} → ${g.cfg.n_layers} layers [${layout}], ${parameterCount(g.cfg).toLocaleString('en-US')} parameters; new blocks are identities (zero W_O and W_out), so the logits are unchanged\n`);
+  io.stdout.write(
+    `wrote ${o.out}: ${m.cfg.n_layers} → ${g.cfg.n_layers} layers [${layout}], ${parameterCount(g.cfg).toLocaleString('en-US')} parameters; new blocks are identities (zero W_O and W_out), so the logits are unchanged\n`,
+  );
 }
 
 export const modelCommands: CommandGroup = {

@@ -34,10 +34,14 @@ const trainSpec = {
     p: { type: 'number', description: 'Edge probability for percolation / dfs_percolation', placeholder: 'P' },
     forkless: { type: 'boolean', description: 'dfs: corridor mazes without forks' },
     tokenizer: { type: 'string', description: 'Token format (default aotp-ut)', choices: tokenizerNames() },
-    grids: { type: 'string', description: 'Mix grid sides in one run, e.g. 3,4,5 (ascending; the largest is the run\'s grid)', placeholder: 'N,N,…' },
+    grids: { type: 'string', description: "Mix grid sides in one run, e.g. 3,4,5 (ascending; the largest is the run's grid)", placeholder: 'N,N,…' },
     balance: { type: 'string', description: 'Balance mazes by the lookahead their forks need (Saparov et al. 2024)', choices: ['lookahead'] },
     queries: { type: 'integer', description: 'Origin/target queries per maze packed after one adjacency list (default 1; onnx engine)', placeholder: 'K' },
-    curriculum: { type: 'string', description: 'grid:F or lookahead:F — allow the smallest grids / shallowest lookaheads first, all by fraction F of the run', placeholder: 'BY:F' },
+    curriculum: {
+      type: 'string',
+      description: 'grid:F or lookahead:F — allow the smallest grids / shallowest lookaheads first, all by fraction F of the run',
+      placeholder: 'BY:F',
+    },
     mazes: { type: 'integer', description: 'Distinct training mazes, cycled (default steps × batch: every maze fresh)', placeholder: 'M' },
     steps: { type: 'integer', description: 'Optimizer updates (required for a new run)', placeholder: 'K' },
     seed: { type: 'integer', description: 'Seed of mazes, batches and initial weights (default 0)', placeholder: 'S' },
@@ -45,13 +49,21 @@ const trainSpec = {
     lr: { type: 'number', description: 'Peak learning rate (default 1e-3)', placeholder: 'LR' },
     warmup: { type: 'integer', description: 'Linear warmup updates (default min(100, steps/10))', placeholder: 'K' },
     'min-lr-ratio': { type: 'number', description: 'Cosine floor as a fraction of --lr (default 0.1)', placeholder: 'R' },
-    'weight-decay': { type: 'number', description: `AdamW decoupled weight decay on weight matrices (default ${DEFAULT_ADAMW.weightDecay})`, placeholder: 'WD' },
+    'weight-decay': {
+      type: 'number',
+      description: `AdamW decoupled weight decay on weight matrices (default ${DEFAULT_ADAMW.weightDecay})`,
+      placeholder: 'WD',
+    },
     clip: { type: 'number', description: 'Global gradient-norm clip, 0 = off (default 1)', placeholder: 'C' },
     loss: { type: 'string', description: 'Loss on the path tokens only, or on the full sequence (default path)', choices: LOSS_MODES },
     engine: { type: 'string', description: 'Training engine (default onnx)', choices: ENGINE_NAMES },
     out: { type: 'string', description: 'Weights file; the optimizer state goes beside it as *.optim.safetensors', required: true, placeholder: 'W' },
     resume: { type: 'boolean', description: 'Continue the run checkpointed at --out exactly where it stopped' },
-    init: { type: 'string', description: "Start a new run from this model file's weights (same architecture and vocabulary) instead of a fresh init", placeholder: 'W' },
+    init: {
+      type: 'string',
+      description: "Start a new run from this model file's weights (same architecture and vocabulary) instead of a fresh init",
+      placeholder: 'W',
+    },
     'eval-every': { type: 'integer', description: 'Evaluate on held-out mazes every N updates, 0 = never (default steps/10)', placeholder: 'N' },
     'eval-count': { type: 'integer', description: 'Held-out mazes per evaluation', default: 200, placeholder: 'C' },
     'checkpoint-every': { type: 'integer', description: 'Checkpoint every N updates (default min(500, steps))', placeholder: 'N' },
@@ -82,7 +94,8 @@ function samplingOf(o: TrainOpts): SamplingSpec | undefined {
   if (o.grids !== undefined) {
     s.grids = o.grids.split(',').map((x) => {
       const n = Number(x.trim());
-      if (!/^\s*\d+\s*$/.test(x) || !Number.isInteger(n)) throw new UsageError(`train: --grids takes grid sides separated by commas (e.g. 3,4,5); "${x}" is not one`);
+      if (!/^\s*\d+\s*$/.test(x) || !Number.isInteger(n))
+        throw new UsageError(`train: --grids takes grid sides separated by commas (e.g. 3,4,5); "${x}" is not one`);
       return n;
     });
   }
@@ -90,7 +103,9 @@ function samplingOf(o: TrainOpts): SamplingSpec | undefined {
   if (o.curriculum !== undefined) {
     const m = /^(\w+):([0-9.]+)$/.exec(o.curriculum);
     if (!m || !CURRICULUM_BY.includes(m[1] as CurriculumBy) || !(Number(m[2]) > 0 && Number(m[2]) <= 1)) {
-      throw new UsageError(`train: --curriculum takes ${CURRICULUM_BY.map((b) => `${b}:F`).join(' or ')} with F in (0, 1] (the fraction of the run it rises over); got ${JSON.stringify(o.curriculum)}`);
+      throw new UsageError(
+        `train: --curriculum takes ${CURRICULUM_BY.map((b) => `${b}:F`).join(' or ')} with F in (0, 1] (the fraction of the run it rises over); got ${JSON.stringify(o.curriculum)}`,
+      );
     }
     s.curriculum = { by: m[1] as CurriculumBy, fraction: Number(m[2]) };
   }
@@ -112,7 +127,9 @@ function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
   const model: ModelConfig = o.preset ? { ...PRESETS[o.preset as PresetName], d_vocab, tokenizer } : { ...initCfg!, d_vocab, tokenizer };
   const batch = o.batch ?? 32;
   return {
-    model, maze, batch,
+    model,
+    maze,
+    batch,
     seed: o.seed ?? 0,
     mazes: o.mazes ?? Math.min(o.steps * batch, 0x100000000),
     steps: o.steps,
@@ -131,17 +148,29 @@ function freshRun(o: TrainOpts, initCfg?: ModelConfig): RunSpec {
 /** The checkpoint's run; every option given must agree with it. */
 function resumedRun(o: TrainOpts, run: RunSpec): RunSpec {
   const checks: Array<[string, unknown, unknown]> = [
-    ['steps', o.steps, run.steps], ['seed', o.seed, run.seed], ['mazes', o.mazes, run.mazes], ['batch', o.batch, run.batch],
-    ['lr', o.lr, run.lr], ['warmup', o.warmup, run.warmup], ['min-lr-ratio', o['min-lr-ratio'], run.minLrRatio],
-    ['weight-decay', o['weight-decay'], run.adamw.weightDecay], ['clip', o.clip, run.clip], ['loss', o.loss, run.loss],
-    ['engine', o.engine, run.engine], ['generator', o.generator, run.maze.generator], ['grid', o.grid, run.maze.rows],
-    ['p', o.p, run.maze.p], ['tokenizer', o.tokenizer, run.model.tokenizer], ['queries', o.queries, run.queries ?? 1],
+    ['steps', o.steps, run.steps],
+    ['seed', o.seed, run.seed],
+    ['mazes', o.mazes, run.mazes],
+    ['batch', o.batch, run.batch],
+    ['lr', o.lr, run.lr],
+    ['warmup', o.warmup, run.warmup],
+    ['min-lr-ratio', o['min-lr-ratio'], run.minLrRatio],
+    ['weight-decay', o['weight-decay'], run.adamw.weightDecay],
+    ['clip', o.clip, run.clip],
+    ['loss', o.loss, run.loss],
+    ['engine', o.engine, run.engine],
+    ['generator', o.generator, run.maze.generator],
+    ['grid', o.grid, run.maze.rows],
+    ['p', o.p, run.maze.p],
+    ['tokenizer', o.tokenizer, run.model.tokenizer],
+    ['queries', o.queries, run.queries ?? 1],
   ];
   if (o.forkless) checks.push(['forkless', true, run.maze.forkless ?? false]);
   const sampling = samplingOf(o);
   if (sampling?.grids) checks.push(['grids', sampling.grids.join(','), run.sampling?.grids?.join(',')]);
   if (sampling?.balance) checks.push(['balance', sampling.balance, run.sampling?.balance]);
-  if (sampling?.curriculum) checks.push(['curriculum', o.curriculum, run.sampling?.curriculum && `${run.sampling.curriculum.by}:${run.sampling.curriculum.fraction}`]);
+  if (sampling?.curriculum)
+    checks.push(['curriculum', o.curriculum, run.sampling?.curriculum && `${run.sampling.curriculum.by}:${run.sampling.curriculum.fraction}`]);
   if (o.preset) {
     const p = PRESETS[o.preset as PresetName];
     const same = (Object.keys(p) as Array<keyof typeof p>).every((k) => p[k] === run.model[k]);
@@ -149,7 +178,9 @@ function resumedRun(o: TrainOpts, run: RunSpec): RunSpec {
   }
   for (const [name, given, had] of checks) {
     if (given !== undefined && given !== had) {
-      throw new UsageError(`train --resume: --${name} ${JSON.stringify(given)} differs from the checkpoint's ${JSON.stringify(had)}; a resumed run keeps its settings (leave the option out)`);
+      throw new UsageError(
+        `train --resume: --${name} ${JSON.stringify(given)} differs from the checkpoint's ${JSON.stringify(had)}; a resumed run keeps its settings (leave the option out)`,
+      );
     }
   }
   return run;
@@ -164,13 +195,18 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
   const run = o.resume ? resumedRun(o, (await loadCheckpoint<RunSpec>(o.out)).run) : freshRun(o, initModel?.cfg);
   const evalEvery = o['eval-every'] ?? Math.max(1, Math.ceil(run.steps / 10));
   const checkpointEvery = o['checkpoint-every'] ?? Math.min(500, run.steps);
-  for (const [k, v] of [['eval-every', evalEvery], ['checkpoint-every', checkpointEvery], ['eval-count', o['eval-count']]] as const) {
+  for (const [k, v] of [
+    ['eval-every', evalEvery],
+    ['checkpoint-every', checkpointEvery],
+    ['eval-count', o['eval-count']],
+  ] as const) {
     if (!(Number.isInteger(v) && v >= 0)) throw new UsageError(`train: --${k} must be a non-negative integer, got ${v}`);
   }
   if (initModel) {
     const m = initModel.cfg;
     const differs = (Object.keys(run.model) as Array<keyof ModelConfig>).filter((k) => m[k] !== run.model[k]);
-    if (differs.length > 0) throw new UsageError(`train: --init ${o.init} differs from this run's model in ${differs.map((k) => `${k} (${m[k]} vs ${run.model[k]})`).join(', ')}`);
+    if (differs.length > 0)
+      throw new UsageError(`train: --init ${o.init} differs from this run's model in ${differs.map((k) => `${k} (${m[k]} vs ${run.model[k]})`).join(', ')}`);
   }
   const printer = progressPrinter(io.stderr as NodeJS.WriteStream, { logEvery: o['log-every'] });
   const abort = new AbortController();
@@ -180,26 +216,61 @@ async function runTrain(argv: string[], io: CliIO): Promise<void> {
     process.once('SIGINT', () => process.exit(130));
   };
   process.once('SIGINT', onSigint);
-  const mix = run.sampling ? ` (${[
-    run.sampling.grids && `grids ${run.sampling.grids.join(',')}`, run.sampling.balance && `balanced by ${run.sampling.balance}`,
-    run.sampling.curriculum && `curriculum by ${run.sampling.curriculum.by} over ${run.sampling.curriculum.fraction} of the run`,
-    (run.queries ?? 1) > 1 && `${run.queries} queries per maze`,
-  ].filter(Boolean).join(', ')})` : (run.queries ?? 1) > 1 ? ` (${run.queries} queries per maze)` : '';
-  io.stderr.write(`train: ${o.resume ? 'resuming' : 'starting'} ${run.steps} updates of ${run.batch} ${run.maze.rows}x${run.maze.cols} ${run.maze.generator} mazes${mix} on ${run.engine}\n`);
+  const mix = run.sampling
+    ? ` (${[
+        run.sampling.grids && `grids ${run.sampling.grids.join(',')}`,
+        run.sampling.balance && `balanced by ${run.sampling.balance}`,
+        run.sampling.curriculum && `curriculum by ${run.sampling.curriculum.by} over ${run.sampling.curriculum.fraction} of the run`,
+        (run.queries ?? 1) > 1 && `${run.queries} queries per maze`,
+      ]
+        .filter(Boolean)
+        .join(', ')})`
+    : (run.queries ?? 1) > 1
+      ? ` (${run.queries} queries per maze)`
+      : '';
+  io.stderr.write(
+    `train: ${o.resume ? 'resuming' : 'starting'} ${run.steps} updates of ${run.batch} ${run.maze.rows}x${run.maze.cols} ${run.maze.generator} mazes${mix} on ${run.engine}\n`,
+  );
   try {
     const r = await train({
-      run, out: o.out, resume: o.resume ?? false, init: initModel?.weights, evalEvery, checkpointEvery,
-      evalCount: o['eval-count'], stopAt: o['stop-at'], signal: abort.signal,
+      run,
+      out: o.out,
+      resume: o.resume ?? false,
+      init: initModel?.weights,
+      evalEvery,
+      checkpointEvery,
+      evalCount: o['eval-count'],
+      stopAt: o['stop-at'],
+      signal: abort.signal,
       decoder: onnxEvalDecoder,
-      onProgress: (p) => printer.onProgress(p), onEval: (e) => printer.onEval(e), onCheckpoint: (c) => printer.onCheckpoint(c),
+      onProgress: (p) => printer.onProgress(p),
+      onEval: (e) => printer.onEval(e),
+      onCheckpoint: (c) => printer.onCheckpoint(c),
     });
     printer.done();
     const last = r.evals[r.evals.length - 1];
-    io.stdout.write(JSON.stringify({
-      out: r.weightsPath, state: r.statePath, step: r.step, steps: run.steps, stopped: r.stopped, loss: r.loss,
-      tokens_per_s: Math.round(r.tokensPerSec),
-      ...(last ? { eval: { step: last.step, loss: last.loss, exact_path_rate: last.model.exact_path_rate, valid_rollout_rate: last.model.valid_rollout_rate, baseline_exact_path_rate: last.baseline.exact_path_rate } } : {}),
-    }) + '\n');
+    io.stdout.write(
+      JSON.stringify({
+        out: r.weightsPath,
+        state: r.statePath,
+        step: r.step,
+        steps: run.steps,
+        stopped: r.stopped,
+        loss: r.loss,
+        tokens_per_s: Math.round(r.tokensPerSec),
+        ...(last
+          ? {
+              eval: {
+                step: last.step,
+                loss: last.loss,
+                exact_path_rate: last.model.exact_path_rate,
+                valid_rollout_rate: last.model.valid_rollout_rate,
+                baseline_exact_path_rate: last.baseline.exact_path_rate,
+              },
+            }
+          : {}),
+      }) + '\n',
+    );
   } finally {
     printer.done();
     process.removeListener('SIGINT', onSigint);
@@ -236,16 +307,30 @@ async function runEval(argv: string[], io: CliIO): Promise<void> {
   const spec: MazeSpec = { generator: o.generator, rows: o.grid, ...(o.p !== undefined ? { p: o.p } : {}), ...(o.forkless ? { forkless: true } : {}) };
   const mazes = [...generateMazes(spec, o.count, o.seed)];
   const tooLong = mazes.findIndex((m) => tok.promptLength(m) > cfg.n_ctx);
-  if (tooLong >= 0) throw new UsageError(`eval: maze ${tooLong}'s prompt has ${tok.promptLength(mazes[tooLong])} tokens, more than the model's n_ctx ${cfg.n_ctx}`);
+  if (tooLong >= 0)
+    throw new UsageError(`eval: maze ${tooLong}'s prompt has ${tok.promptLength(mazes[tooLong])} tokens, more than the model's n_ctx ${cfg.n_ctx}`);
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
   try {
     const t0 = performance.now();
     const decode = model.decoder(o.constrained ? pathOnlyTokens(vocab) : undefined);
     const report = await evaluateMazes(decode, mazes, tok, vocab, new Rng(`${o.seed}/eval-tokens`), new Rng(`${o.seed}/baseline`));
-    io.stdout.write(JSON.stringify({
-      weights: o.weights, engine: model.engine, maze: spec, count: o.count, seed: o.seed, constrained: o.constrained ?? false,
-      seconds: +((performance.now() - t0) / 1000).toFixed(2), model: report.model, baseline: report.baseline,
-    }, null, 2) + '\n');
+    io.stdout.write(
+      JSON.stringify(
+        {
+          weights: o.weights,
+          engine: model.engine,
+          maze: spec,
+          count: o.count,
+          seed: o.seed,
+          constrained: o.constrained ?? false,
+          seconds: +((performance.now() - t0) / 1000).toFixed(2),
+          model: report.model,
+          baseline: report.baseline,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
   } finally {
     await model.dispose();
   }

@@ -17,7 +17,11 @@ const createSpec = {
   options: {
     name: { type: 'string', description: 'User name (letters, digits, _ . @ -)', required: true, placeholder: 'N' },
     role: { type: 'string', description: 'Role', required: true, choices: ROLES },
-    password: { type: 'string', description: 'Password for the web app (≥ 8 characters); visible in the process list, prefer --password-stdin', placeholder: 'P' },
+    password: {
+      type: 'string',
+      description: 'Password for the web app (≥ 8 characters); visible in the process list, prefer --password-stdin',
+      placeholder: 'P',
+    },
     'password-stdin': { type: 'boolean', description: 'Read the password from the first line of stdin' },
     data: dataOption,
   },

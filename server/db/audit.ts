@@ -3,5 +3,7 @@ import type { DbOrTx } from './client.js';
 import { auditLog } from './schema.js';
 
 export function audit(db: DbOrTx, userId: number | null, action: string, entity: string, entityId: string | number | null, detail?: unknown): void {
-  db.insert(auditLog).values({ at: Date.now(), userId, action, entity, entityId: entityId === null ? null : String(entityId), detail: detail ?? null }).run();
+  db.insert(auditLog)
+    .values({ at: Date.now(), userId, action, entity, entityId: entityId === null ? null : String(entityId), detail: detail ?? null })
+    .run();
 }

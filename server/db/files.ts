@@ -32,8 +32,14 @@ function fsyncDir(dir: string): void {
   // then as durable as the platform allows.
   try {
     const fd = fs.openSync(dir, 'r');
-    try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
-  } catch { /* best effort */ }
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    /* best effort */
+  }
 }
 
 /**
@@ -48,7 +54,10 @@ export class AtomicFile {
   private size = 0;
   private done = false;
 
-  constructor(dataDir: string, private readonly rel: string) {
+  constructor(
+    dataDir: string,
+    private readonly rel: string,
+  ) {
     this.abs = resolveDataPath(dataDir, rel);
     fs.mkdirSync(path.dirname(this.abs), { recursive: true });
     this.tmp = `${this.abs}${TMP_MARK}${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
@@ -79,7 +88,11 @@ export class AtomicFile {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    try { fs.closeSync(this.fd); } catch { /* already closed */ }
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* already closed */
+    }
     fs.rmSync(this.tmp, { force: true });
   }
 }

@@ -60,8 +60,12 @@ export function acquireDataDirLock(dataDir: string): DataDirLock {
       // A file left by a server killed with SIGKILL names a dead process until the new holder
       // rewrites it: name only a live one.
       if (alive(h.pid)) holder = ` (pid ${h.pid}${h.url ? `, ${h.url}` : ''}, since ${h.since})`;
-    } catch { /* the holder has not written it yet */ }
-    throw new DataDirInUseError(`data directory ${path.resolve(dataDir)} is in use by another Searchlight server${holder}; stop it, or start this one with another --data directory`);
+    } catch {
+      /* the holder has not written it yet */
+    }
+    throw new DataDirInUseError(
+      `data directory ${path.resolve(dataDir)} is in use by another Searchlight server${holder}; stop it, or start this one with another --data directory`,
+    );
   }
   const since = new Date().toISOString();
   const write = (info: Record<string, unknown>): void => {

@@ -60,7 +60,14 @@ const filtered = (q: Pick<MazePageQuery, 'minLength' | 'maxLength'>): boolean =>
 
 function rowsByIds(db: Db, ids: number[]): MazeRow[] {
   if (ids.length === 0) return [];
-  const q = prepared(db, 'mazePages.byIds', () => db.select().from(mazes).where(inArray(mazes.id, inJsonArray('ids'))).orderBy(asc(mazes.idx)).prepare());
+  const q = prepared(db, 'mazePages.byIds', () =>
+    db
+      .select()
+      .from(mazes)
+      .where(inArray(mazes.id, inJsonArray('ids')))
+      .orderBy(asc(mazes.idx))
+      .prepare(),
+  );
   return q.all({ ids: JSON.stringify(ids) });
 }
 
@@ -68,17 +75,31 @@ function rowsByIds(db: Db, ids: number[]): MazeRow[] {
 export function mazePage({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: MazePageQuery): MazeRow[] {
   const after = Math.max(q.afterIdx, q.start - 1);
   if (!filtered(q)) {
-    const page = prepared(db, 'mazePages.plain', () => db.select().from(mazes)
-      .where(and(eq(mazes.datasetId, sql.placeholder('ds')), gt(mazes.idx, sql.placeholder('after')), lt(mazes.idx, sql.placeholder('end'))))
-      .orderBy(asc(mazes.idx)).limit(sql.placeholder('limit')).prepare());
+    const page = prepared(db, 'mazePages.plain', () =>
+      db
+        .select()
+        .from(mazes)
+        .where(and(eq(mazes.datasetId, sql.placeholder('ds')), gt(mazes.idx, sql.placeholder('after')), lt(mazes.idx, sql.placeholder('end'))))
+        .orderBy(asc(mazes.idx))
+        .limit(sql.placeholder('limit'))
+        .prepare(),
+    );
     return page.all({ ds: q.datasetId, after, end: q.end, limit: q.limit });
   }
-  const scan = prepared(db, 'mazePages.scan', () => sqlite.prepare('SELECT id, path_length AS len FROM mazes WHERE dataset_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?'));
+  const scan = prepared(db, 'mazePages.scan', () =>
+    sqlite.prepare('SELECT id, path_length AS len FROM mazes WHERE dataset_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?'),
+  );
   const budget = q.scan ?? SCAN;
   const walked = scan.all(q.datasetId, after, q.end, budget) as Array<{ id: number; len: number }>;
   const hits = walked.filter((r) => r.len >= q.minLength && r.len <= q.maxLength).slice(0, q.limit);
-  if (hits.length === q.limit || walked.length < budget) return rowsByIds(db, hits.map((r) => r.id));
-  const seek = prepared(db, 'mazePages.seek', () => sqlite.prepare(`
+  if (hits.length === q.limit || walked.length < budget)
+    return rowsByIds(
+      db,
+      hits.map((r) => r.id),
+    );
+  const seek = prepared(db, 'mazePages.seek', () =>
+    sqlite
+      .prepare(`
     WITH RECURSIVE lens(len) AS (
       SELECT (SELECT min(path_length) FROM mazes WHERE dataset_id = :ds AND path_length >= :lo)
       UNION ALL
@@ -87,7 +108,9 @@ export function mazePage({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: Maz
     SELECT m.id FROM lens, mazes m
     WHERE lens.len <= :hi
       AND m.id IN (SELECT id FROM mazes WHERE dataset_id = :ds AND path_length = lens.len AND idx > :after AND idx < :end ORDER BY idx LIMIT :limit)
-    ORDER BY m.idx LIMIT :limit`).pluck());
+    ORDER BY m.idx LIMIT :limit`)
+      .pluck(),
+  );
   return rowsByIds(db, seek.all({ ds: q.datasetId, lo: q.minLength, hi: q.maxLength, after, end: q.end, limit: q.limit }) as number[]);
 }
 
@@ -98,6 +121,8 @@ export function mazeCount({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: Om
     return c.get(q.datasetId, q.start, q.end) as number;
   }
   // Covered by the (dataset_id, path_length, idx) index: no table rows are read.
-  const c = prepared(db, 'mazePages.count', () => sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?').pluck());
+  const c = prepared(db, 'mazePages.count', () =>
+    sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?').pluck(),
+  );
   return c.get(q.datasetId, q.minLength, q.maxLength, q.start, q.end) as number;
 }

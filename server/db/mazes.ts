@@ -57,7 +57,8 @@ export interface StoredMazeFields {
 export function decodeMaze(row: StoredMazeFields): SolvedMaze {
   const { rows, cols } = row;
   const n = rows * cols;
-  if (row.planes.length !== Math.ceil((2 * n) / 8)) throw new MazeError(`stored maze planes have ${row.planes.length} bytes; a ${rows}x${cols} maze needs ${Math.ceil((2 * n) / 8)}`);
+  if (row.planes.length !== Math.ceil((2 * n) / 8))
+    throw new MazeError(`stored maze planes have ${row.planes.length} bytes; a ${rows}x${cols} maze needs ${Math.ceil((2 * n) / 8)}`);
   const down = new Uint8Array(n);
   const right = new Uint8Array(n);
   for (let i = 0; i < n; i++) {

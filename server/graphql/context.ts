@@ -63,7 +63,10 @@ export function parseCookies(header: string | undefined): Record<string, string>
 }
 
 /** The user behind a bearer token or session cookie; null when none or invalid. */
-export function authenticate(app: App, headers: { authorization?: string | undefined; cookie?: string | undefined }): { user: UserRow | null; sessionCookie: string | null } {
+export function authenticate(
+  app: App,
+  headers: { authorization?: string | undefined; cookie?: string | undefined },
+): { user: UserRow | null; sessionCookie: string | null } {
   const auth = headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
@@ -74,7 +77,13 @@ export function authenticate(app: App, headers: { authorization?: string | undef
 }
 
 /** `auth`: the result of authenticate() on these headers when the caller already has it (no second lookup). */
-export function createContext(app: App, headers: IncomingHttpHeaders | { authorization?: string; cookie?: string }, setCookies?: string[], clientAddress = '', auth?: ReturnType<typeof authenticate>): Ctx {
+export function createContext(
+  app: App,
+  headers: IncomingHttpHeaders | { authorization?: string; cookie?: string },
+  setCookies?: string[],
+  clientAddress = '',
+  auth?: ReturnType<typeof authenticate>,
+): Ctx {
   const credentials = { authorization: headers.authorization as string | undefined, cookie: headers.cookie as string | undefined };
   const { user, sessionCookie } = auth ?? authenticate(app, credentials);
   return { app, db: app.handle.db, user, sessionCookie, loaders: createLoaders(app.handle.db), clientAddress, setCookies, credentials };

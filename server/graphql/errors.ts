@@ -12,7 +12,14 @@ import { isUserError } from '../errors.js';
 export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR';
 
 const OURS = new Set<string>(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'RATE_LIMITED', 'INTERNAL_SERVER_ERROR']);
-const CLIENT_PROTOCOL = new Set<string>(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE']);
+const CLIENT_PROTOCOL = new Set<string>([
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 export function apiError(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code } });
@@ -37,7 +44,16 @@ export function withEnumValues(schema: GraphQLSchema): (formatted: GraphQLFormat
   return (formatted, error) => {
     const m = /does not exist in "(\w+)" enum\.?/.exec(formatted.message);
     const t = m ? schema.getType(m[1]) : undefined;
-    const out = t && isEnumType(t) ? { ...formatted, message: `${formatted.message.replace(/\.$/, '')}; one of: ${t.getValues().map((v) => v.name).join(', ')}` } : formatted;
+    const out =
+      t && isEnumType(t)
+        ? {
+            ...formatted,
+            message: `${formatted.message.replace(/\.$/, '')}; one of: ${t
+              .getValues()
+              .map((v) => v.name)
+              .join(', ')}`,
+          }
+        : formatted;
     return formatError(out, error);
   };
 }

@@ -4,7 +4,19 @@
  */
 import { badInput } from './errors.js';
 
-export type NodeType = 'User' | 'Dataset' | 'Maze' | 'Model' | 'Checkpoint' | 'Evaluation' | 'Experiment' | 'Job' | 'Annotation' | 'Comment' | 'Circuit' | 'ApiToken';
+export type NodeType =
+  | 'User'
+  | 'Dataset'
+  | 'Maze'
+  | 'Model'
+  | 'Checkpoint'
+  | 'Evaluation'
+  | 'Experiment'
+  | 'Job'
+  | 'Annotation'
+  | 'Comment'
+  | 'Circuit'
+  | 'ApiToken';
 
 export const toId = (type: NodeType, id: number): string => `${type}:${id}`;
 

@@ -17,9 +17,29 @@
  */
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import {
-  type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLCompositeType, type GraphQLField, type GraphQLOutputType, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode, type ValidationContext, type ValidationRule,
-  GraphQLError, Kind, visit, getArgumentValues, getNamedType, getOperationAST, getVariableValues, isCompositeType, isInterfaceType, isListType, isNonNullType, isObjectType,
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+  GraphQLError,
+  Kind,
+  visit,
+  getArgumentValues,
+  getNamedType,
+  getOperationAST,
+  getVariableValues,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isNonNullType,
+  isObjectType,
 } from 'graphql/index.js';
 import { MAX_PAGE } from './pagination.js';
 
@@ -55,10 +75,20 @@ export function queryDepthRule(limits: Limits = DEFAULT_LIMITS): ValidationRule 
     OperationDefinition(op: OperationDefinitionNode) {
       const root = rootType(context.getSchema(), op);
       if (!root) return;
-      const fragments = new Map(context.getDocument().definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+      const fragments = new Map(
+        context
+          .getDocument()
+          .definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+          .map((d) => [d.name.value, d]),
+      );
       const { depth } = measure({ schema: context.getSchema(), fragments, variables: null }, op.selectionSet, root);
       if (depth > limits.maxDepth) {
-        context.reportError(new GraphQLError(`operation${opName(op)} is ${depth} levels deep; the limit is ${limits.maxDepth}`, { nodes: [op], extensions: { limit: 'depth', depth, maxDepth: limits.maxDepth } }));
+        context.reportError(
+          new GraphQLError(`operation${opName(op)} is ${depth} levels deep; the limit is ${limits.maxDepth}`, {
+            nodes: [op],
+            extensions: { limit: 'depth', depth, maxDepth: limits.maxDepth },
+          }),
+        );
       }
     },
   });
@@ -68,7 +98,12 @@ export function queryDepthRule(limits: Limits = DEFAULT_LIMITS): ValidationRule 
  * The cost of the operation `operationName` of `document` with these (uncoerced, as sent)
  * variables; null when the document names no such operation (execution reports that).
  */
-export function operationCost(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined): { cost: number; op: OperationDefinitionNode } | null {
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+): { cost: number; op: OperationDefinitionNode } | null {
   const op = getOperationAST(document, operationName ?? undefined);
   const root = op && rootType(schema, op);
   if (!op || !root) return null;
@@ -78,19 +113,32 @@ export function operationCost(schema: GraphQLSchema, document: DocumentNode, ope
 }
 
 /** The error refusing an over-costly operation, or null when it is within the limit. */
-export function costError(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | null | undefined, limits: Limits = DEFAULT_LIMITS): GraphQLError | null {
+export function costError(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  variables: Record<string, unknown> | null | undefined,
+  limits: Limits = DEFAULT_LIMITS,
+): GraphQLError | null {
   const r = operationCost(schema, document, operationName, variables);
   if (!r || r.cost <= limits.maxCost) return null;
-  return new GraphQLError(`operation${opName(r.op)} may cost ${r.cost} (fields × page sizes); the limit is ${limits.maxCost} — ask for smaller pages (first) or fewer nested lists`, {
-    nodes: [r.op],
-    extensions: { code: 'BAD_USER_INPUT', limit: 'cost', cost: r.cost, maxCost: limits.maxCost },
-  });
+  return new GraphQLError(
+    `operation${opName(r.op)} may cost ${r.cost} (fields × page sizes); the limit is ${limits.maxCost} — ask for smaller pages (first) or fewer nested lists`,
+    {
+      nodes: [r.op],
+      extensions: { code: 'BAD_USER_INPUT', limit: 'cost', cost: r.cost, maxCost: limits.maxCost },
+    },
+  );
 }
 
 /** True when the operation selects __schema or __type anywhere (fragments included). */
 export function usesIntrospection(document: DocumentNode): boolean {
   let found = false;
-  visit(document, { Field(node) { if (node.name.value === '__schema' || node.name.value === '__type') found = true; } });
+  visit(document, {
+    Field(node) {
+      if (node.name.value === '__schema' || node.name.value === '__type') found = true;
+    },
+  });
   return found;
 }
 

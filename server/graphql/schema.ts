@@ -19,7 +19,15 @@ import { jobResolvers } from './resolvers/job.js';
 import { modelResolvers } from './resolvers/model.js';
 import { userResolvers } from './resolvers/user.js';
 
-export const ALL_RESOLVERS: Resolvers<Ctx>[] = [commonResolvers, userResolvers, datasetResolvers, modelResolvers, jobResolvers, annotationResolvers, experimentResolvers];
+export const ALL_RESOLVERS: Resolvers<Ctx>[] = [
+  commonResolvers,
+  userResolvers,
+  datasetResolvers,
+  modelResolvers,
+  jobResolvers,
+  annotationResolvers,
+  experimentResolvers,
+];
 
 type AnyFn = GraphQLFieldResolver<unknown, unknown>;
 

@@ -20,7 +20,11 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
  * `source` mapped through `fn`; returning (client unsubscribed) or a failing `fn` closes `source`.
  * When `isLast(result)` holds, that result is the stream's last: the next call closes `source`.
  */
-export function mapEvents<T, R>(source: AsyncIterable<T>, fn: (v: T) => Promise<R> | R, isLast: (r: R) => boolean = () => false): AsyncGenerator<R, void, void> {
+export function mapEvents<T, R>(
+  source: AsyncIterable<T>,
+  fn: (v: T) => Promise<R> | R,
+  isLast: (r: R) => boolean = () => false,
+): AsyncGenerator<R, void, void> {
   let ended = false;
   const it = source[Symbol.asyncIterator]();
   const close = async (): Promise<void> => {
@@ -65,21 +69,28 @@ export function mapEvents<T, R>(source: AsyncIterable<T>, fn: (v: T) => Promise<
 }
 
 /** Like graphql-js' `subscribe`, but each event executes with `perEvent(args.contextValue)`. */
-export async function subscribePerEventContext<C>(args: ExecutionArgs, perEvent: (ctx: C) => C): Promise<AsyncGenerator<ExecutionResult, void, void> | ExecutionResult> {
+export async function subscribePerEventContext<C>(
+  args: ExecutionArgs,
+  perEvent: (ctx: C) => C,
+): Promise<AsyncGenerator<ExecutionResult, void, void> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return stream as ExecutionResult;
   const ending = new WeakSet<ExecutionResult>();
-  return mapEvents(stream, (payload) => {
-    let contextValue: C;
-    try {
-      contextValue = perEvent(args.contextValue as C);
-    } catch (e) {
-      if (!(e instanceof CredentialsRevoked)) throw e;
-      // The subscriber's credentials are gone: one last event carrying the error, then the end.
-      const last: ExecutionResult = { errors: [new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED' } })] };
-      ending.add(last);
-      return last;
-    }
-    return execute({ ...args, rootValue: payload, contextValue }) as Promise<ExecutionResult> | ExecutionResult;
-  }, (r) => ending.has(r));
+  return mapEvents(
+    stream,
+    (payload) => {
+      let contextValue: C;
+      try {
+        contextValue = perEvent(args.contextValue as C);
+      } catch (e) {
+        if (!(e instanceof CredentialsRevoked)) throw e;
+        // The subscriber's credentials are gone: one last event carrying the error, then the end.
+        const last: ExecutionResult = { errors: [new GraphQLError(e.message, { extensions: { code: 'UNAUTHENTICATED' } })] };
+        ending.add(last);
+        return last;
+      }
+      return execute({ ...args, rootValue: payload, contextValue }) as Promise<ExecutionResult> | ExecutionResult;
+    },
+    (r) => ending.has(r),
+  );
 }

@@ -30,13 +30,20 @@ export async function sweepSite(engine: OnnxEngine, site: Site, clean: Int32Arra
   const o = { rowsPerRun };
   // Imported on use: the registry stays light to import (no ONNX Runtime until a kind runs).
   const { actPatchAttnHeadOutAllPos, actPatchAttnHeadOutByPos, actPatchAttnOut, actPatchMlpOut, actPatchResidPre } = await import('../model/onnx/patching.js');
-  const f = { resid_pre: actPatchResidPre, attn_out: actPatchAttnOut, mlp_out: actPatchMlpOut, head_by_pos: actPatchAttnHeadOutByPos, head_all_pos: actPatchAttnHeadOutAllPos }[site];
+  const f = {
+    resid_pre: actPatchResidPre,
+    attn_out: actPatchAttnOut,
+    mlp_out: actPatchMlpOut,
+    head_by_pos: actPatchAttnHeadOutByPos,
+    head_all_pos: actPatchAttnHeadOutAllPos,
+  }[site];
   return (await f(engine, clean, corrupt, metric, o)).data;
 }
 
 export const activationPatching = defineKind<ActivationPatchingParams>({
   kind: 'activation-patching',
-  describe: 'Activation patching sweeps (TransformerLens get_act_patch_* shapes) on clean/corrupted maze pairs: change the target, move the origin, add or remove a wall on or off the solution; metric: normalised logit difference at the decision position.',
+  describe:
+    'Activation patching sweeps (TransformerLens get_act_patch_* shapes) on clean/corrupted maze pairs: change the target, move the origin, add or remove a wall on or off the solution; metric: normalised logit difference at the decision position.',
   paramsSchema,
   async run(ctx, p, progress) {
     const engine = await ctx.model.engine();
@@ -66,12 +73,16 @@ export const activationPatching = defineKind<ActivationPatchingParams>({
         skipped_mazes: skipped,
         classes: PATCH_CLASSES,
         // Largest normalised effect per site (mean over pairs, by layer and class / head).
-        peaks: Object.fromEntries(sites.map((s) => {
-          const t = tensors.find((x) => x.name === `${s}.${s === 'head_all_pos' ? 'mean' : 'by_class'}`)!;
-          let best = -1;
-          t.data.forEach((v, i) => { if (Number.isFinite(v) && (best < 0 || Math.abs(v) > Math.abs(t.data[best]))) best = i; });
-          return [s, best < 0 ? null : { index: unravel(best, t.shape), value: num(t.data[best]) }];
-        })),
+        peaks: Object.fromEntries(
+          sites.map((s) => {
+            const t = tensors.find((x) => x.name === `${s}.${s === 'head_all_pos' ? 'mean' : 'by_class'}`)!;
+            let best = -1;
+            t.data.forEach((v, i) => {
+              if (Number.isFinite(v) && (best < 0 || Math.abs(v) > Math.abs(t.data[best]))) best = i;
+            });
+            return [s, best < 0 ? null : { index: unravel(best, t.shape), value: num(t.data[best]) }];
+          }),
+        ),
       },
       tensors,
     };

@@ -32,8 +32,18 @@ const isQuery = (sp: SequencePositions, q: number, which: AdjacencyParams['queri
   sp.cell[q] >= 0 && (which === 'all' || (which === 'adjlist' ? sp.classes[q] === 'adj_cell' : sp.classes[q] === 'path'));
 
 /** Per-head [lattice, connected, chance] mass sums and the query count, for one pattern [H, T, T] of one sequence. */
-export function adjacencyMass(pattern: Float32Array, T: number, len: number, H: number, sp: SequencePositions, maze: LatticeMaze, which: AdjacencyParams['queries']) {
-  const lattice = new Float64Array(H), connected = new Float64Array(H), chance = new Float64Array(H);
+export function adjacencyMass(
+  pattern: Float32Array,
+  T: number,
+  len: number,
+  H: number,
+  sp: SequencePositions,
+  maze: LatticeMaze,
+  which: AdjacencyParams['queries'],
+) {
+  const lattice = new Float64Array(H),
+    connected = new Float64Array(H),
+    chance = new Float64Array(H);
   let queries = 0;
   const coord = (c: number): [number, number] => [Math.floor(c / sp.cols), c % sp.cols];
   for (let q = 0; q < len; q++) {
@@ -42,7 +52,8 @@ export function adjacencyMass(pattern: Float32Array, T: number, len: number, H: 
     const c = sp.cell[q];
     const cq = coord(c);
     let nLat = 0;
-    const lat: number[] = [], con: number[] = [];
+    const lat: number[] = [],
+      con: number[] = [];
     for (let k = 0; k <= q; k++) {
       const ck = sp.cell[k];
       if (ck < 0 || !latticeAdjacent(cq, coord(ck))) continue;
@@ -62,7 +73,8 @@ export function adjacencyMass(pattern: Float32Array, T: number, len: number, H: 
 
 export const adjacencyHeads = defineKind<AdjacencyParams>({
   kind: 'adjacency-heads',
-  describe: 'Scores every head by its attention from a cell token onto the tokens of its lattice neighbours (walls ignored) vs. its maze-connected neighbours, against uniform attention; a ranked table.',
+  describe:
+    'Scores every head by its attention from a cell token onto the tokens of its lattice neighbours (walls ignored) vs. its maze-connected neighbours, against uniform attention; a ranked table.',
   paramsSchema,
   async run(ctx, p, progress) {
     requireUnified(ctx.model, 'adjacency-heads');
@@ -75,19 +87,27 @@ export const adjacencyHeads = defineKind<AdjacencyParams>({
     const maps = seqs.map((s, i) => mapPositions(s, vocab, mazes[i]));
     const engine = await ctx.model.engine();
     const names = Array.from({ length: L }, (_, l) => `blocks.${l}.attn.hook_pattern`);
-    const lattice = new Float64Array(L * H), connected = new Float64Array(L * H), chance = new Float64Array(L * H);
+    const lattice = new Float64Array(L * H),
+      connected = new Float64Array(L * H),
+      chance = new Float64Array(L * H);
     let queries = 0;
-    await forEachCached(engine, seqs, names, (row) => {
-      for (let l = 0; l < L; l++) {
-        const m = adjacencyMass(row.get(names[l]), row.T, row.len, H, maps[row.index], mazes[row.index], p.queries);
-        for (let h = 0; h < H; h++) {
-          lattice[l * H + h] += m.lattice[h];
-          connected[l * H + h] += m.connected[h];
-          chance[l * H + h] += m.chance[h];
+    await forEachCached(
+      engine,
+      seqs,
+      names,
+      (row) => {
+        for (let l = 0; l < L; l++) {
+          const m = adjacencyMass(row.get(names[l]), row.T, row.len, H, maps[row.index], mazes[row.index], p.queries);
+          for (let h = 0; h < H; h++) {
+            lattice[l * H + h] += m.lattice[h];
+            connected[l * H + h] += m.connected[h];
+            chance[l * H + h] += m.chance[h];
+          }
+          if (l === 0) queries += m.queries;
         }
-        if (l === 0) queries += m.queries;
-      }
-    }, { progress, batch: 4 });
+      },
+      { progress, batch: 4 },
+    );
     const mean = (a: Float64Array) => a.map((v) => (queries > 0 ? v / queries : NaN));
     const [lat, con, ch] = [mean(lattice), mean(connected), mean(chance)];
     const wall = lat.map((v, i) => v - con[i]);
@@ -107,7 +127,10 @@ export const adjacencyHeads = defineKind<AdjacencyParams>({
         mazes: mazes.length,
         queries,
         query_tokens: p.queries,
-        ranked: table.map((r, rank) => ({ rank: rank + 1, ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'layer' || k === 'head' ? v : num(v)])) })),
+        ranked: table.map((r, rank) => ({
+          rank: rank + 1,
+          ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'layer' || k === 'head' ? v : num(v)])),
+        })),
       },
       tensors: [
         tensor('lattice', [L, H], lat), // [layer, head] mean attention on lattice neighbours

@@ -35,17 +35,23 @@ export function queryPosition(sp: SequencePositions, q: AttentionParams['query']
     return q;
   }
   switch (q) {
-    case 'path_start': return sp.pathStart;
-    case 'last': return sp.length - 1;
-    case 'target': return sp.target;
-    case 'origin': return sp.origin;
-    case 'adjlist_end': return sp.adjlistEnd;
+    case 'path_start':
+      return sp.pathStart;
+    case 'last':
+      return sp.length - 1;
+    case 'target':
+      return sp.target;
+    case 'origin':
+      return sp.origin;
+    case 'adjlist_end':
+      return sp.adjlistEnd;
   }
 }
 
 export const attention = defineKind<AttentionParams>({
   kind: 'attention',
-  describe: 'Attention patterns per layer and head with positions mapped to maze cells; for one query position, each head\'s attention summed onto the cells (an overlay on the maze) and onto token classes.',
+  describe:
+    "Attention patterns per layer and head with positions mapped to maze cells; for one query position, each head's attention summed onto the cells (an overlay on the maze) and onto token classes.",
   paramsSchema,
   async run(ctx, p, progress) {
     requireUnified(ctx.model, 'attention');
@@ -66,40 +72,48 @@ export const attention = defineKind<AttentionParams>({
     const tensors: NamedTensor[] = [];
     let maxRowError = 0;
 
-    await forEachCached(engine, seqs, names, (row) => {
-      const sp = maps[row.index];
-      const q = queries[row.index];
-      const T = row.T, Ti = row.len;
-      const cells = new Float32Array(Lq * H * sp.rows * sp.cols), other = new Float32Array(Lq * H);
-      const patterns = row.index === 0 && p.patterns ? new Float32Array(Lq * H * Ti * Ti) : null;
-      layers.forEach((l, li) => {
-        const pat = row.get(`blocks.${l}.attn.hook_pattern`); // [H, T, T] (padded T)
-        for (let h = 0; h < H; h++) {
-          const qrow = pat.subarray((h * T + q) * T, (h * T + q) * T + Ti); // [Ti] keys of the query
-          let s = 0;
-          for (let k = 0; k < Ti; k++) {
-            s += qrow[k];
-            classMass[(li * H + h) * nC + TOKEN_CLASSES.indexOf(sp.classes[k])] += qrow[k] / mazes.length;
+    await forEachCached(
+      engine,
+      seqs,
+      names,
+      (row) => {
+        const sp = maps[row.index];
+        const q = queries[row.index];
+        const T = row.T,
+          Ti = row.len;
+        const cells = new Float32Array(Lq * H * sp.rows * sp.cols),
+          other = new Float32Array(Lq * H);
+        const patterns = row.index === 0 && p.patterns ? new Float32Array(Lq * H * Ti * Ti) : null;
+        layers.forEach((l, li) => {
+          const pat = row.get(`blocks.${l}.attn.hook_pattern`); // [H, T, T] (padded T)
+          for (let h = 0; h < H; h++) {
+            const qrow = pat.subarray((h * T + q) * T, (h * T + q) * T + Ti); // [Ti] keys of the query
+            let s = 0;
+            for (let k = 0; k < Ti; k++) {
+              s += qrow[k];
+              classMass[(li * H + h) * nC + TOKEN_CLASSES.indexOf(sp.classes[k])] += qrow[k] / mazes.length;
+            }
+            maxRowError = Math.max(maxRowError, Math.abs(s - 1));
+            if (row.index === 0) {
+              const agg = aggregateOnCells(sp, qrow, Ti);
+              cells.set(agg.cells, (li * H + h) * sp.rows * sp.cols);
+              other[li * H + h] = agg.other;
+            }
+            if (patterns) for (let i = 0; i < Ti; i++) patterns.set(pat.subarray((h * T + i) * T, (h * T + i) * T + Ti), ((li * H + h) * Ti + i) * Ti);
           }
-          maxRowError = Math.max(maxRowError, Math.abs(s - 1));
-          if (row.index === 0) {
-            const agg = aggregateOnCells(sp, qrow, Ti);
-            cells.set(agg.cells, (li * H + h) * sp.rows * sp.cols);
-            other[li * H + h] = agg.other;
-          }
-          if (patterns) for (let i = 0; i < Ti; i++) patterns.set(pat.subarray((h * T + i) * T, (h * T + i) * T + Ti), ((li * H + h) * Ti + i) * Ti);
+        });
+        if (row.index === 0) {
+          tensors.push(
+            tensor('tokens', [Ti], seqs[0]), // [T] token ids of maze 0
+            tensor('cell_of_position', [Ti], sp.cell), // [T] flat cell (row·cols + col) or -1
+            tensor('cells', [Lq, H, sp.rows, sp.cols], cells), // [layer, head, row, col] attention of the query on each cell
+            tensor('other', [Lq, H], other), // [layer, head] attention on non-cell tokens
+          );
+          if (patterns) tensors.push(tensor('pattern', [Lq, H, Ti, Ti], patterns)); // [layer, head, query, key]
         }
-      });
-      if (row.index === 0) {
-        tensors.push(
-          tensor('tokens', [Ti], seqs[0]), // [T] token ids of maze 0
-          tensor('cell_of_position', [Ti], sp.cell), // [T] flat cell (row·cols + col) or -1
-          tensor('cells', [Lq, H, sp.rows, sp.cols], cells), // [layer, head, row, col] attention of the query on each cell
-          tensor('other', [Lq, H], other), // [layer, head] attention on non-cell tokens
-        );
-        if (patterns) tensors.push(tensor('pattern', [Lq, H, Ti, Ti], patterns)); // [layer, head, query, key]
-      }
-    }, { progress, batch: 4 });
+      },
+      { progress, batch: 4 },
+    );
     tensors.push(tensor('class_mass', [Lq, H, nC], classMass)); // [layer, head, class] mean over mazes
 
     const sp0 = maps[0];

@@ -30,11 +30,18 @@ export const paramsSchema = defineParams<AttributionPatchingParams>({
 });
 
 const hookOf = (site: Site, l: number): string =>
-  site === 'resid_pre' ? `blocks.${l}.hook_resid_pre` : site === 'attn_out' ? `blocks.${l}.hook_attn_out` : site === 'mlp_out' ? `blocks.${l}.hook_mlp_out` : `blocks.${l}.attn.hook_z`;
+  site === 'resid_pre'
+    ? `blocks.${l}.hook_resid_pre`
+    : site === 'attn_out'
+      ? `blocks.${l}.hook_attn_out`
+      : site === 'mlp_out'
+        ? `blocks.${l}.hook_mlp_out`
+        : `blocks.${l}.attn.hook_z`;
 
 export const attributionPatching = defineKind<AttributionPatchingParams>({
   kind: 'attribution-patching',
-  describe: 'Attribution patching: gradient × (clean − corrupted activation) with exact gradients from the ONNX training graph, in activation patching\'s shapes, plus its correlation with the exact sweeps on the same pairs.',
+  describe:
+    "Attribution patching: gradient × (clean − corrupted activation) with exact gradients from the ONNX training graph, in activation patching's shapes, plus its correlation with the exact sweeps on the same pairs.",
   paramsSchema,
   async run(ctx, p, progress) {
     const { cfg } = ctx.model;
@@ -61,7 +68,9 @@ export const attributionPatching = defineKind<AttributionPatchingParams>({
         const out = new Float32Array(site === 'head_all_pos' ? L * H : heads ? L * T * H : L * T);
         for (let l = 0; l < L; l++) {
           const n = hookOf(site, l);
-          const a = cleanRun.cache.get(n)!.data, b = corruptRun.cache.get(n)!.data, g = grads.get(n)!.data; // [1, T, (H,) f]
+          const a = cleanRun.cache.get(n)!.data,
+            b = corruptRun.cache.get(n)!.data,
+            g = grads.get(n)!.data; // [1, T, (H,) f]
           const cells = heads ? T * H : T;
           for (let c = 0; c < cells; c++) {
             let s = 0;
@@ -85,7 +94,8 @@ export const attributionPatching = defineKind<AttributionPatchingParams>({
       tensors.push(...packSite(cfg, site, prepared, attr.get(site)!, normalise));
       if (p.compare) {
         tensors.push(...packSite(cfg, site, prepared, exact.get(site)!, normalise).map((t) => ({ ...t, name: `exact.${t.name}` })));
-        const xs = attr.get(site)!.flatMap((a) => Array.from(a)), ys = exact.get(site)!.flatMap((a) => Array.from(a));
+        const xs = attr.get(site)!.flatMap((a) => Array.from(a)),
+          ys = exact.get(site)!.flatMap((a) => Array.from(a));
         correlation[site] = num(pearson(xs, ys));
       }
     }

@@ -31,8 +31,20 @@ export interface BehaviorParams {
 }
 
 export const paramsSchema = defineParams<BehaviorParams>({
-  generators: { type: 'string[]', doc: 'maze generators (rows of the grid)', choices: generatorNames(), default: ['dfs', 'wilson', 'dfs_percolation', 'percolation', 'open_field'] },
-  sizes: { type: 'int[]', doc: 'grid sides (columns of the grid), up to the largest the vocabulary covers', min: 2, max: 64, default: (m) => [...new Set([Math.max(2, m.grid - 2), Math.max(2, m.grid - 1), m.grid])], defaultDoc: 'the vocabulary grid N and N−1, N−2' },
+  generators: {
+    type: 'string[]',
+    doc: 'maze generators (rows of the grid)',
+    choices: generatorNames(),
+    default: ['dfs', 'wilson', 'dfs_percolation', 'percolation', 'open_field'],
+  },
+  sizes: {
+    type: 'int[]',
+    doc: 'grid sides (columns of the grid), up to the largest the vocabulary covers',
+    min: 2,
+    max: 64,
+    default: (m) => [...new Set([Math.max(2, m.grid - 2), Math.max(2, m.grid - 1), m.grid])],
+    defaultDoc: 'the vocabulary grid N and N−1, N−2',
+  },
   count: { type: 'int', doc: 'mazes per cell of the grid', min: 1, max: 100_000, default: 32 },
   percolationP: { type: 'number', doc: 'edge probability of percolation mazes', min: 0, max: 1, default: 0.6 },
   dfsPercolationP: { type: 'number', doc: 'extra-edge probability of dfs_percolation mazes', min: 0, max: 1, default: 0.2 },
@@ -40,7 +52,16 @@ export const paramsSchema = defineParams<BehaviorParams>({
 });
 
 /** Metric columns of the `model` and `baseline` tensors. */
-export const BEHAVIOR_METRICS = ['exact_path_rate', 'valid_rollout_rate', 'target_reached_rate', 'node_overlap', 'frac_connected_steps', 'frac_correct_forks_pooled', 'backtracks', 'invalid_tokens'] as const;
+export const BEHAVIOR_METRICS = [
+  'exact_path_rate',
+  'valid_rollout_rate',
+  'target_reached_rate',
+  'node_overlap',
+  'frac_connected_steps',
+  'frac_correct_forks_pooled',
+  'backtracks',
+  'invalid_tokens',
+] as const;
 
 function columns(a: AggregateMetrics): number[] {
   return BEHAVIOR_METRICS.map((k) => {
@@ -51,7 +72,8 @@ function columns(a: AggregateMetrics): number[] {
 
 export const behavior = defineKind<BehaviorParams>({
   kind: 'behavior',
-  describe: 'Maze metrics of greedy decoding over a generalisation grid (generator × grid size, including cyclic percolation mazes and open fields, sizes up to the vocabulary\'s), with the baseline solver\'s row beside the model\'s.',
+  describe:
+    "Maze metrics of greedy decoding over a generalisation grid (generator × grid size, including cyclic percolation mazes and open fields, sizes up to the vocabulary's), with the baseline solver's row beside the model's.",
   paramsSchema,
   async run(ctx, p, progress) {
     const { cfg, vocab } = ctx.model;
@@ -63,7 +85,11 @@ export const behavior = defineKind<BehaviorParams>({
     const cells: Array<{ generator: string; size: number | null; mazes: SolvedMaze[] }> = [];
     if (ctx.mazes) {
       const src = ctx.mazes;
-      cells.push({ generator: 'context', size: null, mazes: 'mazes' in src ? src.mazes.slice(0, p.count) : [...generateMazes(src.spec, Math.min(src.count, p.count), src.seed)] });
+      cells.push({
+        generator: 'context',
+        size: null,
+        mazes: 'mazes' in src ? src.mazes.slice(0, p.count) : [...generateMazes(src.spec, Math.min(src.count, p.count), src.seed)],
+      });
     }
     for (const g of [...new Set(p.generators)]) {
       for (const n of [...new Set(p.sizes)]) {
@@ -77,14 +103,19 @@ export const behavior = defineKind<BehaviorParams>({
       }
     }
     const rows: Array<Record<string, unknown>> = [];
-    const modelT: number[] = [], baseT: number[] = [];
+    const modelT: number[] = [],
+      baseT: number[] = [];
     for (const [ci, cell] of cells.entries()) {
       const tokRng = new Rng(`behavior/${ctx.seed}/${ci}`);
       const baseRng = new Rng(`behavior/baseline/${ctx.seed}/${ci}`);
-      const kept: SolvedMaze[] = [], prompts: Int32Array[] = [];
+      const kept: SolvedMaze[] = [],
+        prompts: Int32Array[] = [];
       let tooLong = 0;
       for (const m of cell.mazes) {
-        if (enc.tokenizer.seqLength(m) > cfg.n_ctx) { tooLong++; continue; }
+        if (enc.tokenizer.seqLength(m) > cfg.n_ctx) {
+          tooLong++;
+          continue;
+        }
         const seq = enc.encode(m, tokRng);
         kept.push(m);
         prompts.push(seq.slice(0, enc.promptLength(m)));
@@ -112,7 +143,8 @@ export const behavior = defineKind<BehaviorParams>({
       rows.push(row);
       progress((ci + 1) / cells.length, `evaluated ${cell.generator} ${cell.size ?? ''}`);
     }
-    const R = rows.length, K = BEHAVIOR_METRICS.length;
+    const R = rows.length,
+      K = BEHAVIOR_METRICS.length;
     return {
       summary: {
         kind: 'behavior',
@@ -120,7 +152,9 @@ export const behavior = defineKind<BehaviorParams>({
         metrics: BEHAVIOR_METRICS,
         rows,
         table: rows.map((r, i) => ({
-          generator: r.generator, size: r.size, mazes: r.mazes,
+          generator: r.generator,
+          size: r.size,
+          mazes: r.mazes,
           model: Object.fromEntries(BEHAVIOR_METRICS.map((k, j) => [k, num(modelT[i * K + j])])),
           baseline: Object.fromEntries(BEHAVIOR_METRICS.map((k, j) => [k, num(baseT[i * K + j])])),
         })),

@@ -56,7 +56,8 @@ export async function forEachCached(
 /** TL LayerNorm of one vector x [D] with ln_final's weights, recomputing its scale (the logit lens). */
 export function lnFinal(cfg: ModelConfig, weights: Weights, x: ArrayLike<number>): Float64Array {
   const D = cfg.d_model;
-  const w = weights.get('ln_final.w')!, b = weights.get('ln_final.b')!;
+  const w = weights.get('ln_final.w')!,
+    b = weights.get('ln_final.b')!;
   let mean = 0;
   for (let d = 0; d < D; d++) mean += x[d];
   mean /= D;
@@ -69,7 +70,8 @@ export function lnFinal(cfg: ModelConfig, weights: Weights, x: ArrayLike<number>
 /** logits [V] = x [D] · W_U + b_U. */
 export function unembed(cfg: ModelConfig, weights: Weights, x: ArrayLike<number>): Float64Array {
   const { d_model: D, d_vocab: V } = cfg;
-  const WU = weights.get('unembed.W_U')!, bU = weights.get('unembed.b_U')!;
+  const WU = weights.get('unembed.W_U')!,
+    bU = weights.get('unembed.b_U')!;
   const out = Float64Array.from(bU);
   for (let d = 0; d < D; d++) {
     const xd = x[d];
@@ -83,7 +85,8 @@ export function unembed(cfg: ModelConfig, weights: Weights, x: ArrayLike<number>
 export function rankAndProb(logits: ArrayLike<number>, token: number): { rank: number; prob: number } {
   let max = -Infinity;
   for (let v = 0; v < logits.length; v++) if (logits[v] > max) max = logits[v];
-  let sum = 0, rank = 0;
+  let sum = 0,
+    rank = 0;
   for (let v = 0; v < logits.length; v++) {
     sum += Math.exp(logits[v] - max);
     if (v !== token && logits[v] >= logits[token]) rank++;
@@ -114,8 +117,13 @@ export const residLabel = (cfg: ModelConfig, i: number): string => (i < cfg.n_la
 
 /** Mean ignoring NaN; NaN when nothing is left. */
 export function nanMean(xs: ArrayLike<number>): number {
-  let s = 0, n = 0;
-  for (let i = 0; i < xs.length; i++) if (!Number.isNaN(xs[i])) { s += xs[i]; n++; }
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < xs.length; i++)
+    if (!Number.isNaN(xs[i])) {
+      s += xs[i];
+      n++;
+    }
   return n > 0 ? s / n : NaN;
 }
 

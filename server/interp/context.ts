@@ -20,11 +20,15 @@ export class InterpError extends UserError {
 }
 
 /** An InterpModel whose engines are created on first use and released by `dispose`. */
-export function createInterpModel(m: { cfg: ModelConfig; weights: Weights; vocab: readonly string[] }, opts: EngineOptions = {}): InterpModel & { dispose(): Promise<void> } {
+export function createInterpModel(
+  m: { cfg: ModelConfig; weights: Weights; vocab: readonly string[] },
+  opts: EngineOptions = {},
+): InterpModel & { dispose(): Promise<void> } {
   if (m.vocab.length !== m.cfg.d_vocab) throw new InterpError(`vocab has ${m.vocab.length} tokens but config.d_vocab is ${m.cfg.d_vocab}`);
   // Decoding, padding and position maps use the special tokens' standard ids (maze-dataset's order).
   SPECIAL_TOKENS.forEach((t, i) => {
-    if (m.vocab[i] !== t) throw new InterpError(`vocab[${i}] is ${JSON.stringify(m.vocab[i])}; experiments need the special tokens first, in maze-dataset's order (${t} at ${i})`);
+    if (m.vocab[i] !== t)
+      throw new InterpError(`vocab[${i}] is ${JSON.stringify(m.vocab[i])}; experiments need the special tokens first, in maze-dataset's order (${t} at ${i})`);
   });
   let engine: Promise<OnnxEngine> | undefined;
   let grad: Promise<OnnxGradEngine> | undefined;
@@ -88,8 +92,15 @@ export interface MazeParams {
 export function mazeFields(countDefault: number, countMax = 100_000): Record<string, FieldSpec> {
   return {
     generator: { type: 'string', doc: 'maze generator (when the context brings no mazes)', choices: generatorNames(), default: 'dfs' },
-    grid: { type: 'int', doc: 'grid side of generated mazes', min: 2, max: MAX_GRID, default: (m) => m.grid, defaultDoc: 'largest grid the vocabulary covers (and n_ctx fits), or 5' },
-    count: { type: 'int', doc: 'number of mazes (the first `count` of the context\'s mazes, or generated)', min: 1, max: countMax, default: countDefault },
+    grid: {
+      type: 'int',
+      doc: 'grid side of generated mazes',
+      min: 2,
+      max: MAX_GRID,
+      default: (m) => m.grid,
+      defaultDoc: 'largest grid the vocabulary covers (and n_ctx fits), or 5',
+    },
+    count: { type: 'int', doc: "number of mazes (the first `count` of the context's mazes, or generated)", min: 1, max: countMax, default: countDefault },
     p: { type: 'number', doc: 'edge probability for percolation / dfs_percolation', min: 0, max: 1 },
   };
 }
@@ -142,11 +153,15 @@ export function encoder(model: InterpModel): Encoder {
   const scratch = new Int32Array(1 << 15);
   /** The first `n` ids of a sequence just written to `scratch`, in the model's vocabulary. */
   const toModel = (n: number, extra: number, maze: SolvedMaze, where: string): Int32Array => {
-    if (n + extra > model.cfg.n_ctx) throw new InterpError(`${where}: its sequence has ${n + extra} tokens but the model's n_ctx is ${model.cfg.n_ctx}; use a smaller grid`);
+    if (n + extra > model.cfg.n_ctx)
+      throw new InterpError(`${where}: its sequence has ${n + extra} tokens but the model's n_ctx is ${model.cfg.n_ctx}; use a smaller grid`);
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const id = remap[scratch[i]];
-      if (id < 0) throw new InterpError(`${where}: token ${full[scratch[i]]} is not in the model's vocabulary (a ${maze.rows}x${maze.cols} maze needs a vocabulary covering that grid)`);
+      if (id < 0)
+        throw new InterpError(
+          `${where}: token ${full[scratch[i]]} is not in the model's vocabulary (a ${maze.rows}x${maze.cols} maze needs a vocabulary covering that grid)`,
+        );
       out[i] = id;
     }
     return out;
@@ -168,7 +183,8 @@ export function encoder(model: InterpModel): Encoder {
 /** Kinds that address cells by single tokens need a unified-coordinate tokenizer. */
 export function requireUnified(model: InterpModel, kind: string): void {
   const tok = getTokenizer(model.cfg.tokenizer);
-  if (tok.format.coords !== 'unified') throw new InterpError(`${kind} needs a tokenizer with one token per cell (aotp-ut or walls); this model uses ${tok.name}`);
+  if (tok.format.coords !== 'unified')
+    throw new InterpError(`${kind} needs a tokenizer with one token per cell (aotp-ut or walls); this model uses ${tok.name}`);
 }
 
 /** Splits `n` items into consecutive chunks of at most `size`. */

@@ -24,7 +24,11 @@ export interface DecodeRow {
 }
 
 /** The generated tokens of each row (after its prompt, the stop token included when produced). */
-export async function decodeWithInterventions(engine: OnnxEngine, rows: readonly DecodeRow[], opts: { stopToken: number; maxNewTokens: number; batch?: number }): Promise<Int32Array[]> {
+export async function decodeWithInterventions(
+  engine: OnnxEngine,
+  rows: readonly DecodeRow[],
+  opts: { stopToken: number; maxNewTokens: number; batch?: number },
+): Promise<Int32Array[]> {
   const out: Int32Array[] = new Array(rows.length);
   const byLen = new Map<number, number[]>();
   rows.forEach((r, i) => {
@@ -36,7 +40,12 @@ export async function decodeWithInterventions(engine: OnnxEngine, rows: readonly
   for (const idx of byLen.values()) {
     for (let s = 0; s < idx.length; s += batch) {
       const group = idx.slice(s, s + batch);
-      const gen = await decodeGroup(engine, group.map((i) => rows[i]), opts.stopToken, opts.maxNewTokens);
+      const gen = await decodeGroup(
+        engine,
+        group.map((i) => rows[i]),
+        opts.stopToken,
+        opts.maxNewTokens,
+      );
       group.forEach((i, j) => (out[i] = gen[j]));
     }
   }
@@ -129,7 +138,11 @@ export interface SteeredRow {
  * intervention rebuilt for the current length. That costs O(steps × T) positions instead of
  * O(T + steps), acceptable for maze paths (~10–30 steps of ~100–300 positions).
  */
-export async function decodeSteered(engine: OnnxEngine, rows: readonly SteeredRow[], opts: { stopToken: number; maxNewTokens: number; batch?: number }): Promise<Int32Array[]> {
+export async function decodeSteered(
+  engine: OnnxEngine,
+  rows: readonly SteeredRow[],
+  opts: { stopToken: number; maxNewTokens: number; batch?: number },
+): Promise<Int32Array[]> {
   const out: Int32Array[] = new Array(rows.length);
   const byLen = new Map<number, number[]>();
   rows.forEach((r, i) => byLen.set(r.prompt.length, [...(byLen.get(r.prompt.length) ?? []), i]));
@@ -151,7 +164,8 @@ export async function decodeSteered(engine: OnnxEngine, rows: readonly SteeredRo
         const ivs: Intervention[] = [];
         active.forEach((j, r) => {
           const st = rows[group[j]].steer;
-          if (st && st.from < T) ivs.push({ hook: st.hook, kind: 'add', rows: [r], positions: Array.from({ length: T - st.from }, (_, k) => st.from + k), value: st.value });
+          if (st && st.from < T)
+            ivs.push({ hook: st.hook, kind: 'add', rows: [r], positions: Array.from({ length: T - st.from }, (_, k) => st.from + k), value: st.value });
         });
         const iv = compileInterventions(engine.cfg, ivs, A, T);
         const res = await engine.runSpec({ lastOnly: true, patch: iv.patch, add: iv.add }, { tokens: feedI32(tokens, [A, T]), ...iv.feeds }, ['logits']);

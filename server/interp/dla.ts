@@ -45,7 +45,8 @@ export function dlaComponents(L: number, H: number): string[] {
 
 export const dla = defineKind<DlaParams>({
   kind: 'dla',
-  describe: 'Direct logit attribution of embeddings, every head, every attention bias and MLP to the logit difference between the correct next move and the best wrong token, with the final LayerNorm scale frozen as TransformerLens does; aggregated at forks, corridors, start and end.',
+  describe:
+    'Direct logit attribution of embeddings, every head, every attention bias and MLP to the logit difference between the correct next move and the best wrong token, with the final LayerNorm scale frozen as TransformerLens does; aggregated at forks, corridors, start and end.',
   paramsSchema,
   async run(ctx, p, progress) {
     const { cfg, weights } = ctx.model;
@@ -59,88 +60,113 @@ export const dla = defineKind<DlaParams>({
     for (let l = 0; l < L; l++) names.push(`blocks.${l}.attn.hook_result`, `blocks.${l}.hook_mlp_out`);
     const comps = dlaComponents(L, H);
     const C = comps.length;
-    const w = weights.get('ln_final.w')!, b = weights.get('ln_final.b')!, WU = weights.get('unembed.W_U')!, bU = weights.get('unembed.b_U')!;
-    const sums = new Float64Array(DLA_CLASSES.length * C), ldSums = new Float64Array(DLA_CLASSES.length), counts = new Float64Array(DLA_CLASSES.length);
+    const w = weights.get('ln_final.w')!,
+      b = weights.get('ln_final.b')!,
+      WU = weights.get('unembed.W_U')!,
+      bU = weights.get('unembed.b_U')!;
+    const sums = new Float64Array(DLA_CLASSES.length * C),
+      ldSums = new Float64Array(DLA_CLASSES.length),
+      counts = new Float64Array(DLA_CLASSES.length);
     let maxErr = 0;
     const tensors: NamedTensor[] = [];
     const dir = new Float64Array(D);
 
-    await forEachCached(engine, seqs, names, (row) => {
-      const seq = seqs[row.index];
-      const maze = mazes[row.index];
-      const pos = lensPositions(seq);
-      const pathStart = pos[0];
-      const forks = new Set(forksAlongPath(maze, maze.path).map((f) => f.index));
-      const P = pos.length;
-      const keep = row.index < p.detail;
-      const out = new Float32Array(P * C), lds = new Float32Array(P), goods = new Float32Array(P), bads = new Float32Array(P), cls = new Float32Array(P);
-      const scale = row.get('ln_final.hook_scale'); // [T, 1]
-      const embed = row.get('hook_embed'), posEmbed = row.get('hook_pos_embed'); // [T, D]
-      const results = Array.from({ length: L }, (_, l) => row.get(`blocks.${l}.attn.hook_result`)); // [T, H, D]
-      const mlps = Array.from({ length: L }, (_, l) => row.get(`blocks.${l}.hook_mlp_out`)); // [T, D]
-      pos.forEach((t, j) => {
-        const good = seq[t + 1];
-        const lg = row.logits.subarray(t * V, (t + 1) * V);
-        let bad = -1;
-        for (let v = 0; v < V; v++) if (v !== good && (bad < 0 || lg[v] > lg[bad])) bad = v;
-        let dirSum = 0, offset = bU[good] - bU[bad];
-        for (let d = 0; d < D; d++) {
-          const du = WU[d * V + good] - WU[d * V + bad];
-          dir[d] = (w[d] * du) / scale[t];
-          dirSum += dir[d];
-          offset += b[d] * du;
-        }
-        // Contribution of a component c [D]: (c − mean(c)) · dir = c·dir − mean(c)·Σ dir.
-        const contrib = (c: ArrayLike<number>, o: number): number => {
-          let dot = 0, mean = 0;
-          for (let d = 0; d < D; d++) { dot += c[o + d] * dir[d]; mean += c[o + d]; }
-          return dot - (mean / D) * dirSum;
-        };
-        const row_ = new Float64Array(C);
-        let k = 0;
-        row_[k++] = contrib(embed, t * D);
-        row_[k++] = contrib(posEmbed, t * D);
-        for (let l = 0; l < L; l++) {
-          for (let h = 0; h < H; h++) row_[k++] = contrib(results[l], (t * H + h) * D);
-          row_[k++] = contrib(weights.get(`blocks.${l}.attn.b_O`)!, 0);
-          row_[k++] = contrib(mlps[l], t * D);
-        }
-        row_[k++] = offset;
-        const ld = lg[good] - lg[bad];
-        let total = 0;
-        for (let c = 0; c < C; c++) total += row_[c];
-        maxErr = Math.max(maxErr, Math.abs(total - ld));
-        const pathIdx = t - pathStart - 1;
-        const klass = t === pathStart ? 2 : good === SPECIAL.PATH_END ? 3 : forks.has(pathIdx) ? 0 : 1;
-        for (let c = 0; c < C; c++) sums[klass * C + c] += row_[c];
-        ldSums[klass] += ld;
-        counts[klass]++;
+    await forEachCached(
+      engine,
+      seqs,
+      names,
+      (row) => {
+        const seq = seqs[row.index];
+        const maze = mazes[row.index];
+        const pos = lensPositions(seq);
+        const pathStart = pos[0];
+        const forks = new Set(forksAlongPath(maze, maze.path).map((f) => f.index));
+        const P = pos.length;
+        const keep = row.index < p.detail;
+        const out = new Float32Array(P * C),
+          lds = new Float32Array(P),
+          goods = new Float32Array(P),
+          bads = new Float32Array(P),
+          cls = new Float32Array(P);
+        const scale = row.get('ln_final.hook_scale'); // [T, 1]
+        const embed = row.get('hook_embed'),
+          posEmbed = row.get('hook_pos_embed'); // [T, D]
+        const results = Array.from({ length: L }, (_, l) => row.get(`blocks.${l}.attn.hook_result`)); // [T, H, D]
+        const mlps = Array.from({ length: L }, (_, l) => row.get(`blocks.${l}.hook_mlp_out`)); // [T, D]
+        pos.forEach((t, j) => {
+          const good = seq[t + 1];
+          const lg = row.logits.subarray(t * V, (t + 1) * V);
+          let bad = -1;
+          for (let v = 0; v < V; v++) if (v !== good && (bad < 0 || lg[v] > lg[bad])) bad = v;
+          let dirSum = 0,
+            offset = bU[good] - bU[bad];
+          for (let d = 0; d < D; d++) {
+            const du = WU[d * V + good] - WU[d * V + bad];
+            dir[d] = (w[d] * du) / scale[t];
+            dirSum += dir[d];
+            offset += b[d] * du;
+          }
+          // Contribution of a component c [D]: (c − mean(c)) · dir = c·dir − mean(c)·Σ dir.
+          const contrib = (c: ArrayLike<number>, o: number): number => {
+            let dot = 0,
+              mean = 0;
+            for (let d = 0; d < D; d++) {
+              dot += c[o + d] * dir[d];
+              mean += c[o + d];
+            }
+            return dot - (mean / D) * dirSum;
+          };
+          const row_ = new Float64Array(C);
+          let k = 0;
+          row_[k++] = contrib(embed, t * D);
+          row_[k++] = contrib(posEmbed, t * D);
+          for (let l = 0; l < L; l++) {
+            for (let h = 0; h < H; h++) row_[k++] = contrib(results[l], (t * H + h) * D);
+            row_[k++] = contrib(weights.get(`blocks.${l}.attn.b_O`)!, 0);
+            row_[k++] = contrib(mlps[l], t * D);
+          }
+          row_[k++] = offset;
+          const ld = lg[good] - lg[bad];
+          let total = 0;
+          for (let c = 0; c < C; c++) total += row_[c];
+          maxErr = Math.max(maxErr, Math.abs(total - ld));
+          const pathIdx = t - pathStart - 1;
+          const klass = t === pathStart ? 2 : good === SPECIAL.PATH_END ? 3 : forks.has(pathIdx) ? 0 : 1;
+          for (let c = 0; c < C; c++) sums[klass * C + c] += row_[c];
+          ldSums[klass] += ld;
+          counts[klass]++;
+          if (keep) {
+            out.set(row_, j * C);
+            lds[j] = ld;
+            goods[j] = good;
+            bads[j] = bad;
+            cls[j] = klass;
+          }
+        });
         if (keep) {
-          out.set(row_, j * C);
-          lds[j] = ld;
-          goods[j] = good;
-          bads[j] = bad;
-          cls[j] = klass;
+          const k = `maze${row.index}`;
+          tensors.push(
+            tensor(`${k}.tokens`, [seq.length], seq), // [T]
+            tensor(`${k}.positions`, [P], pos), // [P]
+            tensor(`${k}.dla`, [P, C], out), // [P, component]
+            tensor(`${k}.logit_diff`, [P], lds), // [P]
+            tensor(`${k}.good`, [P], goods), // [P] token ids
+            tensor(`${k}.bad`, [P], bads), // [P] token ids
+            tensor(`${k}.class`, [P], cls), // [P] index into DLA_CLASSES
+          );
         }
-      });
-      if (keep) {
-        const k = `maze${row.index}`;
-        tensors.push(
-          tensor(`${k}.tokens`, [seq.length], seq), // [T]
-          tensor(`${k}.positions`, [P], pos), // [P]
-          tensor(`${k}.dla`, [P, C], out), // [P, component]
-          tensor(`${k}.logit_diff`, [P], lds), // [P]
-          tensor(`${k}.good`, [P], goods), // [P] token ids
-          tensor(`${k}.bad`, [P], bads), // [P] token ids
-          tensor(`${k}.class`, [P], cls), // [P] index into DLA_CLASSES
-        );
-      }
-    }, { progress, batch: 4 });
+      },
+      { progress, batch: 4 },
+    );
 
     const byClass = sums.map((s, i) => (counts[Math.floor(i / C)] > 0 ? s / counts[Math.floor(i / C)] : NaN));
     tensors.unshift(
       tensor('by_class', [DLA_CLASSES.length, C], byClass), // [class, component] mean attribution
-      tensor('logit_diff_by_class', [DLA_CLASSES.length], ldSums.map((s, i) => (counts[i] > 0 ? s / counts[i] : NaN))), // [class]
+      tensor(
+        'logit_diff_by_class',
+        [DLA_CLASSES.length],
+        ldSums.map((s, i) => (counts[i] > 0 ? s / counts[i] : NaN)),
+      ), // [class]
       tensor('count_by_class', [DLA_CLASSES.length], counts), // [class]
     );
     const ranked = (klass: number) =>

@@ -23,7 +23,17 @@ export { createInterpModel, defaultGrid, InterpError } from './context.js';
 export { ParamsError } from './params.js';
 
 const all: ExperimentKind<never>[] = [
-  attention, logitLens, dla, activationPatching, attributionPatching, probes, weights, adjacencyHeads, retarget, behavior, lookahead,
+  attention,
+  logitLens,
+  dla,
+  activationPatching,
+  attributionPatching,
+  probes,
+  weights,
+  adjacencyHeads,
+  retarget,
+  behavior,
+  lookahead,
 ] as unknown as ExperimentKind<never>[];
 
 export const KINDS: ReadonlyMap<string, ExperimentKind<unknown>> = new Map(all.map((k) => [k.kind, k as unknown as ExperimentKind<unknown>]));

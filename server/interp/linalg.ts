@@ -42,10 +42,14 @@ export function svd(A: ArrayLike<number>, m: number, n: number, opts: { maxSweep
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
-        let alpha = 0, beta = 0, gamma = 0;
-        const op = p * m, oq = q * m;
+        let alpha = 0,
+          beta = 0,
+          gamma = 0;
+        const op = p * m,
+          oq = q * m;
         for (let i = 0; i < m; i++) {
-          const x = W[op + i], y = W[oq + i];
+          const x = W[op + i],
+            y = W[oq + i];
           alpha += x * x;
           beta += y * y;
           gamma += x * y;
@@ -54,15 +58,19 @@ export function svd(A: ArrayLike<number>, m: number, n: number, opts: { maxSweep
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
         const t = Math.sign(zeta || 1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t), s = c * t;
+        const c = 1 / Math.sqrt(1 + t * t),
+          s = c * t;
         for (let i = 0; i < m; i++) {
-          const x = W[op + i], y = W[oq + i];
+          const x = W[op + i],
+            y = W[oq + i];
           W[op + i] = c * x - s * y;
           W[oq + i] = s * x + c * y;
         }
-        const vp = p * n, vq = q * n;
+        const vp = p * n,
+          vq = q * n;
         for (let i = 0; i < n; i++) {
-          const x = V[vp + i], y = V[vq + i];
+          const x = V[vp + i],
+            y = V[vq + i];
           V[vp + i] = c * x - s * y;
           V[vq + i] = s * x + c * y;
         }
@@ -77,7 +85,9 @@ export function svd(A: ArrayLike<number>, m: number, n: number, opts: { maxSweep
   });
   const order = norms.map((_, j) => j).sort((a, b) => norms[b] - norms[a] || a - b);
   const k = n; // m ≥ n here
-  const U = new Float64Array(m * k), S = new Float64Array(k), Vout = new Float64Array(n * k);
+  const U = new Float64Array(m * k),
+    S = new Float64Array(k),
+    Vout = new Float64Array(n * k);
   order.forEach((j, r) => {
     S[r] = norms[j];
     for (let i = 0; i < m; i++) U[i * k + r] = norms[j] > 0 ? W[j * m + i] / norms[j] : 0;
@@ -95,21 +105,37 @@ export function column(M: Float64Array, rows: number, k: number, r: number): Flo
 export function pearson(x: ArrayLike<number>, y: ArrayLike<number>): number {
   const n = x.length;
   if (y.length !== n) throw new RangeError(`pearson: lengths ${n} and ${y.length} differ`);
-  let mx = 0, my = 0;
-  for (let i = 0; i < n; i++) { mx += x[i]; my += y[i]; }
-  mx /= n; my /= n;
-  let sxy = 0, sxx = 0, syy = 0;
+  let mx = 0,
+    my = 0;
   for (let i = 0; i < n; i++) {
-    const a = x[i] - mx, b = y[i] - my;
-    sxy += a * b; sxx += a * a; syy += b * b;
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxy = 0,
+    sxx = 0,
+    syy = 0;
+  for (let i = 0; i < n; i++) {
+    const a = x[i] - mx,
+      b = y[i] - my;
+    sxy += a * b;
+    sxx += a * a;
+    syy += b * b;
   }
   return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : NaN;
 }
 
 /** Cosine similarity of two vectors (0 when either is zero). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+  let ab = 0,
+    aa = 0,
+    bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
@@ -120,7 +146,8 @@ export function matmul(A: ArrayLike<number>, B: ArrayLike<number>, m: number, k:
     for (let p = 0; p < k; p++) {
       const a = A[i * k + p];
       if (a === 0) continue;
-      const bo = p * n, co = i * n;
+      const bo = p * n,
+        co = i * n;
       for (let j = 0; j < n; j++) C[co + j] += a * B[bo + j];
     }
   }

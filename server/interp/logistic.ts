@@ -101,7 +101,13 @@ export async function ortBackend(): Promise<LogisticBackend> {
     prepare(Xd, N, D1, Pm, lamv) {
       const XTd = new Float32Array(D1 * N);
       for (let i = 0; i < N; i++) for (let p = 0; p < D1; p++) XTd[p * N + i] = Xd[i * D1 + p];
-      const fixed = { X: feedF32(Xd, [N, D1]), XT: feedF32(XTd, [D1, N]), P: feedF32(Float32Array.from(Pm), [D1, D1]), lam: feedF32(Float32Array.from(lamv), [D1, 1]), inv_n: feedF32(Float32Array.of(1 / N), [1]) };
+      const fixed = {
+        X: feedF32(Xd, [N, D1]),
+        XT: feedF32(XTd, [D1, N]),
+        P: feedF32(Float32Array.from(Pm), [D1, D1]),
+        lam: feedF32(Float32Array.from(lamv), [D1, 1]),
+        inv_n: feedF32(Float32Array.of(1 / N), [1]),
+      };
       return async (V, Yt, K) => {
         const out = await session.run({ ...fixed, W: feedF32(Float32Array.from(V), [D1, K]), Y: feedF32(Yt, [N, K]) }, ['step']);
         return Float64Array.from(out.step.data);
@@ -154,11 +160,22 @@ function design(X: ArrayLike<number>, N: number, D: number, mean: Float64Array, 
 }
 
 /** Fits K probes on X [N, D] with 0/1 labels Y [N, K]. */
-export async function fitLogistic(X: ArrayLike<number>, Y: ArrayLike<number>, N: number, D: number, K: number, opts: LogisticOptions = {}, backend: LogisticBackend = jsBackend): Promise<LogisticModel> {
+export async function fitLogistic(
+  X: ArrayLike<number>,
+  Y: ArrayLike<number>,
+  N: number,
+  D: number,
+  K: number,
+  opts: LogisticOptions = {},
+  backend: LogisticBackend = jsBackend,
+): Promise<LogisticModel> {
   if (X.length !== N * D) throw new RangeError(`fitLogistic: X has ${X.length} values, expected ${N}×${D}`);
   if (Y.length !== N * K) throw new RangeError(`fitLogistic: Y has ${Y.length} values, expected ${N}×${K}`);
-  const lambda = opts.lambda ?? 1e-2, iters = opts.iters ?? 100, tol = opts.tol ?? 1e-4;
-  const mean = new Float64Array(D), std = new Float64Array(D);
+  const lambda = opts.lambda ?? 1e-2,
+    iters = opts.iters ?? 100,
+    tol = opts.tol ?? 1e-4;
+  const mean = new Float64Array(D),
+    std = new Float64Array(D);
   for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) mean[d] += X[i * D + d] / N;
   for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) std[d] += (X[i * D + d] - mean[d]) ** 2 / N;
   for (let d = 0; d < D; d++) std[d] = std[d] > 1e-12 ? Math.sqrt(std[d]) : 1; // constant features stay 0
@@ -181,9 +198,11 @@ export async function fitLogistic(X: ArrayLike<number>, Y: ArrayLike<number>, N:
   const lam = Float64Array.from({ length: D1 }, (_, p) => (p < D ? lambda : 0));
   const step = backend.prepare(Xd, N, D1, P, lam);
   const Yf = Float32Array.from(Y);
-  let W = new Float64Array(D1 * K), prev = new Float64Array(D1 * K);
+  let W = new Float64Array(D1 * K),
+    prev = new Float64Array(D1 * K);
   const V = new Float64Array(D1 * K); // look-ahead point
-  let t = 1, it = 0;
+  let t = 1,
+    it = 0;
   for (; it < iters; it++) {
     const tNext = (1 + Math.sqrt(1 + 4 * t * t)) / 2;
     const mom = (t - 1) / tNext;
@@ -196,7 +215,10 @@ export async function fitLogistic(X: ArrayLike<number>, Y: ArrayLike<number>, N:
       if (Math.abs(s[j]) > max) max = Math.abs(s[j]);
     }
     t = tNext;
-    if (max < tol) { it++; break; }
+    if (max < tol) {
+      it++;
+      break;
+    }
   }
   return { D, K, mean, std, W, iters: it };
 }
@@ -230,18 +252,31 @@ export interface ProbeScores {
 export function scoreLogistic(model: LogisticModel, X: ArrayLike<number>, Y: ArrayLike<number>, M: number, trainY: ArrayLike<number>, N: number): ProbeScores {
   const K = model.K;
   const P = predictLogistic(model, X, M);
-  const accuracy = new Float64Array(K), majority = new Float64Array(K), balanced = new Float64Array(K);
+  const accuracy = new Float64Array(K),
+    majority = new Float64Array(K),
+    balanced = new Float64Array(K);
   for (let k = 0; k < K; k++) {
     let pos = 0;
     for (let i = 0; i < N; i++) pos += trainY[i * K + k];
     const maj = pos * 2 > N ? 1 : 0;
-    let right = 0, majRight = 0, tp = 0, p1 = 0, tn = 0, p0 = 0;
+    let right = 0,
+      majRight = 0,
+      tp = 0,
+      p1 = 0,
+      tn = 0,
+      p0 = 0;
     for (let i = 0; i < M; i++) {
       const y = Y[i * K + k];
       const yhat = P[i * K + k] >= 0.5 ? 1 : 0;
       if (yhat === y) right++;
       if (maj === y) majRight++;
-      if (y === 1) { p1++; if (yhat === 1) tp++; } else { p0++; if (yhat === 0) tn++; }
+      if (y === 1) {
+        p1++;
+        if (yhat === 1) tp++;
+      } else {
+        p0++;
+        if (yhat === 0) tn++;
+      }
     }
     accuracy[k] = right / M;
     majority[k] = majRight / M;

@@ -36,7 +36,8 @@ export function lensPositions(seq: Int32Array): number[] {
 
 export const logitLens = defineKind<LogitLensParams>({
   kind: 'logit-lens',
-  describe: 'Each layer\'s residual stream through ln_final and the unembedding at the path positions: accuracy, probability and rank of the correct next token by layer; per-position top-k for a few mazes.',
+  describe:
+    "Each layer's residual stream through ln_final and the unembedding at the path positions: accuracy, probability and rank of the correct next token by layer; per-position top-k for a few mazes.",
   paramsSchema,
   async run(ctx, p, progress) {
     const { cfg, weights, vocab } = ctx.model;
@@ -47,52 +48,72 @@ export const logitLens = defineKind<LogitLensParams>({
     const seqs = mazes.map((m, i) => enc.encode(m, rng, `maze ${i}`));
     const engine = await ctx.model.engine();
     const names = Array.from({ length: Lp }, (_, i) => residName(cfg, i));
-    const D = cfg.d_model, V = cfg.d_vocab;
-    const correct = new Float64Array(Lp), probSum = new Float64Array(Lp), rankSum = new Float64Array(Lp);
+    const D = cfg.d_model,
+      V = cfg.d_vocab;
+    const correct = new Float64Array(Lp),
+      probSum = new Float64Array(Lp),
+      rankSum = new Float64Array(Lp);
     let count = 0;
     let finalDiff = 0;
     const tensors: NamedTensor[] = [];
-    await forEachCached(engine, seqs, names, (row) => {
-      const seq = seqs[row.index];
-      const pos = lensPositions(seq);
-      const P = pos.length;
-      const keep = row.index < p.detail;
-      const rank = new Float32Array(Lp * P), prob = new Float32Array(Lp * P), top = new Float32Array(Lp * P * p.topK), lens = new Float32Array(Lp * P * V);
-      for (let i = 0; i < Lp; i++) {
-        const resid = row.get(names[i]); // [T, D]
-        pos.forEach((t, j) => {
-          const logits = unembed(cfg, weights, lnFinal(cfg, weights, resid.subarray(t * D, t * D + D))); // [V]
-          const { rank: r, prob: pr } = rankAndProb(logits, seq[t + 1]);
-          if (r === 0) correct[i]++;
-          probSum[i] += pr;
-          rankSum[i] += r;
-          if (i === Lp - 1) for (let v = 0; v < V; v++) finalDiff = Math.max(finalDiff, Math.abs(logits[v] - row.logits[t * V + v]));
-          if (keep) {
-            rank[i * P + j] = r;
-            prob[i * P + j] = pr;
-            top.set(topK(logits, p.topK), (i * P + j) * p.topK);
-            lens.set(logits, (i * P + j) * V);
-          }
-        });
-      }
-      count += P;
-      if (keep) {
-        const k = `maze${row.index}`;
-        tensors.push(
-          tensor(`${k}.tokens`, [seq.length], seq), // [T] token ids
-          tensor(`${k}.positions`, [P], pos), // [P] positions read
-          tensor(`${k}.rank`, [Lp, P], rank), // [layer, P] rank of the correct next token
-          tensor(`${k}.prob`, [Lp, P], prob), // [layer, P]
-          tensor(`${k}.topk`, [Lp, P, p.topK], top), // [layer, P, k] token ids
-          tensor(`${k}.lens_logits`, [Lp, P, V], lens), // [layer, P, d_vocab]
-        );
-      }
-    }, { progress, batch: 8 });
+    await forEachCached(
+      engine,
+      seqs,
+      names,
+      (row) => {
+        const seq = seqs[row.index];
+        const pos = lensPositions(seq);
+        const P = pos.length;
+        const keep = row.index < p.detail;
+        const rank = new Float32Array(Lp * P),
+          prob = new Float32Array(Lp * P),
+          top = new Float32Array(Lp * P * p.topK),
+          lens = new Float32Array(Lp * P * V);
+        for (let i = 0; i < Lp; i++) {
+          const resid = row.get(names[i]); // [T, D]
+          pos.forEach((t, j) => {
+            const logits = unembed(cfg, weights, lnFinal(cfg, weights, resid.subarray(t * D, t * D + D))); // [V]
+            const { rank: r, prob: pr } = rankAndProb(logits, seq[t + 1]);
+            if (r === 0) correct[i]++;
+            probSum[i] += pr;
+            rankSum[i] += r;
+            if (i === Lp - 1) for (let v = 0; v < V; v++) finalDiff = Math.max(finalDiff, Math.abs(logits[v] - row.logits[t * V + v]));
+            if (keep) {
+              rank[i * P + j] = r;
+              prob[i * P + j] = pr;
+              top.set(topK(logits, p.topK), (i * P + j) * p.topK);
+              lens.set(logits, (i * P + j) * V);
+            }
+          });
+        }
+        count += P;
+        if (keep) {
+          const k = `maze${row.index}`;
+          tensors.push(
+            tensor(`${k}.tokens`, [seq.length], seq), // [T] token ids
+            tensor(`${k}.positions`, [P], pos), // [P] positions read
+            tensor(`${k}.rank`, [Lp, P], rank), // [layer, P] rank of the correct next token
+            tensor(`${k}.prob`, [Lp, P], prob), // [layer, P]
+            tensor(`${k}.topk`, [Lp, P, p.topK], top), // [layer, P, k] token ids
+            tensor(`${k}.lens_logits`, [Lp, P, V], lens), // [layer, P, d_vocab]
+          );
+        }
+      },
+      { progress, batch: 8 },
+    );
     const accuracy = Array.from(correct, (c) => c / count);
     tensors.unshift(
       tensor('accuracy', [Lp], accuracy), // [layer]
-      tensor('correct_prob', [Lp], Array.from(probSum, (s) => s / count)), // [layer]
-      tensor('correct_rank', [Lp], Array.from(rankSum, (s) => s / count)), // [layer]
+      tensor(
+        'correct_prob',
+        [Lp],
+        Array.from(probSum, (s) => s / count),
+      ), // [layer]
+      tensor(
+        'correct_rank',
+        [Lp],
+        Array.from(rankSum, (s) => s / count),
+      ), // [layer]
     );
     return {
       summary: {

@@ -36,7 +36,8 @@ export const paramsSchema = defineParams<LookaheadParams>({
 
 export const lookahead = defineKind<LookaheadParams>({
   kind: 'lookahead',
-  describe: 'Teacher-forced decisions at the forks of the true path, grouped by the lookahead a fork needs (min of steps left to the target and depth of the deepest wrong branch), beside chance: how far ahead does the model search?',
+  describe:
+    'Teacher-forced decisions at the forks of the true path, grouped by the lookahead a fork needs (min of steps left to the target and depth of the deepest wrong branch), beside chance: how far ahead does the model search?',
   paramsSchema,
   async run(ctx, p, progress) {
     requireUnified(ctx.model, 'lookahead');
@@ -48,7 +49,10 @@ export const lookahead = defineKind<LookaheadParams>({
     const seqs = mazes.map((m, i) => enc.encode(m, rng, `maze ${i}`));
     const engine = await ctx.model.engine();
     // Per lookahead h (index h − 1): forks, correct decisions, sum of 1/options.
-    const forks: number[] = [], correct: number[] = [], chosen: number[] = [], chance: number[] = [];
+    const forks: number[] = [],
+      correct: number[] = [],
+      chosen: number[] = [],
+      chance: number[] = [];
     let ambiguous = 0;
     for (const [a, b] of chunks(mazes.length, p.batch)) {
       const { tokens, B, T } = padBatch(seqs.slice(a, b), SPECIAL.PADDING);
@@ -93,7 +97,14 @@ export const lookahead = defineKind<LookaheadParams>({
         choice_accuracy: num(total > 0 ? sum(chosen) / total : NaN),
         chance: num(total > 0 ? sum(chance) / total : NaN),
         by_lookahead: forks
-          .map((n, i) => ({ lookahead: i + 1, forks: n, correct: correct[i], accuracy: num(accuracy[i]), choice_accuracy: num(choiceAccuracy[i]), chance: num(chanceRate[i]) }))
+          .map((n, i) => ({
+            lookahead: i + 1,
+            forks: n,
+            correct: correct[i],
+            accuracy: num(accuracy[i]),
+            choice_accuracy: num(choiceAccuracy[i]),
+            chance: num(chanceRate[i]),
+          }))
           .filter((r) => r.forks > 0),
       },
       tensors: [

@@ -90,13 +90,37 @@ function partIndex(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export function buildPair(kind: PairKind, maze: SolvedMaze, enc: Encoder, rng: Rng): PatchPair | null {
   const tokSeed = `pair/${rng.u32()}`;
   const n = maze.rows * maze.cols;
-  const o = flat(maze, maze.origin), t = flat(maze, maze.target);
+  const o = flat(maze, maze.origin),
+    t = flat(maze, maze.target);
   const path = Int32Array.from(maze.path, (p) => flat(maze, p));
   const withEnds = (m: LatticeMaze, oo: number, tt: number, p: Int32Array): SolvedMaze => ({
-    rows: m.rows, cols: m.cols, down: m.down, right: m.right, origin: cellCoord(m, oo), target: cellCoord(m, tt), path: Array.from(p, (c) => cellCoord(m, c)),
+    rows: m.rows,
+    cols: m.cols,
+    down: m.down,
+    right: m.right,
+    origin: cellCoord(m, oo),
+    target: cellCoord(m, tt),
+    path: Array.from(p, (c) => cellCoord(m, c)),
   });
-  const finish = (clean: Int32Array, corrupt: Int32Array, good: number, bad: number | null, decision: number, change: string, corruptMaze: PatchPair['corruptMaze']): PatchPair => ({
-    kind, clean, corrupt, good, bad, decision, changed: diff(clean, corrupt), change, cleanMaze: maze, corruptMaze,
+  const finish = (
+    clean: Int32Array,
+    corrupt: Int32Array,
+    good: number,
+    bad: number | null,
+    decision: number,
+    change: string,
+    corruptMaze: PatchPair['corruptMaze'],
+  ): PatchPair => ({
+    kind,
+    clean,
+    corrupt,
+    good,
+    bad,
+    decision,
+    changed: diff(clean, corrupt),
+    change,
+    cleanMaze: maze,
+    corruptMaze,
   });
   const cell = (c: number): number => enc.cellId(...cellCoord(maze, c));
 
@@ -160,7 +184,8 @@ export function buildPair(kind: PairKind, maze: SolvedMaze, enc: Encoder, rng: R
   const decisionPath = path.subarray(0, ch.i + 1);
   const longer = prefix(enc, more, tokSeed, decisionPath);
   const shorter = longer.slice();
-  const idA = cell(ch.a), idB = cell(ch.b);
+  const idA = cell(ch.a),
+    idB = cell(ch.b);
   // The slot listing the changed edge (a, b), in either written order.
   // Entry k occupies positions 1+4k .. 4+4k (a, connector, b, ;); 9 tokens follow the list.
   const entries = (enc.promptLength(more) - 9) / 4;
@@ -185,10 +210,16 @@ export function buildPair(kind: PairKind, maze: SolvedMaze, enc: Encoder, rng: R
 
 /** Index (≤ len−2, so a next move exists) of the path cell nearest (L1) to edge (a, b); earliest on ties. */
 function nearestPathIndex(m: LatticeMaze, path: Int32Array, a: number, b: number): number {
-  let best = 0, bestD = Infinity;
+  let best = 0,
+    bestD = Infinity;
   for (let i = 0; i + 1 < path.length; i++) {
     const [r, c] = cellCoord(m, path[i]);
-    const d = Math.min(...[a, b].map((x) => { const [xr, xc] = cellCoord(m, x); return Math.abs(xr - r) + Math.abs(xc - c); }));
+    const d = Math.min(
+      ...[a, b].map((x) => {
+        const [xr, xc] = cellCoord(m, x);
+        return Math.abs(xr - r) + Math.abs(xc - c);
+      }),
+    );
     if (d < bestD) [best, bestD] = [i, d];
   }
   return best;

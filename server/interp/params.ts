@@ -101,7 +101,10 @@ export function defineParams<P>(fields: Record<string, FieldSpec>): ParamsSchema
         if (f.type.endsWith('[]')) {
           const elem = f.type.slice(0, -2) as 'int' | 'string';
           const minItems = f.minItems ?? 1;
-          if (!Array.isArray(v) || v.length < minItems) throw new ParamsError(`params.${name}: must be an array of at least ${minItems} ${elem === 'int' ? 'integers' : 'strings'}; got ${JSON.stringify(v)}`);
+          if (!Array.isArray(v) || v.length < minItems)
+            throw new ParamsError(
+              `params.${name}: must be an array of at least ${minItems} ${elem === 'int' ? 'integers' : 'strings'}; got ${JSON.stringify(v)}`,
+            );
           out[name] = v.map((x, i) => checkScalar(`${name}[${i}]`, f, x, info, elem));
         } else {
           out[name] = checkScalar(name, f, v, info, f.type as 'int');

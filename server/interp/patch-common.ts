@@ -55,7 +55,11 @@ export interface PreparedPair {
 }
 
 /** Builds up to `count` pairs (one per maze, skipping mazes that offer no such change) and runs them clean and corrupted. */
-export async function preparePairs(ctx: ExperimentContext, p: PatchParams, engine: OnnxEngine): Promise<{ prepared: PreparedPair[]; skipped: number; mazes: number }> {
+export async function preparePairs(
+  ctx: ExperimentContext,
+  p: PatchParams,
+  engine: OnnxEngine,
+): Promise<{ prepared: PreparedPair[]; skipped: number; mazes: number }> {
   requireUnified(ctx.model, 'patching');
   const { cfg, vocab } = ctx.model;
   const V = cfg.d_vocab;
@@ -67,7 +71,8 @@ export async function preparePairs(ctx: ExperimentContext, p: PatchParams, engin
     const T = pair.clean.length;
     const last = async (tokens: Int32Array) => (await engine.forward(tokens, 1, T)).slice((T - 1) * V, T * V);
     const cleanLast = await last(pair.clean);
-    const good = pair.good, bad = resolveBad(pair, cleanLast);
+    const good = pair.good,
+      bad = resolveBad(pair, cleanLast);
     const metric = (l: Float32Array) => l[good] - l[bad];
     const sp = mapPositions(pair.clean, vocab, pair.cleanMaze);
     const classes = Int32Array.from(sp.classes, (c) => TOKEN_CLASSES.indexOf(c));
@@ -87,21 +92,32 @@ export const ldGap = (pp: PreparedPair): number => {
  * [n_layers, class(, head)] (position sites) or `${site}.mean` [n_layers, n_heads].
  * `normalise(v, pair)` maps a raw value to the normalised scale.
  */
-export function packSite(cfg: ModelConfig, site: Site, prepared: readonly PreparedPair[], raw: readonly Float32Array[], normalise: (v: number, pp: PreparedPair) => number): NamedTensor[] {
+export function packSite(
+  cfg: ModelConfig,
+  site: Site,
+  prepared: readonly PreparedPair[],
+  raw: readonly Float32Array[],
+  normalise: (v: number, pp: PreparedPair) => number,
+): NamedTensor[] {
   const { n_layers: L, n_heads: H } = cfg;
   const Tmax = Math.max(...prepared.map((pp) => pp.pair.clean.length));
   const shape = siteShape(cfg, site, Tmax);
   const per = shape.reduce((a, b) => a * b, 1);
   const P = prepared.length;
-  const norm = new Float32Array(P * per).fill(NaN), rawPad = new Float32Array(P * per).fill(NaN);
+  const norm = new Float32Array(P * per).fill(NaN),
+    rawPad = new Float32Array(P * per).fill(NaN);
   const nC = PATCH_CLASSES.length;
   const hAxis = site === 'head_by_pos' ? H : 1;
-  const sums = new Float64Array(L * nC * hAxis), counts = new Float64Array(L * nC * hAxis);
+  const sums = new Float64Array(L * nC * hAxis),
+    counts = new Float64Array(L * nC * hAxis);
   prepared.forEach((pp, i) => {
     const T = pp.pair.clean.length;
     const r = raw[i];
     if (site === 'head_all_pos') {
-      for (let j = 0; j < L * H; j++) { rawPad[i * per + j] = r[j]; norm[i * per + j] = normalise(r[j], pp); }
+      for (let j = 0; j < L * H; j++) {
+        rawPad[i * per + j] = r[j];
+        norm[i * per + j] = normalise(r[j], pp);
+      }
       return;
     }
     const changed = new Set(pp.pair.changed);
@@ -115,7 +131,10 @@ export function packSite(cfg: ModelConfig, site: Site, prepared: readonly Prepar
           rawPad[dst] = v;
           norm[dst] = nv;
           if (Number.isNaN(nv)) continue;
-          for (const c of cls) { sums[(l * nC + c) * hAxis + h] += nv; counts[(l * nC + c) * hAxis + h]++; }
+          for (const c of cls) {
+            sums[(l * nC + c) * hAxis + h] += nv;
+            counts[(l * nC + c) * hAxis + h]++;
+          }
         }
       }
     }
@@ -135,8 +154,12 @@ export function packSite(cfg: ModelConfig, site: Site, prepared: readonly Prepar
 export function pairsSummary(vocab: readonly string[], prepared: readonly PreparedPair[]): { tensors: NamedTensor[]; rows: Array<Record<string, unknown>> } {
   const P = prepared.length;
   const Tmax = Math.max(...prepared.map((pp) => pp.pair.clean.length));
-  const clean = new Float32Array(P * Tmax).fill(-1), corrupt = new Float32Array(P * Tmax).fill(-1);
-  prepared.forEach((pp, i) => { clean.set(pp.pair.clean, i * Tmax); corrupt.set(pp.pair.corrupt, i * Tmax); });
+  const clean = new Float32Array(P * Tmax).fill(-1),
+    corrupt = new Float32Array(P * Tmax).fill(-1);
+  prepared.forEach((pp, i) => {
+    clean.set(pp.pair.clean, i * Tmax);
+    corrupt.set(pp.pair.corrupt, i * Tmax);
+  });
   return {
     tensors: [tensor('pairs.clean', [P, Tmax], clean), tensor('pairs.corrupt', [P, Tmax], corrupt)], // [pair, pos] token ids
     rows: prepared.map((pp) => ({

@@ -14,14 +14,37 @@ import { SPECIAL_TOKENS, parseCoordToken } from '../maze/tokenize/index.js';
 import { InterpError } from './context.js';
 
 export type TokenClass =
-  | 'adjlist_start' | 'adj_cell' | 'connector' | 'sep' | 'adjlist_end'
-  | 'origin_start' | 'origin' | 'origin_end' | 'target_start' | 'target' | 'target_end'
-  | 'path_start' | 'path' | 'path_end';
+  | 'adjlist_start'
+  | 'adj_cell'
+  | 'connector'
+  | 'sep'
+  | 'adjlist_end'
+  | 'origin_start'
+  | 'origin'
+  | 'origin_end'
+  | 'target_start'
+  | 'target'
+  | 'target_end'
+  | 'path_start'
+  | 'path'
+  | 'path_end';
 
 /** Every class in sequence order (the order tensors aggregated by class use). */
 export const TOKEN_CLASSES: readonly TokenClass[] = [
-  'adjlist_start', 'adj_cell', 'connector', 'sep', 'adjlist_end', 'origin_start', 'origin', 'origin_end',
-  'target_start', 'target', 'target_end', 'path_start', 'path', 'path_end',
+  'adjlist_start',
+  'adj_cell',
+  'connector',
+  'sep',
+  'adjlist_end',
+  'origin_start',
+  'origin',
+  'origin_end',
+  'target_start',
+  'target',
+  'target_end',
+  'path_start',
+  'path',
+  'path_end',
 ];
 
 export interface ListedEdge {
@@ -75,7 +98,8 @@ function lookup(vocab: readonly string[]) {
 export function cellOfToken(vocab: readonly string[], id: number, grid: { rows: number; cols: number }): number {
   const p = lookup(vocab).packed[id] ?? -1;
   if (p < 0) return -1;
-  const r = (p / MAX_GRID) | 0, c = p % MAX_GRID;
+  const r = (p / MAX_GRID) | 0,
+    c = p % MAX_GRID;
   return r < grid.rows && c < grid.cols ? r * grid.cols + c : -1;
 }
 

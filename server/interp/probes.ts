@@ -46,12 +46,19 @@ export const paramsSchema = defineParams<ProbesParams>({
   ...mazeFields(300),
   classes: { type: 'string[]', doc: 'token classes probed', choices: PROBE_CLASSES, default: [...PROBE_CLASSES] },
   targets: { type: 'string[]', doc: 'what the probes predict', choices: PROBE_TARGETS, default: [...PROBE_TARGETS] },
-  layers: { type: 'int[]', doc: 'lens layers (l < n_layers: resid_pre l; n_layers: final resid_post)', min: 0, max: (m) => m.cfg.n_layers, default: (m) => Array.from({ length: m.cfg.n_layers + 1 }, (_, l) => l), defaultDoc: 'every layer and the final residual' },
+  layers: {
+    type: 'int[]',
+    doc: 'lens layers (l < n_layers: resid_pre l; n_layers: final resid_post)',
+    min: 0,
+    max: (m) => m.cfg.n_layers,
+    default: (m) => Array.from({ length: m.cfg.n_layers + 1 }, (_, l) => l),
+    defaultDoc: 'every layer and the final residual',
+  },
   testFraction: { type: 'number', doc: 'fraction of mazes held out for testing', min: 0.05, max: 0.9, default: 0.2 },
   lambda: { type: 'number', doc: 'L2 strength on standardised features', min: 0, max: 100, default: 0.01 },
   iters: { type: 'int', doc: 'optimiser steps per fit (logistic.ts: Böhning bound + Nesterov)', min: 1, max: 10000, default: 100 },
   control: { type: 'bool', doc: 'also fit the shuffled-label control task', default: true },
-  backend: { type: 'string', doc: 'where the fits\' matrix products run: ONNX Runtime or plain TypeScript', choices: ['ort', 'js'], default: 'ort' },
+  backend: { type: 'string', doc: "where the fits' matrix products run: ONNX Runtime or plain TypeScript", choices: ['ort', 'js'], default: 'ort' },
 });
 
 /** Lattice edges of a rows × cols grid as flat-cell pairs: all "down" edges, then all "right" edges. */
@@ -64,7 +71,8 @@ export function latticeEdges(rows: number, cols: number): Array<[number, number]
 
 export const probes = defineKind<ProbesParams>({
   kind: 'probes',
-  describe: 'Logistic probes per layer at `;`, <ADJLIST_END>, <PATH_START> and the current path token for: edge open, cell on the solution, cell on the future path, cell is the target; train/test split by maze, shuffled-label control task, accuracy and selectivity by layer.',
+  describe:
+    'Logistic probes per layer at `;`, <ADJLIST_END>, <PATH_START> and the current path token for: edge open, cell on the solution, cell on the future path, cell is the target; train/test split by maze, shuffled-label control task, accuracy and selectivity by layer.',
   paramsSchema,
   async run(ctx, p, progress) {
     requireUnified(ctx.model, 'probes');
@@ -74,13 +82,16 @@ export const probes = defineKind<ProbesParams>({
     const M = mazes.length;
     if (M < 10) throw new InterpError(`params.count: probes need at least 10 mazes, got ${M}`);
     const { rows, cols } = mazes[0];
-    if (mazes.some((m) => m.rows !== rows || m.cols !== cols)) throw new InterpError('probes need mazes of one grid size (label columns are cells and edges of that grid)');
+    if (mazes.some((m) => m.rows !== rows || m.cols !== cols))
+      throw new InterpError('probes need mazes of one grid size (label columns are cells and edges of that grid)');
     const n = rows * cols;
     const edges = latticeEdges(rows, cols);
     const rng = new Rng(`probes/${ctx.seed}`);
     const enc = encoder(ctx.model);
     const seqs = mazes.map((m, i) => enc.encode(m, rng, `maze ${i}`));
-    const classes = [...new Set(p.classes)], targets = [...new Set(p.targets)], layers = [...new Set(p.layers)].sort((a, b) => a - b);
+    const classes = [...new Set(p.classes)],
+      targets = [...new Set(p.targets)],
+      layers = [...new Set(p.layers)].sort((a, b) => a - b);
 
     // Sample positions and labels.
     const pos = classes.map(() => new Int32Array(M)); // [class][maze] position probed
@@ -89,7 +100,8 @@ export const probes = defineKind<ProbesParams>({
       const sp = mapPositions(seqs[i], vocab, m);
       pathIdx[i] = rng.int(sp.path.length - 1);
       classes.forEach((c, ci) => {
-        pos[ci][i] = c === 'sep' ? sp.seps[rng.int(sp.seps.length)] : c === 'adjlist_end' ? sp.adjlistEnd : c === 'path_start' ? sp.pathStart : sp.path[pathIdx[i]];
+        pos[ci][i] =
+          c === 'sep' ? sp.seps[rng.int(sp.seps.length)] : c === 'adjlist_end' ? sp.adjlistEnd : c === 'path_start' ? sp.pathStart : sp.path[pathIdx[i]];
       });
     });
     const width: Record<ProbeTarget, number> = { edge: edges.length, solution: n, future: n, target: n };
@@ -111,17 +123,24 @@ export const probes = defineKind<ProbesParams>({
     const engine = await ctx.model.engine();
     const names = layers.map((l) => residName(cfg, l));
     const X = classes.map(() => layers.map(() => new Float32Array(M * D)));
-    await forEachCached(engine, seqs, names, (row) => {
-      layers.forEach((_, li) => {
-        const r = row.get(names[li]); // [T, D]
-        classes.forEach((_, ci) => X[ci][li].set(r.subarray(pos[ci][row.index] * D, (pos[ci][row.index] + 1) * D), row.index * D));
-      });
-    }, { progress, from: 0, to: 0.2, batch: 8 });
+    await forEachCached(
+      engine,
+      seqs,
+      names,
+      (row) => {
+        layers.forEach((_, li) => {
+          const r = row.get(names[li]); // [T, D]
+          classes.forEach((_, ci) => X[ci][li].set(r.subarray(pos[ci][row.index] * D, (pos[ci][row.index] + 1) * D), row.index * D));
+        });
+      },
+      { progress, from: 0, to: 0.2, batch: 8 },
+    );
 
     // Split by maze; one label permutation for the control task.
     const order = rng.shuffle(Array.from({ length: M }, (_, i) => i));
     const nTest = Math.max(1, Math.round(M * p.testFraction));
-    const test = order.slice(0, nTest), train = order.slice(nTest);
+    const test = order.slice(0, nTest),
+      train = order.slice(nTest);
     if (train.length < 2) throw new InterpError('params.testFraction leaves fewer than 2 training mazes');
     const perm = rng.shuffle(Array.from({ length: M }, (_, i) => i));
     const take = <A extends Float32Array | Uint8Array>(src: A, idx: number[], w: number, map?: number[]): A => {
@@ -130,7 +149,9 @@ export const probes = defineKind<ProbesParams>({
       return out;
     };
 
-    const nC = classes.length, nL = layers.length, nT = targets.length;
+    const nC = classes.length,
+      nL = layers.length,
+      nT = targets.length;
     const grids = ['accuracy', 'balanced', 'majority', 'control_accuracy', 'control_balanced'].map(() => new Float32Array(nC * nL * nT).fill(NaN));
     const [acc, bal, maj, cacc, cbal] = grids;
     const fits = classes.length * layers.length * (p.control ? 2 : 1);
@@ -145,24 +166,38 @@ export const probes = defineKind<ProbesParams>({
         const Y = new Uint8Array(M * K);
         for (let i = 0; i < M; i++) {
           let o = i * K;
-          fitted.forEach((t, j) => { Y.set(Ys[j].subarray(i * width[t], (i + 1) * width[t]), o); o += width[t]; });
+          fitted.forEach((t, j) => {
+            Y.set(Ys[j].subarray(i * width[t], (i + 1) * width[t]), o);
+            o += width[t];
+          });
         }
         const group = (s: ProbeScores, key: 'accuracy' | 'balanced' | 'majority', t: ProbeTarget): number => {
           let o = 0;
-          for (const f of fitted) { if (f === t) break; o += width[f]; }
+          for (const f of fitted) {
+            if (f === t) break;
+            o += width[f];
+          }
           return nanMean(s[key].subarray(o, o + width[t]));
         };
         for (let li = 0; li < layers.length; li++) {
-          const Xtr = take(X[ci][li], train, D), Xte = take(X[ci][li], test, D);
+          const Xtr = take(X[ci][li], train, D),
+            Xte = take(X[ci][li], test, D);
           for (const control of p.control ? [false, true] : [false]) {
-            const Ytr = take(Y, train, K, control ? perm : undefined), Yte = take(Y, test, K, control ? perm : undefined);
+            const Ytr = take(Y, train, K, control ? perm : undefined),
+              Yte = take(Y, test, K, control ? perm : undefined);
             const model = await fitLogistic(Xtr, Ytr, train.length, D, K, { lambda: p.lambda, iters: p.iters }, backend);
             const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
             targets.forEach((t, ti) => {
               const src = fitted.includes(t) ? t : 'solution';
               const at = (ci * nL + li) * nT + ti;
-              if (control) { cacc[at] = group(s, 'accuracy', src); cbal[at] = group(s, 'balanced', src); }
-              else { acc[at] = group(s, 'accuracy', src); bal[at] = group(s, 'balanced', src); maj[at] = group(s, 'majority', src); }
+              if (control) {
+                cacc[at] = group(s, 'accuracy', src);
+                cbal[at] = group(s, 'balanced', src);
+              } else {
+                acc[at] = group(s, 'accuracy', src);
+                bal[at] = group(s, 'balanced', src);
+                maj[at] = group(s, 'majority', src);
+              }
             });
             progress(0.2 + (0.8 * ++done) / fits, `fitted ${klass} layer ${layers[li]}${control ? ' (control)' : ''}`);
           }
@@ -171,7 +206,8 @@ export const probes = defineKind<ProbesParams>({
     } finally {
       await backend.dispose();
     }
-    const sel = acc.map((a, i) => a - cacc[i]), selBal = bal.map((b, i) => b - cbal[i]);
+    const sel = acc.map((a, i) => a - cacc[i]),
+      selBal = bal.map((b, i) => b - cbal[i]);
     const shape = [nC, nL, nT];
     const tensors: NamedTensor[] = [
       tensor('accuracy', shape, acc), // [class, layer, target] test accuracy, mean over label columns
@@ -182,18 +218,38 @@ export const probes = defineKind<ProbesParams>({
       tensor('selectivity', shape, sel), // accuracy − control accuracy
       tensor('selectivity_balanced', shape, selBal),
     ];
-    const table = classes.flatMap((klass, ci) => layers.map((l, li) => ({
-      class: klass,
-      layer: residLabel(cfg, l),
-      ...Object.fromEntries(targets.map((t, ti) => {
-        const at = (ci * nL + li) * nT + ti;
-        return [t, { accuracy: num(acc[at]), balanced: num(bal[at]), majority: num(maj[at]), control: num(cacc[at]), selectivity: num(sel[at]), selectivity_balanced: num(selBal[at]) }];
+    const table = classes.flatMap((klass, ci) =>
+      layers.map((l, li) => ({
+        class: klass,
+        layer: residLabel(cfg, l),
+        ...Object.fromEntries(
+          targets.map((t, ti) => {
+            const at = (ci * nL + li) * nT + ti;
+            return [
+              t,
+              {
+                accuracy: num(acc[at]),
+                balanced: num(bal[at]),
+                majority: num(maj[at]),
+                control: num(cacc[at]),
+                selectivity: num(sel[at]),
+                selectivity_balanced: num(selBal[at]),
+              },
+            ];
+          }),
+        ),
       })),
-    })));
+    );
     return {
       summary: {
-        kind: 'probes', mazes: M, train: train.length, test: test.length, grid: [rows, cols],
-        classes, targets, layers: layers.map((l) => residLabel(cfg, l)),
+        kind: 'probes',
+        mazes: M,
+        train: train.length,
+        test: test.length,
+        grid: [rows, cols],
+        classes,
+        targets,
+        layers: layers.map((l) => residLabel(cfg, l)),
         label_columns: Object.fromEntries(targets.map((t) => [t, width[t]])),
         future_equals_solution_at: classes.filter((c) => c !== 'path'),
         table,

@@ -41,10 +41,20 @@ export interface RetargetParams extends MazeParams {
 export const paramsSchema = defineParams<RetargetParams>({
   ...mazeFields(16, 2000),
   layers: { type: 'int[]', doc: 'layers whose resid_pre is overwritten (one at a time)', min: 0, max: layerMax, default: allLayers, defaultDoc: 'every layer' },
-  positions: { type: 'string', doc: 'positions changed; target-onwards (direction only) reaches every later position, generated ones included, at every decoding step', choices: ['target', 'target-to-path-start', 'target-onwards'], default: 'target' },
+  positions: {
+    type: 'string',
+    doc: 'positions changed; target-onwards (direction only) reaches every later position, generated ones included, at every decoding step',
+    choices: ['target', 'target-to-path-start', 'target-onwards'],
+    default: 'target',
+  },
   controls: { type: 'bool', doc: 'run the random-vector and same-target controls', default: true },
   sameTargetSource: { type: 'string', doc: 'source of the same-target control (transplant)', choices: ['reshuffled', 'identical'], default: 'reshuffled' },
-  method: { type: 'string', doc: 'transplant: overwrite with the new-target run\'s residual; direction: add scale × (mean residual of mazes with the new target − with the old)', choices: ['transplant', 'direction'], default: 'transplant' },
+  method: {
+    type: 'string',
+    doc: "transplant: overwrite with the new-target run's residual; direction: add scale × (mean residual of mazes with the new target − with the old)",
+    choices: ['transplant', 'direction'],
+    default: 'transplant',
+  },
   scale: { type: 'number', doc: 'direction: multiple of the mean difference added', min: 0, max: 100, default: 1 },
   references: { type: 'int', doc: 'direction: generated mazes whose residuals give the per-target means', min: 8, max: 20000, default: 512 },
 });
@@ -57,7 +67,8 @@ function normal(rng: Rng): number {
 
 export const retarget = defineKind<RetargetParams>({
   kind: 'retarget',
-  describe: 'Overwrites the target token\'s residual stream at one layer with its value from a run with a different target, decodes, and measures how often the rollout becomes a valid path to the new target, by layer; with random-vector and same-target controls.',
+  describe:
+    "Overwrites the target token's residual stream at one layer with its value from a run with a different target, decodes, and measures how often the rollout becomes a valid path to the new target, by layer; with random-vector and same-target controls.",
   paramsSchema,
   async run(ctx, p, progress) {
     requireUnified(ctx.model, 'retarget');
@@ -80,10 +91,12 @@ export const retarget = defineKind<RetargetParams>({
     const directions = p.method === 'direction' ? await targetMeans(ctx, p, mazes[0], layers, names, progress) : null;
 
     for (const [i, maze] of mazes.entries()) {
-      const o = maze.origin[0] * maze.cols + maze.origin[1], t = maze.target[0] * maze.cols + maze.target[1];
+      const o = maze.origin[0] * maze.cols + maze.origin[1],
+        t = maze.target[0] * maze.cols + maze.target[1];
       const dist = bfsDistances(maze, o);
       const known = (c: number) => !directions || directions.has(c);
-      if (directions && !directions.has(t)) throw new InterpError(`maze ${i}: no reference maze has its target ${JSON.stringify(maze.target)}; raise references`);
+      if (directions && !directions.has(t))
+        throw new InterpError(`maze ${i}: no reference maze has its target ${JSON.stringify(maze.target)}; raise references`);
       const options = Array.from({ length: maze.rows * maze.cols }, (_, c) => c).filter((c) => c !== o && c !== t && dist[c] > 0 && known(c));
       if (options.length === 0) throw new InterpError(`maze ${i}: no other reachable cell to retarget to`);
       const t2 = options[rng.int(options.length)];
@@ -92,7 +105,8 @@ export const retarget = defineKind<RetargetParams>({
       const tokSeed = `retarget/${ctx.seed}/${i}`;
       const P = enc.promptLength(maze);
       const promptOf = (m: SolvedMaze, s: string) => enc.encode(m, new Rng(s), `maze ${i}`).slice(0, P);
-      const a = promptOf(maze, tokSeed), b = promptOf(moved, tokSeed);
+      const a = promptOf(maze, tokSeed),
+        b = promptOf(moved, tokSeed);
       const c = p.sameTargetSource === 'identical' ? a : promptOf(maze, `${tokSeed}/same`);
       const sp = mapPositions(a, vocab, maze);
       const positions = p.positions === 'target' ? [sp.target] : Array.from({ length: sp.pathStart - sp.target + 1 }, (_, k) => sp.target + k);
@@ -109,15 +123,18 @@ export const retarget = defineKind<RetargetParams>({
         layers.forEach((_, li) => {
           for (const cond of conditions) {
             const v = new Float32Array(D); // [D]
-            for (let d = 0; d < D; d++) v[d] = p.scale * (cond === 'same' ? mt.half[0][li * D + d] - mt.half[1][li * D + d] : mt2.all[li * D + d] - mt.all[li * D + d]);
+            for (let d = 0; d < D; d++)
+              v[d] = p.scale * (cond === 'same' ? mt.half[0][li * D + d] - mt.half[1][li * D + d] : mt2.all[li * D + d] - mt.all[li * D + d]);
             if (cond === 'random') {
               const dir = Float32Array.from({ length: D }, () => normal(rng));
               const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
               for (let d = 0; d < D; d++) v[d] = dir[d] * k;
             }
-            rows.push(p.positions === 'target-onwards'
-              ? { prompt: a, steer: { hook: names[li], from: sp.target, value: v } }
-              : { prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: v }] });
+            rows.push(
+              p.positions === 'target-onwards'
+                ? { prompt: a, steer: { hook: names[li], from: sp.target, value: v } }
+                : { prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: v }] },
+            );
           }
         });
         progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
@@ -137,33 +154,45 @@ export const retarget = defineKind<RetargetParams>({
           }
           return { hook: names[li], kind: 'replace', positions, value: v };
         };
-        for (const cond of conditions) rows.push({ prompt: a, interventions: [cond === 'retarget' ? value(1, false) : cond === 'random' ? value(0, true) : value(2, false)] });
+        for (const cond of conditions)
+          rows.push({ prompt: a, interventions: [cond === 'retarget' ? value(1, false) : cond === 'random' ? value(0, true) : value(2, false)] });
       });
       progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
     }
 
     const { decodeSteered, decodeWithInterventions } = await import('./decode.js');
-    const out = p.positions === 'target-onwards'
-      ? await decodeSteered(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew })
-      : await decodeWithInterventions(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew });
+    const out =
+      p.positions === 'target-onwards'
+        ? await decodeSteered(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew })
+        : await decodeWithInterventions(engine, rows, { stopToken: SPECIAL.PATH_END, maxNewTokens: maxNew });
     progress(0.95, 'decoded');
     const score = (m: SolvedMaze, gen: Int32Array) => {
-      const { path, ended } = readPredictedPath(Array.from(gen, (id) => vocab[id]), enc.tokenizer, { grid: { rows: m.rows, cols: m.cols } });
+      const { path, ended } = readPredictedPath(
+        Array.from(gen, (id) => vocab[id]),
+        enc.tokenizer,
+        { grid: { rows: m.rows, cols: m.cols } },
+      );
       return pathMetrics(m, path, { ended }).valid_rollout ? 1 : 0;
     };
-    const nK = conditions.length, Lq = layers.length;
-    const successNew = new Float64Array(nK * Lq), successOld = new Float64Array(nK * Lq), changed = new Float64Array(nK * Lq);
-    let baseOld = 0, baseNew = 0;
+    const nK = conditions.length,
+      Lq = layers.length;
+    const successNew = new Float64Array(nK * Lq),
+      successOld = new Float64Array(nK * Lq),
+      changed = new Float64Array(nK * Lq);
+    let baseOld = 0,
+      baseNew = 0;
     for (const task of tasks) {
       const base = out[task.first];
       baseOld += score(task.maze, base);
       baseNew += score(task.moved, base);
-      layers.forEach((_, li) => conditions.forEach((_, k) => {
-        const gen = out[task.first + 1 + li * nK + k];
-        successNew[k * Lq + li] += score(task.moved, gen) / tasks.length;
-        successOld[k * Lq + li] += score(task.maze, gen) / tasks.length;
-        changed[k * Lq + li] += (gen.length !== base.length || gen.some((x, j) => x !== base[j]) ? 1 : 0) / tasks.length;
-      }));
+      layers.forEach((_, li) =>
+        conditions.forEach((_, k) => {
+          const gen = out[task.first + 1 + li * nK + k];
+          successNew[k * Lq + li] += score(task.moved, gen) / tasks.length;
+          successOld[k * Lq + li] += score(task.maze, gen) / tasks.length;
+          changed[k * Lq + li] += (gen.length !== base.length || gen.some((x, j) => x !== base[j]) ? 1 : 0) / tasks.length;
+        }),
+      );
     }
     const at = (a: Float64Array, k: number, li: number) => num(a[k * Lq + li]);
     return {
@@ -178,7 +207,12 @@ export const retarget = defineKind<RetargetParams>({
         baseline: { valid_to_old_target: num(baseOld / tasks.length), valid_to_new_target: num(baseNew / tasks.length) },
         layers: layers.map((l, li) => ({
           layer: l,
-          ...Object.fromEntries(conditions.map((c, k) => [c, { valid_to_new_target: at(successNew, k, li), valid_to_old_target: at(successOld, k, li), changed: at(changed, k, li) }])),
+          ...Object.fromEntries(
+            conditions.map((c, k) => [
+              c,
+              { valid_to_new_target: at(successNew, k, li), valid_to_old_target: at(successOld, k, li), changed: at(changed, k, li) },
+            ]),
+          ),
         })),
       },
       tensors: [
@@ -203,7 +237,14 @@ interface TargetMean {
  * control, by which half of the references a maze falls in). A cell the references never target
  * (or target in one half only) is left out.
  */
-async function targetMeans(ctx: Parameters<typeof retarget.run>[0], p: RetargetParams, like: SolvedMaze, layers: number[], names: string[], progress: (f: number, m: string) => void): Promise<Map<number, TargetMean>> {
+async function targetMeans(
+  ctx: Parameters<typeof retarget.run>[0],
+  p: RetargetParams,
+  like: SolvedMaze,
+  layers: number[],
+  names: string[],
+  progress: (f: number, m: string) => void,
+): Promise<Map<number, TargetMean>> {
   const { cfg, vocab } = ctx.model;
   const D = cfg.d_model;
   const Lq = layers.length;
@@ -232,7 +273,8 @@ async function targetMeans(ctx: Parameters<typeof retarget.run>[0], p: RetargetP
   const out = new Map<number, TargetMean>();
   for (const [cell, { s, n }] of sums) {
     if (n[0] === 0 || n[1] === 0) continue;
-    const all = new Float32Array(Lq * D), half: [Float32Array, Float32Array] = [new Float32Array(Lq * D), new Float32Array(Lq * D)];
+    const all = new Float32Array(Lq * D),
+      half: [Float32Array, Float32Array] = [new Float32Array(Lq * D), new Float32Array(Lq * D)];
     for (let i = 0; i < Lq * D; i++) {
       all[i] = (s[0][i] + s[1][i]) / (n[0] + n[1]);
       half[0][i] = s[0][i] / n[0];

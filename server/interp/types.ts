@@ -26,9 +26,7 @@ export interface InterpModel {
 }
 
 /** Where the mazes come from: a fixed list (a dataset slice) or generated on the fly. */
-export type MazeSource =
-  | { readonly mazes: readonly SolvedMaze[] }
-  | { readonly spec: MazeSpec; readonly count: number; readonly seed: number };
+export type MazeSource = { readonly mazes: readonly SolvedMaze[] } | { readonly spec: MazeSpec; readonly count: number; readonly seed: number };
 
 export interface ExperimentContext {
   readonly model: InterpModel;

@@ -28,7 +28,14 @@ export interface WeightsParams {
 }
 
 export const paramsSchema = defineParams<WeightsParams>({
-  grid: { type: 'int', doc: 'cells (grid × grid) whose tokens are analysed', min: 2, max: 64, default: (m) => m.grid, defaultDoc: 'largest grid the vocabulary covers' },
+  grid: {
+    type: 'int',
+    doc: 'cells (grid × grid) whose tokens are analysed',
+    min: 2,
+    max: 64,
+    default: (m) => m.grid,
+    defaultDoc: 'largest grid the vocabulary covers',
+  },
   layers: { type: 'int[]', doc: 'layers whose heads are decomposed', min: 0, max: layerMax, default: allLayers, defaultDoc: 'every layer' },
   topK: { type: 'int', doc: 'singular directions kept per circuit', min: 1, max: 64, default: 4 },
 });
@@ -36,31 +43,37 @@ export const paramsSchema = defineParams<WeightsParams>({
 /** Rows [cells, D] of `table` [V, D] for the given token ids. */
 const rowsOf = (table: Float32Array, ids: number[], D: number): Float64Array => {
   const out = new Float64Array(ids.length * D);
-  ids.forEach((id, i) => { for (let d = 0; d < D; d++) out[i * D + d] = table[id * D + d]; });
+  ids.forEach((id, i) => {
+    for (let d = 0; d < D; d++) out[i * D + d] = table[id * D + d];
+  });
   return out;
 };
 
 export const weights = defineKind<WeightsParams>({
   kind: 'weights',
-  describe: 'OV and QK circuits of each head (SVD) projected on the coordinate embeddings and unembeddings; embedding PCA coloured by row/column; correlation of embedding distance with lattice distance (anchor 0.368).',
+  describe:
+    'OV and QK circuits of each head (SVD) projected on the coordinate embeddings and unembeddings; embedding PCA coloured by row/column; correlation of embedding distance with lattice distance (anchor 0.368).',
   paramsSchema,
   async run(ctx, p, progress) {
     requireUnified(ctx.model, 'weights');
     const { cfg, weights: W } = ctx.model;
     const { d_model: D, n_heads: H, d_head: E, d_vocab: V } = cfg;
-    const N = p.grid, n = N * N;
+    const N = p.grid,
+      n = N * N;
     const enc = encoder(ctx.model);
     const ids: number[] = [];
-    for (let r = 0; r < N; r++) for (let c = 0; c < N; c++) {
-      const id = enc.cellId(r, c);
-      if (id < 0) throw new InterpError(`params.grid: the vocabulary has no token for cell (${r},${c}); it covers a smaller grid`);
-      ids.push(id);
-    }
+    for (let r = 0; r < N; r++)
+      for (let c = 0; c < N; c++) {
+        const id = enc.cellId(r, c);
+        if (id < 0) throw new InterpError(`params.grid: the vocabulary has no token for cell (${r},${c}); it covers a smaller grid`);
+        ids.push(id);
+      }
     const Ec = rowsOf(W.get('embed.W_E')!, ids, D); // [n, D] coordinate embeddings
     const WU = W.get('unembed.W_U')!; // [D, V]
     const Uc = new Float64Array(D * n); // [D, n] unembedding columns of the cells
     for (let d = 0; d < D; d++) ids.forEach((id, i) => (Uc[d * n + i] = WU[d * V + id]));
-    const rowIdx = Array.from({ length: n }, (_, i) => Math.floor(i / N)), colIdx = Array.from({ length: n }, (_, i) => i % N);
+    const rowIdx = Array.from({ length: n }, (_, i) => Math.floor(i / N)),
+      colIdx = Array.from({ length: n }, (_, i) => i % N);
 
     // ---- embedding PCA and distances ----
     const centered = Ec.slice();
@@ -74,26 +87,40 @@ export const weights = defineKind<WeightsParams>({
     const pcs = new Float64Array(n * nPc); // [cell, pc] coordinates
     for (let i = 0; i < n; i++) for (let j = 0; j < nPc; j++) pcs[i * nPc + j] = pca.U[i * pca.k + j] * pca.S[j];
     const totalVar = pca.S.reduce((a, s) => a + s * s, 0);
-    const euclid: number[] = [], cosDist: number[] = [], l1: number[] = [];
-    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) {
-      let s = 0;
-      for (let d = 0; d < D; d++) s += (Ec[i * D + d] - Ec[j * D + d]) ** 2;
-      euclid.push(Math.sqrt(s));
-      cosDist.push(1 - cosine(Ec.subarray(i * D, i * D + D), Ec.subarray(j * D, j * D + D)));
-      l1.push(Math.abs(rowIdx[i] - rowIdx[j]) + Math.abs(colIdx[i] - colIdx[j]));
-    }
+    const euclid: number[] = [],
+      cosDist: number[] = [],
+      l1: number[] = [];
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        let s = 0;
+        for (let d = 0; d < D; d++) s += (Ec[i * D + d] - Ec[j * D + d]) ** 2;
+        euclid.push(Math.sqrt(s));
+        cosDist.push(1 - cosine(Ec.subarray(i * D, i * D + D), Ec.subarray(j * D, j * D + D)));
+        l1.push(Math.abs(rowIdx[i] - rowIdx[j]) + Math.abs(colIdx[i] - colIdx[j]));
+      }
     const adjacency = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) adjacency[i * n + j] = Math.abs(rowIdx[i] - rowIdx[j]) + Math.abs(colIdx[i] - colIdx[j]) === 1 ? 1 : 0;
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) adjacency[i * n + j] = Math.abs(rowIdx[i] - rowIdx[j]) + Math.abs(colIdx[i] - colIdx[j]) === 1 ? 1 : 0;
 
     // ---- per-head circuits ----
     const layers = [...new Set(p.layers)].sort((a, b) => a - b);
-    const Lq = layers.length, K = Math.min(p.topK, E, D);
-    const ovIn = new Float32Array(Lq * H * K * n), ovOut = new Float32Array(Lq * H * K * n), qkQ = new Float32Array(Lq * H * K * n), qkK = new Float32Array(Lq * H * K * n);
-    const ovS = new Float32Array(Lq * H * K), qkS = new Float32Array(Lq * H * K);
-    const ovCells = new Float32Array(Lq * H * n * n), qkCells = new Float32Array(Lq * H * n * n);
+    const Lq = layers.length,
+      K = Math.min(p.topK, E, D);
+    const ovIn = new Float32Array(Lq * H * K * n),
+      ovOut = new Float32Array(Lq * H * K * n),
+      qkQ = new Float32Array(Lq * H * K * n),
+      qkK = new Float32Array(Lq * H * K * n);
+    const ovS = new Float32Array(Lq * H * K),
+      qkS = new Float32Array(Lq * H * K);
+    const ovCells = new Float32Array(Lq * H * n * n),
+      qkCells = new Float32Array(Lq * H * n * n);
     const heads: Array<Record<string, unknown>> = [];
     const slice = (w: Float32Array, h: number, a: number, b: number) => Float64Array.from(w.subarray(h * a * b, (h + 1) * a * b));
-    const transpose = (x: Float64Array, a: number, b: number) => { const o = new Float64Array(a * b); for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) o[j * a + i] = x[i * b + j]; return o; };
+    const transpose = (x: Float64Array, a: number, b: number) => {
+      const o = new Float64Array(a * b);
+      for (let i = 0; i < a; i++) for (let j = 0; j < b; j++) o[j * a + i] = x[i * b + j];
+      return o;
+    };
     const project = (dirs: Float64Array, k: number, targets: (i: number) => ArrayLike<number>, out: Float32Array, at: number) => {
       for (let r = 0; r < K; r++) {
         const v = column(dirs, D, k, r);
@@ -103,13 +130,22 @@ export const weights = defineKind<WeightsParams>({
     const embRow = (i: number) => Ec.subarray(i * D, i * D + D);
     const unembCol = (i: number) => Float64Array.from({ length: D }, (_, d) => Uc[d * n + i]);
     layers.forEach((l, li) => {
-      const WQ = W.get(`blocks.${l}.attn.W_Q`)!, WK = W.get(`blocks.${l}.attn.W_K`)!, WV = W.get(`blocks.${l}.attn.W_V`)!, WO = W.get(`blocks.${l}.attn.W_O`)!;
+      const WQ = W.get(`blocks.${l}.attn.W_Q`)!,
+        WK = W.get(`blocks.${l}.attn.W_K`)!,
+        WV = W.get(`blocks.${l}.attn.W_V`)!,
+        WO = W.get(`blocks.${l}.attn.W_O`)!;
       for (let h = 0; h < H; h++) {
         const at = (li * H + h) * K;
-        const wv = slice(WV, h, D, E), wo = slice(WO, h, E, D), wq = slice(WQ, h, D, E), wk = slice(WK, h, D, E);
+        const wv = slice(WV, h, D, E),
+          wo = slice(WO, h, E, D),
+          wq = slice(WQ, h, D, E),
+          wk = slice(WK, h, D, E);
         const ov = productSvd(wv, wo, D, E, D); // OV = W_V·W_O: reads U, writes V
         const qk = productSvd(wq, transpose(wk, D, E), D, E, D); // QK = W_Q·W_Kᵀ: query side U, key side V
-        for (let r = 0; r < K; r++) { ovS[at + r] = ov.S[r] ?? 0; qkS[at + r] = qk.S[r] ?? 0; }
+        for (let r = 0; r < K; r++) {
+          ovS[at + r] = ov.S[r] ?? 0;
+          qkS[at + r] = qk.S[r] ?? 0;
+        }
         project(ov.U, ov.k, embRow, ovIn, at * n);
         project(ov.V, ov.k, unembCol, ovOut, at * n);
         project(qk.U, qk.k, embRow, qkQ, at * n);

@@ -16,7 +16,19 @@ import { UserError } from '../errors.js';
 import type { JobRow } from '../services/rows.js';
 import type { PubSub } from '../services/pubsub.js';
 import { getHandler } from './handlers/index.js';
-import { claimNext, countQueued, type EnqueueLink, enqueue, getJob, type JobScheduler, jobTopic, jobsWithStatus, markEnded, requestCancel, requeue } from '../services/jobs.js';
+import {
+  claimNext,
+  countQueued,
+  type EnqueueLink,
+  enqueue,
+  getJob,
+  type JobScheduler,
+  jobTopic,
+  jobsWithStatus,
+  markEnded,
+  requestCancel,
+  requeue,
+} from '../services/jobs.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
 export { jobTopic };
@@ -26,7 +38,11 @@ export { jobTopic };
  * worker's own .ts entry (ERR_UNKNOWN_FILE_EXTENSION, checked on 20.20), so the worker starts from
  * a tiny eval'd script that registers tsx's loader and then imports worker.ts.
  */
-const TSX_API = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href; // the ESM build
+const TSX_API = pathToFileURL(
+  createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs'),
+).href; // the ESM build
 const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
 const BOOTSTRAP = `
 import(${JSON.stringify(TSX_API)})
@@ -67,7 +83,6 @@ interface Running {
 export function maxQueuedPerUser(env: EnvVars = process.env): number {
   return intFromEnv('SEARCHLIGHT_MAX_QUEUED_PER_USER', 10, 1, env);
 }
-
 
 export class JobRunner implements JobScheduler {
   private readonly running = new Map<number, Running>();
@@ -156,13 +171,18 @@ export class JobRunner implements JobScheduler {
   async stop(): Promise<void> {
     this.stopped = true;
     const all = [...this.running.values()];
-    await Promise.all(all.map((r) => new Promise<void>((resolve) => {
-      if (r.settled) return resolve();
-      r.stopping = true;
-      r.worker.once('exit', () => resolve());
-      r.worker.postMessage({ type: 'stop' });
-      r.killTimer ??= setTimeout(() => void r.worker.terminate(), this.graceMs);
-    })));
+    await Promise.all(
+      all.map(
+        (r) =>
+          new Promise<void>((resolve) => {
+            if (r.settled) return resolve();
+            r.stopping = true;
+            r.worker.once('exit', () => resolve());
+            r.worker.postMessage({ type: 'stop' });
+            r.killTimer ??= setTimeout(() => void r.worker.terminate(), this.graceMs);
+          }),
+      ),
+    );
   }
 
   private tick(): void {
@@ -191,7 +211,11 @@ export class JobRunner implements JobScheduler {
     });
     worker.on('error', (e) => this.settle(r, { type: 'error', message: `job worker crashed: ${e.message}`, userError: false }));
     worker.on('exit', (code) => {
-      if (!r.settled) this.settle(r, r.stopping || r.cancelledBy ? { type: 'cancelled' } : { type: 'error', message: `job worker exited unexpectedly (code ${code})`, userError: false });
+      if (!r.settled)
+        this.settle(
+          r,
+          r.stopping || r.cancelledBy ? { type: 'cancelled' } : { type: 'error', message: `job worker exited unexpectedly (code ${code})`, userError: false },
+        );
       this.running.delete(job.id);
       if (r.killTimer) clearTimeout(r.killTimer);
       this.tick();
@@ -239,10 +263,20 @@ export class JobRunner implements JobScheduler {
       markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`);
     } else if (handler.recovery !== 'fail' && job.attempts < handler.maxAttempts) {
       if (handler.recovery === 'retry') handler.cleanup(this.db, job, this.opts.handle.dataDir);
-      requeue(this.db, job.id, `${reason} (${attempt}); ${handler.recovery === 'resume' ? 'it will resume from its last checkpoint' : 'it will be retried from the start'}`, handler.recovery === 'resume');
+      requeue(
+        this.db,
+        job.id,
+        `${reason} (${attempt}); ${handler.recovery === 'resume' ? 'it will resume from its last checkpoint' : 'it will be retried from the start'}`,
+        handler.recovery === 'resume',
+      );
     } else {
       handler.cleanup(this.db, job, this.opts.handle.dataDir);
-      markEnded(this.db, job.id, 'FAILED', `${reason} (${attempt}); ${handler.recovery === 'fail' ? 'this kind of job cannot be resumed' : 'no attempts left'}, partial output was removed`);
+      markEnded(
+        this.db,
+        job.id,
+        'FAILED',
+        `${reason} (${attempt}); ${handler.recovery === 'fail' ? 'this kind of job cannot be resumed' : 'no attempts left'}, partial output was removed`,
+      );
     }
     this.log(`job ${job.id} (${job.kind}) interrupted: now ${getJob(this.db, job.id)?.status}`);
     this.publish(job.id);

@@ -22,11 +22,7 @@ export interface WorkerData {
   dataDir: string;
 }
 
-export type WorkerMessage =
-  | { type: 'progress' }
-  | { type: 'done' }
-  | { type: 'cancelled' }
-  | { type: 'error'; message: string; userError: boolean };
+export type WorkerMessage = { type: 'progress' } | { type: 'done' } | { type: 'cancelled' } | { type: 'error'; message: string; userError: boolean };
 
 async function main(): Promise<void> {
   const port = parentPort!;

@@ -88,7 +88,8 @@ export function forkLookahead(maze: SolvedMaze, fork: PathFork, path: readonly C
   const nb = new Int32Array(4);
   // One BFS from every wrong choice at once (each 1 step from the fork), over cells off the path
   // so far: with cycles, a loop joining two wrong choices is then measured from the nearer one.
-  let head = 0, tail = 0;
+  let head = 0,
+    tail = 0;
   for (const choice of fork.choices) {
     if (choice[0] === fork.next[0] && choice[1] === fork.next[1]) continue;
     const c = cellIndex(maze, choice);

@@ -149,7 +149,11 @@ function treeProbability(maze: LatticeMaze, origin: number, target: number): num
   while (head < tail) {
     const c = queue[head++];
     const k = neighborsIdx(maze, c, nb);
-    for (let i = 0; i < k; i++) if (parent[nb[i]] === -1) { parent[nb[i]] = c; queue[tail++] = nb[i]; }
+    for (let i = 0; i < k; i++)
+      if (parent[nb[i]] === -1) {
+        parent[nb[i]] = c;
+        queue[tail++] = nb[i];
+      }
   }
   let p = 1;
   for (let c = parent[target]; ; c = parent[c]) {
@@ -211,7 +215,10 @@ function cyclicProbability(maze: LatticeMaze, origin: number, target: number, ma
       if (options.length === 1) {
         // Corridor: forced move, no branching, no memo entry needed.
         const o = options[0];
-        if (o === target) { result = 1; break; }
+        if (o === target) {
+          result = 1;
+          break;
+        }
         if (++work > maxWork) throw new BudgetExceeded();
         visited[o] = 1;
         marked.push(o);
@@ -221,10 +228,16 @@ function cyclicProbability(maze: LatticeMaze, origin: number, target: number, ma
       const key = stateKey(c);
       if (key === null) break; // target cut off: 0
       const known = memo.get(key);
-      if (known !== undefined) { result = known; break; }
+      if (known !== undefined) {
+        result = known;
+        break;
+      }
       let sum = 0;
       for (const o of options) {
-        if (o === target) { sum += 1; continue; }
+        if (o === target) {
+          sum += 1;
+          continue;
+        }
         visited[o] = 1;
         sum += from(o);
         visited[o] = 0;

@@ -37,7 +37,10 @@ export function mazeFromSpec(spec: MazeSpec): SolvedMaze {
   });
   const origin = coord(spec.origin, 'origin');
   const target = coord(spec.target, 'target');
-  for (const [name, c] of [['origin', origin], ['target', target]] as const) {
+  for (const [name, c] of [
+    ['origin', origin],
+    ['target', target],
+  ] as const) {
     if (!inBounds(m, c)) throw new MazeError(`${name} ${coordKey(c)} is outside the ${m.rows}x${m.cols} grid`);
   }
   if (origin[0] === target[0] && origin[1] === target[1]) throw new MazeError(`origin and target are the same cell ${coordKey(origin)}`);

@@ -153,11 +153,7 @@ export function chooseEndpointsIdx(m: LatticeMaze, rng: Rng, opts: EndpointOptio
  * A random valid origin/target pair (see the module comment for the distribution), or null when
  * the maze admits none. MazeError on malformed options (unknown key, off-grid or equal fixed cells).
  */
-export function chooseEndpoints(
-  m: LatticeMaze,
-  rng: Rng,
-  opts: EndpointOptions = {},
-): { origin: Coord; target: Coord } | null {
+export function chooseEndpoints(m: LatticeMaze, rng: Rng, opts: EndpointOptions = {}): { origin: Coord; target: Coord } | null {
   checkEndpointOptions(opts, m.rows, m.cols);
   if (!chooseEndpointsIdx(m, rng, opts, pairOut)) return null;
   const { cols } = m;

@@ -77,8 +77,10 @@ function compile(spec: MazeSpec): Compiled {
     const v = spec[key];
     if (v === undefined) continue;
     if (!meta.options.includes(key)) {
-      fail(`generator ${spec.generator} does not accept option ${key}` +
-        (meta.options.length ? ` (it accepts: ${meta.options.join(', ')})` : ' (it takes no options)'));
+      fail(
+        `generator ${spec.generator} does not accept option ${key}` +
+          (meta.options.length ? ` (it accepts: ${meta.options.join(', ')})` : ' (it takes no options)'),
+      );
     }
     if (key === 'p' && (typeof v !== 'number' || !(v >= 0 && v <= 1))) fail(`p must be a number in [0, 1], got ${JSON.stringify(v)}`);
     if (key === 'forkless' && typeof v !== 'boolean') fail(`forkless must be a boolean, got ${JSON.stringify(v)}`);
@@ -201,12 +203,7 @@ export function mazeSource(spec: MazeSpec, seed: number | bigint | string, stats
  * The spec is validated before the first maze (this call throws, not the first next()).
  * Pass `stats` to have generated/skipped counts updated as the stream advances.
  */
-export function generateMazes(
-  spec: MazeSpec,
-  count: number,
-  seed: number | bigint | string,
-  stats?: GenerationStats,
-): Generator<SolvedMaze, void, undefined> {
+export function generateMazes(spec: MazeSpec, count: number, seed: number | bigint | string, stats?: GenerationStats): Generator<SolvedMaze, void, undefined> {
   const source = mazeSource(spec, seed, stats);
   if (!Number.isInteger(count) || count < 0 || count > 0x100000000) {
     throw new MazeError(`count must be an integer in [0, 2^32], got ${count}`);

@@ -41,7 +41,10 @@ export function emptyMaze(rows: number, cols: number = rows): LatticeMaze {
 }
 
 export function checkGrid(rows: number, cols: number): void {
-  for (const [name, v] of [['rows', rows], ['cols', cols]] as const) {
+  for (const [name, v] of [
+    ['rows', rows],
+    ['cols', cols],
+  ] as const) {
     if (!Number.isInteger(v) || v < 1 || v > MAX_GRID) {
       throw new MazeError(`${name} must be an integer between 1 and ${MAX_GRID}, got ${v}`);
     }
@@ -136,8 +139,16 @@ export function edgeListIdx(m: LatticeMaze): Int32Array {
   const out = new Int32Array(edgeCount(m) * 2);
   let k = 0;
   const { cols, down, right } = m;
-  for (let c = 0; c < down.length; c++) if (down[c]) { out[k++] = c; out[k++] = c + cols; }
-  for (let c = 0; c < right.length; c++) if (right[c]) { out[k++] = c; out[k++] = c + 1; }
+  for (let c = 0; c < down.length; c++)
+    if (down[c]) {
+      out[k++] = c;
+      out[k++] = c + cols;
+    }
+  for (let c = 0; c < right.length; c++)
+    if (right[c]) {
+      out[k++] = c;
+      out[k++] = c + 1;
+    }
   return out;
 }
 
@@ -162,7 +173,11 @@ export function components(m: LatticeMaze): Int32Array {
     while (top > 0) {
       const c = stack[--top];
       const k = neighborsIdx(m, c, nb);
-      for (let i = 0; i < k; i++) if (label[nb[i]] === -1) { label[nb[i]] = s; stack[top++] = nb[i]; }
+      for (let i = 0; i < k; i++)
+        if (label[nb[i]] === -1) {
+          label[nb[i]] = s;
+          stack[top++] = nb[i];
+        }
     }
   }
   return label;
@@ -184,4 +199,3 @@ export function mazesEqual(a: LatticeMaze, b: LatticeMaze): boolean {
   for (let i = 0; i < a.down.length; i++) if (a.down[i] !== b.down[i] || a.right[i] !== b.right[i]) return false;
   return true;
 }
-

@@ -120,8 +120,7 @@ export function pathMetrics(maze: SolvedMaze, predicted: ReadonlyArray<Coord | n
   const target = maze.target;
   const exact = ended && invalid === 0 && valid.length === sol.length && valid.every((c, i) => coordEq(c, sol[i]));
   const validRollout =
-    ended && invalid === 0 && valid.length > 0 && coordEq(valid[0], maze.origin) &&
-    coordEq(valid[valid.length - 1], target) && connectedSteps === steps;
+    ended && invalid === 0 && valid.length > 0 && coordEq(valid[0], maze.origin) && coordEq(valid[valid.length - 1], target) && connectedSteps === steps;
 
   // Prefix agreement on the raw sequence: entries 0..agree-1 equal the solution.
   let agree = 0;
@@ -186,7 +185,10 @@ export function aggregateMetrics(rows: readonly PathMetrics[]): AggregateMetrics
   if (!Array.isArray(rows)) throw new MazeError('aggregateMetrics: rows must be an array of path metrics');
   const sums = {} as Record<MeanKey, number>;
   const defined = {} as Record<MeanKey, number>;
-  for (const k of MEAN_KEYS) { sums[k] = 0; defined[k] = 0; }
+  for (const k of MEAN_KEYS) {
+    sums[k] = 0;
+    defined[k] = 0;
+  }
   let exact = 0;
   let valid = 0;
   let reached = 0;
@@ -196,7 +198,8 @@ export function aggregateMetrics(rows: readonly PathMetrics[]): AggregateMetrics
     for (const k of MEAN_KEYS) {
       const v = r[k];
       if (v === null) continue;
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new MazeError(`aggregateMetrics: rows[${i}].${k} must be a finite number or null, got ${String(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new MazeError(`aggregateMetrics: rows[${i}].${k} must be a finite number or null, got ${String(v)}`);
       sums[k] += v;
       defined[k]++;
     }

@@ -186,7 +186,7 @@ export function parseSequence(input: string | readonly string[], opts: ParseOpti
     rd.expect(SEP);
     const lo = a < b ? a : b;
     const d = a < b ? b - a : a - b;
-    if (d !== M && !(d === 1 && ((lo + 1) % M) !== 0)) {
+    if (d !== M && !(d === 1 && (lo + 1) % M !== 0)) {
       throw new ParseError(at, `edge ${show(a)} ${connector} ${show(b)} joins cells that are not lattice neighbours`);
     }
     const key = lo * 2 + (d === 1 ? 1 : 0);
@@ -230,7 +230,8 @@ export function parseSequence(input: string | readonly string[], opts: ParseOpti
   let cols = grid?.cols ?? 0;
   if (!grid) {
     const see = (p: number): void => {
-      const r = ((p / M) | 0) + 1, c = (p % M) + 1;
+      const r = ((p / M) | 0) + 1,
+        c = (p % M) + 1;
       if (r > rows) rows = r;
       if (c > cols) cols = c;
     };
@@ -310,10 +311,12 @@ export function readPredictedPath(
   const tok = resolveTokenizer(tokenizer);
   const tokens = toTokens(input);
   const grid = resolveGrid(opts.grid);
-  const rows = grid?.rows ?? MAX_GRID, cols = grid?.cols ?? MAX_GRID;
+  const rows = grid?.rows ?? MAX_GRID,
+    cols = grid?.cols ?? MAX_GRID;
   const cellOrNull = (p: number): Coord | null => {
     if (p < 0) return null;
-    const r = (p / M) | 0, c = p % M;
+    const r = (p / M) | 0,
+      c = p % M;
     return r < rows && c < cols ? [r, c] : null;
   };
   const path: Array<Coord | null> = [];
@@ -331,7 +334,8 @@ export function readPredictedPath(
     const t = tokens[i];
     if (t === PATH_END) return { path, ended: true };
     if (t === '(' && i + 4 < n && tokens[i + 2] === ',' && tokens[i + 4] === ')') {
-      const r = parseIntToken(tokens[i + 1]), c = parseIntToken(tokens[i + 3]);
+      const r = parseIntToken(tokens[i + 1]),
+        c = parseIntToken(tokens[i + 3]);
       if (r >= 0 && c >= 0) {
         path.push(cellOrNull(r * M + c));
         i += 5;

@@ -37,9 +37,9 @@ interface Resolved {
 function resolve(maze: LatticeMaze, opts: RenderOptions, where: string): Resolved {
   checkLattice(maze, where);
   const own = maze as Partial<{ origin: Coord; target: Coord; path: readonly Coord[] }>;
-  const origin = opts.origin === undefined ? own.origin ?? null : opts.origin;
-  const target = opts.target === undefined ? own.target ?? null : opts.target;
-  const path = opts.path === undefined ? own.path ?? [] : opts.path ?? [];
+  const origin = opts.origin === undefined ? (own.origin ?? null) : opts.origin;
+  const target = opts.target === undefined ? (own.target ?? null) : opts.target;
+  const path = opts.path === undefined ? (own.path ?? []) : (opts.path ?? []);
   if (origin !== null) checkCoord(maze, origin, 'origin', where);
   if (target !== null) checkCoord(maze, target, 'target', where);
   if (!Array.isArray(path)) throw new MazeError(`${where}: path must be an array of [row, col] cells`);
@@ -50,7 +50,10 @@ function resolve(maze: LatticeMaze, opts: RenderOptions, where: string): Resolve
   let run: Coord[] = [];
   for (const p of predicted) {
     if (isIntPair(p) && inBounds(maze, p)) run.push(p);
-    else if (run.length > 0) { predictedRuns.push(run); run = []; }
+    else if (run.length > 0) {
+      predictedRuns.push(run);
+      run = [];
+    }
   }
   if (run.length > 0) predictedRuns.push(run);
   return { origin, target, path, predictedRuns };
@@ -74,9 +77,7 @@ export function renderAscii(maze: LatticeMaze, opts: RenderOptions = {}): string
   const { rows, cols } = maze;
   const W = 2 * cols + 1;
   const H = 2 * rows + 1;
-  const grid: string[][] = Array.from({ length: H }, (_, y) =>
-    Array.from({ length: W }, (_, x) => (y % 2 === 1 && x % 2 === 1 ? ' ' : '#')),
-  );
+  const grid: string[][] = Array.from({ length: H }, (_, y) => Array.from({ length: W }, (_, x) => (y % 2 === 1 && x % 2 === 1 ? ' ' : '#')));
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       if (c + 1 < cols && maze.right[r * cols + c]) grid[2 * r + 1][2 * c + 2] = ' ';
@@ -93,7 +94,9 @@ export function renderAscii(maze: LatticeMaze, opts: RenderOptions = {}): string
       if (!latticeAdjacent(p, q)) return;
       const y = p[0] + q[0] + 1; // midpoint between the two cells' character positions
       const x = p[1] + q[1] + 1;
-      if (grid[y][x] === '#') { if (bit === 2) grid[y][x] = 'X'; } else marks[y * W + x] |= bit;
+      if (grid[y][x] === '#') {
+        if (bit === 2) grid[y][x] = 'X';
+      } else marks[y * W + x] |= bit;
     });
   };
   markRun(path, 1);
@@ -113,14 +116,21 @@ export function escapeXml(text: string): string {
 // Viridis at five stops (matplotlib's colormap, sampled at 0, .25, .5, .75, 1), interpolated linearly:
 // perceptually ordered and readable by colour-blind viewers.
 const VIRIDIS: ReadonlyArray<readonly [number, number, number]> = [
-  [68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37],
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
 ];
 
 function heatColour(t: number): string {
   const x = Math.min(1, Math.max(0, t)) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(x));
   const f = x - i;
-  const ch = (k: number): string => Math.round(VIRIDIS[i][k] + (VIRIDIS[i + 1][k] - VIRIDIS[i][k]) * f).toString(16).padStart(2, '0');
+  const ch = (k: number): string =>
+    Math.round(VIRIDIS[i][k] + (VIRIDIS[i + 1][k] - VIRIDIS[i][k]) * f)
+      .toString(16)
+      .padStart(2, '0');
   return `#${ch(0)}${ch(1)}${ch(2)}`;
 }
 
@@ -158,7 +168,11 @@ export function renderSvg(maze: LatticeMaze, opts: SvgOptions = {}): string {
     }
     let min = Infinity;
     let max = -Infinity;
-    for (let i = 0; i < n; i++) if (Number.isFinite(heat[i])) { min = Math.min(min, heat[i]); max = Math.max(max, heat[i]); }
+    for (let i = 0; i < n; i++)
+      if (Number.isFinite(heat[i])) {
+        min = Math.min(min, heat[i]);
+        max = Math.max(max, heat[i]);
+      }
     if (opts.heatRange) {
       [min, max] = opts.heatRange;
       if (!Number.isFinite(min) || !Number.isFinite(max) || !(max >= min)) {
@@ -170,7 +184,9 @@ export function renderSvg(maze: LatticeMaze, opts: SvgOptions = {}): string {
   }
 
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" class="maze" data-rows="${rows}" data-cols="${cols}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" class="maze" data-rows="${rows}" data-cols="${cols}">`,
+  );
   if (opts.title !== undefined) out.push(`<title>${escapeXml(String(opts.title))}</title>`);
   out.push('<g class="cells">');
   for (let r = 0; r < rows; r++) {
@@ -202,23 +218,31 @@ export function renderSvg(maze: LatticeMaze, opts: SvgOptions = {}): string {
   const points = (cells: readonly Coord[]): string => cells.map((p) => `${num(cx(p[1]))},${num(cx(p[0]))}`).join(' ');
   const stroke = Math.max(1, Math.round(cs / 6));
   if (path.length >= 2) {
-    out.push(`<polyline class="solution" points="${points(path)}" fill="none" stroke="#1f77b4" stroke-width="${stroke}" stroke-linejoin="round" stroke-linecap="round"/>`);
+    out.push(
+      `<polyline class="solution" points="${points(path)}" fill="none" stroke="#1f77b4" stroke-width="${stroke}" stroke-linejoin="round" stroke-linecap="round"/>`,
+    );
   }
   for (const run of predictedRuns) {
     if (run.length >= 2) {
-      out.push(`<polyline class="predicted" points="${points(run)}" fill="none" stroke="#d62728" stroke-width="${stroke}" stroke-dasharray="${stroke * 2},${stroke}" stroke-linejoin="round" stroke-linecap="round"/>`);
+      out.push(
+        `<polyline class="predicted" points="${points(run)}" fill="none" stroke="#d62728" stroke-width="${stroke}" stroke-dasharray="${stroke * 2},${stroke}" stroke-linejoin="round" stroke-linecap="round"/>`,
+      );
     } else {
       out.push(`<circle class="predicted" cx="${num(cx(run[0][1]))}" cy="${num(cx(run[0][0]))}" r="${num(cs / 8)}" fill="#d62728"/>`);
     }
   }
   if (origin) {
-    out.push(`<circle class="origin" cx="${num(cx(origin[1]))}" cy="${num(cx(origin[0]))}" r="${num(cs * 0.3)}" fill="none" stroke="#2ca02c" stroke-width="${stroke}"><title>origin ${escapeXml(coordKey(origin))}</title></circle>`);
+    out.push(
+      `<circle class="origin" cx="${num(cx(origin[1]))}" cy="${num(cx(origin[0]))}" r="${num(cs * 0.3)}" fill="none" stroke="#2ca02c" stroke-width="${stroke}"><title>origin ${escapeXml(coordKey(origin))}</title></circle>`,
+    );
   }
   if (target) {
     const x = cx(target[1]);
     const y = cx(target[0]);
     const d = cs * 0.28;
-    out.push(`<path class="target" d="M${num(x - d)} ${num(y - d)}L${num(x + d)} ${num(y + d)}M${num(x - d)} ${num(y + d)}L${num(x + d)} ${num(y - d)}" stroke="#ff7f0e" stroke-width="${stroke}" stroke-linecap="round"><title>target ${escapeXml(coordKey(target))}</title></path>`);
+    out.push(
+      `<path class="target" d="M${num(x - d)} ${num(y - d)}L${num(x + d)} ${num(y + d)}M${num(x - d)} ${num(y + d)}L${num(x + d)} ${num(y - d)}" stroke="#ff7f0e" stroke-width="${stroke}" stroke-linecap="round"><title>target ${escapeXml(coordKey(target))}</title></path>`,
+    );
   }
   out.push('</svg>');
   return out.join('\n');

@@ -24,14 +24,7 @@ const sCount = new Float64Array(N); // [cells] scratch shortest-path counts
  * cells) for the first rows*cols entries. Stops early once `stopAt` (if ≥ 0) is dequeued.
  * Returns the number of cells reached. `queue` needs rows*cols entries.
  */
-export function bfsInto(
-  m: LatticeMaze,
-  from: number,
-  dist: Int32Array,
-  queue: Int32Array,
-  parent: Int32Array | null = null,
-  stopAt = -1,
-): number {
+export function bfsInto(m: LatticeMaze, from: number, dist: Int32Array, queue: Int32Array, parent: Int32Array | null = null, stopAt = -1): number {
   const { rows, cols, down, right } = m;
   const n = rows * cols;
   dist.fill(-1, 0, n);
@@ -47,16 +40,24 @@ export function bfsInto(
     const col = c % cols;
     // up, left, right, down — the tie-breaking order.
     if (c >= cols && down[c - cols] === 1 && dist[c - cols] < 0) {
-      dist[c - cols] = d; if (parent) parent[c - cols] = c; queue[tail++] = c - cols;
+      dist[c - cols] = d;
+      if (parent) parent[c - cols] = c;
+      queue[tail++] = c - cols;
     }
     if (col > 0 && right[c - 1] === 1 && dist[c - 1] < 0) {
-      dist[c - 1] = d; if (parent) parent[c - 1] = c; queue[tail++] = c - 1;
+      dist[c - 1] = d;
+      if (parent) parent[c - 1] = c;
+      queue[tail++] = c - 1;
     }
     if (col < cols - 1 && right[c] === 1 && dist[c + 1] < 0) {
-      dist[c + 1] = d; if (parent) parent[c + 1] = c; queue[tail++] = c + 1;
+      dist[c + 1] = d;
+      if (parent) parent[c + 1] = c;
+      queue[tail++] = c + 1;
     }
     if (down[c] === 1 && dist[c + cols] < 0) {
-      dist[c + cols] = d; if (parent) parent[c + cols] = c; queue[tail++] = c + cols;
+      dist[c + cols] = d;
+      if (parent) parent[c + cols] = c;
+      queue[tail++] = c + cols;
     }
   }
   return tail;
@@ -135,10 +136,13 @@ export function countShortestPathsIdx(m: LatticeMaze, origin: number, target: nu
     const col = c % cols;
     for (let i = 0; i < 4; i++) {
       let v = -1;
-      if (i === 0) { if (c >= cols && down[c - cols] === 1) v = c - cols; }
-      else if (i === 1) { if (col > 0 && right[c - 1] === 1) v = c - 1; }
-      else if (i === 2) { if (col < cols - 1 && right[c] === 1) v = c + 1; }
-      else if (down[c] === 1) v = c + cols;
+      if (i === 0) {
+        if (c >= cols && down[c - cols] === 1) v = c - cols;
+      } else if (i === 1) {
+        if (col > 0 && right[c - 1] === 1) v = c - 1;
+      } else if (i === 2) {
+        if (col < cols - 1 && right[c] === 1) v = c + 1;
+      } else if (down[c] === 1) v = c + cols;
       if (v < 0) continue;
       if (dist[v] < 0) {
         dist[v] = d;

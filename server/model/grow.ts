@@ -35,11 +35,18 @@ function blockParams(cfg: ModelConfig): string[] {
  * (0 ≤ p ≤ n_layers; p = n_layers appends after the last block; a position may repeat).
  * The new blocks are identities, so the grown model's logits equal the original's.
  */
-export function insertIdentityBlocks(cfg: ModelConfig, weights: Weights, at: readonly number[], rng: Rng): { cfg: ModelConfig; weights: Weights; layerMap: number[] } {
+export function insertIdentityBlocks(
+  cfg: ModelConfig,
+  weights: Weights,
+  at: readonly number[],
+  rng: Rng,
+): { cfg: ModelConfig; weights: Weights; layerMap: number[] } {
   if (at.length === 0) throw new GrowError('no positions given: name where the new blocks go (0 … n_layers)');
   for (const p of at) {
     if (!Number.isInteger(p) || p < 0 || p > cfg.n_layers) {
-      throw new GrowError(`block position ${p} is out of range: a model with ${cfg.n_layers} layers takes positions 0 … ${cfg.n_layers} (a new block goes in front of that original layer; ${cfg.n_layers} appends one at the end)`);
+      throw new GrowError(
+        `block position ${p} is out of range: a model with ${cfg.n_layers} layers takes positions 0 … ${cfg.n_layers} (a new block goes in front of that original layer; ${cfg.n_layers} appends one at the end)`,
+      );
     }
   }
   checkWeights(cfg, weights);
@@ -49,7 +56,10 @@ export function insertIdentityBlocks(cfg: ModelConfig, weights: Weights, at: rea
   const sorted = [...at].sort((a, b) => a - b);
   let next = 0;
   for (let l = 0; l <= cfg.n_layers; l++) {
-    while (next < sorted.length && sorted[next] === l) { layerMap.push(-1); next++; }
+    while (next < sorted.length && sorted[next] === l) {
+      layerMap.push(-1);
+      next++;
+    }
     if (l < cfg.n_layers) layerMap.push(l);
   }
   // Fresh TL-initialised weights of the grown shape supply the new blocks' Q, K, V and W_in.

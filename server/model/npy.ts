@@ -63,7 +63,10 @@ function parseHeader(text: string): { descr: string; fortran: boolean; shape: nu
   if (descr === undefined || fortran === undefined || shapeText === undefined) {
     throw new NpyError(`header dict is missing descr, fortran_order or shape: ${JSON.stringify(text.trim())}`);
   }
-  const parts = shapeText.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const parts = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const shape = parts.map((p) => {
     if (!/^\d+$/.test(p)) throw new NpyError(`bad shape entry ${JSON.stringify(p)} in header`);
     return Number(p);

@@ -46,8 +46,7 @@ export interface RawTensor {
 }
 
 /** Own-property lookup, so names like "constructor" are not mistaken for dtypes. */
-const dtypeSize = (d: unknown): number | undefined =>
-  typeof d === 'string' && Object.hasOwn(DTYPE_SIZE, d) ? DTYPE_SIZE[d] : undefined;
+const dtypeSize = (d: unknown): number | undefined => (typeof d === 'string' && Object.hasOwn(DTYPE_SIZE, d) ? DTYPE_SIZE[d] : undefined);
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -107,10 +106,7 @@ export function encodeSafetensorsRaw(tensors: RawTensor[], metadata?: Record<str
 }
 
 /** Serialises float32 tensors. `data` is row-major with product(shape) elements. */
-export function encodeSafetensors(
-  tensors: Array<{ name: string; shape: number[]; data: Float32Array }>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Array<{ name: string; shape: number[]; data: Float32Array }>, metadata?: Record<string, string>): Uint8Array {
   return encodeSafetensorsRaw(
     tensors.map((t) => {
       const shape = checkShape(t.name, t.shape);
@@ -152,18 +148,40 @@ function toFloat32(dv: DataView, at: number, count: number, dtype: string): Floa
   const f32 = new Float32Array(u32.buffer);
   for (let i = 0; i < count; i++) {
     switch (dtype) {
-      case 'F32': out[i] = dv.getFloat32(at + 4 * i, true); break;
-      case 'F64': out[i] = dv.getFloat64(at + 8 * i, true); break;
-      case 'F16': out[i] = f16ToNumber(dv.getUint16(at + 2 * i, true)); break;
+      case 'F32':
+        out[i] = dv.getFloat32(at + 4 * i, true);
+        break;
+      case 'F64':
+        out[i] = dv.getFloat64(at + 8 * i, true);
+        break;
+      case 'F16':
+        out[i] = f16ToNumber(dv.getUint16(at + 2 * i, true));
+        break;
       // bfloat16 is the top half of a float32: shift the bits into place.
-      case 'BF16': u32[0] = dv.getUint16(at + 2 * i, true) << 16; out[i] = f32[0]; break;
-      case 'I64': out[i] = Number(dv.getBigInt64(at + 8 * i, true)); break;
-      case 'I32': out[i] = dv.getInt32(at + 4 * i, true); break;
-      case 'I16': out[i] = dv.getInt16(at + 2 * i, true); break;
-      case 'I8': out[i] = dv.getInt8(at + i); break;
-      case 'U8': out[i] = dv.getUint8(at + i); break;
-      case 'BOOL': out[i] = dv.getUint8(at + i) ? 1 : 0; break;
-      default: throw new SafetensorsError(`unsupported dtype ${dtype}`);
+      case 'BF16':
+        u32[0] = dv.getUint16(at + 2 * i, true) << 16;
+        out[i] = f32[0];
+        break;
+      case 'I64':
+        out[i] = Number(dv.getBigInt64(at + 8 * i, true));
+        break;
+      case 'I32':
+        out[i] = dv.getInt32(at + 4 * i, true);
+        break;
+      case 'I16':
+        out[i] = dv.getInt16(at + 2 * i, true);
+        break;
+      case 'I8':
+        out[i] = dv.getInt8(at + i);
+        break;
+      case 'U8':
+        out[i] = dv.getUint8(at + i);
+        break;
+      case 'BOOL':
+        out[i] = dv.getUint8(at + i) ? 1 : 0;
+        break;
+      default:
+        throw new SafetensorsError(`unsupported dtype ${dtype}`);
     }
   }
   return out;
@@ -175,10 +193,7 @@ export interface DecodeOptions {
 }
 
 /** Parses and validates a whole safetensors file held in memory. */
-export function decodeSafetensors(
-  bytes: Uint8Array,
-  opts: DecodeOptions = {},
-): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
   if (bytes.length < 8) throw new SafetensorsError(`file too short: ${bytes.length} bytes, the 8-byte header length is missing`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
@@ -231,7 +246,9 @@ export function decodeSafetensors(
     const [begin, end] = off as [number, number];
     const want = numel(s) * size;
     if (end - begin !== want) {
-      throw new SafetensorsError(`tensor "${name}": data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ${fmtShape(s)} × ${dtype} needs ${want}`);
+      throw new SafetensorsError(
+        `tensor "${name}": data_offsets [${begin}, ${end}] span ${end - begin} bytes but shape ${fmtShape(s)} × ${dtype} needs ${want}`,
+      );
     }
     entries.push({ name, dtype: dtype as SafetensorsDtype, shape: s, begin, end });
   }
@@ -244,12 +261,14 @@ export function decodeSafetensors(
   let prev = '';
   for (const e of byStart) {
     if (e.end > dataLen) throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] run past the data section (${dataLen} bytes)`);
-    if (e.begin < cursor) throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev}" (which ends at ${cursor})`);
+    if (e.begin < cursor)
+      throw new SafetensorsError(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev}" (which ends at ${cursor})`);
     if (e.begin > cursor) throw new SafetensorsError(`hole in the data section: bytes [${cursor}, ${e.begin}) before tensor "${e.name}" belong to no tensor`);
     cursor = e.end;
     prev = e.name;
   }
-  if (cursor !== dataLen) throw new SafetensorsError(`data section has ${dataLen} bytes but tensors cover only ${cursor}; bytes [${cursor}, ${dataLen}) belong to no tensor`);
+  if (cursor !== dataLen)
+    throw new SafetensorsError(`data section has ${dataLen} bytes but tensors cover only ${cursor}; bytes [${cursor}, ${dataLen}) belong to no tensor`);
 
   const tensors = new Map<string, DecodedTensor>();
   for (const e of entries) {

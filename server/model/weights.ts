@@ -153,7 +153,10 @@ export const MAX_MODEL_HEADER_BYTES = 1 << 20;
 export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedModel {
   if (bytes.length > 8 && bytes[8] === 0x7b) {
     const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-    if (n > BigInt(MAX_MODEL_HEADER_BYTES)) throw new ModelFileError(`the safetensors header is ${n} bytes; a model file's header (tensor names, shapes, config, vocab) may be at most ${MAX_MODEL_HEADER_BYTES} bytes`);
+    if (n > BigInt(MAX_MODEL_HEADER_BYTES))
+      throw new ModelFileError(
+        `the safetensors header is ${n} bytes; a model file's header (tensor names, shapes, config, vocab) may be at most ${MAX_MODEL_HEADER_BYTES} bytes`,
+      );
   }
   // Skip converting TL's buffers (the n_ctx² mask); they are still validated as part of the file.
   const { tensors, metadata } = decodeSafetensors(bytes, { select: (n) => !isIgnoredBuffer(n) });

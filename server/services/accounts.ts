@@ -22,7 +22,9 @@ const NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,${MAX_USER_NAME - 1}}$
 
 export function checkUserName(name: string): string {
   if (!NAME_RE.test(name)) {
-    throw new UserError(`user name must be 1-64 characters of letters, digits, "_", ".", "@" or "-", starting with a letter or digit; got ${JSON.stringify(name)}`);
+    throw new UserError(
+      `user name must be 1-64 characters of letters, digits, "_", ".", "@" or "-", starting with a letter or digit; got ${JSON.stringify(name)}`,
+    );
   }
   return name;
 }
@@ -39,15 +41,20 @@ export async function createUser(db: Db, input: { name: string; role: string; pa
   const role: Role = parseRole(input.role);
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : null;
   const token = newSecret(TOKEN_PREFIX);
-  const user = db.transaction((tx) => {
-    if (tx.select({ id: users.id }).from(users).where(eq(users.name, name)).get()) {
-      throw new UserError(`a user named "${name}" already exists`);
-    }
-    const u = tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning().get();
-    tx.insert(apiTokens).values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() }).run();
-    audit(tx, actorId, 'create', 'user', u.id, { name, role });
-    return u;
-  }, { behavior: 'immediate' });
+  const user = db.transaction(
+    (tx) => {
+      if (tx.select({ id: users.id }).from(users).where(eq(users.name, name)).get()) {
+        throw new UserError(`a user named "${name}" already exists`);
+      }
+      const u = tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning().get();
+      tx.insert(apiTokens)
+        .values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() })
+        .run();
+      audit(tx, actorId, 'create', 'user', u.id, { name, role });
+      return u;
+    },
+    { behavior: 'immediate' },
+  );
   return { user, token };
 }
 
@@ -63,17 +70,31 @@ export function createApiToken(db: Db, userId: number, name: string, expiresInDa
   const token = newSecret(TOKEN_PREFIX);
   const now = Date.now();
   const expiresAt = expiresInDays != null ? now + expiresInDays * 86_400_000 : null;
-  const row = db.insert(apiTokens).values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt }).returning().get();
+  const row = db
+    .insert(apiTokens)
+    .values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt })
+    .returning()
+    .get();
   return { token, id: row.id };
 }
 
 /** The active user owning a bearer token, or null. Updates last_used_at at most once a minute. */
 export function userForToken(db: Db, token: string): UserRow | null {
-  const q = prepared(db, 'userForToken', () => db.select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
-    .from(apiTokens).innerJoin(users, eq(users.id, apiTokens.userId))
-    .where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), isNull(apiTokens.revokedAt), eq(users.disabled, false),
-      or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql.placeholder('now')))))
-    .prepare());
+  const q = prepared(db, 'userForToken', () =>
+    db
+      .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
+      .from(apiTokens)
+      .innerJoin(users, eq(users.id, apiTokens.userId))
+      .where(
+        and(
+          eq(apiTokens.tokenHash, sql.placeholder('hash')),
+          isNull(apiTokens.revokedAt),
+          eq(users.disabled, false),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql.placeholder('now'))),
+        ),
+      )
+      .prepare(),
+  );
   const row = q.get({ hash: sha256Hex(token), now: Date.now() });
   if (!row) return null;
   const now = Date.now();
@@ -97,20 +118,29 @@ export async function checkPassword(db: Db, name: string, password: string): Pro
 export function createSession(db: Db, userId: number): { cookie: string; expiresAt: number } {
   const cookie = newSecret();
   const expiresAt = Date.now() + SESSION_TTL_MS;
-  db.insert(sessions).values({ id: sha256Hex(cookie), userId, createdAt: Date.now(), expiresAt }).run();
+  db.insert(sessions)
+    .values({ id: sha256Hex(cookie), userId, createdAt: Date.now(), expiresAt })
+    .run();
   return { cookie, expiresAt };
 }
 
 export function userForSession(db: Db, cookie: string): UserRow | null {
-  const q = prepared(db, 'userForSession', () => db.select({ user: users }).from(sessions).innerJoin(users, eq(users.id, sessions.userId))
-    .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.disabled, false)))
-    .prepare());
+  const q = prepared(db, 'userForSession', () =>
+    db
+      .select({ user: users })
+      .from(sessions)
+      .innerJoin(users, eq(users.id, sessions.userId))
+      .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.disabled, false)))
+      .prepare(),
+  );
   const row = q.get({ id: sha256Hex(cookie), now: Date.now() });
   return row?.user ?? null;
 }
 
 export function deleteSession(db: Db, cookie: string): void {
-  db.delete(sessions).where(eq(sessions.id, sha256Hex(cookie))).run();
+  db.delete(sessions)
+    .where(eq(sessions.id, sha256Hex(cookie)))
+    .run();
 }
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
@@ -120,7 +150,13 @@ export function listUsers(db: Db): UserRow[] {
 }
 
 export function usersNamed(db: Db, names: readonly string[]): UserRow[] {
-  return names.length ? db.select().from(users).where(inArray(users.name, [...names])).all() : [];
+  return names.length
+    ? db
+        .select()
+        .from(users)
+        .where(inArray(users.name, [...names]))
+        .all()
+    : [];
 }
 
 /** A user's API tokens (revoked ones too), oldest first. */
@@ -134,9 +170,12 @@ export function getApiToken(db: Db, id: number): ApiTokenRow | undefined {
 
 /** Revokes a token of `owner` (any user's when `owner` is null: admins); undefined when there is no such token. */
 export function revokeApiToken(db: Db, tokenId: number, owner: number | null, actorId: number): ApiTokenRow | undefined {
-  const row = db.update(apiTokens).set({ revokedAt: Date.now() })
+  const row = db
+    .update(apiTokens)
+    .set({ revokedAt: Date.now() })
     .where(and(eq(apiTokens.id, tokenId), owner === null ? undefined : eq(apiTokens.userId, owner)))
-    .returning().get();
+    .returning()
+    .get();
   if (row) audit(db, actorId, 'revoke', 'api_token', tokenId);
   return row;
 }

@@ -20,20 +20,29 @@ export function targetKey(target: unknown): string {
   const t = target as Record<string, unknown>;
   if (!t || typeof t !== 'object' || Array.isArray(t)) throw new UserError('target must be an object like {"kind":"head","layer":0,"head":1}');
   const int = (k: string): number => {
-    if (!Number.isInteger(t[k]) || (t[k] as number) < 0) throw new UserError(`target.${k} must be a non-negative integer for kind "${t.kind}", got ${JSON.stringify(t[k])}`);
+    if (!Number.isInteger(t[k]) || (t[k] as number) < 0)
+      throw new UserError(`target.${k} must be a non-negative integer for kind "${t.kind}", got ${JSON.stringify(t[k])}`);
     return t[k] as number;
   };
   switch (t.kind) {
-    case 'embed': case 'pos_embed': case 'unembed': return String(t.kind);
-    case 'head': return `head:${int('layer')}.${int('head')}`;
-    case 'mlp': return `mlp:${int('layer')}`;
-    case 'neuron': return `neuron:${int('layer')}.${int('neuron')}`;
+    case 'embed':
+    case 'pos_embed':
+    case 'unembed':
+      return String(t.kind);
+    case 'head':
+      return `head:${int('layer')}.${int('head')}`;
+    case 'mlp':
+      return `mlp:${int('layer')}`;
+    case 'neuron':
+      return `neuron:${int('layer')}.${int('neuron')}`;
     case 'hook': {
       if (typeof t.hook !== 'string' || !t.hook) throw new UserError('target.hook must be a hook name such as "blocks.0.hook_resid_pre"');
       return `hook:${t.hook}${t.position !== undefined ? `@${int('position')}` : ''}`;
     }
-    case 'experiment': return `experiment:${int('experimentId')}`;
-    default: throw new UserError(`target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment; got ${JSON.stringify(t.kind)}`);
+    case 'experiment':
+      return `experiment:${int('experimentId')}`;
+    default:
+      throw new UserError(`target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment; got ${JSON.stringify(t.kind)}`);
   }
 }
 
@@ -50,12 +59,21 @@ function checkTags(tags: readonly string[] | null | undefined): string[] {
 
 function searchOf(modelId: number, search: string | null | undefined) {
   const q = search?.trim() ? `%${search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  return and(eq(annotations.modelId, modelId), q ? or(sql`${annotations.body} LIKE ${q} ESCAPE '\\'`, sql`${annotations.tags} LIKE ${q} ESCAPE '\\'`) : undefined);
+  return and(
+    eq(annotations.modelId, modelId),
+    q ? or(sql`${annotations.body} LIKE ${q} ESCAPE '\\'`, sql`${annotations.tags} LIKE ${q} ESCAPE '\\'`) : undefined,
+  );
 }
 
 /** A model's annotations newest first (body or tags containing `search`), with ids below `before`. */
 export function annotationPage(db: Db, modelId: number, search: string | null | undefined, before: number | undefined, limit: number): AnnotationRow[] {
-  return db.select().from(annotations).where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, before) : undefined)).orderBy(desc(annotations.id)).limit(limit).all();
+  return db
+    .select()
+    .from(annotations)
+    .where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, before) : undefined))
+    .orderBy(desc(annotations.id))
+    .limit(limit)
+    .all();
 }
 
 export function annotationCount(db: Db, modelId: number, search: string | null | undefined): number {
@@ -78,7 +96,8 @@ export interface Evidence {
  */
 export function evidenceOf(a: AnnotationRow): Evidence[] {
   const raw = Array.isArray(a.evidence) ? (a.evidence as unknown[]) : [];
-  return raw.filter((e): e is Evidence => !!e && typeof e === 'object' && typeof (e as Evidence).label === 'string' && typeof (e as Evidence).url === 'string')
+  return raw
+    .filter((e): e is Evidence => !!e && typeof e === 'object' && typeof (e as Evidence).label === 'string' && typeof (e as Evidence).url === 'string')
     .map((e) => ({ label: e.label, url: e.url }));
 }
 
@@ -106,10 +125,22 @@ export function createAnnotation(db: Db, input: NewAnnotation, userId: number): 
   const tags = checkTags(input.tags);
   const evidence = checkEvidence(input.evidence ?? []);
   return db.transaction((tx) => {
-    const a = tx.insert(annotations).values({
-      modelId: input.modelId, target: input.target, targetKey: key, body, status: input.status ?? 'HYPOTHESIS',
-      tags, evidence, authorId: userId, createdAt: Date.now(), updatedAt: Date.now(),
-    }).returning().get();
+    const a = tx
+      .insert(annotations)
+      .values({
+        modelId: input.modelId,
+        target: input.target,
+        targetKey: key,
+        body,
+        status: input.status ?? 'HYPOTHESIS',
+        tags,
+        evidence,
+        authorId: userId,
+        createdAt: Date.now(),
+        updatedAt: Date.now(),
+      })
+      .returning()
+      .get();
     audit(tx, userId, 'create', 'annotation', a.id, { modelId: input.modelId, target: key });
     return a;
   });
@@ -123,15 +154,25 @@ export interface AnnotationPatch {
 }
 
 /** Applies `patch` if the annotation is still at `version`: the new row, or `{ stale }` with the current one. */
-export function updateAnnotation(db: Db, id: number, version: number, patch: AnnotationPatch, userId: number): { row: AnnotationRow } | { stale: AnnotationRow } {
+export function updateAnnotation(
+  db: Db,
+  id: number,
+  version: number,
+  patch: AnnotationPatch,
+  userId: number,
+): { row: AnnotationRow } | { stale: AnnotationRow } {
   const set: Partial<AnnotationRow> = { updatedAt: Date.now() };
   if (patch.body != null) set.body = checkBody(patch.body);
   if (patch.status != null) set.status = patch.status;
   if (patch.tags != null) set.tags = checkTags(patch.tags);
   if (patch.evidence != null) set.evidence = checkEvidence(patch.evidence);
   const row = db.transaction((tx) => {
-    const r = tx.update(annotations).set({ ...set, version: sql`${annotations.version} + 1` })
-      .where(and(eq(annotations.id, id), eq(annotations.version, version))).returning().get();
+    const r = tx
+      .update(annotations)
+      .set({ ...set, version: sql`${annotations.version} + 1` })
+      .where(and(eq(annotations.id, id), eq(annotations.version, version)))
+      .returning()
+      .get();
     if (r) audit(tx, userId, 'update', 'annotation', r.id, { fields: Object.keys(set).filter((k) => k !== 'updatedAt'), version: r.version });
     return r;
   });
@@ -151,12 +192,20 @@ export function addComment(db: Db, annotationId: number, body: string, userId: n
 export function vote(db: Db, annotationId: number, value: number, userId: number): void {
   if (value !== 1 && value !== -1 && value !== 0) throw new UserError(`vote: value must be 1, -1 or 0, got ${value}`);
   db.transaction((tx) => {
-    tx.delete(votes).where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId))).run();
+    tx.delete(votes)
+      .where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId)))
+      .run();
     if (value !== 0) tx.insert(votes).values({ annotationId, userId, value, createdAt: Date.now() }).run();
     audit(tx, userId, 'vote', 'annotation', annotationId, { value });
   });
 }
 
 export function myVote(db: Db, annotationId: number, userId: number): number {
-  return db.select({ v: votes.value }).from(votes).where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId))).get()?.v ?? 0;
+  return (
+    db
+      .select({ v: votes.value })
+      .from(votes)
+      .where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId)))
+      .get()?.v ?? 0
+  );
 }

@@ -45,9 +45,14 @@ const optInt = (v: unknown): number | null => (Number.isInteger(v) ? (v as numbe
  */
 export function graphOf(c: CircuitRow): CircuitGraph {
   const g = (c.graph && typeof c.graph === 'object' ? c.graph : {}) as { nodes?: unknown; edges?: unknown };
-  const nodes = (Array.isArray(g.nodes) ? g.nodes : []).filter((n): n is Record<string, unknown> => !!n && typeof n === 'object' && typeof (n as { id?: unknown }).id === 'string')
+  const nodes = (Array.isArray(g.nodes) ? g.nodes : [])
+    .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object' && typeof (n as { id?: unknown }).id === 'string')
     .map((n) => ({ id: n.id as string, label: optString(n.label, 200), kind: optString(n.kind, 50), layer: optInt(n.layer), head: optInt(n.head) }));
-  const edges = (Array.isArray(g.edges) ? g.edges : []).filter((e): e is Record<string, unknown> => !!e && typeof e === 'object' && typeof (e as { from?: unknown }).from === 'string' && typeof (e as { to?: unknown }).to === 'string')
+  const edges = (Array.isArray(g.edges) ? g.edges : [])
+    .filter(
+      (e): e is Record<string, unknown> =>
+        !!e && typeof e === 'object' && typeof (e as { from?: unknown }).from === 'string' && typeof (e as { to?: unknown }).to === 'string',
+    )
     .map((e) => ({ from: e.from as string, to: e.to as string, label: optString(e.label, 200), evidence: optString(e.evidence, 2000) }));
   return { nodes, edges };
 }
@@ -60,14 +65,16 @@ export function checkGraph(g: CircuitGraph, action: string): CircuitGraph {
   g.nodes.forEach((n, i) => {
     if (!n.id || n.id.length > 100) throw new UserError(`${action}: graph.nodes[${i}].id must be 1-100 characters`);
     if (ids.has(n.id)) throw new UserError(`${action}: graph.nodes[${i}].id ${JSON.stringify(n.id)} is used by an earlier node`);
-    if ((n.label?.length ?? 0) > 200 || (n.kind?.length ?? 0) > 50) throw new UserError(`${action}: graph.nodes[${i}]: label at most 200 and kind at most 50 characters`);
+    if ((n.label?.length ?? 0) > 200 || (n.kind?.length ?? 0) > 50)
+      throw new UserError(`${action}: graph.nodes[${i}]: label at most 200 and kind at most 50 characters`);
     ids.add(n.id);
   });
   g.edges.forEach((e, i) => {
     for (const end of ['from', 'to'] as const) {
       if (!ids.has(e[end])) throw new UserError(`${action}: graph.edges[${i}].${end} ${JSON.stringify(e[end].slice(0, 100))} is not a node of the graph`);
     }
-    if ((e.label?.length ?? 0) > 200 || (e.evidence?.length ?? 0) > 2000) throw new UserError(`${action}: graph.edges[${i}]: label at most 200 and evidence at most 2000 characters`);
+    if ((e.label?.length ?? 0) > 200 || (e.evidence?.length ?? 0) > 2000)
+      throw new UserError(`${action}: graph.edges[${i}]: label at most 200 and evidence at most 2000 characters`);
   });
   return { nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
 }
@@ -93,26 +100,47 @@ export function getCircuit(db: Db, id: number): CircuitRow | undefined {
 /** The user is the circuit's owner, an admin, or one of the editors its owner named. */
 export function mayEditCircuit(db: Db, circuit: Pick<CircuitRow, 'id' | 'ownerId'>, user: UserRow): boolean {
   if (user.role === 'admin' || user.id === circuit.ownerId) return true;
-  return db.select({ c: circuitEditors.circuitId }).from(circuitEditors).where(and(eq(circuitEditors.circuitId, circuit.id), eq(circuitEditors.userId, user.id))).get() !== undefined;
+  return (
+    db
+      .select({ c: circuitEditors.circuitId })
+      .from(circuitEditors)
+      .where(and(eq(circuitEditors.circuitId, circuit.id), eq(circuitEditors.userId, user.id)))
+      .get() !== undefined
+  );
 }
 
 export function createCircuit(db: Db, modelId: number, name: string, graph: CircuitGraph, userId: number): CircuitRow {
   const clean = checkName(name, 'createCircuit');
   const checked = checkGraph(graph, 'createCircuit');
   return db.transaction((tx) => {
-    const c = tx.insert(circuits).values({ modelId, name: clean, graph: checked, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() }).returning().get();
+    const c = tx
+      .insert(circuits)
+      .values({ modelId, name: clean, graph: checked, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() })
+      .returning()
+      .get();
     audit(tx, userId, 'create', 'circuit', c.id, { modelId });
     return c;
   });
 }
 
 /** Applies the change if the circuit is still at `version`: the new row, or `{ stale }` with the current one. */
-export function updateCircuit(db: Db, id: number, version: number, change: { name?: string | null; graph?: CircuitGraph | null }, userId: number): { row: CircuitRow } | { stale: CircuitRow } | undefined {
+export function updateCircuit(
+  db: Db,
+  id: number,
+  version: number,
+  change: { name?: string | null; graph?: CircuitGraph | null },
+  userId: number,
+): { row: CircuitRow } | { stale: CircuitRow } | undefined {
   const patch: Partial<CircuitRow> = { updatedAt: Date.now(), updatedBy: userId };
   if (change.name != null) patch.name = checkName(change.name, 'updateCircuit');
   if (change.graph != null) patch.graph = checkGraph(change.graph, 'updateCircuit');
   const row = db.transaction((tx) => {
-    const r = tx.update(circuits).set({ ...patch, version: sql`${circuits.version} + 1` }).where(and(eq(circuits.id, id), eq(circuits.version, version))).returning().get();
+    const r = tx
+      .update(circuits)
+      .set({ ...patch, version: sql`${circuits.version} + 1` })
+      .where(and(eq(circuits.id, id), eq(circuits.version, version)))
+      .returning()
+      .get();
     if (r) audit(tx, userId, 'update', 'circuit', id, { version: r.version });
     return r;
   });
@@ -129,10 +157,16 @@ export function setCircuitEditors(db: Db, circuitId: number, names: readonly str
   const missing = wanted.filter((n) => !found.some((u) => u.name === n));
   if (missing.length) throw new UserError(`setCircuitEditors: no user named ${missing.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}`);
   const viewers = found.filter((u) => !hasRole(u.role as Role, 'researcher'));
-  if (viewers.length) throw new UserError(`setCircuitEditors: ${viewers.map((u) => u.name).join(', ')} ${viewers.length > 1 ? 'are viewers' : 'is a viewer'}; editors need the researcher role`);
+  if (viewers.length)
+    throw new UserError(
+      `setCircuitEditors: ${viewers.map((u) => u.name).join(', ')} ${viewers.length > 1 ? 'are viewers' : 'is a viewer'}; editors need the researcher role`,
+    );
   return db.transaction((tx) => {
     tx.delete(circuitEditors).where(eq(circuitEditors.circuitId, circuitId)).run();
-    if (found.length) tx.insert(circuitEditors).values(found.map((u) => ({ circuitId, userId: u.id }))).run();
+    if (found.length)
+      tx.insert(circuitEditors)
+        .values(found.map((u) => ({ circuitId, userId: u.id })))
+        .run();
     audit(tx, userId, 'editors', 'circuit', circuitId, { editors: found.map((u) => u.name) });
     return tx.select().from(circuits).where(eq(circuits.id, circuitId)).get()!;
   });

@@ -34,13 +34,23 @@ export function checkDatasetSize(grid: number, count: number, role: string): voi
   const cells = grid * grid * count;
   const limit = datasetCellLimit(role);
   if (cells > limit) {
-    throw new UserError(`createDataset: ${count.toLocaleString('en-US')} mazes of ${grid}x${grid} are ${cells.toLocaleString('en-US')} cells; a ${role} may build at most ${limit.toLocaleString('en-US')} per dataset (fewer or smaller mazes)`);
+    throw new UserError(
+      `createDataset: ${count.toLocaleString('en-US')} mazes of ${grid}x${grid} are ${cells.toLocaleString('en-US')} cells; a ${role} may build at most ${limit.toLocaleString('en-US')} per dataset (fewer or smaller mazes)`,
+    );
   }
 }
 
 /** Datasets newest first, up to `limit`, with ids below `before` (keyset pagination). */
 export function datasetPage(db: Db, before: number | undefined, limit: number): DatasetRow[] {
-  const q = prepared(db, 'datasets.page', () => db.select().from(datasets).where(lt(datasets.id, sql.placeholder('before'))).orderBy(desc(datasets.id)).limit(sql.placeholder('limit')).prepare());
+  const q = prepared(db, 'datasets.page', () =>
+    db
+      .select()
+      .from(datasets)
+      .where(lt(datasets.id, sql.placeholder('before')))
+      .orderBy(desc(datasets.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(),
+  );
   return q.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit });
 }
 
@@ -81,28 +91,61 @@ export class DatasetWriter {
   private readonly insert;
   private readonly updateCount;
 
-  constructor(private readonly handle: DbHandle, d: NewDataset) {
+  constructor(
+    private readonly handle: DbHandle,
+    d: NewDataset,
+  ) {
     const { db, sqlite } = handle;
     const creator = db.select({ u: jobs.createdBy }).from(jobs).where(eq(jobs.id, d.jobId)).get()?.u ?? null;
-    this.id = db.insert(datasets).values({
-      name: d.name, generator: d.generator, grid: d.grid, count: d.count, seed: d.seed,
-      config: d.config, splits: d.splits, status: 'BUILDING', jobId: d.jobId, createdAt: Date.now(), createdBy: creator,
-    }).returning({ id: datasets.id }).get().id;
+    this.id = db
+      .insert(datasets)
+      .values({
+        name: d.name,
+        generator: d.generator,
+        grid: d.grid,
+        count: d.count,
+        seed: d.seed,
+        config: d.config,
+        splits: d.splits,
+        status: 'BUILDING',
+        jobId: d.jobId,
+        createdAt: Date.now(),
+        createdBy: creator,
+      })
+      .returning({ id: datasets.id })
+      .get().id;
     // Raw prepared statements: this is the hot path (1M mazes), ~10× faster than building each insert.
-    this.insert = sqlite.prepare(`INSERT INTO mazes (dataset_id, idx, split, rows, cols, planes, origin_row, origin_col, target_row, target_col, solution, path_length, stats)
+    this.insert =
+      sqlite.prepare(`INSERT INTO mazes (dataset_id, idx, split, rows, cols, planes, origin_row, origin_col, target_row, target_col, solution, path_length, stats)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.updateCount = sqlite.prepare('UPDATE datasets SET maze_count = ?, skipped = ? WHERE id = ?');
   }
 
   /** Stores encoded mazes (with their index, split and stats) and the dataset's running count, in one transaction. */
   writeBatch(batch: Array<{ idx: number; split: 'train' | 'test'; encoded: EncodedMaze; stats: unknown }>, stored: number, skipped: number): void {
-    this.handle.sqlite.transaction(() => {
-      for (const b of batch) {
-        const e = b.encoded;
-        this.insert.run(this.id, b.idx, b.split, e.rows, e.cols, e.planes, e.originRow, e.originCol, e.targetRow, e.targetCol, e.solution, e.pathLength, JSON.stringify(b.stats));
-      }
-      this.updateCount.run(stored, skipped, this.id);
-    }).immediate();
+    this.handle.sqlite
+      .transaction(() => {
+        for (const b of batch) {
+          const e = b.encoded;
+          this.insert.run(
+            this.id,
+            b.idx,
+            b.split,
+            e.rows,
+            e.cols,
+            e.planes,
+            e.originRow,
+            e.originCol,
+            e.targetRow,
+            e.targetCol,
+            e.solution,
+            e.pathLength,
+            JSON.stringify(b.stats),
+          );
+        }
+        this.updateCount.run(stored, skipped, this.id);
+      })
+      .immediate();
   }
 
   /** READY, with its final count and content hash (call inside the job's completing transaction). */
@@ -113,7 +156,9 @@ export class DatasetWriter {
 
 /** Removes the unfinished (BUILDING) dataset of a job that did not complete; mazes cascade. */
 export function deleteUnfinishedDataset(db: Db, jobId: number): void {
-  db.delete(datasets).where(and(eq(datasets.jobId, jobId), eq(datasets.status, 'BUILDING'))).run();
+  db.delete(datasets)
+    .where(and(eq(datasets.jobId, jobId), eq(datasets.status, 'BUILDING')))
+    .run();
 }
 
 /** A dataset that exists and is READY, or a UserError naming `field`. */

@@ -20,12 +20,22 @@ export interface ExperimentFilter {
 }
 
 function filterOf(f: ExperimentFilter) {
-  return and(ne(experiments.kind, 'evaluate'), f.modelId !== undefined ? eq(experiments.modelId, f.modelId) : undefined, f.kind ? eq(experiments.kind, f.kind) : undefined);
+  return and(
+    ne(experiments.kind, 'evaluate'),
+    f.modelId !== undefined ? eq(experiments.modelId, f.modelId) : undefined,
+    f.kind ? eq(experiments.kind, f.kind) : undefined,
+  );
 }
 
 /** Experiments newest first, up to `limit`, with ids below `before`. */
 export function experimentPage(db: Db, f: ExperimentFilter, before: number | undefined, limit: number): ExperimentRow[] {
-  return db.select().from(experiments).where(and(filterOf(f), before !== undefined ? lt(experiments.id, before) : undefined)).orderBy(desc(experiments.id)).limit(limit).all();
+  return db
+    .select()
+    .from(experiments)
+    .where(and(filterOf(f), before !== undefined ? lt(experiments.id, before) : undefined))
+    .orderBy(desc(experiments.id))
+    .limit(limit)
+    .all();
 }
 
 export function experimentCount(db: Db, f: ExperimentFilter): number {
@@ -43,10 +53,21 @@ export interface NewExperiment {
 
 /** The experiment row of a runExperiment job, written in the job's own insert transaction. */
 export function insertExperiment(tx: Tx, e: NewExperiment, jobId: number, userId: number): number {
-  const row = tx.insert(experiments).values({
-    kind: e.kind, modelId: e.modelId, params: e.params, seed: e.seed, datasetId: e.datasetId ?? null,
-    checkpointId: e.checkpointId, jobId, createdBy: userId, createdAt: Date.now(),
-  }).returning({ id: experiments.id }).get();
+  const row = tx
+    .insert(experiments)
+    .values({
+      kind: e.kind,
+      modelId: e.modelId,
+      params: e.params,
+      seed: e.seed,
+      datasetId: e.datasetId ?? null,
+      checkpointId: e.checkpointId,
+      jobId,
+      createdBy: userId,
+      createdAt: Date.now(),
+    })
+    .returning({ id: experiments.id })
+    .get();
   audit(tx, userId, 'run', 'experiment', row.id, { kind: e.kind, modelId: e.modelId, jobId });
   return row.id;
 }
@@ -57,8 +78,14 @@ export function experimentOfJob(db: Db, jobId: number): ExperimentRow | undefine
 
 /** Up to `limit` mazes of a dataset's split, in index order. */
 export function splitMazes(db: Db, datasetId: number, split: 'train' | 'test', limit: number): SolvedMaze[] {
-  return db.select().from(mazesTable).where(and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, split)))
-    .orderBy(asc(mazesTable.idx)).limit(limit).all().map((row) => decodeMaze(row));
+  return db
+    .select()
+    .from(mazesTable)
+    .where(and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, split)))
+    .orderBy(asc(mazesTable.idx))
+    .limit(limit)
+    .all()
+    .map((row) => decodeMaze(row));
 }
 
 /** The directory of an experiment's result files, relative to the data directory. */
@@ -76,14 +103,24 @@ export interface StoredTensor {
 }
 
 /** Writes result tensors as .npy files (atomic, durable); their rows are recorded by `recordResults` once the job completes. */
-export function writeResultFiles(dataDir: string, experimentId: number, tensors: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array }>): StoredTensor[] {
-  return tensors.map((t, i) => ({ name: t.name, shape: t.shape, file: writeFileAtomic(dataDir, tensorFile(experimentId, i, t.name), encodeNpy(t.data, t.shape)) }));
+export function writeResultFiles(
+  dataDir: string,
+  experimentId: number,
+  tensors: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array }>,
+): StoredTensor[] {
+  return tensors.map((t, i) => ({
+    name: t.name,
+    shape: t.shape,
+    file: writeFileAtomic(dataDir, tensorFile(experimentId, i, t.name), encodeNpy(t.data, t.shape)),
+  }));
 }
 
 /** The result rows and the summary (call inside the job's completing transaction). */
 export function recordResults(db: Db, experimentId: number, stored: readonly StoredTensor[], summary: unknown, params: unknown): void {
   for (const s of stored) {
-    db.insert(results).values({ experimentId, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes }).run();
+    db.insert(results)
+      .values({ experimentId, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes })
+      .run();
   }
   db.update(experiments).set({ summary, params }).where(eq(experiments.id, experimentId)).run();
 }
@@ -99,8 +136,11 @@ export function clearExperimentOutput(db: Db, jobId: number, dataDir: string): v
 
 /** An evaluation (an `evaluate` row) of a model's checkpoint; returns its id. */
 export function insertEvaluation(db: Db, e: { modelId: number; params: Record<string, unknown>; jobId: number; summary: unknown }): number {
-  return db.insert(experiments).values({ kind: 'evaluate', modelId: e.modelId, params: e.params, jobId: e.jobId, summary: e.summary, createdAt: Date.now() })
-    .returning({ id: experiments.id }).get().id;
+  return db
+    .insert(experiments)
+    .values({ kind: 'evaluate', modelId: e.modelId, params: e.params, jobId: e.jobId, summary: e.summary, createdAt: Date.now() })
+    .returning({ id: experiments.id })
+    .get().id;
 }
 
 /** One stored result tensor, decoded (shape and values from the file's own header). */
@@ -110,7 +150,11 @@ export function readResultTensor(dataDir: string, r: ResultRow): ReturnType<type
 
 /** An experiment (not an evaluation) by id. */
 export function getExperiment(db: Db, id: number): ExperimentRow | undefined {
-  return db.select().from(experiments).where(and(eq(experiments.id, id), ne(experiments.kind, 'evaluate'))).get();
+  return db
+    .select()
+    .from(experiments)
+    .where(and(eq(experiments.id, id), ne(experiments.kind, 'evaluate')))
+    .get();
 }
 
 /** An experiment's result tensors in the order they were stored. */

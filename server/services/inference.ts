@@ -51,7 +51,10 @@ async function engineFor(handle: DbHandle, ckpt: CheckpointRow, vocab: string[])
   for (const [id, old] of engines) {
     if (engines.size <= MAX_ENGINES) break;
     engines.delete(id);
-    void old.then((l) => l.engine.dispose(), () => undefined);
+    void old.then(
+      (l) => l.engine.dispose(),
+      () => undefined,
+    );
   }
   return e;
 }
@@ -64,7 +67,14 @@ export async function disposeEngines(dataDir: string): Promise<void> {
     engines.delete(k);
     all.push(e);
   }
-  await Promise.all(all.map((p) => p.then((l) => l.engine.dispose(), () => undefined)));
+  await Promise.all(
+    all.map((p) =>
+      p.then(
+        (l) => l.engine.dispose(),
+        () => undefined,
+      ),
+    ),
+  );
 }
 
 export function latestCheckpoint(handle: DbHandle, modelId: number): CheckpointRow {
@@ -86,7 +96,9 @@ export function topK(row: Float32Array, vocab: readonly string[], k: number): To
   for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
   let z = 0;
   for (let i = 0; i < row.length; i++) z += Math.exp(row[i] - max);
-  const ids = Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
+  const ids = Array.from(row.keys())
+    .sort((a, b) => row[b] - row[a] || a - b)
+    .slice(0, k);
   return ids.map((id) => ({ token: vocab[id], id, logit: row[id], prob: Math.exp(row[id] - max) / z }));
 }
 
@@ -98,7 +110,10 @@ export interface ForwardOutput {
 
 /** Content address of an activation cache: the weights' sha256, the token ids and the hook set. */
 export function cacheKey(ckptSha: string, ids: ArrayLike<number>, hooks: readonly string[]): string {
-  return crypto.createHash('sha256').update(`${ckptSha}\n${Array.from(ids).join(',')}\n${[...hooks].sort().join(',')}`).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(`${ckptSha}\n${Array.from(ids).join(',')}\n${[...hooks].sort().join(',')}`)
+    .digest('hex');
 }
 
 export async function runForward(handle: DbHandle, model: ModelRow, text: string, hooks: readonly string[], k: number): Promise<ForwardOutput> {
@@ -111,7 +126,10 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const ids = tokensToIds(tokens, vocab); // names the first unknown token and its index
   const known = new Set(allHookNames(cfg));
   const bad = hooks.find((h) => !known.has(h));
-  if (bad !== undefined) throw new UserError(`runForward: unknown hook ${JSON.stringify(bad.length > 80 ? `${bad.slice(0, 80)}…` : bad)}; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`);
+  if (bad !== undefined)
+    throw new UserError(
+      `runForward: unknown hook ${JSON.stringify(bad.length > 80 ? `${bad.slice(0, 80)}…` : bad)}; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`,
+    );
   const T = ids.length;
   const V = cfg.d_vocab;
   const ckpt = latestCheckpoint(handle, model.id);
@@ -137,8 +155,21 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const tensors = [{ name: 'logits', shape: [1, T, V], data: run.logits }, ...[...run.cache].map(([name, a]) => ({ name, shape: a.shape, data: a.data }))];
   const bytes = encodeSafetensors(tensors, { checkpoint_sha256: ckpt.sha256, tokens: JSON.stringify(tokens) });
   const stored = writeFileAtomic(handle.dataDir, `caches/${key}.safetensors`, bytes);
-  handle.db.insert(activationCaches).values({ key, checkpointId: ckpt.id, input: tokens, hooks: [...hooks].sort(), path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now(), lastUsedAt: Date.now() })
-    .onConflictDoNothing().run();
+  handle.db
+    .insert(activationCaches)
+    .values({
+      key,
+      checkpointId: ckpt.id,
+      input: tokens,
+      hooks: [...hooks].sort(),
+      path: stored.path,
+      sha256: stored.sha256,
+      bytes: stored.bytes,
+      createdAt: Date.now(),
+      lastUsedAt: Date.now(),
+    })
+    .onConflictDoNothing()
+    .run();
   evictCaches(handle, cacheBudgetFromEnv(), key);
   return answer(run.logits, key);
 }
@@ -156,10 +187,17 @@ export function cacheBudgetFromEnv(env: EnvVars = process.env): number {
  */
 export function evictCaches(handle: DbHandle, maxBytes: number, keep: string): void {
   // The common case (under budget) is one aggregate; rows are read, oldest use first, only to evict.
-  let total = handle.db.select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)` }).from(activationCaches).get()?.n ?? 0;
+  let total =
+    handle.db
+      .select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)` })
+      .from(activationCaches)
+      .get()?.n ?? 0;
   if (total <= maxBytes) return;
-  const rows = handle.db.select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes }).from(activationCaches)
-    .orderBy(sql`coalesce(${activationCaches.lastUsedAt}, ${activationCaches.createdAt})`).all();
+  const rows = handle.db
+    .select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes })
+    .from(activationCaches)
+    .orderBy(sql`coalesce(${activationCaches.lastUsedAt}, ${activationCaches.createdAt})`)
+    .all();
   for (const r of rows) {
     if (total <= maxBytes) break;
     if (r.key === keep) continue;
@@ -200,5 +238,9 @@ export async function generatePath(handle: DbHandle, model: ModelRow, maze: Solv
 
 /** Which activation cache file serves `/files/caches/<key>`; undefined when unknown. */
 export function findCache(handle: DbHandle, key: string) {
-  return handle.db.select().from(activationCaches).where(and(eq(activationCaches.key, key))).get();
+  return handle.db
+    .select()
+    .from(activationCaches)
+    .where(and(eq(activationCaches.key, key)))
+    .get();
 }

@@ -43,24 +43,49 @@ export interface JobScheduler {
 export type EnqueueLink = (tx: Tx, job: JobRow) => Record<string, unknown> | void;
 
 export function enqueue(db: Db, kind: JobKind, params: unknown, createdBy: number | null, link?: EnqueueLink): JobRow {
-  return db.transaction((tx) => {
-    let job = tx.insert(jobs).values({ kind, params, createdBy, createdAt: Date.now(), progress: { phase: 'queued' } }).returning().get();
-    const extra = link?.(tx, job);
-    if (extra) job = tx.update(jobs).set({ params: { ...(params as object), ...extra } }).where(eq(jobs.id, job.id)).returning().get();
-    audit(tx, createdBy, 'enqueue', 'job', job.id, { kind });
-    return job;
-  }, { behavior: 'immediate' });
+  return db.transaction(
+    (tx) => {
+      let job = tx
+        .insert(jobs)
+        .values({ kind, params, createdBy, createdAt: Date.now(), progress: { phase: 'queued' } })
+        .returning()
+        .get();
+      const extra = link?.(tx, job);
+      if (extra)
+        job = tx
+          .update(jobs)
+          .set({ params: { ...(params as object), ...extra } })
+          .where(eq(jobs.id, job.id))
+          .returning()
+          .get();
+      audit(tx, createdBy, 'enqueue', 'job', job.id, { kind });
+      return job;
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 /** Whether a cancel was requested: the one column a worker polls between steps, not the whole row. */
 export function isCancelRequested(db: Db, id: number): boolean {
-  const q = prepared(db, 'jobs.cancelRequested', () => db.select({ c: jobs.cancelRequested }).from(jobs).where(eq(jobs.id, sql.placeholder('id'))).prepare());
+  const q = prepared(db, 'jobs.cancelRequested', () =>
+    db
+      .select({ c: jobs.cancelRequested })
+      .from(jobs)
+      .where(eq(jobs.id, sql.placeholder('id')))
+      .prepare(),
+  );
   return q.get({ id })?.c ?? false;
 }
 
 /** Jobs a user has waiting (the per-user queue limit). */
 export function countQueued(db: Db, userId: number): number {
-  return db.select({ n: sql<number>`count(*)` }).from(jobs).where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED'))).get()?.n ?? 0;
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(jobs)
+      .where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED')))
+      .get()?.n ?? 0
+  );
 }
 
 export function getJob(db: Db, id: number): JobRow | undefined {
@@ -70,23 +95,33 @@ export function getJob(db: Db, id: number): JobRow | undefined {
 /** Atomically takes the oldest QUEUED job (oldest first: FIFO), or undefined. */
 export function claimNext(db: Db, exclude: number[] = []): JobRow | undefined {
   const now = Date.now();
-  const next = db.select({ id: jobs.id }).from(jobs)
+  const next = db
+    .select({ id: jobs.id })
+    .from(jobs)
     .where(exclude.length ? and(eq(jobs.status, 'QUEUED'), notInArray(jobs.id, exclude)) : eq(jobs.status, 'QUEUED'))
-    .orderBy(jobs.id).limit(1).get();
+    .orderBy(jobs.id)
+    .limit(1)
+    .get();
   if (!next) return undefined;
-  return db.update(jobs)
+  return db
+    .update(jobs)
     .set({ status: 'RUNNING', attempts: sql`${jobs.attempts} + 1`, startedAt: now, heartbeatAt: now, error: null })
     .where(and(eq(jobs.id, next.id), eq(jobs.status, 'QUEUED')))
-    .returning().get();
+    .returning()
+    .get();
 }
 
 export function setProgress(db: Db, id: number, progress: JobProgress): void {
-  db.update(jobs).set({ progress, heartbeatAt: Date.now() }).where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING'))).run();
+  db.update(jobs)
+    .set({ progress, heartbeatAt: Date.now() })
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING')))
+    .run();
 }
 
 /** RUNNING → COMPLETED, unless a cancel was requested; returns whether it completed. */
 export function markCompleted(db: Db, id: number, result: JobResult | null, progress?: JobProgress): boolean {
-  const r = db.update(jobs)
+  const r = db
+    .update(jobs)
     .set({ status: 'COMPLETED', result: result ?? null, finishedAt: Date.now(), heartbeatAt: Date.now(), ...(progress ? { progress } : {}) })
     .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING'), eq(jobs.cancelRequested, false)))
     .run();
@@ -95,30 +130,43 @@ export function markCompleted(db: Db, id: number, result: JobResult | null, prog
 
 /** Ends a non-terminal job as FAILED or CANCELLED with its reason. */
 export function markEnded(db: Db, id: number, status: 'FAILED' | 'CANCELLED', error: string): JobRow | undefined {
-  return db.update(jobs)
+  return db
+    .update(jobs)
     .set({ status, error, finishedAt: Date.now() })
     .where(and(eq(jobs.id, id), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
-    .returning().get();
+    .returning()
+    .get();
 }
 
 /** Puts a RUNNING job back in the queue (after a restart), with a note in its progress. */
 export function requeue(db: Db, id: number, message: string, keepProgress: boolean): void {
   const job = getJob(db, id);
   const progress = keepProgress && job?.progress ? { ...(job.progress as object), phase: 'queued', message } : { phase: 'queued', message };
-  db.update(jobs).set({ status: 'QUEUED', progress }).where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING'))).run();
+  db.update(jobs)
+    .set({ status: 'QUEUED', progress })
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING')))
+    .run();
 }
 
 /** QUEUED → CANCELLED now; RUNNING → cancel_requested (the runner stops the worker). */
 export function requestCancel(db: Db, id: number, by: string): JobRow | undefined {
-  return db.transaction((tx) => {
-    const job = tx.select().from(jobs).where(eq(jobs.id, id)).get();
-    if (!job) return undefined;
-    if (job.status === 'QUEUED') {
-      return tx.update(jobs).set({ status: 'CANCELLED', error: `cancelled by ${by} before it started`, finishedAt: Date.now() }).where(eq(jobs.id, id)).returning().get();
-    }
-    if (job.status === 'RUNNING') return tx.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, id)).returning().get();
-    return job;
-  }, { behavior: 'immediate' });
+  return db.transaction(
+    (tx) => {
+      const job = tx.select().from(jobs).where(eq(jobs.id, id)).get();
+      if (!job) return undefined;
+      if (job.status === 'QUEUED') {
+        return tx
+          .update(jobs)
+          .set({ status: 'CANCELLED', error: `cancelled by ${by} before it started`, finishedAt: Date.now() })
+          .where(eq(jobs.id, id))
+          .returning()
+          .get();
+      }
+      if (job.status === 'RUNNING') return tx.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, id)).returning().get();
+      return job;
+    },
+    { behavior: 'immediate' },
+  );
 }
 
 export function jobsWithStatus(db: Db, status: JobStatus): JobRow[] {
@@ -129,9 +177,15 @@ const statusIs = sql`(${sql.placeholder('status')} IS NULL OR ${jobs.status} = $
 const kindIs = sql`(${sql.placeholder('kind')} IS NULL OR ${jobs.kind} = ${sql.placeholder('kind')})`;
 
 export function listJobs(db: Db, opts: { limit: number; beforeId?: number; status?: JobStatus; kind?: string }): JobRow[] {
-  const q = prepared(db, 'jobs.page', () => db.select().from(jobs)
-    .where(sql`${lt(jobs.id, sql.placeholder('before'))} AND ${statusIs} AND ${kindIs}`)
-    .orderBy(desc(jobs.id)).limit(sql.placeholder('limit')).prepare());
+  const q = prepared(db, 'jobs.page', () =>
+    db
+      .select()
+      .from(jobs)
+      .where(sql`${lt(jobs.id, sql.placeholder('before'))} AND ${statusIs} AND ${kindIs}`)
+      .orderBy(desc(jobs.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(),
+  );
   return q.all({ before: opts.beforeId ?? Number.MAX_SAFE_INTEGER, status: opts.status ?? null, kind: opts.kind ?? null, limit: opts.limit });
 }
 

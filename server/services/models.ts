@@ -33,7 +33,10 @@ function decode(bytes: Uint8Array): LoadedModel {
 /** The tokenizer vocabulary whose size is d_vocab, for files that carry no vocab. */
 function vocabFor(tokenizer: string, dVocab: number): string[] {
   const grid = gridForVocabSize(tokenizer, dVocab);
-  if (grid === null) throw new UserError(`importModel: the file has no __metadata__.vocab and d_vocab ${dVocab} is not the vocabulary size of tokenizer ${tokenizer} for any grid up to ${MAX_GRID}`);
+  if (grid === null)
+    throw new UserError(
+      `importModel: the file has no __metadata__.vocab and d_vocab ${dVocab} is not the vocabulary size of tokenizer ${tokenizer} for any grid up to ${MAX_GRID}`,
+    );
   return [...getTokenizer(tokenizer).vocab(grid)];
 }
 
@@ -47,13 +50,24 @@ export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Arr
   // File first (temp name, fsync, rename), then the rows: a crash never leaves a row without its file.
   const stored = writeFileAtomic(handle.dataDir, `checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
   try {
-    return handle.db.transaction((tx) => {
-      const lineage = { source, ignoredTensors: loaded.unknownTensors, metadataKeys: Object.keys(loaded.metadata).filter((k) => k !== 'config' && k !== 'vocab') };
-      const model = tx.insert(models).values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() }).returning().get();
-      tx.insert(checkpoints).values({ modelId: model.id, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() }).run();
-      audit(tx, userId, 'import', 'model', model.id, { name: clean, sha256: stored.sha256 });
-      return model;
-    }, { behavior: 'immediate' });
+    return handle.db.transaction(
+      (tx) => {
+        const lineage = {
+          source,
+          ignoredTensors: loaded.unknownTensors,
+          metadataKeys: Object.keys(loaded.metadata).filter((k) => k !== 'config' && k !== 'vocab'),
+        };
+        const model = tx
+          .insert(models)
+          .values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() })
+          .returning()
+          .get();
+        tx.insert(checkpoints).values({ modelId: model.id, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() }).run();
+        audit(tx, userId, 'import', 'model', model.id, { name: clean, sha256: stored.sha256 });
+        return model;
+      },
+      { behavior: 'immediate' },
+    );
   } catch (e) {
     fs.rmSync(resolveDataPath(handle.dataDir, stored.path), { force: true });
     throw e;
@@ -62,7 +76,15 @@ export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Arr
 
 /** Models newest first, up to `limit`, with ids below `before` (keyset pagination). */
 export function modelPage(db: Db, before: number | undefined, limit: number): ModelRow[] {
-  const q = prepared(db, 'models.page', () => db.select().from(models).where(lt(models.id, sql.placeholder('before'))).orderBy(desc(models.id)).limit(sql.placeholder('limit')).prepare());
+  const q = prepared(db, 'models.page', () =>
+    db
+      .select()
+      .from(models)
+      .where(lt(models.id, sql.placeholder('before')))
+      .orderBy(desc(models.id))
+      .limit(sql.placeholder('limit'))
+      .prepare(),
+  );
   return q.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit });
 }
 
@@ -79,9 +101,12 @@ export function deleteModel(db: Db, model: ModelRow, userId: number): void {
 }
 
 export function trainingCurve(db: Db, modelId: number, name?: string | null): Array<{ step: number; name: string; value: number }> {
-  return db.select({ step: trainingCurves.step, name: trainingCurves.name, value: trainingCurves.value }).from(trainingCurves)
+  return db
+    .select({ step: trainingCurves.step, name: trainingCurves.name, value: trainingCurves.value })
+    .from(trainingCurves)
     .where(and(eq(trainingCurves.modelId, modelId), name ? eq(trainingCurves.name, name) : undefined))
-    .orderBy(asc(trainingCurves.name), asc(trainingCurves.step)).all();
+    .orderBy(asc(trainingCurves.name), asc(trainingCurves.step))
+    .all();
 }
 
 /** What an evaluation ran on (an `evaluate` row's params, written only by insertEvaluation). */
@@ -96,7 +121,12 @@ export function evaluationSummary(e: ExperimentRow): EvaluationSummary | null {
 
 /** A model's evaluations (experiment rows of kind `evaluate`), newest first. */
 export function evaluationsOf(db: Db, modelId: number): ExperimentRow[] {
-  return db.select().from(experiments).where(and(eq(experiments.modelId, modelId), eq(experiments.kind, 'evaluate'))).orderBy(desc(experiments.id)).all();
+  return db
+    .select()
+    .from(experiments)
+    .where(and(eq(experiments.modelId, modelId), eq(experiments.kind, 'evaluate')))
+    .orderBy(desc(experiments.id))
+    .all();
 }
 
 export function getCheckpoint(db: Db, id: number): CheckpointRow | undefined {

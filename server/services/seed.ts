@@ -38,7 +38,12 @@ export function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): string[] 
     setFlag(app, 'seed.dataset', { jobId: job.id });
     done.push(`demo dataset queued (Job:${job.id})`);
   }
-  const file = fs.existsSync(demoDir) ? fs.readdirSync(demoDir).filter((f) => f.endsWith('.safetensors')).sort()[0] : undefined;
+  const file = fs.existsSync(demoDir)
+    ? fs
+        .readdirSync(demoDir)
+        .filter((f) => f.endsWith('.safetensors'))
+        .sort()[0]
+    : undefined;
   if (file && !flag(app, 'seed.model')) {
     const model = importModelBytes(app.handle, 'demo', fs.readFileSync(path.join(demoDir, file)), null, 'demo');
     setFlag(app, 'seed.model', { modelId: model.id, file });

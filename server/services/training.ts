@@ -16,8 +16,13 @@ import type { ModelRow } from './rows.js';
 
 /** The stored maze with the most tokens (edges × 4 + path) of a dataset, so a context too short is refused before training. */
 export function longestMaze(db: Db, datasetId: number): SolvedMaze | undefined {
-  const row = db.select().from(mazes).where(eq(mazes.datasetId, datasetId))
-    .orderBy(desc(sql`json_extract(${mazes.stats}, '$.edges') * 4 + ${mazes.pathLength}`)).limit(1).get();
+  const row = db
+    .select()
+    .from(mazes)
+    .where(eq(mazes.datasetId, datasetId))
+    .orderBy(desc(sql`json_extract(${mazes.stats}, '$.edges') * 4 + ${mazes.pathLength}`))
+    .limit(1)
+    .get();
   return row ? decodeMaze(row) : undefined;
 }
 
@@ -27,14 +32,27 @@ export function modelOfJob(db: Db, jobId: number): ModelRow | undefined {
 }
 
 /** The TRAINING model of a job: the one an earlier attempt created, or a new one owned by the job's creator. */
-export function trainingModel(db: Db, jobId: number, m: { name: string; config: ModelConfig; vocab: string[]; lineage: Omit<ModelLineage, 'source' | 'jobId'> }): ModelRow {
+export function trainingModel(
+  db: Db,
+  jobId: number,
+  m: { name: string; config: ModelConfig; vocab: string[]; lineage: Omit<ModelLineage, 'source' | 'jobId'> },
+): ModelRow {
   const existing = modelOfJob(db, jobId);
   if (existing) return existing;
   const job = db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, jobId)).get();
-  return db.insert(models).values({
-    name: m.name, config: m.config, vocab: m.vocab, status: 'TRAINING', createdBy: job?.createdBy ?? null, createdAt: Date.now(),
-    lineage: { source: 'train', jobId, ...m.lineage },
-  }).returning().get();
+  return db
+    .insert(models)
+    .values({
+      name: m.name,
+      config: m.config,
+      vocab: m.vocab,
+      status: 'TRAINING',
+      createdBy: job?.createdBy ?? null,
+      createdAt: Date.now(),
+      lineage: { source: 'train', jobId, ...m.lineage },
+    })
+    .returning()
+    .get();
 }
 
 /** Appends a resumption (attempt, last stored step, time) to the model's lineage. */
@@ -42,22 +60,32 @@ export function recordResume(db: Db, model: ModelRow, attempt: number): void {
   const last = db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, model.id)).orderBy(desc(checkpoints.step)).limit(1).get();
   const lineage = model.lineage;
   const resumes = [...(lineage.resumes ?? []), { attempt, fromStep: last?.step ?? null, at: new Date().toISOString() }];
-  db.update(models).set({ lineage: { ...lineage, resumes } }).where(eq(models.id, model.id)).run();
+  db.update(models)
+    .set({ lineage: { ...lineage, resumes } })
+    .where(eq(models.id, model.id))
+    .run();
 }
 
 /** Stores training-curve points (step, name, value) in one transaction; non-finite values are skipped. */
 export function writeCurvePoints(handle: DbHandle, modelId: number, points: ReadonlyArray<readonly [number, string, number]>): void {
-  const curve = handle.sqlite.prepare('INSERT INTO training_curves (model_id, step, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value');
-  handle.sqlite.transaction(() => {
-    for (const [step, name, value] of points) if (Number.isFinite(value)) curve.run(modelId, step, name, value);
-  }).immediate();
+  const curve = handle.sqlite.prepare(
+    'INSERT INTO training_curves (model_id, step, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
+  );
+  handle.sqlite
+    .transaction(() => {
+      for (const [step, name, value] of points) if (Number.isFinite(value)) curve.run(modelId, step, name, value);
+    })
+    .immediate();
 }
 
 /** Copies a trainer checkpoint into the data directory (temp name, fsync, rename), then records it: a crash never leaves a row without its file. */
 export function storeCheckpoint(handle: DbHandle, modelId: number, step: number, file: string): void {
   const stored = writeFileAtomic(handle.dataDir, `checkpoints/model-${modelId}/step-${step}.safetensors`, fs.readFileSync(file));
-  handle.db.insert(checkpoints).values({ modelId, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
-    .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } }).run();
+  handle.db
+    .insert(checkpoints)
+    .values({ modelId, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
+    .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } })
+    .run();
 }
 
 export function markModelReady(db: Db, modelId: number): void {
@@ -82,7 +110,12 @@ export function removeTrainingWork(dataDir: string, jobId: number): void {
 export function cleanupTraining(db: Db, jobId: number, dataDir: string): void {
   const model = modelOfJob(db, jobId);
   if (model) {
-    const has = db.select({ id: checkpoints.id }).from(checkpoints).where(and(eq(checkpoints.modelId, model.id))).limit(1).get();
+    const has = db
+      .select({ id: checkpoints.id })
+      .from(checkpoints)
+      .where(and(eq(checkpoints.modelId, model.id)))
+      .limit(1)
+      .get();
     if (has) db.update(models).set({ status: 'FAILED' }).where(eq(models.id, model.id)).run();
     else db.delete(models).where(eq(models.id, model.id)).run();
   }

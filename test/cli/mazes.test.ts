@@ -22,7 +22,11 @@ describe('searchlight mazes', () => {
       [['mazes', 'generate', '--grid', 'six'], '', /--grid must be an integer; got "six"/],
       [['mazes', 'generate', '--grid', '65'], '', /between 1 and 64/],
       [['mazes', 'generate', '--bogus'], '', /Unknown option '--bogus'/],
-      [['mazes', 'parse'], '<ADJLIST_START> (0,0) <--> (9,9) ; <ADJLIST_END>', /^searchlight: line 1: token 1: edge \(0,0\) <--> \(9,9\) joins cells that are not lattice neighbours/],
+      [
+        ['mazes', 'parse'],
+        '<ADJLIST_START> (0,0) <--> (9,9) ; <ADJLIST_END>',
+        /^searchlight: line 1: token 1: edge \(0,0\) <--> \(9,9\) joins cells that are not lattice neighbours/,
+      ],
       [['nothing'], '', /unknown command "nothing"/],
       [['mazes', 'parse', '--tokenizer', 'walls'], '<ADJLIST_START> <ADJLIST_END>', /walls sequences do not determine the grid size; pass --grid N/],
       [['mazes', 'metrics', '--tokenizer', 'walls'], '', /walls sequences do not determine the grid size; pass --grid N/],
@@ -50,7 +54,22 @@ describe('searchlight mazes', () => {
 
   it('parses what it generates back to the same maze, in every token format', async () => {
     for (const tokenizer of ['aotp-ut', 'aotp-ctt', 'walls']) {
-      const gen = await cli(['mazes', 'generate', '--generator', 'wilson', '--grid', '4', '--count', '3', '--seed', '9', '--format', 'jsonl', '--tokenizer', tokenizer]);
+      const gen = await cli([
+        'mazes',
+        'generate',
+        '--generator',
+        'wilson',
+        '--grid',
+        '4',
+        '--count',
+        '3',
+        '--seed',
+        '9',
+        '--format',
+        'jsonl',
+        '--tokenizer',
+        tokenizer,
+      ]);
       const objs = lines(gen.stdout).map((l) => JSON.parse(l));
       const parsed = await cli(['mazes', 'parse', '--tokenizer', tokenizer, '--grid', '4'], objs.map((o) => o.tokens).join('\n'));
       expect(parsed.code, parsed.stderr).toBe(0);

@@ -8,7 +8,19 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { type Server, type Watched, buildWeb, createAccounts, launchBrowser, logIn, randomModelFile, screenshot, startServer, tempDataDir, watchedPage } from './harness.js';
+import {
+  type Server,
+  type Watched,
+  buildWeb,
+  createAccounts,
+  launchBrowser,
+  logIn,
+  randomModelFile,
+  screenshot,
+  startServer,
+  tempDataDir,
+  watchedPage,
+} from './harness.js';
 
 const ALICE = { name: 'alice', role: 'researcher', password: 'alice-secret-1' };
 const BOB = { name: 'bob', role: 'researcher', password: 'bob-secret-12' };
@@ -82,7 +94,11 @@ describe('Searchlight dashboard end to end', () => {
     // The view's state is in the URL: a shared link restores the split, page size and paging.
     await page().click('button:has-text("Next →")');
     await page().waitForURL(/after=/);
-    await page().locator('[data-testid=thumbs] a.thumb small').first().filter({ hasText: /^#100 / }).waitFor();
+    await page()
+      .locator('[data-testid=thumbs] a.thumb small')
+      .first()
+      .filter({ hasText: /^#100 / })
+      .waitFor();
     const firstOnPage2 = await page().locator('[data-testid=thumbs] a.thumb small').first().textContent();
     const shared = page().url();
     const other = await aliceCtx.newPage();
@@ -126,7 +142,9 @@ describe('Searchlight dashboard end to end', () => {
     await page().waitForSelector('[data-testid=head-grid] .head', { timeout: 60_000 });
     expect(await page().locator('[data-testid=head-grid] .head').count()).toBe(16); // 4 layers × 4 heads
     // A head's attention from one query position sums to 1 over all keys, cells and specials.
-    const sum = await page().locator('[data-head="0.0"] rect.cell').evaluateAll((els) => els.reduce((s, e) => s + Number(e.getAttribute('data-attn')), 0));
+    const sum = await page()
+      .locator('[data-head="0.0"] rect.cell')
+      .evaluateAll((els) => els.reduce((s, e) => s + Number(e.getAttribute('data-attn')), 0));
     const off = Number((/(\d+)% off-cell/.exec((await page().textContent('[data-head="0.0"] header')) ?? '') ?? [])[1]);
     expect(sum).toBeGreaterThan(0);
     expect(sum + off / 100).toBeCloseTo(1, 1);
@@ -141,7 +159,8 @@ describe('Searchlight dashboard end to end', () => {
   it('edits a maze in the playground by clicking a wall, runs the model on the edited maze, and keeps the edit in a shareable URL', async () => {
     const tokens = (): Promise<string[]> => page().locator('[data-testid=tokens] span').allTextContents();
     // Is the edge a–b listed in the adjacency part of the sequence (either order)?
-    const listsEdge = (t: string[], a: string, b: string): boolean => t.slice(0, t.indexOf('<ADJLIST_END>')).some((x, i) => x === '<-->' && [t[i - 1], t[i + 1]].sort().join() === [a, b].sort().join());
+    const listsEdge = (t: string[], a: string, b: string): boolean =>
+      t.slice(0, t.indexOf('<ADJLIST_END>')).some((x, i) => x === '<-->' && [t[i - 1], t[i + 1]].sort().join() === [a, b].sort().join());
     await page().goto(`${base}/playground?model=${modelId}&maze=${mazeId}`);
     await page().click('[data-testid=edit-maze]:not([disabled])');
     await page().waitForURL(/edit=\d+x\d+_/);

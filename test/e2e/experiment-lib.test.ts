@@ -4,7 +4,20 @@
  * tensor slicing and token labels. No browser needed.
  */
 import { describe, expect, it } from 'vitest';
-import { absMax, axisLabel, defaultParams, divergingColour, finiteRange, labelStride, nanMean0, parseParams, sequentialColour, subTensor, textOn, tokenLabels } from '../../web/lib/experiments.js';
+import {
+  absMax,
+  axisLabel,
+  defaultParams,
+  divergingColour,
+  finiteRange,
+  labelStride,
+  nanMean0,
+  parseParams,
+  sequentialColour,
+  subTensor,
+  textOn,
+  tokenLabels,
+} from '../../web/lib/experiments.js';
 import { formatParams } from '../../web/components/views/experiment/CreateExperiment.js';
 import { metricOf } from '../../web/components/views/experiment/BehaviorView.js';
 

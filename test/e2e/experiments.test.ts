@@ -16,7 +16,18 @@ import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import type { ModelConfig } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { formatParams } from '../../web/components/views/experiment/CreateExperiment.js';
-import { type Server, type Watched, buildWeb, createAccounts, launchBrowser, logIn, screenshot as fullShot, startServer, tempDataDir, watchedPage } from './harness.js';
+import {
+  type Server,
+  type Watched,
+  buildWeb,
+  createAccounts,
+  launchBrowser,
+  logIn,
+  screenshot as fullShot,
+  startServer,
+  tempDataDir,
+  watchedPage,
+} from './harness.js';
 
 const CAROL = { name: 'carol', role: 'researcher', password: 'carol-secret-1' };
 // 4 layers × 4 heads over the 5×5 aotp-ut vocabulary: small enough to run every kind in seconds.
@@ -40,7 +51,18 @@ async function screenshot(p: Page, name: string): Promise<void> {
 
 function modelFile(dir: string): string {
   const vocab = [...getTokenizer('aotp-ut').vocab(GRID)];
-  const cfg: ModelConfig = { d_model: 32, n_layers: L, n_heads: H, d_head: 8, d_mlp: 64, n_ctx: 160, act_fn: 'gelu_new', eps: 1e-5, d_vocab: vocab.length, tokenizer: 'aotp-ut' };
+  const cfg: ModelConfig = {
+    d_model: 32,
+    n_layers: L,
+    n_heads: H,
+    d_head: 8,
+    d_mlp: 64,
+    n_ctx: 160,
+    act_fn: 'gelu_new',
+    eps: 1e-5,
+    d_vocab: vocab.length,
+    tokenizer: 'aotp-ut',
+  };
   const file = path.join(dir, 'random-e2e.safetensors');
   fs.writeFileSync(file, encodeModel(cfg, initWeights(cfg, new Rng(11), { scale: 3 }), vocab));
   return file;
@@ -126,7 +148,9 @@ describe('experiments in the dashboard', () => {
     await page().waitForSelector('[data-testid=attention-overlay] .head');
     expect(await page().locator('[data-testid=attention-overlay] .head').count()).toBe(L * H);
     // Cells are coloured by the head's attention from <PATH_START>.
-    const attn = await page().locator('[data-head="0.0"] rect.cell').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-attn'))));
+    const attn = await page()
+      .locator('[data-head="0.0"] rect.cell')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-attn'))));
     expect(attn).toHaveLength(GRID * GRID);
     expect(attn.some((v) => v > 0)).toBe(true);
     await page().click('[data-head="2.1"]');
@@ -144,8 +168,18 @@ describe('experiments in the dashboard', () => {
     ['adjacency-heads', { count: 8 }, '[data-testid=adjacency-table] tbody tr', 'exp-08-adjacency-heads'],
     ['retarget', { count: 8 }, '[data-testid=retarget-chart] circle', 'exp-09-retarget'],
     ['weights', {}, '[data-testid=embedding-scatter] circle.point', 'exp-10-weights'],
-    ['behavior', { generators: ['dfs', 'wilson', 'percolation', 'open_field'], sizes: [3, 4, 5], count: 8 }, '[data-testid=behavior-table] tbody tr', 'exp-11-behavior'],
-    ['attribution-patching', { grid: 4, count: 2, sites: ['resid_pre', 'attn_out'] }, '[data-testid=patching-heatmap] rect[data-v]', 'exp-12-attribution-patching'],
+    [
+      'behavior',
+      { generators: ['dfs', 'wilson', 'percolation', 'open_field'], sizes: [3, 4, 5], count: 8 },
+      '[data-testid=behavior-table] tbody tr',
+      'exp-11-behavior',
+    ],
+    [
+      'attribution-patching',
+      { grid: 4, count: 2, sites: ['resid_pre', 'attn_out'] },
+      '[data-testid=patching-heatmap] rect[data-v]',
+      'exp-12-attribution-patching',
+    ],
     ['lookahead', { count: 40 }, '[data-testid=lookahead-table] tbody tr', 'exp-12b-lookahead'],
   ];
   for (const [kind, params, check, shot] of kinds) {

@@ -61,7 +61,9 @@ export async function startServer(dataDir: string): Promise<Server> {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    log += d.toString();
+  });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -73,7 +75,10 @@ export async function startServer(dataDir: string): Promise<Server> {
   });
   // The API listens before the web app is ready (it answers 503 meanwhile).
   for (let i = 0; ; i++) {
-    const status = await fetch(`${url}/login`).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}/login`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) break;
     if (i > 600) throw new Error(`the web app did not come up at ${url}/login (last status ${status}):\n${log}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -82,12 +87,13 @@ export async function startServer(dataDir: string): Promise<Server> {
     url,
     pid: child.pid!,
     dataDir,
-    stop: () => new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
   };
 }
 
@@ -104,7 +110,9 @@ export interface Watched {
 export async function watchedPage(context: BrowserContext): Promise<Watched> {
   const page = await context.newPage();
   const errors: string[] = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`console: ${m.text()} (${m.location().url})`);
+  });
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   return { page, errors };
 }

@@ -60,7 +60,13 @@ async function explorer(page: Page, base: string, datasetId: string) {
     thumbnails: 500,
     renderMs,
     longTasks: { count: longTasks.length, totalMs: Math.round(longTasks.reduce((a, b) => a + b, 0)), maxMs: Math.round(Math.max(0, ...longTasks)) },
-    scroll: { frames: frames.length, p50Ms: +sorted[Math.floor(sorted.length / 2)].toFixed(1), p95Ms: +sorted[Math.floor(sorted.length * 0.95)].toFixed(1), maxMs: +sorted[sorted.length - 1].toFixed(1), over50ms: frames.filter((f) => f > 50).length },
+    scroll: {
+      frames: frames.length,
+      p50Ms: +sorted[Math.floor(sorted.length / 2)].toFixed(1),
+      p95Ms: +sorted[Math.floor(sorted.length * 0.95)].toFixed(1),
+      maxMs: +sorted[sorted.length - 1].toFixed(1),
+      over50ms: frames.filter((f) => f > 50).length,
+    },
   };
 }
 
@@ -79,11 +85,19 @@ async function main(): Promise<void> {
     // The seeded demo dataset (2,000 mazes) must be READY; then a model, a maze, a circuit.
     await page.goto(`${base}/datasets/1`);
     await page.waitForSelector('text=READY', { timeout: 60_000 });
-    const up = await ctx.request.post(`${base}/upload/model?name=perf`, { data: fs.readFileSync(randomModelFile(dataDir)), headers: { 'content-type': 'application/octet-stream' } });
+    const up = await ctx.request.post(`${base}/upload/model?name=perf`, {
+      data: fs.readFileSync(randomModelFile(dataDir)),
+      headers: { 'content-type': 'application/octet-stream' },
+    });
     const model = (await up.json()) as { id: string };
     const gql = async (query: string, variables: object): Promise<Record<string, { id: string }>> =>
-      ((await (await ctx.request.post(`${base}/graphql`, { data: { query, variables }, headers: { 'content-type': 'application/json' } })).json()) as { data: Record<string, { id: string }> }).data;
-    const circuit = (await gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "perf", graph: {nodes: [], edges: []}) { id } }', { m: model.id })).createCircuit;
+      (
+        (await (await ctx.request.post(`${base}/graphql`, { data: { query, variables }, headers: { 'content-type': 'application/json' } })).json()) as {
+          data: Record<string, { id: string }>;
+        }
+      ).data;
+    const circuit = (await gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "perf", graph: {nodes: [], edges: []}) { id } }', { m: model.id }))
+      .createCircuit;
     const mid = model.id.split(':')[1];
     const routes: Array<[string, string]> = [
       ['/', '[data-testid=running-jobs]'],
@@ -107,13 +121,24 @@ async function main(): Promise<void> {
     const grid = await explorer(page, base, '1');
     const os = await import('node:os');
     // The figures depend on what else the machine runs: record its load.
-    const result = { when: new Date().toISOString(), machine: `${os.cpus().length} CPUs`, loadAverage1m: { before: load0, after: os.loadavg()[0] }, explorer: grid, pages };
+    const result = {
+      when: new Date().toISOString(),
+      machine: `${os.cpus().length} CPUs`,
+      loadAverage1m: { before: load0, after: os.loadavg()[0] },
+      explorer: grid,
+      pages,
+    };
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     fs.writeFileSync(path.join(ARTIFACTS, 'perf.json'), JSON.stringify(result, null, 2));
-    console.log(`maze explorer, 500 thumbnails: ${grid.renderMs} ms to painted; long tasks ${grid.longTasks.count} (total ${grid.longTasks.totalMs} ms, max ${grid.longTasks.maxMs} ms); scroll frames p50 ${grid.scroll.p50Ms} ms, p95 ${grid.scroll.p95Ms} ms, max ${grid.scroll.maxMs} ms, ${grid.scroll.over50ms}/${grid.scroll.frames} over 50 ms`);
+    console.log(
+      `maze explorer, 500 thumbnails: ${grid.renderMs} ms to painted; long tasks ${grid.longTasks.count} (total ${grid.longTasks.totalMs} ms, max ${grid.longTasks.maxMs} ms); scroll frames p50 ${grid.scroll.p50Ms} ms, p95 ${grid.scroll.p95Ms} ms, max ${grid.scroll.maxMs} ms, ${grid.scroll.over50ms}/${grid.scroll.frames} over 50 ms`,
+    );
     console.log(`machine: ${result.machine}, 1-min load average ${load0.toFixed(1)} → ${result.loadAverage1m.after.toFixed(1)}`);
     console.log('page load (navigation → content painted), ms:');
-    for (const [r, v] of Object.entries(pages)) console.log(`  ${r.padEnd(34)} cold ${String(v.coldMs).padStart(5)}   warm median ${String(v.medianMs).padStart(5)}   max ${String(v.maxMs).padStart(5)}`);
+    for (const [r, v] of Object.entries(pages))
+      console.log(
+        `  ${r.padEnd(34)} cold ${String(v.coldMs).padStart(5)}   warm median ${String(v.medianMs).padStart(5)}   max ${String(v.maxMs).padStart(5)}`,
+      );
   } finally {
     await browser.close();
     await server.stop();

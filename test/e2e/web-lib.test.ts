@@ -28,7 +28,8 @@ describe('markdown', () => {
     expect(safeHref('data:text/html,<b>x</b>')).toBeNull();
     expect(safeHref('//evil.example/x')).toBeNull();
     // As the browser resolves them: tabs and newlines are dropped and "\\" is "/", so these leave the site.
-    for (const sneaky of ['/\t/evil.example/', '/\n/evil.example/', '/\\evil.example/', '\\\\evil.example/', ' /\r\n/evil.example']) expect(safeHref(sneaky), JSON.stringify(sneaky)).toBeNull();
+    for (const sneaky of ['/\t/evil.example/', '/\n/evil.example/', '/\\evil.example/', '\\\\evil.example/', ' /\r\n/evil.example'])
+      expect(safeHref(sneaky), JSON.stringify(sneaky)).toBeNull();
     expect(safeHref('/mazes/../findings?x=1#top')).toBe('/findings?x=1#top');
     expect(safeHref('mazes/3')).toBeNull();
     expect(safeHref('#heads')).toBe('#heads');
@@ -46,13 +47,27 @@ describe('markdown', () => {
   it('parses the supported blocks and inline marks', () => {
     const tree = parseMarkdown('# Head\n\n- **bold** and *em*\n- `code`\n\n```\nx <y>\n```\n\n> quoted');
     expect(tree.map((b) => b.t)).toEqual(['h', 'ul', 'pre', 'quote']);
-    expect(tree[1]).toEqual({ t: 'ul', items: [[{ t: 'strong', c: [{ t: 'text', v: 'bold' }] }, { t: 'text', v: ' and ' }, { t: 'em', c: [{ t: 'text', v: 'em' }] }], [{ t: 'code', v: 'code' }]] });
+    expect(tree[1]).toEqual({
+      t: 'ul',
+      items: [
+        [
+          { t: 'strong', c: [{ t: 'text', v: 'bold' }] },
+          { t: 'text', v: ' and ' },
+          { t: 'em', c: [{ t: 'text', v: 'em' }] },
+        ],
+        [{ t: 'code', v: 'code' }],
+      ],
+    });
     expect(tree[2]).toEqual({ t: 'pre', v: 'x <y>', lang: '' });
   });
 
   it('leaves snake_case names alone and turns bare URLs into links', () => {
     expect(parseInline('blocks.0.hook_resid_pre and attn_out')).toEqual([{ t: 'text', v: 'blocks.0.hook_resid_pre and attn_out' }]);
-    expect(parseInline('see https://arxiv.org/abs/2309.10312.')).toEqual([{ t: 'text', v: 'see ' }, { t: 'link', href: 'https://arxiv.org/abs/2309.10312', c: [{ t: 'text', v: 'https://arxiv.org/abs/2309.10312' }] }, { t: 'text', v: '.' }]);
+    expect(parseInline('see https://arxiv.org/abs/2309.10312.')).toEqual([
+      { t: 'text', v: 'see ' },
+      { t: 'link', href: 'https://arxiv.org/abs/2309.10312', c: [{ t: 'text', v: 'https://arxiv.org/abs/2309.10312' }] },
+      { t: 'text', v: '.' },
+    ]);
     expect(plainText('**L0H1** copies `x`')).toBe('L0H1 copies x');
   });
 });
@@ -80,7 +95,8 @@ describe('attention over maze cells', () => {
 
 describe('logit lens', () => {
   it('applies LayerNorm then W_U: with identity-like weights the largest centred coordinate wins', () => {
-    const D = 3, V = 3;
+    const D = 3,
+      V = 3;
     const WU = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]); // [d_model, d_vocab] identity
     const resid = new Float32Array([0, 0, 0, 1, 5, 2]); // [1, T=2, D]
     const top = lensTopK(resid, 1, { lnW: [1, 1, 1], lnB: [0, 0, 0], WU, bU: [0, 0, 0], dModel: D, dVocab: V, eps: 1e-5 }, ['a', 'b', 'c'], 3);
@@ -117,7 +133,12 @@ describe('circuit edits and finding targets', () => {
   });
 
   it('round-trips annotation targets through their URL form', () => {
-    for (const t of [{ kind: 'head', layer: 2, head: 1 }, { kind: 'mlp', layer: 0 }, { kind: 'embed' }, { kind: 'hook', hook: 'blocks.0.hook_resid_pre', position: 4 }]) {
+    for (const t of [
+      { kind: 'head', layer: 2, head: 1 },
+      { kind: 'mlp', layer: 0 },
+      { kind: 'embed' },
+      { kind: 'hook', hook: 'blocks.0.hook_resid_pre', position: 4 },
+    ]) {
       expect(parseTargetParam(targetParam(t))).toEqual(t);
     }
     expect(targetLabel({ kind: 'head', layer: 0, head: 1 })).toBe('L0H1');

@@ -29,7 +29,8 @@ describe('attention', () => {
       const q = row % T;
       for (let k = q + 1; k < T; k++) expect(pat.data[row * T + k]).toBe(0);
     }
-    const cells = tensorOf(r, 'cells'), other = tensorOf(r, 'other');
+    const cells = tensorOf(r, 'cells'),
+      other = tensorOf(r, 'other');
     expect(cells.shape).toEqual([L, H, 4, 4]);
     const q = r.summary.query_position as number;
     const cellOf = tensorOf(r, 'cell_of_position').data;
@@ -60,21 +61,35 @@ describe('adjacency-heads', () => {
     const tok = getTokenizer('aotp-ut');
     const vocab = tok.vocab(grid);
     const V = vocab.length;
-    const cfg: ModelConfig = { d_model: V, n_layers: 2, n_heads: 2, d_head: V, d_mlp: 16, d_vocab: V, n_ctx: 128, act_fn: 'gelu_new', eps: 1e-5, tokenizer: 'aotp-ut' };
+    const cfg: ModelConfig = {
+      d_model: V,
+      n_layers: 2,
+      n_heads: 2,
+      d_head: V,
+      d_mlp: 16,
+      d_vocab: V,
+      n_ctx: 128,
+      act_fn: 'gelu_new',
+      eps: 1e-5,
+      tokenizer: 'aotp-ut',
+    };
     const w = initWeights(cfg, new Rng(4), { scale: 0.01 });
     const WE = w.get('embed.W_E')!;
     WE.fill(0);
     for (let v = 0; v < V; v++) WE[v * V + v] = 1;
     w.get('pos_embed.W_pos')!.fill(0);
     const cell = vocab.map((t) => parseCoordToken(t));
-    const WQ = w.get('blocks.1.attn.W_Q')!, WK = w.get('blocks.1.attn.W_K')!; // [H, D, E]
-    const h = 1, s = 2;
+    const WQ = w.get('blocks.1.attn.W_Q')!,
+      WK = w.get('blocks.1.attn.W_K')!; // [H, D, E]
+    const h = 1,
+      s = 2;
     WQ.fill(0, h * V * V, (h + 1) * V * V);
     WK.fill(0, h * V * V, (h + 1) * V * V);
     for (let i = 0; i < V; i++) {
       WQ[h * V * V + i * V + i] = s; // q = s·x
       for (let j = 0; j < V; j++) {
-        const a = cell[i], b = cell[j];
+        const a = cell[i],
+          b = cell[j];
         if (a < 0 || b < 0) continue;
         const d = Math.abs(Math.floor(a / MAX_GRID) - Math.floor(b / MAX_GRID)) + Math.abs((a % MAX_GRID) - (b % MAX_GRID));
         if (d === 1) WK[h * V * V + j * V + i] = s; // k_i = s·Σ_j adj(i, j) x_j
@@ -91,7 +106,12 @@ describe('adjacency-heads', () => {
     expect(ranked[0].lattice).toBeGreaterThan(0.5);
     expect(ranked[0].lift).toBeGreaterThan(3 * ranked[1].lift);
     // connected ≤ lattice everywhere; wall = lattice − connected
-    const lat = tensorOf(r, 'lattice').data, con = tensorOf(r, 'connected').data, wall = tensorOf(r, 'wall').data;
-    lat.forEach((v, i) => { expect(con[i]).toBeLessThanOrEqual(v + 1e-6); expect(wall[i]).toBeCloseTo(v - con[i], 5); });
+    const lat = tensorOf(r, 'lattice').data,
+      con = tensorOf(r, 'connected').data,
+      wall = tensorOf(r, 'wall').data;
+    lat.forEach((v, i) => {
+      expect(con[i]).toBeLessThanOrEqual(v + 1e-6);
+      expect(wall[i]).toBeCloseTo(v - con[i], 5);
+    });
   });
 });

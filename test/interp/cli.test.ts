@@ -21,8 +21,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `exp <command> …` in-process as main.ts would: user errors → exit 2 and one stderr line. */
 async function exp(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough(), stderr = new PassThrough();
-  const out: string[] = [], err: string[] = [];
+  const stdout = new PassThrough(),
+    stderr = new PassThrough();
+  const out: string[] = [],
+    err: string[] = [];
   stdout.on('data', (b: Buffer) => out.push(b.toString()));
   stderr.on('data', (b: Buffer) => err.push(b.toString()));
   const [cmd, ...rest] = argv;
@@ -46,8 +48,24 @@ describe('exp CLI', () => {
     await ready;
     const r = await exp(['list']);
     expect(r.code).toBe(0);
-    for (const k of ['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead']) expect(r.stdout).toContain(`${k}\n`);
-    const j = JSON.parse((await exp(['list', '--json', '--weights', weightsFile])).stdout) as Array<{ kind: string; params: Array<{ name: string; default: unknown }> }>;
+    for (const k of [
+      'attention',
+      'logit-lens',
+      'dla',
+      'activation-patching',
+      'attribution-patching',
+      'probes',
+      'weights',
+      'adjacency-heads',
+      'retarget',
+      'behavior',
+      'lookahead',
+    ])
+      expect(r.stdout).toContain(`${k}\n`);
+    const j = JSON.parse((await exp(['list', '--json', '--weights', weightsFile])).stdout) as Array<{
+      kind: string;
+      params: Array<{ name: string; default: unknown }>;
+    }>;
     expect(j.find((k) => k.kind === 'logit-lens')!.params.find((p) => p.name === 'grid')!.default).toBe(3);
   });
 
@@ -76,7 +94,9 @@ describe('exp CLI', () => {
 
   it('bad input exits 2 naming the problem', async () => {
     await ready;
-    expect((await exp(['run', 'probes', '--weights', weightsFile, '--params', '{"count": 0}'])).stderr).toMatch(/params\.count: must be an integer in \[1, 100000\]; got 0/);
+    expect((await exp(['run', 'probes', '--weights', weightsFile, '--params', '{"count": 0}'])).stderr).toMatch(
+      /params\.count: must be an integer in \[1, 100000\]; got 0/,
+    );
     expect((await exp(['run', 'probes', '--weights', weightsFile, '--params', '{nope'])).stderr).toMatch(/--params is not valid JSON/);
     expect((await exp(['run', 'tarot', '--weights', weightsFile])).stderr).toMatch(/unknown kind "tarot"/);
     expect((await exp(['run', '--weights', weightsFile])).stderr).toMatch(/name the experiment kind/);

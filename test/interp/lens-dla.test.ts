@@ -27,7 +27,9 @@ for (const preset of ['nano', 'tiny'] as const) {
         const T = tokens.length;
         const logits = await engine.forward(Int32Array.from(tokens), 1, T);
         let max = 0;
-        pos.forEach((t, j) => { for (let v = 0; v < V; v++) max = Math.max(max, Math.abs(lens.data[(L * P + j) * V + v] - logits[t * V + v])); });
+        pos.forEach((t, j) => {
+          for (let v = 0; v < V; v++) max = Math.max(max, Math.abs(lens.data[(L * P + j) * V + v] - logits[t * V + v]));
+        });
         expect(max).toBeLessThan(1e-3);
         // Earlier layers are genuinely different readouts.
         let diff = 0;
@@ -47,7 +49,8 @@ for (const preset of ['nano', 'tiny'] as const) {
       const C = dlaComponents(L, model.cfg.n_heads).length;
       expect(r.summary.components).toHaveLength(C);
       for (const m of [0, 1]) {
-        const d = tensorOf(r, `maze${m}.dla`), ld = tensorOf(r, `maze${m}.logit_diff`);
+        const d = tensorOf(r, `maze${m}.dla`),
+          ld = tensorOf(r, `maze${m}.logit_diff`);
         const P = ld.data.length;
         expect(d.shape).toEqual([P, C]);
         for (let j = 0; j < P; j++) {

@@ -18,20 +18,35 @@ function reconstruct(s: Svd): Float64Array {
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Math.max(...Array.from(a, (x, i) => Math.abs(x - b[i])));
 
 describe('svd', () => {
-  for (const [m, n] of [[12, 12], [20, 7], [6, 15], [1, 5], [33, 33]]) {
+  for (const [m, n] of [
+    [12, 12],
+    [20, 7],
+    [6, 15],
+    [1, 5],
+    [33, 33],
+  ]) {
     it(`${m}×${n}: U·S·Vᵀ reconstructs A, S descending, V orthonormal`, () => {
       const A = rand(m * n, m * 100 + n);
       const s = svd(A, m, n);
       expect(s.k).toBe(Math.min(m, n));
       expect(maxDiff(reconstruct(s), A)).toBeLessThan(1e-10);
       for (let i = 1; i < s.k; i++) expect(s.S[i]).toBeLessThanOrEqual(s.S[i - 1]);
-      const VtV = matmul(Float64Array.from({ length: s.k * s.n }, (_, x) => s.V[(x % s.n) * s.k + Math.floor(x / s.n)]), s.V, s.k, s.n, s.k);
+      const VtV = matmul(
+        Float64Array.from({ length: s.k * s.n }, (_, x) => s.V[(x % s.n) * s.k + Math.floor(x / s.n)]),
+        s.V,
+        s.k,
+        s.n,
+        s.k,
+      );
       for (let i = 0; i < s.k; i++) for (let j = 0; j < s.k; j++) expect(VtV[i * s.k + j]).toBeCloseTo(i === j ? 1 : 0, 10);
     });
   }
 
   it('a rank-2 matrix has exactly two non-zero singular values', () => {
-    const u = rand(10, 1), v = rand(8, 2), w = rand(10, 3), z = rand(8, 4);
+    const u = rand(10, 1),
+      v = rand(8, 2),
+      w = rand(10, 3),
+      z = rand(8, 4);
     const A = Float64Array.from({ length: 80 }, (_, x) => u[Math.floor(x / 8)] * v[x % 8] + w[Math.floor(x / 8)] * z[x % 8]);
     const s = svd(A, 10, 8);
     expect(s.S[1]).toBeGreaterThan(1e-6);
@@ -40,8 +55,10 @@ describe('svd', () => {
   });
 
   it('productSvd(A, B) reconstructs A·B (an OV circuit W_V·W_O) without forming it', () => {
-    const D = 16, E = 4;
-    const A = rand(D * E, 9), B = rand(E * D, 10);
+    const D = 16,
+      E = 4;
+    const A = rand(D * E, 9),
+      B = rand(E * D, 10);
     const s = productSvd(A, B, D, E, D);
     expect(s.k).toBe(E);
     expect(maxDiff(reconstruct(s), matmul(A, B, D, E, D))).toBeLessThan(1e-10);

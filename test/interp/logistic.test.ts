@@ -14,7 +14,9 @@ function data(N: number, D: number, seed: number) {
 
 describe('fitLogistic', async () => {
   it('recovers a linear rule (two outputs, one its negation) with high test accuracy', async () => {
-    const D = 10, N = 400, M = 400;
+    const D = 10,
+      N = 400,
+      M = 400;
     const w = Array.from({ length: D }, (_, d) => (d % 3) - 1);
     const label = (X: Float32Array, n: number) => {
       const Y = new Uint8Array(n * 2);
@@ -26,7 +28,8 @@ describe('fitLogistic', async () => {
       }
       return Y;
     };
-    const Xtr = data(N, D, 1), Xte = data(M, D, 2);
+    const Xtr = data(N, D, 1),
+      Xte = data(M, D, 2);
     const model = await fitLogistic(Xtr, label(Xtr, N), N, D, 2, { lambda: 1e-3, iters: 400 });
     const s = scoreLogistic(model, Xte, label(Xte, M), M, label(Xtr, N), N);
     expect(s.accuracy[0]).toBeGreaterThan(0.95);
@@ -36,7 +39,10 @@ describe('fitLogistic', async () => {
   });
 
   it('on random labels (independent of the features) test accuracy sits at chance', async () => {
-    const D = 16, N = 600, M = 2000, K = 6;
+    const D = 16,
+      N = 600,
+      M = 2000,
+      K = 6;
     const rng = new Rng(9);
     const Ytr = Uint8Array.from({ length: N * K }, () => (rng.float() < 0.5 ? 1 : 0));
     const Yte = Uint8Array.from({ length: M * K }, () => (rng.float() < 0.5 ? 1 : 0));
@@ -50,12 +56,15 @@ describe('fitLogistic', async () => {
 
   it('is deterministic', async () => {
     const Y = Uint8Array.from({ length: 50 }, (_, i) => i % 2);
-    const a = await fitLogistic(data(50, 4, 5), Y, 50, 4, 1), b = await fitLogistic(data(50, 4, 5), Y, 50, 4, 1);
+    const a = await fitLogistic(data(50, 4, 5), Y, 50, 4, 1),
+      b = await fitLogistic(data(50, 4, 5), Y, 50, 4, 1);
     expect(Array.from(a.W)).toEqual(Array.from(b.W));
   });
 
   it('converges before the step cap on correlated features (Böhning bound + momentum)', async () => {
-    const N = 300, D = 12, K = 3;
+    const N = 300,
+      D = 12,
+      K = 3;
     const base = data(N, D, 6);
     const X = base.map((v, i) => v + 5 * base[Math.floor(i / D) * D]); // every feature shares feature 0
     const rng = new Rng(2);
@@ -65,15 +74,18 @@ describe('fitLogistic', async () => {
   });
 
   it('the ONNX Runtime backend gives the same probes as the float64 one', async () => {
-    const N = 200, D = 8, K = 4;
+    const N = 200,
+      D = 8,
+      K = 4;
     const X = data(N, D, 7);
     const rng = new Rng(3);
-    const Y = Uint8Array.from({ length: N * K }, (_, j) => (X[Math.floor(j / K) * D + j % K] > 1 + rng.float() ? 1 : 0));
+    const Y = Uint8Array.from({ length: N * K }, (_, j) => (X[Math.floor(j / K) * D + (j % K)] > 1 + rng.float() ? 1 : 0));
     const ort = await ortBackend();
     try {
       const a = await fitLogistic(X, Y, N, D, K, { iters: 60 }, jsBackend);
       const b = await fitLogistic(X, Y, N, D, K, { iters: 60 }, ort);
-      const pa = predictLogistic(a, X, N), pb = predictLogistic(b, X, N);
+      const pa = predictLogistic(a, X, N),
+        pb = predictLogistic(b, X, N);
       let max = 0;
       for (let i = 0; i < pa.length; i++) max = Math.max(max, Math.abs(pa[i] - pb[i]));
       expect(max).toBeLessThan(1e-3);
@@ -87,11 +99,12 @@ describe('spdInverse', () => {
   it('inverts a symmetric positive-definite matrix and rejects an indefinite one', () => {
     const A = Float64Array.of(4, 2, 0.5, 2, 3, 0.25, 0.5, 0.25, 2);
     const inv = spdInverse(A, 3);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-      let s = 0;
-      for (let k = 0; k < 3; k++) s += A[i * 3 + k] * inv[k * 3 + j];
-      expect(s).toBeCloseTo(i === j ? 1 : 0, 12);
-    }
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        let s = 0;
+        for (let k = 0; k < 3; k++) s += A[i * 3 + k] * inv[k * 3 + j];
+        expect(s).toBeCloseTo(i === j ? 1 : 0, 12);
+      }
     expect(() => spdInverse(Float64Array.of(1, 2, 2, 1), 2)).toThrow(/not positive definite/);
   });
 });

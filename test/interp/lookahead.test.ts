@@ -13,7 +13,7 @@ import { ctxOf, mazes, noProgress, randomModel, tensorOf } from './helpers.js';
 describe('lookahead', () => {
   const model = randomModel('nano', 4, 17);
 
-  it('counts every fork of the true paths once, by lookahead, with the reference forward\'s decisions', async () => {
+  it("counts every fork of the true paths once, by lookahead, with the reference forward's decisions", async () => {
     const list = mazes(4, 12, 5);
     const p = lookahead.paramsSchema.parse({ count: 12, batch: 5 }, modelInfo(model));
     const r = await lookahead.run(ctxOf(model, 3, list), p, noProgress);
@@ -21,7 +21,10 @@ describe('lookahead', () => {
     // The recount: same encoder and edge-order stream as the kind, one maze at a time.
     const enc = encoder(model);
     const rng = new Rng('lookahead/3');
-    const forks: number[] = [], correct: number[] = [], chosen: number[] = [], chance: number[] = [];
+    const forks: number[] = [],
+      correct: number[] = [],
+      chosen: number[] = [],
+      chance: number[] = [];
     for (const m of list) {
       const seq = enc.encode(m, rng);
       const { logits } = referenceForward(model.cfg, model.weights, [seq]);

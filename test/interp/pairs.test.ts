@@ -56,7 +56,9 @@ describe('buildPair', () => {
           expect(pr.decision).toBe(0);
         } else {
           // One edge differs; only the two cell tokens of one adjacency slot differ.
-          const diff = [...openEdges(m)].filter((e) => !openEdges(pr.corruptMaze).has(e)).length + [...openEdges(pr.corruptMaze)].filter((e) => !openEdges(m).has(e)).length;
+          const diff =
+            [...openEdges(m)].filter((e) => !openEdges(pr.corruptMaze).has(e)).length +
+            [...openEdges(pr.corruptMaze)].filter((e) => !openEdges(m).has(e)).length;
           expect(diff).toBe(1);
           expect(Math.abs(edgeCount(m) - edgeCount(pr.corruptMaze))).toBe(1);
           expect(pr.changed.length).toBeGreaterThan(0);

@@ -22,7 +22,8 @@ beforeAll(async () => {
 });
 
 const lastLogits = async (tokens: Int32Array) => {
-  const V = model.cfg.d_vocab, T = tokens.length;
+  const V = model.cfg.d_vocab,
+    T = tokens.length;
   return (await engine.forward(tokens, 1, T)).slice((T - 1) * V);
 };
 
@@ -41,7 +42,13 @@ describe('activation patching sanity', () => {
   it('replacing every position of resid_pre at layer 0 with the corrupted run reproduces the corrupted logits', async () => {
     const T = pair.clean.length;
     const corrupt = await engine.runWithCache(pair.corrupt, 1, T, { names: ['blocks.0.hook_resid_pre'] });
-    const patched = await engine.runWithInterventions(pair.clean, 1, T, [{ hook: 'blocks.0.hook_resid_pre', kind: 'replace', value: corrupt.cache.get('blocks.0.hook_resid_pre')!.data }], { names: [] });
+    const patched = await engine.runWithInterventions(
+      pair.clean,
+      1,
+      T,
+      [{ hook: 'blocks.0.hook_resid_pre', kind: 'replace', value: corrupt.cache.get('blocks.0.hook_resid_pre')!.data }],
+      { names: [] },
+    );
     let max = 0;
     for (let i = 0; i < patched.logits.length; i++) max = Math.max(max, Math.abs(patched.logits[i] - corrupt.logits[i]));
     expect(max).toBeLessThan(1e-4);
@@ -51,7 +58,11 @@ describe('activation patching sanity', () => {
   });
 
   it('the kind returns TL-shaped sweeps; patching the changed position at layer 0 fully restores the clean metric', async () => {
-    const r = await activationPatching.run(ctxOf(model, 4), activationPatching.paramsSchema.parse({ count: 2, sites: [...SITES] }, modelInfo(model)), noProgress);
+    const r = await activationPatching.run(
+      ctxOf(model, 4),
+      activationPatching.paramsSchema.parse({ count: 2, sites: [...SITES] }, modelInfo(model)),
+      noProgress,
+    );
     const { n_layers: L, n_heads: H } = model.cfg;
     const P = (r.summary.pairs as unknown[]).length;
     const raw = tensorOf(r, 'resid_pre.raw');
@@ -74,17 +85,23 @@ describe('activation patching sanity', () => {
 
 describe('attribution patching', () => {
   it('gradient × Δactivation: zero where activations agree, same shapes, correlated with the exact sweep', async () => {
-    const r = await attributionPatching.run(ctxOf(model, 6), attributionPatching.paramsSchema.parse({ count: 2, sites: ['resid_pre', 'head_by_pos', 'head_all_pos'] }, modelInfo(model)), noProgress);
+    const r = await attributionPatching.run(
+      ctxOf(model, 6),
+      attributionPatching.paramsSchema.parse({ count: 2, sites: ['resid_pre', 'head_by_pos', 'head_all_pos'] }, modelInfo(model)),
+      noProgress,
+    );
     const { n_layers: L } = model.cfg;
-    const attr = tensorOf(r, 'resid_pre.raw'), exact = tensorOf(r, 'exact.resid_pre.raw');
+    const attr = tensorOf(r, 'resid_pre.raw'),
+      exact = tensorOf(r, 'exact.resid_pre.raw');
     expect(attr.shape).toEqual(exact.shape);
     const Tmax = attr.shape[2];
     const rows = r.summary.pairs as Array<{ changed_positions: number[] }>;
     rows.forEach((row, i) => {
-      for (let l = 0; l < L; l++) for (let p = 0; p < row.changed_positions[0]; p++) {
-        expect(attr.data[(i * L + l) * Tmax + p]).toBe(0); // identical prefixes: Δ = 0 exactly
-        expect(Math.abs(exact.data[(i * L + l) * Tmax + p])).toBeLessThan(1e-4);
-      }
+      for (let l = 0; l < L; l++)
+        for (let p = 0; p < row.changed_positions[0]; p++) {
+          expect(attr.data[(i * L + l) * Tmax + p]).toBe(0); // identical prefixes: Δ = 0 exactly
+          expect(Math.abs(exact.data[(i * L + l) * Tmax + p])).toBeLessThan(1e-4);
+        }
     });
     const corr = (r.summary.correlation_with_exact as Record<string, number>).resid_pre;
     expect(Number.isFinite(corr)).toBe(true);

@@ -27,7 +27,9 @@ describe('mapPositions (aotp-ut)', () => {
       for (const e of sp.edges) expect(connectedIdx(m, e.a, e.b)).toBe(true);
       expect(sp.path.map((p) => sp.cell[p])).toEqual(m.path.map((c) => cellIndex(m, c)));
       // Every coordinate token maps to the cell its text names.
-      sp.cell.forEach((c, p) => { if (c >= 0) expect(text[p]).toBe(`(${Math.floor(c / 5)},${c % 5})`); });
+      sp.cell.forEach((c, p) => {
+        if (c >= 0) expect(text[p]).toBe(`(${Math.floor(c / 5)},${c % 5})`);
+      });
       expect(positionsOfCell(sp, cellIndex(m, m.target))).toContain(sp.target);
     });
   }
@@ -57,9 +59,15 @@ describe('mapPositions (aotp-ut)', () => {
     const rng = new Rng(3);
     const w = Float64Array.from({ length: ids.length }, () => rng.float());
     const { cells, other } = aggregateOnCells(sp, w);
-    expect(cells.reduce((a, b) => a + b, 0) + other).toBeCloseTo(w.reduce((a, b) => a + b, 0), 10);
+    expect(cells.reduce((a, b) => a + b, 0) + other).toBeCloseTo(
+      w.reduce((a, b) => a + b, 0),
+      10,
+    );
     // The origin cell collects the weight of every position naming it.
     const o = cellIndex(m, m.origin);
-    expect(cells[o]).toBeCloseTo(positionsOfCell(sp, o).reduce((s, p) => s + w[p], 0), 12);
+    expect(cells[o]).toBeCloseTo(
+      positionsOfCell(sp, o).reduce((s, p) => s + w[p], 0),
+      12,
+    );
   });
 });

@@ -16,7 +16,10 @@ describe('probes', () => {
     const r = await probes.run(ctxOf(model, 5), p, noProgress);
     const L = model.cfg.n_layers + 1;
     const shape = [PROBE_CLASSES.length, L, PROBE_TARGETS.length];
-    const acc = tensorOf(r, 'accuracy'), ctrl = tensorOf(r, 'control_accuracy'), cbal = tensorOf(r, 'control_balanced_accuracy'), sel = tensorOf(r, 'selectivity');
+    const acc = tensorOf(r, 'accuracy'),
+      ctrl = tensorOf(r, 'control_accuracy'),
+      cbal = tensorOf(r, 'control_balanced_accuracy'),
+      sel = tensorOf(r, 'selectivity');
     expect(acc.shape).toEqual(shape);
     for (let i = 0; i < acc.data.length; i++) {
       expect(acc.data[i]).toBeGreaterThanOrEqual(0);
@@ -28,17 +31,19 @@ describe('probes', () => {
     expect(Math.abs(meanCtrl - 0.5)).toBeLessThan(0.06);
     // future = solution at the non-path classes (the same columns, fitted once).
     const ti = (t: string) => PROBE_TARGETS.indexOf(t as (typeof PROBE_TARGETS)[number]);
-    for (let c = 0; c < 3; c++) for (let l = 0; l < L; l++) {
-      const at = (c * L + l) * PROBE_TARGETS.length;
-      expect(acc.data[at + ti('future')]).toBe(acc.data[at + ti('solution')]);
-    }
+    for (let c = 0; c < 3; c++)
+      for (let l = 0; l < L; l++) {
+        const at = (c * L + l) * PROBE_TARGETS.length;
+        expect(acc.data[at + ti('future')]).toBe(acc.data[at + ti('solution')]);
+      }
     expect(r.summary.label_columns).toEqual({ edge: latticeEdges(4, 4).length, solution: 16, future: 16, target: 16 });
     expect(latticeEdges(4, 4)).toHaveLength(24);
   });
 
   it('is deterministic given the seed', async () => {
     const p = probes.paramsSchema.parse({ count: 40, classes: ['path'], targets: ['target'], iters: 30 }, info);
-    const a = await probes.run(ctxOf(model, 9), p, noProgress), b = await probes.run(ctxOf(model, 9), p, noProgress);
+    const a = await probes.run(ctxOf(model, 9), p, noProgress),
+      b = await probes.run(ctxOf(model, 9), p, noProgress);
     expect(Array.from(tensorOf(a, 'accuracy').data)).toEqual(Array.from(tensorOf(b, 'accuracy').data));
   });
 

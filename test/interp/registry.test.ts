@@ -14,7 +14,19 @@ import { describeKind, kindNames, resolveParams, runExperiment } from '../../ser
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { ctxOf, mazeConfig, randomModel } from './helpers.js';
 
-const KINDS = ['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead'];
+const KINDS = [
+  'attention',
+  'logit-lens',
+  'dla',
+  'activation-patching',
+  'attribution-patching',
+  'probes',
+  'weights',
+  'adjacency-heads',
+  'retarget',
+  'behavior',
+  'lookahead',
+];
 
 describe('registry', () => {
   it('lists the eleven kinds with params and defaults', () => {
@@ -31,10 +43,13 @@ describe('registry', () => {
     try {
       const index = fileURLToPath(new URL('../../server/interp/index.ts', import.meta.url));
       const script = join(dir, 'probe.mts');
-      writeFileSync(script, `import { createRequire } from 'node:module';
+      writeFileSync(
+        script,
+        `import { createRequire } from 'node:module';
 const m = await import(${JSON.stringify(index)});
 const loaded = Object.keys(createRequire(import.meta.url).cache).filter((k) => k.includes('onnxruntime'));
-console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }));`);
+console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }));`,
+      );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
       expect(r.status, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 11, ort: 0 });

@@ -30,7 +30,11 @@ const opts = { stopToken: SPECIAL.PATH_END, maxNewTokens: 20 };
 
 describe('decodeWithInterventions', () => {
   it('without interventions equals generate()', async () => {
-    const a = await decodeWithInterventions(engine, prompts.map((prompt) => ({ prompt })), opts);
+    const a = await decodeWithInterventions(
+      engine,
+      prompts.map((prompt) => ({ prompt })),
+      opts,
+    );
     const b = await generate(engine, prompts, opts);
     a.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b[i].subarray(prompts[i].length))));
   });
@@ -71,10 +75,22 @@ describe('decodeWithInterventions', () => {
     const m = list[0];
     const t2 = m.origin[0] === 3 && m.origin[1] === 3 ? ([0, 0] as const) : ([3, 3] as const);
     const moved = { ...m, target: t2, path: shortestPath(m, m.origin, t2)! };
-    const a = enc.encodePrompt(m, new Rng(1)), b = enc.encodePrompt(moved, new Rng(1));
+    const a = enc.encodePrompt(m, new Rng(1)),
+      b = enc.encodePrompt(moved, new Rng(1));
     const sp = mapPositions(a, model.vocab, m);
     const cache = await engine.runWithCache(b, 1, b.length, { names: ['blocks.0.hook_resid_pre'] });
-    const [patched] = await decodeWithInterventions(engine, [{ prompt: a, interventions: [{ hook: 'blocks.0.hook_resid_pre', kind: 'replace', positions: [sp.target], value: cache.cache.get('blocks.0.hook_resid_pre')!.data }] }], opts);
+    const [patched] = await decodeWithInterventions(
+      engine,
+      [
+        {
+          prompt: a,
+          interventions: [
+            { hook: 'blocks.0.hook_resid_pre', kind: 'replace', positions: [sp.target], value: cache.cache.get('blocks.0.hook_resid_pre')!.data },
+          ],
+        },
+      ],
+      opts,
+    );
     const [other] = await decodeWithInterventions(engine, [{ prompt: b }], opts);
     expect(Array.from(patched)).toEqual(Array.from(other));
   });
@@ -82,14 +98,25 @@ describe('decodeWithInterventions', () => {
 
 describe('decodeSteered', () => {
   it('with nothing to add equals generate(); with a vector from position f it equals naive decoding that adds it at every position ≥ f of every step', async () => {
-    const plain = await decodeSteered(engine, prompts.map((prompt) => ({ prompt })), opts);
+    const plain = await decodeSteered(
+      engine,
+      prompts.map((prompt) => ({ prompt })),
+      opts,
+    );
     const b = await generate(engine, prompts, opts);
     plain.forEach((g, i) => expect(Array.from(g)).toEqual(Array.from(b[i].subarray(prompts[i].length))));
 
     const D = model.cfg.d_model;
     const V = model.cfg.d_vocab;
     const rng = new Rng(8);
-    const rows = prompts.map((prompt, i) => ({ prompt, steer: { hook: 'blocks.1.hook_resid_pre', from: mapPositions(prompt, model.vocab, list[i]).target, value: new Float32Array(D).map(() => rng.float() * 6 - 3) } }));
+    const rows = prompts.map((prompt, i) => ({
+      prompt,
+      steer: {
+        hook: 'blocks.1.hook_resid_pre',
+        from: mapPositions(prompt, model.vocab, list[i]).target,
+        value: new Float32Array(D).map(() => rng.float() * 6 - 3),
+      },
+    }));
     const fast = await decodeSteered(engine, rows, opts);
     let changedSome = false;
     for (const [i, row] of rows.entries()) {
@@ -97,7 +124,9 @@ describe('decodeSteered', () => {
       for (let step = 0; step < opts.maxNewTokens; step++) {
         const T = seq.length;
         const positions = Array.from({ length: T - row.steer.from }, (_, k) => row.steer.from + k);
-        const r = await engine.runWithInterventions(Int32Array.from(seq), 1, T, [{ hook: row.steer.hook, kind: 'add', positions, value: row.steer.value }], { names: [] });
+        const r = await engine.runWithInterventions(Int32Array.from(seq), 1, T, [{ hook: row.steer.hook, kind: 'add', positions, value: row.steer.value }], {
+          names: [],
+        });
         let best = 0;
         for (let v = 1; v < V; v++) if (r.logits[(T - 1) * V + v] > r.logits[(T - 1) * V + best]) best = v;
         seq.push(best);
@@ -115,7 +144,13 @@ describe('retarget', () => {
     const p = retarget.paramsSchema.parse({ count: 4, method: 'direction', positions: 'target-onwards', references: 600, scale: 2 }, modelInfo(model));
     const r = await retarget.run(ctxOf(model, 2), p, noProgress);
     const L = model.cfg.n_layers;
-    expect(r.summary).toMatchObject({ method: 'direction', positions: 'target-onwards', scale: 2, references: 600, conditions: ['retarget', 'random', 'same'] });
+    expect(r.summary).toMatchObject({
+      method: 'direction',
+      positions: 'target-onwards',
+      scale: 2,
+      references: 600,
+      conditions: ['retarget', 'random', 'same'],
+    });
     for (const name of ['success_new', 'success_old', 'changed']) {
       const t = tensorOf(r, name);
       expect(t.shape).toEqual([3, L]);
@@ -126,7 +161,9 @@ describe('retarget', () => {
 
   it('refuses target-onwards for a transplant, saying why', async () => {
     const p = retarget.paramsSchema.parse({ count: 2, positions: 'target-onwards' }, modelInfo(model));
-    await expect(retarget.run(ctxOf(model, 2), p, noProgress)).rejects.toThrow(/positions target-onwards needs method direction \(a transplant has no source for the positions the model generates\)/);
+    await expect(retarget.run(ctxOf(model, 2), p, noProgress)).rejects.toThrow(
+      /positions target-onwards needs method direction \(a transplant has no source for the positions the model generates\)/,
+    );
   });
 
   it('same-target control with an identical source changes nothing; tensors are [condition, layer]', async () => {

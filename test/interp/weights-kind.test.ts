@@ -14,23 +14,30 @@ describe('weights', () => {
     const model = randomModel('tiny', 4, 41);
     const r = await weights.run(ctxOf(model), weights.paramsSchema.parse({}, modelInfo(model)), noProgress);
     const { n_layers: L, n_heads: H, d_head: E, d_model: D, d_vocab: V } = model.cfg;
-    const n = 16, K = 4;
+    const n = 16,
+      K = 4;
     expect(tensorOf(r, 'ov_read').shape).toEqual([L, H, K, 4, 4]);
     expect(tensorOf(r, 'embedding_pca').shape).toEqual([n, 3]);
     // Recompute layer 1 head 1 directly.
-    const l = 1, h = 1;
+    const l = 1,
+      h = 1;
     const W = model.weights;
     const ids = Array.from({ length: n }, (_, i) => getTokenizer('aotp-ut').coordId(Math.floor(i / 4), i % 4)); // row-major cells
     const Ec = Float64Array.from({ length: n * D }, (_, x) => W.get('embed.W_E')![ids[Math.floor(x / D)] * D + (x % D)]);
     const slice = (name: string, a: number, b: number) => Float64Array.from(W.get(name)!.subarray(h * a * b, (h + 1) * a * b));
-    const wq = slice(`blocks.${l}.attn.W_Q`, D, E), wk = slice(`blocks.${l}.attn.W_K`, D, E), wv = slice(`blocks.${l}.attn.W_V`, D, E), wo = slice(`blocks.${l}.attn.W_O`, E, D);
-    const q = matmul(Ec, wq, n, D, E), k = matmul(Ec, wk, n, D, E);
+    const wq = slice(`blocks.${l}.attn.W_Q`, D, E),
+      wk = slice(`blocks.${l}.attn.W_K`, D, E),
+      wv = slice(`blocks.${l}.attn.W_V`, D, E),
+      wo = slice(`blocks.${l}.attn.W_O`, E, D);
+    const q = matmul(Ec, wq, n, D, E),
+      k = matmul(Ec, wk, n, D, E);
     const qk = tensorOf(r, 'qk_cells').data.subarray((l * H + h) * n * n, (l * H + h + 1) * n * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let e = 0; e < E; e++) s += q[i * E + e] * k[j * E + e];
-      expect(qk[i * n + j]).toBeCloseTo(s / Math.sqrt(E), 3);
-    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        for (let e = 0; e < E; e++) s += q[i * E + e] * k[j * E + e];
+        expect(qk[i * n + j]).toBeCloseTo(s / Math.sqrt(E), 3);
+      }
     const WU = W.get('unembed.W_U')!;
     const Uc = Float64Array.from({ length: D * n }, (_, x) => WU[Math.floor(x / n) * V + ids[x % n]]);
     const ovWant = matmul(matmul(Ec, matmul(wv, wo, D, E, D), n, D, D), Uc, n, D, n);

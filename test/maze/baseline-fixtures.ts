@@ -2,7 +2,18 @@
  * Hand-built and tiny generated mazes for the baseline/analysis/metrics/render tests. Built here
  * with lattice.ts alone so these tests do not depend on the generator and solver modules.
  */
-import { type Coord, type LatticeMaze, type SolvedMaze, cellCoord, cellIndex, emptyMaze, neighborsIdx, setEdge, setEdgeIdx, latticeNeighborsIdx } from '../../server/maze/lattice.js';
+import {
+  type Coord,
+  type LatticeMaze,
+  type SolvedMaze,
+  cellCoord,
+  cellIndex,
+  emptyMaze,
+  neighborsIdx,
+  setEdge,
+  setEdgeIdx,
+  latticeNeighborsIdx,
+} from '../../server/maze/lattice.js';
 import { Rng } from '../../server/maze/rng.js';
 
 export function mazeFromEdges(rows: number, cols: number, edges: ReadonlyArray<readonly [Coord, Coord]>): LatticeMaze {
@@ -14,10 +25,11 @@ export function mazeFromEdges(rows: number, cols: number, edges: ReadonlyArray<r
 /** Every lattice edge open. */
 export function openField(rows: number, cols: number = rows): LatticeMaze {
   const m = emptyMaze(rows, cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) {
-    if (r + 1 < rows) m.down[r * cols + c] = 1;
-    if (c + 1 < cols) m.right[r * cols + c] = 1;
-  }
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) {
+      if (r + 1 < rows) m.down[r * cols + c] = 1;
+      if (c + 1 < cols) m.right[r * cols + c] = 1;
+    }
   return m;
 }
 
@@ -33,11 +45,18 @@ export function bfsPath(m: LatticeMaze, from: Coord, to: Coord): Coord[] | null 
   for (let h = 0; h < queue.length; h++) {
     const c = queue[h];
     const k = neighborsIdx(m, c, nb);
-    for (let i = 0; i < k; i++) if (parent[nb[i]] === -1) { parent[nb[i]] = c; queue.push(nb[i]); }
+    for (let i = 0; i < k; i++)
+      if (parent[nb[i]] === -1) {
+        parent[nb[i]] = c;
+        queue.push(nb[i]);
+      }
   }
   if (parent[t] === -1) return null;
   const out: Coord[] = [];
-  for (let c = t; ; c = parent[c]) { out.push(cellCoord(m, c)); if (c === s) break; }
+  for (let c = t; ; c = parent[c]) {
+    out.push(cellCoord(m, c));
+    if (c === s) break;
+  }
   return out.reverse();
 }
 
@@ -60,7 +79,10 @@ export function randomTree(rows: number, cols: number, rng: Rng): LatticeMaze {
     const k = latticeNeighborsIdx(m, c, nb);
     const fresh: number[] = [];
     for (let i = 0; i < k; i++) if (!seen[nb[i]]) fresh.push(nb[i]);
-    if (fresh.length === 0) { stack.pop(); continue; }
+    if (fresh.length === 0) {
+      stack.pop();
+      continue;
+    }
     const next = fresh[rng.int(fresh.length)];
     setEdgeIdx(m, c, next, true);
     seen[next] = 1;
@@ -110,12 +132,53 @@ export function hallway(rows: number, cols: number): SolvedMaze {
  */
 export function handTree(): LatticeMaze {
   return mazeFromEdges(3, 3, [
-    [[0, 0], [0, 1]], [[0, 1], [0, 2]], [[0, 1], [1, 1]], [[1, 1], [1, 0]],
-    [[1, 1], [2, 1]], [[2, 1], [2, 0]], [[2, 1], [2, 2]], [[0, 2], [1, 2]],
+    [
+      [0, 0],
+      [0, 1],
+    ],
+    [
+      [0, 1],
+      [0, 2],
+    ],
+    [
+      [0, 1],
+      [1, 1],
+    ],
+    [
+      [1, 1],
+      [1, 0],
+    ],
+    [
+      [1, 1],
+      [2, 1],
+    ],
+    [
+      [2, 1],
+      [2, 0],
+    ],
+    [
+      [2, 1],
+      [2, 2],
+    ],
+    [
+      [0, 2],
+      [1, 2],
+    ],
   ]);
 }
 
 /** handTree from (0,0) to (2,2): path (0,0) (0,1) (1,1) (2,1) (2,2), forks at path indices 1, 2, 3. */
 export function handSolved(): SolvedMaze {
-  return { ...handTree(), origin: [0, 0], target: [2, 2], path: [[0, 0], [0, 1], [1, 1], [2, 1], [2, 2]] };
+  return {
+    ...handTree(),
+    origin: [0, 0],
+    target: [2, 2],
+    path: [
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [2, 2],
+    ],
+  };
 }

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { baselineSolve, baselineSuccessProbability } from '../../server/maze/baseline.js';
-import { type Coord, type LatticeMaze, type SolvedMaze, MazeError, cellIndex, connected, edgeCount, coordEq, coordKey, neighborsIdx } from '../../server/maze/lattice.js';
+import {
+  type Coord,
+  type LatticeMaze,
+  type SolvedMaze,
+  MazeError,
+  cellIndex,
+  connected,
+  edgeCount,
+  coordEq,
+  coordKey,
+  neighborsIdx,
+} from '../../server/maze/lattice.js';
 import { Rng } from '../../server/maze/rng.js';
 import { handSolved, handTree, hallway, openField, randomCyclic, randomEndpoints, randomTree, solved } from './baseline-fixtures.js';
 
@@ -40,7 +51,11 @@ function bruteForceProbability(m: LatticeMaze, origin: Coord, target: Coord): nu
     const opts = unvisitedOptions(m, c, visited);
     if (opts.length === 0) return 0;
     let s = 0;
-    for (const o of opts) { visited.add(coordKey(o)); s += go(o); visited.delete(coordKey(o)); }
+    for (const o of opts) {
+      visited.add(coordKey(o));
+      s += go(o);
+      visited.delete(coordKey(o));
+    }
     return s / opts.length;
   };
   return go(origin);
@@ -86,13 +101,27 @@ describe('baselineSolve', () => {
     for (let t = 0; t < 20; t++) {
       const r = baselineSolve(m, rng, { bias: 0 });
       expect(r.reachedTarget).toBe(false);
-      expect(r.path).toEqual([[0, 0], [0, 1], [0, 2], [1, 2]]);
+      expect(r.path).toEqual([
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [1, 2],
+      ]);
     }
   });
 
   it('with bias = 0 spreads over all wrong branches, whatever their order among the options', () => {
     // From (1,1) to (0,0): the options at (1,1) are (0,1) (correct, listed first), (1,0) and (2,1).
-    const m: SolvedMaze = { ...handTree(), origin: [1, 1], target: [0, 0], path: [[1, 1], [0, 1], [0, 0]] };
+    const m: SolvedMaze = {
+      ...handTree(),
+      origin: [1, 1],
+      target: [0, 0],
+      path: [
+        [1, 1],
+        [0, 1],
+        [0, 0],
+      ],
+    };
     const rng = new Rng(10);
     const firstSteps = new Set<string>();
     for (let t = 0; t < 60; t++) {
@@ -141,7 +170,18 @@ describe('baselineSolve', () => {
     const m = handSolved();
     expect(() => baselineSolve(m, new Rng(1), { bias: 1.5 })).toThrow(MazeError);
     expect(() => baselineSolve(m, new Rng(1), { bias: Number.NaN })).toThrow(/bias/);
-    expect(() => baselineSolve({ ...m, path: [[0, 0], [1, 0]] }, new Rng(1))).toThrow(/not an open connection/);
+    expect(() =>
+      baselineSolve(
+        {
+          ...m,
+          path: [
+            [0, 0],
+            [1, 0],
+          ],
+        },
+        new Rng(1),
+      ),
+    ).toThrow(/not an open connection/);
     expect(() => baselineSolve({ ...m, origin: [0, 1] }, new Rng(1))).toThrow(/expected the origin/);
   });
 });

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  generateMaze,
-  generateMazes,
-  mazeRng,
-  mazeSource,
-  mazeStream,
-  validateSpec,
-  type MazeSpec,
-} from '../../server/maze/generate.js';
+import { generateMaze, generateMazes, mazeRng, mazeSource, mazeStream, validateSpec, type MazeSpec } from '../../server/maze/generate.js';
 import { MazeError, connected, isSpanningTree, mazesEqual, type SolvedMaze } from '../../server/maze/lattice.js';
 import { Rng } from '../../server/maze/rng.js';
 import { bfsDistances } from '../../server/maze/solve.js';

@@ -15,15 +15,31 @@ function expectNoNaN(r: PathMetrics): void {
 describe('pathMetrics', () => {
   it('gives perfect scores to the exact solution', () => {
     expect(pathMetrics(m, m.path)).toEqual({
-      exact_path: true, node_overlap: 1, frac_connected_steps: 1, frac_adjacent_steps: 1, corner_jumps: 0,
-      backtracks: 0, target_reached: true, valid_rollout: true, invalid_tokens: 0,
-      fork_decisions: { correct: 3, total: 3 }, frac_correct_forks: 1, path_length_ratio: 1,
-      predicted_length: 5, steps: 4, ended: true,
+      exact_path: true,
+      node_overlap: 1,
+      frac_connected_steps: 1,
+      frac_adjacent_steps: 1,
+      corner_jumps: 0,
+      backtracks: 0,
+      target_reached: true,
+      valid_rollout: true,
+      invalid_tokens: 0,
+      fork_decisions: { correct: 3, total: 3 },
+      frac_correct_forks: 1,
+      path_length_ratio: 1,
+      predicted_length: 5,
+      steps: 4,
+      ended: true,
     });
   });
 
   it('counts a diagonal step as a corner jump that is neither adjacent nor connected', () => {
-    const r = pathMetrics(m, [[0, 0], [1, 1], [2, 1], [2, 2]]);
+    const r = pathMetrics(m, [
+      [0, 0],
+      [1, 1],
+      [2, 1],
+      [2, 2],
+    ]);
     expect(r.corner_jumps).toBe(1);
     expect(r.frac_adjacent_steps).toBeCloseTo(2 / 3, 15);
     expect(r.frac_connected_steps).toBeCloseTo(2 / 3, 15);
@@ -37,13 +53,24 @@ describe('pathMetrics', () => {
   });
 
   it('counts a long jump as non-adjacent but not as a corner jump', () => {
-    const r = pathMetrics(m, [[0, 0], [2, 2]]);
+    const r = pathMetrics(m, [
+      [0, 0],
+      [2, 2],
+    ]);
     expect(r).toMatchObject({ corner_jumps: 0, frac_adjacent_steps: 0, frac_connected_steps: 0, valid_rollout: false });
   });
 
   it('counts a step back to a visited cell as a backtrack (an immediate reversal and its return)', () => {
     // (0,1)→(0,0) reverses, then (0,0)→(0,1) returns to a visited cell: 2 backtracks.
-    const r = pathMetrics(m, [[0, 0], [0, 1], [0, 0], [0, 1], [1, 1], [2, 1], [2, 2]]);
+    const r = pathMetrics(m, [
+      [0, 0],
+      [0, 1],
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [2, 2],
+    ]);
     expect(r.backtracks).toBe(2);
     expect(r.frac_connected_steps).toBe(1);
     expect(r.valid_rollout).toBe(true); // every step is a real connection and it ends at the target
@@ -51,11 +78,21 @@ describe('pathMetrics', () => {
     // At the fork (0,1) it went back instead of to (1,1): a wrong decision, and later forks are unreached.
     expect(r.fork_decisions).toEqual({ correct: 0, total: 1 });
     expect(r.path_length_ratio).toBeCloseTo(7 / 5, 15);
-    expect(pathMetrics(m, [[0, 0], [0, 0]]).backtracks).toBe(1); // staying in place revisits too
+    expect(
+      pathMetrics(m, [
+        [0, 0],
+        [0, 0],
+      ]).backtracks,
+    ).toBe(1); // staying in place revisits too
   });
 
   it('scores a wrong branch at the first fork as 0 of 1 fork decisions', () => {
-    const r = pathMetrics(m, [[0, 0], [0, 1], [0, 2], [1, 2]]);
+    const r = pathMetrics(m, [
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 2],
+    ]);
     expect(r.fork_decisions).toEqual({ correct: 0, total: 1 });
     expect(r.frac_correct_forks).toBe(0);
     expect(r).toMatchObject({ target_reached: false, valid_rollout: false, frac_connected_steps: 1, backtracks: 0 });
@@ -64,7 +101,13 @@ describe('pathMetrics', () => {
   });
 
   it('scores a wrong branch at the last fork as 2 of 3', () => {
-    const r = pathMetrics(m, [[0, 0], [0, 1], [1, 1], [2, 1], [2, 0]]);
+    const r = pathMetrics(m, [
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [2, 1],
+      [2, 0],
+    ]);
     expect(r.fork_decisions).toEqual({ correct: 2, total: 3 });
   });
 
@@ -84,9 +127,18 @@ describe('pathMetrics', () => {
     const r = pathMetrics(m, []);
     expectNoNaN(r);
     expect(r).toMatchObject({
-      exact_path: false, node_overlap: 0, frac_connected_steps: null, frac_adjacent_steps: null, corner_jumps: 0,
-      backtracks: 0, target_reached: false, valid_rollout: false, invalid_tokens: 0, frac_correct_forks: null,
-      path_length_ratio: 0, steps: 0,
+      exact_path: false,
+      node_overlap: 0,
+      frac_connected_steps: null,
+      frac_adjacent_steps: null,
+      corner_jumps: 0,
+      backtracks: 0,
+      target_reached: false,
+      valid_rollout: false,
+      invalid_tokens: 0,
+      frac_correct_forks: null,
+      path_length_ratio: 0,
+      steps: 0,
     });
     expectNoNaN(pathMetrics(m, [null, null]));
     expect(pathMetrics(m, [null, null]).invalid_tokens).toBe(2);
@@ -94,8 +146,26 @@ describe('pathMetrics', () => {
 
   it('treats a truncated prediction (ended: false) as not exact and skips the fork it stopped at', () => {
     expect(pathMetrics(m, m.path, { ended: false })).toMatchObject({ exact_path: false, valid_rollout: false, fork_decisions: { correct: 3, total: 3 } });
-    expect(pathMetrics(m, [[0, 0], [0, 1]], { ended: false }).fork_decisions).toEqual({ correct: 0, total: 0 });
-    expect(pathMetrics(m, [[0, 0], [0, 1]], { ended: true }).fork_decisions).toEqual({ correct: 0, total: 1 });
+    expect(
+      pathMetrics(
+        m,
+        [
+          [0, 0],
+          [0, 1],
+        ],
+        { ended: false },
+      ).fork_decisions,
+    ).toEqual({ correct: 0, total: 0 });
+    expect(
+      pathMetrics(
+        m,
+        [
+          [0, 0],
+          [0, 1],
+        ],
+        { ended: true },
+      ).fork_decisions,
+    ).toEqual({ correct: 0, total: 1 });
   });
 
   it('handles a one-cell solution (origin = target)', () => {
@@ -115,8 +185,18 @@ describe('aggregateMetrics', () => {
   it('pools fork decisions, averages per-row metrics over defined rows and reports rates', () => {
     const rows = [
       pathMetrics(m, m.path), // forks 3/3
-      pathMetrics(m, [[0, 0], [0, 1], [0, 2], [1, 2]]), // forks 0/1, overlap 2/5
-      pathMetrics(m, [[0, 0], [1, 1], [2, 1], [2, 2]]), // forks 0/0 (null), overlap 4/5
+      pathMetrics(m, [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [1, 2],
+      ]), // forks 0/1, overlap 2/5
+      pathMetrics(m, [
+        [0, 0],
+        [1, 1],
+        [2, 1],
+        [2, 2],
+      ]), // forks 0/0 (null), overlap 4/5
     ];
     const a = aggregateMetrics(rows);
     expect(a.count).toBe(3);

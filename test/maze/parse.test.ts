@@ -33,7 +33,8 @@ describe('round trip parse(tokenize(m)) == m', () => {
   it('infers the exact grid for spanning trees in aotp-ut and aotp-ctt (every cell is in some edge)', () => {
     const rng = new Rng(5);
     for (let i = 0; i < 150; i++) {
-      const rows = 1 + rng.int(10), cols = 1 + rng.int(10);
+      const rows = 1 + rng.int(10),
+        cols = 1 + rng.int(10);
       const m = withTask(randomTree(rows, cols, rng), rng);
       for (const name of ['aotp-ut', 'aotp-ctt'] as const) {
         const p = parseSequence(getTokenizer(name).tokenize(m, rng), { tokenizer: name });
@@ -49,7 +50,15 @@ describe('round trip parse(tokenize(m)) == m', () => {
     setEdge(m, [0, 0], [1, 0], true);
     setEdge(m, [1, 0], [1, 1], true);
     setEdge(m, [0, 1], [1, 1], true);
-    const sm: SolvedMaze = { ...m, origin: [0, 0], target: [0, 1], path: [[0, 0], [0, 1]] };
+    const sm: SolvedMaze = {
+      ...m,
+      origin: [0, 0],
+      target: [0, 1],
+      path: [
+        [0, 0],
+        [0, 1],
+      ],
+    };
     const text = getTokenizer('walls').tokenizeToText(sm, new Rng(1));
     expect(text).toMatch(/^<ADJLIST_START> \(0,[01]\) <-X-> \(0,[01]\) ; <ADJLIST_END>/);
     const inferred = parseSequence(text, { tokenizer: 'walls' });
@@ -115,12 +124,21 @@ describe('prompts and partial paths', () => {
 });
 
 // Indices:      0               1     2    3     4 5     6    7     8 9     10   11    12 13
-const BASE = '<ADJLIST_START> (0,0) <--> (0,1) ; (0,1) <--> (1,1) ; (1,0) <--> (1,1) ; <ADJLIST_END> ' +
+const BASE =
+  '<ADJLIST_START> (0,0) <--> (0,1) ; (0,1) <--> (1,1) ; (1,0) <--> (1,1) ; <ADJLIST_END> ' +
   // 14            15    16           17             18    19           20           21    22    23    24    25
   '<ORIGIN_START> (0,0) <ORIGIN_END> <TARGET_START> (1,0) <TARGET_END> <PATH_START> (0,0) (0,1) (1,1) (1,0) <PATH_END>';
 const toks = (): string[] => BASE.split(' ');
-const replace = (i: number, t: string): string[] => { const a = toks(); a[i] = t; return a; };
-const remove = (i: number, n = 1): string[] => { const a = toks(); a.splice(i, n); return a; };
+const replace = (i: number, t: string): string[] => {
+  const a = toks();
+  a[i] = t;
+  return a;
+};
+const remove = (i: number, n = 1): string[] => {
+  const a = toks();
+  a.splice(i, n);
+  return a;
+};
 
 function parseError(input: string | string[], opts: ParseOptions = {}): ParseError {
   try {
@@ -147,7 +165,13 @@ describe('malformed input', () => {
     ['missing ";"', remove(4), {}, 4, /^token 4: expected ";" but found "\(0,1\)"$/],
     ['missing <ADJLIST_END>', remove(13), {}, 13, /expected a coordinate or "<ADJLIST_END>" but found "<ORIGIN_START>"/],
     ['missing section', remove(14, 3), {}, 14, /^token 14: missing section: expected "<ORIGIN_START>" but found "<TARGET_START>"$/],
-    ['duplicate section', [...toks().slice(0, 17), '<ORIGIN_START>', '(0,0)', '<ORIGIN_END>', ...toks().slice(17)], {}, 17, /duplicate section "<ORIGIN_START>" \(first at token 14\)/],
+    [
+      'duplicate section',
+      [...toks().slice(0, 17), '<ORIGIN_START>', '(0,0)', '<ORIGIN_END>', ...toks().slice(17)],
+      {},
+      17,
+      /duplicate section "<ORIGIN_START>" \(first at token 14\)/,
+    ],
     ['duplicate adjacency list after the path', [...toks(), '<ADJLIST_START>'], {}, 26, /duplicate section "<ADJLIST_START>" \(first at token 0\)/],
     ['trailing token', [...toks(), '(0,0)'], {}, 26, /^token 26: unexpected trailing token "\(0,0\)" after "<PATH_END>"$/],
     ['unterminated path', remove(25), {}, 25, /^token 25: expected a coordinate or "<PATH_END>" but found end of input$/],
@@ -185,12 +209,14 @@ describe('malformed input', () => {
     const m = withTask(randomTree(4, 4, new Rng(3)), new Rng(4));
     const text = getTokenizer('walls').tokenizeToText(m, new Rng(5));
     expect(parseError(text, { tokenizer: 'aotp-ut' }).tokenIndex).toBe(2);
-    expect(parseError(getTokenizer('aotp-ut').tokenizeToText(m, new Rng(5)), { tokenizer: 'walls' }).message).toMatch(/^token 2: expected "<-X->" but found "<-->"$/);
+    expect(parseError(getTokenizer('aotp-ut').tokenizeToText(m, new Rng(5)), { tokenizer: 'walls' }).message).toMatch(
+      /^token 2: expected "<-X->" but found "<-->"$/,
+    );
   });
 });
 
 describe('readPredictedPath', () => {
-  it('returns the path and ended=true for every tokenizer\'s own sequences', () => {
+  it("returns the path and ended=true for every tokenizer's own sequences", () => {
     for (const m of randomMazes(30, 17)) {
       for (const name of NAMES) {
         const tok = getTokenizer(name);
@@ -205,7 +231,13 @@ describe('readPredictedPath', () => {
     const expected: Array<Coord | null> = [[0, 0], [0, 1], null, null, null, [1, 1]];
     expect(readPredictedPath(tokens, 'aotp-ut', { grid: 6 })).toEqual({ path: expected, ended: true });
     expect(readPredictedPath(tokens, 'aotp-ut').path[3]).toEqual([9, 9]); // without a grid only MAX_GRID bounds
-    expect(readPredictedPath('(0,0) (1,0)', 'walls')).toEqual({ path: [[0, 0], [1, 0]], ended: false });
+    expect(readPredictedPath('(0,0) (1,0)', 'walls')).toEqual({
+      path: [
+        [0, 0],
+        [1, 0],
+      ],
+      ended: false,
+    });
   });
 
   it('counts one garbled aotp-ctt coordinate as one null and resynchronises at the next "("', () => {

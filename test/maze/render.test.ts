@@ -25,37 +25,36 @@ describe('renderAscii', () => {
   });
 
   it('draws the hand tree with origin, target and solution exactly', () => {
-    expect(renderAscii(handSolved())).toBe(
-      ['#######',
-       '#S**  #',
-       '###*# #',
-       '#  *# #',
-       '###*###',
-       '#  **E#',
-       '#######'].join('\n'),
-    );
+    expect(renderAscii(handSolved())).toBe(['#######', '#S**  #', '###*# #', '#  *# #', '###*###', '#  **E#', '#######'].join('\n'));
   });
 
   it('marks a predicted path: o off the solution, @ shared, X through a wall', () => {
     // Predicted (0,0) (0,1) (0,2) (1,2) (1,1): shares (0,0)-(0,1), leaves at the first fork, and
     // steps from (1,2) to (1,1) through the wall between them.
-    const out = renderAscii(handSolved(), { predicted: [[0, 0], [0, 1], [0, 2], [1, 2], [1, 1]] });
-    expect(out).toBe(
-      ['#######',
-       '#S@@oo#',
-       '###*#o#',
-       '#  @Xo#',
-       '###*###',
-       '#  **E#',
-       '#######'].join('\n'),
-    );
+    const out = renderAscii(handSolved(), {
+      predicted: [
+        [0, 0],
+        [0, 1],
+        [0, 2],
+        [1, 2],
+        [1, 1],
+      ],
+    });
+    expect(out).toBe(['#######', '#S@@oo#', '###*#o#', '#  @Xo#', '###*###', '#  **E#', '#######'].join('\n'));
   });
 
   it('lets null hide the maze’s own markers, and rejects an off-grid path cell', () => {
     const bare = renderAscii(handSolved(), { origin: null, target: null, path: null });
     expect(bare).toBe(renderAscii(handTree()));
     expect(bare).not.toMatch(/[SE*]/);
-    expect(() => renderAscii(handTree(), { path: [[0, 0], [3, 0]] })).toThrow(/path\[1\] \(3,0\) is outside/);
+    expect(() =>
+      renderAscii(handTree(), {
+        path: [
+          [0, 0],
+          [3, 0],
+        ],
+      }),
+    ).toThrow(/path\[1\] \(3,0\) is outside/);
   });
 });
 

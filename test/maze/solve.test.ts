@@ -2,13 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { getGenerator } from '../../server/maze/generators/index.js';
 import { MazeError, connected, emptyMaze, setEdge, type Coord, type LatticeMaze } from '../../server/maze/lattice.js';
 import { Rng } from '../../server/maze/rng.js';
-import {
-  bfsDistances,
-  countShortestPaths,
-  countShortestPathsIdx,
-  shortestPath,
-  shortestPathIdx,
-} from '../../server/maze/solve.js';
+import { bfsDistances, countShortestPaths, countShortestPathsIdx, shortestPath, shortestPathIdx } from '../../server/maze/solve.js';
 
 /** Every simple path from a to b, by exhaustive DFS over open edges: [min steps, how many of that length]. */
 function bruteForce(m: LatticeMaze, a: Coord, b: Coord): { min: number; count: number } {
@@ -17,12 +11,20 @@ function bruteForce(m: LatticeMaze, a: Coord, b: Coord): { min: number; count: n
   const seen = new Set<string>();
   const walk = (c: Coord, steps: number): void => {
     if (c[0] === b[0] && c[1] === b[1]) {
-      if (steps < min) { min = steps; count = 0; }
+      if (steps < min) {
+        min = steps;
+        count = 0;
+      }
       if (steps === min) count++;
       return;
     }
     seen.add(`${c}`);
-    for (const [dr, dc] of [[-1, 0], [0, -1], [0, 1], [1, 0]]) {
+    for (const [dr, dc] of [
+      [-1, 0],
+      [0, -1],
+      [0, 1],
+      [1, 0],
+    ]) {
       const n: Coord = [c[0] + dr, c[1] + dc];
       if (!seen.has(`${n}`) && connected(m, c, n)) walk(n, steps + 1);
     }
@@ -50,7 +52,11 @@ describe('BFS against brute force', () => {
     const perc = getGenerator('percolation');
     let pairsWithTies = 0;
     let unreachable = 0;
-    for (const [rows, cols] of [[3, 3], [4, 3], [3, 4]] as const) {
+    for (const [rows, cols] of [
+      [3, 3],
+      [4, 3],
+      [3, 4],
+    ] as const) {
       for (let trial = 0; trial < 25; trial++) {
         const m = perc({ rows, cols, p: 0.65, rng });
         for (const a of cells(m)) {
@@ -98,7 +104,12 @@ describe('BFS against brute force', () => {
 
 describe('shortest-path counts', () => {
   it('an open r×c field has C(r+c-2, r-1) corner-to-corner shortest paths', () => {
-    for (const [r, c] of [[2, 2], [3, 3], [4, 7], [10, 10]] as const) {
+    for (const [r, c] of [
+      [2, 2],
+      [3, 3],
+      [4, 7],
+      [10, 10],
+    ] as const) {
       const m = getGenerator('open_field')({ rows: r, cols: c, rng: new Rng(0) });
       expect(countShortestPaths(m, [0, 0], [r - 1, c - 1])).toBe(binomial(r + c - 2, r - 1));
     }
@@ -118,8 +129,16 @@ describe('shortest-path counts', () => {
 describe('tie-breaking and edge cases', () => {
   it('ties break deterministically by BFS from the origin scanning up, left, right, down', () => {
     const m = getGenerator('open_field')({ rows: 2, cols: 2, rng: new Rng(0) });
-    expect(shortestPath(m, [0, 0], [1, 1])).toEqual([[0, 0], [0, 1], [1, 1]]); // right before down
-    expect(shortestPath(m, [1, 1], [0, 0])).toEqual([[1, 1], [0, 1], [0, 0]]); // up before left
+    expect(shortestPath(m, [0, 0], [1, 1])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 1],
+    ]); // right before down
+    expect(shortestPath(m, [1, 1], [0, 0])).toEqual([
+      [1, 1],
+      [0, 1],
+      [0, 0],
+    ]); // up before left
     const idx = shortestPathIdx(m, 3, 0);
     expect(Array.from(idx!)).toEqual([3, 1, 0]);
   });
@@ -135,7 +154,11 @@ describe('tie-breaking and edge cases', () => {
     setEdge(m, [0, 0], [0, 1], true);
     expect(shortestPath(m, [0, 0], [0, 2])).toBeNull();
     setEdge(m, [0, 1], [0, 2], true);
-    expect(shortestPath(m, [0, 0], [0, 2])).toEqual([[0, 0], [0, 1], [0, 2]]);
+    expect(shortestPath(m, [0, 0], [0, 2])).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+    ]);
   });
 
   it('rejects cells off the grid with a MazeError naming the argument', () => {

@@ -13,13 +13,17 @@ export function randomTree(rows: number, cols: number, rng: Rng): LatticeMaze {
   seen[stack[0]] = 1;
   while (stack.length > 0) {
     const c = stack[stack.length - 1];
-    const r = Math.floor(c / cols), k = c % cols;
+    const r = Math.floor(c / cols),
+      k = c % cols;
     const options: number[] = [];
     if (r > 0 && !seen[c - cols]) options.push(c - cols);
     if (r < rows - 1 && !seen[c + cols]) options.push(c + cols);
     if (k > 0 && !seen[c - 1]) options.push(c - 1);
     if (k < cols - 1 && !seen[c + 1]) options.push(c + 1);
-    if (options.length === 0) { stack.pop(); continue; }
+    if (options.length === 0) {
+      stack.pop();
+      continue;
+    }
     const nb = options[rng.int(options.length)];
     setEdgeIdx(m, c, nb, true);
     seen[nb] = 1;
@@ -53,7 +57,8 @@ export function randomMazes(count: number, seed: number): SolvedMaze[] {
   const rng = new Rng(seed);
   const out: SolvedMaze[] = [];
   for (let i = 0; i < count; i++) {
-    const rows = 1 + rng.int(8), cols = 1 + rng.int(8);
+    const rows = 1 + rng.int(8),
+      cols = 1 + rng.int(8);
     const m = i % 3 === 2 ? randomPercolation(rows, cols, rng.float(), rng) : randomTree(rows, cols, rng);
     out.push(withTask(m, rng));
   }

@@ -16,7 +16,9 @@ import {
 import { SEED_EXAMPLE, randomMazes, randomTree, withTask } from './tokenize-helpers.js';
 
 const NAMES = ['aotp-ut', 'aotp-ctt', 'walls'] as const;
-const EXACT_SPECIALS = '<ADJLIST_START> <ADJLIST_END> <TARGET_START> <TARGET_END> <ORIGIN_START> <ORIGIN_END> <PATH_START> <PATH_END> <--> ; <PADDING>'.split(' ');
+const EXACT_SPECIALS = '<ADJLIST_START> <ADJLIST_END> <TARGET_START> <TARGET_END> <ORIGIN_START> <ORIGIN_END> <PATH_START> <PATH_END> <--> ; <PADDING>'.split(
+  ' ',
+);
 
 /** Edges listed between <ADJLIST_START> and <ADJLIST_END> of a unified-format sequence, as "a|b" keys. */
 function listedEdges(tokens: string[], connector: string): string[] {
@@ -62,7 +64,7 @@ describe('vocabulary', () => {
     }
   });
 
-  it('is a prefix of the next grid size\'s vocabulary and has the documented size', () => {
+  it("is a prefix of the next grid size's vocabulary and has the documented size", () => {
     for (const name of NAMES) {
       const tok = getTokenizer(name);
       for (let n = 1; n < MAX_GRID; n++) {
@@ -107,7 +109,7 @@ describe('registry', () => {
 });
 
 describe('tokenize', () => {
-  it('reproduces the seed post\'s token shapes: every seed token is in the 6×6 aotp-ut vocabulary', () => {
+  it("reproduces the seed post's token shapes: every seed token is in the 6×6 aotp-ut vocabulary", () => {
     const tokens = SEED_EXAMPLE.split(' ');
     const ids = tokensToIds(tokens, getTokenizer('aotp-ut').vocab(6));
     expect(idsToTokens(ids, getTokenizer('aotp-ut').vocab(6))).toEqual(tokens);
@@ -128,7 +130,8 @@ describe('tokenize', () => {
 
   it('lists each open connection exactly once (aotp-ut) and each missing lattice edge exactly once (walls)', () => {
     for (const m of randomMazes(60, 7)) {
-      const open: string[] = [], closed: string[] = [];
+      const open: string[] = [],
+        closed: string[] = [];
       for (let r = 0; r < m.rows; r++) {
         for (let c = 0; c < m.cols; c++) {
           const i = r * m.cols + c;
@@ -143,7 +146,7 @@ describe('tokenize', () => {
     }
   });
 
-  it('writes each edge\'s two ends in random order (both orders occur)', () => {
+  it("writes each edge's two ends in random order (both orders occur)", () => {
     const m = sixBySix(2);
     const rng = new Rng(5);
     const firstEnds = new Map<string, Set<string>>();
@@ -204,7 +207,15 @@ describe('tokenize', () => {
   });
 
   it('refuses a maze whose task lies outside its grid', () => {
-    const m: SolvedMaze = { ...emptyMaze(3, 3), origin: [0, 0], target: [2, 2], path: [[0, 0], [3, 0]] };
+    const m: SolvedMaze = {
+      ...emptyMaze(3, 3),
+      origin: [0, 0],
+      target: [2, 2],
+      path: [
+        [0, 0],
+        [3, 0],
+      ],
+    };
     for (const name of NAMES) expect(() => getTokenizer(name).tokenize(m, new Rng(1))).toThrow(/path\[1\] \(3,0\) is outside the 3x3 grid/);
     expect(() => getTokenizer('aotp-ut').tokenize({ ...m, path: [] }, new Rng(1))).toThrow(/path is empty/);
   });

@@ -73,7 +73,11 @@ describe('decodeNpy', () => {
     ['a file without the magic', new Uint8Array(16), /magic/],
     ['fortran-ordered data', npy("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }", new Uint8Array(4)), /fortran_order/],
     ['an unsupported dtype', npy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", new Uint8Array(8)), /unsupported dtype "<c8"/],
-    ['data shorter than the shape', npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(8)), /data has 8 bytes but shape \(3\) of <f4 needs 12/],
+    [
+      'data shorter than the shape',
+      npy("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", new Uint8Array(8)),
+      /data has 8 bytes but shape \(3\) of <f4 needs 12/,
+    ],
     ['a header without a shape', npy("{'descr': '<f4', 'fortran_order': False, }", new Uint8Array(0)), /missing descr, fortran_order or shape/],
   ];
   for (const [what, bytes, message] of bad) {

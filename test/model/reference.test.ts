@@ -97,7 +97,12 @@ describe('reference forward: properties', () => {
   it('attn_scores = q·k / sqrt(d_head) on and below the diagonal (d_head = 4 here)', () => {
     const { n_heads: H, d_head: E } = cfg;
     const [q, k, scores] = [get('blocks.1.attn.hook_q'), get('blocks.1.attn.hook_k'), get('blocks.1.attn.hook_attn_scores')];
-    for (const [b, h, i, j] of [[0, 0, 0, 0], [1, 1, 5, 2], [2, 0, 9, 9], [2, 1, 9, 0]]) {
+    for (const [b, h, i, j] of [
+      [0, 0, 0, 0],
+      [1, 1, 5, 2],
+      [2, 0, 9, 9],
+      [2, 1, 9, 0],
+    ]) {
       let dot = 0;
       for (let e = 0; e < E; e++) dot += q[((b * T + i) * H + h) * E + e] * k[((b * T + j) * H + h) * E + e];
       expect(Math.abs(scores[((b * H + h) * T + i) * T + j] - dot / Math.sqrt(E))).toBeLessThan(1e-5);
@@ -150,7 +155,11 @@ describe('reference forward: properties', () => {
   });
 
   it('mlp.hook_post = act_fn(mlp.hook_pre) for each activation', () => {
-    for (const [act_fn, f] of [['gelu_new', geluNew], ['gelu', gelu], ['relu', relu]] as const) {
+    for (const [act_fn, f] of [
+      ['gelu_new', geluNew],
+      ['gelu', gelu],
+      ['relu', relu],
+    ] as const) {
       const { cache } = referenceForward({ ...cfg, act_fn }, weights, tokens, { hooks: ['blocks.0.mlp.hook_pre', 'blocks.0.mlp.hook_post'] });
       const pre = cache.get('blocks.0.mlp.hook_pre')!.data;
       expect(maxDiff(cache.get('blocks.0.mlp.hook_post')!.data, pre.map(f))).toBe(0);
@@ -160,9 +169,23 @@ describe('reference forward: properties', () => {
 
 describe('activation functions', () => {
   it('erf, gelu and gelu_new match values from Python math.erf to ~1e-15', () => {
-    const erfs: Array<[number, number]> = [[0, 0], [0.1, 0.1124629160182849], [0.5, 0.5204998778130465], [1, 0.8427007929497149], [2, 0.9953222650189527], [-3, -0.9999779095030014], [4.5, 0.9999999998033839], [7, 1]];
+    const erfs: Array<[number, number]> = [
+      [0, 0],
+      [0.1, 0.1124629160182849],
+      [0.5, 0.5204998778130465],
+      [1, 0.8427007929497149],
+      [2, 0.9953222650189527],
+      [-3, -0.9999779095030014],
+      [4.5, 0.9999999998033839],
+      [7, 1],
+    ];
     for (const [x, want] of erfs) expect(Math.abs(erf(x) - want)).toBeLessThan(2e-15);
-    const gelus: Array<[number, number, number]> = [[1, 0.8413447460685429, 0.8411919906082768], [-0.5, -0.15426876936299344, -0.15428599017485606], [2, 1.9544997361036416, 1.954597694087775], [-3, -0.00404969409489031, -0.0036373920817729943]];
+    const gelus: Array<[number, number, number]> = [
+      [1, 0.8413447460685429, 0.8411919906082768],
+      [-0.5, -0.15426876936299344, -0.15428599017485606],
+      [2, 1.9544997361036416, 1.954597694087775],
+      [-3, -0.00404969409489031, -0.0036373920817729943],
+    ];
     for (const [x, g, gn] of gelus) {
       expect(Math.abs(gelu(x) - g)).toBeLessThan(1e-15);
       expect(Math.abs(geluNew(x) - gn)).toBeLessThan(1e-15);
@@ -178,16 +201,26 @@ describe('reference forward: a 1-layer case computed by hand', () => {
   const w: Weights = new Map([
     ['embed.W_E', f(1, 0, 0, 1)],
     ['pos_embed.W_pos', f(0, 0, 0.5, 0)],
-    ['blocks.0.ln1.w', f(1, 1)], ['blocks.0.ln1.b', f(0, 0)],
-    ['blocks.0.attn.W_Q', f(1, 0)], ['blocks.0.attn.b_Q', f(0)], // q = x₀
-    ['blocks.0.attn.W_K', f(2, 0)], ['blocks.0.attn.b_K', f(0.1)], // k = 2x₀ + 0.1
-    ['blocks.0.attn.W_V', f(0, 3)], ['blocks.0.attn.b_V', f(1)], // v = 3x₁ + 1
-    ['blocks.0.attn.W_O', f(1, -1)], ['blocks.0.attn.b_O', f(0.5, 0)], // out = [z + 0.5, −z]
-    ['blocks.0.ln2.w', f(1, 1)], ['blocks.0.ln2.b', f(0, 0)],
-    ['blocks.0.mlp.W_in', f(1, 0)], ['blocks.0.mlp.b_in', f(-0.5)], // pre = x₀ − 0.5
-    ['blocks.0.mlp.W_out', f(1, 2)], ['blocks.0.mlp.b_out', f(0, 0.1)], // out = [post, 2·post + 0.1]
-    ['ln_final.w', f(2, 1)], ['ln_final.b', f(0, 1)],
-    ['unembed.W_U', f(1, 0, 0, 1)], ['unembed.b_U', f(0, -1)],
+    ['blocks.0.ln1.w', f(1, 1)],
+    ['blocks.0.ln1.b', f(0, 0)],
+    ['blocks.0.attn.W_Q', f(1, 0)],
+    ['blocks.0.attn.b_Q', f(0)], // q = x₀
+    ['blocks.0.attn.W_K', f(2, 0)],
+    ['blocks.0.attn.b_K', f(0.1)], // k = 2x₀ + 0.1
+    ['blocks.0.attn.W_V', f(0, 3)],
+    ['blocks.0.attn.b_V', f(1)], // v = 3x₁ + 1
+    ['blocks.0.attn.W_O', f(1, -1)],
+    ['blocks.0.attn.b_O', f(0.5, 0)], // out = [z + 0.5, −z]
+    ['blocks.0.ln2.w', f(1, 1)],
+    ['blocks.0.ln2.b', f(0, 0)],
+    ['blocks.0.mlp.W_in', f(1, 0)],
+    ['blocks.0.mlp.b_in', f(-0.5)], // pre = x₀ − 0.5
+    ['blocks.0.mlp.W_out', f(1, 2)],
+    ['blocks.0.mlp.b_out', f(0, 0.1)], // out = [post, 2·post + 0.1]
+    ['ln_final.w', f(2, 1)],
+    ['ln_final.b', f(0, 1)],
+    ['unembed.W_U', f(1, 0, 0, 1)],
+    ['unembed.b_U', f(0, -1)],
   ]);
   const ln = ([a, b]: number[], [w0, w1]: number[], [b0, b1]: number[]): number[] => {
     const d = (a - b) / 2;
@@ -196,7 +229,10 @@ describe('reference forward: a 1-layer case computed by hand', () => {
   };
 
   it('matches the hand computation at every step', () => {
-    const pre = [[1, 0], [0.5, 1]]; // token 0 at pos 0; token 1 + W_pos[1] at pos 1
+    const pre = [
+      [1, 0],
+      [0.5, 1],
+    ]; // token 0 at pos 0; token 1 + W_pos[1] at pos 1
     const x = pre.map((r) => ln(r, [1, 1], [0, 0]));
     const q = x.map((r) => r[0]);
     const k = x.map((r) => 2 * r[0] + 0.1);
@@ -209,7 +245,10 @@ describe('reference forward: a 1-layer case computed by hand', () => {
     const mlpPre = mid.map((r) => ln(r, [1, 1], [0, 0])[0] - 0.5);
     const post = mlpPre.map((p) => Math.max(0, p));
     const resPost = mid.map((r, t) => [r[0] + post[t], r[1] + 2 * post[t] + 0.1]);
-    const logits = resPost.flatMap((r) => { const [a, b] = ln(r, [2, 1], [0, 1]); return [a, b - 1]; });
+    const logits = resPost.flatMap((r) => {
+      const [a, b] = ln(r, [2, 1], [0, 1]);
+      return [a, b - 1];
+    });
 
     const { logits: got, cache } = referenceForward(c, w, [Int32Array.from([0, 1])], { hooks: 'all' });
     const g = (n: string) => Array.from(cache.get(n)!.data);
@@ -249,7 +288,10 @@ describe('reference forward: interventions', () => {
       // Not a constant shift: LayerNorm would remove that and nothing downstream would change.
       for (let b = 0; b < 3; b++) for (let d = 0; d < D; d++) v[(b * T + t) * D + d] += d % 2 ? 1 : -1;
     };
-    const { logits, cache } = referenceForward(cfg, weights, tokens, { hooks: ['blocks.0.hook_resid_post'], interventions: new Map([['blocks.1.hook_resid_pre', patch]]) });
+    const { logits, cache } = referenceForward(cfg, weights, tokens, {
+      hooks: ['blocks.0.hook_resid_post'],
+      interventions: new Map([['blocks.1.hook_resid_pre', patch]]),
+    });
     expect(seen).toEqual([3, T, D]);
     const V = cfg.d_vocab;
     for (let b = 0; b < 3; b++) {
@@ -280,7 +322,9 @@ describe('reference forward: bad input', () => {
     expect(() => referenceForward(cfg, weights, [new Int32Array(3), new Int32Array(2)])).toThrow('token row 1 has length 2, row 0 has 3');
     expect(() => referenceForward(cfg, weights, [])).toThrow(ForwardError);
     expect(() => referenceForward(cfg, weights, tokens, { hooks: ['blocks.0.hook_resid'] })).toThrow('unknown hook point "blocks.0.hook_resid"');
-    expect(() => referenceForward(cfg, weights, tokens, { interventions: { 'blocks.5.hook_resid_pre': () => {} } })).toThrow('unknown hook point "blocks.5.hook_resid_pre"');
+    expect(() => referenceForward(cfg, weights, tokens, { interventions: { 'blocks.5.hook_resid_pre': () => {} } })).toThrow(
+      'unknown hook point "blocks.5.hook_resid_pre"',
+    );
     const partial = new Map(weights);
     partial.delete('blocks.1.mlp.W_out');
     expect(() => referenceForward(cfg, partial, tokens)).toThrow('missing weight "blocks.1.mlp.W_out"');

@@ -55,18 +55,32 @@ describe('encodeSafetensors / decodeSafetensors', () => {
       { k: 'v' },
     );
     const json =
-      '{"__metadata__":{"k":"v"},' +
-      '"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' +
-      '"b":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}}';
+      '{"__metadata__":{"k":"v"},' + '"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},' + '"b":{"dtype":"F32","shape":[1,1],"data_offsets":[8,12]}}';
     const padded = json + ' '.repeat((8 - (json.length % 8)) % 8); // data starts 8-byte aligned
     const N = padded.length;
     const expected = [
       // N as u64 little-endian
-      N & 0xff, (N >> 8) & 0xff, 0, 0, 0, 0, 0, 0,
+      N & 0xff,
+      (N >> 8) & 0xff,
+      0,
+      0,
+      0,
+      0,
+      0,
+      0,
       ...Array.from(padded, (c) => c.charCodeAt(0)),
-      0x00, 0x00, 0x80, 0x3f, // a[0] = 1.0f
-      0x00, 0x00, 0x00, 0xc0, // a[1] = -2.0f
-      0x00, 0x00, 0x00, 0x3f, // b[0,0] = 0.5f
+      0x00,
+      0x00,
+      0x80,
+      0x3f, // a[0] = 1.0f
+      0x00,
+      0x00,
+      0x00,
+      0xc0, // a[1] = -2.0f
+      0x00,
+      0x00,
+      0x00,
+      0x3f, // b[0,0] = 0.5f
     ];
     expect(Array.from(bytes)).toEqual(expected);
     expect((8 + N) % 8).toBe(0);
@@ -114,9 +128,29 @@ describe('encodeSafetensors / decodeSafetensors', () => {
 describe('validation: each malformed file gets a precise SafetensorsError', () => {
   const cases: Array<[string, Uint8Array, RegExp]> = [
     ['file shorter than the length field', new Uint8Array(5), /too short: 5 bytes/],
-    ['header length over the cap', (() => { const u = build({}, 0); new DataView(u.buffer).setBigUint64(0, 1n << 40n, true); return u; })(), /exceeds the 100000000-byte limit/],
-    ['a text file', new TextEncoder().encode('# Searchlight\n\nA collaborative research platform'), /^not a safetensors file: no header length and JSON header at its start \(it begins "# Searchlight\.\.A"\)$/],
-    ['header length past the end', (() => { const u = build({}, 0); new DataView(u.buffer).setBigUint64(0, 99n, true); return u; })(), /header length 99 runs past the end of the file \(10 bytes\)/],
+    [
+      'header length over the cap',
+      (() => {
+        const u = build({}, 0);
+        new DataView(u.buffer).setBigUint64(0, 1n << 40n, true);
+        return u;
+      })(),
+      /exceeds the 100000000-byte limit/,
+    ],
+    [
+      'a text file',
+      new TextEncoder().encode('# Searchlight\n\nA collaborative research platform'),
+      /^not a safetensors file: no header length and JSON header at its start \(it begins "# Searchlight\.\.A"\)$/,
+    ],
+    [
+      'header length past the end',
+      (() => {
+        const u = build({}, 0);
+        new DataView(u.buffer).setBigUint64(0, 99n, true);
+        return u;
+      })(),
+      /header length 99 runs past the end of the file \(10 bytes\)/,
+    ],
     ['header that is not JSON', build('{"a": nope}', 0), /not valid JSON/],
     ['header that is not an object', build('[1, 2]  ', 0), /must start with '\{'/],
     ['non-string metadata', build({ __metadata__: { n: 1 } }, 0), /__metadata__\.n must be a string, got 1/],
@@ -127,9 +161,21 @@ describe('validation: each malformed file gets a precise SafetensorsError', () =
     ['size not matching the shape', build({ t: f32('F32', [3], [0, 8]) }, 8), /tensor "t": data_offsets \[0, 8\] span 8 bytes but shape \[3\] × F32 needs 12/],
     ['offsets past the data section', build({ t: f32('F32', [2], [0, 8]) }, 4), /tensor "t": data_offsets \[0, 8\] run past the data section \(4 bytes\)/],
     ['overlapping tensors', build({ a: f32('F32', [2], [0, 8]), b: f32('F32', [1], [4, 8]) }, 8), /tensor "b": data_offsets \[4, 8\] overlap tensor "a"/],
-    ['a hole between tensors', build({ a: f32('F32', [1], [0, 4]), b: f32('F32', [1], [8, 12]) }, 12), /hole in the data section: bytes \[4, 8\) before tensor "b"/],
+    [
+      'a hole between tensors',
+      build({ a: f32('F32', [1], [0, 4]), b: f32('F32', [1], [8, 12]) }, 12),
+      /hole in the data section: bytes \[4, 8\) before tensor "b"/,
+    ],
     ['trailing bytes no tensor covers', build({ a: f32('F32', [1], [0, 4]) }, 12), /data section has 12 bytes but tensors cover only 4/],
-    ['invalid UTF-8 in the header', (() => { const u = build('{"a":1}', 0); u[10] = 0xff; return u; })(), /not valid UTF-8/],
+    [
+      'invalid UTF-8 in the header',
+      (() => {
+        const u = build('{"a":1}', 0);
+        u[10] = 0xff;
+        return u;
+      })(),
+      /not valid UTF-8/,
+    ],
   ];
   for (const [what, bytes, message] of cases) {
     it(`rejects ${what}`, () => {

@@ -34,7 +34,8 @@ describe.skipIf(!ready)('TransformerLens semantics, checked from Python', () => 
       const file = path.join(dir, `${act}.safetensors`);
       fs.writeFileSync(file, encodeModel(cfg, weights, [...tok.vocab(4)]));
       const rng = new Rng(`tl/${act}`);
-      const B = 3, T = 40;
+      const B = 3,
+        T = 40;
       const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab)); // [B, T]
       fs.writeFileSync(path.join(dir, 'tokens.json'), JSON.stringify(Array.from({ length: B }, (_, b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))));
       const out = path.join(dir, `${act}.npy`);
@@ -46,7 +47,8 @@ describe.skipIf(!ready)('TransformerLens semantics, checked from Python', () => 
       const engine = await OnnxEngine.create(cfg, weights, { threads: 1 });
       try {
         const ours = await engine.forward(tokens, B, T); // [B, T, d_vocab]
-        let diff = 0, scale = 0;
+        let diff = 0,
+          scale = 0;
         for (let i = 0; i < ours.length; i++) {
           diff = Math.max(diff, Math.abs(ours[i] - Number(theirs.data[i])));
           scale = Math.max(scale, Math.abs(Number(theirs.data[i])));

@@ -66,13 +66,23 @@ describe('saveModel / loadModel', () => {
     const bytes = encodeModel(cfg, initWeights(cfg, new Rng(1)), vocab);
     const { tensors } = decodeSafetensors(bytes);
     const names = [...tensors.keys()].sort();
-    const expected = [...paramShapes(cfg).map(([n]) => n), ...Array.from({ length: cfg.n_layers }, (_, l) => [`blocks.${l}.attn.mask`, `blocks.${l}.attn.IGNORE`]).flat()].sort();
+    const expected = [
+      ...paramShapes(cfg).map(([n]) => n),
+      ...Array.from({ length: cfg.n_layers }, (_, l) => [`blocks.${l}.attn.mask`, `blocks.${l}.attn.IGNORE`]).flat(),
+    ].sort();
     expect(names).toEqual(expected);
     const mask = tensors.get('blocks.0.attn.mask')!;
     expect(mask.dtype).toBe('BOOL');
     expect(mask.shape).toEqual([cfg.n_ctx, cfg.n_ctx]);
     const n = cfg.n_ctx;
-    for (const [q, k] of [[0, 0], [3, 2], [2, 3], [n - 1, n - 1], [0, n - 1]]) expect(mask.data[q * n + k]).toBe(k <= q ? 1 : 0);
+    for (const [q, k] of [
+      [0, 0],
+      [3, 2],
+      [2, 3],
+      [n - 1, n - 1],
+      [0, n - 1],
+    ])
+      expect(mask.data[q * n + k]).toBe(k <= q ? 1 : 0);
     expect(tensors.get('blocks.1.attn.IGNORE')!.data[0]).toBe(-Infinity);
   });
 
@@ -84,24 +94,33 @@ describe('saveModel / loadModel', () => {
   });
 
   it('refuses NaN and ±Inf weights, naming the tensor, the value and where', () => {
-    for (const [bad, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity']] as const) {
+    for (const [bad, shown] of [
+      [NaN, 'NaN'],
+      [Infinity, 'Infinity'],
+      [-Infinity, '-Infinity'],
+    ] as const) {
       const sd = stateDict().map((t) => {
         if (t.name !== 'blocks.1.mlp.W_out') return t;
         const data = t.data.slice();
         data[7] = bad;
         return { ...t, data };
       });
-      expect(() => decodeModel(encodeSafetensors(sd, { config: JSON.stringify(cfg) }))).toThrow(`tensor "blocks.1.mlp.W_out" holds ${shown} at flat index 7; weights must be finite`);
+      expect(() => decodeModel(encodeSafetensors(sd, { config: JSON.stringify(cfg) }))).toThrow(
+        `tensor "blocks.1.mlp.W_out" holds ${shown} at flat index 7; weights must be finite`,
+      );
     }
   });
 
-  it('refuses a header over 1 MiB (a model\'s is a few kB): downloads parse it on the request path', () => {
+  it("refuses a header over 1 MiB (a model's is a few kB): downloads parse it on the request path", () => {
     const bytes = encodeSafetensors(stateDict(), { config: JSON.stringify(cfg), padding: 'x'.repeat(1 << 20) });
     expect(() => decodeModel(bytes)).toThrow(/the safetensors header is \d+ bytes; a model file's header .* may be at most 1048576 bytes/);
   });
 
   it('names a missing tensor and its expected shape', () => {
-    const bytes = encodeSafetensors(stateDict().filter((t) => t.name !== 'blocks.0.mlp.b_in'), { config: JSON.stringify(cfg) });
+    const bytes = encodeSafetensors(
+      stateDict().filter((t) => t.name !== 'blocks.0.mlp.b_in'),
+      { config: JSON.stringify(cfg) },
+    );
     expect(() => decodeModel(bytes)).toThrow('missing tensor "blocks.0.mlp.b_in" (expected shape [32])');
   });
 

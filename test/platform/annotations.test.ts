@@ -22,7 +22,9 @@ const UPDATE = 'mutation($i: UpdateAnnotationInput!) { updateAnnotation(input: $
 
 describe('annotations', () => {
   it('an edit made on a stale version is refused with CONFLICT and the current state; nothing is overwritten', async () => {
-    const a = (await h.gql(CREATE, { i: { modelId, target: { head: { layer: 1, head: 0 } }, body: 'L1H0 attends to the target', tags: ['attention', 'target'] } })).data.createAnnotation;
+    const a = (
+      await h.gql(CREATE, { i: { modelId, target: { head: { layer: 1, head: 0 } }, body: 'L1H0 attends to the target', tags: ['attention', 'target'] } })
+    ).data.createAnnotation;
     expect(a).toMatchObject({ version: 1, status: 'HYPOTHESIS', tags: ['attention', 'target'], author: { name: 'rosalind' } });
     const first = await h.gql(UPDATE, { i: { id: a.id, version: 1, status: 'SUPPORTED' } });
     expect(first.data.updateAnnotation).toMatchObject({ version: 2, status: 'SUPPORTED' });
@@ -44,7 +46,8 @@ describe('annotations', () => {
 
   it('votes count once per user and can be withdrawn; comments list in order', async () => {
     const a = (await h.gql(CREATE, { i: { modelId, target: { embed: true }, body: 'embeddings encode lattice distance' } })).data.createAnnotation;
-    const vote = (token: string, value: number) => h.gql('mutation($a: ID!, $v: Int!) { vote(annotationId: $a, value: $v) { score myVote } }', { a: a.id, v: value }, token);
+    const vote = (token: string, value: number) =>
+      h.gql('mutation($a: ID!, $v: Int!) { vote(annotationId: $a, value: $v) { score myVote } }', { a: a.id, v: value }, token);
     await vote(h.tokens.researcher, 1);
     await vote(h.tokens.researcher, 1);
     expect((await vote(h.tokens.admin, 1)).data.vote).toEqual({ score: 2, myVote: 1 });
@@ -53,7 +56,10 @@ describe('annotations', () => {
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "first") { id } }', { a: a.id });
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "second") { id } }', { a: a.id }, h.tokens.admin);
     const r = await h.gql('query($id: ID!) { annotation(id: $id) { comments { body author { name } } } }', { id: a.id });
-    expect(r.data.annotation.comments).toEqual([{ body: 'first', author: { name: 'rosalind' } }, { body: 'second', author: { name: 'ada' } }]);
+    expect(r.data.annotation.comments).toEqual([
+      { body: 'first', author: { name: 'rosalind' } },
+      { body: 'second', author: { name: 'ada' } },
+    ]);
   });
 
   it('annotations list newest first and search body and tags; invalid targets are BAD_USER_INPUT', async () => {
@@ -69,8 +75,17 @@ describe('annotations', () => {
   });
 
   it('circuits: a stale edit is refused with CONFLICT and the current graph; every change is in the audit log', async () => {
-    const c = (await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "path-following", graph: {nodes: [{id: "L1H0"}], edges: []}) { id version } }', { m: modelId })).data.createCircuit;
-    const up = (v: number, graph: unknown, token?: string) => h.gql('mutation($id: ID!, $v: Int!, $g: CircuitGraphInput) { updateCircuit(id: $id, version: $v, graph: $g) { version graph { nodes { id } edges { from to } } } }', { id: c.id, v, g: graph }, token);
+    const c = (
+      await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "path-following", graph: {nodes: [{id: "L1H0"}], edges: []}) { id version } }', {
+        m: modelId,
+      })
+    ).data.createCircuit;
+    const up = (v: number, graph: unknown, token?: string) =>
+      h.gql(
+        'mutation($id: ID!, $v: Int!, $g: CircuitGraphInput) { updateCircuit(id: $id, version: $v, graph: $g) { version graph { nodes { id } edges { from to } } } }',
+        { id: c.id, v, g: graph },
+        token,
+      );
     // The graph is checked before anything is stored: node ids unique, every edge between two nodes.
     const dup = await up(1, { nodes: [{ id: 'L1H0' }, { id: 'L1H0' }], edges: [] });
     expect(codes(dup)).toEqual(['BAD_USER_INPUT']);
@@ -95,11 +110,16 @@ describe('annotations', () => {
     expect(codes(await h.gql(SET, { id: c.id, n: ['another-researcher'] }, other))).toEqual(['FORBIDDEN']);
     expect((await h.gql(SET, { id: c.id, n: ['victor'] })).errors![0].message).toBe('setCircuitEditors: victor is a viewer; editors need the researcher role');
     expect((await h.gql(SET, { id: c.id, n: ['nobody-here'] })).errors![0].message).toBe('setCircuitEditors: no user named "nobody-here"');
-    expect((await h.gql(SET, { id: c.id, n: ['another-researcher'] })).data.setCircuitEditors).toEqual({ editors: [{ name: 'another-researcher' }], canEdit: true });
+    expect((await h.gql(SET, { id: c.id, n: ['another-researcher'] })).data.setCircuitEditors).toEqual({
+      editors: [{ name: 'another-researcher' }],
+      canEdit: true,
+    });
     expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, other)).data.circuit.canEdit).toBe(true);
     expect((await up(3, { nodes: [], edges: [] }, other)).data.updateCircuit.version).toBe(4);
     expect((await h.gql('query($id: ID!) { circuit(id: $id) { canEdit } }', { id: c.id }, h.tokens.viewer)).data.circuit.canEdit).toBe(false);
-    expect((await h.gql('mutation($id: ID!) { updateCircuit(id: $id, version: 4, name: "  ") { id } }', { id: c.id })).errors![0].message).toBe('updateCircuit: name must be 1-200 characters');
+    expect((await h.gql('mutation($id: ID!) { updateCircuit(id: $id, version: 4, name: "  ") { id } }', { id: c.id })).errors![0].message).toBe(
+      'updateCircuit: name must be 1-200 characters',
+    );
     // Every model's circuits without modelId, most recently changed first; `first` is bounded.
     const all = (await h.gql('{ circuits { name model { id } } }')).data.circuits;
     expect(all[0]).toEqual({ name: 'path-following', model: { id: modelId } });
@@ -111,7 +131,17 @@ describe('annotations', () => {
     expect(codes(big)).toEqual(['BAD_USER_INPUT']);
     expect(big.errors![0].message).toBe('createCircuit: a circuit has at most 2000 nodes, got 10000');
     expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n).toBe(circuitsBefore);
-    const actions = h.server.app.handle.sqlite.prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id").all();
-    expect(actions).toEqual(expect.arrayContaining([{ action: 'create', entity: 'circuit' }, { action: 'update', entity: 'circuit' }, { action: 'update', entity: 'annotation' }, { action: 'vote', entity: 'annotation' }, { action: 'create', entity: 'comment' }]));
+    const actions = h.server.app.handle.sqlite
+      .prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id")
+      .all();
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        { action: 'create', entity: 'circuit' },
+        { action: 'update', entity: 'circuit' },
+        { action: 'update', entity: 'annotation' },
+        { action: 'vote', entity: 'annotation' },
+        { action: 'create', entity: 'comment' },
+      ]),
+    );
   });
 });

@@ -35,7 +35,8 @@ describe('authentication', () => {
     const bad = await h.gql('mutation { login(name: "ada", password: "wrong password") { id } }', {}, null);
     expect(codes(bad)).toEqual(['UNAUTHENTICATED']);
     const res = await fetch(h.server.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: 'mutation { login(name: "ada", password: "correct horse battery") { name role } }' }),
     });
     expect((await res.json()).data.login).toEqual({ name: 'ada', role: 'ADMIN' });
@@ -58,7 +59,8 @@ describe('authentication', () => {
   });
 
   it('a token made with expiresInDays works until then and is refused after; a lifetime out of range is BAD_USER_INPUT', async () => {
-    const made = (await h.gql('mutation { createApiToken(name: "notebook", expiresInDays: 7) { token apiToken { id expiresAt } } }', {}, h.tokens.viewer)).data.createApiToken;
+    const made = (await h.gql('mutation { createApiToken(name: "notebook", expiresInDays: 7) { token apiToken { id expiresAt } } }', {}, h.tokens.viewer)).data
+      .createApiToken;
     const expires = Date.parse(made.apiToken.expiresAt);
     expect(Math.abs(expires - (Date.now() + 7 * 86_400_000))).toBeLessThan(60_000);
     expect((await h.gql('{ me { name } }', {}, made.token)).data.me.name).toBe('victor');
@@ -76,13 +78,19 @@ describe('authorization by role', () => {
     expect(codes(await h.gql('{ datasets { totalCount } }', {}, h.tokens.viewer))).toEqual([]);
     expect(codes(await h.gql(CREATE_DATASET, { input: DS }, h.tokens.viewer))).toEqual(['FORBIDDEN']);
     expect(codes(await h.gql('mutation { createUser(input: {name: "x", role: VIEWER}) { token } }', {}, h.tokens.viewer))).toEqual(['FORBIDDEN']);
-    expect(codes(await h.gql('mutation { createAnnotation(input: {modelId: "Model:1", target: {embed: true}, body: "x"}) { id } }', {}, h.tokens.viewer))).toEqual(['FORBIDDEN']);
+    expect(
+      codes(await h.gql('mutation { createAnnotation(input: {modelId: "Model:1", target: {embed: true}, body: "x"}) { id } }', {}, h.tokens.viewer)),
+    ).toEqual(['FORBIDDEN']);
     expect((await h.gql('{ jobs { totalCount } }', {}, h.tokens.viewer)).data.jobs.totalCount).toBe(0);
   });
 
   it('researchers may not manage users; admins may', async () => {
     expect(codes(await h.gql('{ users { name } }', {}, h.tokens.researcher))).toEqual(['FORBIDDEN']);
-    const made = await h.gql('mutation { createUser(input: {name: "grace", role: RESEARCHER, password: "compiler1952"}) { user { name role } token } }', {}, h.tokens.admin);
+    const made = await h.gql(
+      'mutation { createUser(input: {name: "grace", role: RESEARCHER, password: "compiler1952"}) { user { name role } token } }',
+      {},
+      h.tokens.admin,
+    );
     expect(made.data.createUser.user).toEqual({ name: 'grace', role: 'RESEARCHER' });
     expect((await h.gql('{ me { name } }', {}, made.data.createUser.token)).data.me.name).toBe('grace');
     const all = await h.gql('{ users { name } }', {}, h.tokens.admin);

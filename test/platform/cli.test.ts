@@ -32,9 +32,17 @@ describe('searchlight users', () => {
 
     const s = await startServer({ dataDir: dir, port: 0, log: () => undefined });
     try {
-      const r = await fetch(s.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: '{ me { name role } }' }) });
+      const r = await fetch(s.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ me { name role } }' }),
+      });
       expect((await r.json()).data.me).toEqual({ name: 'alice', role: 'RESEARCHER' });
-      const login = await fetch(s.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'mutation { login(name: "alice", password: "s3cret-passphrase") { name } }' }) });
+      const login = await fetch(s.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: 'mutation { login(name: "alice", password: "s3cret-passphrase") { name } }' }),
+      });
       expect((await login.json()).data.login.name).toBe('alice');
     } finally {
       await s.close();
@@ -49,8 +57,12 @@ describe('searchlight users', () => {
     dirs.push(dir);
     await userCommands.create.run(['--name', 'bob', '--role', 'viewer', '--data', dir], io().io);
     await expect(userCommands.create.run(['--name', 'bob', '--role', 'viewer', '--data', dir], io().io)).rejects.toThrow(/a user named "bob" already exists/);
-    await expect(userCommands.create.run(['--name', 'eve', '--role', 'root', '--data', dir], io().io)).rejects.toThrow(/--role must be one of viewer, researcher, admin/);
-    await expect(userCommands.create.run(['--name', 'eve', '--role', 'viewer', '--password', 'short', '--data', dir], io().io)).rejects.toThrow(/password must be at least 8 characters/);
+    await expect(userCommands.create.run(['--name', 'eve', '--role', 'root', '--data', dir], io().io)).rejects.toThrow(
+      /--role must be one of viewer, researcher, admin/,
+    );
+    await expect(userCommands.create.run(['--name', 'eve', '--role', 'viewer', '--password', 'short', '--data', dir], io().io)).rejects.toThrow(
+      /password must be at least 8 characters/,
+    );
   });
 });
 

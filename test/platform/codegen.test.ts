@@ -20,7 +20,21 @@ describe('schema codegen', () => {
     const m = Object.keys(schema.getMutationType()!.getFields());
     const s = Object.keys(schema.getSubscriptionType()!.getFields());
     expect(q).toEqual(expect.arrayContaining(['me', 'datasets', 'dataset', 'maze', 'models', 'model', 'job', 'jobs']));
-    expect(m).toEqual(expect.arrayContaining(['createDataset', 'trainModel', 'evaluateModel', 'importModel', 'runForward', 'generatePath', 'cancelJob', 'createAnnotation', 'updateAnnotation', 'addComment', 'vote']));
+    expect(m).toEqual(
+      expect.arrayContaining([
+        'createDataset',
+        'trainModel',
+        'evaluateModel',
+        'importModel',
+        'runForward',
+        'generatePath',
+        'cancelJob',
+        'createAnnotation',
+        'updateAnnotation',
+        'addComment',
+        'vote',
+      ]),
+    );
     expect(s).toEqual(expect.arrayContaining(['jobProgress', 'annotationEvents']));
     const status = schema.getType('JobStatus') as unknown as { getValues(): Array<{ name: string }> };
     expect(status.getValues().map((v) => v.name)).toEqual(['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED']);
@@ -37,7 +51,11 @@ describe('schema codegen', () => {
     };
     expect(values('MazeGenerator')).toEqual(generatorNames());
     expect(values('ModelPreset')).toEqual(Object.keys(PRESETS));
-    expect(values('JobKind').sort()).toEqual(allHandlers().map((h) => h.kind).sort());
+    expect(values('JobKind').sort()).toEqual(
+      allHandlers()
+        .map((h) => h.kind)
+        .sort(),
+    );
     // No field returns the JSON scalar where the shape is known (what remains: job params, experiment params/summary, a param's default).
     const jsonFields: string[] = [];
     for (const t of Object.values(schema.getTypeMap())) {

@@ -40,7 +40,11 @@ async function kill9(): Promise<void> {
 }
 
 const gql = async (query: string, variables: Record<string, unknown> = {}): Promise<GqlResult> => {
-  const r = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) });
+  const r = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return r.json() as Promise<GqlResult>;
 };
 
@@ -55,7 +59,12 @@ async function waitRunningWithProgress(id: string, min: number): Promise<void> {
 }
 
 /** Opens the database the dead server left behind and checks it. */
-function inspect(): { integrity: string; jobs: Array<{ id: number; status: string; attempts: number; error: string | null }>; building: number; mazes: number } {
+function inspect(): {
+  integrity: string;
+  jobs: Array<{ id: number; status: string; attempts: number; error: string | null }>;
+  building: number;
+  mazes: number;
+} {
   const h = openDb(dir);
   try {
     return {
@@ -108,10 +117,15 @@ describe('kill -9 during a job, then restart', () => {
   it('a training job killed after a checkpoint resumes from that checkpoint after restart and completes', async () => {
     const ds = (await gql(CREATE_DATASET, { input: { name: 'tiny', generator: 'dfs', grid: 3, count: 40, seed: 2 } })).data.createDataset;
     const datasetId = (await waitForJob({ gql: (q, v) => gql(q, v) }, ds.id)).result.datasetId;
-    const job = (await gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', { i: { name: 'phoenix', preset: 'nano', datasetId, steps: 30, seed: 3, batchSize: 4, checkpointEvery: 5 } })).data.trainModel;
+    const job = (
+      await gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
+        i: { name: 'phoenix', preset: 'nano', datasetId, steps: 30, seed: 3, batchSize: 4, checkpointEvery: 5 },
+      })
+    ).data.trainModel;
     // Wait for a checkpoint to be recorded, then kill the server mid-training.
     for (;;) {
-      const j = (await gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: job.id })).data.job;
+      const j = (await gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: job.id }))
+        .data.job;
       if (j.status !== 'RUNNING' && j.status !== 'QUEUED') throw new Error(`training ended before the kill: ${JSON.stringify(j)}`);
       const modelId = j.progress?.modelId;
       if (modelId && j.progress.done >= 6 && j.progress.done < 30) {
@@ -128,7 +142,12 @@ describe('kill -9 during a job, then restart', () => {
     await spawnServer();
     const done = await waitForJob({ gql: (q, v) => gql(q, v) }, job.id);
     expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, error: null });
-    const m = (await gql('query($id: ID!) { model(id: $id) { status lineage { source resumes { attempt fromStep } } checkpoints { step } trainingCurve(name: "train/loss") { step } } }', { id: done.result.modelId })).data.model;
+    const m = (
+      await gql(
+        'query($id: ID!) { model(id: $id) { status lineage { source resumes { attempt fromStep } } checkpoints { step } trainingCurve(name: "train/loss") { step } } }',
+        { id: done.result.modelId },
+      )
+    ).data.model;
     expect(m.status).toBe('READY');
     expect(m.lineage.resumes).toEqual([expect.objectContaining({ attempt: 2, fromStep: expect.any(Number) })]);
     expect(m.lineage.resumes[0].fromStep).toBeGreaterThanOrEqual(5);
@@ -152,7 +171,9 @@ describe('kill -9 during a job, then restart', () => {
     await spawnServer();
     const j = (await gql('query($id: ID!) { job(id: $id) { status error attempts } }', { id: job.id })).data.job;
     expect(j.status).toBe('FAILED');
-    expect(j.error).toMatch(/the server stopped \(crash or restart\) while this job was running \(attempt 2 of 2\); no attempts left, partial output was removed/);
+    expect(j.error).toMatch(
+      /the server stopped \(crash or restart\) while this job was running \(attempt 2 of 2\); no attempts left, partial output was removed/,
+    );
     const end = inspect();
     expect(end.integrity).toBe('ok');
     expect(end.jobs.every((x) => x.status !== 'RUNNING' && x.status !== 'QUEUED')).toBe(true);

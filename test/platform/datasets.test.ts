@@ -22,7 +22,11 @@ describe('createDataset input validation', () => {
     ['grid 65', { grid: 65 }, /grid must be an integer between 2 and 64/],
     ['count 10^9', { count: 1_000_000_000 }, /count must be an integer between 1 and 1,000,000/],
     ['count 0', { count: 0 }, /count must be an integer between 1 and 1,000,000/],
-    ['unknown generator', { generator: 'labyrinth' }, /"labyrinth" at "input.generator"; Value "labyrinth" does not exist in "MazeGenerator" enum; one of: dfs, wilson, kruskal/],
+    [
+      'unknown generator',
+      { generator: 'labyrinth' },
+      /"labyrinth" at "input.generator"; Value "labyrinth" does not exist in "MazeGenerator" enum; one of: dfs, wilson, kruskal/,
+    ],
     ['p on a generator without it', { p: 0.5 }, /generator dfs does not accept option p/],
     ['p out of range', { generator: 'percolation', p: 1.5 }, /p must be a number in \[0, 1\]/],
     ['negative seed', { seed: -1 }, /seed must be an integer between 0 and 4294967295/],
@@ -52,8 +56,24 @@ describe('createDataset job', () => {
     expect(done.status).toBe('COMPLETED');
     expect(done.progress).toMatchObject({ done: 45, total: 45 });
     datasetId = done.result.datasetId;
-    const r = await h.gql('query($id: ID!) { dataset(id: $id) { id name generator grid count seed status mazeCount contentHash splits { train test } forkless p job { id } } }', { id: datasetId });
-    expect(r.data.dataset).toMatchObject({ id: datasetId, name: 'five', generator: 'dfs', grid: 5, count: 45, seed: 7, status: 'READY', mazeCount: 45, splits: { train: [0, 36], test: [36, 45] }, forkless: false, p: null, job: { id: job.id } });
+    const r = await h.gql(
+      'query($id: ID!) { dataset(id: $id) { id name generator grid count seed status mazeCount contentHash splits { train test } forkless p job { id } } }',
+      { id: datasetId },
+    );
+    expect(r.data.dataset).toMatchObject({
+      id: datasetId,
+      name: 'five',
+      generator: 'dfs',
+      grid: 5,
+      count: 45,
+      seed: 7,
+      status: 'READY',
+      mazeCount: 45,
+      splits: { train: [0, 36], test: [36, 45] },
+      forkless: false,
+      p: null,
+      job: { id: job.id },
+    });
     expect(r.data.dataset.contentHash).toMatch(/^[0-9a-f]{64}$/);
   });
 
@@ -89,7 +109,10 @@ describe('createDataset job', () => {
     let after: string | null = null;
     let pages = 0;
     for (;;) {
-      const r: any = await h.gql('query($id: ID!, $after: String) { dataset(id: $id) { mazes(first: 10, after: $after) { totalCount edges { cursor node { index } } pageInfo { hasNextPage hasPreviousPage endCursor startCursor } } } }', { id: datasetId, after });
+      const r: any = await h.gql(
+        'query($id: ID!, $after: String) { dataset(id: $id) { mazes(first: 10, after: $after) { totalCount edges { cursor node { index } } pageInfo { hasNextPage hasPreviousPage endCursor startCursor } } } }',
+        { id: datasetId, after },
+      );
       const conn = r.data.dataset.mazes;
       expect(conn.totalCount).toBe(45);
       expect(conn.pageInfo.hasPreviousPage).toBe(after !== null);
@@ -103,16 +126,24 @@ describe('createDataset job', () => {
     }
     expect(pages).toBe(5);
     expect(seen).toEqual(Array.from({ length: 45 }, (_, i) => i));
-    const test = await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 50, split: test) { totalCount edges { node { index split } } } } }', { id: datasetId });
+    const test = await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 50, split: test) { totalCount edges { node { index split } } } } }', {
+      id: datasetId,
+    });
     expect(test.data.dataset.mazes.totalCount).toBe(9);
     expect(test.data.dataset.mazes.edges.every((e: any) => e.node.split === 'test' && e.node.index >= 36)).toBe(true);
-    expect(codes(await h.gql('query($id: ID!) { dataset(id: $id) { mazes(after: "garbage") { totalCount } } }', { id: datasetId }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await h.gql('query($id: ID!) { dataset(id: $id) { mazes(after: "garbage") { totalCount } } }', { id: datasetId }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 
   it('the same parameters and seed give a dataset with the same content hash', async () => {
-    const job = (await h.gql(CREATE_DATASET, { input: { name: 'five again', generator: 'dfs', grid: 5, count: 45, seed: 7, testFraction: 0.2 } })).data.createDataset;
+    const job = (await h.gql(CREATE_DATASET, { input: { name: 'five again', generator: 'dfs', grid: 5, count: 45, seed: 7, testFraction: 0.2 } })).data
+      .createDataset;
     const done = await waitForJob(h, job.id);
-    const a = await h.gql('query($a: ID!, $b: ID!) { a: dataset(id: $a) { contentHash } b: dataset(id: $b) { contentHash } }', { a: datasetId, b: done.result.datasetId });
+    const a = await h.gql('query($a: ID!, $b: ID!) { a: dataset(id: $a) { contentHash } b: dataset(id: $b) { contentHash } }', {
+      a: datasetId,
+      b: done.result.datasetId,
+    });
     expect(a.data.a.contentHash).toBe(a.data.b.contentHash);
   });
 
@@ -120,7 +151,9 @@ describe('createDataset job', () => {
     const r = await h.gql('{ datasets(first: 1) { totalCount edges { node { name } } pageInfo { hasNextPage endCursor } } }');
     expect(r.data.datasets.totalCount).toBe(2);
     expect(r.data.datasets.edges[0].node.name).toBe('five again');
-    const next = await h.gql('query($a: String) { datasets(first: 1, after: $a) { edges { node { name } } pageInfo { hasNextPage } } }', { a: r.data.datasets.pageInfo.endCursor });
+    const next = await h.gql('query($a: String) { datasets(first: 1, after: $a) { edges { node { name } } pageInfo { hasNextPage } } }', {
+      a: r.data.datasets.pageInfo.endCursor,
+    });
     expect(next.data.datasets.edges[0].node.name).toBe('five');
     expect(next.data.datasets.pageInfo.hasNextPage).toBe(false);
     expect((await h.gql('{ dataset(id: "Dataset:999") { id } }')).data.dataset).toBeNull();
@@ -155,7 +188,8 @@ describe('createDataset job', () => {
 describe('query limits', () => {
   it('refuses over-deep and over-costly queries before running them', async () => {
     // 13 levels: datasets.edges.node.mazes.edges.node.dataset.mazes.edges.node.dataset.job.id
-    const deep = '{ datasets(first: 2) { edges { node { mazes(first: 2) { edges { node { dataset { mazes(first: 2) { edges { node { dataset { job { id } } } } } } } } } } } } }';
+    const deep =
+      '{ datasets(first: 2) { edges { node { mazes(first: 2) { edges { node { dataset { mazes(first: 2) { edges { node { dataset { job { id } } } } } } } } } } } } }';
     const d = await h.gql(deep);
     expect(codes(d)).toEqual(['BAD_USER_INPUT']);
     expect(d.errors![0].message).toMatch(/is 13 levels deep; the limit is 12/);
@@ -172,16 +206,20 @@ describe('bounded work per user (issue 16)', () => {
     try {
       await fn();
     } finally {
-      for (const [k, v] of Object.entries(prev)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+      for (const [k, v] of Object.entries(prev))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
     }
   };
 
-  it('a dataset over the role\'s cell limit is refused with both numbers and nothing queued; an admin may build larger', async () => {
+  it("a dataset over the role's cell limit is refused with both numbers and nothing queued; an admin may build larger", async () => {
     const h = await startHarness();
     try {
       const huge = await h.gql(CREATE_DATASET, { input: { name: 'huge', generator: 'dfs', grid: 64, count: 1_000_000, seed: 1 } });
       expect(codes(huge)).toEqual(['BAD_USER_INPUT']);
-      expect(huge.errors![0].message).toBe('createDataset: 1,000,000 mazes of 64x64 are 4,096,000,000 cells; a researcher may build at most 25,000,000 per dataset (fewer or smaller mazes)');
+      expect(huge.errors![0].message).toBe(
+        'createDataset: 1,000,000 mazes of 64x64 are 4,096,000,000 cells; a researcher may build at most 25,000,000 per dataset (fewer or smaller mazes)',
+      );
       await withEnv({ SEARCHLIGHT_MAX_DATASET_CELLS: '1000' }, async () => {
         const r = await h.gql(CREATE_DATASET, { input: { name: 'small', generator: 'dfs', grid: 5, count: 50, seed: 1 } });
         expect(r.errors![0].message).toMatch(/1,250 cells; a researcher may build at most 1,000/);

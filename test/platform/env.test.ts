@@ -9,7 +9,8 @@ describe('integer settings from the environment', () => {
     expect(intFromEnv('X', 7, 1, {})).toBe(7);
     expect(intFromEnv('X', 7, 1, { X: '' })).toBe(7);
     expect(intFromEnv('X', 7, 1, { X: '12' })).toBe(12);
-    for (const bad of ['ten', '0', '1.5', '-3']) expect(() => intFromEnv('X', 7, 1, { X: bad })).toThrow(`X must be an integer ≥ 1; got ${JSON.stringify(bad)}`);
+    for (const bad of ['ten', '0', '1.5', '-3'])
+      expect(() => intFromEnv('X', 7, 1, { X: bad })).toThrow(`X must be an integer ≥ 1; got ${JSON.stringify(bad)}`);
   });
 
   it('every limit read this way refuses a mistyped value instead of silently using its default', () => {

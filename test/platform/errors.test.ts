@@ -9,7 +9,10 @@ describe('error formatting', () => {
     const spy = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     try {
       const err = new GraphQLError('boom at /secret/path.ts:12', { path: ['x'], originalError: new TypeError('boom at /secret/path.ts:12') });
-      const out = formatError({ message: err.message, path: ['x'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['TypeError: boom', '  at /secret/path.ts:12'] } }, err);
+      const out = formatError(
+        { message: err.message, path: ['x'], extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['TypeError: boom', '  at /secret/path.ts:12'] } },
+        err,
+      );
       expect(out).toEqual({ message: 'internal server error', path: ['x'], locations: undefined, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
       expect(spy).toHaveBeenCalled(); // the full error goes to the server log instead
     } finally {
@@ -19,7 +22,10 @@ describe('error formatting', () => {
 
   it('a UserError thrown anywhere reaches the client as BAD_USER_INPUT with its own message', () => {
     const err = new GraphQLError('wrapped', { originalError: new UserError('grid must be at most 64') });
-    expect(formatError({ message: 'wrapped', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, err)).toMatchObject({ message: 'grid must be at most 64', extensions: { code: 'BAD_USER_INPUT' } });
+    expect(formatError({ message: 'wrapped', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, err)).toMatchObject({
+      message: 'grid must be at most 64',
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 });
 
@@ -34,9 +40,15 @@ describe('HTTP protections', () => {
     const get = await fetch(`${h.server.graphqlUrl}?query=${encodeURIComponent('{ me { id } }')}`, { headers: { authorization: `Bearer ${h.tokens.viewer}` } });
     expect(get.status).toBe(400);
     expect(await get.text()).toMatch(/CSRF/i);
-    const post = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: `Bearer ${h.tokens.viewer}` }, body: JSON.stringify({ query: '{ me { id } }' }) });
+    const post = await fetch(h.server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${h.tokens.viewer}` },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
     expect(post.status).toBe(400);
-    const ok = await fetch(`${h.server.graphqlUrl}?query=${encodeURIComponent('{ me { name } }')}`, { headers: { authorization: `Bearer ${h.tokens.viewer}`, 'apollo-require-preflight': 'true' } });
+    const ok = await fetch(`${h.server.graphqlUrl}?query=${encodeURIComponent('{ me { name } }')}`, {
+      headers: { authorization: `Bearer ${h.tokens.viewer}`, 'apollo-require-preflight': 'true' },
+    });
     expect((await ok.json()).data.me.name).toBe('victor');
   });
 

@@ -57,7 +57,8 @@ describe('README examples', () => {
     const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(6), tokenizer: 'aotp-ut' };
     const b64 = Buffer.from(encodeModel(cfg, initWeights(cfg, new Rng(5)), [...tok.vocab(6)])).toString('base64');
     const modelId = (await h.gql('mutation($b: String!) { importModel(name: "nano-6", base64: $b) { id } }', { b: b64 })).data.importModel.id;
-    const maze = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id tokens } } } } }', { id: datasetId })).data.dataset.mazes.edges[0].node;
+    const maze = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id tokens } } } } }', { id: datasetId })).data.dataset
+      .mazes.edges[0].node;
     const promptLength = maze.tokens.split(' ').indexOf('<PATH_START>') + 1;
     const r = await run(python, ['examples/forward.py', modelId, maze.id], h.tokens.researcher);
     expect(r.stderr).toBe('');

@@ -64,17 +64,32 @@ beforeAll(async () => {
   modelBytes = encodeModel(cfg, initWeights(cfg, new Rng(5), { scale: 3 }), [...tok.vocab(GRID)]);
   const m = await h.gql('mutation($b: String!) { importModel(name: "random nano", base64: $b) { id } }', { b: Buffer.from(modelBytes).toString('base64') });
   modelId = m.data.importModel.id;
-  const ds = await waitForJob(h, (await h.gql(CREATE_DATASET, { input: { name: 'threes', generator: 'dfs', grid: GRID, count: 12, seed: 4, testFraction: 0.5 } })).data.createDataset.id);
+  const ds = await waitForJob(
+    h,
+    (await h.gql(CREATE_DATASET, { input: { name: 'threes', generator: 'dfs', grid: GRID, count: 12, seed: 4, testFraction: 0.5 } })).data.createDataset.id,
+  );
   datasetId = ds.result.datasetId;
 });
 afterAll(async () => h?.close());
 
 describe('experiments API', () => {
-  it('experimentKinds lists the ten kinds with their params; with a model the defaults are that model\'s', async () => {
+  it("experimentKinds lists the ten kinds with their params; with a model the defaults are that model's", async () => {
     const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params { name type doc default choices } } }', { m: modelId });
     expect(r.errors).toBeUndefined();
     const kinds = r.data.experimentKinds as Array<{ kind: string; describe: string; params: Array<{ name: string; default?: unknown }> }>;
-    expect(kinds.map((k) => k.kind)).toEqual(['attention', 'logit-lens', 'dla', 'activation-patching', 'attribution-patching', 'probes', 'weights', 'adjacency-heads', 'retarget', 'behavior', 'lookahead']);
+    expect(kinds.map((k) => k.kind)).toEqual([
+      'attention',
+      'logit-lens',
+      'dla',
+      'activation-patching',
+      'attribution-patching',
+      'probes',
+      'weights',
+      'adjacency-heads',
+      'retarget',
+      'behavior',
+      'lookahead',
+    ]);
     const attention = kinds.find((k) => k.kind === 'attention')!;
     expect(attention.describe).toMatch(/Attention patterns/);
     expect(attention.params.find((p) => p.name === 'grid')?.default).toBe(GRID); // the vocabulary covers 3×3
@@ -98,7 +113,9 @@ describe('experiments API', () => {
     const e = (await h.gql(EXPERIMENT, { id })).data.experiment;
     expect(e.status).toBe('COMPLETED');
     expect(e.summary).toMatchObject({ kind: 'attention', mazes: 2, layers: [0, 1], query_token: '<PATH_START>', grid: [GRID, GRID] });
-    const byName = new Map<string, { shape: number[]; sha256: string; bytes: number; downloadUrl: string; dtype: string }>(e.tensors.map((t: { name: string }) => [t.name, t]));
+    const byName = new Map<string, { shape: number[]; sha256: string; bytes: number; downloadUrl: string; dtype: string }>(
+      e.tensors.map((t: { name: string }) => [t.name, t]),
+    );
     expect([...byName.keys()]).toEqual(['tokens', 'cell_of_position', 'cells', 'other', 'pattern', 'class_mass']);
     expect(byName.get('cells')!.shape).toEqual([2, 2, GRID, GRID]); // [layer, head, row, col]
     expect(byName.get('cells')!.dtype).toBe('float32');
@@ -134,12 +151,15 @@ describe('experiments API', () => {
     expect((await get(e.downloadUrl, '')).status).toBe(401);
     expect((await get(`/files/experiments/${job.params.experimentId}/nope.npy`)).status).toBe(404);
     // Files on disk match their rows.
-    for (const row of h.server.app.handle.sqlite.prepare('SELECT path, sha256 FROM results WHERE experiment_id = ?').all(job.params.experimentId) as Array<{ path: string; sha256: string }>) {
+    for (const row of h.server.app.handle.sqlite.prepare('SELECT path, sha256 FROM results WHERE experiment_id = ?').all(job.params.experimentId) as Array<{
+      path: string;
+      sha256: string;
+    }>) {
       expect(sha(fs.readFileSync(path.join(h.dataDir, row.path)))).toBe(row.sha256);
     }
   });
 
-  it('runs logit-lens on a dataset\'s test split; the stored tensors equal a direct run of the kind with the same params and seed', async () => {
+  it("runs logit-lens on a dataset's test split; the stored tensors equal a direct run of the kind with the same params and seed", async () => {
     const { e } = await runToEnd('logit-lens', { count: 4, detail: 1 }, { datasetId, seed: 3 });
     expect(e.dataset).toEqual({ id: datasetId });
     expect(e.params).toMatchObject({ generator: 'dfs', grid: GRID, count: 4, topK: 5, detail: 1 });
@@ -148,8 +168,13 @@ describe('experiments API', () => {
     expect(e.mazeSvg).toContain('<svg');
 
     // The same mazes (the dataset's test split, in order), model and seed, run in this process.
-    const rows = h.server.app.handle.db.select().from(mazesTable)
-      .where(and(eq(mazesTable.datasetId, Number(datasetId.split(':')[1])), eq(mazesTable.split, 'test'))).orderBy(asc(mazesTable.idx)).limit(4).all();
+    const rows = h.server.app.handle.db
+      .select()
+      .from(mazesTable)
+      .where(and(eq(mazesTable.datasetId, Number(datasetId.split(':')[1])), eq(mazesTable.split, 'test')))
+      .orderBy(asc(mazesTable.idx))
+      .limit(4)
+      .all();
     const mazes = rows.map((r) => decodeMaze(r));
     const loaded = decodeModel(modelBytes);
     const model = createInterpModel({ cfg: loaded.cfg, weights: loaded.weights, vocab: loaded.vocab! }, { threads: 1 });
@@ -194,7 +219,11 @@ describe('experiments API', () => {
     expect(codes(r)).toEqual(['FORBIDDEN']);
     expect(counts()).toEqual(before);
     expect(codes(await h.gql(RUN, { kind: 'attention', modelId, params: {} }, null))).toEqual(['UNAUTHENTICATED']);
-    const list = await h.gql(`query($m: ID!) { experiments(modelId: $m, first: 5) { totalCount edges { node { id kind status } } } }`, { m: modelId }, h.tokens.viewer);
+    const list = await h.gql(
+      `query($m: ID!) { experiments(modelId: $m, first: 5) { totalCount edges { node { id kind status } } } }`,
+      { m: modelId },
+      h.tokens.viewer,
+    );
     expect(list.errors).toBeUndefined();
     expect(list.data.experiments.totalCount).toBeGreaterThanOrEqual(2);
   });
@@ -204,7 +233,8 @@ describe('experiments API', () => {
     h.server.app.handle.db.insert(experiments).values({ kind: 'evaluate', modelId: m, params: {}, summary: {}, createdAt: Date.now() }).run();
     const Q = `query($m: ID, $k: String, $after: String) { experiments(modelId: $m, kind: $k, first: 1, after: $after) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { id kind } } } }`;
-    const all = (await h.gql('query($m: ID) { experiments(modelId: $m, first: 50) { totalCount edges { node { id kind } } } }', { m: modelId })).data.experiments;
+    const all = (await h.gql('query($m: ID) { experiments(modelId: $m, first: 50) { totalCount edges { node { id kind } } } }', { m: modelId })).data
+      .experiments;
     expect(all.edges.every((x: { node: { kind: string } }) => x.node.kind !== 'evaluate')).toBe(true);
     const ids = all.edges.map((x: { node: { id: string } }) => Number(x.node.id.split(':')[1]));
     expect(ids).toEqual([...ids].sort((a: number, b: number) => b - a));
@@ -228,7 +258,9 @@ describe('experiments API', () => {
     const c1 = await h.gql('mutation($id: ID!) { cancelJob(id: $id) { status } }', { id: queued.id });
     expect(c1.data.cancelJob.status).toBe('CANCELLED');
     for (;;) {
-      const j = (await h.gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: long.id })).data.job;
+      const j = (
+        await h.gql('query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: long.id })
+      ).data.job;
       if (j.status === 'RUNNING' && j.progress?.phase === 'running' && j.progress.done > 0) break;
       expect(j.status).not.toMatch(/COMPLETED|FAILED|CANCELLED/);
       await new Promise((r) => setTimeout(r, 50));
@@ -243,6 +275,8 @@ describe('experiments API', () => {
       expect(fs.existsSync(path.join(h.dataDir, 'results', `experiment-${j.params.experimentId}`))).toBe(false);
       expect((await get(`/files/experiments/${j.params.experimentId}.safetensors`)).status).toBe(404);
     }
-    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM results WHERE experiment_id = ?').get(long.params.experimentId) as { n: number }).n).toBe(0);
+    expect(
+      (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM results WHERE experiment_id = ?').get(long.params.experimentId) as { n: number }).n,
+    ).toBe(0);
   });
 });

@@ -34,7 +34,12 @@ export async function startHarness(opts: ServerOptions = {}): Promise<Harness> {
     researcher: (await createUser(db, { name: 'rosalind', role: 'researcher', password: 'double helix 51' })).token,
     viewer: (await createUser(db, { name: 'victor', role: 'viewer' })).token,
   };
-  const gql = async (query: string, variables: Record<string, unknown> = {}, token: string | null = tokens.researcher, headers: Record<string, string> = {}) => {
+  const gql = async (
+    query: string,
+    variables: Record<string, unknown> = {},
+    token: string | null = tokens.researcher,
+    headers: Record<string, string> = {},
+  ) => {
     const res = await fetch(server.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
@@ -43,7 +48,10 @@ export async function startHarness(opts: ServerOptions = {}): Promise<Harness> {
     return (await res.json()) as GqlResult;
   };
   return {
-    server, dataDir, tokens, gql,
+    server,
+    dataDir,
+    tokens,
+    gql,
     async close() {
       await server.close();
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -55,10 +63,15 @@ export const codes = (r: GqlResult): string[] => (r.errors ?? []).map((e) => Str
 
 /** A job's progress and result as the tests read them (typed objects in the SDL). */
 export const JOB_PROGRESS = 'progress { phase done total message modelId datasetId experimentId kind }';
-export const JOB_RESULT = 'result { datasetId mazeCount skipped contentHash modelId step loss evaluationId exact_path_rate baseline_exact_path_rate experimentId kind tensors }';
+export const JOB_RESULT =
+  'result { datasetId mazeCount skipped contentHash modelId step loss evaluationId exact_path_rate baseline_exact_path_rate experimentId kind tensors }';
 
 /** Polls job(id) until it is terminal (no timing assertion: the suite's timeout bounds it). */
-export async function waitForJob(h: Pick<Harness, 'gql'>, id: string, token?: string): Promise<{ id: string; status: string; progress: any; error: string | null; result: any; attempts: number }> {
+export async function waitForJob(
+  h: Pick<Harness, 'gql'>,
+  id: string,
+  token?: string,
+): Promise<{ id: string; status: string; progress: any; error: string | null; result: any; attempts: number }> {
   for (;;) {
     const r = await h.gql(`query($id: ID!) { job(id: $id) { id status ${JOB_PROGRESS} error ${JOB_RESULT} attempts } }`, { id }, token);
     const job = r.data?.job;

@@ -20,7 +20,8 @@ beforeAll(async () => {
   modelBytes = encodeModel(cfg, initWeights(cfg, new Rng(3), { scale: 4 }), [...tok.vocab(4)]);
   const job = (await h.gql(CREATE_DATASET, { input: { name: 'fours', generator: 'dfs', grid: 4, count: 3, seed: 2 } })).data.createDataset;
   const done = await waitForJob(h, job.id);
-  const m = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id tokens } } } } }', { id: done.result.datasetId })).data.dataset.mazes.edges[0].node;
+  const m = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id tokens } } } } }', { id: done.result.datasetId })).data
+    .dataset.mazes.edges[0].node;
   mazeId = m.id;
   mazeTokens = m.tokens;
 });
@@ -30,7 +31,10 @@ const auth = () => ({ authorization: `Bearer ${h.tokens.researcher}` });
 
 describe('models: import and download', () => {
   it('importModel (base64) stores the file and a checkpoint with its sha256; bad files are BAD_USER_INPUT with nothing written', async () => {
-    const r = await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id name status config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } vocab parameterCount lineage { source jobId datasetId trainMazes seed preset ignoredTensors metadataKeys } checkpoints { id step sha256 bytes downloadUrl } } }', { b: Buffer.from(modelBytes).toString('base64') });
+    const r = await h.gql(
+      'mutation($b: String!) { importModel(name: "nano", base64: $b) { id name status config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } vocab parameterCount lineage { source jobId datasetId trainMazes seed preset ignoredTensors metadataKeys } checkpoints { id step sha256 bytes downloadUrl } } }',
+      { b: Buffer.from(modelBytes).toString('base64') },
+    );
     expect(r.errors).toBeUndefined();
     const m = r.data.importModel;
     modelId = m.id;
@@ -40,7 +44,9 @@ describe('models: import and download', () => {
     expect(m.checkpoints[0].sha256).toBe(crypto.createHash('sha256').update(modelBytes).digest('hex'));
 
     const before = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM models').get() as { n: number }).n;
-    const bad = await h.gql('mutation($b: String!) { importModel(name: "junk", base64: $b) { id } }', { b: Buffer.from('definitely not safetensors').toString('base64') });
+    const bad = await h.gql('mutation($b: String!) { importModel(name: "junk", base64: $b) { id } }', {
+      b: Buffer.from('definitely not safetensors').toString('base64'),
+    });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].message).toMatch(/not a valid model file/);
     expect(codes(await h.gql('mutation { importModel(name: "x", base64: "@@@") { id } }'))).toEqual(['BAD_USER_INPUT']);
@@ -72,7 +78,8 @@ describe('models: import and download', () => {
   });
 
   it('POST /upload/model imports a raw safetensors body (researcher role, octet-stream only)', async () => {
-    const post = (headers: Record<string, string>) => fetch(`${h.server.url}/upload/model?name=raw-nano`, { method: 'POST', headers, body: Buffer.from(modelBytes) });
+    const post = (headers: Record<string, string>) =>
+      fetch(`${h.server.url}/upload/model?name=raw-nano`, { method: 'POST', headers, body: Buffer.from(modelBytes) });
     expect((await post({ 'content-type': 'application/octet-stream' })).status).toBe(401);
     expect((await post({ 'content-type': 'application/octet-stream', authorization: `Bearer ${h.tokens.viewer}` })).status).toBe(403);
     expect((await post({ 'content-type': 'text/plain', ...auth() })).status).toBe(415);
@@ -83,7 +90,8 @@ describe('models: import and download', () => {
 });
 
 describe('inference', () => {
-  const FORWARD = 'mutation($m: ID!, $t: String!, $h: [String!], $k: Int) { runForward(modelId: $m, tokens: $t, hooks: $h, topK: $k) { nextToken topK { token id logit prob } cacheId cacheUrl } }';
+  const FORWARD =
+    'mutation($m: ID!, $t: String!, $h: [String!], $k: Int) { runForward(modelId: $m, tokens: $t, hooks: $h, topK: $k) { nextToken topK { token id logit prob } cacheId cacheUrl } }';
 
   it('runForward predicts the next token with top-k probabilities', async () => {
     const prompt = mazeTokens.slice(0, mazeTokens.indexOf('<PATH_START>') + '<PATH_START>'.length);
@@ -105,7 +113,9 @@ describe('inference', () => {
     expect(b).toEqual(a);
     expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM activation_caches').get() as { n: number }).n).toBe(1);
     const T = mazeTokens.split(' ').length;
-    const pattern = decodeNpy(new Uint8Array(await (await fetch(`${h.server.url}/files/caches/${a.cacheId}/blocks.1.attn.hook_pattern.npy`, { headers: auth() })).arrayBuffer()));
+    const pattern = decodeNpy(
+      new Uint8Array(await (await fetch(`${h.server.url}/files/caches/${a.cacheId}/blocks.1.attn.hook_pattern.npy`, { headers: auth() })).arrayBuffer()),
+    );
     expect(pattern.shape).toEqual([1, 2, T, T]); // [batch, head, query_pos, key_pos]
     // Attention patterns are causal softmaxes: each row sums to 1.
     let row = 0;
@@ -116,7 +126,12 @@ describe('inference', () => {
 
   it('activation caches are evicted least recently used first once they exceed SEARCHLIGHT_CACHE_MAX_BYTES (the newest always stays)', async () => {
     const sqlite = h.server.app.handle.sqlite;
-    const rows = () => sqlite.prepare('SELECT key, path, bytes FROM activation_caches ORDER BY coalesce(last_used_at, created_at)').all() as Array<{ key: string; path: string; bytes: number }>;
+    const rows = () =>
+      sqlite.prepare('SELECT key, path, bytes FROM activation_caches ORDER BY coalesce(last_used_at, created_at)').all() as Array<{
+        key: string;
+        path: string;
+        bytes: number;
+      }>;
     const run = async (hook: string) => (await h.gql(FORWARD, { m: modelId, t: mazeTokens, h: [hook] })).data.runForward.cacheId as string;
     const first = await run('blocks.0.hook_resid_post');
     const one = rows().find((r) => r.key === first)!;
@@ -154,7 +169,10 @@ describe('inference', () => {
   });
 
   it('generatePath decodes greedily from the maze prompt and scores the prediction with the maze metrics', async () => {
-    const r = await h.gql('mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics { exact_path valid_rollout target_reached node_overlap fork_decisions { correct total } predicted_length steps ended } } }', { m: modelId, z: mazeId });
+    const r = await h.gql(
+      'mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics { exact_path valid_rollout target_reached node_overlap fork_decisions { correct total } predicted_length steps ended } } }',
+      { m: modelId, z: mazeId },
+    );
     expect(r.errors).toBeUndefined();
     const g = r.data.generatePath;
     const prompt = mazeTokens.slice(0, mazeTokens.indexOf('<PATH_START>') + '<PATH_START>'.length);

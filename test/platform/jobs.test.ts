@@ -7,7 +7,8 @@ let datasetId: string;
 let trainedModelId: string;
 beforeAll(async () => {
   h = await startHarness();
-  const job = (await h.gql(CREATE_DATASET, { input: { name: 'train-set', generator: 'dfs', grid: 3, count: 20, seed: 1, testFraction: 0.2 } })).data.createDataset;
+  const job = (await h.gql(CREATE_DATASET, { input: { name: 'train-set', generator: 'dfs', grid: 3, count: 20, seed: 1, testFraction: 0.2 } })).data
+    .createDataset;
   datasetId = (await waitForJob(h, job.id)).result.datasetId;
 });
 afterAll(async () => h?.close());
@@ -17,7 +18,11 @@ const count = (t: string) => (h.server.app.handle.sqlite.prepare(`SELECT count(*
 
 describe('trainModel and evaluateModel', () => {
   it.each([
-    ['an unknown preset', { preset: 'huge' }, /"huge" at "i.preset"; Value "huge" does not exist in "ModelPreset" enum; one of: nano, tiny, hallway, demo, deep, deeper$/],
+    [
+      'an unknown preset',
+      { preset: 'huge' },
+      /"huge" at "i.preset"; Value "huge" does not exist in "ModelPreset" enum; one of: nano, tiny, hallway, demo, deep, deeper$/,
+    ],
     ['a preset named after an object prototype key', { preset: '__proto__' }, /Value "__proto__" does not exist in "ModelPreset" enum; one of: nano, tiny/],
     ['a dataset that does not exist', { datasetId: 'Dataset:999' }, /Dataset:999 does not exist/],
     ['a malformed dataset id', { datasetId: '7' }, /datasetId must be a Dataset id like "Dataset:1"/],
@@ -36,17 +41,26 @@ describe('trainModel and evaluateModel', () => {
     expect(r.errors![0].message).toMatch(/Model:42 does not exist/);
   });
 
-  it('trainModel trains on the dataset\'s training split in a worker: COMPLETED, a READY model with checkpoints, a training curve and held-out evals', async () => {
-    const job = (await h.gql(TRAIN, { i: { name: 'nano-3x3', preset: 'nano', datasetId, steps: 12, seed: 1, batchSize: 4, checkpointEvery: 5 } })).data.trainModel;
+  it("trainModel trains on the dataset's training split in a worker: COMPLETED, a READY model with checkpoints, a training curve and held-out evals", async () => {
+    const job = (await h.gql(TRAIN, { i: { name: 'nano-3x3', preset: 'nano', datasetId, steps: 12, seed: 1, batchSize: 4, checkpointEvery: 5 } })).data
+      .trainModel;
     expect(job).toMatchObject({ kind: 'trainModel', status: 'QUEUED' });
     const done = await waitForJob(h, job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('COMPLETED');
     expect(done.result).toMatchObject({ step: 12 });
     expect(done.progress).toMatchObject({ done: 12, total: 12 });
-    const m = await h.gql('query($id: ID!) { model(id: $id) { name status config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } lineage { source jobId datasetId trainMazes seed preset ignoredTensors metadataKeys } checkpoints { step sha256 bytes } trainingCurve(name: "train/loss") { step value } } }', { id: done.result.modelId });
+    const m = await h.gql(
+      'query($id: ID!) { model(id: $id) { name status config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } lineage { source jobId datasetId trainMazes seed preset ignoredTensors metadataKeys } checkpoints { step sha256 bytes } trainingCurve(name: "train/loss") { step value } } }',
+      { id: done.result.modelId },
+    );
     const model = m.data.model;
-    expect(model).toMatchObject({ name: 'nano-3x3', status: 'READY', config: { d_model: 8, n_layers: 2, tokenizer: 'aotp-ut' }, lineage: { source: 'train', datasetId, trainMazes: 16 } });
+    expect(model).toMatchObject({
+      name: 'nano-3x3',
+      status: 'READY',
+      config: { d_model: 8, n_layers: 2, tokenizer: 'aotp-ut' },
+      lineage: { source: 'train', datasetId, trainMazes: 16 },
+    });
     expect(model.checkpoints.map((c: { step: number }) => c.step)).toEqual([5, 10, 12]);
     expect(model.trainingCurve.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(model.trainingCurve.every((p: { value: number }) => Number.isFinite(p.value) && p.value > 0)).toBe(true);
@@ -57,7 +71,7 @@ describe('trainModel and evaluateModel', () => {
     trainedModelId = done.result.modelId;
   });
 
-  it('trainModel on generated mazes takes the CLI\'s sampling options: mixed grids, lookahead balance and a curriculum, recorded in the lineage', async () => {
+  it("trainModel on generated mazes takes the CLI's sampling options: mixed grids, lookahead balance and a curriculum, recorded in the lineage", async () => {
     for (const [patch, message] of [
       [{ datasetId, grids: [3] }, /grids apply to generated mazes; leave out datasetId/],
       [{ grid: 5, grids: [3, 4] }, /largest of grids \(4\) must be the run's grid \(5\)/],
@@ -69,22 +83,50 @@ describe('trainModel and evaluateModel', () => {
       expect(codes(r), JSON.stringify(patch)).toEqual(['BAD_USER_INPUT']);
       expect(r.errors![0].message).toMatch(message);
     }
-    const input = { name: 'mixed', preset: 'nano', grids: [3, 4], balance: 'LOOKAHEAD', curriculum: { by: 'GRID', fraction: 0.5 }, queries: 3, steps: 6, seed: 2, batchSize: 4, checkpointEvery: 3 };
+    const input = {
+      name: 'mixed',
+      preset: 'nano',
+      grids: [3, 4],
+      balance: 'LOOKAHEAD',
+      curriculum: { by: 'GRID', fraction: 0.5 },
+      queries: 3,
+      steps: 6,
+      seed: 2,
+      batchSize: 4,
+      checkpointEvery: 3,
+    };
     const job = (await h.gql(TRAIN, { i: input })).data.trainModel;
     const done = await waitForJob(h, job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('COMPLETED');
-    const m = (await h.gql('query($id: ID!) { model(id: $id) { config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } lineage { source jobId datasetId trainMazes seed preset generated { generator grid grids balance curriculum { by fraction } queries } } vocab } }', { id: done.result.modelId })).data.model;
+    const m = (
+      await h.gql(
+        'query($id: ID!) { model(id: $id) { config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer } lineage { source jobId datasetId trainMazes seed preset generated { generator grid grids balance curriculum { by fraction } queries } } vocab } }',
+        { id: done.result.modelId },
+      )
+    ).data.model;
     expect(m.config.d_vocab).toBe(27); // the 4×4 aotp-ut vocabulary, which also covers 3×3
-    expect(m.lineage).toEqual({ source: 'train', jobId: job.id, datasetId: null, seed: 2, trainMazes: 24, preset: 'nano', generated: { generator: 'dfs', grid: 4, queries: 3, grids: [3, 4], balance: 'LOOKAHEAD', curriculum: { by: 'GRID', fraction: 0.5 } } });
+    expect(m.lineage).toEqual({
+      source: 'train',
+      jobId: job.id,
+      datasetId: null,
+      seed: 2,
+      trainMazes: 24,
+      preset: 'nano',
+      generated: { generator: 'dfs', grid: 4, queries: 3, grids: [3, 4], balance: 'LOOKAHEAD', curriculum: { by: 'GRID', fraction: 0.5 } },
+    });
   });
 
-  it('evaluateModel scores the model on the dataset\'s test split beside the baseline solver and stores it in Model.evals', async () => {
-    const job = (await h.gql('mutation($m: ID!, $d: ID!) { evaluateModel(input: {modelId: $m, datasetId: $d}) { id } }', { m: trainedModelId, d: datasetId })).data.evaluateModel;
+  it("evaluateModel scores the model on the dataset's test split beside the baseline solver and stores it in Model.evals", async () => {
+    const job = (await h.gql('mutation($m: ID!, $d: ID!) { evaluateModel(input: {modelId: $m, datasetId: $d}) { id } }', { m: trainedModelId, d: datasetId }))
+      .data.evaluateModel;
     const done = await waitForJob(h, job.id);
     expect(done.error).toBeNull();
     expect(done.status).toBe('COMPLETED');
-    const r = await h.gql('query($id: ID!) { model(id: $id) { evals { id params { datasetId split count checkpointId } summary { count checkpointStep engine model { count exact_path_rate } baseline { count } } job { id } } } }', { id: trainedModelId });
+    const r = await h.gql(
+      'query($id: ID!) { model(id: $id) { evals { id params { datasetId split count checkpointId } summary { count checkpointStep engine model { count exact_path_rate } baseline { count } } job { id } } } }',
+      { id: trainedModelId },
+    );
     const [ev] = r.data.model.evals;
     expect(ev.job.id).toBe(job.id);
     expect(ev.params).toMatchObject({ datasetId, split: 'test', count: 4, checkpointId: expect.stringMatching(/^Checkpoint:\d+$/) });
@@ -124,22 +166,38 @@ describe('graceful shutdown', () => {
     let s = await startServer({ dataDir: dir, port: 0, log: () => undefined });
     const { token } = await createUser(s.app.handle.db, { name: 'g', role: 'researcher' });
     const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) =>
-      (await (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query, variables }) })).json()) as any;
+      (await (
+        await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query, variables }),
+        })
+      ).json()) as any;
     const job = (await gql(s.graphqlUrl, CREATE_DATASET, { input: { name: 'long', generator: 'dfs', grid: 20, count: 5000, seed: 4 } })).data.createDataset;
     for (;;) {
-      const j = (await gql(s.graphqlUrl, 'query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', { id: job.id })).data.job;
+      const j = (
+        await gql(s.graphqlUrl, 'query($id: ID!) { job(id: $id) { status progress { phase done total message modelId datasetId experimentId } } }', {
+          id: job.id,
+        })
+      ).data.job;
       if (j.status === 'RUNNING' && j.progress?.done > 0) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     await s.close();
     const { openDb } = await import('../../server/db/client.js');
     const db = openDb(dir);
-    const row = db.sqlite.prepare('SELECT status, attempts, progress FROM jobs WHERE id = ?').get(Number(job.id.split(':')[1])) as { status: string; attempts: number; progress: string };
+    const row = db.sqlite.prepare('SELECT status, attempts, progress FROM jobs WHERE id = ?').get(Number(job.id.split(':')[1])) as {
+      status: string;
+      attempts: number;
+      progress: string;
+    };
     const building = db.sqlite.prepare("SELECT count(*) AS n FROM datasets WHERE status = 'BUILDING'").get() as { n: number };
     db.close();
     expect(row.status).toBe('QUEUED');
     expect(row.attempts).toBe(1);
-    expect(JSON.parse(row.progress).message).toMatch(/the server was shut down while this job was running \(attempt 1 of 2\); it will be retried from the start/);
+    expect(JSON.parse(row.progress).message).toMatch(
+      /the server was shut down while this job was running \(attempt 1 of 2\); it will be retried from the start/,
+    );
     expect(building.n).toBe(0);
 
     s = await startServer({ dataDir: dir, port: 0, log: () => undefined });

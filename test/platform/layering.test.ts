@@ -19,7 +19,8 @@ function tsFiles(dir: string): string[] {
 /** Every module specifier of a file: static imports, re-exports and dynamic import(). */
 function specifiers(source: string): string[] {
   const out: string[] = [];
-  for (const m of source.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm)) out.push(m[1] ?? m[2] ?? m[3]);
+  for (const m of source.matchAll(/\bfrom\s+['"]([^'"]+)['"]|\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s+['"]([^'"]+)['"]/gm))
+    out.push(m[1] ?? m[2] ?? m[3]);
   return out;
 }
 
@@ -62,13 +63,15 @@ function layerViolations(files: Array<{ file: string; source: string }>): string
     for (const spec of specifiers(source)) {
       if (!spec.startsWith('.')) {
         const pkg = spec.split('/')[0];
-        if (STORAGE_PACKAGES.includes(pkg) && from !== 'db' && from !== 'services') out.push(`${path.relative(SERVER, file)} imports ${spec} (only db/ and services/ touch the database)`);
+        if (STORAGE_PACKAGES.includes(pkg) && from !== 'db' && from !== 'services')
+          out.push(`${path.relative(SERVER, file)} imports ${spec} (only db/ and services/ touch the database)`);
         continue;
       }
       const to = topOf(path.resolve(path.dirname(file), spec));
       if (!to || to === from) continue;
       if (!rule) out.push(`${path.relative(SERVER, file)}: server/${from} is not in LAYERS`);
-      else if (!rule.may.includes('*') && !rule.may.includes(to)) out.push(`${path.relative(SERVER, file)} imports ${spec} (${from} may import ${rule.may.join(', ')})`);
+      else if (!rule.may.includes('*') && !rule.may.includes(to))
+        out.push(`${path.relative(SERVER, file)} imports ${spec} (${from} may import ${rule.may.join(', ')})`);
     }
   }
   return out;
@@ -83,13 +86,15 @@ describe('module layering', () => {
 
   it('the layer check catches what it should: a resolver querying the database, an adapter importing another, the core reaching up', () => {
     const f = (rel: string, source: string) => ({ file: path.join(SERVER, rel), source });
-    expect(layerViolations([
-      f('graphql/resolvers/x.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../../db/schema.js';"),
-      f('jobs/handlers/y.ts', "import type { Ctx } from '../../graphql/context.js';"),
-      f('model/z.ts', "const s = await import('../services/models.js');"),
-      f('services/ok.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../db/schema.js';"),
-      f('app/ok.ts', "import { handleFiles } from './files.js';\nimport { seedDemo } from '../services/seed.js';"),
-    ])).toEqual([
+    expect(
+      layerViolations([
+        f('graphql/resolvers/x.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../../db/schema.js';"),
+        f('jobs/handlers/y.ts', "import type { Ctx } from '../../graphql/context.js';"),
+        f('model/z.ts', "const s = await import('../services/models.js');"),
+        f('services/ok.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../db/schema.js';"),
+        f('app/ok.ts', "import { handleFiles } from './files.js';\nimport { seedDemo } from '../services/seed.js';"),
+      ]),
+    ).toEqual([
       'graphql/resolvers/x.ts imports drizzle-orm (only db/ and services/ touch the database)',
       'graphql/resolvers/x.ts imports ../../db/schema.js (graphql may import errors, env, maze, model, interp, auth, services)',
       'jobs/handlers/y.ts imports ../../graphql/context.js (jobs may import errors, env, maze, model, interp, auth, services)',

@@ -9,7 +9,13 @@ let h: Harness;
 let ws: Client;
 beforeAll(async () => {
   h = await startHarness();
-  ws = createClient({ url: h.server.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${h.tokens.viewer}` }, retryAttempts: 0, lazy: true });
+  ws = createClient({
+    url: h.server.graphqlUrl.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${h.tokens.viewer}` },
+    retryAttempts: 0,
+    lazy: true,
+  });
 });
 afterAll(async () => {
   await ws?.dispose();
@@ -17,7 +23,8 @@ afterAll(async () => {
 });
 
 // The findings page's query, with the page size as a variable (web/lib/queries.ts' ANNOTATION_FIELDS).
-const FIELDS = 'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
+const FIELDS =
+  'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
 const FINDINGS = `query Findings($modelId: ID!, $n: Int) { annotations(modelId: $modelId, first: $n) { totalCount edges { node { ${FIELDS} } } } }`;
 const literal = (n: number) => `query Findings($modelId: ID!) { annotations(modelId: $modelId, first: ${n}) { totalCount edges { node { ${FIELDS} } } } }`;
 
@@ -56,15 +63,21 @@ describe('query cost uses the actual values of variables', () => {
     expect(body.data).toBeUndefined();
   });
 
-  it('over WebSocket, the same limits apply with the variables\' values', async () => {
-    const run = (n: number) => new Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> }>((resolve, reject) => {
-      let out: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } = {};
-      ws.subscribe({ query: FINDINGS, variables: { modelId: 'Model:1', n } }, {
-        next: (v) => { out = v as typeof out; },
-        error: (e) => (Array.isArray(e) ? resolve({ errors: e }) : reject(e)),
-        complete: () => resolve(out),
+  it("over WebSocket, the same limits apply with the variables' values", async () => {
+    const run = (n: number) =>
+      new Promise<{ data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> }>((resolve, reject) => {
+        let out: { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> } = {};
+        ws.subscribe(
+          { query: FINDINGS, variables: { modelId: 'Model:1', n } },
+          {
+            next: (v) => {
+              out = v as typeof out;
+            },
+            error: (e) => (Array.isArray(e) ? resolve({ errors: e }) : reject(e)),
+            complete: () => resolve(out),
+          },
+        );
       });
-    });
     const ok = await run(20);
     expect(ok.errors).toBeUndefined();
     expect(ok.data).toEqual({ annotations: { totalCount: 0, edges: [] } });
@@ -87,7 +100,11 @@ describe('limits that cost nothing to check (issue 16)', () => {
     // Expanded spread by spread this would never finish; memoised it is a few hundred steps.
     const r = operationCost(h.server.schema, parse(nested(10, 20)), undefined, {})!;
     expect(r.cost).toBeGreaterThan(1e19);
-    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: nested(10, 20) }) });
+    const res = await fetch(h.server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: nested(10, 20) }),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].message).toMatch(/^operation Nested may cost .* the limit is 50000/);
     // The same shape kept small runs: fragments still work.
@@ -109,12 +126,23 @@ describe('limits that cost nothing to check (issue 16)', () => {
 
   it('a document over the token limit is refused by the parser, over HTTP and WebSocket alike', async () => {
     const big = `{ ${Array.from({ length: MAX_DOCUMENT_TOKENS }, (_, i) => `a${i}: __typename`).join(' ')} }`;
-    const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.viewer}` }, body: JSON.stringify({ query: big }) });
+    const res = await fetch(h.server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${h.tokens.viewer}` },
+      body: JSON.stringify({ query: big }),
+    });
     expect(res.status).toBe(400);
     expect((await res.json()).errors[0].message).toMatch(/Document contains more th[ae][nt] 10000 tokens/);
     const viaWs = await new Promise<{ errors?: Array<{ message: string }> }>((resolve, reject) => {
       let result: { errors?: Array<{ message: string }> } = {};
-      ws.subscribe({ query: big }, { next: (r) => (result = r as never), error: (e) => resolve({ errors: Array.isArray(e) ? e : [e as { message: string }] }), complete: () => resolve(result) });
+      ws.subscribe(
+        { query: big },
+        {
+          next: (r) => (result = r as never),
+          error: (e) => resolve({ errors: Array.isArray(e) ? e : [e as { message: string }] }),
+          complete: () => resolve(result),
+        },
+      );
       setTimeout(() => reject(new Error('no answer over WebSocket')), 4000);
     });
     expect(viaWs.errors?.[0].message).toMatch(/Document contains more th[ae][nt] 10000 tokens/);
@@ -123,7 +151,11 @@ describe('limits that cost nothing to check (issue 16)', () => {
   it('without a valid token the body may hold 64 KiB, refused from the headers before it is read; signed in, the usual limit', async () => {
     const body = JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(100_000)}` });
     for (const authorization of [undefined, 'Bearer not-a-token']) {
-      const res = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+      const res = await fetch(h.server.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body,
+      });
       expect(res.status).toBe(413);
       expect((await res.json()).errors[0].message).toMatch(/request body is \d+ bytes; the limit is 65536/);
     }

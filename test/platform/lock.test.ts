@@ -83,7 +83,9 @@ describe('one server per data directory', () => {
     // The holder file as a killed server would leave it, while this live server holds the lock.
     fs.writeFileSync(`${dir}/server.lock.json`, JSON.stringify({ pid: 2 ** 22 + 7, url: 'http://127.0.0.1:1', since: 'then' }));
     const err = await startServer({ ...quiet, dataDir: dir }).catch((e: unknown) => e);
-    expect((err as Error).message).toBe(`data directory ${dir} is in use by another Searchlight server; stop it, or start this one with another --data directory`);
+    expect((err as Error).message).toBe(
+      `data directory ${dir} is in use by another Searchlight server; stop it, or start this one with another --data directory`,
+    );
     await h.close();
   });
 

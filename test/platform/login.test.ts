@@ -17,12 +17,22 @@ function loginFrom(localAddress: string, name: string, password: string, cookie?
   const url = new URL(h.server.graphqlUrl);
   const payload = JSON.stringify({ query: LOGIN, variables: { n: name, p: password } });
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...(cookie ? { cookie } : {}) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ body: JSON.parse(text) as GqlResult, setCookie: res.headers['set-cookie'] ?? [] }));
-    });
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...(cookie ? { cookie } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ body: JSON.parse(text) as GqlResult, setCookie: res.headers['set-cookie'] ?? [] }));
+      },
+    );
     req.on('error', reject);
     req.end(payload);
   });
@@ -44,7 +54,9 @@ describe('login attempts are rate-limited per account, and a browser that signed
     for (const address of ['127.0.0.1', '127.0.0.2']) {
       const limited = await loginFrom(address, 'ada', 'correct horse battery');
       expect(codes(limited.body)).toEqual(['RATE_LIMITED']);
-      expect(limited.body.errors![0].message).toMatch(/^login: too many failed attempts for "ada" from browsers that have not signed in to it before; try again in \d+ s$/);
+      expect(limited.body.errors![0].message).toMatch(
+        /^login: too many failed attempts for "ada" from browsers that have not signed in to it before; try again in \d+ s$/,
+      );
       expect(limited.body.errors![0].extensions!.retryAfterSeconds).toBeGreaterThan(0);
       expect(limited.body.data).toBeNull();
       expect(limited.setCookie).toEqual([]);
@@ -53,7 +65,7 @@ describe('login attempts are rate-limited per account, and a browser that signed
     expect(codes((await loginFrom('127.0.0.1', 'ADA', 'x')).body)).toEqual(['RATE_LIMITED']);
   });
 
-  it('the owner\'s browser (device cookie) still signs in, from the attacker\'s own address too; a forged or other account\'s cookie does not help', async () => {
+  it("the owner's browser (device cookie) still signs in, from the attacker's own address too; a forged or other account's cookie does not help", async () => {
     const mine = await loginFrom('127.0.0.1', 'ada', 'correct horse battery', adaDevice);
     expect(mine.body.errors).toBeUndefined();
     expect(mine.body.data).toEqual({ login: { name: 'ada' } });
@@ -100,7 +112,11 @@ describe('RateLimiter', () => {
     expect(codes((await loginFrom('127.0.0.4', 'ada', 'p'.repeat(2000))).body)).toEqual(['BAD_USER_INPUT']);
     expect(h.server.app.loginLimiter.size).toBe(before);
     // A 4 MB name does not even get read: an anonymous body is at most 64 KiB.
-    const huge = await fetch(h.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: LOGIN, variables: { n: 'x'.repeat(4 << 20), p: 'p' } }) });
+    const huge = await fetch(h.server.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: LOGIN, variables: { n: 'x'.repeat(4 << 20), p: 'p' } }),
+    });
     expect(huge.status).toBe(413);
   });
 
@@ -116,7 +132,12 @@ describe('password verification is also bounded for the whole server', () => {
   it('distinct names from distinct addresses share one bucket of argon2 checks', async () => {
     const g = await startHarness({ passwordCheckLimit: { burst: 2, perMinute: 0.001 } });
     try {
-      const post = (name: string, password: string, cookie?: string) => fetch(g.server.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) }, body: JSON.stringify({ query: LOGIN, variables: { n: name, p: password } }) });
+      const post = (name: string, password: string, cookie?: string) =>
+        fetch(g.server.graphqlUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
+          body: JSON.stringify({ query: LOGIN, variables: { n: name, p: password } }),
+        });
       const send = async (name: string, password = 'guess', cookie?: string) => (await post(name, password, cookie)).json() as Promise<GqlResult>;
       const first = await post('ada', 'correct horse battery');
       const device = (first.headers.getSetCookie().find((c) => c.startsWith('searchlight_device=')) ?? '').split(';')[0];

@@ -3,18 +3,26 @@ import { mazeCount, mazePage, splitRange } from '../../server/db/mazePages.js';
 import { Rng } from '../../server/maze/rng.js';
 import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
 
-interface M { index: number; split: string; pathLength: number }
+interface M {
+  index: number;
+  split: string;
+  pathLength: number;
+}
 
 let h: Harness;
 let datasetId: string;
 let all: M[]; // every maze of the dataset, in index order
 beforeAll(async () => {
   h = await startHarness();
-  const job = (await h.gql(CREATE_DATASET, { input: { name: 'lengths', generator: 'dfs', grid: 6, count: 2600, seed: 5, testFraction: 0.25 } })).data.createDataset;
+  const job = (await h.gql(CREATE_DATASET, { input: { name: 'lengths', generator: 'dfs', grid: 6, count: 2600, seed: 5, testFraction: 0.25 } })).data
+    .createDataset;
   datasetId = (await waitForJob(h, job.id)).result.datasetId;
   all = [];
-  for (let after: string | null = null; ;) {
-    const r: any = await h.gql('query($id: ID!, $after: String) { dataset(id: $id) { mazes(first: 500, after: $after) { pageInfo { hasNextPage endCursor } edges { node { index split pathLength } } } } }', { id: datasetId, after });
+  for (let after: string | null = null; ; ) {
+    const r: any = await h.gql(
+      'query($id: ID!, $after: String) { dataset(id: $id) { mazes(first: 500, after: $after) { pageInfo { hasNextPage endCursor } edges { node { index split pathLength } } } } }',
+      { id: datasetId, after },
+    );
     const c = r.data.dataset.mazes;
     all.push(...c.edges.map((e: { node: M }) => e.node));
     if (!c.pageInfo.hasNextPage) break;
@@ -23,14 +31,15 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const PAGE = 'query($id: ID!, $first: Int, $after: String, $split: Split, $min: Int, $max: Int) { dataset(id: $id) { mazes(first: $first, after: $after, split: $split, minPathLength: $min, maxPathLength: $max) { totalCount pageInfo { hasNextPage endCursor } edges { node { index split pathLength } } } } }';
+const PAGE =
+  'query($id: ID!, $first: Int, $after: String, $split: Split, $min: Int, $max: Int) { dataset(id: $id) { mazes(first: $first, after: $after, split: $split, minPathLength: $min, maxPathLength: $max) { totalCount pageInfo { hasNextPage endCursor } edges { node { index split pathLength } } } } }';
 
 /** Follows endCursor to the end; returns every node and the totalCount each page reported. */
 async function pageThrough(vars: { split?: string; min?: number; max?: number }, first: number): Promise<{ nodes: M[]; totals: number[]; pages: number }> {
   const nodes: M[] = [];
   const totals: number[] = [];
   let pages = 0;
-  for (let after: string | null = null; ;) {
+  for (let after: string | null = null; ; ) {
     const r: any = await h.gql(PAGE, { id: datasetId, first, after, ...vars });
     expect(r.errors).toBeUndefined();
     const c = r.data.dataset.mazes;
@@ -63,7 +72,9 @@ describe('Dataset.mazes path-length and split filters', () => {
   ])('%s: paging with cursors yields exactly the matching mazes of the whole dataset, in index order, and totalCount counts them', async (_label, f) => {
     const lengths = [...new Set(all.map((m) => m.pathLength))].sort((a, b) => a - b);
     const vars = { ...f, min: f.min === 'second-longest' ? lengths.at(-2)! : f.min };
-    const want = all.filter((m) => (vars.split === undefined || m.split === vars.split) && m.pathLength >= (vars.min ?? 0) && m.pathLength <= (vars.max ?? Infinity));
+    const want = all.filter(
+      (m) => (vars.split === undefined || m.split === vars.split) && m.pathLength >= (vars.min ?? 0) && m.pathLength <= (vars.max ?? Infinity),
+    );
     const first = Math.max(7, Math.ceil(want.length / 10)); // a dozen pages at most, each cut mid-dataset
     const { nodes, totals, pages } = await pageThrough(vars, first);
     expect(nodes).toEqual(want);
@@ -106,7 +117,9 @@ describe('mazePage (server/db/mazePages.ts)', () => {
   it('filtered pages and counts are answered from the (dataset_id, path_length, idx) index the migration adds', () => {
     const s = h.server.app.handle.sqlite;
     const plan = (q: string) => (s.prepare(`EXPLAIN QUERY PLAN ${q}`).all(1, 3, 9, 0, 100) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
-    expect(plan('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?')).toMatch(/USING COVERING INDEX mazes_dataset_len_idx/);
+    expect(plan('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?')).toMatch(
+      /USING COVERING INDEX mazes_dataset_len_idx/,
+    );
     const cols = (s.prepare("SELECT name FROM pragma_index_info('mazes_dataset_len_idx')").all() as Array<{ name: string }>).map((r) => r.name);
     expect(cols).toEqual(['dataset_id', 'path_length', 'idx']);
   });

@@ -41,14 +41,23 @@ describe('migrations', () => {
     expect(h.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(h.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     // A maze pointing at a dataset that does not exist is refused by the foreign key.
-    expect(() => h.sqlite.prepare("INSERT INTO mazes (dataset_id, idx, split, rows, cols, planes, origin_row, origin_col, target_row, target_col, solution, path_length, stats) VALUES (999, 0, 'train', 2, 2, x'00', 0, 0, 0, 1, x'00000100', 1, '{}')").run()).toThrow(/FOREIGN KEY/);
+    expect(() =>
+      h.sqlite
+        .prepare(
+          "INSERT INTO mazes (dataset_id, idx, split, rows, cols, planes, origin_row, origin_col, target_row, target_col, solution, path_length, stats) VALUES (999, 0, 'train', 2, 2, x'00', 0, 0, 0, 1, x'00000100', 1, '{}')",
+        )
+        .run(),
+    ).toThrow(/FOREIGN KEY/);
     expect(h.sqlite.pragma('integrity_check', { simple: true })).toBe('ok');
     h.close();
   });
 
   it('are the committed drizzle-kit output: every SQL file is listed in the journal', () => {
     const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string }> };
-    const sqlFiles = fs.readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+    const sqlFiles = fs
+      .readdirSync(MIGRATIONS_DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .sort();
     expect(sqlFiles).toEqual(journal.entries.map((e) => `${e.tag}.sql`).sort());
   });
 
@@ -66,11 +75,18 @@ describe('migrations', () => {
     migrateDb(h.db, old);
     h.sqlite.prepare("INSERT INTO users (id, name, role, created_at) VALUES (7, 'ada', 'researcher', 0)").run();
     h.sqlite.prepare("INSERT INTO models (id, name, config, vocab, status, lineage, created_at) VALUES (1, 'm', '{}', '[]', 'READY', '{}', 0)").run();
-    h.sqlite.prepare("INSERT INTO circuits (id, model_id, name, graph, updated_by, created_at, updated_at) VALUES (3, 1, 'c', '{}', NULL, 0, 0), (4, 1, 'd', '{}', NULL, 0, 0)").run();
+    h.sqlite
+      .prepare(
+        "INSERT INTO circuits (id, model_id, name, graph, updated_by, created_at, updated_at) VALUES (3, 1, 'c', '{}', NULL, 0, 0), (4, 1, 'd', '{}', NULL, 0, 0)",
+      )
+      .run();
     h.sqlite.prepare("INSERT INTO audit_log (at, user_id, action, entity, entity_id) VALUES (0, 7, 'create', 'circuit', '3')").run();
     migrateDb(h.db);
     const owners = h.sqlite.prepare('SELECT id, owner_id AS owner FROM circuits ORDER BY id').all();
-    expect(owners).toEqual([{ id: 3, owner: 7 }, { id: 4, owner: null }]); // no audit row: admins only
+    expect(owners).toEqual([
+      { id: 3, owner: 7 },
+      { id: 4, owner: null },
+    ]); // no audit row: admins only
     h.close();
   });
 });

@@ -30,31 +30,55 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     const vocab = [...tok.vocab(3)];
     const b64 = Buffer.from(encodeModel(cfg, weights, vocab)).toString('base64');
     const modelId = (await h.gql('mutation($b: String!) { importModel(name: "py-nano", base64: $b) { id } }', { b: b64 })).data.importModel.id;
-    const job = (await h.gql(CREATE_DATASET, { input: { name: 'py-3x3', generator: 'dfs', grid: 3, count: 12, seed: 4, testFraction: 0.25 } })).data.createDataset;
+    const job = (await h.gql(CREATE_DATASET, { input: { name: 'py-3x3', generator: 'dfs', grid: 3, count: 12, seed: 4, testFraction: 0.25 } })).data
+      .createDataset;
     const datasetId = (await waitForJob(h, job.id)).result.datasetId;
 
-    const r = await runPython(['clients/python/examples/walkthrough.py', modelId, datasetId], { SEARCHLIGHT_URL: h.server.url, SEARCHLIGHT_TOKEN: h.tokens.researcher });
+    const r = await runPython(['clients/python/examples/walkthrough.py', modelId, datasetId], {
+      SEARCHLIGHT_URL: h.server.url,
+      SEARCHLIGHT_TOKEN: h.tokens.researcher,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout);
 
     // The config HookedTransformerConfig takes: TL fields only.
     expect(out.tl_config).toEqual({
-      d_model: 8, n_layers: 2, n_heads: 2, d_head: 4, d_mlp: 32, d_vocab: cfg.d_vocab, d_vocab_out: cfg.d_vocab, n_ctx: 64, act_fn: 'gelu_new', eps: 1e-5,
-      normalization_type: 'LN', positional_embedding_type: 'standard', attn_only: false, model_name: 'py-nano',
+      d_model: 8,
+      n_layers: 2,
+      n_heads: 2,
+      d_head: 4,
+      d_mlp: 32,
+      d_vocab: cfg.d_vocab,
+      d_vocab_out: cfg.d_vocab,
+      n_ctx: 64,
+      act_fn: 'gelu_new',
+      eps: 1e-5,
+      normalization_type: 'LN',
+      positional_embedding_type: 'standard',
+      attn_only: false,
+      model_name: 'py-nano',
     });
 
     // Mazes: every one, with maze-dataset's connection_list matching the connections GraphQL gives.
     expect(out.mazes).toBe(12);
-    const m0 = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id origin target solution connections tokens } } } } }', { id: datasetId })).data.dataset.mazes.edges[0].node;
+    const m0 = (
+      await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id origin target solution connections tokens } } } } }', {
+        id: datasetId,
+      })
+    ).data.dataset.mazes.edges[0].node;
     expect(out.maze0).toMatchObject({ id: m0.id, origin: m0.origin, target: m0.target, solution: m0.solution });
     const open = new Set((m0.connections as number[][][]).map(([a, b]) => JSON.stringify([a, b].sort((x, y) => x[0] - y[0] || x[1] - y[1]))));
     let fromList = 0;
-    out.maze0.connection_list.forEach((plane: number[][], d: number) => plane.forEach((row, r0) => row.forEach((v, c0) => {
-      if (!v) return;
-      fromList++;
-      expect(open.has(JSON.stringify([[r0, c0], d === 0 ? [r0 + 1, c0] : [r0, c0 + 1]]))).toBe(true);
-    })));
+    out.maze0.connection_list.forEach((plane: number[][], d: number) =>
+      plane.forEach((row, r0) =>
+        row.forEach((v, c0) => {
+          if (!v) return;
+          fromList++;
+          expect(open.has(JSON.stringify([[r0, c0], d === 0 ? [r0 + 1, c0] : [r0, c0 + 1]]))).toBe(true);
+        }),
+      ),
+    );
     expect(fromList).toBe(open.size);
 
     // run_with_cache: the last position's logits equal our reference forward's; TL shapes, batch first.
@@ -65,7 +89,11 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     expect(out.tokens_shape).toEqual([1, T]);
     expect(out.logits).toHaveLength(cfg.d_vocab);
     out.logits.forEach((v: number, i: number) => expect(Math.abs(v - ref[i])).toBeLessThan(1e-4));
-    expect(out.cache_shapes).toEqual({ 'blocks.0.hook_resid_post': [1, T, 8], 'blocks.0.attn.hook_pattern': [1, 2, T, T], 'blocks.1.attn.hook_pattern': [1, 2, T, T] });
+    expect(out.cache_shapes).toEqual({
+      'blocks.0.hook_resid_post': [1, T, 8],
+      'blocks.0.attn.hook_pattern': [1, 2, T, T],
+      'blocks.1.attn.hook_pattern': [1, 2, T, T],
+    });
     expect(out.pattern_rows_sum_to_one).toBe(true);
 
     // state_dict: every parameter by its TL name and shape, with the imported values.
@@ -77,13 +105,16 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     expect(out.experiment.summary_keys.length).toBeGreaterThan(0);
     expect(Object.keys(out.experiment.tensors).length).toBeGreaterThan(0);
     expect(out.finding).toMatchObject({ target: { kind: 'head', layer: 0, head: 0 }, status: 'HYPOTHESIS' });
-    const stored = (await h.gql('query($m: ID!) { annotations(modelId: $m) { edges { node { body evidence { label url } } } } }', { m: modelId })).data.annotations.edges;
+    const stored = (await h.gql('query($m: ID!) { annotations(modelId: $m) { edges { node { body evidence { label url } } } } }', { m: modelId })).data
+      .annotations.edges;
     expect(stored[0].node.body).toBe('Head 0.0 attends to the target at <PATH_START>.');
     expect(out.error).toBe('Model:999999 does not exist');
   });
 
-  it('the notebook holds the walkthrough\'s cells, so what the test runs is what a reader runs', () => {
-    const nb = JSON.parse(fs.readFileSync(`${ROOT}clients/python/examples/walkthrough.ipynb`, 'utf8')) as { cells: Array<{ cell_type: string; source: string[]; metadata: { tags?: string[] } }> };
+  it("the notebook holds the walkthrough's cells, so what the test runs is what a reader runs", () => {
+    const nb = JSON.parse(fs.readFileSync(`${ROOT}clients/python/examples/walkthrough.ipynb`, 'utf8')) as {
+      cells: Array<{ cell_type: string; source: string[]; metadata: { tags?: string[] } }>;
+    };
     const script = fs.readFileSync(`${ROOT}clients/python/examples/walkthrough.py`, 'utf8');
     // Every cell but the parameters cell (ids instead of sys.argv) appears verbatim in the script.
     const code = nb.cells.filter((c) => c.cell_type === 'code' && !c.metadata.tags?.includes('parameters')).map((c) => c.source.join('').trim());
@@ -91,11 +122,14 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     for (const cell of code) expect(script).toContain(cell);
   });
 
-  it('without a token it says how to get one; a bad token is the server\'s UNAUTHENTICATED message', async () => {
+  it("without a token it says how to get one; a bad token is the server's UNAUTHENTICATED message", async () => {
     const none = await runPython(['-c', 'import searchlight; searchlight.Client()'], { SEARCHLIGHT_URL: h.server.url, SEARCHLIGHT_TOKEN: '' });
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/no API token: pass token=\.\.\. or set SEARCHLIGHT_TOKEN/);
-    const bad = await runPython(['-c', 'import searchlight\ntry:\n  searchlight.Client(token="sl_nope").model("Model:1")\nexcept searchlight.SearchlightError as e:\n  print(e.code, e)'], { SEARCHLIGHT_URL: h.server.url });
+    const bad = await runPython(
+      ['-c', 'import searchlight\ntry:\n  searchlight.Client(token="sl_nope").model("Model:1")\nexcept searchlight.SearchlightError as e:\n  print(e.code, e)'],
+      { SEARCHLIGHT_URL: h.server.url },
+    );
     expect(bad.stdout.trim()).toMatch(/^UNAUTHENTICATED /);
   });
 });

@@ -8,7 +8,11 @@ export const python = '/usr/bin/python3';
 export const pythonReady = spawnSync(python, ['-c', 'import requests, numpy'], { encoding: 'utf8' }).status === 0;
 
 /** Runs a command in the repository root without blocking this process's event loop (the server under test runs on it). */
-export function runCommand(cmd: string, args: string[], env: Record<string, string | undefined>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  env: Record<string, string | undefined>,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env } });
     let stdout = '';

@@ -48,7 +48,12 @@ describe('files beside the database', () => {
 describe('compact maze storage', () => {
   it('encode → decode returns the same maze for every generator and rectangular sizes', () => {
     for (const generator of ['dfs', 'wilson', 'kruskal', 'prim', 'percolation', 'open_field']) {
-      for (const [rows, cols] of [[2, 2], [5, 5], [7, 3], [64, 64]]) {
+      for (const [rows, cols] of [
+        [2, 2],
+        [5, 5],
+        [7, 3],
+        [64, 64],
+      ]) {
         const spec = { generator, rows, cols, ...(generator === 'percolation' ? { p: 0.6 } : {}) };
         for (const m of generateMazes(spec, 3, 9)) {
           const e = encodeMaze(m);

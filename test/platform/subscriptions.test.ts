@@ -24,7 +24,13 @@ function wsClient(token: string | null, extra: { headers?: Record<string, string
       super(address, protocols, { headers: extra.headers });
     }
   }
-  const c = createClient({ url, webSocketImpl: HeaderWebSocket, connectionParams: token ? { authorization: `Bearer ${token}` } : {}, retryAttempts: 0, lazy: true });
+  const c = createClient({
+    url,
+    webSocketImpl: HeaderWebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: true,
+  });
   clients.push(c);
   return c;
 }
@@ -34,21 +40,24 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
   return new Promise((resolve) => {
     const values: T[] = [];
     const errors: unknown[] = [];
-    const dispose = client.subscribe<T>({ query, variables }, {
-      next: (v) => {
-        if (v.errors) errors.push(...v.errors);
-        if (v.data) values.push(v.data as T);
-        if (v.data && until?.(v.data as T)) {
-          dispose();
+    const dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (v) => {
+          if (v.errors) errors.push(...v.errors);
+          if (v.data) values.push(v.data as T);
+          if (v.data && until?.(v.data as T)) {
+            dispose();
+            resolve({ values, errors });
+          }
+        },
+        error: (e) => {
+          errors.push(e);
           resolve({ values, errors });
-        }
+        },
+        complete: () => resolve({ values, errors }),
       },
-      error: (e) => {
-        errors.push(e);
-        resolve({ values, errors });
-      },
-      complete: () => resolve({ values, errors }),
-    });
+    );
   });
 }
 
@@ -56,7 +65,11 @@ describe('subscriptions over graphql-ws on /graphql', () => {
   it('jobProgress streams a createDataset job from its current state through progress to COMPLETED, then ends', async () => {
     const job = (await h.gql(CREATE_DATASET, { input: { name: 'watched', generator: 'dfs', grid: 6, count: 5000, seed: 11 } })).data.createDataset;
     type P = { jobProgress: { id: string; status: string; progress: { done?: number; total?: number } | null } };
-    const { values, errors } = await collect<P>(wsClient(h.tokens.viewer), 'subscription($id: ID!) { jobProgress(id: $id) { id status progress { phase done total } } }', { id: job.id });
+    const { values, errors } = await collect<P>(
+      wsClient(h.tokens.viewer),
+      'subscription($id: ID!) { jobProgress(id: $id) { id status progress { phase done total } } }',
+      { id: job.id },
+    );
     expect(errors).toEqual([]);
     const statuses = values.map((v) => v.jobProgress.status);
     expect(statuses.at(-1)).toBe('COMPLETED');
@@ -65,7 +78,9 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     // Progress only moves forward and ends at the total.
     expect(done).toEqual([...done].sort((a, b) => a - b));
     expect(done.at(-1)).toBe(5000);
-    expect(values.some((v) => v.jobProgress.status === 'RUNNING' && (v.jobProgress.progress?.done ?? 0) > 0 && (v.jobProgress.progress?.done ?? 0) < 5000)).toBe(true);
+    expect(
+      values.some((v) => v.jobProgress.status === 'RUNNING' && (v.jobProgress.progress?.done ?? 0) > 0 && (v.jobProgress.progress?.done ?? 0) < 5000),
+    ).toBe(true);
   });
 
   it('a subscription without credentials is refused with UNAUTHENTICATED', async () => {
@@ -81,17 +96,27 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     expect(errors.length).toBeGreaterThan(0);
   });
 
-  it('annotationEvents delivers a colleague\'s new annotation and comment as they happen', async () => {
+  it("annotationEvents delivers a colleague's new annotation and comment as they happen", async () => {
     const tok = getTokenizer('aotp-ut');
     const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 64, tokenizer: 'aotp-ut' };
     const bytes = encodeModel(cfg, initWeights(cfg, new Rng(1)), [...tok.vocab(3)]);
-    const model = (await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') })).data.importModel;
+    const model = (await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') })).data
+      .importModel;
     type E = { annotationEvents: { kind: string; annotation: { body: string }; comment: { body: string } | null; actor: { name: string } } };
-    const sub = collect<E>(wsClient(h.tokens.viewer), 'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { body } comment { body } actor { name } } }', { m: model.id }, (v) => v.annotationEvents.kind === 'COMMENTED');
+    const sub = collect<E>(
+      wsClient(h.tokens.viewer),
+      'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { body } comment { body } actor { name } } }',
+      { m: model.id },
+      (v) => v.annotationEvents.kind === 'COMMENTED',
+    );
     // graphql-ws subscribes asynchronously: publish until the subscriber is listening.
     const topic = `annotations:${model.id.split(':')[1]}`;
     while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
-    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {head: {layer: 1, head: 0}}, body: "attends to the target"}) { id } }', { m: model.id })).data.createAnnotation;
+    const a = (
+      await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {head: {layer: 1, head: 0}}, body: "attends to the target"}) { id } }', {
+        m: model.id,
+      })
+    ).data.createAnnotation;
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "seen it too") { id } }', { a: a.id }, h.tokens.admin);
     const { values, errors } = await sub;
     expect(errors).toEqual([]);
@@ -100,22 +125,33 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     expect(values[1].annotationEvents).toMatchObject({ comment: { body: 'seen it too' }, actor: { name: 'ada' } });
   });
 
-
   it('annotationEvents reads each event fresh: later events show the comments and score as they are then, not as first loaded', async () => {
     const tok = getTokenizer('aotp-ut');
     const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 64, tokenizer: 'aotp-ut' };
     const bytes = encodeModel(cfg, initWeights(cfg, new Rng(2)), [...tok.vocab(3)]);
-    const model = (await h.gql('mutation($b: String!) { importModel(name: "nano-fresh", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') })).data.importModel;
+    const model = (await h.gql('mutation($b: String!) { importModel(name: "nano-fresh", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') }))
+      .data.importModel;
     type E = { annotationEvents: { kind: string; annotation: { score: number; comments: Array<{ body: string }> } } };
-    const sub = collect<E>(wsClient(h.tokens.viewer), 'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { score comments { body } } } }', { m: model.id }, (v) => v.annotationEvents.kind === 'VOTED');
+    const sub = collect<E>(
+      wsClient(h.tokens.viewer),
+      'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { score comments { body } } } }',
+      { m: model.id },
+      (v) => v.annotationEvents.kind === 'VOTED',
+    );
     const topic = `annotations:${model.id.split(':')[1]}`;
     while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
-    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {mlp: {layer: 0}}, body: "MLP0 writes the next cell"}) { id } }', { m: model.id })).data.createAnnotation;
+    const a = (
+      await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {mlp: {layer: 0}}, body: "MLP0 writes the next cell"}) { id } }', {
+        m: model.id,
+      })
+    ).data.createAnnotation;
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "replicated on 5x5") { id } }', { a: a.id }, h.tokens.admin);
     await h.gql('mutation($a: ID!) { vote(annotationId: $a, value: 1) { id } }', { a: a.id }, h.tokens.admin);
     const { values, errors } = await sub;
     expect(errors).toEqual([]);
-    expect(values.map((v) => [v.annotationEvents.kind, v.annotationEvents.annotation.comments.map((c) => c.body), v.annotationEvents.annotation.score])).toEqual([
+    expect(
+      values.map((v) => [v.annotationEvents.kind, v.annotationEvents.annotation.comments.map((c) => c.body), v.annotationEvents.annotation.score]),
+    ).toEqual([
       ['CREATED', [], 0],
       ['COMMENTED', ['replicated on 5x5'], 0],
       ['VOTED', ['replicated on 5x5'], 1],
@@ -127,7 +163,11 @@ describe('subscriptions over graphql-ws on /graphql', () => {
   it('a subscription whose token is revoked ends with UNAUTHENTICATED at its next event instead of delivering it', async () => {
     const tok = getTokenizer('aotp-ut');
     const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 64, tokenizer: 'aotp-ut' };
-    const model = (await h.gql('mutation($b: String!) { importModel(name: "nano-revoke", base64: $b) { id } }', { b: Buffer.from(encodeModel(cfg, initWeights(cfg, new Rng(3)), [...tok.vocab(3)])).toString('base64') })).data.importModel;
+    const model = (
+      await h.gql('mutation($b: String!) { importModel(name: "nano-revoke", base64: $b) { id } }', {
+        b: Buffer.from(encodeModel(cfg, initWeights(cfg, new Rng(3)), [...tok.vocab(3)])).toString('base64'),
+      })
+    ).data.importModel;
     const made = (await h.gql('mutation { createApiToken(name: "for-a-notebook") { token apiToken { id } } }', {}, h.tokens.viewer)).data.createApiToken;
     type E = { annotationEvents: { kind: string; annotation: { body: string } } };
     const values: E[] = [];
@@ -135,31 +175,39 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     let firstSeen!: () => void;
     const first = new Promise<void>((r) => (firstSeen = r));
     const done = new Promise<void>((resolve) => {
-      wsClient(made.token).subscribe<E>({ query: 'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { body } } }', variables: { m: model.id } }, {
-        next: (v) => {
-          if (v.errors) errors.push(...v.errors);
-          if (v.data) {
-            values.push(v.data as E);
-            firstSeen();
-          }
+      wsClient(made.token).subscribe<E>(
+        { query: 'subscription($m: ID!) { annotationEvents(modelId: $m) { kind annotation { body } } }', variables: { m: model.id } },
+        {
+          next: (v) => {
+            if (v.errors) errors.push(...v.errors);
+            if (v.data) {
+              values.push(v.data as E);
+              firstSeen();
+            }
+          },
+          error: (e) => {
+            errors.push(e);
+            resolve();
+          },
+          complete: () => resolve(),
         },
-        error: (e) => {
-          errors.push(e);
-          resolve();
-        },
-        complete: () => resolve(),
-      });
+      );
     });
     const topic = `annotations:${model.id.split(':')[1]}`;
     while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
-    const a = (await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {head: {layer: 0, head: 1}}, body: "before"}) { id } }', { m: model.id })).data.createAnnotation;
+    const a = (
+      await h.gql('mutation($m: ID!) { createAnnotation(input: {modelId: $m, target: {head: {layer: 0, head: 1}}, body: "before"}) { id } }', { m: model.id })
+    ).data.createAnnotation;
     await first; // delivered while the token was valid
     expect((await h.gql('mutation($id: ID!) { revokeApiToken(id: $id) { id } }', { id: made.apiToken.id }, h.tokens.viewer)).errors).toBeUndefined();
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "after revocation") { id } }', { a: a.id });
     await done; // completes: the stream ended
     expect(values.map((v) => v.annotationEvents.annotation.body)).toEqual(['before']);
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatchObject({ message: expect.stringMatching(/no longer valid \(revoked, expired or signed out\)/), extensions: { code: 'UNAUTHENTICATED' } });
+    expect(errors[0]).toMatchObject({
+      message: expect.stringMatching(/no longer valid \(revoked, expired or signed out\)/),
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
     expect(h.server.app.pubsub.listenerCount(topic)).toBe(0);
   });
 });

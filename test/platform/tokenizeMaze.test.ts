@@ -13,15 +13,40 @@ import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { type Harness, codes, startHarness } from './helpers.js';
 
 let h: Harness;
-beforeAll(async () => { h = await startHarness(); });
+beforeAll(async () => {
+  h = await startHarness();
+});
 afterAll(async () => h?.close());
 
 const Q = 'query($input: MazeInput!, $seed: Int) { tokenizeMaze(input: $input, seed: $seed) { prompt tokens solution } }';
 // A 2x3 maze: a corridor (0,0)-(0,1)-(0,2)-(1,2)-(1,1)-(1,0).
 const corridor = {
-  rows: 2, cols: 3,
-  edges: [[[0, 0], [0, 1]], [[0, 1], [0, 2]], [[0, 2], [1, 2]], [[1, 2], [1, 1]], [[1, 1], [1, 0]]],
-  origin: [0, 0], target: [1, 0],
+  rows: 2,
+  cols: 3,
+  edges: [
+    [
+      [0, 0],
+      [0, 1],
+    ],
+    [
+      [0, 1],
+      [0, 2],
+    ],
+    [
+      [0, 2],
+      [1, 2],
+    ],
+    [
+      [1, 2],
+      [1, 1],
+    ],
+    [
+      [1, 1],
+      [1, 0],
+    ],
+  ],
+  origin: [0, 0],
+  target: [1, 0],
 };
 
 describe('tokenizeMaze', () => {
@@ -29,7 +54,14 @@ describe('tokenizeMaze', () => {
     const r = await h.gql(Q, { input: corridor, seed: 7 });
     expect(r.errors).toBeUndefined();
     const out = r.data.tokenizeMaze;
-    expect(out.solution).toEqual([[0, 0], [0, 1], [0, 2], [1, 2], [1, 1], [1, 0]]);
+    expect(out.solution).toEqual([
+      [0, 0],
+      [0, 1],
+      [0, 2],
+      [1, 2],
+      [1, 1],
+      [1, 0],
+    ]);
     const tok = getTokenizer('aotp-ut');
     const maze = mazeFromSpec(corridor);
     expect(out.tokens).toBe(tok.tokenizeToText(maze, new Rng(7)));
@@ -40,16 +72,48 @@ describe('tokenizeMaze', () => {
   });
 
   it('opening a wall changes the solution (the edit reaches the tokens)', async () => {
-    const opened = { ...corridor, edges: [...corridor.edges, [[0, 0], [1, 0]]] };
+    const opened = {
+      ...corridor,
+      edges: [
+        ...corridor.edges,
+        [
+          [0, 0],
+          [1, 0],
+        ],
+      ],
+    };
     const out = (await h.gql(Q, { input: opened })).data.tokenizeMaze;
-    expect(out.solution).toEqual([[0, 0], [1, 0]]);
+    expect(out.solution).toEqual([
+      [0, 0],
+      [1, 0],
+    ]);
     expect(out.prompt).toMatch(/\(0,0\) <--> \(1,0\)|\(1,0\) <--> \(0,0\)/);
   });
 
   it('bad input is BAD_USER_INPUT with a message saying what and where', async () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ edges: [[[0, 0], [1, 1]]] }, /edges\[0\].*\(0,0\) and \(1,1\) are not adjacent/],
-      [{ edges: [[[1, 2], [1, 3]]] }, /edges\[0\].*\(1,3\) is outside the 2x3 grid/],
+      [
+        {
+          edges: [
+            [
+              [0, 0],
+              [1, 1],
+            ],
+          ],
+        },
+        /edges\[0\].*\(0,0\) and \(1,1\) are not adjacent/,
+      ],
+      [
+        {
+          edges: [
+            [
+              [1, 2],
+              [1, 3],
+            ],
+          ],
+        },
+        /edges\[0\].*\(1,3\) is outside the 2x3 grid/,
+      ],
       [{ edges: [[[0, 0]]] }, /edges\[0\] must be a pair/],
       [{ edges: corridor.edges.slice(0, 2) }, /target \(1,0\) is not reachable from origin \(0,0\)/],
       [{ target: [5, 0] }, /target \(5,0\) is outside/],
@@ -79,7 +143,8 @@ describe('generatePath on a maze given by value', () => {
     const imp = await h.gql('mutation($b: String!) { importModel(name: "nano", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') });
     expect(imp.errors).toBeUndefined();
     const modelId = imp.data.importModel.id;
-    const G = 'mutation($m: ID!, $maze: MazeInput, $mazeId: ID) { generatePath(modelId: $m, maze: $maze, mazeId: $mazeId) { tokens path metrics { exact_path valid_rollout target_reached node_overlap fork_decisions { correct total } predicted_length steps ended } } }';
+    const G =
+      'mutation($m: ID!, $maze: MazeInput, $mazeId: ID) { generatePath(modelId: $m, maze: $maze, mazeId: $mazeId) { tokens path metrics { exact_path valid_rollout target_reached node_overlap fork_decisions { correct total } predicted_length steps ended } } }';
 
     const r = await h.gql(G, { m: modelId, maze: corridor });
     expect(r.errors).toBeUndefined();
@@ -90,7 +155,18 @@ describe('generatePath on a maze given by value', () => {
     const neither = await h.gql(G, { m: modelId });
     expect(codes(neither)).toEqual(['BAD_USER_INPUT']);
     expect(neither.errors![0].message).toMatch(/exactly one of mazeId .* or maze/);
-    const bad = await h.gql(G, { m: modelId, maze: { ...corridor, edges: [[[0, 0], [1, 1]]] } });
+    const bad = await h.gql(G, {
+      m: modelId,
+      maze: {
+        ...corridor,
+        edges: [
+          [
+            [0, 0],
+            [1, 1],
+          ],
+        ],
+      },
+    });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].message).toMatch(/not adjacent/);
   });

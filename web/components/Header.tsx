@@ -37,20 +37,30 @@ export function Header() {
   }
   return (
     <header className="topbar">
-      <Link prefetch={false} href="/" className="brand"><Logo /> Searchlight</Link>
+      <Link prefetch={false} href="/" className="brand">
+        <Logo /> Searchlight
+      </Link>
       <nav>
         {NAV.map(([href, label]) => (
-          <Link prefetch={false} key={href} href={href} className={active(href) ? 'active' : ''}>{label}</Link>
+          <Link prefetch={false} key={href} href={href} className={active(href) ? 'active' : ''}>
+            {label}
+          </Link>
         ))}
       </nav>
       <div className="who">
         {me ? (
           <>
-            <Link prefetch={false} href="/login" style={{ color: '#e8edf3' }} data-testid="me">{me.name}</Link>
+            <Link prefetch={false} href="/login" style={{ color: '#e8edf3' }} data-testid="me">
+              {me.name}
+            </Link>
             <span className="badge">{me.role.toLowerCase()}</span>
             <button onClick={logout}>Log out</button>
           </>
-        ) : me === null ? <Link prefetch={false} href="/login" style={{ color: '#e8edf3' }}>Log in</Link> : null}
+        ) : me === null ? (
+          <Link prefetch={false} href="/login" style={{ color: '#e8edf3' }}>
+            Log in
+          </Link>
+        ) : null}
       </div>
     </header>
   );

@@ -42,10 +42,23 @@ export function JobProgress({ job: initial, onDone, canCancel }: { job: Job; onD
         <span className={`badge ${job.status}`}>{job.status}</span>
         <span className="mono">{job.kind}</span>
         <span>{job.id}</span>
-        {typeof p.done === 'number' && typeof p.total === 'number' ? <span>{p.done.toLocaleString()} / {p.total.toLocaleString()}</span> : null}
+        {typeof p.done === 'number' && typeof p.total === 'number' ? (
+          <span>
+            {p.done.toLocaleString()} / {p.total.toLocaleString()}
+          </span>
+        ) : null}
         {p.phase ? <span>{String(p.phase)}</span> : null}
         {canCancel && !TERMINAL.has(job.status) ? (
-          <button onClick={() => void gql<{ cancelJob: Job }>(CANCEL_JOB, { id: job.id }).then((d) => setJob(d.cancelJob), () => undefined)}>Cancel</button>
+          <button
+            onClick={() =>
+              void gql<{ cancelJob: Job }>(CANCEL_JOB, { id: job.id }).then(
+                (d) => setJob(d.cancelJob),
+                () => undefined,
+              )
+            }
+          >
+            Cancel
+          </button>
         ) : null}
       </div>
       <ProgressBar value={f} state={job.status === 'COMPLETED' ? 'done' : job.status === 'FAILED' || job.status === 'CANCELLED' ? 'failed' : undefined} />

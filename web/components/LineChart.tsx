@@ -1,5 +1,8 @@
 /** A small SVG line chart (training curves): one line per series, step on x. */
-export interface Series { name: string; points: Array<{ x: number; y: number }> }
+export interface Series {
+  name: string;
+  points: Array<{ x: number; y: number }>;
+}
 
 const COLOURS = ['#2f6fdb', '#d62728', '#1f8a4c', '#b7791f', '#7b3fb5', '#17a2b8'];
 
@@ -27,15 +30,34 @@ export function LineChart({ series, width = 520, height = 220, yLabel }: { serie
       <line className="axis" x1={m.l} y1={height - m.b} x2={width - m.r} y2={height - m.b} />
       <line className="axis" x1={m.l} y1={m.t} x2={m.l} y2={height - m.b} />
       {ticks(y0, y1).map((v) => (
-        <g key={`y${v}`}><line x1={m.l - 3} x2={width - m.r} y1={sy(v)} y2={sy(v)} stroke="#eef0f3" /><text x={m.l - 6} y={sy(v) + 3} textAnchor="end">{v}</text></g>
+        <g key={`y${v}`}>
+          <line x1={m.l - 3} x2={width - m.r} y1={sy(v)} y2={sy(v)} stroke="#eef0f3" />
+          <text x={m.l - 6} y={sy(v) + 3} textAnchor="end">
+            {v}
+          </text>
+        </g>
       ))}
-      {ticks(x0, x1).map((v) => <text key={`x${v}`} x={sx(v)} y={height - m.b + 14} textAnchor="middle">{v}</text>)}
-      {series.map((s, i) => (
-        <polyline key={s.name} fill="none" stroke={COLOURS[i % COLOURS.length]} strokeWidth={1.6}
-          points={s.points.filter((p) => Number.isFinite(p.y)).map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`).join(' ')} />
+      {ticks(x0, x1).map((v) => (
+        <text key={`x${v}`} x={sx(v)} y={height - m.b + 14} textAnchor="middle">
+          {v}
+        </text>
       ))}
       {series.map((s, i) => (
-        <text key={`l${s.name}`} x={width - m.r} y={m.t + 10 + i * 12} textAnchor="end" style={{ fill: COLOURS[i % COLOURS.length] }}>{s.name}</text>
+        <polyline
+          key={s.name}
+          fill="none"
+          stroke={COLOURS[i % COLOURS.length]}
+          strokeWidth={1.6}
+          points={s.points
+            .filter((p) => Number.isFinite(p.y))
+            .map((p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)
+            .join(' ')}
+        />
+      ))}
+      {series.map((s, i) => (
+        <text key={`l${s.name}`} x={width - m.r} y={m.t + 10 + i * 12} textAnchor="end" style={{ fill: COLOURS[i % COLOURS.length] }}>
+          {s.name}
+        </text>
       ))}
     </svg>
   );

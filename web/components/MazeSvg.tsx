@@ -46,7 +46,11 @@ export function MazeSvg({ svg, heat, heatMax, lit, predicted, onCellHover, class
       el.style.fill = heatColour(max > 0 ? v / max : 0);
       el.setAttribute('data-attn', v.toFixed(4));
     });
-    return () => cells.forEach((el) => { el.style.fill = ''; el.removeAttribute('data-attn'); });
+    return () =>
+      cells.forEach((el) => {
+        el.style.fill = '';
+        el.removeAttribute('data-attn');
+      });
   }, [svg, heat, heatMax]);
 
   useEffect(() => {
@@ -97,7 +101,13 @@ export function MazeSvg({ svg, heat, heatMax, lit, predicted, onCellHover, class
   };
 
   return (
-    <div ref={ref} className={`maze-svg ${className ?? ''}`} aria-label={label} onMouseOver={hover} onMouseLeave={onCellHover ? () => onCellHover(null) : undefined}>
+    <div
+      ref={ref}
+      className={`maze-svg ${className ?? ''}`}
+      aria-label={label}
+      onMouseOver={hover}
+      onMouseLeave={onCellHover ? () => onCellHover(null) : undefined}
+    >
       <StaticSvg svg={svg} />
     </div>
   );

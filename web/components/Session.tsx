@@ -17,7 +17,11 @@ interface SessionValue {
 const SessionContext = createContext<SessionValue>({ me: undefined, reload: async () => undefined });
 
 const ME = 'query Me { me { id name role } }';
-const fetchMe = (): Promise<User | null> => gql<{ me: User | null }>(ME).then((d) => d.me, () => null);
+const fetchMe = (): Promise<User | null> =>
+  gql<{ me: User | null }>(ME).then(
+    (d) => d.me,
+    () => null,
+  );
 // Asked as soon as this module loads in the browser, before React hydrates and runs effects.
 let firstMe: Promise<User | null> | null = typeof window === 'undefined' ? null : fetchMe();
 

@@ -25,8 +25,16 @@ function Tokens({ tokens, litCell, current, onHover, onPick, from = 0 }: TokenSe
         const key = c ? `${c[0]},${c[1]}` : undefined;
         const cls = ['tok', c ? 'cell' : 'special', key && key === litCell ? 'lit' : '', i === current ? 'current' : ''].join(' ');
         return (
-          <span key={i} className={cls} data-cell={key} data-pos={i} title={`position ${i}`} style={i < from ? { opacity: 0.55 } : undefined}
-            onMouseEnter={() => onHover?.(key ?? null, i)} onClick={onPick ? () => onPick(i) : undefined}>
+          <span
+            key={i}
+            className={cls}
+            data-cell={key}
+            data-pos={i}
+            title={`position ${i}`}
+            style={i < from ? { opacity: 0.55 } : undefined}
+            onMouseEnter={() => onHover?.(key ?? null, i)}
+            onClick={onPick ? () => onPick(i) : undefined}
+          >
             {t}
           </span>
         );

@@ -22,7 +22,14 @@ export function UrlJob({ kind, onDone, children }: { kind: string; onDone?: (j: 
   const last = finished?.id === job.id ? finished : job;
   return (
     <div style={{ marginTop: 12 }}>
-      <JobProgress job={job} canCancel onDone={(j) => { setFinished(j); onDone?.(j); }} />
+      <JobProgress
+        job={job}
+        canCancel
+        onDone={(j) => {
+          setFinished(j);
+          onDone?.(j);
+        }}
+      />
       {last.status === 'COMPLETED' && children ? children(last) : null}
     </div>
   );

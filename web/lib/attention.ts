@@ -32,7 +32,15 @@ export interface CellAttention {
  * pattern: [batch=1, n_heads, T, T] row-major (TransformerLens' attn.hook_pattern; rows are
  * query positions, columns key positions, causal so k ≤ q).
  */
-export function attentionToCells(pattern: ArrayLike<number>, shape: readonly number[], head: number, query: number, cells: Int32Array, rows: number, cols: number): CellAttention {
+export function attentionToCells(
+  pattern: ArrayLike<number>,
+  shape: readonly number[],
+  head: number,
+  query: number,
+  cells: Int32Array,
+  rows: number,
+  cols: number,
+): CellAttention {
   const [, H, T, K] = shape;
   if (shape.length !== 4 || head < 0 || head >= H || query < 0 || query >= T) {
     throw new Error(`attentionToCells: head ${head} / query ${query} outside pattern of shape [${shape.join(', ')}]`);
@@ -51,7 +59,13 @@ export function attentionToCells(pattern: ArrayLike<number>, shape: readonly num
 
 /** Colour for v in [0, 1] on a perceptually ordered ramp (viridis' key colours, interpolated). */
 export function heatColour(v: number): string {
-  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const stops = [
+    [68, 1, 84],
+    [59, 82, 139],
+    [33, 145, 140],
+    [94, 201, 98],
+    [253, 231, 37],
+  ];
   const x = Math.min(1, Math.max(0, Number.isFinite(v) ? v : 0)) * (stops.length - 1);
   const i = Math.min(stops.length - 2, Math.floor(x));
   const f = x - i;

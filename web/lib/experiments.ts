@@ -16,14 +16,22 @@ export interface ParamField {
 
 const fits = (type: string, v: unknown): boolean => {
   switch (type) {
-    case 'int': return Number.isInteger(v);
-    case 'number': return typeof v === 'number';
-    case 'bool': return typeof v === 'boolean';
-    case 'string': return typeof v === 'string';
-    case 'int|string': return Number.isInteger(v) || typeof v === 'string';
-    case 'int[]': return Array.isArray(v) && v.every((x) => Number.isInteger(x));
-    case 'string[]': return Array.isArray(v) && v.every((x) => typeof x === 'string');
-    default: return false;
+    case 'int':
+      return Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number';
+    case 'bool':
+      return typeof v === 'boolean';
+    case 'string':
+      return typeof v === 'string';
+    case 'int|string':
+      return Number.isInteger(v) || typeof v === 'string';
+    case 'int[]':
+      return Array.isArray(v) && v.every((x) => Number.isInteger(x));
+    case 'string[]':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    default:
+      return false;
   }
 };
 
@@ -116,7 +124,10 @@ export function nanMean0(data: ArrayLike<number>, shape: readonly number[]): num
     let c = 0;
     for (let i = 0; i < n; i++) {
       const v = data[i * per + k];
-      if (Number.isFinite(v)) { s += v; c++; }
+      if (Number.isFinite(v)) {
+        s += v;
+        c++;
+      }
     }
     out.push(c ? s / c : NaN);
   }

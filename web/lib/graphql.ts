@@ -12,7 +12,10 @@ export interface GqlErrorEntry {
 
 export class GqlError extends Error {
   override name = 'GqlError';
-  constructor(readonly errors: GqlErrorEntry[], readonly status = 200) {
+  constructor(
+    readonly errors: GqlErrorEntry[],
+    readonly status = 200,
+  ) {
     super(errors.map((e) => e.message).join('; ') || `request failed with HTTP ${status}`);
   }
   /** The first error's code, e.g. "CONFLICT". */

@@ -25,7 +25,7 @@ export function lensTopK(resid: ArrayLike<number>, pos: number, w: LensWeights, 
   const { dModel: D, dVocab: V } = w;
   const x = new Float64Array(D);
   let mean = 0;
-  for (let i = 0; i < D; i++) mean += (x[i] = resid[pos * D + i]);
+  for (let i = 0; i < D; i++) mean += x[i] = resid[pos * D + i];
   mean /= D;
   let varSum = 0;
   for (let i = 0; i < D; i++) varSum += (x[i] -= mean) ** 2;

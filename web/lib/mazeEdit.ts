@@ -19,7 +19,13 @@ export interface EditedMaze {
 }
 
 /** The MazeInput the API takes: open edges as [[r, c], [r, c]] pairs. */
-export interface MazeSpec { rows: number; cols: number; edges: Array<[Cell, Cell]>; origin: Cell; target: Cell }
+export interface MazeSpec {
+  rows: number;
+  cols: number;
+  edges: Array<[Cell, Cell]>;
+  origin: Cell;
+  target: Cell;
+}
 
 export function fromConnections(rows: number, cols: number, connections: Array<[Cell, Cell]>, origin: Cell, target: Cell): EditedMaze {
   const m: EditedMaze = { rows, cols, down: new Uint8Array(rows * cols), right: new Uint8Array(rows * cols), origin: [...origin], target: [...target] };
@@ -53,8 +59,16 @@ export function toSpec(m: EditedMaze): MazeSpec {
   const edges: Array<[Cell, Cell]> = [];
   for (let r = 0; r < m.rows; r++) {
     for (let c = 0; c < m.cols; c++) {
-      if (m.down[r * m.cols + c]) edges.push([[r, c], [r + 1, c]]);
-      if (m.right[r * m.cols + c]) edges.push([[r, c], [r, c + 1]]);
+      if (m.down[r * m.cols + c])
+        edges.push([
+          [r, c],
+          [r + 1, c],
+        ]);
+      if (m.right[r * m.cols + c])
+        edges.push([
+          [r, c],
+          [r, c + 1],
+        ]);
     }
   }
   return { rows: m.rows, cols: m.cols, edges, origin: m.origin, target: m.target };
@@ -74,7 +88,10 @@ export function decodeMaze(s: string): EditedMaze | null {
   const [rows, cols, or, oc, tr, tc] = f.slice(1, 7).map(Number);
   const n = rows * cols;
   if (rows < 1 || cols < 1 || f[7].length !== Math.ceil((2 * n) / 4)) return null;
-  const bits = Array.from(f[7]).flatMap((h) => { const v = parseInt(h, 16); return [(v >> 3) & 1, (v >> 2) & 1, (v >> 1) & 1, v & 1]; });
+  const bits = Array.from(f[7]).flatMap((h) => {
+    const v = parseInt(h, 16);
+    return [(v >> 3) & 1, (v >> 2) & 1, (v >> 1) & 1, v & 1];
+  });
   // Origin/target outside the grid are left for the server to refuse with a clear message.
   return { rows, cols, down: Uint8Array.from(bits.slice(0, n)), right: Uint8Array.from(bits.slice(n, 2 * n)), origin: [or, oc], target: [tr, tc] };
 }
@@ -92,7 +109,9 @@ export function mazeSvg(m: EditedMaze, cs: number, solution: readonly Cell[] = [
   for (let r = 0; r < m.rows; r++) {
     for (let c = 0; c < m.cols; c++) {
       const fill = r === m.origin[0] && c === m.origin[1] ? '#2ca02c' : r === m.target[0] && c === m.target[1] ? '#d62728' : '#ffffff';
-      out.push(`<rect class="cell" data-cell="${r},${c}" x="${pad + c * cs}" y="${pad + r * cs}" width="${cs}" height="${cs}" fill="${fill}"${key(r, c) ? ' fill-opacity="0.6"' : ''}/>`);
+      out.push(
+        `<rect class="cell" data-cell="${r},${c}" x="${pad + c * cs}" y="${pad + r * cs}" width="${cs}" height="${cs}" fill="${fill}"${key(r, c) ? ' fill-opacity="0.6"' : ''}/>`,
+      );
     }
   }
   if (solution.length > 1) {
@@ -125,7 +144,17 @@ export function nearestEdge(m: { rows: number; cols: number }, x: number, y: num
   const vx = Math.round(x); // nearest vertical grid line
   const hy = Math.round(y); // nearest horizontal grid line
   if (Math.abs(x - vx) <= Math.abs(y - hy)) {
-    return vx > 0 && vx < m.cols ? [[r, vx - 1], [r, vx]] : null;
+    return vx > 0 && vx < m.cols
+      ? [
+          [r, vx - 1],
+          [r, vx],
+        ]
+      : null;
   }
-  return hy > 0 && hy < m.rows ? [[hy - 1, c], [hy, c]] : null;
+  return hy > 0 && hy < m.rows
+    ? [
+        [hy - 1, c],
+        [hy, c],
+      ]
+    : null;
 }

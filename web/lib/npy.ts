@@ -21,7 +21,11 @@ export function parseNpy(buf: ArrayBuffer): NpyTensor {
   const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
   if (/'fortran_order':\s*True/.test(header)) throw new Error('.npy in Fortran order is not supported');
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1] ?? '';
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const offset = start + headerLen;
   const n = shape.reduce((a, b) => a * b, 1);
   const body = buf.slice(offset, offset + n * (descr === '<f8' ? 8 : 4)); // copy: aligned for typed arrays
@@ -35,7 +39,10 @@ export function parseNpy(buf: ArrayBuffer): NpyTensor {
 export async function fetchNpy(url: string): Promise<NpyTensor> {
   const res = await fetch(url, { credentials: 'same-origin' });
   if (!res.ok) {
-    const msg = await res.json().then((b: { errors?: Array<{ message: string }> }) => b.errors?.[0]?.message, () => undefined);
+    const msg = await res.json().then(
+      (b: { errors?: Array<{ message: string }> }) => b.errors?.[0]?.message,
+      () => undefined,
+    );
     throw new Error(`GET ${url}: HTTP ${res.status}${msg ? `: ${msg}` : ''}`);
   }
   return parseNpy(await res.arrayBuffer());

@@ -1,10 +1,12 @@
 /** The dashboard's GraphQL documents (operation names show up in server logs). */
 
-const AGGREGATE = 'count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }';
+const AGGREGATE =
+  'count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }';
 const PROGRESS = 'progress { phase done total message skipped datasetId modelId experimentId kind loss lr tokensPerSec etaSec }';
 const RESULT = `result { datasetId mazeCount skipped contentHash modelId step loss tokensPerSec evaluationId exact_path_rate baseline_exact_path_rate experimentId kind tensors lastEval { step loss model { exact_path_rate } baseline { exact_path_rate } } }`;
 export const MODEL_CONFIG = 'config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer }';
-const LINEAGE = 'lineage { source jobId datasetId seed preset trainMazes steps batch lr engine generated { generator grid grids balance curriculum { by fraction } queries } resumes { attempt fromStep at } ignoredTensors metadataKeys }';
+const LINEAGE =
+  'lineage { source jobId datasetId seed preset trainMazes steps batch lr engine generated { generator grid grids balance curriculum { by fraction } queries } resumes { attempt fromStep at } ignoredTensors metadataKeys }';
 
 export const JOB_FIELDS = `id kind status ${PROGRESS} ${RESULT} error createdAt createdBy { name }`;
 
@@ -81,7 +83,8 @@ export const RUN_FORWARD = `mutation RunForward($modelId: ID!, $tokens: String!,
   runForward(modelId: $modelId, tokens: $tokens, hooks: $hooks, topK: 5) { nextToken topK { token prob } cacheId cacheUrl }
 }`;
 
-export const ANNOTATION_FIELDS = 'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
+export const ANNOTATION_FIELDS =
+  'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
 
 // A literal page size: the API's cost limit assumes the largest page for a variable `first`.
 export const ANNOTATIONS = `query Annotations($modelId: ID!, $search: String) {

@@ -2,10 +2,20 @@
 import type { Target } from '../components/views/findings/target';
 
 export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
-export interface User { id: string; name: string; role: Role }
+export interface User {
+  id: string;
+  name: string;
+  role: Role;
+}
 
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export interface JobProgressInfo { done?: number; total?: number; phase?: string; message?: string; [k: string]: unknown }
+export interface JobProgressInfo {
+  done?: number;
+  total?: number;
+  phase?: string;
+  message?: string;
+  [k: string]: unknown;
+}
 export interface Job {
   id: string;
   kind: string;
@@ -18,8 +28,15 @@ export interface Job {
   createdBy?: { name: string } | null;
 }
 
-export interface PageInfo { hasNextPage: boolean; endCursor: string | null }
-export interface Connection<T> { edges: Array<{ node: T }>; pageInfo: PageInfo; totalCount: number }
+export interface PageInfo {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+export interface Connection<T> {
+  edges: Array<{ node: T }>;
+  pageInfo: PageInfo;
+  totalCount: number;
+}
 
 export interface Dataset {
   id: string;
@@ -39,7 +56,13 @@ export interface Dataset {
   job?: Job | null;
 }
 
-export interface MazeSummary { id: string; index: number; split: string; pathLength: number; svg: string }
+export interface MazeSummary {
+  id: string;
+  index: number;
+  split: string;
+  pathLength: number;
+  svg: string;
+}
 export interface Maze {
   id: string;
   index: number;
@@ -56,10 +79,38 @@ export interface Maze {
   dataset: { id: string; name: string; generator: string; grid: number };
 }
 
-export interface ModelConfig { d_model: number; n_layers: number; n_heads: number; d_head: number; d_mlp: number; d_vocab: number; n_ctx: number; act_fn: string; eps: number; tokenizer: string }
-export interface Checkpoint { id: string; step: number; sha256: string; bytes: number; createdAt: string; downloadUrl: string }
-export interface CurvePoint { step: number; name: string; value: number }
-export interface Evaluation { id: string; params: Record<string, unknown>; summary: Record<string, unknown> | null; createdAt: string; job: Job | null }
+export interface ModelConfig {
+  d_model: number;
+  n_layers: number;
+  n_heads: number;
+  d_head: number;
+  d_mlp: number;
+  d_vocab: number;
+  n_ctx: number;
+  act_fn: string;
+  eps: number;
+  tokenizer: string;
+}
+export interface Checkpoint {
+  id: string;
+  step: number;
+  sha256: string;
+  bytes: number;
+  createdAt: string;
+  downloadUrl: string;
+}
+export interface CurvePoint {
+  step: number;
+  name: string;
+  value: number;
+}
+export interface Evaluation {
+  id: string;
+  params: Record<string, unknown>;
+  summary: Record<string, unknown> | null;
+  createdAt: string;
+  job: Job | null;
+}
 export interface Model {
   id: string;
   name: string;
@@ -72,8 +123,16 @@ export interface Model {
 }
 
 export type AnnotationStatus = 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
-export interface Comment { id: string; body: string; createdAt: string; author: { name: string } | null }
-export interface Evidence { label: string; url: string }
+export interface Comment {
+  id: string;
+  body: string;
+  createdAt: string;
+  author: { name: string } | null;
+}
+export interface Evidence {
+  label: string;
+  url: string;
+}
 export interface Annotation {
   id: string;
   target: Target;
@@ -90,16 +149,47 @@ export interface Annotation {
   myVote: number;
 }
 
-export interface CircuitNode { id: string; label?: string | null; kind?: string | null; layer?: number | null; head?: number | null }
-export interface CircuitEdge { from: string; to: string; label?: string | null; evidence?: string | null }
-export interface CircuitGraph { nodes: CircuitNode[]; edges: CircuitEdge[] }
+export interface CircuitNode {
+  id: string;
+  label?: string | null;
+  kind?: string | null;
+  layer?: number | null;
+  head?: number | null;
+}
+export interface CircuitEdge {
+  from: string;
+  to: string;
+  label?: string | null;
+  evidence?: string | null;
+}
+export interface CircuitGraph {
+  nodes: CircuitNode[];
+  edges: CircuitEdge[];
+}
 export interface Circuit {
-  id: string; name: string; graph: CircuitGraph; version: number; updatedAt: string; updatedBy: { name: string } | null; model: { id: string; name: string; config: ModelConfig };
-  owner: { name: string } | null; editors: Array<{ name: string }>; canEdit: boolean;
+  id: string;
+  name: string;
+  graph: CircuitGraph;
+  version: number;
+  updatedAt: string;
+  updatedBy: { name: string } | null;
+  model: { id: string; name: string; config: ModelConfig };
+  owner: { name: string } | null;
+  editors: Array<{ name: string }>;
+  canEdit: boolean;
 }
 
-export interface ResultTensor { name: string; shape: number[]; bytes: number; downloadUrl: string }
-export interface ExperimentKindInfo { kind: string; describe: string; params: Array<{ name: string; type: string; doc: string; default?: unknown; choices?: string[] }> }
+export interface ResultTensor {
+  name: string;
+  shape: number[];
+  bytes: number;
+  downloadUrl: string;
+}
+export interface ExperimentKindInfo {
+  kind: string;
+  describe: string;
+  params: Array<{ name: string; type: string; doc: string; default?: unknown; choices?: string[] }>;
+}
 export interface Experiment {
   id: string;
   kind: string;

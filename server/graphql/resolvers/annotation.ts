@@ -58,7 +58,14 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const modelId = rowId(args.modelId, 'Model');
       const { first, afterKey } = pageArgs('annotation', args);
       const rows = findings.annotationPage(ctx.db, modelId, args.search, afterKey, first + 1);
-      return connection('annotation', rows, first, (r) => r.id, afterKey !== undefined, () => findings.annotationCount(ctx.db, modelId, args.search));
+      return connection(
+        'annotation',
+        rows,
+        first,
+        (r) => r.id,
+        afterKey !== undefined,
+        () => findings.annotationCount(ctx.db, modelId, args.search),
+      );
     },
     async annotation(_p, { id }, ctx) {
       requireUser(ctx);
@@ -90,7 +97,10 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const out = findings.updateAnnotation(ctx.db, current.id, input.version, input, user.id);
       if ('stale' in out) {
         const now = out.stale;
-        throw conflict(`Annotation:${current.id} changed since version ${input.version} (now version ${now.version}); reapply your edit on the current state`, { ...now, id: toId('Annotation', now.id) });
+        throw conflict(`Annotation:${current.id} changed since version ${input.version} (now version ${now.version}); reapply your edit on the current state`, {
+          ...now,
+          id: toId('Annotation', now.id),
+        });
       }
       publish(ctx, { kind: 'UPDATED', annotation: out.row, comment: null, actorId: user.id });
       return out.row;
@@ -119,12 +129,16 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const cId = rowId(id, 'Circuit');
       const current = circuitStore.getCircuit(ctx.db, cId);
       if (!current) throw notFound(`Circuit:${cId}`);
-      if (!circuitStore.mayEditCircuit(ctx.db, current, user)) throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
+      if (!circuitStore.mayEditCircuit(ctx.db, current, user))
+        throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
       const out = circuitStore.updateCircuit(ctx.db, cId, version, { name, graph }, user.id);
       if (!out) throw notFound(`Circuit:${cId}`);
       if ('stale' in out) {
         const now = out.stale;
-        throw conflict(`Circuit:${cId} changed since version ${version} (now version ${now.version}); merge your edit into the current graph`, { ...now, id: toId('Circuit', now.id) });
+        throw conflict(`Circuit:${cId} changed since version ${version} (now version ${now.version}); merge your edit into the current graph`, {
+          ...now,
+          id: toId('Circuit', now.id),
+        });
       }
       return out.row;
     },

@@ -94,13 +94,18 @@ export const commonResolvers: Resolvers<Ctx> = {
       const key = device ? `device\n${device}` : `account\n${name.toLowerCase()}`;
       const wait = ctx.app.loginLimiter.take(key);
       if (wait > 0) {
-        throw apiError('RATE_LIMITED', device
-          ? `login: too many attempts for "${name}" from this browser; try again in ${wait} s`
-          : `login: too many failed attempts for "${name}" from browsers that have not signed in to it before; try again in ${wait} s`, { retryAfterSeconds: wait });
+        throw apiError(
+          'RATE_LIMITED',
+          device
+            ? `login: too many attempts for "${name}" from this browser; try again in ${wait} s`
+            : `login: too many failed attempts for "${name}" from browsers that have not signed in to it before; try again in ${wait} s`,
+          { retryAfterSeconds: wait },
+        );
       }
       if (!device) {
         const fromAddress = ctx.app.addressLimiter.take(`address\n${ctx.clientAddress}`);
-        if (fromAddress > 0) throw apiError('RATE_LIMITED', `login: too many attempts from this address; try again in ${fromAddress} s`, { retryAfterSeconds: fromAddress });
+        if (fromAddress > 0)
+          throw apiError('RATE_LIMITED', `login: too many attempts from this address; try again in ${fromAddress} s`, { retryAfterSeconds: fromAddress });
       }
       // Distinct names each get their own bucket, so the CPU spent on argon2 is also bounded for
       // the whole server: one bucket for browsers without a device cookie and another for those

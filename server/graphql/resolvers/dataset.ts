@@ -2,7 +2,18 @@
  * Datasets and mazes. Token sequences, ASCII and SVG are derived from the stored planes by the
  * maze core on each read (cheap: microseconds per maze), never stored.
  */
-import { MAX_PATH_LENGTH, checkDatasetSize, datasetCount, datasetPage, decodeMaze, deleteDataset, getDataset, mazeCount, mazePage, splitRange } from '../../services/datasets.js';
+import {
+  MAX_PATH_LENGTH,
+  checkDatasetSize,
+  datasetCount,
+  datasetPage,
+  decodeMaze,
+  deleteDataset,
+  getDataset,
+  mazeCount,
+  mazePage,
+  splitRange,
+} from '../../services/datasets.js';
 import { generatorNames } from '../../maze/generators/index.js';
 import { mazeFromSpec } from '../../maze/edit.js';
 import { edgeList, type SolvedMaze } from '../../maze/lattice.js';
@@ -30,7 +41,14 @@ export const datasetResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('dataset', args);
       const rows = datasetPage(ctx.db, afterKey, first + 1);
-      return connection('dataset', rows, first, (r) => r.id, afterKey !== undefined, () => datasetCount(ctx.db));
+      return connection(
+        'dataset',
+        rows,
+        first,
+        (r) => r.id,
+        afterKey !== undefined,
+        () => datasetCount(ctx.db),
+      );
     },
     async dataset(_p, { id }, ctx) {
       requireUser(ctx);
@@ -66,7 +84,9 @@ export const datasetResolvers: Resolvers<Ctx> = {
   Mutation: {
     createDataset(_p, { input }, ctx) {
       const user = requireCompute(ctx, 'createDataset');
-      return ctx.app.runner.enqueue<{ grid: number; count: number }>('createDataset', input, user.id, undefined, (p) => checkDatasetSize(p.grid, p.count, user.role));
+      return ctx.app.runner.enqueue<{ grid: number; count: number }>('createDataset', input, user.id, undefined, (p) =>
+        checkDatasetSize(p.grid, p.count, user.role),
+      );
     },
     deleteDataset(_p, { id }, ctx) {
       const dsId = rowId(id, 'Dataset');
@@ -101,7 +121,14 @@ export const datasetResolvers: Resolvers<Ctx> = {
       const handle = ctx.app.handle;
       const rows = mazePage(handle, { ...range, afterIdx: afterKey ?? -1, limit: first + 1 });
       for (const r of rows) ctx.loaders.maze.prime(r.id, r);
-      return connection('maze', rows, first, (r) => r.idx, afterKey !== undefined, () => mazeCount(handle, range));
+      return connection(
+        'maze',
+        rows,
+        first,
+        (r) => r.idx,
+        afterKey !== undefined,
+        () => mazeCount(handle, range),
+      );
     },
   },
   Maze: {
@@ -115,7 +142,11 @@ export const datasetResolvers: Resolvers<Ctx> = {
     origin: (m) => [m.originRow, m.originCol],
     target: (m) => [m.targetRow, m.targetCol],
     solution: (m) => solved(m).path.map(([r, c]) => [r, c]),
-    connections: (m) => edgeList(solved(m)).map(([a, b]) => [[a[0], a[1]], [b[0], b[1]]]),
+    connections: (m) =>
+      edgeList(solved(m)).map(([a, b]) => [
+        [a[0], a[1]],
+        [b[0], b[1]],
+      ]),
     tokens: (m, { tokenizer, seed }) => getTokenizer(tokenizer ?? undefined).tokenizeToText(solved(m), new Rng(seed ?? m.id)),
     ascii: (m) => renderAscii(solved(m)),
     svg: (m, { cellSize }) => renderSvg(solved(m), { cellSize: cellSize ?? 24, title: `Maze:${m.id}` }),

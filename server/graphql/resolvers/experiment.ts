@@ -51,7 +51,14 @@ export const experimentResolvers: Resolvers<Ctx> = {
       const filter = { modelId: args.modelId ? rowId(args.modelId, 'Model') : undefined, kind: args.kind ?? undefined };
       const rows = experimentPage(ctx.db, filter, afterKey, first + 1);
       for (const r of rows) ctx.loaders.experiment.prime(r.id, r);
-      return connection('experiment', rows, first, (r) => r.id, afterKey !== undefined, () => experimentCount(ctx.db, filter));
+      return connection(
+        'experiment',
+        rows,
+        first,
+        (r) => r.id,
+        afterKey !== undefined,
+        () => experimentCount(ctx.db, filter),
+      );
     },
     async experimentKinds(_p, { modelId }, ctx) {
       requireUser(ctx);
@@ -69,7 +76,9 @@ export const experimentResolvers: Resolvers<Ctx> = {
       const user = requireCompute(ctx, 'runExperiment');
       const raw = { kind, modelId, params: params ?? {}, datasetId: datasetId ?? undefined, seed: seed ?? 0 };
       // The experiment row is written in the job's own insert transaction, from the validated params.
-      return ctx.app.runner.enqueue('experiment', raw, user.id, (tx, job) => ({ experimentId: insertExperiment(tx, job.params as NewExperiment, job.id, user.id) }));
+      return ctx.app.runner.enqueue('experiment', raw, user.id, (tx, job) => ({
+        experimentId: insertExperiment(tx, job.params as NewExperiment, job.id, user.id),
+      }));
     },
   },
   Experiment: {
@@ -104,7 +113,8 @@ export const experimentResolvers: Resolvers<Ctx> = {
       try {
         // partial: patching pairs are prompts cut at the decision position.
         parsed = parseSequence(tokens, {
-          tokenizer: (m.config as ModelConfig).tokenizer, partial: true,
+          tokenizer: (m.config as ModelConfig).tokenizer,
+          partial: true,
           ...(Array.isArray(grid) && grid.length === 2 ? { grid: { rows: Number(grid[0]), cols: Number(grid[1]) } } : {}),
         });
       } catch {
@@ -119,4 +129,3 @@ export const experimentResolvers: Resolvers<Ctx> = {
     downloadUrl: (r) => `/files/experiments/${r.experimentId}/${encodeURIComponent(r.name)}.npy`,
   },
 };
-

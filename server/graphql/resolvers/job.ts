@@ -9,7 +9,6 @@ import type { JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { countJobs, getJob, type JobStatus, jobTopic, listJobs, TERMINAL } from '../../services/jobs.js';
 
-
 export const jobResolvers: Resolvers<Ctx> = {
   Query: {
     async job(_p, { id }, ctx) {
@@ -21,7 +20,14 @@ export const jobResolvers: Resolvers<Ctx> = {
       const { first, afterKey } = pageArgs('job', args);
       const filter = { status: (args.status ?? undefined) as JobStatus | undefined, kind: args.kind ?? undefined };
       const rows = listJobs(ctx.db, { limit: first + 1, beforeId: afterKey, ...filter });
-      return connection('job', rows, first, (r) => r.id, afterKey !== undefined, () => countJobs(ctx.db, filter));
+      return connection(
+        'job',
+        rows,
+        first,
+        (r) => r.id,
+        afterKey !== undefined,
+        () => countJobs(ctx.db, filter),
+      );
     },
   },
   Mutation: {

@@ -10,7 +10,17 @@ import type { Resolvers } from '../generated/types.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import { generatePath, runForward } from '../../services/inference.js';
-import { MAX_MODEL_BYTES, deleteModel, evaluationParams, evaluationSummary, evaluationsOf, importModelBytes, modelCount, modelPage, trainingCurve } from '../../services/models.js';
+import {
+  MAX_MODEL_BYTES,
+  deleteModel,
+  evaluationParams,
+  evaluationSummary,
+  evaluationsOf,
+  importModelBytes,
+  modelCount,
+  modelPage,
+  trainingCurve,
+} from '../../services/models.js';
 import { connection, pageArgs } from '../pagination.js';
 
 async function loadModel(ctx: Ctx, id: string) {
@@ -26,7 +36,14 @@ export const modelResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('model', args);
       const rows = modelPage(ctx.db, afterKey, first + 1);
-      return connection('model', rows, first, (r) => r.id, afterKey !== undefined, () => modelCount(ctx.db));
+      return connection(
+        'model',
+        rows,
+        first,
+        (r) => r.id,
+        afterKey !== undefined,
+        () => modelCount(ctx.db),
+      );
     },
     async model(_p, { id }, ctx) {
       requireUser(ctx);
@@ -45,7 +62,8 @@ export const modelResolvers: Resolvers<Ctx> = {
     importModel(_p, { name, base64 }, ctx) {
       const user = requireCompute(ctx, 'importModel');
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new UserError('importModel: base64 is not valid base64 (standard alphabet, no line breaks)');
-      if ((base64.length * 3) / 4 > MAX_MODEL_BYTES) throw new UserError(`importModel: file exceeds ${MAX_MODEL_BYTES} bytes; POST it to /upload/model instead`);
+      if ((base64.length * 3) / 4 > MAX_MODEL_BYTES)
+        throw new UserError(`importModel: file exceeds ${MAX_MODEL_BYTES} bytes; POST it to /upload/model instead`);
       return importModelBytes(ctx.app.handle, name, Buffer.from(base64, 'base64'), user.id);
     },
     async runForward(_p, { modelId, tokens, hooks, topK }, ctx) {
@@ -67,7 +85,11 @@ export const modelResolvers: Resolvers<Ctx> = {
     async deleteModel(_p, { id }, ctx) {
       const model = await loadModel(ctx, id);
       const user = requireOwnerOrAdmin(ctx, model.createdBy, 'deleteModel');
-      if (model.status === 'TRAINING') throw conflict(`Model:${model.id} is still training; cancel its job (${(model.lineage as { jobId?: number }).jobId ? `Job:${(model.lineage as { jobId: number }).jobId}` : 'see jobs'}) first`, { status: model.status });
+      if (model.status === 'TRAINING')
+        throw conflict(
+          `Model:${model.id} is still training; cancel its job (${(model.lineage as { jobId?: number }).jobId ? `Job:${(model.lineage as { jobId: number }).jobId}` : 'see jobs'}) first`,
+          { status: model.status },
+        );
       deleteModel(ctx.db, model, user.id);
       return true;
     },
@@ -94,7 +116,8 @@ export const modelResolvers: Resolvers<Ctx> = {
   GeneratedMazes: {
     grids: (g) => g.sampling?.grids ?? null,
     balance: (g) => (g.sampling?.balance === 'lookahead' ? 'LOOKAHEAD' : null),
-    curriculum: (g) => (g.sampling?.curriculum ? { by: g.sampling.curriculum.by === 'grid' ? 'GRID' : 'LOOKAHEAD', fraction: g.sampling.curriculum.fraction } : null),
+    curriculum: (g) =>
+      g.sampling?.curriculum ? { by: g.sampling.curriculum.by === 'grid' ? 'GRID' : 'LOOKAHEAD', fraction: g.sampling.curriculum.fraction } : null,
     queries: (g) => g.queries ?? null,
   },
   Checkpoint: {

@@ -15,7 +15,8 @@ export function idNum(v: unknown, type: string, field: string): number {
 
 export function int(v: unknown, field: string, min: number, max: number, dflt?: number): number {
   if ((v === undefined || v === null) && dflt !== undefined) return dflt;
-  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) throw new UserError(`${field} must be an integer between ${min} and ${max}, got ${JSON.stringify(v)}`);
+  if (!Number.isInteger(v) || (v as number) < min || (v as number) > max)
+    throw new UserError(`${field} must be an integer between ${min} and ${max}, got ${JSON.stringify(v)}`);
   return v as number;
 }
 

@@ -37,12 +37,31 @@ export function validateCreateDataset(raw: unknown): CreateDatasetParams {
   const name = typeof r.name === 'string' ? r.name.trim() : '';
   check(name.length >= 1 && name.length <= 200, `name must be 1-200 characters, got ${JSON.stringify(r.name)}`);
   check(typeof r.generator === 'string', `generator must be a string, got ${JSON.stringify(r.generator)}`);
-  check(Number.isInteger(r.grid) && (r.grid as number) >= 2 && (r.grid as number) <= MAX_GRID, `grid must be an integer between 2 and ${MAX_GRID} (origin and target need two cells), got ${JSON.stringify(r.grid)}`);
-  check(Number.isInteger(r.count) && (r.count as number) >= 1 && (r.count as number) <= MAX_DATASET_COUNT, `count must be an integer between 1 and ${MAX_DATASET_COUNT.toLocaleString('en-US')}, got ${JSON.stringify(r.count)}`);
-  check(Number.isInteger(r.seed) && (r.seed as number) >= 0 && (r.seed as number) <= 0xffffffff, `seed must be an integer between 0 and 4294967295, got ${JSON.stringify(r.seed)}`);
+  check(
+    Number.isInteger(r.grid) && (r.grid as number) >= 2 && (r.grid as number) <= MAX_GRID,
+    `grid must be an integer between 2 and ${MAX_GRID} (origin and target need two cells), got ${JSON.stringify(r.grid)}`,
+  );
+  check(
+    Number.isInteger(r.count) && (r.count as number) >= 1 && (r.count as number) <= MAX_DATASET_COUNT,
+    `count must be an integer between 1 and ${MAX_DATASET_COUNT.toLocaleString('en-US')}, got ${JSON.stringify(r.count)}`,
+  );
+  check(
+    Number.isInteger(r.seed) && (r.seed as number) >= 0 && (r.seed as number) <= 0xffffffff,
+    `seed must be an integer between 0 and 4294967295, got ${JSON.stringify(r.seed)}`,
+  );
   const testFraction = r.testFraction ?? 0.1;
-  check(typeof testFraction === 'number' && testFraction >= 0 && testFraction <= 0.5, `testFraction must be a number in [0, 0.5], got ${JSON.stringify(testFraction)}`);
-  const params: CreateDatasetParams = { name, generator: r.generator as string, grid: r.grid as number, count: r.count as number, seed: r.seed as number, testFraction: testFraction as number };
+  check(
+    typeof testFraction === 'number' && testFraction >= 0 && testFraction <= 0.5,
+    `testFraction must be a number in [0, 0.5], got ${JSON.stringify(testFraction)}`,
+  );
+  const params: CreateDatasetParams = {
+    name,
+    generator: r.generator as string,
+    grid: r.grid as number,
+    count: r.count as number,
+    seed: r.seed as number,
+    testFraction: testFraction as number,
+  };
   if (r.p !== undefined && r.p !== null) params.p = r.p as number;
   if (r.forkless !== undefined && r.forkless !== null) params.forkless = r.forkless as boolean;
   validateSpec(specOf(params)); // the maze core names unknown generators and options it does not take
@@ -72,7 +91,14 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
     const splits = splitsOf(params.count, params.testFraction);
     const config = { ...specOf(params), cols: params.grid, testFraction: params.testFraction };
     const ds = new DatasetWriter(ctx.handle, {
-      name: params.name, generator: params.generator, grid: params.grid, count: params.count, seed: params.seed, config, splits, jobId: ctx.jobId,
+      name: params.name,
+      generator: params.generator,
+      grid: params.grid,
+      count: params.count,
+      seed: params.seed,
+      config,
+      splits,
+      jobId: ctx.jobId,
     });
     const hash = crypto.createHash('sha256');
     const { mazes, stats } = mazeStream(specOf(params), params.count, params.seed);
@@ -88,7 +114,10 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
       const e = encodeMaze(m);
       const { rows: _r, cols: _c, cells: _n, pathLength: _l, ...st } = mazeStats(m);
       // Content hash: a fixed little header per maze, then its stored bytes, in index order.
-      hash.update(Uint8Array.of(e.rows, e.cols, e.originRow, e.originCol, e.targetRow, e.targetCol)).update(e.planes).update(e.solution);
+      hash
+        .update(Uint8Array.of(e.rows, e.cols, e.originRow, e.originCol, e.targetRow, e.targetCol))
+        .update(e.planes)
+        .update(e.solution);
       batch.push({ idx, split: idx < splits.train[1] ? 'train' : 'test', encoded: e, stats: st });
       idx++;
       if (batch.length >= BATCH) {

@@ -52,9 +52,17 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
       return { modelId, datasetId, count: int(r.count, 'evaluateModel: count', 1, MAX_EVAL_MAZES, Math.min(b - a, MAX_EVAL_MAZES)), seed: 0 };
     }
     if (typeof r.generator !== 'string' || !generatorNames().includes(r.generator)) {
-      throw new UserError(`evaluateModel: give datasetId, or generator (one of ${generatorNames().join(', ')}) with grid, count and seed; got generator ${JSON.stringify(r.generator)}`);
+      throw new UserError(
+        `evaluateModel: give datasetId, or generator (one of ${generatorNames().join(', ')}) with grid, count and seed; got generator ${JSON.stringify(r.generator)}`,
+      );
     }
-    const p = { modelId, generator: r.generator, grid: int(r.grid, 'evaluateModel: grid', 2, MAX_GRID), count: int(r.count, 'evaluateModel: count', 1, MAX_EVAL_MAZES), seed: int(r.seed, 'evaluateModel: seed', 0, 0xffffffff) };
+    const p = {
+      modelId,
+      generator: r.generator,
+      grid: int(r.grid, 'evaluateModel: grid', 2, MAX_GRID),
+      count: int(r.count, 'evaluateModel: count', 1, MAX_EVAL_MAZES),
+      seed: int(r.seed, 'evaluateModel: seed', 0, 0xffffffff),
+    };
     validateSpec({ generator: p.generator, rows: p.grid });
     return p;
   },
@@ -80,7 +88,8 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     const grid = Math.max(...mazes.map((m) => Math.max(m.rows, m.cols)));
     checkGridInVocab(cfg.tokenizer, cfg.d_vocab, grid, 'evaluateModel');
     const tooLong = mazes.findIndex((m) => tok.promptLength(m) >= cfg.n_ctx);
-    if (tooLong >= 0) throw new UserError(`evaluateModel: maze ${tooLong}'s prompt has ${tok.promptLength(mazes[tooLong])} tokens; the model's n_ctx is ${cfg.n_ctx}`);
+    if (tooLong >= 0)
+      throw new UserError(`evaluateModel: maze ${tooLong}'s prompt has ${tok.promptLength(mazes[tooLong])} tokens; the model's n_ctx is ${cfg.n_ctx}`);
 
     const { loadModel } = await import('../../model/weights.js');
     const { evaluateMazes } = await import('../../model/train/evaluate.js');
@@ -103,10 +112,22 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     } finally {
       await engine.dispose();
     }
-    const summary = { ...source, count: mazes.length, checkpointStep: ckpt.step, engine: engine.engine, model: aggregateMetrics(modelRows), baseline: aggregateMetrics(baseRows) };
+    const summary = {
+      ...source,
+      count: mazes.length,
+      checkpointStep: ckpt.step,
+      engine: engine.engine,
+      model: aggregateMetrics(modelRows),
+      baseline: aggregateMetrics(baseRows),
+    };
     return ctx.complete(() => {
       const evaluationId = insertEvaluation(db, { modelId: model.id, params: { ...source, count: p.count, checkpointId: ckpt.id }, jobId: ctx.jobId, summary });
-      return { modelId: `Model:${model.id}`, evaluationId: `Evaluation:${evaluationId}`, exact_path_rate: summary.model.exact_path_rate, baseline_exact_path_rate: summary.baseline.exact_path_rate };
+      return {
+        modelId: `Model:${model.id}`,
+        evaluationId: `Evaluation:${evaluationId}`,
+        exact_path_rate: summary.model.exact_path_rate,
+        baseline_exact_path_rate: summary.baseline.exact_path_rate,
+      };
     });
   },
 

@@ -71,9 +71,15 @@ export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
     const missing = coords.find((t) => !known.has(t));
     if (missing) throw new UserError(`${field}: Dataset:${datasetId} has ${ds.grid}x${ds.grid} mazes, but the model's vocabulary lacks ${missing}`);
     // The dataset decides generator and grid; params that say otherwise are a contradiction, not a default.
-    for (const [k, v] of [['generator', ds.generator], ['grid', ds.grid]] as const) {
+    for (const [k, v] of [
+      ['generator', ds.generator],
+      ['grid', ds.grid],
+    ] as const) {
       if (!(k in getKind(kind).paramsSchema.fields)) continue;
-      if (given[k] !== undefined && given[k] !== v) throw new UserError(`${where}: params.${k} is ${JSON.stringify(given[k])} but Dataset:${datasetId}'s mazes are ${k} ${JSON.stringify(v)}; leave it out to use the dataset's`);
+      if (given[k] !== undefined && given[k] !== v)
+        throw new UserError(
+          `${where}: params.${k} is ${JSON.stringify(given[k])} but Dataset:${datasetId}'s mazes are ${k} ${JSON.stringify(v)}; leave it out to use the dataset's`,
+        );
       params[k] = v;
     }
     const splits = ds.splits as { train: [number, number]; test: [number, number] };

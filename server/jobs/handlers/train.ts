@@ -16,7 +16,17 @@ import fs from 'node:fs';
 import { UserError } from '../../errors.js';
 import type { Db } from '../../services/database.js';
 import type { JobRow } from '../../services/rows.js';
-import { cleanupTraining, longestMaze, markModelReady, recordResume, removeTrainingWork, storeCheckpoint, trainingModel, trainingWorkFile, writeCurvePoints } from '../../services/training.js';
+import {
+  cleanupTraining,
+  longestMaze,
+  markModelReady,
+  recordResume,
+  removeTrainingWork,
+  storeCheckpoint,
+  trainingModel,
+  trainingWorkFile,
+  writeCurvePoints,
+} from '../../services/training.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
 import { type ModelConfig, PRESETS, type PresetName } from '../../model/config.js';
 import { checkSampling, type CurriculumBy, type SamplingSpec } from '../../model/train/sampling.js';
@@ -78,7 +88,8 @@ function generatedOf(r: Record<string, unknown>, nCtx: number): GeneratedMazes {
   if (r.curriculum !== undefined && r.curriculum !== null) {
     const c = r.curriculum as Record<string, unknown>;
     if (c.by !== 'GRID' && c.by !== 'LOOKAHEAD') throw new UserError(`trainModel: curriculum.by must be GRID or LOOKAHEAD, got ${JSON.stringify(c.by)}`);
-    if (typeof c.fraction !== 'number' || !(c.fraction > 0 && c.fraction <= 1)) throw new UserError(`trainModel: curriculum.fraction must be in (0, 1], got ${JSON.stringify(c.fraction)}`);
+    if (typeof c.fraction !== 'number' || !(c.fraction > 0 && c.fraction <= 1))
+      throw new UserError(`trainModel: curriculum.fraction must be in (0, 1], got ${JSON.stringify(c.fraction)}`);
     sampling.curriculum = { by: c.by.toLowerCase() as CurriculumBy, fraction: c.fraction };
   }
   const grid = int(r.grid, 'trainModel: grid', 2, 32, sampling.grids?.at(-1) ?? 5);
@@ -93,7 +104,10 @@ function generatedOf(r: Record<string, unknown>, nCtx: number): GeneratedMazes {
   const tok = getTokenizer(TOKENIZER);
   let longest = 0;
   for (const m of generateMazes({ generator, rows: grid }, 200, 'context-probe')) longest = Math.max(longest, tok.seqLength(m));
-  if (longest - 1 > nCtx) throw new UserError(`trainModel: ${grid}x${grid} ${generator} mazes tokenize to up to ${longest} tokens, but the preset's n_ctx is ${nCtx}; use a smaller grid`);
+  if (longest - 1 > nCtx)
+    throw new UserError(
+      `trainModel: ${grid}x${grid} ${generator} mazes tokenize to up to ${longest} tokens, but the preset's n_ctx is ${nCtx}; use a smaller grid`,
+    );
   const queries = int(r.queries, 'trainModel: queries', 1, MAX_QUERIES, 1);
   if (queries > 1 && (r.engine ?? 'onnx') !== 'onnx') throw new UserError('trainModel: queries above 1 train on the onnx engine only');
   return { generator, grid, ...(Object.keys(sampling).length > 0 ? { sampling } : {}), ...(queries > 1 ? { queries } : {}) };
@@ -108,7 +122,8 @@ export const trainModel: JobHandler<TrainParams> = {
     const r = raw as Record<string, unknown>;
     const name = typeof r.name === 'string' ? r.name.trim() : '';
     if (!name || name.length > 200) throw new UserError(`trainModel: name must be 1-200 characters, got ${JSON.stringify(r.name)}`);
-    if (typeof r.preset !== 'string' || !Object.hasOwn(PRESETS, r.preset)) throw new UserError(`trainModel: preset must be one of ${Object.keys(PRESETS).join(', ')}; got ${JSON.stringify(r.preset)}`);
+    if (typeof r.preset !== 'string' || !Object.hasOwn(PRESETS, r.preset))
+      throw new UserError(`trainModel: preset must be one of ${Object.keys(PRESETS).join(', ')}; got ${JSON.stringify(r.preset)}`);
     const preset = r.preset as PresetName;
     const generatedOnly = (['generator', 'grid', 'grids', 'balance', 'curriculum', 'queries'] as const).filter((k) => r[k] !== undefined && r[k] !== null);
     const datasetId = r.datasetId === undefined || r.datasetId === null ? null : idNum(r.datasetId, 'Dataset', 'trainModel: datasetId');
@@ -125,10 +140,18 @@ export const trainModel: JobHandler<TrainParams> = {
     // The model sees whole sequences up to <PATH_END>; the last token is only a target.
     const longest = datasetId === null ? 0 : longestSequence(db, datasetId);
     if (longest - 1 > PRESETS[preset].n_ctx) {
-      throw new UserError(`trainModel: Dataset:${datasetId}'s longest maze tokenizes to ${longest} tokens, but preset ${preset} has n_ctx ${PRESETS[preset].n_ctx}; use a smaller grid`);
+      throw new UserError(
+        `trainModel: Dataset:${datasetId}'s longest maze tokenizes to ${longest} tokens, but preset ${preset} has n_ctx ${PRESETS[preset].n_ctx}; use a smaller grid`,
+      );
     }
     return {
-      name, preset, datasetId, ...(generated ? { generated } : {}), steps, lr, engine,
+      name,
+      preset,
+      datasetId,
+      ...(generated ? { generated } : {}),
+      steps,
+      lr,
+      engine,
       seed: int(r.seed, 'trainModel: seed', 0, 0xffffffff),
       batchSize: int(r.batchSize, 'trainModel: batchSize', 1, 4096, 32),
       checkpointEvery: int(r.checkpointEvery, 'trainModel: checkpointEvery', 1, 10_000_000, Math.max(1, Math.min(steps, 500))),
@@ -151,17 +174,29 @@ export const trainModel: JobHandler<TrainParams> = {
     const gen = p.generated ?? { generator: 'dfs', grid: 5 };
     const grid = ds ? ds.grid : gen.grid;
     const cfg: ModelConfig = { ...PRESETS[p.preset], d_vocab: tok.vocabSize(grid), tokenizer: TOKENIZER };
-    const trainCount = ds ? ((ds.splits as { train: [number, number] }).train[1] || ds.count) : p.steps * batch;
+    const trainCount = ds ? (ds.splits as { train: [number, number] }).train[1] || ds.count : p.steps * batch;
     const run = {
-      model: cfg, maze: ds ? datasetSpec(ds) : { generator: gen.generator, rows: grid, cols: grid }, seed: ds ? ds.seed : p.seed,
-      mazes: trainCount, batch, steps: p.steps, lr: p.lr,
-      warmup: Math.min(100, Math.floor(p.steps / 10)), minLrRatio: 0.1, adamw: DEFAULT_ADAMW, clip: 1, loss: 'path' as const, engine: p.engine,
+      model: cfg,
+      maze: ds ? datasetSpec(ds) : { generator: gen.generator, rows: grid, cols: grid },
+      seed: ds ? ds.seed : p.seed,
+      mazes: trainCount,
+      batch,
+      steps: p.steps,
+      lr: p.lr,
+      warmup: Math.min(100, Math.floor(p.steps / 10)),
+      minLrRatio: 0.1,
+      adamw: DEFAULT_ADAMW,
+      clip: 1,
+      loss: 'path' as const,
+      engine: p.engine,
       ...(gen.sampling && !ds ? { sampling: gen.sampling } : {}),
       ...(gen.queries && !ds ? { queries: gen.queries } : {}),
     };
     const source = ds ? { datasetId: `Dataset:${ds.id}`, seed: ds.seed } : { generated: gen, seed: p.seed };
     const model = trainingModel(db, ctx.jobId, {
-      name: p.name, config: cfg, vocab: [...tok.vocab(grid)],
+      name: p.name,
+      config: cfg,
+      vocab: [...tok.vocab(grid)],
       lineage: { ...source, preset: p.preset, trainMazes: trainCount, steps: p.steps, batch: p.batchSize, lr: p.lr, engine: p.engine },
     });
     const modelId = `Model:${model.id}`;
@@ -179,15 +214,29 @@ export const trainModel: JobHandler<TrainParams> = {
       lastFlush = Date.now();
     };
     const options = {
-      run, out, evalEvery: p.evalEvery, evalCount: p.evalCount, checkpointEvery: p.checkpointEvery, signal: ctx.signal,
+      run,
+      out,
+      evalEvery: p.evalEvery,
+      evalCount: p.evalCount,
+      checkpointEvery: p.checkpointEvery,
+      signal: ctx.signal,
       onProgress: (e: { step: number; steps: number; loss: number; lr: number; tokensPerSec: number; etaSec: number }) => {
         pending.push([e.step, 'train/loss', e.loss], [e.step, 'train/lr', e.lr]);
         latest = { done: e.step, total: e.steps, loss: e.loss, lr: e.lr, tokensPerSec: Math.round(e.tokensPerSec), etaSec: Math.round(e.etaSec) };
         if (Date.now() - lastFlush > 500 || e.step === e.steps) flush(latest);
       },
-      onEval: (e: { step: number; loss: number; model: { exact_path_rate: number | null; valid_rollout_rate: number | null }; baseline: { exact_path_rate: number | null } }) => {
-        pending.push([e.step, 'eval/loss', e.loss], [e.step, 'eval/exact_path_rate', e.model.exact_path_rate ?? NaN],
-          [e.step, 'eval/valid_rollout_rate', e.model.valid_rollout_rate ?? NaN], [e.step, 'baseline/exact_path_rate', e.baseline.exact_path_rate ?? NaN]);
+      onEval: (e: {
+        step: number;
+        loss: number;
+        model: { exact_path_rate: number | null; valid_rollout_rate: number | null };
+        baseline: { exact_path_rate: number | null };
+      }) => {
+        pending.push(
+          [e.step, 'eval/loss', e.loss],
+          [e.step, 'eval/exact_path_rate', e.model.exact_path_rate ?? NaN],
+          [e.step, 'eval/valid_rollout_rate', e.model.valid_rollout_rate ?? NaN],
+          [e.step, 'baseline/exact_path_rate', e.baseline.exact_path_rate ?? NaN],
+        );
       },
       // The curve points up to a checkpoint are stored before it is written: a resume starts after
       // that step and never recomputes them (the crash test once lost step 20 this way).

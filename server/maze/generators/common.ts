@@ -15,8 +15,7 @@ export function checkCommon(name: string, opts: GeneratorOptions, allowed: reado
     const key = GENERATOR_OPTION_NAMES[i];
     if (opts[key] !== undefined && !allowed.includes(key)) {
       throw new MazeError(
-        `generator ${name} does not accept option ${key}` +
-          (allowed.length ? ` (it accepts: ${allowed.join(', ')})` : ' (it takes no options)'),
+        `generator ${name} does not accept option ${key}` + (allowed.length ? ` (it accepts: ${allowed.join(', ')})` : ' (it takes no options)'),
       );
     }
   }
@@ -36,9 +35,7 @@ export function startCell(name: string, opts: GeneratorOptions): number {
   const s: Coord | undefined = opts.start;
   if (s === undefined) return opts.rng.int(opts.rows * opts.cols);
   if (!Array.isArray(s) || s.length !== 2 || !inBounds(opts, s)) {
-    throw new MazeError(
-      `generator ${name}: option start must be [row, col] inside the ${opts.rows}x${opts.cols} grid, got ${JSON.stringify(s)}`,
-    );
+    throw new MazeError(`generator ${name}: option start must be [row, col] inside the ${opts.rows}x${opts.cols} grid, got ${JSON.stringify(s)}`);
   }
   return s[0] * opts.cols + s[1];
 }

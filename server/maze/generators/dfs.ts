@@ -45,14 +45,7 @@ export function dfs(opts: GeneratorOptions): LatticeMaze {
  * Carve a DFS tree into `m` (whose edges are all closed) from flat cell `start`.
  * Returns the number of cells reached. Exported for `dfs_percolation`.
  */
-export function carveDfs(
-  m: LatticeMaze,
-  rng: Rng,
-  start: number,
-  forkless: boolean,
-  maxCells: number,
-  maxDepth: number,
-): number {
+export function carveDfs(m: LatticeMaze, rng: Rng, start: number, forkless: boolean, maxCells: number, maxDepth: number): number {
   const { rows, cols } = m;
   const n = rows * cols;
   visited.fill(0, 0, n);

@@ -14,7 +14,7 @@ const parent = new Int32Array(N); // [cells] union–find parent
 const size = new Int32Array(N); // [cells] component size at roots
 
 export const kruskalMeta: GeneratorMeta = {
-  description: "randomized Kruskal: shuffled edges joined by union-find",
+  description: 'randomized Kruskal: shuffled edges joined by union-find',
   spanningTree: true,
   options: [],
 };

@@ -37,10 +37,22 @@ export function prim(opts: GeneratorOptions): LatticeMaze {
     inTree[c] = 1;
     const row = (c / cols) | 0;
     const col = c - row * cols;
-    if (row > 0 && inTree[c - cols] === 0) { fromCell[size] = c; toCell[size++] = c - cols; }
-    if (col > 0 && inTree[c - 1] === 0) { fromCell[size] = c; toCell[size++] = c - 1; }
-    if (col < cols - 1 && inTree[c + 1] === 0) { fromCell[size] = c; toCell[size++] = c + 1; }
-    if (row < rows - 1 && inTree[c + cols] === 0) { fromCell[size] = c; toCell[size++] = c + cols; }
+    if (row > 0 && inTree[c - cols] === 0) {
+      fromCell[size] = c;
+      toCell[size++] = c - cols;
+    }
+    if (col > 0 && inTree[c - 1] === 0) {
+      fromCell[size] = c;
+      toCell[size++] = c - 1;
+    }
+    if (col < cols - 1 && inTree[c + 1] === 0) {
+      fromCell[size] = c;
+      toCell[size++] = c + 1;
+    }
+    if (row < rows - 1 && inTree[c + cols] === 0) {
+      fromCell[size] = c;
+      toCell[size++] = c + cols;
+    }
     // Draw frontier edges until one leads outside the tree.
     let next = -1;
     while (size > 0) {

@@ -45,16 +45,28 @@ export function recursiveDivision(opts: GeneratorOptions): LatticeMaze {
       const gap = c0 + rng.int(w);
       const base = (r0 + k - 1) * cols;
       for (let c = c0; c < c0 + w; c++) if (c !== gap) down[base + c] = 0;
-      regions[top++] = r0; regions[top++] = c0; regions[top++] = k; regions[top++] = w;
-      regions[top++] = r0 + k; regions[top++] = c0; regions[top++] = h - k; regions[top++] = w;
+      regions[top++] = r0;
+      regions[top++] = c0;
+      regions[top++] = k;
+      regions[top++] = w;
+      regions[top++] = r0 + k;
+      regions[top++] = c0;
+      regions[top++] = h - k;
+      regions[top++] = w;
     } else {
       // Wall between columns c0+k-1 and c0+k: close the "right" edges of column c0+k-1 except the gap.
       const k = 1 + rng.int(w - 1);
       const gap = r0 + rng.int(h);
       const col = c0 + k - 1;
       for (let r = r0; r < r0 + h; r++) if (r !== gap) right[r * cols + col] = 0;
-      regions[top++] = r0; regions[top++] = c0; regions[top++] = h; regions[top++] = k;
-      regions[top++] = r0; regions[top++] = c0 + k; regions[top++] = h; regions[top++] = w - k;
+      regions[top++] = r0;
+      regions[top++] = c0;
+      regions[top++] = h;
+      regions[top++] = k;
+      regions[top++] = r0;
+      regions[top++] = c0 + k;
+      regions[top++] = h;
+      regions[top++] = w - k;
     }
   }
   return m;

@@ -28,13 +28,7 @@ export type Generator = (opts: GeneratorOptions) => LatticeMaze;
 /** Options beyond rows/cols/rng that a generator may accept. */
 export type GeneratorOptionName = 'p' | 'forkless' | 'accessible_cells' | 'max_tree_depth' | 'start';
 
-export const GENERATOR_OPTION_NAMES: readonly GeneratorOptionName[] = [
-  'p',
-  'forkless',
-  'accessible_cells',
-  'max_tree_depth',
-  'start',
-];
+export const GENERATOR_OPTION_NAMES: readonly GeneratorOptionName[] = ['p', 'forkless', 'accessible_cells', 'max_tree_depth', 'start'];
 
 export interface GeneratorMeta {
   /** One line for `--help` and error messages. */

@@ -22,24 +22,23 @@
  */
 import { type Coord, MAX_GRID, MazeError, type SolvedMaze } from '../lattice.js';
 import type { Rng } from '../rng.js';
-import {
-  COORD_INDEX,
-  COORD_TOKENS,
-  NUM_SPECIALS,
-  SPECIAL,
-  SPECIAL_TOKENS,
-  WALL_TOKEN,
-  checkGridSize,
-} from './vocab.js';
+import { COORD_INDEX, COORD_TOKENS, NUM_SPECIALS, SPECIAL, SPECIAL_TOKENS, WALL_TOKEN, checkGridSize } from './vocab.js';
 
 // Module-local copies of imported constants: the hot loops below read plain locals, never
 // module-namespace bindings (which some loaders turn into getter calls).
 const G = MAX_GRID; // cells are packed as r*G + c
-const ADJ_START = SPECIAL.ADJLIST_START, ADJ_END = SPECIAL.ADJLIST_END, SEP = SPECIAL.SEP;
-const ORIGIN_START = SPECIAL.ORIGIN_START, ORIGIN_END = SPECIAL.ORIGIN_END;
-const TARGET_START = SPECIAL.TARGET_START, TARGET_END = SPECIAL.TARGET_END;
-const PATH_START = SPECIAL.PATH_START, PATH_END = SPECIAL.PATH_END;
-const LPAREN = NUM_SPECIALS, COMMA = NUM_SPECIALS + 1, RPAREN = NUM_SPECIALS + 2; // aotp-ctt's `(` `,` `)`
+const ADJ_START = SPECIAL.ADJLIST_START,
+  ADJ_END = SPECIAL.ADJLIST_END,
+  SEP = SPECIAL.SEP;
+const ORIGIN_START = SPECIAL.ORIGIN_START,
+  ORIGIN_END = SPECIAL.ORIGIN_END;
+const TARGET_START = SPECIAL.TARGET_START,
+  TARGET_END = SPECIAL.TARGET_END;
+const PATH_START = SPECIAL.PATH_START,
+  PATH_END = SPECIAL.PATH_END;
+const LPAREN = NUM_SPECIALS,
+  COMMA = NUM_SPECIALS + 1,
+  RPAREN = NUM_SPECIALS + 2; // aotp-ctt's `(` `,` `)`
 
 export type TokenizerName = 'aotp-ut' | 'aotp-ctt' | 'walls';
 
@@ -107,21 +106,34 @@ function collectEdges(m: SolvedMaze, rng: Rng, walls: boolean): number {
   for (let r = 0, i = 0; r < rows; r++) {
     const p = r * G;
     for (let c = 0; c < cols; c++, i++) {
-      if (r < rows - 1 && down[i] === want) { EDGES[k++] = p + c; EDGES[k++] = p + G + c; }
-      if (c < cols - 1 && right[i] === want) { EDGES[k++] = p + c; EDGES[k++] = p + c + 1; }
+      if (r < rows - 1 && down[i] === want) {
+        EDGES[k++] = p + c;
+        EDGES[k++] = p + G + c;
+      }
+      if (c < cols - 1 && right[i] === want) {
+        EDGES[k++] = p + c;
+        EDGES[k++] = p + c + 1;
+      }
     }
   }
   const n = k >> 1;
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    const a = EDGES[2 * i], b = EDGES[2 * i + 1];
-    EDGES[2 * i] = EDGES[2 * j]; EDGES[2 * i + 1] = EDGES[2 * j + 1];
-    EDGES[2 * j] = a; EDGES[2 * j + 1] = b;
+    const a = EDGES[2 * i],
+      b = EDGES[2 * i + 1];
+    EDGES[2 * i] = EDGES[2 * j];
+    EDGES[2 * i + 1] = EDGES[2 * j + 1];
+    EDGES[2 * j] = a;
+    EDGES[2 * j + 1] = b;
   }
   let bits = 0;
   for (let e = 0; e < n; e++) {
     if ((e & 31) === 0) bits = rng.u32();
-    if (bits & (1 << (e & 31))) { const a = EDGES[2 * e]; EDGES[2 * e] = EDGES[2 * e + 1]; EDGES[2 * e + 1] = a; }
+    if (bits & (1 << (e & 31))) {
+      const a = EDGES[2 * e];
+      EDGES[2 * e] = EDGES[2 * e + 1];
+      EDGES[2 * e + 1] = a;
+    }
   }
   return n;
 }
@@ -144,9 +156,10 @@ function checkMaze(m: SolvedMaze): void {
 }
 
 function inGrid(p: Coord, rows: number, cols: number): boolean {
-  const r = p[0], c = p[1];
+  const r = p[0],
+    c = p[1];
   // (x >>> 0) === x rejects negatives, fractions and NaN in one test.
-  return (r >>> 0) === r && (c >>> 0) === c && r < rows && c < cols;
+  return r >>> 0 === r && c >>> 0 === c && r < rows && c < cols;
 }
 
 const outside = (what: string, p: Coord, rows: number, cols: number): MazeError =>
@@ -208,7 +221,10 @@ class LatticeTokenizer implements Tokenizer {
   vocab(gridSize: number): readonly string[] {
     checkGridSize(gridSize);
     let v = this.vocabCache.get(gridSize);
-    if (!v) { v = Object.freeze(this.buildVocab(gridSize)); this.vocabCache.set(gridSize, v); }
+    if (!v) {
+      v = Object.freeze(this.buildVocab(gridSize));
+      this.vocabCache.set(gridSize, v);
+    }
     return v;
   }
 
@@ -247,7 +263,10 @@ class LatticeTokenizer implements Tokenizer {
 
   /** Writes one cell (packed r*MAX_GRID+c) at `out[k]`; returns the next free index. */
   private putCell(out: Int32Array, k: number, packed: number): number {
-    if (!this.split) { out[k] = this.cellId[packed]; return k + 1; }
+    if (!this.split) {
+      out[k] = this.cellId[packed];
+      return k + 1;
+    }
     // `(` `,` `)` are ids 11, 12, 13; integer i is base + i (base = 14).
     out[k] = LPAREN;
     out[k + 1] = this.base + ((packed / G) | 0);
@@ -327,10 +346,12 @@ class LatticeTokenizer implements Tokenizer {
   writeText(m: SolvedMaze, rng: Rng, out: Uint8Array, offset = 0): number {
     const ids = textScratch.length >= this.seqLength(m) ? textScratch : new Int32Array(this.seqLength(m));
     const n = this.emit(m, rng, ids, 0, true);
-    const bytes = this.textBytes, start = this.textStart;
+    const bytes = this.textBytes,
+      start = this.textStart;
     let k = offset;
     for (let i = 0; i < n; i++) {
-      const a = start[ids[i]], b = start[ids[i] + 1];
+      const a = start[ids[i]],
+        b = start[ids[i] + 1];
       if (k + (b - a) + 1 > out.length) {
         throw new MazeError(`text buffer too short: ${out.length - offset} bytes from offset ${offset} (allow ${MAX_TOKEN_BYTES} per token)`);
       }
@@ -353,7 +374,7 @@ export const TOKENIZERS: Record<TokenizerName, Tokenizer> = {
     describe:
       'Adjacency list, origin, target, path (the seed post\'s format). Each cell is one token "(row,col)"; ' +
       'the list holds every open connection as "a <--> b ;" in random order with random end order. ' +
-      'Vocabulary: 11 special tokens, then the N² coordinates in corner-first order (a small grid\'s vocabulary is a prefix of a larger one\'s).',
+      "Vocabulary: 11 special tokens, then the N² coordinates in corner-first order (a small grid's vocabulary is a prefix of a larger one's).",
     format: { connector: '<-->', lists: 'connections', coords: 'unified' },
     extra: [],
   }),

@@ -132,6 +132,6 @@ function readSmallInt(s: string, i: number): number {
 export function parseIntToken(tok: string): number {
   if (tok.length === 0 || tok.length > 2) return -1;
   const v = readSmallInt(tok, 0);
-  if (v < 0 || (v >= 10) !== (tok.length === 2) || v >= MAX_GRID) return -1;
+  if (v < 0 || v >= 10 !== (tok.length === 2) || v >= MAX_GRID) return -1;
   return v;
 }

@@ -104,15 +104,19 @@ export class OnnxGradEngine implements GradEngine {
     if (T > this.cfg.n_ctx && !g.positions) throw new TrainError(`sequence length ${T} exceeds n_ctx ${this.cfg.n_ctx}`);
     const V = this.cfg.d_vocab;
     for (let i = 0; i < tokens.length; i++) {
-      if (!(tokens[i] >= 0 && tokens[i] < V)) throw new TrainError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
+      if (!(tokens[i] >= 0 && tokens[i] < V))
+        throw new TrainError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
     }
     if ((g.positions === undefined) !== (g.segments === undefined)) throw new TrainError('packed rows need both positions and segments');
     if (g.positions && g.segments) {
-      if (g.positions.length !== B * T || g.segments.length !== B * T) throw new TrainError(`positions (${g.positions.length}) and segments (${g.segments.length}) must both have B×T = ${B * T} entries`);
+      if (g.positions.length !== B * T || g.segments.length !== B * T)
+        throw new TrainError(`positions (${g.positions.length}) and segments (${g.segments.length}) must both have B×T = ${B * T} entries`);
       for (let i = 0; i < B * T; i++) {
         const p = g.positions[i];
-        if (!(p >= 0 && p < this.cfg.n_ctx)) throw new TrainError(`position ${p} at row ${Math.floor(i / T)}, column ${i % T} is outside [0, n_ctx ${this.cfg.n_ctx})`);
-        if (!(g.segments[i] >= 0 && g.segments[i] < 1 << 24)) throw new TrainError(`segment ${g.segments[i]} at row ${Math.floor(i / T)}, column ${i % T} must be in [0, 2^24)`);
+        if (!(p >= 0 && p < this.cfg.n_ctx))
+          throw new TrainError(`position ${p} at row ${Math.floor(i / T)}, column ${i % T} is outside [0, n_ctx ${this.cfg.n_ctx})`);
+        if (!(g.segments[i] >= 0 && g.segments[i] < 1 << 24))
+          throw new TrainError(`segment ${g.segments[i]} at row ${Math.floor(i / T)}, column ${i % T} must be in [0, 2^24)`);
       }
       for (let b = 0; b < B; b++) if (g.segments[b * T] !== 0) throw new TrainError(`row ${b} of a packed batch must start with its shared prefix (segment 0)`);
     }
@@ -136,7 +140,8 @@ export class OnnxGradEngine implements GradEngine {
     let count = 0;
     for (let i = 0; i < B * T; i++) {
       const t = b.targets[i];
-      if (!(t >= 0 && t < this.cfg.d_vocab)) throw new TrainError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
+      if (!(t >= 0 && t < this.cfg.d_vocab))
+        throw new TrainError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
       if (!(b.mask[i] >= 0)) throw new TrainError(`loss mask at row ${Math.floor(i / T)}, position ${i % T} is ${b.mask[i]}; it must be ≥ 0`);
       count += b.mask[i];
     }
@@ -165,7 +170,9 @@ export class OnnxGradEngine implements GradEngine {
 
   async logits(grid: TokenGrid): Promise<Float32Array> {
     this.checkGrid(grid);
-    const out = await (await this.session({ objective: 'none', packed: grid.positions !== undefined })).run({ ...this.paramFeeds(), ...this.gridFeeds(grid) }, ['logits']);
+    const out = await (await this.session({ objective: 'none', packed: grid.positions !== undefined })).run({ ...this.paramFeeds(), ...this.gridFeeds(grid) }, [
+      'logits',
+    ]);
     return out.logits.data;
   }
 
@@ -173,7 +180,11 @@ export class OnnxGradEngine implements GradEngine {
    * Gradients of a scalar objective w.r.t. hook activations (`<hook>` → same shape as the hook),
    * plus the logits [B, T, d_vocab] of the same forward pass. Names are TransformerLens hook names.
    */
-  async activationGrads(grid: TokenGrid, seed: GradSeed, hooks: readonly string[]): Promise<{ logits: Float32Array; loss?: number; grads: Map<string, Activation> }> {
+  async activationGrads(
+    grid: TokenGrid,
+    seed: GradSeed,
+    hooks: readonly string[],
+  ): Promise<{ logits: Float32Array; loss?: number; grads: Map<string, Activation> }> {
     const { B, T } = grid;
     const names = [...new Set(hooks)];
     if (names.length === 0) throw new TrainError('activationGrads needs at least one hook name');
@@ -182,7 +193,8 @@ export class OnnxGradEngine implements GradEngine {
     else {
       this.checkGrid(grid);
       const n = B * T * this.cfg.d_vocab;
-      if (seed.grad.length !== n) throw new TrainError(`logits gradient has ${seed.grad.length} values; [B, T, d_vocab] = [${B}, ${T}, ${this.cfg.d_vocab}] needs ${n}`);
+      if (seed.grad.length !== n)
+        throw new TrainError(`logits gradient has ${seed.grad.length} values; [B, T, d_vocab] = [${B}, ${T}, ${this.cfg.d_vocab}] needs ${n}`);
       feeds = { ...this.paramFeeds(), ...this.gridFeeds(grid), logits_grad: feedF32(seed.grad, [B, T, this.cfg.d_vocab]) };
     }
     const spec: TrainGraphSpec = { objective: seed.kind, paramGrads: false, hookGrads: names, logits: true, packed: grid.positions !== undefined };
@@ -213,7 +225,8 @@ export function logitDiffSeed(cfg: ModelConfig, B: number, T: number, rows: Read
   const out = new Float32Array(B * T * V); // [B, T, V]
   rows.forEach(({ pos, good, bad }, b) => {
     if (!(Number.isInteger(pos) && pos >= 0 && pos < T)) throw new TrainError(`row ${b}: position ${pos} is outside [0, ${T})`);
-    for (const t of [good, bad]) if (!(Number.isInteger(t) && t >= 0 && t < V)) throw new TrainError(`row ${b}: token ${t} is outside the vocabulary [0, ${V})`);
+    for (const t of [good, bad])
+      if (!(Number.isInteger(t) && t >= 0 && t < V)) throw new TrainError(`row ${b}: token ${t} is outside the vocabulary [0, ${V})`);
     out[(b * T + pos) * V + good] += 1;
     out[(b * T + pos) * V + bad] -= 1;
   });

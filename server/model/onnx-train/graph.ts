@@ -151,15 +151,27 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
   const qkvShape = dimsBT(3, H, E); // [5]
 
   interface BlockSaved {
-    ln1: LnLinear; ln2: LnLinear;
-    qh: string; kh: string; vh: string; pattern: string; zh: string; zflat: string; wo: string;
-    post: string; dact: () => string;
+    ln1: LnLinear;
+    ln2: LnLinear;
+    qh: string;
+    kh: string;
+    vh: string;
+    pattern: string;
+    zh: string;
+    zflat: string;
+    wo: string;
+    post: string;
+    dact: () => string;
   }
   const saved: BlockSaved[] = [];
   for (let l = 0; l < L; l++) {
     const p = `blocks.${l}`;
     // [3, H, D, E] → [D, 3, H, E] → [D, 3·H·E]: column (s·H + h)·E + e is head h of Q/K/V (s = 0/1/2).
-    const stackW = g.op('Concat', ['W_Q', 'W_K', 'W_V'].map((w) => o.unsqueeze(`${p}.attn.${w}`, [0])), { axis: 0 });
+    const stackW = g.op(
+      'Concat',
+      ['W_Q', 'W_K', 'W_V'].map((w) => o.unsqueeze(`${p}.attn.${w}`, [0])),
+      { axis: 0 },
+    );
     const wqkv = o.reshape(o.transpose(stackW, [2, 0, 1, 3]), [D, 3 * HE]);
     const bqkv = o.reshape(g.op('Concat', [`${p}.attn.b_Q`, `${p}.attn.b_K`, `${p}.attn.b_V`], { axis: 0 }), [3 * HE]);
     const ln1 = o.lnLinear(resid, `${p}.ln1.w`, `${p}.ln1.b`, wqkv, bqkv, D, eps); // z: qkv [N, 3·H·E]
@@ -187,7 +199,12 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
   // ---- objective --------------------------------------------------------------------------------
   // Created on first use: graphs that never one-hot (activation grads only) must not carry it.
   let vocabIdsName: string | null = null;
-  const vocabIds = (): string => (vocabIdsName ??= g.initF32('vocab_ids', [V], Float32Array.from({ length: V }, (_, i) => i))); // [V]
+  const vocabIds = (): string =>
+    (vocabIdsName ??= g.initF32(
+      'vocab_ids',
+      [V],
+      Float32Array.from({ length: V }, (_, i) => i),
+    )); // [V]
   /** [N, V] float one-hot rows of int32 ids [B, T] (ids are exact in float32 below 2²⁴). */
   const oneHot = (ids: string): string => g.op('Cast', [g.op('Equal', [g.op('Cast', [o.reshape(ids, [-1, 1])], { to: 1 }), vocabIds()])], { to: 1 });
   let dlogits: string; // [N, V]
@@ -257,7 +274,11 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     hookGrad(`${p}.attn.hook_k`, () => o.transpose(dkh, [0, 2, 1, 3]));
     hookGrad(`${p}.attn.hook_v`, () => o.transpose(dvh, [0, 2, 1, 3]));
     // [3, B, H, T, E] → [B, T, 3, H, E] → [N, 3·H·E], the layout of the fused projection.
-    const dheads = g.op('Concat', [dqh, dkh, dvh].map((t) => o.unsqueeze(t, [0])), { axis: 0 });
+    const dheads = g.op(
+      'Concat',
+      [dqh, dkh, dvh].map((t) => o.unsqueeze(t, [0])),
+      { axis: 0 },
+    );
     const dqkv = o.reshape(o.transpose(dheads, [1, 3, 0, 2, 4]), [-1, 3 * HE]);
     const r = o.lnLinearBackward(s.ln1, dqkv, D, wantParams);
     hookGrad(`${p}.ln1.hook_normalized`, r.normalizedGrad);
@@ -283,7 +304,8 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
   hookGrad('hook_pos_embed', () => dresid);
   if (wantParams) {
     let dWE: string; // [V, D]
-    if (V <= ONE_HOT_MAX_VOCAB) dWE = o.weightGrad(oneHot(tokens), dresid); // onehotᵀ·d: one small Gemm
+    if (V <= ONE_HOT_MAX_VOCAB)
+      dWE = o.weightGrad(oneHot(tokens), dresid); // onehotᵀ·d: one small Gemm
     else {
       const idx = g.op('Expand', [o.reshape(tokens, [-1, 1]), g.i64([1, D])]); // [N, D] token id per element
       dWE = g.op('ScatterElements', [g.initF32('zeros_vocab', [V, D], new Float32Array(V * D)), idx, dresid], { axis: 0, reduction: 'add' });
@@ -291,7 +313,11 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     paramGrad('embed.W_E', dWE);
     if (positions) {
       // dW_pos = onehot(positions)ᵀ·d resid_0, as for W_E (n_ctx ≤ a few hundred rows).
-      const posIds = g.initF32('position_ids', [n_ctx], Float32Array.from({ length: n_ctx }, (_, i) => i)); // [n_ctx]
+      const posIds = g.initF32(
+        'position_ids',
+        [n_ctx],
+        Float32Array.from({ length: n_ctx }, (_, i) => i),
+      ); // [n_ctx]
       const posHot = g.op('Cast', [g.op('Equal', [g.op('Cast', [o.reshape(positions, [-1, 1])], { to: 1 }), posIds])], { to: 1 }); // [N, n_ctx]
       paramGrad('pos_embed.W_pos', o.weightGrad(posHot, dresid)); // [n_ctx, D]
     } else {

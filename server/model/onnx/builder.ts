@@ -82,9 +82,7 @@ export class GraphBuilder {
     if (hit) return hit;
     const name = this.fresh('i64');
     const raw = new BigInt64Array(values.map((v) => BigInt(v)));
-    this.initializers.push(
-      new onnx.TensorProto({ name, dims, dataType: DT.int64, rawData: new Uint8Array(raw.buffer) }),
-    );
+    this.initializers.push(new onnx.TensorProto({ name, dims, dataType: DT.int64, rawData: new Uint8Array(raw.buffer) }));
     this.i64Cache.set(key, name);
     return name;
   }

@@ -84,7 +84,9 @@ export function loadDirect(dir: string = nativeDir): { binding: DirectBinding } 
   const stamp = join(dir, 'build', 'ort_direct.json');
   if (!existsSync(lib)) return { reason: `${lib} is not built (npm run build:native)` };
   try {
-    const want = createHash('sha256').update(readFileSync(join(dir, 'ort_direct.cc'))).digest('hex');
+    const want = createHash('sha256')
+      .update(readFileSync(join(dir, 'ort_direct.cc')))
+      .digest('hex');
     const built = (JSON.parse(readFileSync(stamp, 'utf8')) as { source_sha256?: string }).source_sha256;
     if (built !== want) return { reason: `${lib} was built from another version of ort_direct.cc (npm run build:native)` };
     const require = createRequire(import.meta.url);

@@ -86,7 +86,8 @@ export class OnnxEngine {
     if (offset + T > this.cfg.n_ctx) throw new EngineError(`sequence length ${offset + T} exceeds n_ctx ${this.cfg.n_ctx}`);
     const V = this.cfg.d_vocab;
     for (let i = 0; i < tokens.length; i++) {
-      if (!(tokens[i] >= 0 && tokens[i] < V)) throw new EngineError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
+      if (!(tokens[i] >= 0 && tokens[i] < V))
+        throw new EngineError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
     }
   }
 
@@ -99,7 +100,8 @@ export class OnnxEngine {
     if (this.disposed) throw new EngineError('engine was disposed');
     const key = specKey(spec);
     let e = this.sessions.get(key);
-    if (e) this.sessions.delete(key); // re-insert below: Map order is our LRU order
+    if (e)
+      this.sessions.delete(key); // re-insert below: Map order is our LRU order
     else e = { session: OrtSession.create(buildGraph(this.cfg, this.weights, spec), this.opts), busy: 0, evicted: false };
     this.sessions.set(key, e);
     this.evict();
@@ -118,7 +120,11 @@ export class OnnxEngine {
       if (this.sessions.size <= max) break;
       this.sessions.delete(key);
       e.evicted = true;
-      if (e.busy === 0) void e.session.then((s) => s.dispose(), () => undefined);
+      if (e.busy === 0)
+        void e.session.then(
+          (s) => s.dispose(),
+          () => undefined,
+        );
     }
   }
 
@@ -147,7 +153,11 @@ export class OnnxEngine {
     const positions = opts.positions ? [...opts.positions] : undefined;
     const spec: GraphSpec = { outputs: names, patch: iv.patch, add: iv.add, cachePositions: !!positions && names.length > 0 };
     const feeds: Record<string, Feed> = { tokens: feedI32(tokens, [B, T]), ...iv.feeds };
-    if (spec.cachePositions) feeds.cache_positions = feedI64(BigInt64Array.from(positions!, (p) => BigInt(p)), [positions!.length]);
+    if (spec.cachePositions)
+      feeds.cache_positions = feedI64(
+        BigInt64Array.from(positions!, (p) => BigInt(p)),
+        [positions!.length],
+      );
     const out = await this.runSpec(spec, feeds, ['logits', ...names]);
     const cache = new Map<string, Activation>();
     for (const n of names) {

@@ -35,7 +35,8 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
   const { n_ctx, n_layers: L, n_heads: H, d_head: E, d_vocab: V } = engine.cfg;
   const maxNew = opts.maxNewTokens ?? n_ctx;
   if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
-  if (!Number.isInteger(opts.stopToken) || opts.stopToken < 0 || opts.stopToken >= V) throw new RangeError(`stopToken ${opts.stopToken} is outside the vocabulary [0, ${V})`);
+  if (!Number.isInteger(opts.stopToken) || opts.stopToken < 0 || opts.stopToken >= V)
+    throw new RangeError(`stopToken ${opts.stopToken} is outside the vocabulary [0, ${V})`);
   const allowed = opts.allowedTokens;
   if (allowed) {
     if (allowed.length !== V) throw new RangeError(`allowedTokens has length ${allowed.length}, expected d_vocab = ${V}`);

@@ -120,7 +120,11 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
       if (spec.cachePositions) {
         const axis = geo.layout === 'bhqk' ? 2 : 1; // the (query) position axis
         g.node('Gather', [x, cachePos()], [name], { axis });
-        g.output(name, 'float', out.map((d, i) => (i === axis ? 'N' : d)));
+        g.output(
+          name,
+          'float',
+          out.map((d, i) => (i === axis ? 'N' : d)),
+        );
       } else {
         x = g.rename(x, name);
         g.output(name, 'float', out);
@@ -218,7 +222,21 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
   const lastPos = (x: string) => g.op('Slice', [x, g.i64([-1]), g.i64([BIG]), g.i64([1])]); // [B, T, ·] → [B, 1, ·]
   // lastOnly: the last block only needs its last query position (keys/values still cover all), so
   // it is computed for that position alone, unless a hook past k/v in that block is requested.
-  const lastBlockHooks = ['attn.hook_q', 'attn.hook_attn_scores', 'attn.hook_pattern', 'attn.hook_z', 'attn.hook_result', 'hook_attn_out', 'hook_resid_mid', 'ln2.hook_scale', 'ln2.hook_normalized', 'mlp.hook_pre', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post'];
+  const lastBlockHooks = [
+    'attn.hook_q',
+    'attn.hook_attn_scores',
+    'attn.hook_pattern',
+    'attn.hook_z',
+    'attn.hook_result',
+    'hook_attn_out',
+    'hook_resid_mid',
+    'ln2.hook_scale',
+    'ln2.hook_normalized',
+    'mlp.hook_pre',
+    'mlp.hook_post',
+    'hook_mlp_out',
+    'hook_resid_post',
+  ];
   const pruneLast = !!spec.lastOnly && !lastBlockHooks.some((h) => touched(`blocks.${L - 1}.${h}`));
 
   /** [H, D, E] per-head weights → [D, H·E] so one MatMul projects every head. */

@@ -109,4 +109,3 @@ export function hookSymDims(cfg: ModelConfig, g: HookGeometry): Dim[] {
 export function maskSymDims(cfg: ModelConfig, g: HookGeometry): Dim[] {
   return [...hookSymDims(cfg, g).slice(0, -1), 1];
 }
-

@@ -66,7 +66,8 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
     } catch (e) {
       throw new HookError(`intervention ${idx}: ${(e as Error).message}`);
     }
-    if (!['replace', 'zero', 'mean', 'add'].includes(iv.kind)) throw new HookError(`${where}: kind must be replace, zero, mean or add; got ${JSON.stringify(iv.kind)}`);
+    if (!['replace', 'zero', 'mean', 'add'].includes(iv.kind))
+      throw new HookError(`${where}: kind must be replace, zero, mean or add; got ${JSON.stringify(iv.kind)}`);
     const check = (what: string, xs: number[] | undefined, n: number) => {
       for (const x of xs ?? []) if (!Number.isInteger(x) || x < 0 || x >= n) throw new HookError(`${where}: ${what} ${x} is outside [0, ${n})`);
     };

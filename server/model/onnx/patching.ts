@@ -40,8 +40,7 @@ export interface SweepOptions {
 
 type Site = 'resid_pre' | 'attn_out' | 'mlp_out' | 'z';
 
-const hookOf = (site: Site, l: number): string =>
-  site === 'z' ? `blocks.${l}.attn.hook_z` : `blocks.${l}.hook_${site}`;
+const hookOf = (site: Site, l: number): string => (site === 'z' ? `blocks.${l}.attn.hook_z` : `blocks.${l}.hook_${site}`);
 
 export const actPatchResidPre = (e: OnnxEngine, clean: Int32Array, corrupt: Int32Array, metric: Metric, o?: SweepOptions) =>
   sweep(e, clean, corrupt, metric, 'resid_pre', 'pos', o);

@@ -122,7 +122,9 @@ let warnedFallback = false;
 function warnFallbackOnce(reason: string): void {
   if (warnedFallback) return;
   warnedFallback = true;
-  process.emitWarning(`ONNX Runtime outputs are copied through onnxruntime-node: the direct binding is unavailable (${reason})`, { code: 'SEARCHLIGHT_ORT_FALLBACK' });
+  process.emitWarning(`ONNX Runtime outputs are copied through onnxruntime-node: the direct binding is unavailable (${reason})`, {
+    code: 'SEARCHLIGHT_ORT_FALLBACK',
+  });
 }
 
 export class OrtSession {
@@ -146,7 +148,9 @@ export class OrtSession {
     const device = opts.device ?? 'cpu';
     const binding = opts.binding ?? 'auto';
     if (device === 'cuda' && binding === 'direct') {
-      throw new RuntimeError('the direct ONNX Runtime binding runs CPU sessions only; CUDA sessions use onnxruntime-node (set SEARCHLIGHT_ORT to auto or node)');
+      throw new RuntimeError(
+        'the direct ONNX Runtime binding runs CPU sessions only; CUDA sessions use onnxruntime-node (set SEARCHLIGHT_ORT to auto or node)',
+      );
     }
     const settings: SessionSettings = {
       threads: opts.threads ?? 0,

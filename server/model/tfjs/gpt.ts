@@ -119,7 +119,10 @@ export class TfGpt {
       const centered = x.sub(x.mean(-1, true)); // [N, D]
       const scale = centered.square().mean(-1, true).add(eps).sqrt(); // [N, 1], biased variance as TL
       see(`${prefix}.hook_scale`, scale, [B, T, 1]);
-      const normalized = centered.div(scale).mul(P(`${prefix}.w`)).add(P(`${prefix}.b`)); // [N, D]
+      const normalized = centered
+        .div(scale)
+        .mul(P(`${prefix}.w`))
+        .add(P(`${prefix}.b`)); // [N, D]
       see(`${prefix}.hook_normalized`, normalized, [B, T, D]);
       return normalized;
     };
@@ -146,14 +149,25 @@ export class TfGpt {
       see(`${p}.attn.hook_k`, k, [B, T, H, E]);
       see(`${p}.attn.hook_v`, v, [B, T, H, E]);
       /** [N, H·E] → [B·H, T, E] for batched matMuls over (batch, head). */
-      const perHead = (t: Tensor): Tensor => t.reshape([B, T, H, E]).transpose([0, 2, 1, 3]).reshape([B * H, T, E]);
+      const perHead = (t: Tensor): Tensor =>
+        t
+          .reshape([B, T, H, E])
+          .transpose([0, 2, 1, 3])
+          .reshape([B * H, T, E]);
       // scores [B·H, T, T] = q · kᵀ / sqrt(d_head), −∞ above the diagonal.
-      const scores = tf.matMul(perHead(q), perHead(k), false, true).mul(1 / Math.sqrt(E)).add(mask);
+      const scores = tf
+        .matMul(perHead(q), perHead(k), false, true)
+        .mul(1 / Math.sqrt(E))
+        .add(mask);
       see(`${p}.attn.hook_attn_scores`, scores, [B, H, T, T]);
       const pattern = tf.softmax(scores); // [B·H, T, T], over keys
       see(`${p}.attn.hook_pattern`, pattern, [B, H, T, T]);
       // z [N, H·E]: pattern · v, back to (batch, pos, head) order
-      const z = tf.matMul(pattern, perHead(v)).reshape([B, H, T, E]).transpose([0, 2, 1, 3]).reshape([N, H * E]);
+      const z = tf
+        .matMul(pattern, perHead(v))
+        .reshape([B, H, T, E])
+        .transpose([0, 2, 1, 3])
+        .reshape([N, H * E]);
       see(`${p}.attn.hook_z`, z, [B, T, H, E]);
       const W_O = P(`${p}.attn.W_O`); // [H, E, D]
       if (hook && (!wanted || wanted(`${p}.attn.hook_result`))) {
@@ -189,15 +203,18 @@ export class TfGpt {
     const wanted = all ? null : new Set(opts.hooks ?? []);
     const cache = new Map<string, Activation>();
     const logits = tf.tidy(() => {
-      const hook = all || wanted!.size > 0
-        ? (name: string, value: Tensor): void => {
-            if (all || wanted!.has(name)) cache.set(name, { shape: value.shape, data: Float32Array.from(value.dataSync() as Float32Array) });
-          }
-        : undefined;
+      const hook =
+        all || wanted!.size > 0
+          ? (name: string, value: Tensor): void => {
+              if (all || wanted!.has(name)) cache.set(name, { shape: value.shape, data: Float32Array.from(value.dataSync() as Float32Array) });
+            }
+          : undefined;
       const out = this.forwardTensors(g, hook, all ? undefined : (n) => wanted!.has(n));
       return Float32Array.from(out.dataSync() as Float32Array);
     });
-    if (wanted) for (const name of wanted) if (!cache.has(name)) throw new TfGptError(`unknown hook point "${name}" (names follow TransformerLens, e.g. blocks.0.hook_resid_pre)`);
+    if (wanted)
+      for (const name of wanted)
+        if (!cache.has(name)) throw new TfGptError(`unknown hook point "${name}" (names follow TransformerLens, e.g. blocks.0.hook_resid_pre)`);
     return { logits, cache };
   }
 
@@ -212,7 +229,8 @@ export class TfGpt {
     for (let i = 0; i < N; i++) {
       count += batch.mask[i];
       const t = batch.targets[i];
-      if (!(t >= 0 && t < this.cfg.d_vocab)) throw new TfGptError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
+      if (!(t >= 0 && t < this.cfg.d_vocab))
+        throw new TfGptError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
     }
     if (!(count > 0)) throw new TfGptError('the loss mask selects no position');
     const logits = this.forwardTensors(batch); // [N, V]
@@ -246,13 +264,16 @@ export class TfGpt {
     // The whole batch is checked up front, as one pass would: slices without counted positions are
     // skipped below and would otherwise never have their targets checked.
     if (batch.targets.length !== B * T || batch.mask.length !== B * T || batch.tokens.length !== B * T) {
-      throw new TfGptError(`tokens (${batch.tokens.length}), targets (${batch.targets.length}) and mask (${batch.mask.length}) must all have B×T = ${B * T} entries`);
+      throw new TfGptError(
+        `tokens (${batch.tokens.length}), targets (${batch.targets.length}) and mask (${batch.mask.length}) must all have B×T = ${B * T} entries`,
+      );
     }
     let total = 0;
     for (let i = 0; i < B * T; i++) {
       total += batch.mask[i];
       const t = batch.targets[i];
-      if (!(t >= 0 && t < this.cfg.d_vocab)) throw new TfGptError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
+      if (!(t >= 0 && t < this.cfg.d_vocab))
+        throw new TfGptError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
     }
     if (!(total > 0)) throw new TfGptError('the loss mask selects no position');
     let loss = 0;

@@ -63,7 +63,8 @@ export async function saveCheckpoint<R>(path: string, c: CheckpointData<R>): Pro
 
 function int(meta: Record<string, string>, key: string, file: string): number {
   const v = Number(meta[key]);
-  if (meta[key] === undefined || !Number.isSafeInteger(v) || v < 0) throw new TrainError(`${file}: __metadata__.${key} must be a non-negative integer, got ${JSON.stringify(meta[key])}`);
+  if (meta[key] === undefined || !Number.isSafeInteger(v) || v < 0)
+    throw new TrainError(`${file}: __metadata__.${key} must be a non-negative integer, got ${JSON.stringify(meta[key])}`);
   return v;
 }
 
@@ -83,24 +84,31 @@ export async function loadCheckpoint<R>(path: string): Promise<CheckpointData<R>
   const model = await loadModel(path);
   if (!model.vocab) throw new TrainError(`${path}: the model file has no vocab`);
   const { tensors, metadata } = await readSafetensorsFile(statePath);
-  if (metadata.format !== STATE_FORMAT) throw new TrainError(`${statePath}: not a training state file (format ${JSON.stringify(metadata.format)}, expected ${STATE_FORMAT})`);
+  if (metadata.format !== STATE_FORMAT)
+    throw new TrainError(`${statePath}: not a training state file (format ${JSON.stringify(metadata.format)}, expected ${STATE_FORMAT})`);
   const step = int(metadata, 'step', statePath);
   const wmeta = json<{ run_id?: string; step?: number }>(model.metadata, TRAIN_META_KEY, path);
   if (wmeta.run_id !== metadata.run_id || wmeta.step !== step) {
-    throw new TrainError(`${path} (run ${wmeta.run_id}, step ${wmeta.step}) and ${statePath} (run ${metadata.run_id}, step ${step}) are not from the same checkpoint; the last save was interrupted`);
+    throw new TrainError(
+      `${path} (run ${wmeta.run_id}, step ${wmeta.step}) and ${statePath} (run ${metadata.run_id}, step ${step}) are not from the same checkpoint; the last save was interrupted`,
+    );
   }
   const m: Weights = new Map();
   const v: Weights = new Map();
   for (const [name, shape] of paramShapes(model.cfg)) {
     const n = shape.reduce((a, b) => a * b, 1);
-    for (const [prefix, into] of [['m', m], ['v', v]] as const) {
+    for (const [prefix, into] of [
+      ['m', m],
+      ['v', v],
+    ] as const) {
       const t = tensors.get(`${prefix}.${name}`);
       if (!t || t.data.length !== n) throw new TrainError(`${statePath}: tensor "${prefix}.${name}" is missing or does not have ${n} values`);
       into.set(name, t.data);
     }
   }
   const rng = json<{ kind?: string; next_batch?: number }>(metadata, 'rng', statePath);
-  if (rng.kind !== 'batch-counter' || !Number.isSafeInteger(rng.next_batch)) throw new TrainError(`${statePath}: __metadata__.rng is not a batch-counter state`);
+  if (rng.kind !== 'batch-counter' || !Number.isSafeInteger(rng.next_batch))
+    throw new TrainError(`${statePath}: __metadata__.rng is not a batch-counter state`);
   return {
     cfg: model.cfg,
     vocab: model.vocab,

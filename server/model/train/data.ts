@@ -49,7 +49,9 @@ export function buildBatch(seqs: readonly Int32Array[], promptLengths: readonly 
   seqs.forEach((s, i) => {
     if (s.length < 2) throw new MazeError(`sequence ${i} has ${s.length} tokens; at least 2 are needed to predict one`);
     if (s.length - 1 > nCtx) {
-      throw new MazeError(`sequence ${i} has ${s.length} tokens, but the model's n_ctx = ${nCtx} takes inputs of at most ${nCtx} (sequences of ${nCtx + 1}); use a smaller grid or a larger n_ctx`);
+      throw new MazeError(
+        `sequence ${i} has ${s.length} tokens, but the model's n_ctx = ${nCtx} takes inputs of at most ${nCtx} (sequences of ${nCtx + 1}); use a smaller grid or a larger n_ctx`,
+      );
     }
     const p = promptLengths[i];
     if (!(Number.isInteger(p) && p >= 1 && p < s.length && s[p - 1] === SPECIAL.PATH_START)) {
@@ -122,7 +124,9 @@ export class MazeBatcher {
   sequence(maze: SolvedMaze, rng: Rng): { seq: Int32Array; promptLength: number } {
     const L = this.tokenizer.seqLength(maze);
     if (L - 1 > this.opts.nCtx) {
-      throw new MazeError(`a ${maze.rows}x${maze.cols} maze tokenizes to ${L} tokens, but the model's n_ctx = ${this.opts.nCtx} takes at most ${this.opts.nCtx + 1}; use a smaller grid or a larger n_ctx`);
+      throw new MazeError(
+        `a ${maze.rows}x${maze.cols} maze tokenizes to ${L} tokens, but the model's n_ctx = ${this.opts.nCtx} takes at most ${this.opts.nCtx + 1}; use a smaller grid or a larger n_ctx`,
+      );
     }
     const n = this.tokenizer.writeIds(maze, rng, this.buf, 0);
     return { seq: this.buf.slice(0, n), promptLength: this.tokenizer.promptLength(maze) };

@@ -94,7 +94,10 @@ export class HostAdamW implements TrainEngine {
   private master: Weights;
   private state: OptimizerState;
 
-  private constructor(private readonly grad: GradEngine, weights: Weights) {
+  private constructor(
+    private readonly grad: GradEngine,
+    weights: Weights,
+  ) {
     this.name = grad.name;
     this.cfg = grad.cfg;
     this.master = copy(weights);

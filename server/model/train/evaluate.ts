@@ -38,7 +38,8 @@ export function greedyFromLogits(
   const stop = opts.stopId ?? SPECIAL.PATH_END;
   const pad = opts.padId ?? SPECIAL.PADDING;
   const allowed = opts.allowed;
-  if (allowed && (allowed.length !== V || !Array.from(allowed).some(Boolean))) throw new MazeError(`allowed tokens must be a mask of length d_vocab = ${V} allowing at least one token`);
+  if (allowed && (allowed.length !== V || !Array.from(allowed).some(Boolean)))
+    throw new MazeError(`allowed tokens must be a mask of length d_vocab = ${V} allowing at least one token`);
   return async (prompts, maxNew) => {
     const out: Completion[] = [];
     for (let start = 0; start < prompts.length; start += batchSize) {

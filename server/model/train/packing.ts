@@ -62,7 +62,9 @@ export function buildPackedBatch(rows: readonly PackedRow[], nCtx: number): Pack
         throw new MazeError(`packed row ${i}, query ${j}: a query runs from <ORIGIN_START> through <PATH_START> to <PATH_END>`);
       }
       if (r.prefix.length + q.length > nCtx) {
-        throw new MazeError(`packed row ${i}, query ${j}: prefix + query = ${r.prefix.length + q.length} tokens exceed the model's n_ctx ${nCtx}; use a smaller grid or a larger n_ctx`);
+        throw new MazeError(
+          `packed row ${i}, query ${j}: prefix + query = ${r.prefix.length + q.length} tokens exceed the model's n_ctx ${nCtx}; use a smaller grid or a larger n_ctx`,
+        );
       }
       L += q.length;
     });

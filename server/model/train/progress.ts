@@ -17,15 +17,19 @@ export function formatDuration(sec: number): string {
 const pct = (x: number | null): string => (x === null ? '–' : `${(100 * x).toFixed(1)}%`);
 
 export function describeProgress(p: Progress): string {
-  return `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  |g| ${p.gradNorm.toFixed(3)}${p.clipped ? '*' : ''}  ` +
-    `${Math.round(p.tokensPerSec).toLocaleString('en-US')} tok/s  ETA ${formatDuration(p.etaSec)}`;
+  return (
+    `step ${p.step}/${p.steps}  loss ${p.loss.toFixed(4)}  lr ${p.lr.toExponential(2)}  |g| ${p.gradNorm.toFixed(3)}${p.clipped ? '*' : ''}  ` +
+    `${Math.round(p.tokensPerSec).toLocaleString('en-US')} tok/s  ETA ${formatDuration(p.etaSec)}`
+  );
 }
 
 export function describeEval(e: EvalEvent): string {
-  return `eval @${e.step} (${e.model.count} held-out mazes, ${e.seconds.toFixed(1)} s): loss ${e.loss.toFixed(4)}  ` +
+  return (
+    `eval @${e.step} (${e.model.count} held-out mazes, ${e.seconds.toFixed(1)} s): loss ${e.loss.toFixed(4)}  ` +
     `exact ${pct(e.model.exact_path_rate)} (baseline ${pct(e.baseline.exact_path_rate)})  ` +
     `valid ${pct(e.model.valid_rollout_rate)} (baseline ${pct(e.baseline.valid_rollout_rate)})  ` +
-    `target ${pct(e.model.target_reached_rate)}`;
+    `target ${pct(e.model.target_reached_rate)}`
+  );
 }
 
 export interface ProgressPrinter {

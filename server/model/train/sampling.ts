@@ -85,13 +85,15 @@ export function checkSampling(s: SamplingSpec, grid: number): void {
       if (!Number.isInteger(n) || n < 2) throw new TrainError(`grids[${i}] must be an integer ≥ 2, got ${JSON.stringify(n)}`);
       if (i > 0 && n <= g[i - 1]) throw new TrainError(`grids must be strictly ascending, got ${g.join(',')}`);
     });
-    if (g[g.length - 1] !== grid) throw new TrainError(`the largest of grids (${g[g.length - 1]}) must be the run's grid (${grid}): it sizes the vocabulary and the held-out mazes`);
+    if (g[g.length - 1] !== grid)
+      throw new TrainError(`the largest of grids (${g[g.length - 1]}) must be the run's grid (${grid}): it sizes the vocabulary and the held-out mazes`);
   }
   if (s.balance !== undefined && s.balance !== 'lookahead') throw new TrainError(`balance must be "lookahead", got ${JSON.stringify(s.balance)}`);
   if (s.curriculum !== undefined) {
     const { by, fraction } = s.curriculum;
     if (!CURRICULUM_BY.includes(by)) throw new TrainError(`curriculum must rise by one of ${CURRICULUM_BY.join(', ')}; got ${JSON.stringify(by)}`);
-    if (!(typeof fraction === 'number' && fraction > 0 && fraction <= 1)) throw new TrainError(`the curriculum fraction must be in (0, 1], got ${JSON.stringify(fraction)}`);
+    if (!(typeof fraction === 'number' && fraction > 0 && fraction <= 1))
+      throw new TrainError(`the curriculum fraction must be in (0, 1], got ${JSON.stringify(fraction)}`);
     if (by === 'grid' && (s.grids?.length ?? 1) < 2) throw new TrainError('a grid curriculum needs at least two grids');
   }
 }
@@ -115,7 +117,11 @@ interface GridSampler {
 export class MazeSampler {
   private readonly grids: GridSampler[];
 
-  constructor(readonly spec: MazeSpec, readonly sampling: SamplingSpec, readonly seed: number | string) {
+  constructor(
+    readonly spec: MazeSpec,
+    readonly sampling: SamplingSpec,
+    readonly seed: number | string,
+  ) {
     const side = spec.rows;
     checkSampling(sampling, side);
     const needBins = sampling.balance === 'lookahead' || sampling.curriculum?.by === 'lookahead';
@@ -187,7 +193,8 @@ export class MazeSampler {
       if (miss < bestMiss) [best, bestMiss] = [q, miss];
       if (miss === 0) break;
     }
-    if (!best) throw new TrainError(`maze ${JSON.stringify(maze.origin)}→${JSON.stringify(maze.target)} on a ${maze.rows}x${maze.cols} grid admits no other endpoints`);
+    if (!best)
+      throw new TrainError(`maze ${JSON.stringify(maze.origin)}→${JSON.stringify(maze.target)} on a ${maze.rows}x${maze.cols} grid admits no other endpoints`);
     return best;
   }
 }

@@ -124,7 +124,8 @@ export function checkRun(r: RunSpec): void {
   checkSchedule(schedule(r));
   checkAdamW(r.adamw);
   if (r.queries !== undefined) {
-    if (!(Number.isInteger(r.queries) && r.queries >= 1 && r.queries <= MAX_QUERIES)) throw new TrainError(`queries per maze must be an integer in [1, ${MAX_QUERIES}], got ${r.queries}`);
+    if (!(Number.isInteger(r.queries) && r.queries >= 1 && r.queries <= MAX_QUERIES))
+      throw new TrainError(`queries per maze must be an integer in [1, ${MAX_QUERIES}], got ${r.queries}`);
     if (r.queries > 1 && r.engine !== 'onnx') throw new TrainError(`packed rows (queries ${r.queries}) train on the onnx engine only, not ${r.engine}`);
     // A packed row's loss is its queries' path tokens; the shared adjacency list has no single next token per query.
     if (r.queries > 1 && r.loss !== 'path') throw new TrainError(`packed rows (queries ${r.queries}) train with loss "path" only, not "${r.loss}"`);
@@ -160,10 +161,21 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const run = opts.run;
   checkRun(run);
   const cfg = run.model;
-  const data = new MazeBatcher({ spec: run.maze, seed: run.seed, mazes: run.mazes, tokenizer: cfg.tokenizer, nCtx: cfg.n_ctx, loss: run.loss, sampling: run.sampling, steps: run.steps, queries: run.queries });
+  const data = new MazeBatcher({
+    spec: run.maze,
+    seed: run.seed,
+    mazes: run.mazes,
+    tokenizer: cfg.tokenizer,
+    nCtx: cfg.n_ctx,
+    loss: run.loss,
+    sampling: run.sampling,
+    steps: run.steps,
+    queries: run.queries,
+  });
   const grid = Math.max(run.maze.rows, run.maze.cols ?? run.maze.rows);
   const vocab = [...data.tokenizer.vocab(grid)];
-  if (vocab.length !== cfg.d_vocab) throw new TrainError(`config.d_vocab is ${cfg.d_vocab}, but tokenizer ${cfg.tokenizer} on a ${grid}x${grid} grid has ${vocab.length} tokens`);
+  if (vocab.length !== cfg.d_vocab)
+    throw new TrainError(`config.d_vocab is ${cfg.d_vocab}, but tokenizer ${cfg.tokenizer} on a ${grid}x${grid} grid has ${vocab.length} tokens`);
   const until = Math.min(run.steps, opts.stopAt ?? run.steps);
   if (!(Number.isSafeInteger(until) && until >= 0)) throw new TrainError(`stop-at must be a non-negative integer, got ${opts.stopAt}`);
 
@@ -178,7 +190,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const ck = await loadCheckpoint<RunSpec>(opts.out);
     const diff = diffRuns(ck.run, run);
     if (diff.length > 0) {
-      throw new TrainError(`cannot resume ${opts.out}: the run differs from the checkpoint's in ${diff.map((k) => `${k} (checkpoint ${JSON.stringify(ck.run[k])}, now ${JSON.stringify(run[k])})`).join('; ')}`);
+      throw new TrainError(
+        `cannot resume ${opts.out}: the run differs from the checkpoint's in ${diff.map((k) => `${k} (checkpoint ${JSON.stringify(ck.run[k])}, now ${JSON.stringify(run[k])})`).join('; ')}`,
+      );
     }
     ({ weights, dataPosition, nextBatch, runId, history } = ck);
     state = ck.optimizer;
@@ -205,7 +219,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       let predicted = 0;
       for (let i = 0; i < heldout.length; i += run.batch) {
         const seqs = heldout.slice(i, i + run.batch).map((m) => data.sequence(m, tokRng));
-        const b = buildBatch(seqs.map((s) => s.seq), seqs.map((s) => s.promptLength), 'path', cfg.n_ctx);
+        const b = buildBatch(
+          seqs.map((s) => s.seq),
+          seqs.map((s) => s.promptLength),
+          'path',
+          cfg.n_ctx,
+        );
         lossSum += (await engine.loss(b)) * b.predicted;
         predicted += b.predicted;
       }
@@ -217,7 +236,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const checkpoint = async (): Promise<void> => {
       opts.beforeCheckpoint?.(step);
       await saveCheckpoint(opts.out, {
-        cfg, vocab, runId, run, history, dataPosition, nextBatch,
+        cfg,
+        vocab,
+        runId,
+        run,
+        history,
+        dataPosition,
+        nextBatch,
         weights: await engine.getWeights(),
         optimizer: await engine.getOptimizerState(),
       });
@@ -253,13 +278,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       }
       const perStep = computeMs / 1000 / (step - startStep);
       opts.onProgress?.({
-        step, steps: run.steps, loss: r.loss, lr, gradNorm: r.gradNorm, clipped: r.clipped,
-        tokensPerSec: tokens / (computeMs / 1000), etaSec: perStep * (until - step), elapsedSec: (performance.now() - t0) / 1000,
+        step,
+        steps: run.steps,
+        loss: r.loss,
+        lr,
+        gradNorm: r.gradNorm,
+        clipped: r.clipped,
+        tokensPerSec: tokens / (computeMs / 1000),
+        etaSec: perStep * (until - step),
+        elapsedSec: (performance.now() - t0) / 1000,
       });
       const last = step === until;
       const aborted = opts.signal?.aborted ?? false;
       if (evalEvery > 0 && (step % evalEvery === 0 || step === run.steps)) await evaluate();
-      if (last || aborted || (opts.checkpointEvery ?? 0) > 0 && step % opts.checkpointEvery! === 0) await checkpoint();
+      if (last || aborted || ((opts.checkpointEvery ?? 0) > 0 && step % opts.checkpointEvery! === 0)) await checkpoint();
       if (aborted) {
         stopped = true;
         break;
@@ -268,7 +300,13 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     if (step === startStep && !opts.resume) await checkpoint(); // a zero-step run still writes its model
     if (step < run.steps) stopped = true;
     return {
-      step, loss: lastLoss, history, evals, weightsPath: opts.out, statePath: optimizerPath(opts.out), stopped,
+      step,
+      loss: lastLoss,
+      history,
+      evals,
+      weightsPath: opts.out,
+      statePath: optimizerPath(opts.out),
+      stopped,
       tokensPerSec: computeMs > 0 ? tokens / (computeMs / 1000) : 0,
     };
   } finally {

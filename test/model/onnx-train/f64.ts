@@ -39,11 +39,12 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
   };
   const linear = (x: Float64Array, K: number, Wm: Float64Array, Mo: number, b: Float64Array): Float64Array => {
     const out = new Float64Array(N * Mo);
-    for (let n = 0; n < N; n++) for (let m = 0; m < Mo; m++) {
-      let s = b[m];
-      for (let k = 0; k < K; k++) s += x[n * K + k] * Wm[k * Mo + m];
-      out[n * Mo + m] = s;
-    }
+    for (let n = 0; n < N; n++)
+      for (let m = 0; m < Mo; m++) {
+        let s = b[m];
+        for (let k = 0; k < K; k++) s += x[n * K + k] * Wm[k * Mo + m];
+        out[n * Mo + m] = s;
+      }
     return out;
   };
   const layerNorm = (p: string, x: Float64Array): Float64Array => {
@@ -66,10 +67,11 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
 
   const embed = new Float64Array(N * D);
   const posEmbed = new Float64Array(N * D);
-  for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) {
-    embed[n * D + d] = w('embed.W_E')[tokens[n] * D + d];
-    posEmbed[n * D + d] = w('pos_embed.W_pos')[(n % T) * D + d];
-  }
+  for (let n = 0; n < N; n++)
+    for (let d = 0; d < D; d++) {
+      embed[n * D + d] = w('embed.W_E')[tokens[n] * D + d];
+      posEmbed[n * D + d] = w('pos_embed.W_pos')[(n % T) * D + d];
+    }
   let resid = plus(hook('hook_embed', embed), hook('hook_pos_embed', posEmbed));
   const at = (b: number, t: number, h: number): number => ((b * T + t) * H + h) * E;
   for (let l = 0; l < cfg.n_layers; l++) {
@@ -80,24 +82,31 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
       const Wp = w(`${p}.attn.W_${s.toUpperCase()}`); // [H, D, E]
       const bp = w(`${p}.attn.b_${s.toUpperCase()}`); // [H, E]
       const out = new Float64Array(N * H * E);
-      for (let n = 0; n < N; n++) for (let h = 0; h < H; h++) for (let e = 0; e < E; e++) {
-        let acc = bp[h * E + e];
-        for (let d = 0; d < D; d++) acc += x1[n * D + d] * Wp[(h * D + d) * E + e];
-        out[(n * H + h) * E + e] = acc;
-      }
+      for (let n = 0; n < N; n++)
+        for (let h = 0; h < H; h++)
+          for (let e = 0; e < E; e++) {
+            let acc = bp[h * E + e];
+            for (let d = 0; d < D; d++) acc += x1[n * D + d] * Wp[(h * D + d) * E + e];
+            out[(n * H + h) * E + e] = acc;
+          }
       return hook(`${p}.attn.hook_${s}`, out);
     };
-    const q = proj('q'), k = proj('k'), v = proj('v');
+    const q = proj('q'),
+      k = proj('k'),
+      v = proj('v');
     const scores = new Float64Array(B * H * T * T);
-    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) for (let j = 0; j < T; j++) {
-      let s = -Infinity;
-      if (j <= i) {
-        s = 0;
-        for (let e = 0; e < E; e++) s += q[at(b, i, h) + e] * k[at(b, j, h) + e];
-        s /= Math.sqrt(E);
-      }
-      scores[((b * H + h) * T + i) * T + j] = s;
-    }
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let i = 0; i < T; i++)
+          for (let j = 0; j < T; j++) {
+            let s = -Infinity;
+            if (j <= i) {
+              s = 0;
+              for (let e = 0; e < E; e++) s += q[at(b, i, h) + e] * k[at(b, j, h) + e];
+              s /= Math.sqrt(E);
+            }
+            scores[((b * H + h) * T + i) * T + j] = s;
+          }
     hook(`${p}.attn.hook_attn_scores`, scores);
     const pattern = new Float64Array(B * H * T * T);
     for (let r = 0; r < B * H * T; r++) {
@@ -109,26 +118,32 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
     }
     hook(`${p}.attn.hook_pattern`, pattern);
     const z = new Float64Array(N * H * E);
-    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let i = 0; i < T; i++) for (let e = 0; e < E; e++) {
-      let s = 0;
-      for (let j = 0; j < T; j++) s += pattern[((b * H + h) * T + i) * T + j] * v[at(b, j, h) + e];
-      z[at(b, i, h) + e] = s;
-    }
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let i = 0; i < T; i++)
+          for (let e = 0; e < E; e++) {
+            let s = 0;
+            for (let j = 0; j < T; j++) s += pattern[((b * H + h) * T + i) * T + j] * v[at(b, j, h) + e];
+            z[at(b, i, h) + e] = s;
+          }
     hook(`${p}.attn.hook_z`, z);
     const WO = w(`${p}.attn.W_O`); // [H, E, D]
     const result = new Float64Array(N * H * D);
-    for (let n = 0; n < N; n++) for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) {
-      let s = 0;
-      for (let e = 0; e < E; e++) s += z[(n * H + h) * E + e] * WO[(h * E + e) * D + d];
-      result[(n * H + h) * D + d] = s;
-    }
+    for (let n = 0; n < N; n++)
+      for (let h = 0; h < H; h++)
+        for (let d = 0; d < D; d++) {
+          let s = 0;
+          for (let e = 0; e < E; e++) s += z[(n * H + h) * E + e] * WO[(h * E + e) * D + d];
+          result[(n * H + h) * D + d] = s;
+        }
     hook(`${p}.attn.hook_result`, result);
     const attnOut = new Float64Array(N * D);
-    for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) {
-      let s = w(`${p}.attn.b_O`)[d];
-      for (let h = 0; h < H; h++) s += result[(n * H + h) * D + d];
-      attnOut[n * D + d] = s;
-    }
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < D; d++) {
+        let s = w(`${p}.attn.b_O`)[d];
+        for (let h = 0; h < H; h++) s += result[(n * H + h) * D + d];
+        attnOut[n * D + d] = s;
+      }
     const mid = hook(`${p}.hook_resid_mid`, plus(pre0, hook(`${p}.hook_attn_out`, attnOut)));
     const x2 = layerNorm(`${p}.ln2`, mid);
     const preAct = hook(`${p}.mlp.hook_pre`, linear(x2, D, w(`${p}.mlp.W_in`), M, w(`${p}.mlp.b_in`)));
@@ -140,7 +155,8 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
   const logits = linear(xf, D, w('unembed.W_U'), V, w('unembed.b_U'));
   let loss = NaN;
   if (batch.targets && batch.mask) {
-    let s = 0, c = 0;
+    let s = 0,
+      c = 0;
     for (let n = 0; n < N; n++) {
       const m = batch.mask[n];
       if (!m) continue;

@@ -44,12 +44,16 @@ async function gradCheck(cfg: ModelConfig, B: number, T: number, seed: number): 
     const g = grads.get(name)!;
     const w0 = W64.get(name)!.slice();
     const along = (u: ArrayLike<number>) => (d: number) => {
-      W64.set(name, w0.map((v, i) => v + d * u[i]));
+      W64.set(
+        name,
+        w0.map((v, i) => v + d * u[i]),
+      );
       return forward64(cfg, W64, batch).loss;
     };
     const u = probeDirection(g, rng);
     checks.push({ name, what: 'direction', analytic: dot(g, u), fd: centralDiff(along(u), EPS) });
-    let max = 0, top = 0;
+    let max = 0,
+      top = 0;
     g.forEach((v, i) => {
       if (Math.abs(v) > max) (max = Math.abs(v)), (top = i);
     });

@@ -8,7 +8,16 @@ export const nano = (act_fn: ActFn = 'gelu_new'): ModelConfig => ({ ...PRESETS.n
 export const tiny = (): ModelConfig => ({ ...PRESETS.tiny, d_vocab: 27, n_ctx: 64, tokenizer: 'aotp-ut' });
 /** Tiny-like but with more heads than nano and d_head ≠ d_model / n_heads. */
 export const tinyLike = (act_fn: ActFn = 'gelu_new'): ModelConfig => ({
-  d_model: 24, n_layers: 3, n_heads: 4, d_head: 5, d_mlp: 40, d_vocab: 29, n_ctx: 24, act_fn, eps: 1e-5, tokenizer: 'aotp-ut',
+  d_model: 24,
+  n_layers: 3,
+  n_heads: 4,
+  d_head: 5,
+  d_mlp: 40,
+  d_vocab: 29,
+  n_ctx: 24,
+  act_fn,
+  eps: 1e-5,
+  tokenizer: 'aotp-ut',
 });
 
 /** Milder than the engine tests' default scale: finite differences need smooth losses. */

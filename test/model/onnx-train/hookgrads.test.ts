@@ -31,10 +31,20 @@ async function setup(cfg: ModelConfig, seed: number): Promise<Setup> {
 }
 
 /** Every hook point except `logits` (whose gradient is the seed itself). */
-const allHooks = (cfg: ModelConfig): string[] => hookShapes(cfg, 1, 1).map(([n]) => n).filter((n) => n !== 'logits');
+const allHooks = (cfg: ModelConfig): string[] =>
+  hookShapes(cfg, 1, 1)
+    .map(([n]) => n)
+    .filter((n) => n !== 'logits');
 
 /** Directional FD of `metric` when hook `name` gets value + δ·u, in float64. */
-function fdAlongHook(s: Setup, batch: { B: number; T: number; tokens: Int32Array }, name: string, u: Float64Array, metric: (logits: Float64Array, loss: number) => number, lossBatch?: { targets: Int32Array; mask: Float32Array }): number {
+function fdAlongHook(
+  s: Setup,
+  batch: { B: number; T: number; tokens: Int32Array },
+  name: string,
+  u: Float64Array,
+  metric: (logits: Float64Array, loss: number) => number,
+  lossBatch?: { targets: Int32Array; mask: Float32Array },
+): number {
   return centralDiff((d) => {
     const { logits, loss } = forward64(s.cfg, s.W64, { ...batch, ...lossBatch }, new Map([[name, u.map((v) => v * d)]]));
     return metric(logits, loss);
@@ -52,9 +62,13 @@ describe('hook gradients vs float64 central differences (every hook, rel. error 
   for (const which of ['nano', 'tiny-like'] as const) {
     it(`logit-difference metric seeded through d(metric)/d(logits) (${which})`, async () => {
       const s = which === 'nano' ? nanoS : tinyS;
-      const B = 2, T = 8;
+      const B = 2,
+        T = 8;
       const { tokens } = randomBatch(s.cfg, B, T, 31);
-      const rows = [{ pos: T - 1, good: 3, bad: 5 }, { pos: 4, good: 7, bad: 1 }];
+      const rows = [
+        { pos: T - 1, good: 3, bad: 5 },
+        { pos: 4, good: 7, bad: 1 },
+      ];
       const seed = logitDiffSeed(s.cfg, B, T, rows);
       const hooks = allHooks(s.cfg);
       const { logits, grads } = await s.engine.activationGrads({ B, T, tokens }, { kind: 'logits', grad: seed }, hooks);
@@ -94,7 +108,8 @@ describe('hook gradients vs float64 central differences (every hook, rel. error 
 
   it('attention-score gradients are exactly 0 above the causal diagonal', async () => {
     const s = nanoS;
-    const B = 1, T = 6;
+    const B = 1,
+      T = 6;
     const { tokens } = randomBatch(s.cfg, B, T, 33);
     const seed = logitDiffSeed(s.cfg, B, T, [{ pos: 5, good: 2, bad: 9 }]);
     const { grads } = await s.engine.activationGrads({ B, T, tokens }, { kind: 'logits', grad: seed }, ['blocks.0.attn.hook_attn_scores']);
@@ -104,7 +119,7 @@ describe('hook gradients vs float64 central differences (every hook, rel. error 
 });
 
 describe('activationGrads inputs', () => {
-  it('logitDiffSeed puts +1 / −1 at each row\'s position and rejects bad positions and tokens', () => {
+  it("logitDiffSeed puts +1 / −1 at each row's position and rejects bad positions and tokens", () => {
     const cfg = nano();
     const seed = logitDiffSeed(cfg, 1, 3, [{ pos: 2, good: 4, bad: 6 }]);
     const V = cfg.d_vocab;
@@ -120,8 +135,12 @@ describe('activationGrads inputs', () => {
     const s = await setup(nano(), 23);
     const grid = { B: 1, T: 4, tokens: Int32Array.of(1, 2, 3, 4) };
     const seed = new Float32Array(4 * s.cfg.d_vocab);
-    await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed }, ['blocks.0.hook_resid_pree'])).rejects.toThrow(/unknown hook point "blocks.0.hook_resid_pree"/);
-    await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed.subarray(1) }, ['hook_embed'])).rejects.toThrow(/logits gradient has 75 values; \[B, T, d_vocab\] = \[1, 4, 19\] needs 76/);
+    await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed }, ['blocks.0.hook_resid_pree'])).rejects.toThrow(
+      /unknown hook point "blocks.0.hook_resid_pree"/,
+    );
+    await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed.subarray(1) }, ['hook_embed'])).rejects.toThrow(
+      /logits gradient has 75 values; \[B, T, d_vocab\] = \[1, 4, 19\] needs 76/,
+    );
     await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed }, ['logits'])).rejects.toThrow(/"logits" has no hook gradient output/);
   });
 });

@@ -24,7 +24,8 @@ afterAll(async () => Promise.all(engines.map((e) => e.dispose())));
 
 /** Masked mean CE of reference logits [N, V], in float64. */
 function referenceLoss(logits: Float32Array, V: number, targets: Int32Array, mask: Float32Array): number {
-  let s = 0, c = 0;
+  let s = 0,
+    c = 0;
   for (let n = 0; n < targets.length; n++) {
     if (!mask[n]) continue;
     const row = logits.subarray(n * V, n * V + V);
@@ -58,7 +59,8 @@ describe('loss and logits vs the reference forward', () => {
   it('setWeights replaces the parameters (the loss follows the new weights)', async () => {
     const cfg = nano();
     const b = randomBatch(cfg, 2, 6, 7);
-    const w1 = randomWeights(cfg, 1), w2 = randomWeights(cfg, 2);
+    const w1 = randomWeights(cfg, 1),
+      w2 = randomWeights(cfg, 2);
     const e = await make(cfg, w1);
     const l1 = await e.loss(b);
     await e.setWeights(w2);
@@ -74,7 +76,12 @@ describe('parameter gradients vs tfjs autodiff', () => {
     await initTfjs();
   });
 
-  for (const [label, cfg] of [['nano gelu_new', nano()], ['nano gelu', nano('gelu')], ['nano relu', nano('relu')], ['tiny preset', tiny()]] as const) {
+  for (const [label, cfg] of [
+    ['nano gelu_new', nano()],
+    ['nano gelu', nano('gelu')],
+    ['nano relu', nano('relu')],
+    ['tiny preset', tiny()],
+  ] as const) {
     it(`${label}: every tensor within 1e-3 of its scale, same loss`, async () => {
       const w = randomWeights(cfg, 8);
       const b = randomBatch(cfg, 3, 12, 9);
@@ -85,8 +92,10 @@ describe('parameter gradients vs tfjs autodiff', () => {
         expect(Math.abs(got.loss - want.loss)).toBeLessThan(1e-5 * want.loss);
         const bad: string[] = [];
         for (const [name] of paramShapes(cfg)) {
-          const a = got.grads.get(name)!, r = want.grads.get(name)!;
-          let scale = 0, diff = 0;
+          const a = got.grads.get(name)!,
+            r = want.grads.get(name)!;
+          let scale = 0,
+            diff = 0;
           for (let i = 0; i < r.length; i++) {
             scale = Math.max(scale, Math.abs(r[i]));
             diff = Math.max(diff, Math.abs(a[i] - r[i]));
@@ -107,7 +116,9 @@ describe('input checks', () => {
     const e = await make(cfg, randomWeights(cfg));
     const b = randomBatch(cfg, 1, 4, 3);
     await expect(e.lossAndGrads({ ...b, mask: new Float32Array(4) })).rejects.toThrow(/the loss mask selects no position/);
-    await expect(e.lossAndGrads({ ...b, tokens: Int32Array.of(1, 2, 19, 3) })).rejects.toThrow(/token 19 at row 0, position 2 is outside the vocabulary \[0, 19\)/);
+    await expect(e.lossAndGrads({ ...b, tokens: Int32Array.of(1, 2, 19, 3) })).rejects.toThrow(
+      /token 19 at row 0, position 2 is outside the vocabulary \[0, 19\)/,
+    );
     await expect(e.loss({ ...b, targets: Int32Array.of(1, -1, 2, 3) })).rejects.toThrow(/target -1 at row 0, position 1/);
     await expect(e.logits({ B: 1, T: 17, tokens: new Int32Array(17) })).rejects.toThrow(/sequence length 17 exceeds n_ctx 16/);
     await expect(e.logits({ B: 2, T: 3, tokens: new Int32Array(5) })).rejects.toThrow(/tokens has 5 entries but B×T = 2×3 = 6/);

@@ -81,7 +81,8 @@ describe('training on the ONNX engine', () => {
         const rb = await b.step(batch, hyper);
         expect(rb.loss).toBe(ra.loss);
       }
-      const wa = await a.getWeights(), wb = await b.getWeights();
+      const wa = await a.getWeights(),
+        wb = await b.getWeights();
       for (const [name, v] of wa) expect(wb.get(name), name).toEqual(v);
       expect((await a.getOptimizerState()).step).toBe(6);
     } finally {

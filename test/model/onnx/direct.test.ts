@@ -66,7 +66,8 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
   it.runIf(available)('gives bit-identical logits and hooks to onnxruntime-node for the same graph', async () => {
     const cfg = tinyLike();
     const w = randomWeights(cfg, 21);
-    const B = 3, T = 11;
+    const B = 3,
+      T = 11;
     const tokens = randomTokens(cfg, B * T, 8);
     const direct = await OnnxEngine.create(cfg, w, { binding: 'direct' });
     const node = await OnnxEngine.create(cfg, w, { binding: 'node' });
@@ -87,7 +88,8 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
     // still holds, or a cache would silently change under the researcher's feet.
     const cfg = tinyLike();
     const w = randomWeights(cfg, 22);
-    const B = 4, T = 16;
+    const B = 4,
+      T = 16;
     const engine = await OnnxEngine.create(cfg, w, { binding: 'direct' });
     engines.push(engine);
     const first = await engine.runWithCache(randomTokens(cfg, B * T, 1), B, T);
@@ -121,8 +123,11 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
   });
 
   it('asking for the direct binding with CUDA, or where it is unavailable, is an error that says why', async () => {
-    await expect(OrtSession.create(tinyModel(), { device: 'cuda', binding: 'direct' })).rejects.toThrow(/runs CPU sessions only; CUDA sessions use onnxruntime-node/);
-    if (!available) await expect(OrtSession.create(tinyModel(), { binding: 'direct' })).rejects.toThrow(/direct ONNX Runtime binding was asked for .* but is unavailable: /);
+    await expect(OrtSession.create(tinyModel(), { device: 'cuda', binding: 'direct' })).rejects.toThrow(
+      /runs CPU sessions only; CUDA sessions use onnxruntime-node/,
+    );
+    if (!available)
+      await expect(OrtSession.create(tinyModel(), { binding: 'direct' })).rejects.toThrow(/direct ONNX Runtime binding was asked for .* but is unavailable: /);
   });
 
   it('refuses a build made from another version of the source or one that does not load, and says why', () => {
@@ -132,7 +137,8 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
       const source = '// a version of ort_direct.cc\n';
       writeFileSync(join(dir, 'ort_direct.cc'), source);
       writeFileSync(join(dir, 'build', 'ort_direct.node'), 'not a shared library');
-      const stamp = (text: string) => writeFileSync(join(dir, 'build', 'ort_direct.json'), JSON.stringify({ source_sha256: createHash('sha256').update(text).digest('hex') }));
+      const stamp = (text: string) =>
+        writeFileSync(join(dir, 'build', 'ort_direct.json'), JSON.stringify({ source_sha256: createHash('sha256').update(text).digest('hex') }));
       stamp('// another version\n');
       expect(reasonOf(loadDirect(dir))).toMatch(/built from another version of ort_direct\.cc \(npm run build:native\)/);
       stamp(source);
@@ -151,7 +157,7 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
       return d.binding;
     };
 
-    it('copies an output that is a graph input instead of handing out a view of the caller\'s memory', async () => {
+    it("copies an output that is a graph input instead of handing out a view of the caller's memory", async () => {
       const g = new GraphBuilder();
       g.input('x', 'float', ['N']);
       g.output('x', 'float', ['N']);
@@ -170,7 +176,11 @@ describe('the direct (zero-copy) ONNX Runtime binding', () => {
       expect(() => run({ type: 1, dims: [3], data: Float32Array.of(1, 2) })).toThrow(/input x has 8 bytes for its dims \(need 12\)/);
       expect(() => run({ type: 1, dims: [-1], data: Float32Array.of(1) })).toThrow(/input x has a bad dimension/);
       const dims = [1];
-      Object.defineProperty(dims, 0, { get: () => { throw new Error('boom'); } });
+      Object.defineProperty(dims, 0, {
+        get: () => {
+          throw new Error('boom');
+        },
+      });
       expect(() => run({ type: 1, dims, data: Float32Array.of(1) })).toThrow(/input x has a bad dimension/);
       expect(() => native().run({}, ['x'], [], ['y'])).toThrow(/not a session handle/);
       expect(() => native().release({})).toThrow(/expected a session handle/);

@@ -43,7 +43,8 @@ describe('generate (greedy, KV cache, lockstep over prompts of different lengths
     for (let i = 0; i < prompts.length; i++) {
       const gen = Array.from(out[i].subarray(prompts[i].length));
       const stopAt = gen.indexOf(first);
-      if (stopAt >= 0) expect(stopAt).toBe(gen.length - 1); // nothing after the stop token
+      if (stopAt >= 0)
+        expect(stopAt).toBe(gen.length - 1); // nothing after the stop token
       else expect(out[i].length).toBe(cfg.n_ctx); // ran to the context limit
       expect(Array.from(out[i])).toEqual(await slowGreedy(prompts[i], first, cfg.n_ctx));
     }

@@ -7,7 +7,16 @@ export const nano = (act_fn: ActFn = 'gelu_new'): ModelConfig => ({ ...PRESETS.n
 
 /** A tiny-like config (more heads and layers than nano, d_head ≠ d_model / n_heads), small n_ctx. */
 export const tinyLike = (act_fn: ActFn = 'gelu_new'): ModelConfig => ({
-  d_model: 24, n_layers: 3, n_heads: 4, d_head: 5, d_mlp: 40, d_vocab: 29, n_ctx: 40, act_fn, eps: 1e-5, tokenizer: 'test',
+  d_model: 24,
+  n_layers: 3,
+  n_heads: 4,
+  d_head: 5,
+  d_mlp: 40,
+  d_vocab: 29,
+  n_ctx: 40,
+  act_fn,
+  eps: 1e-5,
+  tokenizer: 'test',
 });
 
 export { randomWeights } from '../fixtures.js';

@@ -31,7 +31,9 @@ describe('interventions', () => {
   });
 
   it('zero-ablating one head of hook_z matches the reference forward with a hook that zeros it', async () => {
-    const run = await engine.runWithInterventions(tokens, B, T, [{ hook: 'blocks.1.attn.hook_z', kind: 'zero', heads: [2] }], { names: ['blocks.2.hook_resid_pre'] });
+    const run = await engine.runWithInterventions(tokens, B, T, [{ hook: 'blocks.1.attn.hook_z', kind: 'zero', heads: [2] }], {
+      names: ['blocks.2.hook_resid_pre'],
+    });
     const expected = ref({
       'blocks.1.attn.hook_z': (v) => {
         for (let n = 0; n < B * T; n++) v.fill(0, (n * H + 2) * E, (n * H + 3) * E);
@@ -55,7 +57,7 @@ describe('interventions', () => {
       const single = await engine.runWithInterventions(tokens.slice(b * T, (b + 1) * T), 1, T, [{ ...ivs[b], rows: [0] }], { names: [] });
       expect(maxAbsDiff(rows(batched.logits, T * V, b), single.logits), `row ${b}`).toBeLessThan(1e-5);
       // and each row's intervention had an effect
-      expect(maxAbsDiff(single.logits, rows((await engine.forward(tokens, B, T)), T * V, b))).toBeGreaterThan(1e-3);
+      expect(maxAbsDiff(single.logits, rows(await engine.forward(tokens, B, T), T * V, b))).toBeGreaterThan(1e-3);
     }
   });
 
@@ -80,8 +82,18 @@ describe('interventions', () => {
   it('interventions on ln hook_scale, attn_scores and per-head result reach downstream as in the reference', async () => {
     const cases: Array<[string, HookFn, object]> = [
       ['blocks.0.ln2.hook_scale', (v) => v.fill(2.5, 3, 7), { kind: 'replace', rows: [0], positions: [3, 4, 5, 6], value: Float32Array.of(2.5) }],
-      ['blocks.1.attn.hook_attn_scores', (v) => { for (let j = 0; j <= 4; j++) v[((1 * H + 3) * T + 4) * T + j] = j; }, { kind: 'replace', rows: [1], heads: [3], positions: [4], value: Float32Array.from({ length: T }, (_, j) => (j <= 4 ? j : -Infinity)) }],
-      ['blocks.0.attn.hook_result', (v) => v.fill(0, ((2 * T + 5) * H + 1) * D, ((2 * T + 5) * H + 2) * D), { kind: 'zero', rows: [2], heads: [1], positions: [5] }],
+      [
+        'blocks.1.attn.hook_attn_scores',
+        (v) => {
+          for (let j = 0; j <= 4; j++) v[((1 * H + 3) * T + 4) * T + j] = j;
+        },
+        { kind: 'replace', rows: [1], heads: [3], positions: [4], value: Float32Array.from({ length: T }, (_, j) => (j <= 4 ? j : -Infinity)) },
+      ],
+      [
+        'blocks.0.attn.hook_result',
+        (v) => v.fill(0, ((2 * T + 5) * H + 1) * D, ((2 * T + 5) * H + 2) * D),
+        { kind: 'zero', rows: [2], heads: [1], positions: [5] },
+      ],
     ];
     for (const [hook, fn, iv] of cases) {
       const run = await engine.runWithInterventions(tokens, B, T, [{ hook, ...iv } as never], { names: [hook] });
@@ -95,7 +107,13 @@ describe('interventions', () => {
   it('causality: a patch at (layer l, position p) leaves logits at positions < p unchanged', async () => {
     const base = await engine.forward(tokens, B, T);
     const p = 4;
-    const run = await engine.runWithInterventions(tokens, B, T, [{ hook: 'blocks.1.hook_resid_pre', kind: 'add', positions: [p], value: Float32Array.from({ length: D }, (_, i) => (i % 2 ? 3 : -1)) }], { names: [] });
+    const run = await engine.runWithInterventions(
+      tokens,
+      B,
+      T,
+      [{ hook: 'blocks.1.hook_resid_pre', kind: 'add', positions: [p], value: Float32Array.from({ length: D }, (_, i) => (i % 2 ? 3 : -1)) }],
+      { names: [] },
+    );
     for (let b = 0; b < B; b++) {
       expect(maxAbsDiff(run.logits.subarray(b * T * V, (b * T + p) * V), base.subarray(b * T * V, (b * T + p) * V))).toBe(0);
       expect(maxAbsDiff(run.logits.subarray((b * T + p) * V, (b + 1) * T * V), base.subarray((b * T + p) * V, (b + 1) * T * V))).toBeGreaterThan(1e-3);

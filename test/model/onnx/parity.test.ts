@@ -66,7 +66,9 @@ describe('runWithCache', () => {
     const D = cfg.d_model;
     for (let b = 0; b < B; b++) {
       positions.forEach((p, i) => {
-        expect(maxAbsDiff(resid.data.subarray((b * 2 + i) * D, (b * 2 + i + 1) * D), refResid.subarray((b * T + p) * D, (b * T + p + 1) * D))).toBeLessThan(1e-4);
+        expect(maxAbsDiff(resid.data.subarray((b * 2 + i) * D, (b * 2 + i + 1) * D), refResid.subarray((b * T + p) * D, (b * T + p + 1) * D))).toBeLessThan(
+          1e-4,
+        );
       });
     }
     expect(run.cache.get('blocks.0.attn.hook_z')!.shape).toEqual([B, 2, H, cfg.d_head]);
@@ -74,7 +76,12 @@ describe('runWithCache', () => {
     expect(pat.shape).toEqual([B, H, 2, T]); // query positions sliced, key positions kept
     const refPat = ref.cache.get('blocks.2.attn.hook_pattern')!.data;
     // row (b=1, h=3, query 4) of the reference is row (1, 3, 0) of the sliced cache
-    expect(maxAbsDiff(pat.data.subarray(((1 * H + 3) * 2 + 0) * T, ((1 * H + 3) * 2 + 1) * T), refPat.subarray(((1 * H + 3) * T + 4) * T, ((1 * H + 3) * T + 5) * T))).toBeLessThan(1e-5);
+    expect(
+      maxAbsDiff(
+        pat.data.subarray(((1 * H + 3) * 2 + 0) * T, ((1 * H + 3) * 2 + 1) * T),
+        refPat.subarray(((1 * H + 3) * T + 4) * T, ((1 * H + 3) * T + 5) * T),
+      ),
+    ).toBeLessThan(1e-5);
     expect(run.cache.get('ln_final.hook_scale')!.shape).toEqual([B, 2, 1]);
     expect(maxAbsDiff(run.logits, ref.logits)).toBeLessThan(1e-4);
 
@@ -88,12 +95,17 @@ describe('runWithCache', () => {
       const refAct = ref.cache.get(name)!.data;
       for (let b = 0; b < B; b++) {
         positions.forEach((p, i) => {
-          expect(maxAbsDiff(act.data.subarray((b * 2 + i) * H * E, (b * 2 + i + 1) * H * E), refAct.subarray((b * T + p) * H * E, (b * T + p + 1) * H * E)), name).toBeLessThan(1e-4);
+          expect(
+            maxAbsDiff(act.data.subarray((b * 2 + i) * H * E, (b * 2 + i + 1) * H * E), refAct.subarray((b * T + p) * H * E, (b * T + p + 1) * H * E)),
+            name,
+          ).toBeLessThan(1e-4);
         });
       }
     }
     // A q that is also zero-ablated keeps the 4-d path: the cache holds the patched value.
-    const zeroQ = await engine.runWithInterventions(tokens, B, T, [{ hook: 'blocks.1.attn.hook_q', kind: 'zero', heads: [2] }], { names: ['blocks.1.attn.hook_q'] });
+    const zeroQ = await engine.runWithInterventions(tokens, B, T, [{ hook: 'blocks.1.attn.hook_q', kind: 'zero', heads: [2] }], {
+      names: ['blocks.1.attn.hook_q'],
+    });
     const q = zeroQ.cache.get('blocks.1.attn.hook_q')!;
     expect(q.shape).toEqual([B, T, H, E]);
     const refQ = ref.cache.get('blocks.1.attn.hook_q')!.data;

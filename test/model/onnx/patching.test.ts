@@ -3,7 +3,12 @@ import { referenceForward } from '../../../server/model/reference.js';
 import { OnnxEngine } from '../../../server/model/onnx/engine.js';
 import type { Intervention } from '../../../server/model/onnx/interventions.js';
 import {
-  actPatchAttnHeadOutAllPos, actPatchAttnHeadOutByPos, actPatchAttnOut, actPatchMlpOut, actPatchResidPre, type Metric,
+  actPatchAttnHeadOutAllPos,
+  actPatchAttnHeadOutByPos,
+  actPatchAttnOut,
+  actPatchMlpOut,
+  actPatchResidPre,
+  type Metric,
 } from '../../../server/model/onnx/patching.js';
 import { randomTokens, randomWeights, tinyLike } from './helpers.js';
 
@@ -27,8 +32,12 @@ async function naive(site: string, cells: Array<{ l: number; p?: number; h?: num
   const names = [...new Set(cells.map((c) => `blocks.${c.l}.${site}`))];
   const cache = (await engine.runWithCache(clean, 1, T, { names })).cache;
   const ivs: Intervention[] = cells.map((c, r) => ({
-    hook: `blocks.${c.l}.${site}`, kind: 'replace', rows: [r], value: cache.get(`blocks.${c.l}.${site}`)!.data,
-    ...(c.p === undefined ? {} : { positions: [c.p] }), ...(c.h === undefined ? {} : { heads: [c.h] }),
+    hook: `blocks.${c.l}.${site}`,
+    kind: 'replace',
+    rows: [r],
+    value: cache.get(`blocks.${c.l}.${site}`)!.data,
+    ...(c.p === undefined ? {} : { positions: [c.p] }),
+    ...(c.h === undefined ? {} : { heads: [c.h] }),
   }));
   const B = cells.length;
   const tokens = new Int32Array(B * T);
@@ -79,9 +88,14 @@ describe('activation patching sweeps (TL get_act_patch_* semantics)', () => {
     const cleanRef = referenceForward(cfg, w, { B: 1, T, data: clean }, { hooks: ['blocks.1.hook_resid_pre'] }).cache.get('blocks.1.hook_resid_pre')!.data;
     const D = cfg.d_model;
     for (const p of [0, 2, 5, 8]) {
-      const patched = referenceForward(cfg, w, { B: 1, T, data: corrupt }, {
-        interventions: { 'blocks.1.hook_resid_pre': (v) => v.set(cleanRef.subarray(p * D, (p + 1) * D), p * D) },
-      });
+      const patched = referenceForward(
+        cfg,
+        w,
+        { B: 1, T, data: corrupt },
+        {
+          interventions: { 'blocks.1.hook_resid_pre': (v) => v.set(cleanRef.subarray(p * D, (p + 1) * D), p * D) },
+        },
+      );
       expect(Math.abs(res.data[1 * T + p] - metric(patched.logits.subarray((T - 1) * V)))).toBeLessThan(1e-4);
     }
   });

@@ -64,20 +64,35 @@ describe('searchlight model', () => {
     expect(d).toBeLessThan(1e-4);
     const many = await cli(modelCommands.forward, ['--weights', w(), '--engine', 'tfjs'], `${text(1)}\n${text(2)}\n`);
     expect(many.out.trim().split('\n')).toHaveLength(2);
-    await expect(cli(modelCommands.forward, ['--weights', w(), '--text', '<ADJLIST_START> (9,9)'])).rejects.toThrow(/--text: token 1: "\(9,9\)" is not in the vocabulary/);
+    await expect(cli(modelCommands.forward, ['--weights', w(), '--text', '<ADJLIST_START> (9,9)'])).rejects.toThrow(
+      /--text: token 1: "\(9,9\)" is not in the vocabulary/,
+    );
   });
 
   it('cache saves the named hooks with the batch axis, as TransformerLens caches them', async () => {
     const t = text(0);
     const n = t.split(' ').length;
     const out = join(dir, 'cache.safetensors');
-    await cli(modelCommands.cache, ['--weights', w(), '--text', t, '--hooks', 'blocks.1.attn.hook_pattern,blocks.0.hook_resid_post,logits', '--out', out, '--engine', 'tfjs']);
+    await cli(modelCommands.cache, [
+      '--weights',
+      w(),
+      '--text',
+      t,
+      '--hooks',
+      'blocks.1.attn.hook_pattern,blocks.0.hook_resid_post,logits',
+      '--out',
+      out,
+      '--engine',
+      'tfjs',
+    ]);
     const { tensors, metadata } = await readSafetensorsFile(out);
     expect(tensors.get('blocks.1.attn.hook_pattern')!.shape).toEqual([1, 2, n, n]);
     expect(tensors.get('blocks.0.hook_resid_post')!.shape).toEqual([1, n, 8]);
     expect(tensors.get('logits')!.shape).toEqual([1, n, 20]);
     expect(JSON.parse(metadata.tokens)).toHaveLength(n);
-    await expect(cli(modelCommands.cache, ['--weights', w(), '--text', t, '--hooks', 'blocks.2.hook_resid_pre', '--out', out])).rejects.toThrow(/unknown hook point "blocks.2.hook_resid_pre"/);
+    await expect(cli(modelCommands.cache, ['--weights', w(), '--text', t, '--hooks', 'blocks.2.hook_resid_pre', '--out', out])).rejects.toThrow(
+      /unknown hook point "blocks.2.hook_resid_pre"/,
+    );
   });
 
   it('solve cuts full sequences after <PATH_START> and prints prompt + greedy continuation (both engines alike)', async () => {
@@ -107,7 +122,9 @@ describe('searchlight model', () => {
     const m = await loadModel(grown);
     expect(m.cfg.n_layers).toBe(4);
     expect(JSON.parse(m.metadata['searchlight.grown'])).toMatchObject({ n_layers: 2, at: [1, 2], layers: [0, -1, 1, -1] });
-    await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '3', '--out', grown])).rejects.toThrow(/--at: block position 3 is out of range: a model with 2 layers takes positions 0 … 2/);
+    await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '3', '--out', grown])).rejects.toThrow(
+      /--at: block position 3 is out of range: a model with 2 layers takes positions 0 … 2/,
+    );
     await expect(cli(modelCommands.grow, ['--weights', w(), '--at', '1,x', '--out', grown])).rejects.toThrow(/--at: "x" is not a layer position/);
 
     // No --preset and no --grid: the architecture and the grid (by its vocabulary) come from the --init file.
@@ -116,14 +133,37 @@ describe('searchlight model', () => {
     expect(JSON.parse(r.out)).toMatchObject({ step: 2, stopped: false });
     expect((await loadModel(out)).cfg.n_layers).toBe(4);
     await expect(cli(trainCommand, ['--grid', '3', '--steps', '2', '--out', out])).rejects.toThrow(/a new run needs --preset \(or --init/);
-    await expect(cli(trainCommand, ['--init', grown, '--preset', 'nano', '--grid', '3', '--steps', '2', '--out', out])).rejects.toThrow(/differs from this run's model in n_layers \(4 vs 2\)/);
+    await expect(cli(trainCommand, ['--init', grown, '--preset', 'nano', '--grid', '3', '--steps', '2', '--out', out])).rejects.toThrow(
+      /differs from this run's model in n_layers \(4 vs 2\)/,
+    );
   });
 });
 
 describe('searchlight train / eval', () => {
   it('trains, refuses a resume that changes a setting, and eval reports model and baseline metrics', async () => {
     const out = join(dir, 'run.safetensors');
-    const r = await cli(trainCommand, ['--preset', 'nano', '--grid', '3', '--steps', '6', '--batch', '4', '--warmup', '1', '--engine', 'tfjs', '--out', out, '--eval-every', '3', '--eval-count', '4', '--stop-at', '3']);
+    const r = await cli(trainCommand, [
+      '--preset',
+      'nano',
+      '--grid',
+      '3',
+      '--steps',
+      '6',
+      '--batch',
+      '4',
+      '--warmup',
+      '1',
+      '--engine',
+      'tfjs',
+      '--out',
+      out,
+      '--eval-every',
+      '3',
+      '--eval-count',
+      '4',
+      '--stop-at',
+      '3',
+    ]);
     expect(JSON.parse(r.out)).toMatchObject({ step: 3, steps: 6, stopped: true });
     expect(r.err).toMatch(/eval @3 \(4 held-out mazes/);
     await expect(cli(trainCommand, ['--out', out, '--resume', '--lr', '0.5'])).rejects.toThrow(/--lr 0.5 differs from the checkpoint's 0.001/);
@@ -133,14 +173,40 @@ describe('searchlight train / eval', () => {
     expect(e.model.count).toBe(5);
     expect(e.baseline.count).toBe(5);
     expect(e.model.exact_path_rate).toBeGreaterThanOrEqual(0);
-    await expect(cli(evalCommand, ['--weights', out, '--grid', '4', '--count', '1'])).rejects.toThrow(/a 4x4 grid needs 27 aotp-ut tokens, but the model's vocabulary has 20/);
+    await expect(cli(evalCommand, ['--weights', out, '--grid', '4', '--count', '1'])).rejects.toThrow(
+      /a 4x4 grid needs 27 aotp-ut tokens, but the model's vocabulary has 20/,
+    );
   });
 
   it('--grids, --balance and --curriculum are stored in the run, sized by the largest grid, and kept on resume', async () => {
     const out = join(dir, 'mixed.safetensors');
-    const r = await cli(trainCommand, ['--preset', 'nano', '--grids', '3,4', '--balance', 'lookahead', '--curriculum', 'grid:0.5', '--queries', '3', '--steps', '4', '--batch', '4',
-      '--warmup', '1', '--out', out, '--eval-every', '0', '--stop-at', '2']);
-    expect(r.err).toMatch(/starting 4 updates of 4 4x4 dfs mazes \(grids 3,4, balanced by lookahead, curriculum by grid over 0.5 of the run, 3 queries per maze\)/);
+    const r = await cli(trainCommand, [
+      '--preset',
+      'nano',
+      '--grids',
+      '3,4',
+      '--balance',
+      'lookahead',
+      '--curriculum',
+      'grid:0.5',
+      '--queries',
+      '3',
+      '--steps',
+      '4',
+      '--batch',
+      '4',
+      '--warmup',
+      '1',
+      '--out',
+      out,
+      '--eval-every',
+      '0',
+      '--stop-at',
+      '2',
+    ]);
+    expect(r.err).toMatch(
+      /starting 4 updates of 4 4x4 dfs mazes \(grids 3,4, balanced by lookahead, curriculum by grid over 0.5 of the run, 3 queries per maze\)/,
+    );
     const ck = await loadCheckpoint<RunSpec>(out);
     expect(ck.run.sampling).toEqual({ grids: [3, 4], balance: 'lookahead', curriculum: { by: 'grid', fraction: 0.5 } });
     expect(ck.run.maze.rows).toBe(4);
@@ -149,8 +215,14 @@ describe('searchlight train / eval', () => {
     await expect(cli(trainCommand, ['--out', out, '--resume', '--queries', '2'])).rejects.toThrow(/--queries 2 differs from the checkpoint's 3/);
     await expect(cli(trainCommand, ['--out', out, '--resume', '--grids', '3,4,5'])).rejects.toThrow(/--grids "3,4,5" differs from the checkpoint's "3,4"/);
     expect(JSON.parse((await cli(trainCommand, ['--out', out, '--resume'])).out)).toMatchObject({ step: 4, stopped: false });
-    await expect(cli(trainCommand, ['--preset', 'nano', '--grids', '3,x', '--steps', '2', '--out', out])).rejects.toThrow(/--grids takes grid sides separated by commas/);
-    await expect(cli(trainCommand, ['--preset', 'nano', '--curriculum', 'size:0.5', '--steps', '2', '--out', out])).rejects.toThrow(/--curriculum takes grid:F or lookahead:F/);
-    await expect(cli(trainCommand, ['--preset', 'nano', '--grid', '5', '--grids', '3,4', '--steps', '2', '--out', out])).rejects.toThrow(/largest of grids \(4\) must be the run's grid \(5\)/);
+    await expect(cli(trainCommand, ['--preset', 'nano', '--grids', '3,x', '--steps', '2', '--out', out])).rejects.toThrow(
+      /--grids takes grid sides separated by commas/,
+    );
+    await expect(cli(trainCommand, ['--preset', 'nano', '--curriculum', 'size:0.5', '--steps', '2', '--out', out])).rejects.toThrow(
+      /--curriculum takes grid:F or lookahead:F/,
+    );
+    await expect(cli(trainCommand, ['--preset', 'nano', '--grid', '5', '--grids', '3,4', '--steps', '2', '--out', out])).rejects.toThrow(
+      /largest of grids \(4\) must be the run's grid \(5\)/,
+    );
   });
 });

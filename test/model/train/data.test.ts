@@ -24,7 +24,11 @@ describe('MazeBatcher', () => {
       expect(row(batch.targets)[masked[masked.length - 1]]).toBe(SPECIAL.PATH_END);
       // Inputs are the sequence shifted by one, right-padded with <PADDING>.
       expect(row(batch.tokens).slice(0, seq.length - 1)).toEqual(Array.from(seq.slice(0, -1)));
-      expect(row(batch.tokens).slice(seq.length - 1).every((t) => t === SPECIAL.PADDING)).toBe(true);
+      expect(
+        row(batch.tokens)
+          .slice(seq.length - 1)
+          .every((t) => t === SPECIAL.PADDING),
+      ).toBe(true);
     }
     expect(batch.T).toBe(Math.max(...Array.from({ length: 6 }, (_, b) => tok.seqLength(data.maze(b)))) - 1);
   });
@@ -32,7 +36,11 @@ describe('MazeBatcher', () => {
   it('full loss mask covers every real next-token prediction and no padding', () => {
     const batch = new MazeBatcher(opts({ loss: 'full' })).batch(0, 0, 5);
     let real = 0;
-    for (let i = 0; i < batch.B * batch.T; i++) if (batch.mask[i] === 1) { real++; expect(batch.tokens[i]).not.toBe(SPECIAL.PADDING); }
+    for (let i = 0; i < batch.B * batch.T; i++)
+      if (batch.mask[i] === 1) {
+        real++;
+        expect(batch.tokens[i]).not.toBe(SPECIAL.PADDING);
+      }
     expect(real).toBe(batch.realTokens);
     expect(batch.predicted).toBe(batch.realTokens);
   });

@@ -39,9 +39,13 @@ describe('TfGpt forward', () => {
       const weights = initWeights(cfg, new Rng(7), { scale: 3 });
       for (const name of ['blocks.0.attn.b_Q', 'blocks.1.mlp.b_in', 'unembed.b_U', 'ln_final.b']) {
         const r = new Rng(name);
-        weights.set(name, weights.get(name)!.map(() => r.float() - 0.5)); // non-zero biases are exercised too
+        weights.set(
+          name,
+          weights.get(name)!.map(() => r.float() - 0.5),
+        ); // non-zero biases are exercised too
       }
-      const B = 2, T = 11;
+      const B = 2,
+        T = 11;
       const tok = tokens(B, T, cfg.d_vocab, 3);
       const ref = referenceForward(cfg, weights, { B, T, data: tok }, { hooks: 'all' });
       const m = new TfGpt(cfg, weights);
@@ -98,7 +102,9 @@ describe('initTfjs', () => {
     expect(await initTfjs(info.backend)).toEqual(info);
     const other = info.backend === 'cpu' ? 'wasm' : 'cpu';
     await expect(initTfjs(other)).rejects.toThrow(new RegExp(`already runs on "${info.backend}"`));
-    await expect(initTfjs(undefined, { SEARCHLIGHT_TFJS_BACKEND: 'gpu' })).rejects.toThrow(/SEARCHLIGHT_TFJS_BACKEND must be one of auto, tensorflow, wasm, cpu; got "gpu"/);
+    await expect(initTfjs(undefined, { SEARCHLIGHT_TFJS_BACKEND: 'gpu' })).rejects.toThrow(
+      /SEARCHLIGHT_TFJS_BACKEND must be one of auto, tensorflow, wasm, cpu; got "gpu"/,
+    );
   });
 });
 
@@ -118,7 +124,8 @@ describe('TfGpt micro-batches', () => {
     const cfg = nano();
     const m = new TfGpt(cfg, initWeights(cfg, new Rng(4), { scale: 3 }));
     try {
-      const B = 7, T = 10;
+      const B = 7,
+        T = 10;
       const rng = new Rng(9);
       // Rows 2 and 3 (one whole slice of 2) count nothing: that slice is skipped.
       const mask = Float32Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) === 2 || Math.floor(i / T) === 3 ? 0 : rng.float() < 0.6 ? 1 : 0));
@@ -130,7 +137,9 @@ describe('TfGpt micro-batches', () => {
       // A bad target in the skipped slice is still an error, as in one pass.
       const badTargets = batch.targets.slice();
       badTargets[2 * T + 1] = cfg.d_vocab;
-      expect(() => m.lossAndGrads({ ...batch, targets: badTargets }, 2 * perRow)).toThrow(`target ${cfg.d_vocab} at row 2, position 1 is outside the vocabulary [0, ${cfg.d_vocab})`);
+      expect(() => m.lossAndGrads({ ...batch, targets: badTargets }, 2 * perRow)).toThrow(
+        `target ${cfg.d_vocab} at row 2, position 1 is outside the vocabulary [0, ${cfg.d_vocab})`,
+      );
       expect(Math.abs(sliced.loss - one.loss)).toBeLessThan(1e-5 * Math.abs(one.loss));
       for (const [name, g] of one.grads) {
         const s = sliced.grads.get(name)!;

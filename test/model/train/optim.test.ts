@@ -30,7 +30,9 @@ describe('lrAt (warmup + cosine)', () => {
 function randomGrads(scale: number) {
   const cfg = nanoFor(3);
   const rng = new Rng(9);
-  return new Map(paramShapes(cfg).map(([name, shape]) => [name, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * (rng.float() - 0.5))]));
+  return new Map(
+    paramShapes(cfg).map(([name, shape]) => [name, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => scale * (rng.float() - 0.5))]),
+  );
 }
 
 describe('clipGlobalNorm', () => {
@@ -59,7 +61,8 @@ describe('clipGlobalNorm', () => {
 describe('AdamW', () => {
   it('decays the weight matrices but not biases, LayerNorm parameters or embeddings', () => {
     for (const n of ['blocks.0.attn.W_Q', 'blocks.1.attn.W_O', 'blocks.0.mlp.W_in', 'blocks.0.mlp.W_out', 'unembed.W_U']) expect(decays(n), n).toBe(true);
-    for (const n of ['embed.W_E', 'pos_embed.W_pos', 'blocks.0.ln1.w', 'blocks.0.ln2.b', 'blocks.0.attn.b_Q', 'unembed.b_U', 'ln_final.w']) expect(decays(n), n).toBe(false);
+    for (const n of ['embed.W_E', 'pos_embed.W_pos', 'blocks.0.ln1.w', 'blocks.0.ln2.b', 'blocks.0.attn.b_Q', 'unembed.b_U', 'ln_final.w'])
+      expect(decays(n), n).toBe(false);
   });
   it('takes the first update as torch.optim.AdamW does: θ(1 − lr·λ) − lr·g/(|g| + ε) element-wise', () => {
     const cfg = nanoFor(3);

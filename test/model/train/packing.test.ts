@@ -31,7 +31,7 @@ function unpack(p: PackedBatch): { seqs: Int32Array[]; prompts: number[] } {
     const next = p.targets.subarray(b * p.T, (b + 1) * p.T);
     const prefix = row.filter((_, t) => seg[t] === 0);
     for (let j = 1; ; j++) {
-      const cols = [...seg.keys()].filter((t) => seg[t] === j && (row[t] !== SPECIAL.PADDING));
+      const cols = [...seg.keys()].filter((t) => seg[t] === j && row[t] !== SPECIAL.PADDING);
       if (cols.length === 0) break;
       // A query's tokens are its inputs plus the last target (its <PATH_END>).
       const q = Int32Array.from([...cols.map((t) => row[t]), ...(row[cols[cols.length - 1]] === SPECIAL.PATH_END ? [] : [next[cols[cols.length - 1]]])]);
@@ -99,6 +99,8 @@ describe('packed rows', () => {
   it('refuses a query that does not fit n_ctx at its own positions, naming the row and query', () => {
     const seq = tok.tokenizeToIds(new MazeBatcher(opts).maze(0), new Rng(1));
     const { prefix, query } = splitSequence(seq);
-    expect(() => buildPackedBatch([{ prefix, queries: [query, query] }], seq.length - 1)).toThrow(/packed row 0, query 0: prefix \+ query = \d+ tokens exceed the model's n_ctx/);
+    expect(() => buildPackedBatch([{ prefix, queries: [query, query] }], seq.length - 1)).toThrow(
+      /packed row 0, query 0: prefix \+ query = \d+ tokens exceed the model's n_ctx/,
+    );
   });
 });

@@ -3,7 +3,17 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, progressPrinter } from '../../../server/model/train/progress.js';
 import type { Progress } from '../../../server/model/train/trainer.js';
 
-const p = (step: number): Progress => ({ step, steps: 20, loss: 1.5, lr: 1e-3, gradNorm: 0.5, clipped: false, tokensPerSec: 1234.4, etaSec: 75, elapsedSec: 3 });
+const p = (step: number): Progress => ({
+  step,
+  steps: 20,
+  loss: 1.5,
+  lr: 1e-3,
+  gradNorm: 0.5,
+  clipped: false,
+  tokensPerSec: 1234.4,
+  etaSec: 75,
+  elapsedSec: 3,
+});
 
 function capture(isTTY: boolean) {
   const s = Object.assign(new PassThrough(), { isTTY, columns: 200 });

@@ -15,19 +15,25 @@ const histogram = (xs: number[]): Map<number, number> => {
 };
 
 describe('mazeLookahead', () => {
-  it('is the deepest lookahead among the solution\'s forks: 0 on a corridor, min(steps left, wrong depth) at a fork', () => {
+  it("is the deepest lookahead among the solution's forks: 0 on a corridor, min(steps left, wrong depth) at a fork", () => {
     // A 1×4 corridor: no forks.
     const corridor = generateMaze({ generator: 'dfs', rows: 1, cols: 4, endpoints: { origin: [0, 0], target: [0, 3] } }, mazeRng(1, 0));
     expect(mazeLookahead(corridor)).toBe(0);
     // Origin (1,0) of a 3-wide comb: the way up to (0,0) is a 1-deep dead end; the target is 2 steps right.
-    const p = parseSequence('<ADJLIST_START> (0,0) <--> (1,0) ; (1,0) <--> (1,1) ; (1,1) <--> (1,2) ; (0,1) <--> (0,2) ; (0,2) <--> (1,2) ; ' +
-      '(2,0) <--> (2,1) ; (2,1) <--> (2,2) ; (2,2) <--> (1,2) ; <ADJLIST_END> <ORIGIN_START> (1,0) <ORIGIN_END> <TARGET_START> (1,2) <TARGET_END> ' +
-      '<PATH_START> (1,0) (1,1) (1,2) <PATH_END>', { grid: 3 });
+    const p = parseSequence(
+      '<ADJLIST_START> (0,0) <--> (1,0) ; (1,0) <--> (1,1) ; (1,1) <--> (1,2) ; (0,1) <--> (0,2) ; (0,2) <--> (1,2) ; ' +
+        '(2,0) <--> (2,1) ; (2,1) <--> (2,2) ; (2,2) <--> (1,2) ; <ADJLIST_END> <ORIGIN_START> (1,0) <ORIGIN_END> <TARGET_START> (1,2) <TARGET_END> ' +
+        '<PATH_START> (1,0) (1,1) (1,2) <PATH_END>',
+      { grid: 3 },
+    );
     expect(mazeLookahead({ ...p.maze, origin: p.origin, target: p.target, path: p.path })).toBe(1);
     // Target at the end of the 3-step branch (0,1): from (1,2) both wrong ways, (1,1)… and (2,2)…, are 3 deep and 2 steps remain.
-    const q = parseSequence('<ADJLIST_START> (0,0) <--> (1,0) ; (1,0) <--> (1,1) ; (1,1) <--> (1,2) ; (0,1) <--> (0,2) ; (0,2) <--> (1,2) ; ' +
-      '(2,0) <--> (2,1) ; (2,1) <--> (2,2) ; (2,2) <--> (1,2) ; <ADJLIST_END> <ORIGIN_START> (1,2) <ORIGIN_END> <TARGET_START> (0,1) <TARGET_END> ' +
-      '<PATH_START> (1,2) (0,2) (0,1) <PATH_END>', { grid: 3 });
+    const q = parseSequence(
+      '<ADJLIST_START> (0,0) <--> (1,0) ; (1,0) <--> (1,1) ; (1,1) <--> (1,2) ; (0,1) <--> (0,2) ; (0,2) <--> (1,2) ; ' +
+        '(2,0) <--> (2,1) ; (2,1) <--> (2,2) ; (2,2) <--> (1,2) ; <ADJLIST_END> <ORIGIN_START> (1,2) <ORIGIN_END> <TARGET_START> (0,1) <TARGET_END> ' +
+        '<PATH_START> (1,2) (0,2) (0,1) <PATH_END>',
+      { grid: 3 },
+    );
     expect(mazeLookahead({ ...q.maze, origin: q.origin, target: q.target, path: q.path })).toBe(2);
   });
 });
@@ -103,8 +109,20 @@ describe('training data with sampling', () => {
 
   it('a curriculum needs fresh mazes', () => {
     const run: RunSpec = {
-      model: { ...PRESETS.nano, d_vocab: 36, tokenizer: 'aotp-ut' }, maze: dfs5, seed: 1, mazes: 10, batch: 4, steps: 10, lr: 1e-3, warmup: 1,
-      minLrRatio: 0.1, adamw: DEFAULT_ADAMW, clip: 1, loss: 'path', engine: 'onnx', sampling: { curriculum: { by: 'lookahead', fraction: 0.5 } },
+      model: { ...PRESETS.nano, d_vocab: 36, tokenizer: 'aotp-ut' },
+      maze: dfs5,
+      seed: 1,
+      mazes: 10,
+      batch: 4,
+      steps: 10,
+      lr: 1e-3,
+      warmup: 1,
+      minLrRatio: 0.1,
+      adamw: DEFAULT_ADAMW,
+      clip: 1,
+      loss: 'path',
+      engine: 'onnx',
+      sampling: { curriculum: { by: 'lookahead', fraction: 0.5 } },
     };
     expect(() => checkRun(run)).toThrow(/curriculum needs fresh mazes \(40 = steps × batch\), but the run cycles 10/);
     expect(() => checkRun({ ...run, mazes: 40 })).not.toThrow();

@@ -28,10 +28,27 @@ describe('TfGpt gradients', () => {
     const cfg = nanoFor(3);
     const w = initWeights(cfg, new Rng(7));
     const m = new TfGpt(cfg, w);
-    const batch = new MazeBatcher({ spec: { generator: 'dfs', rows: 3 }, seed: 1, mazes: 4, tokenizer: 'aotp-ut', nCtx: cfg.n_ctx, loss: 'full' }).batch(0, 0, 2);
+    const batch = new MazeBatcher({ spec: { generator: 'dfs', rows: 3 }, seed: 1, mazes: 4, tokenizer: 'aotp-ut', nCtx: cfg.n_ctx, loss: 'full' }).batch(
+      0,
+      0,
+      2,
+    );
     const { grads } = m.lossAndGrads(batch);
     const h = 3e-3;
-    for (const name of ['embed.W_E', 'pos_embed.W_pos', 'blocks.0.ln1.w', 'blocks.0.attn.W_Q', 'blocks.0.attn.W_K', 'blocks.1.attn.W_V', 'blocks.1.attn.b_V', 'blocks.1.attn.W_O', 'blocks.0.mlp.W_in', 'blocks.1.mlp.W_out', 'ln_final.b', 'unembed.W_U']) {
+    for (const name of [
+      'embed.W_E',
+      'pos_embed.W_pos',
+      'blocks.0.ln1.w',
+      'blocks.0.attn.W_Q',
+      'blocks.0.attn.W_K',
+      'blocks.1.attn.W_V',
+      'blocks.1.attn.b_V',
+      'blocks.1.attn.W_O',
+      'blocks.0.mlp.W_in',
+      'blocks.1.mlp.W_out',
+      'ln_final.b',
+      'unembed.W_U',
+    ]) {
       const g = grads.get(name)!;
       // The entry with the largest gradient: finite differences in float32 are meaningful there.
       let i = 0;
@@ -91,7 +108,9 @@ describe('train', () => {
   it('refuses to resume with a different run, naming the field', async () => {
     const out = join(dir, 'other.safetensors');
     await train({ run: smallRun({ steps: 3, warmup: 1 }), out });
-    await expect(train({ run: smallRun({ steps: 3, warmup: 1, lr: 5e-3 }), out, resume: true })).rejects.toThrow(/differs from the checkpoint's in lr \(checkpoint 0.01, now 0.005\)/);
+    await expect(train({ run: smallRun({ steps: 3, warmup: 1, lr: 5e-3 }), out, resume: true })).rejects.toThrow(
+      /differs from the checkpoint's in lr \(checkpoint 0.01, now 0.005\)/,
+    );
     await expect(train({ run: smallRun(), out: join(dir, 'missing.safetensors'), resume: true })).rejects.toThrow(/does not exist/);
   });
 
@@ -99,7 +118,9 @@ describe('train', () => {
     const out = join(dir, 'order.safetensors');
     const calls: string[] = [];
     await train({
-      run: smallRun({ steps: 6, warmup: 1 }), out, checkpointEvery: 3,
+      run: smallRun({ steps: 6, warmup: 1 }),
+      out,
+      checkpointEvery: 3,
       beforeCheckpoint: (step) => calls.push(`before ${step} ${existsSync(out) ? loadedStep(out) : 'none'}`),
       onCheckpoint: (c) => calls.push(`after ${c.step} ${loadedStep(c.path)}`),
     });

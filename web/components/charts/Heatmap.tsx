@@ -32,7 +32,21 @@ export interface HeatmapProps {
 
 const fmt = (v: number): string => (Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : 'n/a');
 
-export function Heatmap({ values, rows, cols, rowLabels, colLabels, diverging, range, valueLabel, marked, maxWidth = 1180, cell, showValues, testId = 'heatmap' }: HeatmapProps) {
+export function Heatmap({
+  values,
+  rows,
+  cols,
+  rowLabels,
+  colLabels,
+  diverging,
+  range,
+  valueLabel,
+  marked,
+  maxWidth = 1180,
+  cell,
+  showValues,
+  testId = 'heatmap',
+}: HeatmapProps) {
   const longest = Math.max(1, ...colLabels.map((l) => l.length));
   // Room for the row labels, and for the first column label, which slants down to the left.
   const left = Math.max(Math.min(140, 10 + 7 * Math.max(4, ...rowLabels.map((l) => l.length))), Math.min(80, 6 + 2.7 * longest));
@@ -44,7 +58,14 @@ export function Heatmap({ values, rows, cols, rowLabels, colLabels, diverging, r
   const rowStride = labelStride(ch, 11);
   const legendH = 34;
   const height = 8 + rows * ch + bottom + legendH;
-  const [lo, hi] = range ?? (diverging ? (() => { const m = absMax(values); return [-m, m] as const; })() : finiteRange(values));
+  const [lo, hi] =
+    range ??
+    (diverging
+      ? (() => {
+          const m = absMax(values);
+          return [-m, m] as const;
+        })()
+      : finiteRange(values));
   const colour = (v: number): string => (diverging ? divergingColour(v, Math.max(Math.abs(lo), Math.abs(hi))) : sequentialColour(v, lo, hi));
   const mark = new Set(marked ?? []);
   const cells: React.ReactNode[] = [];
@@ -57,7 +78,19 @@ export function Heatmap({ values, rows, cols, rowLabels, colLabels, diverging, r
           <title>{`${rowLabels[r] ?? r} · ${colLabels[c] ?? c}: ${valueLabel} ${fmt(v)}`}</title>
         </rect>,
       );
-      if (showValues) cells.push(<text key={`v${r}.${c}`} className="cell-value" x={left + c * cw + cw / 2} y={8 + r * ch + ch / 2 + 4} textAnchor="middle" style={{ fill: textOn(fill) }}>{Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : ''}</text>);
+      if (showValues)
+        cells.push(
+          <text
+            key={`v${r}.${c}`}
+            className="cell-value"
+            x={left + c * cw + cw / 2}
+            y={8 + r * ch + ch / 2 + 4}
+            textAnchor="middle"
+            style={{ fill: textOn(fill) }}
+          >
+            {Number.isFinite(v) ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2)) : ''}
+          </text>,
+        );
     }
   }
   const legendY = 8 + rows * ch + bottom + 8;
@@ -68,25 +101,52 @@ export function Heatmap({ values, rows, cols, rowLabels, colLabels, diverging, r
     <div className="heatmap-wrap">
       <svg className="heatmap" width={width} height={height} role="img" aria-label={valueLabel} data-testid={testId} data-rows={rows} data-cols={cols}>
         {cells}
-        {[...mark].filter((c) => c < cols).map((c) => (
-          <rect key={`m${c}`} x={left + c * cw} y={8} width={cw} height={rows * ch} fill="none" stroke="#111" strokeWidth={1.5} />
-        ))}
-        {rowLabels.map((l, r) => (r % rowStride === 0 ? (
-          <text key={`r${r}`} className="row-label" x={left - 6} y={8 + r * ch + ch / 2 + 4} textAnchor="end">{l}</text>
-        ) : null))}
-        {colLabels.map((l, c) => (c % stride === 0 ? (
-          <text key={`c${c}`} className={`col-label${mark.has(c) ? ' marked' : ''}`} transform={`translate(${left + c * cw + cw / 2 + 3}, ${8 + rows * ch + 6}) rotate(-60)`} textAnchor="end">{l}</text>
-        ) : null))}
+        {[...mark]
+          .filter((c) => c < cols)
+          .map((c) => (
+            <rect key={`m${c}`} x={left + c * cw} y={8} width={cw} height={rows * ch} fill="none" stroke="#111" strokeWidth={1.5} />
+          ))}
+        {rowLabels.map((l, r) =>
+          r % rowStride === 0 ? (
+            <text key={`r${r}`} className="row-label" x={left - 6} y={8 + r * ch + ch / 2 + 4} textAnchor="end">
+              {l}
+            </text>
+          ) : null,
+        )}
+        {colLabels.map((l, c) =>
+          c % stride === 0 ? (
+            <text
+              key={`c${c}`}
+              className={`col-label${mark.has(c) ? ' marked' : ''}`}
+              transform={`translate(${left + c * cw + cw / 2 + 3}, ${8 + rows * ch + 6}) rotate(-60)`}
+              textAnchor="end"
+            >
+              {l}
+            </text>
+          ) : null,
+        )}
         <defs>
           <linearGradient id={`${testId}-legend`}>
-            {stops.map((v, i) => <stop key={i} offset={`${i * 10}%`} stopColor={colour(v)} />)}
+            {stops.map((v, i) => (
+              <stop key={i} offset={`${i * 10}%`} stopColor={colour(v)} />
+            ))}
           </linearGradient>
         </defs>
         <rect x={left} y={legendY} width={legendW} height={10} fill={`url(#${testId}-legend)`} stroke="#c9cfd6" />
-        <text className="legend" x={left} y={legendY + 22}>{fmt(lo)}</text>
-        {diverging ? <text className="legend" x={left + legendW / 2} y={legendY + 22} textAnchor="middle">0</text> : null}
-        <text className="legend" x={left + legendW} y={legendY + 22} textAnchor="end">{fmt(hi)}</text>
-        <text className="legend" x={left + legendW + 10} y={legendY + 9}>{valueLabel}</text>
+        <text className="legend" x={left} y={legendY + 22}>
+          {fmt(lo)}
+        </text>
+        {diverging ? (
+          <text className="legend" x={left + legendW / 2} y={legendY + 22} textAnchor="middle">
+            0
+          </text>
+        ) : null}
+        <text className="legend" x={left + legendW} y={legendY + 22} textAnchor="end">
+          {fmt(hi)}
+        </text>
+        <text className="legend" x={left + legendW + 10} y={legendY + 9}>
+          {valueLabel}
+        </text>
       </svg>
     </div>
   );

@@ -5,7 +5,14 @@ import { useMutation, useQuery } from '../../lib/hooks';
 import { API_TOKENS, CREATE_TOKEN, REVOKE_TOKEN } from '../../lib/queries';
 import { ErrorBox, ago } from '../ui';
 
-interface ApiToken { id: string; name: string; prefix: string; createdAt: string; lastUsedAt: string | null; revoked: boolean }
+interface ApiToken {
+  id: string;
+  name: string;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revoked: boolean;
+}
 
 export function ApiTokens() {
   const q = useQuery<{ apiTokens: ApiToken[] }>(API_TOKENS);
@@ -27,16 +34,28 @@ export function ApiTokens() {
   return (
     <div className="card">
       <h2>API tokens</h2>
-      <p className="sub">Scripts send <code>Authorization: Bearer &lt;token&gt;</code> to <code>/graphql</code> and <code>/files/…</code>.</p>
+      <p className="sub">
+        Scripts send <code>Authorization: Bearer &lt;token&gt;</code> to <code>/graphql</code> and <code>/files/…</code>.
+      </p>
       <ErrorBox error={q.error ?? create.error ?? revoke.error} />
       {fresh ? (
         <div className="notice">
           Copy this token now — it is not shown again:
-          <div className="secret" data-testid="new-token">{fresh}</div>
+          <div className="secret" data-testid="new-token">
+            {fresh}
+          </div>
         </div>
       ) : null}
       <table>
-        <thead><tr><th>Name</th><th>Prefix</th><th>Created</th><th>Last used</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Prefix</th>
+            <th>Created</th>
+            <th>Last used</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {(q.data?.apiTokens ?? []).map((t) => (
             <tr key={t.id}>
@@ -44,14 +63,25 @@ export function ApiTokens() {
               <td className="mono">{t.prefix}…</td>
               <td>{ago(t.createdAt)}</td>
               <td>{t.lastUsedAt ? ago(t.lastUsedAt) : 'never'}</td>
-              <td>{t.revoked ? <span className="badge FAILED">revoked</span> : <button onClick={() => void revoke.run({ id: t.id }).then(q.reload)}>Revoke</button>}</td>
+              <td>
+                {t.revoked ? (
+                  <span className="badge FAILED">revoked</span>
+                ) : (
+                  <button onClick={() => void revoke.run({ id: t.id }).then(q.reload)}>Revoke</button>
+                )}
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
       <form className="inline" onSubmit={add} style={{ marginTop: 12 }}>
-        <label>New token name<input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. notebook" required /></label>
-        <button className="primary" disabled={create.busy}>Create token</button>
+        <label>
+          New token name
+          <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. notebook" required />
+        </label>
+        <button className="primary" disabled={create.busy}>
+          Create token
+        </button>
       </form>
     </div>
   );

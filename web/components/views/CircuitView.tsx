@@ -16,7 +16,12 @@ import { ErrorBox, Title, ago } from '../ui';
 import { CircuitDiagram } from './circuit/CircuitDiagram';
 import { type CircuitOp, applyOp, describeOp } from './circuit/graph';
 
-interface Conflict { op: CircuitOp; madeOn: number; now: number; message: string }
+interface Conflict {
+  op: CircuitOp;
+  madeOn: number;
+  now: number;
+  message: string;
+}
 
 export function CircuitView({ id, me }: { id: string; me: User }) {
   const q = useQuery<{ circuit: Circuit | null }>(CIRCUIT, { id: fullId('Circuit', id) });
@@ -34,7 +39,10 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
     setError(undefined);
     try {
       const r = await gql<{ updateCircuit: Circuit }>(UPDATE_CIRCUIT, {
-        id: circuit.id, version: circuit.version, graph: applyOp(circuit.graph, op), name: op.type === 'rename' ? op.name : null,
+        id: circuit.id,
+        version: circuit.version,
+        graph: applyOp(circuit.graph, op),
+        name: op.type === 'rename' ? op.name : null,
       });
       setCircuit(r.updateCircuit);
       setConflict(undefined);
@@ -58,7 +66,10 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
     setBusy(true);
     setError(undefined);
     try {
-      const names = text.split(',').map((n) => n.trim()).filter(Boolean);
+      const names = text
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
       const r = await gql<{ setCircuitEditors: Circuit }>(SET_CIRCUIT_EDITORS, { id: circuit.id, names });
       setCircuit(r.setCircuitEditors);
       setEditorNames(undefined);
@@ -78,15 +89,29 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
   const edges = Array.isArray(c?.graph.edges) ? c!.graph.edges : [];
   return (
     <>
-      <Title sub={c ? <>version <span data-testid="circuit-version">{c.version}</span> · {c.updatedBy?.name ?? 'someone'} · {ago(c.updatedAt)} · model <Link prefetch={false} href={`/models/${shortId(c.model.id)}`}>{c.model.name}</Link></> : undefined}>
+      <Title
+        sub={
+          c ? (
+            <>
+              version <span data-testid="circuit-version">{c.version}</span> · {c.updatedBy?.name ?? 'someone'} · {ago(c.updatedAt)} · model{' '}
+              <Link prefetch={false} href={`/models/${shortId(c.model.id)}`}>
+                {c.model.name}
+              </Link>
+            </>
+          ) : undefined
+        }
+      >
         {c?.name ?? `Circuit ${id}`}
       </Title>
       <ErrorBox error={q.error ?? error} />
       {conflict ? (
         <div className="error" role="alert" data-code="CONFLICT" data-testid="conflict">
-          <strong>CONFLICT:</strong> your edit (“{describeOp(conflict.op)}”) was made on version {conflict.madeOn}, but the circuit is now at version {conflict.now}. The current state is shown below; your edit is kept.
+          <strong>CONFLICT:</strong> your edit (“{describeOp(conflict.op)}”) was made on version {conflict.madeOn}, but the circuit is now at version{' '}
+          {conflict.now}. The current state is shown below; your edit is kept.
           <div style={{ marginTop: 6, display: 'flex', gap: 8 }}>
-            <button className="primary" disabled={busy} onClick={() => void save(conflict.op)}>Re-apply my edit on version {conflict.now}</button>
+            <button className="primary" disabled={busy} onClick={() => void save(conflict.op)}>
+              Re-apply my edit on version {conflict.now}
+            </button>
             <button onClick={() => setConflict(undefined)}>Discard my edit</button>
           </div>
         </div>
@@ -94,33 +119,69 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
       {c ? (
         <div className="row">
           <div className="card" style={{ overflow: 'auto', flex: '3 1 600px' }}>
-            <CircuitDiagram graph={c.graph} onPick={editable ? (n) => setEdge((e) => (!e.from || e.to ? { ...e, from: n, to: '' } : { ...e, to: n })) : undefined} />
+            <CircuitDiagram
+              graph={c.graph}
+              onPick={editable ? (n) => setEdge((e) => (!e.from || e.to ? { ...e, from: n, to: '' } : { ...e, to: n })) : undefined}
+            />
             <p className="sub">Click two components to fill an edge’s ends.</p>
           </div>
           <div style={{ flex: '1 1 340px' }}>
             <div className="card">
               <h2>Edges</h2>
-              {edges.length === 0 ? <p className="empty">No edges yet.</p> : (
-                <table data-testid="edges"><tbody>
-                  {edges.map((e) => (
-                    <tr key={`${e.from}>${e.to}`}>
-                      <td className="mono">{e.from} → {e.to}</td>
-                      <td>{e.label}{e.evidence && safeHref(e.evidence) ? <> · <a href={safeHref(e.evidence)!}>evidence</a></> : null}</td>
-                      <td>{editable ? <button disabled={busy} onClick={() => void save({ type: 'removeEdge', from: e.from, to: e.to })}>Remove</button> : null}</td>
-                    </tr>
-                  ))}
-                </tbody></table>
+              {edges.length === 0 ? (
+                <p className="empty">No edges yet.</p>
+              ) : (
+                <table data-testid="edges">
+                  <tbody>
+                    {edges.map((e) => (
+                      <tr key={`${e.from}>${e.to}`}>
+                        <td className="mono">
+                          {e.from} → {e.to}
+                        </td>
+                        <td>
+                          {e.label}
+                          {e.evidence && safeHref(e.evidence) ? (
+                            <>
+                              {' '}
+                              · <a href={safeHref(e.evidence)!}>evidence</a>
+                            </>
+                          ) : null}
+                        </td>
+                        <td>
+                          {editable ? (
+                            <button disabled={busy} onClick={() => void save({ type: 'removeEdge', from: e.from, to: e.to })}>
+                              Remove
+                            </button>
+                          ) : null}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
               )}
             </div>
             <div className="card">
               <h2>Who edits it</h2>
               <p className="sub" data-testid="circuit-editors">
-                {c.owner?.name ?? 'an admin'} (owner){c.editors.length ? `, ${c.editors.map((u) => u.name).join(', ')}` : ''}{editable ? '' : ' — you can read it'}
+                {c.owner?.name ?? 'an admin'} (owner){c.editors.length ? `, ${c.editors.map((u) => u.name).join(', ')}` : ''}
+                {editable ? '' : ' — you can read it'}
               </p>
               {manages ? (
-                <form style={{ display: 'flex', gap: 8 }} onSubmit={(e) => { e.preventDefault(); void saveEditors(editorNames ?? c.editors.map((u) => u.name).join(', ')); }}>
-                  <input name="circuit-editors" aria-label="Editors (user names, comma-separated)" placeholder="user names, comma-separated"
-                    value={editorNames ?? c.editors.map((u) => u.name).join(', ')} onChange={(e) => setEditorNames(e.target.value)} style={{ flex: 1 }} />
+                <form
+                  style={{ display: 'flex', gap: 8 }}
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void saveEditors(editorNames ?? c.editors.map((u) => u.name).join(', '));
+                  }}
+                >
+                  <input
+                    name="circuit-editors"
+                    aria-label="Editors (user names, comma-separated)"
+                    placeholder="user names, comma-separated"
+                    value={editorNames ?? c.editors.map((u) => u.name).join(', ')}
+                    onChange={(e) => setEditorNames(e.target.value)}
+                    style={{ flex: 1 }}
+                  />
                   <button disabled={busy}>Save editors</button>
                 </form>
               ) : null}
@@ -128,12 +189,64 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
             {editable ? (
               <div className="card">
                 <h2>Add an edge</h2>
-                <form style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 8 }} onSubmit={(e) => { e.preventDefault(); void save({ type: 'addEdge', edge: { from: edge.from, to: edge.to, ...(edge.label ? { label: edge.label } : {}), ...(edge.evidence ? { evidence: edge.evidence } : {}) } }); }}>
-                  <label>From<select name="edge-from" value={edge.from} onChange={(e) => setEdge({ ...edge, from: e.target.value })} required><option value="" />{nodes.map((n) => <option key={n.id} value={n.id}>{n.label ?? n.id}</option>)}</select></label>
-                  <label>To<select name="edge-to" value={edge.to} onChange={(e) => setEdge({ ...edge, to: e.target.value })} required><option value="" />{nodes.map((n) => <option key={n.id} value={n.id}>{n.label ?? n.id}</option>)}</select></label>
-                  <label style={{ gridColumn: '1 / 3' }}>Label<input name="edge-label" value={edge.label} onChange={(e) => setEdge({ ...edge, label: e.target.value })} placeholder="e.g. moves target info" /></label>
-                  <label style={{ gridColumn: '1 / 3' }}>Evidence link<input name="edge-evidence" value={edge.evidence} onChange={(e) => setEdge({ ...edge, evidence: e.target.value })} placeholder="/playground?model=…" /></label>
-                  <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={busy}>Add edge</button>
+                <form
+                  style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 8 }}
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    void save({
+                      type: 'addEdge',
+                      edge: {
+                        from: edge.from,
+                        to: edge.to,
+                        ...(edge.label ? { label: edge.label } : {}),
+                        ...(edge.evidence ? { evidence: edge.evidence } : {}),
+                      },
+                    });
+                  }}
+                >
+                  <label>
+                    From
+                    <select name="edge-from" value={edge.from} onChange={(e) => setEdge({ ...edge, from: e.target.value })} required>
+                      <option value="" />
+                      {nodes.map((n) => (
+                        <option key={n.id} value={n.id}>
+                          {n.label ?? n.id}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                  <label>
+                    To
+                    <select name="edge-to" value={edge.to} onChange={(e) => setEdge({ ...edge, to: e.target.value })} required>
+                      <option value="" />
+                      {nodes.map((n) => (
+                        <option key={n.id} value={n.id}>
+                          {n.label ?? n.id}
+                        </option>
+                      ))}
+                    </select>
+                  </label>
+                  <label style={{ gridColumn: '1 / 3' }}>
+                    Label
+                    <input
+                      name="edge-label"
+                      value={edge.label}
+                      onChange={(e) => setEdge({ ...edge, label: e.target.value })}
+                      placeholder="e.g. moves target info"
+                    />
+                  </label>
+                  <label style={{ gridColumn: '1 / 3' }}>
+                    Evidence link
+                    <input
+                      name="edge-evidence"
+                      value={edge.evidence}
+                      onChange={(e) => setEdge({ ...edge, evidence: e.target.value })}
+                      placeholder="/playground?model=…"
+                    />
+                  </label>
+                  <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={busy}>
+                    Add edge
+                  </button>
                 </form>
               </div>
             ) : null}

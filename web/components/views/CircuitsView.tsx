@@ -7,8 +7,14 @@ import { CIRCUITS } from '../../lib/queries';
 import { ErrorBox, Title, ago } from '../ui';
 
 interface Row {
-  id: string; name: string; version: number; updatedAt: string; updatedBy: { name: string } | null;
-  owner: { name: string } | null; editors: Array<{ name: string }>; model: { id: string; name: string };
+  id: string;
+  name: string;
+  version: number;
+  updatedAt: string;
+  updatedBy: { name: string } | null;
+  owner: { name: string } | null;
+  editors: Array<{ name: string }>;
+  model: { id: string; name: string };
 }
 
 export function CircuitsView() {
@@ -19,17 +25,37 @@ export function CircuitsView() {
       <Title sub="Hypothesised circuits, drawn and co-edited per model. Make one from a model's page.">Circuits</Title>
       <ErrorBox error={q.error} />
       <div className="card">
-        {q.data && rows.length === 0 ? <p className="empty">No circuits yet. Open a model and create one.</p> : (
+        {q.data && rows.length === 0 ? (
+          <p className="empty">No circuits yet. Open a model and create one.</p>
+        ) : (
           <table data-testid="circuits">
-            <thead><tr><th>Circuit</th><th>Model</th><th>Version</th><th>Edited by</th><th>Changed</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Circuit</th>
+                <th>Model</th>
+                <th>Version</th>
+                <th>Edited by</th>
+                <th>Changed</th>
+              </tr>
+            </thead>
             <tbody>
               {rows.map((c) => (
                 <tr key={c.id}>
-                  <td><Link prefetch={false} href={`/circuits/${shortId(c.id)}`}>{c.name}</Link></td>
-                  <td><Link prefetch={false} href={`/models/${shortId(c.model.id)}`}>{c.model.name}</Link></td>
+                  <td>
+                    <Link prefetch={false} href={`/circuits/${shortId(c.id)}`}>
+                      {c.name}
+                    </Link>
+                  </td>
+                  <td>
+                    <Link prefetch={false} href={`/models/${shortId(c.model.id)}`}>
+                      {c.model.name}
+                    </Link>
+                  </td>
                   <td>v{c.version}</td>
                   <td>{[c.owner?.name ?? 'an admin', ...c.editors.map((u) => u.name)].join(', ')}</td>
-                  <td className="sub">{c.updatedBy?.name ?? 'someone'} · {ago(c.updatedAt)}</td>
+                  <td className="sub">
+                    {c.updatedBy?.name ?? 'someone'} · {ago(c.updatedAt)}
+                  </td>
                 </tr>
               ))}
             </tbody>

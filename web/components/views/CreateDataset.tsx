@@ -34,22 +34,56 @@ export function CreateDataset({ generators, onDone }: { generators: string[]; on
     <div className="card">
       <h2>New dataset</h2>
       <form onSubmit={submit} style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 10 }}>
-        <label style={{ gridColumn: '1 / 3' }}>Name<input name="name" value={f.name} onChange={set('name')} required placeholder="e.g. 6x6 wilson, 10k" /></label>
-        <label>Generator
+        <label style={{ gridColumn: '1 / 3' }}>
+          Name
+          <input name="name" value={f.name} onChange={set('name')} required placeholder="e.g. 6x6 wilson, 10k" />
+        </label>
+        <label>
+          Generator
           <select name="generator" value={f.generator} onChange={set('generator')}>
-            {(generators.length ? generators : ['dfs']).map((g) => <option key={g}>{g}</option>)}
+            {(generators.length ? generators : ['dfs']).map((g) => (
+              <option key={g}>{g}</option>
+            ))}
           </select>
         </label>
-        <label>Grid (side, 2–64)<input name="grid" type="number" min={2} max={64} value={f.grid} onChange={set('grid')} /></label>
-        <label>Mazes (1–1,000,000)<input name="count" type="number" min={1} max={1000000} value={f.count} onChange={set('count')} /></label>
-        <label>Seed<input name="seed" type="number" min={0} value={f.seed} onChange={set('seed')} /></label>
-        <label>Test fraction<input name="testFraction" type="number" step={0.05} min={0} max={0.5} value={f.testFraction} onChange={set('testFraction')} /></label>
-        {PERCOLATION.has(f.generator) ? <label>Edge probability p<input name="p" type="number" step={0.05} min={0} max={1} value={f.p} onChange={set('p')} /></label> : <span />}
-        <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={create.busy}>Create dataset</button>
+        <label>
+          Grid (side, 2–64)
+          <input name="grid" type="number" min={2} max={64} value={f.grid} onChange={set('grid')} />
+        </label>
+        <label>
+          Mazes (1–1,000,000)
+          <input name="count" type="number" min={1} max={1000000} value={f.count} onChange={set('count')} />
+        </label>
+        <label>
+          Seed
+          <input name="seed" type="number" min={0} value={f.seed} onChange={set('seed')} />
+        </label>
+        <label>
+          Test fraction
+          <input name="testFraction" type="number" step={0.05} min={0} max={0.5} value={f.testFraction} onChange={set('testFraction')} />
+        </label>
+        {PERCOLATION.has(f.generator) ? (
+          <label>
+            Edge probability p<input name="p" type="number" step={0.05} min={0} max={1} value={f.p} onChange={set('p')} />
+          </label>
+        ) : (
+          <span />
+        )}
+        <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={create.busy}>
+          Create dataset
+        </button>
       </form>
       <ErrorBox error={create.error} />
       <UrlJob kind="createDataset" onDone={onDone}>
-        {(j) => j.result?.datasetId ? <p><Link prefetch={false} href={`/datasets/${shortId(String(j.result.datasetId))}`} data-testid="open-dataset">Open {String(j.result.datasetId)} →</Link></p> : null}
+        {(j) =>
+          j.result?.datasetId ? (
+            <p>
+              <Link prefetch={false} href={`/datasets/${shortId(String(j.result.datasetId))}`} data-testid="open-dataset">
+                Open {String(j.result.datasetId)} →
+              </Link>
+            </p>
+          ) : null
+        }
       </UrlJob>
     </div>
   );

@@ -26,7 +26,19 @@ function rows(evals: Evaluation[]): Row[] {
   return out;
 }
 
-export function EvalTable({ model, evals, datasets, canRun, onDone }: { model: Model; evals: Evaluation[]; datasets: Dataset[]; canRun: boolean; onDone: () => void }) {
+export function EvalTable({
+  model,
+  evals,
+  datasets,
+  canRun,
+  onDone,
+}: {
+  model: Model;
+  evals: Evaluation[];
+  datasets: Dataset[];
+  canRun: boolean;
+  onDone: () => void;
+}) {
   const evaluate = useMutation<{ evaluateModel: Job }>(EVALUATE_MODEL);
   const [datasetId, setDatasetId] = useState('');
   const [job, setJob] = useState<Job>();
@@ -38,28 +50,57 @@ export function EvalTable({ model, evals, datasets, canRun, onDone }: { model: M
       <h2>Evaluation</h2>
       {r.length ? (
         <table data-testid="evals">
-          <thead><tr><th>Run</th>{keys.map((k) => <th key={k} className="num">{k}</th>)}<th /></tr></thead>
+          <thead>
+            <tr>
+              <th>Run</th>
+              {keys.map((k) => (
+                <th key={k} className="num">
+                  {k}
+                </th>
+              ))}
+              <th />
+            </tr>
+          </thead>
           <tbody>
             {r.map((x, i) => (
               <tr key={i} className={x.baseline ? 'baseline' : ''}>
                 <td>{x.label}</td>
-                {keys.map((k) => <td key={k} className="num">{num(x.metrics[k])}</td>)}
+                {keys.map((k) => (
+                  <td key={k} className="num">
+                    {num(x.metrics[k])}
+                  </td>
+                ))}
                 <td className="sub">{ago(x.when)}</td>
               </tr>
             ))}
           </tbody>
         </table>
-      ) : <p className="empty">No evaluations yet.</p>}
-      {pending.map((j) => <JobProgress key={j.id} job={j} onDone={onDone} />)}
+      ) : (
+        <p className="empty">No evaluations yet.</p>
+      )}
+      {pending.map((j) => (
+        <JobProgress key={j.id} job={j} onDone={onDone} />
+      ))}
       {canRun ? (
-        <form className="inline" style={{ marginTop: 10 }} onSubmit={async (e) => {
-          e.preventDefault();
-          const res = await evaluate.run({ input: { modelId: model.id, datasetId: datasetId || datasets.find((d) => d.status === 'READY')?.id } });
-          if (res) setJob(res.evaluateModel);
-        }}>
-          <label>Evaluate on the test split of
+        <form
+          className="inline"
+          style={{ marginTop: 10 }}
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const res = await evaluate.run({ input: { modelId: model.id, datasetId: datasetId || datasets.find((d) => d.status === 'READY')?.id } });
+            if (res) setJob(res.evaluateModel);
+          }}
+        >
+          <label>
+            Evaluate on the test split of
             <select value={datasetId} onChange={(e) => setDatasetId(e.target.value)}>
-              {datasets.filter((d) => d.status === 'READY').map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+              {datasets
+                .filter((d) => d.status === 'READY')
+                .map((d) => (
+                  <option key={d.id} value={d.id}>
+                    {d.name}
+                  </option>
+                ))}
             </select>
           </label>
           <button disabled={evaluate.busy}>Evaluate</button>

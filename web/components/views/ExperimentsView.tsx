@@ -14,8 +14,15 @@ import { Badge, ErrorBox, Title, ago } from '../ui';
 import { CreateExperiment } from './experiment/CreateExperiment';
 
 interface Row {
-  id: string; kind: string; status: JobStatus; seed: number; createdAt: string; createdBy: { name: string } | null;
-  model: { id: string; name: string }; dataset: { id: string; name: string } | null; job: { id: string; progress: { done?: number; total?: number } | null } | null;
+  id: string;
+  kind: string;
+  status: JobStatus;
+  seed: number;
+  createdAt: string;
+  createdBy: { name: string } | null;
+  model: { id: string; name: string };
+  dataset: { id: string; name: string } | null;
+  job: { id: string; progress: { done?: number; total?: number } | null } | null;
 }
 
 export function ExperimentsView({ me }: { me: User }) {
@@ -25,34 +32,75 @@ export function ExperimentsView({ me }: { me: User }) {
   const rows = q.data?.experiments.edges.map((x) => x.node) ?? [];
   return (
     <>
-      <Title sub="interpretability experiments: attention, logit lens, DLA, patching, probes, weights, adjacency heads, retargeting, behaviour">Experiments</Title>
+      <Title sub="interpretability experiments: attention, logit lens, DLA, patching, probes, weights, adjacency heads, retargeting, behaviour">
+        Experiments
+      </Title>
       <ErrorBox error={q.error} />
       <div className="row">
-        {canWrite(me) ? <div style={{ flex: '1 1 460px' }}><CreateExperiment /></div> : null}
+        {canWrite(me) ? (
+          <div style={{ flex: '1 1 460px' }}>
+            <CreateExperiment />
+          </div>
+        ) : null}
         <div className="card" style={{ flex: '2 1 560px' }}>
-          <h2>{model && rows[0] ? `Experiments on ${rows[0].model.name}` : 'Experiments'} <span className="sub">{q.data ? q.data.experiments.totalCount : ''}</span></h2>
+          <h2>
+            {model && rows[0] ? `Experiments on ${rows[0].model.name}` : 'Experiments'}{' '}
+            <span className="sub">{q.data ? q.data.experiments.totalCount : ''}</span>
+          </h2>
           {rows.length ? (
             <table data-testid="experiments">
-              <thead><tr><th>#</th><th>Kind</th>{model ? null : <th>Model</th>}<th>Mazes</th><th>Status</th><th className="num">Seed</th><th>By</th><th>Created</th></tr></thead>
+              <thead>
+                <tr>
+                  <th>#</th>
+                  <th>Kind</th>
+                  {model ? null : <th>Model</th>}
+                  <th>Mazes</th>
+                  <th>Status</th>
+                  <th className="num">Seed</th>
+                  <th>By</th>
+                  <th>Created</th>
+                </tr>
+              </thead>
               <tbody>
                 {rows.map((r) => {
                   const p = r.job?.progress;
                   return (
                     <tr key={r.id}>
-                      <td><Link prefetch={false} href={`/experiments/${shortId(r.id)}`}>{shortId(r.id)}</Link></td>
-                      <td className="mono" style={{ whiteSpace: 'nowrap' }}><Link prefetch={false} href={`/experiments/${shortId(r.id)}`}>{r.kind}</Link></td>
-                      {model ? null : <td><Link prefetch={false} href={`/models/${shortId(r.model.id)}`}>{r.model.name}</Link></td>}
+                      <td>
+                        <Link prefetch={false} href={`/experiments/${shortId(r.id)}`}>
+                          {shortId(r.id)}
+                        </Link>
+                      </td>
+                      <td className="mono" style={{ whiteSpace: 'nowrap' }}>
+                        <Link prefetch={false} href={`/experiments/${shortId(r.id)}`}>
+                          {r.kind}
+                        </Link>
+                      </td>
+                      {model ? null : (
+                        <td>
+                          <Link prefetch={false} href={`/models/${shortId(r.model.id)}`}>
+                            {r.model.name}
+                          </Link>
+                        </td>
+                      )}
                       <td>{r.dataset ? r.dataset.name : <span className="sub">generated</span>}</td>
-                      <td><Badge value={r.status} />{r.status === 'RUNNING' && p?.total ? <span className="sub"> {p.done}%</span> : null}</td>
+                      <td>
+                        <Badge value={r.status} />
+                        {r.status === 'RUNNING' && p?.total ? <span className="sub"> {p.done}%</span> : null}
+                      </td>
                       <td className="num">{r.seed}</td>
                       <td>{r.createdBy?.name ?? ''}</td>
-                      <td className="sub" style={{ whiteSpace: 'nowrap' }}>{ago(r.createdAt)}</td>
+                      <td className="sub" style={{ whiteSpace: 'nowrap' }}>
+                        {ago(r.createdAt)}
+                      </td>
                     </tr>
                   );
                 })}
               </tbody>
             </table>
-          ) : q.data ? <p className="empty">No experiments yet{model ? ' on this model' : ''}.</p> : null}
+          ) : q.data ? (
+            <p className="empty">No experiments yet{model ? ' on this model' : ''}.</p>
+          ) : null}
         </div>
       </div>
     </>

@@ -16,8 +16,17 @@ import { AnnotationCard } from './findings/AnnotationCard';
 import { AnnotationForm } from './findings/AnnotationForm';
 import { targetLabel } from './findings/target';
 
-interface Event { kind: 'CREATED' | 'UPDATED' | 'COMMENTED' | 'VOTED'; actor: { name: string } | null; comment: { id: string; body: string } | null; annotation: Annotation }
-interface FeedItem { key: string; text: string; at: string }
+interface Event {
+  kind: 'CREATED' | 'UPDATED' | 'COMMENTED' | 'VOTED';
+  actor: { name: string } | null;
+  comment: { id: string; body: string } | null;
+  annotation: Annotation;
+}
+interface FeedItem {
+  key: string;
+  text: string;
+  at: string;
+}
 
 const VERB = { CREATED: 'posted', UPDATED: 'edited', COMMENTED: 'commented on', VOTED: 'voted on' } as const;
 
@@ -46,7 +55,10 @@ export function FindingsView({ me }: { me: User }) {
     // Past its creation, an event's nested fields (comments, score) can lag behind the change it
     // announces — the subscription's loaders are cached per subscription — so read it afresh.
     if (ev.kind === 'CREATED') upsert(ev.annotation);
-    void gql<{ annotation: Annotation | null }>(ANNOTATION, { id: ev.annotation.id }).then((r) => r.annotation && upsert(r.annotation), () => undefined);
+    void gql<{ annotation: Annotation | null }>(ANNOTATION, { id: ev.annotation.id }).then(
+      (r) => r.annotation && upsert(r.annotation),
+      () => undefined,
+    );
     const text = `${ev.actor?.name ?? 'someone'} ${VERB[ev.kind]} ${targetLabel(ev.annotation.target)}${ev.comment ? `: “${ev.comment.body.slice(0, 60)}”` : ''}`;
     setFeed((f) => [{ key: `${Date.now()}-${Math.random()}`, text, at: new Date().toISOString() }, ...f].slice(0, 50));
   });
@@ -56,44 +68,97 @@ export function FindingsView({ me }: { me: User }) {
   const config = modelList.find((m) => m.id === modelId)?.config;
   return (
     <>
-      <Title sub={q.data ? `${Math.max(q.data.annotations.totalCount, list.length) > list.length ? `newest ${list.length} of ${q.data.annotations.totalCount}` : list.length} findings${search ? ` matching “${search}”` : ''}` : undefined}>Findings</Title>
+      <Title
+        sub={
+          q.data
+            ? `${Math.max(q.data.annotations.totalCount, list.length) > list.length ? `newest ${list.length} of ${q.data.annotations.totalCount}` : list.length} findings${search ? ` matching “${search}”` : ''}`
+            : undefined
+        }
+      >
+        Findings
+      </Title>
       <ErrorBox error={models.error ?? q.error ?? subError} />
       <div className="filters">
-        <label>Model
+        <label>
+          Model
           <select name="model" value={model} onChange={(e) => url.set({ model: e.target.value, focus: '' })}>
-            {modelList.map((m) => <option key={m.id} value={shortId(m.id)}>{m.name}</option>)}
+            {modelList.map((m) => (
+              <option key={m.id} value={shortId(m.id)}>
+                {m.name}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Search<input name="q" type="search" defaultValue={search} onKeyDown={(e) => { if (e.key === 'Enter') url.set({ q: (e.target as HTMLInputElement).value }); }} placeholder="text or tag, Enter" /></label>
-        <label>Status
+        <label>
+          Search
+          <input
+            name="q"
+            type="search"
+            defaultValue={search}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') url.set({ q: (e.target as HTMLInputElement).value });
+            }}
+            placeholder="text or tag, Enter"
+          />
+        </label>
+        <label>
+          Status
           <select name="status" value={status} onChange={(e) => url.set({ status: e.target.value })}>
-            <option value="">all</option><option>HYPOTHESIS</option><option>SUPPORTED</option><option>REFUTED</option>
+            <option value="">all</option>
+            <option>HYPOTHESIS</option>
+            <option>SUPPORTED</option>
+            <option>REFUTED</option>
           </select>
         </label>
-        <label>Tag
+        <label>
+          Tag
           <select name="tag" value={tag} onChange={(e) => url.set({ tag: e.target.value })}>
-            <option value="">all</option>{tags.map((t) => <option key={t}>{t}</option>)}
+            <option value="">all</option>
+            {tags.map((t) => (
+              <option key={t}>{t}</option>
+            ))}
           </select>
         </label>
       </div>
       {modelList.length === 0 && models.data ? <p className="empty">Findings are about a model: import or train one first.</p> : null}
       <div className="row">
         <div style={{ flex: '3 1 620px' }} data-testid="findings">
-          {shown.map((a) => <AnnotationCard key={a.id} a={a} me={me} focused={shortId(a.id) === focus} onChange={upsert} />)}
+          {shown.map((a) => (
+            <AnnotationCard key={a.id} a={a} me={me} focused={shortId(a.id) === focus} onChange={upsert} />
+          ))}
           {q.data && shown.length === 0 ? <p className="empty">No findings {list.length ? 'match these filters' : 'yet for this model'}.</p> : null}
         </div>
         <div style={{ flex: '1 1 340px' }}>
           {modelId && canWrite(me) ? (
-            <AnnotationForm key={`${modelId}|${url.get('target')}`} modelId={modelId} config={config} initialTarget={url.get('target')} initialEvidence={url.get('evidence')} onCreated={(a) => { upsert(a); url.set({ target: '', evidence: '' }); }} />
+            <AnnotationForm
+              key={`${modelId}|${url.get('target')}`}
+              modelId={modelId}
+              config={config}
+              initialTarget={url.get('target')}
+              initialEvidence={url.get('evidence')}
+              onCreated={(a) => {
+                upsert(a);
+                url.set({ target: '', evidence: '' });
+              }}
+            />
           ) : null}
           <div className="card">
             <h2>Activity</h2>
             <ul className="feed" data-testid="feed">
               {feed.length === 0 && list.length === 0 ? <li className="empty">No activity yet.</li> : null}
-              {feed.map((f) => <li key={f.key}>{f.text} <span className="sub">{ago(f.at)}</span></li>)}
-              {[...list].sort((x, y) => y.updatedAt.localeCompare(x.updatedAt)).slice(0, 10).map((a) => (
-                <li key={a.id} className="sub">{a.author?.name ?? 'someone'} · {targetLabel(a.target)} · {a.status.toLowerCase()} · {ago(a.updatedAt)}</li>
+              {feed.map((f) => (
+                <li key={f.key}>
+                  {f.text} <span className="sub">{ago(f.at)}</span>
+                </li>
               ))}
+              {[...list]
+                .sort((x, y) => y.updatedAt.localeCompare(x.updatedAt))
+                .slice(0, 10)
+                .map((a) => (
+                  <li key={a.id} className="sub">
+                    {a.author?.name ?? 'someone'} · {targetLabel(a.target)} · {a.status.toLowerCase()} · {ago(a.updatedAt)}
+                  </li>
+                ))}
             </ul>
           </div>
         </div>

@@ -50,12 +50,22 @@ export function LoginView() {
     <div className="card login">
       <h1>Log in to Searchlight</h1>
       <form onSubmit={submit}>
-        <label>User name<input name="name" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required autoFocus /></label>
-        <label>Password<input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required /></label>
-        <button className="primary" type="submit" disabled={busy}>{busy ? 'Logging in…' : 'Log in'}</button>
+        <label>
+          User name
+          <input name="name" autoComplete="username" value={name} onChange={(e) => setName(e.target.value)} required autoFocus />
+        </label>
+        <label>
+          Password
+          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+        </label>
+        <button className="primary" type="submit" disabled={busy}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </button>
         <ErrorBox error={error} />
       </form>
-      <p className="sub">No account? An admin creates one with <code>searchlight users create --name you --role researcher --password-stdin</code>.</p>
+      <p className="sub">
+        No account? An admin creates one with <code>searchlight users create --name you --role researcher --password-stdin</code>.
+      </p>
     </div>
   );
 }

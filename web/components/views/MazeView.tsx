@@ -14,7 +14,11 @@ import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';
 import { ErrorBox, Title, num } from '../ui';
 
-interface Generated { tokens: string; path: Array<[number, number] | null>; metrics: Record<string, unknown> }
+interface Generated {
+  tokens: string;
+  path: Array<[number, number] | null>;
+  metrics: Record<string, unknown>;
+}
 
 export function MazeView({ id }: { id: string }) {
   const url = useUrlState();
@@ -39,45 +43,93 @@ export function MazeView({ id }: { id: string }) {
   const promptLen = tokens.indexOf('<PATH_START>') + 1;
   return (
     <>
-      <Title sub={m ? <>#{m.index} of <Link prefetch={false} href={`/datasets/${shortId(m.dataset.id)}`}>{m.dataset.name}</Link> · {m.rows}×{m.cols} · {m.split}</> : undefined}>Maze {id}</Title>
+      <Title
+        sub={
+          m ? (
+            <>
+              #{m.index} of{' '}
+              <Link prefetch={false} href={`/datasets/${shortId(m.dataset.id)}`}>
+                {m.dataset.name}
+              </Link>{' '}
+              · {m.rows}×{m.cols} · {m.split}
+            </>
+          ) : undefined
+        }
+      >
+        Maze {id}
+      </Title>
       <ErrorBox error={q.error} />
       {m ? (
         <div className="row">
           <div className="card">
             <MazeSvg svg={m.svg} className="maze-large" lit={lit ? [lit] : []} predicted={pred?.path} onCellHover={setLit} label="maze" />
             <p className="sub" style={{ fontSize: 12 }}>
-              <span style={{ color: '#2ca02c' }}>○ origin</span> · <span style={{ color: '#ff7f0e' }}>× target</span> · <span style={{ color: '#1f77b4' }}>— solution</span>
-              {pred ? <> · <span style={{ color: '#d62728' }}>- - predicted</span></> : null}
+              <span style={{ color: '#2ca02c' }}>○ origin</span> · <span style={{ color: '#ff7f0e' }}>× target</span> ·{' '}
+              <span style={{ color: '#1f77b4' }}>— solution</span>
+              {pred ? (
+                <>
+                  {' '}
+                  · <span style={{ color: '#d62728' }}>- - predicted</span>
+                </>
+              ) : null}
             </p>
-            <table className="kv"><tbody>
-              <tr><th>path length</th><td>{m.pathLength}</td></tr>
-              {Object.entries(m.stats).map(([k, v]) => <tr key={k}><th>{k}</th><td>{typeof v === 'object' ? JSON.stringify(v) : num(v)}</td></tr>)}
-            </tbody></table>
+            <table className="kv">
+              <tbody>
+                <tr>
+                  <th>path length</th>
+                  <td>{m.pathLength}</td>
+                </tr>
+                {Object.entries(m.stats).map(([k, v]) => (
+                  <tr key={k}>
+                    <th>{k}</th>
+                    <td>{typeof v === 'object' ? JSON.stringify(v) : num(v)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           </div>
           <div style={{ flex: '1 1 420px' }}>
             <div className="card">
-              <h2>Tokens <span className="sub">{tokens.length} · hover to link with cells</span></h2>
+              <h2>
+                Tokens <span className="sub">{tokens.length} · hover to link with cells</span>
+              </h2>
               <TokenSequence tokens={tokens} litCell={lit} onHover={(c) => setLit(c)} />
             </div>
             <div className="card">
               <h2>Model prediction</h2>
               <div className="filters">
-                <label>Model
+                <label>
+                  Model
                   <select name="model" value={modelId} onChange={(e) => url.set({ model: e.target.value })}>
                     <option value="">none</option>
-                    {(models.data?.models.edges ?? []).map(({ node }) => <option key={node.id} value={shortId(node.id)}>{node.name}</option>)}
+                    {(models.data?.models.edges ?? []).map(({ node }) => (
+                      <option key={node.id} value={shortId(node.id)}>
+                        {node.name}
+                      </option>
+                    ))}
                   </select>
                 </label>
-                {modelId ? <Link prefetch={false} className="button" href={`/playground?model=${modelId}&maze=${id}`}>Open in playground →</Link> : null}
+                {modelId ? (
+                  <Link prefetch={false} className="button" href={`/playground?model=${modelId}&maze=${id}`}>
+                    Open in playground →
+                  </Link>
+                ) : null}
               </div>
               <ErrorBox error={gen.error} />
               {gen.busy ? <p className="sub">Decoding…</p> : null}
               {pred ? (
                 <>
                   <TokenSequence tokens={predTokens.slice(promptLen - 1)} litCell={lit} onHover={(c) => setLit(c)} />
-                  <table className="kv" style={{ marginTop: 8 }}><tbody>
-                    {Object.entries(pred.metrics).map(([k, v]) => <tr key={k}><th>{k}</th><td className="num">{typeof v === 'object' ? JSON.stringify(v) : num(v)}</td></tr>)}
-                  </tbody></table>
+                  <table className="kv" style={{ marginTop: 8 }}>
+                    <tbody>
+                      {Object.entries(pred.metrics).map(([k, v]) => (
+                        <tr key={k}>
+                          <th>{k}</th>
+                          <td className="num">{typeof v === 'object' ? JSON.stringify(v) : num(v)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
                 </>
               ) : null}
             </div>

@@ -28,7 +28,7 @@ interface Data {
 
 function TrainingCurve({ model, jobs, reload }: { model: FullModel; jobs: Job[]; reload: () => void }) {
   // The curve grows while this model's training job runs: refetch on each progress event.
-  const live = jobs.find((j) => (j.result?.modelId === model.id) && (j.status === 'RUNNING' || j.status === 'QUEUED'));
+  const live = jobs.find((j) => j.result?.modelId === model.id && (j.status === 'RUNNING' || j.status === 'QUEUED'));
   useSubscription<{ jobProgress: Job }>(JOB_PROGRESS, live ? { id: live.id } : null, reload);
   const byName = new Map<string, Array<{ x: number; y: number }>>();
   for (const p of model.trainingCurve) byName.set(p.name, [...(byName.get(p.name) ?? []), { x: p.step, y: p.value }]);
@@ -58,23 +58,57 @@ export function ModelView({ id, me }: { id: string; me: User }) {
 
   return (
     <>
-      <Title sub={m ? <><Badge value={m.status} /> {num(m.parameterCount)} parameters · {String(m.lineage.source ?? '')} · {ago(m.createdAt)}</> : undefined}>{m?.name ?? `Model ${id}`}</Title>
+      <Title
+        sub={
+          m ? (
+            <>
+              <Badge value={m.status} /> {num(m.parameterCount)} parameters · {String(m.lineage.source ?? '')} · {ago(m.createdAt)}
+            </>
+          ) : undefined
+        }
+      >
+        {m?.name ?? `Model ${id}`}
+      </Title>
       <ErrorBox error={q.error} />
       {m ? (
         <>
           <p className="filters">
-            <Link prefetch={false} className="button primary" href={`/playground?model=${id}`}>Open in playground</Link>
-            <Link prefetch={false} className="button" href={`/experiments?model=${id}`}>Experiments</Link>
-            <Link prefetch={false} className="button" href={`/findings?model=${id}`}>Findings</Link>
-            {m.checkpoints.at(-1) ? <a className="button" href={m.checkpoints.at(-1)!.downloadUrl} download>Download latest weights</a> : null}
+            <Link prefetch={false} className="button primary" href={`/playground?model=${id}`}>
+              Open in playground
+            </Link>
+            <Link prefetch={false} className="button" href={`/experiments?model=${id}`}>
+              Experiments
+            </Link>
+            <Link prefetch={false} className="button" href={`/findings?model=${id}`}>
+              Findings
+            </Link>
+            {m.checkpoints.at(-1) ? (
+              <a className="button" href={m.checkpoints.at(-1)!.downloadUrl} download>
+                Download latest weights
+              </a>
+            ) : null}
           </p>
           <div className="grid2">
             <div className="card">
               <h2>Config</h2>
-              <table><tbody>
-                {Object.entries(m.config).map(([k, v]) => <tr key={k}><th className="mono" style={{ textTransform: 'none' }}>{k}</th><td className="mono">{String(v)}</td></tr>)}
-                <tr><th>lineage</th><td className="mono" style={{ fontSize: 11.5 }}>{JSON.stringify(m.lineage)}</td></tr>
-              </tbody></table>
+              <table>
+                <tbody>
+                  {Object.entries(m.config).map(([k, v]) => (
+                    <tr key={k}>
+                      <th className="mono" style={{ textTransform: 'none' }}>
+                        {k}
+                      </th>
+                      <td className="mono">{String(v)}</td>
+                    </tr>
+                  ))}
+                  <tr>
+                    <th>lineage</th>
+                    <td className="mono" style={{ fontSize: 11.5 }}>
+                      {JSON.stringify(m.lineage)}
+                    </td>
+                  </tr>
+                </tbody>
+              </table>
             </div>
             <TrainingCurve model={m} jobs={q.data?.trainJobs.edges.map((e) => e.node) ?? []} reload={q.reload} />
             <EvalTable model={m} evals={m.evals} datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} canRun={canWrite(me)} onDone={q.reload} />
@@ -82,14 +116,27 @@ export function ModelView({ id, me }: { id: string; me: User }) {
             <div className="card">
               <h2>Checkpoints</h2>
               <table>
-                <thead><tr><th className="num">Step</th><th>sha256</th><th className="num">Size</th><th /></tr></thead>
+                <thead>
+                  <tr>
+                    <th className="num">Step</th>
+                    <th>sha256</th>
+                    <th className="num">Size</th>
+                    <th />
+                  </tr>
+                </thead>
                 <tbody>
                   {m.checkpoints.map((c) => (
                     <tr key={c.id}>
                       <td className="num">{num(c.step)}</td>
-                      <td className="mono" title={c.sha256}>{c.sha256.slice(0, 12)}</td>
+                      <td className="mono" title={c.sha256}>
+                        {c.sha256.slice(0, 12)}
+                      </td>
                       <td className="num">{bytes(c.bytes)}</td>
-                      <td><a href={c.downloadUrl} download>.safetensors</a></td>
+                      <td>
+                        <a href={c.downloadUrl} download>
+                          .safetensors
+                        </a>
+                      </td>
                     </tr>
                   ))}
                 </tbody>
@@ -98,16 +145,41 @@ export function ModelView({ id, me }: { id: string; me: User }) {
             <div className="card">
               <h2>Circuits</h2>
               {q.data?.circuits.length ? (
-                <table><tbody>
-                  {q.data.circuits.map((c) => (
-                    <tr key={c.id}><td><Link prefetch={false} href={`/circuits/${shortId(c.id)}`}>{c.name}</Link></td><td>v{c.version}</td><td className="sub">{c.updatedBy?.name} · {ago(c.updatedAt)}</td></tr>
-                  ))}
-                </tbody></table>
-              ) : <p className="empty">No circuits yet.</p>}
+                <table>
+                  <tbody>
+                    {q.data.circuits.map((c) => (
+                      <tr key={c.id}>
+                        <td>
+                          <Link prefetch={false} href={`/circuits/${shortId(c.id)}`}>
+                            {c.name}
+                          </Link>
+                        </td>
+                        <td>v{c.version}</td>
+                        <td className="sub">
+                          {c.updatedBy?.name} · {ago(c.updatedAt)}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              ) : (
+                <p className="empty">No circuits yet.</p>
+              )}
               {canWrite(me) ? (
                 <form className="inline" onSubmit={createCircuit} style={{ marginTop: 10 }}>
-                  <label>New circuit<input name="circuit-name" value={circuitName} onChange={(e) => setCircuitName(e.target.value)} placeholder="e.g. path-following" required /></label>
-                  <button className="primary" disabled={newCircuit.busy}>Create</button>
+                  <label>
+                    New circuit
+                    <input
+                      name="circuit-name"
+                      value={circuitName}
+                      onChange={(e) => setCircuitName(e.target.value)}
+                      placeholder="e.g. path-following"
+                      required
+                    />
+                  </label>
+                  <button className="primary" disabled={newCircuit.busy}>
+                    Create
+                  </button>
                 </form>
               ) : null}
               <ErrorBox error={newCircuit.error} />

@@ -26,7 +26,10 @@ function ImportModel() {
     try {
       // Raw bytes to the upload route (no base64 inflation); same session cookie as the API.
       const res = await fetch(`/upload/model?name=${encodeURIComponent(name || file.name.replace(/\.safetensors$/, ''))}`, {
-        method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: file, credentials: 'same-origin',
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream' },
+        body: file,
+        credentials: 'same-origin',
       });
       const body = (await res.json()) as { id?: string; errors?: Array<{ message: string }> };
       if (!res.ok || !body.id) throw new Error(body.errors?.[0]?.message ?? `upload failed: HTTP ${res.status}`);
@@ -40,11 +43,21 @@ function ImportModel() {
   return (
     <div className="card">
       <h2>Import a model</h2>
-      <p className="sub">A <code>.safetensors</code> file with TransformerLens state_dict names (config and vocab in its metadata, or inferred).</p>
+      <p className="sub">
+        A <code>.safetensors</code> file with TransformerLens state_dict names (config and vocab in its metadata, or inferred).
+      </p>
       <form onSubmit={submit} style={{ display: 'flex', flexDirection: 'column', gap: 10 }}>
-        <label>Name<input name="model-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="defaults to the file name" /></label>
-        <label>File<input name="model-file" type="file" accept=".safetensors" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required /></label>
-        <button className="primary" disabled={busy || !file}>{busy ? 'Uploading…' : 'Import'}</button>
+        <label>
+          Name
+          <input name="model-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="defaults to the file name" />
+        </label>
+        <label>
+          File
+          <input name="model-file" type="file" accept=".safetensors" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required />
+        </label>
+        <button className="primary" disabled={busy || !file}>
+          {busy ? 'Uploading…' : 'Import'}
+        </button>
       </form>
       <ErrorBox error={error} />
     </div>
@@ -61,21 +74,57 @@ function TrainModel({ datasets }: { datasets: Dataset[] }) {
     const r = await train.run({ input: { ...f, datasetId: f.datasetId || ready[0]?.id } });
     if (r) url.set({ job: shortId(r.trainModel.id) });
   }
-  const set = (k: keyof typeof f) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setF({ ...f, [k]: e.target.type === 'number' ? Number(e.target.value) : e.target.value });
+  const set = (k: keyof typeof f) => (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) =>
+    setF({ ...f, [k]: e.target.type === 'number' ? Number(e.target.value) : e.target.value });
   return (
     <div className="card">
       <h2>Train a model</h2>
       <form onSubmit={submit} style={{ display: 'grid', gridTemplateColumns: '1fr 1fr', gap: 10 }}>
-        <label style={{ gridColumn: '1 / 3' }}>Name<input name="train-name" value={f.name} onChange={set('name')} required /></label>
-        <label>Preset<select value={f.preset} onChange={set('preset')}>{['nano', 'tiny', 'hallway', 'demo', 'deep', 'deeper'].map((p) => <option key={p}>{p}</option>)}</select></label>
-        <label>Dataset<select value={f.datasetId} onChange={set('datasetId')}>{ready.map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}</select></label>
-        <label>Steps<input type="number" min={1} value={f.steps} onChange={set('steps')} /></label>
-        <label>Seed<input type="number" min={0} value={f.seed} onChange={set('seed')} /></label>
-        <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={train.busy || ready.length === 0}>Start training</button>
+        <label style={{ gridColumn: '1 / 3' }}>
+          Name
+          <input name="train-name" value={f.name} onChange={set('name')} required />
+        </label>
+        <label>
+          Preset
+          <select value={f.preset} onChange={set('preset')}>
+            {['nano', 'tiny', 'hallway', 'demo', 'deep', 'deeper'].map((p) => (
+              <option key={p}>{p}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Dataset
+          <select value={f.datasetId} onChange={set('datasetId')}>
+            {ready.map((d) => (
+              <option key={d.id} value={d.id}>
+                {d.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Steps
+          <input type="number" min={1} value={f.steps} onChange={set('steps')} />
+        </label>
+        <label>
+          Seed
+          <input type="number" min={0} value={f.seed} onChange={set('seed')} />
+        </label>
+        <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={train.busy || ready.length === 0}>
+          Start training
+        </button>
       </form>
       <ErrorBox error={train.error} />
       <UrlJob kind="trainModel">
-        {(j) => j.result?.modelId ? <p><Link prefetch={false} href={`/models/${shortId(String(j.result.modelId))}`}>Open {String(j.result.modelId)} →</Link></p> : null}
+        {(j) =>
+          j.result?.modelId ? (
+            <p>
+              <Link prefetch={false} href={`/models/${shortId(String(j.result.modelId))}`}>
+                Open {String(j.result.modelId)} →
+              </Link>
+            </p>
+          ) : null
+        }
       </UrlJob>
     </div>
   );
@@ -91,17 +140,37 @@ export function ModelsView({ me }: { me: User }) {
       <div className="row">
         <div className="card" style={{ flex: '2 1 640px' }}>
           <table data-testid="models">
-            <thead><tr><th>Name</th><th>Architecture</th><th className="num">Parameters</th><th>Tokenizer</th><th>Source</th><th>Status</th><th>Created</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Architecture</th>
+                <th className="num">Parameters</th>
+                <th>Tokenizer</th>
+                <th>Source</th>
+                <th>Status</th>
+                <th>Created</th>
+              </tr>
+            </thead>
             <tbody>
               {models.map((m) => (
                 <tr key={m.id}>
-                  <td><Link prefetch={false} href={`/models/${shortId(m.id)}`}>{m.name}</Link></td>
-                  <td className="mono">{m.config.n_layers}L {m.config.n_heads}H d_model={m.config.d_model} d_mlp={m.config.d_mlp}</td>
+                  <td>
+                    <Link prefetch={false} href={`/models/${shortId(m.id)}`}>
+                      {m.name}
+                    </Link>
+                  </td>
+                  <td className="mono">
+                    {m.config.n_layers}L {m.config.n_heads}H d_model={m.config.d_model} d_mlp={m.config.d_mlp}
+                  </td>
                   <td className="num">{num(m.parameterCount)}</td>
                   <td className="mono">{m.config.tokenizer}</td>
                   <td>{String(m.lineage.source ?? '')}</td>
-                  <td><Badge value={m.status} /></td>
-                  <td className="sub">{m.createdBy?.name ?? 'demo'} · {ago(m.createdAt)}</td>
+                  <td>
+                    <Badge value={m.status} />
+                  </td>
+                  <td className="sub">
+                    {m.createdBy?.name ?? 'demo'} · {ago(m.createdAt)}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -22,7 +22,11 @@ import { MazePicker } from './playground/MazePicker';
 import { useRun } from './playground/useRun';
 
 type PModel = { id: string; name: string; config: ModelConfig; vocab: string[]; latestCheckpoint: { id: string; step: number } | null };
-type PMaze = Pick<Maze, 'id' | 'index' | 'rows' | 'cols' | 'origin' | 'target' | 'solution' | 'tokens' | 'svg'> & { small: string; connections: Array<[Cell, Cell]>; dataset: { id: string; name: string } };
+type PMaze = Pick<Maze, 'id' | 'index' | 'rows' | 'cols' | 'origin' | 'target' | 'solution' | 'tokens' | 'svg'> & {
+  small: string;
+  connections: Array<[Cell, Cell]>;
+  dataset: { id: string; name: string };
+};
 
 export function PlaygroundView() {
   const url = useUrlState();
@@ -30,16 +34,27 @@ export function PlaygroundView() {
   const maze = url.get('maze');
   const run = url.get('run') === '1';
   const lists = useQuery<{ models: Connection<Model>; datasets: Connection<Dataset> }>(MODELS);
-  const q = useQuery<{ model?: PModel | null; maze?: PMaze | null }>(PLAYGROUND, {
-    modelId: fullId('Model', model || '0'), mazeId: fullId('Maze', maze || '0'), withModel: !!model, withMaze: !!maze,
-  }, { skip: !model && !maze });
+  const q = useQuery<{ model?: PModel | null; maze?: PMaze | null }>(
+    PLAYGROUND,
+    {
+      modelId: fullId('Model', model || '0'),
+      mazeId: fullId('Maze', maze || '0'),
+      withModel: !!model,
+      withMaze: !!maze,
+    },
+    { skip: !model && !maze },
+  );
   const m = q.data?.model ?? undefined;
   const z = q.data?.maze ?? undefined;
   const edit = url.get('edit');
   const edited = useMemo(() => (edit ? decodeMaze(edit) : null), [edit]);
   const spec = useMemo(() => (edited ? toSpec(edited) : null), [edited]);
   // The server checks the edited maze (adjacent edges, in the grid, target reachable) and tokenizes it.
-  const tq = useQuery<{ tokenizeMaze: { prompt: string; tokens: string; solution: Cell[] } }>(TOKENIZE_MAZE, { input: spec, tokenizer: m?.config.tokenizer ?? null }, { skip: !spec });
+  const tq = useQuery<{ tokenizeMaze: { prompt: string; tokens: string; solution: Cell[] } }>(
+    TOKENIZE_MAZE,
+    { input: spec, tokenizer: m?.config.tokenizer ?? null },
+    { skip: !spec },
+  );
   const tokenized = spec ? tq.data?.tokenizeMaze : undefined;
   const editOk = !!edited && !!tokenized && !tq.error && !tq.loading;
   const input = useMemo(() => {
@@ -48,8 +63,10 @@ export function PlaygroundView() {
     if (edited) return spec ? { ...common, maze: spec, mazeKey: `edit:${edit}` } : null;
     return z ? { ...common, mazeId: z.id, mazeKey: z.id } : null;
   }, [run, m, z, edited, spec, edit]);
-  const smallSvg = useMemo(() => (edited ? mazeSvg(edited, 12, tokenized?.solution ?? []) : z?.small ?? ''), [edited, tokenized, z]);
-  const startEdit = (): void => { if (z) url.set({ edit: encodeMaze(fromConnections(z.rows, z.cols, z.connections, z.origin, z.target)), run: '', pos: '' }); };
+  const smallSvg = useMemo(() => (edited ? mazeSvg(edited, 12, tokenized?.solution ?? []) : (z?.small ?? '')), [edited, tokenized, z]);
+  const startEdit = (): void => {
+    if (z) url.set({ edit: encodeMaze(fromConnections(z.rows, z.cols, z.connections, z.origin, z.target)), run: '', pos: '' });
+  };
   const r = useRun(input);
   const res = r.result;
   const first = res ? res.pathStart - 1 : 0; // <PATH_START> predicts the first path cell
@@ -65,56 +82,122 @@ export function PlaygroundView() {
     <>
       <Title sub="run a model on a maze; step through its path; read its heads">Playground</Title>
       <ErrorBox error={lists.error ?? q.error ?? (spec ? tq.error : undefined) ?? r.error} />
-      {edit && !edited ? <p className="error">The edited maze in this URL (<code>edit=</code>) is malformed; <button onClick={() => url.set({ edit: '', run: '', pos: '' })}>drop it</button></p> : null}
+      {edit && !edited ? (
+        <p className="error">
+          The edited maze in this URL (<code>edit=</code>) is malformed; <button onClick={() => url.set({ edit: '', run: '', pos: '' })}>drop it</button>
+        </p>
+      ) : null}
       <div className="row">
         <div className="card" style={{ flex: '1 1 340px' }}>
           <h2>Model and maze</h2>
           <div className="filters">
-            <label>Model
+            <label>
+              Model
               <select name="model" value={model} onChange={(e) => url.set({ model: e.target.value, run: '', pos: '' })}>
                 <option value="">choose…</option>
-                {(lists.data?.models.edges ?? []).map(({ node }) => <option key={node.id} value={shortId(node.id)}>{node.name} ({node.config.n_layers}L×{node.config.n_heads}H)</option>)}
+                {(lists.data?.models.edges ?? []).map(({ node }) => (
+                  <option key={node.id} value={shortId(node.id)}>
+                    {node.name} ({node.config.n_layers}L×{node.config.n_heads}H)
+                  </option>
+                ))}
               </select>
             </label>
           </div>
-          <MazePicker datasets={lists.data?.datasets.edges.map((e) => e.node) ?? []} dataset={dataset} maze={maze}
-            onDataset={(d) => url.set({ dataset: d })} onMaze={(id) => url.set({ maze: id, run: '', pos: '' })} />
+          <MazePicker
+            datasets={lists.data?.datasets.edges.map((e) => e.node) ?? []}
+            dataset={dataset}
+            maze={maze}
+            onDataset={(d) => url.set({ dataset: d })}
+            onMaze={(id) => url.set({ maze: id, run: '', pos: '' })}
+          />
           <p style={{ marginTop: 10 }}>
-            <button className="primary" disabled={!m || (edited ? !editOk : !z) || r.busy || !m.latestCheckpoint} onClick={() => url.set({ run: '1', pos: '' })} data-testid="run">
+            <button
+              className="primary"
+              disabled={!m || (edited ? !editOk : !z) || r.busy || !m.latestCheckpoint}
+              onClick={() => url.set({ run: '1', pos: '' })}
+              data-testid="run"
+            >
               {r.busy ? `Running: ${r.phase}…` : edited ? 'Run model on the edited maze' : 'Run model'}
             </button>{' '}
-            {edited
-              ? <button onClick={() => url.set({ edit: '', run: '', pos: '' })} data-testid="stop-edit">Back to the stored maze</button>
-              : <button onClick={startEdit} disabled={!z} data-testid="edit-maze">Edit this maze</button>}
+            {edited ? (
+              <button onClick={() => url.set({ edit: '', run: '', pos: '' })} data-testid="stop-edit">
+                Back to the stored maze
+              </button>
+            ) : (
+              <button onClick={startEdit} disabled={!z} data-testid="edit-maze">
+                Edit this maze
+              </button>
+            )}
             {m && !m.latestCheckpoint ? <span className="sub"> this model has no checkpoint yet</span> : null}
           </p>
           {res ? (
-            <table className="kv"><tbody>
-              {Object.entries(res.metrics).map(([k, v]) => <tr key={k}><th>{k}</th><td className="num">{typeof v === 'object' ? JSON.stringify(v) : num(v)}</td></tr>)}
-            </tbody></table>
+            <table className="kv">
+              <tbody>
+                {Object.entries(res.metrics).map(([k, v]) => (
+                  <tr key={k}>
+                    <th>{k}</th>
+                    <td className="num">{typeof v === 'object' ? JSON.stringify(v) : num(v)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
           ) : null}
         </div>
         {edited ? (
           <div className="card" style={{ flex: '0 1 auto' }}>
-            <h2><span>Edited maze</span> <span className="sub">{edited.rows}×{edited.cols}{z ? ` · from maze ${shortId(z.id)}` : ''}{tokenized ? ` · solution ${tokenized.solution.length - 1} steps · prompt ${tokenized.prompt.split(' ').length} tokens` : ''}</span></h2>
-            <MazeEditor maze={edited} solution={tokenized?.solution ?? []} predicted={res?.predicted} lit={curCell ? [curCell] : []}
-              onChange={(e) => url.set({ edit: encodeMaze(e), run: '', pos: '' })} />
+            <h2>
+              <span>Edited maze</span>{' '}
+              <span className="sub">
+                {edited.rows}×{edited.cols}
+                {z ? ` · from maze ${shortId(z.id)}` : ''}
+                {tokenized ? ` · solution ${tokenized.solution.length - 1} steps · prompt ${tokenized.prompt.split(' ').length} tokens` : ''}
+              </span>
+            </h2>
+            <MazeEditor
+              maze={edited}
+              solution={tokenized?.solution ?? []}
+              predicted={res?.predicted}
+              lit={curCell ? [curCell] : []}
+              onChange={(e) => url.set({ edit: encodeMaze(e), run: '', pos: '' })}
+            />
           </div>
         ) : z ? (
           <div className="card" style={{ flex: '0 1 auto' }}>
-            <h2><span>Maze {shortId(z.id)}</span> <span className="sub">#{z.index} · {z.dataset.name}</span></h2>
+            <h2>
+              <span>Maze {shortId(z.id)}</span>{' '}
+              <span className="sub">
+                #{z.index} · {z.dataset.name}
+              </span>
+            </h2>
             <MazeSvg svg={z.svg} className="maze-large" predicted={res?.predicted} lit={curCell ? [curCell] : []} label="playground maze" />
           </div>
         ) : null}
         {res && m ? (
           <div className="card" style={{ flex: '2 1 420px' }}>
-            <h2><span>Step {step} of {last - first}</span> <span className="sub">query position {pos}: <code>{curTok}</code> → predicts <code>{res.tokens[pos + 1]}</code></span></h2>
+            <h2>
+              <span>
+                Step {step} of {last - first}
+              </span>{' '}
+              <span className="sub">
+                query position {pos}: <code>{curTok}</code> → predicts <code>{res.tokens[pos + 1]}</code>
+              </span>
+            </h2>
             <div className="filters">
-              <button onClick={() => url.set({ pos: Math.max(first, pos - 1) })} disabled={pos <= first} aria-label="previous step">◀</button>
+              <button onClick={() => url.set({ pos: Math.max(first, pos - 1) })} disabled={pos <= first} aria-label="previous step">
+                ◀
+              </button>
               <input type="range" min={first} max={last} value={pos} onChange={(e) => url.set({ pos: e.target.value })} style={{ flex: 1 }} aria-label="step" />
-              <button onClick={() => url.set({ pos: Math.min(last, pos + 1) })} disabled={pos >= last} aria-label="next step">▶</button>
+              <button onClick={() => url.set({ pos: Math.min(last, pos + 1) })} disabled={pos >= last} aria-label="next step">
+                ▶
+              </button>
             </div>
-            <TokenSequence tokens={res.tokens} current={pos} from={res.pathStart} litCell={curCell} onPick={(p) => url.set({ pos: Math.min(last, Math.max(first, p)) })} />
+            <TokenSequence
+              tokens={res.tokens}
+              current={pos}
+              from={res.pathStart}
+              litCell={curCell}
+              onPick={(p) => url.set({ pos: Math.min(last, Math.max(first, p)) })}
+            />
             <h3 style={{ marginTop: 12 }}>Logit lens</h3>
             <LogitLens resid={res.resid} lens={res.lens} vocab={m.vocab} pos={pos} actual={res.tokens[pos + 1]} />
           </div>
@@ -122,9 +205,22 @@ export function PlaygroundView() {
       </div>
       {res && m && (edited || z) ? (
         <div className="card">
-          <h2><span>Attention from position {pos} (<code>{curTok}</code>) onto maze cells, per head</span> <span className="sub">rows: layers · columns: heads · colour scaled per head</span></h2>
-          <HeadGrid svg={smallSvg} rows={edited?.rows ?? z!.rows} cols={edited?.cols ?? z!.cols} tokens={res.tokens} patterns={res.patterns} query={pos} nHeads={m.config.n_heads}
-            annotateHref={(l, h) => `/findings?model=${shortId(m.id)}&target=head:${l}.${h}&evidence=${encodeURIComponent(here)}`} />
+          <h2>
+            <span>
+              Attention from position {pos} (<code>{curTok}</code>) onto maze cells, per head
+            </span>{' '}
+            <span className="sub">rows: layers · columns: heads · colour scaled per head</span>
+          </h2>
+          <HeadGrid
+            svg={smallSvg}
+            rows={edited?.rows ?? z!.rows}
+            cols={edited?.cols ?? z!.cols}
+            tokens={res.tokens}
+            patterns={res.patterns}
+            query={pos}
+            nHeads={m.config.n_heads}
+            annotateHref={(l, h) => `/findings?model=${shortId(m.id)}&target=head:${l}.${h}&evidence=${encodeURIComponent(here)}`}
+          />
         </div>
       ) : null}
     </>

@@ -43,7 +43,21 @@ try {
 const cxx = process.env.CXX || 'c++';
 const tmp = `${out}.${process.pid}.tmp`;
 mkdirSync(outDir, { recursive: true });
-const args = ['-std=c++17', '-O2', '-fPIC', '-shared', '-Wall', '-Wextra', '-fvisibility=hidden', '-DNAPI_VERSION=8', `-I${include}`, source, '-o', tmp, '-ldl'];
+const args = [
+  '-std=c++17',
+  '-O2',
+  '-fPIC',
+  '-shared',
+  '-Wall',
+  '-Wextra',
+  '-fvisibility=hidden',
+  '-DNAPI_VERSION=8',
+  `-I${include}`,
+  source,
+  '-o',
+  tmp,
+  '-ldl',
+];
 const r = spawnSync(cxx, args, { encoding: 'utf8' });
 if (r.error) skip(`${cxx} could not be run: ${r.error.message}`);
 if (r.status !== 0) {

@@ -6,7 +6,10 @@
 import type { CircuitEdge, CircuitGraph, CircuitNode, ModelConfig } from '../../../lib/types';
 
 export function componentNodes(cfg: Pick<ModelConfig, 'n_layers' | 'n_heads'>): CircuitNode[] {
-  const nodes: CircuitNode[] = [{ id: 'embed', label: 'embed', kind: 'embed' }, { id: 'pos_embed', label: 'pos_embed', kind: 'pos_embed' }];
+  const nodes: CircuitNode[] = [
+    { id: 'embed', label: 'embed', kind: 'embed' },
+    { id: 'pos_embed', label: 'pos_embed', kind: 'pos_embed' },
+  ];
   for (let l = 0; l < cfg.n_layers; l++) {
     for (let h = 0; h < cfg.n_heads; h++) nodes.push({ id: `L${l}H${h}`, label: `L${l}H${h}`, kind: 'head', layer: l, head: h });
     nodes.push({ id: `MLP${l}`, label: `MLP ${l}`, kind: 'mlp', layer: l });
@@ -19,16 +22,16 @@ export function defaultCircuitGraph(cfg: Pick<ModelConfig, 'n_layers' | 'n_heads
   return { nodes: componentNodes(cfg), edges: [] };
 }
 
-export type CircuitOp =
-  | { type: 'addEdge'; edge: CircuitEdge }
-  | { type: 'removeEdge'; from: string; to: string }
-  | { type: 'rename'; name: string };
+export type CircuitOp = { type: 'addEdge'; edge: CircuitEdge } | { type: 'removeEdge'; from: string; to: string } | { type: 'rename'; name: string };
 
 export function describeOp(op: CircuitOp): string {
   switch (op.type) {
-    case 'addEdge': return `add edge ${op.edge.from} → ${op.edge.to}${op.edge.label ? ` “${op.edge.label}”` : ''}`;
-    case 'removeEdge': return `remove edge ${op.from} → ${op.to}`;
-    case 'rename': return `rename to “${op.name}”`;
+    case 'addEdge':
+      return `add edge ${op.edge.from} → ${op.edge.to}${op.edge.label ? ` “${op.edge.label}”` : ''}`;
+    case 'removeEdge':
+      return `remove edge ${op.from} → ${op.to}`;
+    case 'rename':
+      return `rename to “${op.name}”`;
   }
 }
 

@@ -8,7 +8,17 @@ import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
 import { type ViewProps, asArray, asRecord, fmt } from './common';
 
-interface Ranked { rank: number; layer: number; head: number; lattice: number; connected: number; wall: number; chance: number; lift: number; connected_share: number }
+interface Ranked {
+  rank: number;
+  layer: number;
+  head: number;
+  lattice: number;
+  connected: number;
+  wall: number;
+  chance: number;
+  lift: number;
+  connected_share: number;
+}
 
 export function AdjacencyView({ e }: ViewProps) {
   const s = asRecord(e.summary);
@@ -17,29 +27,58 @@ export function AdjacencyView({ e }: ViewProps) {
   const model = shortId(e.model.id);
   return (
     <div data-testid="adjacency-view">
-      <h3>Heads ranked by attention onto lattice neighbours ({String(s.mazes)} mazes, {String(s.queries)} query tokens: {String(s.query_tokens)})</h3>
+      <h3>
+        Heads ranked by attention onto lattice neighbours ({String(s.mazes)} mazes, {String(s.queries)} query tokens: {String(s.query_tokens)})
+      </h3>
       <table data-testid="adjacency-table">
-        <thead><tr><th className="num">Rank</th><th>Head</th><th className="num">Lattice nbrs</th><th className="num">Connected</th><th className="num">Behind wall</th><th className="num">Chance</th><th>Lift (lattice ÷ chance)</th><th className="num">Connected share</th><th /></tr></thead>
+        <thead>
+          <tr>
+            <th className="num">Rank</th>
+            <th>Head</th>
+            <th className="num">Lattice nbrs</th>
+            <th className="num">Connected</th>
+            <th className="num">Behind wall</th>
+            <th className="num">Chance</th>
+            <th>Lift (lattice ÷ chance)</th>
+            <th className="num">Connected share</th>
+            <th />
+          </tr>
+        </thead>
         <tbody>
           {ranked.map((r) => (
             <tr key={`${r.layer}.${r.head}`} data-head={`${r.layer}.${r.head}`}>
               <td className="num">{r.rank}</td>
-              <td className="mono">L{r.layer}H{r.head}</td>
+              <td className="mono">
+                L{r.layer}H{r.head}
+              </td>
               <td className="num">{fmt(r.lattice)}</td>
               <td className="num">{fmt(r.connected)}</td>
               <td className="num">{fmt(r.wall)}</td>
               <td className="num">{fmt(r.chance)}</td>
               <td style={{ minWidth: 160 }}>
-                <span className="inline-bar" style={{ width: `${(Math.max(0, r.lift) / maxLift) * 110}px`, background: r.lift >= 1 ? 'var(--ok)' : '#b8c0cb' }} />
+                <span
+                  className="inline-bar"
+                  style={{ width: `${(Math.max(0, r.lift) / maxLift) * 110}px`, background: r.lift >= 1 ? 'var(--ok)' : '#b8c0cb' }}
+                />
                 <span className="mono"> {fmt(r.lift)}×</span>
               </td>
               <td className="num">{fmt(r.connected_share)}</td>
-              <td><Link prefetch={false} href={`/findings?model=${model}&target=head:${r.layer}.${r.head}&evidence=${encodeURIComponent(`/experiments/${shortId(e.id)}`)}`}>annotate</Link></td>
+              <td>
+                <Link
+                  prefetch={false}
+                  href={`/findings?model=${model}&target=head:${r.layer}.${r.head}&evidence=${encodeURIComponent(`/experiments/${shortId(e.id)}`)}`}
+                >
+                  annotate
+                </Link>
+              </td>
             </tr>
           ))}
         </tbody>
       </table>
-      <p className="sub">Lift &gt; 1: the head attends to lattice neighbours more than a uniform spread over earlier tokens would. A high connected share means it follows the maze’s open edges, not just the grid.</p>
+      <p className="sub">
+        Lift &gt; 1: the head attends to lattice neighbours more than a uniform spread over earlier tokens would. A high connected share means it follows the
+        maze’s open edges, not just the grid.
+      </p>
     </div>
   );
 }

@@ -9,8 +9,17 @@ import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, UrlSelect, asArray, asRecord, fmt, pick } from './common';
 
 /** summary.table: one row per (generator, size), every metric flat (null where undefined, e.g. no maze fitted n_ctx). */
-interface Row { generator: string; size: number; mazes: number; model: Record<string, unknown> | null; baseline: Record<string, unknown> | null }
-interface Detail { too_long?: number; skipped?: string }
+interface Row {
+  generator: string;
+  size: number;
+  mazes: number;
+  model: Record<string, unknown> | null;
+  baseline: Record<string, unknown> | null;
+}
+interface Detail {
+  too_long?: number;
+  skipped?: string;
+}
 
 /** A metric of one aggregate: a rate at its top level, or a mean under `means`. */
 export function metricOf(agg: Record<string, unknown> | null | undefined, name: string): number {
@@ -34,20 +43,65 @@ export function BehaviorView({ e }: ViewProps) {
   const rate = !/backtracks|invalid_tokens/.test(metric);
   return (
     <div data-testid="behavior-view">
-      <div className="filters"><UrlSelect param="metric" label="Metric" value={metric} options={metrics.map((m) => [m, m])} /></div>
-      <h3>Model: {metric} by generator × grid size{s.constrained ? ' (constrained decoding)' : ''}</h3>
-      <Heatmap values={gens.flatMap((g) => sizes.map((n) => { const r = at(g, n); return r ? metricOf(r.model, metric) : NaN; }))}
-        rows={gens.length} cols={sizes.length} rowLabels={gens} colLabels={sizes.map((n) => `${n}×${n}`)} range={rate ? [0, 1] : undefined} valueLabel={metric} cell={70} showValues testId="behavior-heatmap" />
+      <div className="filters">
+        <UrlSelect param="metric" label="Metric" value={metric} options={metrics.map((m) => [m, m])} />
+      </div>
+      <h3>
+        Model: {metric} by generator × grid size{s.constrained ? ' (constrained decoding)' : ''}
+      </h3>
+      <Heatmap
+        values={gens.flatMap((g) =>
+          sizes.map((n) => {
+            const r = at(g, n);
+            return r ? metricOf(r.model, metric) : NaN;
+          }),
+        )}
+        rows={gens.length}
+        cols={sizes.length}
+        rowLabels={gens}
+        colLabels={sizes.map((n) => `${n}×${n}`)}
+        range={rate ? [0, 1] : undefined}
+        valueLabel={metric}
+        cell={70}
+        showValues
+        testId="behavior-heatmap"
+      />
       <table data-testid="behavior-table" className="compact">
         <thead>
-          <tr><th>Generator</th><th className="num">Grid</th><th className="num">Mazes</th>{SHOWN.map((m) => <th key={m} className="num">{m.replace(/_/g, ' ')}<br /><span className="sub">model / baseline</span></th>)}</tr>
+          <tr>
+            <th>Generator</th>
+            <th className="num">Grid</th>
+            <th className="num">Mazes</th>
+            {SHOWN.map((m) => (
+              <th key={m} className="num">
+                {m.replace(/_/g, ' ')}
+                <br />
+                <span className="sub">model / baseline</span>
+              </th>
+            ))}
+          </tr>
         </thead>
         <tbody>
           {rows.map((r, i) => (
             <tr key={`${r.generator}.${r.size}`} title={details[i]?.skipped}>
-              <td className="mono">{r.generator}</td><td className="num">{r.size}×{r.size}</td>
-              <td className="num">{r.mazes}{details[i]?.too_long ? <span className="sub" title="left out: longer than the model's n_ctx"> (+{details[i].too_long} too long)</span> : null}</td>
-              {SHOWN.map((m) => <td key={m} className="num">{fmt(metricOf(r.model, m))} <span className="baseline-value">/ {fmt(metricOf(r.baseline, m))}</span></td>)}
+              <td className="mono">{r.generator}</td>
+              <td className="num">
+                {r.size}×{r.size}
+              </td>
+              <td className="num">
+                {r.mazes}
+                {details[i]?.too_long ? (
+                  <span className="sub" title="left out: longer than the model's n_ctx">
+                    {' '}
+                    (+{details[i].too_long} too long)
+                  </span>
+                ) : null}
+              </td>
+              {SHOWN.map((m) => (
+                <td key={m} className="num">
+                  {fmt(metricOf(r.model, m))} <span className="baseline-value">/ {fmt(metricOf(r.baseline, m))}</span>
+                </td>
+              ))}
             </tr>
           ))}
         </tbody>

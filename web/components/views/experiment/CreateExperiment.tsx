@@ -22,7 +22,11 @@ export function formatParams(p: Record<string, unknown>): string {
   return `{\n${keys.map((k) => `  ${JSON.stringify(k)}: ${JSON.stringify(p[k])}`).join(',\n')}\n}`;
 }
 
-interface FormData { experimentKinds: ExperimentKindInfo[]; models: Connection<Model>; datasets: Connection<Dataset> }
+interface FormData {
+  experimentKinds: ExperimentKindInfo[];
+  models: Connection<Model>;
+  datasets: Connection<Dataset>;
+}
 
 export function CreateExperiment() {
   const url = useUrlState();
@@ -58,7 +62,13 @@ export function CreateExperiment() {
     setClientError(undefined);
     const parsed = parseParams(text);
     if ('error' in parsed) return setClientError(new Error(parsed.error));
-    const r = await run.run({ kind, modelId: fullId('Model', model), params: parsed.value, datasetId: dataset ? fullId('Dataset', dataset) : null, seed: Number(seed) || 0 });
+    const r = await run.run({
+      kind,
+      modelId: fullId('Model', model),
+      params: parsed.value,
+      datasetId: dataset ? fullId('Dataset', dataset) : null,
+      seed: Number(seed) || 0,
+    });
     if (r) router.push(`/experiments/${r.runExperiment.params.experimentId}`);
   }
 
@@ -68,43 +78,75 @@ export function CreateExperiment() {
       <h2>New experiment</h2>
       <ErrorBox error={q.error} />
       <form onSubmit={submit} className="experiment-form">
-        <label>Model
+        <label>
+          Model
           <select name="model" value={model} onChange={(ev) => url.set({ model: ev.target.value, params: null })} required>
-            {models.map((m) => <option key={m.id} value={shortId(m.id)}>{m.name}</option>)}
+            {models.map((m) => (
+              <option key={m.id} value={shortId(m.id)}>
+                {m.name}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Kind
+        <label>
+          Kind
           <select name="kind" value={kind} onChange={(ev) => url.set({ kind: ev.target.value, params: null, dataset: null })}>
-            {kinds.map((k) => <option key={k.kind} value={k.kind}>{k.kind}</option>)}
+            {kinds.map((k) => (
+              <option key={k.kind} value={k.kind}>
+                {k.kind}
+              </option>
+            ))}
           </select>
         </label>
-        <label>Mazes
+        <label>
+          Mazes
           <select name="dataset" value={dataset} onChange={(ev) => url.set({ dataset: ev.target.value })} disabled={!mazeKind}>
             <option value="">generated from the params</option>
-            {datasets.map((d) => <option key={d.id} value={shortId(d.id)}>test split of {d.name} ({d.grid}×{d.grid})</option>)}
+            {datasets.map((d) => (
+              <option key={d.id} value={shortId(d.id)}>
+                test split of {d.name} ({d.grid}×{d.grid})
+              </option>
+            ))}
           </select>
         </label>
-        <label>Seed<input name="seed" type="number" min={0} value={seed} onChange={(ev) => url.set({ seed: ev.target.value })} /></label>
-        {info ? <p className="sub describe">{info.describe}</p> : null}
-        <label className="wide">Params (JSON; defaults for this model filled in — fields left out take their defaults)
-          <textarea name="params" value={text} onChange={(ev) => setText(ev.target.value)} spellCheck={false} rows={Math.min(14, Math.max(4, text.split('\n').length + 1))} />
+        <label>
+          Seed
+          <input name="seed" type="number" min={0} value={seed} onChange={(ev) => url.set({ seed: ev.target.value })} />
         </label>
-        <button className="primary wide" disabled={run.busy || !kind || !model} data-testid="run-experiment">{run.busy ? 'Queueing…' : 'Run experiment'}</button>
+        {info ? <p className="sub describe">{info.describe}</p> : null}
+        <label className="wide">
+          Params (JSON; defaults for this model filled in — fields left out take their defaults)
+          <textarea
+            name="params"
+            value={text}
+            onChange={(ev) => setText(ev.target.value)}
+            spellCheck={false}
+            rows={Math.min(14, Math.max(4, text.split('\n').length + 1))}
+          />
+        </label>
+        <button className="primary wide" disabled={run.busy || !kind || !model} data-testid="run-experiment">
+          {run.busy ? 'Queueing…' : 'Run experiment'}
+        </button>
       </form>
       <ErrorBox error={clientError ?? run.error} />
       {info ? (
         <details className="fields" open>
           <summary>Fields of {info.kind}</summary>
-          <table className="compact"><tbody>
-            {info.params.map((f) => (
-              <tr key={f.name}>
-                <td className="mono">{f.name}</td>
-                <td className="mono sub">{f.type}</td>
-                <td>{f.doc}{f.choices ? <span className="sub"> — {f.choices.join(' | ')}</span> : null}</td>
-                <td className="mono">{f.default !== undefined ? JSON.stringify(f.default) : <span className="sub">optional</span>}</td>
-              </tr>
-            ))}
-          </tbody></table>
+          <table className="compact">
+            <tbody>
+              {info.params.map((f) => (
+                <tr key={f.name}>
+                  <td className="mono">{f.name}</td>
+                  <td className="mono sub">{f.type}</td>
+                  <td>
+                    {f.doc}
+                    {f.choices ? <span className="sub"> — {f.choices.join(' | ')}</span> : null}
+                  </td>
+                  <td className="mono">{f.default !== undefined ? JSON.stringify(f.default) : <span className="sub">optional</span>}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </details>
       ) : null}
     </div>

@@ -38,8 +38,16 @@ export function DlaView({ e }: ViewProps) {
     detail = (
       <>
         <h3>Maze 0: component × path position</h3>
-        <Heatmap values={transposed} rows={C} cols={P} rowLabels={comps} colLabels={pos.map((p) => `${toks[p]?.replace(/^<(.*)>$/, '$1')} → ${toks[p + 1]?.replace(/^<(.*)>$/, '$1')}`)}
-          diverging valueLabel="logit diff contribution" testId="dla-heatmap" />
+        <Heatmap
+          values={transposed}
+          rows={C}
+          cols={P}
+          rowLabels={comps}
+          colLabels={pos.map((p) => `${toks[p]?.replace(/^<(.*)>$/, '$1')} → ${toks[p + 1]?.replace(/^<(.*)>$/, '$1')}`)}
+          diverging
+          valueLabel="logit diff contribution"
+          testId="dla-heatmap"
+        />
       </>
     );
   }
@@ -48,9 +56,13 @@ export function DlaView({ e }: ViewProps) {
       <div className="filters">
         <UrlSelect param="cls" label="Positions" value={cls} options={classes.map((c) => [c, `${c} (${fmt(counts[c])})`])} />
       </div>
-      <h3>Mean direct logit attribution at {cls} positions (mean logit diff {fmt(ld[cls])})</h3>
+      <h3>
+        Mean direct logit attribution at {cls} positions (mean logit diff {fmt(ld[cls])})
+      </h3>
       <Bars items={bars} valueLabel="contribution to logit(correct) − logit(best wrong)" testId="dla-bars" />
-      <p className="sub">Components sum to the logit difference (max error {fmt(s.max_sum_error)}), with the final LayerNorm’s scale applied as TransformerLens does.</p>
+      <p className="sub">
+        Components sum to the logit difference (max error {fmt(s.max_sum_error)}), with the final LayerNorm’s scale applied as TransformerLens does.
+      </p>
       {detail}
     </div>
   );

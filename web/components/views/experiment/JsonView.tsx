@@ -3,5 +3,9 @@
 import type { ViewProps } from './common';
 
 export function JsonView({ e }: ViewProps) {
-  return <pre className="json" data-testid="json-view">{JSON.stringify(e.summary, null, 2)}</pre>;
+  return (
+    <pre className="json" data-testid="json-view">
+      {JSON.stringify(e.summary, null, 2)}
+    </pre>
+  );
 }

@@ -11,7 +11,12 @@ import { LayerLines } from '../../charts/LayerLines';
 import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-interface LayerRow { layer: string; accuracy: number; correct_prob: number; correct_rank: number }
+interface LayerRow {
+  layer: string;
+  accuracy: number;
+  correct_prob: number;
+  correct_rank: number;
+}
 
 function Detail({ e, detail, layers }: ViewProps & { detail: string; layers: string[] }) {
   const { tensors, error } = useTensors(e, ['maze0.tokens', 'maze0.positions', `maze0.${detail}`]);
@@ -21,8 +26,16 @@ function Detail({ e, detail, layers }: ViewProps & { detail: string; layers: str
   const t = tensors[`maze0.${detail}`]; // [layer, P]
   const labels = pos.map((p) => `${toks[p]?.replace(/^<(.*)>$/, '$1')} → ${toks[p + 1]?.replace(/^<(.*)>$/, '$1')}`);
   return (
-    <Heatmap values={t.data} rows={t.shape[0]} cols={t.shape[1]} rowLabels={layers} colLabels={labels}
-      range={detail === 'prob' ? [0, 1] : undefined} valueLabel={detail === 'prob' ? 'p(correct next token)' : 'rank of the correct token'} testId="lens-heatmap" />
+    <Heatmap
+      values={t.data}
+      rows={t.shape[0]}
+      cols={t.shape[1]}
+      rowLabels={layers}
+      colLabels={labels}
+      range={detail === 'prob' ? [0, 1] : undefined}
+      valueLabel={detail === 'prob' ? 'p(correct next token)' : 'rank of the correct token'}
+      testId="lens-heatmap"
+    />
   );
 }
 
@@ -35,18 +48,51 @@ export function LensView({ e }: ViewProps) {
   const detail = pick(url.get, 'detail', ['prob', 'rank'], 'prob');
   return (
     <div data-testid="lens-view">
-      <h3>Logit lens by layer ({String(s.mazes)} mazes, {String(s.positions)} path positions)</h3>
-      <LayerLines categories={layers} yLabel="fraction" testId="lens-accuracy"
-        series={[{ name: 'accuracy', values: rows.map((r) => r.accuracy) }, { name: 'p(correct)', values: rows.map((r) => r.correct_prob) }]} />
+      <h3>
+        Logit lens by layer ({String(s.mazes)} mazes, {String(s.positions)} path positions)
+      </h3>
+      <LayerLines
+        categories={layers}
+        yLabel="fraction"
+        testId="lens-accuracy"
+        series={[
+          { name: 'accuracy', values: rows.map((r) => r.accuracy) },
+          { name: 'p(correct)', values: rows.map((r) => r.correct_prob) },
+        ]}
+      />
       <table className="compact">
-        <thead><tr><th>Layer</th><th className="num">Accuracy</th><th className="num">p(correct)</th><th className="num">Mean rank</th></tr></thead>
-        <tbody>{rows.map((r) => <tr key={r.layer}><td className="mono">{r.layer}</td><td className="num">{fmt(r.accuracy)}</td><td className="num">{fmt(r.correct_prob)}</td><td className="num">{fmt(r.correct_rank)}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>Layer</th>
+            <th className="num">Accuracy</th>
+            <th className="num">p(correct)</th>
+            <th className="num">Mean rank</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.layer}>
+              <td className="mono">{r.layer}</td>
+              <td className="num">{fmt(r.accuracy)}</td>
+              <td className="num">{fmt(r.correct_prob)}</td>
+              <td className="num">{fmt(r.correct_rank)}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
       <p className="sub">The last layer is the model’s own output (max |lens − logits| = {fmt(s.final_layer_max_abs_diff)}).</p>
       {hasDetail ? (
         <>
           <div className="filters" style={{ marginTop: 12 }}>
-            <UrlSelect param="detail" label="Maze 0, per position" value={detail} options={[['prob', 'probability of the correct token'], ['rank', 'rank of the correct token']]} />
+            <UrlSelect
+              param="detail"
+              label="Maze 0, per position"
+              value={detail}
+              options={[
+                ['prob', 'probability of the correct token'],
+                ['rank', 'rank of the correct token'],
+              ]}
+            />
           </div>
           <Detail e={e} detail={detail} layers={layers} />
         </>

@@ -9,7 +9,14 @@ import { LayerLines } from '../../charts/LayerLines';
 import { type ViewProps, asArray, asRecord, fmt } from './common';
 
 /** summary.by_lookahead: one row per lookahead that has forks. */
-interface Row { lookahead: number; forks: number; correct: number; accuracy: number | null; choice_accuracy: number | null; chance: number | null }
+interface Row {
+  lookahead: number;
+  forks: number;
+  correct: number;
+  accuracy: number | null;
+  choice_accuracy: number | null;
+  chance: number | null;
+}
 
 export function LookaheadView({ e }: ViewProps) {
   const s = asRecord(e.summary);
@@ -17,16 +24,39 @@ export function LookaheadView({ e }: ViewProps) {
   return (
     <div data-testid="lookahead-view">
       <p>
-        {String(s.forks)} forks in {String(s.mazes)} mazes: the right way ranked first among the fork's ways {fmt(s.choice_accuracy)} (chance {fmt(s.chance)}); predicted outright {fmt(s.accuracy)}
+        {String(s.forks)} forks in {String(s.mazes)} mazes: the right way ranked first among the fork's ways {fmt(s.choice_accuracy)} (chance {fmt(s.chance)});
+        predicted outright {fmt(s.accuracy)}
         {Number(s.ambiguous_forks) > 0 ? `; ${String(s.ambiguous_forks)} forks whose wrong branch also reaches the target left out` : ''}.
       </p>
-      <LayerLines categories={rows.map((r) => String(r.lookahead))} yLabel="forks decided right"
-        series={[{ name: 'among the ways', values: rows.map((r) => r.choice_accuracy) }, { name: 'outright', values: rows.map((r) => r.accuracy) }, { name: 'chance', values: rows.map((r) => r.chance), dashed: true }]} testId="lookahead-chart" />
+      <LayerLines
+        categories={rows.map((r) => String(r.lookahead))}
+        yLabel="forks decided right"
+        series={[
+          { name: 'among the ways', values: rows.map((r) => r.choice_accuracy) },
+          { name: 'outright', values: rows.map((r) => r.accuracy) },
+          { name: 'chance', values: rows.map((r) => r.chance), dashed: true },
+        ]}
+        testId="lookahead-chart"
+      />
       <table data-testid="lookahead-table" className="compact">
-        <thead><tr><th className="num">Lookahead</th><th className="num">Forks</th><th className="num">Among the ways</th><th className="num">Outright</th><th className="num">Chance</th></tr></thead>
+        <thead>
+          <tr>
+            <th className="num">Lookahead</th>
+            <th className="num">Forks</th>
+            <th className="num">Among the ways</th>
+            <th className="num">Outright</th>
+            <th className="num">Chance</th>
+          </tr>
+        </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.lookahead}><td className="num">{r.lookahead}</td><td className="num">{r.forks}</td><td className="num">{fmt(r.choice_accuracy)}</td><td className="num">{fmt(r.accuracy)}</td><td className="num">{fmt(r.chance)}</td></tr>
+            <tr key={r.lookahead}>
+              <td className="num">{r.lookahead}</td>
+              <td className="num">{r.forks}</td>
+              <td className="num">{fmt(r.choice_accuracy)}</td>
+              <td className="num">{fmt(r.accuracy)}</td>
+              <td className="num">{fmt(r.chance)}</td>
+            </tr>
           ))}
         </tbody>
       </table>

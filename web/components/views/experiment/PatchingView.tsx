@@ -12,7 +12,15 @@ import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-interface PairRow { change: string; length: number; changed_positions: number[]; good: string; bad: string; clean_logit_diff: number; corrupt_logit_diff: number }
+interface PairRow {
+  change: string;
+  length: number;
+  changed_positions: number[];
+  good: string;
+  bad: string;
+  clean_logit_diff: number;
+  corrupt_logit_diff: number;
+}
 
 const SITE_DOC: Record<string, string> = {
   resid_pre: 'residual stream before each block',
@@ -50,17 +58,40 @@ export function PatchingView({ e }: ViewProps) {
     const p = pairSel === 'mean' ? -1 : Number(pairSel);
     const block = p < 0 ? { data: nanMean0(t.data, t.shape), shape: t.shape.slice(1) } : subTensor(t.data, t.shape, [p]);
     if (perHead) {
-      main = <Heatmap values={block.data} rows={L} cols={H} rowLabels={layers} colLabels={heads} diverging range={[-1, 1]} valueLabel="normalised logit diff" testId="patching-heatmap" />;
+      main = (
+        <Heatmap
+          values={block.data}
+          rows={L}
+          cols={H}
+          rowLabels={layers}
+          colLabels={heads}
+          diverging
+          range={[-1, 1]}
+          valueLabel="normalised logit diff"
+          testId="patching-heatmap"
+        />
+      );
     } else {
-      const T = p < 0 ? block.shape[1] : pairs[p]?.length ?? block.shape[1];
+      const T = p < 0 ? block.shape[1] : (pairs[p]?.length ?? block.shape[1]);
       const clean = tensors['pairs.clean']; // [P, Tmax] token ids, -1 padded
       const toks = p < 0 ? [] : tokenLabels(subTensor(clean.data, clean.shape, [p]).data, e.model.vocab);
-      const values = site === 'head_by_pos'
-        ? Array.from({ length: L * T }, (_, k) => block.data[(Math.floor(k / T) * block.shape[1] + (k % T)) * H + head]) // [L, T] of one head
-        : Array.from({ length: L * T }, (_, k) => block.data[Math.floor(k / T) * block.shape[1] + (k % T)]);
+      const values =
+        site === 'head_by_pos'
+          ? Array.from({ length: L * T }, (_, k) => block.data[(Math.floor(k / T) * block.shape[1] + (k % T)) * H + head]) // [L, T] of one head
+          : Array.from({ length: L * T }, (_, k) => block.data[Math.floor(k / T) * block.shape[1] + (k % T)]);
       main = (
-        <Heatmap values={values} rows={L} cols={T} rowLabels={layers} colLabels={Array.from({ length: T }, (_, i) => (p < 0 ? String(i) : axisLabel(i, toks[i])))}
-          diverging range={[-1, 1]} valueLabel="normalised logit diff" marked={p < 0 ? [] : pairs[p]?.changed_positions} testId="patching-heatmap" />
+        <Heatmap
+          values={values}
+          rows={L}
+          cols={T}
+          rowLabels={layers}
+          colLabels={Array.from({ length: T }, (_, i) => (p < 0 ? String(i) : axisLabel(i, toks[i])))}
+          diverging
+          range={[-1, 1]}
+          valueLabel="normalised logit diff"
+          marked={p < 0 ? [] : pairs[p]?.changed_positions}
+          testId="patching-heatmap"
+        />
       );
     }
   }
@@ -68,8 +99,17 @@ export function PatchingView({ e }: ViewProps) {
   if (tensors) {
     const a = tensors[aggName]; // [L, classes] | [L, H] | [L, classes, H]
     agg = perHead ? null : (
-      <Heatmap values={site === 'head_by_pos' ? Array.from({ length: L * classes.length }, (_, k) => a.data[k * H + head]) : a.data}
-        rows={L} cols={classes.length} rowLabels={layers} colLabels={classes} diverging range={[-1, 1]} valueLabel="mean normalised logit diff" testId="patching-by-class" />
+      <Heatmap
+        values={site === 'head_by_pos' ? Array.from({ length: L * classes.length }, (_, k) => a.data[k * H + head]) : a.data}
+        rows={L}
+        cols={classes.length}
+        rowLabels={layers}
+        colLabels={classes}
+        diverging
+        range={[-1, 1]}
+        valueLabel="mean normalised logit diff"
+        testId="patching-by-class"
+      />
     );
   }
   const corr = asRecord(s.correlation_with_exact);
@@ -77,30 +117,72 @@ export function PatchingView({ e }: ViewProps) {
     <div data-testid="patching-view">
       <div className="filters">
         <UrlSelect param="site" label="Site" value={site} options={sites.map((x) => [x, x])} />
-        <UrlSelect param="pair" label="Pair" value={pairSel} options={pairOpts.map((v) => [v, v === 'mean' ? 'mean over pairs' : `#${v}: ${pairs[Number(v)]?.change ?? ''}`])} />
+        <UrlSelect
+          param="pair"
+          label="Pair"
+          value={pairSel}
+          options={pairOpts.map((v) => [v, v === 'mean' ? 'mean over pairs' : `#${v}: ${pairs[Number(v)]?.change ?? ''}`])}
+        />
         {site === 'head_by_pos' ? <UrlSelect param="head" label="Head" value={String(head)} options={heads.map((h, i) => [String(i), h])} /> : null}
-        {hasExact ? <UrlSelect param="src" label="Values" value={src} options={[['estimate', 'attribution (gradient × Δ)'], ['exact', 'exact patching']]} /> : null}
+        {hasExact ? (
+          <UrlSelect
+            param="src"
+            label="Values"
+            value={src}
+            options={[
+              ['estimate', 'attribution (gradient × Δ)'],
+              ['exact', 'exact patching'],
+            ]}
+          />
+        ) : null}
       </div>
-      <h3>{what}: {site} — {SITE_DOC[site] ?? ''}</h3>
+      <h3>
+        {what}: {site} — {SITE_DOC[site] ?? ''}
+      </h3>
       <p className="sub caption">
-        Normalised logit difference of the correct next move over the best wrong one, (LD<sub>patched</sub> − LD<sub>corrupt</sub>) / (LD<sub>clean</sub> − LD<sub>corrupt</sub>):
-        1 (red) = patching in the clean activation restores the clean answer, 0 (white) = no effect.
+        Normalised logit difference of the correct next move over the best wrong one, (LD<sub>patched</sub> − LD<sub>corrupt</sub>) / (LD<sub>clean</sub> − LD
+        <sub>corrupt</sub>): 1 (red) = patching in the clean activation restores the clean answer, 0 (white) = no effect.
         {pairSel !== 'mean' && !perHead ? ' Outlined: positions where the corrupted prompt differs.' : ''}
         {pairSel === 'mean' && !perHead ? ' Positions differ in meaning between pairs; prefer a single pair or the class aggregate.' : ''}
       </p>
       {main}
       {attribution && Object.keys(corr).length ? (
-        <p className="sub">Correlation of the attribution estimate with exact patching on the same pairs: {Object.entries(corr).map(([k, v]) => `${k} ${fmt(v)}`).join(' · ')}</p>
+        <p className="sub">
+          Correlation of the attribution estimate with exact patching on the same pairs:{' '}
+          {Object.entries(corr)
+            .map(([k, v]) => `${k} ${fmt(v)}`)
+            .join(' · ')}
+        </p>
       ) : null}
-      {agg ? <><h3>By token class (every pair and position of a class)</h3>{agg}</> : null}
+      {agg ? (
+        <>
+          <h3>By token class (every pair and position of a class)</h3>
+          {agg}
+        </>
+      ) : null}
       <h3>Pairs</h3>
       <table data-testid="pairs">
-        <thead><tr><th>#</th><th>Corruption</th><th>Correct</th><th>Best wrong</th><th className="num">LD clean</th><th className="num">LD corrupt</th><th className="num">Tokens</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Corruption</th>
+            <th>Correct</th>
+            <th>Best wrong</th>
+            <th className="num">LD clean</th>
+            <th className="num">LD corrupt</th>
+            <th className="num">Tokens</th>
+          </tr>
+        </thead>
         <tbody>
           {pairs.map((r, i) => (
             <tr key={i} className={String(i) === pairSel ? 'selected' : ''}>
-              <td>{i}</td><td className="mono">{r.change}</td><td className="mono">{r.good}</td><td className="mono">{r.bad}</td>
-              <td className="num">{fmt(r.clean_logit_diff)}</td><td className="num">{fmt(r.corrupt_logit_diff)}</td><td className="num">{r.length}</td>
+              <td>{i}</td>
+              <td className="mono">{r.change}</td>
+              <td className="mono">{r.good}</td>
+              <td className="mono">{r.bad}</td>
+              <td className="num">{fmt(r.clean_logit_diff)}</td>
+              <td className="num">{fmt(r.corrupt_logit_diff)}</td>
+              <td className="num">{r.length}</td>
             </tr>
           ))}
         </tbody>

@@ -10,7 +10,14 @@ import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
 import { type ViewProps, UrlSelect, asArray, asRecord, fmt, pick } from './common';
 
-interface Cell { accuracy: number; balanced: number; majority: number; control: number; selectivity: number; selectivity_balanced: number }
+interface Cell {
+  accuracy: number;
+  balanced: number;
+  majority: number;
+  control: number;
+  selectivity: number;
+  selectivity_balanced: number;
+}
 
 export function ProbesView({ e }: ViewProps) {
   const url = useUrlState();
@@ -20,7 +27,7 @@ export function ProbesView({ e }: ViewProps) {
   const layers = asArray<string>(s.layers);
   const table = asArray<Record<string, unknown>>(s.table);
   const target = pick(url.get, 'target', targets, targets[0] ?? 'edge');
-  const cls = pick(url.get, 'cls', classes, classes.includes('path') ? 'path' : classes[0] ?? '');
+  const cls = pick(url.get, 'cls', classes, classes.includes('path') ? 'path' : (classes[0] ?? ''));
   const metric = pick(url.get, 'metric', ['accuracy', 'balanced'], 'accuracy');
   const cell = (c: string, l: string): Cell | undefined => asRecord(table.find((r) => r.class === c && r.layer === l)?.[target]) as unknown as Cell | undefined;
   const rows = layers.map((l) => cell(cls, l));
@@ -30,22 +37,70 @@ export function ProbesView({ e }: ViewProps) {
       <div className="filters">
         <UrlSelect param="target" label="Probe target" value={target} options={targets.map((t) => [t, t])} />
         <UrlSelect param="cls" label="Read at" value={cls} options={classes.map((c) => [c, c])} />
-        <UrlSelect param="metric" label="Metric" value={metric} options={[['accuracy', 'accuracy'], ['balanced', 'balanced accuracy']]} />
+        <UrlSelect
+          param="metric"
+          label="Metric"
+          value={metric}
+          options={[
+            ['accuracy', 'accuracy'],
+            ['balanced', 'balanced accuracy'],
+          ]}
+        />
       </div>
-      <h3>Probe for “{target}” at {cls} tokens: test {metric} by layer ({String(s.train)} train / {String(s.test)} test mazes)</h3>
-      <LayerLines categories={layers} yLabel={metric} testId="probe-accuracy" series={[
-        { name: 'probe', values: rows.map((c) => (c ? (metric === 'balanced' ? c.balanced : c.accuracy) : null)) },
-        { name: 'control (shuffled)', values: rows.map((c) => (c ? (metric === 'balanced' ? null : c.control) : null)), dashed: true, colour: '#d62728' },
-        { name: 'majority class', values: rows.map((c) => (c ? (metric === 'balanced' ? 0.5 : c.majority) : null)), dashed: true, colour: '#8895a7' },
-      ]} />
+      <h3>
+        Probe for “{target}” at {cls} tokens: test {metric} by layer ({String(s.train)} train / {String(s.test)} test mazes)
+      </h3>
+      <LayerLines
+        categories={layers}
+        yLabel={metric}
+        testId="probe-accuracy"
+        series={[
+          { name: 'probe', values: rows.map((c) => (c ? (metric === 'balanced' ? c.balanced : c.accuracy) : null)) },
+          { name: 'control (shuffled)', values: rows.map((c) => (c ? (metric === 'balanced' ? null : c.control) : null)), dashed: true, colour: '#d62728' },
+          { name: 'majority class', values: rows.map((c) => (c ? (metric === 'balanced' ? 0.5 : c.majority) : null)), dashed: true, colour: '#8895a7' },
+        ]}
+      />
       <h3>Selectivity (probe − control) for “{target}”: token class × layer</h3>
-      <Heatmap values={classes.flatMap((c) => layers.map((l) => sel(cell(c, l)) ?? NaN))} rows={classes.length} cols={layers.length}
-        rowLabels={classes} colLabels={layers} diverging range={[-0.5, 0.5]} valueLabel="selectivity" cell={78} showValues testId="probe-selectivity" />
+      <Heatmap
+        values={classes.flatMap((c) => layers.map((l) => sel(cell(c, l)) ?? NaN))}
+        rows={classes.length}
+        cols={layers.length}
+        rowLabels={classes}
+        colLabels={layers}
+        diverging
+        range={[-0.5, 0.5]}
+        valueLabel="selectivity"
+        cell={78}
+        showValues
+        testId="probe-selectivity"
+      />
       <table className="compact">
-        <thead><tr><th>Layer</th><th className="num">Accuracy</th><th className="num">Balanced</th><th className="num">Control</th><th className="num">Majority</th><th className="num">Selectivity</th></tr></thead>
-        <tbody>{layers.map((l, i) => <tr key={l}><td className="mono">{l}</td><td className="num">{fmt(rows[i]?.accuracy)}</td><td className="num">{fmt(rows[i]?.balanced)}</td><td className="num">{fmt(rows[i]?.control)}</td><td className="num">{fmt(rows[i]?.majority)}</td><td className="num">{fmt(rows[i]?.selectivity)}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>Layer</th>
+            <th className="num">Accuracy</th>
+            <th className="num">Balanced</th>
+            <th className="num">Control</th>
+            <th className="num">Majority</th>
+            <th className="num">Selectivity</th>
+          </tr>
+        </thead>
+        <tbody>
+          {layers.map((l, i) => (
+            <tr key={l}>
+              <td className="mono">{l}</td>
+              <td className="num">{fmt(rows[i]?.accuracy)}</td>
+              <td className="num">{fmt(rows[i]?.balanced)}</td>
+              <td className="num">{fmt(rows[i]?.control)}</td>
+              <td className="num">{fmt(rows[i]?.majority)}</td>
+              <td className="num">{fmt(rows[i]?.selectivity)}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
-      {asArray<string>(s.future_equals_solution_at).length ? <p className="sub">Before the path starts ({asArray<string>(s.future_equals_solution_at).join(', ')}), “future” equals “solution”.</p> : null}
+      {asArray<string>(s.future_equals_solution_at).length ? (
+        <p className="sub">Before the path starts ({asArray<string>(s.future_equals_solution_at).join(', ')}), “future” equals “solution”.</p>
+      ) : null}
     </div>
   );
 }

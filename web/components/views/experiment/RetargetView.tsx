@@ -9,7 +9,11 @@ import { useUrlState } from '../../../lib/url';
 import { LayerLines } from '../../charts/LayerLines';
 import { type ViewProps, UrlSelect, asArray, asRecord, fmt, pick } from './common';
 
-const MEASURES = [['valid_to_new_target', 'valid path to the new target'], ['valid_to_old_target', 'valid path to the old target'], ['changed', 'rollout changed']] as const;
+const MEASURES = [
+  ['valid_to_new_target', 'valid path to the new target'],
+  ['valid_to_old_target', 'valid path to the old target'],
+  ['changed', 'rollout changed'],
+] as const;
 const CONDITION = { retarget: 'retarget', random: 'random vector (control)', same: 'same target (control)' } as Record<string, string>;
 
 export function RetargetView({ e }: ViewProps) {
@@ -18,7 +22,12 @@ export function RetargetView({ e }: ViewProps) {
   const layers = asArray<Record<string, unknown>>(s.layers);
   const conditions = asArray<string>(s.conditions);
   const baseline = asRecord(s.baseline);
-  const measure = pick(url.get, 'measure', MEASURES.map((m) => m[0]), 'valid_to_new_target');
+  const measure = pick(
+    url.get,
+    'measure',
+    MEASURES.map((m) => m[0]),
+    'valid_to_new_target',
+  );
   const value = (row: Record<string, unknown>, c: string): number | null => {
     const v = asRecord(row[c])[measure];
     return typeof v === 'number' ? v : null;
@@ -27,18 +36,52 @@ export function RetargetView({ e }: ViewProps) {
   const base = typeof baseline[measure] === 'number' ? (baseline[measure] as number) : null;
   return (
     <div data-testid="retarget-view">
-      <div className="filters"><UrlSelect param="measure" label="Measure" value={measure} options={MEASURES} /></div>
-      <h3>Retargeting success by layer ({String(s.mazes)} mazes, patched at {String(s.positions)} positions)</h3>
-      <p className="sub caption">Retarget: the representation at the target is replaced by the one from a run with a different target, at one layer; controls: a random vector of the same norm, and the same target from another run.</p>
-      <LayerLines categories={cats} yLabel="fraction of mazes" testId="retarget-chart" series={[
-        ...conditions.map((c, i) => ({ name: CONDITION[c] ?? c, values: layers.map((r) => value(r, c)), dashed: i > 0 })),
-        ...(base !== null ? [{ name: 'no patch', values: layers.map(() => base), dashed: true, colour: '#8895a7' }] : []),
-      ]} />
+      <div className="filters">
+        <UrlSelect param="measure" label="Measure" value={measure} options={MEASURES} />
+      </div>
+      <h3>
+        Retargeting success by layer ({String(s.mazes)} mazes, patched at {String(s.positions)} positions)
+      </h3>
+      <p className="sub caption">
+        Retarget: the representation at the target is replaced by the one from a run with a different target, at one layer; controls: a random vector of the
+        same norm, and the same target from another run.
+      </p>
+      <LayerLines
+        categories={cats}
+        yLabel="fraction of mazes"
+        testId="retarget-chart"
+        series={[
+          ...conditions.map((c, i) => ({ name: CONDITION[c] ?? c, values: layers.map((r) => value(r, c)), dashed: i > 0 })),
+          ...(base !== null ? [{ name: 'no patch', values: layers.map(() => base), dashed: true, colour: '#8895a7' }] : []),
+        ]}
+      />
       <table className="compact">
-        <thead><tr><th>Layer</th>{conditions.map((c) => <th key={c} className="num">{c}</th>)}</tr></thead>
-        <tbody>{layers.map((r, i) => <tr key={i}><td className="mono">{cats[i]}</td>{conditions.map((c) => <td key={c} className="num">{fmt(value(r, c))}</td>)}</tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>Layer</th>
+            {conditions.map((c) => (
+              <th key={c} className="num">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {layers.map((r, i) => (
+            <tr key={i}>
+              <td className="mono">{cats[i]}</td>
+              {conditions.map((c) => (
+                <td key={c} className="num">
+                  {fmt(value(r, c))}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
       </table>
-      <p className="sub">Without patching: {fmt(baseline.valid_to_old_target)} reach the old target validly, {fmt(baseline.valid_to_new_target)} the new one.</p>
+      <p className="sub">
+        Without patching: {fmt(baseline.valid_to_old_target)} reach the old target validly, {fmt(baseline.valid_to_new_target)} the new one.
+      </p>
     </div>
   );
 }

@@ -11,10 +11,35 @@ import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-interface HeadRow { layer: number; head: number; ov_singular_values: number[]; qk_singular_values: number[]; qk_lattice_adjacency_corr: number }
+interface HeadRow {
+  layer: number;
+  head: number;
+  ov_singular_values: number[];
+  qk_singular_values: number[];
+  qk_lattice_adjacency_corr: number;
+}
 
-function Scatter({ xs, ys, colour, labels, xLabel, yLabel, legend }: { xs: number[]; ys: number[]; colour: string[]; labels: string[]; xLabel: string; yLabel: string; legend: Array<[string, string]> }) {
-  const W = 500, Hh = 400, m = 40, pad = 16;
+function Scatter({
+  xs,
+  ys,
+  colour,
+  labels,
+  xLabel,
+  yLabel,
+  legend,
+}: {
+  xs: number[];
+  ys: number[];
+  colour: string[];
+  labels: string[];
+  xLabel: string;
+  yLabel: string;
+  legend: Array<[string, string]>;
+}) {
+  const W = 500,
+    Hh = 400,
+    m = 40,
+    pad = 16;
   const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   const [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   // Points stay `pad` inside the frame, so none is cut by it.
@@ -24,16 +49,31 @@ function Scatter({ xs, ys, colour, labels, xLabel, yLabel, legend }: { xs: numbe
     <svg className="chart" width={W + 90} height={Hh} role="img" aria-label="embedding PCA" data-testid="embedding-scatter">
       <rect x={m} y={m / 2} width={W - 2 * m} height={Hh - 1.5 * m} fill="none" stroke="#dfe3e8" />
       {legend.map(([text, c], i) => (
-        <g key={text}><circle cx={W - m + 20} cy={m / 2 + 8 + i * 16} r={5} fill={c} stroke="#333" strokeWidth={0.6} /><text x={W - m + 30} y={m / 2 + 12 + i * 16}>{text}</text></g>
+        <g key={text}>
+          <circle cx={W - m + 20} cy={m / 2 + 8 + i * 16} r={5} fill={c} stroke="#333" strokeWidth={0.6} />
+          <text x={W - m + 30} y={m / 2 + 12 + i * 16}>
+            {text}
+          </text>
+        </g>
       ))}
       {xs.map((x, i) => (
         <g key={i}>
-          <circle className="point" cx={sx(x)} cy={sy(ys[i])} r={6} fill={colour[i]} stroke="#333" strokeWidth={0.6}><title>{labels[i]}</title></circle>
-          {xs.length <= 64 ? <text x={sx(x) + 8} y={sy(ys[i]) + 3}>{labels[i]}</text> : null}
+          <circle className="point" cx={sx(x)} cy={sy(ys[i])} r={6} fill={colour[i]} stroke="#333" strokeWidth={0.6}>
+            <title>{labels[i]}</title>
+          </circle>
+          {xs.length <= 64 ? (
+            <text x={sx(x) + 8} y={sy(ys[i]) + 3}>
+              {labels[i]}
+            </text>
+          ) : null}
         </g>
       ))}
-      <text x={W / 2} y={Hh - 6} textAnchor="middle">{xLabel}</text>
-      <text transform={`translate(12, ${Hh / 2}) rotate(-90)`} textAnchor="middle">{yLabel}</text>
+      <text x={W / 2} y={Hh - 6} textAnchor="middle">
+        {xLabel}
+      </text>
+      <text transform={`translate(12, ${Hh / 2}) rotate(-90)`} textAnchor="middle">
+        {yLabel}
+      </text>
     </svg>
   );
 }
@@ -54,41 +94,113 @@ export function WeightsView({ e }: ViewProps) {
     const k = pca.shape[1];
     const [a, b] = pcs.split(',').map((v) => Math.min(k, Number(v)) - 1);
     const n = pca.shape[0];
-    const row = Array.from(tensors.cell_row.data), col = Array.from(tensors.cell_col.data);
+    const row = Array.from(tensors.cell_row.data),
+      col = Array.from(tensors.cell_col.data);
     const by = colourBy === 'row' ? row : col;
     const max = Math.max(1, ...by);
     scatter = (
-      <Scatter xs={Array.from({ length: n }, (_, i) => pca.data[i * k + a])} ys={Array.from({ length: n }, (_, i) => pca.data[i * k + b])}
-        colour={by.map((v) => sequentialColour(v, 0, max))} labels={row.map((r, i) => `(${r},${col[i]})`)}
-        xLabel={`PC${a + 1} (${fmt((ev[a] ?? NaN) * 100, 3)}% of variance)`} yLabel={`PC${b + 1} (${fmt((ev[b] ?? NaN) * 100, 3)}%)`}
-        legend={Array.from({ length: max + 1 }, (_, v): [string, string] => [`${colourBy === 'row' ? 'row' : 'col'} ${v}`, sequentialColour(v, 0, max)]).slice(0, 16)} />
+      <Scatter
+        xs={Array.from({ length: n }, (_, i) => pca.data[i * k + a])}
+        ys={Array.from({ length: n }, (_, i) => pca.data[i * k + b])}
+        colour={by.map((v) => sequentialColour(v, 0, max))}
+        labels={row.map((r, i) => `(${r},${col[i]})`)}
+        xLabel={`PC${a + 1} (${fmt((ev[a] ?? NaN) * 100, 3)}% of variance)`}
+        yLabel={`PC${b + 1} (${fmt((ev[b] ?? NaN) * 100, 3)}%)`}
+        legend={Array.from({ length: max + 1 }, (_, v): [string, string] => [`${colourBy === 'row' ? 'row' : 'col'} ${v}`, sequentialColour(v, 0, max)]).slice(
+          0,
+          16,
+        )}
+      />
     );
   }
   const corr = new Array<number>(L * H).fill(NaN);
   for (const h of heads) corr[h.layer * H + h.head] = h.qk_lattice_adjacency_corr;
   return (
     <div data-testid="weights-view">
-      <h3>Coordinate embeddings ({String(s.grid)}×{String(s.grid)} cells)</h3>
+      <h3>
+        Coordinate embeddings ({String(s.grid)}×{String(s.grid)} cells)
+      </h3>
       <p className="stat" data-testid="embedding-corr">
-        Pearson correlation of embedding distance with lattice distance: <strong>{fmt(emb.distance_vs_lattice_pearson)}</strong>
-        {' '}(cosine distance: {fmt(emb.cosine_distance_vs_lattice_pearson)}; reported for the seed group’s 9.6M-parameter model: {fmt(emb.anchor)})
+        Pearson correlation of embedding distance with lattice distance: <strong>{fmt(emb.distance_vs_lattice_pearson)}</strong> (cosine distance:{' '}
+        {fmt(emb.cosine_distance_vs_lattice_pearson)}; reported for the seed group’s 9.6M-parameter model: {fmt(emb.anchor)})
       </p>
       <div className="filters">
-        <UrlSelect param="pcs" label="Components" value={pcs} options={[['1,2', 'PC1 × PC2'], ['1,3', 'PC1 × PC3'], ['2,3', 'PC2 × PC3']]} />
-        <UrlSelect param="colour" label="Colour by" value={colourBy} options={[['row', 'row'], ['col', 'column']]} />
+        <UrlSelect
+          param="pcs"
+          label="Components"
+          value={pcs}
+          options={[
+            ['1,2', 'PC1 × PC2'],
+            ['1,3', 'PC1 × PC3'],
+            ['2,3', 'PC2 × PC3'],
+          ]}
+        />
+        <UrlSelect
+          param="colour"
+          label="Colour by"
+          value={colourBy}
+          options={[
+            ['row', 'row'],
+            ['col', 'column'],
+          ]}
+        />
       </div>
       <div className="row">
         {scatter}
         <table className="compact" style={{ width: 'auto' }}>
-          <thead><tr><th>PC</th><th className="num">Variance</th><th className="num">corr(row)</th><th className="num">corr(col)</th></tr></thead>
-          <tbody>{ev.map((v, i) => <tr key={i}><td>PC{i + 1}</td><td className="num">{fmt(v)}</td><td className="num">{fmt(asArray<number>(emb.pc_row_corr)[i])}</td><td className="num">{fmt(asArray<number>(emb.pc_col_corr)[i])}</td></tr>)}</tbody>
+          <thead>
+            <tr>
+              <th>PC</th>
+              <th className="num">Variance</th>
+              <th className="num">corr(row)</th>
+              <th className="num">corr(col)</th>
+            </tr>
+          </thead>
+          <tbody>
+            {ev.map((v, i) => (
+              <tr key={i}>
+                <td>PC{i + 1}</td>
+                <td className="num">{fmt(v)}</td>
+                <td className="num">{fmt(asArray<number>(emb.pc_row_corr)[i])}</td>
+                <td className="num">{fmt(asArray<number>(emb.pc_col_corr)[i])}</td>
+              </tr>
+            ))}
+          </tbody>
         </table>
       </div>
       <h3>QK circuits on the coordinate embeddings: correlation with lattice adjacency</h3>
-      <Heatmap values={corr} rows={L} cols={H} rowLabels={Array.from({ length: L }, (_, l) => `L${l}`)} colLabels={Array.from({ length: H }, (_, h) => `H${h}`)} diverging range={[-1, 1]} valueLabel="corr(QK score, adjacent)" cell={64} showValues testId="qk-adjacency" />
+      <Heatmap
+        values={corr}
+        rows={L}
+        cols={H}
+        rowLabels={Array.from({ length: L }, (_, l) => `L${l}`)}
+        colLabels={Array.from({ length: H }, (_, h) => `H${h}`)}
+        diverging
+        range={[-1, 1]}
+        valueLabel="corr(QK score, adjacent)"
+        cell={64}
+        showValues
+        testId="qk-adjacency"
+      />
       <table className="compact">
-        <thead><tr><th>Head</th><th>OV singular values</th><th>QK singular values</th></tr></thead>
-        <tbody>{heads.map((h) => <tr key={`${h.layer}.${h.head}`}><td className="mono">L{h.layer}H{h.head}</td><td className="mono">{h.ov_singular_values.map((v) => fmt(v)).join('  ')}</td><td className="mono">{h.qk_singular_values.map((v) => fmt(v)).join('  ')}</td></tr>)}</tbody>
+        <thead>
+          <tr>
+            <th>Head</th>
+            <th>OV singular values</th>
+            <th>QK singular values</th>
+          </tr>
+        </thead>
+        <tbody>
+          {heads.map((h) => (
+            <tr key={`${h.layer}.${h.head}`}>
+              <td className="mono">
+                L{h.layer}H{h.head}
+              </td>
+              <td className="mono">{h.ov_singular_values.map((v) => fmt(v)).join('  ')}</td>
+              <td className="mono">{h.qk_singular_values.map((v) => fmt(v)).join('  ')}</td>
+            </tr>
+          ))}
+        </tbody>
       </table>
     </div>
   );

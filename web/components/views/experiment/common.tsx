@@ -4,15 +4,32 @@ import type { Experiment } from '../../../lib/types';
 import { useUrlState } from '../../../lib/url';
 import { ErrorBox } from '../../ui';
 
-export interface ViewProps { e: Experiment }
+export interface ViewProps {
+  e: Experiment;
+}
 
 /** A <select> whose value is the URL parameter `param` (so the view's state is shareable). */
-export function UrlSelect({ param, label, options, value }: { param: string; label: string; options: ReadonlyArray<readonly [value: string, text: string]>; value: string }) {
+export function UrlSelect({
+  param,
+  label,
+  options,
+  value,
+}: {
+  param: string;
+  label: string;
+  options: ReadonlyArray<readonly [value: string, text: string]>;
+  value: string;
+}) {
   const url = useUrlState();
   return (
-    <label>{label}
+    <label>
+      {label}
       <select name={param} value={value} onChange={(ev) => url.set({ [param]: ev.target.value })}>
-        {options.map(([v, t]) => <option key={v} value={v}>{t}</option>)}
+        {options.map(([v, t]) => (
+          <option key={v} value={v}>
+            {t}
+          </option>
+        ))}
       </select>
     </label>
   );
@@ -30,4 +47,5 @@ export function Pending({ error }: { error?: Error }) {
 
 export const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
 export const asArray = <T,>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
-export const fmt = (v: unknown, digits = 3): string => (typeof v === 'number' && Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toPrecision(digits)) : '—');
+export const fmt = (v: unknown, digits = 3): string =>
+  typeof v === 'number' && Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toPrecision(digits)) : '—';

@@ -36,7 +36,9 @@ export function useTensors(e: Experiment, names: readonly string[]): { tensors: 
       (ts) => live && setState({ key, tensors: Object.fromEntries(wanted.map((n, i) => [n, ts[i]])) }),
       (err: unknown) => live && setState({ key, error: err as Error }),
     );
-    return () => { live = false; };
+    return () => {
+      live = false;
+    };
   }, [e, key]);
   return state.key === key ? { tensors: state.tensors, error: state.error } : { tensors: undefined, error: undefined };
 }

@@ -22,7 +22,18 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
   async function save(e: React.FormEvent) {
     e.preventDefault();
     try {
-      const r = await gql<{ updateAnnotation: Annotation }>(UPDATE_ANNOTATION, { input: { id: a.id, version: base, body, status, tags: tags.split(',').map((t) => t.trim()).filter(Boolean) } });
+      const r = await gql<{ updateAnnotation: Annotation }>(UPDATE_ANNOTATION, {
+        input: {
+          id: a.id,
+          version: base,
+          body,
+          status,
+          tags: tags
+            .split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+        },
+      });
       onSaved(r.updateAnnotation);
     } catch (err) {
       const g = err as GqlError;
@@ -36,13 +47,32 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
     <form onSubmit={save} style={{ display: 'flex', flexDirection: 'column', gap: 6, marginTop: 6 }}>
       <textarea value={body} onChange={(e) => setBody(e.target.value)} />
       <div className="filters" style={{ marginBottom: 0 }}>
-        <label>Status<select value={status} onChange={(e) => setStatus(e.target.value as AnnotationStatus)}><option>HYPOTHESIS</option><option>SUPPORTED</option><option>REFUTED</option></select></label>
-        <label>Tags<input value={tags} onChange={(e) => setTags(e.target.value)} /></label>
+        <label>
+          Status
+          <select value={status} onChange={(e) => setStatus(e.target.value as AnnotationStatus)}>
+            <option>HYPOTHESIS</option>
+            <option>SUPPORTED</option>
+            <option>REFUTED</option>
+          </select>
+        </label>
+        <label>
+          Tags
+          <input value={tags} onChange={(e) => setTags(e.target.value)} />
+        </label>
         <button className="primary">{cur ? `Save over version ${cur.version}` : 'Save'}</button>
-        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
       <ErrorBox error={error} />
-      {cur ? <div className="notice"><strong>Current version {cur.version} ({cur.status}):</strong><Markdown source={cur.body} /></div> : null}
+      {cur ? (
+        <div className="notice">
+          <strong>
+            Current version {cur.version} ({cur.status}):
+          </strong>
+          <Markdown source={cur.body} />
+        </div>
+      ) : null}
     </form>
   );
 }
@@ -55,34 +85,92 @@ export function AnnotationCard({ a, me, focused, onChange }: { a: Annotation; me
   const canAct = me.role !== 'VIEWER';
   async function act(p: Promise<unknown>) {
     setError(undefined);
-    try { await p; } catch (e) { setError(e as GqlError); }
+    try {
+      await p;
+    } catch (e) {
+      setError(e as GqlError);
+    }
   }
-  const vote = (v: number) => act(gql<{ vote: Pick<Annotation, 'score' | 'myVote'> }>(VOTE, { annotationId: a.id, value: a.myVote === v ? 0 : v }).then((r) => onChange({ ...a, ...r.vote })));
-  const evidence = (Array.isArray(a.evidence) ? a.evidence : []).map((e) => ({ label: e.label || 'evidence', href: safeHref(String(e.url ?? '')) })).filter((e) => e.href);
+  const vote = (v: number) =>
+    act(
+      gql<{ vote: Pick<Annotation, 'score' | 'myVote'> }>(VOTE, { annotationId: a.id, value: a.myVote === v ? 0 : v }).then((r) =>
+        onChange({ ...a, ...r.vote }),
+      ),
+    );
+  const evidence = (Array.isArray(a.evidence) ? a.evidence : [])
+    .map((e) => ({ label: e.label || 'evidence', href: safeHref(String(e.url ?? '')) }))
+    .filter((e) => e.href);
   return (
     <article className={`annotation ${a.status}`} data-annotation={a.id} style={focused ? { outline: '2px solid var(--lit)' } : undefined}>
       <div className="head-line">
         <span className="target">{targetLabel(a.target)}</span>
         <Badge value={a.status} />
-        {a.tags.map((t) => <span key={t} className="tag">{t}</span>)}
-        <span>{a.author?.name ?? 'someone'} · {ago(a.createdAt)}{a.version > 1 ? ` · edited (v${a.version})` : ''}</span>
+        {a.tags.map((t) => (
+          <span key={t} className="tag">
+            {t}
+          </span>
+        ))}
+        <span>
+          {a.author?.name ?? 'someone'} · {ago(a.createdAt)}
+          {a.version > 1 ? ` · edited (v${a.version})` : ''}
+        </span>
         <span style={{ flex: 1 }} />
         <span className="votes">
-          <button className={a.myVote === 1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(1)} aria-label="vote up">▲</button>
+          <button className={a.myVote === 1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(1)} aria-label="vote up">
+            ▲
+          </button>
           <strong data-testid="score">{a.score}</strong>
-          <button className={a.myVote === -1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(-1)} aria-label="vote down">▼</button>
+          <button className={a.myVote === -1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(-1)} aria-label="vote down">
+            ▼
+          </button>
         </span>
         {canEdit && !editing ? <button onClick={() => setEditing(true)}>Edit</button> : null}
       </div>
-      {editing ? <Editor a={a} onSaved={(x) => { onChange(x); setEditing(false); }} onCancel={() => setEditing(false)} /> : <Markdown source={a.body} />}
-      {evidence.length ? <div className="sub">Evidence: {evidence.map((e, i) => <a key={i} href={e.href!} style={{ marginRight: 8 }}>{e.label} ↗</a>)}</div> : null}
+      {editing ? (
+        <Editor
+          a={a}
+          onSaved={(x) => {
+            onChange(x);
+            setEditing(false);
+          }}
+          onCancel={() => setEditing(false)}
+        />
+      ) : (
+        <Markdown source={a.body} />
+      )}
+      {evidence.length ? (
+        <div className="sub">
+          Evidence:{' '}
+          {evidence.map((e, i) => (
+            <a key={i} href={e.href!} style={{ marginRight: 8 }}>
+              {e.label} ↗
+            </a>
+          ))}
+        </div>
+      ) : null}
       <div className="comments">
         {a.comments.map((c) => (
-          <div key={c.id} className="comment"><strong>{c.author?.name ?? 'someone'}</strong> <span className="sub">{ago(c.createdAt)}</span><Markdown source={c.body} /></div>
+          <div key={c.id} className="comment">
+            <strong>{c.author?.name ?? 'someone'}</strong> <span className="sub">{ago(c.createdAt)}</span>
+            <Markdown source={c.body} />
+          </div>
         ))}
         {canAct ? (
-          <form className="inline" onSubmit={(e) => { e.preventDefault(); void act(gql(ADD_COMMENT, { annotationId: a.id, body: comment }).then(() => setComment(''))); }}>
-            <input name="comment" value={comment} onChange={(e) => setComment(e.target.value)} placeholder="Comment…" style={{ flex: 1, minWidth: 240 }} required />
+          <form
+            className="inline"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void act(gql(ADD_COMMENT, { annotationId: a.id, body: comment }).then(() => setComment('')));
+            }}
+          >
+            <input
+              name="comment"
+              value={comment}
+              onChange={(e) => setComment(e.target.value)}
+              placeholder="Comment…"
+              style={{ flex: 1, minWidth: 240 }}
+              required
+            />
             <button>Comment</button>
           </form>
         ) : null}

@@ -12,16 +12,31 @@ const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook']
 
 function blankTarget(kind: string): Target {
   switch (kind) {
-    case 'head': return { kind, layer: 0, head: 0 };
-    case 'mlp': return { kind, layer: 0 };
-    case 'neuron': return { kind, layer: 0, neuron: 0 };
-    case 'hook': return { kind, hook: 'blocks.0.hook_resid_pre' };
-    default: return { kind };
+    case 'head':
+      return { kind, layer: 0, head: 0 };
+    case 'mlp':
+      return { kind, layer: 0 };
+    case 'neuron':
+      return { kind, layer: 0, neuron: 0 };
+    case 'hook':
+      return { kind, hook: 'blocks.0.hook_resid_pre' };
+    default:
+      return { kind };
   }
 }
 
-export function AnnotationForm({ modelId, config, initialTarget, initialEvidence, onCreated }: {
-  modelId: string; config?: ModelConfig; initialTarget?: string; initialEvidence?: string; onCreated: (a: Annotation) => void;
+export function AnnotationForm({
+  modelId,
+  config,
+  initialTarget,
+  initialEvidence,
+  onCreated,
+}: {
+  modelId: string;
+  config?: ModelConfig;
+  initialTarget?: string;
+  initialEvidence?: string;
+  onCreated: (a: Annotation) => void;
 }) {
   const create = useMutation<{ createAnnotation: Annotation }>(CREATE_ANNOTATION);
   const [target, setTarget] = useState<Target>(() => parseTargetParam(initialTarget ?? '') ?? { kind: 'head', layer: 0, head: 0 });
@@ -35,7 +50,17 @@ export function AnnotationForm({ modelId, config, initialTarget, initialEvidence
   async function submit(e: React.FormEvent) {
     e.preventDefault();
     const r = await create.run({
-      input: { modelId, target: targetInput(target), body, status, tags: tags.split(',').map((t) => t.trim()).filter(Boolean), evidence: evidence ? [{ label: 'view', url: evidence }] : [] },
+      input: {
+        modelId,
+        target: targetInput(target),
+        body,
+        status,
+        tags: tags
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean),
+        evidence: evidence ? [{ label: 'view', url: evidence }] : [],
+      },
     });
     if (r) {
       setBody('');
@@ -46,30 +71,105 @@ export function AnnotationForm({ modelId, config, initialTarget, initialEvidence
 
   return (
     <form onSubmit={submit} className="card" data-testid="annotation-form" style={{ display: 'flex', flexDirection: 'column', gap: 8 }}>
-      <h2>New finding <span className="sub mono">{targetParam(target)}</span></h2>
+      <h2>
+        New finding <span className="sub mono">{targetParam(target)}</span>
+      </h2>
       <div className="filters" style={{ marginBottom: 0 }}>
-        <label>Component
+        <label>
+          Component
           <select name="target-kind" value={target.kind} onChange={(e) => setTarget(blankTarget(e.target.value))}>
-            {KINDS.map((k) => <option key={k}>{k}</option>)}
+            {KINDS.map((k) => (
+              <option key={k}>{k}</option>
+            ))}
           </select>
         </label>
-        {['head', 'mlp', 'neuron'].includes(target.kind) ? <label>Layer<input name="layer" type="number" min={0} max={config ? config.n_layers - 1 : undefined} style={{ width: 64 }} value={Number(target.layer ?? 0)} onChange={num('layer')} /></label> : null}
-        {target.kind === 'head' ? <label>Head<input name="head" type="number" min={0} max={config ? config.n_heads - 1 : undefined} style={{ width: 64 }} value={Number(target.head ?? 0)} onChange={num('head')} /></label> : null}
-        {target.kind === 'neuron' ? <label>Neuron<input name="neuron" type="number" min={0} style={{ width: 80 }} value={Number(target.neuron ?? 0)} onChange={num('neuron')} /></label> : null}
-        {target.kind === 'hook' ? <label>Hook<input name="hook" value={String(target.hook ?? '')} onChange={(e) => setTarget({ ...target, hook: e.target.value })} /></label> : null}
-        <label>Status
+        {['head', 'mlp', 'neuron'].includes(target.kind) ? (
+          <label>
+            Layer
+            <input
+              name="layer"
+              type="number"
+              min={0}
+              max={config ? config.n_layers - 1 : undefined}
+              style={{ width: 64 }}
+              value={Number(target.layer ?? 0)}
+              onChange={num('layer')}
+            />
+          </label>
+        ) : null}
+        {target.kind === 'head' ? (
+          <label>
+            Head
+            <input
+              name="head"
+              type="number"
+              min={0}
+              max={config ? config.n_heads - 1 : undefined}
+              style={{ width: 64 }}
+              value={Number(target.head ?? 0)}
+              onChange={num('head')}
+            />
+          </label>
+        ) : null}
+        {target.kind === 'neuron' ? (
+          <label>
+            Neuron
+            <input name="neuron" type="number" min={0} style={{ width: 80 }} value={Number(target.neuron ?? 0)} onChange={num('neuron')} />
+          </label>
+        ) : null}
+        {target.kind === 'hook' ? (
+          <label>
+            Hook
+            <input name="hook" value={String(target.hook ?? '')} onChange={(e) => setTarget({ ...target, hook: e.target.value })} />
+          </label>
+        ) : null}
+        <label>
+          Status
           <select name="status" value={status} onChange={(e) => setStatus(e.target.value as AnnotationStatus)}>
-            <option>HYPOTHESIS</option><option>SUPPORTED</option><option>REFUTED</option>
+            <option>HYPOTHESIS</option>
+            <option>SUPPORTED</option>
+            <option>REFUTED</option>
           </select>
         </label>
       </div>
       <label>
-        <span style={{ display: 'flex', justifyContent: 'space-between' }}>Finding (markdown)<a href="#" onClick={(e) => { e.preventDefault(); setPreview(!preview); }}>{preview ? 'edit' : 'preview'}</a></span>
-        {preview ? <div className="card"><Markdown source={body} /></div> : <textarea name="body" value={body} onChange={(e) => setBody(e.target.value)} required placeholder="What does this component do? Cite the views that show it." />}
+        <span style={{ display: 'flex', justifyContent: 'space-between' }}>
+          Finding (markdown)
+          <a
+            href="#"
+            onClick={(e) => {
+              e.preventDefault();
+              setPreview(!preview);
+            }}
+          >
+            {preview ? 'edit' : 'preview'}
+          </a>
+        </span>
+        {preview ? (
+          <div className="card">
+            <Markdown source={body} />
+          </div>
+        ) : (
+          <textarea
+            name="body"
+            value={body}
+            onChange={(e) => setBody(e.target.value)}
+            required
+            placeholder="What does this component do? Cite the views that show it."
+          />
+        )}
       </label>
-      <label>Tags (comma-separated)<input name="tags" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="e.g. adjacency, target" /></label>
-      <label>Evidence link<input name="evidence" value={evidence} onChange={(e) => setEvidence(e.target.value)} placeholder="/playground?model=…&maze=…&step=…" /></label>
-      <button className="primary" disabled={create.busy}>Post finding</button>
+      <label>
+        Tags (comma-separated)
+        <input name="tags" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="e.g. adjacency, target" />
+      </label>
+      <label>
+        Evidence link
+        <input name="evidence" value={evidence} onChange={(e) => setEvidence(e.target.value)} placeholder="/playground?model=…&maze=…&step=…" />
+      </label>
+      <button className="primary" disabled={create.busy}>
+        Post finding
+      </button>
       <ErrorBox error={create.error} />
     </form>
   );

@@ -19,35 +19,53 @@ const experimentNumber = (id: Target['experimentId']): string => String(id ?? ''
 
 export function targetLabel(t: Target): string {
   switch (t.kind) {
-    case 'head': return `L${t.layer}H${t.head}`;
-    case 'mlp': return `MLP${t.layer}`;
-    case 'neuron': return `L${t.layer}N${t.neuron}`;
-    case 'hook': return `${t.hook}${t.position != null ? `@${t.position}` : ''}`;
-    case 'experiment': return `experiment ${experimentNumber(t.experimentId)}`;
-    default: return String(t.kind);
+    case 'head':
+      return `L${t.layer}H${t.head}`;
+    case 'mlp':
+      return `MLP${t.layer}`;
+    case 'neuron':
+      return `L${t.layer}N${t.neuron}`;
+    case 'hook':
+      return `${t.hook}${t.position != null ? `@${t.position}` : ''}`;
+    case 'experiment':
+      return `experiment ${experimentNumber(t.experimentId)}`;
+    default:
+      return String(t.kind);
   }
 }
 
 export function targetParam(t: Target): string {
   switch (t.kind) {
-    case 'head': return `head:${t.layer}.${t.head}`;
-    case 'mlp': return `mlp:${t.layer}`;
-    case 'neuron': return `neuron:${t.layer}.${t.neuron}`;
-    case 'hook': return `hook:${t.hook}${t.position != null ? `@${t.position}` : ''}`;
-    case 'experiment': return `experiment:${experimentNumber(t.experimentId)}`;
-    default: return String(t.kind);
+    case 'head':
+      return `head:${t.layer}.${t.head}`;
+    case 'mlp':
+      return `mlp:${t.layer}`;
+    case 'neuron':
+      return `neuron:${t.layer}.${t.neuron}`;
+    case 'hook':
+      return `hook:${t.hook}${t.position != null ? `@${t.position}` : ''}`;
+    case 'experiment':
+      return `experiment:${experimentNumber(t.experimentId)}`;
+    default:
+      return String(t.kind);
   }
 }
 
 /** The ComponentTargetInput (exactly one field set) for a target. */
 export function targetInput(t: Target): Record<string, unknown> {
   switch (t.kind) {
-    case 'head': return { head: { layer: t.layer ?? 0, head: t.head ?? 0 } };
-    case 'mlp': return { mlp: { layer: t.layer ?? 0 } };
-    case 'neuron': return { neuron: { layer: t.layer ?? 0, neuron: t.neuron ?? 0 } };
-    case 'hook': return { hook: { hook: t.hook ?? '', ...(t.position != null ? { position: t.position } : {}) } };
-    case 'experiment': return { experiment: `Experiment:${experimentNumber(t.experimentId)}` };
-    default: return { [t.kind]: true };
+    case 'head':
+      return { head: { layer: t.layer ?? 0, head: t.head ?? 0 } };
+    case 'mlp':
+      return { mlp: { layer: t.layer ?? 0 } };
+    case 'neuron':
+      return { neuron: { layer: t.layer ?? 0, neuron: t.neuron ?? 0 } };
+    case 'hook':
+      return { hook: { hook: t.hook ?? '', ...(t.position != null ? { position: t.position } : {}) } };
+    case 'experiment':
+      return { experiment: `Experiment:${experimentNumber(t.experimentId)}` };
+    default:
+      return { [t.kind]: true };
   }
 }
 

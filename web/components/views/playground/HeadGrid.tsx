@@ -10,31 +10,57 @@ import { attentionToCells, positionCells } from '../../../lib/attention';
 import type { NpyTensor } from '../../../lib/npy';
 import { MazeSvg } from '../../MazeSvg';
 
-export function HeadGrid({ svg, rows, cols, tokens, patterns, query, nHeads, annotateHref }: {
-  svg: string; rows: number; cols: number; tokens: string[]; patterns: NpyTensor[]; query: number; nHeads: number;
+export function HeadGrid({
+  svg,
+  rows,
+  cols,
+  tokens,
+  patterns,
+  query,
+  nHeads,
+  annotateHref,
+}: {
+  svg: string;
+  rows: number;
+  cols: number;
+  tokens: string[];
+  patterns: NpyTensor[];
+  query: number;
+  nHeads: number;
   annotateHref: (layer: number, head: number) => string;
 }) {
   const cells = useMemo(() => positionCells(tokens, rows, cols), [tokens, rows, cols]);
-  const heads = useMemo(() => patterns.map((p) => Array.from({ length: nHeads }, (_, h) => attentionToCells(p.data, p.shape, h, query, cells, rows, cols))), [patterns, nHeads, query, cells, rows, cols]);
+  const heads = useMemo(
+    () => patterns.map((p) => Array.from({ length: nHeads }, (_, h) => attentionToCells(p.data, p.shape, h, query, cells, rows, cols))),
+    [patterns, nHeads, query, cells, rows, cols],
+  );
   return (
     <div className="heads" style={{ gridTemplateColumns: `repeat(${nHeads}, minmax(120px, 1fr))` }} data-testid="head-grid">
-      {heads.map((layer, l) => layer.map((a, h) => {
-        let max = 0;
-        for (const v of a.heat) max = Math.max(max, v);
-        return (
-          <div key={`${l}.${h}`} className="head" data-head={`${l}.${h}`}>
-            <header>
-              <strong className="mono">L{l}H{h}</strong>
-              <span className="sub" title="attention on special tokens (not cells)">{(a.offCells * 100).toFixed(0)}% off-cell</span>
-            </header>
-            <MazeSvg svg={svg} heat={a.heat} heatMax={max || 1} label={`attention L${l}H${h}`} />
-            <footer style={{ display: 'flex', justifyContent: 'space-between', fontSize: 11.5 }}>
-              <span className="sub">max {max.toFixed(2)}</span>
-              <Link prefetch={false} href={annotateHref(l, h)} data-testid={`annotate-${l}.${h}`}>annotate</Link>
-            </footer>
-          </div>
-        );
-      }))}
+      {heads.map((layer, l) =>
+        layer.map((a, h) => {
+          let max = 0;
+          for (const v of a.heat) max = Math.max(max, v);
+          return (
+            <div key={`${l}.${h}`} className="head" data-head={`${l}.${h}`}>
+              <header>
+                <strong className="mono">
+                  L{l}H{h}
+                </strong>
+                <span className="sub" title="attention on special tokens (not cells)">
+                  {(a.offCells * 100).toFixed(0)}% off-cell
+                </span>
+              </header>
+              <MazeSvg svg={svg} heat={a.heat} heatMax={max || 1} label={`attention L${l}H${h}`} />
+              <footer style={{ display: 'flex', justifyContent: 'space-between', fontSize: 11.5 }}>
+                <span className="sub">max {max.toFixed(2)}</span>
+                <Link prefetch={false} href={annotateHref(l, h)} data-testid={`annotate-${l}.${h}`}>
+                  annotate
+                </Link>
+              </footer>
+            </div>
+          );
+        }),
+      )}
     </div>
   );
 }

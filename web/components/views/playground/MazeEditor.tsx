@@ -16,8 +16,17 @@ const NEAR = 0.3;
 
 type Mode = 'walls' | 'origin' | 'target';
 
-export function MazeEditor({ maze, solution, predicted, lit, onChange }: {
-  maze: EditedMaze; solution: readonly Cell[]; predicted?: ReadonlyArray<readonly [number, number] | null> | null; lit: string[];
+export function MazeEditor({
+  maze,
+  solution,
+  predicted,
+  lit,
+  onChange,
+}: {
+  maze: EditedMaze;
+  solution: readonly Cell[];
+  predicted?: ReadonlyArray<readonly [number, number] | null> | null;
+  lit: string[];
   onChange: (m: EditedMaze) => void;
 }) {
   const [mode, setMode] = useState<Mode>('walls');
@@ -44,7 +53,9 @@ export function MazeEditor({ maze, solution, predicted, lit, onChange }: {
     <div data-testid="maze-editor">
       <div className="filters" role="radiogroup" aria-label="edit mode">
         {(['walls', 'origin', 'target'] as const).map((m) => (
-          <label key={m}><input type="radio" name="edit-mode" value={m} checked={mode === m} onChange={() => setMode(m)} /> {m === 'walls' ? 'toggle walls' : `set ${m}`}</label>
+          <label key={m}>
+            <input type="radio" name="edit-mode" value={m} checked={mode === m} onChange={() => setMode(m)} /> {m === 'walls' ? 'toggle walls' : `set ${m}`}
+          </label>
         ))}
       </div>
       <p className="sub">Click between two cells to open or close the wall; shift-click sets the origin, alt-click the target.</p>

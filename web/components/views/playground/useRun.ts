@@ -27,7 +27,14 @@ export interface RunResult {
 }
 
 /** A stored maze (`mazeId`) or an edited one given by value (`maze`); `mazeKey` names either. */
-export interface RunInput { modelId: string; mazeId?: string; maze?: MazeSpec; mazeKey: string; checkpointId: string; config: ModelConfig }
+export interface RunInput {
+  modelId: string;
+  mazeId?: string;
+  maze?: MazeSpec;
+  mazeKey: string;
+  checkpointId: string;
+  config: ModelConfig;
+}
 
 export function useRun(input: RunInput | null): { result?: RunResult; error?: Error; busy: boolean; phase: string } {
   const [state, setState] = useState<{ result?: RunResult; error?: Error; busy: boolean; phase: string }>({ busy: false, phase: '' });
@@ -38,11 +45,19 @@ export function useRun(input: RunInput | null): { result?: RunResult; error?: Er
       return;
     }
     let cancelled = false;
-    const phase = (p: string): void => { if (!cancelled) setState((s) => ({ ...s, busy: true, phase: p, error: undefined })); };
+    const phase = (p: string): void => {
+      if (!cancelled) setState((s) => ({ ...s, busy: true, phase: p, error: undefined }));
+    };
     (async () => {
       const { config: cfg } = input;
       phase('decoding the path');
-      const gen = (await gql<{ generatePath: { tokens: string; path: Array<[number, number] | null>; metrics: Record<string, unknown> } }>(GENERATE_PATH, { modelId: input.modelId, mazeId: input.mazeId ?? null, maze: input.maze ?? null })).generatePath;
+      const gen = (
+        await gql<{ generatePath: { tokens: string; path: Array<[number, number] | null>; metrics: Record<string, unknown> } }>(GENERATE_PATH, {
+          modelId: input.modelId,
+          mazeId: input.mazeId ?? null,
+          maze: input.maze ?? null,
+        })
+      ).generatePath;
       const tokens = gen.tokens.split(' ');
       const layers = Array.from({ length: cfg.n_layers }, (_, l) => l);
       const hooks = [...layers.map((l) => `blocks.${l}.attn.hook_pattern`), ...layers.map((l) => `blocks.${l}.hook_resid_post`)];
@@ -55,17 +70,27 @@ export function useRun(input: RunInput | null): { result?: RunResult; error?: Er
       const [patterns, resid, lnW, lnB, WU, bU] = await Promise.all([
         Promise.all(layers.map((l) => cache(`blocks.${l}.attn.hook_pattern`))),
         Promise.all(layers.map((l) => cache(`blocks.${l}.hook_resid_post`))),
-        weight('ln_final.w'), weight('ln_final.b'), weight('unembed.W_U'), weight('unembed.b_U'),
+        weight('ln_final.w'),
+        weight('ln_final.b'),
+        weight('unembed.W_U'),
+        weight('unembed.b_U'),
       ]);
       const result: RunResult = {
-        tokens, pathStart: tokens.indexOf('<PATH_START>') + 1, predicted: gen.path, metrics: gen.metrics, patterns, resid,
+        tokens,
+        pathStart: tokens.indexOf('<PATH_START>') + 1,
+        predicted: gen.path,
+        metrics: gen.metrics,
+        patterns,
+        resid,
         lens: { lnW: lnW.data, lnB: lnB.data, WU: WU.data, bU: bU.data, dModel: cfg.d_model, dVocab: cfg.d_vocab, eps: cfg.eps },
       };
       if (!cancelled) setState({ result, busy: false, phase: '' });
     })().catch((e: unknown) => {
       if (!cancelled) setState({ busy: false, phase: '', error: e instanceof Error ? e : new GqlError([{ message: String(e) }]) });
     });
-    return () => { cancelled = true; };
+    return () => {
+      cancelled = true;
+    };
     // `key` stands for `input` (a new object on every render of the caller).
   }, [key]);
   return state;
