@@ -7,7 +7,7 @@
  * Apollo's and graphql-ws' `import 'graphql'` to that file, while Vite (vitest) would resolve a bare
  * import to index.mjs — two copies of graphql-js, which refuse each other's schema objects.
  */
-import { type GraphQLFieldResolver, type GraphQLSchema, GraphQLScalarType, isInterfaceType, isObjectType, isScalarType } from 'graphql/index.js';
+import { type GraphQLFieldResolver, type GraphQLSchema, type GraphQLScalarType, isInterfaceType, isObjectType, isScalarType } from 'graphql/index.js';
 import { loadSchema } from '../../schema/codegen.js';
 import type { Ctx } from './context.js';
 import type { Resolvers } from './generated/types.js';

@@ -140,7 +140,7 @@ export const retarget = defineKind<RetargetParams>({
         progress((0.3 * (i + 1)) / mazes.length, `prepared maze ${i + 1}/${mazes.length}`);
         continue;
       }
-      layers.forEach((l, li) => {
+      layers.forEach((_l, li) => {
         const act = cache.get(names[li])!.data; // [3, P, D]
         const value = (src: number, random: boolean): Intervention => {
           const v = new Float32Array(P * D); // one row [P, D]; only `positions` are read

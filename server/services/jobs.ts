@@ -40,7 +40,7 @@ export interface JobScheduler {
  * own insert transaction, so there is never a job without them or them without a job. Returns
  * fields to merge into the job's params (e.g. the new row's id), or nothing.
  */
-export type EnqueueLink = (tx: Tx, job: JobRow) => Record<string, unknown> | void;
+export type EnqueueLink = (tx: Tx, job: JobRow) => Record<string, unknown> | undefined;
 
 export function enqueue(db: Db, kind: JobKind, params: unknown, createdBy: number | null, link?: EnqueueLink): JobRow {
   return db.transaction(

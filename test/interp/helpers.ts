@@ -3,7 +3,6 @@
 import { afterAll } from 'vitest';
 import { generateMazes } from '../../server/maze/generate.js';
 import type { SolvedMaze } from '../../server/maze/lattice.js';
-import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { PRESETS, type ModelConfig, type Weights } from '../../server/model/config.js';
 import { createInterpModel } from '../../server/interp/context.js';

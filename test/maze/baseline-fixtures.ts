@@ -14,7 +14,7 @@ import {
   setEdgeIdx,
   latticeNeighborsIdx,
 } from '../../server/maze/lattice.js';
-import { Rng } from '../../server/maze/rng.js';
+import type { Rng } from '../../server/maze/rng.js';
 
 export function mazeFromEdges(rows: number, cols: number, edges: ReadonlyArray<readonly [Coord, Coord]>): LatticeMaze {
   const m = emptyMaze(rows, cols);

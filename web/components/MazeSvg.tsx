@@ -25,6 +25,7 @@ export interface MazeSvgProps {
 const NS = 'http://www.w3.org/2000/svg';
 
 function Inner({ svg }: { svg: string }) {
+  // biome-ignore lint/security/noDangerouslySetInnerHtml: the SVG is the API's renderSvg output (drawn from maze data, no user text)
   return <div dangerouslySetInnerHTML={{ __html: svg }} />;
 }
 // Re-render the injected SVG only when its text changes, so the layers below survive re-renders.

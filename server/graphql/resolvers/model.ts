@@ -3,7 +3,7 @@ import { allHookNames } from '../../model/onnx/hooks.js';
 import { UserError } from '../../errors.js';
 import { decodeMaze } from '../../services/datasets.js';
 import { mazeFromSpec } from '../../maze/edit.js';
-import { type ModelConfig, parameterCount } from '../../model/config.js';
+import { parameterCount } from '../../model/config.js';
 import type { Ctx } from '../context.js';
 import { conflict, notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';

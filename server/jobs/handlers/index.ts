@@ -7,6 +7,7 @@ import { experimentJob } from './experiment.js';
 import { trainModel } from './train.js';
 
 // Keyed by every JobKind, so a kind without a handler (or a handler without a kind) does not compile.
+// biome-ignore lint/suspicious/noExplicitAny: each handler's params type differs; getHandler answers JobHandler<unknown>
 const HANDLERS: Record<JobKind, JobHandler<any>> = {
   createDataset,
   trainModel,
@@ -15,7 +16,7 @@ const HANDLERS: Record<JobKind, JobHandler<any>> = {
 };
 
 export function getHandler(kind: string): JobHandler<unknown> | undefined {
-  return Object.prototype.hasOwnProperty.call(HANDLERS, kind) ? HANDLERS[kind as JobKind] : undefined;
+  return Object.hasOwn(HANDLERS, kind) ? HANDLERS[kind as JobKind] : undefined;
 }
 
 export function allHandlers(): Array<JobHandler<unknown>> {

@@ -15,7 +15,7 @@ export function tokenizerNames(): TokenizerName[] {
 }
 
 export function isTokenizerName(name: string): name is TokenizerName {
-  return Object.prototype.hasOwnProperty.call(TOKENIZERS, name);
+  return Object.hasOwn(TOKENIZERS, name);
 }
 
 /** The tokenizer called `name`; a MazeError listing the known names otherwise. */

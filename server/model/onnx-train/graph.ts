@@ -80,7 +80,7 @@ const ONE_HOT_MAX_VOCAB = 256;
 
 /** Serialized ONNX model for `spec`. */
 export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Array {
-  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab: V, n_ctx, n_layers: L, eps } = cfg;
+  const { d_model: D, n_heads: H, d_head: E, d_vocab: V, n_ctx, n_layers: L, eps } = cfg;
   const HE = H * E;
   const backward = spec.objective !== 'none';
   const wantParams = backward && (spec.paramGrads ?? true);

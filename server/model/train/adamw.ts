@@ -94,8 +94,8 @@ export function clipGlobalNorm(grads: Weights, maxNorm: number): { norm: number;
 export function adamwUpdate(weights: Weights, grads: Weights, state: OptimizerState, lr: number, o: AdamWOptions): void {
   const t = state.step + 1;
   const { beta1: b1, beta2: b2, eps } = o;
-  const bc1 = 1 - Math.pow(b1, t);
-  const bc2Sqrt = Math.sqrt(1 - Math.pow(b2, t));
+  const bc1 = 1 - b1 ** t;
+  const bc2Sqrt = Math.sqrt(1 - b2 ** t);
   const stepSize = lr / bc1;
   for (const [name, p] of weights) {
     const g = grads.get(name);

@@ -1,6 +1,6 @@
 /** Shared fixtures for the ONNX engine tests: small configs, random weights, comparisons. */
 
-import { PRESETS, type ActFn, type ModelConfig, type Weights } from '../../../server/model/config.js';
+import { PRESETS, type ActFn, type ModelConfig } from '../../../server/model/config.js';
 import { Rng } from '../../../server/maze/rng.js';
 
 export const nano = (act_fn: ActFn = 'gelu_new'): ModelConfig => ({ ...PRESETS.nano, act_fn, d_vocab: 19, tokenizer: 'test' });

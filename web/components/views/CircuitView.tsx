@@ -6,7 +6,7 @@
  */
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import { GqlError, fullId, gql, shortId } from '../../lib/graphql';
+import { type GqlError, fullId, gql, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { safeHref } from '../../lib/markdown';
 import { CIRCUIT, SET_CIRCUIT_EDITORS, UPDATE_CIRCUIT } from '../../lib/queries';

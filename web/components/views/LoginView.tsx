@@ -2,7 +2,7 @@
 /** /login: password sign-in (the API sets an httpOnly session cookie); signed in: API tokens. */
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useState } from 'react';
-import { GqlError, gql } from '../../lib/graphql';
+import { type GqlError, gql } from '../../lib/graphql';
 import { LOGIN } from '../../lib/queries';
 import { useSession } from '../Session';
 import { sameSitePath } from '../../lib/markdown';
@@ -11,7 +11,7 @@ import { ApiTokens } from './ApiTokens';
 
 /** Only same-site paths are followed after login (no open redirect). */
 function safeNext(v: string | null): string {
-  return (v && v.trim().startsWith('/') && sameSitePath(v)) || '/';
+  return (v?.trim().startsWith('/') && sameSitePath(v as string)) || '/';
 }
 
 export function LoginView() {

@@ -58,7 +58,7 @@ export function PlaygroundView() {
   const tokenized = spec ? tq.data?.tokenizeMaze : undefined;
   const editOk = !!edited && !!tokenized && !tq.error && !tq.loading;
   const input = useMemo(() => {
-    if (!run || !m || !m.latestCheckpoint) return null;
+    if (!run || !m?.latestCheckpoint) return null;
     const common = { modelId: m.id, checkpointId: m.latestCheckpoint.id, config: m.config };
     if (edited) return spec ? { ...common, maze: spec, mazeKey: `edit:${edit}` } : null;
     return z ? { ...common, mazeId: z.id, mazeKey: z.id } : null;

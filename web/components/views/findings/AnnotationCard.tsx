@@ -5,7 +5,7 @@
  * current text, keeping the draft).
  */
 import { useState } from 'react';
-import { GqlError, gql } from '../../../lib/graphql';
+import { type GqlError, gql } from '../../../lib/graphql';
 import { safeHref } from '../../../lib/markdown';
 import { ADD_COMMENT, UPDATE_ANNOTATION, VOTE } from '../../../lib/queries';
 import type { Annotation, AnnotationStatus, User } from '../../../lib/types';

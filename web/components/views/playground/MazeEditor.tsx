@@ -42,8 +42,14 @@ export function MazeEditor({
     if (x < 0 || y < 0 || x >= maze.cols || y >= maze.rows) return;
     const cell: Cell = [Math.floor(y), Math.floor(x)];
     const which: Mode = e.shiftKey ? 'origin' : e.altKey ? 'target' : mode;
-    if (which === 'origin') return onChange({ ...maze, origin: cell });
-    if (which === 'target') return onChange({ ...maze, target: cell });
+    if (which === 'origin') {
+      onChange({ ...maze, origin: cell });
+      return;
+    }
+    if (which === 'target') {
+      onChange({ ...maze, target: cell });
+      return;
+    }
     const edge = nearestEdge(maze, x, y);
     if (!edge || Math.min(Math.abs(x - Math.round(x)), Math.abs(y - Math.round(y))) > NEAR) return;
     onChange(toggleEdge(maze, edge[0], edge[1]));
