@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { createUser } from '../services/accounts.js';
+import { createUser, userCount } from '../services/accounts.js';
 import { seedDemo } from '../services/seed.js';
 import { startServer } from './server.js';
 import { mountWeb } from './web.js';
@@ -45,8 +45,8 @@ export const startCommand: Command = {
     const server = await startServer({ dataDir: o.data, port: o.port, host: o.host, log, ...(o['no-web'] ? {} : { fallback }) });
     if (!o['no-web']) web = mountWeb({ log });
     if (!o['no-seed']) for (const line of seedDemo(server.app)) log(line);
-    const noUsers = server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM users').get() as { n: number };
-    if (noUsers.n === 0 && !o['no-seed']) {
+    const noUsers = userCount(server.app.handle.db) === 0;
+    if (noUsers && !o['no-seed']) {
       // A fresh workspace needs someone who can log in: create the first admin and show the
       // password once (only its argon2 hash is stored).
       const password = randomBytes(12).toString('base64url');
@@ -54,7 +54,7 @@ export const startCommand: Command = {
       io.stdout.write(
         `First run: created user "admin" with password ${password}\n  (API token: ${token})\n  Shown once; add colleagues with \`npx searchlight users create\`.\n`,
       );
-    } else if (noUsers.n === 0) {
+    } else if (noUsers) {
       log('no users yet: run `npx searchlight users create --name <you> --role admin --password-stdin`');
     }
     io.stdout.write(`Searchlight listening on ${server.url} (${web ? 'web app at /, ' : ''}GraphQL at ${server.graphqlUrl})\n`);

@@ -37,21 +37,27 @@ export function isDevelopment(): boolean {
 }
 
 /**
- * graphql-js refuses a value outside an enum with 'Value "x" does not exist in "E" enum.' without
- * saying what does: this adds the enum's values, so the message alone tells the caller what to send.
+ * graphql-js refuses a value outside an enum ('Value "x" does not exist in "E" enum.', or for a
+ * string literal in the document 'Enum "E" cannot represent non-enum value: "x".') without saying
+ * which values there are: this names them right after the enum, so the message alone tells the
+ * caller what to send.
  */
 export function withEnumValues(schema: GraphQLSchema): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
+  const ENUM = /does not exist in "(\w+)" enum|Enum "(\w+)" cannot represent non-enum value/;
   return (formatted, error) => {
-    const m = /does not exist in "(\w+)" enum\.?/.exec(formatted.message);
-    const t = m ? schema.getType(m[1]) : undefined;
+    const m = ENUM.exec(formatted.message);
+    const t = m ? schema.getType(m[1] ?? m[2]) : undefined;
     const out =
-      t && isEnumType(t)
+      m && t && isEnumType(t)
         ? {
             ...formatted,
-            message: `${formatted.message.replace(/\.$/, '')}; one of: ${t
-              .getValues()
-              .map((v) => v.name)
-              .join(', ')}`,
+            message: formatted.message.replace(
+              m[0],
+              `${m[0]} (one of: ${t
+                .getValues()
+                .map((v) => v.name)
+                .join(', ')})`,
+            ),
           }
         : formatted;
     return formatError(out, error);

@@ -17,6 +17,7 @@ import type { JobRow } from '../services/rows.js';
 import type { PubSub } from '../services/pubsub.js';
 import { getHandler } from './handlers/index.js';
 import {
+  type Actor,
   claimNext,
   countQueued,
   type EnqueueLink,
@@ -136,11 +137,11 @@ export class JobRunner implements JobScheduler {
   }
 
   /** Cancels a queued job at once, or asks a running one to stop (its partial output is removed). */
-  cancel(id: number, by: string): JobRow | undefined {
+  cancel(id: number, by: Actor): JobRow | undefined {
     const job = requestCancel(this.db, id, by);
     const r = this.running.get(id);
     if (job?.status === 'RUNNING' && r && !r.settled) {
-      r.cancelledBy = by;
+      r.cancelledBy = by.name;
       r.worker.postMessage({ type: 'cancel' });
       r.killTimer ??= setTimeout(() => void this.kill(r, 'cancelled'), this.graceMs);
     }

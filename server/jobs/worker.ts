@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../errors.js';
-import { openWorkerDatabase, writeTx } from '../services/database.js';
+import { inWriteTransaction, openWorkerDatabase } from '../services/database.js';
 import { getHandler } from './handlers/index.js';
 import { isCancelRequested, markCompleted, setProgress } from '../services/jobs.js';
 import { type JobContext, type JobProgress, JobCancelled } from './types.js';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
       if (controller.signal.aborted || isCancelRequested(handle.db, data.jobId)) throw new JobCancelled();
     },
     complete(commit) {
-      const result = writeTx(handle.sqlite, () => {
+      const result = inWriteTransaction(handle, () => {
         const r = commit();
         if (!markCompleted(handle.db, data.jobId, r, { ...last, phase: 'completed' })) throw new JobCancelled();
         return r;

@@ -70,11 +70,15 @@ export function createApiToken(db: Db, userId: number, name: string, expiresInDa
   const token = newSecret(TOKEN_PREFIX);
   const now = Date.now();
   const expiresAt = expiresInDays != null ? now + expiresInDays * 86_400_000 : null;
-  const row = db
-    .insert(apiTokens)
-    .values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt })
-    .returning()
-    .get();
+  const row = db.transaction((tx) => {
+    const r = tx
+      .insert(apiTokens)
+      .values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt })
+      .returning()
+      .get();
+    audit(tx, userId, 'create', 'api_token', r.id, { name: name.trim() });
+    return r;
+  });
   return { token, id: row.id };
 }
 
@@ -183,8 +187,14 @@ export function revokeApiToken(db: Db, tokenId: number, owner: number | null, ac
 /** Sets a user's role; undefined when there is no such user. */
 export function setUserRole(db: Db, userId: number, role: Role, actorId: number): UserRow | undefined {
   const row = db.update(users).set({ role }).where(eq(users.id, userId)).returning().get();
-  if (row) audit(db, actorId, 'set_role', 'user', userId, { role });
+  // Recorded as the API names roles (ADMIN, RESEARCHER, VIEWER), as before the services layer.
+  if (row) audit(db, actorId, 'set_role', 'user', userId, { role: role.toUpperCase() });
   return row;
+}
+
+/** How many accounts exist (start-up creates the first admin when none does). */
+export function userCount(db: Db): number {
+  return db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0;
 }
 
 export function auditLogin(db: Db, userId: number): void {

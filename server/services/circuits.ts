@@ -35,6 +35,8 @@ export interface CircuitGraph {
 /** Most nodes and edges one circuit may hold (a 12-layer model has ~60 components; a neuron-level circuit a few hundred). */
 export const MAX_CIRCUIT_NODES = 2000;
 export const MAX_CIRCUIT_EDGES = 10000;
+/** Largest graph stored, serialised: a 40 MB graph was once stored and shipped to every viewer (issue 16). */
+export const MAX_CIRCUIT_BYTES = 256 * 1024;
 
 const optString = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
 const optInt = (v: unknown): number | null => (Number.isInteger(v) ? (v as number) : null);
@@ -45,14 +47,24 @@ const optInt = (v: unknown): number | null => (Number.isInteger(v) ? (v as numbe
  */
 export function graphOf(c: CircuitRow): CircuitGraph {
   const g = (c.graph && typeof c.graph === 'object' ? c.graph : {}) as { nodes?: unknown; edges?: unknown };
+  // Whatever checkGraph would refuse is dropped, so a graph read back can always be saved again.
+  const ids = new Set<string>();
   const nodes = (Array.isArray(g.nodes) ? g.nodes : [])
-    .filter((n): n is Record<string, unknown> => !!n && typeof n === 'object' && typeof (n as { id?: unknown }).id === 'string')
+    .filter((n): n is Record<string, unknown> => {
+      const id = (n as { id?: unknown } | null)?.id;
+      if (typeof id !== 'string' || !id || id.length > 100 || ids.has(id)) return false;
+      ids.add(id);
+      return true;
+    })
+    .slice(0, MAX_CIRCUIT_NODES)
     .map((n) => ({ id: n.id as string, label: optString(n.label, 200), kind: optString(n.kind, 50), layer: optInt(n.layer), head: optInt(n.head) }));
+  const kept = new Set(nodes.map((n) => n.id));
   const edges = (Array.isArray(g.edges) ? g.edges : [])
-    .filter(
-      (e): e is Record<string, unknown> =>
-        !!e && typeof e === 'object' && typeof (e as { from?: unknown }).from === 'string' && typeof (e as { to?: unknown }).to === 'string',
-    )
+    .filter((e): e is Record<string, unknown> => {
+      const { from, to } = (e ?? {}) as { from?: unknown; to?: unknown };
+      return typeof from === 'string' && typeof to === 'string' && kept.has(from) && kept.has(to);
+    })
+    .slice(0, MAX_CIRCUIT_EDGES)
     .map((e) => ({ from: e.from as string, to: e.to as string, label: optString(e.label, 200), evidence: optString(e.evidence, 2000) }));
   return { nodes, edges };
 }
@@ -76,7 +88,10 @@ export function checkGraph(g: CircuitGraph, action: string): CircuitGraph {
     if ((e.label?.length ?? 0) > 200 || (e.evidence?.length ?? 0) > 2000)
       throw new UserError(`${action}: graph.edges[${i}]: label at most 200 and evidence at most 2000 characters`);
   });
-  return { nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
+  const checked = { nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
+  const bytes = JSON.stringify(checked).length;
+  if (bytes > MAX_CIRCUIT_BYTES) throw new UserError(`${action}: the graph is ${bytes} characters as JSON; a circuit holds at most ${MAX_CIRCUIT_BYTES}`);
+  return checked;
 }
 
 /** Most editors one circuit may name. */

@@ -4,13 +4,13 @@
  * nothing above the services layer imports `server/db` (test/platform/layering.test.ts).
  */
 import { lt } from 'drizzle-orm';
-import { type DbHandle, defaultDataDir, openDb } from '../db/client.js';
+import { type DbHandle, defaultDataDir, openDb, writeTx } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
 import { migrateDb } from '../db/migrate.js';
 import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
 
 export type { Db, DbHandle, DbOrTx, Tx } from '../db/client.js';
-export { defaultDataDir, writeTx } from '../db/client.js';
+export { defaultDataDir } from '../db/client.js';
 export { acquireDataDirLock, type DataDirLock, DataDirInUseError } from '../db/lock.js';
 
 /**
@@ -26,6 +26,11 @@ export function prepareDatabase(dataDir?: string): DbHandle {
     throw e;
   }
   return handle;
+}
+
+/** Runs `fn` in one write transaction on `handle` (BEGIN IMMEDIATE: the write lock up front). */
+export function inWriteTransaction<T>(handle: DbHandle, fn: () => T): T {
+  return writeTx(handle.sqlite, fn);
 }
 
 /** A job worker's own connection (no migration: the server that spawned it has migrated). */

@@ -17,6 +17,12 @@ export const TERMINAL: ReadonlySet<JobStatus> = new Set(['COMPLETED', 'FAILED', 
 
 export type { JobProgress, JobResult };
 
+/** Who asks for a change (audited, named in messages). */
+export interface Actor {
+  id: number;
+  name: string;
+}
+
 /** The kinds of job (each has a handler in server/jobs/handlers). */
 export type JobKind = JobRow['kind'];
 
@@ -31,7 +37,7 @@ export interface JobScheduler {
   /** Validates `params` with the kind's handler (UserError; nothing written), then queues the job with its `link`ed rows. */
   enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow;
   /** QUEUED → CANCELLED, RUNNING → stopped; undefined when there is no such job. */
-  cancel(id: number, by: string): JobRow | undefined;
+  cancel(id: number, by: Actor): JobRow | undefined;
   runningCount(): number;
 }
 
@@ -149,15 +155,16 @@ export function requeue(db: Db, id: number, message: string, keepProgress: boole
 }
 
 /** QUEUED → CANCELLED now; RUNNING → cancel_requested (the runner stops the worker). */
-export function requestCancel(db: Db, id: number, by: string): JobRow | undefined {
+export function requestCancel(db: Db, id: number, by: Actor): JobRow | undefined {
   return db.transaction(
     (tx) => {
       const job = tx.select().from(jobs).where(eq(jobs.id, id)).get();
       if (!job) return undefined;
+      audit(tx, by.id, 'cancel', 'job', id, { status: job.status });
       if (job.status === 'QUEUED') {
         return tx
           .update(jobs)
-          .set({ status: 'CANCELLED', error: `cancelled by ${by} before it started`, finishedAt: Date.now() })
+          .set({ status: 'CANCELLED', error: `cancelled by ${by.name} before it started`, finishedAt: Date.now() })
           .where(eq(jobs.id, id))
           .returning()
           .get();

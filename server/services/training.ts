@@ -99,6 +99,11 @@ export function trainingWorkFile(dataDir: string, jobId: number): string {
   return out;
 }
 
+/** Whether a job's trainer output and its optimizer state (beside it) both exist: an earlier attempt to resume. */
+export function trainingWorkExists(file: string, statePath: string): boolean {
+  return fs.existsSync(file) && fs.existsSync(statePath);
+}
+
 export function removeTrainingWork(dataDir: string, jobId: number): void {
   fs.rmSync(resolveDataPath(dataDir, `training/job-${jobId}`), { recursive: true, force: true });
 }

@@ -69,6 +69,8 @@ describe('annotations', () => {
     expect(t.data.annotations.totalCount).toBe(1);
     const all = await h.gql('query($m: ID!) { annotations(modelId: $m, first: 10) { totalCount edges { node { body } } } }', { m: modelId });
     expect(all.data.annotations.edges[0].node.body).toBe('embeddings encode lattice distance');
+    const off = await h.gql(CREATE, { i: { modelId, target: { embed: false }, body: 'x' } });
+    expect(off.errors![0].message).toBe('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook or experiment');
     const bad = await h.gql(CREATE, { i: { modelId, target: { head: { layer: -1, head: 0 } }, body: 'x' } });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].message).toMatch(/target.layer must be a non-negative integer/);
@@ -95,7 +97,15 @@ describe('annotations', () => {
     expect((await up(1, { nodes: [{ id: 'L1H0' }, { id: 'MLP2' }], edges: [] })).data.updateCircuit.version).toBe(2);
     const stale = await up(1, { nodes: [], edges: [] }, h.tokens.admin);
     expect(codes(stale)).toEqual(['CONFLICT']);
-    expect((stale.errors![0].extensions!.current as { graph: unknown }).graph).toEqual({ nodes: [{ id: 'L1H0' }, { id: 'MLP2' }], edges: [] });
+    // The current graph in the form the CircuitGraph type reads it (so a client can resend it as is).
+    const blank = { label: null, kind: null, layer: null, head: null };
+    expect((stale.errors![0].extensions!.current as { graph: unknown }).graph).toEqual({
+      nodes: [
+        { id: 'L1H0', ...blank },
+        { id: 'MLP2', ...blank },
+      ],
+      edges: [],
+    });
     // Only its creator or an admin may change it: another researcher is FORBIDDEN and nothing changes.
     const { token: other } = await createUser(h.server.app.handle.db, { name: 'another-researcher', role: 'researcher' });
     const theirs = await up(2, { nodes: [], edges: [] }, other);
@@ -130,6 +140,13 @@ describe('annotations', () => {
     const big = await h.gql('mutation($m: ID!, $g: CircuitGraphInput!) { createCircuit(modelId: $m, name: "big", graph: $g) { id } }', { m: modelId, g: huge });
     expect(codes(big)).toEqual(['BAD_USER_INPUT']);
     expect(big.errors![0].message).toBe('createCircuit: a circuit has at most 2000 nodes, got 10000');
+    // …and a size limit in characters: 1,500 nodes with long labels (~320 kB) are refused too.
+    const wide = { nodes: Array.from({ length: 1500 }, (_, i) => ({ id: `n${i}`, label: 'x'.repeat(200) })), edges: [] };
+    const heavy = await h.gql('mutation($m: ID!, $g: CircuitGraphInput!) { createCircuit(modelId: $m, name: "big", graph: $g) { id } }', {
+      m: modelId,
+      g: wide,
+    });
+    expect(heavy.errors![0].message).toMatch(/^createCircuit: the graph is \d+ characters as JSON; a circuit holds at most 262144$/);
     expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n).toBe(circuitsBefore);
     const actions = h.server.app.handle.sqlite
       .prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id")

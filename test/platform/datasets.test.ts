@@ -25,7 +25,7 @@ describe('createDataset input validation', () => {
     [
       'unknown generator',
       { generator: 'labyrinth' },
-      /"labyrinth" at "input.generator"; Value "labyrinth" does not exist in "MazeGenerator" enum; one of: dfs, wilson, kruskal/,
+      /"labyrinth" at "input.generator"; Value "labyrinth" does not exist in "MazeGenerator" enum \(one of: dfs, wilson, kruskal/,
     ],
     ['p on a generator without it', { p: 0.5 }, /generator dfs does not accept option p/],
     ['p out of range', { generator: 'percolation', p: 1.5 }, /p must be a number in \[0, 1\]/],
@@ -38,6 +38,14 @@ describe('createDataset input validation', () => {
     expect(r.errors![0].message).toMatch(message);
     expect(JSON.stringify(r)).not.toMatch(/stack|at .*\.ts:/);
     expect(counts()).toEqual(before);
+  });
+
+  it("an enum written as a string literal is refused with the enum's values named (graphql-js names only the bad one)", async () => {
+    const r = await h.gql('mutation { createDataset(input: {name: "x", generator: "dfs", grid: 4, count: 1, seed: 1}) { id } }');
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toMatch(
+      /^Enum "MazeGenerator" cannot represent non-enum value \(one of: dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field\): "dfs"\./,
+    );
   });
 
   it('a wrongly typed variable is refused by GraphQL itself, also as BAD_USER_INPUT', async () => {

@@ -21,9 +21,9 @@ describe('trainModel and evaluateModel', () => {
     [
       'an unknown preset',
       { preset: 'huge' },
-      /"huge" at "i.preset"; Value "huge" does not exist in "ModelPreset" enum; one of: nano, tiny, hallway, demo, deep, deeper$/,
+      /"huge" at "i.preset"; Value "huge" does not exist in "ModelPreset" enum \(one of: nano, tiny, hallway, demo, deep, deeper\)\.$/,
     ],
-    ['a preset named after an object prototype key', { preset: '__proto__' }, /Value "__proto__" does not exist in "ModelPreset" enum; one of: nano, tiny/],
+    ['a preset named after an object prototype key', { preset: '__proto__' }, /Value "__proto__" does not exist in "ModelPreset" enum \(one of: nano, tiny/],
     ['a dataset that does not exist', { datasetId: 'Dataset:999' }, /Dataset:999 does not exist/],
     ['a malformed dataset id', { datasetId: '7' }, /datasetId must be a Dataset id like "Dataset:1"/],
     ['zero steps', { steps: 0 }, /steps must be an integer between 1 and 10000000/],
@@ -76,7 +76,7 @@ describe('trainModel and evaluateModel', () => {
       [{ datasetId, grids: [3] }, /grids apply to generated mazes; leave out datasetId/],
       [{ grid: 5, grids: [3, 4] }, /largest of grids \(4\) must be the run's grid \(5\)/],
       [{ curriculum: { by: 'GRID', fraction: 1.5 } }, /curriculum.fraction must be in \(0, 1\]/],
-      [{ generator: 'maze-of-doom' }, /Value "maze-of-doom" does not exist in "MazeGenerator" enum; one of: dfs, wilson/],
+      [{ generator: 'maze-of-doom' }, /Value "maze-of-doom" does not exist in "MazeGenerator" enum \(one of: dfs, wilson/],
       [{ queries: 0 }, /queries must be an integer between 1 and 64/],
     ] as const) {
       const r = await h.gql(TRAIN, { i: { name: 'm', preset: 'nano', steps: 4, seed: 1, ...patch } });

@@ -60,6 +60,9 @@ function layerViolations(files: Array<{ file: string; source: string }>): string
     const from = topOf(file);
     if (!from) continue;
     const rule = LAYERS[from];
+    // The raw better-sqlite3 connection (DbHandle.sqlite) is storage's too, however it is reached.
+    if (from !== 'db' && from !== 'services' && /\.sqlite\b/.test(source))
+      out.push(`${path.relative(SERVER, file)} uses a raw .sqlite connection (only db/ and services/ do)`);
     for (const spec of specifiers(source)) {
       if (!spec.startsWith('.')) {
         const pkg = spec.split('/')[0];
@@ -91,6 +94,7 @@ describe('module layering', () => {
         f('graphql/resolvers/x.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../../db/schema.js';"),
         f('jobs/handlers/y.ts', "import type { Ctx } from '../../graphql/context.js';"),
         f('model/z.ts', "const s = await import('../services/models.js');"),
+        f('app/raw.ts', "const n = handle.sqlite.prepare('SELECT count(*) FROM users').get();"),
         f('services/ok.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../db/schema.js';"),
         f('app/ok.ts', "import { handleFiles } from './files.js';\nimport { seedDemo } from '../services/seed.js';"),
       ]),
@@ -99,6 +103,7 @@ describe('module layering', () => {
       'graphql/resolvers/x.ts imports ../../db/schema.js (graphql may import errors, env, maze, model, interp, auth, services)',
       'jobs/handlers/y.ts imports ../../graphql/context.js (jobs may import errors, env, maze, model, interp, auth, services)',
       'model/z.ts imports ../services/models.js (model may import errors, env, maze)',
+      'app/raw.ts uses a raw .sqlite connection (only db/ and services/ do)',
     ]);
   });
 

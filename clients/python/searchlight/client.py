@@ -26,8 +26,14 @@ NamesFilter = Union[None, str, Sequence[str], Callable[[str], bool]]
 
 # The typed fields these queries select (the SDL types them; a selection names what comes back).
 _CONFIG = "config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer }"
+_AGGREGATE = ("count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } "
+              "means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }")
 _JOB_RESULT = ("result { datasetId mazeCount skipped contentHash modelId step loss tokensPerSec evaluationId "
-               "exact_path_rate baseline_exact_path_rate experimentId kind tensors }")
+               "exact_path_rate baseline_exact_path_rate experimentId kind tensors "
+               "lastEval { step loss seconds model { " + _AGGREGATE + " } baseline { " + _AGGREGATE + " } } }")
+# Every PathMetrics field (server/maze/metrics.ts pathMetrics).
+_PATH_METRICS = ("metrics { exact_path node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks target_reached "
+                 "valid_rollout invalid_tokens fork_decisions { correct total } frac_correct_forks path_length_ratio predicted_length steps ended }")
 
 
 def _target_input(target: Dict[str, Any]) -> Dict[str, Any]:
@@ -240,7 +246,7 @@ class HookedModel:
 
     def generate_path(self, maze_id: str) -> Dict[str, Any]:
         """Greedy decoding of a stored maze's prompt: {tokens, path, metrics}."""
-        return self.client.graphql("mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path metrics { exact_path valid_rollout target_reached node_overlap frac_correct_forks fork_decisions { correct total } predicted_length steps ended } } }", {"m": self.id, "z": maze_id})["generatePath"]
+        return self.client.graphql("mutation($m: ID!, $z: ID!) { generatePath(modelId: $m, mazeId: $z) { tokens path " + _PATH_METRICS + " } }", {"m": self.id, "z": maze_id})["generatePath"]
 
 
 class Maze:

@@ -759,7 +759,7 @@ export interface ModelLineage {
   seed: Maybe<Scalars['Int']>;
   preset: Maybe<ModelPreset>;
   /** train: mazes drawn for training (steps × batch when generated). */
-  trainMazes: Maybe<Scalars['Int']>;
+  trainMazes: Maybe<Scalars['Float']>;
   steps: Maybe<Scalars['Int']>;
   batch: Maybe<Scalars['Int']>;
   lr: Maybe<Scalars['Float']>;
@@ -1661,7 +1661,7 @@ export interface ModelLineageResolvers<TContext = unknown, TParent = ResolversPa
   generated?: ResolverFn<Maybe<ResolversParentTypes['GeneratedMazes']>, TParent, TContext, Record<string, never>>;
   seed?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   preset?: ResolverFn<Maybe<ModelPreset>, TParent, TContext, Record<string, never>>;
-  trainMazes?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  trainMazes?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   steps?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   batch?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   lr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;

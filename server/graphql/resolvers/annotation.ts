@@ -29,15 +29,15 @@ export { targetKey } from '../../services/annotations.js';
 
 /** The stored target of a @oneOf ComponentTargetInput (graphql-js has checked that exactly one field is set). */
 function targetOf(t: ComponentTargetInput): findings.ComponentTarget {
-  if (t.embed != null) return { kind: 'embed' };
-  if (t.pos_embed != null) return { kind: 'pos_embed' };
-  if (t.unembed != null) return { kind: 'unembed' };
+  if (t.embed === true) return { kind: 'embed' };
+  if (t.pos_embed === true) return { kind: 'pos_embed' };
+  if (t.unembed === true) return { kind: 'unembed' };
   if (t.head) return { kind: 'head', layer: t.head.layer, head: t.head.head };
   if (t.mlp) return { kind: 'mlp', layer: t.mlp.layer };
   if (t.neuron) return { kind: 'neuron', layer: t.neuron.layer, neuron: t.neuron.neuron };
   if (t.hook) return { kind: 'hook', hook: t.hook.hook, ...(t.hook.position != null ? { position: t.hook.position } : {}) };
   if (t.experiment != null) return { kind: 'experiment', experimentId: rowId(t.experiment, 'Experiment') };
-  throw new UserError('target: set one of embed, pos_embed, unembed, head, mlp, neuron, hook or experiment');
+  throw new UserError('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook or experiment');
 }
 
 function publish(ctx: Ctx, ev: AnnotationEventPayload): void {
@@ -138,6 +138,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
         throw conflict(`Circuit:${cId} changed since version ${version} (now version ${now.version}); merge your edit into the current graph`, {
           ...now,
           id: toId('Circuit', now.id),
+          graph: circuitStore.graphOf(now),
         });
       }
       return out.row;

@@ -1,5 +1,4 @@
 /** Jobs: status and progress, cancellation, and the `jobProgress` subscription. */
-import { audit } from '../../services/audit.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
@@ -36,8 +35,7 @@ export const jobResolvers: Resolvers<Ctx> = {
       const job = getJob(ctx.db, jobId);
       if (!job) throw notFound(`Job:${jobId}`);
       const user = requireOwnerOrAdmin(ctx, job.createdBy, 'cancelJob');
-      audit(ctx.db, user.id, 'cancel', 'job', jobId, { status: job.status });
-      return ctx.app.runner.cancel(jobId, user.name) ?? job;
+      return ctx.app.runner.cancel(jobId, user) ?? job;
     },
   },
   Subscription: {

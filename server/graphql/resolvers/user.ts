@@ -1,6 +1,5 @@
 /** Users and API tokens: `me`, token management, and user administration (admins). */
 import { apiTokensOf, createApiToken, createUser, getApiToken, listUsers, revokeApiToken, setUserRole } from '../../services/accounts.js';
-import { audit } from '../../services/audit.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Resolvers, Role } from '../generated/types.js';
@@ -25,7 +24,6 @@ export const userResolvers: Resolvers<Ctx> = {
     createApiToken(_p, { name, expiresInDays }, ctx) {
       const user = requireUser(ctx);
       const { token, id } = createApiToken(ctx.db, user.id, name, expiresInDays);
-      audit(ctx.db, user.id, 'create', 'api_token', id, { name });
       return { token, apiToken: getApiToken(ctx.db, id)! };
     },
     revokeApiToken(_p, { id }, ctx) {

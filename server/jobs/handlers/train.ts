@@ -12,7 +12,6 @@
  * checkpoints/model-<id>/step-<n>.safetensors with a `checkpoints` row. After a crash or restart the
  * job resumes from the working file; if that pair is torn (the crash hit a save), it starts over.
  */
-import fs from 'node:fs';
 import { UserError } from '../../errors.js';
 import type { Db } from '../../services/database.js';
 import type { JobRow } from '../../services/rows.js';
@@ -24,6 +23,7 @@ import {
   removeTrainingWork,
   storeCheckpoint,
   trainingModel,
+  trainingWorkExists,
   trainingWorkFile,
   writeCurvePoints,
 } from '../../services/training.js';
@@ -201,7 +201,7 @@ export const trainModel: JobHandler<TrainParams> = {
     });
     const modelId = `Model:${model.id}`;
     const out = trainingWorkFile(ctx.dataDir, ctx.jobId);
-    let resume = fs.existsSync(out) && fs.existsSync(optimizerPath(out));
+    let resume = trainingWorkExists(out, optimizerPath(out));
 
     let pending: Array<[number, string, number]> = [];
     let lastFlush = 0;
