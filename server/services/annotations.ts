@@ -119,7 +119,8 @@ export interface NewAnnotation {
   evidence?: readonly Evidence[] | null;
 }
 
-export function createAnnotation(db: Db, input: NewAnnotation, userId: number): AnnotationRow {
+/** `userId` null: filed by the platform itself (the seeded findings). */
+export function createAnnotation(db: Db, input: NewAnnotation, userId: number | null): AnnotationRow {
   const key = targetKey(input.target);
   const body = checkBody(input.body);
   const tags = checkTags(input.tags);

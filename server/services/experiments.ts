@@ -5,7 +5,7 @@
  */
 import { and, asc, count, desc, eq, lt, ne } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
-import type { Db, Tx } from '../db/client.js';
+import type { Db, DbOrTx, Tx } from '../db/client.js';
 import { type StoredFile, writeFileAtomic } from '../db/files.js';
 import { decodeMaze } from '../db/mazes.js';
 import { experiments, mazes as mazesTable, results } from '../db/schema.js';
@@ -116,7 +116,7 @@ export function writeResultFiles(
 }
 
 /** The result rows and the summary (call inside the job's completing transaction). */
-export function recordResults(db: Db, experimentId: number, stored: readonly StoredTensor[], summary: unknown, params: unknown): void {
+export function recordResults(db: DbOrTx, experimentId: number, stored: readonly StoredTensor[], summary: unknown, params: unknown): void {
   for (const s of stored) {
     db.insert(results)
       .values({ experimentId, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes })
@@ -164,4 +164,35 @@ export function resultsOf(db: Db, experimentId: number): ResultRow[] {
 
 export function getResult(db: Db, id: number): ResultRow | undefined {
   return db.select().from(results).where(eq(results.id, id)).get();
+}
+
+export interface ImportedExperiment {
+  kind: string;
+  modelId: number;
+  checkpointId: number;
+  params: Record<string, unknown>;
+  seed: number;
+  summary: unknown;
+  /** In the order the kind produced them. */
+  tensors: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array }>;
+}
+
+/**
+ * A COMPLETED experiment from a result computed elsewhere (`searchlight exp run --out`): the row
+ * first without a summary, then the files, then the result rows and the summary in one
+ * transaction. A crash in between leaves a row without a summary (shown FAILED) and files the
+ * start-up sweep removes, never a summary without its tensors.
+ */
+export function importExperiment(handle: { db: Db; dataDir: string }, e: ImportedExperiment, userId: number | null): number {
+  const id = handle.db
+    .insert(experiments)
+    .values({ kind: e.kind, modelId: e.modelId, params: e.params, seed: e.seed, checkpointId: e.checkpointId, createdBy: userId, createdAt: Date.now() })
+    .returning({ id: experiments.id })
+    .get().id;
+  const stored = writeResultFiles(handle.dataDir, id, e.tensors);
+  handle.db.transaction((tx) => {
+    recordResults(tx, id, stored, e.summary, e.params);
+    audit(tx, userId, 'import', 'experiment', id, { kind: e.kind, modelId: e.modelId });
+  });
+  return id;
 }

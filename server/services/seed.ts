@@ -1,19 +1,35 @@
 /**
  * The demo workspace, seeded on first start: a small dataset (5×5 DFS mazes, built by a normal
- * createDataset job) and, once the repository ships one under data/demo/, the demo model. Each
- * part is recorded in the `meta` table, so it is seeded once (the model as soon as it exists).
+ * createDataset job), the models the repository ships under data/demo/, and their findings —
+ * each a Finding on the model with its evidence, an experiment result computed with
+ * `searchlight exp run --out` and shipped beside it, imported as a COMPLETED experiment (so a new
+ * user sees the findings and their evidence at once, without minutes of compute on first start).
+ *
+ * data/demo/workspace.json lists them (models in order, the first being the one to start with):
+ *   {"models": [{"file": "x.safetensors", "name": "…", "findings": [
+ *     {"target": {"kind": "hook", "hook": "blocks.2.hook_resid_pre"}, "status": "SUPPORTED",
+ *      "tags": ["probes"], "body": "markdown", "evidence": "findings/x-probes.json"}]}]}
+ * Without it, the first *.safetensors file is the demo model, without findings. Each model is
+ * recorded in the `meta` table once seeded, so it is seeded once (as soon as it exists).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
+import type { ComponentTarget } from '../db/json.js';
 // Aliased: a binding named `meta` next to `import.meta` trips Vite's SSR transform (vitest).
 import { meta as metaTable } from '../db/schema.js';
+import { UserError } from '../errors.js';
+import { decodeSafetensors } from '../model/safetensors.js';
+import { type AnnotationStatus, createAnnotation, targetKey } from './annotations.js';
 import type { DbHandle } from './database.js';
+import { importExperiment } from './experiments.js';
 import type { JobScheduler } from './jobs.js';
-import { importModelBytes } from './models.js';
+import { findLatestCheckpoint, importModelBytes } from './models.js';
 
 export const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../data/demo');
+export const MANIFEST = 'workspace.json';
+
 /** The data directory to seed and the job system that builds the demo dataset. */
 export interface SeedTarget {
   handle: DbHandle;
@@ -22,12 +38,105 @@ export interface SeedTarget {
 
 export const DEMO_DATASET = { name: 'demo: 5x5 DFS mazes', generator: 'dfs', grid: 5, count: 2000, seed: 42 };
 
+export interface SeedFinding {
+  target: ComponentTarget;
+  status: AnnotationStatus;
+  tags: string[];
+  body: string;
+  /** An `exp run --out` result (.json, with its .safetensors beside it), relative to the demo folder. */
+  evidence?: string;
+}
+
+export interface SeedModel {
+  file: string;
+  name: string;
+  findings: SeedFinding[];
+}
+
 function flag(app: SeedTarget, key: string): boolean {
   return app.handle.db.select().from(metaTable).where(eq(metaTable.key, key)).get() !== undefined;
 }
 
 function setFlag(app: SeedTarget, key: string, value: unknown): void {
   app.handle.db.insert(metaTable).values({ key, value }).onConflictDoUpdate({ target: metaTable.key, set: { value } }).run();
+}
+
+const STATUSES: readonly AnnotationStatus[] = ['HYPOTHESIS', 'SUPPORTED', 'REFUTED'];
+
+/** The workspace manifest, checked field by field (a mistake names the file and the field). */
+export function readManifest(demoDir: string): SeedModel[] {
+  const file = path.join(demoDir, MANIFEST);
+  if (!fs.existsSync(file)) {
+    const first = fs.existsSync(demoDir)
+      ? fs
+          .readdirSync(demoDir)
+          .filter((f) => f.endsWith('.safetensors'))
+          .sort()[0]
+      : undefined;
+    return first ? [{ file: first, name: 'demo', findings: [] }] : [];
+  }
+  const where = `data/demo/${MANIFEST}`;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${where} is not valid JSON: ${(e as Error).message}`);
+  }
+  const models = (raw as { models?: unknown })?.models;
+  if (!Array.isArray(models)) throw new UserError(`${where}: "models" must be a list`);
+  return models.map((m, i) => {
+    const at = `${where}: models[${i}]`;
+    const { file: f, name, findings } = (m ?? {}) as Record<string, unknown>;
+    if (typeof f !== 'string' || !f.endsWith('.safetensors') || f.includes('/')) throw new UserError(`${at}.file must be a .safetensors file in data/demo`);
+    if (typeof name !== 'string' || !name.trim()) throw new UserError(`${at}.name must be a non-empty string`);
+    if (!Array.isArray(findings)) throw new UserError(`${at}.findings must be a list`);
+    return {
+      file: f,
+      name,
+      findings: findings.map((x, j) => {
+        const fat = `${at}.findings[${j}]`;
+        const { target, status, tags, body, evidence } = (x ?? {}) as Record<string, unknown>;
+        try {
+          targetKey(target);
+        } catch (e) {
+          throw new UserError(`${fat}.${(e as Error).message}`);
+        }
+        if (!STATUSES.includes(status as AnnotationStatus)) throw new UserError(`${fat}.status must be one of ${STATUSES.join(', ')}`);
+        if (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string')) throw new UserError(`${fat}.tags must be a list of strings`);
+        if (typeof body !== 'string' || !body.trim()) throw new UserError(`${fat}.body must be a non-empty string`);
+        if (evidence !== undefined && (typeof evidence !== 'string' || !evidence.endsWith('.json')))
+          throw new UserError(`${fat}.evidence must name an exp run --out .json file`);
+        return {
+          target: target as ComponentTarget,
+          status: status as AnnotationStatus,
+          tags: tags as string[],
+          body,
+          ...(evidence ? { evidence: evidence as string } : {}),
+        };
+      }),
+    };
+  });
+}
+
+/** An `exp run --out` result: its JSON (kind, params, seed, summary, tensor order) and the tensors beside it. */
+function readResult(demoDir: string, rel: string) {
+  const json = path.join(demoDir, rel);
+  const doc = JSON.parse(fs.readFileSync(json, 'utf8')) as {
+    kind: string;
+    params: Record<string, unknown>;
+    seed: number;
+    summary: unknown;
+    tensors: Array<{ name: string }>;
+  };
+  const { tensors } = decodeSafetensors(fs.readFileSync(json.replace(/\.json$/, '.safetensors')));
+  return {
+    ...doc,
+    tensors: doc.tensors.map(({ name }) => {
+      const t = tensors.get(name);
+      if (!t) throw new UserError(`data/demo/${rel}: its tensors file has no "${name}"`);
+      return { name, shape: t.shape, data: t.data };
+    }),
+  };
 }
 
 /** Seeds what is missing; returns one line per thing seeded. */
@@ -38,16 +147,25 @@ export function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): string[] 
     setFlag(app, 'seed.dataset', { jobId: job.id });
     done.push(`demo dataset queued (Job:${job.id})`);
   }
-  const file = fs.existsSync(demoDir)
-    ? fs
-        .readdirSync(demoDir)
-        .filter((f) => f.endsWith('.safetensors'))
-        .sort()[0]
-    : undefined;
-  if (file && !flag(app, 'seed.model')) {
-    const model = importModelBytes(app.handle, 'demo', fs.readFileSync(path.join(demoDir, file)), null, 'demo');
-    setFlag(app, 'seed.model', { modelId: model.id, file });
-    done.push(`demo model imported (Model:${model.id}) from data/demo/${file}`);
+  for (const m of readManifest(demoDir)) {
+    const key = `seed.model:${m.file}`;
+    // Before the manifest, the one demo model was recorded as `seed.model`.
+    const earlier = app.handle.db.select().from(metaTable).where(eq(metaTable.key, 'seed.model')).get()?.value as { file?: string } | undefined;
+    if (flag(app, key) || earlier?.file === m.file || !fs.existsSync(path.join(demoDir, m.file))) continue;
+    const model = importModelBytes(app.handle, m.name, fs.readFileSync(path.join(demoDir, m.file)), null, 'demo');
+    const ckpt = findLatestCheckpoint(app.handle.db, model.id)!;
+    const findings: number[] = [];
+    for (const f of m.findings) {
+      const evidence = [];
+      if (f.evidence) {
+        const r = readResult(demoDir, f.evidence);
+        const id = importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null);
+        evidence.push({ label: `${r.kind} (seed ${r.seed})`, url: `/experiments/${id}` });
+      }
+      findings.push(createAnnotation(app.handle.db, { modelId: model.id, target: f.target, body: f.body, status: f.status, tags: f.tags, evidence }, null).id);
+    }
+    setFlag(app, key, { modelId: model.id, findings });
+    done.push(`demo model "${m.name}" imported (Model:${model.id}) from data/demo/${m.file}${findings.length ? ` with ${findings.length} findings` : ''}`);
   }
   return done;
 }

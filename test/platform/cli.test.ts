@@ -3,9 +3,15 @@ import { PassThrough, Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { userCommands } from '../../server/cli/users.js';
 import type { CliIO } from '../../server/cli/io.js';
-import { DEMO_DATASET, seedDemo } from '../../server/services/seed.js';
+import path from 'node:path';
+import { expCommands } from '../../server/cli/exp.js';
+import { getTokenizer } from '../../server/maze/tokenize/index.js';
+import { Rng } from '../../server/maze/rng.js';
+import { PRESETS } from '../../server/model/config.js';
+import { encodeModel, initWeights } from '../../server/model/weights.js';
+import { DEMO_DATASET, readManifest, seedDemo } from '../../server/services/seed.js';
 import { startServer } from '../../server/app/server.js';
-import { tempDir } from './helpers.js';
+import { startHarness, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -82,5 +88,90 @@ describe('first start', () => {
     } finally {
       await s.close();
     }
+  });
+
+  it('seeds the models of data/demo/workspace.json once, each finding with its evidence imported as a COMPLETED experiment', async () => {
+    // A demo folder as the repository ships one: a model, an `exp run --out` result, the manifest.
+    const demo = tempDir();
+    dirs.push(demo);
+    const tok = getTokenizer('aotp-ut');
+    const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), tokenizer: 'aotp-ut' };
+    fs.writeFileSync(path.join(demo, 'tiny.safetensors'), encodeModel(cfg, initWeights(cfg, new Rng(9)), [...tok.vocab(3)]));
+    fs.mkdirSync(path.join(demo, 'findings'));
+    await expCommands.run.run(
+      ['weights', '--weights', path.join(demo, 'tiny.safetensors'), '--seed', '5', '--quiet', '--out', path.join(demo, 'findings/tiny-weights.json')],
+      io().io,
+    );
+    const manifest = {
+      models: [
+        {
+          file: 'tiny.safetensors',
+          name: 'tiny searcher',
+          findings: [
+            {
+              target: { kind: 'embed' },
+              status: 'SUPPORTED',
+              tags: ['geometry'],
+              body: 'Embeddings of **adjacent** cells are close.',
+              evidence: 'findings/tiny-weights.json',
+            },
+            { target: { kind: 'head', layer: 1, head: 0 }, status: 'HYPOTHESIS', tags: [], body: 'No evidence yet.' },
+          ],
+        },
+      ],
+    };
+    fs.writeFileSync(path.join(demo, 'workspace.json'), JSON.stringify(manifest));
+    const h = await startHarness();
+    try {
+      const lines = seedDemo(h.server.app, demo);
+      expect(lines).toEqual([
+        expect.stringMatching(/^demo dataset queued/),
+        expect.stringMatching(/^demo model "tiny searcher" imported \(Model:\d+\) from data\/demo\/tiny.safetensors with 2 findings$/),
+      ]);
+      expect(seedDemo(h.server.app, demo)).toEqual([]);
+      const q = await h.gql(
+        '{ models(first: 5) { edges { node { id name lineage { source } } } } experiments { edges { node { id kind status seed tensors { name } summary } } } }',
+      );
+      const model = q.data.models.edges.find((e: { node: { name: string } }) => e.node.name === 'tiny searcher').node;
+      expect(model.lineage.source).toBe('demo');
+      const [exp] = q.data.experiments.edges.map((e: { node: unknown }) => e.node);
+      const written = JSON.parse(fs.readFileSync(path.join(demo, 'findings/tiny-weights.json'), 'utf8'));
+      expect(exp).toMatchObject({ kind: 'weights', status: 'COMPLETED', seed: 5, summary: written.summary });
+      expect(exp.tensors.map((t: { name: string }) => t.name)).toEqual(written.tensors.map((t: { name: string }) => t.name));
+      const a = await h.gql(
+        'query($m: ID!) { annotations(modelId: $m) { edges { node { target { kind layer head } status tags body evidence { label url } author { name } } } } }',
+        {
+          m: model.id,
+        },
+      );
+      const [second, first] = a.data.annotations.edges.map((e: { node: unknown }) => e.node);
+      expect(first).toEqual({
+        target: { kind: 'embed', layer: null, head: null },
+        status: 'SUPPORTED',
+        tags: ['geometry'],
+        body: 'Embeddings of **adjacent** cells are close.',
+        evidence: [{ label: 'weights (seed 5)', url: `/experiments/${exp.id.split(':')[1]}` }],
+        author: null,
+      });
+      expect(second).toMatchObject({ target: { kind: 'head', layer: 1, head: 0 }, evidence: [] });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses a manifest mistake naming the file and the field', () => {
+    const demo = tempDir();
+    dirs.push(demo);
+    const write = (v: unknown) => fs.writeFileSync(path.join(demo, 'workspace.json'), typeof v === 'string' ? v : JSON.stringify(v));
+    write('{"models": [');
+    expect(() => readManifest(demo)).toThrow(/^data\/demo\/workspace.json is not valid JSON: /);
+    write({ models: [{ file: '../x.safetensors', name: 'x', findings: [] }] });
+    expect(() => readManifest(demo)).toThrow('data/demo/workspace.json: models[0].file must be a .safetensors file in data/demo');
+    write({ models: [{ file: 'x.safetensors', name: 'x', findings: [{ target: { kind: 'head', layer: 0 }, status: 'SUPPORTED', tags: [], body: 'b' }] }] });
+    expect(() => readManifest(demo)).toThrow(
+      'data/demo/workspace.json: models[0].findings[0].target.head must be a non-negative integer for kind "head", got undefined',
+    );
+    write({ models: [{ file: 'x.safetensors', name: 'x', findings: [{ target: { kind: 'embed' }, status: 'TRUE', tags: [], body: 'b' }] }] });
+    expect(() => readManifest(demo)).toThrow('models[0].findings[0].status must be one of HYPOTHESIS, SUPPORTED, REFUTED');
   });
 });
