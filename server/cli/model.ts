@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { SPECIAL, SPECIAL_TOKENS, getTokenizer, gridForVocabSize, tokenizerNames, tokensToIds } from '../maze/tokenize/index.js';
 import { toTokens } from '../maze/parse.js';
-import { hookShapes, parameterCount, PRESETS, type ModelConfig, type PresetName } from '../model/config.js';
+import { checkSequenceLength, hookShapes, parameterCount, PRESETS, type ModelConfig, type PresetName } from '../model/config.js';
+import { checkHookNames } from '../model/onnx/hooks.js';
 import { writeNpyFile } from '../model/npy.js';
 import { padBatch } from '../model/batch.js';
 import { argmax } from '../model/argmax.js';
@@ -44,7 +45,7 @@ export async function loadForCli(path: string): Promise<LoadedModel & { vocab: s
 function lineIds(text: string, vocab: readonly string[], cfg: ModelConfig, where: string): Int32Array {
   const tokens = toTokens(text);
   if (tokens.length === 0) throw new UsageError(`${where}: no tokens`);
-  if (tokens.length > cfg.n_ctx) throw new UsageError(`${where}: ${tokens.length} tokens exceed the model's n_ctx ${cfg.n_ctx}`);
+  checkSequenceLength(cfg, tokens.length, where);
   try {
     return tokensToIds(tokens, vocab);
   } catch (e) {
@@ -148,7 +149,10 @@ async function cache(argv: string[], io: CliIO): Promise<void> {
           .split(',')
           .map((s) => s.trim())
           .filter(Boolean);
-  for (const n of names) if (!known.includes(n)) throw new UsageError(`unknown hook point "${n}" (names follow TransformerLens, e.g. blocks.0.hook_resid_pre)`);
+  checkHookNames(
+    cfg,
+    names.filter((n) => n !== 'logits'),
+  ); // logits are cached too, beside the hooks
   if (names.length === 0) throw new UsageError('--hooks names no hook');
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
   try {

@@ -7,7 +7,7 @@
  * original code kept in `extensions.reason`.
  */
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, isEnumType } from 'graphql/index.js';
-import { isUserError } from '../errors.js';
+import { type UserError, isUserError } from '../errors.js';
 
 export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR';
 
@@ -71,7 +71,8 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   const ext = { ...(formatted.extensions ?? {}) };
   const code = String(ext.code ?? '');
   if (isUserError(original)) {
-    return { ...formatted, message: (original as Error).message, extensions: { ...ext, code: 'BAD_USER_INPUT' } };
+    const reason = (original as UserError).code;
+    return { ...formatted, message: (original as Error).message, extensions: { ...ext, code: 'BAD_USER_INPUT', ...(reason ? { reason } : {}) } };
   }
   if (OURS.has(code) && code !== 'INTERNAL_SERVER_ERROR') return formatted;
   if (CLIENT_PROTOCOL.has(code)) return { ...formatted, extensions: { ...ext, code: 'BAD_USER_INPUT', reason: code } };

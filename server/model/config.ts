@@ -40,6 +40,11 @@ export const PRESETS: Record<PresetName, Omit<ModelConfig, 'd_vocab' | 'tokenize
   deeper: { d_model: 64, n_layers: 12, n_heads: 4, d_head: 16, d_mlp: 256, n_ctx: 256, act_fn: 'gelu_new', eps: 1e-5 },
 };
 
+/** Refuses a sequence longer than the model's context (code SEQUENCE_TOO_LONG); `what` names it. */
+export function checkSequenceLength(cfg: Pick<ModelConfig, 'n_ctx'>, length: number, what: string): void {
+  if (length > cfg.n_ctx) throw new UserError(`${what}: ${length} tokens exceed the model's context of ${cfg.n_ctx}`, { code: 'SEQUENCE_TOO_LONG' });
+}
+
 export class ConfigError extends UserError {
   override name = 'ConfigError';
 }

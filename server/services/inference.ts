@@ -17,9 +17,9 @@ import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath, toTokens } from '../maze/parse.js';
 import { Rng } from '../maze/rng.js';
 import { getTokenizer, tokensToIds } from '../maze/tokenize/index.js';
-import type { ModelConfig } from '../model/config.js';
+import { checkSequenceLength, type ModelConfig } from '../model/config.js';
 import type { OnnxEngine } from '../model/onnx/engine.js';
-import { allHookNames } from '../model/onnx/hooks.js';
+import { checkHookNames } from '../model/onnx/hooks.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import { loadModel } from '../model/weights.js';
 import type { CheckpointRow, ModelRow } from './rows.js';
@@ -122,14 +122,9 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const cfg = model.config as ModelConfig;
   const tokens = toTokens(text);
   if (tokens.length === 0) throw new UserError('runForward: tokens is empty; give a space-separated token sequence');
-  if (tokens.length > cfg.n_ctx) throw new UserError(`runForward: ${tokens.length} tokens exceed the model's context of ${cfg.n_ctx}`);
+  checkSequenceLength(cfg, tokens.length, 'runForward'); // code SEQUENCE_TOO_LONG
   const ids = tokensToIds(tokens, vocab); // names the first unknown token and its index
-  const known = new Set(allHookNames(cfg));
-  const bad = hooks.find((h) => !known.has(h));
-  if (bad !== undefined)
-    throw new UserError(
-      `runForward: unknown hook ${JSON.stringify(bad.length > 80 ? `${bad.slice(0, 80)}…` : bad)}; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`,
-    );
+  checkHookNames(cfg, hooks, 'runForward'); // code UNKNOWN_HOOK, before any engine is loaded
   const T = ids.length;
   const V = cfg.d_vocab;
   const ckpt = latestCheckpoint(handle, model.id);

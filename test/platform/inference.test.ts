@@ -161,9 +161,17 @@ describe('inference', () => {
     const r = await h.gql(FORWARD, { m: modelId, t: '<ADJLIST_START> (0,0) <--> (9,9)' });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].message).toMatch(/token 3: "\(9,9\)" is not in the vocabulary/);
+    // The mistake's kind, as the core named it where it found it, for clients that branch on it.
+    expect(r.errors![0].extensions!.reason).toBe('TOKEN_OUTSIDE_VOCABULARY');
     const hk = await h.gql(FORWARD, { m: modelId, t: '<ADJLIST_START>', h: ['blocks.7.hook_resid_pre'] });
     expect(codes(hk)).toEqual(['BAD_USER_INPUT']);
-    expect(hk.errors![0].message).toMatch(/unknown hook "blocks.7.hook_resid_pre"/);
+    expect(hk.errors![0].message).toMatch(/^runForward: unknown hook "blocks.7.hook_resid_pre"/);
+    expect(hk.errors![0].extensions!.reason).toBe('UNKNOWN_HOOK');
+    const long = await h.gql(FORWARD, { m: modelId, t: Array(129).fill('<ADJLIST_START>').join(' ') });
+    expect(long.errors![0]).toMatchObject({
+      message: "runForward: 129 tokens exceed the model's context of 128",
+      extensions: { code: 'BAD_USER_INPUT', reason: 'SEQUENCE_TOO_LONG' },
+    });
     expect(codes(await h.gql(FORWARD, { m: 'Model:999', t: '<ADJLIST_START>' }))).toEqual(['NOT_FOUND']);
     expect(codes(await h.gql(FORWARD, { m: modelId, t: '<ADJLIST_START>' }, h.tokens.viewer))).toEqual(['FORBIDDEN']);
   });

@@ -253,7 +253,7 @@ export const trainModel: JobHandler<TrainParams> = {
       result = await train({ ...options, resume });
     } catch (e) {
       // A torn checkpoint pair (the process died while saving) cannot be resumed: start over.
-      if (!resume || !(e instanceof TrainError) || !/not from the same checkpoint|does not exist/.test(e.message)) throw e;
+      if (!resume || !(e instanceof TrainError) || (e.code !== 'CHECKPOINT_TORN' && e.code !== 'CHECKPOINT_MISSING')) throw e;
       resume = false;
       ctx.progress({ phase: 'restarting', modelId, message: `could not resume (${e.message}); training from the start` });
       result = await train({ ...options, resume });

@@ -45,7 +45,8 @@ export function tokensToIds(tokens: readonly string[], vocab: readonly string[])
   const out = new Int32Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) {
     const id = index.get(tokens[i]);
-    if (id === undefined) throw new MazeError(`token ${i}: "${tokens[i]}" is not in the vocabulary (${vocab.length} tokens)`);
+    if (id === undefined)
+      throw new MazeError(`token ${i}: "${tokens[i]}" is not in the vocabulary (${vocab.length} tokens)`, { code: 'TOKEN_OUTSIDE_VOCABULARY' });
     out[i] = id;
   }
   return out;

@@ -15,6 +15,7 @@ import { buildGraph, flatHeadOutput, specKey, type GraphSpec } from './graph.js'
 import { allHookNames, hookGeometry, HookError } from './hooks.js';
 import { compileInterventions, type Intervention } from './interventions.js';
 import { feedI32, feedI64, OrtSession, runtimeOptionsFromEnv, type ActiveBinding, type Feed, type HostTensor, type RuntimeOptions } from './runtime.js';
+import { UserError } from '../../errors.js';
 
 export interface Activation {
   shape: number[];
@@ -83,11 +84,13 @@ export class OnnxEngine {
   checkTokens(tokens: Int32Array, B: number, T: number, offset = 0): void {
     if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) throw new EngineError(`batch must be at least 1×1, got B=${B}, T=${T}`);
     if (tokens.length !== B * T) throw new EngineError(`tokens has ${tokens.length} entries but B×T = ${B}×${T} = ${B * T}`);
-    if (offset + T > this.cfg.n_ctx) throw new EngineError(`sequence length ${offset + T} exceeds n_ctx ${this.cfg.n_ctx}`);
+    if (offset + T > this.cfg.n_ctx) throw new UserError(`sequence length ${offset + T} exceeds n_ctx ${this.cfg.n_ctx}`, { code: 'SEQUENCE_TOO_LONG' });
     const V = this.cfg.d_vocab;
     for (let i = 0; i < tokens.length; i++) {
       if (!(tokens[i] >= 0 && tokens[i] < V))
-        throw new EngineError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`);
+        throw new UserError(`token ${tokens[i]} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${V})`, {
+          code: 'TOKEN_OUTSIDE_VOCABULARY',
+        });
     }
   }
 

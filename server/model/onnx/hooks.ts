@@ -11,6 +11,7 @@
  */
 import { hookShapes, type ModelConfig } from '../config.js';
 import type { Dim } from './builder.js';
+import { UserError } from '../../errors.js';
 
 export type HookLayout = 'btf' | 'bthf' | 'bhqk';
 
@@ -23,8 +24,26 @@ export interface HookGeometry {
   feature: number;
 }
 
-export class HookError extends Error {
+/** An unknown hook name: the caller's mistake (code UNKNOWN_HOOK). */
+export class HookError extends UserError {
   override name = 'HookError';
+  constructor(message: string) {
+    super(message, { code: 'UNKNOWN_HOOK' });
+  }
+}
+
+/**
+ * Refuses the first name that is not one of the model's hook points (HookError, code
+ * UNKNOWN_HOOK), before any engine runs; `where` prefixes the message (e.g. "runForward").
+ */
+export function checkHookNames(cfg: ModelConfig, names: readonly string[], where?: string): void {
+  const known = new Set(allHookNames(cfg));
+  const bad = names.find((n) => !known.has(n));
+  if (bad === undefined) return;
+  const shown = JSON.stringify(bad.length > 80 ? `${bad.slice(0, 80)}…` : bad);
+  throw new HookError(
+    `${where ? `${where}: ` : ''}unknown hook ${shown}; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`,
+  );
 }
 
 /** Every hook point of the model in forward order (TL names; `logits` is not a hook here). */

@@ -79,8 +79,9 @@ function json<T>(meta: Record<string, string>, key: string, file: string): T {
 /** Loads a checkpoint written by saveCheckpoint; every inconsistency is an error naming the file. */
 export async function loadCheckpoint<R>(path: string): Promise<CheckpointData<R>> {
   const statePath = optimizerPath(path);
-  if (!existsSync(path)) throw new TrainError(`cannot resume: ${path} does not exist`);
-  if (!existsSync(statePath)) throw new TrainError(`cannot resume: ${statePath} (the optimizer state beside ${path}) does not exist`);
+  if (!existsSync(path)) throw new TrainError(`cannot resume: ${path} does not exist`, { code: 'CHECKPOINT_MISSING' });
+  if (!existsSync(statePath))
+    throw new TrainError(`cannot resume: ${statePath} (the optimizer state beside ${path}) does not exist`, { code: 'CHECKPOINT_MISSING' });
   const model = await loadModel(path);
   if (!model.vocab) throw new TrainError(`${path}: the model file has no vocab`);
   const { tensors, metadata } = await readSafetensorsFile(statePath);
@@ -91,6 +92,7 @@ export async function loadCheckpoint<R>(path: string): Promise<CheckpointData<R>
   if (wmeta.run_id !== metadata.run_id || wmeta.step !== step) {
     throw new TrainError(
       `${path} (run ${wmeta.run_id}, step ${wmeta.step}) and ${statePath} (run ${metadata.run_id}, step ${step}) are not from the same checkpoint; the last save was interrupted`,
+      { code: 'CHECKPOINT_TORN' },
     );
   }
   const m: Weights = new Map();

@@ -91,7 +91,7 @@ describe('searchlight model', () => {
     expect(tensors.get('logits')!.shape).toEqual([1, n, 20]);
     expect(JSON.parse(metadata.tokens)).toHaveLength(n);
     await expect(cli(modelCommands.cache, ['--weights', w(), '--text', t, '--hooks', 'blocks.2.hook_resid_pre', '--out', out])).rejects.toThrow(
-      /unknown hook point "blocks.2.hook_resid_pre"/,
+      /^unknown hook "blocks.2.hook_resid_pre"; hooks are TransformerLens names/,
     );
   });
 

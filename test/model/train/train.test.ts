@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +111,18 @@ describe('train', () => {
     await expect(train({ run: smallRun({ steps: 3, warmup: 1, lr: 5e-3 }), out, resume: true })).rejects.toThrow(
       /differs from the checkpoint's in lr \(checkpoint 0.01, now 0.005\)/,
     );
-    await expect(train({ run: smallRun(), out: join(dir, 'missing.safetensors'), resume: true })).rejects.toThrow(/does not exist/);
+    await expect(train({ run: smallRun(), out: join(dir, 'missing.safetensors'), resume: true })).rejects.toMatchObject({
+      code: 'CHECKPOINT_MISSING',
+      message: expect.stringMatching(/does not exist/),
+    });
+    // Weights and optimizer state from different saves (an interrupted save): CHECKPOINT_TORN, which the trainModel job restarts on.
+    const torn = join(dir, 'torn.safetensors');
+    await train({ run: smallRun({ steps: 2, warmup: 1 }), out: torn });
+    copyFileSync(optimizerPath(out), optimizerPath(torn));
+    await expect(train({ run: smallRun({ steps: 2, warmup: 1 }), out: torn, resume: true })).rejects.toMatchObject({
+      code: 'CHECKPOINT_TORN',
+      message: expect.stringMatching(/are not from the same checkpoint; the last save was interrupted$/),
+    });
   });
 
   it('calls beforeCheckpoint with the step before that checkpoint exists on disk, then onCheckpoint', async () => {
