@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type GraphQLEnumType, isEnumType } from 'graphql/index.js';
 import { HEADER, OUTPUT, generate, loadSchema } from '../../schema/codegen.js';
+import { OPERATIONS_HEADER, OPERATIONS_OUTPUT, generateOperations, generateWebOperations } from '../../schema/operations.js';
 import { allHandlers } from '../../server/jobs/handlers/index.js';
 import { generatorNames } from '../../server/maze/generators/index.js';
 import { PRESETS } from '../../server/model/config.js';
@@ -65,5 +66,51 @@ describe('schema codegen', () => {
       }
     }
     expect(jsonFields.sort()).toEqual(['Experiment.params', 'Experiment.summary', 'ExperimentParam.default', 'Job.params'].sort());
+  });
+
+  it('the committed web/lib/generated/operations.ts equals a fresh run over web/lib/queries.ts (every document valid against the SDL)', async () => {
+    const committed = fs.readFileSync(OPERATIONS_OUTPUT, 'utf8');
+    expect(committed.startsWith(OPERATIONS_HEADER)).toBe(true);
+    // If this fails: run `npx tsx schema/operations.ts` and commit the result.
+    expect(committed).toBe(await generateWebOperations());
+  });
+
+  it('operation types follow the selection: nullability, lists, aliases, enums, @include, variables and the inputs they send', () => {
+    const text = generateOperations(loadSchema(), [
+      {
+        name: 'T',
+        text: 'query Probe($id: ID!, $on: Boolean!) { me { name role } d: dataset(id: $id) { splits { train } mazes(first: 1) @include(if: $on) { edges { node { origin } } } } }',
+      },
+      { name: 'U', text: 'mutation Make($input: CreateDatasetInput!) { createDataset(input: $input) { id } }' },
+    ]);
+    expect(text).toContain(`export interface ProbeQuery {
+  me: {
+    name: string;
+    role: 'ADMIN' | 'RESEARCHER' | 'VIEWER';
+  } | null;
+  d: {
+    splits: {
+      train: Array<number>;
+    };
+    mazes?: {
+      edges: Array<{
+        node: {
+          origin: Array<number>;
+        };
+      }>;
+    };
+  } | null;
+}`);
+    expect(text).toContain(`export interface ProbeQueryVariables {
+  id: string;
+  on: boolean;
+}`);
+    expect(text).toContain(`export interface MakeMutationVariables {
+  input: Inputs['CreateDatasetInput'];
+}`);
+    expect(text).toMatch(/CreateDatasetInput: \{\n    name: string;\n    generator: 'dfs' \| 'wilson'/);
+    expect(() => generateOperations(loadSchema(), [{ name: 'Bad', text: 'query Bad { me { nope } }' }])).toThrow(
+      /^Bad: Cannot query field "nope" on type "User"/,
+    );
   });
 });

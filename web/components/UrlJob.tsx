@@ -3,6 +3,7 @@
  * The job named by the URL's `job` parameter, with live progress, so a reload or a shared link
  * shows the same job. `children` renders what the finished job made (e.g. a link to it).
  */
+import type { JobQuery } from '../lib/generated/operations';
 import { useState } from 'react';
 import { fullId } from '../lib/graphql';
 import { useQuery } from '../lib/hooks';
@@ -15,7 +16,7 @@ import { ErrorBox } from './ui';
 export function UrlJob({ kind, onDone, children }: { kind: string; onDone?: (j: Job) => void; children?: (finished: Job) => React.ReactNode }) {
   const url = useUrlState();
   const jobId = url.get('job');
-  const q = useQuery<{ job: Job | null }>(JOB, { id: fullId('Job', jobId) }, { skip: !jobId });
+  const q = useQuery<JobQuery>(JOB, { id: fullId('Job', jobId) }, { skip: !jobId });
   const [finished, setFinished] = useState<Job>();
   const job = q.data?.job;
   if (!jobId || !job || job.kind !== kind) return <ErrorBox error={q.error} />;

@@ -11,7 +11,7 @@ export interface ParamField {
   type: string;
   doc: string;
   default?: unknown;
-  choices?: readonly string[];
+  choices?: readonly string[] | null;
 }
 
 const fits = (type: string, v: unknown): boolean => {

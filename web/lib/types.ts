@@ -10,10 +10,10 @@ export interface User {
 
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 export interface JobProgressInfo {
-  done?: number;
-  total?: number;
-  phase?: string;
-  message?: string;
+  done?: number | null;
+  total?: number | null;
+  phase?: string | null;
+  message?: string | null;
   [k: string]: unknown;
 }
 export interface Job {
@@ -21,7 +21,7 @@ export interface Job {
   kind: string;
   status: JobStatus;
   progress: JobProgressInfo | null;
-  params?: Record<string, unknown>;
+  params?: unknown;
   result: Record<string, unknown> | null;
   error: string | null;
   createdAt?: string;
@@ -193,7 +193,7 @@ export interface ExperimentKindInfo {
 export interface Experiment {
   id: string;
   kind: string;
-  params: Record<string, unknown>;
+  params: unknown;
   seed: number;
   status: JobStatus;
   error: string | null;

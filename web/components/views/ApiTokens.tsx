@@ -1,5 +1,6 @@
 'use client';
 /** API tokens for scripts: list, create (shown once), revoke. */
+import type { ApiTokensQuery, CreateApiTokenMutation } from '../../lib/generated/operations';
 import { useState } from 'react';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { API_TOKENS, CREATE_TOKEN, REVOKE_TOKEN } from '../../lib/queries';
@@ -15,8 +16,8 @@ interface ApiToken {
 }
 
 export function ApiTokens() {
-  const q = useQuery<{ apiTokens: ApiToken[] }>(API_TOKENS);
-  const create = useMutation<{ createApiToken: { token: string } }>(CREATE_TOKEN);
+  const q = useQuery<ApiTokensQuery>(API_TOKENS);
+  const create = useMutation<CreateApiTokenMutation>(CREATE_TOKEN);
   const revoke = useMutation(REVOKE_TOKEN);
   const [name, setName] = useState('');
   const [fresh, setFresh] = useState<string>();

@@ -4,6 +4,7 @@
  * on; a stale save comes back as CONFLICT with the current circuit, which is then shown, while the
  * refused edit is kept and can be re-applied on top of it — nothing is lost.
  */
+import type { CircuitQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { type GqlError, fullId, gql, shortId } from '../../lib/graphql';
@@ -24,7 +25,7 @@ interface Conflict {
 }
 
 export function CircuitView({ id, me }: { id: string; me: User }) {
-  const q = useQuery<{ circuit: Circuit | null }>(CIRCUIT, { id: fullId('Circuit', id) });
+  const q = useQuery<CircuitQuery>(CIRCUIT, { id: fullId('Circuit', id) });
   const [circuit, setCircuit] = useState<Circuit>();
   const [conflict, setConflict] = useState<Conflict>();
   const [error, setError] = useState<GqlError>();

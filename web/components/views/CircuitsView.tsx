@@ -1,5 +1,6 @@
 'use client';
 /** /circuits: every model's circuits, most recently changed first, with who edits each. */
+import type { CircuitsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
@@ -18,7 +19,7 @@ interface Row {
 }
 
 export function CircuitsView() {
-  const q = useQuery<{ circuits: Row[] }>(CIRCUITS, {});
+  const q = useQuery<CircuitsQuery>(CIRCUITS, {});
   const rows = q.data?.circuits ?? [];
   return (
     <>

@@ -4,6 +4,7 @@
  * server-rendered thumbnails with split and path-length filters and cursor paging, all in the URL
  * (split, size, after, trail = the cursors of earlier pages, minLen, maxLen).
  */
+import type { DatasetMazesQuery, DatasetQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
@@ -27,11 +28,11 @@ export function DatasetView({ id }: { id: string }) {
   const trail = url.get('trail').split(',').filter(Boolean);
   const minLen = intParam(url.get('minLen'), 0, 0);
   const maxLen = intParam(url.get('maxLen'), 0, 0);
-  const q = useQuery<Meta>(DATASET, { id: fullId('Dataset', id) });
+  const q = useQuery<DatasetQuery>(DATASET, { id: fullId('Dataset', id) });
   const ds = q.data?.dataset;
   // Thumbnails are scaled images with constant-width walls (MazeThumb), so one small cell size
   // serves every grid, and the page needs no metadata first: both queries go out together.
-  const page = useQuery<Page>(DATASET_MAZES, { id: fullId('Dataset', id), first: size, after: after || null, split: split || null, cell: 8 });
+  const page = useQuery<DatasetMazesQuery>(DATASET_MAZES, { id: fullId('Dataset', id), first: size, after: after || null, split: split || null, cell: 8 });
   const conn = page.data?.dataset?.mazes;
   const mazes = conn?.edges.map((e) => e.node) ?? [];
   const shown = mazes.filter((m) => (!minLen || m.pathLength >= minLen) && (!maxLen || m.pathLength <= maxLen));

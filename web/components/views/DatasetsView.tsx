@@ -1,5 +1,6 @@
 'use client';
 /** /datasets: filterable list (generator, grid) and the create form that starts a job. */
+import type { DatasetsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
@@ -14,7 +15,7 @@ export function DatasetsView({ me }: { me: User }) {
   const url = useUrlState();
   const gen = url.get('generator');
   const grid = intParam(url.get('grid'), 0);
-  const q = useQuery<{ generators: string[]; datasets: Connection<Dataset> }>(DATASETS, { first: 500 });
+  const q = useQuery<DatasetsQuery>(DATASETS, { first: 500 });
   const all = q.data?.datasets.edges.map((e) => e.node) ?? [];
   const rows = all.filter((d) => (!gen || d.generator === gen) && (!grid || d.grid === grid));
   const grids = [...new Set(all.map((d) => d.grid))].sort((a, b) => a - b);

@@ -35,7 +35,7 @@ export function EvalTable({
 }: {
   model: Model;
   evals: Evaluation[];
-  datasets: Dataset[];
+  datasets: Array<Pick<Dataset, 'id' | 'name' | 'status'>>;
   canRun: boolean;
   onDone: () => void;
 }) {

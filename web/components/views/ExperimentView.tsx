@@ -4,6 +4,7 @@
  * (each kind's view keeps its selections in the URL, so a link reopens the exact view); the
  * summary as JSON, the tensors as .npy and the whole result as .safetensors; rerun and cite.
  */
+import type { ExperimentQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
@@ -17,8 +18,10 @@ import { Result, hasView } from './experiment/Result';
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export function ExperimentView({ id, me }: { id: string; me: User }) {
-  const q = useQuery<{ experiment: Experiment | null }>(EXPERIMENT, { id: fullId('Experiment', id) });
-  const e = q.data?.experiment;
+  const q = useQuery<ExperimentQuery>(EXPERIMENT, { id: fullId('Experiment', id) });
+  const raw = q.data?.experiment;
+  // An experiment's summary is its kind's own JSON (the one shape the SDL leaves untyped); each kind's view reads its fields.
+  const e = raw ? { ...raw, summary: raw.summary as Record<string, unknown> | null } : raw;
   if (q.data && !e)
     return (
       <>

@@ -3,6 +3,7 @@
  * /experiments?model=M&kind=K&dataset=D&seed=S&params=…: the new-experiment form (researchers) and
  * the experiments run so far — of the chosen model — newest first, with live status.
  */
+import type { ExperimentsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
@@ -28,7 +29,7 @@ interface Row {
 export function ExperimentsView({ me }: { me: User }) {
   const url = useUrlState();
   const model = url.get('model');
-  const q = useQuery<{ experiments: Connection<Row> }>(EXPERIMENTS, { modelId: model ? fullId('Model', model) : null });
+  const q = useQuery<ExperimentsQuery>(EXPERIMENTS, { modelId: model ? fullId('Model', model) : null });
   const rows = q.data?.experiments.edges.map((x) => x.node) ?? [];
   return (
     <>

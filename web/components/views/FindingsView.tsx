@@ -4,6 +4,7 @@
  * filters, the new-finding form (prefilled from the playground's "annotate" links) and an activity
  * feed. New findings, edits, comments and votes arrive live over `annotationEvents`.
  */
+import type { AnnotationsQuery, ModelOptionsQuery } from '../../lib/generated/operations';
 import { useEffect, useMemo, useState } from 'react';
 import { fullId, gql, shortId } from '../../lib/graphql';
 import { useQuery, useSubscription } from '../../lib/hooks';
@@ -32,7 +33,7 @@ const VERB = { CREATED: 'posted', UPDATED: 'edited', COMMENTED: 'commented on', 
 
 export function FindingsView({ me }: { me: User }) {
   const url = useUrlState();
-  const models = useQuery<{ models: Connection<Model> }>(MODEL_OPTIONS);
+  const models = useQuery<ModelOptionsQuery>(MODEL_OPTIONS);
   const modelList = models.data?.models.edges.map((e) => e.node) ?? [];
   const model = url.get('model');
   const search = url.get('q');
@@ -44,7 +45,7 @@ export function FindingsView({ me }: { me: User }) {
   }, [model, modelList, url]);
 
   const modelId = model ? fullId('Model', model) : '';
-  const q = useQuery<{ annotations: Connection<Annotation> }>(ANNOTATIONS, { modelId, search: search || null }, { skip: !modelId });
+  const q = useQuery<AnnotationsQuery>(ANNOTATIONS, { modelId, search: search || null }, { skip: !modelId });
   const [list, setList] = useState<Annotation[]>([]);
   const [feed, setFeed] = useState<FeedItem[]>([]);
   useEffect(() => setList(q.data?.annotations.edges.map((e) => e.node) ?? []), [q.data]);

@@ -3,6 +3,7 @@
  * /mazes/[id]?model=M: the maze with its solution, the token sequence beside it (hover a token to
  * light its cell and a cell to light its tokens), and a model's predicted path drawn over it.
  */
+import type { GeneratePathMutation, MazeQuery, ModelOptionsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
 import { fullId, shortId } from '../../lib/graphql';
@@ -14,18 +15,14 @@ import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';
 import { ErrorBox, Title, num } from '../ui';
 
-interface Generated {
-  tokens: string;
-  path: Array<[number, number] | null>;
-  metrics: Record<string, unknown>;
-}
+type Generated = GeneratePathMutation['generatePath'];
 
 export function MazeView({ id }: { id: string }) {
   const url = useUrlState();
   const modelId = url.get('model');
-  const q = useQuery<{ maze: Maze | null }>(MAZE, { id: fullId('Maze', id) });
-  const models = useQuery<{ models: Connection<Model> }>(MODEL_OPTIONS);
-  const gen = useMutation<{ generatePath: Generated }>(GENERATE_PATH);
+  const q = useQuery<MazeQuery>(MAZE, { id: fullId('Maze', id) });
+  const models = useQuery<ModelOptionsQuery>(MODEL_OPTIONS);
+  const gen = useMutation<GeneratePathMutation>(GENERATE_PATH);
   const [pred, setPred] = useState<Generated>();
   const [lit, setLit] = useState<string | null>(null);
   const m = q.data?.maze;
@@ -62,7 +59,14 @@ export function MazeView({ id }: { id: string }) {
       {m ? (
         <div className="row">
           <div className="card">
-            <MazeSvg svg={m.svg} className="maze-large" lit={lit ? [lit] : []} predicted={pred?.path} onCellHover={setLit} label="maze" />
+            <MazeSvg
+              svg={m.svg}
+              className="maze-large"
+              lit={lit ? [lit] : []}
+              predicted={pred?.path.map((c) => (c ? ([c[0], c[1]] as const) : null))}
+              onCellHover={setLit}
+              label="maze"
+            />
             <p className="sub" style={{ fontSize: 12 }}>
               <span style={{ color: '#2ca02c' }}>○ origin</span> · <span style={{ color: '#ff7f0e' }}>× target</span> ·{' '}
               <span style={{ color: '#1f77b4' }}>— solution</span>

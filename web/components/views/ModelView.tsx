@@ -4,6 +4,7 @@
  * with the baseline row, checkpoints with downloads, circuits, and links into the playground and
  * findings.
  */
+import type { ModelQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
@@ -43,7 +44,7 @@ function TrainingCurve({ model, jobs, reload }: { model: FullModel; jobs: Job[];
 
 export function ModelView({ id, me }: { id: string; me: User }) {
   const router = useRouter();
-  const q = useQuery<Data>(MODEL, { id: fullId('Model', id) });
+  const q = useQuery<ModelQuery>(MODEL, { id: fullId('Model', id) });
   const newCircuit = useMutation<{ createCircuit: { id: string } }>(CREATE_CIRCUIT);
   const [circuitName, setCircuitName] = useState('');
   const m = q.data?.model;

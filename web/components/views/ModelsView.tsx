@@ -1,5 +1,6 @@
 'use client';
 /** /models: the models table, importing a safetensors file, and starting a training job. */
+import type { ModelsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
@@ -64,7 +65,7 @@ function ImportModel() {
   );
 }
 
-function TrainModel({ datasets }: { datasets: Dataset[] }) {
+function TrainModel({ datasets }: { datasets: Array<Pick<Dataset, 'id' | 'name' | 'status' | 'grid' | 'generator'>> }) {
   const url = useUrlState();
   const train = useMutation<{ trainModel: Job }>(TRAIN_MODEL);
   const [f, setF] = useState({ name: '', preset: 'demo', datasetId: '', steps: 2000, seed: 0 });
@@ -131,7 +132,7 @@ function TrainModel({ datasets }: { datasets: Dataset[] }) {
 }
 
 export function ModelsView({ me }: { me: User }) {
-  const q = useQuery<{ models: Connection<Model>; datasets: Connection<Dataset> }>(MODELS);
+  const q = useQuery<ModelsQuery>(MODELS);
   const models = q.data?.models.edges.map((e) => e.node) ?? [];
   return (
     <>

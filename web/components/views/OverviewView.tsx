@@ -1,5 +1,6 @@
 'use client';
 /** `/`: datasets, models, running jobs with live progress, and recent findings. */
+import type { OverviewQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useEffect, useMemo } from 'react';
 import { shortId } from '../../lib/graphql';
@@ -19,7 +20,7 @@ interface Data {
   recent: Connection<Job>;
 }
 
-function RecentFindings({ models }: { models: Model[] }) {
+function RecentFindings({ models }: { models: Array<Pick<Model, 'id' | 'name'>> }) {
   // One request for the newest findings of each listed model (aliases m0, m1, ...).
   const query = useMemo(
     () =>
@@ -71,7 +72,7 @@ function RecentFindings({ models }: { models: Model[] }) {
 }
 
 export function OverviewView() {
-  const q = useQuery<Data>(OVERVIEW);
+  const q = useQuery<OverviewQuery>(OVERVIEW);
   const { reload } = q;
   // Jobs appear as colleagues start them: refresh the lists now and then (progress itself is live).
   useEffect(() => {

@@ -5,6 +5,7 @@
  * through its predicted path token by token, and see every head's attention from the current token
  * over the maze cells, and the logit lens at that step.
  */
+import type { ModelsQuery } from '../../lib/generated/operations';
 import { useMemo } from 'react';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
@@ -33,7 +34,7 @@ export function PlaygroundView() {
   const model = url.get('model');
   const maze = url.get('maze');
   const run = url.get('run') === '1';
-  const lists = useQuery<{ models: Connection<Model>; datasets: Connection<Dataset> }>(MODELS);
+  const lists = useQuery<ModelsQuery>(MODELS);
   const q = useQuery<{ model?: PModel | null; maze?: PMaze | null }>(
     PLAYGROUND,
     {

@@ -5,6 +5,7 @@
  * seed. Model, kind, dataset, seed and (from "Run again") params live in the URL. Submitting
  * queues the job and opens the experiment's page, where its progress streams.
  */
+import type { ExperimentFormQuery } from '../../../lib/generated/operations';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import { defaultParams, parseParams } from '../../../lib/experiments';
@@ -32,7 +33,7 @@ export function CreateExperiment() {
   const url = useUrlState();
   const router = useRouter();
   const model = url.get('model');
-  const q = useQuery<FormData>(EXPERIMENT_FORM, { modelId: model ? fullId('Model', model) : null });
+  const q = useQuery<ExperimentFormQuery>(EXPERIMENT_FORM, { modelId: model ? fullId('Model', model) : null });
   const kinds = q.data?.experimentKinds ?? [];
   const models = (q.data?.models.edges.map((x) => x.node) ?? []).filter((m) => m.status !== 'FAILED');
   const datasets = (q.data?.datasets.edges.map((x) => x.node) ?? []).filter((d) => d.status === 'READY');

@@ -1,5 +1,6 @@
 'use client';
 /** The model page's experiments card: its newest experiments and a link to start one. */
+import type { ExperimentsQuery } from '../../../lib/generated/operations';
 import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
@@ -10,7 +11,7 @@ import { Badge, ErrorBox, ago } from '../../ui';
 type Row = { id: string; kind: string; status: JobStatus; createdAt: string; createdBy: { name: string } | null };
 
 export function ModelExperiments({ modelId, canRun }: { modelId: string; canRun: boolean }) {
-  const q = useQuery<{ experiments: Connection<Row> }>(EXPERIMENTS, { modelId });
+  const q = useQuery<ExperimentsQuery>(EXPERIMENTS, { modelId });
   const rows = q.data?.experiments.edges.map((x) => x.node).slice(0, 8) ?? [];
   const short = shortId(modelId);
   return (

@@ -1,5 +1,6 @@
 'use client';
 /** Pick a maze: a dataset, then one of its first mazes as a thumbnail (or type a maze id). */
+import type { PickMazesQuery } from '../../../lib/generated/operations';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
 import { PICK_MAZES } from '../../../lib/queries';
@@ -13,13 +14,13 @@ export function MazePicker({
   onDataset,
   onMaze,
 }: {
-  datasets: Dataset[];
+  datasets: Array<Pick<Dataset, 'id' | 'name' | 'status'>>;
   dataset: string;
   maze: string;
   onDataset: (id: string) => void;
   onMaze: (id: string) => void;
 }) {
-  const q = useQuery<{ dataset: { mazes: Connection<MazeSummary> } | null }>(PICK_MAZES, { id: fullId('Dataset', dataset) }, { skip: !dataset });
+  const q = useQuery<PickMazesQuery>(PICK_MAZES, { id: fullId('Dataset', dataset) }, { skip: !dataset });
   return (
     <div>
       <div className="filters">
