@@ -12,18 +12,17 @@ import type { Metric } from '../model/onnx/patching.js';
 import type { OnnxEngine } from '../model/onnx/engine.js';
 import { num } from './collect.js';
 import { InterpError } from './context.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { ldGap, packSite, pairsSummary, PATCH_CLASSES, patchFields, preparePairs, type PatchParams, type Site } from './patch-common.js';
 import { defineKind, type NamedTensor } from './types.js';
 
-export interface ActivationPatchingParams extends PatchParams {
-  rowsPerRun: number;
-}
-
-export const paramsSchema = defineParams<ActivationPatchingParams>({
+export const paramsSchema = defineParams({
   ...patchFields(4, ['resid_pre', 'attn_out', 'mlp_out', 'head_all_pos']),
   rowsPerRun: { type: 'int', doc: 'patched runs per ONNX call', min: 1, max: 256, default: 8 },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type ActivationPatchingParams = SchemaParams<typeof paramsSchema>;
 
 /** One exact sweep of `site`: the patched metric in TL's output shape. */
 export async function sweepSite(engine: OnnxEngine, site: Site, clean: Int32Array, corrupt: Int32Array, metric: Metric, rowsPerRun = 8): Promise<Float32Array> {

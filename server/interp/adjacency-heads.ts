@@ -15,18 +15,17 @@ import { connectedIdx, latticeAdjacent, type LatticeMaze } from '../maze/lattice
 import { Rng } from '../maze/rng.js';
 import { forEachCached, num, tensor } from './collect.js';
 import { encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { mapPositions, type SequencePositions } from './positions.js';
 import { defineKind } from './types.js';
 
-export interface AdjacencyParams extends MazeParams {
-  queries: 'all' | 'adjlist' | 'path';
-}
-
-export const paramsSchema = defineParams<AdjacencyParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(16),
   queries: { type: 'string', doc: 'which cell tokens act as queries', choices: ['all', 'adjlist', 'path'], default: 'all' },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type AdjacencyParams = SchemaParams<typeof paramsSchema>;
 
 const isQuery = (sp: SequencePositions, q: number, which: AdjacencyParams['queries']): boolean =>
   sp.cell[q] >= 0 && (which === 'all' || (which === 'adjlist' ? sp.classes[q] === 'adj_cell' : sp.classes[q] === 'path'));

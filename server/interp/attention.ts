@@ -9,24 +9,21 @@
 import { Rng } from '../maze/rng.js';
 import { forEachCached, num, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
-import { allLayers, defineParams, layerMax } from './params.js';
+import { allLayers, defineParams, layerMax, type SchemaParams } from './params.js';
 import { aggregateOnCells, mapPositions, TOKEN_CLASSES, type SequencePositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
 
 export const QUERY_NAMES = ['path_start', 'last', 'target', 'origin', 'adjlist_end'] as const;
 
-export interface AttentionParams extends MazeParams {
-  layers: number[];
-  query: number | (typeof QUERY_NAMES)[number];
-  patterns: boolean;
-}
-
-export const paramsSchema = defineParams<AttentionParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(1),
   layers: { type: 'int[]', doc: 'layers to read', min: 0, max: layerMax, default: allLayers, defaultDoc: 'every layer' },
   query: { type: 'int|string', doc: 'query position: an index, or a named position', min: 0, choices: QUERY_NAMES, default: 'path_start' },
   patterns: { type: 'bool', doc: 'store the full patterns of the first maze', default: true },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type AttentionParams = SchemaParams<typeof paramsSchema>;
 
 /** Position of a named (or numeric) query in a mapped sequence. */
 export function queryPosition(sp: SequencePositions, q: AttentionParams['query']): number {

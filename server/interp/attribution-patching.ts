@@ -15,19 +15,18 @@
 import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { pearson } from './linalg.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { ldGap, packSite, pairsSummary, PATCH_CLASSES, patchFields, preparePairs, type PatchParams, type Site } from './patch-common.js';
 import { sweepSite } from './activation-patching.js';
 import { defineKind, type NamedTensor } from './types.js';
 
-export interface AttributionPatchingParams extends PatchParams {
-  compare: boolean;
-}
-
-export const paramsSchema = defineParams<AttributionPatchingParams>({
+export const paramsSchema = defineParams({
   ...patchFields(4, ['resid_pre', 'attn_out', 'mlp_out', 'head_all_pos']),
   compare: { type: 'bool', doc: 'also run the exact sweeps and report the correlation', default: true },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type AttributionPatchingParams = SchemaParams<typeof paramsSchema>;
 
 const hookOf = (site: Site, l: number): string =>
   site === 'resid_pre'

@@ -18,19 +18,10 @@ import { Rng } from '../maze/rng.js';
 import { SPECIAL, SPECIAL_TOKENS } from '../maze/tokenize/index.js';
 import { num, tensor } from './collect.js';
 import { encoder, InterpError } from './context.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { defineKind } from './types.js';
 
-export interface BehaviorParams {
-  generators: string[];
-  sizes: number[];
-  count: number;
-  percolationP: number;
-  dfsPercolationP: number;
-  constrained: boolean;
-}
-
-export const paramsSchema = defineParams<BehaviorParams>({
+export const paramsSchema = defineParams({
   generators: {
     type: 'string[]',
     doc: 'maze generators (rows of the grid)',
@@ -50,6 +41,9 @@ export const paramsSchema = defineParams<BehaviorParams>({
   dfsPercolationP: { type: 'number', doc: 'extra-edge probability of dfs_percolation mazes', min: 0, max: 1, default: 0.2 },
   constrained: { type: 'bool', doc: 'allow only coordinates and <PATH_END> when decoding', default: false },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type BehaviorParams = SchemaParams<typeof paramsSchema>;
 
 /** Metric columns of the `model` and `baseline` tensors. */
 export const BEHAVIOR_METRICS = [

@@ -12,7 +12,7 @@ import { getTokenizer, parseCoordToken, parseIntToken, SPECIAL_TOKENS, type Toke
 import type { ModelConfig, Weights } from '../model/config.js';
 import type { EngineOptions, OnnxEngine } from '../model/onnx/engine.js';
 import type { OnnxGradEngine } from '../model/onnx-train/engine.js';
-import type { FieldSpec, ModelInfo } from './params.js';
+import type { FieldSpec, ModelInfo, ParamsOf } from './params.js';
 import type { ExperimentContext, InterpModel } from './types.js';
 
 export class InterpError extends UserError {
@@ -81,15 +81,8 @@ export function modelInfo(model: InterpModel): ModelInfo {
 
 // ---- mazes -------------------------------------------------------------------------------------
 
-export interface MazeParams {
-  generator: string;
-  grid: number;
-  count: number;
-  p?: number;
-}
-
 /** The maze-source fields every kind accepts (used when the context brings no maze source). */
-export function mazeFields(countDefault: number, countMax = 100_000): Record<string, FieldSpec> {
+export function mazeFields(countDefault: number, countMax = 100_000) {
   return {
     generator: { type: 'string', doc: 'maze generator (when the context brings no mazes)', choices: generatorNames(), default: 'dfs' },
     grid: {
@@ -102,8 +95,11 @@ export function mazeFields(countDefault: number, countMax = 100_000): Record<str
     },
     count: { type: 'int', doc: "number of mazes (the first `count` of the context's mazes, or generated)", min: 1, max: countMax, default: countDefault },
     p: { type: 'number', doc: 'edge probability for percolation / dfs_percolation', min: 0, max: 1 },
-  };
+  } satisfies Record<string, FieldSpec>;
 }
+
+/** The maze params every kind has (generator names are checked against the registry at run time). */
+export type MazeParams = ParamsOf<ReturnType<typeof mazeFields>>;
 
 /** The MazeSpec of a kind's maze params. */
 export function specOf(p: MazeParams): MazeSpec {

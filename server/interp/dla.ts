@@ -18,17 +18,16 @@ import { SPECIAL } from '../maze/tokenize/index.js';
 import { forEachCached, num, tensor } from './collect.js';
 import { encoder, loadMazes, mazeFields, type MazeParams } from './context.js';
 import { lensPositions } from './logit-lens.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { defineKind, type NamedTensor } from './types.js';
 
-export interface DlaParams extends MazeParams {
-  detail: number;
-}
-
-export const paramsSchema = defineParams<DlaParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(32),
   detail: { type: 'int', doc: 'mazes whose per-position attributions are stored', min: 0, max: 16, default: 1 },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type DlaParams = SchemaParams<typeof paramsSchema>;
 
 export const DLA_CLASSES = ['fork', 'corridor', 'start', 'end'] as const;
 

@@ -13,19 +13,17 @@ import { Rng } from '../maze/rng.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { forEachCached, lnFinal, num, rankAndProb, residLabel, residName, tensor, topK, unembed } from './collect.js';
 import { encoder, loadMazes, mazeFields, type MazeParams } from './context.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { defineKind, type NamedTensor } from './types.js';
 
-export interface LogitLensParams extends MazeParams {
-  topK: number;
-  detail: number;
-}
-
-export const paramsSchema = defineParams<LogitLensParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(32),
   topK: { type: 'int', doc: 'top tokens kept per position in the detail tensors', min: 1, max: 50, default: 5 },
   detail: { type: 'int', doc: 'mazes whose per-position tensors are stored', min: 0, max: 16, default: 1 },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type LogitLensParams = SchemaParams<typeof paramsSchema>;
 
 /** Positions read by the lens: <PATH_START> up to the last token that has a successor. */
 export function lensPositions(seq: Int32Array): number[] {

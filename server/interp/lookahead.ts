@@ -22,17 +22,16 @@ import { SPECIAL } from '../maze/tokenize/index.js';
 import { num, tensor } from './collect.js';
 import { chunks, encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
 import { padBatch } from '../model/batch.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { defineKind } from './types.js';
 
-export interface LookaheadParams extends MazeParams {
-  batch: number;
-}
-
-export const paramsSchema = defineParams<LookaheadParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(500),
   batch: { type: 'int', doc: 'mazes per forward pass', min: 1, max: 512, default: 32 },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type LookaheadParams = SchemaParams<typeof paramsSchema>;
 
 export const lookahead = defineKind<LookaheadParams>({
   kind: 'lookahead',

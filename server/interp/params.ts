@@ -78,8 +78,38 @@ function checkScalar(name: string, f: FieldSpec, v: unknown, info: ModelInfo, ki
   return v;
 }
 
-/** Builds a schema; `P` is the params type the kind declares (fields and P must agree). */
-export function defineParams<P>(fields: Record<string, FieldSpec>): ParamsSchema<P> {
+type Choice<F> = F extends { choices: readonly (infer C)[] } ? (string extends C ? string : C) : string;
+
+/** The value a field parses to: its type, narrowed to its choices when it has them. */
+export type FieldValue<F extends FieldSpec> = F['type'] extends 'int' | 'number'
+  ? number
+  : F['type'] extends 'bool'
+    ? boolean
+    : F['type'] extends 'string'
+      ? Choice<F>
+      : F['type'] extends 'int[]'
+        ? number[]
+        : F['type'] extends 'string[]'
+          ? Choice<F>[]
+          : number | Choice<F>;
+
+type WithDefault<Fs> = { [K in keyof Fs]: Fs[K] extends { default: unknown } ? K : never }[keyof Fs];
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+
+/**
+ * The params type a set of fields parses to — declared once, by the fields themselves: a field
+ * with a default is always present, one without is optional.
+ */
+export type ParamsOf<Fs extends Record<string, FieldSpec>> = Simplify<
+  { [K in WithDefault<Fs>]: FieldValue<Fs[K]> } & { [K in Exclude<keyof Fs, WithDefault<Fs>>]?: FieldValue<Fs[K]> }
+>;
+
+/** The params type of a schema. */
+export type SchemaParams<S> = S extends ParamsSchema<infer P> ? P : never;
+
+/** Builds a schema whose params type is inferred from the fields (`choices` as literal lists narrow strings). */
+export function defineParams<const Fs extends Record<string, FieldSpec>>(fields: Fs): ParamsSchema<ParamsOf<Fs>> {
+  type P = ParamsOf<Fs>;
   return {
     fields,
     parse(raw: unknown, info: ModelInfo): P {

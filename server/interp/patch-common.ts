@@ -15,7 +15,7 @@ import type { OnnxEngine } from '../model/onnx/engine.js';
 import { nanMean, num, tensor } from './collect.js';
 import { encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
 import { buildPairs, PAIR_KINDS, resolveBad, type PairKind, type PatchPair } from './pairs.js';
-import type { FieldSpec } from './params.js';
+import type { FieldSpec, ParamsOf } from './params.js';
 import { mapPositions, TOKEN_CLASSES } from './positions.js';
 import type { ExperimentContext, NamedTensor } from './types.js';
 
@@ -23,18 +23,16 @@ export const SITES = ['resid_pre', 'attn_out', 'mlp_out', 'head_by_pos', 'head_a
 export type Site = (typeof SITES)[number];
 export const PATCH_CLASSES = [...TOKEN_CLASSES, 'changed', 'last'] as const;
 
-export interface PatchParams extends MazeParams {
-  pair: PairKind;
-  sites: Site[];
-}
-
-export function patchFields(countDefault: number, sitesDefault: Site[]): Record<string, FieldSpec> {
+export function patchFields(countDefault: number, sitesDefault: Site[]) {
   return {
     ...mazeFields(countDefault, 1000),
     pair: { type: 'string', doc: 'how the corrupted prompt differs (pairs.ts)', choices: PAIR_KINDS, default: 'target' },
     sites: { type: 'string[]', doc: 'activations patched', choices: SITES, default: sitesDefault },
-  };
+  } satisfies Record<string, FieldSpec>;
 }
+
+/** The params every patching kind has: the maze source, the pair and the sites. */
+export type PatchParams = ParamsOf<ReturnType<typeof patchFields>>;
 
 export function siteShape(cfg: ModelConfig, site: Site, T: number): number[] {
   if (site === 'head_by_pos') return [cfg.n_layers, T, cfg.n_heads];

@@ -22,7 +22,7 @@ import { Rng } from '../maze/rng.js';
 import { forEachCached, nanMean, num, residLabel, residName, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
 import { fitLogistic, jsBackend, ortBackend, scoreLogistic, type ProbeScores } from './logistic.js';
-import { defineParams } from './params.js';
+import { defineParams, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
 
@@ -31,18 +31,7 @@ export const PROBE_TARGETS = ['edge', 'solution', 'future', 'target'] as const;
 type ProbeClass = (typeof PROBE_CLASSES)[number];
 type ProbeTarget = (typeof PROBE_TARGETS)[number];
 
-export interface ProbesParams extends MazeParams {
-  classes: ProbeClass[];
-  targets: ProbeTarget[];
-  layers: number[];
-  testFraction: number;
-  lambda: number;
-  iters: number;
-  control: boolean;
-  backend: 'ort' | 'js';
-}
-
-export const paramsSchema = defineParams<ProbesParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(300),
   classes: { type: 'string[]', doc: 'token classes probed', choices: PROBE_CLASSES, default: [...PROBE_CLASSES] },
   targets: { type: 'string[]', doc: 'what the probes predict', choices: PROBE_TARGETS, default: [...PROBE_TARGETS] },
@@ -60,6 +49,9 @@ export const paramsSchema = defineParams<ProbesParams>({
   control: { type: 'bool', doc: 'also fit the shuffled-label control task', default: true },
   backend: { type: 'string', doc: "where the fits' matrix products run: ONNX Runtime or plain TypeScript", choices: ['ort', 'js'], default: 'ort' },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type ProbesParams = SchemaParams<typeof paramsSchema>;
 
 /** Lattice edges of a rows × cols grid as flat-cell pairs: all "down" edges, then all "right" edges. */
 export function latticeEdges(rows: number, cols: number): Array<[number, number]> {

@@ -24,21 +24,11 @@ import { num, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf, type MazeParams } from './context.js';
 import { generateMazes } from '../maze/generate.js';
 import type { DecodeRow, SteeredRow } from './decode.js';
-import { allLayers, defineParams, layerMax } from './params.js';
+import { allLayers, defineParams, layerMax, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind } from './types.js';
 
-export interface RetargetParams extends MazeParams {
-  layers: number[];
-  positions: 'target' | 'target-to-path-start' | 'target-onwards';
-  controls: boolean;
-  sameTargetSource: 'reshuffled' | 'identical';
-  method: 'transplant' | 'direction';
-  scale: number;
-  references: number;
-}
-
-export const paramsSchema = defineParams<RetargetParams>({
+export const paramsSchema = defineParams({
   ...mazeFields(16, 2000),
   layers: { type: 'int[]', doc: 'layers whose resid_pre is overwritten (one at a time)', min: 0, max: layerMax, default: allLayers, defaultDoc: 'every layer' },
   positions: {
@@ -58,6 +48,9 @@ export const paramsSchema = defineParams<RetargetParams>({
   scale: { type: 'number', doc: 'direction: multiple of the mean difference added', min: 0, max: 100, default: 1 },
   references: { type: 'int', doc: 'direction: generated mazes whose residuals give the per-target means', min: 8, max: 20000, default: 512 },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type RetargetParams = SchemaParams<typeof paramsSchema>;
 
 export const RETARGET_CONDITIONS = ['retarget', 'random', 'same'] as const;
 

@@ -16,18 +16,12 @@
 import { column, cosine, matmul, pearson, productSvd, svd } from './linalg.js';
 import { num, tensor } from './collect.js';
 import { encoder, InterpError, requireUnified } from './context.js';
-import { allLayers, defineParams, layerMax } from './params.js';
+import { allLayers, defineParams, layerMax, type SchemaParams } from './params.js';
 import { defineKind, type NamedTensor } from './types.js';
 
 export const EMBEDDING_DISTANCE_ANCHOR = 0.368;
 
-export interface WeightsParams {
-  grid: number;
-  layers: number[];
-  topK: number;
-}
-
-export const paramsSchema = defineParams<WeightsParams>({
+export const paramsSchema = defineParams({
   grid: {
     type: 'int',
     doc: 'cells (grid × grid) whose tokens are analysed',
@@ -39,6 +33,9 @@ export const paramsSchema = defineParams<WeightsParams>({
   layers: { type: 'int[]', doc: 'layers whose heads are decomposed', min: 0, max: layerMax, default: allLayers, defaultDoc: 'every layer' },
   topK: { type: 'int', doc: 'singular directions kept per circuit', min: 1, max: 64, default: 4 },
 });
+
+/** The params as run: declared once, by the fields above. */
+export type WeightsParams = SchemaParams<typeof paramsSchema>;
 
 /** Rows [cells, D] of `table` [V, D] for the given token ids. */
 const rowsOf = (table: Float32Array, ids: number[], D: number): Float64Array => {

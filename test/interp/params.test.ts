@@ -1,10 +1,10 @@
 /** The params validator: defaults (static and model-derived), precise errors naming the field. */
-import { describe, expect, it } from 'vitest';
-import { defineParams, ParamsError } from '../../server/interp/params.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { defineParams, ParamsError, type SchemaParams } from '../../server/interp/params.js';
 import { mazeConfig } from './helpers.js';
 
 const info = { cfg: mazeConfig('nano', 4), grid: 4 };
-const schema = defineParams<{ grid: number; layers: number[]; mode: string; q: number | string; flag: boolean; p?: number }>({
+const schema = defineParams({
   grid: { type: 'int', doc: 'grid', min: 2, max: 64, default: (m) => m.grid },
   layers: { type: 'int[]', doc: 'layers', min: 0, max: (m) => m.cfg.n_layers - 1, default: [0] },
   mode: { type: 'string', doc: 'mode', choices: ['a', 'b'], default: 'a' },
@@ -14,6 +14,18 @@ const schema = defineParams<{ grid: number; layers: number[]; mode: string; q: n
 });
 
 describe('defineParams', () => {
+  it('infers the params type from the fields: defaults make a field required, choices narrow strings', () => {
+    expectTypeOf<SchemaParams<typeof schema>>().toEqualTypeOf<{
+      grid: number;
+      layers: number[];
+      mode: 'a' | 'b';
+      q: number | 'last';
+      flag: boolean;
+      p?: number;
+    }>();
+    expectTypeOf(schema.parse({}, info).mode).toEqualTypeOf<'a' | 'b'>();
+  });
+
   it('fills static and model-derived defaults; optional fields stay absent', () => {
     expect(schema.parse({}, info)).toEqual({ grid: 4, layers: [0], mode: 'a', q: 'last', flag: false });
     expect(schema.parse(undefined, info).grid).toBe(4);

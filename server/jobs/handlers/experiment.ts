@@ -63,7 +63,7 @@ export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
   const out: ExperimentJobParams = { kind, modelId, checkpointId: ckpt.id, params, seed };
   if (r.datasetId !== undefined && r.datasetId !== null) {
     const field = `${where}: datasetId`;
-    if (!('count' in getKind(kind).paramsSchema.fields)) throw new UserError(`${field}: kind ${kind} does not run on a set of mazes, so it takes no dataset`);
+    if (!('count' in getKind(kind).fields)) throw new UserError(`${field}: kind ${kind} does not run on a set of mazes, so it takes no dataset`);
     const datasetId = idNum(r.datasetId, 'Dataset', field);
     const ds = readyDataset(db, datasetId, field);
     const coords = getTokenizer(cfg.tokenizer).vocab(ds.grid);
@@ -75,7 +75,7 @@ export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
       ['generator', ds.generator],
       ['grid', ds.grid],
     ] as const) {
-      if (!(k in getKind(kind).paramsSchema.fields)) continue;
+      if (!(k in getKind(kind).fields)) continue;
       if (given[k] !== undefined && given[k] !== v)
         throw new UserError(
           `${where}: params.${k} is ${JSON.stringify(given[k])} but Dataset:${datasetId}'s mazes are ${k} ${JSON.stringify(v)}; leave it out to use the dataset's`,
