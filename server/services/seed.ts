@@ -9,6 +9,7 @@
  *   {"models": [{"file": "x.safetensors", "name": "…", "findings": [
  *     {"target": {"kind": "hook", "hook": "blocks.2.hook_resid_pre"}, "status": "SUPPORTED",
  *      "tags": ["probes"], "body": "markdown", "evidence": "findings/x-probes.json"}]}]}
+ * A finding about a whole experiment (a lookahead profile) names {"kind": "experiment"}: its own evidence.
  * Without it, the first *.safetensors file is the demo model, without findings. Each model is
  * recorded in the `meta` table once seeded, so it is seeded once (as soon as it exists).
  */
@@ -96,8 +97,13 @@ export function readManifest(demoDir: string): SeedModel[] {
       findings: findings.map((x, j) => {
         const fat = `${at}.findings[${j}]`;
         const { target, status, tags, body, evidence } = (x ?? {}) as Record<string, unknown>;
+        // {"kind": "experiment"} without an id: the finding is about its own evidence experiment.
+        const own =
+          (target as { kind?: unknown; experimentId?: unknown } | null)?.kind === 'experiment' &&
+          (target as { experimentId?: unknown }).experimentId === undefined;
+        if (own && typeof evidence !== 'string') throw new UserError(`${fat}.target: {"kind": "experiment"} without experimentId needs evidence`);
         try {
-          targetKey(target);
+          targetKey(own ? { kind: 'experiment', experimentId: 0 } : target);
         } catch (e) {
           throw new UserError(`${fat}.${(e as Error).message}`);
         }
@@ -157,12 +163,14 @@ export function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): string[] 
     const findings: number[] = [];
     for (const f of m.findings) {
       const evidence = [];
+      let target = f.target;
       if (f.evidence) {
         const r = readResult(demoDir, f.evidence);
         const id = importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null);
         evidence.push({ label: `${r.kind} (seed ${r.seed})`, url: `/experiments/${id}` });
+        if (target.kind === 'experiment' && target.experimentId === undefined) target = { kind: 'experiment', experimentId: id };
       }
-      findings.push(createAnnotation(app.handle.db, { modelId: model.id, target: f.target, body: f.body, status: f.status, tags: f.tags, evidence }, null).id);
+      findings.push(createAnnotation(app.handle.db, { modelId: model.id, target, body: f.body, status: f.status, tags: f.tags, evidence }, null).id);
     }
     setFlag(app, key, { modelId: model.id, findings });
     done.push(`demo model "${m.name}" imported (Model:${model.id}) from data/demo/${m.file}${findings.length ? ` with ${findings.length} findings` : ''}`);

@@ -116,6 +116,7 @@ describe('first start', () => {
               evidence: 'findings/tiny-weights.json',
             },
             { target: { kind: 'head', layer: 1, head: 0 }, status: 'HYPOTHESIS', tags: [], body: 'No evidence yet.' },
+            { target: { kind: 'experiment' }, status: 'SUPPORTED', tags: [], body: 'About its own evidence.', evidence: 'findings/tiny-weights.json' },
           ],
         },
       ],
@@ -126,7 +127,7 @@ describe('first start', () => {
       const lines = seedDemo(h.server.app, demo);
       expect(lines).toEqual([
         expect.stringMatching(/^demo dataset queued/),
-        expect.stringMatching(/^demo model "tiny searcher" imported \(Model:\d+\) from data\/demo\/tiny.safetensors with 2 findings$/),
+        expect.stringMatching(/^demo model "tiny searcher" imported \(Model:\d+\) from data\/demo\/tiny.safetensors with 3 findings$/),
       ]);
       expect(seedDemo(h.server.app, demo)).toEqual([]);
       const q = await h.gql(
@@ -134,7 +135,7 @@ describe('first start', () => {
       );
       const model = q.data.models.edges.find((e: { node: { name: string } }) => e.node.name === 'tiny searcher').node;
       expect(model.lineage.source).toBe('demo');
-      const [exp] = q.data.experiments.edges.map((e: { node: unknown }) => e.node);
+      const exp = q.data.experiments.edges.map((e: { node: unknown }) => e.node).at(-1); // newest first: the first finding's is the oldest
       const written = JSON.parse(fs.readFileSync(path.join(demo, 'findings/tiny-weights.json'), 'utf8'));
       expect(exp).toMatchObject({ kind: 'weights', status: 'COMPLETED', seed: 5, summary: written.summary });
       expect(exp.tensors.map((t: { name: string }) => t.name)).toEqual(written.tensors.map((t: { name: string }) => t.name));
@@ -144,7 +145,7 @@ describe('first start', () => {
           m: model.id,
         },
       );
-      const [second, first] = a.data.annotations.edges.map((e: { node: unknown }) => e.node);
+      const [third, second, first] = a.data.annotations.edges.map((e: { node: unknown }) => e.node);
       expect(first).toEqual({
         target: { kind: 'embed', layer: null, head: null },
         status: 'SUPPORTED',
@@ -154,6 +155,14 @@ describe('first start', () => {
         author: null,
       });
       expect(second).toMatchObject({ target: { kind: 'head', layer: 1, head: 0 }, evidence: [] });
+      // {"kind": "experiment"} without an id: the finding names its own evidence experiment.
+      const own = await h.gql('query($m: ID!) { annotations(modelId: $m, first: 1) { edges { node { target { kind experimentId } evidence { url } } } } }', {
+        m: model.id,
+      });
+      const node = own.data.annotations.edges[0].node;
+      expect(node.target.kind).toBe('experiment');
+      expect(node.evidence[0].url).toBe(`/experiments/${node.target.experimentId.split(':')[1]}`);
+      expect(third.body).toBe('About its own evidence.');
     } finally {
       await h.close();
     }

@@ -1,0 +1,203 @@
+// Turns the findings' experiment results (data/demo/findings/<model>-<name>.json, from run.sh) into
+// the seeded Findings (data/demo/workspace.json) and the tables of data/demo/README.md (stdout).
+// Every figure in a finding's text is read from its evidence, so text and evidence cannot disagree.
+//
+//   node data/demo/findings/report.mjs > /tmp/findings.md
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const DIR = path.dirname(fileURLToPath(import.meta.url));
+const DEMO = path.resolve(DIR, '..');
+const MODELS = [
+  { key: 'search', file: 'search-5x5.safetensors', name: 'searcher: 8 layers × d_model 64, 5×5 DFS (issue 13)', what: 'the searcher' },
+  { key: 'demo', file: 'demo-5x5.safetensors', name: 'heuristic: 4 layers × d_model 64, 5×5 DFS (for contrast)', what: 'the heuristic demo model' },
+];
+
+const result = (model, name) => {
+  const file = path.join(DIR, `${model}-${name}.json`);
+  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : null;
+};
+
+/** One float32 tensor of a result's .safetensors (safetensors: u64 header length, JSON header, data). */
+function tensor(model, name, tensorName) {
+  const buf = fs.readFileSync(path.join(DIR, `${model}-${name}.safetensors`));
+  const n = Number(buf.readBigUInt64LE(0));
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+  const t = header[tensorName];
+  if (!t) throw new Error(`${model}-${name}.safetensors has no tensor ${tensorName}`);
+  const [a, b] = t.data_offsets;
+  const bytes = buf.subarray(8 + n + a, 8 + n + b);
+  return { shape: t.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+}
+
+const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+const f2 = (x) => (x === null || x === undefined ? '–' : x.toFixed(2));
+const layerNum = (label) => Number(/(\d+)$/.exec(label)[1]);
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+function connectivity(m) {
+  const r = result(m.key, 'probes');
+  if (!r) return null;
+  const rows = r.summary.table.filter((x) => x.edge && (x.class === 'sep' || x.class === 'path_start'));
+  const layers = [...new Set(rows.map((x) => x.layer))];
+  const at = (cls, l) => rows.find((x) => x.class === cls && x.layer === l)?.edge;
+  const best = rows.reduce((b, x) => (x.edge.accuracy - x.edge.control > b.edge.accuracy - b.edge.control ? x : b), rows[0]);
+  const t = table(
+    ['layer', '`;`: accuracy', 'control', '<PATH_START>: accuracy', 'control', 'majority'],
+    layers.map((l) => [l, pct(at('sep', l)?.accuracy), pct(at('sep', l)?.control), pct(at('path_start', l)?.accuracy), pct(at('path_start', l)?.control), pct(at('sep', l)?.majority)]),
+  );
+  const sep0 = at('sep', layers[0]);
+  const sep1 = at('sep', layers[1]);
+  const body = `**Connectivity is readable from one token's residual stream** in ${m.what}: a logistic probe per lattice edge ("is this wall open?") on the residual at a single \`;\` or \`<PATH_START>\` token, ${r.summary.mazes} mazes (${r.summary.test} held out), against a shuffled-label control and the majority class.
+
+${t}
+
+Best: ${best.class === 'sep' ? '`;`' : '`<PATH_START>`'} at ${best.layer}, ${pct(best.edge.accuracy)} vs ${pct(best.edge.control)} control. Anchor (Ivanitskiy et al. 2023, 6×6): 0.83–0.99 per cell at layer 2. Averaged over all ${r.summary.label_columns.edge} edges here.`;
+  const gathered = sep1 && sep0 ? sep1.accuracy - sep0.accuracy : 0;
+  return {
+    probesBody: body,
+    best,
+    table: t,
+    layer0: { sep0, sep1, gathered },
+    finding: {
+      target: { kind: 'hook', hook: `blocks.${Math.min(layerNum(best.layer), 7)}.hook_resid_pre` },
+      status: best.edge.accuracy - best.edge.control >= 0.1 ? 'SUPPORTED' : 'REFUTED',
+      tags: ['probes', 'world model', 'connectivity'],
+      body,
+      evidence: `findings/${m.key}-probes.json`,
+    },
+  };
+}
+
+function targetProbe(m) {
+  const r = result(m.key, 'probes');
+  if (!r) return null;
+  const rows = r.summary.table.filter((x) => x.target && x.class === 'path');
+  // Selectivity on balanced accuracy: the probe's minus the shuffled-label control's.
+  const best = rows.reduce((b, x) => (x.target.selectivity_balanced > b.target.selectivity_balanced ? x : b), rows[0]);
+  const t = table(
+    ['layer', 'balanced accuracy', 'control (balanced)', 'accuracy', 'majority'],
+    rows.map((x) => [x.layer, pct(x.target.balanced), pct(x.target.balanced - x.target.selectivity_balanced), pct(x.target.accuracy), pct(x.target.majority)]),
+  );
+  const body = `**Where the target lives on the path**: a probe for "this cell is the target" (25 cells, one of which is) on the residual at the path tokens the model reads and writes, by layer, in ${m.what}. Balanced accuracy (mean of the per-class recalls: 50% is chance) is the figure that counts; plain accuracy is dominated by the 24 non-target cells.
+
+${t}
+
+Strongest at ${best.layer} (${pct(best.target.balanced)} balanced). This is where a retargeting intervention has to act on the generated positions.`;
+  return {
+    table: t,
+    best,
+    finding: {
+      target: { kind: 'hook', hook: `blocks.${Math.min(layerNum(best.layer), 7)}.hook_resid_pre` },
+      status: best.target.selectivity_balanced >= 0.1 ? 'SUPPORTED' : 'REFUTED',
+      tags: ['probes', 'target', 'retargeting'],
+      body,
+      evidence: `findings/${m.key}-probes.json`,
+    },
+  };
+}
+
+function adjacency(m) {
+  const r = result(m.key, 'adjacency');
+  if (!r) return null;
+  const top = r.summary.ranked.slice(0, 5);
+  let patchNote = '';
+  let patchBody = '';
+  let confirmed = null;
+  const p = result(m.key, 'patching');
+  if (p) {
+    const { shape, data } = tensor(m.key, 'patching', 'head_all_pos.mean'); // [n_layers, n_heads]
+    const [, H] = shape;
+    const heads = Array.from(data, (v, i) => ({ layer: Math.floor(i / H), head: i % H, v })).sort((a, b) => Math.abs(b.v) - Math.abs(a.v));
+    const top3 = heads.slice(0, 3);
+    confirmed = top3.some((h) => h.layer === top[0].layer && h.head === top[0].head) || heads.slice(0, 5).some((h) => h.layer === top[0].layer && h.head === top[0].head);
+    patchNote = `\n\nActivation patching (a wall removed on the solution, ${p.summary.pairs.length} pairs, each head's output over all positions patched from the corrupted run; normalised logit difference at the decision): the heads that matter most are ${top3
+      .map((h) => `L${h.layer}H${h.head} (${f2(h.v)})`)
+      .join(', ')} — the top adjacency head L${top[0].layer}H${top[0].head} is ${confirmed ? '' : '**not** '}among the five with the largest effect.`;
+    patchBody = `**Activation patching confirms where connectivity is read** in ${m.what}: each head's output over all positions patched from a prompt with one wall removed on the solution (${p.summary.pairs.length} pairs), effect on the normalised logit difference at the decision. Largest: ${heads
+      .slice(0, 5)
+      .map((h) => `L${h.layer}H${h.head} (${f2(h.v)})`)
+      .join(', ')}; the residual stream peaks at ${p.summary.peaks.resid_pre ? `layer ${p.summary.peaks.resid_pre.index[0]}, position ${p.summary.peaks.resid_pre.index[1]} (${f2(p.summary.peaks.resid_pre.value)})` : '–'}. The top adjacency head by attention, L${top[0].layer}H${top[0].head}, is ${confirmed ? '' : '**not** '}among them.`;
+  }
+  const t = table(
+    ['rank', 'head', 'attention on connected neighbours', 'on walled-off neighbours', 'lift over uniform', 'share connected'],
+    top.map((h) => [h.rank, `L${h.layer}H${h.head}`, pct(h.connected), pct(h.wall), `${h.lift.toFixed(1)}×`, pct(h.connected_share)]),
+  );
+  const body = `**Adjacency heads** in ${m.what}: every head scored by its attention from a cell token onto the tokens of its lattice neighbours, split by whether the maze connects them (${r.summary.mazes} mazes, ${r.summary.queries} query tokens).
+
+${t}${patchNote}`;
+  return {
+    table: t,
+    top,
+    confirmed,
+    finding: { target: { kind: 'head', layer: top[0].layer, head: top[0].head }, status: confirmed === false ? 'HYPOTHESIS' : 'SUPPORTED', tags: ['attention', 'adjacency', 'patching'], body, evidence: `findings/${m.key}-adjacency.json` },
+    patchingFinding: p
+      ? { target: { kind: 'experiment' }, status: confirmed ? 'SUPPORTED' : 'HYPOTHESIS', tags: ['patching', 'adjacency'], body: patchBody, evidence: `findings/${m.key}-patching.json` }
+      : null,
+  };
+}
+
+function layer0(m, conn, adj) {
+  if (!conn || !adj) return null;
+  const l0 = adj.top.filter((h) => h.layer === 0);
+  const { sep0, sep1, gathered } = conn.layer0;
+  const body = `**Layer 0 gathers connectivity at \`;\`** (Spies et al. 2024) in ${m.what}: the edge probe at a \`;\` token reads ${pct(sep0.accuracy)} before layer 0 (the token embedding and position alone; control ${pct(sep0.control)}) and ${pct(sep1.accuracy)} after it (control ${pct(sep1.control)}): layer 0 moves ${(100 * gathered).toFixed(1)} points of connectivity into the separator's stream. ${l0.length ? `Its adjacency heads: ${l0.map((h) => `L0H${h.head} (${h.lift.toFixed(1)}× lift)`).join(', ')}.` : 'No layer-0 head is among the top adjacency heads.'}`;
+  return { target: { kind: 'hook', hook: 'blocks.0.hook_attn_out' }, status: gathered > 0.05 ? 'SUPPORTED' : 'REFUTED', tags: ['layer 0', 'connectivity', 'probes'], body, evidence: `findings/${m.key}-probes.json` };
+}
+
+function geometry(m) {
+  const r = result(m.key, 'weights');
+  if (!r) return null;
+  const e = r.summary.embedding;
+  const body = `**Coordinate embeddings are laid out like the lattice** in ${m.what}: the Pearson correlation between the distance of two cells' token embeddings and their lattice distance is ${f2(e.distance_vs_lattice_pearson)} (cosine distance: ${f2(e.cosine_distance_vs_lattice_pearson)}); anchor ${e.anchor}. The first principal components of the embeddings follow rows and columns (correlations ${e.pc_row_corr.map(f2).join(', ')} with the row, ${e.pc_col_corr.map(f2).join(', ')} with the column).`;
+  return { value: e.distance_vs_lattice_pearson, finding: { target: { kind: 'embed' }, status: e.distance_vs_lattice_pearson > e.anchor ? 'SUPPORTED' : 'HYPOTHESIS', tags: ['embeddings', 'geometry'], body, evidence: `findings/${m.key}-weights.json` } };
+}
+
+function lookaheadProfile(m) {
+  const r = result(m.key, 'lookahead');
+  if (!r) return null;
+  const s = r.summary;
+  const rows = s.by_lookahead.map((b) => [b.lookahead, b.forks, pct(b.choice_accuracy), pct(b.chance)]);
+  const t = table(['lookahead needed', 'forks', 'right way ranked first', 'chance'], [...rows, ['all', s.forks, pct(s.choice_accuracy), pct(s.chance)]]);
+  const body = `**How far ahead it decides forks** (${m.what}, ${s.mazes} held-out 5×5 DFS mazes, teacher-forced): forks grouped by the lookahead they need — min(steps left to the target, depth of the deepest wrong branch).
+
+${t}`;
+  return { table: t, s, finding: { target: { kind: 'experiment' }, status: 'SUPPORTED', tags: ['lookahead', 'search'], body, evidence: `findings/${m.key}-lookahead.json` } };
+}
+
+function retargeting(m, tp) {
+  const r = result(m.key, 'retarget');
+  if (!r) return null;
+  const s = r.summary;
+  const t = table(
+    ['layer', 'valid to new target', 'to old target', 'changed', 'random direction: new / old', 'same target: new / old'],
+    s.layers.map((l) => [l.layer, pct(l.retarget.valid_to_new_target), pct(l.retarget.valid_to_old_target), pct(l.retarget.changed), `${pct(l.random?.valid_to_new_target)} / ${pct(l.random?.valid_to_old_target)}`, `${pct(l.same?.valid_to_new_target)} / ${pct(l.same?.valid_to_old_target)}`]),
+  );
+  const best = s.layers.reduce((b, l) => (l.retarget.valid_to_new_target > b.retarget.valid_to_new_target ? l : b), s.layers[0]);
+  const body = `**Retargeting by a direction** in ${m.what}: at one layer, scale ${s.scale} × (mean residual of ${s.references} reference mazes whose target is the new cell − of those whose target is the old one) added at every position from the target token on, the generated ones included at every decoding step (${s.mazes} mazes; unpatched: ${pct(s.baseline.valid_to_old_target)} valid to the old target).
+
+${t}
+
+Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts become valid paths to the new target. ${tp ? `The target is most readable on the path at ${tp.best.layer} (${pct(tp.best.target.balanced)} balanced).` : ''} ${best.retarget.valid_to_new_target < 0.2 ? 'A mean-difference direction does not carry the target here: the next step is the probe direction of "cell is the target" at the path positions where it is read.' : ''}`;
+  return { table: t, best, finding: { target: { kind: 'experiment' }, status: best.retarget.valid_to_new_target >= 0.2 ? 'SUPPORTED' : 'REFUTED', tags: ['retargeting', 'search'], body, evidence: `findings/${m.key}-retarget.json` } };
+}
+
+const workspace = { models: [] };
+const md = [];
+for (const m of MODELS) {
+  if (!fs.existsSync(path.join(DEMO, m.file))) continue;
+  const conn = connectivity(m);
+  const tp = targetProbe(m);
+  const adj = adjacency(m);
+  const geo = geometry(m);
+  const la = lookaheadProfile(m);
+  const rt = retargeting(m, tp);
+  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding].filter(Boolean);
+  workspace.models.push({ file: m.file, name: m.name, findings });
+  md.push(`### ${m.name}\n`);
+  for (const f of findings) md.push(`${f.body}\n\n_Evidence: \`${f.evidence}\` (${f.status})._\n`);
+}
+fs.writeFileSync(path.join(DEMO, 'workspace.json'), `${JSON.stringify(workspace, null, 2)}\n`);
+process.stdout.write(md.join('\n'));
+process.stderr.write(`wrote data/demo/workspace.json: ${workspace.models.map((m) => `${m.file} (${m.findings.length} findings)`).join(', ')}\n`);

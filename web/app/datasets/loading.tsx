@@ -1,0 +1,5 @@
+import { RouteLoading } from '../../components/RouteState';
+
+export default function Loading() {
+  return <RouteLoading what="datasets" />;
+}
