@@ -123,8 +123,12 @@ async function decodeGroup(engine: OnnxEngine, rows: readonly DecodeRow[], stop:
 /** A row decoded with a steering vector added at every position from `from` on, generated ones included. */
 export interface SteeredRow {
   prompt: Int32Array;
-  /** Added to `hook` at positions ≥ from, at every decoding step; absent: plain greedy decoding. */
-  steer?: { hook: string; from: number; value: Float32Array };
+  /**
+   * Added to `hook` at every decoding step: each segment's value at positions from its `from` up to
+   * the next segment's (the last one to the end, generated positions included); absent: plain
+   * greedy decoding.
+   */
+  steer?: { hook: string; segments: ReadonlyArray<{ from: number; value: Float32Array }> };
 }
 
 /**
@@ -164,8 +168,11 @@ export async function decodeSteered(
         const ivs: Intervention[] = [];
         active.forEach((j, r) => {
           const st = rows[group[j]].steer;
-          if (st && st.from < T)
-            ivs.push({ hook: st.hook, kind: 'add', rows: [r], positions: Array.from({ length: T - st.from }, (_, k) => st.from + k), value: st.value });
+          st?.segments.forEach((seg, k) => {
+            const end = Math.min(T, st.segments[k + 1]?.from ?? T);
+            if (seg.from < end)
+              ivs.push({ hook: st.hook, kind: 'add', rows: [r], positions: Array.from({ length: end - seg.from }, (_, q) => seg.from + q), value: seg.value });
+          });
         });
         const iv = compileInterventions(engine.cfg, ivs, A, T);
         const res = await engine.runSpec({ lastOnly: true, patch: iv.patch, add: iv.add }, { tokens: feedI32(tokens, [A, T]), ...iv.feeds }, ['logits']);

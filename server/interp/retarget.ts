@@ -47,6 +47,12 @@ export const paramsSchema = defineParams({
   },
   scale: { type: 'number', doc: 'direction: multiple of the mean difference added', min: 0, max: 100, default: 1 },
   references: { type: 'int', doc: 'direction: generated mazes whose residuals give the per-target means', min: 8, max: 20000, default: 512 },
+  span: {
+    type: 'string',
+    doc: 'direction, target-onwards: pooled: one mean over every position from the target on; by-span: one for the prompt (target…<PATH_START>) and one for the path positions, each added where it was measured',
+    choices: ['pooled', 'by-span'],
+    default: 'pooled',
+  },
 });
 
 /** The params as run: declared once, by the fields above. */
@@ -81,6 +87,8 @@ export const retarget = defineKind<RetargetParams>({
     if (p.positions === 'target-onwards' && p.method !== 'direction') {
       throw new InterpError('retarget: positions target-onwards needs method direction (a transplant has no source for the positions the model generates)');
     }
+    if (p.span === 'by-span' && p.positions !== 'target-onwards')
+      throw new InterpError('retarget: span by-span needs positions target-onwards (the path span is only reached while decoding)');
     const directions = p.method === 'direction' ? await targetMeans(ctx, p, mazes[0], layers, names, progress) : null;
 
     for (const [i, maze] of mazes.entries()) {
@@ -113,20 +121,28 @@ export const retarget = defineKind<RetargetParams>({
         // Add a direction: scale × (μ_l(t′) − μ_l(t)); controls a random direction of the same norm
         // and the difference between two halves of the references with the SAME target.
         const [mt, mt2] = [directions.get(t)!, directions.get(t2)!];
+        // Spans measured and steered: pooled, one from the target on; by-span, the prompt's from the
+        // target token and the path's from the first path position (generated ones included).
+        const spans = p.span === 'by-span' ? [1, 2] : [0];
+        const starts = p.span === 'by-span' ? [sp.target, sp.pathStart + 1] : [sp.target];
         layers.forEach((_, li) => {
           for (const cond of conditions) {
-            const v = new Float32Array(D); // [D]
-            for (let d = 0; d < D; d++)
-              v[d] = p.scale * (cond === 'same' ? mt.half[0][li * D + d] - mt.half[1][li * D + d] : mt2.all[li * D + d] - mt.all[li * D + d]);
-            if (cond === 'random') {
-              const dir = Float32Array.from({ length: D }, () => normal(rng));
-              const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
-              for (let d = 0; d < D; d++) v[d] = dir[d] * k;
-            }
+            const segments = spans.map((span, si) => {
+              const v = new Float32Array(D); // [D]
+              const [m1, m2] = [mt.spans[span], mt2.spans[span]];
+              for (let d = 0; d < D; d++)
+                v[d] = p.scale * (cond === 'same' ? m1.half[0][li * D + d] - m1.half[1][li * D + d] : m2.all[li * D + d] - m1.all[li * D + d]);
+              if (cond === 'random') {
+                const dir = Float32Array.from({ length: D }, () => normal(rng));
+                const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
+                for (let d = 0; d < D; d++) v[d] = dir[d] * k;
+              }
+              return { from: starts[si], value: v };
+            });
             rows.push(
               p.positions === 'target-onwards'
-                ? { prompt: a, steer: { hook: names[li], from: sp.target, value: v } }
-                : { prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: v }] },
+                ? { prompt: a, steer: { hook: names[li], segments } }
+                : { prompt: a, interventions: [{ hook: names[li], kind: 'add', positions, value: segments[0].value }] },
             );
           }
         });
@@ -193,7 +209,7 @@ export const retarget = defineKind<RetargetParams>({
         kind: 'retarget',
         mazes: tasks.length,
         method: p.method,
-        ...(p.method === 'direction' ? { scale: p.scale, references: p.references } : {}),
+        ...(p.method === 'direction' ? { scale: p.scale, references: p.references, span: p.span } : {}),
         positions: p.positions,
         same_target_source: p.sameTargetSource,
         conditions,
@@ -219,9 +235,14 @@ export const retarget = defineKind<RetargetParams>({
 });
 
 /** Per-target-cell means of resid_pre at the chosen layers, over all references and over each half. */
-interface TargetMean {
+interface SpanMean {
   all: Float32Array; // [layer, D]
   half: [Float32Array, Float32Array]; // [layer, D] each
+}
+
+/** Per target cell: the means over [0] every position from the target on, [1] the prompt span (target…<PATH_START>), [2] the path positions. */
+interface TargetMean {
+  spans: [SpanMean, SpanMean, SpanMean];
 }
 
 /**
@@ -244,7 +265,9 @@ async function targetMeans(
   const enc = encoder(ctx.model);
   const engine = await ctx.model.engine();
   const spec = specOf({ ...p, grid: like.rows });
-  const sums = new Map<number, { s: [Float64Array, Float64Array]; n: [number, number] }>();
+  // sums[span][half] over positions (span 0: target…T-2, 1: target…<PATH_START>, 2: path), per target cell.
+  type Acc = { s: Float64Array[][]; n: number[][] };
+  const sums = new Map<number, Acc>();
   let k = 0;
   for (const maze of generateMazes(spec, p.references, `${ctx.seed}/retarget-directions`)) {
     const ids = enc.encode(maze, new Rng(`${ctx.seed}/retarget-directions/${k}`), `reference maze ${k}`);
@@ -252,28 +275,43 @@ async function targetMeans(
     const sp = mapPositions(ids, vocab, maze);
     const cache = (await engine.runWithCache(ids, 1, T, { names })).cache;
     const cell = maze.target[0] * maze.cols + maze.target[1];
-    const acc = sums.get(cell) ?? { s: [new Float64Array(Lq * D), new Float64Array(Lq * D)], n: [0, 0] as [number, number] };
+    const acc =
+      sums.get(cell) ??
+      ({
+        s: [0, 1, 2].map(() => [new Float64Array(Lq * D), new Float64Array(Lq * D)]),
+        n: [0, 1, 2].map(() => [0, 0]),
+      } satisfies Acc);
     const h = k % 2;
+    const ranges: Array<[number, number]> = [
+      [sp.target, T - 2],
+      [sp.target, sp.pathStart],
+      [sp.pathStart + 1, T - 2],
+    ];
     layers.forEach((_, li) => {
       const act = cache.get(names[li])!.data; // [1, T, D]
-      for (let q = sp.target; q <= T - 2; q++) for (let d = 0; d < D; d++) acc.s[h][li * D + d] += act[q * D + d];
+      ranges.forEach(([from, to], span) => {
+        for (let q = from; q <= to; q++) for (let d = 0; d < D; d++) acc.s[span][h][li * D + d] += act[q * D + d];
+      });
     });
-    acc.n[h] += T - 1 - sp.target;
+    ranges.forEach(([from, to], span) => (acc.n[span][h] += Math.max(0, to - from + 1)));
     sums.set(cell, acc);
     k++;
     if (k % 32 === 0) progress((0.2 * k) / p.references, `reference mazes ${k}/${p.references}`);
   }
   const out = new Map<number, TargetMean>();
   for (const [cell, { s, n }] of sums) {
-    if (n[0] === 0 || n[1] === 0) continue;
-    const all = new Float32Array(Lq * D),
-      half: [Float32Array, Float32Array] = [new Float32Array(Lq * D), new Float32Array(Lq * D)];
-    for (let i = 0; i < Lq * D; i++) {
-      all[i] = (s[0][i] + s[1][i]) / (n[0] + n[1]);
-      half[0][i] = s[0][i] / n[0];
-      half[1][i] = s[1][i] / n[1];
-    }
-    out.set(cell, { all, half });
+    if (n.some(([a, b]) => a === 0 || b === 0)) continue;
+    const spans = [0, 1, 2].map((span) => {
+      const all = new Float32Array(Lq * D),
+        half: [Float32Array, Float32Array] = [new Float32Array(Lq * D), new Float32Array(Lq * D)];
+      for (let i = 0; i < Lq * D; i++) {
+        all[i] = (s[span][0][i] + s[span][1][i]) / (n[span][0] + n[span][1]);
+        half[0][i] = s[span][0][i] / n[span][0];
+        half[1][i] = s[span][1][i] / n[span][1];
+      }
+      return { all, half };
+    }) as [SpanMean, SpanMean, SpanMean];
+    out.set(cell, { spans });
   }
   return out;
 }

@@ -97,7 +97,7 @@ describe('decodeWithInterventions', () => {
 });
 
 describe('decodeSteered', () => {
-  it('with nothing to add equals generate(); with a vector from position f it equals naive decoding that adds it at every position ≥ f of every step', async () => {
+  it('with nothing to add equals generate(); with segment vectors it equals naive decoding that adds each over its span (the last to the end) at every step', async () => {
     const plain = await decodeSteered(
       engine,
       prompts.map((prompt) => ({ prompt })),
@@ -109,24 +109,33 @@ describe('decodeSteered', () => {
     const D = model.cfg.d_model;
     const V = model.cfg.d_vocab;
     const rng = new Rng(8);
-    const rows = prompts.map((prompt, i) => ({
-      prompt,
-      steer: {
-        hook: 'blocks.1.hook_resid_pre',
-        from: mapPositions(prompt, model.vocab, list[i]).target,
-        value: new Float32Array(D).map(() => rng.float() * 6 - 3),
-      },
-    }));
+    // Two segments: one vector over the prompt span (target…<PATH_START>), another over the path.
+    const rows = prompts.map((prompt, i) => {
+      const sp = mapPositions(prompt, model.vocab, list[i]);
+      return {
+        prompt,
+        steer: {
+          hook: 'blocks.1.hook_resid_pre',
+          segments: [
+            { from: sp.target, value: new Float32Array(D).map(() => rng.float() * 6 - 3) },
+            { from: sp.pathStart + 1, value: new Float32Array(D).map(() => rng.float() * 6 - 3) },
+          ],
+        },
+      };
+    });
     const fast = await decodeSteered(engine, rows, opts);
     let changedSome = false;
     for (const [i, row] of rows.entries()) {
       const seq = Array.from(row.prompt);
+      const [s1, s2] = row.steer.segments;
       for (let step = 0; step < opts.maxNewTokens; step++) {
         const T = seq.length;
-        const positions = Array.from({ length: T - row.steer.from }, (_, k) => row.steer.from + k);
-        const r = await engine.runWithInterventions(Int32Array.from(seq), 1, T, [{ hook: row.steer.hook, kind: 'add', positions, value: row.steer.value }], {
-          names: [],
-        });
+        const span = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
+        const ivs = [
+          { hook: row.steer.hook, kind: 'add' as const, positions: span(s1.from, Math.min(T, s2.from)), value: s1.value },
+          { hook: row.steer.hook, kind: 'add' as const, positions: span(s2.from, T), value: s2.value },
+        ].filter((iv) => iv.positions.length > 0);
+        const r = await engine.runWithInterventions(Int32Array.from(seq), 1, T, ivs, { names: [] });
         let best = 0;
         for (let v = 1; v < V; v++) if (r.logits[(T - 1) * V + v] > r.logits[(T - 1) * V + best]) best = v;
         seq.push(best);
@@ -157,6 +166,21 @@ describe('retarget', () => {
       for (const v of t.data) expect(v >= 0 && v <= 1).toBe(true);
     }
     expect(Math.max(...tensorOf(r, 'changed').data)).toBeGreaterThan(0); // adding at every later position moves some rollout
+  });
+
+  it('by span: a prompt direction from the target token and a path direction from the first path position, measured where they are added', async () => {
+    const p = retarget.paramsSchema.parse(
+      { count: 3, method: 'direction', positions: 'target-onwards', references: 600, scale: 2, span: 'by-span', layers: [1] },
+      modelInfo(model),
+    );
+    const r = await retarget.run(ctxOf(model, 2), p, noProgress);
+    expect(r.summary).toMatchObject({ method: 'direction', span: 'by-span', positions: 'target-onwards' });
+    expect(tensorOf(r, 'changed').shape).toEqual([3, 1]);
+    const pooled = await retarget.run(ctxOf(model, 2), { ...p, span: 'pooled' }, noProgress);
+    expect(Array.from(tensorOf(r, 'changed').data)).not.toEqual([]);
+    expect(tensorOf(pooled, 'changed').shape).toEqual([3, 1]);
+    const wrong = retarget.paramsSchema.parse({ count: 2, method: 'direction', span: 'by-span' }, modelInfo(model));
+    await expect(retarget.run(ctxOf(model, 2), wrong, noProgress)).rejects.toThrow(/span by-span needs positions target-onwards/);
   });
 
   it('refuses target-onwards for a transplant, saying why', async () => {
