@@ -10,6 +10,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
@@ -67,6 +68,11 @@ export interface ServerOptions {
   addressLoginLimit?: RateLimitOptions;
   /** Password verifications by the whole server (default from SEARCHLIGHT_PASSWORD_CHECK_BURST / _CHECKS_PER_MIN). */
   passwordCheckLimit?: RateLimitOptions;
+  /**
+   * /healthz also reports the event loop's longest delay since the previous /healthz and the
+   * resident memory (default SEARCHLIGHT_HEALTH_DETAIL=1; off: a bare {ok} for anyone who asks).
+   */
+  healthDetail?: boolean;
   /** Concurrent job workers (default SEARCHLIGHT_JOB_WORKERS or 1). */
   jobWorkers?: number;
   log?: (line: string) => void;
@@ -81,6 +87,13 @@ export interface RunningServer {
   runner: JobRunner;
   schema: GraphQLSchema;
   close(): Promise<void>;
+}
+
+/** The longest event-loop delay since the last call (then reset), and the resident memory. */
+function healthDetail(h: IntervalHistogram): { eventLoopDelayMaxMs: number; rssBytes: number } {
+  const max = h.max / 1e6; // ns → ms
+  h.reset();
+  return { eventLoopDelayMaxMs: Math.round(max * 10) / 10, rssBytes: process.memoryUsage().rss };
 }
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
@@ -122,6 +135,9 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   // Decided once at start (it reads the environment): may callers without credentials introspect?
   const openIntrospection = opts.anonymousIntrospection ?? anonymousIntrospection();
 
+  // The event loop's delay, sampled every 10 ms by Node's own timer (perf_hooks): what a stall costs every other caller.
+  const loopDelay = (opts.healthDetail ?? process.env.SEARCHLIGHT_HEALTH_DETAIL === '1') ? monitorEventLoopDelay({ resolution: 10 }) : null;
+  loopDelay?.enable();
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   const wsServer = useServer(
@@ -215,7 +231,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
             auth.user ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT,
           );
         } else if (pathname === '/healthz') {
-          sendJson(res, 200, { ok: true, runningJobs: runner.runningCount() });
+          sendJson(res, 200, { ok: true, runningJobs: runner.runningCount(), ...(loopDelay ? healthDetail(loopDelay) : {}) });
         } else if (await handleFiles(app, req, res, pathname)) {
           // handled
         } else if (opts.fallback) {
@@ -287,6 +303,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
           await apollo.stop(); // drains the HTTP server and the WebSocket server
           await runner.stop();
           await disposeEngines(handle.dataDir);
+          loopDelay?.disable();
         } finally {
           handle.close();
           lock.release();
