@@ -41,8 +41,8 @@ export const paramsSchema = defineParams({
   sameTargetSource: { type: 'string', doc: 'source of the same-target control (transplant)', choices: ['reshuffled', 'identical'], default: 'reshuffled' },
   method: {
     type: 'string',
-    doc: "transplant: overwrite with the new-target run's residual; direction: add scale × (mean residual of mazes with the new target − with the old)",
-    choices: ['transplant', 'direction'],
+    doc: "transplant: overwrite with the new-target run's residual; direction: add scale × (mean residual of mazes with the new target − with the old); probe: add the direction between the two cells' \"cell is the target\" logistic probes (fitted on the references' residuals where it is added), with the mean difference's norm × scale",
+    choices: ['transplant', 'direction', 'probe'],
     default: 'transplant',
   },
   scale: { type: 'number', doc: 'direction: multiple of the mean difference added', min: 0, max: 100, default: 1 },
@@ -84,12 +84,17 @@ export const retarget = defineKind<RetargetParams>({
     const tasks: Array<{ maze: SolvedMaze; moved: SolvedMaze; first: number }> = [];
     let maxNew = 0;
 
-    if (p.positions === 'target-onwards' && p.method !== 'direction') {
+    if (p.positions === 'target-onwards' && p.method === 'transplant') {
       throw new InterpError('retarget: positions target-onwards needs method direction (a transplant has no source for the positions the model generates)');
     }
-    if (p.span === 'by-span' && p.positions !== 'target-onwards')
-      throw new InterpError('retarget: span by-span needs positions target-onwards (the path span is only reached while decoding)');
-    const directions = p.method === 'direction' ? await targetMeans(ctx, p, mazes[0], layers, names, progress) : null;
+    if ((p.span === 'by-span' || p.method === 'probe') && p.positions !== 'target-onwards')
+      throw new InterpError(
+        `retarget: ${p.method === 'probe' ? 'method probe' : 'span by-span'} needs positions target-onwards (the path span is only reached while decoding)`,
+      );
+    const references = p.method === 'transplant' ? null : await targetMeans(ctx, p, mazes[0], layers, names, progress);
+    const directions = references?.means ?? null;
+    // method probe: per layer and span, the "cell is the target" probes' weights in residual units ([D, K] each).
+    const probeDirs = p.method === 'probe' && references ? await fitTargetProbes(references.samples, D, layers.length, mazes[0], progress) : null;
 
     for (const [i, maze] of mazes.entries()) {
       const o = maze.origin[0] * maze.cols + maze.origin[1],
@@ -123,8 +128,9 @@ export const retarget = defineKind<RetargetParams>({
         const [mt, mt2] = [directions.get(t)!, directions.get(t2)!];
         // Spans measured and steered: pooled, one from the target on; by-span, the prompt's from the
         // target token and the path's from the first path position (generated ones included).
-        const spans = p.span === 'by-span' ? [1, 2] : [0];
-        const starts = p.span === 'by-span' ? [sp.target, sp.pathStart + 1] : [sp.target];
+        const bySpan = p.span === 'by-span' || p.method === 'probe';
+        const spans = bySpan ? [1, 2] : [0];
+        const starts = bySpan ? [sp.target, sp.pathStart + 1] : [sp.target];
         layers.forEach((_, li) => {
           for (const cond of conditions) {
             const segments = spans.map((span, si) => {
@@ -132,6 +138,14 @@ export const retarget = defineKind<RetargetParams>({
               const [m1, m2] = [mt.spans[span], mt2.spans[span]];
               for (let d = 0; d < D; d++)
                 v[d] = p.scale * (cond === 'same' ? m1.half[0][li * D + d] - m1.half[1][li * D + d] : m2.all[li * D + d] - m1.all[li * D + d]);
+              if (probeDirs && cond === 'retarget') {
+                // The probes' direction from the old target cell to the new one, with the mean difference's norm.
+                const w = probeDirs[li][si]; // [D, K]
+                const K = w.length / D;
+                const u = Float64Array.from({ length: D }, (_, d) => w[d * K + t2] - w[d * K + t]);
+                const k = Math.hypot(...v) / (Math.hypot(...u) || 1);
+                for (let d = 0; d < D; d++) v[d] = u[d] * k;
+              }
               if (cond === 'random') {
                 const dir = Float32Array.from({ length: D }, () => normal(rng));
                 const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
@@ -209,7 +223,7 @@ export const retarget = defineKind<RetargetParams>({
         kind: 'retarget',
         mazes: tasks.length,
         method: p.method,
-        ...(p.method === 'direction' ? { scale: p.scale, references: p.references, span: p.span } : {}),
+        ...(p.method !== 'transplant' ? { scale: p.scale, references: p.references, span: p.method === 'probe' ? 'by-span' : p.span } : {}),
         positions: p.positions,
         same_target_source: p.sameTargetSource,
         conditions,
@@ -235,6 +249,43 @@ export const retarget = defineKind<RetargetParams>({
 });
 
 /** Per-target-cell means of resid_pre at the chosen layers, over all references and over each half. */
+/** Reference residuals for the probes: per span (0 prompt, 1 path), rows [N, layer, D] and each row's target cell. */
+interface ProbeSamples {
+  rows: [number[], number[]];
+  cells: [number[], number[]];
+}
+
+/**
+ * Fits, per layer and span, K logistic probes "cell k is the target" on the references' residuals
+ * (logistic.ts), and returns their weights in residual units (W / std): [layer][span] → [D, K].
+ */
+async function fitTargetProbes(
+  samples: ProbeSamples,
+  D: number,
+  Lq: number,
+  like: SolvedMaze,
+  progress: (f: number, m: string) => void,
+): Promise<Float64Array[][]> {
+  const { fitLogistic, jsBackend } = await import('./logistic.js');
+  const K = like.rows * like.cols;
+  const out: Float64Array[][] = [];
+  for (let li = 0; li < Lq; li++) {
+    const perSpan: Float64Array[] = [];
+    for (const span of [0, 1] as const) {
+      const N = samples.cells[span].length;
+      const X = new Float32Array(N * D); // [N, D] at this layer
+      for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) X[n * D + d] = samples.rows[span][(n * Lq + li) * D + d];
+      const Y = new Float32Array(N * K); // [N, K] one-hot target cell
+      samples.cells[span].forEach((c, n) => (Y[n * K + c] = 1));
+      const m = await fitLogistic(X, Y, N, D, K, { lambda: 0.01, iters: 60 }, jsBackend);
+      perSpan.push(Float64Array.from({ length: D * K }, (_, j) => m.W[j] / m.std[Math.floor(j / K)]));
+    }
+    out.push(perSpan);
+    progress(0.2 + (0.1 * (li + 1)) / Lq, `target probes fitted for layer ${li + 1}/${Lq}`);
+  }
+  return out;
+}
+
 interface SpanMean {
   all: Float32Array; // [layer, D]
   half: [Float32Array, Float32Array]; // [layer, D] each
@@ -258,8 +309,9 @@ async function targetMeans(
   layers: number[],
   names: string[],
   progress: (f: number, m: string) => void,
-): Promise<Map<number, TargetMean>> {
+): Promise<{ means: Map<number, TargetMean>; samples: ProbeSamples }> {
   const { cfg, vocab } = ctx.model;
+  const samples: ProbeSamples = { rows: [[], []], cells: [[], []] };
   const D = cfg.d_model;
   const Lq = layers.length;
   const enc = encoder(ctx.model);
@@ -294,6 +346,19 @@ async function targetMeans(
       });
     });
     ranges.forEach(([from, to], span) => (acc.n[span][h] += Math.max(0, to - from + 1)));
+    if (p.method === 'probe') {
+      // The probes' training rows: every prompt-span and path position of this reference, all layers.
+      for (const span of [1, 2] as const) {
+        const [from, to] = ranges[span];
+        for (let q = from; q <= to; q++) {
+          for (let li = 0; li < Lq; li++) {
+            const act = cache.get(names[li])!.data; // [1, T, D]
+            for (let d = 0; d < D; d++) samples.rows[span - 1].push(act[q * D + d]);
+          }
+          samples.cells[span - 1].push(cell);
+        }
+      }
+    }
     sums.set(cell, acc);
     k++;
     if (k % 32 === 0) progress((0.2 * k) / p.references, `reference mazes ${k}/${p.references}`);
@@ -313,5 +378,5 @@ async function targetMeans(
     }) as [SpanMean, SpanMean, SpanMean];
     out.set(cell, { spans });
   }
-  return out;
+  return { means: out, samples };
 }

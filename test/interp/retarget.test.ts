@@ -183,6 +183,18 @@ describe('retarget', () => {
     await expect(retarget.run(ctxOf(model, 2), wrong, noProgress)).rejects.toThrow(/span by-span needs positions target-onwards/);
   });
 
+  it('by probe: the direction between two cells\' "is the target" probes, fitted on the references, with the mean difference\'s norm', async () => {
+    const p = retarget.paramsSchema.parse(
+      { count: 3, method: 'probe', positions: 'target-onwards', references: 600, scale: 2, layers: [0, 1] },
+      modelInfo(model),
+    );
+    const r = await retarget.run(ctxOf(model, 2), p, noProgress);
+    expect(r.summary).toMatchObject({ method: 'probe', span: 'by-span', scale: 2, references: 600 });
+    for (const name of ['success_new', 'success_old', 'changed']) expect(tensorOf(r, name).shape).toEqual([3, 2]);
+    const wrong = retarget.paramsSchema.parse({ count: 2, method: 'probe' }, modelInfo(model));
+    await expect(retarget.run(ctxOf(model, 2), wrong, noProgress)).rejects.toThrow(/method probe needs positions target-onwards/);
+  });
+
   it('refuses target-onwards for a transplant, saying why', async () => {
     const p = retarget.paramsSchema.parse({ count: 2, positions: 'target-onwards' }, modelInfo(model));
     await expect(retarget.run(ctxOf(model, 2), p, noProgress)).rejects.toThrow(

@@ -49,11 +49,16 @@ function connectivity(m) {
   );
   const sep0 = at('sep', layers[0]);
   const sep1 = at('sep', layers[1]);
-  const body = `**Connectivity is readable from one token's residual stream** in ${m.what}: a logistic probe per lattice edge ("is this wall open?") on the residual at a single \`;\` or \`<PATH_START>\` token, ${r.summary.mazes} mazes (${r.summary.test} held out), against a shuffled-label control and the majority class.
+  const sel = best.edge.accuracy - best.edge.control;
+  const verdict =
+    sel >= 0.1
+      ? `**Yes**: ${pct(best.edge.accuracy)} at ${best.layer}, ${(100 * sel).toFixed(1)} points over the control.`
+      : `**No, not beyond the control**: the best probe (${best.class === 'sep' ? '`;`' : '`<PATH_START>`'} at ${best.layer}) reads ${pct(best.edge.accuracy)} against ${pct(best.edge.control)} for shuffled labels and ${pct(best.edge.majority)} for the majority class — far from the published anchor.`;
+  const body = `**Is the maze's connectivity readable from one token's residual stream?** (${m.what}) A logistic probe per lattice edge ("is this wall open?") on the residual at a single \`;\` or \`<PATH_START>\` token, ${r.summary.mazes} mazes (${r.summary.test} held out), against a shuffled-label control and the majority class. ${verdict}
 
 ${t}
 
-Best: ${best.class === 'sep' ? '`;`' : '`<PATH_START>`'} at ${best.layer}, ${pct(best.edge.accuracy)} vs ${pct(best.edge.control)} control. Anchor (Ivanitskiy et al. 2023, 6×6): 0.83–0.99 per cell at layer 2. Averaged over all ${r.summary.label_columns.edge} edges here.`;
+Anchor (Ivanitskiy et al. 2023, a 9.6M-parameter model on 6×6 mazes): 0.83–0.99 per cell at layer 2. Figures here are averaged over all ${r.summary.label_columns.edge} lattice edges.`;
   const gathered = sep1 && sep0 ? sep1.accuracy - sep0.accuracy : 0;
   return {
     probesBody: body,
@@ -80,11 +85,12 @@ function targetProbe(m) {
     ['layer', 'balanced accuracy', 'control (balanced)', 'accuracy', 'majority'],
     rows.map((x) => [x.layer, pct(x.target.balanced), pct(x.target.balanced - x.target.selectivity_balanced), pct(x.target.accuracy), pct(x.target.majority)]),
   );
-  const body = `**Where the target lives on the path**: a probe for "this cell is the target" (25 cells, one of which is) on the residual at the path tokens the model reads and writes, by layer, in ${m.what}. Balanced accuracy (mean of the per-class recalls: 50% is chance) is the figure that counts; plain accuracy is dominated by the 24 non-target cells.
+  const selB = best.target.selectivity_balanced;
+  const body = `**Where does the target live on the path?** (${selB >= 0.1 ? `readable from ${best.layer} on` : 'barely readable'}) A probe for "this cell is the target" (25 cells, one of which is) on the residual at the path tokens the model reads and writes, by layer, in ${m.what}. Balanced accuracy (mean of the per-class recalls: 50% is chance) is the figure that counts; plain accuracy is dominated by the 24 non-target cells.
 
 ${t}
 
-Strongest at ${best.layer} (${pct(best.target.balanced)} balanced). This is where a retargeting intervention has to act on the generated positions.`;
+Strongest at ${best.layer}: ${pct(best.target.balanced)} balanced, ${(100 * selB).toFixed(1)} points over the control. Where it is readable is where a retargeting intervention has to act on the generated positions.`;
   return {
     table: t,
     best,
@@ -115,7 +121,7 @@ function adjacency(m) {
     patchNote = `\n\nActivation patching (a wall removed on the solution, ${p.summary.pairs.length} pairs, each head's output over all positions patched from the corrupted run; normalised logit difference at the decision): the heads that matter most are ${top3
       .map((h) => `L${h.layer}H${h.head} (${f2(h.v)})`)
       .join(', ')} — the top adjacency head L${top[0].layer}H${top[0].head} is ${confirmed ? '' : '**not** '}among the five with the largest effect.`;
-    patchBody = `**Activation patching confirms where connectivity is read** in ${m.what}: each head's output over all positions patched from a prompt with one wall removed on the solution (${p.summary.pairs.length} pairs), effect on the normalised logit difference at the decision. Largest: ${heads
+    patchBody = `**Does activation patching confirm the adjacency heads?** (${m.what}) ${confirmed ? '**Yes**' : '**No**'}: each head's output over all positions patched from a prompt with one wall removed on the solution (${p.summary.pairs.length} pairs), effect on the normalised logit difference at the decision. Largest: ${heads
       .slice(0, 5)
       .map((h) => `L${h.layer}H${h.head} (${f2(h.v)})`)
       .join(', ')}; the residual stream peaks at ${p.summary.peaks.resid_pre ? `layer ${p.summary.peaks.resid_pre.index[0]}, position ${p.summary.peaks.resid_pre.index[1]} (${f2(p.summary.peaks.resid_pre.value)})` : '–'}. The top adjacency head by attention, L${top[0].layer}H${top[0].head}, is ${confirmed ? '' : '**not** '}among them.`;
@@ -124,7 +130,7 @@ function adjacency(m) {
     ['rank', 'head', 'attention on connected neighbours', 'on walled-off neighbours', 'lift over uniform', 'share connected'],
     top.map((h) => [h.rank, `L${h.layer}H${h.head}`, pct(h.connected), pct(h.wall), `${h.lift.toFixed(1)}×`, pct(h.connected_share)]),
   );
-  const body = `**Adjacency heads** in ${m.what}: every head scored by its attention from a cell token onto the tokens of its lattice neighbours, split by whether the maze connects them (${r.summary.mazes} mazes, ${r.summary.queries} query tokens).
+  const body = `**Which heads read the maze's adjacency?** (${m.what}) Every head scored by its attention from a cell token onto the tokens of its lattice neighbours, split by whether the maze connects them (${r.summary.mazes} mazes, ${r.summary.queries} query tokens).
 
 ${t}${patchNote}`;
   return {
@@ -142,7 +148,7 @@ function layer0(m, conn, adj) {
   if (!conn || !adj) return null;
   const l0 = adj.top.filter((h) => h.layer === 0);
   const { sep0, sep1, gathered } = conn.layer0;
-  const body = `**Layer 0 gathers connectivity at \`;\`** (Spies et al. 2024) in ${m.what}: the edge probe at a \`;\` token reads ${pct(sep0.accuracy)} before layer 0 (the token embedding and position alone; control ${pct(sep0.control)}) and ${pct(sep1.accuracy)} after it (control ${pct(sep1.control)}): layer 0 moves ${(100 * gathered).toFixed(1)} points of connectivity into the separator's stream. ${l0.length ? `Its adjacency heads: ${l0.map((h) => `L0H${h.head} (${h.lift.toFixed(1)}× lift)`).join(', ')}.` : 'No layer-0 head is among the top adjacency heads.'}`;
+  const body = `**Does layer 0 gather connectivity at \`;\`?** (Spies et al. 2024; ${m.what}) ${gathered > 0.05 ? '**Yes**' : '**Not measurably**'}: the edge probe at a \`;\` token reads ${pct(sep0.accuracy)} before layer 0 (the token embedding and position alone; control ${pct(sep0.control)}) and ${pct(sep1.accuracy)} after it (control ${pct(sep1.control)}): layer 0 moves ${(100 * gathered).toFixed(1)} points of connectivity into the separator's stream. ${l0.length ? `Its adjacency heads: ${l0.map((h) => `L0H${h.head} (${h.lift.toFixed(1)}× lift)`).join(', ')}.` : 'No layer-0 head is among the top adjacency heads.'}`;
   return { target: { kind: 'hook', hook: 'blocks.0.hook_attn_out' }, status: gathered > 0.05 ? 'SUPPORTED' : 'REFUTED', tags: ['layer 0', 'connectivity', 'probes'], body, evidence: `findings/${m.key}-probes.json` };
 }
 
@@ -150,7 +156,7 @@ function geometry(m) {
   const r = result(m.key, 'weights');
   if (!r) return null;
   const e = r.summary.embedding;
-  const body = `**Coordinate embeddings are laid out like the lattice** in ${m.what}: the Pearson correlation between the distance of two cells' token embeddings and their lattice distance is ${f2(e.distance_vs_lattice_pearson)} (cosine distance: ${f2(e.cosine_distance_vs_lattice_pearson)}); anchor ${e.anchor}. The first principal components of the embeddings follow rows and columns (correlations ${e.pc_row_corr.map(f2).join(', ')} with the row, ${e.pc_col_corr.map(f2).join(', ')} with the column).`;
+  const body = `**Are the coordinate embeddings laid out like the lattice?** (${m.what}) ${e.distance_vs_lattice_pearson > e.anchor ? '**Yes**' : '**Weakly**'}: the Pearson correlation between the distance of two cells' token embeddings and their lattice distance is ${f2(e.distance_vs_lattice_pearson)} (cosine distance: ${f2(e.cosine_distance_vs_lattice_pearson)}); anchor ${e.anchor}. The first principal components of the embeddings follow rows and columns (correlations ${e.pc_row_corr.map(f2).join(', ')} with the row, ${e.pc_col_corr.map(f2).join(', ')} with the column).`;
   return { value: e.distance_vs_lattice_pearson, finding: { target: { kind: 'embed' }, status: e.distance_vs_lattice_pearson > e.anchor ? 'SUPPORTED' : 'HYPOTHESIS', tags: ['embeddings', 'geometry'], body, evidence: `findings/${m.key}-weights.json` } };
 }
 
@@ -166,8 +172,8 @@ ${t}`;
   return { table: t, s, finding: { target: { kind: 'experiment' }, status: 'SUPPORTED', tags: ['lookahead', 'search'], body, evidence: `findings/${m.key}-lookahead.json` } };
 }
 
-function retargeting(m, tp) {
-  const r = result(m.key, 'retarget');
+function retargeting(m, tp, name = 'retarget') {
+  const r = result(m.key, name);
   if (!r) return null;
   const s = r.summary;
   const t = table(
@@ -175,12 +181,12 @@ function retargeting(m, tp) {
     s.layers.map((l) => [l.layer, pct(l.retarget.valid_to_new_target), pct(l.retarget.valid_to_old_target), pct(l.retarget.changed), `${pct(l.random?.valid_to_new_target)} / ${pct(l.random?.valid_to_old_target)}`, `${pct(l.same?.valid_to_new_target)} / ${pct(l.same?.valid_to_old_target)}`]),
   );
   const best = s.layers.reduce((b, l) => (l.retarget.valid_to_new_target > b.retarget.valid_to_new_target ? l : b), s.layers[0]);
-  const body = `**Retargeting by a direction** in ${m.what}: at one layer, scale ${s.scale} × (mean residual of ${s.references} reference mazes whose target is the new cell − of those whose target is the old one) added at every position from the target token on, the generated ones included at every decoding step (${s.mazes} mazes; unpatched: ${pct(s.baseline.valid_to_old_target)} valid to the old target).
+  const body = `**Can the target be moved by adding a direction?** (${m.what}) ${best.retarget.valid_to_new_target >= 0.2 ? '**Yes**' : '**No**'}: at one layer, scale ${s.scale} × ${s.method === 'probe' ? 'a probe direction' : `(mean residual of ${s.references} reference mazes whose target is the new cell − of those whose target is the old one)`} added at every position from the target token on, the generated ones included at every decoding step — ${s.method === 'probe' ? 'for the prompt span (target…`<PATH_START>`) and for the path positions each, the difference of the two cells\' "is the target" logistic probes fitted on the references\' residuals there, scaled to the mean difference\'s norm' : s.span === 'by-span' ? 'one direction measured over the prompt span (target…`<PATH_START>`) and added there, another measured over the path positions and added there' : 'one direction, measured over all of those positions'} (${s.mazes} mazes; unpatched: ${pct(s.baseline.valid_to_old_target)} valid to the old target).
 
 ${t}
 
 Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts become valid paths to the new target. ${tp ? `The target is most readable on the path at ${tp.best.layer} (${pct(tp.best.target.balanced)} balanced).` : ''} ${best.retarget.valid_to_new_target < 0.2 ? 'A mean-difference direction does not carry the target here: the next step is the probe direction of "cell is the target" at the path positions where it is read.' : ''}`;
-  return { table: t, best, finding: { target: { kind: 'experiment' }, status: best.retarget.valid_to_new_target >= 0.2 ? 'SUPPORTED' : 'REFUTED', tags: ['retargeting', 'search'], body, evidence: `findings/${m.key}-retarget.json` } };
+  return { table: t, best, finding: { target: { kind: 'experiment' }, status: best.retarget.valid_to_new_target >= 0.2 ? 'SUPPORTED' : 'REFUTED', tags: ['retargeting', 'search'], body, evidence: `findings/${m.key}-${name}.json` } };
 }
 
 const workspace = { models: [] };
@@ -193,7 +199,10 @@ for (const m of MODELS) {
   const geo = geometry(m);
   const la = lookaheadProfile(m);
   const rt = retargeting(m, tp);
-  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding].filter(Boolean);
+  const rtSpan = retargeting(m, tp, 'retarget-span');
+  const rtProbe = retargeting(m, tp, 'retarget-probe');
+  const rtProbe4 = retargeting(m, tp, 'retarget-probe4');
+  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding, rtSpan?.finding, rtProbe?.finding, rtProbe4?.finding].filter(Boolean);
   workspace.models.push({ file: m.file, name: m.name, findings });
   md.push(`### ${m.name}\n`);
   for (const f of findings) md.push(`${f.body}\n\n_Evidence: \`${f.evidence}\` (${f.status})._\n`);
