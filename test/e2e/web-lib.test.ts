@@ -5,22 +5,27 @@
 import { describe, expect, it } from 'vitest';
 import { attentionToCells, positionCells, tokenCell } from '../../web/lib/attention.js';
 import { lensTopK } from '../../web/lib/lens.js';
-import { parseInline, parseMarkdown, plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
+import { createElement } from 'react';
+import { renderToStaticMarkup } from 'react-dom/server';
+import { Markdown } from '../../web/components/Markdown.js';
+import { plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
 import { parseNpy } from '../../web/lib/npy.js';
 import { applyOp, defaultCircuitGraph, layout } from '../../web/components/views/circuit/graph.js';
 import { parseTargetParam, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
 import { encodeNpy } from '../../server/model/npy.js';
 
 describe('markdown', () => {
-  it('keeps raw HTML as text: no node of the tree can carry markup', () => {
-    const tree = parseMarkdown('<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>');
-    expect(tree).toEqual([
-      { t: 'p', c: [{ t: 'text', v: '<script>alert(1)</script>' }] },
-      { t: 'p', c: [{ t: 'text', v: '<img src=x onerror=alert(1)>' }] },
-    ]);
+  // Rendered to static markup by the component the pages use (react-markdown + remark/rehype plugins).
+  const html = (source: string) => renderToStaticMarkup(createElement(Markdown, { source }));
+
+  it('no HTML from a body reaches the DOM: raw tags are dropped, never rendered or passed through', () => {
+    const out = html('<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>\n\ntext <b onclick="x()">bold?</b> after');
+    expect(out).not.toMatch(/<script|<img|onerror|onclick|<b>/);
+    expect(out).toContain('text');
+    expect(out).toContain('after');
   });
 
-  it('links only to safe targets; javascript:, data: and protocol-relative links become text', () => {
+  it('links only to safe targets; javascript:, data: and off-site tricks lose their href', () => {
     expect(safeHref('https://example.org/a?b=1')).toBe('https://example.org/a?b=1');
     expect(safeHref('/playground?model=1&pos=3')).toBe('/playground?model=1&pos=3');
     expect(safeHref('javascript:alert(1)')).toBeNull();
@@ -33,9 +38,13 @@ describe('markdown', () => {
     expect(safeHref('/mazes/../findings?x=1#top')).toBe('/findings?x=1#top');
     expect(safeHref('mazes/3')).toBeNull();
     expect(safeHref('#heads')).toBe('#heads');
-    expect(parseInline('[click](javascript:void)')).toEqual([{ t: 'text', v: 'click' }]);
-    expect(parseInline('[click](javascript:alert(1))').some((x) => x.t === 'link')).toBe(false);
-    expect(parseInline('[view](/mazes/3)')).toEqual([{ t: 'link', href: '/mazes/3', c: [{ t: 'text', v: 'view' }] }]);
+    expect(html('[click](javascript:alert(1))')).not.toMatch(/href="javascript/i);
+    expect(html('[click](javascript:alert(1))')).toContain('click');
+    expect(html('[view](/mazes/3)')).toContain('<a href="/mazes/3">view</a>');
+    expect(html('[paper](https://arxiv.org/abs/2309.10312)')).toMatch(
+      /<a href="https:\/\/arxiv.org\/abs\/2309.10312" target="_blank" rel="noopener noreferrer nofollow">paper<\/a>/,
+    );
+    expect(html('![pixel](https://tracker.example/p.gif)')).not.toMatch(/<img/);
   });
 
   it('sameSitePath keeps a path on this site as the browser resolves it, or refuses it', () => {
@@ -44,31 +53,23 @@ describe('markdown', () => {
     expect(sameSitePath('https://evil.example/')).toBeNull();
   });
 
-  it('parses the supported blocks and inline marks', () => {
-    const tree = parseMarkdown('# Head\n\n- **bold** and *em*\n- `code`\n\n```\nx <y>\n```\n\n> quoted');
-    expect(tree.map((b) => b.t)).toEqual(['h', 'ul', 'pre', 'quote']);
-    expect(tree[1]).toEqual({
-      t: 'ul',
-      items: [
-        [
-          { t: 'strong', c: [{ t: 'text', v: 'bold' }] },
-          { t: 'text', v: ' and ' },
-          { t: 'em', c: [{ t: 'text', v: 'em' }] },
-        ],
-        [{ t: 'code', v: 'code' }],
-      ],
-    });
-    expect(tree[2]).toEqual({ t: 'pre', v: 'x <y>', lang: '' });
+  it("renders what researchers write: GFM tables, math, highlighted code, lists and quotes; headings below the page's", () => {
+    const out = html(
+      '# Head\n\n| layer | acc |\n|---|---:|\n| 2 | 0.93 |\n\nInline $\\sigma(x)$ and\n\n$$\n\\sum_i w_i\n$$\n\n```ts\nconst x: number = 1;\n```\n\n- **bold** and *em*\n\n> quoted',
+    );
+    expect(out).toContain('<h3>Head</h3>');
+    expect(out).toMatch(/<table>[\s\S]*<th>layer<\/th>[\s\S]*<td style="text-align:right">0.93<\/td>/);
+    expect(out).toMatch(/class="katex"/); // inline math
+    expect(out).toMatch(/class="katex-display"/); // display math
+    expect(out).toMatch(/<code class="hljs language-ts">[\s\S]*hljs-keyword/);
+    expect(out).toContain('<strong>bold</strong>');
+    expect(out).toContain('<blockquote>');
   });
 
-  it('leaves snake_case names alone and turns bare URLs into links', () => {
-    expect(parseInline('blocks.0.hook_resid_pre and attn_out')).toEqual([{ t: 'text', v: 'blocks.0.hook_resid_pre and attn_out' }]);
-    expect(parseInline('see https://arxiv.org/abs/2309.10312.')).toEqual([
-      { t: 'text', v: 'see ' },
-      { t: 'link', href: 'https://arxiv.org/abs/2309.10312', c: [{ t: 'text', v: 'https://arxiv.org/abs/2309.10312' }] },
-      { t: 'text', v: '.' },
-    ]);
-    expect(plainText('**L0H1** copies `x`')).toBe('L0H1 copies x');
+  it('leaves snake_case names alone; plainText digests a body to one line', () => {
+    expect(html('blocks.0.hook_resid_pre and attn_out')).toContain('blocks.0.hook_resid_pre and attn_out');
+    expect(plainText('# Title\n\nSome **bold** text and `code`.\n\n- a\n- b', 40)).toBe('Title Some bold text and code. a b');
+    expect(plainText('x'.repeat(50), 10)).toBe(`${'x'.repeat(9)}…`);
   });
 });
 
