@@ -73,6 +73,13 @@ export interface ServerOptions {
    * resident memory (default SEARCHLIGHT_HEALTH_DETAIL=1; off: a bare {ok} for anyone who asks).
    */
   healthDetail?: boolean;
+  /**
+   * Redis for live updates across API instances and worker processes (default SEARCHLIGHT_REDIS_URL;
+   * none: in-process delivery).
+   */
+  redisUrl?: string;
+  /** Channel prefix on Redis (default SEARCHLIGHT_REDIS_PREFIX or "searchlight"), so deployments sharing a Redis stay apart. */
+  redisPrefix?: string;
   /** Concurrent job workers (default SEARCHLIGHT_JOB_WORKERS or 1). */
   jobWorkers?: number;
   log?: (line: string) => void;
@@ -115,7 +122,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 }
 
 async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void): Promise<RunningServer> {
-  const pubsub = new PubSub();
+  const redisUrl = opts.redisUrl ?? process.env.SEARCHLIGHT_REDIS_URL?.trim();
+  // Loaded only when configured: the embedded default never imports the Redis client.
+  const bus = redisUrl
+    ? await (await import('../services/redis.js')).redisBus(redisUrl, opts.redisPrefix ?? process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() ?? 'searchlight')
+    : undefined;
+  const pubsub = new PubSub(bus);
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
   const app: App = {
     handle,
@@ -280,6 +292,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   } catch (e) {
     // e.g. the port is taken (startServer closes the database and releases the lock).
     await apollo.stop().catch(() => undefined);
+    await pubsub.close();
     throw e;
   }
   runner.start();
@@ -304,6 +317,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
           await runner.stop();
           await disposeEngines(handle.dataDir);
           loopDelay?.disable();
+          await pubsub.close();
         } finally {
           handle.close();
           lock.release();

@@ -1,16 +1,39 @@
 /**
- * In-process publish/subscribe for GraphQL subscriptions (job progress, annotation events). One
- * server process owns the database, so in-process delivery reaches every subscriber. Each
- * subscription buffers at most `maxBuffered` events; a slow consumer loses the oldest ones (for
- * progress only the latest state matters).
+ * Publish/subscribe for GraphQL subscriptions (job progress, annotation events). Subscribers are
+ * this process's; delivery is in-process by default, or — with a MessageBus (Redis, services/redis.ts)
+ * — through the bus, which brings every process's events to every process, this one included
+ * (each event is delivered once, when it comes back). Each subscription buffers at most
+ * `maxBuffered` events; a slow consumer loses the oldest ones (for progress only the latest state
+ * matters). Payloads crossing a bus must be JSON (rows are: numbers, strings, JSON columns).
  */
 type Listener = (payload: unknown) => void;
+
+/** A transport between processes. */
+export interface MessageBus {
+  publish(topic: string, payload: unknown): void;
+  onMessage(handler: (topic: string, payload: unknown) => void): void;
+  close(): Promise<void>;
+}
 
 export class PubSub {
   private readonly topics = new Map<string, Set<Listener>>();
 
+  constructor(private readonly bus?: MessageBus) {
+    bus?.onMessage((topic, payload) => this.deliver(topic, payload));
+  }
+
   publish(topic: string, payload: unknown): void {
+    if (this.bus) this.bus.publish(topic, payload);
+    else this.deliver(topic, payload);
+  }
+
+  private deliver(topic: string, payload: unknown): void {
     for (const l of this.topics.get(topic) ?? []) l(payload);
+  }
+
+  /** Stops the bus (server shutdown). */
+  async close(): Promise<void> {
+    await this.bus?.close();
   }
 
   listenerCount(topic: string): number {
