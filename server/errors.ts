@@ -10,6 +10,8 @@
 export type UserErrorCode =
   /** A hook name the model does not have (TransformerLens names). */
   | 'UNKNOWN_HOOK'
+  /** An intervention (or cache position) that does not fit its hook: kind, positions, heads, value size. */
+  | 'INVALID_INTERVENTION'
   /** A token id outside [0, d_vocab), or a token string not in the vocabulary. */
   | 'TOKEN_OUTSIDE_VOCABULARY'
   /** More positions than the model's n_ctx. */

@@ -128,6 +128,15 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
     ? await (await import('../services/redis.js')).redisBus(redisUrl, opts.redisPrefix ?? process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() ?? 'searchlight')
     : undefined;
   const pubsub = new PubSub(bus);
+  try {
+    return await serveOn(opts, handle, lock, log, pubsub);
+  } catch (e) {
+    await pubsub.close(); // any failed start lets go of Redis too
+    throw e;
+  }
+}
+
+async function serveOn(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void, pubsub: PubSub): Promise<RunningServer> {
   const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
   const app: App = {
     handle,
@@ -148,8 +157,8 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
   const openIntrospection = opts.anonymousIntrospection ?? anonymousIntrospection();
 
   // The event loop's delay, sampled every 10 ms by Node's own timer (perf_hooks): what a stall costs every other caller.
+  // Enabled once the server listens (a failed start leaves no sampler behind).
   const loopDelay = (opts.healthDetail ?? process.env.SEARCHLIGHT_HEALTH_DETAIL === '1') ? monitorEventLoopDelay({ resolution: 10 }) : null;
-  loopDelay?.enable();
   const httpServer = http.createServer();
   const wss = new WebSocketServer({ noServer: true });
   const wsServer = useServer(
@@ -290,12 +299,12 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
       });
     });
   } catch (e) {
-    // e.g. the port is taken (startServer closes the database and releases the lock).
+    // e.g. the port is taken (startServer closes the database and releases the lock; serve, Redis).
     await apollo.stop().catch(() => undefined);
-    await pubsub.close();
     throw e;
   }
   runner.start();
+  loopDelay?.enable();
   const actual = (httpServer.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${shownHost}:${actual}`;
@@ -316,9 +325,9 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
           await apollo.stop(); // drains the HTTP server and the WebSocket server
           await runner.stop();
           await disposeEngines(handle.dataDir);
-          loopDelay?.disable();
-          await pubsub.close();
         } finally {
+          loopDelay?.disable();
+          await pubsub.close().catch(() => undefined);
           handle.close();
           lock.release();
         }

@@ -44,7 +44,14 @@ export const startCommand: Command = {
     };
     const server = await startServer({ dataDir: o.data, port: o.port, host: o.host, log, ...(o['no-web'] ? {} : { fallback }) });
     if (!o['no-web']) web = mountWeb({ log });
-    if (!o['no-seed']) for (const line of seedDemo(server.app)) log(line);
+    if (!o['no-seed']) {
+      try {
+        for (const line of seedDemo(server.app)) log(line);
+      } catch (e) {
+        await server.close(); // a failed seed must not leave a server holding the data directory
+        throw e;
+      }
+    }
     const noUsers = userCount(server.app.handle.db) === 0;
     if (noUsers && !o['no-seed']) {
       // A fresh workspace needs someone who can log in: create the first admin and show the

@@ -87,6 +87,8 @@ export const retarget = defineKind<RetargetParams>({
     if (p.positions === 'target-onwards' && p.method === 'transplant') {
       throw new InterpError('retarget: positions target-onwards needs method direction (a transplant has no source for the positions the model generates)');
     }
+    if (p.method === 'probe' && p.references > 4096)
+      throw new InterpError(`retarget: method probe takes at most 4096 references (every reference position is kept to fit the probes), got ${p.references}`);
     if ((p.span === 'by-span' || p.method === 'probe') && p.positions !== 'target-onwards')
       throw new InterpError(
         `retarget: ${p.method === 'probe' ? 'method probe' : 'span by-span'} needs positions target-onwards (the path span is only reached while decoding)`,
@@ -251,7 +253,8 @@ export const retarget = defineKind<RetargetParams>({
 /** Per-target-cell means of resid_pre at the chosen layers, over all references and over each half. */
 /** Reference residuals for the probes: per span (0 prompt, 1 path), rows [N, layer, D] and each row's target cell. */
 interface ProbeSamples {
-  rows: [number[], number[]];
+  /** One [layer, D] row per reference position. */
+  rows: [Float32Array[], Float32Array[]];
   cells: [number[], number[]];
 }
 
@@ -274,7 +277,7 @@ async function fitTargetProbes(
     for (const span of [0, 1] as const) {
       const N = samples.cells[span].length;
       const X = new Float32Array(N * D); // [N, D] at this layer
-      for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) X[n * D + d] = samples.rows[span][(n * Lq + li) * D + d];
+      for (let n = 0; n < N; n++) X.set(samples.rows[span][n].subarray(li * D, (li + 1) * D), n * D);
       const Y = new Float32Array(N * K); // [N, K] one-hot target cell
       samples.cells[span].forEach((c, n) => (Y[n * K + c] = 1));
       const m = await fitLogistic(X, Y, N, D, K, { lambda: 0.01, iters: 60 }, jsBackend);
@@ -351,10 +354,9 @@ async function targetMeans(
       for (const span of [1, 2] as const) {
         const [from, to] = ranges[span];
         for (let q = from; q <= to; q++) {
-          for (let li = 0; li < Lq; li++) {
-            const act = cache.get(names[li])!.data; // [1, T, D]
-            for (let d = 0; d < D; d++) samples.rows[span - 1].push(act[q * D + d]);
-          }
+          const row = new Float32Array(Lq * D); // [layer, D]
+          layers.forEach((_, li) => row.set(cache.get(names[li])!.data.subarray(q * D, (q + 1) * D), li * D));
+          samples.rows[span - 1].push(row);
           samples.cells[span - 1].push(cell);
         }
       }

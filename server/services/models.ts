@@ -93,7 +93,7 @@ export function modelCount(db: Db): number {
 }
 
 /** Deletes a model (its checkpoints, experiments and findings cascade); its files become unreferenced and the start-up sweep removes them. */
-export function deleteModel(db: Db, model: ModelRow, userId: number): void {
+export function deleteModel(db: Db, model: ModelRow, userId: number | null): void {
   db.transaction((tx) => {
     tx.delete(models).where(eq(models.id, model.id)).run();
     audit(tx, userId, 'delete', 'model', model.id, { name: model.name });

@@ -10,6 +10,8 @@ type Listener = (payload: unknown) => void;
 
 /** A transport between processes. */
 export interface MessageBus {
+  /** Connected now (while it reconnects, events stay in this process rather than being lost). */
+  ready(): boolean;
   publish(topic: string, payload: unknown): void;
   onMessage(handler: (topic: string, payload: unknown) => void): void;
   close(): Promise<void>;
@@ -23,8 +25,8 @@ export class PubSub {
   }
 
   publish(topic: string, payload: unknown): void {
-    if (this.bus) this.bus.publish(topic, payload);
-    else this.deliver(topic, payload);
+    if (this.bus?.ready()) this.bus.publish(topic, payload);
+    else this.deliver(topic, payload); // no bus, or Redis reconnecting: this process's subscribers still hear it
   }
 
   private deliver(topic: string, payload: unknown): void {

@@ -17,6 +17,18 @@ export function redisUrlFromEnv(env: Record<string, string | undefined> = proces
  * instance's worker runs. One connection publishes; a second, in subscriber mode, receives every
  * channel under the prefix with one pattern subscription.
  */
+/** The URL without its user and password (messages and logs must not carry them). */
+function shown(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(an unparsable URL)';
+  }
+}
+
 export async function redisBus(url: string, prefix = 'searchlight'): Promise<MessageBus> {
   const opts = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false } as const;
   const pub = new Redis(url, opts);
@@ -25,16 +37,16 @@ export async function redisBus(url: string, prefix = 'searchlight'): Promise<Mes
   // reconnects; without a listener ioredis would print each one as an "unhandled error event".
   let lastError: Error | undefined;
   for (const c of [pub, sub]) c.on('error', (e: Error) => (lastError = e));
+  const handlers = new Set<(topic: string, payload: unknown) => void>();
+  const head = `${prefix}:`;
   try {
     await Promise.all([pub.connect(), sub.connect()]);
+    await sub.psubscribe(`${head}*`);
   } catch (e) {
     pub.disconnect();
     sub.disconnect();
-    throw new Error(`cannot reach Redis at ${url}: ${(lastError ?? (e as Error)).message}`);
+    throw new Error(`cannot reach Redis at ${shown(url)}: ${(lastError ?? (e as Error)).message}`);
   }
-  const handlers = new Set<(topic: string, payload: unknown) => void>();
-  const head = `${prefix}:`;
-  await sub.psubscribe(`${head}*`);
   sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
     let payload: unknown;
     try {
@@ -45,6 +57,7 @@ export async function redisBus(url: string, prefix = 'searchlight'): Promise<Mes
     for (const h of handlers) h(channel.slice(head.length), payload);
   });
   return {
+    ready: () => pub.status === 'ready' && sub.status === 'ready',
     publish(topic, payload) {
       void pub.publish(`${head}${topic}`, JSON.stringify(payload)).catch(() => undefined);
     },

@@ -26,7 +26,7 @@ import { type AnnotationStatus, createAnnotation, targetKey } from './annotation
 import type { DbHandle } from './database.js';
 import { importExperiment } from './experiments.js';
 import type { JobScheduler } from './jobs.js';
-import { findLatestCheckpoint, importModelBytes } from './models.js';
+import { deleteModel, findLatestCheckpoint, importModelBytes } from './models.js';
 
 export const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../data/demo');
 export const MANIFEST = 'workspace.json';
@@ -127,14 +127,16 @@ export function readManifest(demoDir: string): SeedModel[] {
 /** An `exp run --out` result: its JSON (kind, params, seed, summary, tensor order) and the tensors beside it. */
 function readResult(demoDir: string, rel: string) {
   const json = path.join(demoDir, rel);
-  const doc = JSON.parse(fs.readFileSync(json, 'utf8')) as {
-    kind: string;
-    params: Record<string, unknown>;
-    seed: number;
-    summary: unknown;
-    tensors: Array<{ name: string }>;
-  };
-  const { tensors } = decodeSafetensors(fs.readFileSync(json.replace(/\.json$/, '.safetensors')));
+  let doc: { kind: string; params: Record<string, unknown>; seed: number; summary: unknown; tensors: Array<{ name: string }> };
+  let tensors: ReturnType<typeof decodeSafetensors>['tensors'];
+  try {
+    doc = JSON.parse(fs.readFileSync(json, 'utf8'));
+    tensors = decodeSafetensors(fs.readFileSync(json.replace(/\.json$/, '.safetensors'))).tensors;
+  } catch (e) {
+    throw new UserError(`data/demo/${rel}: cannot read this evidence (${(e as Error).message})`);
+  }
+  if (typeof doc?.kind !== 'string' || !Array.isArray(doc.tensors))
+    throw new UserError(`data/demo/${rel}: not an exp run --out result (kind and tensors missing)`);
   return {
     ...doc,
     tensors: doc.tensors.map(({ name }) => {
@@ -158,21 +160,31 @@ export function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): string[] 
     // Before the manifest, the one demo model was recorded as `seed.model`.
     const earlier = app.handle.db.select().from(metaTable).where(eq(metaTable.key, 'seed.model')).get()?.value as { file?: string } | undefined;
     if (flag(app, key) || earlier?.file === m.file || !fs.existsSync(path.join(demoDir, m.file))) continue;
+    // Every piece of evidence is read and checked before anything is written.
+    const results = new Map(m.findings.filter((f) => f.evidence).map((f) => [f.evidence as string, readResult(demoDir, f.evidence as string)]));
     const model = importModelBytes(app.handle, m.name, fs.readFileSync(path.join(demoDir, m.file)), null, 'demo');
-    const ckpt = findLatestCheckpoint(app.handle.db, model.id)!;
     const findings: number[] = [];
-    for (const f of m.findings) {
-      const evidence = [];
-      let target = f.target;
-      if (f.evidence) {
-        const r = readResult(demoDir, f.evidence);
-        const id = importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null);
-        evidence.push({ label: `${r.kind} (seed ${r.seed})`, url: `/experiments/${id}` });
-        if (target.kind === 'experiment' && target.experimentId === undefined) target = { kind: 'experiment', experimentId: id };
+    try {
+      const ckpt = findLatestCheckpoint(app.handle.db, model.id)!;
+      const imported = new Map<string, number>(); // evidence path → experiment id: one experiment per result, however many findings cite it
+      for (const f of m.findings) {
+        const evidence = [];
+        let target = f.target;
+        if (f.evidence) {
+          const r = results.get(f.evidence)!;
+          let id = imported.get(f.evidence);
+          if (id === undefined) imported.set(f.evidence, (id = importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null)));
+          evidence.push({ label: `${r.kind} (seed ${r.seed})`, url: `/experiments/${id}` });
+          if (target.kind === 'experiment' && target.experimentId === undefined) target = { kind: 'experiment', experimentId: id };
+        }
+        findings.push(createAnnotation(app.handle.db, { modelId: model.id, target, body: f.body, status: f.status, tags: f.tags, evidence }, null).id);
       }
-      findings.push(createAnnotation(app.handle.db, { modelId: model.id, target, body: f.body, status: f.status, tags: f.tags, evidence }, null).id);
+      setFlag(app, key, { modelId: model.id, findings });
+    } catch (e) {
+      // Nothing half-seeded: the model goes with its experiments and findings (cascade), so the next start seeds it whole.
+      deleteModel(app.handle.db, model, null);
+      throw e;
     }
-    setFlag(app, key, { modelId: model.id, findings });
     done.push(`demo model "${m.name}" imported (Model:${model.id}) from data/demo/${m.file}${findings.length ? ` with ${findings.length} findings` : ''}`);
   }
   return done;

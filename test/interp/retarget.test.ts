@@ -176,9 +176,11 @@ describe('retarget', () => {
     const r = await retarget.run(ctxOf(model, 2), p, noProgress);
     expect(r.summary).toMatchObject({ method: 'direction', span: 'by-span', positions: 'target-onwards' });
     expect(tensorOf(r, 'changed').shape).toEqual([3, 1]);
-    const pooled = await retarget.run(ctxOf(model, 2), { ...p, span: 'pooled' }, noProgress);
-    expect(Array.from(tensorOf(r, 'changed').data)).not.toEqual([]);
-    expect(tensorOf(pooled, 'changed').shape).toEqual([3, 1]);
+    // Scale 0 adds nothing to either span: no rollout changes; a large scale changes some.
+    const none = await retarget.run(ctxOf(model, 2), { ...p, scale: 0 }, noProgress);
+    expect(Array.from(tensorOf(none, 'changed').data)).toEqual([0, 0, 0]);
+    const strong = await retarget.run(ctxOf(model, 2), { ...p, scale: 50 }, noProgress);
+    expect(tensorOf(strong, 'changed').data[0]).toBeGreaterThan(0);
     const wrong = retarget.paramsSchema.parse({ count: 2, method: 'direction', span: 'by-span' }, modelInfo(model));
     await expect(retarget.run(ctxOf(model, 2), wrong, noProgress)).rejects.toThrow(/span by-span needs positions target-onwards/);
   });
@@ -191,6 +193,11 @@ describe('retarget', () => {
     const r = await retarget.run(ctxOf(model, 2), p, noProgress);
     expect(r.summary).toMatchObject({ method: 'probe', span: 'by-span', scale: 2, references: 600 });
     for (const name of ['success_new', 'success_old', 'changed']) expect(tensorOf(r, name).shape).toEqual([3, 2]);
+    // The probe direction has the mean difference's norm × scale: scale 0 changes nothing, a large one changes rollouts.
+    expect(Array.from(tensorOf(await retarget.run(ctxOf(model, 2), { ...p, scale: 0 }, noProgress), 'changed').data.subarray(0, 2))).toEqual([0, 0]);
+    expect(Math.max(...tensorOf(await retarget.run(ctxOf(model, 2), { ...p, scale: 50 }, noProgress), 'changed').data.subarray(0, 2))).toBeGreaterThan(0);
+    const tooMany = retarget.paramsSchema.parse({ count: 2, method: 'probe', positions: 'target-onwards', references: 5000 }, modelInfo(model));
+    await expect(retarget.run(ctxOf(model, 2), tooMany, noProgress)).rejects.toThrow(/method probe takes at most 4096 references/);
     const wrong = retarget.paramsSchema.parse({ count: 2, method: 'probe' }, modelInfo(model));
     await expect(retarget.run(ctxOf(model, 2), wrong, noProgress)).rejects.toThrow(/method probe needs positions target-onwards/);
   });

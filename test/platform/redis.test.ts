@@ -39,6 +39,7 @@ describe('pub/sub through Redis', () => {
       expect(await next(onB)).toEqual({ n: 2 });
       expect(await next(onA)).toEqual({ n: 1 });
       expect(await next(onA)).toEqual({ n: 2 });
+      await expect(next(onA, 300)).rejects.toThrow(/no event within 300 ms/); // once: not also delivered locally
       await expect(next(elsewhere, 300)).rejects.toThrow(/no event within 300 ms/); // prefixes keep deployments apart
       await onA.return!();
       await onB.return!();

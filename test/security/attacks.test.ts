@@ -11,11 +11,15 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { tempDir } from '../platform/helpers.js';
-import { ROOT } from '../platform/spawn.js';
+import { ROOT, runCommand } from '../platform/spawn.js';
 
 const SERVE = fileURLToPath(new URL('../platform/fixtures/serve.ts', import.meta.url));
-/** The stall any attack may cause every other caller (issue 16). */
-const MAX_LOOP_DELAY_MS = 200;
+/**
+ * The stall any attack may add to what every other caller waits (issue 16): measured against the
+ * same server's idle loop just before the burst, so a busy CI machine (descheduling, GC) does not
+ * count as the attack's; SEARCHLIGHT_TEST_MAX_STALL_MS overrides it.
+ */
+const MAX_LOOP_DELAY_MS = Number(process.env.SEARCHLIGHT_TEST_MAX_STALL_MS ?? 200);
 /** Resident memory the whole suite may add to the server (caches, JIT, buffers reused): 96 MiB. */
 const MAX_RSS_GROWTH = 96 * 1024 * 1024;
 
@@ -31,11 +35,16 @@ async function health(): Promise<{ eventLoopDelayMaxMs: number; rssBytes: number
 const post = (body: string | Blob, headers: Record<string, string> = {}) =>
   fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
-/** Runs `burst` with the loop-delay histogram reset first; returns what the server's loop suffered meanwhile. */
+/**
+ * Runs `burst` and returns the server's longest event-loop delay meanwhile, less its longest over
+ * an idle window just before (what the machine costs without any attack).
+ */
 async function measured<T>(burst: () => Promise<T>): Promise<{ result: T; delayMs: number }> {
   await health(); // resets the histogram
+  await new Promise((r) => setTimeout(r, 150));
+  const idle = (await health()).eventLoopDelayMaxMs; // and resets it again
   const result = await burst();
-  return { result, delayMs: (await health()).eventLoopDelayMaxMs };
+  return { result, delayMs: Math.max(0, (await health()).eventLoopDelayMaxMs - idle) };
 }
 
 let rss0 = 0;
@@ -152,11 +161,21 @@ describe('attacks without a token', () => {
     }
   });
 
-  it('malformed file URLs are 400s and unauthenticated downloads 401s, nothing written', async () => {
+  it('malformed file URLs are 400s (signed in) and downloads without a token 401s, nothing written', async () => {
+    // A viewer made beside the running server, as `searchlight users create` does.
+    const made = await runCommand(process.execPath, ['bin/searchlight.js', 'users', 'create', '--name', 'vera', '--role', 'viewer', '--data', dir], {});
+    expect(made.status, made.stderr).toBe(0);
+    const token = made.stdout.trim().split('\n').at(-1)!;
+    const auth = { authorization: `Bearer ${token}` };
     const { result, delayMs } = await measured(() =>
-      Promise.all([fetch(`${url}/files/checkpoints/%E0%A4%A.npy`), fetch(`${url}/files/checkpoints/1.safetensors`)]),
+      Promise.all([
+        fetch(`${url}/files/checkpoints/%E0%A4%A.npy`, { headers: auth }),
+        fetch(`${url}/files/checkpoints/1.safetensors`),
+        fetch(`${url}/files/checkpoints/%E0%A4%A.npy`),
+      ]),
     );
-    expect(result.map((r) => r.status).sort()).toEqual([401, 401]); // the token is checked first, for any path
+    expect(result.map((r) => r.status)).toEqual([400, 401, 401]); // the token is checked first, for any path
+    expect(((await result[0].json()) as { errors: Array<{ message: string }> }).errors[0].message).toMatch(/^malformed %-escape in the path segment/);
     expect(delayMs).toBeLessThan(MAX_LOOP_DELAY_MS);
     // No artifact was written by anything above: the artifact folders are absent or empty.
     for (const sub of ['checkpoints', 'caches', 'results', 'uploads'])

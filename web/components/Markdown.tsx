@@ -21,12 +21,12 @@ function Heading({ level, children }: { level: number; children?: ReactNode }) {
 }
 
 const components: Components = {
-  a({ href, children }) {
+  a({ href, id, children }) {
     const safe = href ? safeHref(href) : null;
     if (!safe) return <>{children}</>;
     const external = /^(https?:|mailto:)/i.test(safe);
     return (
-      <a href={safe} {...(external ? { target: '_blank', rel: 'noopener noreferrer nofollow' } : {})}>
+      <a href={safe} id={id} {...(external ? { target: '_blank', rel: 'noopener noreferrer nofollow' } : {})}>
         {children}
       </a>
     );

@@ -33,7 +33,11 @@ function tensor(model, name, tensorName) {
 
 const pct = (x) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
 const f2 = (x) => (x === null || x === undefined ? '–' : x.toFixed(2));
-const layerNum = (label) => Number(/(\d+)$/.exec(label)[1]);
+/** The TransformerLens hook a probe layer label names: "resid_pre 3" → blocks.3.hook_resid_pre, "resid_post 7" → blocks.7.hook_resid_post. */
+const hookOf = (label) => {
+  const [, kind, l] = /^(resid_pre|resid_post) (\d+)$/.exec(label);
+  return `blocks.${l}.hook_${kind}`;
+};
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 function connectivity(m) {
@@ -66,7 +70,7 @@ Anchor (Ivanitskiy et al. 2023, a 9.6M-parameter model on 6×6 mazes): 0.83–0.
     table: t,
     layer0: { sep0, sep1, gathered },
     finding: {
-      target: { kind: 'hook', hook: `blocks.${Math.min(layerNum(best.layer), 7)}.hook_resid_pre` },
+      target: { kind: 'hook', hook: hookOf(best.layer) },
       status: best.edge.accuracy - best.edge.control >= 0.1 ? 'SUPPORTED' : 'REFUTED',
       tags: ['probes', 'world model', 'connectivity'],
       body,
@@ -95,7 +99,7 @@ Strongest at ${best.layer}: ${pct(best.target.balanced)} balanced, ${(100 * selB
     table: t,
     best,
     finding: {
-      target: { kind: 'hook', hook: `blocks.${Math.min(layerNum(best.layer), 7)}.hook_resid_pre` },
+      target: { kind: 'hook', hook: hookOf(best.layer) },
       status: best.target.selectivity_balanced >= 0.1 ? 'SUPPORTED' : 'REFUTED',
       tags: ['probes', 'target', 'retargeting'],
       body,
@@ -185,7 +189,7 @@ function retargeting(m, tp, name = 'retarget') {
 
 ${t}
 
-Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts become valid paths to the new target. ${tp ? `The target is most readable on the path at ${tp.best.layer} (${pct(tp.best.target.balanced)} balanced).` : ''} ${best.retarget.valid_to_new_target < 0.2 ? 'A mean-difference direction does not carry the target here: the next step is the probe direction of "cell is the target" at the path positions where it is read.' : ''}`;
+Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts become valid paths to the new target. ${tp ? `The target is most readable on the path at ${tp.best.layer} (${pct(tp.best.target.balanced)} balanced).` : ''} ${best.retarget.valid_to_new_target < 0.2 ? (s.method === 'probe' ? 'The probes read the target, but adding their direction does not move the rollout there: what the decoding reads is not (only) this direction.' : 'A mean-difference direction does not carry the target here.') : ''}`;
   return { table: t, best, finding: { target: { kind: 'experiment' }, status: best.retarget.valid_to_new_target >= 0.2 ? 'SUPPORTED' : 'REFUTED', tags: ['retargeting', 'search'], body, evidence: `findings/${m.key}-${name}.json` } };
 }
 

@@ -149,7 +149,7 @@ export class OnnxEngine {
     const names = [...new Set(opts.names ?? allHookNames(this.cfg))];
     for (const n of names) hookGeometry(this.cfg, n); // unknown names throw
     for (const p of opts.positions ?? []) {
-      if (!Number.isInteger(p) || p < 0 || p >= T) throw new HookError(`cache position ${p} is outside [0, ${T})`);
+      if (!Number.isInteger(p) || p < 0 || p >= T) throw new HookError(`cache position ${p} is outside [0, ${T})`, 'INVALID_INTERVENTION');
     }
     const iv = compileInterventions(this.cfg, interventions, B, T);
     // Positions are gathered inside the graph, so ORT copies out only what was asked for.

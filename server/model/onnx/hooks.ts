@@ -24,11 +24,11 @@ export interface HookGeometry {
   feature: number;
 }
 
-/** An unknown hook name: the caller's mistake (code UNKNOWN_HOOK). */
+/** A mistake in naming or using a hook point: an unknown name (the default code UNKNOWN_HOOK) or an invalid intervention or cache position (INVALID_INTERVENTION). */
 export class HookError extends UserError {
   override name = 'HookError';
-  constructor(message: string) {
-    super(message, { code: 'UNKNOWN_HOOK' });
+  constructor(message: string, code: 'UNKNOWN_HOOK' | 'INVALID_INTERVENTION' = 'UNKNOWN_HOOK') {
+    super(message, { code });
   }
 }
 

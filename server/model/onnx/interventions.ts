@@ -64,16 +64,18 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
     try {
       geo = hookGeometry(cfg, iv.hook);
     } catch (e) {
-      throw new HookError(`intervention ${idx}: ${(e as Error).message}`);
+      throw new HookError(`intervention ${idx}: ${(e as Error).message}`, (e as HookError).code === 'UNKNOWN_HOOK' ? 'UNKNOWN_HOOK' : 'INVALID_INTERVENTION');
     }
     if (!['replace', 'zero', 'mean', 'add'].includes(iv.kind))
-      throw new HookError(`${where}: kind must be replace, zero, mean or add; got ${JSON.stringify(iv.kind)}`);
+      throw new HookError(`${where}: kind must be replace, zero, mean or add; got ${JSON.stringify(iv.kind)}`, 'INVALID_INTERVENTION');
     const check = (what: string, xs: number[] | undefined, n: number) => {
-      for (const x of xs ?? []) if (!Number.isInteger(x) || x < 0 || x >= n) throw new HookError(`${where}: ${what} ${x} is outside [0, ${n})`);
+      for (const x of xs ?? [])
+        if (!Number.isInteger(x) || x < 0 || x >= n) throw new HookError(`${where}: ${what} ${x} is outside [0, ${n})`, 'INVALID_INTERVENTION');
     };
     check('row', iv.rows, B);
     check('position', iv.positions, T);
-    if (iv.heads !== undefined && geo.layout === 'btf') throw new HookError(`${where}: this hook has no head axis, so heads cannot be chosen`);
+    if (iv.heads !== undefined && geo.layout === 'btf')
+      throw new HookError(`${where}: this hook has no head axis, so heads cannot be chosen`, 'INVALID_INTERVENTION');
     check('head', iv.heads, H);
 
     const dims = hookDims(cfg, geo, B, T); // [B, ...]
@@ -82,9 +84,12 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
     const outer = rowSize / f;
     const v = iv.value;
     if (iv.kind !== 'zero') {
-      if (!v) throw new HookError(`${where}: kind ${iv.kind} needs a value`);
+      if (!v) throw new HookError(`${where}: kind ${iv.kind} needs a value`, 'INVALID_INTERVENTION');
       if (v.length !== rowSize && v.length !== f) {
-        throw new HookError(`${where}: value has ${v.length} numbers; expected one row [${dims.slice(1)}] (${rowSize}) or one cell (${f})`);
+        throw new HookError(
+          `${where}: value has ${v.length} numbers; expected one row [${dims.slice(1)}] (${rowSize}) or one cell (${f})`,
+          'INVALID_INTERVENTION',
+        );
       }
     }
     let buf = byHook.get(iv.hook);
