@@ -14,6 +14,7 @@ import { prepared } from '../db/prepared.js';
 import { checkpoints, experiments, models, trainingCurves } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
+import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
 import { type LoadedModel, decodeModel } from '../model/weights.js';
 import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
 import type { CheckpointRow, ExperimentRow, ModelRow } from './rows.js';
@@ -40,13 +41,27 @@ function vocabFor(tokenizer: string, dVocab: number): string[] {
   return [...getTokenizer(tokenizer).vocab(grid)];
 }
 
+/**
+ * The training step a model file was saved at: `__metadata__.step`, or the step our trainer records
+ * in its own metadata (TRAIN_META_KEY: {"step": …, "run_id": …}); 0 when neither says.
+ */
+export function fileStep(metadata: Record<string, string>): number {
+  if (Number.isSafeInteger(Number(metadata.step)) && metadata.step !== undefined) return Number(metadata.step);
+  try {
+    const s = (JSON.parse(metadata[TRAIN_META_KEY] ?? '{}') as { step?: unknown }).step;
+    return Number.isSafeInteger(s) && (s as number) >= 0 ? (s as number) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Array, userId: number | null, source: 'import' | 'demo' = 'import'): ModelRow {
   const clean = name.trim();
   if (!clean || clean.length > 200) throw new UserError(`importModel: name must be 1-200 characters, got ${JSON.stringify(name)}`);
   if (bytes.length > MAX_MODEL_BYTES) throw new UserError(`importModel: file is ${bytes.length} bytes; the limit is ${MAX_MODEL_BYTES}`);
   const loaded = decode(bytes);
   const vocab = loaded.vocab ?? vocabFor(loaded.cfg.tokenizer, loaded.cfg.d_vocab);
-  const step = Number.isSafeInteger(Number(loaded.metadata.step)) ? Number(loaded.metadata.step) : 0;
+  const step = fileStep(loaded.metadata);
   // File first (temp name, fsync, rename), then the rows: a crash never leaves a row without its file.
   const stored = writeFileAtomic(handle.dataDir, `checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
   try {
