@@ -21,7 +21,7 @@ import { connectedIdx } from '../maze/lattice.js';
 import { Rng } from '../maze/rng.js';
 import { forEachCached, nanMean, num, residLabel, residName, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
-import { fitLogistic, jsBackend, ortBackend, scoreLogistic, type ProbeScores } from './logistic.js';
+import { fitLogistic, jsBackend, ortBackend, predictLogistic, scoreLogistic, type ProbeScores } from './logistic.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
@@ -144,8 +144,10 @@ export const probes = defineKind<ProbesParams>({
     const nC = classes.length,
       nL = layers.length,
       nT = targets.length;
-    const grids = ['accuracy', 'balanced', 'majority', 'control_accuracy', 'control_balanced'].map(() => new Float32Array(nC * nL * nT).fill(NaN));
-    const [acc, bal, maj, cacc, cbal] = grids;
+    const grids = ['accuracy', 'balanced', 'majority', 'control_accuracy', 'control_balanced', 'top1', 'control_top1'].map(() =>
+      new Float32Array(nC * nL * nT).fill(NaN),
+    );
+    const [acc, bal, maj, cacc, cbal, top1, ctop1] = grids;
     const fits = classes.length * layers.length * (p.control ? 2 : 1);
     let done = 0;
     const backend = p.backend === 'ort' ? await ortBackend() : jsBackend;
@@ -163,6 +165,14 @@ export const probes = defineKind<ProbesParams>({
             o += width[t];
           });
         }
+        const offsetOf = (t: ProbeTarget): number => {
+          let o = 0;
+          for (const f of fitted) {
+            if (f === t) break;
+            o += width[f];
+          }
+          return o;
+        };
         const group = (s: ProbeScores, key: 'accuracy' | 'balanced' | 'majority', t: ProbeTarget): number => {
           let o = 0;
           for (const f of fitted) {
@@ -179,9 +189,15 @@ export const probes = defineKind<ProbesParams>({
               Yte = take(Y, test, K, control ? perm : undefined);
             const model = await fitLogistic(Xtr, Ytr, train.length, D, K, { lambda: p.lambda, iters: p.iters }, backend);
             const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
+            // "Which cell is the target" as one 25-way choice: the probe with the highest probability, right
+            // or not (chance 1/cells). Per-cell balanced accuracy at threshold 0.5 undersells rare positives.
+            const topTarget = fitted.includes('target')
+              ? top1Accuracy(predictLogistic(model, Xte, test.length), Yte, test.length, K, offsetOf('target'), width.target)
+              : NaN;
             targets.forEach((t, ti) => {
               const src = fitted.includes(t) ? t : 'solution';
               const at = (ci * nL + li) * nT + ti;
+              if (t === 'target') (control ? ctop1 : top1)[at] = topTarget;
               if (control) {
                 cacc[at] = group(s, 'accuracy', src);
                 cbal[at] = group(s, 'balanced', src);
@@ -209,6 +225,8 @@ export const probes = defineKind<ProbesParams>({
       tensor('control_balanced_accuracy', shape, cbal),
       tensor('selectivity', shape, sel), // accuracy − control accuracy
       tensor('selectivity_balanced', shape, selBal),
+      tensor('top1_accuracy', shape, top1), // [class, layer, target] target only: the most probable cell is the target (chance 1/cells)
+      tensor('control_top1_accuracy', shape, ctop1),
     ];
     const table = classes.flatMap((klass, ci) =>
       layers.map((l, li) => ({
@@ -226,6 +244,7 @@ export const probes = defineKind<ProbesParams>({
                 control: num(cacc[at]),
                 selectivity: num(sel[at]),
                 selectivity_balanced: num(selBal[at]),
+                ...(t === 'target' ? { top1: num(top1[at]), control_top1: num(ctop1[at]) } : {}),
               },
             ];
           }),
@@ -250,3 +269,21 @@ export const probes = defineKind<ProbesParams>({
     };
   },
 });
+
+/** Rows [M] whose most probable column in [o, o + w) of P [M, K] is a 1 in Y [M, K]; rows without a 1 there are skipped. */
+export function top1Accuracy(P: ArrayLike<number>, Y: ArrayLike<number>, M: number, K: number, o: number, w: number): number {
+  let right = 0,
+    rows = 0;
+  for (let i = 0; i < M; i++) {
+    let best = o,
+      any = false;
+    for (let k = o; k < o + w; k++) {
+      if (P[i * K + k] > P[i * K + best]) best = k;
+      if (Y[i * K + k] === 1) any = true;
+    }
+    if (!any) continue;
+    rows++;
+    if (Y[i * K + best] === 1) right++;
+  }
+  return rows ? right / rows : NaN;
+}

@@ -51,3 +51,24 @@ describe('probes', () => {
     await expect(probes.run(ctxOf(model), probes.paramsSchema.parse({ count: 5 }, info), noProgress)).rejects.toThrow(/params\.count/);
   });
 });
+
+describe('top1Accuracy (which cell is the target, as one choice)', () => {
+  it('counts rows whose most probable column in the block is labelled 1, skipping rows without a label there', async () => {
+    const { top1Accuracy } = await import('../../server/interp/probes.js');
+    // 3 rows × K = 4 columns; the block is columns 1..3.
+    const P = [0.9, 0.1, 0.7, 0.2, /* row 1 */ 0.0, 0.6, 0.3, 0.1, /* row 2 */ 0.5, 0.2, 0.2, 0.9];
+    const Y = [1, 0, 1, 0, /* */ 0, 0, 1, 0, /* */ 0, 0, 0, 0];
+    // row 0: best in block col 2 (0.7), labelled 1 → right; row 1: best col 1, label at 2 → wrong; row 2: no label in the block → skipped.
+    expect(top1Accuracy(P, Y, 3, 4, 1, 3)).toBe(0.5);
+    expect(
+      top1Accuracy(
+        P,
+        Y.map(() => 0),
+        3,
+        4,
+        1,
+        3,
+      ),
+    ).toBeNaN();
+  });
+});

@@ -83,28 +83,32 @@ function targetProbe(m) {
   const r = result(m.key, 'probes');
   if (!r) return null;
   const rows = r.summary.table.filter((x) => x.target && x.class === 'path');
-  // Selectivity on balanced accuracy: the probe's minus the shuffled-label control's.
-  const best = rows.reduce((b, x) => (x.target.selectivity_balanced > b.target.selectivity_balanced ? x : b), rows[0]);
-  const t = table(
-    ['layer', 'balanced accuracy', 'control (balanced)', 'accuracy', 'majority'],
-    rows.map((x) => [x.layer, pct(x.target.balanced), pct(x.target.balanced - x.target.selectivity_balanced), pct(x.target.accuracy), pct(x.target.majority)]),
-  );
-  const selB = best.target.selectivity_balanced;
-  const body = `**Where does the target live on the path?** (${selB >= 0.1 ? `readable from ${best.layer} on` : 'barely readable'}) A probe for "this cell is the target" (25 cells, one of which is) on the residual at the path tokens the model reads and writes, by layer, in ${m.what}. Balanced accuracy (mean of the per-class recalls: 50% is chance) is the figure that counts; plain accuracy is dominated by the 24 non-target cells.
+  const cells = r.summary.label_columns.target;
+  const chance = 1 / cells;
+  // Which cell is the target, as one choice among the cells: the probe with the highest probability.
+  const hasTop1 = rows.every((x) => typeof x.target.top1 === 'number');
+  const score = (x) => (hasTop1 ? x.target.top1 - x.target.control_top1 : x.target.selectivity_balanced);
+  const best = rows.reduce((b, x) => (score(x) > score(b) ? x : b), rows[0]);
+  const t = hasTop1
+    ? table(
+        ['layer', 'target cell chosen right', 'control', 'per-cell balanced accuracy'],
+        rows.map((x) => [x.layer, pct(x.target.top1), pct(x.target.control_top1), pct(x.target.balanced)]),
+      )
+    : table(
+        ['layer', 'balanced accuracy', 'control (balanced)', 'accuracy', 'majority'],
+        rows.map((x) => [x.layer, pct(x.target.balanced), pct(x.target.balanced - x.target.selectivity_balanced), pct(x.target.accuracy), pct(x.target.majority)]),
+      );
+  const lead = score(best);
+  const readable = hasTop1 ? lead >= 0.2 : lead >= 0.1;
+  const body = `**Where does the target live on the path?** (${m.what}: ${readable ? `readable, best at ${best.layer}` : 'barely readable'}) Logistic probes for "this cell is the target", one per cell (${cells}), on the residual at the path token the model has just written, by layer, ${r.summary.mazes} mazes. ${hasTop1 ? `Read as one choice — the cell whose probe is most confident — against ${pct(chance)} chance and a shuffled-label control:` : 'Balanced accuracy per cell (50% is chance):'}
 
 ${t}
 
-Strongest at ${best.layer}: ${pct(best.target.balanced)} balanced, ${(100 * selB).toFixed(1)} points over the control. Where it is readable is where a retargeting intervention has to act on the generated positions.`;
+Best at ${best.layer}: ${hasTop1 ? `${pct(best.target.top1)} right against ${pct(best.target.control_top1)} for the control` : `${pct(best.target.balanced)} balanced`}. Where it is readable is where a retargeting intervention has to act on the generated positions.`;
   return {
     table: t,
     best,
-    finding: {
-      target: { kind: 'hook', hook: hookOf(best.layer) },
-      status: best.target.selectivity_balanced >= 0.1 ? 'SUPPORTED' : 'REFUTED',
-      tags: ['probes', 'target', 'retargeting'],
-      body,
-      evidence: `findings/${m.key}-probes.json`,
-    },
+    finding: { target: { kind: 'hook', hook: hookOf(best.layer) }, status: readable ? 'SUPPORTED' : 'REFUTED', tags: ['probes', 'target', 'retargeting'], body, evidence: `findings/${m.key}-probes.json` },
   };
 }
 
@@ -151,9 +155,12 @@ ${t}${patchNote}`;
 function layer0(m, conn, adj) {
   if (!conn || !adj) return null;
   const l0 = adj.top.filter((h) => h.layer === 0);
-  const { sep0, sep1, gathered } = conn.layer0;
-  const body = `**Does layer 0 gather connectivity at \`;\`?** (Spies et al. 2024; ${m.what}) ${gathered > 0.05 ? '**Yes**' : '**Not measurably**'}: the edge probe at a \`;\` token reads ${pct(sep0.accuracy)} before layer 0 (the token embedding and position alone; control ${pct(sep0.control)}) and ${pct(sep1.accuracy)} after it (control ${pct(sep1.control)}): layer 0 moves ${(100 * gathered).toFixed(1)} points of connectivity into the separator's stream. ${l0.length ? `Its adjacency heads: ${l0.map((h) => `L0H${h.head} (${h.lift.toFixed(1)}× lift)`).join(', ')}.` : 'No layer-0 head is among the top adjacency heads.'}`;
-  return { target: { kind: 'hook', hook: 'blocks.0.hook_attn_out' }, status: gathered > 0.05 ? 'SUPPORTED' : 'REFUTED', tags: ['layer 0', 'connectivity', 'probes'], body, evidence: `findings/${m.key}-probes.json` };
+  const { sep0, sep1 } = conn.layer0;
+  // Selectivity (probe minus shuffled-label control) after layer 0 against before it.
+  const gain = sep1.accuracy - sep1.control - (sep0.accuracy - sep0.control);
+  const verdict = gain >= 0.1 ? '**Yes**' : gain >= 0.02 ? '**A little**' : '**Not measurably**';
+  const body = `**Does layer 0 gather connectivity at \`;\`?** (Spies et al. 2024; ${m.what}) ${verdict}: the edge probe at a \`;\` token reads ${pct(sep0.accuracy)} before layer 0 (the token embedding and position alone; control ${pct(sep0.control)}) and ${pct(sep1.accuracy)} after it (control ${pct(sep1.control)}): the probe's lead over the control goes from ${(100 * (sep0.accuracy - sep0.control)).toFixed(1)} to ${(100 * (sep1.accuracy - sep1.control)).toFixed(1)} points across layer 0. ${l0.length ? `Its adjacency heads: ${l0.map((h) => `L0H${h.head} (${h.lift.toFixed(1)}× lift)`).join(', ')}.` : 'No layer-0 head is among the top adjacency heads.'}`;
+  return { target: { kind: 'hook', hook: 'blocks.0.hook_attn_out' }, status: gain >= 0.1 ? 'SUPPORTED' : gain >= 0.02 ? 'HYPOTHESIS' : 'REFUTED', tags: ['layer 0', 'connectivity', 'probes'], body, evidence: `findings/${m.key}-probes.json` };
 }
 
 function geometry(m) {
@@ -189,7 +196,7 @@ function retargeting(m, tp, name = 'retarget') {
 
 ${t}
 
-Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts become valid paths to the new target. ${tp ? `The target is most readable on the path at ${tp.best.layer} (${pct(tp.best.target.balanced)} balanced).` : ''} ${best.retarget.valid_to_new_target < 0.2 ? (s.method === 'probe' ? 'The probes read the target, but adding their direction does not move the rollout there: what the decoding reads is not (only) this direction.' : 'A mean-difference direction does not carry the target here.') : ''}`;
+Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts become valid paths to the new target. ${tp ? `The target is most readable on the path at ${tp.best.layer}${typeof tp.best.target.top1 === 'number' ? ` (${pct(tp.best.target.top1)} of path positions name it)` : ''}.` : ''} ${best.retarget.valid_to_new_target < 0.2 ? (s.method === 'probe' ? 'The probes read the target, but adding their direction does not move the rollout there: what the decoding reads is not (only) this direction.' : 'A mean-difference direction does not carry the target here.') : ''}`;
   return { table: t, best, finding: { target: { kind: 'experiment' }, status: best.retarget.valid_to_new_target >= 0.2 ? 'SUPPORTED' : 'REFUTED', tags: ['retargeting', 'search'], body, evidence: `findings/${m.key}-${name}.json` } };
 }
 
