@@ -100,7 +100,7 @@ function targetProbe(m) {
       );
   const lead = score(best);
   const readable = hasTop1 ? lead >= 0.2 : lead >= 0.1;
-  const body = `**Where does the target live on the path?** (${m.what}: ${readable ? `readable, best at ${best.layer}` : 'barely readable'}) Logistic probes for "this cell is the target", one per cell (${cells}), on the residual at the path token the model has just written, by layer, ${r.summary.mazes} mazes. ${hasTop1 ? `Read as one choice — the cell whose probe is most confident — against ${pct(chance)} chance and a shuffled-label control:` : 'Balanced accuracy per cell (50% is chance):'}
+  const body = `**Where does the target live on the path?** (${m.what}: ${readable ? `readable, best at ${best.layer}` : 'barely readable'}) Logistic probes for "this cell is the target", one per cell (${cells}), on the residual at the path token the model has just written, by layer, ${r.summary.mazes} mazes (${r.summary.test} held out). ${hasTop1 ? `Read as one choice — the cell whose probe is most confident — against ${pct(chance)} chance and a shuffled-label control:` : 'Balanced accuracy per cell (50% is chance):'}
 
 ${t}
 
