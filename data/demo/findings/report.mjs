@@ -192,7 +192,11 @@ function retargeting(m, tp, name = 'retarget') {
     s.layers.map((l) => [l.layer, pct(l.retarget.valid_to_new_target), pct(l.retarget.valid_to_old_target), pct(l.retarget.changed), `${pct(l.random?.valid_to_new_target)} / ${pct(l.random?.valid_to_old_target)}`, `${pct(l.same?.valid_to_new_target)} / ${pct(l.same?.valid_to_old_target)}`]),
   );
   const best = s.layers.reduce((b, l) => (l.retarget.valid_to_new_target > b.retarget.valid_to_new_target ? l : b), s.layers[0]);
-  const body = `**Can the target be moved by adding a direction?** (${m.what}) ${best.retarget.valid_to_new_target >= 0.2 ? '**Yes**' : '**No**'}: at one layer, scale ${s.scale} × ${s.method === 'probe' ? 'a probe direction' : `(mean residual of ${s.references} reference mazes whose target is the new cell − of those whose target is the old one)`} added at every position from the target token on, the generated ones included at every decoding step — ${s.method === 'probe' ? 'for the prompt span (target…`<PATH_START>`) and for the path positions each, the difference of the two cells\' "is the target" logistic probes fitted on the references\' residuals there, scaled to the mean difference\'s norm' : s.span === 'by-span' ? 'one direction measured over the prompt span (target…`<PATH_START>`) and added there, another measured over the path positions and added there' : 'one direction, measured over all of those positions'} (${s.mazes} mazes; unpatched: ${pct(s.baseline.valid_to_old_target)} valid to the old target).
+  const how =
+    s.method === 'transplant'
+      ? `**Can the target be moved by transplant?** (${m.what}) ${best.retarget.valid_to_new_target >= 0.2 ? '**Yes**' : '**No**'}: at one layer, the residual stream at the positions ${s.positions === 'target' ? 'of the target token' : 'from the target token to `<PATH_START>`'} replaced by its value from the same maze with another target cell, then decoded greedily (${s.mazes} mazes; unpatched: ${pct(s.baseline.valid_to_old_target)} valid to the old target).`
+      : null;
+  const body = `${how ?? `**Can the target be moved by adding a direction?** (${m.what}) ${best.retarget.valid_to_new_target >= 0.2 ? '**Yes**' : '**No**'}: at one layer, scale ${s.scale} × ${s.method === 'probe' ? 'a probe direction' : `(mean residual of ${s.references} reference mazes whose target is the new cell − of those whose target is the old one)`} added at every position from the target token on, the generated ones included at every decoding step — ${s.method === 'probe' ? 'for the prompt span (target…`<PATH_START>`) and for the path positions each, the difference of the two cells\' "is the target" logistic probes fitted on the references\' residuals there, scaled to the mean difference\'s norm' : s.span === 'by-span' ? 'one direction measured over the prompt span (target…`<PATH_START>`) and added there, another measured over the path positions and added there' : 'one direction, measured over all of those positions'} (${s.mazes} mazes; unpatched: ${pct(s.baseline.valid_to_old_target)} valid to the old target).`}
 
 ${t}
 
@@ -211,9 +215,10 @@ for (const m of MODELS) {
   const la = lookaheadProfile(m);
   const rt = retargeting(m, tp);
   const rtSpan = retargeting(m, tp, 'retarget-span');
+  const rtTransplant = retargeting(m, tp, 'retarget-transplant');
   const rtProbe = retargeting(m, tp, 'retarget-probe');
   const rtProbe4 = retargeting(m, tp, 'retarget-probe4');
-  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding, rtSpan?.finding, rtProbe?.finding, rtProbe4?.finding].filter(Boolean);
+  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding, rtSpan?.finding, rtTransplant?.finding, rtProbe?.finding, rtProbe4?.finding].filter(Boolean);
   workspace.models.push({ file: m.file, name: m.name, findings });
   md.push(`### ${m.name}\n`);
   for (const f of findings) md.push(`${f.body}\n\n_Evidence: \`${f.evidence}\` (${f.status})._\n`);

@@ -32,6 +32,8 @@ for model in search demo; do
   exp "$model" retarget retarget '{"count":64,"method":"direction","positions":"target-onwards","references":1024,"scale":1}'
   # …and by span: one direction for the prompt (target…<PATH_START>), another for the path positions.
   exp "$model" retarget-span retarget '{"count":64,"method":"direction","positions":"target-onwards","references":1024,"scale":1,"span":"by-span"}'
+  # …by transplant: the target…<PATH_START> residuals of a run whose target is another cell, by layer.
+  exp "$model" retarget-transplant retarget '{"count":64,"method":"transplant","positions":"target-to-path-start"}'
   # …and along the "cell is the target" probes' direction (fitted on the references where it is added), at 1× and 4× the mean difference's norm.
   exp "$model" retarget-probe retarget '{"count":64,"method":"probe","positions":"target-onwards","references":1024,"scale":1}'
   exp "$model" retarget-probe4 retarget '{"count":64,"method":"probe","positions":"target-onwards","references":1024,"scale":4}'
