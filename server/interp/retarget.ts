@@ -337,6 +337,7 @@ async function targetMeans(
         n: [0, 1, 2].map(() => [0, 0]),
       } satisfies Acc);
     const h = k % 2;
+    // Spans 1 (target…<PATH_START>) and 2 (the path) are summed; span 0, their union, is derived below.
     const ranges: Array<[number, number]> = [
       [sp.target, T - 2],
       [sp.target, sp.pathStart],
@@ -344,11 +345,12 @@ async function targetMeans(
     ];
     layers.forEach((_, li) => {
       const act = cache.get(names[li])!.data; // [1, T, D]
-      ranges.forEach(([from, to], span) => {
+      for (const span of [1, 2]) {
+        const [from, to] = ranges[span];
         for (let q = from; q <= to; q++) for (let d = 0; d < D; d++) acc.s[span][h][li * D + d] += act[q * D + d];
-      });
+      }
     });
-    ranges.forEach(([from, to], span) => (acc.n[span][h] += Math.max(0, to - from + 1)));
+    for (const span of [1, 2]) acc.n[span][h] += Math.max(0, ranges[span][1] - ranges[span][0] + 1);
     if (p.method === 'probe') {
       // The probes' training rows: every prompt-span and path position of this reference, all layers.
       for (const span of [1, 2] as const) {
@@ -367,6 +369,10 @@ async function targetMeans(
   }
   const out = new Map<number, TargetMean>();
   for (const [cell, { s, n }] of sums) {
+    for (const h of [0, 1]) {
+      for (let i = 0; i < Lq * D; i++) s[0][h][i] = s[1][h][i] + s[2][h][i];
+      n[0][h] = n[1][h] + n[2][h];
+    }
     if (n.some(([a, b]) => a === 0 || b === 0)) continue;
     const spans = [0, 1, 2].map((span) => {
       const all = new Float32Array(Lq * D),

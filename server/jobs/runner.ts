@@ -32,8 +32,6 @@ import {
 } from '../services/jobs.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
-export { jobTopic };
-
 /**
  * Workers run TypeScript through tsx. Node 20 does not apply `execArgv: ['--import', 'tsx']` to a
  * worker's own .ts entry (ERR_UNKNOWN_FILE_EXTENSION, checked on 20.20), so the worker starts from

@@ -63,12 +63,10 @@ function connectivity(m) {
 ${t}
 
 Anchor (Ivanitskiy et al. 2023, a 9.6M-parameter model on 6×6 mazes): 0.83–0.99 per cell at layer 2. Figures here are averaged over all ${r.summary.label_columns.edge} lattice edges.`;
-  const gathered = sep1 && sep0 ? sep1.accuracy - sep0.accuracy : 0;
   return {
-    probesBody: body,
     best,
     table: t,
-    layer0: { sep0, sep1, gathered },
+    layer0: { sep0, sep1 },
     finding: {
       target: { kind: 'hook', hook: hookOf(best.layer) },
       status: best.edge.accuracy - best.edge.control >= 0.1 ? 'SUPPORTED' : 'REFUTED',
