@@ -83,8 +83,10 @@ export const RUN_FORWARD = `mutation RunForward($modelId: ID!, $tokens: String!,
   runForward(modelId: $modelId, tokens: $tokens, hooks: $hooks, topK: 5) { nextToken topK { token prob } cacheId cacheUrl }
 }`;
 
-export const ANNOTATION_FIELDS =
-  'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
+/** A finding's target as every view selects it (ComponentTarget). */
+export const TARGET_FIELDS = 'target { kind layer head neuron hook position experimentId }';
+
+export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
 
 // A literal page size: the API's cost limit assumes the largest page for a variable `first`.
 export const ANNOTATIONS = `query Annotations($modelId: ID!, $search: String) {

@@ -6,7 +6,7 @@ import { useEffect, useMemo } from 'react';
 import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { plainText } from '../../lib/markdown';
-import { OVERVIEW } from '../../lib/queries';
+import { OVERVIEW, TARGET_FIELDS } from '../../lib/queries';
 import type { Annotation, Connection, Dataset, Job, Model } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { Badge, ErrorBox, Title, ago, num } from '../ui';
@@ -25,7 +25,7 @@ function RecentFindings({ models }: { models: Array<Pick<Model, 'id' | 'name'>> 
   const query = useMemo(
     () =>
       models.length
-        ? `query RecentFindings { ${models.map((m, i) => `m${i}: annotations(modelId: ${JSON.stringify(m.id)}, first: 3) { edges { node { id target { kind layer head neuron hook position experimentId } body status createdAt author { name } } } }`).join(' ')} }`
+        ? `query RecentFindings { ${models.map((m, i) => `m${i}: annotations(modelId: ${JSON.stringify(m.id)}, first: 3) { edges { node { id ${TARGET_FIELDS} body status createdAt author { name } } } }`).join(' ')} }`
         : '',
     [models],
   );
