@@ -5,11 +5,18 @@
  *   (LD_patched − LD_corrupt) / (LD_clean − LD_corrupt)
  * (1 = the patch restores clean behaviour, 0 = no effect; NaN for a pair whose clean and corrupted
  * logit differences agree, e.g. the *-off control pairs). The sweeps run on the ONNX engine's
- * exact fast path (../model/onnx/patching.ts: many patches per call, skipping unaffected layers
- * and positions).
+ * exact fast path (../model/onnx/patching.ts via the engine entry: many patches per call, skipping
+ * unaffected layers and positions).
  */
-import type { Metric } from '../model/onnx/patching.js';
-import type { OnnxEngine } from '../model/onnx/engine.js';
+import {
+  actPatchAttnHeadOutAllPos,
+  actPatchAttnHeadOutByPos,
+  actPatchAttnOut,
+  actPatchMlpOut,
+  actPatchResidPre,
+  type Metric,
+  type OnnxEngine,
+} from '../model/engine.js';
 import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
@@ -27,8 +34,7 @@ export type ActivationPatchingParams = SchemaParams<typeof paramsSchema>;
 /** One exact sweep of `site`: the patched metric in TL's output shape. */
 export async function sweepSite(engine: OnnxEngine, site: Site, clean: Int32Array, corrupt: Int32Array, metric: Metric, rowsPerRun = 8): Promise<Float32Array> {
   const o = { rowsPerRun };
-  // Imported on use: the registry stays light to import (no ONNX Runtime until a kind runs).
-  const { actPatchAttnHeadOutAllPos, actPatchAttnHeadOutByPos, actPatchAttnOut, actPatchMlpOut, actPatchResidPre } = await import('../model/onnx/patching.js');
+  // The engine entry loads the sweeps (and ONNX Runtime) on first run, so the registry stays light to import.
   const f = {
     resid_pre: actPatchResidPre,
     attn_out: actPatchAttnOut,

@@ -12,6 +12,7 @@
  * with `compare` the exact sweeps run too and the Pearson correlation of attribution with the exact
  * effect (patched − corrupted) is reported per site, over every entry of every pair.
  */
+import { logitDiffSeed } from '../model/engine.js';
 import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { pearson } from './linalg.js';
@@ -47,7 +48,6 @@ export const attributionPatching = defineKind<AttributionPatchingParams>({
     const { n_layers: L, n_heads: H, d_model: D, d_head: E } = cfg;
     const engine = await ctx.model.engine();
     const grad = await ctx.model.gradEngine();
-    const { logitDiffSeed } = await import('../model/onnx-train/engine.js');
     const { prepared, skipped, mazes } = await preparePairs(ctx, p, engine);
     if (prepared.length === 0) throw new InterpError(`no maze among ${mazes} offers a "${p.pair}" pair; try another pair kind or generator`);
     const sites = [...new Set(p.sites)];
@@ -59,7 +59,7 @@ export const attributionPatching = defineKind<AttributionPatchingParams>({
       const T = clean.length;
       const cleanRun = await engine.runWithCache(clean, 1, T, { names });
       const corruptRun = await engine.runWithCache(corrupt, 1, T, { names });
-      const seed = logitDiffSeed(cfg, 1, T, [{ pos: T - 1, good: pp.good, bad: pp.bad }]);
+      const seed = await logitDiffSeed(cfg, 1, T, [{ pos: T - 1, good: pp.good, bad: pp.bad }]);
       const { grads } = await grad.activationGrads({ B: 1, T, tokens: corrupt }, { kind: 'logits', grad: seed }, names);
       for (const site of sites) {
         const heads = site === 'head_by_pos' || site === 'head_all_pos';

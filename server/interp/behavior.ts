@@ -16,6 +16,7 @@ import { aggregateMetrics, pathMetrics, type AggregateMetrics } from '../maze/me
 import { readPredictedPath } from '../maze/parse.js';
 import { Rng } from '../maze/rng.js';
 import { SPECIAL, SPECIAL_TOKENS } from '../maze/tokenize/index.js';
+import { generate } from '../model/engine.js';
 import { num, tensor } from './collect.js';
 import { encoder, InterpError } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
@@ -73,7 +74,6 @@ export const behavior = defineKind<BehaviorParams>({
     const { cfg, vocab } = ctx.model;
     const enc = encoder(ctx.model);
     const engine = await ctx.model.engine();
-    const { generate } = await import('../model/onnx/generate.js');
     const specials = new Set<string>(SPECIAL_TOKENS);
     const allowed = p.constrained ? vocab.map((t) => t === SPECIAL_TOKENS[SPECIAL.PATH_END] || (!specials.has(t) && !t.startsWith('<'))) : undefined;
     const cells: Array<{ generator: string; size: number | null; mazes: SolvedMaze[] }> = [];

@@ -5,9 +5,8 @@
  */
 import { SPECIAL } from '../maze/tokenize/index.js';
 import type { ModelConfig, Weights } from '../model/config.js';
-import type { OnnxEngine } from '../model/onnx/engine.js';
+import { padBatch, type OnnxEngine } from '../model/engine.js';
 import { chunks } from './context.js';
-import { padBatch } from '../model/batch.js';
 import type { NamedTensor, Progress } from './types.js';
 
 export interface RowView {

@@ -10,8 +10,7 @@ import { MAX_GRID, type SolvedMaze } from '../maze/lattice.js';
 import type { Rng } from '../maze/rng.js';
 import { getTokenizer, parseCoordToken, parseIntToken, SPECIAL_TOKENS, type Tokenizer } from '../maze/tokenize/index.js';
 import type { ModelConfig, Weights } from '../model/config.js';
-import type { EngineOptions, OnnxEngine } from '../model/onnx/engine.js';
-import type { OnnxGradEngine } from '../model/onnx-train/engine.js';
+import { createEngine, createGradEngine, type EngineOptions, type OnnxEngine, type OnnxGradEngine } from '../model/engine.js';
 import type { FieldSpec, ModelInfo, ParamsOf } from './params.js';
 import type { ExperimentContext, InterpModel } from './types.js';
 
@@ -36,8 +35,8 @@ export function createInterpModel(
     cfg: m.cfg,
     weights: m.weights,
     vocab: m.vocab,
-    engine: () => (engine ??= import('../model/onnx/engine.js').then(({ OnnxEngine }) => OnnxEngine.create(m.cfg, m.weights, opts))),
-    gradEngine: () => (grad ??= import('../model/onnx-train/engine.js').then(({ OnnxGradEngine }) => OnnxGradEngine.create(m.cfg, m.weights, opts))),
+    engine: () => (engine ??= createEngine(m.cfg, m.weights, opts)),
+    gradEngine: () => (grad ??= createGradEngine(m.cfg, m.weights, opts)),
     async dispose() {
       const all = [engine, grad].filter((e): e is Promise<OnnxEngine> | Promise<OnnxGradEngine> => e !== undefined);
       engine = grad = undefined;

@@ -1,21 +1,18 @@
 /**
- * Greedy decoding in which each row may carry interventions on its PROMPT positions (retargeting:
- * overwrite the target's residual stream, then let the model write its path).
+ * Greedy decoding in which each row may carry interventions (retargeting: overwrite the target's
+ * residual stream, then let the model write its path).
  *
- * The prompt is run once with the interventions (graph variant patch + newKV + lastOnly), its
- * keys/values go into fixed-capacity buffers, and every later token is one cached step (variant
- * kvBuffer + newKV), exactly as ../model/onnx/generate.ts decodes. This is exact: an intervention
- * on prompt positions changes those positions' keys/values, which later steps read from the cache;
- * no later position is intervened on. Rows in one call must share the prompt length (no padding,
- * so position embeddings stay exact); `decodeWithInterventions` groups rows by length.
+ * decodeWithInterventions: interventions on PROMPT positions, decoded by the engine's one KV-cache
+ * loop (generate, ../model/onnx/generate.ts, through ../model/engine.ts): the prompt is prefilled
+ * once with the interventions, its keys/values are cached, and every later token is one cached
+ * step. This is exact: an intervention on prompt positions changes those positions' keys/values,
+ * which later steps read from the cache; no later position is intervened on. Rows are grouped by
+ * prompt length, so each group's prefill covers every prompt position (no padding, so position
+ * embeddings stay exact).
+ *
+ * decodeSteered: a vector added at generated positions too, which a cache cannot do (see there).
  */
-import type { OnnxEngine } from '../model/onnx/engine.js';
-import { argmax } from '../model/argmax.js';
-import type { GraphSpec } from '../model/onnx/graph.js';
-import { compileInterventions, type Intervention } from '../model/onnx/interventions.js';
-import { feedF32, feedI32, feedI64, type Feed } from '../model/onnx/runtime.js';
-
-const STEP: GraphSpec = { kvBuffer: true, newKV: true, lastOnly: true };
+import { argmax, generate, type Intervention, type OnnxEngine } from '../model/engine.js';
 
 export interface DecodeRow {
   prompt: Int32Array;
@@ -52,72 +49,21 @@ export async function decodeWithInterventions(
   return out;
 }
 
+/** Rows of one prompt length: checked as one batch, then decoded by generate with the interventions applied in its prefill. */
 async function decodeGroup(engine: OnnxEngine, rows: readonly DecodeRow[], stop: number, maxNewTokens: number): Promise<Int32Array[]> {
-  const { n_ctx, n_layers: L, n_heads: H, d_head: E, d_vocab: V } = engine.cfg;
   const B = rows.length;
   const T = rows[0].prompt.length;
-  const tokens = new Int32Array(B * T);
+  const tokens = new Int32Array(B * T); // [B, T]
   rows.forEach((r, b) => tokens.set(r.prompt, b * T));
-  engine.checkTokens(tokens, B, T);
-  const maxNew = Math.max(0, Math.min(maxNewTokens, n_ctx - T));
-  const generated: number[][] = rows.map(() => []);
-  if (maxNew === 0) return generated.map((g) => Int32Array.from(g));
-
-  const ivs = rows.flatMap((r, b) => (r.interventions ?? []).map((iv) => ({ ...iv, rows: [b] })));
-  const iv = compileInterventions(engine.cfg, ivs, B, T);
-  const fetch = ['logits', ...Array.from({ length: L }, (_, l) => [`new_key.${l}`, `new_value.${l}`]).flat()];
-  const C = T + maxNew; // cache capacity: every position ever fed
-  let keys: Float32Array[] = Array.from({ length: L }, () => new Float32Array(B * H * E * C)); // [A, H, E, C]
-  let values: Float32Array[] = Array.from({ length: L }, () => new Float32Array(B * H * C * E)); // [A, H, C, E]
-
-  let active = rows.map((_, b) => b);
-  let feeds: Record<string, Feed> = { tokens: feedI32(tokens, [B, T]), ...iv.feeds };
-  let spec: GraphSpec = { newKV: true, lastOnly: true, patch: iv.patch, add: iv.add };
-  let pos = 0;
-  let Tn = T;
-  for (;;) {
-    const A = active.length;
-    const res = await engine.runSpec(spec, feeds, fetch);
-    for (let l = 0; l < L; l++) {
-      const nk = res[`new_key.${l}`].data; // [A, H, E, Tn]
-      const nv = res[`new_value.${l}`].data; // [A, H, Tn, E]
-      for (let ahe = 0; ahe < A * H * E; ahe++) for (let t = 0; t < Tn; t++) keys[l][ahe * C + pos + t] = nk[ahe * Tn + t];
-      for (let ah = 0; ah < A * H; ah++) values[l].set(nv.subarray(ah * Tn * E, (ah + 1) * Tn * E), (ah * C + pos) * E);
-    }
-    pos += Tn;
-    const logits = res.logits.data; // [A, 1, V]
-    const keep: number[] = [];
-    const next: number[] = [];
-    active.forEach((b, r) => {
-      const best = argmax(logits.subarray(r * V, (r + 1) * V));
-      generated[b].push(best);
-      if (best !== stop && generated[b].length < maxNew) {
-        keep.push(r);
-        next.push(best);
-      }
-    });
-    if (keep.length === 0) break;
-    if (keep.length < A) {
-      const compact = (buf: Float32Array): Float32Array => {
-        const per = buf.length / A;
-        const o = new Float32Array(keep.length * per);
-        keep.forEach((r, j) => o.set(buf.subarray(r * per, (r + 1) * per), j * per));
-        return o;
-      };
-      keys = keys.map(compact);
-      values = values.map(compact);
-    }
-    active = keep.map((r) => active[r]);
-    const A2 = active.length;
-    feeds = { tokens: feedI32(Int32Array.from(next), [A2, 1]), past_len: feedI64(BigInt64Array.of(BigInt(pos)), [1]) };
-    for (let l = 0; l < L; l++) {
-      feeds[`past_key.${l}`] = feedF32(keys[l], [A2, H, E, C]);
-      feeds[`past_value.${l}`] = feedF32(values[l], [A2, H, C, E]);
-    }
-    spec = STEP;
-    Tn = 1;
-  }
-  return generated.map((g) => Int32Array.from(g));
+  engine.checkTokens(tokens, B, T); // the batch's errors (row, position) rather than generate's per-prompt ones
+  const maxNew = Math.max(0, Math.min(maxNewTokens, engine.cfg.n_ctx - T));
+  if (maxNew === 0) return rows.map(() => new Int32Array(0));
+  const seqs = await generate(
+    engine,
+    rows.map((r) => r.prompt),
+    { stopToken: stop, maxNewTokens: maxNew, interventions: rows.map((r) => r.interventions) },
+  );
+  return seqs.map((seq) => seq.slice(T));
 }
 
 /** A row decoded with a steering vector added at every position from `from` on, generated ones included. */
@@ -137,10 +83,14 @@ export interface SteeredRow {
  * generated positions too: they read the target through the layers below the hook, so an edit
  * of the prompt alone leaves the path's own positions carrying the old target (issue 13).
  *
- * Exact by construction and without a cache: each step runs the whole sequence so far (rows of one
- * call share the prompt length; active rows then share every later length too), with the add
- * intervention rebuilt for the current length. That costs O(steps × T) positions instead of
- * O(T + steps), acceptable for maze paths (~10–30 steps of ~100–300 positions).
+ * Deliberately NOT the engine's KV-cache loop (generate, which decodeWithInterventions uses): that
+ * loop intervenes during the prefill only, and every cached step runs the plain step graph, while
+ * here the vector must also be added at each generated position when it is fed. Instead of
+ * threading per-step interventions through the cached step graph, each step re-runs the whole
+ * sequence so far (rows of one call share the prompt length; active rows then share every later
+ * length too) with the add intervention rebuilt for the current length: exact by construction, at
+ * O(steps × T) positions instead of O(T + steps), acceptable for maze paths (~10–30 steps of
+ * ~100–300 positions).
  */
 export async function decodeSteered(
   engine: OnnxEngine,
@@ -174,9 +124,8 @@ export async function decodeSteered(
               ivs.push({ hook: st.hook, kind: 'add', rows: [r], positions: Array.from({ length: end - seg.from }, (_, q) => seg.from + q), value: seg.value });
           });
         });
-        const iv = compileInterventions(engine.cfg, ivs, A, T);
-        const res = await engine.runSpec({ lastOnly: true, patch: iv.patch, add: iv.add }, { tokens: feedI32(tokens, [A, T]), ...iv.feeds }, ['logits']);
-        const logits = res.logits.data; // [A, 1, V]
+        const res = await engine.runWithInterventions(tokens, A, T, ivs, { names: [], lastOnly: true });
+        const logits = res.logits; // [A, 1, V]
         const still: number[] = [];
         active.forEach((j, r) => {
           const best = argmax(logits.subarray(r * V, (r + 1) * V));

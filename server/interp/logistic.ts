@@ -15,6 +15,7 @@
  * The two N·D·K products per step (X̃·W, X̃ᵀ·R) dominate; the `ort` backend runs them in ONNX Runtime
  * (multi-threaded MLAS, float32), the `js` backend in float64 loops.
  */
+import { loadGraphRuntime } from '../model/engine.js';
 
 export interface LogisticOptions {
   /** L2 strength λ on the standardised weights (default 1e-2). */
@@ -82,8 +83,7 @@ export const jsBackend: LogisticBackend = {
 /** ONNX Runtime (multi-threaded MLAS, float32): the same step as one small graph with symbolic N, D1, K. */
 export async function ortBackend(): Promise<LogisticBackend> {
   // Loaded here so that importing the registry (e.g. to validate params) does not load ONNX Runtime.
-  const { GraphBuilder } = await import('../model/onnx/builder.js');
-  const { feedF32, OrtSession, runtimeOptionsFromEnv } = await import('../model/onnx/runtime.js');
+  const { GraphBuilder, feedF32, OrtSession, runtimeOptionsFromEnv } = await loadGraphRuntime();
   const g = new GraphBuilder();
   const X = g.input('X', 'float', ['N', 'D1']);
   const XT = g.input('XT', 'float', ['D1', 'N']);

@@ -17,11 +17,10 @@
  */
 import { forkLookahead, forksAlongPath } from '../maze/analysis.js';
 import { Rng } from '../maze/rng.js';
-import { argmax } from '../model/argmax.js';
+import { argmax, padBatch } from '../model/engine.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { num, tensor } from './collect.js';
 import { chunks, encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
-import { padBatch } from '../model/batch.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { defineKind } from './types.js';
 

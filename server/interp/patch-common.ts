@@ -11,7 +11,7 @@
  * where clean and corrupted differ) and `last` (the decision position, whose logits are read).
  */
 import type { ModelConfig } from '../model/config.js';
-import type { OnnxEngine } from '../model/onnx/engine.js';
+import type { OnnxEngine } from '../model/engine.js';
 import { nanMean, num, tensor } from './collect.js';
 import { encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
 import { buildPairs, PAIR_KINDS, resolveBad, type PairKind, type PatchPair } from './pairs.js';

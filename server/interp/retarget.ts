@@ -19,7 +19,7 @@ import { Rng } from '../maze/rng.js';
 import { bfsDistances, shortestPathIdx } from '../maze/solve.js';
 import { cellCoord, type SolvedMaze } from '../maze/lattice.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
-import type { Intervention } from '../model/onnx/interventions.js';
+import type { Intervention } from '../model/engine.js';
 import { num, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf, type MazeParams } from './context.js';
 import { generateMazes } from '../maze/generate.js';

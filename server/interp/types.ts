@@ -9,8 +9,7 @@
 import type { MazeSpec } from '../maze/generate.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig, Weights } from '../model/config.js';
-import type { OnnxEngine } from '../model/onnx/engine.js';
-import type { OnnxGradEngine } from '../model/onnx-train/engine.js';
+import type { OnnxEngine, OnnxGradEngine } from '../model/engine.js';
 import type { ParamsSchema } from './params.js';
 
 /** A model as experiments see it: config, weights, vocabulary and lazily created engines. */

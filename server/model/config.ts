@@ -124,36 +124,5 @@ export function parameterCount(cfg: ModelConfig): number {
   return paramShapes(cfg).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
 }
 
-/** Hook point names, exactly as TransformerLens, with their shapes for batch B and sequence length T. */
-export function hookShapes(cfg: ModelConfig, B: number, T: number): Array<[name: string, shape: number[]]> {
-  const { d_model, n_heads, d_head, d_mlp, d_vocab } = cfg;
-  const out: Array<[string, number[]]> = [
-    ['hook_embed', [B, T, d_model]],
-    ['hook_pos_embed', [B, T, d_model]],
-  ];
-  for (let l = 0; l < cfg.n_layers; l++) {
-    const b = `blocks.${l}`;
-    out.push(
-      [`${b}.hook_resid_pre`, [B, T, d_model]],
-      [`${b}.ln1.hook_scale`, [B, T, 1]],
-      [`${b}.ln1.hook_normalized`, [B, T, d_model]],
-      [`${b}.attn.hook_q`, [B, T, n_heads, d_head]],
-      [`${b}.attn.hook_k`, [B, T, n_heads, d_head]],
-      [`${b}.attn.hook_v`, [B, T, n_heads, d_head]],
-      [`${b}.attn.hook_attn_scores`, [B, n_heads, T, T]],
-      [`${b}.attn.hook_pattern`, [B, n_heads, T, T]],
-      [`${b}.attn.hook_z`, [B, T, n_heads, d_head]],
-      [`${b}.attn.hook_result`, [B, T, n_heads, d_model]],
-      [`${b}.hook_attn_out`, [B, T, d_model]],
-      [`${b}.hook_resid_mid`, [B, T, d_model]],
-      [`${b}.ln2.hook_scale`, [B, T, 1]],
-      [`${b}.ln2.hook_normalized`, [B, T, d_model]],
-      [`${b}.mlp.hook_pre`, [B, T, d_mlp]],
-      [`${b}.mlp.hook_post`, [B, T, d_mlp]],
-      [`${b}.hook_mlp_out`, [B, T, d_model]],
-      [`${b}.hook_resid_post`, [B, T, d_model]],
-    );
-  }
-  out.push(['ln_final.hook_scale', [B, T, 1]], ['ln_final.hook_normalized', [B, T, d_model]], ['logits', [B, T, d_vocab]]);
-  return out;
-}
+/** Hook point names and shapes: derived from the hook table (hooks.ts), kept here for the callers of the model-info record. */
+export { hookShapes } from './hooks.js';

@@ -43,6 +43,25 @@ const LAYERS: Record<string, { layer: string; may: string[] }> = {
   app: { layer: 'app', may: ['*'] },
 };
 
+/**
+ * The only server/model modules interp may import (extension-less, relative to server/): the
+ * engine entry, the model-info record and the hook table. Everything else in the model (ONNX
+ * graphs, runtimes, sessions) stays behind the entry, which also keeps ONNX Runtime out of the
+ * experiment registry's imports.
+ */
+const INTERP_MODEL_ENTRIES = ['model/engine', 'model/config', 'model/hooks'];
+
+/** An absolute module path as INTERP_MODEL_ENTRIES names it: relative to server/, '/'-separated, no extension. */
+const serverModule = (abs: string): string =>
+  path
+    .relative(SERVER, abs)
+    .split(path.sep)
+    .join('/')
+    .replace(/\.[jt]s$/, '');
+
+/** Whether an import of `target` (absolute) reaches into server/model past its entries. */
+const bypassesModelEntries = (target: string): boolean => serverModule(target).startsWith('model/') && !INTERP_MODEL_ENTRIES.includes(serverModule(target));
+
 /** Packages only storage and the services may import: the database is theirs alone. */
 const STORAGE_PACKAGES = ['drizzle-orm', 'better-sqlite3'];
 
@@ -70,7 +89,10 @@ function layerViolations(files: Array<{ file: string; source: string }>): string
           out.push(`${path.relative(SERVER, file)} imports ${spec} (only db/ and services/ touch the database)`);
         continue;
       }
-      const to = topOf(path.resolve(path.dirname(file), spec));
+      const target = path.resolve(path.dirname(file), spec);
+      const to = topOf(target);
+      if (from === 'interp' && bypassesModelEntries(target))
+        out.push(`${path.relative(SERVER, file)} imports ${spec} (interp reaches the model only through ${INTERP_MODEL_ENTRIES.join(', ')})`);
       if (!to || to === from) continue;
       if (!rule) out.push(`${path.relative(SERVER, file)}: server/${from} is not in LAYERS`);
       else if (!rule.may.includes('*') && !rule.may.includes(to))
@@ -87,7 +109,7 @@ describe('module layering', () => {
     expect(layerViolations(files)).toEqual([]);
   });
 
-  it('the layer check catches what it should: a resolver querying the database, an adapter importing another, the core reaching up', () => {
+  it('the layer check catches what it should: a resolver querying the database, an adapter importing another, the core reaching up, interp bypassing the engine entry', () => {
     const f = (rel: string, source: string) => ({ file: path.join(SERVER, rel), source });
     expect(
       layerViolations([
@@ -95,6 +117,11 @@ describe('module layering', () => {
         f('jobs/handlers/y.ts', "import type { Ctx } from '../../graphql/context.js';"),
         f('model/z.ts', "const s = await import('../services/models.js');"),
         f('app/raw.ts', "const n = handle.sqlite.prepare('SELECT count(*) FROM users').get();"),
+        f('interp/w.ts', "import type { OnnxEngine } from '../model/onnx/engine.js';\nconst { generate } = await import('../model/onnx/generate.js');"),
+        f(
+          'interp/ok.ts',
+          "import { generate, type OnnxEngine } from '../model/engine.js';\nimport type { ModelConfig } from '../model/config.js';\nimport { hookGeometry } from '../model/hooks.js';",
+        ),
         f('services/ok.ts', "import { eq } from 'drizzle-orm';\nimport { models } from '../db/schema.js';"),
         f('app/ok.ts', "import { handleFiles } from './files.js';\nimport { seedDemo } from '../services/seed.js';"),
       ]),
@@ -104,7 +131,24 @@ describe('module layering', () => {
       'jobs/handlers/y.ts imports ../../graphql/context.js (jobs may import errors, env, maze, model, interp, auth, services)',
       'model/z.ts imports ../services/models.js (model may import errors, env, maze)',
       'app/raw.ts uses a raw .sqlite connection (only db/ and services/ do)',
+      'interp/w.ts imports ../model/onnx/engine.js (interp reaches the model only through model/engine, model/config, model/hooks)',
+      'interp/w.ts imports ../model/onnx/generate.js (interp reaches the model only through model/engine, model/config, model/hooks)',
     ]);
+  });
+
+  it('server/interp reaches server/model only through the engine entry, the model-info record and the hook table', () => {
+    const reached = new Set<string>();
+    const bypasses: string[] = [];
+    for (const file of tsFiles(path.join(SERVER, 'interp'))) {
+      for (const spec of specifiers(fs.readFileSync(file, 'utf8'))) {
+        if (!spec.startsWith('.')) continue;
+        const target = path.resolve(path.dirname(file), spec);
+        if (serverModule(target).startsWith('model/')) reached.add(serverModule(target));
+        if (bypassesModelEntries(target)) bypasses.push(`${path.relative(SERVER, file)} imports ${spec}`);
+      }
+    }
+    expect(bypasses).toEqual([]);
+    expect(reached.has('model/engine')).toBe(true); // not vacuous: interp does reach the engine, through its entry
   });
 
   it('no module outside server/cli and server/app imports from server/cli (jobs, the model core and GraphQL stand without the CLI)', () => {

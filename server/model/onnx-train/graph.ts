@@ -38,7 +38,8 @@
  */
 import { paramShapes, type ModelConfig } from '../config.js';
 import { GraphBuilder } from '../onnx/builder.js';
-import { hookGeometry, hookSymDims } from '../onnx/hooks.js';
+import { hookGeometry } from '../hooks.js';
+import { hookSymDims } from '../onnx/hooks.js';
 import { Ops, type LnLinear } from './ops.js';
 import { UserError } from '../../errors.js';
 

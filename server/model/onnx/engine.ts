@@ -12,7 +12,7 @@
 import { checkWeights } from '../weights.js';
 import type { ModelConfig, Weights } from '../config.js';
 import { buildGraph, flatHeadOutput, specKey, type GraphSpec } from './graph.js';
-import { allHookNames, hookGeometry, HookError } from './hooks.js';
+import { allHookNames, hookGeometry, HookError } from '../hooks.js';
 import { compileInterventions, type Intervention } from './interventions.js';
 import { feedI32, feedI64, OrtSession, runtimeOptionsFromEnv, type ActiveBinding, type Feed, type HostTensor, type RuntimeOptions } from './runtime.js';
 import { UserError } from '../../errors.js';
@@ -27,10 +27,16 @@ export interface CacheOptions {
   names?: readonly string[];
   /** Keep only these (query) positions of each activation, in this order; default all. */
   positions?: readonly number[];
+  /**
+   * Unembed only the last position: logits [B, 1, d_vocab] (graph variant lastOnly, which also
+   * computes the last block for that position alone when no hook of it is requested or intervened
+   * on). ln_final's hooks are then unavailable.
+   */
+  lastOnly?: boolean;
 }
 
 export interface RunResult {
-  /** [B, T, d_vocab] */
+  /** [B, T, d_vocab] ([B, 1, d_vocab] with `lastOnly`) */
   logits: Float32Array;
   cache: Map<string, Activation>;
 }
@@ -154,7 +160,7 @@ export class OnnxEngine {
     const iv = compileInterventions(this.cfg, interventions, B, T);
     // Positions are gathered inside the graph, so ORT copies out only what was asked for.
     const positions = opts.positions ? [...opts.positions] : undefined;
-    const spec: GraphSpec = { outputs: names, patch: iv.patch, add: iv.add, cachePositions: !!positions && names.length > 0 };
+    const spec: GraphSpec = { outputs: names, patch: iv.patch, add: iv.add, cachePositions: !!positions && names.length > 0, lastOnly: !!opts.lastOnly };
     const feeds: Record<string, Feed> = { tokens: feedI32(tokens, [B, T]), ...iv.feeds };
     if (spec.cachePositions)
       feeds.cache_positions = feedI64(

@@ -11,11 +11,20 @@
  *
  * Unconstrained by default (maze-transformer's models learn the constraints); `allowedTokens`
  * restricts the argmax, e.g. to coordinates and <PATH_END>.
+ *
+ * `interventions` (per prompt) are applied during the prefill only: the prefill graph gets them as
+ * patch/add inputs (interventions.ts), so the prompt positions' keys/values in the buffers already
+ * carry their effect, and every later step reads those. This is exact for interventions on prompt
+ * positions (no later position is intervened on); a position the prefill does not cover (a prompt
+ * longer than the common length) is refused rather than silently skipped. This is the only KV-cache
+ * decode loop: interp's decodeWithInterventions (retargeting) runs on it.
  */
 import type { OnnxEngine } from './engine.js';
 import { feedF32, feedI32, feedI64, type Feed } from './runtime.js';
 import type { GraphSpec } from './graph.js';
+import { compileInterventions, type CompiledInterventions, type Intervention } from './interventions.js';
 import { argmax } from '../argmax.js';
+import { HookError } from '../hooks.js';
 
 export interface GenerateOptions {
   /** Token that ends a row's generation (e.g. <PATH_END>); it is included in the output. */
@@ -24,6 +33,13 @@ export interface GenerateOptions {
   maxNewTokens?: number;
   /** Length d_vocab; only tokens with a truthy entry may be generated. */
   allowedTokens?: ArrayLike<number | boolean>;
+  /**
+   * One entry per prompt (absent or undefined: none): interventions on that prompt's positions,
+   * applied while the prompts are prefilled (their `rows` field is ignored: each applies to its
+   * prompt only). Prompts of different lengths prefill only their common length, so every position
+   * an intervention names must lie below it.
+   */
+  interventions?: ReadonlyArray<readonly Intervention[] | undefined>;
 }
 
 // Prefill runs without a cache (nothing is cached yet); decoding steps read the buffers.
@@ -50,6 +66,9 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
       throw new RangeError(`prompt ${i}: ${(e as Error).message}`);
     }
   });
+  const perPrompt = opts.interventions;
+  if (perPrompt && perPrompt.length !== prompts.length)
+    throw new RangeError(`interventions has ${perPrompt.length} entries, expected one per prompt (${prompts.length})`);
 
   const seqs = prompts.map((p) => Array.from(p));
   // Active rows: indices into prompts; a row is done once it cannot or need not grow.
@@ -66,12 +85,14 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
 
   let pos = 0; // positions already in the cache
   let T = Math.min(...active.map((i) => prompts[i].length)); // prefill the common length at once
-  let tokens = new Int32Array(active.length * T);
+  let tokens = new Int32Array(active.length * T); // [A, T]
   active.forEach((i, r) => tokens.set(prompts[i].subarray(0, T), r * T));
+  const prefill = perPrompt ? prefillInterventions(engine, prompts, perPrompt, active, T) : undefined;
 
   for (;;) {
     const A = active.length;
     const feeds: Record<string, Feed> = { tokens: feedI32(tokens, [A, T]) };
+    if (pos === 0 && prefill) Object.assign(feeds, prefill.feeds);
     if (pos > 0) {
       feeds.past_len = feedI64(BigInt64Array.of(BigInt(pos)), [1]);
       for (let l = 0; l < L; l++) {
@@ -79,7 +100,7 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
         feeds[`past_value.${l}`] = feedF32(values[l], [A, H, C, E]);
       }
     }
-    const out = await engine.runSpec(pos > 0 ? STEP : PREFILL, feeds, fetch);
+    const out = await engine.runSpec(pos > 0 ? STEP : prefill ? { ...PREFILL, patch: prefill.patch, add: prefill.add } : PREFILL, feeds, fetch);
     // Store the new tokens' keys/values at positions pos..pos+T-1.
     for (let l = 0; l < L; l++) {
       const nk = out[`new_key.${l}`].data; // [A, H, E, T]
@@ -123,4 +144,34 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
     T = 1;
   }
   return seqs.map((s) => Int32Array.from(s));
+}
+
+/**
+ * The prefill's interventions, compiled for the prefill batch: row r of the batch is prompt
+ * active[r], and the batch covers positions [0, T). A position at or beyond T on a prompt longer
+ * than T would never be intervened on, so it is refused (HookError, INVALID_INTERVENTION); on a
+ * prompt of exactly T tokens compileInterventions reports it like any position outside the run.
+ */
+function prefillInterventions(
+  engine: OnnxEngine,
+  prompts: readonly Int32Array[],
+  perPrompt: ReadonlyArray<readonly Intervention[] | undefined>,
+  active: readonly number[],
+  T: number,
+): CompiledInterventions {
+  const all: Intervention[] = [];
+  active.forEach((i, r) => {
+    (perPrompt[i] ?? []).forEach((iv, k) => {
+      if (prompts[i].length > T) {
+        const where = `prompt ${i}, intervention ${k} on ${iv.hook}`;
+        const why = `prompts of different lengths prefill only their common length ${T}, and interventions apply during the prefill`;
+        if (iv.positions === undefined)
+          throw new HookError(`${where}: it covers every position, but ${why}; list its positions (below ${T})`, 'INVALID_INTERVENTION');
+        const late = iv.positions.find((p) => p >= T);
+        if (late !== undefined) throw new HookError(`${where}: position ${late} is at or beyond the prefill length (${why})`, 'INVALID_INTERVENTION');
+      }
+      all.push({ ...iv, rows: [r] });
+    });
+  });
+  return compileInterventions(engine.cfg, all, active.length, T);
 }

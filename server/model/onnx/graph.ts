@@ -43,7 +43,8 @@
  */
 import type { ModelConfig, Weights } from '../config.js';
 import { GraphBuilder, type Dim } from './builder.js';
-import { hookGeometry, hookSymDims, maskSymDims } from './hooks.js';
+import { blockHookNames, hookGeometry } from '../hooks.js';
+import { hookSymDims, maskSymDims } from './hooks.js';
 
 export interface GraphSpec {
   outputs?: readonly string[];
@@ -221,23 +222,10 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
   const flatShape = once(() => g.i64([0, 0, H * E]));
   const lastPos = (x: string) => g.op('Slice', [x, g.i64([-1]), g.i64([BIG]), g.i64([1])]); // [B, T, ·] → [B, 1, ·]
   // lastOnly: the last block only needs its last query position (keys/values still cover all), so
-  // it is computed for that position alone, unless a hook past k/v in that block is requested.
-  const lastBlockHooks = [
-    'attn.hook_q',
-    'attn.hook_attn_scores',
-    'attn.hook_pattern',
-    'attn.hook_z',
-    'attn.hook_result',
-    'hook_attn_out',
-    'hook_resid_mid',
-    'ln2.hook_scale',
-    'ln2.hook_normalized',
-    'mlp.hook_pre',
-    'mlp.hook_post',
-    'hook_mlp_out',
-    'hook_resid_post',
-  ];
-  const pruneLast = !!spec.lastOnly && !lastBlockHooks.some((h) => touched(`blocks.${L - 1}.${h}`));
+  // it is computed for that position alone, unless one of its query-position hooks (the hook
+  // table's `queryOnly`, ../hooks.ts) is requested or intervened on.
+  const lastBlockHooks = blockHookNames(L - 1, (e) => !!e.queryOnly);
+  const pruneLast = !!spec.lastOnly && !lastBlockHooks.some(touched);
 
   /** [H, D, E] per-head weights → [D, H·E] so one MatMul projects every head. */
   const flatHeads = (w: Float32Array): Float32Array => {

@@ -10,7 +10,7 @@
  */
 import type { ModelConfig } from '../config.js';
 import { feedBool, feedF32, type Feed } from './runtime.js';
-import { hookDims, hookGeometry, HookError, type HookGeometry } from './hooks.js';
+import { hookDims, hookGeometry, HookError, type HookGeometry } from '../hooks.js';
 
 export type InterventionKind = 'replace' | 'zero' | 'mean' | 'add';
 

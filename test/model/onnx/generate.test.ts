@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxEngine } from '../../../server/model/onnx/engine.js';
 import { generate } from '../../../server/model/onnx/generate.js';
+import type { Intervention } from '../../../server/model/onnx/interventions.js';
 import { randomTokens, randomWeights, tinyLike } from './helpers.js';
 
 const cfg = tinyLike();
@@ -60,6 +61,50 @@ describe('generate (greedy, KV cache, lockstep over prompts of different lengths
     }
     const full = randomTokens(cfg, cfg.n_ctx, 9);
     expect(Array.from((await generate(engine, [full], { stopToken: 0 }))[0])).toEqual(Array.from(full));
+  });
+
+  it('applies per-prompt interventions in the prefill: equals full-recompute decoding with the same intervention', async () => {
+    const D = cfg.d_model;
+    const cell = (seed: number) => new Float32Array(D).map((_, i) => Math.sin(seed * 7 + i) * 3); // [d_model]
+    // The common (prefill) length is 3 (prompt 2), so every position lies below 3.
+    const ivs: Array<Intervention[] | undefined> = [
+      [{ hook: 'blocks.0.hook_resid_pre', kind: 'add', positions: [1, 2], value: cell(1) }],
+      undefined,
+      [{ hook: 'blocks.1.attn.hook_z', kind: 'zero', positions: [0], heads: [1] }],
+      [{ hook: 'blocks.1.hook_resid_pre', kind: 'replace', positions: [2], value: cell(2) }],
+    ];
+    const out = await generate(engine, prompts, { stopToken: V - 1, maxNewTokens: 6, interventions: ivs });
+    const plain = await generate(engine, prompts, { stopToken: V - 1, maxNewTokens: 6 });
+    for (let i = 0; i < prompts.length; i++) {
+      const seq = Array.from(prompts[i]);
+      for (let n = 0; n < 6; n++) {
+        const r = await engine.runWithInterventions(Int32Array.from(seq), 1, seq.length, ivs[i] ?? [], { names: [], lastOnly: true });
+        let best = 0;
+        for (let t = 1; t < V; t++) if (r.logits[t] > r.logits[best]) best = t;
+        seq.push(best);
+        if (best === V - 1) break;
+      }
+      expect(Array.from(out[i]), `prompt ${i}`).toEqual(seq);
+    }
+    expect(Array.from(out[1])).toEqual(Array.from(plain[1])); // no interventions: unchanged
+    expect(out.some((o, i) => o.length !== plain[i].length || o.some((t, j) => t !== plain[i][j]))).toBe(true); // they mattered
+  });
+
+  it('refuses interventions the prefill cannot apply: past the common length of prompts of different lengths', async () => {
+    const at = (positions?: number[]): Intervention => ({ hook: 'blocks.0.hook_resid_pre', kind: 'zero', ...(positions ? { positions } : {}) });
+    await expect(generate(engine, prompts, { stopToken: 1, interventions: [undefined, [at([1, 4])], undefined, undefined] })).rejects.toThrow(
+      'prompt 1, intervention 0 on blocks.0.hook_resid_pre: position 4 is at or beyond the prefill length (prompts of different lengths prefill only their common length 3, and interventions apply during the prefill)',
+    );
+    await expect(generate(engine, prompts, { stopToken: 1, interventions: [[at()], undefined, undefined, undefined] })).rejects.toThrow(
+      /^prompt 0, intervention 0 on blocks\.0\.hook_resid_pre: it covers every position, but prompts of different lengths prefill only their common length 3/,
+    );
+    // A prompt of exactly the prefill length: the intervention compiler's own message.
+    await expect(generate(engine, prompts, { stopToken: 1, interventions: [undefined, undefined, [at([3])], undefined] })).rejects.toThrow(
+      'intervention 0 on blocks.0.hook_resid_pre: position 3 is outside [0, 3)',
+    );
+    await expect(generate(engine, prompts, { stopToken: 1, interventions: [undefined] })).rejects.toThrow(
+      'interventions has 1 entries, expected one per prompt (4)',
+    );
   });
 
   it('rejects bad options and prompts with precise errors', async () => {

@@ -1,0 +1,53 @@
+/**
+ * The hook table (server/model/hooks.ts) is the one list of hook points: names, shapes, geometry and
+ * the ONNX graph's last-block pruning all derive from it, so these checks pin what it derives.
+ */
+import { describe, expect, it } from 'vitest';
+import { PRESETS, type ModelConfig } from '../../server/model/config.js';
+import { allHookNames, blockHookNames, checkHookNames, HOOK_TABLE, hookDims, HookError, hookGeometry, hookShapes } from '../../server/model/hooks.js';
+
+const cfg: ModelConfig = { ...PRESETS.nano, n_layers: 3, d_vocab: 11, tokenizer: 'aotp-ut' };
+
+describe('hook table', () => {
+  it('names every TL hook once, in forward order: embeddings, 18 per block, ln_final', () => {
+    const names = allHookNames(cfg);
+    expect(names.length).toBe(HOOK_TABLE.length + (cfg.n_layers - 1) * blockHookNames(0).length);
+    expect(names.length).toBe(4 + 18 * cfg.n_layers);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names.slice(0, 3)).toEqual(['hook_embed', 'hook_pos_embed', 'blocks.0.hook_resid_pre']);
+    expect(names.slice(-3)).toEqual(['blocks.2.hook_resid_post', 'ln_final.hook_scale', 'ln_final.hook_normalized']);
+    expect(hookShapes(cfg, 2, 5).map(([n]) => n)).toEqual([...names, 'logits']);
+  });
+
+  it('derives shapes from geometry: hookShapes is hookDims of each hook', () => {
+    for (const [name, shape] of hookShapes(cfg, 2, 5)) {
+      if (name === 'logits') expect(shape).toEqual([2, 5, cfg.d_vocab]);
+      else expect(hookDims(cfg, hookGeometry(cfg, name), 2, 5), name).toEqual(shape);
+    }
+    expect(hookGeometry(cfg, 'blocks.1.attn.hook_result')).toEqual({ name: 'blocks.1.attn.hook_result', layer: 1, layout: 'bthf', feature: cfg.d_model });
+    expect(hookGeometry(cfg, 'ln_final.hook_scale')).toEqual({ name: 'ln_final.hook_scale', layer: cfg.n_layers, layout: 'btf', feature: 1 });
+    expect(hookGeometry(cfg, 'hook_pos_embed').layer).toBe(-1);
+  });
+
+  it('marks as query-only every block hook except what keys and values are made of', () => {
+    expect(blockHookNames(2, (e) => !e.queryOnly)).toEqual([
+      'blocks.2.hook_resid_pre',
+      'blocks.2.ln1.hook_scale',
+      'blocks.2.ln1.hook_normalized',
+      'blocks.2.attn.hook_k',
+      'blocks.2.attn.hook_v',
+    ]);
+    expect(blockHookNames(2, (e) => !!e.queryOnly)).toHaveLength(13);
+  });
+
+  it('refuses names TL does not have for this config, naming them', () => {
+    expect(() => hookGeometry(cfg, 'blocks.3.hook_resid_pre')).toThrow('unknown hook point "blocks.3.hook_resid_pre": the model has 3 blocks');
+    expect(() => hookGeometry(cfg, 'blocks.01.hook_resid_pre')).toThrow('the model has 3 blocks');
+    for (const bad of ['blocks.0.hook_embed', 'blocks.0.ln_final.hook_scale', 'attn.hook_q', 'logits'])
+      expect(() => hookGeometry(cfg, bad)).toThrow(
+        `unknown hook point "${bad}" (TransformerLens names, e.g. blocks.0.hook_resid_pre, blocks.1.attn.hook_pattern)`,
+      );
+    expect(() => checkHookNames(cfg, ['hook_embed', 'blocks.0.nope'], 'runForward')).toThrow(HookError);
+    expect(() => checkHookNames(cfg, allHookNames(cfg))).not.toThrow();
+  });
+});
