@@ -10,6 +10,7 @@ import { expCommands } from '../cli/exp.js';
 import { mazeCommands } from '../cli/mazes.js';
 import { modelCommands } from '../cli/model.js';
 import { startCommand } from './start.js';
+import { workerCommand } from './worker.js';
 import { evalCommand, trainCommand } from '../cli/train.js';
 import { userCommands } from '../cli/users.js';
 
@@ -23,6 +24,7 @@ const groups: Record<string, { summary: string; commands: CommandGroup }> = {
 /** Commands that stand alone: `searchlight train …`. */
 const commands: Record<string, Command> = {
   start: startCommand,
+  worker: workerCommand,
   train: trainCommand,
   eval: evalCommand,
 };

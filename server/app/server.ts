@@ -27,7 +27,8 @@ import {
   rateLimitFromEnv,
 } from '../auth/rateLimit.js';
 import { acquireDataDirLock, type DataDirLock, type DbHandle, defaultDataDir, prepareDatabase, sweepOrphans } from '../services/database.js';
-import { JobRunner } from '../jobs/runner.js';
+import { JobRunner, type JobSystem } from '../jobs/runner.js';
+import { intFromEnv } from '../env.js';
 import { type App, type Ctx, authenticate, createContext, eventContext } from '../graphql/context.js';
 import { handleFiles } from './files.js';
 import { isDevelopment, withEnumValues } from '../graphql/errors.js';
@@ -90,8 +91,8 @@ export interface RunningServer {
   graphqlUrl: string;
   port: number;
   app: App;
-  /** The embedded job runner behind app.runner (tests wait on it with idle()). */
-  runner: JobRunner;
+  /** The job system behind app.runner: the embedded runner, or BullMQ with Redis (tests wait on it with idle()). */
+  runner: JobSystem;
   schema: GraphQLSchema;
   close(): Promise<void>;
 }
@@ -128,16 +129,48 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
     ? await (await import('../services/redis.js')).redisBus(redisUrl, opts.redisPrefix ?? process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() ?? 'searchlight')
     : undefined;
   const pubsub = new PubSub(bus);
+  let runner: JobSystem | undefined;
   try {
-    return await serveOn(opts, handle, lock, log, pubsub);
+    runner = redisUrl
+      ? await queuedJobs(opts, handle, pubsub, redisUrl, log)
+      : new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
+    return await serveOn(opts, handle, lock, log, pubsub, runner);
   } catch (e) {
+    await runner?.stop().catch(() => undefined);
     await pubsub.close(); // any failed start lets go of Redis too
     throw e;
   }
 }
 
-async function serveOn(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void, pubsub: PubSub): Promise<RunningServer> {
-  const runner = new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
+/**
+ * With Redis, jobs go to the BullMQ queues (jobs/queued.ts); this process also runs
+ * SEARCHLIGHT_JOB_WORKERS of them (default 1, so one API and one Redis still get work done; 0: only
+ * `searchlight worker` processes do).
+ */
+async function queuedJobs(opts: ServerOptions, handle: DbHandle, pubsub: PubSub, redisUrl: string, log: (l: string) => void): Promise<JobSystem> {
+  const [{ JobQueues, queueTimingFromEnv }, { QueuedJobs }] = await Promise.all([import('../services/queue.js'), import('../jobs/queued.js')]);
+  const prefix = opts.redisPrefix ?? process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() ?? 'searchlight';
+  const dispatch = await JobQueues.open(redisUrl, prefix);
+  return new QueuedJobs({
+    handle,
+    pubsub,
+    redisUrl,
+    prefix,
+    dispatch,
+    concurrency: opts.jobWorkers ?? intFromEnv('SEARCHLIGHT_JOB_WORKERS', 1, 0),
+    timing: queueTimingFromEnv(),
+    log: (l) => log(`jobs: ${l}`),
+  });
+}
+
+async function serveOn(
+  opts: ServerOptions,
+  handle: DbHandle,
+  lock: DataDirLock,
+  log: (l: string) => void,
+  pubsub: PubSub,
+  runner: JobSystem,
+): Promise<RunningServer> {
   const app: App = {
     handle,
     runner,
@@ -303,7 +336,12 @@ async function serveOn(opts: ServerOptions, handle: DbHandle, lock: DataDirLock,
     await apollo.stop().catch(() => undefined);
     throw e;
   }
-  runner.start();
+  try {
+    await runner.start();
+  } catch (e) {
+    await apollo.stop().catch(() => undefined);
+    throw e;
+  }
   loopDelay?.enable();
   const actual = (httpServer.address() as AddressInfo).port;
   const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;

@@ -94,6 +94,17 @@ export function countQueued(db: Db, userId: number): number {
   );
 }
 
+/** Jobs a user has waiting or running (their dispatch priority: each user's first job goes before anyone's second). */
+export function countActive(db: Db, userId: number): number {
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(jobs)
+      .where(and(eq(jobs.createdBy, userId), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
+      .get()?.n ?? 0
+  );
+}
+
 export function getJob(db: Db, id: number): JobRow | undefined {
   return db.select().from(jobs).where(eq(jobs.id, id)).get();
 }
@@ -115,6 +126,29 @@ export function claimNext(db: Db, exclude: number[] = []): JobRow | undefined {
     .where(and(eq(jobs.id, next.id), eq(jobs.status, 'QUEUED')))
     .returning()
     .get();
+}
+
+/** QUEUED → RUNNING for one job (a queue worker's claim); undefined when it is not QUEUED (cancelled, or another worker has it). */
+export function claimJob(db: Db, id: number): JobRow | undefined {
+  const now = Date.now();
+  return db
+    .update(jobs)
+    .set({ status: 'RUNNING', attempts: sql`${jobs.attempts} + 1`, startedAt: now, heartbeatAt: now, error: null })
+    .where(and(eq(jobs.id, id), eq(jobs.status, 'QUEUED')))
+    .returning()
+    .get();
+}
+
+/** Whether any job is QUEUED or RUNNING (waiting for a quiet system). */
+export function anyActive(db: Db): boolean {
+  return (
+    db
+      .select({ id: jobs.id })
+      .from(jobs)
+      .where(inArray(jobs.status, ['QUEUED', 'RUNNING']))
+      .limit(1)
+      .get() !== undefined
+  );
 }
 
 export function setProgress(db: Db, id: number, progress: JobProgress): void {

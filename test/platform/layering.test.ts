@@ -102,6 +102,18 @@ function layerViolations(files: Array<{ file: string; source: string }>): string
   return out;
 }
 
+/**
+ * Heavy dependencies, each imported by one module only (the brief: one module per heavy dependency),
+ * so swapping or lazily loading one is a change in one place.
+ */
+const ONE_HOME: Record<string, string> = {
+  bullmq: 'services/queue.ts',
+  ioredis: 'services/redis.ts',
+  'onnxruntime-node': 'model/onnx/backends.ts',
+  '@tensorflow/tfjs': 'model/tfjs/backend.ts',
+  '@node-rs/argon2': 'auth/secrets.ts',
+};
+
 describe('module layering', () => {
   it('every server module keeps to its layer: core → services (the only database code) → adapters → app', () => {
     const files = tsFiles(SERVER).map((file) => ({ file, source: fs.readFileSync(file, 'utf8') }));
@@ -164,6 +176,18 @@ describe('module layering', () => {
       }
     }
     expect(offenders).toEqual([]);
+  });
+
+  it('each heavy dependency has one home: bullmq, ioredis, ONNX Runtime, tfjs and argon2 are each imported by one module', () => {
+    const homes = new Map<string, string[]>();
+    for (const file of tsFiles(SERVER))
+      for (const spec of specifiers(fs.readFileSync(file, 'utf8'))) {
+        const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+        if (pkg in ONE_HOME) homes.set(pkg, [...new Set([...(homes.get(pkg) ?? []), path.relative(SERVER, file)])]);
+      }
+    expect(Object.fromEntries([...homes].map(([p, files]) => [p, files.sort()]))).toEqual(
+      Object.fromEntries(Object.entries(ONE_HOME).map(([p, f]) => [p, [f]])),
+    );
   });
 
   it('the scan sees dynamic imports too (the form evaluate.ts used for the CLI engine loader)', () => {

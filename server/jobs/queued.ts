@@ -1,0 +1,218 @@
+/**
+ * Jobs through BullMQ on Redis (issue 15; with SEARCHLIGHT_REDIS_URL). The API admits a job exactly
+ * as the embedded runner does (runner.ts `admitJob`: one validation, the same refusals, the row
+ * written QUEUED) and dispatches its id on the kind's queue; `searchlight worker` processes (or
+ * the API itself, with SEARCHLIGHT_JOB_WORKERS > 0) take dispatches and run them in worker threads
+ * (threads.ts), on any machine that reaches the database, Redis and the artifacts.
+ *
+ * Crash semantics are the embedded runner's: a worker killed mid-job stops renewing its BullMQ lock,
+ * BullMQ puts the dispatch back, and the next worker to take it finds the row still RUNNING and
+ * decides by the handler's rule (resume from the last checkpoint, retry after cleanup, or fail),
+ * counting attempts in the row. Cancels reach the worker running the job through pub/sub, with a
+ * poll of the row's cancel flag as the fallback.
+ *
+ * The row is the record, the dispatch only a pointer: the API re-dispatches QUEUED rows that Redis
+ * does not hold (Redis restarted, or a dispatch failed) and recovers RUNNING rows whose dispatch is
+ * gone, at start and every `reconcileMs`.
+ */
+import type { DbHandle } from '../services/database.js';
+import type { JobRow } from '../services/rows.js';
+import type { PubSub } from '../services/pubsub.js';
+import { type Actor, anyActive, claimJob, countActive, type EnqueueLink, getJob, isCancelRequested, jobsWithStatus, requestCancel } from '../services/jobs.js';
+import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type QueueTiming, QUEUE_NAMES } from '../services/queue.js';
+import { admitJob, type JobSystem } from './runner.js';
+import { JobThreads } from './threads.js';
+
+/** Pub/sub topic on which a cancel is announced to whichever process runs the job. */
+export const CANCEL_TOPIC = 'jobs:cancel';
+interface CancelNote {
+  id: number;
+  by: string;
+}
+
+export interface QueueWorkerOptions {
+  handle: DbHandle;
+  /** With a Redis bus, so progress reaches every API instance and cancels reach this worker. */
+  pubsub: PubSub;
+  redisUrl: string;
+  prefix: string;
+  queues?: readonly QueueName[];
+  /** Jobs run at once by this process. */
+  concurrency: number;
+  timing?: QueueTiming;
+  graceMs?: number;
+  log: (line: string) => void;
+}
+
+/** A consumer of the job queues: `searchlight worker`, or the API's own in-process workers. */
+export class QueueWorker {
+  private consumer?: QueueConsumer;
+  private readonly threads: JobThreads;
+  private poll?: NodeJS.Timeout;
+  private cancels?: AsyncIterableIterator<CancelNote>;
+  private stopped = false;
+
+  private constructor(private readonly opts: QueueWorkerOptions) {
+    this.threads = new JobThreads({ handle: opts.handle, pubsub: opts.pubsub, graceMs: opts.graceMs, stopReason: 'its worker was shut down', log: opts.log });
+  }
+
+  static async start(opts: QueueWorkerOptions): Promise<QueueWorker> {
+    const w = new QueueWorker(opts);
+    w.listenForCancels();
+    w.consumer = await consumeQueues(
+      opts.redisUrl,
+      opts.prefix,
+      opts.queues ?? QUEUE_NAMES,
+      opts.concurrency,
+      (id) => w.process(id),
+      opts.timing,
+      (e) => opts.log(`queue: ${e.message}`),
+    );
+    return w;
+  }
+
+  get running(): number {
+    return this.threads.size;
+  }
+
+  private get db() {
+    return this.opts.handle.db;
+  }
+
+  /** Runs the job row `id` a dispatch points at, if it still wants running. */
+  private async process(id: number): Promise<void> {
+    if (this.stopped || this.threads.ids().includes(id)) return;
+    let row: JobRow | undefined = getJob(this.db, id);
+    // RUNNING here means the worker that held it died (its lock expired): decide as after a crash.
+    if (row?.status === 'RUNNING') row = this.threads.recover(row, 'the worker running this job stopped (killed or lost)');
+    if (row?.status !== 'QUEUED') return; // cancelled before it started, finished, or failed for good
+    const claimed = claimJob(this.db, id);
+    if (!claimed) return; // another worker claimed it first
+    await this.threads.run(claimed);
+  }
+
+  private listenForCancels(): void {
+    this.cancels = this.opts.pubsub.subscribe<CancelNote>(CANCEL_TOPIC);
+    void (async () => {
+      for await (const note of this.cancels!) if (this.threads.ids().includes(note.id)) this.threads.cancel(note.id, note.by);
+    })();
+    // Fallback when a note is lost (Redis reconnecting): the row's flag, every second.
+    this.poll = setInterval(() => {
+      for (const id of this.threads.ids()) if (isCancelRequested(this.db, id)) this.threads.cancel(id, 'a user');
+    }, 1000);
+    this.poll.unref();
+  }
+
+  /**
+   * Stops taking jobs, then stops the running ones (put back in the queue or failed, as after a
+   * crash). Their dispatches are abandoned, not completed: BullMQ hands them to another worker once
+   * their lock expires, and that worker finds the rows QUEUED again.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.poll) clearInterval(this.poll);
+    await this.cancels?.return?.();
+    const closing = this.consumer?.close(true);
+    await this.threads.stopAll();
+    await closing;
+  }
+}
+
+export interface QueuedJobsOptions extends Omit<QueueWorkerOptions, 'concurrency'> {
+  queues?: readonly QueueName[];
+  dispatch: JobQueues;
+  /** Workers in this process (0: the API runs none; `searchlight worker` processes do the work). */
+  concurrency: number;
+  /** How often QUEUED and RUNNING rows are checked against their dispatches (default 15 s). */
+  reconcileMs?: number;
+}
+
+/** The API's job system on BullMQ (the JobScheduler adapters see). */
+export class QueuedJobs implements JobSystem {
+  private worker?: QueueWorker;
+  private readonly threads: JobThreads;
+  private timer?: NodeJS.Timeout;
+  private reconciling?: Promise<void>;
+
+  constructor(private readonly opts: QueuedJobsOptions) {
+    // Used here only to record recoveries and publish rows; jobs run in `worker`.
+    this.threads = new JobThreads({ handle: opts.handle, pubsub: opts.pubsub, stopReason: 'the server was shut down', log: opts.log });
+  }
+
+  private get db() {
+    return this.opts.handle.db;
+  }
+
+  async start(): Promise<void> {
+    await this.reconcile();
+    this.timer = setInterval(() => void this.reconcile(), this.opts.reconcileMs ?? 15_000);
+    this.timer.unref();
+    if (this.opts.concurrency > 0) this.worker = await QueueWorker.start(this.opts);
+  }
+
+  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow {
+    const job = admitJob(this.opts.handle, kind, params, userId, link, check);
+    this.threads.publish(job.id);
+    // Each user's n-th waiting or running job gets priority n: a user with ten jobs queued does not
+    // hold back another's first. The row is already committed; a failed dispatch is retried by reconcile.
+    const priority = userId === null ? 1 : countActive(this.db, userId);
+    this.opts.dispatch.add(job.kind, job.id, priority).catch((e: Error) => this.opts.log(`job ${job.id}: dispatch failed (${e.message}); retried shortly`));
+    return job;
+  }
+
+  cancel(id: number, by: Actor): JobRow | undefined {
+    const before = getJob(this.db, id);
+    const job = requestCancel(this.db, id, by);
+    if (before?.status === 'QUEUED' && job?.status === 'CANCELLED') void this.opts.dispatch.remove(job.kind, id);
+    if (job?.status === 'RUNNING') this.opts.pubsub.publish(CANCEL_TOPIC, { id, by: by.name } satisfies CancelNote);
+    this.threads.publish(id);
+    return getJob(this.db, id);
+  }
+
+  /** Jobs RUNNING anywhere (every worker's), as the database records them. */
+  runningCount(): number {
+    return jobsWithStatus(this.db, 'RUNNING').length;
+  }
+
+  async idle(): Promise<void> {
+    while (anyActive(this.db)) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.reconciling;
+    await this.worker?.stop();
+    await this.opts.dispatch.close();
+  }
+
+  /** Re-dispatches QUEUED rows Redis does not hold, and recovers RUNNING rows whose dispatch is gone. */
+  reconcile(): Promise<void> {
+    this.reconciling ??= (async () => {
+      try {
+        for (const job of jobsWithStatus(this.db, 'QUEUED')) {
+          const s = await this.opts.dispatch.state(job.kind, job.id);
+          if (s === 'missing' || s === 'completed' || s === 'failed') {
+            await this.opts.dispatch.remove(job.kind, job.id);
+            await this.opts.dispatch.add(job.kind, job.id, 1);
+          }
+        }
+        for (const job of jobsWithStatus(this.db, 'RUNNING')) {
+          const s = await this.opts.dispatch.state(job.kind, job.id);
+          if (s !== 'missing' && s !== 'completed' && s !== 'failed') continue;
+          const now = getJob(this.db, job.id);
+          if (now?.status !== 'RUNNING') continue; // it ended meanwhile
+          const after = this.threads.recover(now, 'its dispatch was lost (Redis restarted, or BullMQ gave it up)');
+          if (after?.status === 'QUEUED') {
+            await this.opts.dispatch.remove(job.kind, job.id);
+            await this.opts.dispatch.add(job.kind, job.id, 1);
+          }
+        }
+      } catch (e) {
+        this.opts.log(`reconcile: ${(e as Error).message}`);
+      } finally {
+        this.reconciling = undefined;
+      }
+    })();
+    return this.reconciling;
+  }
+}

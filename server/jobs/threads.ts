@@ -1,0 +1,218 @@
+/**
+ * Job threads: runs claimed jobs, each in its own worker thread (so the process that hosts them
+ * stays responsive while a model trains), streams their progress, stops them on cancel, and
+ * records how each one ended. Where the jobs come from is the host's business: the embedded runner
+ * claims them from the database (runner.ts), a queue worker takes them from BullMQ (queued.ts).
+ *
+ * `recover` decides the fate of a job whose run was interrupted (its process died or was stopped):
+ * resumed, retried or failed with the reason, per its handler — never left RUNNING, never silently
+ * dropped. The same rule serves a restart of the embedded server and a worker killed mid-job.
+ */
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { DbHandle } from '../services/database.js';
+import type { JobRow } from '../services/rows.js';
+import type { PubSub } from '../services/pubsub.js';
+import { getHandler } from './handlers/index.js';
+import { getJob, jobTopic, markEnded, requeue } from '../services/jobs.js';
+import type { WorkerData, WorkerMessage } from './worker.js';
+
+/**
+ * Workers run TypeScript through tsx. Node 20 does not apply `execArgv: ['--import', 'tsx']` to a
+ * worker's own .ts entry (ERR_UNKNOWN_FILE_EXTENSION, checked on 20.20), so the worker starts from
+ * a tiny eval'd script that registers tsx's loader and then imports worker.ts.
+ */
+const TSX_API = pathToFileURL(
+  createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs'),
+).href; // the ESM build
+const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
+const BOOTSTRAP = `
+import(${JSON.stringify(TSX_API)})
+  .then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); })
+  .catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: 'job worker failed to start: ' + ((e && e.message) || e), userError: false }); });`;
+
+/**
+ * Environment of job workers: compute libraries (ONNX Runtime, tfjs) default to one thread per
+ * core; a job gets all cores but one (SEARCHLIGHT_JOB_THREADS overrides; SEARCHLIGHT_THREADS, if
+ * set, wins), so the API thread keeps a core while a model trains.
+ */
+function jobEnv(): NodeJS.ProcessEnv {
+  const threads = process.env.SEARCHLIGHT_THREADS || process.env.SEARCHLIGHT_JOB_THREADS || String(Math.max(1, os.availableParallelism() - 1));
+  return { ...process.env, SEARCHLIGHT_THREADS: threads };
+}
+
+export interface ThreadsOptions {
+  handle: DbHandle;
+  pubsub?: PubSub;
+  /** How long a cancelled or stopping worker may take to stop on its own before it is terminated. */
+  graceMs?: number;
+  /** Recorded on a job stopped by `stopAll` (e.g. "the server was shut down"). */
+  stopReason: string;
+  log: (line: string) => void;
+}
+
+interface Running {
+  job: JobRow;
+  worker: Worker;
+  settled: boolean;
+  /** Set when the worker is being stopped by a shutdown rather than a user cancel. */
+  stopping: boolean;
+  cancelledBy?: string;
+  killTimer?: NodeJS.Timeout;
+  /** Resolves once the thread has exited and its end is recorded. */
+  exited: Promise<void>;
+}
+
+export class JobThreads {
+  private readonly running = new Map<number, Running>();
+  private readonly graceMs: number;
+
+  constructor(private readonly opts: ThreadsOptions) {
+    this.graceMs = opts.graceMs ?? 5000;
+  }
+
+  private get db() {
+    return this.opts.handle.db;
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  ids(): number[] {
+    return [...this.running.keys()];
+  }
+
+  /** Publishes the job's current row to `jobProgress` subscribers. */
+  publish(id: number): void {
+    const job = getJob(this.db, id);
+    if (job) this.opts.pubsub?.publish(jobTopic(id), job);
+  }
+
+  /**
+   * Runs a job already marked RUNNING (claimed) in a new worker thread; the promise resolves once
+   * the thread has exited and the job's end (completed, failed, cancelled, or put back) is recorded.
+   */
+  run(job: JobRow): Promise<void> {
+    const data: WorkerData = { jobId: job.id, kind: job.kind, params: job.params, attempt: job.attempts, dataDir: this.opts.handle.dataDir };
+    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, env: jobEnv() });
+    let exited!: () => void;
+    const r: Running = { job, worker, settled: false, stopping: false, exited: new Promise<void>((resolve) => (exited = resolve)) };
+    this.running.set(job.id, r);
+    this.publish(job.id);
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') this.publish(job.id);
+      else this.settle(r, m);
+    });
+    worker.on('error', (e) => this.settle(r, { type: 'error', message: `job worker crashed: ${e.message}`, userError: false }));
+    worker.on('exit', (code) => {
+      if (!r.settled)
+        this.settle(
+          r,
+          r.stopping || r.cancelledBy ? { type: 'cancelled' } : { type: 'error', message: `job worker exited unexpectedly (code ${code})`, userError: false },
+        );
+      this.running.delete(job.id);
+      if (r.killTimer) clearTimeout(r.killTimer);
+      exited();
+    });
+    return r.exited;
+  }
+
+  /** Asks a running job's thread to stop (a user's cancel, already recorded); terminated after the grace period. */
+  cancel(id: number, by: string): void {
+    const r = this.running.get(id);
+    if (!r || r.settled || r.cancelledBy) return;
+    r.cancelledBy = by;
+    r.worker.postMessage({ type: 'cancel' });
+    r.killTimer ??= setTimeout(() => void this.kill(r), this.graceMs);
+  }
+
+  /**
+   * Shutdown: running jobs are asked to stop (then terminated after the grace period) and put back
+   * in the queue (or failed) exactly as after a crash, with the reason recorded.
+   */
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      [...this.running.values()].map((r) => {
+        if (!r.settled) {
+          r.stopping = true;
+          r.worker.postMessage({ type: 'stop' });
+          r.killTimer ??= setTimeout(() => void r.worker.terminate(), this.graceMs);
+        }
+        return r.exited;
+      }),
+    );
+  }
+
+  private async kill(r: Running): Promise<void> {
+    if (r.settled) return;
+    this.opts.log(`job ${r.job.id} did not stop within ${this.graceMs} ms; terminating its worker`);
+    await r.worker.terminate();
+    this.settle(r, { type: 'cancelled' });
+  }
+
+  private settle(r: Running, m: Exclude<WorkerMessage, { type: 'progress' }>): void {
+    if (r.settled) return;
+    r.settled = true;
+    const job = getJob(this.db, r.job.id) ?? r.job;
+    const handler = getHandler(job.kind);
+    const dataDir = this.opts.handle.dataDir;
+    try {
+      if (m.type === 'done') {
+        // The worker committed the output and COMPLETED together.
+      } else if (r.stopping) {
+        this.recover(job, `${this.opts.stopReason} while this job was running`);
+      } else if (m.type === 'cancelled') {
+        handler?.cleanup(this.db, job, dataDir);
+        markEnded(this.db, job.id, 'CANCELLED', `cancelled by ${r.cancelledBy ?? 'a user'} while running; partial output was removed`);
+      } else {
+        handler?.cleanup(this.db, job, dataDir);
+        markEnded(this.db, job.id, 'FAILED', m.userError ? m.message : `internal error: ${m.message}`);
+      }
+    } catch (e) {
+      this.opts.log(`job ${job.id}: could not record its end: ${(e as Error).stack ?? e}`);
+    }
+    this.publish(job.id);
+  }
+
+  /**
+   * Decides the fate of a job whose run was interrupted (see JobHandler.recovery): put back in the
+   * queue (resume from its checkpoint, or retry from the start after a cleanup) or ended. Returns
+   * the row as it now stands.
+   */
+  recover(job: JobRow, reason: string): JobRow | undefined {
+    const handler = getHandler(job.kind);
+    const dataDir = this.opts.handle.dataDir;
+    const attempt = `attempt ${job.attempts}${handler ? ` of ${handler.maxAttempts}` : ''}`;
+    if (!handler) {
+      markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`);
+    } else if (job.cancelRequested) {
+      handler.cleanup(this.db, job, dataDir);
+      markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`);
+    } else if (handler.recovery !== 'fail' && job.attempts < handler.maxAttempts) {
+      if (handler.recovery === 'retry') handler.cleanup(this.db, job, dataDir);
+      requeue(
+        this.db,
+        job.id,
+        `${reason} (${attempt}); ${handler.recovery === 'resume' ? 'it will resume from its last checkpoint' : 'it will be retried from the start'}`,
+        handler.recovery === 'resume',
+      );
+    } else {
+      handler.cleanup(this.db, job, dataDir);
+      markEnded(
+        this.db,
+        job.id,
+        'FAILED',
+        `${reason} (${attempt}); ${handler.recovery === 'fail' ? 'this kind of job cannot be resumed' : 'no attempts left'}, partial output was removed`,
+      );
+    }
+    const now = getJob(this.db, job.id);
+    this.opts.log(`job ${job.id} (${job.kind}) interrupted: now ${now?.status}`);
+    this.publish(job.id);
+    return now;
+  }
+}

@@ -1,0 +1,189 @@
+/**
+ * Jobs through BullMQ on Redis with worker processes (issue 15): an API that runs no jobs itself,
+ * `searchlight worker` processes (separate OS processes, as on other machines) taking them from the
+ * queues, a worker killed with SIGKILL mid-training whose job another worker resumes from its last
+ * checkpoint, per-user priorities, and a cancel reaching the process that runs the job. Needs the
+ * Redis server CI runs (127.0.0.1:6379; .ci/run starts one when absent); each test uses its own
+ * key prefix, so runs on a shared Redis stay apart.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { jobTopic } from '../../server/services/jobs.js';
+import { parseQueueNames } from '../../server/services/queue.js';
+import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
+import { ROOT } from './spawn.js';
+
+const REDIS = process.env.SEARCHLIGHT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const LOCK_MS = 1500; // a killed worker's job is taken over after about this long
+
+interface Proc {
+  child: ChildProcess;
+  out: string;
+  exited: Promise<number | null>;
+}
+
+const procs: Proc[] = [];
+let harness: Harness | undefined;
+afterEach(async () => {
+  for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await harness?.close();
+  harness = undefined;
+});
+
+async function startApi(prefix: string): Promise<Harness> {
+  process.env.SEARCHLIGHT_QUEUE_LOCK_MS = String(LOCK_MS);
+  harness = await startHarness({ redisUrl: REDIS, redisPrefix: prefix, jobWorkers: 0 });
+  return harness;
+}
+
+/** Starts `searchlight worker` as its own OS process; resolves once it serves. */
+async function startWorker(dataDir: string, prefix: string, args: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', dataDir, ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      SEARCHLIGHT_REDIS_URL: REDIS,
+      SEARCHLIGHT_REDIS_PREFIX: prefix,
+      SEARCHLIGHT_QUEUE_LOCK_MS: String(LOCK_MS),
+      SEARCHLIGHT_THREADS: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const p: Proc = { child, out: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+  child.stdout!.on('data', (d) => (p.out += d));
+  child.stderr!.on('data', (d) => (p.out += d));
+  procs.push(p);
+  const deadline = Date.now() + 60_000;
+  while (!/Searchlight worker \d+ serving/.test(p.out)) {
+    if (child.exitCode !== null) throw new Error(`worker exited: ${p.out}`);
+    if (Date.now() > deadline) throw new Error(`worker did not start: ${p.out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return p;
+}
+
+const prefix = () => `searchlight-queue-test-${crypto.randomBytes(4).toString('hex')}`;
+const rowOf = (h: Harness, id: string) =>
+  h.server.app.handle.sqlite.prepare('SELECT status, attempts, started_at AS startedAt FROM jobs WHERE id = ?').get(Number(id.split(':')[1])) as {
+    status: string;
+    attempts: number;
+    startedAt: number | null;
+  };
+
+describe('jobs on BullMQ with worker processes', () => {
+  it('queue names are checked where they are given', () => {
+    expect(parseQueueNames(undefined)).toEqual(['dataset', 'train', 'evaluate', 'experiment']);
+    expect(parseQueueNames('train, dataset,train')).toEqual(['train', 'dataset']);
+    expect(() => parseQueueNames('train,gpu')).toThrow('unknown queue "gpu"; queues are dataset, train, evaluate, experiment');
+  });
+
+  it('a worker refuses to start without Redis, saying how to give it one', async () => {
+    const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', '/nonexistent-dir'], {
+      cwd: ROOT,
+      env: { ...process.env, SEARCHLIGHT_REDIS_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    expect(code).toBe(2);
+    expect(err).toBe('searchlight: a worker takes its jobs from Redis: set SEARCHLIGHT_REDIS_URL or pass --redis redis://host:port\n');
+  });
+
+  it('two worker processes run a training job and a dataset job; SIGKILL one mid-training and the other resumes it from its checkpoint; the API, running none, streams every step', async () => {
+    const p = prefix();
+    const h = await startApi(p);
+    const a = await startWorker(h.dataDir, p);
+    const data = (await h.gql(CREATE_DATASET, { input: { name: 'train-set', generator: 'dfs', grid: 3, count: 40, seed: 1 } })).data.createDataset;
+    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
+
+    const train = (
+      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id status } }', {
+        i: { name: 'resumed', preset: 'nano', datasetId, steps: 600, seed: 1, batchSize: 4, checkpointEvery: 25 },
+      })
+    ).data.trainModel;
+    const events = h.server.app.pubsub.subscribe<{ status: string; attempts: number; progress: { done?: number } | null }>(
+      jobTopic(Number(train.id.split(':')[1])),
+      {
+        isLast: (j) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.status),
+      },
+    );
+    // Worker A is training (it is the only one) and has written a checkpoint or two.
+    for (;;) {
+      const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id: train.id });
+      if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= 60) break;
+      expect(['QUEUED', 'RUNNING']).toContain(r.data.job.status);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const b = await startWorker(h.dataDir, p);
+    const second = (await h.gql(CREATE_DATASET, { input: { name: 'while-training', generator: 'dfs', grid: 3, count: 20, seed: 2 } })).data.createDataset;
+    a.child.kill('SIGKILL');
+    expect(await a.exited).toBeNull();
+
+    const done = await waitForJob(h, train.id);
+    expect(done.status).toBe('COMPLETED');
+    expect(done.attempts).toBe(2);
+    expect(done.result).toMatchObject({ step: 600 });
+    expect((await waitForJob(h, second.id)).status).toBe('COMPLETED');
+    expect(b.out).not.toMatch(/Error|error:/);
+
+    // Every state reached the API's subscriber although no job ran in the API process.
+    const seen: Array<{ status: string; attempts: number; done: number }> = [];
+    for await (const e of events) seen.push({ status: e.status, attempts: e.attempts, done: e.progress?.done ?? 0 });
+    expect(seen.at(-1)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
+    const resumedAt = seen.findIndex((e) => e.attempts === 2 && e.status === 'RUNNING');
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(seen.slice(0, resumedAt).some((e) => e.status === 'RUNNING' && e.attempts === 1 && e.done >= 60)).toBe(true);
+    // Resumed, not restarted: the second attempt's first progress starts past the killed run's checkpoint.
+    const firstAfter = seen.slice(resumedAt).find((e) => e.done > 0);
+    expect(firstAfter!.done).toBeGreaterThanOrEqual(50);
+
+    // Integrity: the model is READY with its checkpoints, nothing is left RUNNING or QUEUED, and
+    // the resumable working files are gone.
+    const sql = h.server.app.handle.sqlite;
+    expect(sql.prepare("SELECT count(*) AS n FROM jobs WHERE status NOT IN ('COMPLETED')").get()).toEqual({ n: 0 });
+    expect(sql.prepare("SELECT status FROM models WHERE name = 'resumed'").get()).toEqual({ status: 'READY' });
+    expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
+  });
+
+  it("a user's many jobs do not hold back another user's first: each user's n-th waiting job has priority n", async () => {
+    const p = prefix();
+    const h = await startApi(p);
+    const make = (name: string, token: string) =>
+      h.gql(CREATE_DATASET, { input: { name, generator: 'dfs', grid: 3, count: 5, seed: 1 } }, token).then((r) => r.data.createDataset.id as string);
+    const ada = [await make('a1', h.tokens.admin), await make('a2', h.tokens.admin), await make('a3', h.tokens.admin)];
+    const rosalind = await make('r1', h.tokens.researcher);
+    await startWorker(h.dataDir, p); // one at a time, from now on
+    for (const id of [...ada, rosalind]) expect((await waitForJob(h, id)).status).toBe('COMPLETED');
+    const order = [...ada, rosalind].sort((x, y) => rowOf(h, x).startedAt! - rowOf(h, y).startedAt!);
+    expect(order).toEqual([ada[0], rosalind, ada[1], ada[2]]);
+  });
+
+  it('a cancel reaches the worker process running the job: CANCELLED, by whom, partial output removed', async () => {
+    const p = prefix();
+    const h = await startApi(p);
+    await startWorker(h.dataDir, p);
+    const data = (await h.gql(CREATE_DATASET, { input: { name: 'set', generator: 'dfs', grid: 3, count: 20, seed: 1 } })).data.createDataset;
+    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
+    const train = (
+      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
+        i: { name: 'stopped', preset: 'nano', datasetId, steps: 100000, seed: 1, batchSize: 4, checkpointEvery: 1000 },
+      })
+    ).data.trainModel;
+    while (rowOf(h, train.id).status !== 'RUNNING') await new Promise((r) => setTimeout(r, 50));
+    const c = await h.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: train.id });
+    expect(c.errors).toBeUndefined();
+    const done = await waitForJob(h, train.id);
+    expect(done.status).toBe('CANCELLED');
+    expect(done.error).toBe('cancelled by rosalind while running; partial output was removed');
+    // Partial output: the working files are removed; the model row goes too, unless a checkpoint
+    // was stored (then it stays, FAILED, with what it learned: services/training.ts cleanupTraining).
+    const left = h.server.app.handle.sqlite
+      .prepare("SELECT m.status, (SELECT count(*) FROM checkpoints c WHERE c.model_id = m.id) AS n FROM models m WHERE m.name = 'stopped'")
+      .all() as Array<{ status: string; n: number }>;
+    expect(left.filter((m) => !(m.status === 'FAILED' && m.n > 0))).toEqual([]);
+    expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
+  });
+});
