@@ -19,7 +19,9 @@ export type UserErrorCode =
   /** A resume whose weights or optimizer state file is missing. */
   | 'CHECKPOINT_MISSING'
   /** A resume whose weights and optimizer state were saved by different steps (an interrupted save). */
-  | 'CHECKPOINT_TORN';
+  | 'CHECKPOINT_TORN'
+  /** A value longer than its database column allows (server/db/schema.ts TEXT_LIMITS). */
+  | 'VALUE_TOO_LONG';
 
 export class UserError extends Error {
   override name = 'UserError';

@@ -4,6 +4,7 @@
  * SEARCHLIGHT_DEBUG=1).
  */
 import { isUserError } from '../errors.js';
+import { storageUserError } from '../services/database.js';
 import { type Command, type CommandGroup, UsageError } from '../cli/args.js';
 import { type CliIO, processIO } from '../cli/io.js';
 import { expCommands } from '../cli/exp.js';
@@ -79,7 +80,8 @@ export async function main(argv: string[], io: CliIO = processIO()): Promise<num
     if (!cmd) throw new UsageError(`unknown command "${group} ${command}"; try: ${Object.keys(g.commands).join(', ')}`);
     await cmd.run(rest, io);
     return 0;
-  } catch (e) {
+  } catch (thrown) {
+    const e = storageUserError(thrown) ?? thrown;
     if (e instanceof UsageError || isUserError(e)) {
       io.stderr.write(`searchlight: ${(e as Error).message}\n`);
       return 2;

@@ -11,9 +11,46 @@
  * - This file imports nothing relative, so drizzle-kit can load it on its own.
  */
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { type AnySQLiteColumn, blob, check, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import type { MazeStats } from '../maze/analysis.js';
 import type { ComponentTarget, DatasetConfig, DatasetSplits, JobProgress, JobResult, ModelConfig, ModelLineage } from './json.js';
+
+/**
+ * Longest value, in characters, of every column a user writes: enforced by the database itself
+ * (CHECK constraints below), so a service that forgets its own check still cannot store a 10 MB
+ * name (issue 16). Services check the same limits first, with a message naming the input;
+ * `textLimitOf` turns a constraint failure that still gets here into one.
+ */
+export const TEXT_LIMITS = {
+  'users.name': 64,
+  'api_tokens.name': 100,
+  'datasets.name': 200,
+  'models.name': 200,
+  'jobs.params': 512 * 1024,
+  'experiments.params': 256 * 1024,
+  'annotations.target': 4096,
+  'annotations.target_key': 4096,
+  'annotations.body': 100_000,
+  'annotations.tags': 4096,
+  'annotations.evidence': 256 * 1024,
+  'comments.body': 100_000,
+  'circuits.name': 200,
+  'circuits.graph': 256 * 1024,
+  'audit_log.detail': 64 * 1024,
+} as const;
+export type LimitedColumn = keyof typeof TEXT_LIMITS;
+
+/** The CHECK constraint "<table>_<column>_length" bounding a column by TEXT_LIMITS. */
+const lengthCheck = (key: LimitedColumn, column: AnySQLiteColumn) =>
+  check(`${key.replace('.', '_')}_length`, sql`length(${column}) <= ${sql.raw(String(TEXT_LIMITS[key]))}`);
+
+/** The limited column behind a failed "<table>_<column>_length" constraint named in a database error message. */
+export function textLimitOf(message: string): { column: LimitedColumn; limit: number } | undefined {
+  const m = /CHECK constraint failed: (\w+)_length\b/.exec(message);
+  if (!m) return undefined;
+  const column = (Object.keys(TEXT_LIMITS) as LimitedColumn[]).find((k) => k.replace('.', '_') === m[1]);
+  return column ? { column, limit: TEXT_LIMITS[column] } : undefined;
+}
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
 const createdAt = () => integer('created_at').notNull().default(now);
@@ -24,16 +61,20 @@ export const meta = sqliteTable('meta', {
   value: text('value', { mode: 'json' }).notNull(),
 });
 
-export const users = sqliteTable('users', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  name: text('name').notNull().unique(),
-  /** 'admin' | 'researcher' | 'viewer' (server/auth/roles.ts). */
-  role: text('role', { enum: ['admin', 'researcher', 'viewer'] }).notNull(),
-  /** argon2id PHC string; null for script-only accounts that log in with API tokens. */
-  passwordHash: text('password_hash'),
-  disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
-  createdAt: createdAt(),
-});
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull().unique(),
+    /** 'admin' | 'researcher' | 'viewer' (server/auth/roles.ts). */
+    role: text('role', { enum: ['admin', 'researcher', 'viewer'] }).notNull(),
+    /** argon2id PHC string; null for script-only accounts that log in with API tokens. */
+    passwordHash: text('password_hash'),
+    disabled: integer('disabled', { mode: 'boolean' }).notNull().default(false),
+    createdAt: createdAt(),
+  },
+  (t) => [lengthCheck('users.name', t.name)],
+);
 
 /** API tokens for scripts. Only sha256(token) is stored; the token itself is shown once. */
 export const apiTokens = sqliteTable(
@@ -54,7 +95,7 @@ export const apiTokens = sqliteTable(
     /** Refused from this time on (ms); null: until revoked. */
     expiresAt: integer('expires_at'),
   },
-  (t) => [index('api_tokens_user').on(t.userId)],
+  (t) => [index('api_tokens_user').on(t.userId), lengthCheck('api_tokens.name', t.name)],
 );
 
 /** Browser sessions (httpOnly cookie). The id column is sha256 of the cookie value. */
@@ -71,31 +112,35 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_user').on(t.userId)],
 );
 
-export const datasets = sqliteTable('datasets', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  name: text('name').notNull(),
-  generator: text('generator').notNull(),
-  grid: integer('grid').notNull(),
-  /** Number of mazes asked for; `mazeCount` is how many are stored (generation may skip some). */
-  count: integer('count').notNull(),
-  seed: integer('seed').notNull(),
-  /** Full generation config (generator options, endpoint options, p, forkless, ...). */
-  config: text('config', { mode: 'json' }).$type<DatasetConfig>().notNull(),
-  /** 'BUILDING' while its job runs, then 'READY'; a failed build deletes the dataset. */
-  status: text('status', { enum: ['BUILDING', 'READY'] })
-    .notNull()
-    .default('BUILDING'),
-  mazeCount: integer('maze_count').notNull().default(0),
-  /** Mazes the generator skipped (no valid endpoints), reported, not hidden. */
-  skipped: integer('skipped').notNull().default(0),
-  /** hex sha256 over every stored maze's bytes in index order (see handlers/createDataset.ts). */
-  contentHash: text('content_hash'),
-  /** {"train": [start, end), "test": [start, end)} maze-index ranges. */
-  splits: text('splits', { mode: 'json' }).$type<DatasetSplits>().notNull(),
-  jobId: integer('job_id'),
-  createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
-  createdAt: createdAt(),
-});
+export const datasets = sqliteTable(
+  'datasets',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    generator: text('generator').notNull(),
+    grid: integer('grid').notNull(),
+    /** Number of mazes asked for; `mazeCount` is how many are stored (generation may skip some). */
+    count: integer('count').notNull(),
+    seed: integer('seed').notNull(),
+    /** Full generation config (generator options, endpoint options, p, forkless, ...). */
+    config: text('config', { mode: 'json' }).$type<DatasetConfig>().notNull(),
+    /** 'BUILDING' while its job runs, then 'READY'; a failed build deletes the dataset. */
+    status: text('status', { enum: ['BUILDING', 'READY'] })
+      .notNull()
+      .default('BUILDING'),
+    mazeCount: integer('maze_count').notNull().default(0),
+    /** Mazes the generator skipped (no valid endpoints), reported, not hidden. */
+    skipped: integer('skipped').notNull().default(0),
+    /** hex sha256 over every stored maze's bytes in index order (see handlers/createDataset.ts). */
+    contentHash: text('content_hash'),
+    /** {"train": [start, end), "test": [start, end)} maze-index ranges. */
+    splits: text('splits', { mode: 'json' }).$type<DatasetSplits>().notNull(),
+    jobId: integer('job_id'),
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [lengthCheck('datasets.name', t.name)],
+);
 
 export const mazes = sqliteTable(
   'mazes',
@@ -129,21 +174,25 @@ export const mazes = sqliteTable(
   ],
 );
 
-export const models = sqliteTable('models', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  name: text('name').notNull(),
-  /** TransformerLens-named config (server/model/config.ts). */
-  config: text('config', { mode: 'json' }).$type<ModelConfig>().notNull(),
-  /** Token strings; index = token id. */
-  vocab: text('vocab', { mode: 'json' }).$type<string[]>().notNull(),
-  /** Where it came from: {source: 'train'|'import'|'demo', datasetId?, parentModelId?, jobId?, preset?, seed?}. */
-  lineage: text('lineage', { mode: 'json' }).$type<ModelLineage>().notNull(),
-  status: text('status', { enum: ['TRAINING', 'READY', 'FAILED'] })
-    .notNull()
-    .default('READY'),
-  createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
-  createdAt: createdAt(),
-});
+export const models = sqliteTable(
+  'models',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    name: text('name').notNull(),
+    /** TransformerLens-named config (server/model/config.ts). */
+    config: text('config', { mode: 'json' }).$type<ModelConfig>().notNull(),
+    /** Token strings; index = token id. */
+    vocab: text('vocab', { mode: 'json' }).$type<string[]>().notNull(),
+    /** Where it came from: {source: 'train'|'import'|'demo', datasetId?, parentModelId?, jobId?, preset?, seed?}. */
+    lineage: text('lineage', { mode: 'json' }).$type<ModelLineage>().notNull(),
+    status: text('status', { enum: ['TRAINING', 'READY', 'FAILED'] })
+      .notNull()
+      .default('READY'),
+    createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+  },
+  (t) => [lengthCheck('models.name', t.name)],
+);
 
 export const checkpoints = sqliteTable(
   'checkpoints',
@@ -201,7 +250,7 @@ export const jobs = sqliteTable(
     finishedAt: integer('finished_at'),
     heartbeatAt: integer('heartbeat_at'),
   },
-  (t) => [index('jobs_status').on(t.status, t.id)],
+  (t) => [index('jobs_status').on(t.status, t.id), lengthCheck('jobs.params', t.params)],
 );
 
 /** Activation caches, content-addressed: key = sha256(checkpoint sha256, input tokens, hooks). */
@@ -245,7 +294,7 @@ export const experiments = sqliteTable(
     createdBy: integer('created_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: createdAt(),
   },
-  (t) => [index('experiments_model').on(t.modelId, t.kind), index('experiments_job').on(t.jobId)],
+  (t) => [index('experiments_model').on(t.modelId, t.kind), index('experiments_job').on(t.jobId), lengthCheck('experiments.params', t.params)],
 );
 
 /** Named result tensors of an experiment, one file each. */
@@ -288,7 +337,14 @@ export const annotations = sqliteTable(
     createdAt: createdAt(),
     updatedAt: integer('updated_at').notNull().default(now),
   },
-  (t) => [index('annotations_model').on(t.modelId, t.targetKey)],
+  (t) => [
+    index('annotations_model').on(t.modelId, t.targetKey),
+    lengthCheck('annotations.target', t.target),
+    lengthCheck('annotations.target_key', t.targetKey),
+    lengthCheck('annotations.body', t.body),
+    lengthCheck('annotations.tags', t.tags),
+    lengthCheck('annotations.evidence', t.evidence),
+  ],
 );
 
 export const comments = sqliteTable(
@@ -302,7 +358,7 @@ export const comments = sqliteTable(
     body: text('body').notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index('comments_annotation').on(t.annotationId)],
+  (t) => [index('comments_annotation').on(t.annotationId), lengthCheck('comments.body', t.body)],
 );
 
 export const votes = sqliteTable(
@@ -322,20 +378,24 @@ export const votes = sqliteTable(
 );
 
 /** Circuits: a model's components and labelled edges; `version` guards concurrent edits. */
-export const circuits = sqliteTable('circuits', {
-  id: integer('id').primaryKey({ autoIncrement: true }),
-  modelId: integer('model_id')
-    .notNull()
-    .references(() => models.id, { onDelete: 'cascade' }),
-  name: text('name').notNull(),
-  graph: text('graph', { mode: 'json' }).notNull(),
-  version: integer('version').notNull().default(1),
-  updatedBy: integer('updated_by').references(() => users.id, { onDelete: 'set null' }),
-  /** Who created it: only they or an admin may change it (null: an admin only). */
-  ownerId: integer('owner_id').references(() => users.id, { onDelete: 'set null' }),
-  createdAt: createdAt(),
-  updatedAt: integer('updated_at').notNull().default(now),
-});
+export const circuits = sqliteTable(
+  'circuits',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    modelId: integer('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    graph: text('graph', { mode: 'json' }).notNull(),
+    version: integer('version').notNull().default(1),
+    updatedBy: integer('updated_by').references(() => users.id, { onDelete: 'set null' }),
+    /** Who created it: only they or an admin may change it (null: an admin only). */
+    ownerId: integer('owner_id').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at').notNull().default(now),
+  },
+  (t) => [lengthCheck('circuits.name', t.name), lengthCheck('circuits.graph', t.graph)],
+);
 
 /** Researchers a circuit's owner lets edit it too (besides the owner and admins). */
 export const circuitEditors = sqliteTable(
@@ -363,5 +423,5 @@ export const auditLog = sqliteTable(
     entityId: text('entity_id'),
     detail: text('detail', { mode: 'json' }),
   },
-  (t) => [index('audit_log_entity').on(t.entity, t.entityId)],
+  (t) => [index('audit_log_entity').on(t.entity, t.entityId), lengthCheck('audit_log.detail', t.detail)],
 );

@@ -8,6 +8,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema, isEnumType } from 'graphql/index.js';
 import { type UserError, isUserError } from '../errors.js';
+import { storageUserError } from '../services/database.js';
 
 export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'RATE_LIMITED' | 'INTERNAL_SERVER_ERROR';
 
@@ -70,6 +71,7 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
   while (original instanceof GraphQLError && original.originalError) original = original.originalError;
   const ext = { ...(formatted.extensions ?? {}) };
   const code = String(ext.code ?? '');
+  original = storageUserError(original) ?? original;
   if (isUserError(original)) {
     const reason = (original as UserError).code;
     return { ...formatted, message: (original as Error).message, extensions: { ...ext, code: 'BAD_USER_INPUT', ...(reason ? { reason } : {}) } };

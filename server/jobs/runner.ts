@@ -15,6 +15,7 @@ import type { PubSub } from '../services/pubsub.js';
 import { getHandler } from './handlers/index.js';
 import { type Actor, claimNext, countQueued, type EnqueueLink, enqueue, getJob, type JobScheduler, jobsWithStatus, requestCancel } from '../services/jobs.js';
 import { JobThreads } from './threads.js';
+import { checkQuota } from '../services/quota.js';
 
 export interface RunnerOptions {
   handle: DbHandle;
@@ -56,6 +57,8 @@ export function admitJob<P>(
   if (!handler) throw new UserError(`unknown job kind "${kind}"`);
   const normalized = handler.validate(params, handle.db);
   check?.(normalized as P); // a caller's own rule on the validated params (e.g. size limits by role)
+  // Work that stores checkpoints or results is refused once the user's stored bytes pass the quota.
+  if (userId !== null && handler.kind !== 'createDataset') checkQuota(handle.db, userId, kind);
   if (userId !== null) {
     // A per-user cap on queued work: one user cannot fill the queue ahead of everyone else.
     const cap = maxQueuedPerUser();

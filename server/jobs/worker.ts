@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../errors.js';
-import { inWriteTransaction, openWorkerDatabase } from '../services/database.js';
+import { inWriteTransaction, openWorkerDatabase, storageUserError } from '../services/database.js';
 import { getHandler } from './handlers/index.js';
 import { isCancelRequested, markCompleted, setProgress } from '../services/jobs.js';
 import { type JobContext, type JobProgress, JobCancelled } from './types.js';
@@ -70,7 +70,8 @@ async function main(): Promise<void> {
     const result = await handler.run(ctx, data.params);
     if (!completed) ctx.complete(() => result);
     post({ type: 'done' });
-  } catch (e) {
+  } catch (thrown) {
+    const e = storageUserError(thrown) ?? thrown;
     if (e instanceof JobCancelled) post({ type: 'cancelled' });
     else post({ type: 'error', message: (e as Error)?.message ?? String(e), userError: isUserError(e) });
     if (!(e instanceof JobCancelled) && !isUserError(e)) process.stderr.write(`[jobs] job ${data.jobId} (${data.kind}) failed: ${(e as Error)?.stack ?? e}\n`);

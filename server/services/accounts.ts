@@ -7,7 +7,7 @@ import { prepared } from '../db/prepared.js';
 import { UserError } from '../errors.js';
 import type { Db } from '../db/client.js';
 import { audit } from '../db/audit.js';
-import { apiTokens, sessions, users } from '../db/schema.js';
+import { apiTokens, sessions, users, TEXT_LIMITS } from '../db/schema.js';
 import { type Role, parseRole } from '../auth/roles.js';
 import { TOKEN_PREFIX, hashPassword, newSecret, sha256Hex, verifyPassword } from '../auth/secrets.js';
 
@@ -17,7 +17,7 @@ let dummyHash: string | undefined;
 
 export const SESSION_TTL_MS = 14 * 24 * 3600 * 1000;
 /** Longest user name an account can have. */
-export const MAX_USER_NAME = 64;
+export const MAX_USER_NAME = TEXT_LIMITS['users.name'];
 const NAME_RE = new RegExp(`^[A-Za-z0-9][A-Za-z0-9_.@-]{0,${MAX_USER_NAME - 1}}$`);
 
 export function checkUserName(name: string): string {
@@ -63,7 +63,7 @@ export const MAX_TOKEN_DAYS = 3650;
 
 /** A new API token for `userId`; with `expiresInDays` it is refused from then on. */
 export function createApiToken(db: Db, userId: number, name: string, expiresInDays?: number | null): { token: string; id: number } {
-  if (!name.trim() || name.length > 100) throw new UserError('token name must be 1-100 characters');
+  if (!name.trim() || name.length > TEXT_LIMITS['api_tokens.name']) throw new UserError(`token name must be 1-${TEXT_LIMITS['api_tokens.name']} characters`);
   if (expiresInDays != null && !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= MAX_TOKEN_DAYS)) {
     throw new UserError(`expiresInDays must be an integer between 1 and ${MAX_TOKEN_DAYS}, got ${JSON.stringify(expiresInDays)}`);
   }

@@ -6,7 +6,7 @@
 import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { annotations, comments, votes } from '../db/schema.js';
+import { annotations, comments, votes, TEXT_LIMITS } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import type { ComponentTarget } from '../db/json.js';
 import type { AnnotationRow, CommentRow } from './rows.js';
@@ -47,7 +47,7 @@ export function targetKey(target: unknown): string {
 }
 
 function checkBody(body: string, what = 'body'): string {
-  if (!body.trim() || body.length > 100_000) throw new UserError(`${what} must be 1-100000 characters`);
+  if (!body.trim() || body.length > TEXT_LIMITS['annotations.body']) throw new UserError(`${what} must be 1-${TEXT_LIMITS['annotations.body']} characters`);
   return body;
 }
 

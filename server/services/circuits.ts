@@ -6,7 +6,7 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import type { Db } from '../db/client.js';
-import { circuitEditors, circuits } from '../db/schema.js';
+import { circuitEditors, circuits, TEXT_LIMITS } from '../db/schema.js';
 import { hasRole, type Role } from '../auth/roles.js';
 import { UserError } from '../errors.js';
 import { usersNamed } from './accounts.js';
@@ -36,7 +36,7 @@ export interface CircuitGraph {
 export const MAX_CIRCUIT_NODES = 2000;
 export const MAX_CIRCUIT_EDGES = 10000;
 /** Largest graph stored, serialised: a 40 MB graph was once stored and shipped to every viewer (issue 16). */
-export const MAX_CIRCUIT_BYTES = 256 * 1024;
+export const MAX_CIRCUIT_BYTES = TEXT_LIMITS['circuits.graph'];
 
 const optString = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
 const optInt = (v: unknown): number | null => (Number.isInteger(v) ? (v as number) : null);
@@ -98,7 +98,7 @@ export function checkGraph(g: CircuitGraph, action: string): CircuitGraph {
 export const MAX_CIRCUIT_EDITORS = 50;
 
 function checkName(name: string, action: string): string {
-  if (!name.trim() || name.length > 200) throw new UserError(`${action}: name must be 1-200 characters`);
+  if (!name.trim() || name.length > TEXT_LIMITS['circuits.name']) throw new UserError(`${action}: name must be 1-${TEXT_LIMITS['circuits.name']} characters`);
   return name.trim();
 }
 

@@ -7,7 +7,8 @@ import { lt } from 'drizzle-orm';
 import { type DbHandle, defaultDataDir, openDb, writeTx } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
 import { migrateDb } from '../db/migrate.js';
-import { activationCaches, checkpoints, results, sessions } from '../db/schema.js';
+import { activationCaches, checkpoints, results, sessions, textLimitOf } from '../db/schema.js';
+import { UserError } from '../errors.js';
 
 export type { Db, DbHandle, DbOrTx, Tx } from '../db/client.js';
 export { defaultDataDir } from '../db/client.js';
@@ -54,4 +55,17 @@ export function sweepOrphans(handle: DbHandle): number {
   for (const r of handle.db.select({ p: results.path }).from(results).all()) referenced.add(r.p);
   handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now())).run();
   return sweepFiles(handle.dataDir, referenced).length;
+}
+
+/**
+ * A database refusal that is the caller's doing, as the UserError it is: a value over a column's
+ * length limit (the CHECK constraints of db/schema.ts TEXT_LIMITS). Services check their inputs
+ * first with messages naming the input; this is the backstop for a check they forgot. Undefined
+ * for every other error.
+ */
+export function storageUserError(e: unknown): UserError | undefined {
+  const hit = e instanceof Error ? textLimitOf(e.message) : undefined;
+  if (!hit) return undefined;
+  const [table, column] = hit.column.split('.');
+  return new UserError(`${column} of ${table} holds at most ${hit.limit} characters; nothing was written`, { code: 'VALUE_TOO_LONG' });
 }

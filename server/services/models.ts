@@ -3,6 +3,7 @@
  * `__metadata__.config` and `.vocab`) becomes a Model with one Checkpoint. Shared by the
  * `importModel` mutation (base64) and the raw `POST /upload/model` route.
  */
+import { checkQuota } from './quota.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
@@ -11,7 +12,7 @@ import type { Db, DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
-import { checkpoints, experiments, models, trainingCurves } from '../db/schema.js';
+import { checkpoints, experiments, models, trainingCurves, TEXT_LIMITS } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
@@ -57,8 +58,10 @@ export function fileStep(metadata: Record<string, string>): number {
 
 export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Array, userId: number | null, source: 'import' | 'demo' = 'import'): ModelRow {
   const clean = name.trim();
-  if (!clean || clean.length > 200) throw new UserError(`importModel: name must be 1-200 characters, got ${JSON.stringify(name)}`);
+  if (!clean || clean.length > TEXT_LIMITS['models.name'])
+    throw new UserError(`importModel: name must be 1-${TEXT_LIMITS['models.name']} characters, got ${JSON.stringify(name)}`);
   if (bytes.length > MAX_MODEL_BYTES) throw new UserError(`importModel: file is ${bytes.length} bytes; the limit is ${MAX_MODEL_BYTES}`);
+  if (userId !== null) checkQuota(handle.db, userId, 'importModel', bytes.length);
   const loaded = decode(bytes);
   const vocab = loaded.vocab ?? vocabFor(loaded.cfg.tokenizer, loaded.cfg.d_vocab);
   const step = fileStep(loaded.metadata);

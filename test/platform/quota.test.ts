@@ -1,0 +1,61 @@
+/**
+ * The per-user quota on stored artifact bytes (issue 16): work that would store more checkpoints or
+ * results is refused once a user's stored bytes pass SEARCHLIGHT_USER_QUOTA_BYTES, with the figures
+ * and what to do; nothing is written; other users and datasets are unaffected.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { storedBytes } from '../../server/services/quota.js';
+import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
+
+let h: Harness;
+let datasetId: string;
+beforeAll(async () => {
+  h = await startHarness();
+  const job = (await h.gql(CREATE_DATASET, { input: { name: 'q', generator: 'dfs', grid: 3, count: 20, seed: 1 } })).data.createDataset;
+  datasetId = (await waitForJob(h, job.id)).result.datasetId;
+});
+afterAll(async () => h?.close());
+afterEach(() => {
+  delete process.env.SEARCHLIGHT_USER_QUOTA_BYTES;
+});
+
+const TRAIN = 'mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }';
+const jobs = () => (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+const userId = (name: string) => (h.server.app.handle.sqlite.prepare('SELECT id FROM users WHERE name = ?').get(name) as { id: number }).id;
+
+describe('stored-bytes quota per user', () => {
+  it("counts a user's checkpoints, and refuses the next training run once they pass the quota; datasets and other users go on", async () => {
+    const first = (await h.gql(TRAIN, { i: { name: 'q1', preset: 'nano', datasetId, steps: 6, seed: 1, batchSize: 4, checkpointEvery: 3 } })).data.trainModel;
+    expect((await waitForJob(h, first.id)).status).toBe('COMPLETED');
+    const used = storedBytes(h.server.app.handle.db, userId('rosalind'));
+    const ckpt = h.server.app.handle.sqlite
+      .prepare("SELECT sum(c.bytes) AS n FROM checkpoints c JOIN models m ON m.id = c.model_id WHERE m.name = 'q1'")
+      .get() as { n: number };
+    expect(used).toBe(ckpt.n);
+    expect(used).toBeGreaterThan(0);
+
+    process.env.SEARCHLIGHT_USER_QUOTA_BYTES = String(used - 1);
+    const before = jobs();
+    const r = await h.gql(TRAIN, { i: { name: 'q2', preset: 'nano', datasetId, steps: 6, seed: 1 } });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toMatch(
+      /^trainModel: you store 0\.00 GiB of checkpoints and results, over your quota of 0\.00 GiB; delete models or experiments you no longer need, or ask an admin to raise SEARCHLIGHT_USER_QUOTA_BYTES$/,
+    );
+    expect(jobs()).toBe(before);
+
+    // A dataset stores no artifacts; another user's quota is their own.
+    expect(codes(await h.gql(CREATE_DATASET, { input: { name: 'q-more', generator: 'dfs', grid: 3, count: 5, seed: 2 } }))).toEqual([]);
+    expect(codes(await h.gql(TRAIN, { i: { name: 'q3', preset: 'nano', datasetId, steps: 2, seed: 1 } }, h.tokens.admin))).toEqual([]);
+
+    // Used bytes equal to the quota are not over it: the run is admitted.
+    process.env.SEARCHLIGHT_USER_QUOTA_BYTES = String(used);
+    expect(codes(await h.gql(TRAIN, { i: { name: 'q4', preset: 'nano', datasetId, steps: 2, seed: 1 } }))).toEqual([]);
+    await h.server.runner.idle();
+  });
+
+  it('a bad quota setting is an error naming the variable', async () => {
+    process.env.SEARCHLIGHT_USER_QUOTA_BYTES = 'lots';
+    const r = await h.gql(TRAIN, { i: { name: 'q5', preset: 'nano', datasetId, steps: 2, seed: 1 } });
+    expect(r.errors![0].message).toBe('SEARCHLIGHT_USER_QUOTA_BYTES must be an integer ≥ 0; got "lots"');
+  });
+});
