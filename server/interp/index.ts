@@ -11,6 +11,7 @@ import { behavior } from './behavior.js';
 import { InterpError, modelInfo } from './context.js';
 import { dla } from './dla.js';
 import { logitLens } from './logit-lens.js';
+import { pathPatching } from './path-patching.js';
 import { lookahead } from './lookahead.js';
 import type { FieldDescription, FieldSpec, ModelInfo } from './params.js';
 import { probes } from './probes.js';
@@ -59,6 +60,7 @@ export const KINDS: ReadonlyMap<string, RegisteredKind> = new Map(
     register(dla),
     register(activationPatching),
     register(attributionPatching),
+    register(pathPatching),
     register(probes),
     register(weights),
     register(adjacencyHeads),

@@ -181,6 +181,7 @@ describe('experiments in the dashboard', () => {
       'exp-12-attribution-patching',
     ],
     ['lookahead', { count: 40 }, '[data-testid=lookahead-table] tbody tr', 'exp-12b-lookahead'],
+    ['path-patching', { grid: 4, count: 2 }, '[data-testid=path-patching-heatmap] rect[data-v]', 'exp-12c-path-patching'],
   ];
   for (const [kind, params, check, shot] of kinds) {
     it(`runs ${kind} from the form and draws its result`, async () => {
@@ -208,11 +209,11 @@ describe('experiments in the dashboard', () => {
 
     await page().goto(`${base}/models/${modelId}`);
     await page().waitForSelector('[data-testid=model-experiments] tbody tr');
-    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 11
+    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 12
     await page().goto(`${base}/experiments?model=${modelId}`);
     await page().waitForSelector('[data-testid=experiments] tbody tr');
-    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(11);
-    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(11);
+    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(12);
+    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(12);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
     expect(carol.errors).toEqual([]);

@@ -20,6 +20,7 @@ const KINDS = [
   'dla',
   'activation-patching',
   'attribution-patching',
+  'path-patching',
   'probes',
   'weights',
   'adjacency-heads',
@@ -29,7 +30,7 @@ const KINDS = [
 ];
 
 describe('registry', () => {
-  it('lists the eleven kinds with params and defaults', () => {
+  it('lists the twelve kinds with params and defaults', () => {
     expect(kindNames()).toEqual(KINDS);
     for (const k of KINDS) {
       const d = describeKind(k);
@@ -52,7 +53,7 @@ console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }))
       );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 11, ort: 0 });
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 12, ort: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

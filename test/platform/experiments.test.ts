@@ -73,7 +73,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe('experiments API', () => {
-  it("experimentKinds lists the ten kinds with their params; with a model the defaults are that model's", async () => {
+  it("experimentKinds lists the twelve kinds with their params; with a model the defaults are that model's", async () => {
     const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params { name type doc default choices } } }', { m: modelId });
     expect(r.errors).toBeUndefined();
     const kinds = r.data.experimentKinds as Array<{ kind: string; describe: string; params: Array<{ name: string; default?: unknown }> }>;
@@ -83,6 +83,7 @@ describe('experiments API', () => {
       'dla',
       'activation-patching',
       'attribution-patching',
+      'path-patching',
       'probes',
       'weights',
       'adjacency-heads',

@@ -9,6 +9,7 @@ import { JsonView } from './JsonView';
 import { LensView } from './LensView';
 import { LookaheadView } from './LookaheadView';
 import { PatchingView } from './PatchingView';
+import { PathPatchingView } from './PathPatchingView';
 import { ProbesView } from './ProbesView';
 import { RetargetView } from './RetargetView';
 import { WeightsView } from './WeightsView';
@@ -19,6 +20,7 @@ const VIEWS: Record<string, (p: { e: Experiment }) => React.ReactNode> = {
   dla: DlaView,
   'activation-patching': PatchingView,
   'attribution-patching': PatchingView,
+  'path-patching': PathPatchingView,
   probes: ProbesView,
   weights: WeightsView,
   'adjacency-heads': AdjacencyView,

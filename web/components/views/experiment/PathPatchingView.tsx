@@ -1,0 +1,127 @@
+'use client';
+/**
+ * Path patching: for each sender head (layer × head), how much of the corrupted input's effect on
+ * the logit difference flows from that head to the receivers only (the logits, or the q/k/v inputs
+ * of chosen heads), with the other heads frozen to the clean run — 0 none, −1 all. For one pair or
+ * the mean over pairs; senders that cannot reach the receivers are blank. URL state: pair.
+ */
+import { nanMean0, subTensor } from '../../../lib/experiments';
+import { useUrlState } from '../../../lib/url';
+import { Heatmap } from '../../charts/Heatmap';
+import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { useTensors } from './useTensors';
+
+interface PairRow {
+  change: string;
+  good: string;
+  bad: string;
+  clean_logit_diff: number;
+  corrupt_logit_diff: number;
+}
+
+interface Strongest {
+  layer: number;
+  head: number;
+  effect: number | null;
+}
+
+export function PathPatchingView({ e }: ViewProps) {
+  const url = useUrlState();
+  const s = asRecord(e.summary);
+  const pairs = asArray<PairRow>(s.pairs);
+  const strongest = asArray<Strongest>(s.strongest);
+  const receivers =
+    s.receivers === 'logits'
+      ? 'the logits'
+      : (() => {
+          const r = asRecord(s.receivers);
+          const heads = Array.isArray(r.heads) ? r.heads.map((h) => `H${h}`).join(', ') : 'every head';
+          return `${asArray<string>(r.inputs).join('/')} inputs of ${heads} at layer ${String(r.layer)}`;
+        })();
+  const pairOpts = ['mean', ...pairs.map((_, i) => String(i))];
+  const pairSel = pick(url.get, 'pair', pairOpts, 'mean');
+  const { n_layers: L, n_heads: H } = e.model.config;
+  const { tensors, error } = useTensors(e, ['senders']);
+  let main: React.ReactNode = <Pending error={error} />;
+  if (tensors) {
+    const t = tensors.senders; // [P, L, H] normalised
+    const p = pairSel === 'mean' ? -1 : Number(pairSel);
+    const block = p < 0 ? nanMean0(t.data, t.shape) : subTensor(t.data, t.shape, [p]).data;
+    main = (
+      <Heatmap
+        values={block}
+        rows={L}
+        cols={H}
+        rowLabels={Array.from({ length: L }, (_, l) => `L${l}`)}
+        colLabels={Array.from({ length: H }, (_, h) => `H${h}`)}
+        diverging
+        range={[-1, 1]}
+        valueLabel="path-patched effect"
+        testId="path-patching-heatmap"
+      />
+    );
+  }
+  return (
+    <div data-testid="path-patching-view">
+      <div className="filters">
+        <UrlSelect
+          param="pair"
+          label="Pair"
+          value={pairSel}
+          options={pairOpts.map((v) => [v, v === 'mean' ? 'mean over pairs' : `#${v}: ${pairs[Number(v)]?.change ?? ''}`])}
+        />
+      </div>
+      <h3>Senders → {receivers}</h3>
+      <p className="sub caption">
+        (LD<sub>patched</sub> − LD<sub>clean</sub>) / (LD<sub>clean</sub> − LD<sub>corrupt</sub>) with each head’s corrupted output sent along this path only
+        {s.freeze === 'heads' ? ' (other heads frozen to the clean run, MLPs recomputed)' : ' (nothing frozen: activation patching)'}: −1 (blue) = the path
+        carries the whole effect, 0 = none. Blank: the head cannot reach the receivers.
+      </p>
+      {main}
+      <h3>Strongest senders (mean over pairs)</h3>
+      <table data-testid="path-patching-strongest">
+        <thead>
+          <tr>
+            <th>Head</th>
+            <th className="num">Effect</th>
+          </tr>
+        </thead>
+        <tbody>
+          {strongest.map((r) => (
+            <tr key={`${r.layer}.${r.head}`}>
+              <td className="mono">
+                L{r.layer}H{r.head}
+              </td>
+              <td className="num">{fmt(r.effect)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Pairs</h3>
+      <table data-testid="pairs">
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Corruption</th>
+            <th>Correct</th>
+            <th>Best wrong</th>
+            <th className="num">LD clean</th>
+            <th className="num">LD corrupt</th>
+          </tr>
+        </thead>
+        <tbody>
+          {pairs.map((r, i) => (
+            <tr key={i} className={String(i) === pairSel ? 'selected' : ''}>
+              <td>{i}</td>
+              <td className="mono">{r.change}</td>
+              <td className="mono">{r.good}</td>
+              <td className="mono">{r.bad}</td>
+              <td className="num">{fmt(r.clean_logit_diff)}</td>
+              <td className="num">{fmt(r.corrupt_logit_diff)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
