@@ -159,6 +159,8 @@ async function queuedJobs(opts: ServerOptions, handle: DbHandle, pubsub: PubSub,
     dispatch,
     concurrency: opts.jobWorkers ?? intFromEnv('SEARCHLIGHT_JOB_WORKERS', 1, 0),
     timing: queueTimingFromEnv(),
+    remoteMinHooks: intFromEnv('SEARCHLIGHT_REMOTE_MIN_HOOKS', 8, 1),
+    remoteTimeoutMs: intFromEnv('SEARCHLIGHT_REMOTE_TIMEOUT_MS', 60_000, 100),
     log: (l) => log(`jobs: ${l}`),
   });
 }
@@ -174,6 +176,7 @@ async function serveOn(
   const app: App = {
     handle,
     runner,
+    inference: runner.inference,
     pubsub,
     limiter: new RateLimiter(opts.rateLimit ?? rateLimitFromEnv()),
     loginLimiter: new RateLimiter(opts.loginRateLimit ?? loginRateLimitFromEnv()),

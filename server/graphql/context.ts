@@ -11,6 +11,7 @@ import type { JobScheduler } from '../services/jobs.js';
 import { type Loaders, createLoaders } from './loaders.js';
 import type { UserRow } from '../services/rows.js';
 import type { PubSub } from '../services/pubsub.js';
+import type { RemoteForward } from '../services/inference.js';
 
 export const SESSION_COOKIE = 'searchlight_session';
 
@@ -18,6 +19,8 @@ export const SESSION_COOKIE = 'searchlight_session';
 export interface App {
   handle: DbHandle;
   runner: JobScheduler;
+  /** Heavy runForward requests go here when set (inference workers); else they run in this process. */
+  inference?: RemoteForward;
   pubsub: PubSub;
   limiter: RateLimiter;
   /** Login attempts: per account from browsers that never signed in to it, per browser that did (device.ts). */

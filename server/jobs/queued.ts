@@ -21,6 +21,10 @@ import type { PubSub } from '../services/pubsub.js';
 import { type Actor, anyActive, claimJob, countActive, type EnqueueLink, getJob, isCancelRequested, jobsWithStatus, requestCancel } from '../services/jobs.js';
 import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type QueueTiming, QUEUE_NAMES } from '../services/queue.js';
 import { admitJob, type JobSystem } from './runner.js';
+import { UserError } from '../errors.js';
+import { checkForward, disposeEngines, type ForwardOutput, runForward } from '../services/inference.js';
+import { getModel } from '../services/models.js';
+import type { ModelRow } from '../services/rows.js';
 import { JobThreads } from './threads.js';
 
 /** Pub/sub topic on which a cancel is announced to whichever process runs the job. */
@@ -64,7 +68,7 @@ export class QueueWorker {
       opts.prefix,
       opts.queues ?? QUEUE_NAMES,
       opts.concurrency,
-      (id) => w.process(id),
+      (queue, data) => (queue === 'inference' ? w.answer(data as ForwardRequest) : w.process((data as { jobId: number }).jobId)),
       opts.timing,
       (e) => opts.log(`queue: ${e.message}`),
     );
@@ -91,6 +95,13 @@ export class QueueWorker {
     await this.threads.run(claimed);
   }
 
+  /** Serves one inference request (the API checked it already; the checks run again here). */
+  private async answer(req: ForwardRequest): Promise<ForwardOutput> {
+    const model = getModel(this.db, req.modelId);
+    if (!model) throw new Error(`Model:${req.modelId} does not exist (deleted meanwhile)`);
+    return runForward(this.opts.handle, model, req.tokens, req.hooks, req.topK);
+  }
+
   private listenForCancels(): void {
     this.cancels = this.opts.pubsub.subscribe<CancelNote>(CANCEL_TOPIC);
     void (async () => {
@@ -115,10 +126,50 @@ export class QueueWorker {
     const closing = this.consumer?.close(true);
     await this.threads.stopAll();
     await closing;
+    await disposeEngines(this.opts.handle.dataDir);
+  }
+}
+
+/** A runForward request as it travels on the inference queue. */
+export interface ForwardRequest {
+  modelId: number;
+  tokens: string;
+  hooks: string[];
+  topK: number;
+}
+
+/**
+ * Heavy runForward requests (at least `minHooks` hooks cached) go to inference workers, with a
+ * bound on the wait; light ones, and every request while no worker serves the inference queue,
+ * run in the API process (services/inference.ts). The request is checked here first, so a mistake
+ * is the same typed error wherever it would have run.
+ */
+export class QueuedInference {
+  constructor(
+    private readonly dispatch: JobQueues,
+    private readonly handle: DbHandle,
+    private readonly minHooks: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async runForward(model: ModelRow, tokens: string, hooks: readonly string[], topK: number): Promise<ForwardOutput> {
+    checkForward(model, tokens, hooks, topK);
+    if (hooks.length < this.minHooks || (await this.dispatch.inferenceWorkers()) === 0) return runForward(this.handle, model, tokens, hooks, topK);
+    const req: ForwardRequest = { modelId: model.id, tokens, hooks: [...hooks], topK };
+    const r = await this.dispatch.request(req, this.timeoutMs);
+    if (!r)
+      throw new UserError(
+        `runForward: no inference worker answered within ${this.timeoutMs / 1000} s (they are busy); try again, or ask for fewer hooks (under ${this.minHooks} run on the API)`,
+      );
+    return r.answer as ForwardOutput;
   }
 }
 
 export interface QueuedJobsOptions extends Omit<QueueWorkerOptions, 'concurrency'> {
+  /** runForward requests caching at least this many hooks go to inference workers (default 8). */
+  remoteMinHooks?: number;
+  /** How long such a request waits for a worker's answer (default 60 s). */
+  remoteTimeoutMs?: number;
   queues?: readonly QueueName[];
   dispatch: JobQueues;
   /** Workers in this process (0: the API runs none; `searchlight worker` processes do the work). */
@@ -133,8 +184,10 @@ export class QueuedJobs implements JobSystem {
   private readonly threads: JobThreads;
   private timer?: NodeJS.Timeout;
   private reconciling?: Promise<void>;
+  readonly inference: QueuedInference;
 
   constructor(private readonly opts: QueuedJobsOptions) {
+    this.inference = new QueuedInference(opts.dispatch, opts.handle, opts.remoteMinHooks ?? 8, opts.remoteTimeoutMs ?? 60_000);
     // Used here only to record recoveries and publish rows; jobs run in `worker`.
     this.threads = new JobThreads({ handle: opts.handle, pubsub: opts.pubsub, stopReason: 'the server was shut down', log: opts.log });
   }

@@ -16,6 +16,7 @@ import { getHandler } from './handlers/index.js';
 import { type Actor, claimNext, countQueued, type EnqueueLink, enqueue, getJob, type JobScheduler, jobsWithStatus, requestCancel } from '../services/jobs.js';
 import { JobThreads } from './threads.js';
 import { checkQuota } from '../services/quota.js';
+import type { RemoteForward } from '../services/inference.js';
 
 export interface RunnerOptions {
   handle: DbHandle;
@@ -38,6 +39,8 @@ export interface JobSystem extends JobScheduler {
   stop(): Promise<void>;
   /** Resolves when no job is running or queued. */
   idle(): Promise<void>;
+  /** Where heavy inference runs when it does not run in this process (the queued system's workers). */
+  readonly inference?: RemoteForward;
 }
 
 /**

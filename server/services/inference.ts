@@ -116,15 +116,35 @@ export function cacheKey(ckptSha: string, ids: ArrayLike<number>, hooks: readonl
     .digest('hex');
 }
 
-export async function runForward(handle: DbHandle, model: ModelRow, text: string, hooks: readonly string[], k: number): Promise<ForwardOutput> {
+/**
+ * Every check runForward makes before it computes (UserErrors naming what is wrong), so a request
+ * sent to an inference worker is refused here, typed, exactly as a local one would be.
+ */
+export function checkForward(model: ModelRow, text: string, hooks: readonly string[], k: number): { tokens: readonly string[]; ids: Int32Array } {
   if (!Number.isInteger(k) || k < 1 || k > 100) throw new UserError(`runForward: topK must be an integer between 1 and 100, got ${k}`);
-  const vocab = model.vocab as string[];
   const cfg = model.config as ModelConfig;
   const tokens = toTokens(text);
   if (tokens.length === 0) throw new UserError('runForward: tokens is empty; give a space-separated token sequence');
   checkSequenceLength(cfg, tokens.length, 'runForward'); // code SEQUENCE_TOO_LONG
-  const ids = tokensToIds(tokens, vocab); // names the first unknown token and its index
+  const ids = tokensToIds(tokens, model.vocab as string[]); // names the first unknown token and its index
   checkHookNames(cfg, hooks, 'runForward'); // code UNKNOWN_HOOK, before any engine is loaded
+  return { tokens, ids };
+}
+
+/** Something that answers runForward elsewhere (inference workers on the queue, jobs/queued.ts). */
+export interface RemoteForward {
+  runForward(model: ModelRow, tokens: string, hooks: readonly string[], topK: number): Promise<ForwardOutput>;
+}
+
+/** Engines this process holds (tests check where inference ran). */
+export function engineCount(): number {
+  return engines.size;
+}
+
+export async function runForward(handle: DbHandle, model: ModelRow, text: string, hooks: readonly string[], k: number): Promise<ForwardOutput> {
+  const { tokens, ids } = checkForward(model, text, hooks, k);
+  const vocab = model.vocab as string[];
+  const cfg = model.config as ModelConfig;
   const T = ids.length;
   const V = cfg.d_vocab;
   const ckpt = latestCheckpoint(handle, model.id);

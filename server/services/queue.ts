@@ -9,23 +9,27 @@
  * priorities and blocking fetches — the parts a home-made queue gets wrong.
  *
  * One queue per kind of work, so a worker chooses what it serves (`searchlight worker --queues`).
+ * `inference` is not a job queue: it carries heavy on-demand requests (run-with-cache of many
+ * hooks) whose answer the API waits for, with a bound (`request`).
  */
-import { Queue, Worker } from 'bullmq';
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import type { JobKind } from './jobs.js';
 
-export const QUEUE_NAMES = ['dataset', 'train', 'evaluate', 'experiment'] as const;
+export const QUEUE_NAMES = ['dataset', 'train', 'evaluate', 'experiment', 'inference'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-const QUEUE_OF: Record<JobKind, QueueName> = {
+export type JobQueueName = Exclude<QueueName, 'inference'>;
+
+const QUEUE_OF: Record<JobKind, JobQueueName> = {
   createDataset: 'dataset',
   trainModel: 'train',
   evaluateModel: 'evaluate',
   experiment: 'experiment',
 };
 
-export function queueOf(kind: JobKind): QueueName {
+export function queueOf(kind: JobKind): JobQueueName {
   return QUEUE_OF[kind];
 }
 
@@ -129,8 +133,40 @@ export class JobQueues {
     }
   }
 
+  private events?: Promise<QueueEvents>;
+
+  /** Workers serving the inference queue now (0: no one would answer a request). */
+  async inferenceWorkers(): Promise<number> {
+    return (await this.queue('inference').getWorkers()).length;
+  }
+
+  /**
+   * Sends a request on the inference queue and waits at most `timeoutMs` for a worker's answer (the
+   * processor's return value). Undefined when it timed out (the request is withdrawn if no worker
+   * took it yet); a worker's failure rejects with its message.
+   */
+  async request(data: unknown, timeoutMs: number): Promise<{ answer: unknown } | undefined> {
+    this.events ??= (async () => {
+      const e = new QueueEvents('inference', { connection: { url: this.url, maxRetriesPerRequest: 2 }, prefix: this.prefix });
+      e.on('error', () => undefined);
+      await e.waitUntilReady();
+      return e;
+    })();
+    const events = await this.events;
+    const job = await this.queue('inference').add('runForward', data, { removeOnComplete: { age: 300 }, removeOnFail: { age: 300 } });
+    try {
+      return { answer: await job.waitUntilFinished(events, timeoutMs) };
+    } catch (e) {
+      const state = await job.getState().catch(() => 'unknown');
+      if (state === 'failed') throw e;
+      if (state === 'waiting' || state === 'prioritized') await job.remove().catch(() => undefined);
+      return undefined;
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.queues.values()].map((q) => q.close().catch(() => undefined)));
+    if (this.events) await (await this.events).close().catch(() => undefined);
   }
 }
 
@@ -145,35 +181,44 @@ export async function consumeQueues(
   prefix: string,
   names: readonly QueueName[],
   concurrency: number,
-  process: (jobId: number) => Promise<void>,
+  process: (queue: QueueName, data: unknown) => Promise<unknown>,
   timing: QueueTiming = {},
   onError: (e: Error) => void = () => undefined,
 ): Promise<QueueConsumer> {
   const lockDuration = timing.lockMs ?? 30_000;
-  // One slot pool across queues: `concurrency` jobs at once in all, whatever queue they come from.
-  let free = concurrency;
-  const waiters: Array<() => void> = [];
-  const acquire = async (): Promise<void> => {
-    if (free > 0) {
-      free--;
-      return;
-    }
-    await new Promise<void>((r) => waiters.push(r));
+  // One slot pool across the job queues: `concurrency` jobs at once in all, whatever queue they
+  // come from. Inference requests have their own pool: an answer someone waits for must not queue
+  // behind an hour of training.
+  const pool = (size: number) => {
+    let free = size;
+    const waiters: Array<() => void> = [];
+    return {
+      async acquire(): Promise<void> {
+        if (free > 0) {
+          free--;
+          return;
+        }
+        await new Promise<void>((r) => waiters.push(r));
+      },
+      release(): void {
+        const w = waiters.shift();
+        if (w) w();
+        else free++;
+      },
+    };
   };
-  const release = (): void => {
-    const w = waiters.shift();
-    if (w) w();
-    else free++;
-  };
+  const jobs = pool(concurrency);
+  const requests = pool(concurrency);
   const workers = names.map((name) => {
     const w = new Worker(
       name,
       async (job) => {
-        await acquire();
+        const slots = name === 'inference' ? requests : jobs;
+        await slots.acquire();
         try {
-          await process((job.data as { jobId: number }).jobId);
+          return await process(name, job.data);
         } finally {
-          release();
+          slots.release();
         }
       },
       {
@@ -184,7 +229,7 @@ export async function consumeQueues(
         stalledInterval: timing.stalledCheckMs ?? Math.max(1000, Math.floor(lockDuration / 2)),
         // Our handlers decide how often an interrupted job is resumed (JobHandler.maxAttempts, in
         // threads.ts), so BullMQ puts a stalled job back as often as it stalls.
-        maxStalledCount: 1_000_000,
+        maxStalledCount: name === 'inference' ? 1 : 1_000_000,
         autorun: false,
       },
     );

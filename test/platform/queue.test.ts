@@ -11,7 +11,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { jobTopic } from '../../server/services/jobs.js';
-import { parseQueueNames } from '../../server/services/queue.js';
+import { engineCount } from '../../server/services/inference.js';
+import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
+import { QueuedInference } from '../../server/jobs/queued.js';
+import { getModel } from '../../server/services/models.js';
 import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
 import { ROOT } from './spawn.js';
 
@@ -74,9 +77,9 @@ const rowOf = (h: Harness, id: string) =>
 
 describe('jobs on BullMQ with worker processes', () => {
   it('queue names are checked where they are given', () => {
-    expect(parseQueueNames(undefined)).toEqual(['dataset', 'train', 'evaluate', 'experiment']);
+    expect(parseQueueNames(undefined)).toEqual(['dataset', 'train', 'evaluate', 'experiment', 'inference']);
     expect(parseQueueNames('train, dataset,train')).toEqual(['train', 'dataset']);
-    expect(() => parseQueueNames('train,gpu')).toThrow('unknown queue "gpu"; queues are dataset, train, evaluate, experiment');
+    expect(() => parseQueueNames('train,gpu')).toThrow('unknown queue "gpu"; queues are dataset, train, evaluate, experiment, inference');
   });
 
   it('a worker refuses to start without Redis, saying how to give it one', async () => {
@@ -185,5 +188,44 @@ describe('jobs on BullMQ with worker processes', () => {
       .all() as Array<{ status: string; n: number }>;
     expect(left.filter((m) => !(m.status === 'FAILED' && m.n > 0))).toEqual([]);
     expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
+  });
+
+  it('heavy runForward requests are answered by an inference worker; light ones run in the API; mistakes are refused the same; the wait is bounded', async () => {
+    const p = prefix();
+    process.env.SEARCHLIGHT_REMOTE_MIN_HOOKS = '3';
+    const h = await startApi(p);
+    delete process.env.SEARCHLIGHT_REMOTE_MIN_HOOKS;
+    const bytes = fs.readFileSync(`${ROOT}/data/demo/demo-5x5.safetensors`).toString('base64');
+    const modelId = (await h.gql('mutation($b: String!) { importModel(name: "demo", base64: $b) { id } }', { b: bytes })).data.importModel.id;
+    await startWorker(h.dataDir, p, ['--queues', 'inference']);
+    const FORWARD =
+      'mutation($m: ID!, $t: String!, $h: [String!]) { runForward(modelId: $m, tokens: $t, hooks: $h, topK: 3) { nextToken topK { token logit } cacheUrl } }';
+    const tokens = '<ADJLIST_START> (0,0) <--> (0,1) ; <ADJLIST_END> <ORIGIN_START> (0,0) <ORIGIN_END> <TARGET_START> (0,1) <TARGET_END> <PATH_START>';
+    const heavy = ['blocks.0.hook_resid_pre', 'blocks.0.attn.hook_pattern', 'blocks.1.hook_resid_post'];
+    const remote = await h.gql(FORWARD, { m: modelId, t: tokens, h: heavy });
+    expect(remote.errors).toBeUndefined();
+    expect(engineCount()).toBe(0); // the API loaded no engine: the worker computed it
+    expect(remote.data.runForward.cacheUrl).toMatch(/^\/files\/caches\/[0-9a-f]{64}\.safetensors$/);
+    const file = await fetch(`${h.server.url}${remote.data.runForward.cacheUrl}`, { headers: { authorization: `Bearer ${h.tokens.researcher}` } });
+    expect(file.status).toBe(200); // the worker's cache file and row, served by the API
+
+    const local = await h.gql(FORWARD, { m: modelId, t: tokens, h: ['blocks.0.hook_resid_pre'] });
+    expect(engineCount()).toBe(1); // light: in the API process
+    expect(local.data.runForward.topK).toEqual(remote.data.runForward.topK); // the same logits either way
+
+    const bad = await h.gql(FORWARD, { m: modelId, t: tokens, h: [...heavy, 'blocks.9.hook_nothing'] });
+    expect(bad.errors![0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'UNKNOWN_HOOK' });
+
+    // A worker that cannot answer in time: a typed refusal naming the bound, and the request withdrawn.
+    const dispatch = await JobQueues.open(REDIS, p);
+    try {
+      const model = getModel(h.server.app.handle.db, Number(modelId.split(':')[1]))!;
+      const impatient = new QueuedInference(dispatch, h.server.app.handle, 1, 1);
+      await expect(impatient.runForward(model, tokens, [...heavy, 'blocks.1.hook_mlp_out'], 3)).rejects.toThrow(
+        /^runForward: no inference worker answered within 0\.001 s \(they are busy\); try again, or ask for fewer hooks \(under 1 run on the API\)$/,
+      );
+    } finally {
+      await dispatch.close();
+    }
   });
 });

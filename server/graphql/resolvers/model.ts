@@ -69,7 +69,10 @@ export const modelResolvers: Resolvers<Ctx> = {
     async runForward(_p, { modelId, tokens, hooks, topK }, ctx) {
       requireCompute(ctx, 'runForward');
       const model = await loadModel(ctx, modelId);
-      const out = await runForward(ctx.app.handle, model, tokens, hooks ?? [], topK ?? 5);
+      // With inference workers, heavy requests run there (jobs/queued.ts QueuedInference).
+      const out = ctx.app.inference
+        ? await ctx.app.inference.runForward(model, tokens, hooks ?? [], topK ?? 5)
+        : await runForward(ctx.app.handle, model, tokens, hooks ?? [], topK ?? 5);
       return { ...out, cacheUrl: out.cacheId ? `/files/caches/${out.cacheId}.safetensors` : null };
     },
     async generatePath(_p, { modelId, mazeId, maze }, ctx) {
