@@ -202,6 +202,40 @@ Best layer ${best.layer}: ${pct(best.retarget.valid_to_new_target)} of rollouts 
   return { table: t, best, finding: { target: { kind: 'experiment' }, status: best.retarget.valid_to_new_target >= 0.2 ? 'SUPPORTED' : 'REFUTED', tags: ['retargeting', 'search'], body, evidence: `findings/${m.key}-${name}.json` } };
 }
 
+function targetRouting(m) {
+  const r = result(m.key, 'path-patching');
+  if (!r) return null;
+  // Pooled over pairs as a ratio of sums, Σ(LD_patched − LD_clean) / Σ(LD_clean − LD_corrupt), not a
+  // mean of per-pair ratios: a pair whose clean and corrupted logit differences nearly agree would
+  // otherwise dominate the mean with a huge ratio. -1 = the whole effect.
+  const raw = tensor(m.key, 'path-patching', 'senders.raw'); // [pair, layer, head] patched logit differences
+  const [P, L, H] = raw.shape;
+  const pairs = r.summary.pairs;
+  const gap = pairs.reduce((a, p) => a + (p.clean_logit_diff - p.corrupt_logit_diff), 0);
+  const cells = [];
+  for (let j = 0; j < L * H; j++) {
+    let d = 0;
+    for (let p = 0; p < P; p++) d += raw.data[p * L * H + j] - pairs[p].clean_logit_diff;
+    if (Number.isFinite(d)) cells.push({ layer: Math.floor(j / H), head: j % H, v: d / gap });
+  }
+  const total = cells.reduce((a, c) => a + c.v, 0);
+  const ranked = [...cells].sort((a, b) => a.v - b.v);
+  let acc = 0;
+  let half = 0;
+  for (const c of ranked) {
+    half++;
+    acc += c.v;
+    if (acc <= total / 2) break;
+  }
+  const top = ranked[0];
+  const distributed = Math.abs(top.v) < 0.25 * Math.abs(total);
+  const body = `**How does the target reach the next-move decision?** (${m.what}; path patching, Wang et al. 2022) ${distributed ? '**Through many heads**' : '**Through a few heads**'}: with each head's output taken from a run whose target is another cell and sent to the logits only (every later head frozen to the clean run; ${r.summary.pairs.length} pairs), the strongest single head, L${top.layer}H${top.head}, carries ${pct(-top.v)} of the change in the logit difference at the decision (summed over pairs); the direct paths of all ${cells.length} heads together carry ${pct(-total)}, and the ${half} strongest are needed for half of that. Strongest: ${ranked
+    .slice(0, 6)
+    .map((c) => `L${c.layer}H${c.head} ${pct(-c.v)}`)
+    .join(', ')}.`;
+  return { finding: { target: { kind: 'head', layer: top.layer, head: top.head }, status: 'SUPPORTED', tags: ['path patching', 'target', 'search'], body, evidence: `findings/${m.key}-path-patching.json` } };
+}
+
 const workspace = { models: [] };
 const md = [];
 for (const m of MODELS) {
@@ -216,7 +250,8 @@ for (const m of MODELS) {
   const rtTransplant = retargeting(m, tp, 'retarget-transplant');
   const rtProbe = retargeting(m, tp, 'retarget-probe');
   const rtProbe4 = retargeting(m, tp, 'retarget-probe4');
-  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding, rtSpan?.finding, rtTransplant?.finding, rtProbe?.finding, rtProbe4?.finding].filter(Boolean);
+  const routing = targetRouting(m);
+  const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding, rtSpan?.finding, rtTransplant?.finding, rtProbe?.finding, rtProbe4?.finding, routing?.finding].filter(Boolean);
   workspace.models.push({ file: m.file, name: m.name, findings });
   md.push(`### ${m.name}\n`);
   for (const f of findings) md.push(`${f.body}\n\n_Evidence: \`${f.evidence}\` (${f.status})._\n`);

@@ -37,4 +37,7 @@ for model in search demo; do
   # …and along the "cell is the target" probes' direction (fitted on the references where it is added), at 1× and 4× the mean difference's norm.
   exp "$model" retarget-probe retarget '{"count":64,"method":"probe","positions":"target-onwards","references":1024,"scale":1}'
   exp "$model" retarget-probe4 retarget '{"count":64,"method":"probe","positions":"target-onwards","references":1024,"scale":4}'
+  # How the target reaches the next-move decision: each head's output from a run with another target
+  # sent to the logits only, the other heads frozen clean (path patching, Wang et al. 2022).
+  exp "$model" path-patching path-patching '{"count":24,"pair":"target"}'
 done
