@@ -4,7 +4,9 @@
  *   - a TS type for every enum, object, interface and input type (the client-side shapes),
  *   - an Args interface for every field that takes arguments,
  *   - resolver signatures per type field, whose parent and result types for object types are the
- *     server's row types (the "mappers" below, as graphql-codegen's `mappers` option does).
+ *     server's row types (the "mappers" below, as graphql-codegen's `mappers` option does),
+ *   - for interfaces and unions, a `__resolveType` naming the member types, and a parent type that
+ *     is the union of the members' parent types.
  *
  * Run: `npx tsx schema/codegen.ts` (add `--check` to exit 1 when the committed file is stale).
  * test/platform/codegen.test.ts re-runs it in memory and checks the committed file is current.
@@ -89,9 +91,11 @@ export function loadSchema(dir: string = SCHEMA_DIR): GraphQLSchema {
 
 const pascal = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
-function doc(description: string | null | undefined, indent: string): string {
-  if (!description) return '';
-  return `${indent}/** ${description.replace(/\*\//g, '*\\/').split('\n').join(`\n${indent} * `)} */\n`;
+function doc(description: string | null | undefined, indent: string, deprecated?: string | null): string {
+  // A deprecated field says so to TS clients too (editors strike it through).
+  const text = [description, deprecated ? `@deprecated ${deprecated}` : null].filter(Boolean).join('\n');
+  if (!text) return '';
+  return `${indent}/** ${text.replace(/\*\//g, '*\\/').split('\n').join(`\n${indent} * `)} */\n`;
 }
 
 /** Client-side TS type of an output or input type. */
@@ -167,11 +171,11 @@ export function generateTypes(schema: GraphQLSchema): string {
               .map((p) => `'${p.name}'`)
               .join(' | ')};`,
       );
-      for (const f of Object.values(t.getFields())) out.push(`${doc(f.description, '  ')}  ${f.name}: ${clientType(f.type)};`);
+      for (const f of Object.values(t.getFields())) out.push(`${doc(f.description, '  ', f.deprecationReason)}  ${f.name}: ${clientType(f.type)};`);
       out.push('}', '');
     } else if (isUnionType(t)) {
       out.push(
-        `export type ${t.name} = ${t
+        `${doc(t.description, '')}export type ${t.name} = ${t
           .getTypes()
           .map((m) => m.name)
           .join(' | ')};`,
@@ -217,6 +221,14 @@ export function generateTypes(schema: GraphQLSchema): string {
           : objectParent(t as never);
     out.push(`  ${t.name}: ${parent};`);
   }
+  const unions = types.filter(isUnionType);
+  for (const u of unions)
+    out.push(
+      `  ${u.name}: ${u
+        .getTypes()
+        .map((m) => `ResolversParentTypes['${m.name}']`)
+        .join(' | ')};`,
+    );
   out.push('}', '');
 
   for (const t of objectTypes) {
@@ -237,8 +249,21 @@ export function generateTypes(schema: GraphQLSchema): string {
     out.push('}', '');
   }
 
+  // A union has no fields: only the resolver that names the member type of a value.
+  for (const u of unions) {
+    out.push(`export interface ${u.name}Resolvers<TContext = unknown, TParent = ResolversParentTypes['${u.name}']> {`);
+    out.push(
+      `  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => ${u
+        .getTypes()
+        .map((m) => `'${m.name}'`)
+        .join(' | ')} | null;`,
+    );
+    out.push('}', '');
+  }
+
   out.push('export interface Resolvers<TContext = unknown> {');
   for (const t of objectTypes) out.push(`  ${t.name}?: ${t.name}Resolvers<TContext>;`);
+  for (const u of unions) out.push(`  ${u.name}?: ${u.name}Resolvers<TContext>;`);
   for (const t of types)
     if (isScalarType(t) && !(t.name in SCALARS && ['ID', 'String', 'Boolean', 'Int', 'Float'].includes(t.name))) out.push(`  ${t.name}?: GraphQLScalarType;`);
   out.push('}', '');

@@ -16,6 +16,7 @@ import {
   type FieldNode,
   type GraphQLCompositeType,
   type GraphQLInputType,
+  type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
   Kind,
@@ -27,7 +28,6 @@ import {
   isInputObjectType,
   isListType,
   isNonNullType,
-  isObjectType,
   isScalarType,
   parse,
   typeFromAST,
@@ -76,14 +76,34 @@ function innerOutput(t: GraphQLOutputType, sel: SelectionSetNode | undefined, sc
   return selectionType(t as GraphQLCompositeType, sel, schema, depth);
 }
 
-/** An object type for a selection set (aliases, @include/@skip making a field optional, inline fragments on the same type). */
+/** Whether an inline fragment's type condition covers the object type `t` (no condition covers every type). */
+function covers(condition: string | undefined, t: GraphQLObjectType, schema: GraphQLSchema): boolean {
+  if (!condition || condition === t.name) return true;
+  const c = schema.getType(condition);
+  return !!c && isAbstractType(c) && schema.isSubType(c, t);
+}
+
+/**
+ * The TS type of a selection set (aliases, @include/@skip making a field optional, inline
+ * fragments). On an object type: one object of the fields selected, from fragments that cover the
+ * type. On an interface or union: a union with one object per member type (what the member's
+ * fragments select; only __typename for a member none selects), told apart by `__typename`, which
+ * must therefore be selected.
+ */
 function selectionType(parent: GraphQLCompositeType, sel: SelectionSetNode, schema: GraphQLSchema, depth: number): string {
-  if (isAbstractType(parent)) throw new Error(`selections on the abstract type ${parent.name} are not generated (the web app uses none)`);
+  if (isAbstractType(parent)) {
+    const named = sel.selections.some((s) => s.kind === Kind.FIELD && s.name.value === '__typename' && !s.alias);
+    if (!named) throw new Error(`select __typename on ${parent.name}: it tells the member types apart`);
+    return schema
+      .getPossibleTypes(parent)
+      .map((m) => selectionType(m, sel, schema, depth))
+      .join(' | ');
+  }
   const lines: string[] = [];
   const add = (set: SelectionSetNode): void => {
     for (const s of set.selections) {
       if (s.kind === Kind.INLINE_FRAGMENT) {
-        add(s.selectionSet);
+        if (covers(s.typeCondition?.name.value, parent, schema)) add(s.selectionSet);
         continue;
       }
       if (s.kind !== Kind.FIELD) throw new Error('fragment spreads are not used by the web app; write the fields inline');
@@ -94,10 +114,9 @@ function selectionType(parent: GraphQLCompositeType, sel: SelectionSetNode, sche
   return `{\n${lines.join('\n')}\n${indent(depth)}}`;
 }
 
-function fieldLine(parent: GraphQLCompositeType, f: FieldNode, schema: GraphQLSchema, depth: number): string {
+function fieldLine(parent: GraphQLObjectType, f: FieldNode, schema: GraphQLSchema, depth: number): string {
   const key = f.alias?.value ?? f.name.value;
   if (f.name.value === '__typename') return `${indent(depth)}${key}: '${parent.name}';`;
-  if (!isObjectType(parent)) throw new Error(`cannot select ${f.name.value} on ${parent.name}`);
   const def = parent.getFields()[f.name.value];
   if (!def) throw new Error(`${parent.name} has no field ${f.name.value}`);
   const conditional = (f.directives ?? []).some((d) => d.name.value === 'include' || d.name.value === 'skip');

@@ -7,7 +7,15 @@
  * Apollo's and graphql-ws' `import 'graphql'` to that file, while Vite (vitest) would resolve a bare
  * import to index.mjs — two copies of graphql-js, which refuse each other's schema objects.
  */
-import { type GraphQLFieldResolver, type GraphQLSchema, type GraphQLScalarType, isInterfaceType, isObjectType, isScalarType } from 'graphql/index.js';
+import {
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+  type GraphQLScalarType,
+  isInterfaceType,
+  isObjectType,
+  isScalarType,
+  isUnionType,
+} from 'graphql/index.js';
 import { loadSchema } from '../../schema/codegen.js';
 import type { Ctx } from './context.js';
 import type { Resolvers } from './generated/types.js';
@@ -40,6 +48,14 @@ export function buildExecutableSchema(resolverSets: Resolvers<Ctx>[] = ALL_RESOL
       if (isScalarType(type)) {
         const impl = fields as GraphQLScalarType;
         Object.assign(type, { serialize: impl.serialize, parseValue: impl.parseValue, parseLiteral: impl.parseLiteral });
+        continue;
+      }
+      if (isUnionType(type)) {
+        // A union takes one resolver: the one that names the member type of a value.
+        for (const [name, r] of Object.entries(fields as Record<string, unknown>)) {
+          if (name !== '__resolveType') throw new Error(`resolver for ${typeName}.${name}: a union takes only __resolveType`);
+          type.resolveType = r as never;
+        }
         continue;
       }
       if (!isObjectType(type) && !isInterfaceType(type)) throw new Error(`cannot attach resolvers to ${typeName}`);

@@ -20,7 +20,18 @@ import {
 import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
-import { ldGap, packSite, pairsSummary, PATCH_CLASSES, patchFields, preparePairs, type PatchParams, type Site } from './patch-common.js';
+import {
+  ldGap,
+  packSite,
+  type PatchPairRow,
+  pairsSummary,
+  PATCH_CLASSES,
+  patchFields,
+  type PerSite,
+  preparePairs,
+  type PatchParams,
+  type Site,
+} from './patch-common.js';
 import { defineKind, type NamedTensor } from './types.js';
 
 export const paramsSchema = defineParams({
@@ -45,7 +56,26 @@ export async function sweepSite(engine: OnnxEngine, site: Site, clean: Int32Arra
   return (await f(engine, clean, corrupt, metric, o)).data;
 }
 
-export const activationPatching = defineKind<ActivationPatchingParams>({
+/** The largest normalised effect of a site (mean over pairs): where, and how large. */
+export interface PatchPeak {
+  /** Multi-index into the site's aggregate tensor: [layer, class] (or [layer, class, head]); [layer, head] for head_all_pos. */
+  index: number[];
+  value: number | null;
+}
+
+/** `activation-patching`'s summary (stored as JSON; served as Experiment.result, ActivationPatchingSummary). */
+export interface ActivationPatchingSummary {
+  kind: 'activation-patching';
+  pair: ActivationPatchingParams['pair'];
+  sites: Site[];
+  pairs: PatchPairRow[];
+  skipped_mazes: number;
+  classes: typeof PATCH_CLASSES;
+  /** Per site run: its peak, or null when no entry is finite. */
+  peaks: PerSite<PatchPeak | null>;
+}
+
+export const activationPatching = defineKind<ActivationPatchingParams, ActivationPatchingSummary>({
   kind: 'activation-patching',
   describe:
     'Activation patching sweeps (TransformerLens get_act_patch_* shapes) on clean/corrupted maze pairs: change the target, move the origin, add or remove a wall on or off the solution; metric: normalised logit difference at the decision position.',
@@ -79,7 +109,7 @@ export const activationPatching = defineKind<ActivationPatchingParams>({
         classes: PATCH_CLASSES,
         // Largest normalised effect per site (mean over pairs, by layer and class / head).
         peaks: Object.fromEntries(
-          sites.map((s) => {
+          sites.map((s): [Site, PatchPeak | null] => {
             const t = tensors.find((x) => x.name === `${s}.${s === 'head_all_pos' ? 'mean' : 'by_class'}`)!;
             let best = -1;
             t.data.forEach((v, i) => {
@@ -88,7 +118,7 @@ export const activationPatching = defineKind<ActivationPatchingParams>({
             return [s, best < 0 ? null : { index: unravel(best, t.shape), value: num(t.data[best]) }];
           }),
         ),
-      },
+      } satisfies ActivationPatchingSummary,
       tensors,
     };
   },

@@ -70,7 +70,33 @@ export function adjacencyMass(
   return { lattice, connected, chance, queries };
 }
 
-export const adjacencyHeads = defineKind<AdjacencyParams>({
+/** One head's mean attention masses from a cell token (module comment), ranked by lattice mass. */
+export interface AdjacencyHeadRow {
+  /** 1 = the most lattice mass. */
+  rank: number;
+  layer: number;
+  head: number;
+  lattice: number | null;
+  connected: number | null;
+  wall: number | null;
+  chance: number | null;
+  /** lattice ÷ chance */
+  lift: number | null;
+  /** connected ÷ lattice */
+  connected_share: number | null;
+}
+
+/** `adjacency-heads`' summary (stored as JSON; served as Experiment.result, AdjacencyHeadsSummary). */
+export interface AdjacencyHeadsSummary {
+  kind: 'adjacency-heads';
+  mazes: number;
+  /** Query positions over all mazes. */
+  queries: number;
+  query_tokens: AdjacencyParams['queries'];
+  ranked: AdjacencyHeadRow[];
+}
+
+export const adjacencyHeads = defineKind<AdjacencyParams, AdjacencyHeadsSummary>({
   kind: 'adjacency-heads',
   describe:
     'Scores every head by its attention from a cell token onto the tokens of its lattice neighbours (walls ignored) vs. its maze-connected neighbours, against uniform attention; a ranked table.',
@@ -128,9 +154,16 @@ export const adjacencyHeads = defineKind<AdjacencyParams>({
         query_tokens: p.queries,
         ranked: table.map((r, rank) => ({
           rank: rank + 1,
-          ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'layer' || k === 'head' ? v : num(v)])),
+          layer: r.layer,
+          head: r.head,
+          lattice: num(r.lattice),
+          connected: num(r.connected),
+          wall: num(r.wall),
+          chance: num(r.chance),
+          lift: num(r.lift),
+          connected_share: num(r.connected_share),
         })),
-      },
+      } satisfies AdjacencyHeadsSummary,
       tensors: [
         tensor('lattice', [L, H], lat), // [layer, head] mean attention on lattice neighbours
         tensor('connected', [L, H], con), // [layer, head] … on maze-connected neighbours

@@ -45,7 +45,36 @@ export function queryPosition(sp: SequencePositions, q: AttentionParams['query']
   }
 }
 
-export const attention = defineKind<AttentionParams>({
+/** The cell a head attends to most from the query (maze 0). */
+export interface AttentionTopCell {
+  layer: number;
+  head: number;
+  /** [row, col] */
+  cell: [number, number];
+  mass: number | null;
+}
+
+/** `attention`'s summary (stored as JSON; served as Experiment.result, AttentionSummary). */
+export interface AttentionSummary {
+  kind: 'attention';
+  mazes: number;
+  layers: number[];
+  /** The query as asked: a named position or an index. */
+  query: AttentionParams['query'];
+  /** Its position in maze 0. */
+  query_position: number;
+  query_token: string;
+  /** [rows, cols] of maze 0. */
+  grid: [number, number];
+  /** Token strings of maze 0. */
+  tokens: string[];
+  classes: typeof TOKEN_CLASSES;
+  max_row_sum_error: number | null;
+  /** One per (layer, head), layers as run. */
+  top_cells: AttentionTopCell[];
+}
+
+export const attention = defineKind<AttentionParams, AttentionSummary>({
   kind: 'attention',
   describe:
     "Attention patterns per layer and head with positions mapped to maze cells; for one query position, each head's attention summed onto the cells (an overlay on the maze) and onto token classes.",
@@ -135,7 +164,7 @@ export const attention = defineKind<AttentionParams>({
             return { layer: l, head: h, cell: [Math.floor(best / sp0.cols), best % sp0.cols], mass: num(c[best]) };
           }),
         ),
-      },
+      } satisfies AttentionSummary,
       tensors,
     };
   },

@@ -17,7 +17,18 @@ import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { pearson } from './linalg.js';
 import { defineParams, type SchemaParams } from './params.js';
-import { ldGap, packSite, pairsSummary, PATCH_CLASSES, patchFields, preparePairs, type PatchParams, type Site } from './patch-common.js';
+import {
+  ldGap,
+  packSite,
+  type PatchPairRow,
+  pairsSummary,
+  PATCH_CLASSES,
+  patchFields,
+  type PerSite,
+  preparePairs,
+  type PatchParams,
+  type Site,
+} from './patch-common.js';
 import { sweepSite } from './activation-patching.js';
 import { defineKind, type NamedTensor } from './types.js';
 
@@ -38,7 +49,21 @@ const hookOf = (site: Site, l: number): string =>
         ? `blocks.${l}.hook_mlp_out`
         : `blocks.${l}.attn.hook_z`;
 
-export const attributionPatching = defineKind<AttributionPatchingParams>({
+/** `attribution-patching`'s summary (stored as JSON; served as Experiment.result, AttributionPatchingSummary). */
+export interface AttributionPatchingSummary {
+  kind: 'attribution-patching';
+  pair: AttributionPatchingParams['pair'];
+  sites: Site[];
+  pairs: PatchPairRow[];
+  skipped_mazes: number;
+  classes: typeof PATCH_CLASSES;
+  /** How the gradients were computed. */
+  gradients: string;
+  /** Per site: Pearson r of attribution with the exact effect; null when `compare` is off. */
+  correlation_with_exact: PerSite<number | null> | null;
+}
+
+export const attributionPatching = defineKind<AttributionPatchingParams, AttributionPatchingSummary>({
   kind: 'attribution-patching',
   describe:
     "Attribution patching: gradient × (clean − corrupted activation) with exact gradients from the ONNX training graph, in activation patching's shapes, plus its correlation with the exact sweeps on the same pairs.",
@@ -88,7 +113,7 @@ export const attributionPatching = defineKind<AttributionPatchingParams>({
     }
     const normalise = (v: number, pp: (typeof prepared)[number]) => v / ldGap(pp);
     const tensors: NamedTensor[] = [];
-    const correlation: Record<string, number | null> = {};
+    const correlation: PerSite<number | null> = {};
     for (const site of sites) {
       tensors.push(...packSite(cfg, site, prepared, attr.get(site)!, normalise));
       if (p.compare) {
@@ -111,7 +136,7 @@ export const attributionPatching = defineKind<AttributionPatchingParams>({
         gradients: 'exact, ONNX training graph (activationGrads)',
         // Pearson r between attribution and the exact effect (patched − corrupted LD), all entries of all pairs.
         correlation_with_exact: p.compare ? correlation : null,
-      },
+      } satisfies AttributionPatchingSummary,
       tensors,
     };
   },

@@ -58,6 +58,60 @@ export const BEHAVIOR_METRICS = [
   'invalid_tokens',
 ] as const;
 
+export type BehaviorMetric = (typeof BEHAVIOR_METRICS)[number];
+
+/** One value per metric column, in BEHAVIOR_METRICS order. */
+export type BehaviorMetrics = Record<BehaviorMetric, number | null>;
+
+/** A BehaviorMetrics built key by key (so its type names every metric), each from `at(metric)`. */
+function metricRecord(at: (k: BehaviorMetric) => number | null): BehaviorMetrics {
+  return {
+    exact_path_rate: at('exact_path_rate'),
+    valid_rollout_rate: at('valid_rollout_rate'),
+    target_reached_rate: at('target_reached_rate'),
+    node_overlap: at('node_overlap'),
+    frac_connected_steps: at('frac_connected_steps'),
+    frac_correct_forks_pooled: at('frac_correct_forks_pooled'),
+    backtracks: at('backtracks'),
+    invalid_tokens: at('invalid_tokens'),
+  };
+}
+
+/** One cell of the grid (a generator × size, or the context's mazes), as decoded. */
+export interface BehaviorRow {
+  /** A generator name, or "context" for the mazes the experiment was given. */
+  generator: string;
+  /** Grid side; null for the context's mazes. */
+  size: number | null;
+  /** Mazes decoded (those that fit n_ctx). */
+  mazes: number;
+  /** Mazes left out: their sequence exceeds n_ctx. */
+  too_long: number;
+  /** Why the cell has no metrics (every maze too long); then model and baseline are absent. */
+  skipped?: string;
+  model?: AggregateMetrics;
+  /** The baseline solver on the same mazes. */
+  baseline?: AggregateMetrics;
+}
+
+/** A row of the flat table: every metric column of the model and the baseline (null where undefined). */
+export interface BehaviorTableRow {
+  generator: string;
+  size: number | null;
+  mazes: number;
+  model: BehaviorMetrics;
+  baseline: BehaviorMetrics;
+}
+
+/** `behavior`'s summary (stored as JSON; served as Experiment.result, BehaviorSummary). */
+export interface BehaviorSummary {
+  kind: 'behavior';
+  constrained: boolean;
+  metrics: typeof BEHAVIOR_METRICS;
+  rows: BehaviorRow[];
+  table: BehaviorTableRow[];
+}
+
 function columns(a: AggregateMetrics): number[] {
   return BEHAVIOR_METRICS.map((k) => {
     const v = k === 'node_overlap' || k === 'frac_connected_steps' || k === 'backtracks' || k === 'invalid_tokens' ? a.means[k] : a[k];
@@ -65,7 +119,7 @@ function columns(a: AggregateMetrics): number[] {
   });
 }
 
-export const behavior = defineKind<BehaviorParams>({
+export const behavior = defineKind<BehaviorParams, BehaviorSummary>({
   kind: 'behavior',
   describe:
     "Maze metrics of greedy decoding over a generalisation grid (generator × grid size, including cyclic percolation mazes and open fields, sizes up to the vocabulary's), with the baseline solver's row beside the model's.",
@@ -96,7 +150,7 @@ export const behavior = defineKind<BehaviorParams>({
         cells.push({ generator: g, size: n, mazes: [...generateMazes(spec, p.count, `${ctx.seed}/${g}/${n}`)] });
       }
     }
-    const rows: Array<Record<string, unknown>> = [];
+    const rows: BehaviorRow[] = [];
     const modelT: number[] = [],
       baseT: number[] = [];
     for (const [ci, cell] of cells.entries()) {
@@ -114,7 +168,7 @@ export const behavior = defineKind<BehaviorParams>({
         kept.push(m);
         prompts.push(seq.slice(0, enc.promptLength(m)));
       }
-      const row: Record<string, unknown> = { generator: cell.generator, size: cell.size, mazes: kept.length, too_long: tooLong };
+      const row: BehaviorRow = { generator: cell.generator, size: cell.size, mazes: kept.length, too_long: tooLong };
       if (kept.length === 0) {
         row.skipped = `every maze's sequence exceeds n_ctx ${cfg.n_ctx}`;
         modelT.push(...BEHAVIOR_METRICS.map(() => NaN));
@@ -149,10 +203,10 @@ export const behavior = defineKind<BehaviorParams>({
           generator: r.generator,
           size: r.size,
           mazes: r.mazes,
-          model: Object.fromEntries(BEHAVIOR_METRICS.map((k, j) => [k, num(modelT[i * K + j])])),
-          baseline: Object.fromEntries(BEHAVIOR_METRICS.map((k, j) => [k, num(baseT[i * K + j])])),
+          model: metricRecord((k) => num(modelT[i * K + BEHAVIOR_METRICS.indexOf(k)])),
+          baseline: metricRecord((k) => num(baseT[i * K + BEHAVIOR_METRICS.indexOf(k)])),
         })),
-      },
+      } satisfies BehaviorSummary,
       tensors: [
         tensor('model', [R, K], modelT), // [row, metric] (rows as summary.rows)
         tensor('baseline', [R, K], baseT), // [row, metric] the baseline solver on the same mazes

@@ -30,6 +30,37 @@ export const paramsSchema = defineParams({
 export type DlaParams = SchemaParams<typeof paramsSchema>;
 
 export const DLA_CLASSES = ['fork', 'corridor', 'start', 'end'] as const;
+export type DlaClass = (typeof DLA_CLASSES)[number];
+
+/** One value per position class, keyed in DLA_CLASSES order. */
+export type PerDlaClass<T> = Record<DlaClass, T>;
+
+/** A record over DLA_CLASSES, built key by key so its type names every class. */
+function perClass<T>(f: (i: number) => T): PerDlaClass<T> {
+  return { [DLA_CLASSES[0]]: f(0), [DLA_CLASSES[1]]: f(1), [DLA_CLASSES[2]]: f(2), [DLA_CLASSES[3]]: f(3) };
+}
+
+/** A component and its mean attribution at a class of positions. */
+export interface DlaComponentMean {
+  component: string;
+  mean: number | null;
+}
+
+/** `dla`'s summary (stored as JSON; served as Experiment.result, DlaSummary). */
+export interface DlaSummary {
+  kind: 'dla';
+  mazes: number;
+  /** Component names in tensor order (dlaComponents). */
+  components: string[];
+  classes: typeof DLA_CLASSES;
+  /** Positions of each class over all mazes. */
+  counts: PerDlaClass<number>;
+  mean_logit_diff: PerDlaClass<number | null>;
+  /** The 10 largest |mean| components at forks / corridors. */
+  top_at_forks: DlaComponentMean[];
+  top_at_corridors: DlaComponentMean[];
+  max_sum_error: number | null;
+}
 
 /** Component names in tensor order. */
 export function dlaComponents(L: number, H: number): string[] {
@@ -42,7 +73,7 @@ export function dlaComponents(L: number, H: number): string[] {
   return out;
 }
 
-export const dla = defineKind<DlaParams>({
+export const dla = defineKind<DlaParams, DlaSummary>({
   kind: 'dla',
   describe:
     'Direct logit attribution of embeddings, every head, every attention bias and MLP to the logit difference between the correct next move and the best wrong token, with the final LayerNorm scale frozen as TransformerLens does; aggregated at forks, corridors, start and end.',
@@ -181,13 +212,13 @@ export const dla = defineKind<DlaParams>({
         mazes: mazes.length,
         components: comps,
         classes: DLA_CLASSES,
-        counts: Object.fromEntries(DLA_CLASSES.map((c, i) => [c, counts[i]])),
-        mean_logit_diff: Object.fromEntries(DLA_CLASSES.map((c, i) => [c, num(counts[i] > 0 ? ldSums[i] / counts[i] : NaN)])),
+        counts: perClass((i) => counts[i]),
+        mean_logit_diff: perClass((i) => num(counts[i] > 0 ? ldSums[i] / counts[i] : NaN)),
         top_at_forks: ranked(0),
         top_at_corridors: ranked(1),
         // Σ components − logit difference over every position: float rounding only.
         max_sum_error: num(maxErr),
-      },
+      } satisfies DlaSummary,
       tensors,
     };
   },

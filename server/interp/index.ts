@@ -2,24 +2,63 @@
  * The registry of experiment kinds (issue 6) and the one entry point every interface uses:
  * `runExperiment(kind, ctx, rawParams, progress)` validates the params against the kind's schema
  * (defaults from the model), runs it, and returns { kind, params (as run), summary, tensors }.
+ *
+ * Every kind's summary has its own exported type (AttentionSummary, …); ExperimentSummary is their
+ * union, discriminated by `kind`, and SummaryOf<'attention'> picks one. The GraphQL API serves them
+ * as Experiment.result (server/graphql/resolvers/experiment-result.ts checks, at compile time, that
+ * each maps onto its SDL type).
  */
-import { activationPatching } from './activation-patching.js';
-import { adjacencyHeads } from './adjacency-heads.js';
-import { attention } from './attention.js';
-import { attributionPatching } from './attribution-patching.js';
-import { behavior } from './behavior.js';
+import { type ActivationPatchingSummary, activationPatching } from './activation-patching.js';
+import { type AdjacencyHeadsSummary, adjacencyHeads } from './adjacency-heads.js';
+import { type AttentionSummary, attention } from './attention.js';
+import { type AttributionPatchingSummary, attributionPatching } from './attribution-patching.js';
+import { type BehaviorSummary, behavior } from './behavior.js';
 import { InterpError, modelInfo } from './context.js';
-import { dla } from './dla.js';
-import { logitLens } from './logit-lens.js';
-import { pathPatching } from './path-patching.js';
-import { lookahead } from './lookahead.js';
+import { type DlaSummary, dla } from './dla.js';
+import { type LogitLensSummary, logitLens } from './logit-lens.js';
+import { type PathPatchingSummary, pathPatching } from './path-patching.js';
+import { type LookaheadSummary, lookahead } from './lookahead.js';
 import type { FieldDescription, FieldSpec, ModelInfo } from './params.js';
-import { probes } from './probes.js';
-import { retarget } from './retarget.js';
-import type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, Progress } from './types.js';
-import { weights } from './weights.js';
+import { type ProbesSummary, probes } from './probes.js';
+import { type RetargetSummary, retarget } from './retarget.js';
+import type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, Progress, SummaryBase } from './types.js';
+import { type WeightsSummary, weights } from './weights.js';
 
-export type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, MazeSource, NamedTensor, Progress } from './types.js';
+export type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, MazeSource, NamedTensor, Progress, SummaryBase } from './types.js';
+export type { ActivationPatchingSummary, PatchPeak } from './activation-patching.js';
+export type { AdjacencyHeadRow, AdjacencyHeadsSummary } from './adjacency-heads.js';
+export type { AttentionSummary, AttentionTopCell } from './attention.js';
+export type { AttributionPatchingSummary } from './attribution-patching.js';
+export type { BehaviorMetrics, BehaviorRow, BehaviorSummary, BehaviorTableRow } from './behavior.js';
+export type { DlaComponentMean, DlaSummary, PerDlaClass } from './dla.js';
+export type { LogitLensLayer, LogitLensSummary } from './logit-lens.js';
+export type { LookaheadRow, LookaheadSummary } from './lookahead.js';
+export type { PatchPairRow, PerSite } from './patch-common.js';
+export type { PathPatchingSummary, PathReceiverHeads, PathSender } from './path-patching.js';
+export type { PerProbeTarget, ProbeTableRow, ProbeTargetScores, ProbesSummary } from './probes.js';
+export type { RetargetLayer, RetargetOutcome, RetargetSummary } from './retarget.js';
+export type { WeightsEmbedding, WeightsHead, WeightsSummary } from './weights.js';
+
+/** The summary of any kind: one union, discriminated by `kind`. */
+export type ExperimentSummary =
+  | AttentionSummary
+  | LogitLensSummary
+  | DlaSummary
+  | ActivationPatchingSummary
+  | AttributionPatchingSummary
+  | PathPatchingSummary
+  | ProbesSummary
+  | WeightsSummary
+  | AdjacencyHeadsSummary
+  | RetargetSummary
+  | BehaviorSummary
+  | LookaheadSummary;
+
+/** The registry's kind names, as their summaries spell them. */
+export type KindName = ExperimentSummary['kind'];
+
+/** The summary type of kind `K`, e.g. SummaryOf<'dla'> = DlaSummary. */
+export type SummaryOf<K extends KindName> = Extract<ExperimentSummary, { kind: K }>;
 export { createInterpModel, defaultGrid, InterpError } from './context.js';
 export { ParamsError } from './params.js';
 
@@ -27,7 +66,7 @@ export { ParamsError } from './params.js';
  * A kind as the registry holds it: its params type kept inside (parse, then run with the parsed
  * params), so kinds of different params live in one map without casts.
  */
-export interface RegisteredKind {
+export interface RegisteredKind<S extends SummaryBase = ExperimentSummary> {
   readonly kind: string;
   readonly describe: string;
   readonly fields: Readonly<Record<string, FieldSpec>>;
@@ -36,10 +75,10 @@ export interface RegisteredKind {
   /** Validated params with defaults filled in, as stored and shown. */
   parse(raw: unknown, info: ModelInfo): Record<string, unknown>;
   /** Validates `raw` and runs the kind on it. */
-  run(ctx: ExperimentContext, raw: unknown, progress: Progress): Promise<ExperimentOutput>;
+  run(ctx: ExperimentContext, raw: unknown, progress: Progress): Promise<ExperimentOutput<S>>;
 }
 
-function register<P extends Record<string, unknown>>(k: ExperimentKind<P>): RegisteredKind {
+function register<P extends Record<string, unknown>, S extends SummaryBase>(k: ExperimentKind<P, S>): RegisteredKind<S> {
   return {
     kind: k.kind,
     describe: k.describe,
@@ -53,22 +92,37 @@ function register<P extends Record<string, unknown>>(k: ExperimentKind<P>): Regi
   };
 }
 
+/**
+ * Every kind under its name, in listing order. The mapped type pairs each name with the kind whose
+ * summary carries that name, so filing a kind under another's name fails to compile.
+ */
+const REGISTRY: { readonly [K in KindName]: RegisteredKind<SummaryOf<K>> } = {
+  attention: register(attention),
+  'logit-lens': register(logitLens),
+  dla: register(dla),
+  'activation-patching': register(activationPatching),
+  'attribution-patching': register(attributionPatching),
+  'path-patching': register(pathPatching),
+  probes: register(probes),
+  weights: register(weights),
+  'adjacency-heads': register(adjacencyHeads),
+  retarget: register(retarget),
+  behavior: register(behavior),
+  lookahead: register(lookahead),
+};
+
 export const KINDS: ReadonlyMap<string, RegisteredKind> = new Map(
-  [
-    register(attention),
-    register(logitLens),
-    register(dla),
-    register(activationPatching),
-    register(attributionPatching),
-    register(pathPatching),
-    register(probes),
-    register(weights),
-    register(adjacencyHeads),
-    register(retarget),
-    register(behavior),
-    register(lookahead),
-  ].map((k) => [k.kind, k]),
+  Object.entries(REGISTRY).map(([name, k]: [string, RegisteredKind]) => {
+    // The key is checked against the summary's `kind` above; this checks it against the kind's own name.
+    if (k.kind !== name) throw new Error(`experiment kind "${k.kind}" is filed under "${name}"`);
+    return [name, k];
+  }),
 );
+
+/** Whether `name` is a registered kind (narrows it for SummaryOf). */
+export function isKindName(name: string): name is KindName {
+  return Object.hasOwn(REGISTRY, name);
+}
 
 export function kindNames(): string[] {
   return [...KINDS.keys()];
@@ -91,12 +145,22 @@ export function describeKind(kind: string, model?: InterpModel): { kind: string;
   return { kind: k.kind, describe: k.describe, params: k.describeParams(model ? modelInfo(model) : undefined) };
 }
 
-export interface ExperimentOutput extends ExperimentResult {
+export interface ExperimentOutput<S extends SummaryBase = ExperimentSummary> extends ExperimentResult<S> {
   kind: string;
   params: Record<string, unknown>;
 }
 
-/** Validates `rawParams`, runs the kind, and reports progress clamped to [0, 1] (1 at the end). */
+/**
+ * Validates `rawParams`, runs the kind, and reports progress clamped to [0, 1] (1 at the end).
+ * With a literal kind name the summary has that kind's type; with any string, the union.
+ */
+export function runExperiment<K extends KindName>(
+  kind: K,
+  ctx: ExperimentContext,
+  rawParams: unknown,
+  progress?: Progress,
+): Promise<ExperimentOutput<SummaryOf<K>>>;
+export function runExperiment(kind: string, ctx: ExperimentContext, rawParams: unknown, progress?: Progress): Promise<ExperimentOutput>;
 export async function runExperiment(kind: string, ctx: ExperimentContext, rawParams: unknown, progress: Progress = () => {}): Promise<ExperimentOutput> {
   const k = getKind(kind);
   k.parse(rawParams, modelInfo(ctx.model)); // refuse bad params before announcing a start

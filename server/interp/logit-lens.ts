@@ -32,7 +32,29 @@ export function lensPositions(seq: Int32Array): number[] {
   return Array.from({ length: seq.length - 1 - start }, (_, i) => start + i);
 }
 
-export const logitLens = defineKind<LogitLensParams>({
+/** One lens layer, over every path position of every maze. */
+export interface LogitLensLayer {
+  /** e.g. "resid_pre 0", "resid_post 1" */
+  layer: string;
+  accuracy: number | null;
+  correct_prob: number | null;
+  correct_rank: number | null;
+}
+
+/** `logit-lens`'s summary (stored as JSON; served as Experiment.result, LogitLensSummary). */
+export interface LogitLensSummary {
+  kind: 'logit-lens';
+  mazes: number;
+  /** Path positions read, over all mazes. */
+  positions: number;
+  grid: [number, number];
+  layers: LogitLensLayer[];
+  final_layer_max_abs_diff: number | null;
+  /** The vocabulary, when detail tensors (token ids) are stored; absent otherwise. */
+  detail_vocab?: readonly string[];
+}
+
+export const logitLens = defineKind<LogitLensParams, LogitLensSummary>({
   kind: 'logit-lens',
   describe:
     "Each layer's residual stream through ln_final and the unembedding at the path positions: accuracy, probability and rank of the correct next token by layer; per-position top-k for a few mazes.",
@@ -128,7 +150,7 @@ export const logitLens = defineKind<LogitLensParams>({
         // The last lens layer is the model's own computation: this is float rounding only.
         final_layer_max_abs_diff: num(finalDiff),
         detail_vocab: p.detail > 0 ? vocab : undefined,
-      },
+      } satisfies LogitLensSummary,
       tensors,
     };
   },

@@ -32,7 +32,31 @@ export const paramsSchema = defineParams({
 /** The params as run: declared once, by the fields above. */
 export type LookaheadParams = SchemaParams<typeof paramsSchema>;
 
-export const lookahead = defineKind<LookaheadParams>({
+/** Forks needing one lookahead, and how they were decided. */
+export interface LookaheadRow {
+  lookahead: number;
+  forks: number;
+  /** Decided right outright (argmax over the vocabulary). */
+  correct: number;
+  accuracy: number | null;
+  choice_accuracy: number | null;
+  chance: number | null;
+}
+
+/** `lookahead`'s summary (stored as JSON; served as Experiment.result, LookaheadSummary). */
+export interface LookaheadSummary {
+  kind: 'lookahead';
+  mazes: number;
+  forks: number;
+  ambiguous_forks: number;
+  accuracy: number | null;
+  choice_accuracy: number | null;
+  chance: number | null;
+  /** Lookaheads that have forks, ascending. */
+  by_lookahead: LookaheadRow[];
+}
+
+export const lookahead = defineKind<LookaheadParams, LookaheadSummary>({
   kind: 'lookahead',
   describe:
     'Teacher-forced decisions at the forks of the true path, grouped by the lookahead a fork needs (min of steps left to the target and depth of the deepest wrong branch), beside chance: how far ahead does the model search?',
@@ -104,7 +128,7 @@ export const lookahead = defineKind<LookaheadParams>({
             chance: num(chanceRate[i]),
           }))
           .filter((r) => r.forks > 0),
-      },
+      } satisfies LookaheadSummary,
       tensors: [
         tensor('accuracy', [H], accuracy), // [lookahead − 1] fraction of forks decided right (NaN: none)
         tensor('choice_accuracy', [H], choiceAccuracy), // [lookahead − 1] the right way scored above the fork's other ways

@@ -22,6 +22,27 @@ import type { ExperimentContext, NamedTensor } from './types.js';
 export const SITES = ['resid_pre', 'attn_out', 'mlp_out', 'head_by_pos', 'head_all_pos'] as const;
 export type Site = (typeof SITES)[number];
 export const PATCH_CLASSES = [...TOKEN_CLASSES, 'changed', 'last'] as const;
+export type PatchClass = (typeof PATCH_CLASSES)[number];
+
+/** One clean/corrupted pair as the patching kinds' summaries list it (summary.pairs). */
+export interface PatchPairRow {
+  /** Human-readable change, e.g. "target (3,4) → (0,2)". */
+  change: string;
+  /** Tokens of the clean (and corrupted) prompt. */
+  length: number;
+  /** Index into the clean path of the decision cell. */
+  decision_path_index: number;
+  /** Positions where clean and corrupted differ. */
+  changed_positions: number[];
+  /** The clean next move and the best wrong token, as token strings. */
+  good: string;
+  bad: string;
+  clean_logit_diff: number | null;
+  corrupt_logit_diff: number | null;
+}
+
+/** One value per patched site; a site not run is absent. */
+export type PerSite<T> = Partial<Record<Site, T>>;
 
 export function patchFields(countDefault: number, sitesDefault: Site[]) {
   return {
@@ -149,7 +170,7 @@ export function packSite(
 }
 
 /** Token tensors of the pairs ([pairs, Tmax], padded with -1) and the pairs' summary rows. */
-export function pairsSummary(vocab: readonly string[], prepared: readonly PreparedPair[]): { tensors: NamedTensor[]; rows: Array<Record<string, unknown>> } {
+export function pairsSummary(vocab: readonly string[], prepared: readonly PreparedPair[]): { tensors: NamedTensor[]; rows: PatchPairRow[] } {
   const P = prepared.length;
   const Tmax = Math.max(...prepared.map((pp) => pp.pair.clean.length));
   const clean = new Float32Array(P * Tmax).fill(-1),

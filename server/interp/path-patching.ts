@@ -24,7 +24,7 @@ import type { Intervention, OnnxEngine } from '../model/engine.js';
 import { nanMean, num, tensor } from './collect.js';
 import { InterpError } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
-import { ldGap, pairsSummary, patchFields, type PreparedPair, preparePairs } from './patch-common.js';
+import { ldGap, type PatchPairRow, pairsSummary, patchFields, type PreparedPair, preparePairs } from './patch-common.js';
 import { defineKind, type NamedTensor } from './types.js';
 
 const { sites: _sites, ...pairFields } = patchFields(4, ['head_all_pos']);
@@ -56,6 +56,33 @@ export const paramsSchema = defineParams({
 });
 
 export type PathPatchingParams = SchemaParams<typeof paramsSchema>;
+
+/** Receivers `heads`: their layer, the heads (`"all"` when the param was empty) and the inputs patched. */
+export interface PathReceiverHeads {
+  layer: number;
+  heads: number[] | 'all';
+  inputs: PathPatchingParams['receiverInputs'];
+}
+
+/** A sender head and its mean normalised path-patched effect (finite). */
+export interface PathSender {
+  layer: number;
+  head: number;
+  effect: number;
+}
+
+/** `path-patching`'s summary (stored as JSON; served as Experiment.result, PathPatchingSummary). */
+export interface PathPatchingSummary {
+  kind: 'path-patching';
+  pair: PathPatchingParams['pair'];
+  /** Where the paths end: the string "logits", or the receiver heads. */
+  receivers: 'logits' | PathReceiverHeads;
+  freeze: PathPatchingParams['freeze'];
+  pairs: PatchPairRow[];
+  skipped_mazes: number;
+  /** Up to 8 senders, most negative effect first. */
+  strongest: PathSender[];
+}
 
 interface Activations {
   /** [n_layers] of [T, H, d_head]: attn.hook_z by layer. */
@@ -125,7 +152,7 @@ export async function pathPatchPair(engine: OnnxEngine, pp: PreparedPair, p: Pat
   return out;
 }
 
-export const pathPatching = defineKind<PathPatchingParams>({
+export const pathPatching = defineKind<PathPatchingParams, PathPatchingSummary>({
   kind: 'path-patching',
   describe:
     'Path patching (Wang et al. 2022): each head’s corrupted output sent to chosen receivers only — the logits, or the q/k/v inputs of heads at a later layer — with the other heads frozen to the clean run; normalised effect on the logit difference (0 none, −1 all).',
@@ -160,8 +187,8 @@ export const pathPatching = defineKind<PathPatchingParams>({
     ];
     const ranked = mean
       .map((v, j) => ({ layer: Math.floor(j / H), head: j % H, effect: num(v) }))
-      .filter((x) => x.effect !== null)
-      .sort((a, b) => (a.effect as number) - (b.effect as number));
+      .filter((x): x is PathSender => x.effect !== null)
+      .sort((a, b) => a.effect - b.effect);
     return {
       summary: {
         kind: 'path-patching',
@@ -173,7 +200,7 @@ export const pathPatching = defineKind<PathPatchingParams>({
         skipped_mazes: skipped,
         // The senders whose path carries most of the corrupted input's effect (most negative first).
         strongest: ranked.slice(0, 8),
-      },
+      } satisfies PathPatchingSummary,
       tensors,
     };
   },

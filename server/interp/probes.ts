@@ -28,8 +28,47 @@ import { defineKind, type NamedTensor } from './types.js';
 
 export const PROBE_CLASSES = ['sep', 'adjlist_end', 'path_start', 'path'] as const;
 export const PROBE_TARGETS = ['edge', 'solution', 'future', 'target'] as const;
-type ProbeClass = (typeof PROBE_CLASSES)[number];
-type ProbeTarget = (typeof PROBE_TARGETS)[number];
+export type ProbeClass = (typeof PROBE_CLASSES)[number];
+export type ProbeTarget = (typeof PROBE_TARGETS)[number];
+
+/** Test scores of one probe target at one class and layer (means over its label columns). */
+export interface ProbeTargetScores {
+  accuracy: number | null;
+  balanced: number | null;
+  majority: number | null;
+  /** The control task's accuracy (shuffled labels). */
+  control: number | null;
+  selectivity: number | null;
+  selectivity_balanced: number | null;
+  /** Target only: the most probable cell is the target (chance 1/cells), probe and control. */
+  top1?: number | null;
+  control_top1?: number | null;
+}
+
+/** One value per probe target; a target not probed is absent. */
+export type PerProbeTarget<T> = Partial<Record<ProbeTarget, T>>;
+
+/** One (class, layer) of the probes' table: the scores of every target probed, under its name. */
+export type ProbeTableRow = { class: ProbeClass; layer: string } & PerProbeTarget<ProbeTargetScores>;
+
+/** `probes`' summary (stored as JSON; served as Experiment.result, ProbesSummary). */
+export interface ProbesSummary {
+  kind: 'probes';
+  mazes: number;
+  /** Mazes fitted on and tested on. */
+  train: number;
+  test: number;
+  grid: [number, number];
+  classes: ProbeClass[];
+  targets: ProbeTarget[];
+  /** Lens layer labels, e.g. "resid_pre 0". */
+  layers: string[];
+  /** Label columns (probes) per target. */
+  label_columns: PerProbeTarget<number>;
+  /** Classes where "future" is "solution" (every class but path). */
+  future_equals_solution_at: ProbeClass[];
+  table: ProbeTableRow[];
+}
 
 export const paramsSchema = defineParams({
   ...mazeFields(300),
@@ -61,7 +100,7 @@ export function latticeEdges(rows: number, cols: number): Array<[number, number]
   return out;
 }
 
-export const probes = defineKind<ProbesParams>({
+export const probes = defineKind<ProbesParams, ProbesSummary>({
   kind: 'probes',
   describe:
     'Logistic probes per layer at `;`, <ADJLIST_END>, <PATH_START> and the current path token for: edge open, cell on the solution, cell on the future path, cell is the target; train/test split by maze, shuffled-label control task, accuracy and selectivity by layer.',
@@ -229,27 +268,29 @@ export const probes = defineKind<ProbesParams>({
       tensor('control_top1_accuracy', shape, ctop1),
     ];
     const table = classes.flatMap((klass, ci) =>
-      layers.map((l, li) => ({
-        class: klass,
-        layer: residLabel(cfg, l),
-        ...Object.fromEntries(
-          targets.map((t, ti) => {
-            const at = (ci * nL + li) * nT + ti;
-            return [
-              t,
-              {
-                accuracy: num(acc[at]),
-                balanced: num(bal[at]),
-                majority: num(maj[at]),
-                control: num(cacc[at]),
-                selectivity: num(sel[at]),
-                selectivity_balanced: num(selBal[at]),
-                ...(t === 'target' ? { top1: num(top1[at]), control_top1: num(ctop1[at]) } : {}),
-              },
-            ];
-          }),
-        ),
-      })),
+      layers.map(
+        (l, li): ProbeTableRow => ({
+          class: klass,
+          layer: residLabel(cfg, l),
+          ...Object.fromEntries(
+            targets.map((t, ti): [ProbeTarget, ProbeTargetScores] => {
+              const at = (ci * nL + li) * nT + ti;
+              return [
+                t,
+                {
+                  accuracy: num(acc[at]),
+                  balanced: num(bal[at]),
+                  majority: num(maj[at]),
+                  control: num(cacc[at]),
+                  selectivity: num(sel[at]),
+                  selectivity_balanced: num(selBal[at]),
+                  ...(t === 'target' ? { top1: num(top1[at]), control_top1: num(ctop1[at]) } : {}),
+                },
+              ];
+            }),
+          ),
+        }),
+      ),
     );
     return {
       summary: {
@@ -264,7 +305,7 @@ export const probes = defineKind<ProbesParams>({
         label_columns: Object.fromEntries(targets.map((t) => [t, width[t]])),
         future_equals_solution_at: classes.filter((c) => c !== 'path'),
         table,
-      },
+      } satisfies ProbesSummary,
       tensors,
     };
   },

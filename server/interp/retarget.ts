@@ -59,12 +59,46 @@ export const paramsSchema = defineParams({
 export type RetargetParams = SchemaParams<typeof paramsSchema>;
 
 export const RETARGET_CONDITIONS = ['retarget', 'random', 'same'] as const;
+export type RetargetCondition = (typeof RETARGET_CONDITIONS)[number];
+
+/** Fractions of mazes under one condition at one layer. */
+export interface RetargetOutcome {
+  valid_to_new_target: number | null;
+  valid_to_old_target: number | null;
+  /** Rollouts that differ from the unpatched one. */
+  changed: number | null;
+}
+
+/** One layer: the outcome under each condition run, under its name (the controls only with `controls`). */
+export interface RetargetLayer {
+  layer: number;
+  retarget: RetargetOutcome;
+  random?: RetargetOutcome;
+  same?: RetargetOutcome;
+}
+
+/** `retarget`'s summary (stored as JSON; served as Experiment.result, RetargetSummary). */
+export interface RetargetSummary {
+  kind: 'retarget';
+  mazes: number;
+  method: RetargetParams['method'];
+  /** Methods direction and probe only: the params they ran with (probe always by-span). */
+  scale?: number;
+  references?: number;
+  span?: RetargetParams['span'];
+  positions: RetargetParams['positions'];
+  same_target_source: RetargetParams['sameTargetSource'];
+  conditions: readonly RetargetCondition[];
+  /** The unpatched rollouts. */
+  baseline: { valid_to_old_target: number | null; valid_to_new_target: number | null };
+  layers: RetargetLayer[];
+}
 
 function normal(rng: Rng): number {
   return Math.sqrt(-2 * Math.log(1 - rng.float())) * Math.cos(2 * Math.PI * rng.float());
 }
 
-export const retarget = defineKind<RetargetParams>({
+export const retarget = defineKind<RetargetParams, RetargetSummary>({
   kind: 'retarget',
   describe:
     "Overwrites the target token's residual stream at one layer with its value from a run with a different target, decodes, and measures how often the rollout becomes a valid path to the new target, by layer; with random-vector and same-target controls.",
@@ -220,6 +254,11 @@ export const retarget = defineKind<RetargetParams>({
       );
     }
     const at = (a: Float64Array, k: number, li: number) => num(a[k * Lq + li]);
+    // `conditions` is a prefix of RETARGET_CONDITIONS, so a condition's index there is its row k.
+    const outcome = (c: RetargetCondition, li: number): RetargetOutcome => {
+      const k = RETARGET_CONDITIONS.indexOf(c);
+      return { valid_to_new_target: at(successNew, k, li), valid_to_old_target: at(successOld, k, li), changed: at(changed, k, li) };
+    };
     return {
       summary: {
         kind: 'retarget',
@@ -232,14 +271,10 @@ export const retarget = defineKind<RetargetParams>({
         baseline: { valid_to_old_target: num(baseOld / tasks.length), valid_to_new_target: num(baseNew / tasks.length) },
         layers: layers.map((l, li) => ({
           layer: l,
-          ...Object.fromEntries(
-            conditions.map((c, k) => [
-              c,
-              { valid_to_new_target: at(successNew, k, li), valid_to_old_target: at(successOld, k, li), changed: at(changed, k, li) },
-            ]),
-          ),
+          retarget: outcome('retarget', li),
+          ...(p.controls ? { random: outcome('random', li), same: outcome('same', li) } : {}),
         })),
-      },
+      } satisfies RetargetSummary,
       tensors: [
         tensor('success_new', [nK, Lq], successNew), // [condition, layer] valid rollouts to the new target
         tensor('success_old', [nK, Lq], successOld), // [condition, layer] valid rollouts to the original target

@@ -52,22 +52,38 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
-export interface ExperimentResult {
-  /** JSON-serialisable summary (tables, per-layer figures, descriptions of the tensors). */
-  summary: Record<string, unknown>;
+/**
+ * What every kind's summary has: its registry name as a literal (`kind: 'attention'`), so the
+ * summaries of all kinds form one union discriminated by `kind` (index.ts ExperimentSummary).
+ */
+export interface SummaryBase {
+  readonly kind: string;
+}
+
+export interface ExperimentResult<S extends SummaryBase = SummaryBase> {
+  /**
+   * JSON-serialisable summary (tables, per-layer figures, descriptions of the tensors), of the
+   * kind's own named type (e.g. AttentionSummary). Stored as JSON and served as `Experiment.result`
+   * (typed per kind) and the deprecated `Experiment.summary`, so its keys and values are an API.
+   */
+  summary: S;
   tensors: NamedTensor[];
 }
 
-export interface ExperimentKind<P = Record<string, unknown>> {
+export interface ExperimentKind<P = Record<string, unknown>, S extends SummaryBase = SummaryBase> {
   /** Registry name, e.g. "activation-patching". */
   readonly kind: string;
   /** One paragraph for `exp list` and the API. */
   readonly describe: string;
   readonly paramsSchema: ParamsSchema<P>;
-  run(ctx: ExperimentContext, params: P, progress: Progress): Promise<ExperimentResult>;
+  run(ctx: ExperimentContext, params: P, progress: Progress): Promise<ExperimentResult<S>>;
 }
 
-/** Helper so each kind file keeps its own params type while the registry holds them all. */
-export function defineKind<P>(k: ExperimentKind<P>): ExperimentKind<P> {
+/**
+ * Helper so each kind file keeps its own params and summary types while the registry holds them
+ * all: `defineKind<AttentionParams, AttentionSummary>({...})` checks `run`'s summary literal
+ * against the summary type (a missing, extra or mistyped key fails to compile).
+ */
+export function defineKind<P, S extends SummaryBase>(k: ExperimentKind<P, S>): ExperimentKind<P, S> {
   return k;
 }

@@ -37,6 +37,38 @@ export const paramsSchema = defineParams({
 /** The params as run: declared once, by the fields above. */
 export type WeightsParams = SchemaParams<typeof paramsSchema>;
 
+/** One head's OV and QK spectra and its QK circuit's correlation with lattice adjacency. */
+export interface WeightsHead {
+  layer: number;
+  head: number;
+  /** Top-k singular values. */
+  ov_singular_values: Array<number | null>;
+  qk_singular_values: Array<number | null>;
+  qk_lattice_adjacency_corr: number | null;
+}
+
+/** The coordinate embeddings against the lattice. */
+export interface WeightsEmbedding {
+  distance_vs_lattice_pearson: number | null;
+  cosine_distance_vs_lattice_pearson: number | null;
+  /** The figure reported for the seed group's 9.6M-parameter model. */
+  anchor: number;
+  /** Per principal component (up to 3). */
+  pca_explained_variance: Array<number | null>;
+  pc_row_corr: Array<number | null>;
+  pc_col_corr: Array<number | null>;
+}
+
+/** `weights`' summary (stored as JSON; served as Experiment.result, WeightsSummary). */
+export interface WeightsSummary {
+  kind: 'weights';
+  /** Cells per side. */
+  grid: number;
+  layers: number[];
+  embedding: WeightsEmbedding;
+  heads: WeightsHead[];
+}
+
 /** Rows [cells, D] of `table` [V, D] for the given token ids. */
 const rowsOf = (table: Float32Array, ids: number[], D: number): Float64Array => {
   const out = new Float64Array(ids.length * D);
@@ -46,7 +78,7 @@ const rowsOf = (table: Float32Array, ids: number[], D: number): Float64Array => 
   return out;
 };
 
-export const weights = defineKind<WeightsParams>({
+export const weights = defineKind<WeightsParams, WeightsSummary>({
   kind: 'weights',
   describe:
     'OV and QK circuits of each head (SVD) projected on the coordinate embeddings and unembeddings; embedding PCA coloured by row/column; correlation of embedding distance with lattice distance (anchor 0.368).',
@@ -111,7 +143,7 @@ export const weights = defineKind<WeightsParams>({
       qkS = new Float32Array(Lq * H * K);
     const ovCells = new Float32Array(Lq * H * n * n),
       qkCells = new Float32Array(Lq * H * n * n);
-    const heads: Array<Record<string, unknown>> = [];
+    const heads: WeightsHead[] = [];
     const slice = (w: Float32Array, h: number, a: number, b: number) => Float64Array.from(w.subarray(h * a * b, (h + 1) * a * b));
     const transpose = (x: Float64Array, a: number, b: number) => {
       const o = new Float64Array(a * b);
@@ -190,7 +222,7 @@ export const weights = defineKind<WeightsParams>({
           pc_col_corr: Array.from({ length: nPc }, (_, j) => num(pearson(column(pcs, n, nPc, j), colIdx))),
         },
         heads,
-      },
+      } satisfies WeightsSummary,
       tensors,
     };
   },

@@ -96,10 +96,20 @@ describe('tensors and labels', () => {
     expect(labelStride(5)).toBe(3);
   });
 
-  it('reads a behaviour metric from a rate or from the means', () => {
-    const agg = { exact_path_rate: 0.5, means: { node_overlap: 0.25 }, frac_correct_forks_pooled: null };
-    expect(metricOf(agg, 'exact_path_rate')).toBe(0.5);
-    expect(metricOf(agg, 'node_overlap')).toBe(0.25);
-    expect(metricOf(agg, 'frac_correct_forks_pooled')).toBeNaN();
+  it('reads a behaviour metric column by name: NaN where it is null or no column', () => {
+    const columns = {
+      exact_path_rate: 0.5,
+      valid_rollout_rate: 0.75,
+      target_reached_rate: 1,
+      node_overlap: 0.25,
+      frac_connected_steps: 1,
+      frac_correct_forks_pooled: null,
+      backtracks: 0,
+      invalid_tokens: 0,
+    };
+    expect(metricOf(columns, 'exact_path_rate')).toBe(0.5);
+    expect(metricOf(columns, 'node_overlap')).toBe(0.25);
+    expect(metricOf(columns, 'frac_correct_forks_pooled')).toBeNaN();
+    expect(metricOf(columns, 'toString')).toBeNaN(); // not an own field
   });
 });

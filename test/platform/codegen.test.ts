@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type GraphQLEnumType, isEnumType } from 'graphql/index.js';
+import { type GraphQLEnumType, type GraphQLUnionType, isEnumType, isUnionType } from 'graphql/index.js';
 import { HEADER, OUTPUT, generate, loadSchema } from '../../schema/codegen.js';
 import { OPERATIONS_HEADER, OPERATIONS_OUTPUT, generateOperations, generateWebOperations } from '../../schema/operations.js';
 import { allHandlers } from '../../server/jobs/handlers/index.js';
+import { kindNames } from '../../server/interp/index.js';
 import { generatorNames } from '../../server/maze/generators/index.js';
 import { PRESETS } from '../../server/model/config.js';
 
@@ -57,15 +58,27 @@ describe('schema codegen', () => {
         .map((h) => h.kind)
         .sort(),
     );
-    // No field returns the JSON scalar where the shape is known (what remains: job params, experiment params/summary, a param's default).
+    // No field returns the JSON scalar where the shape is known. What remains: job params, experiment
+    // params and a param's default (each kind's own params), and Experiment.summary, kept only for
+    // existing clients (clients/python, examples/) and deprecated: its typed form is Experiment.result.
     const jsonFields: string[] = [];
+    const deprecated: string[] = [];
     for (const t of Object.values(schema.getTypeMap())) {
       if (t.name.startsWith('__') || !('getFields' in t) || isEnumType(t)) continue;
-      for (const [f, def] of Object.entries((t as { getFields(): Record<string, { type: unknown }> }).getFields())) {
-        if (String(def.type).replace(/[![\]]/g, '') === 'JSON') jsonFields.push(`${t.name}.${f}`);
+      for (const [f, def] of Object.entries((t as { getFields(): Record<string, { type: unknown; deprecationReason?: string | null }> }).getFields())) {
+        if (String(def.type).replace(/[![\]]/g, '') !== 'JSON') continue;
+        jsonFields.push(`${t.name}.${f}`);
+        if (def.deprecationReason) deprecated.push(`${t.name}.${f}: ${def.deprecationReason}`);
       }
     }
     expect(jsonFields.sort()).toEqual(['Experiment.params', 'Experiment.summary', 'ExperimentParam.default', 'Job.params'].sort());
+    expect(deprecated).toEqual(['Experiment.summary: use result']);
+    // The typed summary: a union with one member per experiment kind.
+    const result = schema.getType('ExperimentSummary');
+    expect(isUnionType(result)).toBe(true);
+    expect((result as GraphQLUnionType).getTypes().map((m) => m.name)).toEqual(
+      kindNames().map((k) => `${k.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Summary`),
+    );
   });
 
   it('the committed web/lib/generated/operations.ts equals a fresh run over web/lib/queries.ts (every document valid against the SDL)', async () => {
@@ -112,5 +125,32 @@ describe('schema codegen', () => {
     expect(() => generateOperations(loadSchema(), [{ name: 'Bad', text: 'query Bad { me { nope } }' }])).toThrow(
       /^Bad: Cannot query field "nope" on type "User"/,
     );
+  });
+
+  it('a selection on a union is a union of its members, told apart by __typename (only __typename for a member no fragment selects)', () => {
+    const text = generateOperations(loadSchema(), [
+      {
+        name: 'R',
+        text: 'query Res($id: ID!) { experiment(id: $id) { result { __typename ... on DlaSummary { mazes counts { fork } } ... on LookaheadSummary { forks } } } }',
+      },
+    ]);
+    expect(text).toContain(`    result: {
+      __typename: 'AttentionSummary';
+    } | {
+      __typename: 'LogitLensSummary';
+    } | {
+      __typename: 'DlaSummary';
+      mazes: number;
+      counts: {
+        fork: number;
+      };
+    } | {`);
+    expect(text).toContain(`    } | {
+      __typename: 'LookaheadSummary';
+      forks: number;
+    } | null;`);
+    expect(() =>
+      generateOperations(loadSchema(), [{ name: 'N', text: 'query N($id: ID!) { experiment(id: $id) { result { ... on DlaSummary { mazes } } } }' }]),
+    ).toThrow(/select __typename on ExperimentSummary/);
   });
 });

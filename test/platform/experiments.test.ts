@@ -2,8 +2,9 @@
  * Experiments through the API against a real server: a small random-weight model imported with
  * importModel; runExperiment validates on the API thread (BAD_USER_INPUT naming the field, nothing
  * written; FORBIDDEN for viewers), runs the kind in a job, and stores summary and tensors that the
- * API and the /files routes serve (sha256-checked, equal to a direct run of the kind); cancelling
- * removes what an attempt wrote and keeps the experiment as CANCELLED.
+ * API and the /files routes serve (sha256-checked, equal to a direct run of the kind), the summary
+ * typed per kind as Experiment.result; cancelling removes what an attempt wrote and keeps the
+ * experiment as CANCELLED.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -12,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
 import { decodeMaze } from '../../server/db/mazes.js';
 import { experiments, mazes as mazesTable } from '../../server/db/schema.js';
-import { createInterpModel, runExperiment } from '../../server/interp/index.js';
+import { type ExperimentSummary, createInterpModel, kindNames, runExperiment } from '../../server/interp/index.js';
+import { type GraphQLObjectType, getNamedType, isObjectType } from 'graphql/index.js';
+import { loadSchema } from '../../schema/codegen.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { PRESETS } from '../../server/model/config.js';
@@ -31,7 +34,7 @@ const RUN = `mutation($kind: String!, $modelId: ID!, $params: JSON, $datasetId: 
   runExperiment(kind: $kind, modelId: $modelId, params: $params, datasetId: $datasetId, seed: $seed) { id kind status params }
 }`;
 const EXPERIMENT = `query($id: ID!) { experiment(id: $id) {
-  id kind params seed status error summary downloadUrl mazeSvg(cellSize: 20) createdAt
+  id kind params seed status error summary result { __typename } downloadUrl mazeSvg(cellSize: 20) createdAt
   tensors { name dtype shape bytes sha256 downloadUrl }
   job { id status result { experimentId kind tensors } } model { id } checkpoint { id sha256 } dataset { id } createdBy { name }
 } }`;
@@ -114,6 +117,7 @@ describe('experiments API', () => {
     const e = (await h.gql(EXPERIMENT, { id })).data.experiment;
     expect(e.status).toBe('COMPLETED');
     expect(e.summary).toMatchObject({ kind: 'attention', mazes: 2, layers: [0, 1], query_token: '<PATH_START>', grid: [GRID, GRID] });
+    expect(e.result).toEqual({ __typename: 'AttentionSummary' });
     const byName = new Map<string, { shape: number[]; sha256: string; bytes: number; downloadUrl: string; dtype: string }>(
       e.tensors.map((t: { name: string }) => [t.name, t]),
     );
@@ -191,6 +195,48 @@ describe('experiments API', () => {
     } finally {
       await model.dispose();
     }
+  });
+
+  it('serves each summary typed as Experiment.result (one member per kind), equal to the deprecated summary JSON', async () => {
+    // Full selections of three members; `summary` (deprecated) is the JSON they must agree with.
+    const TYPED = `query($id: ID!) { experiment(id: $id) { kind summary result { __typename
+      ... on AttentionSummary { kind mazes layers query query_position query_token grid tokens classes max_row_sum_error top_cells { layer head cell mass } }
+      ... on DlaSummary { kind mazes components classes counts { fork corridor start end } mean_logit_diff { fork corridor start end }
+        top_at_forks { component mean } top_at_corridors { component mean } max_sum_error }
+      ... on PathPatchingSummary { kind pair receivers { kind layer heads inputs } freeze skipped_mazes strongest { layer head effect }
+        pairs { change length decision_path_index changed_positions good bad clean_logit_diff corrupt_logit_diff } }
+    } } }`;
+    const typed = async (kind: string, params: unknown) => {
+      const job = await run(kind, params);
+      const done = await waitForJob(h, job.id);
+      expect(done.status, done.error ?? '').toBe('COMPLETED');
+      const r = await h.gql(TYPED, { id: `Experiment:${job.params.experimentId}` });
+      expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+      return r.data.experiment as { kind: string; summary: Record<string, unknown>; result: Record<string, unknown> & { __typename: string } };
+    };
+
+    // A numeric query: the JSON keeps the number, the typed field (a String) its digits.
+    const att = await typed('attention', { count: 1, query: 5, patterns: false });
+    expect(att.summary.query).toBe(5);
+    expect(att.result).toEqual({ __typename: 'AttentionSummary', ...att.summary, query: '5' });
+    expect(att.result.top_cells).toHaveLength(2 * 2); // nano: 2 layers × 2 heads
+
+    // Per-class objects: one field per class, the same numbers as the JSON's keys.
+    const dla = await typed('dla', { count: 2, detail: 0 });
+    expect(dla.result).toEqual({ __typename: 'DlaSummary', ...dla.summary });
+    expect(Object.keys(dla.result.counts as object)).toEqual(['fork', 'corridor', 'start', 'end']);
+
+    // receivers: JSON {layer, heads, inputs}; typed, one object that names its kind.
+    const pp = await typed('path-patching', { count: 2, receivers: 'heads', receiverLayer: 1, receiverHeads: [0], receiverInputs: ['q', 'k'] });
+    expect(pp.summary.receivers).toEqual({ layer: 1, heads: [0], inputs: ['q', 'k'] });
+    expect(pp.result).toEqual({ __typename: 'PathPatchingSummary', ...pp.summary, receivers: { kind: 'heads', layer: 1, heads: [0], inputs: ['q', 'k'] } });
+    expect((pp.result.pairs as unknown[]).length).toBeGreaterThan(0);
+
+    // `summary` stays for existing clients, marked deprecated in favour of `result`.
+    const intro = await h.gql('{ __type(name: "Experiment") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }');
+    const fields = intro.data.__type.fields as Array<{ name: string; isDeprecated: boolean; deprecationReason: string | null }>;
+    expect(fields.find((f) => f.name === 'summary')).toEqual({ name: 'summary', isDeprecated: true, deprecationReason: 'use result' });
+    expect(fields.find((f) => f.name === 'result')?.isDeprecated).toBe(false);
   });
 
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {
@@ -271,7 +317,7 @@ describe('experiments API', () => {
     expect(done.status).toBe('CANCELLED');
     for (const j of [long, queued]) {
       const e = (await h.gql(EXPERIMENT, { id: `Experiment:${j.params.experimentId}` })).data.experiment;
-      expect(e).toMatchObject({ status: 'CANCELLED', summary: null, tensors: [], downloadUrl: null, mazeSvg: null });
+      expect(e).toMatchObject({ status: 'CANCELLED', summary: null, result: null, tensors: [], downloadUrl: null, mazeSvg: null });
       expect(e.error).toMatch(/cancelled by rosalind/);
       expect(fs.existsSync(path.join(h.dataDir, 'results', `experiment-${j.params.experimentId}`))).toBe(false);
       expect((await get(`/files/experiments/${j.params.experimentId}.safetensors`)).status).toBe(404);
@@ -279,5 +325,84 @@ describe('experiments API', () => {
     expect(
       (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM results WHERE experiment_id = ?').get(long.params.experimentId) as { n: number }).n,
     ).toBe(0);
+  });
+  it('every kind: a summary as the kind stores it resolves as its typed result, every field selected, reading as its JSON', async () => {
+    // Summaries from the kinds themselves (small params), stored as the job handler stores them;
+    // rows written directly, since the jobs path is covered above. After the listing test: these rows count.
+    const loaded = decodeModel(modelBytes);
+    const model = createInterpModel({ cfg: loaded.cfg, weights: loaded.weights, vocab: loaded.vocab! }, { threads: 1 });
+    const PARAMS: Record<string, unknown> = {
+      attention: { count: 1, query: 4 },
+      'logit-lens': { count: 2 },
+      dla: { count: 2 },
+      'activation-patching': { count: 1, sites: ['resid_pre', 'head_all_pos'] },
+      'attribution-patching': { count: 1, sites: ['mlp_out'] },
+      'path-patching': { count: 1 },
+      probes: { count: 10, iters: 3, backend: 'js', targets: ['target', 'edge'], layers: [0] },
+      weights: {},
+      'adjacency-heads': { count: 2 },
+      retarget: { count: 1, layers: [1] },
+      behavior: { count: 1, sizes: [2], generators: ['dfs'] },
+      lookahead: { count: 4 },
+    };
+    const summaries: ExperimentSummary[] = [];
+    try {
+      for (const kind of kindNames()) summaries.push((await runExperiment(kind, { model, seed: 1 }, PARAMS[kind])).summary);
+    } finally {
+      await model.dispose();
+    }
+    const m = Number(modelId.split(':')[1]);
+
+    // Every field of every member, aliased by its type (fields of one name differ in type across kinds).
+    const schema = loadSchema();
+    const select = (t: GraphQLObjectType): string =>
+      `{ ${Object.values(t.getFields())
+        .map((f) => {
+          const n = getNamedType(f.type);
+          return `${t.name}__${f.name}: ${f.name}${isObjectType(n) ? ` ${select(n)}` : ''}`;
+        })
+        .join(' ')} }`;
+    const members = kindNames().map((k) => schema.getType(`${k.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Summary`) as GraphQLObjectType);
+    const Q = `query($id: ID!) { experiment(id: $id) { result { __typename ${members.map((t) => `... on ${t.name} ${select(t)}`).join(' ')} } } }`;
+    // Back to field names, nulls dropped (an absent JSON key is a null field).
+    const plain = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(plain)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .filter(([k, x]) => x !== null && k !== '__typename')
+                .map(([k, x]) => [k.includes('__') ? k.slice(k.indexOf('__') + 2) : k, plain(x)]),
+            )
+          : v;
+    // The JSON as the SDL shapes it: the two conversions of experiment-result.ts, and behavior's
+    // AggregateMetrics without `defined` (the SDL type is shared with evaluations and leaves it out).
+    const typedForm = (sm: ExperimentSummary): unknown => {
+      if (sm.kind === 'attention') return { ...sm, query: String(sm.query) };
+      if (sm.kind === 'path-patching') {
+        const r = sm.receivers;
+        return {
+          ...sm,
+          receivers: r === 'logits' ? { kind: 'logits' } : { kind: 'heads', layer: r.layer, heads: r.heads === 'all' ? null : r.heads, inputs: r.inputs },
+        };
+      }
+      if (sm.kind === 'behavior') {
+        const agg = (a: { defined?: unknown } | undefined) => (a ? { ...a, defined: null } : a);
+        return { ...sm, rows: sm.rows.map((r) => ({ ...r, model: agg(r.model), baseline: agg(r.baseline) })) };
+      }
+      return sm;
+    };
+
+    for (const [i, sm] of summaries.entries()) {
+      const stored = JSON.parse(JSON.stringify(sm)) as unknown; // what the summary column holds
+      const id = Number(
+        h.server.app.handle.db.insert(experiments).values({ kind: sm.kind, modelId: m, params: {}, summary: stored, createdAt: Date.now() }).run()
+          .lastInsertRowid,
+      );
+      const r = await h.gql(Q, { id: `Experiment:${id}` });
+      expect(r.errors, `${sm.kind}: ${JSON.stringify(r.errors)}`).toBeUndefined();
+      expect(r.data.experiment.result.__typename, sm.kind).toBe(members[i].name);
+      expect(plain(r.data.experiment.result), sm.kind).toEqual(plain(JSON.parse(JSON.stringify(typedForm(sm)))));
+    }
   });
 });

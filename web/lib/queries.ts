@@ -125,7 +125,37 @@ export const PICK_MAZES = `query PickMazes($id: ID!) {
   dataset(id: $id) { id mazes(first: 40) { edges { node { id index pathLength svg(cellSize: 6) } } } }
 }`;
 
-export const EXPERIMENT_FIELDS = `id kind params seed status error summary downloadUrl createdAt createdBy { name }
+const PATCH_PAIR = 'pairs { change length good bad clean_logit_diff corrupt_logit_diff changed_positions }';
+const SITE_VALUES = 'resid_pre attn_out mlp_out head_by_pos head_all_pos';
+const PROBE_SCORES = '{ accuracy balanced majority control selectivity selectivity_balanced }';
+const RETARGET_OUTCOME = '{ valid_to_new_target valid_to_old_target changed }';
+const BEHAVIOR_METRICS =
+  '{ exact_path_rate valid_rollout_rate target_reached_rate node_overlap frac_connected_steps frac_correct_forks_pooled backtracks invalid_tokens }';
+
+/**
+ * Experiment.result: each kind's summary, typed (what its view reads). Fields of one name but
+ * different types in two kinds (layers, grid, positions) are aliased, as GraphQL requires.
+ */
+export const EXPERIMENT_RESULT = `result { __typename
+    ... on AttentionSummary { mazes layers query_position query_token grid tokens classes }
+    ... on LogitLensSummary { mazes positions lensLayers: layers { layer accuracy correct_prob correct_rank } final_layer_max_abs_diff }
+    ... on DlaSummary { components classes counts { fork corridor start end } mean_logit_diff { fork corridor start end } max_sum_error }
+    ... on ActivationPatchingSummary { sites classes ${PATCH_PAIR} }
+    ... on AttributionPatchingSummary { sites classes ${PATCH_PAIR} correlation_with_exact { ${SITE_VALUES} } }
+    ... on PathPatchingSummary { receivers { kind layer heads inputs } freeze ${PATCH_PAIR} strongest { layer head effect } }
+    ... on ProbesSummary { train test classes targets probeLayers: layers future_equals_solution_at
+      table { class layer edge ${PROBE_SCORES} solution ${PROBE_SCORES} future ${PROBE_SCORES} target ${PROBE_SCORES} } }
+    ... on WeightsSummary { side: grid embedding { distance_vs_lattice_pearson cosine_distance_vs_lattice_pearson anchor pca_explained_variance pc_row_corr pc_col_corr }
+      heads { layer head ov_singular_values qk_singular_values qk_lattice_adjacency_corr } }
+    ... on AdjacencyHeadsSummary { mazes queries query_tokens ranked { rank layer head lattice connected wall chance lift connected_share } }
+    ... on RetargetSummary { mazes patchedAt: positions conditions baseline { valid_to_old_target valid_to_new_target }
+      retargetLayers: layers { layer retarget ${RETARGET_OUTCOME} random ${RETARGET_OUTCOME} same ${RETARGET_OUTCOME} } }
+    ... on BehaviorSummary { constrained metrics rows { too_long skipped } table { generator size mazes model ${BEHAVIOR_METRICS} baseline ${BEHAVIOR_METRICS} } }
+    ... on LookaheadSummary { mazes forks ambiguous_forks accuracy choice_accuracy chance by_lookahead { lookahead forks correct accuracy choice_accuracy chance } }
+  }`;
+
+/** `summary` (deprecated, untyped) only feeds the "Summary JSON" panel; the views read `result`. */
+export const EXPERIMENT_FIELDS = `id kind params seed status error summary ${EXPERIMENT_RESULT} downloadUrl createdAt createdBy { name }
   tensors { name shape bytes downloadUrl }
   model { id name ${MODEL_CONFIG} vocab } dataset { id name } checkpoint { id step } job { ${JOB_FIELDS} }`;
 

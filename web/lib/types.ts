@@ -179,32 +179,8 @@ export interface Circuit {
   canEdit: boolean;
 }
 
-export interface ResultTensor {
-  name: string;
-  shape: number[];
-  bytes: number;
-  downloadUrl: string;
-}
 export interface ExperimentKindInfo {
   kind: string;
   describe: string;
   params: Array<{ name: string; type: string; doc: string; default?: unknown; choices?: string[] }>;
-}
-export interface Experiment {
-  id: string;
-  kind: string;
-  params: unknown;
-  seed: number;
-  status: JobStatus;
-  error: string | null;
-  summary: Record<string, unknown> | null;
-  downloadUrl: string | null;
-  createdAt: string;
-  createdBy: { name: string } | null;
-  tensors: ResultTensor[];
-  model: { id: string; name: string; config: ModelConfig; vocab: string[] };
-  dataset: { id: string; name: string } | null;
-  checkpoint: { id: string; step: number } | null;
-  job: Job | null;
-  mazeSvg?: string | null;
 }

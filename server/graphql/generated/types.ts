@@ -31,6 +31,51 @@ export interface ResolvedScalars {
 /** Activation function of the MLPs (TransformerLens act_fn names). */
 export type ActFn = 'gelu_new' | 'gelu' | 'relu';
 
+/** activation-patching: TransformerLens-style patching sweeps on clean/corrupted pairs. */
+export interface ActivationPatchingSummary {
+  __typename?: 'ActivationPatchingSummary';
+  /** "activation-patching" */
+  kind: Scalars['String'];
+  /** The pair kind (target, origin, add-wall-on, …). */
+  pair: Scalars['String'];
+  sites: Array<Scalars['String']>;
+  pairs: Array<PatchPair>;
+  skipped_mazes: Scalars['Int'];
+  /** Position classes of the by_class tensors: the token classes, then changed and last. */
+  classes: Array<Scalars['String']>;
+  /** Per site: its largest mean normalised effect. */
+  peaks: PatchPeaks;
+}
+
+export interface AdjacencyHeadRow {
+  __typename?: 'AdjacencyHeadRow';
+  /** 1 = the most lattice mass. */
+  rank: Scalars['Int'];
+  layer: Scalars['Int'];
+  head: Scalars['Int'];
+  lattice: Maybe<Scalars['Float']>;
+  connected: Maybe<Scalars['Float']>;
+  wall: Maybe<Scalars['Float']>;
+  chance: Maybe<Scalars['Float']>;
+  /** lattice ÷ chance */
+  lift: Maybe<Scalars['Float']>;
+  /** connected ÷ lattice */
+  connected_share: Maybe<Scalars['Float']>;
+}
+
+/** adjacency-heads: every head ranked by attention from a cell token onto its lattice neighbours. */
+export interface AdjacencyHeadsSummary {
+  __typename?: 'AdjacencyHeadsSummary';
+  /** "adjacency-heads" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  /** Query positions over all mazes. */
+  queries: Scalars['Int'];
+  /** Which cell tokens were queries: all, adjlist or path. */
+  query_tokens: Scalars['String'];
+  ranked: Array<AdjacencyHeadRow>;
+}
+
 /** Path metrics aggregated over mazes (server/maze/metrics.ts aggregateMetrics). */
 export interface AggregateMetrics {
   __typename?: 'AggregateMetrics';
@@ -102,6 +147,108 @@ export interface ApiToken {
   revoked: Scalars['Boolean'];
   /** When it stops working; null: until revoked. */
   expiresAt: Maybe<Scalars['DateTime']>;
+}
+
+/** attention: for the query position of maze 0, each head's attention on the maze cells. */
+export interface AttentionSummary {
+  __typename?: 'AttentionSummary';
+  /** "attention" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  layers: Array<Scalars['Int']>;
+  /** The query as asked: a named position (path_start, last, …) or an index, as decimal digits (a number in the JSON). */
+  query: Scalars['String'];
+  /** The query's position in maze 0. */
+  query_position: Scalars['Int'];
+  query_token: Scalars['String'];
+  /** [rows, cols] of maze 0. */
+  grid: Array<Scalars['Int']>;
+  /** Token strings of maze 0. */
+  tokens: Array<Scalars['String']>;
+  /** Token classes (the last axis of the class_mass tensor). */
+  classes: Array<Scalars['String']>;
+  /** Largest |Σ attention − 1| over every query row: float rounding only. */
+  max_row_sum_error: Maybe<Scalars['Float']>;
+  /** Each (layer, head): the cell it attends to most from the query. */
+  top_cells: Array<AttentionTopCell>;
+}
+
+export interface AttentionTopCell {
+  __typename?: 'AttentionTopCell';
+  layer: Scalars['Int'];
+  head: Scalars['Int'];
+  /** [row, col] */
+  cell: Array<Scalars['Int']>;
+  mass: Maybe<Scalars['Float']>;
+}
+
+/** attribution-patching: gradient × (clean − corrupted activation), in activation patching's shapes. */
+export interface AttributionPatchingSummary {
+  __typename?: 'AttributionPatchingSummary';
+  /** "attribution-patching" */
+  kind: Scalars['String'];
+  pair: Scalars['String'];
+  sites: Array<Scalars['String']>;
+  pairs: Array<PatchPair>;
+  skipped_mazes: Scalars['Int'];
+  classes: Array<Scalars['String']>;
+  /** How the gradients were computed. */
+  gradients: Scalars['String'];
+  /** Per site: Pearson r of the attribution with the exact effect; null when compare was off. */
+  correlation_with_exact: Maybe<PatchSiteValues>;
+}
+
+/** The metric columns (null where undefined, e.g. no maze fitted n_ctx). */
+export interface BehaviorMetrics {
+  __typename?: 'BehaviorMetrics';
+  exact_path_rate: Maybe<Scalars['Float']>;
+  valid_rollout_rate: Maybe<Scalars['Float']>;
+  target_reached_rate: Maybe<Scalars['Float']>;
+  node_overlap: Maybe<Scalars['Float']>;
+  frac_connected_steps: Maybe<Scalars['Float']>;
+  frac_correct_forks_pooled: Maybe<Scalars['Float']>;
+  backtracks: Maybe<Scalars['Float']>;
+  invalid_tokens: Maybe<Scalars['Float']>;
+}
+
+export interface BehaviorRow {
+  __typename?: 'BehaviorRow';
+  /** A generator, or "context" for the mazes the experiment was given. */
+  generator: Scalars['String'];
+  /** Grid side; null for the context's mazes. */
+  size: Maybe<Scalars['Int']>;
+  /** Mazes decoded (those that fit n_ctx). */
+  mazes: Scalars['Int'];
+  /** Mazes left out: longer than n_ctx. */
+  too_long: Scalars['Int'];
+  /** Why the cell has no metrics (then model and baseline are null). */
+  skipped: Maybe<Scalars['String']>;
+  model: Maybe<AggregateMetrics>;
+  /** The baseline solver on the same mazes. */
+  baseline: Maybe<AggregateMetrics>;
+}
+
+/** behavior: maze metrics of greedy decoding over a generator × grid size grid, beside the baseline solver. */
+export interface BehaviorSummary {
+  __typename?: 'BehaviorSummary';
+  /** "behavior" */
+  kind: Scalars['String'];
+  constrained: Scalars['Boolean'];
+  /** The metric columns of table (and of the model/baseline tensors). */
+  metrics: Array<Scalars['String']>;
+  /** One per cell of the grid, with the full aggregates. */
+  rows: Array<BehaviorRow>;
+  /** The same cells, with the metric columns flat. */
+  table: Array<BehaviorTableRow>;
+}
+
+export interface BehaviorTableRow {
+  __typename?: 'BehaviorTableRow';
+  generator: Scalars['String'];
+  size: Maybe<Scalars['Int']>;
+  mazes: Scalars['Int'];
+  model: BehaviorMetrics;
+  baseline: BehaviorMetrics;
 }
 
 export interface Checkpoint extends Node {
@@ -340,6 +487,49 @@ export interface DatasetSplits {
 
 export type DatasetStatus = 'BUILDING' | 'READY';
 
+export interface DlaClassCounts {
+  __typename?: 'DlaClassCounts';
+  fork: Scalars['Int'];
+  corridor: Scalars['Int'];
+  start: Scalars['Int'];
+  end: Scalars['Int'];
+}
+
+export interface DlaClassValues {
+  __typename?: 'DlaClassValues';
+  fork: Maybe<Scalars['Float']>;
+  corridor: Maybe<Scalars['Float']>;
+  start: Maybe<Scalars['Float']>;
+  end: Maybe<Scalars['Float']>;
+}
+
+export interface DlaComponentMean {
+  __typename?: 'DlaComponentMean';
+  component: Scalars['String'];
+  mean: Maybe<Scalars['Float']>;
+}
+
+/** dla: direct logit attribution of every component, by class of path position. */
+export interface DlaSummary {
+  __typename?: 'DlaSummary';
+  /** "dla" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  /** Component names in tensor order. */
+  components: Array<Scalars['String']>;
+  /** Position classes: fork, corridor, start, end. */
+  classes: Array<Scalars['String']>;
+  /** Positions of each class over all mazes. */
+  counts: DlaClassCounts;
+  /** Mean logit difference at each class (null where it has no position). */
+  mean_logit_diff: DlaClassValues;
+  /** The 10 components with the largest |mean| at forks. */
+  top_at_forks: Array<DlaComponentMean>;
+  top_at_corridors: Array<DlaComponentMean>;
+  /** max |Σ components − logit difference|: float rounding only. */
+  max_sum_error: Maybe<Scalars['Float']>;
+}
+
 export interface EvaluateModelInput {
   modelId: Scalars['ID'];
   /** Evaluate on this dataset's test split... */
@@ -411,8 +601,12 @@ export interface Experiment extends Node {
   status: JobStatus;
   /** Why it FAILED or was CANCELLED. */
   error: Maybe<Scalars['String']>;
-  /** The kind's summary (tables, per-layer figures); null until COMPLETED. */
+  /** The kind's summary (tables, per-layer figures) as untyped JSON; null until COMPLETED.
+   * @deprecated use result */
   summary: Maybe<Scalars['JSON']>;
+  /** The kind's summary, typed: one object type per kind (AttentionSummary, …), chosen by the
+   * experiment's kind; select its fields with `... on AttentionSummary { … }`. Null until COMPLETED. */
+  result: Maybe<ExperimentSummary>;
   /** The result tensors, in the order the kind produced them; empty until COMPLETED. */
   tensors: Array<ResultTensor>;
   /** All tensors as one file: /files/experiments/<id>.safetensors (null until COMPLETED). */
@@ -463,6 +657,9 @@ export interface ExperimentParam {
   /** The allowed values, for fields that take one of a few. */
   choices: Maybe<Array<Scalars['String']>>;
 }
+
+/** An experiment's summary; the member is the experiment's kind. */
+export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary;
 
 export interface ForkDecisions {
   __typename?: 'ForkDecisions';
@@ -602,6 +799,58 @@ export type JobStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELL
 
 export interface LayerRef {
   layer: Scalars['Int'];
+}
+
+export interface LogitLensLayer {
+  __typename?: 'LogitLensLayer';
+  /** e.g. "resid_pre 0", "resid_post 1" */
+  layer: Scalars['String'];
+  accuracy: Maybe<Scalars['Float']>;
+  correct_prob: Maybe<Scalars['Float']>;
+  correct_rank: Maybe<Scalars['Float']>;
+}
+
+/** logit-lens: accuracy, probability and rank of the correct next token by layer, over all path positions. */
+export interface LogitLensSummary {
+  __typename?: 'LogitLensSummary';
+  /** "logit-lens" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  /** Path positions read, over all mazes. */
+  positions: Scalars['Int'];
+  grid: Array<Scalars['Int']>;
+  layers: Array<LogitLensLayer>;
+  /** max |lens − logits| at the last layer: float rounding only. */
+  final_layer_max_abs_diff: Maybe<Scalars['Float']>;
+  /** The vocabulary, when per-maze detail tensors (token ids) were stored. */
+  detail_vocab: Maybe<Array<Scalars['String']>>;
+}
+
+export interface LookaheadRow {
+  __typename?: 'LookaheadRow';
+  lookahead: Scalars['Int'];
+  forks: Scalars['Int'];
+  /** Decided right outright (argmax over the vocabulary). */
+  correct: Scalars['Int'];
+  accuracy: Maybe<Scalars['Float']>;
+  choice_accuracy: Maybe<Scalars['Float']>;
+  chance: Maybe<Scalars['Float']>;
+}
+
+/** lookahead: teacher-forced decisions at forks, by the lookahead a fork needs. */
+export interface LookaheadSummary {
+  __typename?: 'LookaheadSummary';
+  /** "lookahead" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  forks: Scalars['Int'];
+  /** Forks with no single answer (a wrong branch also reaches the target), left out. */
+  ambiguous_forks: Scalars['Int'];
+  accuracy: Maybe<Scalars['Float']>;
+  choice_accuracy: Maybe<Scalars['Float']>;
+  chance: Maybe<Scalars['Float']>;
+  /** Lookaheads that have forks, ascending. */
+  by_lookahead: Array<LookaheadRow>;
 }
 
 export interface Maze extends Node {
@@ -814,6 +1063,51 @@ export interface PageInfo {
   endCursor: Maybe<Scalars['String']>;
 }
 
+/** One clean/corrupted pair of a patching experiment. */
+export interface PatchPair {
+  __typename?: 'PatchPair';
+  /** e.g. "target (3,4) → (0,2)" */
+  change: Scalars['String'];
+  /** Tokens of the clean (and corrupted) prompt. */
+  length: Scalars['Int'];
+  /** Index into the clean path of the decision cell. */
+  decision_path_index: Scalars['Int'];
+  /** Positions where clean and corrupted differ. */
+  changed_positions: Array<Scalars['Int']>;
+  /** The clean next move and the best wrong token. */
+  good: Scalars['String'];
+  bad: Scalars['String'];
+  clean_logit_diff: Maybe<Scalars['Float']>;
+  corrupt_logit_diff: Maybe<Scalars['Float']>;
+}
+
+export interface PatchPeak {
+  __typename?: 'PatchPeak';
+  /** Multi-index into the site's aggregate tensor: [layer, class] ([layer, class, head] for head_by_pos; [layer, head] for head_all_pos). */
+  index: Array<Scalars['Int']>;
+  value: Maybe<Scalars['Float']>;
+}
+
+/** Per site: null when the site was not run or no entry is finite. */
+export interface PatchPeaks {
+  __typename?: 'PatchPeaks';
+  resid_pre: Maybe<PatchPeak>;
+  attn_out: Maybe<PatchPeak>;
+  mlp_out: Maybe<PatchPeak>;
+  head_by_pos: Maybe<PatchPeak>;
+  head_all_pos: Maybe<PatchPeak>;
+}
+
+/** One value per patching site; null for a site not run. */
+export interface PatchSiteValues {
+  __typename?: 'PatchSiteValues';
+  resid_pre: Maybe<Scalars['Float']>;
+  attn_out: Maybe<Scalars['Float']>;
+  mlp_out: Maybe<Scalars['Float']>;
+  head_by_pos: Maybe<Scalars['Float']>;
+  head_all_pos: Maybe<Scalars['Float']>;
+}
+
 /** Means over the mazes of each per-maze path metric (null where no maze defines it). */
 export interface PathMetricMeans {
   __typename?: 'PathMetricMeans';
@@ -848,6 +1142,99 @@ export interface PathMetrics {
   ended: Scalars['Boolean'];
 }
 
+export interface PathPatchingReceivers {
+  __typename?: 'PathPatchingReceivers';
+  /** "logits" or "heads" (the receivers param). */
+  kind: Scalars['String'];
+  /** heads: the receivers' layer; null for logits. */
+  layer: Maybe<Scalars['Int']>;
+  /** heads: the receiver heads; null for logits and for every head. */
+  heads: Maybe<Array<Scalars['Int']>>;
+  /** heads: which of q, k, v were patched; null for logits. */
+  inputs: Maybe<Array<Scalars['String']>>;
+}
+
+/** path-patching: each sender head's effect along the path to the receivers only. */
+export interface PathPatchingSummary {
+  __typename?: 'PathPatchingSummary';
+  /** "path-patching" */
+  kind: Scalars['String'];
+  pair: Scalars['String'];
+  /** Where the paths end (the JSON holds the string "logits", or {layer, heads, inputs} with heads "all" or a list). */
+  receivers: PathPatchingReceivers;
+  /** heads (others frozen to the clean run) or none. */
+  freeze: Scalars['String'];
+  pairs: Array<PatchPair>;
+  skipped_mazes: Scalars['Int'];
+  /** Up to 8 senders, most negative (largest share of the effect) first. */
+  strongest: Array<PathSender>;
+}
+
+export interface PathSender {
+  __typename?: 'PathSender';
+  layer: Scalars['Int'];
+  head: Scalars['Int'];
+  /** Mean normalised effect: 0 none, −1 the whole effect. */
+  effect: Scalars['Float'];
+}
+
+/** Per target: null for a target not probed. */
+export interface ProbeLabelColumns {
+  __typename?: 'ProbeLabelColumns';
+  edge: Maybe<Scalars['Int']>;
+  solution: Maybe<Scalars['Int']>;
+  future: Maybe<Scalars['Int']>;
+  target: Maybe<Scalars['Int']>;
+}
+
+/** probes: logistic probes on the residual stream by token class, layer and target, with a control task. */
+export interface ProbesSummary {
+  __typename?: 'ProbesSummary';
+  /** "probes" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  /** Mazes fitted on, and tested on. */
+  train: Scalars['Int'];
+  test: Scalars['Int'];
+  grid: Array<Scalars['Int']>;
+  classes: Array<Scalars['String']>;
+  targets: Array<Scalars['String']>;
+  /** Lens layer labels, e.g. "resid_pre 0". */
+  layers: Array<Scalars['String']>;
+  /** Label columns (probes) per target. */
+  label_columns: ProbeLabelColumns;
+  /** Classes where "future" is "solution" (every class but path). */
+  future_equals_solution_at: Array<Scalars['String']>;
+  /** One row per (class, layer). */
+  table: Array<ProbeTableRow>;
+}
+
+/** The scores of every target probed at one class and layer; null for a target not probed. */
+export interface ProbeTableRow {
+  __typename?: 'ProbeTableRow';
+  class: Scalars['String'];
+  layer: Scalars['String'];
+  edge: Maybe<ProbeTargetScores>;
+  solution: Maybe<ProbeTargetScores>;
+  future: Maybe<ProbeTargetScores>;
+  target: Maybe<ProbeTargetScores>;
+}
+
+/** Test scores of one probe target (means over its label columns). */
+export interface ProbeTargetScores {
+  __typename?: 'ProbeTargetScores';
+  accuracy: Maybe<Scalars['Float']>;
+  balanced: Maybe<Scalars['Float']>;
+  majority: Maybe<Scalars['Float']>;
+  /** The control task's accuracy (shuffled labels). */
+  control: Maybe<Scalars['Float']>;
+  selectivity: Maybe<Scalars['Float']>;
+  selectivity_balanced: Maybe<Scalars['Float']>;
+  /** Target only: the most probable cell is the target (chance 1/cells); probe and control. */
+  top1: Maybe<Scalars['Float']>;
+  control_top1: Maybe<Scalars['Float']>;
+}
+
 export interface ResultTensor {
   __typename?: 'ResultTensor';
   /** e.g. "resid_pre", "maze0.rank"; the shape comment in the kind's source names the axes. */
@@ -860,6 +1247,50 @@ export interface ResultTensor {
   sha256: Scalars['String'];
   /** /files/experiments/<id>/<name>.npy */
   downloadUrl: Scalars['String'];
+}
+
+export interface RetargetBaseline {
+  __typename?: 'RetargetBaseline';
+  valid_to_old_target: Maybe<Scalars['Float']>;
+  valid_to_new_target: Maybe<Scalars['Float']>;
+}
+
+/** One layer under each condition; the controls are null when they did not run. */
+export interface RetargetLayer {
+  __typename?: 'RetargetLayer';
+  layer: Scalars['Int'];
+  retarget: RetargetOutcome;
+  random: Maybe<RetargetOutcome>;
+  same: Maybe<RetargetOutcome>;
+}
+
+/** Fractions of mazes. */
+export interface RetargetOutcome {
+  __typename?: 'RetargetOutcome';
+  valid_to_new_target: Maybe<Scalars['Float']>;
+  valid_to_old_target: Maybe<Scalars['Float']>;
+  /** Rollouts that differ from the unpatched one. */
+  changed: Maybe<Scalars['Float']>;
+}
+
+/** retarget: the target's representation overwritten at one layer; how often the rollout reaches the new target. */
+export interface RetargetSummary {
+  __typename?: 'RetargetSummary';
+  /** "retarget" */
+  kind: Scalars['String'];
+  mazes: Scalars['Int'];
+  method: Scalars['String'];
+  /** Methods direction and probe only (null for transplant): the params they ran with. */
+  scale: Maybe<Scalars['Float']>;
+  references: Maybe<Scalars['Int']>;
+  span: Maybe<Scalars['String']>;
+  positions: Scalars['String'];
+  same_target_source: Scalars['String'];
+  /** retarget, then the controls random and same when they ran. */
+  conditions: Array<Scalars['String']>;
+  /** The unpatched rollouts. */
+  baseline: RetargetBaseline;
+  layers: Array<RetargetLayer>;
 }
 
 export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
@@ -937,6 +1368,40 @@ export interface User extends Node {
   name: Scalars['String'];
   role: Role;
   createdAt: Scalars['DateTime'];
+}
+
+export interface WeightsEmbedding {
+  __typename?: 'WeightsEmbedding';
+  distance_vs_lattice_pearson: Maybe<Scalars['Float']>;
+  cosine_distance_vs_lattice_pearson: Maybe<Scalars['Float']>;
+  /** The figure reported for the seed group's 9.6M-parameter model. */
+  anchor: Scalars['Float'];
+  /** Per principal component (up to 3). */
+  pca_explained_variance: Array<Maybe<Scalars['Float']>>;
+  pc_row_corr: Array<Maybe<Scalars['Float']>>;
+  pc_col_corr: Array<Maybe<Scalars['Float']>>;
+}
+
+export interface WeightsHead {
+  __typename?: 'WeightsHead';
+  layer: Scalars['Int'];
+  head: Scalars['Int'];
+  /** Top-k singular values. */
+  ov_singular_values: Array<Maybe<Scalars['Float']>>;
+  qk_singular_values: Array<Maybe<Scalars['Float']>>;
+  qk_lattice_adjacency_corr: Maybe<Scalars['Float']>;
+}
+
+/** weights: OV/QK spectra of every head and the coordinate embeddings against the lattice. */
+export interface WeightsSummary {
+  __typename?: 'WeightsSummary';
+  /** "weights" */
+  kind: Scalars['String'];
+  /** Cells per side. */
+  grid: Scalars['Int'];
+  layers: Array<Scalars['Int']>;
+  embedding: WeightsEmbedding;
+  heads: Array<WeightsHead>;
 }
 
 export interface DatasetMazesArgs {
@@ -1168,12 +1633,22 @@ export interface SubscriptionResolver<TResult, TParent, TContext, TArgs> {
 
 /** The parent value each object type's resolvers receive: a server row for mapped types. */
 export interface ResolversParentTypes {
+  ActivationPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; sites: ReadonlyArray<ResolvedScalars['String']>; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; classes: ReadonlyArray<ResolvedScalars['String']>; peaks: ResolversParentTypes['PatchPeaks'] };
+  AdjacencyHeadRow: { rank: ResolvedScalars['Int']; layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; lattice?: Maybe<ResolvedScalars['Float']>; connected?: Maybe<ResolvedScalars['Float']>; wall?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']>; lift?: Maybe<ResolvedScalars['Float']>; connected_share?: Maybe<ResolvedScalars['Float']> };
+  AdjacencyHeadsSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; queries: ResolvedScalars['Int']; query_tokens: ResolvedScalars['String']; ranked: ReadonlyArray<ResolversParentTypes['AdjacencyHeadRow']> };
   AggregateMetrics: { count: ResolvedScalars['Int']; exact_path_rate?: Maybe<ResolvedScalars['Float']>; valid_rollout_rate?: Maybe<ResolvedScalars['Float']>; target_reached_rate?: Maybe<ResolvedScalars['Float']>; means: ResolversParentTypes['PathMetricMeans']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks_pooled?: Maybe<ResolvedScalars['Float']> };
   Annotation: M.AnnotationRow;
   AnnotationConnection: { edges: ReadonlyArray<ResolversParentTypes['AnnotationEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   AnnotationEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Annotation'] };
   AnnotationEvent: { kind: AnnotationEventKind; annotation: ResolversParentTypes['Annotation']; comment?: Maybe<ResolversParentTypes['Comment']>; actor?: Maybe<ResolversParentTypes['User']> };
   ApiToken: M.ApiTokenRow;
+  AttentionSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; query: ResolvedScalars['String']; query_position: ResolvedScalars['Int']; query_token: ResolvedScalars['String']; grid: ReadonlyArray<ResolvedScalars['Int']>; tokens: ReadonlyArray<ResolvedScalars['String']>; classes: ReadonlyArray<ResolvedScalars['String']>; max_row_sum_error?: Maybe<ResolvedScalars['Float']>; top_cells: ReadonlyArray<ResolversParentTypes['AttentionTopCell']> };
+  AttentionTopCell: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; cell: ReadonlyArray<ResolvedScalars['Int']>; mass?: Maybe<ResolvedScalars['Float']> };
+  AttributionPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; sites: ReadonlyArray<ResolvedScalars['String']>; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; classes: ReadonlyArray<ResolvedScalars['String']>; gradients: ResolvedScalars['String']; correlation_with_exact?: Maybe<ResolversParentTypes['PatchSiteValues']> };
+  BehaviorMetrics: { exact_path_rate?: Maybe<ResolvedScalars['Float']>; valid_rollout_rate?: Maybe<ResolvedScalars['Float']>; target_reached_rate?: Maybe<ResolvedScalars['Float']>; node_overlap?: Maybe<ResolvedScalars['Float']>; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_correct_forks_pooled?: Maybe<ResolvedScalars['Float']>; backtracks?: Maybe<ResolvedScalars['Float']>; invalid_tokens?: Maybe<ResolvedScalars['Float']> };
+  BehaviorRow: { generator: ResolvedScalars['String']; size?: Maybe<ResolvedScalars['Int']>; mazes: ResolvedScalars['Int']; too_long: ResolvedScalars['Int']; skipped?: Maybe<ResolvedScalars['String']>; model?: Maybe<ResolversParentTypes['AggregateMetrics']>; baseline?: Maybe<ResolversParentTypes['AggregateMetrics']> };
+  BehaviorSummary: { kind: ResolvedScalars['String']; constrained: ResolvedScalars['Boolean']; metrics: ReadonlyArray<ResolvedScalars['String']>; rows: ReadonlyArray<ResolversParentTypes['BehaviorRow']>; table: ReadonlyArray<ResolversParentTypes['BehaviorTableRow']> };
+  BehaviorTableRow: { generator: ResolvedScalars['String']; size?: Maybe<ResolvedScalars['Int']>; mazes: ResolvedScalars['Int']; model: ResolversParentTypes['BehaviorMetrics']; baseline: ResolversParentTypes['BehaviorMetrics'] };
   Checkpoint: M.CheckpointRow;
   Circuit: M.CircuitRow;
   CircuitEdge: { from: ResolvedScalars['String']; to: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; evidence?: Maybe<ResolvedScalars['String']> };
@@ -1188,6 +1663,10 @@ export interface ResolversParentTypes {
   DatasetConnection: { edges: ReadonlyArray<ResolversParentTypes['DatasetEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   DatasetEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Dataset'] };
   DatasetSplits: { train: ReadonlyArray<ResolvedScalars['Int']>; test: ReadonlyArray<ResolvedScalars['Int']> };
+  DlaClassCounts: { fork: ResolvedScalars['Int']; corridor: ResolvedScalars['Int']; start: ResolvedScalars['Int']; end: ResolvedScalars['Int'] };
+  DlaClassValues: { fork?: Maybe<ResolvedScalars['Float']>; corridor?: Maybe<ResolvedScalars['Float']>; start?: Maybe<ResolvedScalars['Float']>; end?: Maybe<ResolvedScalars['Float']> };
+  DlaComponentMean: { component: ResolvedScalars['String']; mean?: Maybe<ResolvedScalars['Float']> };
+  DlaSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; components: ReadonlyArray<ResolvedScalars['String']>; classes: ReadonlyArray<ResolvedScalars['String']>; counts: ResolversParentTypes['DlaClassCounts']; mean_logit_diff: ResolversParentTypes['DlaClassValues']; top_at_forks: ReadonlyArray<ResolversParentTypes['DlaComponentMean']>; top_at_corridors: ReadonlyArray<ResolversParentTypes['DlaComponentMean']>; max_sum_error?: Maybe<ResolvedScalars['Float']> };
   Evaluation: M.ExperimentRow;
   EvaluationParams: M.EvaluationParams;
   EvaluationSummary: { count: ResolvedScalars['Int']; checkpointStep: ResolvedScalars['Int']; engine: ResolvedScalars['String']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
@@ -1206,6 +1685,10 @@ export interface ResolversParentTypes {
   JobEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Job'] };
   JobProgress: { phase?: Maybe<ResolvedScalars['String']>; done?: Maybe<ResolvedScalars['Float']>; total?: Maybe<ResolvedScalars['Float']>; message?: Maybe<ResolvedScalars['String']>; skipped?: Maybe<ResolvedScalars['Int']>; datasetId?: Maybe<ResolvedScalars['ID']>; modelId?: Maybe<ResolvedScalars['ID']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; loss?: Maybe<ResolvedScalars['Float']>; lr?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; etaSec?: Maybe<ResolvedScalars['Float']> };
   JobResult: { datasetId?: Maybe<ResolvedScalars['ID']>; mazeCount?: Maybe<ResolvedScalars['Int']>; skipped?: Maybe<ResolvedScalars['Int']>; contentHash?: Maybe<ResolvedScalars['String']>; modelId?: Maybe<ResolvedScalars['ID']>; step?: Maybe<ResolvedScalars['Int']>; loss?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; lastEval?: Maybe<ResolversParentTypes['TrainingEval']>; evaluationId?: Maybe<ResolvedScalars['ID']>; exact_path_rate?: Maybe<ResolvedScalars['Float']>; baseline_exact_path_rate?: Maybe<ResolvedScalars['Float']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; tensors?: Maybe<ResolvedScalars['Int']> };
+  LogitLensLayer: { layer: ResolvedScalars['String']; accuracy?: Maybe<ResolvedScalars['Float']>; correct_prob?: Maybe<ResolvedScalars['Float']>; correct_rank?: Maybe<ResolvedScalars['Float']> };
+  LogitLensSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; positions: ResolvedScalars['Int']; grid: ReadonlyArray<ResolvedScalars['Int']>; layers: ReadonlyArray<ResolversParentTypes['LogitLensLayer']>; final_layer_max_abs_diff?: Maybe<ResolvedScalars['Float']>; detail_vocab?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
+  LookaheadRow: { lookahead: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; correct: ResolvedScalars['Int']; accuracy?: Maybe<ResolvedScalars['Float']>; choice_accuracy?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']> };
+  LookaheadSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; ambiguous_forks: ResolvedScalars['Int']; accuracy?: Maybe<ResolvedScalars['Float']>; choice_accuracy?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']>; by_lookahead: ReadonlyArray<ResolversParentTypes['LookaheadRow']> };
   Maze: M.MazeRow;
   MazeConnection: { edges: ReadonlyArray<ResolversParentTypes['MazeEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   MazeEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Maze'] };
@@ -1221,15 +1704,64 @@ export interface ResolversParentTypes {
   NewUser: { user: ResolversParentTypes['User']; token: ResolvedScalars['String'] };
   Node: ResolversParentTypes['Annotation'] | ResolversParentTypes['Comment'] | ResolversParentTypes['Circuit'] | ResolversParentTypes['Experiment'] | ResolversParentTypes['Job'] | ResolversParentTypes['Dataset'] | ResolversParentTypes['Maze'] | ResolversParentTypes['Model'] | ResolversParentTypes['Checkpoint'] | ResolversParentTypes['Evaluation'] | ResolversParentTypes['User'];
   PageInfo: { hasNextPage: ResolvedScalars['Boolean']; hasPreviousPage: ResolvedScalars['Boolean']; startCursor?: Maybe<ResolvedScalars['String']>; endCursor?: Maybe<ResolvedScalars['String']> };
+  PatchPair: { change: ResolvedScalars['String']; length: ResolvedScalars['Int']; decision_path_index: ResolvedScalars['Int']; changed_positions: ReadonlyArray<ResolvedScalars['Int']>; good: ResolvedScalars['String']; bad: ResolvedScalars['String']; clean_logit_diff?: Maybe<ResolvedScalars['Float']>; corrupt_logit_diff?: Maybe<ResolvedScalars['Float']> };
+  PatchPeak: { index: ReadonlyArray<ResolvedScalars['Int']>; value?: Maybe<ResolvedScalars['Float']> };
+  PatchPeaks: { resid_pre?: Maybe<ResolversParentTypes['PatchPeak']>; attn_out?: Maybe<ResolversParentTypes['PatchPeak']>; mlp_out?: Maybe<ResolversParentTypes['PatchPeak']>; head_by_pos?: Maybe<ResolversParentTypes['PatchPeak']>; head_all_pos?: Maybe<ResolversParentTypes['PatchPeak']> };
+  PatchSiteValues: { resid_pre?: Maybe<ResolvedScalars['Float']>; attn_out?: Maybe<ResolvedScalars['Float']>; mlp_out?: Maybe<ResolvedScalars['Float']>; head_by_pos?: Maybe<ResolvedScalars['Float']>; head_all_pos?: Maybe<ResolvedScalars['Float']> };
   PathMetricMeans: { node_overlap?: Maybe<ResolvedScalars['Float']>; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_adjacent_steps?: Maybe<ResolvedScalars['Float']>; corner_jumps?: Maybe<ResolvedScalars['Float']>; backtracks?: Maybe<ResolvedScalars['Float']>; invalid_tokens?: Maybe<ResolvedScalars['Float']>; frac_correct_forks?: Maybe<ResolvedScalars['Float']>; path_length_ratio?: Maybe<ResolvedScalars['Float']> };
   PathMetrics: { exact_path: ResolvedScalars['Boolean']; node_overlap: ResolvedScalars['Float']; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_adjacent_steps?: Maybe<ResolvedScalars['Float']>; corner_jumps: ResolvedScalars['Int']; backtracks: ResolvedScalars['Int']; target_reached: ResolvedScalars['Boolean']; valid_rollout: ResolvedScalars['Boolean']; invalid_tokens: ResolvedScalars['Int']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks?: Maybe<ResolvedScalars['Float']>; path_length_ratio: ResolvedScalars['Float']; predicted_length: ResolvedScalars['Int']; steps: ResolvedScalars['Int']; ended: ResolvedScalars['Boolean'] };
+  PathPatchingReceivers: { kind: ResolvedScalars['String']; layer?: Maybe<ResolvedScalars['Int']>; heads?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; inputs?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
+  PathPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; receivers: ResolversParentTypes['PathPatchingReceivers']; freeze: ResolvedScalars['String']; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; strongest: ReadonlyArray<ResolversParentTypes['PathSender']> };
+  PathSender: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; effect: ResolvedScalars['Float'] };
+  ProbeLabelColumns: { edge?: Maybe<ResolvedScalars['Int']>; solution?: Maybe<ResolvedScalars['Int']>; future?: Maybe<ResolvedScalars['Int']>; target?: Maybe<ResolvedScalars['Int']> };
+  ProbesSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; train: ResolvedScalars['Int']; test: ResolvedScalars['Int']; grid: ReadonlyArray<ResolvedScalars['Int']>; classes: ReadonlyArray<ResolvedScalars['String']>; targets: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; label_columns: ResolversParentTypes['ProbeLabelColumns']; future_equals_solution_at: ReadonlyArray<ResolvedScalars['String']>; table: ReadonlyArray<ResolversParentTypes['ProbeTableRow']> };
+  ProbeTableRow: { class: ResolvedScalars['String']; layer: ResolvedScalars['String']; edge?: Maybe<ResolversParentTypes['ProbeTargetScores']>; solution?: Maybe<ResolversParentTypes['ProbeTargetScores']>; future?: Maybe<ResolversParentTypes['ProbeTargetScores']>; target?: Maybe<ResolversParentTypes['ProbeTargetScores']> };
+  ProbeTargetScores: { accuracy?: Maybe<ResolvedScalars['Float']>; balanced?: Maybe<ResolvedScalars['Float']>; majority?: Maybe<ResolvedScalars['Float']>; control?: Maybe<ResolvedScalars['Float']>; selectivity?: Maybe<ResolvedScalars['Float']>; selectivity_balanced?: Maybe<ResolvedScalars['Float']>; top1?: Maybe<ResolvedScalars['Float']>; control_top1?: Maybe<ResolvedScalars['Float']> };
   Query: Record<string, never>;
   ResultTensor: M.ResultRow;
+  RetargetBaseline: { valid_to_old_target?: Maybe<ResolvedScalars['Float']>; valid_to_new_target?: Maybe<ResolvedScalars['Float']> };
+  RetargetLayer: { layer: ResolvedScalars['Int']; retarget: ResolversParentTypes['RetargetOutcome']; random?: Maybe<ResolversParentTypes['RetargetOutcome']>; same?: Maybe<ResolversParentTypes['RetargetOutcome']> };
+  RetargetOutcome: { valid_to_new_target?: Maybe<ResolvedScalars['Float']>; valid_to_old_target?: Maybe<ResolvedScalars['Float']>; changed?: Maybe<ResolvedScalars['Float']> };
+  RetargetSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; method: ResolvedScalars['String']; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<ResolvedScalars['String']>; positions: ResolvedScalars['String']; same_target_source: ResolvedScalars['String']; conditions: ReadonlyArray<ResolvedScalars['String']>; baseline: ResolversParentTypes['RetargetBaseline']; layers: ReadonlyArray<ResolversParentTypes['RetargetLayer']> };
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
   TrainingEval: { step: ResolvedScalars['Int']; loss: ResolvedScalars['Float']; seconds: ResolvedScalars['Float']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
   TrainingResume: { attempt: ResolvedScalars['Int']; fromStep?: Maybe<ResolvedScalars['Int']>; at: ResolvedScalars['DateTime'] };
   User: M.UserRow;
+  WeightsEmbedding: { distance_vs_lattice_pearson?: Maybe<ResolvedScalars['Float']>; cosine_distance_vs_lattice_pearson?: Maybe<ResolvedScalars['Float']>; anchor: ResolvedScalars['Float']; pca_explained_variance: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; pc_row_corr: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; pc_col_corr: ReadonlyArray<Maybe<ResolvedScalars['Float']>> };
+  WeightsHead: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; ov_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_lattice_adjacency_corr?: Maybe<ResolvedScalars['Float']> };
+  WeightsSummary: { kind: ResolvedScalars['String']; grid: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; embedding: ResolversParentTypes['WeightsEmbedding']; heads: ReadonlyArray<ResolversParentTypes['WeightsHead']> };
+  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'];
+}
+
+export interface ActivationPatchingSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ActivationPatchingSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  pair?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  sites?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  pairs?: ResolverFn<ReadonlyArray<ResolversParentTypes['PatchPair']>, TParent, TContext, Record<string, never>>;
+  skipped_mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  peaks?: ResolverFn<ResolversParentTypes['PatchPeaks'], TParent, TContext, Record<string, never>>;
+}
+
+export interface AdjacencyHeadRowResolvers<TContext = unknown, TParent = ResolversParentTypes['AdjacencyHeadRow']> {
+  rank?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  lattice?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  connected?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  wall?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  chance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  lift?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  connected_share?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface AdjacencyHeadsSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['AdjacencyHeadsSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  queries?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  query_tokens?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  ranked?: ResolverFn<ReadonlyArray<ResolversParentTypes['AdjacencyHeadRow']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface AggregateMetricsResolvers<TContext = unknown, TParent = ResolversParentTypes['AggregateMetrics']> {
@@ -1285,6 +1817,75 @@ export interface ApiTokenResolvers<TContext = unknown, TParent = ResolversParent
   lastUsedAt?: ResolverFn<Maybe<ResolvedScalars['DateTime']>, TParent, TContext, Record<string, never>>;
   revoked?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
   expiresAt?: ResolverFn<Maybe<ResolvedScalars['DateTime']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface AttentionSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['AttentionSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  query?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  query_position?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  query_token?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  tokens?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  max_row_sum_error?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  top_cells?: ResolverFn<ReadonlyArray<ResolversParentTypes['AttentionTopCell']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface AttentionTopCellResolvers<TContext = unknown, TParent = ResolversParentTypes['AttentionTopCell']> {
+  layer?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  cell?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  mass?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface AttributionPatchingSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['AttributionPatchingSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  pair?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  sites?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  pairs?: ResolverFn<ReadonlyArray<ResolversParentTypes['PatchPair']>, TParent, TContext, Record<string, never>>;
+  skipped_mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  gradients?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  correlation_with_exact?: ResolverFn<Maybe<ResolversParentTypes['PatchSiteValues']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface BehaviorMetricsResolvers<TContext = unknown, TParent = ResolversParentTypes['BehaviorMetrics']> {
+  exact_path_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  valid_rollout_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  target_reached_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  node_overlap?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  frac_connected_steps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  frac_correct_forks_pooled?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  backtracks?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  invalid_tokens?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface BehaviorRowResolvers<TContext = unknown, TParent = ResolversParentTypes['BehaviorRow']> {
+  generator?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  size?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  too_long?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  skipped?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  model?: ResolverFn<Maybe<ResolversParentTypes['AggregateMetrics']>, TParent, TContext, Record<string, never>>;
+  baseline?: ResolverFn<Maybe<ResolversParentTypes['AggregateMetrics']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface BehaviorSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['BehaviorSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  constrained?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  metrics?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  rows?: ResolverFn<ReadonlyArray<ResolversParentTypes['BehaviorRow']>, TParent, TContext, Record<string, never>>;
+  table?: ResolverFn<ReadonlyArray<ResolversParentTypes['BehaviorTableRow']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface BehaviorTableRowResolvers<TContext = unknown, TParent = ResolversParentTypes['BehaviorTableRow']> {
+  generator?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  size?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  model?: ResolverFn<ResolversParentTypes['BehaviorMetrics'], TParent, TContext, Record<string, never>>;
+  baseline?: ResolverFn<ResolversParentTypes['BehaviorMetrics'], TParent, TContext, Record<string, never>>;
 }
 
 export interface CheckpointResolvers<TContext = unknown, TParent = ResolversParentTypes['Checkpoint']> {
@@ -1404,6 +2005,37 @@ export interface DatasetSplitsResolvers<TContext = unknown, TParent = ResolversP
   test?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface DlaClassCountsResolvers<TContext = unknown, TParent = ResolversParentTypes['DlaClassCounts']> {
+  fork?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  corridor?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  start?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  end?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+}
+
+export interface DlaClassValuesResolvers<TContext = unknown, TParent = ResolversParentTypes['DlaClassValues']> {
+  fork?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  corridor?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  start?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  end?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface DlaComponentMeanResolvers<TContext = unknown, TParent = ResolversParentTypes['DlaComponentMean']> {
+  component?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mean?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface DlaSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['DlaSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  components?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  counts?: ResolverFn<ResolversParentTypes['DlaClassCounts'], TParent, TContext, Record<string, never>>;
+  mean_logit_diff?: ResolverFn<ResolversParentTypes['DlaClassValues'], TParent, TContext, Record<string, never>>;
+  top_at_forks?: ResolverFn<ReadonlyArray<ResolversParentTypes['DlaComponentMean']>, TParent, TContext, Record<string, never>>;
+  top_at_corridors?: ResolverFn<ReadonlyArray<ResolversParentTypes['DlaComponentMean']>, TParent, TContext, Record<string, never>>;
+  max_sum_error?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface EvaluationResolvers<TContext = unknown, TParent = ResolversParentTypes['Evaluation']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   params?: ResolverFn<ResolversParentTypes['EvaluationParams'], TParent, TContext, Record<string, never>>;
@@ -1443,6 +2075,7 @@ export interface ExperimentResolvers<TContext = unknown, TParent = ResolversPare
   status?: ResolverFn<JobStatus, TParent, TContext, Record<string, never>>;
   error?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   summary?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
+  result?: ResolverFn<Maybe<ResolversParentTypes['ExperimentSummary']>, TParent, TContext, Record<string, never>>;
   tensors?: ResolverFn<ReadonlyArray<ResolversParentTypes['ResultTensor']>, TParent, TContext, Record<string, never>>;
   downloadUrl?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   job?: ResolverFn<Maybe<ResolversParentTypes['Job']>, TParent, TContext, Record<string, never>>;
@@ -1564,6 +2197,43 @@ export interface JobResultResolvers<TContext = unknown, TParent = ResolversParen
   experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
   kind?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   tensors?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface LogitLensLayerResolvers<TContext = unknown, TParent = ResolversParentTypes['LogitLensLayer']> {
+  layer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  accuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  correct_prob?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  correct_rank?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface LogitLensSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['LogitLensSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  positions?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<ReadonlyArray<ResolversParentTypes['LogitLensLayer']>, TParent, TContext, Record<string, never>>;
+  final_layer_max_abs_diff?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  detail_vocab?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['String']>>, TParent, TContext, Record<string, never>>;
+}
+
+export interface LookaheadRowResolvers<TContext = unknown, TParent = ResolversParentTypes['LookaheadRow']> {
+  lookahead?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  forks?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  correct?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  accuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  choice_accuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  chance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface LookaheadSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['LookaheadSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  forks?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  ambiguous_forks?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  accuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  choice_accuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  chance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  by_lookahead?: ResolverFn<ReadonlyArray<ResolversParentTypes['LookaheadRow']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface MazeResolvers<TContext = unknown, TParent = ResolversParentTypes['Maze']> {
@@ -1719,6 +2389,38 @@ export interface PageInfoResolvers<TContext = unknown, TParent = ResolversParent
   endCursor?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface PatchPairResolvers<TContext = unknown, TParent = ResolversParentTypes['PatchPair']> {
+  change?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  length?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  decision_path_index?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  changed_positions?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  good?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  bad?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  clean_logit_diff?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  corrupt_logit_diff?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface PatchPeakResolvers<TContext = unknown, TParent = ResolversParentTypes['PatchPeak']> {
+  index?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  value?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface PatchPeaksResolvers<TContext = unknown, TParent = ResolversParentTypes['PatchPeaks']> {
+  resid_pre?: ResolverFn<Maybe<ResolversParentTypes['PatchPeak']>, TParent, TContext, Record<string, never>>;
+  attn_out?: ResolverFn<Maybe<ResolversParentTypes['PatchPeak']>, TParent, TContext, Record<string, never>>;
+  mlp_out?: ResolverFn<Maybe<ResolversParentTypes['PatchPeak']>, TParent, TContext, Record<string, never>>;
+  head_by_pos?: ResolverFn<Maybe<ResolversParentTypes['PatchPeak']>, TParent, TContext, Record<string, never>>;
+  head_all_pos?: ResolverFn<Maybe<ResolversParentTypes['PatchPeak']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface PatchSiteValuesResolvers<TContext = unknown, TParent = ResolversParentTypes['PatchSiteValues']> {
+  resid_pre?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  attn_out?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  mlp_out?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  head_by_pos?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  head_all_pos?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface PathMetricMeansResolvers<TContext = unknown, TParent = ResolversParentTypes['PathMetricMeans']> {
   node_overlap?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   frac_connected_steps?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
@@ -1746,6 +2448,70 @@ export interface PathMetricsResolvers<TContext = unknown, TParent = ResolversPar
   predicted_length?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   steps?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   ended?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+}
+
+export interface PathPatchingReceiversResolvers<TContext = unknown, TParent = ResolversParentTypes['PathPatchingReceivers']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  heads?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  inputs?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['String']>>, TParent, TContext, Record<string, never>>;
+}
+
+export interface PathPatchingSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['PathPatchingSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  pair?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  receivers?: ResolverFn<ResolversParentTypes['PathPatchingReceivers'], TParent, TContext, Record<string, never>>;
+  freeze?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  pairs?: ResolverFn<ReadonlyArray<ResolversParentTypes['PatchPair']>, TParent, TContext, Record<string, never>>;
+  skipped_mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  strongest?: ResolverFn<ReadonlyArray<ResolversParentTypes['PathSender']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface PathSenderResolvers<TContext = unknown, TParent = ResolversParentTypes['PathSender']> {
+  layer?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  effect?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeLabelColumnsResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeLabelColumns']> {
+  edge?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  solution?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  future?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  target?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbesSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbesSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  train?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  test?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  targets?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  label_columns?: ResolverFn<ResolversParentTypes['ProbeLabelColumns'], TParent, TContext, Record<string, never>>;
+  future_equals_solution_at?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  table?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeTableRow']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeTableRowResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeTableRow']> {
+  class?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  edge?: ResolverFn<Maybe<ResolversParentTypes['ProbeTargetScores']>, TParent, TContext, Record<string, never>>;
+  solution?: ResolverFn<Maybe<ResolversParentTypes['ProbeTargetScores']>, TParent, TContext, Record<string, never>>;
+  future?: ResolverFn<Maybe<ResolversParentTypes['ProbeTargetScores']>, TParent, TContext, Record<string, never>>;
+  target?: ResolverFn<Maybe<ResolversParentTypes['ProbeTargetScores']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeTargetScoresResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeTargetScores']> {
+  accuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  balanced?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  majority?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  control?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  selectivity?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  selectivity_balanced?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  top1?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  control_top1?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface QueryResolvers<TContext = unknown, TParent = ResolversParentTypes['Query']> {
@@ -1781,6 +2547,38 @@ export interface ResultTensorResolvers<TContext = unknown, TParent = ResolversPa
   downloadUrl?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
 }
 
+export interface RetargetBaselineResolvers<TContext = unknown, TParent = ResolversParentTypes['RetargetBaseline']> {
+  valid_to_old_target?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  valid_to_new_target?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface RetargetLayerResolvers<TContext = unknown, TParent = ResolversParentTypes['RetargetLayer']> {
+  layer?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  retarget?: ResolverFn<ResolversParentTypes['RetargetOutcome'], TParent, TContext, Record<string, never>>;
+  random?: ResolverFn<Maybe<ResolversParentTypes['RetargetOutcome']>, TParent, TContext, Record<string, never>>;
+  same?: ResolverFn<Maybe<ResolversParentTypes['RetargetOutcome']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface RetargetOutcomeResolvers<TContext = unknown, TParent = ResolversParentTypes['RetargetOutcome']> {
+  valid_to_new_target?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  valid_to_old_target?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  changed?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface RetargetSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['RetargetSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  method?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  scale?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  references?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  span?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  positions?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  same_target_source?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  conditions?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  baseline?: ResolverFn<ResolversParentTypes['RetargetBaseline'], TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<ReadonlyArray<ResolversParentTypes['RetargetLayer']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface SubscriptionResolvers<TContext = unknown, TParent = ResolversParentTypes['Subscription']> {
   jobProgress?: SubscriptionResolver<ResolversParentTypes['Job'], TParent, TContext, SubscriptionJobProgressArgs>;
   annotationEvents?: SubscriptionResolver<ResolversParentTypes['AnnotationEvent'], TParent, TContext, SubscriptionAnnotationEventsArgs>;
@@ -1814,13 +2612,52 @@ export interface UserResolvers<TContext = unknown, TParent = ResolversParentType
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
 }
 
+export interface WeightsEmbeddingResolvers<TContext = unknown, TParent = ResolversParentTypes['WeightsEmbedding']> {
+  distance_vs_lattice_pearson?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  cosine_distance_vs_lattice_pearson?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  anchor?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  pca_explained_variance?: ResolverFn<ReadonlyArray<Maybe<ResolvedScalars['Float']>>, TParent, TContext, Record<string, never>>;
+  pc_row_corr?: ResolverFn<ReadonlyArray<Maybe<ResolvedScalars['Float']>>, TParent, TContext, Record<string, never>>;
+  pc_col_corr?: ResolverFn<ReadonlyArray<Maybe<ResolvedScalars['Float']>>, TParent, TContext, Record<string, never>>;
+}
+
+export interface WeightsHeadResolvers<TContext = unknown, TParent = ResolversParentTypes['WeightsHead']> {
+  layer?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  ov_singular_values?: ResolverFn<ReadonlyArray<Maybe<ResolvedScalars['Float']>>, TParent, TContext, Record<string, never>>;
+  qk_singular_values?: ResolverFn<ReadonlyArray<Maybe<ResolvedScalars['Float']>>, TParent, TContext, Record<string, never>>;
+  qk_lattice_adjacency_corr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface WeightsSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['WeightsSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  embedding?: ResolverFn<ResolversParentTypes['WeightsEmbedding'], TParent, TContext, Record<string, never>>;
+  heads?: ResolverFn<ReadonlyArray<ResolversParentTypes['WeightsHead']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ExperimentSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentSummary']> {
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | null;
+}
+
 export interface Resolvers<TContext = unknown> {
+  ActivationPatchingSummary?: ActivationPatchingSummaryResolvers<TContext>;
+  AdjacencyHeadRow?: AdjacencyHeadRowResolvers<TContext>;
+  AdjacencyHeadsSummary?: AdjacencyHeadsSummaryResolvers<TContext>;
   AggregateMetrics?: AggregateMetricsResolvers<TContext>;
   Annotation?: AnnotationResolvers<TContext>;
   AnnotationConnection?: AnnotationConnectionResolvers<TContext>;
   AnnotationEdge?: AnnotationEdgeResolvers<TContext>;
   AnnotationEvent?: AnnotationEventResolvers<TContext>;
   ApiToken?: ApiTokenResolvers<TContext>;
+  AttentionSummary?: AttentionSummaryResolvers<TContext>;
+  AttentionTopCell?: AttentionTopCellResolvers<TContext>;
+  AttributionPatchingSummary?: AttributionPatchingSummaryResolvers<TContext>;
+  BehaviorMetrics?: BehaviorMetricsResolvers<TContext>;
+  BehaviorRow?: BehaviorRowResolvers<TContext>;
+  BehaviorSummary?: BehaviorSummaryResolvers<TContext>;
+  BehaviorTableRow?: BehaviorTableRowResolvers<TContext>;
   Checkpoint?: CheckpointResolvers<TContext>;
   Circuit?: CircuitResolvers<TContext>;
   CircuitEdge?: CircuitEdgeResolvers<TContext>;
@@ -1835,6 +2672,10 @@ export interface Resolvers<TContext = unknown> {
   DatasetConnection?: DatasetConnectionResolvers<TContext>;
   DatasetEdge?: DatasetEdgeResolvers<TContext>;
   DatasetSplits?: DatasetSplitsResolvers<TContext>;
+  DlaClassCounts?: DlaClassCountsResolvers<TContext>;
+  DlaClassValues?: DlaClassValuesResolvers<TContext>;
+  DlaComponentMean?: DlaComponentMeanResolvers<TContext>;
+  DlaSummary?: DlaSummaryResolvers<TContext>;
   Evaluation?: EvaluationResolvers<TContext>;
   EvaluationParams?: EvaluationParamsResolvers<TContext>;
   EvaluationSummary?: EvaluationSummaryResolvers<TContext>;
@@ -1853,6 +2694,10 @@ export interface Resolvers<TContext = unknown> {
   JobEdge?: JobEdgeResolvers<TContext>;
   JobProgress?: JobProgressResolvers<TContext>;
   JobResult?: JobResultResolvers<TContext>;
+  LogitLensLayer?: LogitLensLayerResolvers<TContext>;
+  LogitLensSummary?: LogitLensSummaryResolvers<TContext>;
+  LookaheadRow?: LookaheadRowResolvers<TContext>;
+  LookaheadSummary?: LookaheadSummaryResolvers<TContext>;
   Maze?: MazeResolvers<TContext>;
   MazeConnection?: MazeConnectionResolvers<TContext>;
   MazeEdge?: MazeEdgeResolvers<TContext>;
@@ -1868,15 +2713,34 @@ export interface Resolvers<TContext = unknown> {
   NewUser?: NewUserResolvers<TContext>;
   Node?: NodeResolvers<TContext>;
   PageInfo?: PageInfoResolvers<TContext>;
+  PatchPair?: PatchPairResolvers<TContext>;
+  PatchPeak?: PatchPeakResolvers<TContext>;
+  PatchPeaks?: PatchPeaksResolvers<TContext>;
+  PatchSiteValues?: PatchSiteValuesResolvers<TContext>;
   PathMetricMeans?: PathMetricMeansResolvers<TContext>;
   PathMetrics?: PathMetricsResolvers<TContext>;
+  PathPatchingReceivers?: PathPatchingReceiversResolvers<TContext>;
+  PathPatchingSummary?: PathPatchingSummaryResolvers<TContext>;
+  PathSender?: PathSenderResolvers<TContext>;
+  ProbeLabelColumns?: ProbeLabelColumnsResolvers<TContext>;
+  ProbesSummary?: ProbesSummaryResolvers<TContext>;
+  ProbeTableRow?: ProbeTableRowResolvers<TContext>;
+  ProbeTargetScores?: ProbeTargetScoresResolvers<TContext>;
   Query?: QueryResolvers<TContext>;
   ResultTensor?: ResultTensorResolvers<TContext>;
+  RetargetBaseline?: RetargetBaselineResolvers<TContext>;
+  RetargetLayer?: RetargetLayerResolvers<TContext>;
+  RetargetOutcome?: RetargetOutcomeResolvers<TContext>;
+  RetargetSummary?: RetargetSummaryResolvers<TContext>;
   Subscription?: SubscriptionResolvers<TContext>;
   TokenLogit?: TokenLogitResolvers<TContext>;
   TrainingEval?: TrainingEvalResolvers<TContext>;
   TrainingResume?: TrainingResumeResolvers<TContext>;
   User?: UserResolvers<TContext>;
+  WeightsEmbedding?: WeightsEmbeddingResolvers<TContext>;
+  WeightsHead?: WeightsHeadResolvers<TContext>;
+  WeightsSummary?: WeightsSummaryResolvers<TContext>;
+  ExperimentSummary?: ExperimentSummaryResolvers<TContext>;
   DateTime?: GraphQLScalarType;
   JSON?: GraphQLScalarType;
 }

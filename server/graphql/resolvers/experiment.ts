@@ -16,6 +16,7 @@ import { requireCompute, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
+import { experimentResult, resultTypename } from './experiment-result.js';
 
 export async function loadExperiment(ctx: Ctx, id: number): Promise<ExperimentRow | undefined> {
   return ctx.loaders.experiment.load(id);
@@ -89,6 +90,8 @@ export const experimentResolvers: Resolvers<Ctx> = {
       return job ? job.status : e.summary ? 'COMPLETED' : 'FAILED';
     },
     error: async (e, _a, ctx) => (await jobOf(ctx, e))?.error ?? null,
+    // The summary typed by the experiment's kind (experiment-result.ts holds the contract).
+    result: (e) => experimentResult(e.kind, e.summary),
     tensors: (e, _a, ctx) => ctx.loaders.resultsByExperiment.load(e.id),
     // The summary commits with the result rows and COMPLETED (handlers/experiment.ts).
     downloadUrl: (e) => (e.summary !== null ? `/files/experiments/${e.id}.safetensors` : null),
@@ -123,6 +126,10 @@ export const experimentResolvers: Resolvers<Ctx> = {
       return renderSvg(parsed.maze, { origin: parsed.origin, target: parsed.target, path: parsed.path, cellSize: size, title: `Experiment:${e.id} maze 0` });
     },
     createdBy: async (e, _a, ctx) => (e.createdBy ? ((await ctx.loaders.user.load(e.createdBy)) ?? null) : null),
+  },
+  // Every member has the kind it came from: the union member is the one of that kind.
+  ExperimentSummary: {
+    __resolveType: (s) => resultTypename(s.kind),
   },
   ResultTensor: {
     shape: (r) => r.shape as number[],

@@ -9,7 +9,7 @@ import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { EXPERIMENT } from '../../lib/queries';
-import type { Experiment, User } from '../../lib/types';
+import type { User } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, bytes } from '../ui';
@@ -19,9 +19,8 @@ const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export function ExperimentView({ id, me }: { id: string; me: User }) {
   const q = useQuery<ExperimentQuery>(EXPERIMENT, { id: fullId('Experiment', id) });
-  const raw = q.data?.experiment;
-  // An experiment's summary is its kind's own JSON (the one shape the SDL leaves untyped); each kind's view reads its fields.
-  const e = raw ? { ...raw, summary: raw.summary as Record<string, unknown> | null } : raw;
+  // Typed as the query selects it: each kind's view reads its own member of `result`.
+  const e = q.data?.experiment;
   if (q.data && !e)
     return (
       <>
@@ -149,7 +148,7 @@ export function ExperimentView({ id, me }: { id: string; me: User }) {
             <div className="card" data-testid="result">
               <h2>Result</h2>
               <Result e={e} />
-              {hasView(e.kind) ? (
+              {hasView(e) ? (
                 <details style={{ marginTop: 12 }}>
                   <summary>Summary JSON</summary>
                   <pre className="json">{JSON.stringify(e.summary, null, 2)}</pre>

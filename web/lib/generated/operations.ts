@@ -777,6 +777,254 @@ export interface ExperimentQuery {
     status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
     error: string | null;
     summary: unknown | null;
+    result: {
+      __typename: 'AttentionSummary';
+      mazes: number;
+      layers: Array<number>;
+      query_position: number;
+      query_token: string;
+      grid: Array<number>;
+      tokens: Array<string>;
+      classes: Array<string>;
+    } | {
+      __typename: 'LogitLensSummary';
+      mazes: number;
+      positions: number;
+      lensLayers: Array<{
+        layer: string;
+        accuracy: number | null;
+        correct_prob: number | null;
+        correct_rank: number | null;
+      }>;
+      final_layer_max_abs_diff: number | null;
+    } | {
+      __typename: 'DlaSummary';
+      components: Array<string>;
+      classes: Array<string>;
+      counts: {
+        fork: number;
+        corridor: number;
+        start: number;
+        end: number;
+      };
+      mean_logit_diff: {
+        fork: number | null;
+        corridor: number | null;
+        start: number | null;
+        end: number | null;
+      };
+      max_sum_error: number | null;
+    } | {
+      __typename: 'ActivationPatchingSummary';
+      sites: Array<string>;
+      classes: Array<string>;
+      pairs: Array<{
+        change: string;
+        length: number;
+        good: string;
+        bad: string;
+        clean_logit_diff: number | null;
+        corrupt_logit_diff: number | null;
+        changed_positions: Array<number>;
+      }>;
+    } | {
+      __typename: 'AttributionPatchingSummary';
+      sites: Array<string>;
+      classes: Array<string>;
+      pairs: Array<{
+        change: string;
+        length: number;
+        good: string;
+        bad: string;
+        clean_logit_diff: number | null;
+        corrupt_logit_diff: number | null;
+        changed_positions: Array<number>;
+      }>;
+      correlation_with_exact: {
+        resid_pre: number | null;
+        attn_out: number | null;
+        mlp_out: number | null;
+        head_by_pos: number | null;
+        head_all_pos: number | null;
+      } | null;
+    } | {
+      __typename: 'PathPatchingSummary';
+      receivers: {
+        kind: string;
+        layer: number | null;
+        heads: Array<number> | null;
+        inputs: Array<string> | null;
+      };
+      freeze: string;
+      pairs: Array<{
+        change: string;
+        length: number;
+        good: string;
+        bad: string;
+        clean_logit_diff: number | null;
+        corrupt_logit_diff: number | null;
+        changed_positions: Array<number>;
+      }>;
+      strongest: Array<{
+        layer: number;
+        head: number;
+        effect: number;
+      }>;
+    } | {
+      __typename: 'ProbesSummary';
+      train: number;
+      test: number;
+      classes: Array<string>;
+      targets: Array<string>;
+      probeLayers: Array<string>;
+      future_equals_solution_at: Array<string>;
+      table: Array<{
+        class: string;
+        layer: string;
+        edge: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+        solution: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+        future: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+        target: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+      }>;
+    } | {
+      __typename: 'WeightsSummary';
+      side: number;
+      embedding: {
+        distance_vs_lattice_pearson: number | null;
+        cosine_distance_vs_lattice_pearson: number | null;
+        anchor: number;
+        pca_explained_variance: Array<number | null>;
+        pc_row_corr: Array<number | null>;
+        pc_col_corr: Array<number | null>;
+      };
+      heads: Array<{
+        layer: number;
+        head: number;
+        ov_singular_values: Array<number | null>;
+        qk_singular_values: Array<number | null>;
+        qk_lattice_adjacency_corr: number | null;
+      }>;
+    } | {
+      __typename: 'AdjacencyHeadsSummary';
+      mazes: number;
+      queries: number;
+      query_tokens: string;
+      ranked: Array<{
+        rank: number;
+        layer: number;
+        head: number;
+        lattice: number | null;
+        connected: number | null;
+        wall: number | null;
+        chance: number | null;
+        lift: number | null;
+        connected_share: number | null;
+      }>;
+    } | {
+      __typename: 'RetargetSummary';
+      mazes: number;
+      patchedAt: string;
+      conditions: Array<string>;
+      baseline: {
+        valid_to_old_target: number | null;
+        valid_to_new_target: number | null;
+      };
+      retargetLayers: Array<{
+        layer: number;
+        retarget: {
+          valid_to_new_target: number | null;
+          valid_to_old_target: number | null;
+          changed: number | null;
+        };
+        random: {
+          valid_to_new_target: number | null;
+          valid_to_old_target: number | null;
+          changed: number | null;
+        } | null;
+        same: {
+          valid_to_new_target: number | null;
+          valid_to_old_target: number | null;
+          changed: number | null;
+        } | null;
+      }>;
+    } | {
+      __typename: 'BehaviorSummary';
+      constrained: boolean;
+      metrics: Array<string>;
+      rows: Array<{
+        too_long: number;
+        skipped: string | null;
+      }>;
+      table: Array<{
+        generator: string;
+        size: number | null;
+        mazes: number;
+        model: {
+          exact_path_rate: number | null;
+          valid_rollout_rate: number | null;
+          target_reached_rate: number | null;
+          node_overlap: number | null;
+          frac_connected_steps: number | null;
+          frac_correct_forks_pooled: number | null;
+          backtracks: number | null;
+          invalid_tokens: number | null;
+        };
+        baseline: {
+          exact_path_rate: number | null;
+          valid_rollout_rate: number | null;
+          target_reached_rate: number | null;
+          node_overlap: number | null;
+          frac_connected_steps: number | null;
+          frac_correct_forks_pooled: number | null;
+          backtracks: number | null;
+          invalid_tokens: number | null;
+        };
+      }>;
+    } | {
+      __typename: 'LookaheadSummary';
+      mazes: number;
+      forks: number;
+      ambiguous_forks: number;
+      accuracy: number | null;
+      choice_accuracy: number | null;
+      chance: number | null;
+      by_lookahead: Array<{
+        lookahead: number;
+        forks: number;
+        correct: number;
+        accuracy: number | null;
+        choice_accuracy: number | null;
+        chance: number | null;
+      }>;
+    } | null;
     downloadUrl: string | null;
     createdAt: string;
     createdBy: {

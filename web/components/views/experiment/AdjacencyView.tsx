@@ -6,29 +6,18 @@
  */
 import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
-import { type ViewProps, asArray, asRecord, fmt } from './common';
+import { type ViewProps, fmt } from './common';
 
-interface Ranked {
-  rank: number;
-  layer: number;
-  head: number;
-  lattice: number;
-  connected: number;
-  wall: number;
-  chance: number;
-  lift: number;
-  connected_share: number;
-}
-
-export function AdjacencyView({ e }: ViewProps) {
-  const s = asRecord(e.summary);
-  const ranked = asArray<Ranked>(s.ranked);
-  const maxLift = Math.max(1, ...ranked.map((r) => r.lift));
+export function AdjacencyView({ e, s }: ViewProps<'AdjacencyHeadsSummary'>) {
+  const ranked = s.ranked;
+  // A head without a lift (null: no chance mass) draws an empty bar.
+  const lift = (r: (typeof ranked)[number]): number => r.lift ?? 0;
+  const maxLift = Math.max(1, ...ranked.map(lift));
   const model = shortId(e.model.id);
   return (
     <div data-testid="adjacency-view">
       <h3>
-        Heads ranked by attention onto lattice neighbours ({String(s.mazes)} mazes, {String(s.queries)} query tokens: {String(s.query_tokens)})
+        Heads ranked by attention onto lattice neighbours ({s.mazes} mazes, {s.queries} query tokens: {s.query_tokens})
       </h3>
       <table data-testid="adjacency-table">
         <thead>
@@ -58,7 +47,7 @@ export function AdjacencyView({ e }: ViewProps) {
               <td style={{ minWidth: 160 }}>
                 <span
                   className="inline-bar"
-                  style={{ width: `${(Math.max(0, r.lift) / maxLift) * 110}px`, background: r.lift >= 1 ? 'var(--ok)' : '#b8c0cb' }}
+                  style={{ width: `${(Math.max(0, lift(r)) / maxLift) * 110}px`, background: lift(r) >= 1 ? 'var(--ok)' : '#b8c0cb' }}
                 />
                 <span className="mono"> {fmt(r.lift)}×</span>
               </td>

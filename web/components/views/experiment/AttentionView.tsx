@@ -11,16 +11,13 @@ import { shortId } from '../../../lib/graphql';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { MazeSvg } from '../../MazeSvg';
-import { type ViewProps, Pending, asArray, asRecord } from './common';
+import { type ViewProps, Pending } from './common';
 import { useTensors } from './useTensors';
 
-export function AttentionView({ e }: ViewProps) {
+export function AttentionView({ e, s }: ViewProps<'AttentionSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const layers = asArray<number>(s.layers);
-  const tokens = asArray<string>(s.tokens);
-  const classes = asArray<string>(s.classes);
-  const [R, C] = asArray<number>(s.grid);
+  const { layers, tokens, classes } = s;
+  const [R, C] = s.grid;
   const H = e.model.config.n_heads;
   const hasPattern = e.tensors.some((t) => t.name === 'pattern');
   const { tensors, error } = useTensors(e, ['cells', 'other', 'class_mass', ...(hasPattern ? ['pattern'] : [])]);
@@ -30,7 +27,7 @@ export function AttentionView({ e }: ViewProps) {
     .map(Number);
   const li = Math.max(0, layers.indexOf(selL));
   const h = Number.isInteger(selH) && selH >= 0 && selH < H ? selH : 0;
-  const q = Number(s.query_position);
+  const q = s.query_position;
   const headLabels = layers.flatMap((l) => Array.from({ length: H }, (_, k) => `L${l}H${k}`));
   if (!tensors) return <Pending error={error} />;
   const cells = tensors.cells; // [layer, head, row, col]
@@ -39,7 +36,7 @@ export function AttentionView({ e }: ViewProps) {
   return (
     <div data-testid="attention-view">
       <h3>
-        Attention from position {q} ({String(s.query_token)}) onto the maze cells{Number(s.mazes) > 1 ? ' — maze 0' : ''}
+        Attention from position {q} ({s.query_token}) onto the maze cells{s.mazes > 1 ? ' — maze 0' : ''}
       </h3>
       <p className="sub caption">
         Each cell shows the head’s attention on the tokens that name it, scaled to that head’s maximum; the rest went to non-cell tokens (“off-cell”). Click a
@@ -100,7 +97,7 @@ export function AttentionView({ e }: ViewProps) {
           />
         </>
       ) : null}
-      <h3>Mean attention from the query onto each token class (all {String(s.mazes)} mazes)</h3>
+      <h3>Mean attention from the query onto each token class (all {s.mazes} mazes)</h3>
       <Heatmap
         values={tensors.class_mass.data}
         rows={headLabels.length}

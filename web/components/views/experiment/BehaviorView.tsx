@@ -6,40 +6,29 @@
  */
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
-import { type ViewProps, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type SummaryData, type ViewProps, UrlSelect, fmt, pick } from './common';
 
-/** summary.table: one row per (generator, size), every metric flat (null where undefined, e.g. no maze fitted n_ctx). */
-interface Row {
-  generator: string;
-  size: number;
-  mazes: number;
-  model: Record<string, unknown> | null;
-  baseline: Record<string, unknown> | null;
-}
-interface Detail {
-  too_long?: number;
-  skipped?: string;
-}
+/** The metric columns of one table row (model or baseline): null where undefined, e.g. no maze fitted n_ctx. */
+export type MetricColumns = SummaryData<'BehaviorSummary'>['table'][number]['model'];
 
-/** A metric of one aggregate: a rate at its top level, or a mean under `means`. */
-export function metricOf(agg: Record<string, unknown> | null | undefined, name: string): number {
-  if (!agg) return NaN;
-  const v = agg[name] ?? asRecord(agg.means)[name];
-  return typeof v === 'number' ? v : NaN;
+/** One metric column by name (an entry of summary.metrics); NaN where it is null or no column. */
+export function metricOf(m: MetricColumns, name: string): number {
+  const known = (k: string): k is keyof MetricColumns => Object.hasOwn(m, k);
+  return known(name) ? (m[name] ?? NaN) : NaN;
 }
 
 const SHOWN = ['exact_path_rate', 'valid_rollout_rate', 'target_reached_rate', 'node_overlap'];
 
-export function BehaviorView({ e }: ViewProps) {
+export function BehaviorView({ s }: ViewProps<'BehaviorSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const rows = asArray<Row>(s.table);
-  const details = asArray<Detail>(s.rows);
-  const metrics = asArray<string>(s.metrics);
+  const rows = s.table;
+  const details = s.rows;
+  const metrics = s.metrics;
   const metric = pick(url.get, 'metric', metrics, metrics[0] ?? 'exact_path_rate');
   const gens = [...new Set(rows.map((r) => r.generator))];
-  const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => a - b);
-  const at = (g: string, n: number) => rows.find((r) => r.generator === g && r.size === n);
+  // The context's mazes have no size (null); they sort with 0 and their column reads "null×null".
+  const sizes = [...new Set(rows.map((r) => r.size))].sort((a, b) => (a ?? 0) - (b ?? 0));
+  const at = (g: string, n: number | null) => rows.find((r) => r.generator === g && r.size === n);
   const rate = !/backtracks|invalid_tokens/.test(metric);
   return (
     <div data-testid="behavior-view">
@@ -83,7 +72,7 @@ export function BehaviorView({ e }: ViewProps) {
         </thead>
         <tbody>
           {rows.map((r, i) => (
-            <tr key={`${r.generator}.${r.size}`} title={details[i]?.skipped}>
+            <tr key={`${r.generator}.${r.size}`} title={details[i]?.skipped ?? undefined}>
               <td className="mono">{r.generator}</td>
               <td className="num">
                 {r.size}×{r.size}

@@ -9,17 +9,21 @@ import { tokenLabels } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Bars } from '../../charts/Bars';
 import { Heatmap } from '../../charts/Heatmap';
-import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-export function DlaView({ e }: ViewProps) {
+/** A position class, as counts and mean_logit_diff name their fields. */
+type DlaClass = keyof SummaryData<'DlaSummary'>['counts'];
+/** Whether `c` (an entry of s.classes) is a field of the per-class objects. */
+const isDlaClass = (s: SummaryData<'DlaSummary'>, c: string): c is DlaClass => Object.hasOwn(s.counts, c);
+
+export function DlaView({ e, s }: ViewProps<'DlaSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const comps = asArray<string>(s.components);
-  const classes = asArray<string>(s.classes);
-  const counts = asRecord(s.counts);
-  const ld = asRecord(s.mean_logit_diff);
-  const first = classes.find((c) => Number(counts[c]) > 0) ?? classes[0] ?? 'fork';
+  const comps = s.components;
+  const classes = s.classes;
+  const count = (c: string): number | null => (isDlaClass(s, c) ? s.counts[c] : null);
+  const ld = (c: string): number | null => (isDlaClass(s, c) ? s.mean_logit_diff[c] : null);
+  const first = classes.find((c) => (count(c) ?? 0) > 0) ?? classes[0] ?? 'fork';
   const cls = pick(url.get, 'cls', classes, first);
   const hasDetail = e.tensors.some((t) => t.name === 'maze0.dla');
   const { tensors, error } = useTensors(e, ['by_class', ...(hasDetail ? ['maze0.dla', 'maze0.tokens', 'maze0.positions'] : [])]);
@@ -54,10 +58,10 @@ export function DlaView({ e }: ViewProps) {
   return (
     <div data-testid="dla-view">
       <div className="filters">
-        <UrlSelect param="cls" label="Positions" value={cls} options={classes.map((c) => [c, `${c} (${fmt(counts[c])})`])} />
+        <UrlSelect param="cls" label="Positions" value={cls} options={classes.map((c) => [c, `${c} (${fmt(count(c))})`])} />
       </div>
       <h3>
-        Mean direct logit attribution at {cls} positions (mean logit diff {fmt(ld[cls])})
+        Mean direct logit attribution at {cls} positions (mean logit diff {fmt(ld(cls))})
       </h3>
       <Bars items={bars} valueLabel="contribution to logit(correct) − logit(best wrong)" testId="dla-bars" />
       <p className="sub">

@@ -1,8 +1,8 @@
 'use client';
-/** Any kind without a dedicated view: its summary as JSON. */
-import type { ViewProps } from './common';
+/** An experiment without a typed result (a kind this dashboard does not know): its summary as JSON. */
+import type { ExperimentData } from './common';
 
-export function JsonView({ e }: ViewProps) {
+export function JsonView({ e }: { e: ExperimentData }) {
   return (
     <pre className="json" data-testid="json-view">
       {JSON.stringify(e.summary, null, 2)}

@@ -8,17 +8,10 @@ import { tokenLabels } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
-import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type ExperimentData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-interface LayerRow {
-  layer: string;
-  accuracy: number;
-  correct_prob: number;
-  correct_rank: number;
-}
-
-function Detail({ e, detail, layers }: ViewProps & { detail: string; layers: string[] }) {
+function Detail({ e, detail, layers }: { e: ExperimentData; detail: string; layers: string[] }) {
   const { tensors, error } = useTensors(e, ['maze0.tokens', 'maze0.positions', `maze0.${detail}`]);
   if (!tensors) return <Pending error={error} />;
   const toks = tokenLabels(tensors['maze0.tokens'].data, e.model.vocab);
@@ -39,17 +32,16 @@ function Detail({ e, detail, layers }: ViewProps & { detail: string; layers: str
   );
 }
 
-export function LensView({ e }: ViewProps) {
+export function LensView({ e, s }: ViewProps<'LogitLensSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const rows = asArray<LayerRow>(s.layers);
+  const rows = s.lensLayers;
   const layers = rows.map((r) => r.layer);
   const hasDetail = e.tensors.some((t) => t.name === 'maze0.prob');
   const detail = pick(url.get, 'detail', ['prob', 'rank'], 'prob');
   return (
     <div data-testid="lens-view">
       <h3>
-        Logit lens by layer ({String(s.mazes)} mazes, {String(s.positions)} path positions)
+        Logit lens by layer ({s.mazes} mazes, {s.positions} path positions)
       </h3>
       <LayerLines
         categories={layers}

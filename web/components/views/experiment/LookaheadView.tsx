@@ -6,27 +6,17 @@
  * falls to chance after it; a heuristic shows no edge.
  */
 import { LayerLines } from '../../charts/LayerLines';
-import { type ViewProps, asArray, asRecord, fmt } from './common';
+import { type ViewProps, fmt } from './common';
 
-/** summary.by_lookahead: one row per lookahead that has forks. */
-interface Row {
-  lookahead: number;
-  forks: number;
-  correct: number;
-  accuracy: number | null;
-  choice_accuracy: number | null;
-  chance: number | null;
-}
-
-export function LookaheadView({ e }: ViewProps) {
-  const s = asRecord(e.summary);
-  const rows = asArray<Row>(s.by_lookahead);
+export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
+  // One row per lookahead that has forks.
+  const rows = s.by_lookahead;
   return (
     <div data-testid="lookahead-view">
       <p>
-        {String(s.forks)} forks in {String(s.mazes)} mazes: the right way ranked first among the fork's ways {fmt(s.choice_accuracy)} (chance {fmt(s.chance)});
-        predicted outright {fmt(s.accuracy)}
-        {Number(s.ambiguous_forks) > 0 ? `; ${String(s.ambiguous_forks)} forks whose wrong branch also reaches the target left out` : ''}.
+        {s.forks} forks in {s.mazes} mazes: the right way ranked first among the fork's ways {fmt(s.choice_accuracy)} (chance {fmt(s.chance)}); predicted
+        outright {fmt(s.accuracy)}
+        {s.ambiguous_forks > 0 ? `; ${s.ambiguous_forks} forks whose wrong branch also reaches the target left out` : ''}.
       </p>
       <LayerLines
         categories={rows.map((r) => String(r.lookahead))}

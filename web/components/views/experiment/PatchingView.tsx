@@ -9,18 +9,8 @@
 import { axisLabel, nanMean0, subTensor, tokenLabels } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
-import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
-
-interface PairRow {
-  change: string;
-  length: number;
-  changed_positions: number[];
-  good: string;
-  bad: string;
-  clean_logit_diff: number;
-  corrupt_logit_diff: number;
-}
 
 const SITE_DOC: Record<string, string> = {
   resid_pre: 'residual stream before each block',
@@ -30,13 +20,15 @@ const SITE_DOC: Record<string, string> = {
   head_all_pos: 'each head’s output at every position at once',
 };
 
-export function PatchingView({ e }: ViewProps) {
+/** Attribution patching's correlation with exact patching, one field per site. */
+type SiteValues = NonNullable<SummaryData<'AttributionPatchingSummary'>['correlation_with_exact']>;
+/** Whether `site` (an entry of s.sites) is a field of the per-site object. */
+const isSite = (v: SiteValues, site: string): site is keyof SiteValues => Object.hasOwn(v, site);
+
+export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | 'AttributionPatchingSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const sites = asArray<string>(s.sites);
-  const pairs = asArray<PairRow>(s.pairs);
-  const classes = asArray<string>(s.classes);
-  const attribution = e.kind === 'attribution-patching';
+  const { sites, pairs, classes } = s;
+  const attribution = s.__typename === 'AttributionPatchingSummary';
   const hasExact = attribution && e.tensors.some((t) => t.name.startsWith('exact.'));
   const site = pick(url.get, 'site', sites, sites[0] ?? 'resid_pre');
   const src = hasExact ? pick(url.get, 'src', ['estimate', 'exact'], 'estimate') : 'estimate';
@@ -112,7 +104,9 @@ export function PatchingView({ e }: ViewProps) {
       />
     );
   }
-  const corr = asRecord(s.correlation_with_exact);
+  // The sites run, in order, with their correlation (null: none compared).
+  const corr = s.__typename === 'AttributionPatchingSummary' ? s.correlation_with_exact : null;
+  const corrText = corr ? sites.map((k) => `${k} ${fmt(isSite(corr, k) ? corr[k] : null)}`).join(' · ') : '';
   return (
     <div data-testid="patching-view">
       <div className="filters">
@@ -146,14 +140,7 @@ export function PatchingView({ e }: ViewProps) {
         {pairSel === 'mean' && !perHead ? ' Positions differ in meaning between pairs; prefer a single pair or the class aggregate.' : ''}
       </p>
       {main}
-      {attribution && Object.keys(corr).length ? (
-        <p className="sub">
-          Correlation of the attribution estimate with exact patching on the same pairs:{' '}
-          {Object.entries(corr)
-            .map(([k, v]) => `${k} ${fmt(v)}`)
-            .join(' · ')}
-        </p>
-      ) : null}
+      {attribution && corrText ? <p className="sub">Correlation of the attribution estimate with exact patching on the same pairs: {corrText}</p> : null}
       {agg ? (
         <>
           <h3>By token class (every pair and position of a class)</h3>

@@ -8,36 +8,17 @@
 import { nanMean0, subTensor } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
-import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-interface PairRow {
-  change: string;
-  good: string;
-  bad: string;
-  clean_logit_diff: number;
-  corrupt_logit_diff: number;
-}
-
-interface Strongest {
-  layer: number;
-  head: number;
-  effect: number | null;
-}
-
-export function PathPatchingView({ e }: ViewProps) {
+export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const pairs = asArray<PairRow>(s.pairs);
-  const strongest = asArray<Strongest>(s.strongest);
+  const { pairs, strongest } = s;
+  const r = s.receivers;
   const receivers =
-    s.receivers === 'logits'
+    r.kind === 'logits'
       ? 'the logits'
-      : (() => {
-          const r = asRecord(s.receivers);
-          const heads = Array.isArray(r.heads) ? r.heads.map((h) => `H${h}`).join(', ') : 'every head';
-          return `${asArray<string>(r.inputs).join('/')} inputs of ${heads} at layer ${String(r.layer)}`;
-        })();
+      : `${(r.inputs ?? []).join('/')} inputs of ${r.heads ? r.heads.map((h) => `H${h}`).join(', ') : 'every head'} at layer ${String(r.layer)}`;
   const pairOpts = ['mean', ...pairs.map((_, i) => String(i))];
   const pairSel = pick(url.get, 'pair', pairOpts, 'mean');
   const { n_layers: L, n_heads: H } = e.model.config;

@@ -8,28 +8,25 @@
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
-import { type ViewProps, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type SummaryData, type ViewProps, UrlSelect, fmt, pick } from './common';
 
-interface Cell {
-  accuracy: number;
-  balanced: number;
-  majority: number;
-  control: number;
-  selectivity: number;
-  selectivity_balanced: number;
-}
+type Row = SummaryData<'ProbesSummary'>['table'][number];
+/** A target's scores in a row: one field per probe target, null where it was not probed. */
+type Cell = NonNullable<Row['edge']>;
+/** Whether `t` (an entry of s.targets) names a field of the table's rows. */
+const isTarget = (row: Row, t: string): t is Exclude<keyof Row, 'class' | 'layer'> => t !== 'class' && t !== 'layer' && Object.hasOwn(row, t);
 
-export function ProbesView({ e }: ViewProps) {
+export function ProbesView({ s }: ViewProps<'ProbesSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const targets = asArray<string>(s.targets);
-  const classes = asArray<string>(s.classes);
-  const layers = asArray<string>(s.layers);
-  const table = asArray<Record<string, unknown>>(s.table);
+  const { targets, classes, table } = s;
+  const layers = s.probeLayers;
   const target = pick(url.get, 'target', targets, targets[0] ?? 'edge');
   const cls = pick(url.get, 'cls', classes, classes.includes('path') ? 'path' : (classes[0] ?? ''));
   const metric = pick(url.get, 'metric', ['accuracy', 'balanced'], 'accuracy');
-  const cell = (c: string, l: string): Cell | undefined => asRecord(table.find((r) => r.class === c && r.layer === l)?.[target]) as unknown as Cell | undefined;
+  const cell = (c: string, l: string): Cell | undefined => {
+    const row = table.find((r) => r.class === c && r.layer === l);
+    return row && isTarget(row, target) ? (row[target] ?? undefined) : undefined;
+  };
   const rows = layers.map((l) => cell(cls, l));
   const sel = (c: Cell | undefined): number | null => (c ? (metric === 'balanced' ? c.selectivity_balanced : c.selectivity) : null);
   return (
@@ -48,7 +45,7 @@ export function ProbesView({ e }: ViewProps) {
         />
       </div>
       <h3>
-        Probe for “{target}” at {cls} tokens: test {metric} by layer ({String(s.train)} train / {String(s.test)} test mazes)
+        Probe for “{target}” at {cls} tokens: test {metric} by layer ({s.train} train / {s.test} test mazes)
       </h3>
       <LayerLines
         categories={layers}
@@ -98,8 +95,8 @@ export function ProbesView({ e }: ViewProps) {
           ))}
         </tbody>
       </table>
-      {asArray<string>(s.future_equals_solution_at).length ? (
-        <p className="sub">Before the path starts ({asArray<string>(s.future_equals_solution_at).join(', ')}), “future” equals “solution”.</p>
+      {s.future_equals_solution_at.length ? (
+        <p className="sub">Before the path starts ({s.future_equals_solution_at.join(', ')}), “future” equals “solution”.</p>
       ) : null}
     </div>
   );

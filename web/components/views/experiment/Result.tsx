@@ -1,9 +1,12 @@
 'use client';
-/** The drawn result of a completed experiment: the kind's own view, or its summary as JSON. */
-import type { Experiment } from '../../../lib/types';
+/**
+ * The drawn result of a completed experiment: the view of its summary's type (Experiment.result,
+ * one member per kind), or its summary as JSON when the API has no typed result for it.
+ */
 import { AdjacencyView } from './AdjacencyView';
 import { AttentionView } from './AttentionView';
 import { BehaviorView } from './BehaviorView';
+import type { ExperimentData } from './common';
 import { DlaView } from './DlaView';
 import { JsonView } from './JsonView';
 import { LensView } from './LensView';
@@ -14,26 +17,39 @@ import { ProbesView } from './ProbesView';
 import { RetargetView } from './RetargetView';
 import { WeightsView } from './WeightsView';
 
-const VIEWS: Record<string, (p: { e: Experiment }) => React.ReactNode> = {
-  attention: AttentionView,
-  'logit-lens': LensView,
-  dla: DlaView,
-  'activation-patching': PatchingView,
-  'attribution-patching': PatchingView,
-  'path-patching': PathPatchingView,
-  probes: ProbesView,
-  weights: WeightsView,
-  'adjacency-heads': AdjacencyView,
-  retarget: RetargetView,
-  behavior: BehaviorView,
-  lookahead: LookaheadView,
-};
-
-export function hasView(kind: string): boolean {
-  return kind in VIEWS;
+/** Whether the experiment has a drawn view (else Result shows its JSON). */
+export function hasView(e: ExperimentData): boolean {
+  return e.result !== null;
 }
 
-export function Result({ e }: { e: Experiment }) {
-  const View = VIEWS[e.kind] ?? JsonView;
-  return <View e={e} />;
+export function Result({ e }: { e: ExperimentData }) {
+  const s = e.result;
+  // A switch over the union: each view gets its own kind's fields, checked by the compiler.
+  switch (s?.__typename) {
+    case 'AttentionSummary':
+      return <AttentionView e={e} s={s} />;
+    case 'LogitLensSummary':
+      return <LensView e={e} s={s} />;
+    case 'DlaSummary':
+      return <DlaView e={e} s={s} />;
+    case 'ActivationPatchingSummary':
+    case 'AttributionPatchingSummary':
+      return <PatchingView e={e} s={s} />;
+    case 'PathPatchingSummary':
+      return <PathPatchingView e={e} s={s} />;
+    case 'ProbesSummary':
+      return <ProbesView e={e} s={s} />;
+    case 'WeightsSummary':
+      return <WeightsView e={e} s={s} />;
+    case 'AdjacencyHeadsSummary':
+      return <AdjacencyView e={e} s={s} />;
+    case 'RetargetSummary':
+      return <RetargetView e={e} s={s} />;
+    case 'BehaviorSummary':
+      return <BehaviorView e={e} s={s} />;
+    case 'LookaheadSummary':
+      return <LookaheadView e={e} s={s} />;
+    default:
+      return <JsonView e={e} />;
+  }
 }

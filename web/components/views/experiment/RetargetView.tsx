@@ -7,7 +7,7 @@
  */
 import { useUrlState } from '../../../lib/url';
 import { LayerLines } from '../../charts/LayerLines';
-import { type ViewProps, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type SummaryData, type ViewProps, UrlSelect, fmt, pick } from './common';
 
 const MEASURES = [
   ['valid_to_new_target', 'valid path to the new target'],
@@ -16,31 +16,30 @@ const MEASURES = [
 ] as const;
 const CONDITION = { retarget: 'retarget', random: 'random vector (control)', same: 'same target (control)' } as Record<string, string>;
 
-export function RetargetView({ e }: ViewProps) {
+type Layer = SummaryData<'RetargetSummary'>['retargetLayers'][number];
+type Measure = (typeof MEASURES)[number][0];
+/** Whether `c` (an entry of summary.conditions) names a field of the layer rows. */
+const isCondition = (row: Layer, c: string): c is Exclude<keyof Layer, 'layer'> => c !== 'layer' && Object.hasOwn(row, c);
+
+export function RetargetView({ s }: ViewProps<'RetargetSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const layers = asArray<Record<string, unknown>>(s.layers);
-  const conditions = asArray<string>(s.conditions);
-  const baseline = asRecord(s.baseline);
-  const measure = pick(
-    url.get,
-    'measure',
-    MEASURES.map((m) => m[0]),
-    'valid_to_new_target',
-  );
-  const value = (row: Record<string, unknown>, c: string): number | null => {
-    const v = asRecord(row[c])[measure];
-    return typeof v === 'number' ? v : null;
-  };
+  const layers = s.retargetLayers;
+  const conditions = s.conditions;
+  const baseline = s.baseline;
+  const measures: readonly Measure[] = MEASURES.map((m) => m[0]);
+  const picked = pick(url.get, 'measure', measures, 'valid_to_new_target');
+  const measure = measures.find((m) => m === picked) ?? 'valid_to_new_target';
+  const value = (row: Layer, c: string): number | null => (isCondition(row, c) ? (row[c]?.[measure] ?? null) : null);
   const cats = layers.map((r) => `L${r.layer}`);
-  const base = typeof baseline[measure] === 'number' ? (baseline[measure] as number) : null;
+  // The baseline has no "changed" measure: no line then.
+  const base = measure === 'changed' ? null : baseline[measure];
   return (
     <div data-testid="retarget-view">
       <div className="filters">
         <UrlSelect param="measure" label="Measure" value={measure} options={MEASURES} />
       </div>
       <h3>
-        Retargeting success by layer ({String(s.mazes)} mazes, patched at {String(s.positions)} positions)
+        Retargeting success by layer ({s.mazes} mazes, patched at {s.patchedAt} positions)
       </h3>
       <p className="sub caption">
         Retarget: the representation at the target is replaced by the one from a run with a different target, at one layer; controls: a random vector of the

@@ -8,16 +8,8 @@
 import { sequentialColour } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
-import { type ViewProps, Pending, UrlSelect, asArray, asRecord, fmt, pick } from './common';
+import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
-
-interface HeadRow {
-  layer: number;
-  head: number;
-  ov_singular_values: number[];
-  qk_singular_values: number[];
-  qk_lattice_adjacency_corr: number;
-}
 
 function Scatter({
   xs,
@@ -78,12 +70,11 @@ function Scatter({
   );
 }
 
-export function WeightsView({ e }: ViewProps) {
+export function WeightsView({ e, s }: ViewProps<'WeightsSummary'>) {
   const url = useUrlState();
-  const s = asRecord(e.summary);
-  const emb = asRecord(s.embedding);
-  const heads = asArray<HeadRow>(s.heads);
-  const ev = asArray<number>(emb.pca_explained_variance);
+  const emb = s.embedding;
+  const heads = s.heads;
+  const ev = emb.pca_explained_variance;
   const colourBy = pick(url.get, 'colour', ['row', 'col'], 'row');
   const pcs = pick(url.get, 'pcs', ['1,2', '1,3', '2,3'], '1,2');
   const { tensors, error } = useTensors(e, ['embedding_pca', 'cell_row', 'cell_col']);
@@ -114,11 +105,11 @@ export function WeightsView({ e }: ViewProps) {
     );
   }
   const corr = new Array<number>(L * H).fill(NaN);
-  for (const h of heads) corr[h.layer * H + h.head] = h.qk_lattice_adjacency_corr;
+  for (const h of heads) corr[h.layer * H + h.head] = h.qk_lattice_adjacency_corr ?? NaN;
   return (
     <div data-testid="weights-view">
       <h3>
-        Coordinate embeddings ({String(s.grid)}×{String(s.grid)} cells)
+        Coordinate embeddings ({s.side}×{s.side} cells)
       </h3>
       <p className="stat" data-testid="embedding-corr">
         Pearson correlation of embedding distance with lattice distance: <strong>{fmt(emb.distance_vs_lattice_pearson)}</strong> (cosine distance:{' '}
@@ -161,8 +152,8 @@ export function WeightsView({ e }: ViewProps) {
               <tr key={i}>
                 <td>PC{i + 1}</td>
                 <td className="num">{fmt(v)}</td>
-                <td className="num">{fmt(asArray<number>(emb.pc_row_corr)[i])}</td>
-                <td className="num">{fmt(asArray<number>(emb.pc_col_corr)[i])}</td>
+                <td className="num">{fmt(emb.pc_row_corr[i])}</td>
+                <td className="num">{fmt(emb.pc_col_corr[i])}</td>
               </tr>
             ))}
           </tbody>

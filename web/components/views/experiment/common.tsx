@@ -1,11 +1,25 @@
 'use client';
-/** Pieces the result views share: a select bound to a URL parameter, and loading/error states. */
-import type { Experiment } from '../../../lib/types';
+/**
+ * Pieces the result views share: the experiment and its typed summary as the Experiment query
+ * selects them (generated types, no hand-written mirror), a select bound to a URL parameter, and
+ * loading/error states.
+ */
+import type { ExperimentQuery } from '../../../lib/generated/operations';
 import { useUrlState } from '../../../lib/url';
 import { ErrorBox } from '../../ui';
 
-export interface ViewProps {
-  e: Experiment;
+/** An experiment as the page loads it (web/lib/queries.ts EXPERIMENT). */
+export type ExperimentData = NonNullable<ExperimentQuery['experiment']>;
+/** Experiment.result: one member per kind, told apart by __typename. */
+export type ResultData = NonNullable<ExperimentData['result']>;
+export type ResultTypename = ResultData['__typename'];
+/** The selected fields of one kind's summary, e.g. SummaryData<'DlaSummary'>. */
+export type SummaryData<N extends ResultTypename> = Extract<ResultData, { __typename: N }>;
+
+/** What a kind's view is given: the experiment and its summary, already narrowed to the view's kind(s). */
+export interface ViewProps<N extends ResultTypename> {
+  e: ExperimentData;
+  s: SummaryData<N>;
 }
 
 /** A <select> whose value is the URL parameter `param` (so the view's state is shareable). */
@@ -45,7 +59,5 @@ export function Pending({ error }: { error?: Error }) {
   return error ? <ErrorBox error={error} /> : <p className="empty">Loading tensors…</p>;
 }
 
-export const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-export const asArray = <T,>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : []);
 export const fmt = (v: unknown, digits = 3): string =>
   typeof v === 'number' && Number.isFinite(v) ? (Number.isInteger(v) ? String(v) : v.toPrecision(digits)) : '—';

@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import { type NpyTensor, fetchNpy } from '../../../lib/npy';
-import type { Experiment } from '../../../lib/types';
+import type { ExperimentData } from './common';
 
 const cache = new Map<string, Promise<NpyTensor>>();
 
@@ -21,7 +21,7 @@ function load(url: string): Promise<NpyTensor> {
 }
 
 /** The named tensors (all of them, or none while any is loading); names the experiment lacks are an error. */
-export function useTensors(e: Experiment, names: readonly string[]): { tensors: Record<string, NpyTensor> | undefined; error: Error | undefined } {
+export function useTensors(e: ExperimentData, names: readonly string[]): { tensors: Record<string, NpyTensor> | undefined; error: Error | undefined } {
   const key = names.join('\n');
   const [state, setState] = useState<{ key: string; tensors?: Record<string, NpyTensor>; error?: Error }>({ key: '' });
   useEffect(() => {
