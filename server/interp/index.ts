@@ -17,6 +17,7 @@ import { InterpError, modelInfo } from './context.js';
 import { type DlaSummary, dla } from './dla.js';
 import { type LogitLensSummary, logitLens } from './logit-lens.js';
 import { type PathPatchingSummary, pathPatching } from './path-patching.js';
+import { type GeometrySummary, geometry } from './geometry.js';
 import { type LookaheadSummary, lookahead } from './lookahead.js';
 import type { FieldDescription, FieldSpec, ModelInfo } from './params.js';
 import { type ProbesSummary, probes } from './probes.js';
@@ -35,6 +36,7 @@ export type { LogitLensLayer, LogitLensSummary } from './logit-lens.js';
 export type { LookaheadRow, LookaheadSummary } from './lookahead.js';
 export type { PatchPairRow, PerSite } from './patch-common.js';
 export type { PathPatchingSummary, PathReceiverHeads, PathSender } from './path-patching.js';
+export type { GeometryBest, GeometryChance, GeometryLayer, GeometryScore, GeometrySummary } from './geometry.js';
 export type { PerProbeTarget, ProbeTableRow, ProbeTargetScores, ProbesSummary } from './probes.js';
 export type { RetargetLayer, RetargetOutcome, RetargetSummary } from './retarget.js';
 export type { WeightsEmbedding, WeightsHead, WeightsSummary } from './weights.js';
@@ -47,6 +49,7 @@ export type ExperimentSummary =
   | ActivationPatchingSummary
   | AttributionPatchingSummary
   | PathPatchingSummary
+  | GeometrySummary
   | ProbesSummary
   | WeightsSummary
   | AdjacencyHeadsSummary
@@ -103,6 +106,7 @@ const REGISTRY: { readonly [K in KindName]: RegisteredKind<SummaryOf<K>> } = {
   'activation-patching': register(activationPatching),
   'attribution-patching': register(attributionPatching),
   'path-patching': register(pathPatching),
+  geometry: register(geometry),
   probes: register(probes),
   weights: register(weights),
   'adjacency-heads': register(adjacencyHeads),

@@ -182,6 +182,7 @@ describe('experiments in the dashboard', () => {
     ],
     ['lookahead', { count: 40 }, '[data-testid=lookahead-table] tbody tr', 'exp-12b-lookahead'],
     ['path-patching', { grid: 4, count: 2 }, '[data-testid=path-patching-heatmap] rect[data-v]', 'exp-12c-path-patching'],
+    ['geometry', { grid: 4, count: 6, maxPoints: 80, k: 5 }, '[data-testid=geometry-scatter] circle.point', 'exp-12d-geometry'],
   ];
   for (const [kind, params, check, shot] of kinds) {
     it(`runs ${kind} from the form and draws its result`, async () => {
@@ -209,11 +210,11 @@ describe('experiments in the dashboard', () => {
 
     await page().goto(`${base}/models/${modelId}`);
     await page().waitForSelector('[data-testid=model-experiments] tbody tr');
-    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 12
+    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 13
     await page().goto(`${base}/experiments?model=${modelId}`);
     await page().waitForSelector('[data-testid=experiments] tbody tr');
-    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(12);
-    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(12);
+    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(13);
+    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(13);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
     expect(carol.errors).toEqual([]);

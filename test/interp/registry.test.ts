@@ -21,6 +21,7 @@ const KINDS = [
   'activation-patching',
   'attribution-patching',
   'path-patching',
+  'geometry',
   'probes',
   'weights',
   'adjacency-heads',
@@ -30,7 +31,7 @@ const KINDS = [
 ];
 
 describe('registry', () => {
-  it('lists the twelve kinds with params and defaults', () => {
+  it('lists the thirteen kinds with params and defaults', () => {
     expect(kindNames()).toEqual(KINDS);
     for (const k of KINDS) {
       const d = describeKind(k);
@@ -53,7 +54,7 @@ console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }))
       );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 12, ort: 0 });
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 13, ort: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

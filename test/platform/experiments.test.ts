@@ -76,7 +76,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe('experiments API', () => {
-  it("experimentKinds lists the twelve kinds with their params; with a model the defaults are that model's", async () => {
+  it("experimentKinds lists the thirteen kinds with their params; with a model the defaults are that model's", async () => {
     const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params { name type doc default choices } } }', { m: modelId });
     expect(r.errors).toBeUndefined();
     const kinds = r.data.experimentKinds as Array<{ kind: string; describe: string; params: Array<{ name: string; default?: unknown }> }>;
@@ -87,6 +87,7 @@ describe('experiments API', () => {
       'activation-patching',
       'attribution-patching',
       'path-patching',
+      'geometry',
       'probes',
       'weights',
       'adjacency-heads',
@@ -338,6 +339,7 @@ describe('experiments API', () => {
       'activation-patching': { count: 1, sites: ['resid_pre', 'head_all_pos'] },
       'attribution-patching': { count: 1, sites: ['mlp_out'] },
       'path-patching': { count: 1 },
+      geometry: { count: 3, methods: ['pca'], maxPoints: 50, k: 3 },
       probes: { count: 10, iters: 3, backend: 'js', targets: ['target', 'edge'], layers: [0] },
       weights: {},
       'adjacency-heads': { count: 2 },

@@ -142,6 +142,8 @@ export const EXPERIMENT_RESULT = `result { __typename
     ... on DlaSummary { components classes counts { fork corridor start end } mean_logit_diff { fork corridor start end } max_sum_error }
     ... on ActivationPatchingSummary { sites classes ${PATCH_PAIR} }
     ... on AttributionPatchingSummary { sites classes ${PATCH_PAIR} correlation_with_exact { ${SITE_VALUES} } }
+    ... on GeometrySummary { classes geoLayers: layers properties methods k mazes points_total points_used by_layer { layer scores { property score } }
+      geoChance: chance { property chance } best { property layer score chance } pca_explained }
     ... on PathPatchingSummary { receivers { kind layer heads inputs } freeze ${PATCH_PAIR} strongest { layer head effect } }
     ... on ProbesSummary { train test classes targets probeLayers: layers future_equals_solution_at
       table { class layer edge ${PROBE_SCORES} solution ${PROBE_SCORES} future ${PROBE_SCORES} target ${PROBE_SCORES} } }

@@ -659,7 +659,7 @@ export interface ExperimentParam {
 }
 
 /** An experiment's summary; the member is the experiment's kind. */
-export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary;
+export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary;
 
 export interface ForkDecisions {
   __typename?: 'ForkDecisions';
@@ -697,6 +697,61 @@ export interface GeneratedPath {
   path: Array<Maybe<Array<Scalars['Int']>>>;
   /** The maze metrics of the prediction against the true solution. */
   metrics: PathMetrics;
+}
+
+export interface GeometryBest {
+  __typename?: 'GeometryBest';
+  property: Scalars['String'];
+  layer: Scalars['String'];
+  score: Maybe<Scalars['Float']>;
+  chance: Maybe<Scalars['Float']>;
+}
+
+export interface GeometryChance {
+  __typename?: 'GeometryChance';
+  property: Scalars['String'];
+  /** Σ p² (two random points agree); 0 for dist_to_target. */
+  chance: Maybe<Scalars['Float']>;
+}
+
+export interface GeometryLayer {
+  __typename?: 'GeometryLayer';
+  layer: Scalars['String'];
+  scores: Array<GeometryScore>;
+}
+
+/** kNN purity (share of a point's neighbours with its value) for categorical properties; for dist_to_target, 1 − mean |Δ| to neighbours / mean |Δ| to all. */
+export interface GeometryScore {
+  __typename?: 'GeometryScore';
+  property: Scalars['String'];
+  score: Maybe<Scalars['Float']>;
+}
+
+/** geometry: the residual stream at coordinate tokens by layer, mapped to 2-D and scored by kNN for each maze property. */
+export interface GeometrySummary {
+  __typename?: 'GeometrySummary';
+  /** "geometry" */
+  kind: Scalars['String'];
+  /** Token classes whose positions are the points (path, adj_cell, origin, target). */
+  classes: Array<Scalars['String']>;
+  /** Residual streams, e.g. "resid_pre 3"; the tensors' layer axis follows this order. */
+  layers: Array<Scalars['String']>;
+  /** row, col, on_solution, fork, is_target, dist_to_target: the tensors' property axis. */
+  properties: Array<Scalars['String']>;
+  /** 2-D maps computed (pca, umap). */
+  methods: Array<Scalars['String']>;
+  /** Neighbours per point. */
+  k: Scalars['Int'];
+  mazes: Scalars['Int'];
+  /** Points at the classes in every maze, and those used (a random subset above maxPoints). */
+  points_total: Scalars['Int'];
+  points_used: Scalars['Int'];
+  by_layer: Array<GeometryLayer>;
+  chance: Array<GeometryChance>;
+  /** Each property's best layer. */
+  best: Array<GeometryBest>;
+  /** Per layer, the variance shares of the first two principal components (empty without pca). */
+  pca_explained: Array<Array<Maybe<Scalars['Float']>>>;
 }
 
 export interface HeadRef {
@@ -1680,6 +1735,11 @@ export interface ResolversParentTypes {
   ForwardResult: { nextToken: ResolvedScalars['String']; topK: ReadonlyArray<ResolversParentTypes['TokenLogit']>; cacheId?: Maybe<ResolvedScalars['ID']>; cacheUrl?: Maybe<ResolvedScalars['String']> };
   GeneratedMazes: M.GeneratedMazesSpec;
   GeneratedPath: { tokens: ResolvedScalars['String']; path: ReadonlyArray<Maybe<ReadonlyArray<ResolvedScalars['Int']>>>; metrics: ResolversParentTypes['PathMetrics'] };
+  GeometryBest: { property: ResolvedScalars['String']; layer: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']> };
+  GeometryChance: { property: ResolvedScalars['String']; chance?: Maybe<ResolvedScalars['Float']> };
+  GeometryLayer: { layer: ResolvedScalars['String']; scores: ReadonlyArray<ResolversParentTypes['GeometryScore']> };
+  GeometryScore: { property: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']> };
+  GeometrySummary: { kind: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; properties: ReadonlyArray<ResolvedScalars['String']>; methods: ReadonlyArray<ResolvedScalars['String']>; k: ResolvedScalars['Int']; mazes: ResolvedScalars['Int']; points_total: ResolvedScalars['Int']; points_used: ResolvedScalars['Int']; by_layer: ReadonlyArray<ResolversParentTypes['GeometryLayer']>; chance: ReadonlyArray<ResolversParentTypes['GeometryChance']>; best: ReadonlyArray<ResolversParentTypes['GeometryBest']>; pca_explained: ReadonlyArray<ReadonlyArray<Maybe<ResolvedScalars['Float']>>> };
   Job: M.JobRow;
   JobConnection: { edges: ReadonlyArray<ResolversParentTypes['JobEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
   JobEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Job'] };
@@ -1731,7 +1791,7 @@ export interface ResolversParentTypes {
   WeightsEmbedding: { distance_vs_lattice_pearson?: Maybe<ResolvedScalars['Float']>; cosine_distance_vs_lattice_pearson?: Maybe<ResolvedScalars['Float']>; anchor: ResolvedScalars['Float']; pca_explained_variance: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; pc_row_corr: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; pc_col_corr: ReadonlyArray<Maybe<ResolvedScalars['Float']>> };
   WeightsHead: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; ov_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_lattice_adjacency_corr?: Maybe<ResolvedScalars['Float']> };
   WeightsSummary: { kind: ResolvedScalars['String']; grid: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; embedding: ResolversParentTypes['WeightsEmbedding']; heads: ReadonlyArray<ResolversParentTypes['WeightsHead']> };
-  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'];
+  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['GeometrySummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'];
 }
 
 export interface ActivationPatchingSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ActivationPatchingSummary']> {
@@ -2137,6 +2197,44 @@ export interface GeneratedPathResolvers<TContext = unknown, TParent = ResolversP
   tokens?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   path?: ResolverFn<ReadonlyArray<Maybe<ReadonlyArray<ResolvedScalars['Int']>>>, TParent, TContext, Record<string, never>>;
   metrics?: ResolverFn<ResolversParentTypes['PathMetrics'], TParent, TContext, Record<string, never>>;
+}
+
+export interface GeometryBestResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometryBest']> {
+  property?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  score?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  chance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface GeometryChanceResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometryChance']> {
+  property?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  chance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface GeometryLayerResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometryLayer']> {
+  layer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  scores?: ResolverFn<ReadonlyArray<ResolversParentTypes['GeometryScore']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface GeometryScoreResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometryScore']> {
+  property?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  score?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface GeometrySummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometrySummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  properties?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  methods?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  k?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  points_total?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  points_used?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  by_layer?: ResolverFn<ReadonlyArray<ResolversParentTypes['GeometryLayer']>, TParent, TContext, Record<string, never>>;
+  chance?: ResolverFn<ReadonlyArray<ResolversParentTypes['GeometryChance']>, TParent, TContext, Record<string, never>>;
+  best?: ResolverFn<ReadonlyArray<ResolversParentTypes['GeometryBest']>, TParent, TContext, Record<string, never>>;
+  pca_explained?: ResolverFn<ReadonlyArray<ReadonlyArray<Maybe<ResolvedScalars['Float']>>>, TParent, TContext, Record<string, never>>;
 }
 
 export interface JobResolvers<TContext = unknown, TParent = ResolversParentTypes['Job']> {
@@ -2638,7 +2736,7 @@ export interface WeightsSummaryResolvers<TContext = unknown, TParent = Resolvers
 }
 
 export interface ExperimentSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentSummary']> {
-  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | null;
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'GeometrySummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | null;
 }
 
 export interface Resolvers<TContext = unknown> {
@@ -2689,6 +2787,11 @@ export interface Resolvers<TContext = unknown> {
   ForwardResult?: ForwardResultResolvers<TContext>;
   GeneratedMazes?: GeneratedMazesResolvers<TContext>;
   GeneratedPath?: GeneratedPathResolvers<TContext>;
+  GeometryBest?: GeometryBestResolvers<TContext>;
+  GeometryChance?: GeometryChanceResolvers<TContext>;
+  GeometryLayer?: GeometryLayerResolvers<TContext>;
+  GeometryScore?: GeometryScoreResolvers<TContext>;
+  GeometrySummary?: GeometrySummaryResolvers<TContext>;
   Job?: JobResolvers<TContext>;
   JobConnection?: JobConnectionResolvers<TContext>;
   JobEdge?: JobEdgeResolvers<TContext>;

@@ -871,6 +871,34 @@ export interface ExperimentQuery {
         effect: number;
       }>;
     } | {
+      __typename: 'GeometrySummary';
+      classes: Array<string>;
+      geoLayers: Array<string>;
+      properties: Array<string>;
+      methods: Array<string>;
+      k: number;
+      mazes: number;
+      points_total: number;
+      points_used: number;
+      by_layer: Array<{
+        layer: string;
+        scores: Array<{
+          property: string;
+          score: number | null;
+        }>;
+      }>;
+      geoChance: Array<{
+        property: string;
+        chance: number | null;
+      }>;
+      best: Array<{
+        property: string;
+        layer: string;
+        score: number | null;
+        chance: number | null;
+      }>;
+      pca_explained: Array<Array<number | null>>;
+    } | {
       __typename: 'ProbesSummary';
       train: number;
       test: number;

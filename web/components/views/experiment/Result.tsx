@@ -13,6 +13,7 @@ import { LensView } from './LensView';
 import { LookaheadView } from './LookaheadView';
 import { PatchingView } from './PatchingView';
 import { PathPatchingView } from './PathPatchingView';
+import { GeometryView } from './GeometryView';
 import { ProbesView } from './ProbesView';
 import { RetargetView } from './RetargetView';
 import { WeightsView } from './WeightsView';
@@ -37,6 +38,8 @@ export function Result({ e }: { e: ExperimentData }) {
       return <PatchingView e={e} s={s} />;
     case 'PathPatchingSummary':
       return <PathPatchingView e={e} s={s} />;
+    case 'GeometrySummary':
+      return <GeometryView e={e} s={s} />;
     case 'ProbesSummary':
       return <ProbesView e={e} s={s} />;
     case 'WeightsSummary':
