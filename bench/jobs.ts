@@ -73,7 +73,7 @@ function startWorker(dataDir: string, redis: string, prefix: string): Promise<Ch
   });
 }
 
-async function runOnce(o: Options, workers: number): Promise<{ workers: number; seconds: number; jobsPerSecond: number }> {
+async function runOnce(o: Options, workers: number): Promise<{ workers: number; seconds: number; admissionSeconds: number; jobsPerSecond: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'searchlight-bench-jobs-'));
   const prefix = `searchlight-bench-${crypto.randomBytes(4).toString('hex')}`;
   const server = await startServer({ dataDir: dir, port: 0, host: '127.0.0.1', log: () => undefined, redisUrl: o.redis, redisPrefix: prefix, jobWorkers: 0 });
@@ -101,6 +101,7 @@ async function runOnce(o: Options, workers: number): Promise<{ workers: number; 
         s: i,
         p: { count: o.count },
       });
+    const admitted = (performance.now() - t0) / 1000;
     const sql = server.app.handle.sqlite;
     for (;;) {
       const left = sql.prepare("SELECT count(*) AS n FROM jobs WHERE status IN ('QUEUED', 'RUNNING')").get() as { n: number };
@@ -110,7 +111,14 @@ async function runOnce(o: Options, workers: number): Promise<{ workers: number; 
     const seconds = (performance.now() - t0) / 1000;
     const failed = sql.prepare("SELECT count(*) AS n, max(error) AS error FROM jobs WHERE status <> 'COMPLETED'").get() as { n: number; error: string | null };
     if (failed.n > 0) throw new Error(`${failed.n} job(s) did not complete: ${failed.error}`);
-    return { workers, seconds: Number(seconds.toFixed(2)), jobsPerSecond: Number((o.jobs / seconds).toFixed(3)) };
+    // Admission (validation, rows, dispatch) runs on the API one mutation at a time; it bounds the
+    // rate when jobs are short, so it is reported apart.
+    return {
+      workers,
+      seconds: Number(seconds.toFixed(2)),
+      admissionSeconds: Number(admitted.toFixed(2)),
+      jobsPerSecond: Number((o.jobs / seconds).toFixed(3)),
+    };
   } finally {
     for (const p of procs) p.kill('SIGTERM');
     await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : undefined)));

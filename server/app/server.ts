@@ -111,8 +111,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   let handle: DbHandle | undefined;
   try {
     handle = prepareDatabase(opts.dataDir);
-    const removed = sweepOrphans(handle);
-    if (removed) log(`removed ${removed} unreferenced or partial file(s) left by an earlier run`);
+    // With Redis, `searchlight worker` processes may be writing files beside us right now (a
+    // checkpoint renamed into place before its row commits would look orphaned): no sweep then.
+    if (!(opts.redisUrl ?? process.env.SEARCHLIGHT_REDIS_URL?.trim())) {
+      const removed = sweepOrphans(handle);
+      if (removed) log(`removed ${removed} unreferenced or partial file(s) left by an earlier run`);
+    }
     return await serve(opts, handle, lock, log);
   } catch (e) {
     // Any failed start (port taken, bad schema, …) gives the database and the directory back.

@@ -4,7 +4,7 @@
  * SQLite file on one machine), Redis (SEARCHLIGHT_REDIS_URL or --redis) and the artifacts. Jobs
  * it runs report progress through Redis to every API instance's subscribers.
  */
-import { prepareDatabase } from '../services/database.js';
+import { openCurrentDatabase } from '../services/database.js';
 import { PubSub } from '../services/pubsub.js';
 import { type Command, type CommandSpec, parseCommand, UsageError } from '../cli/args.js';
 import type { CliIO } from '../cli/io.js';
@@ -44,7 +44,7 @@ export const workerCommand: Command = {
     const queues = parseQueueNames(o.queues);
     const prefix = process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() || 'searchlight';
     const log = (l: string): void => void io.stderr.write(`[worker ${process.pid}] ${l}\n`);
-    const handle = prepareDatabase(o.data);
+    const handle = openCurrentDatabase(o.data);
     let pubsub: PubSub | undefined;
     try {
       pubsub = new PubSub(await redisBus(redisUrl, prefix));

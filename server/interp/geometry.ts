@@ -126,8 +126,12 @@ function degrees(m: SolvedMaze): Int32Array {
   return deg;
 }
 
-/** Indices of the k nearest other points of each point, by Euclidean distance; X [N, D]. */
-export function nearest(X: Float32Array, N: number, D: number, k: number): Int32Array {
+/**
+ * Indices of the k nearest other points of each point, by Euclidean distance; X [N, D]. Points of
+ * the same `group` (e.g. one maze's cell named at several positions) are not each other's
+ * neighbours: they share every property by construction and would inflate purity.
+ */
+export function nearest(X: Float32Array, N: number, D: number, k: number, group?: ArrayLike<number>): Int32Array {
   const sq = new Float64Array(N);
   for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) sq[i] += X[i * D + d] ** 2;
   const out = new Int32Array(N * k);
@@ -137,7 +141,7 @@ export function nearest(X: Float32Array, N: number, D: number, k: number): Int32
     for (let j = 0; j < N; j++) {
       let dot = 0;
       for (let d = 0; d < D; d++) dot += X[i * D + d] * X[j * D + d];
-      dist[j] = j === i ? Infinity : sq[i] + sq[j] - 2 * dot;
+      dist[j] = j === i || (group && group[j] === group[i]) ? Infinity : sq[i] + sq[j] - 2 * dot;
       idx[j] = j;
     }
     // Partial selection of the k smallest (k ≪ N).
@@ -163,15 +167,32 @@ export function purity(labels: ArrayLike<number>, nbrs: Int32Array, k: number): 
   return { purity: agree / (N * k), chance };
 }
 
-/** 1 − mean |Δ| to the k neighbours / mean |Δ| over all pairs. */
+/**
+ * 1 − mean |Δ| to the k neighbours / mean |Δ| over all pairs; points whose value is NaN (e.g. a cell
+ * the target cannot be reached from) take part in neither mean.
+ */
 export function neighbourGain(values: ArrayLike<number>, nbrs: Int32Array, k: number): number {
   const N = values.length;
-  let near = 0;
-  for (let i = 0; i < N; i++) for (let a = 0; a < k; a++) near += Math.abs(values[nbrs[i * k + a]] - values[i]);
-  let all = 0;
-  for (let i = 0; i < N; i++) for (let j = 0; j < N; j++) all += Math.abs(values[j] - values[i]);
-  const meanAll = all / (N * (N - 1));
-  return meanAll > 0 ? 1 - near / (N * k) / meanAll : Number.NaN;
+  let near = 0,
+    nearN = 0;
+  for (let i = 0; i < N; i++) {
+    if (Number.isNaN(values[i])) continue;
+    for (let a = 0; a < k; a++) {
+      const v = values[nbrs[i * k + a]];
+      if (Number.isNaN(v)) continue;
+      near += Math.abs(v - values[i]);
+      nearN++;
+    }
+  }
+  let all = 0,
+    allN = 0;
+  for (let i = 0; i < N; i++)
+    for (let j = 0; j < N; j++) {
+      if (i === j || Number.isNaN(values[i]) || Number.isNaN(values[j])) continue;
+      all += Math.abs(values[j] - values[i]);
+      allN++;
+    }
+  return all > 0 && nearN > 0 ? 1 - near / nearN / (all / allN) : Number.NaN;
 }
 
 /** The first two principal components of X [N, D] (centred): coordinates [N, 2] and explained variance shares [2]. */
@@ -229,8 +250,11 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
       props.on_solution[i] = mz.onPath[pt.cell];
       props.fork[i] = mz.deg[pt.cell] >= 3 ? 1 : 0;
       props.is_target[i] = pt.cell === mz.target ? 1 : 0;
-      props.dist_to_target[i] = mz.dist[pt.cell];
+      props.dist_to_target[i] = mz.dist[pt.cell] >= 0 ? mz.dist[pt.cell] : Number.NaN; // unreachable (percolation): no distance
     });
+
+    // One maze's cell named at several positions (adjacency list, origin, path) is one group.
+    const cellOf = Float64Array.from(chosen, (pt) => pt.maze * 65536 + pt.cell);
 
     // Residuals [layer][N, D].
     const layers = [...new Set(p.layers)].sort((a, b) => a - b);
@@ -262,7 +286,7 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
     const scores = new Float32Array(nL * PROPERTIES.length); // [layer, property]
     const chance = new Float32Array(PROPERTIES.length);
     for (let li = 0; li < nL; li++) {
-      const nbrs = nearest(X[li], N, D, p.k);
+      const nbrs = nearest(X[li], N, D, p.k, cellOf);
       PROPERTIES.forEach((prop, j) => {
         if (CATEGORICAL.includes(prop)) {
           const s = purity(props[prop], nbrs, p.k);

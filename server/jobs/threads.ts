@@ -158,7 +158,15 @@ export class JobThreads {
   private settle(r: Running, m: Exclude<WorkerMessage, { type: 'progress' }>): void {
     if (r.settled) return;
     r.settled = true;
-    const job = getJob(this.db, r.job.id) ?? r.job;
+    // The row as it stands, acted on only while it is still this thread's run (r.job.attempts).
+    const now = getJob(this.db, r.job.id);
+    if (now && now.attempts !== r.job.attempts) {
+      // Another process recovered and claimed the job after this one lost its hold (e.g. its queue
+      // lock lapsed): the newer run owns the row and its files; this one leaves both alone.
+      this.opts.log(`job ${r.job.id}: attempt ${r.job.attempts} ended after attempt ${now.attempts} took over; left to it`);
+      return;
+    }
+    const job = now ?? r.job;
     const handler = getHandler(job.kind);
     const dataDir = this.opts.handle.dataDir;
     try {
@@ -168,10 +176,10 @@ export class JobThreads {
         this.recover(job, `${this.opts.stopReason} while this job was running`);
       } else if (m.type === 'cancelled') {
         handler?.cleanup(this.db, job, dataDir);
-        markEnded(this.db, job.id, 'CANCELLED', `cancelled by ${r.cancelledBy ?? 'a user'} while running; partial output was removed`);
+        markEnded(this.db, job.id, 'CANCELLED', `cancelled by ${r.cancelledBy ?? 'a user'} while running; partial output was removed`, job.attempts);
       } else {
         handler?.cleanup(this.db, job, dataDir);
-        markEnded(this.db, job.id, 'FAILED', m.userError ? m.message : `internal error: ${m.message}`);
+        markEnded(this.db, job.id, 'FAILED', m.userError ? m.message : `internal error: ${m.message}`, job.attempts);
       }
     } catch (e) {
       this.opts.log(`job ${job.id}: could not record its end: ${(e as Error).stack ?? e}`);
@@ -189,10 +197,10 @@ export class JobThreads {
     const dataDir = this.opts.handle.dataDir;
     const attempt = `attempt ${job.attempts}${handler ? ` of ${handler.maxAttempts}` : ''}`;
     if (!handler) {
-      markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`);
+      markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`, job.attempts);
     } else if (job.cancelRequested) {
       handler.cleanup(this.db, job, dataDir);
-      markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`);
+      markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`, job.attempts);
     } else if (handler.recovery !== 'fail' && job.attempts < handler.maxAttempts) {
       if (handler.recovery === 'retry') handler.cleanup(this.db, job, dataDir);
       requeue(
@@ -200,6 +208,7 @@ export class JobThreads {
         job.id,
         `${reason} (${attempt}); ${handler.recovery === 'resume' ? 'it will resume from its last checkpoint' : 'it will be retried from the start'}`,
         handler.recovery === 'resume',
+        job.attempts,
       );
     } else {
       handler.cleanup(this.db, job, dataDir);
@@ -208,6 +217,7 @@ export class JobThreads {
         job.id,
         'FAILED',
         `${reason} (${attempt}); ${handler.recovery === 'fail' ? 'this kind of job cannot be resumed' : 'no attempts left'}, partial output was removed`,
+        job.attempts,
       );
     }
     const now = getJob(this.db, job.id);

@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     signal: controller.signal,
     progress(p) {
       last = p;
-      setProgress(handle.db, data.jobId, p);
+      setProgress(handle.db, data.jobId, p, data.attempt);
       post({ type: 'progress' });
     },
     checkCancelled() {
@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     complete(commit) {
       const result = inWriteTransaction(handle, () => {
         const r = commit();
-        if (!markCompleted(handle.db, data.jobId, r, { ...last, phase: 'completed' })) throw new JobCancelled();
+        // Completes only the run this thread holds (its attempt): a run recovered meanwhile by another process is not this one's to end.
+        if (!markCompleted(handle.db, data.jobId, r, { ...last, phase: 'completed' }, data.attempt)) throw new JobCancelled();
         return r;
       });
       completed = true;

@@ -6,7 +6,7 @@
 import { lt } from 'drizzle-orm';
 import { type DbHandle, defaultDataDir, openDb, writeTx } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
-import { migrateDb } from '../db/migrate.js';
+import { migrateDb, pendingMigrations } from '../db/migrate.js';
 import { activationCaches, checkpoints, results, sessions, textLimitOf } from '../db/schema.js';
 import { UserError } from '../errors.js';
 
@@ -24,7 +24,28 @@ export function prepareDatabase(dataDir?: string): DbHandle {
     migrateDb(handle.db);
   } catch (e) {
     handle.close();
-    throw e;
+    throw new MigrationError(`the database in ${handle.dataDir} could not be migrated (nothing was changed): ${(e as Error).message}`);
+  }
+  return handle;
+}
+
+/** A failed migration: an operator's problem (rows the new schema refuses, a damaged file), never a user's input mistake. */
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * A worker's connection (`searchlight worker`): the API migrates; a worker only checks the schema is
+ * current, so two processes never migrate at once (drizzle reads what is applied before it locks).
+ */
+export function openCurrentDatabase(dataDir?: string): DbHandle {
+  const handle = openDb(dataDir ?? defaultDataDir());
+  const pending = pendingMigrations(handle.db);
+  if (pending > 0) {
+    handle.close();
+    throw new UserError(
+      `the database in ${handle.dataDir} is ${pending} migration(s) behind this version; start the API (searchlight start) once to migrate it, then the workers`,
+    );
   }
   return handle;
 }
@@ -64,7 +85,7 @@ export function sweepOrphans(handle: DbHandle): number {
  * for every other error.
  */
 export function storageUserError(e: unknown): UserError | undefined {
-  const hit = e instanceof Error ? textLimitOf(e.message) : undefined;
+  const hit = e instanceof Error && !(e instanceof MigrationError) ? textLimitOf(e.message) : undefined;
   if (!hit) return undefined;
   const [table, column] = hit.column.split('.');
   return new UserError(`${column} of ${table} holds at most ${hit.limit} characters; nothing was written`, { code: 'VALUE_TOO_LONG' });

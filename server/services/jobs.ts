@@ -3,6 +3,11 @@
  * (`WHERE status = ...`), so the API thread and a worker never overwrite each other's decision:
  *   QUEUED → RUNNING (claim) → COMPLETED (worker, with its output) | FAILED | CANCELLED (runner)
  *   QUEUED → CANCELLED (cancel before start);  RUNNING → QUEUED (recovery after a restart)
+ *
+ * `attempts` (incremented by each claim) is the claim's token: a process acting on a run it holds
+ * passes its attempt, so a run that another process has since recovered and claimed again (a worker
+ * that only lost its BullMQ lock, not its life) can no longer report progress, complete, fail or
+ * requeue the newer run.
  */
 import { and, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import type { Db, Tx } from '../db/client.js';
@@ -151,40 +156,43 @@ export function anyActive(db: Db): boolean {
   );
 }
 
-export function setProgress(db: Db, id: number, progress: JobProgress): void {
+/** The row's condition for a change by the holder of `attempt` (any attempt when undefined). */
+const held = (id: number, attempt: number | undefined) => and(eq(jobs.id, id), attempt === undefined ? undefined : eq(jobs.attempts, attempt));
+
+export function setProgress(db: Db, id: number, progress: JobProgress, attempt?: number): void {
   db.update(jobs)
     .set({ progress, heartbeatAt: Date.now() })
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING')))
+    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING')))
     .run();
 }
 
 /** RUNNING → COMPLETED, unless a cancel was requested; returns whether it completed. */
-export function markCompleted(db: Db, id: number, result: JobResult | null, progress?: JobProgress): boolean {
+export function markCompleted(db: Db, id: number, result: JobResult | null, progress?: JobProgress, attempt?: number): boolean {
   const r = db
     .update(jobs)
     .set({ status: 'COMPLETED', result: result ?? null, finishedAt: Date.now(), heartbeatAt: Date.now(), ...(progress ? { progress } : {}) })
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING'), eq(jobs.cancelRequested, false)))
+    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING'), eq(jobs.cancelRequested, false)))
     .run();
   return r.changes === 1;
 }
 
 /** Ends a non-terminal job as FAILED or CANCELLED with its reason. */
-export function markEnded(db: Db, id: number, status: 'FAILED' | 'CANCELLED', error: string): JobRow | undefined {
+export function markEnded(db: Db, id: number, status: 'FAILED' | 'CANCELLED', error: string, attempt?: number): JobRow | undefined {
   return db
     .update(jobs)
     .set({ status, error, finishedAt: Date.now() })
-    .where(and(eq(jobs.id, id), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
+    .where(and(held(id, attempt), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
     .returning()
     .get();
 }
 
 /** Puts a RUNNING job back in the queue (after a restart), with a note in its progress. */
-export function requeue(db: Db, id: number, message: string, keepProgress: boolean): void {
+export function requeue(db: Db, id: number, message: string, keepProgress: boolean, attempt?: number): void {
   const job = getJob(db, id);
   const progress = keepProgress && job?.progress ? { ...(job.progress as object), phase: 'queued', message } : { phase: 'queued', message };
   db.update(jobs)
     .set({ status: 'QUEUED', progress })
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'RUNNING')))
+    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING')))
     .run();
 }
 

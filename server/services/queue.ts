@@ -12,7 +12,7 @@
  * `inference` is not a job queue: it carries heavy on-demand requests (run-with-cache of many
  * hooks) whose answer the API waits for, with a bound (`request`).
  */
-import { Queue, QueueEvents, Worker } from 'bullmq';
+import { DelayedError, Queue, QueueEvents, Worker } from 'bullmq';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import type { JobKind } from './jobs.js';
@@ -207,18 +207,34 @@ export async function consumeQueues(
       },
     };
   };
-  const jobs = pool(concurrency);
   const requests = pool(concurrency);
+  // Job slots: a job taken while every slot is busy (each queue's BullMQ worker fetches on its own)
+  // is handed back at once (moved to delayed for a second, BullMQ's documented way) rather than
+  // held here, where another process could have run it; and while all slots are busy the job
+  // queues' workers stop fetching.
+  let free = concurrency;
+  const jobWorkers: Worker[] = [];
   const workers = names.map((name) => {
     const w = new Worker(
       name,
-      async (job) => {
-        const slots = name === 'inference' ? requests : jobs;
-        await slots.acquire();
+      async (job, token) => {
+        if (name === 'inference') {
+          await requests.acquire();
+          try {
+            return await process(name, job.data);
+          } finally {
+            requests.release();
+          }
+        }
+        if (free === 0) {
+          await job.moveToDelayed(Date.now() + 1000, token);
+          throw new DelayedError();
+        }
+        if (--free === 0) for (const other of jobWorkers) void other.pause(true).catch(() => undefined);
         try {
           return await process(name, job.data);
         } finally {
-          slots.release();
+          if (free++ === 0) for (const other of jobWorkers) void other.resume();
         }
       },
       {
@@ -234,6 +250,7 @@ export async function consumeQueues(
       },
     );
     w.on('error', onError);
+    if (name !== 'inference') jobWorkers.push(w);
     return w;
   });
   try {

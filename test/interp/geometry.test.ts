@@ -34,6 +34,10 @@ describe('geometry helpers', () => {
     const nbrs = nearest(X, N, D, k);
     expect(Array.from(nbrs.subarray(0, k)).includes(0)).toBe(false); // never its own neighbour
     expect(purity(labels, nbrs, k)).toEqual({ purity: 1, chance: expect.closeTo(1 / 3, 6) });
+    // Copies of a point (one cell named twice) are never each other's neighbours.
+    const group = Float64Array.from({ length: N }, (_, i) => Math.floor(i / 2));
+    const grouped = nearest(X, N, D, k, group);
+    for (let i = 0; i < N; i++) for (let a = 0; a < k; a++) expect(group[grouped[i * k + a]]).not.toBe(group[i]);
     const shuffled = rng.shuffle(Float32Array.from(labels));
     expect(purity(shuffled, nbrs, k).purity).toBeLessThan(0.6);
   });
@@ -53,6 +57,9 @@ describe('geometry helpers', () => {
     const rng = new Rng('gain');
     const noise = Float32Array.from({ length: N }, () => rng.float());
     expect(Math.abs(neighbourGain(noise, nbrs, k))).toBeLessThan(0.35);
+    // Unreachable cells (NaN distance) count in neither mean: the gain of the rest is unchanged.
+    const withGaps = Float32Array.from({ length: N }, (_, i) => (i % 10 === 0 ? Number.NaN : i));
+    expect(neighbourGain(withGaps, nbrs, k)).toBeGreaterThan(0.9);
   });
 
   it('PCA of points on a line in 3-D: one component explains everything, and the coordinates keep the order', () => {

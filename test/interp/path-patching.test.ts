@@ -56,6 +56,12 @@ describe('path patching', () => {
     }
   });
 
+  it("receivers = heads: patching the receivers' q/k/v inputs moves the metric for some sender (the second run is not a no-op)", async () => {
+    const pp = prepared.find((x) => Math.abs(x.cleanLd - x.corruptLd) > 1e-3)!;
+    const r = await pathPatchPair(engine, pp, params({ receivers: 'heads', receiverLayer: model.cfg.n_layers - 1 }));
+    expect(Array.from(r).some((v) => Number.isFinite(v) && Math.abs(v - pp.cleanLd) > 1e-4)).toBe(true);
+  });
+
   it('the kind: TransformerLens head_all_pos shapes, senders at or after the receiver layer NaN, normalised so −1 is the whole effect', async () => {
     const { n_layers: L, n_heads: H } = model.cfg;
     const r = await pathPatching.run(

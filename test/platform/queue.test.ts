@@ -10,7 +10,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobTopic } from '../../server/services/jobs.js';
+import { claimJob, enqueue, getJob, jobTopic, markCompleted, markEnded, requeue, setProgress } from '../../server/services/jobs.js';
+import { prepareDatabase } from '../../server/services/database.js';
+import { tempDir } from './helpers.js';
 import { engineCount } from '../../server/services/inference.js';
 import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
 import { QueuedInference } from '../../server/jobs/queued.js';
@@ -80,6 +82,46 @@ describe('jobs on BullMQ with worker processes', () => {
     expect(parseQueueNames(undefined)).toEqual(['dataset', 'train', 'evaluate', 'experiment', 'inference']);
     expect(parseQueueNames('train, dataset,train')).toEqual(['train', 'dataset']);
     expect(() => parseQueueNames('train,gpu')).toThrow('unknown queue "gpu"; queues are dataset, train, evaluate, experiment, inference');
+  });
+
+  it("a claim's attempt is its token: a run that lost the job to a newer claim can no longer report, complete, fail or requeue it", () => {
+    const dir = tempDir();
+    const handle = prepareDatabase(dir);
+    try {
+      const db = handle.db;
+      const { id } = enqueue(db, 'createDataset', { name: 'x' }, null);
+      expect(claimJob(db, id)?.attempts).toBe(1);
+      requeue(db, id, 'its worker stopped renewing its lock', true, 1); // another process recovers it…
+      expect(claimJob(db, id)?.attempts).toBe(2); // …and claims it again
+      setProgress(db, id, { phase: 'stale' }, 1);
+      expect(getJob(db, id)?.progress).toMatchObject({ phase: 'queued' });
+      expect(markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 1)).toBe(false);
+      expect(markEnded(db, id, 'FAILED', 'stale failure', 1)).toBeUndefined();
+      requeue(db, id, 'stale requeue', false, 1);
+      expect(getJob(db, id)?.status).toBe('RUNNING');
+      expect(markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 2)).toBe(true); // the holder of attempt 2 may
+      expect(getJob(db, id)?.status).toBe('COMPLETED');
+    } finally {
+      handle.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker refuses a database the API has not migrated, saying what to run', async () => {
+    const dir = tempDir();
+    const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', dir], {
+      cwd: ROOT,
+      env: { ...process.env, SEARCHLIGHT_REDIS_URL: REDIS },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise((r) => child.once('exit', r));
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(code).toBe(2);
+    expect(err).toMatch(
+      /^searchlight: the database in .+ is \d+ migration\(s\) behind this version; start the API \(searchlight start\) once to migrate it, then the workers\n$/,
+    );
   });
 
   it('a worker refuses to start without Redis, saying how to give it one', async () => {
