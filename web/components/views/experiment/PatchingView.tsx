@@ -10,6 +10,7 @@ import { axisLabel, nanMean0, subTensor, tokenLabels } from '../../../lib/experi
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
+import { PairsTable } from './PairsTable';
 import { useTensors } from './useTensors';
 
 const SITE_DOC: Record<string, string> = {
@@ -148,32 +149,7 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
         </>
       ) : null}
       <h3>Pairs</h3>
-      <table data-testid="pairs">
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>Corruption</th>
-            <th>Correct</th>
-            <th>Best wrong</th>
-            <th className="num">LD clean</th>
-            <th className="num">LD corrupt</th>
-            <th className="num">Tokens</th>
-          </tr>
-        </thead>
-        <tbody>
-          {pairs.map((r, i) => (
-            <tr key={i} className={String(i) === pairSel ? 'selected' : ''}>
-              <td>{i}</td>
-              <td className="mono">{r.change}</td>
-              <td className="mono">{r.good}</td>
-              <td className="mono">{r.bad}</td>
-              <td className="num">{fmt(r.clean_logit_diff)}</td>
-              <td className="num">{fmt(r.corrupt_logit_diff)}</td>
-              <td className="num">{r.length}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <PairsTable pairs={pairs} selected={pairSel} />
     </div>
   );
 }

@@ -9,6 +9,7 @@ import { nanMean0, subTensor } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
+import { PairsTable } from './PairsTable';
 import { useTensors } from './useTensors';
 
 export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
@@ -79,30 +80,7 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
         </tbody>
       </table>
       <h3>Pairs</h3>
-      <table data-testid="pairs">
-        <thead>
-          <tr>
-            <th>#</th>
-            <th>Corruption</th>
-            <th>Correct</th>
-            <th>Best wrong</th>
-            <th className="num">LD clean</th>
-            <th className="num">LD corrupt</th>
-          </tr>
-        </thead>
-        <tbody>
-          {pairs.map((r, i) => (
-            <tr key={i} className={String(i) === pairSel ? 'selected' : ''}>
-              <td>{i}</td>
-              <td className="mono">{r.change}</td>
-              <td className="mono">{r.good}</td>
-              <td className="mono">{r.bad}</td>
-              <td className="num">{fmt(r.clean_logit_diff)}</td>
-              <td className="num">{fmt(r.corrupt_logit_diff)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <PairsTable pairs={pairs} selected={pairSel} />
     </div>
   );
 }
