@@ -240,6 +240,8 @@ export class QueuedJobs implements JobSystem {
 
   /** Re-dispatches QUEUED rows Redis does not hold, and recovers RUNNING rows whose dispatch is gone. */
   reconcile(): Promise<void> {
+    // Stored before it runs and cleared after it settles (a pass with nothing to await would otherwise
+    // finish, and clear the field, before the assignment: the periodic pass would then never run again).
     this.reconciling ??= (async () => {
       try {
         for (const job of jobsWithStatus(this.db, 'QUEUED')) {
@@ -249,12 +251,21 @@ export class QueuedJobs implements JobSystem {
             await this.opts.dispatch.add(job.kind, job.id, 1);
           }
         }
+        const lockMs = this.opts.timing?.lockMs ?? 30_000;
         for (const job of jobsWithStatus(this.db, 'RUNNING')) {
           const s = await this.opts.dispatch.state(job.kind, job.id);
-          if (s !== 'missing' && s !== 'completed' && s !== 'failed') continue;
+          let reason = 'its dispatch was lost (Redis restarted, or BullMQ gave it up)';
+          if (s !== 'missing' && s !== 'completed' && s !== 'failed') {
+            // BullMQ's stalled check runs in workers: while none serves this queue, a dead worker's
+            // job stays "active" for ever. A row silent for two lock periods with no worker to
+            // hold it is recovered here instead (a live worker, even a silent one, is registered).
+            const silentMs = Date.now() - (job.heartbeatAt ?? job.startedAt ?? 0);
+            if (s !== 'active' || silentMs < 2 * lockMs || (await this.opts.dispatch.workersFor(job.kind)) > 0) continue;
+            reason = `its worker stopped (no progress for ${Math.round(silentMs / 1000)} s) and no worker serves its queue`;
+          }
           const now = getJob(this.db, job.id);
-          if (now?.status !== 'RUNNING') continue; // it ended meanwhile
-          const after = this.threads.recover(now, 'its dispatch was lost (Redis restarted, or BullMQ gave it up)');
+          if (now?.status !== 'RUNNING' || now.attempts !== job.attempts) continue; // it ended or moved on meanwhile
+          const after = this.threads.recover(now, reason);
           if (after?.status === 'QUEUED') {
             await this.opts.dispatch.remove(job.kind, job.id);
             await this.opts.dispatch.add(job.kind, job.id, 1);
@@ -262,10 +273,10 @@ export class QueuedJobs implements JobSystem {
         }
       } catch (e) {
         this.opts.log(`reconcile: ${(e as Error).message}`);
-      } finally {
-        this.reconciling = undefined;
       }
-    })();
+    })().finally(() => {
+      this.reconciling = undefined;
+    });
     return this.reconciling;
   }
 }

@@ -140,6 +140,11 @@ export class JobQueues {
     return (await this.queue('inference').getWorkers()).length;
   }
 
+  /** Workers serving the queue of jobs of `kind` now. */
+  async workersFor(kind: JobKind): Promise<number> {
+    return (await this.queue(queueOf(kind)).getWorkers()).length;
+  }
+
   /**
    * Sends a request on the inference queue and waits at most `timeoutMs` for a worker's answer (the
    * processor's return value). Undefined when it timed out (the request is withdrawn if no worker

@@ -15,7 +15,7 @@ import { prepareDatabase } from '../../server/services/database.js';
 import { tempDir } from './helpers.js';
 import { engineCount } from '../../server/services/inference.js';
 import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
-import { QueuedInference } from '../../server/jobs/queued.js';
+import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
 import { getModel } from '../../server/services/models.js';
 import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
 import { ROOT } from './spawn.js';
@@ -191,6 +191,40 @@ describe('jobs on BullMQ with worker processes', () => {
     expect(sql.prepare("SELECT count(*) AS n FROM jobs WHERE status NOT IN ('COMPLETED')").get()).toEqual({ n: 0 });
     expect(sql.prepare("SELECT status FROM models WHERE name = 'resumed'").get()).toEqual({ status: 'READY' });
     expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
+  });
+
+  it('a job whose only worker died while no other serves its queue is put back by the API, and the next worker resumes it', async () => {
+    const p = prefix();
+    const h = await startApi(p);
+    const runner = h.server.runner;
+    expect(runner).toBeInstanceOf(QueuedJobs);
+    const a = await startWorker(h.dataDir, p);
+    const data = (await h.gql(CREATE_DATASET, { input: { name: 'lonely', generator: 'dfs', grid: 3, count: 30, seed: 1 } })).data.createDataset;
+    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
+    const train = (
+      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
+        i: { name: 'orphaned', preset: 'nano', datasetId, steps: 400, seed: 1, batchSize: 4, checkpointEvery: 20 },
+      })
+    ).data.trainModel;
+    for (;;) {
+      const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id: train.id });
+      if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= 40) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    a.child.kill('SIGKILL');
+    await a.exited;
+    await (runner as QueuedJobs).reconcile(); // too early: the row has not been silent for two lock periods
+    expect(rowOf(h, train.id).status).toBe('RUNNING');
+    await new Promise((r) => setTimeout(r, 2 * LOCK_MS + 1500)); // BullMQ forgets the dead worker; the row goes silent
+    await (runner as QueuedJobs).reconcile();
+    const back = await h.gql('query($id: ID!) { job(id: $id) { status progress { message } } }', { id: train.id });
+    expect(back.data.job.status).toBe('QUEUED');
+    expect(back.data.job.progress.message).toMatch(
+      /its worker stopped \(no progress for \d+ s\) and no worker serves its queue \(attempt 1 of \d+\); it will resume from its last checkpoint/,
+    );
+    await startWorker(h.dataDir, p);
+    const done = await waitForJob(h, train.id);
+    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, result: { step: 400 } });
   });
 
   it("a user's many jobs do not hold back another user's first: each user's n-th waiting job has priority n", async () => {
