@@ -17,6 +17,8 @@ import type { JobRow } from '../services/rows.js';
 import type { PubSub } from '../services/pubsub.js';
 import { getHandler } from './handlers/index.js';
 import { getJob, jobTopic, markEnded, requeue } from '../services/jobs.js';
+import { checkQuota } from '../services/quota.js';
+import { isUserError } from '../errors.js';
 import type { WorkerData, WorkerMessage } from './worker.js';
 
 /**
@@ -98,6 +100,18 @@ export class JobThreads {
    * the thread has exited and the job's end (completed, failed, cancelled, or put back) is recorded.
    */
   run(job: JobRow): Promise<void> {
+    // The quota was checked when the job was admitted; jobs admitted together may have passed it
+    // since (the one before stored its checkpoints). Checked again now, before any work.
+    if (job.createdBy !== null && job.kind !== 'createDataset') {
+      try {
+        checkQuota(this.db, job.createdBy, `${job.kind} (Job:${job.id}, when it was to start)`);
+      } catch (e) {
+        if (!isUserError(e)) throw e;
+        markEnded(this.db, job.id, 'FAILED', e.message, job.attempts);
+        this.publish(job.id);
+        return Promise.resolve();
+      }
+    }
     const data: WorkerData = { jobId: job.id, kind: job.kind, params: job.params, attempt: job.attempts, dataDir: this.opts.handle.dataDir };
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, env: jobEnv() });
     let exited!: () => void;

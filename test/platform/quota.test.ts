@@ -53,6 +53,18 @@ describe('stored-bytes quota per user', () => {
     await h.server.runner.idle();
   });
 
+  it('jobs admitted together under the quota: the one that starts after the other passed it fails before any work, saying why', async () => {
+    const used = storedBytes(h.server.app.handle.db, userId('rosalind'));
+    process.env.SEARCHLIGHT_USER_QUOTA_BYTES = String(used + 1); // both are admitted…
+    const a = (await h.gql(TRAIN, { i: { name: 'q6', preset: 'nano', datasetId, steps: 4, seed: 1, batchSize: 4, checkpointEvery: 2 } })).data.trainModel;
+    const b = (await h.gql(TRAIN, { i: { name: 'q7', preset: 'nano', datasetId, steps: 4, seed: 1, batchSize: 4 } })).data.trainModel;
+    expect((await waitForJob(h, a.id)).status).toBe('COMPLETED'); // …the first stores its checkpoints…
+    const late = await waitForJob(h, b.id); // …and the second finds the quota passed when it is to start
+    expect(late.status).toBe('FAILED');
+    expect(late.error).toMatch(/^trainModel \(Job:\d+, when it was to start\): you store 0\.00 GiB of checkpoints and results, over your quota of 0\.00 GiB; /);
+    expect(h.server.app.handle.sqlite.prepare("SELECT count(*) AS n FROM models WHERE name = 'q7'").get()).toEqual({ n: 0 });
+  });
+
   it('a bad quota setting is an error naming the variable', async () => {
     process.env.SEARCHLIGHT_USER_QUOTA_BYTES = 'lots';
     const r = await h.gql(TRAIN, { i: { name: 'q5', preset: 'nano', datasetId, steps: 2, seed: 1 } });
