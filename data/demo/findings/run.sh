@@ -5,7 +5,7 @@
 #
 #   bash data/demo/findings/run.sh [search|demo|all]   # default: all
 #
-# Session 22 on the 2-core VM: ~7 minutes for the searcher (quiet machine), ~3 for the demo model (beside a training run); pause a training run first (kill -STOP).
+# Session 23 on the 2-core VM: 6 min 40 s for the searcher (quiet machine), ~3 for the demo model; pause a training run first (kill -STOP).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 WHICH="${1:-all}"
