@@ -15,3 +15,15 @@ export function intFromEnv(name: string, dflt: number, min: number, env: EnvVars
   if (!Number.isSafeInteger(n) || n < min) throw new UserError(`${name} must be an integer ≥ ${min}; got ${JSON.stringify(v)}`);
   return n;
 }
+
+/** A URL without its user and password, for messages and logs (which must not carry them). */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString().replace(/\/$/, '');
+  } catch {
+    return '(an unparsable URL)';
+  }
+}

@@ -8,6 +8,7 @@ import { createUser, userCount } from '../services/accounts.js';
 import { seedDemo } from '../services/seed.js';
 import { startServer } from './server.js';
 import { mountWeb } from './web.js';
+import { untilSignal } from './signals.js';
 import { type Command, type CommandSpec, parseCommand } from '../cli/args.js';
 import type { CliIO } from '../cli/io.js';
 
@@ -65,27 +66,6 @@ export const startCommand: Command = {
       log('no users yet: run `npx searchlight users create --name <you> --role admin --password-stdin`');
     }
     io.stdout.write(`Searchlight listening on ${server.url} (${web ? 'web app at /, ' : ''}GraphQL at ${server.graphqlUrl})\n`);
-    await new Promise<void>((resolve) => {
-      let stopping = false;
-      // Listeners stay installed until the close finishes (a second signal forces the exit):
-      // removing them mid-signal lets tsx's own handler exit the process with 130 first.
-      const onSignal = (sig: NodeJS.Signals): void => {
-        if (stopping) {
-          log(`${sig} again: exiting now`);
-          process.exit(130);
-        }
-        stopping = true;
-        log(`${sig}: shutting down (running jobs are requeued; ${sig} again to force)`);
-        void Promise.all([server.close(), web?.close()])
-          .catch((e) => log(`shutdown error: ${(e as Error).message}`))
-          .finally(() => {
-            process.off('SIGINT', onSignal);
-            process.off('SIGTERM', onSignal);
-            resolve();
-          });
-      };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-    });
+    await untilSignal(() => Promise.all([server.close(), web?.close()]), log, 'shutting down, running jobs are requeued');
   },
 };

@@ -8,6 +8,7 @@ import { openCurrentDatabase } from '../services/database.js';
 import { PubSub } from '../services/pubsub.js';
 import { type Command, type CommandSpec, parseCommand, UsageError } from '../cli/args.js';
 import type { CliIO } from '../cli/io.js';
+import { untilSignal } from './signals.js';
 
 const workerSpec = {
   name: 'worker',
@@ -50,24 +51,7 @@ export const workerCommand: Command = {
       pubsub = new PubSub(await redisBus(redisUrl, prefix));
       const worker = await QueueWorker.start({ handle, pubsub, redisUrl, prefix, queues, concurrency: o.concurrency, timing: queueTimingFromEnv(), log });
       io.stdout.write(`Searchlight worker ${process.pid} serving ${queues.join(', ')} (${o.concurrency} at once) from ${handle.dataDir}\n`);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const onSignal = (sig: NodeJS.Signals): void => {
-          if (stopping) process.exit(130);
-          stopping = true;
-          log(`${sig}: stopping (running jobs go back to the queue; ${sig} again to force)`);
-          void worker
-            .stop()
-            .catch((e) => log(`shutdown error: ${(e as Error).message}`))
-            .finally(() => {
-              process.off('SIGINT', onSignal);
-              process.off('SIGTERM', onSignal);
-              resolve();
-            });
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
+      await untilSignal(() => worker.stop(), log, 'stopping, running jobs go back to the queue');
     } finally {
       await pubsub?.close().catch(() => undefined);
       handle.close();

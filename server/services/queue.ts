@@ -13,7 +13,7 @@
  * hooks) whose answer the API waits for, with a bound (`request`).
  */
 import { DelayedError, Queue, QueueEvents, Worker } from 'bullmq';
-import { type EnvVars, intFromEnv } from '../env.js';
+import { type EnvVars, intFromEnv, redactedUrl } from '../env.js';
 import { UserError } from '../errors.js';
 import type { JobKind } from './jobs.js';
 
@@ -62,18 +62,6 @@ export function queueTimingFromEnv(env: EnvVars = process.env): QueueTiming {
   return { lockMs: intFromEnv('SEARCHLIGHT_QUEUE_LOCK_MS', 30_000, 1000, env) };
 }
 
-/** The URL without its user and password (messages and logs must not carry them). */
-function shown(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(an unparsable URL)';
-  }
-}
-
 /** The producer side: adds and removes dispatches (the API). */
 export class JobQueues {
   private readonly queues = new Map<QueueName, Queue>();
@@ -90,7 +78,7 @@ export class JobQueues {
       await q.queue('dataset').waitUntilReady();
     } catch (e) {
       await q.close();
-      throw new Error(`cannot reach Redis at ${shown(url)} for the job queues: ${(e as Error).message}`);
+      throw new Error(`cannot reach Redis at ${redactedUrl(url)} for the job queues: ${(e as Error).message}`);
     }
     return q;
   }
@@ -262,7 +250,7 @@ export async function consumeQueues(
     await Promise.all(workers.map((w) => w.waitUntilReady()));
   } catch (e) {
     await Promise.all(workers.map((w) => w.close(true).catch(() => undefined)));
-    throw new Error(`cannot reach Redis at ${shown(url)} for the job queues: ${(e as Error).message}`);
+    throw new Error(`cannot reach Redis at ${redactedUrl(url)} for the job queues: ${(e as Error).message}`);
   }
   for (const w of workers) void w.run().catch(onError);
   return {

@@ -3,6 +3,7 @@
  * pub/sub). Only this module imports ioredis. Configured by SEARCHLIGHT_REDIS_URL
  * (redis://host:port/db); without it nothing here is loaded and everything stays in-process.
  */
+import { redactedUrl } from '../env.js';
 import { Redis } from 'ioredis';
 import type { MessageBus } from './pubsub.js';
 
@@ -17,17 +18,6 @@ export function redisUrlFromEnv(env: Record<string, string | undefined> = proces
  * instance's worker runs. One connection publishes; a second, in subscriber mode, receives every
  * channel under the prefix with one pattern subscription.
  */
-/** The URL without its user and password (messages and logs must not carry them). */
-function shown(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString().replace(/\/$/, '');
-  } catch {
-    return '(an unparsable URL)';
-  }
-}
 
 export async function redisBus(url: string, prefix = 'searchlight'): Promise<MessageBus> {
   const opts = { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: false } as const;
@@ -45,7 +35,7 @@ export async function redisBus(url: string, prefix = 'searchlight'): Promise<Mes
   } catch (e) {
     pub.disconnect();
     sub.disconnect();
-    throw new Error(`cannot reach Redis at ${shown(url)}: ${(lastError ?? (e as Error)).message}`);
+    throw new Error(`cannot reach Redis at ${redactedUrl(url)}: ${(lastError ?? (e as Error)).message}`);
   }
   sub.on('pmessage', (_pattern: string, channel: string, message: string) => {
     let payload: unknown;
