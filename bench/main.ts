@@ -20,6 +20,10 @@ const benches: Record<string, { summary: string; load: () => Promise<{ run(argv:
   patch: { summary: 'full resid_pre patching sweep of one 6x6 maze (hallway preset) vs one forward per patch', load: () => import('./patch.js') },
   probes: { summary: 'the probes experiment over 1,000 mazes', load: () => import('./probes.js') },
   api: { summary: 'concurrent clients issuing metadata queries while a job runs: p50/p99 latency, errors', load: () => import('./api.js') },
+  'path-patch': {
+    summary: 'path patching of every sender head on target pairs, batched vs one forward per patched path',
+    load: () => import('./pathpatch.js'),
+  },
   jobs: { summary: 'experiment jobs/s through the BullMQ queues with 1 and 2 worker processes (needs Redis)', load: () => import('./jobs.js') },
 };
 
