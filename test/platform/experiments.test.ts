@@ -408,3 +408,17 @@ describe('experiments API', () => {
     }
   });
 });
+
+describe('experiments on a dataset (after the listing tests: this adds an experiment)', () => {
+  it("never caps a count silently: more mazes than the dataset's split holds is refused, a larger default becomes the split's size in the stored params", async () => {
+    const before = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+    const r = await h.gql(RUN, { kind: 'logit-lens', modelId, params: { count: 7 }, datasetId });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toMatch(/params\.count is 7 but Dataset:\d+'s test split has 6 mazes; ask for at most 6, or leave count out to use them all$/);
+    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n).toBe(before);
+    const ok = await h.gql(RUN, { kind: 'logit-lens', modelId, params: {}, datasetId });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.runExperiment.params.params.count).toBe(6); // the kind's default (200) was more than the split holds
+    await waitForJob(h, ok.data.runExperiment.id);
+  });
+});

@@ -85,6 +85,15 @@ export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
     const splits = ds.splits as { train: [number, number]; test: [number, number] };
     out.datasetId = datasetId;
     out.split = splits.test[1] > splits.test[0] ? 'test' : 'train';
+    // Never a silent cap: a count the split cannot give is refused; a default larger than the split
+    // becomes the split's size, and the stored params say so.
+    const [from, to] = splits[out.split];
+    const available = to - from;
+    if (typeof given.count === 'number' && given.count > available)
+      throw new UserError(
+        `${where}: params.count is ${given.count} but Dataset:${datasetId}'s ${out.split} split has ${available} mazes; ask for at most ${available}, or leave count out to use them all`,
+      );
+    if (typeof params.count === 'number' && params.count > available) params.count = available;
   }
   return out;
 }
