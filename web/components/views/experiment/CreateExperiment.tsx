@@ -67,7 +67,8 @@ export function CreateExperiment() {
       kind,
       modelId: fullId('Model', model),
       params: parsed.value,
-      datasetId: dataset ? fullId('Dataset', dataset) : null,
+      // A kind that takes no mazes greys the selector out: a dataset left in the URL is not sent.
+      datasetId: dataset && mazeKind ? fullId('Dataset', dataset) : null,
       seed: Number(seed) || 0,
     });
     if (r) router.push(`/experiments/${r.runExperiment.params.experimentId}`);
@@ -101,7 +102,7 @@ export function CreateExperiment() {
         </label>
         <label>
           Mazes
-          <select name="dataset" value={dataset} onChange={(ev) => url.set({ dataset: ev.target.value })} disabled={!mazeKind}>
+          <select name="dataset" value={mazeKind ? dataset : ''} onChange={(ev) => url.set({ dataset: ev.target.value })} disabled={!mazeKind}>
             <option value="">generated from the params</option>
             {datasets.map((d) => (
               <option key={d.id} value={shortId(d.id)}>
