@@ -17,13 +17,13 @@
  * 1 = neighbours always equally far from the target).
  */
 import { UMAP } from 'umap-js';
-import { connectedIdx } from '../maze/lattice.js';
-import type { SolvedMaze } from '../maze/lattice.js';
+import { degreeIdx } from '../maze/lattice.js';
+import { bfsDistances } from '../maze/solve.js';
 import { Rng } from '../maze/rng.js';
 import { forEachCached, num, residLabel, residName, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified } from './context.js';
 import { svd } from './linalg.js';
-import { defineParams, type SchemaParams } from './params.js';
+import { defineParams, residLayersField, type SchemaParams } from './params.js';
 import { mapPositions, type TokenClass } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
 
@@ -32,19 +32,11 @@ export const PROPERTIES = ['row', 'col', 'on_solution', 'fork', 'is_target', 'di
 export type Property = (typeof PROPERTIES)[number];
 const CATEGORICAL: readonly Property[] = ['row', 'col', 'on_solution', 'fork', 'is_target'];
 
-const layerMax = (m: { cfg: { n_layers: number } }) => m.cfg.n_layers;
-
 export const paramsSchema = defineParams({
   ...mazeFields(40, 5000),
   classes: { type: 'string[]', doc: 'token classes whose positions are points', choices: COORD_CLASSES, default: ['path'] },
-  layers: {
-    type: 'int[]',
-    doc: 'residual streams (i < n_layers: resid_pre i; n_layers: the last resid_post)',
-    min: 0,
-    max: layerMax,
-    default: (m) => Array.from({ length: m.cfg.n_layers + 1 }, (_, i) => i),
-    defaultDoc: 'every layer and the final residual',
-  },
+  layers: residLayersField('residual streams'),
+
   methods: { type: 'string[]', doc: '2-D maps drawn (UMAP costs seconds per layer)', choices: ['pca', 'umap'], default: ['pca', 'umap'] },
   maxPoints: { type: 'int', doc: 'points used at most (a random subset above it; reported)', min: 50, max: 5000, default: 800 },
   k: { type: 'int', doc: 'neighbours for kNN purity and for UMAP', min: 2, max: 50, default: 10 },
@@ -95,35 +87,6 @@ export interface GeometrySummary {
   best: GeometryBest[];
   /** [layer][2]: the variance share of the first two principal components (empty without pca). */
   pca_explained: Array<Array<number | null>>;
-}
-
-/** Maze distance (BFS over open walls) from every cell to `to`; -1 where unreachable. */
-export function mazeDistances(m: SolvedMaze, to: number): Int32Array {
-  const n = m.rows * m.cols;
-  const d = new Int32Array(n).fill(-1);
-  const queue = [to];
-  d[to] = 0;
-  for (let q = 0; q < queue.length; q++) {
-    const a = queue[q];
-    const [r, c] = [Math.floor(a / m.cols), a % m.cols];
-    for (const b of [r > 0 ? a - m.cols : -1, r < m.rows - 1 ? a + m.cols : -1, c > 0 ? a - 1 : -1, c < m.cols - 1 ? a + 1 : -1]) {
-      if (b < 0 || d[b] >= 0 || !connectedIdx(m, a, b)) continue;
-      d[b] = d[a] + 1;
-      queue.push(b);
-    }
-  }
-  return d;
-}
-
-/** Open neighbours of each cell. */
-function degrees(m: SolvedMaze): Int32Array {
-  const n = m.rows * m.cols;
-  const deg = new Int32Array(n);
-  for (let a = 0; a < n; a++) {
-    if (a + m.cols < n && connectedIdx(m, a, a + m.cols)) deg[a]++, deg[a + m.cols]++;
-    if (a % m.cols < m.cols - 1 && connectedIdx(m, a, a + 1)) deg[a]++, deg[a + 1]++;
-  }
-  return deg;
 }
 
 /**
@@ -240,7 +203,7 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
       const onPath = new Uint8Array(m.rows * m.cols);
       for (const [r, c] of m.path) onPath[r * m.cols + c] = 1;
       const target = m.target[0] * m.cols + m.target[1];
-      return { onPath, deg: degrees(m), dist: mazeDistances(m, target), target, cols: m.cols };
+      return { onPath, deg: Int32Array.from({ length: m.rows * m.cols }, (_, c) => degreeIdx(m, c)), dist: bfsDistances(m, target), target, cols: m.cols };
     });
     const props: Record<Property, Float32Array> = Object.fromEntries(PROPERTIES.map((k) => [k, new Float32Array(N)])) as Record<Property, Float32Array>;
     chosen.forEach((pt, i) => {

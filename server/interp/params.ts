@@ -155,3 +155,15 @@ export function defineParams<const Fs extends Record<string, FieldSpec>>(fields:
 /** Layers 0..n_layers-1 (bounds for layer lists). */
 export const layerMax = (m: ModelInfo): number => m.cfg.n_layers - 1;
 export const allLayers = (m: ModelInfo): number[] => Array.from({ length: m.cfg.n_layers }, (_, l) => l);
+
+/** Residual streams by index (collect.ts residName): l < n_layers is resid_pre l, n_layers the final resid_post; every one by default. */
+export function residLayersField(doc: string) {
+  return {
+    type: 'int[]',
+    doc: `${doc} (l < n_layers: resid_pre l; n_layers: final resid_post)`,
+    min: 0,
+    max: (m: ModelInfo) => m.cfg.n_layers,
+    default: (m: ModelInfo) => Array.from({ length: m.cfg.n_layers + 1 }, (_, l) => l),
+    defaultDoc: 'every layer and the final residual',
+  } as const;
+}

@@ -22,7 +22,7 @@ import { Rng } from '../maze/rng.js';
 import { forEachCached, nanMean, num, residLabel, residName, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
 import { fitLogistic, jsBackend, ortBackend, predictLogistic, scoreLogistic, type ProbeScores } from './logistic.js';
-import { defineParams, type SchemaParams } from './params.js';
+import { defineParams, residLayersField, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
 
@@ -74,14 +74,7 @@ export const paramsSchema = defineParams({
   ...mazeFields(300),
   classes: { type: 'string[]', doc: 'token classes probed', choices: PROBE_CLASSES, default: [...PROBE_CLASSES] },
   targets: { type: 'string[]', doc: 'what the probes predict', choices: PROBE_TARGETS, default: [...PROBE_TARGETS] },
-  layers: {
-    type: 'int[]',
-    doc: 'lens layers (l < n_layers: resid_pre l; n_layers: final resid_post)',
-    min: 0,
-    max: (m) => m.cfg.n_layers,
-    default: (m) => Array.from({ length: m.cfg.n_layers + 1 }, (_, l) => l),
-    defaultDoc: 'every layer and the final residual',
-  },
+  layers: residLayersField('lens layers'),
   testFraction: { type: 'number', doc: 'fraction of mazes held out for testing', min: 0.05, max: 0.9, default: 0.2 },
   lambda: { type: 'number', doc: 'L2 strength on standardised features', min: 0, max: 100, default: 0.01 },
   iters: { type: 'int', doc: 'optimiser steps per fit (logistic.ts: Böhning bound + Nesterov)', min: 1, max: 10000, default: 100 },

@@ -5,15 +5,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { modelInfo } from '../../server/interp/context.js';
-import { geometry, mazeDistances, nearest, neighbourGain, paramsSchema, pca2, PROPERTIES, purity } from '../../server/interp/geometry.js';
+import { geometry, nearest, neighbourGain, paramsSchema, pca2, PROPERTIES, purity } from '../../server/interp/geometry.js';
 import { Rng } from '../../server/maze/rng.js';
+import { bfsDistances } from '../../server/maze/solve.js';
 import { ctxOf, mazes, noProgress, randomModel, tensorOf } from './helpers.js';
 
 describe('geometry helpers', () => {
   it('maze distances: 0 at the target, one more per step back along the solution, every cell reached in a spanning tree', () => {
     for (const m of mazes(5, 5, 11)) {
       const t = m.target[0] * m.cols + m.target[1];
-      const d = mazeDistances(m, t);
+      const d = bfsDistances(m, t); // the distances geometry scores (maze/solve.ts)
       expect(d[t]).toBe(0);
       m.path.forEach(([r, c], i) => expect(d[r * m.cols + c]).toBe(m.path.length - 1 - i));
       expect(Array.from(d).every((x) => x >= 0)).toBe(true);
