@@ -19,7 +19,7 @@ import type { DbHandle } from '../services/database.js';
 import type { JobRow } from '../services/rows.js';
 import type { PubSub } from '../services/pubsub.js';
 import { type Actor, anyActive, claimJob, countActive, type EnqueueLink, getJob, isCancelRequested, jobsWithStatus, requestCancel } from '../services/jobs.js';
-import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type QueueTiming, QUEUE_NAMES } from '../services/queue.js';
+import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type QueueTiming, QUEUE_NAMES, queueOf } from '../services/queue.js';
 import { admitJob, type JobSystem } from './runner.js';
 import { UserError } from '../errors.js';
 import { checkForward, disposeEngines, type ForwardOutput, runForward } from '../services/inference.js';
@@ -153,8 +153,9 @@ export class QueuedInference {
   ) {}
 
   async runForward(model: ModelRow, tokens: string, hooks: readonly string[], topK: number): Promise<ForwardOutput> {
-    checkForward(model, tokens, hooks, topK);
-    if (hooks.length < this.minHooks || (await this.dispatch.inferenceWorkers()) === 0) return runForward(this.handle, model, tokens, hooks, topK);
+    // Light requests, and all while no worker serves the queue, run here (runForward checks them).
+    if (hooks.length < this.minHooks || (await this.dispatch.workers('inference')) === 0) return runForward(this.handle, model, tokens, hooks, topK);
+    checkForward(model, tokens, hooks, topK); // refused here, typed, before it is sent
     const req: ForwardRequest = { modelId: model.id, tokens, hooks: [...hooks], topK };
     const r = await this.dispatch.request(req, this.timeoutMs);
     if (!r)
@@ -260,7 +261,7 @@ export class QueuedJobs implements JobSystem {
             // job stays "active" for ever. A row silent for two lock periods with no worker to
             // hold it is recovered here instead (a live worker, even a silent one, is registered).
             const silentMs = Date.now() - (job.heartbeatAt ?? job.startedAt ?? 0);
-            if (s !== 'active' || silentMs < 2 * lockMs || (await this.opts.dispatch.workersFor(job.kind)) > 0) continue;
+            if (s !== 'active' || silentMs < 2 * lockMs || (await this.opts.dispatch.workers(queueOf(job.kind))) > 0) continue;
             reason = `its worker stopped (no progress for ${Math.round(silentMs / 1000)} s) and no worker serves its queue`;
           }
           const now = getJob(this.db, job.id);

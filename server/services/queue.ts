@@ -123,14 +123,9 @@ export class JobQueues {
 
   private events?: Promise<QueueEvents>;
 
-  /** Workers serving the inference queue now (0: no one would answer a request). */
-  async inferenceWorkers(): Promise<number> {
-    return (await this.queue('inference').getWorkers()).length;
-  }
-
-  /** Workers serving the queue of jobs of `kind` now. */
-  async workersFor(kind: JobKind): Promise<number> {
-    return (await this.queue(queueOf(kind)).getWorkers()).length;
+  /** Workers serving a queue now (0: nothing taken from it would run). */
+  async workers(queue: QueueName): Promise<number> {
+    return (await this.queue(queue).getWorkers()).length;
   }
 
   /**

@@ -227,6 +227,34 @@ describe('jobs on BullMQ with worker processes', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, result: { step: 400 } });
   });
 
+  it('a busy worker hands back a job it cannot start, so another worker runs it meanwhile', async () => {
+    const p = prefix();
+    const h = await startApi(p);
+    const a = await startWorker(h.dataDir, p); // concurrency 1
+    const data = (await h.gql(CREATE_DATASET, { input: { name: 'busy', generator: 'dfs', grid: 3, count: 20, seed: 1 } })).data.createDataset;
+    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
+    const train = (
+      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
+        i: { name: 'long', preset: 'nano', datasetId, steps: 100000, seed: 1, batchSize: 4, checkpointEvery: 1000 },
+      })
+    ).data.trainModel;
+    while (rowOf(h, train.id).status !== 'RUNNING') await new Promise((r) => setTimeout(r, 50));
+    const second = (await h.gql(CREATE_DATASET, { input: { name: 'meanwhile', generator: 'dfs', grid: 3, count: 10, seed: 2 } })).data.createDataset;
+    await new Promise((r) => setTimeout(r, 1500)); // worker A's dataset queue may fetch it; A must hand it back
+    const dispatch = await JobQueues.open(REDIS, p);
+    try {
+      expect(await dispatch.state('createDataset', Number(second.id.split(':')[1]))).not.toBe('active');
+    } finally {
+      await dispatch.close();
+    }
+    await startWorker(h.dataDir, p);
+    expect((await waitForJob(h, second.id)).status).toBe('COMPLETED');
+    expect(rowOf(h, train.id).status).toBe('RUNNING'); // done meanwhile, not after the training run
+    await h.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: train.id });
+    expect((await waitForJob(h, train.id)).status).toBe('CANCELLED');
+    expect(a.child.exitCode).toBeNull();
+  });
+
   it("a user's many jobs do not hold back another user's first: each user's n-th waiting job has priority n", async () => {
     const p = prefix();
     const h = await startApi(p);
