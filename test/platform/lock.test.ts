@@ -77,6 +77,21 @@ describe('one server per data directory', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('with Redis (worker processes may be writing beside it) a server start sweeps nothing', async () => {
+    const dir = tempDir();
+    const stray = `${dir}/caches/partial.safetensors.tmp-456`;
+    fs.mkdirSync(`${dir}/caches`, { recursive: true });
+    fs.writeFileSync(stray, 'a worker is still writing this');
+    const redisUrl = process.env.SEARCHLIGHT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const s = await startServer({ ...quiet, dataDir: dir, redisUrl, redisPrefix: `searchlight-lock-test-${process.pid}`, jobWorkers: 0 });
+    expect(fs.existsSync(stray)).toBe(true);
+    await s.close();
+    const plain = await startServer({ ...quiet, dataDir: dir }); // the embedded default owns its files: swept
+    expect(fs.existsSync(stray)).toBe(false);
+    await plain.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('a refusal never names a dead holder (the file a SIGKILLed server left behind)', async () => {
     const h = await startHarness();
     const dir = h.dataDir;
