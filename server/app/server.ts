@@ -104,7 +104,13 @@ function healthDetail(h: IntervalHistogram): { eventLoopDelayMaxMs: number; rssB
   return { eventLoopDelayMaxMs: Math.round(max * 10) / 10, rssBytes: process.memoryUsage().rss };
 }
 
-export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
+export async function startServer(given: ServerOptions = {}): Promise<RunningServer> {
+  // Redis settings resolved once: they decide the sweep, the bus and the job system.
+  const opts: ServerOptions = {
+    ...given,
+    redisUrl: given.redisUrl ?? (process.env.SEARCHLIGHT_REDIS_URL?.trim() || undefined),
+    redisPrefix: given.redisPrefix ?? (process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() || 'searchlight'),
+  };
   const log = opts.log ?? ((l: string) => process.stderr.write(`[searchlight] ${l}\n`));
   // Before anything touches the database: a second server on this directory stops here.
   const lock = acquireDataDirLock(opts.dataDir ?? defaultDataDir());
@@ -113,7 +119,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     handle = prepareDatabase(opts.dataDir);
     // With Redis, `searchlight worker` processes may be writing files beside us right now (a
     // checkpoint renamed into place before its row commits would look orphaned): no sweep then.
-    if (!(opts.redisUrl ?? process.env.SEARCHLIGHT_REDIS_URL?.trim())) {
+    if (!opts.redisUrl) {
       const removed = sweepOrphans(handle);
       if (removed) log(`removed ${removed} unreferenced or partial file(s) left by an earlier run`);
     }
@@ -127,11 +133,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 }
 
 async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void): Promise<RunningServer> {
-  const redisUrl = opts.redisUrl ?? process.env.SEARCHLIGHT_REDIS_URL?.trim();
+  const redisUrl = opts.redisUrl;
   // Loaded only when configured: the embedded default never imports the Redis client.
-  const bus = redisUrl
-    ? await (await import('../services/redis.js')).redisBus(redisUrl, opts.redisPrefix ?? process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() ?? 'searchlight')
-    : undefined;
+  const bus = redisUrl ? await (await import('../services/redis.js')).redisBus(redisUrl, opts.redisPrefix) : undefined;
   const pubsub = new PubSub(bus);
   let runner: JobSystem | undefined;
   try {
@@ -153,7 +157,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
  */
 async function queuedJobs(opts: ServerOptions, handle: DbHandle, pubsub: PubSub, redisUrl: string, log: (l: string) => void): Promise<JobSystem> {
   const [{ JobQueues, queueTimingFromEnv }, { QueuedJobs }] = await Promise.all([import('../services/queue.js'), import('../jobs/queued.js')]);
-  const prefix = opts.redisPrefix ?? process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() ?? 'searchlight';
+  const prefix = opts.redisPrefix ?? 'searchlight';
   const dispatch = await JobQueues.open(redisUrl, prefix);
   return new QueuedJobs({
     handle,
