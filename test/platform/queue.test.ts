@@ -69,6 +69,26 @@ async function startWorker(dataDir: string, prefix: string, args: string[] = [])
   return p;
 }
 
+/** A 3×3 DFS dataset of `mazes` mazes, then a nano training job on it; returns the training job's id. */
+async function queueTraining(h: Harness, name: string, o: { mazes: number; steps: number; checkpointEvery: number }): Promise<string> {
+  const data = (await h.gql(CREATE_DATASET, { input: { name: `${name}-set`, generator: 'dfs', grid: 3, count: o.mazes, seed: 1 } })).data.createDataset;
+  const datasetId = (await waitForJob(h, data.id)).result.datasetId;
+  const r = await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
+    i: { name, preset: 'nano', datasetId, steps: o.steps, seed: 1, batchSize: 4, checkpointEvery: o.checkpointEvery },
+  });
+  return r.data.trainModel.id as string;
+}
+
+/** Waits until the job is RUNNING with at least `done` updates reported (QUEUED or RUNNING meanwhile, nothing else). */
+async function untilRunning(h: Harness, id: string, done = 0): Promise<void> {
+  for (;;) {
+    const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id });
+    if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= done) return;
+    expect(['QUEUED', 'RUNNING']).toContain(r.data.job.status);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
 const prefix = () => `searchlight-queue-test-${crypto.randomBytes(4).toString('hex')}`;
 const rowOf = (h: Harness, id: string) =>
   h.server.app.handle.sqlite.prepare('SELECT status, attempts, started_at AS startedAt FROM jobs WHERE id = ?').get(Number(id.split(':')[1])) as {
@@ -141,14 +161,7 @@ describe('jobs on BullMQ with worker processes', () => {
     const p = prefix();
     const h = await startApi(p);
     const a = await startWorker(h.dataDir, p);
-    const data = (await h.gql(CREATE_DATASET, { input: { name: 'train-set', generator: 'dfs', grid: 3, count: 40, seed: 1 } })).data.createDataset;
-    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
-
-    const train = (
-      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id status } }', {
-        i: { name: 'resumed', preset: 'nano', datasetId, steps: 600, seed: 1, batchSize: 4, checkpointEvery: 25 },
-      })
-    ).data.trainModel;
+    const train = { id: await queueTraining(h, 'resumed', { mazes: 40, steps: 600, checkpointEvery: 25 }) };
     const events = h.server.app.pubsub.subscribe<{ status: string; attempts: number; progress: { done?: number } | null }>(
       jobTopic(Number(train.id.split(':')[1])),
       {
@@ -156,12 +169,7 @@ describe('jobs on BullMQ with worker processes', () => {
       },
     );
     // Worker A is training (it is the only one) and has written a checkpoint or two.
-    for (;;) {
-      const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id: train.id });
-      if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= 60) break;
-      expect(['QUEUED', 'RUNNING']).toContain(r.data.job.status);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilRunning(h, train.id, 60);
     const b = await startWorker(h.dataDir, p);
     const second = (await h.gql(CREATE_DATASET, { input: { name: 'while-training', generator: 'dfs', grid: 3, count: 20, seed: 2 } })).data.createDataset;
     a.child.kill('SIGKILL');
@@ -199,18 +207,8 @@ describe('jobs on BullMQ with worker processes', () => {
     const runner = h.server.runner;
     expect(runner).toBeInstanceOf(QueuedJobs);
     const a = await startWorker(h.dataDir, p);
-    const data = (await h.gql(CREATE_DATASET, { input: { name: 'lonely', generator: 'dfs', grid: 3, count: 30, seed: 1 } })).data.createDataset;
-    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
-    const train = (
-      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
-        i: { name: 'orphaned', preset: 'nano', datasetId, steps: 400, seed: 1, batchSize: 4, checkpointEvery: 20 },
-      })
-    ).data.trainModel;
-    for (;;) {
-      const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id: train.id });
-      if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= 40) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const train = { id: await queueTraining(h, 'orphaned', { mazes: 30, steps: 400, checkpointEvery: 20 }) };
+    await untilRunning(h, train.id, 40);
     a.child.kill('SIGKILL');
     await a.exited;
     await (runner as QueuedJobs).reconcile(); // too early: the row has not been silent for two lock periods
@@ -231,14 +229,8 @@ describe('jobs on BullMQ with worker processes', () => {
     const p = prefix();
     const h = await startApi(p);
     const a = await startWorker(h.dataDir, p); // concurrency 1
-    const data = (await h.gql(CREATE_DATASET, { input: { name: 'busy', generator: 'dfs', grid: 3, count: 20, seed: 1 } })).data.createDataset;
-    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
-    const train = (
-      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
-        i: { name: 'long', preset: 'nano', datasetId, steps: 100000, seed: 1, batchSize: 4, checkpointEvery: 1000 },
-      })
-    ).data.trainModel;
-    while (rowOf(h, train.id).status !== 'RUNNING') await new Promise((r) => setTimeout(r, 50));
+    const train = { id: await queueTraining(h, 'long', { mazes: 20, steps: 100000, checkpointEvery: 1000 }) };
+    await untilRunning(h, train.id);
     const second = (await h.gql(CREATE_DATASET, { input: { name: 'meanwhile', generator: 'dfs', grid: 3, count: 10, seed: 2 } })).data.createDataset;
     await new Promise((r) => setTimeout(r, 1500)); // worker A's dataset queue may fetch it; A must hand it back
     const dispatch = await JobQueues.open(REDIS, p);
@@ -272,14 +264,8 @@ describe('jobs on BullMQ with worker processes', () => {
     const p = prefix();
     const h = await startApi(p);
     await startWorker(h.dataDir, p);
-    const data = (await h.gql(CREATE_DATASET, { input: { name: 'set', generator: 'dfs', grid: 3, count: 20, seed: 1 } })).data.createDataset;
-    const datasetId = (await waitForJob(h, data.id)).result.datasetId;
-    const train = (
-      await h.gql('mutation($i: TrainModelInput!) { trainModel(input: $i) { id } }', {
-        i: { name: 'stopped', preset: 'nano', datasetId, steps: 100000, seed: 1, batchSize: 4, checkpointEvery: 1000 },
-      })
-    ).data.trainModel;
-    while (rowOf(h, train.id).status !== 'RUNNING') await new Promise((r) => setTimeout(r, 50));
+    const train = { id: await queueTraining(h, 'stopped', { mazes: 20, steps: 100000, checkpointEvery: 1000 }) };
+    await untilRunning(h, train.id);
     const c = await h.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: train.id });
     expect(c.errors).toBeUndefined();
     const done = await waitForJob(h, train.id);
