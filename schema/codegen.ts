@@ -270,9 +270,19 @@ export function generateTypes(schema: GraphQLSchema): string {
   return out.join('\n');
 }
 
+/**
+ * Fields of unmapped object types that a parent may hand over as a promise, which graphql-js
+ * awaits (as graphql-codegen's ResolverTypeWrapper allows): a connection's totalCount is a count
+ * query, run only when a client asks for it.
+ */
+const LAZY_FIELDS: ReadonlySet<string> = new Set(['totalCount']);
+
 /** Parent of an unmapped object type: its fields as resolvers would return them. */
 function objectParent(t: { getFields(): Record<string, GraphQLField<unknown, unknown>> }): string {
-  const fields = Object.values(t.getFields()).map((f) => `${f.name}${isNonNullType(f.type) ? '' : '?'}: ${resolvedType(f.type)}`);
+  const fields = Object.values(t.getFields()).map((f) => {
+    const r = resolvedType(f.type);
+    return `${f.name}${isNonNullType(f.type) ? '' : '?'}: ${LAZY_FIELDS.has(f.name) ? `${r} | Promise<${r}>` : r}`;
+  });
   return `{ ${fields.join('; ')} }`;
 }
 

@@ -20,8 +20,8 @@ import type { App } from '../graphql/context.js';
 import { HttpError } from './http.js';
 import type { ExperimentRow, ResultRow } from '../services/rows.js';
 
-function completedExperiment(app: App, idText: string): ExperimentRow {
-  const e = getExperiment(app.handle.db, Number(idText));
+async function completedExperiment(app: App, idText: string): Promise<ExperimentRow> {
+  const e = await getExperiment(app.handle.db, Number(idText));
   if (!e) throw new HttpError(404, `Experiment:${idText} not found`, 'NOT_FOUND');
   if (e.summary === null) throw new HttpError(404, `Experiment:${idText} has no results yet (see its status)`, 'NOT_FOUND');
   return e;
@@ -52,17 +52,17 @@ function send(res: ServerResponse, bytes: Uint8Array, sha256: string, filename: 
 }
 
 /** Serves `seg` (the path after /files/experiments/, decoded); throws HttpError for anything else. */
-export function serveExperimentFile(app: App, seg: string[], res: ServerResponse): void {
+export async function serveExperimentFile(app: App, seg: string[], res: ServerResponse): Promise<void> {
   const db = app.handle.db;
   let m: RegExpExecArray | null;
   if (seg.length === 1 && (m = /^(\d{1,15})\.safetensors$/.exec(seg[0]))) {
-    const e = completedExperiment(app, m[1]);
-    const rows = resultsOf(db, e.id);
+    const e = await completedExperiment(app, m[1]);
+    const rows = await resultsOf(db, e.id);
     const tensors = rows.map((r) => {
       const t = decodeNpy(readChecked(app, r));
       return { name: r.name, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
     });
-    const ckpt = e.checkpointId ? getCheckpoint(db, e.checkpointId) : undefined;
+    const ckpt = e.checkpointId ? await getCheckpoint(db, e.checkpointId) : undefined;
     const bytes = encodeSafetensors(tensors, {
       experiment: `Experiment:${e.id}`,
       kind: e.kind,
@@ -76,9 +76,9 @@ export function serveExperimentFile(app: App, seg: string[], res: ServerResponse
     return;
   }
   if (seg.length === 2 && /^\d{1,15}$/.test(seg[0]) && seg[1].endsWith('.npy')) {
-    const e = completedExperiment(app, seg[0]);
+    const e = await completedExperiment(app, seg[0]);
     const name = seg[1].slice(0, -4);
-    const all = resultsOf(db, e.id);
+    const all = await resultsOf(db, e.id);
     const r = all.find((x) => x.name === name);
     if (!r) {
       const names = all.map((x) => x.name);

@@ -69,7 +69,7 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
   const isUpload = pathname === '/upload/model';
   if (!isFiles && !isUpload) return false;
   try {
-    const { user } = authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie });
+    const { user } = await authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie });
     if (!user) throw new HttpError(401, 'authentication required: send "Authorization: Bearer <token>"', 'UNAUTHENTICATED');
     if (isUpload) {
       if (req.method !== 'POST') throw new HttpError(405, 'use POST with the safetensors bytes as the body');
@@ -81,7 +81,7 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
       if (wait > 0) throw new HttpError(429, `too many compute requests; try again in ${wait} s`, 'RATE_LIMITED');
       const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? '';
       const body = await readBody(req, MAX_MODEL_BYTES);
-      const m = importModelBytes(app.handle, name, body, user.id);
+      const m = await importModelBytes(app.handle, name, body, user.id);
       sendJson(res, 200, { id: `Model:${m.id}`, name: m.name, config: m.config, status: m.status, createdAt: new Date(m.createdAt).toISOString() });
       return true;
     }
@@ -100,25 +100,25 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
     const db = app.handle.db;
     let m: RegExpExecArray | null;
     if (seg[0] === 'checkpoints' && seg.length === 2 && (m = /^(\d+)\.safetensors$/.exec(seg[1]))) {
-      const c = getCheckpoint(db, Number(m[1]));
+      const c = await getCheckpoint(db, Number(m[1]));
       if (!c) throw new HttpError(404, `Checkpoint:${m[1]} not found`, 'NOT_FOUND');
       sendFile(res, app.handle.dataDir, c.path, c.sha256, `model-${c.modelId}-step-${c.step}.safetensors`);
     } else if (seg[0] === 'checkpoints' && seg.length === 3 && /^\d+$/.test(seg[1]) && seg[2].endsWith('.npy')) {
-      const c = getCheckpoint(db, Number(seg[1]));
+      const c = await getCheckpoint(db, Number(seg[1]));
       if (!c) throw new HttpError(404, `Checkpoint:${seg[1]} not found`, 'NOT_FOUND');
       sendNpy(res, app.handle.dataDir, c.path, seg[2].slice(0, -4), `${seg[2]}`);
     } else if (seg[0] === 'caches' && seg.length === 2 && (m = /^([0-9a-f]{64})\.safetensors$/.exec(seg[1]))) {
-      const c = findCache(app.handle, m[1]);
+      const c = await findCache(app.handle, m[1]);
       if (!c) throw new HttpError(404, `activation cache ${m[1]} not found`, 'NOT_FOUND');
       sendFile(res, app.handle.dataDir, c.path, c.sha256, `cache-${m[1].slice(0, 12)}.safetensors`);
     } else if (seg[0] === 'caches' && seg.length === 3 && /^[0-9a-f]{64}$/.test(seg[1]) && seg[2].endsWith('.npy')) {
-      const c = findCache(app.handle, seg[1]);
+      const c = await findCache(app.handle, seg[1]);
       if (!c) throw new HttpError(404, `activation cache ${seg[1]} not found`, 'NOT_FOUND');
       sendNpy(res, app.handle.dataDir, c.path, seg[2].slice(0, -4), seg[2]);
     } else if (seg[0] === 'experiments') {
-      serveExperimentFile(app, seg.slice(1), res);
+      await serveExperimentFile(app, seg.slice(1), res);
     } else if (seg[0] === 'results' && seg.length === 2 && (m = /^(\d+)(\.\w+)?$/.exec(seg[1]))) {
-      const r = getResult(db, Number(m[1]));
+      const r = await getResult(db, Number(m[1]));
       if (!r) throw new HttpError(404, `result ${m[1]} not found`, 'NOT_FOUND');
       sendFile(res, app.handle.dataDir, r.path, r.sha256, r.path.split('/').at(-1) ?? `result-${r.id}`);
     } else {

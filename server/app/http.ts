@@ -58,7 +58,7 @@ export async function handleGraphQL(
   apollo: ApolloServer<Ctx>,
   req: IncomingMessage,
   res: ServerResponse,
-  context: (setCookies: string[]) => Ctx,
+  context: (setCookies: string[]) => Promise<Ctx>,
   limit = GRAPHQL_BODY_LIMIT,
 ): Promise<void> {
   const headers = new HeaderMap();

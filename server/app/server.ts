@@ -120,7 +120,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     // With Redis, `searchlight worker` processes may be writing files beside us right now (a
     // checkpoint renamed into place before its row commits would look orphaned): no sweep then.
     if (!opts.redisUrl) {
-      const removed = sweepOrphans(handle);
+      const removed = await sweepOrphans(handle);
       if (removed) log(`removed ${removed} unreferenced or partial file(s) left by an earlier run`);
     }
     return await serve(opts, handle, lock, log);
@@ -287,7 +287,7 @@ async function serveOn(
       try {
         if (pathname === '/graphql') {
           // One authentication per request: it sizes the body limit and becomes the request's context.
-          const auth = authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie });
+          const auth = await authenticate(app, { authorization: req.headers.authorization, cookie: req.headers.cookie });
           await handleGraphQL(
             apollo,
             req,
@@ -296,7 +296,7 @@ async function serveOn(
             auth.user ? GRAPHQL_BODY_LIMIT : ANONYMOUS_BODY_LIMIT,
           );
         } else if (pathname === '/healthz') {
-          sendJson(res, 200, { ok: true, runningJobs: runner.runningCount(), ...(loopDelay ? healthDetail(loopDelay) : {}) });
+          sendJson(res, 200, { ok: true, runningJobs: await runner.runningCount(), ...(loopDelay ? healthDetail(loopDelay) : {}) });
         } else if (await handleFiles(app, req, res, pathname)) {
           // handled
         } else if (opts.fallback) {

@@ -47,13 +47,13 @@ export const startCommand: Command = {
     if (!o['no-web']) web = mountWeb({ log });
     if (!o['no-seed']) {
       try {
-        for (const line of seedDemo(server.app)) log(line);
+        for (const line of await seedDemo(server.app)) log(line);
       } catch (e) {
         await server.close(); // a failed seed must not leave a server holding the data directory
         throw e;
       }
     }
-    const noUsers = userCount(server.app.handle.db) === 0;
+    const noUsers = (await userCount(server.app.handle.db)) === 0;
     if (noUsers && !o['no-seed']) {
       // A fresh workspace needs someone who can log in: create the first admin and show the
       // password once (only its argon2 hash is stored).

@@ -66,7 +66,7 @@ async function list(argv: string[], io: CliIO): Promise<void> {
   if (!parsed) return;
   const handle = prepareDatabase(parsed.options.data);
   try {
-    for (const u of listUsers(handle.db)) {
+    for (const u of await listUsers(handle.db)) {
       io.stdout.write(`User:${u.id}\t${u.name}\t${u.role}${u.disabled ? '\tdisabled' : ''}\t${new Date(u.createdAt).toISOString()}\n`);
     }
   } finally {

@@ -2,8 +2,13 @@
 import type { DbOrTx } from './client.js';
 import { auditLog } from './schema.js';
 
-export function audit(db: DbOrTx, userId: number | null, action: string, entity: string, entityId: string | number | null, detail?: unknown): void {
-  db.insert(auditLog)
-    .values({ at: Date.now(), userId, action, entity, entityId: entityId === null ? null : String(entityId), detail: detail ?? null })
-    .run();
+export async function audit(
+  db: DbOrTx,
+  userId: number | null,
+  action: string,
+  entity: string,
+  entityId: string | number | null,
+  detail?: unknown,
+): Promise<void> {
+  await db.insert(auditLog).values({ at: Date.now(), userId, action, entity, entityId: entityId === null ? null : String(entityId), detail: detail ?? null });
 }

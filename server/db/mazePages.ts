@@ -58,7 +58,7 @@ export function splitRange(splits: unknown, split: 'train' | 'test' | null): { s
 
 const filtered = (q: Pick<MazePageQuery, 'minLength' | 'maxLength'>): boolean => q.minLength > 0 || q.maxLength < MAX_PATH_LENGTH;
 
-function rowsByIds(db: Db, ids: number[]): MazeRow[] {
+async function rowsByIds(db: Db, ids: number[]): Promise<MazeRow[]> {
   if (ids.length === 0) return [];
   const q = prepared(db, 'mazePages.byIds', () =>
     db
@@ -72,7 +72,7 @@ function rowsByIds(db: Db, ids: number[]): MazeRow[] {
 }
 
 /** Up to `limit` mazes of the query's range after `afterIdx`, in idx order. */
-export function mazePage({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: MazePageQuery): MazeRow[] {
+export async function mazePage({ db, withConnection }: Pick<DbHandle, 'db' | 'withConnection'>, q: MazePageQuery): Promise<MazeRow[]> {
   const after = Math.max(q.afterIdx, q.start - 1);
   if (!filtered(q)) {
     const page = prepared(db, 'mazePages.plain', () =>
@@ -86,20 +86,23 @@ export function mazePage({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: Maz
     );
     return page.all({ ds: q.datasetId, after, end: q.end, limit: q.limit });
   }
-  const scan = prepared(db, 'mazePages.scan', () =>
-    sqlite.prepare('SELECT id, path_length AS len FROM mazes WHERE dataset_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?'),
-  );
   const budget = q.scan ?? SCAN;
-  const walked = scan.all(q.datasetId, after, q.end, budget) as Array<{ id: number; len: number }>;
+  const walked = await withConnection(
+    (sqlite) =>
+      prepared(db, 'mazePages.scan', () =>
+        sqlite.prepare('SELECT id, path_length AS len FROM mazes WHERE dataset_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?'),
+      ).all(q.datasetId, after, q.end, budget) as Array<{ id: number; len: number }>,
+  );
   const hits = walked.filter((r) => r.len >= q.minLength && r.len <= q.maxLength).slice(0, q.limit);
   if (hits.length === q.limit || walked.length < budget)
-    return rowsByIds(
+    return await rowsByIds(
       db,
       hits.map((r) => r.id),
     );
-  const seek = prepared(db, 'mazePages.seek', () =>
-    sqlite
-      .prepare(`
+  const ids = await withConnection((sqlite) =>
+    prepared(db, 'mazePages.seek', () =>
+      sqlite
+        .prepare(`
     WITH RECURSIVE lens(len) AS (
       SELECT (SELECT min(path_length) FROM mazes WHERE dataset_id = :ds AND path_length >= :lo)
       UNION ALL
@@ -109,20 +112,23 @@ export function mazePage({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: Maz
     WHERE lens.len <= :hi
       AND m.id IN (SELECT id FROM mazes WHERE dataset_id = :ds AND path_length = lens.len AND idx > :after AND idx < :end ORDER BY idx LIMIT :limit)
     ORDER BY m.idx LIMIT :limit`)
-      .pluck(),
+        .pluck(),
+    ).all({ ds: q.datasetId, lo: q.minLength, hi: q.maxLength, after, end: q.end, limit: q.limit }),
   );
-  return rowsByIds(db, seek.all({ ds: q.datasetId, lo: q.minLength, hi: q.maxLength, after, end: q.end, limit: q.limit }) as number[]);
+  return await rowsByIds(db, ids as number[]);
 }
 
 /** How many mazes match the query's range and length bounds (ignoring the cursor). */
-export function mazeCount({ db, sqlite }: Pick<DbHandle, 'db' | 'sqlite'>, q: Omit<MazePageQuery, 'afterIdx' | 'limit'>): number {
-  if (!filtered(q)) {
-    const c = prepared(db, 'mazePages.countPlain', () => sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND idx >= ? AND idx < ?').pluck());
-    return c.get(q.datasetId, q.start, q.end) as number;
-  }
-  // Covered by the (dataset_id, path_length, idx) index: no table rows are read.
-  const c = prepared(db, 'mazePages.count', () =>
-    sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?').pluck(),
-  );
-  return c.get(q.datasetId, q.minLength, q.maxLength, q.start, q.end) as number;
+export function mazeCount({ db, withConnection }: Pick<DbHandle, 'db' | 'withConnection'>, q: Omit<MazePageQuery, 'afterIdx' | 'limit'>): Promise<number> {
+  return withConnection((sqlite) => {
+    if (!filtered(q)) {
+      const c = prepared(db, 'mazePages.countPlain', () => sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND idx >= ? AND idx < ?').pluck());
+      return c.get(q.datasetId, q.start, q.end) as number;
+    }
+    // Covered by the (dataset_id, path_length, idx) index: no table rows are read.
+    const c = prepared(db, 'mazePages.count', () =>
+      sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?').pluck(),
+    );
+    return c.get(q.datasetId, q.minLength, q.maxLength, q.start, q.end) as number;
+  });
 }

@@ -13,20 +13,24 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
+import type Database from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import type { Db } from './client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** Migrations in the journal that this database has not applied (0 when current; all on a fresh file). */
-export function pendingMigrations(db: Db, migrationsFolder: string = MIGRATIONS_DIR): number {
+export function pendingMigrations(sqlite: Database.Database, migrationsFolder: string = MIGRATIONS_DIR): number {
+  const db = drizzle(sqlite);
   const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
   const table = db.get<{ n: number }>(sql.raw("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'"));
   const applied = table?.n ? (db.get<{ n: number }>(sql.raw('SELECT count(*) AS n FROM __drizzle_migrations'))?.n ?? 0) : 0;
   return Math.max(0, journal.entries.length - applied);
 }
 
-export function migrateDb(db: Db, migrationsFolder: string = MIGRATIONS_DIR): void {
+/** Migrates synchronously on the raw connection, at start-up before any query runs on it. */
+export function migrateDb(sqlite: Database.Database, migrationsFolder: string = MIGRATIONS_DIR): void {
+  const db = drizzle(sqlite);
   db.run(sql.raw('PRAGMA foreign_keys = OFF'));
   try {
     migrate(db, { migrationsFolder });

@@ -66,29 +66,31 @@ export function parseCookies(header: string | undefined): Record<string, string>
 }
 
 /** The user behind a bearer token or session cookie; null when none or invalid. */
-export function authenticate(
-  app: App,
-  headers: { authorization?: string | undefined; cookie?: string | undefined },
-): { user: UserRow | null; sessionCookie: string | null } {
+export async function authenticate(app: App, headers: { authorization?: string | undefined; cookie?: string | undefined }): Promise<Authenticated> {
   const auth = headers.authorization;
   if (auth) {
     const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
-    return { user: m ? userForToken(app.handle.db, m[1]) : null, sessionCookie: null };
+    return { user: m ? await userForToken(app.handle.db, m[1]) : null, sessionCookie: null };
   }
   const session = parseCookies(headers.cookie)[SESSION_COOKIE] ?? null;
-  return { user: session ? userForSession(app.handle.db, session) : null, sessionCookie: session };
+  return { user: session ? await userForSession(app.handle.db, session) : null, sessionCookie: session };
+}
+
+export interface Authenticated {
+  user: UserRow | null;
+  sessionCookie: string | null;
 }
 
 /** `auth`: the result of authenticate() on these headers when the caller already has it (no second lookup). */
-export function createContext(
+export async function createContext(
   app: App,
   headers: IncomingHttpHeaders | { authorization?: string; cookie?: string },
   setCookies?: string[],
   clientAddress = '',
-  auth?: ReturnType<typeof authenticate>,
-): Ctx {
+  auth?: Authenticated,
+): Promise<Ctx> {
   const credentials = { authorization: headers.authorization as string | undefined, cookie: headers.cookie as string | undefined };
-  const { user, sessionCookie } = auth ?? authenticate(app, credentials);
+  const { user, sessionCookie } = auth ?? (await authenticate(app, credentials));
   return { app, db: app.handle.db, user, sessionCookie, loaders: createLoaders(app.handle.db), clientAddress, setCookies, credentials };
 }
 
@@ -97,10 +99,10 @@ export function createContext(
  * fresh DataLoaders, so each event reads the current comments, score, ... (loaders cache for the
  * life of a context; see subscribe.ts).
  */
-export function eventContext(ctx: Ctx): Ctx {
+export async function eventContext(ctx: Ctx): Promise<Ctx> {
   // The subscriber's token or session is checked again for every event: one revoked, expired or
   // logged out (or an account disabled) ends the subscription, and a role change applies at once.
-  const { user } = authenticate(ctx.app, ctx.credentials);
+  const { user } = await authenticate(ctx.app, ctx.credentials);
   if (!user) throw new CredentialsRevoked();
   return { ...ctx, user, loaders: createLoaders(ctx.db) };
 }

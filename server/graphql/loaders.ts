@@ -7,18 +7,18 @@ import type { Db } from '../services/database.js';
 import * as lookup from '../services/lookup.js';
 import type { CheckpointRow, CommentRow, ResultRow, UserRow } from '../services/rows.js';
 
-function byId<T extends { id: number }>(fetch: (ids: readonly number[]) => T[]): DataLoader<number, T | undefined> {
+function byId<T extends { id: number }>(fetch: (ids: readonly number[]) => Promise<T[]>): DataLoader<number, T | undefined> {
   return new DataLoader<number, T | undefined>(async (ids) => {
-    const rows = fetch(ids);
+    const rows = await fetch(ids);
     const map = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => map.get(id));
   });
 }
 
-function groupBy<T, K extends keyof T>(key: K, fetch: (ids: readonly number[]) => T[]): DataLoader<number, T[]> {
+function groupBy<T, K extends keyof T>(key: K, fetch: (ids: readonly number[]) => Promise<T[]>): DataLoader<number, T[]> {
   return new DataLoader<number, T[]>(async (ids) => {
     const groups = new Map<number, T[]>();
-    for (const r of fetch(ids)) {
+    for (const r of await fetch(ids)) {
       const k = r[key] as unknown as number;
       (groups.get(k) ?? groups.set(k, []).get(k)!).push(r);
     }
@@ -41,11 +41,11 @@ export function createLoaders(db: Db) {
     resultsByExperiment: groupBy<ResultRow, 'experimentId'>('experimentId', (ids) => lookup.resultsOfExperiments(db, ids)),
     /** A circuit's editors (users), by name: one query for a page of circuits. */
     editorsByCircuit: new DataLoader<number, UserRow[]>(async (ids) => {
-      const rows = lookup.editorsOfCircuits(db, ids);
+      const rows = await lookup.editorsOfCircuits(db, ids);
       return ids.map((id) => rows.filter((r) => r.circuitId === id).map((r) => r.user));
     }),
     voteScore: new DataLoader<number, number>(async (ids) => {
-      const scores = lookup.voteScores(db, ids);
+      const scores = await lookup.voteScores(db, ids);
       return ids.map((id) => scores.get(id) ?? 0);
     }),
   };

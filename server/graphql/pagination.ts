@@ -33,14 +33,22 @@ export function pageArgs(kind: string, args: PageArgs, defaultFirst = 20): { fir
 export interface Connection<T> {
   edges: Array<{ cursor: string; node: T }>;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
-  totalCount: number;
+  /** A count query, run only when asked for (GraphQL resolves the promise). */
+  totalCount: number | Promise<number>;
 }
 
 /**
  * Builds a connection from up to first+1 rows fetched after the cursor (the extra row only tells
  * whether there is a next page). `total` is evaluated only if the client asks for totalCount.
  */
-export function connection<T>(kind: string, rows: T[], first: number, key: (row: T) => number, hadCursor: boolean, total: () => number): Connection<T> {
+export function connection<T>(
+  kind: string,
+  rows: T[],
+  first: number,
+  key: (row: T) => number,
+  hadCursor: boolean,
+  total: () => Promise<number>,
+): Connection<T> {
   const page = rows.slice(0, first);
   const edges = page.map((node) => ({ cursor: encodeCursor(kind, key(node)), node }));
   return {

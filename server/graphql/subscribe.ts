@@ -71,17 +71,17 @@ export function mapEvents<T, R>(
 /** Like graphql-js' `subscribe`, but each event executes with `perEvent(args.contextValue)`. */
 export async function subscribePerEventContext<C>(
   args: ExecutionArgs,
-  perEvent: (ctx: C) => C,
+  perEvent: (ctx: C) => Promise<C>,
 ): Promise<AsyncGenerator<ExecutionResult, void, void> | ExecutionResult> {
   const stream = await createSourceEventStream(args);
   if (!isAsyncIterable(stream)) return stream as ExecutionResult;
   const ending = new WeakSet<ExecutionResult>();
   return mapEvents(
     stream,
-    (payload) => {
+    async (payload) => {
       let contextValue: C;
       try {
-        contextValue = perEvent(args.contextValue as C);
+        contextValue = await perEvent(args.contextValue as C);
       } catch (e) {
         if (!(e instanceof CredentialsRevoked)) throw e;
         // The subscriber's credentials are gone: one last event carrying the error, then the end.
@@ -89,7 +89,7 @@ export async function subscribePerEventContext<C>(
         ending.add(last);
         return last;
       }
-      return execute({ ...args, rootValue: payload, contextValue }) as Promise<ExecutionResult> | ExecutionResult;
+      return (await execute({ ...args, rootValue: payload, contextValue })) as ExecutionResult;
     },
     (r) => ending.has(r),
   );

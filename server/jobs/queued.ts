@@ -86,20 +86,20 @@ export class QueueWorker {
   /** Runs the job row `id` a dispatch points at, if it still wants running. */
   private async process(id: number): Promise<void> {
     if (this.stopped || this.threads.ids().includes(id)) return;
-    let row: JobRow | undefined = getJob(this.db, id);
+    let row: JobRow | undefined = await getJob(this.db, id);
     // RUNNING here means the worker that held it died (its lock expired): decide as after a crash.
-    if (row?.status === 'RUNNING') row = this.threads.recover(row, 'the worker running this job stopped (killed or lost)');
+    if (row?.status === 'RUNNING') row = await this.threads.recover(row, 'the worker running this job stopped (killed or lost)');
     if (row?.status !== 'QUEUED') return; // cancelled before it started, finished, or failed for good
-    const claimed = claimJob(this.db, id);
+    const claimed = await claimJob(this.db, id);
     if (!claimed) return; // another worker claimed it first
     await this.threads.run(claimed);
   }
 
   /** Serves one inference request (the API checked it already; the checks run again here). */
   private async answer(req: ForwardRequest): Promise<ForwardOutput> {
-    const model = getModel(this.db, req.modelId);
+    const model = await getModel(this.db, req.modelId);
     if (!model) throw new Error(`Model:${req.modelId} does not exist (deleted meanwhile)`);
-    return runForward(this.opts.handle, model, req.tokens, req.hooks, req.topK);
+    return await runForward(this.opts.handle, model, req.tokens, req.hooks, req.topK);
   }
 
   private listenForCancels(): void {
@@ -109,7 +109,9 @@ export class QueueWorker {
     })();
     // Fallback when a note is lost (Redis reconnecting): the row's flag, every second.
     this.poll = setInterval(() => {
-      for (const id of this.threads.ids()) if (isCancelRequested(this.db, id)) this.threads.cancel(id, 'a user');
+      void (async () => {
+        for (const id of this.threads.ids()) if (await isCancelRequested(this.db, id)) this.threads.cancel(id, 'a user');
+      })().catch((e: unknown) => this.opts.log(`cancel poll: ${(e as Error)?.message ?? e}`));
     }, 1000);
     this.poll.unref();
   }
@@ -154,7 +156,7 @@ export class QueuedInference {
 
   async runForward(model: ModelRow, tokens: string, hooks: readonly string[], topK: number): Promise<ForwardOutput> {
     // Light requests, and all while no worker serves the queue, run here (runForward checks them).
-    if (hooks.length < this.minHooks || (await this.dispatch.workers('inference')) === 0) return runForward(this.handle, model, tokens, hooks, topK);
+    if (hooks.length < this.minHooks || (await this.dispatch.workers('inference')) === 0) return await runForward(this.handle, model, tokens, hooks, topK);
     checkForward(model, tokens, hooks, topK); // refused here, typed, before it is sent
     const req: ForwardRequest = { modelId: model.id, tokens, hooks: [...hooks], topK };
     const r = await this.dispatch.request(req, this.timeoutMs);
@@ -204,32 +206,32 @@ export class QueuedJobs implements JobSystem {
     if (this.opts.concurrency > 0) this.worker = await QueueWorker.start(this.opts);
   }
 
-  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow {
-    const job = admitJob(this.opts.handle, kind, params, userId, link, check);
+  async enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): Promise<JobRow> {
+    const job = await admitJob(this.opts.handle, kind, params, userId, link, check);
     this.threads.publish(job.id);
     // Each user's n-th waiting or running job gets priority n: a user with ten jobs queued does not
     // hold back another's first. The row is already committed; a failed dispatch is retried by reconcile.
-    const priority = userId === null ? 1 : countActive(this.db, userId);
+    const priority = userId === null ? 1 : await countActive(this.db, userId);
     this.opts.dispatch.add(job.kind, job.id, priority).catch((e: Error) => this.opts.log(`job ${job.id}: dispatch failed (${e.message}); retried shortly`));
     return job;
   }
 
-  cancel(id: number, by: Actor): JobRow | undefined {
-    const before = getJob(this.db, id);
-    const job = requestCancel(this.db, id, by);
+  async cancel(id: number, by: Actor): Promise<JobRow | undefined> {
+    const before = await getJob(this.db, id);
+    const job = await requestCancel(this.db, id, by);
     if (before?.status === 'QUEUED' && job?.status === 'CANCELLED') void this.opts.dispatch.remove(job.kind, id);
     if (job?.status === 'RUNNING') this.opts.pubsub.publish(CANCEL_TOPIC, { id, by: by.name } satisfies CancelNote);
     this.threads.publish(id);
-    return getJob(this.db, id);
+    return await getJob(this.db, id);
   }
 
   /** Jobs RUNNING anywhere (every worker's), as the database records them. */
-  runningCount(): number {
-    return jobsWithStatus(this.db, 'RUNNING').length;
+  async runningCount(): Promise<number> {
+    return (await jobsWithStatus(this.db, 'RUNNING')).length;
   }
 
   async idle(): Promise<void> {
-    while (anyActive(this.db)) await new Promise((r) => setTimeout(r, 100));
+    while (await anyActive(this.db)) await new Promise((r) => setTimeout(r, 100));
   }
 
   async stop(): Promise<void> {
@@ -245,7 +247,7 @@ export class QueuedJobs implements JobSystem {
     // finish, and clear the field, before the assignment: the periodic pass would then never run again).
     this.reconciling ??= (async () => {
       try {
-        for (const job of jobsWithStatus(this.db, 'QUEUED')) {
+        for (const job of await jobsWithStatus(this.db, 'QUEUED')) {
           const s = await this.opts.dispatch.state(job.kind, job.id);
           if (s === 'missing' || s === 'completed' || s === 'failed') {
             await this.opts.dispatch.remove(job.kind, job.id);
@@ -253,7 +255,7 @@ export class QueuedJobs implements JobSystem {
           }
         }
         const lockMs = this.opts.timing?.lockMs ?? 30_000;
-        for (const job of jobsWithStatus(this.db, 'RUNNING')) {
+        for (const job of await jobsWithStatus(this.db, 'RUNNING')) {
           const s = await this.opts.dispatch.state(job.kind, job.id);
           let reason = 'its dispatch was lost (Redis restarted, or BullMQ gave it up)';
           if (s !== 'missing' && s !== 'completed' && s !== 'failed') {
@@ -264,9 +266,9 @@ export class QueuedJobs implements JobSystem {
             if (s !== 'active' || silentMs < 2 * lockMs || (await this.opts.dispatch.workers(queueOf(job.kind))) > 0) continue;
             reason = `its worker stopped (no progress for ${Math.round(silentMs / 1000)} s) and no worker serves its queue`;
           }
-          const now = getJob(this.db, job.id);
+          const now = await getJob(this.db, job.id);
           if (now?.status !== 'RUNNING' || now.attempts !== job.attempts) continue; // it ended or moved on meanwhile
-          const after = this.threads.recover(now, reason);
+          const after = await this.threads.recover(now, reason);
           if (after?.status === 'QUEUED') {
             await this.opts.dispatch.remove(job.kind, job.id);
             await this.opts.dispatch.add(job.kind, job.id, 1);

@@ -48,27 +48,27 @@ export interface JobSystem extends JobScheduler {
  * the caller's own rule and the per-user cap on queued work, then writes the job row (QUEUED).
  * Shared by the embedded runner and the BullMQ scheduler: one validation, the same refusals.
  */
-export function admitJob<P>(
+export async function admitJob<P>(
   handle: DbHandle,
   kind: string,
   params: unknown,
   userId: number | null,
   link?: EnqueueLink,
   check?: (normalized: P) => void,
-): JobRow {
+): Promise<JobRow> {
   const handler = getHandler(kind);
   if (!handler) throw new UserError(`unknown job kind "${kind}"`);
-  const normalized = handler.validate(params, handle.db);
+  const normalized = await handler.validate(params, handle.db);
   check?.(normalized as P); // a caller's own rule on the validated params (e.g. size limits by role)
   // Work that stores checkpoints or results is refused once the user's stored bytes pass the quota.
-  if (userId !== null && handler.kind !== 'createDataset') checkQuota(handle.db, userId, kind);
+  if (userId !== null && handler.kind !== 'createDataset') await checkQuota(handle.db, userId, kind);
   if (userId !== null) {
     // A per-user cap on queued work: one user cannot fill the queue ahead of everyone else.
     const cap = maxQueuedPerUser();
-    const queued = countQueued(handle.db, userId);
+    const queued = await countQueued(handle.db, userId);
     if (queued >= cap) throw new UserError(`you already have ${queued} jobs queued (the limit is ${cap}); wait for them to start or cancel some`);
   }
-  return enqueue(handle.db, handler.kind, normalized, userId, link);
+  return await enqueue(handle.db, handler.kind, normalized, userId, link);
 }
 
 export class JobRunner implements JobSystem {
@@ -77,6 +77,9 @@ export class JobRunner implements JobSystem {
   private started = false;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  /** A claim pass is running; `again` asks it for one more (claims are awaited, passes must not overlap). */
+  private ticking = false;
+  private again = false;
 
   constructor(private readonly opts: RunnerOptions) {
     this.concurrency = opts.concurrency ?? Math.max(1, Number(process.env.SEARCHLIGHT_JOB_WORKERS) || 1);
@@ -94,36 +97,36 @@ export class JobRunner implements JobSystem {
   }
 
   /** Recovers jobs interrupted by the previous process, then starts taking jobs. */
-  start(): void {
+  async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    for (const job of jobsWithStatus(this.db, 'RUNNING')) {
-      this.threads.recover(job, 'the server stopped (crash or restart) while this job was running');
+    for (const job of await jobsWithStatus(this.db, 'RUNNING')) {
+      await this.threads.recover(job, 'the server stopped (crash or restart) while this job was running');
     }
     this.tick();
   }
 
-  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow {
-    const job = admitJob(this.opts.handle, kind, params, userId, link, check);
+  async enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): Promise<JobRow> {
+    const job = await admitJob(this.opts.handle, kind, params, userId, link, check);
     this.threads.publish(job.id);
     this.tick();
     return job;
   }
 
   /** Cancels a queued job at once, or asks a running one to stop (its partial output is removed). */
-  cancel(id: number, by: Actor): JobRow | undefined {
-    const job = requestCancel(this.db, id, by);
+  async cancel(id: number, by: Actor): Promise<JobRow | undefined> {
+    const job = await requestCancel(this.db, id, by);
     if (job?.status === 'RUNNING') this.threads.cancel(id, by.name);
     this.threads.publish(id);
-    return getJob(this.db, id);
+    return await getJob(this.db, id);
   }
 
-  runningCount(): number {
+  async runningCount(): Promise<number> {
     return this.threads.size;
   }
 
   async idle(): Promise<void> {
-    if (this.threads.size === 0 && jobsWithStatus(this.db, 'QUEUED').length === 0) return;
+    if (this.threads.size === 0 && (await jobsWithStatus(this.db, 'QUEUED')).length === 0) return;
     await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -132,12 +135,33 @@ export class JobRunner implements JobSystem {
     await this.threads.stopAll();
   }
 
+  /** Claims queued jobs while there is room; a call during a pass makes it run once more. */
   private tick(): void {
     if (!this.started || this.stopped) return;
-    while (this.threads.size < this.concurrency) {
-      const job = claimNext(this.db, this.threads.ids());
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    this.claimPass()
+      .catch((e: unknown) => (this.opts.log ?? ((l) => process.stderr.write(`[jobs] ${l}\n`)))(`claiming jobs failed: ${(e as Error)?.stack ?? e}`))
+      .finally(() => {
+        this.ticking = false;
+        if (this.again) {
+          this.again = false;
+          this.tick();
+        }
+      });
+  }
+
+  private async claimPass(): Promise<void> {
+    while (this.threads.size < this.concurrency && !this.stopped) {
+      const job = await claimNext(this.db, this.threads.ids());
       if (!job) break;
-      void this.threads.run(job).then(() => this.tick());
+      void this.threads.run(job).then(
+        () => this.tick(),
+        (e: unknown) => (this.opts.log ?? ((l) => process.stderr.write(`[jobs] ${l}\n`)))(`job ${job.id} could not start: ${(e as Error)?.stack ?? e}`),
+      );
     }
     if (this.threads.size === 0) {
       const waiters = this.idleWaiters;

@@ -67,10 +67,14 @@ interface Running {
   killTimer?: NodeJS.Timeout;
   /** Resolves once the thread has exited and its end is recorded. */
   exited: Promise<void>;
+  /** The recording of its end (settle), once it has begun. */
+  recording?: Promise<void>;
 }
 
 export class JobThreads {
   private readonly running = new Map<number, Running>();
+  /** Jobs handed to `run` whose thread is not started yet (the quota check): they count as running. */
+  private readonly starting = new Set<number>();
   private readonly graceMs: number;
 
   constructor(private readonly opts: ThreadsOptions) {
@@ -82,34 +86,40 @@ export class JobThreads {
   }
 
   get size(): number {
-    return this.running.size;
+    return this.running.size + this.starting.size;
   }
 
   ids(): number[] {
-    return [...this.running.keys()];
+    return [...this.running.keys(), ...this.starting];
   }
 
-  /** Publishes the job's current row to `jobProgress` subscribers. */
+  /** Publishes the job's current row to `jobProgress` subscribers (in the background; a failed read is logged). */
   publish(id: number): void {
-    const job = getJob(this.db, id);
-    if (job) this.opts.pubsub?.publish(jobTopic(id), job);
+    if (!this.opts.pubsub) return;
+    getJob(this.db, id).then(
+      (job) => job && this.opts.pubsub?.publish(jobTopic(id), job),
+      (e: unknown) => this.opts.log(`job ${id}: could not publish its state: ${(e as Error)?.message ?? e}`),
+    );
   }
 
   /**
    * Runs a job already marked RUNNING (claimed) in a new worker thread; the promise resolves once
    * the thread has exited and the job's end (completed, failed, cancelled, or put back) is recorded.
    */
-  run(job: JobRow): Promise<void> {
+  async run(job: JobRow): Promise<void> {
     // The quota was checked when the job was admitted; jobs admitted together may have passed it
     // since (the one before stored its checkpoints). Checked again now, before any work.
     if (job.createdBy !== null && job.kind !== 'createDataset') {
+      this.starting.add(job.id);
       try {
-        checkQuota(this.db, job.createdBy, `${job.kind} (Job:${job.id}, when it was to start)`);
+        await checkQuota(this.db, job.createdBy, `${job.kind} (Job:${job.id}, when it was to start)`);
       } catch (e) {
         if (!isUserError(e)) throw e;
-        markEnded(this.db, job.id, 'FAILED', e.message, job.attempts);
+        await markEnded(this.db, job.id, 'FAILED', e.message, job.attempts);
         this.publish(job.id);
-        return Promise.resolve();
+        return;
+      } finally {
+        this.starting.delete(job.id);
       }
     }
     const data: WorkerData = { jobId: job.id, kind: job.kind, params: job.params, attempt: job.attempts, dataDir: this.opts.handle.dataDir };
@@ -129,9 +139,12 @@ export class JobThreads {
           r,
           r.stopping || r.cancelledBy ? { type: 'cancelled' } : { type: 'error', message: `job worker exited unexpectedly (code ${code})`, userError: false },
         );
-      this.running.delete(job.id);
       if (r.killTimer) clearTimeout(r.killTimer);
-      exited();
+      // Exited once its end is recorded (settle never rejects: it logs what it could not record).
+      void r.recording?.finally(() => {
+        this.running.delete(job.id);
+        exited();
+      });
     });
     return r.exited;
   }
@@ -172,8 +185,16 @@ export class JobThreads {
   private settle(r: Running, m: Exclude<WorkerMessage, { type: 'progress' }>): void {
     if (r.settled) return;
     r.settled = true;
+    r.recording = this.record(r, m);
+  }
+
+  private async record(r: Running, m: Exclude<WorkerMessage, { type: 'progress' }>): Promise<void> {
     // The row as it stands, acted on only while it is still this thread's run (r.job.attempts).
-    const now = getJob(this.db, r.job.id);
+    const now = await getJob(this.db, r.job.id).catch((e: unknown) => {
+      this.opts.log(`job ${r.job.id}: could not read its row to record its end: ${(e as Error)?.message ?? e}`);
+      return null;
+    });
+    if (now === null) return;
     if (now && now.attempts !== r.job.attempts) {
       // Another process recovered and claimed the job after this one lost its hold (e.g. its queue
       // lock lapsed): the newer run owns the row and its files; this one leaves both alone.
@@ -187,13 +208,13 @@ export class JobThreads {
       if (m.type === 'done') {
         // The worker committed the output and COMPLETED together.
       } else if (r.stopping) {
-        this.recover(job, `${this.opts.stopReason} while this job was running`);
+        await this.recover(job, `${this.opts.stopReason} while this job was running`);
       } else if (m.type === 'cancelled') {
-        handler?.cleanup(this.db, job, dataDir);
-        markEnded(this.db, job.id, 'CANCELLED', `cancelled by ${r.cancelledBy ?? 'a user'} while running; partial output was removed`, job.attempts);
+        await handler?.cleanup(this.db, job, dataDir);
+        await markEnded(this.db, job.id, 'CANCELLED', `cancelled by ${r.cancelledBy ?? 'a user'} while running; partial output was removed`, job.attempts);
       } else {
-        handler?.cleanup(this.db, job, dataDir);
-        markEnded(this.db, job.id, 'FAILED', m.userError ? m.message : `internal error: ${m.message}`, job.attempts);
+        await handler?.cleanup(this.db, job, dataDir);
+        await markEnded(this.db, job.id, 'FAILED', m.userError ? m.message : `internal error: ${m.message}`, job.attempts);
       }
     } catch (e) {
       this.opts.log(`job ${job.id}: could not record its end: ${(e as Error).stack ?? e}`);
@@ -206,18 +227,18 @@ export class JobThreads {
    * queue (resume from its checkpoint, or retry from the start after a cleanup) or ended. Returns
    * the row as it now stands.
    */
-  recover(job: JobRow, reason: string): JobRow | undefined {
+  async recover(job: JobRow, reason: string): Promise<JobRow | undefined> {
     const handler = getHandler(job.kind);
     const dataDir = this.opts.handle.dataDir;
     const attempt = `attempt ${job.attempts}${handler ? ` of ${handler.maxAttempts}` : ''}`;
     if (!handler) {
-      markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`, job.attempts);
+      await markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`, job.attempts);
     } else if (job.cancelRequested) {
-      handler.cleanup(this.db, job, dataDir);
-      markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`, job.attempts);
+      await handler.cleanup(this.db, job, dataDir);
+      await markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`, job.attempts);
     } else if (handler.recovery !== 'fail' && job.attempts < handler.maxAttempts) {
-      if (handler.recovery === 'retry') handler.cleanup(this.db, job, dataDir);
-      requeue(
+      if (handler.recovery === 'retry') await handler.cleanup(this.db, job, dataDir);
+      await requeue(
         this.db,
         job.id,
         `${reason} (${attempt}); ${handler.recovery === 'resume' ? 'it will resume from its last checkpoint' : 'it will be retried from the start'}`,
@@ -225,8 +246,8 @@ export class JobThreads {
         job.attempts,
       );
     } else {
-      handler.cleanup(this.db, job, dataDir);
-      markEnded(
+      await handler.cleanup(this.db, job, dataDir);
+      await markEnded(
         this.db,
         job.id,
         'FAILED',
@@ -234,7 +255,7 @@ export class JobThreads {
         job.attempts,
       );
     }
-    const now = getJob(this.db, job.id);
+    const now = await getJob(this.db, job.id);
     this.opts.log(`job ${job.id} (${job.kind}) interrupted: now ${now?.status}`);
     this.publish(job.id);
     return now;

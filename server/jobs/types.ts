@@ -2,7 +2,7 @@
  * Job handler contract. A handler module is light to import: `validate` and `cleanup` run on the
  * API thread; `run` runs in a worker thread and imports heavy modules (model engine) lazily.
  */
-import type { Db, DbHandle } from '../services/database.js';
+import type { Db, DbHandle, Tx } from '../services/database.js';
 import type { JobRow } from '../services/rows.js';
 import { UserError } from '../errors.js';
 
@@ -20,25 +20,32 @@ export interface JobContext {
   dataDir: string;
   /** Aborted when the job is cancelled; handlers check it between units of work. */
   signal: AbortSignal;
-  /** Persists progress (jobs.progress + heartbeat) and streams it to subscribers. */
+  /**
+   * Persists progress (jobs.progress + heartbeat) and streams it to subscribers. The write is
+   * queued behind the previous ones (in order) and runs when the handler next yields; `complete`
+   * waits for them all.
+   */
   progress(p: JobProgress): void;
-  /** Throws JobCancelled if cancellation was requested. */
+  /**
+   * Throws JobCancelled if cancellation was requested: by the host's message, or by the row's
+   * cancel flag (read about once a second in the background, so this check itself never waits).
+   */
   checkCancelled(): void;
   /**
-   * Runs `commit` (final writes; returns the job's result) and marks the job COMPLETED with that
-   * result in ONE transaction, so the output and the completion commit together; throws
+   * Runs `commit` (final writes on `tx`; returns the job's result) and marks the job COMPLETED
+   * with that result in ONE transaction, so the output and the completion commit together; throws
    * JobCancelled (rolling everything back) if a cancel raced in. Returns the result.
    */
-  complete<T extends JobResult>(commit: () => T): T;
+  complete<T extends JobResult>(commit: (tx: Tx) => Promise<T>): Promise<T>;
 }
 
 export interface JobHandler<P = unknown> {
   kind: JobKind;
   /** Checks and normalizes user parameters (throws UserError); runs before the job is queued. */
-  validate(params: unknown, db: Db): P;
+  validate(params: unknown, db: Db): P | Promise<P>;
   run(ctx: JobContext, params: P): Promise<JobResult>;
   /** Removes partial output of an attempt that did not complete (failure, cancel, crash). */
-  cleanup(db: Db, job: JobRow, dataDir: string): void;
+  cleanup(db: Db, job: JobRow, dataDir: string): Promise<void>;
   /**
    * What to do with a job found RUNNING after a restart: 'resume' keeps its output and runs it again
    * (the handler continues from its last checkpoint), 'retry' cleans up and starts over, 'fail'

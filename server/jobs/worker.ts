@@ -22,6 +22,9 @@ export interface WorkerData {
   dataDir: string;
 }
 
+/** How often a running job reads its row's cancel flag. */
+const CANCEL_POLL_MS = 1000;
+
 export type WorkerMessage = { type: 'progress' } | { type: 'done' } | { type: 'cancelled' } | { type: 'error'; message: string; userError: boolean };
 
 async function main(): Promise<void> {
@@ -41,6 +44,15 @@ async function main(): Promise<void> {
   });
   let last: JobProgress = {};
   let completed = false;
+  // Progress writes, in order; a failed one is reported and does not stop the job (the next one carries the newer progress).
+  let writes: Promise<void> = Promise.resolve();
+  // The row's cancel flag (a cancel from another process), read while the handler yields.
+  const cancelPoll = setInterval(() => {
+    isCancelRequested(handle.db, data.jobId).then(
+      (yes) => yes && controller.abort('cancel'),
+      () => undefined, // a failed read is retried a second later
+    );
+  }, CANCEL_POLL_MS);
   const ctx: JobContext = {
     jobId: data.jobId,
     attempt: data.attempt,
@@ -50,17 +62,22 @@ async function main(): Promise<void> {
     signal: controller.signal,
     progress(p) {
       last = p;
-      setProgress(handle.db, data.jobId, p, data.attempt);
+      writes = writes
+        .then(() => setProgress(handle.db, data.jobId, p, data.attempt))
+        .catch((e: unknown) => {
+          process.stderr.write(`[jobs] job ${data.jobId}: progress not saved: ${(e as Error)?.message ?? e}\n`);
+        });
       post({ type: 'progress' });
     },
     checkCancelled() {
-      if (controller.signal.aborted || isCancelRequested(handle.db, data.jobId)) throw new JobCancelled();
+      if (controller.signal.aborted) throw new JobCancelled();
     },
-    complete(commit) {
-      const result = inWriteTransaction(handle, () => {
-        const r = commit();
+    async complete(commit) {
+      await writes;
+      const result = await inWriteTransaction(handle, async (tx) => {
+        const r = await commit(tx);
         // Completes only the run this thread holds (its attempt): a run recovered meanwhile by another process is not this one's to end.
-        if (!markCompleted(handle.db, data.jobId, r, { ...last, phase: 'completed' }, data.attempt)) throw new JobCancelled();
+        if (!(await markCompleted(tx, data.jobId, r, { ...last, phase: 'completed' }, data.attempt))) throw new JobCancelled();
         return r;
       });
       completed = true;
@@ -69,7 +86,7 @@ async function main(): Promise<void> {
   };
   try {
     const result = await handler.run(ctx, data.params);
-    if (!completed) ctx.complete(() => result);
+    if (!completed) await ctx.complete(async () => result);
     post({ type: 'done' });
   } catch (thrown) {
     const e = storageUserError(thrown) ?? thrown;
@@ -77,9 +94,11 @@ async function main(): Promise<void> {
     else post({ type: 'error', message: (e as Error)?.message ?? String(e), userError: isUserError(e) });
     if (!(e instanceof JobCancelled) && !isUserError(e)) process.stderr.write(`[jobs] job ${data.jobId} (${data.kind}) failed: ${(e as Error)?.stack ?? e}\n`);
   } finally {
+    clearInterval(cancelPoll);
+    await writes;
     handle.close();
     port.close();
   }
 }
 
-await main();
+void main();

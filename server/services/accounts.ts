@@ -5,7 +5,7 @@
 import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
 import { UserError } from '../errors.js';
-import type { Db } from '../db/client.js';
+import { first, inserted, type Db } from '../db/client.js';
 import { audit } from '../db/audit.js';
 import { apiTokens, sessions, users, TEXT_LIMITS } from '../db/schema.js';
 import { type Role, parseRole } from '../auth/roles.js';
@@ -41,16 +41,14 @@ export async function createUser(db: Db, input: { name: string; role: string; pa
   const role: Role = parseRole(input.role);
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : null;
   const token = newSecret(TOKEN_PREFIX);
-  const user = db.transaction(
-    (tx) => {
-      if (tx.select({ id: users.id }).from(users).where(eq(users.name, name)).get()) {
+  const user = await db.transaction(
+    async (tx) => {
+      if (await first(tx.select({ id: users.id }).from(users).where(eq(users.name, name)))) {
         throw new UserError(`a user named "${name}" already exists`);
       }
-      const u = tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning().get();
-      tx.insert(apiTokens)
-        .values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() })
-        .run();
-      audit(tx, actorId, 'create', 'user', u.id, { name, role });
+      const u = await inserted(tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning());
+      await tx.insert(apiTokens).values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() });
+      await audit(tx, actorId, 'create', 'user', u.id, { name, role });
       return u;
     },
     { behavior: 'immediate' },
@@ -62,7 +60,7 @@ export async function createUser(db: Db, input: { name: string; role: string; pa
 export const MAX_TOKEN_DAYS = 3650;
 
 /** A new API token for `userId`; with `expiresInDays` it is refused from then on. */
-export function createApiToken(db: Db, userId: number, name: string, expiresInDays?: number | null): { token: string; id: number } {
+export async function createApiToken(db: Db, userId: number, name: string, expiresInDays?: number | null): Promise<{ token: string; id: number }> {
   if (!name.trim() || name.length > TEXT_LIMITS['api_tokens.name']) throw new UserError(`token name must be 1-${TEXT_LIMITS['api_tokens.name']} characters`);
   if (expiresInDays != null && !(Number.isInteger(expiresInDays) && expiresInDays >= 1 && expiresInDays <= MAX_TOKEN_DAYS)) {
     throw new UserError(`expiresInDays must be an integer between 1 and ${MAX_TOKEN_DAYS}, got ${JSON.stringify(expiresInDays)}`);
@@ -70,20 +68,21 @@ export function createApiToken(db: Db, userId: number, name: string, expiresInDa
   const token = newSecret(TOKEN_PREFIX);
   const now = Date.now();
   const expiresAt = expiresInDays != null ? now + expiresInDays * 86_400_000 : null;
-  const row = db.transaction((tx) => {
-    const r = tx
-      .insert(apiTokens)
-      .values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt })
-      .returning()
-      .get();
-    audit(tx, userId, 'create', 'api_token', r.id, { name: name.trim() });
+  const row = await db.transaction(async (tx) => {
+    const r = await inserted(
+      tx
+        .insert(apiTokens)
+        .values({ userId, name: name.trim(), tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: now, expiresAt })
+        .returning(),
+    );
+    await audit(tx, userId, 'create', 'api_token', r.id, { name: name.trim() });
     return r;
   });
   return { token, id: row.id };
 }
 
 /** The active user owning a bearer token, or null. Updates last_used_at at most once a minute. */
-export function userForToken(db: Db, token: string): UserRow | null {
+export async function userForToken(db: Db, token: string): Promise<UserRow | null> {
   const q = prepared(db, 'userForToken', () =>
     db
       .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
@@ -99,16 +98,16 @@ export function userForToken(db: Db, token: string): UserRow | null {
       )
       .prepare(),
   );
-  const row = q.get({ hash: sha256Hex(token), now: Date.now() });
+  const row = await q.get({ hash: sha256Hex(token), now: Date.now() });
   if (!row) return null;
   const now = Date.now();
-  if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId)).run();
+  if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId));
   return row.user;
 }
 
 /** Checks name + password; returns the user or null (same answer for unknown name and bad password). */
 export async function checkPassword(db: Db, name: string, password: string): Promise<UserRow | null> {
-  const u = db.select().from(users).where(eq(users.name, name)).get();
+  const u = await first(db.select().from(users).where(eq(users.name, name)));
   if (!u || u.disabled || !u.passwordHash) {
     // Spend comparable time so response timing does not reveal which names exist.
     dummyHash ??= await hashPassword('dummy-password-for-timing');
@@ -119,16 +118,14 @@ export async function checkPassword(db: Db, name: string, password: string): Pro
 }
 
 /** Starts a session; returns the cookie value (shown once; sha256 stored). */
-export function createSession(db: Db, userId: number): { cookie: string; expiresAt: number } {
+export async function createSession(db: Db, userId: number): Promise<{ cookie: string; expiresAt: number }> {
   const cookie = newSecret();
   const expiresAt = Date.now() + SESSION_TTL_MS;
-  db.insert(sessions)
-    .values({ id: sha256Hex(cookie), userId, createdAt: Date.now(), expiresAt })
-    .run();
+  await db.insert(sessions).values({ id: sha256Hex(cookie), userId, createdAt: Date.now(), expiresAt });
   return { cookie, expiresAt };
 }
 
-export function userForSession(db: Db, cookie: string): UserRow | null {
+export async function userForSession(db: Db, cookie: string): Promise<UserRow | null> {
   const q = prepared(db, 'userForSession', () =>
     db
       .select({ user: users })
@@ -137,66 +134,64 @@ export function userForSession(db: Db, cookie: string): UserRow | null {
       .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.disabled, false)))
       .prepare(),
   );
-  const row = q.get({ id: sha256Hex(cookie), now: Date.now() });
+  const row = await q.get({ id: sha256Hex(cookie), now: Date.now() });
   return row?.user ?? null;
 }
 
-export function deleteSession(db: Db, cookie: string): void {
-  db.delete(sessions)
-    .where(eq(sessions.id, sha256Hex(cookie)))
-    .run();
+export async function deleteSession(db: Db, cookie: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.id, sha256Hex(cookie)));
 }
 
 export type ApiTokenRow = typeof apiTokens.$inferSelect;
 
-export function listUsers(db: Db): UserRow[] {
-  return db.select().from(users).orderBy(users.id).all();
+export async function listUsers(db: Db): Promise<UserRow[]> {
+  return await db.select().from(users).orderBy(users.id);
 }
 
-export function usersNamed(db: Db, names: readonly string[]): UserRow[] {
+export async function usersNamed(db: Db, names: readonly string[]): Promise<UserRow[]> {
   return names.length
-    ? db
+    ? await db
         .select()
         .from(users)
         .where(inArray(users.name, [...names]))
-        .all()
     : [];
 }
 
 /** A user's API tokens (revoked ones too), oldest first. */
-export function apiTokensOf(db: Db, userId: number): ApiTokenRow[] {
-  return db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(apiTokens.id).all();
+export async function apiTokensOf(db: Db, userId: number): Promise<ApiTokenRow[]> {
+  return await db.select().from(apiTokens).where(eq(apiTokens.userId, userId)).orderBy(apiTokens.id);
 }
 
-export function getApiToken(db: Db, id: number): ApiTokenRow | undefined {
-  return db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+export async function getApiToken(db: Db, id: number): Promise<ApiTokenRow | undefined> {
+  return await first(db.select().from(apiTokens).where(eq(apiTokens.id, id)));
 }
 
 /** Revokes a token of `owner` (any user's when `owner` is null: admins); undefined when there is no such token. */
-export function revokeApiToken(db: Db, tokenId: number, owner: number | null, actorId: number): ApiTokenRow | undefined {
-  const row = db
-    .update(apiTokens)
-    .set({ revokedAt: Date.now() })
-    .where(and(eq(apiTokens.id, tokenId), owner === null ? undefined : eq(apiTokens.userId, owner)))
-    .returning()
-    .get();
-  if (row) audit(db, actorId, 'revoke', 'api_token', tokenId);
+export async function revokeApiToken(db: Db, tokenId: number, owner: number | null, actorId: number): Promise<ApiTokenRow | undefined> {
+  const row = await first(
+    db
+      .update(apiTokens)
+      .set({ revokedAt: Date.now() })
+      .where(and(eq(apiTokens.id, tokenId), owner === null ? undefined : eq(apiTokens.userId, owner)))
+      .returning(),
+  );
+  if (row) await audit(db, actorId, 'revoke', 'api_token', tokenId);
   return row;
 }
 
 /** Sets a user's role; undefined when there is no such user. */
-export function setUserRole(db: Db, userId: number, role: Role, actorId: number): UserRow | undefined {
-  const row = db.update(users).set({ role }).where(eq(users.id, userId)).returning().get();
+export async function setUserRole(db: Db, userId: number, role: Role, actorId: number): Promise<UserRow | undefined> {
+  const row = await first(db.update(users).set({ role }).where(eq(users.id, userId)).returning());
   // Recorded as the API names roles (ADMIN, RESEARCHER, VIEWER), as before the services layer.
-  if (row) audit(db, actorId, 'set_role', 'user', userId, { role: role.toUpperCase() });
+  if (row) await audit(db, actorId, 'set_role', 'user', userId, { role: role.toUpperCase() });
   return row;
 }
 
 /** How many accounts exist (start-up creates the first admin when none does). */
-export function userCount(db: Db): number {
-  return db.select({ n: sql<number>`count(*)` }).from(users).get()?.n ?? 0;
+export async function userCount(db: Db): Promise<number> {
+  return (await first(db.select({ n: sql<number>`count(*)` }).from(users)))?.n ?? 0;
 }
 
-export function auditLogin(db: Db, userId: number): void {
-  audit(db, userId, 'login', 'user', userId);
+export async function auditLogin(db: Db, userId: number): Promise<void> {
+  await audit(db, userId, 'login', 'user', userId);
 }

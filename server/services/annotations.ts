@@ -5,7 +5,7 @@
  */
 import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
-import type { Db } from '../db/client.js';
+import { first, inserted, type Db } from '../db/client.js';
 import { annotations, comments, votes, TEXT_LIMITS } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import type { ComponentTarget } from '../db/json.js';
@@ -66,22 +66,27 @@ function searchOf(modelId: number, search: string | null | undefined) {
 }
 
 /** A model's annotations newest first (body or tags containing `search`), with ids below `before`. */
-export function annotationPage(db: Db, modelId: number, search: string | null | undefined, before: number | undefined, limit: number): AnnotationRow[] {
-  return db
+export async function annotationPage(
+  db: Db,
+  modelId: number,
+  search: string | null | undefined,
+  before: number | undefined,
+  limit: number,
+): Promise<AnnotationRow[]> {
+  return await db
     .select()
     .from(annotations)
     .where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, before) : undefined))
     .orderBy(desc(annotations.id))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
-export function annotationCount(db: Db, modelId: number, search: string | null | undefined): number {
-  return db.select({ n: count() }).from(annotations).where(searchOf(modelId, search)).get()!.n;
+export async function annotationCount(db: Db, modelId: number, search: string | null | undefined): Promise<number> {
+  return (await first(db.select({ n: count() }).from(annotations).where(searchOf(modelId, search))))!.n;
 }
 
-export function getAnnotation(db: Db, id: number): AnnotationRow | undefined {
-  return db.select().from(annotations).where(eq(annotations.id, id)).get();
+export async function getAnnotation(db: Db, id: number): Promise<AnnotationRow | undefined> {
+  return await first(db.select().from(annotations).where(eq(annotations.id, id)));
 }
 
 /** A link that reopens the view a finding rests on. */
@@ -120,29 +125,30 @@ export interface NewAnnotation {
 }
 
 /** `userId` null: filed by the platform itself (the seeded findings). */
-export function createAnnotation(db: Db, input: NewAnnotation, userId: number | null): AnnotationRow {
+export async function createAnnotation(db: Db, input: NewAnnotation, userId: number | null): Promise<AnnotationRow> {
   const key = targetKey(input.target);
   const body = checkBody(input.body);
   const tags = checkTags(input.tags);
   const evidence = checkEvidence(input.evidence ?? []);
-  return db.transaction((tx) => {
-    const a = tx
-      .insert(annotations)
-      .values({
-        modelId: input.modelId,
-        target: input.target,
-        targetKey: key,
-        body,
-        status: input.status ?? 'HYPOTHESIS',
-        tags,
-        evidence,
-        authorId: userId,
-        createdAt: Date.now(),
-        updatedAt: Date.now(),
-      })
-      .returning()
-      .get();
-    audit(tx, userId, 'create', 'annotation', a.id, { modelId: input.modelId, target: key });
+  return db.transaction(async (tx) => {
+    const a = await inserted(
+      tx
+        .insert(annotations)
+        .values({
+          modelId: input.modelId,
+          target: input.target,
+          targetKey: key,
+          body,
+          status: input.status ?? 'HYPOTHESIS',
+          tags,
+          evidence,
+          authorId: userId,
+          createdAt: Date.now(),
+          updatedAt: Date.now(),
+        })
+        .returning(),
+    );
+    await audit(tx, userId, 'create', 'annotation', a.id, { modelId: input.modelId, target: key });
     return a;
   });
 }
@@ -155,58 +161,60 @@ export interface AnnotationPatch {
 }
 
 /** Applies `patch` if the annotation is still at `version`: the new row, or `{ stale }` with the current one. */
-export function updateAnnotation(
+export async function updateAnnotation(
   db: Db,
   id: number,
   version: number,
   patch: AnnotationPatch,
   userId: number,
-): { row: AnnotationRow } | { stale: AnnotationRow } {
+): Promise<{ row: AnnotationRow } | { stale: AnnotationRow }> {
   const set: Partial<AnnotationRow> = { updatedAt: Date.now() };
   if (patch.body != null) set.body = checkBody(patch.body);
   if (patch.status != null) set.status = patch.status;
   if (patch.tags != null) set.tags = checkTags(patch.tags);
   if (patch.evidence != null) set.evidence = checkEvidence(patch.evidence);
-  const row = db.transaction((tx) => {
-    const r = tx
-      .update(annotations)
-      .set({ ...set, version: sql`${annotations.version} + 1` })
-      .where(and(eq(annotations.id, id), eq(annotations.version, version)))
-      .returning()
-      .get();
-    if (r) audit(tx, userId, 'update', 'annotation', r.id, { fields: Object.keys(set).filter((k) => k !== 'updatedAt'), version: r.version });
+  const row = await db.transaction(async (tx) => {
+    const r = await first(
+      tx
+        .update(annotations)
+        .set({ ...set, version: sql`${annotations.version} + 1` })
+        .where(and(eq(annotations.id, id), eq(annotations.version, version)))
+        .returning(),
+    );
+    if (r) await audit(tx, userId, 'update', 'annotation', r.id, { fields: Object.keys(set).filter((k) => k !== 'updatedAt'), version: r.version });
     return r;
   });
-  return row ? { row } : { stale: getAnnotation(db, id)! };
+  return row ? { row } : { stale: (await getAnnotation(db, id))! };
 }
 
-export function addComment(db: Db, annotationId: number, body: string, userId: number): CommentRow {
+export async function addComment(db: Db, annotationId: number, body: string, userId: number): Promise<CommentRow> {
   const text = checkBody(body, 'comment');
-  return db.transaction((tx) => {
-    const row = tx.insert(comments).values({ annotationId, authorId: userId, body: text, createdAt: Date.now() }).returning().get();
-    audit(tx, userId, 'create', 'comment', row.id, { annotationId });
+  return db.transaction(async (tx) => {
+    const row = await inserted(tx.insert(comments).values({ annotationId, authorId: userId, body: text, createdAt: Date.now() }).returning());
+    await audit(tx, userId, 'create', 'comment', row.id, { annotationId });
     return row;
   });
 }
 
 /** Sets the user's vote on an annotation: 1, -1, or 0 to withdraw it. */
-export function vote(db: Db, annotationId: number, value: number, userId: number): void {
+export async function vote(db: Db, annotationId: number, value: number, userId: number): Promise<void> {
   if (value !== 1 && value !== -1 && value !== 0) throw new UserError(`vote: value must be 1, -1 or 0, got ${value}`);
-  db.transaction((tx) => {
-    tx.delete(votes)
-      .where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId)))
-      .run();
-    if (value !== 0) tx.insert(votes).values({ annotationId, userId, value, createdAt: Date.now() }).run();
-    audit(tx, userId, 'vote', 'annotation', annotationId, { value });
+  await db.transaction(async (tx) => {
+    await tx.delete(votes).where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId)));
+    if (value !== 0) await tx.insert(votes).values({ annotationId, userId, value, createdAt: Date.now() });
+    await audit(tx, userId, 'vote', 'annotation', annotationId, { value });
   });
 }
 
-export function myVote(db: Db, annotationId: number, userId: number): number {
+export async function myVote(db: Db, annotationId: number, userId: number): Promise<number> {
   return (
-    db
-      .select({ v: votes.value })
-      .from(votes)
-      .where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId)))
-      .get()?.v ?? 0
+    (
+      await first(
+        db
+          .select({ v: votes.value })
+          .from(votes)
+          .where(and(eq(votes.annotationId, annotationId), eq(votes.userId, userId))),
+      )
+    )?.v ?? 0
   );
 }

@@ -5,7 +5,7 @@
  */
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
-import type { Db } from '../db/client.js';
+import { first, inserted, type Db } from '../db/client.js';
 import { circuitEditors, circuits, TEXT_LIMITS } from '../db/schema.js';
 import { hasRole, type Role } from '../auth/roles.js';
 import { UserError } from '../errors.js';
@@ -103,72 +103,75 @@ function checkName(name: string, action: string): string {
 }
 
 /** A model's circuits in creation order, or (no model) the most recently changed ones. */
-export function listCircuits(db: Db, modelId: number | undefined, limit: number): CircuitRow[] {
-  if (modelId !== undefined) return db.select().from(circuits).where(eq(circuits.modelId, modelId)).orderBy(circuits.id).limit(limit).all();
-  return db.select().from(circuits).orderBy(desc(circuits.updatedAt), desc(circuits.id)).limit(limit).all();
+export async function listCircuits(db: Db, modelId: number | undefined, limit: number): Promise<CircuitRow[]> {
+  if (modelId !== undefined) return await db.select().from(circuits).where(eq(circuits.modelId, modelId)).orderBy(circuits.id).limit(limit);
+  return await db.select().from(circuits).orderBy(desc(circuits.updatedAt), desc(circuits.id)).limit(limit);
 }
 
-export function getCircuit(db: Db, id: number): CircuitRow | undefined {
-  return db.select().from(circuits).where(eq(circuits.id, id)).get();
+export async function getCircuit(db: Db, id: number): Promise<CircuitRow | undefined> {
+  return await first(db.select().from(circuits).where(eq(circuits.id, id)));
 }
 
 /** The user is the circuit's owner, an admin, or one of the editors its owner named. */
-export function mayEditCircuit(db: Db, circuit: Pick<CircuitRow, 'id' | 'ownerId'>, user: UserRow): boolean {
+export async function mayEditCircuit(db: Db, circuit: Pick<CircuitRow, 'id' | 'ownerId'>, user: UserRow): Promise<boolean> {
   if (user.role === 'admin' || user.id === circuit.ownerId) return true;
   return (
-    db
-      .select({ c: circuitEditors.circuitId })
-      .from(circuitEditors)
-      .where(and(eq(circuitEditors.circuitId, circuit.id), eq(circuitEditors.userId, user.id)))
-      .get() !== undefined
+    (await first(
+      db
+        .select({ c: circuitEditors.circuitId })
+        .from(circuitEditors)
+        .where(and(eq(circuitEditors.circuitId, circuit.id), eq(circuitEditors.userId, user.id))),
+    )) !== undefined
   );
 }
 
-export function createCircuit(db: Db, modelId: number, name: string, graph: CircuitGraph, userId: number): CircuitRow {
+export async function createCircuit(db: Db, modelId: number, name: string, graph: CircuitGraph, userId: number): Promise<CircuitRow> {
   const clean = checkName(name, 'createCircuit');
   const checked = checkGraph(graph, 'createCircuit');
-  return db.transaction((tx) => {
-    const c = tx
-      .insert(circuits)
-      .values({ modelId, name: clean, graph: checked, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() })
-      .returning()
-      .get();
-    audit(tx, userId, 'create', 'circuit', c.id, { modelId });
+  return db.transaction(async (tx) => {
+    const c = await inserted(
+      tx
+        .insert(circuits)
+        .values({ modelId, name: clean, graph: checked, updatedBy: userId, ownerId: userId, createdAt: Date.now(), updatedAt: Date.now() })
+        .returning(),
+    );
+    await audit(tx, userId, 'create', 'circuit', c.id, { modelId });
     return c;
   });
 }
 
 /** Applies the change if the circuit is still at `version`: the new row, or `{ stale }` with the current one. */
-export function updateCircuit(
+export async function updateCircuit(
   db: Db,
   id: number,
   version: number,
   change: { name?: string | null; graph?: CircuitGraph | null },
   userId: number,
-): { row: CircuitRow } | { stale: CircuitRow } | undefined {
+): Promise<{ row: CircuitRow } | { stale: CircuitRow } | undefined> {
   const patch: Partial<CircuitRow> = { updatedAt: Date.now(), updatedBy: userId };
   if (change.name != null) patch.name = checkName(change.name, 'updateCircuit');
   if (change.graph != null) patch.graph = checkGraph(change.graph, 'updateCircuit');
-  const row = db.transaction((tx) => {
-    const r = tx
-      .update(circuits)
-      .set({ ...patch, version: sql`${circuits.version} + 1` })
-      .where(and(eq(circuits.id, id), eq(circuits.version, version)))
-      .returning()
-      .get();
-    if (r) audit(tx, userId, 'update', 'circuit', id, { version: r.version });
+  const row = await db.transaction(async (tx) => {
+    const r = await first(
+      tx
+        .update(circuits)
+        .set({ ...patch, version: sql`${circuits.version} + 1` })
+        .where(and(eq(circuits.id, id), eq(circuits.version, version)))
+        .returning(),
+    );
+    if (r) await audit(tx, userId, 'update', 'circuit', id, { version: r.version });
     return r;
   });
   if (row) return { row };
-  const now = getCircuit(db, id);
+  const now = await getCircuit(db, id);
   return now ? { stale: now } : undefined;
 }
 
 /** Replaces the circuit's editors by these user names (researchers or admins); returns the circuit. */
-export function setCircuitEditors(db: Db, circuitId: number, names: readonly string[], userId: number): CircuitRow {
+export async function setCircuitEditors(db: Db, circuitId: number, names: readonly string[], userId: number): Promise<CircuitRow> {
   if (names.length > MAX_CIRCUIT_EDITORS) throw new UserError(`setCircuitEditors: at most ${MAX_CIRCUIT_EDITORS} editors, got ${names.length}`);
   const wanted = [...new Set(names.map((n) => n.trim()).filter(Boolean))];
-  const found = usersNamed(db, wanted);
+  const found = await usersNamed(db, wanted);
   const missing = wanted.filter((n) => !found.some((u) => u.name === n));
   if (missing.length) throw new UserError(`setCircuitEditors: no user named ${missing.map((n) => JSON.stringify(n.slice(0, 64))).join(', ')}`);
   const viewers = found.filter((u) => !hasRole(u.role as Role, 'researcher'));
@@ -176,13 +179,10 @@ export function setCircuitEditors(db: Db, circuitId: number, names: readonly str
     throw new UserError(
       `setCircuitEditors: ${viewers.map((u) => u.name).join(', ')} ${viewers.length > 1 ? 'are viewers' : 'is a viewer'}; editors need the researcher role`,
     );
-  return db.transaction((tx) => {
-    tx.delete(circuitEditors).where(eq(circuitEditors.circuitId, circuitId)).run();
-    if (found.length)
-      tx.insert(circuitEditors)
-        .values(found.map((u) => ({ circuitId, userId: u.id })))
-        .run();
-    audit(tx, userId, 'editors', 'circuit', circuitId, { editors: found.map((u) => u.name) });
-    return tx.select().from(circuits).where(eq(circuits.id, circuitId)).get()!;
+  return db.transaction(async (tx) => {
+    await tx.delete(circuitEditors).where(eq(circuitEditors.circuitId, circuitId));
+    if (found.length) await tx.insert(circuitEditors).values(found.map((u) => ({ circuitId, userId: u.id })));
+    await audit(tx, userId, 'editors', 'circuit', circuitId, { editors: found.map((u) => u.name) });
+    return (await first(tx.select().from(circuits).where(eq(circuits.id, circuitId))))!;
   });
 }

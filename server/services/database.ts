@@ -4,14 +4,14 @@
  * nothing above the services layer imports `server/db` (test/platform/layering.test.ts).
  */
 import { lt } from 'drizzle-orm';
-import { type DbHandle, defaultDataDir, openDb, writeTx } from '../db/client.js';
+import { type DbHandle, defaultDataDir, openDb, type Tx } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
 import { migrateDb, pendingMigrations } from '../db/migrate.js';
 import { activationCaches, checkpoints, results, sessions, textLimitOf } from '../db/schema.js';
 import { UserError } from '../errors.js';
 
 export type { Db, DbHandle, DbOrTx, Tx } from '../db/client.js';
-export { defaultDataDir } from '../db/client.js';
+export { defaultDataDir, first } from '../db/client.js';
 export { acquireDataDirLock, type DataDirLock, DataDirInUseError } from '../db/lock.js';
 
 /**
@@ -21,7 +21,7 @@ export { acquireDataDirLock, type DataDirLock, DataDirInUseError } from '../db/l
 export function prepareDatabase(dataDir?: string): DbHandle {
   const handle = openDb(dataDir ?? defaultDataDir());
   try {
-    migrateDb(handle.db);
+    migrateDb(handle.sqlite);
   } catch (e) {
     handle.close();
     throw new MigrationError(`the database in ${handle.dataDir} could not be migrated (nothing was changed): ${(e as Error).message}`);
@@ -40,7 +40,7 @@ export class MigrationError extends Error {
  */
 export function openCurrentDatabase(dataDir?: string): DbHandle {
   const handle = openDb(dataDir ?? defaultDataDir());
-  const pending = pendingMigrations(handle.db);
+  const pending = pendingMigrations(handle.sqlite);
   if (pending > 0) {
     handle.close();
     throw new UserError(
@@ -50,9 +50,9 @@ export function openCurrentDatabase(dataDir?: string): DbHandle {
   return handle;
 }
 
-/** Runs `fn` in one write transaction on `handle` (BEGIN IMMEDIATE: the write lock up front). */
-export function inWriteTransaction<T>(handle: DbHandle, fn: () => T): T {
-  return writeTx(handle.sqlite, fn);
+/** Runs `fn` in one write transaction on `handle` (the write lock up front; see db/client.ts). */
+export function inWriteTransaction<T>(handle: DbHandle, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return handle.db.transaction(fn);
 }
 
 /** A job worker's own connection (no migration: the server that spawned it has migrated). */
@@ -66,15 +66,15 @@ export function openWorkerDatabase(dataDir: string): DbHandle {
  * do this: the server's in-flight temporary files, and files renamed into place whose row has not
  * committed yet, would look orphaned. Returns how many files it removed.
  */
-export function sweepOrphans(handle: DbHandle): number {
+export async function sweepOrphans(handle: DbHandle): Promise<number> {
   const referenced = new Set<string>();
-  for (const r of handle.db.select({ p: checkpoints.path, s: checkpoints.statePath }).from(checkpoints).all()) {
+  for (const r of await handle.db.select({ p: checkpoints.path, s: checkpoints.statePath }).from(checkpoints)) {
     referenced.add(r.p);
     if (r.s) referenced.add(r.s);
   }
-  for (const r of handle.db.select({ p: activationCaches.path }).from(activationCaches).all()) referenced.add(r.p);
-  for (const r of handle.db.select({ p: results.path }).from(results).all()) referenced.add(r.p);
-  handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now())).run();
+  for (const r of await handle.db.select({ p: activationCaches.path }).from(activationCaches)) referenced.add(r.p);
+  for (const r of await handle.db.select({ p: results.path }).from(results)) referenced.add(r.p);
+  await handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now()));
   return sweepFiles(handle.dataDir, referenced).length;
 }
 

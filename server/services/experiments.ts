@@ -5,7 +5,7 @@
  */
 import { and, asc, count, desc, eq, lt, ne } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
-import type { Db, DbOrTx, Tx } from '../db/client.js';
+import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
 import { type StoredFile, writeFileAtomic } from '../db/files.js';
 import { decodeMaze } from '../db/mazes.js';
 import { experiments, mazes as mazesTable, results } from '../db/schema.js';
@@ -28,18 +28,17 @@ function filterOf(f: ExperimentFilter) {
 }
 
 /** Experiments newest first, up to `limit`, with ids below `before`. */
-export function experimentPage(db: Db, f: ExperimentFilter, before: number | undefined, limit: number): ExperimentRow[] {
-  return db
+export async function experimentPage(db: Db, f: ExperimentFilter, before: number | undefined, limit: number): Promise<ExperimentRow[]> {
+  return await db
     .select()
     .from(experiments)
     .where(and(filterOf(f), before !== undefined ? lt(experiments.id, before) : undefined))
     .orderBy(desc(experiments.id))
-    .limit(limit)
-    .all();
+    .limit(limit);
 }
 
-export function experimentCount(db: Db, f: ExperimentFilter): number {
-  return db.select({ n: count() }).from(experiments).where(filterOf(f)).get()!.n;
+export async function experimentCount(db: Db, f: ExperimentFilter): Promise<number> {
+  return (await first(db.select({ n: count() }).from(experiments).where(filterOf(f))))!.n;
 }
 
 export interface NewExperiment {
@@ -52,40 +51,40 @@ export interface NewExperiment {
 }
 
 /** The experiment row of a runExperiment job, written in the job's own insert transaction. */
-export function insertExperiment(tx: Tx, e: NewExperiment, jobId: number, userId: number): number {
-  const row = tx
-    .insert(experiments)
-    .values({
-      kind: e.kind,
-      modelId: e.modelId,
-      params: e.params,
-      seed: e.seed,
-      datasetId: e.datasetId ?? null,
-      checkpointId: e.checkpointId,
-      jobId,
-      createdBy: userId,
-      createdAt: Date.now(),
-    })
-    .returning({ id: experiments.id })
-    .get();
-  audit(tx, userId, 'run', 'experiment', row.id, { kind: e.kind, modelId: e.modelId, jobId });
+export async function insertExperiment(tx: Tx, e: NewExperiment, jobId: number, userId: number): Promise<number> {
+  const row = await inserted(
+    tx
+      .insert(experiments)
+      .values({
+        kind: e.kind,
+        modelId: e.modelId,
+        params: e.params,
+        seed: e.seed,
+        datasetId: e.datasetId ?? null,
+        checkpointId: e.checkpointId,
+        jobId,
+        createdBy: userId,
+        createdAt: Date.now(),
+      })
+      .returning({ id: experiments.id }),
+  );
+  await audit(tx, userId, 'run', 'experiment', row.id, { kind: e.kind, modelId: e.modelId, jobId });
   return row.id;
 }
 
-export function experimentOfJob(db: Db, jobId: number): ExperimentRow | undefined {
-  return db.select().from(experiments).where(eq(experiments.jobId, jobId)).get();
+export async function experimentOfJob(db: Db, jobId: number): Promise<ExperimentRow | undefined> {
+  return await first(db.select().from(experiments).where(eq(experiments.jobId, jobId)));
 }
 
 /** Up to `limit` mazes of a dataset's split, in index order. */
-export function splitMazes(db: Db, datasetId: number, split: 'train' | 'test', limit: number): SolvedMaze[] {
-  return db
+export async function splitMazes(db: Db, datasetId: number, split: 'train' | 'test', limit: number): Promise<SolvedMaze[]> {
+  const rows = await db
     .select()
     .from(mazesTable)
     .where(and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, split)))
     .orderBy(asc(mazesTable.idx))
-    .limit(limit)
-    .all()
-    .map((row) => decodeMaze(row));
+    .limit(limit);
+  return rows.map((row) => decodeMaze(row));
 }
 
 /** The directory of an experiment's result files, relative to the data directory. */
@@ -116,31 +115,34 @@ export function writeResultFiles(
 }
 
 /** The result rows and the summary (call inside the job's completing transaction). */
-export function recordResults(db: DbOrTx, experimentId: number, stored: readonly StoredTensor[], summary: unknown, params: unknown): void {
+export async function recordResults(db: DbOrTx, experimentId: number, stored: readonly StoredTensor[], summary: unknown, params: unknown): Promise<void> {
   for (const s of stored) {
-    db.insert(results)
-      .values({ experimentId, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes })
-      .run();
+    await db
+      .insert(results)
+      .values({ experimentId, name: s.name, dtype: 'float32', shape: s.shape, path: s.file.path, sha256: s.file.sha256, bytes: s.file.bytes });
   }
-  db.update(experiments).set({ summary, params }).where(eq(experiments.id, experimentId)).run();
+  await db.update(experiments).set({ summary, params }).where(eq(experiments.id, experimentId));
 }
 
 /** Removes what a failed attempt of a job's experiment produced; the row stays (its status is its job's). */
-export function clearExperimentOutput(db: Db, jobId: number, dataDir: string): void {
-  const exp = db.select({ id: experiments.id }).from(experiments).where(eq(experiments.jobId, jobId)).get();
+export async function clearExperimentOutput(db: Db, jobId: number, dataDir: string): Promise<void> {
+  const exp = await first(db.select({ id: experiments.id }).from(experiments).where(eq(experiments.jobId, jobId)));
   if (!exp) return;
-  db.delete(results).where(eq(results.experimentId, exp.id)).run();
-  db.update(experiments).set({ summary: null }).where(eq(experiments.id, exp.id)).run();
+  await db.delete(results).where(eq(results.experimentId, exp.id));
+  await db.update(experiments).set({ summary: null }).where(eq(experiments.id, exp.id));
   removeArtifacts(dataDir, resultsDir(exp.id));
 }
 
 /** An evaluation (an `evaluate` row) of a model's checkpoint; returns its id. */
-export function insertEvaluation(db: Db, e: { modelId: number; params: Record<string, unknown>; jobId: number; summary: unknown }): number {
-  return db
-    .insert(experiments)
-    .values({ kind: 'evaluate', modelId: e.modelId, params: e.params, jobId: e.jobId, summary: e.summary, createdAt: Date.now() })
-    .returning({ id: experiments.id })
-    .get().id;
+export async function insertEvaluation(db: DbOrTx, e: { modelId: number; params: Record<string, unknown>; jobId: number; summary: unknown }): Promise<number> {
+  return (
+    await inserted(
+      db
+        .insert(experiments)
+        .values({ kind: 'evaluate', modelId: e.modelId, params: e.params, jobId: e.jobId, summary: e.summary, createdAt: Date.now() })
+        .returning({ id: experiments.id }),
+    )
+  ).id;
 }
 
 /** One stored result tensor, decoded (shape and values from the file's own header). */
@@ -149,21 +151,22 @@ export function readResultTensor(dataDir: string, r: ResultRow): ReturnType<type
 }
 
 /** An experiment (not an evaluation) by id. */
-export function getExperiment(db: Db, id: number): ExperimentRow | undefined {
-  return db
-    .select()
-    .from(experiments)
-    .where(and(eq(experiments.id, id), ne(experiments.kind, 'evaluate')))
-    .get();
+export async function getExperiment(db: Db, id: number): Promise<ExperimentRow | undefined> {
+  return await first(
+    db
+      .select()
+      .from(experiments)
+      .where(and(eq(experiments.id, id), ne(experiments.kind, 'evaluate'))),
+  );
 }
 
 /** An experiment's result tensors in the order they were stored. */
-export function resultsOf(db: Db, experimentId: number): ResultRow[] {
-  return db.select().from(results).where(eq(results.experimentId, experimentId)).orderBy(asc(results.id)).all();
+export async function resultsOf(db: Db, experimentId: number): Promise<ResultRow[]> {
+  return await db.select().from(results).where(eq(results.experimentId, experimentId)).orderBy(asc(results.id));
 }
 
-export function getResult(db: Db, id: number): ResultRow | undefined {
-  return db.select().from(results).where(eq(results.id, id)).get();
+export async function getResult(db: Db, id: number): Promise<ResultRow | undefined> {
+  return await first(db.select().from(results).where(eq(results.id, id)));
 }
 
 export interface ImportedExperiment {
@@ -183,16 +186,19 @@ export interface ImportedExperiment {
  * transaction. A crash in between leaves a row without a summary (shown FAILED) and files the
  * start-up sweep removes, never a summary without its tensors.
  */
-export function importExperiment(handle: { db: Db; dataDir: string }, e: ImportedExperiment, userId: number | null): number {
-  const id = handle.db
-    .insert(experiments)
-    .values({ kind: e.kind, modelId: e.modelId, params: e.params, seed: e.seed, checkpointId: e.checkpointId, createdBy: userId, createdAt: Date.now() })
-    .returning({ id: experiments.id })
-    .get().id;
+export async function importExperiment(handle: { db: Db; dataDir: string }, e: ImportedExperiment, userId: number | null): Promise<number> {
+  const id = (
+    await inserted(
+      handle.db
+        .insert(experiments)
+        .values({ kind: e.kind, modelId: e.modelId, params: e.params, seed: e.seed, checkpointId: e.checkpointId, createdBy: userId, createdAt: Date.now() })
+        .returning({ id: experiments.id }),
+    )
+  ).id;
   const stored = writeResultFiles(handle.dataDir, id, e.tensors);
-  handle.db.transaction((tx) => {
-    recordResults(tx, id, stored, e.summary, e.params);
-    audit(tx, userId, 'import', 'experiment', id, { kind: e.kind, modelId: e.modelId });
+  await handle.db.transaction(async (tx) => {
+    await recordResults(tx, id, stored, e.summary, e.params);
+    await audit(tx, userId, 'import', 'experiment', id, { kind: e.kind, modelId: e.modelId });
   });
   return id;
 }

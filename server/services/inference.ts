@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
-import type { DbHandle } from '../db/client.js';
+import { first, type DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { activationCaches, checkpoints } from '../db/schema.js';
 import type { SolvedMaze } from '../maze/lattice.js';
@@ -77,8 +77,8 @@ export async function disposeEngines(dataDir: string): Promise<void> {
   );
 }
 
-export function latestCheckpoint(handle: DbHandle, modelId: number): CheckpointRow {
-  const c = handle.db.select().from(checkpoints).where(eq(checkpoints.modelId, modelId)).orderBy(desc(checkpoints.step)).limit(1).get();
+export async function latestCheckpoint(handle: DbHandle, modelId: number): Promise<CheckpointRow> {
+  const c = await first(handle.db.select().from(checkpoints).where(eq(checkpoints.modelId, modelId)).orderBy(desc(checkpoints.step)).limit(1));
   if (!c) throw new UserError(`Model:${modelId} has no checkpoint yet`);
   return c;
 }
@@ -147,7 +147,7 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const cfg = model.config as ModelConfig;
   const T = ids.length;
   const V = cfg.d_vocab;
-  const ckpt = latestCheckpoint(handle, model.id);
+  const ckpt = await latestCheckpoint(handle, model.id);
   const answer = (logits: Float32Array, cacheId: string | null): ForwardOutput => {
     const top = topK(logits.subarray((T - 1) * V, T * V), vocab, k);
     return { nextToken: top[0].token, topK: top, cacheId };
@@ -157,11 +157,11 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
     return answer(await engine.forward(ids, 1, T), null);
   }
   const key = cacheKey(ckpt.sha256, ids, hooks);
-  const hit = handle.db.select().from(activationCaches).where(eq(activationCaches.key, key)).get();
+  const hit = await first(handle.db.select().from(activationCaches).where(eq(activationCaches.key, key)));
   if (hit && fs.existsSync(resolveDataPath(handle.dataDir, hit.path))) {
     // A repeated request is served from the stored cache, not recomputed.
     const { tensors } = decodeSafetensors(fs.readFileSync(resolveDataPath(handle.dataDir, hit.path)), { select: (n) => n === 'logits' });
-    handle.db.update(activationCaches).set({ lastUsedAt: Date.now() }).where(eq(activationCaches.key, key)).run();
+    await handle.db.update(activationCaches).set({ lastUsedAt: Date.now() }).where(eq(activationCaches.key, key));
     return answer(tensors.get('logits')!.data, key);
   }
   const { engine } = await engineFor(handle, ckpt, vocab);
@@ -170,7 +170,7 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   const tensors = [{ name: 'logits', shape: [1, T, V], data: run.logits }, ...[...run.cache].map(([name, a]) => ({ name, shape: a.shape, data: a.data }))];
   const bytes = encodeSafetensors(tensors, { checkpoint_sha256: ckpt.sha256, tokens: JSON.stringify(tokens) });
   const stored = writeFileAtomic(handle.dataDir, `caches/${key}.safetensors`, bytes);
-  handle.db
+  await handle.db
     .insert(activationCaches)
     .values({
       key,
@@ -183,9 +183,8 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
       createdAt: Date.now(),
       lastUsedAt: Date.now(),
     })
-    .onConflictDoNothing()
-    .run();
-  evictCaches(handle, cacheBudgetFromEnv(), key);
+    .onConflictDoNothing();
+  await evictCaches(handle, cacheBudgetFromEnv(), key);
   return answer(run.logits, key);
 }
 
@@ -200,23 +199,18 @@ export function cacheBudgetFromEnv(env: EnvVars = process.env): number {
  * first, then the file: no row ever points at a missing file; a file left by a crash in between
  * is an orphan the start-up sweep removes.
  */
-export function evictCaches(handle: DbHandle, maxBytes: number, keep: string): void {
+export async function evictCaches(handle: DbHandle, maxBytes: number, keep: string): Promise<void> {
   // The common case (under budget) is one aggregate; rows are read, oldest use first, only to evict.
-  let total =
-    handle.db
-      .select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)` })
-      .from(activationCaches)
-      .get()?.n ?? 0;
+  let total = (await first(handle.db.select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)` }).from(activationCaches)))?.n ?? 0;
   if (total <= maxBytes) return;
-  const rows = handle.db
+  const rows = await handle.db
     .select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes })
     .from(activationCaches)
-    .orderBy(sql`coalesce(${activationCaches.lastUsedAt}, ${activationCaches.createdAt})`)
-    .all();
+    .orderBy(sql`coalesce(${activationCaches.lastUsedAt}, ${activationCaches.createdAt})`);
   for (const r of rows) {
     if (total <= maxBytes) break;
     if (r.key === keep) continue;
-    handle.db.delete(activationCaches).where(eq(activationCaches.key, r.key)).run();
+    await handle.db.delete(activationCaches).where(eq(activationCaches.key, r.key));
     fs.rmSync(resolveDataPath(handle.dataDir, r.path), { force: true });
     total -= r.bytes;
   }
@@ -236,7 +230,7 @@ export async function generatePath(handle: DbHandle, model: ModelRow, maze: Solv
   const prompt = tok.prompt(maze, new Rng(mazeRowId));
   const ids = Array.from(tokensToIds(prompt, vocab));
   if (ids.length >= cfg.n_ctx) throw new UserError(`generatePath: the maze's prompt has ${ids.length} tokens; the model's context is ${cfg.n_ctx}`);
-  const { engine } = await engineFor(handle, latestCheckpoint(handle, model.id), vocab);
+  const { engine } = await engineFor(handle, await latestCheckpoint(handle, model.id), vocab);
   const { generate } = await import('../model/onnx/generate.js');
   const endId = vocab.indexOf('<PATH_END>');
   if (endId < 0) throw new UserError(`generatePath: Model:${model.id}'s vocabulary has no <PATH_END> token`);
@@ -252,10 +246,11 @@ export async function generatePath(handle: DbHandle, model: ModelRow, maze: Solv
 }
 
 /** Which activation cache file serves `/files/caches/<key>`; undefined when unknown. */
-export function findCache(handle: DbHandle, key: string) {
-  return handle.db
-    .select()
-    .from(activationCaches)
-    .where(and(eq(activationCaches.key, key)))
-    .get();
+export async function findCache(handle: DbHandle, key: string) {
+  return await first(
+    handle.db
+      .select()
+      .from(activationCaches)
+      .where(and(eq(activationCaches.key, key))),
+  );
 }

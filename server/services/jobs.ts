@@ -10,7 +10,7 @@
  * requeue the newer run.
  */
 import { and, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
-import type { Db, Tx } from '../db/client.js';
+import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
 import { prepared } from '../db/prepared.js';
 import { audit } from '../db/audit.js';
 import { jobs } from '../db/schema.js';
@@ -40,10 +40,10 @@ export const jobTopic = (id: number): string => `job:${id}`;
  */
 export interface JobScheduler {
   /** Validates `params` with the kind's handler (UserError; nothing written), then queues the job with its `link`ed rows. */
-  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): JobRow;
+  enqueue<P = unknown>(kind: string, params: unknown, userId: number | null, link?: EnqueueLink, check?: (normalized: P) => void): Promise<JobRow>;
   /** QUEUED → CANCELLED, RUNNING → stopped; undefined when there is no such job. */
-  cancel(id: number, by: Actor): JobRow | undefined;
-  runningCount(): number;
+  cancel(id: number, by: Actor): Promise<JobRow | undefined>;
+  runningCount(): Promise<number>;
 }
 
 /**
@@ -51,33 +51,32 @@ export interface JobScheduler {
  * own insert transaction, so there is never a job without them or them without a job. Returns
  * fields to merge into the job's params (e.g. the new row's id), or nothing.
  */
-export type EnqueueLink = (tx: Tx, job: JobRow) => Record<string, unknown> | undefined;
+export type EnqueueLink = (tx: Tx, job: JobRow) => Promise<Record<string, unknown> | undefined>;
 
-export function enqueue(db: Db, kind: JobKind, params: unknown, createdBy: number | null, link?: EnqueueLink): JobRow {
-  return db.transaction(
-    (tx) => {
-      let job = tx
+export async function enqueue(db: Db, kind: JobKind, params: unknown, createdBy: number | null, link?: EnqueueLink): Promise<JobRow> {
+  return db.transaction(async (tx) => {
+    let job = await inserted(
+      tx
         .insert(jobs)
         .values({ kind, params, createdBy, createdAt: Date.now(), progress: { phase: 'queued' } })
-        .returning()
-        .get();
-      const extra = link?.(tx, job);
-      if (extra)
-        job = tx
+        .returning(),
+    );
+    const extra = await link?.(tx, job);
+    if (extra)
+      job = await inserted(
+        tx
           .update(jobs)
           .set({ params: { ...(params as object), ...extra } })
           .where(eq(jobs.id, job.id))
-          .returning()
-          .get();
-      audit(tx, createdBy, 'enqueue', 'job', job.id, { kind });
-      return job;
-    },
-    { behavior: 'immediate' },
-  );
+          .returning(),
+      );
+    await audit(tx, createdBy, 'enqueue', 'job', job.id, { kind });
+    return job;
+  });
 }
 
 /** Whether a cancel was requested: the one column a worker polls between steps, not the whole row. */
-export function isCancelRequested(db: Db, id: number): boolean {
+export async function isCancelRequested(db: Db, id: number): Promise<boolean> {
   const q = prepared(db, 'jobs.cancelRequested', () =>
     db
       .select({ c: jobs.cancelRequested })
@@ -85,147 +84,159 @@ export function isCancelRequested(db: Db, id: number): boolean {
       .where(eq(jobs.id, sql.placeholder('id')))
       .prepare(),
   );
-  return q.get({ id })?.c ?? false;
+  return (await q.get({ id }))?.c ?? false;
 }
 
 /** Jobs a user has waiting (the per-user queue limit). */
-export function countQueued(db: Db, userId: number): number {
+export async function countQueued(db: Db, userId: number): Promise<number> {
   return (
-    db
-      .select({ n: sql<number>`count(*)` })
-      .from(jobs)
-      .where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED')))
-      .get()?.n ?? 0
+    (
+      await first(
+        db
+          .select({ n: sql<number>`count(*)` })
+          .from(jobs)
+          .where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED'))),
+      )
+    )?.n ?? 0
   );
 }
 
 /** Jobs a user has waiting or running (their dispatch priority: each user's first job goes before anyone's second). */
-export function countActive(db: Db, userId: number): number {
+export async function countActive(db: Db, userId: number): Promise<number> {
   return (
-    db
-      .select({ n: sql<number>`count(*)` })
-      .from(jobs)
-      .where(and(eq(jobs.createdBy, userId), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
-      .get()?.n ?? 0
+    (
+      await first(
+        db
+          .select({ n: sql<number>`count(*)` })
+          .from(jobs)
+          .where(and(eq(jobs.createdBy, userId), inArray(jobs.status, ['QUEUED', 'RUNNING']))),
+      )
+    )?.n ?? 0
   );
 }
 
-export function getJob(db: Db, id: number): JobRow | undefined {
-  return db.select().from(jobs).where(eq(jobs.id, id)).get();
+export async function getJob(db: Db, id: number): Promise<JobRow | undefined> {
+  return await first(db.select().from(jobs).where(eq(jobs.id, id)));
 }
 
 /** Atomically takes the oldest QUEUED job (oldest first: FIFO), or undefined. */
-export function claimNext(db: Db, exclude: number[] = []): JobRow | undefined {
+export async function claimNext(db: Db, exclude: number[] = []): Promise<JobRow | undefined> {
   const now = Date.now();
-  const next = db
-    .select({ id: jobs.id })
-    .from(jobs)
-    .where(exclude.length ? and(eq(jobs.status, 'QUEUED'), notInArray(jobs.id, exclude)) : eq(jobs.status, 'QUEUED'))
-    .orderBy(jobs.id)
-    .limit(1)
-    .get();
-  if (!next) return undefined;
-  return db
-    .update(jobs)
-    .set({ status: 'RUNNING', attempts: sql`${jobs.attempts} + 1`, startedAt: now, heartbeatAt: now, error: null })
-    .where(and(eq(jobs.id, next.id), eq(jobs.status, 'QUEUED')))
-    .returning()
-    .get();
-}
-
-/** QUEUED → RUNNING for one job (a queue worker's claim); undefined when it is not QUEUED (cancelled, or another worker has it). */
-export function claimJob(db: Db, id: number): JobRow | undefined {
-  const now = Date.now();
-  return db
-    .update(jobs)
-    .set({ status: 'RUNNING', attempts: sql`${jobs.attempts} + 1`, startedAt: now, heartbeatAt: now, error: null })
-    .where(and(eq(jobs.id, id), eq(jobs.status, 'QUEUED')))
-    .returning()
-    .get();
-}
-
-/** Whether any job is QUEUED or RUNNING (waiting for a quiet system). */
-export function anyActive(db: Db): boolean {
-  return (
+  const next = await first(
     db
       .select({ id: jobs.id })
       .from(jobs)
-      .where(inArray(jobs.status, ['QUEUED', 'RUNNING']))
-      .limit(1)
-      .get() !== undefined
+      .where(exclude.length ? and(eq(jobs.status, 'QUEUED'), notInArray(jobs.id, exclude)) : eq(jobs.status, 'QUEUED'))
+      .orderBy(jobs.id)
+      .limit(1),
+  );
+  if (!next) return undefined;
+  return await first(
+    db
+      .update(jobs)
+      .set({ status: 'RUNNING', attempts: sql`${jobs.attempts} + 1`, startedAt: now, heartbeatAt: now, error: null })
+      .where(and(eq(jobs.id, next.id), eq(jobs.status, 'QUEUED')))
+      .returning(),
+  );
+}
+
+/** QUEUED → RUNNING for one job (a queue worker's claim); undefined when it is not QUEUED (cancelled, or another worker has it). */
+export async function claimJob(db: Db, id: number): Promise<JobRow | undefined> {
+  const now = Date.now();
+  return await first(
+    db
+      .update(jobs)
+      .set({ status: 'RUNNING', attempts: sql`${jobs.attempts} + 1`, startedAt: now, heartbeatAt: now, error: null })
+      .where(and(eq(jobs.id, id), eq(jobs.status, 'QUEUED')))
+      .returning(),
+  );
+}
+
+/** Whether any job is QUEUED or RUNNING (waiting for a quiet system). */
+export async function anyActive(db: Db): Promise<boolean> {
+  return (
+    (await first(
+      db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(inArray(jobs.status, ['QUEUED', 'RUNNING']))
+        .limit(1),
+    )) !== undefined
   );
 }
 
 /** The row's condition for a change by the holder of `attempt` (any attempt when undefined). */
 const held = (id: number, attempt: number | undefined) => and(eq(jobs.id, id), attempt === undefined ? undefined : eq(jobs.attempts, attempt));
 
-export function setProgress(db: Db, id: number, progress: JobProgress, attempt?: number): void {
-  db.update(jobs)
+export async function setProgress(db: Db, id: number, progress: JobProgress, attempt?: number): Promise<void> {
+  await db
+    .update(jobs)
     .set({ progress, heartbeatAt: Date.now() })
-    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING')))
-    .run();
+    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING')));
 }
 
 /** RUNNING → COMPLETED, unless a cancel was requested; returns whether it completed. */
-export function markCompleted(db: Db, id: number, result: JobResult | null, progress?: JobProgress, attempt?: number): boolean {
-  const r = db
+export async function markCompleted(db: DbOrTx, id: number, result: JobResult | null, progress?: JobProgress, attempt?: number): Promise<boolean> {
+  const done = await db
     .update(jobs)
     .set({ status: 'COMPLETED', result: result ?? null, finishedAt: Date.now(), heartbeatAt: Date.now(), ...(progress ? { progress } : {}) })
     .where(and(held(id, attempt), eq(jobs.status, 'RUNNING'), eq(jobs.cancelRequested, false)))
-    .run();
-  return r.changes === 1;
+    .returning({ id: jobs.id });
+  return done.length === 1;
 }
 
 /** Ends a non-terminal job as FAILED or CANCELLED with its reason. */
-export function markEnded(db: Db, id: number, status: 'FAILED' | 'CANCELLED', error: string, attempt?: number): JobRow | undefined {
-  return db
-    .update(jobs)
-    .set({ status, error, finishedAt: Date.now() })
-    .where(and(held(id, attempt), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
-    .returning()
-    .get();
+export async function markEnded(db: Db, id: number, status: 'FAILED' | 'CANCELLED', error: string, attempt?: number): Promise<JobRow | undefined> {
+  return await first(
+    db
+      .update(jobs)
+      .set({ status, error, finishedAt: Date.now() })
+      .where(and(held(id, attempt), inArray(jobs.status, ['QUEUED', 'RUNNING'])))
+      .returning(),
+  );
 }
 
 /** Puts a RUNNING job back in the queue (after a restart), with a note in its progress. */
-export function requeue(db: Db, id: number, message: string, keepProgress: boolean, attempt?: number): void {
-  const job = getJob(db, id);
+export async function requeue(db: Db, id: number, message: string, keepProgress: boolean, attempt?: number): Promise<void> {
+  const job = await getJob(db, id);
   const progress = keepProgress && job?.progress ? { ...(job.progress as object), phase: 'queued', message } : { phase: 'queued', message };
-  db.update(jobs)
+  await db
+    .update(jobs)
     .set({ status: 'QUEUED', progress })
-    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING')))
-    .run();
+    .where(and(held(id, attempt), eq(jobs.status, 'RUNNING')));
 }
 
 /** QUEUED → CANCELLED now; RUNNING → cancel_requested (the runner stops the worker). */
-export function requestCancel(db: Db, id: number, by: Actor): JobRow | undefined {
+export async function requestCancel(db: Db, id: number, by: Actor): Promise<JobRow | undefined> {
   return db.transaction(
-    (tx) => {
-      const job = tx.select().from(jobs).where(eq(jobs.id, id)).get();
+    async (tx) => {
+      const job = await first(tx.select().from(jobs).where(eq(jobs.id, id)));
       if (!job) return undefined;
-      audit(tx, by.id, 'cancel', 'job', id, { status: job.status });
+      await audit(tx, by.id, 'cancel', 'job', id, { status: job.status });
       if (job.status === 'QUEUED') {
-        return tx
-          .update(jobs)
-          .set({ status: 'CANCELLED', error: `cancelled by ${by.name} before it started`, finishedAt: Date.now() })
-          .where(eq(jobs.id, id))
-          .returning()
-          .get();
+        return await first(
+          tx
+            .update(jobs)
+            .set({ status: 'CANCELLED', error: `cancelled by ${by.name} before it started`, finishedAt: Date.now() })
+            .where(eq(jobs.id, id))
+            .returning(),
+        );
       }
-      if (job.status === 'RUNNING') return tx.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, id)).returning().get();
+      if (job.status === 'RUNNING') return await first(tx.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, id)).returning());
       return job;
     },
     { behavior: 'immediate' },
   );
 }
 
-export function jobsWithStatus(db: Db, status: JobStatus): JobRow[] {
-  return db.select().from(jobs).where(eq(jobs.status, status)).orderBy(jobs.id).all();
+export async function jobsWithStatus(db: Db, status: JobStatus): Promise<JobRow[]> {
+  return await db.select().from(jobs).where(eq(jobs.status, status)).orderBy(jobs.id);
 }
 
 const statusIs = sql`(${sql.placeholder('status')} IS NULL OR ${jobs.status} = ${sql.placeholder('status')})`;
 const kindIs = sql`(${sql.placeholder('kind')} IS NULL OR ${jobs.kind} = ${sql.placeholder('kind')})`;
 
-export function listJobs(db: Db, opts: { limit: number; beforeId?: number; status?: JobStatus; kind?: string }): JobRow[] {
+export function listJobs(db: Db, opts: { limit: number; beforeId?: number; status?: JobStatus; kind?: string }): Promise<JobRow[]> {
   const q = prepared(db, 'jobs.page', () =>
     db
       .select()
@@ -238,7 +249,7 @@ export function listJobs(db: Db, opts: { limit: number; beforeId?: number; statu
   return q.all({ before: opts.beforeId ?? Number.MAX_SAFE_INTEGER, status: opts.status ?? null, kind: opts.kind ?? null, limit: opts.limit });
 }
 
-export function countJobs(db: Db, opts: { status?: JobStatus; kind?: string }): number {
+export async function countJobs(db: Db, opts: { status?: JobStatus; kind?: string }): Promise<number> {
   const q = prepared(db, 'jobs.count', () => db.select({ n: sql<number>`count(*)` }).from(jobs).where(sql`${statusIs} AND ${kindIs}`).prepare());
-  return q.get({ status: opts.status ?? null, kind: opts.kind ?? null })?.n ?? 0;
+  return (await q.get({ status: opts.status ?? null, kind: opts.kind ?? null }))?.n ?? 0;
 }

@@ -11,7 +11,7 @@ import { annotations, checkpoints, circuitEditors, comments, datasets, experimen
 import type { AnnotationRow, CheckpointRow, CommentRow, DatasetRow, ExperimentRow, JobRow, MazeRow, ModelRow, ResultRow, UserRow } from './rows.js';
 
 /** Rows of `table` whose id is in `ids`, through one prepared statement per table. */
-function rowsById<T>(db: Db, name: string, table: SQLiteTable & { id: AnySQLiteColumn }, ids: readonly number[]): T[] {
+async function rowsById<T>(db: Db, name: string, table: SQLiteTable & { id: AnySQLiteColumn }, ids: readonly number[]): Promise<T[]> {
   const q = prepared(db, `byId:${name}`, () =>
     db
       .select()
@@ -19,73 +19,67 @@ function rowsById<T>(db: Db, name: string, table: SQLiteTable & { id: AnySQLiteC
       .where(inArray(table.id, inJsonArray('ids')))
       .prepare(),
   );
-  return q.all({ ids: JSON.stringify(ids) }) as T[];
+  return (await q.all({ ids: JSON.stringify(ids) })) as T[];
 }
 
-export const usersById = (db: Db, ids: readonly number[]): UserRow[] => rowsById(db, 'users', users, ids);
-export const datasetsById = (db: Db, ids: readonly number[]): DatasetRow[] => rowsById(db, 'datasets', datasets, ids);
-export const mazesById = (db: Db, ids: readonly number[]): MazeRow[] => rowsById(db, 'mazes', mazes, ids);
-export const modelsById = (db: Db, ids: readonly number[]): ModelRow[] => rowsById(db, 'models', models, ids);
-export const jobsById = (db: Db, ids: readonly number[]): JobRow[] => rowsById(db, 'jobs', jobs, ids);
-export const annotationsById = (db: Db, ids: readonly number[]): AnnotationRow[] => rowsById(db, 'annotations', annotations, ids);
+export const usersById = (db: Db, ids: readonly number[]): Promise<UserRow[]> => rowsById(db, 'users', users, ids);
+export const datasetsById = (db: Db, ids: readonly number[]): Promise<DatasetRow[]> => rowsById(db, 'datasets', datasets, ids);
+export const mazesById = (db: Db, ids: readonly number[]): Promise<MazeRow[]> => rowsById(db, 'mazes', mazes, ids);
+export const modelsById = (db: Db, ids: readonly number[]): Promise<ModelRow[]> => rowsById(db, 'models', models, ids);
+export const jobsById = (db: Db, ids: readonly number[]): Promise<JobRow[]> => rowsById(db, 'jobs', jobs, ids);
+export const annotationsById = (db: Db, ids: readonly number[]): Promise<AnnotationRow[]> => rowsById(db, 'annotations', annotations, ids);
 
 /** Experiments (never `evaluate` rows, which are a model's Evaluations) by id. */
-export function experimentsById(db: Db, ids: readonly number[]): ExperimentRow[] {
-  return db
+export async function experimentsById(db: Db, ids: readonly number[]): Promise<ExperimentRow[]> {
+  return await db
     .select()
     .from(experiments)
-    .where(and(inArray(experiments.id, [...ids]), ne(experiments.kind, 'evaluate')))
-    .all();
+    .where(and(inArray(experiments.id, [...ids]), ne(experiments.kind, 'evaluate')));
 }
 
 /** Checkpoints of these models, by step. */
-export function checkpointsOfModels(db: Db, modelIds: readonly number[]): CheckpointRow[] {
-  return db
+export async function checkpointsOfModels(db: Db, modelIds: readonly number[]): Promise<CheckpointRow[]> {
+  return await db
     .select()
     .from(checkpoints)
     .where(inArray(checkpoints.modelId, [...modelIds]))
-    .orderBy(checkpoints.step)
-    .all();
+    .orderBy(checkpoints.step);
 }
 
 /** Comments on these annotations, oldest first. */
-export function commentsOfAnnotations(db: Db, annotationIds: readonly number[]): CommentRow[] {
-  return db
+export async function commentsOfAnnotations(db: Db, annotationIds: readonly number[]): Promise<CommentRow[]> {
+  return await db
     .select()
     .from(comments)
     .where(inArray(comments.annotationId, [...annotationIds]))
-    .orderBy(comments.id)
-    .all();
+    .orderBy(comments.id);
 }
 
 /** Result tensors of these experiments, in the order they were stored. */
-export function resultsOfExperiments(db: Db, experimentIds: readonly number[]): ResultRow[] {
-  return db
+export async function resultsOfExperiments(db: Db, experimentIds: readonly number[]): Promise<ResultRow[]> {
+  return await db
     .select()
     .from(results)
     .where(inArray(results.experimentId, [...experimentIds]))
-    .orderBy(asc(results.id))
-    .all();
+    .orderBy(asc(results.id));
 }
 
 /** The editors (users, by name) of these circuits. */
-export function editorsOfCircuits(db: Db, circuitIds: readonly number[]): Array<{ circuitId: number; user: UserRow }> {
-  return db
+export async function editorsOfCircuits(db: Db, circuitIds: readonly number[]): Promise<Array<{ circuitId: number; user: UserRow }>> {
+  return await db
     .select({ circuitId: circuitEditors.circuitId, user: users })
     .from(circuitEditors)
     .innerJoin(users, eq(users.id, circuitEditors.userId))
     .where(inArray(circuitEditors.circuitId, [...circuitIds]))
-    .orderBy(users.name)
-    .all();
+    .orderBy(users.name);
 }
 
 /** The sum of votes on each of these annotations (absent: no votes). */
-export function voteScores(db: Db, annotationIds: readonly number[]): Map<number, number> {
-  const rows = db
+export async function voteScores(db: Db, annotationIds: readonly number[]): Promise<Map<number, number>> {
+  const rows = await db
     .select({ id: votes.annotationId, s: sql<number>`sum(${votes.value})` })
     .from(votes)
     .where(inArray(votes.annotationId, [...annotationIds]))
-    .groupBy(votes.annotationId)
-    .all();
+    .groupBy(votes.annotationId);
   return new Map(rows.map((r) => [r.id, r.s]));
 }

@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { audit } from '../db/audit.js';
-import type { Db, DbHandle } from '../db/client.js';
+import { first, inserted, type Db, type DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
@@ -56,32 +56,36 @@ export function fileStep(metadata: Record<string, string>): number {
   }
 }
 
-export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Array, userId: number | null, source: 'import' | 'demo' = 'import'): ModelRow {
+export async function importModelBytes(
+  handle: DbHandle,
+  name: string,
+  bytes: Uint8Array,
+  userId: number | null,
+  source: 'import' | 'demo' = 'import',
+): Promise<ModelRow> {
   const clean = name.trim();
   if (!clean || clean.length > TEXT_LIMITS['models.name'])
     throw new UserError(`importModel: name must be 1-${TEXT_LIMITS['models.name']} characters, got ${JSON.stringify(name)}`);
   if (bytes.length > MAX_MODEL_BYTES) throw new UserError(`importModel: file is ${bytes.length} bytes; the limit is ${MAX_MODEL_BYTES}`);
-  if (userId !== null) checkQuota(handle.db, userId, 'importModel', bytes.length);
+  if (userId !== null) await checkQuota(handle.db, userId, 'importModel', bytes.length);
   const loaded = decode(bytes);
   const vocab = loaded.vocab ?? vocabFor(loaded.cfg.tokenizer, loaded.cfg.d_vocab);
   const step = fileStep(loaded.metadata);
   // File first (temp name, fsync, rename), then the rows: a crash never leaves a row without its file.
   const stored = writeFileAtomic(handle.dataDir, `checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
   try {
-    return handle.db.transaction(
-      (tx) => {
+    return await handle.db.transaction(
+      async (tx) => {
         const lineage = {
           source,
           ignoredTensors: loaded.unknownTensors,
           metadataKeys: Object.keys(loaded.metadata).filter((k) => k !== 'config' && k !== 'vocab'),
         };
-        const model = tx
-          .insert(models)
-          .values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() })
-          .returning()
-          .get();
-        tx.insert(checkpoints).values({ modelId: model.id, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() }).run();
-        audit(tx, userId, 'import', 'model', model.id, { name: clean, sha256: stored.sha256 });
+        const model = await inserted(
+          tx.insert(models).values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() }).returning(),
+        );
+        await tx.insert(checkpoints).values({ modelId: model.id, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() });
+        await audit(tx, userId, 'import', 'model', model.id, { name: clean, sha256: stored.sha256 });
         return model;
       },
       { behavior: 'immediate' },
@@ -93,7 +97,7 @@ export function importModelBytes(handle: DbHandle, name: string, bytes: Uint8Arr
 }
 
 /** Models newest first, up to `limit`, with ids below `before` (keyset pagination). */
-export function modelPage(db: Db, before: number | undefined, limit: number): ModelRow[] {
+export function modelPage(db: Db, before: number | undefined, limit: number): Promise<ModelRow[]> {
   const q = prepared(db, 'models.page', () =>
     db
       .select()
@@ -106,25 +110,24 @@ export function modelPage(db: Db, before: number | undefined, limit: number): Mo
   return q.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit });
 }
 
-export function modelCount(db: Db): number {
-  return prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare()).get()!.n;
+export async function modelCount(db: Db): Promise<number> {
+  return (await prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare()).get())!.n;
 }
 
 /** Deletes a model (its checkpoints, experiments and findings cascade); its files become unreferenced and the start-up sweep removes them. */
-export function deleteModel(db: Db, model: ModelRow, userId: number | null): void {
-  db.transaction((tx) => {
-    tx.delete(models).where(eq(models.id, model.id)).run();
-    audit(tx, userId, 'delete', 'model', model.id, { name: model.name });
+export async function deleteModel(db: Db, model: ModelRow, userId: number | null): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.delete(models).where(eq(models.id, model.id));
+    await audit(tx, userId, 'delete', 'model', model.id, { name: model.name });
   });
 }
 
-export function trainingCurve(db: Db, modelId: number, name?: string | null): Array<{ step: number; name: string; value: number }> {
-  return db
+export async function trainingCurve(db: Db, modelId: number, name?: string | null): Promise<Array<{ step: number; name: string; value: number }>> {
+  return await db
     .select({ step: trainingCurves.step, name: trainingCurves.name, value: trainingCurves.value })
     .from(trainingCurves)
     .where(and(eq(trainingCurves.modelId, modelId), name ? eq(trainingCurves.name, name) : undefined))
-    .orderBy(asc(trainingCurves.name), asc(trainingCurves.step))
-    .all();
+    .orderBy(asc(trainingCurves.name), asc(trainingCurves.step));
 }
 
 /** What an evaluation ran on (an `evaluate` row's params, written only by insertEvaluation). */
@@ -138,24 +141,23 @@ export function evaluationSummary(e: ExperimentRow): EvaluationSummary | null {
 }
 
 /** A model's evaluations (experiment rows of kind `evaluate`), newest first. */
-export function evaluationsOf(db: Db, modelId: number): ExperimentRow[] {
-  return db
+export async function evaluationsOf(db: Db, modelId: number): Promise<ExperimentRow[]> {
+  return await db
     .select()
     .from(experiments)
     .where(and(eq(experiments.modelId, modelId), eq(experiments.kind, 'evaluate')))
-    .orderBy(desc(experiments.id))
-    .all();
+    .orderBy(desc(experiments.id));
 }
 
-export function getCheckpoint(db: Db, id: number): CheckpointRow | undefined {
-  return db.select().from(checkpoints).where(eq(checkpoints.id, id)).get();
+export async function getCheckpoint(db: Db, id: number): Promise<CheckpointRow | undefined> {
+  return await first(db.select().from(checkpoints).where(eq(checkpoints.id, id)));
 }
 
 /** A model's newest checkpoint, if it has one. */
-export function findLatestCheckpoint(db: Db, modelId: number): CheckpointRow | undefined {
-  return db.select().from(checkpoints).where(eq(checkpoints.modelId, modelId)).orderBy(desc(checkpoints.step)).limit(1).get();
+export async function findLatestCheckpoint(db: Db, modelId: number): Promise<CheckpointRow | undefined> {
+  return await first(db.select().from(checkpoints).where(eq(checkpoints.modelId, modelId)).orderBy(desc(checkpoints.step)).limit(1));
 }
 
-export function getModel(db: Db, id: number): ModelRow | undefined {
-  return db.select().from(models).where(eq(models.id, id)).get();
+export async function getModel(db: Db, id: number): Promise<ModelRow | undefined> {
+  return await first(db.select().from(models).where(eq(models.id, id)));
 }

@@ -7,7 +7,7 @@
  * counted here. SEARCHLIGHT_USER_QUOTA_BYTES sets the quota (default 20 GiB; 0: none).
  */
 import { eq, sql } from 'drizzle-orm';
-import type { Db } from '../db/client.js';
+import { first, type Db } from '../db/client.js';
 import { checkpoints, experiments, models, results } from '../db/schema.js';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
@@ -19,30 +19,36 @@ export function userQuotaFromEnv(env: EnvVars = process.env): number {
 }
 
 /** Bytes of the user's stored artifacts: their models' checkpoints plus their experiments' results. */
-export function storedBytes(db: Db, userId: number): number {
+export async function storedBytes(db: Db, userId: number): Promise<number> {
   const ckpt =
-    db
-      .select({ n: sql<number>`coalesce(sum(${checkpoints.bytes}), 0)` })
-      .from(checkpoints)
-      .innerJoin(models, eq(models.id, checkpoints.modelId))
-      .where(eq(models.createdBy, userId))
-      .get()?.n ?? 0;
+    (
+      await first(
+        db
+          .select({ n: sql<number>`coalesce(sum(${checkpoints.bytes}), 0)` })
+          .from(checkpoints)
+          .innerJoin(models, eq(models.id, checkpoints.modelId))
+          .where(eq(models.createdBy, userId)),
+      )
+    )?.n ?? 0;
   const res =
-    db
-      .select({ n: sql<number>`coalesce(sum(${results.bytes}), 0)` })
-      .from(results)
-      .innerJoin(experiments, eq(experiments.id, results.experimentId))
-      .where(eq(experiments.createdBy, userId))
-      .get()?.n ?? 0;
+    (
+      await first(
+        db
+          .select({ n: sql<number>`coalesce(sum(${results.bytes}), 0)` })
+          .from(results)
+          .innerJoin(experiments, eq(experiments.id, results.experimentId))
+          .where(eq(experiments.createdBy, userId)),
+      )
+    )?.n ?? 0;
   return ckpt + res;
 }
 
 const gib = (n: number): string => `${(n / 1024 ** 3).toFixed(2)} GiB`;
 
 /** Refuses (UserError) when the user's stored bytes plus `adding` would pass the quota; `what` names the request. */
-export function checkQuota(db: Db, userId: number, what: string, adding = 0, quota = userQuotaFromEnv()): void {
+export async function checkQuota(db: Db, userId: number, what: string, adding = 0, quota = userQuotaFromEnv()): Promise<void> {
   if (quota === 0) return;
-  const used = storedBytes(db, userId);
+  const used = await storedBytes(db, userId);
   if (used + adding > quota)
     throw new UserError(
       `${what}: you store ${gib(used)} of checkpoints and results${adding ? ` and this adds ${gib(adding)}` : ''}, over your quota of ${gib(quota)}; delete models or experiments you no longer need, or ask an admin to raise SEARCHLIGHT_USER_QUOTA_BYTES`,

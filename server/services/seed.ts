@@ -13,6 +13,7 @@
  * Without it, the first *.safetensors file is the demo model, without findings. Each model is
  * recorded in the `meta` table once seeded, so it is seeded once (as soon as it exists).
  */
+import { first } from '../db/client.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,12 +55,12 @@ export interface SeedModel {
   findings: SeedFinding[];
 }
 
-function flag(app: SeedTarget, key: string): boolean {
-  return app.handle.db.select().from(metaTable).where(eq(metaTable.key, key)).get() !== undefined;
+async function flag(app: SeedTarget, key: string): Promise<boolean> {
+  return (await first(app.handle.db.select().from(metaTable).where(eq(metaTable.key, key)))) !== undefined;
 }
 
-function setFlag(app: SeedTarget, key: string, value: unknown): void {
-  app.handle.db.insert(metaTable).values({ key, value }).onConflictDoUpdate({ target: metaTable.key, set: { value } }).run();
+async function setFlag(app: SeedTarget, key: string, value: unknown): Promise<void> {
+  await app.handle.db.insert(metaTable).values({ key, value }).onConflictDoUpdate({ target: metaTable.key, set: { value } });
 }
 
 const STATUSES: readonly AnnotationStatus[] = ['HYPOTHESIS', 'SUPPORTED', 'REFUTED'];
@@ -148,24 +149,24 @@ function readResult(demoDir: string, rel: string) {
 }
 
 /** Seeds what is missing; returns one line per thing seeded. */
-export function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): string[] {
+export async function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): Promise<string[]> {
   const done: string[] = [];
-  if (!flag(app, 'seed.dataset')) {
-    const job = app.runner.enqueue('createDataset', DEMO_DATASET, null);
-    setFlag(app, 'seed.dataset', { jobId: job.id });
+  if (!(await flag(app, 'seed.dataset'))) {
+    const job = await app.runner.enqueue('createDataset', DEMO_DATASET, null);
+    await setFlag(app, 'seed.dataset', { jobId: job.id });
     done.push(`demo dataset queued (Job:${job.id})`);
   }
   for (const m of readManifest(demoDir)) {
     const key = `seed.model:${m.file}`;
     // Before the manifest, the one demo model was recorded as `seed.model`.
-    const earlier = app.handle.db.select().from(metaTable).where(eq(metaTable.key, 'seed.model')).get()?.value as { file?: string } | undefined;
-    if (flag(app, key) || earlier?.file === m.file || !fs.existsSync(path.join(demoDir, m.file))) continue;
+    const earlier = (await first(app.handle.db.select().from(metaTable).where(eq(metaTable.key, 'seed.model'))))?.value as { file?: string } | undefined;
+    if ((await flag(app, key)) || earlier?.file === m.file || !fs.existsSync(path.join(demoDir, m.file))) continue;
     // Every piece of evidence is read and checked before anything is written.
     const results = new Map(m.findings.filter((f) => f.evidence).map((f) => [f.evidence as string, readResult(demoDir, f.evidence as string)]));
-    const model = importModelBytes(app.handle, m.name, fs.readFileSync(path.join(demoDir, m.file)), null, 'demo');
+    const model = await importModelBytes(app.handle, m.name, fs.readFileSync(path.join(demoDir, m.file)), null, 'demo');
     const findings: number[] = [];
     try {
-      const ckpt = findLatestCheckpoint(app.handle.db, model.id)!;
+      const ckpt = (await findLatestCheckpoint(app.handle.db, model.id))!;
       const imported = new Map<string, number>(); // evidence path → experiment id: one experiment per result, however many findings cite it
       for (const f of m.findings) {
         const evidence = [];
@@ -173,16 +174,16 @@ export function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): string[] 
         if (f.evidence) {
           const r = results.get(f.evidence)!;
           let id = imported.get(f.evidence);
-          if (id === undefined) imported.set(f.evidence, (id = importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null)));
+          if (id === undefined) imported.set(f.evidence, (id = await importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null)));
           evidence.push({ label: `${r.kind} (seed ${r.seed})`, url: `/experiments/${id}` });
           if (target.kind === 'experiment' && target.experimentId === undefined) target = { kind: 'experiment', experimentId: id };
         }
-        findings.push(createAnnotation(app.handle.db, { modelId: model.id, target, body: f.body, status: f.status, tags: f.tags, evidence }, null).id);
+        findings.push((await createAnnotation(app.handle.db, { modelId: model.id, target, body: f.body, status: f.status, tags: f.tags, evidence }, null)).id);
       }
-      setFlag(app, key, { modelId: model.id, findings });
+      await setFlag(app, key, { modelId: model.id, findings });
     } catch (e) {
       // Nothing half-seeded: the model goes with its experiments and findings (cascade), so the next start seeds it whole.
-      deleteModel(app.handle.db, model, null);
+      await deleteModel(app.handle.db, model, null);
       throw e;
     }
     done.push(`demo model "${m.name}" imported (Model:${model.id}) from data/demo/${m.file}${findings.length ? ` with ${findings.length} findings` : ''}`);

@@ -5,91 +5,95 @@
  */
 import fs from 'node:fs';
 import { and, desc, eq, sql } from 'drizzle-orm';
-import type { Db, DbHandle } from '../db/client.js';
+import { first, inserted, type Db, type DbHandle, type DbOrTx } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { decodeMaze } from '../db/mazes.js';
-import { checkpoints, jobs, mazes, models } from '../db/schema.js';
+import { checkpoints, jobs, mazes, models, trainingCurves } from '../db/schema.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ModelLineage } from '../db/json.js';
 import type { ModelRow } from './rows.js';
 
 /** The stored maze with the most tokens (edges × 4 + path) of a dataset, so a context too short is refused before training. */
-export function longestMaze(db: Db, datasetId: number): SolvedMaze | undefined {
-  const row = db
-    .select()
-    .from(mazes)
-    .where(eq(mazes.datasetId, datasetId))
-    .orderBy(desc(sql`json_extract(${mazes.stats}, '$.edges') * 4 + ${mazes.pathLength}`))
-    .limit(1)
-    .get();
+export async function longestMaze(db: Db, datasetId: number): Promise<SolvedMaze | undefined> {
+  const row = await first(
+    db
+      .select()
+      .from(mazes)
+      .where(eq(mazes.datasetId, datasetId))
+      .orderBy(desc(sql`json_extract(${mazes.stats}, '$.edges') * 4 + ${mazes.pathLength}`))
+      .limit(1),
+  );
   return row ? decodeMaze(row) : undefined;
 }
 
 /** The model a trainModel job created (its lineage names the job), if it got that far. */
-export function modelOfJob(db: Db, jobId: number): ModelRow | undefined {
-  return db.select().from(models).where(sql`json_extract(${models.lineage}, '$.jobId') = ${jobId}`).get();
+export async function modelOfJob(db: Db, jobId: number): Promise<ModelRow | undefined> {
+  return await first(db.select().from(models).where(sql`json_extract(${models.lineage}, '$.jobId') = ${jobId}`));
 }
 
 /** The TRAINING model of a job: the one an earlier attempt created, or a new one owned by the job's creator. */
-export function trainingModel(
+export async function trainingModel(
   db: Db,
   jobId: number,
   m: { name: string; config: ModelConfig; vocab: string[]; lineage: Omit<ModelLineage, 'source' | 'jobId'> },
-): ModelRow {
-  const existing = modelOfJob(db, jobId);
+): Promise<ModelRow> {
+  const existing = await modelOfJob(db, jobId);
   if (existing) return existing;
-  const job = db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, jobId)).get();
-  return db
-    .insert(models)
-    .values({
-      name: m.name,
-      config: m.config,
-      vocab: m.vocab,
-      status: 'TRAINING',
-      createdBy: job?.createdBy ?? null,
-      createdAt: Date.now(),
-      lineage: { source: 'train', jobId, ...m.lineage },
-    })
-    .returning()
-    .get();
+  const job = await first(db.select({ createdBy: jobs.createdBy }).from(jobs).where(eq(jobs.id, jobId)));
+  return await inserted(
+    db
+      .insert(models)
+      .values({
+        name: m.name,
+        config: m.config,
+        vocab: m.vocab,
+        status: 'TRAINING',
+        createdBy: job?.createdBy ?? null,
+        createdAt: Date.now(),
+        lineage: { source: 'train', jobId, ...m.lineage },
+      })
+      .returning(),
+  );
 }
 
 /** Appends a resumption (attempt, last stored step, time) to the model's lineage. */
-export function recordResume(db: Db, model: ModelRow, attempt: number): void {
-  const last = db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, model.id)).orderBy(desc(checkpoints.step)).limit(1).get();
+export async function recordResume(db: Db, model: ModelRow, attempt: number): Promise<void> {
+  const last = await first(
+    db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, model.id)).orderBy(desc(checkpoints.step)).limit(1),
+  );
   const lineage = model.lineage;
   const resumes = [...(lineage.resumes ?? []), { attempt, fromStep: last?.step ?? null, at: new Date().toISOString() }];
-  db.update(models)
+  await db
+    .update(models)
     .set({ lineage: { ...lineage, resumes } })
-    .where(eq(models.id, model.id))
-    .run();
+    .where(eq(models.id, model.id));
 }
 
-/** Stores training-curve points (step, name, value) in one transaction; non-finite values are skipped. */
-export function writeCurvePoints(handle: DbHandle, modelId: number, points: ReadonlyArray<readonly [number, string, number]>): void {
-  const curve = handle.sqlite.prepare(
-    'INSERT INTO training_curves (model_id, step, name, value) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value',
-  );
-  handle.sqlite
-    .transaction(() => {
-      for (const [step, name, value] of points) if (Number.isFinite(value)) curve.run(modelId, step, name, value);
-    })
-    .immediate();
+const CURVE_ROWS = 1000;
+
+/** Stores training-curve points (step, name, value), replacing any at the same step; non-finite values are skipped. */
+export async function writeCurvePoints(db: DbOrTx, modelId: number, points: ReadonlyArray<readonly [number, string, number]>): Promise<void> {
+  const rows = points.filter(([, , value]) => Number.isFinite(value)).map(([step, name, value]) => ({ modelId, step, name, value }));
+  // Statements of at most CURVE_ROWS rows (4 parameters each: far under SQLite's 32,766 and PostgreSQL's 65,535).
+  for (let i = 0; i < rows.length; i += CURVE_ROWS)
+    await db
+      .insert(trainingCurves)
+      .values(rows.slice(i, i + CURVE_ROWS))
+      .onConflictDoUpdate({ target: [trainingCurves.modelId, trainingCurves.name, trainingCurves.step], set: { value: sql`excluded.value` } });
 }
 
 /** Copies a trainer checkpoint into the data directory (temp name, fsync, rename), then records it: a crash never leaves a row without its file. */
-export function storeCheckpoint(handle: DbHandle, modelId: number, step: number, file: string): void {
+export async function storeCheckpoint(handle: DbHandle, modelId: number, step: number, file: string): Promise<void> {
   const stored = writeFileAtomic(handle.dataDir, `checkpoints/model-${modelId}/step-${step}.safetensors`, fs.readFileSync(file));
-  handle.db
+  await handle.db
     .insert(checkpoints)
     .values({ modelId, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
-    .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } })
-    .run();
+    .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } });
 }
 
-export function markModelReady(db: Db, modelId: number): void {
-  db.update(models).set({ status: 'READY' }).where(eq(models.id, modelId)).run();
+export async function markModelReady(db: DbOrTx, modelId: number): Promise<void> {
+  await db.update(models).set({ status: 'READY' }).where(eq(models.id, modelId));
 }
 
 /** The trainer's own output file (weights + optimizer state beside it) for a job: an absolute path, its directory created. */
@@ -112,17 +116,18 @@ export function removeTrainingWork(dataDir: string, jobId: number): void {
  * After a trainModel attempt that did not complete: a model with checkpoints is kept (usable,
  * marked FAILED: training did not finish); one without is removed; the working directory goes.
  */
-export function cleanupTraining(db: Db, jobId: number, dataDir: string): void {
-  const model = modelOfJob(db, jobId);
+export async function cleanupTraining(db: Db, jobId: number, dataDir: string): Promise<void> {
+  const model = await modelOfJob(db, jobId);
   if (model) {
-    const has = db
-      .select({ id: checkpoints.id })
-      .from(checkpoints)
-      .where(and(eq(checkpoints.modelId, model.id)))
-      .limit(1)
-      .get();
-    if (has) db.update(models).set({ status: 'FAILED' }).where(eq(models.id, model.id)).run();
-    else db.delete(models).where(eq(models.id, model.id)).run();
+    const has = await first(
+      db
+        .select({ id: checkpoints.id })
+        .from(checkpoints)
+        .where(and(eq(checkpoints.modelId, model.id)))
+        .limit(1),
+    );
+    if (has) await db.update(models).set({ status: 'FAILED' }).where(eq(models.id, model.id));
+    else await db.delete(models).where(eq(models.id, model.id));
   }
   removeTrainingWork(dataDir, jobId);
 }

@@ -38,7 +38,7 @@ export async function buildWeb(): Promise<void> {
 export async function createAccounts(dataDir: string, accounts: Array<{ name: string; role: string; password: string }>): Promise<void> {
   const handle = openDb(dataDir);
   try {
-    migrateDb(handle.db);
+    migrateDb(handle.sqlite);
     for (const a of accounts) await createUser(handle.db, a);
   } finally {
     handle.close();

@@ -19,7 +19,7 @@ const log = (l: string): void => void process.stderr.write(`[searchlight] ${l}\n
 // The build is checked by the caller (ensureWebBuild) so that its time is not a server start-up.
 const web = mountWeb({ log, skipBuild: process.env.SEARCHLIGHT_WEB_SKIP_BUILD === '1' });
 const server = await startServer({ dataDir, port: Number(port), log, fallback: web.fallback });
-for (const line of seedDemo(server.app)) log(line);
+for (const line of await seedDemo(server.app)) log(line);
 await web.ready;
 process.stdout.write(`${JSON.stringify({ url: server.url })}\n`);
 

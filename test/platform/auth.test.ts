@@ -23,7 +23,7 @@ describe('authentication', () => {
   it('a bearer token identifies its user, and only its sha256 is stored', async () => {
     const r = await h.gql('{ me { id name role } }', {}, h.tokens.viewer);
     expect(r.data.me).toMatchObject({ name: 'victor', role: 'VIEWER' });
-    const stored = h.server.app.handle.db.select().from(apiTokens).all();
+    const stored = await h.server.app.handle.db.select().from(apiTokens);
     expect(stored.length).toBeGreaterThanOrEqual(3);
     for (const t of Object.values(h.tokens)) {
       expect(stored.some((s) => s.tokenHash === t || s.tokenHash.includes(t))).toBe(false);

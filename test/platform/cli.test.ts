@@ -80,8 +80,8 @@ describe('first start', () => {
     try {
       const noModelDir = tempDir();
       dirs.push(noModelDir);
-      expect(seedDemo(s.app, noModelDir)).toEqual([expect.stringMatching(/^demo dataset queued \(Job:1\)$/)]);
-      expect(seedDemo(s.app, noModelDir)).toEqual([]);
+      expect(await seedDemo(s.app, noModelDir)).toEqual([expect.stringMatching(/^demo dataset queued \(Job:1\)$/)]);
+      expect(await seedDemo(s.app, noModelDir)).toEqual([]);
       await s.runner.idle();
       const ds = s.app.handle.sqlite.prepare('SELECT name, status, maze_count AS n FROM datasets').all();
       expect(ds).toEqual([{ name: DEMO_DATASET.name, status: 'READY', n: DEMO_DATASET.count }]);
@@ -124,12 +124,12 @@ describe('first start', () => {
     fs.writeFileSync(path.join(demo, 'workspace.json'), JSON.stringify(manifest));
     const h = await startHarness();
     try {
-      const lines = seedDemo(h.server.app, demo);
+      const lines = await seedDemo(h.server.app, demo);
       expect(lines).toEqual([
         expect.stringMatching(/^demo dataset queued/),
         expect.stringMatching(/^demo model "tiny searcher" imported \(Model:\d+\) from data\/demo\/tiny.safetensors with 3 findings$/),
       ]);
-      expect(seedDemo(h.server.app, demo)).toEqual([]);
+      expect(await seedDemo(h.server.app, demo)).toEqual([]);
       const q = await h.gql(
         '{ models(first: 5) { edges { node { id name lineage { source } } } } experiments { edges { node { id kind status seed tensors { name } summary } } } }',
       );

@@ -174,13 +174,12 @@ describe('experiments API', () => {
     expect(e.mazeSvg).toContain('<svg');
 
     // The same mazes (the dataset's test split, in order), model and seed, run in this process.
-    const rows = h.server.app.handle.db
+    const rows = await h.server.app.handle.db
       .select()
       .from(mazesTable)
       .where(and(eq(mazesTable.datasetId, Number(datasetId.split(':')[1])), eq(mazesTable.split, 'test')))
       .orderBy(asc(mazesTable.idx))
-      .limit(4)
-      .all();
+      .limit(4);
     const mazes = rows.map((r) => decodeMaze(r));
     const loaded = decodeModel(modelBytes);
     const model = createInterpModel({ cfg: loaded.cfg, weights: loaded.weights, vocab: loaded.vocab! }, { threads: 1 });
@@ -278,7 +277,7 @@ describe('experiments API', () => {
 
   it('lists experiments newest first with cursor paging and filters; evaluations are not experiments; node(id) finds one', async () => {
     const m = Number(modelId.split(':')[1]);
-    h.server.app.handle.db.insert(experiments).values({ kind: 'evaluate', modelId: m, params: {}, summary: {}, createdAt: Date.now() }).run();
+    await h.server.app.handle.db.insert(experiments).values({ kind: 'evaluate', modelId: m, params: {}, summary: {}, createdAt: Date.now() });
     const Q = `query($m: ID, $k: String, $after: String) { experiments(modelId: $m, kind: $k, first: 1, after: $after) {
       totalCount pageInfo { hasNextPage endCursor } edges { node { id kind } } } }`;
     const all = (await h.gql('query($m: ID) { experiments(modelId: $m, first: 50) { totalCount edges { node { id kind } } } }', { m: modelId })).data
@@ -397,10 +396,10 @@ describe('experiments API', () => {
 
     for (const [i, sm] of summaries.entries()) {
       const stored = JSON.parse(JSON.stringify(sm)) as unknown; // what the summary column holds
-      const id = Number(
-        h.server.app.handle.db.insert(experiments).values({ kind: sm.kind, modelId: m, params: {}, summary: stored, createdAt: Date.now() }).run()
-          .lastInsertRowid,
-      );
+      const [{ id }] = await h.server.app.handle.db
+        .insert(experiments)
+        .values({ kind: sm.kind, modelId: m, params: {}, summary: stored, createdAt: Date.now() })
+        .returning({ id: experiments.id });
       const r = await h.gql(Q, { id: `Experiment:${id}` });
       expect(r.errors, `${sm.kind}: ${JSON.stringify(r.errors)}`).toBeUndefined();
       expect(r.data.experiment.result.__typename, sm.kind).toBe(members[i].name);

@@ -93,7 +93,7 @@ describe('Dataset.mazes path-length and split filters', () => {
 });
 
 describe('mazePage (server/db/mazePages.ts)', () => {
-  it('scanning and per-length seeking return the same pages as a brute-force filter, for random bounds, splits and cursors', () => {
+  it('scanning and per-length seeking return the same pages as a brute-force filter, for random bounds, splits and cursors', async () => {
     const handle = h.server.app.handle;
     const ds = Number(datasetId.split(':')[1]);
     const splits = handle.sqlite.prepare('SELECT splits FROM datasets WHERE id = ?').pluck().get(ds) as string;
@@ -107,10 +107,10 @@ describe('mazePage (server/db/mazePages.ts)', () => {
       const range = { datasetId: ds, ...splitRange(JSON.parse(splits), split), minLength: lo, maxLength: hi };
       const want = all.filter((m) => m.index > afterIdx && (split === null || m.split === split) && m.pathLength >= lo && m.pathLength <= hi);
       for (const scan of [undefined, 1, 3]) {
-        const got = mazePage(handle, { ...range, afterIdx, limit, scan }).map((r) => ({ index: r.idx, split: r.split, pathLength: r.pathLength }));
+        const got = (await mazePage(handle, { ...range, afterIdx, limit, scan })).map((r) => ({ index: r.idx, split: r.split, pathLength: r.pathLength }));
         expect(got, `trial ${trial} scan ${scan}`).toEqual(want.slice(0, limit));
       }
-      expect(mazeCount(handle, range)).toBe(all.filter((m) => (split === null || m.split === split) && m.pathLength >= lo && m.pathLength <= hi).length);
+      expect(await mazeCount(handle, range)).toBe(all.filter((m) => (split === null || m.split === split) && m.pathLength >= lo && m.pathLength <= hi).length);
     }
   });
 

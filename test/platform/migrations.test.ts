@@ -23,7 +23,7 @@ describe('migrations', () => {
     const dir = tempDir();
     dirs.push(dir);
     const h = openDb(dir);
-    migrateDb(h.db);
+    migrateDb(h.sqlite);
     expect(tables.length).toBeGreaterThanOrEqual(18);
     for (const t of tables) {
       const cfg = getTableConfig(t);
@@ -38,8 +38,8 @@ describe('migrations', () => {
     const dir = tempDir();
     dirs.push(dir);
     const h = openDb(dir);
-    migrateDb(h.db);
-    migrateDb(h.db); // second run applies nothing
+    migrateDb(h.sqlite);
+    migrateDb(h.sqlite); // second run applies nothing
     const applied = h.sqlite.prepare('SELECT count(*) AS n FROM __drizzle_migrations').get() as { n: number };
     const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
     expect(applied.n).toBe(journal.entries.length);
@@ -77,7 +77,7 @@ describe('migrations', () => {
     for (const e of before) fs.copyFileSync(path.join(MIGRATIONS_DIR, `${e.tag}.sql`), path.join(old, `${e.tag}.sql`));
     fs.writeFileSync(path.join(old, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
     const h = openDb(dir);
-    migrateDb(h.db, old);
+    migrateDb(h.sqlite, old);
     h.sqlite.prepare("INSERT INTO users (id, name, role, created_at) VALUES (7, 'ada', 'researcher', 0)").run();
     h.sqlite.prepare("INSERT INTO models (id, name, config, vocab, status, lineage, created_at) VALUES (1, 'm', '{}', '[]', 'READY', '{}', 0)").run();
     h.sqlite
@@ -86,7 +86,7 @@ describe('migrations', () => {
       )
       .run();
     h.sqlite.prepare("INSERT INTO audit_log (at, user_id, action, entity, entity_id) VALUES (0, 7, 'create', 'circuit', '3')").run();
-    migrateDb(h.db);
+    migrateDb(h.sqlite);
     const owners = h.sqlite.prepare('SELECT id, owner_id AS owner FROM circuits ORDER BY id').all();
     expect(owners).toEqual([
       { id: 3, owner: 7 },
@@ -107,7 +107,7 @@ describe('migration 0007: length limits in the database itself (issue 16)', () =
     for (const e of before) fs.copyFileSync(path.join(MIGRATIONS_DIR, `${e.tag}.sql`), path.join(old, `${e.tag}.sql`));
     fs.writeFileSync(path.join(old, 'meta/_journal.json'), JSON.stringify({ ...journal, entries: before }));
     const h = openDb(dir);
-    migrateDb(h.db, old);
+    migrateDb(h.sqlite, old);
     const run = (q: string) => h.sqlite.prepare(q).run();
     run("INSERT INTO users (id, name, role, created_at) VALUES (7, 'ada', 'researcher', 0)");
     run("INSERT INTO api_tokens (user_id, name, token_hash, prefix, created_at) VALUES (7, 't', 'h', 'p', 0)");
@@ -128,7 +128,7 @@ describe('migration 0007: length limits in the database itself (issue 16)', () =
       );
     const was = counts();
     expect(Object.values(was).every((n) => n === 1)).toBe(true);
-    migrateDb(h.db);
+    migrateDb(h.sqlite);
     expect(counts()).toEqual(was);
     expect(h.sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(() => run(`INSERT INTO users (name, role, created_at) VALUES ('${'x'.repeat(65)}', 'viewer', 0)`)).toThrow(

@@ -97,30 +97,30 @@ const rowOf = (h: Harness, id: string) =>
     startedAt: number | null;
   };
 
-describe('jobs on BullMQ with worker processes', () => {
+describe('jobs on BullMQ with worker processes', async () => {
   it('queue names are checked where they are given', () => {
     expect(parseQueueNames(undefined)).toEqual(['dataset', 'train', 'evaluate', 'experiment', 'inference']);
     expect(parseQueueNames('train, dataset,train')).toEqual(['train', 'dataset']);
     expect(() => parseQueueNames('train,gpu')).toThrow('unknown queue "gpu"; queues are dataset, train, evaluate, experiment, inference');
   });
 
-  it("a claim's attempt is its token: a run that lost the job to a newer claim can no longer report, complete, fail or requeue it", () => {
+  it("a claim's attempt is its async token: a run that lost the job to a newer claim can no longer report, complete, fail or requeue it", async () => {
     const dir = tempDir();
     const handle = prepareDatabase(dir);
     try {
       const db = handle.db;
-      const { id } = enqueue(db, 'createDataset', { name: 'x' }, null);
-      expect(claimJob(db, id)?.attempts).toBe(1);
-      requeue(db, id, 'its worker stopped renewing its lock', true, 1); // another process recovers it…
-      expect(claimJob(db, id)?.attempts).toBe(2); // …and claims it again
-      setProgress(db, id, { phase: 'stale' }, 1);
-      expect(getJob(db, id)?.progress).toMatchObject({ phase: 'queued' });
-      expect(markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 1)).toBe(false);
-      expect(markEnded(db, id, 'FAILED', 'stale failure', 1)).toBeUndefined();
-      requeue(db, id, 'stale requeue', false, 1);
-      expect(getJob(db, id)?.status).toBe('RUNNING');
-      expect(markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 2)).toBe(true); // the holder of attempt 2 may
-      expect(getJob(db, id)?.status).toBe('COMPLETED');
+      const { id } = await enqueue(db, 'createDataset', { name: 'x' }, null);
+      expect((await claimJob(db, id))?.attempts).toBe(1);
+      await requeue(db, id, 'its worker stopped renewing its lock', true, 1); // another process recovers it…
+      expect((await claimJob(db, id))?.attempts).toBe(2); // …and claims it again
+      await setProgress(db, id, { phase: 'stale' }, 1);
+      expect((await getJob(db, id))?.progress).toMatchObject({ phase: 'queued' });
+      expect(await markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 1)).toBe(false);
+      expect(await markEnded(db, id, 'FAILED', 'stale failure', 1)).toBeUndefined();
+      await requeue(db, id, 'stale requeue', false, 1);
+      expect((await getJob(db, id))?.status).toBe('RUNNING');
+      expect(await markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 2)).toBe(true); // the holder of attempt 2 may
+      expect((await getJob(db, id))?.status).toBe('COMPLETED');
     } finally {
       handle.close();
       fs.rmSync(dir, { recursive: true, force: true });
@@ -309,7 +309,7 @@ describe('jobs on BullMQ with worker processes', () => {
     // A worker that cannot answer in time: a typed refusal naming the bound, and the request withdrawn.
     const dispatch = await JobQueues.open(REDIS, p);
     try {
-      const model = getModel(h.server.app.handle.db, Number(modelId.split(':')[1]))!;
+      const model = (await getModel(h.server.app.handle.db, Number(modelId.split(':')[1])))!;
       const impatient = new QueuedInference(dispatch, h.server.app.handle, 1, 1);
       await expect(impatient.runForward(model, tokens, [...heavy, 'blocks.1.hook_mlp_out'], 3)).rejects.toThrow(
         /^runForward: no inference worker answered within 0\.001 s \(they are busy\); try again, or ask for fewer hooks \(under 1 run on the API\)$/,

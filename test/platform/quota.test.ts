@@ -27,7 +27,7 @@ describe('stored-bytes quota per user', () => {
   it("counts a user's checkpoints, and refuses the next training run once they pass the quota; datasets and other users go on", async () => {
     const first = (await h.gql(TRAIN, { i: { name: 'q1', preset: 'nano', datasetId, steps: 6, seed: 1, batchSize: 4, checkpointEvery: 3 } })).data.trainModel;
     expect((await waitForJob(h, first.id)).status).toBe('COMPLETED');
-    const used = storedBytes(h.server.app.handle.db, userId('rosalind'));
+    const used = await storedBytes(h.server.app.handle.db, userId('rosalind'));
     const ckpt = h.server.app.handle.sqlite
       .prepare("SELECT sum(c.bytes) AS n FROM checkpoints c JOIN models m ON m.id = c.model_id WHERE m.name = 'q1'")
       .get() as { n: number };
@@ -54,7 +54,7 @@ describe('stored-bytes quota per user', () => {
   });
 
   it('jobs admitted together under the quota: the one that starts after the other passed it fails before any work, saying why', async () => {
-    const used = storedBytes(h.server.app.handle.db, userId('rosalind'));
+    const used = await storedBytes(h.server.app.handle.db, userId('rosalind'));
     process.env.SEARCHLIGHT_USER_QUOTA_BYTES = String(used + 1); // both are admitted…
     const a = (await h.gql(TRAIN, { i: { name: 'q6', preset: 'nano', datasetId, steps: 4, seed: 1, batchSize: 4, checkpointEvery: 2 } })).data.trainModel;
     const b = (await h.gql(TRAIN, { i: { name: 'q7', preset: 'nano', datasetId, steps: 4, seed: 1, batchSize: 4 } })).data.trainModel;

@@ -1693,7 +1693,7 @@ export interface ResolversParentTypes {
   AdjacencyHeadsSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; queries: ResolvedScalars['Int']; query_tokens: ResolvedScalars['String']; ranked: ReadonlyArray<ResolversParentTypes['AdjacencyHeadRow']> };
   AggregateMetrics: { count: ResolvedScalars['Int']; exact_path_rate?: Maybe<ResolvedScalars['Float']>; valid_rollout_rate?: Maybe<ResolvedScalars['Float']>; target_reached_rate?: Maybe<ResolvedScalars['Float']>; means: ResolversParentTypes['PathMetricMeans']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks_pooled?: Maybe<ResolvedScalars['Float']> };
   Annotation: M.AnnotationRow;
-  AnnotationConnection: { edges: ReadonlyArray<ResolversParentTypes['AnnotationEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
+  AnnotationConnection: { edges: ReadonlyArray<ResolversParentTypes['AnnotationEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   AnnotationEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Annotation'] };
   AnnotationEvent: { kind: AnnotationEventKind; annotation: ResolversParentTypes['Annotation']; comment?: Maybe<ResolversParentTypes['Comment']>; actor?: Maybe<ResolversParentTypes['User']> };
   ApiToken: M.ApiTokenRow;
@@ -1715,7 +1715,7 @@ export interface ResolversParentTypes {
   CurvePoint: { step: ResolvedScalars['Int']; name: ResolvedScalars['String']; value: ResolvedScalars['Float'] };
   Dataset: M.DatasetRow;
   DatasetConfig: { generator: MazeGenerator; rows: ResolvedScalars['Int']; cols: ResolvedScalars['Int']; p?: Maybe<ResolvedScalars['Float']>; forkless?: Maybe<ResolvedScalars['Boolean']>; testFraction: ResolvedScalars['Float'] };
-  DatasetConnection: { edges: ReadonlyArray<ResolversParentTypes['DatasetEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
+  DatasetConnection: { edges: ReadonlyArray<ResolversParentTypes['DatasetEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   DatasetEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Dataset'] };
   DatasetSplits: { train: ReadonlyArray<ResolvedScalars['Int']>; test: ReadonlyArray<ResolvedScalars['Int']> };
   DlaClassCounts: { fork: ResolvedScalars['Int']; corridor: ResolvedScalars['Int']; start: ResolvedScalars['Int']; end: ResolvedScalars['Int'] };
@@ -1727,7 +1727,7 @@ export interface ResolversParentTypes {
   EvaluationSummary: { count: ResolvedScalars['Int']; checkpointStep: ResolvedScalars['Int']; engine: ResolvedScalars['String']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
   Evidence: { label: ResolvedScalars['String']; url: ResolvedScalars['String'] };
   Experiment: M.ExperimentRow;
-  ExperimentConnection: { edges: ReadonlyArray<ResolversParentTypes['ExperimentEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
+  ExperimentConnection: { edges: ReadonlyArray<ResolversParentTypes['ExperimentEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   ExperimentEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Experiment'] };
   ExperimentKind: { kind: ResolvedScalars['String']; describe: ResolvedScalars['String']; params: ReadonlyArray<ResolversParentTypes['ExperimentParam']> };
   ExperimentParam: { name: ResolvedScalars['String']; type: ResolvedScalars['String']; doc: ResolvedScalars['String']; default?: Maybe<ResolvedScalars['JSON']>; choices?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
@@ -1741,7 +1741,7 @@ export interface ResolversParentTypes {
   GeometryScore: { property: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']> };
   GeometrySummary: { kind: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; properties: ReadonlyArray<ResolvedScalars['String']>; methods: ReadonlyArray<ResolvedScalars['String']>; k: ResolvedScalars['Int']; mazes: ResolvedScalars['Int']; points_total: ResolvedScalars['Int']; points_used: ResolvedScalars['Int']; by_layer: ReadonlyArray<ResolversParentTypes['GeometryLayer']>; chance: ReadonlyArray<ResolversParentTypes['GeometryChance']>; best: ReadonlyArray<ResolversParentTypes['GeometryBest']>; pca_explained: ReadonlyArray<ReadonlyArray<Maybe<ResolvedScalars['Float']>>> };
   Job: M.JobRow;
-  JobConnection: { edges: ReadonlyArray<ResolversParentTypes['JobEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
+  JobConnection: { edges: ReadonlyArray<ResolversParentTypes['JobEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   JobEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Job'] };
   JobProgress: { phase?: Maybe<ResolvedScalars['String']>; done?: Maybe<ResolvedScalars['Float']>; total?: Maybe<ResolvedScalars['Float']>; message?: Maybe<ResolvedScalars['String']>; skipped?: Maybe<ResolvedScalars['Int']>; datasetId?: Maybe<ResolvedScalars['ID']>; modelId?: Maybe<ResolvedScalars['ID']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; loss?: Maybe<ResolvedScalars['Float']>; lr?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; etaSec?: Maybe<ResolvedScalars['Float']> };
   JobResult: { datasetId?: Maybe<ResolvedScalars['ID']>; mazeCount?: Maybe<ResolvedScalars['Int']>; skipped?: Maybe<ResolvedScalars['Int']>; contentHash?: Maybe<ResolvedScalars['String']>; modelId?: Maybe<ResolvedScalars['ID']>; step?: Maybe<ResolvedScalars['Int']>; loss?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; lastEval?: Maybe<ResolversParentTypes['TrainingEval']>; evaluationId?: Maybe<ResolvedScalars['ID']>; exact_path_rate?: Maybe<ResolvedScalars['Float']>; baseline_exact_path_rate?: Maybe<ResolvedScalars['Float']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; tensors?: Maybe<ResolvedScalars['Int']> };
@@ -1750,13 +1750,13 @@ export interface ResolversParentTypes {
   LookaheadRow: { lookahead: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; correct: ResolvedScalars['Int']; accuracy?: Maybe<ResolvedScalars['Float']>; choice_accuracy?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']> };
   LookaheadSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; ambiguous_forks: ResolvedScalars['Int']; accuracy?: Maybe<ResolvedScalars['Float']>; choice_accuracy?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']>; by_lookahead: ReadonlyArray<ResolversParentTypes['LookaheadRow']> };
   Maze: M.MazeRow;
-  MazeConnection: { edges: ReadonlyArray<ResolversParentTypes['MazeEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
+  MazeConnection: { edges: ReadonlyArray<ResolversParentTypes['MazeEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   MazeEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Maze'] };
   MazeStats: { edges: ResolvedScalars['Int']; deadEnds: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; isTree: ResolvedScalars['Boolean']; components: ResolvedScalars['Int']; cyclomatic: ResolvedScalars['Int']; forksOnPath: ResolvedScalars['Int']; l1Distance: ResolvedScalars['Int']; baselineSuccessProbability?: Maybe<ResolvedScalars['Float']> };
   MazeTokens: { prompt: ResolvedScalars['String']; tokens: ResolvedScalars['String']; solution: ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>> };
   Model: M.ModelRow;
   ModelConfig: { d_model: ResolvedScalars['Int']; n_layers: ResolvedScalars['Int']; n_heads: ResolvedScalars['Int']; d_head: ResolvedScalars['Int']; d_mlp: ResolvedScalars['Int']; d_vocab: ResolvedScalars['Int']; n_ctx: ResolvedScalars['Int']; act_fn: ActFn; eps: ResolvedScalars['Float']; tokenizer: ResolvedScalars['String'] };
-  ModelConnection: { edges: ReadonlyArray<ResolversParentTypes['ModelEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] };
+  ModelConnection: { edges: ReadonlyArray<ResolversParentTypes['ModelEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   ModelEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Model'] };
   ModelLineage: M.ModelLineage;
   Mutation: Record<string, never>;

@@ -44,20 +44,20 @@ function publish(ctx: Ctx, ev: AnnotationEventPayload): void {
   ctx.app.pubsub.publish(annotationTopic(ev.annotation.modelId), ev);
 }
 
-function getAnnotation(ctx: Ctx, id: string): AnnotationRow {
+async function getAnnotation(ctx: Ctx, id: string): Promise<AnnotationRow> {
   const n = rowId(id, 'Annotation');
-  const a = findings.getAnnotation(ctx.db, n);
+  const a = await findings.getAnnotation(ctx.db, n);
   if (!a) throw notFound(`Annotation:${n}`);
   return a;
 }
 
 export const annotationResolvers: Resolvers<Ctx> = {
   Query: {
-    annotations(_p, args, ctx) {
+    async annotations(_p, args, ctx) {
       requireUser(ctx);
       const modelId = rowId(args.modelId, 'Model');
       const { first, afterKey } = pageArgs('annotation', args);
-      const rows = findings.annotationPage(ctx.db, modelId, args.search, afterKey, first + 1);
+      const rows = await findings.annotationPage(ctx.db, modelId, args.search, afterKey, first + 1);
       return connection(
         'annotation',
         rows,
@@ -71,15 +71,15 @@ export const annotationResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       return (await ctx.loaders.annotation.load(rowId(id, 'Annotation'))) ?? null;
     },
-    circuits(_p, { modelId, first }, ctx) {
+    async circuits(_p, { modelId, first }, ctx) {
       requireUser(ctx);
       const n = first ?? 100;
       if (!Number.isInteger(n) || n < 1 || n > 500) throw new UserError(`circuits: first must be an integer between 1 and 500, got ${n}`);
-      return circuitStore.listCircuits(ctx.db, modelId ? rowId(modelId, 'Model') : undefined, n);
+      return await circuitStore.listCircuits(ctx.db, modelId ? rowId(modelId, 'Model') : undefined, n);
     },
-    circuit(_p, { id }, ctx) {
+    async circuit(_p, { id }, ctx) {
       requireUser(ctx);
-      return circuitStore.getCircuit(ctx.db, rowId(id, 'Circuit')) ?? null;
+      return (await circuitStore.getCircuit(ctx.db, rowId(id, 'Circuit'))) ?? null;
     },
   },
   Mutation: {
@@ -87,14 +87,14 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const user = requireRole(ctx, 'researcher', 'createAnnotation');
       const modelId = rowId(input.modelId, 'Model');
       if (!(await ctx.loaders.model.load(modelId))) throw notFound(`Model:${modelId}`);
-      const row = findings.createAnnotation(ctx.db, { ...input, modelId, target: targetOf(input.target) }, user.id);
+      const row = await findings.createAnnotation(ctx.db, { ...input, modelId, target: targetOf(input.target) }, user.id);
       publish(ctx, { kind: 'CREATED', annotation: row, comment: null, actorId: user.id });
       return row;
     },
-    updateAnnotation(_p, { input }, ctx) {
-      const current = getAnnotation(ctx, input.id);
+    async updateAnnotation(_p, { input }, ctx) {
+      const current = await getAnnotation(ctx, input.id);
       const user = requireOwnerOrAdmin(ctx, current.authorId, 'updateAnnotation');
-      const out = findings.updateAnnotation(ctx.db, current.id, input.version, input, user.id);
+      const out = await findings.updateAnnotation(ctx.db, current.id, input.version, input, user.id);
       if ('stale' in out) {
         const now = out.stale;
         throw conflict(`Annotation:${current.id} changed since version ${input.version} (now version ${now.version}); reapply your edit on the current state`, {
@@ -105,33 +105,33 @@ export const annotationResolvers: Resolvers<Ctx> = {
       publish(ctx, { kind: 'UPDATED', annotation: out.row, comment: null, actorId: user.id });
       return out.row;
     },
-    addComment(_p, { annotationId, body }, ctx) {
+    async addComment(_p, { annotationId, body }, ctx) {
       const user = requireRole(ctx, 'researcher', 'addComment');
-      const a = getAnnotation(ctx, annotationId);
-      const c = findings.addComment(ctx.db, a.id, body, user.id);
+      const a = await getAnnotation(ctx, annotationId);
+      const c = await findings.addComment(ctx.db, a.id, body, user.id);
       publish(ctx, { kind: 'COMMENTED', annotation: a, comment: c, actorId: user.id });
       return c;
     },
-    vote(_p, { annotationId, value }, ctx) {
+    async vote(_p, { annotationId, value }, ctx) {
       const user = requireRole(ctx, 'researcher', 'vote');
       if (value !== 1 && value !== -1 && value !== 0) throw new UserError(`vote: value must be 1, -1 or 0, got ${value}`);
-      const a = getAnnotation(ctx, annotationId);
-      findings.vote(ctx.db, a.id, value, user.id);
+      const a = await getAnnotation(ctx, annotationId);
+      await findings.vote(ctx.db, a.id, value, user.id);
       publish(ctx, { kind: 'VOTED', annotation: a, comment: null, actorId: user.id });
       return a;
     },
-    createCircuit(_p, { modelId, name, graph }, ctx) {
+    async createCircuit(_p, { modelId, name, graph }, ctx) {
       const user = requireRole(ctx, 'researcher', 'createCircuit');
-      return circuitStore.createCircuit(ctx.db, rowId(modelId, 'Model'), name, graph, user.id);
+      return await circuitStore.createCircuit(ctx.db, rowId(modelId, 'Model'), name, graph, user.id);
     },
-    updateCircuit(_p, { id, version, name, graph }, ctx) {
+    async updateCircuit(_p, { id, version, name, graph }, ctx) {
       const user = requireRole(ctx, 'researcher', 'updateCircuit');
       const cId = rowId(id, 'Circuit');
-      const current = circuitStore.getCircuit(ctx.db, cId);
+      const current = await circuitStore.getCircuit(ctx.db, cId);
       if (!current) throw notFound(`Circuit:${cId}`);
-      if (!circuitStore.mayEditCircuit(ctx.db, current, user))
+      if (!(await circuitStore.mayEditCircuit(ctx.db, current, user)))
         throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
-      const out = circuitStore.updateCircuit(ctx.db, cId, version, { name, graph }, user.id);
+      const out = await circuitStore.updateCircuit(ctx.db, cId, version, { name, graph }, user.id);
       if (!out) throw notFound(`Circuit:${cId}`);
       if ('stale' in out) {
         const now = out.stale;
@@ -143,12 +143,12 @@ export const annotationResolvers: Resolvers<Ctx> = {
       }
       return out.row;
     },
-    setCircuitEditors(_p, { id, names }, ctx) {
+    async setCircuitEditors(_p, { id, names }, ctx) {
       const cId = rowId(id, 'Circuit');
-      const current = circuitStore.getCircuit(ctx.db, cId);
+      const current = await circuitStore.getCircuit(ctx.db, cId);
       if (!current) throw notFound(`Circuit:${cId}`);
       const user = requireOwnerOrAdmin(ctx, current.ownerId, 'setCircuitEditors');
-      return circuitStore.setCircuitEditors(ctx.db, cId, names, user.id);
+      return await circuitStore.setCircuitEditors(ctx.db, cId, names, user.id);
     },
   },
   Subscription: {
@@ -175,7 +175,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
     author: async (a, _x, ctx) => (a.authorId ? ((await ctx.loaders.user.load(a.authorId)) ?? null) : null),
     comments: (a, _x, ctx) => ctx.loaders.commentsByAnnotation.load(a.id),
     score: (a, _x, ctx) => ctx.loaders.voteScore.load(a.id),
-    myVote: (a, _x, ctx) => (ctx.user ? findings.myVote(ctx.db, a.id, ctx.user.id) : 0),
+    myVote: async (a, _x, ctx) => (ctx.user ? await findings.myVote(ctx.db, a.id, ctx.user.id) : 0),
   },
   ComponentTarget: {
     experimentId: (t) => (t.experimentId != null ? toId('Experiment', t.experimentId) : null),

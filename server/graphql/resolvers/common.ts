@@ -115,14 +115,14 @@ export const commonResolvers: Resolvers<Ctx> = {
       const user = await checkPassword(ctx.db, name, password);
       if (!user) throw apiError('UNAUTHENTICATED', 'wrong user name or password');
       ctx.app.loginLimiter.reset(key);
-      const { cookie } = createSession(ctx.db, user.id);
+      const { cookie } = await createSession(ctx.db, user.id);
       ctx.setCookies?.push(sessionCookieHeader(ctx.app, cookie, Math.floor(SESSION_TTL_MS / 1000)));
       ctx.setCookies?.push(deviceCookieHeader(ctx.app, issueDeviceCookie(ctx.app.deviceSecret, user.name)));
-      auditLogin(ctx.db, user.id);
+      await auditLogin(ctx.db, user.id);
       return user;
     },
-    logout(_p, _a, ctx) {
-      if (ctx.sessionCookie) deleteSession(ctx.db, ctx.sessionCookie);
+    async logout(_p, _a, ctx) {
+      if (ctx.sessionCookie) await deleteSession(ctx.db, ctx.sessionCookie);
       ctx.setCookies?.push(sessionCookieHeader(ctx.app, '', 0));
       return true;
     },

@@ -37,10 +37,10 @@ function solved(row: MazeRow): SolvedMaze {
 
 export const datasetResolvers: Resolvers<Ctx> = {
   Query: {
-    datasets(_p, args, ctx) {
+    async datasets(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('dataset', args);
-      const rows = datasetPage(ctx.db, afterKey, first + 1);
+      const rows = await datasetPage(ctx.db, afterKey, first + 1);
       return connection(
         'dataset',
         rows,
@@ -88,13 +88,13 @@ export const datasetResolvers: Resolvers<Ctx> = {
         checkDatasetSize(p.grid, p.count, user.role),
       );
     },
-    deleteDataset(_p, { id }, ctx) {
+    async deleteDataset(_p, { id }, ctx) {
       const dsId = rowId(id, 'Dataset');
-      const ds = getDataset(ctx.db, dsId);
+      const ds = await getDataset(ctx.db, dsId);
       if (!ds) throw notFound(`Dataset:${dsId}`);
       const user = requireOwnerOrAdmin(ctx, ds.createdBy, 'deleteDataset');
       if (ds.status === 'BUILDING') throw conflict(`Dataset:${dsId} is still being built by Job:${ds.jobId}; cancel the job instead`, { status: ds.status });
-      deleteDataset(ctx.db, ds, user.id);
+      await deleteDataset(ctx.db, ds, user.id);
       return true;
     },
   },
@@ -105,7 +105,7 @@ export const datasetResolvers: Resolvers<Ctx> = {
     config: (d) => ({ ...d.config, generator: d.config.generator as MazeGenerator }),
     createdBy: async (d, _a, ctx) => (d.createdBy ? ((await ctx.loaders.user.load(d.createdBy)) ?? null) : null),
     job: async (d, _a, ctx) => (d.jobId ? ((await ctx.loaders.job.load(d.jobId)) ?? null) : null),
-    mazes(d, args, ctx) {
+    async mazes(d, args, ctx) {
       const { first, afterKey } = pageArgs('maze', args);
       const bound = (name: string, v: number | null | undefined, dflt: number): number => {
         if (v == null) return dflt;
@@ -119,7 +119,7 @@ export const datasetResolvers: Resolvers<Ctx> = {
       }
       const range = { datasetId: d.id, ...splitRange(d.splits, args.split ?? null), minLength, maxLength };
       const handle = ctx.app.handle;
-      const rows = mazePage(handle, { ...range, afterIdx: afterKey ?? -1, limit: first + 1 });
+      const rows = await mazePage(handle, { ...range, afterIdx: afterKey ?? -1, limit: first + 1 });
       for (const r of rows) ctx.loaders.maze.prime(r.id, r);
       return connection(
         'maze',

@@ -46,11 +46,11 @@ export const experimentResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       return (await loadExperiment(ctx, rowId(id, 'Experiment'))) ?? null;
     },
-    experiments(_p, args, ctx) {
+    async experiments(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('experiment', args);
       const filter = { modelId: args.modelId ? rowId(args.modelId, 'Model') : undefined, kind: args.kind ?? undefined };
-      const rows = experimentPage(ctx.db, filter, afterKey, first + 1);
+      const rows = await experimentPage(ctx.db, filter, afterKey, first + 1);
       for (const r of rows) ctx.loaders.experiment.prime(r.id, r);
       return connection(
         'experiment',
@@ -73,12 +73,12 @@ export const experimentResolvers: Resolvers<Ctx> = {
     },
   },
   Mutation: {
-    runExperiment(_p, { kind, modelId, params, datasetId, seed }, ctx) {
+    async runExperiment(_p, { kind, modelId, params, datasetId, seed }, ctx) {
       const user = requireCompute(ctx, 'runExperiment');
       const raw = { kind, modelId, params: params ?? {}, datasetId: datasetId ?? undefined, seed: seed ?? 0 };
       // The experiment row is written in the job's own insert transaction, from the validated params.
-      return ctx.app.runner.enqueue('experiment', raw, user.id, (tx, job) => ({
-        experimentId: insertExperiment(tx, job.params as NewExperiment, job.id, user.id),
+      return ctx.app.runner.enqueue('experiment', raw, user.id, async (tx, job) => ({
+        experimentId: await insertExperiment(tx, job.params as NewExperiment, job.id, user.id),
       }));
     },
   },
@@ -101,7 +101,7 @@ export const experimentResolvers: Resolvers<Ctx> = {
       if (!m) throw notFound(`Model:${e.modelId}`);
       return m;
     },
-    checkpoint: (e, _a, ctx) => (e.checkpointId ? (getCheckpoint(ctx.db, e.checkpointId) ?? null) : null),
+    checkpoint: async (e, _a, ctx) => (e.checkpointId ? ((await getCheckpoint(ctx.db, e.checkpointId)) ?? null) : null),
     dataset: async (e, _a, ctx) => (e.datasetId ? ((await ctx.loaders.dataset.load(e.datasetId)) ?? null) : null),
     async mazeSvg(e, { cellSize }, ctx) {
       if (e.summary === null) return null;

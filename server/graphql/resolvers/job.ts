@@ -14,11 +14,11 @@ export const jobResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       return (await ctx.loaders.job.load(rowId(id, 'Job'))) ?? null;
     },
-    jobs(_p, args, ctx) {
+    async jobs(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('job', args);
       const filter = { status: (args.status ?? undefined) as JobStatus | undefined, kind: args.kind ?? undefined };
-      const rows = listJobs(ctx.db, { limit: first + 1, beforeId: afterKey, ...filter });
+      const rows = await listJobs(ctx.db, { limit: first + 1, beforeId: afterKey, ...filter });
       return connection(
         'job',
         rows,
@@ -30,20 +30,20 @@ export const jobResolvers: Resolvers<Ctx> = {
     },
   },
   Mutation: {
-    cancelJob(_p, { id }, ctx) {
+    async cancelJob(_p, { id }, ctx) {
       const jobId = rowId(id, 'Job');
-      const job = getJob(ctx.db, jobId);
+      const job = await getJob(ctx.db, jobId);
       if (!job) throw notFound(`Job:${jobId}`);
       const user = requireOwnerOrAdmin(ctx, job.createdBy, 'cancelJob');
-      return ctx.app.runner.cancel(jobId, user) ?? job;
+      return (await ctx.app.runner.cancel(jobId, user)) ?? job;
     },
   },
   Subscription: {
     jobProgress: {
-      subscribe(_p, { id }, ctx) {
+      async subscribe(_p, { id }, ctx) {
         requireUser(ctx);
         const jobId = rowId(id, 'Job');
-        const job = getJob(ctx.db, jobId);
+        const job = await getJob(ctx.db, jobId);
         if (!job) throw notFound(`Job:${jobId}`);
         // The current state first, then every change; the stream ends with the terminal state.
         const isLast = (j: JobRow): boolean => TERMINAL.has(j.status);

@@ -32,10 +32,10 @@ async function loadModel(ctx: Ctx, id: string) {
 
 export const modelResolvers: Resolvers<Ctx> = {
   Query: {
-    models(_p, args, ctx) {
+    async models(_p, args, ctx) {
       requireUser(ctx);
       const { first, afterKey } = pageArgs('model', args);
-      const rows = modelPage(ctx.db, afterKey, first + 1);
+      const rows = await modelPage(ctx.db, afterKey, first + 1);
       return connection(
         'model',
         rows,
@@ -59,12 +59,12 @@ export const modelResolvers: Resolvers<Ctx> = {
       const user = requireCompute(ctx, 'evaluateModel');
       return ctx.app.runner.enqueue('evaluateModel', input, user.id);
     },
-    importModel(_p, { name, base64 }, ctx) {
+    async importModel(_p, { name, base64 }, ctx) {
       const user = requireCompute(ctx, 'importModel');
       if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new UserError('importModel: base64 is not valid base64 (standard alphabet, no line breaks)');
       if ((base64.length * 3) / 4 > MAX_MODEL_BYTES)
         throw new UserError(`importModel: file exceeds ${MAX_MODEL_BYTES} bytes; POST it to /upload/model instead`);
-      return importModelBytes(ctx.app.handle, name, Buffer.from(base64, 'base64'), user.id);
+      return await importModelBytes(ctx.app.handle, name, Buffer.from(base64, 'base64'), user.id);
     },
     async runForward(_p, { modelId, tokens, hooks, topK }, ctx) {
       requireCompute(ctx, 'runForward');
@@ -80,10 +80,10 @@ export const modelResolvers: Resolvers<Ctx> = {
       if ((mazeId == null) === (maze == null)) throw new UserError('generatePath: give exactly one of mazeId (a stored maze) or maze (a maze by value)');
       const model = await loadModel(ctx, modelId);
       // Seed 0 for the adjacency order, as tokenizeMaze's default, so both show the same prompt.
-      if (maze) return generatePath(ctx.app.handle, model, mazeFromSpec(maze), 0);
+      if (maze) return await generatePath(ctx.app.handle, model, mazeFromSpec(maze), 0);
       const mazeRow = await ctx.loaders.maze.load(rowId(mazeId!, 'Maze'));
       if (!mazeRow) throw notFound(`Maze ${mazeId}`);
-      return generatePath(ctx.app.handle, model, decodeMaze(mazeRow), mazeRow.id);
+      return await generatePath(ctx.app.handle, model, decodeMaze(mazeRow), mazeRow.id);
     },
     async deleteModel(_p, { id }, ctx) {
       const model = await loadModel(ctx, id);
@@ -93,7 +93,7 @@ export const modelResolvers: Resolvers<Ctx> = {
           `Model:${model.id} is still training; cancel its job (${(model.lineage as { jobId?: number }).jobId ? `Job:${(model.lineage as { jobId: number }).jobId}` : 'see jobs'}) first`,
           { status: model.status },
         );
-      deleteModel(ctx.db, model, user.id);
+      await deleteModel(ctx.db, model, user.id);
       return true;
     },
   },

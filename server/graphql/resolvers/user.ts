@@ -11,36 +11,36 @@ const toRole = (r: string): Role => r.toUpperCase() as Role;
 export const userResolvers: Resolvers<Ctx> = {
   Query: {
     me: (_p, _a, ctx) => ctx.user,
-    users(_p, _a, ctx) {
+    async users(_p, _a, ctx) {
       requireRole(ctx, 'admin', 'listing users');
-      return listUsers(ctx.db);
+      return await listUsers(ctx.db);
     },
-    apiTokens(_p, _a, ctx) {
+    async apiTokens(_p, _a, ctx) {
       const user = requireUser(ctx);
-      return apiTokensOf(ctx.db, user.id);
+      return await apiTokensOf(ctx.db, user.id);
     },
   },
   Mutation: {
-    createApiToken(_p, { name, expiresInDays }, ctx) {
+    async createApiToken(_p, { name, expiresInDays }, ctx) {
       const user = requireUser(ctx);
-      const { token, id } = createApiToken(ctx.db, user.id, name, expiresInDays);
-      return { token, apiToken: getApiToken(ctx.db, id)! };
+      const { token, id } = await createApiToken(ctx.db, user.id, name, expiresInDays);
+      return { token, apiToken: (await getApiToken(ctx.db, id))! };
     },
-    revokeApiToken(_p, { id }, ctx) {
+    async revokeApiToken(_p, { id }, ctx) {
       const user = requireUser(ctx);
       const tokenId = rowId(id, 'ApiToken');
-      const row = revokeApiToken(ctx.db, tokenId, user.role === 'admin' ? null : user.id, user.id);
+      const row = await revokeApiToken(ctx.db, tokenId, user.role === 'admin' ? null : user.id, user.id);
       if (!row) throw notFound(`ApiToken:${tokenId}`);
       return row;
     },
     async createUser(_p, { input }, ctx) {
       const admin = requireRole(ctx, 'admin', 'creating users');
-      return createUser(ctx.db, { name: input.name, role: input.role.toLowerCase(), password: input.password ?? undefined }, admin.id);
+      return await createUser(ctx.db, { name: input.name, role: input.role.toLowerCase(), password: input.password ?? undefined }, admin.id);
     },
-    setUserRole(_p, { id, role }, ctx) {
+    async setUserRole(_p, { id, role }, ctx) {
       const admin = requireRole(ctx, 'admin', 'changing roles');
       const userId = rowId(id, 'User');
-      const row = setUserRole(ctx.db, userId, role.toLowerCase() as 'admin' | 'researcher' | 'viewer', admin.id);
+      const row = await setUserRole(ctx.db, userId, role.toLowerCase() as 'admin' | 'researcher' | 'viewer', admin.id);
       if (!row) throw notFound(`User:${userId}`);
       return row;
     },

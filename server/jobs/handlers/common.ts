@@ -20,8 +20,8 @@ export function int(v: unknown, field: string, min: number, max: number, dflt?: 
   return v as number;
 }
 
-export function existingModel(db: Db, id: number, field: string): ModelRow {
-  const m = getModel(db, id);
+export async function existingModel(db: Db, id: number, field: string): Promise<ModelRow> {
+  const m = await getModel(db, id);
   if (!m) throw new UserError(`${field}: Model:${id} does not exist`);
   return m;
 }

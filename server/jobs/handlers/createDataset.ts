@@ -90,7 +90,7 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
   async run(ctx, params) {
     const splits = splitsOf(params.count, params.testFraction);
     const config = { ...specOf(params), cols: params.grid, testFraction: params.testFraction };
-    const ds = new DatasetWriter(ctx.handle, {
+    const ds = await DatasetWriter.open(ctx.handle, {
       name: params.name,
       generator: params.generator,
       grid: params.grid,
@@ -131,14 +131,14 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
     if (batch.length) flush();
     const contentHash = hash.digest('hex');
     const result = { datasetId: `Dataset:${ds.id}`, mazeCount: idx, skipped: stats.skipped, contentHash };
-    return ctx.complete(() => {
-      ds.finish(idx, stats.skipped, contentHash);
+    return ctx.complete(async (tx) => {
+      await ds.finish(tx, idx, stats.skipped, contentHash);
       return result;
     });
   },
 
-  cleanup(db, job) {
+  async cleanup(db, job) {
     // Mazes go with the dataset (ON DELETE CASCADE). Only an unfinished dataset is removed.
-    deleteUnfinishedDataset(db, job.id);
+    await deleteUnfinishedDataset(db, job.id);
   },
 };

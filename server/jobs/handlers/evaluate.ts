@@ -37,16 +37,16 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
   recovery: 'retry',
   maxAttempts: 2,
 
-  validate(raw, db) {
+  async validate(raw, db) {
     const r = raw as Record<string, unknown>;
     const modelId = idNum(r.modelId, 'Model', 'evaluateModel: modelId');
-    existingModel(db, modelId, 'evaluateModel: modelId');
-    if (!findLatestCheckpoint(db, modelId)) {
+    await existingModel(db, modelId, 'evaluateModel: modelId');
+    if (!(await findLatestCheckpoint(db, modelId))) {
       throw new UserError(`evaluateModel: Model:${modelId} has no checkpoint yet`);
     }
     if (r.datasetId !== undefined && r.datasetId !== null) {
       const datasetId = idNum(r.datasetId, 'Dataset', 'evaluateModel: datasetId');
-      const ds = readyDataset(db, datasetId, 'evaluateModel: datasetId');
+      const ds = await readyDataset(db, datasetId, 'evaluateModel: datasetId');
       const [a, b] = (ds.splits as { test: [number, number] }).test;
       if (b <= a) throw new UserError(`evaluateModel: Dataset:${datasetId} has an empty test split (testFraction 0); evaluate on generated mazes instead`);
       return { modelId, datasetId, count: int(r.count, 'evaluateModel: count', 1, MAX_EVAL_MAZES, Math.min(b - a, MAX_EVAL_MAZES)), seed: 0 };
@@ -69,8 +69,8 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
 
   async run(ctx, p) {
     const { db } = ctx;
-    const model = existingModel(db, p.modelId, 'evaluateModel: modelId');
-    const ckpt = findLatestCheckpoint(db, model.id);
+    const model = await existingModel(db, p.modelId, 'evaluateModel: modelId');
+    const ckpt = await findLatestCheckpoint(db, model.id);
     if (!ckpt) throw new UserError(`evaluateModel: Model:${model.id} has no checkpoint`);
     const cfg = model.config as ModelConfig;
     const vocab = model.vocab as string[];
@@ -78,7 +78,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     let mazes: SolvedMaze[];
     let source: Record<string, unknown>;
     if (p.datasetId !== undefined) {
-      mazes = splitMazes(db, p.datasetId, 'test', p.count);
+      mazes = await splitMazes(db, p.datasetId, 'test', p.count);
       source = { datasetId: `Dataset:${p.datasetId}`, split: 'test' };
     } else {
       const spec: MazeSpec = { generator: p.generator!, rows: p.grid! };
@@ -120,8 +120,13 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
       model: aggregateMetrics(modelRows),
       baseline: aggregateMetrics(baseRows),
     };
-    return ctx.complete(() => {
-      const evaluationId = insertEvaluation(db, { modelId: model.id, params: { ...source, count: p.count, checkpointId: ckpt.id }, jobId: ctx.jobId, summary });
+    return ctx.complete(async (tx) => {
+      const evaluationId = await insertEvaluation(tx, {
+        modelId: model.id,
+        params: { ...source, count: p.count, checkpointId: ckpt.id },
+        jobId: ctx.jobId,
+        summary,
+      });
       return {
         modelId: `Model:${model.id}`,
         evaluationId: `Evaluation:${evaluationId}`,
@@ -131,7 +136,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     });
   },
 
-  cleanup() {
+  async cleanup() {
     // Nothing is written before the evaluation completes (its experiment row commits with COMPLETED).
   },
 };

@@ -43,15 +43,15 @@ const where = 'runExperiment';
 const PROGRESS_MS = 250;
 
 /** Checks a runExperiment request; messages name the field. Writes nothing. */
-export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
+export async function validateExperiment(raw: unknown, db: Db): Promise<ExperimentJobParams> {
   const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   if (typeof r.kind !== 'string' || !kindNames().includes(r.kind)) {
     throw new UserError(`${where}: kind must be one of ${kindNames().join(', ')}; got ${JSON.stringify(r.kind)}`);
   }
   const kind = r.kind;
   const modelId = idNum(r.modelId, 'Model', `${where}: modelId`);
-  const model = existingModel(db, modelId, `${where}: modelId`);
-  const ckpt = findLatestCheckpoint(db, modelId);
+  const model = await existingModel(db, modelId, `${where}: modelId`);
+  const ckpt = await findLatestCheckpoint(db, modelId);
   if (!ckpt) throw new UserError(`${where}: modelId: Model:${modelId} has no checkpoint yet`);
   const seed = int(r.seed, `${where}: seed`, 0, 0xffffffff, 0);
   const cfg = model.config as ModelConfig;
@@ -65,7 +65,7 @@ export function validateExperiment(raw: unknown, db: Db): ExperimentJobParams {
     const field = `${where}: datasetId`;
     if (!('count' in getKind(kind).fields)) throw new UserError(`${field}: kind ${kind} does not run on a set of mazes, so it takes no dataset`);
     const datasetId = idNum(r.datasetId, 'Dataset', field);
-    const ds = readyDataset(db, datasetId, field);
+    const ds = await readyDataset(db, datasetId, field);
     const coords = getTokenizer(cfg.tokenizer).vocab(ds.grid);
     const known = new Set(vocab);
     const missing = coords.find((t) => !known.has(t));
@@ -106,11 +106,11 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
 
   async run(ctx, p) {
     const { db } = ctx;
-    const exp = experimentOfJob(db, ctx.jobId);
+    const exp = await experimentOfJob(db, ctx.jobId);
     if (!exp) throw new UserError(`${where}: the experiment of Job:${ctx.jobId} no longer exists (was its model deleted?)`);
-    const ckpt = getCheckpoint(db, p.checkpointId);
+    const ckpt = await getCheckpoint(db, p.checkpointId);
     if (!ckpt) throw new UserError(`${where}: Checkpoint:${p.checkpointId} (the weights this experiment was queued on) was deleted`);
-    const model = existingModel(db, p.modelId, `${where}: modelId`);
+    const model = await existingModel(db, p.modelId, `${where}: modelId`);
     const experimentId = `Experiment:${exp.id}`;
     let last = 0;
     const report = (pct: number, message: string): void => {
@@ -122,7 +122,7 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     let mazes;
     if (p.datasetId !== undefined) {
       const count = typeof p.params.count === 'number' ? p.params.count : 1000;
-      const rows = splitMazes(db, p.datasetId, p.split ?? 'test', count);
+      const rows = await splitMazes(db, p.datasetId, p.split ?? 'test', count);
       if (rows.length === 0) throw new UserError(`${where}: Dataset:${p.datasetId} has no ${p.split} mazes (was it deleted?)`);
       mazes = { mazes: rows };
     }
@@ -146,15 +146,15 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
 
     // Files first (atomic, durable), rows after, so no row ever names a missing or partial file.
     const stored = writeResultFiles(ctx.dataDir, exp.id, out.tensors);
-    return ctx.complete(() => {
-      recordResults(db, exp.id, stored, out.summary, out.params);
+    return ctx.complete(async (tx) => {
+      await recordResults(tx, exp.id, stored, out.summary, out.params);
       return { experimentId, kind: p.kind, tensors: stored.length };
     });
   },
 
-  cleanup(db, job, dataDir) {
+  async cleanup(db, job, dataDir) {
     // The experiment row stays (its status is its job's: FAILED or CANCELLED, with the reason);
     // what the attempt produced goes.
-    clearExperimentOutput(db, job.id, dataDir);
+    await clearExperimentOutput(db, job.id, dataDir);
   },
 };

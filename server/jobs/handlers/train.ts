@@ -65,8 +65,8 @@ export interface TrainParams {
 const TOKENIZER = 'aotp-ut';
 
 /** The longest stored sequence of a dataset, so a context too short is refused before training. */
-function longestSequence(db: Db, datasetId: number): number {
-  const m = longestMaze(db, datasetId);
+async function longestSequence(db: Db, datasetId: number): Promise<number> {
+  const m = await longestMaze(db, datasetId);
   return m ? getTokenizer(TOKENIZER).seqLength(m) : 0;
 }
 
@@ -118,7 +118,7 @@ export const trainModel: JobHandler<TrainParams> = {
   recovery: 'resume',
   maxAttempts: 3,
 
-  validate(raw, db) {
+  async validate(raw, db) {
     const r = raw as Record<string, unknown>;
     const name = typeof r.name === 'string' ? r.name.trim() : '';
     if (!name || name.length > 200) throw new UserError(`trainModel: name must be 1-200 characters, got ${JSON.stringify(r.name)}`);
@@ -130,7 +130,7 @@ export const trainModel: JobHandler<TrainParams> = {
     if (datasetId !== null && generatedOnly.length > 0) {
       throw new UserError(`trainModel: ${generatedOnly.join(', ')} apply to generated mazes; leave out datasetId to use them (a dataset's mazes are fixed)`);
     }
-    if (datasetId !== null) readyDataset(db, datasetId, 'trainModel: datasetId');
+    if (datasetId !== null) await readyDataset(db, datasetId, 'trainModel: datasetId');
     const generated = datasetId === null ? generatedOf(r, PRESETS[preset].n_ctx) : undefined;
     const lr = r.lr ?? 1e-3;
     if (typeof lr !== 'number' || !(lr > 0 && lr < 1)) throw new UserError(`trainModel: lr must be a number in (0, 1), got ${JSON.stringify(lr)}`);
@@ -138,7 +138,7 @@ export const trainModel: JobHandler<TrainParams> = {
     const engine = r.engine ?? 'onnx';
     if (engine !== 'onnx' && engine !== 'tfjs') throw new UserError(`trainModel: engine must be onnx or tfjs, got ${JSON.stringify(engine)}`);
     // The model sees whole sequences up to <PATH_END>; the last token is only a target.
-    const longest = datasetId === null ? 0 : longestSequence(db, datasetId);
+    const longest = datasetId === null ? 0 : await longestSequence(db, datasetId);
     if (longest - 1 > PRESETS[preset].n_ctx) {
       throw new UserError(
         `trainModel: Dataset:${datasetId}'s longest maze tokenizes to ${longest} tokens, but preset ${preset} has n_ctx ${PRESETS[preset].n_ctx}; use a smaller grid`,
@@ -170,7 +170,7 @@ export const trainModel: JobHandler<TrainParams> = {
     const batch = p.batchSize;
     // Either the dataset's stored training mazes (maze k regenerated from its spec and seed), or
     // fresh mazes from the job's seed: every one new (mazes = steps × batch), sampled as asked.
-    const ds = p.datasetId !== null ? readyDataset(db, p.datasetId, 'trainModel: datasetId') : null;
+    const ds = p.datasetId !== null ? await readyDataset(db, p.datasetId, 'trainModel: datasetId') : null;
     const gen = p.generated ?? { generator: 'dfs', grid: 5 };
     const grid = ds ? ds.grid : gen.grid;
     const cfg: ModelConfig = { ...PRESETS[p.preset], d_vocab: tok.vocabSize(grid), tokenizer: TOKENIZER };
@@ -193,7 +193,7 @@ export const trainModel: JobHandler<TrainParams> = {
       ...(gen.queries && !ds ? { queries: gen.queries } : {}),
     };
     const source = ds ? { datasetId: `Dataset:${ds.id}`, seed: ds.seed } : { generated: gen, seed: p.seed };
-    const model = trainingModel(db, ctx.jobId, {
+    const model = await trainingModel(db, ctx.jobId, {
       name: p.name,
       config: cfg,
       vocab: [...tok.vocab(grid)],
@@ -206,12 +206,16 @@ export const trainModel: JobHandler<TrainParams> = {
     let pending: Array<[number, string, number]> = [];
     let lastFlush = 0;
     let latest: Record<string, unknown> = {};
-    const flush = (progress: Record<string, unknown>): void => {
+    // Curve writes, in order; awaited before each checkpoint and at the end, where a failed one fails the job.
+    let writing: Promise<void> = Promise.resolve();
+    const flush = (progress: Record<string, unknown>): Promise<void> => {
       const points = pending;
       pending = [];
-      writeCurvePoints(ctx.handle, model.id, points);
+      writing = writing.then(() => writeCurvePoints(db, model.id, points));
+      writing.catch(() => undefined); // handled where it is awaited
       ctx.progress({ phase: 'training', modelId, ...progress });
       lastFlush = Date.now();
+      return writing;
     };
     const options = {
       run,
@@ -223,7 +227,7 @@ export const trainModel: JobHandler<TrainParams> = {
       onProgress: (e: { step: number; steps: number; loss: number; lr: number; tokensPerSec: number; etaSec: number }) => {
         pending.push([e.step, 'train/loss', e.loss], [e.step, 'train/lr', e.lr]);
         latest = { done: e.step, total: e.steps, loss: e.loss, lr: e.lr, tokensPerSec: Math.round(e.tokensPerSec), etaSec: Math.round(e.etaSec) };
-        if (Date.now() - lastFlush > 500 || e.step === e.steps) flush(latest);
+        if (Date.now() - lastFlush > 500 || e.step === e.steps) void flush(latest);
       },
       onEval: (e: {
         step: number;
@@ -245,7 +249,7 @@ export const trainModel: JobHandler<TrainParams> = {
     };
     if (resume) {
       // Record the resumption in the model's lineage: attempt and the last checkpoint it continues from.
-      recordResume(db, model, ctx.attempt);
+      await recordResume(db, model, ctx.attempt);
     }
     ctx.progress({ phase: resume ? 'resuming' : 'starting', modelId, done: 0, total: p.steps });
     let result;
@@ -258,18 +262,18 @@ export const trainModel: JobHandler<TrainParams> = {
       ctx.progress({ phase: 'restarting', modelId, message: `could not resume (${e.message}); training from the start` });
       result = await train({ ...options, resume });
     }
-    flush({ done: result.step, total: p.steps, loss: result.loss, tokensPerSec: Math.round(result.tokensPerSec) });
+    await flush({ done: result.step, total: p.steps, loss: result.loss, tokensPerSec: Math.round(result.tokensPerSec) });
     if (result.stopped) throw new JobCancelled('training stopped before its last step');
     const summary = { modelId, step: result.step, loss: result.loss, tokensPerSec: Math.round(result.tokensPerSec), lastEval: result.evals.at(-1) ?? null };
-    ctx.complete(() => {
-      markModelReady(db, model.id);
+    await ctx.complete(async (tx) => {
+      await markModelReady(tx, model.id);
       return summary;
     });
     removeTrainingWork(ctx.dataDir, ctx.jobId);
     return summary;
   },
 
-  cleanup(db: Db, job: JobRow, dataDir: string) {
-    cleanupTraining(db, job.id, dataDir);
+  async cleanup(db: Db, job: JobRow, dataDir: string) {
+    await cleanupTraining(db, job.id, dataDir);
   },
 };

@@ -95,8 +95,10 @@ export interface TrainOptions {
   onProgress?: (p: Progress) => void;
   onEval?: (e: EvalEvent) => void;
   /** Called just before a checkpoint is written: what the caller persists here survives a crash that a resume from this checkpoint follows. */
-  beforeCheckpoint?: (step: number) => void;
-  onCheckpoint?: (c: { step: number; path: string }) => void;
+  /** Awaited before the checkpoint is written (the host stores what the checkpoint must not get ahead of). */
+  beforeCheckpoint?: (step: number) => void | Promise<void>;
+  /** Awaited after the checkpoint is written (the host records it). */
+  onCheckpoint?: (c: { step: number; path: string }) => void | Promise<void>;
 }
 
 export interface TrainResult {
@@ -234,7 +236,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       opts.onEval?.(e);
     };
     const checkpoint = async (): Promise<void> => {
-      opts.beforeCheckpoint?.(step);
+      await opts.beforeCheckpoint?.(step);
       await saveCheckpoint(opts.out, {
         cfg,
         vocab,
@@ -246,7 +248,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         weights: await engine.getWeights(),
         optimizer: await engine.getOptimizerState(),
       });
-      opts.onCheckpoint?.({ step, path: opts.out });
+      await opts.onCheckpoint?.({ step, path: opts.out });
     };
 
     const stride = historyStride(run.steps);

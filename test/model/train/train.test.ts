@@ -132,8 +132,12 @@ describe('train', () => {
       run: smallRun({ steps: 6, warmup: 1 }),
       out,
       checkpointEvery: 3,
-      beforeCheckpoint: (step) => calls.push(`before ${step} ${existsSync(out) ? loadedStep(out) : 'none'}`),
-      onCheckpoint: (c) => calls.push(`after ${c.step} ${loadedStep(c.path)}`),
+      beforeCheckpoint: (step) => {
+        calls.push(`before ${step} ${existsSync(out) ? loadedStep(out) : 'none'}`);
+      },
+      onCheckpoint: (c) => {
+        calls.push(`after ${c.step} ${loadedStep(c.path)}`);
+      },
     });
     // Before step 6's checkpoint the file still holds step 3: what the caller stores then is never
     // older than the checkpoint a crash would resume from.
