@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- api [--seconds 60] [--warmup 3] [--clients 100] [--rate R] [--url URL --token T] [--background train|dataset|none]`
+ * `npm run bench -- api [--seconds 60] [--warmup 3] [--clients 100] [--rate R] [--url URL --token T] [--background train|dataset|none]
+ *   [--database sqlite|postgres|both] [--postgres URL]`
  *
  * 100 concurrent clients issue metadata queries (datasets, jobs, models, a dataset's maze page,
  * me) for `--seconds`, while a training job (the `demo` preset on a 6×6 dataset, in its worker
@@ -17,6 +18,11 @@
  *   flight: when latency exceeds clients/R, the sent rate falls below R and the run overruns
  *   --seconds; the report then shows requestsPerSecond below R, and the backlog in the latencies.
  *
+ * `--database both` runs the same load on the embedded SQLite and on PostgreSQL (a fresh database
+ * created on the server at --postgres, default SEARCHLIGHT_TEST_POSTGRES or
+ * postgres://postgres@127.0.0.1:5432/postgres, dropped after), one after the other, and reports
+ * PostgreSQL's figures as ratios of SQLite's.
+ *
  * Without --url the bench starts its own server in a child process (so clients and server do not
  * share an event loop) on a fresh data directory, with a seeded dataset and the rate limit lifted.
  * `--background dataset` loads the worker with large createDataset jobs instead. The first
@@ -24,6 +30,7 @@
  * the clients use node:http keep-alive connections — the generator shares the cores it measures.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -42,10 +49,20 @@ interface Options {
   url?: string;
   token?: string;
   background: 'train' | 'dataset' | 'none';
+  database: 'sqlite' | 'postgres' | 'both';
+  /** Maintenance database on the PostgreSQL server, where the bench creates (and drops) its own. */
+  postgres: string;
 }
 
 function parse(argv: string[]): Options {
-  const o: Options = { seconds: 60, warmup: 3, clients: 100, background: 'train' };
+  const o: Options = {
+    seconds: 60,
+    warmup: 3,
+    clients: 100,
+    background: 'train',
+    database: 'sqlite',
+    postgres: process.env.SEARCHLIGHT_TEST_POSTGRES?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres',
+  };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
     const num = (name: string): number => {
@@ -67,12 +84,21 @@ function parse(argv: string[]): Options {
         throw new UserError(`bench api: --background must be train, dataset or none, got ${JSON.stringify(v)}`);
       o.background = v;
       i++;
+    } else if (k === '--database') {
+      if (v !== 'sqlite' && v !== 'postgres' && v !== 'both') throw new UserError(`bench api: --database must be sqlite, postgres or both, got ${JSON.stringify(v)}`);
+      o.database = v;
+      i++;
+    } else if (k === '--postgres') {
+      if (!/^postgres(ql)?:\/\//.test(v ?? '')) throw new UserError(`bench api: --postgres must be a postgres:// URL, got ${JSON.stringify(v)}`);
+      o.postgres = v;
+      i++;
     } else
       throw new UserError(
-        `bench api: unknown option ${k}; options: --seconds N --warmup S --clients N --rate R --url URL --token T --background train|dataset|none`,
+        `bench api: unknown option ${k}; options: --seconds N --warmup S --clients N --rate R --url URL --token T --background train|dataset|none --database sqlite|postgres|both --postgres URL`,
       );
   }
   if (o.url && !o.token) throw new UserError('bench api: --url needs --token (an API token of a researcher)');
+  if (o.url && o.database !== 'sqlite') throw new UserError('bench api: --database picks the database of the server the bench starts; with --url the server is yours');
   return o;
 }
 
@@ -138,25 +164,42 @@ function post(url: string, token: string, query: string, variables: Record<strin
   });
 }
 
-/** Starts a server in a child process on a fresh data directory; returns its URL and a researcher token. */
-async function startChildServer(): Promise<{ url: string; token: string; dir: string; child: ChildProcess }> {
+/** A PostgreSQL database of the bench's own on the server of `maintenance` (dropped by `drop`). */
+async function benchDatabase(maintenance: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const pg = (await import('pg')).default;
+  const admin = async (text: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: maintenance });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
+  const name = `searchlight_bench_${crypto.randomBytes(4).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(maintenance);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/**
+ * Starts a server in a child process on a fresh data directory (and `databaseUrl`'s database, when
+ * given); the child creates the researcher the load runs as and prints its token.
+ */
+async function startChildServer(databaseUrl?: string): Promise<{ url: string; token: string; dir: string; child: ChildProcess }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'searchlight-bench-'));
-  const { prepareDatabase } = await import('../server/services/database.js');
-  const { createUser } = await import('../server/services/accounts.js');
-  const h = prepareDatabase(dir);
-  const { token } = await createUser(h.db, { name: 'bench', role: 'researcher' });
-  h.close();
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, ['--import', 'tsx', self, '--serve', dir], {
     stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, SEARCHLIGHT_RATE_BURST: '1000000', SEARCHLIGHT_RATE_PER_MIN: '1000000' },
+    env: { ...process.env, SEARCHLIGHT_RATE_BURST: '1000000', SEARCHLIGHT_RATE_PER_MIN: '1000000', SEARCHLIGHT_DATABASE_URL: databaseUrl ?? '' },
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, token } = await new Promise<{ url: string; token: string }>((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d) => {
       out += d;
-      const m = /"url":"([^"]+)"/.exec(out);
-      if (m) resolve(m[1]);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line) as { url: string; token: string });
     });
     child.once('exit', (code) => reject(new Error(`bench server exited with code ${code}`)));
   });
@@ -206,8 +249,27 @@ function backgroundJob(url: string, token: string, kind: 'train' | 'dataset', da
 
 export async function run(argv: string[]): Promise<unknown> {
   const o = parse(argv);
+  if (o.database === 'sqlite') return measure(o);
+  if (o.database === 'postgres') return measure(o, o.postgres);
+  const sqlite = await measure(o);
+  const postgres = await measure(o, o.postgres);
+  const ratio = (a: number, b: number) => Math.round((a / b) * 1000) / 1000;
+  return {
+    sqlite,
+    postgres,
+    postgresOverSqlite: {
+      requestsPerSecond: ratio(postgres.requestsPerSecond, sqlite.requestsPerSecond),
+      p50: ratio(postgres.latencyMs.p50, sqlite.latencyMs.p50),
+      p99: ratio(postgres.latencyMs.p99, sqlite.latencyMs.p99),
+    },
+  };
+}
+
+/** One run of the load against a server the bench starts (SQLite, or PostgreSQL at `maintenance`) or the --url one. */
+async function measure(o: Options, maintenance?: string) {
+  const database = maintenance ? await benchDatabase(maintenance) : undefined;
   let server: Awaited<ReturnType<typeof startChildServer>> | undefined;
-  const url = o.url ?? (server = await startChildServer()).url;
+  const url = o.url ?? (server = await startChildServer(database?.url)).url;
   const token = o.token ?? server!.token;
   try {
     // Some data to read: a small dataset, built before the clock starts.
@@ -285,6 +347,7 @@ export async function run(argv: string[]): Promise<unknown> {
       return { n: s.length, p50: round(percentile(s, 50)), p99: round(percentile(s, 99)) };
     };
     return {
+      database: maintenance ? 'postgres' : o.url ? 'the server at --url' : 'sqlite',
       clients: o.clients,
       load: o.rate
         ? `open loop: ${o.rate} queries/s scheduled, latency from the due time`
@@ -314,14 +377,17 @@ export async function run(argv: string[]): Promise<unknown> {
       await new Promise((r) => server!.child.once('exit', r));
       fs.rmSync(server.dir, { recursive: true, force: true });
     }
+    await database?.drop();
   }
 }
 
 // Child-process mode: `node --import tsx bench/api.ts --serve <dataDir>`.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url) && process.argv[2] === '--serve') {
   const { startServer } = await import('../server/app/server.js');
+  const { createUser } = await import('../server/services/accounts.js');
   const s = await startServer({ dataDir: process.argv[3], port: 0, log: () => undefined });
-  process.stdout.write(`${JSON.stringify({ url: s.url })}\n`);
+  const { token } = await createUser(s.app.handle.db, { name: 'bench', role: 'researcher' });
+  process.stdout.write(`${JSON.stringify({ url: s.url, token })}\n`);
   const stop = (): void => void s.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

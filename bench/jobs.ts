@@ -18,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../server/app/server.js';
 import { createUser } from '../server/services/accounts.js';
+import { anyActive, listJobs } from '../server/services/jobs.js';
 import { UserError } from '../server/errors.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -102,15 +103,10 @@ async function runOnce(o: Options, workers: number): Promise<{ workers: number; 
         p: { count: o.count },
       });
     const admitted = (performance.now() - t0) / 1000;
-    const sql = server.app.handle.sqlite;
-    for (;;) {
-      const left = sql.prepare("SELECT count(*) AS n FROM jobs WHERE status IN ('QUEUED', 'RUNNING')").get() as { n: number };
-      if (left.n === 0) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    while (await anyActive(server.app.handle.db)) await new Promise((r) => setTimeout(r, 20));
     const seconds = (performance.now() - t0) / 1000;
-    const failed = sql.prepare("SELECT count(*) AS n, max(error) AS error FROM jobs WHERE status <> 'COMPLETED'").get() as { n: number; error: string | null };
-    if (failed.n > 0) throw new Error(`${failed.n} job(s) did not complete: ${failed.error}`);
+    const failed = (await listJobs(server.app.handle.db, { limit: o.jobs + 1 })).filter((j) => j.status !== 'COMPLETED');
+    if (failed.length > 0) throw new Error(`${failed.length} job(s) did not complete: ${failed[0].error ?? failed[0].status}`);
     // Admission (validation, rows, dispatch) runs on the API one mutation at a time; it bounds the
     // rate when jobs are short, so it is reported apart.
     return {

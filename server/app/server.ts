@@ -26,7 +26,18 @@ import {
   passwordCheckLimitFromEnv,
   rateLimitFromEnv,
 } from '../auth/rateLimit.js';
-import { acquireDataDirLock, type DataDirLock, type DbHandle, defaultDataDir, prepareDatabase, sweepOrphans } from '../services/database.js';
+import {
+  acquireDataDirLock,
+  type DataDirLock,
+  type DatabaseOwnership,
+  type DbHandle,
+  databaseUrlFromEnv,
+  defaultDataDir,
+  describeDatabase,
+  ownDatabase,
+  prepareDatabase,
+  sweepOrphans,
+} from '../services/database.js';
 import { JobRunner, type JobSystem } from '../jobs/runner.js';
 import { intFromEnv } from '../env.js';
 import { type App, type Ctx, authenticate, createContext, eventContext } from '../graphql/context.js';
@@ -48,8 +59,10 @@ import { buildExecutableSchema } from '../graphql/schema.js';
 import { subscribePerEventContext } from '../graphql/subscribe.js';
 
 export interface ServerOptions {
-  /** Data directory (database + files); default SEARCHLIGHT_DATA or ./data. */
+  /** Data directory (artifact files, and the SQLite database); default SEARCHLIGHT_DATA or ./data. */
   dataDir?: string;
+  /** A PostgreSQL server for the database (default SEARCHLIGHT_DATABASE_URL); null: SQLite in the data directory whatever the environment says. */
+  databaseUrl?: string | null;
   /** 0 picks a free port. Default PORT or 3000. */
   port?: number;
   /** Default 127.0.0.1 unless HOST is set (0.0.0.0 to serve the network). */
@@ -110,29 +123,36 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
     ...given,
     redisUrl: given.redisUrl ?? (process.env.SEARCHLIGHT_REDIS_URL?.trim() || undefined),
     redisPrefix: given.redisPrefix ?? (process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() || 'searchlight'),
+    databaseUrl: given.databaseUrl === undefined ? databaseUrlFromEnv() : given.databaseUrl,
   };
   const log = opts.log ?? ((l: string) => process.stderr.write(`[searchlight] ${l}\n`));
   // Before anything touches the database: a second server on this directory stops here.
   const lock = acquireDataDirLock(opts.dataDir ?? defaultDataDir());
   let handle: DbHandle | undefined;
+  let owner: DatabaseOwnership | undefined;
   try {
-    handle = prepareDatabase(opts.dataDir);
+    handle = await prepareDatabase({ dataDir: opts.dataDir, url: opts.databaseUrl ?? null });
+    log(`database: ${describeDatabase(handle)}`);
+    // Without Redis the embedded runner treats every RUNNING job as its own after a restart: on a
+    // shared PostgreSQL database only one such server may run (several need Redis and its queues).
+    if (handle.dialect === 'postgres' && !opts.redisUrl) owner = await ownDatabase(handle);
     // With Redis, `searchlight worker` processes may be writing files beside us right now (a
     // checkpoint renamed into place before its row commits would look orphaned): no sweep then.
     if (!opts.redisUrl) {
       const removed = await sweepOrphans(handle);
       if (removed) log(`removed ${removed} unreferenced or partial file(s) left by an earlier run`);
     }
-    return await serve(opts, handle, lock, log);
+    return await serve(opts, handle, lock, log, owner);
   } catch (e) {
     // Any failed start (port taken, bad schema, …) gives the database and the directory back.
-    handle?.close();
+    await owner?.release();
+    await handle?.close();
     lock.release();
     throw e;
   }
 }
 
-async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void): Promise<RunningServer> {
+async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, log: (l: string) => void, owner?: DatabaseOwnership): Promise<RunningServer> {
   const redisUrl = opts.redisUrl;
   // Loaded only when configured: the embedded default never imports the Redis client.
   const bus = redisUrl ? await (await import('../services/redis.js')).redisBus(redisUrl, opts.redisPrefix) : undefined;
@@ -142,7 +162,7 @@ async function serve(opts: ServerOptions, handle: DbHandle, lock: DataDirLock, l
     runner = redisUrl
       ? await queuedJobs(opts, handle, pubsub, redisUrl, log)
       : new JobRunner({ handle, pubsub, concurrency: opts.jobWorkers, log: (l) => log(`jobs: ${l}`) });
-    return await serveOn(opts, handle, lock, log, pubsub, runner);
+    return await serveOn(opts, handle, lock, log, pubsub, runner, owner);
   } catch (e) {
     await runner?.stop().catch(() => undefined);
     await pubsub.close(); // any failed start lets go of Redis too
@@ -180,6 +200,7 @@ async function serveOn(
   log: (l: string) => void,
   pubsub: PubSub,
   runner: JobSystem,
+  owner?: DatabaseOwnership,
 ): Promise<RunningServer> {
   const app: App = {
     handle,
@@ -377,7 +398,8 @@ async function serveOn(
         } finally {
           loopDelay?.disable();
           await pubsub.close().catch(() => undefined);
-          handle.close();
+          await owner?.release();
+          await handle.close();
           lock.release();
         }
       })();

@@ -45,7 +45,7 @@ export const workerCommand: Command = {
     const queues = parseQueueNames(o.queues);
     const prefix = process.env.SEARCHLIGHT_REDIS_PREFIX?.trim() || 'searchlight';
     const log = (l: string): void => void io.stderr.write(`[worker ${process.pid}] ${l}\n`);
-    const handle = openCurrentDatabase(o.data);
+    const handle = await openCurrentDatabase(o.data);
     let pubsub: PubSub | undefined;
     try {
       pubsub = new PubSub(await redisBus(redisUrl, prefix));
@@ -54,7 +54,7 @@ export const workerCommand: Command = {
       await untilSignal(() => worker.stop(), log, 'stopping, running jobs go back to the queue');
     } finally {
       await pubsub?.close().catch(() => undefined);
-      handle.close();
+      await handle.close();
     }
   },
 };

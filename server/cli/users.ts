@@ -44,14 +44,14 @@ async function create(argv: string[], io: CliIO): Promise<void> {
   const o = parsed.options;
   if (o.password !== undefined && o['password-stdin']) throw new UsageError('users create: give --password or --password-stdin, not both');
   const password = o['password-stdin'] ? await readFirstLine(io) : o.password;
-  const handle = prepareDatabase(o.data);
+  const handle = await prepareDatabase(o.data);
   try {
     const { user, token } = await createUser(handle.db, { name: o.name, role: o.role, password });
     io.stdout.write(`created user ${user.name} (${user.role}), id User:${user.id}${password !== undefined ? ', with a password' : ''}\n`);
     io.stdout.write('API token (shown once; store it now):\n');
     io.stdout.write(`${token}\n`);
   } finally {
-    handle.close();
+    await handle.close();
   }
 }
 
@@ -64,13 +64,13 @@ const listSpec = {
 async function list(argv: string[], io: CliIO): Promise<void> {
   const parsed = parseCommand(listSpec, argv, (s) => io.stdout.write(s));
   if (!parsed) return;
-  const handle = prepareDatabase(parsed.options.data);
+  const handle = await prepareDatabase(parsed.options.data);
   try {
     for (const u of await listUsers(handle.db)) {
       io.stdout.write(`User:${u.id}\t${u.name}\t${u.role}${u.disabled ? '\tdisabled' : ''}\t${new Date(u.createdAt).toISOString()}\n`);
     }
   } finally {
-    handle.close();
+    await handle.close();
   }
 }
 

@@ -1,6 +1,6 @@
 /** The audit log: who changed what. Written in the same transaction as the change where possible. */
 import type { DbOrTx } from './client.js';
-import { auditLog } from './schema.js';
+import { auditLog } from './tables.js';
 
 export async function audit(
   db: DbOrTx,

@@ -17,8 +17,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { drizzle, type SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
+import pg from 'pg';
+import * as pgSchema from './schema.pg.js';
 import * as schema from './schema.js';
+import { useDialect } from './tables.js';
 
 export type Db = SqliteRemoteDatabase<typeof schema>;
 
@@ -26,9 +30,17 @@ export type Db = SqliteRemoteDatabase<typeof schema>;
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 export type DbOrTx = Db | Tx;
 
-export interface DbHandle {
-  /** drizzle query builder over the connection; `db.transaction` takes the connection for itself. */
+interface HandleBase {
+  /** drizzle query builder over the connection; `db.transaction` takes a connection for itself. */
   db: Db;
+  /** Where artifact files live (and, for SQLite, the database file). */
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** The embedded default: one SQLite file in the data directory. */
+export interface SqliteHandle extends HandleBase {
+  dialect: 'sqlite';
   /**
    * The raw better-sqlite3 connection: migrations, pragmas and bulk paths that run synchronously
    * (a job thread's dataset writer). In the API process use `withConnection`, which waits for an
@@ -37,9 +49,17 @@ export interface DbHandle {
   sqlite: Database.Database;
   /** Runs `fn` on the raw connection once no other caller's transaction is open. */
   withConnection<T>(fn: (sqlite: Database.Database) => T): Promise<T>;
-  dataDir: string;
-  close(): void;
 }
+
+/** A PostgreSQL server (SEARCHLIGHT_DATABASE_URL), shared by API instances and workers. */
+export interface PostgresHandle extends HandleBase {
+  dialect: 'postgres';
+  /** The connection string it was opened with (job threads open their own pool with it). */
+  url: string;
+  pool: pg.Pool;
+}
+
+export type DbHandle = SqliteHandle | PostgresHandle;
 
 export const DB_FILE = 'searchlight.db';
 
@@ -94,7 +114,8 @@ class ConnectionGate {
 /** Compiled statements by SQL text: drizzle rebuilds the text per call, better-sqlite3 compiles it once here. */
 const STATEMENT_CACHE = 512;
 
-export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: boolean } = {}): DbHandle {
+export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: boolean } = {}): SqliteHandle {
+  useDialect('sqlite');
   fs.mkdirSync(dataDir, { recursive: true });
   const sqlite = new Database(path.join(dataDir, DB_FILE), { readonly: opts.readonly ?? false });
   if (!opts.readonly) sqlite.pragma('journal_mode = WAL');
@@ -140,6 +161,7 @@ export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: bo
   db.transaction = ((fn, config) => gate.exclusive(() => begin(fn, { behavior: 'immediate', ...config }))) as Db['transaction'];
 
   return {
+    dialect: 'sqlite',
     db,
     sqlite,
     withConnection: async (fn) => {
@@ -148,8 +170,42 @@ export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: bo
       return fn(sqlite);
     },
     dataDir,
-    close: () => sqlite.close(),
+    close: async () => {
+      sqlite.close();
+    },
   };
+}
+
+/** `SEARCHLIGHT_DATABASE_URL` when it names a PostgreSQL server (postgres:// or postgresql://), else undefined (SQLite). */
+export function databaseUrlFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const url = env.SEARCHLIGHT_DATABASE_URL?.trim();
+  if (!url) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new Error(
+      `SEARCHLIGHT_DATABASE_URL must be a postgres:// or postgresql:// URL (unset it for the embedded SQLite database); got ${JSON.stringify(url.replace(/\/\/[^@/]*@/, '//…@'))}`,
+    );
+  return url;
+}
+
+// node-postgres returns int8 (bigint: times in ms, byte counts, count(*)) as strings, to keep
+// values past 2^53 exact; ours stay below 2^53 (ms until the year 287,396), so parse them as numbers.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+
+/**
+ * A pool of connections to a PostgreSQL server (`max` per process: the API's concurrent requests,
+ * a job thread's few). Each transaction runs on a connection of its own (drizzle's
+ * node-postgres driver), so no gate is needed; PostgreSQL isolates them.
+ */
+export function openPostgres(url: string, dataDir: string = defaultDataDir(), opts: { max?: number } = {}): PostgresHandle {
+  useDialect('postgres');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  // An idle client's error (the server restarted) must not crash the process; the next query reconnects.
+  pool.on('error', (e) => process.stderr.write(`[db] idle PostgreSQL connection lost: ${e.message}\n`));
+  // The services are typed against the SQLite declarations; the PostgreSQL tables have the same
+  // row types (test/platform/schema-parity.test.ts) and the services use only builders both share.
+  const db = drizzlePg(pool, { schema: pgSchema }) as unknown as Db;
+  return { dialect: 'postgres', db, url, pool, dataDir, close: () => pool.end() };
 }
 
 /** The first row of a query (undefined when it returns none): `.get()` where the dialect has none. */

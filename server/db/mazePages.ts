@@ -20,9 +20,9 @@
  * ~200 ms by scanning the whole dataset and 0.1 ms with seeks; a broad filter 0.1 ms by scanning.
  */
 import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
-import type { Db, DbHandle } from './client.js';
-import { inJsonArray, prepared } from './prepared.js';
-import { mazes } from './schema.js';
+import type { Db, DbHandle, PostgresHandle } from './client.js';
+import { prepared } from './prepared.js';
+import { inIdList, mazes, rowBound } from './tables.js';
 
 export type MazeRow = typeof mazes.$inferSelect;
 
@@ -64,16 +64,18 @@ async function rowsByIds(db: Db, ids: number[]): Promise<MazeRow[]> {
     db
       .select()
       .from(mazes)
-      .where(inArray(mazes.id, inJsonArray('ids')))
+      .where(inArray(mazes.id, inIdList('ids')))
       .orderBy(asc(mazes.idx))
       .prepare(),
   );
-  return q.all({ ids: JSON.stringify(ids) });
+  return q.execute({ ids: JSON.stringify(ids) });
 }
 
 /** Up to `limit` mazes of the query's range after `afterIdx`, in idx order. */
-export async function mazePage({ db, withConnection }: Pick<DbHandle, 'db' | 'withConnection'>, q: MazePageQuery): Promise<MazeRow[]> {
-  const after = Math.max(q.afterIdx, q.start - 1);
+export async function mazePage(handle: DbHandle, q: MazePageQuery): Promise<MazeRow[]> {
+  const { db } = handle;
+  const after = rowBound(Math.max(q.afterIdx, q.start - 1));
+  const end = rowBound(q.end);
   if (!filtered(q)) {
     const page = prepared(db, 'mazePages.plain', () =>
       db
@@ -84,25 +86,35 @@ export async function mazePage({ db, withConnection }: Pick<DbHandle, 'db' | 'wi
         .limit(sql.placeholder('limit'))
         .prepare(),
     );
-    return page.all({ ds: q.datasetId, after, end: q.end, limit: q.limit });
+    return page.execute({ ds: q.datasetId, after, end, limit: q.limit });
   }
   const budget = q.scan ?? SCAN;
-  const walked = await withConnection(
-    (sqlite) =>
-      prepared(db, 'mazePages.scan', () =>
-        sqlite.prepare('SELECT id, path_length AS len FROM mazes WHERE dataset_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?'),
-      ).all(q.datasetId, after, q.end, budget) as Array<{ id: number; len: number }>,
-  );
+  const walked = await scanLengths(handle, q.datasetId, after, end, budget);
   const hits = walked.filter((r) => r.len >= q.minLength && r.len <= q.maxLength).slice(0, q.limit);
   if (hits.length === q.limit || walked.length < budget)
     return await rowsByIds(
       db,
       hits.map((r) => r.id),
     );
-  const ids = await withConnection((sqlite) =>
-    prepared(db, 'mazePages.seek', () =>
-      sqlite
-        .prepare(`
+  return await rowsByIds(db, await seekByLength(handle, { ds: q.datasetId, lo: q.minLength, hi: q.maxLength, after, end, limit: q.limit }));
+}
+
+/** (id, path length) of up to `budget` mazes after `after`, in idx order. */
+function scanLengths(handle: DbHandle, ds: number, after: number, end: number, budget: number): Promise<Array<{ id: number; len: number }>> {
+  const text = 'SELECT id, path_length AS len FROM mazes WHERE dataset_id = ? AND idx > ? AND idx < ? ORDER BY idx LIMIT ?';
+  if (handle.dialect === 'postgres') return pgRows(handle, text, [ds, after, end, budget]);
+  const { db } = handle;
+  return handle.withConnection(
+    (sqlite) => prepared(db, 'mazePages.scan', () => sqlite.prepare(text)).all(ds, after, end, budget) as Array<{ id: number; len: number }>,
+  );
+}
+
+/**
+ * The ids of the first `limit` mazes after `after` whose length is in [lo, hi], by one seek per
+ * distinct length (a recursive "skip scan" of mazes_dataset_len_idx; see the module comment).
+ */
+async function seekByLength(handle: DbHandle, p: { ds: number; lo: number; hi: number; after: number; end: number; limit: number }): Promise<number[]> {
+  const text = `
     WITH RECURSIVE lens(len) AS (
       SELECT (SELECT min(path_length) FROM mazes WHERE dataset_id = :ds AND path_length >= :lo)
       UNION ALL
@@ -111,24 +123,47 @@ export async function mazePage({ db, withConnection }: Pick<DbHandle, 'db' | 'wi
     SELECT m.id FROM lens, mazes m
     WHERE lens.len <= :hi
       AND m.id IN (SELECT id FROM mazes WHERE dataset_id = :ds AND path_length = lens.len AND idx > :after AND idx < :end ORDER BY idx LIMIT :limit)
-    ORDER BY m.idx LIMIT :limit`)
-        .pluck(),
-    ).all({ ds: q.datasetId, lo: q.minLength, hi: q.maxLength, after, end: q.end, limit: q.limit }),
-  );
-  return await rowsByIds(db, ids as number[]);
+    ORDER BY m.idx LIMIT :limit`;
+  if (handle.dialect === 'postgres') {
+    // The same skip scan; the per-length seeks as a LATERAL join, which PostgreSQL runs once per
+    // length (it would evaluate SQLite's `m.id IN (…)` form for every maze row).
+    const pgText = `
+      WITH RECURSIVE lens(len) AS (
+        SELECT (SELECT min(path_length) FROM mazes WHERE dataset_id = $1 AND path_length >= $2)
+        UNION ALL
+        SELECT (SELECT min(path_length) FROM mazes WHERE dataset_id = $1 AND path_length > lens.len) FROM lens WHERE lens.len < $3
+      )
+      SELECT s.id FROM lens CROSS JOIN LATERAL (
+        SELECT id, idx FROM mazes WHERE dataset_id = $1 AND path_length = lens.len AND idx > $4 AND idx < $5 ORDER BY idx LIMIT $6
+      ) s
+      WHERE lens.len <= $3
+      ORDER BY s.idx LIMIT $6`;
+    const { rows } = await handle.pool.query<{ id: number }>(pgText, [p.ds, p.lo, p.hi, p.after, p.end, p.limit]);
+    return rows.map((r) => r.id);
+  }
+  const { db } = handle;
+  return handle.withConnection((sqlite) => prepared(db, 'mazePages.seek', () => sqlite.prepare(text).pluck()).all(p) as number[]);
+}
+
+/** Rows of a raw statement on PostgreSQL (`?` placeholders numbered in order). */
+async function pgRows<T>(handle: PostgresHandle, text: string, params: unknown[]): Promise<T[]> {
+  let i = 0;
+  const numbered = text.replace(/\?/g, () => `$${++i}`);
+  return (await handle.pool.query(numbered, params)).rows as T[];
 }
 
 /** How many mazes match the query's range and length bounds (ignoring the cursor). */
-export function mazeCount({ db, withConnection }: Pick<DbHandle, 'db' | 'withConnection'>, q: Omit<MazePageQuery, 'afterIdx' | 'limit'>): Promise<number> {
-  return withConnection((sqlite) => {
-    if (!filtered(q)) {
-      const c = prepared(db, 'mazePages.countPlain', () => sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND idx >= ? AND idx < ?').pluck());
-      return c.get(q.datasetId, q.start, q.end) as number;
-    }
-    // Covered by the (dataset_id, path_length, idx) index: no table rows are read.
-    const c = prepared(db, 'mazePages.count', () =>
-      sqlite.prepare('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?').pluck(),
-    );
-    return c.get(q.datasetId, q.minLength, q.maxLength, q.start, q.end) as number;
-  });
+export async function mazeCount(handle: DbHandle, q: Omit<MazePageQuery, 'afterIdx' | 'limit'>): Promise<number> {
+  const start = rowBound(q.start);
+  const end = rowBound(q.end);
+  // The length form is covered by the (dataset_id, path_length, idx) index: no table rows are read.
+  const [text, params] = filtered(q)
+    ? [
+        'SELECT count(*) AS n FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?',
+        [q.datasetId, q.minLength, q.maxLength, start, end],
+      ]
+    : ['SELECT count(*) AS n FROM mazes WHERE dataset_id = ? AND idx >= ? AND idx < ?', [q.datasetId, start, end]];
+  if (handle.dialect === 'postgres') return (await pgRows<{ n: number }>(handle, text, params))[0].n;
+  const { db } = handle;
+  return handle.withConnection((sqlite) => prepared(db, `mazePages.count:${text}`, () => sqlite.prepare(text).pluck()).get(...params) as number);
 }

@@ -4,7 +4,6 @@
  * (authentication, DataLoader batches, list pages) build each query once per connection with
  * `sql.placeholder`s and reuse it (~10 µs per run).
  */
-import { sql, type SQL } from 'drizzle-orm';
 import type { Db } from './client.js';
 
 const caches = new WeakMap<Db, Map<string, unknown>>();
@@ -17,6 +16,3 @@ export function prepared<T>(db: Db, key: string, build: () => T): T {
   if (q === undefined) m.set(key, (q = build()));
   return q;
 }
-
-/** `IN (…)` over a JSON array bound as one parameter, so one prepared statement serves any batch size. */
-export const inJsonArray = (name: string): SQL => sql`(SELECT value FROM json_each(${sql.placeholder(name)}))`;

@@ -46,7 +46,8 @@ const lengthCheck = (key: LimitedColumn, column: AnySQLiteColumn) =>
 
 /** The limited column behind a failed "<table>_<column>_length" constraint named in a database error message. */
 export function textLimitOf(message: string): { column: LimitedColumn; limit: number } | undefined {
-  const m = /CHECK constraint failed: (\w+)_length\b/.exec(message);
+  // SQLite: "CHECK constraint failed: users_name_length"; PostgreSQL: "… violates check constraint \"users_name_length\"".
+  const m = /(?:CHECK constraint failed: |violates check constraint ")(\w+)_length\b/.exec(message);
   if (!m) return undefined;
   const column = (Object.keys(TEXT_LIMITS) as LimitedColumn[]).find((k) => k.replace('.', '_') === m[1]);
   return column ? { column, limit: TEXT_LIMITS[column] } : undefined;

@@ -122,7 +122,15 @@ export class JobThreads {
         this.starting.delete(job.id);
       }
     }
-    const data: WorkerData = { jobId: job.id, kind: job.kind, params: job.params, attempt: job.attempts, dataDir: this.opts.handle.dataDir };
+    const h = this.opts.handle;
+    const data: WorkerData = {
+      jobId: job.id,
+      kind: job.kind,
+      params: job.params,
+      attempt: job.attempts,
+      dataDir: h.dataDir,
+      databaseUrl: h.dialect === 'postgres' ? h.url : undefined,
+    };
     const worker = new Worker(BOOTSTRAP, { eval: true, workerData: data, env: jobEnv() });
     let exited!: () => void;
     const r: Running = { job, worker, settled: false, stopping: false, exited: new Promise<void>((resolve) => (exited = resolve)) };

@@ -20,6 +20,8 @@ export interface WorkerData {
   params: unknown;
   attempt: number;
   dataDir: string;
+  /** The PostgreSQL server the host uses (undefined: SQLite in dataDir). */
+  databaseUrl?: string;
 }
 
 /** How often a running job reads its row's cancel flag. */
@@ -37,7 +39,7 @@ async function main(): Promise<void> {
     port.close();
     return;
   }
-  const handle = openWorkerDatabase(data.dataDir);
+  const handle = openWorkerDatabase(data.dataDir, data.databaseUrl);
   const controller = new AbortController();
   port.on('message', (m: { type: string }) => {
     if (m.type === 'cancel' || m.type === 'stop') controller.abort(m.type);

@@ -2,12 +2,13 @@
  * Accounts: users, API tokens and sessions over the database. Secrets are returned once, at
  * creation, and only their sha256 is stored.
  */
-import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, count, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
 import { UserError } from '../errors.js';
 import { first, inserted, type Db } from '../db/client.js';
 import { audit } from '../db/audit.js';
-import { apiTokens, sessions, users, TEXT_LIMITS } from '../db/schema.js';
+import { apiTokens, sessions, users } from '../db/tables.js';
+import { TEXT_LIMITS } from '../db/schema.js';
 import { type Role, parseRole } from '../auth/roles.js';
 import { TOKEN_PREFIX, hashPassword, newSecret, sha256Hex, verifyPassword } from '../auth/secrets.js';
 
@@ -41,18 +42,15 @@ export async function createUser(db: Db, input: { name: string; role: string; pa
   const role: Role = parseRole(input.role);
   const passwordHash = input.password !== undefined ? await hashPassword(input.password) : null;
   const token = newSecret(TOKEN_PREFIX);
-  const user = await db.transaction(
-    async (tx) => {
-      if (await first(tx.select({ id: users.id }).from(users).where(eq(users.name, name)))) {
-        throw new UserError(`a user named "${name}" already exists`);
-      }
-      const u = await inserted(tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning());
-      await tx.insert(apiTokens).values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() });
-      await audit(tx, actorId, 'create', 'user', u.id, { name, role });
-      return u;
-    },
-    { behavior: 'immediate' },
-  );
+  const user = await db.transaction(async (tx) => {
+    if (await first(tx.select({ id: users.id }).from(users).where(eq(users.name, name)))) {
+      throw new UserError(`a user named "${name}" already exists`);
+    }
+    const u = await inserted(tx.insert(users).values({ name, role, passwordHash, createdAt: Date.now() }).returning());
+    await tx.insert(apiTokens).values({ userId: u.id, name: 'default', tokenHash: sha256Hex(token), prefix: token.slice(0, 8), createdAt: Date.now() });
+    await audit(tx, actorId, 'create', 'user', u.id, { name, role });
+    return u;
+  });
   return { user, token };
 }
 
@@ -98,7 +96,7 @@ export async function userForToken(db: Db, token: string): Promise<UserRow | nul
       )
       .prepare(),
   );
-  const row = await q.get({ hash: sha256Hex(token), now: Date.now() });
+  const row = await first(q.execute({ hash: sha256Hex(token), now: Date.now() }));
   if (!row) return null;
   const now = Date.now();
   if (!row.lastUsedAt || now - row.lastUsedAt > 60_000) await db.update(apiTokens).set({ lastUsedAt: now }).where(eq(apiTokens.id, row.tokenId));
@@ -134,7 +132,7 @@ export async function userForSession(db: Db, cookie: string): Promise<UserRow | 
       .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.disabled, false)))
       .prepare(),
   );
-  const row = await q.get({ id: sha256Hex(cookie), now: Date.now() });
+  const row = await first(q.execute({ id: sha256Hex(cookie), now: Date.now() }));
   return row?.user ?? null;
 }
 
@@ -189,7 +187,7 @@ export async function setUserRole(db: Db, userId: number, role: Role, actorId: n
 
 /** How many accounts exist (start-up creates the first admin when none does). */
 export async function userCount(db: Db): Promise<number> {
-  return (await first(db.select({ n: sql<number>`count(*)` }).from(users)))?.n ?? 0;
+  return (await first(db.select({ n: count() }).from(users)))?.n ?? 0;
 }
 
 export async function auditLogin(db: Db, userId: number): Promise<void> {

@@ -6,7 +6,8 @@
 import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import { first, inserted, type Db } from '../db/client.js';
-import { annotations, comments, votes, TEXT_LIMITS } from '../db/schema.js';
+import { annotations, comments, ilike, rowBound, votes } from '../db/tables.js';
+import { TEXT_LIMITS } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import type { ComponentTarget } from '../db/json.js';
 import type { AnnotationRow, CommentRow } from './rows.js';
@@ -59,10 +60,7 @@ function checkTags(tags: readonly string[] | null | undefined): string[] {
 
 function searchOf(modelId: number, search: string | null | undefined) {
   const q = search?.trim() ? `%${search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  return and(
-    eq(annotations.modelId, modelId),
-    q ? or(sql`${annotations.body} LIKE ${q} ESCAPE '\\'`, sql`${annotations.tags} LIKE ${q} ESCAPE '\\'`) : undefined,
-  );
+  return and(eq(annotations.modelId, modelId), q ? or(ilike(annotations.body, q), ilike(annotations.tags, q)) : undefined);
 }
 
 /** A model's annotations newest first (body or tags containing `search`), with ids below `before`. */
@@ -76,7 +74,7 @@ export async function annotationPage(
   return await db
     .select()
     .from(annotations)
-    .where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, before) : undefined))
+    .where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, rowBound(before)) : undefined))
     .orderBy(desc(annotations.id))
     .limit(limit);
 }

@@ -6,7 +6,8 @@
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import { first, inserted, type Db } from '../db/client.js';
-import { circuitEditors, circuits, TEXT_LIMITS } from '../db/schema.js';
+import { circuitEditors, circuits } from '../db/tables.js';
+import { TEXT_LIMITS } from '../db/schema.js';
 import { hasRole, type Role } from '../auth/roles.js';
 import { UserError } from '../errors.js';
 import { usersNamed } from './accounts.js';

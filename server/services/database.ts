@@ -4,27 +4,53 @@
  * nothing above the services layer imports `server/db` (test/platform/layering.test.ts).
  */
 import { lt } from 'drizzle-orm';
-import { type DbHandle, defaultDataDir, openDb, type Tx } from '../db/client.js';
+import { type DbHandle, databaseUrlFromEnv, defaultDataDir, openDb, openPostgres, type PostgresHandle, type Tx } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
-import { migrateDb, pendingMigrations } from '../db/migrate.js';
-import { activationCaches, checkpoints, results, sessions, textLimitOf } from '../db/schema.js';
+import { migrateDb, migratePostgres, pendingMigrations, pendingPostgresMigrations } from '../db/migrate.js';
+import { activationCaches, checkpoints, results, sessions } from '../db/tables.js';
+import { textLimitOf } from '../db/schema.js';
 import { UserError } from '../errors.js';
 
-export type { Db, DbHandle, DbOrTx, Tx } from '../db/client.js';
-export { defaultDataDir, first } from '../db/client.js';
+export type { Db, DbHandle, DbOrTx, PostgresHandle, SqliteHandle, Tx } from '../db/client.js';
+export { databaseUrlFromEnv, defaultDataDir, first } from '../db/client.js';
 export { acquireDataDirLock, type DataDirLock, DataDirInUseError } from '../db/lock.js';
+
+/** Where the database is: SEARCHLIGHT_DATABASE_URL (PostgreSQL) or the data directory's SQLite file. */
+export interface DatabaseLocation {
+  dataDir?: string;
+  /** A postgres:// URL; undefined: SQLite in the data directory (the default), null: SQLite even if the environment names a server. */
+  url?: string | null;
+}
+
+function open(where: DatabaseLocation, max?: number): DbHandle {
+  const dataDir = where.dataDir ?? defaultDataDir();
+  const url = where.url === undefined ? databaseUrlFromEnv() : (where.url ?? undefined);
+  return url ? openPostgres(url, dataDir, { max }) : openDb(dataDir);
+}
+
+/** "the PostgreSQL database at postgres://…" or "the database in <dir>", for messages and the start-up log. */
+export function describeDatabase(h: DbHandle): string {
+  return h.dialect === 'postgres' ? `the PostgreSQL database at ${redactUrl(h.url)}` : `the database in ${h.dataDir}`;
+}
+const describe = describeDatabase;
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:…@');
+}
 
 /**
  * Opens and migrates the database (the server and command-line tools). Tools may run beside a live
  * server, so this never deletes files: see `sweepOrphans`.
  */
-export function prepareDatabase(dataDir?: string): DbHandle {
-  const handle = openDb(dataDir ?? defaultDataDir());
+export async function prepareDatabase(where: DatabaseLocation | string = {}): Promise<DbHandle> {
+  const handle = open(typeof where === 'string' ? { dataDir: where } : where);
   try {
-    migrateDb(handle.sqlite);
+    if (handle.dialect === 'postgres') await migratePostgres(handle.pool);
+    else migrateDb(handle.sqlite);
   } catch (e) {
-    handle.close();
-    throw new MigrationError(`the database in ${handle.dataDir} could not be migrated (nothing was changed): ${(e as Error).message}`);
+    await handle.close();
+    throw new MigrationError(`${describe(handle)} could not be migrated (nothing was changed): ${(e as Error).message}`);
   }
   return handle;
 }
@@ -36,28 +62,68 @@ export class MigrationError extends Error {
 
 /**
  * A worker's connection (`searchlight worker`): the API migrates; a worker only checks the schema is
- * current, so two processes never migrate at once (drizzle reads what is applied before it locks).
+ * current, so a worker of an older or newer version never writes under the wrong schema.
  */
-export function openCurrentDatabase(dataDir?: string): DbHandle {
-  const handle = openDb(dataDir ?? defaultDataDir());
-  const pending = pendingMigrations(handle.sqlite);
+export async function openCurrentDatabase(where: DatabaseLocation | string = {}): Promise<DbHandle> {
+  const handle = open(typeof where === 'string' ? { dataDir: where } : where);
+  const pending = handle.dialect === 'postgres' ? await pendingPostgresMigrations(handle.pool) : pendingMigrations(handle.sqlite);
   if (pending > 0) {
-    handle.close();
+    await handle.close();
     throw new UserError(
-      `the database in ${handle.dataDir} is ${pending} migration(s) behind this version; start the API (searchlight start) once to migrate it, then the workers`,
+      `${describe(handle)} is ${pending} migration(s) behind this version; start the API (searchlight start) once to migrate it, then the workers`,
     );
   }
   return handle;
 }
 
-/** Runs `fn` in one write transaction on `handle` (the write lock up front; see db/client.ts). */
+/** Runs `fn` in one write transaction on `handle` (SQLite: the write lock up front; see db/client.ts). */
 export function inWriteTransaction<T>(handle: DbHandle, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return handle.db.transaction(fn);
 }
 
-/** A job worker's own connection (no migration: the server that spawned it has migrated). */
-export function openWorkerDatabase(dataDir: string): DbHandle {
-  return openDb(dataDir);
+/** A job worker thread's own connection (no migration: the server that spawned it has migrated). */
+export function openWorkerDatabase(dataDir: string, url?: string): DbHandle {
+  // A job thread runs one job: a couple of connections (its queries, and its progress writes) suffice.
+  return url ? openPostgres(url, dataDir, { max: 2 }) : openDb(dataDir);
+}
+
+/** Any fixed 64-bit key: the advisory lock a server without Redis holds on its PostgreSQL database. */
+const OWNER_LOCK = 0x5e4c17;
+
+/** The hold `ownDatabase` took; release it when the server stops. */
+export interface DatabaseOwnership {
+  release(): Promise<void>;
+}
+
+/** Another server without Redis already runs on this PostgreSQL database. */
+export class DatabaseInUseError extends Error {
+  override name = 'DatabaseInUseError';
+}
+
+/**
+ * A server without Redis owns its jobs: after a restart it takes every RUNNING job for one of its
+ * own interrupted runs. On a PostgreSQL database several servers could do so at once, so such a
+ * server holds a session-level advisory lock for its lifetime and a second one stops here
+ * (several servers on one database need Redis, whose queues know which worker holds which job).
+ */
+export async function ownDatabase(handle: PostgresHandle): Promise<DatabaseOwnership> {
+  const client = await handle.pool.connect();
+  try {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [OWNER_LOCK]);
+    if (!rows[0]?.ok)
+      throw new DatabaseInUseError(
+        `another Searchlight server without Redis is using ${describeDatabase(handle)}; stop it, or set SEARCHLIGHT_REDIS_URL on every server to run several`,
+      );
+  } catch (e) {
+    client.release();
+    throw e;
+  }
+  return {
+    release: async () => {
+      await client.query('SELECT pg_advisory_unlock($1)', [OWNER_LOCK]).catch(() => undefined);
+      client.release();
+    },
+  };
 }
 
 /**
@@ -85,7 +151,10 @@ export async function sweepOrphans(handle: DbHandle): Promise<number> {
  * for every other error.
  */
 export function storageUserError(e: unknown): UserError | undefined {
-  const hit = e instanceof Error && !(e instanceof MigrationError) ? textLimitOf(e.message) : undefined;
+  if (!(e instanceof Error) || e instanceof MigrationError) return undefined;
+  // drizzle wraps a driver's error (DrizzleQueryError: "Failed query: …") with the driver's as its cause.
+  let hit: ReturnType<typeof textLimitOf>;
+  for (let c: unknown = e, depth = 0; c instanceof Error && !hit && depth < 4; c = c.cause, depth++) hit = textLimitOf(c.message);
   if (!hit) return undefined;
   const [table, column] = hit.column.split('.');
   return new UserError(`${column} of ${table} holds at most ${hit.limit} characters; nothing was written`, { code: 'VALUE_TOO_LONG' });

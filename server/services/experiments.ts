@@ -8,7 +8,7 @@ import { audit } from '../db/audit.js';
 import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
 import { type StoredFile, writeFileAtomic } from '../db/files.js';
 import { decodeMaze } from '../db/mazes.js';
-import { experiments, mazes as mazesTable, results } from '../db/schema.js';
+import { experiments, mazes as mazesTable, results, rowBound } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import { decodeNpy, encodeNpy } from '../model/npy.js';
 import { readArtifact, removeArtifacts } from './artifacts.js';
@@ -32,7 +32,7 @@ export async function experimentPage(db: Db, f: ExperimentFilter, before: number
   return await db
     .select()
     .from(experiments)
-    .where(and(filterOf(f), before !== undefined ? lt(experiments.id, before) : undefined))
+    .where(and(filterOf(f), before !== undefined ? lt(experiments.id, rowBound(before)) : undefined))
     .orderBy(desc(experiments.id))
     .limit(limit);
 }

@@ -11,7 +11,7 @@ import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import { first, type DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
-import { activationCaches, checkpoints } from '../db/schema.js';
+import { activationCaches, checkpoints } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath, toTokens } from '../maze/parse.js';
@@ -201,7 +201,7 @@ export function cacheBudgetFromEnv(env: EnvVars = process.env): number {
  */
 export async function evictCaches(handle: DbHandle, maxBytes: number, keep: string): Promise<void> {
   // The common case (under budget) is one aggregate; rows are read, oldest use first, only to evict.
-  let total = (await first(handle.db.select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)` }).from(activationCaches)))?.n ?? 0;
+  let total = (await first(handle.db.select({ n: sql<number>`coalesce(sum(${activationCaches.bytes}), 0)`.mapWith(Number) }).from(activationCaches)))?.n ?? 0;
   if (total <= maxBytes) return;
   const rows = await handle.db
     .select({ key: activationCaches.key, path: activationCaches.path, bytes: activationCaches.bytes })

@@ -9,11 +9,11 @@
  * that only lost its BullMQ lock, not its life) can no longer report progress, complete, fail or
  * requeue the newer run.
  */
-import { and, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
 import { prepared } from '../db/prepared.js';
 import { audit } from '../db/audit.js';
-import { jobs } from '../db/schema.js';
+import { jobs, MAX_ROW_ID, rowBound } from '../db/tables.js';
 import type { JobRow } from './rows.js';
 import type { JobProgress, JobResult } from '../db/json.js';
 
@@ -84,7 +84,7 @@ export async function isCancelRequested(db: Db, id: number): Promise<boolean> {
       .where(eq(jobs.id, sql.placeholder('id')))
       .prepare(),
   );
-  return (await q.get({ id }))?.c ?? false;
+  return (await first(q.execute({ id })))?.c ?? false;
 }
 
 /** Jobs a user has waiting (the per-user queue limit). */
@@ -93,7 +93,7 @@ export async function countQueued(db: Db, userId: number): Promise<number> {
     (
       await first(
         db
-          .select({ n: sql<number>`count(*)` })
+          .select({ n: count() })
           .from(jobs)
           .where(and(eq(jobs.createdBy, userId), eq(jobs.status, 'QUEUED'))),
       )
@@ -107,7 +107,7 @@ export async function countActive(db: Db, userId: number): Promise<number> {
     (
       await first(
         db
-          .select({ n: sql<number>`count(*)` })
+          .select({ n: count() })
           .from(jobs)
           .where(and(eq(jobs.createdBy, userId), inArray(jobs.status, ['QUEUED', 'RUNNING']))),
       )
@@ -208,33 +208,31 @@ export async function requeue(db: Db, id: number, message: string, keepProgress:
 
 /** QUEUED → CANCELLED now; RUNNING → cancel_requested (the runner stops the worker). */
 export async function requestCancel(db: Db, id: number, by: Actor): Promise<JobRow | undefined> {
-  return db.transaction(
-    async (tx) => {
-      const job = await first(tx.select().from(jobs).where(eq(jobs.id, id)));
-      if (!job) return undefined;
-      await audit(tx, by.id, 'cancel', 'job', id, { status: job.status });
-      if (job.status === 'QUEUED') {
-        return await first(
-          tx
-            .update(jobs)
-            .set({ status: 'CANCELLED', error: `cancelled by ${by.name} before it started`, finishedAt: Date.now() })
-            .where(eq(jobs.id, id))
-            .returning(),
-        );
-      }
-      if (job.status === 'RUNNING') return await first(tx.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, id)).returning());
-      return job;
-    },
-    { behavior: 'immediate' },
-  );
+  return db.transaction(async (tx) => {
+    const job = await first(tx.select().from(jobs).where(eq(jobs.id, id)));
+    if (!job) return undefined;
+    await audit(tx, by.id, 'cancel', 'job', id, { status: job.status });
+    if (job.status === 'QUEUED') {
+      return await first(
+        tx
+          .update(jobs)
+          .set({ status: 'CANCELLED', error: `cancelled by ${by.name} before it started`, finishedAt: Date.now() })
+          .where(eq(jobs.id, id))
+          .returning(),
+      );
+    }
+    if (job.status === 'RUNNING') return await first(tx.update(jobs).set({ cancelRequested: true }).where(eq(jobs.id, id)).returning());
+    return job;
+  });
 }
 
 export async function jobsWithStatus(db: Db, status: JobStatus): Promise<JobRow[]> {
   return await db.select().from(jobs).where(eq(jobs.status, status)).orderBy(jobs.id);
 }
 
-const statusIs = sql`(${sql.placeholder('status')} IS NULL OR ${jobs.status} = ${sql.placeholder('status')})`;
-const kindIs = sql`(${sql.placeholder('kind')} IS NULL OR ${jobs.kind} = ${sql.placeholder('kind')})`;
+// The casts type the parameters for PostgreSQL, which cannot infer a type from `$1 IS NULL` alone.
+const statusIs = sql`(CAST(${sql.placeholder('status')} AS text) IS NULL OR ${jobs.status} = ${sql.placeholder('status')})`;
+const kindIs = sql`(CAST(${sql.placeholder('kind')} AS text) IS NULL OR ${jobs.kind} = ${sql.placeholder('kind')})`;
 
 export function listJobs(db: Db, opts: { limit: number; beforeId?: number; status?: JobStatus; kind?: string }): Promise<JobRow[]> {
   const q = prepared(db, 'jobs.page', () =>
@@ -246,10 +244,10 @@ export function listJobs(db: Db, opts: { limit: number; beforeId?: number; statu
       .limit(sql.placeholder('limit'))
       .prepare(),
   );
-  return q.all({ before: opts.beforeId ?? Number.MAX_SAFE_INTEGER, status: opts.status ?? null, kind: opts.kind ?? null, limit: opts.limit });
+  return q.execute({ before: rowBound(opts.beforeId ?? MAX_ROW_ID), status: opts.status ?? null, kind: opts.kind ?? null, limit: opts.limit });
 }
 
 export async function countJobs(db: Db, opts: { status?: JobStatus; kind?: string }): Promise<number> {
-  const q = prepared(db, 'jobs.count', () => db.select({ n: sql<number>`count(*)` }).from(jobs).where(sql`${statusIs} AND ${kindIs}`).prepare());
-  return (await q.get({ status: opts.status ?? null, kind: opts.kind ?? null }))?.n ?? 0;
+  const q = prepared(db, 'jobs.count', () => db.select({ n: count() }).from(jobs).where(sql`${statusIs} AND ${kindIs}`).prepare());
+  return (await first(q.execute({ status: opts.status ?? null, kind: opts.kind ?? null })))?.n ?? 0;
 }

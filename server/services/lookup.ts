@@ -6,8 +6,22 @@
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.js';
-import { inJsonArray, prepared } from '../db/prepared.js';
-import { annotations, checkpoints, circuitEditors, comments, datasets, experiments, jobs, mazes, models, results, users, votes } from '../db/schema.js';
+import { prepared } from '../db/prepared.js';
+import {
+  annotations,
+  checkpoints,
+  circuitEditors,
+  comments,
+  datasets,
+  experiments,
+  inIdList,
+  jobs,
+  mazes,
+  models,
+  results,
+  users,
+  votes,
+} from '../db/tables.js';
 import type { AnnotationRow, CheckpointRow, CommentRow, DatasetRow, ExperimentRow, JobRow, MazeRow, ModelRow, ResultRow, UserRow } from './rows.js';
 
 /** Rows of `table` whose id is in `ids`, through one prepared statement per table. */
@@ -16,10 +30,10 @@ async function rowsById<T>(db: Db, name: string, table: SQLiteTable & { id: AnyS
     db
       .select()
       .from(table)
-      .where(inArray(table.id, inJsonArray('ids')))
+      .where(inArray(table.id, inIdList('ids')))
       .prepare(),
   );
-  return (await q.all({ ids: JSON.stringify(ids) })) as T[];
+  return (await q.execute({ ids: JSON.stringify(ids) })) as T[];
 }
 
 export const usersById = (db: Db, ids: readonly number[]): Promise<UserRow[]> => rowsById(db, 'users', users, ids);
@@ -77,7 +91,7 @@ export async function editorsOfCircuits(db: Db, circuitIds: readonly number[]): 
 /** The sum of votes on each of these annotations (absent: no votes). */
 export async function voteScores(db: Db, annotationIds: readonly number[]): Promise<Map<number, number>> {
   const rows = await db
-    .select({ id: votes.annotationId, s: sql<number>`sum(${votes.value})` })
+    .select({ id: votes.annotationId, s: sql<number>`sum(${votes.value})`.mapWith(Number) })
     .from(votes)
     .where(inArray(votes.annotationId, [...annotationIds]))
     .groupBy(votes.annotationId);

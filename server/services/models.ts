@@ -12,7 +12,8 @@ import { first, inserted, type Db, type DbHandle } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
-import { checkpoints, experiments, models, trainingCurves, TEXT_LIMITS } from '../db/schema.js';
+import { checkpoints, experiments, MAX_ROW_ID, models, rowBound, trainingCurves } from '../db/tables.js';
+import { TEXT_LIMITS } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
@@ -74,22 +75,19 @@ export async function importModelBytes(
   // File first (temp name, fsync, rename), then the rows: a crash never leaves a row without its file.
   const stored = writeFileAtomic(handle.dataDir, `checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
   try {
-    return await handle.db.transaction(
-      async (tx) => {
-        const lineage = {
-          source,
-          ignoredTensors: loaded.unknownTensors,
-          metadataKeys: Object.keys(loaded.metadata).filter((k) => k !== 'config' && k !== 'vocab'),
-        };
-        const model = await inserted(
-          tx.insert(models).values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() }).returning(),
-        );
-        await tx.insert(checkpoints).values({ modelId: model.id, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() });
-        await audit(tx, userId, 'import', 'model', model.id, { name: clean, sha256: stored.sha256 });
-        return model;
-      },
-      { behavior: 'immediate' },
-    );
+    return await handle.db.transaction(async (tx) => {
+      const lineage = {
+        source,
+        ignoredTensors: loaded.unknownTensors,
+        metadataKeys: Object.keys(loaded.metadata).filter((k) => k !== 'config' && k !== 'vocab'),
+      };
+      const model = await inserted(
+        tx.insert(models).values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() }).returning(),
+      );
+      await tx.insert(checkpoints).values({ modelId: model.id, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() });
+      await audit(tx, userId, 'import', 'model', model.id, { name: clean, sha256: stored.sha256 });
+      return model;
+    });
   } catch (e) {
     fs.rmSync(resolveDataPath(handle.dataDir, stored.path), { force: true });
     throw e;
@@ -107,11 +105,11 @@ export function modelPage(db: Db, before: number | undefined, limit: number): Pr
       .limit(sql.placeholder('limit'))
       .prepare(),
   );
-  return q.all({ before: before ?? Number.MAX_SAFE_INTEGER, limit });
+  return q.execute({ before: rowBound(before ?? MAX_ROW_ID), limit });
 }
 
 export async function modelCount(db: Db): Promise<number> {
-  return (await prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare()).get())!.n;
+  return (await first(prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare()).execute()))!.n;
 }
 
 /** Deletes a model (its checkpoints, experiments and findings cascade); its files become unreferenced and the start-up sweep removes them. */

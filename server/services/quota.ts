@@ -8,7 +8,7 @@
  */
 import { eq, sql } from 'drizzle-orm';
 import { first, type Db } from '../db/client.js';
-import { checkpoints, experiments, models, results } from '../db/schema.js';
+import { checkpoints, experiments, models, results } from '../db/tables.js';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 
@@ -24,7 +24,7 @@ export async function storedBytes(db: Db, userId: number): Promise<number> {
     (
       await first(
         db
-          .select({ n: sql<number>`coalesce(sum(${checkpoints.bytes}), 0)` })
+          .select({ n: sql<number>`coalesce(sum(${checkpoints.bytes}), 0)`.mapWith(Number) })
           .from(checkpoints)
           .innerJoin(models, eq(models.id, checkpoints.modelId))
           .where(eq(models.createdBy, userId)),
@@ -34,7 +34,7 @@ export async function storedBytes(db: Db, userId: number): Promise<number> {
     (
       await first(
         db
-          .select({ n: sql<number>`coalesce(sum(${results.bytes}), 0)` })
+          .select({ n: sql<number>`coalesce(sum(${results.bytes}), 0)`.mapWith(Number) })
           .from(results)
           .innerJoin(experiments, eq(experiments.id, results.experimentId))
           .where(eq(experiments.createdBy, userId)),

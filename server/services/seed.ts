@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { eq } from 'drizzle-orm';
 import type { ComponentTarget } from '../db/json.js';
 // Aliased: a binding named `meta` next to `import.meta` trips Vite's SSR transform (vitest).
-import { meta as metaTable } from '../db/schema.js';
+import { meta as metaTable } from '../db/tables.js';
 import { UserError } from '../errors.js';
 import { decodeSafetensors } from '../model/safetensors.js';
 import { type AnnotationStatus, createAnnotation, targetKey } from './annotations.js';

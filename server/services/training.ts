@@ -8,7 +8,7 @@ import { and, desc, eq, sql } from 'drizzle-orm';
 import { first, inserted, type Db, type DbHandle, type DbOrTx } from '../db/client.js';
 import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { decodeMaze } from '../db/mazes.js';
-import { checkpoints, jobs, mazes, models, trainingCurves } from '../db/schema.js';
+import { checkpoints, jobs, jsonNumber, mazes, models, trainingCurves } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ModelLineage } from '../db/json.js';
@@ -21,7 +21,7 @@ export async function longestMaze(db: Db, datasetId: number): Promise<SolvedMaze
       .select()
       .from(mazes)
       .where(eq(mazes.datasetId, datasetId))
-      .orderBy(desc(sql`json_extract(${mazes.stats}, '$.edges') * 4 + ${mazes.pathLength}`))
+      .orderBy(desc(sql`${jsonNumber(mazes.stats, 'edges')} * 4 + ${mazes.pathLength}`))
       .limit(1),
   );
   return row ? decodeMaze(row) : undefined;
@@ -29,7 +29,12 @@ export async function longestMaze(db: Db, datasetId: number): Promise<SolvedMaze
 
 /** The model a trainModel job created (its lineage names the job), if it got that far. */
 export async function modelOfJob(db: Db, jobId: number): Promise<ModelRow | undefined> {
-  return await first(db.select().from(models).where(sql`json_extract(${models.lineage}, '$.jobId') = ${jobId}`));
+  return await first(
+    db
+      .select()
+      .from(models)
+      .where(sql`${jsonNumber(models.lineage, 'jobId')} = ${jobId}`),
+  );
 }
 
 /** The TRAINING model of a job: the one an earlier attempt created, or a new one owned by the job's creator. */

@@ -4,7 +4,7 @@ import { PRESETS } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
-import { type Harness, codes, startHarness } from './helpers.js';
+import { codes, type Harness, sqlCount, sqlRows, startHarness } from './helpers.js';
 
 let h: Harness;
 let modelId: string;
@@ -135,7 +135,7 @@ describe('annotations', () => {
     expect(all[0]).toEqual({ name: 'path-following', model: { id: modelId } });
     expect((await h.gql('{ circuits(first: 501) { id } }')).errors![0].message).toBe('circuits: first must be an integer between 1 and 500, got 501');
     // A graph has a size limit: 10,000 nodes are refused and nothing is written.
-    const circuitsBefore = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n;
+    const circuitsBefore = await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM circuits');
     const huge = { nodes: Array.from({ length: 10_000 }, (_, i) => ({ id: `node-${i}-${'x'.repeat(20)}` })), edges: [] };
     const big = await h.gql('mutation($m: ID!, $g: CircuitGraphInput!) { createCircuit(modelId: $m, name: "big", graph: $g) { id } }', { m: modelId, g: huge });
     expect(codes(big)).toEqual(['BAD_USER_INPUT']);
@@ -147,10 +147,8 @@ describe('annotations', () => {
       g: wide,
     });
     expect(heavy.errors![0].message).toMatch(/^createCircuit: the graph is \d+ characters as JSON; a circuit holds at most 262144$/);
-    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM circuits').get() as { n: number }).n).toBe(circuitsBefore);
-    const actions = h.server.app.handle.sqlite
-      .prepare("SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id")
-      .all();
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM circuits')).toBe(circuitsBefore);
+    const actions = await sqlRows(h.server.app.handle, "SELECT action, entity FROM audit_log WHERE entity IN ('circuit', 'annotation', 'comment') ORDER BY id");
     expect(actions).toEqual(
       expect.arrayContaining([
         { action: 'create', entity: 'circuit' },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiTokens } from '../../server/db/schema.js';
-import { CREATE_DATASET, type Harness, codes, startHarness } from './helpers.js';
+import { codes, CREATE_DATASET, type Harness, sqlRows, startHarness } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -65,7 +65,7 @@ describe('authentication', () => {
     expect(Math.abs(expires - (Date.now() + 7 * 86_400_000))).toBeLessThan(60_000);
     expect((await h.gql('{ me { name } }', {}, made.token)).data.me.name).toBe('victor');
     // Its time comes (moved into the past rather than waiting a week).
-    h.server.app.handle.sqlite.prepare('UPDATE api_tokens SET expires_at = ? WHERE id = ?').run(Date.now() - 1, Number(made.apiToken.id.split(':')[1]));
+    await sqlRows(h.server.app.handle, 'UPDATE api_tokens SET expires_at = ? WHERE id = ?', Date.now() - 1, Number(made.apiToken.id.split(':')[1]));
     expect((await h.gql('{ me { name } }', {}, made.token)).data.me).toBeNull();
     const bad = await h.gql('mutation { createApiToken(name: "forever", expiresInDays: 0) { token } }', {}, h.tokens.viewer);
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);

@@ -11,7 +11,7 @@ import { PRESETS } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { DEMO_DATASET, readManifest, seedDemo } from '../../server/services/seed.js';
 import { startServer } from '../../server/app/server.js';
-import { startHarness, tempDir } from './helpers.js';
+import { sqlRows, startHarness, tempDir } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -83,7 +83,7 @@ describe('first start', () => {
       expect(await seedDemo(s.app, noModelDir)).toEqual([expect.stringMatching(/^demo dataset queued \(Job:1\)$/)]);
       expect(await seedDemo(s.app, noModelDir)).toEqual([]);
       await s.runner.idle();
-      const ds = s.app.handle.sqlite.prepare('SELECT name, status, maze_count AS n FROM datasets').all();
+      const ds = await sqlRows(s.app.handle, 'SELECT name, status, maze_count AS n FROM datasets');
       expect(ds).toEqual([{ name: DEMO_DATASET.name, status: 'READY', n: DEMO_DATASET.count }]);
     } finally {
       await s.close();

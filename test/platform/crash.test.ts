@@ -80,9 +80,9 @@ function inspect(): {
 
 beforeAll(async () => {
   dir = tempDir('searchlight-crash-');
-  const h = prepareDatabase(dir);
+  const h = await prepareDatabase(dir);
   token = (await createUser(h.db, { name: 'crash', role: 'researcher' })).token;
-  h.close();
+  await h.close();
 });
 
 afterAll(async () => {

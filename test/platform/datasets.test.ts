@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSequence } from '../../server/maze/parse.js';
-import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, startHarness, waitForJob } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -8,10 +8,9 @@ beforeAll(async () => {
 });
 afterAll(async () => h?.close());
 
-const counts = () => {
-  const s = h.server.app.handle.sqlite;
-  const n = (t: string) => (s.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
-  return { jobs: n('jobs'), datasets: n('datasets'), mazes: n('mazes') };
+const counts = async () => {
+  const n = (t: string) => sqlCount(h.server.app.handle, `SELECT count(*) AS n FROM ${t}`);
+  return { jobs: await n('jobs'), datasets: await n('datasets'), mazes: await n('mazes') };
 };
 
 const MAZE_FIELDS = 'id index split rows cols origin target solution pathLength stats { edges isTree deadEnds forks forksOnPath } tokens ascii svg connections';
@@ -32,12 +31,12 @@ describe('createDataset input validation', () => {
     ['negative seed', { seed: -1 }, /seed must be an integer between 0 and 4294967295/],
     ['empty name', { name: '   ' }, /name must be 1-200 characters/],
   ])('%s → BAD_USER_INPUT naming the problem, and nothing is written', async (_label, patch, message) => {
-    const before = counts();
+    const before = await counts();
     const r = await h.gql(CREATE_DATASET, { input: { name: 'bad', generator: 'dfs', grid: 4, count: 10, seed: 1, ...patch } });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].message).toMatch(message);
     expect(JSON.stringify(r)).not.toMatch(/stack|at .*\.ts:/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it("an enum written as a string literal is refused with the enum's values named (graphql-js names only the bad one)", async () => {
@@ -172,7 +171,7 @@ describe('createDataset job', () => {
   it('a dataset can be deleted by its creator (mazes go with it) but not by a viewer', async () => {
     expect(codes(await h.gql('mutation($id: ID!) { deleteDataset(id: $id) }', { id: datasetId }, h.tokens.viewer))).toEqual(['FORBIDDEN']);
     expect((await h.gql('mutation($id: ID!) { deleteDataset(id: $id) }', { id: datasetId })).data.deleteDataset).toBe(true);
-    expect(counts().mazes).toBe(45);
+    expect((await counts()).mazes).toBe(45);
   });
 
   it('cancelling a running job stops it, removes its partial dataset and records who cancelled', async () => {
@@ -187,9 +186,9 @@ describe('createDataset job', () => {
     const done = await waitForJob(h, job.id);
     expect(done.status).toBe('CANCELLED');
     expect(done.error).toMatch(/cancelled by rosalind while running; partial output was removed/);
-    const ds = h.server.app.handle.sqlite.prepare("SELECT count(*) AS n FROM datasets WHERE name = 'big'").get() as { n: number };
+    const ds = { n: await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM datasets WHERE name = 'big'") };
     expect(ds.n).toBe(0);
-    expect(counts().mazes).toBe(45);
+    expect((await counts()).mazes).toBe(45);
   });
 });
 
@@ -234,7 +233,7 @@ describe('bounded work per user (issue 16)', () => {
         const admin = await h.gql(CREATE_DATASET, { input: { name: 'small', generator: 'dfs', grid: 5, count: 50, seed: 1 } }, h.tokens.admin);
         expect(admin.errors).toBeUndefined();
       });
-      expect((h.server.app.handle.sqlite.prepare("SELECT count(*) AS n FROM jobs WHERE kind = 'createDataset'").get() as { n: number }).n).toBe(1);
+      expect(await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM jobs WHERE kind = 'createDataset'")).toBe(1);
     } finally {
       await h.close();
     }

@@ -22,7 +22,7 @@ import { PRESETS } from '../../server/model/config.js';
 import { decodeNpy } from '../../server/model/npy.js';
 import { decodeSafetensors } from '../../server/model/safetensors.js';
 import { decodeModel, encodeModel, initWeights } from '../../server/model/weights.js';
-import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, sqlOne, sqlRows, startHarness, waitForJob } from './helpers.js';
 
 const GRID = 3;
 let h: Harness;
@@ -39,9 +39,9 @@ const EXPERIMENT = `query($id: ID!) { experiment(id: $id) {
   job { id status result { experimentId kind tensors } } model { id } checkpoint { id sha256 } dataset { id } createdBy { name }
 } }`;
 
-const counts = () => ({
-  jobs: (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n,
-  experiments: (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM experiments').get() as { n: number }).n,
+const counts = async () => ({
+  jobs: await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM jobs'),
+  experiments: await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM experiments'),
 });
 const get = (url: string, token = h.tokens.researcher) => fetch(`${h.server.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
@@ -157,10 +157,11 @@ describe('experiments API', () => {
     expect((await get(e.downloadUrl, '')).status).toBe(401);
     expect((await get(`/files/experiments/${job.params.experimentId}/nope.npy`)).status).toBe(404);
     // Files on disk match their rows.
-    for (const row of h.server.app.handle.sqlite.prepare('SELECT path, sha256 FROM results WHERE experiment_id = ?').all(job.params.experimentId) as Array<{
-      path: string;
-      sha256: string;
-    }>) {
+    for (const row of await sqlRows<{ path: string; sha256: string }>(
+      h.server.app.handle,
+      'SELECT path, sha256 FROM results WHERE experiment_id = ?',
+      job.params.experimentId,
+    )) {
       expect(sha(fs.readFileSync(path.join(h.dataDir, row.path)))).toBe(row.sha256);
     }
   });
@@ -240,7 +241,7 @@ describe('experiments API', () => {
   });
 
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {
-    const before = counts();
+    const before = await counts();
     const bad = async (vars: Record<string, unknown>, message: RegExp) => {
       const r = await h.gql(RUN, { modelId, params: {}, ...vars });
       expect(codes(r), JSON.stringify(r)).toEqual(['BAD_USER_INPUT']);
@@ -257,14 +258,14 @@ describe('experiments API', () => {
     await bad({ kind: 'weights', datasetId }, /datasetId: kind weights does not run on a set of mazes/);
     await bad({ kind: 'logit-lens', datasetId, params: { grid: 2 } }, /params\.grid is 2 but Dataset:\d+'s mazes are grid 3/);
     await bad({ kind: 'logit-lens', datasetId: 'Dataset:999' }, /datasetId: Dataset:999 does not exist/);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
   });
 
   it('refuses viewers with FORBIDDEN (nothing written) and lets them read', async () => {
-    const before = counts();
+    const before = await counts();
     const r = await h.gql(RUN, { kind: 'attention', modelId, params: {} }, h.tokens.viewer);
     expect(codes(r)).toEqual(['FORBIDDEN']);
-    expect(counts()).toEqual(before);
+    expect(await counts()).toEqual(before);
     expect(codes(await h.gql(RUN, { kind: 'attention', modelId, params: {} }, null))).toEqual(['UNAUTHENTICATED']);
     const list = await h.gql(
       `query($m: ID!) { experiments(modelId: $m, first: 5) { totalCount edges { node { id kind status } } } }`,
@@ -294,7 +295,7 @@ describe('experiments API', () => {
     expect(lens.totalCount).toBe(1);
     const node = await h.gql('query($id: ID!) { node(id: $id) { id ... on Experiment { kind status } } }', { id: all.edges[0].node.id });
     expect(node.data.node).toMatchObject({ id: all.edges[0].node.id, status: 'COMPLETED' });
-    const evalRow = (h.server.app.handle.sqlite.prepare("SELECT id FROM experiments WHERE kind = 'evaluate'").get() as { id: number }).id;
+    const evalRow = (await sqlOne<{ id: number }>(h.server.app.handle, "SELECT id FROM experiments WHERE kind = 'evaluate'"))!.id;
     expect((await h.gql(EXPERIMENT, { id: `Experiment:${evalRow}` })).data.experiment).toBeNull();
   });
 
@@ -322,9 +323,7 @@ describe('experiments API', () => {
       expect(fs.existsSync(path.join(h.dataDir, 'results', `experiment-${j.params.experimentId}`))).toBe(false);
       expect((await get(`/files/experiments/${j.params.experimentId}.safetensors`)).status).toBe(404);
     }
-    expect(
-      (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM results WHERE experiment_id = ?').get(long.params.experimentId) as { n: number }).n,
-    ).toBe(0);
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM results WHERE experiment_id = ?', long.params.experimentId)).toBe(0);
   });
   it('every kind: a summary as the kind stores it resolves as its typed result, every field selected, reading as its JSON', async () => {
     // Summaries from the kinds themselves (small params), stored as the job handler stores them;
@@ -410,11 +409,11 @@ describe('experiments API', () => {
 
 describe('experiments on a dataset (after the listing tests: this adds an experiment)', () => {
   it("never caps a count silently: more mazes than the dataset's split holds is refused, a larger default becomes the split's size in the stored params", async () => {
-    const before = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n;
+    const before = await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM jobs');
     const r = await h.gql(RUN, { kind: 'logit-lens', modelId, params: { count: 7 }, datasetId });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].message).toMatch(/params\.count is 7 but Dataset:\d+'s test split has 6 mazes; ask for at most 6, or leave count out to use them all$/);
-    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM jobs').get() as { n: number }).n).toBe(before);
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM jobs')).toBe(before);
     const ok = await h.gql(RUN, { kind: 'logit-lens', modelId, params: {}, datasetId });
     expect(ok.errors).toBeUndefined();
     expect(ok.data.runExperiment.params.params.count).toBe(6); // the kind's default (200) was more than the split holds

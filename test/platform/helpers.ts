@@ -2,11 +2,50 @@
  * Shared test harness: a real server on an ephemeral 127.0.0.1 port over a real database file in a
  * temporary directory, real HTTP GraphQL requests via fetch, and real accounts.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { createUser } from '../../server/services/accounts.js';
+import type { DbHandle } from '../../server/services/database.js';
 import { type RunningServer, type ServerOptions, startServer } from '../../server/app/server.js';
+
+/**
+ * The database the platform tests run on: SQLite in each test's data directory (the default), or
+ * PostgreSQL in the `postgres` vitest project (vitest.config.ts), where every test server gets a
+ * database of its own on the server at SEARCHLIGHT_TEST_POSTGRES.
+ */
+export const TEST_DIALECT: 'sqlite' | 'postgres' = process.env.SEARCHLIGHT_TEST_DIALECT === 'postgres' ? 'postgres' : 'sqlite';
+
+/** The maintenance database test databases are created from (trust auth on the CI machine). */
+export const TEST_POSTGRES = process.env.SEARCHLIGHT_TEST_POSTGRES?.trim() || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  /** null: SQLite in the data directory. */
+  url: string | null;
+  drop(): Promise<void>;
+}
+
+/** A fresh, empty database for one test server (see TEST_DIALECT); `drop` removes it. */
+export async function testDatabase(): Promise<TestDatabase> {
+  if (TEST_DIALECT === 'sqlite') return { url: null, drop: async () => undefined };
+  const name = `sl_test_${process.pid}_${crypto.randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  const url = new URL(TEST_POSTGRES);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
 
 export function tempDir(prefix = 'searchlight-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -22,12 +61,21 @@ export interface Harness {
   dataDir: string;
   tokens: { admin: string; researcher: string; viewer: string };
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null, headers?: Record<string, string>): Promise<GqlResult<T>>;
+  /** The server's database (a PostgreSQL URL in the postgres project; dropped by close). */
+  database: TestDatabase;
   close(): Promise<void>;
 }
 
 export async function startHarness(opts: ServerOptions = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? tempDir();
-  const server = await startServer({ port: 0, host: '127.0.0.1', log: () => undefined, ...opts, dataDir });
+  const database = opts.databaseUrl === undefined ? await testDatabase() : { url: opts.databaseUrl, drop: async () => undefined };
+  let server: RunningServer;
+  try {
+    server = await startServer({ port: 0, host: '127.0.0.1', log: () => undefined, ...opts, dataDir, databaseUrl: database.url });
+  } catch (e) {
+    await database.drop();
+    throw e;
+  }
   const db = server.app.handle.db;
   const tokens = {
     admin: (await createUser(db, { name: 'ada', role: 'admin', password: 'correct horse battery' })).token,
@@ -52,8 +100,10 @@ export async function startHarness(opts: ServerOptions = {}): Promise<Harness> {
     dataDir,
     tokens,
     gql,
+    database,
     async close() {
       await server.close();
+      await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
@@ -82,3 +132,35 @@ export async function waitForJob(
 }
 
 export const CREATE_DATASET = `mutation($input: CreateDatasetInput!) { createDataset(input: $input) { id kind status } }`;
+
+/**
+ * Rows of raw SQL on a server's database, in either dialect (`?` placeholders): what a test checks
+ * beneath the API. Runs after any open transaction on the SQLite connection.
+ */
+export async function sqlRows<T = Record<string, unknown>>(handle: DbHandle, text: string, ...params: unknown[]): Promise<T[]> {
+  if (handle.dialect === 'postgres') {
+    let i = 0;
+    return (
+      await handle.pool.query(
+        text.replace(/\?/g, () => `$${++i}`),
+        params,
+      )
+    ).rows as T[];
+  }
+  return handle.withConnection((s) => {
+    const st = s.prepare(text);
+    if (st.reader) return st.all(...params) as T[];
+    st.run(...params);
+    return [];
+  });
+}
+
+/** The first row of raw SQL (see sqlRows). */
+export async function sqlOne<T = Record<string, unknown>>(handle: DbHandle, text: string, ...params: unknown[]): Promise<T | undefined> {
+  return (await sqlRows<T>(handle, text, ...params))[0];
+}
+
+/** `SELECT count(*) AS n …` as a number. */
+export async function sqlCount(handle: DbHandle, text: string, ...params: unknown[]): Promise<number> {
+  return Number((await sqlOne<{ n: number }>(handle, text, ...params))?.n);
+}

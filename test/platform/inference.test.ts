@@ -6,7 +6,7 @@ import { PRESETS } from '../../server/model/config.js';
 import { decodeModel, encodeModel, initWeights } from '../../server/model/weights.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
-import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, sqlRows, startHarness, waitForJob } from './helpers.js';
 
 let h: Harness;
 let modelBytes: Uint8Array;
@@ -43,14 +43,14 @@ describe('models: import and download', () => {
     expect(m.checkpoints).toHaveLength(1);
     expect(m.checkpoints[0].sha256).toBe(crypto.createHash('sha256').update(modelBytes).digest('hex'));
 
-    const before = (h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM models').get() as { n: number }).n;
+    const before = await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models');
     const bad = await h.gql('mutation($b: String!) { importModel(name: "junk", base64: $b) { id } }', {
       b: Buffer.from('definitely not safetensors').toString('base64'),
     });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].message).toMatch(/not a valid model file/);
     expect(codes(await h.gql('mutation { importModel(name: "x", base64: "@@@") { id } }'))).toEqual(['BAD_USER_INPUT']);
-    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM models').get() as { n: number }).n).toBe(before);
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models')).toBe(before);
   });
 
   it('checkpoints download as .safetensors (same bytes, sha256 header) and single tensors as .npy, with the API credentials', async () => {
@@ -111,7 +111,7 @@ describe('inference', () => {
     expect(a.cacheId).toMatch(/^[0-9a-f]{64}$/);
     const b = (await h.gql(FORWARD, { m: modelId, t: mazeTokens, h: [...hooks].reverse() })).data.runForward;
     expect(b).toEqual(a);
-    expect((h.server.app.handle.sqlite.prepare('SELECT count(*) AS n FROM activation_caches').get() as { n: number }).n).toBe(1);
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM activation_caches')).toBe(1);
     const T = mazeTokens.split(' ').length;
     const pattern = decodeNpy(
       new Uint8Array(await (await fetch(`${h.server.url}/files/caches/${a.cacheId}/blocks.1.attn.hook_pattern.npy`, { headers: auth() })).arrayBuffer()),
@@ -125,16 +125,14 @@ describe('inference', () => {
   });
 
   it('activation caches are evicted least recently used first once they exceed SEARCHLIGHT_CACHE_MAX_BYTES (the newest always stays)', async () => {
-    const sqlite = h.server.app.handle.sqlite;
     const rows = () =>
-      sqlite.prepare('SELECT key, path, bytes FROM activation_caches ORDER BY coalesce(last_used_at, created_at)').all() as Array<{
-        key: string;
-        path: string;
-        bytes: number;
-      }>;
+      sqlRows<{ key: string; path: string; bytes: number }>(
+        h.server.app.handle,
+        'SELECT key, path, bytes FROM activation_caches ORDER BY coalesce(last_used_at, created_at)',
+      );
     const run = async (hook: string) => (await h.gql(FORWARD, { m: modelId, t: mazeTokens, h: [hook] })).data.runForward.cacheId as string;
     const first = await run('blocks.0.hook_resid_post');
-    const one = rows().find((r) => r.key === first)!;
+    const one = (await rows()).find((r) => r.key === first)!;
     expect(fs.existsSync(`${h.dataDir}/${one.path}`)).toBe(true);
     const prev = process.env.SEARCHLIGHT_CACHE_MAX_BYTES;
     process.env.SEARCHLIGHT_CACHE_MAX_BYTES = String(2 * one.bytes + 10); // room for about two such caches
@@ -143,7 +141,7 @@ describe('inference', () => {
       const second = await run('blocks.1.hook_resid_post');
       await new Promise((r) => setTimeout(r, 5));
       const third = await run('blocks.0.hook_resid_mid');
-      const kept = rows();
+      const kept = await rows();
       expect(kept.map((r) => r.key)).toContain(third);
       expect(kept.map((r) => r.key)).toContain(second);
       expect(kept.map((r) => r.key)).not.toContain(first);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, sqlOne, startHarness, waitForJob } from './helpers.js';
 
 let h: Harness;
 let datasetId: string;
@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 const TRAIN = 'mutation($i: TrainModelInput!) { trainModel(input: $i) { id kind status } }';
-const count = (t: string) => (h.server.app.handle.sqlite.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+const count = (t: string) => sqlCount(h.server.app.handle, `SELECT count(*) AS n FROM ${t}`);
 
 describe('trainModel and evaluateModel', () => {
   it.each([
@@ -28,11 +28,11 @@ describe('trainModel and evaluateModel', () => {
     ['a malformed dataset id', { datasetId: '7' }, /datasetId must be a Dataset id like "Dataset:1"/],
     ['zero steps', { steps: 0 }, /steps must be an integer between 1 and 10000000/],
   ])('refuse %s with BAD_USER_INPUT and write nothing', async (_l, patch, message) => {
-    const before = count('jobs');
+    const before = await count('jobs');
     const r = await h.gql(TRAIN, { i: { name: 'm', preset: 'nano', datasetId, steps: 10, seed: 1, ...patch } });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].message).toMatch(message);
-    expect(count('jobs')).toBe(before);
+    expect(await count('jobs')).toBe(before);
   });
 
   it('evaluateModel refuses a model that does not exist', async () => {
@@ -153,7 +153,7 @@ describe('trainModel and evaluateModel', () => {
     expect((await waitForJob(h, a.id)).status).toBe('CANCELLED');
     const again = await h.gql('mutation($id: ID!) { cancelJob(id: $id) { status error } }', { id: a.id });
     expect(again.data.cancelJob.status).toBe('CANCELLED');
-    expect(count('datasets')).toBe(1);
+    expect(await count('datasets')).toBe(1);
   });
 });
 
@@ -161,9 +161,10 @@ describe('graceful shutdown', () => {
   it('a job running when the server closes is put back in the queue with the reason, and runs again on the next start', async () => {
     const { startServer } = await import('../../server/app/server.js');
     const { createUser } = await import('../../server/services/accounts.js');
-    const { tempDir } = await import('./helpers.js');
+    const { tempDir, testDatabase } = await import('./helpers.js');
     const dir = tempDir();
-    let s = await startServer({ dataDir: dir, port: 0, log: () => undefined });
+    const database = await testDatabase();
+    let s = await startServer({ dataDir: dir, port: 0, log: () => undefined, databaseUrl: database.url });
     const { token } = await createUser(s.app.handle.db, { name: 'g', role: 'researcher' });
     const gql = async (url: string, query: string, variables: Record<string, unknown> = {}) =>
       (await (
@@ -184,15 +185,16 @@ describe('graceful shutdown', () => {
       await new Promise((r) => setTimeout(r, 20));
     }
     await s.close();
-    const { openDb } = await import('../../server/db/client.js');
-    const db = openDb(dir);
-    const row = db.sqlite.prepare('SELECT status, attempts, progress FROM jobs WHERE id = ?').get(Number(job.id.split(':')[1])) as {
-      status: string;
-      attempts: number;
-      progress: string;
-    };
-    const building = db.sqlite.prepare("SELECT count(*) AS n FROM datasets WHERE status = 'BUILDING'").get() as { n: number };
-    db.close();
+    // What the stopped server left in the database, read with a connection of the test's own.
+    const { prepareDatabase } = await import('../../server/services/database.js');
+    const db = await prepareDatabase({ dataDir: dir, url: database.url });
+    const row = (await sqlOne<{ status: string; attempts: number; progress: string }>(
+      db,
+      'SELECT status, attempts, progress FROM jobs WHERE id = ?',
+      Number(job.id.split(':')[1]),
+    ))!;
+    const building = { n: await sqlCount(db, "SELECT count(*) AS n FROM datasets WHERE status = 'BUILDING'") };
+    await db.close();
     expect(row.status).toBe('QUEUED');
     expect(row.attempts).toBe(1);
     expect(JSON.parse(row.progress).message).toMatch(
@@ -200,12 +202,13 @@ describe('graceful shutdown', () => {
     );
     expect(building.n).toBe(0);
 
-    s = await startServer({ dataDir: dir, port: 0, log: () => undefined });
+    s = await startServer({ dataDir: dir, port: 0, log: () => undefined, databaseUrl: database.url });
     try {
       const done = await waitForJob({ gql: (q, v) => gql(s.graphqlUrl, q, v) }, job.id);
       expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2 });
     } finally {
       await s.close();
+      await database.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -66,8 +66,8 @@ describe('one server per data directory', () => {
     const stray = `${h.dataDir}/caches/partial.safetensors.tmp-123`;
     fs.mkdirSync(`${h.dataDir}/caches`, { recursive: true });
     fs.writeFileSync(stray, 'half a file');
-    const tool = prepareDatabase(h.dataDir); // what `searchlight users create` does
-    tool.close();
+    const tool = await prepareDatabase(h.dataDir); // what `searchlight users create` does
+    await tool.close();
     expect(fs.existsSync(stray)).toBe(true);
     const dir = h.dataDir;
     await h.server.close();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mazeCount, mazePage, splitRange } from '../../server/db/mazePages.js';
 import { Rng } from '../../server/maze/rng.js';
-import { CREATE_DATASET, type Harness, codes, startHarness, waitForJob } from './helpers.js';
+import { CREATE_DATASET, type Harness, codes, sqlOne, startHarness, waitForJob } from './helpers.js';
 
 interface M {
   index: number;
@@ -96,7 +96,7 @@ describe('mazePage (server/db/mazePages.ts)', () => {
   it('scanning and per-length seeking return the same pages as a brute-force filter, for random bounds, splits and cursors', async () => {
     const handle = h.server.app.handle;
     const ds = Number(datasetId.split(':')[1]);
-    const splits = handle.sqlite.prepare('SELECT splits FROM datasets WHERE id = ?').pluck().get(ds) as string;
+    const splits = (await sqlOne<{ splits: string }>(handle, 'SELECT splits FROM datasets WHERE id = ?', ds))!.splits;
     const rng = new Rng(17);
     for (let trial = 0; trial < 200; trial++) {
       const split = [null, 'train', 'test'][rng.int(3)] as 'train' | 'test' | null;
@@ -114,8 +114,15 @@ describe('mazePage (server/db/mazePages.ts)', () => {
     }
   });
 
-  it('filtered pages and counts are answered from the (dataset_id, path_length, idx) index the migration adds', () => {
-    const s = h.server.app.handle.sqlite;
+  it('filtered pages and counts are answered from the (dataset_id, path_length, idx) index the migration adds', async () => {
+    const handle = h.server.app.handle;
+    if (handle.dialect === 'postgres') {
+      // The same index, from the PostgreSQL migration (its planner's choice depends on table statistics).
+      const def = await sqlOne<{ d: string }>(handle, "SELECT indexdef AS d FROM pg_indexes WHERE indexname = 'mazes_dataset_len_idx'");
+      expect(def?.d).toMatch(/\(dataset_id, path_length, idx\)/);
+      return;
+    }
+    const s = handle.sqlite;
     const plan = (q: string) => (s.prepare(`EXPLAIN QUERY PLAN ${q}`).all(1, 3, 9, 0, 100) as Array<{ detail: string }>).map((r) => r.detail).join(' | ');
     expect(plan('SELECT count(*) FROM mazes WHERE dataset_id = ? AND path_length BETWEEN ? AND ? AND idx >= ? AND idx < ?')).toMatch(
       /USING COVERING INDEX mazes_dataset_len_idx/,

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { claimJob, enqueue, getJob, jobTopic, markCompleted, markEnded, requeue, setProgress } from '../../server/services/jobs.js';
 import { prepareDatabase } from '../../server/services/database.js';
-import { tempDir } from './helpers.js';
+import { sqlCount, sqlOne, sqlRows, tempDir, testDatabase } from './helpers.js';
 import { engineCount } from '../../server/services/inference.js';
 import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
 import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
@@ -44,13 +44,15 @@ async function startApi(prefix: string): Promise<Harness> {
 }
 
 /** Starts `searchlight worker` as its own OS process; resolves once it serves. */
-async function startWorker(dataDir: string, prefix: string, args: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', dataDir, ...args], {
+async function startWorker(h: Harness, prefix: string, args: string[] = []): Promise<Proc> {
+  const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', h.dataDir, ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
       SEARCHLIGHT_REDIS_URL: REDIS,
       SEARCHLIGHT_REDIS_PREFIX: prefix,
+      // The API's database: its PostgreSQL database in the postgres project, else (unset) the data directory's.
+      SEARCHLIGHT_DATABASE_URL: h.database.url ?? '',
       SEARCHLIGHT_QUEUE_LOCK_MS: String(LOCK_MS),
       SEARCHLIGHT_THREADS: '1',
     },
@@ -90,12 +92,12 @@ async function untilRunning(h: Harness, id: string, done = 0): Promise<void> {
 }
 
 const prefix = () => `searchlight-queue-test-${crypto.randomBytes(4).toString('hex')}`;
-const rowOf = (h: Harness, id: string) =>
-  h.server.app.handle.sqlite.prepare('SELECT status, attempts, started_at AS startedAt FROM jobs WHERE id = ?').get(Number(id.split(':')[1])) as {
-    status: string;
-    attempts: number;
-    startedAt: number | null;
-  };
+const rowOf = async (h: Harness, id: string) =>
+  (await sqlOne<{ status: string; attempts: number; startedAt: number | null }>(
+    h.server.app.handle,
+    'SELECT status, attempts, started_at AS "startedAt" FROM jobs WHERE id = ?',
+    Number(id.split(':')[1]),
+  ))!;
 
 describe('jobs on BullMQ with worker processes', async () => {
   it('queue names are checked where they are given', () => {
@@ -106,7 +108,8 @@ describe('jobs on BullMQ with worker processes', async () => {
 
   it("a claim's attempt is its async token: a run that lost the job to a newer claim can no longer report, complete, fail or requeue it", async () => {
     const dir = tempDir();
-    const handle = prepareDatabase(dir);
+    const database = await testDatabase();
+    const handle = await prepareDatabase({ dataDir: dir, url: database.url });
     try {
       const db = handle.db;
       const { id } = await enqueue(db, 'createDataset', { name: 'x' }, null);
@@ -122,25 +125,28 @@ describe('jobs on BullMQ with worker processes', async () => {
       expect(await markCompleted(db, id, { datasetId: 'Dataset:1' }, undefined, 2)).toBe(true); // the holder of attempt 2 may
       expect((await getJob(db, id))?.status).toBe('COMPLETED');
     } finally {
-      handle.close();
+      await handle.close();
+      await database.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('a worker refuses a database the API has not migrated, saying what to run', async () => {
     const dir = tempDir();
+    const database = await testDatabase(); // empty: nothing migrated
     const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', dir], {
       cwd: ROOT,
-      env: { ...process.env, SEARCHLIGHT_REDIS_URL: REDIS },
+      env: { ...process.env, SEARCHLIGHT_REDIS_URL: REDIS, SEARCHLIGHT_DATABASE_URL: database.url ?? '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise((r) => child.once('exit', r));
     fs.rmSync(dir, { recursive: true, force: true });
+    await database.drop();
     expect(code).toBe(2);
     expect(err).toMatch(
-      /^searchlight: the database in .+ is \d+ migration\(s\) behind this version; start the API \(searchlight start\) once to migrate it, then the workers\n$/,
+      /^searchlight: (the database in .+|the PostgreSQL database at postgres:\/\/\S+) is \d+ migration\(s\) behind this version; start the API \(searchlight start\) once to migrate it, then the workers\n$/,
     );
   });
 
@@ -160,7 +166,7 @@ describe('jobs on BullMQ with worker processes', async () => {
   it('two worker processes run a training job and a dataset job; SIGKILL one mid-training and the other resumes it from its checkpoint; the API, running none, streams every step', async () => {
     const p = prefix();
     const h = await startApi(p);
-    const a = await startWorker(h.dataDir, p);
+    const a = await startWorker(h, p);
     const train = { id: await queueTraining(h, 'resumed', { mazes: 40, steps: 600, checkpointEvery: 25 }) };
     const events = h.server.app.pubsub.subscribe<{ status: string; attempts: number; progress: { done?: number } | null }>(
       jobTopic(Number(train.id.split(':')[1])),
@@ -170,7 +176,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     );
     // Worker A is training (it is the only one) and has written a checkpoint or two.
     await untilRunning(h, train.id, 60);
-    const b = await startWorker(h.dataDir, p);
+    const b = await startWorker(h, p);
     const second = (await h.gql(CREATE_DATASET, { input: { name: 'while-training', generator: 'dfs', grid: 3, count: 20, seed: 2 } })).data.createDataset;
     a.child.kill('SIGKILL');
     expect(await a.exited).toBeNull();
@@ -195,9 +201,8 @@ describe('jobs on BullMQ with worker processes', async () => {
 
     // Integrity: the model is READY with its checkpoints, nothing is left RUNNING or QUEUED, and
     // the resumable working files are gone.
-    const sql = h.server.app.handle.sqlite;
-    expect(sql.prepare("SELECT count(*) AS n FROM jobs WHERE status NOT IN ('COMPLETED')").get()).toEqual({ n: 0 });
-    expect(sql.prepare("SELECT status FROM models WHERE name = 'resumed'").get()).toEqual({ status: 'READY' });
+    expect(await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM jobs WHERE status NOT IN ('COMPLETED')")).toBe(0);
+    expect(await sqlOne(h.server.app.handle, "SELECT status FROM models WHERE name = 'resumed'")).toEqual({ status: 'READY' });
     expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
   });
 
@@ -206,13 +211,13 @@ describe('jobs on BullMQ with worker processes', async () => {
     const h = await startApi(p);
     const runner = h.server.runner;
     expect(runner).toBeInstanceOf(QueuedJobs);
-    const a = await startWorker(h.dataDir, p);
+    const a = await startWorker(h, p);
     const train = { id: await queueTraining(h, 'orphaned', { mazes: 30, steps: 400, checkpointEvery: 20 }) };
     await untilRunning(h, train.id, 40);
     a.child.kill('SIGKILL');
     await a.exited;
     await (runner as QueuedJobs).reconcile(); // too early: the row has not been silent for two lock periods
-    expect(rowOf(h, train.id).status).toBe('RUNNING');
+    expect((await rowOf(h, train.id)).status).toBe('RUNNING');
     await new Promise((r) => setTimeout(r, 2 * LOCK_MS + 1500)); // BullMQ forgets the dead worker; the row goes silent
     await (runner as QueuedJobs).reconcile();
     const back = await h.gql('query($id: ID!) { job(id: $id) { status progress { message } } }', { id: train.id });
@@ -220,7 +225,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(back.data.job.progress.message).toMatch(
       /its worker stopped \(no progress for \d+ s\) and no worker serves its queue \(attempt 1 of \d+\); it will resume from its last checkpoint/,
     );
-    await startWorker(h.dataDir, p);
+    await startWorker(h, p);
     const done = await waitForJob(h, train.id);
     expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, result: { step: 400 } });
   });
@@ -228,7 +233,7 @@ describe('jobs on BullMQ with worker processes', async () => {
   it('a busy worker hands back a job it cannot start, so another worker runs it meanwhile', async () => {
     const p = prefix();
     const h = await startApi(p);
-    const a = await startWorker(h.dataDir, p); // concurrency 1
+    const a = await startWorker(h, p); // concurrency 1
     const train = { id: await queueTraining(h, 'long', { mazes: 20, steps: 100000, checkpointEvery: 1000 }) };
     await untilRunning(h, train.id);
     const second = (await h.gql(CREATE_DATASET, { input: { name: 'meanwhile', generator: 'dfs', grid: 3, count: 10, seed: 2 } })).data.createDataset;
@@ -239,9 +244,9 @@ describe('jobs on BullMQ with worker processes', async () => {
     } finally {
       await dispatch.close();
     }
-    await startWorker(h.dataDir, p);
+    await startWorker(h, p);
     expect((await waitForJob(h, second.id)).status).toBe('COMPLETED');
-    expect(rowOf(h, train.id).status).toBe('RUNNING'); // done meanwhile, not after the training run
+    expect((await rowOf(h, train.id)).status).toBe('RUNNING'); // done meanwhile, not after the training run
     await h.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: train.id });
     expect((await waitForJob(h, train.id)).status).toBe('CANCELLED');
     expect(a.child.exitCode).toBeNull();
@@ -254,16 +259,18 @@ describe('jobs on BullMQ with worker processes', async () => {
       h.gql(CREATE_DATASET, { input: { name, generator: 'dfs', grid: 3, count: 5, seed: 1 } }, token).then((r) => r.data.createDataset.id as string);
     const ada = [await make('a1', h.tokens.admin), await make('a2', h.tokens.admin), await make('a3', h.tokens.admin)];
     const rosalind = await make('r1', h.tokens.researcher);
-    await startWorker(h.dataDir, p); // one at a time, from now on
+    await startWorker(h, p); // one at a time, from now on
     for (const id of [...ada, rosalind]) expect((await waitForJob(h, id)).status).toBe('COMPLETED');
-    const order = [...ada, rosalind].sort((x, y) => rowOf(h, x).startedAt! - rowOf(h, y).startedAt!);
+    const started = new Map<string, number>();
+    for (const id of [...ada, rosalind]) started.set(id, (await rowOf(h, id)).startedAt!);
+    const order = [...ada, rosalind].sort((x, y) => started.get(x)! - started.get(y)!);
     expect(order).toEqual([ada[0], rosalind, ada[1], ada[2]]);
   });
 
   it('a cancel reaches the worker process running the job: CANCELLED, by whom, partial output removed', async () => {
     const p = prefix();
     const h = await startApi(p);
-    await startWorker(h.dataDir, p);
+    await startWorker(h, p);
     const train = { id: await queueTraining(h, 'stopped', { mazes: 20, steps: 100000, checkpointEvery: 1000 }) };
     await untilRunning(h, train.id);
     const c = await h.gql('mutation($id: ID!) { cancelJob(id: $id) { id } }', { id: train.id });
@@ -273,9 +280,10 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(done.error).toBe('cancelled by rosalind while running; partial output was removed');
     // Partial output: the working files are removed; the model row goes too, unless a checkpoint
     // was stored (then it stays, FAILED, with what it learned: services/training.ts cleanupTraining).
-    const left = h.server.app.handle.sqlite
-      .prepare("SELECT m.status, (SELECT count(*) FROM checkpoints c WHERE c.model_id = m.id) AS n FROM models m WHERE m.name = 'stopped'")
-      .all() as Array<{ status: string; n: number }>;
+    const left = await sqlRows<{ status: string; n: number }>(
+      h.server.app.handle,
+      "SELECT m.status, (SELECT count(*) FROM checkpoints c WHERE c.model_id = m.id) AS n FROM models m WHERE m.name = 'stopped'",
+    );
     expect(left.filter((m) => !(m.status === 'FAILED' && m.n > 0))).toEqual([]);
     expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
   });
@@ -287,7 +295,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     delete process.env.SEARCHLIGHT_REMOTE_MIN_HOOKS;
     const bytes = fs.readFileSync(`${ROOT}/data/demo/demo-5x5.safetensors`).toString('base64');
     const modelId = (await h.gql('mutation($b: String!) { importModel(name: "demo", base64: $b) { id } }', { b: bytes })).data.importModel.id;
-    await startWorker(h.dataDir, p, ['--queues', 'inference']);
+    await startWorker(h, p, ['--queues', 'inference']);
     const FORWARD =
       'mutation($m: ID!, $t: String!, $h: [String!]) { runForward(modelId: $m, tokens: $t, hooks: $h, topK: 3) { nextToken topK { token logit } cacheUrl } }';
     const tokens = '<ADJLIST_START> (0,0) <--> (0,1) ; <ADJLIST_END> <ORIGIN_START> (0,0) <ORIGIN_END> <TARGET_START> (0,1) <TARGET_END> <PATH_START>';

@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { UserError } from '../../errors.js';
-import { DatasetWriter, type EncodedMaze, MAX_DATASET_COUNT, deleteUnfinishedDataset, encodeMaze } from '../../services/datasets.js';
+import { DatasetWriter, MAX_DATASET_COUNT, type MazeToStore, deleteUnfinishedDataset, encodeMaze } from '../../services/datasets.js';
 import { type MazeSpec, mazeStream, validateSpec } from '../../maze/generate.js';
 import { mazeStats } from '../../maze/analysis.js';
 import { MAX_GRID } from '../../maze/lattice.js';
@@ -103,9 +103,9 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
     const hash = crypto.createHash('sha256');
     const { mazes, stats } = mazeStream(specOf(params), params.count, params.seed);
     let idx = 0;
-    let batch: Array<{ idx: number; split: 'train' | 'test'; encoded: EncodedMaze; stats: unknown }> = [];
-    const flush = (): void => {
-      ds.writeBatch(batch, idx, stats.skipped);
+    let batch: MazeToStore[] = [];
+    const flush = async (): Promise<void> => {
+      await ds.writeBatch(batch, idx, stats.skipped);
       batch = [];
       ctx.progress({ phase: 'generating', done: idx, total: params.count, skipped: stats.skipped, datasetId: `Dataset:${ds.id}` });
     };
@@ -122,13 +122,13 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
       idx++;
       if (batch.length >= BATCH) {
         ctx.checkCancelled();
-        flush();
+        await flush();
         // Let the cancel message from the API thread reach us between batches.
         await new Promise((r) => setImmediate(r));
       }
     }
     ctx.checkCancelled();
-    if (batch.length) flush();
+    if (batch.length) await flush();
     const contentHash = hash.digest('hex');
     const result = { datasetId: `Dataset:${ds.id}`, mazeCount: idx, skipped: stats.skipped, contentHash };
     return ctx.complete(async (tx) => {
