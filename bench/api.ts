@@ -85,7 +85,8 @@ function parse(argv: string[]): Options {
       o.background = v;
       i++;
     } else if (k === '--database') {
-      if (v !== 'sqlite' && v !== 'postgres' && v !== 'both') throw new UserError(`bench api: --database must be sqlite, postgres or both, got ${JSON.stringify(v)}`);
+      if (v !== 'sqlite' && v !== 'postgres' && v !== 'both')
+        throw new UserError(`bench api: --database must be sqlite, postgres or both, got ${JSON.stringify(v)}`);
       o.database = v;
       i++;
     } else if (k === '--postgres') {
@@ -98,7 +99,8 @@ function parse(argv: string[]): Options {
       );
   }
   if (o.url && !o.token) throw new UserError('bench api: --url needs --token (an API token of a researcher)');
-  if (o.url && o.database !== 'sqlite') throw new UserError('bench api: --database picks the database of the server the bench starts; with --url the server is yours');
+  if (o.url && o.database !== 'sqlite')
+    throw new UserError('bench api: --database picks the database of the server the bench starts; with --url the server is yours');
   return o;
 }
 

@@ -11,7 +11,6 @@
  */
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
-import { readVerified } from '../services/artifacts.js';
 import { getExperiment, resultsOf } from '../services/experiments.js';
 import { getCheckpoint } from '../services/models.js';
 import { decodeNpy } from '../model/npy.js';
@@ -27,14 +26,14 @@ async function completedExperiment(app: App, idText: string): Promise<Experiment
   return e;
 }
 
-function readChecked(app: App, r: ResultRow): Buffer {
-  const read = readVerified(app.handle.dataDir, r.path, r.sha256);
+async function readChecked(app: App, r: ResultRow): Promise<Buffer> {
+  const read = await app.handle.store.readVerified(r.path, r.sha256);
   if ('error' in read) {
     throw new HttpError(
       500,
       read.error === 'missing'
-        ? `the file of tensor "${r.name}" is missing from the data directory`
-        : `the file of tensor "${r.name}" does not match its recorded sha256 (damaged data directory?)`,
+        ? `the file of tensor "${r.name}" is missing from the artifact store (${app.handle.store.describe()})`
+        : `the file of tensor "${r.name}" does not match its recorded sha256 (damaged artifact store?)`,
       'INTERNAL_SERVER_ERROR',
     );
   }
@@ -58,10 +57,11 @@ export async function serveExperimentFile(app: App, seg: string[], res: ServerRe
   if (seg.length === 1 && (m = /^(\d{1,15})\.safetensors$/.exec(seg[0]))) {
     const e = await completedExperiment(app, m[1]);
     const rows = await resultsOf(db, e.id);
-    const tensors = rows.map((r) => {
-      const t = decodeNpy(readChecked(app, r));
-      return { name: r.name, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
-    });
+    const tensors = [];
+    for (const r of rows) {
+      const t = decodeNpy(await readChecked(app, r));
+      tensors.push({ name: r.name, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) });
+    }
     const ckpt = e.checkpointId ? await getCheckpoint(db, e.checkpointId) : undefined;
     const bytes = encodeSafetensors(tensors, {
       experiment: `Experiment:${e.id}`,
@@ -84,7 +84,7 @@ export async function serveExperimentFile(app: App, seg: string[], res: ServerRe
       const names = all.map((x) => x.name);
       throw new HttpError(404, `Experiment:${e.id} has no tensor named "${name}"; names: ${names.slice(0, 30).join(', ')}`, 'NOT_FOUND');
     }
-    send(res, readChecked(app, r), r.sha256, `experiment-${e.id}-${name}.npy`);
+    send(res, await readChecked(app, r), r.sha256, `experiment-${e.id}-${name}.npy`);
     return;
   }
   throw new HttpError(404, `no such file route: /files/experiments/${seg.join('/')}; use <id>.safetensors or <id>/<tensor>.npy`, 'NOT_FOUND');

@@ -19,7 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasRole } from '../auth/roles.js';
 import { isUserError } from '../errors.js';
-import { openArtifact, readArtifact } from '../services/artifacts.js';
+import type { ArtifactStore } from '../services/database.js';
 import { getResult } from '../services/experiments.js';
 import { getCheckpoint } from '../services/models.js';
 import { encodeNpy } from '../model/npy.js';
@@ -30,11 +30,11 @@ import { HttpError, readBody, sendError, sendJson } from './http.js';
 import { findCache } from '../services/inference.js';
 import { MAX_MODEL_BYTES, importModelBytes } from '../services/models.js';
 
-function sendFile(res: ServerResponse, dataDir: string, rel: string, sha256: string, filename: string): void {
+async function sendFile(res: ServerResponse, store: ArtifactStore, rel: string, sha256: string, filename: string): Promise<void> {
   // HEAD: the same headers and no body (Node drops a HEAD body, but reading the file would be waste).
   const head = res.req.method === 'HEAD';
-  const file = openArtifact(dataDir, rel);
-  if (!file) throw new HttpError(404, `the file for ${filename} is missing from the data directory`, 'NOT_FOUND');
+  const file = await store.open(rel);
+  if (!file) throw new HttpError(404, `the file for ${filename} is missing from the artifact store (${store.describe()})`, 'NOT_FOUND');
   res.writeHead(200, {
     'content-type': 'application/octet-stream',
     'content-length': file.size,
@@ -45,8 +45,10 @@ function sendFile(res: ServerResponse, dataDir: string, rel: string, sha256: str
   else file.stream().pipe(res);
 }
 
-function sendNpy(res: ServerResponse, dataDir: string, rel: string, tensor: string, filename: string): void {
-  const { tensors } = decodeSafetensors(readArtifact(dataDir, rel), { select: (n) => n === tensor });
+async function sendNpy(res: ServerResponse, store: ArtifactStore, rel: string, tensor: string, filename: string): Promise<void> {
+  const bytes0 = await store.read(rel);
+  if (!bytes0) throw new HttpError(404, `the file for ${filename.replace(/\/.*$/, '')} is missing from the artifact store (${store.describe()})`, 'NOT_FOUND');
+  const { tensors } = decodeSafetensors(bytes0, { select: (n) => n === tensor });
   const t = tensors.get(tensor);
   if (!t)
     throw new HttpError(
@@ -102,25 +104,25 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
     if (seg[0] === 'checkpoints' && seg.length === 2 && (m = /^(\d+)\.safetensors$/.exec(seg[1]))) {
       const c = await getCheckpoint(db, Number(m[1]));
       if (!c) throw new HttpError(404, `Checkpoint:${m[1]} not found`, 'NOT_FOUND');
-      sendFile(res, app.handle.dataDir, c.path, c.sha256, `model-${c.modelId}-step-${c.step}.safetensors`);
+      await sendFile(res, app.handle.store, c.path, c.sha256, `model-${c.modelId}-step-${c.step}.safetensors`);
     } else if (seg[0] === 'checkpoints' && seg.length === 3 && /^\d+$/.test(seg[1]) && seg[2].endsWith('.npy')) {
       const c = await getCheckpoint(db, Number(seg[1]));
       if (!c) throw new HttpError(404, `Checkpoint:${seg[1]} not found`, 'NOT_FOUND');
-      sendNpy(res, app.handle.dataDir, c.path, seg[2].slice(0, -4), `${seg[2]}`);
+      await sendNpy(res, app.handle.store, c.path, seg[2].slice(0, -4), `${seg[2]}`);
     } else if (seg[0] === 'caches' && seg.length === 2 && (m = /^([0-9a-f]{64})\.safetensors$/.exec(seg[1]))) {
       const c = await findCache(app.handle, m[1]);
       if (!c) throw new HttpError(404, `activation cache ${m[1]} not found`, 'NOT_FOUND');
-      sendFile(res, app.handle.dataDir, c.path, c.sha256, `cache-${m[1].slice(0, 12)}.safetensors`);
+      await sendFile(res, app.handle.store, c.path, c.sha256, `cache-${m[1].slice(0, 12)}.safetensors`);
     } else if (seg[0] === 'caches' && seg.length === 3 && /^[0-9a-f]{64}$/.test(seg[1]) && seg[2].endsWith('.npy')) {
       const c = await findCache(app.handle, seg[1]);
       if (!c) throw new HttpError(404, `activation cache ${seg[1]} not found`, 'NOT_FOUND');
-      sendNpy(res, app.handle.dataDir, c.path, seg[2].slice(0, -4), seg[2]);
+      await sendNpy(res, app.handle.store, c.path, seg[2].slice(0, -4), seg[2]);
     } else if (seg[0] === 'experiments') {
       await serveExperimentFile(app, seg.slice(1), res);
     } else if (seg[0] === 'results' && seg.length === 2 && (m = /^(\d+)(\.\w+)?$/.exec(seg[1]))) {
       const r = await getResult(db, Number(m[1]));
       if (!r) throw new HttpError(404, `result ${m[1]} not found`, 'NOT_FOUND');
-      sendFile(res, app.handle.dataDir, r.path, r.sha256, r.path.split('/').at(-1) ?? `result-${r.id}`);
+      await sendFile(res, app.handle.store, r.path, r.sha256, r.path.split('/').at(-1) ?? `result-${r.id}`);
     } else {
       throw new HttpError(404, `no such file route: ${pathname}`, 'NOT_FOUND');
     }

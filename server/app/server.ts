@@ -132,7 +132,7 @@ export async function startServer(given: ServerOptions = {}): Promise<RunningSer
   let owner: DatabaseOwnership | undefined;
   try {
     handle = await prepareDatabase({ dataDir: opts.dataDir, url: opts.databaseUrl ?? null });
-    log(`database: ${describeDatabase(handle)}`);
+    log(`database: ${describeDatabase(handle)}; artifacts: ${handle.store.describe()}`);
     // Without Redis the embedded runner treats every RUNNING job as its own after a restart: on a
     // shared PostgreSQL database only one such server may run (several need Redis and its queues).
     if (handle.dialect === 'postgres' && !opts.redisUrl) owner = await ownDatabase(handle);

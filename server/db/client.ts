@@ -22,6 +22,8 @@ import { drizzle, type SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
 import pg from 'pg';
 import * as pgSchema from './schema.pg.js';
 import * as schema from './schema.js';
+import { LocalStore } from './localStore.js';
+import type { ArtifactStore } from './store.js';
 import { useDialect } from './tables.js';
 
 export type Db = SqliteRemoteDatabase<typeof schema>;
@@ -33,8 +35,10 @@ export type DbOrTx = Db | Tx;
 interface HandleBase {
   /** drizzle query builder over the connection; `db.transaction` takes a connection for itself. */
   db: Db;
-  /** Where artifact files live (and, for SQLite, the database file). */
+  /** The data directory: local working files, caches, the lock (and, for SQLite, the database file). */
   dataDir: string;
+  /** Where artifact bytes live (the data directory, or an S3-compatible bucket): rows name objects in it. */
+  store: ArtifactStore;
   close(): Promise<void>;
 }
 
@@ -114,7 +118,7 @@ class ConnectionGate {
 /** Compiled statements by SQL text: drizzle rebuilds the text per call, better-sqlite3 compiles it once here. */
 const STATEMENT_CACHE = 512;
 
-export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: boolean } = {}): SqliteHandle {
+export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: boolean; store?: ArtifactStore } = {}): SqliteHandle {
   useDialect('sqlite');
   fs.mkdirSync(dataDir, { recursive: true });
   const sqlite = new Database(path.join(dataDir, DB_FILE), { readonly: opts.readonly ?? false });
@@ -164,6 +168,7 @@ export function openDb(dataDir: string = defaultDataDir(), opts: { readonly?: bo
     dialect: 'sqlite',
     db,
     sqlite,
+    store: opts.store ?? new LocalStore(dataDir),
     withConnection: async (fn) => {
       const wait = gate.pass();
       if (wait) await wait;
@@ -196,7 +201,7 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
  * a job thread's few). Each transaction runs on a connection of its own (drizzle's
  * node-postgres driver), so no gate is needed; PostgreSQL isolates them.
  */
-export function openPostgres(url: string, dataDir: string = defaultDataDir(), opts: { max?: number } = {}): PostgresHandle {
+export function openPostgres(url: string, dataDir: string = defaultDataDir(), opts: { max?: number; store?: ArtifactStore } = {}): PostgresHandle {
   useDialect('postgres');
   fs.mkdirSync(dataDir, { recursive: true });
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
@@ -205,7 +210,7 @@ export function openPostgres(url: string, dataDir: string = defaultDataDir(), op
   // The services are typed against the SQLite declarations; the PostgreSQL tables have the same
   // row types (test/platform/schema-parity.test.ts) and the services use only builders both share.
   const db = drizzlePg(pool, { schema: pgSchema }) as unknown as Db;
-  return { dialect: 'postgres', db, url, pool, dataDir, close: () => pool.end() };
+  return { dialect: 'postgres', db, url, pool, dataDir, store: opts.store ?? new LocalStore(dataDir), close: () => pool.end() };
 }
 
 /** The first row of a query (undefined when it returns none): `.get()` where the dialect has none. */

@@ -53,6 +53,7 @@ export class AtomicFile {
   private readonly hash = crypto.createHash('sha256');
   private size = 0;
   private done = false;
+  private closed = false;
 
   constructor(
     dataDir: string,
@@ -77,10 +78,12 @@ export class AtomicFile {
 
   commit(): StoredFile {
     if (this.done) throw new Error('AtomicFile already finished');
-    this.done = true;
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
+    this.closed = true;
+    // Finished only once the rename has happened: a failed fsync or rename leaves abort() its temporary file to remove.
     fs.renameSync(this.tmp, this.abs);
+    this.done = true;
     fsyncDir(path.dirname(this.abs));
     return { path: this.rel.split(path.sep).join('/'), sha256: this.hash.digest('hex'), bytes: this.size };
   }
@@ -88,10 +91,12 @@ export class AtomicFile {
   abort(): void {
     if (this.done) return;
     this.done = true;
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      /* already closed */
+    if (!this.closed) {
+      try {
+        fs.closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
     }
     fs.rmSync(this.tmp, { force: true });
   }

@@ -18,7 +18,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
-import type pg from 'pg';
+import type { PostgresHandle } from './client.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 
@@ -55,7 +55,7 @@ const MIGRATION_LOCK = 0x5e4c16;
  * Migrates a PostgreSQL database. Several API instances may start at once: each takes a
  * session-level advisory lock first, so one migrates and the others then find nothing to do.
  */
-export async function migratePostgres(pool: pg.Pool, migrationsFolder: string = PG_MIGRATIONS_DIR): Promise<void> {
+export async function migratePostgres(pool: PostgresHandle['pool'], migrationsFolder: string = PG_MIGRATIONS_DIR): Promise<void> {
   const client = await pool.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
@@ -70,7 +70,7 @@ export async function migratePostgres(pool: pg.Pool, migrationsFolder: string = 
 }
 
 /** PostgreSQL migrations in the journal that this database has not applied. */
-export async function pendingPostgresMigrations(pool: pg.Pool, migrationsFolder: string = PG_MIGRATIONS_DIR): Promise<number> {
+export async function pendingPostgresMigrations(pool: PostgresHandle['pool'], migrationsFolder: string = PG_MIGRATIONS_DIR): Promise<number> {
   const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] };
   const exists = await pool.query<{ t: string | null }>("SELECT to_regclass('drizzle.__drizzle_migrations') AS t");
   const applied = exists.rows[0]?.t ? Number((await pool.query<{ n: string }>('SELECT count(*) AS n FROM drizzle.__drizzle_migrations')).rows[0].n) : 0;

@@ -218,10 +218,10 @@ export class JobThreads {
       } else if (r.stopping) {
         await this.recover(job, `${this.opts.stopReason} while this job was running`);
       } else if (m.type === 'cancelled') {
-        await handler?.cleanup(this.db, job, dataDir);
+        await handler?.cleanup(this.opts.handle, job);
         await markEnded(this.db, job.id, 'CANCELLED', `cancelled by ${r.cancelledBy ?? 'a user'} while running; partial output was removed`, job.attempts);
       } else {
-        await handler?.cleanup(this.db, job, dataDir);
+        await handler?.cleanup(this.opts.handle, job);
         await markEnded(this.db, job.id, 'FAILED', m.userError ? m.message : `internal error: ${m.message}`, job.attempts);
       }
     } catch (e) {
@@ -242,10 +242,10 @@ export class JobThreads {
     if (!handler) {
       await markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`, job.attempts);
     } else if (job.cancelRequested) {
-      await handler.cleanup(this.db, job, dataDir);
+      await handler.cleanup(this.opts.handle, job);
       await markEnded(this.db, job.id, 'CANCELLED', `cancelled; ${reason} (${attempt}) and partial output was removed`, job.attempts);
     } else if (handler.recovery !== 'fail' && job.attempts < handler.maxAttempts) {
-      if (handler.recovery === 'retry') await handler.cleanup(this.db, job, dataDir);
+      if (handler.recovery === 'retry') await handler.cleanup(this.opts.handle, job);
       await requeue(
         this.db,
         job.id,
@@ -254,7 +254,7 @@ export class JobThreads {
         job.attempts,
       );
     } else {
-      await handler.cleanup(this.db, job, dataDir);
+      await handler.cleanup(this.opts.handle, job);
       await markEnded(
         this.db,
         job.id,

@@ -45,7 +45,7 @@ export interface JobHandler<P = unknown> {
   validate(params: unknown, db: Db): P | Promise<P>;
   run(ctx: JobContext, params: P): Promise<JobResult>;
   /** Removes partial output of an attempt that did not complete (failure, cancel, crash). */
-  cleanup(db: Db, job: JobRow, dataDir: string): Promise<void>;
+  cleanup(handle: DbHandle, job: JobRow): Promise<void>;
   /**
    * What to do with a job found RUNNING after a restart: 'resume' keeps its output and runs it again
    * (the handler continues from its last checkpoint), 'retry' cleans up and starts over, 'fail'

@@ -3,21 +3,26 @@
  * start-up sweep. The types adapters pass around (`Db`, `DbHandle`, `Tx`) are re-exported here, so
  * nothing above the services layer imports `server/db` (test/platform/layering.test.ts).
  */
-import { lt } from 'drizzle-orm';
+import { inArray, lt } from 'drizzle-orm';
 import { type DbHandle, databaseUrlFromEnv, defaultDataDir, openDb, openPostgres, type PostgresHandle, type Tx } from '../db/client.js';
 import { sweepFiles } from '../db/files.js';
 import { migrateDb, migratePostgres, pendingMigrations, pendingPostgresMigrations } from '../db/migrate.js';
-import { activationCaches, checkpoints, results, sessions } from '../db/tables.js';
+import { activationCaches, checkpoints, jobs, results, sessions } from '../db/tables.js';
 import { textLimitOf } from '../db/schema.js';
 import { UserError } from '../errors.js';
+import { storeFromEnv } from './store/index.js';
+import type { ArtifactStore } from '../db/store.js';
 
 export type { Db, DbHandle, DbOrTx, PostgresHandle, SqliteHandle, Tx } from '../db/client.js';
+export type { ArtifactStore, StoredObject } from '../db/store.js';
 export { databaseUrlFromEnv, defaultDataDir, first } from '../db/client.js';
 export { acquireDataDirLock, type DataDirLock, DataDirInUseError } from '../db/lock.js';
 
 /** Where the database is: SEARCHLIGHT_DATABASE_URL (PostgreSQL) or the data directory's SQLite file. */
 export interface DatabaseLocation {
   dataDir?: string;
+  /** Where artifacts live; default from the environment (store/index.ts storeFromEnv: the data directory unless SEARCHLIGHT_S3_BUCKET). */
+  store?: ArtifactStore;
   /** A postgres:// URL; undefined: SQLite in the data directory (the default), null: SQLite even if the environment names a server. */
   url?: string | null;
 }
@@ -25,7 +30,8 @@ export interface DatabaseLocation {
 function open(where: DatabaseLocation, max?: number): DbHandle {
   const dataDir = where.dataDir ?? defaultDataDir();
   const url = where.url === undefined ? databaseUrlFromEnv() : (where.url ?? undefined);
-  return url ? openPostgres(url, dataDir, { max }) : openDb(dataDir);
+  const store = where.store ?? storeFromEnv(dataDir);
+  return url ? openPostgres(url, dataDir, { max, store }) : openDb(dataDir, { store });
 }
 
 /** "the PostgreSQL database at postgres://…" or "the database in <dir>", for messages and the start-up log. */
@@ -84,7 +90,9 @@ export function inWriteTransaction<T>(handle: DbHandle, fn: (tx: Tx) => Promise<
 /** A job worker thread's own connection (no migration: the server that spawned it has migrated). */
 export function openWorkerDatabase(dataDir: string, url?: string): DbHandle {
   // A job thread runs one job: a couple of connections (its queries, and its progress writes) suffice.
-  return url ? openPostgres(url, dataDir, { max: 2 }) : openDb(dataDir);
+  // Its store is its host's: the thread inherits the host's environment (jobs/threads.ts jobEnv).
+  const store = storeFromEnv(dataDir);
+  return url ? openPostgres(url, dataDir, { max: 2, store }) : openDb(dataDir, { store });
 }
 
 /** Any fixed 64-bit key: the advisory lock a server without Redis holds on its PostgreSQL database. */
@@ -141,8 +149,35 @@ export async function sweepOrphans(handle: DbHandle): Promise<number> {
   for (const r of await handle.db.select({ p: activationCaches.path }).from(activationCaches)) referenced.add(r.p);
   for (const r of await handle.db.select({ p: results.path }).from(results)) referenced.add(r.p);
   await handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now()));
-  return sweepFiles(handle.dataDir, referenced).length;
+  if (handle.store.kind === 'local') return sweepFiles(handle.dataDir, referenced).length;
+  // A shared bucket: the working files here go as before (nothing references them once their job
+  // is over), and unreferenced objects go unless they are young (a tool on another machine may have
+  // just written one whose row is about to commit).
+  const local = sweepFiles(handle.dataDir, new Set()).length;
+  const active = new Set(
+    (
+      await handle.db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(inArray(jobs.status, ['QUEUED', 'RUNNING']))
+    ).map((j) => j.id),
+  );
+  const cutoff = Date.now() - SWEEP_MIN_AGE_MS;
+  let removed = 0;
+  for (const folder of ['checkpoints', 'caches', 'results', 'training']) {
+    for (const o of await handle.store.list(folder)) {
+      const job = /^training\/job-(\d+)\//.exec(o.path);
+      const orphan = job ? !active.has(Number(job[1])) : !referenced.has(o.path);
+      if (!orphan || o.modifiedMs > cutoff) continue;
+      await handle.store.remove(o.path);
+      removed++;
+    }
+  }
+  return local + removed;
 }
+
+/** Objects younger than this are never swept from a shared store (see sweepOrphans). */
+const SWEEP_MIN_AGE_MS = 10 * 60_000;
 
 /**
  * A database refusal that is the caller's doing, as the UserError it is: a value over a column's

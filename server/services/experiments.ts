@@ -5,13 +5,12 @@
  */
 import { and, asc, count, desc, eq, lt, ne } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
-import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
-import { type StoredFile, writeFileAtomic } from '../db/files.js';
+import { first, inserted, type Db, type DbHandle, type DbOrTx, type Tx } from '../db/client.js';
 import { decodeMaze } from '../db/mazes.js';
 import { experiments, mazes as mazesTable, results, rowBound } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import { decodeNpy, encodeNpy } from '../model/npy.js';
-import { readArtifact, removeArtifacts } from './artifacts.js';
+import type { ArtifactStore, StoredObject } from '../db/store.js';
 import type { ExperimentRow, ResultRow } from './rows.js';
 
 export interface ExperimentFilter {
@@ -98,20 +97,19 @@ function tensorFile(experimentId: number, i: number, name: string): string {
 export interface StoredTensor {
   name: string;
   shape: number[];
-  file: StoredFile;
+  file: StoredObject;
 }
 
-/** Writes result tensors as .npy files (atomic, durable); their rows are recorded by `recordResults` once the job completes. */
-export function writeResultFiles(
-  dataDir: string,
+/** Writes result tensors as .npy objects (each whole or nothing); their rows are recorded by `recordResults` once the job completes. */
+export async function writeResultFiles(
+  store: ArtifactStore,
   experimentId: number,
   tensors: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array }>,
-): StoredTensor[] {
-  return tensors.map((t, i) => ({
-    name: t.name,
-    shape: t.shape,
-    file: writeFileAtomic(dataDir, tensorFile(experimentId, i, t.name), encodeNpy(t.data, t.shape)),
-  }));
+): Promise<StoredTensor[]> {
+  const out: StoredTensor[] = [];
+  for (const [i, t] of tensors.entries())
+    out.push({ name: t.name, shape: t.shape, file: await store.put(tensorFile(experimentId, i, t.name), encodeNpy(t.data, t.shape)) });
+  return out;
 }
 
 /** The result rows and the summary (call inside the job's completing transaction). */
@@ -125,12 +123,12 @@ export async function recordResults(db: DbOrTx, experimentId: number, stored: re
 }
 
 /** Removes what a failed attempt of a job's experiment produced; the row stays (its status is its job's). */
-export async function clearExperimentOutput(db: Db, jobId: number, dataDir: string): Promise<void> {
+export async function clearExperimentOutput({ db, store }: Pick<DbHandle, 'db' | 'store'>, jobId: number): Promise<void> {
   const exp = await first(db.select({ id: experiments.id }).from(experiments).where(eq(experiments.jobId, jobId)));
   if (!exp) return;
   await db.delete(results).where(eq(results.experimentId, exp.id));
   await db.update(experiments).set({ summary: null }).where(eq(experiments.id, exp.id));
-  removeArtifacts(dataDir, resultsDir(exp.id));
+  await store.remove(resultsDir(exp.id));
 }
 
 /** An evaluation (an `evaluate` row) of a model's checkpoint; returns its id. */
@@ -145,9 +143,11 @@ export async function insertEvaluation(db: DbOrTx, e: { modelId: number; params:
   ).id;
 }
 
-/** One stored result tensor, decoded (shape and values from the file's own header). */
-export function readResultTensor(dataDir: string, r: ResultRow): ReturnType<typeof decodeNpy> {
-  return decodeNpy(readArtifact(dataDir, r.path));
+/** One stored result tensor, decoded (shape and values from the file's own header); checked against its row's sha256. */
+export async function readResultTensor(store: ArtifactStore, r: ResultRow): Promise<ReturnType<typeof decodeNpy>> {
+  const got = await store.readVerified(r.path, r.sha256);
+  if ('error' in got) throw new Error(`result tensor ${r.name} of Experiment:${r.experimentId} (${r.path}) is ${got.error}`);
+  return decodeNpy(got.bytes);
 }
 
 /** An experiment (not an evaluation) by id. */
@@ -186,7 +186,7 @@ export interface ImportedExperiment {
  * transaction. A crash in between leaves a row without a summary (shown FAILED) and files the
  * start-up sweep removes, never a summary without its tensors.
  */
-export async function importExperiment(handle: { db: Db; dataDir: string }, e: ImportedExperiment, userId: number | null): Promise<number> {
+export async function importExperiment(handle: Pick<DbHandle, 'db' | 'store'>, e: ImportedExperiment, userId: number | null): Promise<number> {
   const id = (
     await inserted(
       handle.db
@@ -195,7 +195,7 @@ export async function importExperiment(handle: { db: Db; dataDir: string }, e: I
         .returning({ id: experiments.id }),
     )
   ).id;
-  const stored = writeResultFiles(handle.dataDir, id, e.tensors);
+  const stored = await writeResultFiles(handle.store, id, e.tensors);
   await handle.db.transaction(async (tx) => {
     await recordResults(tx, id, stored, e.summary, e.params);
     await audit(tx, userId, 'import', 'experiment', id, { kind: e.kind, modelId: e.modelId });

@@ -5,12 +5,10 @@
  * `run` computes on ORT's own threads, so the API thread stays free meanwhile.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
 import { first, type DbHandle } from '../db/client.js';
-import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { activationCaches, checkpoints } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
@@ -42,7 +40,7 @@ async function engineFor(handle: DbHandle, ckpt: CheckpointRow, vocab: string[])
     e = (async () => {
       // Loaded on first use, so the API starts without initializing ONNX Runtime.
       const { OnnxEngine } = await import('../model/onnx/engine.js');
-      const m = await loadModel(resolveDataPath(handle.dataDir, ckpt.path));
+      const m = await loadModel(await handle.store.localPath(ckpt.path, ckpt.sha256));
       return { engine: await OnnxEngine.create(m.cfg, m.weights), cfg: m.cfg, vocab: m.vocab ?? vocab };
     })();
     e.catch(() => engines.delete(key));
@@ -158,9 +156,10 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   }
   const key = cacheKey(ckpt.sha256, ids, hooks);
   const hit = await first(handle.db.select().from(activationCaches).where(eq(activationCaches.key, key)));
-  if (hit && fs.existsSync(resolveDataPath(handle.dataDir, hit.path))) {
-    // A repeated request is served from the stored cache, not recomputed.
-    const { tensors } = decodeSafetensors(fs.readFileSync(resolveDataPath(handle.dataDir, hit.path)), { select: (n) => n === 'logits' });
+  const cached = hit ? await handle.store.readVerified(hit.path, hit.sha256) : undefined;
+  if (cached && 'bytes' in cached) {
+    // A repeated request is served from the stored cache, not recomputed (a missing or damaged one is).
+    const { tensors } = decodeSafetensors(cached.bytes, { select: (n) => n === 'logits' });
     await handle.db.update(activationCaches).set({ lastUsedAt: Date.now() }).where(eq(activationCaches.key, key));
     return answer(tensors.get('logits')!.data, key);
   }
@@ -169,7 +168,9 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   // logits [1, T, d_vocab]; each hook keeps the engine's shape (batch first).
   const tensors = [{ name: 'logits', shape: [1, T, V], data: run.logits }, ...[...run.cache].map(([name, a]) => ({ name, shape: a.shape, data: a.data }))];
   const bytes = encodeSafetensors(tensors, { checkpoint_sha256: ckpt.sha256, tokens: JSON.stringify(tokens) });
-  const stored = writeFileAtomic(handle.dataDir, `caches/${key}.safetensors`, bytes);
+  const stored = await handle.store.put(`caches/${key}.safetensors`, bytes);
+  // A row left by a cache whose object went missing is replaced by this one.
+  if (hit) await handle.db.delete(activationCaches).where(eq(activationCaches.key, key));
   await handle.db
     .insert(activationCaches)
     .values({
@@ -211,7 +212,7 @@ export async function evictCaches(handle: DbHandle, maxBytes: number, keep: stri
     if (total <= maxBytes) break;
     if (r.key === keep) continue;
     await handle.db.delete(activationCaches).where(eq(activationCaches.key, r.key));
-    fs.rmSync(resolveDataPath(handle.dataDir, r.path), { force: true });
+    await handle.store.remove(r.path);
     total -= r.bytes;
   }
 }

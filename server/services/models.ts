@@ -5,11 +5,9 @@
  */
 import { checkQuota } from './quota.js';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import { UserError } from '../errors.js';
 import { audit } from '../db/audit.js';
 import { first, inserted, type Db, type DbHandle } from '../db/client.js';
-import { resolveDataPath, writeFileAtomic } from '../db/files.js';
 import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
 import { checkpoints, experiments, MAX_ROW_ID, models, rowBound, trainingCurves } from '../db/tables.js';
@@ -72,8 +70,8 @@ export async function importModelBytes(
   const loaded = decode(bytes);
   const vocab = loaded.vocab ?? vocabFor(loaded.cfg.tokenizer, loaded.cfg.d_vocab);
   const step = fileStep(loaded.metadata);
-  // File first (temp name, fsync, rename), then the rows: a crash never leaves a row without its file.
-  const stored = writeFileAtomic(handle.dataDir, `checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
+  // The object first (whole or nothing), then the rows: a crash never leaves a row without its object.
+  const stored = await handle.store.put(`checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
   try {
     return await handle.db.transaction(async (tx) => {
       const lineage = {
@@ -89,7 +87,7 @@ export async function importModelBytes(
       return model;
     });
   } catch (e) {
-    fs.rmSync(resolveDataPath(handle.dataDir, stored.path), { force: true });
+    await handle.store.remove(stored.path);
     throw e;
   }
 }

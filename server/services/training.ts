@@ -4,9 +4,10 @@
  * its working directory under training/job-<id>/.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { first, inserted, type Db, type DbHandle, type DbOrTx } from '../db/client.js';
-import { resolveDataPath, writeFileAtomic } from '../db/files.js';
+import { resolveDataPath } from '../db/files.js';
 import { decodeMaze } from '../db/mazes.js';
 import { checkpoints, jobs, jsonNumber, mazes, models, trainingCurves } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
@@ -88,9 +89,9 @@ export async function writeCurvePoints(db: DbOrTx, modelId: number, points: Read
       .onConflictDoUpdate({ target: [trainingCurves.modelId, trainingCurves.name, trainingCurves.step], set: { value: sql`excluded.value` } });
 }
 
-/** Copies a trainer checkpoint into the data directory (temp name, fsync, rename), then records it: a crash never leaves a row without its file. */
+/** Copies a trainer checkpoint into the artifact store (whole or nothing), then records it: a crash never leaves a row without its object. */
 export async function storeCheckpoint(handle: DbHandle, modelId: number, step: number, file: string): Promise<void> {
-  const stored = writeFileAtomic(handle.dataDir, `checkpoints/model-${modelId}/step-${step}.safetensors`, fs.readFileSync(file));
+  const stored = await handle.store.putFile(`checkpoints/model-${modelId}/step-${step}.safetensors`, file);
   await handle.db
     .insert(checkpoints)
     .values({ modelId, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
@@ -113,15 +114,45 @@ export function trainingWorkExists(file: string, statePath: string): boolean {
   return fs.existsSync(file) && fs.existsSync(statePath);
 }
 
-export function removeTrainingWork(dataDir: string, jobId: number): void {
-  fs.rmSync(resolveDataPath(dataDir, `training/job-${jobId}`), { recursive: true, force: true });
+const workDir = (jobId: number): string => `training/job-${jobId}`;
+
+/**
+ * Shares a job's resumable state (the trainer's output and its optimizer state) through the store,
+ * after each checkpoint, so a worker on another machine can resume the job. With the local store
+ * the working files already are the stored objects (the same paths under the data directory).
+ */
+export async function saveTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string): Promise<void> {
+  if (handle.store.kind === 'local') return;
+  // State first, weights last: a pair torn by a crash in between is detected on resume (the trainer
+  // checks the two belong together) and the job starts over rather than mixing steps.
+  await handle.store.putFile(`${workDir(jobId)}/${path.basename(statePath)}`, statePath);
+  await handle.store.putFile(`${workDir(jobId)}/${path.basename(file)}`, file);
+}
+
+/** Brings a job's resumable state from the store to this machine when it is not here (see saveTrainingWork). */
+export async function restoreTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string): Promise<void> {
+  if (handle.store.kind === 'local' || trainingWorkExists(file, statePath)) return;
+  for (const local of [statePath, file]) {
+    const bytes = await handle.store.read(`${workDir(jobId)}/${path.basename(local)}`);
+    if (!bytes) return; // nothing stored yet: the job starts from the beginning
+    const tmp = `${local}.tmp-${process.pid}`;
+    fs.writeFileSync(tmp, bytes);
+    fs.renameSync(tmp, local);
+  }
+}
+
+/** Removes a job's working files here and, with a shared store, its stored resumable state. */
+export async function removeTrainingWork(handle: Pick<DbHandle, 'dataDir' | 'store'>, jobId: number): Promise<void> {
+  fs.rmSync(resolveDataPath(handle.dataDir, workDir(jobId)), { recursive: true, force: true });
+  if (handle.store.kind !== 'local') await handle.store.remove(workDir(jobId));
 }
 
 /**
  * After a trainModel attempt that did not complete: a model with checkpoints is kept (usable,
  * marked FAILED: training did not finish); one without is removed; the working directory goes.
  */
-export async function cleanupTraining(db: Db, jobId: number, dataDir: string): Promise<void> {
+export async function cleanupTraining(handle: Pick<DbHandle, 'db' | 'dataDir' | 'store'>, jobId: number): Promise<void> {
+  const { db } = handle;
   const model = await modelOfJob(db, jobId);
   if (model) {
     const has = await first(
@@ -134,5 +165,5 @@ export async function cleanupTraining(db: Db, jobId: number, dataDir: string): P
     if (has) await db.update(models).set({ status: 'FAILED' }).where(eq(models.id, model.id));
     else await db.delete(models).where(eq(models.id, model.id));
   }
-  removeTrainingWork(dataDir, jobId);
+  await removeTrainingWork(handle, jobId);
 }

@@ -164,3 +164,45 @@ export async function sqlOne<T = Record<string, unknown>>(handle: DbHandle, text
 export async function sqlCount(handle: DbHandle, text: string, ...params: unknown[]): Promise<number> {
   return Number((await sqlOne<{ n: number }>(handle, text, ...params))?.n);
 }
+
+/** s3rver ships no types: the part of its API the tests use. */
+type S3rverCtor = new (opts: {
+  port: number;
+  address: string;
+  silent: boolean;
+  directory: string;
+  configureBuckets: Array<{ name: string }>;
+}) => {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+};
+
+export interface TestS3 {
+  /** The SEARCHLIGHT_S3_* settings that point a process at the bucket. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real S3-compatible server (the npm package s3rver) on an ephemeral 127.0.0.1 port, with one
+ * empty bucket: what a deployment's bucket is to servers and worker processes.
+ */
+export async function startS3(): Promise<TestS3> {
+  const { default: S3rver } = (await import('s3rver' as string)) as { default: S3rverCtor };
+  const dir = tempDir('searchlight-s3-');
+  const bucket = `artifacts-${crypto.randomBytes(3).toString('hex')}`;
+  const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: bucket }] });
+  const { port } = await server.run();
+  return {
+    env: {
+      SEARCHLIGHT_S3_BUCKET: bucket,
+      SEARCHLIGHT_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      SEARCHLIGHT_S3_ACCESS_KEY_ID: 'S3RVER', // s3rver's one account
+      SEARCHLIGHT_S3_SECRET_ACCESS_KEY: 'S3RVER',
+    },
+    async close() {
+      await server.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -112,6 +112,8 @@ const ONE_HOME: Record<string, string> = {
   'onnxruntime-node': 'model/onnx/backends.ts',
   '@tensorflow/tfjs': 'model/tfjs/backend.ts',
   '@node-rs/argon2': 'auth/secrets.ts',
+  pg: 'db/client.ts',
+  '@aws-sdk/client-s3': 'services/store/s3.ts',
 };
 
 describe('module layering', () => {

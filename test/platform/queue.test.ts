@@ -9,10 +9,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { claimJob, enqueue, getJob, jobTopic, markCompleted, markEnded, requeue, setProgress } from '../../server/services/jobs.js';
 import { prepareDatabase } from '../../server/services/database.js';
-import { sqlCount, sqlOne, sqlRows, tempDir, testDatabase } from './helpers.js';
+import { sqlCount, sqlOne, sqlRows, startS3, TEST_DIALECT, type TestS3, tempDir, testDatabase } from './helpers.js';
 import { engineCount } from '../../server/services/inference.js';
 import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
 import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
@@ -25,16 +25,40 @@ const LOCK_MS = 1500; // a killed worker's job is taken over after about this lo
 
 interface Proc {
   child: ChildProcess;
+  /** Its data directory (the API's, or its own on PostgreSQL + S3). */
+  dataDir: string;
   out: string;
   exited: Promise<number | null>;
 }
 
 const procs: Proc[] = [];
 let harness: Harness | undefined;
+/** Data directories of the workers of a test (on PostgreSQL + S3 each worker has its own, as on its own machine). */
+const workerDirs: string[] = [];
 afterEach(async () => {
   for (const p of procs.splice(0)) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
   await harness?.close();
   harness = undefined;
+  for (const d of workerDirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * On PostgreSQL the suite runs the whole deployment apart: artifacts in an S3-compatible bucket
+ * (s3rver) and each worker on a data directory of its own, so nothing passes through a shared
+ * disk — a killed worker's training run resumes on the other from what the bucket holds. On SQLite
+ * the workers share the API's data directory (the database file lives there).
+ */
+let s3: TestS3 | undefined;
+beforeAll(async () => {
+  if (TEST_DIALECT !== 'postgres') return;
+  s3 = await startS3();
+  Object.assign(process.env, s3.env); // the API (this process) and, inherited, its workers
+});
+afterAll(async () => {
+  if (!s3) return;
+  for (const k of Object.keys(s3.env)) delete process.env[k];
+  await s3.close();
 });
 
 async function startApi(prefix: string): Promise<Harness> {
@@ -43,9 +67,23 @@ async function startApi(prefix: string): Promise<Harness> {
   return harness;
 }
 
+/**
+ * Where a training job's resumable working state is still found: the data directories of the API
+ * and of the workers still alive (a SIGKILLed worker's disk is a dead machine's), and the bucket.
+ */
+async function workLeft(h: Harness, jobId: string): Promise<string[]> {
+  const rel = `training/job-${jobId.split(':')[1]}`;
+  const alive = procs.filter((p) => p.child.signalCode !== 'SIGKILL').map((p) => p.dataDir);
+  const dirs = [...new Set([h.dataDir, ...alive])].filter((d) => fs.existsSync(`${d}/${rel}`));
+  const objects = (await h.server.app.handle.store.list(rel)).map((o) => `${h.server.app.handle.store.describe()}: ${o.path}`);
+  return [...dirs, ...objects];
+}
+
 /** Starts `searchlight worker` as its own OS process; resolves once it serves. */
 async function startWorker(h: Harness, prefix: string, args: string[] = []): Promise<Proc> {
-  const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', h.dataDir, ...args], {
+  let dataDir = h.dataDir;
+  if (s3) workerDirs.push((dataDir = tempDir('searchlight-worker-')));
+  const child = spawn(process.execPath, ['bin/searchlight.js', 'worker', '--data', dataDir, ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -58,7 +96,7 @@ async function startWorker(h: Harness, prefix: string, args: string[] = []): Pro
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const p: Proc = { child, out: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+  const p: Proc = { child, dataDir, out: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
   child.stdout!.on('data', (d) => (p.out += d));
   child.stderr!.on('data', (d) => (p.out += d));
   procs.push(p);
@@ -203,7 +241,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     // the resumable working files are gone.
     expect(await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM jobs WHERE status NOT IN ('COMPLETED')")).toBe(0);
     expect(await sqlOne(h.server.app.handle, "SELECT status FROM models WHERE name = 'resumed'")).toEqual({ status: 'READY' });
-    expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
+    expect(await workLeft(h, train.id)).toEqual([]);
   });
 
   it('a job whose only worker died while no other serves its queue is put back by the API, and the next worker resumes it', async () => {
@@ -285,7 +323,7 @@ describe('jobs on BullMQ with worker processes', async () => {
       "SELECT m.status, (SELECT count(*) FROM checkpoints c WHERE c.model_id = m.id) AS n FROM models m WHERE m.name = 'stopped'",
     );
     expect(left.filter((m) => !(m.status === 'FAILED' && m.n > 0))).toEqual([]);
-    expect(fs.existsSync(`${h.dataDir}/training/job-${train.id.split(':')[1]}`)).toBe(false);
+    expect(await workLeft(h, train.id)).toEqual([]);
   });
 
   it('heavy runForward requests are answered by an inference worker; light ones run in the API; mistakes are refused the same; the wait is bounded', async () => {

@@ -33,7 +33,7 @@ async function firstMazeTokens(ctx: Ctx, e: ExperimentRow, vocab: readonly strin
   const rows = await ctx.loaders.resultsByExperiment.load(e.id);
   const r = rows.find((x) => x.name === 'tokens' || x.name === 'maze0.tokens' || x.name === 'pairs.clean');
   if (!r) return null;
-  const t = readResultTensor(ctx.app.handle.dataDir, r);
+  const t = await readResultTensor(ctx.app.handle.store, r);
   const T = r.name === 'pairs.clean' ? t.shape[1] : t.shape[0]; // [pair, pos] padded with -1, or [T]
   const out: string[] = [];
   for (let i = 0; i < T && t.data[i] >= 0; i++) out.push(vocab[t.data[i]] ?? '?');

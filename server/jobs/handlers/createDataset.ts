@@ -137,8 +137,8 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
     });
   },
 
-  async cleanup(db, job) {
+  async cleanup(handle, job) {
     // Mazes go with the dataset (ON DELETE CASCADE). Only an unfinished dataset is removed.
-    await deleteUnfinishedDataset(db, job.id);
+    await deleteUnfinishedDataset(handle.db, job.id);
   },
 };

@@ -5,7 +5,6 @@
  * The result is stored as an `evaluate` experiment (Model.evals) when the job completes.
  */
 import { UserError } from '../../errors.js';
-import { artifactPath } from '../../services/artifacts.js';
 import { insertEvaluation, splitMazes } from '../../services/experiments.js';
 import { findLatestCheckpoint } from '../../services/models.js';
 import { baselineSolve } from '../../maze/baseline.js';
@@ -94,7 +93,7 @@ export const evaluateModel: JobHandler<EvaluateParams> = {
     const { loadModel } = await import('../../model/weights.js');
     const { evaluateMazes } = await import('../../model/train/evaluate.js');
     const { openModel } = await import('../../model/open.js');
-    const loaded = await loadModel(artifactPath(ctx.dataDir, ckpt.path));
+    const loaded = await loadModel(await ctx.handle.store.localPath(ckpt.path, ckpt.sha256));
     const engine = await openModel('onnx', loaded.cfg, loaded.weights);
     const modelRows: PathMetrics[] = [];
     const baseRows: PathMetrics[] = [];

@@ -13,7 +13,6 @@
  * seed, so the retry computes the same result).
  */
 import { UserError } from '../../errors.js';
-import { artifactPath } from '../../services/artifacts.js';
 import type { Db } from '../../services/database.js';
 import { clearExperimentOutput, experimentOfJob, recordResults, splitMazes, writeResultFiles } from '../../services/experiments.js';
 import { findLatestCheckpoint, getCheckpoint } from '../../services/models.js';
@@ -128,7 +127,7 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     }
     const { loadModel } = await import('../../model/weights.js');
     const { runExperiment } = await import('../../interp/index.js');
-    const loaded = await loadModel(artifactPath(ctx.dataDir, ckpt.path));
+    const loaded = await loadModel(await ctx.handle.store.localPath(ckpt.path, ckpt.sha256));
     const im = createInterpModel({ cfg: loaded.cfg, weights: loaded.weights, vocab: model.vocab as string[] });
     let out;
     try {
@@ -145,16 +144,16 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     ctx.checkCancelled();
 
     // Files first (atomic, durable), rows after, so no row ever names a missing or partial file.
-    const stored = writeResultFiles(ctx.dataDir, exp.id, out.tensors);
+    const stored = await writeResultFiles(ctx.handle.store, exp.id, out.tensors);
     return ctx.complete(async (tx) => {
       await recordResults(tx, exp.id, stored, out.summary, out.params);
       return { experimentId, kind: p.kind, tensors: stored.length };
     });
   },
 
-  async cleanup(db, job, dataDir) {
+  async cleanup(handle, job) {
     // The experiment row stays (its status is its job's: FAILED or CANCELLED, with the reason);
     // what the attempt produced goes.
-    await clearExperimentOutput(db, job.id, dataDir);
+    await clearExperimentOutput(handle, job.id);
   },
 };

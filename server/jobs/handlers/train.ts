@@ -13,7 +13,7 @@
  * job resumes from the working file; if that pair is torn (the crash hit a save), it starts over.
  */
 import { UserError } from '../../errors.js';
-import type { Db } from '../../services/database.js';
+import type { Db, DbHandle } from '../../services/database.js';
 import type { JobRow } from '../../services/rows.js';
 import {
   cleanupTraining,
@@ -21,6 +21,8 @@ import {
   markModelReady,
   recordResume,
   removeTrainingWork,
+  restoreTrainingWork,
+  saveTrainingWork,
   storeCheckpoint,
   trainingModel,
   trainingWorkExists,
@@ -201,6 +203,8 @@ export const trainModel: JobHandler<TrainParams> = {
     });
     const modelId = `Model:${model.id}`;
     const out = trainingWorkFile(ctx.dataDir, ctx.jobId);
+    // A resumable state saved by an earlier attempt, possibly on another machine (a shared store).
+    await restoreTrainingWork(ctx.handle, ctx.jobId, out, optimizerPath(out));
     let resume = trainingWorkExists(out, optimizerPath(out));
 
     let pending: Array<[number, string, number]> = [];
@@ -245,7 +249,10 @@ export const trainModel: JobHandler<TrainParams> = {
       // The curve points up to a checkpoint are stored before it is written: a resume starts after
       // that step and never recomputes them (the crash test once lost step 20 this way).
       beforeCheckpoint: () => flush(latest),
-      onCheckpoint: (c: { step: number; path: string }) => storeCheckpoint(ctx.handle, model.id, c.step, c.path),
+      onCheckpoint: async (c: { step: number; path: string }) => {
+        await storeCheckpoint(ctx.handle, model.id, c.step, c.path);
+        await saveTrainingWork(ctx.handle, ctx.jobId, out, optimizerPath(out));
+      },
     };
     if (resume) {
       // Record the resumption in the model's lineage: attempt and the last checkpoint it continues from.
@@ -269,11 +276,11 @@ export const trainModel: JobHandler<TrainParams> = {
       await markModelReady(tx, model.id);
       return summary;
     });
-    removeTrainingWork(ctx.dataDir, ctx.jobId);
+    await removeTrainingWork(ctx.handle, ctx.jobId);
     return summary;
   },
 
-  async cleanup(db: Db, job: JobRow, dataDir: string) {
-    await cleanupTraining(db, job.id, dataDir);
+  async cleanup(handle: DbHandle, job: JobRow) {
+    await cleanupTraining(handle, job.id);
   },
 };
