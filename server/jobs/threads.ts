@@ -211,7 +211,6 @@ export class JobThreads {
     }
     const job = now ?? r.job;
     const handler = getHandler(job.kind);
-    const dataDir = this.opts.handle.dataDir;
     try {
       if (m.type === 'done') {
         // The worker committed the output and COMPLETED together.
@@ -237,7 +236,6 @@ export class JobThreads {
    */
   async recover(job: JobRow, reason: string): Promise<JobRow | undefined> {
     const handler = getHandler(job.kind);
-    const dataDir = this.opts.handle.dataDir;
     const attempt = `attempt ${job.attempts}${handler ? ` of ${handler.maxAttempts}` : ''}`;
     if (!handler) {
       await markEnded(this.db, job.id, 'FAILED', `${reason}; its kind "${job.kind}" is unknown to this server version`, job.attempts);

@@ -7,10 +7,11 @@ import { checkQuota } from './quota.js';
 import crypto from 'node:crypto';
 import { UserError } from '../errors.js';
 import { audit } from '../db/audit.js';
-import { first, inserted, type Db, type DbHandle } from '../db/client.js';
-import { and, asc, count, desc, eq, lt, sql } from 'drizzle-orm';
+import { first, inserted, type Db, type DbHandle, type DbOrTx } from '../db/client.js';
+import type { ArtifactStore } from '../db/store.js';
+import { and, asc, count, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { prepared } from '../db/prepared.js';
-import { checkpoints, experiments, MAX_ROW_ID, models, rowBound, trainingCurves } from '../db/tables.js';
+import { activationCaches, checkpoints, experiments, MAX_ROW_ID, models, results, rowBound, trainingCurves } from '../db/tables.js';
 import { TEXT_LIMITS } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
@@ -111,11 +112,48 @@ export async function modelCount(db: Db): Promise<number> {
 }
 
 /** Deletes a model (its checkpoints, experiments and findings cascade); its files become unreferenced and the start-up sweep removes them. */
-export async function deleteModel(db: Db, model: ModelRow, userId: number | null): Promise<void> {
-  await db.transaction(async (tx) => {
+export async function deleteModel(handle: Pick<DbHandle, 'db' | 'store'>, model: ModelRow, userId: number | null): Promise<void> {
+  const objects = await handle.db.transaction(async (tx) => {
+    const paths = await modelObjects(tx, model.id);
     await tx.delete(models).where(eq(models.id, model.id));
     await audit(tx, userId, 'delete', 'model', model.id, { name: model.name });
+    return paths;
   });
+  await removeObjects(handle.store, objects);
+}
+
+/**
+ * The stored objects a model's rows name (its checkpoints and their optimizer state, its
+ * experiments' result tensors, its activation caches): removed after the rows that name them go
+ * with the model (ON DELETE CASCADE), so no row ever names a missing object.
+ */
+export async function modelObjects(db: DbOrTx, modelId: number): Promise<string[]> {
+  const ckpts = await db
+    .select({ id: checkpoints.id, path: checkpoints.path, state: checkpoints.statePath })
+    .from(checkpoints)
+    .where(eq(checkpoints.modelId, modelId));
+  const ids = ckpts.map((c) => c.id);
+  const caches = ids.length ? await db.select({ path: activationCaches.path }).from(activationCaches).where(inArray(activationCaches.checkpointId, ids)) : [];
+  const tensors = await db
+    .select({ path: results.path })
+    .from(results)
+    .innerJoin(experiments, eq(experiments.id, results.experimentId))
+    .where(eq(experiments.modelId, modelId));
+  return [...ckpts.flatMap((c) => (c.state ? [c.path, c.state] : [c.path])), ...caches.map((c) => c.path), ...tensors.map((t) => t.path)];
+}
+
+/**
+ * Removes objects whose rows are already gone. One that cannot be removed now (the store briefly
+ * unreachable) names nothing any more: the start-up sweep removes it, so this is reported, not thrown.
+ */
+export async function removeObjects(store: ArtifactStore, paths: readonly string[]): Promise<void> {
+  for (const p of paths) {
+    try {
+      await store.remove(p);
+    } catch (e) {
+      process.stderr.write(`[store] ${p} is no longer referenced but could not be removed now (the start-up sweep will): ${(e as Error).message}\n`);
+    }
+  }
 }
 
 export async function trainingCurve(db: Db, modelId: number, name?: string | null): Promise<Array<{ step: number; name: string; value: number }>> {

@@ -183,7 +183,7 @@ export async function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): Pro
       await setFlag(app, key, { modelId: model.id, findings });
     } catch (e) {
       // Nothing half-seeded: the model goes with its experiments and findings (cascade), so the next start seeds it whole.
-      await deleteModel(app.handle.db, model, null);
+      await deleteModel(app.handle, model, null);
       throw e;
     }
     done.push(`demo model "${m.name}" imported (Model:${model.id}) from data/demo/${m.file}${findings.length ? ` with ${findings.length} findings` : ''}`);

@@ -13,6 +13,7 @@ import { checkpoints, jobs, jsonNumber, mazes, models, trainingCurves } from '..
 import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ModelLineage } from '../db/json.js';
+import { modelObjects, removeObjects } from './models.js';
 import type { ModelRow } from './rows.js';
 
 /** The stored maze with the most tokens (edges × 4 + path) of a dataset, so a context too short is refused before training. */
@@ -163,7 +164,12 @@ export async function cleanupTraining(handle: Pick<DbHandle, 'db' | 'dataDir' | 
         .limit(1),
     );
     if (has) await db.update(models).set({ status: 'FAILED' }).where(eq(models.id, model.id));
-    else await db.delete(models).where(eq(models.id, model.id));
+    else {
+      // No checkpoint row, but perhaps objects of checkpoints whose rows did not commit, and caches.
+      const objects = await modelObjects(db, model.id);
+      await db.delete(models).where(eq(models.id, model.id));
+      await removeObjects(handle.store, [...objects, `checkpoints/model-${model.id}`]);
+    }
   }
   await removeTrainingWork(handle, jobId);
 }

@@ -19,6 +19,7 @@ import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
 import { getModel } from '../../server/services/models.js';
 import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
 import { ROOT } from './spawn.js';
+import { startServer } from '../../server/app/server.js';
 
 const REDIS = process.env.SEARCHLIGHT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const LOCK_MS = 1500; // a killed worker's job is taken over after about this long
@@ -57,12 +58,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   if (!s3) return;
-  for (const k of Object.keys(s3.env)) delete process.env[k];
+  for (const k of [...Object.keys(s3.env), 'SEARCHLIGHT_S3_PREFIX']) delete process.env[k];
   await s3.close();
 });
 
 async function startApi(prefix: string): Promise<Harness> {
   process.env.SEARCHLIGHT_QUEUE_LOCK_MS = String(LOCK_MS);
+  // Each test's deployment keeps its objects under its own prefix of the shared bucket (inherited by its workers).
+  if (s3) process.env.SEARCHLIGHT_S3_PREFIX = prefix;
   harness = await startHarness({ redisUrl: REDIS, redisPrefix: prefix, jobWorkers: 0 });
   return harness;
 }
@@ -77,6 +80,21 @@ async function workLeft(h: Harness, jobId: string): Promise<string[]> {
   const dirs = [...new Set([h.dataDir, ...alive])].filter((d) => fs.existsSync(`${d}/${rel}`));
   const objects = (await h.server.app.handle.store.list(rel)).map((o) => `${h.server.app.handle.store.describe()}: ${o.path}`);
   return [...dirs, ...objects];
+}
+
+/** Stored artifacts no row names, and rows whose artifact is missing (the store and the database disagreeing). */
+async function orphans(h: Harness): Promise<{ objectsWithoutRows: string[]; rowsWithoutObjects: string[] }> {
+  const { store } = h.server.app.handle;
+  const rows = await sqlRows<{ p: string }>(
+    h.server.app.handle,
+    'SELECT path AS p FROM checkpoints UNION ALL SELECT path FROM results UNION ALL SELECT path FROM activation_caches',
+  );
+  const named = new Set(rows.map((r) => r.p));
+  const objects: string[] = [];
+  for (const folder of ['checkpoints', 'results', 'caches']) for (const o of await store.list(folder)) objects.push(o.path);
+  const missing: string[] = [];
+  for (const p of named) if (!(await store.exists(p))) missing.push(p);
+  return { objectsWithoutRows: objects.filter((o) => !named.has(o) && !o.includes('.tmp-')), rowsWithoutObjects: missing };
 }
 
 /** Starts `searchlight worker` as its own OS process; resolves once it serves. */
@@ -201,12 +219,28 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(err).toBe('searchlight: a worker takes its jobs from Redis: set SEARCHLIGHT_REDIS_URL or pass --redis redis://host:port\n');
   });
 
-  it('two worker processes run a training job and a dataset job; SIGKILL one mid-training and the other resumes it from its checkpoint; the API, running none, streams every step', async () => {
+  it('two worker processes run a training job and a dataset job; SIGKILL one mid-training and the other resumes it from its checkpoint; an API running none (on PostgreSQL another instance) streams every step; no orphans', async () => {
     const p = prefix();
     const h = await startApi(p);
     const a = await startWorker(h, p);
     const train = { id: await queueTraining(h, 'resumed', { mazes: 40, steps: 600, checkpointEvery: 25 }) };
-    const events = h.server.app.pubsub.subscribe<{ status: string; attempts: number; progress: { done?: number } | null }>(
+    // The job's subscriber is on the API, or (on PostgreSQL, where API instances can share a
+    // database) on a second API instance that neither queued the job nor runs any.
+    const otherDir = tempDir();
+    workerDirs.push(otherDir); // removed after the test
+    const other = s3
+      ? await startServer({
+          dataDir: otherDir,
+          port: 0,
+          host: '127.0.0.1',
+          log: () => undefined,
+          redisUrl: REDIS,
+          redisPrefix: p,
+          jobWorkers: 0,
+          databaseUrl: h.database.url,
+        })
+      : undefined;
+    const events = (other?.app ?? h.server.app).pubsub.subscribe<{ status: string; attempts: number; progress: { done?: number } | null }>(
       jobTopic(Number(train.id.split(':')[1])),
       {
         isLast: (j) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.status),
@@ -226,9 +260,10 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect((await waitForJob(h, second.id)).status).toBe('COMPLETED');
     expect(b.out).not.toMatch(/Error|error:/);
 
-    // Every state reached the API's subscriber although no job ran in the API process.
+    // Every state reached the subscriber although no job ran in its API process.
     const seen: Array<{ status: string; attempts: number; done: number }> = [];
     for await (const e of events) seen.push({ status: e.status, attempts: e.attempts, done: e.progress?.done ?? 0 });
+    await other?.close();
     expect(seen.at(-1)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
     const resumedAt = seen.findIndex((e) => e.attempts === 2 && e.status === 'RUNNING');
     expect(resumedAt).toBeGreaterThan(0);
@@ -242,6 +277,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM jobs WHERE status NOT IN ('COMPLETED')")).toBe(0);
     expect(await sqlOne(h.server.app.handle, "SELECT status FROM models WHERE name = 'resumed'")).toEqual({ status: 'READY' });
     expect(await workLeft(h, train.id)).toEqual([]);
+    expect(await orphans(h)).toEqual({ objectsWithoutRows: [], rowsWithoutObjects: [] });
   });
 
   it('a job whose only worker died while no other serves its queue is put back by the API, and the next worker resumes it', async () => {
@@ -324,6 +360,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     );
     expect(left.filter((m) => !(m.status === 'FAILED' && m.n > 0))).toEqual([]);
     expect(await workLeft(h, train.id)).toEqual([]);
+    expect(await orphans(h)).toEqual({ objectsWithoutRows: [], rowsWithoutObjects: [] });
   });
 
   it('heavy runForward requests are answered by an inference worker; light ones run in the API; mistakes are refused the same; the wait is bounded', async () => {

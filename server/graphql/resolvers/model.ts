@@ -93,7 +93,7 @@ export const modelResolvers: Resolvers<Ctx> = {
           `Model:${model.id} is still training; cancel its job (${(model.lineage as { jobId?: number }).jobId ? `Job:${(model.lineage as { jobId: number }).jobId}` : 'see jobs'}) first`,
           { status: model.status },
         );
-      await deleteModel(ctx.db, model, user.id);
+      await deleteModel(ctx.app.handle, model, user.id);
       return true;
     },
   },
