@@ -350,6 +350,29 @@ describe('S3 store: failures name the bucket, the key and the endpoint', () => {
     expect(fs.readFileSync(a)).toEqual(data);
     await expect(store.localPath('checkpoints/w', '../../etc/passwd')).rejects.toThrow(/is not a sha256/);
   });
+
+  it('the download cache keeps within its bound: the least recently used file goes, never the one asked for; stale temporary files go', async () => {
+    const cacheDir = path.join(tmpDir('cache'), 's3-cache');
+    const size = 40_000;
+    const store = new S3Store({ bucket: BUCKET, endpoint, prefix: 'bounded', credentials: CREDENTIALS, cacheDir, cacheMaxBytes: 2.5 * size });
+    const put = async (n: string) => (await store.put(`checkpoints/${n}`, crypto.randomBytes(size))).sha256;
+    const [a, b, c] = [await put('a'), await put('b'), await put('c')];
+    const stale = path.join(cacheDir, `${a}.tmp-1-dead`);
+    await store.localPath('checkpoints/a', a);
+    fs.writeFileSync(stale, 'half a download');
+    const old = new Date(Date.now() - 2 * 3600_000);
+    fs.utimesSync(stale, old, old);
+    await new Promise((r) => setTimeout(r, 20));
+    await store.localPath('checkpoints/b', b);
+    await new Promise((r) => setTimeout(r, 20));
+    await store.localPath('checkpoints/a', a); // a is now used more recently than b
+    await new Promise((r) => setTimeout(r, 20));
+    await store.localPath('checkpoints/c', c); // three files pass 2.5 sizes: the least recently used (b) goes
+    expect(filesUnder(cacheDir)).toEqual([a, c].sort());
+    // A file that went is downloaded again when asked for; then the least recently used of the rest goes.
+    expect(fs.readFileSync(await store.localPath('checkpoints/b', b)).length).toBe(size);
+    expect(filesUnder(cacheDir)).toEqual([b, c].sort());
+  });
 });
 
 describe('storeFromEnv', () => {

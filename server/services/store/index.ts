@@ -8,10 +8,10 @@
  * Building the S3 store loads nothing heavy: s3.ts imports the AWS SDK on its first request.
  */
 import path from 'node:path';
-import type { EnvVars } from '../../env.js';
+import { type EnvVars, intFromEnv } from '../../env.js';
 import { UserError } from '../../errors.js';
 import { LocalStore } from '../../db/localStore.js';
-import { S3Store } from './s3.js';
+import { DEFAULT_CACHE_MAX_BYTES, S3Store } from './s3.js';
 import { type ArtifactStore, checkArtifactPath } from '../../db/store.js';
 
 export { LocalStore } from '../../db/localStore.js';
@@ -26,6 +26,7 @@ export const S3_ENV = [
   'SEARCHLIGHT_S3_PREFIX',
   'SEARCHLIGHT_S3_ACCESS_KEY_ID',
   'SEARCHLIGHT_S3_SECRET_ACCESS_KEY',
+  'SEARCHLIGHT_S3_CACHE_MAX_BYTES',
 ] as const;
 
 export function storeFromEnv(dataDir: string, env: EnvVars = process.env): ArtifactStore {
@@ -73,5 +74,6 @@ export function storeFromEnv(dataDir: string, env: EnvVars = process.env): Artif
     prefix: prefix || undefined,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     cacheDir: path.join(dataDir, 's3-cache'),
+    cacheMaxBytes: intFromEnv('SEARCHLIGHT_S3_CACHE_MAX_BYTES', DEFAULT_CACHE_MAX_BYTES, 0, env),
   });
 }

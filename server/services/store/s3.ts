@@ -29,7 +29,17 @@ export interface S3StoreOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Where localPath keeps downloaded objects, one file per sha256. */
   cacheDir: string;
+  /**
+   * Bytes the download cache may hold (default 10 GiB): past it, the least recently used files go
+   * (never the one just asked for), so a worker that loads many models does not fill its disk.
+   */
+  cacheMaxBytes?: number;
 }
+
+/** Default bound of the download cache. */
+export const DEFAULT_CACHE_MAX_BYTES = 10 * 1024 ** 3;
+/** A temporary download older than this is the leftover of a crashed process. */
+const STALE_TMP_MS = 60 * 60_000;
 
 type Sdk = typeof S3;
 
@@ -235,13 +245,52 @@ export class S3Store implements ArtifactStore {
     const key = this.key(rel);
     if (!isSha256(sha256)) throw new Error(`S3 object s3://${this.bucket}/${key}: "${sha256}" is not a sha256`);
     const cached = path.join(this.cacheDir, sha256);
-    if (fs.existsSync(cached)) return cached;
+    if (fs.existsSync(cached)) {
+      // Marks the use (the cache evicts by modification time: access times are often not kept).
+      const now = new Date();
+      await fs.promises.utimes(cached, now, now).catch(() => undefined);
+      return cached;
+    }
     let pending = this.downloads.get(sha256);
     if (!pending) {
-      pending = this.download(key, sha256, cached).finally(() => this.downloads.delete(sha256));
+      pending = this.download(key, sha256, cached)
+        .then(async (file) => {
+          await this.trimCache(file);
+          return file;
+        })
+        .finally(() => this.downloads.delete(sha256));
       this.downloads.set(sha256, pending);
     }
     return pending;
+  }
+
+  /**
+   * Keeps the download cache within its bound: least recently used files go first, never `keep`
+   * nor a download in flight; temporary files of crashed downloads go once stale. A file an engine
+   * already loaded may go: engines hold the bytes in memory, and a later load downloads it again.
+   */
+  private async trimCache(keep: string): Promise<void> {
+    const max = this.opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+    const now = Date.now();
+    const files: Array<{ file: string; bytes: number; usedMs: number }> = [];
+    for (const name of await fs.promises.readdir(this.cacheDir)) {
+      const file = path.join(this.cacheDir, name);
+      const st = await fs.promises.stat(file).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      if (name.includes('.tmp-')) {
+        if (now - st.mtimeMs > STALE_TMP_MS) await fs.promises.rm(file, { force: true });
+        continue;
+      }
+      files.push({ file, bytes: st.size, usedMs: st.mtimeMs });
+    }
+    let total = files.reduce((n, f) => n + f.bytes, 0);
+    const inFlight = new Set([...this.downloads.keys()].map((s) => path.join(this.cacheDir, s)));
+    for (const f of files.sort((a, b) => a.usedMs - b.usedMs)) {
+      if (total <= max) break;
+      if (f.file === keep || inFlight.has(f.file)) continue;
+      await fs.promises.rm(f.file, { force: true });
+      total -= f.bytes;
+    }
   }
 
   /** Downloads `key` to a temporary file beside `cached`, checks its sha256, then renames it into place. */
