@@ -21,7 +21,7 @@
  */
 import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import type { Db, DbHandle, PostgresHandle } from './client.js';
-import { prepared } from './prepared.js';
+import { prepared, preparedQuery } from './prepared.js';
 import { inIdList, mazes, rowBound } from './tables.js';
 
 export type MazeRow = typeof mazes.$inferSelect;
@@ -60,13 +60,12 @@ const filtered = (q: Pick<MazePageQuery, 'minLength' | 'maxLength'>): boolean =>
 
 async function rowsByIds(db: Db, ids: number[]): Promise<MazeRow[]> {
   if (ids.length === 0) return [];
-  const q = prepared(db, 'mazePages.byIds', () =>
+  const q = preparedQuery(db, 'mazePages.byIds', () =>
     db
       .select()
       .from(mazes)
       .where(inArray(mazes.id, inIdList('ids')))
-      .orderBy(asc(mazes.idx))
-      .prepare(),
+      .orderBy(asc(mazes.idx)),
   );
   return q.execute({ ids: JSON.stringify(ids) });
 }
@@ -77,14 +76,13 @@ export async function mazePage(handle: DbHandle, q: MazePageQuery): Promise<Maze
   const after = rowBound(Math.max(q.afterIdx, q.start - 1));
   const end = rowBound(q.end);
   if (!filtered(q)) {
-    const page = prepared(db, 'mazePages.plain', () =>
+    const page = preparedQuery(db, 'mazePages.plain', () =>
       db
         .select()
         .from(mazes)
         .where(and(eq(mazes.datasetId, sql.placeholder('ds')), gt(mazes.idx, sql.placeholder('after')), lt(mazes.idx, sql.placeholder('end'))))
         .orderBy(asc(mazes.idx))
-        .limit(sql.placeholder('limit'))
-        .prepare(),
+        .limit(sql.placeholder('limit')),
     );
     return page.execute({ ds: q.datasetId, after, end, limit: q.limit });
   }

@@ -3,7 +3,7 @@
  * creation, and only their sha256 is stored.
  */
 import { and, count, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm';
-import { prepared } from '../db/prepared.js';
+import { preparedQuery } from '../db/prepared.js';
 import { UserError } from '../errors.js';
 import { first, inserted, type Db } from '../db/client.js';
 import { audit } from '../db/audit.js';
@@ -81,7 +81,7 @@ export async function createApiToken(db: Db, userId: number, name: string, expir
 
 /** The active user owning a bearer token, or null. Updates last_used_at at most once a minute. */
 export async function userForToken(db: Db, token: string): Promise<UserRow | null> {
-  const q = prepared(db, 'userForToken', () =>
+  const q = preparedQuery(db, 'userForToken', () =>
     db
       .select({ user: users, tokenId: apiTokens.id, lastUsedAt: apiTokens.lastUsedAt })
       .from(apiTokens)
@@ -93,8 +93,7 @@ export async function userForToken(db: Db, token: string): Promise<UserRow | nul
           eq(users.disabled, false),
           or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, sql.placeholder('now'))),
         ),
-      )
-      .prepare(),
+      ),
   );
   const row = await first(q.execute({ hash: sha256Hex(token), now: Date.now() }));
   if (!row) return null;
@@ -124,13 +123,12 @@ export async function createSession(db: Db, userId: number): Promise<{ cookie: s
 }
 
 export async function userForSession(db: Db, cookie: string): Promise<UserRow | null> {
-  const q = prepared(db, 'userForSession', () =>
+  const q = preparedQuery(db, 'userForSession', () =>
     db
       .select({ user: users })
       .from(sessions)
       .innerJoin(users, eq(users.id, sessions.userId))
-      .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.disabled, false)))
-      .prepare(),
+      .where(and(eq(sessions.id, sql.placeholder('id')), gt(sessions.expiresAt, sql.placeholder('now')), eq(users.disabled, false))),
   );
   const row = await first(q.execute({ id: sha256Hex(cookie), now: Date.now() }));
   return row?.user ?? null;

@@ -8,7 +8,7 @@ import type { Statement } from 'better-sqlite3';
 import { first, inserted, type Db, type DbHandle, type DbOrTx, type SqliteHandle } from '../db/client.js';
 import type { DatasetConfig, DatasetSplits } from '../db/json.js';
 import type { EncodedMaze } from '../db/mazes.js';
-import { prepared } from '../db/prepared.js';
+import { preparedQuery } from '../db/prepared.js';
 import { datasets, jobs, MAX_ROW_ID, mazes, rowBound } from '../db/tables.js';
 import { type EnvVars, intFromEnv } from '../env.js';
 import { UserError } from '../errors.js';
@@ -43,20 +43,19 @@ export function checkDatasetSize(grid: number, count: number, role: string): voi
 
 /** Datasets newest first, up to `limit`, with ids below `before` (keyset pagination). */
 export function datasetPage(db: Db, before: number | undefined, limit: number): Promise<DatasetRow[]> {
-  const q = prepared(db, 'datasets.page', () =>
+  const q = preparedQuery(db, 'datasets.page', () =>
     db
       .select()
       .from(datasets)
       .where(lt(datasets.id, sql.placeholder('before')))
       .orderBy(desc(datasets.id))
-      .limit(sql.placeholder('limit'))
-      .prepare(),
+      .limit(sql.placeholder('limit')),
   );
   return q.execute({ before: rowBound(before ?? MAX_ROW_ID), limit });
 }
 
 export async function datasetCount(db: Db): Promise<number> {
-  return (await first(prepared(db, 'datasets.count', () => db.select({ n: count() }).from(datasets).prepare()).execute()))!.n;
+  return (await first(preparedQuery(db, 'datasets.count', () => db.select({ n: count() }).from(datasets)).execute()))!.n;
 }
 
 export async function getDataset(db: Db, id: number): Promise<DatasetRow | undefined> {

@@ -11,7 +11,7 @@
  */
 import { and, count, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm';
 import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
-import { prepared } from '../db/prepared.js';
+import { preparedQuery } from '../db/prepared.js';
 import { audit } from '../db/audit.js';
 import { jobs, MAX_ROW_ID, rowBound } from '../db/tables.js';
 import type { JobRow } from './rows.js';
@@ -77,12 +77,11 @@ export async function enqueue(db: Db, kind: JobKind, params: unknown, createdBy:
 
 /** Whether a cancel was requested: the one column a worker polls between steps, not the whole row. */
 export async function isCancelRequested(db: Db, id: number): Promise<boolean> {
-  const q = prepared(db, 'jobs.cancelRequested', () =>
+  const q = preparedQuery(db, 'jobs.cancelRequested', () =>
     db
       .select({ c: jobs.cancelRequested })
       .from(jobs)
-      .where(eq(jobs.id, sql.placeholder('id')))
-      .prepare(),
+      .where(eq(jobs.id, sql.placeholder('id'))),
   );
   return (await first(q.execute({ id })))?.c ?? false;
 }
@@ -235,19 +234,18 @@ const statusIs = sql`(CAST(${sql.placeholder('status')} AS text) IS NULL OR ${jo
 const kindIs = sql`(CAST(${sql.placeholder('kind')} AS text) IS NULL OR ${jobs.kind} = ${sql.placeholder('kind')})`;
 
 export function listJobs(db: Db, opts: { limit: number; beforeId?: number; status?: JobStatus; kind?: string }): Promise<JobRow[]> {
-  const q = prepared(db, 'jobs.page', () =>
+  const q = preparedQuery(db, 'jobs.page', () =>
     db
       .select()
       .from(jobs)
       .where(sql`${lt(jobs.id, sql.placeholder('before'))} AND ${statusIs} AND ${kindIs}`)
       .orderBy(desc(jobs.id))
-      .limit(sql.placeholder('limit'))
-      .prepare(),
+      .limit(sql.placeholder('limit')),
   );
   return q.execute({ before: rowBound(opts.beforeId ?? MAX_ROW_ID), status: opts.status ?? null, kind: opts.kind ?? null, limit: opts.limit });
 }
 
 export async function countJobs(db: Db, opts: { status?: JobStatus; kind?: string }): Promise<number> {
-  const q = prepared(db, 'jobs.count', () => db.select({ n: count() }).from(jobs).where(sql`${statusIs} AND ${kindIs}`).prepare());
+  const q = preparedQuery(db, 'jobs.count', () => db.select({ n: count() }).from(jobs).where(sql`${statusIs} AND ${kindIs}`));
   return (await first(q.execute({ status: opts.status ?? null, kind: opts.kind ?? null })))?.n ?? 0;
 }

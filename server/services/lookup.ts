@@ -6,7 +6,7 @@
 import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { AnySQLiteColumn, SQLiteTable } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client.js';
-import { prepared } from '../db/prepared.js';
+import { preparedQuery } from '../db/prepared.js';
 import {
   annotations,
   checkpoints,
@@ -26,12 +26,11 @@ import type { AnnotationRow, CheckpointRow, CommentRow, DatasetRow, ExperimentRo
 
 /** Rows of `table` whose id is in `ids`, through one prepared statement per table. */
 async function rowsById<T>(db: Db, name: string, table: SQLiteTable & { id: AnySQLiteColumn }, ids: readonly number[]): Promise<T[]> {
-  const q = prepared(db, `byId:${name}`, () =>
+  const q = preparedQuery(db, `byId:${name}`, () =>
     db
       .select()
       .from(table)
-      .where(inArray(table.id, inIdList('ids')))
-      .prepare(),
+      .where(inArray(table.id, inIdList('ids'))),
   );
   return (await q.execute({ ids: JSON.stringify(ids) })) as T[];
 }

@@ -10,7 +10,7 @@ import { audit } from '../db/audit.js';
 import { first, inserted, type Db, type DbHandle, type DbOrTx } from '../db/client.js';
 import type { ArtifactStore } from '../db/store.js';
 import { and, asc, count, desc, eq, inArray, lt, sql } from 'drizzle-orm';
-import { prepared } from '../db/prepared.js';
+import { preparedQuery } from '../db/prepared.js';
 import { activationCaches, checkpoints, experiments, MAX_ROW_ID, models, results, rowBound, trainingCurves } from '../db/tables.js';
 import { TEXT_LIMITS } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
@@ -95,20 +95,19 @@ export async function importModelBytes(
 
 /** Models newest first, up to `limit`, with ids below `before` (keyset pagination). */
 export function modelPage(db: Db, before: number | undefined, limit: number): Promise<ModelRow[]> {
-  const q = prepared(db, 'models.page', () =>
+  const q = preparedQuery(db, 'models.page', () =>
     db
       .select()
       .from(models)
       .where(lt(models.id, sql.placeholder('before')))
       .orderBy(desc(models.id))
-      .limit(sql.placeholder('limit'))
-      .prepare(),
+      .limit(sql.placeholder('limit')),
   );
   return q.execute({ before: rowBound(before ?? MAX_ROW_ID), limit });
 }
 
 export async function modelCount(db: Db): Promise<number> {
-  return (await first(prepared(db, 'models.count', () => db.select({ n: count() }).from(models).prepare()).execute()))!.n;
+  return (await first(preparedQuery(db, 'models.count', () => db.select({ n: count() }).from(models)).execute()))!.n;
 }
 
 /** Deletes a model (its checkpoints, experiments and findings cascade); its files become unreferenced and the start-up sweep removes them. */
