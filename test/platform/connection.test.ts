@@ -32,19 +32,33 @@ function latch(): { promise: Promise<void>; open: () => void } {
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
+
+/**
+ * A transaction that has inserted ada and stays open across an await until `rollBack()`, which
+ * lets it throw (rolling back) and resolves once it has.
+ */
+async function openRollingBack(h: ReturnType<typeof open>): Promise<{ rollBack(): Promise<void> }> {
+  const gate = latch();
+  const tx = h.db.transaction(async (t) => {
+    await t.insert(users).values(user('ada'));
+    await gate.promise;
+    throw new Error('roll back');
+  });
+  const rejected = expect(tx).rejects.toThrow('roll back');
+  await tick(); // it has begun and inserted
+  return {
+    async rollBack() {
+      gate.open();
+      await rejected;
+    },
+  };
+}
 const user = (name: string) => ({ name, role: 'viewer' as const, createdAt: 0 });
 
 describe('one connection, many callers', () => {
   it("another caller's read waits for an open transaction and never sees its uncommitted row", async () => {
     const h = open();
-    const gate = latch();
-    const tx = h.db.transaction(async (t) => {
-      await t.insert(users).values(user('ada'));
-      await gate.promise; // the transaction stays open across an await
-      throw new Error('roll back');
-    });
-    const rejected = expect(tx).rejects.toThrow('roll back');
-    await tick();
+    const tx = await openRollingBack(h);
     let seen: unknown = 'pending';
     const read = h.db
       .select()
@@ -52,8 +66,7 @@ describe('one connection, many callers', () => {
       .then((rows) => (seen = rows));
     await tick();
     expect(seen).toBe('pending'); // it waits; run inside the transaction it would have returned ada
-    gate.open();
-    await rejected;
+    await tx.rollBack();
     await read;
     expect(seen).toEqual([]);
     h.close();
@@ -61,22 +74,14 @@ describe('one connection, many callers', () => {
 
   it("another caller's write made while a transaction is open is not rolled back with it", async () => {
     const h = open();
-    const gate = latch();
-    const tx = h.db.transaction(async (t) => {
-      await t.insert(users).values(user('ada'));
-      await gate.promise;
-      throw new Error('roll back');
-    });
-    const rejected = expect(tx).rejects.toThrow('roll back');
-    await tick();
+    const tx = await openRollingBack(h);
     // Builders are lazy: then() sends the query now.
     const write = h.db
       .insert(users)
       .values(user('grace'))
       .then(() => undefined);
     await tick();
-    gate.open();
-    await rejected;
+    await tx.rollBack();
     await write;
     expect((await h.db.select({ name: users.name }).from(users)).map((u) => u.name)).toEqual(['grace']);
     h.close();
@@ -84,18 +89,10 @@ describe('one connection, many callers', () => {
 
   it('the raw connection (withConnection) waits for an open transaction too', async () => {
     const h = open();
-    const gate = latch();
-    const tx = h.db.transaction(async (t) => {
-      await t.insert(users).values(user('ada'));
-      await gate.promise;
-      throw new Error('roll back');
-    });
-    const rejected = expect(tx).rejects.toThrow('roll back');
-    await tick();
+    const tx = await openRollingBack(h);
     const count = h.withConnection((s) => (s.prepare('SELECT count(*) AS n FROM users').get() as { n: number }).n);
     await tick();
-    gate.open();
-    await rejected;
+    await tx.rollBack();
     expect(await count).toBe(0); // after the rollback, not a read of the uncommitted row
     h.close();
   });

@@ -166,16 +166,18 @@ export async function sqlCount(handle: DbHandle, text: string, ...params: unknow
 }
 
 /** s3rver ships no types: the part of its API the tests use. */
-type S3rverCtor = new (opts: {
+export type S3rverCtor = new (opts: {
   port: number;
   address: string;
   silent: boolean;
   directory: string;
   configureBuckets: Array<{ name: string }>;
-}) => {
-  run(): Promise<{ port: number }>;
-  close(): Promise<void>;
-};
+}) => { run(): Promise<{ port: number }>; close(): Promise<void>; httpServer: import('node:http').Server };
+
+/** The s3rver class (an S3-compatible server the tests start in-process). */
+export async function loadS3rver(): Promise<S3rverCtor> {
+  return ((await import('s3rver' as string)) as { default: S3rverCtor }).default;
+}
 
 export interface TestS3 {
   /** The SEARCHLIGHT_S3_* settings that point a process at the bucket. */
@@ -188,7 +190,7 @@ export interface TestS3 {
  * empty bucket: what a deployment's bucket is to servers and worker processes.
  */
 export async function startS3(): Promise<TestS3> {
-  const { default: S3rver } = (await import('s3rver' as string)) as { default: S3rverCtor };
+  const S3rver = await loadS3rver();
   const dir = tempDir('searchlight-s3-');
   const bucket = `artifacts-${crypto.randomBytes(3).toString('hex')}`;
   const server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir, configureBuckets: [{ name: bucket }] });

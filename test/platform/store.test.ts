@@ -17,16 +17,9 @@ import { LocalStore } from '../../server/db/localStore.js';
 import { S3Store } from '../../server/services/store/s3.js';
 import { storeFromEnv } from '../../server/services/store/index.js';
 import type { ArtifactStore } from '../../server/db/store.js';
+import { loadS3rver, type S3rverCtor } from './helpers.js';
 
-/** s3rver ships no types: the part of its API used here. */
-type S3rverCtor = new (opts: {
-  port: number;
-  address: string;
-  silent: boolean;
-  directory: string;
-  configureBuckets: Array<{ name: string }>;
-}) => { run(): Promise<net.AddressInfo>; close(): Promise<void>; httpServer: import('node:http').Server };
-const { default: S3rver } = (await import('s3rver' as string)) as { default: S3rverCtor };
+const S3rver = await loadS3rver();
 
 const BUCKET = 'test-bucket';
 /** s3rver checks signatures against this one account. */
