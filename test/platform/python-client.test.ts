@@ -102,7 +102,13 @@ describe.skipIf(!pythonReady)('the Python client', () => {
 
     // An experiment run and awaited, its tensors as arrays; a finding with it as evidence.
     expect(out.experiment.status).toBe('COMPLETED');
-    expect(out.experiment.summary_keys.length).toBeGreaterThan(0);
+    // The typed result, every field of the kind's summary type, selected from the server's schema.
+    expect(out.experiment.result).toMatchObject({ __typename: 'AttentionSummary', kind: 'attention', mazes: 2 });
+    expect(out.experiment.result.tokens.length).toBeGreaterThan(0);
+    expect(out.experiment.result.query_token).toEqual(expect.any(String));
+    // `layers` clashes with LogitLensSummary.layers (a list of objects): fetched aliased, named back.
+    expect(out.experiment.result.layers).toEqual(expect.arrayContaining([0]));
+    expect(Object.keys(out.experiment.result).filter((k) => k.includes('__') && k !== '__typename')).toEqual([]);
     expect(Object.keys(out.experiment.tensors).length).toBeGreaterThan(0);
     expect(out.finding).toMatchObject({ target: { kind: 'head', layer: 0, head: 0 }, status: 'HYPOTHESIS' });
     const stored = (await h.gql('query($m: ID!) { annotations(modelId: $m) { edges { node { body evidence { label url } } } } }', { m: modelId })).data

@@ -45,9 +45,9 @@ sd = model.state_dict()
 report["state_dict"] = {k: list(v.shape) for k, v in sd.items() if not k.endswith(("attn.mask", "attn.IGNORE"))}
 report["W_E_00"] = float(sd["embed.W_E"][0, 0])
 
-# %% An experiment, run and awaited: its summary and tensors
+# %% An experiment, run and awaited: its typed result and its tensors
 exp = client.run_experiment(model, "attention", {"count": 2})
-report["experiment"] = {"id": exp.id, "status": exp.status, "summary_keys": sorted(exp.summary.keys()), "tensors": {k: list(v.shape) for k, v in exp.tensors.items()}}
+report["experiment"] = {"id": exp.id, "status": exp.status, "result": exp.result, "tensors": {k: list(v.shape) for k, v in exp.tensors.items()}}
 
 # %% A finding, with the experiment as evidence
 finding = client.create_finding(model, {"kind": "head", "layer": 0, "head": 0}, "Head 0.0 attends to the target at <PATH_START>.",

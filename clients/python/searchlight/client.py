@@ -75,6 +75,8 @@ class Client:
         self.timeout = timeout
         self._http = requests.Session()
         self._http.headers["Authorization"] = f"Bearer {self.token}"
+        # The server's output types by name, read on first need (see _selection).
+        self._types: Optional[Dict[str, Dict[str, Any]]] = None
 
     # -- transport ---------------------------------------------------------------------------
     def graphql(self, query: str, variables: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -88,6 +90,53 @@ class Client:
             e = body["errors"][0]
             raise SearchlightError(e.get("message", "unknown error"), (e.get("extensions") or {}).get("code"))
         return body["data"]
+
+    def _selection(self, type_name: str) -> str:
+        """Every field of an output type (for a union: of each member, under `__typename`), read from the
+        server's schema once per client: the typed result of any experiment kind, including kinds newer
+        than this client, without a hand-kept mirror of their fields."""
+        if self._types is None:
+            ref = "kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"
+            data = self.graphql("{ __schema { types { name kind possibleTypes { name } fields(includeDeprecated: false) { name args { name } type { " + ref + " } } } } }")
+            self._types = {t["name"]: t for t in data["__schema"]["types"]}
+        return self._fields(type_name, set())
+
+    def _fields(self, type_name: str, seen: set, alias: Optional[set] = None) -> str:
+        t = self._types[type_name]
+        if t["kind"] in ("UNION", "INTERFACE"):
+            members = [m["name"] for m in t["possibleTypes"]]
+            # Members may use one name for fields of different types (AttentionSummary.layers is
+            # [Int!]!, LogitLensSummary.layers a list of objects), which one selection cannot merge:
+            # those are fetched under "<name>__<Member>" aliases and renamed back (_unalias).
+            types: Dict[str, set] = {}
+            for m in members:
+                for f in self._types[m]["fields"]:
+                    types.setdefault(f["name"], set()).add(repr(f["type"]))
+            clash = {name for name, ts in types.items() if len(ts) > 1}
+            return "__typename " + " ".join(f"... on {m} {{ {self._fields(m, seen, clash)} }}" for m in members)
+        if type_name in seen:  # a type that contains itself: stop rather than select for ever
+            raise SearchlightError(f"{type_name} refers to itself; the client cannot select all of it")
+        parts = []
+        for f in t["fields"]:
+            if f["args"]:
+                continue  # a field that takes arguments is asked for explicitly, not by "everything"
+            inner = f["type"]
+            while inner["kind"] in ("NON_NULL", "LIST"):
+                inner = inner["ofType"]
+            head = f"{f['name']}__{type_name}: {f['name']}" if alias and f["name"] in alias else f["name"]
+            if inner["kind"] in ("SCALAR", "ENUM"):
+                parts.append(head)
+            else:
+                parts.append(f"{head} {{ {self._fields(inner['name'], seen | {type_name})} }}")
+        return " ".join(parts)
+
+    @staticmethod
+    def _unalias(value: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+        """A union member's fields under their own names again (see _fields)."""
+        if not value or "__typename" not in value:
+            return value
+        suffix = f"__{value['__typename']}"
+        return {(k[: -len(suffix)] if k.endswith(suffix) else k): v for k, v in value.items()}
 
     def download(self, path: str) -> bytes:
         """The bytes of a /files/... URL (as the API returns them), with the same credentials."""
@@ -148,7 +197,10 @@ class Client:
         return self.experiment(experiment_id)
 
     def experiment(self, experiment_id: str) -> "Experiment":
-        data = self.graphql("query($id: ID!) { experiment(id: $id) { id kind status params summary error downloadUrl tensors { name shape } } }", {"id": experiment_id})
+        data = self.graphql(
+            "query($id: ID!) { experiment(id: $id) { id kind status params error downloadUrl tensors { name shape } result { " + self._selection("ExperimentSummary") + " } } }",
+            {"id": experiment_id},
+        )
         if data["experiment"] is None:
             raise SearchlightError(f"{experiment_id} does not exist")
         return Experiment(self, data["experiment"])
@@ -300,7 +352,8 @@ class Dataset:
 
 
 class Experiment:
-    """An experiment's summary (dict) and result tensors (NumPy, downloaded on first use)."""
+    """An experiment's typed result (a dict whose `__typename` names the kind's summary type, e.g.
+    AttentionSummary) and its result tensors (NumPy, downloaded on first use)."""
 
     def __init__(self, client: Client, row: Dict[str, Any]):
         self.client = client
@@ -308,7 +361,7 @@ class Experiment:
         self.kind: str = row["kind"]
         self.status: str = row["status"]
         self.params: Dict[str, Any] = row["params"]
-        self.summary: Optional[Dict[str, Any]] = row["summary"]
+        self.result: Optional[Dict[str, Any]] = Client._unalias(row["result"])
         self.error: Optional[str] = row["error"]
         self._download = row["downloadUrl"]
         self._tensors: Optional[Dict[str, np.ndarray]] = None
