@@ -4,12 +4,13 @@ import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig 
 /**
  * Platform suites that run a second time on PostgreSQL (the `postgres` project; their servers get
  * a database each: test/platform/helpers.ts testDatabase). The others stay SQLite-only for a
- * reason: migrations, connection and crash check SQLite's own file, gate and pragmas; lock, cli and
+ * reason: migrations and connection check SQLite's own file, gate and pragmas; lock, cli and
  * start check the embedded default (the data directory, `npm start`); the rest touch no database.
  */
 const POSTGRES_SUITES = [
   'annotations',
   'auth',
+  'crash',
   'datasets',
   'errors',
   'experiments',

@@ -3,20 +3,25 @@ import fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../server/services/accounts.js';
-import { openDb } from '../../server/db/client.js';
 import { prepareDatabase } from '../../server/services/database.js';
-import { CREATE_DATASET, type GqlResult, tempDir, waitForJob } from './helpers.js';
+import { CREATE_DATASET, type GqlResult, sqlCount, sqlRows, type TestDatabase, tempDir, testDatabase, waitForJob } from './helpers.js';
 
 const SERVE = fileURLToPath(new URL('./fixtures/serve.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 let dir: string;
+/** The servers' database: the data directory's SQLite file, or a PostgreSQL database of this suite's own. */
+let database: TestDatabase;
 let token: string;
 let child: ChildProcess | undefined;
 let url = '';
 
 async function spawnServer(): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', SERVE, dir], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, ['--import', 'tsx', SERVE, dir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SEARCHLIGHT_DATABASE_URL: database.url ?? '' },
+  });
   child = proc;
   let log = '';
   proc.stderr!.on('data', (d) => (log += d));
@@ -58,35 +63,47 @@ async function waitRunningWithProgress(id: string, min: number): Promise<void> {
   }
 }
 
-/** Opens the database the dead server left behind and checks it. */
-function inspect(): {
+/**
+ * Opens the database the dead server left behind and checks it. Integrity: SQLite's own check of
+ * the file; on PostgreSQL (whose write-ahead log is the server's business) that every row's
+ * references hold, which the foreign keys promise.
+ */
+async function inspect(): Promise<{
   integrity: string;
   jobs: Array<{ id: number; status: string; attempts: number; error: string | null }>;
   building: number;
   mazes: number;
-} {
-  const h = openDb(dir);
+}> {
+  const h = await prepareDatabase({ dataDir: dir, url: database.url });
   try {
+    const integrity =
+      h.dialect === 'sqlite'
+        ? (h.sqlite.pragma('integrity_check', { simple: true }) as string)
+        : (await sqlCount(h, 'SELECT count(*) AS n FROM mazes m LEFT JOIN datasets d ON d.id = m.dataset_id WHERE d.id IS NULL')) === 0
+          ? 'ok'
+          : 'mazes without their dataset';
     return {
-      integrity: h.sqlite.pragma('integrity_check', { simple: true }) as string,
-      jobs: h.sqlite.prepare('SELECT id, status, attempts, error FROM jobs ORDER BY id').all() as never,
-      building: (h.sqlite.prepare("SELECT count(*) AS n FROM datasets WHERE status = 'BUILDING'").get() as { n: number }).n,
-      mazes: (h.sqlite.prepare('SELECT count(*) AS n FROM mazes').get() as { n: number }).n,
+      integrity,
+      jobs: await sqlRows(h, 'SELECT id, status, attempts, error FROM jobs ORDER BY id'),
+      building: await sqlCount(h, "SELECT count(*) AS n FROM datasets WHERE status = 'BUILDING'"),
+      mazes: await sqlCount(h, 'SELECT count(*) AS n FROM mazes'),
     };
   } finally {
-    h.close();
+    await h.close();
   }
 }
 
 beforeAll(async () => {
   dir = tempDir('searchlight-crash-');
-  const h = await prepareDatabase(dir);
+  database = await testDatabase();
+  const h = await prepareDatabase({ dataDir: dir, url: database.url });
   token = (await createUser(h.db, { name: 'crash', role: 'researcher' })).token;
   await h.close();
 });
 
 afterAll(async () => {
   if (child) await kill9();
+  await database?.drop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -97,7 +114,7 @@ describe('kill -9 during a job, then restart', () => {
     await waitRunningWithProgress(job.id, 1000);
     await kill9();
 
-    const dead = inspect();
+    const dead = await inspect();
     expect(dead.integrity).toBe('ok');
     expect(dead.jobs[0]).toMatchObject({ status: 'RUNNING', attempts: 1 }); // as the dead process left it
     expect(dead.building).toBe(1);
@@ -108,7 +125,7 @@ describe('kill -9 during a job, then restart', () => {
     expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, error: null });
     const ds = await gql('query($id: ID!) { dataset(id: $id) { status mazeCount mazes(first: 1) { totalCount } } }', { id: done.result.datasetId });
     expect(ds.data.dataset).toEqual({ status: 'READY', mazeCount: 6000, mazes: { totalCount: 6000 } });
-    const after = inspect();
+    const after = await inspect();
     expect(after.integrity).toBe('ok');
     expect(after.building).toBe(0);
     expect(after.mazes).toBe(6000); // the first attempt's partial mazes are gone
@@ -135,7 +152,7 @@ describe('kill -9 during a job, then restart', () => {
       await new Promise((res) => setTimeout(res, 20));
     }
     await kill9();
-    const dead = inspect();
+    const dead = await inspect();
     expect(dead.integrity).toBe('ok');
     expect(dead.jobs.find((j) => `Job:${j.id}` === job.id)).toMatchObject({ status: 'RUNNING', attempts: 1 });
 
@@ -153,20 +170,20 @@ describe('kill -9 during a job, then restart', () => {
     expect(m.lineage.resumes[0].fromStep).toBeGreaterThanOrEqual(5);
     expect(m.checkpoints.at(-1).step).toBe(30);
     expect(m.trainingCurve.map((p: { step: number }) => p.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect(inspect().integrity).toBe('ok');
+    expect((await inspect()).integrity).toBe('ok');
   });
 
   it('a job interrupted on its last attempt is FAILED with the reason, its partial output removed — never left RUNNING', async () => {
     const job = (await gql(CREATE_DATASET, { input: { name: 'doomed', generator: 'dfs', grid: 24, count: 40000, seed: 6 } })).data.createDataset;
     await waitRunningWithProgress(job.id, 1000);
     await kill9();
-    expect(inspect().integrity).toBe('ok');
+    expect((await inspect()).integrity).toBe('ok');
 
     await spawnServer(); // attempt 2 starts
     await waitRunningWithProgress(job.id, 1000);
     expect((await gql('query($id: ID!) { job(id: $id) { attempts } }', { id: job.id })).data.job.attempts).toBe(2);
     await kill9();
-    expect(inspect().integrity).toBe('ok');
+    expect((await inspect()).integrity).toBe('ok');
 
     await spawnServer();
     const j = (await gql('query($id: ID!) { job(id: $id) { status error attempts } }', { id: job.id })).data.job;
@@ -174,7 +191,7 @@ describe('kill -9 during a job, then restart', () => {
     expect(j.error).toMatch(
       /the server stopped \(crash or restart\) while this job was running \(attempt 2 of 2\); no attempts left, partial output was removed/,
     );
-    const end = inspect();
+    const end = await inspect();
     expect(end.integrity).toBe('ok');
     expect(end.jobs.every((x) => x.status !== 'RUNNING' && x.status !== 'QUEUED')).toBe(true);
     expect(end.building).toBe(0);
