@@ -117,25 +117,62 @@ export function trainingWorkExists(file: string, statePath: string): boolean {
 
 const workDir = (jobId: number): string => `training/job-${jobId}`;
 
-/**
- * Shares a job's resumable state (the trainer's output and its optimizer state) through the store,
- * after each checkpoint, so a worker on another machine can resume the job. With the local store
- * the working files already are the stored objects (the same paths under the data directory).
- */
-export async function saveTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string): Promise<void> {
-  if (handle.store.kind === 'local') return;
-  // State first, weights last: a pair torn by a crash in between is detected on resume (the trainer
-  // checks the two belong together) and the job starts over rather than mixing steps.
-  await handle.store.putFile(`${workDir(jobId)}/${path.basename(statePath)}`, statePath);
-  await handle.store.putFile(`${workDir(jobId)}/${path.basename(file)}`, file);
+/** What a shared store holds of a job's resumable state: the last complete pair, by step. */
+interface WorkManifest {
+  step: number;
+  files: Array<{ name: string; path: string; sha256: string }>;
 }
 
-/** Brings a job's resumable state from the store to this machine when it is not here (see saveTrainingWork). */
+/**
+ * Shares a job's resumable state (the trainer's output and its optimizer state) through the store
+ * after each checkpoint, so a worker on another machine can resume the job. Each checkpoint's pair
+ * goes under its own step, then a manifest naming it (with sha256s) replaces the previous one,
+ * then the previous pair goes: a worker killed at any point leaves the last complete pair named,
+ * never a mix of two steps or a half-sent file. With the local store the working files already
+ * are the stored objects (the same paths under the data directory).
+ */
+export async function saveTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string, step: number): Promise<void> {
+  if (handle.store.kind === 'local') return;
+  const before = await readManifest(handle, jobId);
+  const files = [];
+  for (const local of [statePath, file]) {
+    const stored = await handle.store.putFile(`${workDir(jobId)}/step-${step}/${path.basename(local)}`, local);
+    files.push({ name: path.basename(local), path: stored.path, sha256: stored.sha256 });
+  }
+  await handle.store.put(`${workDir(jobId)}/manifest.json`, new TextEncoder().encode(JSON.stringify({ step, files } satisfies WorkManifest)));
+  if (before && before.step !== step) await handle.store.remove(`${workDir(jobId)}/step-${before.step}`);
+}
+
+async function readManifest(handle: DbHandle, jobId: number): Promise<WorkManifest | undefined> {
+  const bytes = await handle.store.read(`${workDir(jobId)}/manifest.json`);
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8')) as WorkManifest;
+  } catch {
+    return undefined; // unreadable: as if none (the job starts over)
+  }
+}
+
+/**
+ * Brings a job's resumable state from the store to this machine when it is not here (see
+ * saveTrainingWork): the pair the manifest names, each checked against its sha256. None, or one
+ * that does not check out, leaves nothing here, and the job starts from the beginning.
+ */
 export async function restoreTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string): Promise<void> {
   if (handle.store.kind === 'local' || trainingWorkExists(file, statePath)) return;
+  const manifest = await readManifest(handle, jobId);
+  if (!manifest) return;
+  const got: Array<{ local: string; bytes: Buffer }> = [];
   for (const local of [statePath, file]) {
-    const bytes = await handle.store.read(`${workDir(jobId)}/${path.basename(local)}`);
-    if (!bytes) return; // nothing stored yet: the job starts from the beginning
+    const entry = manifest.files.find((f) => f.name === path.basename(local));
+    const read = entry ? await handle.store.readVerified(entry.path, entry.sha256) : { error: 'missing' as const };
+    if ('error' in read) {
+      process.stderr.write(`[training] job ${jobId}: its stored state of step ${manifest.step} is ${read.error} (${local}); training starts over\n`);
+      return;
+    }
+    got.push({ local, bytes: read.bytes });
+  }
+  for (const { local, bytes } of got) {
     const tmp = `${local}.tmp-${process.pid}`;
     fs.writeFileSync(tmp, bytes);
     fs.renameSync(tmp, local);

@@ -299,9 +299,9 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(back.data.job.progress.message).toMatch(
       /its worker stopped \(no progress for \d+ s\) and no worker serves its queue \(attempt 1 of \d+\); it will resume from its last checkpoint/,
     );
-    await startWorker(h, p);
+    const b = await startWorker(h, p);
     const done = await waitForJob(h, train.id);
-    expect(done).toMatchObject({ status: 'COMPLETED', attempts: 2, result: { step: 400 } });
+    expect(done, `${done.error}\n${b.out}`).toMatchObject({ status: 'COMPLETED', attempts: 2, result: { step: 400 } });
   });
 
   it('a busy worker hands back a job it cannot start, so another worker runs it meanwhile', async () => {

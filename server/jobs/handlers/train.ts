@@ -251,7 +251,7 @@ export const trainModel: JobHandler<TrainParams> = {
       beforeCheckpoint: () => flush(latest),
       onCheckpoint: async (c: { step: number; path: string }) => {
         await storeCheckpoint(ctx.handle, model.id, c.step, c.path);
-        await saveTrainingWork(ctx.handle, ctx.jobId, out, optimizerPath(out));
+        await saveTrainingWork(ctx.handle, ctx.jobId, out, optimizerPath(out), c.step);
       },
     };
     if (resume) {
