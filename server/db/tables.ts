@@ -54,26 +54,27 @@ export function useDialect(d: Dialect): void {
   current = d;
   if (d === 'sqlite') return;
   // The PostgreSQL tables have the same row types (schema-parity test); only their builders differ.
-  const t = pg as unknown as typeof sqlite;
-  meta = t.meta;
-  users = t.users;
-  apiTokens = t.apiTokens;
-  sessions = t.sessions;
-  datasets = t.datasets;
-  mazes = t.mazes;
-  models = t.models;
-  checkpoints = t.checkpoints;
-  trainingCurves = t.trainingCurves;
-  jobs = t.jobs;
-  activationCaches = t.activationCaches;
-  experiments = t.experiments;
-  results = t.results;
-  annotations = t.annotations;
-  comments = t.comments;
-  votes = t.votes;
-  circuits = t.circuits;
-  circuitEditors = t.circuitEditors;
-  auditLog = t.auditLog;
+  ({
+    meta,
+    users,
+    apiTokens,
+    sessions,
+    datasets,
+    mazes,
+    models,
+    checkpoints,
+    trainingCurves,
+    jobs,
+    activationCaches,
+    experiments,
+    results,
+    annotations,
+    comments,
+    votes,
+    circuits,
+    circuitEditors,
+    auditLog,
+  } = pg as unknown as typeof sqlite);
 }
 
 /**

@@ -88,12 +88,16 @@ export class JobRunner implements JobSystem {
       pubsub: opts.pubsub,
       graceMs: opts.graceMs,
       stopReason: 'the server was shut down',
-      log: opts.log ?? ((l) => process.stderr.write(`[jobs] ${l}\n`)),
+      log: (l) => this.log(l),
     });
   }
 
   private get db() {
     return this.opts.handle.db;
+  }
+
+  private log(line: string): void {
+    (this.opts.log ?? ((l) => process.stderr.write(`[jobs] ${l}\n`)))(line);
   }
 
   /** Recovers jobs interrupted by the previous process, then starts taking jobs. */
@@ -144,7 +148,7 @@ export class JobRunner implements JobSystem {
     }
     this.ticking = true;
     this.claimPass()
-      .catch((e: unknown) => (this.opts.log ?? ((l) => process.stderr.write(`[jobs] ${l}\n`)))(`claiming jobs failed: ${(e as Error)?.stack ?? e}`))
+      .catch((e: unknown) => this.log(`claiming jobs failed: ${(e as Error)?.stack ?? e}`))
       .finally(() => {
         this.ticking = false;
         if (this.again) {
@@ -160,7 +164,7 @@ export class JobRunner implements JobSystem {
       if (!job) break;
       void this.threads.run(job).then(
         () => this.tick(),
-        (e: unknown) => (this.opts.log ?? ((l) => process.stderr.write(`[jobs] ${l}\n`)))(`job ${job.id} could not start: ${(e as Error)?.stack ?? e}`),
+        (e: unknown) => this.log(`job ${job.id} could not start: ${(e as Error)?.stack ?? e}`),
       );
     }
     if (this.threads.size === 0) {

@@ -27,8 +27,9 @@ export interface JobContext {
    */
   progress(p: JobProgress): void;
   /**
-   * Throws JobCancelled if cancellation was requested: by the host's message, or by the row's
-   * cancel flag (read about once a second in the background, so this check itself never waits).
+   * Throws JobCancelled if cancellation was requested. Its host tells the thread (a message): the
+   * embedded runner when the cancel is made, a queue worker when it hears of one (Redis, or its
+   * poll of the rows it runs: jobs/queued.ts), so this check itself never waits.
    */
   checkCancelled(): void;
   /**

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { isUserError } from '../errors.js';
 import { inWriteTransaction, openWorkerDatabase, storageUserError } from '../services/database.js';
 import { getHandler } from './handlers/index.js';
-import { isCancelRequested, markCompleted, setProgress } from '../services/jobs.js';
+import { markCompleted, setProgress } from '../services/jobs.js';
 import { type JobContext, type JobProgress, JobCancelled } from './types.js';
 
 export interface WorkerData {
@@ -23,9 +23,6 @@ export interface WorkerData {
   /** The PostgreSQL server the host uses (undefined: SQLite in dataDir). */
   databaseUrl?: string;
 }
-
-/** How often a running job reads its row's cancel flag. */
-const CANCEL_POLL_MS = 1000;
 
 export type WorkerMessage = { type: 'progress' } | { type: 'done' } | { type: 'cancelled' } | { type: 'error'; message: string; userError: boolean };
 
@@ -48,13 +45,6 @@ async function main(): Promise<void> {
   let completed = false;
   // Progress writes, in order; a failed one is reported and does not stop the job (the next one carries the newer progress).
   let writes: Promise<void> = Promise.resolve();
-  // The row's cancel flag (a cancel from another process), read while the handler yields.
-  const cancelPoll = setInterval(() => {
-    isCancelRequested(handle.db, data.jobId).then(
-      (yes) => yes && controller.abort('cancel'),
-      () => undefined, // a failed read is retried a second later
-    );
-  }, CANCEL_POLL_MS);
   const ctx: JobContext = {
     jobId: data.jobId,
     attempt: data.attempt,
@@ -96,7 +86,6 @@ async function main(): Promise<void> {
     else post({ type: 'error', message: (e as Error)?.message ?? String(e), userError: isUserError(e) });
     if (!(e instanceof JobCancelled) && !isUserError(e)) process.stderr.write(`[jobs] job ${data.jobId} (${data.kind}) failed: ${(e as Error)?.stack ?? e}\n`);
   } finally {
-    clearInterval(cancelPoll);
     await writes;
     handle.close();
     port.close();

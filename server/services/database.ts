@@ -140,7 +140,7 @@ export async function ownDatabase(handle: PostgresHandle): Promise<DatabaseOwner
  * do this: the server's in-flight temporary files, and files renamed into place whose row has not
  * committed yet, would look orphaned. Returns how many files it removed.
  */
-export async function sweepOrphans(handle: DbHandle): Promise<number> {
+export async function sweepOrphans(handle: DbHandle, opts: { minAgeMs?: number } = {}): Promise<number> {
   const referenced = new Set<string>();
   for (const r of await handle.db.select({ p: checkpoints.path, s: checkpoints.statePath }).from(checkpoints)) {
     referenced.add(r.p);
@@ -162,7 +162,7 @@ export async function sweepOrphans(handle: DbHandle): Promise<number> {
         .where(inArray(jobs.status, ['QUEUED', 'RUNNING']))
     ).map((j) => j.id),
   );
-  const cutoff = Date.now() - SWEEP_MIN_AGE_MS;
+  const cutoff = Date.now() - (opts.minAgeMs ?? SWEEP_MIN_AGE_MS);
   let removed = 0;
   for (const folder of ['checkpoints', 'caches', 'results', 'training']) {
     for (const o of await handle.store.list(folder)) {

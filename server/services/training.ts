@@ -14,6 +14,7 @@ import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ModelLineage } from '../db/json.js';
 import { modelObjects, removeObjects } from './models.js';
+import type { StoredObject } from '../db/store.js';
 import type { ModelRow } from './rows.js';
 
 /** The stored maze with the most tokens (edges × 4 + path) of a dataset, so a context too short is refused before training. */
@@ -91,12 +92,13 @@ export async function writeCurvePoints(db: DbOrTx, modelId: number, points: Read
 }
 
 /** Copies a trainer checkpoint into the artifact store (whole or nothing), then records it: a crash never leaves a row without its object. */
-export async function storeCheckpoint(handle: DbHandle, modelId: number, step: number, file: string): Promise<void> {
+export async function storeCheckpoint(handle: DbHandle, modelId: number, step: number, file: string): Promise<StoredObject> {
   const stored = await handle.store.putFile(`checkpoints/model-${modelId}/step-${step}.safetensors`, file);
   await handle.db
     .insert(checkpoints)
     .values({ modelId, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
     .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } });
+  return stored;
 }
 
 export async function markModelReady(db: DbOrTx, modelId: number): Promise<void> {
@@ -124,21 +126,22 @@ interface WorkManifest {
 }
 
 /**
- * Shares a job's resumable state (the trainer's output and its optimizer state) through the store
- * after each checkpoint, so a worker on another machine can resume the job. Each checkpoint's pair
- * goes under its own step, then a manifest naming it (with sha256s) replaces the previous one,
- * then the previous pair goes: a worker killed at any point leaves the last complete pair named,
- * never a mix of two steps or a half-sent file. With the local store the working files already
- * are the stored objects (the same paths under the data directory).
+ * Shares a job's resumable state through the store after each checkpoint, so a worker on another
+ * machine can resume the job: the trainer's output is the checkpoint just stored (`weights`, the
+ * object storeCheckpoint returned: not sent twice), its optimizer state goes under the step, then a
+ * manifest naming the pair (with sha256s) replaces the previous one, then the previous state goes.
+ * A worker killed at any point leaves the last complete pair named, never a mix of two steps or a
+ * half-sent file. With the local store the working files already are the stored objects (the same
+ * paths under the data directory).
  */
-export async function saveTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string, step: number): Promise<void> {
+export async function saveTrainingWork(handle: DbHandle, jobId: number, file: string, statePath: string, step: number, weights: StoredObject): Promise<void> {
   if (handle.store.kind === 'local') return;
   const before = await readManifest(handle, jobId);
-  const files = [];
-  for (const local of [statePath, file]) {
-    const stored = await handle.store.putFile(`${workDir(jobId)}/step-${step}/${path.basename(local)}`, local);
-    files.push({ name: path.basename(local), path: stored.path, sha256: stored.sha256 });
-  }
+  const state = await handle.store.putFile(`${workDir(jobId)}/step-${step}/${path.basename(statePath)}`, statePath);
+  const files = [
+    { name: path.basename(statePath), path: state.path, sha256: state.sha256 },
+    { name: path.basename(file), path: weights.path, sha256: weights.sha256 },
+  ];
   await handle.store.put(`${workDir(jobId)}/manifest.json`, new TextEncoder().encode(JSON.stringify({ step, files } satisfies WorkManifest)));
   if (before && before.step !== step) await handle.store.remove(`${workDir(jobId)}/step-${before.step}`);
 }

@@ -33,25 +33,24 @@ function machine() {
   return { handle, store, file: path.join(work, 'train.safetensors'), state: path.join(work, 'train.safetensors.state') };
 }
 
-const write = (m: ReturnType<typeof machine>, step: number) => {
+/** A checkpoint at `step` on machine `m`: its files written, its weights stored as the checkpoint object (storeCheckpoint's part). */
+const write = async (m: ReturnType<typeof machine>, step: number) => {
   fs.writeFileSync(m.file, `weights of step ${step}`);
   fs.writeFileSync(m.state, `optimizer state of step ${step}`);
+  return m.store.putFile(`checkpoints/model-1/step-${step}.safetensors`, m.file);
 };
 
 describe('resumable training state in a shared bucket', () => {
   it('another machine restores the last complete pair: a save interrupted after its first file leaves the previous one named', async () => {
     const a = machine();
-    write(a, 20);
-    await saveTrainingWork(a.handle, 7, a.file, a.state, 20);
-    write(a, 40);
-    await saveTrainingWork(a.handle, 7, a.file, a.state, 40);
+    await saveTrainingWork(a.handle, 7, a.file, a.state, 20, await write(a, 20));
+    await saveTrainingWork(a.handle, 7, a.file, a.state, 40, await write(a, 40));
     expect((await a.store.list('training/job-7')).map((o) => o.path)).toEqual([
       'training/job-7/manifest.json',
-      'training/job-7/step-40/train.safetensors',
       'training/job-7/step-40/train.safetensors.state',
-    ]); // the pair of step 20 went once step 40's was named
-    // Machine A dies while saving step 60: its state went up, its weights and the manifest did not.
-    write(a, 60);
+    ]); // the state of step 20 went once step 40's was named; the weights are the checkpoint object
+    // Machine A dies while saving step 60: its checkpoint and state went up, the manifest did not.
+    await write(a, 60);
     await a.store.putFile('training/job-7/step-60/train.safetensors.state', a.state);
 
     const b = machine();
@@ -62,13 +61,12 @@ describe('resumable training state in a shared bucket', () => {
 
   it('a named file that does not match its sha256 (or is gone) is not restored: nothing is left here and the job starts over', async () => {
     const a = machine();
-    write(a, 20);
-    await saveTrainingWork(a.handle, 7, a.file, a.state, 20);
-    await a.store.put('training/job-7/step-20/train.safetensors', new TextEncoder().encode('half a fi'));
+    await saveTrainingWork(a.handle, 7, a.file, a.state, 20, await write(a, 20));
+    await a.store.put('checkpoints/model-1/step-20.safetensors', new TextEncoder().encode('half a fi'));
     const b = machine();
     await restoreTrainingWork(b.handle, 7, b.file, b.state);
     expect(fs.existsSync(b.file) || fs.existsSync(b.state)).toBe(false);
-    await a.store.remove('training/job-7/step-20');
+    await a.store.remove('checkpoints/model-1/step-20.safetensors');
     await restoreTrainingWork(b.handle, 7, b.file, b.state);
     expect(fs.existsSync(b.file) || fs.existsSync(b.state)).toBe(false);
   });

@@ -250,8 +250,8 @@ export const trainModel: JobHandler<TrainParams> = {
       // that step and never recomputes them (the crash test once lost step 20 this way).
       beforeCheckpoint: () => flush(latest),
       onCheckpoint: async (c: { step: number; path: string }) => {
-        await storeCheckpoint(ctx.handle, model.id, c.step, c.path);
-        await saveTrainingWork(ctx.handle, ctx.jobId, out, optimizerPath(out), c.step);
+        const stored = await storeCheckpoint(ctx.handle, model.id, c.step, c.path);
+        await saveTrainingWork(ctx.handle, ctx.jobId, out, optimizerPath(out), c.step, stored);
       },
     };
     if (resume) {
