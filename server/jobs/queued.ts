@@ -18,7 +18,18 @@
 import type { DbHandle } from '../services/database.js';
 import type { JobRow } from '../services/rows.js';
 import type { PubSub } from '../services/pubsub.js';
-import { type Actor, anyActive, claimJob, countActive, type EnqueueLink, getJob, isCancelRequested, jobsWithStatus, requestCancel } from '../services/jobs.js';
+import {
+  type Actor,
+  anyActive,
+  cancelledBy,
+  claimJob,
+  countActive,
+  type EnqueueLink,
+  getJob,
+  isCancelRequested,
+  jobsWithStatus,
+  requestCancel,
+} from '../services/jobs.js';
 import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type QueueTiming, QUEUE_NAMES, queueOf } from '../services/queue.js';
 import { admitJob, type JobSystem } from './runner.js';
 import { UserError } from '../errors.js';
@@ -110,7 +121,7 @@ export class QueueWorker {
     // Fallback when a note is lost (Redis reconnecting): the row's flag, every second.
     this.poll = setInterval(() => {
       void (async () => {
-        for (const id of this.threads.ids()) if (await isCancelRequested(this.db, id)) this.threads.cancel(id, 'a user');
+        for (const id of this.threads.ids()) if (await isCancelRequested(this.db, id)) this.threads.cancel(id, (await cancelledBy(this.db, id)) ?? 'a user');
       })().catch((e: unknown) => this.opts.log(`cancel poll: ${(e as Error)?.message ?? e}`));
     }, 1000);
     this.poll.unref();

@@ -13,7 +13,7 @@ import { and, count, desc, eq, inArray, lt, notInArray, sql } from 'drizzle-orm'
 import { first, inserted, type Db, type DbOrTx, type Tx } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import { audit } from '../db/audit.js';
-import { jobs, MAX_ROW_ID, rowBound } from '../db/tables.js';
+import { auditLog, jobs, MAX_ROW_ID, rowBound, users } from '../db/tables.js';
 import type { JobRow } from './rows.js';
 import type { JobProgress, JobResult } from '../db/json.js';
 
@@ -84,6 +84,23 @@ export async function isCancelRequested(db: Db, id: number): Promise<boolean> {
       .where(eq(jobs.id, sql.placeholder('id'))),
   );
   return (await first(q.execute({ id })))?.c ?? false;
+}
+
+/**
+ * Who asked to cancel a job, by name, from the audit entry requestCancel wrote: a worker that learns
+ * of the cancel from the row (its poll) rather than from the note names the same person.
+ */
+export async function cancelledBy(db: Db, id: number): Promise<string | undefined> {
+  const row = await first(
+    db
+      .select({ name: users.name })
+      .from(auditLog)
+      .innerJoin(users, eq(users.id, auditLog.userId))
+      .where(and(eq(auditLog.entity, 'job'), eq(auditLog.entityId, String(id)), eq(auditLog.action, 'cancel')))
+      .orderBy(desc(auditLog.id))
+      .limit(1),
+  );
+  return row?.name;
 }
 
 /** Jobs a user has waiting (the per-user queue limit). */
