@@ -20,6 +20,7 @@ import { startServer } from '../server/app/server.js';
 import { createUser } from '../server/services/accounts.js';
 import { anyActive, listJobs } from '../server/services/jobs.js';
 import { UserError } from '../server/errors.js';
+import { paramsInputField } from '../server/graphql/experiment-params.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODEL = path.join(ROOT, 'data/demo/demo-5x5.safetensors');
@@ -96,11 +97,10 @@ async function runOnce(o: Options, workers: number): Promise<{ workers: number; 
     for (let i = 0; i < workers; i++) procs.push(await startWorker(dir, o.redis, prefix));
     const t0 = performance.now();
     for (let i = 0; i < o.jobs; i++)
-      await gql('mutation($m: ID!, $k: String!, $p: JSON, $s: Int) { runExperiment(kind: $k, modelId: $m, params: $p, seed: $s) { id } }', {
+      await gql('mutation($m: ID!, $p: ExperimentParamsInput!, $s: Int) { runExperiment(modelId: $m, params: $p, seed: $s) { id } }', {
         m: modelId,
-        k: o.kind,
         s: i,
-        p: { count: o.count },
+        p: { [paramsInputField(o.kind)]: { count: o.count } },
       });
     const admitted = (performance.now() - t0) / 1000;
     while (await anyActive(server.app.handle.db)) await new Promise((r) => setTimeout(r, 20));

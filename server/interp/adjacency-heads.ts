@@ -21,7 +21,7 @@ import { defineKind } from './types.js';
 
 export const paramsSchema = defineParams({
   ...mazeFields(16),
-  queries: { type: 'string', doc: 'which cell tokens act as queries', choices: ['all', 'adjlist', 'path'], default: 'all' },
+  queries: { type: 'string', doc: 'which cell tokens act as queries', choices: ['all', 'adjlist', 'path'], enum: 'AdjacencyQueries', default: 'all' },
 });
 
 /** The params as run: declared once, by the fields above. */

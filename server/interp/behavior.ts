@@ -27,6 +27,7 @@ export const paramsSchema = defineParams({
     type: 'string[]',
     doc: 'maze generators (rows of the grid)',
     choices: generatorNames(),
+    enum: 'MazeGenerator',
     default: ['dfs', 'wilson', 'dfs_percolation', 'percolation', 'open_field'],
   },
   sizes: {

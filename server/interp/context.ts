@@ -83,7 +83,7 @@ export function modelInfo(model: InterpModel): ModelInfo {
 /** The maze-source fields every kind accepts (used when the context brings no maze source). */
 export function mazeFields(countDefault: number, countMax = 100_000) {
   return {
-    generator: { type: 'string', doc: 'maze generator (when the context brings no mazes)', choices: generatorNames(), default: 'dfs' },
+    generator: { type: 'string', doc: 'maze generator (when the context brings no mazes)', choices: generatorNames(), enum: 'MazeGenerator', default: 'dfs' },
     grid: {
       type: 'int',
       doc: 'grid side of generated mazes',

@@ -34,10 +34,16 @@ const CATEGORICAL: readonly Property[] = ['row', 'col', 'on_solution', 'fork', '
 
 export const paramsSchema = defineParams({
   ...mazeFields(40, 5000),
-  classes: { type: 'string[]', doc: 'token classes whose positions are points', choices: COORD_CLASSES, default: ['path'] },
+  classes: { type: 'string[]', doc: 'token classes whose positions are points', choices: COORD_CLASSES, enum: 'TokenClass', default: ['path'] },
   layers: residLayersField('residual streams'),
 
-  methods: { type: 'string[]', doc: '2-D maps drawn (UMAP costs seconds per layer)', choices: ['pca', 'umap'], default: ['pca', 'umap'] },
+  methods: {
+    type: 'string[]',
+    doc: '2-D maps drawn (UMAP costs seconds per layer)',
+    choices: ['pca', 'umap'],
+    enum: 'GeometryMethod',
+    default: ['pca', 'umap'],
+  },
   maxPoints: { type: 'int', doc: 'points used at most (a random subset above it; reported)', min: 50, max: 5000, default: 800 },
   k: { type: 'int', doc: 'neighbours for kNN purity and for UMAP', min: 2, max: 50, default: 10 },
 });

@@ -64,6 +64,7 @@ export type KindName = ExperimentSummary['kind'];
 export type SummaryOf<K extends KindName> = Extract<ExperimentSummary, { kind: K }>;
 export { createInterpModel, defaultGrid, InterpError } from './context.js';
 export { ParamsError } from './params.js';
+export type { FieldDescription, FieldSpec } from './params.js';
 
 /**
  * A kind as the registry holds it: its params type kept inside (parse, then run with the parsed

@@ -30,6 +30,12 @@ export interface FieldSpec {
   max?: Dyn<number>;
   /** Allowed strings ('string', 'string[]', and the string branch of 'int|string'). */
   choices?: readonly string[];
+  /**
+   * The name clients see a 'string' / 'string[]' field's choices under (the API's enum, e.g.
+   * `PairKind`); required with `choices` there (schema/params.ts refuses a field without one).
+   * Fields of one enum share their choice list.
+   */
+  enum?: string;
   /** Default value; omitted = the field is optional (undefined when not given). */
   default?: Dyn<ParamValue>;
   /** How a model-dependent default is chosen, for `exp list`. */

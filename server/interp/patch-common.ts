@@ -47,8 +47,8 @@ export type PerSite<T> = Partial<Record<Site, T>>;
 export function patchFields(countDefault: number, sitesDefault: Site[]) {
   return {
     ...mazeFields(countDefault, 1000),
-    pair: { type: 'string', doc: 'how the corrupted prompt differs (pairs.ts)', choices: PAIR_KINDS, default: 'target' },
-    sites: { type: 'string[]', doc: 'activations patched', choices: SITES, default: sitesDefault },
+    pair: { type: 'string', doc: 'how the corrupted prompt differs (pairs.ts)', choices: PAIR_KINDS, enum: 'PairKind', default: 'target' },
+    sites: { type: 'string[]', doc: 'activations patched', choices: SITES, enum: 'PatchSite', default: sitesDefault },
   } satisfies Record<string, FieldSpec>;
 }
 

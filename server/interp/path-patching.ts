@@ -35,6 +35,7 @@ export const paramsSchema = defineParams({
     type: 'string',
     doc: 'where the path ends: the logits, or the q/k/v inputs of heads at receiverLayer',
     choices: ['logits', 'heads'],
+    enum: 'PathReceivers',
     default: 'logits',
   },
   receiverLayer: {
@@ -45,11 +46,19 @@ export const paramsSchema = defineParams({
     default: (m) => m.cfg.n_layers - 1,
   },
   receiverHeads: { type: 'int[]', doc: 'receiver heads (receivers = heads; default all)', min: 0, max: (m) => m.cfg.n_heads - 1, default: [], minItems: 0 },
-  receiverInputs: { type: 'string[]', doc: 'which inputs of the receiver heads are patched', choices: ['q', 'k', 'v'], default: ['q', 'k', 'v'], minItems: 1 },
+  receiverInputs: {
+    type: 'string[]',
+    doc: 'which inputs of the receiver heads are patched',
+    choices: ['q', 'k', 'v'],
+    enum: 'HeadInput',
+    default: ['q', 'k', 'v'],
+    minItems: 1,
+  },
   freeze: {
     type: 'string',
     doc: 'other heads downstream of the sender: frozen to their clean outputs (path patching) or recomputed (activation patching)',
     choices: ['heads', 'none'],
+    enum: 'PathFreeze',
     default: 'heads',
   },
   rowsPerRun: { type: 'int', doc: 'patched runs per ONNX call', min: 1, max: 256, default: 16 },

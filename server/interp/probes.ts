@@ -72,14 +72,20 @@ export interface ProbesSummary {
 
 export const paramsSchema = defineParams({
   ...mazeFields(300),
-  classes: { type: 'string[]', doc: 'token classes probed', choices: PROBE_CLASSES, default: [...PROBE_CLASSES] },
-  targets: { type: 'string[]', doc: 'what the probes predict', choices: PROBE_TARGETS, default: [...PROBE_TARGETS] },
+  classes: { type: 'string[]', doc: 'token classes probed', choices: PROBE_CLASSES, enum: 'TokenClass', default: [...PROBE_CLASSES] },
+  targets: { type: 'string[]', doc: 'what the probes predict', choices: PROBE_TARGETS, enum: 'ProbeTarget', default: [...PROBE_TARGETS] },
   layers: residLayersField('lens layers'),
   testFraction: { type: 'number', doc: 'fraction of mazes held out for testing', min: 0.05, max: 0.9, default: 0.2 },
   lambda: { type: 'number', doc: 'L2 strength on standardised features', min: 0, max: 100, default: 0.01 },
   iters: { type: 'int', doc: 'optimiser steps per fit (logistic.ts: Böhning bound + Nesterov)', min: 1, max: 10000, default: 100 },
   control: { type: 'bool', doc: 'also fit the shuffled-label control task', default: true },
-  backend: { type: 'string', doc: "where the fits' matrix products run: ONNX Runtime or plain TypeScript", choices: ['ort', 'js'], default: 'ort' },
+  backend: {
+    type: 'string',
+    doc: "where the fits' matrix products run: ONNX Runtime or plain TypeScript",
+    choices: ['ort', 'js'],
+    enum: 'ProbeBackend',
+    default: 'ort',
+  },
 });
 
 /** The params as run: declared once, by the fields above. */

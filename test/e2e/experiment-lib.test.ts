@@ -1,6 +1,6 @@
 /**
  * The experiment pages' pure helpers (web/lib/experiments.ts, the form's params formatter and the
- * behaviour view's metric lookup): defaults from a kind's fields, params parsing, colour scales,
+ * behaviour view's metric lookup): defaults from a kind's typed defaults, params parsing and their API form, colour scales,
  * tensor slicing and token labels. No browser needed.
  */
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import {
   finiteRange,
   labelStride,
   nanMean0,
+  paramsInput,
   parseParams,
   sequentialColour,
   subTensor,
@@ -22,16 +23,24 @@ import { formatParams } from '../../web/components/views/experiment/CreateExperi
 import { metricOf } from '../../web/components/views/experiment/BehaviorView.js';
 
 describe('experiment params in the form', () => {
-  it('defaults keep only concrete values of the right type (a described default like "every layer" is left to the server)', () => {
+  it("the form starts from the kind's defaults on the model, without the union's __typename or unset fields", () => {
+    const defaults = { __typename: 'AttentionParams', grid: 5, layers: [0, 1], query: 'path_start', p: null, patterns: true };
+    expect(defaultParams(defaults)).toEqual({ grid: 5, layers: [0, 1], query: 'path_start', patterns: true });
+    expect(defaultParams(null)).toEqual({});
+  });
+
+  it("params go to the API under the kind's field: choices as the enum spells them, an index of an index-or-name field as digits", () => {
     const fields = [
-      { name: 'grid', type: 'int', doc: '', default: 5 },
-      { name: 'layers', type: 'int[]', doc: '', default: 'every layer' },
-      { name: 'query', type: 'int|string', doc: '', default: 'path_start' },
-      { name: 'p', type: 'number', doc: '' },
-      { name: 'sites', type: 'string[]', doc: '', default: ['resid_pre'] },
-      { name: 'patterns', type: 'bool', doc: '', default: true },
+      { name: 'pair', type: 'string', doc: '', enum: 'PairKind' },
+      { name: 'sites', type: 'string[]', doc: '', enum: 'PatchSite' },
+      { name: 'query', type: 'int|string', doc: '' },
+      { name: 'count', type: 'int', doc: '' },
     ];
-    expect(defaultParams(fields)).toEqual({ grid: 5, query: 'path_start', sites: ['resid_pre'], patterns: true });
+    const value = { __typename: 'ActivationPatchingParams', pair: 'add-wall-on', sites: ['resid_pre', 'head_all_pos'], query: 7, count: 3, typo: 'kept' };
+    expect(paramsInput('activationPatching', fields, value)).toEqual({
+      activationPatching: { pair: 'add_wall_on', sites: ['resid_pre', 'head_all_pos'], query: '7', count: 3, typo: 'kept' },
+    });
+    expect(paramsInput('attention', fields, { query: 'last' })).toEqual({ attention: { query: 'last' } });
   });
 
   it('formats one field per line and parses back to the same object; bad JSON and non-objects are explained', () => {

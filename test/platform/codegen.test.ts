@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { type GraphQLEnumType, type GraphQLUnionType, isEnumType, isUnionType } from 'graphql/index.js';
+import { type GraphQLEnumType, type GraphQLUnionType, isEnumType, isScalarType, isUnionType } from 'graphql/index.js';
 import { HEADER, OUTPUT, generate, loadSchema } from '../../schema/codegen.js';
+import { PARAMS_SDL, PARAMS_WEB, generateParamsSDL, generateParamsWeb } from '../../schema/params.js';
 import { OPERATIONS_HEADER, OPERATIONS_OUTPUT, generateOperations, generateWebOperations } from '../../schema/operations.js';
 import { allHandlers } from '../../server/jobs/handlers/index.js';
 import { kindNames } from '../../server/interp/index.js';
@@ -44,7 +45,7 @@ describe('schema codegen', () => {
     expect(Object.keys(maze.getFields())).toEqual(expect.arrayContaining(['id', 'origin', 'target', 'solution', 'tokens', 'ascii', 'svg']));
   });
 
-  it('the SDL enums that mirror a registry list exactly its names (generators, presets, job kinds, JSON columns typed in SDL)', () => {
+  it('the SDL enums that mirror a registry list exactly its names (generators, presets, job kinds); params and summaries typed per kind', () => {
     const schema = loadSchema();
     const values = (name: string): string[] => {
       const t = schema.getType(name);
@@ -58,27 +59,40 @@ describe('schema codegen', () => {
         .map((h) => h.kind)
         .sort(),
     );
-    // No field returns the JSON scalar where the shape is known. What remains: job params, experiment
-    // params and a param's default (each kind's own params), and Experiment.summary, kept only for
-    // existing clients (clients/python, examples/) and deprecated: its typed form is Experiment.result.
-    const jsonFields: string[] = [];
-    const deprecated: string[] = [];
-    for (const t of Object.values(schema.getTypeMap())) {
-      if (t.name.startsWith('__') || !('getFields' in t) || isEnumType(t)) continue;
-      for (const [f, def] of Object.entries((t as { getFields(): Record<string, { type: unknown; deprecationReason?: string | null }> }).getFields())) {
-        if (String(def.type).replace(/[![\]]/g, '') !== 'JSON') continue;
-        jsonFields.push(`${t.name}.${f}`);
-        if (def.deprecationReason) deprecated.push(`${t.name}.${f}: ${def.deprecationReason}`);
-      }
-    }
-    expect(jsonFields.sort()).toEqual(['Experiment.params', 'Experiment.summary', 'ExperimentParam.default', 'Job.params'].sort());
-    expect(deprecated).toEqual(['Experiment.summary: use result']);
+    // Params typed per kind: a union member and an input field per experiment kind, a member per job kind.
+    const union = (name: string): string[] => {
+      const t = schema.getType(name);
+      expect(isUnionType(t)).toBe(true);
+      return (t as GraphQLUnionType).getTypes().map((m) => m.name);
+    };
+    const pascal = (k: string) => k.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
+    expect(union('ExperimentParams')).toEqual(kindNames().map((k) => `${pascal(k)}Params`));
+    expect(union('JobParams').sort()).toEqual(
+      allHandlers()
+        .map((h) => `${h.kind.charAt(0).toUpperCase()}${h.kind.slice(1)}JobParams`)
+        .sort(),
+    );
     // The typed summary: a union with one member per experiment kind.
     const result = schema.getType('ExperimentSummary');
     expect(isUnionType(result)).toBe(true);
-    expect((result as GraphQLUnionType).getTypes().map((m) => m.name)).toEqual(
-      kindNames().map((k) => `${k.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase())}Summary`),
-    );
+    expect((result as GraphQLUnionType).getTypes().map((m) => m.name)).toEqual(kindNames().map((k) => `${pascal(k)}Summary`));
+  });
+
+  it("the committed experiment-params SDL and the web's params selection equal a fresh run of schema/params.ts over the kinds", () => {
+    // If this fails: run `npx tsx schema/params.ts`, then `npx tsx schema/codegen.ts`, and commit the results.
+    expect(fs.readFileSync(PARAMS_SDL, 'utf8')).toBe(generateParamsSDL());
+    expect(fs.readFileSync(PARAMS_WEB, 'utf8')).toBe(generateParamsWeb());
+  });
+
+  it('the SDL has no untyped JSON: no JSON scalar, every shape a type', () => {
+    const schema = loadSchema();
+    expect(schema.getType('JSON')).toBeUndefined();
+    expect(
+      Object.values(schema.getTypeMap())
+        .filter((t) => isScalarType(t) && !t.name.startsWith('__'))
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['Boolean', 'DateTime', 'Float', 'ID', 'Int', 'String']);
   });
 
   it('the committed web/lib/generated/operations.ts equals a fresh run over web/lib/queries.ts (every document valid against the SDL)', async () => {

@@ -13,7 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
 import { decodeMaze } from '../../server/db/mazes.js';
 import { experiments, mazes as mazesTable } from '../../server/db/schema.js';
-import { type ExperimentSummary, createInterpModel, kindNames, runExperiment } from '../../server/interp/index.js';
+import { type ExperimentSummary, type SummaryOf, createInterpModel, kindNames, runExperiment } from '../../server/interp/index.js';
+import { paramsInputField } from '../../server/graphql/experiment-params.js';
+import { EXPERIMENT_PARAMS } from '../../web/lib/generated/params.js';
 import { type GraphQLObjectType, getNamedType, isObjectType } from 'graphql/index.js';
 import { loadSchema } from '../../schema/codegen.js';
 import { Rng } from '../../server/maze/rng.js';
@@ -30,11 +32,13 @@ let modelBytes: Uint8Array;
 let modelId: string;
 let datasetId: string;
 
-const RUN = `mutation($kind: String!, $modelId: ID!, $params: JSON, $datasetId: ID, $seed: Int) {
-  runExperiment(kind: $kind, modelId: $modelId, params: $params, datasetId: $datasetId, seed: $seed) { id kind status params }
+const RUN = `mutation($modelId: ID!, $params: ExperimentParamsInput!, $datasetId: ID, $seed: Int) {
+  runExperiment(modelId: $modelId, params: $params, datasetId: $datasetId, seed: $seed) {
+    id kind status params { __typename ... on ExperimentJobParams { kind experimentId modelId checkpointId seed datasetId split params { __typename ${EXPERIMENT_PARAMS} } } }
+  }
 }`;
 const EXPERIMENT = `query($id: ID!) { experiment(id: $id) {
-  id kind params seed status error summary result { __typename } downloadUrl mazeSvg(cellSize: 20) createdAt
+  id kind params { __typename ${EXPERIMENT_PARAMS} } seed status error result { __typename } downloadUrl mazeSvg(cellSize: 20) createdAt
   tensors { name dtype shape bytes sha256 downloadUrl }
   job { id status result { experimentId kind tensors } } model { id } checkpoint { id sha256 } dataset { id } createdBy { name }
 } }`;
@@ -46,10 +50,22 @@ const counts = async () => ({
 const get = (url: string, token = h.tokens.researcher) => fetch(`${h.server.url}${url}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 const sha = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
 
+/** ExperimentParamsInput running `kind` with `params` (in the API's spelling). */
+const input = (kind: string, params: unknown) => ({ [paramsInputField(kind)]: params });
+
+/** The job, with its experiment's row id (ExperimentJobParams.experimentId is the global id). */
 async function run(kind: string, params: unknown, extra: Record<string, unknown> = {}) {
-  const r = await h.gql(RUN, { kind, modelId, params, ...extra });
+  const r = await h.gql(RUN, { modelId, params: input(kind, params), ...extra });
   expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-  return r.data.runExperiment as { id: string; kind: string; status: string; params: { experimentId: number } };
+  const job = r.data.runExperiment as { id: string; kind: string; status: string; params: { __typename: string; experimentId: string } };
+  expect(job.params.__typename).toBe('ExperimentJobParams');
+  return { ...job, params: { ...job.params, experimentId: Number(job.params.experimentId.split(':')[1]) } };
+}
+
+/** What the experiment row stores: the params as run and the summary, as the kind wrote them. */
+async function stored(experimentId: number): Promise<{ params: Record<string, unknown>; summary: ExperimentSummary | null }> {
+  const [row] = await h.server.app.handle.db.select().from(experiments).where(eq(experiments.id, experimentId));
+  return { params: row.params as Record<string, unknown>, summary: row.summary as ExperimentSummary | null };
 }
 
 async function runToEnd(kind: string, params: unknown, extra: Record<string, unknown> = {}) {
@@ -57,7 +73,7 @@ async function runToEnd(kind: string, params: unknown, extra: Record<string, unk
   const done = await waitForJob(h, job.id);
   expect(done.status, done.error ?? '').toBe('COMPLETED');
   const e = (await h.gql(EXPERIMENT, { id: `Experiment:${job.params.experimentId}` })).data.experiment;
-  return { job, done, e };
+  return { job, done, e, row: await stored(job.params.experimentId) };
 }
 
 beforeAll(async () => {
@@ -77,9 +93,16 @@ afterAll(async () => h?.close());
 
 describe('experiments API', () => {
   it("experimentKinds lists the thirteen kinds with their params; with a model the defaults are that model's", async () => {
-    const r = await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind describe params { name type doc default choices } } }', { m: modelId });
+    const r = await h.gql(
+      `query($m: ID) { experimentKinds(modelId: $m) { kind describe paramsType inputField params { name type doc enum choices defaultDoc hasDefault }
+        defaults { __typename ${EXPERIMENT_PARAMS} } } }`,
+      { m: modelId },
+    );
     expect(r.errors).toBeUndefined();
-    const kinds = r.data.experimentKinds as Array<{ kind: string; describe: string; params: Array<{ name: string; default?: unknown }> }>;
+    type Listed = { kind: string; describe: string; paramsType: string; inputField: string; defaults: Record<string, unknown> | null };
+    const kinds = r.data.experimentKinds as Array<
+      Listed & { params: Array<{ name: string; enum: string | null; choices: string[] | null; defaultDoc: string | null }> }
+    >;
     expect(kinds.map((k) => k.kind)).toEqual([
       'attention',
       'logit-lens',
@@ -97,10 +120,29 @@ describe('experiments API', () => {
     ]);
     const attention = kinds.find((k) => k.kind === 'attention')!;
     expect(attention.describe).toMatch(/Attention patterns/);
-    expect(attention.params.find((p) => p.name === 'grid')?.default).toBe(GRID); // the vocabulary covers 3×3
-    expect(attention.params.find((p) => p.name === 'layers')?.default).toEqual([0, 1]); // nano: 2 layers
-    const generic = (await h.gql('{ experimentKinds { kind params { name default } } }')).data.experimentKinds;
-    expect(generic.find((k: { kind: string }) => k.kind === 'attention').params.find((p: { name: string }) => p.name === 'layers').default).toBe('every layer');
+    expect(attention).toMatchObject({ paramsType: 'AttentionParams', inputField: 'attention' });
+    // Every default filled in for this model: the vocabulary covers 3×3, nano has 2 layers.
+    expect(attention.defaults).toEqual({
+      __typename: 'AttentionParams',
+      generator: 'dfs',
+      grid: GRID,
+      count: 1,
+      p: null,
+      layers: [0, 1],
+      query: 'path_start',
+      patterns: true,
+    });
+    expect(attention.params.find((p) => p.name === 'layers')?.defaultDoc).toBe('every layer');
+    // Choices as the API spells them (the enum's values), the enum named.
+    const pair = kinds.find((k) => k.kind === 'activation-patching')!.params.find((p) => p.name === 'pair')!;
+    expect(pair).toMatchObject({ enum: 'PairKind', choices: ['target', 'origin', 'add_wall_on', 'add_wall_off', 'remove_wall_on', 'remove_wall_off'] });
+    expect(kinds.find((k) => k.kind === 'logit-lens')!.inputField).toBe('logitLens');
+    // Without a model there are no concrete defaults to give.
+    const generic = (await h.gql('{ experimentKinds { kind defaults { __typename } params { name defaultDoc hasDefault } } }')).data.experimentKinds;
+    const genericAttention = generic.find((k: { kind: string }) => k.kind === 'attention');
+    expect(genericAttention.defaults).toBeNull();
+    expect(genericAttention.params.find((p: { name: string }) => p.name === 'layers')).toEqual({ name: 'layers', defaultDoc: 'every layer', hasDefault: true });
+    expect(genericAttention.params.find((p: { name: string }) => p.name === 'p')).toEqual({ name: 'p', defaultDoc: null, hasDefault: false });
   });
 
   it('runs attention: the experiment exists from the start, completes, and serves its summary, tensors and maze', async () => {
@@ -109,15 +151,26 @@ describe('experiments API', () => {
     const id = `Experiment:${job.params.experimentId}`;
     const early = (await h.gql(EXPERIMENT, { id })).data.experiment;
     expect(early).toMatchObject({ kind: 'attention', seed: 7, job: { id: job.id }, model: { id: modelId }, createdBy: { name: 'rosalind' } });
-    expect(early.params).toEqual({ generator: 'dfs', grid: GRID, count: 2, layers: [0, 1], query: 'path_start', patterns: true }); // as run
-    if (early.status !== 'COMPLETED') expect(early).toMatchObject({ summary: null, tensors: [], downloadUrl: null });
+    // As run, typed by the kind (p unset: null).
+    expect(early.params).toEqual({
+      __typename: 'AttentionParams',
+      generator: 'dfs',
+      grid: GRID,
+      count: 2,
+      p: null,
+      layers: [0, 1],
+      query: 'path_start',
+      patterns: true,
+    });
+    if (early.status !== 'COMPLETED') expect(early).toMatchObject({ result: null, tensors: [], downloadUrl: null });
 
     const done = await waitForJob(h, job.id);
     expect(done.status, done.error ?? '').toBe('COMPLETED');
     expect(done.result).toMatchObject({ experimentId: id, kind: 'attention' });
     const e = (await h.gql(EXPERIMENT, { id })).data.experiment;
     expect(e.status).toBe('COMPLETED');
-    expect(e.summary).toMatchObject({ kind: 'attention', mazes: 2, layers: [0, 1], query_token: '<PATH_START>', grid: [GRID, GRID] });
+    const row = await stored(job.params.experimentId);
+    expect(row.summary).toMatchObject({ kind: 'attention', mazes: 2, layers: [0, 1], query_token: '<PATH_START>', grid: [GRID, GRID] });
     expect(e.result).toEqual({ __typename: 'AttentionSummary' });
     const byName = new Map<string, { shape: number[]; sha256: string; bytes: number; downloadUrl: string; dtype: string }>(
       e.tensors.map((t: { name: string }) => [t.name, t]),
@@ -151,7 +204,7 @@ describe('experiments API', () => {
     expect([...st.tensors.keys()].sort()).toEqual([...byName.keys()].sort());
     expect(Array.from(st.tensors.get('cells')!.data)).toEqual(Array.from(cells.data));
     expect(st.metadata).toMatchObject({ experiment: id, kind: 'attention', seed: '7', model: modelId, checkpoint_sha256: sha(modelBytes) });
-    expect(JSON.parse(st.metadata.params)).toEqual(e.params);
+    expect(JSON.parse(st.metadata.params)).toEqual(row.params);
     // Authorized like the field: any signed-in user (a viewer too), nobody anonymous.
     expect((await get(e.downloadUrl, h.tokens.viewer)).status).toBe(200);
     expect((await get(e.downloadUrl, '')).status).toBe(401);
@@ -167,11 +220,12 @@ describe('experiments API', () => {
   });
 
   it("runs logit-lens on a dataset's test split; the stored tensors equal a direct run of the kind with the same params and seed", async () => {
-    const { e } = await runToEnd('logit-lens', { count: 4, detail: 1 }, { datasetId, seed: 3 });
+    const { e, row } = await runToEnd('logit-lens', { count: 4, detail: 1 }, { datasetId, seed: 3 });
     expect(e.dataset).toEqual({ id: datasetId });
-    expect(e.params).toMatchObject({ generator: 'dfs', grid: GRID, count: 4, topK: 5, detail: 1 });
-    expect(e.summary).toMatchObject({ kind: 'logit-lens', mazes: 4 });
-    expect(e.summary.layers.map((l: { layer: string }) => l.layer)).toEqual(['resid_pre 0', 'resid_pre 1', 'resid_post 1']);
+    expect(e.params).toMatchObject({ __typename: 'LogitLensParams', generator: 'dfs', grid: GRID, count: 4, topK: 5, detail: 1 });
+    expect(row.params).toEqual({ generator: 'dfs', grid: GRID, count: 4, topK: 5, detail: 1 });
+    expect(row.summary).toMatchObject({ kind: 'logit-lens', mazes: 4 });
+    expect((row.summary as SummaryOf<'logit-lens'>).layers.map((l) => l.layer)).toEqual(['resid_pre 0', 'resid_pre 1', 'resid_post 1']);
     expect(e.mazeSvg).toContain('<svg');
 
     // The same mazes (the dataset's test split, in order), model and seed, run in this process.
@@ -185,7 +239,7 @@ describe('experiments API', () => {
     const loaded = decodeModel(modelBytes);
     const model = createInterpModel({ cfg: loaded.cfg, weights: loaded.weights, vocab: loaded.vocab! }, { threads: 1 });
     try {
-      const direct = await runExperiment('logit-lens', { model, seed: 3, mazes: { mazes } }, e.params);
+      const direct = await runExperiment('logit-lens', { model, seed: 3, mazes: { mazes } }, row.params);
       for (const name of ['accuracy', 'correct_prob', 'maze0.rank']) {
         const t = e.tensors.find((x: { name: string }) => x.name === name);
         const served = decodeNpy(new Uint8Array(await (await get(t.downloadUrl)).arrayBuffer()));
@@ -198,9 +252,9 @@ describe('experiments API', () => {
     }
   });
 
-  it('serves each summary typed as Experiment.result (one member per kind), equal to the deprecated summary JSON', async () => {
-    // Full selections of three members; `summary` (deprecated) is the JSON they must agree with.
-    const TYPED = `query($id: ID!) { experiment(id: $id) { kind summary result { __typename
+  it('serves each summary typed as Experiment.result (one member per kind), equal to the summary the kind stored', async () => {
+    // Full selections of three members; the stored summary is the JSON they must agree with.
+    const TYPED = `query($id: ID!) { experiment(id: $id) { kind result { __typename
       ... on AttentionSummary { kind mazes layers query query_position query_token grid tokens classes max_row_sum_error top_cells { layer head cell mass } }
       ... on DlaSummary { kind mazes components classes counts { fork corridor start end } mean_logit_diff { fork corridor start end }
         top_at_forks { component mean } top_at_corridors { component mean } max_sum_error }
@@ -213,11 +267,15 @@ describe('experiments API', () => {
       expect(done.status, done.error ?? '').toBe('COMPLETED');
       const r = await h.gql(TYPED, { id: `Experiment:${job.params.experimentId}` });
       expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
-      return r.data.experiment as { kind: string; summary: Record<string, unknown>; result: Record<string, unknown> & { __typename: string } };
+      const { summary } = await stored(job.params.experimentId);
+      return {
+        ...(r.data.experiment as { kind: string; result: Record<string, unknown> & { __typename: string } }),
+        summary: summary as unknown as Record<string, unknown>,
+      };
     };
 
     // A numeric query: the JSON keeps the number, the typed field (a String) its digits.
-    const att = await typed('attention', { count: 1, query: 5, patterns: false });
+    const att = await typed('attention', { count: 1, query: '5', patterns: false });
     expect(att.summary.query).toBe(5);
     expect(att.result).toEqual({ __typename: 'AttentionSummary', ...att.summary, query: '5' });
     expect(att.result.top_cells).toHaveLength(2 * 2); // nano: 2 layers × 2 heads
@@ -233,28 +291,36 @@ describe('experiments API', () => {
     expect(pp.result).toEqual({ __typename: 'PathPatchingSummary', ...pp.summary, receivers: { kind: 'heads', layer: 1, heads: [0], inputs: ['q', 'k'] } });
     expect((pp.result.pairs as unknown[]).length).toBeGreaterThan(0);
 
-    // `summary` stays for existing clients, marked deprecated in favour of `result`.
-    const intro = await h.gql('{ __type(name: "Experiment") { fields(includeDeprecated: true) { name isDeprecated deprecationReason } } }');
-    const fields = intro.data.__type.fields as Array<{ name: string; isDeprecated: boolean; deprecationReason: string | null }>;
-    expect(fields.find((f) => f.name === 'summary')).toEqual({ name: 'summary', isDeprecated: true, deprecationReason: 'use result' });
+    // The untyped `summary` is gone: `result` is the one way to read it.
+    const intro = await h.gql('{ __type(name: "Experiment") { fields(includeDeprecated: true) { name isDeprecated } } }');
+    const fields = intro.data.__type.fields as Array<{ name: string; isDeprecated: boolean }>;
+    expect(fields.find((f) => f.name === 'summary')).toBeUndefined();
     expect(fields.find((f) => f.name === 'result')?.isDeprecated).toBe(false);
   });
 
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {
     const before = await counts();
     const bad = async (vars: Record<string, unknown>, message: RegExp) => {
-      const r = await h.gql(RUN, { modelId, params: {}, ...vars });
-      expect(codes(r), JSON.stringify(r)).toEqual(['BAD_USER_INPUT']);
+      const { kind = 'attention', params = {}, ...rest } = vars;
+      const r = await h.gql(RUN, { modelId, params: typeof kind === 'string' ? input(kind, params) : params, ...rest });
+      // GraphQL may report more than one thing wrong with an input (an unknown kind also sets none).
+      expect(new Set(codes(r)), JSON.stringify(r)).toEqual(new Set(['BAD_USER_INPUT']));
       expect(r.errors![0].message).toMatch(message);
     };
-    await bad({ kind: 'attention-ish' }, /runExperiment: kind must be one of attention, logit-lens/);
-    await bad({ kind: 'attention', params: { layers: [0, 7] } }, /params\.layers\[1\]: must be an integer in \[0, 1\]; got 7/);
-    await bad({ kind: 'attention', params: { colour: 'red' } }, /params\.colour: unknown field/);
+    // The typed input refuses a kind, field or value it does not have, naming it.
+    await bad({ kind: null, params: { attentionIsh: {} } }, /Field "attentionIsh" is not defined by type "ExperimentParamsInput"/);
+    await bad({ kind: null, params: { attention: {}, dla: {} } }, /Exactly one key must be specified for OneOf type "ExperimentParamsInput"/);
+    await bad({ kind: null, params: {} }, /Exactly one key must be specified for OneOf type "ExperimentParamsInput"/);
+    await bad({ params: { colour: 'red' } }, /Field "colour" is not defined by type "AttentionParamsInput"/);
+    await bad({ kind: 'probes', params: [1, 2] }, /Expected type "ProbesParamsInput" to be an object/);
+    await bad({ kind: 'activation-patching', params: { pair: 'sideways' } }, /Value "sideways" does not exist in "PairKind" enum/);
+    // The kind's own schema: bounds and model-dependent limits, as the CLI reports them.
+    await bad({ params: { layers: [0, 7] } }, /params\.layers\[1\]: must be an integer in \[0, 1\]; got 7/);
     await bad({ kind: 'logit-lens', params: { grid: 99 } }, /params\.grid: must be an integer in \[2, 64\]/);
-    await bad({ kind: 'probes', params: [1, 2] }, /params must be a JSON object/);
-    await bad({ kind: 'attention', modelId: 'Model:999' }, /modelId: Model:999 does not exist/);
-    await bad({ kind: 'attention', modelId: 'Dataset:1' }, /is a Dataset id, but a Model id is expected|modelId must be a Model id/);
-    await bad({ kind: 'attention', seed: -1 }, /seed must be an integer between 0 and 4294967295/);
+    await bad({ params: { query: 'middle' } }, /params\.query: must be an integer in \[0, ∞\] or one of "path_start"/);
+    await bad({ modelId: 'Model:999' }, /modelId: Model:999 does not exist/);
+    await bad({ modelId: 'Dataset:1' }, /is a Dataset id, but a Model id is expected|modelId must be a Model id/);
+    await bad({ seed: -1 }, /seed must be an integer between 0 and 4294967295/);
     await bad({ kind: 'weights', datasetId }, /datasetId: kind weights does not run on a set of mazes/);
     await bad({ kind: 'logit-lens', datasetId, params: { grid: 2 } }, /params\.grid is 2 but Dataset:\d+'s mazes are grid 3/);
     await bad({ kind: 'logit-lens', datasetId: 'Dataset:999' }, /datasetId: Dataset:999 does not exist/);
@@ -263,10 +329,10 @@ describe('experiments API', () => {
 
   it('refuses viewers with FORBIDDEN (nothing written) and lets them read', async () => {
     const before = await counts();
-    const r = await h.gql(RUN, { kind: 'attention', modelId, params: {} }, h.tokens.viewer);
+    const r = await h.gql(RUN, { modelId, params: input('attention', {}) }, h.tokens.viewer);
     expect(codes(r)).toEqual(['FORBIDDEN']);
     expect(await counts()).toEqual(before);
-    expect(codes(await h.gql(RUN, { kind: 'attention', modelId, params: {} }, null))).toEqual(['UNAUTHENTICATED']);
+    expect(codes(await h.gql(RUN, { modelId, params: input('attention', {}) }, null))).toEqual(['UNAUTHENTICATED']);
     const list = await h.gql(
       `query($m: ID!) { experiments(modelId: $m, first: 5) { totalCount edges { node { id kind status } } } }`,
       { m: modelId },
@@ -318,7 +384,7 @@ describe('experiments API', () => {
     expect(done.status).toBe('CANCELLED');
     for (const j of [long, queued]) {
       const e = (await h.gql(EXPERIMENT, { id: `Experiment:${j.params.experimentId}` })).data.experiment;
-      expect(e).toMatchObject({ status: 'CANCELLED', summary: null, result: null, tensors: [], downloadUrl: null, mazeSvg: null });
+      expect(e).toMatchObject({ status: 'CANCELLED', result: null, tensors: [], downloadUrl: null, mazeSvg: null });
       expect(e.error).toMatch(/cancelled by rosalind/);
       expect(fs.existsSync(path.join(h.dataDir, 'results', `experiment-${j.params.experimentId}`))).toBe(false);
       expect((await get(`/files/experiments/${j.params.experimentId}.safetensors`)).status).toBe(404);
@@ -394,10 +460,10 @@ describe('experiments API', () => {
     };
 
     for (const [i, sm] of summaries.entries()) {
-      const stored = JSON.parse(JSON.stringify(sm)) as unknown; // what the summary column holds
+      const column = JSON.parse(JSON.stringify(sm)) as unknown; // what the summary column holds
       const [{ id }] = await h.server.app.handle.db
         .insert(experiments)
-        .values({ kind: sm.kind, modelId: m, params: {}, summary: stored, createdAt: Date.now() })
+        .values({ kind: sm.kind, modelId: m, params: {}, summary: column, createdAt: Date.now() })
         .returning({ id: experiments.id });
       const r = await h.gql(Q, { id: `Experiment:${id}` });
       expect(r.errors, `${sm.kind}: ${JSON.stringify(r.errors)}`).toBeUndefined();
@@ -410,13 +476,13 @@ describe('experiments API', () => {
 describe('experiments on a dataset (after the listing tests: this adds an experiment)', () => {
   it("never caps a count silently: more mazes than the dataset's split holds is refused, a larger default becomes the split's size in the stored params", async () => {
     const before = await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM jobs');
-    const r = await h.gql(RUN, { kind: 'logit-lens', modelId, params: { count: 7 }, datasetId });
+    const r = await h.gql(RUN, { modelId, params: input('logit-lens', { count: 7 }), datasetId });
     expect(codes(r)).toEqual(['BAD_USER_INPUT']);
     expect(r.errors![0].message).toMatch(/params\.count is 7 but Dataset:\d+'s test split has 6 mazes; ask for at most 6, or leave count out to use them all$/);
     expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM jobs')).toBe(before);
-    const ok = await h.gql(RUN, { kind: 'logit-lens', modelId, params: {}, datasetId });
+    const ok = await h.gql(RUN, { modelId, params: input('logit-lens', {}), datasetId });
     expect(ok.errors).toBeUndefined();
-    expect(ok.data.runExperiment.params.params.count).toBe(6); // the kind's default (200) was more than the split holds
+    expect(ok.data.runExperiment.params).toMatchObject({ kind: 'logit-lens', datasetId, split: 'test', params: { __typename: 'LogitLensParams', count: 6 } }); // the kind's default (200) was more than the split holds
     await waitForJob(h, ok.data.runExperiment.id);
   });
 });

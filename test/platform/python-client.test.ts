@@ -102,6 +102,8 @@ describe.skipIf(!pythonReady)('the Python client', () => {
 
     // An experiment run and awaited, its tensors as arrays; a finding with it as evidence.
     expect(out.experiment.status).toBe('COMPLETED');
+    // The params as run, typed by the kind (every default filled in for this 3×3, 2-layer model).
+    expect(out.experiment.params).toEqual({ generator: 'dfs', grid: 3, count: 2, layers: [0, 1], query: 'path_start', patterns: true });
     // The typed result, every field of the kind's summary type, selected from the server's schema.
     expect(out.experiment.result).toMatchObject({ __typename: 'AttentionSummary', kind: 'attention', mazes: 2 });
     expect(out.experiment.result.tokens.length).toBeGreaterThan(0);

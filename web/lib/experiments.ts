@@ -5,45 +5,48 @@
  */
 import { heatColour } from './attention';
 
-/** A field of a kind's params as `experimentKinds` describes it (server/interp/params.ts). */
+/** A field of a kind's params as `experimentKinds` lists it (server/graphql/resolvers/experiment.ts). */
 export interface ParamField {
   name: string;
+  /** int, number, string, bool, int[], string[] or int|string, as the kind declares it. */
   type: string;
   doc: string;
-  default?: unknown;
-  choices?: readonly string[] | null;
+  /** The enum its values are sent as, for fields that take one of a few. */
+  enum?: string | null;
 }
 
-const fits = (type: string, v: unknown): boolean => {
-  switch (type) {
-    case 'int':
-      return Number.isInteger(v);
-    case 'number':
-      return typeof v === 'number';
-    case 'bool':
-      return typeof v === 'boolean';
-    case 'string':
-      return typeof v === 'string';
-    case 'int|string':
-      return Number.isInteger(v) || typeof v === 'string';
-    case 'int[]':
-      return Array.isArray(v) && v.every((x) => Number.isInteger(x));
-    case 'string[]':
-      return Array.isArray(v) && v.every((x) => typeof x === 'string');
-    default:
-      return false;
-  }
-};
+/**
+ * The params object a form starts from: the kind's defaults on the chosen model (ExperimentKind.defaults),
+ * without the union's `__typename` and without fields the kind leaves unset.
+ */
+export function defaultParams(defaults: Readonly<Record<string, unknown>> | null | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(defaults ?? {})) if (k !== '__typename' && v !== null && v !== undefined) out[k] = v;
+  return out;
+}
 
 /**
- * The params object a form starts from: every field with a concrete default. A default that is
- * only a description (e.g. "every layer" when no model is chosen) is left out, so the server
- * fills it in for the model.
+ * The params editor's object as the API takes it (ExperimentParamsInput): under the kind's field,
+ * a choice written as the CLI spells it (`add-wall-on`) sent as the enum's value (`add_wall_on`),
+ * an index of an index-or-name field (attention's `query`) sent as its decimal digits. Anything
+ * else goes as written, and the server names whatever it refuses.
  */
-export function defaultParams(fields: readonly ParamField[]): Record<string, unknown> {
+export function paramsInput(
+  inputField: string,
+  fields: readonly ParamField[],
+  value: Readonly<Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
+  const byName = new Map(fields.map((f) => [f.name, f]));
+  const enumValue = (x: unknown): unknown => (typeof x === 'string' ? x.replace(/-/g, '_') : x);
   const out: Record<string, unknown> = {};
-  for (const f of fields) if (f.default !== undefined && fits(f.type, f.default)) out[f.name] = f.default;
-  return out;
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__typename') continue;
+    const f = byName.get(k);
+    if (f?.enum) out[k] = Array.isArray(v) ? v.map(enumValue) : enumValue(v);
+    else if (f?.type === 'int|string' && typeof v === 'number') out[k] = String(v);
+    else out[k] = v;
+  }
+  return { [inputField]: out };
 }
 
 /** Parses the params editor's text: an object, or an error message saying what is wrong. */

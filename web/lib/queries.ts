@@ -1,4 +1,5 @@
 /** The dashboard's GraphQL documents (operation names show up in server logs). */
+import { EXPERIMENT_PARAMS } from './generated/params';
 
 const AGGREGATE =
   'count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }';
@@ -73,7 +74,7 @@ export const MODEL = `query Model($id: ID!) {
   }
   circuits(modelId: $id) { id name version updatedAt updatedBy { name } }
   datasets(first: 100) { edges { node { id name status } } }
-  trainJobs: jobs(first: 20, kind: trainModel) { edges { node { ${JOB_FIELDS} params } } }
+  trainJobs: jobs(first: 20, kind: trainModel) { edges { node { ${JOB_FIELDS} } } }
 }`;
 
 export const TRAIN_MODEL = `mutation TrainModel($input: TrainModelInput!) { trainModel(input: $input) { ${JOB_FIELDS} } }`;
@@ -156,8 +157,10 @@ export const EXPERIMENT_RESULT = `result { __typename
     ... on LookaheadSummary { mazes forks ambiguous_forks accuracy choice_accuracy chance by_lookahead { lookahead forks correct accuracy choice_accuracy chance } }
   }`;
 
-/** `summary` (deprecated, untyped) only feeds the "Summary JSON" panel; the views read `result`. */
-export const EXPERIMENT_FIELDS = `id kind params seed status error summary ${EXPERIMENT_RESULT} downloadUrl createdAt createdBy { name }
+/** An experiment's params, every kind's fields (web/lib/generated/params.ts). */
+const PARAMS = `params { __typename ${EXPERIMENT_PARAMS} }`;
+
+export const EXPERIMENT_FIELDS = `id kind ${PARAMS} seed status error ${EXPERIMENT_RESULT} downloadUrl createdAt createdBy { name }
   tensors { name shape bytes downloadUrl }
   model { id name ${MODEL_CONFIG} vocab } dataset { id name } checkpoint { id step } job { ${JOB_FIELDS} }`;
 
@@ -172,11 +175,11 @@ export const EXPERIMENTS = `query Experiments($modelId: ID, $kind: String, $afte
 }`;
 
 export const EXPERIMENT_FORM = `query ExperimentForm($modelId: ID) {
-  experimentKinds(modelId: $modelId) { kind describe params { name type doc default choices } }
+  experimentKinds(modelId: $modelId) { kind describe inputField params { name type doc enum choices defaultDoc hasDefault } defaults { __typename ${EXPERIMENT_PARAMS} } }
   models(first: 100) { edges { node { id name status ${MODEL_CONFIG} } } }
   datasets(first: 100) { edges { node { id name status grid generator } } }
 }`;
 
-export const RUN_EXPERIMENT = `mutation RunExperiment($kind: String!, $modelId: ID!, $params: JSON, $datasetId: ID, $seed: Int) {
-  runExperiment(kind: $kind, modelId: $modelId, params: $params, datasetId: $datasetId, seed: $seed) { ${JOB_FIELDS} params }
+export const RUN_EXPERIMENT = `mutation RunExperiment($modelId: ID!, $params: ExperimentParamsInput!, $datasetId: ID, $seed: Int) {
+  runExperiment(modelId: $modelId, params: $params, datasetId: $datasetId, seed: $seed) { ${JOB_FIELDS} params { __typename ... on ExperimentJobParams { experimentId } } }
 }`;

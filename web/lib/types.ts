@@ -178,9 +178,3 @@ export interface Circuit {
   editors: Array<{ name: string }>;
   canEdit: boolean;
 }
-
-export interface ExperimentKindInfo {
-  kind: string;
-  describe: string;
-  params: Array<{ name: string; type: string; doc: string; default?: unknown; choices?: string[] }>;
-}

@@ -47,7 +47,7 @@ report["W_E_00"] = float(sd["embed.W_E"][0, 0])
 
 # %% An experiment, run and awaited: its typed result and its tensors
 exp = client.run_experiment(model, "attention", {"count": 2})
-report["experiment"] = {"id": exp.id, "status": exp.status, "result": exp.result, "tensors": {k: list(v.shape) for k, v in exp.tensors.items()}}
+report["experiment"] = {"id": exp.id, "status": exp.status, "params": exp.params, "result": exp.result, "tensors": {k: list(v.shape) for k, v in exp.tensors.items()}}
 
 # %% A finding, with the experiment as evidence
 finding = client.create_finding(model, {"kind": "head", "layer": 0, "head": 0}, "Head 0.0 attends to the target at <PATH_START>.",

@@ -77,6 +77,7 @@ class Client:
         self._http.headers["Authorization"] = f"Bearer {self.token}"
         # The server's output types by name, read on first need (see _selection).
         self._types: Optional[Dict[str, Dict[str, Any]]] = None
+        self._kinds: Optional[List[Dict[str, Any]]] = None
 
     # -- transport ---------------------------------------------------------------------------
     def graphql(self, query: str, variables: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
@@ -153,7 +154,10 @@ class Client:
         """Polls a job until it ends; returns it when COMPLETED, raises SearchlightError otherwise."""
         start = time.monotonic()
         while True:
-            job = self.graphql("query($id: ID!) { job(id: $id) { id kind status error params " + _JOB_RESULT + " progress { phase done total message } } }", {"id": job_id})["job"]
+            job = self.graphql("query($id: ID!) { job(id: $id) { id kind status error params { " + self._selection("JobParams") + " } "
+                               + _JOB_RESULT + " progress { phase done total message } } }", {"id": job_id})["job"]
+            if job is not None:
+                job["params"] = {k: v for k, v in (Client._unalias(job["params"]) or {}).items() if k != "__typename"}
             if job is None:
                 raise SearchlightError(f"{job_id} does not exist")
             if job["status"] == "COMPLETED":
@@ -188,17 +192,19 @@ class Client:
         model_id = model.id if isinstance(model, HookedModel) else model
         dataset_id = dataset.id if isinstance(dataset, Dataset) else dataset
         job = self.graphql(
-            "mutation($k: String!, $m: ID!, $p: JSON, $d: ID, $s: Int) { runExperiment(kind: $k, modelId: $m, params: $p, datasetId: $d, seed: $s) { id params } }",
-            {"k": kind, "m": model_id, "p": params or {}, "d": dataset_id, "s": seed},
+            "mutation($m: ID!, $p: ExperimentParamsInput!, $d: ID, $s: Int) { runExperiment(modelId: $m, params: $p, datasetId: $d, seed: $s) {"
+            " id params { ... on ExperimentJobParams { experimentId } } } }",
+            {"m": model_id, "p": self._params_input(kind, params or {}), "d": dataset_id, "s": seed},
         )["runExperiment"]
-        experiment_id = f"Experiment:{job['params']['experimentId']}"
+        experiment_id = job["params"]["experimentId"]
         if wait:
             self.wait_for_job(job["id"])
         return self.experiment(experiment_id)
 
     def experiment(self, experiment_id: str) -> "Experiment":
         data = self.graphql(
-            "query($id: ID!) { experiment(id: $id) { id kind status params error downloadUrl tensors { name shape } result { " + self._selection("ExperimentSummary") + " } } }",
+            "query($id: ID!) { experiment(id: $id) { id kind status error downloadUrl tensors { name shape }"
+            " params { " + self._selection("ExperimentParams") + " } result { " + self._selection("ExperimentSummary") + " } } }",
             {"id": experiment_id},
         )
         if data["experiment"] is None:
@@ -206,7 +212,33 @@ class Client:
         return Experiment(self, data["experiment"])
 
     def experiment_kinds(self) -> List[Dict[str, Any]]:
-        return self.graphql("{ experimentKinds { kind describe params { name type doc default choices } } }")["experimentKinds"]
+        """The kinds with their params: name, type, doc, enum and choices (as the API spells them), how a
+        model-dependent default is chosen (defaultDoc), and inputField, the kind's field of runExperiment's params."""
+        if self._kinds is None:
+            self._kinds = self.graphql(
+                "{ experimentKinds { kind describe paramsType inputField params { name type doc enum choices defaultDoc hasDefault } } }"
+            )["experimentKinds"]
+        return self._kinds
+
+    def _params_input(self, kind: str, params: Dict[str, Any]) -> Dict[str, Any]:
+        """`params` as runExperiment takes them: under the kind's field, a choice written with '-' (as the
+        CLI spells it, e.g. "add-wall-on") sent as its enum value ("add_wall_on"), an index given to an
+        index-or-name field (attention's query) as its digits. The server names anything it refuses."""
+        info = next((k for k in self.experiment_kinds() if k["kind"] == kind), None)
+        if info is None:
+            raise SearchlightError(f"no experiment kind {kind!r}; kinds: {', '.join(k['kind'] for k in self.experiment_kinds())}")
+        fields = {f["name"]: f for f in info["params"]}
+        out: Dict[str, Any] = {}
+        for name, value in params.items():
+            f = fields.get(name)
+            if f is not None and f["enum"]:
+                out[name] = [v.replace("-", "_") if isinstance(v, str) else v for v in value] if isinstance(value, list) else (
+                    value.replace("-", "_") if isinstance(value, str) else value)
+            elif f is not None and f["type"] == "int|string" and isinstance(value, int) and not isinstance(value, bool):
+                out[name] = str(value)
+            else:
+                out[name] = value
+        return {info["inputField"]: out}
 
     def create_finding(self, model: Union[str, "HookedModel"], target: Dict[str, Any], body: str, status: str = "HYPOTHESIS",
                        tags: Optional[List[str]] = None, evidence: Optional[List[Dict[str, str]]] = None) -> Dict[str, Any]:
@@ -360,7 +392,8 @@ class Experiment:
         self.id: str = row["id"]
         self.kind: str = row["kind"]
         self.status: str = row["status"]
-        self.params: Dict[str, Any] = row["params"]
+        # The params as run (the API's spelling: enum values with '_'); fields the kind left unset are absent.
+        self.params: Dict[str, Any] = {k: v for k, v in (Client._unalias(row["params"]) or {}).items() if k != "__typename" and v is not None}
         self.result: Optional[Dict[str, Any]] = Client._unalias(row["result"])
         self.error: Optional[str] = row["error"]
         self._download = row["downloadUrl"]

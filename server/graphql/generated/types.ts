@@ -13,7 +13,6 @@ export interface Scalars {
   Float: number;
   ID: string;
   Int: number;
-  JSON: unknown;
   String: string;
 }
 
@@ -24,12 +23,48 @@ export interface ResolvedScalars {
   Float: number;
   ID: string | number;
   Int: number;
-  JSON: unknown;
   String: string;
 }
 
 /** Activation function of the MLPs (TransformerLens act_fn names). */
 export type ActFn = 'gelu_new' | 'gelu' | 'relu';
+
+/** activation-patching: Activation patching sweeps (TransformerLens get_act_patch_* shapes) on clean/corrupted maze pairs: change the target, move the origin, add or remove a wall on or off the solution; metric: normalised l */
+export interface ActivationPatchingParams {
+  __typename?: 'ActivationPatchingParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 1000]; default: 4 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
+  pair: Maybe<PairKind>;
+  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  sites: Maybe<Array<PatchSite>>;
+  /** patched runs per ONNX call; integers in [1, 256]; default: 8 */
+  rowsPerRun: Maybe<Scalars['Int']>;
+}
+
+/** activation-patching's params: set any subset; the kind's defaults fill the rest. */
+export interface ActivationPatchingParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 1000]; default: 4 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
+  pair?: InputMaybe<PairKind>;
+  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  sites?: InputMaybe<Array<PatchSite>>;
+  /** patched runs per ONNX call; integers in [1, 256]; default: 8 */
+  rowsPerRun?: InputMaybe<Scalars['Int']>;
+}
 
 /** activation-patching: TransformerLens-style patching sweeps on clean/corrupted pairs. */
 export interface ActivationPatchingSummary {
@@ -63,6 +98,35 @@ export interface AdjacencyHeadRow {
   connected_share: Maybe<Scalars['Float']>;
 }
 
+/** adjacency-heads: Scores every head by its attention from a cell token onto the tokens of its lattice neighbours (walls ignored) vs. its maze-connected neighbours, against uniform attention; a ranked table. */
+export interface AdjacencyHeadsParams {
+  __typename?: 'AdjacencyHeadsParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 16 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** which cell tokens act as queries; one of all, adjlist, path; default: "all" */
+  queries: Maybe<AdjacencyQueries>;
+}
+
+/** adjacency-heads's params: set any subset; the kind's defaults fill the rest. */
+export interface AdjacencyHeadsParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 16 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** which cell tokens act as queries; one of all, adjlist, path; default: "all" */
+  queries?: InputMaybe<AdjacencyQueries>;
+}
+
 /** adjacency-heads: every head ranked by attention from a cell token onto its lattice neighbours. */
 export interface AdjacencyHeadsSummary {
   __typename?: 'AdjacencyHeadsSummary';
@@ -75,6 +139,9 @@ export interface AdjacencyHeadsSummary {
   query_tokens: Scalars['String'];
   ranked: Array<AdjacencyHeadRow>;
 }
+
+/** Choices of adjacency-heads.queries (each field's description names the ones it takes). */
+export type AdjacencyQueries = 'all' | 'adjlist' | 'path';
 
 /** Path metrics aggregated over mazes (server/maze/metrics.ts aggregateMetrics). */
 export interface AggregateMetrics {
@@ -149,6 +216,43 @@ export interface ApiToken {
   expiresAt: Maybe<Scalars['DateTime']>;
 }
 
+/** attention: Attention patterns per layer and head with positions mapped to maze cells; for one query position, each head's attention summed onto the cells (an overlay on the maze) and onto token classes. */
+export interface AttentionParams {
+  __typename?: 'AttentionParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 1 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** layers to read; integers in [0, model-dependent]; default: every layer */
+  layers: Maybe<Array<Scalars['Int']>>;
+  /** query position: an index, or a named position; an index (as decimal digits) or one of path_start, last, target, origin, adjlist_end; integers in [0, ∞]; default: "path_start" */
+  query: Maybe<Scalars['String']>;
+  /** store the full patterns of the first maze; default: true */
+  patterns: Maybe<Scalars['Boolean']>;
+}
+
+/** attention's params: set any subset; the kind's defaults fill the rest. */
+export interface AttentionParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 1 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** layers to read; integers in [0, model-dependent]; default: every layer */
+  layers?: InputMaybe<Array<Scalars['Int']>>;
+  /** query position: an index, or a named position; an index (as decimal digits) or one of path_start, last, target, origin, adjlist_end; integers in [0, ∞]; default: "path_start" */
+  query?: InputMaybe<Scalars['String']>;
+  /** store the full patterns of the first maze; default: true */
+  patterns?: InputMaybe<Scalars['Boolean']>;
+}
+
 /** attention: for the query position of maze 0, each head's attention on the maze cells. */
 export interface AttentionSummary {
   __typename?: 'AttentionSummary';
@@ -182,6 +286,43 @@ export interface AttentionTopCell {
   mass: Maybe<Scalars['Float']>;
 }
 
+/** attribution-patching: Attribution patching: gradient × (clean − corrupted activation) with exact gradients from the ONNX training graph, in activation patching's shapes, plus its correlation with the exact sweeps on the sa */
+export interface AttributionPatchingParams {
+  __typename?: 'AttributionPatchingParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 1000]; default: 4 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
+  pair: Maybe<PairKind>;
+  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  sites: Maybe<Array<PatchSite>>;
+  /** also run the exact sweeps and report the correlation; default: true */
+  compare: Maybe<Scalars['Boolean']>;
+}
+
+/** attribution-patching's params: set any subset; the kind's defaults fill the rest. */
+export interface AttributionPatchingParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 1000]; default: 4 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
+  pair?: InputMaybe<PairKind>;
+  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  sites?: InputMaybe<Array<PatchSite>>;
+  /** also run the exact sweeps and report the correlation; default: true */
+  compare?: InputMaybe<Scalars['Boolean']>;
+}
+
 /** attribution-patching: gradient × (clean − corrupted activation), in activation patching's shapes. */
 export interface AttributionPatchingSummary {
   __typename?: 'AttributionPatchingSummary';
@@ -209,6 +350,39 @@ export interface BehaviorMetrics {
   frac_correct_forks_pooled: Maybe<Scalars['Float']>;
   backtracks: Maybe<Scalars['Float']>;
   invalid_tokens: Maybe<Scalars['Float']>;
+}
+
+/** behavior: Maze metrics of greedy decoding over a generalisation grid (generator × grid size, including cyclic percolation mazes and open fields, sizes up to the vocabulary's), with the baseline solver's row bes */
+export interface BehaviorParams {
+  __typename?: 'BehaviorParams';
+  /** maze generators (rows of the grid); any of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: ["dfs","wilson","dfs_percolation","percolation","open_field"] */
+  generators: Maybe<Array<MazeGenerator>>;
+  /** grid sides (columns of the grid), up to the largest the vocabulary covers; integers in [2, 64]; default: the vocabulary grid N and N−1, N−2 */
+  sizes: Maybe<Array<Scalars['Int']>>;
+  /** mazes per cell of the grid; integers in [1, 100000]; default: 32 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability of percolation mazes; numbers in [0, 1]; default: 0.6 */
+  percolationP: Maybe<Scalars['Float']>;
+  /** extra-edge probability of dfs_percolation mazes; numbers in [0, 1]; default: 0.2 */
+  dfsPercolationP: Maybe<Scalars['Float']>;
+  /** allow only coordinates and <PATH_END> when decoding; default: false */
+  constrained: Maybe<Scalars['Boolean']>;
+}
+
+/** behavior's params: set any subset; the kind's defaults fill the rest. */
+export interface BehaviorParamsInput {
+  /** maze generators (rows of the grid); any of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: ["dfs","wilson","dfs_percolation","percolation","open_field"] */
+  generators?: InputMaybe<Array<MazeGenerator>>;
+  /** grid sides (columns of the grid), up to the largest the vocabulary covers; integers in [2, 64]; default: the vocabulary grid N and N−1, N−2 */
+  sizes?: InputMaybe<Array<Scalars['Int']>>;
+  /** mazes per cell of the grid; integers in [1, 100000]; default: 32 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability of percolation mazes; numbers in [0, 1]; default: 0.6 */
+  percolationP?: InputMaybe<Scalars['Float']>;
+  /** extra-edge probability of dfs_percolation mazes; numbers in [0, 1]; default: 0.2 */
+  dfsPercolationP?: InputMaybe<Scalars['Float']>;
+  /** allow only coordinates and <PATH_END> when decoding; default: false */
+  constrained?: InputMaybe<Scalars['Boolean']>;
 }
 
 export interface BehaviorRow {
@@ -392,6 +566,20 @@ export interface CreateDatasetInput {
   testFraction?: InputMaybe<Scalars['Float']>;
 }
 
+/** createDataset: the dataset's spec. */
+export interface CreateDatasetJobParams {
+  __typename?: 'CreateDatasetJobParams';
+  name: Scalars['String'];
+  generator: MazeGenerator;
+  grid: Scalars['Int'];
+  count: Scalars['Int'];
+  seed: Scalars['Int'];
+  /** percolation / dfs_percolation edge probability. */
+  p: Maybe<Scalars['Float']>;
+  forkless: Maybe<Scalars['Boolean']>;
+  testFraction: Scalars['Float'];
+}
+
 export interface CreateUserInput {
   name: Scalars['String'];
   role: Role;
@@ -509,6 +697,35 @@ export interface DlaComponentMean {
   mean: Maybe<Scalars['Float']>;
 }
 
+/** dla: Direct logit attribution of embeddings, every head, every attention bias and MLP to the logit difference between the correct next move and the best wrong token, with the final LayerNorm scale frozen a */
+export interface DlaParams {
+  __typename?: 'DlaParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 32 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** mazes whose per-position attributions are stored; integers in [0, 16]; default: 1 */
+  detail: Maybe<Scalars['Int']>;
+}
+
+/** dla's params: set any subset; the kind's defaults fill the rest. */
+export interface DlaParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 32 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** mazes whose per-position attributions are stored; integers in [0, 16]; default: 1 */
+  detail?: InputMaybe<Scalars['Int']>;
+}
+
 /** dla: direct logit attribution of every component, by class of path position. */
 export interface DlaSummary {
   __typename?: 'DlaSummary';
@@ -539,6 +756,17 @@ export interface EvaluateModelInput {
   grid?: InputMaybe<Scalars['Int']>;
   count?: InputMaybe<Scalars['Int']>;
   seed?: InputMaybe<Scalars['Int']>;
+}
+
+/** evaluateModel: a dataset's test split, or generated mazes. */
+export interface EvaluateModelJobParams {
+  __typename?: 'EvaluateModelJobParams';
+  modelId: Scalars['ID'];
+  datasetId: Maybe<Scalars['ID']>;
+  generator: Maybe<MazeGenerator>;
+  grid: Maybe<Scalars['Int']>;
+  count: Scalars['Int'];
+  seed: Scalars['Int'];
 }
 
 export interface Evaluation extends Node {
@@ -593,17 +821,15 @@ export interface Experiment extends Node {
   id: Scalars['ID'];
   /** The experiment kind, e.g. "activation-patching" (see experimentKinds). */
   kind: Scalars['String'];
-  /** The kind's params as run: validated, with the defaults filled in for the model (pass them back to rerun it). */
-  params: Scalars['JSON'];
+  /** The kind's params as run: validated, with the defaults filled in for the model; the member is the
+   * experiment's kind (`... on ProbesParams { layers targets }`). Pass them back to rerun it. */
+  params: ExperimentParams;
   /** Seeds everything random in the run (maze generation, edge order, splits, controls). */
   seed: Scalars['Int'];
   /** Its job's status (COMPLETED once the summary and tensors are stored). */
   status: JobStatus;
   /** Why it FAILED or was CANCELLED. */
   error: Maybe<Scalars['String']>;
-  /** The kind's summary (tables, per-layer figures) as untyped JSON; null until COMPLETED.
-   * @deprecated use result */
-  summary: Maybe<Scalars['JSON']>;
   /** The kind's summary, typed: one object type per kind (AttentionSummary, …), chosen by the
    * experiment's kind; select its fields with `... on AttentionSummary { … }`. Null until COMPLETED. */
   result: Maybe<ExperimentSummary>;
@@ -637,25 +863,84 @@ export interface ExperimentEdge {
   node: Experiment;
 }
 
+/** experiment: the kind, its params as run and the weights and mazes it runs on. */
+export interface ExperimentJobParams {
+  __typename?: 'ExperimentJobParams';
+  kind: Scalars['String'];
+  /** The experiment row (written with the job). */
+  experimentId: Maybe<Scalars['ID']>;
+  modelId: Scalars['ID'];
+  /** The model's latest checkpoint when the job was queued: the weights the run uses. */
+  checkpointId: Scalars['ID'];
+  params: ExperimentParams;
+  seed: Scalars['Int'];
+  /** Mazes from this dataset's split (null: generated from the params). */
+  datasetId: Maybe<Scalars['ID']>;
+  split: Maybe<Split>;
+}
+
 /** An experiment kind and the fields of its params. */
 export interface ExperimentKind {
   __typename?: 'ExperimentKind';
   kind: Scalars['String'];
   describe: Scalars['String'];
+  /** The member of ExperimentParams (and, with `Input`, of ExperimentParamsInput's field) for this kind. */
+  paramsType: Scalars['String'];
+  /** The field of ExperimentParamsInput that runs this kind, e.g. logitLens. */
+  inputField: Scalars['String'];
   params: Array<ExperimentParam>;
+  /** Every default this kind's params get on the model experimentKinds was given; null without a modelId. */
+  defaults: Maybe<ExperimentParams>;
 }
 
 /** One field of an experiment kind's params. */
 export interface ExperimentParam {
   __typename?: 'ExperimentParam';
   name: Scalars['String'];
-  /** int, number, string, boolean, int[], ... as the kind declares it. */
+  /** int, number, string, bool, int[], string[] or int|string (an index or a named position), as the kind declares it. */
   type: Scalars['String'];
   doc: Scalars['String'];
-  /** Concrete when experimentKinds was given a modelId; a JSON value of `type`. */
-  default: Maybe<Scalars['JSON']>;
-  /** The allowed values, for fields that take one of a few. */
+  /** The enum its values are sent as (fields that take one of a few); null otherwise. */
+  enum: Maybe<Scalars['String']>;
+  /** The allowed values as the API spells them (the enum's values), for fields that take one of a few. */
   choices: Maybe<Array<Scalars['String']>>;
+  /** How the default is chosen when it depends on the model (e.g. "every layer"); the value itself is in ExperimentKind.defaults. */
+  defaultDoc: Maybe<Scalars['String']>;
+  /** Whether the field has a default (fields without one are optional and absent unless given). */
+  hasDefault: Scalars['Boolean'];
+}
+
+/** An experiment's params as run; the member is the experiment's kind. */
+export type ExperimentParams = AttentionParams | LogitLensParams | DlaParams | ActivationPatchingParams | AttributionPatchingParams | PathPatchingParams | GeometryParams | ProbesParams | WeightsParams | AdjacencyHeadsParams | RetargetParams | BehaviorParams | LookaheadParams;
+
+/** The params of one experiment kind: set exactly the field of the kind to run. */
+export interface ExperimentParamsInput {
+  /** attention */
+  attention?: InputMaybe<AttentionParamsInput>;
+  /** logit-lens */
+  logitLens?: InputMaybe<LogitLensParamsInput>;
+  /** dla */
+  dla?: InputMaybe<DlaParamsInput>;
+  /** activation-patching */
+  activationPatching?: InputMaybe<ActivationPatchingParamsInput>;
+  /** attribution-patching */
+  attributionPatching?: InputMaybe<AttributionPatchingParamsInput>;
+  /** path-patching */
+  pathPatching?: InputMaybe<PathPatchingParamsInput>;
+  /** geometry */
+  geometry?: InputMaybe<GeometryParamsInput>;
+  /** probes */
+  probes?: InputMaybe<ProbesParamsInput>;
+  /** weights */
+  weights?: InputMaybe<WeightsParamsInput>;
+  /** adjacency-heads */
+  adjacencyHeads?: InputMaybe<AdjacencyHeadsParamsInput>;
+  /** retarget */
+  retarget?: InputMaybe<RetargetParamsInput>;
+  /** behavior */
+  behavior?: InputMaybe<BehaviorParamsInput>;
+  /** lookahead */
+  lookahead?: InputMaybe<LookaheadParamsInput>;
 }
 
 /** An experiment's summary; the member is the experiment's kind. */
@@ -720,6 +1005,54 @@ export interface GeometryLayer {
   scores: Array<GeometryScore>;
 }
 
+/** Choices of geometry.methods (each field's description names the ones it takes). */
+export type GeometryMethod = 'pca' | 'umap';
+
+/** geometry: Residual-stream geometry by layer: the residuals at coordinate tokens (path, adjacency list, origin, target) mapped to 2-D by PCA and UMAP, and scored by kNN purity for each maze property (row, column */
+export interface GeometryParams {
+  __typename?: 'GeometryParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 5000]; default: 40 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** token classes whose positions are points; any of path, adj_cell, origin, target; default: ["path"] */
+  classes: Maybe<Array<TokenClass>>;
+  /** residual streams (l < n_layers: resid_pre l; n_layers: final resid_post); integers in [0, model-dependent]; default: every layer and the final residual */
+  layers: Maybe<Array<Scalars['Int']>>;
+  /** 2-D maps drawn (UMAP costs seconds per layer); any of pca, umap; default: ["pca","umap"] */
+  methods: Maybe<Array<GeometryMethod>>;
+  /** points used at most (a random subset above it; reported); integers in [50, 5000]; default: 800 */
+  maxPoints: Maybe<Scalars['Int']>;
+  /** neighbours for kNN purity and for UMAP; integers in [2, 50]; default: 10 */
+  k: Maybe<Scalars['Int']>;
+}
+
+/** geometry's params: set any subset; the kind's defaults fill the rest. */
+export interface GeometryParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 5000]; default: 40 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** token classes whose positions are points; any of path, adj_cell, origin, target; default: ["path"] */
+  classes?: InputMaybe<Array<TokenClass>>;
+  /** residual streams (l < n_layers: resid_pre l; n_layers: final resid_post); integers in [0, model-dependent]; default: every layer and the final residual */
+  layers?: InputMaybe<Array<Scalars['Int']>>;
+  /** 2-D maps drawn (UMAP costs seconds per layer); any of pca, umap; default: ["pca","umap"] */
+  methods?: InputMaybe<Array<GeometryMethod>>;
+  /** points used at most (a random subset above it; reported); integers in [50, 5000]; default: 800 */
+  maxPoints?: InputMaybe<Scalars['Int']>;
+  /** neighbours for kNN purity and for UMAP; integers in [2, 50]; default: 10 */
+  k?: InputMaybe<Scalars['Int']>;
+}
+
 /** kNN purity (share of a point's neighbours with its value) for categorical properties; for dist_to_target, 1 − mean |Δ| to neighbours / mean |Δ| to all. */
 export interface GeometryScore {
   __typename?: 'GeometryScore';
@@ -754,6 +1087,9 @@ export interface GeometrySummary {
   pca_explained: Array<Array<Maybe<Scalars['Float']>>>;
 }
 
+/** Choices of path-patching.receiverInputs (each field's description names the ones it takes). */
+export type HeadInput = 'q' | 'k' | 'v';
+
 export interface HeadRef {
   layer: Scalars['Int'];
   head: Scalars['Int'];
@@ -772,8 +1108,8 @@ export interface Job extends Node {
   status: JobStatus;
   /** Last reported progress. */
   progress: Maybe<JobProgress>;
-  /** The parameters as validated and queued (the kind's input, normalised). */
-  params: Scalars['JSON'];
+  /** The parameters as validated and queued (the kind's input, normalised); the member is the job's kind. */
+  params: JobParams;
   /** On COMPLETED: what it made. */
   result: Maybe<JobResult>;
   /** Why it FAILED or was CANCELLED. */
@@ -800,6 +1136,9 @@ export interface JobEdge {
 }
 
 export type JobKind = 'createDataset' | 'trainModel' | 'evaluateModel' | 'experiment';
+
+/** A job's parameters as validated and queued; the member is the job's kind. */
+export type JobParams = CreateDatasetJobParams | TrainModelJobParams | EvaluateModelJobParams | ExperimentJobParams;
 
 /** A job's last reported progress; the fields after `message` are set by the kinds that have them. */
 export interface JobProgress {
@@ -865,6 +1204,39 @@ export interface LogitLensLayer {
   correct_rank: Maybe<Scalars['Float']>;
 }
 
+/** logit-lens: Each layer's residual stream through ln_final and the unembedding at the path positions: accuracy, probability and rank of the correct next token by layer; per-position top-k for a few mazes. */
+export interface LogitLensParams {
+  __typename?: 'LogitLensParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 32 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** top tokens kept per position in the detail tensors; integers in [1, 50]; default: 5 */
+  topK: Maybe<Scalars['Int']>;
+  /** mazes whose per-position tensors are stored; integers in [0, 16]; default: 1 */
+  detail: Maybe<Scalars['Int']>;
+}
+
+/** logit-lens's params: set any subset; the kind's defaults fill the rest. */
+export interface LogitLensParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 32 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** top tokens kept per position in the detail tensors; integers in [1, 50]; default: 5 */
+  topK?: InputMaybe<Scalars['Int']>;
+  /** mazes whose per-position tensors are stored; integers in [0, 16]; default: 1 */
+  detail?: InputMaybe<Scalars['Int']>;
+}
+
 /** logit-lens: accuracy, probability and rank of the correct next token by layer, over all path positions. */
 export interface LogitLensSummary {
   __typename?: 'LogitLensSummary';
@@ -879,6 +1251,35 @@ export interface LogitLensSummary {
   final_layer_max_abs_diff: Maybe<Scalars['Float']>;
   /** The vocabulary, when per-maze detail tensors (token ids) were stored. */
   detail_vocab: Maybe<Array<Scalars['String']>>;
+}
+
+/** lookahead: Teacher-forced decisions at the forks of the true path, grouped by the lookahead a fork needs (min of steps left to the target and depth of the deepest wrong branch), beside chance: how far ahead does */
+export interface LookaheadParams {
+  __typename?: 'LookaheadParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 500 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** mazes per forward pass; integers in [1, 512]; default: 32 */
+  batch: Maybe<Scalars['Int']>;
+}
+
+/** lookahead's params: set any subset; the kind's defaults fill the rest. */
+export interface LookaheadParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 500 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** mazes per forward pass; integers in [1, 512]; default: 32 */
+  batch?: InputMaybe<Scalars['Int']>;
 }
 
 export interface LookaheadRow {
@@ -1118,6 +1519,9 @@ export interface PageInfo {
   endCursor: Maybe<Scalars['String']>;
 }
 
+/** Choices of activation-patching.pair, attribution-patching.pair, path-patching.pair (each field's description names the ones it takes). */
+export type PairKind = 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off';
+
 /** One clean/corrupted pair of a patching experiment. */
 export interface PatchPair {
   __typename?: 'PatchPair';
@@ -1153,6 +1557,9 @@ export interface PatchPeaks {
   head_all_pos: Maybe<PatchPeak>;
 }
 
+/** Choices of activation-patching.sites, attribution-patching.sites (each field's description names the ones it takes). */
+export type PatchSite = 'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos';
+
 /** One value per patching site; null for a site not run. */
 export interface PatchSiteValues {
   __typename?: 'PatchSiteValues';
@@ -1162,6 +1569,9 @@ export interface PatchSiteValues {
   head_by_pos: Maybe<Scalars['Float']>;
   head_all_pos: Maybe<Scalars['Float']>;
 }
+
+/** Choices of path-patching.freeze (each field's description names the ones it takes). */
+export type PathFreeze = 'heads' | 'none';
 
 /** Means over the mazes of each per-maze path metric (null where no maze defines it). */
 export interface PathMetricMeans {
@@ -1197,6 +1607,59 @@ export interface PathMetrics {
   ended: Scalars['Boolean'];
 }
 
+/** path-patching: Path patching (Wang et al. 2022): each head’s corrupted output sent to chosen receivers only — the logits, or the q/k/v inputs of heads at a later layer — with the other heads frozen to the clean run; */
+export interface PathPatchingParams {
+  __typename?: 'PathPatchingParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 1000]; default: 4 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
+  pair: Maybe<PairKind>;
+  /** where the path ends: the logits, or the q/k/v inputs of heads at receiverLayer; one of logits, heads; default: "logits" */
+  receivers: Maybe<PathReceivers>;
+  /** layer of the receiver heads (receivers = heads); integers in [0, model-dependent]; default: model-dependent */
+  receiverLayer: Maybe<Scalars['Int']>;
+  /** receiver heads (receivers = heads; default all); integers in [0, model-dependent]; default: [] */
+  receiverHeads: Maybe<Array<Scalars['Int']>>;
+  /** which inputs of the receiver heads are patched; any of q, k, v; default: ["q","k","v"] */
+  receiverInputs: Maybe<Array<HeadInput>>;
+  /** other heads downstream of the sender: frozen to their clean outputs (path patching) or recomputed (activation patching); one of heads, none; default: "heads" */
+  freeze: Maybe<PathFreeze>;
+  /** patched runs per ONNX call; integers in [1, 256]; default: 16 */
+  rowsPerRun: Maybe<Scalars['Int']>;
+}
+
+/** path-patching's params: set any subset; the kind's defaults fill the rest. */
+export interface PathPatchingParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 1000]; default: 4 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
+  pair?: InputMaybe<PairKind>;
+  /** where the path ends: the logits, or the q/k/v inputs of heads at receiverLayer; one of logits, heads; default: "logits" */
+  receivers?: InputMaybe<PathReceivers>;
+  /** layer of the receiver heads (receivers = heads); integers in [0, model-dependent]; default: model-dependent */
+  receiverLayer?: InputMaybe<Scalars['Int']>;
+  /** receiver heads (receivers = heads; default all); integers in [0, model-dependent]; default: [] */
+  receiverHeads?: InputMaybe<Array<Scalars['Int']>>;
+  /** which inputs of the receiver heads are patched; any of q, k, v; default: ["q","k","v"] */
+  receiverInputs?: InputMaybe<Array<HeadInput>>;
+  /** other heads downstream of the sender: frozen to their clean outputs (path patching) or recomputed (activation patching); one of heads, none; default: "heads" */
+  freeze?: InputMaybe<PathFreeze>;
+  /** patched runs per ONNX call; integers in [1, 256]; default: 16 */
+  rowsPerRun?: InputMaybe<Scalars['Int']>;
+}
+
 export interface PathPatchingReceivers {
   __typename?: 'PathPatchingReceivers';
   /** "logits" or "heads" (the receivers param). */
@@ -1225,6 +1688,9 @@ export interface PathPatchingSummary {
   strongest: Array<PathSender>;
 }
 
+/** Choices of path-patching.receivers (each field's description names the ones it takes). */
+export type PathReceivers = 'logits' | 'heads';
+
 export interface PathSender {
   __typename?: 'PathSender';
   layer: Scalars['Int'];
@@ -1233,6 +1699,9 @@ export interface PathSender {
   effect: Scalars['Float'];
 }
 
+/** Choices of probes.backend (each field's description names the ones it takes). */
+export type ProbeBackend = 'ort' | 'js';
+
 /** Per target: null for a target not probed. */
 export interface ProbeLabelColumns {
   __typename?: 'ProbeLabelColumns';
@@ -1240,6 +1709,63 @@ export interface ProbeLabelColumns {
   solution: Maybe<Scalars['Int']>;
   future: Maybe<Scalars['Int']>;
   target: Maybe<Scalars['Int']>;
+}
+
+/** probes: Logistic probes per layer at `;`, <ADJLIST_END>, <PATH_START> and the current path token for: edge open, cell on the solution, cell on the future path, cell is the target; train/test split by maze, sh */
+export interface ProbesParams {
+  __typename?: 'ProbesParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 300 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** token classes probed; any of sep, adjlist_end, path_start, path; default: ["sep","adjlist_end","path_start","path"] */
+  classes: Maybe<Array<TokenClass>>;
+  /** what the probes predict; any of edge, solution, future, target; default: ["edge","solution","future","target"] */
+  targets: Maybe<Array<ProbeTarget>>;
+  /** lens layers (l < n_layers: resid_pre l; n_layers: final resid_post); integers in [0, model-dependent]; default: every layer and the final residual */
+  layers: Maybe<Array<Scalars['Int']>>;
+  /** fraction of mazes held out for testing; numbers in [0.05, 0.9]; default: 0.2 */
+  testFraction: Maybe<Scalars['Float']>;
+  /** L2 strength on standardised features; numbers in [0, 100]; default: 0.01 */
+  lambda: Maybe<Scalars['Float']>;
+  /** optimiser steps per fit (logistic.ts: Böhning bound + Nesterov); integers in [1, 10000]; default: 100 */
+  iters: Maybe<Scalars['Int']>;
+  /** also fit the shuffled-label control task; default: true */
+  control: Maybe<Scalars['Boolean']>;
+  /** where the fits' matrix products run: ONNX Runtime or plain TypeScript; one of ort, js; default: "ort" */
+  backend: Maybe<ProbeBackend>;
+}
+
+/** probes's params: set any subset; the kind's defaults fill the rest. */
+export interface ProbesParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 100000]; default: 300 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** token classes probed; any of sep, adjlist_end, path_start, path; default: ["sep","adjlist_end","path_start","path"] */
+  classes?: InputMaybe<Array<TokenClass>>;
+  /** what the probes predict; any of edge, solution, future, target; default: ["edge","solution","future","target"] */
+  targets?: InputMaybe<Array<ProbeTarget>>;
+  /** lens layers (l < n_layers: resid_pre l; n_layers: final resid_post); integers in [0, model-dependent]; default: every layer and the final residual */
+  layers?: InputMaybe<Array<Scalars['Int']>>;
+  /** fraction of mazes held out for testing; numbers in [0.05, 0.9]; default: 0.2 */
+  testFraction?: InputMaybe<Scalars['Float']>;
+  /** L2 strength on standardised features; numbers in [0, 100]; default: 0.01 */
+  lambda?: InputMaybe<Scalars['Float']>;
+  /** optimiser steps per fit (logistic.ts: Böhning bound + Nesterov); integers in [1, 10000]; default: 100 */
+  iters?: InputMaybe<Scalars['Int']>;
+  /** also fit the shuffled-label control task; default: true */
+  control?: InputMaybe<Scalars['Boolean']>;
+  /** where the fits' matrix products run: ONNX Runtime or plain TypeScript; one of ort, js; default: "ort" */
+  backend?: InputMaybe<ProbeBackend>;
 }
 
 /** probes: logistic probes on the residual stream by token class, layer and target, with a control task. */
@@ -1274,6 +1800,9 @@ export interface ProbeTableRow {
   future: Maybe<ProbeTargetScores>;
   target: Maybe<ProbeTargetScores>;
 }
+
+/** Choices of probes.targets (each field's description names the ones it takes). */
+export type ProbeTarget = 'edge' | 'solution' | 'future' | 'target';
 
 /** Test scores of one probe target (means over its label columns). */
 export interface ProbeTargetScores {
@@ -1319,6 +1848,9 @@ export interface RetargetLayer {
   same: Maybe<RetargetOutcome>;
 }
 
+/** Choices of retarget.method (each field's description names the ones it takes). */
+export type RetargetMethod = 'transplant' | 'direction' | 'probe';
+
 /** Fractions of mazes. */
 export interface RetargetOutcome {
   __typename?: 'RetargetOutcome';
@@ -1327,6 +1859,72 @@ export interface RetargetOutcome {
   /** Rollouts that differ from the unpatched one. */
   changed: Maybe<Scalars['Float']>;
 }
+
+/** retarget: Overwrites the target token's residual stream at one layer with its value from a run with a different target, decodes, and measures how often the rollout becomes a valid path to the new target, by lay */
+export interface RetargetParams {
+  __typename?: 'RetargetParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 2000]; default: 16 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** layers whose resid_pre is overwritten (one at a time); integers in [0, model-dependent]; default: every layer */
+  layers: Maybe<Array<Scalars['Int']>>;
+  /** positions changed; target-onwards (direction only) reaches every later position, generated ones included, at every decoding step; one of target, target_to_path_start, target_onwards; default: "target" */
+  positions: Maybe<RetargetPositions>;
+  /** run the random-vector and same-target controls; default: true */
+  controls: Maybe<Scalars['Boolean']>;
+  /** source of the same-target control (transplant); one of reshuffled, identical; default: "reshuffled" */
+  sameTargetSource: Maybe<RetargetSameTarget>;
+  /** transplant: overwrite with the new-target run's residual; direction: add scale × (mean residual of mazes with the new target − with the old); probe: add the direction between the two cells' "cell is the target" logistic probes (fitted on the references' residuals where it is added), with the mean difference's norm × scale; one of transplant, direction, probe; default: "transplant" */
+  method: Maybe<RetargetMethod>;
+  /** direction: multiple of the mean difference added; numbers in [0, 100]; default: 1 */
+  scale: Maybe<Scalars['Float']>;
+  /** direction: generated mazes whose residuals give the per-target means; integers in [8, 20000]; default: 512 */
+  references: Maybe<Scalars['Int']>;
+  /** direction, target-onwards: pooled: one mean over every position from the target on; by-span: one for the prompt (target…<PATH_START>) and one for the path positions, each added where it was measured; one of pooled, by_span; default: "pooled" */
+  span: Maybe<RetargetSpan>;
+}
+
+/** retarget's params: set any subset; the kind's defaults fill the rest. */
+export interface RetargetParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 2000]; default: 16 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** layers whose resid_pre is overwritten (one at a time); integers in [0, model-dependent]; default: every layer */
+  layers?: InputMaybe<Array<Scalars['Int']>>;
+  /** positions changed; target-onwards (direction only) reaches every later position, generated ones included, at every decoding step; one of target, target_to_path_start, target_onwards; default: "target" */
+  positions?: InputMaybe<RetargetPositions>;
+  /** run the random-vector and same-target controls; default: true */
+  controls?: InputMaybe<Scalars['Boolean']>;
+  /** source of the same-target control (transplant); one of reshuffled, identical; default: "reshuffled" */
+  sameTargetSource?: InputMaybe<RetargetSameTarget>;
+  /** transplant: overwrite with the new-target run's residual; direction: add scale × (mean residual of mazes with the new target − with the old); probe: add the direction between the two cells' "cell is the target" logistic probes (fitted on the references' residuals where it is added), with the mean difference's norm × scale; one of transplant, direction, probe; default: "transplant" */
+  method?: InputMaybe<RetargetMethod>;
+  /** direction: multiple of the mean difference added; numbers in [0, 100]; default: 1 */
+  scale?: InputMaybe<Scalars['Float']>;
+  /** direction: generated mazes whose residuals give the per-target means; integers in [8, 20000]; default: 512 */
+  references?: InputMaybe<Scalars['Int']>;
+  /** direction, target-onwards: pooled: one mean over every position from the target on; by-span: one for the prompt (target…<PATH_START>) and one for the path positions, each added where it was measured; one of pooled, by_span; default: "pooled" */
+  span?: InputMaybe<RetargetSpan>;
+}
+
+/** Choices of retarget.positions (each field's description names the ones it takes). */
+export type RetargetPositions = 'target' | 'target_to_path_start' | 'target_onwards';
+
+/** Choices of retarget.sameTargetSource (each field's description names the ones it takes). */
+export type RetargetSameTarget = 'reshuffled' | 'identical';
+
+/** Choices of retarget.span (each field's description names the ones it takes). */
+export type RetargetSpan = 'pooled' | 'by_span';
 
 /** retarget: the target's representation overwritten at one layer; how often the rollout reaches the new target. */
 export interface RetargetSummary {
@@ -1353,6 +1951,9 @@ export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
 /** A dataset's two parts: training mazes first, then the held-out test mazes. */
 export type Split = 'train' | 'test';
 
+/** Choices of geometry.classes, probes.classes (each field's description names the ones it takes). */
+export type TokenClass = 'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start';
+
 export interface TokenLogit {
   __typename?: 'TokenLogit';
   token: Scalars['String'];
@@ -1363,6 +1964,9 @@ export interface TokenLogit {
 
 /** What a run's mazes are balanced by (Saparov et al. 2024: search is learned only from balanced data). */
 export type TrainBalance = 'LOOKAHEAD';
+
+/** Where a model trains: ONNX Runtime (the default) or TensorFlow.js. */
+export type TrainEngine = 'onnx' | 'tfjs';
 
 /** One held-out evaluation during training. */
 export interface TrainingEval {
@@ -1407,6 +2011,24 @@ export interface TrainModelInput {
   checkpointEvery?: InputMaybe<Scalars['Int']>;
 }
 
+/** trainModel: the run as queued. */
+export interface TrainModelJobParams {
+  __typename?: 'TrainModelJobParams';
+  name: Scalars['String'];
+  preset: ModelPreset;
+  /** A dataset's training split, or null with `generated`. */
+  datasetId: Maybe<Scalars['ID']>;
+  generated: Maybe<GeneratedMazes>;
+  steps: Scalars['Int'];
+  seed: Scalars['Int'];
+  batchSize: Scalars['Int'];
+  lr: Scalars['Float'];
+  checkpointEvery: Scalars['Int'];
+  evalEvery: Scalars['Int'];
+  evalCount: Scalars['Int'];
+  engine: TrainEngine;
+}
+
 export interface UpdateAnnotationInput {
   id: Scalars['ID'];
   /** The version the edit was made on; a stale one fails with CONFLICT (extensions.current holds the current state). */
@@ -1445,6 +2067,27 @@ export interface WeightsHead {
   ov_singular_values: Array<Maybe<Scalars['Float']>>;
   qk_singular_values: Array<Maybe<Scalars['Float']>>;
   qk_lattice_adjacency_corr: Maybe<Scalars['Float']>;
+}
+
+/** weights: OV and QK circuits of each head (SVD) projected on the coordinate embeddings and unembeddings; embedding PCA coloured by row/column; correlation of embedding distance with lattice distance (anchor 0.3 */
+export interface WeightsParams {
+  __typename?: 'WeightsParams';
+  /** cells (grid × grid) whose tokens are analysed; integers in [2, 64]; default: largest grid the vocabulary covers */
+  grid: Maybe<Scalars['Int']>;
+  /** layers whose heads are decomposed; integers in [0, model-dependent]; default: every layer */
+  layers: Maybe<Array<Scalars['Int']>>;
+  /** singular directions kept per circuit; integers in [1, 64]; default: 4 */
+  topK: Maybe<Scalars['Int']>;
+}
+
+/** weights's params: set any subset; the kind's defaults fill the rest. */
+export interface WeightsParamsInput {
+  /** cells (grid × grid) whose tokens are analysed; integers in [2, 64]; default: largest grid the vocabulary covers */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** layers whose heads are decomposed; integers in [0, model-dependent]; default: every layer */
+  layers?: InputMaybe<Array<Scalars['Int']>>;
+  /** singular directions kept per circuit; integers in [1, 64]; default: 4 */
+  topK?: InputMaybe<Scalars['Int']>;
 }
 
 /** weights: OV/QK spectra of every head and the coordinate embeddings against the lattice. */
@@ -1526,9 +2169,8 @@ export interface MutationSetCircuitEditorsArgs {
 }
 
 export interface MutationRunExperimentArgs {
-  kind: Scalars['String'];
   modelId: Scalars['ID'];
-  params?: InputMaybe<Scalars['JSON']>;
+  params: ExperimentParamsInput;
   datasetId?: InputMaybe<Scalars['ID']>;
   seed?: InputMaybe<Scalars['Int']>;
 }
@@ -1688,8 +2330,10 @@ export interface SubscriptionResolver<TResult, TParent, TContext, TArgs> {
 
 /** The parent value each object type's resolvers receive: a server row for mapped types. */
 export interface ResolversParentTypes {
+  ActivationPatchingParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; pair?: Maybe<PairKind>; sites?: Maybe<ReadonlyArray<PatchSite>>; rowsPerRun?: Maybe<ResolvedScalars['Int']> };
   ActivationPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; sites: ReadonlyArray<ResolvedScalars['String']>; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; classes: ReadonlyArray<ResolvedScalars['String']>; peaks: ResolversParentTypes['PatchPeaks'] };
   AdjacencyHeadRow: { rank: ResolvedScalars['Int']; layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; lattice?: Maybe<ResolvedScalars['Float']>; connected?: Maybe<ResolvedScalars['Float']>; wall?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']>; lift?: Maybe<ResolvedScalars['Float']>; connected_share?: Maybe<ResolvedScalars['Float']> };
+  AdjacencyHeadsParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; queries?: Maybe<AdjacencyQueries> };
   AdjacencyHeadsSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; queries: ResolvedScalars['Int']; query_tokens: ResolvedScalars['String']; ranked: ReadonlyArray<ResolversParentTypes['AdjacencyHeadRow']> };
   AggregateMetrics: { count: ResolvedScalars['Int']; exact_path_rate?: Maybe<ResolvedScalars['Float']>; valid_rollout_rate?: Maybe<ResolvedScalars['Float']>; target_reached_rate?: Maybe<ResolvedScalars['Float']>; means: ResolversParentTypes['PathMetricMeans']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks_pooled?: Maybe<ResolvedScalars['Float']> };
   Annotation: M.AnnotationRow;
@@ -1697,10 +2341,13 @@ export interface ResolversParentTypes {
   AnnotationEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Annotation'] };
   AnnotationEvent: { kind: AnnotationEventKind; annotation: ResolversParentTypes['Annotation']; comment?: Maybe<ResolversParentTypes['Comment']>; actor?: Maybe<ResolversParentTypes['User']> };
   ApiToken: M.ApiTokenRow;
+  AttentionParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; query?: Maybe<ResolvedScalars['String']>; patterns?: Maybe<ResolvedScalars['Boolean']> };
   AttentionSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; query: ResolvedScalars['String']; query_position: ResolvedScalars['Int']; query_token: ResolvedScalars['String']; grid: ReadonlyArray<ResolvedScalars['Int']>; tokens: ReadonlyArray<ResolvedScalars['String']>; classes: ReadonlyArray<ResolvedScalars['String']>; max_row_sum_error?: Maybe<ResolvedScalars['Float']>; top_cells: ReadonlyArray<ResolversParentTypes['AttentionTopCell']> };
   AttentionTopCell: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; cell: ReadonlyArray<ResolvedScalars['Int']>; mass?: Maybe<ResolvedScalars['Float']> };
+  AttributionPatchingParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; pair?: Maybe<PairKind>; sites?: Maybe<ReadonlyArray<PatchSite>>; compare?: Maybe<ResolvedScalars['Boolean']> };
   AttributionPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; sites: ReadonlyArray<ResolvedScalars['String']>; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; classes: ReadonlyArray<ResolvedScalars['String']>; gradients: ResolvedScalars['String']; correlation_with_exact?: Maybe<ResolversParentTypes['PatchSiteValues']> };
   BehaviorMetrics: { exact_path_rate?: Maybe<ResolvedScalars['Float']>; valid_rollout_rate?: Maybe<ResolvedScalars['Float']>; target_reached_rate?: Maybe<ResolvedScalars['Float']>; node_overlap?: Maybe<ResolvedScalars['Float']>; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_correct_forks_pooled?: Maybe<ResolvedScalars['Float']>; backtracks?: Maybe<ResolvedScalars['Float']>; invalid_tokens?: Maybe<ResolvedScalars['Float']> };
+  BehaviorParams: { generators?: Maybe<ReadonlyArray<MazeGenerator>>; sizes?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; count?: Maybe<ResolvedScalars['Int']>; percolationP?: Maybe<ResolvedScalars['Float']>; dfsPercolationP?: Maybe<ResolvedScalars['Float']>; constrained?: Maybe<ResolvedScalars['Boolean']> };
   BehaviorRow: { generator: ResolvedScalars['String']; size?: Maybe<ResolvedScalars['Int']>; mazes: ResolvedScalars['Int']; too_long: ResolvedScalars['Int']; skipped?: Maybe<ResolvedScalars['String']>; model?: Maybe<ResolversParentTypes['AggregateMetrics']>; baseline?: Maybe<ResolversParentTypes['AggregateMetrics']> };
   BehaviorSummary: { kind: ResolvedScalars['String']; constrained: ResolvedScalars['Boolean']; metrics: ReadonlyArray<ResolvedScalars['String']>; rows: ReadonlyArray<ResolversParentTypes['BehaviorRow']>; table: ReadonlyArray<ResolversParentTypes['BehaviorTableRow']> };
   BehaviorTableRow: { generator: ResolvedScalars['String']; size?: Maybe<ResolvedScalars['Int']>; mazes: ResolvedScalars['Int']; model: ResolversParentTypes['BehaviorMetrics']; baseline: ResolversParentTypes['BehaviorMetrics'] };
@@ -1711,6 +2358,7 @@ export interface ResolversParentTypes {
   CircuitNode: { id: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; kind?: Maybe<ResolvedScalars['String']>; layer?: Maybe<ResolvedScalars['Int']>; head?: Maybe<ResolvedScalars['Int']> };
   Comment: M.CommentRow;
   ComponentTarget: M.ComponentTarget;
+  CreateDatasetJobParams: { name: ResolvedScalars['String']; generator: MazeGenerator; grid: ResolvedScalars['Int']; count: ResolvedScalars['Int']; seed: ResolvedScalars['Int']; p?: Maybe<ResolvedScalars['Float']>; forkless?: Maybe<ResolvedScalars['Boolean']>; testFraction: ResolvedScalars['Float'] };
   Curriculum: { by: CurriculumBy; fraction: ResolvedScalars['Float'] };
   CurvePoint: { step: ResolvedScalars['Int']; name: ResolvedScalars['String']; value: ResolvedScalars['Float'] };
   Dataset: M.DatasetRow;
@@ -1721,7 +2369,9 @@ export interface ResolversParentTypes {
   DlaClassCounts: { fork: ResolvedScalars['Int']; corridor: ResolvedScalars['Int']; start: ResolvedScalars['Int']; end: ResolvedScalars['Int'] };
   DlaClassValues: { fork?: Maybe<ResolvedScalars['Float']>; corridor?: Maybe<ResolvedScalars['Float']>; start?: Maybe<ResolvedScalars['Float']>; end?: Maybe<ResolvedScalars['Float']> };
   DlaComponentMean: { component: ResolvedScalars['String']; mean?: Maybe<ResolvedScalars['Float']> };
+  DlaParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; detail?: Maybe<ResolvedScalars['Int']> };
   DlaSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; components: ReadonlyArray<ResolvedScalars['String']>; classes: ReadonlyArray<ResolvedScalars['String']>; counts: ResolversParentTypes['DlaClassCounts']; mean_logit_diff: ResolversParentTypes['DlaClassValues']; top_at_forks: ReadonlyArray<ResolversParentTypes['DlaComponentMean']>; top_at_corridors: ReadonlyArray<ResolversParentTypes['DlaComponentMean']>; max_sum_error?: Maybe<ResolvedScalars['Float']> };
+  EvaluateModelJobParams: { modelId: ResolvedScalars['ID']; datasetId?: Maybe<ResolvedScalars['ID']>; generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count: ResolvedScalars['Int']; seed: ResolvedScalars['Int'] };
   Evaluation: M.ExperimentRow;
   EvaluationParams: M.EvaluationParams;
   EvaluationSummary: { count: ResolvedScalars['Int']; checkpointStep: ResolvedScalars['Int']; engine: ResolvedScalars['String']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
@@ -1729,8 +2379,9 @@ export interface ResolversParentTypes {
   Experiment: M.ExperimentRow;
   ExperimentConnection: { edges: ReadonlyArray<ResolversParentTypes['ExperimentEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   ExperimentEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Experiment'] };
-  ExperimentKind: { kind: ResolvedScalars['String']; describe: ResolvedScalars['String']; params: ReadonlyArray<ResolversParentTypes['ExperimentParam']> };
-  ExperimentParam: { name: ResolvedScalars['String']; type: ResolvedScalars['String']; doc: ResolvedScalars['String']; default?: Maybe<ResolvedScalars['JSON']>; choices?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
+  ExperimentJobParams: { kind: ResolvedScalars['String']; experimentId?: Maybe<ResolvedScalars['ID']>; modelId: ResolvedScalars['ID']; checkpointId: ResolvedScalars['ID']; params: ResolversParentTypes['ExperimentParams']; seed: ResolvedScalars['Int']; datasetId?: Maybe<ResolvedScalars['ID']>; split?: Maybe<Split> };
+  ExperimentKind: { kind: ResolvedScalars['String']; describe: ResolvedScalars['String']; paramsType: ResolvedScalars['String']; inputField: ResolvedScalars['String']; params: ReadonlyArray<ResolversParentTypes['ExperimentParam']>; defaults?: Maybe<ResolversParentTypes['ExperimentParams']> };
+  ExperimentParam: { name: ResolvedScalars['String']; type: ResolvedScalars['String']; doc: ResolvedScalars['String']; enum?: Maybe<ResolvedScalars['String']>; choices?: Maybe<ReadonlyArray<ResolvedScalars['String']>>; defaultDoc?: Maybe<ResolvedScalars['String']>; hasDefault: ResolvedScalars['Boolean'] };
   ForkDecisions: { correct: ResolvedScalars['Int']; total: ResolvedScalars['Int'] };
   ForwardResult: { nextToken: ResolvedScalars['String']; topK: ReadonlyArray<ResolversParentTypes['TokenLogit']>; cacheId?: Maybe<ResolvedScalars['ID']>; cacheUrl?: Maybe<ResolvedScalars['String']> };
   GeneratedMazes: M.GeneratedMazesSpec;
@@ -1738,6 +2389,7 @@ export interface ResolversParentTypes {
   GeometryBest: { property: ResolvedScalars['String']; layer: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']> };
   GeometryChance: { property: ResolvedScalars['String']; chance?: Maybe<ResolvedScalars['Float']> };
   GeometryLayer: { layer: ResolvedScalars['String']; scores: ReadonlyArray<ResolversParentTypes['GeometryScore']> };
+  GeometryParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; classes?: Maybe<ReadonlyArray<TokenClass>>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; methods?: Maybe<ReadonlyArray<GeometryMethod>>; maxPoints?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']> };
   GeometryScore: { property: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']> };
   GeometrySummary: { kind: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; properties: ReadonlyArray<ResolvedScalars['String']>; methods: ReadonlyArray<ResolvedScalars['String']>; k: ResolvedScalars['Int']; mazes: ResolvedScalars['Int']; points_total: ResolvedScalars['Int']; points_used: ResolvedScalars['Int']; by_layer: ReadonlyArray<ResolversParentTypes['GeometryLayer']>; chance: ReadonlyArray<ResolversParentTypes['GeometryChance']>; best: ReadonlyArray<ResolversParentTypes['GeometryBest']>; pca_explained: ReadonlyArray<ReadonlyArray<Maybe<ResolvedScalars['Float']>>> };
   Job: M.JobRow;
@@ -1746,7 +2398,9 @@ export interface ResolversParentTypes {
   JobProgress: { phase?: Maybe<ResolvedScalars['String']>; done?: Maybe<ResolvedScalars['Float']>; total?: Maybe<ResolvedScalars['Float']>; message?: Maybe<ResolvedScalars['String']>; skipped?: Maybe<ResolvedScalars['Int']>; datasetId?: Maybe<ResolvedScalars['ID']>; modelId?: Maybe<ResolvedScalars['ID']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; loss?: Maybe<ResolvedScalars['Float']>; lr?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; etaSec?: Maybe<ResolvedScalars['Float']> };
   JobResult: { datasetId?: Maybe<ResolvedScalars['ID']>; mazeCount?: Maybe<ResolvedScalars['Int']>; skipped?: Maybe<ResolvedScalars['Int']>; contentHash?: Maybe<ResolvedScalars['String']>; modelId?: Maybe<ResolvedScalars['ID']>; step?: Maybe<ResolvedScalars['Int']>; loss?: Maybe<ResolvedScalars['Float']>; tokensPerSec?: Maybe<ResolvedScalars['Float']>; lastEval?: Maybe<ResolversParentTypes['TrainingEval']>; evaluationId?: Maybe<ResolvedScalars['ID']>; exact_path_rate?: Maybe<ResolvedScalars['Float']>; baseline_exact_path_rate?: Maybe<ResolvedScalars['Float']>; experimentId?: Maybe<ResolvedScalars['ID']>; kind?: Maybe<ResolvedScalars['String']>; tensors?: Maybe<ResolvedScalars['Int']> };
   LogitLensLayer: { layer: ResolvedScalars['String']; accuracy?: Maybe<ResolvedScalars['Float']>; correct_prob?: Maybe<ResolvedScalars['Float']>; correct_rank?: Maybe<ResolvedScalars['Float']> };
+  LogitLensParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; topK?: Maybe<ResolvedScalars['Int']>; detail?: Maybe<ResolvedScalars['Int']> };
   LogitLensSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; positions: ResolvedScalars['Int']; grid: ReadonlyArray<ResolvedScalars['Int']>; layers: ReadonlyArray<ResolversParentTypes['LogitLensLayer']>; final_layer_max_abs_diff?: Maybe<ResolvedScalars['Float']>; detail_vocab?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
+  LookaheadParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; batch?: Maybe<ResolvedScalars['Int']> };
   LookaheadRow: { lookahead: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; correct: ResolvedScalars['Int']; accuracy?: Maybe<ResolvedScalars['Float']>; choice_accuracy?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']> };
   LookaheadSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; ambiguous_forks: ResolvedScalars['Int']; accuracy?: Maybe<ResolvedScalars['Float']>; choice_accuracy?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']>; by_lookahead: ReadonlyArray<ResolversParentTypes['LookaheadRow']> };
   Maze: M.MazeRow;
@@ -1770,10 +2424,12 @@ export interface ResolversParentTypes {
   PatchSiteValues: { resid_pre?: Maybe<ResolvedScalars['Float']>; attn_out?: Maybe<ResolvedScalars['Float']>; mlp_out?: Maybe<ResolvedScalars['Float']>; head_by_pos?: Maybe<ResolvedScalars['Float']>; head_all_pos?: Maybe<ResolvedScalars['Float']> };
   PathMetricMeans: { node_overlap?: Maybe<ResolvedScalars['Float']>; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_adjacent_steps?: Maybe<ResolvedScalars['Float']>; corner_jumps?: Maybe<ResolvedScalars['Float']>; backtracks?: Maybe<ResolvedScalars['Float']>; invalid_tokens?: Maybe<ResolvedScalars['Float']>; frac_correct_forks?: Maybe<ResolvedScalars['Float']>; path_length_ratio?: Maybe<ResolvedScalars['Float']> };
   PathMetrics: { exact_path: ResolvedScalars['Boolean']; node_overlap: ResolvedScalars['Float']; frac_connected_steps?: Maybe<ResolvedScalars['Float']>; frac_adjacent_steps?: Maybe<ResolvedScalars['Float']>; corner_jumps: ResolvedScalars['Int']; backtracks: ResolvedScalars['Int']; target_reached: ResolvedScalars['Boolean']; valid_rollout: ResolvedScalars['Boolean']; invalid_tokens: ResolvedScalars['Int']; fork_decisions: ResolversParentTypes['ForkDecisions']; frac_correct_forks?: Maybe<ResolvedScalars['Float']>; path_length_ratio: ResolvedScalars['Float']; predicted_length: ResolvedScalars['Int']; steps: ResolvedScalars['Int']; ended: ResolvedScalars['Boolean'] };
+  PathPatchingParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; pair?: Maybe<PairKind>; receivers?: Maybe<PathReceivers>; receiverLayer?: Maybe<ResolvedScalars['Int']>; receiverHeads?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; receiverInputs?: Maybe<ReadonlyArray<HeadInput>>; freeze?: Maybe<PathFreeze>; rowsPerRun?: Maybe<ResolvedScalars['Int']> };
   PathPatchingReceivers: { kind: ResolvedScalars['String']; layer?: Maybe<ResolvedScalars['Int']>; heads?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; inputs?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
   PathPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; receivers: ResolversParentTypes['PathPatchingReceivers']; freeze: ResolvedScalars['String']; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; strongest: ReadonlyArray<ResolversParentTypes['PathSender']> };
   PathSender: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; effect: ResolvedScalars['Float'] };
   ProbeLabelColumns: { edge?: Maybe<ResolvedScalars['Int']>; solution?: Maybe<ResolvedScalars['Int']>; future?: Maybe<ResolvedScalars['Int']>; target?: Maybe<ResolvedScalars['Int']> };
+  ProbesParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; classes?: Maybe<ReadonlyArray<TokenClass>>; targets?: Maybe<ReadonlyArray<ProbeTarget>>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; testFraction?: Maybe<ResolvedScalars['Float']>; lambda?: Maybe<ResolvedScalars['Float']>; iters?: Maybe<ResolvedScalars['Int']>; control?: Maybe<ResolvedScalars['Boolean']>; backend?: Maybe<ProbeBackend> };
   ProbesSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; train: ResolvedScalars['Int']; test: ResolvedScalars['Int']; grid: ReadonlyArray<ResolvedScalars['Int']>; classes: ReadonlyArray<ResolvedScalars['String']>; targets: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; label_columns: ResolversParentTypes['ProbeLabelColumns']; future_equals_solution_at: ReadonlyArray<ResolvedScalars['String']>; table: ReadonlyArray<ResolversParentTypes['ProbeTableRow']> };
   ProbeTableRow: { class: ResolvedScalars['String']; layer: ResolvedScalars['String']; edge?: Maybe<ResolversParentTypes['ProbeTargetScores']>; solution?: Maybe<ResolversParentTypes['ProbeTargetScores']>; future?: Maybe<ResolversParentTypes['ProbeTargetScores']>; target?: Maybe<ResolversParentTypes['ProbeTargetScores']> };
   ProbeTargetScores: { accuracy?: Maybe<ResolvedScalars['Float']>; balanced?: Maybe<ResolvedScalars['Float']>; majority?: Maybe<ResolvedScalars['Float']>; control?: Maybe<ResolvedScalars['Float']>; selectivity?: Maybe<ResolvedScalars['Float']>; selectivity_balanced?: Maybe<ResolvedScalars['Float']>; top1?: Maybe<ResolvedScalars['Float']>; control_top1?: Maybe<ResolvedScalars['Float']> };
@@ -1782,16 +2438,31 @@ export interface ResolversParentTypes {
   RetargetBaseline: { valid_to_old_target?: Maybe<ResolvedScalars['Float']>; valid_to_new_target?: Maybe<ResolvedScalars['Float']> };
   RetargetLayer: { layer: ResolvedScalars['Int']; retarget: ResolversParentTypes['RetargetOutcome']; random?: Maybe<ResolversParentTypes['RetargetOutcome']>; same?: Maybe<ResolversParentTypes['RetargetOutcome']> };
   RetargetOutcome: { valid_to_new_target?: Maybe<ResolvedScalars['Float']>; valid_to_old_target?: Maybe<ResolvedScalars['Float']>; changed?: Maybe<ResolvedScalars['Float']> };
+  RetargetParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; positions?: Maybe<RetargetPositions>; controls?: Maybe<ResolvedScalars['Boolean']>; sameTargetSource?: Maybe<RetargetSameTarget>; method?: Maybe<RetargetMethod>; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<RetargetSpan> };
   RetargetSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; method: ResolvedScalars['String']; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<ResolvedScalars['String']>; positions: ResolvedScalars['String']; same_target_source: ResolvedScalars['String']; conditions: ReadonlyArray<ResolvedScalars['String']>; baseline: ResolversParentTypes['RetargetBaseline']; layers: ReadonlyArray<ResolversParentTypes['RetargetLayer']> };
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
   TrainingEval: { step: ResolvedScalars['Int']; loss: ResolvedScalars['Float']; seconds: ResolvedScalars['Float']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
   TrainingResume: { attempt: ResolvedScalars['Int']; fromStep?: Maybe<ResolvedScalars['Int']>; at: ResolvedScalars['DateTime'] };
+  TrainModelJobParams: { name: ResolvedScalars['String']; preset: ModelPreset; datasetId?: Maybe<ResolvedScalars['ID']>; generated?: Maybe<ResolversParentTypes['GeneratedMazes']>; steps: ResolvedScalars['Int']; seed: ResolvedScalars['Int']; batchSize: ResolvedScalars['Int']; lr: ResolvedScalars['Float']; checkpointEvery: ResolvedScalars['Int']; evalEvery: ResolvedScalars['Int']; evalCount: ResolvedScalars['Int']; engine: TrainEngine };
   User: M.UserRow;
   WeightsEmbedding: { distance_vs_lattice_pearson?: Maybe<ResolvedScalars['Float']>; cosine_distance_vs_lattice_pearson?: Maybe<ResolvedScalars['Float']>; anchor: ResolvedScalars['Float']; pca_explained_variance: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; pc_row_corr: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; pc_col_corr: ReadonlyArray<Maybe<ResolvedScalars['Float']>> };
   WeightsHead: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; ov_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_lattice_adjacency_corr?: Maybe<ResolvedScalars['Float']> };
+  WeightsParams: { grid?: Maybe<ResolvedScalars['Int']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; topK?: Maybe<ResolvedScalars['Int']> };
   WeightsSummary: { kind: ResolvedScalars['String']; grid: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; embedding: ResolversParentTypes['WeightsEmbedding']; heads: ReadonlyArray<ResolversParentTypes['WeightsHead']> };
+  ExperimentParams: ResolversParentTypes['AttentionParams'] | ResolversParentTypes['LogitLensParams'] | ResolversParentTypes['DlaParams'] | ResolversParentTypes['ActivationPatchingParams'] | ResolversParentTypes['AttributionPatchingParams'] | ResolversParentTypes['PathPatchingParams'] | ResolversParentTypes['GeometryParams'] | ResolversParentTypes['ProbesParams'] | ResolversParentTypes['WeightsParams'] | ResolversParentTypes['AdjacencyHeadsParams'] | ResolversParentTypes['RetargetParams'] | ResolversParentTypes['BehaviorParams'] | ResolversParentTypes['LookaheadParams'];
   ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['GeometrySummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'];
+  JobParams: ResolversParentTypes['CreateDatasetJobParams'] | ResolversParentTypes['TrainModelJobParams'] | ResolversParentTypes['EvaluateModelJobParams'] | ResolversParentTypes['ExperimentJobParams'];
+}
+
+export interface ActivationPatchingParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['ActivationPatchingParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  pair?: ResolverFn<Maybe<PairKind>, TParent, TContext, Record<string, never>>;
+  sites?: ResolverFn<Maybe<ReadonlyArray<PatchSite>>, TParent, TContext, Record<string, never>>;
+  rowsPerRun?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface ActivationPatchingSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ActivationPatchingSummary']> {
@@ -1814,6 +2485,14 @@ export interface AdjacencyHeadRowResolvers<TContext = unknown, TParent = Resolve
   chance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   lift?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   connected_share?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface AdjacencyHeadsParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['AdjacencyHeadsParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  queries?: ResolverFn<Maybe<AdjacencyQueries>, TParent, TContext, Record<string, never>>;
 }
 
 export interface AdjacencyHeadsSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['AdjacencyHeadsSummary']> {
@@ -1879,6 +2558,16 @@ export interface ApiTokenResolvers<TContext = unknown, TParent = ResolversParent
   expiresAt?: ResolverFn<Maybe<ResolvedScalars['DateTime']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface AttentionParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['AttentionParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  query?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  patterns?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface AttentionSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['AttentionSummary']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -1898,6 +2587,16 @@ export interface AttentionTopCellResolvers<TContext = unknown, TParent = Resolve
   head?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   cell?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   mass?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface AttributionPatchingParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['AttributionPatchingParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  pair?: ResolverFn<Maybe<PairKind>, TParent, TContext, Record<string, never>>;
+  sites?: ResolverFn<Maybe<ReadonlyArray<PatchSite>>, TParent, TContext, Record<string, never>>;
+  compare?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface AttributionPatchingSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['AttributionPatchingSummary']> {
@@ -1920,6 +2619,15 @@ export interface BehaviorMetricsResolvers<TContext = unknown, TParent = Resolver
   frac_correct_forks_pooled?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   backtracks?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   invalid_tokens?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface BehaviorParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['BehaviorParams']> {
+  generators?: ResolverFn<Maybe<ReadonlyArray<MazeGenerator>>, TParent, TContext, Record<string, never>>;
+  sizes?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  percolationP?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  dfsPercolationP?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  constrained?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface BehaviorRowResolvers<TContext = unknown, TParent = ResolversParentTypes['BehaviorRow']> {
@@ -2008,6 +2716,17 @@ export interface ComponentTargetResolvers<TContext = unknown, TParent = Resolver
   experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface CreateDatasetJobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['CreateDatasetJobParams']> {
+  name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  generator?: ResolverFn<MazeGenerator, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  seed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  forkless?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
+  testFraction?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
 export interface CurriculumResolvers<TContext = unknown, TParent = ResolversParentTypes['Curriculum']> {
   by?: ResolverFn<CurriculumBy, TParent, TContext, Record<string, never>>;
   fraction?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
@@ -2084,6 +2803,14 @@ export interface DlaComponentMeanResolvers<TContext = unknown, TParent = Resolve
   mean?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface DlaParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['DlaParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  detail?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface DlaSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['DlaSummary']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -2094,6 +2821,15 @@ export interface DlaSummaryResolvers<TContext = unknown, TParent = ResolversPare
   top_at_forks?: ResolverFn<ReadonlyArray<ResolversParentTypes['DlaComponentMean']>, TParent, TContext, Record<string, never>>;
   top_at_corridors?: ResolverFn<ReadonlyArray<ResolversParentTypes['DlaComponentMean']>, TParent, TContext, Record<string, never>>;
   max_sum_error?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface EvaluateModelJobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['EvaluateModelJobParams']> {
+  modelId?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  seed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
 }
 
 export interface EvaluationResolvers<TContext = unknown, TParent = ResolversParentTypes['Evaluation']> {
@@ -2130,11 +2866,10 @@ export interface EvidenceResolvers<TContext = unknown, TParent = ResolversParent
 export interface ExperimentResolvers<TContext = unknown, TParent = ResolversParentTypes['Experiment']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  params?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  params?: ResolverFn<ResolversParentTypes['ExperimentParams'], TParent, TContext, Record<string, never>>;
   seed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   status?: ResolverFn<JobStatus, TParent, TContext, Record<string, never>>;
   error?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
-  summary?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
   result?: ResolverFn<Maybe<ResolversParentTypes['ExperimentSummary']>, TParent, TContext, Record<string, never>>;
   tensors?: ResolverFn<ReadonlyArray<ResolversParentTypes['ResultTensor']>, TParent, TContext, Record<string, never>>;
   downloadUrl?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
@@ -2158,18 +2893,34 @@ export interface ExperimentEdgeResolvers<TContext = unknown, TParent = Resolvers
   node?: ResolverFn<ResolversParentTypes['Experiment'], TParent, TContext, Record<string, never>>;
 }
 
+export interface ExperimentJobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentJobParams']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  modelId?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
+  checkpointId?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
+  params?: ResolverFn<ResolversParentTypes['ExperimentParams'], TParent, TContext, Record<string, never>>;
+  seed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  split?: ResolverFn<Maybe<Split>, TParent, TContext, Record<string, never>>;
+}
+
 export interface ExperimentKindResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentKind']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   describe?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  paramsType?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  inputField?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   params?: ResolverFn<ReadonlyArray<ResolversParentTypes['ExperimentParam']>, TParent, TContext, Record<string, never>>;
+  defaults?: ResolverFn<Maybe<ResolversParentTypes['ExperimentParams']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface ExperimentParamResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentParam']> {
   name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   type?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   doc?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
-  default?: ResolverFn<Maybe<ResolvedScalars['JSON']>, TParent, TContext, Record<string, never>>;
+  enum?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   choices?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['String']>>, TParent, TContext, Record<string, never>>;
+  defaultDoc?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  hasDefault?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
 }
 
 export interface ForkDecisionsResolvers<TContext = unknown, TParent = ResolversParentTypes['ForkDecisions']> {
@@ -2216,6 +2967,18 @@ export interface GeometryLayerResolvers<TContext = unknown, TParent = ResolversP
   scores?: ResolverFn<ReadonlyArray<ResolversParentTypes['GeometryScore']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface GeometryParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometryParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<Maybe<ReadonlyArray<TokenClass>>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  methods?: ResolverFn<Maybe<ReadonlyArray<GeometryMethod>>, TParent, TContext, Record<string, never>>;
+  maxPoints?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  k?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface GeometryScoreResolvers<TContext = unknown, TParent = ResolversParentTypes['GeometryScore']> {
   property?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   score?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
@@ -2242,7 +3005,7 @@ export interface JobResolvers<TContext = unknown, TParent = ResolversParentTypes
   kind?: ResolverFn<JobKind, TParent, TContext, Record<string, never>>;
   status?: ResolverFn<JobStatus, TParent, TContext, Record<string, never>>;
   progress?: ResolverFn<Maybe<ResolversParentTypes['JobProgress']>, TParent, TContext, Record<string, never>>;
-  params?: ResolverFn<ResolvedScalars['JSON'], TParent, TContext, Record<string, never>>;
+  params?: ResolverFn<ResolversParentTypes['JobParams'], TParent, TContext, Record<string, never>>;
   result?: ResolverFn<Maybe<ResolversParentTypes['JobResult']>, TParent, TContext, Record<string, never>>;
   error?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   attempts?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -2304,6 +3067,15 @@ export interface LogitLensLayerResolvers<TContext = unknown, TParent = Resolvers
   correct_rank?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface LogitLensParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['LogitLensParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  topK?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  detail?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface LogitLensSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['LogitLensSummary']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -2312,6 +3084,14 @@ export interface LogitLensSummaryResolvers<TContext = unknown, TParent = Resolve
   layers?: ResolverFn<ReadonlyArray<ResolversParentTypes['LogitLensLayer']>, TParent, TContext, Record<string, never>>;
   final_layer_max_abs_diff?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   detail_vocab?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['String']>>, TParent, TContext, Record<string, never>>;
+}
+
+export interface LookaheadParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['LookaheadParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  batch?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface LookaheadRowResolvers<TContext = unknown, TParent = ResolversParentTypes['LookaheadRow']> {
@@ -2548,6 +3328,20 @@ export interface PathMetricsResolvers<TContext = unknown, TParent = ResolversPar
   ended?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
 }
 
+export interface PathPatchingParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['PathPatchingParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  pair?: ResolverFn<Maybe<PairKind>, TParent, TContext, Record<string, never>>;
+  receivers?: ResolverFn<Maybe<PathReceivers>, TParent, TContext, Record<string, never>>;
+  receiverLayer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  receiverHeads?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  receiverInputs?: ResolverFn<Maybe<ReadonlyArray<HeadInput>>, TParent, TContext, Record<string, never>>;
+  freeze?: ResolverFn<Maybe<PathFreeze>, TParent, TContext, Record<string, never>>;
+  rowsPerRun?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface PathPatchingReceiversResolvers<TContext = unknown, TParent = ResolversParentTypes['PathPatchingReceivers']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   layer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
@@ -2576,6 +3370,21 @@ export interface ProbeLabelColumnsResolvers<TContext = unknown, TParent = Resolv
   solution?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   future?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   target?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbesParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbesParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<Maybe<ReadonlyArray<TokenClass>>, TParent, TContext, Record<string, never>>;
+  targets?: ResolverFn<Maybe<ReadonlyArray<ProbeTarget>>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  testFraction?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  lambda?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  iters?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  control?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
+  backend?: ResolverFn<Maybe<ProbeBackend>, TParent, TContext, Record<string, never>>;
 }
 
 export interface ProbesSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbesSummary']> {
@@ -2663,6 +3472,21 @@ export interface RetargetOutcomeResolvers<TContext = unknown, TParent = Resolver
   changed?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface RetargetParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['RetargetParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  positions?: ResolverFn<Maybe<RetargetPositions>, TParent, TContext, Record<string, never>>;
+  controls?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
+  sameTargetSource?: ResolverFn<Maybe<RetargetSameTarget>, TParent, TContext, Record<string, never>>;
+  method?: ResolverFn<Maybe<RetargetMethod>, TParent, TContext, Record<string, never>>;
+  scale?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  references?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  span?: ResolverFn<Maybe<RetargetSpan>, TParent, TContext, Record<string, never>>;
+}
+
 export interface RetargetSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['RetargetSummary']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -2703,6 +3527,21 @@ export interface TrainingResumeResolvers<TContext = unknown, TParent = Resolvers
   at?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
 }
 
+export interface TrainModelJobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['TrainModelJobParams']> {
+  name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  preset?: ResolverFn<ModelPreset, TParent, TContext, Record<string, never>>;
+  datasetId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  generated?: ResolverFn<Maybe<ResolversParentTypes['GeneratedMazes']>, TParent, TContext, Record<string, never>>;
+  steps?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  seed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  batchSize?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  lr?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  checkpointEvery?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  evalEvery?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  evalCount?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  engine?: ResolverFn<TrainEngine, TParent, TContext, Record<string, never>>;
+}
+
 export interface UserResolvers<TContext = unknown, TParent = ResolversParentTypes['User']> {
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
@@ -2727,6 +3566,12 @@ export interface WeightsHeadResolvers<TContext = unknown, TParent = ResolversPar
   qk_lattice_adjacency_corr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface WeightsParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['WeightsParams']> {
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  layers?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  topK?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface WeightsSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['WeightsSummary']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   grid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -2735,13 +3580,23 @@ export interface WeightsSummaryResolvers<TContext = unknown, TParent = Resolvers
   heads?: ResolverFn<ReadonlyArray<ResolversParentTypes['WeightsHead']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface ExperimentParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentParams']> {
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionParams' | 'LogitLensParams' | 'DlaParams' | 'ActivationPatchingParams' | 'AttributionPatchingParams' | 'PathPatchingParams' | 'GeometryParams' | 'ProbesParams' | 'WeightsParams' | 'AdjacencyHeadsParams' | 'RetargetParams' | 'BehaviorParams' | 'LookaheadParams' | null;
+}
+
 export interface ExperimentSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentSummary']> {
   __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'GeometrySummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | null;
 }
 
+export interface JobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['JobParams']> {
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'CreateDatasetJobParams' | 'TrainModelJobParams' | 'EvaluateModelJobParams' | 'ExperimentJobParams' | null;
+}
+
 export interface Resolvers<TContext = unknown> {
+  ActivationPatchingParams?: ActivationPatchingParamsResolvers<TContext>;
   ActivationPatchingSummary?: ActivationPatchingSummaryResolvers<TContext>;
   AdjacencyHeadRow?: AdjacencyHeadRowResolvers<TContext>;
+  AdjacencyHeadsParams?: AdjacencyHeadsParamsResolvers<TContext>;
   AdjacencyHeadsSummary?: AdjacencyHeadsSummaryResolvers<TContext>;
   AggregateMetrics?: AggregateMetricsResolvers<TContext>;
   Annotation?: AnnotationResolvers<TContext>;
@@ -2749,10 +3604,13 @@ export interface Resolvers<TContext = unknown> {
   AnnotationEdge?: AnnotationEdgeResolvers<TContext>;
   AnnotationEvent?: AnnotationEventResolvers<TContext>;
   ApiToken?: ApiTokenResolvers<TContext>;
+  AttentionParams?: AttentionParamsResolvers<TContext>;
   AttentionSummary?: AttentionSummaryResolvers<TContext>;
   AttentionTopCell?: AttentionTopCellResolvers<TContext>;
+  AttributionPatchingParams?: AttributionPatchingParamsResolvers<TContext>;
   AttributionPatchingSummary?: AttributionPatchingSummaryResolvers<TContext>;
   BehaviorMetrics?: BehaviorMetricsResolvers<TContext>;
+  BehaviorParams?: BehaviorParamsResolvers<TContext>;
   BehaviorRow?: BehaviorRowResolvers<TContext>;
   BehaviorSummary?: BehaviorSummaryResolvers<TContext>;
   BehaviorTableRow?: BehaviorTableRowResolvers<TContext>;
@@ -2763,6 +3621,7 @@ export interface Resolvers<TContext = unknown> {
   CircuitNode?: CircuitNodeResolvers<TContext>;
   Comment?: CommentResolvers<TContext>;
   ComponentTarget?: ComponentTargetResolvers<TContext>;
+  CreateDatasetJobParams?: CreateDatasetJobParamsResolvers<TContext>;
   Curriculum?: CurriculumResolvers<TContext>;
   CurvePoint?: CurvePointResolvers<TContext>;
   Dataset?: DatasetResolvers<TContext>;
@@ -2773,7 +3632,9 @@ export interface Resolvers<TContext = unknown> {
   DlaClassCounts?: DlaClassCountsResolvers<TContext>;
   DlaClassValues?: DlaClassValuesResolvers<TContext>;
   DlaComponentMean?: DlaComponentMeanResolvers<TContext>;
+  DlaParams?: DlaParamsResolvers<TContext>;
   DlaSummary?: DlaSummaryResolvers<TContext>;
+  EvaluateModelJobParams?: EvaluateModelJobParamsResolvers<TContext>;
   Evaluation?: EvaluationResolvers<TContext>;
   EvaluationParams?: EvaluationParamsResolvers<TContext>;
   EvaluationSummary?: EvaluationSummaryResolvers<TContext>;
@@ -2781,6 +3642,7 @@ export interface Resolvers<TContext = unknown> {
   Experiment?: ExperimentResolvers<TContext>;
   ExperimentConnection?: ExperimentConnectionResolvers<TContext>;
   ExperimentEdge?: ExperimentEdgeResolvers<TContext>;
+  ExperimentJobParams?: ExperimentJobParamsResolvers<TContext>;
   ExperimentKind?: ExperimentKindResolvers<TContext>;
   ExperimentParam?: ExperimentParamResolvers<TContext>;
   ForkDecisions?: ForkDecisionsResolvers<TContext>;
@@ -2790,6 +3652,7 @@ export interface Resolvers<TContext = unknown> {
   GeometryBest?: GeometryBestResolvers<TContext>;
   GeometryChance?: GeometryChanceResolvers<TContext>;
   GeometryLayer?: GeometryLayerResolvers<TContext>;
+  GeometryParams?: GeometryParamsResolvers<TContext>;
   GeometryScore?: GeometryScoreResolvers<TContext>;
   GeometrySummary?: GeometrySummaryResolvers<TContext>;
   Job?: JobResolvers<TContext>;
@@ -2798,7 +3661,9 @@ export interface Resolvers<TContext = unknown> {
   JobProgress?: JobProgressResolvers<TContext>;
   JobResult?: JobResultResolvers<TContext>;
   LogitLensLayer?: LogitLensLayerResolvers<TContext>;
+  LogitLensParams?: LogitLensParamsResolvers<TContext>;
   LogitLensSummary?: LogitLensSummaryResolvers<TContext>;
+  LookaheadParams?: LookaheadParamsResolvers<TContext>;
   LookaheadRow?: LookaheadRowResolvers<TContext>;
   LookaheadSummary?: LookaheadSummaryResolvers<TContext>;
   Maze?: MazeResolvers<TContext>;
@@ -2822,10 +3687,12 @@ export interface Resolvers<TContext = unknown> {
   PatchSiteValues?: PatchSiteValuesResolvers<TContext>;
   PathMetricMeans?: PathMetricMeansResolvers<TContext>;
   PathMetrics?: PathMetricsResolvers<TContext>;
+  PathPatchingParams?: PathPatchingParamsResolvers<TContext>;
   PathPatchingReceivers?: PathPatchingReceiversResolvers<TContext>;
   PathPatchingSummary?: PathPatchingSummaryResolvers<TContext>;
   PathSender?: PathSenderResolvers<TContext>;
   ProbeLabelColumns?: ProbeLabelColumnsResolvers<TContext>;
+  ProbesParams?: ProbesParamsResolvers<TContext>;
   ProbesSummary?: ProbesSummaryResolvers<TContext>;
   ProbeTableRow?: ProbeTableRowResolvers<TContext>;
   ProbeTargetScores?: ProbeTargetScoresResolvers<TContext>;
@@ -2834,16 +3701,20 @@ export interface Resolvers<TContext = unknown> {
   RetargetBaseline?: RetargetBaselineResolvers<TContext>;
   RetargetLayer?: RetargetLayerResolvers<TContext>;
   RetargetOutcome?: RetargetOutcomeResolvers<TContext>;
+  RetargetParams?: RetargetParamsResolvers<TContext>;
   RetargetSummary?: RetargetSummaryResolvers<TContext>;
   Subscription?: SubscriptionResolvers<TContext>;
   TokenLogit?: TokenLogitResolvers<TContext>;
   TrainingEval?: TrainingEvalResolvers<TContext>;
   TrainingResume?: TrainingResumeResolvers<TContext>;
+  TrainModelJobParams?: TrainModelJobParamsResolvers<TContext>;
   User?: UserResolvers<TContext>;
   WeightsEmbedding?: WeightsEmbeddingResolvers<TContext>;
   WeightsHead?: WeightsHeadResolvers<TContext>;
+  WeightsParams?: WeightsParamsResolvers<TContext>;
   WeightsSummary?: WeightsSummaryResolvers<TContext>;
+  ExperimentParams?: ExperimentParamsResolvers<TContext>;
   ExperimentSummary?: ExperimentSummaryResolvers<TContext>;
+  JobParams?: JobParamsResolvers<TContext>;
   DateTime?: GraphQLScalarType;
-  JSON?: GraphQLScalarType;
 }

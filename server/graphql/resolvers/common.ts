@@ -1,5 +1,5 @@
-/** Scalars (JSON, DateTime), Query.node, and session login/logout. */
-import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql/index.js';
+/** The DateTime scalar, Query.node, and session login/logout. */
+import { GraphQLError, GraphQLScalarType, Kind } from 'graphql/index.js';
 import { MAX_USER_NAME, SESSION_TTL_MS, auditLogin, checkPassword, createSession, deleteSession } from '../../services/accounts.js';
 import { type Ctx, deviceCookieHeader, parseCookies, sessionCookieHeader } from '../context.js';
 import { apiError } from '../errors.js';
@@ -9,29 +9,6 @@ import { DEVICE_COOKIE, deviceNonce, issueDeviceCookie } from '../../auth/device
 import { UserError } from '../../errors.js';
 import { parseId } from '../ids.js';
 import { loadExperiment } from './experiment.js';
-
-/**
- * Largest JSON input value, serialised (a circuit graph, an annotation's target or evidence,
- * experiment params). A 40 MB circuit graph was stored and then shipped to every viewer (issue 16).
- */
-export const MAX_JSON_INPUT_BYTES = 256 * 1024;
-
-/** graphql-js builds literal objects with a null prototype; store and compare plain JSON values. */
-const plainJson = (v: unknown): unknown => {
-  if (v === undefined) return undefined;
-  const text = JSON.stringify(v);
-  if (text !== undefined && text.length > MAX_JSON_INPUT_BYTES) {
-    throw new GraphQLError(`a JSON value of ${text.length} characters is over the ${MAX_JSON_INPUT_BYTES}-character limit`);
-  }
-  return text === undefined ? undefined : JSON.parse(text);
-};
-
-export const JSONScalar = new GraphQLScalarType({
-  name: 'JSON',
-  serialize: (v) => v,
-  parseValue: plainJson,
-  parseLiteral: (ast, variables) => plainJson(valueFromASTUntyped(ast, variables)),
-});
 
 export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
@@ -65,7 +42,6 @@ const NODE_LOADERS = {
 const MAX_PASSWORD = 1024;
 
 export const commonResolvers: Resolvers<Ctx> = {
-  JSON: JSONScalar,
   DateTime: DateTimeScalar,
   Query: {
     async node(_p, { id }, ctx) {

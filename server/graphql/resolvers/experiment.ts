@@ -3,7 +3,7 @@
  * stored results, and the kinds with their params. `evaluate` rows share the table but are
  * Evaluations (Model.evals), never Experiments.
  */
-import { createInterpModel, describeKind, type InterpModel, kindNames } from '../../interp/index.js';
+import { createInterpModel, getKind, type InterpModel, kindNames, resolveParams } from '../../interp/index.js';
 import { experimentCount, experimentPage, insertExperiment, type NewExperiment, readResultTensor } from '../../services/experiments.js';
 import { getCheckpoint } from '../../services/models.js';
 import { parseSequence } from '../../maze/parse.js';
@@ -17,6 +17,32 @@ import { rowId, toId } from '../ids.js';
 import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { experimentResult, resultTypename } from './experiment-result.js';
+import { enumValueName, isEnumField, paramsFromGraphQL, paramsInputField, paramsToGraphQL, paramsTypeName } from '../experiment-params.js';
+import type { ResolversParentTypes } from '../generated/types.js';
+
+type ParamsParent = ResolversParentTypes['ExperimentParams'];
+
+/** A kind as ExperimentKind lists it: its params' fields in the API's spelling, and this model's defaults. */
+function kindListing(kind: string, model?: InterpModel) {
+  const k = getKind(kind);
+  return {
+    kind: k.kind,
+    describe: k.describe,
+    paramsType: paramsTypeName(kind),
+    inputField: paramsInputField(kind),
+    params: Object.entries(k.fields).map(([name, f]) => ({
+      name,
+      type: f.type,
+      doc: f.doc,
+      enum: isEnumField(f) ? (f.enum ?? null) : null,
+      choices: f.choices ? (isEnumField(f) ? f.choices.map(enumValueName) : [...f.choices]) : null,
+      defaultDoc: typeof f.default === 'function' ? (f.defaultDoc ?? 'model-dependent') : null,
+      hasDefault: f.default !== undefined,
+    })),
+    // Every default filled in: the params `{}` would run with on this model.
+    defaults: model ? (paramsToGraphQL(kind, resolveParams(kind, model, {})) as ParamsParent) : null,
+  };
+}
 
 export async function loadExperiment(ctx: Ctx, id: number): Promise<ExperimentRow | undefined> {
   return ctx.loaders.experiment.load(id);
@@ -69,13 +95,14 @@ export const experimentResolvers: Resolvers<Ctx> = {
         if (!m) throw notFound(`Model ${modelId}`);
         info = createInterpModel({ cfg: m.config as ModelConfig, weights: new Map(), vocab: m.vocab as string[] });
       }
-      return kindNames().map((k) => describeKind(k, info));
+      return kindNames().map((k) => kindListing(k, info));
     },
   },
   Mutation: {
-    async runExperiment(_p, { kind, modelId, params, datasetId, seed }, ctx) {
+    async runExperiment(_p, { modelId, params, datasetId, seed }, ctx) {
       const user = requireCompute(ctx, 'runExperiment');
-      const raw = { kind, modelId, params: params ?? {}, datasetId: datasetId ?? undefined, seed: seed ?? 0 };
+      const { kind, raw: given } = paramsFromGraphQL({ ...params }, 'runExperiment: params');
+      const raw = { kind, modelId, params: given, datasetId: datasetId ?? undefined, seed: seed ?? 0 };
       // The experiment row is written in the job's own insert transaction, from the validated params.
       return ctx.app.runner.enqueue('experiment', raw, user.id, async (tx, job) => ({
         experimentId: await insertExperiment(tx, job.params as NewExperiment, job.id, user.id),
@@ -84,7 +111,7 @@ export const experimentResolvers: Resolvers<Ctx> = {
   },
   Experiment: {
     id: (e) => toId('Experiment', e.id),
-    params: (e) => e.params,
+    params: (e) => paramsToGraphQL(e.kind, (e.params ?? {}) as Record<string, unknown>) as ParamsParent,
     async status(e, _a, ctx) {
       const job = await jobOf(ctx, e);
       return job ? job.status : e.summary ? 'COMPLETED' : 'FAILED';

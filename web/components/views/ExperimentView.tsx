@@ -9,6 +9,7 @@ import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { EXPERIMENT } from '../../lib/queries';
+import { defaultParams } from '../../lib/experiments';
 import type { User } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { canWrite } from '../Session';
@@ -29,6 +30,8 @@ export function ExperimentView({ id, me }: { id: string; me: User }) {
       </>
     );
   const model = e ? shortId(e.model.id) : '';
+  // The params as run, without the union's __typename: what "Run again" prefills.
+  const params = e ? defaultParams(e.params) : {};
   const here = typeof window !== 'undefined' ? `${location.pathname}${location.search}` : `/experiments/${id}`;
   return (
     <>
@@ -92,7 +95,7 @@ export function ExperimentView({ id, me }: { id: string; me: User }) {
                     <th>params</th>
                     <td>
                       <code className="mono" data-testid="experiment-params">
-                        {JSON.stringify(e.params)}
+                        {JSON.stringify(params)}
                       </code>
                     </td>
                   </tr>
@@ -103,7 +106,7 @@ export function ExperimentView({ id, me }: { id: string; me: User }) {
                   <Link
                     prefetch={false}
                     className="button"
-                    href={`/experiments?model=${model}&kind=${encodeURIComponent(e.kind)}&seed=${e.seed}${e.dataset ? `&dataset=${shortId(e.dataset.id)}` : ''}&params=${encodeURIComponent(JSON.stringify(e.params))}`}
+                    href={`/experiments?model=${model}&kind=${encodeURIComponent(e.kind)}&seed=${e.seed}${e.dataset ? `&dataset=${shortId(e.dataset.id)}` : ''}&params=${encodeURIComponent(JSON.stringify(params))}`}
                   >
                     Run again…
                   </Link>
@@ -144,14 +147,14 @@ export function ExperimentView({ id, me }: { id: string; me: User }) {
               </div>
             ) : null}
           </div>
-          {e.status === 'COMPLETED' && e.summary ? (
+          {e.status === 'COMPLETED' && e.result ? (
             <div className="card" data-testid="result">
               <h2>Result</h2>
               <Result e={e} />
               {hasView(e) ? (
                 <details style={{ marginTop: 12 }}>
-                  <summary>Summary JSON</summary>
-                  <pre className="json">{JSON.stringify(e.summary, null, 2)}</pre>
+                  <summary>Result JSON</summary>
+                  <pre className="json">{JSON.stringify(e.result, null, 2)}</pre>
                 </details>
               ) : null}
             </div>

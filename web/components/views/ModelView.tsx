@@ -24,7 +24,7 @@ interface Data {
   model: FullModel | null;
   circuits: Array<{ id: string; name: string; version: number; updatedAt: string; updatedBy: { name: string } | null }>;
   datasets: Connection<Dataset>;
-  trainJobs: Connection<Job & { params: Record<string, unknown> }>;
+  trainJobs: Connection<Job>;
 }
 
 function TrainingCurve({ model, jobs, reload }: { model: FullModel; jobs: Job[]; reload: () => void }) {

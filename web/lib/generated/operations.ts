@@ -2,6 +2,48 @@
 
 /** The input objects the operations send. */
 export interface Inputs {
+  ActivationPatchingParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    pair?: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+    sites?: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+    rowsPerRun?: number | null;
+  };
+  AdjacencyHeadsParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    queries?: 'all' | 'adjlist' | 'path' | null;
+  };
+  AttentionParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    layers?: Array<number> | null;
+    query?: string | null;
+    patterns?: boolean | null;
+  };
+  AttributionPatchingParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    pair?: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+    sites?: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+    compare?: boolean | null;
+  };
+  BehaviorParamsInput: {
+    generators?: Array<'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field'> | null;
+    sizes?: Array<number> | null;
+    count?: number | null;
+    percolationP?: number | null;
+    dfsPercolationP?: number | null;
+    constrained?: boolean | null;
+  };
   CircuitEdgeInput: {
     from: string;
     to: string;
@@ -51,6 +93,13 @@ export interface Inputs {
     by: 'GRID' | 'LOOKAHEAD';
     fraction: number;
   };
+  DlaParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    detail?: number | null;
+  };
   EvaluateModelInput: {
     modelId: string;
     datasetId?: string | null;
@@ -63,6 +112,32 @@ export interface Inputs {
     label: string;
     url: string;
   };
+  ExperimentParamsInput: {
+    attention?: Inputs['AttentionParamsInput'] | null;
+    logitLens?: Inputs['LogitLensParamsInput'] | null;
+    dla?: Inputs['DlaParamsInput'] | null;
+    activationPatching?: Inputs['ActivationPatchingParamsInput'] | null;
+    attributionPatching?: Inputs['AttributionPatchingParamsInput'] | null;
+    pathPatching?: Inputs['PathPatchingParamsInput'] | null;
+    geometry?: Inputs['GeometryParamsInput'] | null;
+    probes?: Inputs['ProbesParamsInput'] | null;
+    weights?: Inputs['WeightsParamsInput'] | null;
+    adjacencyHeads?: Inputs['AdjacencyHeadsParamsInput'] | null;
+    retarget?: Inputs['RetargetParamsInput'] | null;
+    behavior?: Inputs['BehaviorParamsInput'] | null;
+    lookahead?: Inputs['LookaheadParamsInput'] | null;
+  };
+  GeometryParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    classes?: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start'> | null;
+    layers?: Array<number> | null;
+    methods?: Array<'pca' | 'umap'> | null;
+    maxPoints?: number | null;
+    k?: number | null;
+  };
   HeadRef: {
     layer: number;
     head: number;
@@ -74,6 +149,21 @@ export interface Inputs {
   LayerRef: {
     layer: number;
   };
+  LogitLensParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    topK?: number | null;
+    detail?: number | null;
+  };
+  LookaheadParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    batch?: number | null;
+  };
   MazeInput: {
     rows: number;
     cols: number;
@@ -84,6 +174,47 @@ export interface Inputs {
   NeuronRef: {
     layer: number;
     neuron: number;
+  };
+  PathPatchingParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    pair?: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+    receivers?: 'logits' | 'heads' | null;
+    receiverLayer?: number | null;
+    receiverHeads?: Array<number> | null;
+    receiverInputs?: Array<'q' | 'k' | 'v'> | null;
+    freeze?: 'heads' | 'none' | null;
+    rowsPerRun?: number | null;
+  };
+  ProbesParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    classes?: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start'> | null;
+    targets?: Array<'edge' | 'solution' | 'future' | 'target'> | null;
+    layers?: Array<number> | null;
+    testFraction?: number | null;
+    lambda?: number | null;
+    iters?: number | null;
+    control?: boolean | null;
+    backend?: 'ort' | 'js' | null;
+  };
+  RetargetParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    layers?: Array<number> | null;
+    positions?: 'target' | 'target_to_path_start' | 'target_onwards' | null;
+    controls?: boolean | null;
+    sameTargetSource?: 'reshuffled' | 'identical' | null;
+    method?: 'transplant' | 'direction' | 'probe' | null;
+    scale?: number | null;
+    references?: number | null;
+    span?: 'pooled' | 'by_span' | null;
   };
   TrainModelInput: {
     name: string;
@@ -108,6 +239,11 @@ export interface Inputs {
     status?: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED' | null;
     tags?: Array<string> | null;
     evidence?: Array<Inputs['EvidenceInput']> | null;
+  };
+  WeightsParamsInput: {
+    grid?: number | null;
+    layers?: Array<number> | null;
+    topK?: number | null;
   };
 }
 
@@ -772,11 +908,131 @@ export interface ExperimentQuery {
   experiment: {
     id: string;
     kind: string;
-    params: unknown;
+    params: {
+      __typename: 'AttentionParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      layers: Array<number> | null;
+      query: string | null;
+      patterns: boolean | null;
+    } | {
+      __typename: 'LogitLensParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      topK: number | null;
+      detail: number | null;
+    } | {
+      __typename: 'DlaParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      detail: number | null;
+    } | {
+      __typename: 'ActivationPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      sites: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+      rowsPerRun: number | null;
+    } | {
+      __typename: 'AttributionPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      sites: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+      compare: boolean | null;
+    } | {
+      __typename: 'PathPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      receivers: 'logits' | 'heads' | null;
+      receiverLayer: number | null;
+      receiverHeads: Array<number> | null;
+      receiverInputs: Array<'q' | 'k' | 'v'> | null;
+      freeze: 'heads' | 'none' | null;
+      rowsPerRun: number | null;
+    } | {
+      __typename: 'GeometryParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start'> | null;
+      layers: Array<number> | null;
+      methods: Array<'pca' | 'umap'> | null;
+      maxPoints: number | null;
+      k: number | null;
+    } | {
+      __typename: 'ProbesParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start'> | null;
+      targets: Array<'edge' | 'solution' | 'future' | 'target'> | null;
+      layers: Array<number> | null;
+      testFraction: number | null;
+      lambda: number | null;
+      iters: number | null;
+      control: boolean | null;
+      backend: 'ort' | 'js' | null;
+    } | {
+      __typename: 'WeightsParams';
+      grid: number | null;
+      layers: Array<number> | null;
+      topK: number | null;
+    } | {
+      __typename: 'AdjacencyHeadsParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      queries: 'all' | 'adjlist' | 'path' | null;
+    } | {
+      __typename: 'RetargetParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      layers: Array<number> | null;
+      positions: 'target' | 'target_to_path_start' | 'target_onwards' | null;
+      controls: boolean | null;
+      sameTargetSource: 'reshuffled' | 'identical' | null;
+      method: 'transplant' | 'direction' | 'probe' | null;
+      scale: number | null;
+      references: number | null;
+      span: 'pooled' | 'by_span' | null;
+    } | {
+      __typename: 'BehaviorParams';
+      generators: Array<'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field'> | null;
+      sizes: Array<number> | null;
+      count: number | null;
+      percolationP: number | null;
+      dfsPercolationP: number | null;
+      constrained: boolean | null;
+    } | {
+      __typename: 'LookaheadParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      batch: number | null;
+    };
     seed: number;
     status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
     error: string | null;
-    summary: unknown | null;
     result: {
       __typename: 'AttentionSummary';
       mazes: number;
@@ -1208,13 +1464,138 @@ export interface ExperimentFormQuery {
   experimentKinds: Array<{
     kind: string;
     describe: string;
+    inputField: string;
     params: Array<{
       name: string;
       type: string;
       doc: string;
-      default: unknown | null;
+      enum: string | null;
       choices: Array<string> | null;
+      defaultDoc: string | null;
+      hasDefault: boolean;
     }>;
+    defaults: {
+      __typename: 'AttentionParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      layers: Array<number> | null;
+      query: string | null;
+      patterns: boolean | null;
+    } | {
+      __typename: 'LogitLensParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      topK: number | null;
+      detail: number | null;
+    } | {
+      __typename: 'DlaParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      detail: number | null;
+    } | {
+      __typename: 'ActivationPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      sites: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+      rowsPerRun: number | null;
+    } | {
+      __typename: 'AttributionPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      sites: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+      compare: boolean | null;
+    } | {
+      __typename: 'PathPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      receivers: 'logits' | 'heads' | null;
+      receiverLayer: number | null;
+      receiverHeads: Array<number> | null;
+      receiverInputs: Array<'q' | 'k' | 'v'> | null;
+      freeze: 'heads' | 'none' | null;
+      rowsPerRun: number | null;
+    } | {
+      __typename: 'GeometryParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start'> | null;
+      layers: Array<number> | null;
+      methods: Array<'pca' | 'umap'> | null;
+      maxPoints: number | null;
+      k: number | null;
+    } | {
+      __typename: 'ProbesParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start'> | null;
+      targets: Array<'edge' | 'solution' | 'future' | 'target'> | null;
+      layers: Array<number> | null;
+      testFraction: number | null;
+      lambda: number | null;
+      iters: number | null;
+      control: boolean | null;
+      backend: 'ort' | 'js' | null;
+    } | {
+      __typename: 'WeightsParams';
+      grid: number | null;
+      layers: Array<number> | null;
+      topK: number | null;
+    } | {
+      __typename: 'AdjacencyHeadsParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      queries: 'all' | 'adjlist' | 'path' | null;
+    } | {
+      __typename: 'RetargetParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      layers: Array<number> | null;
+      positions: 'target' | 'target_to_path_start' | 'target_onwards' | null;
+      controls: boolean | null;
+      sameTargetSource: 'reshuffled' | 'identical' | null;
+      method: 'transplant' | 'direction' | 'probe' | null;
+      scale: number | null;
+      references: number | null;
+      span: 'pooled' | 'by_span' | null;
+    } | {
+      __typename: 'BehaviorParams';
+      generators: Array<'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field'> | null;
+      sizes: Array<number> | null;
+      count: number | null;
+      percolationP: number | null;
+      dfsPercolationP: number | null;
+      constrained: boolean | null;
+    } | {
+      __typename: 'LookaheadParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      batch: number | null;
+    } | null;
   }>;
   models: {
     edges: Array<{
@@ -1707,7 +2088,6 @@ export interface ModelQuery {
         createdBy: {
           name: string;
         } | null;
-        params: unknown;
       };
     }>;
   };
@@ -2167,14 +2547,22 @@ export interface RunExperimentMutation {
     createdBy: {
       name: string;
     } | null;
-    params: unknown;
+    params: {
+      __typename: 'CreateDatasetJobParams';
+    } | {
+      __typename: 'TrainModelJobParams';
+    } | {
+      __typename: 'EvaluateModelJobParams';
+    } | {
+      __typename: 'ExperimentJobParams';
+      experimentId: string | null;
+    };
   };
 }
 
 export interface RunExperimentMutationVariables {
-  kind: string;
   modelId: string;
-  params?: unknown | null;
+  params: Inputs['ExperimentParamsInput'];
   datasetId?: string | null;
   seed?: number | null;
 }

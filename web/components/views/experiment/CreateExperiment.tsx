@@ -1,19 +1,19 @@
 'use client';
 /**
  * The new-experiment form: a model, a kind (its params listed with the defaults this model gets),
- * a JSON params editor prefilled with those defaults, an optional dataset (its test split) and a
+ * a JSON params editor prefilled with those defaults (choices as the API's enums spell them; the CLI's
+ * `add-wall-on` is accepted too), an optional dataset (its test split) and a
  * seed. Model, kind, dataset, seed and (from "Run again") params live in the URL. Submitting
  * queues the job and opens the experiment's page, where its progress streams.
  */
-import type { ExperimentFormQuery } from '../../../lib/generated/operations';
+import type { ExperimentFormQuery, RunExperimentMutation } from '../../../lib/generated/operations';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import { defaultParams, parseParams } from '../../../lib/experiments';
+import { defaultParams, paramsInput, parseParams } from '../../../lib/experiments';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useMutation, useQuery } from '../../../lib/hooks';
 import { EXPERIMENT_FORM, RUN_EXPERIMENT } from '../../../lib/queries';
 import { useUrlState } from '../../../lib/url';
-import type { Connection, Dataset, ExperimentKindInfo, Job, Model } from '../../../lib/types';
 import { ErrorBox } from '../../ui';
 
 /** One field per line, arrays kept on one line: easy to edit by hand. */
@@ -21,12 +21,6 @@ export function formatParams(p: Record<string, unknown>): string {
   const keys = Object.keys(p);
   if (!keys.length) return '{}';
   return `{\n${keys.map((k) => `  ${JSON.stringify(k)}: ${JSON.stringify(p[k])}`).join(',\n')}\n}`;
-}
-
-interface FormData {
-  experimentKinds: ExperimentKindInfo[];
-  models: Connection<Model>;
-  datasets: Connection<Dataset>;
 }
 
 export function CreateExperiment() {
@@ -44,7 +38,7 @@ export function CreateExperiment() {
   const urlParams = url.get('params');
   const [text, setText] = useState(urlParams || '');
   const [clientError, setClientError] = useState<Error>();
-  const run = useMutation<{ runExperiment: Job & { params: { experimentId: number } } }>(RUN_EXPERIMENT);
+  const run = useMutation<RunExperimentMutation>(RUN_EXPERIMENT);
   const filled = useRef('');
 
   useEffect(() => {
@@ -55,7 +49,7 @@ export function CreateExperiment() {
     const key = `${model}/${kind}/${urlParams}`;
     if (!info || filled.current === key || q.loading) return;
     filled.current = key;
-    setText(urlParams || formatParams(defaultParams(info.params)));
+    setText(urlParams || formatParams(defaultParams(info.defaults)));
   }, [info, model, kind, urlParams, q.loading]);
 
   async function submit(ev: React.FormEvent) {
@@ -63,15 +57,16 @@ export function CreateExperiment() {
     setClientError(undefined);
     const parsed = parseParams(text);
     if ('error' in parsed) return setClientError(new Error(parsed.error));
+    if (!info) return;
     const r = await run.run({
-      kind,
       modelId: fullId('Model', model),
-      params: parsed.value,
+      params: paramsInput(info.inputField, info.params, parsed.value),
       // A kind that takes no mazes greys the selector out: a dataset left in the URL is not sent.
       datasetId: dataset && mazeKind ? fullId('Dataset', dataset) : null,
       seed: Number(seed) || 0,
     });
-    if (r) router.push(`/experiments/${r.runExperiment.params.experimentId}`);
+    const made = r?.runExperiment.params;
+    if (made?.__typename === 'ExperimentJobParams' && made.experimentId) router.push(`/experiments/${shortId(made.experimentId)}`);
   }
 
   const mazeKind = info?.params.some((f) => f.name === 'count');
@@ -144,7 +139,15 @@ export function CreateExperiment() {
                     {f.doc}
                     {f.choices ? <span className="sub"> — {f.choices.join(' | ')}</span> : null}
                   </td>
-                  <td className="mono">{f.default !== undefined ? JSON.stringify(f.default) : <span className="sub">optional</span>}</td>
+                  <td className="mono">
+                    {info.defaults && f.name in info.defaults && (info.defaults as Record<string, unknown>)[f.name] !== null ? (
+                      JSON.stringify((info.defaults as Record<string, unknown>)[f.name])
+                    ) : f.defaultDoc ? (
+                      <span className="sub">{f.defaultDoc}</span>
+                    ) : (
+                      <span className="sub">{f.hasDefault ? 'set by the model' : 'optional'}</span>
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

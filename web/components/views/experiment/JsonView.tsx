@@ -1,11 +1,11 @@
 'use client';
-/** An experiment without a typed result (a kind this dashboard does not know): its summary as JSON. */
+/** An experiment whose kind this dashboard has no view for: its typed result as JSON. */
 import type { ExperimentData } from './common';
 
 export function JsonView({ e }: { e: ExperimentData }) {
   return (
     <pre className="json" data-testid="json-view">
-      {JSON.stringify(e.summary, null, 2)}
+      {JSON.stringify(e.result, null, 2)}
     </pre>
   );
 }
