@@ -22,6 +22,7 @@ import { type LookaheadSummary, lookahead } from './lookahead.js';
 import type { FieldDescription, FieldSpec, ModelInfo } from './params.js';
 import { type ProbesSummary, probes } from './probes.js';
 import { type RetargetSummary, retarget } from './retarget.js';
+import { type SaeSummary, sae } from './sae/kind.js';
 import type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, Progress, SummaryBase } from './types.js';
 import { type WeightsSummary, weights } from './weights.js';
 
@@ -39,6 +40,7 @@ export type { PathPatchingSummary, PathReceiverHeads, PathSender } from './path-
 export type { GeometryBest, GeometryChance, GeometryLayer, GeometryScore, GeometrySummary } from './geometry.js';
 export type { PerProbeTarget, ProbeTableRow, ProbeTargetScores, ProbesSummary } from './probes.js';
 export type { RetargetLayer, RetargetOutcome, RetargetSummary } from './retarget.js';
+export type { SaeCurvePoint, SaeEval, SaeSummary } from './sae/kind.js';
 export type { WeightsEmbedding, WeightsHead, WeightsSummary } from './weights.js';
 
 /** The summary of any kind: one union, discriminated by `kind`. */
@@ -55,7 +57,8 @@ export type ExperimentSummary =
   | AdjacencyHeadsSummary
   | RetargetSummary
   | BehaviorSummary
-  | LookaheadSummary;
+  | LookaheadSummary
+  | SaeSummary;
 
 /** The registry's kind names, as their summaries spell them. */
 export type KindName = ExperimentSummary['kind'];
@@ -114,6 +117,7 @@ const REGISTRY: { readonly [K in KindName]: RegisteredKind<SummaryOf<K>> } = {
   retarget: register(retarget),
   behavior: register(behavior),
   lookahead: register(lookahead),
+  sae: register(sae),
 };
 
 export const KINDS: ReadonlyMap<string, RegisteredKind> = new Map(

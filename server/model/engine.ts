@@ -7,7 +7,8 @@
  *   generate                    greedy KV-cache decoding, optionally with prefill interventions (onnx/generate.ts)
  *   actPatch*                   TransformerLens-style activation-patching sweeps, exact fast paths (onnx/patching.ts)
  *   createGradEngine, logitDiffSeed   activation gradients for attribution patching (onnx-train/engine.ts)
- *   loadGraphRuntime            the ONNX graph builder and session, for small custom graphs (logistic probes)
+ *   loadGraphRuntime            the ONNX graph builder and session, for small custom graphs (logistic probes, SAEs)
+ *   adamwUpdate                 the shared host AdamW (pure), for those graphs' trainers
  *
  * Importing this module must not load ONNX Runtime: the experiment registry imports every kind to
  * list and validate them, and only running one needs the runtime (test/interp/registry.test.ts
@@ -29,6 +30,8 @@ export type { GradSeed, OnnxGradEngine } from './onnx-train/engine.js';
 
 export { argmax } from './argmax.js';
 export { padBatch } from './batch.js';
+// The host AdamW the model trainers share, for interp's own small trainers (sparse autoencoders).
+export { type AdamWOptions, adamwUpdate, type OptimizerState } from './train/adamw.js';
 
 /** An inference engine for the model (compiles its plain forward graph now). */
 export async function createEngine(cfg: ModelConfig, weights: Weights, opts: EngineOptions = {}): Promise<OnnxEngine> {

@@ -1,5 +1,5 @@
 /**
- * The registry: eleven kinds, each with a describe text and a schema; every kind runs with `{}` on a
+ * The registry: fourteen kinds, each with a describe text and a schema; every kind runs with `{}` on a
  * model's own kind of maze (defaults inferred from its vocabulary) and returns a JSON-safe summary
  * and well-formed tensors; deterministic given the seed.
  */
@@ -28,10 +28,11 @@ const KINDS = [
   'retarget',
   'behavior',
   'lookahead',
+  'sae',
 ];
 
 describe('registry', () => {
-  it('lists the thirteen kinds with params and defaults', () => {
+  it('lists the fourteen kinds with params and defaults', () => {
     expect(kindNames()).toEqual(KINDS);
     for (const k of KINDS) {
       const d = describeKind(k);
@@ -54,7 +55,7 @@ console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }))
       );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 13, ort: 0 });
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 14, ort: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

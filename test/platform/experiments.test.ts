@@ -92,7 +92,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe('experiments API', () => {
-  it("experimentKinds lists the thirteen kinds with their params; with a model the defaults are that model's", async () => {
+  it("experimentKinds lists the fourteen kinds with their params; with a model the defaults are that model's", async () => {
     const r = await h.gql(
       `query($m: ID) { experimentKinds(modelId: $m) { kind describe paramsType inputField params { name type doc enum choices defaultDoc hasDefault }
         defaults { __typename ${EXPERIMENT_PARAMS} } } }`,
@@ -117,6 +117,7 @@ describe('experiments API', () => {
       'retarget',
       'behavior',
       'lookahead',
+      'sae',
     ]);
     const attention = kinds.find((k) => k.kind === 'attention')!;
     expect(attention.describe).toMatch(/Attention patterns/);
@@ -410,6 +411,7 @@ describe('experiments API', () => {
       retarget: { count: 1, layers: [1] },
       behavior: { count: 1, sizes: [2], generators: ['dfs'] },
       lookahead: { count: 4 },
+      sae: { count: 2, steps: 4, batch: 16, buffer: 256, expansion: 2, k: 2 },
     };
     const summaries: ExperimentSummary[] = [];
     try {

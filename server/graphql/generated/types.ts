@@ -911,7 +911,7 @@ export interface ExperimentParam {
 }
 
 /** An experiment's params as run; the member is the experiment's kind. */
-export type ExperimentParams = AttentionParams | LogitLensParams | DlaParams | ActivationPatchingParams | AttributionPatchingParams | PathPatchingParams | GeometryParams | ProbesParams | WeightsParams | AdjacencyHeadsParams | RetargetParams | BehaviorParams | LookaheadParams;
+export type ExperimentParams = AttentionParams | LogitLensParams | DlaParams | ActivationPatchingParams | AttributionPatchingParams | PathPatchingParams | GeometryParams | ProbesParams | WeightsParams | AdjacencyHeadsParams | RetargetParams | BehaviorParams | LookaheadParams | SaeParams;
 
 /** The params of one experiment kind: set exactly the field of the kind to run. */
 export interface ExperimentParamsInput {
@@ -941,10 +941,12 @@ export interface ExperimentParamsInput {
   behavior?: InputMaybe<BehaviorParamsInput>;
   /** lookahead */
   lookahead?: InputMaybe<LookaheadParamsInput>;
+  /** sae */
+  sae?: InputMaybe<SaeParamsInput>;
 }
 
 /** An experiment's summary; the member is the experiment's kind. */
-export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary;
+export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary | SaeSummary;
 
 export interface ForkDecisions {
   __typename?: 'ForkDecisions';
@@ -1948,11 +1950,143 @@ export interface RetargetSummary {
 
 export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
 
+/** Choices of sae.architecture (each field's description names the ones it takes). */
+export type SaeArchitecture = 'topk' | 'relu';
+
+export interface SaeCurvePoint {
+  __typename?: 'SaeCurvePoint';
+  step: Scalars['Int'];
+  /** Mean ‖x̂ − x‖² since the previous point, in training units (E‖x‖ = √d_in). */
+  mse: Scalars['Float'];
+  explained_variance: Maybe<Scalars['Float']>;
+  l0: Scalars['Float'];
+  /** Latents that fired on none of the rows since the last resampling check. */
+  dead_fraction: Scalars['Float'];
+}
+
+export interface SaeEval {
+  __typename?: 'SaeEval';
+  mazes: Scalars['Int'];
+  rows: Scalars['Int'];
+  mse: Maybe<Scalars['Float']>;
+  /** 1 − Σ‖x̂ − x‖² / Σ‖x − x̄‖² over the held-out rows. */
+  explained_variance: Maybe<Scalars['Float']>;
+  /** Mean active latents per row. */
+  l0: Maybe<Scalars['Float']>;
+  /** Latents that fired on none of the held-out rows. */
+  dead_fraction: Scalars['Float'];
+  /** Path cross-entropy (nats per path token): clean, with the SAE spliced in at the rows, with the rows zero-ablated. */
+  ce_clean: Maybe<Scalars['Float']>;
+  ce_sae: Maybe<Scalars['Float']>;
+  ce_zero: Maybe<Scalars['Float']>;
+  /** (ce_zero − ce_sae) / (ce_zero − ce_clean); null when ablating changes nothing. */
+  loss_recovered: Maybe<Scalars['Float']>;
+}
+
+/** sae: Trains a sparse autoencoder (TopK or ReLU+L1) on one hook at chosen token classes from freshly generated mazes, and measures it on held-out mazes: MSE, explained variance, L0, dead latents and loss re */
+export interface SaeParams {
+  __typename?: 'SaeParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** held-out mazes the SAE is measured on (the first `count` of the context's mazes, or generated); integers in [1, 20000]; default: 200 */
+  count: Maybe<Scalars['Int']>;
+  /** TransformerLens hook whose activations are reconstructed (one vector per position: resid, attn_out, mlp_out, hook_post, …); default: "blocks.0.hook_resid_post" */
+  hook: Maybe<Scalars['String']>;
+  /** token classes whose positions give the training rows; any of adjlist_start, adj_cell, connector, sep, adjlist_end, origin_start, origin, origin_end, target_start, target, target_end, path_start, path, path_end; default: ["sep"] */
+  classes: Maybe<Array<TokenClass>>;
+  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); one of topk, relu; default: "topk" */
+  architecture: Maybe<SaeArchitecture>;
+  /** latents per input dimension (d_sae = expansion × d_in); integers in [1, 64]; default: 8 */
+  expansion: Maybe<Scalars['Int']>;
+  /** topk: active latents per row; integers in [1, 1024]; default: 16 */
+  k: Maybe<Scalars['Int']>;
+  /** relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 5 */
+  l1: Maybe<Scalars['Float']>;
+  /** optimiser steps; integers in [1, 1000000]; default: 1000 */
+  steps: Maybe<Scalars['Int']>;
+  /** activation rows per step; integers in [8, 16384]; default: 512 */
+  batch: Maybe<Scalars['Int']>;
+  /** Adam learning rate (β 0.9, 0.999; no decay); numbers in [0.000001, 1]; default: 0.001 */
+  lr: Maybe<Scalars['Float']>;
+  /** activation rows held for shuffling (half is refreshed each round); integers in [256, 1000000]; default: 16384 */
+  buffer: Maybe<Scalars['Int']>;
+  /** steps between resampling latents that fired on none of them (0: never); integers in [0, 1000000]; default: 250 */
+  resampleEvery: Maybe<Scalars['Int']>;
+}
+
+/** sae's params: set any subset; the kind's defaults fill the rest. */
+export interface SaeParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** held-out mazes the SAE is measured on (the first `count` of the context's mazes, or generated); integers in [1, 20000]; default: 200 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** TransformerLens hook whose activations are reconstructed (one vector per position: resid, attn_out, mlp_out, hook_post, …); default: "blocks.0.hook_resid_post" */
+  hook?: InputMaybe<Scalars['String']>;
+  /** token classes whose positions give the training rows; any of adjlist_start, adj_cell, connector, sep, adjlist_end, origin_start, origin, origin_end, target_start, target, target_end, path_start, path, path_end; default: ["sep"] */
+  classes?: InputMaybe<Array<TokenClass>>;
+  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); one of topk, relu; default: "topk" */
+  architecture?: InputMaybe<SaeArchitecture>;
+  /** latents per input dimension (d_sae = expansion × d_in); integers in [1, 64]; default: 8 */
+  expansion?: InputMaybe<Scalars['Int']>;
+  /** topk: active latents per row; integers in [1, 1024]; default: 16 */
+  k?: InputMaybe<Scalars['Int']>;
+  /** relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 5 */
+  l1?: InputMaybe<Scalars['Float']>;
+  /** optimiser steps; integers in [1, 1000000]; default: 1000 */
+  steps?: InputMaybe<Scalars['Int']>;
+  /** activation rows per step; integers in [8, 16384]; default: 512 */
+  batch?: InputMaybe<Scalars['Int']>;
+  /** Adam learning rate (β 0.9, 0.999; no decay); numbers in [0.000001, 1]; default: 0.001 */
+  lr?: InputMaybe<Scalars['Float']>;
+  /** activation rows held for shuffling (half is refreshed each round); integers in [256, 1000000]; default: 16384 */
+  buffer?: InputMaybe<Scalars['Int']>;
+  /** steps between resampling latents that fired on none of them (0: never); integers in [0, 1000000]; default: 250 */
+  resampleEvery?: InputMaybe<Scalars['Int']>;
+}
+
+/** sae: a sparse autoencoder trained on one hook at chosen token classes; its weights are the tensors W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec (SAELens' layout, acting on raw activations). */
+export interface SaeSummary {
+  __typename?: 'SaeSummary';
+  /** "sae" */
+  kind: Scalars['String'];
+  hook: Scalars['String'];
+  /** Token classes (TokenClass values) whose positions gave the rows. */
+  classes: Array<Scalars['String']>;
+  architecture: SaeArchitecture;
+  d_in: Scalars['Int'];
+  d_sae: Scalars['Int'];
+  /** Active latents per row of a TopK SAE (null for relu). */
+  topk: Maybe<Scalars['Int']>;
+  /** relu: the L1 coefficient (null for topk). */
+  l1_coefficient: Maybe<Scalars['Float']>;
+  steps: Scalars['Int'];
+  batch: Scalars['Int'];
+  /** Activation rows and mazes streamed for training. */
+  rows_trained: Scalars['Float'];
+  mazes_trained: Scalars['Int'];
+  /** The input scale used while training (√d_in / E‖x‖), folded into the stored weights. */
+  input_scale: Scalars['Float'];
+  /** Latents resampled over the run (dead latents given the direction of a badly reconstructed input). */
+  resampled: Scalars['Int'];
+  /** Training, every steps/50. */
+  curve: Array<SaeCurvePoint>;
+  /** Measured on the held-out mazes. */
+  eval: SaeEval;
+}
+
 /** A dataset's two parts: training mazes first, then the held-out test mazes. */
 export type Split = 'train' | 'test';
 
-/** Choices of geometry.classes, probes.classes (each field's description names the ones it takes). */
-export type TokenClass = 'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start';
+/** Choices of geometry.classes, probes.classes, sae.classes (each field's description names the ones it takes). */
+export type TokenClass = 'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end';
 
 export interface TokenLogit {
   __typename?: 'TokenLogit';
@@ -2440,6 +2574,10 @@ export interface ResolversParentTypes {
   RetargetOutcome: { valid_to_new_target?: Maybe<ResolvedScalars['Float']>; valid_to_old_target?: Maybe<ResolvedScalars['Float']>; changed?: Maybe<ResolvedScalars['Float']> };
   RetargetParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; positions?: Maybe<RetargetPositions>; controls?: Maybe<ResolvedScalars['Boolean']>; sameTargetSource?: Maybe<RetargetSameTarget>; method?: Maybe<RetargetMethod>; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<RetargetSpan> };
   RetargetSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; method: ResolvedScalars['String']; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<ResolvedScalars['String']>; positions: ResolvedScalars['String']; same_target_source: ResolvedScalars['String']; conditions: ReadonlyArray<ResolvedScalars['String']>; baseline: ResolversParentTypes['RetargetBaseline']; layers: ReadonlyArray<ResolversParentTypes['RetargetLayer']> };
+  SaeCurvePoint: { step: ResolvedScalars['Int']; mse: ResolvedScalars['Float']; explained_variance?: Maybe<ResolvedScalars['Float']>; l0: ResolvedScalars['Float']; dead_fraction: ResolvedScalars['Float'] };
+  SaeEval: { mazes: ResolvedScalars['Int']; rows: ResolvedScalars['Int']; mse?: Maybe<ResolvedScalars['Float']>; explained_variance?: Maybe<ResolvedScalars['Float']>; l0?: Maybe<ResolvedScalars['Float']>; dead_fraction: ResolvedScalars['Float']; ce_clean?: Maybe<ResolvedScalars['Float']>; ce_sae?: Maybe<ResolvedScalars['Float']>; ce_zero?: Maybe<ResolvedScalars['Float']>; loss_recovered?: Maybe<ResolvedScalars['Float']> };
+  SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
+  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; eval: ResolversParentTypes['SaeEval'] };
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
   TrainingEval: { step: ResolvedScalars['Int']; loss: ResolvedScalars['Float']; seconds: ResolvedScalars['Float']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
@@ -2450,8 +2588,8 @@ export interface ResolversParentTypes {
   WeightsHead: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; ov_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_lattice_adjacency_corr?: Maybe<ResolvedScalars['Float']> };
   WeightsParams: { grid?: Maybe<ResolvedScalars['Int']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; topK?: Maybe<ResolvedScalars['Int']> };
   WeightsSummary: { kind: ResolvedScalars['String']; grid: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; embedding: ResolversParentTypes['WeightsEmbedding']; heads: ReadonlyArray<ResolversParentTypes['WeightsHead']> };
-  ExperimentParams: ResolversParentTypes['AttentionParams'] | ResolversParentTypes['LogitLensParams'] | ResolversParentTypes['DlaParams'] | ResolversParentTypes['ActivationPatchingParams'] | ResolversParentTypes['AttributionPatchingParams'] | ResolversParentTypes['PathPatchingParams'] | ResolversParentTypes['GeometryParams'] | ResolversParentTypes['ProbesParams'] | ResolversParentTypes['WeightsParams'] | ResolversParentTypes['AdjacencyHeadsParams'] | ResolversParentTypes['RetargetParams'] | ResolversParentTypes['BehaviorParams'] | ResolversParentTypes['LookaheadParams'];
-  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['GeometrySummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'];
+  ExperimentParams: ResolversParentTypes['AttentionParams'] | ResolversParentTypes['LogitLensParams'] | ResolversParentTypes['DlaParams'] | ResolversParentTypes['ActivationPatchingParams'] | ResolversParentTypes['AttributionPatchingParams'] | ResolversParentTypes['PathPatchingParams'] | ResolversParentTypes['GeometryParams'] | ResolversParentTypes['ProbesParams'] | ResolversParentTypes['WeightsParams'] | ResolversParentTypes['AdjacencyHeadsParams'] | ResolversParentTypes['RetargetParams'] | ResolversParentTypes['BehaviorParams'] | ResolversParentTypes['LookaheadParams'] | ResolversParentTypes['SaeParams'];
+  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['GeometrySummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'] | ResolversParentTypes['SaeSummary'];
   JobParams: ResolversParentTypes['CreateDatasetJobParams'] | ResolversParentTypes['TrainModelJobParams'] | ResolversParentTypes['EvaluateModelJobParams'] | ResolversParentTypes['ExperimentJobParams'];
 }
 
@@ -3501,6 +3639,64 @@ export interface RetargetSummaryResolvers<TContext = unknown, TParent = Resolver
   layers?: ResolverFn<ReadonlyArray<ResolversParentTypes['RetargetLayer']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface SaeCurvePointResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeCurvePoint']> {
+  step?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  mse?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  explained_variance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  l0?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  dead_fraction?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeEvalResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeEval']> {
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  rows?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  mse?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  explained_variance?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  l0?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  dead_fraction?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  ce_clean?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  ce_sae?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  ce_zero?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  loss_recovered?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  hook?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<Maybe<ReadonlyArray<TokenClass>>, TParent, TContext, Record<string, never>>;
+  architecture?: ResolverFn<Maybe<SaeArchitecture>, TParent, TContext, Record<string, never>>;
+  expansion?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  k?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  l1?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  steps?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  batch?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  lr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  buffer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  resampleEvery?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  hook?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  classes?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  architecture?: ResolverFn<SaeArchitecture, TParent, TContext, Record<string, never>>;
+  d_in?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  d_sae?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  topk?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  l1_coefficient?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  steps?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  batch?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  rows_trained?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  mazes_trained?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  input_scale?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  resampled?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  curve?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>, TParent, TContext, Record<string, never>>;
+  eval?: ResolverFn<ResolversParentTypes['SaeEval'], TParent, TContext, Record<string, never>>;
+}
+
 export interface SubscriptionResolvers<TContext = unknown, TParent = ResolversParentTypes['Subscription']> {
   jobProgress?: SubscriptionResolver<ResolversParentTypes['Job'], TParent, TContext, SubscriptionJobProgressArgs>;
   annotationEvents?: SubscriptionResolver<ResolversParentTypes['AnnotationEvent'], TParent, TContext, SubscriptionAnnotationEventsArgs>;
@@ -3581,11 +3777,11 @@ export interface WeightsSummaryResolvers<TContext = unknown, TParent = Resolvers
 }
 
 export interface ExperimentParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentParams']> {
-  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionParams' | 'LogitLensParams' | 'DlaParams' | 'ActivationPatchingParams' | 'AttributionPatchingParams' | 'PathPatchingParams' | 'GeometryParams' | 'ProbesParams' | 'WeightsParams' | 'AdjacencyHeadsParams' | 'RetargetParams' | 'BehaviorParams' | 'LookaheadParams' | null;
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionParams' | 'LogitLensParams' | 'DlaParams' | 'ActivationPatchingParams' | 'AttributionPatchingParams' | 'PathPatchingParams' | 'GeometryParams' | 'ProbesParams' | 'WeightsParams' | 'AdjacencyHeadsParams' | 'RetargetParams' | 'BehaviorParams' | 'LookaheadParams' | 'SaeParams' | null;
 }
 
 export interface ExperimentSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentSummary']> {
-  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'GeometrySummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | null;
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'GeometrySummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | 'SaeSummary' | null;
 }
 
 export interface JobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['JobParams']> {
@@ -3703,6 +3899,10 @@ export interface Resolvers<TContext = unknown> {
   RetargetOutcome?: RetargetOutcomeResolvers<TContext>;
   RetargetParams?: RetargetParamsResolvers<TContext>;
   RetargetSummary?: RetargetSummaryResolvers<TContext>;
+  SaeCurvePoint?: SaeCurvePointResolvers<TContext>;
+  SaeEval?: SaeEvalResolvers<TContext>;
+  SaeParams?: SaeParamsResolvers<TContext>;
+  SaeSummary?: SaeSummaryResolvers<TContext>;
   Subscription?: SubscriptionResolvers<TContext>;
   TokenLogit?: TokenLogitResolvers<TContext>;
   TrainingEval?: TrainingEvalResolvers<TContext>;

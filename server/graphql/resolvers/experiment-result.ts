@@ -38,6 +38,7 @@ const TYPENAMES: { readonly [K in KindName]: SummaryTypename<K> } = {
   retarget: 'RetargetSummary',
   behavior: 'BehaviorSummary',
   lookahead: 'LookaheadSummary',
+  sae: 'SaeSummary',
 };
 
 /** Maps a summary onto what its SDL type's resolvers take; identity wherever the JSON shape is the SDL's. */
@@ -65,6 +66,7 @@ const TO_RESULT: ToResult = {
   retarget: (s) => s,
   behavior: (s) => s,
   lookahead: (s) => s,
+  sae: (s) => s,
 };
 
 /** `true` when I (interp) and G (SDL) have the same keys; otherwise the keys only one side has. */
@@ -124,6 +126,9 @@ export type SummaryKeysMatch = AllTrue<
     SameKeys<I.BehaviorMetrics, G['BehaviorMetrics']>,
     SameKeys<I.LookaheadSummary, G['LookaheadSummary']>,
     SameKeys<I.LookaheadRow, G['LookaheadRow']>,
+    SameKeys<I.SaeSummary, G['SaeSummary']>,
+    SameKeys<I.SaeCurvePoint, G['SaeCurvePoint']>,
+    SameKeys<I.SaeEval, G['SaeEval']>,
     // The union has exactly one member per kind, both ways.
     SameKeys<Record<ResultTypename, true>, Record<NonNullable<GraphQLExperimentSummary['__typename']>, true>>,
   ]

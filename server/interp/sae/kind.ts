@@ -1,0 +1,437 @@
+/**
+ * The `sae` experiment kind (issue 19): trains a sparse autoencoder on one hook of the model at
+ * chosen token classes (e.g. `blocks.0.hook_resid_post` at the `;` closing each adjacency-list
+ * entry, where Spies et al. 2024 found one feature per maze connection), and measures it.
+ *
+ * Activations stream: mazes are generated in chunks (never all held), run with a cache of the one
+ * hook, and their rows at the chosen classes fill a shuffle buffer; each round draws batches from
+ * half the buffer and refills that half with fresh rows (SAELens' activation store, in miniature).
+ * Inputs are scaled so that E‖x‖ = √d_in while training (SAELens' `expected_average_only_in`); the
+ * scale is folded into the stored weights, which therefore act on the raw activations.
+ *
+ * Measured on held-out mazes (the context's, e.g. a dataset's test split, else generated): MSE,
+ * explained variance, L0, dead fraction, and loss recovered — the model's path cross-entropy with
+ * the SAE's reconstruction spliced in at those positions, between clean (1) and the same positions
+ * zero-ablated (0), as SAELens' evals report it.
+ *
+ * Tensors: W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in] (SAELens' names
+ * and layout), and per latent its firing density and mean activation on the held-out rows.
+ */
+import { generateMazes } from '../../maze/generate.js';
+import { Rng } from '../../maze/rng.js';
+import type { SolvedMaze } from '../../maze/lattice.js';
+import { hookGeometry } from '../../model/hooks.js';
+import { type Intervention, type OnnxEngine, padBatch } from '../../model/engine.js';
+import { SPECIAL } from '../../maze/tokenize/index.js';
+import { forEachCached, num, tensor } from '../collect.js';
+import { type Encoder, encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf } from '../context.js';
+import { defineParams, type SchemaParams } from '../params.js';
+import { mapPositions, TOKEN_CLASSES, type TokenClass } from '../positions.js';
+import { defineKind, type InterpModel } from '../types.js';
+import { accumulate, initSae, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
+import { SaeTrainer } from './train.js';
+
+const { count: countField, ...generatedMazes } = mazeFields(200, 20_000);
+
+export const paramsSchema = defineParams({
+  ...generatedMazes,
+  count: { ...countField, doc: "held-out mazes the SAE is measured on (the first `count` of the context's mazes, or generated)" },
+  hook: {
+    type: 'string',
+    doc: 'TransformerLens hook whose activations are reconstructed (one vector per position: resid, attn_out, mlp_out, hook_post, …)',
+    default: 'blocks.0.hook_resid_post',
+  },
+  classes: { type: 'string[]', doc: 'token classes whose positions give the training rows', choices: TOKEN_CLASSES, enum: 'TokenClass', default: ['sep'] },
+  architecture: {
+    type: 'string',
+    doc: 'topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard")',
+    choices: ['topk', 'relu'],
+    enum: 'SaeArchitecture',
+    default: 'topk',
+  },
+  expansion: { type: 'int', doc: 'latents per input dimension (d_sae = expansion × d_in)', min: 1, max: 64, default: 8 },
+  k: { type: 'int', doc: 'topk: active latents per row', min: 1, max: 1024, default: 16 },
+  l1: { type: 'number', doc: 'relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in)', min: 0, max: 1000, default: 5 },
+  steps: { type: 'int', doc: 'optimiser steps', min: 1, max: 1_000_000, default: 1000 },
+  batch: { type: 'int', doc: 'activation rows per step', min: 8, max: 16_384, default: 512 },
+  lr: { type: 'number', doc: 'Adam learning rate (β 0.9, 0.999; no decay)', min: 1e-6, max: 1, default: 1e-3 },
+  buffer: { type: 'int', doc: 'activation rows held for shuffling (half is refreshed each round)', min: 256, max: 1_000_000, default: 16_384 },
+  resampleEvery: { type: 'int', doc: 'steps between resampling latents that fired on none of them (0: never)', min: 0, max: 1_000_000, default: 250 },
+});
+
+export type SaeParams = SchemaParams<typeof paramsSchema>;
+
+/** One logged point of training (every steps/50). */
+export interface SaeCurvePoint {
+  step: number;
+  /** Mean ‖x̂ − x‖² over the steps since the last point, in training units (E‖x‖ = √d_in). */
+  mse: number;
+  explained_variance: number | null;
+  l0: number;
+  /** Latents that fired on none of the rows since the last resampling check. */
+  dead_fraction: number;
+}
+
+/** Measured on the held-out mazes. */
+export interface SaeEval {
+  mazes: number;
+  rows: number;
+  mse: number | null;
+  explained_variance: number | null;
+  l0: number | null;
+  /** Latents that fired on none of the held-out rows. */
+  dead_fraction: number;
+  /** Path cross-entropy (nats per path token): clean, with the SAE spliced in, with the rows zero-ablated. */
+  ce_clean: number | null;
+  ce_sae: number | null;
+  ce_zero: number | null;
+  /** (ce_zero − ce_sae) / (ce_zero − ce_clean); null when ablating changes nothing. */
+  loss_recovered: number | null;
+}
+
+export interface SaeSummary {
+  kind: 'sae';
+  hook: string;
+  classes: TokenClass[];
+  architecture: SaeArchitecture;
+  d_in: number;
+  d_sae: number;
+  /** Active latents per row of a TopK SAE (null for relu). */
+  topk: number | null;
+  /** relu only. */
+  l1_coefficient: number | null;
+  steps: number;
+  batch: number;
+  /** Activation rows and mazes streamed for training. */
+  rows_trained: number;
+  mazes_trained: number;
+  /** The input scale used while training (√d_in / E‖x‖), folded into the stored weights. */
+  input_scale: number;
+  /** Latents resampled over the run. */
+  resampled: number;
+  curve: SaeCurvePoint[];
+  eval: SaeEval;
+}
+
+/** Rows [n, d_in] of `hook` at `classes` for a set of sequences (row order: sequence, then position). */
+async function collectRows(
+  engine: OnnxEngine,
+  model: InterpModel,
+  mazes: readonly SolvedMaze[],
+  seqs: readonly Int32Array[],
+  hook: string,
+  classes: ReadonlySet<TokenClass>,
+  d_in: number,
+): Promise<{ rows: Float32Array; n: number; positions: number[][]; pathStarts: number[] }> {
+  const pathStarts: number[] = [];
+  const positions = seqs.map((s, i) => {
+    const sp = mapPositions(s, model.vocab, mazes[i]);
+    pathStarts.push(sp.pathStart);
+    const out: number[] = [];
+    sp.classes.forEach((c, t) => {
+      if (classes.has(c)) out.push(t);
+    });
+    return out;
+  });
+  const n = positions.reduce((a, p) => a + p.length, 0);
+  const rows = new Float32Array(n * d_in);
+  const offsets: number[] = [];
+  let o = 0;
+  for (const p of positions) {
+    offsets.push(o);
+    o += p.length;
+  }
+  await forEachCached(
+    engine,
+    seqs,
+    [hook],
+    (row) => {
+      const act = row.get(hook); // [T, d_in]
+      positions[row.index].forEach((t, j) => rows.set(act.subarray(t * d_in, (t + 1) * d_in), (offsets[row.index] + j) * d_in));
+    },
+    { batch: 32 },
+  );
+  return { rows, n, positions, pathStarts };
+}
+
+/** Mean path cross-entropy (nats per predicted path token, <PATH_END> included) of logits [B, T, V]. */
+function pathCE(logits: Float32Array, seqs: readonly Int32Array[], pathStarts: readonly number[], T: number, V: number): { sum: number; n: number } {
+  let sum = 0;
+  let n = 0;
+  seqs.forEach((s, b) => {
+    for (let t = pathStarts[b]; t < s.length - 1; t++) {
+      const row = logits.subarray((b * T + t) * V, (b * T + t + 1) * V);
+      let max = -Infinity;
+      for (const v of row) if (v > max) max = v;
+      let z = 0;
+      for (const v of row) z += Math.exp(v - max);
+      sum += Math.log(z) + max - row[s[t + 1]];
+      n++;
+    }
+  });
+  return { sum, n };
+}
+
+export const sae = defineKind<SaeParams, SaeSummary>({
+  kind: 'sae',
+  describe:
+    "Trains a sparse autoencoder (TopK or ReLU+L1) on one hook at chosen token classes from freshly generated mazes, and measures it on held-out mazes: MSE, explained variance, L0, dead latents and loss recovered; stores W_enc, b_enc, W_dec, b_dec in SAELens' layout.",
+  paramsSchema,
+  async run(ctx, p, progress) {
+    requireUnified(ctx.model, 'sae');
+    const { model } = ctx;
+    let geo: ReturnType<typeof hookGeometry>;
+    try {
+      geo = hookGeometry(model.cfg, p.hook);
+    } catch (e) {
+      throw new InterpError(`params.hook: ${(e as Error).message}`);
+    }
+    if (geo.layout !== 'btf')
+      throw new InterpError(
+        `params.hook: ${p.hook} has a head axis or is an attention pattern; an SAE here reads one vector per position (resid, attn_out, mlp_out, hook_post, …)`,
+      );
+    const d_in = geo.feature;
+    const shape: SaeShape = { d_in, d_sae: p.expansion * d_in, architecture: p.architecture, k: p.k };
+    if (p.architecture === 'topk' && p.k > shape.d_sae) throw new InterpError(`params.k: ${p.k} is more than d_sae = ${shape.d_sae}`);
+    if (p.buffer < 2 * p.batch) throw new InterpError(`params.buffer: ${p.buffer} rows cannot feed batches of ${p.batch} (need at least 2 × batch)`);
+    const classes = new Set<TokenClass>(p.classes);
+    const engine = await model.engine();
+    const enc: Encoder = encoder(model);
+    const rng = new Rng(`sae/${ctx.seed}`);
+
+    // ---- the activation stream -------------------------------------------------------------
+    const spec = specOf(p);
+    const source = generateMazes(spec, 0x100000000, `sae-train/${ctx.seed}`);
+    let mazesTrained = 0;
+    const fresh = async (need: number): Promise<Float32Array> => {
+      const out = new Float32Array(need * d_in);
+      let have = 0;
+      while (have < need) {
+        const mazes: SolvedMaze[] = [];
+        for (let i = 0; i < 64; i++) mazes.push(source.next().value as SolvedMaze);
+        mazesTrained += mazes.length;
+        const seqs = mazes.map((m, i) => enc.encode(m, rng, `training maze ${mazesTrained - mazes.length + i}`));
+        const { rows, n } = await collectRows(engine, model, mazes, seqs, p.hook, classes, d_in);
+        if (n === 0 && mazesTrained >= 64 * 4) throw new InterpError(`no positions of class ${p.classes.join(', ')} in ${mazesTrained} mazes`);
+        const take = Math.min(n, need - have);
+        out.set(rows.subarray(0, take * d_in), have * d_in);
+        have += take;
+      }
+      return out;
+    };
+    const N = p.buffer;
+    const half = Math.floor(N / 2);
+    let buffer = await fresh(N);
+    // Scale so that E‖x‖ = √d_in (estimated on the first buffer).
+    let normSum = 0;
+    for (let r = 0; r < N; r++) {
+      let s = 0;
+      for (let d = 0; d < d_in; d++) s += buffer[r * d_in + d] ** 2;
+      normSum += Math.sqrt(s);
+    }
+    const scale = normSum > 0 ? Math.sqrt(d_in) / (normSum / N) : 1;
+    const scaleRows = (x: Float32Array): Float32Array => {
+      for (let i = 0; i < x.length; i++) x[i] *= scale;
+      return x;
+    };
+    scaleRows(buffer);
+    const shuffleRows = (): void => {
+      const order = rng.shuffle(Int32Array.from({ length: N }, (_, i) => i));
+      const next = new Float32Array(N * d_in);
+      order.forEach((r, i) => next.set(buffer.subarray(r * d_in, (r + 1) * d_in), i * d_in));
+      buffer = next;
+    };
+    shuffleRows();
+
+    // ---- training ----------------------------------------------------------------------------
+    const weights = initSae(shape, new Rng(`sae-init/${ctx.seed}`), { x: buffer, n: Math.min(N, 4096) });
+    const trainer = await SaeTrainer.create(shape, weights);
+    const curve: SaeCurvePoint[] = [];
+    const logEvery = Math.max(1, Math.floor(p.steps / 50));
+    let resampled = 0;
+    try {
+      let cursor = 0;
+      let window = { mse: 0, l0: 0, steps: 0, acc: reconAccumulator(d_in) };
+      let firedSince = new Float64Array(shape.d_sae);
+      for (let step = 1; step <= p.steps; step++) {
+        if (cursor + p.batch > half) {
+          buffer.set(scaleRows(await fresh(half)), 0);
+          shuffleRows();
+          cursor = 0;
+        }
+        const x = buffer.slice(cursor * d_in, (cursor + p.batch) * d_in);
+        cursor += p.batch;
+        const r = await trainer.step(x, p.batch, p.lr, p.architecture === 'relu' ? p.l1 : 0);
+        for (let i = 0; i < shape.d_sae; i++) firedSince[i] += r.fired[i];
+        window.mse += r.mse;
+        window.l0 += r.l0;
+        window.steps++;
+        if (step % logEvery === 0 || step === p.steps) {
+          // Explained variance on this step's rows (a fresh forward after the update).
+          const { x_hat, z } = await trainer.forward(x, p.batch);
+          let active = 0;
+          for (const v of z) if (v > 0) active++;
+          accumulate(window.acc, x, x_hat, p.batch, active);
+          const dead = firedSince.reduce((a, f) => a + (f === 0 ? 1 : 0), 0);
+          curve.push({
+            step,
+            mse: num(window.mse / window.steps) ?? 0,
+            explained_variance: num(stats(window.acc).explained_variance),
+            l0: num(window.l0 / window.steps) ?? 0,
+            dead_fraction: num(dead / shape.d_sae) ?? 0,
+          });
+          window = { mse: 0, l0: 0, steps: 0, acc: reconAccumulator(d_in) };
+        }
+        if (p.resampleEvery > 0 && step % p.resampleEvery === 0 && step < p.steps) {
+          const dead = [...firedSince.keys()].filter((i) => firedSince[i] === 0);
+          if (dead.length > 0) {
+            const { x_hat } = await trainer.forward(x, p.batch);
+            resampled += trainer.resample(dead, x, x_hat, p.batch, rng);
+          }
+          firedSince = new Float64Array(shape.d_sae);
+        }
+        progress(
+          (0.85 * step) / p.steps,
+          `step ${step} of ${p.steps}: mse ${(window.steps ? window.mse / window.steps : (curve.at(-1)?.mse ?? 0)).toFixed(4)}`,
+        );
+      }
+
+      // ---- evaluation on held-out mazes ------------------------------------------------------
+      const folded = foldScale(shape, trainer.weights, scale);
+      const evalMazes = ctx.mazes ? loadMazes(ctx, p) : [...generateMazes(spec, p.count, `sae-eval/${ctx.seed}`)];
+      const evalRng = new Rng(`sae-eval-order/${ctx.seed}`);
+      const seqs = evalMazes.map((m, i) => enc.encode(m, evalRng, `held-out maze ${i}`));
+      const { rows, n, positions, pathStarts } = await collectRows(engine, model, evalMazes, seqs, p.hook, classes, d_in);
+      if (n === 0) throw new InterpError(`the held-out mazes have no positions of class ${p.classes.join(', ')}`);
+      const evalTrainer = await SaeTrainer.create(shape, folded);
+      let xh: Float32Array;
+      let z: Float32Array;
+      try {
+        ({ x_hat: xh, z } = await evalTrainer.forward(rows, n));
+      } finally {
+        await evalTrainer.dispose();
+      }
+      const acc = reconAccumulator(d_in);
+      const density = new Float32Array(shape.d_sae);
+      const meanAct = new Float64Array(shape.d_sae);
+      let active = 0;
+      for (let r = 0; r < n; r++)
+        for (let i = 0; i < shape.d_sae; i++) {
+          const v = z[r * shape.d_sae + i];
+          if (v > 0) {
+            active++;
+            density[i]++;
+            meanAct[i] += v;
+          }
+        }
+      for (let i = 0; i < shape.d_sae; i++) {
+        meanAct[i] = density[i] > 0 ? meanAct[i] / density[i] : 0;
+        density[i] /= n;
+      }
+      accumulate(acc, rows, xh, n, active);
+      const recon = stats(acc);
+      progress(0.9, 'loss recovered: clean, spliced and ablated runs');
+      const ce = await lossRecovered(engine, seqs, positions, pathStarts, xh, p.hook, d_in);
+      const evalOut: SaeEval = {
+        mazes: evalMazes.length,
+        rows: n,
+        mse: num(recon.mse),
+        explained_variance: num(recon.explained_variance),
+        l0: num(recon.l0),
+        dead_fraction: num(density.reduce((a, d) => a + (d === 0 ? 1 : 0), 0) / shape.d_sae) ?? 0,
+        ce_clean: num(ce.clean),
+        ce_sae: num(ce.sae),
+        ce_zero: num(ce.zero),
+        loss_recovered: num(ce.zero - ce.clean > 1e-9 ? (ce.zero - ce.sae) / (ce.zero - ce.clean) : NaN),
+      };
+      progress(1, `explained variance ${evalOut.explained_variance}, L0 ${evalOut.l0}, loss recovered ${evalOut.loss_recovered}`);
+      return {
+        summary: {
+          kind: 'sae',
+          hook: p.hook,
+          classes: [...p.classes] as TokenClass[],
+          architecture: p.architecture,
+          d_in,
+          d_sae: shape.d_sae,
+          topk: p.architecture === 'topk' ? p.k : null,
+          l1_coefficient: p.architecture === 'relu' ? p.l1 : null,
+          steps: p.steps,
+          batch: p.batch,
+          rows_trained: p.steps * p.batch,
+          mazes_trained: mazesTrained,
+          input_scale: num(scale) ?? 1,
+          resampled,
+          curve,
+          eval: evalOut,
+        },
+        tensors: [
+          tensor('W_enc', [d_in, shape.d_sae], folded.W_enc),
+          tensor('b_enc', [shape.d_sae], folded.b_enc),
+          tensor('W_dec', [shape.d_sae, d_in], folded.W_dec),
+          tensor('b_dec', [d_in], folded.b_dec),
+          tensor('feature_density', [shape.d_sae], density),
+          tensor('feature_mean_activation', [shape.d_sae], meanAct),
+        ],
+      };
+    } finally {
+      await trainer.dispose();
+    }
+  },
+});
+
+/**
+ * Weights trained on x·s as weights on x: pre = (x·s − b)·W + c = (x − b/s)·(s·W) + c and
+ * x̂ = (z·W_dec + b)/s, so W_enc·s, W_dec/s, b_dec/s (the decoder rows then have norm 1/s).
+ */
+export function foldScale(shape: SaeShape, w: SaeWeights, s: number): SaeWeights {
+  return {
+    W_enc: Float32Array.from(w.W_enc, (v) => v * s),
+    b_enc: w.b_enc.slice(),
+    W_dec: Float32Array.from(w.W_dec, (v) => v / s),
+    b_dec: Float32Array.from(w.b_dec, (v) => v / s),
+  };
+}
+
+/** Path cross-entropy clean, with rows replaced by their reconstructions x̂ [n, d_in], and with them zeroed. */
+async function lossRecovered(
+  engine: OnnxEngine,
+  seqs: readonly Int32Array[],
+  positions: readonly number[][],
+  pathStarts: readonly number[],
+  xh: Float32Array,
+  hook: string,
+  d_in: number,
+): Promise<{ clean: number; sae: number; zero: number }> {
+  const V = engine.cfg.d_vocab;
+  const totals = { clean: { sum: 0, n: 0 }, sae: { sum: 0, n: 0 }, zero: { sum: 0, n: 0 } };
+  let row = 0;
+  const B = 16;
+  for (let a = 0; a < seqs.length; a += B) {
+    const part = seqs.slice(a, a + B);
+    const { tokens, B: b, T } = padBatch(part, SPECIAL.PADDING);
+    const starts = pathStarts.slice(a, a + B);
+    const spliced: Intervention[] = [];
+    const zeroed: Intervention[] = [];
+    part.forEach((_, j) => {
+      const pos = positions[a + j];
+      if (pos.length === 0) return;
+      const value = new Float32Array(T * d_in);
+      pos.forEach((t, i) => value.set(xh.subarray((row + i) * d_in, (row + i + 1) * d_in), t * d_in));
+      row += pos.length;
+      spliced.push({ hook, kind: 'replace', rows: [j], positions: pos, value });
+      zeroed.push({ hook, kind: 'zero', rows: [j], positions: pos });
+    });
+    const runs: Array<[keyof typeof totals, Float32Array]> = [
+      ['clean', await engine.forward(tokens, b, T)],
+      ['sae', (await engine.runWithInterventions(tokens, b, T, spliced, { names: [] })).logits],
+      ['zero', (await engine.runWithInterventions(tokens, b, T, zeroed, { names: [] })).logits],
+    ];
+    for (const [k, logits] of runs) {
+      const r = pathCE(logits, part, starts, T, V);
+      totals[k].sum += r.sum;
+      totals[k].n += r.n;
+    }
+  }
+  const mean = (t: { sum: number; n: number }): number => (t.n > 0 ? t.sum / t.n : NaN);
+  return { clean: mean(totals.clean), sae: mean(totals.sae), zero: mean(totals.zero) };
+}
