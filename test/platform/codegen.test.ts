@@ -1,9 +1,21 @@
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type GraphQLEnumType, type GraphQLUnionType, isEnumType, isScalarType, isUnionType } from 'graphql/index.js';
 import { HEADER, OUTPUT, generate, loadSchema } from '../../schema/codegen.js';
 import { PARAMS_SDL, PARAMS_WEB, generateParamsSDL, generateParamsWeb } from '../../schema/params.js';
-import { OPERATIONS_HEADER, OPERATIONS_OUTPUT, generateOperations, generateWebOperations } from '../../schema/operations.js';
+import {
+  OPERATIONS_HEADER,
+  OPERATIONS_OUTPUT,
+  WEB_DIR,
+  generateOperations,
+  generateWebOperations,
+  isOperation,
+  queriesFiles,
+  webDocuments,
+} from '../../schema/operations.js';
 import { allHandlers } from '../../server/jobs/handlers/index.js';
 import { kindNames } from '../../server/interp/index.js';
 import { generatorNames } from '../../server/maze/generators/index.js';
@@ -95,11 +107,53 @@ describe('schema codegen', () => {
     ).toEqual(['Boolean', 'DateTime', 'Float', 'ID', 'Int', 'String']);
   });
 
-  it('the committed web/lib/generated/operations.ts equals a fresh run over web/lib/queries.ts (every document valid against the SDL)', async () => {
+  it('the committed web/lib/generated/operations.ts equals a fresh run over the web/**/*.queries.ts files (every document valid against the SDL)', async () => {
     const committed = fs.readFileSync(OPERATIONS_OUTPUT, 'utf8');
     expect(committed.startsWith(OPERATIONS_HEADER)).toBe(true);
     // If this fails: run `npx tsx schema/operations.ts` and commit the result.
     expect(committed).toBe(await generateWebOperations());
+  });
+
+  it('each *.queries.ts file exports only operations, each imported by a component in its folder or below (documents stay beside their users)', async () => {
+    const files = queriesFiles();
+    expect(files.length).toBeGreaterThan(0);
+    const rel = (p: string) => path.relative(path.dirname(WEB_DIR), p);
+    // The .ts/.tsx files under a folder, not counting the documents' own files.
+    const sources = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) return e.name === 'node_modules' || e.name === '.next' ? [] : sources(p);
+        return /\.tsx?$/.test(e.name) && !e.name.endsWith('.queries.ts') ? [p] : [];
+      });
+    // The names a source file imports from `file` (`import { A, B as C } from './X.queries'`).
+    const importedFrom = (source: string, file: string): string[] =>
+      [...fs.readFileSync(source, 'utf8').matchAll(/import\s+(?:type\s+)?\{([^}]*)\}\s*from\s*'([^']+)'/g)]
+        .filter((m) => path.resolve(path.dirname(source), m[2]!) === file.replace(/\.ts$/, ''))
+        .flatMap((m) => m[1]!.split(',').map((n) => n.trim().split(/\s+as\s+/)[0]!));
+    const problems: string[] = [];
+    for (const file of files) {
+      const users = sources(path.dirname(file));
+      const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(mod)) {
+        if (!isOperation(value)) problems.push(`${rel(file)} ${name}: not an operation (shared selections go in web/lib/fragments.ts)`);
+        else if (!users.some((u) => importedFrom(u, file).includes(name)))
+          problems.push(`${rel(file)} ${name}: nothing in ${rel(path.dirname(file))} imports it`);
+      }
+    }
+    // If this fails: move the document beside the component that sends it (or delete it if none does).
+    expect(problems).toEqual([]);
+  });
+
+  it('two *.queries.ts files exporting one name is an error naming both', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queries-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'b'));
+      fs.writeFileSync(path.join(dir, 'A.queries.ts'), "export const ME = 'query Me { me { name } }';\n");
+      fs.writeFileSync(path.join(dir, 'b', 'B.queries.ts'), "export const ME = 'query MeToo { me { name } }';\n");
+      await expect(webDocuments(dir)).rejects.toThrow(/ME is exported by both .*A\.queries\.ts and .*b\/B\.queries\.ts/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('operation types follow the selection: nullability, lists, aliases, enums, @include, variables and the inputs they send', () => {
@@ -162,6 +216,8 @@ describe('schema codegen', () => {
     expect(text).toContain(`    } | {
       __typename: 'LookaheadSummary';
       forks: number;
+    } | {
+      __typename: 'SaeSummary';
     } | null;`);
     expect(() =>
       generateOperations(loadSchema(), [{ name: 'N', text: 'query N($id: ID!) { experiment(id: $id) { result { ... on DlaSummary { mazes } } } }' }]),

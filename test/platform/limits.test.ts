@@ -22,7 +22,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-// The findings page's query, with the page size as a variable (web/lib/queries.ts' ANNOTATION_FIELDS).
+// The findings page's query, with the page size as a variable (web/lib/fragments.ts' ANNOTATION_FIELDS).
 const FIELDS =
   'id target { kind layer head neuron hook position experimentId } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }';
 const FINDINGS = `query Findings($modelId: ID!, $n: Int) { annotations(modelId: $modelId, first: $n) { totalCount edges { node { ${FIELDS} } } } }`;

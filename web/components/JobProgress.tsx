@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { gql } from '../lib/graphql';
 import { useSubscription } from '../lib/hooks';
-import { CANCEL_JOB, JOB_PROGRESS } from '../lib/queries';
+import { CANCEL_JOB, JOB_PROGRESS } from './JobProgress.queries';
 import type { Job } from '../lib/types';
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);

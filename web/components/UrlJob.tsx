@@ -7,7 +7,7 @@ import type { JobQuery } from '../lib/generated/operations';
 import { useState } from 'react';
 import { fullId } from '../lib/graphql';
 import { useQuery } from '../lib/hooks';
-import { JOB } from '../lib/queries';
+import { JOB } from './UrlJob.queries';
 import { useUrlState } from '../lib/url';
 import type { Job } from '../lib/types';
 import { JobProgress } from './JobProgress';

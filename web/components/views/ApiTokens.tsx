@@ -3,7 +3,7 @@
 import type { ApiTokensQuery, CreateApiTokenMutation } from '../../lib/generated/operations';
 import { useState } from 'react';
 import { useMutation, useQuery } from '../../lib/hooks';
-import { API_TOKENS, CREATE_TOKEN, REVOKE_TOKEN } from '../../lib/queries';
+import { API_TOKENS, CREATE_TOKEN, REVOKE_TOKEN } from './ApiTokens.queries';
 import { ErrorBox, ago } from '../ui';
 
 interface ApiToken {

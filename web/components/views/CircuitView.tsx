@@ -10,7 +10,7 @@ import { useEffect, useState } from 'react';
 import { type GqlError, fullId, gql, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { safeHref } from '../../lib/markdown';
-import { CIRCUIT, SET_CIRCUIT_EDITORS, UPDATE_CIRCUIT } from '../../lib/queries';
+import { CIRCUIT, SET_CIRCUIT_EDITORS, UPDATE_CIRCUIT } from './CircuitView.queries';
 import type { Circuit, CircuitGraph, User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { ErrorBox, Title, ago } from '../ui';

@@ -4,7 +4,7 @@ import type { CircuitsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { CIRCUITS } from '../../lib/queries';
+import { CIRCUITS } from './CircuitsView.queries';
 import { ErrorBox, Title, ago } from '../ui';
 
 interface Row {

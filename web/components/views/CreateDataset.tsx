@@ -7,7 +7,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { shortId } from '../../lib/graphql';
 import { useMutation } from '../../lib/hooks';
-import { CREATE_DATASET } from '../../lib/queries';
+import { CREATE_DATASET } from './CreateDataset.queries';
 import { useUrlState } from '../../lib/url';
 import type { Job } from '../../lib/types';
 import { UrlJob } from '../UrlJob';

@@ -8,7 +8,7 @@ import type { DatasetMazesQuery, DatasetQuery } from '../../lib/generated/operat
 import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { DATASET, DATASET_MAZES } from '../../lib/queries';
+import { DATASET, DATASET_MAZES } from './DatasetView.queries';
 import { intParam, useUrlState } from '../../lib/url';
 import type { Connection, Dataset, MazeSummary } from '../../lib/types';
 import { JobProgress } from '../JobProgress';

@@ -4,7 +4,7 @@ import type { DatasetsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { DATASETS } from '../../lib/queries';
+import { DATASETS } from './DatasetsView.queries';
 import { intParam, useUrlState } from '../../lib/url';
 import type { Connection, Dataset, User } from '../../lib/types';
 import { canWrite } from '../Session';

@@ -6,7 +6,7 @@
  */
 import { useState } from 'react';
 import { useMutation } from '../../lib/hooks';
-import { EVALUATE_MODEL } from '../../lib/queries';
+import { EVALUATE_MODEL } from './EvalTable.queries';
 import type { Dataset, Evaluation, Job, Model } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { ErrorBox, ago, num } from '../ui';

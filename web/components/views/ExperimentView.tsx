@@ -8,7 +8,7 @@ import type { ExperimentQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { EXPERIMENT } from '../../lib/queries';
+import { EXPERIMENT } from './ExperimentView.queries';
 import { defaultParams } from '../../lib/experiments';
 import type { User } from '../../lib/types';
 import { JobProgress } from '../JobProgress';

@@ -7,7 +7,7 @@ import type { ExperimentsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { EXPERIMENTS } from '../../lib/queries';
+import { EXPERIMENTS } from './ExperimentsView.queries';
 import { useUrlState } from '../../lib/url';
 import type { Connection, JobStatus, User } from '../../lib/types';
 import { canWrite } from '../Session';

@@ -8,7 +8,8 @@ import type { AnnotationsQuery, ModelOptionsQuery } from '../../lib/generated/op
 import { useEffect, useMemo, useState } from 'react';
 import { fullId, gql, shortId } from '../../lib/graphql';
 import { useQuery, useSubscription } from '../../lib/hooks';
-import { ANNOTATION, ANNOTATION_EVENTS, ANNOTATIONS, MODEL_OPTIONS } from '../../lib/queries';
+import { ANNOTATION, ANNOTATION_EVENTS, ANNOTATIONS } from './FindingsView.queries';
+import { MODEL_OPTIONS } from './MazeView.queries';
 import { useUrlState } from '../../lib/url';
 import type { Annotation, Connection, Model, User } from '../../lib/types';
 import { canWrite } from '../Session';

@@ -3,7 +3,7 @@
 import { useRouter, useSearchParams } from 'next/navigation';
 import { useState } from 'react';
 import { type GqlError, gql } from '../../lib/graphql';
-import { LOGIN } from '../../lib/queries';
+import { LOGIN } from './LoginView.queries';
 import { useSession } from '../Session';
 import { sameSitePath } from '../../lib/markdown';
 import { ErrorBox, Title } from '../ui';

@@ -8,7 +8,7 @@ import Link from 'next/link';
 import { useEffect, useMemo, useState } from 'react';
 import { fullId, shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
-import { GENERATE_PATH, MAZE, MODEL_OPTIONS } from '../../lib/queries';
+import { GENERATE_PATH, MAZE, MODEL_OPTIONS } from './MazeView.queries';
 import { useUrlState } from '../../lib/url';
 import type { Connection, Maze, Model } from '../../lib/types';
 import { MazeSvg } from '../MazeSvg';

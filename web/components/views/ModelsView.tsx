@@ -6,7 +6,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
-import { MODELS, TRAIN_MODEL } from '../../lib/queries';
+import { MODELS, TRAIN_MODEL } from './ModelsView.queries';
 import { useUrlState } from '../../lib/url';
 import type { Connection, Dataset, Job, Model, User } from '../../lib/types';
 import { UrlJob } from '../UrlJob';

@@ -12,7 +12,7 @@ import { useEffect, useRef, useState } from 'react';
 import { defaultParams, paramsInput, parseParams } from '../../../lib/experiments';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useMutation, useQuery } from '../../../lib/hooks';
-import { EXPERIMENT_FORM, RUN_EXPERIMENT } from '../../../lib/queries';
+import { EXPERIMENT_FORM, RUN_EXPERIMENT } from './CreateExperiment.queries';
 import { useUrlState } from '../../../lib/url';
 import { ErrorBox } from '../../ui';
 

@@ -4,7 +4,7 @@ import type { ExperimentsQuery } from '../../../lib/generated/operations';
 import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
-import { EXPERIMENTS } from '../../../lib/queries';
+import { EXPERIMENTS } from '../ExperimentsView.queries';
 import type { Connection, JobStatus } from '../../../lib/types';
 import { Badge, ErrorBox, ago } from '../../ui';
 

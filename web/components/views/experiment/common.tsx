@@ -8,7 +8,7 @@ import type { ExperimentQuery } from '../../../lib/generated/operations';
 import { useUrlState } from '../../../lib/url';
 import { ErrorBox } from '../../ui';
 
-/** An experiment as the page loads it (web/lib/queries.ts EXPERIMENT). */
+/** An experiment as the page loads it (web/components/views/ExperimentView.queries.ts EXPERIMENT). */
 export type ExperimentData = NonNullable<ExperimentQuery['experiment']>;
 /** Experiment.result: one member per kind, told apart by __typename. */
 export type ResultData = NonNullable<ExperimentData['result']>;

@@ -7,7 +7,7 @@
 import { useState } from 'react';
 import { type GqlError, gql } from '../../../lib/graphql';
 import { safeHref } from '../../../lib/markdown';
-import { ADD_COMMENT, UPDATE_ANNOTATION, VOTE } from '../../../lib/queries';
+import { ADD_COMMENT, UPDATE_ANNOTATION, VOTE } from './AnnotationCard.queries';
 import type { Annotation, AnnotationStatus, User } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { Badge, ErrorBox, ago } from '../../ui';

@@ -2,7 +2,7 @@
 /** New finding: a component target, a markdown body, status, tags and an evidence link. */
 import { useState } from 'react';
 import { useMutation } from '../../../lib/hooks';
-import { CREATE_ANNOTATION } from '../../../lib/queries';
+import { CREATE_ANNOTATION } from './AnnotationForm.queries';
 import type { Annotation, AnnotationStatus, ModelConfig } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';

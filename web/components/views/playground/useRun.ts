@@ -11,7 +11,8 @@ import { useEffect, useState } from 'react';
 import { GqlError, gql } from '../../../lib/graphql';
 import type { LensWeights } from '../../../lib/lens';
 import { type NpyTensor, fetchNpy } from '../../../lib/npy';
-import { GENERATE_PATH, RUN_FORWARD } from '../../../lib/queries';
+import { GENERATE_PATH } from '../MazeView.queries';
+import { RUN_FORWARD } from './useRun.queries';
 import type { MazeSpec } from '../../../lib/mazeEdit';
 import type { ModelConfig } from '../../../lib/types';
 
