@@ -183,6 +183,7 @@ describe('experiments in the dashboard', () => {
     ['lookahead', { count: 40 }, '[data-testid=lookahead-table] tbody tr', 'exp-12b-lookahead'],
     ['path-patching', { grid: 4, count: 2 }, '[data-testid=path-patching-heatmap] rect[data-v]', 'exp-12c-path-patching'],
     ['geometry', { grid: 4, count: 6, maxPoints: 80, k: 5 }, '[data-testid=geometry-scatter] circle.point', 'exp-12d-geometry'],
+    ['sae', { count: 6, steps: 40, batch: 64, buffer: 512, expansion: 4, k: 4 }, '[data-testid=sae-density] rect[height]:not([height="0"])', 'exp-12e-sae'],
   ];
   for (const [kind, params, check, shot] of kinds) {
     it(`runs ${kind} from the form and draws its result`, async () => {
@@ -210,11 +211,11 @@ describe('experiments in the dashboard', () => {
 
     await page().goto(`${base}/models/${modelId}`);
     await page().waitForSelector('[data-testid=model-experiments] tbody tr');
-    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 13
+    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 14
     await page().goto(`${base}/experiments?model=${modelId}`);
     await page().waitForSelector('[data-testid=experiments] tbody tr');
-    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(13);
-    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(13);
+    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(14);
+    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(14);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
     expect(carol.errors).toEqual([]);

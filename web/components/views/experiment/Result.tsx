@@ -16,6 +16,7 @@ import { PathPatchingView } from './PathPatchingView';
 import { GeometryView } from './GeometryView';
 import { ProbesView } from './ProbesView';
 import { RetargetView } from './RetargetView';
+import { SaeView } from './SaeView';
 import { WeightsView } from './WeightsView';
 
 /** Whether the experiment has a drawn view (else Result shows its JSON). */
@@ -52,6 +53,8 @@ export function Result({ e }: { e: ExperimentData }) {
       return <BehaviorView e={e} s={s} />;
     case 'LookaheadSummary':
       return <LookaheadView e={e} s={s} />;
+    case 'SaeSummary':
+      return <SaeView e={e} s={s} />;
     default:
       return <JsonView e={e} />;
   }

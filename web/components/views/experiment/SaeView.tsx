@@ -1,0 +1,115 @@
+'use client';
+/**
+ * A trained sparse autoencoder: what it was trained on, how well it reconstructs the held-out rows
+ * (explained variance, L0, dead latents, and loss recovered: the model's path cross-entropy with
+ * the reconstruction spliced in, between clean and zero-ablated), the training curves, and how
+ * often each latent fires (log₁₀ density histogram, as SAELens and Neuronpedia draw it).
+ */
+import { LineChart } from '../../LineChart';
+import { type ViewProps, fmt, Pending } from './common';
+import { useTensors } from './useTensors';
+
+/** Latents per log₁₀ density bin (−6 … 0 in steps of 0.5); never-firing latents counted apart. */
+export function densityHistogram(density: ArrayLike<number>): { bins: Array<{ from: number; count: number }>; dead: number } {
+  const bins = Array.from({ length: 12 }, (_, i) => ({ from: -6 + i * 0.5, count: 0 }));
+  let dead = 0;
+  for (let i = 0; i < density.length; i++) {
+    const d = density[i];
+    if (!(d > 0)) {
+      dead++;
+      continue;
+    }
+    const b = Math.min(bins.length - 1, Math.max(0, Math.floor((Math.log10(d) + 6) / 0.5)));
+    bins[b].count++;
+  }
+  return { bins, dead };
+}
+
+export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
+  const { tensors, error } = useTensors(e, ['feature_density']);
+  const ev = s.eval;
+  const hist = tensors ? densityHistogram(tensors.feature_density.data) : undefined;
+  const maxCount = hist ? Math.max(1, ...hist.bins.map((b) => b.count)) : 1;
+  return (
+    <div data-testid="sae-view">
+      <p>
+        {s.architecture === 'topk' ? `TopK (k = ${s.topk})` : `ReLU + L1 (${fmt(s.l1_coefficient)})`} SAE on <code>{s.hook}</code> at {s.classes.join(', ')}:{' '}
+        d_in {s.d_in} → d_sae {s.d_sae}, {s.steps} steps of {s.batch} rows ({s.rows_trained.toLocaleString('en-US')} rows from{' '}
+        {s.mazes_trained.toLocaleString('en-US')} mazes){s.resampled > 0 ? `, ${s.resampled} dead latents resampled` : ''}.
+      </p>
+      <table className="compact" data-testid="sae-eval">
+        <tbody>
+          <tr>
+            <th>Held-out rows</th>
+            <td className="num">
+              {ev.rows} ({ev.mazes} mazes)
+            </td>
+          </tr>
+          <tr>
+            <th>Explained variance</th>
+            <td className="num">{fmt(ev.explained_variance)}</td>
+          </tr>
+          <tr>
+            <th>L0 (active latents per row)</th>
+            <td className="num">{fmt(ev.l0)}</td>
+          </tr>
+          <tr>
+            <th>Dead latents (never fired on held-out rows)</th>
+            <td className="num">{fmt(ev.dead_fraction)}</td>
+          </tr>
+          <tr>
+            <th>Loss recovered</th>
+            <td className="num">{fmt(ev.loss_recovered)}</td>
+          </tr>
+          <tr>
+            <th>Path cross-entropy: clean / SAE / zero-ablated</th>
+            <td className="num">
+              {fmt(ev.ce_clean, 4)} / {fmt(ev.ce_sae, 4)} / {fmt(ev.ce_zero, 4)}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <div className="filters">
+        <div>
+          <h3>Explained variance (training rows)</h3>
+          <LineChart
+            yLabel="explained variance"
+            series={[
+              {
+                name: 'explained variance',
+                points: s.curve.filter((c) => c.explained_variance !== null).map((c) => ({ x: c.step, y: c.explained_variance as number })),
+              },
+            ]}
+          />
+        </div>
+        <div>
+          <h3>Dead fraction</h3>
+          <LineChart yLabel="dead fraction" series={[{ name: 'dead fraction', points: s.curve.map((c) => ({ x: c.step, y: c.dead_fraction })) }]} />
+        </div>
+      </div>
+      <h3>Latent density (log₁₀ fraction of held-out rows a latent fires on)</h3>
+      {hist ? (
+        <svg className="chart" width={520} height={150} role="img" aria-label="latent density histogram" data-testid="sae-density">
+          {hist.bins.map((b, i) => {
+            const h = (110 * b.count) / maxCount;
+            return (
+              <g key={b.from}>
+                <rect x={30 + i * 40} y={120 - h} width={34} height={h} fill="#2f6fdb">
+                  <title>
+                    {b.count} latents with density in [1e{b.from}, 1e{b.from + 0.5})
+                  </title>
+                </rect>
+                <text x={47 + i * 40} y={135} textAnchor="middle">
+                  {b.from}
+                </text>
+              </g>
+            );
+          })}
+        </svg>
+      ) : (
+        <Pending error={error} />
+      )}
+      {hist ? <p className="sub">{hist.dead} latents never fired on the held-out rows.</p> : null}
+    </div>
+  );
+}
