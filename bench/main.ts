@@ -25,6 +25,7 @@ const benches: Record<string, { summary: string; load: () => Promise<{ run(argv:
     load: () => import('./pathpatch.js'),
   },
   jobs: { summary: 'experiment jobs/s through the BullMQ queues with 1 and 2 worker processes (needs Redis)', load: () => import('./jobs.js') },
+  sae: { summary: 'sparse autoencoder training steps/s on ONNX Runtime beside the same SAE in PyTorch', load: () => import('./sae.js') },
 };
 
 export function machine(): Record<string, unknown> {

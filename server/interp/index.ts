@@ -40,7 +40,7 @@ export type { PathPatchingSummary, PathReceiverHeads, PathSender } from './path-
 export type { GeometryBest, GeometryChance, GeometryLayer, GeometryScore, GeometrySummary } from './geometry.js';
 export type { PerProbeTarget, ProbeTableRow, ProbeTargetScores, ProbesSummary } from './probes.js';
 export type { RetargetLayer, RetargetOutcome, RetargetSummary } from './retarget.js';
-export type { SaeCurvePoint, SaeEval, SaeSummary } from './sae/kind.js';
+export type { SaeCategoryBest, SaeCurvePoint, SaeEval, SaePropertyScores, SaeSummary } from './sae/kind.js';
 export type { WeightsEmbedding, WeightsHead, WeightsSummary } from './weights.js';
 
 /** The summary of any kind: one union, discriminated by `kind`. */

@@ -137,3 +137,32 @@ describe('SAE step graph', () => {
     expect(found).toBeGreaterThanOrEqual(18);
   }, 60_000);
 });
+
+describe('scoring latents against properties', () => {
+  it('ranks share ties; AUC is 1 for a latent that separates a category, 0 reversed, ½ when blind, NaN without rows', async () => {
+    const { averageRanks, bestPerCategory, categoryAucs } = await import('../../server/interp/sae/scoring.js');
+    expect(Array.from(averageRanks([0, 3, 0, 1]))).toEqual([1.5, 4, 1.5, 3]);
+    // 6 rows, 3 latents: latent 0 fires exactly on category 0's rows, latent 1 on everything but
+    // them, latent 2 is constant; category 2 has no rows; the last row is unlabelled.
+    const labels = Int32Array.from([0, 0, 1, 1, 1, -1]);
+    const z = Float32Array.from(
+      [
+        [2, 0, 1],
+        [1, 0, 1],
+        [0, 3, 1],
+        [0, 1, 1],
+        [0, 2, 1],
+        [9, 0, 1],
+      ].flat(),
+    );
+    const auc = categoryAucs(z, 6, 3, labels, 3);
+    expect(Array.from(auc.subarray(0, 3))).toEqual([1, 0, 0.5]);
+    expect(Array.from(auc.subarray(3, 6))).toEqual([0, 1, 0.5]);
+    expect(Array.from(auc.subarray(6, 9)).every(Number.isNaN)).toBe(true);
+    expect(bestPerCategory(auc, 3, 3)).toEqual([
+      { latent: 0, auc: 1 },
+      { latent: 1, auc: 1 },
+      { latent: -1, auc: NaN },
+    ]);
+  });
+});

@@ -1953,6 +1953,17 @@ export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
 /** Choices of sae.architecture (each field's description names the ones it takes). */
 export type SaeArchitecture = 'topk' | 'relu';
 
+/** The best latent for one category of a property. */
+export interface SaeCategoryBest {
+  __typename?: 'SaeCategoryBest';
+  /** e.g. "(0,1)-(0,2)" for a connection, "(2,3)" for a cell. */
+  category: Scalars['String'];
+  /** Held-out rows of the category. */
+  rows: Scalars['Int'];
+  latent: Scalars['Int'];
+  auc: Maybe<Scalars['Float']>;
+}
+
 export interface SaeCurvePoint {
   __typename?: 'SaeCurvePoint';
   step: Scalars['Int'];
@@ -2052,6 +2063,18 @@ export interface SaeParamsInput {
   resampleEvery?: InputMaybe<Scalars['Int']>;
 }
 
+/** How well the latents encode one maze property of the held-out rows, category by category (ROC AUC of each latent's activation). */
+export interface SaePropertyScores {
+  __typename?: 'SaePropertyScores';
+  /** connection: the edge of the adjacency-list entry a row completes (its second cell or its `;`); cell: the cell a coordinate row names. */
+  property: Scalars['String'];
+  /** Categories with held-out rows. */
+  scored: Scalars['Int'];
+  /** Of those, how many have a latent with AUC ≥ 0.95. */
+  above_095: Scalars['Int'];
+  best: Array<SaeCategoryBest>;
+}
+
 /** sae: a sparse autoencoder trained on one hook at chosen token classes; its weights are the tensors W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec (SAELens' layout, acting on raw activations). */
 export interface SaeSummary {
   __typename?: 'SaeSummary';
@@ -2080,6 +2103,8 @@ export interface SaeSummary {
   curve: Array<SaeCurvePoint>;
   /** Measured on the held-out mazes. */
   eval: SaeEval;
+  /** What the latents encode, per maze property the rows have (tensors auc.<property> [categories, d_sae]). */
+  encodes: Array<SaePropertyScores>;
 }
 
 /** A dataset's two parts: training mazes first, then the held-out test mazes. */
@@ -2574,10 +2599,12 @@ export interface ResolversParentTypes {
   RetargetOutcome: { valid_to_new_target?: Maybe<ResolvedScalars['Float']>; valid_to_old_target?: Maybe<ResolvedScalars['Float']>; changed?: Maybe<ResolvedScalars['Float']> };
   RetargetParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; positions?: Maybe<RetargetPositions>; controls?: Maybe<ResolvedScalars['Boolean']>; sameTargetSource?: Maybe<RetargetSameTarget>; method?: Maybe<RetargetMethod>; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<RetargetSpan> };
   RetargetSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; method: ResolvedScalars['String']; scale?: Maybe<ResolvedScalars['Float']>; references?: Maybe<ResolvedScalars['Int']>; span?: Maybe<ResolvedScalars['String']>; positions: ResolvedScalars['String']; same_target_source: ResolvedScalars['String']; conditions: ReadonlyArray<ResolvedScalars['String']>; baseline: ResolversParentTypes['RetargetBaseline']; layers: ReadonlyArray<ResolversParentTypes['RetargetLayer']> };
+  SaeCategoryBest: { category: ResolvedScalars['String']; rows: ResolvedScalars['Int']; latent: ResolvedScalars['Int']; auc?: Maybe<ResolvedScalars['Float']> };
   SaeCurvePoint: { step: ResolvedScalars['Int']; mse: ResolvedScalars['Float']; explained_variance?: Maybe<ResolvedScalars['Float']>; l0: ResolvedScalars['Float']; dead_fraction: ResolvedScalars['Float'] };
   SaeEval: { mazes: ResolvedScalars['Int']; rows: ResolvedScalars['Int']; mse?: Maybe<ResolvedScalars['Float']>; explained_variance?: Maybe<ResolvedScalars['Float']>; l0?: Maybe<ResolvedScalars['Float']>; dead_fraction: ResolvedScalars['Float']; ce_clean?: Maybe<ResolvedScalars['Float']>; ce_sae?: Maybe<ResolvedScalars['Float']>; ce_zero?: Maybe<ResolvedScalars['Float']>; loss_recovered?: Maybe<ResolvedScalars['Float']> };
   SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
-  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; eval: ResolversParentTypes['SaeEval'] };
+  SaePropertyScores: { property: ResolvedScalars['String']; scored: ResolvedScalars['Int']; above_095: ResolvedScalars['Int']; best: ReadonlyArray<ResolversParentTypes['SaeCategoryBest']> };
+  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; eval: ResolversParentTypes['SaeEval']; encodes: ReadonlyArray<ResolversParentTypes['SaePropertyScores']> };
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
   TrainingEval: { step: ResolvedScalars['Int']; loss: ResolvedScalars['Float']; seconds: ResolvedScalars['Float']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
@@ -3639,6 +3666,13 @@ export interface RetargetSummaryResolvers<TContext = unknown, TParent = Resolver
   layers?: ResolverFn<ReadonlyArray<ResolversParentTypes['RetargetLayer']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface SaeCategoryBestResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeCategoryBest']> {
+  category?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  rows?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  auc?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface SaeCurvePointResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeCurvePoint']> {
   step?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   mse?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
@@ -3678,6 +3712,13 @@ export interface SaeParamsResolvers<TContext = unknown, TParent = ResolversParen
   resampleEvery?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface SaePropertyScoresResolvers<TContext = unknown, TParent = ResolversParentTypes['SaePropertyScores']> {
+  property?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  scored?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  above_095?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  best?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeCategoryBest']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface SaeSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeSummary']> {
   kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   hook?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
@@ -3695,6 +3736,7 @@ export interface SaeSummaryResolvers<TContext = unknown, TParent = ResolversPare
   resampled?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   curve?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>, TParent, TContext, Record<string, never>>;
   eval?: ResolverFn<ResolversParentTypes['SaeEval'], TParent, TContext, Record<string, never>>;
+  encodes?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaePropertyScores']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface SubscriptionResolvers<TContext = unknown, TParent = ResolversParentTypes['Subscription']> {
@@ -3899,9 +3941,11 @@ export interface Resolvers<TContext = unknown> {
   RetargetOutcome?: RetargetOutcomeResolvers<TContext>;
   RetargetParams?: RetargetParamsResolvers<TContext>;
   RetargetSummary?: RetargetSummaryResolvers<TContext>;
+  SaeCategoryBest?: SaeCategoryBestResolvers<TContext>;
   SaeCurvePoint?: SaeCurvePointResolvers<TContext>;
   SaeEval?: SaeEvalResolvers<TContext>;
   SaeParams?: SaeParamsResolvers<TContext>;
+  SaePropertyScores?: SaePropertyScoresResolvers<TContext>;
   SaeSummary?: SaeSummaryResolvers<TContext>;
   Subscription?: SubscriptionResolvers<TContext>;
   TokenLogit?: TokenLogitResolvers<TContext>;

@@ -129,6 +129,8 @@ export type SummaryKeysMatch = AllTrue<
     SameKeys<I.SaeSummary, G['SaeSummary']>,
     SameKeys<I.SaeCurvePoint, G['SaeCurvePoint']>,
     SameKeys<I.SaeEval, G['SaeEval']>,
+    SameKeys<I.SaePropertyScores, G['SaePropertyScores']>,
+    SameKeys<I.SaeCategoryBest, G['SaeCategoryBest']>,
     // The union has exactly one member per kind, both ways.
     SameKeys<Record<ResultTypename, true>, Record<NonNullable<GraphQLExperimentSummary['__typename']>, true>>,
   ]

@@ -14,8 +14,13 @@
  * the SAE's reconstruction spliced in at those positions, between clean (1) and the same positions
  * zero-ablated (0), as SAELens' evals report it.
  *
+ * What the latents encode is scored on the held-out rows (scoring.ts): for each maze connection (at
+ * the second cell and the `;` of its adjacency-list entry) and each cell a coordinate row names,
+ * the latent with the best ROC AUC.
+ *
  * Tensors: W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in] (SAELens' names
- * and layout), and per latent its firing density and mean activation on the held-out rows.
+ * and layout), per latent its firing density and mean activation on the held-out rows, and
+ * auc.connection [lattice edges, d_sae] / auc.cell [cells, d_sae] where the rows have them.
  */
 import { generateMazes } from '../../maze/generate.js';
 import { Rng } from '../../maze/rng.js';
@@ -27,7 +32,9 @@ import { forEachCached, num, tensor } from '../collect.js';
 import { type Encoder, encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf } from '../context.js';
 import { defineParams, type SchemaParams } from '../params.js';
 import { mapPositions, TOKEN_CLASSES, type TokenClass } from '../positions.js';
-import { defineKind, type InterpModel } from '../types.js';
+import { latticeEdges } from '../probes.js';
+import { defineKind, type InterpModel, type NamedTensor } from '../types.js';
+import { bestPerCategory, categoryAucs } from './scoring.js';
 import { accumulate, initSae, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
 import { SaeTrainer } from './train.js';
 
@@ -89,6 +96,27 @@ export interface SaeEval {
   loss_recovered: number | null;
 }
 
+/** A latent's AUC for one category of a property (the best latent for that category). */
+export interface SaeCategoryBest {
+  /** e.g. "(0,1)-(0,2)" for a connection, "(2,3)" for a cell. */
+  category: string;
+  /** Held-out rows of the category. */
+  rows: number;
+  latent: number;
+  auc: number | null;
+}
+
+/** How well the latents encode one maze property of the rows, category by category. */
+export interface SaePropertyScores {
+  /** connection: the edge of the entry a row completes (its second cell or `;`); cell: the cell a coordinate row names. */
+  property: 'connection' | 'cell';
+  /** Categories with held-out rows (scored). */
+  scored: number;
+  /** Of those, how many have a latent with AUC ≥ 0.95. */
+  above_095: number;
+  best: SaeCategoryBest[];
+}
+
 export interface SaeSummary {
   kind: 'sae';
   hook: string;
@@ -111,6 +139,20 @@ export interface SaeSummary {
   resampled: number;
   curve: SaeCurvePoint[];
   eval: SaeEval;
+  /** What the latents encode, per property the rows have (tensors auc.<property> [categories, d_sae]). */
+  encodes: SaePropertyScores[];
+}
+
+/**
+ * Maze properties of each row, as categories for scoring latents (scoring.ts): the lattice edge of
+ * the adjacency-list entry a row completes (its second cell, or its `;`; latticeEdges order), and
+ * the cell a coordinate row names; −1 where a row has none
+ * (or its maze is not of the first maze's grid, whose categories these are).
+ */
+interface RowLabels {
+  grid: { rows: number; cols: number };
+  connection: Int32Array;
+  cell: Int32Array;
 }
 
 /** Rows [n, d_in] of `hook` at `classes` for a set of sequences (row order: sequence, then position). */
@@ -122,14 +164,25 @@ async function collectRows(
   hook: string,
   classes: ReadonlySet<TokenClass>,
   d_in: number,
-): Promise<{ rows: Float32Array; n: number; positions: number[][]; pathStarts: number[] }> {
+): Promise<{ rows: Float32Array; n: number; positions: number[][]; pathStarts: number[]; labels: RowLabels }> {
   const pathStarts: number[] = [];
+  const grid = mazes.length > 0 ? { rows: mazes[0].rows, cols: mazes[0].cols } : { rows: 0, cols: 0 };
+  const edgeIndex = new Map(latticeEdges(grid.rows, grid.cols).map(([a, b], i) => [a * 4096 + b, i]));
+  const connection: number[] = [];
+  const cell: number[] = [];
   const positions = seqs.map((s, i) => {
     const sp = mapPositions(s, model.vocab, mazes[i]);
     pathStarts.push(sp.pathStart);
+    const sameGrid = mazes[i].rows === grid.rows && mazes[i].cols === grid.cols;
+    // The entry `a CONN b ;` is known from its second cell on: label that position and the `;`.
+    const closes = new Map(sp.edges.flatMap((e) => [[e.sep, e] as const, [e.posB, e] as const]));
     const out: number[] = [];
     sp.classes.forEach((c, t) => {
-      if (classes.has(c)) out.push(t);
+      if (!classes.has(c)) return;
+      out.push(t);
+      const e = closes.get(t);
+      connection.push(sameGrid && e ? (edgeIndex.get(Math.min(e.a, e.b) * 4096 + Math.max(e.a, e.b)) ?? -1) : -1);
+      cell.push(sameGrid ? sp.cell[t] : -1);
     });
     return out;
   });
@@ -151,7 +204,7 @@ async function collectRows(
     },
     { batch: 32 },
   );
-  return { rows, n, positions, pathStarts };
+  return { rows, n, positions, pathStarts, labels: { grid, connection: Int32Array.from(connection), cell: Int32Array.from(cell) } };
 }
 
 /** Mean path cross-entropy (nats per predicted path token, <PATH_END> included) of logits [B, T, V]. */
@@ -301,7 +354,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
       const evalMazes = ctx.mazes ? loadMazes(ctx, p) : [...generateMazes(spec, p.count, `sae-eval/${ctx.seed}`)];
       const evalRng = new Rng(`sae-eval-order/${ctx.seed}`);
       const seqs = evalMazes.map((m, i) => enc.encode(m, evalRng, `held-out maze ${i}`));
-      const { rows, n, positions, pathStarts } = await collectRows(engine, model, evalMazes, seqs, p.hook, classes, d_in);
+      const { rows, n, positions, pathStarts, labels } = await collectRows(engine, model, evalMazes, seqs, p.hook, classes, d_in);
       if (n === 0) throw new InterpError(`the held-out mazes have no positions of class ${p.classes.join(', ')}`);
       const evalTrainer = await SaeTrainer.create(shape, folded);
       let xh: Float32Array;
@@ -330,6 +383,8 @@ export const sae = defineKind<SaeParams, SaeSummary>({
       }
       accumulate(acc, rows, xh, n, active);
       const recon = stats(acc);
+      progress(0.88, 'scoring latents against maze properties');
+      const { encodes, aucTensors } = scoreProperties(labels, z, n, shape.d_sae);
       progress(0.9, 'loss recovered: clean, spliced and ablated runs');
       const ce = await lossRecovered(engine, seqs, positions, pathStarts, xh, p.hook, d_in);
       const evalOut: SaeEval = {
@@ -363,6 +418,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
           resampled,
           curve,
           eval: evalOut,
+          encodes,
         },
         tensors: [
           tensor('W_enc', [d_in, shape.d_sae], folded.W_enc),
@@ -371,6 +427,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
           tensor('b_dec', [d_in], folded.b_dec),
           tensor('feature_density', [shape.d_sae], density),
           tensor('feature_mean_activation', [shape.d_sae], meanAct),
+          ...aucTensors,
         ],
       };
     } finally {
@@ -378,6 +435,32 @@ export const sae = defineKind<SaeParams, SaeSummary>({
     }
   },
 });
+
+/** AUC of every latent for every category of each property the rows have (scoring.ts). */
+function scoreProperties(labels: RowLabels, z: Float32Array, n: number, d_sae: number): { encodes: SaePropertyScores[]; aucTensors: NamedTensor[] } {
+  const { rows: R, cols: C } = labels.grid;
+  const coord = (c: number): string => `(${Math.floor(c / C)},${c % C})`;
+  const edges = latticeEdges(R, C);
+  const properties: Array<{ property: SaePropertyScores['property']; labels: Int32Array; names: string[] }> = [
+    { property: 'connection', labels: labels.connection, names: edges.map(([a, b]) => `${coord(a)}-${coord(b)}`) },
+    { property: 'cell', labels: labels.cell, names: Array.from({ length: R * C }, (_, c) => coord(c)) },
+  ];
+  const encodes: SaePropertyScores[] = [];
+  const aucTensors: NamedTensor[] = [];
+  for (const { property, labels: lab, names } of properties) {
+    const K = names.length;
+    const counts = new Int32Array(K);
+    for (const l of lab) if (l >= 0 && l < K) counts[l]++;
+    if (counts.every((c) => c === 0)) continue; // no row has this property (e.g. no `;` rows)
+    const aucs = categoryAucs(z, n, d_sae, lab, K);
+    const best = bestPerCategory(aucs, K, d_sae)
+      .map((b, c) => ({ category: names[c], rows: counts[c], latent: b.latent, auc: num(b.auc) }))
+      .filter((b) => b.rows > 0);
+    encodes.push({ property, scored: best.length, above_095: best.filter((b) => (b.auc ?? 0) >= 0.95).length, best });
+    aucTensors.push(tensor(`auc.${property}`, [K, d_sae], aucs));
+  }
+  return { encodes, aucTensors };
+}
 
 /**
  * Weights trained on x·s as weights on x: pre = (x·s − b)·W + c = (x − b/s)·(s·W) + c and

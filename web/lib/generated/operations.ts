@@ -1377,6 +1377,17 @@ export interface ExperimentQuery {
         ce_zero: number | null;
         loss_recovered: number | null;
       };
+      encodes: Array<{
+        property: string;
+        scored: number;
+        above_095: number;
+        best: Array<{
+          category: string;
+          rows: number;
+          latent: number;
+          auc: number | null;
+        }>;
+      }>;
     } | null;
     downloadUrl: string | null;
     createdAt: string;

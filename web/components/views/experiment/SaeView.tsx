@@ -2,8 +2,9 @@
 /**
  * A trained sparse autoencoder: what it was trained on, how well it reconstructs the held-out rows
  * (explained variance, L0, dead latents, and loss recovered: the model's path cross-entropy with
- * the reconstruction spliced in, between clean and zero-ablated), the training curves, and how
- * often each latent fires (log₁₀ density histogram, as SAELens and Neuronpedia draw it).
+ * the reconstruction spliced in, between clean and zero-ablated), the training curves, how often
+ * each latent fires (log₁₀ density histogram, as SAELens and Neuronpedia draw it), and what the
+ * latents encode (the best latent by ROC AUC for each maze connection and cell).
  */
 import { LineChart } from '../../LineChart';
 import { type ViewProps, fmt, Pending } from './common';
@@ -110,6 +111,40 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
         <Pending error={error} />
       )}
       {hist ? <p className="sub">{hist.dead} latents never fired on the held-out rows.</p> : null}
+      {s.encodes.map((p) => (
+        <div key={p.property} data-testid={`sae-encodes-${p.property}`}>
+          <h3>What the latents encode: {p.property === 'connection' ? 'maze connections' : 'cells'}</h3>
+          <p>
+            {p.above_095} of {p.scored} {p.property === 'connection' ? 'connections' : 'cells'} have a latent with ROC AUC ≥ 0.95 on the held-out rows
+            {p.property === 'connection' ? ' (rows at the second cell or the ; of the adjacency-list entry)' : ' (rows at a token naming the cell)'}.
+          </p>
+          <details>
+            <summary>Best latent per {p.property}</summary>
+            <table className="compact">
+              <thead>
+                <tr>
+                  <th>{p.property}</th>
+                  <th className="num">Rows</th>
+                  <th className="num">Latent</th>
+                  <th className="num">AUC</th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...p.best]
+                  .sort((a, b) => (a.auc ?? 0) - (b.auc ?? 0))
+                  .map((b) => (
+                    <tr key={b.category}>
+                      <td className="mono">{b.category}</td>
+                      <td className="num">{b.rows}</td>
+                      <td className="num">{b.latent}</td>
+                      <td className="num">{fmt(b.auc)}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </details>
+        </div>
+      ))}
     </div>
   );
 }

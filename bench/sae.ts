@@ -1,0 +1,94 @@
+/**
+ * `npm run bench -- sae`: sparse autoencoder training steps per second on ONNX Runtime
+ * (server/interp/sae/train.ts: the step graph, host Adam, decoder renormalisation) beside the same
+ * SAE, batch and optimiser in PyTorch (bench/torch_sae.py, /usr/bin/python3 with Debian's
+ * python3-torch), in the same run. Rows are standard normal; the timing does not depend on values
+ * beyond which latents TopK keeps.
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseCommand, UsageError } from '../server/cli/args.js';
+import { Rng } from '../server/maze/rng.js';
+import { initSae, type SaeShape } from '../server/interp/sae/sae.js';
+import { SaeTrainer } from '../server/interp/sae/train.js';
+
+const spec = {
+  name: 'bench sae',
+  summary: 'SAE training steps/s on ONNX Runtime beside PyTorch.',
+  options: {
+    dIn: { type: 'integer', description: 'Input width (d_model of the hook)', default: 64 },
+    expansion: { type: 'integer', description: 'd_sae = expansion × d_in', default: 8 },
+    architecture: { type: 'string', description: 'topk or relu', default: 'topk', choices: ['topk', 'relu'] },
+    k: { type: 'integer', description: 'TopK latents per row', default: 16 },
+    batch: { type: 'integer', description: 'Rows per step', default: 4096 },
+    steps: { type: 'integer', description: 'Timed steps', default: 40 },
+    warmup: { type: 'integer', description: 'Untimed steps first', default: 5 },
+    python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+  },
+} as const;
+
+function torchSae(python: string, args: Record<string, unknown>): { result: { steps_per_s: number; median_ms: number } | null; reason?: string } {
+  if (!python) return { result: null, reason: 'skipped (--python "")' };
+  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { result: null, reason: `${python} cannot import torch (apt-get install python3-torch libopenblas0-pthread)` };
+  const script = fileURLToPath(new URL('./torch_sae.py', import.meta.url));
+  const r = spawnSync(python, [script, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  if (r.status !== 0) return { result: null, reason: `torch_sae.py failed: ${r.stderr.trim().split('\n').pop()}` };
+  return { result: JSON.parse(r.stdout) };
+}
+
+export async function run(argv: string[]): Promise<unknown> {
+  const parsed = parseCommand(spec, argv);
+  if (!parsed) return {};
+  const o = parsed.options;
+  if (o.steps < 3 || o.warmup < 1) throw new UsageError('bench sae: --steps must be at least 3 and --warmup at least 1');
+  const shape: SaeShape = { d_in: o.dIn, d_sae: o.expansion * o.dIn, architecture: o.architecture as 'topk' | 'relu', k: o.k };
+  const rng = new Rng(0);
+  const B = o.batch;
+  const data = Array.from({ length: 8 }, () => {
+    const x = new Float32Array(B * shape.d_in); // [B, d_in]
+    for (let i = 0; i < x.length; i += 2) {
+      const u = Math.max(rng.float(), 1e-12);
+      const v = rng.float();
+      x[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+      x[i + 1] = Math.sqrt(-2 * Math.log(u)) * Math.sin(2 * Math.PI * v);
+    }
+    return x;
+  });
+  const l1 = 5;
+  const lr = 1e-3;
+  const trainer = await SaeTrainer.create(shape, initSae(shape, rng));
+  let ours: { steps_per_s: number; median_ms: number; mse: number };
+  try {
+    for (let i = 0; i < o.warmup; i++) await trainer.step(data[i % 8], B, lr, l1);
+    const times: number[] = [];
+    let mse = NaN;
+    for (let i = 0; i < o.steps; i++) {
+      const t0 = performance.now();
+      mse = (await trainer.step(data[i % 8], B, lr, l1)).mse;
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(times.length / 2)];
+    ours = { steps_per_s: +(1000 / median).toFixed(2), median_ms: +median.toFixed(2), mse: +mse.toFixed(4) };
+  } finally {
+    await trainer.dispose();
+  }
+  const torch = torchSae(o.python, {
+    d_in: shape.d_in,
+    d_sae: shape.d_sae,
+    architecture: shape.architecture,
+    k: shape.k,
+    l1,
+    batch: B,
+    steps: o.steps,
+    warmup: o.warmup,
+    lr,
+  });
+  return {
+    what: `SAE training steps/s, ${shape.architecture}${shape.architecture === 'topk' ? ` k=${shape.k}` : ''}, d_in ${shape.d_in} → d_sae ${shape.d_sae}, batch ${B}`,
+    ours,
+    torch: torch.result ?? torch.reason,
+    speedup_vs_torch: torch.result ? +(ours.steps_per_s / torch.result.steps_per_s).toFixed(2) : null,
+  };
+}
