@@ -5,6 +5,8 @@
  *   GET /files/experiments/<id>/<name>.npy      one tensor, the stored file (X-Content-SHA256 = its row's sha256)
  *   GET /files/experiments/<id>.safetensors     every tensor in one float32 safetensors file, with
  *                                               __metadata__ {experiment, kind, params, seed, model, checkpoint_sha256}
+ *   GET /files/experiments/<id>/sae/sae_weights.safetensors, …/sae/cfg.json
+ *                                               an `sae` experiment in SAELens' layout (interp/sae/format.ts)
  *
  * The .safetensors file is assembled from the stored .npy files on request (each checked against
  * its recorded sha256 first, so a damaged file is reported rather than served).
@@ -12,12 +14,15 @@
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { getExperiment, resultsOf } from '../services/experiments.js';
-import { getCheckpoint } from '../services/models.js';
+import { getCheckpoint, getModel } from '../services/models.js';
 import { decodeNpy } from '../model/npy.js';
 import { encodeSafetensors } from '../model/safetensors.js';
 import type { App } from '../graphql/context.js';
 import { HttpError } from './http.js';
 import type { ExperimentRow, ResultRow } from '../services/rows.js';
+import { SAELENS_TENSORS, saeLensConfig } from '../interp/sae/format.js';
+import type { SaeSummary } from '../interp/index.js';
+import type { ModelConfig } from '../model/config.js';
 
 async function completedExperiment(app: App, idText: string): Promise<ExperimentRow> {
   const e = await getExperiment(app.handle.db, Number(idText));
@@ -87,5 +92,40 @@ export async function serveExperimentFile(app: App, seg: string[], res: ServerRe
     send(res, await readChecked(app, r), r.sha256, `experiment-${e.id}-${name}.npy`);
     return;
   }
-  throw new HttpError(404, `no such file route: /files/experiments/${seg.join('/')}; use <id>.safetensors or <id>/<tensor>.npy`, 'NOT_FOUND');
+  if (seg.length === 3 && /^\d{1,15}$/.test(seg[0]) && seg[1] === 'sae' && (seg[2] === 'sae_weights.safetensors' || seg[2] === 'cfg.json')) {
+    const e = await completedExperiment(app, seg[0]);
+    if (e.kind !== 'sae')
+      throw new HttpError(
+        404,
+        `Experiment:${e.id} is a ${e.kind} experiment, not an SAE; its tensors are at /files/experiments/${e.id}.safetensors`,
+        'NOT_FOUND',
+      );
+    if (seg[2] === 'cfg.json') {
+      const model = await getModel(db, e.modelId);
+      const cfg = saeLensConfig(e.summary as SaeSummary, {
+        modelName: model?.name ?? `Model:${e.modelId}`,
+        contextSize: (model?.config as ModelConfig | undefined)?.n_ctx ?? 0,
+        experiment: `Experiment:${e.id}`,
+      });
+      const bytes = Buffer.from(`${JSON.stringify(cfg, null, 2)}\n`);
+      send(res, bytes, crypto.createHash('sha256').update(bytes).digest('hex'), 'cfg.json');
+      return;
+    }
+    const rows = await resultsOf(db, e.id);
+    const tensors = [];
+    for (const name of SAELENS_TENSORS) {
+      const r = rows.find((x) => x.name === name);
+      if (!r) throw new HttpError(500, `Experiment:${e.id} lacks its ${name} tensor`, 'INTERNAL_SERVER_ERROR');
+      const t = decodeNpy(await readChecked(app, r));
+      tensors.push({ name, shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) });
+    }
+    const bytes = encodeSafetensors(tensors);
+    send(res, bytes, crypto.createHash('sha256').update(bytes).digest('hex'), 'sae_weights.safetensors');
+    return;
+  }
+  throw new HttpError(
+    404,
+    `no such file route: /files/experiments/${seg.join('/')}; use <id>.safetensors, <id>/<tensor>.npy, or for an SAE <id>/sae/sae_weights.safetensors and <id>/sae/cfg.json`,
+    'NOT_FOUND',
+  );
 }

@@ -299,6 +299,49 @@ describe('experiments API', () => {
     expect(fields.find((f) => f.name === 'result')?.isDeprecated).toBe(false);
   });
 
+  it("serves an SAE in SAELens' layout: sae_weights.safetensors (the four tensors as stored) and cfg.json", async () => {
+    const { job, e } = await runToEnd('sae', { count: 3, steps: 6, batch: 32, buffer: 256, expansion: 2, k: 3, classes: ['sep', 'adj_cell'] });
+    const id = job.params.experimentId;
+    const cfgRes = await get(`/files/experiments/${id}/sae/cfg.json`);
+    expect(cfgRes.status).toBe(200);
+    const cfg = await cfgRes.json();
+    expect(cfg).toMatchObject({
+      architecture: 'topk',
+      d_in: 8,
+      d_sae: 16,
+      k: 3,
+      dtype: 'float32',
+      apply_b_dec_to_input: true,
+      normalize_activations: 'none',
+      hook_name: 'blocks.0.hook_resid_post',
+      hook_layer: 0,
+      activation_fn_str: 'topk',
+      activation_fn_kwargs: { k: 3 },
+      context_size: 128,
+      model_name: 'random nano',
+      metadata: {
+        hook_name: 'blocks.0.hook_resid_post',
+        model_name: 'random nano',
+        searchlight: { experiment: `Experiment:${id}`, token_classes: ['sep', 'adj_cell'] },
+      },
+    });
+    const st = decodeSafetensors(new Uint8Array(await (await get(`/files/experiments/${id}/sae/sae_weights.safetensors`)).arrayBuffer()));
+    expect([...st.tensors.keys()].sort()).toEqual(['W_dec', 'W_enc', 'b_dec', 'b_enc']);
+    expect(st.tensors.get('W_enc')!.shape).toEqual([8, 16]);
+    expect(st.tensors.get('W_dec')!.shape).toEqual([16, 8]);
+    for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec']) {
+      const t = e.tensors.find((x: { name: string }) => x.name === name);
+      const npy = decodeNpy(new Uint8Array(await (await get(t.downloadUrl)).arrayBuffer()));
+      expect(Array.from(st.tensors.get(name)!.data)).toEqual(Array.from(npy.data));
+    }
+    // Another kind has no SAE files, and says where its tensors are.
+    const other = await run('dla', { count: 1, detail: 0 });
+    await waitForJob(h, other.id);
+    const no = await get(`/files/experiments/${other.params.experimentId}/sae/cfg.json`);
+    expect(no.status).toBe(404);
+    expect(await no.text()).toMatch(/is a dla experiment, not an SAE; its tensors are at \/files\/experiments\/\d+\.safetensors/);
+  });
+
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {
     const before = await counts();
     const bad = async (vars: Record<string, unknown>, message: RegExp) => {

@@ -38,6 +38,15 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
         d_in {s.d_in} → d_sae {s.d_sae}, {s.steps} steps of {s.batch} rows ({s.rows_trained.toLocaleString('en-US')} rows from{' '}
         {s.mazes_trained.toLocaleString('en-US')} mazes){s.resampled > 0 ? `, ${s.resampled} dead latents resampled` : ''}.
       </p>
+      <p className="filters" data-testid="sae-downloads">
+        For SAELens (<code>SAE.load_from_disk</code> on a folder with both files):{' '}
+        <a className="button" href={`/files/experiments/${e.id.split(':')[1]}/sae/sae_weights.safetensors`} download>
+          sae_weights.safetensors
+        </a>{' '}
+        <a className="button" href={`/files/experiments/${e.id.split(':')[1]}/sae/cfg.json`} download>
+          cfg.json
+        </a>
+      </p>
       <table className="compact" data-testid="sae-eval">
         <tbody>
           <tr>
