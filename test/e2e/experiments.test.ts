@@ -183,7 +183,12 @@ describe('experiments in the dashboard', () => {
     ['lookahead', { count: 40 }, '[data-testid=lookahead-table] tbody tr', 'exp-12b-lookahead'],
     ['path-patching', { grid: 4, count: 2 }, '[data-testid=path-patching-heatmap] rect[data-v]', 'exp-12c-path-patching'],
     ['geometry', { grid: 4, count: 6, maxPoints: 80, k: 5 }, '[data-testid=geometry-scatter] circle.point', 'exp-12d-geometry'],
-    ['sae', { count: 6, steps: 40, batch: 64, buffer: 512, expansion: 4, k: 4, classes: ['sep', 'adj_cell'] }, '[data-testid=sae-density] rect[height]:not([height="0"])', 'exp-12e-sae'],
+    [
+      'sae',
+      { count: 6, steps: 40, batch: 64, buffer: 512, expansion: 4, k: 4, classes: ['sep', 'adj_cell'] },
+      '[data-testid=sae-density] rect[height]:not([height="0"])',
+      'exp-12e-sae',
+    ],
   ];
   for (const [kind, params, check, shot] of kinds) {
     it(`runs ${kind} from the form and draws its result`, async () => {
@@ -193,6 +198,16 @@ describe('experiments in the dashboard', () => {
       if (kind === 'adjacency-heads') expect(await page().locator(check).count()).toBe(L * H);
       if (kind === 'weights') expect(await page().locator(check).count()).toBe(GRID * GRID);
       await screenshot(page(), shot);
+      if (kind === 'sae') {
+        // A feature page: its top activations drawn on their mazes, the tokens shaded.
+        await page().click('[data-testid=sae-densest] a');
+        await page().waitForURL(/\/experiments\/\d+\/features\/\d+$/);
+        await page().waitForSelector('[data-testid=feature-example] svg rect.cell');
+        expect(await page().locator('[data-testid=feature-example]').count()).toBeGreaterThan(0);
+        expect(await page().locator('[data-testid=feature-tokens] .tok.current').count()).toBeGreaterThan(0);
+        expect(await page().locator('[data-testid=feature-histogram] rect').count()).toBe(20);
+        await screenshot(page(), 'exp-12f-sae-feature');
+      }
       expect(carol.errors).toEqual([]);
     });
   }

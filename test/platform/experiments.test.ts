@@ -299,7 +299,7 @@ describe('experiments API', () => {
     expect(fields.find((f) => f.name === 'result')?.isDeprecated).toBe(false);
   });
 
-  it("serves an SAE in SAELens' layout: sae_weights.safetensors (the four tensors as stored) and cfg.json", async () => {
+  it("serves an SAE in SAELens' layout (sae_weights.safetensors and cfg.json) and each latent's feature page data", async () => {
     const { job, e } = await runToEnd('sae', { count: 3, steps: 6, batch: 32, buffer: 256, expansion: 2, k: 3, classes: ['sep', 'adj_cell'] });
     const id = job.params.experimentId;
     const cfgRes = await get(`/files/experiments/${id}/sae/cfg.json`);
@@ -334,6 +334,35 @@ describe('experiments API', () => {
       const npy = decodeNpy(new Uint8Array(await (await get(t.downloadUrl)).arrayBuffer()));
       expect(Array.from(st.tensors.get(name)!.data)).toEqual(Array.from(npy.data));
     }
+    // The feature page's data: a latent that fires, with its examples drawn on their mazes.
+    const FEATURE = `query($id: ID!, $l: Int!) { experiment(id: $id) { saeFeature(latent: $l, examples: 3) {
+      latent density meanActivation maxActivation histogram { from to count }
+      examples { maze position activation token tokens activations svg(cellSize: 20) }
+      logitsUp { token weight } logitsDown { token weight } neighbours { latent cosine } encodes { property category auc } } } }`;
+    const density = decodeNpy(
+      new Uint8Array(await (await get(e.tensors.find((x: { name: string }) => x.name === 'feature_density').downloadUrl)).arrayBuffer()),
+    );
+    const latent = Array.from(density.data).indexOf(Math.max(...density.data));
+    const f = await h.gql(FEATURE, { id: `Experiment:${id}`, l: latent });
+    expect(f.errors, JSON.stringify(f.errors)).toBeUndefined();
+    const feat = f.data.experiment.saeFeature;
+    expect(feat.latent).toBe(latent);
+    expect(feat.density).toBeCloseTo(density.data[latent], 5);
+    expect(feat.examples.length).toBeGreaterThan(0);
+    expect(feat.examples.length).toBeLessThanOrEqual(3);
+    const ex = feat.examples[0];
+    expect(ex.activation).toBeCloseTo(feat.maxActivation, 5);
+    expect(ex.activations[ex.position]).toBeCloseTo(ex.activation, 5);
+    expect(ex.token).toBe(ex.tokens[ex.position]);
+    expect([';', ...ex.tokens.filter((t: string) => /^\(\d+,\d+\)$/.test(t))]).toContain(ex.token); // a row of the classes trained on
+    expect(ex.svg).toMatch(/^<svg[^>]*data-rows="3"/);
+    expect(feat.histogram).toHaveLength(20);
+    expect(feat.histogram.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBeGreaterThan(0);
+    expect(feat.logitsUp).toHaveLength(5); // nano's resid_post writes the residual stream
+    expect(feat.neighbours.length).toBeGreaterThan(0);
+    expect(feat.encodes.map((x: { property: string }) => x.property)).toEqual(expect.arrayContaining(['connection', 'cell']));
+    const bad = await h.gql(FEATURE, { id: `Experiment:${id}`, l: 16 });
+    expect(bad.errors![0].message).toBe('saeFeature: latent must be an integer in [0, 16), got 16');
     // Another kind has no SAE files, and says where its tensors are.
     const other = await run('dla', { count: 1, detail: 0 });
     await waitForJob(h, other.id);

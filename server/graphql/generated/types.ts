@@ -846,6 +846,11 @@ export interface Experiment extends Node {
   /** The first maze the per-maze results describe (e.g. attention's overlay, the logit lens' detail),
    * drawn as Maze.svg draws mazes; null for kinds without one or until COMPLETED. */
   mazeSvg: Maybe<Scalars['String']>;
+  /** One latent of an `sae` experiment as its feature page shows it: density, activation histogram,
+   * top-activating held-out rows drawn on their mazes, logit weights, nearest decoder directions and
+   * the maze properties it separates best. Null for other kinds or until COMPLETED; a latent outside
+   * [0, d_sae) is refused. */
+  saeFeature: Maybe<SaeFeature>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
 }
@@ -1994,6 +1999,67 @@ export interface SaeEval {
   loss_recovered: Maybe<Scalars['Float']>;
 }
 
+/** One latent of a trained SAE (Experiment.saeFeature), computed from the held-out rows the run stored. */
+export interface SaeFeature {
+  __typename?: 'SaeFeature';
+  latent: Scalars['Int'];
+  /** Fraction of held-out rows it fires on. */
+  density: Scalars['Float'];
+  /** Mean activation where it fires. */
+  meanActivation: Scalars['Float'];
+  maxActivation: Scalars['Float'];
+  /** The rows it fires on, in 20 equal bins over (0, maxActivation]. */
+  histogram: Array<SaeHistogramBin>;
+  /** Its top-activating held-out rows, largest first. */
+  examples: Array<SaeFeatureExample>;
+  /** Its decoder direction through the unembedding (the direct path, no final LayerNorm): the tokens it promotes most; empty when the hook does not write the residual stream. */
+  logitsUp: Array<SaeTokenWeight>;
+  /** ...and suppresses most. */
+  logitsDown: Array<SaeTokenWeight>;
+  /** Latents whose decoder rows have the largest cosine with this one's. */
+  neighbours: Array<SaeNeighbour>;
+  /** Per maze property, the categories it separates best (ROC AUC on the held-out rows). */
+  encodes: Array<SaeFeatureScore>;
+}
+
+/** A held-out row where the latent fires, with its maze. */
+export interface SaeFeatureExample {
+  __typename?: 'SaeFeatureExample';
+  /** Index of the held-out maze. */
+  maze: Scalars['Int'];
+  position: Scalars['Int'];
+  activation: Scalars['Float'];
+  /** The token at the position. */
+  token: Scalars['String'];
+  /** The maze's whole sequence. */
+  tokens: Array<Scalars['String']>;
+  /** The latent at every position of the sequence (null where no row was taken: other token classes). */
+  activations: Array<Maybe<Scalars['Float']>>;
+  /** The maze with the latent drawn on its cells (a coordinate token's on its cell, a ;'s on both cells of its entry). */
+  svg: Maybe<Scalars['String']>;
+}
+
+export interface SaeFeatureScore {
+  __typename?: 'SaeFeatureScore';
+  /** connection or cell. */
+  property: Scalars['String'];
+  category: Scalars['String'];
+  auc: Scalars['Float'];
+}
+
+export interface SaeHistogramBin {
+  __typename?: 'SaeHistogramBin';
+  from: Scalars['Float'];
+  to: Scalars['Float'];
+  count: Scalars['Int'];
+}
+
+export interface SaeNeighbour {
+  __typename?: 'SaeNeighbour';
+  latent: Scalars['Int'];
+  cosine: Scalars['Float'];
+}
+
 /** sae: Trains a sparse autoencoder (TopK or ReLU+L1) on one hook at chosen token classes from freshly generated mazes, and measures it on held-out mazes: MSE, explained variance, L0, dead latents and loss re */
 export interface SaeParams {
   __typename?: 'SaeParams';
@@ -2101,10 +2167,18 @@ export interface SaeSummary {
   resampled: Scalars['Int'];
   /** Training, every steps/50. */
   curve: Array<SaeCurvePoint>;
+  /** Grid [rows, cols] of the held-out mazes (the categories of `encodes` are its cells and connections). */
+  grid: Array<Scalars['Int']>;
   /** Measured on the held-out mazes. */
   eval: SaeEval;
   /** What the latents encode, per maze property the rows have (tensors auc.<property> [categories, d_sae]). */
   encodes: Array<SaePropertyScores>;
+}
+
+export interface SaeTokenWeight {
+  __typename?: 'SaeTokenWeight';
+  token: Scalars['String'];
+  weight: Scalars['Float'];
 }
 
 /** A dataset's two parts: training mazes first, then the held-out test mazes. */
@@ -2271,6 +2345,11 @@ export interface DatasetMazesArgs {
 
 export interface ExperimentMazeSvgArgs {
   cellSize?: InputMaybe<Scalars['Int']>;
+}
+
+export interface ExperimentSaeFeatureArgs {
+  latent: Scalars['Int'];
+  examples?: InputMaybe<Scalars['Int']>;
 }
 
 export interface MazeTokensArgs {
@@ -2472,6 +2551,10 @@ export interface QueryModelArgs {
   id: Scalars['ID'];
 }
 
+export interface SaeFeatureExampleSvgArgs {
+  cellSize?: InputMaybe<Scalars['Int']>;
+}
+
 export interface SubscriptionJobProgressArgs {
   id: Scalars['ID'];
 }
@@ -2602,9 +2685,15 @@ export interface ResolversParentTypes {
   SaeCategoryBest: { category: ResolvedScalars['String']; rows: ResolvedScalars['Int']; latent: ResolvedScalars['Int']; auc?: Maybe<ResolvedScalars['Float']> };
   SaeCurvePoint: { step: ResolvedScalars['Int']; mse: ResolvedScalars['Float']; explained_variance?: Maybe<ResolvedScalars['Float']>; l0: ResolvedScalars['Float']; dead_fraction: ResolvedScalars['Float'] };
   SaeEval: { mazes: ResolvedScalars['Int']; rows: ResolvedScalars['Int']; mse?: Maybe<ResolvedScalars['Float']>; explained_variance?: Maybe<ResolvedScalars['Float']>; l0?: Maybe<ResolvedScalars['Float']>; dead_fraction: ResolvedScalars['Float']; ce_clean?: Maybe<ResolvedScalars['Float']>; ce_sae?: Maybe<ResolvedScalars['Float']>; ce_zero?: Maybe<ResolvedScalars['Float']>; loss_recovered?: Maybe<ResolvedScalars['Float']> };
+  SaeFeature: { latent: ResolvedScalars['Int']; density: ResolvedScalars['Float']; meanActivation: ResolvedScalars['Float']; maxActivation: ResolvedScalars['Float']; histogram: ReadonlyArray<ResolversParentTypes['SaeHistogramBin']>; examples: ReadonlyArray<ResolversParentTypes['SaeFeatureExample']>; logitsUp: ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>; logitsDown: ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>; neighbours: ReadonlyArray<ResolversParentTypes['SaeNeighbour']>; encodes: ReadonlyArray<ResolversParentTypes['SaeFeatureScore']> };
+  SaeFeatureExample: { maze: ResolvedScalars['Int']; position: ResolvedScalars['Int']; activation: ResolvedScalars['Float']; token: ResolvedScalars['String']; tokens: ReadonlyArray<ResolvedScalars['String']>; activations: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; svg?: Maybe<ResolvedScalars['String']> };
+  SaeFeatureScore: { property: ResolvedScalars['String']; category: ResolvedScalars['String']; auc: ResolvedScalars['Float'] };
+  SaeHistogramBin: { from: ResolvedScalars['Float']; to: ResolvedScalars['Float']; count: ResolvedScalars['Int'] };
+  SaeNeighbour: { latent: ResolvedScalars['Int']; cosine: ResolvedScalars['Float'] };
   SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
   SaePropertyScores: { property: ResolvedScalars['String']; scored: ResolvedScalars['Int']; above_095: ResolvedScalars['Int']; best: ReadonlyArray<ResolversParentTypes['SaeCategoryBest']> };
-  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; eval: ResolversParentTypes['SaeEval']; encodes: ReadonlyArray<ResolversParentTypes['SaePropertyScores']> };
+  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; grid: ReadonlyArray<ResolvedScalars['Int']>; eval: ResolversParentTypes['SaeEval']; encodes: ReadonlyArray<ResolversParentTypes['SaePropertyScores']> };
+  SaeTokenWeight: { token: ResolvedScalars['String']; weight: ResolvedScalars['Float'] };
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
   TrainingEval: { step: ResolvedScalars['Int']; loss: ResolvedScalars['Float']; seconds: ResolvedScalars['Float']; model: ResolversParentTypes['AggregateMetrics']; baseline: ResolversParentTypes['AggregateMetrics'] };
@@ -3043,6 +3132,7 @@ export interface ExperimentResolvers<TContext = unknown, TParent = ResolversPare
   checkpoint?: ResolverFn<Maybe<ResolversParentTypes['Checkpoint']>, TParent, TContext, Record<string, never>>;
   dataset?: ResolverFn<Maybe<ResolversParentTypes['Dataset']>, TParent, TContext, Record<string, never>>;
   mazeSvg?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, ExperimentMazeSvgArgs>;
+  saeFeature?: ResolverFn<Maybe<ResolversParentTypes['SaeFeature']>, TParent, TContext, ExperimentSaeFeatureArgs>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
 }
@@ -3694,6 +3784,46 @@ export interface SaeEvalResolvers<TContext = unknown, TParent = ResolversParentT
   loss_recovered?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface SaeFeatureResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeFeature']> {
+  latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  density?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  meanActivation?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  maxActivation?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  histogram?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeHistogramBin']>, TParent, TContext, Record<string, never>>;
+  examples?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeFeatureExample']>, TParent, TContext, Record<string, never>>;
+  logitsUp?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>, TParent, TContext, Record<string, never>>;
+  logitsDown?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>, TParent, TContext, Record<string, never>>;
+  neighbours?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeNeighbour']>, TParent, TContext, Record<string, never>>;
+  encodes?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeFeatureScore']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeFeatureExampleResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeFeatureExample']> {
+  maze?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  position?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  activation?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  token?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  tokens?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  activations?: ResolverFn<ReadonlyArray<Maybe<ResolvedScalars['Float']>>, TParent, TContext, Record<string, never>>;
+  svg?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, SaeFeatureExampleSvgArgs>;
+}
+
+export interface SaeFeatureScoreResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeFeatureScore']> {
+  property?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  category?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  auc?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeHistogramBinResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeHistogramBin']> {
+  from?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  to?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeNeighbourResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeNeighbour']> {
+  latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  cosine?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
 export interface SaeParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeParams']> {
   generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
   grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
@@ -3735,8 +3865,14 @@ export interface SaeSummaryResolvers<TContext = unknown, TParent = ResolversPare
   input_scale?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
   resampled?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   curve?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   eval?: ResolverFn<ResolversParentTypes['SaeEval'], TParent, TContext, Record<string, never>>;
   encodes?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaePropertyScores']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeTokenWeightResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeTokenWeight']> {
+  token?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  weight?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
 }
 
 export interface SubscriptionResolvers<TContext = unknown, TParent = ResolversParentTypes['Subscription']> {
@@ -3944,9 +4080,15 @@ export interface Resolvers<TContext = unknown> {
   SaeCategoryBest?: SaeCategoryBestResolvers<TContext>;
   SaeCurvePoint?: SaeCurvePointResolvers<TContext>;
   SaeEval?: SaeEvalResolvers<TContext>;
+  SaeFeature?: SaeFeatureResolvers<TContext>;
+  SaeFeatureExample?: SaeFeatureExampleResolvers<TContext>;
+  SaeFeatureScore?: SaeFeatureScoreResolvers<TContext>;
+  SaeHistogramBin?: SaeHistogramBinResolvers<TContext>;
+  SaeNeighbour?: SaeNeighbourResolvers<TContext>;
   SaeParams?: SaeParamsResolvers<TContext>;
   SaePropertyScores?: SaePropertyScoresResolvers<TContext>;
   SaeSummary?: SaeSummaryResolvers<TContext>;
+  SaeTokenWeight?: SaeTokenWeightResolvers<TContext>;
   Subscription?: SubscriptionResolvers<TContext>;
   TokenLogit?: TokenLogitResolvers<TContext>;
   TrainingEval?: TrainingEvalResolvers<TContext>;

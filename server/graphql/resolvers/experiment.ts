@@ -17,6 +17,7 @@ import { rowId, toId } from '../ids.js';
 import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { experimentResult, resultTypename } from './experiment-result.js';
+import { exampleSvg, saeFeature } from './sae-feature.js';
 import { enumValueName, isEnumField, paramsFromGraphQL, paramsInputField, paramsToGraphQL, paramsTypeName } from '../experiment-params.js';
 import type { ResolversParentTypes } from '../generated/types.js';
 
@@ -152,7 +153,11 @@ export const experimentResolvers: Resolvers<Ctx> = {
       }
       return renderSvg(parsed.maze, { origin: parsed.origin, target: parsed.target, path: parsed.path, cellSize: size, title: `Experiment:${e.id} maze 0` });
     },
+    saeFeature: (e, { latent, examples }, ctx) => saeFeature(ctx, e, latent, examples ?? 8),
     createdBy: async (e, _a, ctx) => (e.createdBy ? ((await ctx.loaders.user.load(e.createdBy)) ?? null) : null),
+  },
+  SaeFeatureExample: {
+    svg: (x, { cellSize }) => exampleSvg(x, cellSize ?? 28),
   },
   // Every member has the kind it came from: the union member is the one of that kind.
   ExperimentSummary: {

@@ -20,7 +20,9 @@
  *
  * Tensors: W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in] (SAELens' names
  * and layout), per latent its firing density and mean activation on the held-out rows, and
- * auc.connection [lattice edges, d_sae] / auc.cell [cells, d_sae] where the rows have them.
+ * auc.connection [lattice edges, d_sae] / auc.cell [cells, d_sae] where the rows have them, the
+ * held-out set and its sparse codes (eval.*, for the feature pages), and each latent's logit
+ * weights (logit_weights.*) when the hook writes the residual stream.
  */
 import { generateMazes } from '../../maze/generate.js';
 import { Rng } from '../../maze/rng.js';
@@ -138,6 +140,8 @@ export interface SaeSummary {
   /** Latents resampled over the run. */
   resampled: number;
   curve: SaeCurvePoint[];
+  /** Grid [rows, cols] of the held-out mazes (the categories of `encodes` are its cells and connections). */
+  grid: number[];
   eval: SaeEval;
   /** What the latents encode, per property the rows have (tensors auc.<property> [categories, d_sae]). */
   encodes: SaePropertyScores[];
@@ -417,6 +421,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
           input_scale: num(scale) ?? 1,
           resampled,
           curve,
+          grid: [labels.grid.rows, labels.grid.cols],
           eval: evalOut,
           encodes,
         },
@@ -428,6 +433,8 @@ export const sae = defineKind<SaeParams, SaeSummary>({
           tensor('feature_density', [shape.d_sae], density),
           tensor('feature_mean_activation', [shape.d_sae], meanAct),
           ...aucTensors,
+          ...heldOutTensors(seqs, positions, z, n, shape),
+          ...logitWeights(model, shape, folded, d_in),
         ],
       };
     } finally {
@@ -436,14 +443,93 @@ export const sae = defineKind<SaeParams, SaeSummary>({
   },
 });
 
+/** Latents kept per held-out row in eval.code_* (every active one for topk; the largest for relu). */
+export const CODES_PER_ROW = 32;
+
+/**
+ * The held-out set, compactly, for the feature pages (interp/sae/feature.ts): eval.tokens [mazes, T]
+ * (token ids, −1 padded), eval.row_maze / eval.row_position [n] (where each row is), and each row's
+ * sparse code as eval.code_latent / eval.code_value [n, c] (latent −1 where a row has fewer).
+ */
+function heldOutTensors(seqs: readonly Int32Array[], positions: readonly number[][], z: Float32Array, n: number, shape: SaeShape): NamedTensor[] {
+  const T = Math.max(1, ...seqs.map((s) => s.length));
+  const tokens = new Float32Array(seqs.length * T).fill(-1);
+  seqs.forEach((s, i) => tokens.set(s, i * T));
+  const rowMaze = new Float32Array(n);
+  const rowPos = new Float32Array(n);
+  let r = 0;
+  positions.forEach((ps, i) => {
+    for (const t of ps) {
+      rowMaze[r] = i;
+      rowPos[r++] = t;
+    }
+  });
+  const c = Math.min(shape.d_sae, shape.architecture === 'topk' ? shape.k : CODES_PER_ROW);
+  const latent = new Float32Array(n * c).fill(-1);
+  const value = new Float32Array(n * c);
+  const order = Array.from({ length: shape.d_sae }, (_, i) => i);
+  for (let row = 0; row < n; row++) {
+    const zr = z.subarray(row * shape.d_sae, (row + 1) * shape.d_sae);
+    const active = order.filter((i) => zr[i] > 0).sort((a, b) => zr[b] - zr[a] || a - b);
+    active.slice(0, c).forEach((i, j) => {
+      latent[row * c + j] = i;
+      value[row * c + j] = zr[i];
+    });
+  }
+  return [
+    tensor('eval.tokens', [seqs.length, T], tokens),
+    tensor('eval.row_maze', [n], rowMaze),
+    tensor('eval.row_position', [n], rowPos),
+    tensor('eval.code_latent', [n, c], latent),
+    tensor('eval.code_value', [n, c], value),
+  ];
+}
+
+/** Logit weights (each decoder row through W_U, no final LayerNorm: the direct path) when the hook writes the residual stream: top and bottom 5 token ids and weights [d_sae, 5]. */
+function logitWeights(model: InterpModel, shape: SaeShape, w: SaeWeights, d_in: number): NamedTensor[] {
+  const WU = model.weights.get('unembed.W_U');
+  const V = model.cfg.d_vocab;
+  if (!WU || d_in !== model.cfg.d_model) return [];
+  const K = Math.min(5, V);
+  const top = { id: new Float32Array(shape.d_sae * K), w: new Float32Array(shape.d_sae * K) };
+  const bottom = { id: new Float32Array(shape.d_sae * K), w: new Float32Array(shape.d_sae * K) };
+  const logits = new Float64Array(V);
+  const ids = Array.from({ length: V }, (_, v) => v);
+  for (let i = 0; i < shape.d_sae; i++) {
+    logits.fill(0);
+    for (let d = 0; d < d_in; d++) {
+      const x = w.W_dec[i * d_in + d];
+      if (x === 0) continue;
+      for (let v = 0; v < V; v++) logits[v] += x * WU[d * V + v];
+    }
+    ids.sort((a, b) => logits[b] - logits[a] || a - b);
+    for (let j = 0; j < K; j++) {
+      top.id[i * K + j] = ids[j];
+      top.w[i * K + j] = logits[ids[j]];
+      bottom.id[i * K + j] = ids[V - 1 - j];
+      bottom.w[i * K + j] = logits[ids[V - 1 - j]];
+    }
+  }
+  return [
+    tensor('logit_weights.top_id', [shape.d_sae, K], top.id),
+    tensor('logit_weights.top', [shape.d_sae, K], top.w),
+    tensor('logit_weights.bottom_id', [shape.d_sae, K], bottom.id),
+    tensor('logit_weights.bottom', [shape.d_sae, K], bottom.w),
+  ];
+}
+
+/** The categories of a property on a rows × cols grid, in the order of its auc.<property> tensor: "(0,1)-(0,2)", "(2,3)". */
+export function categoryNames(property: SaePropertyScores['property'], R: number, C: number): string[] {
+  const coord = (c: number): string => `(${Math.floor(c / C)},${c % C})`;
+  return property === 'connection' ? latticeEdges(R, C).map(([a, b]) => `${coord(a)}-${coord(b)}`) : Array.from({ length: R * C }, (_, c) => coord(c));
+}
+
 /** AUC of every latent for every category of each property the rows have (scoring.ts). */
 function scoreProperties(labels: RowLabels, z: Float32Array, n: number, d_sae: number): { encodes: SaePropertyScores[]; aucTensors: NamedTensor[] } {
   const { rows: R, cols: C } = labels.grid;
-  const coord = (c: number): string => `(${Math.floor(c / C)},${c % C})`;
-  const edges = latticeEdges(R, C);
   const properties: Array<{ property: SaePropertyScores['property']; labels: Int32Array; names: string[] }> = [
-    { property: 'connection', labels: labels.connection, names: edges.map(([a, b]) => `${coord(a)}-${coord(b)}`) },
-    { property: 'cell', labels: labels.cell, names: Array.from({ length: R * C }, (_, c) => coord(c)) },
+    { property: 'connection', labels: labels.connection, names: categoryNames('connection', R, C) },
+    { property: 'cell', labels: labels.cell, names: categoryNames('cell', R, C) },
   ];
   const encodes: SaePropertyScores[] = [];
   const aucTensors: NamedTensor[] = [];

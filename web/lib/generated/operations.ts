@@ -2683,6 +2683,95 @@ export interface RunForwardMutationVariables {
   hooks?: Array<string> | null;
 }
 
+/** query SaeFeature (web/components/views/experiment/SaeFeatureView.queries.ts SAE_FEATURE) */
+export interface SaeFeatureQuery {
+  experiment: {
+    id: string;
+    kind: string;
+    status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    model: {
+      id: string;
+      name: string;
+    };
+    result: {
+      __typename: 'AttentionSummary';
+    } | {
+      __typename: 'LogitLensSummary';
+    } | {
+      __typename: 'DlaSummary';
+    } | {
+      __typename: 'ActivationPatchingSummary';
+    } | {
+      __typename: 'AttributionPatchingSummary';
+    } | {
+      __typename: 'PathPatchingSummary';
+    } | {
+      __typename: 'GeometrySummary';
+    } | {
+      __typename: 'ProbesSummary';
+    } | {
+      __typename: 'WeightsSummary';
+    } | {
+      __typename: 'AdjacencyHeadsSummary';
+    } | {
+      __typename: 'RetargetSummary';
+    } | {
+      __typename: 'BehaviorSummary';
+    } | {
+      __typename: 'LookaheadSummary';
+    } | {
+      __typename: 'SaeSummary';
+      hook: string;
+      classes: Array<string>;
+      d_sae: number;
+      architecture: 'topk' | 'relu';
+      topk: number | null;
+    } | null;
+    saeFeature: {
+      latent: number;
+      density: number;
+      meanActivation: number;
+      maxActivation: number;
+      histogram: Array<{
+        from: number;
+        to: number;
+        count: number;
+      }>;
+      examples: Array<{
+        maze: number;
+        position: number;
+        activation: number;
+        token: string;
+        tokens: Array<string>;
+        activations: Array<number | null>;
+        svg: string | null;
+      }>;
+      logitsUp: Array<{
+        token: string;
+        weight: number;
+      }>;
+      logitsDown: Array<{
+        token: string;
+        weight: number;
+      }>;
+      neighbours: Array<{
+        latent: number;
+        cosine: number;
+      }>;
+      encodes: Array<{
+        property: string;
+        category: string;
+        auc: number;
+      }>;
+    } | null;
+  } | null;
+}
+
+export interface SaeFeatureQueryVariables {
+  id: string;
+  latent: number;
+}
+
 /** mutation SetCircuitEditors (web/components/views/CircuitView.queries.ts SET_CIRCUIT_EDITORS) */
 export interface SetCircuitEditorsMutation {
   setCircuitEditors: {

@@ -6,6 +6,7 @@
  * each latent fires (log₁₀ density histogram, as SAELens and Neuronpedia draw it), and what the
  * latents encode (the best latent by ROC AUC for each maze connection and cell).
  */
+import Link from 'next/link';
 import { LineChart } from '../../LineChart';
 import { type ViewProps, fmt, Pending } from './common';
 import { useTensors } from './useTensors';
@@ -26,7 +27,16 @@ export function densityHistogram(density: ArrayLike<number>): { bins: Array<{ fr
   return { bins, dead };
 }
 
+/** The `n` latents firing on the most held-out rows, densest first. */
+function densest(density: ArrayLike<number>, n: number): number[] {
+  return Array.from({ length: density.length }, (_, i) => i)
+    .filter((i) => density[i] > 0)
+    .sort((a, b) => density[b] - density[a] || a - b)
+    .slice(0, n);
+}
+
 export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
+  const features = `/experiments/${e.id.split(':')[1]}/features`;
   const { tensors, error } = useTensors(e, ['feature_density']);
   const ev = s.eval;
   const hist = tensors ? densityHistogram(tensors.feature_density.data) : undefined;
@@ -120,6 +130,19 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
         <Pending error={error} />
       )}
       {hist ? <p className="sub">{hist.dead} latents never fired on the held-out rows.</p> : null}
+      {tensors ? (
+        <p data-testid="sae-densest">
+          Feature pages, densest first:{' '}
+          {densest(tensors.feature_density.data, 16).map((l, i) => (
+            <span key={l}>
+              {i > 0 ? ', ' : ''}
+              <Link prefetch={false} href={`${features}/${l}`}>
+                {l}
+              </Link>
+            </span>
+          ))}
+        </p>
+      ) : null}
       {s.encodes.map((p) => (
         <div key={p.property} data-testid={`sae-encodes-${p.property}`}>
           <h3>What the latents encode: {p.property === 'connection' ? 'maze connections' : 'cells'}</h3>
@@ -145,7 +168,11 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
                     <tr key={b.category}>
                       <td className="mono">{b.category}</td>
                       <td className="num">{b.rows}</td>
-                      <td className="num">{b.latent}</td>
+                      <td className="num">
+                        <Link prefetch={false} href={`${features}/${b.latent}`}>
+                          {b.latent}
+                        </Link>
+                      </td>
                       <td className="num">{fmt(b.auc)}</td>
                     </tr>
                   ))}
