@@ -1,33 +1,60 @@
 /**
  * `searchlight exp …`: interpretability experiments (server/interp) from the terminal.
- *   exp run <kind> --weights W [--params JSON] [--out result.json] [--seed S]
+ *   exp run <kind> --weights W [--params JSON] [--out result.json] [--seed S] [--sae result.json]
  *   exp list [--weights W] [--json]
  * `run` prints the summary JSON (with the params as run and the tensors' names and shapes); with
  * --out it writes that JSON to the file and the tensors beside it as float32 safetensors
  * (result.json → result.safetensors), which numpy/safetensors and TransformerLens users can read.
  */
+import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { writeFileAtomic, writeSafetensorsFile } from '../model/safetensors.js';
-import { createInterpModel, describeKind, kindNames, runExperiment } from '../interp/index.js';
+import { decodeSafetensors, writeFileAtomic, writeSafetensorsFile } from '../model/safetensors.js';
+import { createInterpModel, describeKind, kindNames, runExperiment, type SaeSummary, type StoredSae } from '../interp/index.js';
 import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
 import type { CliIO } from './io.js';
 import { loadForCli } from './model.js';
 
 const runSpec = {
   name: 'exp run',
-  usage: 'searchlight exp run <kind> --weights W [--params JSON] [--out result.json] [--seed S]',
+  usage: 'searchlight exp run <kind> --weights W [--params JSON] [--out result.json] [--seed S] [--sae result.json]',
   summary: 'Run one interpretability experiment on a model and print (or write) its result.',
   options: {
     weights: { type: 'string', description: 'Model file (safetensors)', required: true, placeholder: 'W' },
     params: { type: 'string', description: 'Parameters as a JSON object (see `exp list`); {} uses every default', default: '{}', placeholder: 'JSON' },
     out: { type: 'string', description: 'Write the summary JSON here and the tensors beside it as .safetensors', placeholder: 'result.json' },
     seed: { type: 'integer', description: 'Seed for mazes, edge order, splits and controls', default: 0, placeholder: 'S' },
+    sae: { type: 'string', description: 'For kinds that edit an SAE (sae-intervention): the --out result of an `exp run sae`', placeholder: 'result.json' },
     quiet: { type: 'boolean', description: 'No progress lines on stderr' },
   },
   details: `Kinds: ${kindNames().join(', ')}.
 Mazes are generated on the fly (params generator, grid, count); defaults run on the model's own kind
 of maze (DFS on the largest grid its vocabulary covers).`,
 } satisfies CommandSpec;
+
+/** An `exp run sae --out` result (its JSON and the tensors beside it) as kinds that edit the SAE read it. */
+async function loadSaeResult(file: string): Promise<StoredSae> {
+  let doc: { kind?: unknown; summary?: unknown };
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(
+      `exp run: --sae ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a JSON result (${(e as Error).message})`}`,
+    );
+  }
+  if (doc.kind !== 'sae')
+    throw new UsageError(`exp run: --sae ${file} is ${doc.kind === undefined ? 'not an exp run result' : `a ${String(doc.kind)} result`}, not an sae one`);
+  const tpath = tensorsPath(file);
+  let st;
+  try {
+    st = decodeSafetensors(new Uint8Array(await readFile(tpath)));
+  } catch (e) {
+    throw new UsageError(`exp run: --sae: the tensors beside it, ${tpath}: ${(e as Error).message}`);
+  }
+  const tensors = new Map(
+    [...st.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]),
+  );
+  return { id: 0, summary: doc.summary as SaeSummary, tensors };
+}
 
 /** The tensors file written beside `out`: its extension replaced by .safetensors. */
 export function tensorsPath(out: string): string {
@@ -59,7 +86,8 @@ async function run(argv: string[], io: CliIO): Promise<void> {
     io.stderr.write(`exp ${kind}: ${pct}% ${msg}\n`);
   };
   try {
-    const result = await runExperiment(kind, { model, seed: o.seed }, params, progress);
+    const sae = o.sae ? await loadSaeResult(o.sae) : undefined;
+    const result = await runExperiment(kind, { model, seed: o.seed, ...(sae ? { sae } : {}) }, params, progress);
     const doc: Record<string, unknown> = {
       kind: result.kind,
       model: o.weights,

@@ -23,10 +23,11 @@ import type { FieldDescription, FieldSpec, ModelInfo } from './params.js';
 import { type ProbesSummary, probes } from './probes.js';
 import { type RetargetSummary, retarget } from './retarget.js';
 import { type SaeSummary, sae } from './sae/kind.js';
+import { type SaeInterventionSummary, saeIntervention } from './sae/intervention-kind.js';
 import type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, Progress, SummaryBase } from './types.js';
 import { type WeightsSummary, weights } from './weights.js';
 
-export type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, MazeSource, NamedTensor, Progress, SummaryBase } from './types.js';
+export type { ExperimentContext, ExperimentKind, ExperimentResult, InterpModel, MazeSource, NamedTensor, Progress, StoredSae, SummaryBase } from './types.js';
 export type { ActivationPatchingSummary, PatchPeak } from './activation-patching.js';
 export type { AdjacencyHeadRow, AdjacencyHeadsSummary } from './adjacency-heads.js';
 export type { AttentionSummary, AttentionTopCell } from './attention.js';
@@ -42,6 +43,7 @@ export type { PerProbeTarget, ProbeTableRow, ProbeTargetScores, ProbesSummary } 
 export type { RetargetLayer, RetargetOutcome, RetargetSummary } from './retarget.js';
 export type { SaeCategoryBest, SaeCurvePoint, SaeEval, SaePropertyScores, SaeSummary } from './sae/kind.js';
 export { categoryNames as saeCategoryNames } from './sae/kind.js';
+export type { SaeInterventionOutcome, SaeInterventionSummary } from './sae/intervention-kind.js';
 export type { WeightsEmbedding, WeightsHead, WeightsSummary } from './weights.js';
 
 /** The summary of any kind: one union, discriminated by `kind`. */
@@ -59,7 +61,8 @@ export type ExperimentSummary =
   | RetargetSummary
   | BehaviorSummary
   | LookaheadSummary
-  | SaeSummary;
+  | SaeSummary
+  | SaeInterventionSummary;
 
 /** The registry's kind names, as their summaries spell them. */
 export type KindName = ExperimentSummary['kind'];
@@ -119,6 +122,7 @@ const REGISTRY: { readonly [K in KindName]: RegisteredKind<SummaryOf<K>> } = {
   behavior: register(behavior),
   lookahead: register(lookahead),
   sae: register(sae),
+  'sae-intervention': register(saeIntervention),
 };
 
 export const KINDS: ReadonlyMap<string, RegisteredKind> = new Map(

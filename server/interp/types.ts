@@ -11,6 +11,7 @@ import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig, Weights } from '../model/config.js';
 import type { OnnxEngine, OnnxGradEngine } from '../model/engine.js';
 import type { ParamsSchema } from './params.js';
+import type { SaeSummary } from './sae/kind.js';
 
 /** A model as experiments see it: config, weights, vocabulary and lazily created engines. */
 export interface InterpModel {
@@ -37,6 +38,20 @@ export interface ExperimentContext {
    * When present it wins over those params; `params.count` still caps how many are used.
    */
   readonly mazes?: MazeSource;
+  /**
+   * A trained SAE for kinds that edit its features (params.sae names it): its summary and stored
+   * tensors, loaded by whoever runs the kind (the job handler from the artifact store, the CLI from
+   * an `exp run sae --out` result).
+   */
+  readonly sae?: StoredSae;
+}
+
+/** An `sae` experiment's result, as a kind that uses the SAE reads it. */
+export interface StoredSae {
+  /** Its experiment's row id (CLI: 0). */
+  readonly id: number;
+  readonly summary: SaeSummary;
+  readonly tensors: ReadonlyMap<string, { readonly shape: readonly number[]; readonly data: Float32Array }>;
 }
 
 /**

@@ -12,6 +12,8 @@ import type { SolvedMaze } from '../maze/lattice.js';
 import { decodeNpy, encodeNpy } from '../model/npy.js';
 import type { ArtifactStore, StoredObject } from '../db/store.js';
 import type { ExperimentRow, ResultRow } from './rows.js';
+import type { SaeSummary, StoredSae } from '../interp/index.js';
+import { UserError } from '../errors.js';
 
 export interface ExperimentFilter {
   modelId?: number;
@@ -201,4 +203,28 @@ export async function importExperiment(handle: Pick<DbHandle, 'db' | 'store'>, e
     await audit(tx, userId, 'import', 'experiment', id, { kind: e.kind, modelId: e.modelId });
   });
   return id;
+}
+
+/**
+ * An `sae` experiment's result as kinds that edit its latents read it (interp StoredSae): checks
+ * that it exists, is an SAE, has completed, and ran on `modelId`; messages name `where`.
+ */
+export async function loadStoredSae(handle: DbHandle, id: number, modelId: number, where: string): Promise<StoredSae> {
+  const e = await checkedSae(handle.db, id, modelId, where);
+  const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  for (const r of await resultsOf(handle.db, e.id)) {
+    const t = await readResultTensor(handle.store, r);
+    tensors.set(r.name, { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) });
+  }
+  return { id: e.id, summary: e.summary as SaeSummary, tensors };
+}
+
+/** The row of a completed `sae` experiment on `modelId`, or a UserError saying what it is instead. */
+export async function checkedSae(db: Db, id: number, modelId: number, where: string): Promise<ExperimentRow> {
+  const e = await getExperiment(db, id);
+  if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
+  if (e.kind !== 'sae') throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not an sae one`);
+  if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
+  if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} trained its SAE on Model:${e.modelId}, not Model:${modelId}`);
+  return e;
 }

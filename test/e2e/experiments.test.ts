@@ -199,6 +199,7 @@ describe('experiments in the dashboard', () => {
       if (kind === 'weights') expect(await page().locator(check).count()).toBe(GRID * GRID);
       await screenshot(page(), shot);
       if (kind === 'sae') {
+        const saeId = Number(/\/experiments\/(\d+)/.exec(page().url())![1]);
         // A feature page: its top activations drawn on their mazes, the tokens shaded.
         await page().click('[data-testid=sae-densest] a');
         await page().waitForURL(/\/experiments\/\d+\/features\/\d+$/);
@@ -207,6 +208,11 @@ describe('experiments in the dashboard', () => {
         expect(await page().locator('[data-testid=feature-tokens] .tok.current').count()).toBeGreaterThan(0);
         expect(await page().locator('[data-testid=feature-histogram] rect').count()).toBe(20);
         await screenshot(page(), 'exp-12f-sae-feature');
+        // Its latents edited inside the model.
+        await runFromForm('sae-intervention', { sae: saeId, count: 4, minAuc: 0.5 });
+        await page().waitForSelector('[data-testid=sae-intervention-table] tbody tr');
+        expect(await page().locator('[data-testid=sae-intervention-table] tbody tr').count()).toBe(2);
+        await screenshot(page(), 'exp-12g-sae-intervention');
       }
       expect(carol.errors).toEqual([]);
     });
@@ -226,11 +232,11 @@ describe('experiments in the dashboard', () => {
 
     await page().goto(`${base}/models/${modelId}`);
     await page().waitForSelector('[data-testid=model-experiments] tbody tr');
-    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 14
+    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 15
     await page().goto(`${base}/experiments?model=${modelId}`);
     await page().waitForSelector('[data-testid=experiments] tbody tr');
-    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(14);
-    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(14);
+    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(15);
+    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(15);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
     expect(carol.errors).toEqual([]);

@@ -6,7 +6,8 @@ import type { SolvedMaze } from '../../server/maze/lattice.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { PRESETS, type ModelConfig, type Weights } from '../../server/model/config.js';
 import { createInterpModel } from '../../server/interp/context.js';
-import type { ExperimentContext, InterpModel } from '../../server/interp/types.js';
+import type { ExperimentContext, InterpModel, StoredSae } from '../../server/interp/types.js';
+import type { SaeSummary } from '../../server/interp/sae/kind.js';
 
 export type TestModel = InterpModel & { dispose(): Promise<void> };
 
@@ -49,4 +50,9 @@ export function tensorOf(result: { tensors: Array<{ name: string; shape: number[
   const t = result.tensors.find((x) => x.name === name);
   if (!t) throw new Error(`no tensor ${name}; have ${result.tensors.map((x) => x.name).join(', ')}`);
   return t;
+}
+
+/** An `sae` run's output as kinds that edit the SAE take it (ExperimentContext.sae). */
+export function storedSae(out: { summary: unknown; tensors: ReadonlyArray<{ name: string; shape: number[]; data: Float32Array }> }, id = 1): StoredSae {
+  return { id, summary: out.summary as SaeSummary, tensors: new Map(out.tensors.map((t) => [t.name, { shape: t.shape, data: t.data }])) };
 }

@@ -1,5 +1,5 @@
 /**
- * The registry: fourteen kinds, each with a describe text and a schema; every kind runs with `{}` on a
+ * The registry: fifteen kinds, each with a describe text and a schema; every kind runs with `{}` on a
  * model's own kind of maze (defaults inferred from its vocabulary) and returns a JSON-safe summary
  * and well-formed tensors; deterministic given the seed.
  */
@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultGrid } from '../../server/interp/context.js';
 import { describeKind, kindNames, resolveParams, runExperiment } from '../../server/interp/index.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
-import { ctxOf, mazeConfig, randomModel } from './helpers.js';
+import { ctxOf, mazeConfig, randomModel, storedSae } from './helpers.js';
 
 const KINDS = [
   'attention',
@@ -29,10 +29,11 @@ const KINDS = [
   'behavior',
   'lookahead',
   'sae',
+  'sae-intervention',
 ];
 
 describe('registry', () => {
-  it('lists the fourteen kinds with params and defaults', () => {
+  it('lists the fifteen kinds with params and defaults', () => {
     expect(kindNames()).toEqual(KINDS);
     for (const k of KINDS) {
       const d = describeKind(k);
@@ -55,7 +56,7 @@ console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }))
       );
       const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', cwd: fileURLToPath(new URL('../..', import.meta.url)) });
       expect(r.status, r.stderr).toBe(0);
-      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 14, ort: 0 });
+      expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ kinds: 15, ort: 0 });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -76,9 +77,14 @@ console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }))
 
   const model = randomModel('nano', 3, 71);
   for (const kind of KINDS) {
-    it(`${kind} runs with {} and is deterministic`, async () => {
+    it(`${kind} runs with {} (sae-intervention: an SAE and a low AUC bar) and is deterministic`, async () => {
       const progress: number[] = [];
-      const a = await runExperiment(kind, ctxOf(model, 1), {}, (f) => progress.push(f));
+      // sae-intervention edits a trained SAE: a small one of this model (connections scored at ';').
+      const withSae =
+        kind === 'sae-intervention' ? { ...ctxOf(model, 1), sae: storedSae(await runExperiment('sae', ctxOf(model, 2), { steps: 20, count: 20 })) } : undefined;
+      const raw = kind === 'sae-intervention' ? { count: 8, minAuc: 0.5 } : {};
+      const ctx = () => withSae ?? ctxOf(model, 1);
+      const a = await runExperiment(kind, ctx(), raw, (f) => progress.push(f));
       expect(a.kind).toBe(kind);
       expect(a.summary.kind).toBe(kind);
       expect(JSON.parse(JSON.stringify(a.summary))).toBeTruthy();
@@ -87,7 +93,7 @@ console.log(JSON.stringify({ kinds: m.kindNames().length, ort: loaded.length }))
       expect(progress[progress.length - 1]).toBe(1);
       expect(progress.every((f) => f >= 0 && f <= 1)).toBe(true);
       if (kind === 'probes' || kind === 'behavior') return; // the heavier defaults: determinism is checked in their own tests
-      const b = await runExperiment(kind, ctxOf(model, 1), {});
+      const b = await runExperiment(kind, ctx(), raw);
       expect(JSON.stringify(b.summary)).toBe(JSON.stringify(a.summary));
     });
   }

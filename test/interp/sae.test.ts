@@ -166,3 +166,57 @@ describe('scoring latents against properties', () => {
     ]);
   });
 });
+
+describe('editing features inside the model (error term kept)', () => {
+  it('setting a latent to its own value changes nothing; zeroing every latent equals splicing the bias-only reconstruction plus the error', async () => {
+    const { featureDeltas, deltaIntervention } = await import('../../server/interp/sae/intervene.js');
+    const { randomModel, mazes } = await import('./helpers.js');
+    const { encoder } = await import('../../server/interp/context.js');
+    const model = randomModel('nano', 3, 5);
+    const engine = await model.engine();
+    const hook = 'blocks.0.hook_resid_post';
+    const d_in = model.cfg.d_model;
+    const shape: SaeShape = { d_in, d_sae: 24, architecture: 'topk', k: 4 };
+    const seq = encoder(model).encode(mazes(3, 1, 9)[0], new Rng(2));
+    const T = seq.length;
+    const clean = await engine.runWithCache(seq, 1, T, { names: [hook] });
+    const acts = clean.cache.get(hook)!.data; // [1, T, d_in]
+    const positions = [3, 7, 11, 15];
+    const x = new Float32Array(positions.length * d_in);
+    positions.forEach((t, j) => x.set(acts.subarray(t * d_in, (t + 1) * d_in), j * d_in));
+    const w = initSae(shape, new Rng('edit'), { x, n: positions.length });
+    for (let i = 0; i < w.b_enc.length; i++) w.b_enc[i] = 0.05 * ((i % 5) - 2);
+    const z = activate(shape, preActivations(shape, w, x, positions.length), positions.length);
+    const active = [...Array(shape.d_sae).keys()].filter((i) => z[i] > 0); // latents firing at the first position
+    expect(active.length).toBeGreaterThan(0);
+
+    // Its own value, at each position: no change at all.
+    const own = featureDeltas(shape, w, x.subarray(0, d_in), 1, [{ latent: active[0], mode: 'set', value: z[active[0]] }]);
+    expect(own.every((v) => v === 0)).toBe(true);
+    const same = await engine.runWithInterventions(seq, 1, T, [deltaIntervention(hook, [positions[0]], own, d_in, T)], { names: [] });
+    expect(Array.from(same.logits)).toEqual(Array.from(clean.logits));
+    // A real edit changes the logits downstream of the position.
+    const set = featureDeltas(shape, w, x.subarray(0, d_in), 1, [{ latent: active[0], mode: 'set', value: z[active[0]] + 5 }]);
+    const moved = await engine.runWithInterventions(seq, 1, T, [deltaIntervention(hook, [positions[0]], set, d_in, T)], { names: [] });
+    expect(Math.max(...Array.from(moved.logits, (v, i) => Math.abs(v - clean.logits[i])))).toBeGreaterThan(1e-3);
+
+    // Zero every latent: x + (b_dec − x̂) at each position, which is the bias-only reconstruction with the error kept.
+    const all = [...Array(shape.d_sae).keys()].map((latent) => ({ latent, mode: 'zero' as const }));
+    const zeroed = await engine.runWithInterventions(
+      seq,
+      1,
+      T,
+      [deltaIntervention(hook, positions, featureDeltas(shape, w, x, positions.length, all), d_in, T)],
+      {
+        names: [],
+      },
+    );
+    const xh = decode(shape, w, z, positions.length);
+    const value = new Float32Array(T * d_in);
+    positions.forEach((t, j) => {
+      for (let d = 0; d < d_in; d++) value[t * d_in + d] = w.b_dec[d] + (x[j * d_in + d] - xh[j * d_in + d]);
+    });
+    const spliced = await engine.runWithInterventions(seq, 1, T, [{ hook, kind: 'replace', positions, value }], { names: [] });
+    for (let i = 0; i < spliced.logits.length; i++) expect(zeroed.logits[i]).toBeCloseTo(spliced.logits[i], 4);
+  });
+});

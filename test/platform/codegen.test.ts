@@ -218,6 +218,8 @@ describe('schema codegen', () => {
       forks: number;
     } | {
       __typename: 'SaeSummary';
+    } | {
+      __typename: 'SaeInterventionSummary';
     } | null;`);
     expect(() =>
       generateOperations(loadSchema(), [{ name: 'N', text: 'query N($id: ID!) { experiment(id: $id) { result { ... on DlaSummary { mazes } } } }' }]),

@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, asc, eq } from 'drizzle-orm';
 import { decodeMaze } from '../../server/db/mazes.js';
 import { experiments, mazes as mazesTable } from '../../server/db/schema.js';
-import { type ExperimentSummary, type SummaryOf, createInterpModel, kindNames, runExperiment } from '../../server/interp/index.js';
+import { type ExperimentSummary, type StoredSae, type SummaryOf, createInterpModel, kindNames, runExperiment } from '../../server/interp/index.js';
+import { storedSae } from '../interp/helpers.js';
 import { paramsInputField } from '../../server/graphql/experiment-params.js';
 import { EXPERIMENT_PARAMS } from '../../web/lib/generated/params.js';
 import { type GraphQLObjectType, getNamedType, isObjectType } from 'graphql/index.js';
@@ -92,7 +93,7 @@ beforeAll(async () => {
 afterAll(async () => h?.close());
 
 describe('experiments API', () => {
-  it("experimentKinds lists the fourteen kinds with their params; with a model the defaults are that model's", async () => {
+  it("experimentKinds lists the fifteen kinds with their params; with a model the defaults are that model's", async () => {
     const r = await h.gql(
       `query($m: ID) { experimentKinds(modelId: $m) { kind describe paramsType inputField params { name type doc enum choices defaultDoc hasDefault }
         defaults { __typename ${EXPERIMENT_PARAMS} } } }`,
@@ -118,6 +119,7 @@ describe('experiments API', () => {
       'behavior',
       'lookahead',
       'sae',
+      'sae-intervention',
     ]);
     const attention = kinds.find((k) => k.kind === 'attention')!;
     expect(attention.describe).toMatch(/Attention patterns/);
@@ -369,6 +371,21 @@ describe('experiments API', () => {
     const no = await get(`/files/experiments/${other.params.experimentId}/sae/cfg.json`);
     expect(no.status).toBe(404);
     expect(await no.text()).toMatch(/is a dla experiment, not an SAE; its tensors are at \/files\/experiments\/\d+\.safetensors/);
+
+    // Editing this SAE's latents inside the model: the job loads the SAE the params name.
+    const edit = await runToEnd('sae-intervention', { sae: id, count: 4, minAuc: 0.5 });
+    const stored = (await sqlOne<{ summary: unknown }>(h.server.app.handle, 'SELECT summary FROM experiments WHERE id = ?', edit.job.params.experimentId))!
+      .summary;
+    const summary = typeof stored === 'string' ? JSON.parse(stored) : stored;
+    expect(summary).toMatchObject({ kind: 'sae-intervention', sae: id, hook: 'blocks.0.hook_resid_post', mazes: 4 });
+    expect(summary.remove.trials + summary.add.trials).toBeGreaterThanOrEqual(0);
+    const refused = async (sae: number, message: RegExp) => {
+      const r = await h.gql(RUN, { modelId, params: input('sae-intervention', { sae }) });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].message).toMatch(message);
+    };
+    await refused(other.params.experimentId, /params\.sae: Experiment:\d+ is a dla experiment, not an sae one/);
+    await refused(999_999, /params\.sae: Experiment:999999 does not exist/);
   });
 
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {
@@ -484,10 +501,16 @@ describe('experiments API', () => {
       behavior: { count: 1, sizes: [2], generators: ['dfs'] },
       lookahead: { count: 4 },
       sae: { count: 2, steps: 4, batch: 16, buffer: 256, expansion: 2, k: 2 },
+      'sae-intervention': { count: 3, minAuc: 0.5 },
     };
     const summaries: ExperimentSummary[] = [];
     try {
-      for (const kind of kindNames()) summaries.push((await runExperiment(kind, { model, seed: 1 }, PARAMS[kind])).summary);
+      let sae: StoredSae | undefined;
+      for (const kind of kindNames()) {
+        const out = await runExperiment(kind, { model, seed: 1, ...(sae ? { sae } : {}) }, PARAMS[kind]);
+        if (kind === 'sae') sae = storedSae(out); // the next kind edits this SAE
+        summaries.push(out.summary);
+      }
     } finally {
       await model.dispose();
     }

@@ -916,7 +916,7 @@ export interface ExperimentParam {
 }
 
 /** An experiment's params as run; the member is the experiment's kind. */
-export type ExperimentParams = AttentionParams | LogitLensParams | DlaParams | ActivationPatchingParams | AttributionPatchingParams | PathPatchingParams | GeometryParams | ProbesParams | WeightsParams | AdjacencyHeadsParams | RetargetParams | BehaviorParams | LookaheadParams | SaeParams;
+export type ExperimentParams = AttentionParams | LogitLensParams | DlaParams | ActivationPatchingParams | AttributionPatchingParams | PathPatchingParams | GeometryParams | ProbesParams | WeightsParams | AdjacencyHeadsParams | RetargetParams | BehaviorParams | LookaheadParams | SaeParams | SaeInterventionParams;
 
 /** The params of one experiment kind: set exactly the field of the kind to run. */
 export interface ExperimentParamsInput {
@@ -948,10 +948,12 @@ export interface ExperimentParamsInput {
   lookahead?: InputMaybe<LookaheadParamsInput>;
   /** sae */
   sae?: InputMaybe<SaeParamsInput>;
+  /** sae-intervention */
+  saeIntervention?: InputMaybe<SaeInterventionParamsInput>;
 }
 
 /** An experiment's summary; the member is the experiment's kind. */
-export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary | SaeSummary;
+export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary | SaeSummary | SaeInterventionSummary;
 
 export interface ForkDecisions {
   __typename?: 'ForkDecisions';
@@ -2054,6 +2056,75 @@ export interface SaeHistogramBin {
   count: Scalars['Int'];
 }
 
+export interface SaeInterventionOutcome {
+  __typename?: 'SaeInterventionOutcome';
+  trials: Scalars['Int'];
+  changed: Scalars['Int'];
+  rate: Maybe<Scalars['Float']>;
+  /** The same with a random other latent edited at the same positions. */
+  control_changed: Scalars['Int'];
+  control_rate: Maybe<Scalars['Float']>;
+  /** Edited paths still valid (every step along an open connection, or the added one) and reaching the target. */
+  valid: Scalars['Int'];
+}
+
+/** sae-intervention: Edits an SAE's connection latents inside the model with the SAE's error kept (Spies et al. 2024): zeroing a used connection's latent (does the path avoid it?) and setting a wall's connection latent (d */
+export interface SaeInterventionParams {
+  __typename?: 'SaeInterventionParams';
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator: Maybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid: Maybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 5000]; default: 100 */
+  count: Maybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p: Maybe<Scalars['Float']>;
+  /** row id of the completed sae experiment (Experiment:<id>) on this model whose latents are edited; integers in [1, 2147483647]; optional */
+  sae: Maybe<Scalars['Int']>;
+  /** a connection's best latent is used when its ROC AUC is at least this; numbers in [0.5, 1]; default: 0.95 */
+  minAuc: Maybe<Scalars['Float']>;
+  /** add: the latent is set to scale × its mean activation where it fires; numbers in [0, 100]; default: 1 */
+  scale: Maybe<Scalars['Float']>;
+}
+
+/** sae-intervention's params: set any subset; the kind's defaults fill the rest. */
+export interface SaeInterventionParamsInput {
+  /** maze generator (when the context brings no mazes); one of dfs, wilson, kruskal, prim, recursive_division, percolation, dfs_percolation, open_field; default: "dfs" */
+  generator?: InputMaybe<MazeGenerator>;
+  /** grid side of generated mazes; integers in [2, 64]; default: largest grid the vocabulary covers (and n_ctx fits), or 5 */
+  grid?: InputMaybe<Scalars['Int']>;
+  /** number of mazes (the first `count` of the context's mazes, or generated); integers in [1, 5000]; default: 100 */
+  count?: InputMaybe<Scalars['Int']>;
+  /** edge probability for percolation / dfs_percolation; numbers in [0, 1]; optional */
+  p?: InputMaybe<Scalars['Float']>;
+  /** row id of the completed sae experiment (Experiment:<id>) on this model whose latents are edited; integers in [1, 2147483647]; optional */
+  sae?: InputMaybe<Scalars['Int']>;
+  /** a connection's best latent is used when its ROC AUC is at least this; numbers in [0.5, 1]; default: 0.95 */
+  minAuc?: InputMaybe<Scalars['Float']>;
+  /** add: the latent is set to scale × its mean activation where it fires; numbers in [0, 100]; default: 1 */
+  scale?: InputMaybe<Scalars['Float']>;
+}
+
+/** sae-intervention: an SAE's connection latents edited inside the model (error kept): zeroed where a used connection's latent fires, set for a wall beside the path; each against a random-latent control. */
+export interface SaeInterventionSummary {
+  __typename?: 'SaeInterventionSummary';
+  /** "sae-intervention" */
+  kind: Scalars['String'];
+  /** Row id of the sae experiment whose latents were edited. */
+  sae: Scalars['Int'];
+  hook: Scalars['String'];
+  mazes: Scalars['Int'];
+  /** Connections with a latent at AUC ≥ min_auc. */
+  connection_latents: Scalars['Int'];
+  min_auc: Scalars['Float'];
+  /** Mazes whose unedited path was valid and reached the target (only those get trials). */
+  solved: Scalars['Int'];
+  /** Zeroing a used connection's latent: changed = paths that no longer use the connection. */
+  remove: SaeInterventionOutcome;
+  /** Setting a wall's connection latent: changed = paths that cross the wall. */
+  add: SaeInterventionOutcome;
+}
+
 export interface SaeNeighbour {
   __typename?: 'SaeNeighbour';
   latent: Scalars['Int'];
@@ -2689,6 +2760,9 @@ export interface ResolversParentTypes {
   SaeFeatureExample: { maze: ResolvedScalars['Int']; position: ResolvedScalars['Int']; activation: ResolvedScalars['Float']; token: ResolvedScalars['String']; tokens: ReadonlyArray<ResolvedScalars['String']>; activations: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; svg?: Maybe<ResolvedScalars['String']> };
   SaeFeatureScore: { property: ResolvedScalars['String']; category: ResolvedScalars['String']; auc: ResolvedScalars['Float'] };
   SaeHistogramBin: { from: ResolvedScalars['Float']; to: ResolvedScalars['Float']; count: ResolvedScalars['Int'] };
+  SaeInterventionOutcome: { trials: ResolvedScalars['Int']; changed: ResolvedScalars['Int']; rate?: Maybe<ResolvedScalars['Float']>; control_changed: ResolvedScalars['Int']; control_rate?: Maybe<ResolvedScalars['Float']>; valid: ResolvedScalars['Int'] };
+  SaeInterventionParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; sae?: Maybe<ResolvedScalars['Int']>; minAuc?: Maybe<ResolvedScalars['Float']>; scale?: Maybe<ResolvedScalars['Float']> };
+  SaeInterventionSummary: { kind: ResolvedScalars['String']; sae: ResolvedScalars['Int']; hook: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; connection_latents: ResolvedScalars['Int']; min_auc: ResolvedScalars['Float']; solved: ResolvedScalars['Int']; remove: ResolversParentTypes['SaeInterventionOutcome']; add: ResolversParentTypes['SaeInterventionOutcome'] };
   SaeNeighbour: { latent: ResolvedScalars['Int']; cosine: ResolvedScalars['Float'] };
   SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
   SaePropertyScores: { property: ResolvedScalars['String']; scored: ResolvedScalars['Int']; above_095: ResolvedScalars['Int']; best: ReadonlyArray<ResolversParentTypes['SaeCategoryBest']> };
@@ -2704,8 +2778,8 @@ export interface ResolversParentTypes {
   WeightsHead: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; ov_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_singular_values: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; qk_lattice_adjacency_corr?: Maybe<ResolvedScalars['Float']> };
   WeightsParams: { grid?: Maybe<ResolvedScalars['Int']>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; topK?: Maybe<ResolvedScalars['Int']> };
   WeightsSummary: { kind: ResolvedScalars['String']; grid: ResolvedScalars['Int']; layers: ReadonlyArray<ResolvedScalars['Int']>; embedding: ResolversParentTypes['WeightsEmbedding']; heads: ReadonlyArray<ResolversParentTypes['WeightsHead']> };
-  ExperimentParams: ResolversParentTypes['AttentionParams'] | ResolversParentTypes['LogitLensParams'] | ResolversParentTypes['DlaParams'] | ResolversParentTypes['ActivationPatchingParams'] | ResolversParentTypes['AttributionPatchingParams'] | ResolversParentTypes['PathPatchingParams'] | ResolversParentTypes['GeometryParams'] | ResolversParentTypes['ProbesParams'] | ResolversParentTypes['WeightsParams'] | ResolversParentTypes['AdjacencyHeadsParams'] | ResolversParentTypes['RetargetParams'] | ResolversParentTypes['BehaviorParams'] | ResolversParentTypes['LookaheadParams'] | ResolversParentTypes['SaeParams'];
-  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['GeometrySummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'] | ResolversParentTypes['SaeSummary'];
+  ExperimentParams: ResolversParentTypes['AttentionParams'] | ResolversParentTypes['LogitLensParams'] | ResolversParentTypes['DlaParams'] | ResolversParentTypes['ActivationPatchingParams'] | ResolversParentTypes['AttributionPatchingParams'] | ResolversParentTypes['PathPatchingParams'] | ResolversParentTypes['GeometryParams'] | ResolversParentTypes['ProbesParams'] | ResolversParentTypes['WeightsParams'] | ResolversParentTypes['AdjacencyHeadsParams'] | ResolversParentTypes['RetargetParams'] | ResolversParentTypes['BehaviorParams'] | ResolversParentTypes['LookaheadParams'] | ResolversParentTypes['SaeParams'] | ResolversParentTypes['SaeInterventionParams'];
+  ExperimentSummary: ResolversParentTypes['AttentionSummary'] | ResolversParentTypes['LogitLensSummary'] | ResolversParentTypes['DlaSummary'] | ResolversParentTypes['ActivationPatchingSummary'] | ResolversParentTypes['AttributionPatchingSummary'] | ResolversParentTypes['PathPatchingSummary'] | ResolversParentTypes['GeometrySummary'] | ResolversParentTypes['ProbesSummary'] | ResolversParentTypes['WeightsSummary'] | ResolversParentTypes['AdjacencyHeadsSummary'] | ResolversParentTypes['RetargetSummary'] | ResolversParentTypes['BehaviorSummary'] | ResolversParentTypes['LookaheadSummary'] | ResolversParentTypes['SaeSummary'] | ResolversParentTypes['SaeInterventionSummary'];
   JobParams: ResolversParentTypes['CreateDatasetJobParams'] | ResolversParentTypes['TrainModelJobParams'] | ResolversParentTypes['EvaluateModelJobParams'] | ResolversParentTypes['ExperimentJobParams'];
 }
 
@@ -3819,6 +3893,37 @@ export interface SaeHistogramBinResolvers<TContext = unknown, TParent = Resolver
   count?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
 }
 
+export interface SaeInterventionOutcomeResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeInterventionOutcome']> {
+  trials?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  changed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  control_changed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  control_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  valid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeInterventionParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeInterventionParams']> {
+  generator?: ResolverFn<Maybe<MazeGenerator>, TParent, TContext, Record<string, never>>;
+  grid?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  count?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  p?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  sae?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  minAuc?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  scale?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface SaeInterventionSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeInterventionSummary']> {
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  sae?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  hook?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  connection_latents?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  min_auc?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  solved?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  remove?: ResolverFn<ResolversParentTypes['SaeInterventionOutcome'], TParent, TContext, Record<string, never>>;
+  add?: ResolverFn<ResolversParentTypes['SaeInterventionOutcome'], TParent, TContext, Record<string, never>>;
+}
+
 export interface SaeNeighbourResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeNeighbour']> {
   latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   cosine?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
@@ -3955,11 +4060,11 @@ export interface WeightsSummaryResolvers<TContext = unknown, TParent = Resolvers
 }
 
 export interface ExperimentParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentParams']> {
-  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionParams' | 'LogitLensParams' | 'DlaParams' | 'ActivationPatchingParams' | 'AttributionPatchingParams' | 'PathPatchingParams' | 'GeometryParams' | 'ProbesParams' | 'WeightsParams' | 'AdjacencyHeadsParams' | 'RetargetParams' | 'BehaviorParams' | 'LookaheadParams' | 'SaeParams' | null;
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionParams' | 'LogitLensParams' | 'DlaParams' | 'ActivationPatchingParams' | 'AttributionPatchingParams' | 'PathPatchingParams' | 'GeometryParams' | 'ProbesParams' | 'WeightsParams' | 'AdjacencyHeadsParams' | 'RetargetParams' | 'BehaviorParams' | 'LookaheadParams' | 'SaeParams' | 'SaeInterventionParams' | null;
 }
 
 export interface ExperimentSummaryResolvers<TContext = unknown, TParent = ResolversParentTypes['ExperimentSummary']> {
-  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'GeometrySummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | 'SaeSummary' | null;
+  __resolveType?: (parent: TParent, context: TContext, info: GraphQLResolveInfo) => 'AttentionSummary' | 'LogitLensSummary' | 'DlaSummary' | 'ActivationPatchingSummary' | 'AttributionPatchingSummary' | 'PathPatchingSummary' | 'GeometrySummary' | 'ProbesSummary' | 'WeightsSummary' | 'AdjacencyHeadsSummary' | 'RetargetSummary' | 'BehaviorSummary' | 'LookaheadSummary' | 'SaeSummary' | 'SaeInterventionSummary' | null;
 }
 
 export interface JobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['JobParams']> {
@@ -4084,6 +4189,9 @@ export interface Resolvers<TContext = unknown> {
   SaeFeatureExample?: SaeFeatureExampleResolvers<TContext>;
   SaeFeatureScore?: SaeFeatureScoreResolvers<TContext>;
   SaeHistogramBin?: SaeHistogramBinResolvers<TContext>;
+  SaeInterventionOutcome?: SaeInterventionOutcomeResolvers<TContext>;
+  SaeInterventionParams?: SaeInterventionParamsResolvers<TContext>;
+  SaeInterventionSummary?: SaeInterventionSummaryResolvers<TContext>;
   SaeNeighbour?: SaeNeighbourResolvers<TContext>;
   SaeParams?: SaeParamsResolvers<TContext>;
   SaePropertyScores?: SaePropertyScoresResolvers<TContext>;

@@ -39,6 +39,7 @@ const TYPENAMES: { readonly [K in KindName]: SummaryTypename<K> } = {
   behavior: 'BehaviorSummary',
   lookahead: 'LookaheadSummary',
   sae: 'SaeSummary',
+  'sae-intervention': 'SaeInterventionSummary',
 };
 
 /** Maps a summary onto what its SDL type's resolvers take; identity wherever the JSON shape is the SDL's. */
@@ -67,6 +68,7 @@ const TO_RESULT: ToResult = {
   behavior: (s) => s,
   lookahead: (s) => s,
   sae: (s) => s,
+  'sae-intervention': (s) => s,
 };
 
 /** `true` when I (interp) and G (SDL) have the same keys; otherwise the keys only one side has. */
@@ -131,6 +133,8 @@ export type SummaryKeysMatch = AllTrue<
     SameKeys<I.SaeEval, G['SaeEval']>,
     SameKeys<I.SaePropertyScores, G['SaePropertyScores']>,
     SameKeys<I.SaeCategoryBest, G['SaeCategoryBest']>,
+    SameKeys<I.SaeInterventionSummary, G['SaeInterventionSummary']>,
+    SameKeys<I.SaeInterventionOutcome, G['SaeInterventionOutcome']>,
     // The union has exactly one member per kind, both ways.
     SameKeys<Record<ResultTypename, true>, Record<NonNullable<GraphQLExperimentSummary['__typename']>, true>>,
   ]

@@ -14,7 +14,7 @@
  */
 import { UserError } from '../../errors.js';
 import type { Db } from '../../services/database.js';
-import { clearExperimentOutput, experimentOfJob, recordResults, splitMazes, writeResultFiles } from '../../services/experiments.js';
+import { checkedSae, clearExperimentOutput, experimentOfJob, loadStoredSae, recordResults, splitMazes, writeResultFiles } from '../../services/experiments.js';
 import { findLatestCheckpoint, getCheckpoint } from '../../services/models.js';
 import { createInterpModel, getKind, kindNames, resolveParams } from '../../interp/index.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
@@ -60,6 +60,8 @@ export async function validateExperiment(raw: unknown, db: Db): Promise<Experime
   const given = (r.params ?? {}) as Record<string, unknown>;
   const params = resolveParams(kind, info, given);
   const out: ExperimentJobParams = { kind, modelId, checkpointId: ckpt.id, params, seed };
+  // A kind that edits an SAE's latents names the SAE's experiment; it must be a finished one of this model.
+  if (typeof params.sae === 'number') await checkedSae(db, params.sae, modelId, `${where}: params.sae`);
   if (r.datasetId !== undefined && r.datasetId !== null) {
     const field = `${where}: datasetId`;
     if (!('count' in getKind(kind).fields)) throw new UserError(`${field}: kind ${kind} does not run on a set of mazes, so it takes no dataset`);
@@ -132,7 +134,8 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     let out;
     try {
       // The kind calls this between units of work: throwing here (JobCancelled) is how it stops.
-      out = await runExperiment(p.kind, { model: im, seed: p.seed, ...(mazes ? { mazes } : {}) }, p.params, (f, msg) => {
+      const sae = typeof p.params.sae === 'number' ? await loadStoredSae(ctx.handle, p.params.sae, p.modelId, `${where}: params.sae`) : undefined;
+      out = await runExperiment(p.kind, { model: im, seed: p.seed, ...(mazes ? { mazes } : {}), ...(sae ? { sae } : {}) }, p.params, (f, msg) => {
         if (ctx.signal.aborted) throw new JobCancelled();
         if (Date.now() - last < PROGRESS_MS && f < 1) return;
         ctx.checkCancelled();

@@ -127,6 +127,7 @@ export interface Inputs {
     behavior?: Inputs['BehaviorParamsInput'] | null;
     lookahead?: Inputs['LookaheadParamsInput'] | null;
     sae?: Inputs['SaeParamsInput'] | null;
+    saeIntervention?: Inputs['SaeInterventionParamsInput'] | null;
   };
   GeometryParamsInput: {
     generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
@@ -216,6 +217,15 @@ export interface Inputs {
     scale?: number | null;
     references?: number | null;
     span?: 'pooled' | 'by_span' | null;
+  };
+  SaeInterventionParamsInput: {
+    generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+    grid?: number | null;
+    count?: number | null;
+    p?: number | null;
+    sae?: number | null;
+    minAuc?: number | null;
+    scale?: number | null;
   };
   SaeParamsInput: {
     generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
@@ -1064,6 +1074,15 @@ export interface ExperimentQuery {
       lr: number | null;
       buffer: number | null;
       resampleEvery: number | null;
+    } | {
+      __typename: 'SaeInterventionParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      sae: number | null;
+      minAuc: number | null;
+      scale: number | null;
     };
     seed: number;
     status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
@@ -1388,6 +1407,30 @@ export interface ExperimentQuery {
           auc: number | null;
         }>;
       }>;
+    } | {
+      __typename: 'SaeInterventionSummary';
+      sae: number;
+      hook: string;
+      mazes: number;
+      connection_latents: number;
+      min_auc: number;
+      solved: number;
+      remove: {
+        trials: number;
+        changed: number;
+        rate: number | null;
+        control_changed: number;
+        control_rate: number | null;
+        valid: number;
+      };
+      add: {
+        trials: number;
+        changed: number;
+        rate: number | null;
+        control_changed: number;
+        control_rate: number | null;
+        valid: number;
+      };
     } | null;
     downloadUrl: string | null;
     createdAt: string;
@@ -1692,6 +1735,15 @@ export interface ExperimentFormQuery {
       lr: number | null;
       buffer: number | null;
       resampleEvery: number | null;
+    } | {
+      __typename: 'SaeInterventionParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      sae: number | null;
+      minAuc: number | null;
+      scale: number | null;
     } | null;
   }>;
   models: {
@@ -2726,6 +2778,8 @@ export interface SaeFeatureQuery {
       d_sae: number;
       architecture: 'topk' | 'relu';
       topk: number | null;
+    } | {
+      __typename: 'SaeInterventionSummary';
     } | null;
     saeFeature: {
       latent: number;

@@ -16,6 +16,7 @@ import { PathPatchingView } from './PathPatchingView';
 import { GeometryView } from './GeometryView';
 import { ProbesView } from './ProbesView';
 import { RetargetView } from './RetargetView';
+import { SaeInterventionView } from './SaeInterventionView';
 import { SaeView } from './SaeView';
 import { WeightsView } from './WeightsView';
 
@@ -55,6 +56,8 @@ export function Result({ e }: { e: ExperimentData }) {
       return <LookaheadView e={e} s={s} />;
     case 'SaeSummary':
       return <SaeView e={e} s={s} />;
+    case 'SaeInterventionSummary':
+      return <SaeInterventionView e={e} s={s} />;
     default:
       return <JsonView e={e} />;
   }

@@ -48,6 +48,15 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
         d_in {s.d_in} → d_sae {s.d_sae}, {s.steps} steps of {s.batch} rows ({s.rows_trained.toLocaleString('en-US')} rows from{' '}
         {s.mazes_trained.toLocaleString('en-US')} mazes){s.resampled > 0 ? `, ${s.resampled} dead latents resampled` : ''}.
       </p>
+      <p className="filters">
+        <Link
+          className="button"
+          prefetch={false}
+          href={`/experiments?model=${e.model.id.split(':')[1]}&kind=sae-intervention&params=${encodeURIComponent(JSON.stringify({ sae: Number(e.id.split(':')[1]) }))}`}
+        >
+          Edit these latents in the model…
+        </Link>
+      </p>
       <p className="filters" data-testid="sae-downloads">
         For SAELens (<code>SAE.load_from_disk</code> on a folder with both files):{' '}
         <a className="button" href={`/files/experiments/${e.id.split(':')[1]}/sae/sae_weights.safetensors`} download>
