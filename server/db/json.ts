@@ -66,13 +66,16 @@ export interface EvaluationSummary extends Omit<EvaluationParams, 'count' | 'che
 
 /** A stored component target (services/annotations.ts targetKey validates it). */
 export interface ComponentTarget {
-  kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+  kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
   layer?: number;
   head?: number;
   neuron?: number;
   hook?: string;
   position?: number;
+  /** experiment; feature: the sae experiment's row id */
   experimentId?: number;
+  /** feature: the SAE latent */
+  latent?: number;
 }
 
 /** A job's last reported progress; the fields after `message` are those of the kinds that report them. */

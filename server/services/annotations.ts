@@ -42,8 +42,10 @@ export function targetKey(target: unknown): string {
     }
     case 'experiment':
       return `experiment:${int('experimentId')}`;
+    case 'feature':
+      return `feature:${int('experimentId')}.${int('latent')}`;
     default:
-      throw new UserError(`target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment; got ${JSON.stringify(t.kind)}`);
+      throw new UserError(`target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment, feature; got ${JSON.stringify(t.kind)}`);
   }
 }
 
@@ -58,29 +60,39 @@ function checkTags(tags: readonly string[] | null | undefined): string[] {
   return out;
 }
 
-function searchOf(modelId: number, search: string | null | undefined) {
+function searchOf(modelId: number, search: string | null | undefined, target?: string) {
   const q = search?.trim() ? `%${search.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
-  return and(eq(annotations.modelId, modelId), q ? or(ilike(annotations.body, q), ilike(annotations.tags, q)) : undefined);
+  return and(
+    eq(annotations.modelId, modelId),
+    q ? or(ilike(annotations.body, q), ilike(annotations.tags, q)) : undefined,
+    target !== undefined ? eq(annotations.targetKey, target) : undefined,
+  );
 }
 
-/** A model's annotations newest first (body or tags containing `search`), with ids below `before`. */
+/** A model's annotations newest first (body or tags containing `search`; about `target`, a targetKey, when given), with ids below `before`. */
 export async function annotationPage(
   db: Db,
   modelId: number,
   search: string | null | undefined,
   before: number | undefined,
   limit: number,
+  target?: string,
 ): Promise<AnnotationRow[]> {
   return await db
     .select()
     .from(annotations)
-    .where(and(searchOf(modelId, search), before !== undefined ? lt(annotations.id, rowBound(before)) : undefined))
+    .where(and(searchOf(modelId, search, target), before !== undefined ? lt(annotations.id, rowBound(before)) : undefined))
     .orderBy(desc(annotations.id))
     .limit(limit);
 }
 
-export async function annotationCount(db: Db, modelId: number, search: string | null | undefined): Promise<number> {
-  return (await first(db.select({ n: count() }).from(annotations).where(searchOf(modelId, search))))!.n;
+export async function annotationCount(db: Db, modelId: number, search: string | null | undefined, target?: string): Promise<number> {
+  return (await first(
+    db
+      .select({ n: count() })
+      .from(annotations)
+      .where(searchOf(modelId, search, target)),
+  ))!.n;
 }
 
 export async function getAnnotation(db: Db, id: number): Promise<AnnotationRow | undefined> {

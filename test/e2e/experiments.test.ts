@@ -208,6 +208,16 @@ describe('experiments in the dashboard', () => {
         expect(await page().locator('[data-testid=feature-tokens] .tok.current').count()).toBeGreaterThan(0);
         expect(await page().locator('[data-testid=feature-histogram] rect').count()).toBe(20);
         await screenshot(page(), 'exp-12f-sae-feature');
+        // A finding about the latent, written from its page, listed there.
+        const featureUrl = page().url();
+        await page().click('[data-testid=feature-findings] a.button');
+        await page().waitForSelector('[data-testid=annotation-form] input[name=latent]');
+        await page().fill('[data-testid=annotation-form] textarea[name=body]', 'This latent fires at adjacency entries.');
+        await page().click('[data-testid=annotation-form] button.primary');
+        await page().waitForSelector('.annotation a.target');
+        await page().goto(featureUrl);
+        await page().waitForSelector('[data-testid=feature-findings] li');
+        expect(await page().textContent('[data-testid=feature-findings] li')).toContain('This latent fires at adjacency entries.');
         // Its latents edited inside the model.
         await runFromForm('sae-intervention', { sae: saeId, count: 4, minAuc: 0.5 });
         await page().waitForSelector('[data-testid=sae-intervention-table] tbody tr');

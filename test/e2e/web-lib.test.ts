@@ -11,7 +11,7 @@ import { Markdown } from '../../web/components/Markdown.js';
 import { plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
 import { parseNpy } from '../../web/lib/npy.js';
 import { applyOp, defaultCircuitGraph, layout } from '../../web/components/views/circuit/graph.js';
-import { parseTargetParam, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
+import { parseTargetParam, targetInput, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
 import { encodeNpy } from '../../server/model/npy.js';
 
 describe('markdown', () => {
@@ -139,10 +139,13 @@ describe('circuit edits and finding targets', () => {
       { kind: 'mlp', layer: 0 },
       { kind: 'embed' },
       { kind: 'hook', hook: 'blocks.0.hook_resid_pre', position: 4 },
+      { kind: 'feature', experimentId: 7, latent: 12 },
     ]) {
       expect(parseTargetParam(targetParam(t))).toEqual(t);
     }
     expect(targetLabel({ kind: 'head', layer: 0, head: 1 })).toBe('L0H1');
+    expect(targetLabel({ kind: 'feature', experimentId: 'Experiment:7', latent: 12 })).toBe('SAE 7 latent 12');
+    expect(targetInput({ kind: 'feature', experimentId: 7, latent: 12 })).toEqual({ feature: { sae: 'Experiment:7', latent: 12 } });
     expect(parseTargetParam('head:x')).toBeNull();
   });
 });

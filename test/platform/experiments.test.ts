@@ -386,6 +386,29 @@ describe('experiments API', () => {
     };
     await refused(other.params.experimentId, /params\.sae: Experiment:\d+ is a dla experiment, not an sae one/);
     await refused(999_999, /params\.sae: Experiment:999999 does not exist/);
+
+    // A finding about one latent: checked against the SAE, listed by target, linked both ways.
+    const CREATE = `mutation($i: CreateAnnotationInput!) { createAnnotation(input: $i) { id target { kind experimentId latent } } }`;
+    const finding = (target: unknown) =>
+      h.gql(CREATE, { i: { modelId, target, body: 'Fires at the second cell of entries for (0,1)-(0,2).', status: 'HYPOTHESIS' } });
+    const made = await finding({ feature: { sae: `Experiment:${id}`, latent } });
+    expect(made.errors, JSON.stringify(made.errors)).toBeUndefined();
+    expect(made.data.createAnnotation.target).toEqual({ kind: 'feature', experimentId: `Experiment:${id}`, latent });
+    expect((await finding({ feature: { sae: `Experiment:${id}`, latent: 16 } })).errors![0].message).toBe(
+      'target.feature.latent must be an integer in [0, 16), got 16',
+    );
+    expect((await finding({ feature: { sae: `Experiment:${other.params.experimentId}`, latent: 0 } })).errors![0].message).toMatch(
+      /target\.feature\.sae: Experiment:\d+ is a dla experiment, not an sae one/,
+    );
+    const byTarget = async (l: number) =>
+      (
+        await h.gql('query($m: ID!, $t: ComponentTargetInput!) { annotations(modelId: $m, target: $t) { totalCount edges { node { id } } } }', {
+          m: modelId,
+          t: { feature: { sae: `Experiment:${id}`, latent: l } },
+        })
+      ).data.annotations;
+    expect(await byTarget(latent)).toEqual({ totalCount: 1, edges: [{ node: { id: made.data.createAnnotation.id } }] });
+    expect((await byTarget((latent + 1) % 16)).totalCount).toBe(0);
   });
 
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {

@@ -18,7 +18,7 @@ export const JOB_FIELDS = `id kind status ${PROGRESS} ${RESULT} error createdAt 
 export const DATASET_FIELDS = 'id name generator grid count seed p status mazeCount createdAt createdBy { name }';
 
 /** A finding's target as every view selects it (ComponentTarget). */
-export const TARGET_FIELDS = 'target { kind layer head neuron hook position experimentId }';
+export const TARGET_FIELDS = 'target { kind layer head neuron hook position experimentId latent }';
 
 export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
 

@@ -510,7 +510,7 @@ export interface Comment extends Node {
   createdAt: Scalars['DateTime'];
 }
 
-export type ComponentKind = 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+export type ComponentKind = 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
 
 /** The model component (or experiment) a finding is about; the fields after `kind` are those of its kind. */
 export interface ComponentTarget {
@@ -525,8 +525,10 @@ export interface ComponentTarget {
   /** hook: a TransformerLens hook name, and optionally one position. */
   hook: Maybe<Scalars['String']>;
   position: Maybe<Scalars['Int']>;
-  /** experiment */
+  /** experiment; feature: the sae experiment whose latent it is */
   experimentId: Maybe<Scalars['ID']>;
+  /** feature: the SAE latent */
+  latent: Maybe<Scalars['Int']>;
 }
 
 /** Exactly one component: set the field of its kind. */
@@ -539,6 +541,7 @@ export interface ComponentTargetInput {
   neuron?: InputMaybe<NeuronRef>;
   hook?: InputMaybe<HookRef>;
   experiment?: InputMaybe<Scalars['ID']>;
+  feature?: InputMaybe<FeatureRef>;
 }
 
 export interface CreateAnnotationInput {
@@ -954,6 +957,13 @@ export interface ExperimentParamsInput {
 
 /** An experiment's summary; the member is the experiment's kind. */
 export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary | SaeSummary | SaeInterventionSummary;
+
+export interface FeatureRef {
+  /** The sae experiment (on the finding's model). */
+  sae: Scalars['ID'];
+  /** Its latent, in [0, d_sae). */
+  latent: Scalars['Int'];
+}
 
 export interface ForkDecisions {
   __typename?: 'ForkDecisions';
@@ -2553,6 +2563,7 @@ export interface QueryAnnotationsArgs {
   first?: InputMaybe<Scalars['Int']>;
   after?: InputMaybe<Scalars['String']>;
   search?: InputMaybe<Scalars['String']>;
+  target?: InputMaybe<ComponentTargetInput>;
 }
 
 export interface QueryAnnotationArgs {
@@ -3042,6 +3053,7 @@ export interface ComponentTargetResolvers<TContext = unknown, TParent = Resolver
   hook?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   position?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
+  latent?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface CreateDatasetJobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['CreateDatasetJobParams']> {

@@ -5,7 +5,7 @@
  * `annotationEvents(modelId)` and written to the audit log.
  */
 import type { Ctx } from '../context.js';
-import { conflict, forbidden, notFound } from '../errors.js';
+import { badInput, conflict, forbidden, notFound } from '../errors.js';
 import { hasRole, type Role } from '../../auth/roles.js';
 import type { AnnotationEventKind, ComponentTargetInput, Resolvers } from '../generated/types.js';
 import { requireOwnerOrAdmin, requireRole, requireUser } from '../guard.js';
@@ -15,6 +15,8 @@ import * as circuitStore from '../../services/circuits.js';
 import type { AnnotationRow, CommentRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { UserError } from '../../errors.js';
+import type { SaeSummary } from '../../interp/index.js';
+import { checkedSae } from '../../services/experiments.js';
 
 export const annotationTopic = (modelId: number): string => `annotations:${modelId}`;
 
@@ -37,7 +39,16 @@ function targetOf(t: ComponentTargetInput): findings.ComponentTarget {
   if (t.neuron) return { kind: 'neuron', layer: t.neuron.layer, neuron: t.neuron.neuron };
   if (t.hook) return { kind: 'hook', hook: t.hook.hook, ...(t.hook.position != null ? { position: t.hook.position } : {}) };
   if (t.experiment != null) return { kind: 'experiment', experimentId: rowId(t.experiment, 'Experiment') };
-  throw new UserError('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook or experiment');
+  if (t.feature) return { kind: 'feature', experimentId: rowId(t.feature.sae, 'Experiment'), latent: t.feature.latent };
+  throw new UserError('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook, experiment or feature');
+}
+
+/** A feature target names a completed sae experiment of the finding's model and one of its latents. */
+async function checkFeature(ctx: Ctx, t: findings.ComponentTarget, modelId: number): Promise<void> {
+  const e = await checkedSae(ctx.db, t.experimentId ?? 0, modelId, 'target.feature.sae');
+  const d_sae = (e.summary as SaeSummary).d_sae;
+  if (!Number.isInteger(t.latent) || (t.latent as number) < 0 || (t.latent as number) >= d_sae)
+    throw badInput(`target.feature.latent must be an integer in [0, ${d_sae}), got ${t.latent}`);
 }
 
 function publish(ctx: Ctx, ev: AnnotationEventPayload): void {
@@ -57,14 +68,15 @@ export const annotationResolvers: Resolvers<Ctx> = {
       requireUser(ctx);
       const modelId = rowId(args.modelId, 'Model');
       const { first, afterKey } = pageArgs('annotation', args);
-      const rows = await findings.annotationPage(ctx.db, modelId, args.search, afterKey, first + 1);
+      const target = args.target ? findings.targetKey(targetOf(args.target)) : undefined;
+      const rows = await findings.annotationPage(ctx.db, modelId, args.search, afterKey, first + 1, target);
       return connection(
         'annotation',
         rows,
         first,
         (r) => r.id,
         afterKey !== undefined,
-        () => findings.annotationCount(ctx.db, modelId, args.search),
+        () => findings.annotationCount(ctx.db, modelId, args.search, target),
       );
     },
     async annotation(_p, { id }, ctx) {
@@ -87,7 +99,9 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const user = requireRole(ctx, 'researcher', 'createAnnotation');
       const modelId = rowId(input.modelId, 'Model');
       if (!(await ctx.loaders.model.load(modelId))) throw notFound(`Model:${modelId}`);
-      const row = await findings.createAnnotation(ctx.db, { ...input, modelId, target: targetOf(input.target) }, user.id);
+      const target = targetOf(input.target);
+      if (target.kind === 'feature') await checkFeature(ctx, target, modelId);
+      const row = await findings.createAnnotation(ctx.db, { ...input, modelId, target }, user.id);
       publish(ctx, { kind: 'CREATED', annotation: row, comment: null, actorId: user.id });
       return row;
     },

@@ -70,6 +70,7 @@ export interface Inputs {
     neuron?: Inputs['NeuronRef'] | null;
     hook?: Inputs['HookRef'] | null;
     experiment?: string | null;
+    feature?: Inputs['FeatureRef'] | null;
   };
   CreateAnnotationInput: {
     modelId: string;
@@ -128,6 +129,10 @@ export interface Inputs {
     lookahead?: Inputs['LookaheadParamsInput'] | null;
     sae?: Inputs['SaeParamsInput'] | null;
     saeIntervention?: Inputs['SaeInterventionParamsInput'] | null;
+  };
+  FeatureRef: {
+    sae: string;
+    latent: number;
   };
   GeometryParamsInput: {
     generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
@@ -292,13 +297,14 @@ export interface AnnotationQuery {
   annotation: {
     id: string;
     target: {
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
       layer: number | null;
       head: number | null;
       neuron: number | null;
       hook: string | null;
       position: number | null;
       experimentId: string | null;
+      latent: number | null;
     };
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -339,13 +345,14 @@ export interface AnnotationsQuery {
       node: {
         id: string;
         target: {
-          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
           layer: number | null;
           head: number | null;
           neuron: number | null;
           hook: string | null;
           position: number | null;
           experimentId: string | null;
+          latent: number | null;
         };
         body: string;
         status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -395,13 +402,14 @@ export interface AnnotationEventsSubscription {
     annotation: {
       id: string;
       target: {
-        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
         layer: number | null;
         head: number | null;
         neuron: number | null;
         hook: string | null;
         position: number | null;
         experimentId: string | null;
+        latent: number | null;
       };
       body: string;
       status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -593,13 +601,14 @@ export interface CreateAnnotationMutation {
   createAnnotation: {
     id: string;
     target: {
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
       layer: number | null;
       head: number | null;
       neuron: number | null;
       hook: string | null;
       position: number | null;
       experimentId: string | null;
+      latent: number | null;
     };
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -2826,6 +2835,29 @@ export interface SaeFeatureQueryVariables {
   latent: number;
 }
 
+/** query SaeFeatureFindings (web/components/views/experiment/SaeFeatureView.queries.ts SAE_FEATURE_FINDINGS) */
+export interface SaeFeatureFindingsQuery {
+  annotations: {
+    totalCount: number;
+    edges: Array<{
+      node: {
+        id: string;
+        status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
+        body: string;
+        tags: Array<string>;
+        author: {
+          name: string;
+        } | null;
+      };
+    }>;
+  };
+}
+
+export interface SaeFeatureFindingsQueryVariables {
+  model: string;
+  target: Inputs['ComponentTargetInput'];
+}
+
 /** mutation SetCircuitEditors (web/components/views/CircuitView.queries.ts SET_CIRCUIT_EDITORS) */
 export interface SetCircuitEditorsMutation {
   setCircuitEditors: {
@@ -2960,13 +2992,14 @@ export interface UpdateAnnotationMutation {
   updateAnnotation: {
     id: string;
     target: {
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
       layer: number | null;
       head: number | null;
       neuron: number | null;
       hook: string | null;
       position: number | null;
       experimentId: string | null;
+      latent: number | null;
     };
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';

@@ -4,6 +4,7 @@
  * editor whose saves carry the version they were made on (a stale save shows CONFLICT and the
  * current text, keeping the draft).
  */
+import Link from 'next/link';
 import { useState } from 'react';
 import { type GqlError, gql } from '../../../lib/graphql';
 import { safeHref } from '../../../lib/markdown';
@@ -103,7 +104,17 @@ export function AnnotationCard({ a, me, focused, onChange }: { a: Annotation; me
   return (
     <article className={`annotation ${a.status}`} data-annotation={a.id} style={focused ? { outline: '2px solid var(--lit)' } : undefined}>
       <div className="head-line">
-        <span className="target">{targetLabel(a.target)}</span>
+        {a.target.kind === 'feature' && a.target.experimentId ? (
+          <Link
+            prefetch={false}
+            className="target"
+            href={`/experiments/${String(a.target.experimentId).replace(/^Experiment:/, '')}/features/${a.target.latent}`}
+          >
+            {targetLabel(a.target)}
+          </Link>
+        ) : (
+          <span className="target">{targetLabel(a.target)}</span>
+        )}
         <Badge value={a.status} />
         {a.tags.map((t) => (
           <span key={t} className="tag">

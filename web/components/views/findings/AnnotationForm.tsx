@@ -8,7 +8,7 @@ import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';
 import { type Target, parseTargetParam, targetInput, targetParam } from './target';
 
-const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook'];
+const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook', 'feature'];
 
 function blankTarget(kind: string): Target {
   switch (kind) {
@@ -20,6 +20,8 @@ function blankTarget(kind: string): Target {
       return { kind, layer: 0, neuron: 0 };
     case 'hook':
       return { kind, hook: 'blocks.0.hook_resid_pre' };
+    case 'feature':
+      return { kind, experimentId: '', latent: 0 };
     default:
       return { kind };
   }
@@ -122,6 +124,25 @@ export function AnnotationForm({
             Hook
             <input name="hook" value={String(target.hook ?? '')} onChange={(e) => setTarget({ ...target, hook: e.target.value })} />
           </label>
+        ) : null}
+        {target.kind === 'feature' ? (
+          <>
+            <label>
+              SAE experiment
+              <input
+                name="sae"
+                type="number"
+                min={1}
+                style={{ width: 80 }}
+                value={String(target.experimentId ?? '').replace(/^Experiment:/, '')}
+                onChange={(e) => setTarget({ ...target, experimentId: e.target.value })}
+              />
+            </label>
+            <label>
+              Latent
+              <input name="latent" type="number" min={0} style={{ width: 80 }} value={Number(target.latent ?? 0)} onChange={num('latent')} />
+            </label>
+          </>
         ) : null}
         <label>
           Status

@@ -11,8 +11,10 @@ export interface Target {
   neuron?: number | null;
   hook?: string | null;
   position?: number | null;
-  /** "Experiment:N" as the API returns it, or N as the URL form holds it. */
+  /** "Experiment:N" as the API returns it, or N as the URL form holds it (feature: the SAE's experiment). */
   experimentId?: string | number | null;
+  /** feature: the SAE latent */
+  latent?: number | null;
 }
 
 const experimentNumber = (id: Target['experimentId']): string => String(id ?? '').replace(/^Experiment:/, '');
@@ -29,6 +31,8 @@ export function targetLabel(t: Target): string {
       return `${t.hook}${t.position != null ? `@${t.position}` : ''}`;
     case 'experiment':
       return `experiment ${experimentNumber(t.experimentId)}`;
+    case 'feature':
+      return `SAE ${experimentNumber(t.experimentId)} latent ${t.latent}`;
     default:
       return String(t.kind);
   }
@@ -46,6 +50,8 @@ export function targetParam(t: Target): string {
       return `hook:${t.hook}${t.position != null ? `@${t.position}` : ''}`;
     case 'experiment':
       return `experiment:${experimentNumber(t.experimentId)}`;
+    case 'feature':
+      return `feature:${experimentNumber(t.experimentId)}.${t.latent}`;
     default:
       return String(t.kind);
   }
@@ -64,6 +70,8 @@ export function targetInput(t: Target): Record<string, unknown> {
       return { hook: { hook: t.hook ?? '', ...(t.position != null ? { position: t.position } : {}) } };
     case 'experiment':
       return { experiment: `Experiment:${experimentNumber(t.experimentId)}` };
+    case 'feature':
+      return { feature: { sae: `Experiment:${experimentNumber(t.experimentId)}`, latent: t.latent ?? 0 } };
     default:
       return { [t.kind]: true };
   }
@@ -78,5 +86,6 @@ export function parseTargetParam(s: string): Target | null {
   if ((m = /^neuron:(\d+)\.(\d+)$/.exec(s))) return { kind: 'neuron', layer: Number(m[1]), neuron: Number(m[2]) };
   if ((m = /^hook:([\w.]+)(?:@(\d+))?$/.exec(s))) return { kind: 'hook', hook: m[1], ...(m[2] ? { position: Number(m[2]) } : {}) };
   if ((m = /^experiment:(\d+)$/.exec(s))) return { kind: 'experiment', experimentId: Number(m[1]) };
+  if ((m = /^feature:(\d+)\.(\d+)$/.exec(s))) return { kind: 'feature', experimentId: Number(m[1]), latent: Number(m[2]) };
   return null;
 }
