@@ -200,6 +200,11 @@ describe('experiments in the dashboard', () => {
       await screenshot(page(), shot);
       if (kind === 'sae') {
         const saeId = Number(/\/experiments\/(\d+)/.exec(page().url())![1]);
+        // Search: the latents for one connection, linking to their pages.
+        await page().fill('[data-testid=sae-search] input[name=sae-search]', '(0,1)-(0,0)');
+        await page().click('[data-testid=sae-search] button');
+        await page().waitForSelector('[data-testid=sae-search] tbody tr a');
+        expect(await page().locator('[data-testid=sae-search] tbody tr').count()).toBe(8);
         // A feature page: its top activations drawn on their mazes, the tokens shaded.
         await page().click('[data-testid=sae-densest] a');
         await page().waitForURL(/\/experiments\/\d+\/features\/\d+$/);

@@ -363,6 +363,17 @@ describe('experiments API', () => {
     expect(feat.logitsUp).toHaveLength(5); // nano's resid_post writes the residual stream
     expect(feat.neighbours.length).toBeGreaterThan(0);
     expect(feat.encodes.map((x: { property: string }) => x.property)).toEqual(expect.arrayContaining(['connection', 'cell']));
+    // Search: the latents that best pick out one connection (either order of its cells) or cell.
+    const FOR =
+      'query($id: ID!, $p: String!, $c: String!) { experiment(id: $id) { saeFeaturesFor(property: $p, category: $c, first: 5) { latent auc density } } }';
+    const forEdge = (await h.gql(FOR, { id: `Experiment:${id}`, p: 'connection', c: '(0,1)-(0,0)' })).data.experiment.saeFeaturesFor;
+    expect(forEdge.length).toBe(5);
+    expect(forEdge.map((x: { auc: number }) => x.auc)).toEqual([...forEdge.map((x: { auc: number }) => x.auc)].sort((a, b) => b - a));
+    const aucs = decodeNpy(new Uint8Array(await (await get(e.tensors.find((x: { name: string }) => x.name === 'auc.connection').downloadUrl)).arrayBuffer()));
+    // (0,0)-(0,1) is lattice edge 6 of a 3x3 grid: the 6 down edges come first (probes.ts latticeEdges).
+    expect(forEdge[0].auc).toBeCloseTo(Math.max(...Array.from(aucs.data.subarray(6 * 16, 7 * 16)).filter(Number.isFinite)), 5);
+    const wrong = await h.gql(FOR, { id: `Experiment:${id}`, p: 'connection', c: '(0,0)-(2,2)' });
+    expect(wrong.errors![0].message).toMatch(/saeFeaturesFor: "\(0,0\)-\(2,2\)" is not a connection of the 3x3 grid; write it like "\(0,0\)-\(1,0\)"/);
     const bad = await h.gql(FEATURE, { id: `Experiment:${id}`, l: 16 });
     expect(bad.errors![0].message).toBe('saeFeature: latent must be an integer in [0, 16), got 16');
     // Another kind has no SAE files, and says where its tensors are.

@@ -854,6 +854,11 @@ export interface Experiment extends Node {
    * the maze properties it separates best. Null for other kinds or until COMPLETED; a latent outside
    * [0, d_sae) is refused. */
   saeFeature: Maybe<SaeFeature>;
+  /** An `sae` experiment's latents that best separate one category of a maze property on its held-out
+   * rows, by ROC AUC: property "connection" with a category like "(1,2)-(1,3)" (either order), or
+   * "cell" with "(2,3)". Empty for other kinds; an unknown property or category is refused, naming
+   * the form. */
+  saeFeaturesFor: Array<SaeLatentScore>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
 }
@@ -2135,6 +2140,16 @@ export interface SaeInterventionSummary {
   add: SaeInterventionOutcome;
 }
 
+/** A latent of an SAE scored for one category of a maze property. */
+export interface SaeLatentScore {
+  __typename?: 'SaeLatentScore';
+  latent: Scalars['Int'];
+  /** ROC AUC of its activation for the category's rows against the rest. */
+  auc: Scalars['Float'];
+  /** Fraction of held-out rows it fires on. */
+  density: Scalars['Float'];
+}
+
 export interface SaeNeighbour {
   __typename?: 'SaeNeighbour';
   latent: Scalars['Int'];
@@ -2431,6 +2446,12 @@ export interface ExperimentMazeSvgArgs {
 export interface ExperimentSaeFeatureArgs {
   latent: Scalars['Int'];
   examples?: InputMaybe<Scalars['Int']>;
+}
+
+export interface ExperimentSaeFeaturesForArgs {
+  property: Scalars['String'];
+  category: Scalars['String'];
+  first?: InputMaybe<Scalars['Int']>;
 }
 
 export interface MazeTokensArgs {
@@ -2774,6 +2795,7 @@ export interface ResolversParentTypes {
   SaeInterventionOutcome: { trials: ResolvedScalars['Int']; changed: ResolvedScalars['Int']; rate?: Maybe<ResolvedScalars['Float']>; control_changed: ResolvedScalars['Int']; control_rate?: Maybe<ResolvedScalars['Float']>; valid: ResolvedScalars['Int'] };
   SaeInterventionParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; sae?: Maybe<ResolvedScalars['Int']>; minAuc?: Maybe<ResolvedScalars['Float']>; scale?: Maybe<ResolvedScalars['Float']> };
   SaeInterventionSummary: { kind: ResolvedScalars['String']; sae: ResolvedScalars['Int']; hook: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; connection_latents: ResolvedScalars['Int']; min_auc: ResolvedScalars['Float']; solved: ResolvedScalars['Int']; remove: ResolversParentTypes['SaeInterventionOutcome']; add: ResolversParentTypes['SaeInterventionOutcome'] };
+  SaeLatentScore: { latent: ResolvedScalars['Int']; auc: ResolvedScalars['Float']; density: ResolvedScalars['Float'] };
   SaeNeighbour: { latent: ResolvedScalars['Int']; cosine: ResolvedScalars['Float'] };
   SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
   SaePropertyScores: { property: ResolvedScalars['String']; scored: ResolvedScalars['Int']; above_095: ResolvedScalars['Int']; best: ReadonlyArray<ResolversParentTypes['SaeCategoryBest']> };
@@ -3219,6 +3241,7 @@ export interface ExperimentResolvers<TContext = unknown, TParent = ResolversPare
   dataset?: ResolverFn<Maybe<ResolversParentTypes['Dataset']>, TParent, TContext, Record<string, never>>;
   mazeSvg?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, ExperimentMazeSvgArgs>;
   saeFeature?: ResolverFn<Maybe<ResolversParentTypes['SaeFeature']>, TParent, TContext, ExperimentSaeFeatureArgs>;
+  saeFeaturesFor?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeLatentScore']>, TParent, TContext, ExperimentSaeFeaturesForArgs>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
 }
@@ -3936,6 +3959,12 @@ export interface SaeInterventionSummaryResolvers<TContext = unknown, TParent = R
   add?: ResolverFn<ResolversParentTypes['SaeInterventionOutcome'], TParent, TContext, Record<string, never>>;
 }
 
+export interface SaeLatentScoreResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeLatentScore']> {
+  latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  auc?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  density?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
 export interface SaeNeighbourResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeNeighbour']> {
   latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   cosine?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
@@ -4204,6 +4233,7 @@ export interface Resolvers<TContext = unknown> {
   SaeInterventionOutcome?: SaeInterventionOutcomeResolvers<TContext>;
   SaeInterventionParams?: SaeInterventionParamsResolvers<TContext>;
   SaeInterventionSummary?: SaeInterventionSummaryResolvers<TContext>;
+  SaeLatentScore?: SaeLatentScoreResolvers<TContext>;
   SaeNeighbour?: SaeNeighbourResolvers<TContext>;
   SaeParams?: SaeParamsResolvers<TContext>;
   SaePropertyScores?: SaePropertyScoresResolvers<TContext>;

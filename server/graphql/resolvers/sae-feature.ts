@@ -137,3 +137,50 @@ export function exampleSvg(x: Example, cellSize: number): string | null {
     return null;
   }
 }
+
+/** "(1,3)-(1,2)" or "(2,3)" → the category as saeCategoryNames spells it, or null when it is not one of the grid's. */
+function canonicalCategory(property: 'connection' | 'cell', text: string, R: number, C: number): string | null {
+  const cells = [...text.matchAll(/\((\d+)\s*,\s*(\d+)\)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+  const flat = cells.map(([r, c]) => (r < R && c < C ? r * C + c : -1));
+  const coord = (f: number): string => `(${Math.floor(f / C)},${f % C})`;
+  if (property === 'cell') return cells.length === 1 && flat[0] >= 0 ? coord(flat[0]) : null;
+  if (cells.length !== 2 || flat.some((f) => f < 0)) return null;
+  const [a, b] = [Math.min(...flat), Math.max(...flat)];
+  return `${coord(a)}-${coord(b)}`;
+}
+
+export async function saeFeaturesFor(
+  ctx: Ctx,
+  e: ExperimentRow,
+  property: string,
+  category: string,
+  first: number,
+): Promise<Array<ResolversParentTypes['SaeLatentScore']>> {
+  if (e.kind !== 'sae' || e.summary === null) return [];
+  const s = e.summary as SaeSummary;
+  if (property !== 'connection' && property !== 'cell')
+    throw badInput(`saeFeaturesFor: property must be "connection" or "cell", got ${JSON.stringify(property)}`);
+  if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput(`saeFeaturesFor: first must be an integer in [1, 100], got ${first}`);
+  const [R, C] = s.grid;
+  const names = saeCategoryNames(property, R, C);
+  const canon = canonicalCategory(property, category, R, C);
+  const c = canon === null ? -1 : names.indexOf(canon);
+  if (c < 0)
+    throw badInput(
+      `saeFeaturesFor: ${JSON.stringify(category)} is not a ${property} of the ${R}x${C} grid; write it like ${JSON.stringify(names[0])}${property === 'connection' ? ' (two adjacent cells)' : ''}`,
+    );
+  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
+  const read = async (name: string) => {
+    const r = rows.find((x) => x.name === name);
+    return r ? (await readResultTensor(ctx.app.handle.store, r)).data : undefined;
+  };
+  const auc = await read(`auc.${property}`);
+  const density = await read('feature_density');
+  if (!auc || !density) return []; // the SAE's rows had no such property (e.g. connections without ; or cell rows)
+  const out: Array<ResolversParentTypes['SaeLatentScore']> = [];
+  for (let f = 0; f < s.d_sae; f++) {
+    const a = auc[c * s.d_sae + f];
+    if (Number.isFinite(a)) out.push({ latent: f, auc: a, density: density[f] });
+  }
+  return out.sort((x, y) => y.auc - x.auc || x.latent - y.latent).slice(0, first);
+}

@@ -2835,6 +2835,24 @@ export interface SaeFeatureQueryVariables {
   latent: number;
 }
 
+/** query SaeFeaturesFor (web/components/views/experiment/SaeView.queries.ts SAE_FEATURES_FOR) */
+export interface SaeFeaturesForQuery {
+  experiment: {
+    id: string;
+    saeFeaturesFor: Array<{
+      latent: number;
+      auc: number;
+      density: number;
+    }>;
+  } | null;
+}
+
+export interface SaeFeaturesForQueryVariables {
+  id: string;
+  property: string;
+  category: string;
+}
+
 /** query SaeFeatureFindings (web/components/views/experiment/SaeFeatureView.queries.ts SAE_FEATURE_FINDINGS) */
 export interface SaeFeatureFindingsQuery {
   annotations: {

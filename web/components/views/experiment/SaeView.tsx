@@ -7,7 +7,12 @@
  * latents encode (the best latent by ROC AUC for each maze connection and cell).
  */
 import Link from 'next/link';
+import { useState } from 'react';
+import type { SaeFeaturesForQuery } from '../../../lib/generated/operations';
+import { useQuery } from '../../../lib/hooks';
 import { LineChart } from '../../LineChart';
+import { ErrorBox } from '../../ui';
+import { SAE_FEATURES_FOR } from './SaeView.queries';
 import { type ViewProps, fmt, Pending } from './common';
 import { useTensors } from './useTensors';
 
@@ -25,6 +30,62 @@ export function densityHistogram(density: ArrayLike<number>): { bins: Array<{ fr
     bins[b].count++;
   }
   return { bins, dead };
+}
+
+/** "Which latents encode connection (1,2)-(1,3)?": a search box over the run's AUC tables. */
+function SaeSearch({ experimentId, features }: { experimentId: string; features: string }) {
+  const [text, setText] = useState('');
+  const [asked, setAsked] = useState<{ property: string; category: string } | null>(null);
+  const q = useQuery<SaeFeaturesForQuery>(SAE_FEATURES_FOR, { id: experimentId, ...(asked ?? { property: '', category: '' }) }, { skip: !asked });
+  const hits = q.data?.experiment?.saeFeaturesFor ?? [];
+  return (
+    <div data-testid="sae-search">
+      <form
+        className="filters"
+        onSubmit={(ev) => {
+          ev.preventDefault();
+          // Two cells are a connection, one a cell.
+          const cells = text.match(/\(\s*\d+\s*,\s*\d+\s*\)/g) ?? [];
+          setAsked({ property: cells.length >= 2 ? 'connection' : 'cell', category: text });
+        }}
+      >
+        <label>
+          Latents for a connection or cell{' '}
+          <input name="sae-search" value={text} onChange={(ev) => setText(ev.target.value)} placeholder="(1,2)-(1,3) or (2,3)" />
+        </label>{' '}
+        <button type="submit">Find</button>
+      </form>
+      <ErrorBox error={q.error} />
+      {asked && q.data ? (
+        hits.length ? (
+          <table className="compact">
+            <thead>
+              <tr>
+                <th className="num">Latent</th>
+                <th className="num">ROC AUC</th>
+                <th className="num">Density</th>
+              </tr>
+            </thead>
+            <tbody>
+              {hits.map((h) => (
+                <tr key={h.latent}>
+                  <td className="num">
+                    <Link prefetch={false} href={`${features}/${h.latent}`}>
+                      {h.latent}
+                    </Link>
+                  </td>
+                  <td className="num">{fmt(h.auc)}</td>
+                  <td className="num">{fmt(h.density)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <p className="empty">This SAE's rows were not scored for that property.</p>
+        )
+      ) : null}
+    </div>
+  );
 }
 
 /** The `n` latents firing on the most held-out rows, densest first. */
@@ -152,6 +213,7 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
           ))}
         </p>
       ) : null}
+      <SaeSearch experimentId={e.id} features={features} />
       {s.encodes.map((p) => (
         <div key={p.property} data-testid={`sae-encodes-${p.property}`}>
           <h3>What the latents encode: {p.property === 'connection' ? 'maze connections' : 'cells'}</h3>
