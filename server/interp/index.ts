@@ -42,7 +42,7 @@ export type { GeometryBest, GeometryChance, GeometryLayer, GeometryScore, Geomet
 export type { PerProbeTarget, ProbeTableRow, ProbeTargetScores, ProbesSummary } from './probes.js';
 export type { RetargetLayer, RetargetOutcome, RetargetSummary } from './retarget.js';
 export type { SaeCategoryBest, SaeCurvePoint, SaeEval, SaePropertyScores, SaeSummary } from './sae/kind.js';
-export { categoryNames as saeCategoryNames } from './sae/kind.js';
+export { categoryNames as saeCategoryNames, SAE_PROPERTIES, type SaeProperty } from './sae/kind.js';
 export type { SaeInterventionOutcome, SaeInterventionSummary } from './sae/intervention-kind.js';
 export type { WeightsEmbedding, WeightsHead, WeightsSummary } from './weights.js';
 

@@ -372,6 +372,12 @@ describe('experiments API', () => {
     const aucs = decodeNpy(new Uint8Array(await (await get(e.tensors.find((x: { name: string }) => x.name === 'auc.connection').downloadUrl)).arrayBuffer()));
     // (0,0)-(0,1) is lattice edge 6 of a 3x3 grid: the 6 down edges come first (probes.ts latticeEdges).
     expect(forEdge[0].auc).toBeCloseTo(Math.max(...Array.from(aucs.data.subarray(6 * 16, 7 * 16)).filter(Number.isFinite)), 5);
+    // The other properties: the cell's degree (named categories), the maze's target (a cell).
+    expect((await h.gql(FOR, { id: `Experiment:${id}`, p: 'degree', c: 'Fork' })).data.experiment.saeFeaturesFor.length).toBeGreaterThan(0);
+    expect((await h.gql(FOR, { id: `Experiment:${id}`, p: 'target', c: '(2,2)' })).errors).toBeUndefined();
+    expect((await h.gql(FOR, { id: `Experiment:${id}`, p: 'colour', c: 'red' })).errors![0].message).toBe(
+      'saeFeaturesFor: property must be one of connection, cell, on_solution, degree, target, origin; got "colour"',
+    );
     const wrong = await h.gql(FOR, { id: `Experiment:${id}`, p: 'connection', c: '(0,0)-(2,2)' });
     expect(wrong.errors![0].message).toMatch(/saeFeaturesFor: "\(0,0\)-\(2,2\)" is not a connection of the 3x3 grid; write it like "\(0,0\)-\(1,0\)"/);
     const bad = await h.gql(FEATURE, { id: `Experiment:${id}`, l: 16 });

@@ -855,9 +855,10 @@ export interface Experiment extends Node {
    * [0, d_sae) is refused. */
   saeFeature: Maybe<SaeFeature>;
   /** An `sae` experiment's latents that best separate one category of a maze property on its held-out
-   * rows, by ROC AUC: property "connection" with a category like "(1,2)-(1,3)" (either order), or
-   * "cell" with "(2,3)". Empty for other kinds; an unknown property or category is refused, naming
-   * the form. */
+   * rows, by ROC AUC: property "connection" with a category like "(1,2)-(1,3)" (either order); "cell",
+   * "target" or "origin" with "(2,3)"; "on_solution" with "on the solution" / "off the solution";
+   * "degree" with "dead end", "corridor" or "fork". Empty for other kinds or when the rows lacked the
+   * property; an unknown property or category is refused, naming the form. */
   saeFeaturesFor: Array<SaeLatentScore>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
@@ -2058,7 +2059,7 @@ export interface SaeFeatureExample {
 
 export interface SaeFeatureScore {
   __typename?: 'SaeFeatureScore';
-  /** connection or cell. */
+  /** A SaePropertyScores.property. */
   property: Scalars['String'];
   category: Scalars['String'];
   auc: Scalars['Float'];
@@ -2228,7 +2229,9 @@ export interface SaeParamsInput {
 /** How well the latents encode one maze property of the held-out rows, category by category (ROC AUC of each latent's activation). */
 export interface SaePropertyScores {
   __typename?: 'SaePropertyScores';
-  /** connection: the edge of the adjacency-list entry a row completes (its second cell or its `;`); cell: the cell a coordinate row names. */
+  /** connection: the edge of the adjacency-list entry a row completes (its second cell or its `;`);
+   * cell: the cell a coordinate row names; on_solution and degree (dead end, corridor, fork): of that
+   * cell; target and origin: the row's maze's, at every row. */
   property: Scalars['String'];
   /** Categories with held-out rows. */
   scored: Scalars['Int'];
@@ -2267,7 +2270,7 @@ export interface SaeSummary {
   grid: Array<Scalars['Int']>;
   /** Measured on the held-out mazes. */
   eval: SaeEval;
-  /** What the latents encode, per maze property the rows have (tensors auc.<property> [categories, d_sae]). */
+  /** What the latents encode, per maze property the rows have (tensors auc.<property> [categories, d_sae]; see SaePropertyScores.property). */
   encodes: Array<SaePropertyScores>;
 }
 

@@ -3,7 +3,7 @@
  * (interp/sae/kind.ts) through interp/sae/feature.ts, with its examples' mazes parsed from the
  * stored token ids and drawn with the latent's activation on their cells.
  */
-import { saeCategoryNames, type SaeSummary } from '../../interp/index.js';
+import { SAE_PROPERTIES, type SaeProperty, saeCategoryNames, type SaeSummary } from '../../interp/index.js';
 import { activationsInMaze, cellHeat, featureView, mazeTokens, type SaeStore } from '../../interp/sae/feature.js';
 import { mapPositions } from '../../interp/positions.js';
 import { parseSequence } from '../../maze/parse.js';
@@ -47,7 +47,7 @@ async function loadStore(ctx: Ctx, e: ExperimentRow, s: SaeSummary): Promise<Sae
       }
     : undefined;
   const aucs: SaeStore['aucs'] = [];
-  for (const property of ['connection', 'cell'] as const) {
+  for (const property of SAE_PROPERTIES) {
     const t = await read(`auc.${property}`);
     if (t) aucs.push({ property, names: saeCategoryNames(property, s.grid[0], s.grid[1]), auc: Float32Array.from(t.data) });
   }
@@ -138,12 +138,16 @@ export function exampleSvg(x: Example, cellSize: number): string | null {
   }
 }
 
-/** "(1,3)-(1,2)" or "(2,3)" → the category as saeCategoryNames spells it, or null when it is not one of the grid's. */
-function canonicalCategory(property: 'connection' | 'cell', text: string, R: number, C: number): string | null {
+/** "(1,3)-(1,2)", "(2,3)" or "Fork" → the category as saeCategoryNames spells it, or null when it is not one of the grid's. */
+function canonicalCategory(property: SaeProperty, text: string, R: number, C: number): string | null {
+  if (property === 'on_solution' || property === 'degree') {
+    const t = text.trim().toLowerCase();
+    return saeCategoryNames(property, R, C).find((n) => n === t) ?? null;
+  }
   const cells = [...text.matchAll(/\((\d+)\s*,\s*(\d+)\)/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
   const flat = cells.map(([r, c]) => (r < R && c < C ? r * C + c : -1));
   const coord = (f: number): string => `(${Math.floor(f / C)},${f % C})`;
-  if (property === 'cell') return cells.length === 1 && flat[0] >= 0 ? coord(flat[0]) : null;
+  if (property !== 'connection') return cells.length === 1 && flat[0] >= 0 ? coord(flat[0]) : null;
   if (cells.length !== 2 || flat.some((f) => f < 0)) return null;
   const [a, b] = [Math.min(...flat), Math.max(...flat)];
   return `${coord(a)}-${coord(b)}`;
@@ -158,12 +162,13 @@ export async function saeFeaturesFor(
 ): Promise<Array<ResolversParentTypes['SaeLatentScore']>> {
   if (e.kind !== 'sae' || e.summary === null) return [];
   const s = e.summary as SaeSummary;
-  if (property !== 'connection' && property !== 'cell')
-    throw badInput(`saeFeaturesFor: property must be "connection" or "cell", got ${JSON.stringify(property)}`);
+  if (!(SAE_PROPERTIES as readonly string[]).includes(property))
+    throw badInput(`saeFeaturesFor: property must be one of ${SAE_PROPERTIES.join(', ')}; got ${JSON.stringify(property)}`);
+  const prop = property as SaeProperty;
   if (!Number.isInteger(first) || first < 1 || first > 100) throw badInput(`saeFeaturesFor: first must be an integer in [1, 100], got ${first}`);
   const [R, C] = s.grid;
-  const names = saeCategoryNames(property, R, C);
-  const canon = canonicalCategory(property, category, R, C);
+  const names = saeCategoryNames(prop, R, C);
+  const canon = canonicalCategory(prop, category, R, C);
   const c = canon === null ? -1 : names.indexOf(canon);
   if (c < 0)
     throw badInput(

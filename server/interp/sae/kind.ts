@@ -14,9 +14,10 @@
  * the SAE's reconstruction spliced in at those positions, between clean (1) and the same positions
  * zero-ablated (0), as SAELens' evals report it.
  *
- * What the latents encode is scored on the held-out rows (scoring.ts): for each maze connection (at
- * the second cell and the `;` of its adjacency-list entry) and each cell a coordinate row names,
- * the latent with the best ROC AUC.
+ * What the latents encode is scored on the held-out rows (scoring.ts): for each category of each
+ * maze property (SAE_PROPERTIES: the connection an entry row completes, the cell a coordinate row
+ * names, whether it is on the solution, its degree, the maze's target and origin), the latent with
+ * the best ROC AUC.
  *
  * Tensors: W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in] (SAELens' names
  * and layout), per latent its firing density and mean activation on the held-out rows, and
@@ -34,6 +35,7 @@ import { forEachCached, num, tensor } from '../collect.js';
 import { type Encoder, encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf } from '../context.js';
 import { defineParams, type SchemaParams } from '../params.js';
 import { mapPositions, TOKEN_CLASSES, type TokenClass } from '../positions.js';
+import { degreeIdx } from '../../maze/lattice.js';
 import { latticeEdges } from '../probes.js';
 import { defineKind, type InterpModel, type NamedTensor } from '../types.js';
 import { bestPerCategory, categoryAucs } from './scoring.js';
@@ -110,8 +112,8 @@ export interface SaeCategoryBest {
 
 /** How well the latents encode one maze property of the rows, category by category. */
 export interface SaePropertyScores {
-  /** connection: the edge of the entry a row completes (its second cell or `;`); cell: the cell a coordinate row names. */
-  property: 'connection' | 'cell';
+  /** See SAE_PROPERTIES. */
+  property: SaeProperty;
   /** Categories with held-out rows (scored). */
   scored: number;
   /** Of those, how many have a latent with AUC ≥ 0.95. */
@@ -155,9 +157,17 @@ export interface SaeSummary {
  */
 interface RowLabels {
   grid: { rows: number; cols: number };
-  connection: Int32Array;
-  cell: Int32Array;
+  /** Per property, each row's category (categoryNames order) or −1. */
+  by: Record<SaeProperty, Int32Array>;
 }
+
+/**
+ * The maze properties latents are scored against: connection (the entry a row completes), cell (the
+ * cell a coordinate row names), on_solution and degree (of that cell), target and origin (of the
+ * row's maze, at every row).
+ */
+export const SAE_PROPERTIES = ['connection', 'cell', 'on_solution', 'degree', 'target', 'origin'] as const;
+export type SaeProperty = (typeof SAE_PROPERTIES)[number];
 
 /** Rows [n, d_in] of `hook` at `classes` for a set of sequences (row order: sequence, then position). */
 async function collectRows(
@@ -172,12 +182,14 @@ async function collectRows(
   const pathStarts: number[] = [];
   const grid = mazes.length > 0 ? { rows: mazes[0].rows, cols: mazes[0].cols } : { rows: 0, cols: 0 };
   const edgeIndex = new Map(latticeEdges(grid.rows, grid.cols).map(([a, b], i) => [a * 4096 + b, i]));
-  const connection: number[] = [];
-  const cell: number[] = [];
+  const by = Object.fromEntries(SAE_PROPERTIES.map((p) => [p, [] as number[]])) as Record<SaeProperty, number[]>;
   const positions = seqs.map((s, i) => {
-    const sp = mapPositions(s, model.vocab, mazes[i]);
+    const m = mazes[i];
+    const sp = mapPositions(s, model.vocab, m);
     pathStarts.push(sp.pathStart);
-    const sameGrid = mazes[i].rows === grid.rows && mazes[i].cols === grid.cols;
+    const sameGrid = m.rows === grid.rows && m.cols === grid.cols;
+    const onPath = new Set(m.path.map(([r, c]) => r * m.cols + c));
+    const flat = ([r, c]: readonly [number, number]): number => r * m.cols + c;
     // The entry `a CONN b ;` is known from its second cell on: label that position and the `;`.
     const closes = new Map(sp.edges.flatMap((e) => [[e.sep, e] as const, [e.posB, e] as const]));
     const out: number[] = [];
@@ -185,8 +197,13 @@ async function collectRows(
       if (!classes.has(c)) return;
       out.push(t);
       const e = closes.get(t);
-      connection.push(sameGrid && e ? (edgeIndex.get(Math.min(e.a, e.b) * 4096 + Math.max(e.a, e.b)) ?? -1) : -1);
-      cell.push(sameGrid ? sp.cell[t] : -1);
+      const cell = sameGrid ? sp.cell[t] : -1;
+      by.connection.push(sameGrid && e ? (edgeIndex.get(Math.min(e.a, e.b) * 4096 + Math.max(e.a, e.b)) ?? -1) : -1);
+      by.cell.push(cell);
+      by.on_solution.push(cell < 0 ? -1 : onPath.has(cell) ? 0 : 1);
+      by.degree.push(cell < 0 ? -1 : Math.min(2, Math.max(0, degreeIdx(m, cell) - 1)));
+      by.target.push(sameGrid ? flat(m.target) : -1);
+      by.origin.push(sameGrid ? flat(m.origin) : -1);
     });
     return out;
   });
@@ -208,7 +225,13 @@ async function collectRows(
     },
     { batch: 32 },
   );
-  return { rows, n, positions, pathStarts, labels: { grid, connection: Int32Array.from(connection), cell: Int32Array.from(cell) } };
+  return {
+    rows,
+    n,
+    positions,
+    pathStarts,
+    labels: { grid, by: Object.fromEntries(SAE_PROPERTIES.map((p) => [p, Int32Array.from(by[p])])) as Record<SaeProperty, Int32Array> },
+  };
 }
 
 /** Mean path cross-entropy (nats per predicted path token, <PATH_END> included) of logits [B, T, V]. */
@@ -518,19 +541,25 @@ function logitWeights(model: InterpModel, shape: SaeShape, w: SaeWeights, d_in: 
   ];
 }
 
-/** The categories of a property on a rows × cols grid, in the order of its auc.<property> tensor: "(0,1)-(0,2)", "(2,3)". */
-export function categoryNames(property: SaePropertyScores['property'], R: number, C: number): string[] {
+/** The categories of a property on a rows × cols grid, in the order of its auc.<property> tensor: "(0,1)-(0,2)", "(2,3)", "fork". */
+export function categoryNames(property: SaeProperty, R: number, C: number): string[] {
   const coord = (c: number): string => `(${Math.floor(c / C)},${c % C})`;
-  return property === 'connection' ? latticeEdges(R, C).map(([a, b]) => `${coord(a)}-${coord(b)}`) : Array.from({ length: R * C }, (_, c) => coord(c));
+  switch (property) {
+    case 'connection':
+      return latticeEdges(R, C).map(([a, b]) => `${coord(a)}-${coord(b)}`);
+    case 'on_solution':
+      return ['on the solution', 'off the solution'];
+    case 'degree':
+      return ['dead end', 'corridor', 'fork'];
+    default:
+      return Array.from({ length: R * C }, (_, c) => coord(c));
+  }
 }
 
 /** AUC of every latent for every category of each property the rows have (scoring.ts). */
 function scoreProperties(labels: RowLabels, z: Float32Array, n: number, d_sae: number): { encodes: SaePropertyScores[]; aucTensors: NamedTensor[] } {
   const { rows: R, cols: C } = labels.grid;
-  const properties: Array<{ property: SaePropertyScores['property']; labels: Int32Array; names: string[] }> = [
-    { property: 'connection', labels: labels.connection, names: categoryNames('connection', R, C) },
-    { property: 'cell', labels: labels.cell, names: categoryNames('cell', R, C) },
-  ];
+  const properties = SAE_PROPERTIES.map((property) => ({ property, labels: labels.by[property], names: categoryNames(property, R, C) }));
   const encodes: SaePropertyScores[] = [];
   const aucTensors: NamedTensor[] = [];
   for (const { property, labels: lab, names } of properties) {

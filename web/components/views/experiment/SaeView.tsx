@@ -33,8 +33,19 @@ export function densityHistogram(density: ArrayLike<number>): { bins: Array<{ fr
 }
 
 /** "Which latents encode connection (1,2)-(1,3)?": a search box over the run's AUC tables. */
+/** What each scored property is, for headings (SaePropertyScores.property). */
+const PROPERTIES: Record<string, { title: string; rows: string; example: string }> = {
+  connection: { title: 'maze connections', rows: 'rows at the second cell or the ; of the adjacency-list entry', example: '(1,2)-(1,3)' },
+  cell: { title: 'the cell a token names', rows: 'rows at a token naming the cell', example: '(2,3)' },
+  on_solution: { title: 'whether that cell is on the solution', rows: 'rows at a token naming a cell', example: 'on the solution' },
+  degree: { title: 'that cell’s degree', rows: 'rows at a token naming a cell', example: 'fork' },
+  target: { title: 'the maze’s target', rows: 'every row', example: '(4,4)' },
+  origin: { title: 'the maze’s origin', rows: 'every row', example: '(0,0)' },
+};
+
 function SaeSearch({ experimentId, features }: { experimentId: string; features: string }) {
   const [text, setText] = useState('');
+  const [property, setProperty] = useState('connection');
   const [asked, setAsked] = useState<{ property: string; category: string } | null>(null);
   const q = useQuery<SaeFeaturesForQuery>(SAE_FEATURES_FOR, { id: experimentId, ...(asked ?? { property: '', category: '' }) }, { skip: !asked });
   const hits = q.data?.experiment?.saeFeaturesFor ?? [];
@@ -44,15 +55,20 @@ function SaeSearch({ experimentId, features }: { experimentId: string; features:
         className="filters"
         onSubmit={(ev) => {
           ev.preventDefault();
-          // Two cells are a connection, one a cell.
-          const cells = text.match(/\(\s*\d+\s*,\s*\d+\s*\)/g) ?? [];
-          setAsked({ property: cells.length >= 2 ? 'connection' : 'cell', category: text });
+          setAsked({ property, category: text });
         }}
       >
         <label>
-          Latents for a connection or cell{' '}
-          <input name="sae-search" value={text} onChange={(ev) => setText(ev.target.value)} placeholder="(1,2)-(1,3) or (2,3)" />
+          Latents for{' '}
+          <select name="sae-property" value={property} onChange={(ev) => setProperty(ev.target.value)}>
+            {Object.entries(PROPERTIES).map(([k, v]) => (
+              <option key={k} value={k}>
+                {v.title}
+              </option>
+            ))}
+          </select>
         </label>{' '}
+        <input name="sae-search" value={text} onChange={(ev) => setText(ev.target.value)} placeholder={PROPERTIES[property]?.example} />{' '}
         <button type="submit">Find</button>
       </form>
       <ErrorBox error={q.error} />
@@ -216,10 +232,9 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
       <SaeSearch experimentId={e.id} features={features} />
       {s.encodes.map((p) => (
         <div key={p.property} data-testid={`sae-encodes-${p.property}`}>
-          <h3>What the latents encode: {p.property === 'connection' ? 'maze connections' : 'cells'}</h3>
+          <h3>What the latents encode: {PROPERTIES[p.property]?.title ?? p.property}</h3>
           <p>
-            {p.above_095} of {p.scored} {p.property === 'connection' ? 'connections' : 'cells'} have a latent with ROC AUC ≥ 0.95 on the held-out rows
-            {p.property === 'connection' ? ' (rows at the second cell or the ; of the adjacency-list entry)' : ' (rows at a token naming the cell)'}.
+            {p.above_095} of {p.scored} categories have a latent with ROC AUC ≥ 0.95 on the held-out rows ({PROPERTIES[p.property]?.rows ?? 'rows'}).
           </p>
           <details>
             <summary>Best latent per {p.property}</summary>
