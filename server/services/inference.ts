@@ -191,6 +191,16 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   return answer(run.logits, key);
 }
 
+/** One hook of a stored activation cache (what runForward's cacheId names): its shape and data. */
+export async function readCachedHook(handle: DbHandle, cacheId: string, hook: string): Promise<{ shape: number[]; data: Float32Array }> {
+  const row = await findCache(handle, cacheId);
+  const bytes = row ? await handle.store.read(row.path) : undefined;
+  if (!row || !bytes) throw new UserError(`activation cache ${cacheId} is gone (evicted); run the request again`);
+  const t = decodeSafetensors(bytes, { select: (n) => n === hook }).tensors.get(hook);
+  if (!t) throw new UserError(`activation cache ${cacheId} holds no ${hook}`);
+  return { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+}
+
 /** Bytes of activation caches kept on disk (SEARCHLIGHT_CACHE_MAX_BYTES, default 2 GiB). */
 export function cacheBudgetFromEnv(env: EnvVars = process.env): number {
   return intFromEnv('SEARCHLIGHT_CACHE_MAX_BYTES', 2 * 1024 ** 3, 0, env);

@@ -228,6 +228,30 @@ describe('experiments in the dashboard', () => {
         await page().waitForSelector('[data-testid=sae-intervention-table] tbody tr');
         expect(await page().locator('[data-testid=sae-intervention-table] tbody tr').count()).toBe(2);
         await screenshot(page(), 'exp-12g-sae-intervention');
+        // On a stored maze's page: the SAE's latents active at a clicked token.
+        const mazeId = await page().evaluate(async () => {
+          const gql = async (query: string, variables: Record<string, unknown> = {}) =>
+            (
+              await (
+                await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+              ).json()
+            ).data;
+          const job = (await gql('mutation { createDataset(input: {name: "sae-maze", generator: dfs, grid: 5, count: 2, seed: 3}) { id } }')).createDataset;
+          for (;;) {
+            const j = (await gql('query($id: ID!) { job(id: $id) { status result { datasetId } } }', { id: job.id })).job;
+            if (j.status === 'COMPLETED')
+              return (await gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id } } } } }', { id: j.result.datasetId })).dataset.mazes
+                .edges[0].node.id as string;
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        });
+        await page().goto(`${base}/mazes/${mazeId.split(':')[1]}?model=${modelId}`);
+        await page().waitForSelector('[data-testid=sae-at-tokens] select[name=sae] option[value^="Experiment:"]', { state: 'attached' });
+        await page().selectOption('[data-testid=sae-at-tokens] select[name=sae]', `Experiment:${saeId}`);
+        await page().click('[data-testid=sae-at-tokens] .tok[data-pos="4"]');
+        await page().waitForSelector('[data-testid=sae-token-latents] tbody tr');
+        expect(await page().locator('[data-testid=sae-token-latents] tbody tr a').count()).toBeGreaterThan(0);
+        await screenshot(page(), 'exp-12h-sae-on-maze');
       }
       expect(carol.errors).toEqual([]);
     });

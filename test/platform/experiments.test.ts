@@ -363,6 +363,16 @@ describe('experiments API', () => {
     expect(feat.logitsUp).toHaveLength(5); // nano's resid_post writes the residual stream
     expect(feat.neighbours.length).toBeGreaterThan(0);
     expect(feat.encodes.map((x: { property: string }) => x.property)).toEqual(expect.arrayContaining(['connection', 'cell']));
+    // The latents active along a sequence, run now: at the example's position, this latent at the
+    // activation the held-out run stored.
+    const ACTS = 'query($id: ID!, $t: String!) { experiment(id: $id) { saeActivations(tokens: $t, top: 8) { position token latents { latent activation } } } }';
+    const live = await h.gql(ACTS, { id: `Experiment:${id}`, t: ex.tokens.join(' ') });
+    expect(live.errors, JSON.stringify(live.errors)).toBeUndefined();
+    const at = live.data.experiment.saeActivations[ex.position];
+    expect(at.token).toBe(ex.token);
+    expect(at.latents.find((x: { latent: number }) => x.latent === latent)?.activation).toBeCloseTo(ex.activation, 4);
+    expect(live.data.experiment.saeActivations).toHaveLength(ex.tokens.length);
+    expect(codes(await h.gql(ACTS, { id: `Experiment:${id}`, t: ex.tokens.join(' ') }, h.tokens.viewer))).toEqual(['FORBIDDEN']);
     // Search: the latents that best pick out one connection (either order of its cells) or cell.
     const FOR =
       'query($id: ID!, $p: String!, $c: String!) { experiment(id: $id) { saeFeaturesFor(property: $p, category: $c, first: 5) { latent auc density } } }';

@@ -860,6 +860,10 @@ export interface Experiment extends Node {
    * "degree" with "dead end", "corridor" or "fork". Empty for other kinds or when the rows lacked the
    * property; an unknown property or category is refused, naming the form. */
   saeFeaturesFor: Array<SaeLatentScore>;
+  /** An `sae` experiment's latents active at each position of a token sequence (space-separated, as
+   * runForward takes it), run through its model now: the `top` largest per position (positions with
+   * none active are listed empty). Empty for other kinds. Researcher role, rate-limited like runForward. */
+  saeActivations: Array<SaePositionLatents>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
 }
@@ -2141,6 +2145,12 @@ export interface SaeInterventionSummary {
   add: SaeInterventionOutcome;
 }
 
+export interface SaeLatentActivation {
+  __typename?: 'SaeLatentActivation';
+  latent: Scalars['Int'];
+  activation: Scalars['Float'];
+}
+
 /** A latent of an SAE scored for one category of a maze property. */
 export interface SaeLatentScore {
   __typename?: 'SaeLatentScore';
@@ -2224,6 +2234,14 @@ export interface SaeParamsInput {
   buffer?: InputMaybe<Scalars['Int']>;
   /** steps between resampling latents that fired on none of them (0: never); integers in [0, 1000000]; default: 250 */
   resampleEvery?: InputMaybe<Scalars['Int']>;
+}
+
+/** The latents active at one position. */
+export interface SaePositionLatents {
+  __typename?: 'SaePositionLatents';
+  position: Scalars['Int'];
+  token: Scalars['String'];
+  latents: Array<SaeLatentActivation>;
 }
 
 /** How well the latents encode one maze property of the held-out rows, category by category (ROC AUC of each latent's activation). */
@@ -2455,6 +2473,11 @@ export interface ExperimentSaeFeaturesForArgs {
   property: Scalars['String'];
   category: Scalars['String'];
   first?: InputMaybe<Scalars['Int']>;
+}
+
+export interface ExperimentSaeActivationsArgs {
+  tokens: Scalars['String'];
+  top?: InputMaybe<Scalars['Int']>;
 }
 
 export interface MazeTokensArgs {
@@ -2798,9 +2821,11 @@ export interface ResolversParentTypes {
   SaeInterventionOutcome: { trials: ResolvedScalars['Int']; changed: ResolvedScalars['Int']; rate?: Maybe<ResolvedScalars['Float']>; control_changed: ResolvedScalars['Int']; control_rate?: Maybe<ResolvedScalars['Float']>; valid: ResolvedScalars['Int'] };
   SaeInterventionParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; sae?: Maybe<ResolvedScalars['Int']>; minAuc?: Maybe<ResolvedScalars['Float']>; scale?: Maybe<ResolvedScalars['Float']> };
   SaeInterventionSummary: { kind: ResolvedScalars['String']; sae: ResolvedScalars['Int']; hook: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; connection_latents: ResolvedScalars['Int']; min_auc: ResolvedScalars['Float']; solved: ResolvedScalars['Int']; remove: ResolversParentTypes['SaeInterventionOutcome']; add: ResolversParentTypes['SaeInterventionOutcome'] };
+  SaeLatentActivation: { latent: ResolvedScalars['Int']; activation: ResolvedScalars['Float'] };
   SaeLatentScore: { latent: ResolvedScalars['Int']; auc: ResolvedScalars['Float']; density: ResolvedScalars['Float'] };
   SaeNeighbour: { latent: ResolvedScalars['Int']; cosine: ResolvedScalars['Float'] };
   SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
+  SaePositionLatents: { position: ResolvedScalars['Int']; token: ResolvedScalars['String']; latents: ReadonlyArray<ResolversParentTypes['SaeLatentActivation']> };
   SaePropertyScores: { property: ResolvedScalars['String']; scored: ResolvedScalars['Int']; above_095: ResolvedScalars['Int']; best: ReadonlyArray<ResolversParentTypes['SaeCategoryBest']> };
   SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; grid: ReadonlyArray<ResolvedScalars['Int']>; eval: ResolversParentTypes['SaeEval']; encodes: ReadonlyArray<ResolversParentTypes['SaePropertyScores']> };
   SaeTokenWeight: { token: ResolvedScalars['String']; weight: ResolvedScalars['Float'] };
@@ -3245,6 +3270,7 @@ export interface ExperimentResolvers<TContext = unknown, TParent = ResolversPare
   mazeSvg?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, ExperimentMazeSvgArgs>;
   saeFeature?: ResolverFn<Maybe<ResolversParentTypes['SaeFeature']>, TParent, TContext, ExperimentSaeFeatureArgs>;
   saeFeaturesFor?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeLatentScore']>, TParent, TContext, ExperimentSaeFeaturesForArgs>;
+  saeActivations?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaePositionLatents']>, TParent, TContext, ExperimentSaeActivationsArgs>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
 }
@@ -3962,6 +3988,11 @@ export interface SaeInterventionSummaryResolvers<TContext = unknown, TParent = R
   add?: ResolverFn<ResolversParentTypes['SaeInterventionOutcome'], TParent, TContext, Record<string, never>>;
 }
 
+export interface SaeLatentActivationResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeLatentActivation']> {
+  latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  activation?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+}
+
 export interface SaeLatentScoreResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeLatentScore']> {
   latent?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   auc?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
@@ -3989,6 +4020,12 @@ export interface SaeParamsResolvers<TContext = unknown, TParent = ResolversParen
   lr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   buffer?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   resampleEvery?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface SaePositionLatentsResolvers<TContext = unknown, TParent = ResolversParentTypes['SaePositionLatents']> {
+  position?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  token?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  latents?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeLatentActivation']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface SaePropertyScoresResolvers<TContext = unknown, TParent = ResolversParentTypes['SaePropertyScores']> {
@@ -4236,9 +4273,11 @@ export interface Resolvers<TContext = unknown> {
   SaeInterventionOutcome?: SaeInterventionOutcomeResolvers<TContext>;
   SaeInterventionParams?: SaeInterventionParamsResolvers<TContext>;
   SaeInterventionSummary?: SaeInterventionSummaryResolvers<TContext>;
+  SaeLatentActivation?: SaeLatentActivationResolvers<TContext>;
   SaeLatentScore?: SaeLatentScoreResolvers<TContext>;
   SaeNeighbour?: SaeNeighbourResolvers<TContext>;
   SaeParams?: SaeParamsResolvers<TContext>;
+  SaePositionLatents?: SaePositionLatentsResolvers<TContext>;
   SaePropertyScores?: SaePropertyScoresResolvers<TContext>;
   SaeSummary?: SaeSummaryResolvers<TContext>;
   SaeTokenWeight?: SaeTokenWeightResolvers<TContext>;

@@ -17,7 +17,7 @@ import { rowId, toId } from '../ids.js';
 import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { experimentResult, resultTypename } from './experiment-result.js';
-import { exampleSvg, saeFeature, saeFeaturesFor } from './sae-feature.js';
+import { exampleSvg, saeActivations, saeFeature, saeFeaturesFor } from './sae-feature.js';
 import { enumValueName, isEnumField, paramsFromGraphQL, paramsInputField, paramsToGraphQL, paramsTypeName } from '../experiment-params.js';
 import type { ResolversParentTypes } from '../generated/types.js';
 
@@ -155,6 +155,10 @@ export const experimentResolvers: Resolvers<Ctx> = {
     },
     saeFeature: (e, { latent, examples }, ctx) => saeFeature(ctx, e, latent, examples ?? 8),
     saeFeaturesFor: (e, { property, category, first }, ctx) => saeFeaturesFor(ctx, e, property, category, first ?? 10),
+    saeActivations: (e, { tokens, top }, ctx) => {
+      requireCompute(ctx, 'saeActivations');
+      return saeActivations(ctx, e, tokens, top ?? 5);
+    },
     createdBy: async (e, _a, ctx) => (e.createdBy ? ((await ctx.loaders.user.load(e.createdBy)) ?? null) : null),
   },
   SaeFeatureExample: {

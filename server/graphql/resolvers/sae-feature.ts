@@ -10,6 +10,8 @@ import { parseSequence } from '../../maze/parse.js';
 import { renderSvg } from '../../maze/render.js';
 import type { ModelConfig } from '../../model/config.js';
 import { readResultTensor } from '../../services/experiments.js';
+import { readCachedHook, runForward } from '../../services/inference.js';
+import { activate, preActivations, type SaeShape, type SaeWeights } from '../../interp/sae/sae.js';
 import type { ExperimentRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import { badInput } from '../errors.js';
@@ -188,4 +190,36 @@ export async function saeFeaturesFor(
     if (Number.isFinite(a)) out.push({ latent: f, auc: a, density: density[f] });
   }
   return out.sort((x, y) => y.auc - x.auc || x.latent - y.latent).slice(0, first);
+}
+
+/** Experiment.saeActivations: the model run on `tokens` with a cache of the SAE's hook, encoded by the SAE. */
+export async function saeActivations(ctx: Ctx, e: ExperimentRow, tokens: string, top: number): Promise<Array<ResolversParentTypes['SaePositionLatents']>> {
+  if (e.kind !== 'sae' || e.summary === null) return [];
+  if (!Number.isInteger(top) || top < 1 || top > 64) throw badInput(`saeActivations: top must be an integer in [1, 64], got ${top}`);
+  const s = e.summary as SaeSummary;
+  const model = await ctx.loaders.model.load(e.modelId);
+  if (!model) return [];
+  // As runForward: on an inference worker when there are some, here otherwise; the cache lands in the store.
+  const out = ctx.app.inference ? await ctx.app.inference.runForward(model, tokens, [s.hook], 1) : await runForward(ctx.app.handle, model, tokens, [s.hook], 1);
+  if (!out.cacheId) return [];
+  const act = await readCachedHook(ctx.app.handle, out.cacheId, s.hook); // [1, T, d_in]
+  const T = act.shape[1];
+  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
+  const w: Partial<Record<'W_enc' | 'b_enc' | 'W_dec' | 'b_dec', Float32Array>> = {};
+  for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const) {
+    const r = rows.find((x) => x.name === name);
+    if (!r) throw badInput(`saeActivations: Experiment:${e.id} lacks its ${name} tensor`);
+    const t = await readResultTensor(ctx.app.handle.store, r);
+    w[name] = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+  }
+  const shape: SaeShape = { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 };
+  const z = activate(shape, preActivations(shape, w as SaeWeights, act.data, T), T); // [T, d_sae]
+  const words = tokens.trim().split(/\s+/);
+  return Array.from({ length: T }, (_, t) => {
+    const row = z.subarray(t * s.d_sae, (t + 1) * s.d_sae);
+    const latents: Array<{ latent: number; activation: number }> = [];
+    for (let f = 0; f < s.d_sae; f++) if (row[f] > 0) latents.push({ latent: f, activation: row[f] });
+    latents.sort((a, b) => b.activation - a.activation || a.latent - b.latent);
+    return { position: t, token: words[t] ?? '?', latents: latents.slice(0, top) };
+  });
 }

@@ -1,7 +1,8 @@
 'use client';
 /**
  * /mazes/[id]?model=M: the maze with its solution, the token sequence beside it (hover a token to
- * light its cell and a cell to light its tokens), and a model's predicted path drawn over it.
+ * light its cell and a cell to light its tokens), a model's predicted path drawn over it, and the
+ * latents of the model's SAEs active at each token.
  */
 import type { GeneratePathMutation, MazeQuery, ModelOptionsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
@@ -13,6 +14,7 @@ import { useUrlState } from '../../lib/url';
 import type { Connection, Maze, Model } from '../../lib/types';
 import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';
+import { SaeAtTokens } from './SaeAtTokens';
 import { ErrorBox, Title, num } from '../ui';
 
 type Generated = GeneratePathMutation['generatePath'];
@@ -137,6 +139,7 @@ export function MazeView({ id }: { id: string }) {
                 </>
               ) : null}
             </div>
+            {modelId ? <SaeAtTokens modelId={modelId} tokens={tokens} /> : null}
           </div>
         </div>
       ) : null}

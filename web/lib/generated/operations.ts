@@ -2356,6 +2356,56 @@ export interface ModelOptionsQuery {
 
 export interface ModelOptionsQueryVariables {}
 
+/** query ModelSaes (web/components/views/SaeAtTokens.queries.ts MODEL_SAES) */
+export interface ModelSaesQuery {
+  experiments: {
+    edges: Array<{
+      node: {
+        id: string;
+        status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+        result: {
+          __typename: 'AttentionSummary';
+        } | {
+          __typename: 'LogitLensSummary';
+        } | {
+          __typename: 'DlaSummary';
+        } | {
+          __typename: 'ActivationPatchingSummary';
+        } | {
+          __typename: 'AttributionPatchingSummary';
+        } | {
+          __typename: 'PathPatchingSummary';
+        } | {
+          __typename: 'GeometrySummary';
+        } | {
+          __typename: 'ProbesSummary';
+        } | {
+          __typename: 'WeightsSummary';
+        } | {
+          __typename: 'AdjacencyHeadsSummary';
+        } | {
+          __typename: 'RetargetSummary';
+        } | {
+          __typename: 'BehaviorSummary';
+        } | {
+          __typename: 'LookaheadSummary';
+        } | {
+          __typename: 'SaeSummary';
+          hook: string;
+          classes: Array<string>;
+          d_sae: number;
+        } | {
+          __typename: 'SaeInterventionSummary';
+        } | null;
+      };
+    }>;
+  };
+}
+
+export interface ModelSaesQueryVariables {
+  modelId: string;
+}
+
 /** query Overview (web/components/views/OverviewView.queries.ts OVERVIEW) */
 export interface OverviewQuery {
   datasets: {
@@ -2742,6 +2792,26 @@ export interface RunForwardMutationVariables {
   modelId: string;
   tokens: string;
   hooks?: Array<string> | null;
+}
+
+/** query SaeActivations (web/components/views/SaeAtTokens.queries.ts SAE_ACTIVATIONS) */
+export interface SaeActivationsQuery {
+  experiment: {
+    id: string;
+    saeActivations: Array<{
+      position: number;
+      token: string;
+      latents: Array<{
+        latent: number;
+        activation: number;
+      }>;
+    }>;
+  } | null;
+}
+
+export interface SaeActivationsQueryVariables {
+  id: string;
+  tokens: string;
 }
 
 /** query SaeFeature (web/components/views/experiment/SaeFeatureView.queries.ts SAE_FEATURE) */
