@@ -1,13 +1,14 @@
 /**
  * `searchlight exp …`: interpretability experiments (server/interp) from the terminal.
- *   exp run <kind> --weights W [--params JSON] [--out result.json] [--seed S] [--sae result.json]
+ *   exp run <kind> --weights W [--params JSON] [--out result.json] [--seed S] [--sae result.json] [--sae-lens DIR]
  *   exp list [--weights W] [--json]
  * `run` prints the summary JSON (with the params as run and the tensors' names and shapes); with
  * --out it writes that JSON to the file and the tensors beside it as float32 safetensors
  * (result.json → result.safetensors), which numpy/safetensors and TransformerLens users can read.
  */
 import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
+import { type ImportedSae, parseSaeLens } from '../interp/sae/format.js';
 import { decodeSafetensors, writeFileAtomic, writeSafetensorsFile } from '../model/safetensors.js';
 import { createInterpModel, describeKind, kindNames, runExperiment, type SaeSummary, type StoredSae } from '../interp/index.js';
 import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
@@ -24,6 +25,11 @@ const runSpec = {
     out: { type: 'string', description: 'Write the summary JSON here and the tensors beside it as .safetensors', placeholder: 'result.json' },
     seed: { type: 'integer', description: 'Seed for mazes, edge order, splits and controls', default: 0, placeholder: 'S' },
     sae: { type: 'string', description: 'For kinds that edit an SAE (sae-intervention): the --out result of an `exp run sae`', placeholder: 'result.json' },
+    'sae-lens': {
+      type: 'string',
+      description: "sae only: measure an SAE saved in SAELens' layout (a folder with cfg.json and sae_weights.safetensors) instead of training one",
+      placeholder: 'DIR',
+    },
     quiet: { type: 'boolean', description: 'No progress lines on stderr' },
   },
   details: `Kinds: ${kindNames().join(', ')}.
@@ -54,6 +60,24 @@ async function loadSaeResult(file: string): Promise<StoredSae> {
     [...st.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]),
   );
   return { id: 0, summary: doc.summary as SaeSummary, tensors };
+}
+
+/** An SAE in SAELens' layout (a folder holding cfg.json and sae_weights.safetensors). */
+async function loadSaeLens(dir: string, kind: string): Promise<ImportedSae> {
+  if (kind !== 'sae') throw new UsageError(`exp run: --sae-lens is for the sae kind, not ${kind}`);
+  const read = async (name: string): Promise<Buffer> => {
+    try {
+      return await readFile(join(dir, name));
+    } catch (e) {
+      throw new UsageError(`exp run: --sae-lens ${dir}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no ${name} there` : (e as Error).message}`);
+    }
+  };
+  const [cfg, weights] = [await read('cfg.json'), await read('sae_weights.safetensors')];
+  try {
+    return parseSaeLens(cfg.toString('utf8'), new Uint8Array(weights));
+  } catch (e) {
+    throw new UsageError(`exp run: --sae-lens ${dir}: ${(e as Error).message}`);
+  }
 }
 
 /** The tensors file written beside `out`: its extension replaced by .safetensors. */
@@ -87,7 +111,16 @@ async function run(argv: string[], io: CliIO): Promise<void> {
   };
   try {
     const sae = o.sae ? await loadSaeResult(o.sae) : undefined;
-    const result = await runExperiment(kind, { model, seed: o.seed, ...(sae ? { sae } : {}) }, params, progress);
+    const saeInit = o['sae-lens'] ? await loadSaeLens(o['sae-lens'], kind) : undefined;
+    // The imported SAE decides the hook and architecture unless the params name them.
+    if (saeInit && params && typeof params === 'object')
+      params = {
+        hook: saeInit.hook,
+        architecture: saeInit.shape.architecture,
+        ...(saeInit.shape.architecture === 'topk' ? { k: saeInit.shape.k } : {}),
+        ...params,
+      };
+    const result = await runExperiment(kind, { model, seed: o.seed, ...(sae ? { sae } : {}), ...(saeInit ? { saeInit } : {}) }, params, progress);
     const doc: Record<string, unknown> = {
       kind: result.kind,
       model: o.weights,

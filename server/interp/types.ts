@@ -11,6 +11,7 @@ import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig, Weights } from '../model/config.js';
 import type { OnnxEngine, OnnxGradEngine } from '../model/engine.js';
 import type { ParamsSchema } from './params.js';
+import type { ImportedSae } from './sae/format.js';
 import type { SaeSummary } from './sae/kind.js';
 
 /** A model as experiments see it: config, weights, vocabulary and lazily created engines. */
@@ -44,6 +45,8 @@ export interface ExperimentContext {
    * an `exp run sae --out` result).
    */
   readonly sae?: StoredSae;
+  /** The `sae` kind: weights to measure as they are instead of training (an SAELens import, sae/format.ts). */
+  readonly saeInit?: ImportedSae;
 }
 
 /** An `sae` experiment's result, as a kind that uses the SAE reads it. */

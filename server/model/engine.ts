@@ -32,6 +32,8 @@ export { argmax } from './argmax.js';
 export { padBatch } from './batch.js';
 // The host AdamW the model trainers share, for interp's own small trainers (sparse autoencoders).
 export { type AdamWOptions, adamwUpdate, type OptimizerState } from './train/adamw.js';
+// Safetensors decoding (pure), for interp's readers of other tools' files (SAELens SAEs).
+export { decodeSafetensors, encodeSafetensors } from './safetensors.js';
 
 /** An inference engine for the model (compiles its plain forward graph now). */
 export async function createEngine(cfg: ModelConfig, weights: Weights, opts: EngineOptions = {}): Promise<OnnxEngine> {

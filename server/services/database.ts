@@ -148,6 +148,14 @@ export async function sweepOrphans(handle: DbHandle, opts: { minAgeMs?: number }
   }
   for (const r of await handle.db.select({ p: activationCaches.path }).from(activationCaches)) referenced.add(r.p);
   for (const r of await handle.db.select({ p: results.path }).from(results)) referenced.add(r.p);
+  // An imported SAE's file is referenced by its job until the job is over (services/experiments.ts).
+  for (const j of await handle.db
+    .select({ params: jobs.params })
+    .from(jobs)
+    .where(inArray(jobs.status, ['QUEUED', 'RUNNING']))) {
+    const io = (j.params as { importObject?: { path?: unknown } }).importObject;
+    if (typeof io?.path === 'string') referenced.add(io.path);
+  }
   await handle.db.delete(sessions).where(lt(sessions.expiresAt, Date.now()));
   if (handle.store.kind === 'local') return sweepFiles(handle.dataDir, referenced).length;
   // A shared bucket: the working files here go as before (nothing references them once their job
@@ -164,7 +172,7 @@ export async function sweepOrphans(handle: DbHandle, opts: { minAgeMs?: number }
   );
   const cutoff = Date.now() - (opts.minAgeMs ?? SWEEP_MIN_AGE_MS);
   let removed = 0;
-  for (const folder of ['checkpoints', 'caches', 'results', 'training']) {
+  for (const folder of ['checkpoints', 'caches', 'results', 'training', 'uploads']) {
     for (const o of await handle.store.list(folder)) {
       const job = /^training\/job-(\d+)\//.exec(o.path);
       const orphan = job ? !active.has(Number(job[1])) : !referenced.has(o.path);

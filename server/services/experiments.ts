@@ -13,6 +13,10 @@ import { decodeNpy, encodeNpy } from '../model/npy.js';
 import type { ArtifactStore, StoredObject } from '../db/store.js';
 import type { ExperimentRow, ResultRow } from './rows.js';
 import type { SaeSummary, StoredSae } from '../interp/index.js';
+import { type ImportedSae, parseSaeLens, SAELENS_TENSORS } from '../interp/sae/format.js';
+import { saeParamShape } from '../interp/sae/sae.js';
+import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
+import crypto from 'node:crypto';
 import { UserError } from '../errors.js';
 
 export interface ExperimentFilter {
@@ -227,4 +231,27 @@ export async function checkedSae(db: Db, id: number, modelId: number, where: str
   if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
   if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} trained its SAE on Model:${e.modelId}, not Model:${modelId}`);
   return e;
+}
+
+/** Where an imported SAE waits for its evaluation job (ExperimentJobParams.importObject). */
+export interface SaeImportRef {
+  path: string;
+  sha256: string;
+}
+
+/** Stores an SAELens SAE (its cfg.json in the file's metadata) until its evaluation job reads it. */
+export async function storeSaeImport(store: ArtifactStore, cfgText: string, sae: ImportedSae): Promise<SaeImportRef> {
+  const tensors = SAELENS_TENSORS.map((name) => ({ name, shape: saeParamShape(sae.shape, name), data: sae.weights[name] }));
+  const bytes = encodeSafetensors(tensors, { cfg_json: cfgText });
+  const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+  const o = await store.put(`uploads/sae-${sha}.safetensors`, bytes);
+  return { path: o.path, sha256: o.sha256 };
+}
+
+/** The SAE an import job measures, read back and checked (sha256, then SAELens' layout again). */
+export async function loadSaeImport(store: ArtifactStore, ref: SaeImportRef): Promise<ImportedSae> {
+  const r = await store.readVerified(ref.path, ref.sha256);
+  if ('error' in r) throw new UserError(`the imported SAE's file is ${r.error} in the artifact store (${store.describe()}); import it again`);
+  const { metadata } = decodeSafetensors(new Uint8Array(r.bytes));
+  return parseSaeLens(metadata.cfg_json ?? '', new Uint8Array(r.bytes));
 }

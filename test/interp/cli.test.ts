@@ -3,7 +3,7 @@
  * --out writes the JSON and a sibling .safetensors holding the tensors; bad input exits 2 with a
  * one-line message naming the problem.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -12,7 +12,7 @@ import { expCommands, tensorsPath } from '../../server/cli/exp.js';
 import { isUserError } from '../../server/errors.js';
 import { UsageError } from '../../server/cli/args.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
-import { decodeSafetensors } from '../../server/model/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../../server/model/safetensors.js';
 import { saveModel } from '../../server/model/weights.js';
 import { mazeConfig, randomWeights } from './helpers.js';
 
@@ -102,5 +102,47 @@ describe('exp CLI', () => {
     expect((await exp(['run', '--weights', weightsFile])).stderr).toMatch(/name the experiment kind/);
     const missing = await exp(['run', 'dla', '--weights', join(dir, 'none.safetensors')]);
     expect(missing.code).toBe(2);
+  });
+
+  it('an SAE trained with --out edits in sae-intervention (--sae) and measures again from its SAELens folder (--sae-lens) to the same figures', async () => {
+    await ready;
+    const out = join(dir, 'sae.json');
+    const trained = await exp([
+      'run',
+      'sae',
+      '--weights',
+      weightsFile,
+      '--quiet',
+      '--out',
+      out,
+      '--params',
+      '{"steps": 20, "count": 6, "expansion": 2, "k": 3}',
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const doc = JSON.parse(readFileSync(out, 'utf8'));
+    const edited = await exp(['run', 'sae-intervention', '--weights', weightsFile, '--quiet', '--sae', out, '--params', '{"count": 4, "minAuc": 0.5}']);
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(JSON.parse(edited.stdout).summary).toMatchObject({ kind: 'sae-intervention', hook: 'blocks.0.hook_resid_post', mazes: 4 });
+    // The same weights as SAELens saves them, measured untrained on the same held-out mazes.
+    const lens = join(dir, 'lens');
+    mkdirSync(lens);
+    const { tensors } = decodeSafetensors(readFileSync(tensorsPath(out)));
+    writeFileSync(
+      join(lens, 'sae_weights.safetensors'),
+      encodeSafetensors(['W_enc', 'b_enc', 'W_dec', 'b_dec'].map((name) => ({ name, ...tensors.get(name)! }))),
+    );
+    writeFileSync(
+      join(lens, 'cfg.json'),
+      JSON.stringify({ architecture: 'topk', d_in: 8, d_sae: 16, k: 3, apply_b_dec_to_input: true, metadata: { hook_name: 'blocks.0.hook_resid_post' } }),
+    );
+    const measured = await exp(['run', 'sae', '--weights', weightsFile, '--quiet', '--sae-lens', lens, '--params', '{"count": 6}']);
+    expect(measured.code, measured.stderr).toBe(0);
+    const again = JSON.parse(measured.stdout).summary;
+    expect(again).toMatchObject({ steps: 0, d_sae: 16, topk: 3 });
+    expect(again.eval.explained_variance).toBeCloseTo(doc.summary.eval.explained_variance, 4);
+    expect((await exp(['run', 'sae', '--weights', weightsFile, '--sae-lens', join(dir, 'nowhere')])).stderr).toMatch(
+      /--sae-lens .*nowhere: no cfg\.json there/,
+    );
+    expect((await exp(['run', 'dla', '--weights', weightsFile, '--sae-lens', lens])).stderr).toMatch(/--sae-lens is for the sae kind, not dla/);
   });
 });

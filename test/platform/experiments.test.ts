@@ -392,6 +392,41 @@ describe('experiments API', () => {
     expect(wrong.errors![0].message).toMatch(/saeFeaturesFor: "\(0,0\)-\(2,2\)" is not a connection of the 3x3 grid; write it like "\(0,0\)-\(1,0\)"/);
     const bad = await h.gql(FEATURE, { id: `Experiment:${id}`, l: 16 });
     expect(bad.errors![0].message).toBe('saeFeature: latent must be an integer in [0, 16), got 16');
+    // Round trip: the SAELens files imported back are measured as they are, on the same held-out
+    // mazes, to the same figures.
+    const IMPORT = 'mutation($i: ImportSaeInput!) { importSae(input: $i) { id params { ... on ExperimentJobParams { experimentId } } } }';
+    const weightsB64 = Buffer.from(await (await get(`/files/experiments/${id}/sae/sae_weights.safetensors`)).arrayBuffer()).toString('base64');
+    const cfgText = JSON.stringify(cfg);
+    const imp = await h.gql(IMPORT, { i: { modelId, cfg: cfgText, weights: weightsB64, classes: ['sep', 'adj_cell'], count: 3 } });
+    expect(imp.errors, JSON.stringify(imp.errors)).toBeUndefined();
+    expect((await waitForJob(h, imp.data.importSae.id)).status).toBe('COMPLETED');
+    const importedId = Number(imp.data.importSae.params.experimentId.split(':')[1]);
+    const original = await stored(id);
+    const imported = await stored(importedId);
+    expect(imported.summary).toMatchObject({ kind: 'sae', steps: 0, rows_trained: 0, curve: [], d_sae: 16, topk: 3 });
+    const [eo, ei] = [(original.summary as SummaryOf<'sae'>).eval, (imported.summary as SummaryOf<'sae'>).eval];
+    expect(ei.rows).toBe(eo.rows);
+    expect(ei.explained_variance).toBeCloseTo(eo.explained_variance as number, 4);
+    expect(ei.loss_recovered).toBeCloseTo(eo.loss_recovered as number, 4);
+    // Refused before anything is queued, naming what is wrong.
+    const jobsBefore = (await counts()).jobs;
+    const refusedImport = async (i: Record<string, unknown>, message: RegExp) => {
+      const r = await h.gql(IMPORT, { i: { modelId, cfg: cfgText, weights: weightsB64, ...i } });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].message).toMatch(message);
+    };
+    await refusedImport({ cfg: '{"d_in": 8' }, /^importSae: cfg\.json: /);
+    await refusedImport(
+      { cfg: JSON.stringify({ ...cfg, normalize_activations: 'expected_average_only_in' }) },
+      /normalize_activations "expected_average_only_in" is not supported/,
+    );
+    await refusedImport({ cfg: JSON.stringify({ ...cfg, d_sae: 32 }) }, /W_enc is \[8, 16\], cfg\.json's d_in and d_sae need \[8, 32\]/);
+    await refusedImport(
+      { cfg: JSON.stringify({ ...cfg, hook_name: 'blocks.0.mlp.hook_post', metadata: {} }) },
+      /cfg\.json d_in is 8, but blocks\.0\.mlp\.hook_post of Model:\d+ has 32 features/,
+    );
+    await refusedImport({ weights: Buffer.from('not safetensors at all').toString('base64') }, /sae_weights\.safetensors: not a safetensors file/);
+    expect((await counts()).jobs).toBe(jobsBefore);
     // Another kind has no SAE files, and says where its tensors are.
     const other = await run('dla', { count: 1, detail: 0 });
     await waitForJob(h, other.id);
@@ -401,9 +436,7 @@ describe('experiments API', () => {
 
     // Editing this SAE's latents inside the model: the job loads the SAE the params name.
     const edit = await runToEnd('sae-intervention', { sae: id, count: 4, minAuc: 0.5 });
-    const stored = (await sqlOne<{ summary: unknown }>(h.server.app.handle, 'SELECT summary FROM experiments WHERE id = ?', edit.job.params.experimentId))!
-      .summary;
-    const summary = typeof stored === 'string' ? JSON.parse(stored) : stored;
+    const summary = (await stored(edit.job.params.experimentId)).summary as SummaryOf<'sae-intervention'>;
     expect(summary).toMatchObject({ kind: 'sae-intervention', sae: id, hook: 'blocks.0.hook_resid_post', mazes: 4 });
     expect(summary.remove.trials + summary.add.trials).toBeGreaterThanOrEqual(0);
     const refused = async (sae: number, message: RegExp) => {

@@ -1130,6 +1130,20 @@ export interface HookRef {
   position?: InputMaybe<Scalars['Int']>;
 }
 
+export interface ImportSaeInput {
+  modelId: Scalars['ID'];
+  /** SAELens' cfg.json, as text. */
+  cfg: Scalars['String'];
+  /** SAELens' sae_weights.safetensors, base64 (at most 32 MiB decoded). */
+  weights: Scalars['String'];
+  /** Token classes whose positions it is measured on (default: the ; of each adjacency-list entry). */
+  classes?: InputMaybe<Array<TokenClass>>;
+  /** Held-out mazes it is measured on (default 200). */
+  count?: InputMaybe<Scalars['Int']>;
+  /** Measure it on this dataset's test split instead of generated mazes. */
+  datasetId?: InputMaybe<Scalars['ID']>;
+}
+
 export interface Job extends Node {
   __typename?: 'Job';
   id: Scalars['ID'];
@@ -2541,6 +2555,10 @@ export interface MutationRunExperimentArgs {
   seed?: InputMaybe<Scalars['Int']>;
 }
 
+export interface MutationImportSaeArgs {
+  input: ImportSaeInput;
+}
+
 export interface MutationCancelJobArgs {
   id: Scalars['ID'];
 }
@@ -3623,6 +3641,7 @@ export interface MutationResolvers<TContext = unknown, TParent = ResolversParent
   updateCircuit?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationUpdateCircuitArgs>;
   setCircuitEditors?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationSetCircuitEditorsArgs>;
   runExperiment?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationRunExperimentArgs>;
+  importSae?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationImportSaeArgs>;
   cancelJob?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationCancelJobArgs>;
   createDataset?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationCreateDatasetArgs>;
   deleteDataset?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, MutationDeleteDatasetArgs>;

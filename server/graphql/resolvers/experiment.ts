@@ -3,8 +3,10 @@
  * stored results, and the kinds with their params. `evaluate` rows share the table but are
  * Evaluations (Model.evals), never Experiments.
  */
-import { createInterpModel, getKind, type InterpModel, kindNames, resolveParams } from '../../interp/index.js';
-import { experimentCount, experimentPage, insertExperiment, type NewExperiment, readResultTensor } from '../../services/experiments.js';
+import { createInterpModel, getKind, InterpError, type InterpModel, kindNames, resolveParams } from '../../interp/index.js';
+import { type ImportedSae, parseSaeLens } from '../../interp/sae/format.js';
+import { hookGeometry } from '../../model/hooks.js';
+import { experimentCount, experimentPage, insertExperiment, type NewExperiment, readResultTensor, storeSaeImport } from '../../services/experiments.js';
 import { getCheckpoint } from '../../services/models.js';
 import { parseSequence } from '../../maze/parse.js';
 import { renderSvg } from '../../maze/render.js';
@@ -44,6 +46,9 @@ function kindListing(kind: string, model?: InterpModel) {
     defaults: model ? (paramsToGraphQL(kind, resolveParams(kind, model, {})) as ParamsParent) : null,
   };
 }
+
+/** Largest SAELens weights file importSae takes (base64 in a GraphQL request). */
+const MAX_SAE_IMPORT_BYTES = 32 * 1024 * 1024; // its base64 fits the request body limit (app/http.ts)
 
 export async function loadExperiment(ctx: Ctx, id: number): Promise<ExperimentRow | undefined> {
   return ctx.loaders.experiment.load(id);
@@ -105,6 +110,47 @@ export const experimentResolvers: Resolvers<Ctx> = {
       const { kind, raw: given } = paramsFromGraphQL({ ...params }, 'runExperiment: params');
       const raw = { kind, modelId, params: given, datasetId: datasetId ?? undefined, seed: seed ?? 0 };
       // The experiment row is written in the job's own insert transaction, from the validated params.
+      return ctx.app.runner.enqueue('experiment', raw, user.id, async (tx, job) => ({
+        experimentId: await insertExperiment(tx, job.params as NewExperiment, job.id, user.id),
+      }));
+    },
+    async importSae(_p, { input }, ctx) {
+      const user = requireCompute(ctx, 'importSae');
+      const modelId = rowId(input.modelId, 'Model');
+      const model = await ctx.loaders.model.load(modelId);
+      if (!model) throw notFound(`Model:${modelId}`);
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.weights)) throw badInput('importSae: weights is not valid base64 (standard alphabet, no line breaks)');
+      if ((input.weights.length * 3) / 4 > MAX_SAE_IMPORT_BYTES) throw badInput(`importSae: weights exceed ${MAX_SAE_IMPORT_BYTES} bytes`);
+      let sae: ImportedSae;
+      try {
+        sae = parseSaeLens(input.cfg, new Uint8Array(Buffer.from(input.weights, 'base64')));
+      } catch (e) {
+        if (e instanceof InterpError) throw badInput(`importSae: ${e.message}`);
+        throw e;
+      }
+      const cfg = model.config as ModelConfig;
+      let feature: number;
+      try {
+        const geo = hookGeometry(cfg, sae.hook);
+        feature = geo.layout === 'btf' ? geo.feature : -1;
+      } catch (e) {
+        throw badInput(`importSae: cfg.json hook_name: ${(e as Error).message}`);
+      }
+      if (feature !== sae.shape.d_in)
+        throw badInput(
+          feature < 0
+            ? `importSae: cfg.json hook_name ${sae.hook} has a head axis or is a pattern; an SAE here reads one vector per position`
+            : `importSae: cfg.json d_in is ${sae.shape.d_in}, but ${sae.hook} of Model:${modelId} has ${feature} features`,
+        );
+      const ref = await storeSaeImport(ctx.app.handle.store, input.cfg, sae);
+      const params = {
+        hook: sae.hook,
+        architecture: sae.shape.architecture,
+        ...(sae.shape.architecture === 'topk' ? { k: sae.shape.k } : {}),
+        ...(input.classes ? { classes: input.classes } : {}),
+        ...(input.count != null ? { count: input.count } : {}),
+      };
+      const raw = { kind: 'sae', modelId: input.modelId, params, datasetId: input.datasetId ?? undefined, seed: 0, importObject: ref };
       return ctx.app.runner.enqueue('experiment', raw, user.id, async (tx, job) => ({
         experimentId: await insertExperiment(tx, job.params as NewExperiment, job.id, user.id),
       }));

@@ -9,7 +9,10 @@
  * Our weights act on the raw activations (kind.ts folds the training scale in), so
  * normalize_activations is "none" and apply_b_dec_to_input is true.
  */
+import { decodeSafetensors } from '../../model/engine.js';
+import { InterpError } from '../context.js';
 import type { SaeSummary } from './kind.js';
+import { type SaeShape, type SaeWeights, saeParamShape } from './sae.js';
 
 export const SAELENS_TENSORS = ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const;
 
@@ -59,4 +62,69 @@ export function saeLensConfig(s: SaeSummary, p: SaeProvenance): Record<string, u
     activation_fn_kwargs: topk ? { k: s.topk } : {},
     finetuning_scaling_factor: false,
   };
+}
+
+/** An SAE read from SAELens' layout: what the `sae` kind evaluates as it is (no training). */
+export interface ImportedSae {
+  shape: SaeShape;
+  hook: string;
+  weights: SaeWeights;
+}
+
+/**
+ * Reads SAELens' cfg.json (text) and sae_weights.safetensors (bytes): d_in, d_sae, the
+ * architecture (topk with its k — top level or activation_fn_kwargs — or standard / relu), the hook
+ * (top level or under metadata), and the four float32 tensors in SAELens' shapes. Only what this
+ * engine computes is accepted: apply_b_dec_to_input true, normalize_activations none (or absent),
+ * no finetuning scaling factor, no per-head hook; anything else is refused naming the field.
+ */
+export function parseSaeLens(cfgText: string, weights: Uint8Array): ImportedSae {
+  let cfg: Record<string, unknown>;
+  try {
+    const v = JSON.parse(cfgText) as unknown;
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error('not a JSON object');
+    cfg = v as Record<string, unknown>;
+  } catch (e) {
+    throw new InterpError(`cfg.json: ${(e as Error).message}`);
+  }
+  const meta = (cfg.metadata && typeof cfg.metadata === 'object' ? cfg.metadata : {}) as Record<string, unknown>;
+  const int = (v: unknown, name: string): number => {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new InterpError(`cfg.json: ${name} must be a positive integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const d_in = int(cfg.d_in, 'd_in');
+  const d_sae = int(cfg.d_sae, 'd_sae');
+  const arch = String(cfg.architecture ?? cfg.activation_fn_str ?? 'standard');
+  const kwargs = (cfg.activation_fn_kwargs && typeof cfg.activation_fn_kwargs === 'object' ? cfg.activation_fn_kwargs : {}) as Record<string, unknown>;
+  let shape: SaeShape;
+  if (arch === 'topk') shape = { d_in, d_sae, architecture: 'topk', k: int(cfg.k ?? kwargs.k, 'k') };
+  else if (arch === 'standard' || arch === 'relu') shape = { d_in, d_sae, architecture: 'relu', k: 1 };
+  else throw new InterpError(`cfg.json: architecture ${JSON.stringify(arch)} is not one this engine runs (topk, standard)`);
+  if (shape.architecture === 'topk' && shape.k > d_sae) throw new InterpError(`cfg.json: k ${shape.k} is more than d_sae ${d_sae}`);
+  if (cfg.apply_b_dec_to_input === false)
+    throw new InterpError('cfg.json: apply_b_dec_to_input false is not supported (this engine subtracts b_dec before encoding)');
+  const norm = cfg.normalize_activations ?? 'none';
+  if (norm !== 'none' && norm !== null)
+    throw new InterpError(`cfg.json: normalize_activations ${JSON.stringify(norm)} is not supported; fold the scale into the weights and give "none"`);
+  if (cfg.finetuning_scaling_factor === true) throw new InterpError('cfg.json: finetuning_scaling_factor is not supported');
+  const headIndex = cfg.hook_head_index ?? meta.hook_head_index;
+  if (headIndex !== undefined && headIndex !== null) throw new InterpError('cfg.json: hook_head_index is set; an SAE on one head is not supported');
+  const hook = cfg.hook_name ?? meta.hook_name;
+  if (typeof hook !== 'string' || !hook) throw new InterpError('cfg.json: hook_name (top level or under metadata) is missing');
+  let st: ReturnType<typeof decodeSafetensors>;
+  try {
+    st = decodeSafetensors(weights);
+  } catch (e) {
+    throw new InterpError(`sae_weights.safetensors: ${(e as Error).message}`);
+  }
+  const w = {} as SaeWeights;
+  for (const name of SAELENS_TENSORS) {
+    const t = st.tensors.get(name);
+    if (!t) throw new InterpError(`sae_weights.safetensors: no ${name} tensor (it has ${[...st.tensors.keys()].join(', ') || 'none'})`);
+    const want = saeParamShape(shape, name);
+    if (t.shape.join() !== want.join())
+      throw new InterpError(`sae_weights.safetensors: ${name} is [${t.shape.join(', ')}], cfg.json's d_in and d_sae need [${want.join(', ')}]`);
+    w[name] = t.data; // every dtype is read as float32 (model/safetensors.ts)
+  }
+  return { shape, hook, weights: w };
 }

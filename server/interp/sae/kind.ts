@@ -37,7 +37,7 @@ import { defineParams, type SchemaParams } from '../params.js';
 import { mapPositions, TOKEN_CLASSES, type TokenClass } from '../positions.js';
 import { degreeIdx } from '../../maze/lattice.js';
 import { latticeEdges } from '../probes.js';
-import { defineKind, type InterpModel, type NamedTensor } from '../types.js';
+import { defineKind, type ExperimentResult, type InterpModel, type NamedTensor } from '../types.js';
 import { bestPerCategory, categoryAucs } from './scoring.js';
 import { accumulate, initSae, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
 import { SaeTrainer } from './train.js';
@@ -120,6 +120,9 @@ export interface SaePropertyScores {
   above_095: number;
   best: SaeCategoryBest[];
 }
+
+/** How the weights came to be: training, or (all zero, curve empty) an import measured as it is. */
+type SaeTraining = Pick<SaeSummary, 'steps' | 'rows_trained' | 'mazes_trained' | 'input_scale' | 'resampled' | 'curve' | 'l1_coefficient'>;
 
 export interface SaeSummary {
   kind: 'sae';
@@ -271,16 +274,105 @@ export const sae = defineKind<SaeParams, SaeSummary>({
         `params.hook: ${p.hook} has a head axis or is an attention pattern; an SAE here reads one vector per position (resid, attn_out, mlp_out, hook_post, …)`,
       );
     const d_in = geo.feature;
-    const shape: SaeShape = { d_in, d_sae: p.expansion * d_in, architecture: p.architecture, k: p.k };
-    if (p.architecture === 'topk' && p.k > shape.d_sae) throw new InterpError(`params.k: ${p.k} is more than d_sae = ${shape.d_sae}`);
+    const shape: SaeShape = ctx.saeInit?.shape ?? { d_in, d_sae: p.expansion * d_in, architecture: p.architecture, k: p.k };
+    if (!ctx.saeInit && p.architecture === 'topk' && p.k > shape.d_sae) throw new InterpError(`params.k: ${p.k} is more than d_sae = ${shape.d_sae}`);
     if (p.buffer < 2 * p.batch) throw new InterpError(`params.buffer: ${p.buffer} rows cannot feed batches of ${p.batch} (need at least 2 × batch)`);
     const classes = new Set<TokenClass>(p.classes);
     const engine = await model.engine();
     const enc: Encoder = encoder(model);
     const rng = new Rng(`sae/${ctx.seed}`);
 
-    // ---- the activation stream -------------------------------------------------------------
     const spec = specOf(p);
+
+    // ---- evaluation on held-out mazes (trained or imported weights, acting on raw activations) ----
+    const evaluate = async (folded: SaeWeights, training: SaeTraining): Promise<ExperimentResult<SaeSummary>> => {
+      const evalMazes = ctx.mazes ? loadMazes(ctx, p) : [...generateMazes(spec, p.count, `sae-eval/${ctx.seed}`)];
+      const evalRng = new Rng(`sae-eval-order/${ctx.seed}`);
+      const seqs = evalMazes.map((m, i) => enc.encode(m, evalRng, `held-out maze ${i}`));
+      const { rows, n, positions, pathStarts, labels } = await collectRows(engine, model, evalMazes, seqs, p.hook, classes, d_in);
+      if (n === 0) throw new InterpError(`the held-out mazes have no positions of class ${p.classes.join(', ')}`);
+      const evalTrainer = await SaeTrainer.create(shape, folded);
+      let xh: Float32Array;
+      let z: Float32Array;
+      try {
+        ({ x_hat: xh, z } = await evalTrainer.forward(rows, n));
+      } finally {
+        await evalTrainer.dispose();
+      }
+      const acc = reconAccumulator(d_in);
+      const density = new Float32Array(shape.d_sae);
+      const meanAct = new Float64Array(shape.d_sae);
+      let active = 0;
+      for (let r = 0; r < n; r++)
+        for (let i = 0; i < shape.d_sae; i++) {
+          const v = z[r * shape.d_sae + i];
+          if (v > 0) {
+            active++;
+            density[i]++;
+            meanAct[i] += v;
+          }
+        }
+      for (let i = 0; i < shape.d_sae; i++) {
+        meanAct[i] = density[i] > 0 ? meanAct[i] / density[i] : 0;
+        density[i] /= n;
+      }
+      accumulate(acc, rows, xh, n, active);
+      const recon = stats(acc);
+      progress(0.88, 'scoring latents against maze properties');
+      const { encodes, aucTensors } = scoreProperties(labels, z, n, shape.d_sae);
+      progress(0.9, 'loss recovered: clean, spliced and ablated runs');
+      const ce = await lossRecovered(engine, seqs, positions, pathStarts, xh, p.hook, d_in);
+      const evalOut: SaeEval = {
+        mazes: evalMazes.length,
+        rows: n,
+        mse: num(recon.mse),
+        explained_variance: num(recon.explained_variance),
+        l0: num(recon.l0),
+        dead_fraction: num(density.reduce((a, d) => a + (d === 0 ? 1 : 0), 0) / shape.d_sae) ?? 0,
+        ce_clean: num(ce.clean),
+        ce_sae: num(ce.sae),
+        ce_zero: num(ce.zero),
+        loss_recovered: num(ce.zero - ce.clean > 1e-9 ? (ce.zero - ce.sae) / (ce.zero - ce.clean) : NaN),
+      };
+      progress(1, `explained variance ${evalOut.explained_variance}, L0 ${evalOut.l0}, loss recovered ${evalOut.loss_recovered}`);
+      return {
+        summary: {
+          kind: 'sae',
+          hook: p.hook,
+          classes: [...p.classes] as TokenClass[],
+          architecture: shape.architecture,
+          d_in,
+          d_sae: shape.d_sae,
+          topk: shape.architecture === 'topk' ? shape.k : null,
+          batch: p.batch,
+          ...training,
+          grid: [labels.grid.rows, labels.grid.cols],
+          eval: evalOut,
+          encodes,
+        },
+        tensors: [
+          tensor('W_enc', [d_in, shape.d_sae], folded.W_enc),
+          tensor('b_enc', [shape.d_sae], folded.b_enc),
+          tensor('W_dec', [shape.d_sae, d_in], folded.W_dec),
+          tensor('b_dec', [d_in], folded.b_dec),
+          tensor('feature_density', [shape.d_sae], density),
+          tensor('feature_mean_activation', [shape.d_sae], meanAct),
+          ...aucTensors,
+          ...heldOutTensors(seqs, positions, z, n, shape),
+          ...logitWeights(model, shape, folded, d_in),
+        ],
+      };
+    };
+
+    // An SAE brought in from SAELens' layout (format.ts) is measured as it is, untrained.
+    if (ctx.saeInit) {
+      const init = ctx.saeInit;
+      if (init.hook !== p.hook) throw new InterpError(`params.hook: the imported SAE reads ${init.hook}, not ${p.hook}`);
+      if (init.shape.d_in !== d_in) throw new InterpError(`the imported SAE's d_in is ${init.shape.d_in}, but ${p.hook} has ${d_in} features`);
+      return evaluate(init.weights, { steps: 0, rows_trained: 0, mazes_trained: 0, input_scale: 1, resampled: 0, curve: [], l1_coefficient: null });
+    }
+
+    // ---- the activation stream -------------------------------------------------------------
     const source = generateMazes(spec, 0x100000000, `sae-train/${ctx.seed}`);
     let mazesTrained = 0;
     const fresh = async (need: number): Promise<Float32Array> => {
@@ -376,90 +468,15 @@ export const sae = defineKind<SaeParams, SaeSummary>({
         );
       }
 
-      // ---- evaluation on held-out mazes ------------------------------------------------------
-      const folded = foldScale(shape, trainer.weights, scale);
-      const evalMazes = ctx.mazes ? loadMazes(ctx, p) : [...generateMazes(spec, p.count, `sae-eval/${ctx.seed}`)];
-      const evalRng = new Rng(`sae-eval-order/${ctx.seed}`);
-      const seqs = evalMazes.map((m, i) => enc.encode(m, evalRng, `held-out maze ${i}`));
-      const { rows, n, positions, pathStarts, labels } = await collectRows(engine, model, evalMazes, seqs, p.hook, classes, d_in);
-      if (n === 0) throw new InterpError(`the held-out mazes have no positions of class ${p.classes.join(', ')}`);
-      const evalTrainer = await SaeTrainer.create(shape, folded);
-      let xh: Float32Array;
-      let z: Float32Array;
-      try {
-        ({ x_hat: xh, z } = await evalTrainer.forward(rows, n));
-      } finally {
-        await evalTrainer.dispose();
-      }
-      const acc = reconAccumulator(d_in);
-      const density = new Float32Array(shape.d_sae);
-      const meanAct = new Float64Array(shape.d_sae);
-      let active = 0;
-      for (let r = 0; r < n; r++)
-        for (let i = 0; i < shape.d_sae; i++) {
-          const v = z[r * shape.d_sae + i];
-          if (v > 0) {
-            active++;
-            density[i]++;
-            meanAct[i] += v;
-          }
-        }
-      for (let i = 0; i < shape.d_sae; i++) {
-        meanAct[i] = density[i] > 0 ? meanAct[i] / density[i] : 0;
-        density[i] /= n;
-      }
-      accumulate(acc, rows, xh, n, active);
-      const recon = stats(acc);
-      progress(0.88, 'scoring latents against maze properties');
-      const { encodes, aucTensors } = scoreProperties(labels, z, n, shape.d_sae);
-      progress(0.9, 'loss recovered: clean, spliced and ablated runs');
-      const ce = await lossRecovered(engine, seqs, positions, pathStarts, xh, p.hook, d_in);
-      const evalOut: SaeEval = {
-        mazes: evalMazes.length,
-        rows: n,
-        mse: num(recon.mse),
-        explained_variance: num(recon.explained_variance),
-        l0: num(recon.l0),
-        dead_fraction: num(density.reduce((a, d) => a + (d === 0 ? 1 : 0), 0) / shape.d_sae) ?? 0,
-        ce_clean: num(ce.clean),
-        ce_sae: num(ce.sae),
-        ce_zero: num(ce.zero),
-        loss_recovered: num(ce.zero - ce.clean > 1e-9 ? (ce.zero - ce.sae) / (ce.zero - ce.clean) : NaN),
-      };
-      progress(1, `explained variance ${evalOut.explained_variance}, L0 ${evalOut.l0}, loss recovered ${evalOut.loss_recovered}`);
-      return {
-        summary: {
-          kind: 'sae',
-          hook: p.hook,
-          classes: [...p.classes] as TokenClass[],
-          architecture: p.architecture,
-          d_in,
-          d_sae: shape.d_sae,
-          topk: p.architecture === 'topk' ? p.k : null,
-          l1_coefficient: p.architecture === 'relu' ? p.l1 : null,
-          steps: p.steps,
-          batch: p.batch,
-          rows_trained: p.steps * p.batch,
-          mazes_trained: mazesTrained,
-          input_scale: num(scale) ?? 1,
-          resampled,
-          curve,
-          grid: [labels.grid.rows, labels.grid.cols],
-          eval: evalOut,
-          encodes,
-        },
-        tensors: [
-          tensor('W_enc', [d_in, shape.d_sae], folded.W_enc),
-          tensor('b_enc', [shape.d_sae], folded.b_enc),
-          tensor('W_dec', [shape.d_sae, d_in], folded.W_dec),
-          tensor('b_dec', [d_in], folded.b_dec),
-          tensor('feature_density', [shape.d_sae], density),
-          tensor('feature_mean_activation', [shape.d_sae], meanAct),
-          ...aucTensors,
-          ...heldOutTensors(seqs, positions, z, n, shape),
-          ...logitWeights(model, shape, folded, d_in),
-        ],
-      };
+      return await evaluate(foldScale(shape, trainer.weights, scale), {
+        steps: p.steps,
+        rows_trained: p.steps * p.batch,
+        mazes_trained: mazesTrained,
+        input_scale: num(scale) ?? 1,
+        resampled,
+        curve,
+        l1_coefficient: p.architecture === 'relu' ? p.l1 : null,
+      });
     } finally {
       await trainer.dispose();
     }

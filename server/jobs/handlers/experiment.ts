@@ -14,7 +14,17 @@
  */
 import { UserError } from '../../errors.js';
 import type { Db } from '../../services/database.js';
-import { checkedSae, clearExperimentOutput, experimentOfJob, loadStoredSae, recordResults, splitMazes, writeResultFiles } from '../../services/experiments.js';
+import {
+  checkedSae,
+  clearExperimentOutput,
+  experimentOfJob,
+  loadSaeImport,
+  loadStoredSae,
+  recordResults,
+  type SaeImportRef,
+  splitMazes,
+  writeResultFiles,
+} from '../../services/experiments.js';
 import { findLatestCheckpoint, getCheckpoint } from '../../services/models.js';
 import { createInterpModel, getKind, kindNames, resolveParams } from '../../interp/index.js';
 import { getTokenizer } from '../../maze/tokenize/index.js';
@@ -35,6 +45,8 @@ export interface ExperimentJobParams {
   split?: 'train' | 'test';
   /** Added when the job is queued (the experiment row written with it). */
   experimentId?: number;
+  /** An `sae` run measuring an imported SAE (importSae) instead of training one: where its file waits. */
+  importObject?: SaeImportRef;
 }
 
 const where = 'runExperiment';
@@ -60,6 +72,13 @@ export async function validateExperiment(raw: unknown, db: Db): Promise<Experime
   const given = (r.params ?? {}) as Record<string, unknown>;
   const params = resolveParams(kind, info, given);
   const out: ExperimentJobParams = { kind, modelId, checkpointId: ckpt.id, params, seed };
+  // Only importSae sets this (runExperiment's typed input cannot): the stored file of an imported SAE.
+  const io = r.importObject as Partial<SaeImportRef> | undefined;
+  if (io !== undefined) {
+    if (kind !== 'sae' || typeof io?.path !== 'string' || typeof io.sha256 !== 'string')
+      throw new UserError(`${where}: importObject is only for sae runs, with path and sha256`);
+    out.importObject = { path: io.path, sha256: io.sha256 };
+  }
   // A kind that edits an SAE's latents names the SAE's experiment; it must be a finished one of this model.
   if (typeof params.sae === 'number') await checkedSae(db, params.sae, modelId, `${where}: params.sae`);
   if (r.datasetId !== undefined && r.datasetId !== null) {
@@ -135,7 +154,9 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     try {
       // The kind calls this between units of work: throwing here (JobCancelled) is how it stops.
       const sae = typeof p.params.sae === 'number' ? await loadStoredSae(ctx.handle, p.params.sae, p.modelId, `${where}: params.sae`) : undefined;
-      out = await runExperiment(p.kind, { model: im, seed: p.seed, ...(mazes ? { mazes } : {}), ...(sae ? { sae } : {}) }, p.params, (f, msg) => {
+      const saeInit = p.importObject ? await loadSaeImport(ctx.handle.store, p.importObject) : undefined;
+      const inputs = { ...(mazes ? { mazes } : {}), ...(sae ? { sae } : {}), ...(saeInit ? { saeInit } : {}) };
+      out = await runExperiment(p.kind, { model: im, seed: p.seed, ...inputs }, p.params, (f, msg) => {
         if (ctx.signal.aborted) throw new JobCancelled();
         if (Date.now() - last < PROGRESS_MS && f < 1) return;
         ctx.checkCancelled();
