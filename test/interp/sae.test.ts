@@ -220,3 +220,30 @@ describe('editing features inside the model (error term kept)', () => {
     for (let i = 0; i < spliced.logits.length; i++) expect(zeroed.logits[i]).toBeCloseTo(spliced.logits[i], 4);
   });
 });
+
+describe('scoring a property a row has several categories of', () => {
+  it('multi-label AUC: each category against the property’s other rows; rows outside the property left out', async () => {
+    const { multiLabelAucs } = await import('../../server/interp/sae/scoring.js');
+    // 5 rows, 2 latents; rows 0-3 have the property (row 4 does not). Category 0 = rows {0, 1},
+    // category 1 = rows {1, 2, 3}, category 2 = no rows, category 3 = every row.
+    const z = Float32Array.from(
+      [
+        [3, 0],
+        [2, 1],
+        [0, 2],
+        [0, 3],
+        [9, 9],
+      ].flat(),
+    );
+    const auc = multiLabelAucs(z, 2, Int32Array.from([0, 1, 2, 3]), [
+      Int32Array.from([0, 1]),
+      Int32Array.from([1, 2, 3]),
+      new Int32Array(0),
+      Int32Array.from([0, 1, 2, 3]),
+    ]);
+    expect(Array.from(auc.subarray(0, 2))).toEqual([1, 0]); // latent 0 ranks rows 0, 1 highest
+    expect(auc[2]).toBe(0); // latent 0 for {1, 2, 3} (2, 0, 0) vs {0} (3): no positive row above the negative
+    expect(auc[3]).toBe(1); // latent 1 for {1, 2, 3} vs {0}
+    expect(Number.isNaN(auc[4]) && Number.isNaN(auc[6])).toBe(true);
+  });
+});

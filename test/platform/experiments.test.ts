@@ -386,7 +386,7 @@ describe('experiments API', () => {
     expect((await h.gql(FOR, { id: `Experiment:${id}`, p: 'degree', c: 'Fork' })).data.experiment.saeFeaturesFor.length).toBeGreaterThan(0);
     expect((await h.gql(FOR, { id: `Experiment:${id}`, p: 'target', c: '(2,2)' })).errors).toBeUndefined();
     expect((await h.gql(FOR, { id: `Experiment:${id}`, p: 'colour', c: 'red' })).errors![0].message).toBe(
-      'saeFeaturesFor: property must be one of connection, cell, on_solution, degree, target, origin; got "colour"',
+      'saeFeaturesFor: property must be one of connection, cell, on_solution, degree, target, origin, future; got "colour"',
     );
     const wrong = await h.gql(FOR, { id: `Experiment:${id}`, p: 'connection', c: '(0,0)-(2,2)' });
     expect(wrong.errors![0].message).toMatch(/saeFeaturesFor: "\(0,0\)-\(2,2\)" is not a connection of the 3x3 grid; write it like "\(0,0\)-\(1,0\)"/);

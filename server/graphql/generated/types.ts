@@ -856,7 +856,7 @@ export interface Experiment extends Node {
   saeFeature: Maybe<SaeFeature>;
   /** An `sae` experiment's latents that best separate one category of a maze property on its held-out
    * rows, by ROC AUC: property "connection" with a category like "(1,2)-(1,3)" (either order); "cell",
-   * "target" or "origin" with "(2,3)"; "on_solution" with "on the solution" / "off the solution";
+   * "target", "origin" or "future" with "(2,3)"; "on_solution" with "on the solution" / "off the solution";
    * "degree" with "dead end", "corridor" or "fork". Empty for other kinds or when the rows lacked the
    * property; an unknown property or category is refused, naming the form. */
   saeFeaturesFor: Array<SaeLatentScore>;
@@ -2263,7 +2263,9 @@ export interface SaePropertyScores {
   __typename?: 'SaePropertyScores';
   /** connection: the edge of the adjacency-list entry a row completes (its second cell or its `;`);
    * cell: the cell a coordinate row names; on_solution and degree (dead end, corridor, fork): of that
-   * cell; target and origin: the row's maze's, at every row. */
+   * cell; target and origin: the row's maze's, at every row; future: the cells still ahead on the
+   * solution from a path row (<PATH_START> or a path token; several per row, each cell against the
+   * other path rows). */
   property: Scalars['String'];
   /** Categories with held-out rows. */
   scored: Scalars['Int'];

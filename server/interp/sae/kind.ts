@@ -38,7 +38,7 @@ import { mapPositions, TOKEN_CLASSES, type TokenClass } from '../positions.js';
 import { degreeIdx } from '../../maze/lattice.js';
 import { latticeEdges } from '../probes.js';
 import { defineKind, type ExperimentResult, type InterpModel, type NamedTensor } from '../types.js';
-import { bestPerCategory, categoryAucs } from './scoring.js';
+import { bestPerCategory, categoryAucs, multiLabelAucs } from './scoring.js';
 import { accumulate, initSae, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
 import { SaeTrainer } from './train.js';
 
@@ -160,16 +160,20 @@ export interface SaeSummary {
  */
 interface RowLabels {
   grid: { rows: number; cols: number };
-  /** Per property, each row's category (categoryNames order) or −1. */
+  /** Per property, each row's category (categoryNames order) or −1 (future: unused, see `future`). */
   by: Record<SaeProperty, Int32Array>;
+  /** future: the path rows, and per cell the rows whose remaining path holds it. */
+  future: { rows: Int32Array; positives: Int32Array[] };
 }
 
 /**
  * The maze properties latents are scored against: connection (the entry a row completes), cell (the
  * cell a coordinate row names), on_solution and degree (of that cell), target and origin (of the
- * row's maze, at every row).
+ * row's maze, at every row), and future: the cells still ahead on the solution from a path row
+ * (<PATH_START> or a path token), several per row: whether a latent at step t already encodes where
+ * the path goes next.
  */
-export const SAE_PROPERTIES = ['connection', 'cell', 'on_solution', 'degree', 'target', 'origin'] as const;
+export const SAE_PROPERTIES = ['connection', 'cell', 'on_solution', 'degree', 'target', 'origin', 'future'] as const;
 export type SaeProperty = (typeof SAE_PROPERTIES)[number];
 
 /** Rows [n, d_in] of `hook` at `classes` for a set of sequences (row order: sequence, then position). */
@@ -186,6 +190,9 @@ async function collectRows(
   const grid = mazes.length > 0 ? { rows: mazes[0].rows, cols: mazes[0].cols } : { rows: 0, cols: 0 };
   const edgeIndex = new Map(latticeEdges(grid.rows, grid.cols).map(([a, b], i) => [a * 4096 + b, i]));
   const by = Object.fromEntries(SAE_PROPERTIES.map((p) => [p, [] as number[]])) as Record<SaeProperty, number[]>;
+  const futureRows: number[] = [];
+  const futurePos: number[][] = Array.from({ length: grid.rows * grid.cols }, () => []);
+  let rowIndex = 0;
   const positions = seqs.map((s, i) => {
     const m = mazes[i];
     const sp = mapPositions(s, model.vocab, m);
@@ -193,6 +200,20 @@ async function collectRows(
     const sameGrid = m.rows === grid.rows && m.cols === grid.cols;
     const onPath = new Set(m.path.map(([r, c]) => r * m.cols + c));
     const flat = ([r, c]: readonly [number, number]): number => r * m.cols + c;
+    // Cells after each path position (the solution as the sequence writes it).
+    const ahead = new Map<number, number[]>();
+    const pathCells = sp.path.map((t) => sp.cell[t]);
+    if (sp.pathStart >= 0)
+      ahead.set(
+        sp.pathStart,
+        pathCells.filter((c) => c >= 0),
+      );
+    sp.path.forEach((t, j) =>
+      ahead.set(
+        t,
+        pathCells.slice(j + 1).filter((c) => c >= 0),
+      ),
+    );
     // The entry `a CONN b ;` is known from its second cell on: label that position and the `;`.
     const closes = new Map(sp.edges.flatMap((e) => [[e.sep, e] as const, [e.posB, e] as const]));
     const out: number[] = [];
@@ -207,6 +228,13 @@ async function collectRows(
       by.degree.push(cell < 0 ? -1 : Math.min(2, Math.max(0, degreeIdx(m, cell) - 1)));
       by.target.push(sameGrid ? flat(m.target) : -1);
       by.origin.push(sameGrid ? flat(m.origin) : -1);
+      by.future.push(-1);
+      const next = sameGrid ? ahead.get(t) : undefined;
+      if (next) {
+        futureRows.push(rowIndex);
+        for (const c of next) futurePos[c].push(rowIndex);
+      }
+      rowIndex++;
     });
     return out;
   });
@@ -233,7 +261,11 @@ async function collectRows(
     n,
     positions,
     pathStarts,
-    labels: { grid, by: Object.fromEntries(SAE_PROPERTIES.map((p) => [p, Int32Array.from(by[p])])) as Record<SaeProperty, Int32Array> },
+    labels: {
+      grid,
+      by: Object.fromEntries(SAE_PROPERTIES.map((p) => [p, Int32Array.from(by[p])])) as Record<SaeProperty, Int32Array>,
+      future: { rows: Int32Array.from(futureRows), positives: futurePos.map((r) => Int32Array.from(r)) },
+    },
   };
 }
 
@@ -581,10 +613,11 @@ function scoreProperties(labels: RowLabels, z: Float32Array, n: number, d_sae: n
   const aucTensors: NamedTensor[] = [];
   for (const { property, labels: lab, names } of properties) {
     const K = names.length;
-    const counts = new Int32Array(K);
-    for (const l of lab) if (l >= 0 && l < K) counts[l]++;
+    const multi = property === 'future';
+    const counts = multi ? Int32Array.from(labels.future.positives, (p) => p.length) : new Int32Array(K);
+    if (!multi) for (const l of lab) if (l >= 0 && l < K) counts[l]++;
     if (counts.every((c) => c === 0)) continue; // no row has this property (e.g. no `;` rows)
-    const aucs = categoryAucs(z, n, d_sae, lab, K);
+    const aucs = multi ? multiLabelAucs(z, d_sae, labels.future.rows, labels.future.positives) : categoryAucs(z, n, d_sae, lab, K);
     const best = bestPerCategory(aucs, K, d_sae)
       .map((b, c) => ({ category: names[c], rows: counts[c], latent: b.latent, auc: num(b.auc) }))
       .filter((b) => b.rows > 0);

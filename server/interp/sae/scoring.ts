@@ -74,3 +74,32 @@ export function bestPerCategory(aucs: Float32Array, C: number, d_sae: number): A
   }
   return out;
 }
+
+/**
+ * AUC [C, d_sae] for a property a row can have several categories of at once (e.g. the cells still
+ * ahead on the path): `rows` the rows the property applies to, `positives[c]` the rows among them
+ * that have category c; each category's rows against the property's other rows. NaN where a
+ * category has no rows, or every row has it.
+ */
+export function multiLabelAucs(z: Float32Array, d_sae: number, rows: Int32Array, positives: readonly Int32Array[]): Float32Array {
+  const m = rows.length;
+  const C = positives.length;
+  const index = new Map<number, number>();
+  rows.forEach((r, i) => index.set(r, i));
+  const pos = positives.map((p) => Int32Array.from(p, (r) => index.get(r) ?? -1).filter((i) => i >= 0));
+  const out = new Float32Array(C * d_sae).fill(NaN);
+  const col = new Float64Array(m);
+  for (let f = 0; f < d_sae; f++) {
+    for (let i = 0; i < m; i++) col[i] = z[rows[i] * d_sae + f];
+    const ranks = averageRanks(col);
+    for (let c = 0; c < C; c++) {
+      const np = pos[c].length;
+      const nn = m - np;
+      if (np === 0 || nn === 0) continue;
+      let sum = 0;
+      for (const i of pos[c]) sum += ranks[i];
+      out[c * d_sae + f] = (sum - (np * (np + 1)) / 2) / (np * nn);
+    }
+  }
+  return out;
+}

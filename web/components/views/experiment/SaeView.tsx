@@ -41,6 +41,7 @@ const PROPERTIES: Record<string, { title: string; rows: string; example: string 
   degree: { title: 'that cell’s degree', rows: 'rows at a token naming a cell', example: 'fork' },
   target: { title: 'the maze’s target', rows: 'every row', example: '(4,4)' },
   origin: { title: 'the maze’s origin', rows: 'every row', example: '(0,0)' },
+  future: { title: 'the cells still ahead on the path', rows: 'path rows: each cell against the other path rows', example: '(3,3)' },
 };
 
 function SaeSearch({ experimentId, features }: { experimentId: string; features: string }) {
