@@ -8,6 +8,7 @@
  * with the field named. No console errors anywhere. Screenshots go to test-artifacts/exp-*.png.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -252,6 +253,30 @@ describe('experiments in the dashboard', () => {
         await page().waitForSelector('[data-testid=sae-token-latents] tbody tr');
         expect(await page().locator('[data-testid=sae-token-latents] tbody tr a').count()).toBeGreaterThan(0);
         await screenshot(page(), 'exp-12h-sae-on-maze');
+        // Its SAELens files, imported back from the experiments page and measured as they are.
+        const files = await page().evaluate(async (id) => {
+          const b64 = async (u: string) => {
+            const bytes = new Uint8Array(await (await fetch(u)).arrayBuffer());
+            let s = '';
+            for (const x of bytes) s += String.fromCharCode(x);
+            return btoa(s);
+          };
+          return { cfg: await b64(`/files/experiments/${id}/sae/cfg.json`), weights: await b64(`/files/experiments/${id}/sae/sae_weights.safetensors`) };
+        }, saeId);
+        const lensDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sae-lens-'));
+        fs.writeFileSync(path.join(lensDir, 'cfg.json'), Buffer.from(files.cfg, 'base64'));
+        fs.writeFileSync(path.join(lensDir, 'sae_weights.safetensors'), Buffer.from(files.weights, 'base64'));
+        await page().goto(`${base}/experiments?model=${modelId}`);
+        await page().click('[data-testid=import-sae] summary');
+        await page().setInputFiles('[data-testid=import-sae] input[name=sae-cfg]', path.join(lensDir, 'cfg.json'));
+        await page().setInputFiles('[data-testid=import-sae] input[name=sae-weights]', path.join(lensDir, 'sae_weights.safetensors'));
+        await page().fill('[data-testid=import-sae] input[name=sae-classes]', 'sep, adj_cell');
+        await page().click('[data-testid=import-sae-run]');
+        await page().waitForURL(/\/experiments\/\d+$/);
+        await page().waitForSelector('[data-testid=sae-view]', { timeout: 150_000 });
+        await page().waitForSelector('[data-testid=sae-imported]');
+        await screenshot(page(), 'exp-12i-sae-imported');
+        fs.rmSync(lensDir, { recursive: true, force: true });
       }
       expect(carol.errors).toEqual([]);
     });
@@ -271,11 +296,11 @@ describe('experiments in the dashboard', () => {
 
     await page().goto(`${base}/models/${modelId}`);
     await page().waitForSelector('[data-testid=model-experiments] tbody tr');
-    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 15
+    expect(await page().locator('[data-testid=model-experiments] tbody tr').count()).toBe(8); // newest 8 of 16
     await page().goto(`${base}/experiments?model=${modelId}`);
     await page().waitForSelector('[data-testid=experiments] tbody tr');
-    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(15);
-    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(15);
+    expect(await page().locator('[data-testid=experiments] tbody tr').count()).toBe(16);
+    expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(16);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
     expect(carol.errors).toEqual([]);

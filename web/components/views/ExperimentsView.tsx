@@ -13,6 +13,7 @@ import type { Connection, JobStatus, User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago } from '../ui';
 import { CreateExperiment } from './experiment/CreateExperiment';
+import { ImportSae } from './experiment/ImportSae';
 
 interface Row {
   id: string;
@@ -41,6 +42,7 @@ export function ExperimentsView({ me }: { me: User }) {
         {canWrite(me) ? (
           <div style={{ flex: '1 1 460px' }}>
             <CreateExperiment />
+            {model ? <ImportSae model={model} /> : null}
           </div>
         ) : null}
         <div className="card" style={{ flex: '2 1 560px' }}>

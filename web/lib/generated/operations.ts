@@ -153,6 +153,14 @@ export interface Inputs {
     hook: string;
     position?: number | null;
   };
+  ImportSaeInput: {
+    modelId: string;
+    cfg: string;
+    weights: string;
+    classes?: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
+    count?: number | null;
+    datasetId?: string | null;
+  };
   LayerRef: {
     layer: number;
   };
@@ -1825,6 +1833,28 @@ export interface GeneratePathMutationVariables {
   modelId: string;
   mazeId?: string | null;
   maze?: Inputs['MazeInput'] | null;
+}
+
+/** mutation ImportSae (web/components/views/experiment/ImportSae.queries.ts IMPORT_SAE) */
+export interface ImportSaeMutation {
+  importSae: {
+    id: string;
+    status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    params: {
+      __typename: 'CreateDatasetJobParams';
+    } | {
+      __typename: 'TrainModelJobParams';
+    } | {
+      __typename: 'EvaluateModelJobParams';
+    } | {
+      __typename: 'ExperimentJobParams';
+      experimentId: string | null;
+    };
+  };
+}
+
+export interface ImportSaeMutationVariables {
+  input: Inputs['ImportSaeInput'];
 }
 
 /** query Job (web/components/UrlJob.queries.ts JOB) */

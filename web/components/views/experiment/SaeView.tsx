@@ -122,9 +122,17 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
   return (
     <div data-testid="sae-view">
       <p>
-        {s.architecture === 'topk' ? `TopK (k = ${s.topk})` : `ReLU + L1 (${fmt(s.l1_coefficient)})`} SAE on <code>{s.hook}</code> at {s.classes.join(', ')}:{' '}
-        d_in {s.d_in} → d_sae {s.d_sae}, {s.steps} steps of {s.batch} rows ({s.rows_trained.toLocaleString('en-US')} rows from{' '}
-        {s.mazes_trained.toLocaleString('en-US')} mazes){s.resampled > 0 ? `, ${s.resampled} dead latents resampled` : ''}.
+        {s.architecture === 'topk' ? `TopK (k = ${s.topk})` : s.l1_coefficient === null ? 'ReLU' : `ReLU + L1 (${fmt(s.l1_coefficient)})`} SAE on{' '}
+        <code>{s.hook}</code> at {s.classes.join(', ')}: d_in {s.d_in} → d_sae {s.d_sae},{' '}
+        {s.steps === 0 ? (
+          <span data-testid="sae-imported">imported from SAELens' layout and measured as it is (not trained here)</span>
+        ) : (
+          <>
+            {s.steps} steps of {s.batch} rows ({s.rows_trained.toLocaleString('en-US')} rows from {s.mazes_trained.toLocaleString('en-US')} mazes)
+            {s.resampled > 0 ? `, ${s.resampled} dead latents resampled` : ''}
+          </>
+        )}
+        .
       </p>
       <p className="filters">
         <Link
@@ -176,24 +184,26 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
           </tr>
         </tbody>
       </table>
-      <div className="filters">
-        <div>
-          <h3>Explained variance (training rows)</h3>
-          <LineChart
-            yLabel="explained variance"
-            series={[
-              {
-                name: 'explained variance',
-                points: s.curve.filter((c) => c.explained_variance !== null).map((c) => ({ x: c.step, y: c.explained_variance as number })),
-              },
-            ]}
-          />
+      {s.curve.length === 0 ? null : (
+        <div className="filters">
+          <div>
+            <h3>Explained variance (training rows)</h3>
+            <LineChart
+              yLabel="explained variance"
+              series={[
+                {
+                  name: 'explained variance',
+                  points: s.curve.filter((c) => c.explained_variance !== null).map((c) => ({ x: c.step, y: c.explained_variance as number })),
+                },
+              ]}
+            />
+          </div>
+          <div>
+            <h3>Dead fraction</h3>
+            <LineChart yLabel="dead fraction" series={[{ name: 'dead fraction', points: s.curve.map((c) => ({ x: c.step, y: c.dead_fraction })) }]} />
+          </div>
         </div>
-        <div>
-          <h3>Dead fraction</h3>
-          <LineChart yLabel="dead fraction" series={[{ name: 'dead fraction', points: s.curve.map((c) => ({ x: c.step, y: c.dead_fraction })) }]} />
-        </div>
-      </div>
+      )}
       <h3>Latent density (log₁₀ fraction of held-out rows a latent fires on)</h3>
       {hist ? (
         <svg className="chart" width={520} height={150} role="img" aria-label="latent density histogram" data-testid="sae-density">
