@@ -49,7 +49,17 @@ export const MAX_COST = 50_000;
 export const MAX_DOCUMENT_TOKENS = 10_000;
 const LIST_GUESS = 50;
 /** Fields that compute something per item (renderings, token sequences). */
-const FIELD_COST: Record<string, number> = { svg: 10, ascii: 5, tokens: 5, connections: 3, stats: 2 };
+const FIELD_COST: Record<string, number> = {
+  svg: 10,
+  ascii: 5,
+  tokens: 5,
+  connections: 3,
+  stats: 2,
+  // SAE fields read an experiment's stored tensors; saeActivations also runs the model.
+  saeFeature: 1_000,
+  saeFeaturesFor: 200,
+  saeActivations: 5_000,
+};
 /** Introspection by its answer's size: a whole schema is dear (a tenth of the limit), one type cheap. */
 const INTROSPECTION_COST: Record<string, number> = { __schema: 5_000, __type: 100, __typename: 0 };
 

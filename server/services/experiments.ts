@@ -213,8 +213,8 @@ export async function importExperiment(handle: Pick<DbHandle, 'db' | 'store'>, e
  * An `sae` experiment's result as kinds that edit its latents read it (interp StoredSae): checks
  * that it exists, is an SAE, has completed, and ran on `modelId`; messages name `where`.
  */
-export async function loadStoredSae(handle: DbHandle, id: number, modelId: number, where: string): Promise<StoredSae> {
-  const e = await checkedSae(handle.db, id, modelId, where);
+export async function loadStoredSae(handle: DbHandle, id: number, modelId: number, where: string, checkpointId?: number): Promise<StoredSae> {
+  const e = await checkedSae(handle.db, id, modelId, where, checkpointId);
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   for (const r of await resultsOf(handle.db, e.id)) {
     const t = await readResultTensor(handle.store, r);
@@ -223,13 +223,21 @@ export async function loadStoredSae(handle: DbHandle, id: number, modelId: numbe
   return { id: e.id, summary: e.summary as SaeSummary, tensors };
 }
 
-/** The row of a completed `sae` experiment on `modelId`, or a UserError saying what it is instead. */
-export async function checkedSae(db: Db, id: number, modelId: number, where: string): Promise<ExperimentRow> {
+/**
+ * The row of a completed `sae` experiment on `modelId` (and, when given, trained on `checkpointId`:
+ * an SAE read on another checkpoint's activations would give wrong numbers without an error), or a
+ * UserError saying what it is instead.
+ */
+export async function checkedSae(db: Db, id: number, modelId: number, where: string, checkpointId?: number): Promise<ExperimentRow> {
   const e = await getExperiment(db, id);
   if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
   if (e.kind !== 'sae') throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not an sae one`);
   if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
   if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} trained its SAE on Model:${e.modelId}, not Model:${modelId}`);
+  if (checkpointId !== undefined && e.checkpointId !== null && e.checkpointId !== checkpointId)
+    throw new UserError(
+      `${where}: Experiment:${id} trained its SAE on Checkpoint:${e.checkpointId}, but Model:${modelId}'s latest is Checkpoint:${checkpointId}; train an SAE on the current weights`,
+    );
   return e;
 }
 

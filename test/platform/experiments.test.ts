@@ -421,6 +421,7 @@ describe('experiments API', () => {
       /normalize_activations "expected_average_only_in" is not supported/,
     );
     await refusedImport({ cfg: JSON.stringify({ ...cfg, d_sae: 32 }) }, /W_enc is \[8, 16\], cfg\.json's d_in and d_sae need \[8, 32\]/);
+    await refusedImport({ cfg: JSON.stringify({ ...cfg, rescale_acts_by_decoder_norm: true }) }, /rescale_acts_by_decoder_norm is not supported/);
     await refusedImport(
       { cfg: JSON.stringify({ ...cfg, hook_name: 'blocks.0.mlp.hook_post', metadata: {} }) },
       /cfg\.json d_in is 8, but blocks\.0\.mlp\.hook_post of Model:\d+ has 32 features/,

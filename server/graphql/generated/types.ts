@@ -2210,7 +2210,7 @@ export interface SaeParams {
   batch: Maybe<Scalars['Int']>;
   /** Adam learning rate (β 0.9, 0.999; no decay); numbers in [0.000001, 1]; default: 0.001 */
   lr: Maybe<Scalars['Float']>;
-  /** activation rows held for shuffling (half is refreshed each round); integers in [256, 1000000]; default: 16384 */
+  /** activation rows held for shuffling (half is refreshed each round); integers in [256, 262144]; default: 16384 */
   buffer: Maybe<Scalars['Int']>;
   /** steps between resampling latents that fired on none of them (0: never); integers in [0, 1000000]; default: 250 */
   resampleEvery: Maybe<Scalars['Int']>;
@@ -2244,7 +2244,7 @@ export interface SaeParamsInput {
   batch?: InputMaybe<Scalars['Int']>;
   /** Adam learning rate (β 0.9, 0.999; no decay); numbers in [0.000001, 1]; default: 0.001 */
   lr?: InputMaybe<Scalars['Float']>;
-  /** activation rows held for shuffling (half is refreshed each round); integers in [256, 1000000]; default: 16384 */
+  /** activation rows held for shuffling (half is refreshed each round); integers in [256, 262144]; default: 16384 */
   buffer?: InputMaybe<Scalars['Int']>;
   /** steps between resampling latents that fired on none of them (0: never); integers in [0, 1000000]; default: 250 */
   resampleEvery?: InputMaybe<Scalars['Int']>;

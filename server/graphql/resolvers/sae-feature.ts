@@ -10,7 +10,7 @@ import { parseSequence } from '../../maze/parse.js';
 import { renderSvg } from '../../maze/render.js';
 import type { ModelConfig } from '../../model/config.js';
 import { readResultTensor } from '../../services/experiments.js';
-import { readCachedHook, runForward } from '../../services/inference.js';
+import { latestCheckpoint, readCachedHook, runForward } from '../../services/inference.js';
 import { activate, preActivations, type SaeShape, type SaeWeights } from '../../interp/sae/sae.js';
 import type { ExperimentRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
@@ -102,9 +102,15 @@ export async function saeFeature(ctx: Ctx, e: ExperimentRow, latent: number, exa
         tokens,
         activations: Array.from(acts, (a) => (Number.isNaN(a) ? null : a)),
       };
+      let heat: Float64Array;
+      try {
+        heat = cellHeat(mapPositions(ids, vocab, grid), acts);
+      } catch {
+        heat = new Float64Array(grid.rows * grid.cols); // a maze of another grid (mixed dataset): drawn without the latent
+      }
       drawings.set(example, {
         tokens,
-        heat: cellHeat(mapPositions(ids, vocab, grid), acts),
+        heat,
         title: `latent ${latent} on held-out maze ${x.maze}`,
         tokenizer: cfg.tokenizer,
         grid,
@@ -200,6 +206,12 @@ export async function saeActivations(ctx: Ctx, e: ExperimentRow, tokens: string,
   const model = await ctx.loaders.model.load(e.modelId);
   if (!model) return [];
   // As runForward: on an inference worker when there are some, here otherwise; the cache lands in the store.
+  // runForward runs the model's latest weights: the SAE must have been trained on them.
+  const latest = await latestCheckpoint(ctx.app.handle, model.id);
+  if (e.checkpointId !== null && latest.id !== e.checkpointId)
+    throw badInput(
+      `saeActivations: Experiment:${e.id} trained its SAE on Checkpoint:${e.checkpointId}, but the model's latest is Checkpoint:${latest.id}; train an SAE on the current weights`,
+    );
   const out = ctx.app.inference ? await ctx.app.inference.runForward(model, tokens, [s.hook], 1) : await runForward(ctx.app.handle, model, tokens, [s.hook], 1);
   if (!out.cacheId) return [];
   const act = await readCachedHook(ctx.app.handle, out.cacheId, s.hook); // [1, T, d_in]

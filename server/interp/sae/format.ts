@@ -107,6 +107,8 @@ export function parseSaeLens(cfgText: string, weights: Uint8Array): ImportedSae 
   if (norm !== 'none' && norm !== null)
     throw new InterpError(`cfg.json: normalize_activations ${JSON.stringify(norm)} is not supported; fold the scale into the weights and give "none"`);
   if (cfg.finetuning_scaling_factor === true) throw new InterpError('cfg.json: finetuning_scaling_factor is not supported');
+  if (cfg.rescale_acts_by_decoder_norm === true || meta.rescale_acts_by_decoder_norm === true)
+    throw new InterpError('cfg.json: rescale_acts_by_decoder_norm is not supported (this engine encodes without rescaling by the decoder norms)');
   const headIndex = cfg.hook_head_index ?? meta.hook_head_index;
   if (headIndex !== undefined && headIndex !== null) throw new InterpError('cfg.json: hook_head_index is set; an SAE on one head is not supported');
   const hook = cfg.hook_name ?? meta.hook_name;

@@ -22,6 +22,7 @@ import { encoder, InterpError, loadMazes, mazeFields, requireUnified } from '../
 import { defineParams, type SchemaParams } from '../params.js';
 import { cellOfToken, mapPositions, type TokenClass } from '../positions.js';
 import { latticeEdges } from '../probes.js';
+import { hookGeometry } from '../../model/hooks.js';
 import { defineKind, type StoredSae } from '../types.js';
 import { deltaIntervention, type FeatureEdit, featureDeltas } from './intervene.js';
 import { activate, preActivations, type SaeShape, type SaeWeights } from './sae.js';
@@ -108,7 +109,23 @@ export const saeIntervention = defineKind<SaeInterventionParams, SaeIntervention
     const { model } = ctx;
     const { shape, w, t } = sae(ctx.sae, p.sae);
     const s = ctx.sae as StoredSae;
-    if (s.summary.d_in !== shape.d_in) throw new InterpError('params.sae: the SAE is malformed');
+    // The SAE must read this model's hook at its width, with tensors of its shapes (a --sae result of
+    // another model would otherwise read past its arrays or give numbers for the wrong activations).
+    let width: number;
+    try {
+      width = hookGeometry(model.cfg, s.summary.hook).feature;
+    } catch (e) {
+      throw new InterpError(`params.sae: ${(e as Error).message}`);
+    }
+    if (width !== shape.d_in) throw new InterpError(`params.sae: the SAE reads ${shape.d_in} features but ${s.summary.hook} of this model has ${width}`);
+    for (const [name, n] of [
+      ['W_enc', shape.d_in * shape.d_sae],
+      ['W_dec', shape.d_in * shape.d_sae],
+      ['b_enc', shape.d_sae],
+      ['b_dec', shape.d_in],
+    ] as const)
+      if (w[name].length !== n)
+        throw new InterpError(`params.sae: its ${name} has ${w[name].length} values, d_in ${shape.d_in} and d_sae ${shape.d_sae} need ${n}`);
     const [R, C] = s.summary.grid;
     const mazes = loadMazes(ctx, p).filter((m) => m.rows === R && m.cols === C);
     if (mazes.length === 0) throw new InterpError(`params.sae: the SAE's connections are those of ${R}x${C} mazes; give mazes of that grid (params.grid ${R})`);

@@ -66,7 +66,7 @@ export const paramsSchema = defineParams({
   steps: { type: 'int', doc: 'optimiser steps', min: 1, max: 1_000_000, default: 1000 },
   batch: { type: 'int', doc: 'activation rows per step', min: 8, max: 16_384, default: 512 },
   lr: { type: 'number', doc: 'Adam learning rate (β 0.9, 0.999; no decay)', min: 1e-6, max: 1, default: 1e-3 },
-  buffer: { type: 'int', doc: 'activation rows held for shuffling (half is refreshed each round)', min: 256, max: 1_000_000, default: 16_384 },
+  buffer: { type: 'int', doc: 'activation rows held for shuffling (half is refreshed each round)', min: 256, max: 262_144, default: 16_384 },
   resampleEvery: { type: 'int', doc: 'steps between resampling latents that fired on none of them (0: never)', min: 0, max: 1_000_000, default: 250 },
 });
 
@@ -323,11 +323,22 @@ export const sae = defineKind<SaeParams, SaeSummary>({
       const seqs = evalMazes.map((m, i) => enc.encode(m, evalRng, `held-out maze ${i}`));
       const { rows, n, positions, pathStarts, labels } = await collectRows(engine, model, evalMazes, seqs, p.hook, classes, d_in);
       if (n === 0) throw new InterpError(`the held-out mazes have no positions of class ${p.classes.join(', ')}`);
+      // The held-out codes are kept whole (scoring ranks every row per latent): bound them up front.
+      if (n * shape.d_sae > MAX_HELD_OUT_CODES)
+        throw new InterpError(
+          `params.count: ${evalMazes.length} held-out mazes give ${n} rows × ${shape.d_sae} latents, over the ${MAX_HELD_OUT_CODES.toLocaleString('en-US')}-value limit of the held-out codes; lower count, classes or expansion`,
+        );
       const evalTrainer = await SaeTrainer.create(shape, folded);
-      let xh: Float32Array;
-      let z: Float32Array;
+      const xh = new Float32Array(n * d_in); // [n, d_in]
+      const z = new Float32Array(n * shape.d_sae); // [n, d_sae]
       try {
-        ({ x_hat: xh, z } = await evalTrainer.forward(rows, n));
+        // In chunks: ORT's intermediate pre-activations stay the size of one chunk.
+        for (let a = 0; a < n; a += EVAL_CHUNK) {
+          const b = Math.min(n, a + EVAL_CHUNK);
+          const out = await evalTrainer.forward(rows.subarray(a * d_in, b * d_in), b - a);
+          xh.set(out.x_hat, a * d_in);
+          z.set(out.z, a * shape.d_sae);
+        }
       } finally {
         await evalTrainer.dispose();
       }
@@ -514,6 +525,11 @@ export const sae = defineKind<SaeParams, SaeSummary>({
     }
   },
 });
+
+/** Held-out rows × latents kept in memory for scoring (256 MB of float32). */
+const MAX_HELD_OUT_CODES = 64 * 1024 * 1024;
+/** Rows per ONNX call when encoding the held-out set. */
+const EVAL_CHUNK = 4096;
 
 /** Latents kept per held-out row in eval.code_* (every active one for topk; the largest for relu). */
 export const CODES_PER_ROW = 32;

@@ -80,7 +80,7 @@ export async function validateExperiment(raw: unknown, db: Db): Promise<Experime
     out.importObject = { path: io.path, sha256: io.sha256 };
   }
   // A kind that edits an SAE's latents names the SAE's experiment; it must be a finished one of this model.
-  if (typeof params.sae === 'number') await checkedSae(db, params.sae, modelId, `${where}: params.sae`);
+  if (typeof params.sae === 'number') await checkedSae(db, params.sae, modelId, `${where}: params.sae`, ckpt.id);
   if (r.datasetId !== undefined && r.datasetId !== null) {
     const field = `${where}: datasetId`;
     if (!('count' in getKind(kind).fields)) throw new UserError(`${field}: kind ${kind} does not run on a set of mazes, so it takes no dataset`);
@@ -153,7 +153,8 @@ export const experimentJob: JobHandler<ExperimentJobParams> = {
     let out;
     try {
       // The kind calls this between units of work: throwing here (JobCancelled) is how it stops.
-      const sae = typeof p.params.sae === 'number' ? await loadStoredSae(ctx.handle, p.params.sae, p.modelId, `${where}: params.sae`) : undefined;
+      const sae =
+        typeof p.params.sae === 'number' ? await loadStoredSae(ctx.handle, p.params.sae, p.modelId, `${where}: params.sae`, p.checkpointId) : undefined;
       const saeInit = p.importObject ? await loadSaeImport(ctx.handle.store, p.importObject) : undefined;
       const inputs = { ...(mazes ? { mazes } : {}), ...(sae ? { sae } : {}), ...(saeInit ? { saeInit } : {}) };
       out = await runExperiment(p.kind, { model: im, seed: p.seed, ...inputs }, p.params, (f, msg) => {

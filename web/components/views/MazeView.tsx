@@ -11,7 +11,8 @@ import { fullId, shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { GENERATE_PATH, MAZE, MODEL_OPTIONS } from './MazeView.queries';
 import { useUrlState } from '../../lib/url';
-import type { Connection, Maze, Model } from '../../lib/types';
+import type { Connection, Maze, Model, User } from '../../lib/types';
+import { canWrite } from '../Session';
 import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';
 import { SaeAtTokens } from './SaeAtTokens';
@@ -19,7 +20,7 @@ import { ErrorBox, Title, num } from '../ui';
 
 type Generated = GeneratePathMutation['generatePath'];
 
-export function MazeView({ id }: { id: string }) {
+export function MazeView({ id, me }: { id: string; me: User }) {
   const url = useUrlState();
   const modelId = url.get('model');
   const q = useQuery<MazeQuery>(MAZE, { id: fullId('Maze', id) });
@@ -139,7 +140,8 @@ export function MazeView({ id }: { id: string }) {
                 </>
               ) : null}
             </div>
-            {modelId ? <SaeAtTokens modelId={modelId} tokens={tokens} /> : null}
+            {/* Running the model is a researcher's action (saeActivations, as runForward). */}
+            {modelId && canWrite(me) ? <SaeAtTokens modelId={modelId} tokens={tokens} /> : null}
           </div>
         </div>
       ) : null}

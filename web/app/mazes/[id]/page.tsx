@@ -5,5 +5,5 @@ import { MazeView } from '../../../components/views/MazeView';
 
 export default function Page({ params }: { params: Promise<{ id: string }> }) {
   const { id } = use(params);
-  return <RequireUser>{() => <MazeView id={id} />}</RequireUser>;
+  return <RequireUser>{(me) => <MazeView id={id} me={me} />}</RequireUser>;
 }

@@ -123,7 +123,7 @@ export function SaeFeatureView({ id, latent }: { id: string; latent: string }) {
         {`Latent ${latent}`}
       </Title>
       <ErrorBox error={q.error} />
-      {e && !f ? <p className="empty">Experiment {id} is not a completed SAE.</p> : null}
+      {e && !f && !q.error ? <p className="empty">Experiment {id} is not a completed SAE.</p> : null}
       {f ? (
         <div data-testid="sae-feature">
           <div className="grid2">

@@ -266,9 +266,13 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
                       <td className="mono">{b.category}</td>
                       <td className="num">{b.rows}</td>
                       <td className="num">
-                        <Link prefetch={false} href={`${features}/${b.latent}`}>
-                          {b.latent}
-                        </Link>
+                        {b.latent >= 0 ? (
+                          <Link prefetch={false} href={`${features}/${b.latent}`}>
+                            {b.latent}
+                          </Link>
+                        ) : (
+                          '—'
+                        )}
                       </td>
                       <td className="num">{fmt(b.auc)}</td>
                     </tr>
