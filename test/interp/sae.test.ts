@@ -247,3 +247,23 @@ describe('scoring a property a row has several categories of', () => {
     expect(Number.isNaN(auc[4]) && Number.isNaN(auc[6])).toBe(true);
   });
 });
+
+describe('feature views from stored codes', () => {
+  it('a ReLU row whose stored code is full without the latent reads as unknown, a TopK row as 0', async () => {
+    const { activationsInMaze } = await import('../../server/interp/sae/feature.js');
+    // One maze, two rows at positions 1 and 2, codes of 2 latents per row: row 0 full (latents 3, 4),
+    // row 1 not full (latent 5 only). Latent 7 is in neither.
+    const store = {
+      rowMaze: Float32Array.from([0, 0]),
+      rowPosition: Float32Array.from([1, 2]),
+      codeLatent: Float32Array.from([3, 4, 5, -1]),
+      codeValue: Float32Array.from([2, 1, 3, 0]),
+      codesPerRow: 2,
+    };
+    const relu = activationsInMaze({ ...store, codesComplete: false } as never, 7, 0, 4);
+    expect(Array.from(relu).map((v) => (Number.isNaN(v) ? null : v))).toEqual([null, null, 0, null]);
+    const topk = activationsInMaze({ ...store, codesComplete: true } as never, 7, 0, 4);
+    expect(Array.from(topk).map((v) => (Number.isNaN(v) ? null : v))).toEqual([null, 0, 0, null]);
+    expect(activationsInMaze({ ...store, codesComplete: false } as never, 4, 0, 4)[1]).toBe(1);
+  });
+});

@@ -359,6 +359,9 @@ describe('experiments API', () => {
     expect([';', ...ex.tokens.filter((t: string) => /^\(\d+,\d+\)$/.test(t))]).toContain(ex.token); // a row of the classes trained on
     expect(ex.svg).toMatch(/^<svg[^>]*data-rows="3"/);
     expect(feat.histogram).toHaveLength(20);
+    // Exact over every held-out row: the histogram counts the rows the density says it fires on.
+    const heldOut = ((await stored(id)).summary as SummaryOf<'sae'>).eval.rows;
+    expect(feat.histogram.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBe(Math.round(feat.density * heldOut));
     expect(feat.histogram.reduce((a: number, b: { count: number }) => a + b.count, 0)).toBeGreaterThan(0);
     expect(feat.logitsUp).toHaveLength(5); // nano's resid_post writes the residual stream
     expect(feat.neighbours.length).toBeGreaterThan(0);

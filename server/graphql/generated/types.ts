@@ -852,7 +852,7 @@ export interface Experiment extends Node {
   /** One latent of an `sae` experiment as its feature page shows it: density, activation histogram,
    * top-activating held-out rows drawn on their mazes, logit weights, nearest decoder directions and
    * the maze properties it separates best. Null for other kinds or until COMPLETED; a latent outside
-   * [0, d_sae) is refused. */
+   * [0, d_sae) is refused; `examples` at most 16 (the run keeps each latent's 16 largest rows). */
   saeFeature: Maybe<SaeFeature>;
   /** An `sae` experiment's latents that best separate one category of a maze property on its held-out
    * rows, by ROC AUC: property "connection" with a category like "(1,2)-(1,3)" (either order); "cell",
@@ -2069,7 +2069,7 @@ export interface SaeFeatureExample {
   token: Scalars['String'];
   /** The maze's whole sequence. */
   tokens: Array<Scalars['String']>;
-  /** The latent at every position of the sequence (null where no row was taken: other token classes). */
+  /** The latent at every position of the sequence (null where no row was taken, other token classes, or for a ReLU SAE where the row's stored code keeps only larger latents). */
   activations: Array<Maybe<Scalars['Float']>>;
   /** The maze with the latent drawn on its cells (a coordinate token's on its cell, a ;'s on both cells of its entry). */
   svg: Maybe<Scalars['String']>;

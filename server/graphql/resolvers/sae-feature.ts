@@ -48,6 +48,17 @@ async function loadStore(ctx: Ctx, e: ExperimentRow, s: SaeSummary): Promise<Sae
         K: topId.shape[1],
       }
     : undefined;
+  const exactMax = await read('feature_max');
+  const exact = exactMax
+    ? {
+        max: Float32Array.from(exactMax.data),
+        histogram: (await need('feature_histogram')).data,
+        bins: (await need('feature_histogram')).shape[1],
+        topRow: (await need('top.row')).data,
+        topValue: (await need('top.value')).data,
+        top: (await need('top.row')).shape[1],
+      }
+    : undefined;
   const aucs: SaeStore['aucs'] = [];
   for (const property of SAE_PROPERTIES) {
     const t = await read(`auc.${property}`);
@@ -64,9 +75,11 @@ async function loadStore(ctx: Ctx, e: ExperimentRow, s: SaeSummary): Promise<Sae
     codeLatent: codeLatent.data,
     codeValue: codeValue.data,
     codesPerRow: codeLatent.shape[1],
+    codesComplete: s.architecture === 'topk' && codeLatent.shape[1] >= (s.topk ?? 0),
     tokens: tokens.data,
     T: tokens.shape[1],
     ...(logits ? { logits } : {}),
+    ...(exact ? { exact } : {}),
     aucs,
   };
 }
@@ -75,7 +88,8 @@ export async function saeFeature(ctx: Ctx, e: ExperimentRow, latent: number, exa
   if (e.kind !== 'sae' || e.summary === null) return null;
   const s = e.summary as SaeSummary;
   if (!Number.isInteger(latent) || latent < 0 || latent >= s.d_sae) throw badInput(`saeFeature: latent must be an integer in [0, ${s.d_sae}), got ${latent}`);
-  if (!Number.isInteger(examples) || examples < 0 || examples > 64) throw badInput(`saeFeature: examples must be an integer in [0, 64], got ${examples}`);
+  if (!Number.isInteger(examples) || examples < 0 || examples > 16)
+    throw badInput(`saeFeature: examples must be an integer in [0, 16] (the run keeps each latent's 16 largest rows), got ${examples}`);
   const model = await ctx.loaders.model.load(e.modelId);
   if (!model) return null;
   const vocab = model.vocab as string[];

@@ -24,6 +24,8 @@ export interface SaeStore {
   codeLatent: Float32Array;
   codeValue: Float32Array;
   codesPerRow: number;
+  /** Whether a row's code holds every active latent (TopK: its k), so an absent latent is 0. */
+  codesComplete: boolean;
   /** [mazes, T] token ids, −1 padded */
   tokens: Float32Array;
   T: number;
@@ -31,6 +33,8 @@ export interface SaeStore {
   logits?: { topId: Float32Array; top: Float32Array; bottomId: Float32Array; bottom: Float32Array; K: number };
   /** auc.<property> [categories, d_sae] with the category names */
   aucs: Array<{ property: string; names: readonly string[]; auc: Float32Array }>;
+  /** Each latent over every held-out row (kind.ts latentTensors); absent in runs before they were stored. */
+  exact?: { max: Float32Array; histogram: Float32Array; bins: number; topRow: Float32Array; topValue: Float32Array; top: number };
 }
 
 export interface FeatureExample {
@@ -69,16 +73,31 @@ function firing(s: SaeStore, latent: number): Array<{ row: number; value: number
 }
 
 export function featureView(s: SaeStore, latent: number, opts: { examples?: number; neighbours?: number; categories?: number } = {}): FeatureView {
-  const fire = firing(s, latent);
-  const max = fire.reduce((a, f) => Math.max(a, f.value), 0);
-  const bins = 20;
-  const histogram = Array.from({ length: bins }, (_, b) => ({ from: (max * b) / bins, to: (max * (b + 1)) / bins, count: 0 }));
-  for (const f of fire) histogram[Math.min(bins - 1, Math.floor((f.value / max) * bins))].count++;
-  // Top rows, at most one per maze position (rows are distinct positions already).
-  const examples = [...fire]
-    .sort((a, b) => b.value - a.value || a.row - b.row)
-    .slice(0, opts.examples ?? 8)
-    .map((f) => ({ maze: s.rowMaze[f.row], position: s.rowPosition[f.row], activation: f.value }));
+  let max: number;
+  let histogram: FeatureView['histogram'];
+  let top: Array<{ row: number; value: number }>;
+  if (s.exact) {
+    // Exact: computed from every latent of every held-out row.
+    const { bins } = s.exact;
+    max = s.exact.max[latent];
+    histogram = Array.from({ length: bins }, (_, b) => ({ from: (max * b) / bins, to: (max * (b + 1)) / bins, count: s.exact!.histogram[latent * bins + b] }));
+    top = [];
+    for (let j = 0; j < s.exact.top; j++) {
+      const row = s.exact.topRow[latent * s.exact.top + j];
+      if (row < 0) break;
+      top.push({ row, value: s.exact.topValue[latent * s.exact.top + j] });
+    }
+  } else {
+    // Older runs: from the per-row codes (complete for TopK; a ReLU row's largest latents only).
+    const fire = firing(s, latent);
+    max = fire.reduce((a, f) => Math.max(a, f.value), 0);
+    const bins = 20;
+    histogram = Array.from({ length: bins }, (_, b) => ({ from: (max * b) / bins, to: (max * (b + 1)) / bins, count: 0 }));
+    for (const f of fire) histogram[Math.min(bins - 1, Math.floor((f.value / max) * bins))].count++;
+    top = [...fire].sort((a, b) => b.value - a.value || a.row - b.row);
+  }
+  // Top rows (distinct positions already).
+  const examples = top.slice(0, opts.examples ?? 8).map((f) => ({ maze: s.rowMaze[f.row], position: s.rowPosition[f.row], activation: f.value }));
   const logitsUp: FeatureView['logitsUp'] = [];
   const logitsDown: FeatureView['logitsDown'] = [];
   if (s.logits) {
@@ -135,18 +154,26 @@ export function mazeTokens(s: SaeStore, maze: number): Int32Array {
   return Int32Array.from(row.subarray(0, len));
 }
 
-/** The latent's activation at each position of held-out maze `maze` [T of the maze]; NaN where no row was taken. */
+/**
+ * The latent's activation at each position of held-out maze `maze` [T of the maze]; NaN where no row
+ * was taken, or where a row's stored code is full without this latent (a ReLU row keeps its largest
+ * latents only, so a smaller activation there is unknown rather than 0).
+ */
 export function activationsInMaze(s: SaeStore, latent: number, maze: number, length: number): Float64Array {
   const out = new Float64Array(length).fill(NaN);
   for (let r = 0; r < s.rowMaze.length; r++) {
     if (s.rowMaze[r] !== maze) continue;
     let v = 0;
+    let full = true;
     for (let j = 0; j < s.codesPerRow; j++) {
       const l = s.codeLatent[r * s.codesPerRow + j];
-      if (l < 0) break;
+      if (l < 0) {
+        full = false;
+        break;
+      }
       if (l === latent) v = s.codeValue[r * s.codesPerRow + j];
     }
-    out[s.rowPosition[r]] = v;
+    out[s.rowPosition[r]] = v === 0 && full && !s.codesComplete ? NaN : v;
   }
   return out;
 }

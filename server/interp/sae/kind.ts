@@ -402,6 +402,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
           tensor('feature_mean_activation', [shape.d_sae], meanAct),
           ...aucTensors,
           ...heldOutTensors(seqs, positions, z, n, shape),
+          ...latentTensors(z, n, shape.d_sae),
           ...logitWeights(model, shape, folded, d_in),
         ],
       };
@@ -525,6 +526,50 @@ export const sae = defineKind<SaeParams, SaeSummary>({
     }
   },
 });
+
+/** Top-activating held-out rows kept per latent (top.row / top.value). */
+export const TOP_ROWS = 16;
+/** Bins of each latent's activation histogram over (0, its max]. */
+export const HISTOGRAM_BINS = 20;
+
+/**
+ * Each latent over every held-out row, from the full codes (the per-row codes of eval.code_* keep
+ * only the largest latents of a ReLU row): feature_max [d_sae], feature_histogram [d_sae, 20] (rows
+ * it fires on, by activation over (0, max]), top.row / top.value [d_sae, 16] (its largest rows,
+ * −1 padded).
+ */
+function latentTensors(z: Float32Array, n: number, d_sae: number): NamedTensor[] {
+  const max = new Float32Array(d_sae);
+  for (let r = 0; r < n; r++)
+    for (let f = 0; f < d_sae; f++) {
+      const v = z[r * d_sae + f];
+      if (v > max[f]) max[f] = v;
+    }
+  const hist = new Float32Array(d_sae * HISTOGRAM_BINS);
+  const firing: Array<Array<[number, number]>> = Array.from({ length: d_sae }, () => []);
+  for (let r = 0; r < n; r++)
+    for (let f = 0; f < d_sae; f++) {
+      const v = z[r * d_sae + f];
+      if (!(v > 0)) continue;
+      hist[f * HISTOGRAM_BINS + Math.min(HISTOGRAM_BINS - 1, Math.floor((v / max[f]) * HISTOGRAM_BINS))]++;
+      firing[f].push([v, r]);
+    }
+  const topRow = new Float32Array(d_sae * TOP_ROWS).fill(-1);
+  const topValue = new Float32Array(d_sae * TOP_ROWS);
+  firing.forEach((rows, f) => {
+    rows.sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    rows.slice(0, TOP_ROWS).forEach(([v, r], j) => {
+      topRow[f * TOP_ROWS + j] = r;
+      topValue[f * TOP_ROWS + j] = v;
+    });
+  });
+  return [
+    tensor('feature_max', [d_sae], max),
+    tensor('feature_histogram', [d_sae, HISTOGRAM_BINS], hist),
+    tensor('top.row', [d_sae, TOP_ROWS], topRow),
+    tensor('top.value', [d_sae, TOP_ROWS], topValue),
+  ];
+}
 
 /** Held-out rows × latents kept in memory for scoring (256 MB of float32). */
 const MAX_HELD_OUT_CODES = 64 * 1024 * 1024;
