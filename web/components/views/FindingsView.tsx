@@ -73,7 +73,7 @@ export function FindingsView({ me }: { me: User }) {
       <Title
         sub={
           q.data
-            ? `${Math.max(q.data.annotations.totalCount, list.length) > list.length ? `newest ${list.length} of ${q.data.annotations.totalCount}` : list.length} findings${search ? ` matching “${search}”` : ''}`
+            ? `${Math.max(q.data.annotations.totalCount, list.length) > list.length ? `newest ${list.length} of ${q.data.annotations.totalCount}` : list.length} finding${q.data.annotations.totalCount === 1 ? '' : 's'}${search ? ` matching “${search}”` : ''}`
             : undefined
         }
       >

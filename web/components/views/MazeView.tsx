@@ -47,16 +47,16 @@ export function MazeView({ id, me }: { id: string; me: User }) {
         sub={
           m ? (
             <>
-              #{m.index} of{' '}
+              of{' '}
               <Link prefetch={false} href={`/datasets/${shortId(m.dataset.id)}`}>
                 {m.dataset.name}
               </Link>{' '}
-              · {m.rows}×{m.cols} · {m.split}
+              · {m.rows}×{m.cols} · {m.split} · Maze:{id}
             </>
           ) : undefined
         }
       >
-        Maze {id}
+        {m ? `Maze #${m.index}` : `Maze ${id}`}
       </Title>
       <ErrorBox error={q.error} />
       {m ? (
