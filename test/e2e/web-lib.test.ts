@@ -149,3 +149,16 @@ describe('circuit edits and finding targets', () => {
     expect(parseTargetParam('head:x')).toBeNull();
   });
 });
+
+describe('evaluation table rows', () => {
+  it('name a dataset by its name (its id when unknown) and generated mazes by generator and grid', async () => {
+    const { rows } = await import('../../web/components/views/EvalTable.js');
+    const evals = [
+      { summary: { model: { exact_path_rate: 0.5 }, baseline: { exact_path_rate: 0.3 } }, params: { datasetId: 'Dataset:1' }, createdAt: '' },
+      { summary: { model: { exact_path_rate: 0.4 } }, params: { datasetId: 'Dataset:9' }, createdAt: '' },
+      { summary: { model: { exact_path_rate: 0.2 } }, params: { generator: 'dfs', grid: 5 }, createdAt: '' },
+    ];
+    const labels = rows(evals as never, new Map([['Dataset:1', 'demo 5x5']])).map((r) => r.label);
+    expect(labels).toEqual(['model · demo 5x5 (test split)', 'baseline · demo 5x5 (test split)', 'model · Dataset:9 (test split)', 'model · dfs 5×5']);
+  });
+});

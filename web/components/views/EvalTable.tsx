@@ -13,13 +13,15 @@ import { ErrorBox, ago, num } from '../ui';
 
 type Row = { label: string; metrics: Record<string, unknown>; baseline: boolean; when: string };
 
-function rows(evals: Evaluation[]): Row[] {
+/** Rows of the table; a dataset is named by its name (its id only when it is not in `names`). */
+export function rows(evals: Evaluation[], names: ReadonlyMap<string, string>): Row[] {
   const out: Row[] = [];
   for (const e of evals) {
     const s = e.summary;
     if (!s) continue;
     const parts = Object.entries(s).filter(([, v]) => v && typeof v === 'object' && !Array.isArray(v)) as Array<[string, Record<string, unknown>]>;
-    const data = e.params.datasetId ? String(e.params.datasetId) : `${e.params.generator ?? ''} ${e.params.grid ?? ''}`;
+    const ds = e.params.datasetId ? String(e.params.datasetId) : null;
+    const data = ds ? `${names.get(ds) ?? ds} (test split)` : `${e.params.generator ?? ''} ${e.params.grid ?? ''}×${e.params.grid ?? ''}`;
     if (parts.length) for (const [k, v] of parts) out.push({ label: `${k} · ${data}`, metrics: v, baseline: /baseline/i.test(k), when: e.createdAt });
     else out.push({ label: data, metrics: s, baseline: false, when: e.createdAt });
   }
@@ -42,7 +44,7 @@ export function EvalTable({
   const evaluate = useMutation<{ evaluateModel: Job }>(EVALUATE_MODEL);
   const [datasetId, setDatasetId] = useState('');
   const [job, setJob] = useState<Job>();
-  const r = rows(evals);
+  const r = rows(evals, new Map(datasets.map((d) => [d.id, d.name])));
   const keys = [...new Set(r.flatMap((x) => Object.keys(x.metrics).filter((k) => typeof x.metrics[k] !== 'object')))].slice(0, 8);
   const pending = evals.filter((e) => !e.summary && e.job).map((e) => e.job!);
   return (
