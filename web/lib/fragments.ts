@@ -58,7 +58,7 @@ export const EXPERIMENT_RESULT = `result { __typename
       eval { mazes rows mse explained_variance l0 dead_fraction ce_clean ce_sae ce_zero loss_recovered }
       encodes { property scored above_095 best { category rows latent auc } } }
     ... on SaeInterventionSummary { sae hook mazes connection_latents min_auc solved
-      remove { trials changed rate control_changed control_rate valid } add { trials changed rate control_changed control_rate valid } }
+      remove { trials changed rate control_changed control_rate valid changed_valid } add { trials changed rate control_changed control_rate valid changed_valid } }
   }`;
 
 /** An experiment's params, every kind's fields (web/lib/generated/params.ts). */

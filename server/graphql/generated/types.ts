@@ -2100,6 +2100,8 @@ export interface SaeInterventionOutcome {
   control_rate: Maybe<Scalars['Float']>;
   /** Edited paths still valid (every step along an open connection, or the added one) and reaching the target. */
   valid: Scalars['Int'];
+  /** Changed paths that are still valid: the model re-planned rather than broke. */
+  changed_valid: Scalars['Int'];
 }
 
 /** sae-intervention: Edits an SAE's connection latents inside the model with the SAE's error kept (Spies et al. 2024): zeroing a used connection's latent (does the path avoid it?) and setting a wall's connection latent (d */
@@ -2838,7 +2840,7 @@ export interface ResolversParentTypes {
   SaeFeatureExample: { maze: ResolvedScalars['Int']; position: ResolvedScalars['Int']; activation: ResolvedScalars['Float']; token: ResolvedScalars['String']; tokens: ReadonlyArray<ResolvedScalars['String']>; activations: ReadonlyArray<Maybe<ResolvedScalars['Float']>>; svg?: Maybe<ResolvedScalars['String']> };
   SaeFeatureScore: { property: ResolvedScalars['String']; category: ResolvedScalars['String']; auc: ResolvedScalars['Float'] };
   SaeHistogramBin: { from: ResolvedScalars['Float']; to: ResolvedScalars['Float']; count: ResolvedScalars['Int'] };
-  SaeInterventionOutcome: { trials: ResolvedScalars['Int']; changed: ResolvedScalars['Int']; rate?: Maybe<ResolvedScalars['Float']>; control_changed: ResolvedScalars['Int']; control_rate?: Maybe<ResolvedScalars['Float']>; valid: ResolvedScalars['Int'] };
+  SaeInterventionOutcome: { trials: ResolvedScalars['Int']; changed: ResolvedScalars['Int']; rate?: Maybe<ResolvedScalars['Float']>; control_changed: ResolvedScalars['Int']; control_rate?: Maybe<ResolvedScalars['Float']>; valid: ResolvedScalars['Int']; changed_valid: ResolvedScalars['Int'] };
   SaeInterventionParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; sae?: Maybe<ResolvedScalars['Int']>; minAuc?: Maybe<ResolvedScalars['Float']>; scale?: Maybe<ResolvedScalars['Float']> };
   SaeInterventionSummary: { kind: ResolvedScalars['String']; sae: ResolvedScalars['Int']; hook: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; connection_latents: ResolvedScalars['Int']; min_auc: ResolvedScalars['Float']; solved: ResolvedScalars['Int']; remove: ResolversParentTypes['SaeInterventionOutcome']; add: ResolversParentTypes['SaeInterventionOutcome'] };
   SaeLatentActivation: { latent: ResolvedScalars['Int']; activation: ResolvedScalars['Float'] };
@@ -3985,6 +3987,7 @@ export interface SaeInterventionOutcomeResolvers<TContext = unknown, TParent = R
   control_changed?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   control_rate?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   valid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  changed_valid?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
 }
 
 export interface SaeInterventionParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['SaeInterventionParams']> {

@@ -47,6 +47,8 @@ export interface SaeInterventionOutcome {
   control_rate: number | null;
   /** Edited paths that are still valid (every step along an open connection, or the added one). */
   valid: number;
+  /** Changed paths that are still valid: the model re-planned, rather than broke. */
+  changed_valid: number;
 }
 
 export interface SaeInterventionSummary {
@@ -251,21 +253,33 @@ export const saeIntervention = defineKind<SaeInterventionParams, SaeIntervention
       return gen(edits);
     };
     const outcome = async (trials: Trial[], changed: (path: number[], tr: Trial) => boolean, from: number): Promise<SaeInterventionOutcome> => {
-      if (trials.length === 0) return { trials: 0, changed: 0, rate: null, control_changed: 0, control_rate: null, valid: 0 };
+      if (trials.length === 0) return { trials: 0, changed: 0, rate: null, control_changed: 0, control_rate: null, valid: 0, changed_valid: 0 };
       const edited = await runTrials(trials, 'edit');
       progress(from + 0.2, 'controls');
       const control = await runTrials(trials, 'control');
       let a = 0;
       let b = 0;
       let valid = 0;
+      let changedValid = 0;
       for (const tr of trials) {
-        if (changed(edited[tr.maze], tr)) a++;
+        const moved = changed(edited[tr.maze], tr);
+        if (moved) a++;
         if (changed(control[tr.maze], tr)) b++;
         const allowed = new Set(open[tr.maze]);
         allowed.add(tr.edge);
-        if (validPath(edited[tr.maze], allowed, solution(mazes[tr.maze]))) valid++;
+        const ok = validPath(edited[tr.maze], allowed, solution(mazes[tr.maze]));
+        if (ok) valid++;
+        if (ok && moved) changedValid++;
       }
-      return { trials: trials.length, changed: a, rate: num(a / trials.length), control_changed: b, control_rate: num(b / trials.length), valid };
+      return {
+        trials: trials.length,
+        changed: a,
+        rate: num(a / trials.length),
+        control_changed: b,
+        control_rate: num(b / trials.length),
+        valid,
+        changed_valid: changedValid,
+      };
     };
     progress(0.3, `remove: ${removes.length} mazes`);
     const remove = await outcome(removes, (path, tr) => !crosses(path, tr.edge), 0.3);

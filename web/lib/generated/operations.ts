@@ -1439,6 +1439,7 @@ export interface ExperimentQuery {
         control_changed: number;
         control_rate: number | null;
         valid: number;
+        changed_valid: number;
       };
       add: {
         trials: number;
@@ -1447,6 +1448,7 @@ export interface ExperimentQuery {
         control_changed: number;
         control_rate: number | null;
         valid: number;
+        changed_valid: number;
       };
     } | null;
     downloadUrl: string | null;

@@ -31,6 +31,7 @@ export function SaeInterventionView({ s }: ViewProps<'SaeInterventionSummary'>) 
             <th className="num">Rate</th>
             <th className="num">Random-latent control</th>
             <th className="num">Edited paths still valid</th>
+            <th className="num">Changed and still valid</th>
           </tr>
         </thead>
         <tbody>
@@ -46,6 +47,7 @@ export function SaeInterventionView({ s }: ViewProps<'SaeInterventionSummary'>) 
                 {r.o.control_changed} ({fmt(r.o.control_rate)})
               </td>
               <td className="num">{r.o.valid}</td>
+              <td className="num">{r.o.changed_valid}</td>
             </tr>
           ))}
         </tbody>
