@@ -45,16 +45,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const shape: SaeShape = { d_in: o.dIn, d_sae: o.expansion * o.dIn, architecture: o.architecture as 'topk' | 'relu', k: o.k };
   const rng = new Rng(0);
   const B = o.batch;
-  const data = Array.from({ length: 8 }, () => {
-    const x = new Float32Array(B * shape.d_in); // [B, d_in]
-    for (let i = 0; i < x.length; i += 2) {
-      const u = Math.max(rng.float(), 1e-12);
-      const v = rng.float();
-      x[i] = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-      x[i + 1] = Math.sqrt(-2 * Math.log(u)) * Math.sin(2 * Math.PI * v);
-    }
-    return x;
-  });
+  const data = Array.from({ length: 8 }, () => Float32Array.from({ length: B * shape.d_in }, () => rng.normal())); // [B, d_in] each
   const l1 = 5;
   const lr = 1e-3;
   const trainer = await SaeTrainer.create(shape, initSae(shape, rng));

@@ -103,10 +103,6 @@ export interface RetargetSummary {
   layers: RetargetLayer[];
 }
 
-function normal(rng: Rng): number {
-  return Math.sqrt(-2 * Math.log(1 - rng.float())) * Math.cos(2 * Math.PI * rng.float());
-}
-
 export const retarget = defineKind<RetargetParams, RetargetSummary>({
   kind: 'retarget',
   describe:
@@ -192,7 +188,7 @@ export const retarget = defineKind<RetargetParams, RetargetSummary>({
                 for (let d = 0; d < D; d++) v[d] = u[d] * k;
               }
               if (cond === 'random') {
-                const dir = Float32Array.from({ length: D }, () => normal(rng));
+                const dir = Float32Array.from({ length: D }, () => rng.normal());
                 const k = Math.hypot(...v) / (Math.hypot(...dir) || 1);
                 for (let d = 0; d < D; d++) v[d] = dir[d] * k;
               }
@@ -215,7 +211,7 @@ export const retarget = defineKind<RetargetParams, RetargetSummary>({
           for (const q of positions) {
             if (random) {
               const own = act.subarray(q * D, (q + 1) * D);
-              const dir = Float32Array.from({ length: D }, () => normal(rng));
+              const dir = Float32Array.from({ length: D }, () => rng.normal());
               const scale = Math.hypot(...own) / (Math.hypot(...dir) || 1);
               for (let d = 0; d < D; d++) v[q * D + d] = dir[d] * scale;
             } else v.set(act.subarray((src * P + q) * D, (src * P + q + 1) * D), q * D);

@@ -59,6 +59,13 @@ export class Rng {
     return this.u32() / 0x100000000;
   }
 
+  /** One standard normal draw by Box–Muller (two uniforms; 1 − float() lies in (0, 1], so log() is finite). */
+  normal(): number {
+    const u1 = 1 - this.float();
+    const u2 = this.float();
+    return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  }
+
   /** True with probability p (exact to 2^-32). */
   chance(p: number): boolean {
     if (p <= 0) return false;

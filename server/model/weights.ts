@@ -13,13 +13,6 @@ export class ModelFileError extends Error {
 
 const fmt = (s: number[]): string => `[${s.join(', ')}]`;
 
-/** One standard normal draw by Box–Muller; 1 - float() lies in (0, 1], so log() is finite. */
-function normal(rng: Rng): number {
-  const u1 = 1 - rng.float();
-  const u2 = rng.float();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-}
-
 /**
  * TransformerLens' default init (`HookedTransformer._init_weights_gpt2`, init_mode "gpt2"): every
  * parameter whose name contains "W_" ~ Normal(0, initializer_range), with initializer_range defaulting
@@ -33,7 +26,7 @@ export function initWeights(cfg: ModelConfig, rng: Rng, opts: { scale?: number }
   for (const [name, shape] of paramShapes(cfg)) {
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const leaf = name.slice(name.lastIndexOf('.') + 1);
-    if (leaf.startsWith('W_')) for (let i = 0; i < data.length; i++) data[i] = std * normal(rng);
+    if (leaf.startsWith('W_')) for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
     else if (leaf === 'w') data.fill(1); // LayerNorm weights (ln1.w, ln2.w, ln_final.w) are the only `w`
     weights.set(name, data);
   }

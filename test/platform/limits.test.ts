@@ -40,6 +40,16 @@ describe('query cost uses the actual values of variables', () => {
     expect(byVar(500)).toBeGreaterThan(MAX_COST); // the largest page of this query really is too expensive
   });
 
+  it('the SAE fields are priced as the work they do: one latent page is cheap, a page of experiments each with one is refused', () => {
+    const schema = h.server.schema;
+    const cost = (q: string) => operationCost(schema, parse(q), undefined, {})!.cost;
+    const one = cost('{ experiment(id: "Experiment:1") { saeFeature(latent: 0) { latent } saeFeaturesFor(property: "cell", category: "(0,0)") { latent } } }');
+    expect(one).toBeGreaterThanOrEqual(1_200);
+    expect(one).toBeLessThan(MAX_COST);
+    expect(cost('{ experiments(first: 100) { edges { node { saeFeature(latent: 0) { latent } } } } }')).toBeGreaterThan(MAX_COST);
+    expect(cost('{ experiments(first: 20) { edges { node { saeActivations(tokens: "a") { position } } } } }')).toBeGreaterThan(MAX_COST);
+  });
+
   it('over HTTP, the findings query with `first: $n` runs for an ordinary page size (it used to be priced as 500 items)', async () => {
     const r = await h.gql(FINDINGS, { modelId: 'Model:1', n: 20 }, h.tokens.viewer);
     expect(r.errors).toBeUndefined();

@@ -20,6 +20,7 @@ import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { experimentResult, resultTypename } from './experiment-result.js';
 import { exampleSvg, saeActivations, saeFeature, saeFeaturesFor } from './sae-feature.js';
+import { base64Bytes } from '../base64.js';
 import { enumValueName, isEnumField, paramsFromGraphQL, paramsInputField, paramsToGraphQL, paramsTypeName } from '../experiment-params.js';
 import type { ResolversParentTypes } from '../generated/types.js';
 
@@ -119,11 +120,10 @@ export const experimentResolvers: Resolvers<Ctx> = {
       const modelId = rowId(input.modelId, 'Model');
       const model = await ctx.loaders.model.load(modelId);
       if (!model) throw notFound(`Model:${modelId}`);
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input.weights)) throw badInput('importSae: weights is not valid base64 (standard alphabet, no line breaks)');
-      if ((input.weights.length * 3) / 4 > MAX_SAE_IMPORT_BYTES) throw badInput(`importSae: weights exceed ${MAX_SAE_IMPORT_BYTES} bytes`);
+      const weights = base64Bytes(input.weights, MAX_SAE_IMPORT_BYTES, 'importSae: weights');
       let sae: ImportedSae;
       try {
-        sae = parseSaeLens(input.cfg, new Uint8Array(Buffer.from(input.weights, 'base64')));
+        sae = parseSaeLens(input.cfg, new Uint8Array(weights));
       } catch (e) {
         if (e instanceof InterpError) throw badInput(`importSae: ${e.message}`);
         throw e;

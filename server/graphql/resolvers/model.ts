@@ -7,6 +7,7 @@ import { parameterCount } from '../../model/config.js';
 import type { Ctx } from '../context.js';
 import { conflict, notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
+import { base64Bytes } from '../base64.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import { generatePath, runForward } from '../../services/inference.js';
@@ -61,10 +62,13 @@ export const modelResolvers: Resolvers<Ctx> = {
     },
     async importModel(_p, { name, base64 }, ctx) {
       const user = requireCompute(ctx, 'importModel');
-      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(base64)) throw new UserError('importModel: base64 is not valid base64 (standard alphabet, no line breaks)');
-      if ((base64.length * 3) / 4 > MAX_MODEL_BYTES)
-        throw new UserError(`importModel: file exceeds ${MAX_MODEL_BYTES} bytes; POST it to /upload/model instead`);
-      return await importModelBytes(ctx.app.handle, name, Buffer.from(base64, 'base64'), user.id);
+      const bytes = base64Bytes(
+        base64,
+        MAX_MODEL_BYTES,
+        'importModel: base64',
+        `importModel: file exceeds ${MAX_MODEL_BYTES} bytes; POST it to /upload/model instead`,
+      );
+      return await importModelBytes(ctx.app.handle, name, bytes, user.id);
     },
     async runForward(_p, { modelId, tokens, hooks, topK }, ctx) {
       requireCompute(ctx, 'runForward');

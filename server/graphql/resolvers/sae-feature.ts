@@ -48,17 +48,20 @@ async function loadStore(ctx: Ctx, e: ExperimentRow, s: SaeSummary): Promise<Sae
         K: topId.shape[1],
       }
     : undefined;
+  // Each latent over every held-out row (runs stored before these tensors existed fall back to the codes).
   const exactMax = await read('feature_max');
-  const exact = exactMax
-    ? {
-        max: Float32Array.from(exactMax.data),
-        histogram: (await need('feature_histogram')).data,
-        bins: (await need('feature_histogram')).shape[1],
-        topRow: (await need('top.row')).data,
-        topValue: (await need('top.value')).data,
-        top: (await need('top.row')).shape[1],
-      }
-    : undefined;
+  let exact: SaeStore['exact'];
+  if (exactMax) {
+    const [histogram, topRow, topValue] = await Promise.all(['feature_histogram', 'top.row', 'top.value'].map(need));
+    exact = {
+      max: Float32Array.from(exactMax.data),
+      histogram: histogram.data,
+      bins: histogram.shape[1],
+      topRow: topRow.data,
+      topValue: topValue.data,
+      top: topRow.shape[1],
+    };
+  }
   const aucs: SaeStore['aucs'] = [];
   for (const property of SAE_PROPERTIES) {
     const t = await read(`auc.${property}`);

@@ -71,15 +71,7 @@ export function normalizeDecoder(s: SaeShape, w: SaeWeights): void {
  */
 export function initSae(s: SaeShape, rng: Rng, sample?: { x: Float32Array; n: number }): SaeWeights {
   const { d_in, d_sae } = s;
-  const W_dec = new Float32Array(d_sae * d_in);
-  for (let i = 0; i < W_dec.length; i += 2) {
-    // Box–Muller: two standard normals per pair of uniforms.
-    const u = Math.max(rng.float(), 1e-12);
-    const v = rng.float();
-    const r = Math.sqrt(-2 * Math.log(u));
-    W_dec[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < W_dec.length) W_dec[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
+  const W_dec = Float32Array.from({ length: d_sae * d_in }, () => rng.normal()); // [d_sae, d_in]
   const w: SaeWeights = { W_enc: new Float32Array(d_in * d_sae), b_enc: new Float32Array(d_sae), W_dec, b_dec: new Float32Array(d_in) };
   normalizeDecoder(s, w);
   for (let i = 0; i < d_sae; i++) for (let d = 0; d < d_in; d++) w.W_enc[d * d_sae + i] = W_dec[i * d_in + d];

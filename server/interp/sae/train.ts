@@ -99,7 +99,8 @@ export class SaeTrainer {
     readonly shape: SaeShape,
     readonly weights: SaeWeights,
     private readonly rt: Runtime,
-    private readonly stepSession: Session,
+    private readonly opts: Parameters<Runtime['OrtSession']['create']>[1],
+    private stepSession: Session | undefined,
     private forwardSession: Session | undefined,
     private readonly adam: AdamWOptions,
   ) {
@@ -108,15 +109,15 @@ export class SaeTrainer {
   }
 
   /**
-   * Compiles the step graph for `shape`; trains `weights` in place. The decoder rows are kept at
-   * unit norm from the first step on (initSae starts them there); weights with the input scale
-   * folded in (kind.ts foldScale) can be given for `forward` alone.
+   * A trainer of `weights` (in place) for `shape`; each graph (step, forward) is compiled on first
+   * use, so weights that are only encoded (an evaluation, with the input scale folded in: kind.ts
+   * foldScale) never compile the step. The decoder rows are kept at unit norm from the first step
+   * on (initSae starts them there).
    */
   static async create(shape: SaeShape, weights: SaeWeights, adam: AdamWOptions = SAE_ADAM, threads?: number): Promise<SaeTrainer> {
     const rt = await loadGraphRuntime();
     const opts = { ...rt.runtimeOptionsFromEnv(), ...(threads ? { threads } : {}) };
-    const step = await rt.OrtSession.create(buildGraph(rt, shape, true), opts);
-    return new SaeTrainer(shape, weights, rt, step, undefined, adam);
+    return new SaeTrainer(shape, weights, rt, opts, undefined, undefined, adam);
   }
 
   private feeds(x: Float32Array, B: number) {
@@ -136,6 +137,7 @@ export class SaeTrainer {
     const { feedF32 } = this.rt;
     const relu = this.shape.architecture === 'relu';
     const fetch = ['sse', 'fired', ...SAE_PARAMS.map((p) => `grad.${p}`), ...(relu ? ['z_sum'] : [])];
+    this.stepSession ??= await this.rt.OrtSession.create(buildGraph(this.rt, this.shape, true), this.opts);
     const out = await this.stepSession.run(
       { ...this.feeds(x, B), inv_b: feedF32(Float32Array.of(1 / B), [1]), ...(relu ? { l1: feedF32(Float32Array.of(l1), [1]) } : {}) },
       fetch,
@@ -169,9 +171,7 @@ export class SaeTrainer {
 
   /** x̂ [B, d_in] and z [B, S] of rows x [B, d_in]. */
   async forward(x: Float32Array, B: number): Promise<{ x_hat: Float32Array; z: Float32Array }> {
-    if (!this.forwardSession) {
-      this.forwardSession = await this.rt.OrtSession.create(buildGraph(this.rt, this.shape, false), this.rt.runtimeOptionsFromEnv());
-    }
+    this.forwardSession ??= await this.rt.OrtSession.create(buildGraph(this.rt, this.shape, false), this.opts);
     const out = await this.forwardSession.run(this.feeds(x, B), ['x_hat', 'z']);
     return { x_hat: out.x_hat.data, z: out.z.data };
   }
@@ -234,7 +234,7 @@ export class SaeTrainer {
   }
 
   async dispose(): Promise<void> {
-    await this.stepSession.dispose();
-    await this.forwardSession?.dispose();
+    // Both, even when the first fails.
+    await Promise.allSettled([this.stepSession?.dispose(), this.forwardSession?.dispose()]);
   }
 }
