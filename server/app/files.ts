@@ -9,17 +9,21 @@
  *   GET  /files/results/<id>                          an experiment's result tensor file (by result row)
  *   GET  /files/experiments/<id>.safetensors          an experiment's whole result (experimentFiles.ts)
  *   GET  /files/experiments/<id>/<tensor>.npy         one of its tensors
- *   POST /upload/model?name=<name>                    import a safetensors model (raw body,
+ *   GET  /files/datasets/<id>.zanj                    a dataset as a maze-dataset ZANJ archive (Dataset.downloadUrl)
+ *   POST /upload/model?name=<name>                    import a safetensors model or maze-transformer ZANJ archive (raw body,
  *        Content-Type: application/octet-stream; researcher role) → the Model as JSON
  *
  * Responses carry `X-Content-SHA256` (of the whole file) so clients can verify what they got.
  * An application/octet-stream body cannot be sent cross-site without a CORS preflight, which we
  * never grant, so cookie-authenticated uploads are safe from CSRF.
  */
+import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hasRole } from '../auth/roles.js';
 import { isUserError } from '../errors.js';
 import type { ArtifactStore } from '../services/database.js';
+import { archiveFileName, datasetArchive } from '../services/datasetArchives.js';
+import { getDataset } from '../services/datasets.js';
 import { getResult } from '../services/experiments.js';
 import { getCheckpoint } from '../services/models.js';
 import { encodeNpy } from '../model/npy.js';
@@ -81,9 +85,18 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
         throw new HttpError(415, 'send the file with Content-Type: application/octet-stream');
       const wait = app.limiter.take(user.id);
       if (wait > 0) throw new HttpError(429, `too many compute requests; try again in ${wait} s`, 'RATE_LIMITED');
-      const name = new URL(req.url ?? '/', 'http://x').searchParams.get('name') ?? '';
+      const query = new URL(req.url ?? '/', 'http://x').searchParams;
+      const name = query.get('name') ?? '';
+      // TL weight processing as flags: fold_ln=1 etc. (importModel's `processing`); any other value is refused.
+      const processing: Record<string, boolean> = {};
+      for (const step of ['fold_ln', 'center_writing_weights', 'center_unembed', 'fold_value_biases']) {
+        const v = query.get(step);
+        if (v === null) continue;
+        if (!['0', '1', 'true', 'false'].includes(v)) throw new HttpError(400, `${step} must be 1/true or 0/false, got ${JSON.stringify(v)}`, 'BAD_USER_INPUT');
+        processing[step] = v === '1' || v === 'true';
+      }
       const body = await readBody(req, MAX_MODEL_BYTES);
-      const m = await importModelBytes(app.handle, name, body, user.id);
+      const m = await importModelBytes(app.handle, name, body, user.id, 'import', processing);
       sendJson(res, 200, { id: `Model:${m.id}`, name: m.name, config: m.config, status: m.status, createdAt: new Date(m.createdAt).toISOString() });
       return true;
     }
@@ -117,6 +130,18 @@ export async function handleFiles(app: App, req: IncomingMessage, res: ServerRes
       const c = await findCache(app.handle, seg[1]);
       if (!c) throw new HttpError(404, `activation cache ${seg[1]} not found`, 'NOT_FOUND');
       await sendNpy(res, app.handle.store, c.path, seg[2].slice(0, -4), seg[2]);
+    } else if (seg[0] === 'datasets' && seg.length === 2 && (m = /^(\d+)\.zanj$/.exec(seg[1]))) {
+      const ds = await getDataset(db, Number(m[1]));
+      if (!ds) throw new HttpError(404, `Dataset:${m[1]} not found`, 'NOT_FOUND');
+      // Built on request from the stored mazes (no artifact object): small, and never stale.
+      const bytes = await datasetArchive(db, ds, `Dataset:${ds.id}.zanj`);
+      res.writeHead(200, {
+        'content-type': 'application/zip',
+        'content-length': bytes.length,
+        'content-disposition': `attachment; filename="${archiveFileName(ds)}"`,
+        'x-content-sha256': crypto.createHash('sha256').update(bytes).digest('hex'),
+      });
+      res.end(res.req.method === 'HEAD' ? undefined : bytes);
     } else if (seg[0] === 'experiments') {
       await serveExperimentFile(app, seg.slice(1), res);
     } else if (seg[0] === 'results' && seg.length === 2 && (m = /^(\d+)(\.\w+)?$/.exec(seg[1]))) {

@@ -7,6 +7,7 @@ import { isUserError } from '../errors.js';
 import { storageUserError } from '../services/database.js';
 import { type Command, type CommandGroup, UsageError } from '../cli/args.js';
 import { type CliIO, processIO } from '../cli/io.js';
+import { datasetCommands } from '../cli/datasets.js';
 import { expCommands } from '../cli/exp.js';
 import { mazeCommands } from '../cli/mazes.js';
 import { modelCommands } from '../cli/model.js';
@@ -17,6 +18,7 @@ import { userCommands } from '../cli/users.js';
 
 const groups: Record<string, { summary: string; commands: CommandGroup }> = {
   mazes: { summary: 'Generate, parse, render, solve and score mazes', commands: mazeCommands },
+  datasets: { summary: 'Import and export datasets as maze-dataset ZANJ archives', commands: datasetCommands },
   model: { summary: 'Create models, run forward passes, cache activations, solve mazes', commands: modelCommands },
   exp: { summary: 'Run interpretability experiments (patching, probes, logit lens, retargeting, …)', commands: expCommands },
   users: { summary: 'Manage accounts and API tokens', commands: userCommands },

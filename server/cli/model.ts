@@ -6,7 +6,8 @@
 import { existsSync } from 'node:fs';
 import { SPECIAL, SPECIAL_TOKENS, getTokenizer, gridForVocabSize, tokenizerNames, tokensToIds } from '../maze/tokenize/index.js';
 import { toTokens } from '../maze/parse.js';
-import { checkSequenceLength, hookShapes, parameterCount, PRESETS, type ModelConfig, type PresetName } from '../model/config.js';
+import { checkSequenceLength, ConfigError, hookShapes, parameterCount, PRESETS, validateConfig, type ModelConfig, type PresetName } from '../model/config.js';
+import { processWeights } from '../model/process.js';
 import { checkHookNames } from '../model/onnx/hooks.js';
 import { writeNpyFile } from '../model/npy.js';
 import { padBatch } from '../model/batch.js';
@@ -70,8 +71,48 @@ const initSpec = {
     seed: { type: 'integer', description: 'Initialisation seed (the same draw `train --seed S` starts from)', default: 0, placeholder: 'S' },
     out: { type: 'string', description: 'Output file', required: true, placeholder: 'W.safetensors' },
     tokenizer: { type: 'string', description: 'Token format', default: 'aotp-ut', choices: tokenizerNames() },
+    arch: {
+      type: 'string',
+      description:
+        'TransformerLens architecture fields over the preset, as JSON: positional_embedding_type, rotary_dim, rotary_base, rotary_adjacent_pairs, normalization_type, attn_only, parallel_attn_mlp, act_fn',
+      placeholder: 'JSON',
+    },
   },
 } satisfies CommandSpec;
+
+/** The preset with `--arch` fields over it, validated; an error names the option and the field. */
+function withArch(base: ModelConfig, arch: string | undefined): ModelConfig {
+  if (arch === undefined) return base;
+  let extra: unknown;
+  try {
+    extra = JSON.parse(arch);
+  } catch (e) {
+    throw new UsageError(`--arch: not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra))
+    throw new UsageError('--arch: give a JSON object, e.g. {"positional_embedding_type":"rotary","rotary_dim":8}');
+  const allowed = [
+    'positional_embedding_type',
+    'rotary_dim',
+    'rotary_base',
+    'rotary_adjacent_pairs',
+    'normalization_type',
+    'attn_only',
+    'parallel_attn_mlp',
+    'act_fn',
+  ];
+  const unknown = Object.keys(extra).filter((k) => !allowed.includes(k));
+  if (unknown.length)
+    throw new UsageError(
+      `--arch: ${unknown.map((k) => JSON.stringify(k)).join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not an architecture field; use ${allowed.join(', ')}`,
+    );
+  try {
+    return validateConfig({ ...base, ...extra });
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`--arch: ${e.message}`);
+    throw e;
+  }
+}
 
 async function init(argv: string[], io: CliIO): Promise<void> {
   const parsed = parseCommand(initSpec, argv, (s) => io.stdout.write(s));
@@ -79,9 +120,11 @@ async function init(argv: string[], io: CliIO): Promise<void> {
   const o = parsed.options;
   const tok = getTokenizer(o.tokenizer);
   const vocab = [...tok.vocab(o.grid)];
-  const cfg: ModelConfig = { ...PRESETS[o.preset as PresetName], d_vocab: vocab.length, tokenizer: o.tokenizer };
+  const cfg = withArch({ ...PRESETS[o.preset as PresetName], d_vocab: vocab.length, tokenizer: o.tokenizer }, o.arch);
   const weights = initWeights(cfg, initRng(o.seed));
-  await saveModel(o.out, cfg, weights, vocab, { 'searchlight.init': JSON.stringify({ preset: o.preset, grid: o.grid, seed: o.seed }) });
+  await saveModel(o.out, cfg, weights, vocab, {
+    'searchlight.init': JSON.stringify({ preset: o.preset, grid: o.grid, seed: o.seed, ...(o.arch ? { arch: JSON.parse(o.arch) } : {}) }),
+  });
   io.stdout.write(
     `wrote ${o.out}: preset ${o.preset}, ${o.grid}x${o.grid} ${o.tokenizer} (d_vocab ${cfg.d_vocab}), ${parameterCount(cfg).toLocaleString('en-US')} parameters\n`,
   );
@@ -247,10 +290,42 @@ async function grow(argv: string[], io: CliIO): Promise<void> {
   );
 }
 
+const processSpec = {
+  name: 'model process',
+  summary: "Apply TransformerLens' weight processing (fold_ln, centring, value-bias folding) to a model file.",
+  options: {
+    weights: weightsOption,
+    'fold-ln': { type: 'boolean', description: "Fold each norm's gain (and LN's bias) into the weights that read it (LN → LNPre, RMS → RMSPre)" },
+    'center-writing-weights': { type: 'boolean', description: 'Centre W_E, W_pos, W_O, b_O, W_out, b_out over d_model (LN/LNPre models)' },
+    'center-unembed': { type: 'boolean', description: 'Centre W_U and b_U over the vocabulary (log-probabilities unchanged)' },
+    'fold-value-biases': { type: 'boolean', description: 'Fold b_V into b_O' },
+    out: { type: 'string', description: 'Output file', required: true, placeholder: 'W.safetensors' },
+  },
+} satisfies CommandSpec;
+
+async function processCmd(argv: string[], io: CliIO): Promise<void> {
+  const parsed = parseCommand(processSpec, argv, (s) => io.stdout.write(s));
+  if (!parsed) return;
+  const o = parsed.options;
+  const steps = {
+    fold_ln: !!o['fold-ln'],
+    center_writing_weights: !!o['center-writing-weights'],
+    center_unembed: !!o['center-unembed'],
+    fold_value_biases: !!o['fold-value-biases'],
+  };
+  if (!Object.values(steps).some(Boolean))
+    throw new UsageError('no step chosen: give --fold-ln, --center-writing-weights, --center-unembed and/or --fold-value-biases');
+  const m = await loadForCli(o.weights);
+  const p = processWeights(m.cfg, m.weights, steps);
+  await saveModel(o.out, p.cfg, p.weights, m.vocab, { 'searchlight.processed': JSON.stringify({ from: o.weights, steps: p.log }) });
+  io.stdout.write(`wrote ${o.out}:\n${p.log.map((l) => `  ${l}\n`).join('')}`);
+}
+
 export const modelCommands: CommandGroup = {
   init: { summary: initSpec.summary, run: init },
   forward: { summary: forwardSpec.summary, run: forward },
   cache: { summary: cacheSpec.summary, run: cache },
   solve: { summary: solveSpec.summary, run: solve },
   grow: { summary: growSpec.summary, run: grow },
+  process: { summary: processSpec.summary, run: processCmd },
 };

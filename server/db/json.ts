@@ -15,8 +15,27 @@ export interface DatasetSplits {
   test: [number, number];
 }
 
-/** A dataset's generation config: the maze spec plus its split. */
-export type DatasetConfig = MazeSpec & { cols: number; testFraction: number };
+/**
+ * Where an imported dataset came from (services/datasets.ts importDatasetArchive): a maze-dataset ZANJ
+ * archive, with the parts of its config that have no column of their own. Its mazes are stored as
+ * read, not generated: the spec and seed do not regenerate them.
+ */
+export interface ImportedDatasetSource {
+  format: 'maze-dataset';
+  /** The archive's `__muutils_format__` (MazeDataset, MazeDataset:minimal, …). */
+  layout: string;
+  /** cfg.name, cfg.fname */
+  name: string;
+  fname: string | null;
+  /** cfg.maze_ctor.__name__ and its kwargs, cfg.endpoint_kwargs, cfg.seed (null when absent). */
+  mazeCtor: string;
+  mazeCtorKwargs: Record<string, unknown>;
+  endpointKwargs: Record<string, unknown>;
+  seed: number | null;
+}
+
+/** A dataset's generation config: the maze spec plus its split (and, for an import, its source). */
+export type DatasetConfig = MazeSpec & { cols: number; testFraction: number; imported?: ImportedDatasetSource };
 
 /** Mazes a training run generated (trainModel on generated mazes). */
 export interface GeneratedMazesSpec {
@@ -43,6 +62,8 @@ export interface ModelLineage {
   /** import / demo */
   ignoredTensors?: string[];
   metadataKeys?: string[];
+  /** import: TL weight processing applied, one line per step (process.ts' log). */
+  processing?: string[];
 }
 
 /** An evaluation's source (a dataset's test split or generated mazes) and size. */

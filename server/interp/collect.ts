@@ -4,7 +4,7 @@
  * and small tensor helpers.
  */
 import { SPECIAL } from '../maze/tokenize/index.js';
-import type { ModelConfig, Weights } from '../model/config.js';
+import { architecture, type ModelConfig, type Weights } from '../model/config.js';
 import { padBatch, type OnnxEngine } from '../model/engine.js';
 import { chunks } from './context.js';
 import type { NamedTensor, Progress } from './types.js';
@@ -52,23 +52,32 @@ export async function forEachCached(
   }
 }
 
-/** TL LayerNorm of one vector x [D] with ln_final's weights, recomputing its scale (the logit lens). */
+/**
+ * The model's final normalization (TL ln_final, per normalization_type) of one vector x [D],
+ * recomputing its scale (the logit lens): LN centres, scales, applies w and b; LNPre centres and
+ * scales; RMS scales by the root mean square and applies w; RMSPre scales; null is the identity.
+ */
 export function lnFinal(cfg: ModelConfig, weights: Weights, x: ArrayLike<number>): Float64Array {
   const D = cfg.d_model;
-  const w = weights.get('ln_final.w')!,
-    b = weights.get('ln_final.b')!;
+  const norm = architecture(cfg).normalization;
+  if (norm === null) return Float64Array.from(x);
+  const w = weights.get('ln_final.w'),
+    b = weights.get('ln_final.b');
   let mean = 0;
-  for (let d = 0; d < D; d++) mean += x[d];
-  mean /= D;
+  if (norm === 'LN' || norm === 'LNPre') {
+    for (let d = 0; d < D; d++) mean += x[d];
+    mean /= D;
+  }
   let v = 0;
   for (let d = 0; d < D; d++) v += (x[d] - mean) ** 2;
   const scale = Math.sqrt(v / D + cfg.eps);
-  return Float64Array.from({ length: D }, (_, d) => ((x[d] - mean) / scale) * w[d] + b[d]);
+  return Float64Array.from({ length: D }, (_, d) => ((x[d] - mean) / scale) * (w ? w[d] : 1) + (b ? b[d] : 0));
 }
 
 /** logits [V] = x [D] · W_U + b_U. */
 export function unembed(cfg: ModelConfig, weights: Weights, x: ArrayLike<number>): Float64Array {
-  const { d_model: D, d_vocab: V } = cfg;
+  const D = cfg.d_model;
+  const V = architecture(cfg).d_vocab_out;
   const WU = weights.get('unembed.W_U')!,
     bU = weights.get('unembed.b_U')!;
   const out = Float64Array.from(bU);

@@ -8,7 +8,11 @@
  * LayerNorm scale of the actual run (ln_final.hook_scale), then projected on
  * ln_final.w ⊙ (W_U[:, good] − W_U[:, bad]). The constant ln_final.b·(W_U[:,good] − W_U[:,bad]) +
  * b_U[good] − b_U[bad] is one more component, so the components sum exactly (up to float rounding)
- * to the model's logit difference. Aggregated by position class: the path cells where the solution
+ * to the model's logit difference. Other architectures (TL normalization_type, positions, attn_only):
+ * LNPre is LN with w = 1 and b = 0; RMS and RMSPre divide by the frozen scale without centring
+ * (their scale is the root mean square); without normalization the components project on
+ * W_U[:, good] − W_U[:, bad] directly; rotary models have no pos_embed component, attn_only models
+ * no mlp components. Aggregated by position class: the path cells where the solution
  * forks (`forksAlongPath`), corridor cells, <PATH_START> (predicting the origin) and the last cell
  * (predicting <PATH_END>).
  */
@@ -20,6 +24,7 @@ import { encoder, loadMazes, mazeFields, type MazeParams } from './context.js';
 import { lensPositions } from './logit-lens.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { defineKind, type NamedTensor } from './types.js';
+import { architecture, type Architecture } from '../model/config.js';
 
 export const paramsSchema = defineParams({
   ...mazeFields(32),
@@ -62,14 +67,16 @@ export interface DlaSummary {
   max_sum_error: number | null;
 }
 
-/** Component names in tensor order. */
-export function dlaComponents(L: number, H: number): string[] {
-  const out = ['embed', 'pos_embed'];
+/** Component names in tensor order (pos_embed only with learned positions, mlp only with MLPs). */
+export function dlaComponents(L: number, H: number, arch?: Pick<Architecture, 'positional' | 'attn_only' | 'normalization'>): string[] {
+  const out = ['embed'];
+  if (!arch || arch.positional === 'standard') out.push('pos_embed');
   for (let l = 0; l < L; l++) {
     for (let h = 0; h < H; h++) out.push(`L${l}H${h}`);
-    out.push(`L${l}.b_O`, `L${l}.mlp`);
+    out.push(`L${l}.b_O`);
+    if (!arch?.attn_only) out.push(`L${l}.mlp`);
   }
-  out.push('ln_final.b+b_U');
+  out.push(!arch || arch.normalization === 'LN' ? 'ln_final.b+b_U' : 'b_U');
   return out;
 }
 
@@ -81,17 +88,24 @@ export const dla = defineKind<DlaParams, DlaSummary>({
   async run(ctx, p, progress) {
     const { cfg, weights } = ctx.model;
     const { n_layers: L, n_heads: H, d_model: D, d_vocab: V } = cfg;
+    const arch = architecture(cfg);
+    const hasPos = arch.positional === 'standard';
+    const hasMlp = !arch.attn_only;
+    const norm = arch.normalization;
+    const centre = norm === 'LN' || norm === 'LNPre'; // LayerNorm removes each component's mean; RMSNorm does not
     const mazes = loadMazes(ctx, p);
     const enc = encoder(ctx.model);
     const rng = new Rng(`dla/${ctx.seed}`);
     const seqs = mazes.map((m, i) => enc.encode(m, rng, `maze ${i}`));
     const engine = await ctx.model.engine();
-    const names = ['hook_embed', 'hook_pos_embed', 'ln_final.hook_scale'];
-    for (let l = 0; l < L; l++) names.push(`blocks.${l}.attn.hook_result`, `blocks.${l}.hook_mlp_out`);
-    const comps = dlaComponents(L, H);
+    const names = ['hook_embed'];
+    if (hasPos) names.push('hook_pos_embed');
+    if (norm !== null) names.push('ln_final.hook_scale');
+    for (let l = 0; l < L; l++) names.push(`blocks.${l}.attn.hook_result`, ...(hasMlp ? [`blocks.${l}.hook_mlp_out`] : []));
+    const comps = dlaComponents(L, H, arch);
     const C = comps.length;
-    const w = weights.get('ln_final.w')!,
-      b = weights.get('ln_final.b')!,
+    const w = weights.get('ln_final.w'), // LN and RMS only
+      b = weights.get('ln_final.b'), // LN only
       WU = weights.get('unembed.W_U')!,
       bU = weights.get('unembed.b_U')!;
     const sums = new Float64Array(DLA_CLASSES.length * C),
@@ -118,11 +132,11 @@ export const dla = defineKind<DlaParams, DlaSummary>({
           goods = new Float32Array(P),
           bads = new Float32Array(P),
           cls = new Float32Array(P);
-        const scale = row.get('ln_final.hook_scale'); // [T, 1]
+        const scale = norm === null ? null : row.get('ln_final.hook_scale'); // [T, 1]
         const embed = row.get('hook_embed'),
-          posEmbed = row.get('hook_pos_embed'); // [T, D]
+          posEmbed = hasPos ? row.get('hook_pos_embed') : null; // [T, D]
         const results = Array.from({ length: L }, (_, l) => row.get(`blocks.${l}.attn.hook_result`)); // [T, H, D]
-        const mlps = Array.from({ length: L }, (_, l) => row.get(`blocks.${l}.hook_mlp_out`)); // [T, D]
+        const mlps = Array.from({ length: L }, (_, l) => (hasMlp ? row.get(`blocks.${l}.hook_mlp_out`) : null)); // [T, D]
         pos.forEach((t, j) => {
           const good = seq[t + 1];
           const lg = row.logits.subarray(t * V, (t + 1) * V);
@@ -132,11 +146,11 @@ export const dla = defineKind<DlaParams, DlaSummary>({
             offset = bU[good] - bU[bad];
           for (let d = 0; d < D; d++) {
             const du = WU[d * V + good] - WU[d * V + bad];
-            dir[d] = (w[d] * du) / scale[t];
+            dir[d] = ((w ? w[d] : 1) * du) / (scale ? scale[t] : 1);
             dirSum += dir[d];
-            offset += b[d] * du;
+            if (b) offset += b[d] * du;
           }
-          // Contribution of a component c [D]: (c − mean(c)) · dir = c·dir − mean(c)·Σ dir.
+          // Contribution of a component c [D]: (c − mean(c)) · dir = c·dir − mean(c)·Σ dir (no centring for RMS / none).
           const contrib = (c: ArrayLike<number>, o: number): number => {
             let dot = 0,
               mean = 0;
@@ -144,16 +158,17 @@ export const dla = defineKind<DlaParams, DlaSummary>({
               dot += c[o + d] * dir[d];
               mean += c[o + d];
             }
-            return dot - (mean / D) * dirSum;
+            return centre ? dot - (mean / D) * dirSum : dot;
           };
           const row_ = new Float64Array(C);
           let k = 0;
           row_[k++] = contrib(embed, t * D);
-          row_[k++] = contrib(posEmbed, t * D);
+          if (posEmbed) row_[k++] = contrib(posEmbed, t * D);
           for (let l = 0; l < L; l++) {
             for (let h = 0; h < H; h++) row_[k++] = contrib(results[l], (t * H + h) * D);
             row_[k++] = contrib(weights.get(`blocks.${l}.attn.b_O`)!, 0);
-            row_[k++] = contrib(mlps[l], t * D);
+            const mlp = mlps[l];
+            if (mlp) row_[k++] = contrib(mlp, t * D);
           }
           row_[k++] = offset;
           const ld = lg[good] - lg[bad];

@@ -15,7 +15,7 @@ import type { OnnxEngine } from '../model/engine.js';
 import { nanMean, num, tensor } from './collect.js';
 import { encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
 import { buildPairs, PAIR_KINDS, resolveBad, type PairKind, type PatchPair } from './pairs.js';
-import type { FieldSpec, ParamsOf } from './params.js';
+import type { FieldSpec, ModelInfo, ParamsOf } from './params.js';
 import { mapPositions, TOKEN_CLASSES } from './positions.js';
 import type { ExperimentContext, NamedTensor } from './types.js';
 
@@ -48,7 +48,15 @@ export function patchFields(countDefault: number, sitesDefault: Site[]) {
   return {
     ...mazeFields(countDefault, 1000),
     pair: { type: 'string', doc: 'how the corrupted prompt differs (pairs.ts)', choices: PAIR_KINDS, enum: 'PairKind', default: 'target' },
-    sites: { type: 'string[]', doc: 'activations patched', choices: SITES, enum: 'PatchSite', default: sitesDefault },
+    sites: {
+      type: 'string[]',
+      doc: 'activations patched (mlp_out only in models with MLPs)',
+      choices: SITES,
+      enum: 'PatchSite',
+      // An attn_only model has no hook_mlp_out: its default leaves that site out (asking for it is an error naming why).
+      default: (m: ModelInfo) => (m.cfg.attn_only ? sitesDefault.filter((s) => s !== 'mlp_out') : sitesDefault),
+      defaultDoc: `${sitesDefault.join(', ')}${sitesDefault.includes('mlp_out') ? ' (without mlp_out in attn_only models)' : ''}`,
+    },
   } satisfies Record<string, FieldSpec>;
 }
 

@@ -12,7 +12,7 @@
  *   'bthf' [batch, pos, head, feature]      attn.hook_q/k/v/z/result
  *   'bhqk' [batch, head, query_pos, key_pos] attn.hook_attn_scores/pattern (positions = query positions)
  */
-import type { ModelConfig } from './config.js';
+import { architecture, type Architecture, type ModelConfig } from './config.js';
 import { UserError } from '../errors.js';
 
 export type HookLayout = 'btf' | 'bthf' | 'bhqk';
@@ -36,32 +36,63 @@ export interface HookEntry {
    * (resid_pre, ln1.*) and for the keys and values themselves.
    */
   readonly queryOnly?: boolean;
+  /** Whether the architecture has this hook (TL creates it only then); absent = always. */
+  readonly when?: (a: Architecture) => boolean;
+  /** Why a model lacks it, for the error that names the hook. */
+  readonly missing?: string;
 }
+
+const standard = (a: Architecture) => a.positional === 'standard';
+const rotary = (a: Architecture) => a.positional === 'rotary';
+const normed = (a: Architecture) => a.normalization !== null;
+const mlp = (a: Architecture) => !a.attn_only;
+const mlpNormed = (a: Architecture) => !a.attn_only && a.normalization !== null;
+const midResid = (a: Architecture) => !a.attn_only && !a.parallel_attn_mlp;
+const NO_NORM = 'the model has normalization_type null (no LayerNorm)';
+const NO_MLP = 'the model is attn_only (no MLPs)';
 
 /** Every hook point in forward order: embeddings, then one block's hooks (repeated per block), then ln_final. */
 export const HOOK_TABLE: readonly HookEntry[] = [
   { pattern: 'hook_embed', layout: 'btf', feature: 'd_model' },
-  { pattern: 'hook_pos_embed', layout: 'btf', feature: 'd_model' },
+  { pattern: 'hook_pos_embed', layout: 'btf', feature: 'd_model', when: standard, missing: 'the model uses rotary positions (no pos_embed)' },
   { pattern: 'blocks.{l}.hook_resid_pre', layout: 'btf', feature: 'd_model' },
-  { pattern: 'blocks.{l}.ln1.hook_scale', layout: 'btf', feature: 1 },
-  { pattern: 'blocks.{l}.ln1.hook_normalized', layout: 'btf', feature: 'd_model' },
+  { pattern: 'blocks.{l}.ln1.hook_scale', layout: 'btf', feature: 1, when: normed, missing: NO_NORM },
+  { pattern: 'blocks.{l}.ln1.hook_normalized', layout: 'btf', feature: 'd_model', when: normed, missing: NO_NORM },
   { pattern: 'blocks.{l}.attn.hook_q', layout: 'bthf', feature: 'd_head', queryOnly: true },
   { pattern: 'blocks.{l}.attn.hook_k', layout: 'bthf', feature: 'd_head' },
   { pattern: 'blocks.{l}.attn.hook_v', layout: 'bthf', feature: 'd_head' },
+  // TL rotates q and k after hook_q/hook_k and hooks the rotated values (abstract_attention.py).
+  {
+    pattern: 'blocks.{l}.attn.hook_rot_q',
+    layout: 'bthf',
+    feature: 'd_head',
+    queryOnly: true,
+    when: rotary,
+    missing: 'the model has learned positions (no rotary)',
+  },
+  { pattern: 'blocks.{l}.attn.hook_rot_k', layout: 'bthf', feature: 'd_head', when: rotary, missing: 'the model has learned positions (no rotary)' },
   { pattern: 'blocks.{l}.attn.hook_attn_scores', layout: 'bhqk', feature: 'keys', queryOnly: true },
   { pattern: 'blocks.{l}.attn.hook_pattern', layout: 'bhqk', feature: 'keys', queryOnly: true },
   { pattern: 'blocks.{l}.attn.hook_z', layout: 'bthf', feature: 'd_head', queryOnly: true },
   { pattern: 'blocks.{l}.attn.hook_result', layout: 'bthf', feature: 'd_model', queryOnly: true },
   { pattern: 'blocks.{l}.hook_attn_out', layout: 'btf', feature: 'd_model', queryOnly: true },
-  { pattern: 'blocks.{l}.hook_resid_mid', layout: 'btf', feature: 'd_model', queryOnly: true },
-  { pattern: 'blocks.{l}.ln2.hook_scale', layout: 'btf', feature: 1, queryOnly: true },
-  { pattern: 'blocks.{l}.ln2.hook_normalized', layout: 'btf', feature: 'd_model', queryOnly: true },
-  { pattern: 'blocks.{l}.mlp.hook_pre', layout: 'btf', feature: 'd_mlp', queryOnly: true },
-  { pattern: 'blocks.{l}.mlp.hook_post', layout: 'btf', feature: 'd_mlp', queryOnly: true },
-  { pattern: 'blocks.{l}.hook_mlp_out', layout: 'btf', feature: 'd_model', queryOnly: true },
+  {
+    pattern: 'blocks.{l}.hook_resid_mid',
+    layout: 'btf',
+    feature: 'd_model',
+    queryOnly: true,
+    when: midResid,
+    missing: 'the model is attn_only or parallel_attn_mlp (TL has no resid_mid there)',
+  },
+  // (With parallel_attn_mlp ln2 reads resid_pre, still per position: query-only holds.)
+  { pattern: 'blocks.{l}.ln2.hook_scale', layout: 'btf', feature: 1, queryOnly: true, when: mlpNormed, missing: `${NO_MLP} or ${NO_NORM}` },
+  { pattern: 'blocks.{l}.ln2.hook_normalized', layout: 'btf', feature: 'd_model', queryOnly: true, when: mlpNormed, missing: `${NO_MLP} or ${NO_NORM}` },
+  { pattern: 'blocks.{l}.mlp.hook_pre', layout: 'btf', feature: 'd_mlp', queryOnly: true, when: mlp, missing: NO_MLP },
+  { pattern: 'blocks.{l}.mlp.hook_post', layout: 'btf', feature: 'd_mlp', queryOnly: true, when: mlp, missing: NO_MLP },
+  { pattern: 'blocks.{l}.hook_mlp_out', layout: 'btf', feature: 'd_model', queryOnly: true, when: mlp, missing: NO_MLP },
   { pattern: 'blocks.{l}.hook_resid_post', layout: 'btf', feature: 'd_model', queryOnly: true },
-  { pattern: 'ln_final.hook_scale', layout: 'btf', feature: 1 },
-  { pattern: 'ln_final.hook_normalized', layout: 'btf', feature: 'd_model' },
+  { pattern: 'ln_final.hook_scale', layout: 'btf', feature: 1, when: normed, missing: NO_NORM },
+  { pattern: 'ln_final.hook_normalized', layout: 'btf', feature: 'd_model', when: normed, missing: NO_NORM },
 ];
 
 const BLOCK_PREFIX = 'blocks.{l}.';
@@ -107,11 +138,16 @@ function geometryOf(cfg: ModelConfig, name: string, layer: number, e: HookEntry)
   return { name, layer, layout: e.layout, feature };
 }
 
+/** Whether the model's architecture has hook entry `e`. */
+const present = (cfg: ModelConfig, e: HookEntry): boolean => !e.when || e.when(architecture(cfg));
+
 /** Every hook point of the model with its geometry, in forward order. */
 function allGeometries(cfg: ModelConfig): HookGeometry[] {
-  const out = EMBED.map((e) => geometryOf(cfg, e.pattern, -1, e));
-  for (let l = 0; l < cfg.n_layers; l++) for (const [leaf, e] of BLOCK) out.push(geometryOf(cfg, blockName(l, leaf), l, e));
-  for (const e of FINAL) out.push(geometryOf(cfg, e.pattern, cfg.n_layers, e));
+  const arch = architecture(cfg);
+  const has = (e: HookEntry) => !e.when || e.when(arch);
+  const out = EMBED.filter(has).map((e) => geometryOf(cfg, e.pattern, -1, e));
+  for (let l = 0; l < cfg.n_layers; l++) for (const [leaf, e] of BLOCK) if (has(e)) out.push(geometryOf(cfg, blockName(l, leaf), l, e));
+  for (const e of FINAL.filter(has)) out.push(geometryOf(cfg, e.pattern, cfg.n_layers, e));
   return out;
 }
 
@@ -128,10 +164,19 @@ export function checkHookNames(cfg: ModelConfig, names: readonly string[], where
   const known = new Set(allHookNames(cfg));
   const bad = names.find((n) => !known.has(n));
   if (bad === undefined) return;
+  const lacking = absentHook(cfg, bad);
+  if (lacking) throw new HookError(`${where ? `${where}: ` : ''}${lacking}`);
   const shown = JSON.stringify(bad.length > 80 ? `${bad.slice(0, 80)}…` : bad);
   throw new HookError(
     `${where ? `${where}: ` : ''}unknown hook ${shown}; hooks are TransformerLens names such as blocks.0.hook_resid_pre or blocks.0.attn.hook_pattern`,
   );
+}
+
+/** For a TL hook name this architecture lacks (e.g. hook_pos_embed under rotary), the sentence saying why; else null. */
+function absentHook(cfg: ModelConfig, name: string): string | null {
+  const m = /^blocks\.(\d+)\.(.+)$/.exec(name);
+  const e = m ? (Number(m[1]) < cfg.n_layers ? BLOCK.get(m[2]) : undefined) : GLOBAL.get(name);
+  return e && !present(cfg, e) ? `the model has no hook point "${name}": ${e.missing}` : null;
 }
 
 /** Geometry of hook `name`; a name TL does not have for this config is an error naming it. */
@@ -142,11 +187,13 @@ export function hookGeometry(cfg: ModelConfig, name: string): HookGeometry {
     // "blocks.01" is not a TL name, and a block past the last is named as such.
     if (layer >= cfg.n_layers || String(layer) !== m[1]) throw new HookError(`unknown hook point "${name}": the model has ${cfg.n_layers} blocks`);
     const e = BLOCK.get(m[2]);
-    if (e) return geometryOf(cfg, name, layer, e);
+    if (e && present(cfg, e)) return geometryOf(cfg, name, layer, e);
   } else {
     const e = GLOBAL.get(name);
-    if (e) return geometryOf(cfg, name, scopeOf(e) === 'final' ? cfg.n_layers : -1, e);
+    if (e && present(cfg, e)) return geometryOf(cfg, name, scopeOf(e) === 'final' ? cfg.n_layers : -1, e);
   }
+  const lacking = absentHook(cfg, name);
+  if (lacking) throw new HookError(lacking);
   throw new HookError(`unknown hook point "${name}" (TransformerLens names, e.g. blocks.0.hook_resid_pre, blocks.1.attn.hook_pattern)`);
 }
 
@@ -160,6 +207,6 @@ export function hookDims(cfg: ModelConfig, g: HookGeometry, B: number, T: number
 /** Hook point names, exactly as TransformerLens, with their shapes for batch B and sequence length T; `logits` last. */
 export function hookShapes(cfg: ModelConfig, B: number, T: number): Array<[name: string, shape: number[]]> {
   const out = allGeometries(cfg).map((g): [string, number[]] => [g.name, hookDims(cfg, g, B, T)]);
-  out.push(['logits', [B, T, cfg.d_vocab]]);
+  out.push(['logits', [B, T, architecture(cfg).d_vocab_out]]);
   return out;
 }

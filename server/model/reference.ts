@@ -13,9 +13,17 @@
  * - pattern = softmax over the whole key row; a row that is all −Infinity gives zeros (TL replaces
  *   the NaNs softmax returns with zeros).
  * - hook_result (per-head output, TL's use_attn_result) is always computed; attn_out = Σ_h result + b_O.
+ * - Normalization (normalization_type): LN's hook_normalized is after w and b; LNPre's is the
+ *   centred, scaled x; RMS's is x/scale BEFORE the gain w (TL's RMSNorm multiplies by w after its
+ *   hook); RMSPre is x/scale; null has no norm and no ln hooks.
+ * - Rotary: q and k rotate after hook_q/hook_k (rotary.ts), hook_rot_q/hook_rot_k see the rotated
+ *   values, which the scores use; there is no pos_embed.
+ * - attn_only: resid_post = resid_pre + attn_out. parallel_attn_mlp: resid_post = resid_pre +
+ *   attn_out + mlp_out with the MLP reading ln2(resid_pre). Neither has hook_resid_mid.
  * - `logits` (hookShapes' last entry) is treated as a hook point too.
  */
-import { hookShapes, type ActFn, type ModelConfig, type Weights } from './config.js';
+import { architecture, hookShapes, type ActFn, type ModelConfig, type Weights } from './config.js';
+import { flipSource, rotaryTables } from './rotary.js';
 import { checkWeights } from './weights.js';
 
 export class ForwardError extends Error {
@@ -67,7 +75,11 @@ export const geluNew = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt
 /** Exact GELU, x·Φ(x) (torch.nn.functional.gelu). */
 export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
 export const relu = (x: number): number => (x > 0 ? x : 0);
-export const ACTIVATIONS: Record<ActFn, (x: number) => number> = { gelu_new: geluNew, gelu, relu };
+/** SiLU, x·σ(x) (torch.nn.functional.silu). */
+export const silu = (x: number): number => x / (1 + Math.exp(-x));
+/** TL utils.gelu_fast: the tanh approximation with the constant written 0.7978845608 (√(2/π) to 10 digits). */
+export const geluFast = (x: number): number => 0.5 * x * (1 + Math.tanh(x * 0.7978845608 * (1 + 0.044715 * x * x)));
+export const ACTIVATIONS: Record<ActFn, (x: number) => number> = { gelu_new: geluNew, gelu, relu, silu, gelu_fast: geluFast, gelu_pytorch_tanh: geluNew };
 
 // ---- building blocks (x is [N, K] row-major unless stated) -----------------------------------------
 
@@ -154,7 +166,9 @@ export function referenceForward(
 ): { logits: Float32Array; cache: Map<string, Activation> } {
   checkWeights(cfg, weights);
   const { B, T, data: tok } = toBatch(cfg, tokens);
-  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab: V, eps } = cfg;
+  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, eps } = cfg;
+  const arch = architecture(cfg);
+  const V = arch.d_vocab_out;
   const N = B * T; // rows of every [B, T, ·] activation
   const act = ACTIVATIONS[cfg.act_fn];
   const W = (name: string): Float32Array => weights.get(name)!;
@@ -174,27 +188,67 @@ export function referenceForward(
     return value;
   };
 
-  /** LayerNorm `prefix` (ln1, ln2, ln_final) on x [B, T, D]; a hook_scale intervention reaches normalized. */
+  /**
+   * The normalization `prefix` (ln1, ln2, ln_final) on x [B, T, D], per normalization_type; a
+   * hook_scale intervention reaches normalized.
+   */
   const layerNorm = (prefix: string, x: Float32Array): Float32Array => {
-    const { centered, scale } = centerAndScale(x, N, D, eps);
+    const norm = arch.normalization;
+    if (norm === null) return x;
+    const rms = norm === 'RMS' || norm === 'RMSPre';
+    let centered: Float64Array;
+    let scale: Float32Array;
+    if (rms) {
+      centered = Float64Array.from(x);
+      scale = new Float32Array(N);
+      for (let n = 0; n < N; n++) {
+        let ms = 0;
+        for (let d = 0; d < D; d++) ms += x[n * D + d] * x[n * D + d];
+        scale[n] = Math.sqrt(ms / D + eps);
+      }
+    } else ({ centered, scale } = centerAndScale(x, N, D, eps));
     hook(`${prefix}.hook_scale`, scale); // [B, T, 1]
-    const w = W(`${prefix}.w`);
-    const b = W(`${prefix}.b`);
+    const w = norm === 'LN' || norm === 'RMS' ? W(`${prefix}.w`) : null;
+    const b = norm === 'LN' ? W(`${prefix}.b`) : null;
     const normalized = new Float32Array(N * D);
     for (let n = 0; n < N; n++) {
-      for (let d = 0; d < D; d++) normalized[n * D + d] = (centered[n * D + d] / scale[n]) * w[d] + b[d];
+      for (let d = 0; d < D; d++) {
+        const v = centered[n * D + d] / scale[n];
+        normalized[n * D + d] = norm === 'LN' ? v * w![d] + b![d] : v; // RMS applies w after its hook
+      }
     }
-    return hook(`${prefix}.hook_normalized`, normalized); // [B, T, D]
+    hook(`${prefix}.hook_normalized`, normalized); // [B, T, D]
+    return norm === 'RMS' ? normalized.map((v, i) => v * w![i % D]) : normalized;
+  };
+
+  // Rotary (rotary.ts): rot(x) = x ⊙ cos + flip(x) ⊙ sin on each head's first R dims, by position.
+  const R = arch.rotary_dim;
+  const tables = arch.positional === 'rotary' ? rotaryTables(arch, T) : null;
+  const rotate = (x: Float32Array): Float32Array => {
+    const out = x.slice(); // [B, T, H, E]
+    const { sin, cos } = tables!;
+    for (let n = 0; n < N; n++) {
+      const t = n % T;
+      for (let h = 0; h < H; h++) {
+        const o = (n * H + h) * E;
+        for (let j = 0; j < R; j++) {
+          const { source, sign } = flipSource(R, arch.rotary_adjacent_pairs, j);
+          out[o + j] = x[o + j] * cos[t * R + j] + sign * x[o + source] * sin[t * R + j];
+        }
+      }
+    }
+    return out;
   };
 
   // Embeddings: embed [B, T, D] = W_E[token]; pos_embed [B, T, D] = W_pos[position].
   const embed = new Float32Array(N * D);
-  const posEmbed = new Float32Array(N * D);
-  for (let n = 0; n < N; n++) {
-    embed.set(W('embed.W_E').subarray(tok[n] * D, tok[n] * D + D), n * D);
-    posEmbed.set(W('pos_embed.W_pos').subarray((n % T) * D, (n % T) * D + D), n * D);
-  }
-  let resid = add(hook('hook_embed', embed), hook('hook_pos_embed', posEmbed)); // [B, T, D]
+  for (let n = 0; n < N; n++) embed.set(W('embed.W_E').subarray(tok[n] * D, tok[n] * D + D), n * D);
+  let resid = hook('hook_embed', embed); // [B, T, D]
+  if (arch.positional === 'standard') {
+    const posEmbed = new Float32Array(N * D);
+    for (let n = 0; n < N; n++) posEmbed.set(W('pos_embed.W_pos').subarray((n % T) * D, (n % T) * D + D), n * D);
+    resid = add(resid, hook('hook_pos_embed', posEmbed));
+  } else resid = resid.slice(); // rotary: resid_0 is the embedding alone
 
   for (let l = 0; l < cfg.n_layers; l++) {
     const p = `blocks.${l}`;
@@ -203,9 +257,13 @@ export function referenceForward(
 
     // ---- attention ----
     const x1 = layerNorm(`${p}.ln1`, residPre); // [B, T, D]
-    const q = hook(`${p}.attn.hook_q`, headProject(x1, N, D, W(`${p}.attn.W_Q`), W(`${p}.attn.b_Q`), H, E)); // [B, T, H, E]
-    const k = hook(`${p}.attn.hook_k`, headProject(x1, N, D, W(`${p}.attn.W_K`), W(`${p}.attn.b_K`), H, E)); // [B, T, H, E]
+    let q = hook(`${p}.attn.hook_q`, headProject(x1, N, D, W(`${p}.attn.W_Q`), W(`${p}.attn.b_Q`), H, E)); // [B, T, H, E]
+    let k = hook(`${p}.attn.hook_k`, headProject(x1, N, D, W(`${p}.attn.W_K`), W(`${p}.attn.b_K`), H, E)); // [B, T, H, E]
     const v = hook(`${p}.attn.hook_v`, headProject(x1, N, D, W(`${p}.attn.W_V`), W(`${p}.attn.b_V`), H, E)); // [B, T, H, E]
+    if (tables) {
+      q = hook(`${p}.attn.hook_rot_q`, rotate(q)); // [B, T, H, E]
+      k = hook(`${p}.attn.hook_rot_k`, rotate(k)); // [B, T, H, E]
+    }
 
     // attn_scores [B, H, T(query), T(key)] = q·k / sqrt(d_head), then the causal mask.
     const scores = new Float32Array(B * H * T * T);
@@ -278,14 +336,19 @@ export function referenceForward(
       }
     }
     hook(`${p}.hook_attn_out`, attnOut);
-    const residMid = hook(`${p}.hook_resid_mid`, add(residPre, attnOut)); // [B, T, D]
+    if (arch.attn_only) {
+      resid = hook(`${p}.hook_resid_post`, add(residPre, attnOut)); // [B, T, D]
+      continue;
+    }
+    // TL's parallel block feeds ln2 resid_pre and has no resid_mid.
+    const residMid = arch.parallel_attn_mlp ? residPre : hook(`${p}.hook_resid_mid`, add(residPre, attnOut)); // [B, T, D]
 
     // ---- MLP ----
     const x2 = layerNorm(`${p}.ln2`, residMid); // [B, T, D]
     const pre = hook(`${p}.mlp.hook_pre`, linear(x2, N, D, W(`${p}.mlp.W_in`), M, W(`${p}.mlp.b_in`))); // [B, T, d_mlp]
     const post = hook(`${p}.mlp.hook_post`, pre.map(act)); // [B, T, d_mlp]
     const mlpOut = hook(`${p}.hook_mlp_out`, linear(post, N, M, W(`${p}.mlp.W_out`), D, W(`${p}.mlp.b_out`))); // [B, T, D]
-    resid = hook(`${p}.hook_resid_post`, add(residMid, mlpOut)); // [B, T, D]
+    resid = hook(`${p}.hook_resid_post`, arch.parallel_attn_mlp ? add(add(residPre, attnOut), mlpOut) : add(residMid, mlpOut)); // [B, T, D]
   }
 
   const xf = layerNorm('ln_final', resid); // [B, T, D]

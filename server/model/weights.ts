@@ -3,7 +3,8 @@
  * state_dict names and shapes; `__metadata__` holds `config` and `vocab` as JSON strings).
  */
 import { readFile } from 'node:fs/promises';
-import { ConfigError, paramShapes, validateConfig, type ModelConfig, type Weights } from './config.js';
+import { architecture, ConfigError, paramShapes, validateConfig, type ModelConfig, type Weights } from './config.js';
+import { rotaryTables } from './rotary.js';
 import { decodeSafetensors, encodeSafetensorsRaw, f32ToLeBytes, type RawTensor, SafetensorsError, writeFileAtomic } from './safetensors.js';
 import type { Rng } from '../maze/rng.js';
 
@@ -27,7 +28,7 @@ export function initWeights(cfg: ModelConfig, rng: Rng, opts: { scale?: number }
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
     const leaf = name.slice(name.lastIndexOf('.') + 1);
     if (leaf.startsWith('W_')) for (let i = 0; i < data.length; i++) data[i] = std * rng.normal();
-    else if (leaf === 'w') data.fill(1); // LayerNorm weights (ln1.w, ln2.w, ln_final.w) are the only `w`
+    else if (leaf === 'w') data.fill(1); // LayerNorm / RMSNorm gains (ln1.w, ln2.w, ln_final.w) are the only `w`
     weights.set(name, data);
   }
   return weights;
@@ -68,18 +69,27 @@ export function encodeModel(cfg: ModelConfig, weights: Weights, vocab: string[],
 /**
  * TransformerLens registers two persistent buffers per attention layer (components/abstract_attention.py):
  * `mask`, the lower-triangular causal mask [n_ctx, n_ctx] (bool), and `IGNORE`, the score written at
- * masked positions (-inf). Writing them lets `model.load_state_dict(state_dict)` succeed with the
- * default strict=True; on load we ignore them (the engines build their own mask).
+ * masked positions (-inf); with rotary positions also `rotary_sin` and `rotary_cos`, [cache, rotary_dim]
+ * with cache = min(n_ctx, ROTARY_INITIAL_CACHE_SIZE = 2048). Writing them lets
+ * `model.load_state_dict(state_dict)` succeed with the default strict=True; on load we ignore them
+ * (the engines build their own mask and tables).
  */
 function transformerLensBuffers(cfg: ModelConfig): RawTensor[] {
   const n = cfg.n_ctx;
   const mask = new Uint8Array(n * n); // [n_ctx, n_ctx] 1 where key_pos <= query_pos
   for (let q = 0; q < n; q++) mask.fill(1, q * n, q * n + q + 1);
   const ignore = f32ToLeBytes(Float32Array.of(-Infinity)); // [] scalar
+  const arch = architecture(cfg);
+  const rows = Math.min(n, 2048);
+  const tables = arch.positional === 'rotary' ? rotaryTables(arch, rows) : null; // [rows, rotary_dim] each
   const out: RawTensor[] = [];
   for (let l = 0; l < cfg.n_layers; l++) {
     out.push({ name: `blocks.${l}.attn.mask`, dtype: 'BOOL', shape: [n, n], bytes: mask });
     out.push({ name: `blocks.${l}.attn.IGNORE`, dtype: 'F32', shape: [], bytes: ignore });
+    if (tables) {
+      out.push({ name: `blocks.${l}.attn.rotary_sin`, dtype: 'F32', shape: [rows, arch.rotary_dim], bytes: f32ToLeBytes(tables.sin) });
+      out.push({ name: `blocks.${l}.attn.rotary_cos`, dtype: 'F32', shape: [rows, arch.rotary_dim], bytes: f32ToLeBytes(tables.cos) });
+    }
   }
   return out;
 }
@@ -89,14 +99,22 @@ export async function saveModel(path: string, cfg: ModelConfig, weights: Weights
   await writeFileAtomic(path, encodeModel(cfg, weights, vocab, extraMeta));
 }
 
-/** TransformerLens buffers that are not parameters: the causal mask and the masking value. */
-export const isIgnoredBuffer = (name: string): boolean => name.endsWith('.mask') || name.endsWith('.IGNORE');
+/** TransformerLens buffers that are not parameters: the causal mask, the masking value, the rotary tables. */
+export const isIgnoredBuffer = (name: string): boolean => /\.(mask|IGNORE|rotary_sin|rotary_cos)$/.test(name);
+
+/** The buffers whose shapes inferConfig reads (rotary_dim, and n_ctx without W_pos); decoded even so. */
+const SHAPE_BUFFERS = new Set(['blocks.0.attn.rotary_sin', 'blocks.0.attn.mask']);
 
 /**
  * Infers the architecture from state_dict shapes (a TransformerLens model saved from Python carries
- * no config): d_vocab, d_model from embed.W_E; n_ctx from pos_embed.W_pos; n_layers from the block
- * indices present; n_heads, d_head from blocks.0.attn.W_Q; d_mlp from blocks.0.mlp.W_in. act_fn and
- * eps cannot be seen in shapes: they default to gelu_new and 1e-5 unless given in `base`.
+ * no config): d_vocab, d_model from embed.W_E; n_ctx from pos_embed.W_pos (rotary models: from the
+ * attn.mask buffer); n_layers from the block indices present; n_heads, d_head from
+ * blocks.0.attn.W_Q; d_mlp from blocks.0.mlp.W_in (absent: attn_only); d_vocab_out from
+ * unembed.W_U; rotary positions and rotary_dim from the attn.rotary_sin buffer; normalization from
+ * the ln weights present (w and b: LN; w only: RMS). What shapes cannot show must come in `base`:
+ * act_fn and eps default to gelu_new and 1e-5, rotary_base and rotary_adjacent_pairs and
+ * parallel_attn_mlp to TL's defaults, and a model with no ln weights at all needs
+ * normalization_type (LNPre, RMSPre or null look the same).
  */
 export function inferConfig(shapes: Map<string, number[]>, base: Partial<ModelConfig> = {}): ModelConfig {
   const get = (name: string, rank: number): number[] => {
@@ -106,15 +124,44 @@ export function inferConfig(shapes: Map<string, number[]>, base: Partial<ModelCo
     return s;
   };
   const [d_vocab, d_model] = get('embed.W_E', 2);
-  const [n_ctx] = get('pos_embed.W_pos', 2);
+  const rotary = shapes.has('blocks.0.attn.rotary_sin') || (!shapes.has('pos_embed.W_pos') && base.positional_embedding_type === 'rotary');
+  const arch: Partial<ModelConfig> = {};
+  let n_ctx: number;
+  if (rotary) {
+    if (!shapes.has('blocks.0.attn.mask') && base.n_ctx === undefined)
+      throw new ModelFileError('cannot infer the config: a rotary model without the attn.mask buffer needs n_ctx given');
+    n_ctx = base.n_ctx ?? get('blocks.0.attn.mask', 2)[0];
+    arch.positional_embedding_type = 'rotary';
+    arch.rotary_dim = base.rotary_dim ?? get('blocks.0.attn.rotary_sin', 2)[1];
+  } else [n_ctx] = get('pos_embed.W_pos', 2);
   const [n_heads, , d_head] = get('blocks.0.attn.W_Q', 3);
-  const [, d_mlp] = get('blocks.0.mlp.W_in', 2);
+  const attn_only = !shapes.has('blocks.0.mlp.W_in');
+  const d_mlp = attn_only ? (base.d_mlp ?? 4 * d_model) : get('blocks.0.mlp.W_in', 2)[1];
+  if (attn_only) arch.attn_only = true;
+  if (shapes.has('blocks.0.ln1.w')) arch.normalization_type = shapes.has('blocks.0.ln1.b') ? 'LN' : 'RMS';
+  else if (base.normalization_type === undefined || base.normalization_type === 'LN' || base.normalization_type === 'RMS')
+    throw new ModelFileError('cannot infer the config: the file has no ln weights; give normalization_type (LNPre, RMSPre or null look the same in shapes)');
+  const [, d_vocab_out] = get('unembed.W_U', 2);
   let n_layers = 0;
   for (const name of shapes.keys()) {
     const m = /^blocks\.(\d+)\./.exec(name);
     if (m) n_layers = Math.max(n_layers, Number(m[1]) + 1);
   }
-  return validateConfig({ act_fn: 'gelu_new', eps: 1e-5, tokenizer: 'aotp-ut', ...base, d_vocab, d_model, n_ctx, n_layers, n_heads, d_head, d_mlp });
+  return validateConfig({
+    act_fn: 'gelu_new',
+    eps: 1e-5,
+    tokenizer: 'aotp-ut',
+    ...base,
+    ...arch,
+    d_vocab,
+    d_vocab_out,
+    d_model,
+    n_ctx,
+    n_layers,
+    n_heads,
+    d_head,
+    d_mlp,
+  });
 }
 
 export interface LoadedModel {
@@ -152,7 +199,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedMo
       );
   }
   // Skip converting TL's buffers (the n_ctx² mask); they are still validated as part of the file.
-  const { tensors, metadata } = decodeSafetensors(bytes, { select: (n) => !isIgnoredBuffer(n) });
+  const { tensors, metadata } = decodeSafetensors(bytes, { select: (n) => !isIgnoredBuffer(n) || SHAPE_BUFFERS.has(n) });
   let cfg: ModelConfig;
   if (metadata.config !== undefined) {
     let raw: unknown;
@@ -185,7 +232,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedMo
     const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
     throw new ModelFileError(problems.slice(0, 5).join('; ') + more);
   }
-  const unknownTensors = [...tensors.keys()].filter((n) => !expected.has(n)).sort();
+  const unknownTensors = [...tensors.keys()].filter((n) => !expected.has(n) && !isIgnoredBuffer(n)).sort();
   let vocab: string[] | null = opts.vocab ?? null;
   if (metadata.vocab !== undefined) {
     try {

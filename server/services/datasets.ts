@@ -2,6 +2,7 @@
  * Datasets and their mazes in storage: pages and counts for the API, deletion, the limits on what
  * one dataset may hold, and the writer a createDataset job streams its mazes through.
  */
+import type { Hash } from 'node:crypto';
 import { and, count, desc, eq, lt, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import type { Statement } from 'better-sqlite3';
@@ -201,6 +202,17 @@ export class DatasetWriter {
   async finish(tx: DbOrTx, mazeCount: number, skipped: number, contentHash: string): Promise<void> {
     await tx.update(datasets).set({ status: 'READY', mazeCount, skipped, contentHash }).where(eq(datasets.id, this.id));
   }
+}
+
+/**
+ * Adds one stored maze to a dataset's content hash (`datasets.content_hash`): a fixed little header,
+ * then its stored bytes; mazes go in index order.
+ */
+export function hashMaze(hash: Hash, e: EncodedMaze): void {
+  hash
+    .update(Uint8Array.of(e.rows, e.cols, e.originRow, e.originCol, e.targetRow, e.targetCol))
+    .update(e.planes)
+    .update(e.solution);
 }
 
 /** Removes the unfinished (BUILDING) dataset of a job that did not complete; mazes cascade. */

@@ -1,11 +1,12 @@
 /**
  * Importing models: a safetensors file with TransformerLens state_dict names (and, ideally,
- * `__metadata__.config` and `.vocab`) becomes a Model with one Checkpoint. Shared by the
+ * `__metadata__.config` and `.vocab`), or a maze-transformer ZANJ archive (model/zanj/), becomes a
+ * Model with one Checkpoint. Shared by the
  * `importModel` mutation (base64) and the raw `POST /upload/model` route.
  */
 import { checkQuota } from './quota.js';
 import crypto from 'node:crypto';
-import { UserError } from '../errors.js';
+import { UserError, isUserError } from '../errors.js';
 import { audit } from '../db/audit.js';
 import { first, inserted, type Db, type DbHandle, type DbOrTx } from '../db/client.js';
 import type { ArtifactStore } from '../db/store.js';
@@ -16,7 +17,11 @@ import { TEXT_LIMITS } from '../db/schema.js';
 import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
-import { type LoadedModel, decodeModel } from '../model/weights.js';
+import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js';
+import { processWeights, type WeightProcessing } from '../model/process.js';
+import { architecture } from '../model/config.js';
+import { isZip } from '../model/zanj/archive.js';
+import { mazeTransformerToModelFile } from '../model/zanj/mazeTransformer.js';
 import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
 import type { CheckpointRow, ExperimentRow, ModelRow } from './rows.js';
 
@@ -29,6 +34,26 @@ function decode(bytes: Uint8Array): LoadedModel {
   } catch (e) {
     // The model engine's file errors are plain Errors; here they are the user's input.
     throw new UserError(`importModel: not a valid model file: ${(e as Error).message}`);
+  }
+}
+
+/** A maze-transformer ZanjHookedTransformer archive as our model file; its problems name the archive's field. */
+function fromZanj(bytes: Uint8Array): Uint8Array {
+  try {
+    return mazeTransformerToModelFile(bytes);
+  } catch (e) {
+    if (isUserError(e)) throw new UserError(`importModel: maze-transformer archive: ${e.message}`);
+    throw e;
+  }
+}
+
+/** The state_dict entries a ZANJ archive held beyond the model (recorded by the conversion). */
+function zanjIgnored(metadata: Record<string, string>): string[] {
+  try {
+    const v: unknown = JSON.parse(metadata.zanj_ignored_tensors ?? '[]');
+    return Array.isArray(v) ? v.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
   }
 }
 
@@ -62,23 +87,44 @@ export async function importModelBytes(
   bytes: Uint8Array,
   userId: number | null,
   source: 'import' | 'demo' = 'import',
+  processing: WeightProcessing = {},
 ): Promise<ModelRow> {
   const clean = name.trim();
   if (!clean || clean.length > TEXT_LIMITS['models.name'])
     throw new UserError(`importModel: name must be 1-${TEXT_LIMITS['models.name']} characters, got ${JSON.stringify(name)}`);
   if (bytes.length > MAX_MODEL_BYTES) throw new UserError(`importModel: file is ${bytes.length} bytes; the limit is ${MAX_MODEL_BYTES}`);
-  if (userId !== null) await checkQuota(handle.db, userId, 'importModel', bytes.length);
-  const loaded = decode(bytes);
+  // A zip is a maze-transformer ZANJ archive: converted to our model file first, then imported
+  // (and stored) exactly as a safetensors upload would be.
+  let file = isZip(bytes) ? fromZanj(bytes) : bytes;
+  if (userId !== null) await checkQuota(handle.db, userId, 'importModel', file.length);
+  let loaded = decode(file);
+  // A maze model's next token is read back as input: the unembedding must cover the vocabulary id for id.
+  const dOut = architecture(loaded.cfg).d_vocab_out;
+  if (dOut !== loaded.cfg.d_vocab)
+    throw new UserError(
+      `importModel: d_vocab_out is ${dOut} but d_vocab is ${loaded.cfg.d_vocab}; a maze model predicts its next token from its own vocabulary, so they must be equal`,
+    );
   const vocab = loaded.vocab ?? vocabFor(loaded.cfg.tokenizer, loaded.cfg.d_vocab);
   const step = fileStep(loaded.metadata);
+  // TransformerLens' weight processing, when asked for: the stored file is the processed model
+  // (what every later forward, cache and experiment reads), its steps recorded in the lineage.
+  let processed: string[] | undefined;
+  if (Object.values(processing).some(Boolean)) {
+    const p = processWeights(loaded.cfg, loaded.weights, processing);
+    const { config: _c, vocab: _v, ...meta } = loaded.metadata;
+    file = encodeModel(p.cfg, p.weights, vocab, meta);
+    loaded = { ...loaded, cfg: p.cfg, weights: p.weights };
+    processed = p.log;
+  }
   // The object first (whole or nothing), then the rows: a crash never leaves a row without its object.
-  const stored = await handle.store.put(`checkpoints/${crypto.randomUUID()}.safetensors`, bytes);
+  const stored = await handle.store.put(`checkpoints/${crypto.randomUUID()}.safetensors`, file);
   try {
     return await handle.db.transaction(async (tx) => {
       const lineage = {
         source,
-        ignoredTensors: loaded.unknownTensors,
+        ignoredTensors: [...loaded.unknownTensors, ...zanjIgnored(loaded.metadata)],
         metadataKeys: Object.keys(loaded.metadata).filter((k) => k !== 'config' && k !== 'vocab'),
+        ...(processed ? { processing: processed } : {}),
       };
       const model = await inserted(
         tx.insert(models).values({ name: clean, config: loaded.cfg, vocab, lineage, status: 'READY', createdBy: userId, createdAt: Date.now() }).returning(),

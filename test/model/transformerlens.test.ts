@@ -13,11 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
-import { PRESETS, type ActFn, type ModelConfig } from '../../server/model/config.js';
+import { ACT_FNS, PRESETS, type ModelConfig } from '../../server/model/config.js';
 import { decodeNpy } from '../../server/model/npy.js';
 import { OnnxEngine } from '../../server/model/onnx/engine.js';
 import { encodeModel } from '../../server/model/weights.js';
 import { randomWeights } from './fixtures.js';
+import { architectureCases, maxAbsDiff } from './onnx/helpers.js';
 
 const python = '/usr/bin/python3';
 const ready = spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
@@ -26,7 +27,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'searchlight-tl-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!ready)('TransformerLens semantics, checked from Python', () => {
-  for (const act of ['gelu_new', 'gelu', 'relu'] as ActFn[]) {
+  for (const act of ACT_FNS) {
     it(`a NumPy HookedTransformer forward of our file matches the ONNX engine within 1e-4 (tiny preset, ${act}, weights ×3)`, async () => {
       const tok = getTokenizer('aotp-ut');
       const cfg: ModelConfig = { ...PRESETS.tiny, act_fn: act, n_ctx: 64, d_vocab: tok.vocabSize(4), tokenizer: 'aotp-ut' };
@@ -55,6 +56,53 @@ describe.skipIf(!ready)('TransformerLens semantics, checked from Python', () => 
         }
         expect(scale).toBeGreaterThan(1); // far from uniform: a wrong op cannot hide
         expect(diff).toBeLessThan(1e-4);
+      } finally {
+        await engine.dispose();
+      }
+    });
+  }
+
+  // Every architecture variant, checked hook by hook: the NumPy forward records each hook where TL
+  // calls it (RMS's normalized before its gain, hook_rot_q/k after rotation, no resid_mid in
+  // attn_only or parallel blocks), so names, shapes and values must all agree.
+  for (const [label, base] of architectureCases()) {
+    it(`${label}: NumPy HookedTransformer logits and every hook TL caches match the ONNX engine within 1e-4 (of the tensor's scale)`, async () => {
+      const tok = getTokenizer('aotp-ut');
+      const cfg: ModelConfig = {
+        ...base,
+        d_vocab: tok.vocabSize(4),
+        tokenizer: 'aotp-ut',
+        d_vocab_out: base.d_vocab_out === undefined ? undefined : tok.vocabSize(4) - 4,
+      };
+      const weights = randomWeights(cfg, 23);
+      const slug = label.replace(/[^a-z0-9]+/gi, '-');
+      const file = path.join(dir, `${slug}.safetensors`);
+      fs.writeFileSync(file, encodeModel(cfg, weights, [...tok.vocab(4)]));
+      const rng = new Rng(`tl/${slug}`);
+      const B = 2,
+        T = 17;
+      const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab)); // [B, T]
+      const tokFile = path.join(dir, `${slug}.json`);
+      fs.writeFileSync(tokFile, JSON.stringify(Array.from({ length: B }, (_, b) => Array.from(tokens.subarray(b * T, (b + 1) * T)))));
+      const hooksDir = fs.mkdtempSync(path.join(dir, `${slug}-hooks-`));
+      const out = path.join(dir, `${slug}.npy`);
+      const r = spawnSync(python, [script, file, tokFile, out, hooksDir], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const engine = await OnnxEngine.create(cfg, weights, { threads: 1 });
+      try {
+        const run = await engine.runWithCache(tokens, B, T);
+        const theirNames = fs.readdirSync(hooksDir).map((f) => f.replace(/\.npy$/, ''));
+        expect([...run.cache.keys()].sort()).toEqual(theirNames.sort());
+        const compare = (name: string, ours: Float32Array, shape: number[], theirFile: string) => {
+          const theirs = decodeNpy(fs.readFileSync(theirFile)); // float64, TL's shape
+          expect(theirs.shape, name).toEqual(shape);
+          const want = Float64Array.from(theirs.data as ArrayLike<number>);
+          const scale = want.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 1);
+          expect(maxAbsDiff(ours, want), name).toBeLessThan(1e-4 * scale);
+        };
+        compare('logits', run.logits, [B, T, cfg.d_vocab_out ?? cfg.d_vocab], out);
+        for (const [name, act] of run.cache) compare(name, act.data, act.shape, path.join(hooksDir, `${name}.npy`));
       } finally {
         await engine.dispose();
       }

@@ -137,12 +137,12 @@ describe('saveModel / loadModel', () => {
       raw.push({ name: `blocks.${l}.attn.mask`, dtype: 'BOOL', shape: [cfg.n_ctx, cfg.n_ctx], bytes: new Uint8Array(cfg.n_ctx ** 2) });
       raw.push({ name: `blocks.${l}.attn.IGNORE`, dtype: 'F32', shape: [], bytes: new Uint8Array(new Float32Array([-Infinity]).buffer) });
     }
-    raw.push({ name: 'blocks.0.attn.rotary_sin', dtype: 'F32', shape: [1], bytes: new Uint8Array(4) });
+    raw.push({ name: 'blocks.0.attn.extra', dtype: 'F32', shape: [1], bytes: new Uint8Array(4) });
     const loaded = decodeModel(encodeSafetensorsRaw(raw), { config: { act_fn: 'relu' }, vocab });
     expect(loaded.cfg).toEqual({ ...cfg, act_fn: 'relu' });
     expect(loaded.weights).toEqual(weights);
     expect(loaded.vocab).toEqual(vocab);
-    expect(loaded.unknownTensors).toEqual(['blocks.0.attn.rotary_sin']);
+    expect(loaded.unknownTensors).toEqual(['blocks.0.attn.extra']);
   });
 
   it('gives vocab null when neither the file nor the caller has one', () => {

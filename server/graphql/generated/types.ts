@@ -26,8 +26,8 @@ export interface ResolvedScalars {
   String: string;
 }
 
-/** Activation function of the MLPs (TransformerLens act_fn names). */
-export type ActFn = 'gelu_new' | 'gelu' | 'relu';
+/** Activation function of the MLPs (TransformerLens act_fn names; gelu_fast and gelu_pytorch_tanh are gelu_new's tanh approximation written other ways). */
+export type ActFn = 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
 
 /** activation-patching: Activation patching sweeps (TransformerLens get_act_patch_* shapes) on clean/corrupted maze pairs: change the target, move the origin, add or remove a wall on or off the solution; metric: normalised l */
 export interface ActivationPatchingParams {
@@ -42,7 +42,7 @@ export interface ActivationPatchingParams {
   p: Maybe<Scalars['Float']>;
   /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
   pair: Maybe<PairKind>;
-  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  /** activations patched (mlp_out only in models with MLPs); any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: resid_pre, attn_out, mlp_out, head_all_pos (without mlp_out in attn_only models) */
   sites: Maybe<Array<PatchSite>>;
   /** patched runs per ONNX call; integers in [1, 256]; default: 8 */
   rowsPerRun: Maybe<Scalars['Int']>;
@@ -60,7 +60,7 @@ export interface ActivationPatchingParamsInput {
   p?: InputMaybe<Scalars['Float']>;
   /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
   pair?: InputMaybe<PairKind>;
-  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  /** activations patched (mlp_out only in models with MLPs); any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: resid_pre, attn_out, mlp_out, head_all_pos (without mlp_out in attn_only models) */
   sites?: InputMaybe<Array<PatchSite>>;
   /** patched runs per ONNX call; integers in [1, 256]; default: 8 */
   rowsPerRun?: InputMaybe<Scalars['Int']>;
@@ -299,7 +299,7 @@ export interface AttributionPatchingParams {
   p: Maybe<Scalars['Float']>;
   /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
   pair: Maybe<PairKind>;
-  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  /** activations patched (mlp_out only in models with MLPs); any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: resid_pre, attn_out, mlp_out, head_all_pos (without mlp_out in attn_only models) */
   sites: Maybe<Array<PatchSite>>;
   /** also run the exact sweeps and report the correlation; default: true */
   compare: Maybe<Scalars['Boolean']>;
@@ -317,7 +317,7 @@ export interface AttributionPatchingParamsInput {
   p?: InputMaybe<Scalars['Float']>;
   /** how the corrupted prompt differs (pairs.ts); one of target, origin, add_wall_on, add_wall_off, remove_wall_on, remove_wall_off; default: "target" */
   pair?: InputMaybe<PairKind>;
-  /** activations patched; any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: ["resid_pre","attn_out","mlp_out","head_all_pos"] */
+  /** activations patched (mlp_out only in models with MLPs); any of resid_pre, attn_out, mlp_out, head_by_pos, head_all_pos; default: resid_pre, attn_out, mlp_out, head_all_pos (without mlp_out in attn_only models) */
   sites?: InputMaybe<Array<PatchSite>>;
   /** also run the exact sweeps and report the correlation; default: true */
   compare?: InputMaybe<Scalars['Boolean']>;
@@ -632,6 +632,10 @@ export interface Dataset extends Node {
   contentHash: Maybe<Scalars['String']>;
   splits: DatasetSplits;
   config: DatasetConfig;
+  /** Plain-HTTP download of its mazes as a maze-dataset ZANJ archive (MazeDataset:minimal; same credentials as the API): /files/datasets/<id>.zanj */
+  downloadUrl: Scalars['String'];
+  /** Imported from a maze-dataset archive: that dataset's cfg.fname (or cfg.name). Null for generated datasets. An imported dataset's mazes are stored as read; its seed does not regenerate them. */
+  importedFrom: Maybe<Scalars['String']>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
   job: Maybe<Job>;
@@ -1463,7 +1467,7 @@ export interface Model extends Node {
   evals: Array<Evaluation>;
 }
 
-/** A model's architecture, in TransformerLens HookedTransformerConfig names (LayerNorm, learned positions, untied unembedding). */
+/** A model's architecture, in TransformerLens HookedTransformerConfig names, with TL's defaults filled in. */
 export interface ModelConfig {
   __typename?: 'ModelConfig';
   d_model: Scalars['Int'];
@@ -1478,6 +1482,21 @@ export interface ModelConfig {
   eps: Scalars['Float'];
   /** The maze tokenizer its vocabulary comes from (see tokenizers). */
   tokenizer: Scalars['String'];
+  positional_embedding_type: PositionalEmbeddingType;
+  /** Rotary only: the leading dimensions of each head's q and k that rotate; null for learned positions. */
+  rotary_dim: Maybe<Scalars['Int']>;
+  /** Rotary only: the frequency base; null for learned positions. */
+  rotary_base: Maybe<Scalars['Float']>;
+  /** Rotary only: adjacent pairs rotate (GPT-J) rather than halves (GPT-NeoX); null for learned positions. */
+  rotary_adjacent_pairs: Maybe<Scalars['Boolean']>;
+  /** null: no normalization layers (and no ln hooks). */
+  normalization_type: Maybe<NormalizationType>;
+  /** Blocks without MLPs. */
+  attn_only: Scalars['Boolean'];
+  /** Attention and MLP read the same resid_pre and add to it together. */
+  parallel_attn_mlp: Scalars['Boolean'];
+  /** Width of the unembedding (d_vocab unless set otherwise). */
+  d_vocab_out: Scalars['Int'];
 }
 
 export interface ModelConnection {
@@ -1519,6 +1538,8 @@ export interface ModelLineage {
   ignoredTensors: Array<Scalars['String']>;
   /** import/demo: the file's other __metadata__ keys. */
   metadataKeys: Array<Scalars['String']>;
+  /** import: TransformerLens weight processing applied on import, one line per step (empty: none). */
+  processing: Array<Scalars['String']>;
 }
 
 /** The architecture presets of trainModel (server/model/config.ts PRESETS). */
@@ -1552,6 +1573,9 @@ export interface Node {
   __typename?: 'Annotation' | 'Comment' | 'Circuit' | 'Experiment' | 'Job' | 'Dataset' | 'Maze' | 'Model' | 'Checkpoint' | 'Evaluation' | 'User';
   id: Scalars['ID'];
 }
+
+/** TransformerLens normalization_type (null on ModelConfig: no normalization). */
+export type NormalizationType = 'LN' | 'LNPre' | 'RMS' | 'RMSPre';
 
 /** Relay cursor pagination: cursors are opaque strings; pass endCursor as `after` for the next page. */
 export interface PageInfo {
@@ -1741,6 +1765,9 @@ export interface PathSender {
   /** Mean normalised effect: 0 none, −1 the whole effect. */
   effect: Scalars['Float'];
 }
+
+/** TransformerLens positional_embedding_type. */
+export type PositionalEmbeddingType = 'standard' | 'rotary';
 
 /** Choices of probes.backend (each field's description names the ones it takes). */
 export type ProbeBackend = 'ort' | 'js';
@@ -2415,6 +2442,18 @@ export interface User extends Node {
   createdAt: Scalars['DateTime'];
 }
 
+/** TransformerLens' weight processing (HookedTransformer.from_pretrained's defaults are all true). */
+export interface WeightProcessingInput {
+  /** Fold each norm's gain (and LN's bias) into the weights that read it; LN becomes LNPre, RMS becomes RMSPre. */
+  fold_ln?: InputMaybe<Scalars['Boolean']>;
+  /** Centre W_E, W_pos, W_O, b_O, W_out, b_out over d_model (LN/LNPre models only, as in TL). */
+  center_writing_weights?: InputMaybe<Scalars['Boolean']>;
+  /** Centre W_U and b_U over the vocabulary (log-probabilities unchanged, logits shift per position). */
+  center_unembed?: InputMaybe<Scalars['Boolean']>;
+  /** Fold b_V into b_O. */
+  fold_value_biases?: InputMaybe<Scalars['Boolean']>;
+}
+
 export interface WeightsEmbedding {
   __typename?: 'WeightsEmbedding';
   distance_vs_lattice_pearson: Maybe<Scalars['Float']>;
@@ -2575,6 +2614,12 @@ export interface MutationDeleteDatasetArgs {
   id: Scalars['ID'];
 }
 
+export interface MutationImportDatasetArgs {
+  name: Scalars['String'];
+  base64: Scalars['String'];
+  testFraction?: InputMaybe<Scalars['Float']>;
+}
+
 export interface MutationTrainModelArgs {
   input: TrainModelInput;
 }
@@ -2586,6 +2631,7 @@ export interface MutationEvaluateModelArgs {
 export interface MutationImportModelArgs {
   name: Scalars['String'];
   base64: Scalars['String'];
+  processing?: InputMaybe<WeightProcessingInput>;
 }
 
 export interface MutationRunForwardArgs {
@@ -2802,7 +2848,7 @@ export interface ResolversParentTypes {
   MazeStats: { edges: ResolvedScalars['Int']; deadEnds: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; isTree: ResolvedScalars['Boolean']; components: ResolvedScalars['Int']; cyclomatic: ResolvedScalars['Int']; forksOnPath: ResolvedScalars['Int']; l1Distance: ResolvedScalars['Int']; baselineSuccessProbability?: Maybe<ResolvedScalars['Float']> };
   MazeTokens: { prompt: ResolvedScalars['String']; tokens: ResolvedScalars['String']; solution: ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>> };
   Model: M.ModelRow;
-  ModelConfig: { d_model: ResolvedScalars['Int']; n_layers: ResolvedScalars['Int']; n_heads: ResolvedScalars['Int']; d_head: ResolvedScalars['Int']; d_mlp: ResolvedScalars['Int']; d_vocab: ResolvedScalars['Int']; n_ctx: ResolvedScalars['Int']; act_fn: ActFn; eps: ResolvedScalars['Float']; tokenizer: ResolvedScalars['String'] };
+  ModelConfig: { d_model: ResolvedScalars['Int']; n_layers: ResolvedScalars['Int']; n_heads: ResolvedScalars['Int']; d_head: ResolvedScalars['Int']; d_mlp: ResolvedScalars['Int']; d_vocab: ResolvedScalars['Int']; n_ctx: ResolvedScalars['Int']; act_fn: ActFn; eps: ResolvedScalars['Float']; tokenizer: ResolvedScalars['String']; positional_embedding_type: PositionalEmbeddingType; rotary_dim?: Maybe<ResolvedScalars['Int']>; rotary_base?: Maybe<ResolvedScalars['Float']>; rotary_adjacent_pairs?: Maybe<ResolvedScalars['Boolean']>; normalization_type?: Maybe<NormalizationType>; attn_only: ResolvedScalars['Boolean']; parallel_attn_mlp: ResolvedScalars['Boolean']; d_vocab_out: ResolvedScalars['Int'] };
   ModelConnection: { edges: ReadonlyArray<ResolversParentTypes['ModelEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   ModelEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Model'] };
   ModelLineage: M.ModelLineage;
@@ -3165,6 +3211,8 @@ export interface DatasetResolvers<TContext = unknown, TParent = ResolversParentT
   contentHash?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   splits?: ResolverFn<ResolversParentTypes['DatasetSplits'], TParent, TContext, Record<string, never>>;
   config?: ResolverFn<ResolversParentTypes['DatasetConfig'], TParent, TContext, Record<string, never>>;
+  downloadUrl?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  importedFrom?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   job?: ResolverFn<Maybe<ResolversParentTypes['Job']>, TParent, TContext, Record<string, never>>;
@@ -3604,6 +3652,14 @@ export interface ModelConfigResolvers<TContext = unknown, TParent = ResolversPar
   act_fn?: ResolverFn<ActFn, TParent, TContext, Record<string, never>>;
   eps?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
   tokenizer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  positional_embedding_type?: ResolverFn<PositionalEmbeddingType, TParent, TContext, Record<string, never>>;
+  rotary_dim?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  rotary_base?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  rotary_adjacent_pairs?: ResolverFn<Maybe<ResolvedScalars['Boolean']>, TParent, TContext, Record<string, never>>;
+  normalization_type?: ResolverFn<Maybe<NormalizationType>, TParent, TContext, Record<string, never>>;
+  attn_only?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  parallel_attn_mlp?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  d_vocab_out?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
 }
 
 export interface ModelConnectionResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelConnection']> {
@@ -3632,6 +3688,7 @@ export interface ModelLineageResolvers<TContext = unknown, TParent = ResolversPa
   resumes?: ResolverFn<ReadonlyArray<ResolversParentTypes['TrainingResume']>, TParent, TContext, Record<string, never>>;
   ignoredTensors?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   metadataKeys?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  processing?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface MutationResolvers<TContext = unknown, TParent = ResolversParentTypes['Mutation']> {
@@ -3649,6 +3706,7 @@ export interface MutationResolvers<TContext = unknown, TParent = ResolversParent
   cancelJob?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationCancelJobArgs>;
   createDataset?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationCreateDatasetArgs>;
   deleteDataset?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, MutationDeleteDatasetArgs>;
+  importDataset?: ResolverFn<ResolversParentTypes['Dataset'], TParent, TContext, MutationImportDatasetArgs>;
   trainModel?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationTrainModelArgs>;
   evaluateModel?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationEvaluateModelArgs>;
   importModel?: ResolverFn<ResolversParentTypes['Model'], TParent, TContext, MutationImportModelArgs>;

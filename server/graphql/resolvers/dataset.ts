@@ -14,12 +14,14 @@ import {
   mazePage,
   splitRange,
 } from '../../services/datasets.js';
+import { MAX_DATASET_ARCHIVE_BYTES, importDatasetArchive } from '../../services/datasetArchives.js';
 import { generatorNames } from '../../maze/generators/index.js';
 import { mazeFromSpec } from '../../maze/edit.js';
 import { edgeList, type SolvedMaze } from '../../maze/lattice.js';
 import { renderAscii, renderSvg } from '../../maze/render.js';
 import { Rng } from '../../maze/rng.js';
 import { getTokenizer, tokenizerNames } from '../../maze/tokenize/index.js';
+import { base64Bytes } from '../base64.js';
 import type { Ctx } from '../context.js';
 import { badInput, conflict, notFound } from '../errors.js';
 import type { MazeGenerator, Resolvers } from '../generated/types.js';
@@ -88,6 +90,11 @@ export const datasetResolvers: Resolvers<Ctx> = {
         checkDatasetSize(p.grid, p.count, user.role),
       );
     },
+    async importDataset(_p, { name, base64, testFraction }, ctx) {
+      const user = requireCompute(ctx, 'importDataset');
+      const bytes = base64Bytes(base64, MAX_DATASET_ARCHIVE_BYTES, 'importDataset: base64');
+      return await importDatasetArchive(ctx.app.handle, { name, bytes, testFraction }, user);
+    },
     async deleteDataset(_p, { id }, ctx) {
       const dsId = rowId(id, 'Dataset');
       const ds = await getDataset(ctx.db, dsId);
@@ -103,6 +110,8 @@ export const datasetResolvers: Resolvers<Ctx> = {
     p: (d) => d.config.p ?? null,
     forkless: (d) => d.config.forkless === true,
     config: (d) => ({ ...d.config, generator: d.config.generator as MazeGenerator }),
+    downloadUrl: (d) => `/files/datasets/${d.id}.zanj`,
+    importedFrom: (d) => (d.config.imported ? (d.config.imported.fname ?? d.config.imported.name) : null),
     createdBy: async (d, _a, ctx) => (d.createdBy ? ((await ctx.loaders.user.load(d.createdBy)) ?? null) : null),
     job: async (d, _a, ctx) => (d.jobId ? ((await ctx.loaders.job.load(d.jobId)) ?? null) : null),
     async mazes(d, args, ctx) {

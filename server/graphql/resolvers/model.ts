@@ -3,7 +3,7 @@ import { allHookNames } from '../../model/onnx/hooks.js';
 import { UserError } from '../../errors.js';
 import { decodeMaze } from '../../services/datasets.js';
 import { mazeFromSpec } from '../../maze/edit.js';
-import { parameterCount } from '../../model/config.js';
+import { architecture, type ModelConfig, parameterCount } from '../../model/config.js';
 import type { Ctx } from '../context.js';
 import { conflict, notFound } from '../errors.js';
 import type { Resolvers } from '../generated/types.js';
@@ -60,7 +60,7 @@ export const modelResolvers: Resolvers<Ctx> = {
       const user = requireCompute(ctx, 'evaluateModel');
       return ctx.app.runner.enqueue('evaluateModel', input, user.id);
     },
-    async importModel(_p, { name, base64 }, ctx) {
+    async importModel(_p, { name, base64, processing }, ctx) {
       const user = requireCompute(ctx, 'importModel');
       const bytes = base64Bytes(
         base64,
@@ -68,7 +68,12 @@ export const modelResolvers: Resolvers<Ctx> = {
         'importModel: base64',
         `importModel: file exceeds ${MAX_MODEL_BYTES} bytes; POST it to /upload/model instead`,
       );
-      return await importModelBytes(ctx.app.handle, name, bytes, user.id);
+      return await importModelBytes(ctx.app.handle, name, bytes, user.id, 'import', {
+        fold_ln: processing?.fold_ln ?? false,
+        center_writing_weights: processing?.center_writing_weights ?? false,
+        center_unembed: processing?.center_unembed ?? false,
+        fold_value_biases: processing?.fold_value_biases ?? false,
+      });
     },
     async runForward(_p, { modelId, tokens, hooks, topK }, ctx) {
       requireCompute(ctx, 'runForward');
@@ -103,7 +108,7 @@ export const modelResolvers: Resolvers<Ctx> = {
   },
   Model: {
     id: (m) => toId('Model', m.id),
-    config: (m) => m.config,
+    config: (m) => configOut(m.config),
     vocab: (m) => m.vocab,
     lineage: (m) => m.lineage,
     parameterCount: (m) => parameterCount(m.config),
@@ -118,6 +123,7 @@ export const modelResolvers: Resolvers<Ctx> = {
     jobId: (l) => (l.jobId != null ? toId('Job', l.jobId) : null),
     resumes: (l) => (l.resumes ?? []).map((r) => ({ ...r, at: Date.parse(r.at) })),
     ignoredTensors: (l) => l.ignoredTensors ?? [],
+    processing: (l) => l.processing ?? [],
     metadataKeys: (l) => l.metadataKeys ?? [],
   },
   GeneratedMazes: {
@@ -141,3 +147,20 @@ export const modelResolvers: Resolvers<Ctx> = {
     job: async (e, _a, ctx) => (e.jobId ? ((await ctx.loaders.job.load(e.jobId)) ?? null) : null),
   },
 };
+
+/** The config with TL's architecture defaults filled in (a stored config leaves defaults out). */
+function configOut(cfg: ModelConfig) {
+  const a = architecture(cfg);
+  const rotary = a.positional === 'rotary';
+  return {
+    ...cfg,
+    positional_embedding_type: a.positional,
+    rotary_dim: rotary ? a.rotary_dim : null,
+    rotary_base: rotary ? a.rotary_base : null,
+    rotary_adjacent_pairs: rotary ? a.rotary_adjacent_pairs : null,
+    normalization_type: a.normalization,
+    attn_only: a.attn_only,
+    parallel_attn_mlp: a.parallel_attn_mlp,
+    d_vocab_out: a.d_vocab_out,
+  };
+}

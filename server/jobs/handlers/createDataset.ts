@@ -8,7 +8,7 @@
  */
 import crypto from 'node:crypto';
 import { UserError } from '../../errors.js';
-import { DatasetWriter, MAX_DATASET_COUNT, type MazeToStore, deleteUnfinishedDataset, encodeMaze } from '../../services/datasets.js';
+import { DatasetWriter, MAX_DATASET_COUNT, type MazeToStore, deleteUnfinishedDataset, encodeMaze, hashMaze } from '../../services/datasets.js';
 import { type MazeSpec, mazeStream, validateSpec } from '../../maze/generate.js';
 import { mazeStats } from '../../maze/analysis.js';
 import { MAX_GRID } from '../../maze/lattice.js';
@@ -113,11 +113,7 @@ export const createDataset: JobHandler<CreateDatasetParams> = {
     for (const m of mazes) {
       const e = encodeMaze(m);
       const { rows: _r, cols: _c, cells: _n, pathLength: _l, ...st } = mazeStats(m);
-      // Content hash: a fixed little header per maze, then its stored bytes, in index order.
-      hash
-        .update(Uint8Array.of(e.rows, e.cols, e.originRow, e.originCol, e.targetRow, e.targetCol))
-        .update(e.planes)
-        .update(e.solution);
+      hashMaze(hash, e);
       batch.push({ idx, split: idx < splits.train[1] ? 'train' : 'test', encoded: e, stats: st });
       idx++;
       if (batch.length >= BATCH) {

@@ -13,6 +13,7 @@
  * job resumes from the working file; if that pair is torn (the crash hit a save), it starts over.
  */
 import { UserError } from '../../errors.js';
+import type { DatasetRow } from '../../services/rows.js';
 import type { Db, DbHandle } from '../../services/database.js';
 import type { JobRow } from '../../services/rows.js';
 import {
@@ -115,6 +116,17 @@ function generatedOf(r: Record<string, unknown>, nCtx: number): GeneratedMazes {
   return { generator, grid, ...(Object.keys(sampling).length > 0 ? { sampling } : {}), ...(queries > 1 ? { queries } : {}) };
 }
 
+/**
+ * Training draws a dataset's mazes by regenerating them from its spec and seed; an imported
+ * dataset's mazes were never generated here, so that would train on different mazes.
+ */
+function refuseImported(ds: DatasetRow): void {
+  if (ds.config.imported)
+    throw new UserError(
+      `trainModel: datasetId: Dataset:${ds.id} was imported from a maze-dataset archive; training regenerates a dataset's mazes from its generator and seed, which would not give the imported mazes. Train on generated mazes (generator, grid) instead`,
+    );
+}
+
 export const trainModel: JobHandler<TrainParams> = {
   kind: 'trainModel',
   recovery: 'resume',
@@ -132,7 +144,7 @@ export const trainModel: JobHandler<TrainParams> = {
     if (datasetId !== null && generatedOnly.length > 0) {
       throw new UserError(`trainModel: ${generatedOnly.join(', ')} apply to generated mazes; leave out datasetId to use them (a dataset's mazes are fixed)`);
     }
-    if (datasetId !== null) await readyDataset(db, datasetId, 'trainModel: datasetId');
+    if (datasetId !== null) refuseImported(await readyDataset(db, datasetId, 'trainModel: datasetId'));
     const generated = datasetId === null ? generatedOf(r, PRESETS[preset].n_ctx) : undefined;
     const lr = r.lr ?? 1e-3;
     if (typeof lr !== 'number' || !(lr > 0 && lr < 1)) throw new UserError(`trainModel: lr must be a number in (0, 1), got ${JSON.stringify(lr)}`);
@@ -173,6 +185,7 @@ export const trainModel: JobHandler<TrainParams> = {
     // Either the dataset's stored training mazes (maze k regenerated from its spec and seed), or
     // fresh mazes from the job's seed: every one new (mazes = steps × batch), sampled as asked.
     const ds = p.datasetId !== null ? await readyDataset(db, p.datasetId, 'trainModel: datasetId') : null;
+    if (ds) refuseImported(ds);
     const gen = p.generated ?? { generator: 'dfs', grid: 5 };
     const grid = ds ? ds.grid : gen.grid;
     const cfg: ModelConfig = { ...PRESETS[p.preset], d_vocab: tok.vocabSize(grid), tokenizer: TOKENIZER };

@@ -13,7 +13,7 @@
  * e.g. a logit difference; see `logitDiffSeed`), or for the masked cross-entropy loss.
  */
 import { availableParallelism } from 'node:os';
-import { hookShapes, paramShapes, type ModelConfig, type Weights } from '../config.js';
+import { architecture, hookShapes, paramShapes, type ModelConfig, type Weights } from '../config.js';
 import { feedF32, feedI32, OrtSession, runtimeOptionsFromEnv, type Feed, type RuntimeOptions } from '../onnx/runtime.js';
 import { HostAdamW, TrainError, type GradEngine, type LossBatch, type TokenGrid, type TrainEngine } from '../train/engine.js';
 import { checkWeights } from '../weights.js';
@@ -37,12 +37,15 @@ export class OnnxGradEngine implements GradEngine {
   private readonly shapes: Map<string, number[]>;
   private readonly sessions = new Map<string, Promise<OrtSession>>();
   private disposed = false;
+  /** Width of the logits (d_vocab_out): targets and seeds index it. */
+  private readonly vOut: number;
 
   private constructor(
     readonly cfg: ModelConfig,
     private readonly opts: RuntimeOptions,
   ) {
     this.shapes = new Map(paramShapes(cfg));
+    this.vOut = architecture(cfg).d_vocab_out;
     this.name = `onnx-${opts.device === 'cuda' ? 'cuda' : 'cpu'}`;
   }
 
@@ -140,8 +143,8 @@ export class OnnxGradEngine implements GradEngine {
     let count = 0;
     for (let i = 0; i < B * T; i++) {
       const t = b.targets[i];
-      if (!(t >= 0 && t < this.cfg.d_vocab))
-        throw new TrainError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
+      if (!(t >= 0 && t < this.vOut))
+        throw new TrainError(`target ${t} at row ${Math.floor(i / T)}, position ${i % T} is outside the output vocabulary [0, ${this.vOut})`);
       if (!(b.mask[i] >= 0)) throw new TrainError(`loss mask at row ${Math.floor(i / T)}, position ${i % T} is ${b.mask[i]}; it must be ≥ 0`);
       count += b.mask[i];
     }
@@ -192,10 +195,10 @@ export class OnnxGradEngine implements GradEngine {
     if (seed.kind === 'loss') feeds = this.lossFeeds({ ...grid, targets: seed.targets, mask: seed.mask });
     else {
       this.checkGrid(grid);
-      const n = B * T * this.cfg.d_vocab;
+      const n = B * T * this.vOut;
       if (seed.grad.length !== n)
-        throw new TrainError(`logits gradient has ${seed.grad.length} values; [B, T, d_vocab] = [${B}, ${T}, ${this.cfg.d_vocab}] needs ${n}`);
-      feeds = { ...this.paramFeeds(), ...this.gridFeeds(grid), logits_grad: feedF32(seed.grad, [B, T, this.cfg.d_vocab]) };
+        throw new TrainError(`logits gradient has ${seed.grad.length} values; [B, T, d_vocab_out] = [${B}, ${T}, ${this.vOut}] needs ${n}`);
+      feeds = { ...this.paramFeeds(), ...this.gridFeeds(grid), logits_grad: feedF32(seed.grad, [B, T, this.vOut]) };
     }
     const spec: TrainGraphSpec = { objective: seed.kind, paramGrads: false, hookGrads: names, logits: true, packed: grid.positions !== undefined };
     const fetch = ['logits', ...names.map(hookGradName), ...(seed.kind === 'loss' ? ['loss'] : [])];
@@ -221,8 +224,8 @@ export class OnnxGradEngine implements GradEngine {
  */
 export function logitDiffSeed(cfg: ModelConfig, B: number, T: number, rows: ReadonlyArray<{ pos: number; good: number; bad: number }>): Float32Array {
   if (rows.length !== B) throw new TrainError(`logitDiffSeed needs one {pos, good, bad} per row: got ${rows.length} for B = ${B}`);
-  const V = cfg.d_vocab;
-  const out = new Float32Array(B * T * V); // [B, T, V]
+  const V = architecture(cfg).d_vocab_out;
+  const out = new Float32Array(B * T * V); // [B, T, d_vocab_out]
   rows.forEach(({ pos, good, bad }, b) => {
     if (!(Number.isInteger(pos) && pos >= 0 && pos < T)) throw new TrainError(`row ${b}: position ${pos} is outside [0, ${T})`);
     for (const t of [good, bad])

@@ -31,12 +31,18 @@
  *                   ScatterElements); ScatterElements with reduction 'add' (opset 16+) above
  *                   ONE_HOT_MAX_VOCAB, where the [N, d_vocab] one-hot would be large.
  *                   dW_pos[t] = Σ_b d resid_0[b, t] for t < T and 0 beyond.
+ *   rotary          q, k rotate after their projections (../rotary.ts): rot(x) = x ⊙ cos + (x·F) ⊙ sin
+ *                   on the first R dims, so d x = d rot ⊙ cos + (d rot ⊙ sin)·Fᵀ there, the rest passes.
+ *   normalizations  LN, LNPre, RMS, RMSPre and none share one folded form (Ops.lnLinear).
+ *   attn_only       blocks end at resid_post = resid_pre + attn_out; parallel_attn_mlp blocks send
+ *                   d resid_post to attention, the MLP (through ln2 of resid_pre) and resid_pre alike.
  * Layout: row-wise activations are 2-D [N, F] (N = B·T) so each linear layer is one Gemm with its
  * bias; Q, K, V come from one Gemm against [d_model, 3·H·d_head] assembled in-graph from
  * W_Q/W_K/W_V; attention runs batched over [B, H, T, d_head]; W_O as [H·d_head, d_model]. Hook
  * gradients are reshaped to TL's shapes only when requested.
  */
-import { paramShapes, type ModelConfig } from '../config.js';
+import { architecture, paramShapes, type ModelConfig } from '../config.js';
+import { flipMatrix, rotaryTables } from '../rotary.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { hookGeometry } from '../hooks.js';
 import { hookSymDims } from '../onnx/hooks.js';
@@ -81,7 +87,12 @@ const ONE_HOT_MAX_VOCAB = 256;
 
 /** Serialized ONNX model for `spec`. */
 export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Array {
-  const { d_model: D, n_heads: H, d_head: E, d_vocab: V, n_ctx, n_layers: L, eps } = cfg;
+  const { d_model: D, n_heads: H, d_head: E, d_vocab, n_ctx, n_layers: L, eps } = cfg;
+  const arch = architecture(cfg);
+  const V = arch.d_vocab_out; // logits width; d_vocab indexes W_E
+  const norm = arch.normalization;
+  /** The gain and bias parameter names of norm `prefix` ('' where the normalization has none). */
+  const nw = (prefix: string): [string, string] => [norm === 'LN' || norm === 'RMS' ? `${prefix}.w` : '', norm === 'LN' ? `${prefix}.b` : ''];
   const HE = H * E;
   const backward = spec.objective !== 'none';
   const wantParams = backward && (spec.paramGrads ?? true);
@@ -124,11 +135,46 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
   const positions = packed ? g.input('positions', 'int32', ['B', 'T']) : null;
   const segments = packed ? g.input('segments', 'int32', ['B', 'T']) : null;
   const embed = g.op('Gather', ['embed.W_E', tokens], { axis: 0 }); // [B, T, D]
-  const pos = positions
-    ? g.op('Gather', ['pos_embed.W_pos', positions], { axis: 0 }) // [B, T, D]
-    : g.op('Slice', ['pos_embed.W_pos', g.i64([0]), Tn, g.i64([0])]); // [T, D]
-  let resid = o.reshape(o.add(embed, pos), [-1, D]); // [N, D]
+  let resid: string; // [N, D]
+  if (arch.positional === 'standard') {
+    const pos = positions
+      ? g.op('Gather', ['pos_embed.W_pos', positions], { axis: 0 }) // [B, T, D]
+      : g.op('Slice', ['pos_embed.W_pos', g.i64([0]), Tn, g.i64([0])]); // [T, D]
+    resid = o.reshape(o.add(embed, pos), [-1, D]);
+  } else resid = o.reshape(embed, [-1, D]); // rotary: positions enter through q and k
   o.setRows(resid);
+
+  // Rotary tables at each token's position: [T, R] (broadcast over [B, H, T, R]) or, packed, [B, 1, T, R].
+  const R = arch.rotary_dim;
+  let rot: { sin: string; cos: string; flip: string; flipT: string } | null = null;
+  if (arch.positional === 'rotary') {
+    const { sin, cos } = rotaryTables(arch, n_ctx);
+    const F = flipMatrix(R, arch.rotary_adjacent_pairs); // [R, R]
+    const FT = new Float32Array(R * R);
+    for (let i = 0; i < R; i++) for (let j = 0; j < R; j++) FT[j * R + i] = F[i * R + j];
+    const at = (name: string, data: Float32Array) => {
+      const table = g.initF32(name, [n_ctx, R], data);
+      return positions ? o.unsqueeze(g.op('Gather', [table, positions], { axis: 0 }), [1]) : g.op('Slice', [table, g.i64([0]), Tn, g.i64([0])]);
+    };
+    rot = { sin: at('rotary_sin', sin), cos: at('rotary_cos', cos), flip: g.initF32('rotary_flip', [R, R], F), flipT: g.initF32('rotary_flip_t', [R, R], FT) };
+  }
+  /** Split [B, H, T, E] into its rotating first R dims and the rest (null when R = E). */
+  const splitRot = (x: string): [string, string | null] =>
+    R === E ? [x, null] : (g.node('Split', [x, g.i64([R, E - R])], 2, { axis: 3 }) as [string, string]);
+  /** rot(x) on x [B, H, T, E]. */
+  const rotate = (x: string): string => {
+    const r = rot!;
+    const [xr, xp] = splitRot(x);
+    const y = o.add(o.mul(xr, r.cos), o.mul(o.matmul(xr, r.flip), r.sin));
+    return xp ? g.op('Concat', [y, xp], { axis: 3 }) : y;
+  };
+  /** Backward of rotate: d x from d rot(x), both [B, H, T, E]. */
+  const unrotate = (dy: string): string => {
+    const r = rot!;
+    const [dr, dp] = splitRot(dy);
+    const dx = o.add(o.mul(dr, r.cos), o.matmul(o.mul(dr, r.sin), r.flipT));
+    return dp ? g.op('Concat', [dx, dp], { axis: 3 }) : dx;
+  };
 
   let causal: string; // additive attention bias: [T, T], or [B, 1, T, T] for packed rows
   if (segments) {
@@ -153,7 +199,8 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
 
   interface BlockSaved {
     ln1: LnLinear;
-    ln2: LnLinear;
+    /** null in attn_only blocks */
+    ln2: LnLinear | null;
     qh: string;
     kh: string;
     vh: string;
@@ -175,21 +222,30 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     );
     const wqkv = o.reshape(o.transpose(stackW, [2, 0, 1, 3]), [D, 3 * HE]);
     const bqkv = o.reshape(g.op('Concat', [`${p}.attn.b_Q`, `${p}.attn.b_K`, `${p}.attn.b_V`], { axis: 0 }), [3 * HE]);
-    const ln1 = o.lnLinear(resid, `${p}.ln1.w`, `${p}.ln1.b`, wqkv, bqkv, D, eps); // z: qkv [N, 3·H·E]
+    const ln1 = o.lnLinear(norm, resid, ...nw(`${p}.ln1`), wqkv, bqkv, D, eps); // z: qkv [N, 3·H·E]
     const heads = o.transpose(o.reshape(ln1.z, qkvShape), [2, 0, 3, 1, 4]); // [3, B, H, T, E]
-    const [qh, kh, vh] = g.node('Split', [heads], 3, { axis: 0 }).map((t) => o.squeeze(t, [0])); // [B, H, T, E] each
+    let [qh, kh, vh] = g.node('Split', [heads], 3, { axis: 0 }).map((t) => o.squeeze(t, [0])); // [B, H, T, E] each
+    if (rot) [qh, kh] = [rotate(qh), rotate(kh)]; // the rotated q, k the scores (and their backward) use
     const scores = o.add(o.matmulBT(qh, kh, alpha), causal); // [B, H, T, T]
     const pattern = g.op('Softmax', [scores], { axis: -1 }); // [B, H, T, T]
     const zh = o.matmul(pattern, vh); // [B, H, T, E]
     const zflat = o.reshape(o.transpose(zh, [0, 2, 1, 3]), [-1, HE]); // [N, H·E]
     const wo = o.reshape(`${p}.attn.W_O`, [HE, D]); // [H, E, D] is [H·E, D] row-major
-    const residMid = o.add(resid, o.linear(zflat, wo, `${p}.attn.b_O`)); // [N, D]
-    const ln2 = o.lnLinear(residMid, `${p}.ln2.w`, `${p}.ln2.b`, `${p}.mlp.W_in`, `${p}.mlp.b_in`, D, eps); // z: pre [N, M]
+    const attnOut = o.linear(zflat, wo, `${p}.attn.b_O`); // [N, D]
+    if (arch.attn_only) {
+      resid = o.add(resid, attnOut); // resid_post [N, D]
+      saved.push({ ln1, ln2: null, qh, kh, vh, pattern, zh, zflat, wo, post: '', dact: () => '' });
+      continue;
+    }
+    // Sequential: the MLP reads resid_mid; parallel: it reads resid_pre and both outputs add to it.
+    const mlpIn = arch.parallel_attn_mlp ? resid : o.add(resid, attnOut); // [N, D]
+    const ln2 = o.lnLinear(norm, mlpIn, ...nw(`${p}.ln2`), `${p}.mlp.W_in`, `${p}.mlp.b_in`, D, eps); // z: pre [N, M]
     const act = o.activation(cfg.act_fn, ln2.z);
-    resid = o.add(residMid, o.linear(act.y, `${p}.mlp.W_out`, `${p}.mlp.b_out`)); // [N, D]
+    const mlpOut = o.linear(act.y, `${p}.mlp.W_out`, `${p}.mlp.b_out`); // [N, D]
+    resid = arch.parallel_attn_mlp ? o.add(o.add(resid, attnOut), mlpOut) : o.add(mlpIn, mlpOut); // [N, D]
     saved.push({ ln1, ln2, qh, kh, vh, pattern, zh, zflat, wo, post: act.y, dact: act.dydx });
   }
-  const lnf = o.lnLinear(resid, 'ln_final.w', 'ln_final.b', 'unembed.W_U', 'unembed.b_U', D, eps);
+  const lnf = o.lnLinear(norm, resid, ...nw('ln_final'), 'unembed.W_U', 'unembed.b_U', D, eps);
   const logits = lnf.z; // [N, V]
   if (spec.logits ?? !backward) {
     g.rename(o.reshape(logits, dimsBT(V)), 'logits');
@@ -199,15 +255,24 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
 
   // ---- objective --------------------------------------------------------------------------------
   // Created on first use: graphs that never one-hot (activation grads only) must not carry it.
-  let vocabIdsName: string | null = null;
-  const vocabIds = (): string =>
-    (vocabIdsName ??= g.initF32(
-      'vocab_ids',
-      [V],
-      Float32Array.from({ length: V }, (_, i) => i),
-    )); // [V]
-  /** [N, V] float one-hot rows of int32 ids [B, T] (ids are exact in float32 below 2²⁴). */
-  const oneHot = (ids: string): string => g.op('Cast', [g.op('Equal', [g.op('Cast', [o.reshape(ids, [-1, 1])], { to: 1 }), vocabIds()])], { to: 1 });
+  const vocabIdNames = new Map<number, string>();
+  /** [n] float ids 0..n−1, one initializer per size (d_vocab for W_E, d_vocab_out for targets). */
+  const vocabIds = (n: number): string => {
+    let name = vocabIdNames.get(n);
+    if (!name)
+      vocabIdNames.set(
+        n,
+        (name = g.initF32(
+          vocabIdNames.size === 0 ? 'vocab_ids' : `vocab_ids_${n}`,
+          [n],
+          Float32Array.from({ length: n }, (_, i) => i),
+        )),
+      );
+    return name;
+  };
+  /** [N, n] float one-hot rows of int32 ids [B, T] (ids are exact in float32 below 2²⁴). */
+  const oneHot = (ids: string, n: number): string =>
+    g.op('Cast', [g.op('Equal', [g.op('Cast', [o.reshape(ids, [-1, 1])], { to: 1 }), vocabIds(n)])], { to: 1 });
   let dlogits: string; // [N, V]
   if (spec.objective === 'loss') {
     const targets = g.input('targets', 'int32', ['B', 'T']);
@@ -219,7 +284,7 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     g.rename(loss, 'loss');
     g.output('loss', 'float', []);
     const weight = o.unsqueeze(o.div(mask, count), [1]); // [N, 1]
-    dlogits = o.mul(o.sub(g.op('Exp', [logp]), oneHot(targets)), weight);
+    dlogits = o.mul(o.sub(g.op('Exp', [logp]), oneHot(targets, V)), weight);
   } else {
     dlogits = o.reshape(g.input('logits_grad', 'float', ['B', 'T', V]), [-1, V]);
   }
@@ -228,8 +293,10 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
   /** Backward through a folded LayerNorm + linear map, emitting its hooks' and parameters' gradients. */
   const lnBack = (s: LnLinear, dz: string, ln: string, Wname: string | null, biasName: string | null): string => {
     const r = o.lnLinearBackward(s, dz, D, wantParams);
-    hookGrad(`${ln}.hook_normalized`, r.normalizedGrad);
-    hookGrad(`${ln}.hook_scale`, r.scaleGrad);
+    if (norm !== null) {
+      hookGrad(`${ln}.hook_normalized`, r.normalizedGrad);
+      hookGrad(`${ln}.hook_scale`, r.scaleGrad);
+    }
     paramGrad(`${ln}.w`, r.params?.dw);
     paramGrad(`${ln}.b`, r.params?.db);
     if (Wname) paramGrad(Wname, r.params?.dW);
@@ -242,19 +309,28 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     const p = `blocks.${l}`;
     const s = saved[l];
     hookGrad(`${p}.hook_resid_post`, () => dresid);
-    // MLP: mlp_out = post·W_out + b_out, post = act(pre), pre = LN2(resid_mid)·W_in + b_in.
-    hookGrad(`${p}.hook_mlp_out`, () => dresid);
-    paramGrad(`${p}.mlp.W_out`, wantParams ? o.weightGrad(s.post, dresid) : undefined);
-    paramGrad(`${p}.mlp.b_out`, wantParams ? o.sumRows(dresid) : undefined);
-    const dpost = o.linearBack(dresid, `${p}.mlp.W_out`); // [N, M]
-    hookGrad(`${p}.mlp.hook_post`, () => dpost);
-    const dpre = o.mul(dpost, s.dact()); // [N, M]
-    hookGrad(`${p}.mlp.hook_pre`, () => dpre);
-    dresid = o.add(dresid, lnBack(s.ln2, dpre, `${p}.ln2`, `${p}.mlp.W_in`, `${p}.mlp.b_in`)); // d resid_mid [N, D]
-    hookGrad(`${p}.hook_resid_mid`, () => dresid);
+    // d resid_post reaches attn_out directly in attn_only and parallel blocks, through resid_mid otherwise.
+    let dattn = dresid;
+    if (s.ln2) {
+      // MLP: mlp_out = post·W_out + b_out, post = act(pre), pre = ln2(mlp_in)·W_in + b_in.
+      hookGrad(`${p}.hook_mlp_out`, () => dresid);
+      paramGrad(`${p}.mlp.W_out`, wantParams ? o.weightGrad(s.post, dresid) : undefined);
+      paramGrad(`${p}.mlp.b_out`, wantParams ? o.sumRows(dresid) : undefined);
+      const dpost = o.linearBack(dresid, `${p}.mlp.W_out`); // [N, M]
+      hookGrad(`${p}.mlp.hook_post`, () => dpost);
+      const dpre = o.mul(dpost, s.dact()); // [N, M]
+      hookGrad(`${p}.mlp.hook_pre`, () => dpre);
+      const dmlpIn = lnBack(s.ln2, dpre, `${p}.ln2`, `${p}.mlp.W_in`, `${p}.mlp.b_in`); // [N, D]
+      if (arch.parallel_attn_mlp)
+        dresid = o.add(dresid, dmlpIn); // d resid_pre, so far (attention's part below)
+      else {
+        dresid = o.add(dresid, dmlpIn); // d resid_mid
+        hookGrad(`${p}.hook_resid_mid`, () => dresid);
+        dattn = dresid;
+      }
+    }
 
     // Attention output: attn_out = z_flat·W_O + b_O (= Σ_h result_h + b_O).
-    const dattn = dresid;
     hookGrad(`${p}.hook_attn_out`, () => dattn);
     hookGrad(`${p}.attn.hook_result`, () => g.op('Expand', [o.reshape(dattn, dimsBT(1, D)), g.i64([1, 1, H, 1])])); // [B, T, H, D]
     paramGrad(`${p}.attn.W_O`, wantParams ? o.reshape(o.weightGrad(s.zflat, dattn), [H, E, D]) : undefined);
@@ -269,8 +345,14 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     const dS = o.mul(s.pattern, o.sub(dP, rowdot)); // [B, H, T, T]
     hookGrad(`${p}.attn.hook_attn_scores`, () => dS);
     const dq = o.matmul(dS, s.kh); // [B, H, T, E], α applied below
-    const dkh = o.matmulAT(dS, s.qh, alpha); // [B, H, T, E]
-    const dqh = o.mul(dq, o.c(alpha));
+    let dkh = o.matmulAT(dS, s.qh, alpha); // [B, H, T, E]
+    let dqh = o.mul(dq, o.c(alpha));
+    if (rot) {
+      const [dqRot, dkRot] = [dqh, dkh];
+      hookGrad(`${p}.attn.hook_rot_q`, () => o.transpose(dqRot, [0, 2, 1, 3]));
+      hookGrad(`${p}.attn.hook_rot_k`, () => o.transpose(dkRot, [0, 2, 1, 3]));
+      [dqh, dkh] = [unrotate(dqh), unrotate(dkh)];
+    }
     hookGrad(`${p}.attn.hook_q`, () => o.transpose(dqh, [0, 2, 1, 3]));
     hookGrad(`${p}.attn.hook_k`, () => o.transpose(dkh, [0, 2, 1, 3]));
     hookGrad(`${p}.attn.hook_v`, () => o.transpose(dvh, [0, 2, 1, 3]));
@@ -282,8 +364,10 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
     );
     const dqkv = o.reshape(o.transpose(dheads, [1, 3, 0, 2, 4]), [-1, 3 * HE]);
     const r = o.lnLinearBackward(s.ln1, dqkv, D, wantParams);
-    hookGrad(`${p}.ln1.hook_normalized`, r.normalizedGrad);
-    hookGrad(`${p}.ln1.hook_scale`, r.scaleGrad);
+    if (norm !== null) {
+      hookGrad(`${p}.ln1.hook_normalized`, r.normalizedGrad);
+      hookGrad(`${p}.ln1.hook_scale`, r.scaleGrad);
+    }
     if (r.params) {
       paramGrad(`${p}.ln1.w`, r.params.dw);
       paramGrad(`${p}.ln1.b`, r.params.db);
@@ -302,17 +386,19 @@ export function buildTrainGraph(cfg: ModelConfig, spec: TrainGraphSpec): Uint8Ar
 
   // Embeddings: resid_0 = W_E[token] + W_pos[position].
   hookGrad('hook_embed', () => dresid);
-  hookGrad('hook_pos_embed', () => dresid);
+  if (arch.positional === 'standard') hookGrad('hook_pos_embed', () => dresid);
   if (wantParams) {
     let dWE: string; // [V, D]
-    if (V <= ONE_HOT_MAX_VOCAB)
-      dWE = o.weightGrad(oneHot(tokens), dresid); // onehotᵀ·d: one small Gemm
+    if (d_vocab <= ONE_HOT_MAX_VOCAB)
+      dWE = o.weightGrad(oneHot(tokens, d_vocab), dresid); // onehotᵀ·d: one small Gemm
     else {
       const idx = g.op('Expand', [o.reshape(tokens, [-1, 1]), g.i64([1, D])]); // [N, D] token id per element
-      dWE = g.op('ScatterElements', [g.initF32('zeros_vocab', [V, D], new Float32Array(V * D)), idx, dresid], { axis: 0, reduction: 'add' });
+      dWE = g.op('ScatterElements', [g.initF32('zeros_vocab', [d_vocab, D], new Float32Array(d_vocab * D)), idx, dresid], { axis: 0, reduction: 'add' });
     }
     paramGrad('embed.W_E', dWE);
-    if (positions) {
+    if (arch.positional !== 'standard') {
+      // rotary: no learned positions
+    } else if (positions) {
       // dW_pos = onehot(positions)ᵀ·d resid_0, as for W_E (n_ctx ≤ a few hundred rows).
       const posIds = g.initF32(
         'position_ids',

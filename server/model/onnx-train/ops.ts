@@ -9,24 +9,26 @@
  * `alpha` in one MLAS call), which onnxruntime's CPU provider ships in every build. Elementwise
  * passes over [N, F] dominate what is left, so the LayerNorm code below is arranged to need few.
  */
-import type { ActFn } from '../config.js';
+import type { ActFn, NormalizationType } from '../config.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 
 const MS = 'com.microsoft';
 
-/** What the backward of a LayerNorm folded into a linear map needs (see Ops.lnLinear). */
+/** What the backward of a normalization folded into a linear map needs (see Ops.lnLinear). */
 export interface LnLinear {
-  /** x̂ = (x − mean)/sqrt(var + eps)  [N, D] */
+  /** The normalization (TL normalization_type). */
+  norm: NormalizationType;
+  /** x̂ = (x − mean)/sqrt(var + eps) (LN, LNPre), x/sqrt(mean(x²) + eps) (RMS, RMSPre), x (null)  [N, D] */
   xhat: string;
-  /** 1/sqrt(var + eps)  [N, 1] */
+  /** 1/sqrt(var + eps) or 1/sqrt(mean(x²) + eps)  [N, 1]; '' without normalization */
   inv: string;
-  /** The map's weight W [D, M] (TL layout), LayerNorm gain w [D] and bias b [D]. */
+  /** The map's weight W [D, M] (TL layout), the gain w [D] (LN, RMS) and bias b [D] (LN), '' when absent. */
   W: string;
   w: string;
   b: string;
-  /** diag(w)·W  [D, M] */
+  /** diag(w)·W  [D, M] (W itself without a gain) */
   Wf: string;
-  /** z = LN(x)·W + bias  [N, M] */
+  /** z = norm(x)·W + bias  [N, M] */
   z: string;
 }
 
@@ -92,54 +94,73 @@ export class Ops {
   // ---- LayerNorm followed by a linear map -------------------------------------------------------
 
   /**
-   * z = LN(x)·W + bias with TL's LayerNorm (biased variance, eps inside the sqrt), computed as
+   * z = norm(x)·W + bias for TL's normalizations (biased variance, eps inside the sqrt), computed as
    *   z = x̂·W′ + b′,  W′ = diag(w)·W,  b′ = b·W + bias
    * (the same numbers, reassociated): the normalized-and-affine [N, D] tensor is never formed, and
-   * its backward needs no elementwise pass for the gain (see lnLinearBackward).
+   * its backward needs no elementwise pass for the gain (see lnLinearBackward). LN and LNPre take x̂
+   * from ORT's LayerNormalization (unit gain, zero bias); RMS and RMSPre spell x̂ = x·inv out;
+   * without normalization x̂ = x. w is '' unless LN or RMS, b '' unless LN.
    * x [N, D]; W [D, M]; returns what the backward needs.
    */
-  lnLinear(x: string, w: string, b: string, W: string, bias: string, D: number, eps: number): LnLinear {
+  lnLinear(norm: NormalizationType, x: string, w: string, b: string, W: string, bias: string, D: number, eps: number): LnLinear {
     const g = this.g;
-    const ones = g.f32(new Float32Array(D).fill(1), [D]);
-    const zeros = g.f32(new Float32Array(D), [D]);
-    const [xhat, , inv] = g.node('LayerNormalization', [x, ones, zeros], 3, { axis: -1, epsilon: { f: eps } }); // [N, D], _, [N, 1]
-    const Wf = this.mul(this.unsqueeze(w, [1]), W); // [D, M]
-    const bf = this.add(this.matmul(b, W), bias); // [M]
-    return { xhat, inv, W, w, b, Wf, z: this.linear(xhat, Wf, bf) };
+    let xhat = x;
+    let inv = '';
+    if (norm === 'LN' || norm === 'LNPre') {
+      const ones = g.f32(new Float32Array(D).fill(1), [D]);
+      const zeros = g.f32(new Float32Array(D), [D]);
+      [xhat, , inv] = g.node('LayerNormalization', [x, ones, zeros], 3, { axis: -1, epsilon: { f: eps } }); // [N, D], _, [N, 1]
+    } else if (norm === 'RMS' || norm === 'RMSPre') {
+      inv = g.op('Reciprocal', [g.op('Sqrt', [this.add(this.meanLast(this.mul(x, x)), this.c(eps))])]); // [N, 1]
+      xhat = this.mul(x, inv); // [N, D]
+    }
+    const Wf = w ? this.mul(this.unsqueeze(w, [1]), W) : W; // [D, M]
+    const bf = b ? this.add(this.matmul(b, W), bias) : bias; // [M]
+    return { norm, xhat, inv, W, w, b, Wf, z: this.linear(xhat, Wf, bf) };
   }
 
-  /** TL's hook_normalized (x̂·w + b), materialised only when a caller asks for it. */
-  normalized = (s: LnLinear): string => this.add(this.mul(s.xhat, s.w), s.b);
+  /** TL's hook_normalized (LN: x̂·w + b, after the affine; RMS: x̂, before its gain), materialised only when asked for. */
+  normalized = (s: LnLinear): string => (s.b ? this.add(this.mul(s.xhat, s.w), s.b) : s.xhat);
 
   /**
-   * Backward of z = LN(x)·W + bias given dz [N, M]. With g = dy ⊙ w the gradient reaching x̂
-   * (dy = dz·Wᵀ is the gradient w.r.t. TL's hook_normalized):
-   *   dx = σ⁻¹ · (g − mean(g) − x̂ · mean(g ⊙ x̂))          (LayerNorm backward, per row of D)
-   * Here g = dz·W′ᵀ, and g − mean(g) = dz·W_cᵀ with W_c = W′ minus its mean over the D rows, so
-   * the centring costs nothing per row; mean(g ⊙ x̂) = mean((g − mean g) ⊙ x̂) because mean(x̂) = 0.
+   * Backward of z = norm(x)·W + bias given dz [N, M]. With g = dz·W′ᵀ the gradient reaching x̂:
+   *   LN, LNPre:   dx = σ⁻¹ · (g − mean(g) − x̂ · mean(g ⊙ x̂))     (LayerNorm backward, per row of D)
+   *   RMS, RMSPre: dx = σ⁻¹ · (g − x̂ · mean(g ⊙ x̂))               (x̂ = x·σ⁻¹, σ² = mean(x²) + eps)
+   *   null:        dx = g
+   * For LN, g − mean(g) = dz·W_cᵀ with W_c = W′ minus its mean over the D rows, so the centring
+   * costs nothing per row; mean(g ⊙ x̂) = mean((g − mean g) ⊙ x̂) because mean(x̂) = 0.
    * Parameter gradients, from dW′ = x̂ᵀ·dz and db′ = Σ_rows dz (all [D, M]-sized, no [N, ·] pass):
-   *   dW = diag(w)·dW′ + b ⊗ db′,   dw = Σ_m W ⊙ dW′,   db = W·db′,   dbias = db′.
-   * `scaleGrad` is ∂/∂hook_scale with x fixed: normalized = (x − μ)/scale·w + b ⇒ −σ⁻¹·Σ_d g ⊙ x̂.
+   *   dW = diag(w)·dW′ + b ⊗ db′,   dw = Σ_m W ⊙ dW′,   db = W·db′,   dbias = db′   (terms without w or b drop).
+   * `scaleGrad` is ∂/∂hook_scale with x fixed: normalized = x̃/scale (·w + b) ⇒ −σ⁻¹·Σ_d g ⊙ x̂.
+   * `normalizedGrad` is ∂/∂hook_normalized: dz·Wᵀ where the hook follows the affine (LN, and the
+   * Pre variants where W′ = W), dz·W′ᵀ for RMS, whose hook precedes its gain.
    */
   lnLinearBackward(s: LnLinear, dz: string, D: number, wantParams: boolean) {
-    const Wc = this.sub(s.Wf, this.g.op('ReduceMean', [s.Wf], { axes: [0], keepdims: 1 })); // [D, M]
-    const gc = this.linearBack(dz, Wc); // [N, D] = g − mean(g)
-    const m2 = this.meanLast(this.mul(gc, s.xhat)); // [N, 1]
-    const dx = this.mul(this.sub(gc, this.mul(s.xhat, m2)), s.inv); // [N, D]
+    const center = s.norm === 'LN' || s.norm === 'LNPre';
+    const Wc = center ? this.sub(s.Wf, this.g.op('ReduceMean', [s.Wf], { axes: [0], keepdims: 1 })) : s.Wf; // [D, M]
+    const gc = this.linearBack(dz, Wc); // [N, D] = g − mean(g) (LN), g (RMS, none)
+    let dx = gc;
+    let m2 = '';
+    if (s.inv) {
+      m2 = this.meanLast(this.mul(gc, s.xhat)); // [N, 1]
+      dx = this.mul(this.sub(gc, this.mul(s.xhat, m2)), s.inv); // [N, D]
+    }
     const out = {
       dx,
       scaleGrad: () => this.g.op('Neg', [this.mul(this.mul(m2, this.c(D)), s.inv)]), // [N, 1]
-      normalizedGrad: () => this.linearBack(dz, s.W), // [N, D]
-      params: undefined as undefined | { dW: string; dbias: string; dw: string; db: string },
+      normalizedGrad: () => this.linearBack(dz, s.norm === 'RMS' ? s.Wf : s.W), // [N, D]
+      params: undefined as undefined | { dW: string; dbias: string; dw?: string; db?: string },
     };
     if (wantParams) {
       const dWf = this.weightGrad(s.xhat, dz); // [D, M]
       const dbf = this.sumRows(dz); // [M]
+      let dW = s.w ? this.mul(this.unsqueeze(s.w, [1]), dWf) : dWf; // [D, M]
+      if (s.b) dW = this.add(dW, this.mul(this.unsqueeze(s.b, [1]), this.unsqueeze(dbf, [0])));
       out.params = {
-        dW: this.add(this.mul(this.unsqueeze(s.w, [1]), dWf), this.mul(this.unsqueeze(s.b, [1]), this.unsqueeze(dbf, [0]))), // [D, M]
+        dW,
         dbias: dbf,
-        dw: this.g.op('ReduceSum', [this.mul(s.W, dWf), this.g.i64([1])], { keepdims: 0 }), // [D]
-        db: this.matmul(s.W, dbf), // [D]
+        dw: s.w ? this.g.op('ReduceSum', [this.mul(s.W, dWf), this.g.i64([1])], { keepdims: 0 }) : undefined, // [D]
+        db: s.b ? this.matmul(s.W, dbf) : undefined, // [D]
       };
     }
     return out;
@@ -170,7 +191,15 @@ export class Ops {
           },
         };
       }
-      case 'gelu_new': {
+      case 'silu': {
+        // y = x·σ(x);  dy/dx = σ(x)·(1 + x·(1 − σ(x))).
+        const sg = this.g.op('Sigmoid', [x]);
+        const y = this.mul(x, sg);
+        return { y, dydx: () => this.mul(sg, this.add(this.mul(x, this.sub(this.c(1), sg)), this.c(1))) };
+      }
+      case 'gelu_new':
+      case 'gelu_fast': // the same function (its constant written to 10 digits)
+      case 'gelu_pytorch_tanh': {
         // y = ½x(1 + tanh u), u = c·(x + a·x³), c = √(2/π), a = 0.044715 (GPT-2, TL utils.gelu_new).
         // ½(1 + tanh u) = σ(2u) =: h, so y = x·h, and with 1 − tanh²u = 4h(1 − h) and
         // x·du/dx = c·x + 3c·a·x³ = 3u − 2c·x:

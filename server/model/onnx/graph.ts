@@ -40,8 +40,17 @@
  * pattern, so attention stays in plain ops. With `lastOnly`, the last block runs its query, MLP
  * and unembedding for the last position only (its keys/values still cover every position).
  * In cached graphs, attn_scores/pattern have P + T key columns (cache first, then the new tokens).
+ *
+ * Architectures (config.ts `architecture`): normalization LN uses ORT's LayerNormalization, LNPre
+ * the same op with unit gain and zero bias, RMS/RMSPre are spelled out (TL hooks RMS's normalized
+ * value before its gain), null has no norm. Rotary positions (../rotary.ts) rotate q and k after
+ * hook_q/hook_k by [n_ctx, rotary_dim] sin/cos tables sliced at the tokens' positions P..P+T−1, the
+ * flip as one MatMul against an [R, R] signed permutation; a KV cache therefore holds rotated keys.
+ * attn_only blocks end at resid_post = resid_pre + attn_out; parallel_attn_mlp blocks feed ln2
+ * from resid_pre and add both outputs to it.
  */
-import type { ModelConfig, Weights } from '../config.js';
+import { architecture, type ModelConfig, type Weights } from '../config.js';
+import { flipMatrix, rotaryTables } from '../rotary.js';
 import { GraphBuilder, type Dim } from './builder.js';
 import { blockHookNames, hookGeometry } from '../hooks.js';
 import { hookSymDims, maskSymDims } from './hooks.js';
@@ -78,7 +87,9 @@ export function specKey(spec: GraphSpec): string {
 
 /** Serialized ONNX model for `spec`. */
 export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec = {}): Uint8Array {
-  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab: V, n_ctx, n_layers: L, eps } = cfg;
+  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab, n_ctx, n_layers: L, eps } = cfg;
+  const arch = architecture(cfg);
+  const V = arch.d_vocab_out;
   const s0 = spec.startLayer ?? 0;
   if (!Number.isInteger(s0) || s0 < 0 || s0 >= L) throw new GraphError(`startLayer must be an integer in [0, ${L}), got ${s0}`);
   const fromResid = s0 > 0 || !!spec.residIn;
@@ -134,11 +145,26 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
     return x;
   };
 
-  /** TL LayerNorm (hook_scale = sqrt(var + eps); hook_normalized = x̂·w + b) on x [B, T, D]. */
+  /** LNPre's unit gain and zero bias for ORT's LayerNormalization, made once. */
+  const unitAffine = (() => {
+    let v: [string, string] | undefined;
+    return () => (v ??= [g.initF32('norm_ones', [D], new Float32Array(D).fill(1)), g.initF32('norm_zeros', [D], new Float32Array(D))]);
+  })();
+
+  /** RMS / RMSPre (TL RMSNorm): hook_scale = sqrt(mean(x²) + eps), hook_normalized = x / scale, then × w for RMS. */
+  const rmsNorm = (prefix: string, x: string): string => {
+    const ms = g.op('ReduceMean', [g.op('Mul', [x, x])], { axes: [-1], keepdims: 1 }); // [B, T, 1]
+    const scale = hook(`${prefix}.hook_scale`, g.op('Sqrt', [g.op('Add', [ms, g.f32([eps], [])])])); // [B, T, 1]
+    const y = hook(`${prefix}.hook_normalized`, g.op('Div', [x, scale])); // [B, T, D]
+    return arch.normalization === 'RMS' ? g.op('Mul', [y, init(`${prefix}.w`, [D])]) : y;
+  };
+
+  /** The block's normalization on x [B, T, D] (TL LayerNorm: hook_scale = sqrt(var + eps); hook_normalized = x̂·w + b). */
   const layerNorm = (prefix: string, x: string): string => {
+    if (arch.normalization === null) return x;
+    if (arch.normalization === 'RMS' || arch.normalization === 'RMSPre') return rmsNorm(prefix, x);
     const sName = `${prefix}.hook_scale`;
-    const w = init(`${prefix}.w`, [D]);
-    const b = init(`${prefix}.b`, [D]);
+    const [w, b] = arch.normalization === 'LN' ? [init(`${prefix}.w`, [D]), init(`${prefix}.b`, [D])] : unitAffine();
     let y: string;
     if (patch.has(sName) || add.has(sName)) {
       // Spelled out so an intervention on the scale reaches the normalized output, as in TL.
@@ -168,7 +194,14 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
       case 'gelu': // 0.5·x·(1 + erf(x/√2)), torch's exact GELU
         return bias ? g.op('BiasGelu', [x, bias], {}, 'com.microsoft') : g.op('Gelu', [x], {}, 'com.microsoft');
       case 'gelu_new': // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), GPT-2's approximation (TL utils.gelu_new)
+      case 'gelu_fast': // the same function, its constant written 0.7978845608 (differs below float32 resolution)
+      case 'gelu_pytorch_tanh': // F.gelu(approximate="tanh"): the same function
         return g.op('FastGelu', bias ? [x, bias] : [x], {}, 'com.microsoft');
+      case 'silu': {
+        // x·σ(x)
+        const xb = bias ? g.op('Add', [x, bias]) : x;
+        return g.op('Mul', [xb, g.op('Sigmoid', [xb])]);
+      }
     }
   };
 
@@ -200,14 +233,34 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
   });
   if (!fromResid) {
     const tokens = g.input('tokens', 'int32', ['B', 'T']);
-    const embed = hook('hook_embed', g.op('Gather', [init('embed.W_E', [V, D]), tokens], { axis: 0 })); // [B, T, D]
-    const T = g.op('Shape', [tokens], { start: 1, end: 2 }); // [1]
-    let pos = g.op('Slice', [init('pos_embed.W_pos', [n_ctx, D]), P(), g.op('Add', [P(), T]), g.i64([0])]); // [T, D]
-    if (touched('hook_pos_embed')) pos = hook('hook_pos_embed', g.op('Expand', [pos, g.op('Shape', [embed])])); // [B, T, D]
-    resid = g.op('Add', [embed, pos]);
+    const embed = hook('hook_embed', g.op('Gather', [init('embed.W_E', [d_vocab, D]), tokens], { axis: 0 })); // [B, T, D]
+    if (arch.positional === 'standard') {
+      const T = g.op('Shape', [tokens], { start: 1, end: 2 }); // [1]
+      let pos = g.op('Slice', [init('pos_embed.W_pos', [n_ctx, D]), P(), g.op('Add', [P(), T]), g.i64([0])]); // [T, D]
+      if (touched('hook_pos_embed')) pos = hook('hook_pos_embed', g.op('Expand', [pos, g.op('Shape', [embed])])); // [B, T, D]
+      resid = g.op('Add', [embed, pos]);
+    } else resid = embed; // rotary: positions enter through q and k
   } else {
     resid = g.input('resid_in', 'float', ['B', 'T', D]);
   }
+
+  // Rotary tables at the new tokens' positions P..P+T−1, as [T, 1, R] to broadcast over [B, T, H, R].
+  const R = arch.rotary_dim;
+  const rotTables = once(() => {
+    const { sin, cos } = rotaryTables(arch, n_ctx);
+    const Tn = g.op('Shape', [resid], { start: 1, end: 2 }); // [1]
+    const at = (name: string, data: Float32Array) =>
+      g.op('Unsqueeze', [g.op('Slice', [g.initF32(name, [n_ctx, R], data), P(), g.op('Add', [P(), Tn]), g.i64([0])]), g.i64([1])]); // [T, 1, R]
+    return { sin: at('rotary_sin', sin), cos: at('rotary_cos', cos), flip: g.initF32('rotary_flip', [R, R], flipMatrix(R, arch.rotary_adjacent_pairs)) };
+  });
+  /** rot(x) on x [B, T', H, E] (T' = T, or 1 for the last position when `last`): x ⊙ cos + flip(x) ⊙ sin on the first R dims. */
+  const rotate = (x: string, last: boolean): string => {
+    const t = rotTables();
+    const [sin, cos] = last ? [t.sin, t.cos].map((v) => g.op('Slice', [v, g.i64([-1]), g.i64([BIG]), g.i64([0])])) : [t.sin, t.cos];
+    const xr = R === E ? x : g.op('Slice', [x, g.i64([0]), g.i64([R]), g.i64([3])]); // [B, T', H, R]
+    const rot = g.op('Add', [g.op('Mul', [xr, cos]), g.op('Mul', [g.op('MatMul', [xr, t.flip]), sin])]);
+    return R === E ? rot : g.op('Concat', [rot, g.op('Slice', [x, g.i64([R]), g.i64([BIG]), g.i64([3])])], { axis: 3 });
+  };
 
   // Causal mask [T, T]: 0 where key ≤ query, −∞ above the diagonal.
   const bias = new Float32Array(n_ctx * n_ctx);
@@ -246,11 +299,15 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
       if (flatHeadOutput(spec, name)) return g.op('Reshape', [hook(name, flat, ['B', 'T', H * E]), headsShape]); // see the header
       return hook(name, g.op('Reshape', [flat, headsShape])); // [B, T, H, E]
     };
-    const k = proj('K', x1);
+    let k = proj('K', x1);
     const v = proj('V', x1);
     const pruned = pruneLast && l === L - 1;
     if (pruned) resid = lastPos(resid); // [B, 1, D]; from here on the block sees one query position
-    const q = proj('Q', pruned ? lastPos(x1) : x1);
+    let q = proj('Q', pruned ? lastPos(x1) : x1);
+    if (arch.positional === 'rotary') {
+      k = hook(`${p}.attn.hook_rot_k`, rotate(k, false)); // [B, T, H, E]
+      q = hook(`${p}.attn.hook_rot_q`, rotate(q, pruned)); // [B, T, H, E] ([B, 1, H, E] pruned)
+    }
     const qh = g.op('Mul', [g.op('Transpose', [q], { perm: [0, 2, 1, 3] }), qScale]); // [B, H, T, E], scaled
     const kT = g.op('Transpose', [k], { perm: [0, 2, 3, 1] }); // [B, H, E, T]
     const vh = g.op('Transpose', [v], { perm: [0, 2, 1, 3] }); // [B, H, T, E]
@@ -290,16 +347,22 @@ export function buildGraph(cfg: ModelConfig, weights: Weights, spec: GraphSpec =
     // W_O [H, E, D] is already [H·E, D] in row-major order.
     attnOut ??= g.op('Add', [g.op('MatMul', [g.op('Reshape', [z, flatShape()]), g.initF32(`${p}.attn.W_O.flat`, [H * E, D], W(`${p}.attn.W_O`))]), bO]);
     attnOut = hook(`${p}.hook_attn_out`, attnOut); // [B, T, D]
-    resid = hook(`${p}.hook_resid_mid`, g.op('Add', [resid, attnOut]));
+    if (arch.attn_only) {
+      resid = hook(`${p}.hook_resid_post`, g.op('Add', [resid, attnOut])); // [B, T, D]
+      continue;
+    }
+    const residPre = resid;
+    if (!arch.parallel_attn_mlp) resid = hook(`${p}.hook_resid_mid`, g.op('Add', [resid, attnOut]));
 
-    const x2 = layerNorm(`${p}.ln2`, resid);
+    const x2 = layerNorm(`${p}.ln2`, resid); // parallel: ln2 reads resid_pre
     const xW = g.op('MatMul', [x2, init(`${p}.mlp.W_in`, [D, M])]); // [B, T, M]
     const bIn = init(`${p}.mlp.b_in`, [M]);
     const preName = `${p}.mlp.hook_pre`;
     // Without a hook on mlp.hook_pre, b_in is added inside the fused activation.
     const post = hook(`${p}.mlp.hook_post`, touched(preName) ? activation(hook(preName, g.op('Add', [xW, bIn])), '') : activation(xW, bIn)); // [B, T, M]
     const mlpOut = hook(`${p}.hook_mlp_out`, g.op('Add', [g.op('MatMul', [post, init(`${p}.mlp.W_out`, [M, D])]), init(`${p}.mlp.b_out`, [D])]));
-    resid = hook(`${p}.hook_resid_post`, g.op('Add', [resid, mlpOut])); // [B, T, D]
+    const sum = arch.parallel_attn_mlp ? g.op('Add', [g.op('Add', [residPre, attnOut]), mlpOut]) : g.op('Add', [resid, mlpOut]);
+    resid = hook(`${p}.hook_resid_post`, sum); // [B, T, D]
   }
 
   if (spec.lastOnly && !pruneLast) resid = lastPos(resid); // [B, 1, D]

@@ -17,7 +17,7 @@
  * mask already keeps every real token from attending to the pads after it, and the loss mask
  * drops the pads' predictions.
  */
-import { paramShapes, type ModelConfig, type Weights } from '../config.js';
+import { isStandardArchitecture, paramShapes, type ModelConfig, type Weights } from '../config.js';
 import type { Activation } from '../reference.js';
 import type { LossBatch, TokenGrid } from '../train/engine.js';
 import { checkWeights } from '../weights.js';
@@ -42,6 +42,12 @@ export class TfGpt {
   private disposed = false;
 
   constructor(cfg: ModelConfig, weights: Weights) {
+    // The tfjs trainer implements the standard architecture only; the ONNX engine runs every variant.
+    if (!isStandardArchitecture(cfg) || !['gelu_new', 'gelu', 'relu'].includes(cfg.act_fn)) {
+      throw new TfGptError(
+        'the tfjs engine trains the standard architecture only (learned positions, LayerNorm, MLP after attention, d_vocab_out = d_vocab, act_fn gelu_new/gelu/relu); use the default onnx engine for this model',
+      );
+    }
     checkWeights(cfg, weights);
     this.cfg = cfg;
     this.shapes = new Map(paramShapes(cfg));
@@ -373,5 +379,7 @@ function activation(act: ModelConfig['act_fn'], x: Tensor): Tensor {
       return x.mul(0.5).mul(x.mul(Math.SQRT1_2).erf().add(1));
     case 'relu':
       return x.relu();
+    default: // refused in the constructor
+      throw new TfGptError(`act_fn ${act} is not implemented in the tfjs engine`);
   }
 }

@@ -5,10 +5,12 @@
  *
  * Same TransformerLens semantics as server/model/reference.ts (checked against it in the tests),
  * written compactly (exact GELU via reference.ts' erf, accurate to ~1e-15); `add` perturbs any hook activation (value += add[hook]) so FD can also check
- * gradients with respect to activations.
+ * gradients with respect to activations. Every architecture variant (normalization_type, rotary,
+ * attn_only, parallel_attn_mlp, d_vocab_out) as TL defines it; rotary angles in float64.
  */
 import { ACTIVATIONS } from '../../../server/model/reference.js';
-import type { ModelConfig, Weights } from '../../../server/model/config.js';
+import { architecture, type ModelConfig, type Weights } from '../../../server/model/config.js';
+import { flipSource } from '../../../server/model/rotary.js';
 
 export type Weights64 = Map<string, Float64Array>;
 
@@ -28,7 +30,9 @@ export interface F64Batch {
  */
 export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: Map<string, Float64Array> = new Map()): { logits: Float64Array; loss: number } {
   const { B, T, tokens } = batch;
-  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, d_vocab: V, eps } = cfg;
+  const { d_model: D, n_heads: H, d_head: E, d_mlp: M, eps } = cfg;
+  const arch = architecture(cfg);
+  const V = arch.d_vocab_out;
   const N = B * T;
   const act = ACTIVATIONS[cfg.act_fn];
   const w = (n: string): Float64Array => W.get(n)!;
@@ -48,31 +52,53 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
     return out;
   };
   const layerNorm = (p: string, x: Float64Array): Float64Array => {
+    const kind = arch.normalization;
+    if (kind === null) return x;
+    const center = kind === 'LN' || kind === 'LNPre';
     const centered = new Float64Array(N * D);
     const scale = new Float64Array(N);
     for (let n = 0; n < N; n++) {
       let mean = 0;
-      for (let d = 0; d < D; d++) mean += x[n * D + d];
-      mean /= D;
+      if (center) for (let d = 0; d < D; d++) mean += x[n * D + d] / D;
       let v = 0;
       for (let d = 0; d < D; d++) v += (centered[n * D + d] = x[n * D + d] - mean) ** 2;
       scale[n] = Math.sqrt(v / D + eps);
     }
     hook(`${p}.hook_scale`, scale);
     const out = new Float64Array(N * D);
-    for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) out[n * D + d] = (centered[n * D + d] / scale[n]) * w(`${p}.w`)[d] + w(`${p}.b`)[d];
-    return hook(`${p}.hook_normalized`, out);
+    for (let n = 0; n < N; n++)
+      for (let d = 0; d < D; d++) {
+        const y = centered[n * D + d] / scale[n];
+        out[n * D + d] = kind === 'LN' ? y * w(`${p}.w`)[d] + w(`${p}.b`)[d] : y;
+      }
+    hook(`${p}.hook_normalized`, out);
+    return kind === 'RMS' ? out.map((v, i) => v * w(`${p}.w`)[i % D]) : out; // RMS's gain follows its hook
   };
-  const plus = (a: Float64Array, b: Float64Array): Float64Array => a.map((v, i) => v + b[i]);
+  const R = arch.rotary_dim;
+  /** TL's rotary on [B, T, H, E] in float64 (angle p / base^(i/(R/2)), see server/model/rotary.ts). */
+  const rotate = (x: Float64Array): Float64Array => {
+    const out = x.slice();
+    for (let n = 0; n < N; n++)
+      for (let h = 0; h < H; h++)
+        for (let j = 0; j < R; j++) {
+          const i = arch.rotary_adjacent_pairs ? Math.floor(j / 2) : j % (R / 2);
+          const angle = (n % T) / arch.rotary_base ** (i / (R / 2));
+          const { source, sign } = flipSource(R, arch.rotary_adjacent_pairs, j);
+          const o = (n * H + h) * E;
+          out[o + j] = x[o + j] * Math.cos(angle) + sign * x[o + source] * Math.sin(angle);
+        }
+    return out;
+  };
+  const plus = (a: Float64Array, b: Float64Array): Float64Array => Float64Array.from(a, (v, i) => v + b[i]);
 
   const embed = new Float64Array(N * D);
-  const posEmbed = new Float64Array(N * D);
-  for (let n = 0; n < N; n++)
-    for (let d = 0; d < D; d++) {
-      embed[n * D + d] = w('embed.W_E')[tokens[n] * D + d];
-      posEmbed[n * D + d] = w('pos_embed.W_pos')[(n % T) * D + d];
-    }
-  let resid = plus(hook('hook_embed', embed), hook('hook_pos_embed', posEmbed));
+  for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) embed[n * D + d] = w('embed.W_E')[tokens[n] * D + d];
+  let resid: Float64Array = hook('hook_embed', embed).slice();
+  if (arch.positional === 'standard') {
+    const posEmbed = new Float64Array(N * D);
+    for (let n = 0; n < N; n++) for (let d = 0; d < D; d++) posEmbed[n * D + d] = w('pos_embed.W_pos')[(n % T) * D + d];
+    resid = plus(resid, hook('hook_pos_embed', posEmbed));
+  }
   const at = (b: number, t: number, h: number): number => ((b * T + t) * H + h) * E;
   for (let l = 0; l < cfg.n_layers; l++) {
     const p = `blocks.${l}`;
@@ -91,9 +117,13 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
           }
       return hook(`${p}.attn.hook_${s}`, out);
     };
-    const q = proj('q'),
-      k = proj('k'),
-      v = proj('v');
+    let q = proj('q'),
+      k = proj('k');
+    const v = proj('v');
+    if (arch.positional === 'rotary') {
+      q = hook(`${p}.attn.hook_rot_q`, rotate(q));
+      k = hook(`${p}.attn.hook_rot_k`, rotate(k));
+    }
     const scores = new Float64Array(B * H * T * T);
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++)
@@ -144,12 +174,17 @@ export function forward64(cfg: ModelConfig, W: Weights64, batch: F64Batch, add: 
         for (let h = 0; h < H; h++) s += result[(n * H + h) * D + d];
         attnOut[n * D + d] = s;
       }
-    const mid = hook(`${p}.hook_resid_mid`, plus(pre0, hook(`${p}.hook_attn_out`, attnOut)));
+    const attn = hook(`${p}.hook_attn_out`, attnOut);
+    if (arch.attn_only) {
+      resid = hook(`${p}.hook_resid_post`, plus(pre0, attn));
+      continue;
+    }
+    const mid = arch.parallel_attn_mlp ? pre0 : hook(`${p}.hook_resid_mid`, plus(pre0, attn));
     const x2 = layerNorm(`${p}.ln2`, mid);
     const preAct = hook(`${p}.mlp.hook_pre`, linear(x2, D, w(`${p}.mlp.W_in`), M, w(`${p}.mlp.b_in`)));
     const post = hook(`${p}.mlp.hook_post`, preAct.map(act));
     const mlpOut = hook(`${p}.hook_mlp_out`, linear(post, M, w(`${p}.mlp.W_out`), D, w(`${p}.mlp.b_out`)));
-    resid = hook(`${p}.hook_resid_post`, plus(mid, mlpOut));
+    resid = hook(`${p}.hook_resid_post`, arch.parallel_attn_mlp ? plus(plus(pre0, attn), mlpOut) : plus(mid, mlpOut));
   }
   const xf = layerNorm('ln_final', resid);
   const logits = linear(xf, D, w('unembed.W_U'), V, w('unembed.b_U'));

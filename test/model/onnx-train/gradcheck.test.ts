@@ -12,7 +12,7 @@ import { paramShapes, type ModelConfig } from '../../../server/model/config.js';
 import { referenceForward } from '../../../server/model/reference.js';
 import { OnnxGradEngine } from '../../../server/model/onnx-train/engine.js';
 import { forward64, toF64 } from './f64.js';
-import { centralDiff, dot, nano, probeDirection, randomBatch, randomWeights, relErr, tiny, tinyLike } from './helpers.js';
+import { centralDiff, dot, nano, nanoArchitectures, probeDirection, randomBatch, randomWeights, relErr, tiny, tinyLike } from './helpers.js';
 
 const EPS = 1e-5; // FD step in float64: truncation ~ε²·f‴ ≈ 1e-10, rounding ~1e-16/ε ≈ 1e-11
 const TOL = 1e-3;
@@ -76,7 +76,7 @@ function expectAgreement(checks: Check[]): void {
 
 describe('float64 model used as the finite-difference ground truth', () => {
   it('gives the same logits as the reference forward (within 1e-4)', () => {
-    for (const cfg of [nano(), tinyLike('gelu'), tinyLike('relu')]) {
+    for (const cfg of [nano(), tinyLike('gelu'), tinyLike('relu'), ...nanoArchitectures().map(([, c]) => c)]) {
       const w = randomWeights(cfg, 3);
       const b = randomBatch(cfg, 2, 9, 4);
       const ref = referenceForward(cfg, w, { B: 2, T: 9, data: b.tokens });
@@ -107,6 +107,14 @@ describe('ONNX backward vs float64 central differences, every parameter tensor (
     expect(new Set(checks.map((c) => c.name)).size).toBe(paramShapes(tiny()).length);
     expectAgreement(checks);
   }, 300_000);
+
+  for (const [label, cfg] of nanoArchitectures()) {
+    it(`${label}: every parameter tensor, B=2 T=9`, async () => {
+      const checks = await gradCheck(cfg, 2, 9, 15);
+      expect(new Set(checks.map((c) => c.name)).size).toBe(paramShapes(cfg).length);
+      expectAgreement(checks);
+    });
+  }
 
   it('b_K has an exactly zero gradient (softmax shift invariance) and the FD agrees', async () => {
     const cfg = nano();

@@ -27,7 +27,7 @@ export const randomWeights = (cfg: ModelConfig, seed = 1, scale = 1.5): Weights 
 export function randomBatch(cfg: ModelConfig, B: number, T: number, seed = 2) {
   const rng = new Rng(seed);
   const tokens = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab));
-  const targets = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab));
+  const targets = Int32Array.from({ length: B * T }, () => rng.int(cfg.d_vocab_out ?? cfg.d_vocab)); // next-token ids index the unembedding
   const mask = Float32Array.from({ length: B * T }, (_, i) => (i % T < 2 || rng.chance(0.2) ? 0 : 1));
   return { B, T, tokens, targets, mask };
 }
@@ -62,4 +62,27 @@ export const relErr = (a: number, b: number): number => (a === b ? 0 : Math.abs(
 /** Central difference of f along u at step eps: (f(+) − f(−)) / 2ε, with `apply(sign·ε)` setting the point. */
 export function centralDiff(f: (delta: number) => number, eps: number): number {
   return (f(eps) - f(-eps)) / (2 * eps);
+}
+
+/** Each architecture variant at nano size (see ../onnx/helpers.ts architectureCases for the engine's). */
+export function nanoArchitectures(): Array<[string, ModelConfig]> {
+  const base = nano();
+  return [
+    ['rotary (halves, rotary_dim = d_head)', { ...base, positional_embedding_type: 'rotary', rotary_dim: 4 }],
+    [
+      'rotary (adjacent pairs, rotary_dim 2, base 500)',
+      { ...base, positional_embedding_type: 'rotary', rotary_dim: 2, rotary_base: 500, rotary_adjacent_pairs: true },
+    ],
+    ['LNPre', { ...base, normalization_type: 'LNPre' }],
+    ['RMS + silu', { ...base, normalization_type: 'RMS', act_fn: 'silu' }],
+    ['RMSPre', { ...base, normalization_type: 'RMSPre' }],
+    ['no normalization', { ...base, normalization_type: null }],
+    ['attn_only', { ...base, attn_only: true }],
+    ['parallel_attn_mlp', { ...base, parallel_attn_mlp: true }],
+    ['d_vocab_out < d_vocab', { ...base, d_vocab_out: base.d_vocab - 5 }],
+    [
+      'GPT-J-like: rotary + RMS + parallel + silu',
+      { ...base, positional_embedding_type: 'rotary', rotary_dim: 2, normalization_type: 'RMS', parallel_attn_mlp: true, act_fn: 'silu' },
+    ],
+  ];
 }

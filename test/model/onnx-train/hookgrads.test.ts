@@ -9,7 +9,7 @@ import { Rng } from '../../../server/maze/rng.js';
 import { hookShapes, type ModelConfig, type Weights } from '../../../server/model/config.js';
 import { logitDiffSeed, OnnxGradEngine } from '../../../server/model/onnx-train/engine.js';
 import { forward64, toF64, type Weights64 } from './f64.js';
-import { centralDiff, dot, nano, probeDirection, randomBatch, randomWeights, relErr, tinyLike } from './helpers.js';
+import { centralDiff, dot, nano, nanoArchitectures, probeDirection, randomBatch, randomWeights, relErr, tinyLike } from './helpers.js';
 
 const EPS = 1e-5;
 
@@ -106,6 +106,26 @@ describe('hook gradients vs float64 central differences (every hook, rel. error 
     }
   });
 
+  for (const [label, cfg] of nanoArchitectures()) {
+    it(`${label}: every hook's loss gradient (hook_rot_q/k, RMS's pre-gain normalized, …) matches FD`, async () => {
+      const s = await setup(cfg, 24);
+      const batch = randomBatch(cfg, 2, 7, 33);
+      const hooks = allHooks(cfg);
+      const r = await s.engine.activationGrads(batch, { kind: 'loss', targets: batch.targets, mask: batch.mask }, hooks);
+      expect(Math.abs(r.loss! - forward64(cfg, s.W64, batch).loss)).toBeLessThan(1e-5);
+      const rng = new Rng(`hooks/${label}`);
+      const bad: string[] = [];
+      for (const name of hooks) {
+        const g = r.grads.get(name)!.data;
+        const u = probeDirection(g, rng);
+        const fd = fdAlongHook(s, batch, name, u, (_, loss) => loss, batch);
+        const an = dot(g, u);
+        if (!(relErr(an, fd) < 1e-3 || (Math.abs(an) < 1e-6 && Math.abs(fd) < 1e-6))) bad.push(`${name}: analytic ${an}, FD ${fd}`);
+      }
+      expect(bad).toEqual([]);
+    });
+  }
+
   it('attention-score gradients are exactly 0 above the causal diagonal', async () => {
     const s = nanoS;
     const B = 1,
@@ -139,7 +159,7 @@ describe('activationGrads inputs', () => {
       /unknown hook point "blocks.0.hook_resid_pree"/,
     );
     await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed.subarray(1) }, ['hook_embed'])).rejects.toThrow(
-      /logits gradient has 75 values; \[B, T, d_vocab\] = \[1, 4, 19\] needs 76/,
+      /logits gradient has 75 values; \[B, T, d_vocab_out\] = \[1, 4, 19\] needs 76/,
     );
     await expect(s.engine.activationGrads(grid, { kind: 'logits', grad: seed }, ['logits'])).rejects.toThrow(/"logits" has no hook gradient output/);
   });

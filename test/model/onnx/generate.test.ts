@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxEngine } from '../../../server/model/onnx/engine.js';
 import { generate } from '../../../server/model/onnx/generate.js';
 import type { Intervention } from '../../../server/model/onnx/interventions.js';
-import { randomTokens, randomWeights, tinyLike } from './helpers.js';
+import { architectureCases, randomTokens, randomWeights, tinyLike } from './helpers.js';
 
 const cfg = tinyLike();
 const w = randomWeights(cfg, 41);
@@ -113,4 +113,34 @@ describe('generate (greedy, KV cache, lockstep over prompts of different lengths
     await expect(generate(engine, prompts, { stopToken: V })).rejects.toThrow(/stopToken/);
     await expect(generate(engine, prompts, { stopToken: 1, allowedTokens: new Uint8Array(3) })).rejects.toThrow(/allowedTokens has length 3/);
   });
+});
+
+describe('generate on every architecture variant (KV cache: rotary keys cached rotated, queries at their absolute positions)', () => {
+  for (const [label, c] of architectureCases().filter(([, x]) => x.d_vocab_out === undefined)) {
+    it(`${label}: the cached lockstep decoding equals step-by-step full forward passes`, async () => {
+      const e = await OnnxEngine.create(c, randomWeights(c, 43), { device: 'cpu' });
+      try {
+        const slow = async (prompt: Int32Array): Promise<number[]> => {
+          const seq = Array.from(prompt);
+          for (let n = 0; n < 6; n++) {
+            const logits = await e.forward(Int32Array.from(seq), 1, seq.length);
+            const last = logits.subarray((seq.length - 1) * c.d_vocab);
+            let best = 0;
+            for (let t = 1; t < c.d_vocab; t++) if (last[t] > last[best]) best = t;
+            seq.push(best);
+          }
+          return seq;
+        };
+        const ps = [randomTokens(c, 5, 11), randomTokens(c, 9, 12)];
+        const out = await generate(e, ps, { stopToken: c.d_vocab - 1, maxNewTokens: 6 });
+        for (let i = 0; i < ps.length; i++) {
+          const want = await slow(ps[i]);
+          const stop = want.indexOf(c.d_vocab - 1, ps[i].length);
+          expect(Array.from(out[i]), `prompt ${i}`).toEqual(stop >= 0 ? want.slice(0, stop + 1) : want);
+        }
+      } finally {
+        await e.dispose();
+      }
+    });
+  }
 });

@@ -40,3 +40,30 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** Rows [b0, b1) of a [B, ...] row-major array with `row` values per batch row. */
 export const rows = (a: Float32Array, row: number, b0: number, b1 = b0 + 1): Float32Array => a.slice(b0 * row, b1 * row);
+
+/**
+ * One config per TransformerLens architecture variant the engine implements (tinyLike's sizes with
+ * d_head 6 so rotary_dim can be partial), plus a GPT-J-like mix. Shared by the forward, cache,
+ * generation and training tests so each variant goes through every engine path.
+ */
+export function architectureCases(): Array<[string, ModelConfig]> {
+  const base: ModelConfig = { ...tinyLike(), d_head: 6 };
+  return [
+    ['rotary (halves, rotary_dim = d_head)', { ...base, positional_embedding_type: 'rotary', rotary_dim: 6 }],
+    [
+      'rotary (adjacent pairs, rotary_dim 4 < d_head, base 500)',
+      { ...base, positional_embedding_type: 'rotary', rotary_dim: 4, rotary_base: 500, rotary_adjacent_pairs: true },
+    ],
+    ['LNPre', { ...base, normalization_type: 'LNPre' }],
+    ['RMS + silu', { ...base, normalization_type: 'RMS', act_fn: 'silu' }],
+    ['RMSPre + gelu_fast', { ...base, normalization_type: 'RMSPre', act_fn: 'gelu_fast' }],
+    ['no normalization + gelu_pytorch_tanh', { ...base, normalization_type: null, act_fn: 'gelu_pytorch_tanh' }],
+    ['attn_only', { ...base, attn_only: true }],
+    ['parallel_attn_mlp', { ...base, parallel_attn_mlp: true }],
+    ['d_vocab_out < d_vocab', { ...base, d_vocab_out: base.d_vocab - 4 }],
+    [
+      'GPT-J-like: rotary + RMS + parallel + silu',
+      { ...base, positional_embedding_type: 'rotary', rotary_dim: 4, normalization_type: 'RMS', parallel_attn_mlp: true, act_fn: 'silu' },
+    ],
+  ];
+}

@@ -560,7 +560,7 @@ export interface CircuitQuery {
         d_mlp: number;
         d_vocab: number;
         n_ctx: number;
-        act_fn: 'gelu_new' | 'gelu' | 'relu';
+        act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
       };
@@ -1473,7 +1473,7 @@ export interface ExperimentQuery {
         d_mlp: number;
         d_vocab: number;
         n_ctx: number;
-        act_fn: 'gelu_new' | 'gelu' | 'relu';
+        act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
       };
@@ -1779,7 +1779,7 @@ export interface ExperimentFormQuery {
           d_mlp: number;
           d_vocab: number;
           n_ctx: number;
-          act_fn: 'gelu_new' | 'gelu' | 'relu';
+          act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
         };
@@ -2044,7 +2044,7 @@ export interface ModelQuery {
       d_mlp: number;
       d_vocab: number;
       n_ctx: number;
-      act_fn: 'gelu_new' | 'gelu' | 'relu';
+      act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
       eps: number;
       tokenizer: string;
     };
@@ -2305,7 +2305,7 @@ export interface ModelsQuery {
           d_mlp: number;
           d_vocab: number;
           n_ctx: number;
-          act_fn: 'gelu_new' | 'gelu' | 'relu';
+          act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
         };
@@ -2377,7 +2377,7 @@ export interface ModelOptionsQuery {
           d_mlp: number;
           d_vocab: number;
           n_ctx: number;
-          act_fn: 'gelu_new' | 'gelu' | 'relu';
+          act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
         };
@@ -2476,7 +2476,7 @@ export interface OverviewQuery {
           d_mlp: number;
           d_vocab: number;
           n_ctx: number;
-          act_fn: 'gelu_new' | 'gelu' | 'relu';
+          act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
         };
@@ -2687,7 +2687,7 @@ export interface PlaygroundQuery {
       d_mlp: number;
       d_vocab: number;
       n_ctx: number;
-      act_fn: 'gelu_new' | 'gelu' | 'relu';
+      act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
       eps: number;
       tokenizer: string;
     };
@@ -3014,7 +3014,7 @@ export interface SetCircuitEditorsMutation {
         d_mlp: number;
         d_vocab: number;
         n_ctx: number;
-        act_fn: 'gelu_new' | 'gelu' | 'relu';
+        act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
       };
@@ -3188,7 +3188,7 @@ export interface UpdateCircuitMutation {
         d_mlp: number;
         d_vocab: number;
         n_ctx: number;
-        act_fn: 'gelu_new' | 'gelu' | 'relu';
+        act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
       };

@@ -1,0 +1,121 @@
+/**
+ * TransformerLens architecture variants through the API: a rotary RMS model imports with its TL
+ * config fields visible, TL weight processing applied on import (GraphQL `processing`, and the raw
+ * route's query flags) is recorded in the lineage and keeps the model's predictions, its rotary
+ * hooks are cached, an experiment job runs on it, and a d_vocab_out the maze platform cannot use is
+ * refused with nothing written.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../server/maze/rng.js';
+import { getTokenizer } from '../../server/maze/tokenize/index.js';
+import { type ModelConfig, PRESETS } from '../../server/model/config.js';
+import { encodeModel, initWeights } from '../../server/model/weights.js';
+import { paramsInputField } from '../../server/graphql/experiment-params.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, startHarness, waitForJob } from './helpers.js';
+
+let h: Harness;
+let mazeTokens: string;
+const tok = getTokenizer('aotp-ut');
+const cfg: ModelConfig = {
+  ...PRESETS.nano,
+  d_vocab: tok.vocabSize(3),
+  n_ctx: 128,
+  tokenizer: 'aotp-ut',
+  positional_embedding_type: 'rotary',
+  rotary_dim: 2,
+  normalization_type: 'RMS',
+  act_fn: 'silu',
+};
+const bytes = () => encodeModel(cfg, initWeights(cfg, new Rng(5), { scale: 3 }), [...tok.vocab(3)]);
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+beforeAll(async () => {
+  h = await startHarness();
+  const job = (await h.gql(CREATE_DATASET, { input: { name: 'threes', generator: 'dfs', grid: 3, count: 3, seed: 2 } })).data.createDataset;
+  const done = await waitForJob(h, job.id);
+  mazeTokens = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { tokens } } } } }', { id: done.result.datasetId })).data
+    .dataset.mazes.edges[0].node.tokens;
+});
+afterAll(async () => h?.close());
+
+const IMPORT = `mutation($n: String!, $b: String!, $p: WeightProcessingInput) { importModel(name: $n, base64: $b, processing: $p) {
+  id config { positional_embedding_type rotary_dim rotary_base rotary_adjacent_pairs normalization_type attn_only parallel_attn_mlp d_vocab_out act_fn }
+  lineage { processing } hookNames } }`;
+const FORWARD =
+  'mutation($m: ID!, $t: String!, $h: [String!]) { runForward(modelId: $m, tokens: $t, hooks: $h, topK: 3) { topK { token logit prob } cacheId } }';
+
+describe('architecture variants through the API', () => {
+  let plain: string;
+  it('imports a rotary RMS silu model: TL config fields with defaults filled in, rotary hooks listed, no pos_embed', async () => {
+    const r = await h.gql(IMPORT, { n: 'rotary', b: b64(bytes()) });
+    expect(r.errors).toBeUndefined();
+    const m = r.data.importModel;
+    plain = m.id;
+    expect(m.config).toEqual({
+      positional_embedding_type: 'rotary',
+      rotary_dim: 2,
+      rotary_base: 10000,
+      rotary_adjacent_pairs: false,
+      normalization_type: 'RMS',
+      attn_only: false,
+      parallel_attn_mlp: false,
+      d_vocab_out: cfg.d_vocab,
+      act_fn: 'silu',
+    });
+    expect(m.lineage.processing).toEqual([]);
+    expect(m.hookNames).toContain('blocks.1.attn.hook_rot_k');
+    expect(m.hookNames).not.toContain('hook_pos_embed');
+    const f = await h.gql(FORWARD, { m: m.id, t: mazeTokens, h: ['blocks.0.attn.hook_rot_q'] });
+    expect(f.errors).toBeUndefined();
+    expect(f.data.runForward.cacheId).toMatch(/^[0-9a-f]{64}$/);
+    const bad = await h.gql(FORWARD, { m: m.id, t: mazeTokens, h: ['hook_pos_embed'] });
+    expect(bad.errors![0].message).toContain('the model has no hook point "hook_pos_embed": the model uses rotary positions (no pos_embed)');
+  });
+
+  it('applies TL weight processing on import (recorded in the lineage) and the predictions stay the same', async () => {
+    const r = await h.gql(IMPORT, { n: 'rotary-processed', b: b64(bytes()), p: { fold_ln: true, center_unembed: true, fold_value_biases: true } });
+    expect(r.errors).toBeUndefined();
+    const m = r.data.importModel;
+    expect(m.config.normalization_type).toBe('RMSPre');
+    expect(m.lineage.processing).toHaveLength(3);
+    expect(m.lineage.processing[0]).toMatch(/^fold_ln: RMS gains folded/);
+    const a = (await h.gql(FORWARD, { m: plain, t: mazeTokens })).data.runForward.topK;
+    const b = (await h.gql(FORWARD, { m: m.id, t: mazeTokens })).data.runForward.topK;
+    expect(b.map((t: { token: string }) => t.token)).toEqual(a.map((t: { token: string }) => t.token));
+    b.forEach((t: { prob: number }, i: number) => expect(t.prob).toBeCloseTo(a[i].prob, 4));
+
+    const post = (q: string) =>
+      fetch(`${h.server.url}/upload/model?name=raw-rotary&${q}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${h.tokens.researcher}` },
+        body: Buffer.from(bytes()),
+      });
+    const ok = await post('fold_ln=1');
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).config).toMatchObject({ normalization_type: 'RMSPre' });
+    const badFlag = await post('fold_ln=yes');
+    expect(badFlag.status).toBe(400);
+    expect(await badFlag.text()).toContain('fold_ln must be 1/true or 0/false, got \\"yes\\"');
+  });
+
+  it('runs an experiment job (dla) on the rotary model', async () => {
+    const r = await h.gql('mutation($m: ID!, $p: ExperimentParamsInput!) { runExperiment(modelId: $m, params: $p) { id } }', {
+      m: plain,
+      p: { [paramsInputField('dla')]: { count: 3 } },
+    });
+    expect(r.errors).toBeUndefined();
+    const job = await waitForJob(h, r.data.runExperiment.id);
+    expect(job.status).toBe('COMPLETED');
+  });
+
+  it('refuses d_vocab_out ≠ d_vocab (a maze model reads its prediction back as input), writing nothing', async () => {
+    const wide: ModelConfig = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), d_vocab_out: 5, n_ctx: 128, tokenizer: 'aotp-ut' };
+    const before = await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models');
+    const r = await h.gql(IMPORT, { n: 'wide', b: b64(encodeModel(wide, initWeights(wide, new Rng(1)), [...tok.vocab(3)])) });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toBe(
+      `importModel: d_vocab_out is 5 but d_vocab is ${wide.d_vocab}; a maze model predicts its next token from its own vocabulary, so they must be equal`,
+    );
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models')).toBe(before);
+  });
+});
