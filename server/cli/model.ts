@@ -4,10 +4,22 @@
  * engine's arithmetic instead; both agree within 1e-4).
  */
 import { existsSync } from 'node:fs';
-import { SPECIAL, SPECIAL_TOKENS, getTokenizer, gridForVocabSize, tokenizerNames, tokensToIds } from '../maze/tokenize/index.js';
+import { SPECIAL, SPECIAL_TOKENS, getTokenizer, tokenizerNames, tokensToIds, vocabForSize } from '../maze/tokenize/index.js';
 import { toTokens } from '../maze/parse.js';
-import { checkSequenceLength, ConfigError, hookShapes, parameterCount, PRESETS, validateConfig, type ModelConfig, type PresetName } from '../model/config.js';
+import {
+  checkSequenceLength,
+  ConfigError,
+  hookShapes,
+  parameterCount,
+  PRESETS,
+  validateConfig,
+  type ModelConfig,
+  type PresetName,
+  type Weights,
+} from '../model/config.js';
 import { processWeights } from '../model/process.js';
+import type { InterventionSpec } from '../model/onnx/intervene.js';
+import { HookError } from '../model/hooks.js';
 import { checkHookNames } from '../model/onnx/hooks.js';
 import { writeNpyFile } from '../model/npy.js';
 import { padBatch } from '../model/batch.js';
@@ -36,10 +48,12 @@ export async function loadForCli(path: string): Promise<LoadedModel & { vocab: s
     throw new UsageError((e as Error).message);
   }
   if (m.vocab) return { ...m, vocab: m.vocab };
-  // A TransformerLens file carries no vocab: find the grid whose vocabulary has d_vocab tokens.
-  const grid = gridForVocabSize(m.cfg.tokenizer, m.cfg.d_vocab);
-  if (grid !== null) return { ...m, vocab: [...getTokenizer(m.cfg.tokenizer).vocab(grid)] };
-  throw new UsageError(`${path} has no vocab in its metadata, and no ${m.cfg.tokenizer} grid has ${m.cfg.d_vocab} tokens`);
+  // A TransformerLens file carries no vocab: the grid whose vocabulary has d_vocab tokens, where that is unambiguous.
+  try {
+    return { ...m, vocab: vocabForSize(m.cfg.tokenizer, m.cfg.d_vocab, path) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /** Token ids of one line of text; errors name the line and the token. */
@@ -217,8 +231,14 @@ const solveSpec = {
     engine: engineOption,
     'max-new': { type: 'integer', description: 'At most this many generated tokens per sequence (default: up to n_ctx)', placeholder: 'K' },
     constrained: { type: 'boolean', description: 'Only allow coordinates and <PATH_END> (default: unconstrained, as the model learned)' },
+    intervene: {
+      type: 'string',
+      description:
+        'Interventions as JSON: a list of {hook, kind: zero|mean|replace|add, positions?, heads?, features?, value?}; every decoding step runs with them (onnx engine)',
+      placeholder: 'JSON',
+    },
   },
-  details: `Input lines are prompts (through ${PATH_START}) or full sequences, which are cut after ${PATH_START}.`,
+  details: `Input lines are prompts (through ${PATH_START}) or full sequences, which are cut after ${PATH_START}. With --intervene, mean-ablation averages the hook over the input sequences themselves.`,
 } satisfies CommandSpec;
 
 async function solve(argv: string[], io: CliIO): Promise<void> {
@@ -235,6 +255,7 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
   }
   const maxNew = o['max-new'] ?? cfg.n_ctx;
   if (maxNew < 0) throw new UsageError(`--max-new must be ≥ 0, got ${maxNew}`);
+  if (o.intervene !== undefined) return solveIntervened(o.intervene, { cfg, weights, vocab }, prompts, maxNew, !!o.constrained, io);
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
   try {
     const done = await model.decoder(o.constrained ? pathOnlyTokens(vocab) : undefined)(prompts, maxNew);
@@ -245,6 +266,45 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
     await out.flush();
   } finally {
     await model.dispose();
+  }
+}
+
+/** `model solve --intervene`: decoding that recomputes each step with the interventions applied. */
+async function solveIntervened(
+  json: string,
+  m: { cfg: ModelConfig; weights: Weights; vocab: string[] },
+  prompts: Int32Array[],
+  maxNew: number,
+  constrained: boolean,
+  io: CliIO,
+): Promise<void> {
+  let specs: unknown;
+  try {
+    specs = JSON.parse(json);
+  } catch (e) {
+    throw new UsageError(`--intervene: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(specs) || !specs.every((s) => typeof s === 'object' && s !== null && typeof s.hook === 'string' && typeof s.kind === 'string'))
+    throw new UsageError('--intervene: give a JSON list of {"hook": "...", "kind": "zero|mean|replace|add", ...}');
+  const { OnnxEngine } = await import('../model/onnx/engine.js');
+  const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
+  const engine = await OnnxEngine.create(m.cfg, m.weights);
+  try {
+    const ivs = await resolveInterventions(engine, specs as InterventionSpec[], () => prompts, '--intervene').catch((e: unknown) => {
+      throw e instanceof HookError ? new UsageError(e.message) : e;
+    });
+    const allowed = constrained ? pathOnlyTokens(m.vocab) : undefined;
+    const stop = m.vocab.indexOf(SPECIAL_TOKENS[SPECIAL.PATH_END]);
+    const out = new LineWriter(io.stdout);
+    for (const p of prompts) {
+      const seq = await decodeWithInterventions(engine, p, ivs, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed }).catch((e: unknown) => {
+        throw e instanceof HookError ? new UsageError(`--intervene: ${e.message}`) : e;
+      });
+      await out.line(Array.from(seq, (id) => m.vocab[id]).join(' '));
+    }
+    await out.flush();
+  } finally {
+    await engine.dispose();
   }
 }
 

@@ -11,6 +11,8 @@ import { UserError } from '../errors.js';
 import { first, type DbHandle } from '../db/client.js';
 import { activationCaches, checkpoints } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
+import { generateMazes } from '../maze/generate.js';
+import type { InterventionSpec } from '../model/onnx/intervene.js';
 import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath, toTokens } from '../maze/parse.js';
 import { Rng } from '../maze/rng.js';
@@ -236,7 +238,21 @@ export interface GenerateOutput {
 }
 
 /** Greedy, unconstrained decoding of the maze's prompt (up to <PATH_START>) until <PATH_END> or n_ctx. */
-export async function generatePath(handle: DbHandle, model: ModelRow, maze: SolvedMaze, mazeRowId: number): Promise<GenerateOutput> {
+/** Mazes whose activations mean-ablation averages: this many DFS mazes of the maze's size, fixed seed. */
+const MEAN_REFERENCE_MAZES = 32;
+
+/**
+ * Greedy decoding of the maze's prompt. With `interventions` (zero / mean / replace / add on any
+ * hook, at chosen positions, heads and features) every step recomputes the sequence with them
+ * applied (model/onnx/intervene.ts), so they act at generated positions too.
+ */
+export async function generatePath(
+  handle: DbHandle,
+  model: ModelRow,
+  maze: SolvedMaze,
+  mazeRowId: number,
+  interventions: readonly InterventionSpec[] = [],
+): Promise<GenerateOutput> {
   const cfg = model.config as ModelConfig;
   const vocab = model.vocab as string[];
   const tok = getTokenizer(cfg.tokenizer);
@@ -248,7 +264,20 @@ export async function generatePath(handle: DbHandle, model: ModelRow, maze: Solv
   const endId = vocab.indexOf('<PATH_END>');
   if (endId < 0) throw new UserError(`generatePath: Model:${model.id}'s vocabulary has no <PATH_END> token`);
   // Longest useful continuation: every cell once, then <PATH_END>.
-  const [seq] = await generate(engine, [Int32Array.from(ids)], { stopToken: endId, maxNewTokens: maze.rows * maze.cols + 1 });
+  const maxNewTokens = maze.rows * maze.cols + 1;
+  let seq: Int32Array;
+  if (interventions.length === 0) [seq] = await generate(engine, [Int32Array.from(ids)], { stopToken: endId, maxNewTokens });
+  else {
+    const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
+    const reference = (): Int32Array[] => {
+      const rng = new Rng('generatePath/mean');
+      return [...generateMazes({ generator: 'dfs', rows: maze.rows, cols: maze.cols }, MEAN_REFERENCE_MAZES, 7)].map((m) =>
+        tokensToIds(tok.tokenize(m, rng), vocab),
+      );
+    };
+    const ivs = await resolveInterventions(engine, interventions, reference, 'generatePath');
+    seq = await decodeWithInterventions(engine, Int32Array.from(ids), ivs, { stopToken: endId, maxNewTokens });
+  }
   const generated = Array.from(seq.subarray(ids.length), (id) => vocab[id]);
   const predicted = readPredictedPath(generated, tok, { grid: { rows: maze.rows, cols: maze.cols } });
   return {

@@ -14,7 +14,7 @@ import { and, asc, count, desc, eq, inArray, lt, sql } from 'drizzle-orm';
 import { preparedQuery } from '../db/prepared.js';
 import { activationCaches, checkpoints, experiments, MAX_ROW_ID, models, results, rowBound, trainingCurves } from '../db/tables.js';
 import { TEXT_LIMITS } from '../db/schema.js';
-import { getTokenizer, gridForVocabSize } from '../maze/tokenize/index.js';
+import { vocabForSize } from '../maze/tokenize/index.js';
 import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
 import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js';
@@ -57,14 +57,13 @@ function zanjIgnored(metadata: Record<string, string>): string[] {
   }
 }
 
-/** The tokenizer vocabulary whose size is d_vocab, for files that carry no vocab. */
+/** The tokenizer vocabulary whose size is d_vocab, for files that carry no vocab (refused where the order is ambiguous). */
 function vocabFor(tokenizer: string, dVocab: number): string[] {
-  const grid = gridForVocabSize(tokenizer, dVocab);
-  if (grid === null)
-    throw new UserError(
-      `importModel: the file has no __metadata__.vocab and d_vocab ${dVocab} is not the vocabulary size of tokenizer ${tokenizer} for any grid up to ${MAX_GRID}`,
-    );
-  return [...getTokenizer(tokenizer).vocab(grid)];
+  try {
+    return vocabForSize(tokenizer, dVocab, 'importModel');
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
 }
 
 /**

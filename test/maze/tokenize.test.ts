@@ -12,6 +12,7 @@ import {
   idsToTokens,
   tokenizerNames,
   tokensToIds,
+  vocabForSize,
 } from '../../server/maze/tokenize/index.js';
 import { SEED_EXAMPLE, randomMazes, randomTree, withTask } from './tokenize-helpers.js';
 
@@ -226,5 +227,18 @@ describe('tokensToIds / idsToTokens', () => {
     const v = getTokenizer('aotp-ut').vocab(2);
     expect(() => tokensToIds(['<ADJLIST_START>', '(2,0)'], v)).toThrow(/token 1: "\(2,0\)" is not in the vocabulary/);
     expect(() => idsToTokens([0, 15], v)).toThrow(/position 1: id 15 is outside the vocabulary \(0\.\.14\)/);
+  });
+});
+
+describe('vocabForSize (files without a vocabulary)', () => {
+  it('reads the grid off d_vocab where the order is unambiguous, and refuses aotp-ut from 4x4 up (maze-dataset orders those cells differently)', () => {
+    const ut = getTokenizer('aotp-ut');
+    expect(vocabForSize('aotp-ut', ut.vocabSize(3), 'x')).toEqual([...ut.vocab(3)]);
+    expect(() => vocabForSize('aotp-ut', ut.vocabSize(5), 'importModel')).toThrow(
+      "importModel: the file has no vocab, and for a 5x5 grid the token order cannot be assumed (Searchlight's aotp-ut coordinate order differs from maze-dataset's AOTP_UT_uniform from 4x4 up)",
+    );
+    expect(() => vocabForSize('aotp-ut', 1000, 'x')).toThrow('x: the file has no vocab and d_vocab 1000 is not the vocabulary size of tokenizer aotp-ut');
+    const ctt = getTokenizer('aotp-ctt');
+    expect(vocabForSize('aotp-ctt', ctt.vocabSize(6), 'x')).toEqual([...ctt.vocab(6)]);
   });
 });

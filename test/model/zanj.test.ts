@@ -94,6 +94,30 @@ describe('ZANJ container', () => {
   });
 });
 
+/** The archive as muutils < 0.8 wrote it (maze-transformer pins muutils ^0.6.7): `__format__` for `__muutils_format__`. */
+function legacyFormatKey(bytes: Uint8Array): Uint8Array {
+  const entries = unzipSync(bytes);
+  const main = new TextDecoder().decode(entries['__zanj__.json']).replaceAll('"__muutils_format__"', '"__format__"');
+  return zipSync({ ...entries, '__zanj__.json': strToU8(main) });
+}
+
+describe('archives written before muutils 0.8 (format key "__format__")', () => {
+  it('read as the current key: maze-dataset layouts, arrays and a maze-transformer model', () => {
+    const mazes = mazes5(4);
+    const full = legacyFormatKey(zanjZip(fullDatasetRoot(mazes, 5)));
+    expect(new TextDecoder().decode(unzipSync(full)['__zanj__.json'])).not.toContain('__muutils_format__');
+    expect(readMazeDatasetZanj(full).mazes.map(essence)).toEqual(mazes.map(essence));
+    const min = minimalDataset(mazes, 5);
+    expect(readMazeDatasetZanj(legacyFormatKey(zanjZip(min.root, min.entries))).mazes.map(essence)).toEqual(mazes.map(essence));
+    const tok = getTokenizer('aotp-ut');
+    const cfg: ModelConfig = { ...PRESETS.nano, act_fn: 'gelu', n_ctx: 64, d_vocab: tok.vocabSize(3), tokenizer: 'aotp-ut' };
+    const weights = randomWeights(cfg, 3);
+    const m = readMazeTransformerZanj(legacyFormatKey(transformerArchive({ cfg, weights, tokenArr: [...tok.vocab(3)] })));
+    expect(m.cfg).toEqual(cfg);
+    for (const [name, w] of weights) expect(m.weights.get(name), name).toEqual(w);
+  });
+});
+
 describe('maze-dataset archives', () => {
   const mazes = mazes5(6);
 

@@ -15,6 +15,7 @@ import { codes, CREATE_DATASET, type Harness, sqlCount, startHarness, waitForJob
 
 let h: Harness;
 let mazeTokens: string;
+let mazeId: string;
 const tok = getTokenizer('aotp-ut');
 const cfg: ModelConfig = {
   ...PRESETS.nano,
@@ -33,8 +34,10 @@ beforeAll(async () => {
   h = await startHarness();
   const job = (await h.gql(CREATE_DATASET, { input: { name: 'threes', generator: 'dfs', grid: 3, count: 3, seed: 2 } })).data.createDataset;
   const done = await waitForJob(h, job.id);
-  mazeTokens = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { tokens } } } } }', { id: done.result.datasetId })).data
-    .dataset.mazes.edges[0].node.tokens;
+  const node = (await h.gql('query($id: ID!) { dataset(id: $id) { mazes(first: 1) { edges { node { id tokens } } } } }', { id: done.result.datasetId })).data
+    .dataset.mazes.edges[0].node;
+  mazeTokens = node.tokens;
+  mazeId = node.id;
 });
 afterAll(async () => h?.close());
 
@@ -117,5 +120,54 @@ describe('architecture variants through the API', () => {
       `importModel: d_vocab_out is 5 but d_vocab is ${wide.d_vocab}; a maze model predicts its next token from its own vocabulary, so they must be equal`,
     );
     expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models')).toBe(before);
+  });
+});
+
+describe('generatePath with interventions', () => {
+  const GEN = `mutation($m: ID!, $z: ID, $iv: [InterventionInput!]) { generatePath(modelId: $m, mazeId: $z, interventions: $iv) { tokens path metrics { exact_path steps } } }`;
+  let modelId: string;
+  beforeAll(async () => {
+    const standard: ModelConfig = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 128, tokenizer: 'aotp-ut' };
+    const r = await h.gql(IMPORT, { n: 'iv', b: b64(encodeModel(standard, initWeights(standard, new Rng(8), { scale: 3 }), [...tok.vocab(3)])) });
+    modelId = r.data.importModel.id;
+  });
+
+  it('zero, mean, replace and add act at every decoding step; an intervention that changes nothing leaves the rollout', async () => {
+    const base = await h.gql(GEN, { m: modelId, z: mazeId });
+    expect(base.errors, JSON.stringify(base.errors)).toBeUndefined();
+    const same = await h.gql(GEN, { m: modelId, z: mazeId, iv: [{ hook: 'blocks.0.hook_resid_post', kind: 'add', value: [0] }] });
+    expect(same.data.generatePath).toEqual(base.data.generatePath);
+    const zeroed = await h.gql(GEN, { m: modelId, z: mazeId, iv: [{ hook: 'blocks.1.hook_resid_post', kind: 'zero' }] });
+    expect(zeroed.errors).toBeUndefined();
+    expect(zeroed.data.generatePath.tokens).not.toBe(base.data.generatePath.tokens);
+    const mixed = await h.gql(GEN, {
+      m: modelId,
+      z: mazeId,
+      iv: [
+        { hook: 'blocks.0.attn.hook_z', kind: 'mean', heads: [1] },
+        { hook: 'blocks.1.mlp.hook_post', kind: 'replace', features: [3, 4], value: [2.5] },
+        { hook: 'blocks.0.attn.hook_pattern', kind: 'zero', heads: [0], positions: [40, 41, 42] },
+      ],
+    });
+    expect(mixed.errors).toBeUndefined();
+    expect(mixed.data.generatePath.tokens.startsWith(mazeTokens.slice(0, mazeTokens.indexOf('<PATH_START>')))).toBe(true);
+  });
+
+  it('bad interventions are BAD_USER_INPUT naming the intervention', async () => {
+    const bad = async (iv: object[], msg: string) => {
+      const r = await h.gql(GEN, { m: modelId, z: mazeId, iv });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].message).toContain(msg);
+    };
+    await bad(
+      [{ hook: 'blocks.0.hook_resid_pre', kind: 'add', value: [1, 2] }],
+      'generatePath: intervention 0 (add blocks.0.hook_resid_pre): value has 2 numbers',
+    );
+    await bad([{ hook: 'blocks.0.attn.hook_rot_q', kind: 'zero' }], 'the model has no hook point "blocks.0.attn.hook_rot_q"');
+    await bad([{ hook: 'blocks.0.mlp.hook_post', kind: 'zero', features: [999] }], 'feature 999 is outside [0, 32)');
+    await bad(
+      Array.from({ length: 65 }, () => ({ hook: 'blocks.0.hook_resid_pre', kind: 'zero' })),
+      'at most 64 per run',
+    );
   });
 });

@@ -57,6 +57,7 @@ describe.skipIf(!pythonReady)('the Python client', () => {
       normalization_type: 'LN',
       positional_embedding_type: 'standard',
       attn_only: false,
+      parallel_attn_mlp: false,
       model_name: 'py-nano',
     });
 

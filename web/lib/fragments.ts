@@ -9,7 +9,8 @@ export const AGGREGATE =
   'count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }';
 export const PROGRESS = 'progress { phase done total message skipped datasetId modelId experimentId kind loss lr tokensPerSec etaSec }';
 export const RESULT = `result { datasetId mazeCount skipped contentHash modelId step loss tokensPerSec evaluationId exact_path_rate baseline_exact_path_rate experimentId kind tensors lastEval { step loss model { exact_path_rate } baseline { exact_path_rate } } }`;
-export const MODEL_CONFIG = 'config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer }';
+export const MODEL_CONFIG =
+  'config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer positional_embedding_type rotary_dim rotary_base rotary_adjacent_pairs normalization_type attn_only parallel_attn_mlp d_vocab_out }';
 export const LINEAGE =
   'lineage { source jobId datasetId seed preset trainMazes steps batch lr engine generated { generator grid grids balance curriculum { by fraction } queries } resumes { attempt fromStep at } ignoredTensors metadataKeys }';
 

@@ -90,6 +90,24 @@ export interface ModelConfig {
   act_fn: string;
   eps: number;
   tokenizer: string;
+  positional_embedding_type: 'standard' | 'rotary';
+  rotary_dim: number | null;
+  rotary_base: number | null;
+  rotary_adjacent_pairs: boolean | null;
+  normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+  attn_only: boolean;
+  parallel_attn_mlp: boolean;
+  d_vocab_out: number;
+}
+
+/** What sets an architecture apart from the standard GPT (learned positions, LayerNorm, GELU-style MLP after attention), e.g. "rotary · RMS · parallel"; '' when standard. */
+export function architectureLabel(c: Pick<ModelConfig, 'positional_embedding_type' | 'normalization_type' | 'attn_only' | 'parallel_attn_mlp'>): string {
+  const parts: string[] = [];
+  if (c.positional_embedding_type === 'rotary') parts.push('rotary');
+  if (c.normalization_type !== 'LN') parts.push(c.normalization_type ?? 'no norm');
+  if (c.attn_only) parts.push('attn-only');
+  if (c.parallel_attn_mlp) parts.push('parallel');
+  return parts.join(' · ');
 }
 export interface Checkpoint {
   id: string;

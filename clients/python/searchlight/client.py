@@ -25,7 +25,10 @@ NamesFilter = Union[None, str, Sequence[str], Callable[[str], bool]]
 
 
 # The typed fields these queries select (the SDL types them; a selection names what comes back).
-_CONFIG = "config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer }"
+_CONFIG = (
+    "config { d_model n_layers n_heads d_head d_mlp d_vocab n_ctx act_fn eps tokenizer positional_embedding_type"
+    " rotary_dim rotary_base rotary_adjacent_pairs normalization_type attn_only parallel_attn_mlp d_vocab_out }"
+)
 _AGGREGATE = ("count exact_path_rate valid_rollout_rate target_reached_rate frac_correct_forks_pooled fork_decisions { correct total } "
               "means { node_overlap frac_connected_steps frac_adjacent_steps corner_jumps backtracks invalid_tokens frac_correct_forks path_length_ratio }")
 _JOB_RESULT = ("result { datasetId mazeCount skipped contentHash modelId step loss tokensPerSec evaluationId "
@@ -270,13 +273,18 @@ class HookedModel:
         return f"HookedModel({self.id} {self.name!r}: {c['n_layers']} layers, d_model {c['d_model']}, d_vocab {c['d_vocab']})"
 
     def to_tl_config(self) -> Dict[str, Any]:
-        """The config as HookedTransformerConfig(**cfg) takes it (our models: LayerNorm, learned positions, untied unembedding)."""
+        """The config as HookedTransformerConfig(**cfg) takes it: TL field names only (no `tokenizer`), the architecture included."""
         c = self.cfg
-        return {
+        out = {
             "d_model": c["d_model"], "n_layers": c["n_layers"], "n_heads": c["n_heads"], "d_head": c["d_head"], "d_mlp": c["d_mlp"],
-            "d_vocab": c["d_vocab"], "d_vocab_out": c["d_vocab"], "n_ctx": c["n_ctx"], "act_fn": c["act_fn"], "eps": c.get("eps", 1e-5),
-            "normalization_type": "LN", "positional_embedding_type": "standard", "attn_only": False, "model_name": self.name,
+            "d_vocab": c["d_vocab"], "d_vocab_out": c.get("d_vocab_out", c["d_vocab"]), "n_ctx": c["n_ctx"], "act_fn": c["act_fn"],
+            "eps": c.get("eps", 1e-5), "normalization_type": c.get("normalization_type", "LN"),
+            "positional_embedding_type": c.get("positional_embedding_type", "standard"), "attn_only": c.get("attn_only", False),
+            "parallel_attn_mlp": c.get("parallel_attn_mlp", False), "model_name": self.name,
         }
+        if out["positional_embedding_type"] == "rotary":
+            out.update(rotary_dim=c["rotary_dim"], rotary_base=c["rotary_base"], rotary_adjacent_pairs=c["rotary_adjacent_pairs"])
+        return out
 
     def to_str_tokens(self, tokens: TokensLike) -> List[str]:
         if isinstance(tokens, str):

@@ -1148,6 +1148,26 @@ export interface ImportSaeInput {
   datasetId?: InputMaybe<Scalars['ID']>;
 }
 
+/** An intervention on one TransformerLens hook during a forward pass or decoding: which cells
+ * (positions × heads × features) and what happens to them. Attention scores and patterns can only be
+ * zeroed. */
+export interface InterventionInput {
+  /** TL hook name, e.g. blocks.1.attn.hook_z, blocks.0.mlp.hook_post, blocks.2.hook_resid_pre. */
+  hook: Scalars['String'];
+  kind: InterventionKind;
+  /** Absolute token positions (0-based); default every position, generated ones included. */
+  positions?: InputMaybe<Array<Scalars['Int']>>;
+  /** Heads (hooks with a head axis only); default all. */
+  heads?: InputMaybe<Array<Scalars['Int']>>;
+  /** Indices along the hook's last axis (MLP neurons of mlp.hook_post, residual dimensions…); default all. */
+  features?: InputMaybe<Array<Scalars['Int']>>;
+  /** replace/add: one number (every chosen feature) or one cell of the hook's last axis. */
+  value?: InputMaybe<Array<Scalars['Float']>>;
+}
+
+/** What an intervention does to the chosen cells of a hook. */
+export type InterventionKind = 'zero' | 'mean' | 'replace' | 'add';
+
 export interface Job extends Node {
   __typename?: 'Job';
   id: Scalars['ID'];
@@ -2645,6 +2665,7 @@ export interface MutationGeneratePathArgs {
   modelId: Scalars['ID'];
   mazeId?: InputMaybe<Scalars['ID']>;
   maze?: InputMaybe<MazeInput>;
+  interventions?: InputMaybe<Array<InterventionInput>>;
 }
 
 export interface MutationDeleteModelArgs {

@@ -24,6 +24,9 @@ import {
 } from '../../services/models.js';
 import { connection, pageArgs } from '../pagination.js';
 
+/** Interventions one generatePath takes (each is compiled per decoding step). */
+const MAX_INTERVENTIONS = 64;
+
 async function loadModel(ctx: Ctx, id: string) {
   const modelId = rowId(id, 'Model');
   const m = await ctx.loaders.model.load(modelId);
@@ -84,15 +87,18 @@ export const modelResolvers: Resolvers<Ctx> = {
         : await runForward(ctx.app.handle, model, tokens, hooks ?? [], topK ?? 5);
       return { ...out, cacheUrl: out.cacheId ? `/files/caches/${out.cacheId}.safetensors` : null };
     },
-    async generatePath(_p, { modelId, mazeId, maze }, ctx) {
+    async generatePath(_p, { modelId, mazeId, maze, interventions }, ctx) {
       requireCompute(ctx, 'generatePath');
       if ((mazeId == null) === (maze == null)) throw new UserError('generatePath: give exactly one of mazeId (a stored maze) or maze (a maze by value)');
       const model = await loadModel(ctx, modelId);
+      if ((interventions?.length ?? 0) > MAX_INTERVENTIONS)
+        throw new UserError(`generatePath: ${interventions!.length} interventions; at most ${MAX_INTERVENTIONS} per run`);
+      const ivs = interventions ?? [];
       // Seed 0 for the adjacency order, as tokenizeMaze's default, so both show the same prompt.
-      if (maze) return await generatePath(ctx.app.handle, model, mazeFromSpec(maze), 0);
+      if (maze) return await generatePath(ctx.app.handle, model, mazeFromSpec(maze), 0, ivs);
       const mazeRow = await ctx.loaders.maze.load(rowId(mazeId!, 'Maze'));
       if (!mazeRow) throw notFound(`Maze ${mazeId}`);
-      return await generatePath(ctx.app.handle, model, decodeMaze(mazeRow), mazeRow.id);
+      return await generatePath(ctx.app.handle, model, decodeMaze(mazeRow), mazeRow.id, ivs);
     },
     async deleteModel(_p, { id }, ctx) {
       const model = await loadModel(ctx, id);

@@ -75,6 +75,27 @@ export function gridForVocabSize(tokenizer: string, vocabSize: number): number |
   return null;
 }
 
+/**
+ * The vocabulary a file without one must have, from its size: this tokenizer's vocabulary for the
+ * grid whose size is `dVocab`. Refused (MazeError prefixed with `where`) when the size names no grid,
+ * or when the guess could silently scramble ids: from 4×4 grids up our aotp-ut coordinate order
+ * (corner-first by shell, vocab.ts) differs from maze-dataset's AOTP_UT_uniform order
+ * (utils.corner_first_ndindex sorts a shell by (max, alternating)), so a maze-transformer model's
+ * ids cannot be read off d_vocab. Up to 3×3 the two orders agree.
+ */
+export function vocabForSize(tokenizer: string, dVocab: number, where: string): string[] {
+  const grid = gridForVocabSize(tokenizer, dVocab);
+  if (grid === null)
+    throw new MazeError(
+      `${where}: the file has no vocab and d_vocab ${dVocab} is not the vocabulary size of tokenizer ${tokenizer} for any grid up to ${MAX_GRID}`,
+    );
+  if (tokenizer === 'aotp-ut' && grid >= 4)
+    throw new MazeError(
+      `${where}: the file has no vocab, and for a ${grid}x${grid} grid the token order cannot be assumed (Searchlight's aotp-ut coordinate order differs from maze-dataset's AOTP_UT_uniform from 4x4 up); write the token list into __metadata__.vocab, or import the model's ZANJ archive, which carries it`,
+    );
+  return [...getTokenizer(tokenizer).vocab(grid)];
+}
+
 /** Throws MazeError (prefixed with `where`) when a grid×grid maze needs tokens a d_vocab-token model lacks. */
 export function checkGridInVocab(tokenizer: string, dVocab: number, grid: number, where: string): void {
   const need = getTokenizer(tokenizer).vocabSize(grid);

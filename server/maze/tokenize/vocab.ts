@@ -2,7 +2,9 @@
  * The token vocabularies shared by every maze tokenizer.
  *
  * Special tokens come first, in the exact order of maze-dataset's `SPECIAL_TOKENS` (ids 0..10), so
- * ids line up with models trained on that library. Coordinates follow in **corner-first** order:
+ * those ids line up with models trained on that library. Coordinates follow in **corner-first** order
+ * (ours: from 4×4 grids up it differs from maze-dataset's AOTP_UT_uniform order, whose shells
+ * alternate differently; models from there keep their own token list, see vocabForSize):
  * shell k = max(row, col) holds the 2k+1 cells on the far edge of the k×k square, listed as
  *   (0,k) (k,0) (1,k) (k,1) … (k-1,k) (k,k-1) (k,k)
  * so the first N² coordinate tokens are exactly the cells of an N×N grid, and a small grid's

@@ -16,7 +16,10 @@ export function hookSymDims(cfg: ModelConfig, g: HookGeometry): Dim[] {
   return ['B', cfg.n_heads, 'T', 'K'];
 }
 
-/** Shape of a patch mask: the hook's shape with the feature (last) axis set to 1, so it broadcasts. */
+/**
+ * Shape of a patch mask: the hook's shape with a symbolic feature (last) axis, fed as 1 (whole
+ * cells: it broadcasts) or as the feature size (single features, e.g. MLP neurons); Where takes either.
+ */
 export function maskSymDims(cfg: ModelConfig, g: HookGeometry): Dim[] {
-  return [...hookSymDims(cfg, g).slice(0, -1), 1];
+  return [...hookSymDims(cfg, g).slice(0, -1), `${g.name}.mask_f`];
 }

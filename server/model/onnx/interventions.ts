@@ -1,6 +1,7 @@
 /**
  * Interventions on hook points, compiled to the graph inputs of graph.ts: for a hook h,
- *   h__patch_mask  bool, the hook's shape with the last axis 1 (true = replace this cell)
+ *   h__patch_mask  bool, the hook's shape with the last axis 1 (true = replace this cell), or the
+ *                  hook's whole shape when an intervention picks single features (true = replace this value)
  *   h__patch_value float, the hook's shape (what replaced cells become)
  *   h__add         float, the hook's shape (added after the patch; zero where nothing is added)
  * so every row of a batch can carry its own intervention and one ORT call runs them all.
@@ -25,6 +26,8 @@ export interface Intervention {
   positions?: number[];
   /** Heads it applies to (default: all); only for hooks with a head axis (q, k, v, z, result, scores, pattern). */
   heads?: number[];
+  /** Indices along the hook's last axis it applies to (e.g. MLP neurons of mlp.hook_post); default: all. */
+  features?: number[];
   /**
    * Either one row of the hook (its shape without the batch axis, e.g. [T, d_model] for resid_pre,
    * [T, H, d_head] for z, [H, T, T] for pattern; e.g. a row of another run's cache, or a per-position
@@ -42,7 +45,8 @@ export interface CompiledInterventions {
 interface HookBuffers {
   geo: HookGeometry;
   dims: number[];
-  mask?: Uint8Array; // [B, outer]
+  mask?: Uint8Array; // [B, outer, f] (element-level; fed per cell unless some intervention picked features)
+  byFeature?: boolean;
   value?: Float32Array; // [B, outer, f]
   add?: Float32Array; // [B, outer, f]
 }
@@ -80,6 +84,7 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
 
     const dims = hookDims(cfg, geo, B, T); // [B, ...]
     const f = dims[dims.length - 1];
+    check('feature', iv.features, f);
     const rowSize = dims.slice(1).reduce((a, b) => a * b, 1);
     const outer = rowSize / f;
     const v = iv.value;
@@ -97,11 +102,13 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
     const isAdd = iv.kind === 'add';
     if (isAdd) buf.add ??= new Float32Array(B * rowSize);
     else {
-      buf.mask ??= new Uint8Array(B * outer);
+      buf.mask ??= new Uint8Array(B * rowSize);
       buf.value ??= new Float32Array(B * rowSize);
+      if (iv.features) buf.byFeature = true;
     }
     const posOk = iv.positions ? new Set(iv.positions) : null;
     const headOk = iv.heads ? new Set(iv.heads) : null;
+    const feats = iv.features ?? Array.from({ length: f }, (_, i) => i);
     const rows = iv.rows ?? Array.from({ length: B }, (_, b) => b);
     for (let o = 0; o < outer; o++) {
       const [t, h] = cellAt(geo, o, T, H);
@@ -109,12 +116,12 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
       const src = v ? (v.length === rowSize ? o * f : 0) : -1;
       for (const b of rows) {
         const dst = (b * outer + o) * f;
-        if (isAdd) {
-          for (let i = 0; i < f; i++) buf.add![dst + i] += v![src + i];
-        } else {
-          buf.mask![b * outer + o] = 1;
-          if (src < 0) buf.value!.fill(0, dst, dst + f);
-          else buf.value!.set(v!.subarray(src, src + f), dst);
+        for (const i of feats) {
+          if (isAdd) buf.add![dst + i] += v![src + i];
+          else {
+            buf.mask![dst + i] = 1;
+            buf.value![dst + i] = src < 0 ? 0 : v![src + i];
+          }
         }
       }
     }
@@ -124,7 +131,10 @@ export function compileInterventions(cfg: ModelConfig, interventions: readonly I
   for (const [name, buf] of byHook) {
     if (buf.mask) {
       out.patch.push(name);
-      out.feeds[`${name}__patch_mask`] = feedBool(buf.mask, [...buf.dims.slice(0, -1), 1]);
+      const f = buf.dims[buf.dims.length - 1];
+      // Whole cells unless features were picked: one flag per cell (every cell's flags are equal then).
+      const mask = buf.byFeature ? buf.mask : buf.mask.filter((_, i) => i % f === 0);
+      out.feeds[`${name}__patch_mask`] = feedBool(mask, [...buf.dims.slice(0, -1), buf.byFeature ? f : 1]);
       out.feeds[`${name}__patch_value`] = feedF32(buf.value!, buf.dims);
     }
     if (buf.add) {

@@ -5,7 +5,9 @@
  * The format, as ZANJ writes and reads it (zanj/zanj.py `ZANJ.save`, zanj/loading.py `LoadedZANJ`,
  * zanj/externals.py, zanj/serializing.py):
  *   - a zip (ZIP_DEFLATED by default; each external written with `force_zip64=True`);
- *   - `__zanj__.json`: the object as JSON (muutils' `json_serialize`);
+ *   - `__zanj__.json`: the object as JSON (muutils' `json_serialize`), each serialized object tagged
+ *     with its format under `__muutils_format__` (muutils ≥ 0.8) or `__format__` (before: what
+ *     maze-transformer's pinned muutils ^0.6.7 writes); both are read;
  *   - `__zanj_meta__.json`: `zanj_cfg`, `sysinfo`, `timestamp` and `externals_info`, a map from each
  *     external's archive path to `{item_type: "npy"|"jsonl", path: [keys…], …}`;
  *   - externals: a numpy array / torch tensor of ≥ `external_array_threshold` (256) elements, or a
@@ -35,6 +37,11 @@ export const ZANJ_MAIN = '__zanj__.json';
 export const ZANJ_META = '__zanj_meta__.json';
 /** muutils' key naming how an object was serialized (muutils/json_serialize/types.py `_FORMAT_KEY`). */
 export const FORMAT_KEY = '__muutils_format__';
+/**
+ * The same key before muutils 0.8.0 (ZANJ < 0.4, maze-dataset < 1.2): what maze-transformer (muutils
+ * ^0.6.7, zanj ^0.3.1) and older maze-dataset archives carry. Read as FORMAT_KEY; never written.
+ */
+export const LEGACY_FORMAT_KEY = '__format__';
 /** The key of an external's archive path (`_REF_KEY`). */
 export const REF_KEY = '$ref';
 
@@ -121,10 +128,11 @@ export function readZanj(bytes: Uint8Array, maxUncompressed = MAX_ZANJ_UNCOMPRES
   return { main, meta: meta && typeof meta === 'object' && !Array.isArray(meta) ? (meta as Record<string, unknown>) : null, files };
 }
 
-/** The format string of a muutils-serialized object, or undefined. */
+/** The format string of a muutils-serialized object (current or pre-0.8 key), or undefined. */
 export function formatOf(item: unknown): string | undefined {
   if (item && typeof item === 'object' && !Array.isArray(item)) {
-    const f = (item as Record<string, unknown>)[FORMAT_KEY];
+    const o = item as Record<string, unknown>;
+    const f = Object.hasOwn(o, FORMAT_KEY) ? o[FORMAT_KEY] : o[LEGACY_FORMAT_KEY];
     if (typeof f === 'string') return f;
   }
   return undefined;
@@ -148,7 +156,7 @@ const DTYPE_DESCR: Record<string, string> = {
 
 function descrOf(dtype: unknown, where: string): string {
   const name = typeof dtype === 'string' ? dtype.replace(/^torch\./, '') : '';
-  const d = DTYPE_DESCR[name];
+  const d = Object.hasOwn(DTYPE_DESCR, name) ? DTYPE_DESCR[name] : undefined;
   if (!d) throw new ZanjError(`${where}: unsupported dtype ${JSON.stringify(dtype)} (supported: ${Object.keys(DTYPE_DESCR).join(', ')})`);
   return d;
 }

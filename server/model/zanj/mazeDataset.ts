@@ -96,7 +96,7 @@ function readInfo(root: Record<string, unknown>, format: MazeDatasetInfo['format
   // Current configs write {"__name__": …}; some older ones wrote the name alone (maze_dataset_config.py `_load_maze_ctor`).
   const mazeCtor = typeof ctor === 'string' ? ctor : ctor && typeof ctor === 'object' ? (ctor as Record<string, unknown>).__name__ : undefined;
   if (typeof mazeCtor !== 'string') throw new ZanjError(`cfg.maze_ctor.__name__ is missing (got ${JSON.stringify(ctor)?.slice(0, 80)})`);
-  const generator = FROM_MAZE_DATASET[mazeCtor];
+  const generator = Object.hasOwn(FROM_MAZE_DATASET, mazeCtor) ? FROM_MAZE_DATASET[mazeCtor] : undefined;
   if (!generator || !generatorNames().includes(generator))
     throw new ZanjError(`cfg.maze_ctor.__name__ "${mazeCtor}" has no Searchlight generator; known: ${Object.keys(FROM_MAZE_DATASET).join(', ')}`);
   const kwargs = cfg.maze_ctor_kwargs == null ? {} : obj(cfg.maze_ctor_kwargs, 'cfg.maze_ctor_kwargs');

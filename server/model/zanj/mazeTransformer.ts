@@ -33,7 +33,7 @@ import { ConfigError, type ModelConfig, paramShapes, validateConfig } from '../c
 import { ModelFileError, encodeModel, isIgnoredBuffer } from '../weights.js';
 import { MAX_GRID } from '../../maze/lattice.js';
 import { SPECIAL_TOKENS, getTokenizer } from '../../maze/tokenize/index.js';
-import { FORMAT_KEY, ZanjError, formatOf, readZanj, zanjArray, zanjList, type ZanjArchive } from './archive.js';
+import { FORMAT_KEY, LEGACY_FORMAT_KEY, ZanjError, formatOf, readZanj, zanjArray, zanjList, type ZanjArchive } from './archive.js';
 
 export interface MazeTransformerModel {
   cfg: ModelConfig;
@@ -105,7 +105,7 @@ function readVocab(holder: Record<string, unknown>, archive: ZanjArchive, datase
       `${where} is a "${fmt}"; only the legacy MazeTokenizer (tokenization_mode AOTP_UT_uniform, AOTP_UT_rasterized, AOTP_CTT_indexed) is supported`,
     );
   const mode = tok.tokenization_mode;
-  if (typeof mode !== 'string' || !(mode in MODES))
+  if (typeof mode !== 'string' || !Object.hasOwn(MODES, mode))
     throw new ZanjError(`${where}.tokenization_mode ${JSON.stringify(mode)} is not supported; supported: ${Object.keys(MODES).join(', ')}`);
   const tokenizer = MODES[mode];
   let tokens: unknown[];
@@ -122,7 +122,7 @@ function readVocab(holder: Record<string, unknown>, archive: ZanjArchive, datase
   const seen = new Set<string>();
   const vocab = tokens.map((t, i) => {
     if (typeof t !== 'string') throw new ZanjError(`${where}.token_arr[${i}] is ${JSON.stringify(t)}, not a string`);
-    const mapped = TOKEN_MAP[t] ?? t;
+    const mapped = Object.hasOwn(TOKEN_MAP, t) ? TOKEN_MAP[t] : t;
     if (!ours.has(mapped)) throw new ZanjError(`${where}.token_arr[${i}] = ${JSON.stringify(t)} has no counterpart in Searchlight's ${tokenizer} vocabulary`);
     if (seen.has(mapped)) throw new ZanjError(`${where}.token_arr[${i}] = ${JSON.stringify(t)} appears twice`);
     seen.add(mapped);
@@ -240,7 +240,7 @@ export function readMazeTransformerZanj(bytes: Uint8Array): MazeTransformerModel
   if (problems.length > 0) throw new ZanjError(problems.slice(0, 5).join('; ') + (problems.length > 5 ? `; and ${problems.length - 5} more` : ''));
   // TL's attn.mask / attn.IGNORE buffers are rebuilt by encodeModel; anything else unused is reported.
   const ignored = Object.keys(sd)
-    .filter((n) => !expected.has(n) && n !== FORMAT_KEY && !isIgnoredBuffer(n))
+    .filter((n) => !expected.has(n) && n !== FORMAT_KEY && n !== LEGACY_FORMAT_KEY && !isIgnoredBuffer(n))
     .sort();
   const metadata: Record<string, string> = {
     source: 'maze-transformer ZanjHookedTransformer (ZANJ)',

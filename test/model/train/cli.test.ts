@@ -110,6 +110,64 @@ describe('searchlight model', () => {
     await expect(cli(modelCommands.solve, ['--weights', w()], '<ADJLIST_START> <ADJLIST_END>\n')).rejects.toThrow(/line 1: no <PATH_START>/);
   });
 
+  it('solve --intervene decodes with interventions at every step: adding zero changes nothing, zeroing the last residual does; bad specs are usage errors', async () => {
+    const lines = [text(3), text(4)].join('\n') + '\n';
+    const plain = await cli(modelCommands.solve, ['--weights', w(), '--max-new', '5'], lines);
+    const same = await cli(
+      modelCommands.solve,
+      ['--weights', w(), '--max-new', '5', '--intervene', '[{"hook":"blocks.0.hook_resid_post","kind":"add","value":[0]}]'],
+      lines,
+    );
+    expect(same.out).toBe(plain.out);
+    const zeroed = await cli(
+      modelCommands.solve,
+      ['--weights', w(), '--max-new', '5', '--intervene', '[{"hook":"blocks.1.hook_resid_post","kind":"zero"}]'],
+      lines,
+    );
+    expect(zeroed.out).not.toBe(plain.out);
+    const mean = await cli(
+      modelCommands.solve,
+      ['--weights', w(), '--max-new', '5', '--intervene', '[{"hook":"blocks.1.mlp.hook_post","kind":"mean","features":[0,1,2]}]'],
+      lines,
+    );
+    expect(mean.out.trim().split('\n')).toHaveLength(2);
+    await expect(cli(modelCommands.solve, ['--weights', w(), '--intervene', '{"hook":1}'], lines)).rejects.toThrow(/--intervene: give a JSON list of/);
+    await expect(
+      cli(modelCommands.solve, ['--weights', w(), '--intervene', '[{"hook":"blocks.0.attn.hook_pattern","kind":"add","value":[1]}]'], lines),
+    ).rejects.toThrow(/--intervene: intervention 0 \(add blocks.0.attn.hook_pattern\): attention scores and patterns can only be zeroed/);
+  });
+
+  it('init --arch makes a TransformerLens architecture variant, and process folds its norms keeping the predictions', async () => {
+    const rot = join(dir, 'rot.safetensors');
+    const made = await cli(modelCommands.init, [
+      '--preset',
+      'nano',
+      '--grid',
+      '3',
+      '--out',
+      rot,
+      '--arch',
+      '{"positional_embedding_type":"rotary","rotary_dim":4,"normalization_type":"RMS"}',
+    ]);
+    expect(made.out).toMatch(/^wrote .*rot.safetensors: preset nano/);
+    expect((await loadModel(rot)).cfg).toMatchObject({ positional_embedding_type: 'rotary', rotary_dim: 4, normalization_type: 'RMS' });
+    await expect(cli(modelCommands.init, ['--preset', 'nano', '--grid', '3', '--out', rot, '--arch', '{"d_model":4}'])).rejects.toThrow(
+      /--arch: "d_model" is not an architecture field/,
+    );
+    await expect(
+      cli(modelCommands.init, ['--preset', 'nano', '--grid', '3', '--out', rot, '--arch', '{"positional_embedding_type":"rotary"}']),
+    ).rejects.toThrow(/--arch: config.rotary_dim must be an even integer/);
+    const folded = join(dir, 'rot-folded.safetensors');
+    const p = await cli(modelCommands.process, ['--weights', rot, '--fold-ln', '--center-unembed', '--out', folded]);
+    expect(p.out).toMatch(/fold_ln: RMS gains folded .* RMSPre/);
+    expect((await loadModel(folded)).cfg.normalization_type).toBe('RMSPre');
+    const lines = [text(5)].join('\n') + '\n';
+    expect((await cli(modelCommands.solve, ['--weights', folded, '--max-new', '4'], lines)).out).toBe(
+      (await cli(modelCommands.solve, ['--weights', rot, '--max-new', '4'], lines)).out,
+    );
+    await expect(cli(modelCommands.process, ['--weights', rot, '--out', folded])).rejects.toThrow(/no step chosen/);
+  });
+
   it('grow inserts identity blocks (same logits, more layers) and train --init takes the grown architecture', async () => {
     const grown = join(dir, 'grown.safetensors');
     const g = await cli(modelCommands.grow, ['--weights', w(), '--at', '1,2', '--seed', '3', '--out', grown]);

@@ -8,7 +8,7 @@ import { shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { MODELS, TRAIN_MODEL } from './ModelsView.queries';
 import { useUrlState } from '../../lib/url';
-import type { Connection, Dataset, Job, Model, User } from '../../lib/types';
+import { architectureLabel, type Connection, type Dataset, type Job, type Model, type User } from '../../lib/types';
 import { UrlJob } from '../UrlJob';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, num } from '../ui';
@@ -162,6 +162,7 @@ export function ModelsView({ me }: { me: User }) {
                   </td>
                   <td className="mono">
                     {m.config.n_layers}L {m.config.n_heads}H d_model={m.config.d_model} d_mlp={m.config.d_mlp}
+                    {architectureLabel(m.config) ? ` (${architectureLabel(m.config)})` : ''}
                   </td>
                   <td className="num">{num(m.parameterCount)}</td>
                   <td className="mono">{m.config.tokenizer}</td>

@@ -563,6 +563,14 @@ export interface CircuitQuery {
         act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
+        positional_embedding_type: 'standard' | 'rotary';
+        rotary_dim: number | null;
+        rotary_base: number | null;
+        rotary_adjacent_pairs: boolean | null;
+        normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+        attn_only: boolean;
+        parallel_attn_mlp: boolean;
+        d_vocab_out: number;
       };
     };
     owner: {
@@ -1476,6 +1484,14 @@ export interface ExperimentQuery {
         act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
+        positional_embedding_type: 'standard' | 'rotary';
+        rotary_dim: number | null;
+        rotary_base: number | null;
+        rotary_adjacent_pairs: boolean | null;
+        normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+        attn_only: boolean;
+        parallel_attn_mlp: boolean;
+        d_vocab_out: number;
       };
       vocab: Array<string>;
     };
@@ -1782,6 +1798,14 @@ export interface ExperimentFormQuery {
           act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
+          positional_embedding_type: 'standard' | 'rotary';
+          rotary_dim: number | null;
+          rotary_base: number | null;
+          rotary_adjacent_pairs: boolean | null;
+          normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+          attn_only: boolean;
+          parallel_attn_mlp: boolean;
+          d_vocab_out: number;
         };
       };
     }>;
@@ -2047,6 +2071,14 @@ export interface ModelQuery {
       act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
       eps: number;
       tokenizer: string;
+      positional_embedding_type: 'standard' | 'rotary';
+      rotary_dim: number | null;
+      rotary_base: number | null;
+      rotary_adjacent_pairs: boolean | null;
+      normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+      attn_only: boolean;
+      parallel_attn_mlp: boolean;
+      d_vocab_out: number;
     };
     lineage: {
       source: 'train' | 'import' | 'demo';
@@ -2308,6 +2340,14 @@ export interface ModelsQuery {
           act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
+          positional_embedding_type: 'standard' | 'rotary';
+          rotary_dim: number | null;
+          rotary_base: number | null;
+          rotary_adjacent_pairs: boolean | null;
+          normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+          attn_only: boolean;
+          parallel_attn_mlp: boolean;
+          d_vocab_out: number;
         };
         lineage: {
           source: 'train' | 'import' | 'demo';
@@ -2380,6 +2420,14 @@ export interface ModelOptionsQuery {
           act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
+          positional_embedding_type: 'standard' | 'rotary';
+          rotary_dim: number | null;
+          rotary_base: number | null;
+          rotary_adjacent_pairs: boolean | null;
+          normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+          attn_only: boolean;
+          parallel_attn_mlp: boolean;
+          d_vocab_out: number;
         };
       };
     }>;
@@ -2479,6 +2527,14 @@ export interface OverviewQuery {
           act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
           eps: number;
           tokenizer: string;
+          positional_embedding_type: 'standard' | 'rotary';
+          rotary_dim: number | null;
+          rotary_base: number | null;
+          rotary_adjacent_pairs: boolean | null;
+          normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+          attn_only: boolean;
+          parallel_attn_mlp: boolean;
+          d_vocab_out: number;
         };
         createdAt: string;
       };
@@ -2690,6 +2746,14 @@ export interface PlaygroundQuery {
       act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
       eps: number;
       tokenizer: string;
+      positional_embedding_type: 'standard' | 'rotary';
+      rotary_dim: number | null;
+      rotary_base: number | null;
+      rotary_adjacent_pairs: boolean | null;
+      normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+      attn_only: boolean;
+      parallel_attn_mlp: boolean;
+      d_vocab_out: number;
     };
     vocab: Array<string>;
     latestCheckpoint: {
@@ -3017,6 +3081,14 @@ export interface SetCircuitEditorsMutation {
         act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
+        positional_embedding_type: 'standard' | 'rotary';
+        rotary_dim: number | null;
+        rotary_base: number | null;
+        rotary_adjacent_pairs: boolean | null;
+        normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+        attn_only: boolean;
+        parallel_attn_mlp: boolean;
+        d_vocab_out: number;
       };
     };
     owner: {
@@ -3191,6 +3263,14 @@ export interface UpdateCircuitMutation {
         act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
         eps: number;
         tokenizer: string;
+        positional_embedding_type: 'standard' | 'rotary';
+        rotary_dim: number | null;
+        rotary_base: number | null;
+        rotary_adjacent_pairs: boolean | null;
+        normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+        attn_only: boolean;
+        parallel_attn_mlp: boolean;
+        d_vocab_out: number;
       };
     };
     owner: {
