@@ -202,6 +202,33 @@ describe('Searchlight dashboard end to end', () => {
     await page().waitForSelector('[data-testid=head-grid] .head', { timeout: 60_000 });
   });
 
+  it('intervenes from the playground: zeroing the last residual changes the rollout beside the model’s own, the URL keeps it, and clearing undoes it', async () => {
+    await page().goto(`${base}/playground?model=${modelId}&maze=${mazeId}&run=1`);
+    await page().waitForSelector('[data-testid=head-grid] .head', { timeout: 60_000 });
+    await page().selectOption('select[name=iv-hook]', 'blocks.3.hook_resid_post');
+    await page().selectOption('select[name=iv-kind]', 'zero');
+    await page().click('[data-testid=iv-add]');
+    await page().waitForURL(/iv=/);
+    await page().waitForSelector('[data-testid=intervened]', { timeout: 60_000 });
+    expect(await page().textContent('[data-testid=iv-same]')).toBe('The rollout changed.');
+    expect(await page().textContent('[data-testid=interventions] li code')).toBe('zero blocks.3.hook_resid_post (every position)');
+    // A bad list entry is refused in the form, naming the field.
+    await page().fill('input[name=iv-positions]', '5-x');
+    await page().click('[data-testid=iv-add]');
+    expect(await page().textContent('[data-testid=interventions] .error')).toBe('positions: "5-x" is not a number or a range a-b');
+    await screenshot(page(), '06c-playground-intervened');
+    // The URL reproduces the intervened run.
+    const shared = page().url();
+    await page().goto(shared);
+    await page().waitForSelector('[data-testid=intervened]', { timeout: 60_000 });
+    await page().click('[data-testid=iv-clear]');
+    await page().waitForSelector('[data-testid=intervened]', { state: 'detached' });
+    expect(new URL(page().url()).searchParams.get('iv') ?? '').toBe('');
+    expect(alice.errors).toEqual([]);
+    await page().goto(`${base}/playground?model=${modelId}&maze=${mazeId}&run=1`);
+    await page().waitForSelector('[data-testid=head-grid] .head', { timeout: 60_000 });
+  });
+
   it('annotates a head from the playground, and a colleague’s open findings page shows it, its comments and votes without reloading', async () => {
     await logIn(bob.page, base, BOB.name, BOB.password);
     await bob.page.goto(`${base}/findings?model=${modelId}`);

@@ -100,9 +100,17 @@ describe('logit lens', () => {
       V = 3;
     const WU = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1]); // [d_model, d_vocab] identity
     const resid = new Float32Array([0, 0, 0, 1, 5, 2]); // [1, T=2, D]
-    const top = lensTopK(resid, 1, { lnW: [1, 1, 1], lnB: [0, 0, 0], WU, bU: [0, 0, 0], dModel: D, dVocab: V, eps: 1e-5 }, ['a', 'b', 'c'], 3);
+    const top = lensTopK(resid, 1, { lnW: [1, 1, 1], lnB: [0, 0, 0], norm: 'LN', WU, bU: [0, 0, 0], dModel: D, dVocab: V, eps: 1e-5 }, ['a', 'b', 'c'], 3);
     expect(top.map((t) => t.token)).toEqual(['b', 'c', 'a']);
     expect(top.reduce((s, t) => s + t.prob, 0)).toBeCloseTo(1);
+    // RMSPre does not centre: the residual's mean stays, so (1, 5, 2) keeps b > c > a with the ratios of the raw vector.
+    const rms = lensTopK(resid, 1, { lnW: null, lnB: null, norm: 'RMSPre', WU, bU: [0, 0, 0], dModel: D, dVocab: V, eps: 0 }, ['a', 'b', 'c'], 3);
+    const s = Math.sqrt((1 + 25 + 4) / 3);
+    const z = Math.exp(1 / s) + Math.exp(5 / s) + Math.exp(2 / s);
+    expect(rms[0].prob).toBeCloseTo(Math.exp(5 / s) / z, 6);
+    // No normalization: the raw residual is unembedded.
+    const raw = lensTopK(resid, 1, { lnW: null, lnB: null, norm: null, WU, bU: [0, 0, 0], dModel: D, dVocab: V, eps: 1e-5 }, ['a', 'b', 'c'], 3);
+    expect(raw[0].prob).toBeCloseTo(Math.exp(5) / (Math.exp(1) + Math.exp(5) + Math.exp(2)), 6);
   });
 });
 

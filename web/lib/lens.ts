@@ -4,9 +4,11 @@
  * browser from the cached resid and the checkpoint's ln_final / unembed tensors.
  */
 export interface LensWeights {
-  /** ln_final.w, ln_final.b: [d_model] */
-  lnW: ArrayLike<number>;
-  lnB: ArrayLike<number>;
+  /** ln_final.w [d_model] (LN and RMS models), ln_final.b [d_model] (LN only); null where the model has none. */
+  lnW: ArrayLike<number> | null;
+  lnB: ArrayLike<number> | null;
+  /** TL normalization_type of the model: how ln_final normalizes (null: not at all). */
+  norm: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
   /** unembed.W_U: [d_model, d_vocab]; unembed.b_U: [d_vocab] */
   WU: ArrayLike<number>;
   bU: ArrayLike<number>;
@@ -27,10 +29,14 @@ export function lensTopK(resid: ArrayLike<number>, pos: number, w: LensWeights, 
   let mean = 0;
   for (let i = 0; i < D; i++) mean += x[i] = resid[pos * D + i];
   mean /= D;
-  let varSum = 0;
-  for (let i = 0; i < D; i++) varSum += (x[i] -= mean) ** 2;
-  const scale = Math.sqrt(varSum / D + w.eps); // TL LayerNorm: centre, divide by the RMS, affine
-  for (let i = 0; i < D; i++) x[i] = (x[i] / scale) * w.lnW[i] + w.lnB[i];
+  if (w.norm !== null) {
+    // TL LayerNorm: centre, divide by the RMS, affine; RMSNorm: no centring; the Pre variants: no affine.
+    const centre = w.norm === 'LN' || w.norm === 'LNPre';
+    let varSum = 0;
+    for (let i = 0; i < D; i++) varSum += (centre ? (x[i] -= mean) : x[i]) ** 2;
+    const scale = Math.sqrt(varSum / D + w.eps);
+    for (let i = 0; i < D; i++) x[i] = (x[i] / scale) * (w.lnW ? w.lnW[i] : 1) + (w.lnB ? w.lnB[i] : 0);
+  }
   const logits = new Float64Array(V);
   for (let v = 0; v < V; v++) logits[v] = w.bU[v];
   for (let i = 0; i < D; i++) {

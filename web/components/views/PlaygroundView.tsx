@@ -3,7 +3,8 @@
  * /playground?model=M&dataset=D&maze=Z&edit=E&run=1&pos=P: choose a model and a maze (or edit one
  * by clicking walls; `edit` holds the edited maze, lib/mazeEdit.encodeMaze), run the model, step
  * through its predicted path token by token, and see every head's attention from the current token
- * over the maze cells, and the logit lens at that step.
+ * over the maze cells, and the logit lens at that step. `iv` (JSON) lists interventions on hooks
+ * (playground/Interventions.tsx): the rollout under them is drawn beside the model's own.
  */
 import type { ModelsQuery } from '../../lib/generated/operations';
 import { useMemo } from 'react';
@@ -22,8 +23,12 @@ import { LogitLens } from './playground/LogitLens';
 import { MazeEditor } from './playground/MazeEditor';
 import { MazePicker } from './playground/MazePicker';
 import { useRun } from './playground/useRun';
+import { InterventionEditor, parseInterventions, useIntervenedRun } from './playground/Interventions';
 
-type PModel = { id: string; name: string; config: ModelConfig; vocab: string[]; latestCheckpoint: { id: string; step: number } | null };
+type PModel = { id: string; name: string; config: ModelConfig; vocab: string[]; hookNames: string[]; latestCheckpoint: { id: string; step: number } | null };
+
+/** The rollout metrics compared side by side (baseline vs intervened). */
+const COMPARED = ['exact_path', 'target_reached', 'valid_rollout', 'steps', 'frac_correct_forks'];
 type PMaze = Pick<Maze, 'id' | 'index' | 'rows' | 'cols' | 'origin' | 'target' | 'solution' | 'tokens' | 'svg'> & {
   small: string;
   connections: Array<[Cell, Cell]>;
@@ -71,6 +76,10 @@ export function PlaygroundView() {
   };
   const r = useRun(input);
   const res = r.result;
+  const ivText = url.get('iv');
+  const ivList = useMemo(() => parseInterventions(ivText), [ivText]);
+  const iv = useIntervenedRun(input, ivList ?? []);
+  const largeSvg = useMemo(() => (edited ? mazeSvg(edited, 24, tokenized?.solution ?? []) : (z?.svg ?? '')), [edited, tokenized, z]);
   const first = res ? res.pathStart - 1 : 0; // <PATH_START> predicts the first path cell
   const last = res ? res.tokens.length - 2 : 0;
   const pos = res ? intParam(url.get('pos'), first, first, last) : 0;
@@ -83,7 +92,12 @@ export function PlaygroundView() {
   return (
     <>
       <Title sub="run a model on a maze; step through its path; read its heads">Playground</Title>
-      <ErrorBox error={lists.error ?? q.error ?? (spec ? tq.error : undefined) ?? r.error} />
+      <ErrorBox error={lists.error ?? q.error ?? (spec ? tq.error : undefined) ?? r.error ?? iv.error} />
+      {ivList === null ? (
+        <p className="error">
+          The interventions in this URL (<code>iv=</code>) are malformed; <button onClick={() => url.set({ iv: '' })}>drop them</button>
+        </p>
+      ) : null}
       {edit && !edited ? (
         <p className="error">
           The edited maze in this URL (<code>edit=</code>) is malformed; <button onClick={() => url.set({ edit: '', run: '', pos: '' })}>drop it</button>
@@ -205,6 +219,57 @@ export function PlaygroundView() {
           </div>
         ) : null}
       </div>
+      {m ? (
+        <div className="row">
+          <div className="card" style={{ flex: '1 1 420px' }}>
+            <h2>
+              <span>Interventions</span> <span className="sub">zero, mean, replace or add on any hook, at chosen positions, heads and features</span>
+            </h2>
+            <InterventionEditor
+              hookNames={m.hookNames}
+              list={ivList ?? []}
+              defaultPosition={res ? pos : undefined}
+              onChange={(next) => url.set({ iv: next.length ? JSON.stringify(next) : '' })}
+            />
+            {ivList?.length && !run ? <p className="sub">Run the model to see the rollout under them.</p> : null}
+            {iv.busy ? <p className="sub">Decoding under the interventions…</p> : null}
+          </div>
+          {iv.result && res ? (
+            <div className="card" style={{ flex: '2 1 420px' }} data-testid="intervened">
+              <h2>
+                <span>With interventions</span> <span className="sub">beside the model's own rollout</span>
+              </h2>
+              <div className="row">
+                <MazeSvg svg={largeSvg} predicted={iv.result.path} label="rollout under interventions" />
+                <table className="kv">
+                  <thead>
+                    <tr>
+                      <th />
+                      <th>model</th>
+                      <th>intervened</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {COMPARED.map((k) => (
+                      <tr key={k}>
+                        <th>{k}</th>
+                        <td className="num">{num(res.metrics[k])}</td>
+                        <td className="num" data-testid={`iv-${k}`}>
+                          {num(iv.result!.metrics[k])}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <TokenSequence tokens={iv.result.tokens.slice(res.pathStart)} />
+              <p className="sub" data-testid="iv-same">
+                {iv.result.tokens.join(' ') === res.tokens.join(' ') ? 'The same rollout as without interventions.' : 'The rollout changed.'}
+              </p>
+            </div>
+          ) : null}
+        </div>
+      ) : null}
       {res && m && (edited || z) ? (
         <div className="card">
           <h2>

@@ -161,6 +161,14 @@ export interface Inputs {
     count?: number | null;
     datasetId?: string | null;
   };
+  InterventionInput: {
+    hook: string;
+    kind: 'zero' | 'mean' | 'replace' | 'add';
+    positions?: Array<number> | null;
+    heads?: Array<number> | null;
+    features?: Array<number> | null;
+    value?: Array<number> | null;
+  };
   LayerRef: {
     layer: number;
   };
@@ -1861,6 +1869,28 @@ export interface GeneratePathMutationVariables {
   maze?: Inputs['MazeInput'] | null;
 }
 
+/** mutation GeneratePathIntervened (web/components/views/playground/Interventions.queries.ts GENERATE_PATH_INTERVENED) */
+export interface GeneratePathIntervenedMutation {
+  generatePath: {
+    tokens: string;
+    path: Array<Array<number> | null>;
+    metrics: {
+      exact_path: boolean;
+      target_reached: boolean;
+      valid_rollout: boolean;
+      steps: number;
+      frac_correct_forks: number | null;
+    };
+  };
+}
+
+export interface GeneratePathIntervenedMutationVariables {
+  modelId: string;
+  mazeId?: string | null;
+  maze?: Inputs['MazeInput'] | null;
+  interventions?: Array<Inputs['InterventionInput']> | null;
+}
+
 /** mutation ImportSae (web/components/views/experiment/ImportSae.queries.ts IMPORT_SAE) */
 export interface ImportSaeMutation {
   importSae: {
@@ -2756,6 +2786,7 @@ export interface PlaygroundQuery {
       d_vocab_out: number;
     };
     vocab: Array<string>;
+    hookNames: Array<string>;
     latestCheckpoint: {
       id: string;
       step: number;

@@ -68,11 +68,13 @@ export function useRun(input: RunInput | null): { result?: RunResult; error?: Er
       const cache = (h: string): Promise<NpyTensor> => fetchNpy(`/files/caches/${fwd.cacheId}/${h}.npy`);
       const ckpt = input.checkpointId.split(':')[1];
       const weight = (n: string): Promise<NpyTensor> => fetchNpy(`/files/checkpoints/${ckpt}/${n}.npy`);
+      // ln_final has a gain for LN and RMS models and a bias for LN only (TL normalization_type).
+      const norm = cfg.normalization_type;
       const [patterns, resid, lnW, lnB, WU, bU] = await Promise.all([
         Promise.all(layers.map((l) => cache(`blocks.${l}.attn.hook_pattern`))),
         Promise.all(layers.map((l) => cache(`blocks.${l}.hook_resid_post`))),
-        weight('ln_final.w'),
-        weight('ln_final.b'),
+        norm === 'LN' || norm === 'RMS' ? weight('ln_final.w') : null,
+        norm === 'LN' ? weight('ln_final.b') : null,
         weight('unembed.W_U'),
         weight('unembed.b_U'),
       ]);
@@ -83,7 +85,7 @@ export function useRun(input: RunInput | null): { result?: RunResult; error?: Er
         metrics: gen.metrics,
         patterns,
         resid,
-        lens: { lnW: lnW.data, lnB: lnB.data, WU: WU.data, bU: bU.data, dModel: cfg.d_model, dVocab: cfg.d_vocab, eps: cfg.eps },
+        lens: { lnW: lnW?.data ?? null, lnB: lnB?.data ?? null, norm, WU: WU.data, bU: bU.data, dModel: cfg.d_model, dVocab: cfg.d_vocab, eps: cfg.eps },
       };
       if (!cancelled) setState({ result, busy: false, phase: '' });
     })().catch((e: unknown) => {

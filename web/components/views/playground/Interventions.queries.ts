@@ -1,0 +1,2 @@
+/** The playground's intervened rollout: generatePath with interventions (see Interventions.tsx). */
+export const GENERATE_PATH_INTERVENED = `mutation GeneratePathIntervened($modelId: ID!, $mazeId: ID, $maze: MazeInput, $interventions: [InterventionInput!]) { generatePath(modelId: $modelId, mazeId: $mazeId, maze: $maze, interventions: $interventions) { tokens path metrics { exact_path target_reached valid_rollout steps frac_correct_forks } } }`;

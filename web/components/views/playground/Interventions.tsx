@@ -1,0 +1,239 @@
+'use client';
+/**
+ * The playground's interventions: zero, mean, replace or add on any TransformerLens hook, at chosen
+ * positions, heads and features (e.g. one MLP neuron), run through generatePath's `interventions`
+ * (every decoding step recomputed with them, so they act on generated positions too). The list
+ * lives in the URL (`iv=`, JSON), so an intervened run is shareable; clearing it undoes it.
+ */
+import { useEffect, useState } from 'react';
+import { GqlError, gql } from '../../../lib/graphql';
+import type { MazeSpec } from '../../../lib/mazeEdit';
+import { GENERATE_PATH_INTERVENED } from './Interventions.queries';
+
+export type InterventionKind = 'zero' | 'mean' | 'replace' | 'add';
+export interface InterventionSpec {
+  hook: string;
+  kind: InterventionKind;
+  positions?: number[];
+  heads?: number[];
+  features?: number[];
+  value?: number[];
+}
+
+/** The URL's `iv` parameter as a list; malformed text gives null (the page says so). */
+export function parseInterventions(text: string): InterventionSpec[] | null {
+  if (!text) return [];
+  try {
+    const v: unknown = JSON.parse(text);
+    const ints = (x: unknown) => x === undefined || (Array.isArray(x) && x.every((n) => Number.isInteger(n)));
+    const ok =
+      Array.isArray(v) &&
+      v.every(
+        (s) =>
+          s &&
+          typeof s.hook === 'string' &&
+          ['zero', 'mean', 'replace', 'add'].includes(s.kind) &&
+          ints(s.positions) &&
+          ints(s.heads) &&
+          ints(s.features) &&
+          (s.value === undefined || (Array.isArray(s.value) && s.value.every((n: unknown) => typeof n === 'number'))),
+      );
+    return ok ? (v as InterventionSpec[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** "3, 5-7" → [3, 5, 6, 7]; "" → undefined (all); anything else → an error naming the field. */
+export function parseList(text: string, what: string): number[] | undefined {
+  const t = text.trim();
+  if (!t) return undefined;
+  const out: number[] = [];
+  for (const part of t.split(',').map((p) => p.trim())) {
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`${what}: "${part}" is not a number or a range a-b`);
+    const a = Number(m[1]);
+    const b = m[2] === undefined ? a : Number(m[2]);
+    if (b < a) throw new Error(`${what}: the range ${part} runs backwards`);
+    if (b - a > 4096) throw new Error(`${what}: the range ${part} is too long`);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+export function describeIntervention(s: InterventionSpec): string {
+  const at = [
+    s.positions ? `pos ${s.positions.join(',')}` : 'every position',
+    s.heads ? `head ${s.heads.join(',')}` : '',
+    s.features ? `feature ${s.features.join(',')}` : '',
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  const val = s.value ? ` ${s.value.length === 1 ? s.value[0] : `[${s.value.length} values]`}` : '';
+  return `${s.kind}${val} ${s.hook} (${at})`;
+}
+
+export interface IntervenedResult {
+  tokens: string[];
+  path: Array<[number, number] | null>;
+  metrics: Record<string, unknown>;
+}
+
+/** The rollout under `list` (null while there is none to run). */
+export function useIntervenedRun(
+  input: { modelId: string; mazeId?: string; maze?: MazeSpec; mazeKey: string } | null,
+  list: InterventionSpec[],
+): { result?: IntervenedResult; error?: Error; busy: boolean } {
+  const [state, setState] = useState<{ result?: IntervenedResult; error?: Error; busy: boolean }>({ busy: false });
+  const key = input && list.length ? `${input.modelId}|${input.mazeKey}|${JSON.stringify(list)}` : '';
+  useEffect(() => {
+    if (!input || list.length === 0) {
+      setState({ busy: false });
+      return;
+    }
+    let cancelled = false;
+    setState({ busy: true });
+    gql<{ generatePath: { tokens: string; path: Array<[number, number] | null>; metrics: Record<string, unknown> } }>(GENERATE_PATH_INTERVENED, {
+      modelId: input.modelId,
+      mazeId: input.mazeId ?? null,
+      maze: input.maze ?? null,
+      interventions: list,
+    })
+      .then((r) => {
+        if (!cancelled)
+          setState({ busy: false, result: { tokens: r.generatePath.tokens.split(' '), path: r.generatePath.path, metrics: r.generatePath.metrics } });
+      })
+      .catch((e: unknown) => {
+        if (!cancelled) setState({ busy: false, error: e instanceof Error ? e : new GqlError([{ message: String(e) }]) });
+      });
+    return () => {
+      cancelled = true;
+    };
+    // `key` stands for input and list (new objects on every render of the caller).
+  }, [key]);
+  return state;
+}
+
+/** The editor: the current list with remove buttons, and a form that adds one. */
+export function InterventionEditor({
+  hookNames,
+  list,
+  onChange,
+  defaultPosition,
+}: {
+  hookNames: readonly string[];
+  list: InterventionSpec[];
+  onChange: (next: InterventionSpec[]) => void;
+  /** Pre-filled position (the playground's current step). */
+  defaultPosition?: number;
+}) {
+  const [hook, setHook] = useState(hookNames.find((h) => h.endsWith('attn.hook_z')) ?? hookNames[0] ?? '');
+  const [kind, setKind] = useState<InterventionKind>('zero');
+  const [positions, setPositions] = useState('');
+  const [heads, setHeads] = useState('');
+  const [features, setFeatures] = useState('');
+  const [value, setValue] = useState('');
+  const [error, setError] = useState('');
+  const hasHeads = /\.attn\.hook_(q|k|v|z|result|rot_q|rot_k|attn_scores|pattern)$/.test(hook);
+  const needsValue = kind === 'replace' || kind === 'add';
+
+  const add = (): void => {
+    try {
+      const spec: InterventionSpec = { hook, kind };
+      const p = parseList(positions, 'positions');
+      const h = hasHeads ? parseList(heads, 'heads') : undefined;
+      const f = parseList(features, 'features');
+      if (p) spec.positions = p;
+      if (h) spec.heads = h;
+      if (f) spec.features = f;
+      if (needsValue) {
+        const v = value
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean)
+          .map(Number);
+        if (v.length === 0 || !v.every(Number.isFinite)) throw new Error('value: give one number, or one per feature of the hook (comma-separated)');
+        spec.value = v;
+      }
+      setError('');
+      onChange([...list, spec]);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <div data-testid="interventions">
+      {list.length ? (
+        <ol className="interventions">
+          {list.map((s, i) => (
+            <li key={i}>
+              <code>{describeIntervention(s)}</code>{' '}
+              <button onClick={() => onChange(list.filter((_, j) => j !== i))} aria-label={`remove intervention ${i + 1}`}>
+                remove
+              </button>
+            </li>
+          ))}
+        </ol>
+      ) : (
+        <p className="sub">None: the model runs as trained.</p>
+      )}
+      <div className="filters">
+        <label>
+          Hook
+          <select name="iv-hook" value={hook} onChange={(e) => setHook(e.target.value)}>
+            {hookNames.map((h) => (
+              <option key={h} value={h}>
+                {h}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Kind
+          <select name="iv-kind" value={kind} onChange={(e) => setKind(e.target.value as InterventionKind)}>
+            <option value="zero">zero</option>
+            <option value="mean">mean (over 32 mazes)</option>
+            <option value="replace">replace with</option>
+            <option value="add">add (steer)</option>
+          </select>
+        </label>
+        <label>
+          Positions
+          <input
+            name="iv-positions"
+            value={positions}
+            onChange={(e) => setPositions(e.target.value)}
+            placeholder={defaultPosition !== undefined ? `all (e.g. ${defaultPosition})` : 'all'}
+            size={10}
+          />
+        </label>
+        {hasHeads ? (
+          <label>
+            Heads
+            <input name="iv-heads" value={heads} onChange={(e) => setHeads(e.target.value)} placeholder="all" size={6} />
+          </label>
+        ) : null}
+        <label>
+          Features
+          <input name="iv-features" value={features} onChange={(e) => setFeatures(e.target.value)} placeholder="all (e.g. a neuron)" size={10} />
+        </label>
+        {needsValue ? (
+          <label>
+            Value
+            <input name="iv-value" value={value} onChange={(e) => setValue(e.target.value)} placeholder="e.g. 5" size={8} />
+          </label>
+        ) : null}
+        <button onClick={add} data-testid="iv-add">
+          Add intervention
+        </button>
+        {list.length ? (
+          <button onClick={() => onChange([])} data-testid="iv-clear">
+            Clear (undo)
+          </button>
+        ) : null}
+      </div>
+      {error ? <p className="error">{error}</p> : null}
+    </div>
+  );
+}
