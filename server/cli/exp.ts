@@ -9,11 +9,12 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { type ImportedSae, parseSaeLens } from '../interp/sae/format.js';
-import { decodeSafetensors, writeFileAtomic, writeSafetensorsFile } from '../model/safetensors.js';
-import { createInterpModel, describeKind, kindNames, runExperiment, type SaeSummary, type StoredSae } from '../interp/index.js';
+import { writeFileAtomic, writeSafetensorsFile } from '../model/safetensors.js';
+import { createInterpModel, describeKind, kindNames, runExperiment } from '../interp/index.js';
 import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
 import type { CliIO } from './io.js';
 import { loadForCli } from './model.js';
+import { loadSaeResult, tensorsPath } from './sae-file.js';
 
 const runSpec = {
   name: 'exp run',
@@ -37,31 +38,6 @@ Mazes are generated on the fly (params generator, grid, count); defaults run on 
 of maze (DFS on the largest grid its vocabulary covers).`,
 } satisfies CommandSpec;
 
-/** An `exp run sae --out` result (its JSON and the tensors beside it) as kinds that edit the SAE read it. */
-async function loadSaeResult(file: string): Promise<StoredSae> {
-  let doc: { kind?: unknown; summary?: unknown };
-  try {
-    doc = JSON.parse(await readFile(file, 'utf8'));
-  } catch (e) {
-    throw new UsageError(
-      `exp run: --sae ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `not a JSON result (${(e as Error).message})`}`,
-    );
-  }
-  if (doc.kind !== 'sae')
-    throw new UsageError(`exp run: --sae ${file} is ${doc.kind === undefined ? 'not an exp run result' : `a ${String(doc.kind)} result`}, not an sae one`);
-  const tpath = tensorsPath(file);
-  let st;
-  try {
-    st = decodeSafetensors(new Uint8Array(await readFile(tpath)));
-  } catch (e) {
-    throw new UsageError(`exp run: --sae: the tensors beside it, ${tpath}: ${(e as Error).message}`);
-  }
-  const tensors = new Map(
-    [...st.tensors].map(([name, t]) => [name, { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]),
-  );
-  return { id: 0, summary: doc.summary as SaeSummary, tensors };
-}
-
 /** An SAE in SAELens' layout (a folder holding cfg.json and sae_weights.safetensors). */
 async function loadSaeLens(dir: string, kind: string): Promise<ImportedSae> {
   if (kind !== 'sae') throw new UsageError(`exp run: --sae-lens is for the sae kind, not ${kind}`);
@@ -80,10 +56,7 @@ async function loadSaeLens(dir: string, kind: string): Promise<ImportedSae> {
   }
 }
 
-/** The tensors file written beside `out`: its extension replaced by .safetensors. */
-export function tensorsPath(out: string): string {
-  return out.replace(/\.json$/i, '') + '.safetensors';
-}
+export { tensorsPath } from './sae-file.js';
 
 async function run(argv: string[], io: CliIO): Promise<void> {
   const parsed = parseCommand(runSpec, argv, (s) => io.stdout.write(s));

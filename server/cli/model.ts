@@ -19,7 +19,9 @@ import {
 } from '../model/config.js';
 import { processWeights } from '../model/process.js';
 import type { InterventionSpec } from '../model/onnx/intervene.js';
-import { HookError } from '../model/hooks.js';
+import { HookError, hookDims, hookGeometry } from '../model/hooks.js';
+import type { PositionedEdit, SaeForEdits } from '../interp/sae/decode.js';
+import { loadSaeResult } from './sae-file.js';
 import { checkHookNames } from '../model/onnx/hooks.js';
 import { writeNpyFile } from '../model/npy.js';
 import { padBatch } from '../model/batch.js';
@@ -237,6 +239,13 @@ const solveSpec = {
         'Interventions as JSON: a list of {hook, kind: zero|mean|replace|add, positions?, heads?, features?, value?}; every decoding step runs with them (onnx engine)',
       placeholder: 'JSON',
     },
+    sae: { type: 'string', description: 'With --features: the SAE, an `exp run sae --out` result trained on this model', placeholder: 'result.json' },
+    features: {
+      type: 'string',
+      description:
+        "SAE feature edits as JSON: a list of {latent, mode: set|scale|zero, value?, positions?}, applied at every decoding step with the SAE's error kept",
+      placeholder: 'JSON',
+    },
   },
   details: `Input lines are prompts (through ${PATH_START}) or full sequences, which are cut after ${PATH_START}. With --intervene, mean-ablation averages the hook over the input sequences themselves.`,
 } satisfies CommandSpec;
@@ -255,7 +264,18 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
   }
   const maxNew = o['max-new'] ?? cfg.n_ctx;
   if (maxNew < 0) throw new UsageError(`--max-new must be ≥ 0, got ${maxNew}`);
-  if (o.intervene !== undefined) return solveIntervened(o.intervene, { cfg, weights, vocab }, prompts, maxNew, !!o.constrained, io);
+  if (o.features !== undefined && o.sae === undefined) throw new UsageError('--features needs --sae (the SAE whose latents it edits)');
+  if (o.sae !== undefined && o.features === undefined) throw new UsageError('--sae is only used with --features');
+  if (o.intervene !== undefined || o.features !== undefined)
+    return solveIntervened(
+      o.intervene ?? '[]',
+      { cfg, weights, vocab },
+      prompts,
+      maxNew,
+      !!o.constrained,
+      io,
+      o.features === undefined ? undefined : { sae: o.sae!, features: o.features },
+    );
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
   try {
     const done = await model.decoder(o.constrained ? pathOnlyTokens(vocab) : undefined)(prompts, maxNew);
@@ -269,7 +289,51 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
   }
 }
 
-/** `model solve --intervene`: decoding that recomputes each step with the interventions applied. */
+/** `--sae result.json --features JSON`: the SAE (its hook must be one of this model's) and the checked edits. */
+async function featureEdits(o: { sae: string; features: string }, cfg: ModelConfig): Promise<{ sae: SaeForEdits; edits: PositionedEdit[] }> {
+  const stored = await loadSaeResult(o.sae, 'model solve');
+  const s = stored.summary;
+  checkHookNames(cfg, [s.hook], `--sae ${o.sae}`);
+  const t = (n: string): Float32Array => {
+    const x = stored.tensors.get(n);
+    if (!x) throw new UsageError(`--sae ${o.sae}: its tensors lack ${n}`);
+    return x.data;
+  };
+  if (t('b_dec').length !== hookDims(cfg, hookGeometry(cfg, s.hook), 1, 1).at(-1))
+    throw new UsageError(`--sae ${o.sae}: its width ${t('b_dec').length} is not ${s.hook}'s in this model`);
+  let list: unknown;
+  try {
+    list = JSON.parse(o.features);
+  } catch (e) {
+    throw new UsageError(`--features: not valid JSON: ${(e as Error).message}`);
+  }
+  if (!Array.isArray(list)) throw new UsageError('--features: give a JSON list of {"latent": L, "mode": "set|scale|zero", "value": V, "positions": [...]}');
+  const edits = list.map((e, i): PositionedEdit => {
+    const ok =
+      e &&
+      Number.isInteger(e.latent) &&
+      e.latent >= 0 &&
+      e.latent < s.d_sae &&
+      ['set', 'scale', 'zero'].includes(e.mode) &&
+      (e.mode === 'zero' || Number.isFinite(e.value)) &&
+      (e.positions === undefined || (Array.isArray(e.positions) && e.positions.every((p: unknown) => Number.isInteger(p) && (p as number) >= 0)));
+    if (!ok)
+      throw new UsageError(
+        `--features: entry ${i} must be {latent: 0…${s.d_sae - 1}, mode: set|scale|zero, value (set/scale), positions?: [non-negative integers]}`,
+      );
+    return { latent: e.latent, mode: e.mode, value: e.value, positions: e.positions };
+  });
+  return {
+    sae: {
+      hook: s.hook,
+      shape: { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 },
+      weights: { W_enc: t('W_enc'), b_enc: t('b_enc'), W_dec: t('W_dec'), b_dec: t('b_dec') },
+    },
+    edits,
+  };
+}
+
+/** `model solve --intervene` / `--features`: decoding that recomputes each step with the interventions (and feature edits) applied. */
 async function solveIntervened(
   json: string,
   m: { cfg: ModelConfig; weights: Weights; vocab: string[] },
@@ -277,6 +341,7 @@ async function solveIntervened(
   maxNew: number,
   constrained: boolean,
   io: CliIO,
+  editing?: { sae: string; features: string },
 ): Promise<void> {
   let specs: unknown;
   try {
@@ -286,8 +351,11 @@ async function solveIntervened(
   }
   if (!Array.isArray(specs) || !specs.every((s) => typeof s === 'object' && s !== null && typeof s.hook === 'string' && typeof s.kind === 'string'))
     throw new UsageError('--intervene: give a JSON list of {"hook": "...", "kind": "zero|mean|replace|add", ...}');
+  const edits = editing ? await featureEdits(editing, m.cfg) : undefined;
+  if (edits && constrained) throw new UsageError('--constrained is not available with --features');
   const { OnnxEngine } = await import('../model/onnx/engine.js');
   const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
+  const { decodeWithFeatureEdits } = await import('../interp/sae/decode.js');
   const engine = await OnnxEngine.create(m.cfg, m.weights);
   try {
     const ivs = await resolveInterventions(engine, specs as InterventionSpec[], () => prompts, '--intervene').catch((e: unknown) => {
@@ -297,7 +365,10 @@ async function solveIntervened(
     const stop = m.vocab.indexOf(SPECIAL_TOKENS[SPECIAL.PATH_END]);
     const out = new LineWriter(io.stdout);
     for (const p of prompts) {
-      const seq = await decodeWithInterventions(engine, p, ivs, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed }).catch((e: unknown) => {
+      const run = edits
+        ? decodeWithFeatureEdits(engine, p, ivs, edits.sae, edits.edits, { stopToken: stop, maxNewTokens: maxNew })
+        : decodeWithInterventions(engine, p, ivs, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed });
+      const seq = await run.catch((e: unknown) => {
         throw e instanceof HookError ? new UsageError(`--intervene: ${e.message}`) : e;
       });
       await out.line(Array.from(seq, (id) => m.vocab[id]).join(' '));

@@ -13,6 +13,7 @@ import { activationCaches, checkpoints } from '../db/tables.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import { generateMazes } from '../maze/generate.js';
 import type { InterventionSpec } from '../model/onnx/intervene.js';
+import type { PositionedEdit, SaeForEdits } from '../interp/sae/decode.js';
 import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath, toTokens } from '../maze/parse.js';
 import { Rng } from '../maze/rng.js';
@@ -252,6 +253,7 @@ export async function generatePath(
   maze: SolvedMaze,
   mazeRowId: number,
   interventions: readonly InterventionSpec[] = [],
+  featureEdits?: { sae: SaeForEdits; edits: readonly PositionedEdit[] },
 ): Promise<GenerateOutput> {
   const cfg = model.config as ModelConfig;
   const vocab = model.vocab as string[];
@@ -266,7 +268,7 @@ export async function generatePath(
   // Longest useful continuation: every cell once, then <PATH_END>.
   const maxNewTokens = maze.rows * maze.cols + 1;
   let seq: Int32Array;
-  if (interventions.length === 0) [seq] = await generate(engine, [Int32Array.from(ids)], { stopToken: endId, maxNewTokens });
+  if (interventions.length === 0 && !featureEdits?.edits.length) [seq] = await generate(engine, [Int32Array.from(ids)], { stopToken: endId, maxNewTokens });
   else {
     const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
     const reference = (): Int32Array[] => {
@@ -276,7 +278,10 @@ export async function generatePath(
       );
     };
     const ivs = await resolveInterventions(engine, interventions, reference, 'generatePath');
-    seq = await decodeWithInterventions(engine, Int32Array.from(ids), ivs, { stopToken: endId, maxNewTokens });
+    if (featureEdits?.edits.length) {
+      const { decodeWithFeatureEdits } = await import('../interp/sae/decode.js');
+      seq = await decodeWithFeatureEdits(engine, Int32Array.from(ids), ivs, featureEdits.sae, featureEdits.edits, { stopToken: endId, maxNewTokens });
+    } else seq = await decodeWithInterventions(engine, Int32Array.from(ids), ivs, { stopToken: endId, maxNewTokens });
   }
   const generated = Array.from(seq.subarray(ids.length), (id) => vocab[id]);
   const predicted = readPredictedPath(generated, tok, { grid: { rows: maze.rows, cols: maze.cols } });

@@ -15,6 +15,7 @@ import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { decodeSafetensors, encodeSafetensors } from '../../server/model/safetensors.js';
 import { saveModel } from '../../server/model/weights.js';
 import { mazeConfig, randomWeights } from './helpers.js';
+import { cli as main } from '../cli/run.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'interp-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -144,5 +145,24 @@ describe('exp CLI', () => {
       /--sae-lens .*nowhere: no cfg\.json there/,
     );
     expect((await exp(['run', 'dla', '--weights', weightsFile, '--sae-lens', lens])).stderr).toMatch(/--sae-lens is for the sae kind, not dla/);
+
+    // model solve --sae --features: an edit that changes nothing (scale 1) leaves every rollout; bad edits are usage errors.
+    const prompts = (await main(['mazes', 'generate', '--grid', '3', '--count', '3', '--seed', '4'])).stdout;
+    const plain = await main(['model', 'solve', '--weights', weightsFile, '--max-new', '6'], prompts);
+    const same = await main(
+      ['model', 'solve', '--weights', weightsFile, '--max-new', '6', '--sae', out, '--features', '[{"latent": 2, "mode": "scale", "value": 1}]'],
+      prompts,
+    );
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toBe(plain.stdout);
+    const strong = await main(
+      ['model', 'solve', '--weights', weightsFile, '--max-new', '6', '--sae', out, '--features', '[{"latent": 2, "mode": "set", "value": 500}]'],
+      prompts,
+    );
+    expect(strong.code, strong.stderr).toBe(0);
+    expect((await main(['model', 'solve', '--weights', weightsFile, '--sae', out, '--features', '[{"latent": 99, "mode": "zero"}]'], prompts)).stderr).toMatch(
+      /--features: entry 0 must be \{latent: 0…15, mode: set\|scale\|zero/,
+    );
+    expect((await main(['model', 'solve', '--weights', weightsFile, '--features', '[]'], prompts)).stderr).toMatch(/--features needs --sae/);
   });
 });

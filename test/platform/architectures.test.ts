@@ -170,4 +170,35 @@ describe('generatePath with interventions', () => {
       'at most 64 per run',
     );
   });
+
+  it('featureEdits: an SAE latent scaled by 1 leaves the rollout; bad edits and the wrong experiment are BAD_USER_INPUT', async () => {
+    const run = async (kind: string, params: object) => {
+      const r = await h.gql(
+        'mutation($m: ID!, $p: ExperimentParamsInput!) { runExperiment(modelId: $m, params: $p) { id params { ... on ExperimentJobParams { experimentId } } } }',
+        {
+          m: modelId,
+          p: { [paramsInputField(kind)]: params },
+        },
+      );
+      expect(r.errors).toBeUndefined();
+      const job = await waitForJob(h, r.data.runExperiment.id);
+      expect(job.status).toBe('COMPLETED');
+      return r.data.runExperiment.params.experimentId as string;
+    };
+    const sae = await run('sae', { steps: 20, count: 12, hook: 'blocks.0.hook_resid_post', classes: ['path'] });
+    const GENF = `mutation($m: ID!, $z: ID, $f: FeatureEditsInput) { generatePath(modelId: $m, mazeId: $z, featureEdits: $f) { tokens } }`;
+    const base = (await h.gql(GENF, { m: modelId, z: mazeId })).data.generatePath.tokens;
+    const same = await h.gql(GENF, { m: modelId, z: mazeId, f: { sae, edits: [{ latent: 2, mode: 'scale', value: 1 }] } });
+    expect(same.errors).toBeUndefined();
+    expect(same.data.generatePath.tokens).toBe(base);
+    const bad = async (f: object, msg: string) => {
+      const r = await h.gql(GENF, { m: modelId, z: mazeId, f });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].message).toContain(msg);
+    };
+    await bad({ sae, edits: [{ latent: 9999, mode: 'zero' }] }, 'generatePath: featureEdits.edits[0].latent must be an integer in [0, ');
+    await bad({ sae, edits: [{ latent: 1, mode: 'set' }] }, 'generatePath: featureEdits.edits[0]: set needs a value');
+    const dla = await run('dla', { count: 2 });
+    await bad({ sae: dla, edits: [{ latent: 1, mode: 'zero' }] }, 'is a dla run; feature edits need a finished sae experiment');
+  });
 });

@@ -972,6 +972,26 @@ export interface ExperimentParamsInput {
 /** An experiment's summary; the member is the experiment's kind. */
 export type ExperimentSummary = AttentionSummary | LogitLensSummary | DlaSummary | ActivationPatchingSummary | AttributionPatchingSummary | PathPatchingSummary | GeometrySummary | ProbesSummary | WeightsSummary | AdjacencyHeadsSummary | RetargetSummary | BehaviorSummary | LookaheadSummary | SaeSummary | SaeInterventionSummary;
 
+/** One SAE latent edited at chosen positions. */
+export interface FeatureEditInput {
+  latent: Scalars['Int'];
+  mode: FeatureEditMode;
+  /** set: the new activation; scale: the factor; zero: none. */
+  value?: InputMaybe<Scalars['Float']>;
+  /** Absolute token positions (0-based); default every position, generated ones included. */
+  positions?: InputMaybe<Array<Scalars['Int']>>;
+}
+
+/** What a feature edit does to an SAE latent's activation. */
+export type FeatureEditMode = 'set' | 'scale' | 'zero';
+
+/** Edits to an SAE's latents inside the model: x' = x + Σ (z'_f − z_f)·W_dec[f] at the SAE's hook (its error term kept). */
+export interface FeatureEditsInput {
+  /** An `sae` experiment of this model, trained on its latest checkpoint. */
+  sae: Scalars['ID'];
+  edits: Array<FeatureEditInput>;
+}
+
 export interface FeatureRef {
   /** The sae experiment (on the finding's model). */
   sae: Scalars['ID'];
@@ -2666,6 +2686,7 @@ export interface MutationGeneratePathArgs {
   mazeId?: InputMaybe<Scalars['ID']>;
   maze?: InputMaybe<MazeInput>;
   interventions?: InputMaybe<Array<InterventionInput>>;
+  featureEdits?: InputMaybe<FeatureEditsInput>;
 }
 
 export interface MutationDeleteModelArgs {

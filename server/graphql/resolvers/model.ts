@@ -11,6 +11,7 @@ import { base64Bytes } from '../base64.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import { generatePath, runForward } from '../../services/inference.js';
+import { loadSaeForEdits } from './sae-feature.js';
 import {
   MAX_MODEL_BYTES,
   deleteModel,
@@ -87,18 +88,34 @@ export const modelResolvers: Resolvers<Ctx> = {
         : await runForward(ctx.app.handle, model, tokens, hooks ?? [], topK ?? 5);
       return { ...out, cacheUrl: out.cacheId ? `/files/caches/${out.cacheId}.safetensors` : null };
     },
-    async generatePath(_p, { modelId, mazeId, maze, interventions }, ctx) {
+    async generatePath(_p, { modelId, mazeId, maze, interventions, featureEdits }, ctx) {
       requireCompute(ctx, 'generatePath');
       if ((mazeId == null) === (maze == null)) throw new UserError('generatePath: give exactly one of mazeId (a stored maze) or maze (a maze by value)');
       const model = await loadModel(ctx, modelId);
       if ((interventions?.length ?? 0) > MAX_INTERVENTIONS)
         throw new UserError(`generatePath: ${interventions!.length} interventions; at most ${MAX_INTERVENTIONS} per run`);
       const ivs = interventions ?? [];
+      let edits: Parameters<typeof generatePath>[5];
+      if (featureEdits) {
+        if (featureEdits.edits.length > MAX_INTERVENTIONS)
+          throw new UserError(`generatePath: ${featureEdits.edits.length} feature edits; at most ${MAX_INTERVENTIONS} per run`);
+        const sae = await loadSaeForEdits(ctx, featureEdits.sae, model, 'generatePath: featureEdits');
+        for (const [i, e] of featureEdits.edits.entries()) {
+          if (!Number.isInteger(e.latent) || e.latent < 0 || e.latent >= sae.shape.d_sae)
+            throw new UserError(`generatePath: featureEdits.edits[${i}].latent must be an integer in [0, ${sae.shape.d_sae}), got ${e.latent}`);
+          if (e.mode !== 'zero' && (e.value == null || !Number.isFinite(e.value)))
+            throw new UserError(`generatePath: featureEdits.edits[${i}]: ${e.mode} needs a value`);
+          for (const p of e.positions ?? [])
+            if (!Number.isInteger(p) || p < 0 || p >= model.config.n_ctx)
+              throw new UserError(`generatePath: featureEdits.edits[${i}].positions: ${p} is outside [0, ${model.config.n_ctx})`);
+        }
+        edits = { sae, edits: featureEdits.edits.map((e) => ({ latent: e.latent, mode: e.mode, value: e.value ?? undefined, positions: e.positions })) };
+      }
       // Seed 0 for the adjacency order, as tokenizeMaze's default, so both show the same prompt.
-      if (maze) return await generatePath(ctx.app.handle, model, mazeFromSpec(maze), 0, ivs);
+      if (maze) return await generatePath(ctx.app.handle, model, mazeFromSpec(maze), 0, ivs, edits);
       const mazeRow = await ctx.loaders.maze.load(rowId(mazeId!, 'Maze'));
       if (!mazeRow) throw notFound(`Maze ${mazeId}`);
-      return await generatePath(ctx.app.handle, model, decodeMaze(mazeRow), mazeRow.id, ivs);
+      return await generatePath(ctx.app.handle, model, decodeMaze(mazeRow), mazeRow.id, ivs, edits);
     },
     async deleteModel(_p, { id }, ctx) {
       const model = await loadModel(ctx, id);

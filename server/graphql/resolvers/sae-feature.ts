@@ -13,6 +13,8 @@ import { readResultTensor } from '../../services/experiments.js';
 import { latestCheckpoint, readCachedHook, runForward } from '../../services/inference.js';
 import { activate, preActivations, type SaeShape, type SaeWeights } from '../../interp/sae/sae.js';
 import type { ExperimentRow } from '../../services/rows.js';
+import type { SaeForEdits } from '../../interp/sae/decode.js';
+import { rowId } from '../ids.js';
 import type { Ctx } from '../context.js';
 import { badInput } from '../errors.js';
 import type { ResolversParentTypes } from '../generated/types.js';
@@ -213,6 +215,33 @@ export async function saeFeaturesFor(
     if (Number.isFinite(a)) out.push({ latent: f, auc: a, density: density[f] });
   }
   return out.sort((x, y) => y.auc - x.auc || x.latent - y.latent).slice(0, first);
+}
+
+/**
+ * The SAE of `sae` experiment `id` for editing `model`'s features: the experiment must be an `sae`
+ * run of this model on its latest checkpoint (what generatePath runs); errors say which.
+ */
+export async function loadSaeForEdits(ctx: Ctx, id: string, model: { id: number }, where: string): Promise<SaeForEdits> {
+  const e = await ctx.loaders.experiment.load(rowId(id, 'Experiment'));
+  if (!e) throw badInput(`${where}: Experiment ${id} not found`);
+  if (e.kind !== 'sae' || e.summary === null)
+    throw badInput(
+      `${where}: Experiment:${e.id} is a ${e.kind} run${e.summary === null ? ' without a result' : ''}; feature edits need a finished sae experiment`,
+    );
+  if (e.modelId !== model.id) throw badInput(`${where}: Experiment:${e.id}'s SAE was trained on Model:${e.modelId}, not Model:${model.id}`);
+  const latest = await latestCheckpoint(ctx.app.handle, model.id);
+  if (e.checkpointId !== null && latest.id !== e.checkpointId)
+    throw badInput(`${where}: Experiment:${e.id} trained its SAE on Checkpoint:${e.checkpointId}, but the model's latest is Checkpoint:${latest.id}`);
+  const s = e.summary as SaeSummary;
+  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
+  const w: Partial<Record<'W_enc' | 'b_enc' | 'W_dec' | 'b_dec', Float32Array>> = {};
+  for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const) {
+    const r = rows.find((x) => x.name === name);
+    if (!r) throw badInput(`${where}: Experiment:${e.id} lacks its ${name} tensor`);
+    const t = await readResultTensor(ctx.app.handle.store, r);
+    w[name] = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
+  }
+  return { hook: s.hook, shape: { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 }, weights: w as SaeWeights };
 }
 
 /** Experiment.saeActivations: the model run on `tokens` with a cache of the SAE's hook, encoded by the SAE. */
