@@ -253,6 +253,24 @@ describe('experiments in the dashboard', () => {
         await page().waitForSelector('[data-testid=sae-token-latents] tbody tr');
         expect(await page().locator('[data-testid=sae-token-latents] tbody tr a').count()).toBeGreaterThan(0);
         await screenshot(page(), 'exp-12h-sae-on-maze');
+        // Its latents edited while the model solves that maze in the playground: scaling one by 1
+        // changes nothing; setting the first eight far above their range changes the rollout or at
+        // least reports it, beside the model's own.
+        await page().goto(`${base}/playground?model=${modelId}&maze=${mazeId.split(':')[1]}&run=1`);
+        await page().waitForSelector('[data-testid=head-grid] .head', { timeout: 60_000 });
+        await page().waitForSelector(`[data-testid=feature-edits] select[name=fe-sae] option[value="Experiment:${saeId}"]`, { state: 'attached' });
+        await page().selectOption('[data-testid=feature-edits] select[name=fe-sae]', `Experiment:${saeId}`);
+        await page().fill('[data-testid=feature-edits] input[name=fe-latent]', '3');
+        await page().selectOption('[data-testid=feature-edits] select[name=fe-mode]', 'scale');
+        await page().fill('[data-testid=feature-edits] input[name=fe-value]', '1');
+        await page().click('[data-testid=fe-add]');
+        await page().waitForURL(/fe=/);
+        await page().waitForSelector('[data-testid=intervened]', { timeout: 60_000 });
+        expect(await page().textContent('[data-testid=iv-same]')).toBe('The same rollout as without interventions.');
+        await page().fill('[data-testid=feature-edits] input[name=fe-latent]', '9999');
+        await page().click('[data-testid=fe-add]');
+        expect(await page().textContent('[data-testid=feature-edits] .error')).toMatch(/^latent: give an integer in \[0, \d+\)$/);
+        await screenshot(page(), 'exp-12i-sae-feature-edits');
         // Its SAELens files, imported back from the experiments page and measured as they are.
         const files = await page().evaluate(async (id) => {
           const b64 = async (u: string) => {

@@ -23,7 +23,7 @@ import { LogitLens } from './playground/LogitLens';
 import { MazeEditor } from './playground/MazeEditor';
 import { MazePicker } from './playground/MazePicker';
 import { useRun } from './playground/useRun';
-import { InterventionEditor, parseInterventions, useIntervenedRun } from './playground/Interventions';
+import { FeatureEditor, InterventionEditor, parseFeatureEdits, parseInterventions, useIntervenedRun } from './playground/Interventions';
 
 type PModel = { id: string; name: string; config: ModelConfig; vocab: string[]; hookNames: string[]; latestCheckpoint: { id: string; step: number } | null };
 
@@ -78,7 +78,9 @@ export function PlaygroundView() {
   const res = r.result;
   const ivText = url.get('iv');
   const ivList = useMemo(() => parseInterventions(ivText), [ivText]);
-  const iv = useIntervenedRun(input, ivList ?? []);
+  const feText = url.get('fe');
+  const feEdits = useMemo(() => parseFeatureEdits(feText), [feText]);
+  const iv = useIntervenedRun(input, ivList ?? [], feEdits);
   const largeSvg = useMemo(() => (edited ? mazeSvg(edited, 24, tokenized?.solution ?? []) : (z?.svg ?? '')), [edited, tokenized, z]);
   const first = res ? res.pathStart - 1 : 0; // <PATH_START> predicts the first path cell
   const last = res ? res.tokens.length - 2 : 0;
@@ -93,6 +95,11 @@ export function PlaygroundView() {
     <>
       <Title sub="run a model on a maze; step through its path; read its heads">Playground</Title>
       <ErrorBox error={lists.error ?? q.error ?? (spec ? tq.error : undefined) ?? r.error ?? iv.error} />
+      {feEdits === null ? (
+        <p className="error">
+          The feature edits in this URL (<code>fe=</code>) are malformed; <button onClick={() => url.set({ fe: '' })}>drop them</button>
+        </p>
+      ) : null}
       {ivList === null ? (
         <p className="error">
           The interventions in this URL (<code>iv=</code>) are malformed; <button onClick={() => url.set({ iv: '' })}>drop them</button>
@@ -231,7 +238,13 @@ export function PlaygroundView() {
               defaultPosition={res ? pos : undefined}
               onChange={(next) => url.set({ iv: next.length ? JSON.stringify(next) : '' })}
             />
-            {ivList?.length && !run ? <p className="sub">Run the model to see the rollout under them.</p> : null}
+            <FeatureEditor
+              modelId={m.id}
+              checkpointId={m.latestCheckpoint?.id ?? null}
+              value={feEdits ?? undefined}
+              onChange={(next) => url.set({ fe: next ? JSON.stringify(next) : '' })}
+            />
+            {(ivList?.length || feEdits?.edits.length) && !run ? <p className="sub">Run the model to see the rollout under them.</p> : null}
             {iv.busy ? <p className="sub">Decoding under the interventions…</p> : null}
           </div>
           {iv.result && res ? (

@@ -130,6 +130,16 @@ export interface Inputs {
     sae?: Inputs['SaeParamsInput'] | null;
     saeIntervention?: Inputs['SaeInterventionParamsInput'] | null;
   };
+  FeatureEditInput: {
+    latent: number;
+    mode: 'set' | 'scale' | 'zero';
+    value?: number | null;
+    positions?: Array<number> | null;
+  };
+  FeatureEditsInput: {
+    sae: string;
+    edits: Array<Inputs['FeatureEditInput']>;
+  };
   FeatureRef: {
     sae: string;
     latent: number;
@@ -903,6 +913,58 @@ export interface DatasetMazesQueryVariables {
   after?: string | null;
   split?: 'train' | 'test' | null;
   cell: number;
+}
+
+/** query EditableSaes (web/components/views/playground/Interventions.queries.ts EDITABLE_SAES) */
+export interface EditableSaesQuery {
+  experiments: {
+    edges: Array<{
+      node: {
+        id: string;
+        status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+        checkpoint: {
+          id: string;
+        } | null;
+        result: {
+          __typename: 'AttentionSummary';
+        } | {
+          __typename: 'LogitLensSummary';
+        } | {
+          __typename: 'DlaSummary';
+        } | {
+          __typename: 'ActivationPatchingSummary';
+        } | {
+          __typename: 'AttributionPatchingSummary';
+        } | {
+          __typename: 'PathPatchingSummary';
+        } | {
+          __typename: 'GeometrySummary';
+        } | {
+          __typename: 'ProbesSummary';
+        } | {
+          __typename: 'WeightsSummary';
+        } | {
+          __typename: 'AdjacencyHeadsSummary';
+        } | {
+          __typename: 'RetargetSummary';
+        } | {
+          __typename: 'BehaviorSummary';
+        } | {
+          __typename: 'LookaheadSummary';
+        } | {
+          __typename: 'SaeSummary';
+          hook: string;
+          d_sae: number;
+        } | {
+          __typename: 'SaeInterventionSummary';
+        } | null;
+      };
+    }>;
+  };
+}
+
+export interface EditableSaesQueryVariables {
+  modelId: string;
 }
 
 /** mutation EvaluateModel (web/components/views/EvalTable.queries.ts EVALUATE_MODEL) */
@@ -1889,6 +1951,7 @@ export interface GeneratePathIntervenedMutationVariables {
   mazeId?: string | null;
   maze?: Inputs['MazeInput'] | null;
   interventions?: Array<Inputs['InterventionInput']> | null;
+  featureEdits?: Inputs['FeatureEditsInput'] | null;
 }
 
 /** mutation ImportSae (web/components/views/experiment/ImportSae.queries.ts IMPORT_SAE) */

@@ -8,7 +8,8 @@
 import { useEffect, useState } from 'react';
 import { GqlError, gql } from '../../../lib/graphql';
 import type { MazeSpec } from '../../../lib/mazeEdit';
-import { GENERATE_PATH_INTERVENED } from './Interventions.queries';
+import { useQuery } from '../../../lib/hooks';
+import { EDITABLE_SAES, GENERATE_PATH_INTERVENED } from './Interventions.queries';
 
 export type InterventionKind = 'zero' | 'mean' | 'replace' | 'add';
 export interface InterventionSpec {
@@ -73,6 +74,35 @@ export function describeIntervention(s: InterventionSpec): string {
   return `${s.kind}${val} ${s.hook} (${at})`;
 }
 
+export type FeatureEditMode = 'set' | 'scale' | 'zero';
+/** SAE latent edits (generatePath's featureEdits): the `sae` experiment and its edits. */
+export interface FeatureEdits {
+  sae: string;
+  edits: Array<{ latent: number; mode: FeatureEditMode; value?: number; positions?: number[] }>;
+}
+
+/** The URL's `fe` parameter; malformed text gives null (the page says so). */
+export function parseFeatureEdits(text: string): FeatureEdits | null | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as FeatureEdits;
+    const ok =
+      v &&
+      typeof v.sae === 'string' &&
+      Array.isArray(v.edits) &&
+      v.edits.every(
+        (e) =>
+          Number.isInteger(e.latent) &&
+          ['set', 'scale', 'zero'].includes(e.mode) &&
+          (e.value === undefined || typeof e.value === 'number') &&
+          (e.positions === undefined || (Array.isArray(e.positions) && e.positions.every(Number.isInteger))),
+      );
+    return ok ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface IntervenedResult {
   tokens: string[];
   path: Array<[number, number] | null>;
@@ -83,11 +113,13 @@ export interface IntervenedResult {
 export function useIntervenedRun(
   input: { modelId: string; mazeId?: string; maze?: MazeSpec; mazeKey: string } | null,
   list: InterventionSpec[],
+  features?: FeatureEdits | null,
 ): { result?: IntervenedResult; error?: Error; busy: boolean } {
   const [state, setState] = useState<{ result?: IntervenedResult; error?: Error; busy: boolean }>({ busy: false });
-  const key = input && list.length ? `${input.modelId}|${input.mazeKey}|${JSON.stringify(list)}` : '';
+  const fe = features?.edits.length ? features : null;
+  const key = input && (list.length || fe) ? `${input.modelId}|${input.mazeKey}|${JSON.stringify(list)}|${JSON.stringify(fe)}` : '';
   useEffect(() => {
-    if (!input || list.length === 0) {
+    if (!input || (list.length === 0 && !fe)) {
       setState({ busy: false });
       return;
     }
@@ -98,6 +130,7 @@ export function useIntervenedRun(
       mazeId: input.mazeId ?? null,
       maze: input.maze ?? null,
       interventions: list,
+      featureEdits: fe,
     })
       .then((r) => {
         if (!cancelled)
@@ -232,6 +265,121 @@ export function InterventionEditor({
             Clear (undo)
           </button>
         ) : null}
+      </div>
+      {error ? <p className="error">{error}</p> : null}
+    </div>
+  );
+}
+
+type SaeNode = { id: string; status: string; checkpoint: { id: string } | null; result: { hook?: string; d_sae?: number } | null };
+
+/**
+ * Edits to an SAE's latents (set, scale or zero, at chosen positions), for the model's finished
+ * SAEs trained on its latest checkpoint (the weights the playground runs).
+ */
+export function FeatureEditor({
+  modelId,
+  checkpointId,
+  value,
+  onChange,
+}: {
+  modelId: string;
+  checkpointId: string | null;
+  value: FeatureEdits | undefined;
+  onChange: (next: FeatureEdits | undefined) => void;
+}) {
+  const q = useQuery<{ experiments: { edges: Array<{ node: SaeNode }> } }>(EDITABLE_SAES, { modelId });
+  const saes = (q.data?.experiments.edges ?? [])
+    .map((e) => e.node)
+    .filter((n) => n.status === 'COMPLETED' && n.result?.hook && n.checkpoint?.id === checkpointId);
+  const [sae, setSae] = useState('');
+  const [latent, setLatent] = useState('');
+  const [mode, setMode] = useState<FeatureEditMode>('set');
+  const [val, setVal] = useState('');
+  const [positions, setPositions] = useState('');
+  const [error, setError] = useState('');
+  const chosen = value?.sae ?? (sae || saes[0]?.id || '');
+  const info = saes.find((s) => s.id === chosen)?.result;
+  if (saes.length === 0 && !value) return <p className="sub">SAE feature edits: this model has no finished sae experiment on its latest checkpoint.</p>;
+
+  const add = (): void => {
+    try {
+      const l = Number(latent);
+      if (!Number.isInteger(l) || l < 0 || (info?.d_sae !== undefined && l >= info.d_sae))
+        throw new Error(`latent: give an integer in [0, ${info?.d_sae ?? '?'})`);
+      const v = Number(val);
+      if (mode !== 'zero' && (val.trim() === '' || !Number.isFinite(v))) throw new Error(`value: ${mode} needs a number`);
+      const p = parseList(positions, 'positions');
+      const edit = { latent: l, mode, ...(mode !== 'zero' ? { value: v } : {}), ...(p ? { positions: p } : {}) };
+      setError('');
+      onChange({ sae: chosen, edits: [...(value?.edits ?? []), edit] });
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+
+  return (
+    <div data-testid="feature-edits">
+      <h3>SAE feature edits</h3>
+      {value?.edits.length ? (
+        <ol className="interventions">
+          {value.edits.map((e, i) => (
+            <li key={i}>
+              <code>
+                {e.mode}
+                {e.value !== undefined ? ` ${e.value}` : ''} latent {e.latent} of {value.sae} ({e.positions ? `pos ${e.positions.join(',')}` : 'every position'}
+                )
+              </code>{' '}
+              <button
+                onClick={() => {
+                  const edits = value.edits.filter((_, j) => j !== i);
+                  onChange(edits.length ? { ...value, edits } : undefined);
+                }}
+                aria-label={`remove feature edit ${i + 1}`}
+              >
+                remove
+              </button>
+            </li>
+          ))}
+        </ol>
+      ) : null}
+      <div className="filters">
+        <label>
+          SAE
+          <select name="fe-sae" value={chosen} disabled={!!value} onChange={(e) => setSae(e.target.value)}>
+            {saes.map((s) => (
+              <option key={s.id} value={s.id}>
+                {s.id} · {s.result?.hook} · {s.result?.d_sae} latents
+              </option>
+            ))}
+            {value && !saes.some((s) => s.id === value.sae) ? <option value={value.sae}>{value.sae}</option> : null}
+          </select>
+        </label>
+        <label>
+          Latent
+          <input name="fe-latent" value={latent} onChange={(e) => setLatent(e.target.value)} size={6} />
+        </label>
+        <label>
+          Mode
+          <select name="fe-mode" value={mode} onChange={(e) => setMode(e.target.value as FeatureEditMode)}>
+            <option value="set">set to</option>
+            <option value="scale">scale by</option>
+            <option value="zero">zero</option>
+          </select>
+        </label>
+        {mode !== 'zero' ? (
+          <label>
+            Value
+            <input name="fe-value" value={val} onChange={(e) => setVal(e.target.value)} size={6} />
+          </label>
+        ) : null}
+        <label>
+          Positions
+          <input name="fe-positions" value={positions} onChange={(e) => setPositions(e.target.value)} placeholder="all" size={10} />
+        </label>
+        <button onClick={add} data-testid="fe-add" disabled={!chosen}>
+          Add feature edit
+        </button>
       </div>
       {error ? <p className="error">{error}</p> : null}
     </div>
