@@ -17,6 +17,7 @@ import { UserError, isUserError } from '../errors.js';
 import { mazeStats } from '../maze/analysis.js';
 import type { SolvedMaze } from '../maze/lattice.js';
 import { readMazeDatasetZanj, writeMazeDatasetZanj } from '../model/zanj/mazeDataset.js';
+import { MAX_ZANJ_UNCOMPRESSED } from '../model/zanj/archive.js';
 import { MAX_DATASET_COUNT, datasetCellLimit, decodeMaze, encodeMaze, hashMaze } from './datasets.js';
 import type { DatasetRow } from './rows.js';
 
@@ -51,8 +52,12 @@ export async function importDatasetArchive(handle: DbHandle, input: ImportDatase
   if (input.bytes.length > MAX_DATASET_ARCHIVE_BYTES)
     throw new UserError(`importDataset: the archive is ${input.bytes.length} bytes; the limit is ${MAX_DATASET_ARCHIVE_BYTES}`);
   let read: ReturnType<typeof readMazeDatasetZanj>;
+  const role = user?.role ?? 'admin';
   try {
-    read = readMazeDatasetZanj(input.bytes);
+    // Arrays unpack to Float64 (8 bytes a value) before the maze count is known, so what the entries
+    // may unpack to follows the caller's cell limit: a maze stores about 4 bytes a cell (connection
+    // list 2 bools, solution and padding), so 8 a cell leaves room, and 16 MiB covers the JSON.
+    read = readMazeDatasetZanj(input.bytes, Math.min(MAX_ZANJ_UNCOMPRESSED, 16 * 1024 * 1024 + 8 * datasetCellLimit(role)));
   } catch (e) {
     if (isUserError(e)) throw new UserError(`importDataset: ${e.message}`);
     throw e;
@@ -60,7 +65,6 @@ export async function importDatasetArchive(handle: DbHandle, input: ImportDatase
   const { info, mazes } = read;
   const count = mazes.length;
   if (count > MAX_DATASET_COUNT) throw new UserError(`importDataset: the archive holds ${count} mazes; a dataset may hold at most ${MAX_DATASET_COUNT}`);
-  const role = user?.role ?? 'admin';
   const cells = count * info.grid * info.grid;
   const limit = datasetCellLimit(role);
   if (cells > limit)

@@ -363,3 +363,12 @@ describe('maze-transformer archives', () => {
     );
   });
 });
+
+describe('unpacked-size bound', () => {
+  it('refuses an archive whose entries unpack past the bound it is read with, before decoding any array', () => {
+    const min = minimalDataset(mazes5(6), 5);
+    const bytes = zanjZip(min.root, min.entries);
+    expect(readMazeDatasetZanj(bytes).mazes).toHaveLength(6);
+    expect(() => readMazeDatasetZanj(bytes, 200)).toThrow(/the archive's entries unpack to more than 200 bytes/);
+  });
+});

@@ -194,9 +194,12 @@ function coordOf(item: unknown, archive: ZanjArchive, field: string): Coord {
   return [intAt(a, 0, field), intAt(a, 1, field)];
 }
 
-/** Reads a maze-dataset ZANJ archive: its config and every maze, each checked (all or nothing). */
-export function readMazeDatasetZanj(bytes: Uint8Array): MazeDatasetRead {
-  const archive = readZanj(bytes);
+/**
+ * Reads a maze-dataset ZANJ archive: its config and every maze, each checked (all or nothing).
+ * `maxUncompressed` bounds what its entries may unpack to (readZanj's default otherwise).
+ */
+export function readMazeDatasetZanj(bytes: Uint8Array, maxUncompressed?: number): MazeDatasetRead {
+  const archive = readZanj(bytes, maxUncompressed);
   const root = obj(archive.main, '__zanj__.json');
   const format = formatOf(root);
   if (format !== 'MazeDataset' && format !== 'MazeDataset:minimal' && format !== 'MazeDataset:minimal_soln_cat')
