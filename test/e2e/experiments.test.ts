@@ -73,6 +73,7 @@ function modelFile(dir: string): string {
 async function runFromForm(kind: string, params: Record<string, unknown>): Promise<string> {
   await page().goto(`${base}/experiments?model=${modelId}&kind=${kind}`);
   await page().waitForFunction(() => (document.querySelector('textarea[name=params]') as HTMLTextAreaElement | null)?.value.includes('"'));
+  await page().click('[data-testid=params-json]'); // the advanced JSON editor
   await page().fill('textarea[name=params]', formatParams(params));
   await page().click('[data-testid=run-experiment]:not([disabled])');
   await page().waitForURL(/\/experiments\/\d+$/);
@@ -111,7 +112,13 @@ describe('experiments in the dashboard', () => {
     await page().waitForFunction(() => (document.querySelector('textarea[name=params]') as HTMLTextAreaElement).value.includes('"pair": "target"'));
     expect(page().url()).toContain('kind=activation-patching');
     expect(await page().inputValue('textarea[name=params]')).toContain(`"grid": ${GRID}`); // this model's default grid
-    await page().fill('textarea[name=params]', formatParams({ grid: 4, count: 3, sites: ['resid_pre', 'attn_out', 'head_all_pos'] }));
+    // The typed form: numbers with this model's bounds, choices as checkboxes; it writes the same JSON.
+    expect(await page().getAttribute('input[name=param-count]', 'max')).toBe('1000');
+    await page().fill('input[name=param-grid]', '4');
+    await page().fill('input[name=param-count]', '3');
+    await page().uncheck('input[name=param-sites][value=mlp_out]');
+    const json = JSON.parse(await page().inputValue('textarea[name=params]'));
+    expect(json).toMatchObject({ grid: 4, count: 3, sites: ['resid_pre', 'attn_out', 'head_all_pos'] });
     await screenshot(page(), 'exp-01-form');
     await page().click('[data-testid=run-experiment]');
     await page().waitForURL(/\/experiments\/\d+$/);
@@ -303,6 +310,7 @@ describe('experiments in the dashboard', () => {
   it('refuses bad params with the field named (server) or the JSON error (client), and lists what ran on the model page', async () => {
     await page().goto(`${base}/experiments?model=${modelId}&kind=attention`);
     await page().waitForFunction(() => (document.querySelector('textarea[name=params]') as HTMLTextAreaElement | null)?.value.includes('"'));
+    await page().click('[data-testid=params-json]');
     await page().fill('textarea[name=params]', '{"layers": [0, 9]}');
     await page().click('[data-testid=run-experiment]');
     await page().waitForSelector('[role=alert][data-code=BAD_USER_INPUT]');

@@ -146,6 +146,16 @@ describe('experiments API', () => {
     expect(genericAttention.defaults).toBeNull();
     expect(genericAttention.params.find((p: { name: string }) => p.name === 'layers')).toEqual({ name: 'layers', defaultDoc: 'every layer', hasDefault: true });
     expect(genericAttention.params.find((p: { name: string }) => p.name === 'p')).toEqual({ name: 'p', defaultDoc: null, hasDefault: false });
+    // Bounds for the web form: fixed ones always, model-dependent ones (the last layer) only with a model.
+    const bounds = async (m: string | null) =>
+      (await h.gql('query($m: ID) { experimentKinds(modelId: $m) { kind params { name min max } } }', { m })).data.experimentKinds
+        .find((k: { kind: string }) => k.kind === 'attention')
+        .params.filter((p: { name: string }) => p.name === 'layers' || p.name === 'count');
+    expect(await bounds(null)).toEqual([
+      { name: 'count', min: 1, max: 100000 },
+      { name: 'layers', min: 0, max: null },
+    ]);
+    expect((await bounds(modelId)).find((p: { name: string }) => p.name === 'layers')).toEqual({ name: 'layers', min: 0, max: 1 }); // the nano model's last layer
   });
 
   it('runs attention: the experiment exists from the start, completes, and serves its summary, tensors and maze', async () => {

@@ -930,6 +930,10 @@ export interface ExperimentParam {
   defaultDoc: Maybe<Scalars['String']>;
   /** Whether the field has a default (fields without one are optional and absent unless given). */
   hasDefault: Scalars['Boolean'];
+  /** Smallest allowed value (of each element for lists); resolved for the model experimentKinds was given, null when unbounded or model-dependent without one. */
+  min: Maybe<Scalars['Float']>;
+  /** Largest allowed value, as min. */
+  max: Maybe<Scalars['Float']>;
 }
 
 /** An experiment's params as run; the member is the experiment's kind. */
@@ -2862,7 +2866,7 @@ export interface ResolversParentTypes {
   ExperimentEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Experiment'] };
   ExperimentJobParams: { kind: ResolvedScalars['String']; experimentId?: Maybe<ResolvedScalars['ID']>; modelId: ResolvedScalars['ID']; checkpointId: ResolvedScalars['ID']; params: ResolversParentTypes['ExperimentParams']; seed: ResolvedScalars['Int']; datasetId?: Maybe<ResolvedScalars['ID']>; split?: Maybe<Split> };
   ExperimentKind: { kind: ResolvedScalars['String']; describe: ResolvedScalars['String']; paramsType: ResolvedScalars['String']; inputField: ResolvedScalars['String']; params: ReadonlyArray<ResolversParentTypes['ExperimentParam']>; defaults?: Maybe<ResolversParentTypes['ExperimentParams']> };
-  ExperimentParam: { name: ResolvedScalars['String']; type: ResolvedScalars['String']; doc: ResolvedScalars['String']; enum?: Maybe<ResolvedScalars['String']>; choices?: Maybe<ReadonlyArray<ResolvedScalars['String']>>; defaultDoc?: Maybe<ResolvedScalars['String']>; hasDefault: ResolvedScalars['Boolean'] };
+  ExperimentParam: { name: ResolvedScalars['String']; type: ResolvedScalars['String']; doc: ResolvedScalars['String']; enum?: Maybe<ResolvedScalars['String']>; choices?: Maybe<ReadonlyArray<ResolvedScalars['String']>>; defaultDoc?: Maybe<ResolvedScalars['String']>; hasDefault: ResolvedScalars['Boolean']; min?: Maybe<ResolvedScalars['Float']>; max?: Maybe<ResolvedScalars['Float']> };
   ForkDecisions: { correct: ResolvedScalars['Int']; total: ResolvedScalars['Int'] };
   ForwardResult: { nextToken: ResolvedScalars['String']; topK: ReadonlyArray<ResolversParentTypes['TokenLogit']>; cacheId?: Maybe<ResolvedScalars['ID']>; cacheUrl?: Maybe<ResolvedScalars['String']> };
   GeneratedMazes: M.GeneratedMazesSpec;
@@ -3426,6 +3430,8 @@ export interface ExperimentParamResolvers<TContext = unknown, TParent = Resolver
   choices?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['String']>>, TParent, TContext, Record<string, never>>;
   defaultDoc?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   hasDefault?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  min?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  max?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface ForkDecisionsResolvers<TContext = unknown, TParent = ResolversParentTypes['ForkDecisions']> {

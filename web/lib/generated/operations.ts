@@ -1701,6 +1701,8 @@ export interface ExperimentFormQuery {
       choices: Array<string> | null;
       defaultDoc: string | null;
       hasDefault: boolean;
+      min: number | null;
+      max: number | null;
     }>;
     defaults: {
       __typename: 'AttentionParams';

@@ -3,7 +3,7 @@ import { JOB_FIELDS, MODEL_CONFIG } from '../../../lib/fragments';
 import { EXPERIMENT_PARAMS } from '../../../lib/generated/params';
 
 export const EXPERIMENT_FORM = `query ExperimentForm($modelId: ID) {
-  experimentKinds(modelId: $modelId) { kind describe inputField params { name type doc enum choices defaultDoc hasDefault } defaults { __typename ${EXPERIMENT_PARAMS} } }
+  experimentKinds(modelId: $modelId) { kind describe inputField params { name type doc enum choices defaultDoc hasDefault min max } defaults { __typename ${EXPERIMENT_PARAMS} } }
   models(first: 100) { edges { node { id name status ${MODEL_CONFIG} } } }
   datasets(first: 100) { edges { node { id name status grid generator } } }
 }`;

@@ -1,9 +1,10 @@
 'use client';
 /**
- * The new-experiment form: a model, a kind (its params listed with the defaults this model gets),
- * a JSON params editor prefilled with those defaults (choices as the API's enums spell them; the CLI's
- * `add-wall-on` is accepted too), an optional dataset (its test split) and a
- * seed. Model, kind, dataset, seed and (from "Run again") params live in the URL. Submitting
+ * The new-experiment form: a model, a kind, its params as form controls generated from the kind's
+ * typed fields (ParamsForm: bounds for this model, selects and checkboxes for choices), with the
+ * same params as JSON behind an "advanced" toggle (prefilled with this model's defaults; choices as
+ * the API's enums spell them, the CLI's `add-wall-on` accepted too), an optional dataset (its test
+ * split) and a seed. Model, kind, dataset, seed and (from "Run again") params live in the URL. Submitting
  * queues the job and opens the experiment's page, where its progress streams.
  */
 import type { ExperimentFormQuery, RunExperimentMutation } from '../../../lib/generated/operations';
@@ -15,6 +16,7 @@ import { useMutation, useQuery } from '../../../lib/hooks';
 import { EXPERIMENT_FORM, RUN_EXPERIMENT } from './CreateExperiment.queries';
 import { useUrlState } from '../../../lib/url';
 import { ErrorBox } from '../../ui';
+import { ParamsForm } from './ParamsForm';
 
 /** One field per line, arrays kept on one line: easy to edit by hand. */
 export function formatParams(p: Record<string, unknown>): string {
@@ -38,6 +40,8 @@ export function CreateExperiment() {
   const urlParams = url.get('params');
   const [text, setText] = useState(urlParams || '');
   const [clientError, setClientError] = useState<Error>();
+  const [advanced, setAdvanced] = useState(false);
+  const parsedText = parseParams(text);
   const run = useMutation<RunExperimentMutation>(RUN_EXPERIMENT);
   const filled = useRef('');
 
@@ -111,8 +115,17 @@ export function CreateExperiment() {
           <input name="seed" type="number" min={0} value={seed} onChange={(ev) => url.set({ seed: ev.target.value })} />
         </label>
         {info ? <p className="sub describe">{info.describe}</p> : null}
-        <label className="wide">
-          Params (JSON; defaults for this model filled in — fields left out take their defaults)
+        {info ? (
+          'error' in parsedText ? (
+            <p className="error wide">The params JSON below does not parse ({parsedText.error}); fix it there to use the form.</p>
+          ) : (
+            <div className="wide">
+              <ParamsForm fields={info.params} value={parsedText.value} onChange={(next) => setText(formatParams(next))} />
+            </div>
+          )
+        ) : null}
+        <details className="wide" open={advanced || 'error' in parsedText} onToggle={(ev) => setAdvanced((ev.target as HTMLDetailsElement).open)}>
+          <summary data-testid="params-json">Advanced: the params as JSON (the same as the form; fields left out take their defaults)</summary>
           <textarea
             name="params"
             value={text}
@@ -120,15 +133,15 @@ export function CreateExperiment() {
             spellCheck={false}
             rows={Math.min(14, Math.max(4, text.split('\n').length + 1))}
           />
-        </label>
+        </details>
         <button className="primary wide" disabled={run.busy || !kind || !model} data-testid="run-experiment">
           {run.busy ? 'Queueing…' : 'Run experiment'}
         </button>
       </form>
       <ErrorBox error={clientError ?? run.error} />
       {info ? (
-        <details className="fields" open>
-          <summary>Fields of {info.kind}</summary>
+        <details className="fields">
+          <summary>Fields of {info.kind} with this model's defaults</summary>
           <table className="compact">
             <tbody>
               {info.params.map((f) => (

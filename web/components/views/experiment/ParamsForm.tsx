@@ -1,0 +1,168 @@
+'use client';
+/**
+ * A kind's params as form controls generated from its typed fields (ExperimentKind.params): numbers
+ * with the bounds this model allows, a select for one-of choices, checkboxes for several-of choices
+ * and booleans, a comma list for integer lists. The form is a view over the params JSON (the
+ * "advanced" editor below it edits the same text), so the two never disagree and what is submitted
+ * is exactly what is shown. A field left empty is left out: the server fills its default.
+ */
+import { useState } from 'react';
+
+export interface FormField {
+  name: string;
+  type: string;
+  doc: string;
+  choices?: readonly string[] | null;
+  min?: number | null;
+  max?: number | null;
+  defaultDoc?: string | null;
+}
+
+/** "0, 2-4" → [0, 2, 3, 4]; throws naming the bad part. */
+function parseInts(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
+    if (!m) throw new Error(`"${part}" is not an integer or a range a-b`);
+    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
+    if (b < a || b - a > 10_000) throw new Error(`the range ${part} is not usable`);
+    for (let i = a; i <= b; i++) out.push(i);
+  }
+  return out;
+}
+
+function IntList({ name, value, onChange }: { name: string; value: unknown; onChange: (v: number[] | undefined) => void }) {
+  const shown = Array.isArray(value) ? value.join(', ') : '';
+  const [text, setText] = useState(shown);
+  const [error, setError] = useState('');
+  // Follow the JSON when it changes elsewhere (another field, the advanced editor).
+  const [last, setLast] = useState(shown);
+  if (shown !== last) {
+    setLast(shown);
+    setText(shown);
+  }
+  return (
+    <>
+      <input
+        name={`param-${name}`}
+        value={text}
+        onChange={(e) => {
+          setText(e.target.value);
+          try {
+            const v = parseInts(e.target.value);
+            setError('');
+            onChange(v.length ? v : undefined);
+          } catch (err) {
+            setError((err as Error).message);
+          }
+        }}
+        placeholder="e.g. 0, 2-4"
+      />
+      {error ? <span className="error"> {error}</span> : null}
+    </>
+  );
+}
+
+export function ParamsForm({
+  fields,
+  value,
+  onChange,
+}: {
+  fields: readonly FormField[];
+  value: Readonly<Record<string, unknown>>;
+  onChange: (next: Record<string, unknown>) => void;
+}) {
+  const set = (name: string, v: unknown): void => {
+    const next = { ...value };
+    if (v === undefined || v === '' || (typeof v === 'number' && Number.isNaN(v))) delete next[name];
+    else next[name] = v;
+    onChange(next);
+  };
+  return (
+    <div className="params-form" data-testid="params-form">
+      {fields.map((f) => {
+        const v = value[f.name];
+        const range = [f.min != null ? `≥ ${f.min}` : '', f.max != null ? `≤ ${f.max}` : ''].filter(Boolean).join(', ');
+        let control: React.ReactNode;
+        if (f.type === 'bool') {
+          control = <input type="checkbox" name={`param-${f.name}`} checked={v === true} onChange={(e) => set(f.name, e.target.checked)} />;
+        } else if ((f.type === 'int' || f.type === 'number') && !f.choices) {
+          control = (
+            <input
+              type="number"
+              name={`param-${f.name}`}
+              value={typeof v === 'number' ? v : ''}
+              step={f.type === 'int' ? 1 : 'any'}
+              min={f.min ?? undefined}
+              max={f.max ?? undefined}
+              placeholder={f.defaultDoc ?? ''}
+              onChange={(e) => set(f.name, e.target.value === '' ? undefined : Number(e.target.value))}
+            />
+          );
+        } else if (f.type === 'string' && f.choices) {
+          control = (
+            <select name={`param-${f.name}`} value={typeof v === 'string' ? v : ''} onChange={(e) => set(f.name, e.target.value || undefined)}>
+              <option value="">(default)</option>
+              {f.choices.map((c) => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
+          );
+        } else if (f.type === 'string[]' && f.choices) {
+          const chosen = new Set(Array.isArray(v) ? (v as string[]) : []);
+          control = (
+            <span className="checks" data-param={f.name}>
+              {f.choices.map((c) => (
+                <label key={c} className="check">
+                  <input
+                    type="checkbox"
+                    name={`param-${f.name}`}
+                    value={c}
+                    checked={chosen.has(c)}
+                    onChange={(e) => {
+                      const next = f.choices!.filter((x) => (x === c ? e.target.checked : chosen.has(x)));
+                      set(f.name, next.length ? next : undefined);
+                    }}
+                  />
+                  {c}
+                </label>
+              ))}
+            </span>
+          );
+        } else if (f.type === 'int[]') {
+          control = <IntList name={f.name} value={v} onChange={(x) => set(f.name, x)} />;
+        } else {
+          // Free text (an index-or-name, an id): a whole number is sent as one.
+          control = (
+            <input
+              name={`param-${f.name}`}
+              value={v === undefined ? '' : String(v)}
+              onChange={(e) =>
+                set(
+                  f.name,
+                  e.target.value === '' ? undefined : /^\d+$/.test(e.target.value) && f.type === 'int|string' ? Number(e.target.value) : e.target.value,
+                )
+              }
+              placeholder={f.defaultDoc ?? ''}
+            />
+          );
+        }
+        return (
+          <label key={f.name} className="param" title={f.doc}>
+            <span className="mono">{f.name}</span>
+            {control}
+            <span className="sub">
+              {f.doc}
+              {range ? ` (${range})` : ''}
+            </span>
+          </label>
+        );
+      })}
+    </div>
+  );
+}
