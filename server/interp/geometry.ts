@@ -2,8 +2,10 @@
  * `geometry` (issue 19; the research plan: "t-SNE to check for clustering of tokens at different
  * layers … if tokens representing coordinates along the predicted path are clustered together"):
  * the residual stream at chosen token classes, layer by layer, drawn in two dimensions (PCA; UMAP
- * through umap-js, the PAIR team's implementation of McInnes et al. 2018) and scored for how well it
- * clusters by each maze property the platform knows.
+ * through umap-js, the PAIR team's implementation of McInnes et al. 2018; t-SNE, van der Maaten &
+ * Hinton 2008, through DruidJS, a maintained dimensionality-reduction library — the JS t-SNE
+ * packages are unmaintained ports) and scored for how well it clusters by each maze property the
+ * platform knows.
  *
  * Points: every position of the chosen classes (coordinate tokens: `path`, `adj_cell`, `origin`,
  * `target`) in `count` mazes; above `maxPoints` a random subset (the summary reports both counts).
@@ -17,6 +19,7 @@
  * 1 = neighbours always equally far from the target).
  */
 import { UMAP } from 'umap-js';
+import { TSNE } from '@saehrimnir/druidjs';
 import { degreeIdx } from '../maze/lattice.js';
 import { bfsDistances } from '../maze/solve.js';
 import { Rng } from '../maze/rng.js';
@@ -39,11 +42,13 @@ export const paramsSchema = defineParams({
 
   methods: {
     type: 'string[]',
-    doc: '2-D maps drawn (UMAP costs seconds per layer)',
-    choices: ['pca', 'umap'],
+    doc: '2-D maps drawn (UMAP and t-SNE cost seconds per layer)',
+    choices: ['pca', 'umap', 'tsne'],
     enum: 'GeometryMethod',
     default: ['pca', 'umap'],
   },
+  perplexity: { type: 'number', doc: 't-SNE perplexity (effective neighbours); points must exceed 3× it', min: 2, max: 100, default: 30 },
+  tsneIterations: { type: 'int', doc: 't-SNE gradient steps', min: 50, max: 5000, default: 500 },
   maxPoints: { type: 'int', doc: 'points used at most (a random subset above it; reported)', min: 50, max: 5000, default: 800 },
   k: { type: 'int', doc: 'neighbours for kNN purity and for UMAP', min: 2, max: 50, default: 10 },
 });
@@ -252,6 +257,12 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
     const pcaCoords = new Float32Array(nL * N * 2);
     const pcaExplained = new Float32Array(nL * 2);
     const umapCoords = new Float32Array(nL * N * 2);
+    const tsneCoords = new Float32Array(nL * N * 2);
+    // t-SNE's perplexity is an effective neighbour count: it needs several times that many points.
+    if (methods.includes('tsne') && N <= 3 * p.perplexity)
+      throw new InterpError(
+        `params.perplexity: ${p.perplexity} needs more than ${3 * p.perplexity} points for t-SNE, but only ${N} were found; lower perplexity or add mazes`,
+      );
     const scores = new Float32Array(nL * PROPERTIES.length); // [layer, property]
     const chance = new Float32Array(PROPERTIES.length);
     for (let li = 0; li < nL; li++) {
@@ -274,6 +285,13 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
         const rows = Array.from({ length: N }, (_, i) => Array.from(X[li].subarray(i * D, (i + 1) * D)));
         umap.fit(rows).forEach(([a, b], i) => umapCoords.set([a, b], (li * N + i) * 2));
       }
+      if (methods.includes('tsne')) {
+        const rows = Array.from({ length: N }, (_, i) => Array.from(X[li].subarray(i * D, (i + 1) * D)));
+        // DruidJS seeds its own generator: the same seed and layer give the same map.
+        const seed = new Rng(`geometry/tsne/${ctx.seed}/${li}`).int(2 ** 31);
+        const y = new TSNE(rows, { perplexity: p.perplexity, d: 2, seed }).transform(p.tsneIterations) as number[][]; // [N, 2]
+        y.forEach(([a, b], i) => tsneCoords.set([a, b], (li * N + i) * 2));
+      }
       progress(0.2 + (0.8 * (li + 1)) / nL, `scored ${residLabel(cfg, layers[li])}`);
     }
 
@@ -289,6 +307,7 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
       tensor('knn', [nL, PROPERTIES.length], scores), // [layer, property]
       ...(methods.includes('pca') ? [tensor('pca', [nL, N, 2], pcaCoords), tensor('pca.explained', [nL, 2], pcaExplained)] : []),
       ...(methods.includes('umap') ? [tensor('umap', [nL, N, 2], umapCoords)] : []),
+      ...(methods.includes('tsne') ? [tensor('tsne', [nL, N, 2], tsneCoords)] : []),
     ];
     const best = PROPERTIES.map((prop, j) => {
       let bl = 0;

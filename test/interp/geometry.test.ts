@@ -4,6 +4,7 @@
  * and reported subsampling on a small random model.
  */
 import { describe, expect, it } from 'vitest';
+import { TSNE } from '@saehrimnir/druidjs';
 import { modelInfo } from '../../server/interp/context.js';
 import { geometry, nearest, neighbourGain, paramsSchema, pca2, PROPERTIES, purity } from '../../server/interp/geometry.js';
 import { Rng } from '../../server/maze/rng.js';
@@ -100,5 +101,34 @@ describe('the geometry kind', () => {
     });
     expect(Array.from(tensorOf(r, 'umap').data).every(Number.isFinite)).toBe(true);
     expect(s.best).toHaveLength(PROPERTIES.length);
+  });
+
+  it('t-SNE (DruidJS) maps every layer, deterministically for a seed, and refuses a perplexity the points cannot carry', async () => {
+    const model = randomModel('nano', 4, 3);
+    const p = paramsSchema.parse(
+      { count: 12, maxPoints: 60, classes: ['path', 'adj_cell'], k: 5, methods: ['tsne'], perplexity: 10, tsneIterations: 200 },
+      modelInfo(model),
+    );
+    const a = await geometry.run(ctxOf(model, 2), p, noProgress);
+    const b = await geometry.run(ctxOf(model, 2), p, noProgress);
+    const L = model.cfg.n_layers + 1;
+    expect(tensorOf(a, 'tsne').shape).toEqual([L, 60, 2]);
+    expect(Array.from(tensorOf(a, 'tsne').data).every(Number.isFinite)).toBe(true);
+    expect(Array.from(tensorOf(b, 'tsne').data)).toEqual(Array.from(tensorOf(a, 'tsne').data));
+    expect(a.tensors.some((t) => t.name === 'pca' || t.name === 'umap')).toBe(false);
+    const tooFew = paramsSchema.parse({ count: 8, maxPoints: 60, methods: ['tsne'], perplexity: 50 }, modelInfo(model));
+    await expect(geometry.run(ctxOf(model, 2), tooFew, noProgress)).rejects.toThrow(
+      /params\.perplexity: 50 needs more than 150 points for t-SNE, but only \d+ were found/,
+    );
+  });
+
+  it('the t-SNE library separates two far-apart clusters (what the map is for)', () => {
+    const rng = new Rng('tsne-clusters');
+    const X = Array.from({ length: 80 }, (_, i) => Array.from({ length: 16 }, () => rng.float() + (i < 40 ? 0 : 20)));
+    const y = new TSNE(X, { perplexity: 10, d: 2, seed: 3 }).transform(300) as number[][];
+    const centre = (a: number[][]) => [0, 1].map((k) => a.reduce((s, r) => s + r[k], 0) / a.length);
+    const [c0, c1] = [centre(y.slice(0, 40)), centre(y.slice(40))];
+    const spread = Math.max(...y.slice(0, 40).map((r) => Math.hypot(r[0] - c0[0], r[1] - c0[1])));
+    expect(Math.hypot(c0[0] - c1[0], c0[1] - c1[1])).toBeGreaterThan(spread);
   });
 });

@@ -1063,7 +1063,7 @@ export interface GeometryLayer {
 }
 
 /** Choices of geometry.methods (each field's description names the ones it takes). */
-export type GeometryMethod = 'pca' | 'umap';
+export type GeometryMethod = 'pca' | 'umap' | 'tsne';
 
 /** geometry: Residual-stream geometry by layer: the residuals at coordinate tokens (path, adjacency list, origin, target) mapped to 2-D by PCA and UMAP, and scored by kNN purity for each maze property (row, column */
 export interface GeometryParams {
@@ -1080,8 +1080,12 @@ export interface GeometryParams {
   classes: Maybe<Array<TokenClass>>;
   /** residual streams (l < n_layers: resid_pre l; n_layers: final resid_post); integers in [0, model-dependent]; default: every layer and the final residual */
   layers: Maybe<Array<Scalars['Int']>>;
-  /** 2-D maps drawn (UMAP costs seconds per layer); any of pca, umap; default: ["pca","umap"] */
+  /** 2-D maps drawn (UMAP and t-SNE cost seconds per layer); any of pca, umap, tsne; default: ["pca","umap"] */
   methods: Maybe<Array<GeometryMethod>>;
+  /** t-SNE perplexity (effective neighbours); points must exceed 3× it; numbers in [2, 100]; default: 30 */
+  perplexity: Maybe<Scalars['Float']>;
+  /** t-SNE gradient steps; integers in [50, 5000]; default: 500 */
+  tsneIterations: Maybe<Scalars['Int']>;
   /** points used at most (a random subset above it; reported); integers in [50, 5000]; default: 800 */
   maxPoints: Maybe<Scalars['Int']>;
   /** neighbours for kNN purity and for UMAP; integers in [2, 50]; default: 10 */
@@ -1102,8 +1106,12 @@ export interface GeometryParamsInput {
   classes?: InputMaybe<Array<TokenClass>>;
   /** residual streams (l < n_layers: resid_pre l; n_layers: final resid_post); integers in [0, model-dependent]; default: every layer and the final residual */
   layers?: InputMaybe<Array<Scalars['Int']>>;
-  /** 2-D maps drawn (UMAP costs seconds per layer); any of pca, umap; default: ["pca","umap"] */
+  /** 2-D maps drawn (UMAP and t-SNE cost seconds per layer); any of pca, umap, tsne; default: ["pca","umap"] */
   methods?: InputMaybe<Array<GeometryMethod>>;
+  /** t-SNE perplexity (effective neighbours); points must exceed 3× it; numbers in [2, 100]; default: 30 */
+  perplexity?: InputMaybe<Scalars['Float']>;
+  /** t-SNE gradient steps; integers in [50, 5000]; default: 500 */
+  tsneIterations?: InputMaybe<Scalars['Int']>;
   /** points used at most (a random subset above it; reported); integers in [50, 5000]; default: 800 */
   maxPoints?: InputMaybe<Scalars['Int']>;
   /** neighbours for kNN purity and for UMAP; integers in [2, 50]; default: 10 */
@@ -2874,7 +2882,7 @@ export interface ResolversParentTypes {
   GeometryBest: { property: ResolvedScalars['String']; layer: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']>; chance?: Maybe<ResolvedScalars['Float']> };
   GeometryChance: { property: ResolvedScalars['String']; chance?: Maybe<ResolvedScalars['Float']> };
   GeometryLayer: { layer: ResolvedScalars['String']; scores: ReadonlyArray<ResolversParentTypes['GeometryScore']> };
-  GeometryParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; classes?: Maybe<ReadonlyArray<TokenClass>>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; methods?: Maybe<ReadonlyArray<GeometryMethod>>; maxPoints?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']> };
+  GeometryParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; classes?: Maybe<ReadonlyArray<TokenClass>>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; methods?: Maybe<ReadonlyArray<GeometryMethod>>; perplexity?: Maybe<ResolvedScalars['Float']>; tsneIterations?: Maybe<ResolvedScalars['Int']>; maxPoints?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']> };
   GeometryScore: { property: ResolvedScalars['String']; score?: Maybe<ResolvedScalars['Float']> };
   GeometrySummary: { kind: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; properties: ReadonlyArray<ResolvedScalars['String']>; methods: ReadonlyArray<ResolvedScalars['String']>; k: ResolvedScalars['Int']; mazes: ResolvedScalars['Int']; points_total: ResolvedScalars['Int']; points_used: ResolvedScalars['Int']; by_layer: ReadonlyArray<ResolversParentTypes['GeometryLayer']>; chance: ReadonlyArray<ResolversParentTypes['GeometryChance']>; best: ReadonlyArray<ResolversParentTypes['GeometryBest']>; pca_explained: ReadonlyArray<ReadonlyArray<Maybe<ResolvedScalars['Float']>>> };
   Job: M.JobRow;
@@ -3486,6 +3494,8 @@ export interface GeometryParamsResolvers<TContext = unknown, TParent = Resolvers
   classes?: ResolverFn<Maybe<ReadonlyArray<TokenClass>>, TParent, TContext, Record<string, never>>;
   layers?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
   methods?: ResolverFn<Maybe<ReadonlyArray<GeometryMethod>>, TParent, TContext, Record<string, never>>;
+  perplexity?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  tsneIterations?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   maxPoints?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   k?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }

@@ -151,7 +151,9 @@ export interface Inputs {
     p?: number | null;
     classes?: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
     layers?: Array<number> | null;
-    methods?: Array<'pca' | 'umap'> | null;
+    methods?: Array<'pca' | 'umap' | 'tsne'> | null;
+    perplexity?: number | null;
+    tsneIterations?: number | null;
     maxPoints?: number | null;
     k?: number | null;
   };
@@ -1094,7 +1096,9 @@ export interface ExperimentQuery {
       p: number | null;
       classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
       layers: Array<number> | null;
-      methods: Array<'pca' | 'umap'> | null;
+      methods: Array<'pca' | 'umap' | 'tsne'> | null;
+      perplexity: number | null;
+      tsneIterations: number | null;
       maxPoints: number | null;
       k: number | null;
     } | {
@@ -1767,7 +1771,9 @@ export interface ExperimentFormQuery {
       p: number | null;
       classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
       layers: Array<number> | null;
-      methods: Array<'pca' | 'umap'> | null;
+      methods: Array<'pca' | 'umap' | 'tsne'> | null;
+      perplexity: number | null;
+      tsneIterations: number | null;
       maxPoints: number | null;
       k: number | null;
     } | {

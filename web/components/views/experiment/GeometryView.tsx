@@ -81,7 +81,7 @@ export function GeometryView({ e, s }: ViewProps<'GeometrySummary'>) {
     <div data-testid="geometry-view">
       <div className="filters">
         <UrlSelect param="layer" label="Residual" value={layers[li] ?? layerSel} options={layers.map((l) => [l, l])} />
-        <UrlSelect param="map" label="Map" value={method} options={s.methods.map((m) => [m, m === 'pca' ? 'PCA' : 'UMAP'])} />
+        <UrlSelect param="map" label="Map" value={method} options={s.methods.map((m) => [m, m === 'pca' ? 'PCA' : m === 'tsne' ? 't-SNE' : 'UMAP'])} />
         <UrlSelect param="colour" label="Colour by" value={colour} options={s.properties.map((p) => [p, PROPERTY_DOC[p] ?? p])} />
       </div>
       <h3>
