@@ -28,6 +28,8 @@ import type { DbHandle } from './database.js';
 import { importExperiment } from './experiments.js';
 import type { JobScheduler } from './jobs.js';
 import { deleteModel, findLatestCheckpoint, importModelBytes } from './models.js';
+import { writeCurvePoints } from './training.js';
+import { curveFromLog } from '../model/train/progress.js';
 
 export const DEMO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../data/demo');
 export const MANIFEST = 'workspace.json';
@@ -53,6 +55,8 @@ export interface SeedModel {
   file: string;
   name: string;
   findings: SeedFinding[];
+  /** The trainer's log of the run the file snapshots (relative to the demo folder): its training curve. */
+  log?: string;
 }
 
 async function flag(app: SeedTarget, key: string): Promise<boolean> {
@@ -88,13 +92,16 @@ export function readManifest(demoDir: string): SeedModel[] {
   if (!Array.isArray(models)) throw new UserError(`${where}: "models" must be a list`);
   return models.map((m, i) => {
     const at = `${where}: models[${i}]`;
-    const { file: f, name, findings } = (m ?? {}) as Record<string, unknown>;
+    const { file: f, name, findings, log } = (m ?? {}) as Record<string, unknown>;
     if (typeof f !== 'string' || !f.endsWith('.safetensors') || f.includes('/')) throw new UserError(`${at}.file must be a .safetensors file in data/demo`);
+    if (log !== undefined && (typeof log !== 'string' || log.includes('..') || !fs.existsSync(path.join(demoDir, log))))
+      throw new UserError(`${at}.log must name a trainer log inside data/demo`);
     if (typeof name !== 'string' || !name.trim()) throw new UserError(`${at}.name must be a non-empty string`);
     if (!Array.isArray(findings)) throw new UserError(`${at}.findings must be a list`);
     return {
       file: f,
       name,
+      ...(log ? { log: log as string } : {}),
       findings: findings.map((x, j) => {
         const fat = `${at}.findings[${j}]`;
         const { target, status, tags, body, evidence } = (x ?? {}) as Record<string, unknown>;
@@ -167,6 +174,8 @@ export async function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): Pro
     const findings: number[] = [];
     try {
       const ckpt = (await findLatestCheckpoint(app.handle.db, model.id))!;
+      // The run's curve up to the snapshot's step, so the model page shows how it was trained.
+      if (m.log) await writeCurvePoints(app.handle.db, model.id, curveFromLog(fs.readFileSync(path.join(demoDir, m.log), 'utf8'), ckpt.step));
       const imported = new Map<string, number>(); // evidence path → experiment id: one experiment per result, however many findings cite it
       for (const f of m.findings) {
         const evidence = [];

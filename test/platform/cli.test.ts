@@ -96,8 +96,20 @@ describe('first start', () => {
     dirs.push(demo);
     const tok = getTokenizer('aotp-ut');
     const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), tokenizer: 'aotp-ut' };
-    fs.writeFileSync(path.join(demo, 'tiny.safetensors'), encodeModel(cfg, initWeights(cfg, new Rng(9)), [...tok.vocab(3)]));
+    fs.writeFileSync(path.join(demo, 'tiny.safetensors'), encodeModel(cfg, initWeights(cfg, new Rng(9)), [...tok.vocab(3)], { step: '300' }));
     fs.mkdirSync(path.join(demo, 'findings'));
+    // The run's log, as the trainer writes it; it runs past the shipped snapshot (step 300).
+    fs.writeFileSync(
+      path.join(demo, 'train.log'),
+      [
+        'train: starting 400 updates of 16 3x3 dfs mazes on onnx',
+        'step 100/400  loss 0.9000  lr 5.00e-4  |g| 1.436*  11,770 tok/s  ETA 1m',
+        'eval @200 (200 held-out mazes, 2.1 s): loss 0.5000  exact 32.0% (baseline 39.5%)  valid 33.5% (baseline 39.5%)  target 99.0%',
+        'checkpoint @250: x.safetensors',
+        'step 300/400  loss 0.4000  lr 1.00e-3  |g| 1.093  11,878 tok/s  ETA 10s',
+        'step 400/400  loss 0.3000  lr 1.00e-3  |g| 1.093  11,878 tok/s  ETA 0s',
+      ].join('\n'),
+    );
     await expCommands.run.run(
       ['weights', '--weights', path.join(demo, 'tiny.safetensors'), '--seed', '5', '--quiet', '--out', path.join(demo, 'findings/tiny-weights.json')],
       io().io,
@@ -106,6 +118,7 @@ describe('first start', () => {
       models: [
         {
           file: 'tiny.safetensors',
+          log: 'train.log',
           name: 'tiny searcher',
           findings: [
             {
@@ -135,6 +148,19 @@ describe('first start', () => {
       );
       const model = q.data.models.edges.find((e: { node: { name: string } }) => e.node.name === 'tiny searcher').node;
       expect(model.lineage.source).toBe('demo');
+      // Its training curve, read from the run's log up to the snapshot's step.
+      const curve = (await h.gql('query($id: ID!) { model(id: $id) { trainingCurve { step name value } } }', { id: model.id })).data.model.trainingCurve;
+      expect(curve.map((p: { step: number; name: string; value: number }) => `${p.name}@${p.step}=${p.value}`).sort()).toEqual(
+        [
+          'train/loss@100=0.9',
+          'train/lr@100=0.0005',
+          'eval/loss@200=0.5',
+          'eval/exact_path_rate@200=0.32',
+          'eval/valid_rollout_rate@200=0.335',
+          'train/loss@300=0.4',
+          'train/lr@300=0.001',
+        ].sort(),
+      );
       const exp = q.data.experiments.edges.map((e: { node: unknown }) => e.node).at(-1); // newest first: the first finding's is the oldest
       const written = JSON.parse(fs.readFileSync(path.join(demo, 'findings/tiny-weights.json'), 'utf8'));
       expect(exp).toMatchObject({ kind: 'weights', status: 'COMPLETED', seed: 5 });

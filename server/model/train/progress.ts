@@ -32,6 +32,33 @@ export function describeEval(e: EvalEvent): string {
   );
 }
 
+/**
+ * Training-curve points read back from a trainer's log (the lines describeProgress and describeEval
+ * write): train/loss and train/lr per logged step; eval/loss, eval/exact_path_rate and
+ * eval/valid_rollout_rate per evaluation, rates as fractions. Points after `upTo` are left out (a log
+ * may run past the snapshot it is shipped with); other lines are skipped. The curve names are the
+ * ones a training job records, so a seeded model's curve reads like a trained one's.
+ */
+export function curveFromLog(text: string, upTo = Infinity): Array<[step: number, name: string, value: number]> {
+  const out: Array<[number, string, number]> = [];
+  const num = (s: string) => Number(s.replace(/,/g, ''));
+  for (const line of text.split('\n')) {
+    let m = /^step (\d+)\/\d+ {2}loss (\S+) {2}lr (\S+)/.exec(line);
+    if (m) {
+      const step = num(m[1]);
+      if (step <= upTo) out.push([step, 'train/loss', Number(m[2])], [step, 'train/lr', Number(m[3])]);
+      continue;
+    }
+    m = /^eval @(\d+) .*?: loss (\S+) {2}exact ([\d.]+)% .*? {2}valid ([\d.]+)% /.exec(line);
+    if (m) {
+      const step = num(m[1]);
+      if (step <= upTo)
+        out.push([step, 'eval/loss', Number(m[2])], [step, 'eval/exact_path_rate', Number(m[3]) / 100], [step, 'eval/valid_rollout_rate', Number(m[4]) / 100]);
+    }
+  }
+  return out.filter(([, , v]) => Number.isFinite(v));
+}
+
 export interface ProgressPrinter {
   onProgress(p: Progress): void;
   onEval(e: EvalEvent): void;

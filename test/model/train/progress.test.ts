@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, progressPrinter } from '../../../server/model/train/progress.js';
+import { curveFromLog, describeEval, describeProgress, formatDuration, progressPrinter } from '../../../server/model/train/progress.js';
 import type { Progress } from '../../../server/model/train/trainer.js';
 
 const p = (step: number): Progress => ({
@@ -45,5 +45,28 @@ describe('progressPrinter', () => {
   });
   it('formats durations for humans', () => {
     expect([formatDuration(5), formatDuration(75), formatDuration(3725), formatDuration(Infinity)]).toEqual(['5s', '1m15s', '1h02m', '?']);
+  });
+});
+
+describe('curveFromLog', () => {
+  it("reads back what the trainer's lines say (train loss and lr, eval loss and rates), up to a step", () => {
+    const ev = {
+      step: 20,
+      loss: 0.25,
+      seconds: 1.5,
+      model: { count: 200, exact_path_rate: 0.405, valid_rollout_rate: 0.5, target_reached_rate: 0.99 },
+      baseline: { exact_path_rate: 0.3, valid_rollout_rate: 0.3 },
+    } as unknown as Parameters<typeof describeEval>[0];
+    const log = [describeProgress(p(10)), describeEval(ev), 'checkpoint @20: x', describeProgress({ ...p(30), loss: 0.75 })].join('\n');
+    expect(curveFromLog(log)).toEqual([
+      [10, 'train/loss', 1.5],
+      [10, 'train/lr', 0.001],
+      [20, 'eval/loss', 0.25],
+      [20, 'eval/exact_path_rate', 0.405],
+      [20, 'eval/valid_rollout_rate', 0.5],
+      [30, 'train/loss', 0.75],
+      [30, 'train/lr', 0.001],
+    ]);
+    expect(curveFromLog(log, 20).map(([s]) => s)).toEqual([10, 10, 20, 20, 20]);
   });
 });
