@@ -35,10 +35,29 @@ function TrainingCurve({ model, jobs, reload }: { model: FullModel; jobs: Job[];
   const byName = new Map<string, Array<{ x: number; y: number }>>();
   for (const p of model.trainingCurve) byName.set(p.name, [...(byName.get(p.name) ?? []), { x: p.step, y: p.value }]);
   const series = [...byName].map(([name, points]) => ({ name, points }));
+  // Small multiples, one per unit: loss, learning rate and success rates do not share an axis.
+  const groups: Array<[label: string, test: (n: string) => boolean]> = [
+    ['loss (cross-entropy)', (n) => n.endsWith('loss')],
+    ['learning rate', (n) => n.endsWith('/lr')],
+    ['rate (fraction of held-out mazes)', (n) => n.endsWith('_rate')],
+  ];
+  const other = series.filter((x) => !groups.some(([, t]) => t(x.name)));
+  const charts = [...groups.map(([label, t]) => [label, series.filter((x) => t(x.name))] as const), ['other', other] as const].filter(([, xs]) => xs.length);
   return (
     <div className="card">
       <h2>Training curve {live ? <span className="badge RUNNING">live</span> : null}</h2>
-      {series.length ? <LineChart series={series} yLabel="training curve" /> : <p className="empty">No training curve (imported models have none).</p>}
+      {charts.length ? (
+        <div className="row" data-testid="training-curve">
+          {charts.map(([label, xs]) => (
+            <div key={label}>
+              <h3>{label}</h3>
+              <LineChart series={[...xs]} yLabel={label} width={360} height={180} />
+            </div>
+          ))}
+        </div>
+      ) : (
+        <p className="empty">No training curve (imported models have none).</p>
+      )}
     </div>
   );
 }
