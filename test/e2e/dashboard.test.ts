@@ -150,6 +150,27 @@ describe('Searchlight dashboard end to end', () => {
     expect(sum + off / 100).toBeCloseTo(1, 1);
     expect(await page().locator('[data-testid=logit-lens] tbody tr').count()).toBe(4);
     expect(page().url()).toContain('run=1');
+    // One colour scale for every head: the faintest head's hottest cell is no longer drawn at full colour.
+    const hottestFill = () =>
+      page().evaluate(() => {
+        const heads = [...document.querySelectorAll('[data-testid=head-grid] .head')];
+        const faint = heads.reduce((a, b) =>
+          Number(a.querySelector('[data-max]')!.getAttribute('data-max')) <= Number(b.querySelector('[data-max]')!.getAttribute('data-max')) ? a : b,
+        );
+        const cells = [...faint.querySelectorAll<SVGRectElement>('rect.cell')];
+        const top = cells.reduce((a, b) => (Number(a.getAttribute('data-attn')) >= Number(b.getAttribute('data-attn')) ? a : b));
+        return top.style.fill;
+      });
+    const perHead = await hottestFill();
+    await page().check('input[name=shared-scale]');
+    await page().waitForURL(/scale=shared/);
+    await page().waitForFunction((prev) => {
+      const heads = [...document.querySelectorAll('[data-testid=head-grid] .head')];
+      return heads.length > 0 && document.querySelector('[data-testid=head-grid] [data-max]')!.textContent!.includes('scale') && prev !== '';
+    }, perHead);
+    expect(await hottestFill()).not.toBe(perHead);
+    await page().uncheck('input[name=shared-scale]');
+    expect(await hottestFill()).toBe(perHead);
     await page().click('button[aria-label="next step"]');
     await page().waitForURL(/pos=\d+/);
     await screenshot(page(), '06-playground');

@@ -289,7 +289,19 @@ export function PlaygroundView() {
             <span>
               Attention from position {pos} (<code>{curTok}</code>) onto maze cells, per head
             </span>{' '}
-            <span className="sub">rows: layers · columns: heads · colour scaled per head</span>
+            <span className="sub">
+              rows: layers · columns: heads ·{' '}
+              <label className="inline">
+                <input
+                  type="checkbox"
+                  name="shared-scale"
+                  checked={url.get('scale') === 'shared'}
+                  onChange={(e) => url.set({ scale: e.target.checked ? 'shared' : '' })}
+                />{' '}
+                one colour scale for every head
+              </label>{' '}
+              (otherwise scaled per head)
+            </span>
           </h2>
           <HeadGrid
             svg={smallSvg}
@@ -300,6 +312,7 @@ export function PlaygroundView() {
             query={pos}
             nHeads={m.config.n_heads}
             annotateHref={(l, h) => `/findings?model=${shortId(m.id)}&target=head:${l}.${h}&evidence=${encodeURIComponent(here)}`}
+            shared={url.get('scale') === 'shared'}
           />
         </div>
       ) : null}

@@ -1,8 +1,9 @@
 'use client';
 /**
  * Every head's attention from the current query position, summed onto maze cells and drawn as a
- * heatmap over the maze (scaled to each head's own maximum). Each head links to a new finding
- * about it, citing this exact view.
+ * heatmap over the maze, scaled to each head's own maximum or (`shared`) to one scale for every head,
+ * so a head that barely attends to cells looks faint beside one that does. Each head links to a new
+ * finding about it, citing this exact view.
  */
 import Link from 'next/link';
 import { useMemo } from 'react';
@@ -19,6 +20,7 @@ export function HeadGrid({
   query,
   nHeads,
   annotateHref,
+  shared = false,
 }: {
   svg: string;
   rows: number;
@@ -28,12 +30,16 @@ export function HeadGrid({
   query: number;
   nHeads: number;
   annotateHref: (layer: number, head: number) => string;
+  /** One colour scale for every head (the largest cell value of any head) instead of one per head. */
+  shared?: boolean;
 }) {
   const cells = useMemo(() => positionCells(tokens, rows, cols), [tokens, rows, cols]);
   const heads = useMemo(
     () => patterns.map((p) => Array.from({ length: nHeads }, (_, h) => attentionToCells(p.data, p.shape, h, query, cells, rows, cols))),
     [patterns, nHeads, query, cells, rows, cols],
   );
+  let globalMax = 0;
+  for (const layer of heads) for (const a of layer) for (const v of a.heat) globalMax = Math.max(globalMax, v);
   return (
     <div className="heads" style={{ gridTemplateColumns: `repeat(${nHeads}, minmax(120px, 1fr))` }} data-testid="head-grid">
       {heads.map((layer, l) =>
@@ -50,9 +56,12 @@ export function HeadGrid({
                   {(a.offCells * 100).toFixed(0)}% off-cell
                 </span>
               </header>
-              <MazeSvg svg={svg} heat={a.heat} heatMax={max || 1} label={`attention L${l}H${h}`} />
+              <MazeSvg svg={svg} heat={a.heat} heatMax={(shared ? globalMax : max) || 1} label={`attention L${l}H${h}`} />
               <footer style={{ display: 'flex', justifyContent: 'space-between', fontSize: 11.5 }}>
-                <span className="sub">max {max.toFixed(2)}</span>
+                <span className="sub" data-max={max.toFixed(4)}>
+                  max {max.toFixed(2)}
+                  {shared ? ` (scale ${globalMax.toFixed(2)})` : ''}
+                </span>
                 <Link prefetch={false} href={annotateHref(l, h)} data-testid={`annotate-${l}.${h}`}>
                   annotate
                 </Link>
