@@ -113,7 +113,8 @@ export async function serveExperimentFile(app: App, seg: string[], res: ServerRe
     }
     const rows = await resultsOf(db, e.id);
     const tensors = [];
-    for (const name of SAELENS_TENSORS) {
+    const names: string[] = [...SAELENS_TENSORS, ...((e.summary as SaeSummary).architecture === 'jumprelu' ? ['threshold'] : [])];
+    for (const name of names) {
       const r = rows.find((x) => x.name === name);
       if (!r) throw new HttpError(500, `Experiment:${e.id} lacks its ${name} tensor`, 'INTERNAL_SERVER_ERROR');
       const t = decodeNpy(await readChecked(app, r));

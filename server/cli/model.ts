@@ -21,6 +21,7 @@ import { processWeights } from '../model/process.js';
 import type { InterventionSpec } from '../model/onnx/intervene.js';
 import { HookError, hookDims, hookGeometry } from '../model/hooks.js';
 import type { PositionedEdit, SaeForEdits } from '../interp/sae/decode.js';
+import { storedSaeShape } from '../interp/sae/kind.js';
 import { loadSaeResult } from './sae-file.js';
 import { checkHookNames } from '../model/onnx/hooks.js';
 import { writeNpyFile } from '../model/npy.js';
@@ -326,7 +327,7 @@ async function featureEdits(o: { sae: string; features: string }, cfg: ModelConf
   return {
     sae: {
       hook: s.hook,
-      shape: { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 },
+      shape: storedSaeShape(s, (n) => stored.tensors.get(n)?.data),
       weights: { W_enc: t('W_enc'), b_enc: t('b_enc'), W_dec: t('W_dec'), b_dec: t('b_dec') },
     },
     edits,

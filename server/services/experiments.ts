@@ -249,8 +249,16 @@ export interface SaeImportRef {
 
 /** Stores an SAELens SAE (its cfg.json in the file's metadata) until its evaluation job reads it. */
 export async function storeSaeImport(store: ArtifactStore, cfgText: string, sae: ImportedSae): Promise<SaeImportRef> {
-  const tensors = SAELENS_TENSORS.map((name) => ({ name, shape: saeParamShape(sae.shape, name), data: sae.weights[name] }));
-  const bytes = encodeSafetensors(tensors, { cfg_json: cfgText });
+  const tensors: Array<{ name: string; shape: number[]; data: Float32Array }> = SAELENS_TENSORS.map((name) => ({
+    name,
+    shape: saeParamShape(sae.shape, name),
+    data: sae.weights[name],
+  }));
+  if (sae.shape.threshold) tensors.push({ name: 'threshold', shape: [sae.shape.d_sae], data: sae.shape.threshold });
+  // The weights are stored as parsed (b_dec already folded into b_enc where the file had
+  // apply_b_dec_to_input false), so the stored cfg says they take b_dec first: read back, they parse the same.
+  const cfg = { ...(JSON.parse(cfgText) as Record<string, unknown>), apply_b_dec_to_input: true };
+  const bytes = encodeSafetensors(tensors, { cfg_json: JSON.stringify(cfg) });
   const sha = crypto.createHash('sha256').update(bytes).digest('hex');
   const o = await store.put(`uploads/sae-${sha}.safetensors`, bytes);
   return { path: o.path, sha256: o.sha256 };

@@ -2071,7 +2071,7 @@ export interface RetargetSummary {
 export type Role = 'ADMIN' | 'RESEARCHER' | 'VIEWER';
 
 /** Choices of sae.architecture (each field's description names the ones it takes). */
-export type SaeArchitecture = 'topk' | 'relu';
+export type SaeArchitecture = 'topk' | 'relu' | 'jumprelu';
 
 /** The best latent for one category of a property. */
 export interface SaeCategoryBest {
@@ -2277,7 +2277,7 @@ export interface SaeParams {
   hook: Maybe<Scalars['String']>;
   /** token classes whose positions give the training rows; any of adjlist_start, adj_cell, connector, sep, adjlist_end, origin_start, origin, origin_end, target_start, target, target_end, path_start, path, path_end; default: ["sep"] */
   classes: Maybe<Array<TokenClass>>;
-  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); one of topk, relu; default: "topk" */
+  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold (Rajamanoharan et al. 2024), for SAELens SAEs imported as they are (importSae, --sae-lens), not trained here; one of topk, relu, jumprelu; default: "topk" */
   architecture: Maybe<SaeArchitecture>;
   /** latents per input dimension (d_sae = expansion × d_in); integers in [1, 64]; default: 8 */
   expansion: Maybe<Scalars['Int']>;
@@ -2311,7 +2311,7 @@ export interface SaeParamsInput {
   hook?: InputMaybe<Scalars['String']>;
   /** token classes whose positions give the training rows; any of adjlist_start, adj_cell, connector, sep, adjlist_end, origin_start, origin, origin_end, target_start, target, target_end, path_start, path, path_end; default: ["sep"] */
   classes?: InputMaybe<Array<TokenClass>>;
-  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); one of topk, relu; default: "topk" */
+  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold (Rajamanoharan et al. 2024), for SAELens SAEs imported as they are (importSae, --sae-lens), not trained here; one of topk, relu, jumprelu; default: "topk" */
   architecture?: InputMaybe<SaeArchitecture>;
   /** latents per input dimension (d_sae = expansion × d_in); integers in [1, 64]; default: 8 */
   expansion?: InputMaybe<Scalars['Int']>;

@@ -14,6 +14,7 @@ import { latestCheckpoint, readCachedHook, runForward } from '../../services/inf
 import { activate, preActivations, type SaeShape, type SaeWeights } from '../../interp/sae/sae.js';
 import type { ExperimentRow } from '../../services/rows.js';
 import type { SaeForEdits } from '../../interp/sae/decode.js';
+import { storedSaeShape } from '../../interp/sae/kind.js';
 import { rowId } from '../ids.js';
 import type { Ctx } from '../context.js';
 import { badInput } from '../errors.js';
@@ -217,6 +218,14 @@ export async function saeFeaturesFor(
   return out.sort((x, y) => y.auc - x.auc || x.latent - y.latent).slice(0, first);
 }
 
+/** The SaeShape of experiment `id`'s SAE (a jumprelu one with its threshold tensor). */
+async function stored(ctx: Ctx, id: number, s: SaeSummary): Promise<SaeShape> {
+  if (s.architecture !== 'jumprelu') return storedSaeShape(s, () => undefined);
+  const r = (await ctx.loaders.resultsByExperiment.load(id)).find((x) => x.name === 'threshold');
+  const t = r ? (await readResultTensor(ctx.app.handle.store, r)).data : undefined;
+  return storedSaeShape(s, () => (t === undefined ? undefined : t instanceof Float32Array ? t : Float32Array.from(t)));
+}
+
 /**
  * The SAE of `sae` experiment `id` for editing `model`'s features: the experiment must be an `sae`
  * run of this model on its latest checkpoint (what generatePath runs); errors say which.
@@ -241,7 +250,7 @@ export async function loadSaeForEdits(ctx: Ctx, id: string, model: { id: number 
     const t = await readResultTensor(ctx.app.handle.store, r);
     w[name] = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
   }
-  return { hook: s.hook, shape: { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 }, weights: w as SaeWeights };
+  return { hook: s.hook, shape: await stored(ctx, e.id, s), weights: w as SaeWeights };
 }
 
 /** Experiment.saeActivations: the model run on `tokens` with a cache of the SAE's hook, encoded by the SAE. */
@@ -270,7 +279,7 @@ export async function saeActivations(ctx: Ctx, e: ExperimentRow, tokens: string,
     const t = await readResultTensor(ctx.app.handle.store, r);
     w[name] = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
   }
-  const shape: SaeShape = { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 };
+  const shape: SaeShape = await stored(ctx, e.id, s);
   const z = activate(shape, preActivations(shape, w as SaeWeights, act.data, T), T); // [T, d_sae]
   const words = tokens.trim().split(/\s+/);
   return Array.from({ length: T }, (_, t) => {

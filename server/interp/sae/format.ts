@@ -7,7 +7,10 @@
  * activation_fn_str, activation_fn_kwargs, context_size, …) beside it.
  *
  * Our weights act on the raw activations (kind.ts folds the training scale in), so
- * normalize_activations is "none" and apply_b_dec_to_input is true.
+ * normalize_activations is "none" and apply_b_dec_to_input is true. An imported SAE with
+ * apply_b_dec_to_input false (SAELens' JumpReLU releases, e.g. Gemma Scope) encodes x·W_enc + b_enc;
+ * that is (x − b_dec)·W_enc + (b_enc + b_dec·W_enc), so b_enc is folded on import and the SAE runs
+ * under our convention exactly. JumpReLU SAEs (architecture "jumprelu") carry a `threshold` [d_sae].
  */
 import { decodeSafetensors } from '../../model/engine.js';
 import { InterpError } from '../context.js';
@@ -37,8 +40,9 @@ export function saeLensConfig(s: SaeSummary, p: SaeProvenance): Record<string, u
     prepend_bos: false,
     dataset_path: `searchlight:${p.experiment}`,
   };
+  const jump = s.architecture === 'jumprelu';
   return {
-    architecture: topk ? 'topk' : 'standard',
+    architecture: topk ? 'topk' : jump ? 'jumprelu' : 'standard',
     d_in: s.d_in,
     d_sae: s.d_sae,
     dtype: 'float32',
@@ -58,7 +62,7 @@ export function saeLensConfig(s: SaeSummary, p: SaeProvenance): Record<string, u
     },
     // The flat fields SAELens releases before the `metadata` block read.
     ...provenance,
-    activation_fn_str: topk ? 'topk' : 'relu',
+    activation_fn_str: topk ? 'topk' : jump ? 'jumprelu' : 'relu',
     activation_fn_kwargs: topk ? { k: s.topk } : {},
     finetuning_scaling_factor: false,
   };
@@ -99,10 +103,10 @@ export function parseSaeLens(cfgText: string, weights: Uint8Array): ImportedSae 
   let shape: SaeShape;
   if (arch === 'topk') shape = { d_in, d_sae, architecture: 'topk', k: int(cfg.k ?? kwargs.k, 'k') };
   else if (arch === 'standard' || arch === 'relu') shape = { d_in, d_sae, architecture: 'relu', k: 1 };
-  else throw new InterpError(`cfg.json: architecture ${JSON.stringify(arch)} is not one this engine runs (topk, standard)`);
+  else if (arch === 'jumprelu') shape = { d_in, d_sae, architecture: 'jumprelu', k: 1 };
+  else throw new InterpError(`cfg.json: architecture ${JSON.stringify(arch)} is not one this engine runs (topk, standard, jumprelu)`);
   if (shape.architecture === 'topk' && shape.k > d_sae) throw new InterpError(`cfg.json: k ${shape.k} is more than d_sae ${d_sae}`);
-  if (cfg.apply_b_dec_to_input === false)
-    throw new InterpError('cfg.json: apply_b_dec_to_input false is not supported (this engine subtracts b_dec before encoding)');
+  const foldBDec = cfg.apply_b_dec_to_input === false; // see the module comment
   const norm = cfg.normalize_activations ?? 'none';
   if (norm !== 'none' && norm !== null)
     throw new InterpError(`cfg.json: normalize_activations ${JSON.stringify(norm)} is not supported; fold the scale into the weights and give "none"`);
@@ -127,6 +131,22 @@ export function parseSaeLens(cfgText: string, weights: Uint8Array): ImportedSae 
     if (t.shape.join() !== want.join())
       throw new InterpError(`sae_weights.safetensors: ${name} is [${t.shape.join(', ')}], cfg.json's d_in and d_sae need [${want.join(', ')}]`);
     w[name] = t.data; // every dtype is read as float32 (model/safetensors.ts)
+  }
+  if (shape.architecture === 'jumprelu') {
+    const t = st.tensors.get('threshold');
+    if (!t) throw new InterpError('sae_weights.safetensors: a jumprelu SAE needs its threshold tensor [d_sae]');
+    if (t.shape.join() !== String(d_sae)) throw new InterpError(`sae_weights.safetensors: threshold is [${t.shape.join(', ')}], d_sae needs [${d_sae}]`);
+    if (!t.data.every(Number.isFinite)) throw new InterpError('sae_weights.safetensors: threshold holds a non-finite value');
+    shape.threshold = Float32Array.from(t.data);
+  }
+  if (foldBDec) {
+    // b_enc' = b_enc + b_dec·W_enc: the same pre-activations with b_dec subtracted first.
+    const b = Float32Array.from(w.b_enc);
+    for (let d = 0; d < d_in; d++) {
+      const v = w.b_dec[d];
+      if (v !== 0) for (let i = 0; i < d_sae; i++) b[i] += v * w.W_enc[d * d_sae + i];
+    }
+    w.b_enc = b;
   }
   return { shape, hook, weights: w };
 }

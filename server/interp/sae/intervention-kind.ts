@@ -26,6 +26,7 @@ import { hookGeometry } from '../../model/hooks.js';
 import { defineKind, type StoredSae } from '../types.js';
 import { deltaIntervention, type FeatureEdit, featureDeltas } from './intervene.js';
 import { activate, preActivations, type SaeShape, type SaeWeights } from './sae.js';
+import { storedSaeShape } from './kind.js';
 
 export const paramsSchema = defineParams({
   ...mazeFields(100, 5000),
@@ -83,7 +84,7 @@ function sae(s: StoredSae | undefined, id: number | undefined): { shape: SaeShap
       );
     return x.data;
   };
-  const shape: SaeShape = { d_in: s.summary.d_in, d_sae: s.summary.d_sae, architecture: s.summary.architecture, k: s.summary.topk ?? 1 };
+  const shape: SaeShape = storedSaeShape(s.summary, (name) => s.tensors.get(name)?.data);
   return { shape, w: { W_enc: t('W_enc'), b_enc: t('b_enc'), W_dec: t('W_dec'), b_dec: t('b_dec') }, t };
 }
 

@@ -39,7 +39,7 @@ import { degreeIdx } from '../../maze/lattice.js';
 import { latticeEdges } from '../probes.js';
 import { defineKind, type ExperimentResult, type InterpModel, type NamedTensor } from '../types.js';
 import { bestPerCategory, categoryAucs, multiLabelAucs } from './scoring.js';
-import { accumulate, initSae, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
+import { accumulate, initSae, jumpThreshold, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
 import { SaeTrainer } from './train.js';
 
 const { count: countField, ...generatedMazes } = mazeFields(200, 20_000);
@@ -55,8 +55,8 @@ export const paramsSchema = defineParams({
   classes: { type: 'string[]', doc: 'token classes whose positions give the training rows', choices: TOKEN_CLASSES, enum: 'TokenClass', default: ['sep'] },
   architecture: {
     type: 'string',
-    doc: 'topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard")',
-    choices: ['topk', 'relu'],
+    doc: 'topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold (Rajamanoharan et al. 2024), for SAELens SAEs imported as they are (importSae, --sae-lens), not trained here',
+    choices: ['topk', 'relu', 'jumprelu'],
     enum: 'SaeArchitecture',
     default: 'topk',
   },
@@ -308,6 +308,10 @@ export const sae = defineKind<SaeParams, SaeSummary>({
     const d_in = geo.feature;
     const shape: SaeShape = ctx.saeInit?.shape ?? { d_in, d_sae: p.expansion * d_in, architecture: p.architecture, k: p.k };
     if (!ctx.saeInit && p.architecture === 'topk' && p.k > shape.d_sae) throw new InterpError(`params.k: ${p.k} is more than d_sae = ${shape.d_sae}`);
+    if (!ctx.saeInit && p.architecture === 'jumprelu')
+      throw new InterpError(
+        'params.architecture: jumprelu SAEs are measured as imported from SAELens (importSae, exp run sae --sae-lens); training one is not implemented, choose topk or relu',
+      );
     if (p.buffer < 2 * p.batch) throw new InterpError(`params.buffer: ${p.buffer} rows cannot feed batches of ${p.batch} (need at least 2 × batch)`);
     const classes = new Set<TokenClass>(p.classes);
     const engine = await model.engine();
@@ -398,6 +402,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
           tensor('b_enc', [shape.d_sae], folded.b_enc),
           tensor('W_dec', [shape.d_sae, d_in], folded.W_dec),
           tensor('b_dec', [d_in], folded.b_dec),
+          ...(shape.architecture === 'jumprelu' ? [tensor('threshold', [shape.d_sae], jumpThreshold(shape))] : []),
           tensor('feature_density', [shape.d_sae], density),
           tensor('feature_mean_activation', [shape.d_sae], meanAct),
           ...aucTensors,
@@ -526,6 +531,20 @@ export const sae = defineKind<SaeParams, SaeSummary>({
     }
   },
 });
+
+/**
+ * The SaeShape of a stored `sae` result: its summary's sizes and architecture, and for jumprelu its
+ * `threshold` tensor (read through `tensor`, which gives undefined for a tensor the result lacks).
+ */
+export function storedSaeShape(s: Pick<SaeSummary, 'd_in' | 'd_sae' | 'architecture' | 'topk'>, tensor: (name: string) => Float32Array | undefined): SaeShape {
+  const shape: SaeShape = { d_in: s.d_in, d_sae: s.d_sae, architecture: s.architecture, k: s.topk ?? 1 };
+  if (s.architecture === 'jumprelu') {
+    const threshold = tensor('threshold');
+    if (!threshold) throw new InterpError('this jumprelu SAE has no threshold tensor');
+    shape.threshold = threshold;
+  }
+  return shape;
+}
 
 /** Top-activating held-out rows kept per latent (top.row / top.value). */
 export const TOP_ROWS = 16;

@@ -7,6 +7,10 @@
  *   z    = ReLU(pre)                                 relu ("standard"; trained with an L1 penalty)
  *        | ReLU(TopK_k(pre)), other latents 0        topk (Gao et al. 2024, "Scaling and evaluating
  *                                                    sparse autoencoders", arXiv:2406.04093)
+ *        | ReLU(pre) · [pre > θ]                     jumprelu (Rajamanoharan et al. 2024, "Jumping
+ *                                                    ahead", arXiv:2407.14435; SAELens JumpReLUSAE),
+ *                                                    a threshold θ [d_sae] per latent: measured as
+ *                                                    imported, not trained here
  *   x̂    = z · W_dec + b_dec                         [B, d_in]
  *
  * This module is the plain-TypeScript reference (float64 accumulation): initialisation, encode /
@@ -15,7 +19,7 @@
  */
 import type { Rng } from '../../maze/rng.js';
 
-export type SaeArchitecture = 'topk' | 'relu';
+export type SaeArchitecture = 'topk' | 'relu' | 'jumprelu';
 
 /** What defines an SAE's arithmetic (the rest of SAELens' cfg.json is provenance, see format.ts). */
 export interface SaeShape {
@@ -24,6 +28,8 @@ export interface SaeShape {
   architecture: SaeArchitecture;
   /** topk: latents kept per row. */
   k: number;
+  /** jumprelu: each latent's threshold θ [d_sae] (a constant here: JumpReLU SAEs are imported, not trained). */
+  threshold?: Float32Array;
 }
 
 export interface SaeWeights {
@@ -110,6 +116,11 @@ export function activate(s: SaeShape, pre: Float64Array, B: number): Float64Arra
     for (let i = 0; i < z.length; i++) z[i] = pre[i] > 0 ? pre[i] : 0;
     return z;
   }
+  if (s.architecture === 'jumprelu') {
+    const th = jumpThreshold(s);
+    for (let i = 0; i < z.length; i++) z[i] = pre[i] > 0 && pre[i] > th[i % d_sae] ? pre[i] : 0;
+    return z;
+  }
   const idx = Array.from({ length: d_sae }, (_, i) => i);
   for (let b = 0; b < B; b++) {
     const row = pre.subarray(b * d_sae, (b + 1) * d_sae);
@@ -121,6 +132,13 @@ export function activate(s: SaeShape, pre: Float64Array, B: number): Float64Arra
     for (let i = 0; i < d_sae; i++) idx[i] = i;
   }
   return z;
+}
+
+/** A jumprelu shape's thresholds, checked: [d_sae] finite values. */
+export function jumpThreshold(s: SaeShape): Float32Array {
+  const th = s.threshold;
+  if (!th || th.length !== s.d_sae) throw new RangeError(`a jumprelu SAE needs a threshold of ${s.d_sae} values, got ${th?.length ?? 'none'}`);
+  return th;
 }
 
 /** x̂ [B, d_in] = z · W_dec + b_dec. */

@@ -22,7 +22,8 @@
  */
 import type { Rng } from '../../maze/rng.js';
 import { type AdamWOptions, adamwUpdate, loadGraphRuntime, type OptimizerState } from '../../model/engine.js';
-import { SAE_PARAMS, type SaeShape, type SaeWeights, normalizeDecoder, saeParamShape } from './sae.js';
+import { jumpThreshold, SAE_PARAMS, type SaeShape, type SaeWeights, normalizeDecoder, saeParamShape } from './sae.js';
+import { InterpError } from '../context.js';
 
 /** Adam as SAELens trains SAEs (β2 0.999, no weight decay). */
 export const SAE_ADAM: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
@@ -53,7 +54,11 @@ function buildGraph(rt: Runtime, s: SaeShape, grads: boolean): Uint8Array {
   const xc = g.op('Sub', [x, b_dec]); // [B, d_in]
   const pre = g.op('Gemm', [xc, W_enc, b_enc]); // [B, S]
   let z: string; // [B, S]
-  if (s.architecture === 'relu') z = g.op('Relu', [pre]);
+  if (s.architecture === 'jumprelu') {
+    if (grads) throw new InterpError('JumpReLU SAEs are measured as imported; training one is not implemented (choose topk or relu)');
+    const th = g.input('threshold', 'float', [S]);
+    z = g.op('Where', [g.op('Greater', [pre, g.op('Max', [th, g.f32([0], [])])]), pre, g.f32([0], [])]); // ReLU(pre)·[pre > θ]
+  } else if (s.architecture === 'relu') z = g.op('Relu', [pre]);
   else {
     const [values, indices] = g.node('TopK', [pre, g.i64([s.k])], 2, { axis: -1, largest: 1, sorted: 0 }); // [B, k] each
     const zeros = g.op('ConstantOfShape', [g.op('Shape', [pre])]); // [B, S] of 0.0 (the default value is float 0)
@@ -129,6 +134,7 @@ export class SaeTrainer {
       b_enc: feedF32(this.weights.b_enc, saeParamShape(s, 'b_enc')),
       W_dec: feedF32(this.weights.W_dec, saeParamShape(s, 'W_dec')),
       b_dec: feedF32(this.weights.b_dec, saeParamShape(s, 'b_dec')),
+      ...(s.architecture === 'jumprelu' ? { threshold: feedF32(jumpThreshold(s), [s.d_sae]) } : {}),
     };
   }
 

@@ -267,7 +267,7 @@ export interface Inputs {
     count?: number | null;
     hook?: string | null;
     classes?: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
-    architecture?: 'topk' | 'relu' | null;
+    architecture?: 'topk' | 'relu' | 'jumprelu' | null;
     expansion?: number | null;
     k?: number | null;
     l1?: number | null;
@@ -1164,7 +1164,7 @@ export interface ExperimentQuery {
       count: number | null;
       hook: string | null;
       classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
-      architecture: 'topk' | 'relu' | null;
+      architecture: 'topk' | 'relu' | 'jumprelu' | null;
       expansion: number | null;
       k: number | null;
       l1: number | null;
@@ -1465,7 +1465,7 @@ export interface ExperimentQuery {
       __typename: 'SaeSummary';
       hook: string;
       classes: Array<string>;
-      architecture: 'topk' | 'relu';
+      architecture: 'topk' | 'relu' | 'jumprelu';
       d_in: number;
       d_sae: number;
       topk: number | null;
@@ -1839,7 +1839,7 @@ export interface ExperimentFormQuery {
       count: number | null;
       hook: string | null;
       classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
-      architecture: 'topk' | 'relu' | null;
+      architecture: 'topk' | 'relu' | 'jumprelu' | null;
       expansion: number | null;
       k: number | null;
       l1: number | null;
@@ -3053,7 +3053,7 @@ export interface SaeFeatureQuery {
       hook: string;
       classes: Array<string>;
       d_sae: number;
-      architecture: 'topk' | 'relu';
+      architecture: 'topk' | 'relu' | 'jumprelu';
       topk: number | null;
     } | {
       __typename: 'SaeInterventionSummary';

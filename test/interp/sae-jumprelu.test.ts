@@ -1,0 +1,88 @@
+/**
+ * JumpReLU SAEs from SAELens (Rajamanoharan et al. 2024; Gemma Scope's layout: architecture
+ * "jumprelu", a threshold per latent, apply_b_dec_to_input false): imported and measured as they are.
+ * Their codes equal SAELens' JumpReLUSAE.encode written out here (b_dec is folded into b_enc on
+ * import); the `sae` kind evaluates one (steps 0) and keeps its threshold; training one is refused;
+ * the SAELens export names the architecture.
+ */
+import { describe, expect, it } from 'vitest';
+import { runExperiment } from '../../server/interp/index.js';
+import { parseSaeLens, saeLensConfig } from '../../server/interp/sae/format.js';
+import type { SaeSummary } from '../../server/interp/sae/kind.js';
+import { activate, preActivations } from '../../server/interp/sae/sae.js';
+import { Rng } from '../../server/maze/rng.js';
+import { encodeSafetensors } from '../../server/model/safetensors.js';
+import { ctxOf, randomModel } from './helpers.js';
+
+const d_in = 8;
+const d_sae = 16;
+const rng = new Rng('jumprelu');
+const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => (rng.float() - 0.5) * 2 * s);
+const W = {
+  W_enc: rand(d_in * d_sae),
+  b_enc: rand(d_sae, 0.3),
+  W_dec: rand(d_sae * d_in),
+  b_dec: rand(d_in, 0.5),
+  threshold: Float32Array.from({ length: d_sae }, () => rng.float() * 0.4),
+};
+const file = encodeSafetensors([
+  { name: 'W_enc', shape: [d_in, d_sae], data: W.W_enc },
+  { name: 'b_enc', shape: [d_sae], data: W.b_enc },
+  { name: 'W_dec', shape: [d_sae, d_in], data: W.W_dec },
+  { name: 'b_dec', shape: [d_in], data: W.b_dec },
+  { name: 'threshold', shape: [d_sae], data: W.threshold },
+]);
+const cfg = JSON.stringify({
+  architecture: 'jumprelu',
+  d_in,
+  d_sae,
+  apply_b_dec_to_input: false,
+  normalize_activations: 'none',
+  hook_name: 'blocks.0.hook_resid_post',
+});
+
+describe('JumpReLU SAEs', () => {
+  it("encode exactly as SAELens' JumpReLUSAE: ReLU(x·W_enc + b_enc) where it exceeds the threshold", () => {
+    const sae = parseSaeLens(cfg, file);
+    expect(sae.shape.architecture).toBe('jumprelu');
+    const n = 5;
+    const x = rand(n * d_in, 2);
+    const ours = activate(sae.shape, preActivations(sae.shape, sae.weights, x, n), n);
+    let fired = 0;
+    for (let r = 0; r < n; r++)
+      for (let f = 0; f < d_sae; f++) {
+        let pre = W.b_enc[f];
+        for (let d = 0; d < d_in; d++) pre += x[r * d_in + d] * W.W_enc[d * d_sae + f]; // apply_b_dec_to_input false
+        const want = pre > W.threshold[f] ? Math.max(pre, 0) : 0;
+        expect(ours[r * d_sae + f]).toBeCloseTo(want, 5);
+        if (want > 0) fired++;
+      }
+    expect(fired).toBeGreaterThan(0);
+    expect(fired).toBeLessThan(n * d_sae); // the thresholds cut some
+    expect(() =>
+      parseSaeLens(
+        cfg,
+        encodeSafetensors([
+          { name: 'W_enc', shape: [d_in, d_sae], data: W.W_enc },
+          { name: 'b_enc', shape: [d_sae], data: W.b_enc },
+          { name: 'W_dec', shape: [d_sae, d_in], data: W.W_dec },
+          { name: 'b_dec', shape: [d_in], data: W.b_dec },
+        ]),
+      ),
+    ).toThrow('a jumprelu SAE needs its threshold tensor');
+  });
+
+  it('the sae kind measures an imported one as it is and keeps its threshold; training one is refused; the export names it', async () => {
+    const model = randomModel('nano', 3, 5);
+    const sae = parseSaeLens(cfg, file);
+    const out = await runExperiment('sae', { ...ctxOf(model, 1), saeInit: sae }, { hook: 'blocks.0.hook_resid_post', architecture: 'jumprelu', count: 8 });
+    const s = out.summary as SaeSummary;
+    expect(s).toMatchObject({ architecture: 'jumprelu', steps: 0, d_sae });
+    expect(Array.from(out.tensors.find((t) => t.name === 'threshold')!.data)).toEqual(Array.from(W.threshold));
+    await expect(runExperiment('sae', ctxOf(model, 1), { architecture: 'jumprelu', steps: 5, count: 8 })).rejects.toThrow(
+      /params\.architecture: jumprelu SAEs are measured as imported from SAELens/,
+    );
+    const exported = saeLensConfig(s, { modelName: 'm', contextSize: 64, experiment: 'Experiment:1' });
+    expect(exported).toMatchObject({ architecture: 'jumprelu', apply_b_dec_to_input: true, activation_fn_str: 'jumprelu' });
+  });
+});
