@@ -151,6 +151,7 @@ describe('Searchlight dashboard end to end', () => {
     expect(await page().locator('[data-testid=logit-lens] tbody tr').count()).toBe(4);
     expect(page().url()).toContain('run=1');
     // One colour scale for every head: the faintest head's hottest cell is no longer drawn at full colour.
+    // (The checkbox follows the URL, so it is clicked and the page awaited rather than `check`ed.)
     const hottestFill = () =>
       page().evaluate(() => {
         const heads = [...document.querySelectorAll('[data-testid=head-grid] .head')];
@@ -162,14 +163,24 @@ describe('Searchlight dashboard end to end', () => {
         return top.style.fill;
       });
     const perHead = await hottestFill();
-    await page().check('input[name=shared-scale]');
+    const fillIsNot = (prev: string) =>
+      page().waitForFunction((p) => {
+        const heads = [...document.querySelectorAll('[data-testid=head-grid] .head')];
+        const faint = heads.reduce((a, b) =>
+          Number(a.querySelector('[data-max]')!.getAttribute('data-max')) <= Number(b.querySelector('[data-max]')!.getAttribute('data-max')) ? a : b,
+        );
+        const cells = [...faint.querySelectorAll<SVGRectElement>('rect.cell')];
+        const top = cells.reduce((a, b) => (Number(a.getAttribute('data-attn')) >= Number(b.getAttribute('data-attn')) ? a : b));
+        return top.style.fill !== p;
+      }, prev);
+    await page().click('input[name=shared-scale]');
     await page().waitForURL(/scale=shared/);
-    await page().waitForFunction((prev) => {
-      const heads = [...document.querySelectorAll('[data-testid=head-grid] .head')];
-      return heads.length > 0 && document.querySelector('[data-testid=head-grid] [data-max]')!.textContent!.includes('scale') && prev !== '';
-    }, perHead);
-    expect(await hottestFill()).not.toBe(perHead);
-    await page().uncheck('input[name=shared-scale]');
+    await fillIsNot(perHead);
+    expect(await page().isChecked('input[name=shared-scale]')).toBe(true);
+    const shared = await hottestFill();
+    await page().click('input[name=shared-scale]');
+    await page().waitForURL((u) => !u.searchParams.has('scale') || u.searchParams.get('scale') === '');
+    await fillIsNot(shared);
     expect(await hottestFill()).toBe(perHead);
     await page().click('button[aria-label="next step"]');
     await page().waitForURL(/pos=\d+/);
