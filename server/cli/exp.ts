@@ -14,7 +14,7 @@ import { createInterpModel, describeKind, kindNames, runExperiment } from '../in
 import { type CommandGroup, type CommandSpec, parseCommand, UsageError } from './args.js';
 import type { CliIO } from './io.js';
 import { loadForCli } from './model.js';
-import { loadSaeResult, tensorsPath } from './sae-file.js';
+import { fileSha256, loadSaeResult, tensorsPath } from './sae-file.js';
 
 const runSpec = {
   name: 'exp run',
@@ -83,7 +83,7 @@ async function run(argv: string[], io: CliIO): Promise<void> {
     io.stderr.write(`exp ${kind}: ${pct}% ${msg}\n`);
   };
   try {
-    const sae = o.sae ? await loadSaeResult(o.sae) : undefined;
+    const sae = o.sae ? await loadSaeResult(o.sae, 'exp run', { path: o.weights, warn: (l) => io.stderr.write(`${l}\n`) }) : undefined;
     const saeInit = o['sae-lens'] ? await loadSaeLens(o['sae-lens'], kind) : undefined;
     // The imported SAE decides the hook and architecture unless the params name them.
     if (saeInit && params && typeof params === 'object')
@@ -97,6 +97,8 @@ async function run(argv: string[], io: CliIO): Promise<void> {
     const doc: Record<string, unknown> = {
       kind: result.kind,
       model: o.weights,
+      // Which weights these results describe (an SAE's --sae users check it against their --weights).
+      model_sha256: await fileSha256(o.weights),
       seed: o.seed,
       params: result.params,
       summary: result.summary,

@@ -275,7 +275,7 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
       maxNew,
       !!o.constrained,
       io,
-      o.features === undefined ? undefined : { sae: o.sae!, features: o.features },
+      o.features === undefined ? undefined : { sae: o.sae!, features: o.features, weights: o.weights },
     );
   const model = await openModel(o.engine as InferenceEngineName, cfg, weights);
   try {
@@ -291,8 +291,12 @@ async function solve(argv: string[], io: CliIO): Promise<void> {
 }
 
 /** `--sae result.json --features JSON`: the SAE (its hook must be one of this model's) and the checked edits. */
-async function featureEdits(o: { sae: string; features: string }, cfg: ModelConfig): Promise<{ sae: SaeForEdits; edits: PositionedEdit[] }> {
-  const stored = await loadSaeResult(o.sae, 'model solve');
+async function featureEdits(
+  o: { sae: string; features: string; weights: string },
+  cfg: ModelConfig,
+  io: CliIO,
+): Promise<{ sae: SaeForEdits; edits: PositionedEdit[] }> {
+  const stored = await loadSaeResult(o.sae, 'model solve', { path: o.weights, warn: (l) => io.stderr.write(`${l}\n`) });
   const s = stored.summary;
   checkHookNames(cfg, [s.hook], `--sae ${o.sae}`);
   const t = (n: string): Float32Array => {
@@ -342,7 +346,7 @@ async function solveIntervened(
   maxNew: number,
   constrained: boolean,
   io: CliIO,
-  editing?: { sae: string; features: string },
+  editing?: { sae: string; features: string; weights: string },
 ): Promise<void> {
   let specs: unknown;
   try {
@@ -352,7 +356,7 @@ async function solveIntervened(
   }
   if (!Array.isArray(specs) || !specs.every((s) => typeof s === 'object' && s !== null && typeof s.hook === 'string' && typeof s.kind === 'string'))
     throw new UsageError('--intervene: give a JSON list of {"hook": "...", "kind": "zero|mean|replace|add", ...}');
-  const edits = editing ? await featureEdits(editing, m.cfg) : undefined;
+  const edits = editing ? await featureEdits(editing, m.cfg, io) : undefined;
   if (edits && constrained) throw new UsageError('--constrained is not available with --features');
   const { OnnxEngine } = await import('../model/onnx/engine.js');
   const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');

@@ -1,4 +1,5 @@
 /** Reading an `exp run sae --out` result (shared by `exp run --sae` and `model solve --sae`). */
+import crypto from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { SaeSummary } from '../interp/sae/kind.js';
 import type { StoredSae } from '../interp/types.js';
@@ -10,9 +11,22 @@ export function tensorsPath(out: string): string {
   return out.replace(/\.json$/i, '') + '.safetensors';
 }
 
-/** An `exp run sae --out` result (its JSON and the tensors beside it) as kinds that edit the SAE read it. */
-export async function loadSaeResult(file: string, where = 'exp run'): Promise<StoredSae> {
-  let doc: { kind?: unknown; summary?: unknown };
+/** sha256 of a file's bytes (hex): which model an `exp run --out` result was made on. */
+export async function fileSha256(path: string): Promise<string> {
+  return crypto
+    .createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
+}
+
+/**
+ * An `exp run sae --out` result (its JSON and the tensors beside it) as kinds that edit the SAE read
+ * it. With `model` (the --weights file the SAE will act on) the result's `model_sha256` must be that
+ * file's: an SAE of another model of the same width would otherwise run silently. A result written
+ * before model_sha256 existed cannot be checked; `warn` says so.
+ */
+export async function loadSaeResult(file: string, where = 'exp run', model?: { path: string; warn: (line: string) => void }): Promise<StoredSae> {
+  let doc: { kind?: unknown; summary?: unknown; model?: unknown; model_sha256?: unknown };
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (e) {
@@ -22,6 +36,15 @@ export async function loadSaeResult(file: string, where = 'exp run'): Promise<St
   }
   if (doc.kind !== 'sae')
     throw new UsageError(`${where}: --sae ${file} is ${doc.kind === undefined ? 'not an exp run result' : `a ${String(doc.kind)} result`}, not an sae one`);
+  if (model) {
+    const sha = await fileSha256(model.path);
+    if (typeof doc.model_sha256 !== 'string')
+      model.warn(`${where}: --sae ${file} does not record the model it was trained on (no model_sha256); make sure it is ${model.path}'s`);
+    else if (doc.model_sha256 !== sha)
+      throw new UsageError(
+        `${where}: --sae ${file} was trained on another model (${String(doc.model)}, sha256 ${doc.model_sha256.slice(0, 12)}…), not ${model.path} (sha256 ${sha.slice(0, 12)}…)`,
+      );
+  }
   const tpath = tensorsPath(file);
   let st;
   try {

@@ -164,5 +164,27 @@ describe('exp CLI', () => {
       /--features: entry 0 must be \{latent: 0…15, mode: set\|scale\|zero/,
     );
     expect((await main(['model', 'solve', '--weights', weightsFile, '--features', '[]'], prompts)).stderr).toMatch(/--features needs --sae/);
+
+    // An SAE result names the model it was made on: another model (same width) is refused, an old result without it warned about.
+    const other = join(dir, 'other.safetensors');
+    const otherCfg = mazeConfig('nano', 3);
+    await saveModel(other, otherCfg, randomWeights(otherCfg, 99), [...getTokenizer('aotp-ut').vocab(3)]);
+    const wrong = await main(['model', 'solve', '--weights', other, '--sae', out, '--features', '[{"latent": 2, "mode": "zero"}]'], prompts);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/model solve: --sae .*sae\.json was trained on another model \(.*, sha256 [0-9a-f]{12}…\), not .*other\.safetensors/);
+    expect((await exp(['run', 'sae-intervention', '--weights', other, '--quiet', '--sae', out])).stderr).toMatch(
+      /exp run: --sae .* was trained on another model/,
+    );
+    const old = join(dir, 'old-sae.json');
+    const doc0 = JSON.parse(readFileSync(out, 'utf8'));
+    delete doc0.model_sha256;
+    writeFileSync(old, JSON.stringify(doc0));
+    writeFileSync(tensorsPath(old), readFileSync(tensorsPath(out)));
+    const warned = await main(
+      ['model', 'solve', '--weights', weightsFile, '--max-new', '2', '--sae', old, '--features', '[{"latent": 2, "mode": "scale", "value": 1}]'],
+      prompts,
+    );
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toMatch(/does not record the model it was trained on \(no model_sha256\)/);
   });
 });
