@@ -341,4 +341,16 @@ describe('Searchlight dashboard end to end', () => {
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
   });
+
+  it('a model started from the training form appears in the models list at once, without a reload', async () => {
+    await page().goto(`${base}/models`);
+    await page().waitForSelector('input[name=train-name]');
+    await page().fill('input[name=train-name]', 'e2e nano run');
+    await page().selectOption('select[name=train-preset]', 'nano');
+    await page().fill('input[name=train-steps]', '3');
+    await page().click('button:has-text("Start training")');
+    await page().waitForURL(/job=\d+/);
+    await page().waitForSelector('table a:text-is("e2e nano run")', { timeout: 30_000 });
+    expect(alice.errors).toEqual([]);
+  });
 });

@@ -3,7 +3,7 @@
 import type { ModelsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { MODELS, TRAIN_MODEL } from './ModelsView.queries';
@@ -65,7 +65,21 @@ function ImportModel() {
   );
 }
 
-function TrainModel({ datasets }: { datasets: Array<Pick<Dataset, 'id' | 'name' | 'status' | 'grid' | 'generator'>> }) {
+/** Calls `refresh` whenever `value` changes (and once at first render). */
+function RefreshOn({ value, refresh }: { value: string; refresh: () => void }) {
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `value` is the trigger; `refresh` is stable (useQuery's reload)
+  useEffect(() => refresh(), [value]);
+  return null;
+}
+
+function TrainModel({
+  datasets,
+  onStarted,
+}: {
+  datasets: Array<Pick<Dataset, 'id' | 'name' | 'status' | 'grid' | 'generator'>>;
+  /** Called when the job's model appears (the job creates it as it starts) and when the job ends, so the list refetches. */
+  onStarted: () => void;
+}) {
   const url = useUrlState();
   const train = useMutation<{ trainModel: Job }>(TRAIN_MODEL);
   const [f, setF] = useState({ name: '', preset: 'demo', datasetId: '', steps: 2000, seed: 0 });
@@ -87,7 +101,7 @@ function TrainModel({ datasets }: { datasets: Array<Pick<Dataset, 'id' | 'name' 
         </label>
         <label>
           Preset
-          <select value={f.preset} onChange={set('preset')}>
+          <select name="train-preset" value={f.preset} onChange={set('preset')}>
             {['nano', 'tiny', 'hallway', 'demo', 'deep', 'deeper'].map((p) => (
               <option key={p}>{p}</option>
             ))}
@@ -105,7 +119,7 @@ function TrainModel({ datasets }: { datasets: Array<Pick<Dataset, 'id' | 'name' 
         </label>
         <label>
           Steps
-          <input type="number" min={1} value={f.steps} onChange={set('steps')} />
+          <input name="train-steps" type="number" min={1} value={f.steps} onChange={set('steps')} />
         </label>
         <label>
           Seed
@@ -120,6 +134,7 @@ function TrainModel({ datasets }: { datasets: Array<Pick<Dataset, 'id' | 'name' 
         {(j) =>
           j.result?.modelId ? (
             <p>
+              <RefreshOn value={`${String(j.result.modelId)}:${j.status}`} refresh={onStarted} />
               <Link prefetch={false} href={`/models/${shortId(String(j.result.modelId))}`}>
                 Open {String(j.result.modelId)} →
               </Link>
@@ -182,7 +197,7 @@ export function ModelsView({ me }: { me: User }) {
         {canWrite(me) ? (
           <div style={{ flex: '1 1 320px' }}>
             <ImportModel />
-            <TrainModel datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} />
+            <TrainModel datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} onStarted={q.reload} />
           </div>
         ) : null}
       </div>
