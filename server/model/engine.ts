@@ -19,12 +19,15 @@
 import type { ModelConfig, Weights } from './config.js';
 import type { EngineOptions, OnnxEngine } from './onnx/engine.js';
 import type { GenerateOptions } from './onnx/generate.js';
+import type { Intervention } from './onnx/interventions.js';
+import type { InterventionDecodeOptions } from './onnx/intervene.js';
 import type { Metric, PatchResult, SweepOptions } from './onnx/patching.js';
 import type { OnnxGradEngine } from './onnx-train/engine.js';
 
 export type { Activation, CacheOptions, EngineOptions, OnnxEngine, RunResult } from './onnx/engine.js';
 export type { GenerateOptions } from './onnx/generate.js';
 export type { Intervention, InterventionKind } from './onnx/interventions.js';
+export type { InterventionDecodeOptions } from './onnx/intervene.js';
 export type { Metric, PatchResult, SweepOptions } from './onnx/patching.js';
 export type { GradSeed, OnnxGradEngine } from './onnx-train/engine.js';
 
@@ -51,6 +54,17 @@ export async function createGradEngine(cfg: ModelConfig, weights: Weights, opts:
 export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[], opts: GenerateOptions): Promise<Int32Array[]> {
   const m = await import('./onnx/generate.js');
   return m.generate(engine, prompts, opts);
+}
+
+/** Greedy decoding that recomputes every step with interventions applied (onnx/intervene.ts). */
+export async function decodeWithInterventions(
+  engine: OnnxEngine,
+  prompt: Int32Array,
+  interventions: readonly Intervention[],
+  opts: InterventionDecodeOptions,
+): Promise<Int32Array> {
+  const m = await import('./onnx/intervene.js');
+  return m.decodeWithInterventions(engine, prompt, interventions, opts);
 }
 
 /** The logit-difference gradient seed [B, T, d_vocab] for OnnxGradEngine.activationGrads. */

@@ -18,6 +18,11 @@ export interface InterventionDecodeOptions {
   maxNewTokens: number;
   /** Only tokens with a truthy entry may be generated (length d_vocab); default any. */
   allowedTokens?: ArrayLike<number | boolean>;
+  /**
+   * More interventions for one step, computed from the sequence so far and the step's own (already
+   * cut to its positions): e.g. SAE feature edits, which read the hook they add to (interp/sae/decode.ts).
+   */
+  perStep?: (tokens: Int32Array, T: number, base: readonly Intervention[]) => Promise<Intervention[]>;
 }
 
 /** The prompt followed by its greedy continuation under `interventions` (stop token included). */
@@ -39,7 +44,9 @@ export async function decodeWithInterventions(
       const positions = iv.positions.filter((p) => p < T);
       return positions.length ? [{ ...iv, positions }] : [];
     });
-    const out = await engine.runWithInterventions(Int32Array.from(seq), 1, T, now, { names: [], lastOnly }); // [1, 1 or T, d_vocab]
+    const tokens = Int32Array.from(seq);
+    const all = opts.perStep ? [...now, ...(await opts.perStep(tokens, T, now))] : now;
+    const out = await engine.runWithInterventions(tokens, 1, T, all, { names: [], lastOnly }); // [1, 1 or T, d_vocab]
     const logits = lastOnly ? out.logits : out.logits.subarray((T - 1) * V);
     let best = -1;
     for (let t = 0; t < V; t++) if ((!opts.allowedTokens || opts.allowedTokens[t]) && (best < 0 || logits[t] > logits[best])) best = t;
