@@ -218,12 +218,26 @@ export async function saeFeaturesFor(
   return out.sort((x, y) => y.auc - x.auc || x.latent - y.latent).slice(0, first);
 }
 
-/** The SaeShape of experiment `id`'s SAE (a jumprelu one with its threshold tensor). */
-async function stored(ctx: Ctx, id: number, s: SaeSummary): Promise<SaeShape> {
-  if (s.architecture !== 'jumprelu') return storedSaeShape(s, () => undefined);
-  const r = (await ctx.loaders.resultsByExperiment.load(id)).find((x) => x.name === 'threshold');
-  const t = r ? (await readResultTensor(ctx.app.handle.store, r)).data : undefined;
-  return storedSaeShape(s, () => (t === undefined ? undefined : t instanceof Float32Array ? t : Float32Array.from(t)));
+/**
+ * The SAE an `sae` experiment stored, read from its results once: its shape (a jumprelu one with its
+ * threshold) and the four weight tensors. `where` prefixes the error for a missing tensor.
+ */
+async function readSae(ctx: Ctx, e: ExperimentRow, s: SaeSummary, where: string): Promise<{ shape: SaeShape; weights: SaeWeights }> {
+  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
+  const read = async (name: string): Promise<Float32Array | undefined> => {
+    const r = rows.find((x) => x.name === name);
+    if (!r) return undefined;
+    const t = (await readResultTensor(ctx.app.handle.store, r)).data;
+    return t instanceof Float32Array ? t : Float32Array.from(t);
+  };
+  const w: Partial<SaeWeights> = {};
+  for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const) {
+    const t = await read(name);
+    if (!t) throw badInput(`${where}: Experiment:${e.id} lacks its ${name} tensor`);
+    w[name] = t;
+  }
+  const threshold = s.architecture === 'jumprelu' ? await read('threshold') : undefined;
+  return { shape: storedSaeShape(s, () => threshold), weights: w as SaeWeights };
 }
 
 /**
@@ -242,15 +256,7 @@ export async function loadSaeForEdits(ctx: Ctx, id: string, model: { id: number 
   if (e.checkpointId !== null && latest.id !== e.checkpointId)
     throw badInput(`${where}: Experiment:${e.id} trained its SAE on Checkpoint:${e.checkpointId}, but the model's latest is Checkpoint:${latest.id}`);
   const s = e.summary as SaeSummary;
-  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
-  const w: Partial<Record<'W_enc' | 'b_enc' | 'W_dec' | 'b_dec', Float32Array>> = {};
-  for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const) {
-    const r = rows.find((x) => x.name === name);
-    if (!r) throw badInput(`${where}: Experiment:${e.id} lacks its ${name} tensor`);
-    const t = await readResultTensor(ctx.app.handle.store, r);
-    w[name] = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
-  }
-  return { hook: s.hook, shape: await stored(ctx, e.id, s), weights: w as SaeWeights };
+  return { hook: s.hook, ...(await readSae(ctx, e, s, where)) };
 }
 
 /** Experiment.saeActivations: the model run on `tokens` with a cache of the SAE's hook, encoded by the SAE. */
@@ -271,16 +277,8 @@ export async function saeActivations(ctx: Ctx, e: ExperimentRow, tokens: string,
   if (!out.cacheId) return [];
   const act = await readCachedHook(ctx.app.handle, out.cacheId, s.hook); // [1, T, d_in]
   const T = act.shape[1];
-  const rows = await ctx.loaders.resultsByExperiment.load(e.id);
-  const w: Partial<Record<'W_enc' | 'b_enc' | 'W_dec' | 'b_dec', Float32Array>> = {};
-  for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const) {
-    const r = rows.find((x) => x.name === name);
-    if (!r) throw badInput(`saeActivations: Experiment:${e.id} lacks its ${name} tensor`);
-    const t = await readResultTensor(ctx.app.handle.store, r);
-    w[name] = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data);
-  }
-  const shape: SaeShape = await stored(ctx, e.id, s);
-  const z = activate(shape, preActivations(shape, w as SaeWeights, act.data, T), T); // [T, d_sae]
+  const { shape, weights } = await readSae(ctx, e, s, 'saeActivations');
+  const z = activate(shape, preActivations(shape, weights, act.data, T), T); // [T, d_sae]
   const words = tokens.trim().split(/\s+/);
   return Array.from({ length: T }, (_, t) => {
     const row = z.subarray(t * s.d_sae, (t + 1) * s.d_sae);
