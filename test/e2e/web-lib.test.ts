@@ -170,3 +170,14 @@ describe('evaluation table rows', () => {
     expect(labels).toEqual(['model · demo 5x5 (test split)', 'baseline · demo 5x5 (test split)', 'model · Dataset:9 (test split)', 'model · dfs 5×5']);
   });
 });
+
+describe('index lists (web/lib/lists.ts)', () => {
+  it('reads numbers and ranges, empty as "all", and names the field in each refusal', async () => {
+    const { parseList } = await import('../../web/lib/lists.js');
+    expect(parseList('3, 5-7', 'positions')).toEqual([3, 5, 6, 7]);
+    expect(parseList('  ', 'heads')).toBeUndefined();
+    expect(() => parseList('5-x', 'positions')).toThrow('positions: "5-x" is not a number or a range a-b');
+    expect(() => parseList('7-5', 'layers')).toThrow('layers: the range 7-5 runs backwards');
+    expect(() => parseList('0-99999', 'features')).toThrow('features: the range 0-99999 is too long');
+  });
+});

@@ -7,6 +7,7 @@
  * is exactly what is shown. A field left empty is left out: the server fills its default.
  */
 import { useState } from 'react';
+import { parseList } from '../../../lib/lists';
 
 export interface FormField {
   name: string;
@@ -16,22 +17,6 @@ export interface FormField {
   min?: number | null;
   max?: number | null;
   defaultDoc?: string | null;
-}
-
-/** "0, 2-4" → [0, 2, 3, 4]; throws naming the bad part. */
-function parseInts(text: string): number[] {
-  const out: number[] = [];
-  for (const part of text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const m = /^(\d+)(?:\s*-\s*(\d+))?$/.exec(part);
-    if (!m) throw new Error(`"${part}" is not an integer or a range a-b`);
-    const [a, b] = [Number(m[1]), Number(m[2] ?? m[1])];
-    if (b < a || b - a > 10_000) throw new Error(`the range ${part} is not usable`);
-    for (let i = a; i <= b; i++) out.push(i);
-  }
-  return out;
 }
 
 function IntList({ name, value, onChange }: { name: string; value: unknown; onChange: (v: number[] | undefined) => void }) {
@@ -52,9 +37,9 @@ function IntList({ name, value, onChange }: { name: string; value: unknown; onCh
         onChange={(e) => {
           setText(e.target.value);
           try {
-            const v = parseInts(e.target.value);
+            const v = parseList(e.target.value, name);
             setError('');
-            onChange(v.length ? v : undefined);
+            onChange(v?.length ? v : undefined);
           } catch (err) {
             setError((err as Error).message);
           }
