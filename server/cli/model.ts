@@ -357,7 +357,6 @@ async function solveIntervened(
   if (!Array.isArray(specs) || !specs.every((s) => typeof s === 'object' && s !== null && typeof s.hook === 'string' && typeof s.kind === 'string'))
     throw new UsageError('--intervene: give a JSON list of {"hook": "...", "kind": "zero|mean|replace|add", ...}');
   const edits = editing ? await featureEdits(editing, m.cfg, io) : undefined;
-  if (edits && constrained) throw new UsageError('--constrained is not available with --features');
   const { OnnxEngine } = await import('../model/onnx/engine.js');
   const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
   const { decodeWithFeatureEdits } = await import('../interp/sae/decode.js');
@@ -371,7 +370,7 @@ async function solveIntervened(
     const out = new LineWriter(io.stdout);
     for (const p of prompts) {
       const run = edits
-        ? decodeWithFeatureEdits(engine, p, ivs, edits.sae, edits.edits, { stopToken: stop, maxNewTokens: maxNew })
+        ? decodeWithFeatureEdits(engine, p, ivs, edits.sae, edits.edits, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed })
         : decodeWithInterventions(engine, p, ivs, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed });
       const seq = await run.catch((e: unknown) => {
         throw e instanceof HookError ? new UsageError(`--intervene: ${e.message}`) : e;

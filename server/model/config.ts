@@ -93,6 +93,19 @@ export function isStandardArchitecture(cfg: ModelConfig): boolean {
   return a.positional === 'standard' && a.normalization === 'LN' && !a.attn_only && !a.parallel_attn_mlp && a.d_vocab_out === cfg.d_vocab;
 }
 
+/**
+ * Refuses (ConfigError, prefixed with `where`) a model whose unembedding does not cover its input
+ * vocabulary id for id: decoding feeds each predicted token back in, and a maze model predicts its
+ * next token from its own vocabulary.
+ */
+export function checkGenerative(cfg: ModelConfig, where: string): void {
+  const out = architecture(cfg).d_vocab_out;
+  if (out !== cfg.d_vocab)
+    throw new ConfigError(
+      `${where}: d_vocab_out is ${out} but d_vocab is ${cfg.d_vocab}; a maze model predicts its next token from its own vocabulary, so they must be equal`,
+    );
+}
+
 /** Names of a LayerNorm's parameters under a normalization type: LN has w and b, RMS w only, the rest none. */
 export function normParams(norm: NormalizationType): Array<'w' | 'b'> {
   return norm === 'LN' ? ['w', 'b'] : norm === 'RMS' ? ['w'] : [];

@@ -193,7 +193,10 @@ export interface DecodeOptions {
 }
 
 /** Parses and validates a whole safetensors file held in memory. */
-export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  opts: DecodeOptions = {},
+): { tensors: Map<string, DecodedTensor>; metadata: Record<string, string> /** Every tensor's shape, selected or not. */; shapes: Map<string, number[]> } {
   if (bytes.length < 8) throw new SafetensorsError(`file too short: ${bytes.length} bytes, the 8-byte header length is missing`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n64 = dv.getBigUint64(0, true);
@@ -275,7 +278,7 @@ export function decodeSafetensors(bytes: Uint8Array, opts: DecodeOptions = {}): 
     if (opts.select && !opts.select(e.name)) continue;
     tensors.set(e.name, { shape: e.shape, dtype: e.dtype, data: toFloat32(dv, dataStart + e.begin, numel(e.shape), e.dtype) });
   }
-  return { tensors, metadata };
+  return { tensors, metadata, shapes: new Map(entries.map((e) => [e.name, e.shape])) };
 }
 
 /** Reads and decodes a safetensors file. */

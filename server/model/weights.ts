@@ -102,9 +102,6 @@ export async function saveModel(path: string, cfg: ModelConfig, weights: Weights
 /** TransformerLens buffers that are not parameters: the causal mask, the masking value, the rotary tables. */
 export const isIgnoredBuffer = (name: string): boolean => /\.(mask|IGNORE|rotary_sin|rotary_cos)$/.test(name);
 
-/** The buffers whose shapes inferConfig reads (rotary_dim, and n_ctx without W_pos); decoded even so. */
-const SHAPE_BUFFERS = new Set(['blocks.0.attn.rotary_sin', 'blocks.0.attn.mask']);
-
 /**
  * Infers the architecture from state_dict shapes (a TransformerLens model saved from Python carries
  * no config): d_vocab, d_model from embed.W_E; n_ctx from pos_embed.W_pos (rotary models: from the
@@ -199,7 +196,8 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedMo
       );
   }
   // Skip converting TL's buffers (the n_ctx² mask); they are still validated as part of the file.
-  const { tensors, metadata } = decodeSafetensors(bytes, { select: (n) => !isIgnoredBuffer(n) || SHAPE_BUFFERS.has(n) });
+  // The buffers are not converted; their shapes (which inferConfig reads) come from the header.
+  const { tensors, metadata, shapes } = decodeSafetensors(bytes, { select: (n) => !isIgnoredBuffer(n) });
   let cfg: ModelConfig;
   if (metadata.config !== undefined) {
     let raw: unknown;
@@ -210,7 +208,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedMo
     }
     cfg = validateConfig(raw);
   } else {
-    cfg = inferConfig(new Map([...tensors].map(([n, t]) => [n, t.shape])), opts.config);
+    cfg = inferConfig(shapes, opts.config);
   }
   const problems: string[] = [];
   const weights: Weights = new Map();
@@ -232,7 +230,7 @@ export function decodeModel(bytes: Uint8Array, opts: LoadOptions = {}): LoadedMo
     const more = problems.length > 5 ? `; and ${problems.length - 5} more` : '';
     throw new ModelFileError(problems.slice(0, 5).join('; ') + more);
   }
-  const unknownTensors = [...tensors.keys()].filter((n) => !expected.has(n) && !isIgnoredBuffer(n)).sort();
+  const unknownTensors = [...tensors.keys()].filter((n) => !expected.has(n)).sort();
   let vocab: string[] | null = opts.vocab ?? null;
   if (metadata.vocab !== undefined) {
     try {

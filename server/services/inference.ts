@@ -238,12 +238,12 @@ export interface GenerateOutput {
   metrics: PathMetrics;
 }
 
-/** Greedy, unconstrained decoding of the maze's prompt (up to <PATH_START>) until <PATH_END> or n_ctx. */
 /** Mazes whose activations mean-ablation averages: this many DFS mazes of the maze's size, fixed seed. */
 const MEAN_REFERENCE_MAZES = 32;
 
 /**
- * Greedy decoding of the maze's prompt. With `interventions` (zero / mean / replace / add on any
+ * Greedy, unconstrained decoding of the maze's prompt (up to <PATH_START>) until <PATH_END> or
+ * every cell once. With `interventions` (zero / mean / replace / add on any
  * hook, at chosen positions, heads and features) every step recomputes the sequence with them
  * applied (model/onnx/intervene.ts), so they act at generated positions too.
  */

@@ -19,7 +19,7 @@ import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
 import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js';
 import { processWeights, type WeightProcessing } from '../model/process.js';
-import { architecture } from '../model/config.js';
+import { checkGenerative } from '../model/config.js';
 import { isZip } from '../model/zanj/archive.js';
 import { mazeTransformerToModelFile } from '../model/zanj/mazeTransformer.js';
 import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
@@ -57,15 +57,6 @@ function zanjIgnored(metadata: Record<string, string>): string[] {
   }
 }
 
-/** The tokenizer vocabulary whose size is d_vocab, for files that carry no vocab (refused where the order is ambiguous). */
-function vocabFor(tokenizer: string, dVocab: number): string[] {
-  try {
-    return vocabForSize(tokenizer, dVocab, 'importModel');
-  } catch (e) {
-    throw new UserError((e as Error).message);
-  }
-}
-
 /**
  * The training step a model file was saved at: `__metadata__.step`, or the step our trainer records
  * in its own metadata (TRAIN_META_KEY: {"step": …, "run_id": …}); 0 when neither says.
@@ -97,13 +88,9 @@ export async function importModelBytes(
   let file = isZip(bytes) ? fromZanj(bytes) : bytes;
   if (userId !== null) await checkQuota(handle.db, userId, 'importModel', file.length);
   let loaded = decode(file);
-  // A maze model's next token is read back as input: the unembedding must cover the vocabulary id for id.
-  const dOut = architecture(loaded.cfg).d_vocab_out;
-  if (dOut !== loaded.cfg.d_vocab)
-    throw new UserError(
-      `importModel: d_vocab_out is ${dOut} but d_vocab is ${loaded.cfg.d_vocab}; a maze model predicts its next token from its own vocabulary, so they must be equal`,
-    );
-  const vocab = loaded.vocab ?? vocabFor(loaded.cfg.tokenizer, loaded.cfg.d_vocab);
+  checkGenerative(loaded.cfg, 'importModel'); // a ConfigError: the user's file
+  // A file without a vocabulary: the tokenizer's, where its size names it unambiguously (a MazeError otherwise).
+  const vocab = loaded.vocab ?? vocabForSize(loaded.cfg.tokenizer, loaded.cfg.d_vocab, 'importModel');
   const step = fileStep(loaded.metadata);
   // TransformerLens' weight processing, when asked for: the stored file is the processed model
   // (what every later forward, cache and experiment reads), its steps recorded in the lineage.

@@ -26,7 +26,7 @@ export async function decodeWithFeatureEdits(
   interventions: readonly Intervention[],
   sae: SaeForEdits,
   edits: readonly PositionedEdit[],
-  opts: { stopToken: number; maxNewTokens: number },
+  opts: { stopToken: number; maxNewTokens: number; allowedTokens?: ArrayLike<number | boolean> },
 ): Promise<Int32Array> {
   const d_in = sae.shape.d_in;
   return decodeWithInterventions(engine, prompt, interventions, {

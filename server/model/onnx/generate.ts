@@ -25,6 +25,7 @@ import type { GraphSpec } from './graph.js';
 import { compileInterventions, type CompiledInterventions, type Intervention } from './interventions.js';
 import { argmax } from '../argmax.js';
 import { HookError } from '../hooks.js';
+import { checkGenerative } from '../config.js';
 
 export interface GenerateOptions {
   /** Token that ends a row's generation (e.g. <PATH_END>); it is included in the output. */
@@ -49,9 +50,7 @@ const STEP: GraphSpec = { kvBuffer: true, newKV: true, lastOnly: true };
 /** Completed sequences: each prompt followed by its greedy continuation (up to and including the stop token). */
 export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[], opts: GenerateOptions): Promise<Int32Array[]> {
   const { n_ctx, n_layers: L, n_heads: H, d_head: E, d_vocab: V } = engine.cfg;
-  // A generated token is fed back in, so the unembedding must cover the input vocabulary id for id.
-  const vOut = engine.cfg.d_vocab_out ?? V;
-  if (vOut !== V) throw new RangeError(`generation needs d_vocab_out = d_vocab (the model predicts ${vOut} outputs for ${V} input tokens)`);
+  checkGenerative(engine.cfg, 'generate');
   const maxNew = opts.maxNewTokens ?? n_ctx;
   if (!Number.isInteger(maxNew) || maxNew < 0) throw new RangeError(`maxNewTokens must be a non-negative integer, got ${maxNew}`);
   if (!Number.isInteger(opts.stopToken) || opts.stopToken < 0 || opts.stopToken >= V)

@@ -12,6 +12,8 @@
 import type { Intervention } from './interventions.js';
 import type { OnnxEngine } from './engine.js';
 import { hookGeometry, HookError } from '../hooks.js';
+import { argmax } from '../argmax.js';
+import { checkGenerative } from '../config.js';
 
 export interface InterventionDecodeOptions {
   stopToken: number;
@@ -32,9 +34,8 @@ export async function decodeWithInterventions(
   interventions: readonly Intervention[],
   opts: InterventionDecodeOptions,
 ): Promise<Int32Array> {
+  checkGenerative(engine.cfg, 'decoding');
   const V = engine.cfg.d_vocab;
-  // A graph that unembeds only the last position has no ln_final hooks to intervene on.
-  const lastOnly = !interventions.some((iv) => hookGeometry(engine.cfg, iv.hook).layer === engine.cfg.n_layers);
   const seq = Array.from(prompt);
   for (let n = 0; n < opts.maxNewTokens && seq.length < engine.cfg.n_ctx; n++) {
     const T = seq.length;
@@ -46,10 +47,10 @@ export async function decodeWithInterventions(
     });
     const tokens = Int32Array.from(seq);
     const all = opts.perStep ? [...now, ...(await opts.perStep(tokens, T, now))] : now;
+    // A graph that unembeds only the last position has no ln_final hooks to intervene on.
+    const lastOnly = !all.some((iv) => hookGeometry(engine.cfg, iv.hook).layer === engine.cfg.n_layers);
     const out = await engine.runWithInterventions(tokens, 1, T, all, { names: [], lastOnly }); // [1, 1 or T, d_vocab]
-    const logits = lastOnly ? out.logits : out.logits.subarray((T - 1) * V);
-    let best = -1;
-    for (let t = 0; t < V; t++) if ((!opts.allowedTokens || opts.allowedTokens[t]) && (best < 0 || logits[t] > logits[best])) best = t;
+    const best = argmax(lastOnly ? out.logits : out.logits.subarray((T - 1) * V), opts.allowedTokens);
     seq.push(best);
     if (best === opts.stopToken) break;
   }
