@@ -342,7 +342,7 @@ describe('Searchlight dashboard end to end', () => {
     expect(bob.errors).toEqual([]);
   });
 
-  it('a model started from the training form appears in the models list at once, without a reload', async () => {
+  it('a model trained from the form appears in the models list when its job ends, without a reload', async () => {
     await page().goto(`${base}/models`);
     await page().waitForSelector('input[name=train-name]');
     await page().fill('input[name=train-name]', 'e2e nano run');

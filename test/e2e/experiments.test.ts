@@ -310,6 +310,11 @@ describe('experiments in the dashboard', () => {
   it('refuses bad params with the field named (server) or the JSON error (client), and lists what ran on the model page', async () => {
     await page().goto(`${base}/experiments?model=${modelId}&kind=attention`);
     await page().waitForFunction(() => (document.querySelector('textarea[name=params]') as HTMLTextAreaElement | null)?.value.includes('"'));
+    // An integer list typed as a range keeps what is typed while the JSON follows it.
+    await page().fill('input[name=param-layers]', '');
+    await page().type('input[name=param-layers]', '0-3');
+    expect(await page().inputValue('input[name=param-layers]')).toBe('0-3');
+    expect(JSON.parse(await page().inputValue('textarea[name=params]')).layers).toEqual([0, 1, 2, 3]);
     await page().click('[data-testid=params-json]');
     await page().fill('textarea[name=params]', '{"layers": [0, 9]}');
     await page().click('[data-testid=run-experiment]');

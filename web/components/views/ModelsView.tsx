@@ -3,7 +3,7 @@
 import type { ModelsQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { MODELS, TRAIN_MODEL } from './ModelsView.queries';
@@ -65,20 +65,13 @@ function ImportModel() {
   );
 }
 
-/** Calls `refresh` whenever `value` changes (and once at first render). */
-function RefreshOn({ value, refresh }: { value: string; refresh: () => void }) {
-  // biome-ignore lint/correctness/useExhaustiveDependencies: `value` is the trigger; `refresh` is stable (useQuery's reload)
-  useEffect(() => refresh(), [value]);
-  return null;
-}
-
 function TrainModel({
   datasets,
-  onStarted,
+  onDone,
 }: {
   datasets: Array<Pick<Dataset, 'id' | 'name' | 'status' | 'grid' | 'generator'>>;
-  /** Called when the job's model appears (the job creates it as it starts) and when the job ends, so the list refetches. */
-  onStarted: () => void;
+  /** Called when the training job ends (its model, made as the job starts, is then READY or FAILED), so the list refetches. */
+  onDone: () => void;
 }) {
   const url = useUrlState();
   const train = useMutation<{ trainModel: Job }>(TRAIN_MODEL);
@@ -130,11 +123,10 @@ function TrainModel({
         </button>
       </form>
       <ErrorBox error={train.error} />
-      <UrlJob kind="trainModel">
+      <UrlJob kind="trainModel" onDone={onDone}>
         {(j) =>
           j.result?.modelId ? (
             <p>
-              <RefreshOn value={`${String(j.result.modelId)}:${j.status}`} refresh={onStarted} />
               <Link prefetch={false} href={`/models/${shortId(String(j.result.modelId))}`}>
                 Open {String(j.result.modelId)} →
               </Link>
@@ -197,7 +189,7 @@ export function ModelsView({ me }: { me: User }) {
         {canWrite(me) ? (
           <div style={{ flex: '1 1 320px' }}>
             <ImportModel />
-            <TrainModel datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} onStarted={q.reload} />
+            <TrainModel datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} onDone={q.reload} />
           </div>
         ) : null}
       </div>

@@ -59,7 +59,7 @@ export function CreateExperiment() {
   async function submit(ev: React.FormEvent) {
     ev.preventDefault();
     setClientError(undefined);
-    const parsed = parseParams(text);
+    const parsed = parsedText; // this render's parse of the same text
     if ('error' in parsed) return setClientError(new Error(parsed.error));
     if (!info) return;
     const r = await run.run({

@@ -23,11 +23,18 @@ function IntList({ name, value, onChange }: { name: string; value: unknown; onCh
   const shown = Array.isArray(value) ? value.join(', ') : '';
   const [text, setText] = useState(shown);
   const [error, setError] = useState('');
-  // Follow the JSON when it changes elsewhere (another field, the advanced editor).
+  // Follow the JSON when it changes elsewhere (another field, the advanced editor), but keep what is
+  // being typed while it still means the same list ("2-4" is not rewritten to "2, 3, 4" mid-range).
   const [last, setLast] = useState(shown);
   if (shown !== last) {
     setLast(shown);
-    setText(shown);
+    let same = false;
+    try {
+      same = (parseList(text, name) ?? []).join(', ') === shown;
+    } catch {
+      // what was typed does not parse: the JSON's value wins
+    }
+    if (!same) setText(shown);
   }
   return (
     <>

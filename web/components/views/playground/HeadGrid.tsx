@@ -34,18 +34,23 @@ export function HeadGrid({
   shared?: boolean;
 }) {
   const cells = useMemo(() => positionCells(tokens, rows, cols), [tokens, rows, cols]);
-  const heads = useMemo(
-    () => patterns.map((p) => Array.from({ length: nHeads }, (_, h) => attentionToCells(p.data, p.shape, h, query, cells, rows, cols))),
-    [patterns, nHeads, query, cells, rows, cols],
-  );
-  let globalMax = 0;
-  for (const layer of heads) for (const a of layer) for (const v of a.heat) globalMax = Math.max(globalMax, v);
+  // Each head's cells with their maximum, and the maximum over every head (the shared scale).
+  const { heads, globalMax } = useMemo(() => {
+    const heads = patterns.map((p) =>
+      Array.from({ length: nHeads }, (_, h) => {
+        const a = attentionToCells(p.data, p.shape, h, query, cells, rows, cols);
+        let max = 0;
+        for (const v of a.heat) max = Math.max(max, v);
+        return { ...a, max };
+      }),
+    );
+    return { heads, globalMax: Math.max(0, ...heads.flat().map((a) => a.max)) };
+  }, [patterns, nHeads, query, cells, rows, cols]);
   return (
     <div className="heads" style={{ gridTemplateColumns: `repeat(${nHeads}, minmax(120px, 1fr))` }} data-testid="head-grid">
       {heads.map((layer, l) =>
         layer.map((a, h) => {
-          let max = 0;
-          for (const v of a.heat) max = Math.max(max, v);
+          const { max } = a;
           return (
             <div key={`${l}.${h}`} className="head" data-head={`${l}.${h}`}>
               <header>
