@@ -20,7 +20,8 @@ import { encodeSafetensors } from '../model/safetensors.js';
 import type { App } from '../graphql/context.js';
 import { HttpError } from './http.js';
 import type { ExperimentRow, ResultRow } from '../services/rows.js';
-import { SAELENS_TENSORS, saeLensConfig } from '../interp/sae/format.js';
+import { saeLensConfig } from '../interp/sae/format.js';
+import { SAE_PARAMS } from '../interp/sae/sae.js';
 import type { SaeSummary } from '../interp/index.js';
 import type { ModelConfig } from '../model/config.js';
 
@@ -113,7 +114,7 @@ export async function serveExperimentFile(app: App, seg: string[], res: ServerRe
     }
     const rows = await resultsOf(db, e.id);
     const tensors = [];
-    const names: string[] = [...SAELENS_TENSORS, ...((e.summary as SaeSummary).architecture === 'jumprelu' ? ['threshold'] : [])];
+    const names: string[] = [...SAE_PARAMS, ...((e.summary as SaeSummary).architecture === 'jumprelu' ? ['threshold'] : [])];
     for (const name of names) {
       const r = rows.find((x) => x.name === name);
       if (!r) throw new HttpError(500, `Experiment:${e.id} lacks its ${name} tensor`, 'INTERNAL_SERVER_ERROR');

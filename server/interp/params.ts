@@ -60,7 +60,8 @@ export interface ParamsSchema<P> {
   describe(info?: ModelInfo): FieldDescription[];
 }
 
-const dyn = <T>(v: Dyn<T> | undefined, info: ModelInfo | undefined): T | undefined =>
+/** A field's value that may depend on the model (a default or a bound), resolved when `info` is given. */
+export const dyn = <T>(v: Dyn<T> | undefined, info: ModelInfo | undefined): T | undefined =>
   typeof v === 'function' ? (info ? (v as (m: ModelInfo) => T)(info) : undefined) : v;
 
 function checkScalar(name: string, f: FieldSpec, v: unknown, info: ModelInfo, kind: 'int' | 'number' | 'string' | 'bool' | 'int|string'): unknown {

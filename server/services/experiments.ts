@@ -13,8 +13,8 @@ import { decodeNpy, encodeNpy } from '../model/npy.js';
 import type { ArtifactStore, StoredObject } from '../db/store.js';
 import type { ExperimentRow, ResultRow } from './rows.js';
 import type { SaeSummary, StoredSae } from '../interp/index.js';
-import { type ImportedSae, parseSaeLens, SAELENS_TENSORS } from '../interp/sae/format.js';
-import { saeParamShape } from '../interp/sae/sae.js';
+import { type ImportedSae, parseSaeLens } from '../interp/sae/format.js';
+import { SAE_PARAMS, saeParamShape } from '../interp/sae/sae.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import crypto from 'node:crypto';
 import { UserError } from '../errors.js';
@@ -249,7 +249,7 @@ export interface SaeImportRef {
 
 /** Stores an SAELens SAE (its cfg.json in the file's metadata) until its evaluation job reads it. */
 export async function storeSaeImport(store: ArtifactStore, cfgText: string, sae: ImportedSae): Promise<SaeImportRef> {
-  const tensors: Array<{ name: string; shape: number[]; data: Float32Array }> = SAELENS_TENSORS.map((name) => ({
+  const tensors: Array<{ name: string; shape: number[]; data: Float32Array }> = SAE_PARAMS.map((name) => ({
     name,
     shape: saeParamShape(sae.shape, name),
     data: sae.weights[name],

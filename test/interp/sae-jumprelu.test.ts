@@ -85,4 +85,22 @@ describe('JumpReLU SAEs', () => {
     const exported = saeLensConfig(s, { modelName: 'm', contextSize: 64, experiment: 'Experiment:1' });
     expect(exported).toMatchObject({ architecture: 'jumprelu', apply_b_dec_to_input: true, activation_fn_str: 'jumprelu' });
   });
+
+  it('an imported one waits for its job and reads back the same (b_dec folded once, the threshold kept)', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { LocalStore } = await import('../../server/db/localStore.js');
+    const { loadSaeImport, storeSaeImport } = await import('../../server/services/experiments.js');
+    const dir = mkdtempSync(join(tmpdir(), 'jumprelu-'));
+    try {
+      const store = new LocalStore(dir);
+      const sae = parseSaeLens(cfg, file);
+      const back = await loadSaeImport(store, await storeSaeImport(store, cfg, sae));
+      expect(Array.from(back.weights.b_enc)).toEqual(Array.from(sae.weights.b_enc));
+      expect(Array.from(back.shape.threshold!)).toEqual(Array.from(W.threshold));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -5,7 +5,7 @@
  */
 import { createInterpModel, getKind, InterpError, type InterpModel, kindNames, resolveParams } from '../../interp/index.js';
 import { modelInfo } from '../../interp/context.js';
-import type { ModelInfo } from '../../interp/params.js';
+import { dyn } from '../../interp/params.js';
 import { type ImportedSae, parseSaeLens } from '../../interp/sae/format.js';
 import { hookGeometry } from '../../model/hooks.js';
 import { experimentCount, experimentPage, insertExperiment, type NewExperiment, readResultTensor, storeSaeImport } from '../../services/experiments.js';
@@ -31,10 +31,7 @@ type ParamsParent = ResolversParentTypes['ExperimentParams'];
 /** A kind as ExperimentKind lists it: its params' fields in the API's spelling, and this model's defaults. */
 function kindListing(kind: string, model?: InterpModel) {
   const k = getKind(kind);
-  const info = model ? modelInfo(model) : undefined;
-  // A bound the kind gives as a function of the model is resolved when a model was given.
-  const bound = (b: number | ((m: ModelInfo) => number) | undefined): number | null =>
-    typeof b === 'number' ? b : typeof b === 'function' && info ? b(info) : null;
+  const info = model ? modelInfo(model) : undefined; // resolves bounds that depend on the model
   return {
     kind: k.kind,
     describe: k.describe,
@@ -48,8 +45,8 @@ function kindListing(kind: string, model?: InterpModel) {
       choices: f.choices ? (isEnumField(f) ? f.choices.map(enumValueName) : [...f.choices]) : null,
       defaultDoc: typeof f.default === 'function' ? (f.defaultDoc ?? 'model-dependent') : null,
       hasDefault: f.default !== undefined,
-      min: 'min' in f ? bound(f.min) : null,
-      max: 'max' in f ? bound(f.max) : null,
+      min: ('min' in f ? dyn(f.min, info) : undefined) ?? null,
+      max: ('max' in f ? dyn(f.max, info) : undefined) ?? null,
     })),
     // Every default filled in: the params `{}` would run with on this model.
     defaults: model ? (paramsToGraphQL(kind, resolveParams(kind, model, {})) as ParamsParent) : null,

@@ -15,9 +15,7 @@
 import { decodeSafetensors } from '../../model/engine.js';
 import { InterpError } from '../context.js';
 import type { SaeSummary } from './kind.js';
-import { type SaeShape, type SaeWeights, saeParamShape } from './sae.js';
-
-export const SAELENS_TENSORS = ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const;
+import { SAE_PARAMS, type SaeShape, type SaeWeights, saeParamShape } from './sae.js';
 
 /** Where an SAE came from, for cfg.json's provenance fields. */
 export interface SaeProvenance {
@@ -124,7 +122,8 @@ export function parseSaeLens(cfgText: string, weights: Uint8Array): ImportedSae 
     throw new InterpError(`sae_weights.safetensors: ${(e as Error).message}`);
   }
   const w = {} as SaeWeights;
-  for (const name of SAELENS_TENSORS) {
+  // SAELens' four weight tensors are our SAE's parameters, by the same names.
+  for (const name of SAE_PARAMS) {
     const t = st.tensors.get(name);
     if (!t) throw new InterpError(`sae_weights.safetensors: no ${name} tensor (it has ${[...st.tensors.keys()].join(', ') || 'none'})`);
     const want = saeParamShape(shape, name);

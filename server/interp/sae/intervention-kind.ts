@@ -26,6 +26,7 @@ import { hookGeometry } from '../../model/hooks.js';
 import { defineKind, type StoredSae } from '../types.js';
 import { deltaIntervention, type FeatureEdit, featureDeltas } from './intervene.js';
 import { activate, preActivations, type SaeShape, type SaeWeights } from './sae.js';
+import { bestPerCategory } from './scoring.js';
 import { storedSaeShape } from './kind.js';
 
 export const paramsSchema = defineParams({
@@ -137,17 +138,8 @@ export const saeIntervention = defineKind<SaeInterventionParams, SaeIntervention
     const edges = latticeEdges(R, C);
     // Each connection's latent, when its AUC is high enough.
     const latentOf = new Map<number, number>();
-    edges.forEach(([a, b], e) => {
-      let best = -1;
-      let auc = -Infinity;
-      for (let f = 0; f < shape.d_sae; f++) {
-        const v = aucs[e * shape.d_sae + f];
-        if (v > auc) {
-          auc = v;
-          best = f;
-        }
-      }
-      if (best >= 0 && auc >= p.minAuc) latentOf.set(key(a, b), best);
+    bestPerCategory(aucs, edges.length, shape.d_sae).forEach(({ latent, auc }, e) => {
+      if (latent >= 0 && auc >= p.minAuc) latentOf.set(key(...edges[e]), latent);
     });
     if (latentOf.size === 0) throw new InterpError(`params.minAuc: no connection of Experiment:${s.id} has a latent with AUC ≥ ${p.minAuc}`);
 

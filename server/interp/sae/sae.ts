@@ -138,6 +138,7 @@ export function activate(s: SaeShape, pre: Float64Array, B: number): Float64Arra
 export function jumpThreshold(s: SaeShape): Float32Array {
   const th = s.threshold;
   if (!th || th.length !== s.d_sae) throw new RangeError(`a jumprelu SAE needs a threshold of ${s.d_sae} values, got ${th?.length ?? 'none'}`);
+  if (!th.every(Number.isFinite)) throw new RangeError('a jumprelu SAE threshold holds a non-finite value');
   return th;
 }
 
