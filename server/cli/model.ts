@@ -358,7 +358,7 @@ async function solveIntervened(
     throw new UsageError('--intervene: give a JSON list of {"hook": "...", "kind": "zero|mean|replace|add", ...}');
   const edits = editing ? await featureEdits(editing, m.cfg, io) : undefined;
   const { OnnxEngine } = await import('../model/onnx/engine.js');
-  const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
+  const { decodeRecomputing, resolveInterventions } = await import('../model/onnx/intervene.js');
   const { decodeWithFeatureEdits } = await import('../interp/sae/decode.js');
   const engine = await OnnxEngine.create(m.cfg, m.weights);
   try {
@@ -371,7 +371,7 @@ async function solveIntervened(
     for (const p of prompts) {
       const run = edits
         ? decodeWithFeatureEdits(engine, p, ivs, edits.sae, edits.edits, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed })
-        : decodeWithInterventions(engine, p, ivs, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed });
+        : decodeRecomputing(engine, p, ivs, { stopToken: stop, maxNewTokens: maxNew, allowedTokens: allowed });
       const seq = await run.catch((e: unknown) => {
         throw e instanceof HookError ? new UsageError(`--intervene: ${e.message}`) : e;
       });

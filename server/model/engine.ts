@@ -57,14 +57,14 @@ export async function generate(engine: OnnxEngine, prompts: readonly Int32Array[
 }
 
 /** Greedy decoding that recomputes every step with interventions applied (onnx/intervene.ts). */
-export async function decodeWithInterventions(
+export async function decodeRecomputing(
   engine: OnnxEngine,
   prompt: Int32Array,
   interventions: readonly Intervention[],
   opts: InterventionDecodeOptions,
 ): Promise<Int32Array> {
   const m = await import('./onnx/intervene.js');
-  return m.decodeWithInterventions(engine, prompt, interventions, opts);
+  return m.decodeRecomputing(engine, prompt, interventions, opts);
 }
 
 /** The logit-difference gradient seed [B, T, d_vocab] for OnnxGradEngine.activationGrads. */

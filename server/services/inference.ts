@@ -270,7 +270,7 @@ export async function generatePath(
   let seq: Int32Array;
   if (interventions.length === 0 && !featureEdits?.edits.length) [seq] = await generate(engine, [Int32Array.from(ids)], { stopToken: endId, maxNewTokens });
   else {
-    const { decodeWithInterventions, resolveInterventions } = await import('../model/onnx/intervene.js');
+    const { decodeRecomputing, resolveInterventions } = await import('../model/onnx/intervene.js');
     const reference = (): Int32Array[] => {
       const rng = new Rng('generatePath/mean');
       return [...generateMazes({ generator: 'dfs', rows: maze.rows, cols: maze.cols }, MEAN_REFERENCE_MAZES, 7)].map((m) =>
@@ -281,7 +281,7 @@ export async function generatePath(
     if (featureEdits?.edits.length) {
       const { decodeWithFeatureEdits } = await import('../interp/sae/decode.js');
       seq = await decodeWithFeatureEdits(engine, Int32Array.from(ids), ivs, featureEdits.sae, featureEdits.edits, { stopToken: endId, maxNewTokens });
-    } else seq = await decodeWithInterventions(engine, Int32Array.from(ids), ivs, { stopToken: endId, maxNewTokens });
+    } else seq = await decodeRecomputing(engine, Int32Array.from(ids), ivs, { stopToken: endId, maxNewTokens });
   }
   const generated = Array.from(seq.subarray(ids.length), (id) => vocab[id]);
   const predicted = readPredictedPath(generated, tok, { grid: { rows: maze.rows, cols: maze.cols } });

@@ -5,7 +5,7 @@
  * interventions), then with x' = x + Σ (z'_f − z_f)·W_dec[f] added there (intervene.ts) to take the
  * next token — so an edit at "every position" also acts on each generated token as it appears.
  */
-import { decodeWithInterventions, type Intervention, type OnnxEngine } from '../../model/engine.js';
+import { decodeRecomputing, type Intervention, type OnnxEngine } from '../../model/engine.js';
 import { deltaIntervention, type FeatureEdit, featureDeltas } from './intervene.js';
 import type { SaeShape, SaeWeights } from './sae.js';
 
@@ -29,7 +29,7 @@ export async function decodeWithFeatureEdits(
   opts: { stopToken: number; maxNewTokens: number; allowedTokens?: ArrayLike<number | boolean> },
 ): Promise<Int32Array> {
   const d_in = sae.shape.d_in;
-  return decodeWithInterventions(engine, prompt, interventions, {
+  return decodeRecomputing(engine, prompt, interventions, {
     ...opts,
     perStep: async (tokens, T, base) => {
       // Which edits act at each position that exists so far.

@@ -6,7 +6,7 @@
  * cannot be re-intervened on). An intervention on "every position" — zeroing a head, steering the
  * residual — must also act at each generated position, so here every step recomputes the whole
  * sequence with the interventions applied at the positions that exist so far (a maze rollout is a
- * few dozen steps of a small model: well under a second on CPU). Positions are absolute token
+ * few dozen steps of a small model; this is not benchmarked). Positions are absolute token
  * positions; one listed beyond the sequence simply has not come yet.
  */
 import type { Intervention } from './interventions.js';
@@ -27,8 +27,12 @@ export interface InterventionDecodeOptions {
   perStep?: (tokens: Int32Array, T: number, base: readonly Intervention[]) => Promise<Intervention[]>;
 }
 
-/** The prompt followed by its greedy continuation under `interventions` (stop token included). */
-export async function decodeWithInterventions(
+/**
+ * The prompt followed by its greedy continuation under `interventions` (stop token included),
+ * recomputing the whole sequence each step (interp/decode.ts' decodeWithInterventions, a different
+ * function, decodes batched rows with a KV cache and intervenes on the prompt only).
+ */
+export async function decodeRecomputing(
   engine: OnnxEngine,
   prompt: Int32Array,
   interventions: readonly Intervention[],

@@ -146,14 +146,14 @@ describe('generate on every architecture variant (KV cache: rotary keys cached r
 });
 
 describe('decoding needs the unembedding to cover the input vocabulary', () => {
-  it('generate and decodeWithInterventions refuse d_vocab_out ≠ d_vocab, naming both; tfjs refuses other architectures', async () => {
+  it('generate and decodeRecomputing refuse d_vocab_out ≠ d_vocab, naming both; tfjs refuses other architectures', async () => {
     const c = architectureCases().find(([, x]) => x.d_vocab_out !== undefined)![1];
     const e = await OnnxEngine.create(c, randomWeights(c, 44), { device: 'cpu' });
     try {
       const msg = `d_vocab_out is ${c.d_vocab_out} but d_vocab is ${c.d_vocab}; a maze model predicts its next token from its own vocabulary`;
       await expect(generate(e, [randomTokens(c, 4, 1)], { stopToken: 0, maxNewTokens: 2 })).rejects.toThrow(`generate: ${msg}`);
-      const { decodeWithInterventions } = await import('../../../server/model/onnx/intervene.js');
-      await expect(decodeWithInterventions(e, randomTokens(c, 4, 1), [], { stopToken: 0, maxNewTokens: 2 })).rejects.toThrow(`decoding: ${msg}`);
+      const { decodeRecomputing } = await import('../../../server/model/onnx/intervene.js');
+      await expect(decodeRecomputing(e, randomTokens(c, 4, 1), [], { stopToken: 0, maxNewTokens: 2 })).rejects.toThrow(`decoding: ${msg}`);
     } finally {
       await e.dispose();
     }

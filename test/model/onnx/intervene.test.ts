@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OnnxEngine } from '../../../server/model/onnx/engine.js';
 import { generate } from '../../../server/model/onnx/generate.js';
-import { decodeWithInterventions, hookMean, resolveInterventions } from '../../../server/model/onnx/intervene.js';
+import { decodeRecomputing, hookMean, resolveInterventions } from '../../../server/model/onnx/intervene.js';
 import { referenceForward } from '../../../server/model/reference.js';
 import { maxAbsDiff, randomTokens, randomWeights, tinyLike } from './helpers.js';
 
@@ -67,24 +67,24 @@ describe('feature-level interventions', () => {
   });
 });
 
-describe('decodeWithInterventions', () => {
+describe('decodeRecomputing', () => {
   const prompt = randomTokens(cfg, 7, 12);
   const stop = cfg.d_vocab - 1;
 
   it('without interventions equals the KV-cache generate', async () => {
     const [want] = await generate(engine, [prompt], { stopToken: stop, maxNewTokens: 10 });
-    expect(Array.from(await decodeWithInterventions(engine, prompt, [], { stopToken: stop, maxNewTokens: 10 }))).toEqual(Array.from(want));
+    expect(Array.from(await decodeRecomputing(engine, prompt, [], { stopToken: stop, maxNewTokens: 10 }))).toEqual(Array.from(want));
   });
 
   it('an intervention that changes nothing (adding zero everywhere) leaves the rollout; zeroing the residual changes it', async () => {
     const [want] = await generate(engine, [prompt], { stopToken: stop, maxNewTokens: 10 });
-    const same = await decodeWithInterventions(engine, prompt, [{ hook: 'blocks.1.hook_resid_pre', kind: 'add', value: new Float32Array(cfg.d_model) }], {
+    const same = await decodeRecomputing(engine, prompt, [{ hook: 'blocks.1.hook_resid_pre', kind: 'add', value: new Float32Array(cfg.d_model) }], {
       stopToken: stop,
       maxNewTokens: 10,
     });
     expect(Array.from(same)).toEqual(Array.from(want));
     // Zeroing the last residual at every position (generated ones too) leaves only the biases: one constant prediction.
-    const zeroed = await decodeWithInterventions(engine, prompt, [{ hook: `blocks.${cfg.n_layers - 1}.hook_resid_post`, kind: 'zero' }], {
+    const zeroed = await decodeRecomputing(engine, prompt, [{ hook: `blocks.${cfg.n_layers - 1}.hook_resid_post`, kind: 'zero' }], {
       stopToken: -1,
       maxNewTokens: 5,
     });
@@ -123,9 +123,7 @@ describe('resolveInterventions', () => {
     await expect(bad({ hook: 'blocks.0.attn.hook_pattern', kind: 'mean' })).rejects.toThrow('attention scores and patterns can only be zeroed');
     await expect(bad({ hook: 'blocks.9.hook_resid_pre', kind: 'zero' })).rejects.toThrow('the model has 3 blocks');
     const ivs = await resolveInterventions(engine, [{ hook: 'blocks.0.hook_resid_pre', kind: 'zero', features: [99] }], seqs, 'x');
-    await expect(decodeWithInterventions(engine, prompt3(), ivs, { stopToken: 0, maxNewTokens: 1 })).rejects.toThrow(
-      `feature 99 is outside [0, ${cfg.d_model})`,
-    );
+    await expect(decodeRecomputing(engine, prompt3(), ivs, { stopToken: 0, maxNewTokens: 1 })).rejects.toThrow(`feature 99 is outside [0, ${cfg.d_model})`);
   });
 });
 
