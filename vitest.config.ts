@@ -8,6 +8,7 @@ import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig 
  * start check the embedded default (the data directory, `npm start`); the rest touch no database.
  */
 const POSTGRES_SUITES = [
+  'adopt-checkpoints',
   'annotations',
   'auth',
   'crash',

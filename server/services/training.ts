@@ -3,6 +3,7 @@
  * resume), its curve points, its checkpoints (copied into the data directory, then recorded), and
  * its working directory under training/job-<id>/.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { and, desc, eq, sql } from 'drizzle-orm';
@@ -99,6 +100,34 @@ export async function storeCheckpoint(handle: DbHandle, modelId: number, step: n
     .values({ modelId, step, path: stored.path, sha256: stored.sha256, bytes: stored.bytes, createdAt: Date.now() })
     .onConflictDoUpdate({ target: [checkpoints.modelId, checkpoints.step], set: { path: stored.path, sha256: stored.sha256, bytes: stored.bytes } });
   return stored;
+}
+
+/**
+ * Records the checkpoint objects of a model that have no row: storeCheckpoint stores the object,
+ * then its row, so a worker killed between the two leaves a whole object (stores write whole or
+ * nothing) that no row names. A resumed attempt that continues past that step (the local store
+ * resumes from the trainer's own file, which is already at it) would never record it, and the
+ * model would lack a checkpoint it has. Called before a resume; returns the steps it recorded.
+ */
+export async function adoptCheckpoints(handle: Pick<DbHandle, 'db' | 'store'>, modelId: number): Promise<number[]> {
+  const { db, store } = handle;
+  const folder = `checkpoints/model-${modelId}`;
+  const recorded = new Set((await db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, modelId))).map((r) => r.step));
+  const adopted: number[] = [];
+  for (const o of await store.list(folder)) {
+    const m = /^step-(\d+)\.safetensors$/.exec(o.path.slice(folder.length + 1));
+    if (!m || recorded.has(Number(m[1]))) continue; // a temporary file of an interrupted write, or recorded
+    const bytes = await store.read(o.path);
+    if (!bytes) continue; // removed meanwhile
+    const step = Number(m[1]);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    await db
+      .insert(checkpoints)
+      .values({ modelId, step, path: o.path, sha256, bytes: bytes.length, createdAt: Math.floor(o.modifiedMs) })
+      .onConflictDoNothing({ target: [checkpoints.modelId, checkpoints.step] });
+    adopted.push(step);
+  }
+  return adopted;
 }
 
 export async function markModelReady(db: DbOrTx, modelId: number): Promise<void> {

@@ -35,11 +35,19 @@ function wsClient(token: string | null, extra: { headers?: Record<string, string
   return c;
 }
 
-/** Collects every `next` payload of one subscription until it completes or errors. */
-function collect<T>(client: Client, query: string, variables: Record<string, unknown>, until?: (v: T) => boolean): Promise<{ values: T[]; errors: unknown[] }> {
-  return new Promise((resolve) => {
-    const values: T[] = [];
-    const errors: unknown[] = [];
+/**
+ * Collects every `next` payload of one subscription until it completes, errors or `until` holds;
+ * `values` is the live array, so a test can wait for one event before causing the next.
+ */
+function collect<T>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  until?: (v: T) => boolean,
+): Promise<{ values: T[]; errors: unknown[] }> & { values: T[] } {
+  const values: T[] = [];
+  const errors: unknown[] = [];
+  const done = new Promise<{ values: T[]; errors: unknown[] }>((resolve) => {
     const dispose = client.subscribe<T>(
       { query, variables },
       {
@@ -59,6 +67,12 @@ function collect<T>(client: Client, query: string, variables: Record<string, unk
       },
     );
   });
+  return Object.assign(done, { values });
+}
+
+/** Resolves once `values` holds `n` entries. */
+async function untilCount(values: unknown[], n: number): Promise<void> {
+  while (values.length < n) await new Promise((r) => setTimeout(r, 10));
 }
 
 describe('subscriptions over graphql-ws on /graphql', () => {
@@ -145,7 +159,11 @@ describe('subscriptions over graphql-ws on /graphql', () => {
         m: model.id,
       })
     ).data.createAnnotation;
+    // Each event is read when it is delivered, so the next change waits for it (on PostgreSQL,
+    // delivery goes through LISTEN/NOTIFY and CI once saw CREATED arrive after the comment).
+    await untilCount(sub.values, 1);
     await h.gql('mutation($a: ID!) { addComment(annotationId: $a, body: "replicated on 5x5") { id } }', { a: a.id }, h.tokens.admin);
+    await untilCount(sub.values, 2);
     await h.gql('mutation($a: ID!) { vote(annotationId: $a, value: 1) { id } }', { a: a.id }, h.tokens.admin);
     const { values, errors } = await sub;
     expect(errors).toEqual([]);
