@@ -53,24 +53,27 @@ export async function importDatasetArchive(handle: DbHandle, input: ImportDatase
     throw new UserError(`importDataset: the archive is ${input.bytes.length} bytes; the limit is ${MAX_DATASET_ARCHIVE_BYTES}`);
   let read: ReturnType<typeof readMazeDatasetZanj>;
   const role = user?.role ?? 'admin';
+  const limit = datasetCellLimit(role);
+  // The maze count and cells are refused as soon as the archive says them, before its mazes are checked.
+  const checkCount = (count: number, grid: number): void => {
+    if (count > MAX_DATASET_COUNT) throw new UserError(`the archive holds ${count} mazes; a dataset may hold at most ${MAX_DATASET_COUNT}`);
+    const cells = count * grid * grid;
+    if (cells > limit)
+      throw new UserError(
+        `${count.toLocaleString('en-US')} mazes of ${grid}x${grid} are ${cells.toLocaleString('en-US')} cells; a ${role} may store at most ${limit.toLocaleString('en-US')} per dataset`,
+      );
+  };
   try {
     // Arrays unpack to Float64 (8 bytes a value) before the maze count is known, so what the entries
     // may unpack to follows the caller's cell limit: a maze stores about 4 bytes a cell (connection
     // list 2 bools, solution and padding), so 8 a cell leaves room, and 16 MiB covers the JSON.
-    read = readMazeDatasetZanj(input.bytes, Math.min(MAX_ZANJ_UNCOMPRESSED, 16 * 1024 * 1024 + 8 * datasetCellLimit(role)));
+    read = readMazeDatasetZanj(input.bytes, Math.min(MAX_ZANJ_UNCOMPRESSED, 16 * 1024 * 1024 + 8 * limit), checkCount);
   } catch (e) {
     if (isUserError(e)) throw new UserError(`importDataset: ${e.message}`);
     throw e;
   }
   const { info, mazes } = read;
   const count = mazes.length;
-  if (count > MAX_DATASET_COUNT) throw new UserError(`importDataset: the archive holds ${count} mazes; a dataset may hold at most ${MAX_DATASET_COUNT}`);
-  const cells = count * info.grid * info.grid;
-  const limit = datasetCellLimit(role);
-  if (cells > limit)
-    throw new UserError(
-      `importDataset: ${count.toLocaleString('en-US')} mazes of ${info.grid}x${info.grid} are ${cells.toLocaleString('en-US')} cells; a ${role} may store at most ${limit.toLocaleString('en-US')} per dataset`,
-    );
 
   const nTest = Math.round(count * testFraction);
   const splits = { train: [0, count - nTest] as [number, number], test: [count - nTest, count] as [number, number] };

@@ -43,6 +43,28 @@ export function zanjZip(main: unknown, entries: Record<string, Uint8Array> = {},
   });
 }
 
+/**
+ * `zip` with the uncompressed size its central directory gives `name` (what an unzipper sizes its
+ * output by) set to `size`: an archive that claims more than it holds, built without the bytes.
+ */
+export function claimSize(zip: Uint8Array, name: string, size: number): Uint8Array {
+  if (!Number.isInteger(size) || size < 0 || size > 0xffffffff) throw new Error(`claimSize: ${size} does not fit a zip's 32-bit size field`);
+  const out = zip.slice();
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const end = out.length - 22; // the end-of-central-directory record (no comment)
+  if (dv.getUint32(end, true) !== 0x06054b50) throw new Error('claimSize: no end-of-central-directory record at the end');
+  for (let i = 0, o = dv.getUint32(end + 16, true); i < dv.getUint16(end + 10, true); i++) {
+    if (dv.getUint32(o, true) !== 0x02014b50) throw new Error(`claimSize: no central directory entry at ${o}`);
+    const nameLength = dv.getUint16(o + 28, true);
+    if (Buffer.from(out.subarray(o + 46, o + 46 + nameLength)).toString() === name) {
+      dv.setUint32(o + 24, size, true);
+      return out;
+    }
+    o += 46 + nameLength + dv.getUint16(o + 30, true) + dv.getUint16(o + 32, true);
+  }
+  throw new Error(`the zip has no entry ${name}`);
+}
+
 export function mazeDatasetCfg(grid: number, n: number, ctor = 'gen_dfs', kwargs: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     [FMT]: 'MazeDatasetConfig(SerializableDataclass)',

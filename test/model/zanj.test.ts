@@ -12,11 +12,11 @@ import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { PRESETS, type ModelConfig } from '../../server/model/config.js';
 import { decodeNpyNumbers, encodeNpyAs } from '../../server/model/npy.js';
 import { decodeModel } from '../../server/model/weights.js';
-import { isZip, parsePythonJson, readZanj, zanjArray } from '../../server/model/zanj/archive.js';
+import { MAX_ZANJ_DIMS, MAX_ZANJ_JSON_BYTES, isZip, parsePythonJson, readZanj, zanjArray } from '../../server/model/zanj/archive.js';
 import { readMazeDatasetZanj, writeMazeDatasetZanj } from '../../server/model/zanj/mazeDataset.js';
 import { mazeDatasetCornerFirst, mazeTransformerToModelFile, readMazeTransformerZanj } from '../../server/model/zanj/mazeTransformer.js';
 import { randomWeights } from './fixtures.js';
-import { extRef, fullDatasetRoot, listMeta, minimalDataset, solnCatDataset, transformerArchive, zanjZip } from './zanj-fixtures.js';
+import { claimSize, extRef, fullDatasetRoot, listMeta, minimalDataset, solnCatDataset, transformerArchive, zanjZip } from './zanj-fixtures.js';
 
 const mazes5 = (n: number, gen = 'dfs', seed = 1): SolvedMaze[] => [...generateMazes({ generator: gen, rows: 5 }, n, seed)];
 
@@ -370,5 +370,54 @@ describe('unpacked-size bound', () => {
     const bytes = zanjZip(min.root, min.entries);
     expect(readMazeDatasetZanj(bytes).mazes).toHaveLength(6);
     expect(() => readMazeDatasetZanj(bytes, 200)).toThrow(/the archive's entries unpack to more than 200 bytes/);
+  });
+
+  it("refuses a JSON entry (main, meta, .jsonl) whose size is over MAX_ZANJ_JSON_BYTES, from the zip's sizes; other entries count only towards the total", () => {
+    const zip = zanjZip({ x: 1 }, { 'a.jsonl': strToU8('1\n2\n'), 'b.npy': encodeNpyAs('int8', [1], [1]) });
+    expect(readZanj(zip).files.size).toBe(2);
+    for (const name of ['__zanj__.json', '__zanj_meta__.json', 'a.jsonl'])
+      expect(refusal(() => readZanj(claimSize(zip, name, MAX_ZANJ_JSON_BYTES + 1)))).toBe(
+        `${name} unpacks to ${MAX_ZANJ_JSON_BYTES + 1} bytes; a JSON entry may hold at most ${MAX_ZANJ_JSON_BYTES}`,
+      );
+    expect(refusal(() => readZanj(claimSize(zip, 'b.npy', 1000), 500))).toBe("the archive's entries unpack to more than 500 bytes (at b.npy)");
+  });
+
+  it('reads a nested list of 64 levels and refuses 65; lengths that claim more values than the list holds are ragged, not allocated', () => {
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}7${']'.repeat(depth)}`);
+    const a = zanjArray(nested(MAX_ZANJ_DIMS), { files: new Map() }, 'f');
+    expect(a.shape).toEqual(Array(MAX_ZANJ_DIMS).fill(1));
+    expect(Array.from(a.data)).toEqual([7]);
+    expect(refusal(() => zanjArray(nested(MAX_ZANJ_DIMS + 1), { files: new Map() }, 'f'))).toBe(
+      `f: a nested list deeper than ${MAX_ZANJ_DIMS} levels; an array has at most ${MAX_ZANJ_DIMS} dimensions`,
+    );
+    expect(refusal(() => zanjArray(nested(100_000), { files: new Map() }, 'f'))).toMatch(/^f: a nested list deeper than 64 levels/);
+    // [[[...[0, 0 ×9]...], 0 ×9], 0 ×9]: its first rows say 10^12 values, it holds 109.
+    let wide: unknown = 0;
+    for (let i = 0; i < 12; i++) wide = [wide, ...Array(9).fill(0)];
+    expect(refusal(() => zanjArray(wide, { files: new Map() }, 'f'))).toBe(`f: ragged nested list at ${'[0]'.repeat(10)}[1] (expected 10 items at depth 11)`);
+  });
+
+  it('tells the caller the maze count and grid before building any maze, so a refusal costs no maze checks', () => {
+    const seen: Array<[number, number]> = [];
+    const stop = (count: number, grid: number) => {
+      seen.push([count, grid]);
+      throw new UserError(`stop at ${count}`);
+    };
+    const six = mazes5(6);
+    const min = minimalDataset(six, 5);
+    // The last maze is broken (a solution of no cells): never reached when the count is refused.
+    min.entries['maze_solution_lengths.npy'] = encodeNpyAs('int32', [...six.slice(0, 5).map((m) => m.path.length), 0], [6]);
+    expect(refusal(() => readMazeDatasetZanj(zanjZip(min.root, min.entries), undefined, stop))).toBe('stop at 6');
+    const cat = solnCatDataset(mazes5(4), 5);
+    expect(refusal(() => readMazeDatasetZanj(zanjZip(cat.root, cat.entries), undefined, stop))).toBe('stop at 4');
+    expect(refusal(() => readMazeDatasetZanj(zanjZip(fullDatasetRoot(mazes5(3), 5)), undefined, stop))).toBe('stop at 3');
+    expect(seen).toEqual([
+      [6, 5],
+      [4, 5],
+      [3, 5],
+    ]);
+    expect(refusal(() => readMazeDatasetZanj(zanjZip(min.root, min.entries), undefined, () => undefined))).toMatch(
+      /^maze 5: maze_solution_lengths\[5\] is 0; it must be in \[1, \d+\]/,
+    );
   });
 });

@@ -3,15 +3,18 @@
  * config fields visible, TL weight processing applied on import (GraphQL `processing`, and the raw
  * route's query flags) is recorded in the lineage and keeps the model's predictions, its rotary
  * hooks are cached, an experiment job runs on it, and a d_vocab_out the maze platform cannot use is
- * refused with nothing written.
+ * refused with nothing written. generatePath with interventions and SAE feature edits; an SAE is
+ * refused (featureEdits, saeActivations) on another model or on weights newer than it was trained on.
  */
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { type ModelConfig, PRESETS } from '../../server/model/config.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { paramsInputField } from '../../server/graphql/experiment-params.js';
-import { codes, CREATE_DATASET, type Harness, sqlCount, startHarness, waitForJob } from './helpers.js';
+import { storeCheckpoint } from '../../server/services/training.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, sqlOne, startHarness, waitForJob } from './helpers.js';
 
 let h: Harness;
 let mazeTokens: string;
@@ -200,5 +203,75 @@ describe('generatePath with interventions', () => {
     await bad({ sae, edits: [{ latent: 1, mode: 'set' }] }, 'generatePath: featureEdits.edits[0]: set needs a value');
     const dla = await run('dla', { count: 2 });
     await bad({ sae: dla, edits: [{ latent: 1, mode: 'zero' }] }, 'is a dla run; feature edits need a finished sae experiment');
+  });
+});
+
+describe('an SAE acts only on the weights it was trained on', () => {
+  const standard: ModelConfig = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 128, tokenizer: 'aotp-ut' };
+  const weightsOf = (seed: number) => encodeModel(standard, initWeights(standard, new Rng(seed), { scale: 3 }), [...tok.vocab(3)]);
+  const GENF = `mutation($m: ID!, $z: ID, $f: FeatureEditsInput) { generatePath(modelId: $m, mazeId: $z, featureEdits: $f) { tokens } }`;
+  const ACTS = 'query($id: ID!, $t: String!) { experiment(id: $id) { saeActivations(tokens: $t, top: 3) { position token latents { latent } } } }';
+  const caches = () => sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM activation_caches');
+
+  it("generatePath's featureEdits and saeActivations refuse an SAE of another model or of an earlier checkpoint, naming both, computing nothing", async () => {
+    const imported = async (name: string, seed: number) => {
+      const r = await h.gql(IMPORT, { n: name, b: b64(weightsOf(seed)) });
+      expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+      return r.data.importModel.id as string;
+    };
+    const modelId = await imported('sae home', 11);
+    const otherId = await imported('sae stranger', 12);
+    const r = await h.gql(
+      'mutation($m: ID!, $p: ExperimentParamsInput!) { runExperiment(modelId: $m, params: $p) { id params { ... on ExperimentJobParams { experimentId checkpointId } } } }',
+      { m: modelId, p: { [paramsInputField('sae')]: { count: 3, steps: 6, batch: 32, buffer: 256, expansion: 2, k: 3, hook: 'blocks.0.hook_resid_post' } } },
+    );
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    expect((await waitForJob(h, r.data.runExperiment.id)).status).toBe('COMPLETED');
+    const sae = r.data.runExperiment.params.experimentId as string;
+    const saeRow = Number(sae.split(':')[1]);
+    const [m, other] = [modelId, otherId].map((id) => Number(id.split(':')[1]));
+    const trainedOn = (await sqlOne<{ checkpoint_id: number }>(h.server.app.handle, 'SELECT checkpoint_id FROM experiments WHERE id = ?', saeRow))!
+      .checkpoint_id;
+    expect(r.data.runExperiment.params.checkpointId).toBe(`Checkpoint:${trainedOn}`);
+    const edits = [{ latent: 0, mode: 'scale', value: 1 }];
+
+    // On the weights it was trained on, both run.
+    const ok = await h.gql(GENF, { m: modelId, z: mazeId, f: { sae, edits } });
+    expect(ok.errors, JSON.stringify(ok.errors)).toBeUndefined();
+    const live = await h.gql(ACTS, { id: sae, t: mazeTokens });
+    expect(live.errors, JSON.stringify(live.errors)).toBeUndefined();
+    expect(live.data.experiment.saeActivations).toHaveLength(mazeTokens.split(' ').length);
+
+    // Another model: refused by generatePath, naming the SAE's model and the one asked for.
+    const refused = async (res: Promise<{ data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> }>, message: string) => {
+      const before = await caches();
+      const out = await res;
+      expect(codes(out)).toEqual(['BAD_USER_INPUT']);
+      expect(out.errors![0].message).toBe(message);
+      expect(out.data?.generatePath ?? out.data?.experiment?.saeActivations ?? null).toBeNull();
+      expect(await caches()).toBe(before); // nothing run: no activation cache written
+    };
+    await refused(
+      h.gql(GENF, { m: otherId, z: mazeId, f: { sae, edits } }),
+      `generatePath: featureEdits: Experiment:${saeRow}'s SAE was trained on Model:${m}, not Model:${other}`,
+    );
+
+    // The model moves on (a later checkpoint with other weights): the SAE no longer fits its latest weights.
+    const file = `${h.dataDir}/later.safetensors`;
+    fs.writeFileSync(file, weightsOf(13));
+    await storeCheckpoint(h.server.app.handle, m, 50, file);
+    const latest = (await sqlOne<{ id: number }>(h.server.app.handle, 'SELECT id FROM checkpoints WHERE model_id = ? AND step = 50', m))!.id;
+    expect(latest).not.toBe(trainedOn);
+    await refused(
+      h.gql(GENF, { m: modelId, z: mazeId, f: { sae, edits } }),
+      `generatePath: featureEdits: Experiment:${saeRow} trained its SAE on Checkpoint:${trainedOn}, but the model's latest is Checkpoint:${latest}`,
+    );
+    await refused(
+      h.gql(ACTS, { id: sae, t: mazeTokens }),
+      `saeActivations: Experiment:${saeRow} trained its SAE on Checkpoint:${trainedOn}, but the model's latest is Checkpoint:${latest}; train an SAE on the current weights`,
+    );
+    // The model itself still decodes (on its new weights): only the SAE is refused.
+    const plain = await h.gql(GENF, { m: modelId, z: mazeId });
+    expect(plain.errors, JSON.stringify(plain.errors)).toBeUndefined();
   });
 });

@@ -23,7 +23,9 @@ import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { PRESETS } from '../../server/model/config.js';
 import { decodeNpy } from '../../server/model/npy.js';
-import { decodeSafetensors } from '../../server/model/safetensors.js';
+import { decodeSafetensors, encodeSafetensors } from '../../server/model/safetensors.js';
+import { parseSaeLens } from '../../server/interp/sae/format.js';
+import { activate, preActivations } from '../../server/interp/sae/sae.js';
 import { decodeModel, encodeModel, initWeights } from '../../server/model/weights.js';
 import { codes, CREATE_DATASET, type Harness, sqlCount, sqlOne, sqlRows, startHarness, waitForJob } from './helpers.js';
 
@@ -483,6 +485,81 @@ describe('experiments API', () => {
       ).data.annotations;
     expect(await byTarget(latent)).toEqual({ totalCount: 1, edges: [{ node: { id: made.data.createAnnotation.id } }] });
     expect((await byTarget((latent + 1) % 16)).totalCount).toBe(0);
+  });
+
+  it("an imported JumpReLU SAE downloads in SAELens' layout with its threshold (the same values) and cfg.json's architecture jumprelu", async () => {
+    const [d_in, d_sae] = [8, 16];
+    const rng = new Rng(21);
+    const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => (rng.float() - 0.5) * 2 * s);
+    const W = {
+      W_enc: rand(d_in * d_sae),
+      b_enc: rand(d_sae, 0.3),
+      W_dec: rand(d_sae * d_in),
+      b_dec: rand(d_in, 0.5),
+      threshold: Float32Array.from({ length: d_sae }, () => 0.05 + rng.float() * 0.4),
+    };
+    const weights = encodeSafetensors([
+      { name: 'W_enc', shape: [d_in, d_sae], data: W.W_enc },
+      { name: 'b_enc', shape: [d_sae], data: W.b_enc },
+      { name: 'W_dec', shape: [d_sae, d_in], data: W.W_dec },
+      { name: 'b_dec', shape: [d_in], data: W.b_dec },
+      { name: 'threshold', shape: [d_sae], data: W.threshold },
+    ]);
+    // Gemma Scope's layout: b_dec is not subtracted from the input (folded into b_enc on import).
+    const cfgText = JSON.stringify({
+      architecture: 'jumprelu',
+      d_in,
+      d_sae,
+      apply_b_dec_to_input: false,
+      normalize_activations: 'none',
+      hook_name: 'blocks.0.hook_resid_post',
+    });
+    const imp = await h.gql('mutation($i: ImportSaeInput!) { importSae(input: $i) { id params { ... on ExperimentJobParams { experimentId } } } }', {
+      i: { modelId, cfg: cfgText, weights: Buffer.from(weights).toString('base64'), count: 3 },
+    });
+    expect(imp.errors, JSON.stringify(imp.errors)).toBeUndefined();
+    const done = await waitForJob(h, imp.data.importSae.id);
+    expect(done.status, done.error ?? '').toBe('COMPLETED');
+    const id = Number(imp.data.importSae.params.experimentId.split(':')[1]);
+
+    const cfgRes = await get(`/files/experiments/${id}/sae/cfg.json`);
+    expect(cfgRes.status).toBe(200);
+    const cfg = await cfgRes.json();
+    expect(cfg).toMatchObject({
+      architecture: 'jumprelu',
+      activation_fn_str: 'jumprelu',
+      d_in,
+      d_sae,
+      dtype: 'float32',
+      apply_b_dec_to_input: true, // b_dec was folded into b_enc: the exported weights subtract it
+      normalize_activations: 'none',
+      hook_name: 'blocks.0.hook_resid_post',
+      model_name: 'random nano',
+    });
+    expect(cfg).not.toHaveProperty('k');
+    const res = await get(`/files/experiments/${id}/sae/sae_weights.safetensors`);
+    expect(res.status).toBe(200);
+    const exported = new Uint8Array(await res.arrayBuffer());
+    const st = decodeSafetensors(exported);
+    expect([...st.tensors.keys()].sort()).toEqual(['W_dec', 'W_enc', 'b_dec', 'b_enc', 'threshold']);
+    expect(st.tensors.get('threshold')!.shape).toEqual([d_sae]);
+    expect(Array.from(st.tensors.get('threshold')!.data)).toEqual(Array.from(W.threshold));
+    // The other tensors are the ones imported, b_enc with b_dec·W_enc folded in.
+    const asImported = parseSaeLens(cfgText, weights);
+    for (const name of ['W_enc', 'b_enc', 'W_dec', 'b_dec'] as const)
+      expect(Array.from(st.tensors.get(name)!.data), name).toEqual(Array.from(asImported.weights[name]));
+    expect(Array.from(st.tensors.get('b_dec')!.data)).toEqual(Array.from(W.b_dec));
+    // The export read back by an SAELens reader encodes as the import did, the thresholds cutting some latents.
+    const back = parseSaeLens(JSON.stringify(cfg), exported);
+    expect(back.shape).toMatchObject({ architecture: 'jumprelu', d_in, d_sae });
+    const n = 6;
+    const x = rand(n * d_in, 2);
+    const want = activate(asImported.shape, preActivations(asImported.shape, asImported.weights, x, n), n);
+    const got = activate(back.shape, preActivations(back.shape, back.weights, x, n), n);
+    expect(Array.from(got)).toEqual(Array.from(want));
+    const fired = Array.from(want).filter((v) => v > 0).length;
+    expect(fired).toBeGreaterThan(0);
+    expect(fired).toBeLessThan(n * d_sae);
   });
 
   it('refuses bad requests with BAD_USER_INPUT naming the field, writing nothing', async () => {

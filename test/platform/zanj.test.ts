@@ -1,11 +1,14 @@
 /**
  * ZANJ archives through the surfaces: importDataset (GraphQL), the /files/datasets/<id>.zanj
  * download, importModel with a maze-transformer archive, `searchlight datasets import|export`, and
- * the refusal to train on an imported dataset. Archives come from test/model/zanj-fixtures.ts.
+ * the refusal to train on an imported dataset; the limits an archive is held to (size, maze count,
+ * cells, what its entries unpack to, JSON entry size, nesting depth) and malformed archives, each
+ * BAD_USER_INPUT with its message and nothing written. Archives come from test/model/zanj-fixtures.ts.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
+import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetCommands } from '../../server/cli/datasets.js';
 import type { CliIO } from '../../server/cli/io.js';
@@ -15,7 +18,11 @@ import { PRESETS, type ModelConfig } from '../../server/model/config.js';
 import { readMazeDatasetZanj } from '../../server/model/zanj/mazeDataset.js';
 import { mazeDatasetCornerFirst } from '../../server/model/zanj/mazeTransformer.js';
 import { randomWeights } from '../model/fixtures.js';
-import { minimalDataset, transformerArchive, zanjZip } from '../model/zanj-fixtures.js';
+import { encodeNpyAs } from '../../server/model/npy.js';
+import { MAX_ZANJ_JSON_BYTES, MAX_ZANJ_UNCOMPRESSED } from '../../server/model/zanj/archive.js';
+import { MAX_DATASET_ARCHIVE_BYTES } from '../../server/services/datasetArchives.js';
+import { MAX_DATASET_COUNT, datasetCellLimit } from '../../server/services/datasets.js';
+import { claimSize, extRef, mazeDatasetCfg, minimalDataset, transformerArchive, zanjZip } from '../model/zanj-fixtures.js';
 import { codes, type Harness, sqlCount, startHarness, tempDir } from './helpers.js';
 
 let h: Harness;
@@ -92,6 +99,128 @@ describe('importDataset and the .zanj download', () => {
   });
 });
 
+const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
+
+async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of Object.entries(prev))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}
+
+/** A MazeDataset:minimal archive of `n` copies of one 2x2 maze ((0,0) → (0,1)), its arrays external. */
+function manyTinyMazes(n: number): Uint8Array {
+  const one = [1, 0, 0, 0, 1, 0, 0, 0]; // down from (0,0), right from (0,0)
+  const clists = new Uint8Array(n * 8);
+  for (let i = 0; i < n; i++) clists.set(one, i * 8);
+  const sols = new Int8Array(n * 4);
+  for (let i = 0; i < n; i++) sols.set([0, 0, 0, 1], i * 4);
+  return zanjZip(
+    {
+      __muutils_format__: 'MazeDataset:minimal',
+      cfg: mazeDatasetCfg(2, n),
+      maze_connection_lists: extRef('c.npy', [n, 2, 2, 2], 'bool'),
+      maze_solution_lengths: extRef('l.npy', [n], 'int32'),
+      maze_solutions: extRef('s.npy', [n, 2, 2], 'int8'),
+    },
+    {
+      'c.npy': encodeNpyAs('bool', clists, [n, 2, 2, 2]),
+      'l.npy': encodeNpyAs('int32', new Int32Array(n).fill(2), [n]),
+      's.npy': encodeNpyAs('int8', sols, [n, 2, 2]),
+    },
+  );
+}
+
+/** A list nested 100,000 deep, as JSON text (JSON.stringify recurses; JSON.parse does not). */
+const DEEP = `${'['.repeat(100_000)}0${']'.repeat(100_000)}`;
+
+describe('importDataset: limits and malformed archives', () => {
+  const datasetsNow = () => sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM datasets');
+  const refused = async (bytes: Uint8Array, message: string, token?: string) => {
+    const r = await h.gql(IMPORT, { n: 'refused', b: b64(bytes) }, token);
+    expect(codes(r), JSON.stringify(r.errors)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toBe(message);
+    expect(r.data?.importDataset ?? null).toBeNull();
+  };
+
+  it("refuses an archive over the caller's cell limit, over the maze count, or unpacking past what the cell limit allows, writing nothing", async () => {
+    const before = await datasetsNow();
+    const { root, entries } = minimalDataset(mazes, 5);
+    await withEnv({ SEARCHLIGHT_MAX_DATASET_CELLS: '400' }, () =>
+      refused(zanjZip(root, entries), 'importDataset: 20 mazes of 5x5 are 500 cells; a researcher may store at most 400 per dataset'),
+    );
+    // What the entries may unpack to follows the cell limit (16 MiB for the JSON + 8 bytes a cell),
+    // checked from the zip's sizes before anything is inflated: here 16 MiB of padding is too much.
+    const padded = zanjZip(root, { ...entries, 'padding.bin': new Uint8Array(16 * 1024 * 1024) });
+    await withEnv({ SEARCHLIGHT_MAX_DATASET_CELLS: '1' }, () =>
+      refused(padded, `importDataset: the archive's entries unpack to more than ${16 * 1024 * 1024 + 8} bytes (at padding.bin)`),
+    );
+    // The default limit allows far more; a zip claiming more than that is refused from its sizes alone.
+    await refused(
+      claimSize(zanjZip(root, entries), 'maze_solutions.npy', 300_000_000),
+      `importDataset: the archive's entries unpack to more than ${16 * 1024 * 1024 + 8 * datasetCellLimit('researcher')} bytes (at maze_solutions.npy)`,
+    );
+    // One maze more than a dataset may hold (2x2 mazes: within the cell limit), refused before the mazes are built.
+    await refused(
+      manyTinyMazes(MAX_DATASET_COUNT + 1),
+      `importDataset: the archive holds ${MAX_DATASET_COUNT + 1} mazes; a dataset may hold at most ${MAX_DATASET_COUNT}`,
+    );
+    expect(await datasetsNow()).toBe(before);
+  });
+
+  it('refuses malformed archives with BAD_USER_INPUT naming the field, never an internal error, writing nothing', async () => {
+    const before = await datasetsNow();
+    const base = () => minimalDataset(mazes.slice(0, 3), 5);
+    const zip = (edit: (root: Record<string, unknown>, entries: Record<string, Uint8Array>) => void) => {
+      const { root, entries } = base();
+      edit(root, entries);
+      return zanjZip(root, entries);
+    };
+    await refused(
+      zip((root) => delete root.cfg),
+      'importDataset: cfg must be an object, got undefined',
+    );
+    await refused(
+      zip((root) => delete root.maze_solution_lengths),
+      'importDataset: maze_solution_lengths: expected an array, got undefined',
+    );
+    await refused(
+      zip((_root, entries) => delete entries['maze_solutions.npy']),
+      'importDataset: maze_solutions: the archive has no entry "maze_solutions.npy" (named by its "$ref")',
+    );
+    const maxLen = Math.max(...mazes.slice(0, 3).map((m) => m.path.length));
+    await refused(
+      zip((_root, entries) => {
+        entries['maze_solutions.npy'] = entries['maze_solutions.npy'].subarray(0, entries['maze_solutions.npy'].length - 10);
+      }),
+      `importDataset: maze_solutions: maze_solutions.npy: data has ${3 * maxLen * 2 - 10} bytes but shape (3, ${maxLen}, 2) of |i1 needs ${3 * maxLen * 2}`,
+    );
+    await refused(manyTinyMazes(0), 'importDataset: the archive holds no mazes');
+    const whole = zanjZip(base().root, base().entries);
+    await refused(whole.subarray(0, whole.length - 30), 'importDataset: not a readable zip archive: invalid zip data');
+    // Inline arrays are nested lists: one nested deeper than any array has dimensions, and one whose
+    // first rows claim 10^10 values (a few hundred bytes of JSON), are refused by what they hold.
+    const { root: r, entries: e } = base();
+    r.maze_connection_lists = 'DEEP';
+    await refused(
+      zanjZip(null, e, JSON.stringify(r).replace('"DEEP"', DEEP)),
+      'importDataset: maze_connection_lists: a nested list deeper than 64 levels; an array has at most 64 dimensions',
+    );
+    let wide: unknown = 0;
+    for (let i = 0; i < 10; i++) wide = [wide, ...Array(9).fill(0)];
+    await refused(
+      zip((root) => (root.maze_connection_lists = wide)),
+      'importDataset: maze_connection_lists: ragged nested list at [0][0][0][0][0][0][0][0][1] (expected 10 items at depth 9)',
+    );
+    expect(await datasetsNow()).toBe(before);
+  });
+});
+
 describe('importModel with a maze-transformer archive', () => {
   it("converts config, vocabulary (the archive's order) and weights into a model; an unmappable token is refused by name", async () => {
     const tok = getTokenizer('aotp-ut');
@@ -123,6 +252,40 @@ describe('importModel with a maze-transformer archive', () => {
   });
 });
 
+describe('importModel: limits of a maze-transformer archive', () => {
+  it('refuses JSON entries and archives too large to read, and unreadable tensors, with BAD_USER_INPUT naming them, writing nothing', async () => {
+    const tok = getTokenizer('aotp-ut');
+    const cfg: ModelConfig = { ...PRESETS.nano, act_fn: 'gelu', n_ctx: 64, d_vocab: tok.vocabSize(4), tokenizer: 'aotp-ut' };
+    const tokenArr = [...tok.vocab(1).slice(0, 11), ...mazeDatasetCornerFirst(4).map(([r, c]) => `(${r},${c})`)];
+    const good = transformerArchive({ cfg, weights: randomWeights(cfg, 7), tokenArr });
+    const before = await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models');
+    const refused = async (bytes: Uint8Array, message: string) => {
+      const r = await h.gql('mutation($b: String!) { importModel(name: "too much", base64: $b) { id } }', { b: b64(bytes) });
+      expect(codes(r), JSON.stringify(r.errors)).toEqual(['BAD_USER_INPUT']);
+      expect(r.errors![0].message).toBe(message);
+    };
+    // JSON is parsed as one string: an entry larger than MAX_ZANJ_JSON_BYTES is refused from the zip's sizes.
+    await refused(
+      claimSize(good, '__zanj__.json', MAX_ZANJ_JSON_BYTES + 1),
+      `importModel: maze-transformer archive: __zanj__.json unpacks to ${MAX_ZANJ_JSON_BYTES + 1} bytes; a JSON entry may hold at most ${MAX_ZANJ_JSON_BYTES}`,
+    );
+    await refused(
+      claimSize(good, '__zanj__.json', MAX_ZANJ_UNCOMPRESSED + 1),
+      `importModel: maze-transformer archive: the archive's entries unpack to more than ${MAX_ZANJ_UNCOMPRESSED} bytes (at __zanj__.json)`,
+    );
+    // A tensor written as a list nested 100,000 deep.
+    const main = JSON.parse(Buffer.from(unzipSync(good)['__zanj__.json']).toString().replaceAll('-Infinity', 'null'));
+    main.state_dict['blocks.0.ln1.w'] = 'DEEP';
+    const entries = Object.fromEntries(Object.entries(unzipSync(good)).filter(([k]) => !k.startsWith('__zanj')));
+    await refused(
+      zanjZip(null, entries, JSON.stringify(main).replace('"DEEP"', DEEP)),
+      'importModel: maze-transformer archive: state_dict.blocks.0.ln1.w: a nested list deeper than 64 levels; an array has at most 64 dimensions',
+    );
+    expect(await sqlCount(h.server.app.handle, 'SELECT count(*) AS n FROM models')).toBe(before);
+    expect((await h.gql('mutation($b: String!) { importModel(name: "fine", base64: $b) { id } }', { b: b64(good) })).errors).toBeUndefined();
+  });
+});
+
 describe('searchlight datasets import|export', () => {
   function io(): { io: CliIO; out: () => string } {
     const stdout = new PassThrough();
@@ -150,6 +313,13 @@ describe('searchlight datasets import|export', () => {
       );
       await expect(datasetCommands.import.run(['--file', path.join(dir, 'nope.zanj'), '--name', 'x', '--data', dir], io().io)).rejects.toThrow(
         /^datasets import: cannot read --file .*nope\.zanj: ENOENT$/,
+      );
+      // An archive over the size limit is refused by its size (a sparse file: no bytes written).
+      const big = path.join(dir, 'big.zanj');
+      fs.writeFileSync(big, zanjZip(minimalDataset(mazes, 5).root, minimalDataset(mazes, 5).entries));
+      fs.truncateSync(big, MAX_DATASET_ARCHIVE_BYTES + 1);
+      await expect(datasetCommands.import.run(['--file', big, '--name', 'big', '--data', dir], io().io)).rejects.toThrow(
+        `importDataset: the archive is ${MAX_DATASET_ARCHIVE_BYTES + 1} bytes; the limit is ${MAX_DATASET_ARCHIVE_BYTES}`,
       );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -47,6 +47,15 @@ export const REF_KEY = '$ref';
 
 /** Largest total of uncompressed entries we inflate (a zip bomb would otherwise take the memory). */
 export const MAX_ZANJ_UNCOMPRESSED = 1024 * 1024 * 1024;
+/**
+ * Largest JSON entry (`__zanj__.json`, `__zanj_meta__.json`, a `.jsonl`) we read: each is decoded as
+ * one string, and past 2^29 − 24 characters the engine cannot make one (the decode threw an internal
+ * error). ZANJ writes arrays of 256 elements or more, and lists of 256 items or more, as their own
+ * entries, so its JSON stays far smaller than this.
+ */
+export const MAX_ZANJ_JSON_BYTES = 256 * 1024 * 1024;
+/** Deepest nested list read as an array: NumPy's most dimensions (NPY_MAXDIMS, 64 since NumPy 2). */
+export const MAX_ZANJ_DIMS = 64;
 
 export interface ZanjArchive {
   /** `__zanj__.json`, parsed. */
@@ -110,6 +119,9 @@ export function readZanj(bytes: Uint8Array, maxUncompressed = MAX_ZANJ_UNCOMPRES
       filter: (f) => {
         total += f.originalSize;
         if (total > maxUncompressed) throw new ZanjError(`the archive's entries unpack to more than ${maxUncompressed} bytes (at ${f.name})`);
+        // The zip's size is what the entry is inflated into (a larger stream is cut off there).
+        if ((f.name === ZANJ_MAIN || f.name === ZANJ_META || f.name.endsWith('.jsonl')) && f.originalSize > MAX_ZANJ_JSON_BYTES)
+          throw new ZanjError(`${f.name} unpacks to ${f.originalSize} bytes; a JSON entry may hold at most ${MAX_ZANJ_JSON_BYTES}`);
         return true;
       },
     });
@@ -169,17 +181,23 @@ function shapeOf(v: unknown, where: string): number[] {
   return v as number[];
 }
 
-/** A nested list of numbers/booleans, flattened row-major, with its shape checked to be rectangular. */
+/**
+ * A nested list of numbers/booleans, flattened row-major, with its shape checked to be rectangular.
+ * The values are collected as they are met (the first rows' lengths may claim far more than the
+ * list holds), and the depth is bounded (the walk recurses once per level).
+ */
 function flattenNested(data: unknown, where: string): NpyNumbers {
   const shape: number[] = [];
-  for (let d: unknown = data; Array.isArray(d); d = d[0]) shape.push(d.length);
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float64Array(n);
-  let k = 0;
+  for (let d: unknown = data; Array.isArray(d); d = d[0]) {
+    if (shape.length === MAX_ZANJ_DIMS)
+      throw new ZanjError(`${where}: a nested list deeper than ${MAX_ZANJ_DIMS} levels; an array has at most ${MAX_ZANJ_DIMS} dimensions`);
+    shape.push(d.length);
+  }
+  const out: number[] = [];
   const walk = (d: unknown, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof d === 'number') out[k++] = d;
-      else if (typeof d === 'boolean') out[k++] = d ? 1 : 0;
+      if (typeof d === 'number') out.push(d);
+      else if (typeof d === 'boolean') out.push(d ? 1 : 0);
       else if (d === null) throw new ZanjError(`${where}: element ${path || '[]'} is NaN or infinite (written as a bare NaN/Infinity)`);
       else throw new ZanjError(`${where}: element ${path || '[]'} is ${JSON.stringify(d)}, not a number`);
       return;
@@ -189,7 +207,7 @@ function flattenNested(data: unknown, where: string): NpyNumbers {
     for (let i = 0; i < d.length; i++) walk(d[i], depth + 1, `${path}[${i}]`);
   };
   walk(data, 0, '');
-  return { dtype: 'float64', shape, data: out };
+  return { dtype: 'float64', shape, data: Float64Array.from(out) };
 }
 
 /**

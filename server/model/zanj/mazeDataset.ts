@@ -196,9 +196,11 @@ function coordOf(item: unknown, archive: ZanjArchive, field: string): Coord {
 
 /**
  * Reads a maze-dataset ZANJ archive: its config and every maze, each checked (all or nothing).
- * `maxUncompressed` bounds what its entries may unpack to (readZanj's default otherwise).
+ * `maxUncompressed` bounds what its entries may unpack to (readZanj's default otherwise);
+ * `checkCount` sees the number of mazes and the grid as soon as they are known, before any maze is
+ * built, and throws to refuse them (checking a million mazes takes seconds).
  */
-export function readMazeDatasetZanj(bytes: Uint8Array, maxUncompressed?: number): MazeDatasetRead {
+export function readMazeDatasetZanj(bytes: Uint8Array, maxUncompressed?: number, checkCount?: (count: number, grid: number) => void): MazeDatasetRead {
   const archive = readZanj(bytes, maxUncompressed);
   const root = obj(archive.main, '__zanj__.json');
   const format = formatOf(root);
@@ -211,6 +213,7 @@ export function readMazeDatasetZanj(bytes: Uint8Array, maxUncompressed?: number)
   const mazes: SolvedMaze[] = [];
   if (format === 'MazeDataset') {
     const items = zanjList(root.mazes, archive, 'mazes');
+    checkCount?.(items.length, n);
     for (const [i, raw] of items.entries()) {
       const where = `maze ${i}`;
       const m = obj(raw, where);
@@ -228,6 +231,7 @@ export function readMazeDatasetZanj(bytes: Uint8Array, maxUncompressed?: number)
     const clists = zanjArray(root.maze_connection_lists, archive, 'maze_connection_lists');
     expectShape(clists, [null, 2, n, n], 'maze_connection_lists', 'maze_connection_lists');
     const count = clists.shape[0];
+    checkCount?.(count, n);
     const lengths = zanjArray(root.maze_solution_lengths, archive, 'maze_solution_lengths');
     expectShape(lengths, [count], 'maze_solution_lengths', 'maze_solution_lengths');
     const per = 2 * n * n;
