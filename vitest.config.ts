@@ -11,6 +11,7 @@ const POSTGRES_SUITES = [
   'adopt-checkpoints',
   'annotations',
   'auth',
+  'components',
   'crash',
   'datasets',
   'errors',

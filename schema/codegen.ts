@@ -50,6 +50,7 @@ const MAPPERS: Record<string, string> = {
   Annotation: 'AnnotationRow',
   Comment: 'CommentRow',
   Circuit: 'CircuitRow',
+  ModelComponent: 'ComponentParent',
   // Stored JSON values whose GraphQL form differs (ids as "Type:N", enum cases, defaults).
   ModelLineage: 'ModelLineage',
   GeneratedMazes: 'GeneratedMazesSpec',

@@ -21,6 +21,7 @@ import type { Ctx } from './context.js';
 import type { Resolvers } from './generated/types.js';
 import { annotationResolvers } from './resolvers/annotation.js';
 import { commonResolvers } from './resolvers/common.js';
+import { componentResolvers } from './resolvers/component.js';
 import { datasetResolvers } from './resolvers/dataset.js';
 import { experimentResolvers } from './resolvers/experiment.js';
 import { jobResolvers } from './resolvers/job.js';
@@ -35,6 +36,7 @@ export const ALL_RESOLVERS: Resolvers<Ctx>[] = [
   jobResolvers,
   annotationResolvers,
   experimentResolvers,
+  componentResolvers,
 ];
 
 type AnyFn = GraphQLFieldResolver<unknown, unknown>;

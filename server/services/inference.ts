@@ -194,6 +194,32 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
   return answer(run.logits, key);
 }
 
+/**
+ * One hook of each sequence's forward on the model's latest checkpoint, computed and not stored: a
+ * component page reads a few dozen mazes once, while runForward's content-addressed cache is for
+ * sequences someone asks for again. One sequence per run, since mazes differ in length.
+ */
+export async function hookOfSequences(
+  handle: DbHandle,
+  model: ModelRow,
+  seqs: readonly Int32Array[],
+  hook: string,
+  where: string,
+): Promise<Array<{ shape: number[]; data: Float32Array }>> {
+  const cfg = model.config as ModelConfig;
+  checkHookNames(cfg, [hook], where);
+  for (const ids of seqs) checkSequenceLength(cfg, ids.length, where);
+  const { engine } = await engineFor(handle, await latestCheckpoint(handle, model.id), model.vocab as string[]);
+  const out: Array<{ shape: number[]; data: Float32Array }> = [];
+  for (const ids of seqs) {
+    const run = await engine.runWithCache(ids, 1, ids.length, { names: [hook] });
+    const a = run.cache.get(hook);
+    if (!a) throw new Error(`${where}: the engine returned no ${hook}`);
+    out.push({ shape: [...a.shape], data: a.data });
+  }
+  return out;
+}
+
 /** One hook of a stored activation cache (what runForward's cacheId names): its shape and data. */
 export async function readCachedHook(handle: DbHandle, cacheId: string, hook: string): Promise<{ shape: number[]; data: Float32Array }> {
   const row = await findCache(handle, cacheId);

@@ -4,6 +4,7 @@
  * schema/codegen.ts names these exports in server/graphql/generated/types.ts.
  */
 import type * as t from '../db/schema.js';
+import type { ComponentRef } from '../interp/component.js';
 
 export type UserRow = typeof t.users.$inferSelect;
 export type ApiTokenRow = typeof t.apiTokens.$inferSelect;
@@ -17,5 +18,11 @@ export type JobRow = typeof t.jobs.$inferSelect;
 export type AnnotationRow = typeof t.annotations.$inferSelect;
 export type CommentRow = typeof t.comments.$inferSelect;
 export type CircuitRow = typeof t.circuits.$inferSelect;
+
+/** Model.component's value: the model and which of its components (interp/component.ts), resolved field by field. */
+export interface ComponentParent {
+  model: ModelRow;
+  ref: ComponentRef;
+}
 
 export type { ComponentTarget, EvaluationParams, EvaluationSummary, GeneratedMazesSpec, ModelLineage } from '../db/json.js';

@@ -41,6 +41,8 @@ let browser: Browser;
 let carol: Watched;
 let base: string;
 let modelId = '';
+/** Experiment ids by kind, as the kinds loop ran them. */
+const expIds: Record<string, string> = {};
 
 const page = (): Page => carol.page;
 
@@ -200,7 +202,7 @@ describe('experiments in the dashboard', () => {
   ];
   for (const [kind, params, check, shot] of kinds) {
     it(`runs ${kind} from the form and draws its result`, async () => {
-      await runFromForm(kind, params);
+      expIds[kind] = await runFromForm(kind, params);
       await page().waitForSelector(check);
       expect(await page().locator(check).count()).toBeGreaterThan(0);
       if (kind === 'adjacency-heads') expect(await page().locator(check).count()).toBe(L * H);
@@ -334,6 +336,65 @@ describe('experiments in the dashboard', () => {
     expect(await page().locator('[data-testid=experiments] .badge.COMPLETED').count()).toBe(16);
     await screenshot(page(), 'exp-13-list');
     // Refusals are API answers shown in the page, not console errors.
+    expect(carol.errors).toEqual([]);
+  });
+
+  it("a head's page from the adjacency table: what the experiments measured, its strongest test mazes drawn (each linking to its maze), and a finding written there links back", async () => {
+    // Test mazes to read the head's activity on (the model was imported, so it names no dataset).
+    const datasetId = await page().evaluate(async () => {
+      const gql = async (query: string, variables: Record<string, unknown> = {}) =>
+        (
+          await (
+            await fetch('/graphql', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) })
+          ).json()
+        ).data;
+      const job = (await gql('mutation { createDataset(input: {name: "head-page", generator: dfs, grid: 5, count: 24, seed: 9, testFraction: 0.5}) { id } }'))
+        .createDataset;
+      for (;;) {
+        const j = (await gql('query($id: ID!) { job(id: $id) { status result { datasetId } } }', { id: job.id })).job;
+        if (j.status === 'COMPLETED') return j.result.datasetId as string;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    await page().goto(`${base}/experiments/${expIds['adjacency-heads']}`);
+    const first = page().locator('[data-testid=adjacency-table] tbody tr').first();
+    const name = (await first.locator('td.mono a').textContent())!.trim();
+    await first.locator('td.mono a').click();
+    await page().waitForURL(new RegExp(`/models/${modelId}/components/${name}$`));
+    await page().waitForSelector('[data-testid=component-evidence] tbody tr');
+    const kinds = await page().locator('[data-testid=component-evidence] tbody tr td:first-child a').allTextContents();
+    for (const k of ['adjacency-heads', 'dla', 'weights', 'path-patching']) expect(kinds.some((t) => t.startsWith(`${k} `))).toBe(true);
+    // The adjacency rank shown is the table's: rank 1.
+    const adjRow = page().locator('[data-testid=component-evidence] tbody tr', { hasText: 'rank by mass' });
+    expect(await adjRow.locator('td').nth(3).textContent()).toBe(`1 of ${L * H}`);
+    expect(await page().locator('[data-testid=component-siblings] a').count()).toBe(L * H - 1);
+
+    await page().selectOption('[data-testid=component-activity] select[name=dataset]', datasetId.split(':')[1]);
+    await page().waitForURL(/dataset=/);
+    await page().waitForSelector('[data-testid=component-example] svg rect.cell', { timeout: 60_000 });
+    expect(await page().textContent('[data-testid=component-activity-summary]')).toMatch(/^12 of 12 test mazes of head-page, \d+ positions; mean attention/);
+    expect(await page().locator('[data-testid=component-example]').count()).toBe(6);
+    expect(await page().locator('[data-testid=component-by-class] rect').count()).toBeGreaterThan(3);
+    expect(await page().locator('[data-testid=component-example] .tok.current').count()).toBe(6);
+    await screenshot(page(), 'exp-14-head-page');
+    const pageUrl = page().url();
+
+    // Drill down: the strongest maze's own page.
+    await page().locator('[data-testid=component-example] a[href^="/mazes/"]').first().click();
+    await page().waitForURL(/\/mazes\/\d+$/);
+    await page().waitForSelector('svg rect.cell');
+
+    // A finding written from the page is listed there, and its target links back to the page.
+    await page().goto(pageUrl);
+    await page().click('[data-testid=component-findings] a.button');
+    await page().waitForSelector('[data-testid=annotation-form] textarea[name=body]');
+    await page().fill('[data-testid=annotation-form] textarea[name=body]', `${name} attends to lattice neighbours.`);
+    await page().click('[data-testid=annotation-form] button.primary');
+    await page().waitForSelector(`.annotation a.target:has-text("${name}")`);
+    await page().click(`.annotation a.target:has-text("${name}")`);
+    await page().waitForURL(new RegExp(`/models/${modelId}/components/${name}`));
+    await page().waitForSelector('[data-testid=component-findings] li');
+    expect(await page().textContent('[data-testid=component-findings] li')).toContain(`${name} attends to lattice neighbours.`);
     expect(carol.errors).toEqual([]);
   });
 });

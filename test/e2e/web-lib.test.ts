@@ -11,7 +11,8 @@ import { Markdown } from '../../web/components/Markdown.js';
 import { plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
 import { parseNpy } from '../../web/lib/npy.js';
 import { applyOp, defaultCircuitGraph, layout } from '../../web/components/views/circuit/graph.js';
-import { parseTargetParam, targetInput, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
+import { parseTargetParam, targetComponentName, targetInput, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
+import { componentHref } from '../../web/lib/url.js';
 import { encodeNpy } from '../../server/model/npy.js';
 
 describe('markdown', () => {
@@ -155,6 +156,16 @@ describe('circuit edits and finding targets', () => {
     expect(targetLabel({ kind: 'feature', experimentId: 'Experiment:7', latent: 12 })).toBe('SAE 7 latent 12');
     expect(targetInput({ kind: 'feature', experimentId: 7, latent: 12 })).toEqual({ feature: { sae: 'Experiment:7', latent: 12 } });
     expect(parseTargetParam('head:x')).toBeNull();
+  });
+
+  it('a head, MLP or neuron target (and a DLA component name) links to its component page; embeddings and biases have none', () => {
+    expect(targetComponentName({ kind: 'head', layer: 2, head: 1 })).toBe('L2H1');
+    expect(targetComponentName({ kind: 'mlp', layer: 0 })).toBe('L0.mlp');
+    expect(targetComponentName({ kind: 'neuron', layer: 1, neuron: 17 })).toBe('L1N17');
+    expect(targetComponentName({ kind: 'embed' })).toBeNull();
+    expect(componentHref('Model:4', 'L2H1')).toBe('/models/4/components/L2H1');
+    expect(componentHref('4', 'L0.mlp')).toBe('/models/4/components/L0.mlp');
+    for (const n of ['embed', 'pos_embed', 'L0.b_O', 'ln_final.b+b_U', 'L1H']) expect(componentHref('4', n)).toBeNull();
   });
 });
 

@@ -36,3 +36,12 @@ export function intParam(v: string, d: number, min = -Infinity, max = Infinity):
   const n = Number.parseInt(v, 10);
   return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : d;
 }
+
+/**
+ * The page of component `name` of a model (server Model.component: L1H0 a head, L1.mlp an MLP,
+ * L0N17 a neuron), or null for a name that has none (embed, pos_embed, biases).
+ */
+export function componentHref(modelId: string, name: string): string | null {
+  if (!/^L\d+(?:H\d+|N\d+|\.mlp)$/.test(name)) return null;
+  return `/models/${modelId.replace(/^Model:/, '')}/components/${encodeURIComponent(name)}`;
+}

@@ -510,6 +510,64 @@ export interface Comment extends Node {
   createdAt: Scalars['DateTime'];
 }
 
+export interface ComponentActivity {
+  __typename?: 'ComponentActivity';
+  dataset: Dataset;
+  /** Mazes read. */
+  mazes: Scalars['Int'];
+  /** Test-split mazes the dataset holds. */
+  splitSize: Scalars['Int'];
+  /** Positions read over all mazes (a head: path queries). */
+  positions: Scalars['Int'];
+  /** What byClass holds, in words. */
+  byClassMeasure: Scalars['String'];
+  /** Per token class that occurs, in sequence order. */
+  byClass: Array<ComponentClassValue>;
+  /** The mazes where it is strongest, strongest first, each at its strongest position. */
+  examples: Array<ComponentExample>;
+}
+
+export interface ComponentClassValue {
+  __typename?: 'ComponentClassValue';
+  /** A token class: adj_cell, sep, origin, target, path, … */
+  class: Scalars['String'];
+  value: Scalars['Float'];
+  /** Positions averaged over. */
+  n: Scalars['Int'];
+}
+
+/** One measurement of a component by one experiment. */
+export interface ComponentEvidence {
+  __typename?: 'ComponentEvidence';
+  experiment: Experiment;
+  kind: Scalars['String'];
+  /** What was measured, in words, e.g. "mean direct logit attribution at forks". */
+  measure: Scalars['String'];
+  value: Maybe<Scalars['Float']>;
+  /** 1 = the largest |value| among the experiment's heads (dla: its components); null where unranked. */
+  rank: Maybe<Scalars['Int']>;
+  /** How many were ranked. */
+  of: Maybe<Scalars['Int']>;
+}
+
+export interface ComponentExample {
+  __typename?: 'ComponentExample';
+  maze: Maze;
+  /** The strongest position (a head: its query) and its token. */
+  position: Scalars['Int'];
+  token: Scalars['String'];
+  /** Attention mass on one cell (head), output norm (mlp) or activation (neuron) there. */
+  value: Scalars['Float'];
+  /** A head: the cell it attends most from the query, [row, col]. */
+  cell: Maybe<Array<Scalars['Int']>>;
+  /** [rows·cols] drawn on the maze: the query's attention per cell (head), else |value| per cell. */
+  heat: Array<Scalars['Float']>;
+  /** The maze's token strings (teacher-forced: prompt and solution). */
+  tokens: Array<Scalars['String']>;
+  /** [T] per position: the query's attention on each key (head), else the value. */
+  values: Array<Scalars['Float']>;
+}
+
 export type ComponentKind = 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
 
 /** The model component (or experiment) a finding is about; the fields after `kind` are those of its kind. */
@@ -1517,6 +1575,29 @@ export interface Model extends Node {
   /** Points of the training curve; `name` filters one metric (e.g. "train/loss"). */
   trainingCurve: Array<CurvePoint>;
   evals: Array<Evaluation>;
+  /** One component's page: a head (L1H0), an MLP layer (L1.mlp) or an MLP neuron (L0N17), named as dla
+   * names components. A name that is not one, or outside the model, is refused, saying which. */
+  component: ModelComponent;
+}
+
+/** A head, MLP layer or MLP neuron of a model (Model.component). */
+export interface ModelComponent {
+  __typename?: 'ModelComponent';
+  /** Canonical name: L1H0, L1.mlp or L0N17. */
+  name: Scalars['String'];
+  /** head, mlp or neuron. */
+  kind: ComponentKind;
+  layer: Scalars['Int'];
+  head: Maybe<Scalars['Int']>;
+  neuron: Maybe<Scalars['Int']>;
+  /** What the model's finished experiments (any checkpoint) measured about it, newest experiment first. */
+  evidence: Array<ComponentEvidence>;
+  /** How it behaves over mazes, from one forward per maze on the model's latest checkpoint: a head's
+   * attention from path positions, an MLP's output norm, a neuron's activation. Reads the first
+   * `mazes` test-split mazes of `datasetId` (default: the dataset the model was trained on; a model
+   * trained on generated mazes must name one). Without `mazes`: up to 48, and `splitSize` says how
+   * many the split holds; asking for more than it holds is refused, never capped. */
+  activity: ComponentActivity;
 }
 
 /** A model's architecture, in TransformerLens HookedTransformerConfig names, with TL's defaults filled in. */
@@ -2602,6 +2683,16 @@ export interface ModelTrainingCurveArgs {
   name?: InputMaybe<Scalars['String']>;
 }
 
+export interface ModelComponentArgs {
+  name: Scalars['String'];
+}
+
+export interface ModelComponentActivityArgs {
+  datasetId?: InputMaybe<Scalars['ID']>;
+  mazes?: InputMaybe<Scalars['Int']>;
+  examples?: InputMaybe<Scalars['Int']>;
+}
+
 export interface MutationLoginArgs {
   name: Scalars['String'];
   password: Scalars['String'];
@@ -2850,6 +2941,10 @@ export interface ResolversParentTypes {
   CircuitGraph: { nodes: ReadonlyArray<ResolversParentTypes['CircuitNode']>; edges: ReadonlyArray<ResolversParentTypes['CircuitEdge']> };
   CircuitNode: { id: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; kind?: Maybe<ResolvedScalars['String']>; layer?: Maybe<ResolvedScalars['Int']>; head?: Maybe<ResolvedScalars['Int']> };
   Comment: M.CommentRow;
+  ComponentActivity: { dataset: ResolversParentTypes['Dataset']; mazes: ResolvedScalars['Int']; splitSize: ResolvedScalars['Int']; positions: ResolvedScalars['Int']; byClassMeasure: ResolvedScalars['String']; byClass: ReadonlyArray<ResolversParentTypes['ComponentClassValue']>; examples: ReadonlyArray<ResolversParentTypes['ComponentExample']> };
+  ComponentClassValue: { class: ResolvedScalars['String']; value: ResolvedScalars['Float']; n: ResolvedScalars['Int'] };
+  ComponentEvidence: { experiment: ResolversParentTypes['Experiment']; kind: ResolvedScalars['String']; measure: ResolvedScalars['String']; value?: Maybe<ResolvedScalars['Float']>; rank?: Maybe<ResolvedScalars['Int']>; of?: Maybe<ResolvedScalars['Int']> };
+  ComponentExample: { maze: ResolversParentTypes['Maze']; position: ResolvedScalars['Int']; token: ResolvedScalars['String']; value: ResolvedScalars['Float']; cell?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; heat: ReadonlyArray<ResolvedScalars['Float']>; tokens: ReadonlyArray<ResolvedScalars['String']>; values: ReadonlyArray<ResolvedScalars['Float']> };
   ComponentTarget: M.ComponentTarget;
   CreateDatasetJobParams: { name: ResolvedScalars['String']; generator: MazeGenerator; grid: ResolvedScalars['Int']; count: ResolvedScalars['Int']; seed: ResolvedScalars['Int']; p?: Maybe<ResolvedScalars['Float']>; forkless?: Maybe<ResolvedScalars['Boolean']>; testFraction: ResolvedScalars['Float'] };
   Curriculum: { by: CurriculumBy; fraction: ResolvedScalars['Float'] };
@@ -2902,6 +2997,7 @@ export interface ResolversParentTypes {
   MazeStats: { edges: ResolvedScalars['Int']; deadEnds: ResolvedScalars['Int']; forks: ResolvedScalars['Int']; isTree: ResolvedScalars['Boolean']; components: ResolvedScalars['Int']; cyclomatic: ResolvedScalars['Int']; forksOnPath: ResolvedScalars['Int']; l1Distance: ResolvedScalars['Int']; baselineSuccessProbability?: Maybe<ResolvedScalars['Float']> };
   MazeTokens: { prompt: ResolvedScalars['String']; tokens: ResolvedScalars['String']; solution: ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>> };
   Model: M.ModelRow;
+  ModelComponent: M.ComponentParent;
   ModelConfig: { d_model: ResolvedScalars['Int']; n_layers: ResolvedScalars['Int']; n_heads: ResolvedScalars['Int']; d_head: ResolvedScalars['Int']; d_mlp: ResolvedScalars['Int']; d_vocab: ResolvedScalars['Int']; n_ctx: ResolvedScalars['Int']; act_fn: ActFn; eps: ResolvedScalars['Float']; tokenizer: ResolvedScalars['String']; positional_embedding_type: PositionalEmbeddingType; rotary_dim?: Maybe<ResolvedScalars['Int']>; rotary_base?: Maybe<ResolvedScalars['Float']>; rotary_adjacent_pairs?: Maybe<ResolvedScalars['Boolean']>; normalization_type?: Maybe<NormalizationType>; attn_only: ResolvedScalars['Boolean']; parallel_attn_mlp: ResolvedScalars['Boolean']; d_vocab_out: ResolvedScalars['Int'] };
   ModelConnection: { edges: ReadonlyArray<ResolversParentTypes['ModelEdge']>; pageInfo: ResolversParentTypes['PageInfo']; totalCount: ResolvedScalars['Int'] | Promise<ResolvedScalars['Int']> };
   ModelEdge: { cursor: ResolvedScalars['String']; node: ResolversParentTypes['Model'] };
@@ -3215,6 +3311,42 @@ export interface CommentResolvers<TContext = unknown, TParent = ResolversParentT
   author?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
   body?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
+}
+
+export interface ComponentActivityResolvers<TContext = unknown, TParent = ResolversParentTypes['ComponentActivity']> {
+  dataset?: ResolverFn<ResolversParentTypes['Dataset'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  splitSize?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  positions?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  byClassMeasure?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  byClass?: ResolverFn<ReadonlyArray<ResolversParentTypes['ComponentClassValue']>, TParent, TContext, Record<string, never>>;
+  examples?: ResolverFn<ReadonlyArray<ResolversParentTypes['ComponentExample']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ComponentClassValueResolvers<TContext = unknown, TParent = ResolversParentTypes['ComponentClassValue']> {
+  class?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  value?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  n?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+}
+
+export interface ComponentEvidenceResolvers<TContext = unknown, TParent = ResolversParentTypes['ComponentEvidence']> {
+  experiment?: ResolverFn<ResolversParentTypes['Experiment'], TParent, TContext, Record<string, never>>;
+  kind?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  measure?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  value?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  rank?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  of?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ComponentExampleResolvers<TContext = unknown, TParent = ResolversParentTypes['ComponentExample']> {
+  maze?: ResolverFn<ResolversParentTypes['Maze'], TParent, TContext, Record<string, never>>;
+  position?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  token?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  value?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  cell?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  heat?: ResolverFn<ReadonlyArray<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  tokens?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  values?: ResolverFn<ReadonlyArray<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface ComponentTargetResolvers<TContext = unknown, TParent = ResolversParentTypes['ComponentTarget']> {
@@ -3697,6 +3829,17 @@ export interface ModelResolvers<TContext = unknown, TParent = ResolversParentTyp
   latestCheckpoint?: ResolverFn<Maybe<ResolversParentTypes['Checkpoint']>, TParent, TContext, Record<string, never>>;
   trainingCurve?: ResolverFn<ReadonlyArray<ResolversParentTypes['CurvePoint']>, TParent, TContext, ModelTrainingCurveArgs>;
   evals?: ResolverFn<ReadonlyArray<ResolversParentTypes['Evaluation']>, TParent, TContext, Record<string, never>>;
+  component?: ResolverFn<ResolversParentTypes['ModelComponent'], TParent, TContext, ModelComponentArgs>;
+}
+
+export interface ModelComponentResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelComponent']> {
+  name?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  kind?: ResolverFn<ComponentKind, TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  head?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  neuron?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  evidence?: ResolverFn<ReadonlyArray<ResolversParentTypes['ComponentEvidence']>, TParent, TContext, Record<string, never>>;
+  activity?: ResolverFn<ResolversParentTypes['ComponentActivity'], TParent, TContext, ModelComponentActivityArgs>;
 }
 
 export interface ModelConfigResolvers<TContext = unknown, TParent = ResolversParentTypes['ModelConfig']> {
@@ -4320,6 +4463,10 @@ export interface Resolvers<TContext = unknown> {
   CircuitGraph?: CircuitGraphResolvers<TContext>;
   CircuitNode?: CircuitNodeResolvers<TContext>;
   Comment?: CommentResolvers<TContext>;
+  ComponentActivity?: ComponentActivityResolvers<TContext>;
+  ComponentClassValue?: ComponentClassValueResolvers<TContext>;
+  ComponentEvidence?: ComponentEvidenceResolvers<TContext>;
+  ComponentExample?: ComponentExampleResolvers<TContext>;
   ComponentTarget?: ComponentTargetResolvers<TContext>;
   CreateDatasetJobParams?: CreateDatasetJobParamsResolvers<TContext>;
   Curriculum?: CurriculumResolvers<TContext>;
@@ -4372,6 +4519,7 @@ export interface Resolvers<TContext = unknown> {
   MazeStats?: MazeStatsResolvers<TContext>;
   MazeTokens?: MazeTokensResolvers<TContext>;
   Model?: ModelResolvers<TContext>;
+  ModelComponent?: ModelComponentResolvers<TContext>;
   ModelConfig?: ModelConfigResolvers<TContext>;
   ModelConnection?: ModelConnectionResolvers<TContext>;
   ModelEdge?: ModelEdgeResolvers<TContext>;

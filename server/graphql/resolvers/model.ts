@@ -12,6 +12,7 @@ import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
 import { generatePath, runForward } from '../../services/inference.js';
 import { loadSaeForEdits } from './sae-feature.js';
+import { component } from './component.js';
 import {
   MAX_MODEL_BYTES,
   deleteModel,
@@ -141,6 +142,7 @@ export const modelResolvers: Resolvers<Ctx> = {
     latestCheckpoint: async (m, _a, ctx) => (await ctx.loaders.checkpointsByModel.load(m.id)).at(-1) ?? null,
     trainingCurve: (m, { name }, ctx) => trainingCurve(ctx.db, m.id, name),
     evals: (m, _a, ctx) => evaluationsOf(ctx.db, m.id),
+    component: (m, { name }) => component(m, name),
   },
   ModelLineage: {
     jobId: (l) => (l.jobId != null ? toId('Job', l.jobId) : null),

@@ -9,6 +9,8 @@ export interface Bar {
   label: string;
   value: number;
   note?: string;
+  /** Makes the label a link (e.g. a component's page). */
+  href?: string | null;
 }
 
 export function Bars({ items, width = 620, valueLabel, testId = 'bars' }: { items: readonly Bar[]; width?: number; valueLabel: string; testId?: string }) {
@@ -37,9 +39,17 @@ export function Bars({ items, width = 620, valueLabel, testId = 'bars' }: { item
         const x = b.value >= 0 ? zero : zero - w;
         return (
           <g key={b.label} data-label={b.label}>
-            <text x={left - 6} y={y + 13} textAnchor="end" className="row-label">
-              {b.label}
-            </text>
+            {b.href ? (
+              <a href={b.href}>
+                <text x={left - 6} y={y + 13} textAnchor="end" className="row-label link">
+                  {b.label}
+                </text>
+              </a>
+            ) : (
+              <text x={left - 6} y={y + 13} textAnchor="end" className="row-label">
+                {b.label}
+              </text>
+            )}
             <rect x={x} y={y + 3} width={Math.max(w, 0.5)} height={rowH - 6} fill={b.value >= 0 ? '#c0392b' : '#2166ac'} opacity={0.85}>
               <title>{`${b.label}: ${valueLabel} ${Number.isFinite(b.value) ? b.value.toPrecision(4) : 'n/a'}${b.note ? ` (${b.note})` : ''}`}</title>
             </rect>

@@ -126,7 +126,7 @@ export function FindingsView({ me }: { me: User }) {
       <div className="row">
         <div style={{ flex: '3 1 620px' }} data-testid="findings">
           {shown.map((a) => (
-            <AnnotationCard key={a.id} a={a} me={me} focused={shortId(a.id) === focus} onChange={upsert} />
+            <AnnotationCard key={a.id} a={a} me={me} modelId={modelId} focused={shortId(a.id) === focus} onChange={upsert} />
           ))}
           {q.data && shown.length === 0 ? <p className="empty">No findings {list.length ? 'match these filters' : 'yet for this model'}.</p> : null}
         </div>

@@ -10,6 +10,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { fullId, shortId } from '../../lib/graphql';
 import { useMutation, useQuery, useSubscription } from '../../lib/hooks';
+import { componentHref } from '../../lib/url';
 import { JOB_PROGRESS } from '../JobProgress.queries';
 import { CREATE_CIRCUIT, MODEL } from './ModelView.queries';
 import type { Checkpoint, Connection, CurvePoint, Dataset, Evaluation, Job, Model, User } from '../../lib/types';
@@ -134,6 +135,33 @@ export function ModelView({ id, me }: { id: string; me: User }) {
             <TrainingCurve model={m} jobs={q.data?.trainJobs.edges.map((e) => e.node) ?? []} reload={q.reload} />
             <EvalTable model={m} evals={m.evals} datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} canRun={canWrite(me)} onDone={q.reload} />
             <ModelExperiments modelId={m.id} canRun={canWrite(me)} />
+            <div className="card" data-testid="model-components">
+              <h2>Components</h2>
+              <p className="sub">Each head and MLP has a page: what experiments measured about it, its findings, its activity on test mazes.</p>
+              <table className="compact">
+                <tbody>
+                  {Array.from({ length: m.config.n_layers }, (_, l) => (
+                    <tr key={l}>
+                      <th>Layer {l}</th>
+                      <td>
+                        <nav className="siblings">
+                          {Array.from({ length: m.config.n_heads }, (_, h) => (
+                            <Link key={h} prefetch={false} href={componentHref(m.id, `L${l}H${h}`) ?? '#'}>
+                              L{l}H{h}
+                            </Link>
+                          ))}
+                          {m.config.attn_only ? null : (
+                            <Link prefetch={false} href={componentHref(m.id, `L${l}.mlp`) ?? '#'}>
+                              L{l}.mlp
+                            </Link>
+                          )}
+                        </nav>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
             <div className="card">
               <h2>Checkpoints</h2>
               <table>

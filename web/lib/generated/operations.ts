@@ -632,6 +632,128 @@ export interface CircuitsQuery {
 
 export interface CircuitsQueryVariables {}
 
+/** query Component (web/components/views/ComponentView.queries.ts COMPONENT) */
+export interface ComponentQuery {
+  model: {
+    id: string;
+    name: string;
+    lineage: {
+      datasetId: string | null;
+    };
+    config: {
+      n_layers: number;
+      n_heads: number;
+      d_mlp: number;
+      attn_only: boolean;
+    };
+    component: {
+      name: string;
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      layer: number;
+      head: number | null;
+      neuron: number | null;
+      evidence: Array<{
+        experiment: {
+          id: string;
+          kind: string;
+          createdAt: string;
+          checkpoint: {
+            step: number;
+          } | null;
+        };
+        kind: string;
+        measure: string;
+        value: number | null;
+        rank: number | null;
+        of: number | null;
+      }>;
+    };
+  } | null;
+  datasets: {
+    edges: Array<{
+      node: {
+        id: string;
+        name: string;
+        status: 'BUILDING' | 'READY';
+        grid: number;
+      };
+    }>;
+  };
+}
+
+export interface ComponentQueryVariables {
+  model: string;
+  name: string;
+}
+
+/** query ComponentActivity (web/components/views/ComponentView.queries.ts COMPONENT_ACTIVITY) */
+export interface ComponentActivityQuery {
+  model: {
+    id: string;
+    component: {
+      activity: {
+        dataset: {
+          id: string;
+          name: string;
+        };
+        mazes: number;
+        splitSize: number;
+        positions: number;
+        byClassMeasure: string;
+        byClass: Array<{
+          class: string;
+          value: number;
+          n: number;
+        }>;
+        examples: Array<{
+          maze: {
+            id: string;
+            index: number;
+            rows: number;
+            cols: number;
+            svg: string;
+          };
+          position: number;
+          token: string;
+          value: number;
+          cell: Array<number> | null;
+          heat: Array<number>;
+          tokens: Array<string>;
+          values: Array<number>;
+        }>;
+      };
+    };
+  } | null;
+}
+
+export interface ComponentActivityQueryVariables {
+  model: string;
+  name: string;
+  dataset?: string | null;
+}
+
+/** query ComponentFindings (web/components/views/ComponentView.queries.ts COMPONENT_FINDINGS) */
+export interface ComponentFindingsQuery {
+  annotations: {
+    totalCount: number;
+    edges: Array<{
+      node: {
+        id: string;
+        status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
+        body: string;
+        author: {
+          name: string;
+        } | null;
+      };
+    }>;
+  };
+}
+
+export interface ComponentFindingsQueryVariables {
+  model: string;
+  target: Inputs['ComponentTargetInput'];
+}
+
 /** mutation CreateAnnotation (web/components/views/findings/AnnotationForm.queries.ts CREATE_ANNOTATION) */
 export interface CreateAnnotationMutation {
   createAnnotation: {

@@ -6,6 +6,7 @@
  */
 import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
+import { componentHref } from '../../../lib/url';
 import { type ViewProps, fmt } from './common';
 
 export function AdjacencyView({ e, s }: ViewProps<'AdjacencyHeadsSummary'>) {
@@ -38,7 +39,9 @@ export function AdjacencyView({ e, s }: ViewProps<'AdjacencyHeadsSummary'>) {
             <tr key={`${r.layer}.${r.head}`} data-head={`${r.layer}.${r.head}`}>
               <td className="num">{r.rank}</td>
               <td className="mono">
-                L{r.layer}H{r.head}
+                <Link prefetch={false} href={componentHref(e.model.id, `L${r.layer}H${r.head}`) ?? '#'}>
+                  L{r.layer}H{r.head}
+                </Link>
               </td>
               <td className="num">{fmt(r.lattice)}</td>
               <td className="num">{fmt(r.connected)}</td>

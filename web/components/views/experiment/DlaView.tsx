@@ -6,7 +6,7 @@
  * for maze 0, component × path position. URL state: cls.
  */
 import { tokenLabels } from '../../../lib/experiments';
-import { useUrlState } from '../../../lib/url';
+import { componentHref, useUrlState } from '../../../lib/url';
 import { Bars } from '../../charts/Bars';
 import { Heatmap } from '../../charts/Heatmap';
 import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
@@ -30,7 +30,7 @@ export function DlaView({ e, s }: ViewProps<'DlaSummary'>) {
   if (!tensors) return <Pending error={error} />;
   const k = classes.indexOf(cls);
   const by = tensors.by_class; // [class, component]
-  const bars = comps.map((c, j) => ({ label: c, value: by.data[k * comps.length + j] }));
+  const bars = comps.map((c, j) => ({ label: c, value: by.data[k * comps.length + j], href: componentHref(e.model.id, c) }));
   let detail: React.ReactNode = null;
   if (hasDetail) {
     const d = tensors['maze0.dla']; // [P, component]

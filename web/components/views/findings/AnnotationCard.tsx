@@ -12,7 +12,8 @@ import { ADD_COMMENT, UPDATE_ANNOTATION, VOTE } from './AnnotationCard.queries';
 import type { Annotation, AnnotationStatus, User } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { Badge, ErrorBox, ago } from '../../ui';
-import { targetLabel } from './target';
+import { targetComponentName, targetLabel } from './target';
+import { componentHref } from '../../../lib/url';
 
 function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotation) => void; onCancel: () => void }) {
   const [body, setBody] = useState(a.body);
@@ -78,12 +79,27 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
   );
 }
 
-export function AnnotationCard({ a, me, focused, onChange }: { a: Annotation; me: User; focused?: boolean; onChange: (a: Annotation) => void }) {
+export function AnnotationCard({
+  a,
+  me,
+  modelId,
+  focused,
+  onChange,
+}: {
+  a: Annotation;
+  me: User;
+  /** The finding's model: a head, MLP or neuron target links to its component page. */
+  modelId: string;
+  focused?: boolean;
+  onChange: (a: Annotation) => void;
+}) {
   const [editing, setEditing] = useState(false);
   const [comment, setComment] = useState('');
   const [error, setError] = useState<GqlError>();
   const canEdit = me.role === 'ADMIN' || a.author?.id === me.id;
   const canAct = me.role !== 'VIEWER';
+  const component = targetComponentName(a.target);
+  const componentPage = component ? componentHref(modelId, component) : null;
   async function act(p: Promise<unknown>) {
     setError(undefined);
     try {
@@ -110,6 +126,10 @@ export function AnnotationCard({ a, me, focused, onChange }: { a: Annotation; me
             className="target"
             href={`/experiments/${String(a.target.experimentId).replace(/^Experiment:/, '')}/features/${a.target.latent}`}
           >
+            {targetLabel(a.target)}
+          </Link>
+        ) : componentPage ? (
+          <Link prefetch={false} className="target" href={componentPage}>
             {targetLabel(a.target)}
           </Link>
         ) : (

@@ -38,6 +38,14 @@ export function targetLabel(t: Target): string {
   }
 }
 
+/** The component page name of a head, MLP or neuron target (web/lib/url.ts componentHref), else null. */
+export function targetComponentName(t: Target): string | null {
+  if (t.kind === 'head') return `L${t.layer}H${t.head}`;
+  if (t.kind === 'mlp') return `L${t.layer}.mlp`;
+  if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
+  return null;
+}
+
 export function targetParam(t: Target): string {
   switch (t.kind) {
     case 'head':

@@ -1,0 +1,46 @@
+/**
+ * What a component page (interp/component.ts) reads from storage: the model's finished
+ * experiments of the kinds that measure components, each with a reader of its result tensors, and
+ * the test-split mazes its activity is measured on.
+ */
+import { and, asc, count, desc, eq, inArray, isNotNull } from 'drizzle-orm';
+import { first, type Db, type DbHandle } from '../db/client.js';
+import { experiments, mazes as mazesTable, results } from '../db/tables.js';
+import type { StoredExperiment } from '../interp/component.js';
+import { readResultTensor } from './experiments.js';
+import type { ExperimentRow, MazeRow } from './rows.js';
+
+/** The kinds componentEvidence reads. */
+export const EVIDENCE_KINDS = ['dla', 'activation-patching', 'attribution-patching', 'path-patching', 'adjacency-heads', 'weights', 'attention'] as const;
+
+/** Every finished experiment of the model of those kinds, newest first, each able to read its tensors. */
+export async function evidenceExperiments(handle: Pick<DbHandle, 'db' | 'store'>, modelId: number): Promise<Array<StoredExperiment & { row: ExperimentRow }>> {
+  const rows = await handle.db
+    .select()
+    .from(experiments)
+    .where(and(eq(experiments.modelId, modelId), inArray(experiments.kind, [...EVIDENCE_KINDS]), isNotNull(experiments.summary)))
+    .orderBy(desc(experiments.id));
+  return rows.map((row) => ({
+    row,
+    id: row.id,
+    kind: row.kind,
+    summary: row.summary,
+    read: async (name: string) => {
+      const r = await first(
+        handle.db
+          .select()
+          .from(results)
+          .where(and(eq(results.experimentId, row.id), eq(results.name, name))),
+      );
+      return r ? await readResultTensor(handle.store, r) : undefined;
+    },
+  }));
+}
+
+/** The first `limit` test-split mazes of a dataset (index order) and how many the split holds. */
+export async function testSplitMazes(db: Db, datasetId: number, limit: number): Promise<{ rows: MazeRow[]; available: number }> {
+  const where = and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, 'test'));
+  const available = (await first(db.select({ n: count() }).from(mazesTable).where(where)))!.n;
+  const rows = await db.select().from(mazesTable).where(where).orderBy(asc(mazesTable.idx)).limit(limit);
+  return { rows, available };
+}

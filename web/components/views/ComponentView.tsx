@@ -1,0 +1,261 @@
+'use client';
+/**
+ * /models/<id>/components/<name>: one head (L1H0), MLP layer (L1.mlp) or neuron (L0N17), the way
+ * Neuronpedia shows a feature: what every stored experiment of the model measured about it (linked
+ * to the experiment), the findings about it, and its activity over a dataset's test mazes — mean
+ * by token class, and the mazes where it is strongest drawn with its attention or activation on
+ * the cells (each linked to its maze page).
+ */
+import Link from 'next/link';
+import type { ComponentActivityQuery, ComponentFindingsQuery, ComponentQuery } from '../../lib/generated/operations';
+import { shortId } from '../../lib/graphql';
+import { useQuery } from '../../lib/hooks';
+import { componentHref, useUrlState } from '../../lib/url';
+import { Bars } from '../charts/Bars';
+import { MazeSvg } from '../MazeSvg';
+import { Badge, ErrorBox, Title } from '../ui';
+import { fmt, UrlSelect } from './experiment/common';
+import { targetInput, targetParam, type Target } from './findings/target';
+import { COMPONENT, COMPONENT_ACTIVITY, COMPONENT_FINDINGS } from './ComponentView.queries';
+
+type Model = NonNullable<ComponentQuery['model']>;
+type Component = Model['component'];
+type Activity = NonNullable<ComponentActivityQuery['model']>['component']['activity'];
+
+/** The page of a sibling (always a component name). */
+const siblingHref = (modelId: string, name: string): string => componentHref(modelId, name) ?? '#';
+
+function targetOf(c: Component): Target {
+  return c.kind === 'head'
+    ? { kind: 'head', layer: c.layer, head: c.head }
+    : c.kind === 'neuron'
+      ? { kind: 'neuron', layer: c.layer, neuron: c.neuron }
+      : { kind: 'mlp', layer: c.layer };
+}
+
+/** Every head of the model (a head's page), or the MLP layers (an MLP's), current one marked. */
+function Siblings({ model, c }: { model: Model; c: Component }) {
+  const { n_layers: L, n_heads: H } = model.config;
+  const names =
+    c.kind === 'head'
+      ? Array.from({ length: L * H }, (_, i) => `L${Math.floor(i / H)}H${i % H}`)
+      : c.kind === 'mlp'
+        ? Array.from({ length: L }, (_, l) => `L${l}.mlp`)
+        : [
+            c.neuron! > 0 ? `L${c.layer}N${c.neuron! - 1}` : null,
+            `L${c.layer}N${c.neuron}`,
+            c.neuron! + 1 < model.config.d_mlp ? `L${c.layer}N${c.neuron! + 1}` : null,
+          ].filter((n): n is string => n !== null);
+  return (
+    <nav className="siblings" aria-label="other components" data-testid="component-siblings">
+      {names.map((n) =>
+        n === c.name ? (
+          <strong key={n}>{n}</strong>
+        ) : (
+          <Link key={n} prefetch={false} href={siblingHref(model.id, n)}>
+            {n}
+          </Link>
+        ),
+      )}
+    </nav>
+  );
+}
+
+function Evidence({ c }: { c: Component }) {
+  return (
+    <div className="card" data-testid="component-evidence">
+      <h2>What experiments measured</h2>
+      {c.evidence.length === 0 ? (
+        <p className="empty">
+          No stored experiment of this model measured {c.name} yet: dla
+          {c.kind === 'head'
+            ? ', activation or attribution patching (head sites), path-patching, adjacency-heads, weights and attention do'
+            : ' and patching (mlp_out) do'}
+          {c.kind === 'neuron' ? '; none measures single neurons, so see its activity below' : ''}.
+        </p>
+      ) : (
+        <div className="scroll-x">
+          <table className="compact">
+            <thead>
+              <tr>
+                <th>Experiment</th>
+                <th>Measure</th>
+                <th className="num">Value</th>
+                <th className="num">Rank</th>
+              </tr>
+            </thead>
+            <tbody>
+              {c.evidence.map((e, i) => (
+                <tr key={i}>
+                  <td>
+                    <Link prefetch={false} href={`/experiments/${shortId(e.experiment.id)}`}>
+                      {e.kind} {shortId(e.experiment.id)}
+                    </Link>
+                    {e.experiment.checkpoint ? <span className="sub"> · step {e.experiment.checkpoint.step}</span> : null}
+                  </td>
+                  <td>{e.measure}</td>
+                  <td className="num">{fmt(e.value)}</td>
+                  <td className="num">{e.rank != null ? `${e.rank} of ${e.of}` : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function Findings({ modelId, c }: { modelId: string; c: Component }) {
+  const target = targetOf(c);
+  const q = useQuery<ComponentFindingsQuery>(COMPONENT_FINDINGS, { model: modelId, target: targetInput(target) });
+  const list = q.data?.annotations.edges.map((e) => e.node) ?? [];
+  return (
+    <div className="card" data-testid="component-findings">
+      <h2>Findings</h2>
+      <ErrorBox error={q.error} />
+      {list.length === 0 && !q.loading ? <p className="empty">No finding about {c.name} yet.</p> : null}
+      <ul>
+        {list.map((a) => (
+          <li key={a.id}>
+            <Badge value={a.status} />{' '}
+            <Link prefetch={false} href={`/findings?model=${shortId(modelId)}&focus=${shortId(a.id)}`}>
+              {a.body.split('\n')[0].slice(0, 140)}
+            </Link>{' '}
+            <span className="sub">— {a.author?.name ?? 'someone'}</span>
+          </li>
+        ))}
+      </ul>
+      <Link className="button" prefetch={false} href={`/findings?model=${shortId(modelId)}&target=${encodeURIComponent(targetParam(target))}`}>
+        Write a finding about {c.name}…
+      </Link>
+    </div>
+  );
+}
+
+/** The sequence, each token shaded by `values` (a head: the query's attention), the position outlined. */
+function ShadedTokens({ tokens, values, position }: { tokens: readonly string[]; values: readonly number[]; position: number }) {
+  const max = Math.max(1e-9, ...values.map(Math.abs));
+  return (
+    <div className="tokens" data-testid="component-tokens">
+      {tokens.map((t, i) => {
+        const a = Math.abs(values[i] ?? 0) / max;
+        return (
+          <span
+            key={i}
+            className={`tok${i === position ? ' current' : ''}`}
+            title={`position ${i} ${t}: ${fmt(values[i])}`}
+            style={{ background: a > 0.02 ? `rgba(214, 39, 40, ${0.1 + 0.75 * a})` : undefined }}
+          >
+            {t}
+          </span>
+        );
+      })}
+    </div>
+  );
+}
+
+function ActivityCard({
+  model,
+  c,
+  datasets,
+}: {
+  model: Model;
+  c: Component;
+  datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
+}) {
+  const url = useUrlState();
+  const ready = datasets.filter((d) => d.status === 'READY');
+  const fallback = model.lineage.datasetId ?? ready[0]?.id ?? '';
+  const dataset = url.get('dataset') ? `Dataset:${url.get('dataset')}` : fallback;
+  const q = useQuery<ComponentActivityQuery>(COMPONENT_ACTIVITY, { model: model.id, name: c.name, dataset: dataset || null }, { skip: !dataset });
+  const a: Activity | undefined = q.data?.model?.component.activity;
+  const what = c.kind === 'head' ? 'attention on one cell' : c.kind === 'mlp' ? '‖mlp_out‖' : 'activation';
+  return (
+    <div className="card" data-testid="component-activity">
+      <h2>Activity over mazes</h2>
+      <div className="controls">
+        <UrlSelect
+          param="dataset"
+          label="Test mazes of "
+          value={shortId(dataset)}
+          options={ready.map((d) => [shortId(d.id), `${d.name} (${d.grid}×${d.grid})${d.id === model.lineage.datasetId ? ' · trained on' : ''}`] as const)}
+        />
+      </div>
+      {!dataset ? <p className="empty">No dataset to read: create one first.</p> : null}
+      <ErrorBox error={q.error} />
+      {q.loading && !a ? <p className="empty">Running the model on the test mazes…</p> : null}
+      {a ? (
+        <>
+          <p data-testid="component-activity-summary">
+            {a.mazes} of {a.splitSize} test mazes of {a.dataset.name}, {a.positions} positions; {a.byClassMeasure}:
+          </p>
+          <Bars
+            items={a.byClass.map((b) => ({ label: b.class, value: b.value, note: `n = ${b.n}` }))}
+            valueLabel={a.byClassMeasure}
+            testId="component-by-class"
+          />
+          <h3>Strongest mazes</h3>
+          {a.examples.map((x) => (
+            <div key={x.maze.id} className="example" data-testid="component-example">
+              <p>
+                <Link prefetch={false} href={`/mazes/${shortId(x.maze.id)}`}>
+                  Maze {shortId(x.maze.id)}
+                </Link>{' '}
+                (test #{x.maze.index}), position {x.position} <span className="mono">{x.token}</span>: {what} {fmt(x.value)}
+                {x.cell ? ` on (${x.cell[0]},${x.cell[1]})` : ''}
+              </p>
+              <div className="row">
+                <MazeSvg svg={x.maze.svg} heat={x.heat} heatMax={Math.max(1e-9, ...x.heat)} label={`maze ${shortId(x.maze.id)} with ${c.name}'s ${what}`} />
+                <ShadedTokens tokens={x.tokens} values={x.values} position={x.position} />
+              </div>
+            </div>
+          ))}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function ComponentView({ id, name }: { id: string; name: string }) {
+  const q = useQuery<ComponentQuery>(COMPONENT, { model: `Model:${shortId(id)}`, name });
+  const model = q.data?.model;
+  const c = model?.component;
+  const datasets = q.data?.datasets.edges.map((e) => e.node) ?? [];
+  const what = c
+    ? c.kind === 'head'
+      ? `head ${c.head} of layer ${c.layer}`
+      : c.kind === 'mlp'
+        ? `the MLP of layer ${c.layer}`
+        : `neuron ${c.neuron} of layer ${c.layer}'s MLP`
+    : '';
+  return (
+    <>
+      <Title
+        sub={
+          model ? (
+            <>
+              {what} of{' '}
+              <Link prefetch={false} href={`/models/${shortId(model.id)}`}>
+                {model.name}
+              </Link>
+            </>
+          ) : undefined
+        }
+      >
+        {c?.name ?? name}
+      </Title>
+      <ErrorBox error={q.error} />
+      {model && c ? (
+        <div data-testid="component-page">
+          <Siblings model={model} c={c} />
+          <div className="grid2">
+            <Evidence c={c} />
+            <Findings modelId={model.id} c={c} />
+          </div>
+          <ActivityCard model={model} c={c} datasets={datasets} />
+        </div>
+      ) : null}
+    </>
+  );
+}
