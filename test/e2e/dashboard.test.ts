@@ -136,6 +136,13 @@ describe('Searchlight dashboard end to end', () => {
     await page().waitForSelector('th:text-is("n_layers")');
     expect(await page().textContent('th:text-is("n_layers") + td')).toBe('4');
     await screenshot(page(), '05-model');
+    // Evaluated on the dataset's test split: each rate with its 95% interval, the table scrolling rather than clipping.
+    await page().click('button:has-text("Evaluate")');
+    await page().waitForSelector('[data-testid=evals] tbody tr', { timeout: 90_000 });
+    expect(await page().locator('[data-testid=evals] thead th').allTextContents()).toContain('target_reached_rate');
+    expect(await page().locator('[data-testid=evals] tbody tr').first().locator('.ci').first().textContent()).toMatch(/^\[\d\.\d\d, \d\.\d\d\]$/);
+    // Wider than its card, it scrolls inside it (.scroll-x) instead of clipping the last columns.
+    expect(await page().$eval('[data-testid=evals]', (t) => getComputedStyle(t.parentElement as HTMLElement).overflowX)).toBe('auto');
 
     await page().goto(`${base}/playground?model=${modelId}&maze=${mazeId}`);
     await page().click('[data-testid=run]:not([disabled])');

@@ -207,6 +207,10 @@ describe('experiments in the dashboard', () => {
       expect(await page().locator(check).count()).toBeGreaterThan(0);
       if (kind === 'adjacency-heads') expect(await page().locator(check).count()).toBe(L * H);
       if (kind === 'weights') expect(await page().locator(check).count()).toBe(GRID * GRID);
+      // Rates carry their n and 95% interval: whiskers on the charts, intervals in the tables.
+      if (kind === 'retarget') expect(await page().locator('[data-testid=retarget-chart] path.ci').count()).toBeGreaterThan(0);
+      if (kind === 'lookahead') expect(await page().locator('[data-testid=lookahead-table] .ci').first().textContent()).toMatch(/^\[\d\.\d\d, \d\.\d\d\]$/);
+      if (kind === 'behavior') expect(await page().locator('[data-testid=behavior-table] .ci').count()).toBeGreaterThan(0);
       await screenshot(page(), shot);
       if (kind === 'sae') {
         const saeId = Number(/\/experiments\/(\d+)/.exec(page().url())![1]);

@@ -180,6 +180,16 @@ describe('evaluation table rows', () => {
     const labels = rows(evals as never, new Map([['Dataset:1', 'demo 5x5']])).map((r) => r.label);
     expect(labels).toEqual(['model · demo 5x5 (test split)', 'baseline · demo 5x5 (test split)', 'model · Dataset:9 (test split)', 'model · dfs 5×5']);
   });
+
+  it('know how many trials each rate is over: its mazes, or the pooled fork decisions', async () => {
+    const { rateTrials } = await import('../../web/components/views/EvalTable.js');
+    const m = { count: 200, exact_path_rate: 0.41, frac_correct_forks_pooled: 0.8, fork_decisions: { correct: 96, total: 120 }, steps: 3 };
+    expect(rateTrials(m, 'exact_path_rate')).toBe(200);
+    expect(rateTrials(m, 'frac_correct_forks_pooled')).toBe(120);
+    expect(rateTrials(m, 'count')).toBeNull();
+    expect(rateTrials(m, 'steps')).toBeNull();
+    expect(rateTrials({ exact_path_rate: 0.4 }, 'exact_path_rate')).toBeNull(); // no count: no interval rather than a wrong one
+  });
 });
 
 describe('index lists (web/lib/lists.ts)', () => {
@@ -190,5 +200,24 @@ describe('index lists (web/lib/lists.ts)', () => {
     expect(() => parseList('5-x', 'positions')).toThrow('positions: "5-x" is not a number or a range a-b');
     expect(() => parseList('7-5', 'layers')).toThrow('layers: the range 7-5 runs backwards');
     expect(() => parseList('0-99999', 'features')).toThrow('features: the range 0-99999 is too long');
+  });
+});
+
+describe('rates with uncertainty (web/lib/stats.ts)', () => {
+  it('the Wilson interval matches its closed form and behaves at the edges', async () => {
+    const { wilson, ciText } = await import('../../web/lib/stats.js');
+    // 7 of 10: centre (0.7 + z²/20)/(1 + z²/10), half-width z/(1+z²/10)·sqrt(0.021 + z²/400) (Brown et al. 2001, eq. 4).
+    const ci = wilson(0.7, 10)!;
+    expect(ci.lo).toBeCloseTo(0.3968, 4);
+    expect(ci.hi).toBeCloseTo(0.8922, 4);
+    // 0 of 2 is not [0, 0]: two forks say little.
+    expect(wilson(0, 2)!.hi).toBeCloseTo(0.6576, 4);
+    expect(wilson(0, 2)!.lo).toBe(0);
+    expect(wilson(1, 600)!.lo).toBeGreaterThan(0.99);
+    expect(wilson(0.5, 0)).toBeNull();
+    expect(wilson(null, 10)).toBeNull();
+    expect(wilson(1.5, 10)).toBeNull();
+    expect(ciText(0.7, 10)).toBe('[0.40, 0.89]');
+    expect(ciText(0.7, null)).toBe('');
   });
 });

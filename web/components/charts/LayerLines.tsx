@@ -2,11 +2,17 @@
 /**
  * Lines over categories (layers: "resid_pre 0", …, "resid_post 3"): one series per measure, with
  * dashed series for controls and baselines, a point per value, and a legend. Missing values (null,
- * NaN) break the line.
+ * NaN) break the line. A series of rates that gives its trial counts `n` draws each point's 95%
+ * Wilson interval as a whisker (lib/stats.ts) and names n in its tooltip; series are then set a few
+ * pixels apart, so lines that coincide (controls at 0) stay readable.
  */
+import { wilson } from '../../lib/stats';
+
 export interface LayerSeries {
   name: string;
   values: ReadonlyArray<number | null>;
+  /** Trials behind each value (a rate over n): draws its confidence interval. */
+  n?: ReadonlyArray<number | null>;
   dashed?: boolean;
   colour?: string;
 }
@@ -37,7 +43,10 @@ export function LayerLines({
   const m = { l: 46, r: legend, t: 12, b: longest > 6 ? 22 + longest * 4.2 : 30 };
   const w = Math.max(width, m.l + m.r + 60 * categories.length);
   // Categories sit in the middle of equal slots, clear of the axes.
-  const sx = (i: number): number => m.l + ((i + 0.5) / Math.max(1, categories.length)) * (w - m.l - m.r);
+  const slot = (i: number): number => m.l + ((i + 0.5) / Math.max(1, categories.length)) * (w - m.l - m.r);
+  // With intervals drawn, series k sits `offset(k)` px off the slot's centre so whiskers do not overlap.
+  const spread = series.some((s) => s.n) ? 5 : 0;
+  const offset = (k: number): number => (k - (series.length - 1) / 2) * spread;
   const sy = (v: number): number => height - m.b - ((v - y0) / (y1 - y0 || 1)) * (height - m.t - m.b);
   const ticks = Array.from({ length: 5 }, (_, i) => y0 + ((y1 - y0) * i) / 4);
   return (
@@ -55,7 +64,7 @@ export function LayerLines({
       {categories.map((c, i) => (
         <text
           key={c}
-          transform={longest > 6 ? `translate(${sx(i) + 3}, ${height - m.b + 10}) rotate(-35)` : `translate(${sx(i)}, ${height - m.b + 14})`}
+          transform={longest > 6 ? `translate(${slot(i) + 3}, ${height - m.b + 10}) rotate(-35)` : `translate(${slot(i)}, ${height - m.b + 14})`}
           textAnchor={longest > 6 ? 'end' : 'middle'}
         >
           {c}
@@ -66,6 +75,7 @@ export function LayerLines({
       </text>
       {series.map((s, k) => {
         const colour = s.colour ?? COLOURS[k % COLOURS.length];
+        const sx = (i: number): number => slot(i) + offset(k);
         const runs: string[][] = [[]];
         s.values.forEach((v, i) => {
           if (v === null || !Number.isFinite(v)) runs.push([]);
@@ -78,13 +88,27 @@ export function LayerLines({
               .map((r, j) => (
                 <polyline key={j} fill="none" stroke={colour} strokeWidth={2} strokeDasharray={s.dashed ? '5,4' : undefined} points={r.join(' ')} />
               ))}
-            {s.values.map((v, i) =>
-              v === null || !Number.isFinite(v) ? null : (
-                <circle key={i} cx={sx(i)} cy={sy(v)} r={3.2} fill={s.dashed ? '#fff' : colour} stroke={colour} strokeWidth={1.5}>
-                  <title>{`${s.name} · ${categories[i]}: ${v.toPrecision(3)}`}</title>
-                </circle>
-              ),
-            )}
+            {s.values.map((v, i) => {
+              if (v === null || !Number.isFinite(v)) return null;
+              const n = s.n?.[i];
+              const ci = wilson(v, n);
+              return (
+                <g key={i}>
+                  {ci ? (
+                    <path
+                      className="ci"
+                      d={`M${sx(i) - 3},${sy(ci.lo)}H${sx(i) + 3}M${sx(i)},${sy(ci.lo)}V${sy(ci.hi)}M${sx(i) - 3},${sy(ci.hi)}H${sx(i) + 3}`}
+                      stroke={colour}
+                      strokeWidth={1}
+                      opacity={0.7}
+                    />
+                  ) : null}
+                  <circle cx={sx(i)} cy={sy(v)} r={3.2} fill={s.dashed ? '#fff' : colour} stroke={colour} strokeWidth={1.5}>
+                    <title>{`${s.name} · ${categories[i]}: ${v.toPrecision(3)}${n != null ? ` (n = ${n}${ci ? `, 95% CI ${ci.lo.toFixed(2)}–${ci.hi.toFixed(2)}` : ''})` : ''}`}</title>
+                  </circle>
+                </g>
+              );
+            })}
             <line
               x1={w - m.r + 12}
               x2={w - m.r + 32}
@@ -100,6 +124,11 @@ export function LayerLines({
           </g>
         );
       })}
+      {spread ? (
+        <text x={w - m.r + 12} y={m.t + 12 + series.length * 16} className="sub" style={{ fill: 'var(--muted)' }}>
+          whiskers: 95% Wilson CI
+        </text>
+      ) : null}
     </svg>
   );
 }

@@ -10,6 +10,7 @@ import { EVALUATE_MODEL } from './EvalTable.queries';
 import type { Dataset, Evaluation, Job, Model } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { ErrorBox, ago, num } from '../ui';
+import { ciText } from '../../lib/stats';
 
 type Row = { label: string; metrics: Record<string, unknown>; baseline: boolean; when: string };
 
@@ -26,6 +27,19 @@ export function rows(evals: Evaluation[], names: ReadonlyMap<string, string>): R
     else out.push({ label: data, metrics: s, baseline: false, when: e.createdAt });
   }
   return out;
+}
+
+/**
+ * The trials behind rate `k` of a metrics object: its mazes (`count`) for the per-maze rates, the
+ * pooled fork decisions for frac_correct_forks_pooled; null for a value that is not a rate.
+ */
+export function rateTrials(metrics: Record<string, unknown>, k: string): number | null {
+  if (typeof metrics[k] !== 'number') return null;
+  if (k === 'frac_correct_forks_pooled') {
+    const f = metrics.fork_decisions as { total?: unknown } | undefined;
+    return typeof f?.total === 'number' ? f.total : null;
+  }
+  return k.endsWith('_rate') && typeof metrics.count === 'number' ? metrics.count : null;
 }
 
 export function EvalTable({
@@ -45,38 +59,43 @@ export function EvalTable({
   const [datasetId, setDatasetId] = useState('');
   const [job, setJob] = useState<Job>();
   const r = rows(evals, new Map(datasets.map((d) => [d.id, d.name])));
-  const keys = [...new Set(r.flatMap((x) => Object.keys(x.metrics).filter((k) => typeof x.metrics[k] !== 'object')))].slice(0, 8);
+  // Every flat metric, in a table that scrolls sideways when they do not fit (none is left out).
+  const keys = [...new Set(r.flatMap((x) => Object.keys(x.metrics).filter((k) => typeof x.metrics[k] !== 'object')))];
   const pending = evals.filter((e) => !e.summary && e.job).map((e) => e.job!);
   return (
     <div className="card">
       <h2>Evaluation</h2>
       {r.length ? (
-        <table data-testid="evals">
-          <thead>
-            <tr>
-              <th>Run</th>
-              {keys.map((k) => (
-                <th key={k} className="num">
-                  {k}
-                </th>
-              ))}
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {r.map((x, i) => (
-              <tr key={i} className={x.baseline ? 'baseline' : ''}>
-                <td>{x.label}</td>
+        <div className="scroll-x">
+          <table data-testid="evals">
+            <thead>
+              <tr>
+                <th>Run</th>
                 {keys.map((k) => (
-                  <td key={k} className="num">
-                    {num(x.metrics[k])}
-                  </td>
+                  <th key={k} className="num">
+                    {k}
+                  </th>
                 ))}
-                <td className="sub">{ago(x.when)}</td>
+                <th />
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {r.map((x, i) => (
+                <tr key={i} className={x.baseline ? 'baseline' : ''}>
+                  <td>{x.label}</td>
+                  {keys.map((k) => (
+                    <td key={k} className="num">
+                      {num(x.metrics[k])}
+                      {rateTrials(x.metrics, k) !== null ? <div className="sub ci">{ciText(x.metrics[k] as number, rateTrials(x.metrics, k))}</div> : null}
+                    </td>
+                  ))}
+                  <td className="sub">{ago(x.when)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <p className="sub">Rates are over the row's count of mazes (forks pooled: over its fork decisions), with their 95% Wilson interval below.</p>
+        </div>
       ) : (
         <p className="empty">No evaluations yet.</p>
       )}

@@ -5,6 +5,7 @@
  * and the table with the baseline solver's value beside the model's. URL state: metric.
  */
 import { useUrlState } from '../../../lib/url';
+import { ciText } from '../../../lib/stats';
 import { Heatmap } from '../../charts/Heatmap';
 import { type SummaryData, type ViewProps, UrlSelect, fmt, pick } from './common';
 
@@ -89,12 +90,14 @@ export function BehaviorView({ s }: ViewProps<'BehaviorSummary'>) {
               {SHOWN.map((m) => (
                 <td key={m} className="num">
                   {fmt(metricOf(r.model, m))} <span className="baseline-value">/ {fmt(metricOf(r.baseline, m))}</span>
+                  {m.endsWith('_rate') ? <div className="sub ci">{ciText(metricOf(r.model, m), r.mazes)}</div> : null}
                 </td>
               ))}
             </tr>
           ))}
         </tbody>
       </table>
+      <p className="sub">Under each model rate: its 95% Wilson interval over the cell's mazes.</p>
     </div>
   );
 }

@@ -6,6 +6,7 @@
  * falls to chance after it; a heuristic shows no edge.
  */
 import { LayerLines } from '../../charts/LayerLines';
+import { ciText } from '../../../lib/stats';
 import { type ViewProps, fmt } from './common';
 
 export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
@@ -22,8 +23,8 @@ export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
         categories={rows.map((r) => String(r.lookahead))}
         yLabel="forks decided right"
         series={[
-          { name: 'among the ways', values: rows.map((r) => r.choice_accuracy) },
-          { name: 'outright', values: rows.map((r) => r.accuracy) },
+          { name: 'among the ways', values: rows.map((r) => r.choice_accuracy), n: rows.map((r) => r.forks) },
+          { name: 'outright', values: rows.map((r) => r.accuracy), n: rows.map((r) => r.forks) },
           { name: 'chance', values: rows.map((r) => r.chance), dashed: true },
         ]}
         testId="lookahead-chart"
@@ -33,8 +34,8 @@ export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
           <tr>
             <th className="num">Lookahead</th>
             <th className="num">Forks</th>
-            <th className="num">Among the ways</th>
-            <th className="num">Outright</th>
+            <th className="num">Among the ways [95% CI]</th>
+            <th className="num">Outright [95% CI]</th>
             <th className="num">Chance</th>
           </tr>
         </thead>
@@ -43,8 +44,12 @@ export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
             <tr key={r.lookahead}>
               <td className="num">{r.lookahead}</td>
               <td className="num">{r.forks}</td>
-              <td className="num">{fmt(r.choice_accuracy)}</td>
-              <td className="num">{fmt(r.accuracy)}</td>
+              <td className="num">
+                {fmt(r.choice_accuracy)} <span className="sub ci">{ciText(r.choice_accuracy, r.forks)}</span>
+              </td>
+              <td className="num">
+                {fmt(r.accuracy)} <span className="sub ci">{ciText(r.accuracy, r.forks)}</span>
+              </td>
               <td className="num">{fmt(r.chance)}</td>
             </tr>
           ))}

@@ -7,6 +7,7 @@
  */
 import { useUrlState } from '../../../lib/url';
 import { LayerLines } from '../../charts/LayerLines';
+import { ciText } from '../../../lib/stats';
 import { type SummaryData, type ViewProps, UrlSelect, fmt, pick } from './common';
 
 const MEASURES = [
@@ -50,8 +51,8 @@ export function RetargetView({ s }: ViewProps<'RetargetSummary'>) {
         yLabel="fraction of mazes"
         testId="retarget-chart"
         series={[
-          ...conditions.map((c, i) => ({ name: CONDITION[c] ?? c, values: layers.map((r) => value(r, c)), dashed: i > 0 })),
-          ...(base !== null ? [{ name: 'no patch', values: layers.map(() => base), dashed: true, colour: '#8895a7' }] : []),
+          ...conditions.map((c, i) => ({ name: CONDITION[c] ?? c, values: layers.map((r) => value(r, c)), n: layers.map(() => s.mazes), dashed: i > 0 })),
+          ...(base !== null ? [{ name: 'no patch', values: layers.map(() => base), n: layers.map(() => s.mazes), dashed: true, colour: '#8895a7' }] : []),
         ]}
       />
       <table className="compact">
@@ -71,7 +72,7 @@ export function RetargetView({ s }: ViewProps<'RetargetSummary'>) {
               <td className="mono">{cats[i]}</td>
               {conditions.map((c) => (
                 <td key={c} className="num">
-                  {fmt(value(r, c))}
+                  {fmt(value(r, c))} <span className="sub ci">{ciText(value(r, c), s.mazes)}</span>
                 </td>
               ))}
             </tr>
@@ -79,7 +80,9 @@ export function RetargetView({ s }: ViewProps<'RetargetSummary'>) {
         </tbody>
       </table>
       <p className="sub">
-        Without patching: {fmt(baseline.valid_to_old_target)} reach the old target validly, {fmt(baseline.valid_to_new_target)} the new one.
+        Without patching: {fmt(baseline.valid_to_old_target)} {ciText(baseline.valid_to_old_target, s.mazes)} reach the old target validly,{' '}
+        {fmt(baseline.valid_to_new_target)} {ciText(baseline.valid_to_new_target, s.mazes)} the new one. Each rate is over the {s.mazes} mazes, with its 95%
+        Wilson interval.
       </p>
     </div>
   );
