@@ -14,6 +14,9 @@
  * the plan's baseline solver.
  * Forks with no single answer (a wrong branch that also reaches the target: mazes with cycles) are
  * counted and left out.
+ *
+ * Every fork is also stored on its own (`fork.*`, with the mazes' token ids in `mazes.tokens`), so
+ * a bin of the chart opens the forks behind it, drawn on their mazes with the model's choice.
  */
 import { forkLookahead, forksAlongPath } from '../maze/analysis.js';
 import { Rng } from '../maze/rng.js';
@@ -76,6 +79,9 @@ export const lookahead = defineKind<LookaheadParams, LookaheadSummary>({
       chosen: number[] = [],
       chance: number[] = [];
     let ambiguous = 0;
+    // One entry per fork kept: its maze, position, lookahead, the right cell's token, the argmax
+    // and the best of the fork's ways (token ids).
+    const fork = { maze: [] as number[], position: [] as number[], lookahead: [] as number[], right: [] as number[], argmax: [] as number[], choice: [] as number[] };
     for (const [a, b] of chunks(mazes.length, p.batch)) {
       const { tokens, B, T } = padBatch(seqs.slice(a, b), SPECIAL.PADDING);
       const logits = await engine.forward(tokens, B, T); // [B, T, d_vocab]
@@ -97,8 +103,17 @@ export const lookahead = defineKind<LookaheadParams, LookaheadSummary>({
           while (forks.length <= h) forks.push(0), correct.push(0), chosen.push(0), chance.push(0);
           forks[h]++;
           if (best === right) correct[h]++;
-          if (others.every((id) => logits[at + right] > logits[at + id])) chosen[h]++;
+          const choseRight = others.every((id) => logits[at + right] > logits[at + id]);
+          if (choseRight) chosen[h]++;
           chance[h] += 1 / f.options;
+          let choice = right;
+          for (const id of others) if (logits[at + id] > logits[at + choice]) choice = id;
+          fork.maze.push(a + r);
+          fork.position.push(start + f.index);
+          fork.lookahead.push(need.lookahead);
+          fork.right.push(right);
+          fork.argmax.push(best);
+          fork.choice.push(choseRight ? right : choice);
         }
       }
       progress(b / mazes.length, `${b} of ${mazes.length} mazes`);
@@ -134,7 +149,28 @@ export const lookahead = defineKind<LookaheadParams, LookaheadSummary>({
         tensor('choice_accuracy', [H], choiceAccuracy), // [lookahead − 1] the right way scored above the fork's other ways
         tensor('forks', [H], forks), // [lookahead − 1] forks needing that lookahead
         tensor('chance', [H], chanceRate), // [lookahead − 1] mean 1/options
+        ...forkTensors(fork, seqs),
       ],
     };
   },
 });
+
+/** The per-fork record ([F] each, token ids where a cell) and the mazes' token ids ([M, Tmax], −1 padded). */
+function forkTensors(
+  fork: { maze: number[]; position: number[]; lookahead: number[]; right: number[]; argmax: number[]; choice: number[] },
+  seqs: readonly Int32Array[],
+) {
+  const F = fork.maze.length;
+  const Tmax = Math.max(1, ...seqs.map((q) => q.length));
+  const ids = new Float32Array(seqs.length * Tmax).fill(-1);
+  seqs.forEach((q, m) => ids.set(q, m * Tmax));
+  return [
+    tensor('fork.maze', [F], fork.maze), // [fork] index into mazes.tokens
+    tensor('fork.position', [F], fork.position), // [fork] position of the fork's path token
+    tensor('fork.lookahead', [F], fork.lookahead), // [fork] lookahead it needs
+    tensor('fork.right', [F], fork.right), // [fork] token id of the right next cell
+    tensor('fork.argmax', [F], fork.argmax), // [fork] the model's argmax token id
+    tensor('fork.choice', [F], fork.choice), // [fork] the best-scored of the fork's ways
+    tensor('mazes.tokens', [seqs.length, Tmax], ids), // [maze, pos] token ids, −1 padded
+  ];
+}

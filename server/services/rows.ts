@@ -25,4 +25,6 @@ export interface ComponentParent {
   ref: ComponentRef;
 }
 
+/** Query.parseMazeTokens' value: the parsed sequence, drawn on request. */
+export type { ParsedSequence as ParsedMazeParent } from '../maze/parse.js';
 export type { ComponentTarget, EvaluationParams, EvaluationSummary, GeneratedMazesSpec, ModelLineage } from '../db/json.js';

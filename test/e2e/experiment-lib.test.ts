@@ -10,7 +10,6 @@ import {
   defaultParams,
   divergingColour,
   finiteRange,
-  labelStride,
   nanMean0,
   paramsInput,
   parseParams,
@@ -95,14 +94,12 @@ describe('tensors and labels', () => {
     expect(nanMean0([NaN, NaN], [2, 1]).map(Number.isNaN)).toEqual([true]);
   });
 
-  it('maps token ids to strings up to the -1 padding and labels axis positions compactly', () => {
+  it('maps token ids to strings up to the -1 padding and labels axis positions with their token', () => {
     const vocab = ['<ADJLIST_START>', '(0,0)', '(0,1)'];
     expect(tokenLabels(Float32Array.from([0, 2, 1, -1, -1]), vocab)).toEqual(['<ADJLIST_START>', '(0,1)', '(0,0)']);
     expect(axisLabel(0, '<ADJLIST_START>')).toBe('0 ADJLIST_START');
     expect(axisLabel(7, '(1,2)')).toBe('7 (1,2)');
     expect(axisLabel(3, undefined)).toBe('3');
-    expect(labelStride(14)).toBe(1);
-    expect(labelStride(5)).toBe(3);
   });
 
   it('reads a behaviour metric column by name: NaN where it is null or no column', () => {

@@ -139,7 +139,45 @@ describe('experiments in the dashboard', () => {
     expect(labels.some((l) => /TARGET_START/.test(l))).toBe(true);
     expect(await heat.locator('text.col-label.marked').count()).toBeGreaterThan(0); // the changed target token
     expect(await page().locator('[data-testid=patching-by-class] rect[data-v]').count()).toBeGreaterThan(0);
+    // Every column is labelled (no skipped tokens), and hovering reads a cell out with a crosshair.
+    expect(labels).toHaveLength(cols);
+    const firstCell = heat.locator('rect[data-v]').first();
+    await firstCell.hover();
+    await page().waitForSelector('[data-testid=patching-heatmap-crosshair]');
+    expect(await page().textContent('[data-testid=patching-heatmap-readout]')).toMatch(/^L0 · 0 ADJLIST_START: normalised logit diff -?\d/);
     await screenshot(page(), 'exp-03-activation-patching');
+
+    // Drill-down: a click on the layer-1 cell at the changed position opens the pair's clean and
+    // corrupted mazes there, the changed cell outlined in each.
+    const changedPos = Number((await heat.locator('text.col-label.marked').first().textContent())!.split(' ')[0]);
+    await heat
+      .locator('rect[data-v]')
+      .nth(1 * cols + changedPos)
+      .click();
+    await page().waitForURL(new RegExp(`at=1\\.${changedPos}`));
+    await page().waitForSelector('[data-testid=drill-clean] svg rect.cell.lit');
+    await page().waitForSelector('[data-testid=drill-corrupt] svg rect.cell.lit');
+    const litClean = await page().getAttribute('[data-testid=drill-clean] rect.cell.lit', 'data-cell');
+    const litCorrupt = await page().getAttribute('[data-testid=drill-corrupt] rect.cell.lit', 'data-cell');
+    expect(litClean).not.toBe(litCorrupt); // the target moved: a different cell at the changed position
+    expect(await page().textContent('[data-testid=patching-drill] h3')).toContain(`L1 at position ${changedPos}`);
+    await screenshot(page(), 'exp-03b-patching-drill');
+
+    // Zoom: dragging over a block shows only it (the scale stays the whole map's); "Whole map" undoes it.
+    const a = (await heat.locator('rect[data-v]').nth(0).boundingBox())!;
+    const b = (await heat
+      .locator('rect[data-v]')
+      .nth(1 * cols + 5)
+      .boundingBox())!;
+    await page().mouse.move(a.x + 2, a.y + 2);
+    await page().mouse.down();
+    await page().mouse.move(b.x + 2, b.y + 2, { steps: 4 });
+    await page().mouse.up();
+    await page().waitForSelector('[data-testid=patching-heatmap][data-shown="0:2,0:6"]');
+    expect(await heat.locator('rect[data-v]').count()).toBe(2 * 6);
+    expect(await heat.locator('text.col-label').count()).toBe(6);
+    await page().click('[data-testid=patching-heatmap-unzoom]');
+    await page().waitForSelector(`[data-testid=patching-heatmap][data-shown="0:${L},0:${cols}"]`);
 
     // View state in the URL: the per-head site of pair 1 survives a reload.
     await page().selectOption('select[name=site]', 'head_all_pos');
@@ -207,9 +245,27 @@ describe('experiments in the dashboard', () => {
       expect(await page().locator(check).count()).toBeGreaterThan(0);
       if (kind === 'adjacency-heads') expect(await page().locator(check).count()).toBe(L * H);
       if (kind === 'weights') expect(await page().locator(check).count()).toBe(GRID * GRID);
+      if (kind === 'logit-lens') {
+        // Drill-down from a lens cell to maze 0 at that position, the cells involved outlined.
+        await page().locator('[data-testid=lens-heatmap] rect[data-v]').nth(2).click();
+        await page().waitForSelector('[data-testid=lens-drill-maze] svg rect.cell.lit');
+        expect(await page().textContent('[data-testid=lens-drill] p')).toMatch(/^The lens’ top \d+: /);
+      }
       // Rates carry their n and 95% interval: whiskers on the charts, intervals in the tables.
       if (kind === 'retarget') expect(await page().locator('[data-testid=retarget-chart] path.ci').count()).toBeGreaterThan(0);
-      if (kind === 'lookahead') expect(await page().locator('[data-testid=lookahead-table] .ci').first().textContent()).toMatch(/^\[\d\.\d\d, \d\.\d\d\]$/);
+      if (kind === 'lookahead') {
+        expect(await page().locator('[data-testid=lookahead-table] .ci').first().textContent()).toMatch(/^\[\d\.\d\d, \d\.\d\d\]$/);
+        // Drill-down: a bin opens its forks, each drawn on its maze with the way the model chose.
+        const forks = Number(await page().locator('[data-testid=lookahead-table] tbody tr td:nth-child(2)').first().textContent());
+        await page().locator('[data-testid=lookahead-table] tbody tr button.link').first().click();
+        await page().waitForURL(/bin=\d+/);
+        await page().waitForSelector('[data-testid=lookahead-fork-maze] svg rect.cell.lit');
+        expect(await page().locator('[data-testid=lookahead-fork]').count()).toBe(Math.min(8, forks));
+        expect(await page().textContent('[data-testid=lookahead-drill] h3')).toContain(`of ${forks}`);
+        // (attached: a vertical or horizontal line has an empty bounding box, which playwright calls invisible)
+        await page().waitForSelector('[data-testid=lookahead-fork-maze] polyline.overlay-predicted', { state: 'attached' });
+        expect(await page().locator('[data-testid=lookahead-fork-maze] polyline.overlay-predicted').count()).toBe(Math.min(8, forks));
+      }
       if (kind === 'behavior') expect(await page().locator('[data-testid=behavior-table] .ci').count()).toBeGreaterThan(0);
       await screenshot(page(), shot);
       if (kind === 'sae') {

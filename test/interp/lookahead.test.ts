@@ -56,6 +56,27 @@ describe('lookahead', () => {
       expect(row.correct).toBe(correct[row.lookahead - 1]);
       expect(row.chance).toBeCloseTo(chance[row.lookahead - 1] / row.forks, 5);
     }
+
+    // Each fork on its own (what a bin's drill-down draws): the same counts, and each names its maze's
+    // fork token and the right next cell in the stored sequences.
+    const F = forks.reduce((a, b) => a + b, 0);
+    const [maze, position, need, right, best, pick] = ['maze', 'position', 'lookahead', 'right', 'argmax', 'choice'].map((n) =>
+      Array.from(tensorOf(r, `fork.${n}`).data),
+    );
+    expect(maze).toHaveLength(F);
+    forks.forEach((n, h) => expect(need.filter((x) => x === h + 1)).toHaveLength(n));
+    forks.forEach((_, h) => expect(need.filter((x, i) => x === h + 1 && best[i] === right[i])).toHaveLength(correct[h]));
+    forks.forEach((_, h) => expect(need.filter((x, i) => x === h + 1 && pick[i] === right[i])).toHaveLength(chosen[h]));
+    const ids = tensorOf(r, 'mazes.tokens');
+    const T = ids.shape[1];
+    expect(ids.shape[0]).toBe(list.length);
+    const rng2 = new Rng('lookahead/3');
+    const seqs = list.map((m) => enc.encode(m, rng2));
+    for (let i = 0; i < F; i++) {
+      const seq = seqs[maze[i]];
+      expect(Array.from(ids.data.subarray(maze[i] * T, maze[i] * T + seq.length))).toEqual(Array.from(seq));
+      expect(seq[position[i] + 1]).toBe(right[i]); // the true path's next cell follows the fork's token
+    }
   });
 
   it('leaves out forks whose wrong branch also reaches the target (mazes with cycles), and says how many', async () => {

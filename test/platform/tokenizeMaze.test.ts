@@ -171,3 +171,39 @@ describe('generatePath on a maze given by value', () => {
     expect(bad.errors![0].message).toMatch(/not adjacent/);
   });
 });
+
+describe('parseMazeTokens', () => {
+  const P = `query($t: String!, $rows: Int, $cols: Int) { parseMazeTokens(tokens: $t, rows: $rows, cols: $cols) {
+    rows cols origin target path complete svg(cellSize: 20) } }`;
+
+  it("reads back tokenizeMaze's sequence, its prompt and a prefix cut inside the path, and draws each with the path read so far", async () => {
+    const { tokens, prompt } = (await h.gql(Q, { input: corridor, seed: 3 })).data.tokenizeMaze;
+    const full = (await h.gql(P, { t: tokens })).data.parseMazeTokens;
+    expect(full).toMatchObject({ rows: 2, cols: 3, origin: [0, 0], target: [1, 0], complete: true });
+    expect(full.path).toEqual(corridor.edges.map((e) => e[0]).concat([[1, 0]]));
+    // The drawing is the maze core's: its open walls are the corridor's, the solution drawn.
+    expect(full.svg).toContain('data-rows="2"');
+    expect(full.svg).toMatch(/class="solution"|polyline/);
+    const bare = (await h.gql(P, { t: prompt })).data.parseMazeTokens;
+    expect(bare).toMatchObject({ path: [], complete: false });
+    const cut = (await h.gql(P, { t: `${prompt} (0,0) (0,1)` })).data.parseMazeTokens;
+    expect(cut.path).toEqual([
+      [0, 0],
+      [0, 1],
+    ]);
+    // The grid can be fixed: a larger one is drawn as asked, a smaller one refused at the coordinate outside it.
+    expect((await h.gql(P, { t: tokens, rows: 3, cols: 3 })).data.parseMazeTokens.rows).toBe(3);
+    const small = await h.gql(P, { t: tokens, rows: 1, cols: 3 });
+    expect(codes(small)).toEqual(['BAD_USER_INPUT']);
+    expect(small.errors![0].message).toMatch(/outside the 1x3 grid/);
+  });
+
+  it('refuses what is not a maze sequence, naming where, and half a grid', async () => {
+    const r = await h.gql(P, { t: '<ADJLIST_START> (0,0) <--> banana ;' });
+    expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+    expect(r.errors![0].message).toMatch(/token 3/);
+    const half = await h.gql(P, { t: '<ADJLIST_START>', rows: 2 });
+    expect(half.errors![0].message).toBe('parseMazeTokens: give both rows and cols, or neither (the grid is then inferred)');
+    expect(codes(await h.gql(P, { t: '<ADJLIST_START>' }, null))).toEqual(['UNAUTHENTICATED']);
+  });
+});

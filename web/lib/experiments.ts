@@ -150,11 +150,6 @@ export function axisLabel(pos: number, token: string | undefined): string {
   return `${pos} ${token.replace(/^<(.*)>$/, '$1')}`;
 }
 
-/** Every k-th label (k ≥ 1) so labels of `size` px fit cells of `cell` px. */
-export function labelStride(cell: number, size = 11): number {
-  return Math.max(1, Math.ceil(size / Math.max(1, cell)));
-}
-
 /** Text colour readable on a cell of colour `c` ("rgb(r,g,b)" or "#rrggbb"): white on dark, near-black on light. */
 export function textOn(c: string): string {
   const m = /^rgb\((\d+),(\d+),(\d+)\)$/.exec(c) ?? /^#(..)(..)(..)$/.exec(c);

@@ -38,7 +38,7 @@ const BEHAVIOR_METRICS =
  */
 export const EXPERIMENT_RESULT = `result { __typename
     ... on AttentionSummary { mazes layers query_position query_token grid tokens classes }
-    ... on LogitLensSummary { mazes positions lensLayers: layers { layer accuracy correct_prob correct_rank } final_layer_max_abs_diff }
+    ... on LogitLensSummary { mazes positions grid lensLayers: layers { layer accuracy correct_prob correct_rank } final_layer_max_abs_diff }
     ... on DlaSummary { components classes counts { fork corridor start end } mean_logit_diff { fork corridor start end } max_sum_error }
     ... on ActivationPatchingSummary { sites classes ${PATCH_PAIR} }
     ... on AttributionPatchingSummary { sites classes ${PATCH_PAIR} correlation_with_exact { ${SITE_VALUES} } }

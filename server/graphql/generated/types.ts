@@ -1722,6 +1722,22 @@ export interface PageInfo {
 /** Choices of activation-patching.pair, attribution-patching.pair, path-patching.pair (each field's description names the ones it takes). */
 export type PairKind = 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off';
 
+/** A token sequence read back as a maze (Query.parseMazeTokens). */
+export interface ParsedMaze {
+  __typename?: 'ParsedMaze';
+  rows: Scalars['Int'];
+  cols: Scalars['Int'];
+  /** [row, col] */
+  origin: Array<Scalars['Int']>;
+  target: Array<Scalars['Int']>;
+  /** The cells after <PATH_START>, in order (none for a bare prompt). */
+  path: Array<Array<Scalars['Int']>>;
+  /** Whether <PATH_END> was read. */
+  complete: Scalars['Boolean'];
+  /** Drawn as Maze.svg draws a maze, the path read so far on it. */
+  svg: Scalars['String'];
+}
+
 /** One clean/corrupted pair of a patching experiment. */
 export interface PatchPair {
   __typename?: 'PatchPair';
@@ -2814,6 +2830,10 @@ export interface MutationSetUserRoleArgs {
   role: Role;
 }
 
+export interface ParsedMazeSvgArgs {
+  cellSize?: InputMaybe<Scalars['Int']>;
+}
+
 export interface QueryNodeArgs {
   id: Scalars['ID'];
 }
@@ -2882,6 +2902,13 @@ export interface QueryTokenizeMazeArgs {
   input: MazeInput;
   tokenizer?: InputMaybe<Scalars['String']>;
   seed?: InputMaybe<Scalars['Int']>;
+}
+
+export interface QueryParseMazeTokensArgs {
+  tokens: Scalars['String'];
+  tokenizer?: InputMaybe<Scalars['String']>;
+  rows?: InputMaybe<Scalars['Int']>;
+  cols?: InputMaybe<Scalars['Int']>;
 }
 
 export interface QueryModelsArgs {
@@ -3007,6 +3034,7 @@ export interface ResolversParentTypes {
   NewUser: { user: ResolversParentTypes['User']; token: ResolvedScalars['String'] };
   Node: ResolversParentTypes['Annotation'] | ResolversParentTypes['Comment'] | ResolversParentTypes['Circuit'] | ResolversParentTypes['Experiment'] | ResolversParentTypes['Job'] | ResolversParentTypes['Dataset'] | ResolversParentTypes['Maze'] | ResolversParentTypes['Model'] | ResolversParentTypes['Checkpoint'] | ResolversParentTypes['Evaluation'] | ResolversParentTypes['User'];
   PageInfo: { hasNextPage: ResolvedScalars['Boolean']; hasPreviousPage: ResolvedScalars['Boolean']; startCursor?: Maybe<ResolvedScalars['String']>; endCursor?: Maybe<ResolvedScalars['String']> };
+  ParsedMaze: M.ParsedMazeParent;
   PatchPair: { change: ResolvedScalars['String']; length: ResolvedScalars['Int']; decision_path_index: ResolvedScalars['Int']; changed_positions: ReadonlyArray<ResolvedScalars['Int']>; good: ResolvedScalars['String']; bad: ResolvedScalars['String']; clean_logit_diff?: Maybe<ResolvedScalars['Float']>; corrupt_logit_diff?: Maybe<ResolvedScalars['Float']> };
   PatchPeak: { index: ReadonlyArray<ResolvedScalars['Int']>; value?: Maybe<ResolvedScalars['Float']> };
   PatchPeaks: { resid_pre?: Maybe<ResolversParentTypes['PatchPeak']>; attn_out?: Maybe<ResolversParentTypes['PatchPeak']>; mlp_out?: Maybe<ResolversParentTypes['PatchPeak']>; head_by_pos?: Maybe<ResolversParentTypes['PatchPeak']>; head_all_pos?: Maybe<ResolversParentTypes['PatchPeak']> };
@@ -3942,6 +3970,16 @@ export interface PageInfoResolvers<TContext = unknown, TParent = ResolversParent
   endCursor?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
 }
 
+export interface ParsedMazeResolvers<TContext = unknown, TParent = ResolversParentTypes['ParsedMaze']> {
+  rows?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  cols?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  origin?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  target?: ResolverFn<ReadonlyArray<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  path?: ResolverFn<ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  complete?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  svg?: ResolverFn<ResolvedScalars['String'], TParent, TContext, ParsedMazeSvgArgs>;
+}
+
 export interface PatchPairResolvers<TContext = unknown, TParent = ResolversParentTypes['PatchPair']> {
   change?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   length?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
@@ -4113,6 +4151,7 @@ export interface QueryResolvers<TContext = unknown, TParent = ResolversParentTyp
   generators?: ResolverFn<ReadonlyArray<MazeGenerator>, TParent, TContext, Record<string, never>>;
   tokenizers?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   tokenizeMaze?: ResolverFn<ResolversParentTypes['MazeTokens'], TParent, TContext, QueryTokenizeMazeArgs>;
+  parseMazeTokens?: ResolverFn<ResolversParentTypes['ParsedMaze'], TParent, TContext, QueryParseMazeTokensArgs>;
   models?: ResolverFn<ResolversParentTypes['ModelConnection'], TParent, TContext, QueryModelsArgs>;
   model?: ResolverFn<Maybe<ResolversParentTypes['Model']>, TParent, TContext, QueryModelArgs>;
   me?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
@@ -4529,6 +4568,7 @@ export interface Resolvers<TContext = unknown> {
   NewUser?: NewUserResolvers<TContext>;
   Node?: NodeResolvers<TContext>;
   PageInfo?: PageInfoResolvers<TContext>;
+  ParsedMaze?: ParsedMazeResolvers<TContext>;
   PatchPair?: PatchPairResolvers<TContext>;
   PatchPeak?: PatchPeakResolvers<TContext>;
   PatchPeaks?: PatchPeaksResolvers<TContext>;

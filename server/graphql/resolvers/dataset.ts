@@ -18,6 +18,7 @@ import { MAX_DATASET_ARCHIVE_BYTES, importDatasetArchive } from '../../services/
 import { generatorNames } from '../../maze/generators/index.js';
 import { mazeFromSpec } from '../../maze/edit.js';
 import { edgeList, type SolvedMaze } from '../../maze/lattice.js';
+import { parseSequence } from '../../maze/parse.js';
 import { renderAscii, renderSvg } from '../../maze/render.js';
 import { Rng } from '../../maze/rng.js';
 import { getTokenizer, tokenizerNames } from '../../maze/tokenize/index.js';
@@ -81,6 +82,22 @@ export const datasetResolvers: Resolvers<Ctx> = {
         tokens: tok.tokenizeToText(maze, new Rng(rngSeed)),
         solution: maze.path.map(([r, c]) => [r, c]),
       };
+    },
+    parseMazeTokens(_p, { tokens, tokenizer, rows, cols }, ctx) {
+      requireUser(ctx);
+      if ((rows == null) !== (cols == null)) throw badInput('parseMazeTokens: give both rows and cols, or neither (the grid is then inferred)');
+      // A ParseError (→ BAD_USER_INPUT) names the token index where the sequence stops being a maze.
+      return parseSequence(tokens, { tokenizer: tokenizer ?? undefined, partial: true, ...(rows != null && cols != null ? { grid: { rows, cols } } : {}) });
+    },
+  },
+  ParsedMaze: {
+    origin: (p) => [p.origin[0], p.origin[1]],
+    target: (p) => [p.target[0], p.target[1]],
+    path: (p) => p.path.map(([r, c]) => [r, c]),
+    svg: (p, { cellSize }) => {
+      const size = cellSize ?? 24;
+      if (!Number.isInteger(size) || size < 4 || size > 200) throw badInput(`svg: cellSize must be an integer in [4, 200], got ${size}`);
+      return renderSvg(p.maze, { origin: p.origin, target: p.target, path: p.path, cellSize: size });
     },
   },
   Mutation: {

@@ -27,6 +27,7 @@ export function LayerLines({
   width = 560,
   height = 260,
   testId = 'layer-chart',
+  onCategoryClick,
 }: {
   categories: readonly string[];
   series: readonly LayerSeries[];
@@ -35,6 +36,8 @@ export function LayerLines({
   width?: number;
   height?: number;
   testId?: string;
+  /** A click on a point of category i (drill-down to what is behind it). */
+  onCategoryClick?: (i: number) => void;
 }) {
   const all = series.flatMap((s) => s.values).filter((v): v is number => v !== null && Number.isFinite(v));
   const [y0, y1] = range === 'auto' ? [Math.min(0, ...all), Math.max(1e-9, ...all)] : range;
@@ -103,7 +106,17 @@ export function LayerLines({
                       opacity={0.7}
                     />
                   ) : null}
-                  <circle cx={sx(i)} cy={sy(v)} r={3.2} fill={s.dashed ? '#fff' : colour} stroke={colour} strokeWidth={1.5}>
+                  <circle
+                    cx={sx(i)}
+                    cy={sy(v)}
+                    r={onCategoryClick ? 4.5 : 3.2}
+                    fill={s.dashed ? '#fff' : colour}
+                    stroke={colour}
+                    strokeWidth={1.5}
+                    data-category={i}
+                    style={onCategoryClick ? { cursor: 'pointer' } : undefined}
+                    onClick={onCategoryClick ? () => onCategoryClick(i) : undefined}
+                  >
                     <title>{`${s.name} · ${categories[i]}: ${v.toPrecision(3)}${n != null ? ` (n = ${n}${ci ? `, 95% CI ${ci.lo.toFixed(2)}–${ci.hi.toFixed(2)}` : ''})` : ''}`}</title>
                   </circle>
                 </g>

@@ -1321,6 +1321,7 @@ export interface ExperimentQuery {
       __typename: 'LogitLensSummary';
       mazes: number;
       positions: number;
+      grid: Array<number>;
       lensLayers: Array<{
         layer: string;
         accuracy: number | null;
@@ -2931,6 +2932,23 @@ export interface OverviewQuery {
 }
 
 export interface OverviewQueryVariables {}
+
+/** query ParseMazeTokens (web/components/TokensMaze.queries.ts PARSE_MAZE_TOKENS) */
+export interface ParseMazeTokensQuery {
+  parseMazeTokens: {
+    rows: number;
+    cols: number;
+    complete: boolean;
+    svg: string;
+  };
+}
+
+export interface ParseMazeTokensQueryVariables {
+  tokens: string;
+  tokenizer?: string | null;
+  rows?: number | null;
+  cols?: number | null;
+}
 
 /** query PickMazes (web/components/views/playground/MazePicker.queries.ts PICK_MAZES) */
 export interface PickMazesQuery {

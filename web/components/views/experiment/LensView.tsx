@@ -2,33 +2,73 @@
 /**
  * Logit lens: accuracy (argmax = correct next token) and the correct token's mean probability by
  * layer over all path positions of all mazes; for maze 0, each layer × path position — the token
- * read at that position and the token it should predict on the axis. URL state: detail (prob | rank).
+ * read at that position and the token it should predict on the axis; a click on a cell draws maze 0
+ * with that position's cell, the correct next cell and the layer's top-k guesses. URL state: detail
+ * (prob | rank), at (the clicked layer.position).
  */
+import { tokenCell } from '../../../lib/attention';
 import { tokenLabels } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
+import { TokensMaze } from '../../TokensMaze';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
 import { type ExperimentData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
 
-function Detail({ e, detail, layers }: { e: ExperimentData; detail: string; layers: string[] }) {
-  const { tensors, error } = useTensors(e, ['maze0.tokens', 'maze0.positions', `maze0.${detail}`]);
+function Detail({ e, detail, layers, grid }: { e: ExperimentData; detail: string; layers: string[]; grid: readonly number[] }) {
+  const url = useUrlState();
+  const { tensors, error } = useTensors(e, ['maze0.tokens', 'maze0.positions', `maze0.${detail}`, 'maze0.topk', 'maze0.prob']);
   if (!tensors) return <Pending error={error} />;
   const toks = tokenLabels(tensors['maze0.tokens'].data, e.model.vocab);
   const pos = Array.from(tensors['maze0.positions'].data);
   const t = tensors[`maze0.${detail}`]; // [layer, P]
   const labels = pos.map((p) => `${toks[p]?.replace(/^<(.*)>$/, '$1')} → ${toks[p + 1]?.replace(/^<(.*)>$/, '$1')}`);
+  const at = /^(\d+)\.(\d+)$/.exec(url.get('at'));
+  let drill: React.ReactNode = null;
+  if (at && Number(at[1]) < t.shape[0] && Number(at[2]) < t.shape[1]) {
+    const l = Number(at[1]);
+    const i = Number(at[2]);
+    const top = tensors['maze0.topk']; // [layer, P, k] token ids
+    const k = top.shape[2];
+    const guesses = Array.from({ length: k }, (_, j) => e.model.vocab[top.data[(l * top.shape[1] + i) * k + j]] ?? '?');
+    const here = toks[pos[i]];
+    const next = toks[pos[i] + 1];
+    const keys = [here, next, guesses[0]].map((x) => (x ? tokenCell(x) : null)).filter((c): c is [number, number] => c !== null);
+    drill = (
+      <div className="card drill" data-testid="lens-drill">
+        <h3>
+          {layers[l]} at position {pos[i]} <span className="mono">{here}</span>: the correct next token <span className="mono">{next}</span> has p ={' '}
+          {fmt(tensors['maze0.prob'].data[l * t.shape[1] + i])}
+        </h3>
+        <p>
+          The lens’ top {k}: <span className="mono">{guesses.join(', ')}</span>
+          {guesses[0] === next ? ' (right)' : ' (wrong)'}. Outlined: the cell read, the correct next cell and the top guess.
+        </p>
+        <TokensMaze
+          tokens={toks}
+          grid={grid.length === 2 ? [grid[0], grid[1]] : null}
+          lit={keys.map(([r, c]) => `${r},${c}`)}
+          label="maze 0"
+          testId="lens-drill-maze"
+        />
+      </div>
+    );
+  }
   return (
-    <Heatmap
-      values={t.data}
-      rows={t.shape[0]}
-      cols={t.shape[1]}
-      rowLabels={layers}
-      colLabels={labels}
-      range={detail === 'prob' ? [0, 1] : undefined}
-      valueLabel={detail === 'prob' ? 'p(correct next token)' : 'rank of the correct token'}
-      testId="lens-heatmap"
-    />
+    <>
+      <Heatmap
+        values={t.data}
+        rows={t.shape[0]}
+        cols={t.shape[1]}
+        rowLabels={layers}
+        colLabels={labels}
+        range={detail === 'prob' ? [0, 1] : undefined}
+        valueLabel={detail === 'prob' ? 'p(correct next token)' : 'rank of the correct token'}
+        onCellClick={(l, i) => url.set({ at: `${l}.${i}` })}
+        testId="lens-heatmap"
+      />
+      {drill ?? <p className="sub">Click a cell to draw the maze at that position with the layer’s guesses.</p>}
+    </>
   );
 }
 
@@ -48,7 +88,7 @@ export function LensView({ e, s }: ViewProps<'LogitLensSummary'>) {
         yLabel="fraction"
         testId="lens-accuracy"
         series={[
-          { name: 'accuracy', values: rows.map((r) => r.accuracy) },
+          { name: 'accuracy', values: rows.map((r) => r.accuracy), n: rows.map(() => s.positions) },
           { name: 'p(correct)', values: rows.map((r) => r.correct_prob) },
         ]}
       />
@@ -86,7 +126,7 @@ export function LensView({ e, s }: ViewProps<'LogitLensSummary'>) {
               ]}
             />
           </div>
-          <Detail e={e} detail={detail} layers={layers} />
+          <Detail e={e} detail={detail} layers={layers} grid={s.grid} />
         </>
       ) : null}
     </div>

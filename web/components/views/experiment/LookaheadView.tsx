@@ -3,15 +3,80 @@
  * How far ahead the model decides forks: teacher-forced accuracy at the forks of the true path by
  * the lookahead each fork needs (min of steps left to the target and depth of the deepest wrong
  * branch), with chance (mean 1/options) dashed. A searcher with horizon k stays high up to k and
- * falls to chance after it; a heuristic shows no edge.
+ * falls to chance after it; a heuristic shows no edge. A bin (a point or a table row) opens the
+ * forks behind it, each drawn on its maze with the way the model chose (runs stored before the
+ * per-fork tensors existed have no drill-down). URL state: bin (a lookahead), from (the first fork shown).
  */
-import { LayerLines } from '../../charts/LayerLines';
+import { tokenCell } from '../../../lib/attention';
+import { tokenLabels } from '../../../lib/experiments';
 import { ciText } from '../../../lib/stats';
-import { type ViewProps, fmt } from './common';
+import { useUrlState } from '../../../lib/url';
+import { LayerLines } from '../../charts/LayerLines';
+import { TokensMaze } from '../../TokensMaze';
+import { type ExperimentData, type ViewProps, Pending, fmt } from './common';
+import { useTensors } from './useTensors';
 
-export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
+/** Forks shown per page of a bin's drill-down. */
+const PAGE = 8;
+
+function Forks({ e, bin, from }: { e: ExperimentData; bin: number; from: number }) {
+  const url = useUrlState();
+  const names = ['fork.maze', 'fork.position', 'fork.lookahead', 'fork.right', 'fork.argmax', 'fork.choice', 'mazes.tokens'];
+  const { tensors, error } = useTensors(e, names);
+  if (!tensors) return <Pending error={error} />;
+  const need = tensors['fork.lookahead'].data;
+  const inBin = Array.from({ length: need.length }, (_, i) => i).filter((i) => need[i] === bin);
+  const shown = inBin.slice(from, from + PAGE);
+  const ids = tensors['mazes.tokens']; // [maze, pos] token ids, −1 padded
+  const vocab = e.model.vocab;
+  const cell = (id: number): [number, number] | null => tokenCell(vocab[id] ?? '');
+  return (
+    <div className="card drill" data-testid="lookahead-drill">
+      <h3>
+        Forks needing lookahead {bin}: {from + 1}–{from + shown.length} of {inBin.length}
+      </h3>
+      <p className="sub">Each maze with its solution; the dashed red line goes from the fork to the way the model scored highest among the fork’s ways.</p>
+      <div className="row">
+        {shown.map((i) => {
+          const m = tensors['fork.maze'].data[i];
+          const pos = tensors['fork.position'].data[i];
+          const toks = tokenLabels(ids.data.subarray(m * ids.shape[1], (m + 1) * ids.shape[1]), vocab);
+          const at = cell(ids.data[m * ids.shape[1] + pos]);
+          const chose = cell(tensors['fork.choice'].data[i]);
+          const right = tensors['fork.choice'].data[i] === tensors['fork.right'].data[i];
+          return (
+            <div key={i} data-testid="lookahead-fork" data-right={right}>
+              <TokensMaze
+                tokens={toks}
+                lit={at ? [`${at[0]},${at[1]}`] : []}
+                predicted={at && chose ? [at, chose] : undefined}
+                label={`maze ${m}: fork at ${vocab[ids.data[m * ids.shape[1] + pos]]}, ${right ? 'chose the right way' : `chose ${vocab[tensors['fork.choice'].data[i]]}, not ${vocab[tensors['fork.right'].data[i]]}`}; argmax ${vocab[tensors['fork.argmax'].data[i]]}`}
+                testId="lookahead-fork-maze"
+              />
+            </div>
+          );
+        })}
+      </div>
+      <div className="pager">
+        <button type="button" disabled={from === 0} onClick={() => url.set({ from: Math.max(0, from - PAGE) || null })}>
+          ← Previous
+        </button>
+        <button type="button" disabled={from + PAGE >= inBin.length} onClick={() => url.set({ from: from + PAGE })}>
+          Next →
+        </button>
+      </div>
+    </div>
+  );
+}
+
+export function LookaheadView({ e, s }: ViewProps<'LookaheadSummary'>) {
+  const url = useUrlState();
   // One row per lookahead that has forks.
   const rows = s.by_lookahead;
+  const drillable = e.tensors.some((t) => t.name === 'fork.lookahead');
+  const bin = rows.find((r) => String(r.lookahead) === url.get('bin'))?.lookahead;
+  const from = Math.max(0, Math.floor(Number(url.get('from', '0'))) || 0);
+  const open = (lookahead: number) => url.set({ bin: lookahead, from: null });
   return (
     <div data-testid="lookahead-view">
       <p>
@@ -28,6 +93,7 @@ export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
           { name: 'chance', values: rows.map((r) => r.chance), dashed: true },
         ]}
         testId="lookahead-chart"
+        onCategoryClick={drillable ? (i) => open(rows[i].lookahead) : undefined}
       />
       <table data-testid="lookahead-table" className="compact">
         <thead>
@@ -41,8 +107,16 @@ export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.lookahead}>
-              <td className="num">{r.lookahead}</td>
+            <tr key={r.lookahead} className={r.lookahead === bin ? 'selected' : undefined}>
+              <td className="num">
+                {drillable ? (
+                  <button type="button" className="link" onClick={() => open(r.lookahead)}>
+                    {r.lookahead}
+                  </button>
+                ) : (
+                  r.lookahead
+                )}
+              </td>
               <td className="num">{r.forks}</td>
               <td className="num">
                 {fmt(r.choice_accuracy)} <span className="sub ci">{ciText(r.choice_accuracy, r.forks)}</span>
@@ -55,6 +129,8 @@ export function LookaheadView({ s }: ViewProps<'LookaheadSummary'>) {
           ))}
         </tbody>
       </table>
+      {drillable && bin === undefined ? <p className="sub">Click a lookahead (a point or a row) to see its forks on their mazes.</p> : null}
+      {drillable && bin !== undefined ? <Forks e={e} bin={bin} from={from} /> : null}
     </div>
   );
 }

@@ -4,11 +4,15 @@
  * difference of patching each (layer, position) — TransformerLens' get_act_patch_* shapes — as a
  * layer × position heatmap with the clean prompt's tokens on the axis and the changed positions
  * outlined; per-head sites as layer × head; the aggregate by token class over every pair; and the
- * pairs themselves. URL state: site, pair, head (head_by_pos), src (attribution: estimate | exact).
+ * pairs themselves. A click on a cell of one pair's map opens that pair's clean and corrupted mazes
+ * side by side with the clicked position's cell outlined. URL state: site, pair, head (head_by_pos),
+ * src (attribution: estimate | exact), at (the clicked layer.position).
  */
+import { tokenCell } from '../../../lib/attention';
 import { axisLabel, nanMean0, subTensor, tokenLabels } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
+import { TokensMaze } from '../../TokensMaze';
 import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { PairsTable } from './PairsTable';
 import { useTensors } from './useTensors';
@@ -40,12 +44,14 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
   const prefix = src === 'exact' ? 'exact.' : '';
   const perHead = site === 'head_all_pos';
   const aggName = `${prefix}${site}.${perHead ? 'mean' : 'by_class'}`;
-  const { tensors, error } = useTensors(e, [`${prefix}${site}`, aggName, 'pairs.clean']);
+  const { tensors, error } = useTensors(e, [`${prefix}${site}`, aggName, 'pairs.clean', 'pairs.corrupt']);
   const layers = Array.from({ length: L }, (_, l) => `L${l}`);
   const heads = Array.from({ length: H }, (_, h) => `H${h}`);
   const what = attribution ? (src === 'exact' ? 'exact patching' : 'attribution estimate') : 'patching';
 
+  const atMatch = /^(\d+)\.(\d+)$/.exec(url.get('at'));
   let main: React.ReactNode = <Pending error={error} />;
+  let drill: React.ReactNode = null;
   if (tensors) {
     const t = tensors[`${prefix}${site}`]; // [P, L, T] | [P, L, H] | [P, L, T, H], normalised
     const p = pairSel === 'mean' ? -1 : Number(pairSel);
@@ -83,9 +89,43 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           range={[-1, 1]}
           valueLabel="normalised logit diff"
           marked={p < 0 ? [] : pairs[p]?.changed_positions}
+          onCellClick={p < 0 ? undefined : (l, pos) => url.set({ at: `${l}.${pos}` })}
           testId="patching-heatmap"
         />
       );
+      if (p >= 0 && atMatch && Number(atMatch[1]) < L && Number(atMatch[2]) < T) {
+        const l = Number(atMatch[1]);
+        const pos = Number(atMatch[2]);
+        const corrupt = tensors['pairs.corrupt'];
+        const bad = tokenLabels(subTensor(corrupt.data, corrupt.shape, [p]).data, e.model.vocab);
+        const cellKey = (tok: string | undefined): string[] => {
+          const c = tok ? tokenCell(tok) : null;
+          return c ? [`${c[0]},${c[1]}`] : [];
+        };
+        const pair = pairs[p];
+        drill = (
+          <div className="card drill" data-testid="patching-drill">
+            <h3>
+              Pair #{p} ({pair.change}), {layers[l]} at position {pos} <span className="mono">{toks[pos]}</span>
+              {bad[pos] !== toks[pos] ? (
+                <>
+                  {' '}
+                  (corrupted: <span className="mono">{bad[pos]}</span>)
+                </>
+              ) : null}
+              : {fmt(values[l * T + pos])}
+            </h3>
+            <p className="sub">
+              Next move {pair.good} against {pair.bad}; logit difference clean {fmt(pair.clean_logit_diff)}, corrupted {fmt(pair.corrupt_logit_diff)}. The
+              clicked position’s cell is outlined.
+            </p>
+            <div className="row">
+              <TokensMaze tokens={toks.slice(0, T)} grid={null} lit={cellKey(toks[pos])} label="clean prompt" testId="drill-clean" />
+              <TokensMaze tokens={bad.slice(0, T)} grid={null} lit={cellKey(bad[pos])} label="corrupted prompt" testId="drill-corrupt" />
+            </div>
+          </div>
+        );
+      }
     }
   }
   let agg: React.ReactNode = null;
@@ -141,6 +181,7 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
         {pairSel === 'mean' && !perHead ? ' Positions differ in meaning between pairs; prefer a single pair or the class aggregate.' : ''}
       </p>
       {main}
+      {drill ?? (pairSel !== 'mean' && !perHead ? <p className="sub">Click a cell to open the pair’s mazes at that position.</p> : null)}
       {attribution && corrText ? <p className="sub">Correlation of the attribution estimate with exact patching on the same pairs: {corrText}</p> : null}
       {agg ? (
         <>

@@ -1,0 +1,48 @@
+'use client';
+/**
+ * A maze drawn from a stored token sequence (an experiment's pair, a lens detail row): the API
+ * parses it back (Query.parseMazeTokens) and draws it; `lit` cells ("r,c") are outlined, e.g. the
+ * position a drill-down opened. Used where an aggregate links to the maze behind it.
+ */
+import type { ParseMazeTokensQuery } from '../lib/generated/operations';
+import { useQuery } from '../lib/hooks';
+import { MazeSvg } from './MazeSvg';
+import { PARSE_MAZE_TOKENS } from './TokensMaze.queries';
+import { ErrorBox } from './ui';
+
+export function TokensMaze({
+  tokens,
+  tokenizer,
+  grid,
+  lit,
+  predicted,
+  label,
+  testId = 'tokens-maze',
+}: {
+  tokens: readonly string[];
+  tokenizer?: string;
+  grid?: readonly [number, number] | null;
+  lit?: readonly string[];
+  /** Cells joined by a dashed red line (e.g. a fork and the way the model chose). */
+  predicted?: ReadonlyArray<readonly [number, number] | null>;
+  label: string;
+  testId?: string;
+}) {
+  const q = useQuery<ParseMazeTokensQuery>(PARSE_MAZE_TOKENS, {
+    tokens: tokens.join(' '),
+    tokenizer: tokenizer ?? null,
+    rows: grid?.[0] ?? null,
+    cols: grid?.[1] ?? null,
+  });
+  return (
+    <figure className="tokens-maze" data-testid={testId}>
+      <ErrorBox error={q.error} />
+      {q.data ? (
+        <MazeSvg svg={q.data.parseMazeTokens.svg} lit={lit} predicted={predicted} label={label} />
+      ) : q.loading ? (
+        <p className="empty">Drawing…</p>
+      ) : null}
+      <figcaption className="sub">{label}</figcaption>
+    </figure>
+  );
+}
