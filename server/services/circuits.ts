@@ -26,6 +26,8 @@ export interface CircuitEdge {
   to: string;
   label?: string | null;
   evidence?: string | null;
+  /** The effect the edge stands for (e.g. a path-patching effect), signed; null when unweighed. */
+  weight?: number | null;
 }
 
 export interface CircuitGraph {
@@ -41,6 +43,7 @@ export const MAX_CIRCUIT_BYTES = TEXT_LIMITS['circuits.graph'];
 
 const optString = (v: unknown, max: number): string | null => (typeof v === 'string' ? v.slice(0, max) : null);
 const optInt = (v: unknown): number | null => (Number.isInteger(v) ? (v as number) : null);
+const optFinite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
 /**
  * A stored circuit's graph. Before graphs were typed (issue 14) they were free JSON: nodes without
@@ -66,7 +69,13 @@ export function graphOf(c: CircuitRow): CircuitGraph {
       return typeof from === 'string' && typeof to === 'string' && kept.has(from) && kept.has(to);
     })
     .slice(0, MAX_CIRCUIT_EDGES)
-    .map((e) => ({ from: e.from as string, to: e.to as string, label: optString(e.label, 200), evidence: optString(e.evidence, 2000) }));
+    .map((e) => ({
+      from: e.from as string,
+      to: e.to as string,
+      label: optString(e.label, 200),
+      evidence: optString(e.evidence, 2000),
+      weight: optFinite(e.weight),
+    }));
   return { nodes, edges };
 }
 
@@ -88,6 +97,7 @@ export function checkGraph(g: CircuitGraph, action: string): CircuitGraph {
     }
     if ((e.label?.length ?? 0) > 200 || (e.evidence?.length ?? 0) > 2000)
       throw new UserError(`${action}: graph.edges[${i}]: label at most 200 and evidence at most 2000 characters`);
+    if (e.weight != null && !Number.isFinite(e.weight)) throw new UserError(`${action}: graph.edges[${i}].weight must be a finite number`);
   });
   const checked = { nodes: g.nodes.map((n) => ({ ...n })), edges: g.edges.map((e) => ({ ...e })) };
   const bytes = JSON.stringify(checked).length;

@@ -20,7 +20,12 @@ export async function evidenceExperiments(handle: Pick<DbHandle, 'db' | 'store'>
     .from(experiments)
     .where(and(eq(experiments.modelId, modelId), inArray(experiments.kind, [...EVIDENCE_KINDS]), isNotNull(experiments.summary)))
     .orderBy(desc(experiments.id));
-  return rows.map((row) => ({
+  return rows.map((row) => storedExperiment(handle, row));
+}
+
+/** One experiment row with a reader of its result tensors by name (undefined for a name it lacks). */
+export function storedExperiment(handle: Pick<DbHandle, 'db' | 'store'>, row: ExperimentRow): StoredExperiment & { row: ExperimentRow } {
+  return {
     row,
     id: row.id,
     kind: row.kind,
@@ -34,7 +39,7 @@ export async function evidenceExperiments(handle: Pick<DbHandle, 'db' | 'store'>
       );
       return r ? await readResultTensor(handle.store, r) : undefined;
     },
-  }));
+  };
 }
 
 /** The first `limit` test-split mazes of a dataset (index order) and how many the split holds. */

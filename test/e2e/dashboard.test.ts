@@ -303,7 +303,7 @@ describe('Searchlight dashboard end to end', () => {
     expect(bob.errors).toEqual([]);
   });
 
-  it('refuses a stale circuit edit with CONFLICT, shows the current circuit, and re-applies the edit so both survive', async () => {
+  it('a circuit follows the other editor live; an edit made on a version not yet seen is refused with CONFLICT, shows the current circuit, and is re-applied so both survive', async () => {
     await page().goto(`${base}/models/${modelId}`);
     await page().fill('input[name=circuit-name]', 'e2e circuit');
     await page().click('button:has-text("Create")');
@@ -316,6 +316,15 @@ describe('Searchlight dashboard end to end', () => {
     await page().fill('input[name=circuit-editors]', 'bob');
     await page().click('button:has-text("Save editors")');
     await page().waitForSelector('[data-testid=circuit-editors]:has-text("alice (owner), bob")');
+    await bob.page.waitForSelector('button:has-text("Add edge")'); // his view turns editable live
+    // Bob's live updates pass through a route that can hold them, to stage a race below.
+    let hold = false;
+    const held: Array<() => void> = [];
+    await bob.page.routeWebSocket(/\/graphql$/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => (hold ? held.push(() => ws.send(m)) : ws.send(m)));
+    });
     await bob.page.reload();
     await bob.page.waitForSelector('[data-testid=circuit-version]:text-is("1")');
     await page().waitForSelector('[data-testid=circuit-version]:text-is("1")');
@@ -328,16 +337,30 @@ describe('Searchlight dashboard end to end', () => {
     };
     await addEdge(page(), 'L0H1', 'L1H0', 'alice: moves target');
     await page().waitForSelector('[data-testid=circuit-version]:text-is("2")');
+    // Bob sees alice's edit without reloading.
+    await bob.page.waitForSelector('[data-testid=circuit-version]:text-is("2")');
+    expect(await bob.page.textContent('[data-testid=edges]')).toContain('alice: moves target');
+
+    // A race: alice edits again before bob's view hears of it, and bob's edit, made on version 2, is refused.
+    hold = true;
+    await addEdge(page(), 'L1H0', 'unembed', 'alice: writes the move');
+    await page().waitForSelector('[data-testid=circuit-version]:text-is("3")');
     await addEdge(bob.page, 'embed', 'L0H1', 'bob: reads coordinates');
     await bob.page.waitForSelector('[data-testid=conflict]');
     expect(await bob.page.textContent('[data-testid=conflict]')).toContain('CONFLICT');
-    expect(await bob.page.textContent('[data-testid=edges]')).toContain('alice: moves target'); // the current state
+    expect(await bob.page.textContent('[data-testid=edges]')).toContain('alice: writes the move'); // the current state
     await screenshot(bob.page, '09-circuit-conflict');
+    hold = false;
+    for (const send of held.splice(0)) send(); // the late event (version 3) changes nothing now
     await bob.page.click('button:has-text("Re-apply my edit")');
-    await bob.page.waitForSelector('[data-testid=circuit-version]:text-is("3")');
+    await bob.page.waitForSelector('[data-testid=circuit-version]:text-is("4")');
     const edges = await bob.page.textContent('[data-testid=edges]');
     expect(edges).toContain('alice: moves target');
+    expect(edges).toContain('alice: writes the move');
     expect(edges).toContain('bob: reads coordinates');
+    // And alice sees bob's edit live.
+    await page().waitForSelector('[data-testid=circuit-version]:text-is("4")');
+    expect(await page().textContent('[data-testid=edges]')).toContain('bob: reads coordinates');
     await screenshot(bob.page, '10-circuit');
     // The circuits index (in the nav) lists it with its model and editors, and links back to it.
     await bob.page.click('nav >> text=Circuits');

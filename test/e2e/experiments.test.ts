@@ -266,6 +266,20 @@ describe('experiments in the dashboard', () => {
         await page().waitForSelector('[data-testid=lookahead-fork-maze] polyline.overlay-predicted', { state: 'attached' });
         expect(await page().locator('[data-testid=lookahead-fork-maze] polyline.overlay-predicted').count()).toBe(Math.min(8, forks));
       }
+      if (kind === 'path-patching') {
+        // A circuit seeded from this result: every sender → the logits, weighted by its effect.
+        const back = page().url();
+        await page().fill('[data-testid=build-circuit] input[name=circuit-threshold]', '0');
+        await page().click('[data-testid=build-circuit] button');
+        await page().waitForURL(/\/circuits\/\d+$/);
+        await page().waitForSelector('[data-testid=circuit-diagram] path[data-weight]');
+        expect(await page().locator('[data-testid=circuit-diagram] path[data-weight]').count()).toBe(L * H);
+        expect(await page().locator('[data-testid=edges] tbody tr').count()).toBe(L * H);
+        expect(await page().locator('[data-testid=edge-weight]').first().textContent()).toMatch(/^-?\d/);
+        await screenshot(page(), 'exp-12c2-circuit-from-path-patching');
+        await page().goto(back);
+        await page().waitForSelector(check);
+      }
       if (kind === 'behavior') expect(await page().locator('[data-testid=behavior-table] .ci').count()).toBeGreaterThan(0);
       await screenshot(page(), shot);
       if (kind === 'sae') {

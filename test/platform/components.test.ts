@@ -60,6 +60,7 @@ beforeAll(async () => {
     'adjacency-heads': { count: 2 },
     weights: {},
     attention: { count: 2, query: 'last' },
+    'path-patching': { count: 1 },
   };
   for (const [kind, p] of Object.entries(params)) {
     const r = await h.gql(RUN, { modelId, params: { [paramsInputField(kind)]: p }, datasetId: kind === 'weights' ? null : datasetId });
@@ -80,12 +81,15 @@ describe('a component page', () => {
     type Ev = { experiment: { id: string; kind: string }; kind: string; measure: string; value: number | null; rank: number | null; of: number | null };
     const ev = c.evidence as Ev[];
     // Newest experiment first; each kind that measures heads contributes.
-    expect([...new Set(ev.map((e) => e.kind))]).toEqual(['attention', 'weights', 'adjacency-heads', 'activation-patching', 'dla']);
+    expect([...new Set(ev.map((e) => e.kind))]).toEqual(['path-patching', 'attention', 'weights', 'adjacency-heads', 'activation-patching', 'dla']);
     const one = (kind: string, measure: RegExp) => {
       const found = ev.filter((e) => e.kind === kind && measure.test(e.measure));
       expect(found, `${kind} ${measure}`).toHaveLength(1);
       return found[0];
     };
+
+    const senders = await tensor(ids['path-patching'], 'senders.mean'); // [layer, head]
+    expect(one('path-patching', /as a sender to the logits/).value).toBeCloseTo(senders.data[2], 6);
 
     // dla: by_class [class, component]; L1H0 is component 2 + H + 1 + 1 + 0 (embed, pos_embed, L0H0, L0H1, L0.b_O, L0.mlp).
     const byClass = await tensor(ids.dla, 'by_class');
@@ -190,5 +194,50 @@ describe('a component page', () => {
     expect(none.errors![0].message).toMatch(/was not trained on a stored dataset; name one with datasetId/);
     const viewer = await h.gql(ACTIVITY, { m: modelId, name: 'L0N3', d: datasetId }, h.tokens.viewer);
     expect(codes(viewer)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('a circuit built from evidence', () => {
+  const BUILD = `mutation($e: ID!, $t: Float!, $name: String) { circuitFromExperiment(experimentId: $e, threshold: $t, name: $name) {
+    id name model { id } graph { nodes { id } edges { from to label evidence weight } } } }`;
+  type Edge = { from: string; to: string; label: string; evidence: string; weight: number };
+
+  it('activation patching: every head at |effect| ≥ threshold → unembed, weighted by its head_all_pos mean, strongest first, linking to the experiment', async () => {
+    const mean = Array.from((await tensor(ids['activation-patching'], 'head_all_pos.mean')).data); // [layer, head] → 4 heads
+    const order = [0, 1, 2, 3].filter((i) => Number.isFinite(mean[i])).sort((a, b) => Math.abs(mean[b]) - Math.abs(mean[a]));
+    const t = Math.abs(mean[order[1]]); // keeps the two strongest
+    const r = await h.gql(BUILD, { e: `Experiment:${ids['activation-patching']}`, t });
+    expect(r.errors).toBeUndefined();
+    const c = r.data.circuitFromExperiment;
+    expect(c.model.id).toBe(modelId);
+    expect(c.name).toBe(`activation-patching ${ids['activation-patching']}, |effect| ≥ ${t}`);
+    expect(c.graph.nodes.map((n: { id: string }) => n.id)).toEqual(['embed', 'pos_embed', 'L0H0', 'L0H1', 'MLP0', 'L1H0', 'L1H1', 'MLP1', 'unembed']);
+    const edges = c.graph.edges as Edge[];
+    expect(edges.map((e) => [e.from, e.to])).toEqual(order.slice(0, 2).map((i) => [`L${Math.floor(i / 2)}H${i % 2}`, 'unembed']));
+    edges.forEach((e, k) => expect(e.weight).toBeCloseTo(mean[order[k]], 6));
+    expect(edges.every((e) => e.evidence === `/experiments/${ids['activation-patching']}`)).toBe(true);
+  });
+
+  it('dla maps its components onto the nodes (L1.mlp → MLP1; biases have none); path-patching links senders to the logits', async () => {
+    const d = (await h.gql(BUILD, { e: `Experiment:${ids.dla}`, t: 0, name: 'all of dla' })).data.circuitFromExperiment;
+    const froms = (d.graph.edges as Edge[]).map((e) => e.from).sort();
+    expect(froms).toEqual(['L0H0', 'L0H1', 'L1H0', 'L1H1', 'MLP0', 'MLP1', 'embed', 'pos_embed']);
+    const p = (await h.gql(BUILD, { e: `Experiment:${ids['path-patching']}`, t: 0 })).data.circuitFromExperiment;
+    expect((p.graph.edges as Edge[]).every((e) => e.to === 'unembed' && /^path patching /.test(e.label))).toBe(true);
+  });
+
+  it('refuses kinds without component effects, a threshold nothing reaches (naming the largest), and viewers', async () => {
+    const weights = await h.gql(BUILD, { e: `Experiment:${ids.weights}`, t: 0 });
+    expect(codes(weights)).toEqual(['BAD_USER_INPUT']);
+    expect(weights.errors![0].message).toBe(
+      'circuitFromExperiment: a weights experiment measures no effect of components on each other; build a circuit from path-patching, activation-patching, attribution-patching, dla',
+    );
+    const high = await h.gql(BUILD, { e: `Experiment:${ids.dla}`, t: 1e9 });
+    expect(high.errors![0].message).toMatch(
+      /^circuitFromExperiment: no effect in Experiment:\d+ reaches \|1000000000\| \(the largest is [\d.e+-]+\); lower the threshold$/,
+    );
+    const negative = await h.gql(BUILD, { e: `Experiment:${ids.dla}`, t: -1 });
+    expect(negative.errors![0].message).toBe('circuitFromExperiment: threshold must be a number ≥ 0, got -1');
+    expect(codes(await h.gql(BUILD, { e: `Experiment:${ids.dla}`, t: 0 }, h.tokens.viewer))).toEqual(['FORBIDDEN']);
   });
 });

@@ -178,6 +178,51 @@ describe('subscriptions over graphql-ws on /graphql', () => {
     while (h.server.app.pubsub.listenerCount(topic) > 0) await new Promise((r) => setTimeout(r, 10));
   });
 
+  it('circuitChanged delivers the circuit after each edit by anyone (graph, then editors) to every viewer; an unknown circuit ends with NOT_FOUND', async () => {
+    const tok = getTokenizer('aotp-ut');
+    const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 64, tokenizer: 'aotp-ut' };
+    const model = (
+      await h.gql('mutation($b: String!) { importModel(name: "nano-circuit", base64: $b) { id } }', {
+        b: Buffer.from(encodeModel(cfg, initWeights(cfg, new Rng(4)), [...tok.vocab(3)])).toString('base64'),
+      })
+    ).data.importModel;
+    const c = (
+      await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "live", graph: {nodes: [{id: "L0H0"}, {id: "L1H1"}], edges: []}) { id version } }', {
+        m: model.id,
+      })
+    ).data.createCircuit;
+    type E = { circuitChanged: { version: number; graph: { edges: Array<{ label: string | null }> }; editors: Array<{ name: string }> } };
+    const sub = collect<E>(
+      wsClient(h.tokens.viewer),
+      'subscription($id: ID!) { circuitChanged(id: $id) { version graph { edges { label } } editors { name } } }',
+      { id: c.id },
+      (v) => v.circuitChanged.editors.length > 0,
+    );
+    const topic = `circuits:${c.id.split(':')[1]}`;
+    while (h.server.app.pubsub.listenerCount(topic) === 0) await new Promise((r) => setTimeout(r, 10));
+    const edit = await h.gql(
+      'mutation($id: ID!) { updateCircuit(id: $id, version: 1, graph: {nodes: [{id: "L0H0"}, {id: "L1H1"}], edges: [{from: "L0H0", to: "L1H1", label: "moves"}]}) { version } }',
+      { id: c.id },
+    );
+    expect(edit.errors).toBeUndefined();
+    await untilCount(sub.values, 1);
+    // A stale edit is refused and publishes nothing.
+    const stale = await h.gql('mutation($id: ID!) { updateCircuit(id: $id, version: 1, name: "stale") { version } }', { id: c.id });
+    expect(stale.errors?.[0].extensions?.code).toBe('CONFLICT');
+    await h.gql('mutation($id: ID!) { setCircuitEditors(id: $id, names: ["ada"]) { version } }', { id: c.id });
+    const { values, errors } = await sub;
+    expect(errors).toEqual([]);
+    expect(
+      values.map((v) => [v.circuitChanged.version, v.circuitChanged.graph.edges.map((e) => e.label), v.circuitChanged.editors.map((e) => e.name)]),
+    ).toEqual([
+      [2, ['moves'], []],
+      [2, ['moves'], ['ada']],
+    ]);
+
+    const gone = await collect<E>(wsClient(h.tokens.viewer), 'subscription { circuitChanged(id: "Circuit:9999") { version } }', {});
+    expect(JSON.stringify(gone.errors)).toMatch(/Circuit:9999 not found/);
+  });
+
   it('a subscription whose token is revoked ends with UNAUTHENTICATED at its next event instead of delivering it', async () => {
     const tok = getTokenizer('aotp-ut');
     const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(3), n_ctx: 64, tokenizer: 'aotp-ut' };

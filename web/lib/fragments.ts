@@ -23,7 +23,7 @@ export const TARGET_FIELDS = 'target { kind layer head neuron hook position expe
 
 export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
 
-export const CIRCUIT_FIELDS = `id name graph { nodes { id label kind layer head } edges { from to label evidence } } version updatedAt updatedBy { name } model { id name ${MODEL_CONFIG} } owner { name } editors { name } canEdit`;
+export const CIRCUIT_FIELDS = `id name graph { nodes { id label kind layer head } edges { from to label evidence weight } } version updatedAt updatedBy { name } model { id name ${MODEL_CONFIG} } owner { name } editors { name } canEdit`;
 
 const PATCH_PAIR = 'pairs { change length good bad clean_logit_diff corrupt_logit_diff changed_positions }';
 const SITE_VALUES = 'resid_pre attn_out mlp_out head_by_pos head_all_pos';

@@ -179,6 +179,8 @@ export interface CircuitEdge {
   to: string;
   label?: string | null;
   evidence?: string | null;
+  /** The effect it stands for, signed (circuits built from evidence). */
+  weight?: number | null;
 }
 export interface CircuitGraph {
   nodes: CircuitNode[];

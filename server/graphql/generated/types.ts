@@ -460,6 +460,8 @@ export interface CircuitEdge {
   label: Maybe<Scalars['String']>;
   /** A link to the experiment that shows it. */
   evidence: Maybe<Scalars['String']>;
+  /** The effect it stands for (e.g. a path-patching effect), signed; null when not weighed. */
+  weight: Maybe<Scalars['Float']>;
 }
 
 export interface CircuitEdgeInput {
@@ -467,6 +469,8 @@ export interface CircuitEdgeInput {
   to: Scalars['String'];
   label?: InputMaybe<Scalars['String']>;
   evidence?: InputMaybe<Scalars['String']>;
+  /** Finite when given. */
+  weight?: InputMaybe<Scalars['Float']>;
 }
 
 export interface CircuitGraph {
@@ -2745,6 +2749,12 @@ export interface MutationUpdateCircuitArgs {
   graph?: InputMaybe<CircuitGraphInput>;
 }
 
+export interface MutationCircuitFromExperimentArgs {
+  experimentId: Scalars['ID'];
+  threshold: Scalars['Float'];
+  name?: InputMaybe<Scalars['String']>;
+}
+
 export interface MutationSetCircuitEditorsArgs {
   id: Scalars['ID'];
   names: Array<Scalars['String']>;
@@ -2932,6 +2942,10 @@ export interface SubscriptionAnnotationEventsArgs {
   modelId: Scalars['ID'];
 }
 
+export interface SubscriptionCircuitChangedArgs {
+  id: Scalars['ID'];
+}
+
 export type ResolverFn<TResult, TParent, TContext, TArgs> = (parent: TParent, args: TArgs, context: TContext, info: GraphQLResolveInfo) => TResult | Promise<TResult>;
 
 export interface SubscriptionResolver<TResult, TParent, TContext, TArgs> {
@@ -2964,7 +2978,7 @@ export interface ResolversParentTypes {
   BehaviorTableRow: { generator: ResolvedScalars['String']; size?: Maybe<ResolvedScalars['Int']>; mazes: ResolvedScalars['Int']; model: ResolversParentTypes['BehaviorMetrics']; baseline: ResolversParentTypes['BehaviorMetrics'] };
   Checkpoint: M.CheckpointRow;
   Circuit: M.CircuitRow;
-  CircuitEdge: { from: ResolvedScalars['String']; to: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; evidence?: Maybe<ResolvedScalars['String']> };
+  CircuitEdge: { from: ResolvedScalars['String']; to: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; evidence?: Maybe<ResolvedScalars['String']>; weight?: Maybe<ResolvedScalars['Float']> };
   CircuitGraph: { nodes: ReadonlyArray<ResolversParentTypes['CircuitNode']>; edges: ReadonlyArray<ResolversParentTypes['CircuitEdge']> };
   CircuitNode: { id: ResolvedScalars['String']; label?: Maybe<ResolvedScalars['String']>; kind?: Maybe<ResolvedScalars['String']>; layer?: Maybe<ResolvedScalars['Int']>; head?: Maybe<ResolvedScalars['Int']> };
   Comment: M.CommentRow;
@@ -3318,6 +3332,7 @@ export interface CircuitEdgeResolvers<TContext = unknown, TParent = ResolversPar
   to?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   label?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   evidence?: ResolverFn<Maybe<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  weight?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface CircuitGraphResolvers<TContext = unknown, TParent = ResolversParentTypes['CircuitGraph']> {
@@ -3929,6 +3944,7 @@ export interface MutationResolvers<TContext = unknown, TParent = ResolversParent
   vote?: ResolverFn<ResolversParentTypes['Annotation'], TParent, TContext, MutationVoteArgs>;
   createCircuit?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationCreateCircuitArgs>;
   updateCircuit?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationUpdateCircuitArgs>;
+  circuitFromExperiment?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationCircuitFromExperimentArgs>;
   setCircuitEditors?: ResolverFn<ResolversParentTypes['Circuit'], TParent, TContext, MutationSetCircuitEditorsArgs>;
   runExperiment?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationRunExperimentArgs>;
   importSae?: ResolverFn<ResolversParentTypes['Job'], TParent, TContext, MutationImportSaeArgs>;
@@ -4386,6 +4402,7 @@ export interface SaeTokenWeightResolvers<TContext = unknown, TParent = Resolvers
 export interface SubscriptionResolvers<TContext = unknown, TParent = ResolversParentTypes['Subscription']> {
   jobProgress?: SubscriptionResolver<ResolversParentTypes['Job'], TParent, TContext, SubscriptionJobProgressArgs>;
   annotationEvents?: SubscriptionResolver<ResolversParentTypes['AnnotationEvent'], TParent, TContext, SubscriptionAnnotationEventsArgs>;
+  circuitChanged?: SubscriptionResolver<ResolversParentTypes['Circuit'], TParent, TContext, SubscriptionCircuitChangedArgs>;
 }
 
 export interface TokenLogitResolvers<TContext = unknown, TParent = ResolversParentTypes['TokenLogit']> {

@@ -17,8 +17,13 @@ import { connection, pageArgs } from '../pagination.js';
 import { UserError } from '../../errors.js';
 import type { SaeSummary } from '../../interp/index.js';
 import { checkedSae } from '../../services/experiments.js';
+import { circuitNodes, evidenceEdges } from '../../interp/circuit-evidence.js';
+import { storedExperiment } from '../../services/components.js';
+import type { ModelConfig } from '../../model/config.js';
 
 export const annotationTopic = (modelId: number): string => `annotations:${modelId}`;
+/** Where a circuit's changes are published: only its id travels (the subscriber reads the row fresh). */
+export const circuitTopic = (circuitId: number): string => `circuits:${circuitId}`;
 
 interface AnnotationEventPayload {
   kind: AnnotationEventKind;
@@ -134,6 +139,28 @@ export const annotationResolvers: Resolvers<Ctx> = {
       publish(ctx, { kind: 'VOTED', annotation: a, comment: null, actorId: user.id });
       return a;
     },
+    async circuitFromExperiment(_p, { experimentId, threshold, name }, ctx) {
+      const user = requireRole(ctx, 'researcher', 'circuitFromExperiment');
+      const eId = rowId(experimentId, 'Experiment');
+      const e = await ctx.loaders.experiment.load(eId);
+      if (!e || e.kind === 'evaluate') throw notFound(`Experiment:${eId}`);
+      if (e.summary === null) throw badInput(`circuitFromExperiment: Experiment:${eId} has no result yet (${e.kind}, not completed)`);
+      const model = await ctx.loaders.model.load(e.modelId);
+      if (!model) throw notFound(`Model:${e.modelId}`);
+      const cfg = model.config as ModelConfig;
+      let edges;
+      try {
+        edges = await evidenceEdges(storedExperiment(ctx.app.handle, e), cfg, threshold);
+      } catch (err) {
+        throw err instanceof UserError ? badInput(`circuitFromExperiment: ${err.message}`) : err;
+      }
+      const graph = {
+        nodes: circuitNodes(cfg),
+        edges: edges.map((x) => ({ from: x.from, to: x.to, label: x.label, weight: x.weight, evidence: `/experiments/${e.id}` })),
+      };
+      const row = await circuitStore.createCircuit(ctx.db, e.modelId, name ?? `${e.kind} ${e.id}, |effect| ≥ ${threshold}`, graph, user.id);
+      return row;
+    },
     async createCircuit(_p, { modelId, name, graph }, ctx) {
       const user = requireRole(ctx, 'researcher', 'createCircuit');
       return await circuitStore.createCircuit(ctx.db, rowId(modelId, 'Model'), name, graph, user.id);
@@ -147,6 +174,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
         throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
       const out = await circuitStore.updateCircuit(ctx.db, cId, version, { name, graph }, user.id);
       if (!out) throw notFound(`Circuit:${cId}`);
+      if (!('stale' in out)) ctx.app.pubsub.publish(circuitTopic(cId), { circuitId: cId });
       if ('stale' in out) {
         const now = out.stale;
         throw conflict(`Circuit:${cId} changed since version ${version} (now version ${now.version}); merge your edit into the current graph`, {
@@ -162,7 +190,9 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const current = await circuitStore.getCircuit(ctx.db, cId);
       if (!current) throw notFound(`Circuit:${cId}`);
       const user = requireOwnerOrAdmin(ctx, current.ownerId, 'setCircuitEditors');
-      return await circuitStore.setCircuitEditors(ctx.db, cId, names, user.id);
+      const row = await circuitStore.setCircuitEditors(ctx.db, cId, names, user.id);
+      ctx.app.pubsub.publish(circuitTopic(cId), { circuitId: cId });
+      return row;
     },
   },
   Subscription: {
@@ -172,6 +202,20 @@ export const annotationResolvers: Resolvers<Ctx> = {
         return ctx.app.pubsub.subscribe<AnnotationEventPayload>(annotationTopic(rowId(modelId, 'Model')));
       },
       resolve: (ev: AnnotationEventPayload) => ev,
+    },
+    circuitChanged: {
+      async subscribe(_p, { id }, ctx) {
+        requireUser(ctx);
+        const cId = rowId(id, 'Circuit');
+        if (!(await circuitStore.getCircuit(ctx.db, cId))) throw notFound(`Circuit:${cId}`);
+        return ctx.app.pubsub.subscribe<{ circuitId: number }>(circuitTopic(cId));
+      },
+      // Read when delivered, so a late subscriber never sees an older version than the event's.
+      resolve: async (ev: { circuitId: number }, _a: unknown, ctx: Ctx) => {
+        const row = await circuitStore.getCircuit(ctx.db, ev.circuitId);
+        if (!row) throw notFound(`Circuit:${ev.circuitId}`);
+        return row;
+      },
     },
   },
   AnnotationEvent: {

@@ -2,19 +2,20 @@
 /**
  * /circuits/[id]: a circuit edited by several people. Every save carries the version it was made
  * on; a stale save comes back as CONFLICT with the current circuit, which is then shown, while the
- * refused edit is kept and can be re-applied on top of it — nothing is lost.
+ * refused edit is kept and can be re-applied on top of it — nothing is lost. Every viewer follows
+ * the others' edits live (Subscription.circuitChanged): a newer version replaces the one shown.
  */
 import type { CircuitQuery } from '../../lib/generated/operations';
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { type GqlError, fullId, gql, shortId } from '../../lib/graphql';
-import { useQuery } from '../../lib/hooks';
+import { useQuery, useSubscription } from '../../lib/hooks';
 import { safeHref } from '../../lib/markdown';
-import { CIRCUIT, SET_CIRCUIT_EDITORS, UPDATE_CIRCUIT } from './CircuitView.queries';
+import { CIRCUIT, CIRCUIT_CHANGED, SET_CIRCUIT_EDITORS, UPDATE_CIRCUIT } from './CircuitView.queries';
 import type { Circuit, CircuitGraph, User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { ErrorBox, Title, ago } from '../ui';
-import { CircuitDiagram } from './circuit/CircuitDiagram';
+import { CircuitDiagram, MAX_LABELS } from './circuit/CircuitDiagram';
 import { type CircuitOp, applyOp, describeOp } from './circuit/graph';
 
 interface Conflict {
@@ -33,6 +34,10 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
   const [edge, setEdge] = useState({ from: '', to: '', label: '', evidence: '' });
   const [editorNames, setEditorNames] = useState<string>();
   useEffect(() => setCircuit(q.data?.circuit ?? undefined), [q.data]);
+  // Someone's edit: shown when it is at least as new as ours (a late event of an older version is dropped).
+  const liveError = useSubscription<{ circuitChanged: Circuit }>(CIRCUIT_CHANGED, { id: fullId('Circuit', id) }, ({ circuitChanged: next }) =>
+    setCircuit((cur) => (!cur || next.version >= cur.version ? next : cur)),
+  );
 
   async function save(op: CircuitOp) {
     if (!circuit) return;
@@ -104,7 +109,7 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
       >
         {c?.name ?? `Circuit ${id}`}
       </Title>
-      <ErrorBox error={q.error ?? error} />
+      <ErrorBox error={q.error ?? error ?? liveError} />
       {conflict ? (
         <div className="error" role="alert" data-code="CONFLICT" data-testid="conflict">
           <strong>CONFLICT:</strong> your edit (“{describeOp(conflict.op)}”) was made on version {conflict.madeOn}, but the circuit is now at version{' '}
@@ -124,7 +129,10 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
               graph={c.graph}
               onPick={editable ? (n) => setEdge((e) => (!e.from || e.to ? { ...e, from: n, to: '' } : { ...e, to: n })) : undefined}
             />
-            <p className="sub">Click two components to fill an edge’s ends.</p>
+            <p className="sub">
+              {editable ? 'Click two components to fill an edge’s ends. ' : ''}
+              {edges.length > MAX_LABELS ? `Labels on the ${MAX_LABELS} strongest edges; hover any edge, or see the table, for the rest.` : ''}
+            </p>
           </div>
           <div style={{ flex: '1 1 340px' }}>
             <div className="card">
@@ -138,6 +146,9 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
                       <tr key={`${e.from}>${e.to}`}>
                         <td className="mono">
                           {e.from} → {e.to}
+                        </td>
+                        <td className="num mono" data-testid="edge-weight">
+                          {e.weight != null ? e.weight.toPrecision(3) : ''}
                         </td>
                         <td>
                           {e.label}

@@ -15,6 +15,7 @@ import { JobProgress } from '../JobProgress';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, bytes } from '../ui';
 import { Result, hasView } from './experiment/Result';
+import { BuildCircuit, CIRCUIT_KINDS } from './experiment/BuildCircuit';
 
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
@@ -120,6 +121,7 @@ export function ExperimentView({ id, me }: { id: string; me: User }) {
                   </a>
                 ) : null}
               </p>
+              {canWrite(me) && e.status === 'COMPLETED' && CIRCUIT_KINDS.has(e.kind) ? <BuildCircuit experimentId={e.id} kind={e.kind} /> : null}
             </div>
             {e.tensors.length ? (
               <div className="card" style={{ flex: '1 1 320px' }}>

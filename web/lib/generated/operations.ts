@@ -49,6 +49,7 @@ export interface Inputs {
     to: string;
     label?: string | null;
     evidence?: string | null;
+    weight?: number | null;
   };
   CircuitGraphInput: {
     nodes: Array<Inputs['CircuitNodeInput']>;
@@ -562,6 +563,7 @@ export interface CircuitQuery {
         to: string;
         label: string | null;
         evidence: string | null;
+        weight: number | null;
       }>;
     };
     version: number;
@@ -631,6 +633,82 @@ export interface CircuitsQuery {
 }
 
 export interface CircuitsQueryVariables {}
+
+/** subscription CircuitChanged (web/components/views/CircuitView.queries.ts CIRCUIT_CHANGED) */
+export interface CircuitChangedSubscription {
+  circuitChanged: {
+    id: string;
+    name: string;
+    graph: {
+      nodes: Array<{
+        id: string;
+        label: string | null;
+        kind: string | null;
+        layer: number | null;
+        head: number | null;
+      }>;
+      edges: Array<{
+        from: string;
+        to: string;
+        label: string | null;
+        evidence: string | null;
+        weight: number | null;
+      }>;
+    };
+    version: number;
+    updatedAt: string;
+    updatedBy: {
+      name: string;
+    } | null;
+    model: {
+      id: string;
+      name: string;
+      config: {
+        d_model: number;
+        n_layers: number;
+        n_heads: number;
+        d_head: number;
+        d_mlp: number;
+        d_vocab: number;
+        n_ctx: number;
+        act_fn: 'gelu_new' | 'gelu' | 'relu' | 'silu' | 'gelu_fast' | 'gelu_pytorch_tanh';
+        eps: number;
+        tokenizer: string;
+        positional_embedding_type: 'standard' | 'rotary';
+        rotary_dim: number | null;
+        rotary_base: number | null;
+        rotary_adjacent_pairs: boolean | null;
+        normalization_type: 'LN' | 'LNPre' | 'RMS' | 'RMSPre' | null;
+        attn_only: boolean;
+        parallel_attn_mlp: boolean;
+        d_vocab_out: number;
+      };
+    };
+    owner: {
+      name: string;
+    } | null;
+    editors: Array<{
+      name: string;
+    }>;
+    canEdit: boolean;
+  };
+}
+
+export interface CircuitChangedSubscriptionVariables {
+  id: string;
+}
+
+/** mutation CircuitFromExperiment (web/components/views/experiment/BuildCircuit.queries.ts CIRCUIT_FROM_EXPERIMENT) */
+export interface CircuitFromExperimentMutation {
+  circuitFromExperiment: {
+    id: string;
+  };
+}
+
+export interface CircuitFromExperimentMutationVariables {
+  experimentId: string;
+  threshold: number;
+}
 
 /** query Component (web/components/views/ComponentView.queries.ts COMPONENT) */
 export interface ComponentQuery {
@@ -3302,6 +3380,7 @@ export interface SetCircuitEditorsMutation {
         to: string;
         label: string | null;
         evidence: string | null;
+        weight: number | null;
       }>;
     };
     version: number;
@@ -3484,6 +3563,7 @@ export interface UpdateCircuitMutation {
         to: string;
         label: string | null;
         evidence: string | null;
+        weight: number | null;
       }>;
     };
     version: number;

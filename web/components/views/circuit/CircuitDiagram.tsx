@@ -1,6 +1,13 @@
-/** The circuit drawn left to right by depth: nodes as boxes, edges as labelled curves. */
+/**
+ * The circuit drawn left to right by depth: nodes as boxes, edges as curves over them with their
+ * labels on top (so no box hides a label), on the strongest MAX_LABELS edges; a weighed edge is as thick as its |weight| relative to
+ * the strongest, red when positive and blue when negative.
+ */
 import type { CircuitGraph } from '../../../lib/types';
 import { layout } from './graph';
+
+/** Edge labels drawn on the diagram at most. */
+export const MAX_LABELS = 8;
 
 const W = 84,
   H = 26,
@@ -19,6 +26,27 @@ export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?
     const p = pos.get(id);
     return p ? { x: PAD + p.col * GX, y: PAD + p.row * GY } : null;
   };
+  const geometry = (from: string, to: string): { d: string; mx: number; my: number } | null => {
+    const a = xy(from),
+      b = xy(to);
+    if (!a || !b) return null;
+    const x1 = a.x + W,
+      y1 = a.y + H / 2,
+      x2 = b.x,
+      y2 = b.y + H / 2;
+    const mx = (x1 + x2) / 2;
+    return { d: `M${x1} ${y1}C${mx} ${y1} ${mx} ${y2} ${x2} ${y2}`, mx, my: (y1 + y2) / 2 };
+  };
+  const maxW = Math.max(1e-12, ...edges.map((e) => Math.abs(e.weight ?? 0)));
+  // Labels on the strongest edges only (unweighed edges count as strongest): more would pile up
+  // where edges meet; every edge's label is in its tooltip and the edges table.
+  const labelled = new Set(
+    edges
+      .map((e, i) => ({ i, w: e.weight == null ? Number.POSITIVE_INFINITY : Math.abs(e.weight) }))
+      .sort((a, b) => b.w - a.w || a.i - b.i)
+      .slice(0, MAX_LABELS)
+      .map((x) => x.i),
+  );
   return (
     <svg
       viewBox={`0 0 ${PAD * 2 + (cols - 1) * GX + W} ${PAD * 2 + (rows - 1) * GY + H}`}
@@ -32,33 +60,6 @@ export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?
           <path d="M0 0L10 5L0 10z" fill="#5f6b7a" />
         </marker>
       </defs>
-      {edges.map((e, i) => {
-        const a = xy(e.from),
-          b = xy(e.to);
-        if (!a || !b) return null;
-        const x1 = a.x + W,
-          y1 = a.y + H / 2,
-          x2 = b.x,
-          y2 = b.y + H / 2;
-        const mx = (x1 + x2) / 2;
-        return (
-          <g key={i} data-edge={`${e.from}->${e.to}`}>
-            <path d={`M${x1} ${y1}C${mx} ${y1} ${mx} ${y2} ${x2} ${y2}`} fill="none" stroke="#5f6b7a" strokeWidth={1.5} markerEnd="url(#arrow)" />
-            {e.label ? (
-              <text
-                x={mx}
-                y={(y1 + y2) / 2 - 4}
-                textAnchor="middle"
-                fontSize={11}
-                fill="#1d2430"
-                style={{ paintOrder: 'stroke', stroke: '#fff', strokeWidth: 3 }}
-              >
-                {e.label}
-              </text>
-            ) : null}
-          </g>
-        );
-      })}
       {nodes.map((n) => {
         const p = xy(n.id)!;
         return (
@@ -74,6 +75,46 @@ export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?
               {n.label ?? n.id}
             </text>
           </g>
+        );
+      })}
+      {edges.map((e, i) => {
+        const g = geometry(e.from, e.to);
+        if (!g) return null;
+        const w = e.weight;
+        const stroke = w == null ? '#5f6b7a' : w >= 0 ? '#c0392b' : '#2166ac';
+        const width = w == null ? 1.5 : 1 + 4 * (Math.abs(w) / maxW);
+        return (
+          <path
+            key={i}
+            data-edge={`${e.from}->${e.to}`}
+            data-weight={w ?? undefined}
+            d={g.d}
+            fill="none"
+            stroke={stroke}
+            strokeOpacity={0.8}
+            strokeWidth={width}
+            markerEnd="url(#arrow)"
+          >
+            <title>{`${e.from} → ${e.to}${e.label ? `: ${e.label}` : ''}${w != null ? ` (weight ${w.toPrecision(3)})` : ''}`}</title>
+          </path>
+        );
+      })}
+      {edges.map((e, i) => {
+        const g = geometry(e.from, e.to);
+        if (!g || !e.label || !labelled.has(i)) return null;
+        return (
+          <text
+            key={`l${i}`}
+            x={g.mx}
+            y={g.my - 4}
+            textAnchor="middle"
+            fontSize={11}
+            fill="#1d2430"
+            pointerEvents="none"
+            style={{ paintOrder: 'stroke', stroke: '#fff', strokeWidth: 3 }}
+          >
+            {e.label}
+          </text>
         );
       })}
     </svg>
