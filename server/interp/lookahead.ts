@@ -81,7 +81,14 @@ export const lookahead = defineKind<LookaheadParams, LookaheadSummary>({
     let ambiguous = 0;
     // One entry per fork kept: its maze, position, lookahead, the right cell's token, the argmax
     // and the best of the fork's ways (token ids).
-    const fork = { maze: [] as number[], position: [] as number[], lookahead: [] as number[], right: [] as number[], argmax: [] as number[], choice: [] as number[] };
+    const fork = {
+      maze: [] as number[],
+      position: [] as number[],
+      lookahead: [] as number[],
+      right: [] as number[],
+      argmax: [] as number[],
+      choice: [] as number[],
+    };
     for (const [a, b] of chunks(mazes.length, p.batch)) {
       const { tokens, B, T } = padBatch(seqs.slice(a, b), SPECIAL.PADDING);
       const logits = await engine.forward(tokens, B, T); // [B, T, d_vocab]
