@@ -138,10 +138,11 @@ async function queueTraining(h: Harness, name: string, o: { mazes: number; steps
 }
 
 /** Waits until the job is RUNNING with at least `done` updates reported (QUEUED or RUNNING meanwhile, nothing else). */
-async function untilRunning(h: Harness, id: string, done = 0): Promise<void> {
+/** Waits until the job is RUNNING with progress.done ≥ `done`; returns the done it saw. */
+async function untilRunning(h: Harness, id: string, done = 0): Promise<number> {
   for (;;) {
     const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id });
-    if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= done) return;
+    if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= done) return r.data.job.progress?.done ?? 0;
     expect(['QUEUED', 'RUNNING']).toContain(r.data.job.status);
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -246,8 +247,14 @@ describe('jobs on BullMQ with worker processes', async () => {
         isLast: (j) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.status),
       },
     );
-    // Worker A is training (it is the only one) and has written a checkpoint or two.
-    await untilRunning(h, train.id, 60);
+    // Worker A is training (it is the only one) and has written a checkpoint or two. It is held
+    // there (SIGSTOP) while worker B starts, so it cannot finish the run first (CI once saw A
+    // complete all 600 steps while B was starting: one attempt, nothing resumed).
+    // Held only after a later report than the first past step 60: each report is stored, then
+    // published from a read of the row, so by the next one that report has reached subscribers.
+    const at = await untilRunning(h, train.id, 60);
+    await untilRunning(h, train.id, at + 1);
+    a.child.kill('SIGSTOP');
     const b = await startWorker(h, p);
     const second = (await h.gql(CREATE_DATASET, { input: { name: 'while-training', generator: 'dfs', grid: 3, count: 20, seed: 2 } })).data.createDataset;
     a.child.kill('SIGKILL');
