@@ -17,7 +17,13 @@ describe('circuit graphs stored before they were typed (graphOf)', () => {
           null,
           { id: 'MLP0', layer: 0, head: 'no' },
         ],
-        edges: [{ from: 'L0H1', to: 'MLP0', label: 'writes' }, { from: 'L0H1', to: 'gone' }, { from: 1, to: 'MLP0' }, 'junk'],
+        edges: [
+          { from: 'L0H1', to: 'MLP0', label: 'writes', weight: 'heavy' },
+          { from: 'MLP0', to: 'L0H1', weight: -0.25 },
+          { from: 'L0H1', to: 'gone' },
+          { from: 1, to: 'MLP0' },
+          'junk',
+        ],
         extra: true,
       }),
     );
@@ -26,9 +32,17 @@ describe('circuit graphs stored before they were typed (graphOf)', () => {
         { id: 'L0H1', label: 'head', kind: null, layer: null, head: null },
         { id: 'MLP0', label: null, kind: null, layer: 0, head: null },
       ],
-      edges: [{ from: 'L0H1', to: 'MLP0', label: 'writes', evidence: null }],
+      edges: [
+        { from: 'L0H1', to: 'MLP0', label: 'writes', evidence: null, weight: null },
+        { from: 'MLP0', to: 'L0H1', label: null, evidence: null, weight: -0.25 },
+      ],
     });
     expect(checkGraph(g, 'updateCircuit')).toEqual(g);
+  });
+
+  it('refuses an edge weight that is not a finite number, naming the edge', () => {
+    const g = { nodes: [{ id: 'a' }, { id: 'b' }], edges: [{ from: 'a', to: 'b', weight: Number.NaN }] };
+    expect(() => checkGraph(g, 'updateCircuit')).toThrow('updateCircuit: graph.edges[0].weight must be a finite number');
   });
 
   it('reads anything that is not a graph as an empty one', () => {
