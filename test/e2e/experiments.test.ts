@@ -471,4 +471,31 @@ describe('experiments in the dashboard', () => {
     expect(await page().textContent('[data-testid=component-findings] li')).toContain(`${name} attends to lattice neighbours.`);
     expect(carol.errors).toEqual([]);
   });
+
+  it('compares two runs of a kind side by side: ticked on the list, one chart with a series per run named by the params that differ', async () => {
+    const first = expIds['logit-lens'];
+    const second = await runFromForm('logit-lens', { count: 4 });
+    await page().goto(`${base}/experiments?model=${modelId}`);
+    await page().waitForSelector(`input[name=compare][value="${first}"]`);
+    await page().click(`input[name=compare][value="${first}"]`);
+    await page().waitForURL(new RegExp(`cmp=${first}$`));
+    await page().click(`input[name=compare][value="${second}"]`);
+    await page().waitForURL(new RegExp(`cmp=${first}(%2C|,)${second}$`));
+    await page().click('[data-testid=compare-picked] a.button');
+    await page().waitForURL(/\/experiments\/compare\?ids=/);
+    await page().waitForSelector('[data-testid=compare-chart] g[data-series]');
+    const series = await page()
+      .locator('[data-testid=compare-chart] g[data-series]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-series')));
+    expect(series).toEqual([`#${first} · count 8`, `#${second} · count 4`]);
+    expect(await page().locator('[data-testid=compare-chart] path.ci').count()).toBeGreaterThan(0);
+    const positions = page().locator('[data-testid=compare-table] tbody tr', { hasText: 'positions' });
+    expect(await positions.locator('td').count()).toBe(3);
+    await screenshot(page(), 'exp-15-compare');
+    // Runs of different kinds are refused with the reason, not drawn.
+    await page().goto(`${base}/experiments/compare?ids=${first},${expIds.dla}`);
+    await page().waitForSelector('[data-testid=compare] [role=alert]');
+    expect(await page().textContent('[data-testid=compare] [role=alert]')).toContain('different kinds');
+    expect(carol.errors).toEqual([]);
+  });
 });

@@ -99,6 +99,26 @@ async function main(): Promise<void> {
     const circuit = (await gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "perf", graph: {nodes: [], edges: []}) { id } }', { m: model.id }))
       .createCircuit;
     const mid = model.id.split(':')[1];
+    // Two finished logit-lens runs for the compare view.
+    const runs: string[] = [];
+    for (const count of [4, 8]) {
+      const job = (
+        await gql(
+          'mutation($m: ID!, $c: Int!) { runExperiment(modelId: $m, params: {logitLens: {count: $c}}) { id params { ... on ExperimentJobParams { experimentId } } } }',
+          {
+            m: model.id,
+            c: count,
+          },
+        )
+      ).runExperiment as unknown as { id: string; params: { experimentId: string } };
+      for (;;) {
+        const j = (await gql('query($id: ID!) { job(id: $id) { id status } }', { id: job.id })).job as unknown as { status: string };
+        if (j.status === 'COMPLETED') break;
+        if (j.status === 'FAILED' || j.status === 'CANCELLED') throw new Error(`perf: the logit-lens run ended ${j.status}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      runs.push(job.params.experimentId.split(':')[1]);
+    }
     const routes: Array<[string, string]> = [
       ['/', '[data-testid=running-jobs]'],
       ['/datasets', '[data-testid=datasets] tbody tr'],
@@ -109,6 +129,10 @@ async function main(): Promise<void> {
       [`/playground?model=${mid}&maze=1`, '[data-testid=run]'],
       [`/findings?model=${mid}`, '[data-testid=findings]'],
       [`/circuits/${circuit.id.split(':')[1]}`, '[data-testid=circuit-version]'],
+      [`/models/${mid}/components/L0H0`, '[data-testid=component-evidence]'],
+      // The same page with its activity: 48 forward passes on the demo dataset's test mazes, drawn.
+      [`/models/${mid}/components/L0H0?dataset=1`, '[data-testid=component-example] svg rect.cell'],
+      [`/experiments/compare?ids=${runs.join(',')}`, '[data-testid=compare-chart] g[data-series]'],
       ['/login', '[data-testid=me]'],
     ];
     const pages: Record<string, { coldMs: number; medianMs: number; maxMs: number }> = {};
