@@ -84,14 +84,22 @@ async function memoryAfterGc(): Promise<{ rss_after_gc_mib: number; peak_rss_mib
   return { rss_after_gc_mib: Math.round(process.memoryUsage().rss / 2 ** 20), peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
-function torchForward(python: string, cfg: ModelConfig, B: number, T: number, reps: number, warmup: number): { result: unknown; reason?: string } {
+/**
+ * Runs bench/`script` (a PyTorch anchor) under `python` with `args` as one JSON argument and parses
+ * the JSON it prints; null with the reason when python is skipped (""), lacks torch, or the script fails.
+ */
+export function runTorchScript(python: string, script: string, args: object): { result: unknown; reason?: string } {
   if (!python) return { result: null, reason: 'skipped (--python "")' };
   const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0) return { result: null, reason: `${python} cannot import torch (apt-get install python3-torch libopenblas0-pthread)` };
-  const script = fileURLToPath(new URL('./torch_forward.py', import.meta.url));
-  const r = spawnSync(python, [script, JSON.stringify({ ...cfg, batch: B, seq: T, reps, warmup })], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) return { result: null, reason: `torch_forward.py failed: ${r.stderr.trim().split('\n').pop()}` };
+  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
+  const r = spawnSync(python, [path, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) return { result: null, reason: `${script} failed: ${r.stderr.trim().split('\n').pop()}` };
   return { result: JSON.parse(r.stdout) };
+}
+
+function torchForward(python: string, cfg: ModelConfig, B: number, T: number, reps: number, warmup: number): { result: unknown; reason?: string } {
+  return runTorchScript(python, 'torch_forward.py', { ...cfg, batch: B, seq: T, reps, warmup });
 }
 
 export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache' } = {}): Promise<unknown> {

@@ -26,6 +26,10 @@ const benches: Record<string, { summary: string; load: () => Promise<{ run(argv:
   },
   jobs: { summary: 'experiment jobs/s through the BullMQ queues with 1 and 2 worker processes (needs Redis)', load: () => import('./jobs.js') },
   sae: { summary: 'sparse autoencoder training steps/s on ONNX Runtime beside the same SAE in PyTorch', load: () => import('./sae.js') },
+  intervene: {
+    summary: 'greedy decoding with an intervention on every forward (decodeRecomputing) beside PyTorch, tokens/s',
+    load: () => import('./intervene.js'),
+  },
 };
 
 export function machine(): Record<string, unknown> {
