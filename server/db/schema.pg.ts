@@ -385,6 +385,25 @@ export const votes = pgTable(
   (t) => [primaryKey({ columns: [t.annotationId, t.userId] })],
 );
 
+/**
+ * Further components a finding is about, besides its `target` (a head and the MLP it feeds, a
+ * pair of features): one row each, so annotations(target:) finds the finding by any of them.
+ */
+export const annotationTargets = pgTable(
+  'annotation_targets',
+  {
+    annotationId: integer('annotation_id')
+      .notNull()
+      .references(() => annotations.id, { onDelete: 'cascade' }),
+    /** Canonical string of the target ("head:2.1"), as annotations.target_key. */
+    targetKey: text('target_key').notNull(),
+    target: jsonText('target').$type<ComponentTarget>().notNull(),
+    /** Its place in the list as given (0 first). */
+    position: integer('position').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.annotationId, t.targetKey] }), index('annotation_targets_key').on(t.targetKey)],
+);
+
 /** Circuits: a model's components and labelled edges; `version` guards concurrent edits. */
 export const circuits = pgTable(
   'circuits',

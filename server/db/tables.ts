@@ -33,6 +33,7 @@ export let results = sqlite.results;
 export let annotations = sqlite.annotations;
 export let comments = sqlite.comments;
 export let votes = sqlite.votes;
+export let annotationTargets = sqlite.annotationTargets;
 export let circuits = sqlite.circuits;
 export let circuitEditors = sqlite.circuitEditors;
 export let auditLog = sqlite.auditLog;
@@ -71,6 +72,7 @@ export function useDialect(d: Dialect): void {
     annotations,
     comments,
     votes,
+    annotationTargets,
     circuits,
     circuitEditors,
     auditLog,

@@ -42,12 +42,17 @@ import {
   isObjectType,
 } from 'graphql/index.js';
 import { MAX_PAGE } from './pagination.js';
+import { MAX_ALSO_ABOUT } from '../services/annotations.js';
 
 export const MAX_DEPTH = 12;
 export const MAX_COST = 50_000;
 /** Tokens a document may have (lexer tokens: names, punctuation, values). */
 export const MAX_DOCUMENT_TOKENS = 10_000;
 const LIST_GUESS = 50;
+/** Lists whose length the services bound, priced at that bound instead of LIST_GUESS. */
+const LIST_BOUNDS: Record<string, number> = {
+  'Annotation.alsoAbout': MAX_ALSO_ABOUT,
+};
 /** Fields that compute something per item (renderings, token sequences). */
 const FIELD_COST: Record<string, number> = {
   svg: 10,
@@ -226,6 +231,8 @@ function multiplier(env: Env, field: GraphQLField<unknown, unknown>, sel: FieldN
     else if (node.value.kind === Kind.INT) n = Number(node.value.value);
     return typeof n === 'number' && Number.isFinite(n) ? Math.max(1, n) : MAX_PAGE;
   }
+  const bound = LIST_BOUNDS[`${parent.name}.${field.name}`];
+  if (bound !== undefined) return bound;
   if (isList(field.type) && !parent.name.endsWith('Connection')) return LIST_GUESS; // a connection's edges are its parent's `first`
   return 1;
 }

@@ -5,7 +5,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from '../services/database.js';
 import * as lookup from '../services/lookup.js';
-import type { CheckpointRow, CommentRow, ResultRow, UserRow } from '../services/rows.js';
+import type { AnnotationTargetRow, CheckpointRow, CommentRow, ResultRow, UserRow } from '../services/rows.js';
 
 function byId<T extends { id: number }>(fetch: (ids: readonly number[]) => Promise<T[]>): DataLoader<number, T | undefined> {
   return new DataLoader<number, T | undefined>(async (ids) => {
@@ -38,6 +38,7 @@ export function createLoaders(db: Db) {
     experiment: byId((ids) => lookup.experimentsById(db, ids)),
     checkpointsByModel: groupBy<CheckpointRow, 'modelId'>('modelId', (ids) => lookup.checkpointsOfModels(db, ids)),
     commentsByAnnotation: groupBy<CommentRow, 'annotationId'>('annotationId', (ids) => lookup.commentsOfAnnotations(db, ids)),
+    alsoAboutByAnnotation: groupBy<AnnotationTargetRow, 'annotationId'>('annotationId', (ids) => lookup.alsoAboutOfAnnotations(db, ids)),
     resultsByExperiment: groupBy<ResultRow, 'experimentId'>('experimentId', (ids) => lookup.resultsOfExperiments(db, ids)),
     /** A circuit's editors (users), by name: one query for a page of circuits. */
     editorsByCircuit: new DataLoader<number, UserRow[]>(async (ids) => {

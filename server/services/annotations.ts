@@ -3,10 +3,10 @@
  * the version they were made on; a stale edit changes nothing and is answered with the current
  * row, so nothing is silently overwritten. Every change is written to the audit log.
  */
-import { and, count, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
 import { first, inserted, type Db } from '../db/client.js';
-import { annotations, comments, ilike, rowBound, votes } from '../db/tables.js';
+import { annotations, annotationTargets, comments, ilike, rowBound, votes } from '../db/tables.js';
 import { TEXT_LIMITS } from '../db/schema.js';
 import { UserError } from '../errors.js';
 import type { ComponentTarget } from '../db/json.js';
@@ -65,8 +65,42 @@ function searchOf(modelId: number, search: string | null | undefined, target?: s
   return and(
     eq(annotations.modelId, modelId),
     q ? or(ilike(annotations.body, q), ilike(annotations.tags, q)) : undefined,
-    target !== undefined ? eq(annotations.targetKey, target) : undefined,
+    // About `target`: as its main target or one of the further ones.
+    target !== undefined
+      ? or(
+          eq(annotations.targetKey, target),
+          inArray(annotations.id, sql`(SELECT ${annotationTargets.annotationId} FROM ${annotationTargets} WHERE ${annotationTargets.targetKey} = ${target})`),
+        )
+      : undefined,
   );
+}
+
+/**
+ * Most further targets one finding may name: enough for a head and what it feeds; a larger set of
+ * components is a circuit. Also the bound the query-cost model uses for Annotation.alsoAbout.
+ */
+export const MAX_ALSO_ABOUT = 8;
+
+/**
+ * The further targets of a finding, checked: at most MAX_ALSO_ABOUT, each a valid target, none
+ * repeating the main target or another. Returns them keyed, in the order given.
+ */
+export function checkAlsoAbout(main: string, also: readonly ComponentTarget[] | null | undefined): Array<{ key: string; target: ComponentTarget }> {
+  const list = also ?? [];
+  if (list.length > MAX_ALSO_ABOUT) throw new UserError(`alsoAbout: at most ${MAX_ALSO_ABOUT} further targets, got ${list.length}`);
+  const seen = new Set([main]);
+  return list.map((target, i) => {
+    let key: string;
+    try {
+      key = targetKey(target);
+    } catch (e) {
+      throw new UserError(`alsoAbout[${i}]: ${(e as Error).message}`);
+    }
+    if (key.length > TEXT_LIMITS['annotations.target_key']) throw new UserError(`alsoAbout[${i}]: at most ${TEXT_LIMITS['annotations.target_key']} characters`);
+    if (seen.has(key)) throw new UserError(`alsoAbout[${i}]: ${key} is already a target of this finding`);
+    seen.add(key);
+    return { key, target };
+  });
 }
 
 /** A model's annotations newest first (body or tags containing `search`; about `target`, a targetKey, when given), with ids below `before`. */
@@ -132,6 +166,8 @@ export interface NewAnnotation {
   status?: AnnotationStatus | null;
   tags?: readonly string[] | null;
   evidence?: readonly Evidence[] | null;
+  /** Further components it is about, besides `target`. */
+  alsoAbout?: readonly ComponentTarget[] | null;
 }
 
 /** `userId` null: filed by the platform itself (the seeded findings). */
@@ -140,6 +176,7 @@ export async function createAnnotation(db: Db, input: NewAnnotation, userId: num
   const body = checkBody(input.body);
   const tags = checkTags(input.tags);
   const evidence = checkEvidence(input.evidence ?? []);
+  const also = checkAlsoAbout(key, input.alsoAbout);
   return db.transaction(async (tx) => {
     const a = await inserted(
       tx
@@ -158,7 +195,13 @@ export async function createAnnotation(db: Db, input: NewAnnotation, userId: num
         })
         .returning(),
     );
-    await audit(tx, userId, 'create', 'annotation', a.id, { modelId: input.modelId, target: key });
+    if (also.length)
+      await tx.insert(annotationTargets).values(also.map((x, position) => ({ annotationId: a.id, targetKey: x.key, target: x.target, position })));
+    await audit(tx, userId, 'create', 'annotation', a.id, {
+      modelId: input.modelId,
+      target: key,
+      ...(also.length ? { alsoAbout: also.map((x) => x.key) } : {}),
+    });
     return a;
   });
 }
@@ -168,6 +211,8 @@ export interface AnnotationPatch {
   status?: AnnotationStatus | null;
   tags?: readonly string[] | null;
   evidence?: readonly Evidence[] | null;
+  /** Replaces the further targets (an empty list removes them). */
+  alsoAbout?: readonly ComponentTarget[] | null;
 }
 
 /** Applies `patch` if the annotation is still at `version`: the new row, or `{ stale }` with the current one. */
@@ -183,6 +228,8 @@ export async function updateAnnotation(
   if (patch.status != null) set.status = patch.status;
   if (patch.tags != null) set.tags = checkTags(patch.tags);
   if (patch.evidence != null) set.evidence = checkEvidence(patch.evidence);
+  const current = patch.alsoAbout != null ? await getAnnotation(db, id) : undefined;
+  const also = patch.alsoAbout != null && current ? checkAlsoAbout(current.targetKey, patch.alsoAbout) : null;
   const row = await db.transaction(async (tx) => {
     const r = await first(
       tx
@@ -191,7 +238,13 @@ export async function updateAnnotation(
         .where(and(eq(annotations.id, id), eq(annotations.version, version)))
         .returning(),
     );
-    if (r) await audit(tx, userId, 'update', 'annotation', r.id, { fields: Object.keys(set).filter((k) => k !== 'updatedAt'), version: r.version });
+    if (r && also) {
+      await tx.delete(annotationTargets).where(eq(annotationTargets.annotationId, r.id));
+      if (also.length)
+        await tx.insert(annotationTargets).values(also.map((x, position) => ({ annotationId: r.id, targetKey: x.key, target: x.target, position })));
+    }
+    const fields = [...Object.keys(set).filter((k) => k !== 'updatedAt'), ...(also ? ['alsoAbout'] : [])];
+    if (r) await audit(tx, userId, 'update', 'annotation', r.id, { fields, version: r.version });
     return r;
   });
   return row ? { row } : { stale: (await getAnnotation(db, id))! };

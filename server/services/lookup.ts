@@ -9,6 +9,7 @@ import type { Db } from '../db/client.js';
 import { preparedQuery } from '../db/prepared.js';
 import {
   annotations,
+  annotationTargets,
   checkpoints,
   circuitEditors,
   comments,
@@ -22,7 +23,19 @@ import {
   users,
   votes,
 } from '../db/tables.js';
-import type { AnnotationRow, CheckpointRow, CommentRow, DatasetRow, ExperimentRow, JobRow, MazeRow, ModelRow, ResultRow, UserRow } from './rows.js';
+import type {
+  AnnotationRow,
+  AnnotationTargetRow,
+  CheckpointRow,
+  CommentRow,
+  DatasetRow,
+  ExperimentRow,
+  JobRow,
+  MazeRow,
+  ModelRow,
+  ResultRow,
+  UserRow,
+} from './rows.js';
 
 /** Rows of `table` whose id is in `ids`, through one prepared statement per table. */
 async function rowsById<T>(db: Db, name: string, table: SQLiteTable & { id: AnySQLiteColumn }, ids: readonly number[]): Promise<T[]> {
@@ -66,6 +79,15 @@ export async function commentsOfAnnotations(db: Db, annotationIds: readonly numb
     .from(comments)
     .where(inArray(comments.annotationId, [...annotationIds]))
     .orderBy(comments.id);
+}
+
+/** The further targets of these annotations, in each one's given order. */
+export async function alsoAboutOfAnnotations(db: Db, annotationIds: readonly number[]): Promise<AnnotationTargetRow[]> {
+  return await db
+    .select()
+    .from(annotationTargets)
+    .where(inArray(annotationTargets.annotationId, [...annotationIds]))
+    .orderBy(asc(annotationTargets.annotationId), asc(annotationTargets.position));
 }
 
 /** Result tensors of these experiments, in the order they were stored. */

@@ -17,6 +17,7 @@ export type ResultRow = typeof t.results.$inferSelect;
 export type JobRow = typeof t.jobs.$inferSelect;
 export type AnnotationRow = typeof t.annotations.$inferSelect;
 export type CommentRow = typeof t.comments.$inferSelect;
+export type AnnotationTargetRow = typeof t.annotationTargets.$inferSelect;
 export type CircuitRow = typeof t.circuits.$inferSelect;
 
 /** Model.component's value: the model and which of its components (interp/component.ts), resolved field by field. */

@@ -463,10 +463,23 @@ describe('experiments in the dashboard', () => {
     await page().click('[data-testid=component-findings] a.button');
     await page().waitForSelector('[data-testid=annotation-form] textarea[name=body]');
     await page().fill('[data-testid=annotation-form] textarea[name=body]', `${name} attends to lattice neighbours.`);
+    // About a second component too, with two evidence links.
+    await page().fill('[data-testid=annotation-form] input[name=also-about]', 'mlp:1');
+    await page().fill(
+      '[data-testid=annotation-form] textarea[name=evidence]',
+      `adjacency ranking | /experiments/${expIds['adjacency-heads']}\n/experiments/${expIds.dla}`,
+    );
     await page().click('[data-testid=annotation-form] button.primary');
     await page().waitForSelector(`.annotation a.target:has-text("${name}")`);
+    const card = page().locator('.annotation', { hasText: `${name} attends to lattice neighbours.` });
+    expect(await card.locator('a.target.also').textContent()).toBe('MLP1');
+    expect(await card.locator('.evidence a').allTextContents()).toEqual(['adjacency ranking ↗', 'view ↗']);
     await page().click(`.annotation a.target:has-text("${name}")`);
     await page().waitForURL(new RegExp(`/models/${modelId}/components/${name}`));
+    await page().waitForSelector('[data-testid=component-findings] li');
+    expect(await page().textContent('[data-testid=component-findings] li')).toContain(`${name} attends to lattice neighbours.`);
+    // The MLP's page lists it too: a finding is found by any of its targets.
+    await page().goto(`${base}/models/${modelId}/components/L1.mlp`);
     await page().waitForSelector('[data-testid=component-findings] li');
     expect(await page().textContent('[data-testid=component-findings] li')).toContain(`${name} attends to lattice neighbours.`);
     expect(carol.errors).toEqual([]);

@@ -11,7 +11,15 @@ import { Markdown } from '../../web/components/Markdown.js';
 import { plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
 import { parseNpy } from '../../web/lib/npy.js';
 import { applyOp, defaultCircuitGraph, layout } from '../../web/components/views/circuit/graph.js';
-import { parseTargetParam, targetComponentName, targetInput, targetLabel, targetParam } from '../../web/components/views/findings/target.js';
+import {
+  parseEvidenceLines,
+  parseTargetList,
+  parseTargetParam,
+  targetComponentName,
+  targetInput,
+  targetLabel,
+  targetParam,
+} from '../../web/components/views/findings/target.js';
 import { componentHref } from '../../web/lib/url.js';
 import { encodeNpy } from '../../server/model/npy.js';
 
@@ -156,6 +164,22 @@ describe('circuit edits and finding targets', () => {
     expect(targetLabel({ kind: 'feature', experimentId: 'Experiment:7', latent: 12 })).toBe('SAE 7 latent 12');
     expect(targetInput({ kind: 'feature', experimentId: 7, latent: 12 })).toEqual({ feature: { sae: 'Experiment:7', latent: 12 } });
     expect(parseTargetParam('head:x')).toBeNull();
+  });
+
+  it('reads further targets as a comma-separated list (naming the first that is not one) and evidence as one link per line', () => {
+    expect(parseTargetList(' mlp:1, head:2.0 ,, feature:12.3')).toEqual({
+      targets: [
+        { kind: 'mlp', layer: 1 },
+        { kind: 'head', layer: 2, head: 0 },
+        { kind: 'feature', experimentId: 12, latent: 3 },
+      ],
+    });
+    expect(parseTargetList('')).toEqual({ targets: [] });
+    expect(parseTargetList('mlp:1, L2H0')).toEqual({ bad: 'L2H0' });
+    expect(parseEvidenceLines('/playground?model=1\n\n patching at L1 | /experiments/4?pair=1 \n')).toEqual([
+      { label: 'view', url: '/playground?model=1' },
+      { label: 'patching at L1', url: '/experiments/4?pair=1' },
+    ]);
   });
 
   it('a head, MLP or neuron target (and a DLA component name) links to its component page; embeddings and biases have none', () => {

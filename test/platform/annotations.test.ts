@@ -76,6 +76,54 @@ describe('annotations', () => {
     expect(bad.errors![0].message).toMatch(/target.layer must be a non-negative integer/);
   });
 
+  it('a finding about several components: listed with each, found by any of them, its further targets replaced by an edit; repeats and too many refused', async () => {
+    const TARGETS = 'target { kind layer head neuron } alsoAbout { kind layer head neuron }';
+    const a = (
+      await h.gql(`mutation($i: CreateAnnotationInput!) { createAnnotation(input: $i) { id ${TARGETS} } }`, {
+        i: {
+          modelId,
+          target: { head: { layer: 0, head: 1 } },
+          alsoAbout: [{ mlp: { layer: 1 } }, { neuron: { layer: 1, neuron: 7 } }],
+          body: 'L0H1 writes the target; MLP1 (neuron 7) reads it',
+        },
+      })
+    ).data.createAnnotation;
+    expect(a.alsoAbout).toEqual([
+      { kind: 'mlp', layer: 1, head: null, neuron: null },
+      { kind: 'neuron', layer: 1, head: null, neuron: 7 },
+    ]);
+    const about = async (target: Record<string, unknown>) =>
+      (
+        await h.gql('query($m: ID!, $t: ComponentTargetInput!) { annotations(modelId: $m, target: $t) { totalCount edges { node { id } } } }', {
+          m: modelId,
+          t: target,
+        })
+      ).data.annotations;
+    for (const t of [{ head: { layer: 0, head: 1 } }, { mlp: { layer: 1 } }, { neuron: { layer: 1, neuron: 7 } }])
+      expect((await about(t)).edges.map((e: { node: { id: string } }) => e.node.id)).toContain(a.id);
+    const before = (await about({ mlp: { layer: 1 } })).totalCount;
+
+    // An edit replaces the further targets: MLP1 no longer finds it, the embedding does.
+    const edited = await h.gql(`mutation($i: UpdateAnnotationInput!) { updateAnnotation(input: $i) { version ${TARGETS} } }`, {
+      i: { id: a.id, version: 1, alsoAbout: [{ embed: true }] },
+    });
+    expect(edited.data.updateAnnotation).toMatchObject({ version: 2, alsoAbout: [{ kind: 'embed' }] });
+    expect((await about({ mlp: { layer: 1 } })).totalCount).toBe(before - 1);
+    expect((await about({ embed: true })).edges.map((e: { node: { id: string } }) => e.node.id)).toContain(a.id);
+
+    const bad = async (alsoAbout: unknown[]) => {
+      const r = await h.gql(CREATE, { i: { modelId, target: { head: { layer: 0, head: 0 } }, alsoAbout, body: 'x' } });
+      expect(codes(r)).toEqual(['BAD_USER_INPUT']);
+      return r.errors![0].message;
+    };
+    expect(await bad([{ head: { layer: 0, head: 0 } }])).toBe('alsoAbout[0]: head:0.0 is already a target of this finding');
+    expect(await bad([{ mlp: { layer: 0 } }, { mlp: { layer: 0 } }])).toBe('alsoAbout[1]: mlp:0 is already a target of this finding');
+    expect(await bad(Array.from({ length: 9 }, (_, i) => ({ neuron: { layer: 0, neuron: i } })))).toBe('alsoAbout: at most 8 further targets, got 9');
+    expect(await bad([{ neuron: { layer: 0, neuron: -1 } }])).toMatch(/^alsoAbout\[0\]: .*neuron must be a non-negative integer/);
+    // Nothing of a refused finding was written.
+    expect(await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM annotations WHERE body = 'x'")).toBe(0);
+  });
+
   it('circuits: a stale edit is refused with CONFLICT and the current graph; every change is in the audit log', async () => {
     const c = (
       await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "path-following", graph: {nodes: [{id: "L1H0"}], edges: []}) { id version } }', {

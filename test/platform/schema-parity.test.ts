@@ -53,6 +53,7 @@ const typeParity: TypeParity = {
   annotations: { select: true, insert: true },
   comments: { select: true, insert: true },
   votes: { select: true, insert: true },
+  annotationTargets: { select: true, insert: true },
   circuits: { select: true, insert: true },
   circuitEditors: { select: true, insert: true },
   auditLog: { select: true, insert: true },

@@ -21,7 +21,7 @@ export const DATASET_FIELDS = 'id name generator grid count seed p status mazeCo
 /** A finding's target as every view selects it (ComponentTarget). */
 export const TARGET_FIELDS = 'target { kind layer head neuron hook position experimentId latent }';
 
-export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
+export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} alsoAbout { kind layer head neuron hook position experimentId latent } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
 
 export const CIRCUIT_FIELDS = `id name graph { nodes { id label kind layer head } edges { from to label evidence weight } } version updatedAt updatedBy { name } model { id name ${MODEL_CONFIG} } owner { name } editors { name } canEdit`;
 

@@ -154,6 +154,7 @@ export interface Evidence {
 export interface Annotation {
   id: string;
   target: Target;
+  alsoAbout: Target[];
   body: string;
   status: AnnotationStatus;
   tags: string[];

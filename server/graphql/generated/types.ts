@@ -161,6 +161,8 @@ export interface Annotation extends Node {
   id: Scalars['ID'];
   model: Model;
   target: ComponentTarget;
+  /** Further components it is about (a head and the MLP it feeds, two features), in the order given; annotations(target:) finds it by any of them. */
+  alsoAbout: Array<ComponentTarget>;
   /** Markdown (the web app sanitises it when rendering). */
   body: Scalars['String'];
   status: AnnotationStatus;
@@ -609,6 +611,8 @@ export interface ComponentTargetInput {
 export interface CreateAnnotationInput {
   modelId: Scalars['ID'];
   target: ComponentTargetInput;
+  /** At most 8 further targets, none repeating another (more components make a circuit). */
+  alsoAbout?: InputMaybe<Array<ComponentTargetInput>>;
   body: Scalars['String'];
   status?: InputMaybe<AnnotationStatus>;
   tags?: InputMaybe<Array<Scalars['String']>>;
@@ -2585,6 +2589,8 @@ export interface UpdateAnnotationInput {
   status?: InputMaybe<AnnotationStatus>;
   tags?: InputMaybe<Array<Scalars['String']>>;
   evidence?: InputMaybe<Array<EvidenceInput>>;
+  /** Replaces the further targets ([] removes them). */
+  alsoAbout?: InputMaybe<Array<ComponentTargetInput>>;
 }
 
 export interface User extends Node {
@@ -3166,6 +3172,7 @@ export interface AnnotationResolvers<TContext = unknown, TParent = ResolversPare
   id?: ResolverFn<ResolvedScalars['ID'], TParent, TContext, Record<string, never>>;
   model?: ResolverFn<ResolversParentTypes['Model'], TParent, TContext, Record<string, never>>;
   target?: ResolverFn<ResolversParentTypes['ComponentTarget'], TParent, TContext, Record<string, never>>;
+  alsoAbout?: ResolverFn<ReadonlyArray<ResolversParentTypes['ComponentTarget']>, TParent, TContext, Record<string, never>>;
   body?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   status?: ResolverFn<AnnotationStatus, TParent, TContext, Record<string, never>>;
   tags?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;

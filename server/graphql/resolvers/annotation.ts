@@ -56,6 +56,22 @@ async function checkFeature(ctx: Ctx, t: findings.ComponentTarget, modelId: numb
     throw badInput(`target.feature.latent must be an integer in [0, ${d_sae}), got ${t.latent}`);
 }
 
+/** alsoAbout inputs as stored targets, feature targets checked like the main one; errors name the entry. */
+async function furtherTargets(ctx: Ctx, inputs: readonly ComponentTargetInput[] | null | undefined, modelId: number): Promise<findings.ComponentTarget[]> {
+  const out: findings.ComponentTarget[] = [];
+  for (const [i, t] of (inputs ?? []).entries()) {
+    try {
+      const target = targetOf(t);
+      if (target.kind === 'feature') await checkFeature(ctx, target, modelId);
+      out.push(target);
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      throw badInput(`alsoAbout[${i}]: ${message.replace(/^target[.:] ?/, '')}`);
+    }
+  }
+  return out;
+}
+
 function publish(ctx: Ctx, ev: AnnotationEventPayload): void {
   ctx.app.pubsub.publish(annotationTopic(ev.annotation.modelId), ev);
 }
@@ -106,14 +122,16 @@ export const annotationResolvers: Resolvers<Ctx> = {
       if (!(await ctx.loaders.model.load(modelId))) throw notFound(`Model:${modelId}`);
       const target = targetOf(input.target);
       if (target.kind === 'feature') await checkFeature(ctx, target, modelId);
-      const row = await findings.createAnnotation(ctx.db, { ...input, modelId, target }, user.id);
+      const alsoAbout = await furtherTargets(ctx, input.alsoAbout, modelId);
+      const row = await findings.createAnnotation(ctx.db, { ...input, modelId, target, alsoAbout }, user.id);
       publish(ctx, { kind: 'CREATED', annotation: row, comment: null, actorId: user.id });
       return row;
     },
     async updateAnnotation(_p, { input }, ctx) {
       const current = await getAnnotation(ctx, input.id);
       const user = requireOwnerOrAdmin(ctx, current.authorId, 'updateAnnotation');
-      const out = await findings.updateAnnotation(ctx.db, current.id, input.version, input, user.id);
+      const alsoAbout = input.alsoAbout != null ? await furtherTargets(ctx, input.alsoAbout, current.modelId) : null;
+      const out = await findings.updateAnnotation(ctx.db, current.id, input.version, { ...input, alsoAbout }, user.id);
       if ('stale' in out) {
         const now = out.stale;
         throw conflict(`Annotation:${current.id} changed since version ${input.version} (now version ${now.version}); reapply your edit on the current state`, {
@@ -230,6 +248,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
     },
     tags: (a) => a.tags,
     evidence: (a) => findings.evidenceOf(a),
+    alsoAbout: async (a, _x, ctx) => (await ctx.loaders.alsoAboutByAnnotation.load(a.id)).map((r) => r.target),
     author: async (a, _x, ctx) => (a.authorId ? ((await ctx.loaders.user.load(a.authorId)) ?? null) : null),
     comments: (a, _x, ctx) => ctx.loaders.commentsByAnnotation.load(a.id),
     score: (a, _x, ctx) => ctx.loaders.voteScore.load(a.id),

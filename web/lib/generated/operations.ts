@@ -76,6 +76,7 @@ export interface Inputs {
   CreateAnnotationInput: {
     modelId: string;
     target: Inputs['ComponentTargetInput'];
+    alsoAbout?: Array<Inputs['ComponentTargetInput']> | null;
     body: string;
     status?: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED' | null;
     tags?: Array<string> | null;
@@ -301,6 +302,7 @@ export interface Inputs {
     status?: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED' | null;
     tags?: Array<string> | null;
     evidence?: Array<Inputs['EvidenceInput']> | null;
+    alsoAbout?: Array<Inputs['ComponentTargetInput']> | null;
   };
   WeightsParamsInput: {
     grid?: number | null;
@@ -335,6 +337,16 @@ export interface AnnotationQuery {
       experimentId: string | null;
       latent: number | null;
     };
+    alsoAbout: Array<{
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      layer: number | null;
+      head: number | null;
+      neuron: number | null;
+      hook: string | null;
+      position: number | null;
+      experimentId: string | null;
+      latent: number | null;
+    }>;
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
     tags: Array<string>;
@@ -383,6 +395,16 @@ export interface AnnotationsQuery {
           experimentId: string | null;
           latent: number | null;
         };
+        alsoAbout: Array<{
+          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+          layer: number | null;
+          head: number | null;
+          neuron: number | null;
+          hook: string | null;
+          position: number | null;
+          experimentId: string | null;
+          latent: number | null;
+        }>;
         body: string;
         status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
         tags: Array<string>;
@@ -440,6 +462,16 @@ export interface AnnotationEventsSubscription {
         experimentId: string | null;
         latent: number | null;
       };
+      alsoAbout: Array<{
+        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+        layer: number | null;
+        head: number | null;
+        neuron: number | null;
+        hook: string | null;
+        position: number | null;
+        experimentId: string | null;
+        latent: number | null;
+      }>;
       body: string;
       status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
       tags: Array<string>;
@@ -846,6 +878,16 @@ export interface CreateAnnotationMutation {
       experimentId: string | null;
       latent: number | null;
     };
+    alsoAbout: Array<{
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      layer: number | null;
+      head: number | null;
+      neuron: number | null;
+      hook: string | null;
+      position: number | null;
+      experimentId: string | null;
+      latent: number | null;
+    }>;
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
     tags: Array<string>;
@@ -3514,6 +3556,16 @@ export interface UpdateAnnotationMutation {
       experimentId: string | null;
       latent: number | null;
     };
+    alsoAbout: Array<{
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      layer: number | null;
+      head: number | null;
+      neuron: number | null;
+      hook: string | null;
+      position: number | null;
+      experimentId: string | null;
+      latent: number | null;
+    }>;
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
     tags: Array<string>;

@@ -12,17 +12,21 @@ import { ADD_COMMENT, UPDATE_ANNOTATION, VOTE } from './AnnotationCard.queries';
 import type { Annotation, AnnotationStatus, User } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { Badge, ErrorBox, ago } from '../../ui';
-import { targetComponentName, targetLabel } from './target';
+import { type Target, parseEvidenceLines, parseTargetList, targetComponentName, targetInput, targetLabel, targetParam } from './target';
 import { componentHref } from '../../../lib/url';
 
 function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotation) => void; onCancel: () => void }) {
   const [body, setBody] = useState(a.body);
   const [status, setStatus] = useState<AnnotationStatus>(a.status);
   const [tags, setTags] = useState(a.tags.join(', '));
+  const [also, setAlso] = useState((a.alsoAbout ?? []).map(targetParam).join(', '));
+  const [evidence, setEvidence] = useState(a.evidence.map((e) => (e.label === 'view' ? e.url : `${e.label} | ${e.url}`)).join('\n'));
   const [base, setBase] = useState(a.version);
+  const alsoParsed = parseTargetList(also);
   const [error, setError] = useState<GqlError>();
   async function save(e: React.FormEvent) {
     e.preventDefault();
+    if ('bad' in alsoParsed) return;
     try {
       const r = await gql<{ updateAnnotation: Annotation }>(UPDATE_ANNOTATION, {
         input: {
@@ -34,6 +38,8 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
             .split(',')
             .map((t) => t.trim())
             .filter(Boolean),
+          alsoAbout: alsoParsed.targets.map(targetInput),
+          evidence: parseEvidenceLines(evidence),
         },
       });
       onSaved(r.updateAnnotation);
@@ -61,11 +67,24 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
           Tags
           <input value={tags} onChange={(e) => setTags(e.target.value)} />
         </label>
+        <label>
+          Also about
+          <input name="edit-also-about" value={also} onChange={(e) => setAlso(e.target.value)} placeholder="e.g. mlp:1, head:2.0" />
+        </label>
         <button className="primary">{cur ? `Save over version ${cur.version}` : 'Save'}</button>
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
       </div>
+      <label>
+        Evidence links (one per line: a URL, or “label | URL”)
+        <textarea name="edit-evidence" rows={2} value={evidence} onChange={(e) => setEvidence(e.target.value)} />
+      </label>
+      {'bad' in alsoParsed ? (
+        <span className="error" role="alert">
+          “{alsoParsed.bad}” is not a target: write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N or feature:N.LATENT
+        </span>
+      ) : null}
       <ErrorBox error={error} />
       {cur ? (
         <div className="notice">
@@ -76,6 +95,25 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
         </div>
       ) : null}
     </form>
+  );
+}
+
+/** A target's label, linked to its page where it has one (a component's, or an SAE latent's feature page). */
+function TargetLink({ t, modelId, also }: { t: Target; modelId: string; also?: boolean }) {
+  const component = targetComponentName(t);
+  const href =
+    t.kind === 'feature' && t.experimentId
+      ? `/experiments/${String(t.experimentId).replace(/^Experiment:/, '')}/features/${t.latent}`
+      : component
+        ? componentHref(modelId, component)
+        : null;
+  const cls = `target${also ? ' also' : ''}`;
+  return href ? (
+    <Link prefetch={false} className={cls} href={href}>
+      {targetLabel(t)}
+    </Link>
+  ) : (
+    <span className={cls}>{targetLabel(t)}</span>
   );
 }
 
@@ -98,8 +136,6 @@ export function AnnotationCard({
   const [error, setError] = useState<GqlError>();
   const canEdit = me.role === 'ADMIN' || a.author?.id === me.id;
   const canAct = me.role !== 'VIEWER';
-  const component = targetComponentName(a.target);
-  const componentPage = component ? componentHref(modelId, component) : null;
   async function act(p: Promise<unknown>) {
     setError(undefined);
     try {
@@ -120,21 +156,10 @@ export function AnnotationCard({
   return (
     <article className={`annotation ${a.status}`} data-annotation={a.id} style={focused ? { outline: '2px solid var(--lit)' } : undefined}>
       <div className="head-line">
-        {a.target.kind === 'feature' && a.target.experimentId ? (
-          <Link
-            prefetch={false}
-            className="target"
-            href={`/experiments/${String(a.target.experimentId).replace(/^Experiment:/, '')}/features/${a.target.latent}`}
-          >
-            {targetLabel(a.target)}
-          </Link>
-        ) : componentPage ? (
-          <Link prefetch={false} className="target" href={componentPage}>
-            {targetLabel(a.target)}
-          </Link>
-        ) : (
-          <span className="target">{targetLabel(a.target)}</span>
-        )}
+        <TargetLink t={a.target} modelId={modelId} />
+        {(a.alsoAbout ?? []).map((t) => (
+          <TargetLink key={targetLabel(t)} t={t} modelId={modelId} also />
+        ))}
         <Badge value={a.status} />
         {a.tags.map((t) => (
           <span key={t} className="tag">
@@ -170,7 +195,7 @@ export function AnnotationCard({
         <Markdown source={a.body} />
       )}
       {evidence.length ? (
-        <div className="sub">
+        <div className="sub evidence">
           Evidence:{' '}
           {evidence.map((e, i) => (
             <a key={i} href={e.href!} style={{ marginRight: 8 }}>

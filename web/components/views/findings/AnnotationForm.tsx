@@ -1,12 +1,12 @@
 'use client';
-/** New finding: a component target, a markdown body, status, tags and an evidence link. */
+/** New finding: a component target and any further ones, a markdown body, status, tags and evidence links (one per line). */
 import { useState } from 'react';
 import { useMutation } from '../../../lib/hooks';
 import { CREATE_ANNOTATION } from './AnnotationForm.queries';
 import type { Annotation, AnnotationStatus, ModelConfig } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';
-import { type Target, parseTargetParam, targetInput, targetParam } from './target';
+import { type Target, parseEvidenceLines, parseTargetList, parseTargetParam, targetInput, targetParam } from './target';
 
 const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook', 'feature'];
 
@@ -46,27 +46,32 @@ export function AnnotationForm({
   const [status, setStatus] = useState<AnnotationStatus>('HYPOTHESIS');
   const [tags, setTags] = useState('');
   const [evidence, setEvidence] = useState(initialEvidence ?? '');
+  const [also, setAlso] = useState('');
+  const alsoParsed = parseTargetList(also);
   const [preview, setPreview] = useState(false);
   const num = (k: string) => (e: React.ChangeEvent<HTMLInputElement>) => setTarget({ ...target, [k]: Number(e.target.value) });
 
   async function submit(e: React.FormEvent) {
     e.preventDefault();
+    if ('bad' in alsoParsed) return;
     const r = await create.run({
       input: {
         modelId,
         target: targetInput(target),
+        alsoAbout: alsoParsed.targets.map(targetInput),
         body,
         status,
         tags: tags
           .split(',')
           .map((t) => t.trim())
           .filter(Boolean),
-        evidence: evidence ? [{ label: 'view', url: evidence }] : [],
+        evidence: parseEvidenceLines(evidence),
       },
     });
     if (r) {
       setBody('');
       setTags('');
+      setAlso('');
       onCreated(r.createAnnotation);
     }
   }
@@ -185,8 +190,17 @@ export function AnnotationForm({
         <input name="tags" value={tags} onChange={(e) => setTags(e.target.value)} placeholder="e.g. adjacency, target" />
       </label>
       <label>
-        Evidence link
-        <input name="evidence" value={evidence} onChange={(e) => setEvidence(e.target.value)} placeholder="/playground?model=…&maze=…&step=…" />
+        Also about (optional, comma-separated)
+        <input name="also-about" value={also} onChange={(e) => setAlso(e.target.value)} placeholder="e.g. mlp:1, head:2.0, neuron:1.7, feature:12.3" />
+        {'bad' in alsoParsed ? (
+          <span className="error" role="alert">
+            “{alsoParsed.bad}” is not a target: write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N or feature:N.LATENT
+          </span>
+        ) : null}
+      </label>
+      <label>
+        Evidence links (one per line: a URL, or “label | URL”)
+        <textarea name="evidence" rows={2} value={evidence} onChange={(e) => setEvidence(e.target.value)} placeholder="/playground?model=…&maze=…&step=…" />
       </label>
       <button className="primary" disabled={create.busy}>
         Post finding

@@ -97,3 +97,35 @@ export function parseTargetParam(s: string): Target | null {
   if ((m = /^feature:(\d+)\.(\d+)$/.exec(s))) return { kind: 'feature', experimentId: Number(m[1]), latent: Number(m[2]) };
   return null;
 }
+
+/**
+ * A comma-separated list of targets in their URL form ("mlp:1, head:2.0"): the targets, or the
+ * first entry that is not one (so the form can say which).
+ */
+export function parseTargetList(text: string): { targets: Target[] } | { bad: string } {
+  const targets: Target[] = [];
+  for (const part of text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
+    const t = parseTargetParam(part);
+    if (!t) return { bad: part };
+    targets.push(t);
+  }
+  return { targets };
+}
+
+/**
+ * Evidence links, one per line: "label | url" or a bare url (labelled "view"), as the API's
+ * EvidenceInput list.
+ */
+export function parseEvidenceLines(text: string): Array<{ label: string; url: string }> {
+  return text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+    .map((line) => {
+      const bar = line.lastIndexOf(' | ');
+      return bar > 0 ? { label: line.slice(0, bar).trim(), url: line.slice(bar + 3).trim() } : { label: 'view', url: line };
+    });
+}
