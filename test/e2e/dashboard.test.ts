@@ -157,6 +157,8 @@ describe('Searchlight dashboard end to end', () => {
     expect(sum + off / 100).toBeCloseTo(1, 1);
     expect(await page().locator('[data-testid=logit-lens] tbody tr').count()).toBe(4);
     expect(page().url()).toContain('run=1');
+    // Each head's name opens its component page.
+    expect(await page().getAttribute('[data-testid="head-page-0.1"]', 'href')).toBe(`/models/${modelId}/components/L0H1`);
     // One colour scale for every head: the faintest head's hottest cell is no longer drawn at full colour.
     // (The checkbox follows the URL, so it is clicked and the page awaited rather than `check`ed.)
     const hottestFill = () =>

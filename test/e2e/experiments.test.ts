@@ -267,6 +267,9 @@ describe('experiments in the dashboard', () => {
         expect(await page().locator('[data-testid=lookahead-fork-maze] polyline.overlay-predicted').count()).toBe(Math.min(8, forks));
       }
       if (kind === 'path-patching') {
+        // Its strongest senders link to their head pages.
+        const firstSender = page().locator('[data-testid=path-patching-strongest] tbody tr a').first();
+        expect(await firstSender.getAttribute('href')).toBe(`/models/${modelId}/components/${(await firstSender.textContent())!.trim()}`);
         // A circuit seeded from this result: every sender → the logits, weighted by its effect.
         const back = page().url();
         await page().fill('[data-testid=build-circuit] input[name=circuit-threshold]', '0');

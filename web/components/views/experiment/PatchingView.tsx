@@ -10,7 +10,8 @@
  */
 import { tokenCell } from '../../../lib/attention';
 import { axisLabel, nanMean0, subTensor, tokenLabels } from '../../../lib/experiments';
-import { useUrlState } from '../../../lib/url';
+import { useRouter } from 'next/navigation';
+import { componentHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { TokensMaze } from '../../TokensMaze';
 import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
@@ -32,6 +33,7 @@ const isSite = (v: SiteValues, site: string): site is keyof SiteValues => Object
 
 export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | 'AttributionPatchingSummary'>) {
   const url = useUrlState();
+  const router = useRouter();
   const { sites, pairs, classes } = s;
   const attribution = s.__typename === 'AttributionPatchingSummary';
   const hasExact = attribution && e.tensors.some((t) => t.name.startsWith('exact.'));
@@ -67,6 +69,7 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           diverging
           range={[-1, 1]}
           valueLabel="normalised logit diff"
+          onCellClick={(l, h) => router.push(componentHref(e.model.id, `L${l}H${h}`) ?? '#')}
           testId="patching-heatmap"
         />
       );

@@ -6,7 +6,9 @@
  * the mean over pairs; senders that cannot reach the receivers are blank. URL state: pair.
  */
 import { nanMean0, subTensor } from '../../../lib/experiments';
-import { useUrlState } from '../../../lib/url';
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import { componentHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { PairsTable } from './PairsTable';
@@ -23,6 +25,7 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
   const pairOpts = ['mean', ...pairs.map((_, i) => String(i))];
   const pairSel = pick(url.get, 'pair', pairOpts, 'mean');
   const { n_layers: L, n_heads: H } = e.model.config;
+  const router = useRouter();
   const { tensors, error } = useTensors(e, ['senders']);
   let main: React.ReactNode = <Pending error={error} />;
   if (tensors) {
@@ -39,6 +42,7 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
         diverging
         range={[-1, 1]}
         valueLabel="path-patched effect"
+        onCellClick={(l, h) => router.push(componentHref(e.model.id, `L${l}H${h}`) ?? '#')}
         testId="path-patching-heatmap"
       />
     );
@@ -57,7 +61,7 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
       <p className="sub caption">
         (LD<sub>patched</sub> − LD<sub>clean</sub>) / (LD<sub>clean</sub> − LD<sub>corrupt</sub>) with each head’s corrupted output sent along this path only
         {s.freeze === 'heads' ? ' (other heads frozen to the clean run, MLPs recomputed)' : ' (nothing frozen: activation patching)'}: −1 (blue) = the path
-        carries the whole effect, 0 = none. Blank: the head cannot reach the receivers.
+        carries the whole effect, 0 = none. Blank: the head cannot reach the receivers. A click on a head opens its page.
       </p>
       {main}
       <h3>Strongest senders (mean over pairs)</h3>
@@ -72,7 +76,9 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
           {strongest.map((r) => (
             <tr key={`${r.layer}.${r.head}`}>
               <td className="mono">
-                L{r.layer}H{r.head}
+                <Link prefetch={false} href={componentHref(e.model.id, `L${r.layer}H${r.head}`) ?? '#'}>
+                  L{r.layer}H{r.head}
+                </Link>
               </td>
               <td className="num">{fmt(r.effect)}</td>
             </tr>

@@ -6,7 +6,8 @@
  * its QK circuit's correlation with lattice adjacency. URL state: colour (row | col), pcs.
  */
 import { sequentialColour } from '../../../lib/experiments';
-import { useUrlState } from '../../../lib/url';
+import Link from 'next/link';
+import { componentHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
@@ -185,7 +186,9 @@ export function WeightsView({ e, s }: ViewProps<'WeightsSummary'>) {
           {heads.map((h) => (
             <tr key={`${h.layer}.${h.head}`}>
               <td className="mono">
-                L{h.layer}H{h.head}
+                <Link prefetch={false} href={componentHref(e.model.id, `L${h.layer}H${h.head}`) ?? '#'}>
+                  L{h.layer}H{h.head}
+                </Link>
               </td>
               <td className="mono">{h.ov_singular_values.map((v) => fmt(v)).join('  ')}</td>
               <td className="mono">{h.qk_singular_values.map((v) => fmt(v)).join('  ')}</td>

@@ -20,6 +20,7 @@ export function HeadGrid({
   query,
   nHeads,
   annotateHref,
+  headHref,
   shared = false,
 }: {
   svg: string;
@@ -30,6 +31,8 @@ export function HeadGrid({
   query: number;
   nHeads: number;
   annotateHref: (layer: number, head: number) => string;
+  /** The head's component page. */
+  headHref: (layer: number, head: number) => string;
   /** One colour scale for every head (the largest cell value of any head) instead of one per head. */
   shared?: boolean;
 }) {
@@ -54,9 +57,11 @@ export function HeadGrid({
           return (
             <div key={`${l}.${h}`} className="head" data-head={`${l}.${h}`}>
               <header>
-                <strong className="mono">
-                  L{l}H{h}
-                </strong>
+                <Link prefetch={false} className="mono" href={headHref(l, h)} data-testid={`head-page-${l}.${h}`}>
+                  <strong>
+                    L{l}H{h}
+                  </strong>
+                </Link>
                 <span className="sub" title="attention on special tokens (not cells)">
                   {(a.offCells * 100).toFixed(0)}% off-cell
                 </span>
