@@ -16,6 +16,8 @@
  * label rows), which no feature can predict; selectivity = accuracy − control accuracy. Accuracy is
  * per label column on the test mazes, averaged over columns; `balanced` (mean of TPR and TNR, chance
  * 0.5) is reported beside it because most labels are rare (one target among n cells).
+ * For the first test maze every probe's prediction per cell is stored too (`detail.*`), so a cell
+ * of the selectivity map opens what the probe reads there, drawn on that maze against the truth.
  */
 import { connectedIdx } from '../maze/lattice.js';
 import { Rng } from '../maze/rng.js';
@@ -186,6 +188,9 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
       new Float32Array(nC * nL * nT).fill(NaN),
     );
     const [acc, bal, maj, cacc, cbal, top1, ctop1] = grids;
+    // The first test maze, probe by probe: P(label) per cell for the cell targets, and the truth.
+    const detailCells = new Float32Array(nC * nL * nT * n).fill(NaN); // [class, layer, target, cell]
+    const detailTruth = new Float32Array(nC * nT * n).fill(NaN); // [class, target, cell]
     const fits = classes.length * layers.length * (p.control ? 2 : 1);
     let done = 0;
     const backend = p.backend === 'ort' ? await ortBackend() : jsBackend;
@@ -229,9 +234,17 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
             const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
             // "Which cell is the target" as one 25-way choice: the probe with the highest probability, right
             // or not (chance 1/cells). Per-cell balanced accuracy at threshold 0.5 undersells rare positives.
-            const topTarget = fitted.includes('target')
-              ? top1Accuracy(predictLogistic(model, Xte, test.length), Yte, test.length, K, offsetOf('target'), width.target)
-              : NaN;
+            const pred = predictLogistic(model, Xte, test.length); // [test, K]
+            const topTarget = fitted.includes('target') ? top1Accuracy(pred, Yte, test.length, K, offsetOf('target'), width.target) : NaN;
+            if (!control)
+              targets.forEach((t, ti) => {
+                if (t === 'edge') return;
+                const o = offsetOf(fitted.includes(t) ? t : 'solution');
+                for (let c = 0; c < n; c++) {
+                  detailCells[((ci * nL + li) * nT + ti) * n + c] = pred[o + c]; // row 0: test[0]
+                  detailTruth[(ci * nT + ti) * n + c] = Yte[o + c];
+                }
+              });
             targets.forEach((t, ti) => {
               const src = fitted.includes(t) ? t : 'solution';
               const at = (ci * nL + li) * nT + ti;
@@ -265,6 +278,14 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
       tensor('selectivity_balanced', shape, selBal),
       tensor('top1_accuracy', shape, top1), // [class, layer, target] target only: the most probable cell is the target (chance 1/cells)
       tensor('control_top1_accuracy', shape, ctop1),
+      tensor('detail.tokens', [seqs[test[0]].length], seqs[test[0]]), // [pos] token ids of the first test maze
+      tensor(
+        'detail.position',
+        [nC],
+        classes.map((_, ci) => pos[ci][test[0]]),
+      ), // [class] the position probed in it
+      tensor('detail.cells', [nC, nL, nT, n], detailCells), // [class, layer, target, cell] P(label); NaN for edge
+      tensor('detail.truth', [nC, nT, n], detailTruth), // [class, target, cell] 0/1; NaN for edge
     ];
     const table = classes.flatMap((klass, ci) =>
       layers.map(

@@ -12,6 +12,8 @@
  *           same maze with its adjacency list reshuffled (`sameTargetSource`); identical must
  *           change nothing, reshuffled measures the cost of transplanting a representation.
  * Decoding with interventions: decode.ts (exact; the prompt is patched once, the rest is cached).
+ * The first DETAIL_MAZES mazes' prompts, new targets and every rollout are stored too (`detail.*`),
+ * so a point of the chart opens the rollouts behind it drawn on their mazes.
  */
 import { pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath } from '../maze/parse.js';
@@ -120,7 +122,7 @@ export const retarget = defineKind<RetargetParams, RetargetSummary>({
     const engine = await ctx.model.engine();
     const names = layers.map((l) => `blocks.${l}.hook_resid_pre`);
     const rows: Array<DecodeRow & SteeredRow> = []; // steer only with positions target-onwards, interventions otherwise
-    const tasks: Array<{ maze: SolvedMaze; moved: SolvedMaze; first: number }> = [];
+    const tasks: Array<{ maze: SolvedMaze; moved: SolvedMaze; first: number; prompt: Int32Array; newTarget: number }> = [];
     let maxNew = 0;
 
     if (p.positions === 'target-onwards' && p.method === 'transplant') {
@@ -160,7 +162,7 @@ export const retarget = defineKind<RetargetParams, RetargetSummary>({
       const batch = new Int32Array(3 * P);
       [a, b, c].forEach((x, r) => batch.set(x, r * P));
       const cache = (await engine.runWithCache(batch, 3, P, { names })).cache;
-      tasks.push({ maze, moved, first: rows.length });
+      tasks.push({ maze, moved, first: rows.length, prompt: a, newTarget: t2 });
       maxNew = Math.max(maxNew, maze.rows * maze.cols + 1);
       rows.push({ prompt: a });
       if (directions) {
@@ -285,10 +287,43 @@ export const retarget = defineKind<RetargetParams, RetargetSummary>({
         tensor('success_old', [nK, Lq], successOld), // [condition, layer] valid rollouts to the original target
         tensor('changed', [nK, Lq], changed), // [condition, layer] rollouts that differ from the unpatched one
         tensor('layers', [Lq], layers), // [layer] indices
+        ...detailTensors(tasks.slice(0, DETAIL_MAZES), out, 1 + Lq * nK),
       ],
     };
   },
 });
+
+/** Mazes whose rollouts are stored one by one (the drill-down's). */
+export const DETAIL_MAZES = 8;
+
+/**
+ * The first mazes' prompts ([M, P] token ids), new target cells ([M, 2] row, col) and rollouts
+ * ([M, R, G] generated token ids: row 0 unpatched, then 1 + layer·conditions + condition), −1 padded.
+ */
+function detailTensors(
+  tasks: ReadonlyArray<{ maze: SolvedMaze; first: number; prompt: Int32Array; newTarget: number }>,
+  out: readonly Int32Array[],
+  R: number,
+) {
+  const M = tasks.length;
+  const P = Math.max(1, ...tasks.map((t) => t.prompt.length));
+  const G = Math.max(1, ...tasks.flatMap((t) => Array.from({ length: R }, (_, r) => out[t.first + r].length)));
+  const prompts = new Float32Array(M * P).fill(-1);
+  const targets = new Float32Array(M * 2);
+  const rollouts = new Float32Array(M * R * G).fill(-1);
+  tasks.forEach((t, m) => {
+    prompts.set(t.prompt, m * P);
+    const [r, c] = cellCoord(t.maze, t.newTarget);
+    targets[m * 2] = r;
+    targets[m * 2 + 1] = c;
+    for (let k = 0; k < R; k++) rollouts.set(out[t.first + k], (m * R + k) * G);
+  });
+  return [
+    tensor('detail.prompt', [M, P], prompts), // [maze, pos] token ids of the original prompt
+    tensor('detail.new_target', [M, 2], targets), // [maze, (row, col)]
+    tensor('detail.rollouts', [M, R, G], rollouts), // [maze, rollout, pos] generated token ids
+  ];
+}
 
 /** Per-target-cell means of resid_pre at the chosen layers, over all references and over each half. */
 /** Reference residuals for the probes: per span (0 prompt, 1 path), rows [N, layer, D] and each row's target cell. */

@@ -252,7 +252,14 @@ describe('experiments in the dashboard', () => {
         expect(await page().textContent('[data-testid=lens-drill] p')).toMatch(/^The lens’ top \d+: /);
       }
       // Rates carry their n and 95% interval: whiskers on the charts, intervals in the tables.
-      if (kind === 'retarget') expect(await page().locator('[data-testid=retarget-chart] path.ci').count()).toBeGreaterThan(0);
+      if (kind === 'retarget') {
+        expect(await page().locator('[data-testid=retarget-chart] path.ci').count()).toBeGreaterThan(0);
+        // Drill-down: a layer's point opens the first mazes' rollouts there, the new target outlined.
+        await page().locator('[data-testid=retarget-chart] circle[data-category="0"]').last().click(); // the topmost of the coinciding points
+        await page().waitForURL(/layer=\d+/);
+        await page().waitForSelector('[data-testid=retarget-rollout-maze] svg rect.cell.lit');
+        expect(await page().locator('[data-testid=retarget-rollout]').count()).toBe(8);
+      }
       if (kind === 'lookahead') {
         expect(await page().locator('[data-testid=lookahead-table] .ci').first().textContent()).toMatch(/^\[\d\.\d\d, \d\.\d\d\]$/);
         // Drill-down: a bin opens its forks, each drawn on its maze with the way the model chose.
@@ -265,6 +272,16 @@ describe('experiments in the dashboard', () => {
         // (attached: a vertical or horizontal line has an empty bounding box, which playwright calls invisible)
         await page().waitForSelector('[data-testid=lookahead-fork-maze] polyline.overlay-predicted', { state: 'attached' });
         expect(await page().locator('[data-testid=lookahead-fork-maze] polyline.overlay-predicted').count()).toBe(Math.min(8, forks));
+      }
+      if (kind === 'probes') {
+        // Drill-down: a cell of the selectivity map opens its probe on the first test maze, the true target outlined.
+        await page().selectOption('select[name=target]', 'target');
+        await page().waitForURL(/target=target/);
+        await page().locator('[data-testid=probe-selectivity] rect[data-v]').first().click();
+        await page().waitForURL(/at=0\.0/);
+        await page().waitForSelector('[data-testid=probe-drill-maze] svg rect.cell.lit');
+        expect(await page().locator('[data-testid=probe-drill-maze] svg rect.cell.lit').count()).toBe(1);
+        expect(await page().locator('[data-testid=probe-drill-maze] svg rect.cell[data-attn]').count()).toBe(GRID * GRID);
       }
       if (kind === 'path-patching') {
         // Its strongest senders link to their head pages.

@@ -38,6 +38,37 @@ describe('probes', () => {
       }
     expect(r.summary.label_columns).toEqual({ edge: latticeEdges(4, 4).length, solution: 16, future: 16, target: 16 });
     expect(latticeEdges(4, 4)).toHaveLength(24);
+
+    // The first test maze, probe by probe (the drill-down's): its truth is its own maze's (one target
+    // cell, the solution's cells, the future a part of them), its predictions are probabilities.
+    const nC = PROBE_CLASSES.length,
+      nT = PROBE_TARGETS.length,
+      n = 16;
+    const tokens = Array.from(tensorOf(r, 'detail.tokens').data, (id) => model.vocab[id]);
+    const cellsOf = (from: number) =>
+      tokens
+        .slice(from)
+        .map((t) => /^\((\d+),(\d+)\)$/.exec(t))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => Number(m[1]) * 4 + Number(m[2]));
+    const pathStart = tokens.indexOf('<PATH_START>');
+    const solution = new Set(cellsOf(pathStart + 1));
+    const targetCell = cellsOf(tokens.indexOf('<TARGET_START>'))[0];
+    const truth = tensorOf(r, 'detail.truth'); // [class, target, cell]
+    const cellsAt = (c: number, t: string) => Array.from(truth.data.subarray((c * nT + ti(t)) * n, (c * nT + ti(t) + 1) * n));
+    for (let c = 0; c < nC; c++) {
+      expect(cellsAt(c, 'target').flatMap((v, k) => (v === 1 ? [k] : []))).toEqual([targetCell]);
+      expect(new Set(cellsAt(c, 'solution').flatMap((v, k) => (v === 1 ? [k] : [])))).toEqual(solution);
+      for (const [k, v] of cellsAt(c, 'future').entries()) if (v === 1) expect(solution.has(k)).toBe(true);
+      expect(cellsAt(c, 'edge').every(Number.isNaN)).toBe(true);
+    }
+    const pred = tensorOf(r, 'detail.cells'); // [class, layer, target, cell]
+    expect(pred.shape).toEqual([nC, L, nT, n]);
+    for (let i = 0; i < pred.data.length; i++) {
+      if (i % (nT * n) >= ti('edge') * n && i % (nT * n) < (ti('edge') + 1) * n) expect(pred.data[i]).toBeNaN();
+      else expect(pred.data[i] >= 0 && pred.data[i] <= 1).toBe(true);
+    }
+    expect(Array.from(tensorOf(r, 'detail.position').data)).toHaveLength(nC);
   });
 
   it('is deterministic given the seed', async () => {

@@ -220,5 +220,19 @@ describe('retarget', () => {
     for (let l = 0; l < L; l++) expect(tensorOf(r, 'success_old').data[2 * L + l]).toBeCloseTo(base, 6);
     // The real retarget at layer 0 rewrites the target token's input, so it changes the rollouts.
     expect(changed.data[0]).toBeGreaterThan(0);
+
+    // The stored rollouts (the drill-down's) agree with the aggregate: the same-target control at
+    // every layer equals the unpatched rollout, and the share of changed retarget rollouts at
+    // layer 0 among these 4 mazes is `changed` itself.
+    const roll = tensorOf(r, 'detail.rollouts'); // [maze, 1 + L·3, G]
+    const [M, R, G] = roll.shape;
+    expect([M, R]).toEqual([4, 1 + L * 3]);
+    const row = (m: number, k: number) => Array.from(roll.data.subarray((m * R + k) * G, (m * R + k + 1) * G));
+    for (let m = 0; m < M; m++) for (let l = 0; l < L; l++) expect(row(m, 1 + l * 3 + 2)).toEqual(row(m, 0));
+    const changedAt0 = Array.from({ length: M }, (_, m) => (row(m, 1).join() !== row(m, 0).join() ? 1 : 0)).reduce((a: number, b: number) => a + b, 0);
+    expect(changedAt0 / M).toBeCloseTo(changed.data[0], 6);
+    expect(tensorOf(r, 'detail.prompt').shape[0]).toBe(4);
+    const targets = tensorOf(r, 'detail.new_target').data;
+    for (let m = 0; m < M; m++) expect(targets[m * 2] >= 0 && targets[m * 2 + 1] >= 0).toBe(true);
   });
 });

@@ -16,6 +16,8 @@ export function TokensMaze({
   grid,
   lit,
   predicted,
+  heat,
+  heatMax,
   label,
   testId = 'tokens-maze',
 }: {
@@ -25,6 +27,9 @@ export function TokensMaze({
   lit?: readonly string[];
   /** Cells joined by a dashed red line (e.g. a fork and the way the model chose). */
   predicted?: ReadonlyArray<readonly [number, number] | null>;
+  /** [rows·cols] values drawn on the cells (e.g. a probe's probability), on [0, heatMax]. */
+  heat?: ArrayLike<number> | null;
+  heatMax?: number;
   label: string;
   testId?: string;
 }) {
@@ -38,7 +43,7 @@ export function TokensMaze({
     <figure className="tokens-maze" data-testid={testId}>
       <ErrorBox error={q.error} />
       {q.data ? (
-        <MazeSvg svg={q.data.parseMazeTokens.svg} lit={lit} predicted={predicted} label={label} />
+        <MazeSvg svg={q.data.parseMazeTokens.svg} lit={lit} predicted={predicted} heat={heat} heatMax={heatMax} label={label} />
       ) : q.loading ? (
         <p className="empty">Drawing…</p>
       ) : null}

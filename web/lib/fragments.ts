@@ -45,7 +45,7 @@ export const EXPERIMENT_RESULT = `result { __typename
     ... on GeometrySummary { classes geoLayers: layers properties methods k mazes points_total points_used by_layer { layer scores { property score } }
       geoChance: chance { property chance } best { property layer score chance } pca_explained }
     ... on PathPatchingSummary { receivers { kind layer heads inputs } freeze ${PATCH_PAIR} strongest { layer head effect } }
-    ... on ProbesSummary { train test classes targets probeLayers: layers future_equals_solution_at
+    ... on ProbesSummary { train test grid classes targets probeLayers: layers future_equals_solution_at
       table { class layer edge ${PROBE_SCORES} solution ${PROBE_SCORES} future ${PROBE_SCORES} target ${PROBE_SCORES} } }
     ... on WeightsSummary { side: grid embedding { distance_vs_lattice_pearson cosine_distance_vs_lattice_pearson anchor pca_explained_variance pc_row_corr pc_col_corr }
       heads { layer head ov_singular_values qk_singular_values qk_lattice_adjacency_corr } }

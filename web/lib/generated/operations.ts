@@ -1554,6 +1554,7 @@ export interface ExperimentQuery {
       __typename: 'ProbesSummary';
       train: number;
       test: number;
+      grid: Array<number>;
       classes: Array<string>;
       targets: Array<string>;
       probeLayers: Array<string>;

@@ -3,12 +3,45 @@
  * Linear probes: test accuracy by layer for one target (edge connected, cell on the solution, on
  * the future path, is the target) read at one token class, beside the control task (shuffled
  * labels) and the majority-class rate; and the selectivity (probe − control) of every class ×
- * layer. URL state: target, cls, metric (accuracy | balanced).
+ * layer. A cell of that map opens what its probe reads on the first test maze: the probability of
+ * each cell drawn on the maze, the true cells outlined. URL state: target, cls, metric (accuracy |
+ * balanced), at (the opened class.layer).
  */
+import { tokenLabels } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
-import { type SummaryData, type ViewProps, UrlSelect, fmt, pick } from './common';
+import { TokensMaze } from '../../TokensMaze';
+import { type ExperimentData, type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
+import { useTensors } from './useTensors';
+
+/** One probe (class, layer, target) on the first test maze: P(label) per cell against the truth. */
+function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'ProbesSummary'>; ci: number; li: number; ti: number }) {
+  const { tensors, error } = useTensors(e, ['detail.tokens', 'detail.position', 'detail.cells', 'detail.truth']);
+  if (!tensors) return <Pending error={error} />;
+  const [rows, cols] = s.grid;
+  const n = rows * cols;
+  const nL = s.probeLayers.length;
+  const nT = s.targets.length;
+  const tokens = tokenLabels(tensors['detail.tokens'].data, e.model.vocab);
+  const at = tensors['detail.position'].data[ci];
+  const probs = Array.from(tensors['detail.cells'].data.subarray(((ci * nL + li) * nT + ti) * n, ((ci * nL + li) * nT + ti + 1) * n));
+  const truth = Array.from(tensors['detail.truth'].data.subarray((ci * nT + ti) * n, (ci * nT + ti + 1) * n));
+  const lit = truth.flatMap((v, c) => (v === 1 ? [`${Math.floor(c / cols)},${c % cols}`] : []));
+  const best = probs.reduce((b, v, c) => (v > probs[b] ? c : b), 0);
+  return (
+    <div className="card drill" data-testid="probe-drill">
+      <h3>
+        “{s.targets[ti]}” read at {s.classes[ci]} (position {at}, <span className="mono">{tokens[at]}</span>), {s.probeLayers[li]}: the first test maze
+      </h3>
+      <p className="sub">
+        Each cell shaded by the probe’s P(label), on [0, 1]; outlined: the true cells. Most probable: ({Math.floor(best / cols)},{best % cols}) at{' '}
+        {fmt(probs[best])}.
+      </p>
+      <TokensMaze tokens={tokens} grid={[rows, cols]} heat={probs} heatMax={1} lit={lit} label="first test maze" testId="probe-drill-maze" />
+    </div>
+  );
+}
 
 type Row = SummaryData<'ProbesSummary'>['table'][number];
 /** A target's scores in a row: one field per probe target, null where it was not probed. */
@@ -16,7 +49,7 @@ type Cell = NonNullable<Row['edge']>;
 /** Whether `t` (an entry of s.targets) names a field of the table's rows. */
 const isTarget = (row: Row, t: string): t is Exclude<keyof Row, 'class' | 'layer'> => t !== 'class' && t !== 'layer' && Object.hasOwn(row, t);
 
-export function ProbesView({ s }: ViewProps<'ProbesSummary'>) {
+export function ProbesView({ e, s }: ViewProps<'ProbesSummary'>) {
   const url = useUrlState();
   const { targets, classes, table } = s;
   const layers = s.probeLayers;
@@ -28,6 +61,9 @@ export function ProbesView({ s }: ViewProps<'ProbesSummary'>) {
     return row && isTarget(row, target) ? (row[target] ?? undefined) : undefined;
   };
   const rows = layers.map((l) => cell(cls, l));
+  const drillable = e.tensors.some((t) => t.name === 'detail.cells');
+  const m = /^(\d+)\.(\d+)$/.exec(url.get('at'));
+  const opened = m && Number(m[1]) < classes.length && Number(m[2]) < layers.length ? ([Number(m[1]), Number(m[2])] as const) : null;
   const sel = (c: Cell | undefined): number | null => (c ? (metric === 'balanced' ? c.selectivity_balanced : c.selectivity) : null);
   return (
     <div data-testid="probes-view">
@@ -69,8 +105,18 @@ export function ProbesView({ s }: ViewProps<'ProbesSummary'>) {
         valueLabel="selectivity"
         cell={78}
         showValues
+        onCellClick={drillable ? (ci, li) => url.set({ at: `${ci}.${li}` }) : undefined}
         testId="probe-selectivity"
       />
+      {drillable && opened ? (
+        target === 'edge' ? (
+          <p className="sub">Edge probes read one label per lattice edge, not per cell; choose a cell target (solution, future, target) to draw.</p>
+        ) : (
+          <ProbeOnMaze e={e} s={s} ci={opened[0]} li={opened[1]} ti={targets.indexOf(target)} />
+        )
+      ) : drillable ? (
+        <p className="sub">Click a cell to see that probe on the first test maze.</p>
+      ) : null}
       <table className="compact">
         <thead>
           <tr>
