@@ -54,7 +54,7 @@ export const EXPERIMENT_RESULT = `result { __typename
       retargetLayers: layers { layer retarget ${RETARGET_OUTCOME} random ${RETARGET_OUTCOME} same ${RETARGET_OUTCOME} } }
     ... on BehaviorSummary { constrained metrics rows { too_long skipped } table { generator size mazes model ${BEHAVIOR_METRICS} baseline ${BEHAVIOR_METRICS} } }
     ... on LookaheadSummary { mazes forks ambiguous_forks accuracy choice_accuracy chance by_lookahead { lookahead forks correct accuracy choice_accuracy chance } }
-    ... on SaeSummary { hook classes architecture d_in d_sae topk l1_coefficient steps batch rows_trained mazes_trained input_scale resampled
+    ... on SaeSummary { hook classes architecture d_in d_sae topk l1_coefficient l0_coefficient bandwidth steps batch rows_trained mazes_trained input_scale resampled
       curve { step mse explained_variance l0 dead_fraction }
       eval { mazes rows mse explained_variance l0 dead_fraction ce_clean ce_sae ce_zero loss_recovered }
       encodes { property scored above_095 best { category rows latent auc } } }

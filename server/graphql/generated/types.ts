@@ -2382,7 +2382,7 @@ export interface SaeParams {
   hook: Maybe<Scalars['String']>;
   /** token classes whose positions give the training rows; any of adjlist_start, adj_cell, connector, sep, adjlist_end, origin_start, origin, origin_end, target_start, target, target_end, path_start, path, path_end; default: ["sep"] */
   classes: Maybe<Array<TokenClass>>;
-  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold (Rajamanoharan et al. 2024), for SAELens SAEs imported as they are (importSae, --sae-lens), not trained here; one of topk, relu, jumprelu; default: "topk" */
+  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold trained with an L0 penalty through straight-through pseudo-derivatives (Rajamanoharan et al. 2024); one of topk, relu, jumprelu; default: "topk" */
   architecture: Maybe<SaeArchitecture>;
   /** latents per input dimension (d_sae = expansion × d_in); integers in [1, 64]; default: 8 */
   expansion: Maybe<Scalars['Int']>;
@@ -2390,6 +2390,10 @@ export interface SaeParams {
   k: Maybe<Scalars['Int']>;
   /** relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 5 */
   l1: Maybe<Scalars['Float']>;
+  /** jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 0.1 */
+  l0: Maybe<Scalars['Float']>;
+  /** jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default 0.001; the thresholds start at 0.001); numbers in [0.000001, 10]; default: 0.001 */
+  bandwidth: Maybe<Scalars['Float']>;
   /** optimiser steps; integers in [1, 1000000]; default: 1000 */
   steps: Maybe<Scalars['Int']>;
   /** activation rows per step; integers in [8, 16384]; default: 512 */
@@ -2416,7 +2420,7 @@ export interface SaeParamsInput {
   hook?: InputMaybe<Scalars['String']>;
   /** token classes whose positions give the training rows; any of adjlist_start, adj_cell, connector, sep, adjlist_end, origin_start, origin, origin_end, target_start, target, target_end, path_start, path, path_end; default: ["sep"] */
   classes?: InputMaybe<Array<TokenClass>>;
-  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold (Rajamanoharan et al. 2024), for SAELens SAEs imported as they are (importSae, --sae-lens), not trained here; one of topk, relu, jumprelu; default: "topk" */
+  /** topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold trained with an L0 penalty through straight-through pseudo-derivatives (Rajamanoharan et al. 2024); one of topk, relu, jumprelu; default: "topk" */
   architecture?: InputMaybe<SaeArchitecture>;
   /** latents per input dimension (d_sae = expansion × d_in); integers in [1, 64]; default: 8 */
   expansion?: InputMaybe<Scalars['Int']>;
@@ -2424,6 +2428,10 @@ export interface SaeParamsInput {
   k?: InputMaybe<Scalars['Int']>;
   /** relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 5 */
   l1?: InputMaybe<Scalars['Float']>;
+  /** jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 0.1 */
+  l0?: InputMaybe<Scalars['Float']>;
+  /** jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default 0.001; the thresholds start at 0.001); numbers in [0.000001, 10]; default: 0.001 */
+  bandwidth?: InputMaybe<Scalars['Float']>;
   /** optimiser steps; integers in [1, 1000000]; default: 1000 */
   steps?: InputMaybe<Scalars['Int']>;
   /** activation rows per step; integers in [8, 16384]; default: 512 */
@@ -2475,6 +2483,10 @@ export interface SaeSummary {
   topk: Maybe<Scalars['Int']>;
   /** relu: the L1 coefficient (null for topk). */
   l1_coefficient: Maybe<Scalars['Float']>;
+  /** jumprelu trained here: λ of the L0 penalty (null otherwise). */
+  l0_coefficient: Maybe<Scalars['Float']>;
+  /** jumprelu trained here: the bandwidth ε of the thresholds' pseudo-derivative (null otherwise). */
+  bandwidth: Maybe<Scalars['Float']>;
   steps: Scalars['Int'];
   batch: Scalars['Int'];
   /** Activation rows and mazes streamed for training. */
@@ -3090,10 +3102,10 @@ export interface ResolversParentTypes {
   SaeLatentActivation: { latent: ResolvedScalars['Int']; activation: ResolvedScalars['Float'] };
   SaeLatentScore: { latent: ResolvedScalars['Int']; auc: ResolvedScalars['Float']; density: ResolvedScalars['Float'] };
   SaeNeighbour: { latent: ResolvedScalars['Int']; cosine: ResolvedScalars['Float'] };
-  SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
+  SaeParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; count?: Maybe<ResolvedScalars['Int']>; hook?: Maybe<ResolvedScalars['String']>; classes?: Maybe<ReadonlyArray<TokenClass>>; architecture?: Maybe<SaeArchitecture>; expansion?: Maybe<ResolvedScalars['Int']>; k?: Maybe<ResolvedScalars['Int']>; l1?: Maybe<ResolvedScalars['Float']>; l0?: Maybe<ResolvedScalars['Float']>; bandwidth?: Maybe<ResolvedScalars['Float']>; steps?: Maybe<ResolvedScalars['Int']>; batch?: Maybe<ResolvedScalars['Int']>; lr?: Maybe<ResolvedScalars['Float']>; buffer?: Maybe<ResolvedScalars['Int']>; resampleEvery?: Maybe<ResolvedScalars['Int']> };
   SaePositionLatents: { position: ResolvedScalars['Int']; token: ResolvedScalars['String']; latents: ReadonlyArray<ResolversParentTypes['SaeLatentActivation']> };
   SaePropertyScores: { property: ResolvedScalars['String']; scored: ResolvedScalars['Int']; above_095: ResolvedScalars['Int']; best: ReadonlyArray<ResolversParentTypes['SaeCategoryBest']> };
-  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; grid: ReadonlyArray<ResolvedScalars['Int']>; eval: ResolversParentTypes['SaeEval']; encodes: ReadonlyArray<ResolversParentTypes['SaePropertyScores']> };
+  SaeSummary: { kind: ResolvedScalars['String']; hook: ResolvedScalars['String']; classes: ReadonlyArray<ResolvedScalars['String']>; architecture: SaeArchitecture; d_in: ResolvedScalars['Int']; d_sae: ResolvedScalars['Int']; topk?: Maybe<ResolvedScalars['Int']>; l1_coefficient?: Maybe<ResolvedScalars['Float']>; l0_coefficient?: Maybe<ResolvedScalars['Float']>; bandwidth?: Maybe<ResolvedScalars['Float']>; steps: ResolvedScalars['Int']; batch: ResolvedScalars['Int']; rows_trained: ResolvedScalars['Float']; mazes_trained: ResolvedScalars['Int']; input_scale: ResolvedScalars['Float']; resampled: ResolvedScalars['Int']; curve: ReadonlyArray<ResolversParentTypes['SaeCurvePoint']>; grid: ReadonlyArray<ResolvedScalars['Int']>; eval: ResolversParentTypes['SaeEval']; encodes: ReadonlyArray<ResolversParentTypes['SaePropertyScores']> };
   SaeTokenWeight: { token: ResolvedScalars['String']; weight: ResolvedScalars['Float'] };
   Subscription: Record<string, never>;
   TokenLogit: { token: ResolvedScalars['String']; id: ResolvedScalars['Int']; logit: ResolvedScalars['Float']; prob: ResolvedScalars['Float'] };
@@ -4360,6 +4372,8 @@ export interface SaeParamsResolvers<TContext = unknown, TParent = ResolversParen
   expansion?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   k?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   l1?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  l0?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  bandwidth?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   steps?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   batch?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   lr?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
@@ -4389,6 +4403,8 @@ export interface SaeSummaryResolvers<TContext = unknown, TParent = ResolversPare
   d_sae?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   topk?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   l1_coefficient?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  l0_coefficient?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  bandwidth?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   steps?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   batch?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   rows_trained?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;

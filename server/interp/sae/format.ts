@@ -55,6 +55,7 @@ export function saeLensConfig(s: SaeSummary, p: SaeProvenance): Record<string, u
         token_classes: s.classes,
         steps: s.steps,
         l1_coefficient: s.l1_coefficient,
+        ...(s.l0_coefficient !== null && s.l0_coefficient !== undefined ? { l0_coefficient: s.l0_coefficient, jumprelu_bandwidth: s.bandwidth } : {}),
         explained_variance: s.eval.explained_variance,
       },
     },

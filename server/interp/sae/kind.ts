@@ -40,7 +40,7 @@ import { latticeEdges } from '../probes.js';
 import { defineKind, type ExperimentResult, type InterpModel, type NamedTensor } from '../types.js';
 import { bestPerCategory, categoryAucs, multiLabelAucs } from './scoring.js';
 import { accumulate, initSae, jumpThreshold, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
-import { SaeTrainer } from './train.js';
+import { JUMPRELU_INIT_THRESHOLD, SaeTrainer } from './train.js';
 
 const { count: countField, ...generatedMazes } = mazeFields(200, 20_000);
 
@@ -55,7 +55,7 @@ export const paramsSchema = defineParams({
   classes: { type: 'string[]', doc: 'token classes whose positions give the training rows', choices: TOKEN_CLASSES, enum: 'TokenClass', default: ['sep'] },
   architecture: {
     type: 'string',
-    doc: 'topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold (Rajamanoharan et al. 2024), for SAELens SAEs imported as they are (importSae, --sae-lens), not trained here',
+    doc: 'topk: keep the k largest pre-activations (Gao et al. 2024); relu: ReLU with an L1 penalty (SAELens "standard"); jumprelu: a per-latent threshold trained with an L0 penalty through straight-through pseudo-derivatives (Rajamanoharan et al. 2024)',
     choices: ['topk', 'relu', 'jumprelu'],
     enum: 'SaeArchitecture',
     default: 'topk',
@@ -63,6 +63,20 @@ export const paramsSchema = defineParams({
   expansion: { type: 'int', doc: 'latents per input dimension (d_sae = expansion × d_in)', min: 1, max: 64, default: 8 },
   k: { type: 'int', doc: 'topk: active latents per row', min: 1, max: 1024, default: 16 },
   l1: { type: 'number', doc: 'relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in)', min: 0, max: 1000, default: 5 },
+  l0: {
+    type: 'number',
+    doc: 'jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in)',
+    min: 0,
+    max: 1000,
+    default: 0.1,
+  },
+  bandwidth: {
+    type: 'number',
+    doc: "jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default 0.001; the thresholds start at 0.001)",
+    min: 1e-6,
+    max: 10,
+    default: 0.001,
+  },
   steps: { type: 'int', doc: 'optimiser steps', min: 1, max: 1_000_000, default: 1000 },
   batch: { type: 'int', doc: 'activation rows per step', min: 8, max: 16_384, default: 512 },
   lr: { type: 'number', doc: 'Adam learning rate (β 0.9, 0.999; no decay)', min: 1e-6, max: 1, default: 1e-3 },
@@ -122,7 +136,10 @@ export interface SaePropertyScores {
 }
 
 /** How the weights came to be: training, or (all zero, curve empty) an import measured as it is. */
-type SaeTraining = Pick<SaeSummary, 'steps' | 'rows_trained' | 'mazes_trained' | 'input_scale' | 'resampled' | 'curve' | 'l1_coefficient'>;
+type SaeTraining = Pick<
+  SaeSummary,
+  'steps' | 'rows_trained' | 'mazes_trained' | 'input_scale' | 'resampled' | 'curve' | 'l1_coefficient' | 'l0_coefficient' | 'bandwidth'
+>;
 
 export interface SaeSummary {
   kind: 'sae';
@@ -135,6 +152,9 @@ export interface SaeSummary {
   topk: number | null;
   /** relu only. */
   l1_coefficient: number | null;
+  /** jumprelu trained here only: λ of the L0 penalty, and the kernel bandwidth ε. */
+  l0_coefficient: number | null;
+  bandwidth: number | null;
   steps: number;
   batch: number;
   /** Activation rows and mazes streamed for training. */
@@ -308,10 +328,8 @@ export const sae = defineKind<SaeParams, SaeSummary>({
     const d_in = geo.feature;
     const shape: SaeShape = ctx.saeInit?.shape ?? { d_in, d_sae: p.expansion * d_in, architecture: p.architecture, k: p.k };
     if (!ctx.saeInit && p.architecture === 'topk' && p.k > shape.d_sae) throw new InterpError(`params.k: ${p.k} is more than d_sae = ${shape.d_sae}`);
-    if (!ctx.saeInit && p.architecture === 'jumprelu')
-      throw new InterpError(
-        'params.architecture: jumprelu SAEs are measured as imported from SAELens (importSae, exp run sae --sae-lens); training one is not implemented, choose topk or relu',
-      );
+    // A JumpReLU SAE trained here starts every threshold at SAELens' initial value.
+    if (!ctx.saeInit && p.architecture === 'jumprelu') shape.threshold = new Float32Array(shape.d_sae).fill(JUMPRELU_INIT_THRESHOLD);
     if (p.buffer < 2 * p.batch) throw new InterpError(`params.buffer: ${p.buffer} rows cannot feed batches of ${p.batch} (need at least 2 × batch)`);
     const classes = new Set<TokenClass>(p.classes);
     const engine = await model.engine();
@@ -418,7 +436,17 @@ export const sae = defineKind<SaeParams, SaeSummary>({
       const init = ctx.saeInit;
       if (init.hook !== p.hook) throw new InterpError(`params.hook: the imported SAE reads ${init.hook}, not ${p.hook}`);
       if (init.shape.d_in !== d_in) throw new InterpError(`the imported SAE's d_in is ${init.shape.d_in}, but ${p.hook} has ${d_in} features`);
-      return evaluate(init.weights, { steps: 0, rows_trained: 0, mazes_trained: 0, input_scale: 1, resampled: 0, curve: [], l1_coefficient: null });
+      return evaluate(init.weights, {
+        steps: 0,
+        rows_trained: 0,
+        mazes_trained: 0,
+        input_scale: 1,
+        resampled: 0,
+        curve: [],
+        l1_coefficient: null,
+        l0_coefficient: null,
+        bandwidth: null,
+      });
     }
 
     // ---- the activation stream -------------------------------------------------------------
@@ -466,7 +494,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
 
     // ---- training ----------------------------------------------------------------------------
     const weights = initSae(shape, new Rng(`sae-init/${ctx.seed}`), { x: buffer, n: Math.min(N, 4096) });
-    const trainer = await SaeTrainer.create(shape, weights);
+    const trainer = await SaeTrainer.create(shape, weights, undefined, undefined, p.bandwidth);
     const curve: SaeCurvePoint[] = [];
     const logEvery = Math.max(1, Math.floor(p.steps / 50));
     let resampled = 0;
@@ -482,7 +510,7 @@ export const sae = defineKind<SaeParams, SaeSummary>({
         }
         const x = buffer.slice(cursor * d_in, (cursor + p.batch) * d_in);
         cursor += p.batch;
-        const r = await trainer.step(x, p.batch, p.lr, p.architecture === 'relu' ? p.l1 : 0);
+        const r = await trainer.step(x, p.batch, p.lr, p.architecture === 'relu' ? p.l1 : p.architecture === 'jumprelu' ? p.l0 : 0);
         for (let i = 0; i < shape.d_sae; i++) firedSince[i] += r.fired[i];
         window.mse += r.mse;
         window.l0 += r.l0;
@@ -525,6 +553,8 @@ export const sae = defineKind<SaeParams, SaeSummary>({
         resampled,
         curve,
         l1_coefficient: p.architecture === 'relu' ? p.l1 : null,
+        l0_coefficient: p.architecture === 'jumprelu' ? p.l0 : null,
+        bandwidth: p.architecture === 'jumprelu' ? p.bandwidth : null,
       });
     } finally {
       await trainer.dispose();

@@ -9,8 +9,8 @@
  *                                                    sparse autoencoders", arXiv:2406.04093)
  *        | ReLU(pre) · [pre > θ]                     jumprelu (Rajamanoharan et al. 2024, "Jumping
  *                                                    ahead", arXiv:2407.14435; SAELens JumpReLUSAE),
- *                                                    a threshold θ [d_sae] per latent: measured as
- *                                                    imported, not trained here
+ *                                                    a threshold θ [d_sae] per latent (trained with
+ *                                                    an L0 penalty, train.ts)
  *   x̂    = z · W_dec + b_dec                         [B, d_in]
  *
  * This module is the plain-TypeScript reference (float64 accumulation): initialisation, encode /
@@ -28,7 +28,7 @@ export interface SaeShape {
   architecture: SaeArchitecture;
   /** topk: latents kept per row. */
   k: number;
-  /** jumprelu: each latent's threshold θ [d_sae] (a constant here: JumpReLU SAEs are imported, not trained). */
+  /** jumprelu: each latent's threshold θ [d_sae] (the trainer keeps it at exp of its log θ). */
   threshold?: Float32Array;
 }
 
@@ -159,7 +159,10 @@ export function decode(s: SaeShape, w: SaeWeights, z: ArrayLike<number>, B: numb
   return out;
 }
 
-/** The training loss: mean over rows of ‖x̂ − x‖² plus, for relu, l1 · mean over rows of Σ|z|. */
+/**
+ * The training loss: mean over rows of ‖x̂ − x‖² plus the sparsity term with coefficient `l1`: for
+ * relu l1 · mean over rows of Σ|z|, for jumprelu λ = l1 times the mean count of active latents (L0).
+ */
 export function loss(s: SaeShape, w: SaeWeights, x: Float32Array, B: number, l1: number): number {
   const z = activate(s, preActivations(s, w, x, B), B);
   const xh = decode(s, w, z, B);
@@ -167,6 +170,7 @@ export function loss(s: SaeShape, w: SaeWeights, x: Float32Array, B: number, l1:
   for (let i = 0; i < xh.length; i++) mse += (xh[i] - x[i]) ** 2;
   let sparsity = 0;
   if (s.architecture === 'relu') for (let i = 0; i < z.length; i++) sparsity += Math.abs(z[i]);
+  if (s.architecture === 'jumprelu') for (let i = 0; i < z.length; i++) sparsity += z[i] > 0 ? 1 : 0;
   return mse / B + (l1 * sparsity) / B;
 }
 

@@ -15,6 +15,14 @@
  *   ∂W_enc = xcᵀ·dpre;  ∂b_enc = Σ_rows dpre;  ∂b_dec = Σ_rows dx̂ − (∂b_enc)·W_encᵀ
  * (sae.ts `loss` is the reference these are checked against, by finite differences).
  *
+ * JumpReLU (Rajamanoharan et al. 2024, "Jumping Ahead", arXiv:2407.14435, §3–4) trains a threshold
+ * θ = exp(log θ) per latent with an L0 penalty: z = pre·H(pre − θ), L = Σ‖x̂ − x‖²/B + λ·ΣH(pre − θ)/B.
+ * H has no useful derivative, so θ learns through the paper's straight-through pseudo-derivatives
+ * with a rectangle kernel K(u) = [|u| < ½] of bandwidth ε:
+ *   ∂z/∂θ = −(θ/ε)·K((pre − θ)/ε),  ∂H/∂θ = −(1/ε)·K((pre − θ)/ε),  ∂z/∂pre = H(pre − θ)
+ *   so ∂L/∂θ = −(1/ε)·Σ_rows K ⊙ (θ·dz + λ/B),  and ∂L/∂log θ = θ ⊙ ∂L/∂θ.
+ * The other parameters' gradients are the true ones (the L0 term has none for them).
+ *
  * Dead latents (no activation over a window of rows) are resampled as in Bricken et al. 2023
  * ("Towards Monosemanticity", appendix "Neuron resampling"): each gets the direction of an input
  * it reconstructs badly (drawn ∝ squared error), the encoder column that direction scaled to 0.2 ×
@@ -23,7 +31,10 @@
 import type { Rng } from '../../maze/rng.js';
 import { type AdamWOptions, adamwUpdate, loadGraphRuntime, type OptimizerState } from '../../model/engine.js';
 import { jumpThreshold, SAE_PARAMS, type SaeShape, type SaeWeights, normalizeDecoder, saeParamShape } from './sae.js';
-import { InterpError } from '../context.js';
+
+/** JumpReLU's initial threshold and kernel bandwidth: SAELens' defaults (jumprelu_init_threshold, jumprelu_bandwidth), on inputs scaled to E‖x‖ = √d_in. */
+export const JUMPRELU_INIT_THRESHOLD = 0.001;
+export const JUMPRELU_BANDWIDTH = 0.001;
 
 /** Adam as SAELens trains SAEs (β2 0.999, no weight decay). */
 export const SAE_ADAM: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
@@ -31,7 +42,7 @@ export const SAE_ADAM: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, wei
 export interface StepResult {
   /** Mean over rows of ‖x̂ − x‖². */
   mse: number;
-  /** relu: mean over rows of Σ z (0 for topk). */
+  /** The sparsity term's value: relu mean over rows of Σ z; jumprelu mean active latents (its L0); 0 for topk. */
   l1: number;
   /** [S] rows of the batch each latent fired on. */
   fired: Float32Array;
@@ -54,10 +65,12 @@ function buildGraph(rt: Runtime, s: SaeShape, grads: boolean): Uint8Array {
   const xc = g.op('Sub', [x, b_dec]); // [B, d_in]
   const pre = g.op('Gemm', [xc, W_enc, b_enc]); // [B, S]
   let z: string; // [B, S]
+  let th = ''; // jumprelu: θ [S]
+  let gate = ''; // jumprelu: H(pre − θ) [B, S] as float
   if (s.architecture === 'jumprelu') {
-    if (grads) throw new InterpError('JumpReLU SAEs are measured as imported; training one is not implemented (choose topk or relu)');
-    const th = g.input('threshold', 'float', [S]);
-    z = g.op('Where', [g.op('Greater', [pre, g.op('Max', [th, g.f32([0], [])])]), pre, g.f32([0], [])]); // ReLU(pre)·[pre > θ]
+    th = g.input('threshold', 'float', [S]);
+    gate = g.op('Cast', [g.op('Greater', [pre, g.op('Max', [th, g.f32([0], [])])])], { to: 1 }); // [pre > max(θ, 0)]
+    z = g.op('Mul', [pre, gate]); // ReLU(pre)·[pre > θ]
   } else if (s.architecture === 'relu') z = g.op('Relu', [pre]);
   else {
     const [values, indices] = g.node('TopK', [pre, g.i64([s.k])], 2, { axis: -1, largest: 1, sorted: 0 }); // [B, k] each
@@ -86,7 +99,19 @@ function buildGraph(rt: Runtime, s: SaeShape, grads: boolean): Uint8Array {
     g.rename(g.op('ReduceSum', [z], { keepdims: 0 }), 'z_sum');
     g.output('z_sum', 'float', []);
   }
-  const dpre = g.op('Mul', [dz, mask]); // [B, S]
+  if (s.architecture === 'jumprelu') {
+    // The threshold's straight-through gradient (module comment), taken before dz is masked.
+    const lam = g.input('l1', 'float', [1]); // the L0 coefficient λ
+    const eps = g.input('bandwidth', 'float', [1]);
+    const inside = g.op('Cast', [g.op('Less', [g.op('Abs', [g.op('Sub', [pre, th])]), g.op('Mul', [eps, g.f32([0.5], [])])])], { to: 1 }); // K [B, S]
+    const perRow = g.op('Mul', [inside, g.op('Add', [g.op('Mul', [dz, th]), g.op('Mul', [lam, invB])])]); // K ⊙ (θ·dz + λ/B)
+    const dTh = g.op('Div', [g.op('Neg', [g.op('ReduceSum', [perRow, g.i64([0])], { keepdims: 0 })]), eps]); // [S]
+    g.rename(g.op('Mul', [dTh, th]), 'grad.log_threshold'); // [S]
+    g.output('grad.log_threshold', 'float', [S]);
+    g.rename(g.op('ReduceSum', [gate], { keepdims: 0 }), 'gate_sum'); // Σ H: the L0 term's value × B
+    g.output('gate_sum', 'float', []);
+  }
+  const dpre = g.op('Mul', [dz, s.architecture === 'jumprelu' ? gate : mask]); // [B, S]
   g.rename(g.op('Gemm', [xc, dpre], { transA: 1 }), 'grad.W_enc'); // [d_in, S]
   const dbEnc = g.rename(g.op('ReduceSum', [dpre, g.i64([0])], { keepdims: 0 }), 'grad.b_enc'); // [S]
   const back = g.op('Gemm', [g.op('Unsqueeze', [dbEnc, g.i64([0])]), W_enc], { transB: 1 }); // [1, d_in]
@@ -100,6 +125,9 @@ function buildGraph(rt: Runtime, s: SaeShape, grads: boolean): Uint8Array {
 
 export class SaeTrainer {
   readonly state: OptimizerState;
+  /** jumprelu: log θ [d_sae], the trained parameter (shape.threshold is kept at exp of it). */
+  readonly logThreshold: Float32Array | undefined;
+
   private constructor(
     readonly shape: SaeShape,
     readonly weights: SaeWeights,
@@ -108,8 +136,15 @@ export class SaeTrainer {
     private stepSession: Session | undefined,
     private forwardSession: Session | undefined,
     private readonly adam: AdamWOptions,
+    /** jumprelu: the pseudo-derivative's bandwidth ε. */
+    private readonly bandwidth: number,
   ) {
-    const zeros = (): Map<string, Float32Array> => new Map(SAE_PARAMS.map((p) => [p, new Float32Array(weights[p].length)]));
+    this.logThreshold = shape.architecture === 'jumprelu' ? Float32Array.from(jumpThreshold(shape), (t) => Math.log(Math.max(t, 1e-12))) : undefined;
+    const zeros = (): Map<string, Float32Array> =>
+      new Map([
+        ...SAE_PARAMS.map((p): [string, Float32Array] => [p, new Float32Array(weights[p].length)]),
+        ...(this.logThreshold ? [['log_threshold', new Float32Array(shape.d_sae)] as [string, Float32Array]] : []),
+      ]);
     this.state = { step: 0, m: zeros(), v: zeros() };
   }
 
@@ -119,10 +154,16 @@ export class SaeTrainer {
    * foldScale) never compile the step. The decoder rows are kept at unit norm from the first step
    * on (initSae starts them there).
    */
-  static async create(shape: SaeShape, weights: SaeWeights, adam: AdamWOptions = SAE_ADAM, threads?: number): Promise<SaeTrainer> {
+  static async create(
+    shape: SaeShape,
+    weights: SaeWeights,
+    adam: AdamWOptions = SAE_ADAM,
+    threads?: number,
+    bandwidth = JUMPRELU_BANDWIDTH,
+  ): Promise<SaeTrainer> {
     const rt = await loadGraphRuntime();
     const opts = { ...rt.runtimeOptionsFromEnv(), ...(threads ? { threads } : {}) };
-    return new SaeTrainer(shape, weights, rt, opts, undefined, undefined, adam);
+    return new SaeTrainer(shape, weights, rt, opts, undefined, undefined, adam, bandwidth);
   }
 
   private feeds(x: Float32Array, B: number) {
@@ -138,23 +179,33 @@ export class SaeTrainer {
     };
   }
 
-  /** Loss and gradients of rows x [B, d_in] without updating (for gradient checks). */
+  /**
+   * Loss and gradients of rows x [B, d_in] without updating (for gradient checks). `l1` is the
+   * sparsity coefficient: L1 for relu, L0 (λ) for jumprelu, unused for topk.
+   */
   async gradients(x: Float32Array, B: number, l1: number): Promise<{ loss: number; grads: Map<string, Float32Array>; result: StepResult }> {
     const { feedF32 } = this.rt;
     const relu = this.shape.architecture === 'relu';
-    const fetch = ['sse', 'fired', ...SAE_PARAMS.map((p) => `grad.${p}`), ...(relu ? ['z_sum'] : [])];
+    const jump = this.shape.architecture === 'jumprelu';
+    const fetch = ['sse', 'fired', ...SAE_PARAMS.map((p) => `grad.${p}`), ...(relu ? ['z_sum'] : []), ...(jump ? ['grad.log_threshold', 'gate_sum'] : [])];
     this.stepSession ??= await this.rt.OrtSession.create(buildGraph(this.rt, this.shape, true), this.opts);
     const out = await this.stepSession.run(
-      { ...this.feeds(x, B), inv_b: feedF32(Float32Array.of(1 / B), [1]), ...(relu ? { l1: feedF32(Float32Array.of(l1), [1]) } : {}) },
+      {
+        ...this.feeds(x, B),
+        inv_b: feedF32(Float32Array.of(1 / B), [1]),
+        ...(relu || jump ? { l1: feedF32(Float32Array.of(l1), [1]) } : {}),
+        ...(jump ? { bandwidth: feedF32(Float32Array.of(this.bandwidth), [1]) } : {}),
+      },
       fetch,
     );
     const mse = out.sse.data[0] / B;
-    const zSum = relu ? out.z_sum.data[0] / B : 0;
+    const sparsity = relu ? out.z_sum.data[0] / B : jump ? out.gate_sum.data[0] / B : 0;
     const fired = out.fired.data;
     let active = 0;
     for (const f of fired) active += f;
-    const grads = new Map(SAE_PARAMS.map((p) => [p, out[`grad.${p}`].data]));
-    return { loss: mse + l1 * zSum, grads, result: { mse, l1: zSum, fired, l0: active / B } };
+    const grads = new Map<string, Float32Array>(SAE_PARAMS.map((p) => [p, out[`grad.${p}`].data]));
+    if (jump) grads.set('log_threshold', out['grad.log_threshold'].data);
+    return { loss: mse + l1 * sparsity, grads, result: { mse, l1: sparsity, fired, l0: active / B } };
   }
 
   /** One update on rows x [B, d_in] with learning rate `lr`. */
@@ -170,9 +221,19 @@ export class SaeTrainer {
       for (let d = 0; d < d_in; d++) dot += G[i * d_in + d] * W[i * d_in + d];
       for (let d = 0; d < d_in; d++) G[i * d_in + d] -= dot * W[i * d_in + d];
     }
-    adamwUpdate(new Map(SAE_PARAMS.map((p) => [p, this.weights[p]])), grads, this.state, lr, this.adam);
+    const params = new Map<string, Float32Array>(SAE_PARAMS.map((p) => [p, this.weights[p]]));
+    if (this.logThreshold) params.set('log_threshold', this.logThreshold);
+    adamwUpdate(params, grads, this.state, lr, this.adam);
     normalizeDecoder(this.shape, this.weights);
+    this.syncThreshold();
     return result;
+  }
+
+  /** jumprelu: shape.threshold = exp(log θ), what the graphs are fed and the result stores. */
+  private syncThreshold(): void {
+    const th = this.shape.threshold;
+    if (!this.logThreshold || !th) return;
+    for (let i = 0; i < th.length; i++) th[i] = Math.exp(this.logThreshold[i]);
   }
 
   /** x̂ [B, d_in] and z [B, S] of rows x [B, d_in]. */
@@ -225,6 +286,12 @@ export class SaeTrainer {
         this.weights.W_enc[d * d_sae + i] = (dir[d] / n) * encNorm;
       }
       this.weights.b_enc[i] = 0;
+      if (this.logThreshold) {
+        // A fresh latent starts at the initial threshold, its moments cleared.
+        this.logThreshold[i] = Math.log(JUMPRELU_INIT_THRESHOLD);
+        (this.state.m.get('log_threshold') as Float32Array)[i] = 0;
+        (this.state.v.get('log_threshold') as Float32Array)[i] = 0;
+      }
       for (const p of ['W_enc', 'W_dec', 'b_enc'] as const) {
         const m = this.state.m.get(p) as Float32Array;
         const v = this.state.v.get(p) as Float32Array;
@@ -236,6 +303,7 @@ export class SaeTrainer {
           }
       }
     }
+    this.syncThreshold();
     return dead.length;
   }
 

@@ -273,6 +273,8 @@ export interface Inputs {
     expansion?: number | null;
     k?: number | null;
     l1?: number | null;
+    l0?: number | null;
+    bandwidth?: number | null;
     steps?: number | null;
     batch?: number | null;
     lr?: number | null;
@@ -1410,6 +1412,8 @@ export interface ExperimentQuery {
       expansion: number | null;
       k: number | null;
       l1: number | null;
+      l0: number | null;
+      bandwidth: number | null;
       steps: number | null;
       batch: number | null;
       lr: number | null;
@@ -1714,6 +1718,8 @@ export interface ExperimentQuery {
       d_sae: number;
       topk: number | null;
       l1_coefficient: number | null;
+      l0_coefficient: number | null;
+      bandwidth: number | null;
       steps: number;
       batch: number;
       rows_trained: number;
@@ -2087,6 +2093,8 @@ export interface ExperimentFormQuery {
       expansion: number | null;
       k: number | null;
       l1: number | null;
+      l0: number | null;
+      bandwidth: number | null;
       steps: number | null;
       batch: number | null;
       lr: number | null;

@@ -122,8 +122,16 @@ export function SaeView({ e, s }: ViewProps<'SaeSummary'>) {
   return (
     <div data-testid="sae-view">
       <p>
-        {s.architecture === 'topk' ? `TopK (k = ${s.topk})` : s.l1_coefficient === null ? 'ReLU' : `ReLU + L1 (${fmt(s.l1_coefficient)})`} SAE on{' '}
-        <code>{s.hook}</code> at {s.classes.join(', ')}: d_in {s.d_in} → d_sae {s.d_sae},{' '}
+        {s.architecture === 'topk'
+          ? `TopK (k = ${s.topk})`
+          : s.architecture === 'jumprelu'
+            ? s.l0_coefficient === null
+              ? 'JumpReLU'
+              : `JumpReLU + L0 (λ ${fmt(s.l0_coefficient)}, bandwidth ${fmt(s.bandwidth)})`
+            : s.l1_coefficient === null
+              ? 'ReLU'
+              : `ReLU + L1 (${fmt(s.l1_coefficient)})`}{' '}
+        SAE on <code>{s.hook}</code> at {s.classes.join(', ')}: d_in {s.d_in} → d_sae {s.d_sae},{' '}
         {s.steps === 0 ? (
           <span data-testid="sae-imported">imported from SAELens' layout and measured as it is (not trained here)</span>
         ) : (
