@@ -2,8 +2,8 @@
  * JumpReLU SAEs from SAELens (Rajamanoharan et al. 2024; Gemma Scope's layout: architecture
  * "jumprelu", a threshold per latent, apply_b_dec_to_input false): imported and measured as they are.
  * Their codes equal SAELens' JumpReLUSAE.encode written out here (b_dec is folded into b_enc on
- * import); the `sae` kind evaluates one (steps 0) and keeps its threshold; training one is refused;
- * the SAELens export names the architecture.
+ * import); the `sae` kind evaluates one (steps 0) and keeps its threshold, and trains one (its
+ * thresholds learned with an L0 penalty); the SAELens export names the architecture.
  */
 import { describe, expect, it } from 'vitest';
 import { runExperiment } from '../../server/interp/index.js';
@@ -12,41 +12,19 @@ import type { SaeSummary } from '../../server/interp/sae/kind.js';
 import { activate, preActivations } from '../../server/interp/sae/sae.js';
 import { Rng } from '../../server/maze/rng.js';
 import { encodeSafetensors } from '../../server/model/safetensors.js';
-import { ctxOf, randomModel } from './helpers.js';
+import { ctxOf, jumpReluSaeLens, randomModel } from './helpers.js';
 
 const d_in = 8;
 const d_sae = 16;
 const rng = new Rng('jumprelu');
-const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => (rng.float() - 0.5) * 2 * s);
-const W = {
-  W_enc: rand(d_in * d_sae),
-  b_enc: rand(d_sae, 0.3),
-  W_dec: rand(d_sae * d_in),
-  b_dec: rand(d_in, 0.5),
-  threshold: Float32Array.from({ length: d_sae }, () => rng.float() * 0.4),
-};
-const file = encodeSafetensors([
-  { name: 'W_enc', shape: [d_in, d_sae], data: W.W_enc },
-  { name: 'b_enc', shape: [d_sae], data: W.b_enc },
-  { name: 'W_dec', shape: [d_sae, d_in], data: W.W_dec },
-  { name: 'b_dec', shape: [d_in], data: W.b_dec },
-  { name: 'threshold', shape: [d_sae], data: W.threshold },
-]);
-const cfg = JSON.stringify({
-  architecture: 'jumprelu',
-  d_in,
-  d_sae,
-  apply_b_dec_to_input: false,
-  normalize_activations: 'none',
-  hook_name: 'blocks.0.hook_resid_post',
-});
+const { W, file, cfg } = jumpReluSaeLens(rng, d_in, d_sae);
 
 describe('JumpReLU SAEs', () => {
   it("encode exactly as SAELens' JumpReLUSAE: ReLU(x·W_enc + b_enc) where it exceeds the threshold", () => {
     const sae = parseSaeLens(cfg, file);
     expect(sae.shape.architecture).toBe('jumprelu');
     const n = 5;
-    const x = rand(n * d_in, 2);
+    const x = Float32Array.from({ length: n * d_in }, () => (rng.float() - 0.5) * 4);
     const ours = activate(sae.shape, preActivations(sae.shape, sae.weights, x, n), n);
     let fired = 0;
     for (let r = 0; r < n; r++)

@@ -24,6 +24,71 @@ function copy(w: SaeWeights): SaeWeights {
   return { W_enc: w.W_enc.slice(), b_enc: w.b_enc.slice(), W_dec: w.W_dec.slice(), b_dec: w.b_dec.slice() };
 }
 
+/**
+ * Checks every third entry of each weight's gradient against central finite differences of the
+ * reference loss, skipping entries where ±h flips a latent on or off (a TopK boundary, a ReLU kink,
+ * a JumpReLU threshold: the difference quotient means nothing there); returns how many it checked.
+ */
+function checkWeightGradients(shape: SaeShape, at: SaeWeights, grads: Map<string, Float32Array>, x: Float32Array, B: number, l1: number): number {
+  const h = 1e-3;
+  let checked = 0;
+  for (const p of SAE_PARAMS) {
+    const g = grads.get(p)!;
+    for (let i = 0; i < at[p].length; i += 3) {
+      const plus = copy(at);
+      plus[p][i] += h;
+      const minus = copy(at);
+      minus[p][i] -= h;
+      const z0 = activate(shape, preActivations(shape, plus, x, B), B).map((v) => (v > 0 ? 1 : 0));
+      const z1 = activate(shape, preActivations(shape, minus, x, B), B).map((v) => (v > 0 ? 1 : 0));
+      if (z0.some((v, j) => v !== z1[j])) continue;
+      const fd = (loss(shape, plus, x, B, l1) - loss(shape, minus, x, B, l1)) / (2 * h);
+      expect(g[i], `${p}[${i}]`).toBeCloseTo(fd, 2);
+      checked++;
+    }
+  }
+  return checked;
+}
+
+/**
+ * A planted sparse dictionary: `truth` random unit directions in d_in dimensions, and batches whose
+ * rows are 2 of them with positive weights in [0.5, 1.5); `found` counts the directions some
+ * decoder row matches within cosine 0.9.
+ */
+function planted(seed: string, d_in = 16, truth = 24) {
+  const rng = new Rng(seed);
+  const dirs = randn(rng, truth * d_in);
+  for (let i = 0; i < truth; i++) {
+    let n = 0;
+    for (let d = 0; d < d_in; d++) n += dirs[i * d_in + d] ** 2;
+    for (let d = 0; d < d_in; d++) dirs[i * d_in + d] /= Math.sqrt(n);
+  }
+  const batch = (B: number): Float32Array => {
+    const x = new Float32Array(B * d_in);
+    for (let b = 0; b < B; b++)
+      for (let j = 0; j < 2; j++) {
+        const i = rng.int(truth);
+        const a = 0.5 + rng.float();
+        for (let d = 0; d < d_in; d++) x[b * d_in + d] += a * dirs[i * d_in + d];
+      }
+    return x;
+  };
+  const found = (W_dec: Float32Array, d_sae: number): number => {
+    let n = 0;
+    for (let i = 0; i < truth; i++) {
+      let best = 0;
+      for (let j = 0; j < d_sae; j++) {
+        let c = 0;
+        for (let d = 0; d < d_in; d++) c += dirs[i * d_in + d] * W_dec[j * d_in + d];
+        best = Math.max(best, c);
+      }
+      if (best > 0.9) n++;
+    }
+    return n;
+  };
+  return { rng, d_in, batch, found };
+}
+
 /** The JumpReLU training test's L0 coefficient and kernel bandwidth (wider than SAELens' 0.001 default, so 1,500 steps suffice). */
 const LAMBDA = 0.1;
 const BANDWIDTH = 0.05;
@@ -47,24 +112,7 @@ describe('SAE step graph', () => {
       const at = copy(t.weights);
       const { loss: graphLoss, grads } = await t.gradients(x, B, l1);
       expect(graphLoss).toBeCloseTo(loss(shape, at, x, B, l1), 3);
-      const h = 1e-3;
-      let checked = 0;
-      for (const p of SAE_PARAMS) {
-        const g = grads.get(p)!;
-        for (let i = 0; i < at[p].length; i += 3) {
-          const plus = copy(at);
-          plus[p][i] += h;
-          const minus = copy(at);
-          minus[p][i] -= h;
-          const fd = (loss(shape, plus, x, B, l1) - loss(shape, minus, x, B, l1)) / (2 * h);
-          // A TopK boundary or ReLU kink crossed within ±h makes the difference quotient meaningless there.
-          const z0 = activate(shape, preActivations(shape, plus, x, B), B).map((v) => (v > 0 ? 1 : 0));
-          const z1 = activate(shape, preActivations(shape, minus, x, B), B).map((v) => (v > 0 ? 1 : 0));
-          if (z0.some((v, j) => v !== z1[j])) continue;
-          expect(g[i], `${p}[${i}]`).toBeCloseTo(fd, 2);
-          checked++;
-        }
-      }
+      const checked = checkWeightGradients(shape, at, grads, x, B, l1);
       expect(checked).toBeGreaterThan(40);
     });
   }
@@ -91,23 +139,7 @@ describe('SAE step graph', () => {
     expect(graphLoss).toBeCloseTo(loss(shape, at, x, B, lambda), 3);
     const z = activate(shape, preActivations(shape, at, x, B), B);
     expect(result.l1).toBeCloseTo(z.filter((v) => v > 0).length / B, 6);
-    const h = 1e-3;
-    let checked = 0;
-    for (const p of SAE_PARAMS) {
-      const g = grads.get(p)!;
-      for (let i = 0; i < at[p].length; i += 3) {
-        const plus = copy(at);
-        plus[p][i] += h;
-        const minus = copy(at);
-        minus[p][i] -= h;
-        const z0 = activate(shape, preActivations(shape, plus, x, B), B).map((v) => (v > 0 ? 1 : 0));
-        const z1 = activate(shape, preActivations(shape, minus, x, B), B).map((v) => (v > 0 ? 1 : 0));
-        if (z0.some((v, j) => v !== z1[j])) continue; // a threshold crossed within ±h
-        const fd = (loss(shape, plus, x, B, lambda) - loss(shape, minus, x, B, lambda)) / (2 * h);
-        expect(g[i], `${p}[${i}]`).toBeCloseTo(fd, 2);
-        checked++;
-      }
-    }
+    const checked = checkWeightGradients(shape, at, grads, x, B, lambda);
     expect(checked).toBeGreaterThan(30);
     // ∂L/∂log θ = θ ⊙ −(1/ε)·Σ_rows K ⊙ (θ·dz + λ/B), dz = 2(x̂ − x)/B · W_decᵀ, K = [|pre − θ| < ε/2].
     const pre = preActivations(shape, at, x, B);
@@ -147,25 +179,7 @@ describe('SAE step graph', () => {
 
   it('training keeps decoder rows at unit norm and recovers a planted sparse dictionary', async () => {
     // 24 unit directions in 16 dimensions; each row is 2 of them with positive weights.
-    const d_in = 16;
-    const truth = 24;
-    const rng = new Rng('planted');
-    const dirs = randn(rng, truth * d_in);
-    for (let i = 0; i < truth; i++) {
-      let n = 0;
-      for (let d = 0; d < d_in; d++) n += dirs[i * d_in + d] ** 2;
-      for (let d = 0; d < d_in; d++) dirs[i * d_in + d] /= Math.sqrt(n);
-    }
-    const batch = (B: number): Float32Array => {
-      const x = new Float32Array(B * d_in);
-      for (let b = 0; b < B; b++)
-        for (let j = 0; j < 2; j++) {
-          const i = rng.int(truth);
-          const a = 0.5 + rng.float();
-          for (let d = 0; d < d_in; d++) x[b * d_in + d] += a * dirs[i * d_in + d];
-        }
-      return x;
-    };
+    const { rng, d_in, batch, found } = planted('planted');
     const shape: SaeShape = { d_in, d_sae: 48, architecture: 'topk', k: 2 };
     const B = 256;
     const t = await SaeTrainer.create(shape, initSae(shape, new Rng('init'), { x: batch(B), n: B }));
@@ -189,39 +203,11 @@ describe('SAE step graph', () => {
       expect(Math.sqrt(n)).toBeCloseTo(1, 4);
     }
     // Most planted directions have a decoder row within cosine 0.9.
-    let found = 0;
-    for (let i = 0; i < truth; i++) {
-      let best = 0;
-      for (let j = 0; j < shape.d_sae; j++) {
-        let c = 0;
-        for (let d = 0; d < d_in; d++) c += dirs[i * d_in + d] * t.weights.W_dec[j * d_in + d];
-        best = Math.max(best, c);
-      }
-      if (best > 0.9) found++;
-    }
-    expect(found).toBeGreaterThanOrEqual(18);
+    expect(found(t.weights.W_dec, shape.d_sae)).toBeGreaterThanOrEqual(18);
   }, 60_000);
 
   it('jumprelu training: the thresholds rise until the L0 penalty stops paying, the reconstruction holds, the planted directions are found', async () => {
-    const d_in = 16;
-    const truth = 24;
-    const rng = new Rng('planted-jump');
-    const dirs = randn(rng, truth * d_in);
-    for (let i = 0; i < truth; i++) {
-      let n = 0;
-      for (let d = 0; d < d_in; d++) n += dirs[i * d_in + d] ** 2;
-      for (let d = 0; d < d_in; d++) dirs[i * d_in + d] /= Math.sqrt(n);
-    }
-    const batch = (B: number): Float32Array => {
-      const x = new Float32Array(B * d_in);
-      for (let b = 0; b < B; b++)
-        for (let j = 0; j < 2; j++) {
-          const i = rng.int(truth);
-          const a = 0.5 + rng.float();
-          for (let d = 0; d < d_in; d++) x[b * d_in + d] += a * dirs[i * d_in + d];
-        }
-      return x;
-    };
+    const { d_in, batch, found } = planted('planted-jump');
     const shape: SaeShape = { d_in, d_sae: 48, architecture: 'jumprelu', k: 1, threshold: new Float32Array(48).fill(0.001) };
     const B = 256;
     const t = await SaeTrainer.create(shape, initSae(shape, new Rng('init-jump'), { x: batch(B), n: B }), undefined, undefined, BANDWIDTH);
@@ -240,17 +226,7 @@ describe('SAE step graph', () => {
     expect(last.mse).toBeLessThan(first.mse / 10);
     expect(Math.min(...shape.threshold!)).toBeGreaterThan(0);
     expect(Math.max(...shape.threshold!)).toBeGreaterThan(0.01); // thresholds moved off their start
-    let found = 0;
-    for (let i = 0; i < truth; i++) {
-      let best = 0;
-      for (let j = 0; j < shape.d_sae; j++) {
-        let c = 0;
-        for (let d = 0; d < d_in; d++) c += dirs[i * d_in + d] * t.weights.W_dec[j * d_in + d];
-        best = Math.max(best, c);
-      }
-      if (best > 0.9) found++;
-    }
-    expect(found).toBeGreaterThanOrEqual(12);
+    expect(found(t.weights.W_dec, shape.d_sae)).toBeGreaterThanOrEqual(12);
   }, 60_000);
 });
 

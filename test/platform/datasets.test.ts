@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSequence } from '../../server/maze/parse.js';
-import { codes, CREATE_DATASET, type Harness, sqlCount, startHarness, waitForJob } from './helpers.js';
+import { codes, CREATE_DATASET, type Harness, sqlCount, startHarness, waitForJob, withEnv } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -207,18 +207,6 @@ describe('query limits', () => {
 });
 
 describe('bounded work per user (issue 16)', () => {
-  const withEnv = async (vars: Record<string, string>, fn: () => Promise<void>): Promise<void> => {
-    const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-    Object.assign(process.env, vars);
-    try {
-      await fn();
-    } finally {
-      for (const [k, v] of Object.entries(prev))
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-    }
-  };
-
   it("a dataset over the role's cell limit is refused with both numbers and nothing queued; an admin may build larger", async () => {
     const h = await startHarness();
     try {

@@ -14,7 +14,7 @@ import { and, asc, eq } from 'drizzle-orm';
 import { decodeMaze } from '../../server/db/mazes.js';
 import { experiments, mazes as mazesTable } from '../../server/db/schema.js';
 import { type ExperimentSummary, type StoredSae, type SummaryOf, createInterpModel, kindNames, runExperiment } from '../../server/interp/index.js';
-import { storedSae } from '../interp/helpers.js';
+import { jumpReluSaeLens, storedSae } from '../interp/helpers.js';
 import { paramsInputField } from '../../server/graphql/experiment-params.js';
 import { EXPERIMENT_PARAMS } from '../../web/lib/generated/params.js';
 import { type GraphQLObjectType, getNamedType, isObjectType } from 'graphql/index.js';
@@ -489,31 +489,8 @@ describe('experiments API', () => {
 
   it("an imported JumpReLU SAE downloads in SAELens' layout with its threshold (the same values) and cfg.json's architecture jumprelu", async () => {
     const [d_in, d_sae] = [8, 16];
-    const rng = new Rng(21);
-    const rand = (n: number, s = 1) => Float32Array.from({ length: n }, () => (rng.float() - 0.5) * 2 * s);
-    const W = {
-      W_enc: rand(d_in * d_sae),
-      b_enc: rand(d_sae, 0.3),
-      W_dec: rand(d_sae * d_in),
-      b_dec: rand(d_in, 0.5),
-      threshold: Float32Array.from({ length: d_sae }, () => 0.05 + rng.float() * 0.4),
-    };
-    const weights = encodeSafetensors([
-      { name: 'W_enc', shape: [d_in, d_sae], data: W.W_enc },
-      { name: 'b_enc', shape: [d_sae], data: W.b_enc },
-      { name: 'W_dec', shape: [d_sae, d_in], data: W.W_dec },
-      { name: 'b_dec', shape: [d_in], data: W.b_dec },
-      { name: 'threshold', shape: [d_sae], data: W.threshold },
-    ]);
     // Gemma Scope's layout: b_dec is not subtracted from the input (folded into b_enc on import).
-    const cfgText = JSON.stringify({
-      architecture: 'jumprelu',
-      d_in,
-      d_sae,
-      apply_b_dec_to_input: false,
-      normalize_activations: 'none',
-      hook_name: 'blocks.0.hook_resid_post',
-    });
+    const { W, file: weights, cfg: cfgText } = jumpReluSaeLens(new Rng(21), d_in, d_sae, 0.05);
     const imp = await h.gql('mutation($i: ImportSaeInput!) { importSae(input: $i) { id params { ... on ExperimentJobParams { experimentId } } } }', {
       i: { modelId, cfg: cfgText, weights: Buffer.from(weights).toString('base64'), count: 3 },
     });
@@ -553,7 +530,7 @@ describe('experiments API', () => {
     const back = parseSaeLens(JSON.stringify(cfg), exported);
     expect(back.shape).toMatchObject({ architecture: 'jumprelu', d_in, d_sae });
     const n = 6;
-    const x = rand(n * d_in, 2);
+    const x = Float32Array.from({ length: n * d_in }, (_, i) => Math.sin(i * 1.7) * 2);
     const want = activate(asImported.shape, preActivations(asImported.shape, asImported.weights, x, n), n);
     const got = activate(back.shape, preActivations(back.shape, back.weights, x, n), n);
     expect(Array.from(got)).toEqual(Array.from(want));

@@ -208,3 +208,16 @@ export async function startS3(): Promise<TestS3> {
     },
   };
 }
+
+/** Runs `fn` with these environment variables set, restoring the previous values (or their absence) after. */
+export async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
+  const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    await fn();
+  } finally {
+    for (const [k, v] of Object.entries(prev))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  }
+}

@@ -23,7 +23,7 @@ import { MAX_ZANJ_JSON_BYTES, MAX_ZANJ_UNCOMPRESSED } from '../../server/model/z
 import { MAX_DATASET_ARCHIVE_BYTES } from '../../server/services/datasetArchives.js';
 import { MAX_DATASET_COUNT, datasetCellLimit } from '../../server/services/datasets.js';
 import { claimSize, extRef, mazeDatasetCfg, minimalDataset, transformerArchive, zanjZip } from '../model/zanj-fixtures.js';
-import { codes, type Harness, sqlCount, startHarness, tempDir } from './helpers.js';
+import { codes, type Harness, sqlCount, startHarness, tempDir, withEnv } from './helpers.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -100,18 +100,6 @@ describe('importDataset and the .zanj download', () => {
 });
 
 const b64 = (b: Uint8Array) => Buffer.from(b).toString('base64');
-
-async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): Promise<void> {
-  const prev = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    await fn();
-  } finally {
-    for (const [k, v] of Object.entries(prev))
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  }
-}
 
 /** A MazeDataset:minimal archive of `n` copies of one 2x2 maze ((0,0) → (0,1)), its arrays external. */
 function manyTinyMazes(n: number): Uint8Array {

@@ -1,4 +1,4 @@
-/** ComponentView's GraphQL documents: the component with its evidence, its activity over mazes, its findings. */
+/** ComponentView's GraphQL documents: the component with its evidence, and its activity over mazes. */
 export const COMPONENT = `query Component($model: ID!, $name: String!) {
   model(id: $model) {
     id name lineage { datasetId } config { n_layers n_heads d_mlp attn_only }
@@ -20,9 +20,4 @@ export const COMPONENT_ACTIVITY = `query ComponentActivity($model: ID!, $name: S
       }
     }
   }
-}`;
-
-/** The findings about one component (the annotations whose target it is). */
-export const COMPONENT_FINDINGS = `query ComponentFindings($model: ID!, $target: ComponentTargetInput!) {
-  annotations(modelId: $model, target: $target, first: 20) { totalCount edges { node { id status body author { name } } } }
 }`;

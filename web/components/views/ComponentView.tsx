@@ -7,16 +7,17 @@
  * the cells (each linked to its maze page).
  */
 import Link from 'next/link';
-import type { ComponentActivityQuery, ComponentFindingsQuery, ComponentQuery } from '../../lib/generated/operations';
+import type { ComponentActivityQuery, ComponentQuery } from '../../lib/generated/operations';
 import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { componentHref, useUrlState } from '../../lib/url';
 import { Bars } from '../charts/Bars';
 import { MazeSvg } from '../MazeSvg';
-import { Badge, ErrorBox, Title } from '../ui';
+import { ErrorBox, Title } from '../ui';
 import { fmt, UrlSelect } from './experiment/common';
-import { targetInput, targetParam, type Target } from './findings/target';
-import { COMPONENT, COMPONENT_ACTIVITY, COMPONENT_FINDINGS } from './ComponentView.queries';
+import type { Target } from './findings/target';
+import { TargetFindings } from './findings/TargetFindings';
+import { COMPONENT, COMPONENT_ACTIVITY } from './ComponentView.queries';
 
 type Model = NonNullable<ComponentQuery['model']>;
 type Component = Model['component'];
@@ -102,33 +103,6 @@ function Evidence({ c }: { c: Component }) {
           </table>
         </div>
       )}
-    </div>
-  );
-}
-
-function Findings({ modelId, c }: { modelId: string; c: Component }) {
-  const target = targetOf(c);
-  const q = useQuery<ComponentFindingsQuery>(COMPONENT_FINDINGS, { model: modelId, target: targetInput(target) });
-  const list = q.data?.annotations.edges.map((e) => e.node) ?? [];
-  return (
-    <div className="card" data-testid="component-findings">
-      <h2>Findings</h2>
-      <ErrorBox error={q.error} />
-      {list.length === 0 && !q.loading ? <p className="empty">No finding about {c.name} yet.</p> : null}
-      <ul>
-        {list.map((a) => (
-          <li key={a.id}>
-            <Badge value={a.status} />{' '}
-            <Link prefetch={false} href={`/findings?model=${shortId(modelId)}&focus=${shortId(a.id)}`}>
-              {a.body.split('\n')[0].slice(0, 140)}
-            </Link>{' '}
-            <span className="sub">— {a.author?.name ?? 'someone'}</span>
-          </li>
-        ))}
-      </ul>
-      <Link className="button" prefetch={false} href={`/findings?model=${shortId(modelId)}&target=${encodeURIComponent(targetParam(target))}`}>
-        Write a finding about {c.name}…
-      </Link>
     </div>
   );
 }
@@ -251,7 +225,7 @@ export function ComponentView({ id, name }: { id: string; name: string }) {
           <Siblings model={model} c={c} />
           <div className="grid2">
             <Evidence c={c} />
-            <Findings modelId={model.id} c={c} />
+            <TargetFindings modelId={model.id} target={targetOf(c)} name={c.name} testId="component-findings" />
           </div>
           <ActivityCard model={model} c={c} datasets={datasets} />
         </div>

@@ -844,28 +844,6 @@ export interface ComponentActivityQueryVariables {
   dataset?: string | null;
 }
 
-/** query ComponentFindings (web/components/views/ComponentView.queries.ts COMPONENT_FINDINGS) */
-export interface ComponentFindingsQuery {
-  annotations: {
-    totalCount: number;
-    edges: Array<{
-      node: {
-        id: string;
-        status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
-        body: string;
-        author: {
-          name: string;
-        } | null;
-      };
-    }>;
-  };
-}
-
-export interface ComponentFindingsQueryVariables {
-  model: string;
-  target: Inputs['ComponentTargetInput'];
-}
-
 /** mutation CreateAnnotation (web/components/views/findings/AnnotationForm.queries.ts CREATE_ANNOTATION) */
 export interface CreateAnnotationMutation {
   createAnnotation: {
@@ -3390,29 +3368,6 @@ export interface SaeFeaturesForQueryVariables {
   category: string;
 }
 
-/** query SaeFeatureFindings (web/components/views/experiment/SaeFeatureView.queries.ts SAE_FEATURE_FINDINGS) */
-export interface SaeFeatureFindingsQuery {
-  annotations: {
-    totalCount: number;
-    edges: Array<{
-      node: {
-        id: string;
-        status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
-        body: string;
-        tags: Array<string>;
-        author: {
-          name: string;
-        } | null;
-      };
-    }>;
-  };
-}
-
-export interface SaeFeatureFindingsQueryVariables {
-  model: string;
-  target: Inputs['ComponentTargetInput'];
-}
-
 /** mutation SetCircuitEditors (web/components/views/CircuitView.queries.ts SET_CIRCUIT_EDITORS) */
 export interface SetCircuitEditorsMutation {
   setCircuitEditors: {
@@ -3476,6 +3431,28 @@ export interface SetCircuitEditorsMutation {
 export interface SetCircuitEditorsMutationVariables {
   id: string;
   names: Array<string>;
+}
+
+/** query TargetFindings (web/components/views/findings/TargetFindings.queries.ts TARGET_FINDINGS) */
+export interface TargetFindingsQuery {
+  annotations: {
+    totalCount: number;
+    edges: Array<{
+      node: {
+        id: string;
+        status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
+        body: string;
+        author: {
+          name: string;
+        } | null;
+      };
+    }>;
+  };
+}
+
+export interface TargetFindingsQueryVariables {
+  model: string;
+  target: Inputs['ComponentTargetInput'];
 }
 
 /** query TokenizeMaze (web/components/views/PlaygroundView.queries.ts TOKENIZE_MAZE) */

@@ -12,8 +12,3 @@ export const SAE_FEATURE = `query SaeFeature($id: ID!, $latent: Int!) {
     }
   }
 }`;
-
-/** The findings about one latent (the annotations whose target is this feature). */
-export const SAE_FEATURE_FINDINGS = `query SaeFeatureFindings($model: ID!, $target: ComponentTargetInput!) {
-  annotations(modelId: $model, target: $target, first: 20) { totalCount edges { node { id status body tags author { name } } } }
-}`;

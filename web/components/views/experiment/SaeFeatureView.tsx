@@ -6,13 +6,14 @@
  * weights, nearest decoder directions, and the maze properties it separates best.
  */
 import Link from 'next/link';
-import type { SaeFeatureFindingsQuery, SaeFeatureQuery } from '../../../lib/generated/operations';
-import { fullId, shortId } from '../../../lib/graphql';
+import type { SaeFeatureQuery } from '../../../lib/generated/operations';
+import { fullId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
 import { MazeSvg } from '../../MazeSvg';
-import { Badge, ErrorBox, Title } from '../../ui';
+import { ErrorBox, Title } from '../../ui';
+import { TargetFindings } from '../findings/TargetFindings';
 import { fmt } from './common';
-import { SAE_FEATURE, SAE_FEATURE_FINDINGS } from './SaeFeatureView.queries';
+import { SAE_FEATURE } from './SaeFeatureView.queries';
 
 type Feature = NonNullable<NonNullable<SaeFeatureQuery['experiment']>['saeFeature']>;
 
@@ -68,33 +69,6 @@ function ShadedTokens({
           </span>
         );
       })}
-    </div>
-  );
-}
-
-/** Findings about this latent, and a link to write one. */
-function FeatureFindings({ modelId, sae, latent }: { modelId: string; sae: string; latent: number }) {
-  const q = useQuery<SaeFeatureFindingsQuery>(SAE_FEATURE_FINDINGS, { model: modelId, target: { feature: { sae: fullId('Experiment', sae), latent } } });
-  const list = q.data?.annotations.edges.map((e) => e.node) ?? [];
-  return (
-    <div className="card" data-testid="feature-findings">
-      <h2>Findings</h2>
-      <ErrorBox error={q.error} />
-      {list.length === 0 && !q.loading ? <p className="empty">No finding about this latent yet.</p> : null}
-      <ul>
-        {list.map((a) => (
-          <li key={a.id}>
-            <Badge value={a.status} />{' '}
-            <Link prefetch={false} href={`/findings?model=${shortId(modelId)}&focus=${shortId(a.id)}`}>
-              {a.body.split('\n')[0].slice(0, 140)}
-            </Link>{' '}
-            <span className="sub">— {a.author?.name ?? 'someone'}</span>
-          </li>
-        ))}
-      </ul>
-      <Link className="button" prefetch={false} href={`/findings?model=${shortId(modelId)}&target=${encodeURIComponent(`feature:${sae}.${latent}`)}`}>
-        Write a finding about this latent…
-      </Link>
     </div>
   );
 }
@@ -181,7 +155,14 @@ export function SaeFeatureView({ id, latent }: { id: string; latent: string }) {
               </p>
             </div>
           </div>
-          {e ? <FeatureFindings modelId={e.model.id} sae={id} latent={f.latent} /> : null}
+          {e ? (
+            <TargetFindings
+              modelId={e.model.id}
+              target={{ kind: 'feature', experimentId: id, latent: f.latent }}
+              name="this latent"
+              testId="feature-findings"
+            />
+          ) : null}
           <div className="card">
             <h2>Top activations on held-out mazes</h2>
             {f.examples.length === 0 ? <p className="empty">It never fires on the held-out rows.</p> : null}
