@@ -385,4 +385,14 @@ describe('Searchlight dashboard end to end', () => {
     await page().waitForSelector('table a:text-is("e2e nano run")', { timeout: 30_000 });
     expect(alice.errors).toEqual([]);
   });
+
+  it("the demo searcher's page shows the evaluation made during its training beside the evaluations table's rows", async () => {
+    await page().goto(`${base}/models`);
+    await page().click('table a:has-text("searcher:")');
+    await page().waitForURL(/\/models\/\d+$/);
+    await page().waitForSelector('[data-testid=evals] tbody tr');
+    const label = await page().locator('[data-testid=evals] tbody tr td:first-child', { hasText: 'during training' }).first().textContent();
+    expect(label).toMatch(/^model · during training \(step \d+\)$/);
+    expect(alice.errors).toEqual([]);
+  });
 });

@@ -205,6 +205,24 @@ describe('evaluation table rows', () => {
     expect(labels).toEqual(['model · demo 5x5 (test split)', 'baseline · demo 5x5 (test split)', 'model · Dataset:9 (test split)', 'model · dfs 5×5']);
   });
 
+  it("show the training run's last evaluation (its latest eval step, the baseline beside it) as rows", async () => {
+    const { trainingEvalRows } = await import('../../web/components/views/EvalTable.js');
+    const curve = [
+      { step: 100, name: 'eval/exact_path_rate', value: 0.2 },
+      { step: 100, name: 'baseline/exact_path_rate', value: 0.3 },
+      { step: 200, name: 'train/loss', value: 1.5 },
+      { step: 200, name: 'eval/exact_path_rate', value: 0.6 },
+      { step: 200, name: 'eval/valid_rollout_rate', value: 0.9 },
+      { step: 200, name: 'eval/loss', value: 0.4 },
+      { step: 200, name: 'baseline/exact_path_rate', value: 0.31 },
+    ];
+    expect(trainingEvalRows(curve)).toEqual([
+      { label: 'model · during training (step 200)', metrics: { exact_path_rate: 0.6, valid_rollout_rate: 0.9 }, baseline: false, when: '' },
+      { label: 'baseline · during training (step 200)', metrics: { exact_path_rate: 0.31 }, baseline: true, when: '' },
+    ]);
+    expect(trainingEvalRows([{ step: 5, name: 'train/loss', value: 2 }])).toEqual([]);
+  });
+
   it('know how many trials each rate is over: its mazes, or the pooled fork decisions', async () => {
     const { rateTrials } = await import('../../web/components/views/EvalTable.js');
     const m = { count: 200, exact_path_rate: 0.41, frac_correct_forks_pooled: 0.8, fork_decisions: { correct: 96, total: 120 }, steps: 3 };

@@ -42,15 +42,37 @@ export function rateTrials(metrics: Record<string, unknown>, k: string): number 
   return k.endsWith('_rate') && typeof metrics.count === 'number' ? metrics.count : null;
 }
 
+/**
+ * The last evaluation made during training, from the training curve's eval/* and baseline/* points
+ * at its latest eval step: rows beside the evaluations (the model's and the baseline's), or none.
+ */
+export function trainingEvalRows(curve: ReadonlyArray<{ step: number; name: string; value: number }>): Row[] {
+  const evalSteps = curve.filter((p) => p.name.startsWith('eval/')).map((p) => p.step);
+  if (evalSteps.length === 0) return [];
+  const step = Math.max(...evalSteps);
+  const at = (prefix: string): Record<string, unknown> =>
+    Object.fromEntries(
+      curve.filter((p) => p.step === step && p.name.startsWith(prefix) && p.name !== 'eval/loss').map((p) => [p.name.slice(prefix.length), p.value]),
+    );
+  const label = `during training (step ${step})`;
+  const out: Row[] = [{ label: `model · ${label}`, metrics: at('eval/'), baseline: false, when: '' }];
+  const base = at('baseline/');
+  if (Object.keys(base).length) out.push({ label: `baseline · ${label}`, metrics: base, baseline: true, when: '' });
+  return out;
+}
+
 export function EvalTable({
   model,
   evals,
   datasets,
   canRun,
   onDone,
+  curve = [],
 }: {
   model: Model;
   evals: Evaluation[];
+  /** The model's training curve: its last in-training evaluation is shown as rows too. */
+  curve?: ReadonlyArray<{ step: number; name: string; value: number }>;
   datasets: Array<Pick<Dataset, 'id' | 'name' | 'status'>>;
   canRun: boolean;
   onDone: () => void;
@@ -58,7 +80,7 @@ export function EvalTable({
   const evaluate = useMutation<{ evaluateModel: Job }>(EVALUATE_MODEL);
   const [datasetId, setDatasetId] = useState('');
   const [job, setJob] = useState<Job>();
-  const r = rows(evals, new Map(datasets.map((d) => [d.id, d.name])));
+  const r = [...rows(evals, new Map(datasets.map((d) => [d.id, d.name]))), ...trainingEvalRows(curve)];
   // Every flat metric, in a table that scrolls sideways when they do not fit (none is left out).
   const keys = [...new Set(r.flatMap((x) => Object.keys(x.metrics).filter((k) => typeof x.metrics[k] !== 'object')))];
   const pending = evals.filter((e) => !e.summary && e.job).map((e) => e.job!);

@@ -133,7 +133,14 @@ export function ModelView({ id, me }: { id: string; me: User }) {
               </table>
             </div>
             <TrainingCurve model={m} jobs={q.data?.trainJobs.edges.map((e) => e.node) ?? []} reload={q.reload} />
-            <EvalTable model={m} evals={m.evals} datasets={q.data?.datasets.edges.map((e) => e.node) ?? []} canRun={canWrite(me)} onDone={q.reload} />
+            <EvalTable
+              model={m}
+              evals={m.evals}
+              curve={m.trainingCurve}
+              datasets={q.data?.datasets.edges.map((e) => e.node) ?? []}
+              canRun={canWrite(me)}
+              onDone={q.reload}
+            />
             <ModelExperiments modelId={m.id} canRun={canWrite(me)} />
             <div className="card" data-testid="model-components">
               <h2>Components</h2>
