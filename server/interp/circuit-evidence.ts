@@ -29,15 +29,15 @@ export interface EvidenceEdge {
   label: string;
 }
 
-/** Every component of a model as a circuit node, in the diagram's order. */
-export function circuitNodes(s: Pick<ComponentShape, 'n_layers' | 'n_heads'>): CircuitNodeSpec[] {
+/** Every component of a model as a circuit node, in the diagram's order (no MLPs for an attention-only model). */
+export function circuitNodes(s: Pick<ComponentShape, 'n_layers' | 'n_heads' | 'attn_only'>): CircuitNodeSpec[] {
   const nodes: CircuitNodeSpec[] = [
     { id: 'embed', label: 'embed', kind: 'embed' },
     { id: 'pos_embed', label: 'pos_embed', kind: 'pos_embed' },
   ];
   for (let l = 0; l < s.n_layers; l++) {
     for (let h = 0; h < s.n_heads; h++) nodes.push({ id: `L${l}H${h}`, label: `L${l}H${h}`, kind: 'head', layer: l, head: h });
-    nodes.push({ id: `MLP${l}`, label: `MLP ${l}`, kind: 'mlp', layer: l });
+    if (!s.attn_only) nodes.push({ id: `MLP${l}`, label: `MLP ${l}`, kind: 'mlp', layer: l });
   }
   nodes.push({ id: 'unembed', label: 'unembed', kind: 'unembed' });
   return nodes;

@@ -10,7 +10,8 @@ import { renderToStaticMarkup } from 'react-dom/server';
 import { Markdown } from '../../web/components/Markdown.js';
 import { plainText, safeHref, sameSitePath } from '../../web/lib/markdown.js';
 import { parseNpy } from '../../web/lib/npy.js';
-import { applyOp, defaultCircuitGraph, layout } from '../../web/components/views/circuit/graph.js';
+import { applyOp, layout } from '../../web/components/views/circuit/graph.js';
+import { circuitNodes } from '../../server/interp/circuit-evidence.js';
 import {
   parseEvidenceLines,
   parseTargetList,
@@ -134,7 +135,7 @@ describe('.npy', () => {
 
 describe('circuit edits and finding targets', () => {
   it('re-applying a refused edit on the current graph keeps both edits', () => {
-    const base = defaultCircuitGraph({ n_layers: 2, n_heads: 2 });
+    const base = { nodes: circuitNodes({ n_layers: 2, n_heads: 2 }), edges: [] };
     const theirs = applyOp(base, { type: 'addEdge', edge: { from: 'L0H1', to: 'L1H0', label: 'theirs' } });
     const mine = applyOp(theirs, { type: 'addEdge', edge: { from: 'embed', to: 'L0H1', label: 'mine' } });
     expect(mine.edges.map((e) => e.label)).toEqual(['theirs', 'mine']);
@@ -143,7 +144,7 @@ describe('circuit edits and finding targets', () => {
   });
 
   it('lays out embeddings, one column per layer with its MLP under the heads, then unembed', () => {
-    const pos = layout(defaultCircuitGraph({ n_layers: 2, n_heads: 2 }).nodes);
+    const pos = layout(circuitNodes({ n_layers: 2, n_heads: 2 }));
     expect(pos.get('embed')).toEqual({ col: 0, row: 0 });
     expect(pos.get('L1H1')).toEqual({ col: 2, row: 1 });
     expect(pos.get('MLP1')).toEqual({ col: 2, row: 2 });

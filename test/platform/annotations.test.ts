@@ -124,6 +124,19 @@ describe('annotations', () => {
     expect(await sqlCount(h.server.app.handle, "SELECT count(*) AS n FROM annotations WHERE body = 'x'")).toBe(0);
   });
 
+  it('a circuit created without a graph starts with every component of its model as a node and no edges', async () => {
+    const c = (
+      await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "from scratch") { graph { nodes { id kind layer head } edges { from } } } }', {
+        m: modelId,
+      })
+    ).data.createCircuit;
+    expect(c.graph.nodes.map((n: { id: string }) => n.id)).toEqual(['embed', 'pos_embed', 'L0H0', 'L0H1', 'MLP0', 'L1H0', 'L1H1', 'MLP1', 'unembed']);
+    expect(c.graph.nodes[2]).toEqual({ id: 'L0H0', kind: 'head', layer: 0, head: 0 });
+    expect(c.graph.edges).toEqual([]);
+    const missing = await h.gql('mutation { createCircuit(modelId: "Model:9999", name: "nowhere") { id } }');
+    expect(codes(missing)).toEqual(['NOT_FOUND']);
+  });
+
   it('circuits: a stale edit is refused with CONFLICT and the current graph; every change is in the audit log', async () => {
     const c = (
       await h.gql('mutation($m: ID!) { createCircuit(modelId: $m, name: "path-following", graph: {nodes: [{id: "L1H0"}], edges: []}) { id version } }', {

@@ -2757,7 +2757,7 @@ export interface MutationVoteArgs {
 export interface MutationCreateCircuitArgs {
   modelId: Scalars['ID'];
   name: Scalars['String'];
-  graph: CircuitGraphInput;
+  graph?: InputMaybe<CircuitGraphInput>;
 }
 
 export interface MutationUpdateCircuitArgs {

@@ -181,7 +181,10 @@ export const annotationResolvers: Resolvers<Ctx> = {
     },
     async createCircuit(_p, { modelId, name, graph }, ctx) {
       const user = requireRole(ctx, 'researcher', 'createCircuit');
-      return await circuitStore.createCircuit(ctx.db, rowId(modelId, 'Model'), name, graph, user.id);
+      const id = rowId(modelId, 'Model');
+      const model = await ctx.loaders.model.load(id);
+      if (!model) throw notFound(`Model:${id}`);
+      return await circuitStore.createCircuit(ctx.db, id, name, graph ?? { nodes: circuitNodes(model.config as ModelConfig), edges: [] }, user.id);
     },
     async updateCircuit(_p, { id, version, name, graph }, ctx) {
       const user = requireRole(ctx, 'researcher', 'updateCircuit');

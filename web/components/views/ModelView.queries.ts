@@ -13,4 +13,4 @@ export const MODEL = `query Model($id: ID!) {
   trainJobs: jobs(first: 20, kind: trainModel) { edges { node { ${JOB_FIELDS} } } }
 }`;
 
-export const CREATE_CIRCUIT = `mutation CreateCircuit($modelId: ID!, $name: String!, $graph: CircuitGraphInput!) { createCircuit(modelId: $modelId, name: $name, graph: $graph) { id } }`;
+export const CREATE_CIRCUIT = `mutation CreateCircuit($modelId: ID!, $name: String!) { createCircuit(modelId: $modelId, name: $name) { id } }`;

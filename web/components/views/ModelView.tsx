@@ -19,7 +19,6 @@ import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, bytes, num } from '../ui';
 import { EvalTable } from './EvalTable';
 import { ModelExperiments } from './experiment/ModelExperiments';
-import { defaultCircuitGraph } from './circuit/graph';
 
 type FullModel = Model & { vocab: string[]; checkpoints: Checkpoint[]; trainingCurve: CurvePoint[]; evals: Evaluation[] };
 interface Data {
@@ -74,7 +73,8 @@ export function ModelView({ id, me }: { id: string; me: User }) {
   async function createCircuit(e: React.FormEvent) {
     e.preventDefault();
     if (!m) return;
-    const r = await newCircuit.run({ modelId: m.id, name: circuitName, graph: defaultCircuitGraph(m.config) });
+    // No graph: the server starts it with every component of the model as a node.
+    const r = await newCircuit.run({ modelId: m.id, name: circuitName });
     if (r) router.push(`/circuits/${shortId(r.createCircuit.id)}`);
   }
 

@@ -909,7 +909,6 @@ export interface CreateCircuitMutation {
 export interface CreateCircuitMutationVariables {
   modelId: string;
   name: string;
-  graph: Inputs['CircuitGraphInput'];
 }
 
 /** mutation CreateDataset (web/components/views/CreateDataset.queries.ts CREATE_DATASET) */

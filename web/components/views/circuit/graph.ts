@@ -1,26 +1,10 @@
 /**
- * Circuit graphs: a model's components as nodes (embeddings, heads L.H, MLPs by layer, unembed)
- * and labelled edges. Edits are small operations applied to a graph, so an edit refused as stale
- * (CONFLICT) can be re-applied to the current graph: nothing typed is lost.
+ * Circuit graphs: a model's components as nodes (embeddings, heads L.H, MLPs by layer, unembed;
+ * the server builds them when a circuit is created) and labelled edges. Edits are small operations
+ * applied to a graph, so an edit refused as stale (CONFLICT) can be re-applied to the current
+ * graph: nothing typed is lost.
  */
-import type { CircuitEdge, CircuitGraph, CircuitNode, ModelConfig } from '../../../lib/types';
-
-export function componentNodes(cfg: Pick<ModelConfig, 'n_layers' | 'n_heads'>): CircuitNode[] {
-  const nodes: CircuitNode[] = [
-    { id: 'embed', label: 'embed', kind: 'embed' },
-    { id: 'pos_embed', label: 'pos_embed', kind: 'pos_embed' },
-  ];
-  for (let l = 0; l < cfg.n_layers; l++) {
-    for (let h = 0; h < cfg.n_heads; h++) nodes.push({ id: `L${l}H${h}`, label: `L${l}H${h}`, kind: 'head', layer: l, head: h });
-    nodes.push({ id: `MLP${l}`, label: `MLP ${l}`, kind: 'mlp', layer: l });
-  }
-  nodes.push({ id: 'unembed', label: 'unembed', kind: 'unembed' });
-  return nodes;
-}
-
-export function defaultCircuitGraph(cfg: Pick<ModelConfig, 'n_layers' | 'n_heads'>): CircuitGraph {
-  return { nodes: componentNodes(cfg), edges: [] };
-}
+import type { CircuitEdge, CircuitGraph, CircuitNode } from '../../../lib/types';
 
 export type CircuitOp = { type: 'addEdge'; edge: CircuitEdge } | { type: 'removeEdge'; from: string; to: string } | { type: 'rename'; name: string };
 
