@@ -11,9 +11,8 @@
  * session; on the direct binding outputs stay in ORT's arena until the GC collects them, so the
  * arena grows for the first runs of a cache (it measured up to three to settle).
  */
-import { spawnSync } from 'node:child_process';
+import { runTorchScript } from './torch.js';
 import { setImmediate as tick } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { parseCommand, UsageError } from '../server/cli/args.js';
@@ -82,20 +81,6 @@ async function memoryAfterGc(): Promise<{ rss_after_gc_mib: number; peak_rss_mib
     await tick();
   }
   return { rss_after_gc_mib: Math.round(process.memoryUsage().rss / 2 ** 20), peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
-}
-
-/**
- * Runs bench/`script` (a PyTorch anchor) under `python` with `args` as one JSON argument and parses
- * the JSON it prints; null with the reason when python is skipped (""), lacks torch, or the script fails.
- */
-export function runTorchScript(python: string, script: string, args: object): { result: unknown; reason?: string } {
-  if (!python) return { result: null, reason: 'skipped (--python "")' };
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { result: null, reason: `${python} cannot import torch (apt-get install python3-torch libopenblas0-pthread)` };
-  const path = fileURLToPath(new URL(`./${script}`, import.meta.url));
-  const r = spawnSync(python, [path, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) return { result: null, reason: `${script} failed: ${r.stderr.trim().split('\n').pop()}` };
-  return { result: JSON.parse(r.stdout) };
 }
 
 function torchForward(python: string, cfg: ModelConfig, B: number, T: number, reps: number, warmup: number): { result: unknown; reason?: string } {

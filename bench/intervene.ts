@@ -38,7 +38,7 @@ import { decodeRecomputing, encodeSafetensors, type Intervention } from '../serv
 import { OnnxEngine } from '../server/model/onnx/engine.js';
 import { hookMean } from '../server/model/onnx/intervene.js';
 import { initWeights } from '../server/model/weights.js';
-import { runTorchScript } from './forward.js';
+import { runTorchScript } from './torch.js';
 
 const INTERVENTIONS = {
   'zero-head': 'zero blocks.0.attn.hook_z, head 0, every position',

@@ -5,8 +5,7 @@
  * python3-torch), in the same run. Rows are standard normal; the timing does not depend on values
  * beyond which latents TopK keeps.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runTorchScript } from './torch.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
 import { initSae, type SaeShape } from '../server/interp/sae/sae.js';
@@ -28,13 +27,7 @@ const spec = {
 } as const;
 
 function torchSae(python: string, args: Record<string, unknown>): { result: { steps_per_s: number; median_ms: number } | null; reason?: string } {
-  if (!python) return { result: null, reason: 'skipped (--python "")' };
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { result: null, reason: `${python} cannot import torch (apt-get install python3-torch libopenblas0-pthread)` };
-  const script = fileURLToPath(new URL('./torch_sae.py', import.meta.url));
-  const r = spawnSync(python, [script, JSON.stringify(args)], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) return { result: null, reason: `torch_sae.py failed: ${r.stderr.trim().split('\n').pop()}` };
-  return { result: JSON.parse(r.stdout) };
+  return runTorchScript(python, 'torch_sae.py', args) as { result: { steps_per_s: number; median_ms: number } | null; reason?: string };
 }
 
 export async function run(argv: string[]): Promise<unknown> {

@@ -17,8 +17,7 @@
  * run with /usr/bin/python3 when `import torch` works; otherwise its figure is null with the reason.
  * Figures are wall-clock on this machine; ratios are ours / PyTorch's from the same run.
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { runTorchScript } from './torch.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
 import { getTokenizer } from '../server/maze/tokenize/index.js';
@@ -142,14 +141,23 @@ async function timeEngine(engine: TrainEngine, c: Case, steps: number): Promise<
 function torchAnchor(python: string, c: Case, steps: number): { result: Record<string, unknown> | null; reason?: string } {
   if (!python) return { result: null, reason: 'skipped (--python "")' };
   if (c.noTorch) return { result: null, reason: c.noTorch };
-  const probe = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { result: null, reason: `torch unavailable in ${python}: ${(probe.stderr || String(probe.error)).trim().split('\n').pop()}` };
-  const script = fileURLToPath(new URL('./torch_train.py', import.meta.url));
   const { d_model, n_layers, n_heads, d_head, d_mlp, d_vocab, n_ctx } = c.cfg;
-  const arg = JSON.stringify({ d_model, n_layers, n_heads, d_head, d_mlp, d_vocab, n_ctx, batch: c.B, seq: c.T(steps), steps, warmup_steps: 1 });
-  const r = spawnSync(python, [script, arg], { encoding: 'utf8', maxBuffer: 1 << 20 });
-  if (r.status !== 0) return { result: null, reason: `torch_train.py failed: ${r.stderr.trim().split('\n').pop()}` };
-  return { result: JSON.parse(r.stdout.trim().split('\n').pop()!) };
+  return runTorchScript(python, 'torch_train.py', {
+    d_model,
+    n_layers,
+    n_heads,
+    d_head,
+    d_mlp,
+    d_vocab,
+    n_ctx,
+    batch: c.B,
+    seq: c.T(steps),
+    steps,
+    warmup_steps: 1,
+  }) as {
+    result: Record<string, unknown> | null;
+    reason?: string;
+  };
 }
 
 export async function run(argv: string[]): Promise<unknown> {
