@@ -12,6 +12,7 @@
  */
 import type { ComponentShape, StoredExperiment } from './component.js';
 import { InterpError } from './context.js';
+import { type PathPatchingSummary, receiverNames } from './path-patching.js';
 
 export interface CircuitNodeSpec {
   id: string;
@@ -74,17 +75,12 @@ export async function evidenceEdges(e: StoredExperiment, s: ComponentShape, thre
   const fmt = (v: number): string => v.toPrecision(2);
   if (e.kind === 'path-patching') {
     const t = await need('senders.mean'); // [layer, head]
-    const rec = sum.receivers as { kind?: string; layer?: number; heads?: number[] | null } | string | undefined;
-    const to =
-      typeof rec === 'object' && rec?.kind === 'heads' && rec.layer !== undefined
-        ? (rec.heads ?? Array.from({ length: H }, (_, h) => h)).map((h) => `L${rec.layer}H${h}`)
-        : ['unembed'];
+    // Senders at or after a receiver head's layer cannot reach it: their entries are NaN (path-patching.ts).
+    const { names: to } = receiverNames(sum.receivers as PathPatchingSummary['receivers'], H);
     for (let l = 0; l < L; l++)
       for (let h = 0; h < H; h++) {
         const w = t.data[l * H + h];
-        // A sender reaches a receiver head only from an earlier layer.
-        const later = typeof rec === 'object' && rec?.kind === 'heads' && rec.layer !== undefined ? l < rec.layer : true;
-        if (Number.isFinite(w) && later) for (const r of to) all.push({ from: `L${l}H${h}`, to: r, weight: w, label: `path patching ${fmt(w)}` });
+        if (Number.isFinite(w)) for (const r of to) all.push({ from: `L${l}H${h}`, to: r, weight: w, label: `path patching ${fmt(w)}` });
       }
   } else if (e.kind === 'activation-patching' || e.kind === 'attribution-patching') {
     const t = await need('head_all_pos.mean'); // [layer, head]

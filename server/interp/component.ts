@@ -13,6 +13,7 @@
  *   with its per-cell heat to draw on them.
  */
 import { InterpError } from './context.js';
+import { type PathPatchingSummary, receiverNames } from './path-patching.js';
 import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
 import { cellHeat } from './sae/feature.js';
 
@@ -153,11 +154,8 @@ export async function componentEvidence(c: ComponentRef, experiments: readonly S
         if (c.kind !== 'head') break;
         const t = await e.read('senders.mean'); // [layer, head]
         if (!t || t.data.length !== L * H) break;
-        const rec = sum.receivers as { kind?: string; layer?: number; heads?: number[] | null } | string | undefined;
-        const to =
-          typeof rec === 'object' && rec && rec.kind === 'heads'
-            ? `heads ${rec.heads ? rec.heads.map((h) => `L${rec.layer}H${h}`).join(', ') : `of layer ${rec.layer}`}`
-            : 'the logits';
+        const { names, layer } = receiverNames(sum.receivers as PathPatchingSummary['receivers'], H);
+        const to = layer === null ? 'the logits' : `heads ${names.join(', ')}`;
         add(`mean normalised path-patching effect as a sender to ${to} (${String(sum.pair ?? '?')} pairs)`, t.data[hIndex], rankOf(t.data, hIndex));
         break;
       }

@@ -73,6 +73,17 @@ export interface PathReceiverHeads {
   inputs: PathPatchingParams['receiverInputs'];
 }
 
+/**
+ * Where a stored path-patching run's paths end, as component names: `['unembed']` for the logits,
+ * else its receiver heads (`L<layer>H<h>`, every head of the layer for "all"); for component
+ * pages and circuits built from the result.
+ */
+export function receiverNames(receivers: 'logits' | PathReceiverHeads, n_heads: number): { names: string[]; layer: number | null } {
+  if (receivers === 'logits') return { names: ['unembed'], layer: null };
+  const heads = receivers.heads === 'all' ? Array.from({ length: n_heads }, (_, h) => h) : receivers.heads;
+  return { names: heads.map((h) => `L${receivers.layer}H${h}`), layer: receivers.layer };
+}
+
 /** A sender head and its mean normalised path-patched effect (finite). */
 export interface PathSender {
   layer: number;

@@ -223,6 +223,20 @@ describe('a circuit built from evidence', () => {
     const froms = (d.graph.edges as Edge[]).map((e) => e.from).sort();
     expect(froms).toEqual(['L0H0', 'L0H1', 'L1H0', 'L1H1', 'MLP0', 'MLP1', 'embed', 'pos_embed']);
     const p = (await h.gql(BUILD, { e: `Experiment:${ids['path-patching']}`, t: 0 })).data.circuitFromExperiment;
+    // Paths ending at heads: each layer-0 sender → both receiver heads of layer 1 (later senders cannot reach them),
+    // and the sender's page names those heads.
+    const r = await h.gql(RUN, { modelId, params: { pathPatching: { count: 1, receivers: 'heads', receiverLayer: 1 } }, datasetId });
+    expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+    expect((await waitForJob(h, r.data.runExperiment.id)).status).toBe('COMPLETED');
+    const headsId = r.data.runExperiment.params.experimentId;
+    const toHeads = (await h.gql(BUILD, { e: headsId, t: 0 })).data.circuitFromExperiment;
+    const ends = (toHeads.graph.edges as Edge[]).map((e) => `${e.from}->${e.to}`).sort();
+    expect(ends).toEqual(['L0H0->L1H0', 'L0H0->L1H1', 'L0H1->L1H0', 'L0H1->L1H1']);
+    const sender = (await h.gql(COMPONENT, { m: modelId, name: 'L0H0' })).data.model.component.evidence as Array<{
+      measure: string;
+      experiment: { id: string };
+    }>;
+    expect(sender.find((e) => e.experiment.id === headsId)!.measure).toMatch(/as a sender to heads L1H0, L1H1 /);
     expect((p.graph.edges as Edge[]).every((e) => e.to === 'unembed' && /^path patching /.test(e.label))).toBe(true);
   });
 
