@@ -22,8 +22,10 @@ export function TokensMaze({
   testId = 'tokens-maze',
 }: {
   tokens: readonly string[];
-  tokenizer?: string;
-  grid?: readonly [number, number] | null;
+  /** The model's tokenizer (config.tokenizer): the sequence is read in its format. */
+  tokenizer: string;
+  /** [rows, cols] when known; else inferred from the coordinates. */
+  grid?: readonly number[] | null;
   lit?: readonly string[];
   /** Cells joined by a dashed red line (e.g. a fork and the way the model chose). */
   predicted?: ReadonlyArray<readonly [number, number] | null>;
@@ -35,9 +37,9 @@ export function TokensMaze({
 }) {
   const q = useQuery<ParseMazeTokensQuery>(PARSE_MAZE_TOKENS, {
     tokens: tokens.join(' '),
-    tokenizer: tokenizer ?? null,
-    rows: grid?.[0] ?? null,
-    cols: grid?.[1] ?? null,
+    tokenizer,
+    rows: grid?.length === 2 ? grid[0] : null,
+    cols: grid?.length === 2 ? grid[1] : null,
   });
   return (
     <figure className="tokens-maze" data-testid={testId}>

@@ -117,6 +117,11 @@ export function subTensor(data: ArrayLike<number>, shape: readonly number[], ind
   return { data: Array.from({ length: stride }, (_, k) => data[offset + k]), shape: shape.slice(index.length) };
 }
 
+/** The token strings of the row at `index` of a tensor of token ids (e.g. maze m of a [maze, pos] tensor), up to its −1 padding. */
+export function tokenRow(t: { data: ArrayLike<number>; shape: readonly number[] }, index: readonly number[], vocab: readonly string[]): string[] {
+  return tokenLabels(subTensor(t.data, t.shape, index).data, vocab);
+}
+
 /** Mean over the leading axis, ignoring NaN (NaN where every entry is NaN). */
 export function nanMean0(data: ArrayLike<number>, shape: readonly number[]): number[] {
   const n = shape[0];

@@ -37,6 +37,14 @@ export function intParam(v: string, d: number, min = -Infinity, max = Infinity):
   return Number.isFinite(n) ? Math.min(max, Math.max(min, n)) : d;
 }
 
+/** A "row.col" query parameter (a clicked heatmap cell) with row < rows and col < cols; null when absent or outside. */
+export function cellParam(v: string, rows: number, cols: number): [number, number] | null {
+  const m = /^(\d+)\.(\d+)$/.exec(v);
+  if (!m) return null;
+  const [r, c] = [Number(m[1]), Number(m[2])];
+  return r < rows && c < cols ? [r, c] : null;
+}
+
 /**
  * The page of component `name` of a model (server Model.component: L1H0 a head, L1.mlp an MLP,
  * L0N17 a neuron), or null for a name that has none (embed, pos_embed, biases).

@@ -3042,9 +3042,6 @@ export interface OverviewQueryVariables {}
 /** query ParseMazeTokens (web/components/TokensMaze.queries.ts PARSE_MAZE_TOKENS) */
 export interface ParseMazeTokensQuery {
   parseMazeTokens: {
-    rows: number;
-    cols: number;
-    complete: boolean;
     svg: string;
   };
 }

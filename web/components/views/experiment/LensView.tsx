@@ -8,7 +8,7 @@
  */
 import { tokenCell } from '../../../lib/attention';
 import { tokenLabels } from '../../../lib/experiments';
-import { useUrlState } from '../../../lib/url';
+import { cellParam, useUrlState } from '../../../lib/url';
 import { TokensMaze } from '../../TokensMaze';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
@@ -23,11 +23,10 @@ function Detail({ e, detail, layers, grid }: { e: ExperimentData; detail: string
   const pos = Array.from(tensors['maze0.positions'].data);
   const t = tensors[`maze0.${detail}`]; // [layer, P]
   const labels = pos.map((p) => `${toks[p]?.replace(/^<(.*)>$/, '$1')} → ${toks[p + 1]?.replace(/^<(.*)>$/, '$1')}`);
-  const at = /^(\d+)\.(\d+)$/.exec(url.get('at'));
+  const at = cellParam(url.get('at'), t.shape[0], t.shape[1]);
   let drill: React.ReactNode = null;
-  if (at && Number(at[1]) < t.shape[0] && Number(at[2]) < t.shape[1]) {
-    const l = Number(at[1]);
-    const i = Number(at[2]);
+  if (at) {
+    const [l, i] = at;
     const top = tensors['maze0.topk']; // [layer, P, k] token ids
     const k = top.shape[2];
     const guesses = Array.from({ length: k }, (_, j) => e.model.vocab[top.data[(l * top.shape[1] + i) * k + j]] ?? '?');
@@ -46,7 +45,8 @@ function Detail({ e, detail, layers, grid }: { e: ExperimentData; detail: string
         </p>
         <TokensMaze
           tokens={toks}
-          grid={grid.length === 2 ? [grid[0], grid[1]] : null}
+          tokenizer={e.model.config.tokenizer}
+          grid={grid}
           lit={keys.map(([r, c]) => `${r},${c}`)}
           label="maze 0"
           testId="lens-drill-maze"

@@ -8,9 +8,9 @@
  * per-fork tensors existed have no drill-down). URL state: bin (a lookahead), from (the first fork shown).
  */
 import { tokenCell } from '../../../lib/attention';
-import { tokenLabels } from '../../../lib/experiments';
+import { tokenRow } from '../../../lib/experiments';
 import { ciText } from '../../../lib/stats';
-import { useUrlState } from '../../../lib/url';
+import { intParam, useUrlState } from '../../../lib/url';
 import { LayerLines } from '../../charts/LayerLines';
 import { TokensMaze } from '../../TokensMaze';
 import { type ExperimentData, type ViewProps, Pending, fmt } from './common';
@@ -40,7 +40,7 @@ function Forks({ e, bin, from }: { e: ExperimentData; bin: number; from: number 
         {shown.map((i) => {
           const m = tensors['fork.maze'].data[i];
           const pos = tensors['fork.position'].data[i];
-          const toks = tokenLabels(ids.data.subarray(m * ids.shape[1], (m + 1) * ids.shape[1]), vocab);
+          const toks = tokenRow(ids, [m], vocab);
           const at = cell(ids.data[m * ids.shape[1] + pos]);
           const chose = cell(tensors['fork.choice'].data[i]);
           const right = tensors['fork.choice'].data[i] === tensors['fork.right'].data[i];
@@ -48,6 +48,7 @@ function Forks({ e, bin, from }: { e: ExperimentData; bin: number; from: number 
             <div key={i} data-testid="lookahead-fork" data-right={right}>
               <TokensMaze
                 tokens={toks}
+                tokenizer={e.model.config.tokenizer}
                 lit={at ? [`${at[0]},${at[1]}`] : []}
                 predicted={at && chose ? [at, chose] : undefined}
                 label={`maze ${m}: fork at ${vocab[ids.data[m * ids.shape[1] + pos]]}, ${right ? 'chose the right way' : `chose ${vocab[tensors['fork.choice'].data[i]]}, not ${vocab[tensors['fork.right'].data[i]]}`}; argmax ${vocab[tensors['fork.argmax'].data[i]]}`}
@@ -75,7 +76,7 @@ export function LookaheadView({ e, s }: ViewProps<'LookaheadSummary'>) {
   const rows = s.by_lookahead;
   const drillable = e.tensors.some((t) => t.name === 'fork.lookahead');
   const bin = rows.find((r) => String(r.lookahead) === url.get('bin'))?.lookahead;
-  const from = Math.max(0, Math.floor(Number(url.get('from', '0'))) || 0);
+  const from = intParam(url.get('from'), 0, 0);
   const open = (lookahead: number) => url.set({ bin: lookahead, from: null });
   return (
     <div data-testid="lookahead-view">

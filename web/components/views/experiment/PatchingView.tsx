@@ -11,7 +11,7 @@
 import { tokenCell } from '../../../lib/attention';
 import { axisLabel, nanMean0, subTensor, tokenLabels } from '../../../lib/experiments';
 import { useRouter } from 'next/navigation';
-import { componentHref, useUrlState } from '../../../lib/url';
+import { cellParam, componentHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { TokensMaze } from '../../TokensMaze';
 import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
@@ -51,7 +51,6 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
   const heads = Array.from({ length: H }, (_, h) => `H${h}`);
   const what = attribution ? (src === 'exact' ? 'exact patching' : 'attribution estimate') : 'patching';
 
-  const atMatch = /^(\d+)\.(\d+)$/.exec(url.get('at'));
   let main: React.ReactNode = <Pending error={error} />;
   let drill: React.ReactNode = null;
   if (tensors) {
@@ -96,9 +95,9 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           testId="patching-heatmap"
         />
       );
-      if (p >= 0 && atMatch && Number(atMatch[1]) < L && Number(atMatch[2]) < T) {
-        const l = Number(atMatch[1]);
-        const pos = Number(atMatch[2]);
+      const at = cellParam(url.get('at'), L, T);
+      if (p >= 0 && at) {
+        const [l, pos] = at;
         const corrupt = tensors['pairs.corrupt'];
         const bad = tokenLabels(subTensor(corrupt.data, corrupt.shape, [p]).data, e.model.vocab);
         const cellKey = (tok: string | undefined): string[] => {
@@ -123,8 +122,8 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
               clicked position’s cell is outlined.
             </p>
             <div className="row">
-              <TokensMaze tokens={toks.slice(0, T)} grid={null} lit={cellKey(toks[pos])} label="clean prompt" testId="drill-clean" />
-              <TokensMaze tokens={bad.slice(0, T)} grid={null} lit={cellKey(bad[pos])} label="corrupted prompt" testId="drill-corrupt" />
+              <TokensMaze tokens={toks.slice(0, T)} tokenizer={e.model.config.tokenizer} lit={cellKey(toks[pos])} label="clean prompt" testId="drill-clean" />
+              <TokensMaze tokens={bad.slice(0, T)} tokenizer={e.model.config.tokenizer} lit={cellKey(bad[pos])} label="corrupted prompt" testId="drill-corrupt" />
             </div>
           </div>
         );

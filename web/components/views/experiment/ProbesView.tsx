@@ -7,8 +7,8 @@
  * each cell drawn on the maze, the true cells outlined. URL state: target, cls, metric (accuracy |
  * balanced), at (the opened class.layer).
  */
-import { tokenLabels } from '../../../lib/experiments';
-import { useUrlState } from '../../../lib/url';
+import { subTensor, tokenLabels } from '../../../lib/experiments';
+import { cellParam, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
 import { TokensMaze } from '../../TokensMaze';
@@ -25,8 +25,8 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
   const nT = s.targets.length;
   const tokens = tokenLabels(tensors['detail.tokens'].data, e.model.vocab);
   const at = tensors['detail.position'].data[ci];
-  const probs = Array.from(tensors['detail.cells'].data.subarray(((ci * nL + li) * nT + ti) * n, ((ci * nL + li) * nT + ti + 1) * n));
-  const truth = Array.from(tensors['detail.truth'].data.subarray((ci * nT + ti) * n, (ci * nT + ti + 1) * n));
+  const probs = subTensor(tensors['detail.cells'].data, tensors['detail.cells'].shape, [ci, li, ti]).data; // [cell]
+  const truth = subTensor(tensors['detail.truth'].data, tensors['detail.truth'].shape, [ci, ti]).data; // [cell]
   const lit = truth.flatMap((v, c) => (v === 1 ? [`${Math.floor(c / cols)},${c % cols}`] : []));
   const best = probs.reduce((b, v, c) => (v > probs[b] ? c : b), 0);
   return (
@@ -38,7 +38,7 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
         Each cell shaded by the probe’s P(label), on [0, 1]; outlined: the true cells. Most probable: ({Math.floor(best / cols)},{best % cols}) at{' '}
         {fmt(probs[best])}.
       </p>
-      <TokensMaze tokens={tokens} grid={[rows, cols]} heat={probs} heatMax={1} lit={lit} label="first test maze" testId="probe-drill-maze" />
+      <TokensMaze tokens={tokens} tokenizer={e.model.config.tokenizer} grid={s.grid} heat={probs} heatMax={1} lit={lit} label="first test maze" testId="probe-drill-maze" />
     </div>
   );
 }
@@ -62,8 +62,7 @@ export function ProbesView({ e, s }: ViewProps<'ProbesSummary'>) {
   };
   const rows = layers.map((l) => cell(cls, l));
   const drillable = e.tensors.some((t) => t.name === 'detail.cells');
-  const m = /^(\d+)\.(\d+)$/.exec(url.get('at'));
-  const opened = m && Number(m[1]) < classes.length && Number(m[2]) < layers.length ? ([Number(m[1]), Number(m[2])] as const) : null;
+  const opened = cellParam(url.get('at'), classes.length, layers.length);
   const sel = (c: Cell | undefined): number | null => (c ? (metric === 'balanced' ? c.selectivity_balanced : c.selectivity) : null);
   return (
     <div data-testid="probes-view">

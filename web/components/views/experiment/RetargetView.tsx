@@ -8,7 +8,7 @@
  * URL state: measure, layer (the opened one), cond (the condition drawn).
  */
 import { tokenCell } from '../../../lib/attention';
-import { tokenLabels } from '../../../lib/experiments';
+import { tokenRow } from '../../../lib/experiments';
 import { useUrlState } from '../../../lib/url';
 import { LayerLines } from '../../charts/LayerLines';
 import { ciText } from '../../../lib/stats';
@@ -26,7 +26,7 @@ function Rollouts({ e, li, k, nK, layer, condition }: { e: ExperimentData; li: n
   const roll = tensors['detail.rollouts']; // [maze, 1 + layer·conditions + condition, pos]
   const [M, R, G] = roll.shape;
   const cells = (r: number, m: number): Array<[number, number]> =>
-    tokenLabels(roll.data.subarray((m * R + r) * G, (m * R + r + 1) * G), vocab)
+    tokenRow(roll, [m, r], vocab)
       .map(tokenCell)
       .filter((c): c is [number, number] => c !== null);
   return (
@@ -37,7 +37,7 @@ function Rollouts({ e, li, k, nK, layer, condition }: { e: ExperimentData; li: n
       <p className="sub">Dashed red: the rollout under the intervention; outlined: the new target. The unpatched rollout is in each caption.</p>
       <div className="row">
         {Array.from({ length: M }, (_, m) => {
-          const toks = tokenLabels(prompt.data.subarray(m * prompt.shape[1], (m + 1) * prompt.shape[1]), vocab);
+          const toks = tokenRow(prompt, [m], vocab);
           const path = cells(1 + li * nK + k, m);
           const base = cells(0, m);
           const t: [number, number] = [targets[m * 2], targets[m * 2 + 1]];
@@ -46,6 +46,7 @@ function Rollouts({ e, li, k, nK, layer, condition }: { e: ExperimentData; li: n
             <div key={m} data-testid="retarget-rollout" data-reached={reached}>
               <TokensMaze
                 tokens={toks}
+                tokenizer={e.model.config.tokenizer}
                 lit={[`${t[0]},${t[1]}`]}
                 predicted={path}
                 label={`maze ${m}: ${reached ? 'ends at' : 'does not end at'} the new target (${t[0]},${t[1]}); ${path.length} steps, unpatched ${base.length}${path.join() === base.join() ? ' (the same rollout)' : ''}`}
