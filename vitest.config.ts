@@ -8,7 +8,6 @@ import { defineConfig, type TestProjectInlineConfiguration, type ViteUserConfig 
  * start check the embedded default (the data directory, `npm start`); the rest touch no database.
  */
 const POSTGRES_SUITES = [
-  'adopt-checkpoints',
   'annotations',
   'auth',
   'components',
@@ -25,6 +24,7 @@ const POSTGRES_SUITES = [
   'queue',
   'quota',
   'redis',
+  'resumed-checkpoint',
   'storage',
   'subscriptions',
   'tokenizeMaze',

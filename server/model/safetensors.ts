@@ -292,6 +292,29 @@ export async function readSafetensorsFile(path: string, opts: DecodeOptions = {}
   }
 }
 
+/** The `__metadata__` of a safetensors file, read from its header alone (the tensors stay on disk). */
+export async function readSafetensorsMetadata(path: string): Promise<Record<string, string>> {
+  const fh = await open(path, 'r');
+  try {
+    const len = Buffer.alloc(8);
+    if ((await fh.read(len, 0, 8, 0)).bytesRead < 8) throw new SafetensorsError(`${path}: file too short for a safetensors header`);
+    const n = len.readBigUInt64LE(0);
+    if (n < 2n || n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`${path}: header length ${n} is not one a safetensors file has`);
+    const header = Buffer.alloc(Number(n));
+    if ((await fh.read(header, 0, header.length, 8)).bytesRead < header.length) throw new SafetensorsError(`${path}: the header runs past the end of the file`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(header.toString('utf8'));
+    } catch {
+      throw new SafetensorsError(`${path}: the header is not JSON`);
+    }
+    const meta = (parsed as { __metadata__?: unknown }).__metadata__;
+    return meta && typeof meta === 'object' ? (meta as Record<string, string>) : {};
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Writes bytes to `path` atomically: a temporary file in the same directory, fsync, then rename. */
 export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);

@@ -3,7 +3,6 @@
  * resume), its curve points, its checkpoints (copied into the data directory, then recorded), and
  * its working directory under training/job-<id>/.
  */
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { and, desc, eq, sql } from 'drizzle-orm';
@@ -14,7 +13,8 @@ import { checkpoints, jobs, jsonNumber, mazes, models, trainingCurves } from '..
 import type { SolvedMaze } from '../maze/lattice.js';
 import type { ModelConfig } from '../model/config.js';
 import type { ModelLineage } from '../db/json.js';
-import { modelObjects, removeObjects } from './models.js';
+import { fileStep, modelObjects, removeObjects } from './models.js';
+import { readSafetensorsMetadata } from '../model/safetensors.js';
 import type { StoredObject } from '../db/store.js';
 import type { ModelRow } from './rows.js';
 
@@ -103,31 +103,24 @@ export async function storeCheckpoint(handle: DbHandle, modelId: number, step: n
 }
 
 /**
- * Records the checkpoint objects of a model that have no row: storeCheckpoint stores the object,
- * then its row, so a worker killed between the two leaves a whole object (stores write whole or
- * nothing) that no row names. A resumed attempt that continues past that step (the local store
- * resumes from the trainer's own file, which is already at it) would never record it, and the
- * model would lack a checkpoint it has. Called before a resume; returns the steps it recorded.
+ * On resume, records the checkpoint the attempt continues from when no row names it: the trainer's
+ * own file (`file`) holds the weights of the step it resumes from, and storeCheckpoint stores the
+ * object and then its row, so a worker killed between the two left that step unrecorded (its object
+ * orphaned, or swept at start-up). Storing it again (streamed, the same path) mends both. Returns
+ * the step recorded, or null when there was nothing to record.
  */
-export async function adoptCheckpoints(handle: Pick<DbHandle, 'db' | 'store'>, modelId: number): Promise<number[]> {
-  const { db, store } = handle;
-  const folder = `checkpoints/model-${modelId}`;
-  const recorded = new Set((await db.select({ step: checkpoints.step }).from(checkpoints).where(eq(checkpoints.modelId, modelId))).map((r) => r.step));
-  const adopted: number[] = [];
-  for (const o of await store.list(folder)) {
-    const m = /^step-(\d+)\.safetensors$/.exec(o.path.slice(folder.length + 1));
-    if (!m || recorded.has(Number(m[1]))) continue; // a temporary file of an interrupted write, or recorded
-    const bytes = await store.read(o.path);
-    if (!bytes) continue; // removed meanwhile
-    const step = Number(m[1]);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    await db
-      .insert(checkpoints)
-      .values({ modelId, step, path: o.path, sha256, bytes: bytes.length, createdAt: Math.floor(o.modifiedMs) })
-      .onConflictDoNothing({ target: [checkpoints.modelId, checkpoints.step] });
-    adopted.push(step);
-  }
-  return adopted;
+export async function recordResumedCheckpoint(handle: DbHandle, modelId: number, file: string): Promise<number | null> {
+  const step = fileStep(await readSafetensorsMetadata(file));
+  if (step <= 0) return null;
+  const has = await first(
+    handle.db
+      .select({ id: checkpoints.id })
+      .from(checkpoints)
+      .where(and(eq(checkpoints.modelId, modelId), eq(checkpoints.step, step))),
+  );
+  if (has) return null;
+  await storeCheckpoint(handle, modelId, step, file);
+  return step;
 }
 
 export async function markModelReady(db: DbOrTx, modelId: number): Promise<void> {

@@ -137,12 +137,11 @@ async function queueTraining(h: Harness, name: string, o: { mazes: number; steps
   return r.data.trainModel.id as string;
 }
 
-/** Waits until the job is RUNNING with at least `done` updates reported (QUEUED or RUNNING meanwhile, nothing else). */
-/** Waits until the job is RUNNING with progress.done ≥ `done`; returns the done it saw. */
-async function untilRunning(h: Harness, id: string, done = 0): Promise<number> {
+/** Waits until the job is RUNNING with progress.done ≥ `done` (QUEUED or RUNNING meanwhile, nothing else). */
+async function untilRunning(h: Harness, id: string, done = 0): Promise<void> {
   for (;;) {
     const r = await h.gql('query($id: ID!) { job(id: $id) { status progress { done } } }', { id });
-    if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= done) return r.data.job.progress?.done ?? 0;
+    if (r.data.job.status === 'RUNNING' && (r.data.job.progress?.done ?? 0) >= done) return;
     expect(['QUEUED', 'RUNNING']).toContain(r.data.job.status);
     await new Promise((res) => setTimeout(res, 50));
   }
@@ -247,13 +246,16 @@ describe('jobs on BullMQ with worker processes', async () => {
         isLast: (j) => ['COMPLETED', 'FAILED', 'CANCELLED'].includes(j.status),
       },
     );
+    // The subscriber's view, collected as it arrives.
+    const seen: Array<{ status: string; attempts: number; done: number }> = [];
+    const collected = (async () => {
+      for await (const e of events) seen.push({ status: e.status, attempts: e.attempts, done: e.progress?.done ?? 0 });
+    })();
     // Worker A is training (it is the only one) and has written a checkpoint or two. It is held
     // there (SIGSTOP) while worker B starts, so it cannot finish the run first (CI once saw A
-    // complete all 600 steps while B was starting: one attempt, nothing resumed).
-    // Held only after a later report than the first past step 60: each report is stored, then
-    // published from a read of the row, so by the next one that report has reached subscribers.
-    const at = await untilRunning(h, train.id, 60);
-    await untilRunning(h, train.id, at + 1);
+    // complete all 600 steps while B was starting: one attempt, nothing resumed) — once the
+    // subscriber has seen a report past step 60 (held earlier, that report might never leave A).
+    while (!seen.some((e) => e.status === 'RUNNING' && e.attempts === 1 && e.done >= 60)) await new Promise((r) => setTimeout(r, 20));
     a.child.kill('SIGSTOP');
     const b = await startWorker(h, p);
     const second = (await h.gql(CREATE_DATASET, { input: { name: 'while-training', generator: 'dfs', grid: 3, count: 20, seed: 2 } })).data.createDataset;
@@ -268,8 +270,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(b.out).not.toMatch(/Error|error:/);
 
     // Every state reached the subscriber although no job ran in its API process.
-    const seen: Array<{ status: string; attempts: number; done: number }> = [];
-    for await (const e of events) seen.push({ status: e.status, attempts: e.attempts, done: e.progress?.done ?? 0 });
+    await collected;
     await other?.close();
     expect(seen.at(-1)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
     const resumedAt = seen.findIndex((e) => e.attempts === 2 && e.status === 'RUNNING');

@@ -17,11 +17,11 @@ import type { DatasetRow } from '../../services/rows.js';
 import type { Db, DbHandle } from '../../services/database.js';
 import type { JobRow } from '../../services/rows.js';
 import {
-  adoptCheckpoints,
   cleanupTraining,
   longestMaze,
   markModelReady,
   recordResume,
+  recordResumedCheckpoint,
   removeTrainingWork,
   restoreTrainingWork,
   saveTrainingWork,
@@ -269,9 +269,9 @@ export const trainModel: JobHandler<TrainParams> = {
       },
     };
     if (resume) {
-      // A checkpoint the killed attempt stored but did not record is recorded first, so the lineage
-      // names it as the step resumed from and the model keeps it.
-      await adoptCheckpoints(ctx.handle, model.id);
+      // The step resumed from is recorded first if the killed attempt stored it without its row, so
+      // the lineage names it and the model keeps it.
+      await recordResumedCheckpoint(ctx.handle, model.id, out);
       // Record the resumption in the model's lineage: attempt and the last checkpoint it continues from.
       await recordResume(db, model, ctx.attempt);
     }
