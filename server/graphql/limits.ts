@@ -64,6 +64,8 @@ const FIELD_COST: Record<string, number> = {
   saeFeature: 1_000,
   saeFeaturesFor: 200,
   saeActivations: 5_000,
+  // A component's activity runs the model on up to 500 test mazes.
+  activity: 5_000,
 };
 /** Introspection by its answer's size: a whole schema is dear (a tenth of the limit), one type cheap. */
 const INTROSPECTION_COST: Record<string, number> = { __schema: 5_000, __type: 100, __typename: 0 };

@@ -15,8 +15,9 @@
  * Forks with no single answer (a wrong branch that also reaches the target: mazes with cycles) are
  * counted and left out.
  *
- * Every fork is also stored on its own (`fork.*`, with the mazes' token ids in `mazes.tokens`), so
- * a bin of the chart opens the forks behind it, drawn on their mazes with the model's choice.
+ * The forks of the first DETAIL_MAZES mazes are also stored one by one (`fork.*`, with those mazes'
+ * token ids in `mazes.tokens`), so a bin of the chart opens the forks behind it, drawn on their
+ * mazes with the model's choice.
  */
 import { forkLookahead, forksAlongPath } from '../maze/analysis.js';
 import { Rng } from '../maze/rng.js';
@@ -34,6 +35,9 @@ export const paramsSchema = defineParams({
 
 /** The params as run: declared once, by the fields above. */
 export type LookaheadParams = SchemaParams<typeof paramsSchema>;
+
+/** Mazes whose forks are stored one by one (the drill-down's; a run may have 100,000). */
+const DETAIL_MAZES = 500;
 
 /** Forks needing one lookahead, and how they were decided. */
 export interface LookaheadRow {
@@ -113,14 +117,16 @@ export const lookahead = defineKind<LookaheadParams, LookaheadSummary>({
           const choseRight = others.every((id) => logits[at + right] > logits[at + id]);
           if (choseRight) chosen[h]++;
           chance[h] += 1 / f.options;
-          let choice = right;
-          for (const id of others) if (logits[at + id] > logits[at + choice]) choice = id;
+          if (a + r >= DETAIL_MAZES) continue; // stored one by one for the first mazes only
+          // The way scored highest: the right one only when it beats every other (as `chosen` counts).
+          let bestOther = others[0];
+          for (const id of others) if (logits[at + id] > logits[at + bestOther]) bestOther = id;
           fork.maze.push(a + r);
           fork.position.push(start + f.index);
           fork.lookahead.push(need.lookahead);
           fork.right.push(right);
           fork.argmax.push(best);
-          fork.choice.push(choseRight ? right : choice);
+          fork.choice.push(choseRight ? right : bestOther);
         }
       }
       progress(b / mazes.length, `${b} of ${mazes.length} mazes`);
@@ -168,9 +174,7 @@ function forkTensors(
   seqs: readonly Int32Array[],
 ) {
   const F = fork.maze.length;
-  const Tmax = Math.max(1, ...seqs.map((q) => q.length));
-  const ids = new Float32Array(seqs.length * Tmax).fill(-1);
-  seqs.forEach((q, m) => ids.set(q, m * Tmax));
+  const { tokens, B, T } = padBatch(seqs.slice(0, DETAIL_MAZES), -1); // [maze, pos], −1 padded
   return [
     tensor('fork.maze', [F], fork.maze), // [fork] index into mazes.tokens
     tensor('fork.position', [F], fork.position), // [fork] position of the fork's path token
@@ -178,6 +182,6 @@ function forkTensors(
     tensor('fork.right', [F], fork.right), // [fork] token id of the right next cell
     tensor('fork.argmax', [F], fork.argmax), // [fork] the model's argmax token id
     tensor('fork.choice', [F], fork.choice), // [fork] the best-scored of the fork's ways
-    tensor('mazes.tokens', [seqs.length, Tmax], ids), // [maze, pos] token ids, −1 padded
+    tensor('mazes.tokens', [B, T], tokens), // [maze, pos] token ids of the first DETAIL_MAZES mazes, −1 padded
   ];
 }

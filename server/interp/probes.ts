@@ -216,14 +216,8 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
           }
           return o;
         };
-        const group = (s: ProbeScores, key: 'accuracy' | 'balanced' | 'majority', t: ProbeTarget): number => {
-          let o = 0;
-          for (const f of fitted) {
-            if (f === t) break;
-            o += width[f];
-          }
-          return nanMean(s[key].subarray(o, o + width[t]));
-        };
+        const group = (s: ProbeScores, key: 'accuracy' | 'balanced' | 'majority', t: ProbeTarget): number =>
+          nanMean(s[key].subarray(offsetOf(t), offsetOf(t) + width[t]));
         for (let li = 0; li < layers.length; li++) {
           const Xtr = take(X[ci][li], train, D),
             Xte = take(X[ci][li], test, D);
@@ -234,20 +228,18 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
             const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
             // "Which cell is the target" as one 25-way choice: the probe with the highest probability, right
             // or not (chance 1/cells). Per-cell balanced accuracy at threshold 0.5 undersells rare positives.
-            const pred = predictLogistic(model, Xte, test.length); // [test, K]
-            const topTarget = fitted.includes('target') ? top1Accuracy(pred, Yte, test.length, K, offsetOf('target'), width.target) : NaN;
-            if (!control)
-              targets.forEach((t, ti) => {
-                if (t === 'edge') return;
-                const o = offsetOf(fitted.includes(t) ? t : 'solution');
-                for (let c = 0; c < n; c++) {
-                  detailCells[((ci * nL + li) * nT + ti) * n + c] = pred[o + c]; // row 0: test[0]
-                  detailTruth[(ci * nT + ti) * n + c] = Yte[o + c];
-                }
-              });
+            // Predictions are needed for the target's top-1 and, on the real labels, the first test maze's detail.
+            const pred = fitted.includes('target') || !control ? predictLogistic(model, Xte, test.length) : null; // [test, K]
+            const topTarget = pred && fitted.includes('target') ? top1Accuracy(pred, Yte, test.length, K, offsetOf('target'), width.target) : NaN;
             targets.forEach((t, ti) => {
               const src = fitted.includes(t) ? t : 'solution';
               const at = (ci * nL + li) * nT + ti;
+              if (!control && pred && t !== 'edge') {
+                // The first test maze (row 0): P(label) per cell, and (the same at every layer) the truth.
+                const o = offsetOf(src);
+                detailCells.set(pred.subarray(o, o + n), at * n);
+                if (li === 0) detailTruth.set(Yte.subarray(o, o + n), (ci * nT + ti) * n);
+              }
               if (t === 'target') (control ? ctop1 : top1)[at] = topTarget;
               if (control) {
                 cacc[at] = group(s, 'accuracy', src);

@@ -5,10 +5,10 @@
  */
 import { and, asc, count, desc, eq, inArray, isNotNull } from 'drizzle-orm';
 import { first, type Db, type DbHandle } from '../db/client.js';
-import { experiments, mazes as mazesTable, results } from '../db/tables.js';
+import { experiments, mazes as mazesTable } from '../db/tables.js';
 import type { StoredExperiment } from '../interp/component.js';
-import { readResultTensor } from './experiments.js';
-import type { ExperimentRow, MazeRow } from './rows.js';
+import { readResultTensor, resultsOf } from './experiments.js';
+import type { ExperimentRow, MazeRow, ResultRow } from './rows.js';
 
 /** The kinds componentEvidence reads. */
 export const EVIDENCE_KINDS = ['dla', 'activation-patching', 'attribution-patching', 'path-patching', 'adjacency-heads', 'weights', 'attention'] as const;
@@ -23,20 +23,20 @@ export async function evidenceExperiments(handle: Pick<DbHandle, 'db' | 'store'>
   return rows.map((row) => storedExperiment(handle, row));
 }
 
-/** One experiment row with a reader of its result tensors by name (undefined for a name it lacks). */
+/**
+ * One experiment row with a reader of its result tensors by name (undefined for a name it lacks):
+ * its result rows are listed once, on the first read.
+ */
 export function storedExperiment(handle: Pick<DbHandle, 'db' | 'store'>, row: ExperimentRow): StoredExperiment & { row: ExperimentRow } {
+  let rows: Promise<ResultRow[]> | undefined;
   return {
     row,
     id: row.id,
     kind: row.kind,
     summary: row.summary,
     read: async (name: string) => {
-      const r = await first(
-        handle.db
-          .select()
-          .from(results)
-          .where(and(eq(results.experimentId, row.id), eq(results.name, name))),
-      );
+      rows ??= resultsOf(handle.db, row.id);
+      const r = (await rows).find((x) => x.name === name);
       return r ? await readResultTensor(handle.store, r) : undefined;
     },
   };

@@ -58,6 +58,8 @@ async function checkFeature(ctx: Ctx, t: findings.ComponentTarget, modelId: numb
 
 /** alsoAbout inputs as stored targets, feature targets checked like the main one; errors name the entry. */
 async function furtherTargets(ctx: Ctx, inputs: readonly ComponentTargetInput[] | null | undefined, modelId: number): Promise<findings.ComponentTarget[]> {
+  // The bound first: each feature target costs a lookup.
+  if ((inputs?.length ?? 0) > findings.MAX_ALSO_ABOUT) throw badInput(`alsoAbout: at most ${findings.MAX_ALSO_ABOUT} further targets, got ${inputs!.length}`);
   const out: findings.ComponentTarget[] = [];
   for (const [i, t] of (inputs ?? []).entries()) {
     try {
@@ -195,7 +197,6 @@ export const annotationResolvers: Resolvers<Ctx> = {
         throw forbidden('updateCircuit: only its creator, the editors they named, or an admin may change it');
       const out = await circuitStore.updateCircuit(ctx.db, cId, version, { name, graph }, user.id);
       if (!out) throw notFound(`Circuit:${cId}`);
-      if (!('stale' in out)) ctx.app.pubsub.publish(circuitTopic(cId), { circuitId: cId });
       if ('stale' in out) {
         const now = out.stale;
         throw conflict(`Circuit:${cId} changed since version ${version} (now version ${now.version}); merge your edit into the current graph`, {
@@ -204,6 +205,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
           graph: circuitStore.graphOf(now),
         });
       }
+      ctx.app.pubsub.publish(circuitTopic(cId), { circuitId: cId });
       return out.row;
     },
     async setCircuitEditors(_p, { id, names }, ctx) {

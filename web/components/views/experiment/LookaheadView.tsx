@@ -19,7 +19,7 @@ import { useTensors } from './useTensors';
 /** Forks shown per page of a bin's drill-down. */
 const PAGE = 8;
 
-function Forks({ e, bin, from }: { e: ExperimentData; bin: number; from: number }) {
+function Forks({ e, bin, from, mazes }: { e: ExperimentData; bin: number; from: number; mazes: number }) {
   const url = useUrlState();
   const names = ['fork.maze', 'fork.position', 'fork.lookahead', 'fork.right', 'fork.argmax', 'fork.choice', 'mazes.tokens'];
   const { tensors, error } = useTensors(e, names);
@@ -34,6 +34,7 @@ function Forks({ e, bin, from }: { e: ExperimentData; bin: number; from: number 
     <div className="card drill" data-testid="lookahead-drill">
       <h3>
         Forks needing lookahead {bin}: {from + 1}–{from + shown.length} of {inBin.length}
+        {ids.shape[0] < mazes ? ` (those of the first ${ids.shape[0]} of ${mazes} mazes, which are stored one by one)` : ''}
       </h3>
       <p className="sub">Each maze with its solution; the dashed red line goes from the fork to the way the model scored highest among the fork’s ways.</p>
       <div className="row">
@@ -131,7 +132,7 @@ export function LookaheadView({ e, s }: ViewProps<'LookaheadSummary'>) {
         </tbody>
       </table>
       {drillable && bin === undefined ? <p className="sub">Click a lookahead (a point or a row) to see its forks on their mazes.</p> : null}
-      {drillable && bin !== undefined ? <Forks e={e} bin={bin} from={from} /> : null}
+      {drillable && bin !== undefined ? <Forks e={e} bin={bin} from={from} mazes={s.mazes} /> : null}
     </div>
   );
 }
