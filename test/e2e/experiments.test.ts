@@ -164,6 +164,10 @@ describe('experiments in the dashboard', () => {
     await screenshot(page(), 'exp-03b-patching-drill');
 
     // Zoom: dragging over a block shows only it (the scale stays the whole map's); "Whole map" undoes it.
+    const fillBefore = await heat
+      .locator('rect[data-v]')
+      .nth(1 * cols + 5)
+      .getAttribute('fill');
     const a = (await heat.locator('rect[data-v]').nth(0).boundingBox())!;
     const b = (await heat
       .locator('rect[data-v]')
@@ -176,6 +180,12 @@ describe('experiments in the dashboard', () => {
     await page().waitForSelector('[data-testid=patching-heatmap][data-shown="0:2,0:6"]');
     expect(await heat.locator('rect[data-v]').count()).toBe(2 * 6);
     expect(await heat.locator('text.col-label').count()).toBe(6);
+    expect(
+      await heat
+        .locator('rect[data-v]')
+        .nth(1 * 6 + 5)
+        .getAttribute('fill'),
+    ).toBe(fillBefore); // the whole map's colour scale
     await page().click('[data-testid=patching-heatmap-unzoom]');
     await page().waitForSelector(`[data-testid=patching-heatmap][data-shown="0:${L},0:${cols}"]`);
 

@@ -13,15 +13,17 @@ import { parseNpy } from '../../web/lib/npy.js';
 import { applyOp, layout } from '../../web/components/views/circuit/graph.js';
 import { circuitNodes } from '../../server/interp/circuit-evidence.js';
 import {
+  formatEvidenceLines,
   parseEvidenceLines,
   parseTargetList,
   parseTargetParam,
   targetComponentName,
+  targetHref,
   targetInput,
   targetLabel,
   targetParam,
 } from '../../web/components/views/findings/target.js';
-import { componentHref } from '../../web/lib/url.js';
+import { componentHref, headHref } from '../../web/lib/url.js';
 import { encodeNpy } from '../../server/model/npy.js';
 
 describe('markdown', () => {
@@ -177,6 +179,11 @@ describe('circuit edits and finding targets', () => {
     });
     expect(parseTargetList('')).toEqual({ targets: [] });
     expect(parseTargetList('mlp:1, L2H0')).toEqual({ bad: 'L2H0' });
+    const links = [
+      { label: 'view', url: '/playground?model=1' },
+      { label: 'patching at L1', url: '/experiments/4?pair=1' },
+    ];
+    expect(parseEvidenceLines(formatEvidenceLines(links))).toEqual(links); // the editor's text reads back the same
     expect(parseEvidenceLines('/playground?model=1\n\n patching at L1 | /experiments/4?pair=1 \n')).toEqual([
       { label: 'view', url: '/playground?model=1' },
       { label: 'patching at L1', url: '/experiments/4?pair=1' },
@@ -191,6 +198,18 @@ describe('circuit edits and finding targets', () => {
     expect(componentHref('Model:4', 'L2H1')).toBe('/models/4/components/L2H1');
     expect(componentHref('4', 'L0.mlp')).toBe('/models/4/components/L0.mlp');
     for (const n of ['embed', 'pos_embed', 'L0.b_O', 'ln_final.b+b_U', 'L1H']) expect(componentHref('4', n)).toBeNull();
+    expect(headHref('Model:4', 1, 2)).toBe('/models/4/components/L1H2');
+    expect(targetHref({ kind: 'neuron', layer: 1, neuron: 17 }, 'Model:4')).toBe('/models/4/components/L1N17');
+    expect(targetHref({ kind: 'feature', experimentId: 'Experiment:7', latent: 12 }, 'Model:4')).toBe('/experiments/7/features/12');
+    expect(targetHref({ kind: 'embed' }, 'Model:4')).toBeNull();
+  });
+});
+
+describe('building circuits from evidence', () => {
+  it('the web offers it on exactly the kinds the server builds from', async () => {
+    const { CIRCUIT_KINDS } = await import('../../web/components/views/experiment/BuildCircuit.js');
+    const { CIRCUIT_EVIDENCE_KINDS } = await import('../../server/interp/circuit-evidence.js');
+    expect([...CIRCUIT_KINDS].sort()).toEqual([...CIRCUIT_EVIDENCE_KINDS].sort());
   });
 });
 

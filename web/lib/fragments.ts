@@ -63,7 +63,7 @@ export const EXPERIMENT_RESULT = `result { __typename
   }`;
 
 /** An experiment's params, every kind's fields (web/lib/generated/params.ts). */
-const PARAMS = `params { __typename ${EXPERIMENT_PARAMS} }`;
+export const PARAMS = `params { __typename ${EXPERIMENT_PARAMS} }`;
 
 export const EXPERIMENT_FIELDS = `id kind ${PARAMS} seed status error ${EXPERIMENT_RESULT} downloadUrl createdAt createdBy { name }
   tensors { name shape bytes downloadUrl }

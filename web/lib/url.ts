@@ -7,6 +7,7 @@
  */
 import { usePathname, useSearchParams } from 'next/navigation';
 import { useCallback } from 'react';
+import { shortId } from './graphql';
 
 export type Patch = Record<string, string | number | null | undefined>;
 
@@ -45,11 +46,20 @@ export function cellParam(v: string, rows: number, cols: number): [number, numbe
   return r < rows && c < cols ? [r, c] : null;
 }
 
-/**
- * The page of component `name` of a model (server Model.component: L1H0 a head, L1.mlp an MLP,
- * L0N17 a neuron), or null for a name that has none (embed, pos_embed, biases).
- */
+/** The page of a component of a model (server Model.component: L1H0 a head, L1.mlp an MLP, L0N17 a neuron). */
+export function componentPage(modelId: string, name: string): string {
+  return `/models/${shortId(modelId)}/components/${encodeURIComponent(name)}`;
+}
+
+/** The page of head `head` of layer `layer`. */
+export const headHref = (modelId: string, layer: number, head: number): string => componentPage(modelId, `L${layer}H${head}`);
+
+/** The page of component `name` when it has one (heads, MLPs, neurons; not embed, pos_embed or biases, which DLA also names). */
 export function componentHref(modelId: string, name: string): string | null {
-  if (!/^L\d+(?:H\d+|N\d+|\.mlp)$/.test(name)) return null;
-  return `/models/${modelId.replace(/^Model:/, '')}/components/${encodeURIComponent(name)}`;
+  return /^L\d+(?:H\d+|N\d+|\.mlp)$/.test(name) ? componentPage(modelId, name) : null;
+}
+
+/** The page of latent `latent` of the SAE of experiment `experimentId` ("Experiment:N" or N). */
+export function featureHref(experimentId: string | number, latent: number): string {
+  return `/experiments/${shortId(String(experimentId))}/features/${latent}`;
 }

@@ -37,6 +37,8 @@ export interface HeatmapProps {
   showValues?: boolean;
   /** A click on cell (row, col) of the whole map: e.g. open the mazes behind it. */
   onCellClick?: (row: number, col: number) => void;
+  /** Names what is drawn (e.g. the site and pair): a zoom is dropped when it changes. */
+  dataKey?: string;
   testId?: string;
 }
 
@@ -66,13 +68,16 @@ export function Heatmap({
   cell,
   showValues,
   onCellClick,
+  dataKey,
   testId = 'heatmap',
 }: HeatmapProps) {
-  const [crop, setCrop] = useState<Crop | null>(null);
+  // A zoom belongs to the data it was made on (`dataKey`): another pair, site or detail shows whole.
+  const [zoom, setCrop] = useState<(Crop & { of: string }) | null>(null);
+  const crop = zoom && zoom.of === (dataKey ?? '') && zoom.r1 <= rows && zoom.c1 <= cols ? zoom : null;
   const [hover, setHover] = useState<{ r: number; c: number } | null>(null);
   const [drag, setDrag] = useState<{ r: number; c: number; r2: number; c2: number } | null>(null);
   // The visible block [r0, r1) × [c0, c1) of the whole map.
-  const { r0, r1, c0, c1 } = crop && crop.r1 <= rows && crop.c1 <= cols ? crop : { r0: 0, r1: rows, c0: 0, c1: cols };
+  const { r0, r1, c0, c1 } = crop ?? { r0: 0, r1: rows, c0: 0, c1: cols };
   const vr = r1 - r0;
   const vc = c1 - c0;
   const shownCols = colLabels.slice(c0, c1);
@@ -167,7 +172,7 @@ export function Heatmap({
         style={onCellClick ? { cursor: 'pointer' } : undefined}
         onMouseMove={(ev) => {
           const at = cellAt(ev);
-          setHover(at);
+          if (at?.r !== hover?.r || at?.c !== hover?.c) setHover(at);
           if (drag && at) setDrag({ ...drag, r2: at.r, c2: at.c });
         }}
         onMouseLeave={() => {
@@ -189,7 +194,7 @@ export function Heatmap({
             const ca = Math.min(drag.c, at.c);
             const cb = Math.max(drag.c, at.c);
             if (ra === rb && ca === cb) onCellClick?.(ra, ca);
-            else setCrop({ r0: ra, r1: rb + 1, c0: ca, c1: cb + 1 });
+            else setCrop({ r0: ra, r1: rb + 1, c0: ca, c1: cb + 1, of: dataKey ?? '' });
           }
           setDrag(null);
         }}

@@ -8,15 +8,15 @@
  */
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
-import type { ExperimentQuery } from '../../lib/generated/operations';
+import type { CompareRunQuery } from '../../lib/generated/operations';
 import { defaultParams } from '../../lib/experiments';
 import { fullId, gql, shortId } from '../../lib/graphql';
 import { LayerLines, type LayerSeries } from '../charts/LayerLines';
 import { ErrorBox, Title } from '../ui';
 import { fmt } from './experiment/common';
-import { EXPERIMENT } from './ExperimentView.queries';
+import { COMPARE_RUN } from './CompareView.queries';
 
-type Run = NonNullable<ExperimentQuery['experiment']>;
+type Run = NonNullable<CompareRunQuery['experiment']>;
 type Summary = NonNullable<Run['result']>;
 
 /** What a kind's curve compares: categories and, per run, a value (and trials, for a rate) at each. */
@@ -90,7 +90,7 @@ export function CompareView({ ids }: { ids: readonly string[] }) {
     let live = true;
     setRuns(undefined);
     setError(undefined);
-    Promise.all(key.split(',').map((id) => gql<ExperimentQuery>(EXPERIMENT, { id: fullId('Experiment', id) }))).then(
+    Promise.all(key.split(',').map((id) => gql<CompareRunQuery>(COMPARE_RUN, { id: fullId('Experiment', id) }))).then(
       (rs) => {
         if (!live) return;
         const missing = rs.flatMap((r, i) => (r.experiment ? [] : [key.split(',')[i]]));

@@ -8,11 +8,12 @@
  */
 import Link from 'next/link';
 import type { ComponentActivityQuery, ComponentQuery } from '../../lib/generated/operations';
-import { shortId } from '../../lib/graphql';
+import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { componentHref, useUrlState } from '../../lib/url';
+import { componentPage, useUrlState } from '../../lib/url';
 import { Bars } from '../charts/Bars';
 import { MazeSvg } from '../MazeSvg';
+import { ShadedTokens } from '../ShadedTokens';
 import { ErrorBox, Title } from '../ui';
 import { fmt, UrlSelect } from './experiment/common';
 import type { Target } from './findings/target';
@@ -22,9 +23,6 @@ import { COMPONENT, COMPONENT_ACTIVITY } from './ComponentView.queries';
 type Model = NonNullable<ComponentQuery['model']>;
 type Component = Model['component'];
 type Activity = NonNullable<ComponentActivityQuery['model']>['component']['activity'];
-
-/** The page of a sibling (always a component name). */
-const siblingHref = (modelId: string, name: string): string => componentHref(modelId, name) ?? '#';
 
 function targetOf(c: Component): Target {
   return c.kind === 'head'
@@ -53,7 +51,7 @@ function Siblings({ model, c }: { model: Model; c: Component }) {
         n === c.name ? (
           <strong key={n}>{n}</strong>
         ) : (
-          <Link key={n} prefetch={false} href={siblingHref(model.id, n)}>
+          <Link key={n} prefetch={false} href={componentPage(model.id, n)}>
             {n}
           </Link>
         ),
@@ -107,28 +105,6 @@ function Evidence({ c }: { c: Component }) {
   );
 }
 
-/** The sequence, each token shaded by `values` (a head: the query's attention), the position outlined. */
-function ShadedTokens({ tokens, values, position }: { tokens: readonly string[]; values: readonly number[]; position: number }) {
-  const max = Math.max(1e-9, ...values.map(Math.abs));
-  return (
-    <div className="tokens" data-testid="component-tokens">
-      {tokens.map((t, i) => {
-        const a = Math.abs(values[i] ?? 0) / max;
-        return (
-          <span
-            key={i}
-            className={`tok${i === position ? ' current' : ''}`}
-            title={`position ${i} ${t}: ${fmt(values[i])}`}
-            style={{ background: a > 0.02 ? `rgba(214, 39, 40, ${0.1 + 0.75 * a})` : undefined }}
-          >
-            {t}
-          </span>
-        );
-      })}
-    </div>
-  );
-}
-
 function ActivityCard({
   model,
   c,
@@ -141,14 +117,14 @@ function ActivityCard({
   const url = useUrlState();
   const ready = datasets.filter((d) => d.status === 'READY');
   const fallback = model.lineage.datasetId ?? ready[0]?.id ?? '';
-  const dataset = url.get('dataset') ? `Dataset:${url.get('dataset')}` : fallback;
+  const dataset = url.get('dataset') ? fullId('Dataset', url.get('dataset')) : fallback;
   const q = useQuery<ComponentActivityQuery>(COMPONENT_ACTIVITY, { model: model.id, name: c.name, dataset: dataset || null }, { skip: !dataset });
   const a: Activity | undefined = q.data?.model?.component.activity;
   const what = c.kind === 'head' ? 'attention on one cell' : c.kind === 'mlp' ? '‖mlp_out‖' : 'activation';
   return (
     <div className="card" data-testid="component-activity">
       <h2>Activity over mazes</h2>
-      <div className="controls">
+      <div className="filters">
         <UrlSelect
           param="dataset"
           label="Test mazes of "
@@ -181,7 +157,7 @@ function ActivityCard({
               </p>
               <div className="row">
                 <MazeSvg svg={x.maze.svg} heat={x.heat} heatMax={Math.max(1e-9, ...x.heat)} label={`maze ${shortId(x.maze.id)} with ${c.name}'s ${what}`} />
-                <ShadedTokens tokens={x.tokens} values={x.values} position={x.position} />
+                <ShadedTokens tokens={x.tokens} values={x.values} position={x.position} testId="component-tokens" />
               </div>
             </div>
           ))}
@@ -192,7 +168,7 @@ function ActivityCard({
 }
 
 export function ComponentView({ id, name }: { id: string; name: string }) {
-  const q = useQuery<ComponentQuery>(COMPONENT, { model: `Model:${shortId(id)}`, name });
+  const q = useQuery<ComponentQuery>(COMPONENT, { model: fullId('Model', id), name });
   const model = q.data?.model;
   const c = model?.component;
   const datasets = q.data?.datasets.edges.map((e) => e.node) ?? [];

@@ -105,12 +105,15 @@ export function EvalTable({
               {r.map((x, i) => (
                 <tr key={i} className={x.baseline ? 'baseline' : ''}>
                   <td>{x.label}</td>
-                  {keys.map((k) => (
-                    <td key={k} className="num">
-                      {num(x.metrics[k])}
-                      {rateTrials(x.metrics, k) !== null ? <div className="sub ci">{ciText(x.metrics[k] as number, rateTrials(x.metrics, k))}</div> : null}
-                    </td>
-                  ))}
+                  {keys.map((k) => {
+                    const n = rateTrials(x.metrics, k);
+                    return (
+                      <td key={k} className="num">
+                        {num(x.metrics[k])}
+                        {n !== null ? <div className="sub ci">{ciText(x.metrics[k] as number, n)}</div> : null}
+                      </td>
+                    );
+                  })}
                   <td className="sub">{ago(x.when)}</td>
                 </tr>
               ))}

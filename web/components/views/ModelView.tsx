@@ -10,7 +10,7 @@ import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { fullId, shortId } from '../../lib/graphql';
 import { useMutation, useQuery, useSubscription } from '../../lib/hooks';
-import { componentHref } from '../../lib/url';
+import { componentPage, headHref } from '../../lib/url';
 import { JOB_PROGRESS } from '../JobProgress.queries';
 import { CREATE_CIRCUIT, MODEL } from './ModelView.queries';
 import type { Checkpoint, Connection, CurvePoint, Dataset, Evaluation, Job, Model, User } from '../../lib/types';
@@ -153,12 +153,12 @@ export function ModelView({ id, me }: { id: string; me: User }) {
                       <td>
                         <nav className="siblings">
                           {Array.from({ length: m.config.n_heads }, (_, h) => (
-                            <Link key={h} prefetch={false} href={componentHref(m.id, `L${l}H${h}`) ?? '#'}>
+                            <Link key={h} prefetch={false} href={headHref(m.id, l, h)}>
                               L{l}H{h}
                             </Link>
                           ))}
                           {m.config.attn_only ? null : (
-                            <Link prefetch={false} href={componentHref(m.id, `L${l}.mlp`) ?? '#'}>
+                            <Link prefetch={false} href={componentPage(m.id, `L${l}.mlp`)}>
                               L{l}.mlp
                             </Link>
                           )}

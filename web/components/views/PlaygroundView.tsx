@@ -13,7 +13,7 @@ import { useQuery } from '../../lib/hooks';
 import { type Cell, decodeMaze, encodeMaze, fromConnections, mazeSvg, toSpec } from '../../lib/mazeEdit';
 import { MODELS } from './ModelsView.queries';
 import { PLAYGROUND, TOKENIZE_MAZE } from './PlaygroundView.queries';
-import { componentHref, intParam, useUrlState } from '../../lib/url';
+import { headHref, intParam, useUrlState } from '../../lib/url';
 import type { Connection, Dataset, Maze, Model, ModelConfig } from '../../lib/types';
 import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';
@@ -312,7 +312,7 @@ export function PlaygroundView() {
             query={pos}
             nHeads={m.config.n_heads}
             annotateHref={(l, h) => `/findings?model=${shortId(m.id)}&target=head:${l}.${h}&evidence=${encodeURIComponent(here)}`}
-            headHref={(l, h) => componentHref(m.id, `L${l}H${h}`) ?? '#'}
+            headHref={(l, h) => headHref(m.id, l, h)}
             shared={url.get('scale') === 'shared'}
           />
         </div>

@@ -9,6 +9,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import type { ModelSaesQuery, SaeActivationsQuery } from '../../lib/generated/operations';
 import { fullId, shortId } from '../../lib/graphql';
+import { featureHref } from '../../lib/url';
 import { useQuery } from '../../lib/hooks';
 import { TokenSequence } from '../TokenSequence';
 import { ErrorBox } from '../ui';
@@ -62,7 +63,7 @@ export function SaeAtTokens({ modelId, tokens }: { modelId: string; tokens: read
                 {here.latents.map((l) => (
                   <tr key={l.latent}>
                     <td>
-                      <Link prefetch={false} href={`/experiments/${shortId(sae)}/features/${l.latent}`}>
+                      <Link prefetch={false} href={featureHref(sae, l.latent)}>
                         {l.latent}
                       </Link>
                     </td>

@@ -744,6 +744,528 @@ export interface CircuitFromExperimentMutationVariables {
   threshold: number;
 }
 
+/** query CompareRun (web/components/views/CompareView.queries.ts COMPARE_RUN) */
+export interface CompareRunQuery {
+  experiment: {
+    id: string;
+    kind: string;
+    params: {
+      __typename: 'AttentionParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      layers: Array<number> | null;
+      query: string | null;
+      patterns: boolean | null;
+    } | {
+      __typename: 'LogitLensParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      topK: number | null;
+      detail: number | null;
+    } | {
+      __typename: 'DlaParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      detail: number | null;
+    } | {
+      __typename: 'ActivationPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      sites: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+      rowsPerRun: number | null;
+    } | {
+      __typename: 'AttributionPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      sites: Array<'resid_pre' | 'attn_out' | 'mlp_out' | 'head_by_pos' | 'head_all_pos'> | null;
+      compare: boolean | null;
+    } | {
+      __typename: 'PathPatchingParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      pair: 'target' | 'origin' | 'add_wall_on' | 'add_wall_off' | 'remove_wall_on' | 'remove_wall_off' | null;
+      receivers: 'logits' | 'heads' | null;
+      receiverLayer: number | null;
+      receiverHeads: Array<number> | null;
+      receiverInputs: Array<'q' | 'k' | 'v'> | null;
+      freeze: 'heads' | 'none' | null;
+      rowsPerRun: number | null;
+    } | {
+      __typename: 'GeometryParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
+      layers: Array<number> | null;
+      methods: Array<'pca' | 'umap' | 'tsne'> | null;
+      perplexity: number | null;
+      tsneIterations: number | null;
+      maxPoints: number | null;
+      k: number | null;
+    } | {
+      __typename: 'ProbesParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
+      targets: Array<'edge' | 'solution' | 'future' | 'target'> | null;
+      layers: Array<number> | null;
+      testFraction: number | null;
+      lambda: number | null;
+      iters: number | null;
+      control: boolean | null;
+      backend: 'ort' | 'js' | null;
+    } | {
+      __typename: 'WeightsParams';
+      grid: number | null;
+      layers: Array<number> | null;
+      topK: number | null;
+    } | {
+      __typename: 'AdjacencyHeadsParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      queries: 'all' | 'adjlist' | 'path' | null;
+    } | {
+      __typename: 'RetargetParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      layers: Array<number> | null;
+      positions: 'target' | 'target_to_path_start' | 'target_onwards' | null;
+      controls: boolean | null;
+      sameTargetSource: 'reshuffled' | 'identical' | null;
+      method: 'transplant' | 'direction' | 'probe' | null;
+      scale: number | null;
+      references: number | null;
+      span: 'pooled' | 'by_span' | null;
+    } | {
+      __typename: 'BehaviorParams';
+      generators: Array<'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field'> | null;
+      sizes: Array<number> | null;
+      count: number | null;
+      percolationP: number | null;
+      dfsPercolationP: number | null;
+      constrained: boolean | null;
+    } | {
+      __typename: 'LookaheadParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      batch: number | null;
+    } | {
+      __typename: 'SaeParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      p: number | null;
+      count: number | null;
+      hook: string | null;
+      classes: Array<'path' | 'adj_cell' | 'origin' | 'target' | 'sep' | 'adjlist_end' | 'path_start' | 'adjlist_start' | 'connector' | 'origin_start' | 'origin_end' | 'target_start' | 'target_end' | 'path_end'> | null;
+      architecture: 'topk' | 'relu' | 'jumprelu' | null;
+      expansion: number | null;
+      k: number | null;
+      l1: number | null;
+      l0: number | null;
+      bandwidth: number | null;
+      steps: number | null;
+      batch: number | null;
+      lr: number | null;
+      buffer: number | null;
+      resampleEvery: number | null;
+    } | {
+      __typename: 'SaeInterventionParams';
+      generator: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
+      grid: number | null;
+      count: number | null;
+      p: number | null;
+      sae: number | null;
+      minAuc: number | null;
+      scale: number | null;
+    };
+    result: {
+      __typename: 'AttentionSummary';
+      mazes: number;
+      layers: Array<number>;
+      query_position: number;
+      query_token: string;
+      grid: Array<number>;
+      tokens: Array<string>;
+      classes: Array<string>;
+    } | {
+      __typename: 'LogitLensSummary';
+      mazes: number;
+      positions: number;
+      grid: Array<number>;
+      lensLayers: Array<{
+        layer: string;
+        accuracy: number | null;
+        correct_prob: number | null;
+        correct_rank: number | null;
+      }>;
+      final_layer_max_abs_diff: number | null;
+    } | {
+      __typename: 'DlaSummary';
+      components: Array<string>;
+      classes: Array<string>;
+      counts: {
+        fork: number;
+        corridor: number;
+        start: number;
+        end: number;
+      };
+      mean_logit_diff: {
+        fork: number | null;
+        corridor: number | null;
+        start: number | null;
+        end: number | null;
+      };
+      max_sum_error: number | null;
+    } | {
+      __typename: 'ActivationPatchingSummary';
+      sites: Array<string>;
+      classes: Array<string>;
+      pairs: Array<{
+        change: string;
+        length: number;
+        good: string;
+        bad: string;
+        clean_logit_diff: number | null;
+        corrupt_logit_diff: number | null;
+        changed_positions: Array<number>;
+      }>;
+    } | {
+      __typename: 'AttributionPatchingSummary';
+      sites: Array<string>;
+      classes: Array<string>;
+      pairs: Array<{
+        change: string;
+        length: number;
+        good: string;
+        bad: string;
+        clean_logit_diff: number | null;
+        corrupt_logit_diff: number | null;
+        changed_positions: Array<number>;
+      }>;
+      correlation_with_exact: {
+        resid_pre: number | null;
+        attn_out: number | null;
+        mlp_out: number | null;
+        head_by_pos: number | null;
+        head_all_pos: number | null;
+      } | null;
+    } | {
+      __typename: 'PathPatchingSummary';
+      receivers: {
+        kind: string;
+        layer: number | null;
+        heads: Array<number> | null;
+        inputs: Array<string> | null;
+      };
+      freeze: string;
+      pairs: Array<{
+        change: string;
+        length: number;
+        good: string;
+        bad: string;
+        clean_logit_diff: number | null;
+        corrupt_logit_diff: number | null;
+        changed_positions: Array<number>;
+      }>;
+      strongest: Array<{
+        layer: number;
+        head: number;
+        effect: number;
+      }>;
+    } | {
+      __typename: 'GeometrySummary';
+      classes: Array<string>;
+      geoLayers: Array<string>;
+      properties: Array<string>;
+      methods: Array<string>;
+      k: number;
+      mazes: number;
+      points_total: number;
+      points_used: number;
+      by_layer: Array<{
+        layer: string;
+        scores: Array<{
+          property: string;
+          score: number | null;
+        }>;
+      }>;
+      geoChance: Array<{
+        property: string;
+        chance: number | null;
+      }>;
+      best: Array<{
+        property: string;
+        layer: string;
+        score: number | null;
+        chance: number | null;
+      }>;
+      pca_explained: Array<Array<number | null>>;
+    } | {
+      __typename: 'ProbesSummary';
+      train: number;
+      test: number;
+      grid: Array<number>;
+      classes: Array<string>;
+      targets: Array<string>;
+      probeLayers: Array<string>;
+      future_equals_solution_at: Array<string>;
+      table: Array<{
+        class: string;
+        layer: string;
+        edge: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+        solution: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+        future: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+        target: {
+          accuracy: number | null;
+          balanced: number | null;
+          majority: number | null;
+          control: number | null;
+          selectivity: number | null;
+          selectivity_balanced: number | null;
+        } | null;
+      }>;
+    } | {
+      __typename: 'WeightsSummary';
+      side: number;
+      embedding: {
+        distance_vs_lattice_pearson: number | null;
+        cosine_distance_vs_lattice_pearson: number | null;
+        anchor: number;
+        pca_explained_variance: Array<number | null>;
+        pc_row_corr: Array<number | null>;
+        pc_col_corr: Array<number | null>;
+      };
+      heads: Array<{
+        layer: number;
+        head: number;
+        ov_singular_values: Array<number | null>;
+        qk_singular_values: Array<number | null>;
+        qk_lattice_adjacency_corr: number | null;
+      }>;
+    } | {
+      __typename: 'AdjacencyHeadsSummary';
+      mazes: number;
+      queries: number;
+      query_tokens: string;
+      ranked: Array<{
+        rank: number;
+        layer: number;
+        head: number;
+        lattice: number | null;
+        connected: number | null;
+        wall: number | null;
+        chance: number | null;
+        lift: number | null;
+        connected_share: number | null;
+      }>;
+    } | {
+      __typename: 'RetargetSummary';
+      mazes: number;
+      patchedAt: string;
+      conditions: Array<string>;
+      baseline: {
+        valid_to_old_target: number | null;
+        valid_to_new_target: number | null;
+      };
+      retargetLayers: Array<{
+        layer: number;
+        retarget: {
+          valid_to_new_target: number | null;
+          valid_to_old_target: number | null;
+          changed: number | null;
+        };
+        random: {
+          valid_to_new_target: number | null;
+          valid_to_old_target: number | null;
+          changed: number | null;
+        } | null;
+        same: {
+          valid_to_new_target: number | null;
+          valid_to_old_target: number | null;
+          changed: number | null;
+        } | null;
+      }>;
+    } | {
+      __typename: 'BehaviorSummary';
+      constrained: boolean;
+      metrics: Array<string>;
+      rows: Array<{
+        too_long: number;
+        skipped: string | null;
+      }>;
+      table: Array<{
+        generator: string;
+        size: number | null;
+        mazes: number;
+        model: {
+          exact_path_rate: number | null;
+          valid_rollout_rate: number | null;
+          target_reached_rate: number | null;
+          node_overlap: number | null;
+          frac_connected_steps: number | null;
+          frac_correct_forks_pooled: number | null;
+          backtracks: number | null;
+          invalid_tokens: number | null;
+        };
+        baseline: {
+          exact_path_rate: number | null;
+          valid_rollout_rate: number | null;
+          target_reached_rate: number | null;
+          node_overlap: number | null;
+          frac_connected_steps: number | null;
+          frac_correct_forks_pooled: number | null;
+          backtracks: number | null;
+          invalid_tokens: number | null;
+        };
+      }>;
+    } | {
+      __typename: 'LookaheadSummary';
+      mazes: number;
+      forks: number;
+      ambiguous_forks: number;
+      accuracy: number | null;
+      choice_accuracy: number | null;
+      chance: number | null;
+      by_lookahead: Array<{
+        lookahead: number;
+        forks: number;
+        correct: number;
+        accuracy: number | null;
+        choice_accuracy: number | null;
+        chance: number | null;
+      }>;
+    } | {
+      __typename: 'SaeSummary';
+      hook: string;
+      classes: Array<string>;
+      architecture: 'topk' | 'relu' | 'jumprelu';
+      d_in: number;
+      d_sae: number;
+      topk: number | null;
+      l1_coefficient: number | null;
+      l0_coefficient: number | null;
+      bandwidth: number | null;
+      steps: number;
+      batch: number;
+      rows_trained: number;
+      mazes_trained: number;
+      input_scale: number;
+      resampled: number;
+      curve: Array<{
+        step: number;
+        mse: number;
+        explained_variance: number | null;
+        l0: number;
+        dead_fraction: number;
+      }>;
+      eval: {
+        mazes: number;
+        rows: number;
+        mse: number | null;
+        explained_variance: number | null;
+        l0: number | null;
+        dead_fraction: number;
+        ce_clean: number | null;
+        ce_sae: number | null;
+        ce_zero: number | null;
+        loss_recovered: number | null;
+      };
+      encodes: Array<{
+        property: string;
+        scored: number;
+        above_095: number;
+        best: Array<{
+          category: string;
+          rows: number;
+          latent: number;
+          auc: number | null;
+        }>;
+      }>;
+    } | {
+      __typename: 'SaeInterventionSummary';
+      sae: number;
+      hook: string;
+      mazes: number;
+      connection_latents: number;
+      min_auc: number;
+      solved: number;
+      remove: {
+        trials: number;
+        changed: number;
+        rate: number | null;
+        control_changed: number;
+        control_rate: number | null;
+        valid: number;
+        changed_valid: number;
+      };
+      add: {
+        trials: number;
+        changed: number;
+        rate: number | null;
+        control_changed: number;
+        control_rate: number | null;
+        valid: number;
+        changed_valid: number;
+      };
+    } | null;
+    model: {
+      id: string;
+      name: string;
+    };
+    checkpoint: {
+      step: number;
+    } | null;
+  } | null;
+}
+
+export interface CompareRunQueryVariables {
+  id: string;
+}
+
 /** query Component (web/components/views/ComponentView.queries.ts COMPONENT) */
 export interface ComponentQuery {
   model: {

@@ -6,7 +6,7 @@
  */
 import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
-import { componentHref } from '../../../lib/url';
+import { headHref } from '../../../lib/url';
 import { type ViewProps, fmt } from './common';
 
 export function AdjacencyView({ e, s }: ViewProps<'AdjacencyHeadsSummary'>) {
@@ -39,7 +39,7 @@ export function AdjacencyView({ e, s }: ViewProps<'AdjacencyHeadsSummary'>) {
             <tr key={`${r.layer}.${r.head}`} data-head={`${r.layer}.${r.head}`}>
               <td className="num">{r.rank}</td>
               <td className="mono">
-                <Link prefetch={false} href={componentHref(e.model.id, `L${r.layer}H${r.head}`) ?? '#'}>
+                <Link prefetch={false} href={headHref(e.model.id, r.layer, r.head)}>
                   L{r.layer}H{r.head}
                 </Link>
               </td>

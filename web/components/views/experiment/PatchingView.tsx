@@ -11,7 +11,7 @@
 import { tokenCell } from '../../../lib/attention';
 import { axisLabel, nanMean0, subTensor, tokenLabels } from '../../../lib/experiments';
 import { useRouter } from 'next/navigation';
-import { cellParam, componentHref, useUrlState } from '../../../lib/url';
+import { cellParam, headHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { TokensMaze } from '../../TokensMaze';
 import { type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
@@ -68,7 +68,8 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           diverging
           range={[-1, 1]}
           valueLabel="normalised logit diff"
-          onCellClick={(l, h) => router.push(componentHref(e.model.id, `L${l}H${h}`) ?? '#')}
+          onCellClick={(l, h) => router.push(headHref(e.model.id, l, h))}
+          dataKey={`${prefix}${site}.${pairSel}.${head}`}
           testId="patching-heatmap"
         />
       );
@@ -92,6 +93,7 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           valueLabel="normalised logit diff"
           marked={p < 0 ? [] : pairs[p]?.changed_positions}
           onCellClick={p < 0 ? undefined : (l, pos) => url.set({ at: `${l}.${pos}` })}
+          dataKey={`${prefix}${site}.${pairSel}.${head}`}
           testId="patching-heatmap"
         />
       );
@@ -123,7 +125,13 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
             </p>
             <div className="row">
               <TokensMaze tokens={toks.slice(0, T)} tokenizer={e.model.config.tokenizer} lit={cellKey(toks[pos])} label="clean prompt" testId="drill-clean" />
-              <TokensMaze tokens={bad.slice(0, T)} tokenizer={e.model.config.tokenizer} lit={cellKey(bad[pos])} label="corrupted prompt" testId="drill-corrupt" />
+              <TokensMaze
+                tokens={bad.slice(0, T)}
+                tokenizer={e.model.config.tokenizer}
+                lit={cellKey(bad[pos])}
+                label="corrupted prompt"
+                testId="drill-corrupt"
+              />
             </div>
           </div>
         );

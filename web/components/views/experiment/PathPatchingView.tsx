@@ -8,7 +8,7 @@
 import { nanMean0, subTensor } from '../../../lib/experiments';
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { componentHref, useUrlState } from '../../../lib/url';
+import { headHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { PairsTable } from './PairsTable';
@@ -42,7 +42,8 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
         diverging
         range={[-1, 1]}
         valueLabel="path-patched effect"
-        onCellClick={(l, h) => router.push(componentHref(e.model.id, `L${l}H${h}`) ?? '#')}
+        onCellClick={(l, h) => router.push(headHref(e.model.id, l, h))}
+        dataKey={pairSel}
         testId="path-patching-heatmap"
       />
     );
@@ -76,7 +77,7 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
           {strongest.map((r) => (
             <tr key={`${r.layer}.${r.head}`}>
               <td className="mono">
-                <Link prefetch={false} href={componentHref(e.model.id, `L${r.layer}H${r.head}`) ?? '#'}>
+                <Link prefetch={false} href={headHref(e.model.id, r.layer, r.head)}>
                   L{r.layer}H{r.head}
                 </Link>
               </td>

@@ -38,7 +38,16 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
         Each cell shaded by the probe’s P(label), on [0, 1]; outlined: the true cells. Most probable: ({Math.floor(best / cols)},{best % cols}) at{' '}
         {fmt(probs[best])}.
       </p>
-      <TokensMaze tokens={tokens} tokenizer={e.model.config.tokenizer} grid={s.grid} heat={probs} heatMax={1} lit={lit} label="first test maze" testId="probe-drill-maze" />
+      <TokensMaze
+        tokens={tokens}
+        tokenizer={e.model.config.tokenizer}
+        grid={s.grid}
+        heat={probs}
+        heatMax={1}
+        lit={lit}
+        label="first test maze"
+        testId="probe-drill-maze"
+      />
     </div>
   );
 }

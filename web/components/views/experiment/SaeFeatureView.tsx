@@ -9,7 +9,9 @@ import Link from 'next/link';
 import type { SaeFeatureQuery } from '../../../lib/generated/operations';
 import { fullId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
+import { featureHref } from '../../../lib/url';
 import { MazeSvg } from '../../MazeSvg';
+import { ShadedTokens } from '../../ShadedTokens';
 import { ErrorBox, Title } from '../../ui';
 import { TargetFindings } from '../findings/TargetFindings';
 import { fmt } from './common';
@@ -41,45 +43,13 @@ function Histogram({ bins }: { bins: Feature['histogram'] }) {
   );
 }
 
-/** The sequence, each token shaded by the latent's activation there (outlined at the example's position). */
-function ShadedTokens({
-  tokens,
-  activations,
-  position,
-  max,
-}: {
-  tokens: readonly string[];
-  activations: ReadonlyArray<number | null>;
-  position: number;
-  max: number;
-}) {
-  return (
-    <div className="tokens" data-testid="feature-tokens">
-      {tokens.map((t, i) => {
-        const a = activations[i] ?? 0;
-        const alpha = max > 0 ? Math.min(1, a / max) : 0;
-        return (
-          <span
-            key={i}
-            className={`tok${i === position ? ' current' : ''}`}
-            title={activations[i] === null ? `position ${i}: not a row of the SAE` : `position ${i}: ${fmt(a)}`}
-            style={{ background: a > 0 ? `rgba(214, 39, 40, ${0.15 + 0.7 * alpha})` : undefined }}
-          >
-            {t}
-          </span>
-        );
-      })}
-    </div>
-  );
-}
-
 export function SaeFeatureView({ id, latent }: { id: string; latent: string }) {
   const n = Number(latent);
   const q = useQuery<SaeFeatureQuery>(SAE_FEATURE, { id: fullId('Experiment', id), latent: Number.isInteger(n) ? n : -1 });
   const e = q.data?.experiment;
   const f = e?.saeFeature;
   const s = e?.result?.__typename === 'SaeSummary' ? e.result : undefined;
-  const link = (l: number) => `/experiments/${id}/features/${l}`;
+  const link = (l: number) => featureHref(id, l);
   return (
     <>
       <Title
@@ -173,7 +143,14 @@ export function SaeFeatureView({ id, latent }: { id: string; latent: string }) {
                 </p>
                 <div className="row">
                   {x.svg ? <MazeSvg svg={x.svg} label={`held-out maze ${x.maze}`} /> : null}
-                  <ShadedTokens tokens={x.tokens} activations={x.activations} position={x.position} max={f.maxActivation} />
+                  <ShadedTokens
+                    tokens={x.tokens}
+                    values={x.activations}
+                    position={x.position}
+                    max={f.maxActivation}
+                    nullTitle="not a row of the SAE"
+                    testId="feature-tokens"
+                  />
                 </div>
               </div>
             ))}

@@ -7,7 +7,7 @@
  */
 import { sequentialColour } from '../../../lib/experiments';
 import Link from 'next/link';
-import { componentHref, useUrlState } from '../../../lib/url';
+import { headHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
@@ -186,7 +186,7 @@ export function WeightsView({ e, s }: ViewProps<'WeightsSummary'>) {
           {heads.map((h) => (
             <tr key={`${h.layer}.${h.head}`}>
               <td className="mono">
-                <Link prefetch={false} href={componentHref(e.model.id, `L${h.layer}H${h.head}`) ?? '#'}>
+                <Link prefetch={false} href={headHref(e.model.id, h.layer, h.head)}>
                   L{h.layer}H{h.head}
                 </Link>
               </td>

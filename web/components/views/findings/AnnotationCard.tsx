@@ -12,15 +12,24 @@ import { ADD_COMMENT, UPDATE_ANNOTATION, VOTE } from './AnnotationCard.queries';
 import type { Annotation, AnnotationStatus, User } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { Badge, ErrorBox, ago } from '../../ui';
-import { type Target, parseEvidenceLines, parseTargetList, targetComponentName, targetInput, targetLabel, targetParam } from './target';
-import { componentHref } from '../../../lib/url';
+import {
+  TARGET_LIST_HINT,
+  type Target,
+  formatEvidenceLines,
+  parseEvidenceLines,
+  parseTargetList,
+  targetHref,
+  targetInput,
+  targetLabel,
+  targetParam,
+} from './target';
 
 function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotation) => void; onCancel: () => void }) {
   const [body, setBody] = useState(a.body);
   const [status, setStatus] = useState<AnnotationStatus>(a.status);
   const [tags, setTags] = useState(a.tags.join(', '));
   const [also, setAlso] = useState((a.alsoAbout ?? []).map(targetParam).join(', '));
-  const [evidence, setEvidence] = useState(a.evidence.map((e) => (e.label === 'view' ? e.url : `${e.label} | ${e.url}`)).join('\n'));
+  const [evidence, setEvidence] = useState(formatEvidenceLines(a.evidence));
   const [base, setBase] = useState(a.version);
   const alsoParsed = parseTargetList(also);
   const [error, setError] = useState<GqlError>();
@@ -82,7 +91,7 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
       </label>
       {'bad' in alsoParsed ? (
         <span className="error" role="alert">
-          “{alsoParsed.bad}” is not a target: write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N or feature:N.LATENT
+          “{alsoParsed.bad}” is not a target: {TARGET_LIST_HINT}
         </span>
       ) : null}
       <ErrorBox error={error} />
@@ -100,13 +109,7 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
 
 /** A target's label, linked to its page where it has one (a component's, or an SAE latent's feature page). */
 function TargetLink({ t, modelId, also }: { t: Target; modelId: string; also?: boolean }) {
-  const component = targetComponentName(t);
-  const href =
-    t.kind === 'feature' && t.experimentId
-      ? `/experiments/${String(t.experimentId).replace(/^Experiment:/, '')}/features/${t.latent}`
-      : component
-        ? componentHref(modelId, component)
-        : null;
+  const href = targetHref(t, modelId);
   const cls = `target${also ? ' also' : ''}`;
   return href ? (
     <Link prefetch={false} className={cls} href={href}>

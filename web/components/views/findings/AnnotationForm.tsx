@@ -6,7 +6,7 @@ import { CREATE_ANNOTATION } from './AnnotationForm.queries';
 import type { Annotation, AnnotationStatus, ModelConfig } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';
-import { type Target, parseEvidenceLines, parseTargetList, parseTargetParam, targetInput, targetParam } from './target';
+import { TARGET_LIST_HINT, type Target, parseEvidenceLines, parseTargetList, parseTargetParam, targetInput, targetParam } from './target';
 
 const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook', 'feature'];
 
@@ -194,7 +194,7 @@ export function AnnotationForm({
         <input name="also-about" value={also} onChange={(e) => setAlso(e.target.value)} placeholder="e.g. mlp:1, head:2.0, neuron:1.7, feature:12.3" />
         {'bad' in alsoParsed ? (
           <span className="error" role="alert">
-            “{alsoParsed.bad}” is not a target: write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N or feature:N.LATENT
+            “{alsoParsed.bad}” is not a target: {TARGET_LIST_HINT}
           </span>
         ) : null}
       </label>

@@ -4,6 +4,7 @@
  *   ↔ {head: {layer: 0, head: 1}} (ComponentTargetInput),
  * matching the API's canonical target keys (server/services/annotations.ts targetKey).
  */
+import { componentPage, featureHref } from '../../../lib/url';
 export interface Target {
   kind: string;
   layer?: number | null;
@@ -44,6 +45,13 @@ export function targetComponentName(t: Target): string | null {
   if (t.kind === 'mlp') return `L${t.layer}.mlp`;
   if (t.kind === 'neuron') return `L${t.layer}N${t.neuron}`;
   return null;
+}
+
+/** A target's page, where it has one: a head's, MLP's or neuron's component page, or an SAE latent's feature page. */
+export function targetHref(t: Target, modelId: string): string | null {
+  if (t.kind === 'feature' && t.experimentId != null && t.latent != null) return featureHref(t.experimentId, t.latent);
+  const name = targetComponentName(t);
+  return name ? componentPage(modelId, name) : null;
 }
 
 export function targetParam(t: Target): string {
@@ -113,6 +121,14 @@ export function parseTargetList(text: string): { targets: Target[] } | { bad: st
     targets.push(t);
   }
   return { targets };
+}
+
+/** The message for a further target that is not one (the forms' shared wording). */
+export const TARGET_LIST_HINT = 'write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N or feature:N.LATENT';
+
+/** Evidence links as the forms edit them: the inverse of parseEvidenceLines ("view" links as their bare URL). */
+export function formatEvidenceLines(evidence: ReadonlyArray<{ label: string; url: string }>): string {
+  return evidence.map((e) => (e.label === 'view' ? e.url : `${e.label} | ${e.url}`)).join('\n');
 }
 
 /**
