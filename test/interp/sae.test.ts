@@ -132,7 +132,7 @@ describe('SAE step graph', () => {
     for (let i = 0; i < shape.d_sae; i++) shape.threshold![i] = Math.max(0.05, Math.abs(pre0[i]) + (i % 2 ? 0.01 : -0.01));
     const lambda = 0.3;
     const eps = 0.5;
-    const t = await SaeTrainer.create(shape, copy(w), undefined, undefined, eps);
+    const t = await SaeTrainer.create(shape, copy(w), { bandwidth: eps });
     trainers.push(t);
     const at = copy(t.weights);
     const { loss: graphLoss, grads, result } = await t.gradients(x, B, lambda);
@@ -210,7 +210,7 @@ describe('SAE step graph', () => {
     const { d_in, batch, found } = planted('planted-jump');
     const shape: SaeShape = { d_in, d_sae: 48, architecture: 'jumprelu', k: 1, threshold: new Float32Array(48).fill(0.001) };
     const B = 256;
-    const t = await SaeTrainer.create(shape, initSae(shape, new Rng('init-jump'), { x: batch(B), n: B }), undefined, undefined, BANDWIDTH);
+    const t = await SaeTrainer.create(shape, initSae(shape, new Rng('init-jump'), { x: batch(B), n: B }), { bandwidth: BANDWIDTH });
     trainers.push(t);
     let first = { mse: 0, l0: 0 };
     let last = { mse: 0, l0: 0 };

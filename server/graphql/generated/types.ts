@@ -2390,9 +2390,9 @@ export interface SaeParams {
   k: Maybe<Scalars['Int']>;
   /** relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 5 */
   l1: Maybe<Scalars['Float']>;
-  /** jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 0.1 */
+  /** jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); the thresholds rise at about lr per step, so a sparse SAE wants lr ≈ 0.003 or more steps; numbers in [0, 1000]; default: 10 */
   l0: Maybe<Scalars['Float']>;
-  /** jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default 0.001; the thresholds start at 0.001); numbers in [0.000001, 10]; default: 0.001 */
+  /** jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default is 0.001; the thresholds start at 0.001); numbers in [0.000001, 10]; default: 0.01 */
   bandwidth: Maybe<Scalars['Float']>;
   /** optimiser steps; integers in [1, 1000000]; default: 1000 */
   steps: Maybe<Scalars['Int']>;
@@ -2428,9 +2428,9 @@ export interface SaeParamsInput {
   k?: InputMaybe<Scalars['Int']>;
   /** relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 5 */
   l1?: InputMaybe<Scalars['Float']>;
-  /** jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); numbers in [0, 1000]; default: 0.1 */
+  /** jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); the thresholds rise at about lr per step, so a sparse SAE wants lr ≈ 0.003 or more steps; numbers in [0, 1000]; default: 10 */
   l0?: InputMaybe<Scalars['Float']>;
-  /** jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default 0.001; the thresholds start at 0.001); numbers in [0.000001, 10]; default: 0.001 */
+  /** jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default is 0.001; the thresholds start at 0.001); numbers in [0.000001, 10]; default: 0.01 */
   bandwidth?: InputMaybe<Scalars['Float']>;
   /** optimiser steps; integers in [1, 1000000]; default: 1000 */
   steps?: InputMaybe<Scalars['Int']>;

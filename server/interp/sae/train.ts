@@ -154,16 +154,10 @@ export class SaeTrainer {
    * foldScale) never compile the step. The decoder rows are kept at unit norm from the first step
    * on (initSae starts them there).
    */
-  static async create(
-    shape: SaeShape,
-    weights: SaeWeights,
-    adam: AdamWOptions = SAE_ADAM,
-    threads?: number,
-    bandwidth = JUMPRELU_BANDWIDTH,
-  ): Promise<SaeTrainer> {
+  static async create(shape: SaeShape, weights: SaeWeights, opts: { adam?: AdamWOptions; threads?: number; bandwidth?: number } = {}): Promise<SaeTrainer> {
     const rt = await loadGraphRuntime();
-    const opts = { ...rt.runtimeOptionsFromEnv(), ...(threads ? { threads } : {}) };
-    return new SaeTrainer(shape, weights, rt, opts, undefined, undefined, adam, bandwidth);
+    const runtime = { ...rt.runtimeOptionsFromEnv(), ...(opts.threads ? { threads: opts.threads } : {}) };
+    return new SaeTrainer(shape, weights, rt, runtime, undefined, undefined, opts.adam ?? SAE_ADAM, opts.bandwidth ?? JUMPRELU_BANDWIDTH);
   }
 
   private feeds(x: Float32Array, B: number) {
