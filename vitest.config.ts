@@ -13,6 +13,7 @@ const POSTGRES_SUITES = [
   'components',
   'crash',
   'datasets',
+  'directions',
   'errors',
   'experiments',
   'inference',

@@ -51,6 +51,7 @@ const MAPPERS: Record<string, string> = {
   Comment: 'CommentRow',
   Circuit: 'CircuitRow',
   ModelComponent: 'ComponentParent',
+  ProbeDirection: 'ProbeDirectionParent',
   ParsedMaze: 'ParsedMazeParent',
   // Stored JSON values whose GraphQL form differs (ids as "Type:N", enum cases, defaults).
   ModelLineage: 'ModelLineage',

@@ -87,16 +87,18 @@ export interface EvaluationSummary extends Omit<EvaluationParams, 'count' | 'che
 
 /** A stored component target (services/annotations.ts targetKey validates it). */
 export interface ComponentTarget {
-  kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+  kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
   layer?: number;
   head?: number;
   neuron?: number;
   hook?: string;
   position?: number;
-  /** experiment; feature: the sae experiment's row id */
+  /** experiment; feature: the sae experiment's row id; direction: the probes experiment's */
   experimentId?: number;
   /** feature: the SAE latent */
   latent?: number;
+  /** direction: the probe's index (interp/probes.ts probeDirectionIndex) */
+  index?: number;
 }
 
 /** A job's last reported progress; the fields after `message` are those of the kinds that report them. */

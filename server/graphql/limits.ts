@@ -64,6 +64,8 @@ const FIELD_COST: Record<string, number> = {
   saeFeature: 1_000,
   saeFeaturesFor: 200,
   saeActivations: 5_000,
+  // A probe direction reads its run's stored probes and the checkpoint's unembedding.
+  probeDirection: 1_000,
   // A component's activity runs the model on up to 500 test mazes.
   activity: 5_000,
 };

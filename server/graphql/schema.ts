@@ -22,6 +22,7 @@ import type { Resolvers } from './generated/types.js';
 import { annotationResolvers } from './resolvers/annotation.js';
 import { commonResolvers } from './resolvers/common.js';
 import { componentResolvers } from './resolvers/component.js';
+import { directionResolvers } from './resolvers/direction.js';
 import { datasetResolvers } from './resolvers/dataset.js';
 import { experimentResolvers } from './resolvers/experiment.js';
 import { jobResolvers } from './resolvers/job.js';
@@ -37,6 +38,7 @@ export const ALL_RESOLVERS: Resolvers<Ctx>[] = [
   annotationResolvers,
   experimentResolvers,
   componentResolvers,
+  directionResolvers,
 ];
 
 type AnyFn = GraphQLFieldResolver<unknown, unknown>;

@@ -257,19 +257,30 @@ export interface ComponentActivity {
 }
 
 /**
- * How `c` behaves over `runs` (mazes as `vocab` ids, each on its grid): see the module comment. A head's
- * `byClass` is the mean attention from path positions onto each key class (summing to 1 over
- * classes); an MLP's or neuron's is the mean value at positions of each class.
+ * How `c` behaves over mazes (as `vocab` ids, each on its grid), one maze at a time so a page reads
+ * hundreds without holding their activations: see the module comment. A head's `byClass` is the
+ * mean attention from path positions onto each key class (summing to 1 over classes); an MLP's or
+ * neuron's is the mean value at positions of each class.
  */
-export function componentActivity(c: ComponentRef, runs: readonly MazeRun[], vocab: readonly string[], count: number): ComponentActivity {
-  const nK = TOKEN_CLASSES.length;
-  const sums = new Float64Array(nK);
-  const counts = new Float64Array(nK);
-  const seen = new Uint8Array(nK); // head: key classes that occur (a class attended 0 is still a row)
-  let positions = 0;
-  const best: ActivityExample[] = [];
-  runs.forEach((run, m) => {
-    const sp = mapPositions(run.ids, vocab, run);
+export class ComponentActivityAccumulator {
+  private readonly sums = new Float64Array(TOKEN_CLASSES.length);
+  private readonly counts = new Float64Array(TOKEN_CLASSES.length);
+  private readonly seen = new Uint8Array(TOKEN_CLASSES.length); // head: key classes that occur (a class attended 0 is still a row)
+  private positions = 0;
+  private runs = 0;
+  /** The `count` strongest mazes so far, strongest first. */
+  private readonly best: ActivityExample[] = [];
+
+  constructor(
+    private readonly c: ComponentRef,
+    private readonly vocab: readonly string[],
+    private readonly count: number,
+  ) {}
+
+  add(run: MazeRun): void {
+    const { c, sums, counts, seen } = this;
+    const m = this.runs++;
+    const sp = mapPositions(run.ids, this.vocab, run);
     const T = sp.length;
     const classIndex = sp.classes.map((k) => TOKEN_CLASSES.indexOf(k));
     let top: ActivityExample | null = null;
@@ -286,7 +297,7 @@ export function componentActivity(c: ComponentRef, runs: readonly MazeRun[], voc
           seen[classIndex[k]] = 1;
           if (sp.cell[k] >= 0) heat[sp.cell[k]] += a;
         }
-        positions++;
+        this.positions++;
         let cell = 0;
         for (let i = 1; i < heat.length; i++) if (heat[i] > heat[cell]) cell = i;
         if (!top || heat[cell] > top.value) {
@@ -310,32 +321,39 @@ export function componentActivity(c: ComponentRef, runs: readonly MazeRun[], voc
         values[t] = v;
         sums[classIndex[t]] += v;
         counts[classIndex[t]]++;
-        positions++;
+        this.positions++;
       }
       let p = 0;
       for (let t = 1; t < T; t++) if (values[t] > values[p]) p = t;
       top = { maze: m, position: p, value: values[p], cell: null, heat: heatOf(sp, values), values };
     }
-    if (top) best.push(top);
-  });
-  best.sort((a, b) => b.value - a.value || a.maze - b.maze);
-  const byClass: ComponentActivity['byClass'] = [];
-  TOKEN_CLASSES.forEach((k, i) => {
-    // A head's mass on a class is averaged over every query (the classes' values sum to 1).
-    if (c.kind === 'head' ? seen[i] && positions > 0 : counts[i] > 0)
-      byClass.push({ class: k, value: sums[i] / (c.kind === 'head' ? positions : counts[i]), n: c.kind === 'head' ? positions : counts[i] });
-  });
-  return {
-    positions,
-    byClassMeasure:
-      c.kind === 'head'
-        ? 'mean attention from path positions onto tokens of each class'
-        : c.kind === 'mlp'
-          ? 'mean ‖mlp_out‖ at positions of each class'
-          : 'mean activation (hook_post) at positions of each class',
-    byClass,
-    examples: best.slice(0, count),
-  };
+    if (top && this.count > 0) {
+      this.best.push(top);
+      this.best.sort((a, b) => b.value - a.value || a.maze - b.maze);
+      if (this.best.length > this.count) this.best.pop();
+    }
+  }
+
+  result(): ComponentActivity {
+    const { c, sums, counts, seen, positions } = this;
+    const byClass: ComponentActivity['byClass'] = [];
+    TOKEN_CLASSES.forEach((k, i) => {
+      // A head's mass on a class is averaged over every query (the classes' values sum to 1).
+      if (c.kind === 'head' ? seen[i] && positions > 0 : counts[i] > 0)
+        byClass.push({ class: k, value: sums[i] / (c.kind === 'head' ? positions : counts[i]), n: c.kind === 'head' ? positions : counts[i] });
+    });
+    return {
+      positions,
+      byClassMeasure:
+        c.kind === 'head'
+          ? 'mean attention from path positions onto tokens of each class'
+          : c.kind === 'mlp'
+            ? 'mean ‖mlp_out‖ at positions of each class'
+            : 'mean activation (hook_post) at positions of each class',
+      byClass,
+      examples: [...this.best],
+    };
+  }
 }
 
 /** cellHeat takes positive values only; a neuron can be most active below zero, so draw |value|. */

@@ -18,12 +18,15 @@
  * 0.5) is reported beside it because most labels are rare (one target among n cells).
  * For the first test maze every probe's prediction per cell is stored too (`detail.*`), so a cell
  * of the selectivity map opens what the probe reads there, drawn on that maze against the truth.
+ * Every probe's weights are stored as a direction on the raw residual stream with its bias and its
+ * column's test scores (`directions*`), so a probe is a residual direction with a page of its own
+ * (direction.ts: where it is present, what writes it, what it writes to the logits).
  */
 import { connectedIdx } from '../maze/lattice.js';
 import { Rng } from '../maze/rng.js';
 import { forEachCached, nanMean, num, residLabel, residName, tensor } from './collect.js';
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
-import { fitLogistic, jsBackend, ortBackend, predictLogistic, scoreLogistic, type ProbeScores } from './logistic.js';
+import { fitLogistic, jsBackend, type LogisticModel, ortBackend, predictLogistic, scoreLogistic, type ProbeScores } from './logistic.js';
 import { defineParams, residLayersField, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
@@ -191,6 +194,16 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
     // The first test maze, probe by probe: P(label) per cell for the cell targets, and the truth.
     const detailCells = new Float32Array(nC * nL * nT * n).fill(NaN); // [class, layer, target, cell]
     const detailTruth = new Float32Array(nC * nT * n).fill(NaN); // [class, target, cell]
+    // Every probe's direction in the raw residual stream (directions.ts reads them: a direction's page).
+    const dirs = probeDirectionIndex(
+      nC,
+      nL,
+      targets.map((t) => width[t]),
+    );
+    const dirW = new Float32Array(dirs.count * D); // [direction, d_model]
+    const dirBias = new Float32Array(dirs.count); // [direction]
+    const dirBal = new Float32Array(dirs.count).fill(NaN); // [direction] test balanced accuracy
+    const dirCtrl = new Float32Array(dirs.count).fill(NaN); // [direction] the control task's
     const fits = classes.length * layers.length * (p.control ? 2 : 1);
     let done = 0;
     const backend = p.backend === 'ort' ? await ortBackend() : jsBackend;
@@ -226,6 +239,14 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
               Yte = take(Y, test, K, control ? perm : undefined);
             const model = await fitLogistic(Xtr, Ytr, train.length, D, K, { lambda: p.lambda, iters: p.iters }, backend);
             const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
+            targets.forEach((t, ti) => {
+              const o = offsetOf(fitted.includes(t) ? t : 'solution');
+              for (let k = 0; k < width[t]; k++) {
+                const at = dirs.of(ci, li, ti) + k;
+                (control ? dirCtrl : dirBal)[at] = s.balanced[o + k];
+                if (!control) rawDirection(model, o + k, dirW.subarray(at * D, (at + 1) * D), dirBias, at);
+              }
+            });
             // "Which cell is the target" as one 25-way choice: the probe with the highest probability, right
             // or not (chance 1/cells). Per-cell balanced accuracy at threshold 0.5 undersells rare positives.
             // Predictions are needed for the target's top-1 and, on the real labels, the first test maze's detail.
@@ -278,6 +299,10 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
       ), // [class] the position probed in it
       tensor('detail.cells', [nC, nL, nT, n], detailCells), // [class, layer, target, cell] P(label); NaN for edge
       tensor('detail.truth', [nC, nT, n], detailTruth), // [class, target, cell] 0/1; NaN for edge
+      tensor('directions', [dirs.count, D], dirW), // [direction, d_model] each probe's weights on the raw residual
+      tensor('directions.bias', [dirs.count], dirBias), // [direction] logit = directions · resid + bias
+      tensor('directions.balanced', [dirs.count], dirBal), // [direction] test balanced accuracy of its column
+      tensor('directions.control_balanced', [dirs.count], dirCtrl), // [direction] the same on shuffled labels
     ];
     const table = classes.flatMap((klass, ci) =>
       layers.map(
@@ -322,6 +347,43 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
     };
   },
 });
+
+/**
+ * Where each probe's direction is stored: directions are numbered class-major, then layer, then
+ * target (the summary's orders), then label column, so `of(class, layer, target) + column` is a
+ * direction's index. "future" off the path repeats "solution"'s probes (one fit, two names).
+ */
+export function probeDirectionIndex(classes: number, layers: number, widths: readonly number[]) {
+  const perLayer = widths.reduce((a, b) => a + b, 0);
+  const starts = widths.map((_, t) => widths.slice(0, t).reduce((a, b) => a + b, 0));
+  return {
+    count: classes * layers * perLayer,
+    of: (c: number, l: number, t: number): number => (c * layers + l) * perLayer + starts[t],
+    /** The inverse of `of(…) + column`. */
+    at(i: number): { class: number; layer: number; target: number; column: number } {
+      const c = Math.floor(i / (layers * perLayer));
+      const l = Math.floor(i / perLayer) % layers;
+      let r = i % perLayer;
+      let t = 0;
+      while (r >= widths[t]) r -= widths[t++];
+      return { class: c, layer: l, target: t, column: r };
+    },
+  };
+}
+
+/**
+ * Output k of a probe fitted on standardised features as a direction on the raw residual:
+ * σ(Σ_d (x_d − μ_d)/σ_d·W_dk + b_k) = σ(w·x + b) with w_d = W_dk/σ_d, b = b_k − Σ_d μ_d·w_d.
+ */
+function rawDirection(model: LogisticModel, k: number, w: Float32Array, bias: Float32Array, at: number): void {
+  const { D, K, W, mean, std } = model;
+  let b = W[D * K + k];
+  for (let d = 0; d < D; d++) {
+    w[d] = W[d * K + k] / std[d];
+    b -= mean[d] * w[d];
+  }
+  bias[at] = b;
+}
 
 /** Rows [M] whose most probable column in [o, o + w) of P [M, K] is a 1 in Y [M, K]; rows without a 1 there are skipped. */
 export function top1Accuracy(P: ArrayLike<number>, Y: ArrayLike<number>, M: number, K: number, o: number, w: number): number {

@@ -44,8 +44,12 @@ export function targetKey(target: unknown): string {
       return `experiment:${int('experimentId')}`;
     case 'feature':
       return `feature:${int('experimentId')}.${int('latent')}`;
+    case 'direction':
+      return `direction:${int('experimentId')}.${int('index')}`;
     default:
-      throw new UserError(`target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment, feature; got ${JSON.stringify(t.kind)}`);
+      throw new UserError(
+        `target.kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment, feature, direction; got ${JSON.stringify(t.kind)}`,
+      );
   }
 }
 

@@ -42,10 +42,10 @@ export function storedExperiment(handle: Pick<DbHandle, 'db' | 'store'>, row: Ex
   };
 }
 
-/** The first `limit` test-split mazes of a dataset (index order) and how many the split holds. */
-export async function testSplitMazes(db: Db, datasetId: number, limit: number): Promise<{ rows: MazeRow[]; available: number }> {
+/** `limit` test-split mazes of a dataset from the `offset`-th (index order), and how many the split holds. */
+export async function testSplitMazes(db: Db, datasetId: number, limit: number, offset = 0): Promise<{ rows: MazeRow[]; available: number }> {
   const where = and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, 'test'));
   const available = (await first(db.select({ n: count() }).from(mazesTable).where(where)))!.n;
-  const rows = await db.select().from(mazesTable).where(where).orderBy(asc(mazesTable.idx)).limit(limit);
+  const rows = limit > 0 ? await db.select().from(mazesTable).where(where).orderBy(asc(mazesTable.idx)).limit(limit).offset(offset) : [];
   return { rows, available };
 }

@@ -18,7 +18,7 @@ import { type PathMetrics, pathMetrics } from '../maze/metrics.js';
 import { readPredictedPath, toTokens } from '../maze/parse.js';
 import { Rng } from '../maze/rng.js';
 import { getTokenizer, tokensToIds } from '../maze/tokenize/index.js';
-import { checkSequenceLength, type ModelConfig } from '../model/config.js';
+import { checkSequenceLength, type ModelConfig, type Weights } from '../model/config.js';
 import type { OnnxEngine } from '../model/onnx/engine.js';
 import { checkHookNames } from '../model/onnx/hooks.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
@@ -29,6 +29,7 @@ interface Loaded {
   engine: OnnxEngine;
   cfg: ModelConfig;
   vocab: string[];
+  weights: Weights;
 }
 
 /** Compiled engines by "<dataDir>:<checkpoint id>", least recently used first. */
@@ -44,7 +45,7 @@ async function engineFor(handle: DbHandle, ckpt: CheckpointRow, vocab: string[])
       // Loaded on first use, so the API starts without initializing ONNX Runtime.
       const { OnnxEngine } = await import('../model/onnx/engine.js');
       const m = await loadModel(await handle.store.localPath(ckpt.path, ckpt.sha256));
-      return { engine: await OnnxEngine.create(m.cfg, m.weights), cfg: m.cfg, vocab: m.vocab ?? vocab };
+      return { engine: await OnnxEngine.create(m.cfg, m.weights), cfg: m.cfg, vocab: m.vocab ?? vocab, weights: m.weights };
     })();
     e.catch(() => engines.delete(key));
   }
@@ -195,29 +196,40 @@ export async function runForward(handle: DbHandle, model: ModelRow, text: string
 }
 
 /**
- * One hook of each sequence's forward on the model's latest checkpoint, computed and not stored: a
- * component page reads a few dozen mazes once, while runForward's content-addressed cache is for
- * sequences someone asks for again. One sequence per run, since mazes differ in length.
+ * Hooks of each sequence's forward on one checkpoint (the model's latest unless given), computed
+ * and not stored, handed to `visit` one sequence at a time and then dropped: a page reads a few
+ * hundred mazes once (runForward's content-addressed cache is for sequences someone asks for
+ * again), and holding every maze's hooks would cost memory in proportion. One sequence per run,
+ * since mazes differ in length.
  */
-export async function hookOfSequences(
+export async function forEachSequenceForward(
   handle: DbHandle,
   model: ModelRow,
   seqs: readonly Int32Array[],
-  hook: string,
+  hooks: readonly string[],
   where: string,
-): Promise<Array<{ shape: number[]; data: Float32Array }>> {
+  visit: (i: number, hooks: ReadonlyMap<string, { shape: readonly number[]; data: Float32Array }>) => void,
+  checkpoint?: CheckpointRow,
+): Promise<void> {
   const cfg = model.config as ModelConfig;
-  checkHookNames(cfg, [hook], where);
+  checkHookNames(cfg, hooks, where);
   for (const ids of seqs) checkSequenceLength(cfg, ids.length, where);
-  const { engine } = await engineFor(handle, await latestCheckpoint(handle, model.id), model.vocab as string[]);
-  const out: Array<{ shape: number[]; data: Float32Array }> = [];
-  for (const ids of seqs) {
-    const run = await engine.runWithCache(ids, 1, ids.length, { names: [hook] });
-    const a = run.cache.get(hook);
-    if (!a) throw new Error(`${where}: the engine returned no ${hook}`);
-    out.push({ shape: [...a.shape], data: a.data });
+  const { engine } = await engineFor(handle, checkpoint ?? (await latestCheckpoint(handle, model.id)), model.vocab as string[]);
+  for (const [i, ids] of seqs.entries()) {
+    const run = await engine.runWithCache(ids, 1, ids.length, { names: [...hooks] });
+    const got = new Map<string, { shape: readonly number[]; data: Float32Array }>();
+    for (const h of hooks) {
+      const a = run.cache.get(h);
+      if (!a) throw new Error(`${where}: the engine returned no ${h}`);
+      got.set(h, { shape: a.shape, data: a.data });
+    }
+    visit(i, got);
   }
-  return out;
+}
+
+/** A checkpoint's weights (TransformerLens names), from the same cache as its engine. */
+export async function checkpointWeights(handle: DbHandle, model: ModelRow, checkpoint: CheckpointRow): Promise<Weights> {
+  return (await engineFor(handle, checkpoint, model.vocab as string[])).weights;
 }
 
 /** One hook of a stored activation cache (what runForward's cacheId names): its shape and data. */

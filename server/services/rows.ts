@@ -5,6 +5,7 @@
  */
 import type * as t from '../db/schema.js';
 import type { ComponentRef } from '../interp/component.js';
+import type { ProbeDirection, ProbeDirectionStore } from '../interp/direction.js';
 
 export type UserRow = typeof t.users.$inferSelect;
 export type ApiTokenRow = typeof t.apiTokens.$inferSelect;
@@ -24,6 +25,14 @@ export type CircuitRow = typeof t.circuits.$inferSelect;
 export interface ComponentParent {
   model: ModelRow;
   ref: ComponentRef;
+}
+
+/** Experiment.probeDirection's value: the probes run, its model, its stored directions and the one asked for. */
+export interface ProbeDirectionParent {
+  experiment: ExperimentRow;
+  model: ModelRow;
+  store: ProbeDirectionStore;
+  direction: ProbeDirection;
 }
 
 /** Query.parseMazeTokens' value: the parsed sequence, drawn on request. */

@@ -70,7 +70,9 @@ describe('annotations', () => {
     const all = await h.gql('query($m: ID!) { annotations(modelId: $m, first: 10) { totalCount edges { node { body } } } }', { m: modelId });
     expect(all.data.annotations.edges[0].node.body).toBe('embeddings encode lattice distance');
     const off = await h.gql(CREATE, { i: { modelId, target: { embed: false }, body: 'x' } });
-    expect(off.errors![0].message).toBe('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook, experiment or feature');
+    expect(off.errors![0].message).toBe(
+      'target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook, experiment, feature or direction',
+    );
     const bad = await h.gql(CREATE, { i: { modelId, target: { head: { layer: -1, head: 0 } }, body: 'x' } });
     expect(codes(bad)).toEqual(['BAD_USER_INPUT']);
     expect(bad.errors![0].message).toMatch(/target.layer must be a non-negative integer/);

@@ -574,7 +574,7 @@ export interface ComponentExample {
   values: Array<Scalars['Float']>;
 }
 
-export type ComponentKind = 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+export type ComponentKind = 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
 
 /** The model component (or experiment) a finding is about; the fields after `kind` are those of its kind. */
 export interface ComponentTarget {
@@ -589,10 +589,12 @@ export interface ComponentTarget {
   /** hook: a TransformerLens hook name, and optionally one position. */
   hook: Maybe<Scalars['String']>;
   position: Maybe<Scalars['Int']>;
-  /** experiment; feature: the sae experiment whose latent it is */
+  /** experiment; feature: the sae experiment whose latent it is; direction: the probes experiment whose probe it is */
   experimentId: Maybe<Scalars['ID']>;
   /** feature: the SAE latent */
   latent: Maybe<Scalars['Int']>;
+  /** direction: the probe's index (Experiment.probeDirection) */
+  index: Maybe<Scalars['Int']>;
 }
 
 /** Exactly one component: set the field of its kind. */
@@ -606,6 +608,7 @@ export interface ComponentTargetInput {
   hook?: InputMaybe<HookRef>;
   experiment?: InputMaybe<Scalars['ID']>;
   feature?: InputMaybe<FeatureRef>;
+  direction?: InputMaybe<DirectionRef>;
 }
 
 export interface CreateAnnotationInput {
@@ -747,6 +750,13 @@ export interface DatasetSplits {
 }
 
 export type DatasetStatus = 'BUILDING' | 'READY';
+
+export interface DirectionRef {
+  /** The probes experiment (on the finding's model). */
+  probes: Scalars['ID'];
+  /** Its probe's index (Experiment.probeDirection). */
+  index: Scalars['Int'];
+}
 
 export interface DlaClassCounts {
   __typename?: 'DlaClassCounts';
@@ -934,6 +944,14 @@ export interface Experiment extends Node {
    * runForward takes it), run through its model now: the `top` largest per position (positions with
    * none active are listed empty). Empty for other kinds. Researcher role, rate-limited like runForward. */
   saeActivations: Array<SaePositionLatents>;
+  /** One probe of a `probes` experiment as a residual-stream direction, as its page shows it: what it
+   * reads and where, its column's test scores, its cosine with its layer's other probes and with its
+   * own column's probe at the other layers, its logit weights, and (activity) where it is present over
+   * mazes and which components write it. Probes are numbered class-major, then layer, then target,
+   * then label column (ProbesSummary.directionOffset gives each block's first). Null for other kinds,
+   * until COMPLETED, or for runs stored before probes kept their weights; an index outside the run's
+   * probes is refused, saying how many there are. */
+  probeDirection: Maybe<ProbeDirection>;
   createdAt: Scalars['DateTime'];
   createdBy: Maybe<User>;
 }
@@ -1929,6 +1947,116 @@ export type PositionalEmbeddingType = 'standard' | 'rotary';
 /** Choices of probes.backend (each field's description names the ones it takes). */
 export type ProbeBackend = 'ort' | 'js';
 
+/** A probe of a `probes` run as a direction w on the raw residual stream: P(label) = σ(w·resid + bias). */
+export interface ProbeDirection {
+  __typename?: 'ProbeDirection';
+  experiment: Experiment;
+  index: Scalars['Int'];
+  /** The token class it reads at (sep, adjlist_end, path_start, path). */
+  class: Scalars['String'];
+  /** Lens layer label, e.g. "resid_pre 1", and its TransformerLens hook. */
+  layer: Scalars['String'];
+  hook: Scalars['String'];
+  /** edge, solution, future or target. */
+  target: Scalars['String'];
+  /** Its label column: a cell (row·cols + col) or a lattice edge (down edges, then right edges). */
+  column: Scalars['Int'];
+  /** Cell targets: [row, col]. */
+  cell: Maybe<Array<Scalars['Int']>>;
+  /** Edge targets: [[row, col], [row, col]]. */
+  edge: Maybe<Array<Array<Scalars['Int']>>>;
+  /** In words, e.g. "cell (2,3) is the target, at path tokens, from blocks.1.hook_resid_pre". */
+  label: Scalars['String'];
+  /** ‖w‖ and the bias. */
+  norm: Scalars['Float'];
+  bias: Scalars['Float'];
+  /** Its column's balanced accuracy on the run's test mazes, and on shuffled labels (the control task). */
+  balancedAccuracy: Maybe<Scalars['Float']>;
+  controlBalancedAccuracy: Maybe<Scalars['Float']>;
+  /** The same class, layer and target at every label column, this one included, in column order. */
+  siblings: Array<ProbeDirectionCosine>;
+  /** This column's probe at every layer the run probed, in layer order (label: the layer). */
+  acrossLayers: Array<ProbeDirectionCosine>;
+  /** w·W_U (the direct path, no final LayerNorm): the tokens it raises most. */
+  logitsUp: Array<SaeTokenWeight>;
+  /** ...and lowers most. */
+  logitsDown: Array<SaeTokenWeight>;
+  /** Where it is present over mazes, from one forward per maze on the checkpoint the probes ran on:
+   * P(label) at every position by token class, split by the label's truth; the mazes where it is
+   * strongest; and the direct attribution of w·resid to every component that writes the residual
+   * before its hook. Reads `mazes` test-split mazes of `datasetId` (default: the probes' dataset, else
+   * the model's) from `offset`; by default past the mazes the probes were fitted and tested on when
+   * the split holds 8 or more beyond them (`overlap` says how many of those read the probes saw).
+   * Without `mazes`: up to 48; asking for more than the split holds from `offset` is refused, never capped. */
+  activity: ProbeDirectionActivity;
+}
+
+export interface ProbeDirectionActivity {
+  __typename?: 'ProbeDirectionActivity';
+  dataset: Dataset;
+  /** Mazes read, the first one's index in the test split, and the split's size. */
+  mazes: Scalars['Int'];
+  offset: Scalars['Int'];
+  splitSize: Scalars['Int'];
+  /** How many of the mazes read the probes were fitted or tested on (0 unless they share the dataset and range). */
+  overlap: Scalars['Int'];
+  /** Positions read over all mazes. */
+  positions: Scalars['Int'];
+  /** Per token class that occurs, in sequence order: mean P(label) where the label is true and where it is false. */
+  byClass: Array<ProbeDirectionClassValue>;
+  /** Positions of the probe's own class read, with the label true and false. */
+  nTrue: Scalars['Int'];
+  nFalse: Scalars['Int'];
+  /** Direct attribution at the probe's own class positions: each component's mean w·(its output) where
+   * the label is true and false (embed, pos_embed, then per layer before the hook its heads, b_O and mlp). */
+  writers: Array<ProbeDirectionWriter>;
+  /** Largest |Σ writers − w·resid| seen: the decomposition is exact up to float error. */
+  maxSumError: Scalars['Float'];
+  /** The mazes where it is strongest at its class's positions, strongest first. */
+  examples: Array<ProbeDirectionExample>;
+}
+
+export interface ProbeDirectionClassValue {
+  __typename?: 'ProbeDirectionClassValue';
+  class: Scalars['String'];
+  meanTrue: Maybe<Scalars['Float']>;
+  nTrue: Scalars['Int'];
+  meanFalse: Maybe<Scalars['Float']>;
+  nFalse: Scalars['Int'];
+}
+
+export interface ProbeDirectionCosine {
+  __typename?: 'ProbeDirectionCosine';
+  index: Scalars['Int'];
+  column: Scalars['Int'];
+  /** The column's cell or edge, e.g. "(2,3)" (siblings), or the layer (acrossLayers). */
+  label: Scalars['String'];
+  /** Cosine with this direction; null where a probe's weights are all zero. */
+  cosine: Maybe<Scalars['Float']>;
+  balancedAccuracy: Maybe<Scalars['Float']>;
+}
+
+export interface ProbeDirectionExample {
+  __typename?: 'ProbeDirectionExample';
+  maze: Maze;
+  position: Scalars['Int'];
+  token: Scalars['String'];
+  /** P(label) there, and whether the label is true. */
+  value: Scalars['Float'];
+  label: Scalars['Boolean'];
+  /** The maze's tokens (teacher-forced: prompt and solution) and P(label) at each. */
+  tokens: Array<Scalars['String']>;
+  values: Array<Scalars['Float']>;
+}
+
+export interface ProbeDirectionWriter {
+  __typename?: 'ProbeDirectionWriter';
+  /** dla's component names: embed, pos_embed, L0H1, L0.b_O, L0.mlp. */
+  component: Scalars['String'];
+  meanTrue: Maybe<Scalars['Float']>;
+  meanFalse: Maybe<Scalars['Float']>;
+}
+
 /** Per target: null for a target not probed. */
 export interface ProbeLabelColumns {
   __typename?: 'ProbeLabelColumns';
@@ -2708,6 +2836,10 @@ export interface ExperimentSaeActivationsArgs {
   top?: InputMaybe<Scalars['Int']>;
 }
 
+export interface ExperimentProbeDirectionArgs {
+  index: Scalars['Int'];
+}
+
 export interface MazeTokensArgs {
   tokenizer?: InputMaybe<Scalars['String']>;
   seed?: InputMaybe<Scalars['Int']>;
@@ -2860,6 +2992,13 @@ export interface MutationSetUserRoleArgs {
 
 export interface ParsedMazeSvgArgs {
   cellSize?: InputMaybe<Scalars['Int']>;
+}
+
+export interface ProbeDirectionActivityArgs {
+  datasetId?: InputMaybe<Scalars['ID']>;
+  mazes?: InputMaybe<Scalars['Int']>;
+  offset?: InputMaybe<Scalars['Int']>;
+  examples?: InputMaybe<Scalars['Int']>;
 }
 
 export interface QueryNodeArgs {
@@ -3077,6 +3216,12 @@ export interface ResolversParentTypes {
   PathPatchingReceivers: { kind: ResolvedScalars['String']; layer?: Maybe<ResolvedScalars['Int']>; heads?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; inputs?: Maybe<ReadonlyArray<ResolvedScalars['String']>> };
   PathPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; receivers: ResolversParentTypes['PathPatchingReceivers']; freeze: ResolvedScalars['String']; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; strongest: ReadonlyArray<ResolversParentTypes['PathSender']> };
   PathSender: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; effect: ResolvedScalars['Float'] };
+  ProbeDirection: M.ProbeDirectionParent;
+  ProbeDirectionActivity: { dataset: ResolversParentTypes['Dataset']; mazes: ResolvedScalars['Int']; offset: ResolvedScalars['Int']; splitSize: ResolvedScalars['Int']; overlap: ResolvedScalars['Int']; positions: ResolvedScalars['Int']; byClass: ReadonlyArray<ResolversParentTypes['ProbeDirectionClassValue']>; nTrue: ResolvedScalars['Int']; nFalse: ResolvedScalars['Int']; writers: ReadonlyArray<ResolversParentTypes['ProbeDirectionWriter']>; maxSumError: ResolvedScalars['Float']; examples: ReadonlyArray<ResolversParentTypes['ProbeDirectionExample']> };
+  ProbeDirectionClassValue: { class: ResolvedScalars['String']; meanTrue?: Maybe<ResolvedScalars['Float']>; nTrue: ResolvedScalars['Int']; meanFalse?: Maybe<ResolvedScalars['Float']>; nFalse: ResolvedScalars['Int'] };
+  ProbeDirectionCosine: { index: ResolvedScalars['Int']; column: ResolvedScalars['Int']; label: ResolvedScalars['String']; cosine?: Maybe<ResolvedScalars['Float']>; balancedAccuracy?: Maybe<ResolvedScalars['Float']> };
+  ProbeDirectionExample: { maze: ResolversParentTypes['Maze']; position: ResolvedScalars['Int']; token: ResolvedScalars['String']; value: ResolvedScalars['Float']; label: ResolvedScalars['Boolean']; tokens: ReadonlyArray<ResolvedScalars['String']>; values: ReadonlyArray<ResolvedScalars['Float']> };
+  ProbeDirectionWriter: { component: ResolvedScalars['String']; meanTrue?: Maybe<ResolvedScalars['Float']>; meanFalse?: Maybe<ResolvedScalars['Float']> };
   ProbeLabelColumns: { edge?: Maybe<ResolvedScalars['Int']>; solution?: Maybe<ResolvedScalars['Int']>; future?: Maybe<ResolvedScalars['Int']>; target?: Maybe<ResolvedScalars['Int']> };
   ProbesParams: { generator?: Maybe<MazeGenerator>; grid?: Maybe<ResolvedScalars['Int']>; count?: Maybe<ResolvedScalars['Int']>; p?: Maybe<ResolvedScalars['Float']>; classes?: Maybe<ReadonlyArray<TokenClass>>; targets?: Maybe<ReadonlyArray<ProbeTarget>>; layers?: Maybe<ReadonlyArray<ResolvedScalars['Int']>>; testFraction?: Maybe<ResolvedScalars['Float']>; lambda?: Maybe<ResolvedScalars['Float']>; iters?: Maybe<ResolvedScalars['Int']>; control?: Maybe<ResolvedScalars['Boolean']>; backend?: Maybe<ProbeBackend> };
   ProbesSummary: { kind: ResolvedScalars['String']; mazes: ResolvedScalars['Int']; train: ResolvedScalars['Int']; test: ResolvedScalars['Int']; grid: ReadonlyArray<ResolvedScalars['Int']>; classes: ReadonlyArray<ResolvedScalars['String']>; targets: ReadonlyArray<ResolvedScalars['String']>; layers: ReadonlyArray<ResolvedScalars['String']>; label_columns: ResolversParentTypes['ProbeLabelColumns']; future_equals_solution_at: ReadonlyArray<ResolvedScalars['String']>; table: ReadonlyArray<ResolversParentTypes['ProbeTableRow']> };
@@ -3420,6 +3565,7 @@ export interface ComponentTargetResolvers<TContext = unknown, TParent = Resolver
   position?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   experimentId?: ResolverFn<Maybe<ResolvedScalars['ID']>, TParent, TContext, Record<string, never>>;
   latent?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
+  index?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface CreateDatasetJobParamsResolvers<TContext = unknown, TParent = ResolversParentTypes['CreateDatasetJobParams']> {
@@ -3589,6 +3735,7 @@ export interface ExperimentResolvers<TContext = unknown, TParent = ResolversPare
   saeFeature?: ResolverFn<Maybe<ResolversParentTypes['SaeFeature']>, TParent, TContext, ExperimentSaeFeatureArgs>;
   saeFeaturesFor?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeLatentScore']>, TParent, TContext, ExperimentSaeFeaturesForArgs>;
   saeActivations?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaePositionLatents']>, TParent, TContext, ExperimentSaeActivationsArgs>;
+  probeDirection?: ResolverFn<Maybe<ResolversParentTypes['ProbeDirection']>, TParent, TContext, ExperimentProbeDirectionArgs>;
   createdAt?: ResolverFn<ResolvedScalars['DateTime'], TParent, TContext, Record<string, never>>;
   createdBy?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;
 }
@@ -4113,6 +4260,75 @@ export interface PathSenderResolvers<TContext = unknown, TParent = ResolversPare
   effect?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
 }
 
+export interface ProbeDirectionResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirection']> {
+  experiment?: ResolverFn<ResolversParentTypes['Experiment'], TParent, TContext, Record<string, never>>;
+  index?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  class?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  layer?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  hook?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  target?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  column?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  cell?: ResolverFn<Maybe<ReadonlyArray<ResolvedScalars['Int']>>, TParent, TContext, Record<string, never>>;
+  edge?: ResolverFn<Maybe<ReadonlyArray<ReadonlyArray<ResolvedScalars['Int']>>>, TParent, TContext, Record<string, never>>;
+  label?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  norm?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  bias?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  balancedAccuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  controlBalancedAccuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  siblings?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionCosine']>, TParent, TContext, Record<string, never>>;
+  acrossLayers?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionCosine']>, TParent, TContext, Record<string, never>>;
+  logitsUp?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>, TParent, TContext, Record<string, never>>;
+  logitsDown?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>, TParent, TContext, Record<string, never>>;
+  activity?: ResolverFn<ResolversParentTypes['ProbeDirectionActivity'], TParent, TContext, ProbeDirectionActivityArgs>;
+}
+
+export interface ProbeDirectionActivityResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirectionActivity']> {
+  dataset?: ResolverFn<ResolversParentTypes['Dataset'], TParent, TContext, Record<string, never>>;
+  mazes?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  offset?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  splitSize?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  overlap?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  positions?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  byClass?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionClassValue']>, TParent, TContext, Record<string, never>>;
+  nTrue?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  nFalse?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  writers?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionWriter']>, TParent, TContext, Record<string, never>>;
+  maxSumError?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  examples?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionExample']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeDirectionClassValueResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirectionClassValue']> {
+  class?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  meanTrue?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  nTrue?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  meanFalse?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  nFalse?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeDirectionCosineResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirectionCosine']> {
+  index?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  column?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  label?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  cosine?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  balancedAccuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeDirectionExampleResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirectionExample']> {
+  maze?: ResolverFn<ResolversParentTypes['Maze'], TParent, TContext, Record<string, never>>;
+  position?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
+  token?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  value?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  label?: ResolverFn<ResolvedScalars['Boolean'], TParent, TContext, Record<string, never>>;
+  tokens?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
+  values?: ResolverFn<ReadonlyArray<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
+export interface ProbeDirectionWriterResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirectionWriter']> {
+  component?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
+  meanTrue?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  meanFalse?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+}
+
 export interface ProbeLabelColumnsResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeLabelColumns']> {
   edge?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
   solution?: ResolverFn<Maybe<ResolvedScalars['Int']>, TParent, TContext, Record<string, never>>;
@@ -4619,6 +4835,12 @@ export interface Resolvers<TContext = unknown> {
   PathPatchingReceivers?: PathPatchingReceiversResolvers<TContext>;
   PathPatchingSummary?: PathPatchingSummaryResolvers<TContext>;
   PathSender?: PathSenderResolvers<TContext>;
+  ProbeDirection?: ProbeDirectionResolvers<TContext>;
+  ProbeDirectionActivity?: ProbeDirectionActivityResolvers<TContext>;
+  ProbeDirectionClassValue?: ProbeDirectionClassValueResolvers<TContext>;
+  ProbeDirectionCosine?: ProbeDirectionCosineResolvers<TContext>;
+  ProbeDirectionExample?: ProbeDirectionExampleResolvers<TContext>;
+  ProbeDirectionWriter?: ProbeDirectionWriterResolvers<TContext>;
   ProbeLabelColumns?: ProbeLabelColumnsResolvers<TContext>;
   ProbesParams?: ProbesParamsResolvers<TContext>;
   ProbesSummary?: ProbesSummaryResolvers<TContext>;

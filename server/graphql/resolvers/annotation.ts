@@ -17,6 +17,8 @@ import { connection, pageArgs } from '../pagination.js';
 import { UserError } from '../../errors.js';
 import type { SaeSummary } from '../../interp/index.js';
 import { checkedSae } from '../../services/experiments.js';
+import { checkedProbes, directionCount } from '../../services/directions.js';
+import type { ProbesSummary } from '../../interp/probes.js';
 import { circuitNodes, evidenceEdges } from '../../interp/circuit-evidence.js';
 import { storedExperiment } from '../../services/components.js';
 import type { ModelConfig } from '../../model/config.js';
@@ -45,26 +47,37 @@ function targetOf(t: ComponentTargetInput): findings.ComponentTarget {
   if (t.hook) return { kind: 'hook', hook: t.hook.hook, ...(t.hook.position != null ? { position: t.hook.position } : {}) };
   if (t.experiment != null) return { kind: 'experiment', experimentId: rowId(t.experiment, 'Experiment') };
   if (t.feature) return { kind: 'feature', experimentId: rowId(t.feature.sae, 'Experiment'), latent: t.feature.latent };
-  throw new UserError('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook, experiment or feature');
+  if (t.direction) return { kind: 'direction', experimentId: rowId(t.direction.probes, 'Experiment'), index: t.direction.index };
+  throw new UserError('target: set one of embed: true, pos_embed: true, unembed: true, head, mlp, neuron, hook, experiment, feature or direction');
 }
 
-/** A feature target names a completed sae experiment of the finding's model and one of its latents. */
-async function checkFeature(ctx: Ctx, t: findings.ComponentTarget, modelId: number): Promise<void> {
-  const e = await checkedSae(ctx.db, t.experimentId ?? 0, modelId, 'target.feature.sae');
-  const d_sae = (e.summary as SaeSummary).d_sae;
-  if (!Number.isInteger(t.latent) || (t.latent as number) < 0 || (t.latent as number) >= d_sae)
-    throw badInput(`target.feature.latent must be an integer in [0, ${d_sae}), got ${t.latent}`);
+/**
+ * A feature target names a completed sae experiment of the finding's model and one of its latents;
+ * a direction target a completed probes experiment of it and one of its probes. Other kinds need no lookup.
+ */
+async function checkTarget(ctx: Ctx, t: findings.ComponentTarget, modelId: number): Promise<void> {
+  if (t.kind === 'feature') {
+    const e = await checkedSae(ctx.db, t.experimentId ?? 0, modelId, 'target.feature.sae');
+    const d_sae = (e.summary as SaeSummary).d_sae;
+    if (!Number.isInteger(t.latent) || (t.latent as number) < 0 || (t.latent as number) >= d_sae)
+      throw badInput(`target.feature.latent must be an integer in [0, ${d_sae}), got ${t.latent}`);
+  } else if (t.kind === 'direction') {
+    const e = await checkedProbes(ctx.db, t.experimentId ?? 0, modelId, 'target.direction.probes');
+    const n = directionCount(e.summary as ProbesSummary);
+    if (!Number.isInteger(t.index) || (t.index as number) < 0 || (t.index as number) >= n)
+      throw badInput(`target.direction.index must be an integer in [0, ${n}) (the run's probes), got ${t.index}`);
+  }
 }
 
-/** alsoAbout inputs as stored targets, feature targets checked like the main one; errors name the entry. */
+/** alsoAbout inputs as stored targets, feature and direction targets checked like the main one; errors name the entry. */
 async function furtherTargets(ctx: Ctx, inputs: readonly ComponentTargetInput[] | null | undefined, modelId: number): Promise<findings.ComponentTarget[]> {
-  // The bound first: each feature target costs a lookup.
+  // The bound first: each feature or direction target costs a lookup.
   if ((inputs?.length ?? 0) > findings.MAX_ALSO_ABOUT) throw badInput(`alsoAbout: at most ${findings.MAX_ALSO_ABOUT} further targets, got ${inputs!.length}`);
   const out: findings.ComponentTarget[] = [];
   for (const [i, t] of (inputs ?? []).entries()) {
     try {
       const target = targetOf(t);
-      if (target.kind === 'feature') await checkFeature(ctx, target, modelId);
+      await checkTarget(ctx, target, modelId);
       out.push(target);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -123,7 +136,7 @@ export const annotationResolvers: Resolvers<Ctx> = {
       const modelId = rowId(input.modelId, 'Model');
       if (!(await ctx.loaders.model.load(modelId))) throw notFound(`Model:${modelId}`);
       const target = targetOf(input.target);
-      if (target.kind === 'feature') await checkFeature(ctx, target, modelId);
+      await checkTarget(ctx, target, modelId);
       const alsoAbout = await furtherTargets(ctx, input.alsoAbout, modelId);
       const row = await findings.createAnnotation(ctx.db, { ...input, modelId, target, alsoAbout }, user.id);
       publish(ctx, { kind: 'CREATED', annotation: row, comment: null, actorId: user.id });

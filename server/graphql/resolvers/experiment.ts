@@ -22,6 +22,7 @@ import type { ExperimentRow, JobRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 import { experimentResult, resultTypename } from './experiment-result.js';
 import { exampleSvg, saeActivations, saeFeature, saeFeaturesFor } from './sae-feature.js';
+import { probeDirectionOf } from './direction.js';
 import { base64Bytes } from '../base64.js';
 import { enumValueName, isEnumField, paramsFromGraphQL, paramsInputField, paramsToGraphQL, paramsTypeName } from '../experiment-params.js';
 import type { ResolversParentTypes } from '../generated/types.js';
@@ -205,6 +206,7 @@ export const experimentResolvers: Resolvers<Ctx> = {
       return renderSvg(parsed.maze, { origin: parsed.origin, target: parsed.target, path: parsed.path, cellSize: size, title: `Experiment:${e.id} maze 0` });
     },
     saeFeature: (e, { latent, examples }, ctx) => saeFeature(ctx, e, latent, examples ?? 8),
+    probeDirection: (e, { index }, ctx) => probeDirectionOf(ctx, e, index),
     saeFeaturesFor: (e, { property, category, first }, ctx) => saeFeaturesFor(ctx, e, property, category, first ?? 10),
     saeActivations: (e, { tokens, top }, ctx) => {
       requireCompute(ctx, 'saeActivations');

@@ -72,6 +72,7 @@ export interface Inputs {
     hook?: Inputs['HookRef'] | null;
     experiment?: string | null;
     feature?: Inputs['FeatureRef'] | null;
+    direction?: Inputs['DirectionRef'] | null;
   };
   CreateAnnotationInput: {
     modelId: string;
@@ -95,6 +96,10 @@ export interface Inputs {
   CurriculumInput: {
     by: 'GRID' | 'LOOKAHEAD';
     fraction: number;
+  };
+  DirectionRef: {
+    probes: string;
+    index: number;
   };
   DlaParamsInput: {
     generator?: 'dfs' | 'wilson' | 'kruskal' | 'prim' | 'recursive_division' | 'percolation' | 'dfs_percolation' | 'open_field' | null;
@@ -330,7 +335,7 @@ export interface AnnotationQuery {
   annotation: {
     id: string;
     target: {
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number | null;
       head: number | null;
       neuron: number | null;
@@ -340,7 +345,7 @@ export interface AnnotationQuery {
       latent: number | null;
     };
     alsoAbout: Array<{
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number | null;
       head: number | null;
       neuron: number | null;
@@ -388,7 +393,7 @@ export interface AnnotationsQuery {
       node: {
         id: string;
         target: {
-          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
           layer: number | null;
           head: number | null;
           neuron: number | null;
@@ -398,7 +403,7 @@ export interface AnnotationsQuery {
           latent: number | null;
         };
         alsoAbout: Array<{
-          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+          kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
           layer: number | null;
           head: number | null;
           neuron: number | null;
@@ -455,7 +460,7 @@ export interface AnnotationEventsSubscription {
     annotation: {
       id: string;
       target: {
-        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
         layer: number | null;
         head: number | null;
         neuron: number | null;
@@ -465,7 +470,7 @@ export interface AnnotationEventsSubscription {
         latent: number | null;
       };
       alsoAbout: Array<{
-        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+        kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
         layer: number | null;
         head: number | null;
         neuron: number | null;
@@ -1282,7 +1287,7 @@ export interface ComponentQuery {
     };
     component: {
       name: string;
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number;
       head: number | null;
       neuron: number | null;
@@ -1371,7 +1376,7 @@ export interface CreateAnnotationMutation {
   createAnnotation: {
     id: string;
     target: {
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number | null;
       head: number | null;
       neuron: number | null;
@@ -1381,7 +1386,7 @@ export interface CreateAnnotationMutation {
       latent: number | null;
     };
     alsoAbout: Array<{
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number | null;
       head: number | null;
       neuron: number | null;
@@ -4051,7 +4056,7 @@ export interface UpdateAnnotationMutation {
   updateAnnotation: {
     id: string;
     target: {
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number | null;
       head: number | null;
       neuron: number | null;
@@ -4061,7 +4066,7 @@ export interface UpdateAnnotationMutation {
       latent: number | null;
     };
     alsoAbout: Array<{
-      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature';
+      kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
       layer: number | null;
       head: number | null;
       neuron: number | null;

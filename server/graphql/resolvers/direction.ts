@@ -1,0 +1,144 @@
+/**
+ * Experiment.probeDirection: one probe of a `probes` run as a residual-stream direction
+ * (interp/direction.ts), read from the tensors the run stored (services/directions.ts), with its
+ * activity computed over a window of test mazes on the checkpoint the probes ran on.
+ */
+import { DirectionActivity, directionGeometry, directionHooks, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
+import type { ProbesSummary } from '../../interp/probes.js';
+import type { ModelConfig } from '../../model/config.js';
+import { decodeMaze } from '../../services/datasets.js';
+import { probeDirectionStore } from '../../services/directions.js';
+import { checkpointWeights, forEachSequenceForward, latestCheckpoint } from '../../services/inference.js';
+import { getCheckpoint } from '../../services/models.js';
+import type { CheckpointRow, ExperimentRow, ProbeDirectionParent } from '../../services/rows.js';
+import type { Ctx } from '../context.js';
+import { notFound } from '../errors.js';
+import type { Resolvers, ResolversParentTypes } from '../generated/types.js';
+import { requireCompute } from '../guard.js';
+import { checkActivityArgs, testMazes } from './test-mazes.js';
+
+/** Mazes a default window leaves past the probes' own before it starts after them. */
+const MIN_HELD_OUT = 8;
+
+export async function probeDirectionOf(ctx: Ctx, e: ExperimentRow, index: number): Promise<ProbeDirectionParent | null> {
+  if (e.kind !== 'probes' || e.summary === null) return null;
+  const store = await probeDirectionStore(ctx.app.handle, e);
+  if (!store) return null;
+  const model = await ctx.loaders.model.load(e.modelId);
+  if (!model) throw notFound(`Model:${e.modelId}`);
+  const cfg = model.config as ModelConfig;
+  return { experiment: e, model, store, direction: probeDirection(store, index, cfg.n_layers) };
+}
+
+/** The checkpoint the probes ran on (the model's latest when that row is gone or unrecorded). */
+async function checkpointOf(ctx: Ctx, p: ProbeDirectionParent): Promise<CheckpointRow> {
+  const c = p.experiment.checkpointId ? await getCheckpoint(ctx.db, p.experiment.checkpointId) : undefined;
+  return c ?? (await latestCheckpoint(ctx.app.handle, p.model.id));
+}
+
+const geometries = new WeakMap<ProbeDirectionParent, Promise<DirectionGeometry>>();
+
+function geometry(ctx: Ctx, p: ProbeDirectionParent): Promise<DirectionGeometry> {
+  let g = geometries.get(p);
+  if (!g) {
+    g = (async () => {
+      const weights = await checkpointWeights(ctx.app.handle, p.model, await checkpointOf(ctx, p));
+      const W_U = weights.get('unembed.W_U')!; // [d_model, d_vocab]
+      const cfg = p.model.config as ModelConfig;
+      return directionGeometry(p.store, p.direction, { shape: [cfg.d_model, W_U.length / cfg.d_model], data: W_U });
+    })();
+    geometries.set(p, g);
+  }
+  return g;
+}
+
+async function activity(
+  ctx: Ctx,
+  p: ProbeDirectionParent,
+  args: { datasetId?: string | null; mazes?: number | null; offset?: number | null; examples?: number | null },
+): Promise<ResolversParentTypes['ProbeDirectionActivity']> {
+  const { experiment: e, model, direction: d } = p;
+  const where = `probe direction ${d.index} of Experiment:${e.id}: activity`;
+  requireCompute(ctx, where);
+  const examples = args.examples ?? 6;
+  checkActivityArgs(where, args.mazes, examples);
+  const cfg = model.config as ModelConfig;
+  const vocab = model.vocab as string[];
+  const summary = e.summary as ProbesSummary;
+  const datasetRef = args.datasetId ?? (e.datasetId ? `Dataset:${e.datasetId}` : null);
+  // The probes read the first `mazes` test-split mazes of their dataset (interp/context.ts loadMazes).
+  const probed = (datasetId: number, available: number): number => (datasetId === e.datasetId ? Math.min(summary.mazes, available) : 0);
+  const { dataset, rows, available, seqs, offset } = await testMazes(ctx, where, model, {
+    datasetRef,
+    mazes: args.mazes,
+    // By default past the probes' own mazes, when enough are left there.
+    offset: (available, ds) => {
+      if (args.offset != null) return args.offset;
+      const used = probed(ds.id, available);
+      return available - used >= Math.max(MIN_HELD_OUT, args.mazes ?? 0) ? used : 0;
+    },
+  });
+  const checkpoint = await checkpointOf(ctx, p);
+  const weights = await checkpointWeights(ctx.app.handle, model, checkpoint);
+  const bO = Array.from({ length: d.layer }, (_, l) => weights.get(`blocks.${l}.attn.b_O`) ?? new Float32Array(cfg.d_model)); // [d_model] each
+  const acc = new DirectionActivity(d, cfg, vocab, bO, examples);
+  await forEachSequenceForward(
+    ctx.app.handle,
+    model,
+    seqs.map((s) => s.ids),
+    directionHooks(d, cfg),
+    where,
+    (i, hooks) => acc.add({ ids: seqs[i].ids, maze: decodeMaze(rows[i]), hooks }),
+    checkpoint,
+  );
+  const a = acc.result();
+  const used = probed(dataset.id, available);
+  return {
+    dataset,
+    mazes: rows.length,
+    offset,
+    splitSize: available,
+    overlap: Math.max(0, Math.min(offset + rows.length, used) - offset),
+    positions: a.positions,
+    byClass: a.byClass,
+    nTrue: a.nTrue,
+    nFalse: a.nFalse,
+    writers: a.writers,
+    maxSumError: a.maxSumError,
+    examples: a.examples.map((x) => ({
+      maze: rows[x.maze],
+      position: x.position,
+      token: seqs[x.maze].tokens[x.position] ?? '?',
+      value: x.value,
+      label: x.label,
+      tokens: [...seqs[x.maze].tokens],
+      values: Array.from(x.values),
+    })),
+  };
+}
+
+export const directionResolvers: Resolvers<Ctx> = {
+  ProbeDirection: {
+    experiment: (p) => p.experiment,
+    index: (p) => p.direction.index,
+    class: (p) => p.direction.class,
+    layer: (p) => p.direction.layerLabel,
+    hook: (p) => p.direction.hook,
+    target: (p) => p.direction.target,
+    column: (p) => p.direction.column,
+    cell: (p) => p.direction.cell,
+    edge: (p) => p.direction.edge,
+    label: (p) => p.direction.label,
+    norm: (p) => p.direction.norm,
+    bias: (p) => p.direction.bias,
+    balancedAccuracy: (p) => p.direction.balanced,
+    controlBalancedAccuracy: (p) => p.direction.controlBalanced,
+    siblings: async (p, _a, ctx) => (await geometry(ctx, p)).siblings,
+    acrossLayers: async (p, _a, ctx) => (await geometry(ctx, p)).acrossLayers,
+    logitsUp: async (p, _a, ctx) =>
+      (await geometry(ctx, p)).logitsUp.map((t) => ({ token: (p.model.vocab as string[])[t.token] ?? `id ${t.token}`, weight: t.weight })),
+    logitsDown: async (p, _a, ctx) =>
+      (await geometry(ctx, p)).logitsDown.map((t) => ({ token: (p.model.vocab as string[])[t.token] ?? `id ${t.token}`, weight: t.weight })),
+    activity: (p, args, ctx) => activity(ctx, p, args),
+  },
+};

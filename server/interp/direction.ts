@@ -1,0 +1,412 @@
+/**
+ * A residual-stream direction as its page shows it (web /experiments/<id>/directions/<index>): one
+ * linear probe that the `probes` kind fitted (probes.ts stores each as a direction w on the raw
+ * residual with a bias b, its logit w·resid + b). Pure parts, in the manner of a feature page:
+ *
+ * - `probeDirection`: what the direction is (class, lens layer, hook, target, cell or edge) and its
+ *   test scores, read from the stored summary and tensors.
+ * - `directionGeometry`: its cosine with the same probe of every other label column (for a cell
+ *   target, drawn on the grid: does "target is (2,3)" point like "target is (2,4)"?) and with its own
+ *   column's probe at the other layers (where the representation forms), and its logit weights
+ *   w·W_U (ignoring the final LayerNorm, as Neuronpedia's feature logits do).
+ * - `DirectionActivity`: over mazes, one forward each, the probe's P(label) at every position, its
+ *   mean by token class split by the label's truth, the mazes where it is strongest, and its direct
+ *   attribution: resid_pre l is exactly embed + pos_embed + Σ_{l′<l} (Σ_h head results + b_O +
+ *   mlp_out), so w·resid splits over those components (the "direct feature attribution" of
+ *   Elhage et al. 2021 and Kissane et al. 2024, applied to a probe): which heads write the direction,
+ *   and which write it more when the label is true.
+ */
+import { connectedIdx, type SolvedMaze } from '../maze/lattice.js';
+import { type Architecture, architecture, type ModelConfig } from '../model/config.js';
+import { InterpError } from './context.js';
+import { latticeEdges, type ProbeClass, probeDirectionIndex, type ProbesSummary, type ProbeTarget } from './probes.js';
+import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
+
+type Tensor = { shape: readonly number[]; data: ArrayLike<number> };
+
+/** What the stored probes give one direction: the tensors probes.ts writes under `directions*`. */
+export interface ProbeDirectionStore {
+  summary: ProbesSummary;
+  /** [direction, d_model] */
+  directions: Tensor;
+  /** [direction] */
+  bias: Tensor;
+  balanced: Tensor;
+  controlBalanced: Tensor;
+}
+
+export interface ProbeDirection {
+  index: number;
+  class: ProbeClass;
+  /** The lens layer's index (l < n_layers: resid_pre l; n_layers: the final resid_post) and label. */
+  layer: number;
+  layerLabel: string;
+  hook: string;
+  target: ProbeTarget;
+  column: number;
+  /** Cell targets: the cell [row, col]; edge: null. */
+  cell: [number, number] | null;
+  /** Edge target: its two cells; else null. */
+  edge: [[number, number], [number, number]] | null;
+  /** In words, e.g. "cell (2,3) is the target, at path tokens, from blocks.1.hook_resid_pre". */
+  label: string;
+  /** [d_model] */
+  w: Float64Array;
+  bias: number;
+  norm: number;
+  balanced: number | null;
+  controlBalanced: number | null;
+}
+
+/** Lens layer label ("resid_pre 1", "resid_post 3") → its index and TransformerLens hook name. */
+export function lensLayer(label: string, nLayers: number): { layer: number; hook: string } {
+  const m = /^resid_(pre|post) (\d+)$/.exec(label);
+  if (!m) throw new InterpError(`probes: layer label ${JSON.stringify(label)} is not "resid_pre l" or "resid_post l"`);
+  const l = Number(m[2]);
+  return m[1] === 'pre' ? { layer: l, hook: `blocks.${l}.hook_resid_pre` } : { layer: nLayers, hook: `blocks.${l}.hook_resid_post` };
+}
+
+const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+const TARGET_WORDS: Record<ProbeTarget, (what: string) => string> = {
+  edge: (e) => `edge ${e} is open`,
+  solution: (c) => `cell ${c} is on the solution`,
+  future: (c) => `cell ${c} is on the path still to come`,
+  target: (c) => `cell ${c} is the target`,
+};
+const CLASS_WORDS: Record<ProbeClass, string> = { sep: '`;` tokens', adjlist_end: '<ADJLIST_END>', path_start: '<PATH_START>', path: 'path tokens' };
+
+/** Direction `index` of a probes run; an index outside the run's directions is refused. */
+export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: number): ProbeDirection {
+  const { summary } = s;
+  const [rows, cols] = summary.grid;
+  const widths = summary.targets.map((t) => summary.label_columns[t] ?? 0);
+  const idx = probeDirectionIndex(summary.classes.length, summary.layers.length, widths);
+  const D = s.directions.shape[1];
+  if (s.directions.shape[0] !== idx.count || s.directions.data.length !== idx.count * D)
+    throw new InterpError(`probes: stored directions of shape [${s.directions.shape.join(', ')}] do not match the run's ${idx.count} probes`);
+  if (!Number.isInteger(index) || index < 0 || index >= idx.count)
+    throw new InterpError(`direction ${index} does not exist: this probes run stored ${idx.count} (indices 0 to ${idx.count - 1})`);
+  const at = idx.at(index);
+  const klass = summary.classes[at.class];
+  const target = summary.targets[at.target];
+  const layerLabel = summary.layers[at.layer];
+  const { layer, hook } = lensLayer(layerLabel, nLayers);
+  const cellOf = (c: number): [number, number] => [Math.floor(c / cols), c % cols];
+  const fmt = ([r, c]: [number, number]): string => `(${r},${c})`;
+  let cell: [number, number] | null = null;
+  let edge: ProbeDirection['edge'] = null;
+  if (target === 'edge') {
+    const [a, b] = latticeEdges(rows, cols)[at.column];
+    edge = [cellOf(a), cellOf(b)];
+  } else cell = cellOf(at.column);
+  const w = Float64Array.from({ length: D }, (_, i) => s.directions.data[index * D + i]);
+  let ss = 0;
+  for (const v of w) ss += v * v;
+  return {
+    index,
+    class: klass,
+    layer,
+    layerLabel,
+    hook,
+    target,
+    column: at.column,
+    cell,
+    edge,
+    label: `${TARGET_WORDS[target](edge ? `${fmt(edge[0])}-${fmt(edge[1])}` : fmt(cell!))}, at ${CLASS_WORDS[klass]}, from ${hook}`,
+    w,
+    bias: s.bias.data[index],
+    norm: Math.sqrt(ss),
+    balanced: finiteOrNull(s.balanced.data[index]),
+    controlBalanced: finiteOrNull(s.controlBalanced.data[index]),
+  };
+}
+
+export interface DirectionCosine {
+  index: number;
+  column: number;
+  /** The lens layer label (acrossLayers) or the column's cell/edge in words (siblings). */
+  label: string;
+  cosine: number | null;
+  balanced: number | null;
+}
+
+export interface DirectionGeometry {
+  /** The same class, layer and target at every label column (this one included), in column order. */
+  siblings: DirectionCosine[];
+  /** The same class, target and column at every lens layer the run probed, in layer order. */
+  acrossLayers: DirectionCosine[];
+  /** w·W_U: the tokens the direction raises and lowers most, directly. */
+  logitsUp: Array<{ token: number; weight: number }>;
+  logitsDown: Array<{ token: number; weight: number }>;
+}
+
+/** See the module comment; `W_U` [d_model, d_vocab]. */
+export function directionGeometry(s: ProbeDirectionStore, d: ProbeDirection, W_U: Tensor, k = 8): DirectionGeometry {
+  const { summary } = s;
+  const widths = summary.targets.map((t) => summary.label_columns[t] ?? 0);
+  const idx = probeDirectionIndex(summary.classes.length, summary.layers.length, widths);
+  const at = idx.at(d.index);
+  const D = d.w.length;
+  const cos = (j: number): number | null => {
+    let dot = 0,
+      ss = 0;
+    for (let i = 0; i < D; i++) {
+      const v = s.directions.data[j * D + i];
+      dot += v * d.w[i];
+      ss += v * v;
+    }
+    return ss > 0 && d.norm > 0 ? finiteOrNull(dot / Math.sqrt(ss) / d.norm) : null;
+  };
+  const [rows, cols] = summary.grid;
+  const edges = d.target === 'edge' ? latticeEdges(rows, cols) : null;
+  const name = (c: number): string => {
+    const p = (x: number): string => `(${Math.floor(x / cols)},${x % cols})`;
+    return edges ? `${p(edges[c][0])}-${p(edges[c][1])}` : p(c);
+  };
+  const siblings = Array.from({ length: widths[at.target] }, (_, c) => {
+    const j = idx.of(at.class, at.layer, at.target) + c;
+    return { index: j, column: c, label: name(c), cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]) };
+  });
+  const acrossLayers = summary.layers.map((label, l) => {
+    const j = idx.of(at.class, l, at.target) + at.column;
+    return { index: j, column: at.column, label, cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]) };
+  });
+  const [Dw, V] = W_U.shape;
+  if (Dw !== D) throw new InterpError(`unembed.W_U of shape [${W_U.shape.join(', ')}] does not fit a direction of d_model ${D}`);
+  const logits = new Float64Array(V);
+  for (let i = 0; i < D; i++) {
+    const wi = d.w[i];
+    for (let v = 0; v < V; v++) logits[v] += wi * W_U.data[i * V + v];
+  }
+  const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => logits[b] - logits[a]);
+  const pick = (ids: number[]) => ids.slice(0, Math.min(k, V)).map((v) => ({ token: v, weight: logits[v] }));
+  return { siblings, acrossLayers, logitsUp: pick(order), logitsDown: pick([...order].reverse()) };
+}
+
+// ---- activity over mazes -------------------------------------------------------------------------
+
+/** Components whose outputs sum to the residual at lens layer `layer` (dla.ts's names, without the unembed bias). */
+export function writerComponents(layer: number, H: number, arch: Pick<Architecture, 'positional' | 'attn_only'>): string[] {
+  const out = ['embed'];
+  if (arch.positional === 'standard') out.push('pos_embed');
+  for (let l = 0; l < layer; l++) {
+    for (let h = 0; h < H; h++) out.push(`L${l}H${h}`);
+    out.push(`L${l}.b_O`);
+    if (!arch.attn_only) out.push(`L${l}.mlp`);
+  }
+  return out;
+}
+
+/** The hooks one forward must return for `directionActivity`: the direction's residual and its writers' outputs. */
+export function directionHooks(d: ProbeDirection, cfg: ModelConfig): string[] {
+  const arch = architecture(cfg);
+  const out = [d.hook, 'hook_embed'];
+  if (arch.positional === 'standard') out.push('hook_pos_embed');
+  for (let l = 0; l < d.layer; l++) out.push(`blocks.${l}.attn.hook_result`, ...(arch.attn_only ? [] : [`blocks.${l}.hook_mlp_out`]));
+  return out;
+}
+
+/** One maze's forward: its ids, the maze, and the hooks `directionHooks` named (batch 1). */
+export interface DirectionRun {
+  ids: ArrayLike<number>;
+  maze: SolvedMaze;
+  hooks: ReadonlyMap<string, Tensor>;
+}
+
+export interface DirectionExample {
+  /** Index into the runs given. */
+  maze: number;
+  /** The position of the probe's class where P(label) is largest, and that P. */
+  position: number;
+  value: number;
+  /** Whether the label is true there. */
+  label: boolean;
+  /** [T] P(label) = σ(w·resid + b) at every position. */
+  values: Float64Array;
+}
+
+export interface DirectionClassValue {
+  class: TokenClass;
+  /** Mean P(label) where the label is true / false at positions of this class, and how many. */
+  meanTrue: number | null;
+  nTrue: number;
+  meanFalse: number | null;
+  nFalse: number;
+}
+
+export interface DirectionWriter {
+  component: string;
+  /** Mean w·(its output) at the probe's class positions where the label is true / false. */
+  meanTrue: number | null;
+  meanFalse: number | null;
+}
+
+export interface DirectionActivityResult {
+  positions: number;
+  byClass: DirectionClassValue[];
+  /** At the probe's own positions; components in writerComponents order. */
+  writers: DirectionWriter[];
+  /** Positions of the probe's class read, with the label true / false. */
+  nTrue: number;
+  nFalse: number;
+  /** Largest |Σ writers − w·resid| seen (the decomposition is exact up to float error). */
+  maxSumError: number;
+  examples: DirectionExample[];
+}
+
+const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+/**
+ * The label of the direction's column at position t of a maze (see probes.ts: future counts the
+ * path after the current path token; off the path it is the solution).
+ */
+function labelAt(d: ProbeDirection, maze: SolvedMaze, sp: SequencePositions, t: number): boolean {
+  const onPath = (from: number): boolean => {
+    const [r, c] = d.cell!;
+    for (let j = from; j < maze.path.length; j++) if (maze.path[j][0] === r && maze.path[j][1] === c) return true;
+    return false;
+  };
+  switch (d.target) {
+    case 'target':
+      return maze.target[0] === d.cell![0] && maze.target[1] === d.cell![1];
+    case 'solution':
+      return onPath(0);
+    case 'future': {
+      const j = sp.path.indexOf(t);
+      return onPath(j >= 0 ? j + 1 : 0);
+    }
+    case 'edge': {
+      const [[r1, c1], [r2, c2]] = d.edge!;
+      return connectedIdx(maze, r1 * maze.cols + c1, r2 * maze.cols + c2);
+    }
+  }
+}
+
+/** The positions of a maze the probe's class names (probes.ts sampled one of them per maze). */
+function classPositions(k: ProbeClass, sp: SequencePositions): number[] {
+  return k === 'sep' ? sp.seps : k === 'adjlist_end' ? [sp.adjlistEnd] : k === 'path_start' ? [sp.pathStart] : sp.path.slice(0, -1);
+}
+
+/**
+ * Accumulates a direction's activity one maze at a time, so a page reads hundreds of mazes without
+ * holding their activations (see the module comment for what it measures).
+ */
+export class DirectionActivity {
+  private readonly comps: string[];
+  private readonly hasPos: boolean;
+  private readonly attnOnly: boolean;
+  private readonly sums: Float64Array; // [class, true/false]
+  private readonly counts: Float64Array;
+  private readonly wSums: Float64Array; // [component, true/false]
+  private nTrue = 0;
+  private nFalse = 0;
+  private positions = 0;
+  private maxSumError = 0;
+  private readonly best: DirectionExample[] = [];
+  private runs = 0;
+
+  constructor(
+    private readonly d: ProbeDirection,
+    private readonly cfg: ModelConfig,
+    private readonly vocab: readonly string[],
+    /** blocks.l.attn.b_O [d_model] for l < d.layer */
+    private readonly bO: readonly ArrayLike<number>[],
+    /** How many of the strongest mazes to keep (the rest are dropped as they come). */
+    private readonly keep: number,
+  ) {
+    const arch = architecture(cfg);
+    this.hasPos = arch.positional === 'standard';
+    this.attnOnly = arch.attn_only;
+    this.comps = writerComponents(d.layer, cfg.n_heads, arch);
+    this.sums = new Float64Array(TOKEN_CLASSES.length * 2);
+    this.counts = new Float64Array(TOKEN_CLASSES.length * 2);
+    this.wSums = new Float64Array(this.comps.length * 2);
+  }
+
+  add(run: DirectionRun): void {
+    const { d, cfg } = this;
+    const m = this.runs++;
+    const D = cfg.d_model;
+    const H = cfg.n_heads;
+    const sp = mapPositions(run.ids, this.vocab, run.maze);
+    const T = sp.length;
+    const get = (name: string, per: number): ArrayLike<number> => {
+      const t = run.hooks.get(name);
+      if (!t || t.data.length !== T * per) throw new InterpError(`maze ${m}: ${name} is missing or does not fit ${T} tokens`);
+      return t.data;
+    };
+    const resid = get(d.hook, D); // [T, d_model]
+    const dot = (x: ArrayLike<number>, o: number): number => {
+      let s = 0;
+      for (let i = 0; i < D; i++) s += x[o + i] * d.w[i];
+      return s;
+    };
+    const values = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      values[t] = sigmoid(dot(resid, t * D) + d.bias);
+      const k = TOKEN_CLASSES.indexOf(sp.classes[t]);
+      const y = labelAt(d, run.maze, sp, t) ? 0 : 1;
+      this.sums[k * 2 + y] += values[t];
+      this.counts[k * 2 + y]++;
+      this.positions++;
+    }
+    // Direct attribution at the probe's own positions.
+    const embed = get('hook_embed', D);
+    const pos = this.hasPos ? get('hook_pos_embed', D) : null;
+    const results = Array.from({ length: d.layer }, (_, l) => get(`blocks.${l}.attn.hook_result`, H * D)); // [T, H, d_model]
+    const mlps = Array.from({ length: d.layer }, (_, l) => (this.attnOnly ? null : get(`blocks.${l}.hook_mlp_out`, D))); // [T, d_model]
+    const bOdots = this.bO.map((b) => dot(b, 0));
+    let top: DirectionExample | null = null;
+    for (const t of classPositions(d.class, sp)) {
+      const y = labelAt(d, run.maze, sp, t);
+      const o = y ? 0 : 1;
+      let c = 0;
+      let total = 0;
+      const put = (v: number): void => {
+        this.wSums[c++ * 2 + o] += v;
+        total += v;
+      };
+      put(dot(embed, t * D));
+      if (pos) put(dot(pos, t * D));
+      for (let l = 0; l < d.layer; l++) {
+        for (let h = 0; h < H; h++) put(dot(results[l], (t * H + h) * D));
+        put(bOdots[l]);
+        const mlp = mlps[l];
+        if (mlp) put(dot(mlp, t * D));
+      }
+      this.maxSumError = Math.max(this.maxSumError, Math.abs(total - dot(resid, t * D)));
+      if (y) this.nTrue++;
+      else this.nFalse++;
+      if (!top || values[t] > top.value) top = { maze: m, position: t, value: values[t], label: y, values };
+    }
+    if (top && this.keep > 0) {
+      this.best.push(top);
+      this.best.sort((a, b) => b.value - a.value || a.maze - b.maze);
+      if (this.best.length > this.keep) this.best.pop();
+    }
+  }
+
+  result(): DirectionActivityResult {
+    const mean = (s: number, n: number): number | null => (n > 0 ? s / n : null);
+    const byClass: DirectionClassValue[] = [];
+    TOKEN_CLASSES.forEach((k, i) => {
+      const [nT, nF] = [this.counts[i * 2], this.counts[i * 2 + 1]];
+      if (nT + nF > 0) byClass.push({ class: k, meanTrue: mean(this.sums[i * 2], nT), nTrue: nT, meanFalse: mean(this.sums[i * 2 + 1], nF), nFalse: nF });
+    });
+    const writers = this.comps.map((component, c) => ({
+      component,
+      meanTrue: mean(this.wSums[c * 2], this.nTrue),
+      meanFalse: mean(this.wSums[c * 2 + 1], this.nFalse),
+    }));
+    return {
+      positions: this.positions,
+      byClass,
+      writers,
+      nTrue: this.nTrue,
+      nFalse: this.nFalse,
+      maxSumError: this.maxSumError,
+      examples: [...this.best],
+    };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * What a probe direction's page (interp/direction.ts) and a finding about one read from storage: a
+ * completed `probes` experiment of the model and the `directions*` tensors it stored.
+ */
+import { UserError } from '../errors.js';
+import type { Db, DbHandle } from '../db/client.js';
+import type { ProbeDirectionStore } from '../interp/direction.js';
+import { probeDirectionIndex, type ProbesSummary } from '../interp/probes.js';
+import { getExperiment, readResultTensor, resultsOf } from './experiments.js';
+import type { ExperimentRow } from './rows.js';
+
+const TENSORS = ['directions', 'directions.bias', 'directions.balanced', 'directions.control_balanced'] as const;
+
+/** How many probes (directions) a probes run fitted, from its summary. */
+export function directionCount(s: ProbesSummary): number {
+  return probeDirectionIndex(
+    s.classes.length,
+    s.layers.length,
+    s.targets.map((t) => s.label_columns[t] ?? 0),
+  ).count;
+}
+
+/**
+ * The probes experiment `id` of `modelId`, completed, with its directions stored; errors say which
+ * condition failed, prefixed by `where`.
+ */
+export async function checkedProbes(db: Db, id: number, modelId: number, where: string): Promise<ExperimentRow> {
+  const e = await getExperiment(db, id);
+  if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
+  if (e.kind !== 'probes') throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not a probes one`);
+  if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
+  if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} probed Model:${e.modelId}, not Model:${modelId}`);
+  const names = new Set((await resultsOf(db, id)).map((r) => r.name));
+  if (!names.has('directions')) throw new UserError(`${where}: Experiment:${id} was stored before probes kept their weights; rerun it`);
+  return e;
+}
+
+/** The stored directions of a completed probes run, or null when the run predates them. */
+export async function probeDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>, e: ExperimentRow): Promise<ProbeDirectionStore | null> {
+  const rows = await resultsOf(handle.db, e.id);
+  const found = TENSORS.map((n) => rows.find((r) => r.name === n));
+  if (found.some((r) => !r)) return null;
+  const [directions, bias, balanced, controlBalanced] = await Promise.all(found.map((r) => readResultTensor(handle.store, r!)));
+  return { summary: e.summary as ProbesSummary, directions, bias, balanced, controlBalanced };
+}

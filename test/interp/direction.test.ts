@@ -1,0 +1,172 @@
+/**
+ * Probe directions (interp/direction.ts): the directions probes.ts stores reproduce the probes'
+ * own predictions on the raw residual, their numbering round-trips, their geometry and logit
+ * weights are what the weights say, and their direct attribution sums to the projection.
+ */
+import { describe, expect, it } from 'vitest';
+import { encoder, modelInfo } from '../../server/interp/context.js';
+import {
+  DirectionActivity,
+  directionGeometry,
+  directionHooks,
+  type ProbeDirectionStore,
+  probeDirection,
+  writerComponents,
+} from '../../server/interp/direction.js';
+import { PROBE_CLASSES, PROBE_TARGETS, probeDirectionIndex, probes, type ProbesSummary } from '../../server/interp/probes.js';
+import { architecture } from '../../server/model/config.js';
+import { Rng } from '../../server/maze/rng.js';
+import { ctxOf, mazes, noProgress, randomModel, tensorOf } from './helpers.js';
+
+const model = randomModel('nano', 4, 31);
+const L = model.cfg.n_layers;
+const D = model.cfg.d_model;
+
+async function run() {
+  const p = probes.paramsSchema.parse({ count: 60, iters: 50 }, modelInfo(model));
+  const r = await probes.run(ctxOf(model, 5), p, noProgress);
+  const t = (n: string) => tensorOf(r, n);
+  const store: ProbeDirectionStore = {
+    summary: r.summary as ProbesSummary,
+    directions: t('directions'),
+    bias: t('directions.bias'),
+    balanced: t('directions.balanced'),
+    controlBalanced: t('directions.control_balanced'),
+  };
+  return { r, store };
+}
+const fitted = run();
+
+describe('probe directions', () => {
+  it('number every probe class-major, then layer, target and column, and invert', async () => {
+    const { store } = await fitted;
+    const s = store.summary;
+    const idx = probeDirectionIndex(
+      s.classes.length,
+      s.layers.length,
+      s.targets.map((t) => s.label_columns[t] ?? 0),
+    );
+    expect(idx.count).toBe(PROBE_CLASSES.length * (L + 1) * (24 + 16 * 3));
+    expect(store.directions.shape).toEqual([idx.count, D]);
+    for (let i = 0; i < idx.count; i += 7) {
+      const a = idx.at(i);
+      expect(idx.of(a.class, a.layer, a.target) + a.column).toBe(i);
+    }
+    expect(idx.at(idx.of(2, 1, 3) + 5)).toEqual({ class: 2, layer: 1, target: 3, column: 5 });
+    expect(() => probeDirection(store, idx.count, L)).toThrow(`this probes run stored ${idx.count}`);
+  });
+
+  it('reproduce the probes’ own P(label) on the first test maze from the raw residual', async () => {
+    const { r, store } = await fitted;
+    const s = store.summary;
+    const tokens = Int32Array.from(tensorOf(r, 'detail.tokens').data);
+    const at = tensorOf(r, 'detail.position').data;
+    const cells = tensorOf(r, 'detail.cells'); // [class, layer, target, cell]
+    const engine = await model.engine();
+    const n = 16;
+    const nT = s.targets.length;
+    const widths = s.targets.map((t) => s.label_columns[t] ?? 0);
+    const idx = probeDirectionIndex(s.classes.length, s.layers.length, widths);
+    let checked = 0;
+    for (const ci of [0, 3])
+      for (let li = 0; li <= L; li++) {
+        const d0 = probeDirection(store, idx.of(ci, li, PROBE_TARGETS.indexOf('target')), L);
+        const out = await engine.runWithCache(tokens, 1, tokens.length, { names: [d0.hook] });
+        const resid = out.cache.get(d0.hook)!.data; // [T, d_model]
+        const pos = at[ci];
+        for (const ti of [1, 3])
+          for (let c = 0; c < n; c += 3) {
+            const d = probeDirection(store, idx.of(ci, li, ti) + c, L);
+            let z = d.bias;
+            for (let k = 0; k < D; k++) z += d.w[k] * resid[pos * D + k];
+            expect(1 / (1 + Math.exp(-z))).toBeCloseTo(cells.data[((ci * (L + 1) + li) * nT + ti) * n + c], 4);
+            checked++;
+          }
+      }
+    expect(checked).toBe(2 * (L + 1) * 2 * 6);
+  });
+
+  it('describe what they read, in words, with cells, edges and hooks', async () => {
+    const { store } = await fitted;
+    const s = store.summary;
+    const idx = probeDirectionIndex(
+      s.classes.length,
+      s.layers.length,
+      s.targets.map((t) => s.label_columns[t] ?? 0),
+    );
+    const d = probeDirection(store, idx.of(3, 1, 3) + 6, L);
+    expect(d).toMatchObject({ class: 'path', target: 'target', layer: 1, hook: 'blocks.1.hook_resid_pre', cell: [1, 2], edge: null });
+    expect(d.label).toBe('cell (1,2) is the target, at path tokens, from blocks.1.hook_resid_pre');
+    const last = probeDirection(store, idx.of(0, L, 0) + 12, L);
+    expect(last).toMatchObject({
+      target: 'edge',
+      layer: L,
+      hook: `blocks.${L - 1}.hook_resid_post`,
+      cell: null,
+      edge: [
+        [0, 0],
+        [0, 1],
+      ],
+    });
+    expect(last.label).toBe(`edge (0,0)-(0,1) is open, at \`;\` tokens, from blocks.${L - 1}.hook_resid_post`);
+  });
+
+  it('have a geometry: cosine 1 with themselves, one row per column and layer, logit weights w·W_U', async () => {
+    const { store } = await fitted;
+    const d = probeDirection(store, 5 * 16 + 3, L); // some cell-target probe
+    const W_U = model.weights.get('unembed.W_U')!; // [d_model, d_vocab]
+    const V = W_U.length / D;
+    const g = directionGeometry(store, d, { shape: [D, V], data: W_U }, 5);
+    const self = g.siblings.find((x) => x.index === d.index)!;
+    expect(self.cosine).toBeCloseTo(1, 6);
+    expect(g.siblings).toHaveLength(store.summary.label_columns[d.target]!);
+    expect(g.acrossLayers.map((x) => x.label)).toEqual(store.summary.layers);
+    expect(g.acrossLayers[d.layer].index).toBe(d.index);
+    const logit = (v: number) => d.w.reduce((a, w, k) => a + w * W_U[k * V + v], 0);
+    const all = Array.from({ length: V }, (_, v) => logit(v)).sort((a, b) => b - a);
+    expect(g.logitsUp.map((x) => x.weight)).toEqual(all.slice(0, 5).map((x) => expect.closeTo(x, 5)));
+    expect(g.logitsDown[0].weight).toBeCloseTo(all[V - 1], 5);
+    for (const x of g.siblings) if (x.cosine !== null) expect(Math.abs(x.cosine)).toBeLessThanOrEqual(1 + 1e-9);
+  });
+
+  it('attribute w·resid exactly to embed, positions, heads, b_O and MLPs, split by the label', async () => {
+    const { store } = await fitted;
+    const s = store.summary;
+    const idx = probeDirectionIndex(
+      s.classes.length,
+      s.layers.length,
+      s.targets.map((t) => s.label_columns[t] ?? 0),
+    );
+    const list = mazes(4, 12, 77);
+    const enc = encoder(model);
+    const engine = await model.engine();
+    for (const li of [0, 2, L]) {
+      const d = probeDirection(store, idx.of(3, li, 3) + list[0].target[0] * 4 + list[0].target[1], L);
+      const hooks = directionHooks(d, model.cfg);
+      const bO = Array.from({ length: d.layer }, (_, l) => model.weights.get(`blocks.${l}.attn.b_O`)!);
+      const acc = new DirectionActivity(d, model.cfg, model.vocab, bO, 3);
+      let pathPositions = 0;
+      let trueOnes = 0;
+      for (const [i, m] of list.entries()) {
+        const ids = enc.encode(m, new Rng(`d/${i}`));
+        const out = await engine.runWithCache(ids, 1, ids.length, { names: hooks });
+        acc.add({ ids, maze: m, hooks: out.cache });
+        pathPositions += m.path.length - 1;
+        if (m.target[0] === d.cell![0] && m.target[1] === d.cell![1]) trueOnes += m.path.length - 1;
+      }
+      const a = acc.result();
+      expect(a.writers.map((w) => w.component)).toEqual(writerComponents(d.layer, model.cfg.n_heads, architecture(model.cfg)));
+      expect(a.writers).toHaveLength(2 + d.layer * (model.cfg.n_heads + 2));
+      expect(a.maxSumError).toBeLessThan(1e-3);
+      expect(a.nTrue + a.nFalse).toBe(pathPositions);
+      expect(a.nTrue).toBe(trueOnes);
+      expect(trueOnes).toBeGreaterThan(0);
+      expect(a.examples).toHaveLength(3);
+      expect(a.examples[0].value).toBeGreaterThanOrEqual(a.examples[2].value);
+      for (const x of a.examples) expect(x.values[x.position]).toBe(x.value);
+      const path = a.byClass.find((c) => c.class === 'path')!;
+      expect(path.nTrue + path.nFalse).toBe(pathPositions + list.length); // every path token, the last included
+      for (const c of a.byClass) for (const v of [c.meanTrue, c.meanFalse]) if (v !== null) expect(v).toBeGreaterThan(0);
+    }
+  });
+});
