@@ -10,9 +10,11 @@ import {
   defaultParams,
   divergingColour,
   finiteRange,
+  latticeEdgeLabels,
   nanMean0,
   paramsInput,
   parseParams,
+  probeDirectionIndex,
   sequentialColour,
   subTensor,
   textOn,
@@ -20,6 +22,32 @@ import {
 } from '../../web/lib/experiments.js';
 import { formatParams } from '../../web/components/views/experiment/CreateExperiment.js';
 import { metricOf } from '../../web/components/views/experiment/BehaviorView.js';
+import { latticeEdges, probeDirectionIndex as serverDirectionIndex } from '../../server/interp/probes.js';
+
+describe('probe directions in the probes view', () => {
+  it('number probes as the server stores them, and name edges in its order', () => {
+    const s = {
+      classes: ['sep', 'path'],
+      probeLayers: ['resid_pre 0', 'resid_pre 1', 'resid_post 1'],
+      targets: ['edge', 'target', 'future'],
+      label_columns: { edge: 24, target: 16, future: 16, solution: null },
+    };
+    const server = serverDirectionIndex(2, 3, [24, 16, 16]);
+    let checked = 0;
+    for (let ci = 0; ci < 2; ci++)
+      for (let li = 0; li < 3; li++)
+        for (let ti = 0; ti < 3; ti++)
+          for (const col of [0, 5, 15]) {
+            expect(probeDirectionIndex(s, ci, li, ti, col)).toBe(server.of(ci, li, ti) + col);
+            checked++;
+          }
+    expect(checked).toBe(54);
+    const labels = latticeEdgeLabels(4, 4);
+    const edges = latticeEdges(4, 4);
+    expect(labels).toHaveLength(edges.length);
+    edges.forEach(([a, b], k) => expect(labels[k]).toBe(`(${Math.floor(a / 4)},${a % 4})-(${Math.floor(b / 4)},${b % 4})`));
+  });
+});
 
 describe('experiment params in the form', () => {
   it("the form starts from the kind's defaults on the model, without the union's __typename or unset fields", () => {

@@ -515,6 +515,65 @@ describe('experiments in the dashboard', () => {
     expect(carol.errors).toEqual([]);
   });
 
+  it("a probe's direction page from the probes drill-down: what it reads, its layer's probes on the grid, its activity and writers, and a finding about it", async () => {
+    // The probe of "cell is the target" at path tokens, resid_pre 1: opened from the drill-down's link for its most probable cell.
+    await page().goto(`${base}/experiments/${expIds.probes}?target=target&cls=path&at=3.1`);
+    await page().waitForSelector('[data-testid=probe-directions] a');
+    expect(await page().locator('[data-testid=probe-directions] a').count()).toBe(GRID * GRID);
+    const best = page().locator('[data-testid=probe-directions] a:has(strong)');
+    const cell = (await best.textContent())!.trim();
+    await best.click();
+    await page().waitForURL(new RegExp(`/experiments/${expIds.probes}/directions/\\d+$`));
+    const index = Number(page().url().split('/').at(-1));
+    await page().waitForSelector('[data-testid=direction-page]');
+    expect(await page().textContent('h1')).toBe(`Probe direction ${index}`);
+    expect(await page().textContent('[data-testid=direction-reads] td.mono')).toBe('blocks.1.hook_resid_pre');
+    expect(await page().textContent('body')).toContain(`cell ${cell} is the target, at path tokens, from blocks.1.hook_resid_pre`);
+    expect(await page().locator('[data-testid=direction-layers] tbody tr').count()).toBe(L + 1);
+    expect(await page().locator('[data-testid=direction-layers] tbody tr strong').textContent()).toBe('resid_pre 1');
+    expect(await page().locator('[data-testid=direction-sibling-map] rect[data-v]').count()).toBe(GRID * GRID);
+    expect(await page().textContent('[data-testid=direction-logits]')).toMatch(/^raises .+; lowers .+/);
+
+    // Its activity over the head page's test mazes: none of them the probes' own (those were generated).
+    await page().selectOption('[data-testid=direction-activity] select[name=dataset]', { label: 'head-page (5×5)' });
+    await page().waitForURL(/dataset=/);
+    await page().waitForSelector('[data-testid=direction-example] svg rect.cell', { timeout: 60_000 });
+    expect(await page().textContent('[data-testid=direction-activity-summary]')).toMatch(
+      /^12 of 12 test mazes of head-page from #0, none of them among the probes’ own; \d+ positions\.$/,
+    );
+    expect(await page().locator('[data-testid=direction-example]').count()).toBe(6);
+    expect(await page().locator('[data-testid=direction-example] svg rect.cell.lit').count()).toBe(6); // the probe's cell on each
+    expect(await page().locator('[data-testid=direction-by-class] tbody tr.selected td').first().textContent()).toBe('path');
+    // Writers before resid_pre 1: embed, pos_embed, layer 0's heads, b_O and MLP; heads and the MLP link to their pages.
+    expect(await page().locator('[data-testid=direction-writers] tbody tr').count()).toBe(2 + H + 2);
+    const writer = page().locator('[data-testid=direction-writers] tbody a').first();
+    expect(await writer.getAttribute('href')).toBe(`/models/${modelId}/components/${encodeURIComponent((await writer.textContent())!.trim())}`);
+    await screenshot(page(), 'exp-14b-direction-page');
+    const pageUrl = page().url();
+
+    // Another cell of the grid opens that cell's probe.
+    const other = cell === '(0,0)' ? 1 : 0; // a cell of row 0 that is not this one
+    await page().locator('[data-testid=direction-sibling-map] rect[data-v]').nth(other).click();
+    await page().waitForURL((u) => /\/directions\/\d+$/.test(u.pathname) && Number(u.pathname.split('/').at(-1)) !== index);
+    await page().waitForSelector('[data-testid=direction-page]');
+    expect(await page().textContent('body')).toContain(`cell (0,${other}) is the target`);
+
+    // A finding written from its page is listed there, and its target links back.
+    await page().goto(pageUrl);
+    await page().click('[data-testid=direction-findings] a.button');
+    await page().waitForSelector('[data-testid=annotation-form] textarea[name=body]');
+    expect(await page().inputValue('[data-testid=annotation-form] input[name=index]')).toBe(String(index));
+    await page().fill('[data-testid=annotation-form] textarea[name=body]', `The target ${cell} is readable at resid_pre 1.`);
+    await page().click('[data-testid=annotation-form] button.primary');
+    const label = `probes ${expIds.probes} direction ${index}`;
+    await page().waitForSelector(`.annotation a.target:has-text("${label}")`);
+    await page().click(`.annotation a.target:has-text("${label}")`);
+    await page().waitForURL(new RegExp(`/experiments/${expIds.probes}/directions/${index}$`));
+    await page().waitForSelector('[data-testid=direction-findings] li');
+    expect(await page().textContent('[data-testid=direction-findings] li')).toContain(`The target ${cell} is readable at resid_pre 1.`);
+    expect(carol.errors).toEqual([]);
+  });
+
   it('compares two runs of a kind side by side: ticked on the list, one chart with a series per run named by the params that differ', async () => {
     const first = expIds['logit-lens'];
     const second = await runFromForm('logit-lens', { count: 4 });

@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
+import { probeDirectionIndex } from '../../web/lib/experiments.js';
 import { ARTIFACTS, buildWeb, createAccounts, launchBrowser, logIn, randomModelFile, startServer, tempDataDir } from './harness.js';
 
 const RUNS = 5;
@@ -119,6 +120,29 @@ async function main(): Promise<void> {
       }
       runs.push(job.params.experimentId.split(':')[1]);
     }
+    // A probes run on the demo dataset for a direction page (the probes of "cell (2,2) is the target" at path tokens, resid_pre 1).
+    const probesJob = (
+      await gql(
+        'mutation($m: ID!) { runExperiment(modelId: $m, datasetId: "Dataset:1", params: {probes: {count: 100, iters: 50}}) { id params { ... on ExperimentJobParams { experimentId } } } }',
+        { m: model.id },
+      )
+    ).runExperiment as unknown as { id: string; params: { experimentId: string } };
+    for (;;) {
+      const j = (await gql('query($id: ID!) { job(id: $id) { id status } }', { id: probesJob.id })).job as unknown as { status: string };
+      if (j.status === 'COMPLETED') break;
+      if (j.status === 'FAILED' || j.status === 'CANCELLED') throw new Error(`perf: the probes run ended ${j.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const probesId = probesJob.params.experimentId.split(':')[1];
+    const summary = (
+      (await gql(
+        'query($e: ID!) { experiment(id: $e) { result { ... on ProbesSummary { classes probeLayers: layers targets grid label_columns { edge solution future target } } } } }',
+        {
+          e: probesJob.params.experimentId,
+        },
+      )) as unknown as { experiment: { result: Parameters<typeof probeDirectionIndex>[0] & { grid: number[] } } }
+    ).experiment.result;
+    const direction = probeDirectionIndex(summary, summary.classes.indexOf('path'), 1, summary.targets.indexOf('target'), 2 * summary.grid[1] + 2);
     const routes: Array<[string, string]> = [
       ['/', '[data-testid=running-jobs]'],
       ['/datasets', '[data-testid=datasets] tbody tr'],
@@ -133,6 +157,9 @@ async function main(): Promise<void> {
       // The same page with its activity: 48 forward passes on the demo dataset's test mazes, drawn.
       [`/models/${mid}/components/L0H0?dataset=1`, '[data-testid=component-example] svg rect.cell'],
       [`/experiments/compare?ids=${runs.join(',')}`, '[data-testid=compare-chart] g[data-series]'],
+      [`/experiments/${probesId}/directions/${direction}`, '[data-testid=direction-sibling-map] rect[data-v]'],
+      // With its activity: up to 48 forward passes on the demo dataset's test mazes (past the probes' own when enough are left), with direct attribution, drawn.
+      [`/experiments/${probesId}/directions/${direction}?dataset=1`, '[data-testid=direction-example] svg rect.cell'],
       ['/login', '[data-testid=me]'],
     ];
     const pages: Record<string, { coldMs: number; medianMs: number; maxMs: number }> = {};

@@ -102,6 +102,32 @@ export function absMax(values: ArrayLike<number>): number {
 }
 
 /**
+ * The index of a probes run's probe (Experiment.probeDirection) for class `ci`, layer `li`, target
+ * `ti` (indices into the summary's lists) and label `column`: probes are numbered class-major, then
+ * layer, target and column, as server/interp/probes.ts probeDirectionIndex numbers them.
+ */
+export function probeDirectionIndex(
+  s: { classes: readonly string[]; probeLayers: readonly string[]; targets: readonly string[]; label_columns: Partial<Record<string, number | null>> },
+  ci: number,
+  li: number,
+  ti: number,
+  column: number,
+): number {
+  const widths = s.targets.map((t) => s.label_columns[t] ?? 0);
+  const perLayer = widths.reduce((a, b) => a + b, 0);
+  return (ci * s.probeLayers.length + li) * perLayer + widths.slice(0, ti).reduce((a, b) => a + b, 0) + column;
+}
+
+/** Lattice edges as the probes number them (server/interp/probes.ts latticeEdges): every down edge, then every right edge. */
+export function latticeEdgeLabels(rows: number, cols: number): string[] {
+  const at = (c: number) => `(${Math.floor(c / cols)},${c % cols})`;
+  const out: string[] = [];
+  for (let c = 0; c < (rows - 1) * cols; c++) out.push(`${at(c)}-${at(c + cols)}`);
+  for (let c = 0; c < rows * cols; c++) if (c % cols < cols - 1) out.push(`${at(c)}-${at(c + 1)}`);
+  return out;
+}
+
+/**
  * The sub-tensor at `index` along the leading axes of a row-major tensor: e.g. index [p] of a
  * [P, L, T] tensor is the [L, T] block of pair p. Throws when the index is out of range.
  */

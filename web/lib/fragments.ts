@@ -19,9 +19,9 @@ export const JOB_FIELDS = `id kind status ${PROGRESS} ${RESULT} error createdAt 
 export const DATASET_FIELDS = 'id name generator grid count seed p status mazeCount createdAt createdBy { name }';
 
 /** A finding's target as every view selects it (ComponentTarget). */
-export const TARGET_FIELDS = 'target { kind layer head neuron hook position experimentId latent }';
+export const TARGET_FIELDS = 'target { kind layer head neuron hook position experimentId latent index }';
 
-export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} alsoAbout { kind layer head neuron hook position experimentId latent } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
+export const ANNOTATION_FIELDS = `id ${TARGET_FIELDS} alsoAbout { kind layer head neuron hook position experimentId latent index } body status tags evidence { label url } version createdAt updatedAt score myVote author { id name } comments { id body createdAt author { name } }`;
 
 export const CIRCUIT_FIELDS = `id name graph { nodes { id label kind layer head } edges { from to label evidence weight } } version updatedAt updatedBy { name } model { id name ${MODEL_CONFIG} } owner { name } editors { name } canEdit`;
 
@@ -45,7 +45,7 @@ export const EXPERIMENT_RESULT = `result { __typename
     ... on GeometrySummary { classes geoLayers: layers properties methods k mazes points_total points_used by_layer { layer scores { property score } }
       geoChance: chance { property chance } best { property layer score chance } pca_explained }
     ... on PathPatchingSummary { receivers { kind layer heads inputs } freeze ${PATCH_PAIR} strongest { layer head effect } }
-    ... on ProbesSummary { train test grid classes targets probeLayers: layers future_equals_solution_at
+    ... on ProbesSummary { train test grid classes targets probeLayers: layers future_equals_solution_at label_columns { edge solution future target }
       table { class layer edge ${PROBE_SCORES} solution ${PROBE_SCORES} future ${PROBE_SCORES} target ${PROBE_SCORES} } }
     ... on WeightsSummary { side: grid embedding { distance_vs_lattice_pearson cosine_distance_vs_lattice_pearson anchor pca_explained_variance pc_row_corr pc_col_corr }
       heads { layer head ov_singular_values qk_singular_values qk_lattice_adjacency_corr } }

@@ -63,3 +63,8 @@ export function componentHref(modelId: string, name: string): string | null {
 export function featureHref(experimentId: string | number, latent: number): string {
   return `/experiments/${shortId(String(experimentId))}/features/${latent}`;
 }
+
+/** The page of probe `index` of a probes experiment (a residual-stream direction). */
+export function directionHref(experimentId: string | number, index: number): string {
+  return `/experiments/${shortId(String(experimentId))}/directions/${index}`;
+}

@@ -343,6 +343,7 @@ export interface AnnotationQuery {
       position: number | null;
       experimentId: string | null;
       latent: number | null;
+      index: number | null;
     };
     alsoAbout: Array<{
       kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
@@ -353,6 +354,7 @@ export interface AnnotationQuery {
       position: number | null;
       experimentId: string | null;
       latent: number | null;
+      index: number | null;
     }>;
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -401,6 +403,7 @@ export interface AnnotationsQuery {
           position: number | null;
           experimentId: string | null;
           latent: number | null;
+          index: number | null;
         };
         alsoAbout: Array<{
           kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
@@ -411,6 +414,7 @@ export interface AnnotationsQuery {
           position: number | null;
           experimentId: string | null;
           latent: number | null;
+          index: number | null;
         }>;
         body: string;
         status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -468,6 +472,7 @@ export interface AnnotationEventsSubscription {
         position: number | null;
         experimentId: string | null;
         latent: number | null;
+        index: number | null;
       };
       alsoAbout: Array<{
         kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
@@ -478,6 +483,7 @@ export interface AnnotationEventsSubscription {
         position: number | null;
         experimentId: string | null;
         latent: number | null;
+        index: number | null;
       }>;
       body: string;
       status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -1037,6 +1043,12 @@ export interface CompareRunQuery {
       targets: Array<string>;
       probeLayers: Array<string>;
       future_equals_solution_at: Array<string>;
+      label_columns: {
+        edge: number | null;
+        solution: number | null;
+        future: number | null;
+        target: number | null;
+      };
       table: Array<{
         class: string;
         layer: string;
@@ -1384,6 +1396,7 @@ export interface CreateAnnotationMutation {
       position: number | null;
       experimentId: string | null;
       latent: number | null;
+      index: number | null;
     };
     alsoAbout: Array<{
       kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
@@ -1394,6 +1407,7 @@ export interface CreateAnnotationMutation {
       position: number | null;
       experimentId: string | null;
       latent: number | null;
+      index: number | null;
     }>;
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';
@@ -2067,6 +2081,12 @@ export interface ExperimentQuery {
       targets: Array<string>;
       probeLayers: Array<string>;
       future_equals_solution_at: Array<string>;
+      label_columns: {
+        edge: number | null;
+        solution: number | null;
+        future: number | null;
+        target: number | null;
+      };
       table: Array<{
         class: string;
         layer: string;
@@ -3659,6 +3679,165 @@ export interface PlaygroundQueryVariables {
   withMaze: boolean;
 }
 
+/** query ProbeDirection (web/components/views/experiment/DirectionView.queries.ts PROBE_DIRECTION) */
+export interface ProbeDirectionQuery {
+  experiment: {
+    id: string;
+    kind: string;
+    status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
+    dataset: {
+      id: string;
+    } | null;
+    model: {
+      id: string;
+      name: string;
+      lineage: {
+        datasetId: string | null;
+      };
+    };
+    result: {
+      __typename: 'AttentionSummary';
+    } | {
+      __typename: 'LogitLensSummary';
+    } | {
+      __typename: 'DlaSummary';
+    } | {
+      __typename: 'ActivationPatchingSummary';
+    } | {
+      __typename: 'AttributionPatchingSummary';
+    } | {
+      __typename: 'PathPatchingSummary';
+    } | {
+      __typename: 'GeometrySummary';
+    } | {
+      __typename: 'ProbesSummary';
+      grid: Array<number>;
+      mazes: number;
+      train: number;
+      test: number;
+    } | {
+      __typename: 'WeightsSummary';
+    } | {
+      __typename: 'AdjacencyHeadsSummary';
+    } | {
+      __typename: 'RetargetSummary';
+    } | {
+      __typename: 'BehaviorSummary';
+    } | {
+      __typename: 'LookaheadSummary';
+    } | {
+      __typename: 'SaeSummary';
+    } | {
+      __typename: 'SaeInterventionSummary';
+    } | null;
+    probeDirection: {
+      index: number;
+      class: string;
+      layer: string;
+      hook: string;
+      target: string;
+      column: number;
+      cell: Array<number> | null;
+      edge: Array<Array<number>> | null;
+      label: string;
+      norm: number;
+      bias: number;
+      balancedAccuracy: number | null;
+      controlBalancedAccuracy: number | null;
+      siblings: Array<{
+        index: number;
+        column: number;
+        label: string;
+        cosine: number | null;
+        balancedAccuracy: number | null;
+      }>;
+      acrossLayers: Array<{
+        index: number;
+        label: string;
+        cosine: number | null;
+        balancedAccuracy: number | null;
+      }>;
+      logitsUp: Array<{
+        token: string;
+        weight: number;
+      }>;
+      logitsDown: Array<{
+        token: string;
+        weight: number;
+      }>;
+    } | null;
+  } | null;
+  datasets: {
+    edges: Array<{
+      node: {
+        id: string;
+        name: string;
+        status: 'BUILDING' | 'READY';
+        grid: number;
+      };
+    }>;
+  };
+}
+
+export interface ProbeDirectionQueryVariables {
+  id: string;
+  index: number;
+}
+
+/** query ProbeDirectionActivity (web/components/views/experiment/DirectionView.queries.ts PROBE_DIRECTION_ACTIVITY) */
+export interface ProbeDirectionActivityQuery {
+  experiment: {
+    id: string;
+    probeDirection: {
+      activity: {
+        dataset: {
+          id: string;
+          name: string;
+        };
+        mazes: number;
+        offset: number;
+        splitSize: number;
+        overlap: number;
+        positions: number;
+        nTrue: number;
+        nFalse: number;
+        maxSumError: number;
+        byClass: Array<{
+          class: string;
+          meanTrue: number | null;
+          nTrue: number;
+          meanFalse: number | null;
+          nFalse: number;
+        }>;
+        writers: Array<{
+          component: string;
+          meanTrue: number | null;
+          meanFalse: number | null;
+        }>;
+        examples: Array<{
+          maze: {
+            id: string;
+            index: number;
+            svg: string;
+          };
+          position: number;
+          token: string;
+          value: number;
+          label: boolean;
+          tokens: Array<string>;
+          values: Array<number>;
+        }>;
+      };
+    } | null;
+  } | null;
+}
+
+export interface ProbeDirectionActivityQueryVariables {
+  id: string;
+  index: number;
+  dataset?: string | null;
+}
+
 /** mutation RevokeApiToken (web/components/views/ApiTokens.queries.ts REVOKE_TOKEN) */
 export interface RevokeApiTokenMutation {
   revokeApiToken: {
@@ -4064,6 +4243,7 @@ export interface UpdateAnnotationMutation {
       position: number | null;
       experimentId: string | null;
       latent: number | null;
+      index: number | null;
     };
     alsoAbout: Array<{
       kind: 'embed' | 'pos_embed' | 'unembed' | 'head' | 'mlp' | 'neuron' | 'hook' | 'experiment' | 'feature' | 'direction';
@@ -4074,6 +4254,7 @@ export interface UpdateAnnotationMutation {
       position: number | null;
       experimentId: string | null;
       latent: number | null;
+      index: number | null;
     }>;
     body: string;
     status: 'HYPOTHESIS' | 'SUPPORTED' | 'REFUTED';

@@ -7,7 +7,9 @@
  * each cell drawn on the maze, the true cells outlined. URL state: target, cls, metric (accuracy |
  * balanced), at (the opened class.layer).
  */
-import { subTensor, tokenLabels } from '../../../lib/experiments';
+import Link from 'next/link';
+import { latticeEdgeLabels, probeDirectionIndex, subTensor, tokenLabels } from '../../../lib/experiments';
+import { directionHref } from '../../../lib/url';
 import { cellParam, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
@@ -48,6 +50,16 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
         label="first test maze"
         testId="probe-drill-maze"
       />
+      {e.tensors.some((t) => t.name === 'directions') ? (
+        <p className="cells-links" data-testid="probe-directions">
+          Each cell’s probe as a residual direction (its page: where it is present, what writes it):{' '}
+          {Array.from({ length: n }, (_, c) => (
+            <Link key={c} prefetch={false} href={directionHref(e.id, probeDirectionIndex(s, ci, li, ti, c))}>
+              {c === best ? <strong>{`(${Math.floor(c / cols)},${c % cols})`}</strong> : `(${Math.floor(c / cols)},${c % cols})`}
+            </Link>
+          )).flatMap((x, i) => (i ? [' ', x] : [x]))}
+        </p>
+      ) : null}
     </div>
   );
 }
@@ -118,7 +130,21 @@ export function ProbesView({ e, s }: ViewProps<'ProbesSummary'>) {
       />
       {drillable && opened ? (
         target === 'edge' ? (
-          <p className="sub">Edge probes read one label per lattice edge, not per cell; choose a cell target (solution, future, target) to draw.</p>
+          <>
+            <p className="sub">Edge probes read one label per lattice edge, not per cell; choose a cell target (solution, future, target) to draw.</p>
+            {e.tensors.some((t) => t.name === 'directions') ? (
+              <p className="cells-links" data-testid="probe-directions">
+                Each edge’s probe as a residual direction:{' '}
+                {latticeEdgeLabels(s.grid[0], s.grid[1])
+                  .map((label, k) => (
+                    <Link key={label} prefetch={false} href={directionHref(e.id, probeDirectionIndex(s, opened[0], opened[1], targets.indexOf('edge'), k))}>
+                      {label}
+                    </Link>
+                  ))
+                  .flatMap((x, i) => (i ? [' ', x] : [x]))}
+              </p>
+            ) : null}
+          </>
         ) : (
           <ProbeOnMaze e={e} s={s} ci={opened[0]} li={opened[1]} ti={targets.indexOf(target)} />
         )

@@ -8,7 +8,7 @@ import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';
 import { TARGET_LIST_HINT, type Target, parseEvidenceLines, parseTargetList, parseTargetParam, targetInput, targetParam } from './target';
 
-const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook', 'feature'];
+const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook', 'feature', 'direction'];
 
 function blankTarget(kind: string): Target {
   switch (kind) {
@@ -22,6 +22,8 @@ function blankTarget(kind: string): Target {
       return { kind, hook: 'blocks.0.hook_resid_pre' };
     case 'feature':
       return { kind, experimentId: '', latent: 0 };
+    case 'direction':
+      return { kind, experimentId: '', index: 0 };
     default:
       return { kind };
   }
@@ -146,6 +148,25 @@ export function AnnotationForm({
             <label>
               Latent
               <input name="latent" type="number" min={0} style={{ width: 80 }} value={Number(target.latent ?? 0)} onChange={num('latent')} />
+            </label>
+          </>
+        ) : null}
+        {target.kind === 'direction' ? (
+          <>
+            <label>
+              Probes experiment
+              <input
+                name="probes"
+                type="number"
+                min={1}
+                style={{ width: 80 }}
+                value={String(target.experimentId ?? '').replace(/^Experiment:/, '')}
+                onChange={(e) => setTarget({ ...target, experimentId: e.target.value })}
+              />
+            </label>
+            <label>
+              Direction
+              <input name="index" type="number" min={0} style={{ width: 80 }} value={Number(target.index ?? 0)} onChange={num('index')} />
             </label>
           </>
         ) : null}

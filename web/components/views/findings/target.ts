@@ -4,7 +4,7 @@
  *   ↔ {head: {layer: 0, head: 1}} (ComponentTargetInput),
  * matching the API's canonical target keys (server/services/annotations.ts targetKey).
  */
-import { componentPage, featureHref } from '../../../lib/url';
+import { componentPage, directionHref, featureHref } from '../../../lib/url';
 export interface Target {
   kind: string;
   layer?: number | null;
@@ -16,6 +16,8 @@ export interface Target {
   experimentId?: string | number | null;
   /** feature: the SAE latent */
   latent?: number | null;
+  /** direction: the probe's index in its probes experiment */
+  index?: number | null;
 }
 
 const experimentNumber = (id: Target['experimentId']): string => String(id ?? '').replace(/^Experiment:/, '');
@@ -34,6 +36,8 @@ export function targetLabel(t: Target): string {
       return `experiment ${experimentNumber(t.experimentId)}`;
     case 'feature':
       return `SAE ${experimentNumber(t.experimentId)} latent ${t.latent}`;
+    case 'direction':
+      return `probes ${experimentNumber(t.experimentId)} direction ${t.index}`;
     default:
       return String(t.kind);
   }
@@ -47,9 +51,10 @@ export function targetComponentName(t: Target): string | null {
   return null;
 }
 
-/** A target's page, where it has one: a head's, MLP's or neuron's component page, or an SAE latent's feature page. */
+/** A target's page, where it has one: a head's, MLP's or neuron's component page, an SAE latent's feature page, or a probe direction's page. */
 export function targetHref(t: Target, modelId: string): string | null {
   if (t.kind === 'feature' && t.experimentId != null && t.latent != null) return featureHref(t.experimentId, t.latent);
+  if (t.kind === 'direction' && t.experimentId != null && t.index != null) return directionHref(t.experimentId, t.index);
   const name = targetComponentName(t);
   return name ? componentPage(modelId, name) : null;
 }
@@ -68,6 +73,8 @@ export function targetParam(t: Target): string {
       return `experiment:${experimentNumber(t.experimentId)}`;
     case 'feature':
       return `feature:${experimentNumber(t.experimentId)}.${t.latent}`;
+    case 'direction':
+      return `direction:${experimentNumber(t.experimentId)}.${t.index}`;
     default:
       return String(t.kind);
   }
@@ -88,6 +95,8 @@ export function targetInput(t: Target): Record<string, unknown> {
       return { experiment: `Experiment:${experimentNumber(t.experimentId)}` };
     case 'feature':
       return { feature: { sae: `Experiment:${experimentNumber(t.experimentId)}`, latent: t.latent ?? 0 } };
+    case 'direction':
+      return { direction: { probes: `Experiment:${experimentNumber(t.experimentId)}`, index: t.index ?? 0 } };
     default:
       return { [t.kind]: true };
   }
@@ -103,6 +112,7 @@ export function parseTargetParam(s: string): Target | null {
   if ((m = /^hook:([\w.]+)(?:@(\d+))?$/.exec(s))) return { kind: 'hook', hook: m[1], ...(m[2] ? { position: Number(m[2]) } : {}) };
   if ((m = /^experiment:(\d+)$/.exec(s))) return { kind: 'experiment', experimentId: Number(m[1]) };
   if ((m = /^feature:(\d+)\.(\d+)$/.exec(s))) return { kind: 'feature', experimentId: Number(m[1]), latent: Number(m[2]) };
+  if ((m = /^direction:(\d+)\.(\d+)$/.exec(s))) return { kind: 'direction', experimentId: Number(m[1]), index: Number(m[2]) };
   return null;
 }
 
@@ -124,7 +134,7 @@ export function parseTargetList(text: string): { targets: Target[] } | { bad: st
 }
 
 /** The message for a further target that is not one (the forms' shared wording). */
-export const TARGET_LIST_HINT = 'write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N or feature:N.LATENT';
+export const TARGET_LIST_HINT = 'write head:L.H, mlp:L, neuron:L.N, hook:NAME, experiment:N, feature:N.LATENT or direction:N.INDEX';
 
 /** Evidence links as the forms edit them: the inverse of parseEvidenceLines ("view" links as their bare URL). */
 export function formatEvidenceLines(evidence: ReadonlyArray<{ label: string; url: string }>): string {

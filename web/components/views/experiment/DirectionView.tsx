@@ -1,0 +1,321 @@
+'use client';
+/**
+ * /experiments/<id>/directions/<index>: one probe of a probes run as a residual-stream direction,
+ * with a page like a component's: what it reads and how well (against its control task), how it
+ * points relative to its layer's other probes (for a cell target drawn on the grid: does "target
+ * is (2,3)" point like its neighbours?) and to its own column's probe at every layer (where the
+ * representation forms), its logit weights, the findings about it, and its activity over test
+ * mazes: P(label) by token class split by the label's truth, the components that write it (direct
+ * attribution, linked to their pages), and the mazes where it is strongest.
+ */
+import Link from 'next/link';
+import { useRouter } from 'next/navigation';
+import type { ProbeDirectionActivityQuery, ProbeDirectionQuery } from '../../../lib/generated/operations';
+import { fullId, shortId } from '../../../lib/graphql';
+import { useQuery } from '../../../lib/hooks';
+import { componentPage, directionHref, useUrlState } from '../../../lib/url';
+import { Heatmap } from '../../charts/Heatmap';
+import { MazeSvg } from '../../MazeSvg';
+import { ShadedTokens } from '../../ShadedTokens';
+import { ErrorBox, Title } from '../../ui';
+import { TargetFindings } from '../findings/TargetFindings';
+import { fmt, UrlSelect } from './common';
+import { PROBE_DIRECTION, PROBE_DIRECTION_ACTIVITY } from './DirectionView.queries';
+
+type Experiment = NonNullable<ProbeDirectionQuery['experiment']>;
+type Direction = NonNullable<Experiment['probeDirection']>;
+type Activity = NonNullable<NonNullable<ProbeDirectionActivityQuery['experiment']>['probeDirection']>['activity'];
+
+/** The cells a direction names ("r,c"), outlined on mazes. */
+function litCells(d: Direction): string[] {
+  if (d.cell) return [d.cell.join(',')];
+  return d.edge ? d.edge.map((c) => c.join(',')) : [];
+}
+
+/** Writers that are components with pages (heads and MLPs), by dla's names. */
+function writerHref(modelId: string, component: string): string | null {
+  return /^L\d+H\d+$/.test(component) || /^L\d+\.mlp$/.test(component) ? componentPage(modelId, component) : null;
+}
+
+function Reads({ id, d }: { id: string; d: Direction }) {
+  return (
+    <div className="card" data-testid="direction-reads">
+      <h2>What it reads</h2>
+      <table className="compact">
+        <tbody>
+          <tr>
+            <th>Hook</th>
+            <td className="mono">{d.hook}</td>
+          </tr>
+          <tr>
+            <th>At</th>
+            <td>{d.class} tokens</td>
+          </tr>
+          <tr>
+            <th>Label</th>
+            <td>
+              {d.target} · column {d.column}
+            </td>
+          </tr>
+          <tr>
+            <th>Balanced accuracy (test)</th>
+            <td data-testid="direction-accuracy">
+              {fmt(d.balancedAccuracy)} <span className="sub">control (shuffled labels) {fmt(d.controlBalancedAccuracy)}; chance 0.5</span>
+            </td>
+          </tr>
+          <tr>
+            <th>‖w‖, bias</th>
+            <td>
+              {fmt(d.norm)}, {fmt(d.bias)}
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <h3>This label at every layer</h3>
+      <table className="compact" data-testid="direction-layers">
+        <thead>
+          <tr>
+            <th>Layer</th>
+            <th className="num">Cosine with this one</th>
+            <th className="num">Balanced accuracy</th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.acrossLayers.map((x) => (
+            <tr key={x.index}>
+              <td>
+                {x.index === d.index ? (
+                  <strong>{x.label}</strong>
+                ) : (
+                  <Link prefetch={false} href={directionHref(id, x.index)}>
+                    {x.label}
+                  </Link>
+                )}
+              </td>
+              <td className="num">{fmt(x.cosine)}</td>
+              <td className="num">{fmt(x.balancedAccuracy)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h3>Logit weights (direct path, no final LayerNorm)</h3>
+      <p data-testid="direction-logits">
+        raises {d.logitsUp.map((t) => `${t.token} ${fmt(t.weight, 2)}`).join(', ')}; lowers{' '}
+        {d.logitsDown.map((t) => `${t.token} ${fmt(t.weight, 2)}`).join(', ')}
+      </p>
+    </div>
+  );
+}
+
+/** The layer's other probes of this target: a grid of cosines for cell targets (click opens one), the nearest for edges. */
+function Siblings({ id, d, grid }: { id: string; d: Direction; grid: readonly number[] }) {
+  const router = useRouter();
+  const [rows, cols] = grid;
+  if (d.cell) {
+    return (
+      <div className="card" data-testid="direction-siblings">
+        <h2>
+          “{d.target}” probes of every cell at {d.layer}
+        </h2>
+        <p className="sub">Cosine of each cell’s probe with this one, on the maze grid; click a cell to open its probe.</p>
+        <Heatmap
+          values={d.siblings.map((x) => x.cosine ?? NaN)}
+          rows={rows}
+          cols={cols}
+          rowLabels={Array.from({ length: rows }, (_, r) => `row ${r}`)}
+          colLabels={Array.from({ length: cols }, (_, c) => `col ${c}`)}
+          diverging
+          range={[-1, 1]}
+          valueLabel="cosine"
+          cell={48}
+          showValues
+          onCellClick={(r, c) => router.push(directionHref(id, d.siblings[r * cols + c].index))}
+          testId="direction-sibling-map"
+        />
+      </div>
+    );
+  }
+  const nearest = d.siblings
+    .filter((x) => x.index !== d.index && x.cosine !== null)
+    .sort((a, b) => (b.cosine ?? 0) - (a.cosine ?? 0))
+    .slice(0, 8);
+  return (
+    <div className="card" data-testid="direction-siblings">
+      <h2>Nearest edge probes at {d.layer}</h2>
+      <ul>
+        {nearest.map((x) => (
+          <li key={x.index}>
+            <Link prefetch={false} href={directionHref(id, x.index)}>
+              {x.label}
+            </Link>{' '}
+            cosine {fmt(x.cosine, 2)}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function ActivityView({
+  e,
+  d,
+  datasets,
+}: {
+  e: Experiment;
+  d: Direction;
+  datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
+}) {
+  const url = useUrlState();
+  const ready = datasets.filter((x) => x.status === 'READY');
+  const fallback = e.dataset?.id ?? e.model.lineage.datasetId ?? ready[0]?.id ?? '';
+  const dataset = url.get('dataset') ? fullId('Dataset', url.get('dataset')) : fallback;
+  const q = useQuery<ProbeDirectionActivityQuery>(PROBE_DIRECTION_ACTIVITY, { id: e.id, index: d.index, dataset: dataset || null }, { skip: !dataset });
+  const a: Activity | undefined = q.data?.experiment?.probeDirection?.activity;
+  const writers = a
+    ? [...a.writers]
+        .map((w) => ({ ...w, diff: (w.meanTrue ?? 0) - (w.meanFalse ?? 0) }))
+        .sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))
+        .slice(0, 12)
+    : [];
+  return (
+    <div className="card" data-testid="direction-activity">
+      <h2>Activity over mazes</h2>
+      <div className="filters">
+        <UrlSelect
+          param="dataset"
+          label="Test mazes of "
+          value={shortId(dataset)}
+          options={ready.map((x) => [shortId(x.id), `${x.name} (${x.grid}×${x.grid})${x.id === e.dataset?.id ? ' · the probes’' : ''}`] as const)}
+        />
+      </div>
+      {!dataset ? <p className="empty">No dataset to read: create one first.</p> : null}
+      <ErrorBox error={q.error} />
+      {q.loading && !a ? <p className="empty">Running the model on the test mazes…</p> : null}
+      {a ? (
+        <>
+          <p data-testid="direction-activity-summary">
+            {a.mazes} of {a.splitSize} test mazes of {a.dataset.name} from #{a.offset},{' '}
+            {a.overlap > 0 ? <strong>{a.overlap} of them among the probes’ own</strong> : 'none of them among the probes’ own'}; {a.positions} positions.
+          </p>
+          <h3>Mean P(label) by token class</h3>
+          <table className="compact" data-testid="direction-by-class">
+            <thead>
+              <tr>
+                <th>Class</th>
+                <th className="num">Label true</th>
+                <th className="num">n</th>
+                <th className="num">Label false</th>
+                <th className="num">n</th>
+              </tr>
+            </thead>
+            <tbody>
+              {a.byClass.map((c) => (
+                <tr key={c.class} className={c.class === d.class ? 'selected' : undefined}>
+                  <td>{c.class}</td>
+                  <td className="num">{fmt(c.meanTrue)}</td>
+                  <td className="num">{c.nTrue}</td>
+                  <td className="num">{fmt(c.meanFalse)}</td>
+                  <td className="num">{c.nFalse}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <h3>What writes it (direct attribution at {d.class} tokens)</h3>
+          <p className="sub">
+            w·(each component’s output), mean where the label is true ({a.nTrue} positions) and false ({a.nFalse}); the 12 with the largest difference. They sum
+            to w·resid up to {fmt(a.maxSumError, 2)}.
+          </p>
+          <table className="compact" data-testid="direction-writers">
+            <thead>
+              <tr>
+                <th>Component</th>
+                <th className="num">Label true</th>
+                <th className="num">Label false</th>
+                <th className="num">Difference</th>
+              </tr>
+            </thead>
+            <tbody>
+              {writers.map((w) => {
+                const href = writerHref(e.model.id, w.component);
+                return (
+                  <tr key={w.component}>
+                    <td>
+                      {href ? (
+                        <Link prefetch={false} href={href}>
+                          {w.component}
+                        </Link>
+                      ) : (
+                        w.component
+                      )}
+                    </td>
+                    <td className="num">{fmt(w.meanTrue)}</td>
+                    <td className="num">{fmt(w.meanFalse)}</td>
+                    <td className="num">{fmt(w.diff)}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+          <h3>Strongest mazes</h3>
+          {a.examples.map((x) => (
+            <div key={x.maze.id} className="example" data-testid="direction-example">
+              <p>
+                <Link prefetch={false} href={`/mazes/${shortId(x.maze.id)}`}>
+                  Maze {shortId(x.maze.id)}
+                </Link>{' '}
+                (test #{x.maze.index}), position {x.position} <span className="mono">{x.token}</span>: P {fmt(x.value)}, label {x.label ? 'true' : 'false'}
+              </p>
+              <div className="row">
+                <MazeSvg svg={x.maze.svg} lit={litCells(d)} label={`maze ${shortId(x.maze.id)} with the probe's cell outlined`} />
+                <ShadedTokens tokens={x.tokens} values={x.values} position={x.position} max={1} testId="direction-tokens" />
+              </div>
+            </div>
+          ))}
+        </>
+      ) : null}
+    </div>
+  );
+}
+
+export function DirectionView({ id, index }: { id: string; index: string }) {
+  const n = Number(index);
+  const q = useQuery<ProbeDirectionQuery>(PROBE_DIRECTION, { id: fullId('Experiment', id), index: Number.isInteger(n) ? n : -1 });
+  const e = q.data?.experiment;
+  const d = e?.probeDirection;
+  const s = e?.result?.__typename === 'ProbesSummary' ? e.result : undefined;
+  const datasets = q.data?.datasets.edges.map((x) => x.node) ?? [];
+  return (
+    <>
+      <Title
+        sub={
+          <>
+            {d ? `${d.label} · ` : ''}a probe of{' '}
+            <Link prefetch={false} href={`/experiments/${id}`}>
+              Experiment {id}
+            </Link>
+            {e ? ` · ${e.model.name}` : ''}
+          </>
+        }
+      >
+        {`Probe direction ${index}`}
+      </Title>
+      <ErrorBox error={q.error} />
+      {e && !d && !q.error ? <p className="empty">Experiment {id} is not a completed probes run that kept its probes’ weights.</p> : null}
+      {e && d && s ? (
+        <div data-testid="direction-page">
+          <div className="grid2">
+            <Reads id={id} d={d} />
+            <Siblings id={id} d={d} grid={s.grid} />
+          </div>
+          <TargetFindings
+            modelId={e.model.id}
+            target={{ kind: 'direction', experimentId: id, index: d.index }}
+            name="this direction"
+            testId="direction-findings"
+          />
+          <ActivityView e={e} d={d} datasets={datasets} />
+        </div>
+      ) : null}
+    </>
+  );
+}
