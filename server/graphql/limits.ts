@@ -49,9 +49,12 @@ export const MAX_COST = 50_000;
 /** Tokens a document may have (lexer tokens: names, punctuation, values). */
 export const MAX_DOCUMENT_TOKENS = 10_000;
 const LIST_GUESS = 50;
+/** The most sequences Query.parseMazeTokensList reads in one request (a page of drill-down mazes). */
+export const MAX_PARSE_ITEMS = 32;
 /** Lists whose length the services bound, priced at that bound instead of LIST_GUESS. */
 const LIST_BOUNDS: Record<string, number> = {
   'Annotation.alsoAbout': MAX_ALSO_ABOUT,
+  'Query.parseMazeTokensList': MAX_PARSE_ITEMS,
 };
 /** Fields that compute something per item (renderings, token sequences). */
 const FIELD_COST: Record<string, number> = {

@@ -265,10 +265,20 @@ describe('experiments in the dashboard', () => {
       if (kind === 'retarget') {
         expect(await page().locator('[data-testid=retarget-chart] path.ci').count()).toBeGreaterThan(0);
         // Drill-down: a layer's point opens the first mazes' rollouts there, the new target outlined.
+        const asks: string[] = [];
+        const onRequest = (r: { url(): string; postData(): string | null }) => {
+          if (r.url().endsWith('/graphql') && r.postData()?.includes('parseMazeTokensList')) asks.push(r.postData()!);
+        };
+        page().on('request', onRequest);
         await page().locator('[data-testid=retarget-chart] circle[data-category="0"]').last().click(); // the topmost of the coinciding points
         await page().waitForURL(/layer=\d+/);
         await page().waitForSelector('[data-testid=retarget-rollout-maze] svg rect.cell.lit');
         expect(await page().locator('[data-testid=retarget-rollout]').count()).toBe(8);
+        await page().waitForFunction(() => document.querySelectorAll('[data-testid=retarget-rollout-maze] svg').length === 8);
+        page().off('request', onRequest);
+        // The eight mazes are read back in one request, not one each.
+        expect(asks).toHaveLength(1);
+        expect((JSON.parse(asks[0]) as { variables: { items: unknown[] } }).variables.items).toHaveLength(8);
       }
       if (kind === 'lookahead') {
         expect(await page().locator('[data-testid=lookahead-table] .ci').first().textContent()).toMatch(/^\[\d\.\d\d, \d\.\d\d\]$/);

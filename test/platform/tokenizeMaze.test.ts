@@ -206,4 +206,29 @@ describe('parseMazeTokens', () => {
     expect(half.errors![0].message).toBe('parseMazeTokens: give both rows and cols, or neither (the grid is then inferred)');
     expect(codes(await h.gql(P, { t: '<ADJLIST_START>' }, null))).toEqual(['UNAUTHENTICATED']);
   });
+
+  it('reads several sequences in one request: each as parseMazeTokens would, a bad one null with its error at its index, at most 32', async () => {
+    const L = `query($items: [MazeTokensInput!]!) { parseMazeTokensList(items: $items) { rows cols path complete svg(cellSize: 20) } }`;
+    const { tokens, prompt } = (await h.gql(Q, { input: corridor, seed: 3 })).data.tokenizeMaze;
+    const one = (await h.gql(P, { t: tokens })).data.parseMazeTokens;
+    const r = await h.gql(L, {
+      items: [{ tokens }, { tokens: '<ADJLIST_START> (0,0) <--> banana ;' }, { tokens: prompt, rows: 3, cols: 3 }, { tokens, rows: 2 }],
+    });
+    const list = r.data.parseMazeTokensList;
+    expect(list).toHaveLength(4);
+    expect(list[0]).toEqual({ rows: one.rows, cols: one.cols, path: one.path, complete: one.complete, svg: one.svg });
+    expect(list[1]).toBeNull();
+    expect(list[2]).toMatchObject({ rows: 3, cols: 3, path: [], complete: false });
+    expect(list[3]).toBeNull();
+    expect(r.errors!.map((e) => e.path)).toEqual([
+      ['parseMazeTokensList', 1],
+      ['parseMazeTokensList', 3],
+    ]);
+    expect(r.errors![0].message).toMatch(/^parseMazeTokensList: items\[1\]: .*token 3/);
+    expect(r.errors![1].message).toBe('parseMazeTokensList: items[3]: give both rows and cols, or neither (the grid is then inferred)');
+    expect(codes(r)).toEqual(['BAD_USER_INPUT', 'BAD_USER_INPUT']);
+    const many = await h.gql(L, { items: Array.from({ length: 33 }, () => ({ tokens })) });
+    expect(many.errors![0].message).toBe('parseMazeTokensList: at most 32 items, got 33');
+    expect(codes(await h.gql(L, { items: [{ tokens }] }, null))).toEqual(['UNAUTHENTICATED']);
+  });
 });

@@ -1,4 +1,7 @@
-/** TokensMaze's GraphQL document: a token sequence read back as a drawn maze. */
-export const PARSE_MAZE_TOKENS = `query ParseMazeTokens($tokens: String!, $tokenizer: String, $rows: Int, $cols: Int) {
-  parseMazeTokens(tokens: $tokens, tokenizer: $tokenizer, rows: $rows, cols: $cols) { svg(cellSize: 30) }
+/**
+ * TokensMaze's GraphQL document: token sequences read back as drawn mazes, several at once (the
+ * mazes a drill-down draws on one page arrive in one request; see TokensMaze's loader).
+ */
+export const PARSE_MAZE_TOKENS_LIST = `query ParseMazeTokensList($items: [MazeTokensInput!]!) {
+  parseMazeTokensList(items: $items) { svg(cellSize: 30) }
 }`;

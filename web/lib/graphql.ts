@@ -31,6 +31,21 @@ export class GqlError extends Error {
 export type Vars = Record<string, unknown>;
 
 export async function gql<T>(query: string, variables: Vars = {}, signal?: AbortSignal): Promise<T> {
+  const { data, errors, status } = await gqlWithErrors<T>(query, variables, signal);
+  if (errors.length) throw new GqlError(errors, status);
+  if (data == null) throw new GqlError([{ message: 'the server returned no data' }], status);
+  return data;
+}
+
+/**
+ * The same request, answering data and errors side by side: for a list whose items fail one by one
+ * (an item is null with its error at its index) the caller sorts them out.
+ */
+export async function gqlWithErrors<T>(
+  query: string,
+  variables: Vars = {},
+  signal?: AbortSignal,
+): Promise<{ data: T | null; errors: GqlErrorEntry[]; status: number }> {
   let res: Response;
   try {
     // application/json is a non-simple content type, which satisfies Apollo's CSRF prevention.
@@ -51,9 +66,7 @@ export async function gql<T>(query: string, variables: Vars = {}, signal?: Abort
   } catch {
     throw new GqlError([{ message: `the server answered HTTP ${res.status} without a GraphQL body` }], res.status);
   }
-  if (body.errors?.length) throw new GqlError(body.errors, res.status);
-  if (body.data == null) throw new GqlError([{ message: 'the server returned no data' }], res.status);
-  return body.data;
+  return { data: body.data ?? null, errors: body.errors ?? [], status: res.status };
 }
 
 /** "Dataset:12" → "12" (for URLs); "12" → "Dataset:12" (for the API). */

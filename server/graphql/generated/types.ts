@@ -1580,6 +1580,14 @@ export interface MazeTokens {
   solution: Array<Array<Scalars['Int']>>;
 }
 
+/** One sequence for Query.parseMazeTokensList: the arguments parseMazeTokens takes. */
+export interface MazeTokensInput {
+  tokens: Scalars['String'];
+  tokenizer?: InputMaybe<Scalars['String']>;
+  rows?: InputMaybe<Scalars['Int']>;
+  cols?: InputMaybe<Scalars['Int']>;
+}
+
 export interface Model extends Node {
   __typename?: 'Model';
   id: Scalars['ID'];
@@ -3078,6 +3086,10 @@ export interface QueryParseMazeTokensArgs {
   cols?: InputMaybe<Scalars['Int']>;
 }
 
+export interface QueryParseMazeTokensListArgs {
+  items: Array<MazeTokensInput>;
+}
+
 export interface QueryModelsArgs {
   first?: InputMaybe<Scalars['Int']>;
   after?: InputMaybe<Scalars['String']>;
@@ -4403,6 +4415,7 @@ export interface QueryResolvers<TContext = unknown, TParent = ResolversParentTyp
   tokenizers?: ResolverFn<ReadonlyArray<ResolvedScalars['String']>, TParent, TContext, Record<string, never>>;
   tokenizeMaze?: ResolverFn<ResolversParentTypes['MazeTokens'], TParent, TContext, QueryTokenizeMazeArgs>;
   parseMazeTokens?: ResolverFn<ResolversParentTypes['ParsedMaze'], TParent, TContext, QueryParseMazeTokensArgs>;
+  parseMazeTokensList?: ResolverFn<ReadonlyArray<Maybe<ResolversParentTypes['ParsedMaze']>>, TParent, TContext, QueryParseMazeTokensListArgs>;
   models?: ResolverFn<ResolversParentTypes['ModelConnection'], TParent, TContext, QueryModelsArgs>;
   model?: ResolverFn<Maybe<ResolversParentTypes['Model']>, TParent, TContext, QueryModelArgs>;
   me?: ResolverFn<Maybe<ResolversParentTypes['User']>, TParent, TContext, Record<string, never>>;

@@ -18,16 +18,18 @@ import { MAX_DATASET_ARCHIVE_BYTES, importDatasetArchive } from '../../services/
 import { generatorNames } from '../../maze/generators/index.js';
 import { mazeFromSpec } from '../../maze/edit.js';
 import { edgeList, type SolvedMaze } from '../../maze/lattice.js';
-import { parseSequence } from '../../maze/parse.js';
+import { type ParsedSequence, parseSequence } from '../../maze/parse.js';
 import { renderAscii, renderSvg } from '../../maze/render.js';
 import { Rng } from '../../maze/rng.js';
 import { getTokenizer, tokenizerNames } from '../../maze/tokenize/index.js';
 import { base64Bytes } from '../base64.js';
 import type { Ctx } from '../context.js';
 import { badInput, conflict, notFound } from '../errors.js';
+import { UserError } from '../../errors.js';
 import type { MazeGenerator, Resolvers } from '../generated/types.js';
 import { requireCompute, requireOwnerOrAdmin, requireUser } from '../guard.js';
 import { rowId, toId } from '../ids.js';
+import { MAX_PARSE_ITEMS } from '../limits.js';
 import type { MazeRow } from '../../services/rows.js';
 import { connection, pageArgs } from '../pagination.js';
 
@@ -36,6 +38,21 @@ function solved(row: MazeRow): SolvedMaze {
   let m = decoded.get(row);
   if (!m) decoded.set(row, (m = decodeMaze(row)));
   return m;
+}
+
+/** One sequence as parseMazeTokens reads it; a ParseError (→ BAD_USER_INPUT) names the token index where it stops being a maze. */
+function parseTokens(where: string, a: { tokens: string; tokenizer?: string | null; rows?: number | null; cols?: number | null }) {
+  if ((a.rows == null) !== (a.cols == null)) throw badInput(`${where}: give both rows and cols, or neither (the grid is then inferred)`);
+  try {
+    return parseSequence(a.tokens, {
+      tokenizer: a.tokenizer ?? undefined,
+      partial: true,
+      ...(a.rows != null && a.cols != null ? { grid: { rows: a.rows, cols: a.cols } } : {}),
+    });
+  } catch (e: unknown) {
+    if (e instanceof UserError && where !== 'parseMazeTokens') throw badInput(`${where}: ${e.message}`);
+    throw e;
+  }
 }
 
 export const datasetResolvers: Resolvers<Ctx> = {
@@ -83,11 +100,16 @@ export const datasetResolvers: Resolvers<Ctx> = {
         solution: maze.path.map(([r, c]) => [r, c]),
       };
     },
-    parseMazeTokens(_p, { tokens, tokenizer, rows, cols }, ctx) {
+    parseMazeTokens(_p, args, ctx) {
       requireUser(ctx);
-      if ((rows == null) !== (cols == null)) throw badInput('parseMazeTokens: give both rows and cols, or neither (the grid is then inferred)');
-      // A ParseError (→ BAD_USER_INPUT) names the token index where the sequence stops being a maze.
-      return parseSequence(tokens, { tokenizer: tokenizer ?? undefined, partial: true, ...(rows != null && cols != null ? { grid: { rows, cols } } : {}) });
+      return parseTokens('parseMazeTokens', args);
+    },
+    parseMazeTokensList(_p, { items }, ctx) {
+      requireUser(ctx);
+      if (items.length > MAX_PARSE_ITEMS) throw badInput(`parseMazeTokensList: at most ${MAX_PARSE_ITEMS} items, got ${items.length}`);
+      // Each item on its own: graphql-js completes a list's items one by one, so a rejected item is
+      // null with its error at its index (the generated resolver types do not model item promises).
+      return items.map(async (item, i) => parseTokens(`parseMazeTokensList: items[${i}]`, item)) as unknown as ParsedSequence[];
     },
   },
   ParsedMaze: {

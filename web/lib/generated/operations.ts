@@ -213,6 +213,12 @@ export interface Inputs {
     origin: Array<number>;
     target: Array<number>;
   };
+  MazeTokensInput: {
+    tokens: string;
+    tokenizer?: string | null;
+    rows?: number | null;
+    cols?: number | null;
+  };
   NeuronRef: {
     layer: number;
     neuron: number;
@@ -3586,18 +3592,15 @@ export interface OverviewQuery {
 
 export interface OverviewQueryVariables {}
 
-/** query ParseMazeTokens (web/components/TokensMaze.queries.ts PARSE_MAZE_TOKENS) */
-export interface ParseMazeTokensQuery {
-  parseMazeTokens: {
+/** query ParseMazeTokensList (web/components/TokensMaze.queries.ts PARSE_MAZE_TOKENS_LIST) */
+export interface ParseMazeTokensListQuery {
+  parseMazeTokensList: Array<{
     svg: string;
-  };
+  } | null>;
 }
 
-export interface ParseMazeTokensQueryVariables {
-  tokens: string;
-  tokenizer?: string | null;
-  rows?: number | null;
-  cols?: number | null;
+export interface ParseMazeTokensListQueryVariables {
+  items: Array<Inputs['MazeTokensInput']>;
 }
 
 /** query PickMazes (web/components/views/playground/MazePicker.queries.ts PICK_MAZES) */

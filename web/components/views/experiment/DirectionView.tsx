@@ -13,7 +13,7 @@ import { useRouter } from 'next/navigation';
 import type { ProbeDirectionActivityQuery, ProbeDirectionQuery } from '../../../lib/generated/operations';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
-import { componentPage, directionHref, useUrlState } from '../../../lib/url';
+import { componentHref, directionHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { MazeSvg } from '../../MazeSvg';
 import { ShadedTokens } from '../../ShadedTokens';
@@ -30,11 +30,6 @@ type Activity = NonNullable<NonNullable<ProbeDirectionActivityQuery['experiment'
 function litCells(d: Direction): string[] {
   if (d.cell) return [d.cell.join(',')];
   return d.edge ? d.edge.map((c) => c.join(',')) : [];
-}
-
-/** Writers that are components with pages (heads and MLPs), by dla's names. */
-function writerHref(modelId: string, component: string): string | null {
-  return /^L\d+H\d+$/.test(component) || /^L\d+\.mlp$/.test(component) ? componentPage(modelId, component) : null;
 }
 
 function Reads({ id, d }: { id: string; d: Direction }) {
@@ -236,7 +231,7 @@ function ActivityView({
             </thead>
             <tbody>
               {writers.map((w) => {
-                const href = writerHref(e.model.id, w.component);
+                const href = componentHref(e.model.id, w.component);
                 return (
                   <tr key={w.component}>
                     <td>
