@@ -292,6 +292,19 @@ describe('experiments in the dashboard', () => {
         // (attached: a vertical or horizontal line has an empty bounding box, which playwright calls invisible)
         await page().waitForSelector('[data-testid=lookahead-fork-maze] polyline.overlay-predicted', { state: 'attached' });
         expect(await page().locator('[data-testid=lookahead-fork-maze] polyline.overlay-predicted').count()).toBe(Math.min(8, forks));
+        // The bin with the most forks pages through them eight at a time.
+        const counts = (await page().locator('[data-testid=lookahead-table] tbody tr td:nth-child(2)').allTextContents()).map(Number);
+        const most = counts.indexOf(Math.max(...counts));
+        expect(counts[most]).toBeGreaterThan(8);
+        await page().locator('[data-testid=lookahead-table] tbody tr').nth(most).locator('button.link').click();
+        await page().waitForSelector(`[data-testid=lookahead-drill] h3:has-text("1–8 of ${counts[most]}")`);
+        await page().click('[data-testid=lookahead-drill] .pager button:has-text("Next")');
+        await page().waitForURL(/from=8/);
+        await page().waitForSelector(`[data-testid=lookahead-drill] h3:has-text("9–${Math.min(16, counts[most])} of ${counts[most]}")`);
+        expect(await page().locator('[data-testid=lookahead-fork]').count()).toBe(Math.min(8, counts[most] - 8));
+        await page().click('[data-testid=lookahead-drill] .pager button:has-text("Previous")');
+        await page().waitForSelector(`[data-testid=lookahead-drill] h3:has-text("1–8 of ${counts[most]}")`);
+        expect(await page().locator('[data-testid=lookahead-drill] .pager button:has-text("Previous")').isDisabled()).toBe(true);
       }
       if (kind === 'probes') {
         // Drill-down: a cell of the selectivity map opens its probe on the first test maze, the true target outlined.
@@ -525,6 +538,30 @@ describe('experiments in the dashboard', () => {
     expect(carol.errors).toEqual([]);
   });
 
+  it("a neuron's page: its activation by token class and its strongest test mazes drawn, its neighbours linked", async () => {
+    await page().goto(`${base}/models/${modelId}/components/L1N3`);
+    await page().waitForSelector('[data-testid=component-page]');
+    expect(await page().textContent('h1')).toBe('L1N3');
+    expect(await page().locator('[data-testid=component-siblings] a').allTextContents()).toEqual(['L1N2', 'L1N4']);
+    // No experiment measures single neurons: the page says so, and shows its activity instead.
+    expect(await page().textContent('[data-testid=component-evidence]')).toContain('none measures single neurons');
+    await page().selectOption('[data-testid=component-activity] select[name=dataset]', { label: 'head-page (5×5)' });
+    await page().waitForURL(/dataset=/);
+    await page().waitForSelector('[data-testid=component-example] svg rect.cell', { timeout: 60_000 });
+    expect(await page().textContent('[data-testid=component-activity-summary]')).toMatch(
+      /^12 of 12 test mazes of head-page, \d+ positions; mean activation \(hook_post\) at positions of each class:$/,
+    );
+    expect(await page().locator('[data-testid=component-example]').count()).toBe(6);
+    // Each example's maze is shaded by |activation| on its cells, and its tokens by the activation.
+    expect(await page().locator('[data-testid=component-example]').first().locator('svg rect.cell[data-attn]').count()).toBe(GRID * GRID);
+    expect(await page().locator('[data-testid=component-example] .tok.current').count()).toBe(6);
+    await page().click('[data-testid=component-siblings] a:has-text("L1N4")');
+    await page().waitForURL(/\/components\/L1N4/);
+    await page().waitForSelector('[data-testid=component-siblings] strong:has-text("L1N4")');
+    await screenshot(page(), 'exp-14c-neuron-page');
+    expect(carol.errors).toEqual([]);
+  });
+
   it("a probe's direction page from the probes drill-down: what it reads, its layer's probes on the grid, its activity and writers, and a finding about it", async () => {
     // The probe of "cell is the target" at path tokens, resid_pre 1: opened from the drill-down's link for its most probable cell.
     await page().goto(`${base}/experiments/${expIds.probes}?target=target&cls=path&at=3.1`);
@@ -604,6 +641,17 @@ describe('experiments in the dashboard', () => {
     const positions = page().locator('[data-testid=compare-table] tbody tr', { hasText: 'positions' });
     expect(await positions.locator('td').count()).toBe(3);
     await screenshot(page(), 'exp-15-compare');
+    // Another kind's curve: two lookahead runs, one series each over the lookahead bins, with intervals.
+    const look = await runFromForm('lookahead', { count: 20 });
+    await page().goto(`${base}/experiments/compare?ids=${expIds.lookahead},${look}`);
+    await page().waitForSelector('[data-testid=compare-chart] g[data-series]');
+    expect(
+      await page()
+        .locator('[data-testid=compare-chart] g[data-series]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-series'))),
+    ).toEqual([`#${expIds.lookahead} · count 40`, `#${look} · count 20`]);
+    expect(await page().textContent('[data-testid=compare-chart]')).toContain('lookahead 1');
+    expect(await page().locator('[data-testid=compare-chart] path.ci').count()).toBeGreaterThan(0);
     // Runs of different kinds are refused with the reason, not drawn.
     await page().goto(`${base}/experiments/compare?ids=${first},${expIds.dla}`);
     await page().waitForSelector('[data-testid=compare] [role=alert]');
