@@ -34,6 +34,7 @@ import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type
 import { admitJob, type JobSystem } from './runner.js';
 import { UserError } from '../errors.js';
 import { checkForward, disposeEngines, type ForwardOutput, runForward } from '../services/inference.js';
+import { type ActivityAnswer, type ActivityRequest, computeActivity } from '../services/activity.js';
 import { getModel } from '../services/models.js';
 import type { ModelRow } from '../services/rows.js';
 import { JobThreads } from './threads.js';
@@ -79,7 +80,7 @@ export class QueueWorker {
       opts.prefix,
       opts.queues ?? QUEUE_NAMES,
       opts.concurrency,
-      (queue, data) => (queue === 'inference' ? w.answer(data as ForwardRequest) : w.process((data as { jobId: number }).jobId)),
+      (queue, data) => (queue === 'inference' ? w.answer(data as InferenceRequest) : w.process((data as { jobId: number }).jobId)),
       opts.timing,
       (e) => opts.log(`queue: ${e.message}`),
     );
@@ -107,7 +108,8 @@ export class QueueWorker {
   }
 
   /** Serves one inference request (the API checked it already; the checks run again here). */
-  private async answer(req: ForwardRequest): Promise<ForwardOutput> {
+  private async answer(req: InferenceRequest): Promise<ForwardOutput | ActivityAnswer> {
+    if ('op' in req) return await computeActivity(this.opts.handle, req);
     const model = await getModel(this.db, req.modelId);
     if (!model) throw new Error(`Model:${req.modelId} does not exist (deleted meanwhile)`);
     return await runForward(this.opts.handle, model, req.tokens, req.hooks, req.topK);
@@ -151,6 +153,9 @@ export interface ForwardRequest {
   topK: number;
 }
 
+/** What the inference queue carries: a runForward request, or a page's activity (services/activity.ts, tagged by `op`). */
+export type InferenceRequest = ForwardRequest | ActivityRequest;
+
 /**
  * Heavy runForward requests (at least `minHooks` hooks cached) go to inference workers, with a
  * bound on the wait; light ones, and every request while no worker serves the inference queue,
@@ -176,6 +181,18 @@ export class QueuedInference {
         `runForward: no inference worker answered within ${this.timeoutMs / 1000} s (they are busy); try again, or ask for fewer hooks (under ${this.minHooks} run on the API)`,
       );
     return r.answer as ForwardOutput;
+  }
+
+  /**
+   * A page's activity (a component's or a probe direction's: tens to hundreds of forwards) goes to
+   * an inference worker whenever one serves the queue, with the same bound on the wait; with none,
+   * it runs here. The resolver has checked the request (window, vocabulary) before it is sent.
+   */
+  async activity<R extends ActivityRequest>(req: R): Promise<ActivityAnswer<R>> {
+    if ((await this.dispatch.workers('inference')) === 0) return await computeActivity(this.handle, req);
+    const r = await this.dispatch.request(req, this.timeoutMs, 'activity');
+    if (!r) throw new UserError(`activity: no inference worker answered within ${this.timeoutMs / 1000} s (they are busy); try again, or ask for fewer mazes`);
+    return r.answer as ActivityAnswer<R>;
   }
 }
 

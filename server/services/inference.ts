@@ -24,6 +24,7 @@ import { checkHookNames } from '../model/onnx/hooks.js';
 import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import { loadModel } from '../model/weights.js';
 import type { CheckpointRow, ModelRow } from './rows.js';
+import type { ActivityAnswer, ActivityRequest } from './activity.js';
 
 interface Loaded {
   engine: OnnxEngine;
@@ -133,9 +134,10 @@ export function checkForward(model: ModelRow, text: string, hooks: readonly stri
   return { tokens, ids };
 }
 
-/** Something that answers runForward elsewhere (inference workers on the queue, jobs/queued.ts). */
+/** Something that answers runForward and pages' activity elsewhere (inference workers on the queue, jobs/queued.ts). */
 export interface RemoteForward {
   runForward(model: ModelRow, tokens: string, hooks: readonly string[], topK: number): Promise<ForwardOutput>;
+  activity<R extends ActivityRequest>(req: R): Promise<ActivityAnswer<R>>;
 }
 
 /** Engines this process holds (tests check where inference ran). */

@@ -133,7 +133,7 @@ export class JobQueues {
    * processor's return value). Undefined when it timed out (the request is withdrawn if no worker
    * took it yet); a worker's failure rejects with its message.
    */
-  async request(data: unknown, timeoutMs: number): Promise<{ answer: unknown } | undefined> {
+  async request(data: unknown, timeoutMs: number, name = 'runForward'): Promise<{ answer: unknown } | undefined> {
     this.events ??= (async () => {
       const e = new QueueEvents('inference', { connection: { url: this.url, maxRetriesPerRequest: 2 }, prefix: this.prefix });
       e.on('error', () => undefined);
@@ -141,7 +141,7 @@ export class JobQueues {
       return e;
     })();
     const events = await this.events;
-    const job = await this.queue('inference').add('runForward', data, { removeOnComplete: { age: 300 }, removeOnFail: { age: 300 } });
+    const job = await this.queue('inference').add(name, data, { removeOnComplete: { age: 300 }, removeOnFail: { age: 300 } });
     try {
       return { answer: await job.waitUntilFinished(events, timeoutMs) };
     } catch (e) {

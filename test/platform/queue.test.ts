@@ -17,6 +17,8 @@ import { engineCount } from '../../server/services/inference.js';
 import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
 import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
 import { getModel } from '../../server/services/models.js';
+import { computeActivity } from '../../server/services/activity.js';
+import { testSplitMazes } from '../../server/services/components.js';
 import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
 import { ROOT } from './spawn.js';
 import { startServer } from '../../server/app/server.js';
@@ -408,5 +410,63 @@ describe('jobs on BullMQ with worker processes', async () => {
     } finally {
       await dispatch.close();
     }
+  });
+
+  it("a component's and a probe direction's activity are computed by an inference worker when there is one, with the answer the API computes itself", async () => {
+    const p = prefix();
+    const h = await startApi(p);
+    const bytes = fs.readFileSync(`${ROOT}/data/demo/demo-5x5.safetensors`).toString('base64');
+    const modelId: string = (await h.gql('mutation($b: String!) { importModel(name: "demo", base64: $b) { id } }', { b: bytes })).data.importModel.id;
+    await startWorker(h, p); // jobs and inference
+    const ds = await waitForJob(
+      h,
+      (await h.gql(CREATE_DATASET, { input: { name: 'pages', generator: 'dfs', grid: 5, count: 24, seed: 3, testFraction: 0.5 } })).data.createDataset.id,
+    );
+    const datasetId: string = ds.result.datasetId;
+    const run = await h.gql(
+      'mutation($m: ID!, $d: ID) { runExperiment(modelId: $m, datasetId: $d, params: {probes: {count: 10, iters: 10, classes: [path], targets: [target]}}) { id params { ... on ExperimentJobParams { experimentId } } } }',
+      { m: modelId, d: datasetId },
+    );
+    expect(run.errors).toBeUndefined();
+    expect((await waitForJob(h, run.data.runExperiment.id)).status).toBe('COMPLETED');
+    const probesId: string = run.data.runExperiment.params.experimentId;
+    const engines = engineCount();
+    expect(engines).toBeLessThan(3); // below the API's engine cache bound, so a load here would show
+    const component = await h.gql(
+      `query($m: ID!, $d: ID) { model(id: $m) { component(name: "L1H0") { activity(datasetId: $d, mazes: 6, examples: 2) {
+        positions byClass { class value n } examples { maze { id } position value heat } } } } }`,
+      { m: modelId, d: datasetId },
+    );
+    expect(component.errors).toBeUndefined();
+    const direction = await h.gql(
+      `query($e: ID!) { experiment(id: $e) { probeDirection(index: 7) { activity(mazes: 6, examples: 2) {
+        offset positions nTrue nFalse maxSumError writers { component meanTrue meanFalse } examples { maze { id } position value values } } } } }`,
+      { e: probesId },
+    );
+    expect(direction.errors).toBeUndefined();
+    expect(engineCount()).toBe(engines); // the API loaded no engine: the worker ran both
+
+    // The same answers computed in this process.
+    const mazeIds = (await testSplitMazes(h.server.app.handle.db, Number(datasetId.split(':')[1]), 6)).rows.map((r) => r.id);
+    const c = component.data.model.component.activity;
+    const localC = await computeActivity(h.server.app.handle, { op: 'component', modelId: Number(modelId.split(':')[1]), name: 'L1H0', mazeIds, examples: 2 });
+    expect(c.positions).toBe(localC.positions);
+    expect(c.byClass.map((x: { value: number }) => x.value)).toEqual(localC.byClass.map((x) => expect.closeTo(x.value, 5)));
+    expect(c.examples.map((x: { maze: { id: string } }) => Number(x.maze.id.split(':')[1]))).toEqual(localC.examples.map((x) => mazeIds[x.maze]));
+    expect(c.examples[0].heat).toEqual(localC.examples[0].heat.map((v) => expect.closeTo(v, 5)));
+    const d = direction.data.experiment.probeDirection.activity;
+    expect(d.offset).toBe(0); // 2 mazes past the probes' 10 of 12: too few, so from the start
+    const localD = await computeActivity(h.server.app.handle, {
+      op: 'direction',
+      experimentId: Number(probesId.split(':')[1]),
+      index: 7,
+      mazeIds,
+      examples: 2,
+    });
+    expect({ positions: d.positions, nTrue: d.nTrue, nFalse: d.nFalse }).toEqual({ positions: localD.positions, nTrue: localD.nTrue, nFalse: localD.nFalse });
+    expect(d.writers.map((w: { meanFalse: number }) => w.meanFalse)).toEqual(localD.writers.map((w) => expect.closeTo(w.meanFalse!, 4)));
+    expect(d.examples[0].values).toEqual(localD.examples[0].values.map((v) => expect.closeTo(v, 5)));
+    expect(d.maxSumError).toBeLessThan(1e-3);
+    expect(engineCount()).toBeGreaterThan(engines); // computing here loaded an engine here
   });
 });

@@ -1,12 +1,12 @@
 /**
  * Model.component: one head, MLP layer or neuron as its page shows it (interp/component.ts):
  * evidence from the model's stored experiments (services/components.ts) and, when asked, its
- * activity over a dataset's test mazes from one uncached forward per maze, reduced as each comes.
+ * activity over a dataset's test mazes (services/activity.ts, on an inference worker when there are some).
  */
-import { activityHook, ComponentActivityAccumulator, componentEvidence, componentName, parseComponent } from '../../interp/component.js';
+import { componentEvidence, componentName, parseComponent } from '../../interp/component.js';
 import type { ModelConfig } from '../../model/config.js';
 import { evidenceExperiments } from '../../services/components.js';
-import { forEachSequenceForward } from '../../services/inference.js';
+import { computeActivity } from '../../services/activity.js';
 import type { ComponentParent, ModelRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import type { Resolvers, ResolversParentTypes } from '../generated/types.js';
@@ -27,36 +27,18 @@ async function activity(
   requireCompute(ctx, where);
   const examples = args.examples ?? 6;
   checkActivityArgs(where, args.mazes, examples);
-  const { dataset, rows, available, seqs } = await testMazes(ctx, where, model, { datasetRef: args.datasetId, mazes: args.mazes });
-  const vocab = model.vocab as string[];
-  const hook = activityHook(ref);
-  const acc = new ComponentActivityAccumulator(ref, vocab, examples);
-  await forEachSequenceForward(
-    ctx.app.handle,
-    model,
-    seqs.map((s) => s.ids),
-    [hook],
-    where,
-    (i, hooks) => acc.add({ ids: seqs[i].ids, rows: rows[i].rows, cols: rows[i].cols, hook: hooks.get(hook)! }),
-  );
-  const a = acc.result();
+  const { dataset, rows, available } = await testMazes(ctx, where, model, { datasetRef: args.datasetId, mazes: args.mazes });
+  // On an inference worker when there are some (jobs/queued.ts), here otherwise.
+  const req = { op: 'component' as const, modelId: model.id, name: componentName(ref), mazeIds: rows.map((r) => r.id), examples };
+  const a = ctx.app.inference ? await ctx.app.inference.activity(req) : await computeActivity(ctx.app.handle, req);
   return {
     dataset,
     mazes: rows.length,
     splitSize: available,
     positions: a.positions,
     byClassMeasure: a.byClassMeasure,
-    byClass: a.byClass.map((c) => ({ class: c.class, value: c.value, n: c.n })),
-    examples: a.examples.map((x) => ({
-      maze: rows[x.maze],
-      position: x.position,
-      token: seqs[x.maze].tokens[x.position] ?? '?',
-      value: x.value,
-      cell: x.cell,
-      heat: Array.from(x.heat),
-      tokens: [...seqs[x.maze].tokens],
-      values: Array.from(x.values),
-    })),
+    byClass: a.byClass,
+    examples: a.examples.map((x) => ({ ...x, maze: rows[x.maze] })),
   };
 }
 

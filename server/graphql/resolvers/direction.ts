@@ -3,14 +3,13 @@
  * (interp/direction.ts), read from the tensors the run stored (services/directions.ts), with its
  * activity computed over a window of test mazes on the checkpoint the probes ran on.
  */
-import { DirectionActivity, directionGeometry, directionHooks, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
+import { directionGeometry, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
 import type { ProbesSummary } from '../../interp/probes.js';
 import type { ModelConfig } from '../../model/config.js';
-import { decodeMaze } from '../../services/datasets.js';
+import { computeActivity, probesCheckpoint } from '../../services/activity.js';
 import { probeDirectionStore } from '../../services/directions.js';
-import { checkpointWeights, forEachSequenceForward, latestCheckpoint } from '../../services/inference.js';
-import { getCheckpoint } from '../../services/models.js';
-import type { CheckpointRow, ExperimentRow, ProbeDirectionParent } from '../../services/rows.js';
+import { checkpointWeights } from '../../services/inference.js';
+import type { ExperimentRow, ProbeDirectionParent } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Resolvers, ResolversParentTypes } from '../generated/types.js';
@@ -30,19 +29,13 @@ export async function probeDirectionOf(ctx: Ctx, e: ExperimentRow, index: number
   return { experiment: e, model, store, direction: probeDirection(store, index, cfg.n_layers) };
 }
 
-/** The checkpoint the probes ran on (the model's latest when that row is gone or unrecorded). */
-async function checkpointOf(ctx: Ctx, p: ProbeDirectionParent): Promise<CheckpointRow> {
-  const c = p.experiment.checkpointId ? await getCheckpoint(ctx.db, p.experiment.checkpointId) : undefined;
-  return c ?? (await latestCheckpoint(ctx.app.handle, p.model.id));
-}
-
 const geometries = new WeakMap<ProbeDirectionParent, Promise<DirectionGeometry>>();
 
 function geometry(ctx: Ctx, p: ProbeDirectionParent): Promise<DirectionGeometry> {
   let g = geometries.get(p);
   if (!g) {
     g = (async () => {
-      const weights = await checkpointWeights(ctx.app.handle, p.model, await checkpointOf(ctx, p));
+      const weights = await checkpointWeights(ctx.app.handle, p.model, await probesCheckpoint(ctx.app.handle, p.experiment));
       const W_U = weights.get('unembed.W_U')!; // [d_model, d_vocab]
       const cfg = p.model.config as ModelConfig;
       return directionGeometry(p.store, p.direction, { shape: [cfg.d_model, W_U.length / cfg.d_model], data: W_U });
@@ -62,13 +55,11 @@ async function activity(
   requireCompute(ctx, where);
   const examples = args.examples ?? 6;
   checkActivityArgs(where, args.mazes, examples);
-  const cfg = model.config as ModelConfig;
-  const vocab = model.vocab as string[];
   const summary = e.summary as ProbesSummary;
   const datasetRef = args.datasetId ?? (e.datasetId ? `Dataset:${e.datasetId}` : null);
   // The probes read the first `mazes` test-split mazes of their dataset (interp/context.ts loadMazes).
   const probed = (datasetId: number, available: number): number => (datasetId === e.datasetId ? Math.min(summary.mazes, available) : 0);
-  const { dataset, rows, available, seqs, offset } = await testMazes(ctx, where, model, {
+  const { dataset, rows, available, offset } = await testMazes(ctx, where, model, {
     datasetRef,
     mazes: args.mazes,
     // By default past the probes' own mazes, when enough are left there.
@@ -78,20 +69,9 @@ async function activity(
       return available - used >= Math.max(MIN_HELD_OUT, args.mazes ?? 0) ? used : 0;
     },
   });
-  const checkpoint = await checkpointOf(ctx, p);
-  const weights = await checkpointWeights(ctx.app.handle, model, checkpoint);
-  const bO = Array.from({ length: d.layer }, (_, l) => weights.get(`blocks.${l}.attn.b_O`) ?? new Float32Array(cfg.d_model)); // [d_model] each
-  const acc = new DirectionActivity(d, cfg, vocab, bO, examples);
-  await forEachSequenceForward(
-    ctx.app.handle,
-    model,
-    seqs.map((s) => s.ids),
-    directionHooks(d, cfg),
-    where,
-    (i, hooks) => acc.add({ ids: seqs[i].ids, maze: decodeMaze(rows[i]), hooks }),
-    checkpoint,
-  );
-  const a = acc.result();
+  // On an inference worker when there are some (jobs/queued.ts), here otherwise.
+  const req = { op: 'direction' as const, experimentId: e.id, index: d.index, mazeIds: rows.map((r) => r.id), examples };
+  const a = ctx.app.inference ? await ctx.app.inference.activity(req) : await computeActivity(ctx.app.handle, req);
   const used = probed(dataset.id, available);
   return {
     dataset,
@@ -105,15 +85,7 @@ async function activity(
     nFalse: a.nFalse,
     writers: a.writers,
     maxSumError: a.maxSumError,
-    examples: a.examples.map((x) => ({
-      maze: rows[x.maze],
-      position: x.position,
-      token: seqs[x.maze].tokens[x.position] ?? '?',
-      value: x.value,
-      label: x.label,
-      tokens: [...seqs[x.maze].tokens],
-      values: Array.from(x.values),
-    })),
+    examples: a.examples.map((x) => ({ ...x, maze: rows[x.maze] })),
   };
 }
 

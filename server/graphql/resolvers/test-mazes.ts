@@ -1,14 +1,10 @@
 /**
  * The mazes a page's activity runs the model on (a component's, a probe direction's): a window of a
- * dataset's test split, each maze teacher-forced (prompt and solution) in the model's vocabulary,
- * tokenized as the maze page shows it (edge order seeded by the row id). Asking for more mazes than
- * the window holds is refused, never capped.
+ * dataset's test split, each checked to fit the model's vocabulary as services/activity.ts will
+ * read it. Asking for more mazes than the window holds is refused, never capped.
  */
-import { getTokenizer, tokensToIds } from '../../maze/tokenize/index.js';
-import { Rng } from '../../maze/rng.js';
-import type { ModelConfig } from '../../model/config.js';
+import { teacherForced } from '../../services/activity.js';
 import { testSplitMazes } from '../../services/components.js';
-import { decodeMaze } from '../../services/datasets.js';
 import type { DatasetRow, MazeRow, ModelRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import { badInput, notFound } from '../errors.js';
@@ -23,7 +19,6 @@ export interface TestMazes {
   rows: MazeRow[];
   /** The test split's size. */
   available: number;
-  seqs: Array<{ tokens: string[]; ids: Int32Array }>;
 }
 
 /** Checks an activity's `mazes` and `examples` arguments (`where` prefixes the errors). */
@@ -57,18 +52,7 @@ export async function testMazes(
       `${where}: Dataset:${dataset.id}'s test split holds ${available - offset} mazes${offset ? ` from offset ${offset}` : ''}, fewer than the ${args.mazes} asked for`,
     );
   const { rows } = await testSplitMazes(ctx.db, dataset.id, args.mazes ?? DEFAULT_MAZES, offset);
-  const cfg = model.config as ModelConfig;
-  const vocab = model.vocab as string[];
-  const tok = getTokenizer(cfg.tokenizer);
-  const seqs = rows.map((r) => {
-    const tokens = tok.tokenize(decodeMaze(r), new Rng(r.id));
-    try {
-      return { tokens, ids: tokensToIds(tokens, vocab) };
-    } catch (e) {
-      throw badInput(
-        `${where}: Maze:${r.id} of Dataset:${dataset.id} (${r.rows}x${r.cols}) does not fit Model:${model.id}'s vocabulary: ${(e as Error).message}`,
-      );
-    }
-  });
-  return { dataset, rows, available, seqs, offset };
+  // Checked here, so a maze outside the model's vocabulary is refused before any forward is sent.
+  for (const r of rows) teacherForced(model, r, `${where}: Dataset:${dataset.id}`);
+  return { dataset, rows, available, offset };
 }
