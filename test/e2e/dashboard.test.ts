@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
 import {
   type Server,
   type Watched,
@@ -21,6 +21,7 @@ import {
   tempDataDir,
   watchedPage,
 } from './harness.js';
+import { TARGET_LIST_HINT } from '../../web/components/views/findings/target.js';
 
 const ALICE = { name: 'alice', role: 'researcher', password: 'alice-secret-1' };
 const BOB = { name: 'bob', role: 'researcher', password: 'bob-secret-12' };
@@ -305,6 +306,79 @@ describe('Searchlight dashboard end to end', () => {
     expect(bob.errors).toEqual([]);
   });
 
+  it('edits a finding’s further targets in its card: they show, here and live on a colleague’s page, as links to their component pages; a bad entry is named and nothing is saved', async () => {
+    await page().goto(`${base}/findings?model=${modelId}`);
+    const id = await page()
+      .locator('article[data-annotation]', { has: page().locator('strong:text("copies the target")') })
+      .getAttribute('data-annotation');
+    // By its id: while it is edited, the card shows the form instead of its body.
+    const card = page().locator(`article[data-annotation="${id}"]`);
+    const also = card.locator('a.target.also');
+    expect(await also.count()).toBe(0);
+    const version = async (): Promise<number> => Number(/edited \(v(\d+)\)/.exec((await card.locator('.head-line').textContent()) ?? '')?.[1] ?? 1);
+    const before = await version();
+
+    await card.locator('button:text-is("Edit")').click();
+    const input = card.locator('input[name=edit-also-about]');
+    expect(await input.inputValue()).toBe('');
+    await input.fill('mlp:1, head:2.0');
+    expect(await card.locator('[role=alert]').count()).toBe(0);
+    await card.locator('form button:text-is("Save")').click();
+    await input.waitFor({ state: 'detached' });
+    await also.nth(1).waitFor();
+    const shown = async (l: typeof also): Promise<Array<[string, string | null]>> =>
+      l.evaluateAll((els) => els.map((e): [string, string | null] => [e.textContent ?? '', e.getAttribute('href')]));
+    const expected: Array<[string, string]> = [
+      ['MLP1', `/models/${modelId}/components/L1.mlp`],
+      ['L2H0', `/models/${modelId}/components/L2H0`],
+    ];
+    expect(await shown(also)).toEqual(expected);
+    expect(await also.evaluateAll((els) => els.map((e) => e.tagName))).toEqual(['A', 'A']);
+    expect(await card.locator('.target:not(.also)').textContent()).toBe('L0H1'); // the main target is unchanged
+    const after = await version();
+    expect(after).toBe(before + 1);
+    // Bob's findings page, open since the last test and never reloaded, shows the new targets live.
+    const bobAlso = bob.page.locator(`article[data-annotation="${id}"] a.target.also`);
+    await bobAlso.nth(1).waitFor();
+    expect(await shown(bobAlso)).toEqual(expected);
+    // The link opens the component's page.
+    await also.first().click();
+    await page().waitForURL(`${base}/models/${modelId}/components/L1.mlp`);
+    await page().goBack();
+    await card.waitFor();
+
+    // A bad entry: the form names it with the hint, and Save sends nothing.
+    const updates: string[] = [];
+    const onRequest = (r: Request): void => {
+      if (r.url().endsWith('/graphql') && (r.postData() ?? '').includes('UpdateAnnotation')) updates.push(r.postData() ?? '');
+    };
+    page().on('request', onRequest);
+    await card.locator('button:text-is("Edit")').click();
+    expect(await input.inputValue()).toBe('mlp:1, head:2.0'); // the stored targets, in the form they are typed
+    await input.fill('mlp:1, banana, head:3.1');
+    const hint = card.locator('form [role=alert]');
+    await hint.waitFor();
+    expect(await hint.textContent()).toBe(`“banana” is not a target: ${TARGET_LIST_HINT}`);
+    await card.locator('form button:text-is("Save")').click();
+    expect(await input.isVisible()).toBe(true); // the form stays open with the draft
+    expect(await input.inputValue()).toBe('mlp:1, banana, head:3.1');
+    expect(await hint.textContent()).toContain('“banana”');
+    await screenshot(page(), '07b-findings-also-about');
+    // Fixing the entry clears the hint.
+    await input.fill('mlp:1, head:3.1');
+    await hint.waitFor({ state: 'detached' });
+    await card.locator('form button:text-is("Cancel")').click();
+    await page().reload();
+    await card.waitFor();
+    await also.nth(1).waitFor();
+    expect(await shown(also)).toEqual(expected);
+    expect(await version()).toBe(after);
+    page().off('request', onRequest);
+    expect(updates).toEqual([]);
+    expect(alice.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  });
+
   it('a circuit follows the other editor live; an edit made on a version not yet seen is refused with CONFLICT, shows the current circuit, and is re-applied so both survive', async () => {
     await page().goto(`${base}/models/${modelId}`);
     await page().fill('input[name=circuit-name]', 'e2e circuit');
@@ -372,6 +446,104 @@ describe('Searchlight dashboard end to end', () => {
     await bob.page.waitForURL(circuitUrl);
     expect(alice.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
+  });
+
+  it('a weighed circuit draws each edge as thick as its weight, names the weight in its tooltip and the edges table, and keeps the weights through an edit in the page', async () => {
+    // The page offers no weight field (weights come from experiments), so the circuit is made through the page's own API.
+    const made = await page().evaluate(async (model) => {
+      interface Made {
+        id: string;
+        version: number;
+        graph: { nodes: unknown[] };
+      }
+      const call = async <T>(query: string, variables: Record<string, unknown>): Promise<T> => {
+        const r = await fetch('/graphql', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ query, variables }),
+        });
+        const body = (await r.json()) as { data?: T; errors?: Array<{ message: string }> };
+        if (body.errors?.length || !body.data) throw new Error(body.errors?.map((e) => e.message).join('; ') ?? 'no data');
+        return body.data;
+      };
+      const c = (
+        await call<{ createCircuit: Made }>(
+          'mutation($m: ID!, $n: String!) { createCircuit(modelId: $m, name: $n) { id version graph { nodes { id label kind layer head } } } }',
+          { m: `Model:${model}`, n: 'e2e weighed circuit' },
+        )
+      ).createCircuit;
+      const u = (
+        await call<{ updateCircuit: Made }>(
+          'mutation($id: ID!, $v: Int!, $g: CircuitGraphInput) { updateCircuit(id: $id, version: $v, graph: $g) { id version graph { nodes { id } } } }',
+          {
+            id: c.id,
+            v: c.version,
+            g: {
+              nodes: c.graph.nodes,
+              edges: [
+                { from: 'L0H1', to: 'L1H0', label: 'weak link', weight: 0.2 },
+                { from: 'L1H0', to: 'unembed', label: 'strong link', weight: 1.0 },
+              ],
+            },
+          },
+        )
+      ).updateCircuit;
+      return { id: String(u.id), version: Number(u.version) };
+    }, modelId);
+    expect(made.version).toBe(2);
+    await page().goto(`${base}/circuits/${made.id.replace(/^Circuit:/, '')}`);
+    await page().waitForSelector('[data-testid=circuit-version]:text-is("2")');
+    const weak = page().locator('[data-testid=circuit-diagram] path[data-edge="L0H1->L1H0"]');
+    const strong = page().locator('[data-testid=circuit-diagram] path[data-edge="L1H0->unembed"]');
+    await strong.waitFor({ state: 'attached' }); // a straight edge has a flat box, which Playwright counts as not visible
+    const drawn = async (l: typeof weak): Promise<{ attr: number; css: number; weight: string | null; title: string }> =>
+      l.evaluate((e) => ({
+        attr: Number(e.getAttribute('stroke-width')),
+        css: Number.parseFloat(getComputedStyle(e).strokeWidth),
+        weight: e.getAttribute('data-weight'),
+        title: e.querySelector('title')?.textContent ?? '',
+      }));
+    const w = await drawn(weak);
+    const s = await drawn(strong);
+    // Thickness grows with |weight|: the heavier edge is drawn wider, as set and as rendered.
+    expect(w.attr).toBeGreaterThan(0);
+    expect(s.attr).toBeGreaterThan(w.attr);
+    expect(s.css).toBeGreaterThan(w.css);
+    expect(w.css).toBeCloseTo(w.attr, 5);
+    expect([w.weight, s.weight]).toEqual(['0.2', '1']);
+    // Each edge's weight is named in its tooltip and in the edges table.
+    expect(w.title).toBe('L0H1 → L1H0: weak link (weight 0.200)');
+    expect(s.title).toBe('L1H0 → unembed: strong link (weight 1.00)');
+    const rows = await page()
+      .locator('[data-testid=edges] tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [tr.querySelector('td.mono')?.textContent ?? '', tr.querySelector('[data-testid=edge-weight]')?.textContent ?? '']),
+      );
+    expect(rows).toEqual([
+      ['L0H1 → L1H0', '0.200'],
+      ['L1H0 → unembed', '1.00'],
+    ]);
+    await screenshot(page(), '10b-circuit-weights');
+
+    // An edge added in the page is unweighed (drawn plain) and leaves the others' weights and widths as they were.
+    await page().selectOption('select[name=edge-from]', 'embed');
+    await page().selectOption('select[name=edge-to]', 'L0H1');
+    await page().fill('input[name=edge-label]', 'reads the maze');
+    await page().click('button:has-text("Add edge")');
+    await page().waitForSelector('[data-testid=circuit-version]:text-is("3")');
+    const plain = page().locator('[data-testid=circuit-diagram] path[data-edge="embed->L0H1"]');
+    await plain.waitFor({ state: 'attached' });
+    const p = await drawn(plain);
+    expect(p.weight).toBeNull();
+    expect(p.title).toBe('embed → L0H1: reads the maze');
+    expect(await drawn(weak)).toEqual(w);
+    expect(await drawn(strong)).toEqual(s);
+    await page().reload();
+    await page().waitForSelector('[data-testid=circuit-version]:text-is("3")');
+    await strong.waitFor({ state: 'attached' });
+    expect(await drawn(weak)).toEqual(w);
+    expect(await drawn(strong)).toEqual(s);
+    expect(alice.errors).toEqual([]);
   });
 
   it('a model trained from the form appears in the models list when its job ends, without a reload', async () => {

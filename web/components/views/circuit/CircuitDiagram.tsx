@@ -15,6 +15,9 @@ const W = 84,
   GY = 40,
   PAD = 16;
 
+/** Edge colours: unweighted, positive weight, negative weight (the arrowheads match). */
+const ARROW = { plain: '#5f6b7a', positive: '#c0392b', negative: '#2166ac' } as const;
+
 export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?: (id: string) => void }) {
   const nodes = Array.isArray(graph.nodes) ? graph.nodes : [];
   const edges = Array.isArray(graph.edges) ? graph.edges : [];
@@ -56,9 +59,23 @@ export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?
       data-testid="circuit-diagram"
     >
       <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
-          <path d="M0 0L10 5L0 10z" fill="#5f6b7a" />
-        </marker>
+        {/* One head per edge colour, sized in user units: a heavy edge's arrowhead stays the size of a light one's
+            (in stroke-width units it would grow with the weight and cover its target). */}
+        {Object.entries(ARROW).map(([name, colour]) => (
+          <marker
+            key={name}
+            id={`arrow-${name}`}
+            viewBox="0 0 10 10"
+            refX="9"
+            refY="5"
+            markerUnits="userSpaceOnUse"
+            markerWidth="10"
+            markerHeight="10"
+            orient="auto-start-reverse"
+          >
+            <path d="M0 0L10 5L0 10z" fill={colour} />
+          </marker>
+        ))}
       </defs>
       {nodes.map((n) => {
         const p = xy(n.id)!;
@@ -81,7 +98,8 @@ export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?
         const g = geometry(e.from, e.to);
         if (!g) return null;
         const w = e.weight;
-        const stroke = w == null ? '#5f6b7a' : w >= 0 ? '#c0392b' : '#2166ac';
+        const tone = w == null ? 'plain' : w >= 0 ? 'positive' : 'negative';
+        const stroke = ARROW[tone];
         const width = w == null ? 1.5 : 1 + 4 * (Math.abs(w) / maxW);
         return (
           <path
@@ -93,7 +111,7 @@ export function CircuitDiagram({ graph, onPick }: { graph: CircuitGraph; onPick?
             stroke={stroke}
             strokeOpacity={0.8}
             strokeWidth={width}
-            markerEnd="url(#arrow)"
+            markerEnd={`url(#arrow-${tone})`}
           >
             <title>{`${e.from} → ${e.to}${e.label ? `: ${e.label}` : ''}${w != null ? ` (weight ${w.toPrecision(3)})` : ''}`}</title>
           </path>
