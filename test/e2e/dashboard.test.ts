@@ -565,6 +565,13 @@ describe('Searchlight dashboard end to end', () => {
     await page().waitForSelector('[data-testid=evals] tbody tr');
     const label = await page().locator('[data-testid=evals] tbody tr td:first-child', { hasText: 'during training' }).first().textContent();
     expect(label).toMatch(/^model · during training \(step \d+\)$/);
+    // The heuristic baseline of that evaluation beside it (read back from the run's log).
+    const step = /step (\d+)/.exec(label!)![1];
+    const baseline = page().locator('[data-testid=evals] tbody tr', { hasText: `baseline · during training (step ${step})` });
+    expect(await baseline.count()).toBe(1);
+    const column = (await page().locator('[data-testid=evals] thead th').allTextContents()).indexOf('exact_path_rate');
+    expect(column).toBeGreaterThan(0);
+    expect(await baseline.locator('td').nth(column).textContent()).toMatch(/^0\.\d+/);
     expect(alice.errors).toEqual([]);
   });
 });

@@ -34,8 +34,9 @@ export function describeEval(e: EvalEvent): string {
 
 /**
  * Training-curve points read back from a trainer's log (the lines describeProgress and describeEval
- * write): train/loss and train/lr per logged step; eval/loss, eval/exact_path_rate and
- * eval/valid_rollout_rate per evaluation, rates as fractions. Points after `upTo` are left out (a log
+ * write): train/loss and train/lr per logged step; eval/loss, eval/exact_path_rate,
+ * eval/valid_rollout_rate and the heuristic baseline's baseline/exact_path_rate per evaluation,
+ * rates as fractions. Points after `upTo` are left out (a log
  * may run past the snapshot it is shipped with); other lines are skipped. The curve names are the
  * ones a training job records, so a seeded model's curve reads like a trained one's.
  */
@@ -49,11 +50,17 @@ export function curveFromLog(text: string, upTo = Infinity): Array<[step: number
       if (step <= upTo) out.push([step, 'train/loss', Number(m[2])], [step, 'train/lr', Number(m[3])]);
       continue;
     }
-    m = /^eval @(\d+) .*?: loss (\S+) {2}exact ([\d.]+)% .*? {2}valid ([\d.]+)% /.exec(line);
+    // A rate the trainer could not compute is written "–" (pct): read as NaN, then left out below.
+    m = /^eval @(\d+) .*?: loss (\S+) {2}exact (\S+?)%? \(baseline (\S+?)%?\) {2}valid (\S+?)%? /.exec(line);
     if (m) {
       const step = num(m[1]);
       if (step <= upTo)
-        out.push([step, 'eval/loss', Number(m[2])], [step, 'eval/exact_path_rate', Number(m[3]) / 100], [step, 'eval/valid_rollout_rate', Number(m[4]) / 100]);
+        out.push(
+          [step, 'eval/loss', Number(m[2])],
+          [step, 'eval/exact_path_rate', Number(m[3]) / 100],
+          [step, 'eval/valid_rollout_rate', Number(m[5]) / 100],
+          [step, 'baseline/exact_path_rate', Number(m[4]) / 100],
+        );
     }
   }
   return out.filter(([, , v]) => Number.isFinite(v));

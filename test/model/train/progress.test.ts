@@ -64,9 +64,13 @@ describe('curveFromLog', () => {
       [20, 'eval/loss', 0.25],
       [20, 'eval/exact_path_rate', 0.405],
       [20, 'eval/valid_rollout_rate', 0.5],
+      [20, 'baseline/exact_path_rate', 0.3],
       [30, 'train/loss', 0.75],
       [30, 'train/lr', 0.001],
     ]);
-    expect(curveFromLog(log, 20).map(([s]) => s)).toEqual([10, 10, 20, 20, 20]);
+    expect(curveFromLog(log, 20).map(([s]) => s)).toEqual([10, 10, 20, 20, 20, 20]);
+    // A rate the trainer could not compute ("–") is left out, the others kept.
+    const missing = describeEval({ ...ev, baseline: { exact_path_rate: null, valid_rollout_rate: null } } as typeof ev);
+    expect(curveFromLog(missing).map(([, n]) => n)).toEqual(['eval/loss', 'eval/exact_path_rate', 'eval/valid_rollout_rate']);
   });
 });
