@@ -3,13 +3,14 @@
  * (server/interp/sae/train.ts: the step graph, host Adam, decoder renormalisation) beside the same
  * SAE, batch and optimiser in PyTorch (bench/torch_sae.py, /usr/bin/python3 with Debian's
  * python3-torch), in the same run. Rows are standard normal; the timing does not depend on values
- * beyond which latents TopK keeps.
+ * beyond which latents TopK keeps. JumpReLU trains its thresholds with the L0 penalty and the
+ * rectangle-kernel straight-through estimator on both sides (λ and ε as the sae kind's defaults).
  */
 import { runTorchScript } from './torch.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
 import { initSae, type SaeShape } from '../server/interp/sae/sae.js';
-import { SaeTrainer } from '../server/interp/sae/train.js';
+import { JUMPRELU_INIT_THRESHOLD, SaeTrainer } from '../server/interp/sae/train.js';
 
 const spec = {
   name: 'bench sae',
@@ -17,7 +18,7 @@ const spec = {
   options: {
     dIn: { type: 'integer', description: 'Input width (d_model of the hook)', default: 64 },
     expansion: { type: 'integer', description: 'd_sae = expansion × d_in', default: 8 },
-    architecture: { type: 'string', description: 'topk or relu', default: 'topk', choices: ['topk', 'relu'] },
+    architecture: { type: 'string', description: 'topk, relu or jumprelu', default: 'topk', choices: ['topk', 'relu', 'jumprelu'] },
     k: { type: 'integer', description: 'TopK latents per row', default: 16 },
     batch: { type: 'integer', description: 'Rows per step', default: 4096 },
     steps: { type: 'integer', description: 'Timed steps', default: 40 },
@@ -35,13 +36,22 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!parsed) return {};
   const o = parsed.options;
   if (o.steps < 3 || o.warmup < 1) throw new UsageError('bench sae: --steps must be at least 3 and --warmup at least 1');
-  const shape: SaeShape = { d_in: o.dIn, d_sae: o.expansion * o.dIn, architecture: o.architecture as 'topk' | 'relu', k: o.k };
+  const architecture = o.architecture as SaeShape['architecture'];
+  const shape: SaeShape = {
+    d_in: o.dIn,
+    d_sae: o.expansion * o.dIn,
+    architecture,
+    k: o.k,
+    ...(architecture === 'jumprelu' ? { threshold: new Float32Array(o.expansion * o.dIn).fill(JUMPRELU_INIT_THRESHOLD) } : {}),
+  };
   const rng = new Rng(0);
   const B = o.batch;
   const data = Array.from({ length: 8 }, () => Float32Array.from({ length: B * shape.d_in }, () => rng.normal())); // [B, d_in] each
-  const l1 = 5;
+  // The sparsity coefficient: relu's L1, jumprelu's L0 λ (the kind's default), unused by topk.
+  const l1 = architecture === 'jumprelu' ? 10 : 5;
+  const bandwidth = 0.01; // jumprelu's ε, the kind's default
   const lr = 1e-3;
-  const trainer = await SaeTrainer.create(shape, initSae(shape, rng));
+  const trainer = await SaeTrainer.create(shape, initSae(shape, rng), { bandwidth });
   let ours: { steps_per_s: number; median_ms: number; mse: number };
   try {
     for (let i = 0; i < o.warmup; i++) await trainer.step(data[i % 8], B, lr, l1);
@@ -64,6 +74,8 @@ export async function run(argv: string[]): Promise<unknown> {
     architecture: shape.architecture,
     k: shape.k,
     l1,
+    threshold: JUMPRELU_INIT_THRESHOLD,
+    bandwidth,
     batch: B,
     steps: o.steps,
     warmup: o.warmup,
