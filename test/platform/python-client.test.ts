@@ -11,7 +11,8 @@ import { referenceForward } from '../../server/model/reference.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer, tokensToIds } from '../../server/maze/tokenize/index.js';
-import { CREATE_DATASET, type Harness, startHarness, waitForJob } from './helpers.js';
+import { readResultTensor } from '../../server/services/experiments.js';
+import { CREATE_DATASET, type Harness, sqlRows, startHarness, waitForJob } from './helpers.js';
 import { python, pythonReady, ROOT, runCommand } from './spawn.js';
 
 let h: Harness;
@@ -113,6 +114,25 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     expect(out.experiment.result.layers).toEqual(expect.arrayContaining([0]));
     expect(Object.keys(out.experiment.result).filter((k) => k.includes('__') && k !== '__typename')).toEqual([]);
     expect(Object.keys(out.experiment.tensors).length).toBeGreaterThan(0);
+    // A probe as a direction: what it reads, and its P(label) at the prompt's last position from the
+    // Python side's run_with_cache equals σ(w·resid_pre 0 + b) with resid_pre 0 = W_E[token] + W_pos[T − 1].
+    expect(out.direction).toMatchObject({
+      label: 'cell (1,1) is the target, at path tokens, from blocks.0.hook_resid_pre',
+      hook: 'blocks.0.hook_resid_pre',
+      w_shape: [8],
+    });
+    const d = (await h.gql('query($e: ID!) { experiment(id: $e) { probeDirection(index: 4) { bias } } }', { e: out.direction.id })).data.experiment;
+    const [row] = await sqlRows<{ experiment_id: number; name: string; path: string; sha256: string }>(
+      h.server.app.handle,
+      "SELECT * FROM results WHERE experiment_id = ? AND name = 'directions'",
+      Number(out.direction.id.split(':')[1]),
+    );
+    const W = (await readResultTensor(h.server.app.handle.store, { ...row, experimentId: row.experiment_id } as never)).data; // [direction, d_model]
+    const WE = weights.get('embed.W_E')!;
+    const WP = weights.get('pos_embed.W_pos')!;
+    let z = d.probeDirection.bias;
+    for (let k = 0; k < 8; k++) z += W[4 * 8 + k] * (WE[ids[T - 1] * 8 + k] + WP[(T - 1) * 8 + k]);
+    expect(out.direction.p_last).toBeCloseTo(1 / (1 + Math.exp(-z)), 4);
     expect(out.finding).toMatchObject({ target: { kind: 'head', layer: 0, head: 0 }, status: 'HYPOTHESIS' });
     const stored = (await h.gql('query($m: ID!) { annotations(modelId: $m) { edges { node { body evidence { label url } } } } }', { m: modelId })).data
       .annotations.edges;
@@ -129,6 +149,18 @@ describe.skipIf(!pythonReady)('the Python client', () => {
     const code = nb.cells.filter((c) => c.cell_type === 'code' && !c.metadata.tags?.includes('parameters')).map((c) => c.source.join('').trim());
     expect(code.length).toBeGreaterThanOrEqual(6);
     for (const cell of code) expect(script).toContain(cell);
+  });
+
+  it('names features and directions as finding targets the way the API takes them', async () => {
+    const r = await runPython(
+      [
+        '-c',
+        'import json; from searchlight.client import _target_input as t; print(json.dumps([t({"kind": "feature", "experimentId": 7, "latent": 3}), t({"kind": "direction", "experimentId": "Experiment:9", "index": 40})]))',
+      ],
+      {},
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual([{ feature: { sae: 'Experiment:7', latent: 3 } }, { direction: { probes: 'Experiment:9', index: 40 } }]);
   });
 
   it("without a token it says how to get one; a bad token is the server's UNAUTHENTICATED message", async () => {

@@ -49,6 +49,13 @@ report["W_E_00"] = float(sd["embed.W_E"][0, 0])
 exp = client.run_experiment(model, "attention", {"count": 2})
 report["experiment"] = {"id": exp.id, "status": exp.status, "params": exp.params, "result": exp.result, "tensors": {k: list(v.shape) for k, v in exp.tensors.items()}}
 
+# %% A linear probe as a residual direction: P(label) = sigmoid(resid @ w + bias) at its hook
+probes = client.run_experiment(model, "probes", {"grid": 3, "count": 12, "iters": 20, "classes": ["path"], "targets": ["target"]})
+direction = probes.probe_direction(4)  # path tokens, the first layer probed, cell (1,1)
+_, resid = model.run_with_cache(tokens, names_filter=direction["hook"])
+z = resid[direction["hook"]][0, -1] @ direction["w"] + direction["bias"]
+report["direction"] = {"id": probes.id, "label": direction["label"], "hook": direction["hook"], "w_shape": list(direction["w"].shape), "p_last": float(1 / (1 + np.exp(-z)))}
+
 # %% A finding, with the experiment as evidence
 finding = client.create_finding(model, {"kind": "head", "layer": 0, "head": 0}, "Head 0.0 attends to the target at <PATH_START>.",
                                 evidence=[{"label": "attention", "url": f"/experiments/{exp.id.split(':')[1]}"}])

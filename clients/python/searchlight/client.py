@@ -52,10 +52,15 @@ def _target_input(target: Dict[str, Any]) -> Dict[str, Any]:
         return {"neuron": {"layer": target["layer"], "neuron": target["neuron"]}}
     if kind == "hook":
         return {"hook": {"hook": target["hook"], **({"position": target["position"]} if target.get("position") is not None else {})}}
-    if kind == "experiment":
+    if kind in ("experiment", "feature", "direction"):
         e = target["experimentId"]
-        return {"experiment": e if isinstance(e, str) else f"Experiment:{e}"}
-    raise SearchlightError(f"target kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment; got {kind!r}")
+        e = e if isinstance(e, str) else f"Experiment:{e}"
+        if kind == "feature":
+            return {"feature": {"sae": e, "latent": target["latent"]}}
+        if kind == "direction":
+            return {"direction": {"probes": e, "index": target["index"]}}
+        return {"experiment": e}
+    raise SearchlightError(f"target kind must be one of embed, pos_embed, unembed, head, mlp, neuron, hook, experiment, feature, direction; got {kind!r}")
 
 
 class SearchlightError(RuntimeError):
@@ -414,6 +419,23 @@ class Experiment:
                 raise SearchlightError(f"{self.id} is {self.status}: no results yet")
             self._tensors, _ = load_bytes(self.client.download(self._download))
         return self._tensors
+
+    def probe_direction(self, index: int) -> Dict[str, Any]:
+        """Probe `index` of a completed probes run as a residual-stream direction (the API's
+        Experiment.probeDirection): what it reads (class, layer, hook, target, cell or edge, label)
+        and its test scores, with `w` [d_model] (NumPy) and `bias` on the raw residual at `hook`, so
+        that P(label) = sigmoid(resid @ w + bias). Probes are numbered class-major, then layer,
+        target and label column."""
+        data = self.client.graphql(
+            "query($id: ID!, $i: Int!) { experiment(id: $id) { probeDirection(index: $i) { index class layer hook target column cell edge "
+            "label norm bias balancedAccuracy controlBalancedAccuracy } } }",
+            {"id": self.id, "i": index},
+        )
+        d = data["experiment"]["probeDirection"]
+        if d is None:
+            raise SearchlightError(f"{self.id} is not a completed probes run that kept its probes' weights")
+        d["w"] = self.tensors["directions"][index]
+        return d
 
     def __repr__(self) -> str:
         return f"Experiment({self.id} {self.kind}, {self.status})"
