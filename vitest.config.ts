@@ -26,6 +26,7 @@ const POSTGRES_SUITES = [
   'quota',
   'redis',
   'resumed-checkpoint',
+  'sae-params',
   'storage',
   'subscriptions',
   'tokenizeMaze',
