@@ -279,14 +279,15 @@ export const geometry = defineKind<GeometryParams, GeometrySummary>({
         pcaCoords.set(coords, li * N * 2);
         pcaExplained.set(explained, li * 2);
       }
+      // UMAP and t-SNE take the points as number[][] [N, D]: built once per layer for either.
+      const rows =
+        methods.includes('umap') || methods.includes('tsne') ? Array.from({ length: N }, (_, i) => Array.from(X[li].subarray(i * D, (i + 1) * D))) : [];
       if (methods.includes('umap')) {
         const urng = new Rng(`geometry/umap/${ctx.seed}/${li}`);
         const umap = new UMAP({ nComponents: 2, nNeighbors: Math.min(p.k + 5, N - 1), minDist: 0.1, random: () => urng.float() });
-        const rows = Array.from({ length: N }, (_, i) => Array.from(X[li].subarray(i * D, (i + 1) * D)));
         umap.fit(rows).forEach(([a, b], i) => umapCoords.set([a, b], (li * N + i) * 2));
       }
       if (methods.includes('tsne')) {
-        const rows = Array.from({ length: N }, (_, i) => Array.from(X[li].subarray(i * D, (i + 1) * D)));
         // DruidJS seeds its own generator: the same seed and layer give the same map.
         const seed = new Rng(`geometry/tsne/${ctx.seed}/${li}`).int(2 ** 31);
         const y = new TSNE(rows, { perplexity: p.perplexity, d: 2, seed }).transform(p.tsneIterations) as number[][]; // [N, 2]

@@ -90,9 +90,14 @@ async function loadStore(ctx: Ctx, e: ExperimentRow, s: SaeSummary): Promise<Sae
   };
 }
 
+/** The summary of a finished sae experiment; null for another kind or a run without a result. */
+function saeSummary(e: ExperimentRow): SaeSummary | null {
+  return e.kind === 'sae' && e.summary !== null ? (e.summary as SaeSummary) : null;
+}
+
 export async function saeFeature(ctx: Ctx, e: ExperimentRow, latent: number, examples: number): Promise<ResolversParentTypes['SaeFeature'] | null> {
-  if (e.kind !== 'sae' || e.summary === null) return null;
-  const s = e.summary as SaeSummary;
+  const s = saeSummary(e);
+  if (!s) return null;
   if (!Number.isInteger(latent) || latent < 0 || latent >= s.d_sae) throw badInput(`saeFeature: latent must be an integer in [0, ${s.d_sae}), got ${latent}`);
   if (!Number.isInteger(examples) || examples < 0 || examples > 16)
     throw badInput(`saeFeature: examples must be an integer in [0, 16] (the run keeps each latent's 16 largest rows), got ${examples}`);
@@ -188,8 +193,8 @@ export async function saeFeaturesFor(
   category: string,
   first: number,
 ): Promise<Array<ResolversParentTypes['SaeLatentScore']>> {
-  if (e.kind !== 'sae' || e.summary === null) return [];
-  const s = e.summary as SaeSummary;
+  const s = saeSummary(e);
+  if (!s) return [];
   if (!(SAE_PROPERTIES as readonly string[]).includes(property))
     throw badInput(`saeFeaturesFor: property must be one of ${SAE_PROPERTIES.join(', ')}; got ${JSON.stringify(property)}`);
   const prop = property as SaeProperty;
@@ -247,7 +252,7 @@ async function readSae(ctx: Ctx, e: ExperimentRow, s: SaeSummary, where: string)
 export async function loadSaeForEdits(ctx: Ctx, id: string, model: { id: number }, where: string): Promise<SaeForEdits> {
   const e = await ctx.loaders.experiment.load(rowId(id, 'Experiment'));
   if (!e) throw badInput(`${where}: Experiment ${id} not found`);
-  if (e.kind !== 'sae' || e.summary === null)
+  if (!saeSummary(e))
     throw badInput(
       `${where}: Experiment:${e.id} is a ${e.kind} run${e.summary === null ? ' without a result' : ''}; feature edits need a finished sae experiment`,
     );
@@ -261,9 +266,9 @@ export async function loadSaeForEdits(ctx: Ctx, id: string, model: { id: number 
 
 /** Experiment.saeActivations: the model run on `tokens` with a cache of the SAE's hook, encoded by the SAE. */
 export async function saeActivations(ctx: Ctx, e: ExperimentRow, tokens: string, top: number): Promise<Array<ResolversParentTypes['SaePositionLatents']>> {
-  if (e.kind !== 'sae' || e.summary === null) return [];
+  const s = saeSummary(e);
+  if (!s) return [];
   if (!Number.isInteger(top) || top < 1 || top > 64) throw badInput(`saeActivations: top must be an integer in [1, 64], got ${top}`);
-  const s = e.summary as SaeSummary;
   const model = await ctx.loaders.model.load(e.modelId);
   if (!model) return [];
   // As runForward: on an inference worker when there are some, here otherwise; the cache lands in the store.
