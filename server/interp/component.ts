@@ -7,7 +7,7 @@
  *   from each kind's summary or aggregate tensor (DLA by class, patching and path-patching means,
  *   adjacency ranks, QK correlations, attention mass by class), each with its rank among its peers
  *   where a rank means something.
- * - `componentActivity`: how it behaves over a set of mazes, from one cached forward per maze:
+ * - `ComponentActivityAccumulator`: how it behaves over a set of mazes, one forward per maze:
  *   a head's attention from path positions summed onto key token classes and cells, an MLP
  *   layer's output norm or a neuron's activation per position; the mazes where it is strongest,
  *   with its per-cell heat to draw on them.
@@ -16,6 +16,7 @@ import { InterpError } from './context.js';
 import { type PathPatchingSummary, receiverNames } from './path-patching.js';
 import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
 import { cellHeat } from './sae/feature.js';
+import { Strongest } from './strongest.js';
 
 export type ComponentRef = { kind: 'head'; layer: number; head: number } | { kind: 'mlp'; layer: number } | { kind: 'neuron'; layer: number; neuron: number };
 
@@ -269,13 +270,15 @@ export class ComponentActivityAccumulator {
   private positions = 0;
   private runs = 0;
   /** The `count` strongest mazes so far, strongest first. */
-  private readonly best: ActivityExample[] = [];
+  private readonly best: Strongest<ActivityExample>;
 
   constructor(
     private readonly c: ComponentRef,
     private readonly vocab: readonly string[],
-    private readonly count: number,
-  ) {}
+    count: number,
+  ) {
+    this.best = new Strongest(count);
+  }
 
   add(run: MazeRun): void {
     const { c, sums, counts, seen } = this;
@@ -327,11 +330,7 @@ export class ComponentActivityAccumulator {
       for (let t = 1; t < T; t++) if (values[t] > values[p]) p = t;
       top = { maze: m, position: p, value: values[p], cell: null, heat: heatOf(sp, values), values };
     }
-    if (top && this.count > 0) {
-      this.best.push(top);
-      this.best.sort((a, b) => b.value - a.value || a.maze - b.maze);
-      if (this.best.length > this.count) this.best.pop();
-    }
+    if (top) this.best.offer(top);
   }
 
   result(): ComponentActivity {
@@ -351,7 +350,7 @@ export class ComponentActivityAccumulator {
             ? 'mean ‖mlp_out‖ at positions of each class'
             : 'mean activation (hook_post) at positions of each class',
       byClass,
-      examples: [...this.best],
+      examples: this.best.items(),
     };
   }
 }

@@ -19,7 +19,8 @@
 import { connectedIdx, type SolvedMaze } from '../maze/lattice.js';
 import { type Architecture, architecture, type ModelConfig } from '../model/config.js';
 import { InterpError } from './context.js';
-import { latticeEdges, type ProbeClass, probeDirectionIndex, type ProbesSummary, type ProbeTarget } from './probes.js';
+import { columnLabel, directionIndexOf, latticeEdges, type ProbeClass, type ProbesSummary, type ProbeTarget } from './probes.js';
+import { Strongest } from './strongest.js';
 import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
 
 type Tensor = { shape: readonly number[]; data: ArrayLike<number> };
@@ -68,10 +69,11 @@ export function lensLayer(label: string, nLayers: number): { layer: number; hook
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-const TARGET_WORDS: Record<ProbeTarget, (what: string) => string> = {
+const TARGET_WORDS: Record<ProbeTarget, (what: string, klass: ProbeClass) => string> = {
   edge: (e) => `edge ${e} is open`,
   solution: (c) => `cell ${c} is on the solution`,
-  future: (c) => `cell ${c} is on the path still to come`,
+  // Before the path starts the path still to come is the whole solution (probes.ts fits one probe for both there).
+  future: (c, k) => `cell ${c} is on the path still to come${k === 'path' ? '' : ' (before the path: on the solution)'}`,
   target: (c) => `cell ${c} is the target`,
 };
 const CLASS_WORDS: Record<ProbeClass, string> = { sep: '`;` tokens', adjlist_end: '<ADJLIST_END>', path_start: '<PATH_START>', path: 'path tokens' };
@@ -80,8 +82,7 @@ const CLASS_WORDS: Record<ProbeClass, string> = { sep: '`;` tokens', adjlist_end
 export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: number): ProbeDirection {
   const { summary } = s;
   const [rows, cols] = summary.grid;
-  const widths = summary.targets.map((t) => summary.label_columns[t] ?? 0);
-  const idx = probeDirectionIndex(summary.classes.length, summary.layers.length, widths);
+  const idx = directionIndexOf(summary);
   const D = s.directions.shape[1];
   if (s.directions.shape[0] !== idx.count || s.directions.data.length !== idx.count * D)
     throw new InterpError(`probes: stored directions of shape [${s.directions.shape.join(', ')}] do not match the run's ${idx.count} probes`);
@@ -93,7 +94,6 @@ export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: n
   const layerLabel = summary.layers[at.layer];
   const { layer, hook } = lensLayer(layerLabel, nLayers);
   const cellOf = (c: number): [number, number] => [Math.floor(c / cols), c % cols];
-  const fmt = ([r, c]: [number, number]): string => `(${r},${c})`;
   let cell: [number, number] | null = null;
   let edge: ProbeDirection['edge'] = null;
   if (target === 'edge') {
@@ -101,6 +101,9 @@ export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: n
     edge = [cellOf(a), cellOf(b)];
   } else cell = cellOf(at.column);
   const w = Float64Array.from({ length: D }, (_, i) => s.directions.data[index * D + i]);
+  const bias = s.bias.data[index];
+  if (!w.every(Number.isFinite) || !Number.isFinite(bias))
+    throw new InterpError(`direction ${index}: the probe's weights are not finite (its fit diverged); rerun the probes with a larger lambda`);
   let ss = 0;
   for (const v of w) ss += v * v;
   return {
@@ -113,9 +116,9 @@ export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: n
     column: at.column,
     cell,
     edge,
-    label: `${TARGET_WORDS[target](edge ? `${fmt(edge[0])}-${fmt(edge[1])}` : fmt(cell!))}, at ${CLASS_WORDS[klass]}, from ${hook}`,
+    label: `${TARGET_WORDS[target](columnLabel(summary.grid, target, at.column), klass)}, at ${CLASS_WORDS[klass]}, from ${hook}`,
     w,
-    bias: s.bias.data[index],
+    bias,
     norm: Math.sqrt(ss),
     balanced: finiteOrNull(s.balanced.data[index]),
     controlBalanced: finiteOrNull(s.controlBalanced.data[index]),
@@ -144,8 +147,7 @@ export interface DirectionGeometry {
 /** See the module comment; `W_U` [d_model, d_vocab]. */
 export function directionGeometry(s: ProbeDirectionStore, d: ProbeDirection, W_U: Tensor, k = 8): DirectionGeometry {
   const { summary } = s;
-  const widths = summary.targets.map((t) => summary.label_columns[t] ?? 0);
-  const idx = probeDirectionIndex(summary.classes.length, summary.layers.length, widths);
+  const idx = directionIndexOf(summary);
   const at = idx.at(d.index);
   const D = d.w.length;
   const cos = (j: number): number | null => {
@@ -158,15 +160,9 @@ export function directionGeometry(s: ProbeDirectionStore, d: ProbeDirection, W_U
     }
     return ss > 0 && d.norm > 0 ? finiteOrNull(dot / Math.sqrt(ss) / d.norm) : null;
   };
-  const [rows, cols] = summary.grid;
-  const edges = d.target === 'edge' ? latticeEdges(rows, cols) : null;
-  const name = (c: number): string => {
-    const p = (x: number): string => `(${Math.floor(x / cols)},${x % cols})`;
-    return edges ? `${p(edges[c][0])}-${p(edges[c][1])}` : p(c);
-  };
-  const siblings = Array.from({ length: widths[at.target] }, (_, c) => {
+  const siblings = Array.from({ length: summary.label_columns[d.target] ?? 0 }, (_, c) => {
     const j = idx.of(at.class, at.layer, at.target) + c;
-    return { index: j, column: c, label: name(c), cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]) };
+    return { index: j, column: c, label: columnLabel(summary.grid, d.target, c), cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]) };
   });
   const acrossLayers = summary.layers.map((label, l) => {
     const j = idx.of(at.class, l, at.target) + at.column;
@@ -273,8 +269,9 @@ function labelAt(d: ProbeDirection, maze: SolvedMaze, sp: SequencePositions, t: 
     case 'solution':
       return onPath(0);
     case 'future': {
+      // On the path: the cells after this one; up to <PATH_START>: the whole solution; after the path (<PATH_END>): none.
       const j = sp.path.indexOf(t);
-      return onPath(j >= 0 ? j + 1 : 0);
+      return j >= 0 ? onPath(j + 1) : t <= sp.pathStart ? onPath(0) : false;
     }
     case 'edge': {
       const [[r1, c1], [r2, c2]] = d.edge!;
@@ -303,7 +300,7 @@ export class DirectionActivity {
   private nFalse = 0;
   private positions = 0;
   private maxSumError = 0;
-  private readonly best: DirectionExample[] = [];
+  private readonly best: Strongest<DirectionExample>;
   private runs = 0;
 
   constructor(
@@ -313,8 +310,9 @@ export class DirectionActivity {
     /** blocks.l.attn.b_O [d_model] for l < d.layer */
     private readonly bO: readonly ArrayLike<number>[],
     /** How many of the strongest mazes to keep (the rest are dropped as they come). */
-    private readonly keep: number,
+    keep: number,
   ) {
+    this.best = new Strongest(keep);
     const arch = architecture(cfg);
     this.hasPos = arch.positional === 'standard';
     this.attnOnly = arch.attn_only;
@@ -344,7 +342,9 @@ export class DirectionActivity {
     };
     const values = new Float64Array(T);
     for (let t = 0; t < T; t++) {
-      values[t] = sigmoid(dot(resid, t * D) + d.bias);
+      const z = dot(resid, t * D) + d.bias;
+      if (!Number.isFinite(z)) throw new InterpError(`maze ${m}: ${d.hook} holds non-finite values at position ${t} (a diverged checkpoint?)`);
+      values[t] = sigmoid(z);
       const k = TOKEN_CLASSES.indexOf(sp.classes[t]);
       const y = labelAt(d, run.maze, sp, t) ? 0 : 1;
       this.sums[k * 2 + y] += values[t];
@@ -380,11 +380,7 @@ export class DirectionActivity {
       else this.nFalse++;
       if (!top || values[t] > top.value) top = { maze: m, position: t, value: values[t], label: y, values };
     }
-    if (top && this.keep > 0) {
-      this.best.push(top);
-      this.best.sort((a, b) => b.value - a.value || a.maze - b.maze);
-      if (this.best.length > this.keep) this.best.pop();
-    }
+    if (top) this.best.offer(top);
   }
 
   result(): DirectionActivityResult {
@@ -406,7 +402,7 @@ export class DirectionActivity {
       nTrue: this.nTrue,
       nFalse: this.nFalse,
       maxSumError: this.maxSumError,
-      examples: [...this.best],
+      examples: this.best.items(),
     };
   }
 }

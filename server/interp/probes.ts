@@ -371,6 +371,24 @@ export function probeDirectionIndex(classes: number, layers: number, widths: rea
   };
 }
 
+/** The numbering of a stored run's probes (probeDirectionIndex over its summary's classes, layers and target widths). */
+export function directionIndexOf(s: Pick<ProbesSummary, 'classes' | 'layers' | 'targets' | 'label_columns'>) {
+  return probeDirectionIndex(
+    s.classes.length,
+    s.layers.length,
+    s.targets.map((t) => s.label_columns[t] ?? 0),
+  );
+}
+
+/** A label column in words: a cell "(r,c)", or an edge "(r,c)-(r,c)" (latticeEdges' order). */
+export function columnLabel(grid: readonly number[], target: ProbeTarget, column: number): string {
+  const cols = grid[1];
+  const at = (c: number): string => `(${Math.floor(c / cols)},${c % cols})`;
+  if (target !== 'edge') return at(column);
+  const [a, b] = latticeEdges(grid[0], cols)[column];
+  return `${at(a)}-${at(b)}`;
+}
+
 /**
  * Output k of a probe fitted on standardised features as a direction on the raw residual:
  * σ(Σ_d (x_d − μ_d)/σ_d·W_dk + b_k) = σ(w·x + b) with w_d = W_dk/σ_d, b = b_k − Σ_d μ_d·w_d.

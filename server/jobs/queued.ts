@@ -32,7 +32,7 @@ import {
 } from '../services/jobs.js';
 import { consumeQueues, type JobQueues, type QueueConsumer, type QueueName, type QueueTiming, QUEUE_NAMES, queueOf } from '../services/queue.js';
 import { admitJob, type JobSystem } from './runner.js';
-import { UserError } from '../errors.js';
+import { UserError, type UserErrorCode } from '../errors.js';
 import { checkForward, disposeEngines, type ForwardOutput, runForward } from '../services/inference.js';
 import { type ActivityAnswer, type ActivityRequest, computeActivity } from '../services/activity.js';
 import { getModel } from '../services/models.js';
@@ -107,12 +107,21 @@ export class QueueWorker {
     await this.threads.run(claimed);
   }
 
-  /** Serves one inference request (the API checked it already; the checks run again here). */
-  private async answer(req: InferenceRequest): Promise<ForwardOutput | ActivityAnswer> {
-    if ('op' in req) return await computeActivity(this.opts.handle, req);
-    const model = await getModel(this.db, req.modelId);
-    if (!model) throw new Error(`Model:${req.modelId} does not exist (deleted meanwhile)`);
-    return await runForward(this.opts.handle, model, req.tokens, req.hooks, req.topK);
+  /**
+   * Serves one inference request (the API checked it already; the checks run again here). A mistake
+   * found here (a maze deleted meanwhile, a diverged checkpoint's non-finite values) is answered as
+   * such, so the API refuses it typed as it would have, not as a failed job's bare error.
+   */
+  private async answer(req: InferenceRequest): Promise<InferenceAnswer> {
+    try {
+      if ('op' in req) return { ok: await computeActivity(this.opts.handle, req) };
+      const model = await getModel(this.db, req.modelId);
+      if (!model) throw new UserError(`Model:${req.modelId} does not exist (deleted meanwhile)`);
+      return { ok: await runForward(this.opts.handle, model, req.tokens, req.hooks, req.topK) };
+    } catch (e) {
+      if (e instanceof UserError) return { userError: { message: e.message, ...(e.code ? { code: e.code } : {}) } };
+      throw e;
+    }
   }
 
   private listenForCancels(): void {
@@ -156,6 +165,19 @@ export interface ForwardRequest {
 /** What the inference queue carries: a runForward request, or a page's activity (services/activity.ts, tagged by `op`). */
 export type InferenceRequest = ForwardRequest | ActivityRequest;
 
+/** A worker's answer: the result, or a mistake the user can fix (a UserError, its message and code kept). */
+export type InferenceAnswer = { ok: ForwardOutput | ActivityAnswer } | { userError: { message: string; code?: UserErrorCode } };
+
+/** The result of a worker's answer; its UserError thrown again here, typed. */
+function unwrap<T>(answer: unknown): T {
+  const a = answer as InferenceAnswer;
+  if ('userError' in a) throw new UserError(a.userError.message, a.userError.code ? { code: a.userError.code } : {});
+  return a.ok as T;
+}
+
+/** The least wait an activity request is given per maze it reads (on top of the general bound). */
+const ACTIVITY_MS_PER_MAZE = 250;
+
 /**
  * Heavy runForward requests (at least `minHooks` hooks cached) go to inference workers, with a
  * bound on the wait; light ones, and every request while no worker serves the inference queue,
@@ -180,7 +202,7 @@ export class QueuedInference {
       throw new UserError(
         `runForward: no inference worker answered within ${this.timeoutMs / 1000} s (they are busy); try again, or ask for fewer hooks (under ${this.minHooks} run on the API)`,
       );
-    return r.answer as ForwardOutput;
+    return unwrap<ForwardOutput>(r.answer);
   }
 
   /**
@@ -190,9 +212,11 @@ export class QueuedInference {
    */
   async activity<R extends ActivityRequest>(req: R): Promise<ActivityAnswer<R>> {
     if ((await this.dispatch.workers('inference')) === 0) return await computeActivity(this.handle, req);
-    const r = await this.dispatch.request(req, this.timeoutMs, 'activity');
-    if (!r) throw new UserError(`activity: no inference worker answered within ${this.timeoutMs / 1000} s (they are busy); try again, or ask for fewer mazes`);
-    return r.answer as ActivityAnswer<R>;
+    // The wait grows with the mazes asked for (a forward each), so a long page is not called busy.
+    const timeoutMs = Math.max(this.timeoutMs, ACTIVITY_MS_PER_MAZE * req.mazeIds.length);
+    const r = await this.dispatch.request(req, timeoutMs, 'activity');
+    if (!r) throw new UserError(`activity: no inference worker answered within ${timeoutMs / 1000} s (they are busy); try again, or ask for fewer mazes`);
+    return unwrap<ActivityAnswer<R>>(r.answer);
   }
 }
 

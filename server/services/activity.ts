@@ -16,7 +16,7 @@ import type { ModelConfig } from '../model/config.js';
 import { decodeMaze } from './datasets.js';
 import { probeDirectionStore } from './directions.js';
 import { getExperiment } from './experiments.js';
-import { checkpointWeights, forEachSequenceForward, latestCheckpoint } from './inference.js';
+import { checkpointWeights, forEachSequenceForward, latestCheckpoint, type RemoteForward } from './inference.js';
 import { mazesById } from './lookup.js';
 import { getCheckpoint, getModel } from './models.js';
 import type { CheckpointRow, ExperimentRow, MazeRow, ModelRow } from './rows.js';
@@ -114,10 +114,16 @@ export async function componentActivityOf(handle: DbHandle, req: Extract<Activit
   };
 }
 
-/** The checkpoint a probes run ran on (the model's latest when that row is gone or unrecorded). */
+/**
+ * The checkpoint a probes run ran on: its probes read that checkpoint's residuals, so another's would
+ * give wrong numbers without an error. A run that recorded none (before runs recorded it) reads the
+ * model's latest.
+ */
 export async function probesCheckpoint(handle: DbHandle, e: ExperimentRow): Promise<CheckpointRow> {
-  const c = e.checkpointId ? await getCheckpoint(handle.db, e.checkpointId) : undefined;
-  return c ?? (await latestCheckpoint(handle, e.modelId));
+  if (e.checkpointId === null) return await latestCheckpoint(handle, e.modelId);
+  const c = await getCheckpoint(handle.db, e.checkpointId);
+  if (!c) throw new UserError(`Experiment:${e.id} probed Checkpoint:${e.checkpointId}, which is gone; rerun the probes on a current checkpoint`);
+  return c;
 }
 
 export async function directionActivityOf(handle: DbHandle, req: Extract<ActivityRequest, { op: 'direction' }>): Promise<DirectionActivityAnswer> {
@@ -162,6 +168,11 @@ export async function directionActivityOf(handle: DbHandle, req: Extract<Activit
       values: Array.from(x.values),
     })),
   };
+}
+
+/** A request on inference workers when there are some (`remote`: jobs/queued.ts QueuedInference), here otherwise. */
+export async function runActivity<R extends ActivityRequest>(remote: RemoteForward | undefined, handle: DbHandle, req: R): Promise<ActivityAnswer<R>> {
+  return remote ? await remote.activity(req) : await computeActivity(handle, req);
 }
 
 /** Computes a request here (the API without inference workers, or a worker answering one). */

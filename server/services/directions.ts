@@ -5,19 +5,15 @@
 import { UserError } from '../errors.js';
 import type { Db, DbHandle } from '../db/client.js';
 import type { ProbeDirectionStore } from '../interp/direction.js';
-import { probeDirectionIndex, type ProbesSummary } from '../interp/probes.js';
-import { getExperiment, readResultTensor, resultsOf } from './experiments.js';
+import { directionIndexOf, type ProbesSummary } from '../interp/probes.js';
+import { checkedRun, readResultTensor, resultsOf } from './experiments.js';
 import type { ExperimentRow } from './rows.js';
 
 const TENSORS = ['directions', 'directions.bias', 'directions.balanced', 'directions.control_balanced'] as const;
 
 /** How many probes (directions) a probes run fitted, from its summary. */
 export function directionCount(s: ProbesSummary): number {
-  return probeDirectionIndex(
-    s.classes.length,
-    s.layers.length,
-    s.targets.map((t) => s.label_columns[t] ?? 0),
-  ).count;
+  return directionIndexOf(s).count;
 }
 
 /**
@@ -25,11 +21,7 @@ export function directionCount(s: ProbesSummary): number {
  * condition failed, prefixed by `where`.
  */
 export async function checkedProbes(db: Db, id: number, modelId: number, where: string): Promise<ExperimentRow> {
-  const e = await getExperiment(db, id);
-  if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
-  if (e.kind !== 'probes') throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not a probes one`);
-  if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
-  if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} probed Model:${e.modelId}, not Model:${modelId}`);
+  const e = await checkedRun(db, id, modelId, where, 'probes', 'probed');
   const names = new Set((await resultsOf(db, id)).map((r) => r.name));
   if (!names.has('directions')) throw new UserError(`${where}: Experiment:${id} was stored before probes kept their weights; rerun it`);
   return e;

@@ -224,16 +224,25 @@ export async function loadStoredSae(handle: DbHandle, id: number, modelId: numbe
 }
 
 /**
+ * The row of a completed experiment of `kind` on `modelId`, or a UserError (prefixed by `where`)
+ * saying what it is instead; `did` words the model check ("trained its SAE on", "probed").
+ */
+export async function checkedRun(db: Db, id: number, modelId: number, where: string, kind: string, did: string): Promise<ExperimentRow> {
+  const e = await getExperiment(db, id);
+  if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
+  if (e.kind !== kind) throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} one`);
+  if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
+  if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} ${did} Model:${e.modelId}, not Model:${modelId}`);
+  return e;
+}
+
+/**
  * The row of a completed `sae` experiment on `modelId` (and, when given, trained on `checkpointId`:
  * an SAE read on another checkpoint's activations would give wrong numbers without an error), or a
  * UserError saying what it is instead.
  */
 export async function checkedSae(db: Db, id: number, modelId: number, where: string, checkpointId?: number): Promise<ExperimentRow> {
-  const e = await getExperiment(db, id);
-  if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
-  if (e.kind !== 'sae') throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not an sae one`);
-  if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
-  if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} trained its SAE on Model:${e.modelId}, not Model:${modelId}`);
+  const e = await checkedRun(db, id, modelId, where, 'sae', 'trained its SAE on');
   if (checkpointId !== undefined && e.checkpointId !== null && e.checkpointId !== checkpointId)
     throw new UserError(
       `${where}: Experiment:${id} trained its SAE on Checkpoint:${e.checkpointId}, but Model:${modelId}'s latest is Checkpoint:${checkpointId}; train an SAE on the current weights`,

@@ -19,7 +19,7 @@ import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
 import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js';
 import { processWeights, type WeightProcessing } from '../model/process.js';
-import { checkGenerative } from '../model/config.js';
+import { checkGenerative, type Weights } from '../model/config.js';
 import { isZip } from '../model/zanj/archive.js';
 import { mazeTransformerToModelFile } from '../model/zanj/mazeTransformer.js';
 import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
@@ -216,6 +216,16 @@ export async function evaluationsOf(db: Db, modelId: number): Promise<Experiment
 
 export async function getCheckpoint(db: Db, id: number): Promise<CheckpointRow | undefined> {
   return await first(db.select().from(checkpoints).where(eq(checkpoints.id, id)));
+}
+
+/**
+ * A checkpoint's weights (TransformerLens names) read from its file, without building an inference
+ * engine: for a page that reads a matrix (W_U) in the API while forwards run on inference workers.
+ */
+export async function readCheckpointWeights(store: ArtifactStore, ckpt: CheckpointRow): Promise<Weights> {
+  const got = await store.readVerified(ckpt.path, ckpt.sha256);
+  if ('error' in got) throw new Error(`Checkpoint:${ckpt.id} (${ckpt.path}) is ${got.error}`);
+  return decodeModel(got.bytes).weights;
 }
 
 /** A model's newest checkpoint, if it has one. */

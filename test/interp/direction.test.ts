@@ -13,10 +13,10 @@ import {
   probeDirection,
   writerComponents,
 } from '../../server/interp/direction.js';
-import { PROBE_CLASSES, PROBE_TARGETS, probeDirectionIndex, probes, type ProbesSummary } from '../../server/interp/probes.js';
-import { architecture } from '../../server/model/config.js';
+import { directionIndexOf, PROBE_CLASSES, PROBE_TARGETS, probeDirectionIndex, probes, type ProbesSummary } from '../../server/interp/probes.js';
+import { architecture, type ModelConfig } from '../../server/model/config.js';
 import { Rng } from '../../server/maze/rng.js';
-import { ctxOf, mazes, noProgress, randomModel, tensorOf } from './helpers.js';
+import { ctxOf, mazeConfig, mazes, noProgress, randomModel, randomWeights, tensorOf, testModel } from './helpers.js';
 
 const model = randomModel('nano', 4, 31);
 const L = model.cfg.n_layers;
@@ -74,7 +74,8 @@ describe('probe directions', () => {
         const out = await engine.runWithCache(tokens, 1, tokens.length, { names: [d0.hook] });
         const resid = out.cache.get(d0.hook)!.data; // [T, d_model]
         const pos = at[ci];
-        for (const ti of [1, 3])
+        // solution, future (at sep the alias of solution's fit: stored under its own numbers) and target
+        for (const ti of [1, 2, 3])
           for (let c = 0; c < n; c += 3) {
             const d = probeDirection(store, idx.of(ci, li, ti) + c, L);
             let z = d.bias;
@@ -83,7 +84,7 @@ describe('probe directions', () => {
             checked++;
           }
       }
-    expect(checked).toBe(2 * (L + 1) * 2 * 6);
+    expect(checked).toBe(2 * (L + 1) * 3 * 6);
   });
 
   it('describe what they read, in words, with cells, edges and hooks', async () => {
@@ -126,7 +127,12 @@ describe('probe directions', () => {
     const all = Array.from({ length: V }, (_, v) => logit(v)).sort((a, b) => b - a);
     expect(g.logitsUp.map((x) => x.weight)).toEqual(all.slice(0, 5).map((x) => expect.closeTo(x, 5)));
     expect(g.logitsDown[0].weight).toBeCloseTo(all[V - 1], 5);
-    for (const x of g.siblings) if (x.cosine !== null) expect(Math.abs(x.cosine)).toBeLessThanOrEqual(1 + 1e-9);
+    // A sibling's cosine by hand, from the stored directions.
+    const other = g.siblings.find((x) => x.index !== d.index)!;
+    const v = Array.from({ length: D }, (_, k) => store.directions.data[other.index * D + k]);
+    const dot = v.reduce((a, x, k) => a + x * d.w[k], 0);
+    const norm = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+    expect(other.cosine).toBeCloseTo(dot / norm / d.norm, 6);
   });
 
   it('attribute w·resid exactly to embed, positions, heads, b_O and MLPs, split by the label', async () => {
@@ -147,13 +153,17 @@ describe('probe directions', () => {
       const acc = new DirectionActivity(d, model.cfg, model.vocab, bO, 3);
       let pathPositions = 0;
       let trueOnes = 0;
+      let allValues = 0;
+      const all = new DirectionActivity(d, model.cfg, model.vocab, bO, list.length); // keeps every maze: its values sum
       for (const [i, m] of list.entries()) {
         const ids = enc.encode(m, new Rng(`d/${i}`));
         const out = await engine.runWithCache(ids, 1, ids.length, { names: hooks });
         acc.add({ ids, maze: m, hooks: out.cache });
+        all.add({ ids, maze: m, hooks: out.cache });
         pathPositions += m.path.length - 1;
         if (m.target[0] === d.cell![0] && m.target[1] === d.cell![1]) trueOnes += m.path.length - 1;
       }
+      for (const x of all.result().examples) allValues += x.values.reduce((s, v) => s + v, 0);
       const a = acc.result();
       expect(a.writers.map((w) => w.component)).toEqual(writerComponents(d.layer, model.cfg.n_heads, architecture(model.cfg)));
       expect(a.writers).toHaveLength(2 + d.layer * (model.cfg.n_heads + 2));
@@ -166,7 +176,91 @@ describe('probe directions', () => {
       for (const x of a.examples) expect(x.values[x.position]).toBe(x.value);
       const path = a.byClass.find((c) => c.class === 'path')!;
       expect(path.nTrue + path.nFalse).toBe(pathPositions + list.length); // every path token, the last included
-      for (const c of a.byClass) for (const v of [c.meanTrue, c.meanFalse]) if (v !== null) expect(v).toBeGreaterThan(0);
+      // The class means are the means of every position's P(label): their weighted sum is the examples' total over all positions.
+      let total = 0;
+      for (const c of a.byClass) total += (c.meanTrue ?? 0) * c.nTrue + (c.meanFalse ?? 0) * c.nFalse;
+      expect(total).toBeCloseTo(allValues, 6);
     }
   });
+});
+
+describe('probe directions: labels and architectures', () => {
+  it('label "future" by the path still to come: after each path token, the whole solution before the path, nothing after <PATH_END>', async () => {
+    const { store } = await fitted;
+    const s = store.summary;
+    const idx = directionIndexOf(s);
+    const list = mazes(4, 8, 91);
+    const enc = encoder(model);
+    const engine = await model.engine();
+    // The future probe of the first maze's second path cell, read at path tokens, resid_pre 0.
+    const m0 = list[0];
+    const [r, c] = m0.path[1];
+    const d = probeDirection(store, idx.of(3, 0, PROBE_TARGETS.indexOf('future')) + r * 4 + c, L);
+    expect(d.label).toBe(`cell (${r},${c}) is on the path still to come, at path tokens, from blocks.0.hook_resid_pre`);
+    const atSep = probeDirection(store, idx.of(0, 0, PROBE_TARGETS.indexOf('future')) + r * 4 + c, L);
+    expect(atSep.label).toBe(`cell (${r},${c}) is on the path still to come (before the path: on the solution), at \`;\` tokens, from blocks.0.hook_resid_pre`);
+    const hooks = directionHooks(d, model.cfg);
+    const acc = new DirectionActivity(d, model.cfg, model.vocab, [], 0);
+    // Counted by hand: at path token j (not the last) the label is whether (r,c) comes after it;
+    // up to <PATH_START> it is whether (r,c) is on the solution; after the path, false.
+    let expectTrue = 0;
+    const byClass = new Map<string, number>();
+    for (const [i, m] of list.entries()) {
+      const ids = enc.encode(m, new Rng(`f/${i}`));
+      acc.add({ ids, maze: m, hooks: (await engine.runWithCache(ids, 1, ids.length, { names: hooks })).cache });
+      const at = m.path.findIndex(([a, b]) => a === r && b === c);
+      for (let j = 0; j < m.path.length - 1; j++) if (at > j) expectTrue++;
+      const pathStart = Array.from(ids).indexOf(model.vocab.indexOf('<PATH_START>'));
+      const onSolution = at >= 0 ? 1 : 0;
+      byClass.set('path_start', (byClass.get('path_start') ?? 0) + onSolution);
+      byClass.set('path_end', (byClass.get('path_end') ?? 0) + 0);
+      byClass.set('path', (byClass.get('path') ?? 0) + m.path.filter((_, j) => at > j).length);
+      expect(pathStart).toBeGreaterThan(0);
+    }
+    const a = acc.result();
+    expect(a.nTrue).toBe(expectTrue);
+    expect(expectTrue).toBeGreaterThan(0);
+    for (const k of ['path_start', 'path_end', 'path']) expect(a.byClass.find((x) => x.class === k)!.nTrue, k).toBe(byClass.get(k));
+  });
+
+  const base = mazeConfig('nano', 3);
+  const variants: Array<[string, ModelConfig]> = [
+    ['rotary (no pos_embed)', { ...base, positional_embedding_type: 'rotary', rotary_dim: 4 }],
+    ['attn_only (no MLPs)', { ...base, attn_only: true }],
+    [
+      'rotary + parallel attention and MLP + RMS',
+      { ...base, positional_embedding_type: 'rotary', rotary_dim: 2, parallel_attn_mlp: true, normalization_type: 'RMS' },
+    ],
+  ];
+  for (const [name, cfg] of variants)
+    it(`attribute w·resid exactly on ${name}`, async () => {
+      const m = testModel(cfg, randomWeights(cfg, 5));
+      const p = probes.paramsSchema.parse({ count: 24, iters: 10, classes: ['path'], targets: ['target'] }, modelInfo(m));
+      const r = await probes.run(ctxOf(m, 3), p, noProgress);
+      const store: ProbeDirectionStore = {
+        summary: r.summary as ProbesSummary,
+        directions: tensorOf(r, 'directions'),
+        bias: tensorOf(r, 'directions.bias'),
+        balanced: tensorOf(r, 'directions.balanced'),
+        controlBalanced: tensorOf(r, 'directions.control_balanced'),
+      };
+      const Lm = cfg.n_layers;
+      const d = probeDirection(store, Lm * 9 + 4, Lm); // the final resid_post: every layer writes it
+      const arch = architecture(cfg);
+      const comps = writerComponents(d.layer, cfg.n_heads, arch);
+      expect(comps.includes('pos_embed')).toBe(arch.positional === 'standard');
+      expect(comps.some((x) => x.endsWith('.mlp'))).toBe(!arch.attn_only);
+      const bO = Array.from({ length: d.layer }, (_, l) => m.weights.get(`blocks.${l}.attn.b_O`)!);
+      const acc = new DirectionActivity(d, cfg, m.vocab, bO, 1);
+      const enc = encoder(m);
+      const engine = await m.engine();
+      for (const [i, mz] of mazes(3, 4, 17).entries()) {
+        const ids = enc.encode(mz, new Rng(`a/${i}`));
+        acc.add({ ids, maze: mz, hooks: (await engine.runWithCache(ids, 1, ids.length, { names: directionHooks(d, cfg) })).cache });
+      }
+      const a = acc.result();
+      expect(a.writers.map((w) => w.component)).toEqual(comps);
+      expect(a.maxSumError).toBeLessThan(1e-3);
+      expect(a.nTrue + a.nFalse).toBeGreaterThan(0);
+    });
 });

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
-import { PRESETS } from '../../server/model/config.js';
+import { PRESETS, type Weights } from '../../server/model/config.js';
 import { decodeSafetensors } from '../../server/model/safetensors.js';
 import { encodeModel, initWeights } from '../../server/model/weights.js';
 import { readResultTensor } from '../../server/services/experiments.js';
@@ -18,6 +18,8 @@ let modelId: string;
 let datasetId: string;
 let probesId: string;
 let dlaId: string;
+let weights: Weights;
+let vocab: string[];
 
 const RUN = `mutation($modelId: ID!, $params: ExperimentParamsInput!, $datasetId: ID) {
   runExperiment(modelId: $modelId, params: $params, datasetId: $datasetId) { id params { ... on ExperimentJobParams { experimentId } } }
@@ -55,7 +57,9 @@ beforeAll(async () => {
   h = await startHarness();
   const tok = getTokenizer('aotp-ut');
   const cfg = { ...PRESETS.nano, d_vocab: tok.vocabSize(GRID), n_ctx: 128, tokenizer: 'aotp-ut' };
-  const bytes = encodeModel(cfg, initWeights(cfg, new Rng(8), { scale: 3 }), [...tok.vocab(GRID)]);
+  weights = initWeights(cfg, new Rng(8), { scale: 3 });
+  vocab = [...tok.vocab(GRID)];
+  const bytes = encodeModel(cfg, weights, vocab);
   modelId = (await h.gql('mutation($b: String!) { importModel(name: "probed", base64: $b) { id } }', { b: Buffer.from(bytes).toString('base64') })).data
     .importModel.id;
   const ds = await waitForJob(
@@ -103,9 +107,17 @@ describe('a probe direction', () => {
     expect(d.siblings[4]).toMatchObject({ index, cosine: expect.closeTo(1, 5) });
     expect(d.acrossLayers.map((s: { label: string }) => s.label)).toEqual(['resid_pre 0', 'resid_pre 1', 'resid_post 1']);
     expect(d.acrossLayers[1].index).toBe(index);
-    expect(d.logitsUp).toHaveLength(8);
-    expect(d.logitsUp[0].weight).toBeGreaterThanOrEqual(d.logitsUp[7].weight);
-    expect(d.logitsDown[0].weight).toBeLessThanOrEqual(d.logitsUp[7].weight);
+    // Logit weights: w·W_U of the imported weights, the 8 largest and smallest, by token.
+    const W_U = weights.get('unembed.W_U')!; // [d_model, d_vocab]
+    const V = W_U.length / D;
+    const byToken = vocab.map((t, v) => ({ token: t, weight: w.reduce((a, x, k) => a + x * W_U[k * V + v], 0) })).sort((a, b) => b.weight - a.weight);
+    expect(d.logitsUp).toEqual(byToken.slice(0, 8).map((x) => ({ token: x.token, weight: expect.closeTo(x.weight, 4) })));
+    expect(d.logitsDown).toEqual(
+      byToken
+        .slice(-8)
+        .reverse()
+        .map((x) => ({ token: x.token, weight: expect.closeTo(x.weight, 4) })),
+    );
 
     const edge = (await h.gql(DIRECTION, { e: probesId, i: 9 })).data.experiment.probeDirection; // path_start, resid_pre 0, the first edge
     expect(edge).toMatchObject({
@@ -167,6 +179,17 @@ describe('a probe direction', () => {
     const tooMany = await h.gql(ACTIVITY, { e: probesId, i: index, n: 16, o: 5 });
     expect(codes(tooMany)).toEqual(['BAD_USER_INPUT']);
     expect(tooMany.errors![0].message).toContain('holds 15 mazes from offset 5, fewer than the 16 asked for');
+    // A probe reads cells of its own grid: a dataset of another is refused, naming both.
+    const fours = await waitForJob(
+      h,
+      (await h.gql(CREATE_DATASET, { input: { name: 'fours', generator: 'dfs', grid: 2, count: 8, seed: 1, testFraction: 0.5 } })).data.createDataset.id,
+    );
+    const otherGrid = await h.gql(`query($e: ID!, $d: ID) { experiment(id: $e) { probeDirection(index: 3) { activity(datasetId: $d) { mazes } } } }`, {
+      e: probesId,
+      d: fours.result.datasetId,
+    });
+    expect(codes(otherGrid)).toEqual(['BAD_USER_INPUT']);
+    expect(otherGrid.errors![0].message).toContain(`${fours.result.datasetId} holds 2×2 mazes, but the probes read cells of 3×3`);
     const badOffset = await h.gql(ACTIVITY, { e: probesId, i: index, o: 20 });
     expect(badOffset.errors![0].message).toContain('offset must be an integer in [0, 20)');
   });

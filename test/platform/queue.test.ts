@@ -18,6 +18,7 @@ import { JobQueues, parseQueueNames } from '../../server/services/queue.js';
 import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
 import { getModel } from '../../server/services/models.js';
 import { computeActivity } from '../../server/services/activity.js';
+import { UserError } from '../../server/errors.js';
 import { testSplitMazes } from '../../server/services/components.js';
 import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
 import { ROOT } from './spawn.js';
@@ -439,12 +440,13 @@ describe('jobs on BullMQ with worker processes', async () => {
     );
     expect(component.errors).toBeUndefined();
     const direction = await h.gql(
-      `query($e: ID!) { experiment(id: $e) { probeDirection(index: 7) { activity(mazes: 6, examples: 2) {
+      `query($e: ID!) { experiment(id: $e) { probeDirection(index: 7) { logitsUp { token weight } activity(mazes: 6, examples: 2) {
         offset positions nTrue nFalse maxSumError writers { component meanTrue meanFalse } examples { maze { id } position value values } } } } }`,
       { e: probesId },
     );
     expect(direction.errors).toBeUndefined();
-    expect(engineCount()).toBe(engines); // the API loaded no engine: the worker ran both
+    expect(engineCount()).toBe(engines); // the API loaded no engine: the worker ran both, and W_U was read from the file
+    expect(direction.data.experiment.probeDirection.logitsUp).toHaveLength(8);
 
     // The same answers computed in this process.
     const mazeIds = (await testSplitMazes(h.server.app.handle.db, Number(datasetId.split(':')[1]), 6)).rows.map((r) => r.id);
@@ -468,5 +470,16 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(d.examples[0].values).toEqual(localD.examples[0].values.map((v) => expect.closeTo(v, 5)));
     expect(d.maxSumError).toBeLessThan(1e-3);
     expect(engineCount()).toBeGreaterThan(engines); // computing here loaded an engine here
+
+    // A mistake found on the worker (a maze deleted meanwhile) comes back typed, as it would have here.
+    const dispatch = await JobQueues.open(REDIS, p);
+    try {
+      const remote = new QueuedInference(dispatch, h.server.app.handle, 1, 60_000);
+      const gone = remote.activity({ op: 'component', modelId: Number(modelId.split(':')[1]), name: 'L1H0', mazeIds: [mazeIds[0], 999_999], examples: 1 });
+      await expect(gone).rejects.toBeInstanceOf(UserError);
+      await expect(gone).rejects.toThrow(/^Maze:999999 does not exist \(deleted meanwhile\)$/);
+    } finally {
+      await dispatch.close();
+    }
   });
 });

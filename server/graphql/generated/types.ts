@@ -948,7 +948,7 @@ export interface Experiment extends Node {
    * reads and where, its column's test scores, its cosine with its layer's other probes and with its
    * own column's probe at the other layers, its logit weights, and (activity) where it is present over
    * mazes and which components write it. Probes are numbered class-major, then layer, then target,
-   * then label column (ProbesSummary.directionOffset gives each block's first). Null for other kinds,
+   * then label column, in the summary's orders (label_columns gives each target's width). Null for other kinds,
    * until COMPLETED, or for runs stored before probes kept their weights; an index outside the run's
    * probes is refused, saying how many there are. */
   probeDirection: Maybe<ProbeDirection>;
@@ -1989,13 +1989,15 @@ export interface ProbeDirection {
   logitsUp: Array<SaeTokenWeight>;
   /** ...and lowers most. */
   logitsDown: Array<SaeTokenWeight>;
-  /** Where it is present over mazes, from one forward per maze on the checkpoint the probes ran on:
-   * P(label) at every position by token class, split by the label's truth; the mazes where it is
-   * strongest; and the direct attribution of w·resid to every component that writes the residual
-   * before its hook. Reads `mazes` test-split mazes of `datasetId` (default: the probes' dataset, else
-   * the model's) from `offset`; by default past the mazes the probes were fitted and tested on when
-   * the split holds 8 or more beyond them (`overlap` says how many of those read the probes saw).
-   * Without `mazes`: up to 48; asking for more than the split holds from `offset` is refused, never capped. */
+  /** Where it is present over mazes, from one forward per maze on the checkpoint the probes ran on (on
+   * an inference worker when there are some): P(label) at every position by token class, split by the
+   * label's truth; the mazes where it is strongest; and the direct attribution of w·resid to every
+   * component that writes the residual before its hook. Reads `mazes` test-split mazes of `datasetId`
+   * (default: the probes' dataset, else the model's; it must be of the probes' grid) from `offset`; by
+   * default past the mazes the probes were fitted and tested on when the split holds 8 or more beyond
+   * them (`overlap` says how many of those read the probes saw). Without `mazes`: up to 48; asking for
+   * more than the split holds from `offset` is refused, never capped. Refused when the probes'
+   * checkpoint is gone. */
   activity: ProbeDirectionActivity;
 }
 

@@ -6,7 +6,7 @@
 import { componentEvidence, componentName, parseComponent } from '../../interp/component.js';
 import type { ModelConfig } from '../../model/config.js';
 import { evidenceExperiments } from '../../services/components.js';
-import { computeActivity } from '../../services/activity.js';
+import { runActivity } from '../../services/activity.js';
 import type { ComponentParent, ModelRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import type { Resolvers, ResolversParentTypes } from '../generated/types.js';
@@ -30,7 +30,7 @@ async function activity(
   const { dataset, rows, available } = await testMazes(ctx, where, model, { datasetRef: args.datasetId, mazes: args.mazes });
   // On an inference worker when there are some (jobs/queued.ts), here otherwise.
   const req = { op: 'component' as const, modelId: model.id, name: componentName(ref), mazeIds: rows.map((r) => r.id), examples };
-  const a = ctx.app.inference ? await ctx.app.inference.activity(req) : await computeActivity(ctx.app.handle, req);
+  const a = await runActivity(ctx.app.inference, ctx.app.handle, req);
   return {
     dataset,
     mazes: rows.length,

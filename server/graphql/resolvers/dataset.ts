@@ -50,7 +50,8 @@ function parseTokens(where: string, a: { tokens: string; tokenizer?: string | nu
       ...(a.rows != null && a.cols != null ? { grid: { rows: a.rows, cols: a.cols } } : {}),
     });
   } catch (e: unknown) {
-    if (e instanceof UserError && where !== 'parseMazeTokens') throw badInput(`${where}: ${e.message}`);
+    // A list item's error names its index, its reason code kept.
+    if (e instanceof UserError && where !== 'parseMazeTokens') throw new UserError(`${where}: ${e.message}`, e.code ? { code: e.code } : {});
     throw e;
   }
 }

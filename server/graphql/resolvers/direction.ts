@@ -6,9 +6,9 @@
 import { directionGeometry, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
 import type { ProbesSummary } from '../../interp/probes.js';
 import type { ModelConfig } from '../../model/config.js';
-import { computeActivity, probesCheckpoint } from '../../services/activity.js';
+import { probesCheckpoint, runActivity } from '../../services/activity.js';
 import { probeDirectionStore } from '../../services/directions.js';
-import { checkpointWeights } from '../../services/inference.js';
+import { readCheckpointWeights } from '../../services/models.js';
 import type { ExperimentRow, ProbeDirectionParent } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
@@ -35,7 +35,8 @@ function geometry(ctx: Ctx, p: ProbeDirectionParent): Promise<DirectionGeometry>
   let g = geometries.get(p);
   if (!g) {
     g = (async () => {
-      const weights = await checkpointWeights(ctx.app.handle, p.model, await probesCheckpoint(ctx.app.handle, p.experiment));
+      // Read from the file: no engine is built in the API for a matrix (forwards may run on workers).
+      const weights = await readCheckpointWeights(ctx.app.handle.store, await probesCheckpoint(ctx.app.handle, p.experiment));
       const W_U = weights.get('unembed.W_U')!; // [d_model, d_vocab]
       const cfg = p.model.config as ModelConfig;
       return directionGeometry(p.store, p.direction, { shape: [cfg.d_model, W_U.length / cfg.d_model], data: W_U });
@@ -62,6 +63,7 @@ async function activity(
   const { dataset, rows, available, offset } = await testMazes(ctx, where, model, {
     datasetRef,
     mazes: args.mazes,
+    grid: { side: summary.grid[0], why: `the probes read cells of` },
     // By default past the probes' own mazes, when enough are left there.
     offset: (available, ds) => {
       if (args.offset != null) return args.offset;
@@ -71,7 +73,7 @@ async function activity(
   });
   // On an inference worker when there are some (jobs/queued.ts), here otherwise.
   const req = { op: 'direction' as const, experimentId: e.id, index: d.index, mazeIds: rows.map((r) => r.id), examples };
-  const a = ctx.app.inference ? await ctx.app.inference.activity(req) : await computeActivity(ctx.app.handle, req);
+  const a = await runActivity(ctx.app.inference, ctx.app.handle, req);
   const used = probed(dataset.id, available);
   return {
     dataset,

@@ -3,6 +3,7 @@
  * dataset's test split, each checked to fit the model's vocabulary as services/activity.ts will
  * read it. Asking for more mazes than the window holds is refused, never capped.
  */
+import { checkSequenceLength, type ModelConfig } from '../../model/config.js';
 import { teacherForced } from '../../services/activity.js';
 import { testSplitMazes } from '../../services/components.js';
 import type { DatasetRow, MazeRow, ModelRow } from '../../services/rows.js';
@@ -36,12 +37,22 @@ export async function testMazes(
   ctx: Ctx,
   where: string,
   model: ModelRow,
-  args: { datasetRef?: string | null; mazes?: number | null; offset?: (available: number, dataset: DatasetRow) => number },
+  args: {
+    datasetRef?: string | null;
+    mazes?: number | null;
+    offset?: (available: number, dataset: DatasetRow) => number;
+    /** The grid side the page needs (a probe reads cells of its own grid), refused otherwise. */
+    grid?: { side: number; why: string };
+  },
 ): Promise<TestMazes & { offset: number }> {
   const datasetRef = args.datasetRef ?? model.lineage.datasetId;
   if (!datasetRef) throw badInput(`${where}: Model:${model.id} was not trained on a stored dataset; name one with datasetId`);
   const dataset = await ctx.loaders.dataset.load(rowId(datasetRef, 'Dataset'));
   if (!dataset) throw notFound(`Dataset ${datasetRef}`);
+  if (args.grid && dataset.grid !== args.grid.side)
+    throw badInput(
+      `${where}: Dataset:${dataset.id} holds ${dataset.grid}×${dataset.grid} mazes, but ${args.grid.why} ${args.grid.side}×${args.grid.side}; name a dataset of that grid`,
+    );
   const { available } = await testSplitMazes(ctx.db, dataset.id, 0);
   if (available === 0) throw badInput(`${where}: Dataset:${dataset.id} has no test-split mazes`);
   const offset = args.offset?.(available, dataset) ?? 0;
@@ -52,7 +63,8 @@ export async function testMazes(
       `${where}: Dataset:${dataset.id}'s test split holds ${available - offset} mazes${offset ? ` from offset ${offset}` : ''}, fewer than the ${args.mazes} asked for`,
     );
   const { rows } = await testSplitMazes(ctx.db, dataset.id, args.mazes ?? DEFAULT_MAZES, offset);
-  // Checked here, so a maze outside the model's vocabulary is refused before any forward is sent.
-  for (const r of rows) teacherForced(model, r, `${where}: Dataset:${dataset.id}`);
+  // Checked here, so a maze outside the model's vocabulary or context is refused before any forward is sent.
+  for (const r of rows)
+    checkSequenceLength(model.config as ModelConfig, teacherForced(model, r, `${where}: Dataset:${dataset.id}`).ids.length, `${where}: Maze:${r.id}`);
   return { dataset, rows, available, offset };
 }

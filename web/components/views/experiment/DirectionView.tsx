@@ -161,15 +161,19 @@ function ActivityView({
   datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
 }) {
   const url = useUrlState();
-  const ready = datasets.filter((x) => x.status === 'READY');
-  const fallback = e.dataset?.id ?? e.model.lineage.datasetId ?? ready[0]?.id ?? '';
+  // A probe reads cells of its own grid: only datasets of that grid can show it.
+  const side = e.result?.__typename === 'ProbesSummary' ? e.result.grid[0] : null;
+  const ready = datasets.filter((x) => x.status === 'READY' && x.grid === side);
+  const fallback = [e.dataset?.id, e.model.lineage.datasetId].find((id) => id && ready.some((x) => x.id === id)) ?? ready[0]?.id ?? '';
   const dataset = url.get('dataset') ? fullId('Dataset', url.get('dataset')) : fallback;
   const q = useQuery<ProbeDirectionActivityQuery>(PROBE_DIRECTION_ACTIVITY, { id: e.id, index: d.index, dataset: dataset || null }, { skip: !dataset });
   const a: Activity | undefined = q.data?.experiment?.probeDirection?.activity;
+  // A difference needs both sides: with no position where the label is true (a rare target cell in a
+  // small window) there is none, and the writers are ranked by their mean where it is false instead.
   const writers = a
     ? [...a.writers]
-        .map((w) => ({ ...w, diff: (w.meanTrue ?? 0) - (w.meanFalse ?? 0) }))
-        .sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))
+        .map((w) => ({ ...w, diff: w.meanTrue != null && w.meanFalse != null ? w.meanTrue - w.meanFalse : null }))
+        .sort((x, y) => Math.abs(y.diff ?? y.meanFalse ?? 0) - Math.abs(x.diff ?? x.meanFalse ?? 0))
         .slice(0, 12)
     : [];
   return (
@@ -183,7 +187,11 @@ function ActivityView({
           options={ready.map((x) => [shortId(x.id), `${x.name} (${x.grid}×${x.grid})${x.id === e.dataset?.id ? ' · the probes’' : ''}`] as const)}
         />
       </div>
-      {!dataset ? <p className="empty">No dataset to read: create one first.</p> : null}
+      {!dataset ? (
+        <p className="empty">
+          No ready dataset of {side}×{side} mazes to read: create one first.
+        </p>
+      ) : null}
       <ErrorBox error={q.error} />
       {q.loading && !a ? <p className="empty">Running the model on the test mazes…</p> : null}
       {a ? (
@@ -217,8 +225,9 @@ function ActivityView({
           </table>
           <h3>What writes it (direct attribution at {d.class} tokens)</h3>
           <p className="sub">
-            w·(each component’s output), mean where the label is true ({a.nTrue} positions) and false ({a.nFalse}); the 12 with the largest difference. They sum
-            to w·resid up to {fmt(a.maxSumError, 2)}.
+            w·(each component’s output), mean where the label is true ({a.nTrue} positions) and false ({a.nFalse}); the 12 with the largest{' '}
+            {a.nTrue > 0 && a.nFalse > 0 ? 'difference' : 'mean (the label is never true here, so there is no difference)'}. They sum to w·resid up to{' '}
+            {fmt(a.maxSumError, 2)}.
           </p>
           <table className="compact" data-testid="direction-writers">
             <thead>
