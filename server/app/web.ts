@@ -132,6 +132,13 @@ export function mountWeb(opts: WebOptions = {}): WebMount {
   return {
     ready,
     async fallback(req, res) {
+      // Browsers ask for /favicon.ico whenever a document names no icon yet (the starting page, a
+      // reload before the head is parsed): the app's icon is web/app/icon.svg, served at /icon.svg.
+      if (new URL(req.url ?? '/', 'http://localhost').pathname === '/favicon.ico') {
+        res.writeHead(308, { location: '/icon.svg', 'cache-control': 'public, max-age=86400' });
+        res.end();
+        return;
+      }
       if (handler) {
         if (!warmed) {
           warmed = true;

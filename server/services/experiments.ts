@@ -227,10 +227,11 @@ export async function loadStoredSae(handle: DbHandle, id: number, modelId: numbe
  * The row of a completed experiment of `kind` on `modelId`, or a UserError (prefixed by `where`)
  * saying what it is instead; `did` words the model check ("trained its SAE on", "probed").
  */
-export async function checkedRun(db: Db, id: number, modelId: number, where: string, kind: string, did: string): Promise<ExperimentRow> {
+export async function checkedRun(db: Db, id: number, modelId: number, where: string, kind: 'sae' | 'probes', did: string): Promise<ExperimentRow> {
   const e = await getExperiment(db, id);
   if (!e || e.kind === 'evaluate') throw new UserError(`${where}: Experiment:${id} does not exist`);
-  if (e.kind !== kind) throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} one`);
+  // "an sae" as it is read aloud (S-A-E), "a probes".
+  if (e.kind !== kind) throw new UserError(`${where}: Experiment:${id} is a ${e.kind} experiment, not ${kind === 'sae' ? 'an' : 'a'} ${kind} one`);
   if (e.summary === null) throw new UserError(`${where}: Experiment:${id} has not completed`);
   if (e.modelId !== modelId) throw new UserError(`${where}: Experiment:${id} ${did} Model:${e.modelId}, not Model:${modelId}`);
   return e;

@@ -68,6 +68,11 @@ describe('Searchlight dashboard end to end', () => {
     const cookies = await aliceCtx.cookies();
     expect(cookies.find((c) => c.name === 'searchlight_session')?.httpOnly).toBe(true);
     await screenshot(page(), '01-overview');
+    // /favicon.ico, which a browser asks for when a document names no icon yet, is the app's icon (no 404 in the console).
+    const ico = await fetch(`${base}/favicon.ico`, { redirect: 'manual' });
+    expect([ico.status, ico.headers.get('location')]).toEqual([308, '/icon.svg']);
+    const icon = await fetch(`${base}/icon.svg`);
+    expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
     expect(alice.errors).toEqual([]);
   });
 

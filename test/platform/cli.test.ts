@@ -157,6 +157,7 @@ describe('first start', () => {
           'eval/loss@200=0.5',
           'eval/exact_path_rate@200=0.32',
           'eval/valid_rollout_rate@200=0.335',
+          'baseline/exact_path_rate@200=0.395',
           'train/loss@300=0.4',
           'train/lr@300=0.001',
         ].sort(),
