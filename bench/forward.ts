@@ -12,6 +12,7 @@
  * arena grows for the first runs of a cache (it measured up to three to settle).
  */
 import { runTorchScript } from './torch.js';
+import { timed } from './timing.js';
 import { setImmediate as tick } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -48,27 +49,6 @@ const spec = {
   },
 } as const;
 
-interface Timing {
-  /** Median of the timed runs, ms. */
-  median: number;
-  /** The untimed warm-up runs, ms, in order. */
-  cold: number[];
-}
-
-async function timed(warmup: number, reps: number, fn: () => Promise<unknown>): Promise<Timing> {
-  const once = async (): Promise<number> => {
-    const t0 = performance.now();
-    await fn();
-    return performance.now() - t0;
-  };
-  const cold: number[] = [];
-  for (let i = 0; i < warmup; i++) cold.push(+(await once()).toFixed(1));
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) times.push(await once());
-  times.sort((a, b) => a - b);
-  return { median: times[Math.floor(times.length / 2)], cold };
-}
-
 /**
  * Resident memory once nothing is held (after full GCs; external-buffer finalizers run on a later
  * tick, hence the waits) and the process's peak so far, MiB. What the binding's memory pool kept.
@@ -92,7 +72,10 @@ export async function run(argv: string[], defaults: { mode?: 'forward' | 'cache'
   if (!parsed) return {};
   const o = parsed.options;
   if (o.warmup < 1) throw new UsageError(`bench forward: --warmup must be at least 1 (the first run compiles the session), got ${o.warmup}`);
-  const time = (fn: () => Promise<unknown>): Promise<Timing> => timed(o.warmup, o.reps, fn);
+  const time = async (fn: () => Promise<unknown>): Promise<{ median: number; cold: number[] }> => {
+    const t = await timed(o.warmup, o.reps, fn);
+    return { median: t.medianMs, cold: t.coldMs };
+  };
   const preset = PRESETS[o.preset as PresetName];
   if (o.seq > preset.n_ctx) throw new UsageError(`bench forward: --seq ${o.seq} exceeds n_ctx ${preset.n_ctx} of ${o.preset}`);
   const cfg: ModelConfig = { ...preset, d_vocab: getTokenizer('aotp-ut').vocabSize(6), tokenizer: 'aotp-ut' };

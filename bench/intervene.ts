@@ -27,6 +27,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseCommand, UsageError } from '../server/cli/args.js';
+import { timed } from './timing.js';
 import { loadForCli } from '../server/cli/model.js';
 import { decodeWithInterventions } from '../server/interp/decode.js';
 import { generateMazes } from '../server/maze/generate.js';
@@ -64,18 +65,11 @@ const spec = {
   },
 } as const;
 
-/** Median of `reps` timed runs of fn (seconds) after one untimed run, whose result is returned. */
-async function timed<R>(reps: number, fn: () => Promise<R>): Promise<{ first: R; median_s: number }> {
-  const first = await fn();
-  const times: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    times.push((performance.now() - t0) / 1000);
-  }
-  times.sort((a, b) => a - b);
-  return { first, median_s: times[Math.floor(times.length / 2)] };
-}
+/** One untimed pass (its result kept), then the median of `reps` timed ones, in seconds. */
+const timedS = async <R>(reps: number, fn: () => Promise<R>): Promise<{ first: R; median_s: number }> => {
+  const t = await timed(1, reps, fn);
+  return { first: t.first, median_s: t.medianMs / 1000 };
+};
 
 const rate = (tokens: number, s: number) => ({ tokens_per_s: +(tokens / s).toFixed(1), median_s: +s.toFixed(3), generated_tokens: tokens });
 
@@ -140,7 +134,7 @@ export async function run(argv: string[]): Promise<unknown> {
   try {
     const iv = await intervention(name, engine, prompts);
     // (a) ours: decodeRecomputing, one prompt after another.
-    const ours = await timed(o.reps, async () => {
+    const ours = await timedS(o.reps, async () => {
       const out: number[][] = [];
       for (const p of prompts) out.push(Array.from((await decodeRecomputing(engine, p, [iv], { stopToken: stop, maxNewTokens: N })).subarray(p.length)));
       return out;
@@ -148,7 +142,7 @@ export async function run(argv: string[]): Promise<unknown> {
     const oursCount = ours.first.reduce((a, g) => a + g.length, 0);
     // (c) context: the KV-cache decoder without interventions, one row per call and all rows batched.
     const kv = async (batch: number) => {
-      const r = await timed(o.reps, () =>
+      const r = await timedS(o.reps, () =>
         decodeWithInterventions(
           engine,
           prompts.map((prompt) => ({ prompt })),

@@ -7,6 +7,7 @@
  * rectangle-kernel straight-through estimator on both sides (λ and ε as the sae kind's defaults).
  */
 import { runTorchScript } from './torch.js';
+import { timed } from './timing.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
 import { initSae, type SaeShape } from '../server/interp/sae/sae.js';
@@ -54,17 +55,12 @@ export async function run(argv: string[]): Promise<unknown> {
   const trainer = await SaeTrainer.create(shape, initSae(shape, rng), { bandwidth });
   let ours: { steps_per_s: number; median_ms: number; mse: number };
   try {
-    for (let i = 0; i < o.warmup; i++) await trainer.step(data[i % 8], B, lr, l1);
-    const times: number[] = [];
+    let i = 0;
     let mse = NaN;
-    for (let i = 0; i < o.steps; i++) {
-      const t0 = performance.now();
-      mse = (await trainer.step(data[i % 8], B, lr, l1)).mse;
-      times.push(performance.now() - t0);
-    }
-    times.sort((a, b) => a - b);
-    const median = times[Math.floor(times.length / 2)];
-    ours = { steps_per_s: +(1000 / median).toFixed(2), median_ms: +median.toFixed(2), mse: +mse.toFixed(4) };
+    const t = await timed(o.warmup, o.steps, async () => {
+      mse = (await trainer.step(data[i++ % 8], B, lr, l1)).mse; // the last step's, after the timed ones
+    });
+    ours = { steps_per_s: +(1000 / t.medianMs).toFixed(2), median_ms: +t.medianMs.toFixed(2), mse: +mse.toFixed(4) };
   } finally {
     await trainer.dispose();
   }
