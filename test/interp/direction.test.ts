@@ -13,7 +13,7 @@ import {
   probeDirection,
   writerComponents,
 } from '../../server/interp/direction.js';
-import { directionIndexOf, PROBE_CLASSES, PROBE_TARGETS, probeDirectionIndex, probes, type ProbesSummary } from '../../server/interp/probes.js';
+import { directionIndexOf, PROBE_CLASSES, PROBE_TARGETS, probes, type ProbesSummary } from '../../server/interp/probes.js';
 import { architecture, type ModelConfig } from '../../server/model/config.js';
 import { Rng } from '../../server/maze/rng.js';
 import { ctxOf, mazeConfig, mazes, noProgress, randomModel, randomWeights, tensorOf, testModel } from './helpers.js';
@@ -41,11 +41,7 @@ describe('probe directions', () => {
   it('number every probe class-major, then layer, target and column, and invert', async () => {
     const { store } = await fitted;
     const s = store.summary;
-    const idx = probeDirectionIndex(
-      s.classes.length,
-      s.layers.length,
-      s.targets.map((t) => s.label_columns[t] ?? 0),
-    );
+    const idx = directionIndexOf(s);
     expect(idx.count).toBe(PROBE_CLASSES.length * (L + 1) * (24 + 16 * 3));
     expect(store.directions.shape).toEqual([idx.count, D]);
     for (let i = 0; i < idx.count; i += 7) {
@@ -65,8 +61,7 @@ describe('probe directions', () => {
     const engine = await model.engine();
     const n = 16;
     const nT = s.targets.length;
-    const widths = s.targets.map((t) => s.label_columns[t] ?? 0);
-    const idx = probeDirectionIndex(s.classes.length, s.layers.length, widths);
+    const idx = directionIndexOf(s);
     let checked = 0;
     for (const ci of [0, 3])
       for (let li = 0; li <= L; li++) {
@@ -90,11 +85,7 @@ describe('probe directions', () => {
   it('describe what they read, in words, with cells, edges and hooks', async () => {
     const { store } = await fitted;
     const s = store.summary;
-    const idx = probeDirectionIndex(
-      s.classes.length,
-      s.layers.length,
-      s.targets.map((t) => s.label_columns[t] ?? 0),
-    );
+    const idx = directionIndexOf(s);
     const d = probeDirection(store, idx.of(3, 1, 3) + 6, L);
     expect(d).toMatchObject({ class: 'path', target: 'target', layer: 1, hook: 'blocks.1.hook_resid_pre', cell: [1, 2], edge: null });
     expect(d.label).toBe('cell (1,2) is the target, at path tokens, from blocks.1.hook_resid_pre');
@@ -138,11 +129,7 @@ describe('probe directions', () => {
   it('attribute w·resid exactly to embed, positions, heads, b_O and MLPs, split by the label', async () => {
     const { store } = await fitted;
     const s = store.summary;
-    const idx = probeDirectionIndex(
-      s.classes.length,
-      s.layers.length,
-      s.targets.map((t) => s.label_columns[t] ?? 0),
-    );
+    const idx = directionIndexOf(s);
     const list = mazes(4, 12, 77);
     const enc = encoder(model);
     const engine = await model.engine();

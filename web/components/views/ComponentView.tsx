@@ -10,15 +10,16 @@ import Link from 'next/link';
 import type { ComponentActivityQuery, ComponentQuery } from '../../lib/generated/operations';
 import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
-import { componentPage, useUrlState } from '../../lib/url';
+import { componentPage } from '../../lib/url';
 import { Bars } from '../charts/Bars';
 import { MazeSvg } from '../MazeSvg';
 import { ShadedTokens } from '../ShadedTokens';
 import { ErrorBox, Title } from '../ui';
-import { fmt, UrlSelect } from './experiment/common';
+import { fmt } from './experiment/common';
 import type { Target } from './findings/target';
 import { TargetFindings } from './findings/TargetFindings';
 import { COMPONENT, COMPONENT_ACTIVITY } from './ComponentView.queries';
+import { useActivityDataset } from './ActivityDataset';
 
 type Model = NonNullable<ComponentQuery['model']>;
 type Component = Model['component'];
@@ -114,24 +115,14 @@ function ActivityCard({
   c: Component;
   datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
 }) {
-  const url = useUrlState();
-  const ready = datasets.filter((d) => d.status === 'READY');
-  const fallback = model.lineage.datasetId ?? ready[0]?.id ?? '';
-  const dataset = url.get('dataset') ? fullId('Dataset', url.get('dataset')) : fallback;
+  const { dataset, select } = useActivityDataset(datasets, [{ id: model.lineage.datasetId, note: 'trained on' }]);
   const q = useQuery<ComponentActivityQuery>(COMPONENT_ACTIVITY, { model: model.id, name: c.name, dataset: dataset || null }, { skip: !dataset });
   const a: Activity | undefined = q.data?.model?.component.activity;
   const what = c.kind === 'head' ? 'attention on one cell' : c.kind === 'mlp' ? '‖mlp_out‖' : 'activation';
   return (
     <div className="card" data-testid="component-activity">
       <h2>Activity over mazes</h2>
-      <div className="filters">
-        <UrlSelect
-          param="dataset"
-          label="Test mazes of "
-          value={shortId(dataset)}
-          options={ready.map((d) => [shortId(d.id), `${d.name} (${d.grid}×${d.grid})${d.id === model.lineage.datasetId ? ' · trained on' : ''}`] as const)}
-        />
-      </div>
+      {select}
       {!dataset ? <p className="empty">No dataset to read: create one first.</p> : null}
       <ErrorBox error={q.error} />
       {q.loading && !a ? <p className="empty">Running the model on the test mazes…</p> : null}

@@ -13,14 +13,15 @@ import { useRouter } from 'next/navigation';
 import type { ProbeDirectionActivityQuery, ProbeDirectionQuery } from '../../../lib/generated/operations';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
-import { componentHref, directionHref, useUrlState } from '../../../lib/url';
+import { componentHref, directionHref } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { MazeSvg } from '../../MazeSvg';
 import { ShadedTokens } from '../../ShadedTokens';
 import { ErrorBox, Title } from '../../ui';
 import { TargetFindings } from '../findings/TargetFindings';
-import { fmt, UrlSelect } from './common';
+import { fmt } from './common';
 import { PROBE_DIRECTION, PROBE_DIRECTION_ACTIVITY } from './DirectionView.queries';
+import { useActivityDataset } from '../ActivityDataset';
 
 type Experiment = NonNullable<ProbeDirectionQuery['experiment']>;
 type Direction = NonNullable<Experiment['probeDirection']>;
@@ -160,12 +161,16 @@ function ActivityView({
   d: Direction;
   datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
 }) {
-  const url = useUrlState();
   // A probe reads cells of its own grid: only datasets of that grid can show it.
   const side = e.result?.__typename === 'ProbesSummary' ? e.result.grid[0] : null;
-  const ready = datasets.filter((x) => x.status === 'READY' && x.grid === side);
-  const fallback = [e.dataset?.id, e.model.lineage.datasetId].find((id) => id && ready.some((x) => x.id === id)) ?? ready[0]?.id ?? '';
-  const dataset = url.get('dataset') ? fullId('Dataset', url.get('dataset')) : fallback;
+  const { dataset, select } = useActivityDataset(
+    datasets,
+    [
+      { id: e.dataset?.id, note: 'the probes’' },
+      { id: e.model.lineage.datasetId, note: 'trained on' },
+    ],
+    side,
+  );
   const q = useQuery<ProbeDirectionActivityQuery>(PROBE_DIRECTION_ACTIVITY, { id: e.id, index: d.index, dataset: dataset || null }, { skip: !dataset });
   const a: Activity | undefined = q.data?.experiment?.probeDirection?.activity;
   // A difference needs both sides: with no position where the label is true (a rare target cell in a
@@ -179,14 +184,7 @@ function ActivityView({
   return (
     <div className="card" data-testid="direction-activity">
       <h2>Activity over mazes</h2>
-      <div className="filters">
-        <UrlSelect
-          param="dataset"
-          label="Test mazes of "
-          value={shortId(dataset)}
-          options={ready.map((x) => [shortId(x.id), `${x.name} (${x.grid}×${x.grid})${x.id === e.dataset?.id ? ' · the probes’' : ''}`] as const)}
-        />
-      </div>
+      {select}
       {!dataset ? (
         <p className="empty">
           No ready dataset of {side}×{side} mazes to read: create one first.

@@ -29,6 +29,51 @@ function blankTarget(kind: string): Target {
   }
 }
 
+/** A target that is one item of an experiment (an SAE's latent, a probes run's direction): the experiment's number and the item's. */
+function RunItem({
+  target,
+  setTarget,
+  run,
+  runLabel,
+  item,
+  itemLabel,
+}: {
+  target: Target;
+  setTarget: (t: Target) => void;
+  /** The inputs' names. */
+  run: string;
+  runLabel: string;
+  item: 'latent' | 'index';
+  itemLabel: string;
+}) {
+  return (
+    <>
+      <label>
+        {runLabel}
+        <input
+          name={run}
+          type="number"
+          min={1}
+          style={{ width: 80 }}
+          value={String(target.experimentId ?? '').replace(/^Experiment:/, '')}
+          onChange={(e) => setTarget({ ...target, experimentId: e.target.value })}
+        />
+      </label>
+      <label>
+        {itemLabel}
+        <input
+          name={item}
+          type="number"
+          min={0}
+          style={{ width: 80 }}
+          value={Number(target[item] ?? 0)}
+          onChange={(e) => setTarget({ ...target, [item]: Number(e.target.value) })}
+        />
+      </label>
+    </>
+  );
+}
+
 export function AnnotationForm({
   modelId,
   config,
@@ -133,42 +178,10 @@ export function AnnotationForm({
           </label>
         ) : null}
         {target.kind === 'feature' ? (
-          <>
-            <label>
-              SAE experiment
-              <input
-                name="sae"
-                type="number"
-                min={1}
-                style={{ width: 80 }}
-                value={String(target.experimentId ?? '').replace(/^Experiment:/, '')}
-                onChange={(e) => setTarget({ ...target, experimentId: e.target.value })}
-              />
-            </label>
-            <label>
-              Latent
-              <input name="latent" type="number" min={0} style={{ width: 80 }} value={Number(target.latent ?? 0)} onChange={num('latent')} />
-            </label>
-          </>
+          <RunItem target={target} setTarget={setTarget} run="sae" runLabel="SAE experiment" item="latent" itemLabel="Latent" />
         ) : null}
         {target.kind === 'direction' ? (
-          <>
-            <label>
-              Probes experiment
-              <input
-                name="probes"
-                type="number"
-                min={1}
-                style={{ width: 80 }}
-                value={String(target.experimentId ?? '').replace(/^Experiment:/, '')}
-                onChange={(e) => setTarget({ ...target, experimentId: e.target.value })}
-              />
-            </label>
-            <label>
-              Direction
-              <input name="index" type="number" min={0} style={{ width: 80 }} value={Number(target.index ?? 0)} onChange={num('index')} />
-            </label>
-          </>
+          <RunItem target={target} setTarget={setTarget} run="probes" runLabel="Probes experiment" item="index" itemLabel="Direction" />
         ) : null}
         <label>
           Status

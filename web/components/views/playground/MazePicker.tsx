@@ -4,7 +4,7 @@ import type { PickMazesQuery } from '../../../lib/generated/operations';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
 import { PICK_MAZES } from './MazePicker.queries';
-import type { Connection, Dataset, MazeSummary } from '../../../lib/types';
+import type { Dataset } from '../../../lib/types';
 import { MazeThumb } from '../../MazeThumb';
 
 export function MazePicker({
