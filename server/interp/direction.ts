@@ -20,6 +20,7 @@ import { connectedIdx, type SolvedMaze } from '../maze/lattice.js';
 import { type Architecture, architecture, type ModelConfig } from '../model/config.js';
 import { InterpError } from './context.js';
 import { columnLabel, directionIndexOf, latticeEdges, type ProbeClass, type ProbesSummary, type ProbeTarget } from './probes.js';
+import { rocAuc } from './sae/scoring.js';
 import { Strongest } from './strongest.js';
 import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
 
@@ -34,6 +35,9 @@ export interface ProbeDirectionStore {
   bias: Tensor;
   balanced: Tensor;
   controlBalanced: Tensor;
+  /** [direction] test ROC AUC and the control's; absent in runs stored before probes kept them. */
+  auc?: Tensor;
+  controlAuc?: Tensor;
 }
 
 export interface ProbeDirection {
@@ -57,6 +61,8 @@ export interface ProbeDirection {
   norm: number;
   balanced: number | null;
   controlBalanced: number | null;
+  auc: number | null;
+  controlAuc: number | null;
 }
 
 /** Lens layer label ("resid_pre 1", "resid_post 3") → its index and TransformerLens hook name. */
@@ -122,6 +128,8 @@ export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: n
     norm: Math.sqrt(ss),
     balanced: finiteOrNull(s.balanced.data[index]),
     controlBalanced: finiteOrNull(s.controlBalanced.data[index]),
+    auc: s.auc ? finiteOrNull(s.auc.data[index]) : null,
+    controlAuc: s.controlAuc ? finiteOrNull(s.controlAuc.data[index]) : null,
   };
 }
 
@@ -132,6 +140,7 @@ export interface DirectionCosine {
   label: string;
   cosine: number | null;
   balanced: number | null;
+  auc: number | null;
 }
 
 export interface DirectionGeometry {
@@ -160,13 +169,14 @@ export function directionGeometry(s: ProbeDirectionStore, d: ProbeDirection, W_U
     }
     return ss > 0 && d.norm > 0 ? finiteOrNull(dot / Math.sqrt(ss) / d.norm) : null;
   };
+  const aucOf = (j: number): number | null => (s.auc ? finiteOrNull(s.auc.data[j]) : null);
   const siblings = Array.from({ length: summary.label_columns[d.target] ?? 0 }, (_, c) => {
     const j = idx.of(at.class, at.layer, at.target) + c;
-    return { index: j, column: c, label: columnLabel(summary.grid, d.target, c), cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]) };
+    return { index: j, column: c, label: columnLabel(summary.grid, d.target, c), cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]), auc: aucOf(j) };
   });
   const acrossLayers = summary.layers.map((label, l) => {
     const j = idx.of(at.class, l, at.target) + at.column;
-    return { index: j, column: at.column, label, cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]) };
+    return { index: j, column: at.column, label, cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]), auc: aucOf(j) };
   });
   const [Dw, V] = W_U.shape;
   if (Dw !== D) throw new InterpError(`unembed.W_U of shape [${W_U.shape.join(', ')}] does not fit a direction of d_model ${D}`);
@@ -248,6 +258,8 @@ export interface DirectionActivityResult {
   nFalse: number;
   /** Largest |Σ writers − w·resid| seen (the decomposition is exact up to float error). */
   maxSumError: number;
+  /** ROC AUC of P(label) at the probe's class positions, label true against false; null when either is absent. */
+  auc: number | null;
   examples: DirectionExample[];
 }
 
@@ -301,6 +313,9 @@ export class DirectionActivity {
   private positions = 0;
   private maxSumError = 0;
   private readonly best: Strongest<DirectionExample>;
+  /** P(label) and the label at every position of the probe's class read (for the window's AUC). */
+  private readonly scores: number[] = [];
+  private readonly labels: number[] = [];
   private runs = 0;
 
   constructor(
@@ -378,6 +393,8 @@ export class DirectionActivity {
       this.maxSumError = Math.max(this.maxSumError, Math.abs(total - dot(resid, t * D)));
       if (y) this.nTrue++;
       else this.nFalse++;
+      this.scores.push(values[t]);
+      this.labels.push(y ? 1 : 0);
       if (!top || values[t] > top.value) top = { maze: m, position: t, value: values[t], label: y, values };
     }
     if (top) this.best.offer(top);
@@ -402,6 +419,7 @@ export class DirectionActivity {
       nTrue: this.nTrue,
       nFalse: this.nFalse,
       maxSumError: this.maxSumError,
+      auc: finiteOrNull(rocAuc(this.scores, this.labels)),
       examples: this.best.items(),
     };
   }

@@ -19,7 +19,7 @@
  * For the first test maze every probe's prediction per cell is stored too (`detail.*`), so a cell
  * of the selectivity map opens what the probe reads there, drawn on that maze against the truth.
  * Every probe's weights are stored as a direction on the raw residual stream with its bias and its
- * column's test scores (`directions*`), so a probe is a residual direction with a page of its own
+ * column's test scores, balanced accuracy and ROC AUC beside the control's (`directions*`), so a probe is a residual direction with a page of its own
  * (direction.ts: where it is present, what writes it, what it writes to the logits).
  */
 import { connectedIdx } from '../maze/lattice.js';
@@ -30,6 +30,7 @@ import { fitLogistic, jsBackend, type LogisticModel, ortBackend, predictLogistic
 import { defineParams, residLayersField, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
+import { rocAuc } from './sae/scoring.js';
 
 export const PROBE_CLASSES = ['sep', 'adjlist_end', 'path_start', 'path'] as const;
 export const PROBE_TARGETS = ['edge', 'solution', 'future', 'target'] as const;
@@ -204,6 +205,10 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
     const dirBias = new Float32Array(dirs.count); // [direction]
     const dirBal = new Float32Array(dirs.count).fill(NaN); // [direction] test balanced accuracy
     const dirCtrl = new Float32Array(dirs.count).fill(NaN); // [direction] the control task's
+    // ROC AUC per column on the test mazes: threshold-free, so a rare label (one target cell of 25)
+    // scores by how the probe ranks its mazes, where balanced accuracy at 0.5 often reads 0.5.
+    const dirAuc = new Float32Array(dirs.count).fill(NaN); // [direction]
+    const dirCtrlAuc = new Float32Array(dirs.count).fill(NaN); // [direction] on shuffled labels
     const fits = classes.length * layers.length * (p.control ? 2 : 1);
     let done = 0;
     const backend = p.backend === 'ort' ? await ortBackend() : jsBackend;
@@ -239,23 +244,24 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
               Yte = take(Y, test, K, control ? perm : undefined);
             const model = await fitLogistic(Xtr, Ytr, train.length, D, K, { lambda: p.lambda, iters: p.iters }, backend);
             const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
+            const pred = predictLogistic(model, Xte, test.length); // [test, K]
+            const column = (a: ArrayLike<number>, k: number): Float64Array => Float64Array.from({ length: test.length }, (_, i) => a[i * K + k]);
             targets.forEach((t, ti) => {
               const o = offsetOf(fitted.includes(t) ? t : 'solution');
               for (let k = 0; k < width[t]; k++) {
                 const at = dirs.of(ci, li, ti) + k;
                 (control ? dirCtrl : dirBal)[at] = s.balanced[o + k];
+                (control ? dirCtrlAuc : dirAuc)[at] = rocAuc(column(pred, o + k), column(Yte, o + k));
                 if (!control) rawDirection(model, o + k, dirW.subarray(at * D, (at + 1) * D), dirBias, at);
               }
             });
             // "Which cell is the target" as one 25-way choice: the probe with the highest probability, right
             // or not (chance 1/cells). Per-cell balanced accuracy at threshold 0.5 undersells rare positives.
-            // Predictions are needed for the target's top-1 and, on the real labels, the first test maze's detail.
-            const pred = fitted.includes('target') || !control ? predictLogistic(model, Xte, test.length) : null; // [test, K]
-            const topTarget = pred && fitted.includes('target') ? top1Accuracy(pred, Yte, test.length, K, offsetOf('target'), width.target) : NaN;
+            const topTarget = fitted.includes('target') ? top1Accuracy(pred, Yte, test.length, K, offsetOf('target'), width.target) : NaN;
             targets.forEach((t, ti) => {
               const src = fitted.includes(t) ? t : 'solution';
               const at = (ci * nL + li) * nT + ti;
-              if (!control && pred && t !== 'edge') {
+              if (!control && t !== 'edge') {
                 // The first test maze (row 0): P(label) per cell, and (the same at every layer) the truth.
                 const o = offsetOf(src);
                 detailCells.set(pred.subarray(o, o + n), at * n);
@@ -303,6 +309,8 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
       tensor('directions.bias', [dirs.count], dirBias), // [direction] logit = directions · resid + bias
       tensor('directions.balanced', [dirs.count], dirBal), // [direction] test balanced accuracy of its column
       tensor('directions.control_balanced', [dirs.count], dirCtrl), // [direction] the same on shuffled labels
+      tensor('directions.auc', [dirs.count], dirAuc), // [direction] test ROC AUC of its column
+      tensor('directions.control_auc', [dirs.count], dirCtrlAuc), // [direction] the same on shuffled labels
     ];
     const table = classes.flatMap((klass, ci) =>
       layers.map(

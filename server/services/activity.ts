@@ -49,6 +49,7 @@ export interface DirectionActivityAnswer {
   nTrue: number;
   nFalse: number;
   maxSumError: number;
+  auc: number | null;
   examples: Array<{ maze: number; position: number; token: string; value: number; label: boolean; tokens: string[]; values: number[] }>;
 }
 
@@ -158,6 +159,7 @@ export async function directionActivityOf(handle: DbHandle, req: Extract<Activit
     nTrue: a.nTrue,
     nFalse: a.nFalse,
     maxSumError: a.maxSumError,
+    auc: a.auc,
     examples: a.examples.map((x) => ({
       maze: x.maze,
       position: x.position,

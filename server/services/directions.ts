@@ -33,5 +33,12 @@ export async function probeDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>
   const found = TENSORS.map((n) => rows.find((r) => r.name === n));
   if (found.some((r) => !r)) return null;
   const [directions, bias, balanced, controlBalanced] = await Promise.all(found.map((r) => readResultTensor(handle.store, r!)));
-  return { summary: e.summary as ProbesSummary, directions, bias, balanced, controlBalanced };
+  // The AUCs came later: a run stored between the two has none (its page shows none).
+  const [auc, controlAuc] = await Promise.all(
+    ['directions.auc', 'directions.control_auc'].map((n) => {
+      const r = rows.find((x) => x.name === n);
+      return r ? readResultTensor(handle.store, r) : undefined;
+    }),
+  );
+  return { summary: e.summary as ProbesSummary, directions, bias, balanced, controlBalanced, ...(auc && controlAuc ? { auc, controlAuc } : {}) };
 }

@@ -588,6 +588,9 @@ describe('experiments in the dashboard', () => {
     expect(await page().textContent('[data-testid=direction-activity-summary]')).toMatch(
       /^12 of 12 test mazes of head-page from #0, none of them among the probes’ own; \d+ positions\.$/,
     );
+    expect(await page().textContent('[data-testid=direction-activity-auc]')).toMatch(
+      /^At its path tokens here, P\(label\) separates the \d+ positions where the label is true from the \d+ where it is false with ROC AUC (\d\.\d+|n\/a \(one side is empty\)) \(0\.5: not at all\)\.$/,
+    );
     expect(await page().locator('[data-testid=direction-example]').count()).toBe(6);
     expect(await page().locator('[data-testid=direction-example] svg rect.cell.lit').count()).toBe(6); // the probe's cell on each
     expect(await page().locator('[data-testid=direction-by-class] tbody tr.selected td').first().textContent()).toBe('path');

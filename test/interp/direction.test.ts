@@ -151,7 +151,19 @@ describe('probe directions', () => {
         if (m.target[0] === d.cell![0] && m.target[1] === d.cell![1]) trueOnes += m.path.length - 1;
       }
       for (const x of all.result().examples) allValues += x.values.reduce((s, v) => s + v, 0);
+      // The window's AUC by counting pairs: P(label) at each maze's path tokens (not the last), label = its target is the cell.
+      const pos: number[] = [];
+      const neg: number[] = [];
+      for (const x of all.result().examples) {
+        const m = list[x.maze];
+        const isTarget = m.target[0] === d.cell![0] && m.target[1] === d.cell![1];
+        const pathStart = x.values.length - m.path.length - 2; // <PATH_START>, then the path, then <PATH_END>
+        for (let j = 0; j < m.path.length - 1; j++) (isTarget ? pos : neg).push(x.values[pathStart + 1 + j]);
+      }
+      let wins = 0;
+      for (const p of pos) for (const q of neg) wins += p > q ? 1 : p === q ? 0.5 : 0;
       const a = acc.result();
+      expect(a.auc).toBeCloseTo(wins / (pos.length * neg.length), 9);
       expect(a.writers.map((w) => w.component)).toEqual(writerComponents(d.layer, model.cfg.n_heads, architecture(model.cfg)));
       expect(a.writers).toHaveLength(2 + d.layer * (model.cfg.n_heads + 2));
       expect(a.maxSumError).toBeLessThan(1e-3);

@@ -26,7 +26,7 @@ const RUN = `mutation($modelId: ID!, $params: ExperimentParamsInput!, $datasetId
 }`;
 const DIRECTION = `query($e: ID!, $i: Int!) { experiment(id: $e) { probeDirection(index: $i) {
   experiment { id } index class layer hook target column cell edge label norm bias balancedAccuracy controlBalancedAccuracy
-  siblings { index column label cosine balancedAccuracy } acrossLayers { index label cosine } logitsUp { token weight } logitsDown { token weight }
+  auc controlAuc siblings { index column label cosine balancedAccuracy auc } acrossLayers { index label cosine balancedAccuracy auc } logitsUp { token weight } logitsDown { token weight }
 } } }`;
 const ACTIVITY = `query($e: ID!, $i: Int!, $n: Int, $o: Int, $x: Int) { experiment(id: $e) { probeDirection(index: $i) {
   activity(mazes: $n, offset: $o, examples: $x) { dataset { id } mazes offset splitSize overlap positions nTrue nFalse maxSumError
@@ -107,6 +107,14 @@ describe('a probe direction', () => {
     expect(d.siblings[4]).toMatchObject({ index, cosine: expect.closeTo(1, 5) });
     expect(d.acrossLayers.map((s: { label: string }) => s.label)).toEqual(['resid_pre 0', 'resid_pre 1', 'resid_post 1']);
     expect(d.acrossLayers[1].index).toBe(index);
+    // Every row's scores are its own stored column's (NaN where its 2 test mazes hold one class only: null).
+    const [balT, aucT, caucT] = await Promise.all(['directions.balanced', 'directions.auc', 'directions.control_auc'].map((n) => tensor(probesId, n)));
+    const orNull = (v: number) => (Number.isNaN(v) ? null : expect.closeTo(v, 5));
+    for (const row of [...d.siblings, ...d.acrossLayers])
+      expect(row).toMatchObject({ balancedAccuracy: orNull(balT.data[row.index]), auc: orNull(aucT.data[row.index]) });
+    expect(d).toMatchObject({ auc: orNull(aucT.data[index]), controlAuc: orNull(caucT.data[index]) });
+    // Some column has a test AUC (one target cell of 9 in 2 test mazes leaves most without one).
+    expect([...d.siblings, ...d.acrossLayers].some((r: { auc: number | null }) => r.auc !== null)).toBe(true);
     // Logit weights: w·W_U of the imported weights, the 8 largest and smallest, by token.
     const W_U = weights.get('unembed.W_U')!; // [d_model, d_vocab]
     const V = W_U.length / D;

@@ -1981,6 +1981,11 @@ export interface ProbeDirection {
   /** Its column's balanced accuracy on the run's test mazes, and on shuffled labels (the control task). */
   balancedAccuracy: Maybe<Scalars['Float']>;
   controlBalancedAccuracy: Maybe<Scalars['Float']>;
+  /** Its column's ROC AUC on the run's test mazes, and on shuffled labels: threshold-free, so a rare
+   * label (one target cell of 25) is scored by how the probe ranks its mazes. Null where the test
+   * mazes hold one class only, or for runs stored before probes kept it. */
+  auc: Maybe<Scalars['Float']>;
+  controlAuc: Maybe<Scalars['Float']>;
   /** The same class, layer and target at every label column, this one included, in column order. */
   siblings: Array<ProbeDirectionCosine>;
   /** This column's probe at every layer the run probed, in layer order (label: the layer). */
@@ -2022,6 +2027,8 @@ export interface ProbeDirectionActivity {
   writers: Array<ProbeDirectionWriter>;
   /** Largest |Σ writers − w·resid| seen: the decomposition is exact up to float error. */
   maxSumError: Scalars['Float'];
+  /** ROC AUC of P(label) at the probe's class positions read, label true against false: how well it separates them on these mazes; null when either is absent. */
+  auc: Maybe<Scalars['Float']>;
   /** The mazes where it is strongest at its class's positions, strongest first. */
   examples: Array<ProbeDirectionExample>;
 }
@@ -2044,6 +2051,8 @@ export interface ProbeDirectionCosine {
   /** Cosine with this direction; null where a probe's weights are all zero. */
   cosine: Maybe<Scalars['Float']>;
   balancedAccuracy: Maybe<Scalars['Float']>;
+  /** Test ROC AUC (ProbeDirection.auc). */
+  auc: Maybe<Scalars['Float']>;
 }
 
 export interface ProbeDirectionExample {
@@ -3231,9 +3240,9 @@ export interface ResolversParentTypes {
   PathPatchingSummary: { kind: ResolvedScalars['String']; pair: ResolvedScalars['String']; receivers: ResolversParentTypes['PathPatchingReceivers']; freeze: ResolvedScalars['String']; pairs: ReadonlyArray<ResolversParentTypes['PatchPair']>; skipped_mazes: ResolvedScalars['Int']; strongest: ReadonlyArray<ResolversParentTypes['PathSender']> };
   PathSender: { layer: ResolvedScalars['Int']; head: ResolvedScalars['Int']; effect: ResolvedScalars['Float'] };
   ProbeDirection: M.ProbeDirectionParent;
-  ProbeDirectionActivity: { dataset: ResolversParentTypes['Dataset']; mazes: ResolvedScalars['Int']; offset: ResolvedScalars['Int']; splitSize: ResolvedScalars['Int']; overlap: ResolvedScalars['Int']; positions: ResolvedScalars['Int']; byClass: ReadonlyArray<ResolversParentTypes['ProbeDirectionClassValue']>; nTrue: ResolvedScalars['Int']; nFalse: ResolvedScalars['Int']; writers: ReadonlyArray<ResolversParentTypes['ProbeDirectionWriter']>; maxSumError: ResolvedScalars['Float']; examples: ReadonlyArray<ResolversParentTypes['ProbeDirectionExample']> };
+  ProbeDirectionActivity: { dataset: ResolversParentTypes['Dataset']; mazes: ResolvedScalars['Int']; offset: ResolvedScalars['Int']; splitSize: ResolvedScalars['Int']; overlap: ResolvedScalars['Int']; positions: ResolvedScalars['Int']; byClass: ReadonlyArray<ResolversParentTypes['ProbeDirectionClassValue']>; nTrue: ResolvedScalars['Int']; nFalse: ResolvedScalars['Int']; writers: ReadonlyArray<ResolversParentTypes['ProbeDirectionWriter']>; maxSumError: ResolvedScalars['Float']; auc?: Maybe<ResolvedScalars['Float']>; examples: ReadonlyArray<ResolversParentTypes['ProbeDirectionExample']> };
   ProbeDirectionClassValue: { class: ResolvedScalars['String']; meanTrue?: Maybe<ResolvedScalars['Float']>; nTrue: ResolvedScalars['Int']; meanFalse?: Maybe<ResolvedScalars['Float']>; nFalse: ResolvedScalars['Int'] };
-  ProbeDirectionCosine: { index: ResolvedScalars['Int']; column: ResolvedScalars['Int']; label: ResolvedScalars['String']; cosine?: Maybe<ResolvedScalars['Float']>; balancedAccuracy?: Maybe<ResolvedScalars['Float']> };
+  ProbeDirectionCosine: { index: ResolvedScalars['Int']; column: ResolvedScalars['Int']; label: ResolvedScalars['String']; cosine?: Maybe<ResolvedScalars['Float']>; balancedAccuracy?: Maybe<ResolvedScalars['Float']>; auc?: Maybe<ResolvedScalars['Float']> };
   ProbeDirectionExample: { maze: ResolversParentTypes['Maze']; position: ResolvedScalars['Int']; token: ResolvedScalars['String']; value: ResolvedScalars['Float']; label: ResolvedScalars['Boolean']; tokens: ReadonlyArray<ResolvedScalars['String']>; values: ReadonlyArray<ResolvedScalars['Float']> };
   ProbeDirectionWriter: { component: ResolvedScalars['String']; meanTrue?: Maybe<ResolvedScalars['Float']>; meanFalse?: Maybe<ResolvedScalars['Float']> };
   ProbeLabelColumns: { edge?: Maybe<ResolvedScalars['Int']>; solution?: Maybe<ResolvedScalars['Int']>; future?: Maybe<ResolvedScalars['Int']>; target?: Maybe<ResolvedScalars['Int']> };
@@ -4289,6 +4298,8 @@ export interface ProbeDirectionResolvers<TContext = unknown, TParent = Resolvers
   bias?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
   balancedAccuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   controlBalancedAccuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  auc?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  controlAuc?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   siblings?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionCosine']>, TParent, TContext, Record<string, never>>;
   acrossLayers?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionCosine']>, TParent, TContext, Record<string, never>>;
   logitsUp?: ResolverFn<ReadonlyArray<ResolversParentTypes['SaeTokenWeight']>, TParent, TContext, Record<string, never>>;
@@ -4308,6 +4319,7 @@ export interface ProbeDirectionActivityResolvers<TContext = unknown, TParent = R
   nFalse?: ResolverFn<ResolvedScalars['Int'], TParent, TContext, Record<string, never>>;
   writers?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionWriter']>, TParent, TContext, Record<string, never>>;
   maxSumError?: ResolverFn<ResolvedScalars['Float'], TParent, TContext, Record<string, never>>;
+  auc?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   examples?: ResolverFn<ReadonlyArray<ResolversParentTypes['ProbeDirectionExample']>, TParent, TContext, Record<string, never>>;
 }
 
@@ -4325,6 +4337,7 @@ export interface ProbeDirectionCosineResolvers<TContext = unknown, TParent = Res
   label?: ResolverFn<ResolvedScalars['String'], TParent, TContext, Record<string, never>>;
   cosine?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
   balancedAccuracy?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
+  auc?: ResolverFn<Maybe<ResolvedScalars['Float']>, TParent, TContext, Record<string, never>>;
 }
 
 export interface ProbeDirectionExampleResolvers<TContext = unknown, TParent = ResolversParentTypes['ProbeDirectionExample']> {

@@ -3,7 +3,7 @@
  * (interp/direction.ts), read from the tensors the run stored (services/directions.ts), with its
  * activity computed over a window of test mazes on the checkpoint the probes ran on.
  */
-import { directionGeometry, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
+import { type DirectionCosine, directionGeometry, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
 import type { ProbesSummary } from '../../interp/probes.js';
 import type { ModelConfig } from '../../model/config.js';
 import { probesCheckpoint, runActivity } from '../../services/activity.js';
@@ -28,6 +28,9 @@ export async function probeDirectionOf(ctx: Ctx, e: ExperimentRow, index: number
   const cfg = model.config as ModelConfig;
   return { experiment: e, model, store, direction: probeDirection(store, index, cfg.n_layers) };
 }
+
+/** interp's DirectionCosine as the API names its fields. */
+const cosineRow = ({ balanced, ...c }: DirectionCosine): ResolversParentTypes['ProbeDirectionCosine'] => ({ ...c, balancedAccuracy: balanced });
 
 const geometries = new WeakMap<ProbeDirectionParent, Promise<DirectionGeometry>>();
 
@@ -87,6 +90,7 @@ async function activity(
     nFalse: a.nFalse,
     writers: a.writers,
     maxSumError: a.maxSumError,
+    auc: a.auc,
     examples: a.examples.map((x) => ({ ...x, maze: rows[x.maze] })),
   };
 }
@@ -107,8 +111,10 @@ export const directionResolvers: Resolvers<Ctx> = {
     bias: (p) => p.direction.bias,
     balancedAccuracy: (p) => p.direction.balanced,
     controlBalancedAccuracy: (p) => p.direction.controlBalanced,
-    siblings: async (p, _a, ctx) => (await geometry(ctx, p)).siblings,
-    acrossLayers: async (p, _a, ctx) => (await geometry(ctx, p)).acrossLayers,
+    auc: (p) => p.direction.auc,
+    controlAuc: (p) => p.direction.controlAuc,
+    siblings: async (p, _a, ctx) => (await geometry(ctx, p)).siblings.map(cosineRow),
+    acrossLayers: async (p, _a, ctx) => (await geometry(ctx, p)).acrossLayers.map(cosineRow),
     logitsUp: async (p, _a, ctx) =>
       (await geometry(ctx, p)).logitsUp.map((t) => ({ token: (p.model.vocab as string[])[t.token] ?? `id ${t.token}`, weight: t.weight })),
     logitsDown: async (p, _a, ctx) =>

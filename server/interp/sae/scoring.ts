@@ -27,6 +27,23 @@ export function averageRanks(values: ArrayLike<number>): Float64Array {
 }
 
 /**
+ * ROC AUC of `scores` [n] for the rows where `positive` [n] is 1 against the rest (ties count half);
+ * NaN when either side is empty. A linear probe's on its test rows, a direction's over a page's mazes.
+ */
+export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<number>): number {
+  const ranks = averageRanks(scores);
+  let sum = 0;
+  let nPos = 0;
+  for (let i = 0; i < ranks.length; i++)
+    if (positive[i] === 1) {
+      sum += ranks[i];
+      nPos++;
+    }
+  const nNeg = ranks.length - nPos;
+  return nPos && nNeg ? (sum - (nPos * (nPos + 1)) / 2) / (nPos * nNeg) : NaN;
+}
+
+/**
  * AUC [C, d_sae] of every latent for every category: z [n, d_sae] activations, labels [n] the
  * category of each row in [0, C) or −1 (the row belongs to no category and is left out).
  * NaN where a category has no rows, or every kept row is in it.

@@ -3747,18 +3747,22 @@ export interface ProbeDirectionQuery {
       bias: number;
       balancedAccuracy: number | null;
       controlBalancedAccuracy: number | null;
+      auc: number | null;
+      controlAuc: number | null;
       siblings: Array<{
         index: number;
         column: number;
         label: string;
         cosine: number | null;
         balancedAccuracy: number | null;
+        auc: number | null;
       }>;
       acrossLayers: Array<{
         index: number;
         label: string;
         cosine: number | null;
         balancedAccuracy: number | null;
+        auc: number | null;
       }>;
       logitsUp: Array<{
         token: string;
@@ -3805,6 +3809,7 @@ export interface ProbeDirectionActivityQuery {
         nTrue: number;
         nFalse: number;
         maxSumError: number;
+        auc: number | null;
         byClass: Array<{
           class: string;
           meanTrue: number | null;

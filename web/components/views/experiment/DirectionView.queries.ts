@@ -4,9 +4,9 @@ export const PROBE_DIRECTION = `query ProbeDirection($id: ID!, $index: Int!) {
     id kind status dataset { id } model { id name lineage { datasetId } }
     result { __typename ... on ProbesSummary { grid mazes train test } }
     probeDirection(index: $index) {
-      index class layer hook target column cell edge label norm bias balancedAccuracy controlBalancedAccuracy
-      siblings { index column label cosine balancedAccuracy }
-      acrossLayers { index label cosine balancedAccuracy }
+      index class layer hook target column cell edge label norm bias balancedAccuracy controlBalancedAccuracy auc controlAuc
+      siblings { index column label cosine balancedAccuracy auc }
+      acrossLayers { index label cosine balancedAccuracy auc }
       logitsUp { token weight } logitsDown { token weight }
     }
   }
@@ -18,7 +18,7 @@ export const PROBE_DIRECTION_ACTIVITY = `query ProbeDirectionActivity($id: ID!, 
     id
     probeDirection(index: $index) {
       activity(datasetId: $dataset) {
-        dataset { id name } mazes offset splitSize overlap positions nTrue nFalse maxSumError
+        dataset { id name } mazes offset splitSize overlap positions nTrue nFalse maxSumError auc
         byClass { class meanTrue nTrue meanFalse nFalse }
         writers { component meanTrue meanFalse }
         examples { maze { id index svg(cellSize: 28) } position token value label tokens values }

@@ -54,9 +54,15 @@ function Reads({ id, d }: { id: string; d: Direction }) {
             </td>
           </tr>
           <tr>
+            <th>ROC AUC (test)</th>
+            <td data-testid="direction-auc">
+              {fmt(d.auc)} <span className="sub">control (shuffled labels) {fmt(d.controlAuc)}; chance 0.5</span>
+            </td>
+          </tr>
+          <tr>
             <th>Balanced accuracy (test)</th>
             <td data-testid="direction-accuracy">
-              {fmt(d.balancedAccuracy)} <span className="sub">control (shuffled labels) {fmt(d.controlBalancedAccuracy)}; chance 0.5</span>
+              {fmt(d.balancedAccuracy)} <span className="sub">control {fmt(d.controlBalancedAccuracy)}; at P = 0.5, which a rare label seldom reaches</span>
             </td>
           </tr>
           <tr>
@@ -73,6 +79,7 @@ function Reads({ id, d }: { id: string; d: Direction }) {
           <tr>
             <th>Layer</th>
             <th className="num">Cosine with this one</th>
+            <th className="num">ROC AUC</th>
             <th className="num">Balanced accuracy</th>
           </tr>
         </thead>
@@ -89,6 +96,7 @@ function Reads({ id, d }: { id: string; d: Direction }) {
                 )}
               </td>
               <td className="num">{fmt(x.cosine)}</td>
+              <td className="num">{fmt(x.auc)}</td>
               <td className="num">{fmt(x.balancedAccuracy)}</td>
             </tr>
           ))}
@@ -197,6 +205,10 @@ function ActivityView({
           <p data-testid="direction-activity-summary">
             {a.mazes} of {a.splitSize} test mazes of {a.dataset.name} from #{a.offset},{' '}
             {a.overlap > 0 ? <strong>{a.overlap} of them among the probes’ own</strong> : 'none of them among the probes’ own'}; {a.positions} positions.
+          </p>
+          <p data-testid="direction-activity-auc">
+            At its {d.class} tokens here, P(label) separates the {a.nTrue} positions where the label is true from the {a.nFalse} where it is false with ROC AUC{' '}
+            <strong>{a.auc == null ? 'n/a (one side is empty)' : fmt(a.auc)}</strong> (0.5: not at all).
           </p>
           <h3>Mean P(label) by token class</h3>
           <table className="compact" data-testid="direction-by-class">
