@@ -49,6 +49,11 @@ export interface SeedFinding {
   body: string;
   /** An `exp run --out` result (.json, with its .safetensors beside it), relative to the demo folder. */
   evidence?: string;
+  /**
+   * Pages of the evidence experiment linked beside it, e.g. {"label": "probe direction (2,2)",
+   * "path": "directions/1612"} → /experiments/<its id>/directions/1612 (a probe's or an SAE latent's page).
+   */
+  views?: Array<{ label: string; path: string }>;
 }
 
 export interface SeedModel {
@@ -104,7 +109,7 @@ export function readManifest(demoDir: string): SeedModel[] {
       ...(log ? { log: log as string } : {}),
       findings: findings.map((x, j) => {
         const fat = `${at}.findings[${j}]`;
-        const { target, status, tags, body, evidence } = (x ?? {}) as Record<string, unknown>;
+        const { target, status, tags, body, evidence, views } = (x ?? {}) as Record<string, unknown>;
         // {"kind": "experiment"} without an id: the finding is about its own evidence experiment.
         const own =
           (target as { kind?: unknown; experimentId?: unknown } | null)?.kind === 'experiment' &&
@@ -120,12 +125,23 @@ export function readManifest(demoDir: string): SeedModel[] {
         if (typeof body !== 'string' || !body.trim()) throw new UserError(`${fat}.body must be a non-empty string`);
         if (evidence !== undefined && (typeof evidence !== 'string' || !evidence.endsWith('.json')))
           throw new UserError(`${fat}.evidence must name an exp run --out .json file`);
+        if (views !== undefined) {
+          if (evidence === undefined) throw new UserError(`${fat}.views are pages of the evidence experiment: name its evidence`);
+          if (!Array.isArray(views)) throw new UserError(`${fat}.views must be a list of {"label", "path"}`);
+          views.forEach((v, k) => {
+            const { label, path: page } = (v ?? {}) as Record<string, unknown>;
+            if (typeof label !== 'string' || !label.trim()) throw new UserError(`${fat}.views[${k}].label must be a non-empty string`);
+            if (typeof page !== 'string' || !/^(directions|features)\/\d+$/.test(page))
+              throw new UserError(`${fat}.views[${k}].path must be "directions/<n>" or "features/<n>", got ${JSON.stringify(page)}`);
+          });
+        }
         return {
           target: target as ComponentTarget,
           status: status as AnnotationStatus,
           tags: tags as string[],
           body,
           ...(evidence ? { evidence: evidence as string } : {}),
+          ...(views ? { views: views as SeedFinding['views'] } : {}),
         };
       }),
     };
@@ -185,6 +201,7 @@ export async function seedDemo(app: SeedTarget, demoDir: string = DEMO_DIR): Pro
           let id = imported.get(f.evidence);
           if (id === undefined) imported.set(f.evidence, (id = await importExperiment(app.handle, { ...r, modelId: model.id, checkpointId: ckpt.id }, null)));
           evidence.push({ label: `${r.kind} (seed ${r.seed})`, url: `/experiments/${id}` });
+          for (const v of f.views ?? []) evidence.push({ label: v.label, url: `/experiments/${id}/${v.path}` });
           if (target.kind === 'experiment' && target.experimentId === undefined) target = { kind: 'experiment', experimentId: id };
         }
         findings.push((await createAnnotation(app.handle.db, { modelId: model.id, target, body: f.body, status: f.status, tags: f.tags, evidence }, null)).id);

@@ -129,7 +129,14 @@ describe('first start', () => {
               evidence: 'findings/tiny-weights.json',
             },
             { target: { kind: 'head', layer: 1, head: 0 }, status: 'HYPOTHESIS', tags: [], body: 'No evidence yet.' },
-            { target: { kind: 'experiment' }, status: 'SUPPORTED', tags: [], body: 'About its own evidence.', evidence: 'findings/tiny-weights.json' },
+            {
+              target: { kind: 'experiment' },
+              status: 'SUPPORTED',
+              tags: [],
+              body: 'About its own evidence.',
+              evidence: 'findings/tiny-weights.json',
+              views: [{ label: 'a page of it', path: 'directions/3' }],
+            },
           ],
         },
       ],
@@ -191,6 +198,8 @@ describe('first start', () => {
       const node = own.data.annotations.edges[0].node;
       expect(node.target.kind).toBe('experiment');
       expect(node.evidence[0].url).toBe(`/experiments/${node.target.experimentId.split(':')[1]}`);
+      // A view of the evidence: one of its pages, linked beside it.
+      expect(node.evidence[1]).toEqual({ url: `/experiments/${node.target.experimentId.split(':')[1]}/directions/3` });
       expect(third.body).toBe('About its own evidence.');
     } finally {
       await h.close();
@@ -211,5 +220,18 @@ describe('first start', () => {
     );
     write({ models: [{ file: 'x.safetensors', name: 'x', findings: [{ target: { kind: 'embed' }, status: 'TRUE', tags: [], body: 'b' }] }] });
     expect(() => readManifest(demo)).toThrow('models[0].findings[0].status must be one of HYPOTHESIS, SUPPORTED, REFUTED');
+    const viewed = (views: unknown) => ({
+      models: [
+        {
+          file: 'x.safetensors',
+          name: 'x',
+          findings: [{ target: { kind: 'embed' }, status: 'SUPPORTED', tags: [], body: 'b', evidence: 'findings/e.json', views }],
+        },
+      ],
+    });
+    write(viewed([{ label: 'p', path: '../../login' }]));
+    expect(() => readManifest(demo)).toThrow('models[0].findings[0].views[0].path must be "directions/<n>" or "features/<n>", got "../../login"');
+    write(viewed([{ path: 'directions/1' }]));
+    expect(() => readManifest(demo)).toThrow('models[0].findings[0].views[0].label must be a non-empty string');
   });
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const DIR = path.dirname(fileURLToPath(import.meta.url));
 const DEMO = path.resolve(DIR, '..');
 const MODELS = [
-  { key: 'search', file: 'search-5x5.safetensors', name: 'searcher: 8 layers × d_model 64, 5×5 DFS (issue 13)', what: 'the searcher' },
+  { key: 'search', file: 'search-5x5.safetensors', log: 'run/train.log', name: 'searcher: 8 layers × d_model 64, 5×5 DFS (issue 13)', what: 'the searcher' },
   { key: 'demo', file: 'demo-5x5.safetensors', name: 'heuristic: 4 layers × d_model 64, 5×5 DFS (for contrast)', what: 'the heuristic demo model' },
 ];
 
@@ -80,33 +80,65 @@ Anchor (Ivanitskiy et al. 2023, a 9.6M-parameter model on 6×6 mazes): 0.83–0.
 function targetProbe(m) {
   const r = result(m.key, 'probes');
   if (!r) return null;
-  const rows = r.summary.table.filter((x) => x.target && x.class === 'path');
-  const cells = r.summary.label_columns.target;
+  const s = r.summary;
+  const rows = s.table.filter((x) => x.target && x.class === 'path');
+  const cells = s.label_columns.target;
   const chance = 1 / cells;
+  // Each probe is stored as a residual direction (in runs since probes kept them), with its test ROC AUC:
+  // the per-cell mean by layer goes in the table, and the best cell's probe at the best layer is opened
+  // from the finding, where its activity on held-out mazes and the components writing it are computed.
+  const widths = s.targets.map((x) => s.label_columns[x] ?? 0);
+  const perLayer = widths.reduce((a, b) => a + b, 0);
+  const ci = s.classes.indexOf('path');
+  const first = (li) => (ci * s.layers.length + li) * perLayer + widths.slice(0, s.targets.indexOf('target')).reduce((a, b) => a + b, 0);
+  const auc = r.tensors.some((x) => (typeof x === 'string' ? x : x.name) === 'directions.auc') ? tensor(m.key, 'probes', 'directions.auc').data : null;
+  const meanAuc = (layer) => {
+    const li = s.layers.indexOf(layer);
+    const xs = Array.from({ length: cells }, (_, c) => auc[first(li) + c]).filter(Number.isFinite);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  };
   // Which cell is the target, as one choice among the cells: the probe with the highest probability.
   const hasTop1 = rows.every((x) => typeof x.target.top1 === 'number');
   const score = (x) => (hasTop1 ? x.target.top1 - x.target.control_top1 : x.target.selectivity_balanced);
   const best = rows.reduce((b, x) => (score(x) > score(b) ? x : b), rows[0]);
+  const aucHead = auc ? ['per-cell test ROC AUC'] : [];
+  const aucCell = (x) => (auc ? [f2(meanAuc(x.layer))] : []);
   const t = hasTop1
     ? table(
-        ['layer', 'target cell chosen right', 'control', 'per-cell balanced accuracy'],
-        rows.map((x) => [x.layer, pct(x.target.top1), pct(x.target.control_top1), pct(x.target.balanced)]),
+        ['layer', 'target cell chosen right', 'control', 'per-cell balanced accuracy', ...aucHead],
+        rows.map((x) => [x.layer, pct(x.target.top1), pct(x.target.control_top1), pct(x.target.balanced), ...aucCell(x)]),
       )
     : table(
-        ['layer', 'balanced accuracy', 'control (balanced)', 'accuracy', 'majority'],
-        rows.map((x) => [x.layer, pct(x.target.balanced), pct(x.target.balanced - x.target.selectivity_balanced), pct(x.target.accuracy), pct(x.target.majority)]),
+        ['layer', 'balanced accuracy', 'control (balanced)', 'accuracy', 'majority', ...aucHead],
+        rows.map((x) => [x.layer, pct(x.target.balanced), pct(x.target.balanced - x.target.selectivity_balanced), pct(x.target.accuracy), pct(x.target.majority), ...aucCell(x)]),
       );
   const lead = score(best);
   const readable = hasTop1 ? lead >= 0.2 : lead >= 0.1;
-  const body = `**Where does the target live on the path?** (${m.what}: ${readable ? `readable, best at ${best.layer}` : 'barely readable'}) Logistic probes for "this cell is the target", one per cell (${cells}), on the residual at the path token the model has just written, by layer, ${r.summary.mazes} mazes (${r.summary.test} held out). ${hasTop1 ? `Read as one choice — the cell whose probe is most confident — against ${pct(chance)} chance and a shuffled-label control:` : 'Balanced accuracy per cell (50% is chance):'}
+  // The central cell's probe, not the best-scoring one: with 60 test mazes a cell is the target in about
+  // two, so the highest per-cell AUC is mostly luck (several read 1.00).
+  let direction = null;
+  if (auc) {
+    const [R, C] = s.grid;
+    const c = Math.floor(R / 2) * C + Math.floor(C / 2);
+    const i = first(s.layers.indexOf(best.layer)) + c;
+    direction = { index: i, cell: `(${Math.floor(R / 2)},${Math.floor(C / 2)})`, auc: Number.isFinite(auc[i]) ? auc[i] : null };
+  }
+  const body = `**Where does the target live on the path?** (${m.what}: ${readable ? `readable, best at ${best.layer}` : 'barely readable'}) Logistic probes for "this cell is the target", one per cell (${cells}), on the residual at the path token the model has just written, by layer, ${s.mazes} mazes (${s.test} held out). ${hasTop1 ? `Read as one choice — the cell whose probe is most confident — against ${pct(chance)} chance and a shuffled-label control:` : 'Balanced accuracy per cell (50% is chance):'}
 
 ${t}
 
-Best at ${best.layer}: ${hasTop1 ? `${pct(best.target.top1)} right against ${pct(best.target.control_top1)} for the control` : `${pct(best.target.balanced)} balanced`}. Where it is readable is where a retargeting intervention has to act on the generated positions.`;
+Best at ${best.layer}: ${hasTop1 ? `${pct(best.target.top1)} right against ${pct(best.target.control_top1)} for the control` : `${pct(best.target.balanced)} balanced`}. Where it is readable is where a retargeting intervention has to act on the generated positions.${direction ? ` Each probe is a residual direction with a page: the central cell ${direction.cell}'s at ${best.layer} (test ROC AUC ${f2(direction.auc)}) is linked below, with where it is present on held-out mazes and which heads write it.` : ''}`;
   return {
     table: t,
     best,
-    finding: { target: { kind: 'hook', hook: hookOf(best.layer) }, status: readable ? 'SUPPORTED' : 'REFUTED', tags: ['probes', 'target', 'retargeting'], body, evidence: `findings/${m.key}-probes.json` },
+    finding: {
+      target: { kind: 'hook', hook: hookOf(best.layer) },
+      status: readable ? 'SUPPORTED' : 'REFUTED',
+      tags: ['probes', 'target', 'retargeting'],
+      body,
+      evidence: `findings/${m.key}-probes.json`,
+      ...(direction ? { views: [{ label: `probe direction ${direction.cell} at ${best.layer}`, path: `directions/${direction.index}` }] } : {}),
+    },
   };
 }
 
@@ -252,7 +284,7 @@ for (const m of MODELS) {
   const rtProbe4 = retargeting(m, tp, 'retarget-probe4');
   const routing = targetRouting(m);
   const findings = [conn?.finding, layer0(m, conn, adj), adj?.finding, adj?.patchingFinding, geo?.finding, la?.finding, tp?.finding, rt?.finding, rtSpan?.finding, rtTransplant?.finding, rtProbe?.finding, rtProbe4?.finding, routing?.finding].filter(Boolean);
-  workspace.models.push({ file: m.file, name: m.name, findings });
+  workspace.models.push({ file: m.file, ...(m.log ? { log: m.log } : {}), name: m.name, findings });
   md.push(`### ${m.name}\n`);
   for (const f of findings) md.push(`${f.body}\n\n_Evidence: \`${f.evidence}\` (${f.status})._\n`);
 }
