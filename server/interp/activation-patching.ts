@@ -20,18 +20,7 @@ import {
 import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
-import {
-  ldGap,
-  packSite,
-  type PatchPairRow,
-  pairsSummary,
-  PATCH_CLASSES,
-  patchFields,
-  type PerSite,
-  preparePairs,
-  type PatchParams,
-  type Site,
-} from './patch-common.js';
+import { ldGap, packSite, type PatchPairRow, pairsSummary, PATCH_CLASSES, patchFields, type PerSite, preparePairs, type Site } from './patch-common.js';
 import { defineKind, type NamedTensor } from './types.js';
 
 export const paramsSchema = defineParams({

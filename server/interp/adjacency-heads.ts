@@ -14,7 +14,7 @@
 import { connectedIdx, latticeAdjacent, type LatticeMaze } from '../maze/lattice.js';
 import { Rng } from '../maze/rng.js';
 import { forEachCached, num, tensor } from './collect.js';
-import { encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
+import { encoder, loadMazes, mazeFields, requireUnified } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { mapPositions, type SequencePositions } from './positions.js';
 import { defineKind } from './types.js';

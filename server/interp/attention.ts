@@ -8,7 +8,7 @@
  */
 import { Rng } from '../maze/rng.js';
 import { forEachCached, num, tensor } from './collect.js';
-import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
+import { encoder, InterpError, loadMazes, mazeFields, requireUnified } from './context.js';
 import { allLayers, defineParams, layerMax, type SchemaParams } from './params.js';
 import { aggregateOnCells, mapPositions, TOKEN_CLASSES, type SequencePositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';

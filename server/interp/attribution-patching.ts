@@ -17,18 +17,7 @@ import { num } from './collect.js';
 import { InterpError } from './context.js';
 import { pearson } from './linalg.js';
 import { defineParams, type SchemaParams } from './params.js';
-import {
-  ldGap,
-  packSite,
-  type PatchPairRow,
-  pairsSummary,
-  PATCH_CLASSES,
-  patchFields,
-  type PerSite,
-  preparePairs,
-  type PatchParams,
-  type Site,
-} from './patch-common.js';
+import { ldGap, packSite, type PatchPairRow, pairsSummary, PATCH_CLASSES, patchFields, type PerSite, preparePairs, type Site } from './patch-common.js';
 import { sweepSite } from './activation-patching.js';
 import { defineKind, type NamedTensor } from './types.js';
 

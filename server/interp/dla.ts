@@ -20,7 +20,7 @@ import { forksAlongPath } from '../maze/analysis.js';
 import { Rng } from '../maze/rng.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { forEachCached, num, tensor } from './collect.js';
-import { encoder, loadMazes, mazeFields, type MazeParams } from './context.js';
+import { encoder, loadMazes, mazeFields } from './context.js';
 import { lensPositions } from './logit-lens.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { defineKind, type NamedTensor } from './types.js';

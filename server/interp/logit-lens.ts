@@ -12,7 +12,7 @@
 import { Rng } from '../maze/rng.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { forEachCached, lnFinal, num, rankAndProb, residLabel, residName, tensor, topK, unembed } from './collect.js';
-import { encoder, loadMazes, mazeFields, type MazeParams } from './context.js';
+import { encoder, loadMazes, mazeFields } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { defineKind, type NamedTensor } from './types.js';
 

@@ -24,7 +24,7 @@ import { Rng } from '../maze/rng.js';
 import { argmax, padBatch } from '../model/engine.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import { num, tensor } from './collect.js';
-import { chunks, encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
+import { chunks, encoder, loadMazes, mazeFields, requireUnified } from './context.js';
 import { defineParams, type SchemaParams } from './params.js';
 import { defineKind } from './types.js';
 

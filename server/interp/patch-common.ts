@@ -13,8 +13,8 @@
 import type { ModelConfig } from '../model/config.js';
 import type { OnnxEngine } from '../model/engine.js';
 import { nanMean, num, tensor } from './collect.js';
-import { encoder, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
-import { buildPairs, PAIR_KINDS, resolveBad, type PairKind, type PatchPair } from './pairs.js';
+import { encoder, loadMazes, mazeFields, requireUnified } from './context.js';
+import { buildPairs, PAIR_KINDS, resolveBad, type PatchPair } from './pairs.js';
 import type { FieldSpec, ModelInfo, ParamsOf } from './params.js';
 import { mapPositions, TOKEN_CLASSES } from './positions.js';
 import type { ExperimentContext, NamedTensor } from './types.js';

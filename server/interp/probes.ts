@@ -25,7 +25,7 @@
 import { connectedIdx } from '../maze/lattice.js';
 import { Rng } from '../maze/rng.js';
 import { forEachCached, nanMean, num, residLabel, residName, tensor } from './collect.js';
-import { encoder, InterpError, loadMazes, mazeFields, requireUnified, type MazeParams } from './context.js';
+import { encoder, InterpError, loadMazes, mazeFields, requireUnified } from './context.js';
 import { fitLogistic, jsBackend, type LogisticModel, ortBackend, predictLogistic, scoreLogistic, type ProbeScores } from './logistic.js';
 import { defineParams, residLayersField, type SchemaParams } from './params.js';
 import { mapPositions } from './positions.js';

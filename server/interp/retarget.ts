@@ -23,7 +23,7 @@ import { cellCoord, type SolvedMaze } from '../maze/lattice.js';
 import { SPECIAL } from '../maze/tokenize/index.js';
 import type { Intervention } from '../model/engine.js';
 import { num, tensor } from './collect.js';
-import { encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf, type MazeParams } from './context.js';
+import { encoder, InterpError, loadMazes, mazeFields, requireUnified, specOf } from './context.js';
 import { generateMazes } from '../maze/generate.js';
 import type { DecodeRow, SteeredRow } from './decode.js';
 import { allLayers, defineParams, layerMax, type SchemaParams } from './params.js';

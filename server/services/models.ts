@@ -15,7 +15,6 @@ import { preparedQuery } from '../db/prepared.js';
 import { activationCaches, checkpoints, experiments, MAX_ROW_ID, models, results, rowBound, trainingCurves } from '../db/tables.js';
 import { TEXT_LIMITS } from '../db/schema.js';
 import { vocabForSize } from '../maze/tokenize/index.js';
-import { MAX_GRID } from '../maze/lattice.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
 import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js';
 import { processWeights, type WeightProcessing } from '../model/process.js';

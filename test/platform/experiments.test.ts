@@ -23,7 +23,7 @@ import { Rng } from '../../server/maze/rng.js';
 import { getTokenizer } from '../../server/maze/tokenize/index.js';
 import { PRESETS } from '../../server/model/config.js';
 import { decodeNpy } from '../../server/model/npy.js';
-import { decodeSafetensors, encodeSafetensors } from '../../server/model/safetensors.js';
+import { decodeSafetensors } from '../../server/model/safetensors.js';
 import { parseSaeLens } from '../../server/interp/sae/format.js';
 import { activate, preActivations } from '../../server/interp/sae/sae.js';
 import { decodeModel, encodeModel, initWeights } from '../../server/model/weights.js';

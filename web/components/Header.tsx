@@ -54,7 +54,9 @@ export function Header() {
               {me.name}
             </Link>
             <span className="badge">{me.role.toLowerCase()}</span>
-            <button onClick={logout}>Log out</button>
+            <button type="button" onClick={logout}>
+              Log out
+            </button>
           </>
         ) : me === null ? (
           <Link prefetch={false} href="/login" style={{ color: '#e8edf3' }}>

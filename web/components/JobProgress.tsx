@@ -50,6 +50,7 @@ export function JobProgress({ job: initial, onDone, canCancel }: { job: Job; onD
         {p.phase ? <span>{String(p.phase)}</span> : null}
         {canCancel && !TERMINAL.has(job.status) ? (
           <button
+            type="button"
             onClick={() =>
               void gql<{ cancelJob: Job }>(CANCEL_JOB, { id: job.id }).then(
                 (d) => setJob(d.cancelJob),

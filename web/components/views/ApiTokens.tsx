@@ -6,15 +6,6 @@ import { useMutation, useQuery } from '../../lib/hooks';
 import { API_TOKENS, CREATE_TOKEN, REVOKE_TOKEN } from './ApiTokens.queries';
 import { ErrorBox, ago } from '../ui';
 
-interface ApiToken {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revoked: boolean;
-}
-
 export function ApiTokens() {
   const q = useQuery<ApiTokensQuery>(API_TOKENS);
   const create = useMutation<CreateApiTokenMutation>(CREATE_TOKEN);
@@ -68,7 +59,9 @@ export function ApiTokens() {
                 {t.revoked ? (
                   <span className="badge FAILED">revoked</span>
                 ) : (
-                  <button onClick={() => void revoke.run({ id: t.id }).then(q.reload)}>Revoke</button>
+                  <button type="button" onClick={() => void revoke.run({ id: t.id }).then(q.reload)}>
+                    Revoke
+                  </button>
                 )}
               </td>
             </tr>
@@ -80,7 +73,7 @@ export function ApiTokens() {
           New token name
           <input value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. notebook" required />
         </label>
-        <button className="primary" disabled={create.busy}>
+        <button type="submit" className="primary" disabled={create.busy}>
           Create token
         </button>
       </form>

@@ -115,10 +115,12 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
           <strong>CONFLICT:</strong> your edit (“{describeOp(conflict.op)}”) was made on version {conflict.madeOn}, but the circuit is now at version{' '}
           {conflict.now}. The current state is shown below; your edit is kept.
           <div style={{ marginTop: 6, display: 'flex', gap: 8 }}>
-            <button className="primary" disabled={busy} onClick={() => void save(conflict.op)}>
+            <button type="button" className="primary" disabled={busy} onClick={() => void save(conflict.op)}>
               Re-apply my edit on version {conflict.now}
             </button>
-            <button onClick={() => setConflict(undefined)}>Discard my edit</button>
+            <button type="button" onClick={() => setConflict(undefined)}>
+              Discard my edit
+            </button>
           </div>
         </div>
       ) : null}
@@ -161,7 +163,7 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
                         </td>
                         <td>
                           {editable ? (
-                            <button disabled={busy} onClick={() => void save({ type: 'removeEdge', from: e.from, to: e.to })}>
+                            <button type="button" disabled={busy} onClick={() => void save({ type: 'removeEdge', from: e.from, to: e.to })}>
                               Remove
                             </button>
                           ) : null}
@@ -194,7 +196,9 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
                     onChange={(e) => setEditorNames(e.target.value)}
                     style={{ flex: 1 }}
                   />
-                  <button disabled={busy}>Save editors</button>
+                  <button type="submit" disabled={busy}>
+                    Save editors
+                  </button>
                 </form>
               ) : null}
             </div>
@@ -256,7 +260,7 @@ export function CircuitView({ id, me }: { id: string; me: User }) {
                       placeholder="/playground?model=…"
                     />
                   </label>
-                  <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={busy}>
+                  <button type="submit" className="primary" style={{ gridColumn: '1 / 3' }} disabled={busy}>
                     Add edge
                   </button>
                 </form>

@@ -7,17 +7,6 @@ import { useQuery } from '../../lib/hooks';
 import { CIRCUITS } from './CircuitsView.queries';
 import { ErrorBox, Title, ago } from '../ui';
 
-interface Row {
-  id: string;
-  name: string;
-  version: number;
-  updatedAt: string;
-  updatedBy: { name: string } | null;
-  owner: { name: string } | null;
-  editors: Array<{ name: string }>;
-  model: { id: string; name: string };
-}
-
 export function CircuitsView() {
   const q = useQuery<CircuitsQuery>(CIRCUITS, {});
   const rows = q.data?.circuits ?? [];

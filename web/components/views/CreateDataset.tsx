@@ -69,7 +69,7 @@ export function CreateDataset({ generators, onDone }: { generators: string[]; on
         ) : (
           <span />
         )}
-        <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={create.busy}>
+        <button type="submit" className="primary" style={{ gridColumn: '1 / 3' }} disabled={create.busy}>
           Create dataset
         </button>
       </form>

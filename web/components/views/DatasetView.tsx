@@ -10,15 +10,11 @@ import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { DATASET, DATASET_MAZES } from './DatasetView.queries';
 import { intParam, useUrlState } from '../../lib/url';
-import type { Connection, Dataset, MazeSummary } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { MazeThumb } from '../MazeThumb';
 import { Badge, ErrorBox, Title, ago, num } from '../ui';
 
 const SIZES = [50, 100, 200, 500];
-
-type Meta = { dataset: (Dataset & { config: Record<string, unknown>; forkless: boolean }) | null };
-type Page = { dataset: { id: string; mazes: Connection<MazeSummary> } | null };
 
 export function DatasetView({ id }: { id: string }) {
   const url = useUrlState();
@@ -137,10 +133,10 @@ export function DatasetView({ id }: { id: string }) {
                   ))}
                 </select>
               </label>
-              <button onClick={prev} disabled={!after}>
+              <button type="button" onClick={prev} disabled={!after}>
                 ← Previous
               </button>
-              <button onClick={next} disabled={!conn?.pageInfo.hasNextPage}>
+              <button type="button" onClick={next} disabled={!conn?.pageInfo.hasNextPage}>
                 Next →
               </button>
             </div>

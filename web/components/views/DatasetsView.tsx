@@ -6,7 +6,7 @@ import { shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { DATASETS } from './DatasetsView.queries';
 import { intParam, useUrlState } from '../../lib/url';
-import type { Connection, Dataset, User } from '../../lib/types';
+import type { User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, num } from '../ui';
 import { CreateDataset } from './CreateDataset';

@@ -149,7 +149,9 @@ export function EvalTable({
                 ))}
             </select>
           </label>
-          <button disabled={evaluate.busy}>Evaluate</button>
+          <button type="submit" disabled={evaluate.busy}>
+            Evaluate
+          </button>
         </form>
       ) : null}
       <ErrorBox error={evaluate.error} />

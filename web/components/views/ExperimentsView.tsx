@@ -10,23 +10,11 @@ import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { EXPERIMENTS } from './ExperimentsView.queries';
 import { useUrlState } from '../../lib/url';
-import type { Connection, JobStatus, User } from '../../lib/types';
+import type { User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago } from '../ui';
 import { CreateExperiment } from './experiment/CreateExperiment';
 import { ImportSae } from './experiment/ImportSae';
-
-interface Row {
-  id: string;
-  kind: string;
-  status: JobStatus;
-  seed: number;
-  createdAt: string;
-  createdBy: { name: string } | null;
-  model: { id: string; name: string };
-  dataset: { id: string; name: string } | null;
-  job: { id: string; progress: { done?: number; total?: number } | null } | null;
-}
 
 export function ExperimentsView({ me }: { me: User }) {
   const url = useUrlState();

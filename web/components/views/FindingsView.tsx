@@ -11,7 +11,7 @@ import { useQuery, useSubscription } from '../../lib/hooks';
 import { ANNOTATION, ANNOTATION_EVENTS, ANNOTATIONS } from './FindingsView.queries';
 import { MODEL_OPTIONS } from './MazeView.queries';
 import { useUrlState } from '../../lib/url';
-import type { Annotation, Connection, Model, User } from '../../lib/types';
+import type { Annotation, User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { ErrorBox, Title, ago } from '../ui';
 import { AnnotationCard } from './findings/AnnotationCard';

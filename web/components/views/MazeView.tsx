@@ -11,7 +11,7 @@ import { fullId, shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { GENERATE_PATH, MAZE, MODEL_OPTIONS } from './MazeView.queries';
 import { useUrlState } from '../../lib/url';
-import type { Connection, Maze, Model, User } from '../../lib/types';
+import type { User } from '../../lib/types';
 import { canWrite } from '../Session';
 import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';

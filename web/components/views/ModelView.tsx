@@ -13,7 +13,7 @@ import { useMutation, useQuery, useSubscription } from '../../lib/hooks';
 import { componentPage, headHref } from '../../lib/url';
 import { JOB_PROGRESS } from '../JobProgress.queries';
 import { CREATE_CIRCUIT, MODEL } from './ModelView.queries';
-import type { Checkpoint, Connection, CurvePoint, Dataset, Evaluation, Job, Model, User } from '../../lib/types';
+import type { Checkpoint, CurvePoint, Evaluation, Job, Model, User } from '../../lib/types';
 import { LineChart } from '../LineChart';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, bytes, num } from '../ui';
@@ -21,12 +21,6 @@ import { EvalTable } from './EvalTable';
 import { ModelExperiments } from './experiment/ModelExperiments';
 
 type FullModel = Model & { vocab: string[]; checkpoints: Checkpoint[]; trainingCurve: CurvePoint[]; evals: Evaluation[] };
-interface Data {
-  model: FullModel | null;
-  circuits: Array<{ id: string; name: string; version: number; updatedAt: string; updatedBy: { name: string } | null }>;
-  datasets: Connection<Dataset>;
-  trainJobs: Connection<Job>;
-}
 
 function TrainingCurve({ model, jobs, reload }: { model: FullModel; jobs: Job[]; reload: () => void }) {
   // The curve grows while this model's training job runs: refetch on each progress event.
@@ -233,7 +227,7 @@ export function ModelView({ id, me }: { id: string; me: User }) {
                       required
                     />
                   </label>
-                  <button className="primary" disabled={newCircuit.busy}>
+                  <button type="submit" className="primary" disabled={newCircuit.busy}>
                     Create
                   </button>
                 </form>

@@ -8,7 +8,7 @@ import { shortId } from '../../lib/graphql';
 import { useMutation, useQuery } from '../../lib/hooks';
 import { MODELS, TRAIN_MODEL } from './ModelsView.queries';
 import { useUrlState } from '../../lib/url';
-import { architectureLabel, type Connection, type Dataset, type Job, type Model, type User } from '../../lib/types';
+import { architectureLabel, type Dataset, type Job, type User } from '../../lib/types';
 import { UrlJob } from '../UrlJob';
 import { canWrite } from '../Session';
 import { Badge, ErrorBox, Title, ago, num } from '../ui';
@@ -56,7 +56,7 @@ function ImportModel() {
           File
           <input name="model-file" type="file" accept=".safetensors" onChange={(e) => setFile(e.target.files?.[0] ?? null)} required />
         </label>
-        <button className="primary" disabled={busy || !file}>
+        <button type="submit" className="primary" disabled={busy || !file}>
           {busy ? 'Uploading…' : 'Import'}
         </button>
       </form>
@@ -118,7 +118,7 @@ function TrainModel({
           Seed
           <input type="number" min={0} value={f.seed} onChange={set('seed')} />
         </label>
-        <button className="primary" style={{ gridColumn: '1 / 3' }} disabled={train.busy || ready.length === 0}>
+        <button type="submit" className="primary" style={{ gridColumn: '1 / 3' }} disabled={train.busy || ready.length === 0}>
           Start training
         </button>
       </form>

@@ -8,18 +8,10 @@ import { useQuery } from '../../lib/hooks';
 import { plainText } from '../../lib/markdown';
 import { TARGET_FIELDS } from '../../lib/fragments';
 import { OVERVIEW } from './OverviewView.queries';
-import type { Annotation, Connection, Dataset, Job, Model } from '../../lib/types';
+import type { Annotation, Connection, Model } from '../../lib/types';
 import { JobProgress } from '../JobProgress';
 import { Badge, ErrorBox, Title, ago, num } from '../ui';
 import { targetLabel } from './findings/target';
-
-interface Data {
-  datasets: Connection<Dataset>;
-  models: Connection<Model>;
-  running: Connection<Job>;
-  queued: Connection<Job>;
-  recent: Connection<Job>;
-}
 
 function RecentFindings({ models }: { models: Array<Pick<Model, 'id' | 'name'>> }) {
   // One request for the newest findings of each listed model (aliases m0, m1, ...).

@@ -14,7 +14,7 @@ import { type Cell, decodeMaze, encodeMaze, fromConnections, mazeSvg, toSpec } f
 import { MODELS } from './ModelsView.queries';
 import { PLAYGROUND, TOKENIZE_MAZE } from './PlaygroundView.queries';
 import { headHref, intParam, useUrlState } from '../../lib/url';
-import type { Connection, Dataset, Maze, Model, ModelConfig } from '../../lib/types';
+import type { Maze, ModelConfig } from '../../lib/types';
 import { MazeSvg } from '../MazeSvg';
 import { TokenSequence } from '../TokenSequence';
 import { ErrorBox, Title, num } from '../ui';
@@ -97,17 +97,26 @@ export function PlaygroundView() {
       <ErrorBox error={lists.error ?? q.error ?? (spec ? tq.error : undefined) ?? r.error ?? iv.error} />
       {feEdits === null ? (
         <p className="error">
-          The feature edits in this URL (<code>fe=</code>) are malformed; <button onClick={() => url.set({ fe: '' })}>drop them</button>
+          The feature edits in this URL (<code>fe=</code>) are malformed;{' '}
+          <button type="button" onClick={() => url.set({ fe: '' })}>
+            drop them
+          </button>
         </p>
       ) : null}
       {ivList === null ? (
         <p className="error">
-          The interventions in this URL (<code>iv=</code>) are malformed; <button onClick={() => url.set({ iv: '' })}>drop them</button>
+          The interventions in this URL (<code>iv=</code>) are malformed;{' '}
+          <button type="button" onClick={() => url.set({ iv: '' })}>
+            drop them
+          </button>
         </p>
       ) : null}
       {edit && !edited ? (
         <p className="error">
-          The edited maze in this URL (<code>edit=</code>) is malformed; <button onClick={() => url.set({ edit: '', run: '', pos: '' })}>drop it</button>
+          The edited maze in this URL (<code>edit=</code>) is malformed;{' '}
+          <button type="button" onClick={() => url.set({ edit: '', run: '', pos: '' })}>
+            drop it
+          </button>
         </p>
       ) : null}
       <div className="row">
@@ -135,6 +144,7 @@ export function PlaygroundView() {
           />
           <p style={{ marginTop: 10 }}>
             <button
+              type="button"
               className="primary"
               disabled={!m || (edited ? !editOk : !z) || r.busy || !m.latestCheckpoint}
               onClick={() => url.set({ run: '1', pos: '' })}
@@ -143,11 +153,11 @@ export function PlaygroundView() {
               {r.busy ? `Running: ${r.phase}…` : edited ? 'Run model on the edited maze' : 'Run model'}
             </button>{' '}
             {edited ? (
-              <button onClick={() => url.set({ edit: '', run: '', pos: '' })} data-testid="stop-edit">
+              <button type="button" onClick={() => url.set({ edit: '', run: '', pos: '' })} data-testid="stop-edit">
                 Back to the stored maze
               </button>
             ) : (
-              <button onClick={startEdit} disabled={!z} data-testid="edit-maze">
+              <button type="button" onClick={startEdit} disabled={!z} data-testid="edit-maze">
                 Edit this maze
               </button>
             )}
@@ -206,11 +216,11 @@ export function PlaygroundView() {
               </span>
             </h2>
             <div className="filters">
-              <button onClick={() => url.set({ pos: Math.max(first, pos - 1) })} disabled={pos <= first} aria-label="previous step">
+              <button type="button" onClick={() => url.set({ pos: Math.max(first, pos - 1) })} disabled={pos <= first} aria-label="previous step">
                 ◀
               </button>
               <input type="range" min={first} max={last} value={pos} onChange={(e) => url.set({ pos: e.target.value })} style={{ flex: 1 }} aria-label="step" />
-              <button onClick={() => url.set({ pos: Math.min(last, pos + 1) })} disabled={pos >= last} aria-label="next step">
+              <button type="button" onClick={() => url.set({ pos: Math.min(last, pos + 1) })} disabled={pos >= last} aria-label="next step">
                 ▶
               </button>
             </div>

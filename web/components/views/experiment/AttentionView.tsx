@@ -55,6 +55,7 @@ export function AttentionView({ e, s }: ViewProps<'AttentionSummary'>) {
               const selected = i === li && k === h;
               return (
                 <button
+                  type="button"
                   key={`${l}.${k}`}
                   className={`head${selected ? ' selected' : ''}`}
                   data-head={`${l}.${k}`}

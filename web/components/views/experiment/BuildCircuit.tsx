@@ -42,7 +42,9 @@ export function BuildCircuit({ experimentId, kind }: { experimentId: string; kin
           style={{ width: 80 }}
         />
       </label>
-      <button disabled={build.busy || !(t >= 0)}>Build circuit</button>
+      <button type="submit" disabled={build.busy || !(t >= 0)}>
+        Build circuit
+      </button>
       <ErrorBox error={build.error} />
     </form>
   );

@@ -134,7 +134,7 @@ export function CreateExperiment() {
             rows={Math.min(14, Math.max(4, text.split('\n').length + 1))}
           />
         </details>
-        <button className="primary wide" disabled={run.busy || !kind || !model} data-testid="run-experiment">
+        <button type="submit" className="primary wide" disabled={run.busy || !kind || !model} data-testid="run-experiment">
           {run.busy ? 'Queueing…' : 'Run experiment'}
         </button>
       </form>

@@ -61,7 +61,7 @@ export function ImportSae({ model }: { model: string }) {
           Token classes it is measured on (comma-separated: sep, adj_cell, path, …)
           <input name="sae-classes" value={classes} onChange={(ev) => setClasses(ev.target.value)} />
         </label>
-        <button className="primary wide" disabled={run.busy || !model} data-testid="import-sae-run">
+        <button type="submit" className="primary wide" disabled={run.busy || !model} data-testid="import-sae-run">
           {run.busy ? 'Checking and queueing…' : 'Import and measure'}
         </button>
       </form>

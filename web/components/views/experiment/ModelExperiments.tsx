@@ -5,10 +5,7 @@ import Link from 'next/link';
 import { shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
 import { EXPERIMENTS } from '../ExperimentsView.queries';
-import type { Connection, JobStatus } from '../../../lib/types';
 import { Badge, ErrorBox, ago } from '../../ui';
-
-type Row = { id: string; kind: string; status: JobStatus; createdAt: string; createdBy: { name: string } | null };
 
 export function ModelExperiments({ modelId, canRun }: { modelId: string; canRun: boolean }) {
   const q = useQuery<ExperimentsQuery>(EXPERIMENTS, { modelId });

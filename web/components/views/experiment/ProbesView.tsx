@@ -23,8 +23,6 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
   if (!tensors) return <Pending error={error} />;
   const [rows, cols] = s.grid;
   const n = rows * cols;
-  const nL = s.probeLayers.length;
-  const nT = s.targets.length;
   const tokens = tokenLabels(tensors['detail.tokens'].data, e.model.vocab);
   const at = tensors['detail.position'].data[ci];
   const probs = subTensor(tensors['detail.cells'].data, tensors['detail.cells'].shape, [ci, li, ti]).data; // [cell]

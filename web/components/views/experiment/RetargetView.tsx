@@ -24,7 +24,7 @@ function Rollouts({ e, li, k, nK, layer, condition }: { e: ExperimentData; li: n
   const prompt = tensors['detail.prompt']; // [maze, pos]
   const targets = tensors['detail.new_target'].data; // [maze, 2]
   const roll = tensors['detail.rollouts']; // [maze, 1 + layer·conditions + condition, pos]
-  const [M, R, G] = roll.shape;
+  const [M] = roll.shape;
   const cells = (r: number, m: number): Array<[number, number]> =>
     tokenRow(roll, [m, r], vocab)
       .map(tokenCell)

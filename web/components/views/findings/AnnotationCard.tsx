@@ -80,7 +80,9 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
           Also about
           <input name="edit-also-about" value={also} onChange={(e) => setAlso(e.target.value)} placeholder="e.g. mlp:1, head:2.0" />
         </label>
-        <button className="primary">{cur ? `Save over version ${cur.version}` : 'Save'}</button>
+        <button type="submit" className="primary">
+          {cur ? `Save over version ${cur.version}` : 'Save'}
+        </button>
         <button type="button" onClick={onCancel}>
           Cancel
         </button>
@@ -175,15 +177,19 @@ export function AnnotationCard({
         </span>
         <span style={{ flex: 1 }} />
         <span className="votes">
-          <button className={a.myVote === 1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(1)} aria-label="vote up">
+          <button type="button" className={a.myVote === 1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(1)} aria-label="vote up">
             ▲
           </button>
           <strong data-testid="score">{a.score}</strong>
-          <button className={a.myVote === -1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(-1)} aria-label="vote down">
+          <button type="button" className={a.myVote === -1 ? 'on' : ''} disabled={!canAct} onClick={() => void vote(-1)} aria-label="vote down">
             ▼
           </button>
         </span>
-        {canEdit && !editing ? <button onClick={() => setEditing(true)}>Edit</button> : null}
+        {canEdit && !editing ? (
+          <button type="button" onClick={() => setEditing(true)}>
+            Edit
+          </button>
+        ) : null}
       </div>
       {editing ? (
         <Editor
@@ -230,7 +236,7 @@ export function AnnotationCard({
               style={{ flex: 1, minWidth: 240 }}
               required
             />
-            <button>Comment</button>
+            <button type="submit">Comment</button>
           </form>
         ) : null}
       </div>

@@ -236,7 +236,7 @@ export function AnnotationForm({
         Evidence links (one per line: a URL, or “label | URL”)
         <textarea name="evidence" rows={2} value={evidence} onChange={(e) => setEvidence(e.target.value)} placeholder="/playground?model=…&maze=…&step=…" />
       </label>
-      <button className="primary" disabled={create.busy}>
+      <button type="submit" className="primary" disabled={create.busy}>
         Post finding
       </button>
       <ErrorBox error={create.error} />

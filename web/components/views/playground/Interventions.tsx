@@ -186,7 +186,7 @@ export function InterventionEditor({
           {list.map((s, i) => (
             <li key={i}>
               <code>{describeIntervention(s)}</code>{' '}
-              <button onClick={() => onChange(list.filter((_, j) => j !== i))} aria-label={`remove intervention ${i + 1}`}>
+              <button type="button" onClick={() => onChange(list.filter((_, j) => j !== i))} aria-label={`remove intervention ${i + 1}`}>
                 remove
               </button>
             </li>
@@ -241,11 +241,11 @@ export function InterventionEditor({
             <input name="iv-value" value={value} onChange={(e) => setValue(e.target.value)} placeholder="e.g. 5" size={8} />
           </label>
         ) : null}
-        <button onClick={add} data-testid="iv-add">
+        <button type="button" onClick={add} data-testid="iv-add">
           Add intervention
         </button>
         {list.length ? (
-          <button onClick={() => onChange([])} data-testid="iv-clear">
+          <button type="button" onClick={() => onChange([])} data-testid="iv-clear">
             Clear (undo)
           </button>
         ) : null}
@@ -315,6 +315,7 @@ export function FeatureEditor({
                 )
               </code>{' '}
               <button
+                type="button"
                 onClick={() => {
                   const edits = value.edits.filter((_, j) => j !== i);
                   onChange(edits.length ? { ...value, edits } : undefined);
@@ -361,7 +362,7 @@ export function FeatureEditor({
           Positions
           <input name="fe-positions" value={positions} onChange={(e) => setPositions(e.target.value)} placeholder="all" size={10} />
         </label>
-        <button onClick={add} data-testid="fe-add" disabled={!chosen}>
+        <button type="button" onClick={add} data-testid="fe-add" disabled={!chosen}>
           Add feature edit
         </button>
       </div>
