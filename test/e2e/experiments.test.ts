@@ -579,6 +579,31 @@ describe('experiments in the dashboard', () => {
     expect(await page().locator('[data-testid=direction-layers] tbody tr').count()).toBe(L + 1);
     expect(await page().locator('[data-testid=direction-layers] tbody tr strong').textContent()).toBe('resid_pre 1');
     expect(await page().locator('[data-testid=direction-sibling-map] rect[data-v]').count()).toBe(GRID * GRID);
+    // The grid shows each cell's probe's cosine with this one (its own cell: 1), or on request its test ROC AUC.
+    const cellOf = (r: number, c: number) =>
+      page()
+        .locator('[data-testid=direction-sibling-map] rect[data-v]')
+        .nth(r * GRID + c);
+    const [r0, c0] = cell.slice(1, -1).split(',').map(Number);
+    expect(Number(await cellOf(r0, c0).getAttribute('data-v'))).toBeCloseTo(1, 5);
+    const mapValues = () =>
+      page()
+        .locator('[data-testid=direction-sibling-map] rect[data-v]')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-v')));
+    const cosines = await mapValues();
+    await page().selectOption('[data-testid=direction-siblings] select[name=map]', 'auc');
+    await page().waitForURL(/map=auc/);
+    await page().waitForSelector('[data-testid=direction-siblings] .sub:has-text("Test ROC AUC")');
+    const aucs = await mapValues();
+    expect(aucs).not.toEqual(cosines);
+    expect(
+      aucs
+        .map(Number)
+        .filter((v) => !Number.isNaN(v))
+        .every((v) => v >= 0 && v <= 1),
+    ).toBe(true);
+    await page().selectOption('[data-testid=direction-siblings] select[name=map]', 'cosine');
+    await page().waitForURL((u) => u.searchParams.get('map') === 'cosine');
     expect(await page().textContent('[data-testid=direction-logits]')).toMatch(/^raises .+; lowers .+/);
 
     // Its activity over the head page's test mazes: none of them the probes' own (those were generated).

@@ -13,13 +13,13 @@ import { useRouter } from 'next/navigation';
 import type { ProbeDirectionActivityQuery, ProbeDirectionQuery } from '../../../lib/generated/operations';
 import { fullId, shortId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
-import { componentHref, directionHref } from '../../../lib/url';
+import { componentHref, directionHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { MazeSvg } from '../../MazeSvg';
 import { ShadedTokens } from '../../ShadedTokens';
 import { ErrorBox, Title } from '../../ui';
 import { TargetFindings } from '../findings/TargetFindings';
-import { fmt } from './common';
+import { fmt, pick, UrlSelect } from './common';
 import { PROBE_DIRECTION, PROBE_DIRECTION_ACTIVITY } from './DirectionView.queries';
 import { useActivityDataset } from '../ActivityDataset';
 
@@ -114,6 +114,9 @@ function Reads({ id, d }: { id: string; d: Direction }) {
 /** The layer's other probes of this target: a grid of cosines for cell targets (click opens one), the nearest for edges. */
 function Siblings({ id, d, grid }: { id: string; d: Direction; grid: readonly number[] }) {
   const router = useRouter();
+  const url = useUrlState();
+  // What the grid shows per cell: its probe's cosine with this one, or how well its probe reads (test ROC AUC).
+  const map = pick(url.get, 'map', ['cosine', 'auc'], 'cosine');
   const [rows, cols] = grid;
   if (d.cell) {
     return (
@@ -121,18 +124,35 @@ function Siblings({ id, d, grid }: { id: string; d: Direction; grid: readonly nu
         <h2>
           “{d.target}” probes of every cell at {d.layer}
         </h2>
-        <p className="sub">Cosine of each cell’s probe with this one, on the maze grid; click a cell to open its probe.</p>
+        <div className="filters">
+          <UrlSelect
+            param="map"
+            label="Each cell shows "
+            value={map}
+            options={[
+              ['cosine', 'its probe’s cosine with this one'],
+              ['auc', 'its probe’s test ROC AUC'],
+            ]}
+          />
+        </div>
+        <p className="sub">
+          {map === 'auc'
+            ? 'Test ROC AUC of each cell’s probe on the probes’ test mazes (0.5: chance; empty where the test mazes never had it as the label)'
+            : 'Cosine of each cell’s probe with this one'}
+          , on the maze grid; click a cell to open its probe.
+        </p>
         <Heatmap
-          values={d.siblings.map((x) => x.cosine ?? NaN)}
+          values={d.siblings.map((x) => (map === 'auc' ? x.auc : x.cosine) ?? NaN)}
           rows={rows}
           cols={cols}
           rowLabels={Array.from({ length: rows }, (_, r) => `row ${r}`)}
           colLabels={Array.from({ length: cols }, (_, c) => `col ${c}`)}
-          diverging
-          range={[-1, 1]}
-          valueLabel="cosine"
+          diverging={map !== 'auc'}
+          range={map === 'auc' ? [0, 1] : [-1, 1]}
+          valueLabel={map === 'auc' ? 'test ROC AUC' : 'cosine'}
           cell={48}
           showValues
+          dataKey={map}
           onCellClick={(r, c) => router.push(directionHref(id, d.siblings[r * cols + c].index))}
           testId="direction-sibling-map"
         />
