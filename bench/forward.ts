@@ -11,6 +11,7 @@
  * session; on the direct binding outputs stay in ORT's arena until the GC collects them, so the
  * arena grows for the first runs of a cache (it measured up to three to settle).
  */
+import { PYTHON_OPTION } from './model.js';
 import { runTorchScript } from './torch.js';
 import { timed } from './timing.js';
 import { setImmediate as tick } from 'node:timers/promises';
@@ -40,7 +41,7 @@ const spec = {
       default: 'forward',
       choices: ['forward', 'cache'],
     },
-    python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+    python: PYTHON_OPTION,
     binding: {
       type: 'string',
       description: 'ORT binding for CPU sessions (runtime.ts); default SEARCHLIGHT_ORT, else auto',

@@ -23,22 +23,21 @@
  * the intervention should change them (rows of (a) that differ from (c)'s), else a hook on the wrong
  * module would agree too.
  */
+import { benchModel, PYTHON_OPTION } from './model.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { timed } from './timing.js';
-import { loadForCli } from '../server/cli/model.js';
 import { decodeWithInterventions } from '../server/interp/decode.js';
 import { generateMazes } from '../server/maze/generate.js';
 import { Rng } from '../server/maze/rng.js';
 import { getTokenizer } from '../server/maze/tokenize/index.js';
 import { SPECIAL } from '../server/maze/tokenize/vocab.js';
-import { isStandardArchitecture, paramShapes, PRESETS, type ModelConfig, type Weights } from '../server/model/config.js';
+import { isStandardArchitecture, paramShapes } from '../server/model/config.js';
 import { decodeRecomputing, encodeSafetensors, type Intervention } from '../server/model/engine.js';
 import { OnnxEngine } from '../server/model/onnx/engine.js';
 import { hookMean } from '../server/model/onnx/intervene.js';
-import { initWeights } from '../server/model/weights.js';
 import { runTorchScript } from './torch.js';
 
 const INTERVENTIONS = {
@@ -61,7 +60,7 @@ const spec = {
     seed: { type: 'integer', description: 'Maze seed', default: 1 },
     intervention: { type: 'string', description: 'Which intervention', default: 'zero-head', choices: Object.keys(INTERVENTIONS) },
     threads: { type: 'integer', description: 'Threads for ORT (intra-op) and PyTorch; default one per core', default: os.cpus().length },
-    python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+    python: PYTHON_OPTION,
   },
 } as const;
 
@@ -115,12 +114,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const o = parsed.options;
   if (o.reps < 1 || o.prompts < 1 || o['new-tokens'] < 1) throw new UsageError('bench intervene: --reps, --prompts and --new-tokens must be at least 1');
   const tok = getTokenizer('aotp-ut');
-  let cfg: ModelConfig, weights: Weights;
-  if (o.weights) ({ cfg, weights } = await loadForCli(o.weights));
-  else {
-    cfg = { ...PRESETS.hallway, d_vocab: tok.vocabSize(o.rows), tokenizer: 'aotp-ut' };
-    weights = initWeights(cfg, new Rng(0), { scale: o.scale });
-  }
+  const { cfg, weights } = await benchModel(o.weights, o.rows, o.scale);
   if (cfg.tokenizer !== 'aotp-ut' || tok.vocabSize(o.rows) > cfg.d_vocab)
     throw new UsageError(`bench intervene: the model (${cfg.tokenizer}, d_vocab ${cfg.d_vocab}) does not cover aotp-ut ${o.rows}×${o.rows} mazes; set --rows`);
   const rng = new Rng(o.seed);

@@ -8,16 +8,14 @@
  * grid (0 = all of them) and extrapolated per patch; its values are checked against the sweep's.
  * Weights: TL init (timing does not depend on values) or `--weights W`. Goal (issue 3): ≤ 5 s.
  */
+import { benchModel } from './model.js';
 import os from 'node:os';
 import { parseCommand } from '../server/cli/args.js';
-import { loadForCli } from '../server/cli/model.js';
 import { generateMazes } from '../server/maze/generate.js';
 import { Rng } from '../server/maze/rng.js';
 import { getTokenizer } from '../server/maze/tokenize/index.js';
-import { PRESETS, type ModelConfig, type Weights } from '../server/model/config.js';
 import { OnnxEngine } from '../server/model/onnx/engine.js';
 import { actPatchResidPre } from '../server/model/onnx/patching.js';
-import { initWeights } from '../server/model/weights.js';
 
 const spec = {
   name: 'bench patch',
@@ -38,12 +36,7 @@ export async function run(argv: string[]): Promise<unknown> {
   if (!parsed) return {};
   const o = parsed.options;
   const tok = getTokenizer('aotp-ut');
-  let cfg: ModelConfig, weights: Weights;
-  if (o.weights) ({ cfg, weights } = await loadForCli(o.weights));
-  else {
-    cfg = { ...PRESETS.hallway, d_vocab: tok.vocabSize(6), tokenizer: 'aotp-ut' };
-    weights = initWeights(cfg, new Rng(0));
-  }
+  const { cfg, weights } = await benchModel(o.weights, 6);
   // The first maze of the seed's stream whose sequence has ≥ 170 tokens (the issue's "~174").
   const pool = [...generateMazes({ generator: 'dfs', rows: 6 }, 200, o.seed)];
   const maze = pool.find((m) => tok.seqLength(m) >= 170) ?? pool.reduce((a, b) => (tok.seqLength(b) > tok.seqLength(a) ? b : a));

@@ -5,13 +5,9 @@
  * the residual streams and the logistic fits. Weights: TL init or `--weights W` (timing does not
  * depend on values).
  */
+import { benchModel } from './model.js';
 import os from 'node:os';
 import { parseCommand } from '../server/cli/args.js';
-import { loadForCli } from '../server/cli/model.js';
-import { getTokenizer } from '../server/maze/tokenize/index.js';
-import { Rng } from '../server/maze/rng.js';
-import { PRESETS, type ModelConfig, type Weights } from '../server/model/config.js';
-import { initWeights } from '../server/model/weights.js';
 import { createInterpModel, runExperiment } from '../server/interp/index.js';
 
 const spec = {
@@ -28,14 +24,7 @@ export async function run(argv: string[]): Promise<unknown> {
   const parsed = parseCommand(spec, argv);
   if (!parsed) return {};
   const o = parsed.options;
-  let cfg: ModelConfig, weights: Weights, vocab: readonly string[];
-  if (o.weights) ({ cfg, weights, vocab } = await loadForCli(o.weights));
-  else {
-    const tok = getTokenizer('aotp-ut');
-    cfg = { ...PRESETS.hallway, d_vocab: tok.vocabSize(6), tokenizer: 'aotp-ut' };
-    weights = initWeights(cfg, new Rng(0));
-    vocab = tok.vocab(6);
-  }
+  const { cfg, weights, vocab } = await benchModel(o.weights, 6);
   const model = createInterpModel({ cfg, weights, vocab });
   const load0 = os.loadavg();
   try {

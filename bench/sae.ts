@@ -6,6 +6,7 @@
  * beyond which latents TopK keeps. JumpReLU trains its thresholds with the L0 penalty and the
  * rectangle-kernel straight-through estimator on both sides (λ and ε as the sae kind's defaults).
  */
+import { PYTHON_OPTION } from './model.js';
 import { runTorchScript } from './torch.js';
 import { timed } from './timing.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
@@ -24,7 +25,7 @@ const spec = {
     batch: { type: 'integer', description: 'Rows per step', default: 4096 },
     steps: { type: 'integer', description: 'Timed steps', default: 40 },
     warmup: { type: 'integer', description: 'Untimed steps first', default: 5 },
-    python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+    python: PYTHON_OPTION,
   },
 } as const;
 

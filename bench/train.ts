@@ -17,6 +17,7 @@
  * run with /usr/bin/python3 when `import torch` works; otherwise its figure is null with the reason.
  * Figures are wall-clock on this machine; ratios are ours / PyTorch's from the same run.
  */
+import { PYTHON_OPTION } from './model.js';
 import { runTorchScript } from './torch.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
@@ -38,7 +39,7 @@ const spec = {
       default: 'demo-mazes,demo-32x128',
     },
     engines: { type: 'string', description: `Comma-separated engines (${ENGINE_NAMES.join(', ')})`, default: 'tfjs' },
-    python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+    python: PYTHON_OPTION,
   },
 } as const;
 

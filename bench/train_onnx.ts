@@ -12,6 +12,7 @@
  *        [--tfjs-steps N] [--python /usr/bin/python3]
  * or, once registered in bench/main.ts, `npm run bench -- train-onnx …`.
  */
+import { PYTHON_OPTION } from './model.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseCommand, UsageError } from '../server/cli/args.js';
@@ -24,7 +25,7 @@ const spec = {
     engines: { type: 'string', description: 'Engines, each timed in its own process', default: 'onnx,tfjs' },
     steps: { type: 'integer', description: 'Timed steps per case for onnx and PyTorch (after one warm-up)', default: 5 },
     'tfjs-steps': { type: 'integer', description: 'Timed steps for tfjs (seconds per step on wasm)', default: 2 },
-    python: { type: 'string', description: 'Python with torch for the anchor ("" skips it)', default: '/usr/bin/python3' },
+    python: PYTHON_OPTION,
   },
 } as const;
 
