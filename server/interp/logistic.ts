@@ -248,10 +248,20 @@ export interface ProbeScores {
   balanced: Float64Array;
 }
 
-/** Scores probes on test data X [M, D], Y [M, K]; `trainY` [N, K] gives each output's majority class. */
-export function scoreLogistic(model: LogisticModel, X: ArrayLike<number>, Y: ArrayLike<number>, M: number, trainY: ArrayLike<number>, N: number): ProbeScores {
+/**
+ * Scores probes on test data X [M, D], Y [M, K]; `trainY` [N, K] gives each output's majority class.
+ * `P` [M, K]: the predictions when the caller already has them (predictLogistic of X), not made again.
+ */
+export function scoreLogistic(
+  model: LogisticModel,
+  X: ArrayLike<number>,
+  Y: ArrayLike<number>,
+  M: number,
+  trainY: ArrayLike<number>,
+  N: number,
+  P: ArrayLike<number> = predictLogistic(model, X, M),
+): ProbeScores {
   const K = model.K;
-  const P = predictLogistic(model, X, M);
   const accuracy = new Float64Array(K),
     majority = new Float64Array(K),
     balanced = new Float64Array(K);

@@ -243,8 +243,8 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
             const Ytr = take(Y, train, K, control ? perm : undefined),
               Yte = take(Y, test, K, control ? perm : undefined);
             const model = await fitLogistic(Xtr, Ytr, train.length, D, K, { lambda: p.lambda, iters: p.iters }, backend);
-            const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length);
             const pred = predictLogistic(model, Xte, test.length); // [test, K]
+            const s = scoreLogistic(model, Xte, Yte, test.length, Ytr, train.length, pred);
             const column = (a: ArrayLike<number>, k: number): Float64Array => Float64Array.from({ length: test.length }, (_, i) => a[i * K + k]);
             targets.forEach((t, ti) => {
               const o = offsetOf(fitted.includes(t) ? t : 'solution');
