@@ -27,8 +27,29 @@ export async function checkedProbes(db: Db, id: number, modelId: number, where: 
   return e;
 }
 
+/**
+ * The last few runs' stored directions, per artifact store: a page reads them for the direction and
+ * again for its activity, and a completed run's results never change (ids are not reused).
+ */
+const stores = new WeakMap<object, Map<number, Promise<ProbeDirectionStore | null>>>();
+const KEPT = 4;
+
 /** The stored directions of a completed probes run, or null when the run predates them. */
-export async function probeDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>, e: ExperimentRow): Promise<ProbeDirectionStore | null> {
+export function probeDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>, e: ExperimentRow): Promise<ProbeDirectionStore | null> {
+  let kept = stores.get(handle.store);
+  if (!kept) stores.set(handle.store, (kept = new Map()));
+  let p = kept.get(e.id);
+  if (p) kept.delete(e.id);
+  else {
+    p = readDirectionStore(handle, e);
+    p.catch(() => kept.delete(e.id));
+  }
+  kept.set(e.id, p); // most recent last
+  for (const id of kept.keys()) if (kept.size > KEPT) kept.delete(id);
+  return p;
+}
+
+async function readDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>, e: ExperimentRow): Promise<ProbeDirectionStore | null> {
   const rows = await resultsOf(handle.db, e.id);
   const found = TENSORS.map((n) => rows.find((r) => r.name === n));
   if (found.some((r) => !r)) return null;

@@ -18,7 +18,8 @@ import { vocabForSize } from '../maze/tokenize/index.js';
 import { TRAIN_META_KEY } from '../model/train/checkpoint.js';
 import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js';
 import { processWeights, type WeightProcessing } from '../model/process.js';
-import { checkGenerative, type Weights } from '../model/config.js';
+import { checkGenerative } from '../model/config.js';
+import { decodeSafetensors } from '../model/safetensors.js';
 import { isZip } from '../model/zanj/archive.js';
 import { mazeTransformerToModelFile } from '../model/zanj/mazeTransformer.js';
 import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
@@ -217,14 +218,33 @@ export async function getCheckpoint(db: Db, id: number): Promise<CheckpointRow |
   return await first(db.select().from(checkpoints).where(eq(checkpoints.id, id)));
 }
 
+/** The last few tensors read by readCheckpointTensor, per artifact store (a checkpoint's file never changes). */
+const checkpointTensors = new WeakMap<ArtifactStore, Map<string, Promise<{ shape: number[]; data: Float32Array }>>>();
+
 /**
- * A checkpoint's weights (TransformerLens names) read from its file, without building an inference
- * engine: for a page that reads a matrix (W_U) in the API while forwards run on inference workers.
+ * One of a checkpoint's weights (its TransformerLens name) read from its file, without building an
+ * inference engine or converting the other tensors: for a page that reads a matrix (W_U) in the API
+ * while forwards run on inference workers. The last few are kept.
  */
-export async function readCheckpointWeights(store: ArtifactStore, ckpt: CheckpointRow): Promise<Weights> {
-  const got = await store.readVerified(ckpt.path, ckpt.sha256);
-  if ('error' in got) throw new Error(`Checkpoint:${ckpt.id} (${ckpt.path}) is ${got.error}`);
-  return decodeModel(got.bytes).weights;
+export function readCheckpointTensor(store: ArtifactStore, ckpt: CheckpointRow, name: string): Promise<{ shape: number[]; data: Float32Array }> {
+  let kept = checkpointTensors.get(store);
+  if (!kept) checkpointTensors.set(store, (kept = new Map()));
+  const key = `${ckpt.sha256}:${name}`;
+  let p = kept.get(key);
+  if (p) kept.delete(key);
+  else {
+    p = (async () => {
+      const got = await store.readVerified(ckpt.path, ckpt.sha256);
+      if ('error' in got) throw new Error(`Checkpoint:${ckpt.id} (${ckpt.path}) is ${got.error}`);
+      const t = decodeSafetensors(got.bytes, { select: (n) => n === name }).tensors.get(name);
+      if (!t) throw new Error(`Checkpoint:${ckpt.id} has no ${name}`);
+      return { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+    })();
+    p.catch(() => kept.delete(key));
+  }
+  kept.set(key, p);
+  for (const k of kept.keys()) if (kept.size > 4) kept.delete(k);
+  return p;
 }
 
 /** A model's newest checkpoint, if it has one. */

@@ -8,7 +8,7 @@ import type { ProbesSummary } from '../../interp/probes.js';
 import type { ModelConfig } from '../../model/config.js';
 import { probesCheckpoint, runActivity } from '../../services/activity.js';
 import { probeDirectionStore } from '../../services/directions.js';
-import { readCheckpointWeights } from '../../services/models.js';
+import { readCheckpointTensor } from '../../services/models.js';
 import type { ExperimentRow, ProbeDirectionParent } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
@@ -39,10 +39,8 @@ function geometry(ctx: Ctx, p: ProbeDirectionParent): Promise<DirectionGeometry>
   if (!g) {
     g = (async () => {
       // Read from the file: no engine is built in the API for a matrix (forwards may run on workers).
-      const weights = await readCheckpointWeights(ctx.app.handle.store, await probesCheckpoint(ctx.app.handle, p.experiment));
-      const W_U = weights.get('unembed.W_U')!; // [d_model, d_vocab]
-      const cfg = p.model.config as ModelConfig;
-      return directionGeometry(p.store, p.direction, { shape: [cfg.d_model, W_U.length / cfg.d_model], data: W_U });
+      const W_U = await readCheckpointTensor(ctx.app.handle.store, await probesCheckpoint(ctx.app.handle, p.experiment), 'unembed.W_U'); // [d_model, d_vocab]
+      return directionGeometry(p.store, p.direction, W_U);
     })();
     geometries.set(p, g);
   }
