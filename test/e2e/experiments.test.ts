@@ -188,6 +188,15 @@ describe('experiments in the dashboard', () => {
     ).toBe(fillBefore); // the whole map's colour scale
     await page().click('[data-testid=patching-heatmap-unzoom]');
     await page().waitForSelector(`[data-testid=patching-heatmap][data-shown="0:${L},0:${cols}"]`);
+    // A zoom belongs to its data: zoomed again, then another pair drawn, the map shows whole.
+    await page().mouse.move(a.x + 2, a.y + 2);
+    await page().mouse.down();
+    await page().mouse.move(b.x + 2, b.y + 2, { steps: 4 });
+    await page().mouse.up();
+    await page().waitForSelector('[data-testid=patching-heatmap][data-shown="0:2,0:6"]');
+    await page().selectOption('select[name=pair]', '1');
+    await page().waitForSelector(`[data-testid=patching-heatmap][data-shown^="0:${L},0:"]`); // every layer, every position of pair 1
+    await page().selectOption('select[name=pair]', '0');
 
     // View state in the URL: the per-head site of pair 1 survives a reload.
     await page().selectOption('select[name=site]', 'head_all_pos');

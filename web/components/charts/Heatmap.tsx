@@ -37,9 +37,21 @@ export interface HeatmapProps {
   showValues?: boolean;
   /** A click on cell (row, col) of the whole map: e.g. open the mazes behind it. */
   onCellClick?: (row: number, col: number) => void;
-  /** Names what is drawn (e.g. the site and pair): a zoom is dropped when it changes. */
-  dataKey?: string;
   testId?: string;
+}
+
+/** What a map draws, as a short string (FNV-1a over its values and labels): equal for the same data, whatever array holds it. */
+function fingerprint(values: ArrayLike<number>, rowLabels: readonly string[], colLabels: readonly string[]): string {
+  let h = 0x811c9dc5;
+  const mix = (x: number): void => {
+    h = Math.imul(h ^ x, 0x01000193) >>> 0;
+  };
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    mix(Number.isFinite(v) ? Math.round(v * 1e6) | 0 : -1);
+  }
+  for (const l of [...rowLabels, '|', ...colLabels]) for (let i = 0; i < l.length; i++) mix(l.charCodeAt(i));
+  return `${values.length}:${h}`;
 }
 
 /** Smallest cell side that fits a label (11 px text): every row and column keeps its label. */
@@ -68,12 +80,13 @@ export function Heatmap({
   cell,
   showValues,
   onCellClick,
-  dataKey,
   testId = 'heatmap',
 }: HeatmapProps) {
-  // A zoom belongs to the data it was made on (`dataKey`): another pair, site or detail shows whole.
+  // A zoom belongs to the data it was made on: when the values or labels change (another pair, site,
+  // target or metric), the map shows whole again, whichever view draws it.
+  const drawn = useMemo(() => fingerprint(values, rowLabels, colLabels), [values, rowLabels, colLabels]);
   const [zoom, setCrop] = useState<(Crop & { of: string }) | null>(null);
-  const crop = zoom && zoom.of === (dataKey ?? '') && zoom.r1 <= rows && zoom.c1 <= cols ? zoom : null;
+  const crop = zoom && zoom.of === drawn && zoom.r1 <= rows && zoom.c1 <= cols ? zoom : null;
   const [hover, setHover] = useState<{ r: number; c: number } | null>(null);
   const [drag, setDrag] = useState<{ r: number; c: number; r2: number; c2: number } | null>(null);
   // The visible block [r0, r1) × [c0, c1) of the whole map.
@@ -194,7 +207,7 @@ export function Heatmap({
             const ca = Math.min(drag.c, at.c);
             const cb = Math.max(drag.c, at.c);
             if (ra === rb && ca === cb) onCellClick?.(ra, ca);
-            else setCrop({ r0: ra, r1: rb + 1, c0: ca, c1: cb + 1, of: dataKey ?? '' });
+            else setCrop({ r0: ra, r1: rb + 1, c0: ca, c1: cb + 1, of: drawn });
           }
           setDrag(null);
         }}

@@ -152,7 +152,6 @@ function Siblings({ id, d, grid }: { id: string; d: Direction; grid: readonly nu
           valueLabel={map === 'auc' ? 'test ROC AUC' : 'cosine'}
           cell={48}
           showValues
-          dataKey={map}
           onCellClick={(r, c) => router.push(directionHref(id, d.siblings[r * cols + c].index))}
           testId="direction-sibling-map"
         />

@@ -65,7 +65,6 @@ function Detail({ e, detail, layers, grid }: { e: ExperimentData; detail: string
         range={detail === 'prob' ? [0, 1] : undefined}
         valueLabel={detail === 'prob' ? 'p(correct next token)' : 'rank of the correct token'}
         onCellClick={(l, i) => url.set({ at: `${l}.${i}` })}
-        dataKey={detail}
         testId="lens-heatmap"
       />
       {drill ?? <p className="sub">Click a cell to draw the maze at that position with the layer’s guesses.</p>}

@@ -69,7 +69,6 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           range={[-1, 1]}
           valueLabel="normalised logit diff"
           onCellClick={(l, h) => router.push(headHref(e.model.id, l, h))}
-          dataKey={`${prefix}${site}.${pairSel}.${head}`}
           testId="patching-heatmap"
         />
       );
@@ -93,7 +92,6 @@ export function PatchingView({ e, s }: ViewProps<'ActivationPatchingSummary' | '
           valueLabel="normalised logit diff"
           marked={p < 0 ? [] : pairs[p]?.changed_positions}
           onCellClick={p < 0 ? undefined : (l, pos) => url.set({ at: `${l}.${pos}` })}
-          dataKey={`${prefix}${site}.${pairSel}.${head}`}
           testId="patching-heatmap"
         />
       );

@@ -43,7 +43,6 @@ export function PathPatchingView({ e, s }: ViewProps<'PathPatchingSummary'>) {
         range={[-1, 1]}
         valueLabel="path-patched effect"
         onCellClick={(l, h) => router.push(headHref(e.model.id, l, h))}
-        dataKey={pairSel}
         testId="path-patching-heatmap"
       />
     );
