@@ -7,6 +7,7 @@ import type { Db, DbHandle } from '../db/client.js';
 import type { ProbeDirectionStore } from '../interp/direction.js';
 import { directionIndexOf, type ProbesSummary } from '../interp/probes.js';
 import { checkedRun, readResultTensor, resultsOf } from './experiments.js';
+import { perOwner } from './cache.js';
 import type { ExperimentRow } from './rows.js';
 
 const TENSORS = ['directions', 'directions.bias', 'directions.balanced', 'directions.control_balanced'] as const;
@@ -31,22 +32,11 @@ export async function checkedProbes(db: Db, id: number, modelId: number, where: 
  * The last few runs' stored directions, per artifact store: a page reads them for the direction and
  * again for its activity, and a completed run's results never change (ids are not reused).
  */
-const stores = new WeakMap<object, Map<number, Promise<ProbeDirectionStore | null>>>();
-const KEPT = 4;
+const storesOf = perOwner<object, number, ProbeDirectionStore | null>(4);
 
 /** The stored directions of a completed probes run, or null when the run predates them. */
 export function probeDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>, e: ExperimentRow): Promise<ProbeDirectionStore | null> {
-  let kept = stores.get(handle.store);
-  if (!kept) stores.set(handle.store, (kept = new Map()));
-  let p = kept.get(e.id);
-  if (p) kept.delete(e.id);
-  else {
-    p = readDirectionStore(handle, e);
-    p.catch(() => kept.delete(e.id));
-  }
-  kept.set(e.id, p); // most recent last
-  for (const id of kept.keys()) if (kept.size > KEPT) kept.delete(id);
-  return p;
+  return storesOf(handle.store).get(e.id, () => readDirectionStore(handle, e));
 }
 
 async function readDirectionStore(handle: Pick<DbHandle, 'db' | 'store'>, e: ExperimentRow): Promise<ProbeDirectionStore | null> {

@@ -25,6 +25,7 @@ import { decodeSafetensors, encodeSafetensors } from '../model/safetensors.js';
 import { loadModel } from '../model/weights.js';
 import type { CheckpointRow, ModelRow } from './rows.js';
 import type { ActivityAnswer, ActivityRequest } from './activity.js';
+import { PromiseLru } from './cache.js';
 
 interface Loaded {
   engine: OnnxEngine;
@@ -33,43 +34,22 @@ interface Loaded {
   weights: Weights;
 }
 
-/** Compiled engines by "<dataDir>:<checkpoint id>", least recently used first. */
-const engines = new Map<string, Promise<Loaded>>();
-const MAX_ENGINES = 3;
+/** Compiled engines by "<dataDir>:<checkpoint id>", the last 3 used kept (an evicted one's sessions released). */
+const engines = new PromiseLru<string, Loaded>(3, (l) => void l.engine.dispose());
 
-async function engineFor(handle: DbHandle, ckpt: CheckpointRow, vocab: string[]): Promise<Loaded> {
-  const key = `${handle.dataDir}:${ckpt.id}`;
-  let e = engines.get(key);
-  if (e) engines.delete(key);
-  else {
-    e = (async () => {
-      // Loaded on first use, so the API starts without initializing ONNX Runtime.
-      const { OnnxEngine } = await import('../model/onnx/engine.js');
-      const m = await loadModel(await handle.store.localPath(ckpt.path, ckpt.sha256));
-      return { engine: await OnnxEngine.create(m.cfg, m.weights), cfg: m.cfg, vocab: m.vocab ?? vocab, weights: m.weights };
-    })();
-    e.catch(() => engines.delete(key));
-  }
-  engines.set(key, e);
-  for (const [id, old] of engines) {
-    if (engines.size <= MAX_ENGINES) break;
-    engines.delete(id);
-    void old.then(
-      (l) => l.engine.dispose(),
-      () => undefined,
-    );
-  }
-  return e;
+function engineFor(handle: DbHandle, ckpt: CheckpointRow, vocab: string[]): Promise<Loaded> {
+  return engines.get(`${handle.dataDir}:${ckpt.id}`, async () => {
+    // Loaded on first use, so the API starts without initializing ONNX Runtime.
+    const { OnnxEngine } = await import('../model/onnx/engine.js');
+    const m = await loadModel(await handle.store.localPath(ckpt.path, ckpt.sha256));
+    return { engine: await OnnxEngine.create(m.cfg, m.weights), cfg: m.cfg, vocab: m.vocab ?? vocab, weights: m.weights };
+  });
 }
 
 /** Releases the engines of one data directory (server shutdown). */
 export async function disposeEngines(dataDir: string): Promise<void> {
   const all: Array<Promise<Loaded>> = [];
-  for (const [k, e] of engines) {
-    if (!k.startsWith(`${dataDir}:`)) continue;
-    engines.delete(k);
-    all.push(e);
-  }
+  for (const k of [...engines.keys()]) if (k.startsWith(`${dataDir}:`)) all.push(engines.delete(k)!);
   await Promise.all(
     all.map((p) =>
       p.then(

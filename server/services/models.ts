@@ -20,6 +20,7 @@ import { type LoadedModel, decodeModel, encodeModel } from '../model/weights.js'
 import { processWeights, type WeightProcessing } from '../model/process.js';
 import { checkGenerative } from '../model/config.js';
 import { decodeSafetensors } from '../model/safetensors.js';
+import { perOwner } from './cache.js';
 import { isZip } from '../model/zanj/archive.js';
 import { mazeTransformerToModelFile } from '../model/zanj/mazeTransformer.js';
 import type { EvaluationParams, EvaluationSummary } from '../db/json.js';
@@ -219,7 +220,7 @@ export async function getCheckpoint(db: Db, id: number): Promise<CheckpointRow |
 }
 
 /** The last few tensors read by readCheckpointTensor, per artifact store (a checkpoint's file never changes). */
-const checkpointTensors = new WeakMap<ArtifactStore, Map<string, Promise<{ shape: number[]; data: Float32Array }>>>();
+const tensorsOf = perOwner<ArtifactStore, string, { shape: number[]; data: Float32Array }>(4);
 
 /**
  * One of a checkpoint's weights (its TransformerLens name) read from its file, without building an
@@ -227,24 +228,13 @@ const checkpointTensors = new WeakMap<ArtifactStore, Map<string, Promise<{ shape
  * while forwards run on inference workers. The last few are kept.
  */
 export function readCheckpointTensor(store: ArtifactStore, ckpt: CheckpointRow, name: string): Promise<{ shape: number[]; data: Float32Array }> {
-  let kept = checkpointTensors.get(store);
-  if (!kept) checkpointTensors.set(store, (kept = new Map()));
-  const key = `${ckpt.sha256}:${name}`;
-  let p = kept.get(key);
-  if (p) kept.delete(key);
-  else {
-    p = (async () => {
-      const got = await store.readVerified(ckpt.path, ckpt.sha256);
-      if ('error' in got) throw new Error(`Checkpoint:${ckpt.id} (${ckpt.path}) is ${got.error}`);
-      const t = decodeSafetensors(got.bytes, { select: (n) => n === name }).tensors.get(name);
-      if (!t) throw new Error(`Checkpoint:${ckpt.id} has no ${name}`);
-      return { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
-    })();
-    p.catch(() => kept.delete(key));
-  }
-  kept.set(key, p);
-  for (const k of kept.keys()) if (kept.size > 4) kept.delete(k);
-  return p;
+  return tensorsOf(store).get(`${ckpt.sha256}:${name}`, async () => {
+    const got = await store.readVerified(ckpt.path, ckpt.sha256);
+    if ('error' in got) throw new Error(`Checkpoint:${ckpt.id} (${ckpt.path}) is ${got.error}`);
+    const t = decodeSafetensors(got.bytes, { select: (n) => n === name }).tensors.get(name);
+    if (!t) throw new Error(`Checkpoint:${ckpt.id} has no ${name}`);
+    return { shape: t.shape, data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) };
+  });
 }
 
 /** A model's newest checkpoint, if it has one. */
