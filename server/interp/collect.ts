@@ -102,6 +102,9 @@ export function rankAndProb(logits: ArrayLike<number>, token: number): { rank: n
   return { rank, prob: Math.exp(logits[token] - max) / sum };
 }
 
+/** The value, or null where it is not finite (NaN reaches GraphQL as null, never as a float). */
+export const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
 /** Ids of the k largest entries, descending (ties: lower id first). */
 export function topK(logits: ArrayLike<number>, k: number): number[] {
   const ids = Array.from({ length: logits.length }, (_, i) => i);

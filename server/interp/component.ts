@@ -12,6 +12,7 @@
  *   layer's output norm or a neuron's activation per position; the mazes where it is strongest,
  *   with its per-cell heat to draw on them.
  */
+import { finiteOrNull } from './collect.js';
 import { InterpError } from './context.js';
 import { type PathPatchingSummary, receiverNames } from './path-patching.js';
 import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
@@ -82,8 +83,6 @@ export interface ComponentMeasure {
   of: number | null;
 }
 
-const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
-
 /** Rank of entry `i` of `values` by |value|, descending (NaN last), and how many were finite. */
 function rankOf(values: ArrayLike<number>, i: number): { rank: number | null; of: number } {
   let of = 0;
@@ -113,7 +112,7 @@ export async function componentEvidence(c: ComponentRef, experiments: readonly S
     const sum = (e.summary ?? null) as Summary | null;
     if (!sum) continue;
     const add = (measure: string, value: number, rank: { rank: number | null; of: number } | null = null): void => {
-      out.push({ experimentId: e.id, kind: e.kind, measure, value: finite(value), rank: rank?.rank ?? null, of: rank?.of ?? null });
+      out.push({ experimentId: e.id, kind: e.kind, measure, value: finiteOrNull(value), rank: rank?.rank ?? null, of: rank?.of ?? null });
     };
     const hIndex = c.kind === 'head' ? c.layer * H + c.head : -1;
     switch (e.kind) {

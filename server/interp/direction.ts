@@ -18,7 +18,9 @@
  */
 import { connectedIdx, type SolvedMaze } from '../maze/lattice.js';
 import { type Architecture, architecture, type ModelConfig } from '../model/config.js';
+import { finiteOrNull, topK } from './collect.js';
 import { InterpError } from './context.js';
+import { dlaComponents } from './dla.js';
 import { columnLabel, directionIndexOf, latticeEdges, type ProbeClass, type ProbesSummary, type ProbeTarget } from './probes.js';
 import { rocAuc } from './sae/scoring.js';
 import { Strongest } from './strongest.js';
@@ -59,8 +61,8 @@ export interface ProbeDirection {
   w: Float64Array;
   bias: number;
   norm: number;
-  balanced: number | null;
-  controlBalanced: number | null;
+  balancedAccuracy: number | null;
+  controlBalancedAccuracy: number | null;
   auc: number | null;
   controlAuc: number | null;
 }
@@ -72,8 +74,6 @@ export function lensLayer(label: string, nLayers: number): { layer: number; hook
   const l = Number(m[2]);
   return m[1] === 'pre' ? { layer: l, hook: `blocks.${l}.hook_resid_pre` } : { layer: nLayers, hook: `blocks.${l}.hook_resid_post` };
 }
-
-const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 const TARGET_WORDS: Record<ProbeTarget, (what: string, klass: ProbeClass) => string> = {
   edge: (e) => `edge ${e} is open`,
@@ -126,8 +126,8 @@ export function probeDirection(s: ProbeDirectionStore, index: number, nLayers: n
     w,
     bias,
     norm: Math.sqrt(ss),
-    balanced: finiteOrNull(s.balanced.data[index]),
-    controlBalanced: finiteOrNull(s.controlBalanced.data[index]),
+    balancedAccuracy: finiteOrNull(s.balanced.data[index]),
+    controlBalancedAccuracy: finiteOrNull(s.controlBalanced.data[index]),
     auc: s.auc ? finiteOrNull(s.auc.data[index]) : null,
     controlAuc: s.controlAuc ? finiteOrNull(s.controlAuc.data[index]) : null,
   };
@@ -139,7 +139,7 @@ export interface DirectionCosine {
   /** The lens layer label (acrossLayers) or the column's cell/edge in words (siblings). */
   label: string;
   cosine: number | null;
-  balanced: number | null;
+  balancedAccuracy: number | null;
   auc: number | null;
 }
 
@@ -172,11 +172,18 @@ export function directionGeometry(s: ProbeDirectionStore, d: ProbeDirection, W_U
   const aucOf = (j: number): number | null => (s.auc ? finiteOrNull(s.auc.data[j]) : null);
   const siblings = Array.from({ length: summary.label_columns[d.target] ?? 0 }, (_, c) => {
     const j = idx.of(at.class, at.layer, at.target) + c;
-    return { index: j, column: c, label: columnLabel(summary.grid, d.target, c), cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]), auc: aucOf(j) };
+    return {
+      index: j,
+      column: c,
+      label: columnLabel(summary.grid, d.target, c),
+      cosine: cos(j),
+      balancedAccuracy: finiteOrNull(s.balanced.data[j]),
+      auc: aucOf(j),
+    };
   });
   const acrossLayers = summary.layers.map((label, l) => {
     const j = idx.of(at.class, l, at.target) + at.column;
-    return { index: j, column: at.column, label, cosine: cos(j), balanced: finiteOrNull(s.balanced.data[j]), auc: aucOf(j) };
+    return { index: j, column: at.column, label, cosine: cos(j), balancedAccuracy: finiteOrNull(s.balanced.data[j]), auc: aucOf(j) };
   });
   const [Dw, V] = W_U.shape;
   if (Dw !== D) throw new InterpError(`unembed.W_U of shape [${W_U.shape.join(', ')}] does not fit a direction of d_model ${D}`);
@@ -185,23 +192,25 @@ export function directionGeometry(s: ProbeDirectionStore, d: ProbeDirection, W_U
     const wi = d.w[i];
     for (let v = 0; v < V; v++) logits[v] += wi * W_U.data[i * V + v];
   }
-  const order = Array.from({ length: V }, (_, v) => v).sort((a, b) => logits[b] - logits[a]);
-  const pick = (ids: number[]) => ids.slice(0, Math.min(k, V)).map((v) => ({ token: v, weight: logits[v] }));
-  return { siblings, acrossLayers, logitsUp: pick(order), logitsDown: pick([...order].reverse()) };
+  const pick = (ids: number[]) => ids.map((v) => ({ token: v, weight: logits[v] }));
+  return {
+    siblings,
+    acrossLayers,
+    logitsUp: pick(topK(logits, k)),
+    logitsDown: pick(
+      topK(
+        logits.map((x) => -x),
+        k,
+      ),
+    ),
+  };
 }
 
 // ---- activity over mazes -------------------------------------------------------------------------
 
-/** Components whose outputs sum to the residual at lens layer `layer` (dla.ts's names, without the unembed bias). */
-export function writerComponents(layer: number, H: number, arch: Pick<Architecture, 'positional' | 'attn_only'>): string[] {
-  const out = ['embed'];
-  if (arch.positional === 'standard') out.push('pos_embed');
-  for (let l = 0; l < layer; l++) {
-    for (let h = 0; h < H; h++) out.push(`L${l}H${h}`);
-    out.push(`L${l}.b_O`);
-    if (!arch.attn_only) out.push(`L${l}.mlp`);
-  }
-  return out;
+/** Components whose outputs sum to the residual at lens layer `layer`: dla.ts's, up to that layer and without the unembedding's bias. */
+export function writerComponents(layer: number, H: number, arch: Pick<Architecture, 'positional' | 'attn_only' | 'normalization'>): string[] {
+  return dlaComponents(layer, H, arch).slice(0, -1);
 }
 
 /** The hooks one forward must return for `directionActivity`: the direction's residual and its writers' outputs. */

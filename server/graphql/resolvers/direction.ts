@@ -3,7 +3,7 @@
  * (interp/direction.ts), read from the tensors the run stored (services/directions.ts), with its
  * activity computed over a window of test mazes on the checkpoint the probes ran on.
  */
-import { type DirectionCosine, directionGeometry, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
+import { directionGeometry, type DirectionGeometry, probeDirection } from '../../interp/direction.js';
 import type { ProbesSummary } from '../../interp/probes.js';
 import type { ModelConfig } from '../../model/config.js';
 import { probesCheckpoint, runActivity } from '../../services/activity.js';
@@ -28,9 +28,6 @@ export async function probeDirectionOf(ctx: Ctx, e: ExperimentRow, index: number
   const cfg = model.config as ModelConfig;
   return { experiment: e, model, store, direction: probeDirection(store, index, cfg.n_layers) };
 }
-
-/** interp's DirectionCosine as the API names its fields. */
-const cosineRow = ({ balanced, ...c }: DirectionCosine): ResolversParentTypes['ProbeDirectionCosine'] => ({ ...c, balancedAccuracy: balanced });
 
 const geometries = new WeakMap<ProbeDirectionParent, Promise<DirectionGeometry>>();
 
@@ -107,12 +104,12 @@ export const directionResolvers: Resolvers<Ctx> = {
     label: (p) => p.direction.label,
     norm: (p) => p.direction.norm,
     bias: (p) => p.direction.bias,
-    balancedAccuracy: (p) => p.direction.balanced,
-    controlBalancedAccuracy: (p) => p.direction.controlBalanced,
+    balancedAccuracy: (p) => p.direction.balancedAccuracy,
+    controlBalancedAccuracy: (p) => p.direction.controlBalancedAccuracy,
     auc: (p) => p.direction.auc,
     controlAuc: (p) => p.direction.controlAuc,
-    siblings: async (p, _a, ctx) => (await geometry(ctx, p)).siblings.map(cosineRow),
-    acrossLayers: async (p, _a, ctx) => (await geometry(ctx, p)).acrossLayers.map(cosineRow),
+    siblings: async (p, _a, ctx) => (await geometry(ctx, p)).siblings,
+    acrossLayers: async (p, _a, ctx) => (await geometry(ctx, p)).acrossLayers,
     logitsUp: async (p, _a, ctx) =>
       (await geometry(ctx, p)).logitsUp.map((t) => ({ token: (p.model.vocab as string[])[t.token] ?? `id ${t.token}`, weight: t.weight })),
     logitsDown: async (p, _a, ctx) =>
