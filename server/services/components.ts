@@ -8,7 +8,7 @@ import { first, type Db, type DbHandle } from '../db/client.js';
 import { experiments, mazes as mazesTable } from '../db/tables.js';
 import type { StoredExperiment } from '../interp/component.js';
 import { readResultTensor, resultsOf } from './experiments.js';
-import type { ExperimentRow, MazeRow, ResultRow } from './rows.js';
+import type { ExperimentRow, ResultRow } from './rows.js';
 
 /** The kinds componentEvidence reads. */
 export const EVIDENCE_KINDS = ['dla', 'activation-patching', 'attribution-patching', 'path-patching', 'adjacency-heads', 'weights', 'attention'] as const;
@@ -42,10 +42,18 @@ export function storedExperiment(handle: Pick<DbHandle, 'db' | 'store'>, row: Ex
   };
 }
 
-/** `limit` test-split mazes of a dataset from the `offset`-th (index order), and how many the split holds. */
-export async function testSplitMazes(db: Db, datasetId: number, limit: number, offset = 0): Promise<{ rows: MazeRow[]; available: number }> {
-  const where = and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, 'test'));
-  const available = (await first(db.select({ n: count() }).from(mazesTable).where(where)))!.n;
-  const rows = limit > 0 ? await db.select().from(mazesTable).where(where).orderBy(asc(mazesTable.idx)).limit(limit).offset(offset) : [];
-  return { rows, available };
+const testSplit = (datasetId: number) => and(eq(mazesTable.datasetId, datasetId), eq(mazesTable.split, 'test'));
+
+/** How many mazes a dataset's test split holds. */
+export async function testSplitCount(db: Db, datasetId: number): Promise<number> {
+  return (await first(db.select({ n: count() }).from(mazesTable).where(testSplit(datasetId))))!.n;
+}
+
+/**
+ * The ids of `limit` test-split mazes of a dataset from the `offset`-th (index order): a page's
+ * activity window, whose mazes are read where the activity is computed (services/activity.ts).
+ */
+export async function testSplitWindow(db: Db, datasetId: number, limit: number, offset = 0): Promise<number[]> {
+  const rows = await db.select({ id: mazesTable.id }).from(mazesTable).where(testSplit(datasetId)).orderBy(asc(mazesTable.idx)).limit(limit).offset(offset);
+  return rows.map((r) => r.id);
 }

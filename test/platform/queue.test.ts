@@ -19,7 +19,7 @@ import { QueuedInference, QueuedJobs } from '../../server/jobs/queued.js';
 import { getModel } from '../../server/services/models.js';
 import { computeActivity } from '../../server/services/activity.js';
 import { UserError } from '../../server/errors.js';
-import { testSplitMazes } from '../../server/services/components.js';
+import { testSplitWindow } from '../../server/services/components.js';
 import { type Harness, CREATE_DATASET, startHarness, waitForJob } from './helpers.js';
 import { ROOT } from './spawn.js';
 import { startServer } from '../../server/app/server.js';
@@ -449,7 +449,7 @@ describe('jobs on BullMQ with worker processes', async () => {
     expect(direction.data.experiment.probeDirection.logitsUp).toHaveLength(8);
 
     // The same answers computed in this process.
-    const mazeIds = (await testSplitMazes(h.server.app.handle.db, Number(datasetId.split(':')[1]), 6)).rows.map((r) => r.id);
+    const mazeIds = await testSplitWindow(h.server.app.handle.db, Number(datasetId.split(':')[1]), 6);
     const c = component.data.model.component.activity;
     const localC = await computeActivity(h.server.app.handle, { op: 'component', modelId: Number(modelId.split(':')[1]), name: 'L1H0', mazeIds, examples: 2 });
     expect(c.positions).toBe(localC.positions);

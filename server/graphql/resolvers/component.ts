@@ -11,7 +11,7 @@ import type { ComponentParent, ModelRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import type { Resolvers, ResolversParentTypes } from '../generated/types.js';
 import { requireCompute } from '../guard.js';
-import { checkActivityArgs, testMazes } from './test-mazes.js';
+import { checkActivityArgs, testMazes, withMazes } from './test-mazes.js';
 
 export function component(model: ModelRow, name: string): ComponentParent {
   const cfg = model.config as ModelConfig;
@@ -27,18 +27,18 @@ async function activity(
   requireCompute(ctx, where);
   const examples = args.examples ?? 6;
   checkActivityArgs(where, args.mazes, examples);
-  const { dataset, rows, available } = await testMazes(ctx, where, model, { datasetRef: args.datasetId, mazes: args.mazes });
+  const { dataset, mazeIds, available } = await testMazes(ctx, where, model, { datasetRef: args.datasetId, mazes: args.mazes });
   // On an inference worker when there are some (jobs/queued.ts), here otherwise.
-  const req = { op: 'component' as const, modelId: model.id, name: componentName(ref), mazeIds: rows.map((r) => r.id), examples };
+  const req = { op: 'component' as const, modelId: model.id, name: componentName(ref), mazeIds, examples };
   const a = await runActivity(ctx.app.inference, ctx.app.handle, req);
   return {
     dataset,
-    mazes: rows.length,
+    mazes: mazeIds.length,
     splitSize: available,
     positions: a.positions,
     byClassMeasure: a.byClassMeasure,
     byClass: a.byClass,
-    examples: a.examples.map((x) => ({ ...x, maze: rows[x.maze] })),
+    examples: await withMazes(ctx, mazeIds, a.examples),
   };
 }
 

@@ -14,7 +14,7 @@ import type { Ctx } from '../context.js';
 import { notFound } from '../errors.js';
 import type { Resolvers, ResolversParentTypes } from '../generated/types.js';
 import { requireCompute } from '../guard.js';
-import { checkActivityArgs, testMazes } from './test-mazes.js';
+import { checkActivityArgs, testMazes, withMazes } from './test-mazes.js';
 
 /** Mazes a default window leaves past the probes' own before it starts after them. */
 const MIN_HELD_OUT = 8;
@@ -58,7 +58,7 @@ async function activity(
   const datasetRef = args.datasetId ?? (e.datasetId ? `Dataset:${e.datasetId}` : null);
   // The probes read the first `mazes` test-split mazes of their dataset (interp/context.ts loadMazes).
   const probed = (datasetId: number, available: number): number => (datasetId === e.datasetId ? Math.min(summary.mazes, available) : 0);
-  const { dataset, rows, available, offset } = await testMazes(ctx, where, model, {
+  const { dataset, mazeIds, available, offset } = await testMazes(ctx, where, model, {
     datasetRef,
     mazes: args.mazes,
     grid: { side: summary.grid[0], why: `the probes read cells of` },
@@ -70,15 +70,15 @@ async function activity(
     },
   });
   // On an inference worker when there are some (jobs/queued.ts), here otherwise.
-  const req = { op: 'direction' as const, experimentId: e.id, index: d.index, mazeIds: rows.map((r) => r.id), examples };
+  const req = { op: 'direction' as const, experimentId: e.id, index: d.index, mazeIds, examples };
   const a = await runActivity(ctx.app.inference, ctx.app.handle, req);
   const used = probed(dataset.id, available);
   return {
     dataset,
-    mazes: rows.length,
+    mazes: mazeIds.length,
     offset,
     splitSize: available,
-    overlap: Math.max(0, Math.min(offset + rows.length, used) - offset),
+    overlap: Math.max(0, Math.min(offset + mazeIds.length, used) - offset),
     positions: a.positions,
     byClass: a.byClass,
     nTrue: a.nTrue,
@@ -86,7 +86,7 @@ async function activity(
     writers: a.writers,
     maxSumError: a.maxSumError,
     auc: a.auc,
-    examples: a.examples.map((x) => ({ ...x, maze: rows[x.maze] })),
+    examples: await withMazes(ctx, mazeIds, a.examples),
   };
 }
 

@@ -1,11 +1,9 @@
 /**
  * The mazes a page's activity runs the model on (a component's, a probe direction's): a window of a
- * dataset's test split, each checked to fit the model's vocabulary as services/activity.ts will
- * read it. Asking for more mazes than the window holds is refused, never capped.
+ * dataset's test split (its maze ids; services/activity.ts reads and checks the mazes). Asking for
+ * more mazes than the window holds is refused, never capped.
  */
-import { checkSequenceLength, type ModelConfig } from '../../model/config.js';
-import { teacherForced } from '../../services/activity.js';
-import { testSplitMazes } from '../../services/components.js';
+import { testSplitCount, testSplitWindow } from '../../services/components.js';
 import type { DatasetRow, MazeRow, ModelRow } from '../../services/rows.js';
 import type { Ctx } from '../context.js';
 import { badInput, notFound } from '../errors.js';
@@ -17,7 +15,8 @@ export const MAX_MAZES = 500;
 
 export interface TestMazes {
   dataset: DatasetRow;
-  rows: MazeRow[];
+  /** The window's maze ids, in index order. */
+  mazeIds: number[];
   /** The test split's size. */
   available: number;
 }
@@ -53,7 +52,7 @@ export async function testMazes(
     throw badInput(
       `${where}: Dataset:${dataset.id} holds ${dataset.grid}×${dataset.grid} mazes, but ${args.grid.why} ${args.grid.side}×${args.grid.side}; name a dataset of that grid`,
     );
-  const { available } = await testSplitMazes(ctx.db, dataset.id, 0);
+  const available = await testSplitCount(ctx.db, dataset.id);
   if (available === 0) throw badInput(`${where}: Dataset:${dataset.id} has no test-split mazes`);
   const offset = args.offset?.(available, dataset) ?? 0;
   if (!Number.isInteger(offset) || offset < 0 || offset >= available)
@@ -62,9 +61,22 @@ export async function testMazes(
     throw badInput(
       `${where}: Dataset:${dataset.id}'s test split holds ${available - offset} mazes${offset ? ` from offset ${offset}` : ''}, fewer than the ${args.mazes} asked for`,
     );
-  const { rows } = await testSplitMazes(ctx.db, dataset.id, args.mazes ?? DEFAULT_MAZES, offset);
-  // Checked here, so a maze outside the model's vocabulary or context is refused before any forward is sent.
-  for (const r of rows)
-    checkSequenceLength(model.config as ModelConfig, teacherForced(model, r, `${where}: Dataset:${dataset.id}`).ids.length, `${where}: Maze:${r.id}`);
-  return { dataset, rows, available, offset };
+  // Only the ids: the mazes are read, tokenized and checked (vocabulary, n_ctx) where the activity is
+  // computed, and a mistake found there comes back typed from a worker too (jobs/queued.ts).
+  const mazeIds = await testSplitWindow(ctx.db, dataset.id, args.mazes ?? DEFAULT_MAZES, offset);
+  return { dataset, mazeIds, available, offset };
+}
+
+/** An activity's examples with their maze rows (one batched lookup; `maze` is an index into `mazeIds`). */
+export async function withMazes<X extends { maze: number }>(
+  ctx: Ctx,
+  mazeIds: readonly number[],
+  examples: readonly X[],
+): Promise<Array<Omit<X, 'maze'> & { maze: MazeRow }>> {
+  const rows = await Promise.all(examples.map((x) => ctx.loaders.maze.load(mazeIds[x.maze])));
+  return examples.map((x, i) => {
+    const maze = rows[i];
+    if (!maze) throw notFound(`Maze:${mazeIds[x.maze]}`);
+    return { ...x, maze };
+  });
 }
