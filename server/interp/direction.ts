@@ -21,7 +21,7 @@ import { type Architecture, architecture, type ModelConfig } from '../model/conf
 import { finiteOrNull, topK } from './collect.js';
 import { InterpError } from './context.js';
 import { dlaComponents } from './dla.js';
-import { columnLabel, directionIndexOf, latticeEdges, type ProbeClass, type ProbesSummary, type ProbeTarget } from './probes.js';
+import { classPositions, columnLabel, directionIndexOf, labelPathFrom, latticeEdges, type ProbeClass, type ProbesSummary, type ProbeTarget } from './probes.js';
 import { rocAuc } from './sae/scoring.js';
 import { Strongest } from './strongest.js';
 import { mapPositions, type SequencePositions, TOKEN_CLASSES, type TokenClass } from './positions.js';
@@ -274,36 +274,22 @@ export interface DirectionActivityResult {
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 
-/**
- * The label of the direction's column at position t of a maze (see probes.ts: future counts the
- * path after the current path token; off the path it is the solution).
- */
+/** The label of the direction's column at position t of a maze (probes.ts labelPathFrom: which cells count as to come). */
 function labelAt(d: ProbeDirection, maze: SolvedMaze, sp: SequencePositions, t: number): boolean {
-  const onPath = (from: number): boolean => {
-    const [r, c] = d.cell!;
-    for (let j = from; j < maze.path.length; j++) if (maze.path[j][0] === r && maze.path[j][1] === c) return true;
-    return false;
-  };
   switch (d.target) {
     case 'target':
       return maze.target[0] === d.cell![0] && maze.target[1] === d.cell![1];
     case 'solution':
-      return onPath(0);
     case 'future': {
-      // On the path: the cells after this one; up to <PATH_START>: the whole solution; after the path (<PATH_END>): none.
-      const j = sp.path.indexOf(t);
-      return j >= 0 ? onPath(j + 1) : t <= sp.pathStart ? onPath(0) : false;
+      const [r, c] = d.cell!;
+      for (let j = labelPathFrom(d.target, sp, t); j < maze.path.length; j++) if (maze.path[j][0] === r && maze.path[j][1] === c) return true;
+      return false;
     }
     case 'edge': {
       const [[r1, c1], [r2, c2]] = d.edge!;
       return connectedIdx(maze, r1 * maze.cols + c1, r2 * maze.cols + c2);
     }
   }
-}
-
-/** The positions of a maze the probe's class names (probes.ts sampled one of them per maze). */
-function classPositions(k: ProbeClass, sp: SequencePositions): number[] {
-  return k === 'sep' ? sp.seps : k === 'adjlist_end' ? [sp.adjlistEnd] : k === 'path_start' ? [sp.pathStart] : sp.path.slice(0, -1);
 }
 
 /**
@@ -365,12 +351,14 @@ export class DirectionActivity {
       return s;
     };
     const values = new Float64Array(T);
+    const labels = new Uint8Array(T); // [T] the label at each position, read again at the probe's class
     for (let t = 0; t < T; t++) {
       const z = dot(resid, t * D) + d.bias;
       if (!Number.isFinite(z)) throw new InterpError(`maze ${m}: ${d.hook} holds non-finite values at position ${t} (a diverged checkpoint?)`);
       values[t] = sigmoid(z);
       const k = TOKEN_CLASSES.indexOf(sp.classes[t]);
-      const y = labelAt(d, run.maze, sp, t) ? 0 : 1;
+      labels[t] = labelAt(d, run.maze, sp, t) ? 1 : 0;
+      const y = labels[t] ? 0 : 1; // slot 0: label true
       this.sums[k * 2 + y] += values[t];
       this.counts[k * 2 + y]++;
       this.positions++;
@@ -383,7 +371,7 @@ export class DirectionActivity {
     const bOdots = this.bO.map((b) => dot(b, 0));
     let top: DirectionExample | null = null;
     for (const t of classPositions(d.class, sp)) {
-      const y = labelAt(d, run.maze, sp, t);
+      const y = labels[t] === 1;
       const o = y ? 0 : 1;
       let c = 0;
       let total = 0;

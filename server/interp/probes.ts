@@ -28,7 +28,7 @@ import { forEachCached, nanMean, num, residLabel, residName, tensor } from './co
 import { encoder, InterpError, loadMazes, mazeFields, requireUnified } from './context.js';
 import { fitLogistic, jsBackend, type LogisticModel, ortBackend, predictLogistic, scoreLogistic, type ProbeScores } from './logistic.js';
 import { defineParams, residLayersField, type SchemaParams } from './params.js';
-import { mapPositions } from './positions.js';
+import { mapPositions, type SequencePositions } from './positions.js';
 import { defineKind, type NamedTensor } from './types.js';
 import { rocAuc } from './sae/scoring.js';
 
@@ -131,26 +131,22 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
 
     // Sample positions and labels.
     const pos = classes.map(() => new Int32Array(M)); // [class][maze] position probed
-    const pathIdx = new Int32Array(M); // index on the path of the sampled path token
-    mazes.forEach((m, i) => {
-      const sp = mapPositions(seqs[i], vocab, m);
-      pathIdx[i] = rng.int(sp.path.length - 1);
+    const sps = mazes.map((m, i) => mapPositions(seqs[i], vocab, m));
+    mazes.forEach((_, i) => {
+      const pathIdx = rng.int(sps[i].path.length - 1); // the sampled path token (not the last: it must have a future)
       classes.forEach((c, ci) => {
-        pos[ci][i] =
-          c === 'sep' ? sp.seps[rng.int(sp.seps.length)] : c === 'adjlist_end' ? sp.adjlistEnd : c === 'path_start' ? sp.pathStart : sp.path[pathIdx[i]];
+        const at = classPositions(c, sps[i]);
+        pos[ci][i] = c === 'sep' ? at[rng.int(at.length)] : c === 'path' ? at[pathIdx] : at[0];
       });
     });
     const width: Record<ProbeTarget, number> = { edge: edges.length, solution: n, future: n, target: n };
-    const labels = (target: ProbeTarget, klass: ProbeClass): Uint8Array => {
+    const labels = (target: ProbeTarget, ci: number): Uint8Array => {
       const Y = new Uint8Array(M * width[target]);
       mazes.forEach((m, i) => {
         const o = i * width[target];
         if (target === 'edge') edges.forEach(([a, b], k) => (Y[o + k] = connectedIdx(m, a, b) ? 1 : 0));
         else if (target === 'target') Y[o + m.target[0] * cols + m.target[1]] = 1;
-        else {
-          const from = target === 'future' && klass === 'path' ? pathIdx[i] + 1 : 0;
-          for (let j = from; j < m.path.length; j++) Y[o + m.path[j][0] * cols + m.path[j][1]] = 1;
-        }
+        else for (let j = labelPathFrom(target, sps[i], pos[ci][i]); j < m.path.length; j++) Y[o + m.path[j][0] * cols + m.path[j][1]] = 1;
       });
       return Y;
     };
@@ -216,7 +212,7 @@ export const probes = defineKind<ProbesParams, ProbesSummary>({
       for (const [ci, klass] of classes.entries()) {
         // Label columns of every target fitted at this class (future aliases solution off the path).
         const fitted = targets.filter((t) => !(t === 'future' && klass !== 'path' && targets.includes('solution')));
-        const Ys = fitted.map((t) => labels(t === 'future' && klass !== 'path' ? 'solution' : t, klass));
+        const Ys = fitted.map((t) => labels(t, ci));
         const K = fitted.reduce((s, t) => s + width[t], 0);
         const Y = new Uint8Array(M * K);
         for (let i = 0; i < M; i++) {
@@ -377,6 +373,22 @@ export function probeDirectionIndex(classes: number, layers: number, widths: rea
       return { class: c, layer: l, target: t, column: r };
     },
   };
+}
+
+/** The positions of a maze a probe class reads (probes sample one per maze; a direction's page reads all); a path token must have a future, so the last is left out. */
+export function classPositions(k: ProbeClass, sp: SequencePositions): number[] {
+  return k === 'sep' ? sp.seps : k === 'adjlist_end' ? [sp.adjlistEnd] : k === 'path_start' ? [sp.pathStart] : sp.path.slice(0, -1);
+}
+
+/**
+ * From which index of the solution path a solution or future label at position t counts its cells:
+ * `solution` always the whole path; `future` at a path token the cells after it, up to <PATH_START>
+ * the whole solution (the path still to come), after the path (<PATH_END>) none (Infinity).
+ */
+export function labelPathFrom(target: 'solution' | 'future', sp: SequencePositions, t: number): number {
+  if (target === 'solution') return 0;
+  const j = sp.path.indexOf(t);
+  return j >= 0 ? j + 1 : t <= sp.pathStart ? 0 : Number.POSITIVE_INFINITY;
 }
 
 /** The numbering of a stored run's probes (probeDirectionIndex over its summary's classes, layers and target widths). */
