@@ -12,7 +12,7 @@ import { timed } from './timing.js';
 import { parseCommand, UsageError } from '../server/cli/args.js';
 import { Rng } from '../server/maze/rng.js';
 import { initSae, type SaeShape } from '../server/interp/sae/sae.js';
-import { JUMPRELU_INIT_THRESHOLD, SaeTrainer } from '../server/interp/sae/train.js';
+import { JUMPRELU_BANDWIDTH, JUMPRELU_INIT_THRESHOLD, JUMPRELU_L0, RELU_L1, SaeTrainer } from '../server/interp/sae/train.js';
 
 const spec = {
   name: 'bench sae',
@@ -49,9 +49,9 @@ export async function run(argv: string[]): Promise<unknown> {
   const rng = new Rng(0);
   const B = o.batch;
   const data = Array.from({ length: 8 }, () => Float32Array.from({ length: B * shape.d_in }, () => rng.normal())); // [B, d_in] each
-  // The sparsity coefficient: relu's L1, jumprelu's L0 λ (the kind's default), unused by topk.
-  const l1 = architecture === 'jumprelu' ? 10 : 5;
-  const bandwidth = 0.01; // jumprelu's ε, the kind's default
+  // The sparsity coefficient as the sae kind trains by default: relu's L1, jumprelu's L0 λ (unused by topk).
+  const l1 = architecture === 'jumprelu' ? JUMPRELU_L0 : RELU_L1;
+  const bandwidth = JUMPRELU_BANDWIDTH;
   const lr = 1e-3;
   const trainer = await SaeTrainer.create(shape, initSae(shape, rng), { bandwidth });
   let ours: { steps_per_s: number; median_ms: number; mse: number };

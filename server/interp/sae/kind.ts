@@ -40,7 +40,7 @@ import { latticeEdges } from '../probes.js';
 import { defineKind, type ExperimentResult, type InterpModel, type NamedTensor } from '../types.js';
 import { bestPerCategory, categoryAucs, multiLabelAucs } from './scoring.js';
 import { accumulate, initSae, jumpThreshold, reconAccumulator, type SaeArchitecture, type SaeShape, type SaeWeights, stats } from './sae.js';
-import { JUMPRELU_INIT_THRESHOLD, SaeTrainer } from './train.js';
+import { JUMPRELU_BANDWIDTH, JUMPRELU_INIT_THRESHOLD, JUMPRELU_L0, RELU_L1, SaeTrainer } from './train.js';
 
 const { count: countField, ...generatedMazes } = mazeFields(200, 20_000);
 
@@ -62,7 +62,7 @@ export const paramsSchema = defineParams({
   },
   expansion: { type: 'int', doc: 'latents per input dimension (d_sae = expansion × d_in)', min: 1, max: 64, default: 8 },
   k: { type: 'int', doc: 'topk: active latents per row', min: 1, max: 1024, default: 16 },
-  l1: { type: 'number', doc: 'relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in)', min: 0, max: 1000, default: 5 },
+  l1: { type: 'number', doc: 'relu: L1 coefficient on the latents (inputs scaled to E‖x‖ = √d_in)', min: 0, max: 1000, default: RELU_L1 },
   // Measured on data/demo/search-5x5 (blocks.0.hook_resid_post at ;, 1,500 steps of 512, `npx
   // searchlight exp run sae`): λ 10, ε 0.01 give L0 26.3 at lr 0.003 (explained variance 0.993, loss
   // recovered 0.998) but L0 94.9 at the default lr 1e-3 (log θ moves about lr a step).
@@ -71,14 +71,14 @@ export const paramsSchema = defineParams({
     doc: 'jumprelu: L0 coefficient λ (the penalty is λ × active latents per row; inputs scaled to E‖x‖ = √d_in); the thresholds rise at about lr per step, so a sparse SAE wants lr ≈ 0.003 or more steps',
     min: 0,
     max: 1000,
-    default: 10,
+    default: JUMPRELU_L0,
   },
   bandwidth: {
     type: 'number',
     doc: "jumprelu: width ε of the rectangle kernel whose pseudo-derivative trains the thresholds (SAELens' default is 0.001; the thresholds start at 0.001)",
     min: 1e-6,
     max: 10,
-    default: 0.01,
+    default: JUMPRELU_BANDWIDTH,
   },
   steps: { type: 'int', doc: 'optimiser steps', min: 1, max: 1_000_000, default: 1000 },
   batch: { type: 'int', doc: 'activation rows per step', min: 8, max: 16_384, default: 512 },

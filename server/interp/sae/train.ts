@@ -32,9 +32,16 @@ import type { Rng } from '../../maze/rng.js';
 import { type AdamWOptions, adamwUpdate, loadGraphRuntime, type OptimizerState } from '../../model/engine.js';
 import { jumpThreshold, SAE_PARAMS, type SaeShape, type SaeWeights, normalizeDecoder, saeParamShape } from './sae.js';
 
-/** JumpReLU's initial threshold and kernel bandwidth: SAELens' defaults (jumprelu_init_threshold, jumprelu_bandwidth), on inputs scaled to E‖x‖ = √d_in. */
+/** JumpReLU's initial threshold: SAELens' default (jumprelu_init_threshold), on inputs scaled to E‖x‖ = √d_in. */
 export const JUMPRELU_INIT_THRESHOLD = 0.001;
-export const JUMPRELU_BANDWIDTH = 0.001;
+/**
+ * The sparsity defaults the `sae` kind (and its bench) train with: relu's L1 coefficient; jumprelu's
+ * L0 coefficient λ and kernel bandwidth ε (SAELens' ε is 0.001, at which our measured runs stayed
+ * dense: kind.ts gives the figures).
+ */
+export const RELU_L1 = 5;
+export const JUMPRELU_L0 = 10;
+export const JUMPRELU_BANDWIDTH = 0.01;
 
 /** Adam as SAELens trains SAEs (β2 0.999, no weight decay). */
 export const SAE_ADAM: AdamWOptions = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 };
