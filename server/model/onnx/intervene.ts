@@ -7,8 +7,8 @@
  * residual — must also act at each generated position, so here every step recomputes the whole
  * sequence with the interventions applied at the positions that exist so far (measured by
  * `npm run bench -- intervene`: hallway preset, 6×6 prompts, 2-core CPU; 200–230 generated tokens/s
- * under load, 275 on a quiet machine (2026-12-06), 2.1–2.6× PyTorch recomputing with a hook on one
- * thread; the bench prints the figures of the machine it runs on). Positions are absolute token positions;
+ * under load and 1.5–2.6× PyTorch recomputing with a hook on one thread; 275 and 2.05× on a quiet
+ * machine (2026-12-06); the bench prints the figures of the machine it runs on). Positions are absolute token positions;
  * one listed beyond the sequence simply has not come yet.
  */
 import type { Intervention } from './interventions.js';
