@@ -118,9 +118,12 @@ export function probeDirectionIndex(
   return (ci * s.probeLayers.length + li) * perLayer + widths.slice(0, ti).reduce((a, b) => a + b, 0) + column;
 }
 
+/** A flat cell (row·cols + col) as the maze tokens name it: "(r,c)". */
+export const cellLabel = (c: number, cols: number): string => `(${Math.floor(c / cols)},${c % cols})`;
+
 /** Lattice edges as the probes number them (server/interp/probes.ts latticeEdges): every down edge, then every right edge. */
 export function latticeEdgeLabels(rows: number, cols: number): string[] {
-  const at = (c: number) => `(${Math.floor(c / cols)},${c % cols})`;
+  const at = (c: number) => cellLabel(c, cols);
   const out: string[] = [];
   for (let c = 0; c < (rows - 1) * cols; c++) out.push(`${at(c)}-${at(c + cols)}`);
   for (let c = 0; c < rows * cols; c++) if (c % cols < cols - 1) out.push(`${at(c)}-${at(c + 1)}`);

@@ -19,7 +19,7 @@ import { fmt } from './experiment/common';
 import type { Target } from './findings/target';
 import { TargetFindings } from './findings/TargetFindings';
 import { COMPONENT, COMPONENT_ACTIVITY } from './ComponentView.queries';
-import { useActivityDataset } from './ActivityDataset';
+import { type DatasetChoice, useActivityDataset } from './ActivityDataset';
 
 type Model = NonNullable<ComponentQuery['model']>;
 type Component = Model['component'];
@@ -106,15 +106,7 @@ function Evidence({ c }: { c: Component }) {
   );
 }
 
-function ActivityCard({
-  model,
-  c,
-  datasets,
-}: {
-  model: Model;
-  c: Component;
-  datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
-}) {
+function ActivityCard({ model, c, datasets }: { model: Model; c: Component; datasets: readonly DatasetChoice[] }) {
   const { dataset, select } = useActivityDataset(datasets, [{ id: model.lineage.datasetId, note: 'trained on' }]);
   const q = useQuery<ComponentActivityQuery>(COMPONENT_ACTIVITY, { model: model.id, name: c.name, dataset: dataset || null }, { skip: !dataset });
   const a: Activity | undefined = q.data?.model?.component.activity;

@@ -3686,8 +3686,6 @@ export interface PlaygroundQueryVariables {
 export interface ProbeDirectionQuery {
   experiment: {
     id: string;
-    kind: string;
-    status: 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
     dataset: {
       id: string;
     } | null;
@@ -3715,9 +3713,6 @@ export interface ProbeDirectionQuery {
     } | {
       __typename: 'ProbesSummary';
       grid: Array<number>;
-      mazes: number;
-      train: number;
-      test: number;
     } | {
       __typename: 'WeightsSummary';
     } | {
@@ -3751,10 +3746,8 @@ export interface ProbeDirectionQuery {
       controlAuc: number | null;
       siblings: Array<{
         index: number;
-        column: number;
         label: string;
         cosine: number | null;
-        balancedAccuracy: number | null;
         auc: number | null;
       }>;
       acrossLayers: Array<{

@@ -1,11 +1,11 @@
 /** DirectionView's GraphQL documents: a probe direction, and its activity over test mazes. */
 export const PROBE_DIRECTION = `query ProbeDirection($id: ID!, $index: Int!) {
   experiment(id: $id) {
-    id kind status dataset { id } model { id name lineage { datasetId } }
-    result { __typename ... on ProbesSummary { grid mazes train test } }
+    id dataset { id } model { id name lineage { datasetId } }
+    result { __typename ... on ProbesSummary { grid } }
     probeDirection(index: $index) {
       index class layer hook target column cell edge label norm bias balancedAccuracy controlBalancedAccuracy auc controlAuc
-      siblings { index column label cosine balancedAccuracy auc }
+      siblings { index label cosine auc }
       acrossLayers { index label cosine balancedAccuracy auc }
       logitsUp { token weight } logitsDown { token weight }
     }

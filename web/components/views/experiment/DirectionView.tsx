@@ -21,7 +21,7 @@ import { ErrorBox, Title } from '../../ui';
 import { TargetFindings } from '../findings/TargetFindings';
 import { fmt, pick, UrlSelect } from './common';
 import { PROBE_DIRECTION, PROBE_DIRECTION_ACTIVITY } from './DirectionView.queries';
-import { useActivityDataset } from '../ActivityDataset';
+import { type DatasetChoice, useActivityDataset } from '../ActivityDataset';
 
 type Experiment = NonNullable<ProbeDirectionQuery['experiment']>;
 type Direction = NonNullable<Experiment['probeDirection']>;
@@ -182,14 +182,16 @@ function Siblings({ id, d, grid }: { id: string; d: Direction; grid: readonly nu
 function ActivityView({
   e,
   d,
+  side,
   datasets,
 }: {
   e: Experiment;
   d: Direction;
-  datasets: ReadonlyArray<{ id: string; name: string; grid: number; status: string }>;
+  /** The probes' grid side. */
+  side: number;
+  datasets: readonly DatasetChoice[];
 }) {
   // A probe reads cells of its own grid: only datasets of that grid can show it.
-  const side = e.result?.__typename === 'ProbesSummary' ? e.result.grid[0] : null;
   const { dataset, select } = useActivityDataset(
     datasets,
     [
@@ -346,7 +348,7 @@ export function DirectionView({ id, index }: { id: string; index: string }) {
             name="this direction"
             testId="direction-findings"
           />
-          <ActivityView e={e} d={d} datasets={datasets} />
+          <ActivityView e={e} d={d} side={s.grid[0]} datasets={datasets} />
         </div>
       ) : null}
     </>

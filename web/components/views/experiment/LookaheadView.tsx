@@ -42,7 +42,7 @@ function Forks({ e, bin, from, mazes }: { e: ExperimentData; bin: number; from: 
           const m = tensors['fork.maze'].data[i];
           const pos = tensors['fork.position'].data[i];
           const toks = tokenRow(ids, [m], vocab);
-          const at = cell(ids.data[m * ids.shape[1] + pos]);
+          const at = tokenCell(toks[pos] ?? '');
           const chose = cell(tensors['fork.choice'].data[i]);
           const right = tensors['fork.choice'].data[i] === tensors['fork.right'].data[i];
           return (
@@ -52,7 +52,7 @@ function Forks({ e, bin, from, mazes }: { e: ExperimentData; bin: number; from: 
                 tokenizer={e.model.config.tokenizer}
                 lit={at ? [`${at[0]},${at[1]}`] : []}
                 predicted={at && chose ? [at, chose] : undefined}
-                label={`maze ${m}: fork at ${vocab[ids.data[m * ids.shape[1] + pos]]}, ${right ? 'chose the right way' : `chose ${vocab[tensors['fork.choice'].data[i]]}, not ${vocab[tensors['fork.right'].data[i]]}`}; argmax ${vocab[tensors['fork.argmax'].data[i]]}`}
+                label={`maze ${m}: fork at ${toks[pos]}, ${right ? 'chose the right way' : `chose ${vocab[tensors['fork.choice'].data[i]]}, not ${vocab[tensors['fork.right'].data[i]]}`}; argmax ${vocab[tensors['fork.argmax'].data[i]]}`}
                 testId="lookahead-fork-maze"
               />
             </div>

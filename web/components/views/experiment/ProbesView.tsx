@@ -8,14 +8,50 @@
  * balanced), at (the opened class.layer).
  */
 import Link from 'next/link';
-import { latticeEdgeLabels, probeDirectionIndex, subTensor, tokenLabels } from '../../../lib/experiments';
-import { directionHref } from '../../../lib/url';
-import { cellParam, useUrlState } from '../../../lib/url';
+import { cellLabel, latticeEdgeLabels, probeDirectionIndex, subTensor, tokenLabels } from '../../../lib/experiments';
+import { cellParam, directionHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
 import { LayerLines } from '../../charts/LayerLines';
 import { TokensMaze } from '../../TokensMaze';
 import { type ExperimentData, type SummaryData, type ViewProps, Pending, UrlSelect, fmt, pick } from './common';
 import { useTensors } from './useTensors';
+
+/** Links to the direction pages of one class, layer and target's probes, one per label column (none for runs stored before probes kept them). */
+function DirectionLinks({
+  e,
+  s,
+  ci,
+  li,
+  ti,
+  labels,
+  strong,
+  what,
+}: {
+  e: ExperimentData;
+  s: SummaryData<'ProbesSummary'>;
+  ci: number;
+  li: number;
+  ti: number;
+  /** Each column's cell or edge, in column order. */
+  labels: readonly string[];
+  /** A column to set in bold (the drill-down's most probable cell). */
+  strong?: number;
+  what: string;
+}) {
+  if (!e.tensors.some((t) => t.name === 'directions')) return null;
+  return (
+    <p className="cells-links" data-testid="probe-directions">
+      {what}:{' '}
+      {labels
+        .map((label, k) => (
+          <Link key={label} prefetch={false} href={directionHref(e.id, probeDirectionIndex(s, ci, li, ti, k))}>
+            {k === strong ? <strong>{label}</strong> : label}
+          </Link>
+        ))
+        .flatMap((x, i) => (i ? [' ', x] : [x]))}
+    </p>
+  );
+}
 
 /** One probe (class, layer, target) on the first test maze: P(label) per cell against the truth. */
 function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'ProbesSummary'>; ci: number; li: number; ti: number }) {
@@ -35,8 +71,7 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
         “{s.targets[ti]}” read at {s.classes[ci]} (position {at}, <span className="mono">{tokens[at]}</span>), {s.probeLayers[li]}: the first test maze
       </h3>
       <p className="sub">
-        Each cell shaded by the probe’s P(label), on [0, 1]; outlined: the true cells. Most probable: ({Math.floor(best / cols)},{best % cols}) at{' '}
-        {fmt(probs[best])}.
+        Each cell shaded by the probe’s P(label), on [0, 1]; outlined: the true cells. Most probable: {cellLabel(best, cols)} at {fmt(probs[best])}.
       </p>
       <TokensMaze
         tokens={tokens}
@@ -48,16 +83,16 @@ function ProbeOnMaze({ e, s, ci, li, ti }: { e: ExperimentData; s: SummaryData<'
         label="first test maze"
         testId="probe-drill-maze"
       />
-      {e.tensors.some((t) => t.name === 'directions') ? (
-        <p className="cells-links" data-testid="probe-directions">
-          Each cell’s probe as a residual direction (its page: where it is present, what writes it):{' '}
-          {Array.from({ length: n }, (_, c) => (
-            <Link key={c} prefetch={false} href={directionHref(e.id, probeDirectionIndex(s, ci, li, ti, c))}>
-              {c === best ? <strong>{`(${Math.floor(c / cols)},${c % cols})`}</strong> : `(${Math.floor(c / cols)},${c % cols})`}
-            </Link>
-          )).flatMap((x, i) => (i ? [' ', x] : [x]))}
-        </p>
-      ) : null}
+      <DirectionLinks
+        e={e}
+        s={s}
+        ci={ci}
+        li={li}
+        ti={ti}
+        labels={Array.from({ length: n }, (_, c) => cellLabel(c, cols))}
+        strong={best}
+        what="Each cell’s probe as a residual direction (its page: where it is present, what writes it)"
+      />
     </div>
   );
 }
@@ -130,18 +165,15 @@ export function ProbesView({ e, s }: ViewProps<'ProbesSummary'>) {
         target === 'edge' ? (
           <>
             <p className="sub">Edge probes read one label per lattice edge, not per cell; choose a cell target (solution, future, target) to draw.</p>
-            {e.tensors.some((t) => t.name === 'directions') ? (
-              <p className="cells-links" data-testid="probe-directions">
-                Each edge’s probe as a residual direction:{' '}
-                {latticeEdgeLabels(s.grid[0], s.grid[1])
-                  .map((label, k) => (
-                    <Link key={label} prefetch={false} href={directionHref(e.id, probeDirectionIndex(s, opened[0], opened[1], targets.indexOf('edge'), k))}>
-                      {label}
-                    </Link>
-                  ))
-                  .flatMap((x, i) => (i ? [' ', x] : [x]))}
-              </p>
-            ) : null}
+            <DirectionLinks
+              e={e}
+              s={s}
+              ci={opened[0]}
+              li={opened[1]}
+              ti={targets.indexOf('edge')}
+              labels={latticeEdgeLabels(s.grid[0], s.grid[1])}
+              what="Each edge’s probe as a residual direction"
+            />
           </>
         ) : (
           <ProbeOnMaze e={e} s={s} ci={opened[0]} li={opened[1]} ti={targets.indexOf(target)} />

@@ -28,7 +28,7 @@ function Editor({ a, onSaved, onCancel }: { a: Annotation; onSaved: (a: Annotati
   const [body, setBody] = useState(a.body);
   const [status, setStatus] = useState<AnnotationStatus>(a.status);
   const [tags, setTags] = useState(a.tags.join(', '));
-  const [also, setAlso] = useState((a.alsoAbout ?? []).map(targetParam).join(', '));
+  const [also, setAlso] = useState(a.alsoAbout.map(targetParam).join(', '));
   const [evidence, setEvidence] = useState(formatEvidenceLines(a.evidence));
   const [base, setBase] = useState(a.version);
   const alsoParsed = parseTargetList(also);
@@ -162,7 +162,7 @@ export function AnnotationCard({
     <article className={`annotation ${a.status}`} data-annotation={a.id} style={focused ? { outline: '2px solid var(--lit)' } : undefined}>
       <div className="head-line">
         <TargetLink t={a.target} modelId={modelId} />
-        {(a.alsoAbout ?? []).map((t) => (
+        {a.alsoAbout.map((t) => (
           <TargetLink key={targetLabel(t)} t={t} modelId={modelId} also />
         ))}
         <Badge value={a.status} />

@@ -6,7 +6,7 @@ import { CREATE_ANNOTATION } from './AnnotationForm.queries';
 import type { Annotation, AnnotationStatus, ModelConfig } from '../../../lib/types';
 import { Markdown } from '../../Markdown';
 import { ErrorBox } from '../../ui';
-import { TARGET_LIST_HINT, type Target, parseEvidenceLines, parseTargetList, parseTargetParam, targetInput, targetParam } from './target';
+import { experimentNumber, TARGET_LIST_HINT, type Target, parseEvidenceLines, parseTargetList, parseTargetParam, targetInput, targetParam } from './target';
 
 const KINDS = ['head', 'mlp', 'neuron', 'embed', 'pos_embed', 'unembed', 'hook', 'feature', 'direction'];
 
@@ -55,7 +55,7 @@ function RunItem({
           type="number"
           min={1}
           style={{ width: 80 }}
-          value={String(target.experimentId ?? '').replace(/^Experiment:/, '')}
+          value={experimentNumber(target.experimentId)}
           onChange={(e) => setTarget({ ...target, experimentId: e.target.value })}
         />
       </label>

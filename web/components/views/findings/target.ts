@@ -20,7 +20,8 @@ export interface Target {
   index?: number | null;
 }
 
-const experimentNumber = (id: Target['experimentId']): string => String(id ?? '').replace(/^Experiment:/, '');
+/** "Experiment:7" or 7 → "7" (the URL form of an experiment target). */
+export const experimentNumber = (id: Target['experimentId']): string => String(id ?? '').replace(/^Experiment:/, '');
 
 export function targetLabel(t: Target): string {
   switch (t.kind) {
