@@ -192,6 +192,38 @@ export interface DecodeOptions {
   select?: (name: string) => boolean;
 }
 
+/** The header's JSON object (UTF-8, starting with '{'), or a SafetensorsError saying what it is instead. */
+function parseHeader(bytes: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new SafetensorsError('header is not valid UTF-8');
+  }
+  if (!text.startsWith('{')) throw new SafetensorsError(`header must start with '{', got ${JSON.stringify(text.slice(0, 16))}`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(`header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header must be a JSON object');
+  return header as Record<string, unknown>;
+}
+
+/** A parsed header's __metadata__: an object of strings ({} when absent). */
+function headerMetadata(header: Record<string, unknown>): Record<string, string> {
+  const metadata: Record<string, string> = Object.create(null);
+  const raw = header.__metadata__;
+  if (raw === undefined) return metadata;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SafetensorsError('__metadata__ must be an object of strings');
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v !== 'string') throw new SafetensorsError(`__metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
+    metadata[k] = v;
+  }
+  return metadata;
+}
+
 /** Parses and validates a whole safetensors file held in memory. */
 export function decodeSafetensors(
   bytes: Uint8Array,
@@ -210,32 +242,11 @@ export function decodeSafetensors(
   const n = Number(n64);
   if (8 + n > bytes.length) throw new SafetensorsError(`header length ${n} runs past the end of the file (${bytes.length} bytes)`);
   if (n < 2) throw new SafetensorsError(`header length ${n} is too small to hold a JSON object`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n));
-  } catch {
-    throw new SafetensorsError('header is not valid UTF-8');
-  }
-  if (!text.startsWith('{')) throw new SafetensorsError(`header must start with '{', got ${JSON.stringify(text.slice(0, 16))}`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    throw new SafetensorsError(`header is not valid JSON: ${(e as Error).message}`);
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError('header must be a JSON object');
-
-  const metadata: Record<string, string> = Object.create(null);
+  const header = parseHeader(bytes.subarray(8, 8 + n));
+  const metadata = headerMetadata(header);
   const entries: Array<{ name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }> = [];
-  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
-    if (name === '__metadata__') {
-      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new SafetensorsError('__metadata__ must be an object of strings');
-      for (const [k, v] of Object.entries(raw)) {
-        if (typeof v !== 'string') throw new SafetensorsError(`__metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
-        metadata[k] = v;
-      }
-      continue;
-    }
+  for (const [name, raw] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
     if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(`tensor "${name}": entry must be an object`);
     const { dtype, shape, data_offsets: off } = raw as Record<string, unknown>;
     const size = dtypeSize(dtype);
@@ -302,14 +313,11 @@ export async function readSafetensorsMetadata(path: string): Promise<Record<stri
     if (n < 2n || n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`${path}: header length ${n} is not one a safetensors file has`);
     const header = Buffer.alloc(Number(n));
     if ((await fh.read(header, 0, header.length, 8)).bytesRead < header.length) throw new SafetensorsError(`${path}: the header runs past the end of the file`);
-    let parsed: unknown;
     try {
-      parsed = JSON.parse(header.toString('utf8'));
-    } catch {
-      throw new SafetensorsError(`${path}: the header is not JSON`);
+      return headerMetadata(parseHeader(header)); // checked as decodeSafetensors checks them
+    } catch (e) {
+      throw new SafetensorsError(`${path}: ${(e as Error).message}`);
     }
-    const meta = (parsed as { __metadata__?: unknown }).__metadata__;
-    return meta && typeof meta === 'object' ? (meta as Record<string, string>) : {};
   } finally {
     await fh.close();
   }

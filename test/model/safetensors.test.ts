@@ -8,6 +8,7 @@ import {
   encodeSafetensorsRaw,
   f16ToNumber,
   readSafetensorsFile,
+  readSafetensorsMetadata,
   SafetensorsError,
   writeSafetensorsFile,
 } from '../../server/model/safetensors.js';
@@ -213,5 +214,24 @@ describe('file helpers', () => {
     const path = join(dir, 'bad.safetensors');
     await writeFile(path, build({ t: f32() }, 4));
     await expect(readSafetensorsFile(path)).rejects.toThrow(`${path}: tensor "t"`);
+  });
+
+  it('reads the metadata alone from the header, checked as a whole read checks it', async () => {
+    const path = join(dir, 'meta.safetensors');
+    await writeSafetensorsFile(path, [{ name: 'w', shape: [2], data: Float32Array.of(1, 2) }], { step: '40', kind: 'probe' });
+    expect({ ...(await readSafetensorsMetadata(path)) }).toEqual({ step: '40', kind: 'probe' });
+    const headerOnly = (header: string) => {
+      const h = Buffer.from(header, 'utf8');
+      const len = Buffer.alloc(8);
+      len.writeBigUInt64LE(BigInt(h.length));
+      return Buffer.concat([len, h]);
+    };
+    const bad = join(dir, 'meta-bad.safetensors');
+    await writeFile(bad, headerOnly('{"__metadata__": {"step": 40}}'));
+    await expect(readSafetensorsMetadata(bad)).rejects.toThrow(`${bad}: __metadata__.step must be a string, got 40`);
+    await writeFile(bad, headerOnly('{"__metadata__": '));
+    await expect(readSafetensorsMetadata(bad)).rejects.toThrow(`${bad}: header is not valid JSON`);
+    await writeFile(bad, headerOnly('{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}'));
+    expect({ ...(await readSafetensorsMetadata(bad)) }).toEqual({}); // no metadata: none, the tensors not read
   });
 });
