@@ -5,7 +5,7 @@
  */
 import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { audit } from '../db/audit.js';
-import { first, inserted, type Db } from '../db/client.js';
+import { first, inserted, type Db, type DbOrTx } from '../db/client.js';
 import { annotations, annotationTargets, comments, ilike, rowBound, votes } from '../db/tables.js';
 import { TEXT_LIMITS } from '../db/schema.js';
 import { UserError } from '../errors.js';
@@ -199,8 +199,7 @@ export async function createAnnotation(db: Db, input: NewAnnotation, userId: num
         })
         .returning(),
     );
-    if (also.length)
-      await tx.insert(annotationTargets).values(also.map((x, position) => ({ annotationId: a.id, targetKey: x.key, target: x.target, position })));
+    await writeAlsoAbout(tx, a.id, also);
     await audit(tx, userId, 'create', 'annotation', a.id, {
       modelId: input.modelId,
       target: key,
@@ -208,6 +207,11 @@ export async function createAnnotation(db: Db, input: NewAnnotation, userId: num
     });
     return a;
   });
+}
+
+/** An annotation's further targets, one row each in the order given (annotation_targets). */
+async function writeAlsoAbout(tx: DbOrTx, annotationId: number, also: ReadonlyArray<{ key: string; target: ComponentTarget }>): Promise<void> {
+  if (also.length) await tx.insert(annotationTargets).values(also.map((x, position) => ({ annotationId, targetKey: x.key, target: x.target, position })));
 }
 
 export interface AnnotationPatch {
@@ -244,8 +248,7 @@ export async function updateAnnotation(
     );
     if (r && also) {
       await tx.delete(annotationTargets).where(eq(annotationTargets.annotationId, r.id));
-      if (also.length)
-        await tx.insert(annotationTargets).values(also.map((x, position) => ({ annotationId: r.id, targetKey: x.key, target: x.target, position })));
+      await writeAlsoAbout(tx, r.id, also);
     }
     const fields = [...Object.keys(set).filter((k) => k !== 'updatedAt'), ...(also ? ['alsoAbout'] : [])];
     if (r) await audit(tx, userId, 'update', 'annotation', r.id, { fields, version: r.version });
