@@ -12,14 +12,12 @@ import { fullId, shortId } from '../../lib/graphql';
 import { useQuery } from '../../lib/hooks';
 import { componentPage } from '../../lib/url';
 import { Bars } from '../charts/Bars';
-import { MazeSvg } from '../MazeSvg';
-import { ShadedTokens } from '../ShadedTokens';
 import { ErrorBox, Title } from '../ui';
 import { fmt } from './experiment/common';
 import type { Target } from './findings/target';
 import { TargetFindings } from './findings/TargetFindings';
 import { COMPONENT, COMPONENT_ACTIVITY } from './ComponentView.queries';
-import { type DatasetChoice, useActivityDataset } from './ActivityDataset';
+import { type DatasetChoice, TestMazeExample, useActivityDataset } from './ActivityDataset';
 
 type Model = NonNullable<ComponentQuery['model']>;
 type Component = Model['component'];
@@ -130,19 +128,10 @@ function ActivityCard({ model, c, datasets }: { model: Model; c: Component; data
           />
           <h3>Strongest mazes</h3>
           {a.examples.map((x) => (
-            <div key={x.maze.id} className="example" data-testid="component-example">
-              <p>
-                <Link prefetch={false} href={`/mazes/${shortId(x.maze.id)}`}>
-                  Maze {shortId(x.maze.id)}
-                </Link>{' '}
-                (test #{x.maze.index}), position {x.position} <span className="mono">{x.token}</span>: {what} {fmt(x.value)}
-                {x.cell ? ` on (${x.cell[0]},${x.cell[1]})` : ''}
-              </p>
-              <div className="row">
-                <MazeSvg svg={x.maze.svg} heat={x.heat} heatMax={Math.max(1e-9, ...x.heat)} label={`maze ${shortId(x.maze.id)} with ${c.name}'s ${what}`} />
-                <ShadedTokens tokens={x.tokens} values={x.values} position={x.position} testId="component-tokens" />
-              </div>
-            </div>
+            <TestMazeExample key={x.maze.id} x={x} heat={x.heat} label={`${c.name}'s ${what}`} testId="component-example">
+              {what} {fmt(x.value)}
+              {x.cell ? ` on (${x.cell[0]},${x.cell[1]})` : ''}
+            </TestMazeExample>
           ))}
         </>
       ) : null}

@@ -11,17 +11,15 @@
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import type { ProbeDirectionActivityQuery, ProbeDirectionQuery } from '../../../lib/generated/operations';
-import { fullId, shortId } from '../../../lib/graphql';
+import { fullId } from '../../../lib/graphql';
 import { useQuery } from '../../../lib/hooks';
 import { componentHref, directionHref, useUrlState } from '../../../lib/url';
 import { Heatmap } from '../../charts/Heatmap';
-import { MazeSvg } from '../../MazeSvg';
-import { ShadedTokens } from '../../ShadedTokens';
 import { ErrorBox, Title } from '../../ui';
 import { TargetFindings } from '../findings/TargetFindings';
 import { fmt, pick, UrlSelect } from './common';
 import { PROBE_DIRECTION, PROBE_DIRECTION_ACTIVITY } from './DirectionView.queries';
-import { type DatasetChoice, useActivityDataset } from '../ActivityDataset';
+import { type DatasetChoice, TestMazeExample, useActivityDataset } from '../ActivityDataset';
 
 type Experiment = NonNullable<ProbeDirectionQuery['experiment']>;
 type Direction = NonNullable<Experiment['probeDirection']>;
@@ -293,18 +291,9 @@ function ActivityView({
           </table>
           <h3>Strongest mazes</h3>
           {a.examples.map((x) => (
-            <div key={x.maze.id} className="example" data-testid="direction-example">
-              <p>
-                <Link prefetch={false} href={`/mazes/${shortId(x.maze.id)}`}>
-                  Maze {shortId(x.maze.id)}
-                </Link>{' '}
-                (test #{x.maze.index}), position {x.position} <span className="mono">{x.token}</span>: P {fmt(x.value)}, label {x.label ? 'true' : 'false'}
-              </p>
-              <div className="row">
-                <MazeSvg svg={x.maze.svg} lit={litCells(d)} label={`maze ${shortId(x.maze.id)} with the probe's cell outlined`} />
-                <ShadedTokens tokens={x.tokens} values={x.values} position={x.position} max={1} testId="direction-tokens" />
-              </div>
-            </div>
+            <TestMazeExample key={x.maze.id} x={x} lit={litCells(d)} max={1} label="the probe's cell outlined" testId="direction-example">
+              P {fmt(x.value)}, label {x.label ? 'true' : 'false'}
+            </TestMazeExample>
           ))}
         </>
       ) : null}
